@@ -1,0 +1,112 @@
+// One branded base error for everything Assay decides on. Callers switch on `code` (and the
+// data a subclass carries), never on the message; the HTTP layer maps codes to statuses in
+// one table (src/http/error-status.ts).
+
+/** Stable error codes. Each is part of the public API (the `error` field of an error body). */
+export type ErrorCode =
+  | 'validation_error'
+  | 'invalid_json'
+  | 'invalid_encoding'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'missing_credentials'
+  | 'invalid_credentials'
+  | 'admin_disabled'
+  | 'not_found'
+  | 'experiment_not_found'
+  | 'run_not_found'
+  | 'dataset_not_found'
+  | 'project_not_found'
+  | 'api_key_not_found'
+  | 'slug_taken'
+  | 'conflict'
+  | 'rate_limited'
+  | 'run_not_resumable'
+  | 'storage_unavailable'
+  | 'internal_error';
+
+/** A path into a request body plus what is wrong there. */
+export interface Issue {
+  path: (string | number)[];
+  message: string;
+}
+
+export interface AssayErrorOptions {
+  /** Extra fields spread into the JSON error body (e.g. the slug of a missing experiment). */
+  meta?: Record<string, unknown>;
+  /** Field-level problems for `validation_error`. */
+  issues?: Issue[];
+  /**
+   * LangWatch clients match some errors by exact text in `error` ("Missing credentials",
+   * "Invalid JSON body", …). When set, this text goes into `error` instead of the code.
+   */
+  compatText?: string;
+  cause?: unknown;
+}
+
+const BRAND = Symbol.for('assay.error');
+
+/** Base of every error Assay raises on purpose. */
+export class AssayError extends Error {
+  readonly [BRAND] = true;
+  readonly code: ErrorCode;
+  readonly meta: Record<string, unknown>;
+  readonly issues: Issue[] | undefined;
+  readonly compatText: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AssayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AssayError';
+    this.code = code;
+    this.meta = options.meta ?? {};
+    this.issues = options.issues;
+    this.compatText = options.compatText;
+  }
+}
+
+/** True for any AssayError, even one from another copy of this module. */
+export function isAssayError(value: unknown): value is AssayError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** A request body or document that does not satisfy its schema. */
+export class ValidationError extends AssayError {
+  constructor(message: string, issues: Issue[] = [], options: Omit<AssayErrorOptions, 'issues'> = {}) {
+    super('validation_error', message, { ...options, issues });
+  }
+}
+
+/** Something the caller named does not exist in the caller's project. */
+export class NotFoundError extends AssayError {
+  constructor(
+    code: Extract<ErrorCode, `${string}not_found`>,
+    message: string,
+    meta: Record<string, unknown> = {},
+  ) {
+    super(code, message, { meta });
+  }
+}
+
+/** A slug that was asked for explicitly is already used by another live record. */
+export class SlugTakenError extends AssayError {
+  constructor(readonly slug: string) {
+    super('slug_taken', `The slug "${slug}" is already taken in this project`, { meta: { slug } });
+  }
+}
+
+export function experimentNotFound(slug: string): NotFoundError {
+  return new NotFoundError('experiment_not_found', `Experiment not found: ${slug}`, { id: slug, experimentId: slug });
+}
+
+export function runNotFound(runId: string): NotFoundError {
+  return new NotFoundError('run_not_found', `Run not found: ${runId}`, { id: runId, runId });
+}
+
+export function datasetNotFound(id: string): NotFoundError {
+  return new NotFoundError('dataset_not_found', `Dataset not found: ${id}`, { id });
+}
+
+/** Exhaustiveness guard for discriminated unions. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new Error(`Unexpected ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,202 @@
+// The experiment document (SPEC §4): a dataset × targets × evaluators, with execution
+// settings and thresholds. This one zod schema validates API bodies and YAML files, and feeds
+// the OpenAPI document.
+import { z } from 'zod';
+import { slugSchema } from './slug.js';
+
+const idSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be 1–64 letters, digits, "_", ".", ":" or "-"');
+
+/** A JSON object whose keys are dataset columns. */
+export const rowSchema = z.record(z.string(), z.unknown());
+export type Row = z.infer<typeof rowSchema>;
+
+const MAX_TEMPLATE = 1_000_000;
+const template = z.string().max(MAX_TEMPLATE);
+
+/** Model call parameters, in the AI SDK's names. */
+export const modelParamsSchema = z
+  .object({
+    temperature: z.number().min(0).max(2),
+    maxTokens: z.int().min(1).max(1_048_576),
+    topP: z.number().min(0).max(1),
+    topK: z.int().min(1),
+    seed: z.int(),
+    stop: z.array(z.string()).max(16),
+    frequencyPenalty: z.number().min(-2).max(2),
+    presencePenalty: z.number().min(-2).max(2),
+  })
+  .partial()
+  .strict();
+
+export const messageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: template,
+});
+
+const targetBase = {
+  /** Stable id used in results, events and evaluator `targets` lists. */
+  id: idSchema,
+  /** Display name; defaults to the id. */
+  name: z.string().min(1).max(200).optional(),
+};
+
+export const promptTargetSchema = z.object({
+  ...targetBase,
+  type: z.literal('prompt'),
+  /** `provider/model`, e.g. `openai/gpt-4o-mini`. */
+  model: z.string().regex(/^[A-Za-z0-9_.-]+\/.+$/, 'must be "provider/model"').max(200),
+  params: modelParamsSchema.optional(),
+  messages: z.array(messageSchema).min(1).max(200),
+  /** JSON Schema of a structured output; when set the output is the parsed object. */
+  outputSchema: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const httpAuthSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('bearer'), token: z.string().max(10_000) }),
+  z.object({ type: z.literal('basic'), username: z.string().max(1000), password: z.string().max(10_000) }),
+  z.object({
+    type: z.literal('api_key'),
+    header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid header name').max(200),
+    value: z.string().max(10_000),
+  }),
+]);
+
+export const httpTargetSchema = z.object({
+  ...targetBase,
+  type: z.literal('http'),
+  url: z.string().min(1).max(8192),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid header name'), z.string().max(10_000)).optional(),
+  auth: httpAuthSchema.optional(),
+  /** JSON body whose string values are Liquid templates, or one template producing the raw body. */
+  body: z.unknown().optional(),
+  /** JSONPath into the JSON response selecting the output; the whole body when absent. */
+  outputPath: z.string().max(2000).optional(),
+  timeoutMs: z.int().min(1).max(3_600_000).optional(),
+});
+
+export const codeTargetSchema = z.object({
+  ...targetBase,
+  type: z.literal('code'),
+  /** Body of a JavaScript function of `(row, parameters)`; its return value is the output. */
+  code: z.string().min(1).max(200_000),
+  timeoutMs: z.int().min(1).max(600_000).optional(),
+});
+
+export const targetSchema = z.discriminatedUnion('type', [promptTargetSchema, httpTargetSchema, codeTargetSchema]);
+export type Target = z.infer<typeof targetSchema>;
+export type PromptTarget = z.infer<typeof promptTargetSchema>;
+export type HttpTarget = z.infer<typeof httpTargetSchema>;
+export type CodeTarget = z.infer<typeof codeTargetSchema>;
+
+/**
+ * Where an evaluator input comes from: `row.<column>`, `output`, `output.<path>`, or a literal
+ * `{value}`.
+ */
+export const inputMappingSchema = z.union([
+  z.string().regex(/^(row\..+|output(\..+)?)$/, 'must be "row.<column>", "output", "output.<path>" or {value: …}'),
+  z.object({ value: z.unknown() }).strict(),
+]);
+export type InputMapping = z.infer<typeof inputMappingSchema>;
+
+export const evaluatorSpecSchema = z.object({
+  id: idSchema,
+  /** Catalogue id (`langevals/exact_match`, `exact_match`, …). */
+  type: z.string().min(1).max(200),
+  name: z.string().min(1).max(200).optional(),
+  settings: z.record(z.string(), z.unknown()).optional(),
+  inputs: z.record(z.string().min(1).max(100), inputMappingSchema).optional(),
+  /** Limits the evaluator to these target ids (default: every target). */
+  targets: z.array(idSchema).min(1).optional(),
+  /** Inverts `passed` on pass/fail evaluators. */
+  negate: z.boolean().optional(),
+  /** Pass when the score reaches this value (scored evaluators). */
+  threshold: z.number().optional(),
+  /** Weight in weighted aggregates; 0 makes the evaluator informational. */
+  weight: z.number().min(0).max(1000).optional(),
+});
+export type EvaluatorSpec = z.infer<typeof evaluatorSpecSchema>;
+
+export const executionSchema = z
+  .object({
+    concurrency: z.int().min(1).max(1000).default(10),
+    repeats: z.int().min(1).max(100).default(1),
+    timeoutMs: z.int().min(100).max(3_600_000).default(120_000),
+    maxRetries: z.int().min(0).max(10).default(3),
+    cache: z.boolean().default(false),
+    budgetUsd: z.number().positive().optional(),
+  })
+  .strict();
+export type Execution = z.infer<typeof executionSchema>;
+
+export const thresholdsSchema = z
+  .object({
+    /** Minimum percentage (0–100) of passing cells for the run to pass. */
+    passRate: z.number().min(0).max(100).optional(),
+  })
+  .strict();
+
+export const datasetRefSchema = z.union([
+  z.object({ rows: z.array(rowSchema).max(1_000_000) }).strict(),
+  z
+    .object({
+      /** A saved dataset's id or slug. */
+      datasetId: z.string().min(1).max(200),
+      /** Pin a version; the latest when absent. */
+      version: z.int().min(1).optional(),
+    })
+    .strict(),
+]);
+export type DatasetRef = z.infer<typeof datasetRefSchema>;
+
+const experimentObject = z.object({
+  slug: slugSchema.optional(),
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(10_000).optional(),
+  dataset: datasetRefSchema.default({ rows: [] }),
+  targets: z.array(targetSchema).min(1).max(50),
+  evaluators: z.array(evaluatorSpecSchema).max(100).default([]),
+  execution: executionSchema.default(executionSchema.parse({})),
+  thresholds: thresholdsSchema.optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+const SECRET_REF = /\{\{-?\s*secrets\./;
+
+/** The experiment document with its cross-field rules. */
+export const experimentDocumentSchema = experimentObject.superRefine((doc, ctx) => {
+  const targetIds = new Set<string>();
+  doc.targets.forEach((t, i) => {
+    if (targetIds.has(t.id)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'id'], message: `duplicate target id "${t.id}"` });
+    targetIds.add(t.id);
+  });
+  const evaluatorIds = new Set<string>();
+  doc.evaluators.forEach((e, i) => {
+    if (evaluatorIds.has(e.id)) ctx.addIssue({ code: 'custom', path: ['evaluators', i, 'id'], message: `duplicate evaluator id "${e.id}"` });
+    evaluatorIds.add(e.id);
+    e.targets?.forEach((tid, j) => {
+      if (!targetIds.has(tid)) ctx.addIssue({ code: 'custom', path: ['evaluators', i, 'targets', j], message: `unknown target "${tid}"` });
+    });
+  });
+  // {{secrets.X}} is only expanded where it cannot end up in an output: an HTTP target's url,
+  // headers and auth. Anywhere else it would leak into results, so it is refused.
+  doc.targets.forEach((t, i) => {
+    const places: [string, unknown][] =
+      t.type === 'prompt' ? [['messages', t.messages]] : t.type === 'http' ? [['body', t.body]] : [['code', t.code]];
+    for (const [field, value] of places) {
+      if (SECRET_REF.test(JSON.stringify(value ?? null))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', i, field],
+          message: '{{secrets.…}} is only allowed in an HTTP target\'s url, headers and auth',
+        });
+      }
+    }
+  });
+});
+
+export type ExperimentDocument = z.infer<typeof experimentDocumentSchema>;
+/** The document as a client writes it (defaults not yet applied). */
+export type ExperimentDocumentInput = z.input<typeof experimentDocumentSchema>;

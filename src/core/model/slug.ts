@@ -1,0 +1,42 @@
+// Slug rules shared by experiments and datasets (SPEC §4).
+import { z } from 'zod';
+
+/** Words that cannot be experiment slugs because they are path segments of the run API. */
+export const RESERVED_SLUGS: ReadonlySet<string> = new Set(['runs', 'abort', 'execute']);
+
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,99}$/;
+
+export const slugSchema = z
+  .string()
+  .regex(SLUG_PATTERN, 'must match ^[a-z0-9][a-z0-9-]{0,99}$ (lowercase letters, digits and hyphens)')
+  .refine((s) => !RESERVED_SLUGS.has(s), { message: 'is a reserved word (runs, abort, execute)' });
+
+/**
+ * Derives a slug from a display name: lowercase ASCII, runs of other characters become one
+ * hyphen, trimmed to leave room for a `-N` suffix. Falls back to `fallback` when nothing is left.
+ */
+export function slugify(name: string, fallback = 'experiment'): string {
+  const base = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 90)
+    .replace(/-+$/g, '');
+  const slug = base.length > 0 ? base : fallback;
+  return RESERVED_SLUGS.has(slug) ? `${slug}-1` : slug;
+}
+
+/**
+ * Picks the first free slug among `base`, `base-2`, `base-3`, … given the slugs already taken
+ * that start with `base`. A longer slug that merely shares the prefix is not a collision.
+ */
+export function nextFreeSlug(base: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  if (!used.has(base)) return base;
+  for (let n = 2; ; n++) {
+    const candidate = `${base}-${n}`;
+    if (!used.has(candidate)) return candidate;
+  }
+}

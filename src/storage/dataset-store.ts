@@ -1,0 +1,218 @@
+// Datasets are append-only: version v holds rows 0 … row_count(v)-1. Uploads stream into a
+// staging table and are copied into dataset_rows in one short transaction at the end, so a
+// failed or interrupted upload leaves nothing visible and never holds a write lock for long.
+import { randomUUID } from 'node:crypto';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { SlugTakenError } from '../core/errors.js';
+import type { Row } from '../core/model/experiment.js';
+import type { DatasetRecord } from '../core/model/records.js';
+import type { DatasetStore, NewDataset, PageRequest, Paged, RowBatches } from '../core/ports.js';
+import type { Database, DatasetsTable } from './schema.js';
+import { isUniqueViolation, parseJson } from './sql-errors.js';
+
+const INSERT_CHUNK = 500;
+
+function toRecord(r: Selectable<DatasetsTable>): DatasetRecord {
+  return {
+    id: r.id, projectId: r.project_id, slug: r.slug, name: r.name, version: r.version,
+    rowCount: r.row_count, columns: parseJson<string[]>(r.columns), createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+interface Staged {
+  uploadId: string;
+  count: number;
+  columns: string[];
+}
+
+export class SqlDatasetStore implements DatasetStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Writes every batch to staging; on any error removes what was staged and rethrows. */
+  private async stage(batches: RowBatches, at: number): Promise<Staged> {
+    const uploadId = randomUUID();
+    const columns: string[] = [];
+    const seen = new Set<string>();
+    let count = 0;
+    try {
+      for await (const batch of batches) {
+        for (let i = 0; i < batch.length; i += INSERT_CHUNK) {
+          const chunk = batch.slice(i, i + INSERT_CHUNK);
+          const values = chunk.map((row) => {
+            for (const k of Object.keys(row)) {
+              if (!seen.has(k)) {
+                seen.add(k);
+                columns.push(k);
+              }
+            }
+            return { upload_id: uploadId, seq: count++, data: JSON.stringify(row), created_at: at };
+          });
+          if (values.length > 0) await this.db.insertInto('dataset_staging').values(values).execute();
+        }
+      }
+    } catch (error) {
+      await this.discard(uploadId);
+      throw error;
+    }
+    return { uploadId, count, columns };
+  }
+
+  private async discard(uploadId: string): Promise<void> {
+    await this.db.deleteFrom('dataset_staging').where('upload_id', '=', uploadId).execute();
+  }
+
+  /** Removes staged rows of uploads that died with their process (older than `before`). */
+  async purgeStaging(before: number): Promise<void> {
+    await this.db.deleteFrom('dataset_staging').where('created_at', '<', before).execute();
+  }
+
+  private copyStaged(trx: Kysely<Database>, uploadId: string, datasetId: string, base: number) {
+    return trx
+      .insertInto('dataset_rows')
+      .columns(['dataset_id', 'idx', 'data'])
+      .expression((eb) =>
+        eb
+          .selectFrom('dataset_staging')
+          .select([sql<string>`cast(${datasetId} as text)`.as('dataset_id'), sql<number>`seq + ${base}`.as('idx'), 'data'])
+          .where('upload_id', '=', uploadId),
+      )
+      .execute();
+  }
+
+  async create(input: NewDataset, rows: RowBatches): Promise<DatasetRecord> {
+    const staged = await this.stage(rows, input.at);
+    const columns = JSON.stringify(staged.columns);
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('datasets')
+          .values({
+            id: input.id, project_id: input.projectId, slug: input.slug, name: input.name, version: 1,
+            row_count: staged.count, columns, created_at: input.at, updated_at: input.at, deleted_at: null,
+          })
+          .execute();
+        await trx.insertInto('dataset_versions').values({ dataset_id: input.id, version: 1, row_count: staged.count, columns, created_at: input.at }).execute();
+        await this.copyStaged(trx, staged.uploadId, input.id, 0);
+        await trx.deleteFrom('dataset_staging').where('upload_id', '=', staged.uploadId).execute();
+      });
+    } catch (error) {
+      await this.discard(staged.uploadId);
+      if (isUniqueViolation(error)) throw new SlugTakenError(input.slug);
+      throw error;
+    }
+    return {
+      id: input.id, projectId: input.projectId, slug: input.slug, name: input.name, version: 1,
+      rowCount: staged.count, columns: staged.columns, createdAt: input.at, updatedAt: input.at,
+    };
+  }
+
+  async append(projectId: string, id: string, rows: RowBatches, at: number): Promise<DatasetRecord | null> {
+    if (!(await this.get(projectId, id))) return null;
+    const staged = await this.stage(rows, at);
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        // The version bump takes the row lock first, so concurrent appends serialise.
+        const bumped = await trx
+          .updateTable('datasets')
+          .set((eb) => ({ version: eb('version', '+', 1), row_count: eb('row_count', '+', staged.count), updated_at: at }))
+          .where('project_id', '=', projectId)
+          .where('id', '=', id)
+          .where('deleted_at', 'is', null)
+          .returningAll()
+          .executeTakeFirst();
+        if (!bumped) return null;
+        const merged = parseJson<string[]>(bumped.columns);
+        for (const c of staged.columns) if (!merged.includes(c)) merged.push(c);
+        const columns = JSON.stringify(merged);
+        await trx.updateTable('datasets').set({ columns }).where('id', '=', id).execute();
+        await trx.insertInto('dataset_versions').values({ dataset_id: id, version: bumped.version, row_count: bumped.row_count, columns, created_at: at }).execute();
+        await this.copyStaged(trx, staged.uploadId, id, bumped.row_count - staged.count);
+        await trx.deleteFrom('dataset_staging').where('upload_id', '=', staged.uploadId).execute();
+        return toRecord({ ...bumped, columns });
+      });
+    } catch (error) {
+      await this.discard(staged.uploadId);
+      throw error;
+    }
+  }
+
+  async slugsLike(projectId: string, base: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('datasets')
+      .select('slug')
+      .where('project_id', '=', projectId)
+      .where('deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+      .execute();
+    return rows.map((r) => r.slug);
+  }
+
+  async get(projectId: string, idOrSlug: string, version?: number): Promise<DatasetRecord | null> {
+    const r = await this.db
+      .selectFrom('datasets')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('id', '=', idOrSlug), eb('slug', '=', idOrSlug)]))
+      .orderBy(sql`case when id = ${idOrSlug} then 0 else 1 end`)
+      .executeTakeFirst();
+    if (!r) return null;
+    if (version === undefined || version === r.version) return toRecord(r);
+    const v = await this.db
+      .selectFrom('dataset_versions')
+      .selectAll()
+      .where('dataset_id', '=', r.id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (!v) return null;
+    return { ...toRecord(r), version: v.version, rowCount: v.row_count, columns: parseJson<string[]>(v.columns), updatedAt: v.created_at };
+  }
+
+  async rows(datasetId: string, version: number, offset: number, limit: number): Promise<Row[]> {
+    const v = await this.db
+      .selectFrom('dataset_versions')
+      .select('row_count')
+      .where('dataset_id', '=', datasetId)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (!v) return [];
+    const end = Math.min(v.row_count, offset + limit);
+    if (end <= offset) return [];
+    const rows = await this.db
+      .selectFrom('dataset_rows')
+      .select('data')
+      .where('dataset_id', '=', datasetId)
+      .where('idx', '>=', offset)
+      .where('idx', '<', end)
+      .orderBy('idx')
+      .execute();
+    return rows.map((r) => parseJson<Row>(r.data));
+  }
+
+  async list(projectId: string, page: PageRequest): Promise<Paged<DatasetRecord>> {
+    const total = await this.db
+      .selectFrom('datasets')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('project_id', '=', projectId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    const rows = await this.db
+      .selectFrom('datasets')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('deleted_at', 'is', null)
+      .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.pageSize)
+      .offset((page.page - 1) * page.pageSize)
+      .execute();
+    return { items: rows.map(toRecord), total: Number(total.n) };
+  }
+
+  async remove(projectId: string, idOrSlug: string, at: number): Promise<boolean> {
+    const found = await this.get(projectId, idOrSlug);
+    if (!found) return false;
+    const r = await this.db.updateTable('datasets').set({ deleted_at: at }).where('id', '=', found.id).where('deleted_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+}

@@ -1,0 +1,44 @@
+// Builds every SQL-backed store over one Kysely instance.
+import type { Stores } from '../core/ports.js';
+import { type DbOptions, openDb } from './connect.js';
+import { SqlDatasetStore } from './dataset-store.js';
+import { SqlExperimentStore } from './experiment-store.js';
+import { migrateToLatest } from './migrate.js';
+import { SqlApiKeyStore, SqlProjectStore } from './project-store.js';
+import { sql } from 'kysely';
+
+export type { DbOptions } from './connect.js';
+export { isPostgresUrl } from './connect.js';
+
+export interface OpenStoresOptions extends DbOptions {
+  /** Apply migrations before returning (default true). */
+  migrate?: boolean;
+}
+
+const STAGING_MAX_AGE_MS = 60 * 60 * 1000;
+
+export async function openStores(options: OpenStoresOptions): Promise<Stores & { dialect: 'sqlite' | 'postgres' }> {
+  const { db, dialect } = await openDb(options);
+  try {
+    if (options.migrate !== false) await migrateToLatest(db, dialect === 'postgres' ? options.schema : undefined);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const datasets = new SqlDatasetStore(db);
+  // Uploads interrupted by a crash leave staged rows; they are invisible, but take space.
+  await datasets.purgeStaging(Date.now() - STAGING_MAX_AGE_MS);
+  return {
+    dialect,
+    projects: new SqlProjectStore(db),
+    apiKeys: new SqlApiKeyStore(db),
+    experiments: new SqlExperimentStore(db),
+    datasets,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+export { migrateToLatest } from './migrate.js';

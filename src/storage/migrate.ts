@@ -1,0 +1,27 @@
+// Applies the schema migrations in order. Migrations are plain modules listed here, so the
+// set is fixed at build time and identical for SQLite and PostgreSQL.
+import { type Kysely, type Migration, Migrator } from 'kysely';
+import * as m001 from './migrations/001-foundation.js';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '001-foundation': m001,
+};
+
+export interface MigrationReport {
+  applied: string[];
+}
+
+/** `schema` pins the migration bookkeeping tables to one PostgreSQL schema. */
+export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<MigrationReport> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    ...(schema !== undefined ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`Migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

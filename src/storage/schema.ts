@@ -1,0 +1,91 @@
+// Kysely table types. Times are Unix ms (bigint in PostgreSQL, read back as numbers);
+// JSON is stored as text in both databases so both behave identically.
+import type { Generated } from 'kysely';
+
+export interface ProjectsTable {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  project_id: string;
+  /** SHA-256 hex of the whole key; the key itself is never stored. */
+  key_hash: string;
+  prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ExperimentsTable {
+  id: string;
+  project_id: string;
+  slug: string;
+  name: string;
+  /** Latest version number; the documents live in experiment_versions. */
+  version: number;
+  created_at: number;
+  updated_at: number;
+  archived_at: number | null;
+}
+
+export interface ExperimentVersionsTable {
+  experiment_id: string;
+  version: number;
+  name: string;
+  /** The validated experiment document, JSON text. */
+  document: string;
+  created_at: number;
+}
+
+export interface DatasetsTable {
+  id: string;
+  project_id: string;
+  slug: string;
+  name: string;
+  version: number;
+  row_count: number;
+  /** JSON array of column names, first-seen order. */
+  columns: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface DatasetVersionsTable {
+  dataset_id: string;
+  version: number;
+  /** Rows of this version are idx 0 … row_count-1 (datasets are append-only). */
+  row_count: number;
+  columns: string;
+  created_at: number;
+}
+
+export interface DatasetRowsTable {
+  dataset_id: string;
+  idx: number;
+  data: string;
+}
+
+/** Rows of an upload in progress; copied into dataset_rows in one transaction at the end. */
+export interface DatasetStagingTable {
+  upload_id: string;
+  seq: number;
+  data: string;
+  created_at: number;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  experiments: ExperimentsTable;
+  experiment_versions: ExperimentVersionsTable;
+  datasets: DatasetsTable;
+  dataset_versions: DatasetVersionsTable;
+  dataset_rows: DatasetRowsTable;
+  dataset_staging: DatasetStagingTable;
+}
+
+export type { Generated };
