@@ -49,6 +49,11 @@ export const promptTargetSchema = z.object({
   model: z.string().regex(/^[A-Za-z0-9_.-]+\/.+$/, 'must be "provider/model"').max(200),
   params: modelParamsSchema.optional(),
   messages: z.array(messageSchema).min(1).max(200),
+  /**
+   * Extra template variables bound before rendering (LangWatch-style prompt inputs): each maps a
+   * name to `row.<column>` or a literal `{value}`. Row columns are always readable directly.
+   */
+  variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), z.lazy(() => inputMappingSchema)).optional(),
   /** JSON Schema of a structured output; when set the output is the parsed object. */
   outputSchema: z.record(z.string(), z.unknown()).optional(),
 });

@@ -1,0 +1,125 @@
+// The environment, read once and validated (SPEC §1). A bad value stops start-up with a
+// message naming the variable (exit code 2, see cli/main.ts).
+import path from 'node:path';
+import { z } from 'zod';
+
+export const API_KEY_PATTERN = /^sk-lw-[A-Za-z0-9]{40}$/;
+
+const intFromEnv = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.int().min(min).max(max));
+
+const boolFromEnv = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const urlFromEnv = z.string().trim().pipe(z.url({ protocol: /^https?$/ }));
+
+const envSchema = z.object({
+  PORT: intFromEnv(0, 65535).default(5560),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  ASSAY_DATA_DIR: z.string().trim().min(1).default('./.assay'),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^(postgres(ql)?|sqlite):\/\//, 'must start with postgres:// (or sqlite:// for the embedded default)')
+    .optional(),
+  /** PostgreSQL schema for all tables (default: the connection's search_path). */
+  ASSAY_DB_SCHEMA: z.string().trim().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').optional(),
+  REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  ASSAY_API_KEY: z.string().trim().regex(API_KEY_PATTERN, 'must look like sk-lw- followed by 40 letters or digits').optional(),
+  ASSAY_ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  ASSAY_PUBLIC_URL: urlFromEnv.optional(),
+  ASSAY_SECRET_KEY: z.string().trim().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+  ASSAY_MAX_BODY_BYTES: intFromEnv(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  ASSAY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  ASSAY_SHUTDOWN_TIMEOUT_MS: intFromEnv(0, 600_000).default(10_000),
+  ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: boolFromEnv.default(true),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  dbSchema: string | undefined;
+  redisUrl: string | undefined;
+  apiKey: string | undefined;
+  adminToken: string | undefined;
+  /** Base of runUrl, without a trailing slash. */
+  publicUrl: string;
+  secretKey: string | undefined;
+  maxBodyBytes: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  shutdownTimeoutMs: number;
+  httpTargetsAllowPrivate: boolean;
+}
+
+/** A bad environment; `problems` name each variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment. Empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') raw[key] = value;
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '');
+        return `${name}=${JSON.stringify(raw[name] ?? '')}: ${i.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const databaseUrl = e.DATABASE_URL?.startsWith('sqlite://') ? undefined : e.DATABASE_URL;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.ASSAY_DATA_DIR),
+    databaseUrl,
+    dbSchema: e.ASSAY_DB_SCHEMA,
+    redisUrl: e.REDIS_URL,
+    apiKey: e.ASSAY_API_KEY,
+    adminToken: e.ASSAY_ADMIN_TOKEN,
+    publicUrl: (e.ASSAY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    secretKey: e.ASSAY_SECRET_KEY,
+    maxBodyBytes: e.ASSAY_MAX_BODY_BYTES,
+    logLevel: e.ASSAY_LOG_LEVEL,
+    shutdownTimeoutMs: e.ASSAY_SHUTDOWN_TIMEOUT_MS,
+    httpTargetsAllowPrivate: e.ASSAY_HTTP_TARGETS_ALLOW_PRIVATE,
+  };
+}
+
+/** The table printed in the README: name, default, meaning. */
+export const CONFIG_DOC: [string, string, string][] = [
+  ['PORT', '5560', 'HTTP port'],
+  ['HOST', '0.0.0.0', 'Interface to listen on'],
+  ['ASSAY_DATA_DIR', './.assay', 'SQLite file, generated key files'],
+  ['DATABASE_URL', '(SQLite)', 'postgres://… selects PostgreSQL'],
+  ['ASSAY_DB_SCHEMA', '(search_path)', 'PostgreSQL schema for Assay\'s tables'],
+  ['REDIS_URL', '(in-process)', 'redis://… enqueues work on BullMQ for `assay worker`'],
+  ['ASSAY_API_KEY', '', 'At start-up, ensure project `default` with this key'],
+  ['ASSAY_ADMIN_TOKEN', '', 'Enables /api/admin/* (Bearer token, ≥ 16 chars)'],
+  ['ASSAY_PUBLIC_URL', 'http://localhost:PORT', 'Base of runUrl'],
+  ['ASSAY_SECRET_KEY', '(generated key file)', 'Encrypts stored secrets and provider keys'],
+  ['ASSAY_MAX_BODY_BYTES', '10485760', 'Largest accepted request body (413 above)'],
+  ['ASSAY_LOG_LEVEL', 'info', 'debug, info, warn, error or silent'],
+  ['ASSAY_SHUTDOWN_TIMEOUT_MS', '10000', 'Grace period for in-flight requests on SIGTERM'],
+  ['ASSAY_HTTP_TARGETS_ALLOW_PRIVATE', 'true', 'false refuses HTTP targets on private and loopback addresses'],
+];
