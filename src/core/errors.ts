@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'validation_error'
   | 'invalid_json'
+  | 'invalid_yaml'
   | 'invalid_encoding'
   | 'unsupported_media_type'
   | 'payload_too_large'

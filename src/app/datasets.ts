@@ -1,0 +1,73 @@
+// Saved datasets: uploads (JSON rows, CSV, JSON Lines), versions, paged reads, append, delete.
+import { z } from 'zod';
+import { datasetNotFound, SlugTakenError } from '../core/errors.js';
+import { rowSchema } from '../core/model/experiment.js';
+import type { DatasetRecord, Project } from '../core/model/records.js';
+import { nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
+import type { Clock, PageRequest, Paged, RowBatches, Stores } from '../core/ports.js';
+import { newId } from './ids.js';
+import { parseOrThrow } from './validation.js';
+
+export const MAX_PAGE_LIMIT = 1000;
+
+/** The JSON form of an upload. */
+export const datasetCreateSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  slug: slugSchema.optional(),
+  rows: z.array(rowSchema),
+});
+
+export const datasetAppendSchema = z.object({ rows: z.array(rowSchema) });
+
+export class DatasetService {
+  constructor(
+    private readonly stores: Pick<Stores, 'datasets'>,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Creates a dataset from streamed rows. An explicit slug that is taken → 409 before any row
+   * is read; a derived slug gets -2, -3…
+   */
+  async create(project: Project, meta: { name: string; slug?: string | undefined }, rows: RowBatches): Promise<DatasetRecord> {
+    const name = parseOrThrow(datasetCreateSchema.shape.name, meta.name, 'dataset', ['name']);
+    let slug = meta.slug;
+    if (slug !== undefined) {
+      parseOrThrow(slugSchema, slug, 'dataset', ['slug']);
+      if ((await this.stores.datasets.get(project.id, slug)) !== null) throw new SlugTakenError(slug);
+    } else {
+      const base = slugify(name, 'dataset');
+      slug = nextFreeSlug(base, await this.stores.datasets.slugsLike(project.id, base));
+    }
+    return this.stores.datasets.create({ id: newId('ds'), projectId: project.id, slug, name, at: this.clock.now() }, rows);
+  }
+
+  async append(project: Project, idOrSlug: string, rows: RowBatches): Promise<DatasetRecord> {
+    const found = await this.stores.datasets.get(project.id, idOrSlug);
+    if (!found) throw datasetNotFound(idOrSlug);
+    const updated = await this.stores.datasets.append(project.id, found.id, rows, this.clock.now());
+    if (!updated) throw datasetNotFound(idOrSlug);
+    return updated;
+  }
+
+  async get(project: Project, idOrSlug: string, version?: number): Promise<DatasetRecord> {
+    const found = await this.stores.datasets.get(project.id, idOrSlug, version);
+    if (!found) throw datasetNotFound(idOrSlug);
+    return found;
+  }
+
+  /** One page of rows of a version (the latest by default). */
+  async page(project: Project, idOrSlug: string, offset: number, limit: number, version?: number) {
+    const dataset = await this.get(project, idOrSlug, version);
+    const rows = await this.stores.datasets.rows(dataset.id, dataset.version, offset, Math.min(limit, MAX_PAGE_LIMIT));
+    return { dataset, offset, limit, rows };
+  }
+
+  list(project: Project, page: PageRequest): Promise<Paged<DatasetRecord>> {
+    return this.stores.datasets.list(project.id, page);
+  }
+
+  async remove(project: Project, idOrSlug: string): Promise<void> {
+    if (!(await this.stores.datasets.remove(project.id, idOrSlug, this.clock.now()))) throw datasetNotFound(idOrSlug);
+  }
+}

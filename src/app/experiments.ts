@@ -1,0 +1,110 @@
+// Saved experiments: create, read, replace (a new version per save), archive, list, and the
+// import of LangWatch workbench states.
+import { experimentNotFound, type Issue, SlugTakenError, ValidationError } from '../core/errors.js';
+import { type ExperimentDocument, experimentDocumentSchema } from '../core/model/experiment.js';
+import { importWorkbenchState } from '../core/model/langwatch-import.js';
+import type { ExperimentRecord, Project } from '../core/model/records.js';
+import { nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
+import type { Clock, PageRequest, Paged, Stores } from '../core/ports.js';
+import { newId } from './ids.js';
+import { describeIssues, parseOrThrow } from './validation.js';
+
+/** Extra save-time checks that need more than the schema (catalogue, datasets, templates). */
+export type DocumentCheck = (doc: ExperimentDocument, project: Project) => Promise<Issue[]> | Issue[];
+
+export class ExperimentService {
+  private readonly checks: DocumentCheck[];
+
+  constructor(
+    private readonly stores: Pick<Stores, 'experiments' | 'datasets'>,
+    private readonly clock: Clock,
+    checks: DocumentCheck[] = [],
+  ) {
+    this.checks = [this.datasetExists, ...checks];
+  }
+
+  /** Validates a body: our document, or `{workbenchState}` in LangWatch's saved format. */
+  async parseDocument(body: unknown, project: Project): Promise<ExperimentDocument> {
+    let input = body;
+    if (typeof body === 'object' && body !== null && !Array.isArray(body) && 'workbenchState' in body) {
+      const { workbenchState, ...rest } = body as { workbenchState: unknown; slug?: unknown; name?: unknown };
+      input = { ...importWorkbenchState(workbenchState), ...pick(rest, ['slug', 'name']) };
+    }
+    const doc = parseOrThrow(experimentDocumentSchema, input, 'experiment');
+    const issues: Issue[] = [];
+    for (const check of this.checks) issues.push(...(await check(doc, project)));
+    if (issues.length > 0) throw new ValidationError(describeIssues('experiment', issues), issues);
+    return doc;
+  }
+
+  private datasetExists: DocumentCheck = async (doc, project) => {
+    if (!('datasetId' in doc.dataset)) return [];
+    const found = await this.stores.datasets.get(project.id, doc.dataset.datasetId, doc.dataset.version);
+    return found ? [] : [{ path: ['dataset', 'datasetId'], message: `dataset "${doc.dataset.datasetId}"${doc.dataset.version ? ` version ${doc.dataset.version}` : ''} not found` }];
+  };
+
+  /** Creates from a body. An explicit slug that is taken → 409; a derived one gets -2, -3… */
+  async create(project: Project, body: unknown): Promise<ExperimentRecord> {
+    const doc = await this.parseDocument(body, project);
+    const at = this.clock.now();
+    if (doc.slug !== undefined) {
+      return this.stores.experiments.create({ id: newId('exp'), projectId: project.id, slug: doc.slug, name: doc.name, document: doc, at });
+    }
+    const base = slugify(doc.name);
+    // Two creates can derive the same slug at once; the loser simply takes the next one.
+    for (let attempt = 0; ; attempt++) {
+      const slug = nextFreeSlug(base, await this.stores.experiments.slugsLike(project.id, base));
+      try {
+        return await this.stores.experiments.create({ id: newId('exp'), projectId: project.id, slug, name: doc.name, document: { ...doc, slug }, at });
+      } catch (error) {
+        if (!(error instanceof SlugTakenError) || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  async get(project: Project, slug: string, version?: number): Promise<ExperimentRecord> {
+    const found = await this.stores.experiments.get(project.id, slug, version);
+    if (!found) throw experimentNotFound(slug);
+    return found;
+  }
+
+  /**
+   * Replaces the document as a new version, or creates the experiment under this slug when
+   * there is none (so `assay push` is one idempotent PUT).
+   */
+  async put(project: Project, slug: string, body: unknown): Promise<{ record: ExperimentRecord; created: boolean }> {
+    const doc = await this.parseDocument(body, project);
+    if (doc.slug !== undefined && doc.slug !== slug) {
+      throw new ValidationError(`The document's slug "${doc.slug}" differs from the URL's "${slug}"`, [{ path: ['slug'], message: 'must match the slug in the URL' }]);
+    }
+    parseOrThrow(slugSchema, slug, 'slug', ['slug']);
+    const document = { ...doc, slug };
+    const at = this.clock.now();
+    const replaced = await this.stores.experiments.replace(project.id, slug, { name: doc.name, document, at });
+    if (replaced) return { record: replaced, created: false };
+    try {
+      const record = await this.stores.experiments.create({ id: newId('exp'), projectId: project.id, slug, name: doc.name, document, at });
+      return { record, created: true };
+    } catch (error) {
+      // Someone created it between our replace and create: replace theirs.
+      if (!(error instanceof SlugTakenError)) throw error;
+      const again = await this.stores.experiments.replace(project.id, slug, { name: doc.name, document, at });
+      if (!again) throw error;
+      return { record: again, created: false };
+    }
+  }
+
+  async archive(project: Project, slug: string): Promise<void> {
+    if (!(await this.stores.experiments.archive(project.id, slug, this.clock.now()))) throw experimentNotFound(slug);
+  }
+
+  list(project: Project, page: PageRequest): Promise<Paged<ExperimentRecord & { runsCount: number; lastRunAt: number | null }>> {
+    return this.stores.experiments.list(project.id, page);
+  }
+}
+
+function pick(obj: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}

@@ -1,0 +1,56 @@
+// The `assay` command line. Exit codes: 0 ok, 1 a run below its threshold, 2 could not run
+// (bad configuration or arguments, server unreachable, …).
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig } from '../config/env.js';
+import { VERSION } from '../config/version.js';
+import { registerAdminCommands } from './admin-commands.js';
+import { registerPushCommand } from './push.js';
+import { startServer } from './serve.js';
+import { CliError } from './cli-error.js';
+
+const program = new Command('assay').version(VERSION).description('Runs saved LLM evaluations');
+program.exitOverride();
+program.configureOutput({ outputError: (s, write) => write(s) });
+
+program
+  .command('serve')
+  .description('Start the HTTP server (embedded SQLite unless DATABASE_URL is set)')
+  .action(async () => {
+    const running = await startServer(loadConfig());
+    let signals = 0;
+    const onSignal = (signal: string) => {
+      signals++;
+      if (signals > 1) process.exit(1);
+      console.log(`${signal} received: finishing in-flight requests…`);
+      running.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+  });
+
+registerAdminCommands(program);
+registerPushCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  if (error instanceof CliError) {
+    console.error(`error: ${error.message}`);
+    process.exit(error.exitCode);
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
+}

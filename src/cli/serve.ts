@@ -1,0 +1,59 @@
+// `assay serve`: the HTTP server on PORT with graceful shutdown on SIGTERM/SIGINT (stop
+// accepting, let in-flight requests finish, close storage).
+import { writeFileSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import { type Assay, composeAssay } from '../config/compose.js';
+import type { Config } from '../config/env.js';
+import { createLogger } from '../config/logger.js';
+
+export interface RunningServer {
+  assay: Assay;
+  server: Server;
+  port: number;
+  /** Graceful stop; resolves when connections and storage are closed. */
+  stop(): Promise<void>;
+}
+
+/** Writes the first-start key where only the owner can read it. */
+async function writeKeyFile(dataDir: string, key: string): Promise<string> {
+  const file = path.join(dataDir, 'api-key');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return file;
+}
+
+export async function startServer(config: Config, out: (line: string) => void = console.log): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel);
+  const assay = await composeAssay(config, { logger });
+  const boot = await assay.projects.bootstrap(config.apiKey);
+  if (boot?.createdKey) {
+    const file = await writeKeyFile(config.dataDir, boot.createdKey);
+    out(`Created project "default". Its API key (shown once, also written to ${file}):`);
+    out(`  ${boot.createdKey}`);
+  }
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: assay.http.app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
+    (s as Server).once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  out(`Assay listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port} (${assay.stores.dialect}; API docs at /docs)`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      await assay.close();
+    })();
+    return stopping;
+  };
+  return { assay, server, port, stop };
+}

@@ -1,0 +1,396 @@
+// Converts a LangWatch Evaluations V3 saved experiment (its `workbenchState`) into an Assay
+// experiment document, so an experiment built in LangWatch's workbench can move here without
+// being retyped. Anything that only exists inside LangWatch (saved prompts, agents, workflows)
+// cannot come along; those are reported together, each with a way out, instead of one by one.
+import sjson from 'secure-json-parse';
+import { z } from 'zod';
+import { type Issue, ValidationError } from '../errors.js';
+import {
+  type DatasetRef,
+  type EvaluatorSpec,
+  type ExperimentDocumentInput,
+  type InputMapping,
+  type PromptTarget,
+  type Row,
+  evaluatorSpecSchema,
+  promptTargetSchema,
+} from './experiment.js';
+import { slugSchema } from './slug.js';
+
+type Path = (string | number)[];
+type Report = (path: Path, message: string) => void;
+
+// ---------------------------------------------------------------------------------------------
+// The persisted shape. Loose objects: the workbench stores many UI-only keys we must not reject.
+
+const fieldMappingSchema = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('source'),
+    source: z.enum(['dataset', 'target']),
+    sourceId: z.string(),
+    sourceField: z.string(),
+  }),
+  z.looseObject({ type: z.literal('value'), value: z.string() }),
+]);
+type FieldMapping = z.infer<typeof fieldMappingSchema>;
+
+const columnSchema = z.looseObject({ id: z.string(), name: z.string(), type: z.string() });
+
+const datasetReferenceSchema = z.looseObject({
+  id: z.string(),
+  type: z.enum(['inline', 'saved']),
+  inline: z
+    .looseObject({ columns: z.array(columnSchema), records: z.record(z.string(), z.array(z.string())) })
+    .nullish(),
+  datasetId: z.string().nullish(),
+  columns: z.array(columnSchema).optional(),
+});
+
+const optionalNumber = z.number().nullish();
+const localPromptConfigSchema = z.looseObject({
+  llm: z.looseObject({
+    model: z.string(),
+    temperature: optionalNumber,
+    maxTokens: optionalNumber,
+    max_tokens: optionalNumber,
+    topP: optionalNumber,
+    topK: optionalNumber,
+    seed: optionalNumber,
+    frequencyPenalty: optionalNumber,
+    presencePenalty: optionalNumber,
+  }),
+  messages: z.array(z.looseObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })),
+  inputs: z.array(z.looseObject({ identifier: z.string() })).optional(),
+  outputs: z.array(z.looseObject({ identifier: z.string(), type: z.string(), json_schema: z.unknown().optional() })).optional(),
+});
+
+const targetConfigSchema = z.looseObject({
+  id: z.string(),
+  type: z.enum(['prompt', 'agent', 'evaluator', 'workflow']),
+  name: z.string().nullish(),
+  promptId: z.string().nullish(),
+  localPromptConfig: localPromptConfigSchema.nullish(),
+  mappings: z.record(z.string(), z.record(z.string(), fieldMappingSchema)).default({}),
+});
+type TargetConfig = z.infer<typeof targetConfigSchema>;
+
+const settingsSchema = z.record(z.string(), z.unknown());
+const evaluatorConfigSchema = z.looseObject({
+  id: z.string(),
+  evaluatorType: z.string(),
+  name: z.string().nullish(),
+  settings: settingsSchema.nullish(),
+  localEvaluatorConfig: z.looseObject({ name: z.string().nullish(), settings: settingsSchema.nullish() }).nullish(),
+  mappings: z.record(z.string(), z.record(z.string(), z.record(z.string(), fieldMappingSchema))).default({}),
+  comparison: z.unknown().optional(),
+  pairwise: z.unknown().optional(),
+});
+type EvaluatorConfig = z.infer<typeof evaluatorConfigSchema>;
+
+/** LangWatch's persisted `Experiment.workbenchState`, checked only where the importer reads it. */
+export const workbenchStateSchema = z.looseObject({
+  experimentSlug: z.string().nullish(),
+  name: z.string(),
+  datasets: z.array(datasetReferenceSchema),
+  targets: z.array(targetConfigSchema),
+  evaluators: z.array(evaluatorConfigSchema),
+  concurrency: z.int().min(1).max(24).nullish(),
+});
+
+/** A parsed workbenchState, for callers that want to inspect it before importing. */
+export type WorkbenchState = z.infer<typeof workbenchStateSchema>;
+
+// ---------------------------------------------------------------------------------------------
+
+const ROOT = 'workbenchState';
+/** Column types whose string cells LangWatch's /run JSON-parses; we do the same once, up front. */
+const JSON_COLUMN_TYPES = new Set(['chat_messages', 'json', 'list', 'spans', 'rag_contexts']);
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SECRET_REF = /\{\{-?\s*secrets\./;
+const MAX_ID = 64;
+const MAX_NAME = 200;
+/** `llm` keys copied into params (LangWatch's snake_case `max_tokens` is handled separately). */
+const PARAM_KEYS = ['temperature', 'maxTokens', 'topP', 'topK', 'seed', 'frequencyPenalty', 'presencePenalty'] as const;
+
+/** Converts a LangWatch workbenchState into an experiment document, or throws a ValidationError listing every unsupported part. */
+export function importWorkbenchState(state: unknown): ExperimentDocumentInput {
+  const parsed = workbenchStateSchema.safeParse(state);
+  if (!parsed.success) {
+    fail(parsed.error.issues.map((i) => ({ path: [ROOT, ...i.path.map(key)], message: i.message })));
+  }
+  const ws = parsed.data;
+  const issues: Issue[] = [];
+  const report: Report = (path, message) => issues.push({ path: [ROOT, ...path], message });
+
+  const name = ws.name.trim().slice(0, MAX_NAME).trim();
+  if (name === '') report(['name'], 'is empty; an Assay experiment needs a name');
+  const slug = ws.experimentSlug != null && slugSchema.safeParse(ws.experimentSlug).success ? ws.experimentSlug : undefined;
+
+  // LangWatch's /run only ever reads the first dataset, and keys every mapping by its id.
+  const first = ws.datasets[0];
+  const dataset = importDataset(first, report);
+  const dsKey = first?.id;
+
+  const targets: PromptTarget[] = [];
+  ws.targets.forEach((t, i) => {
+    const imported = importTarget(t, ['targets', i], dsKey, report);
+    if (imported) targets.push(imported);
+  });
+  if (ws.targets.length === 0) report(['targets'], 'is empty; an Assay experiment needs at least one target');
+  if (targets.length > 50) report(['targets'], `has ${targets.length} targets; Assay allows at most 50`);
+  flagDuplicates(ws.targets.map((t) => t.id), (i) => report(['targets', i, 'id'], 'duplicate target id'));
+  flagDuplicates(ws.evaluators.map((e) => e.id), (i) => report(['evaluators', i, 'id'], 'duplicate evaluator id'));
+
+  const takenIds = new Set(ws.evaluators.map((e) => e.id));
+  const evaluators = ws.evaluators.flatMap((e, i) => importEvaluator(e, ['evaluators', i], dsKey, targets, takenIds, report));
+  if (evaluators.length > 100) report(['evaluators'], `make ${evaluators.length} evaluators (after splitting per target); Assay allows at most 100`);
+
+  if (issues.length > 0) fail(issues);
+  return {
+    name,
+    ...(slug === undefined ? {} : { slug }),
+    dataset,
+    targets,
+    evaluators,
+    ...(ws.concurrency == null ? {} : { execution: { concurrency: ws.concurrency } }),
+  };
+}
+
+function importDataset(ref: WorkbenchState['datasets'][number] | undefined, report: Report): DatasetRef {
+  if (ref === undefined) return { rows: [] };
+  const at = ['datasets', 0];
+  if (ref.type === 'saved') {
+    if (!ref.datasetId) {
+      report([...at, 'datasetId'], 'a saved dataset reference needs a datasetId');
+    } else if (ref.datasetId.length > 200) {
+      report([...at, 'datasetId'], 'is longer than 200 characters');
+    } else {
+      return { datasetId: ref.datasetId };
+    }
+    return { rows: [] };
+  }
+  if (!ref.inline) {
+    report([...at, 'inline'], 'an inline dataset reference needs its inline columns and records');
+    return { rows: [] };
+  }
+  const { columns, records } = ref.inline;
+  // Records are stored column-first and keyed by column id; mappings name columns, so rows do too.
+  // Columns may have been edited to different lengths: the longest decides, gaps become "".
+  const values = columns.map((c) => own(records, c.id) ?? []);
+  const count = values.reduce((n, v) => Math.max(n, v.length), 0);
+  const rows: Row[] = [];
+  for (let r = 0; r < count; r++) {
+    rows.push(Object.fromEntries(columns.map((c, k) => [c.name, cell(c.type, values[k]?.[r] ?? '')])));
+  }
+  return { rows };
+}
+
+function cell(type: string, raw: string): unknown {
+  if (!JSON_COLUMN_TYPES.has(type)) return raw;
+  try {
+    // secure-json-parse refuses __proto__ keys; such a cell stays a plain string.
+    return sjson.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function importTarget(t: TargetConfig, at: Path, dsKey: string | undefined, report: Report): PromptTarget | undefined {
+  const unsupported = {
+    agent: 'is an agent target: the agent is stored in LangWatch and cannot be imported. Re-create it as an http target (its url, headers and body template) or as a code target',
+    workflow: 'is a workflow target: the Studio workflow lives in LangWatch and cannot be imported. Expose it over HTTP and re-create it as an http target',
+    evaluator: 'is an evaluator target (an evaluator run as a column or a comparison): the saved evaluator lives in LangWatch. Add it to the evaluators list instead; comparison columns are not supported yet',
+  } as const;
+  if (t.type !== 'prompt') {
+    report([...at, 'type'], unsupported[t.type]);
+    return undefined;
+  }
+  const local = t.localPromptConfig;
+  if (!local) {
+    report(
+      [...at, t.promptId ? 'promptId' : 'localPromptConfig'],
+      t.promptId
+        ? `references prompt "${t.promptId}" stored in LangWatch, which cannot be imported. Open the prompt in the workbench and edit it (so its model and messages are saved into the experiment as localPromptConfig), or re-create it here as a prompt target`
+        : 'a prompt target needs a localPromptConfig (model and messages)',
+    );
+    return undefined;
+  }
+  const lp = [...at, 'localPromptConfig'];
+  const llm = local.llm;
+  const sourceOf = (param: string): string => (param === 'maxTokens' && llm.maxTokens == null ? 'max_tokens' : param);
+  const params: Record<string, number> = {};
+  for (const p of PARAM_KEYS) {
+    const value = llm[sourceOf(p) as keyof typeof llm];
+    if (typeof value === 'number') params[p] = value;
+  }
+
+  const mappings = own(t.mappings, dsKey) ?? {};
+  const variables: Record<string, InputMapping> = {};
+  // LangWatch leaves unmapped inputs empty; without this our engine would read a same-named column.
+  for (const input of local.inputs ?? []) {
+    if (IDENTIFIER.test(input.identifier)) variables[input.identifier] = { value: '' };
+  }
+  for (const [input, m] of Object.entries(mappings)) {
+    const path = [...at, 'mappings', dsKey ?? '', input];
+    if (!IDENTIFIER.test(input)) {
+      report(path, `input "${input}" is not an identifier (letters, digits, "_"), so a template cannot refer to it`);
+    } else if (m.type === 'value') {
+      variables[input] = { value: m.value };
+    } else if (m.source === 'target') {
+      continue; // chained targets: LangWatch ignores them at run time, so the input stays empty
+    } else if (m.sourceField === '') {
+      report([...path, 'sourceField'], 'names no dataset column');
+    } else {
+      variables[input] = `row.${m.sourceField}`;
+    }
+  }
+
+  const outputs = local.outputs ?? [];
+  const structured = outputs.length === 1 && outputs[0]?.type === 'json_schema' ? outputs[0].json_schema : undefined;
+  if (structured !== undefined && !isPlainObject(structured)) {
+    report([...lp, 'outputs', 0, 'json_schema'], 'must be a JSON Schema object');
+  }
+  local.messages.forEach((m, j) => {
+    if (SECRET_REF.test(JSON.stringify(m.content))) {
+      report([...lp, 'messages', j, 'content'], "uses {{secrets.…}}, which Assay only expands in an HTTP target's url, headers and auth");
+    }
+  });
+
+  const target: PromptTarget = {
+    id: t.id,
+    ...(t.name ? { name: t.name.slice(0, MAX_NAME) } : {}),
+    type: 'prompt',
+    model: llm.model,
+    ...(Object.keys(params).length > 0 ? { params } : {}),
+    messages: local.messages.map((m) => ({ role: m.role, content: m.content })),
+    ...(Object.keys(variables).length > 0 ? { variables } : {}),
+    ...(isPlainObject(structured) ? { outputSchema: structured } : {}),
+  };
+  // Our own schema is the last word on what the engine accepts; point its complaints back at
+  // the LangWatch field that produced each value.
+  const ok = check(promptTargetSchema, target, report, ([head, sub, ...rest]) => {
+    if (head === 'model') return [...lp, 'llm', 'model'];
+    if (head === 'params') return [...lp, 'llm', sourceOf(String(sub))];
+    if (head === 'messages') return [...lp, 'messages', ...(sub === undefined ? [] : [sub, ...rest])];
+    if (head === 'variables') return [...at, 'mappings', dsKey ?? '', ...(sub === undefined ? [] : [sub])];
+    if (head === 'outputSchema') return [...lp, 'outputs', 0, 'json_schema'];
+    return [...at, ...(head === undefined ? [] : [head])];
+  });
+  return ok ? target : undefined;
+}
+
+function importEvaluator(
+  e: EvaluatorConfig,
+  at: Path,
+  dsKey: string | undefined,
+  targets: PromptTarget[],
+  takenIds: Set<string>,
+  report: Report,
+): EvaluatorSpec[] {
+  if (e.comparison != null || e.pairwise != null) {
+    report([...at, e.comparison != null ? 'comparison' : 'pairwise'], 'is a comparison evaluator; comparison evaluators are not supported by the importer yet. Remove it, or re-create it after import as a per-target evaluator');
+    return [];
+  }
+  const local = e.localEvaluatorConfig;
+  const settings = local?.settings ?? e.settings ?? undefined;
+  const settingsPath = local?.settings != null ? [...at, 'localEvaluatorConfig', 'settings'] : [...at, 'settings'];
+  const name = local?.name || e.name || undefined;
+  const base = {
+    type: e.evaluatorType,
+    ...(name ? { name: name.slice(0, MAX_NAME) } : {}),
+    ...(settings ? { settings } : {}),
+  };
+
+  const byTarget = targets.map((t) => ({ targetId: t.id, inputs: evaluatorInputs(e, at, dsKey, t.id, report) }));
+  const shapes = new Set(byTarget.map((b) => canonical(b.inputs)));
+  const specs: { spec: EvaluatorSpec; targetId?: string }[] =
+    shapes.size <= 1
+      ? [{ spec: { id: e.id, ...base, ...withInputs(byTarget[0]?.inputs ?? {}) } }]
+      : byTarget.map(({ targetId, inputs }) => ({
+          targetId,
+          spec: { id: freeId(`${e.id}.${targetId}`, takenIds), ...base, ...withInputs(inputs), targets: [targetId] },
+        }));
+
+  return specs.flatMap(({ spec, targetId }) => {
+    const ok = check(evaluatorSpecSchema, spec, report, ([head, sub]) => {
+      if (head === 'type') return [...at, 'evaluatorType'];
+      if (head === 'name') return local?.name ? [...at, 'localEvaluatorConfig', 'name'] : [...at, 'name'];
+      if (head === 'settings') return settingsPath;
+      if (head === 'inputs') return [...at, 'mappings', dsKey ?? '', targetId ?? byTarget[0]?.targetId ?? '', ...(sub === undefined ? [] : [sub])];
+      return [...at, 'id'];
+    });
+    return ok ? [spec] : [];
+  });
+}
+
+function evaluatorInputs(e: EvaluatorConfig, at: Path, dsKey: string | undefined, targetId: string, report: Report): Record<string, InputMapping> {
+  const mappings: Record<string, FieldMapping> = own(own(e.mappings, dsKey), targetId) ?? {};
+  const inputs: Record<string, InputMapping> = {};
+  for (const [input, m] of Object.entries(mappings)) {
+    const path = [...at, 'mappings', dsKey ?? '', targetId, input];
+    if (m.type === 'value') {
+      inputs[input] = { value: m.value };
+    } else if (m.source === 'target' && m.sourceId !== targetId) {
+      continue; // another target's output: LangWatch ignores it for this cell too
+    } else if (m.sourceField === '') {
+      report([...path, 'sourceField'], m.source === 'dataset' ? 'names no dataset column' : 'names no target output');
+    } else if (m.source === 'dataset') {
+      inputs[input] = `row.${m.sourceField}`;
+    } else {
+      inputs[input] = m.sourceField === 'output' ? 'output' : `output.${m.sourceField}`;
+    }
+  }
+  return inputs;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function check<T>(schema: z.ZodType<T>, value: unknown, report: Report, locate: (ourPath: Path) => Path): boolean {
+  const result = schema.safeParse(value);
+  if (result.success) return true;
+  for (const issue of result.error.issues) report(locate(issue.path.map(key)), issue.message);
+  return false;
+}
+
+function withInputs(inputs: Record<string, InputMapping>): { inputs?: Record<string, InputMapping> } {
+  return Object.keys(inputs).length > 0 ? { inputs } : {};
+}
+
+function canonical(inputs: Record<string, InputMapping>): string {
+  return JSON.stringify(Object.entries(inputs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** `base` cut to the id length limit, made unique among `taken` with a `-N` suffix if needed. */
+function freeId(base: string, taken: Set<string>): string {
+  let id = base.slice(0, MAX_ID);
+  for (let n = 2; taken.has(id); n++) id = `${base.slice(0, MAX_ID - String(n).length - 1)}-${n}`;
+  taken.add(id);
+  return id;
+}
+
+function flagDuplicates(ids: string[], onDuplicate: (index: number) => void): void {
+  const seen = new Set<string>();
+  ids.forEach((id, i) => {
+    if (seen.has(id)) onDuplicate(i);
+    seen.add(id);
+  });
+}
+
+function own<T>(record: Record<string, T> | undefined, k: string | undefined): T | undefined {
+  return record !== undefined && k !== undefined && Object.hasOwn(record, k) ? record[k] : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function key(p: PropertyKey): string | number {
+  return typeof p === 'symbol' ? String(p) : p;
+}
+
+function fail(issues: Issue[]): never {
+  const unique = [...new Map(issues.map((i) => [JSON.stringify(i), i])).values()];
+  const shown = unique.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`);
+  const more = unique.length > 3 ? ` (and ${unique.length - 3} more)` : '';
+  throw new ValidationError(`Cannot import the LangWatch experiment: ${shown.join('; ')}${more}`, unique);
+}

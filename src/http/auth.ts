@@ -1,0 +1,81 @@
+// Authentication (SPEC §2). Project keys come from, first match wins:
+// `Authorization: Basic base64(projectId:key)`, `Authorization: Bearer <key>`, `X-Auth-Token`.
+// A malformed Basic header falls through to the next form, as LangWatch's server does.
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { AssayError } from '../core/errors.js';
+import type { ProjectService } from '../app/projects.js';
+import type { HttpEnv } from './context.js';
+
+export const missingCredentials = (): AssayError =>
+  new AssayError('missing_credentials', 'Send a project API key as Authorization: Bearer <key>, X-Auth-Token: <key> or Basic base64(projectId:key)', {
+    compatText: 'Missing credentials',
+  });
+
+export const invalidCredentials = (): AssayError =>
+  new AssayError('invalid_credentials', 'The API key is unknown or revoked', { compatText: 'Invalid credentials' });
+
+interface Presented {
+  key: string;
+  /** Project id (or slug) named by a Basic header. */
+  projectId?: string;
+}
+
+export function presentedCredentials(c: Context): Presented | null {
+  const authorization = c.req.header('authorization')?.trim() ?? '';
+  const [scheme, ...rest] = authorization.split(/\s+/);
+  const value = rest.join(' ');
+  if (scheme?.toLowerCase() === 'basic' && value) {
+    try {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const projectId = decoded.slice(0, colon);
+      const key = decoded.slice(colon + 1);
+      if (colon > 0 && projectId && key) return { key, projectId };
+    } catch {
+      // fall through
+    }
+  }
+  if (scheme?.toLowerCase() === 'bearer' && value.trim()) return { key: value.trim() };
+  const token = c.req.header('x-auth-token')?.trim();
+  if (token) return { key: token };
+  return null;
+}
+
+/** Requires a valid project key and puts its project on the context. */
+export function projectAuth(projects: ProjectService): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    const presented = presentedCredentials(c);
+    if (!presented) throw missingCredentials();
+    // Keys are short; anything long is not a key and is not worth hashing.
+    if (presented.key.length > 200) throw invalidCredentials();
+    const project = await projects.authenticate(presented.key);
+    if (!project) throw invalidCredentials();
+    if (presented.projectId !== undefined && presented.projectId !== project.id && presented.projectId !== project.slug) {
+      throw invalidCredentials();
+    }
+    c.set('project', project);
+    await next();
+  };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Hash first so the comparison takes the same time whatever the lengths.
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+/** Requires `Authorization: Bearer $ASSAY_ADMIN_TOKEN`; without that variable the admin API is off (404). */
+export function adminAuth(adminToken: string | undefined): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    if (adminToken === undefined) {
+      throw new AssayError('admin_disabled', 'The admin API is disabled; set ASSAY_ADMIN_TOKEN to enable it');
+    }
+    const authorization = c.req.header('authorization')?.trim() ?? '';
+    const match = /^bearer\s+(.+)$/i.exec(authorization);
+    if (!match) throw missingCredentials();
+    if (!sameSecret(match[1]!.trim(), adminToken)) throw invalidCredentials();
+    await next();
+  };
+}

@@ -1,0 +1,104 @@
+// Reading request bodies: bounded by ASSAY_MAX_BODY_BYTES (413 beyond), decoded as strict
+// UTF-8, parsed as JSON or YAML with the untrusted-input guards, or streamed for uploads.
+import type { Context } from 'hono';
+import YAML from 'yaml';
+import { AssayError } from '../core/errors.js';
+import { assertDepth, parseUntrustedJson } from '../app/json.js';
+
+export interface BodyLimits {
+  maxBodyBytes: number;
+}
+
+function tooLarge(max: number): AssayError {
+  return new AssayError('payload_too_large', `The request body is larger than the limit of ${max} bytes`, { meta: { limitBytes: max } });
+}
+
+/** The body as a stream of byte chunks, failing with 413 as soon as it passes the limit. */
+export async function* bodyBytes(c: Context, max: number): AsyncIterable<Uint8Array> {
+  const declared = Number(c.req.header('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
+  const body = c.req.raw.body;
+  if (!body) return;
+  let total = 0;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      total += value.byteLength;
+      if (total > max) throw tooLarge(max);
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+    // Stop reading an over-long or abandoned body rather than draining it.
+    if (total > max) await body.cancel().catch(() => {});
+  }
+}
+
+/** The whole body as text (strict UTF-8), bounded. */
+export async function bodyText(c: Context, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of bodyBytes(c, max)) {
+    chunks.push(chunk);
+    length += chunk.byteLength;
+  }
+  const all = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(all);
+  } catch {
+    throw new AssayError('invalid_encoding', 'The request body is not valid UTF-8');
+  }
+}
+
+/** The media type of the request, lower-cased, without parameters. */
+export function mediaType(c: Context): string {
+  return (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export function isYaml(type: string): boolean {
+  return type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml' || type === 'text/x-yaml';
+}
+
+/**
+ * A JSON body (any content type that is not YAML is read as JSON, as LangWatch does). Empty or
+ * whitespace-only bodies give `emptyValue` when provided, else a 400.
+ */
+export async function jsonBody(c: Context, max: number, emptyValue?: unknown): Promise<unknown> {
+  const text = await bodyText(c, max);
+  if (text.trim() === '') {
+    if (emptyValue !== undefined) return emptyValue;
+    throw new AssayError('invalid_json', 'The request body is empty; a JSON object was expected', { compatText: 'Invalid JSON body' });
+  }
+  return parseUntrustedJson(text);
+}
+
+/** A document body: YAML when the content type says so, JSON otherwise. */
+export async function documentBody(c: Context, max: number): Promise<unknown> {
+  const type = mediaType(c);
+  if (!isYaml(type)) return jsonBody(c, max);
+  const text = await bodyText(c, max);
+  let value: unknown;
+  try {
+    const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+    if (doc.errors.length > 0) {
+      const first = doc.errors[0]!;
+      const line = first.linePos?.[0]?.line;
+      throw new AssayError('invalid_yaml', `Invalid YAML${line !== undefined ? ` at line ${line}` : ''}: ${first.message.split('\n')[0]}`);
+    }
+    // maxAliasCount bounds alias expansion ("billion laughs").
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (error instanceof AssayError) throw error;
+    throw new AssayError('invalid_yaml', `Invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  // Same guards as JSON: depth first (JSON.stringify recurses), then forbidden keys.
+  assertDepth(value);
+  return parseUntrustedJson(JSON.stringify(value ?? null));
+}

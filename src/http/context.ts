@@ -1,0 +1,9 @@
+// Typing of Hono's per-request variables.
+import type { Project } from '../core/model/records.js';
+
+export interface HttpEnv {
+  Variables: {
+    /** The project the request's API key belongs to (set by the auth middleware). */
+    project: Project;
+  };
+}

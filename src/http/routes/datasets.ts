@@ -1,0 +1,129 @@
+// Saved datasets (SPEC §4): JSON, CSV and JSON Lines uploads (streamed), paged reads,
+// append, delete.
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { datasetAppendSchema, datasetCreateSchema, type DatasetService, MAX_PAGE_LIMIT } from '../../app/datasets.js';
+import { arrayRows, csvRows, jsonlRows } from '../../app/row-sources.js';
+import { parseOrThrow } from '../../app/validation.js';
+import { ValidationError } from '../../core/errors.js';
+import type { DatasetRecord } from '../../core/model/records.js';
+import type { RowBatches } from '../../core/ports.js';
+import { bodyBytes, jsonBody, mediaType } from '../body.js';
+import type { HttpEnv } from '../context.js';
+import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
+
+const CSV_TYPES = new Set(['text/csv', 'application/csv']);
+const JSONL_TYPES = new Set(['application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines']);
+const UPLOAD_TYPES = ['application/json', 'text/csv', 'application/x-ndjson'];
+
+export const datasetSchema = z.object({
+  id: z.string(), slug: z.string(), name: z.string(), version: z.int(), rowCount: z.int(),
+  columns: z.array(z.string()), createdAt: z.number(), updatedAt: z.number(),
+});
+
+const uploadQuery = z.object({
+  name: z.string().trim().min(1).max(200).optional().describe('Required for CSV and JSON Lines bodies'),
+  slug: z.string().max(200).optional(),
+});
+
+const rowsQuery = z.object({
+  offset: z.string().regex(/^\d+$/, 'must be a non-negative integer').transform(Number).optional().describe('Default 0'),
+  limit: z.string().regex(/^\d+$/, 'must be a non-negative integer').transform(Number).optional().describe(`Default 100, at most ${MAX_PAGE_LIMIT}`),
+  version: z.string().regex(/^\d+$/, 'must be a positive integer').transform(Number).optional().describe('Default: the latest'),
+});
+
+const idParam = z.object({ idOrSlug: z.string().max(200) });
+
+export function presentDataset(d: DatasetRecord) {
+  return { id: d.id, slug: d.slug, name: d.name, version: d.version, rowCount: d.rowCount, columns: d.columns, createdAt: d.createdAt, updatedAt: d.updatedAt };
+}
+
+/** Rows of an upload body, by content type; JSON bodies are validated against `schema`. */
+async function uploadRows<S extends z.ZodType<{ rows: Record<string, unknown>[] }>>(
+  c: Context<HttpEnv>,
+  max: number,
+  schema: S,
+): Promise<{ rows: RowBatches; json?: z.output<S> }> {
+  const type = mediaType(c);
+  if (CSV_TYPES.has(type)) return { rows: csvRows(bodyBytes(c, max)) };
+  if (JSONL_TYPES.has(type)) return { rows: jsonlRows(bodyBytes(c, max)) };
+  const json = parseOrThrow(schema, await jsonBody(c, max), 'dataset');
+  return { rows: arrayRows(json.rows), json };
+}
+
+export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxBodyBytes: number): void {
+  routes.add(
+    {
+      method: 'post', path: '/api/datasets', summary: 'Create a dataset', tags: ['Datasets'], auth: 'project',
+      description: 'JSON `{name, slug?, rows}`, or a CSV (header line first) or JSON Lines body with `?name=`. Streamed; all or nothing.',
+      query: uploadQuery,
+      body: { schema: datasetCreateSchema, contentTypes: UPLOAD_TYPES },
+      responses: { 201: { description: 'Created', schema: datasetSchema }, 409: { description: 'The explicit slug is taken' } },
+    },
+    async (c, { query }) => {
+      const { rows, json } = await uploadRows(c, maxBodyBytes, datasetCreateSchema);
+      const name = json?.name ?? query.name;
+      if (name === undefined) throw new ValidationError('A CSV or JSON Lines upload needs ?name=', [{ path: ['name'], message: 'required' }]);
+      const record = await datasets.create(c.get('project'), { name, slug: json?.slug ?? query.slug }, rows);
+      return c.json(presentDataset(record), 201);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/api/datasets', summary: 'List datasets', tags: ['Datasets'], auth: 'project',
+      query: pageQuery,
+      responses: { 200: { description: 'A page', schema: z.object({ datasets: z.array(datasetSchema), pagination: paginationSchema }) } },
+    },
+    async (c, { query }) => {
+      const { items, total } = await datasets.list(c.get('project'), query);
+      return c.json({ datasets: items.map(presentDataset), pagination: pagination(query.page, query.pageSize, items.length, total) });
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/api/datasets/{idOrSlug}', summary: 'Read a dataset and a page of its rows', tags: ['Datasets'], auth: 'project',
+      params: idParam, query: rowsQuery,
+      responses: {
+        200: {
+          description: 'The dataset with rows [offset, offset+limit)',
+          schema: datasetSchema.extend({ offset: z.int(), limit: z.int(), rows: z.array(z.record(z.string(), z.unknown())) }),
+        },
+      },
+    },
+    async (c, { params, query }) => {
+      const limit = Math.min(query.limit ?? 100, MAX_PAGE_LIMIT);
+      const page = await datasets.page(c.get('project'), params.idOrSlug, query.offset ?? 0, limit, query.version);
+      return c.json({ ...presentDataset(page.dataset), offset: page.offset, limit, rows: page.rows });
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post', path: '/api/datasets/{idOrSlug}/records', summary: 'Append rows (a new version)', tags: ['Datasets'], auth: 'project',
+      params: idParam,
+      body: { schema: datasetAppendSchema, contentTypes: UPLOAD_TYPES },
+      responses: { 200: { description: 'The new version', schema: datasetSchema } },
+    },
+    async (c, { params }) => {
+      const project = c.get('project');
+      await datasets.get(project, params.idOrSlug);
+      const { rows } = await uploadRows(c, maxBodyBytes, datasetAppendSchema);
+      return c.json(presentDataset(await datasets.append(project, params.idOrSlug, rows)));
+    },
+  );
+
+  routes.add(
+    {
+      method: 'delete', path: '/api/datasets/{idOrSlug}', summary: 'Delete a dataset', tags: ['Datasets'], auth: 'project',
+      description: 'Runs that used it stay readable.',
+      params: idParam,
+      responses: { 204: { description: 'Deleted' } },
+    },
+    async (c, { params }) => {
+      await datasets.remove(c.get('project'), params.idOrSlug);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,115 @@
+// Saved experiments (SPEC §4): create, read, replace, archive, list.
+import { z } from 'zod';
+import type { ExperimentService } from '../../app/experiments.js';
+import { experimentDocumentSchema } from '../../core/model/experiment.js';
+import type { ExperimentRecord } from '../../core/model/records.js';
+import { documentBody } from '../body.js';
+import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
+
+const DOC_TYPES = ['application/json', 'application/yaml'];
+
+const experimentBodySchema = z.union([
+  experimentDocumentSchema,
+  z.object({ workbenchState: z.record(z.string(), z.unknown()).describe("LangWatch's saved Evaluations V3 state"), slug: z.string().optional(), name: z.string().optional() }),
+]);
+
+export const experimentResponseSchema = z.object({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  version: z.int().describe('Increases by one on every save'),
+  createdAt: z.number().describe('Unix ms'),
+  updatedAt: z.number().describe('Unix ms'),
+  document: experimentDocumentSchema,
+});
+
+const experimentListSchema = z.object({
+  experiments: z.array(
+    z.object({
+      id: z.string(), slug: z.string(), name: z.string().nullable(), type: z.literal('EVALUATIONS_V3'), workflowId: z.null(),
+      createdAt: z.string().describe('ISO 8601'), updatedAt: z.string().describe('ISO 8601'),
+      runsCount: z.int(), lastRunAt: z.string().nullable(), version: z.int(),
+    }),
+  ),
+  pagination: paginationSchema,
+});
+
+const slugParam = z.object({ slug: z.string().max(200) });
+const versionQuery = z.object({
+  version: z.string().regex(/^\d+$/, 'must be a positive integer').transform(Number).optional().describe('A past version; the latest when absent'),
+});
+
+export function present(r: ExperimentRecord) {
+  return { id: r.id, slug: r.slug, name: r.name, version: r.version, createdAt: r.createdAt, updatedAt: r.updatedAt, document: r.document };
+}
+
+export function experimentRoutes(routes: RouteTable, experiments: ExperimentService, maxBodyBytes: number): void {
+  routes.add(
+    {
+      method: 'post', path: '/api/experiments', summary: 'Create an experiment', tags: ['Experiments'], auth: 'project',
+      description: 'JSON or YAML. Without `slug`, one is derived from the name (-2, -3… on clashes). `{workbenchState}` imports a LangWatch experiment.',
+      body: { schema: experimentBodySchema, contentTypes: DOC_TYPES },
+      responses: { 201: { description: 'Created', schema: experimentResponseSchema }, 409: { description: 'The explicit slug is taken' } },
+    },
+    async (c) => {
+      const record = await experiments.create(c.get('project'), await documentBody(c, maxBodyBytes));
+      return c.json(present(record), 201);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/api/experiments', summary: 'List experiments', tags: ['Experiments'], auth: 'project',
+      description: 'Live experiments, most recently updated first (LangWatch list format).',
+      query: pageQuery,
+      responses: { 200: { description: 'A page', schema: experimentListSchema } },
+    },
+    async (c, { query }) => {
+      const { items, total } = await experiments.list(c.get('project'), query);
+      return c.json({
+        experiments: items.map((e) => ({
+          id: e.id, slug: e.slug, name: e.name, type: 'EVALUATIONS_V3' as const, workflowId: null,
+          createdAt: new Date(e.createdAt).toISOString(), updatedAt: new Date(e.updatedAt).toISOString(),
+          runsCount: e.runsCount, lastRunAt: e.lastRunAt === null ? null : new Date(e.lastRunAt).toISOString(), version: e.version,
+        })),
+        pagination: pagination(query.page, query.pageSize, items.length, total),
+      });
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/api/experiments/{slug}', summary: 'Read an experiment', tags: ['Experiments'], auth: 'project',
+      params: slugParam, query: versionQuery,
+      responses: { 200: { description: 'The experiment', schema: experimentResponseSchema } },
+    },
+    async (c, { params, query }) => c.json(present(await experiments.get(c.get('project'), params.slug, query.version))),
+  );
+
+  routes.add(
+    {
+      method: 'put', path: '/api/experiments/{slug}', summary: 'Replace (or create) an experiment', tags: ['Experiments'], auth: 'project',
+      description: 'Each save is a new version. Creates the experiment when the slug is free (used by `assay push`).',
+      params: slugParam,
+      body: { schema: experimentBodySchema, contentTypes: DOC_TYPES },
+      responses: { 200: { description: 'Replaced', schema: experimentResponseSchema }, 201: { description: 'Created', schema: experimentResponseSchema } },
+    },
+    async (c, { params }) => {
+      const { record, created } = await experiments.put(c.get('project'), params.slug, await documentBody(c, maxBodyBytes));
+      return c.json(present(record), created ? 201 : 200);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'delete', path: '/api/experiments/{slug}', summary: 'Archive an experiment', tags: ['Experiments'], auth: 'project',
+      description: 'The experiment disappears from lists and answers 404; its runs stay readable by run id.',
+      params: slugParam,
+      responses: { 204: { description: 'Archived' } },
+    },
+    async (c, { params }) => {
+      await experiments.archive(c.get('project'), params.slug);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,68 @@
+// /healthz, the OpenAPI document and the Swagger UI page that browses it (served from the
+// swagger-ui-dist package, so /docs works without internet access).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { Hono } from 'hono';
+import swaggerUi from 'swagger-ui-dist';
+import { z } from 'zod';
+import type { HttpEnv } from '../context.js';
+import type { RouteTable } from '../route.js';
+
+const DOCS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Assay API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#ui' });</script>
+</body></html>`;
+
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+};
+
+export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => Promise<void>, version: string): void {
+  routes.add(
+    {
+      method: 'get', path: '/healthz', summary: 'Liveness and database check', tags: ['Meta'], auth: 'none',
+      responses: {
+        200: { description: 'Healthy', schema: z.object({ status: z.literal('ok'), version: z.string() }) },
+        503: { description: 'The database does not answer', schema: z.object({ status: z.literal('unavailable'), error: z.string() }) },
+      },
+    },
+    async (c) => {
+      try {
+        await ping();
+        return c.json({ status: 'ok' as const, version });
+      } catch {
+        return c.json({ status: 'unavailable' as const, error: 'storage_unavailable' }, 503);
+      }
+    },
+  );
+
+  let document: unknown;
+  routes.add(
+    {
+      method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI 3.1 document', tags: ['Meta'], auth: 'none',
+      responses: { 200: { description: 'OpenAPI 3.1', schema: z.record(z.string(), z.unknown()) } },
+    },
+    (c) => {
+      // Built on first request, when every route has been registered.
+      document ??= new OpenApiGeneratorV31(routes.registry.definitions).generateDocument({
+        openapi: '3.1.0',
+        info: { title: 'Assay API', version, description: 'Runs saved LLM evaluations; wire-compatible with LangWatch Evaluations V3.' },
+      });
+      return c.json(document);
+    },
+  );
+
+  app.get('/docs', (c) => c.html(DOCS_HTML));
+  app.get('/docs/assets/:file', async (c) => {
+    const file = c.req.param('file');
+    const type = ASSETS[file];
+    if (!type) return c.json({ error: 'not_found', message: 'No such asset' }, 404);
+    const body = await readFile(path.join(swaggerUi.getAbsoluteFSPath(), file));
+    return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
+  });
+}
