@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // CI prints every test name, so its log shows that the PostgreSQL suites ran.
+    reporters: process.env.CI ? ['verbose'] : ['default'],
   },
 });

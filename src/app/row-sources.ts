@@ -1,7 +1,7 @@
 // Streams of request bytes → batches of dataset rows, for CSV and JSON Lines uploads. Bytes
 // are decoded as strict UTF-8 and parsed incrementally, so an upload is never held whole.
-import { Readable } from 'node:stream';
-import { parse as parseCsv } from 'csv-parse';
+import { pipeline, Readable } from 'node:stream';
+import { CsvError, parse as parseCsv } from 'csv-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
 import { parseUntrustedJson } from './json.js';
@@ -43,9 +43,10 @@ function checkHeader(header: string[]): string[] {
 
 /** CSV with a header line → rows of strings. A malformed line → 400 naming that line. */
 export async function* csvRows(bytes: AsyncIterable<Uint8Array>, batchSize = ROW_BATCH): AsyncIterable<Row[]> {
-  const parser = Readable.from(decodeUtf8(bytes)).pipe(
-    parseCsv({ columns: checkHeader, bom: true, skip_empty_lines: true, relax_column_count: false }),
-  );
+  const parser = parseCsv({ columns: checkHeader, bom: true, skip_empty_lines: true, relax_column_count: false });
+  // pipeline (not pipe) so an error of the source (bad UTF-8, 413) destroys the parser too,
+  // and the loop below rejects instead of waiting forever.
+  pipeline(Readable.from(decodeUtf8(bytes)), parser, () => {});
   let batch: Row[] = [];
   try {
     for await (const record of parser as AsyncIterable<Row>) {
@@ -63,10 +64,9 @@ export async function* csvRows(bytes: AsyncIterable<Uint8Array>, batchSize = ROW
 
 function csvError(error: unknown): unknown {
   if (error instanceof AssayError) return error;
-  const e = error as { code?: unknown; lines?: unknown; message?: unknown };
-  if (typeof e?.code === 'string' && e.code.startsWith('CSV_')) {
-    const line = typeof e.lines === 'number' ? e.lines : undefined;
-    const reason = String(e.message ?? e.code).replace(/^Invalid Record Length: /, '');
+  if (error instanceof CsvError) {
+    const line = typeof error.lines === 'number' ? error.lines : undefined;
+    const reason = error.message.replace(/^Invalid Record Length: /, '');
     return new ValidationError(`Malformed CSV${line !== undefined ? ` at line ${line}` : ''}: ${reason}`, [
       { path: line !== undefined ? ['line', line] : [], message: reason },
     ]);

@@ -47,9 +47,13 @@ export async function startServer(config: Config, out: (line: string) => void = 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections become idle as their requests finish; close them as soon as they do
+      // rather than waiting for keep-alive timeouts.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
+      clearInterval(sweep);
       clearTimeout(timer);
       await assay.close();
     })();

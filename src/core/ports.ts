@@ -1,7 +1,7 @@
 // The interfaces the app layer and the engine need from the outside world. Storage, queue,
 // targets and evaluators implement them; only src/config wires concrete classes to them.
 import type { ExperimentDocument, Row } from './model/experiment.js';
-import type { ApiKeyRecord, DatasetRecord, ExperimentRecord, Project, RowPage } from './model/records.js';
+import type { ApiKeyRecord, DatasetRecord, ExperimentRecord, Project } from './model/records.js';
 
 /** A page request: `page` is 1-based. */
 export interface PageRequest {

@@ -1,0 +1,89 @@
+// End to end: the real `assay serve` process (as `npm start` runs it) on an ephemeral port.
+import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnAssay } from '../testing/spawn.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'assay-serve-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('assay serve', () => {
+  it('creates the default project on first start, prints its key once and writes it 0600', async () => {
+    const dataDir = tempDir();
+    const first = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });
+    const [, key] = await first.waitFor(/^\s+(sk-lw-[A-Za-z0-9]{40})$/m);
+    const [, port] = await first.waitFor(/listening on http:\/\/localhost:(\d+)/);
+    const file = path.join(dataDir, 'api-key');
+    expect(readFileSync(file, 'utf8').trim()).toBe(key);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const res = await fetch(`http://127.0.0.1:${port}/api/experiments`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(200);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    // Second start: same data, no new key printed, the old key still works.
+    const second = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });
+    const [, port2] = await second.waitFor(/listening on http:\/\/localhost:(\d+)/);
+    expect(second.output()).not.toContain('sk-lw-');
+    expect((await fetch(`http://127.0.0.1:${port2}/api/experiments`, { headers: { 'x-auth-token': key! } })).status).toBe(200);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('uses ASSAY_API_KEY for project default when given', async () => {
+    const key = `sk-lw-${'A1b2C3d4E5'.repeat(4)}`;
+    const s = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: tempDir(), ASSAY_API_KEY: key, ASSAY_LOG_LEVEL: 'warn' });
+    const [, port] = await s.waitFor(/listening on http:\/\/localhost:(\d+)/);
+    expect(s.output()).not.toContain('shown once');
+    expect((await fetch(`http://127.0.0.1:${port}/api/experiments`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  });
+
+  it('finishes an in-flight request on SIGTERM before exiting', async () => {
+    const dataDir = tempDir();
+    const s = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });
+    const [, key] = await s.waitFor(/^\s+(sk-lw-[A-Za-z0-9]{40})$/m);
+    const [, port] = await s.waitFor(/listening on http:\/\/localhost:(\d+)/);
+    // A slow upload: the body arrives in pieces after SIGTERM has been sent.
+    let pulls = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        pulls++;
+        if (pulls === 1) {
+          controller.enqueue(new TextEncoder().encode('a,b\n'));
+          return;
+        }
+        // The first chunk is on the wire: the request is in flight when SIGTERM arrives.
+        s.child.kill('SIGTERM');
+        await s.waitFor(/SIGTERM received/);
+        await new Promise((r) => setTimeout(r, 300));
+        controller.enqueue(new TextEncoder().encode('1,2\n'));
+        controller.close();
+      },
+    }, { highWaterMark: 0 });
+    const res = await fetch(`http://127.0.0.1:${port}/api/datasets?name=slow`, {
+      method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'text/csv', authorization: `Bearer ${key}` },
+    } as RequestInit);
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ rowCount: 1 });
+    expect(await s.exited).toBe(0);
+  });
+
+  it('exits 2 with a message naming the variable on a bad configuration', async () => {
+    for (const env of [{ PORT: 'eighty' }, { ASSAY_API_KEY: 'sk-lw-short' }, { DATABASE_URL: 'mysql://x' }, { ASSAY_MAX_BODY_BYTES: '-5' }]) {
+      const s = spawnAssay(['serve'], { ASSAY_DATA_DIR: tempDir(), ...env });
+      expect(await s.exited, JSON.stringify(env)).toBe(2);
+      expect(s.output()).toContain(Object.keys(env)[0]);
+      expect(s.output()).not.toMatch(/at .*\.ts:\d+/);
+    }
+  });
+});

@@ -1,0 +1,112 @@
+// SPEC §4 datasets: uploads in three formats, exact paging, versions, errors that name the line,
+// all-or-nothing writes and the body limit.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAssay, type TestAssay } from '../../testing/harness.js';
+
+let t: TestAssay;
+beforeAll(async () => {
+  t = await startTestAssay({ maxBodyBytes: 8 * 1024 * 1024 });
+});
+afterAll(() => t.close());
+
+async function json(res: Response): Promise<any> {
+  return res.json();
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+describe('datasets', () => {
+  it('uploads a 50,000-row CSV (~5 MB) and pages it back exactly', async () => {
+    const rows = Array.from({ length: 50_000 }, (_, i) => ({
+      id: String(i),
+      question: `What is ${i} plus ${i}, "exactly"? Answer with the number only, please.`,
+      expected: String(i * 2),
+      note: i % 7 === 0 ? 'multi\nline' : 'ünïcødé ✓',
+    }));
+    const csv = `id,question,expected,note\n${rows.map((r) => [r.id, r.question, r.expected, r.note].map(csvField).join(',')).join('\n')}\n`;
+    expect(csv.length).toBeGreaterThan(4_000_000);
+    const res = await t.req('POST', '/api/datasets?name=Big%20CSV', { raw: csv, headers: { 'content-type': 'text/csv' } });
+    expect(res.status).toBe(201);
+    const ds = await json(res);
+    expect(ds).toMatchObject({ slug: 'big-csv', version: 1, rowCount: 50_000, columns: ['id', 'question', 'expected', 'note'] });
+
+    const back: unknown[] = [];
+    for (let offset = 0; offset < 50_000; offset += 1000) {
+      const page = await json(await t.req('GET', `/api/datasets/${ds.id}?offset=${offset}&limit=1000`));
+      back.push(...page.rows);
+    }
+    expect(back).toEqual(rows);
+    const last = await json(await t.req('GET', `/api/datasets/big-csv?offset=49990&limit=1000`));
+    expect(last.rows).toHaveLength(10);
+    expect((await json(await t.req('GET', `/api/datasets/big-csv`))).rows).toHaveLength(100);
+    expect((await json(await t.req('GET', `/api/datasets/big-csv?limit=5000`))).rows).toHaveLength(1000);
+  }, 120_000);
+
+  it('names the line of a malformed CSV and stores nothing', async () => {
+    const before = (await json(await t.req('GET', '/api/datasets'))).pagination.totalHits;
+    const good = Array.from({ length: 3000 }, (_, i) => `${i},x`).join('\n');
+    const csv = `a,b\n${good}\n1,2,3\n4,5\n`;
+    const res = await t.req('POST', '/api/datasets?name=Broken', { raw: csv, headers: { 'content-type': 'text/csv' } });
+    expect(res.status).toBe(400);
+    const body = await json(res);
+    expect(body.error).toBe('validation_error');
+    expect(body.message).toContain('line 3002');
+    expect((await t.req('GET', '/api/datasets/broken')).status).toBe(404);
+    expect((await json(await t.req('GET', '/api/datasets'))).pagination.totalHits).toBe(before);
+
+    const quote = await t.req('POST', '/api/datasets?name=Q', { raw: 'a,b\n1,"unterminated\n', headers: { 'content-type': 'text/csv' } });
+    expect(quote.status).toBe(400);
+    for (const header of ['a,a\n1,2\n', ',b\n1,2\n', '__proto__,b\n1,2\n']) {
+      const res2 = await t.req('POST', '/api/datasets?name=H', { raw: header, headers: { 'content-type': 'text/csv' } });
+      expect(res2.status, header).toBe(400);
+      expect((await json(res2)).message).toContain('line 1');
+    }
+  });
+
+  it('accepts JSON Lines and names a bad line', async () => {
+    const ok = await t.req('POST', '/api/datasets?name=Lines', { raw: '{"q":"a"}\n\n{"q":"b","n":[1]}\r\n', headers: { 'content-type': 'application/x-ndjson' } });
+    expect(ok.status).toBe(201);
+    expect(await json(ok)).toMatchObject({ rowCount: 2, columns: ['q', 'n'] });
+    for (const [raw, line] of [['{"q":1}\n{"q":\n', 2], ['{"q":1}\n[1,2]\n', 2], ['{"__proto__":{"x":1}}\n', 1]] as const) {
+      const res = await t.req('POST', '/api/datasets?name=Bad%20lines', { raw, headers: { 'content-type': 'application/x-ndjson' } });
+      expect(res.status, raw).toBe(400);
+      expect((await json(res)).message).toContain(`line ${line}`);
+    }
+    expect((await t.req('GET', '/api/datasets/bad-lines')).status).toBe(404);
+  });
+
+  it('appends as a new version; old versions stay readable; delete hides it', async () => {
+    const created = await json(await t.req('POST', '/api/datasets', { body: { name: 'Grow', slug: 'grow', rows: [{ a: 1 }] } }));
+    expect(created).toMatchObject({ version: 1, rowCount: 1 });
+    const appended = await t.req('POST', '/api/datasets/grow/records', { raw: 'a,b\n2,x\n', headers: { 'content-type': 'text/csv' } });
+    expect(appended.status).toBe(200);
+    expect(await json(appended)).toMatchObject({ version: 2, rowCount: 2, columns: ['a', 'b'] });
+    expect((await json(await t.req('GET', '/api/datasets/grow'))).rows).toEqual([{ a: 1 }, { a: '2', b: 'x' }]);
+    expect((await json(await t.req('GET', '/api/datasets/grow?version=1'))).rows).toEqual([{ a: 1 }]);
+    const failed = await t.req('POST', '/api/datasets/grow/records', { raw: 'a,b\n3,y\n4\n', headers: { 'content-type': 'text/csv' } });
+    expect(failed.status).toBe(400);
+    expect(await json(await t.req('GET', '/api/datasets/grow'))).toMatchObject({ version: 2, rowCount: 2 });
+    expect((await t.req('POST', '/api/datasets', { body: { name: 'Grow', slug: 'grow', rows: [] } })).status).toBe(409);
+    expect((await t.req('DELETE', '/api/datasets/grow')).status).toBe(204);
+    expect((await t.req('GET', '/api/datasets/grow')).status).toBe(404);
+    expect((await t.req('POST', '/api/datasets/grow/records', { body: { rows: [{ a: 5 }] } })).status).toBe(404);
+  });
+
+  it('answers 413 above the body limit and keeps nothing', async () => {
+    const big = `a\n${'x'.repeat(100)}\n`.repeat(1).concat(`${'y'.repeat(1000)}\n`.repeat(9000));
+    const res = await t.req('POST', '/api/datasets?name=Huge', { raw: big, headers: { 'content-type': 'text/csv' } });
+    expect(res.status).toBe(413);
+    expect(await json(res)).toMatchObject({ error: 'payload_too_large' });
+    expect((await t.req('GET', '/api/datasets/huge')).status).toBe(404);
+  });
+
+  it('refuses invalid UTF-8 and a CSV upload without a name', async () => {
+    const bytes = new Uint8Array([0x61, 0x0a, 0xff, 0xfe, 0x0a]);
+    const res = await t.req('POST', '/api/datasets?name=Bin', { raw: bytes, headers: { 'content-type': 'text/csv' } });
+    expect(res.status).toBe(400);
+    expect(await json(res)).toMatchObject({ error: 'invalid_encoding' });
+    expect((await t.req('POST', '/api/datasets', { raw: 'a\n1\n', headers: { 'content-type': 'text/csv' } })).status).toBe(400);
+  });
+});

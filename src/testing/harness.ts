@@ -1,0 +1,60 @@
+// An in-process Assay for HTTP tests: real storage (SQLite in a temp dir unless a database is
+// given), the real Hono app, requests through app.request() without opening a port.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Assay, composeAssay } from '../config/compose.js';
+import { type Config, loadConfig } from '../config/env.js';
+import type { DbOptions } from '../storage/connect.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestAssay {
+  assay: Assay;
+  config: Config;
+  /** Project "default" and its key. */
+  key: string;
+  projectId: string;
+  req(method: string, path: string, init?: { key?: string | null; body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string> }): Promise<Response>;
+  /** A second project with its own key, for isolation tests. */
+  otherProject(): Promise<{ key: string; projectId: string }>;
+  close(): Promise<void>;
+}
+
+export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOptions): Promise<TestAssay> {
+  const dataDir = db?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'assay-http-'));
+  const config: Config = {
+    ...loadConfig({}),
+    dataDir,
+    databaseUrl: db?.databaseUrl,
+    dbSchema: db?.schema,
+    adminToken: ADMIN_TOKEN,
+    logLevel: 'silent',
+    ...overrides,
+  };
+  const assay = await composeAssay(config);
+  const { project, key } = await assay.projects.createProject('Default', 'default');
+  const req: TestAssay['req'] = (method, p, init = {}) => {
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    const apiKey = init.key === undefined ? key.apiKey : init.key;
+    if (apiKey !== null && !('authorization' in headers) && !('x-auth-token' in headers)) headers['x-auth-token'] = apiKey;
+    let body: string | Uint8Array | undefined = init.raw;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    return Promise.resolve(assay.http.app.request(p, { method, headers, ...(body !== undefined ? { body } : {}) }));
+  };
+  let others = 0;
+  return {
+    assay, config, key: key.apiKey, projectId: project.id, req,
+    async otherProject() {
+      const created = await assay.projects.createProject(`Other ${++others}`);
+      return { key: created.key.apiKey, projectId: created.project.id };
+    },
+    async close() {
+      await assay.close();
+      if (!db) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
