@@ -1,0 +1,89 @@
+// The local admin commands and `assay push`, run as real processes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnAssay, type Spawned } from '../testing/spawn.js';
+
+let dataDir: string;
+let server: Spawned;
+let port: string;
+let key: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-cli-'));
+  server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });
+  [, key] = (await server.waitFor(/^\s+(sk-lw-[A-Za-z0-9]{40})$/m)) as unknown as [string, string];
+  [, port] = (await server.waitFor(/listening on http:\/\/localhost:(\d+)/)) as unknown as [string, string];
+});
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const p = spawnAssay(args, { ASSAY_DATA_DIR: dataDir, ...env });
+  const code = await p.exited;
+  return { code, out: p.output() };
+}
+
+describe('assay projects / keys', () => {
+  it('creates a project and a key that both authenticate against the running server', async () => {
+    const created = await run(['projects', 'create', 'Team Rocket']);
+    expect(created.code).toBe(0);
+    expect(created.out).toContain('Project team-rocket');
+    const projectKey = /(sk-lw-[A-Za-z0-9]{40})/.exec(created.out)![1]!;
+    const extra = await run(['keys', 'create', '--project', 'team-rocket']);
+    expect(extra.code).toBe(0);
+    const extraKey = /(sk-lw-[A-Za-z0-9]{40})/.exec(extra.out)![1]!;
+    for (const k of [projectKey, extraKey]) {
+      expect((await fetch(`http://127.0.0.1:${port}/api/experiments`, { headers: { authorization: `Bearer ${k}` } })).status).toBe(200);
+    }
+    const missing = await run(['keys', 'create', '--project', 'nope']);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain('No project "nope"');
+    const clash = await run(['projects', 'create', 'Again', '--slug', 'team-rocket']);
+    expect(clash.code).toBe(2);
+    expect(clash.out).toContain('already taken');
+  });
+
+  it('migrate reports an up-to-date database', async () => {
+    const res = await run(['migrate']);
+    expect(res.code).toBe(0);
+    expect(res.out).toContain('up to date');
+  });
+});
+
+describe('assay push', () => {
+  it('creates, then updates, an experiment from a YAML file', async () => {
+    const file = path.join(dataDir, 'exp.yaml');
+    writeFileSync(file, 'name: Pushed Eval\ntargets:\n  - { id: t, type: code, code: "return row.q" }\n');
+    const env = { ASSAY_ENDPOINT: `http://127.0.0.1:${port}`, ASSAY_API_KEY: key };
+    const first = await run(['push', file], env);
+    expect(first.out).toContain('Created experiment pushed-eval (version 1)');
+    expect(first.code).toBe(0);
+    const second = await run(['push', file], env);
+    expect(second.out).toContain('Updated experiment pushed-eval (version 2)');
+    const got = await (await fetch(`http://127.0.0.1:${port}/api/experiments/pushed-eval`, { headers: { 'x-auth-token': key } })).json();
+    expect(got).toMatchObject({ slug: 'pushed-eval', version: 2 });
+  });
+
+  it('reports invalid documents, bad files and an unreachable server with exit 2', async () => {
+    const bad = path.join(dataDir, 'bad.yaml');
+    writeFileSync(bad, 'name: Bad\ntargets: []\n');
+    const env = { ASSAY_ENDPOINT: `http://127.0.0.1:${port}`, ASSAY_API_KEY: key };
+    const invalid = await run(['push', bad], env);
+    expect(invalid.code).toBe(2);
+    expect(invalid.out).toContain('targets');
+    const absent = await run(['push', path.join(dataDir, 'absent.yaml')], env);
+    expect(absent.code).toBe(2);
+    expect(absent.out).toContain('ENOENT');
+    const unreachable = await run(['push', bad], { ASSAY_ENDPOINT: 'http://127.0.0.1:9', ASSAY_API_KEY: key });
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.out).toContain('Cannot reach');
+    const noKey = await run(['push', bad], { ASSAY_ENDPOINT: `http://127.0.0.1:${port}` });
+    expect(noKey.code).toBe(2);
+    expect(noKey.out).toContain('401');
+  });
+});
