@@ -16,7 +16,7 @@ export class ExperimentService {
   private readonly checks: DocumentCheck[];
 
   constructor(
-    private readonly stores: Pick<Stores, 'experiments' | 'datasets'>,
+    private readonly stores: Pick<Stores, 'experiments' | 'datasets' | 'runs'>,
     private readonly clock: Clock,
     checks: DocumentCheck[] = [],
   ) {
@@ -98,8 +98,13 @@ export class ExperimentService {
     if (!(await this.stores.experiments.archive(project.id, slug, this.clock.now()))) throw experimentNotFound(slug);
   }
 
-  list(project: Project, page: PageRequest): Promise<Paged<ExperimentRecord & { runsCount: number; lastRunAt: number | null }>> {
-    return this.stores.experiments.list(project.id, page);
+  async list(project: Project, page: PageRequest): Promise<Paged<ExperimentRecord & { runsCount: number; lastRunAt: number | null }>> {
+    const listed = await this.stores.experiments.list(project.id, page);
+    const stats = await this.stores.runs.statsByExperiment(project.id, listed.items.map((e) => e.id));
+    return {
+      total: listed.total,
+      items: listed.items.map((e) => ({ ...e, runsCount: stats.get(e.id)?.runsCount ?? 0, lastRunAt: stats.get(e.id)?.lastRunAt ?? null })),
+    };
   }
 }
 

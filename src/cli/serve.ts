@@ -35,6 +35,7 @@ export async function startServer(config: Config, out: (line: string) => void = 
     out(`  ${boot.createdKey}`);
   }
 
+  await assay.start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: assay.http.app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
     (s as Server).once('error', reject);
@@ -55,6 +56,7 @@ export async function startServer(config: Config, out: (line: string) => void = 
       await closed;
       clearInterval(sweep);
       clearTimeout(timer);
+      // Runs in flight stop without ending; the next start continues them.
       await assay.close();
     })();
     return stopping;

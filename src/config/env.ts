@@ -42,6 +42,7 @@ const envSchema = z.object({
   ASSAY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   ASSAY_SHUTDOWN_TIMEOUT_MS: intFromEnv(0, 600_000).default(10_000),
   ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: boolFromEnv.default(true),
+  ASSAY_LIMIT_PER_KEY: intFromEnv(1, 100_000).default(1000),
 });
 
 export interface Config {
@@ -60,6 +61,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   shutdownTimeoutMs: number;
   httpTargetsAllowPrivate: boolean;
+  /** Concurrent calls per limit key (HTTP origin, provider/model) across all runs. */
+  limitPerKey: number;
 }
 
 /** A bad environment; `problems` name each variable. */
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.ASSAY_LOG_LEVEL,
     shutdownTimeoutMs: e.ASSAY_SHUTDOWN_TIMEOUT_MS,
     httpTargetsAllowPrivate: e.ASSAY_HTTP_TARGETS_ALLOW_PRIVATE,
+    limitPerKey: e.ASSAY_LIMIT_PER_KEY,
   };
 }
 
@@ -122,4 +126,5 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_LOG_LEVEL', 'info', 'debug, info, warn, error or silent'],
   ['ASSAY_SHUTDOWN_TIMEOUT_MS', '10000', 'Grace period for in-flight requests on SIGTERM'],
   ['ASSAY_HTTP_TARGETS_ALLOW_PRIVATE', 'true', 'false refuses HTTP targets on private and loopback addresses'],
+  ['ASSAY_LIMIT_PER_KEY', '1000', 'Concurrent calls per HTTP origin or provider/model, across all runs'],
 ];

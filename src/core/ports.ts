@@ -2,17 +2,14 @@
 // targets and evaluators implement them; only src/config wires concrete classes to them.
 import type { ExperimentDocument, Row } from './model/experiment.js';
 import type { ApiKeyRecord, DatasetRecord, ExperimentRecord, Project } from './model/records.js';
+import type { RunStore } from './run-store.js';
 
-/** A page request: `page` is 1-based. */
-export interface PageRequest {
-  page: number;
-  pageSize: number;
-}
+export type { RunStore } from './run-store.js';
 
-export interface Paged<T> {
-  items: T[];
-  total: number;
-}
+import type { RunEvent } from './events.js';
+import type { PageRequest, Paged, RowBatches } from './model/paging.js';
+
+export type { PageRequest, Paged, RowBatches } from './model/paging.js';
 
 export interface ProjectStore {
   /** Creates a project; throws SlugTakenError when the slug is in use. */
@@ -59,8 +56,6 @@ export interface ExperimentStore {
   list(projectId: string, page: PageRequest): Promise<Paged<ExperimentRecord & { runsCount: number; lastRunAt: number | null }>>;
 }
 
-/** Rows arrive in batches so large uploads are never held in memory whole. */
-export type RowBatches = AsyncIterable<Row[]>;
 
 export interface NewDataset {
   id: string;
@@ -96,17 +91,39 @@ export interface Stores {
   apiKeys: ApiKeyStore;
   experiments: ExperimentStore;
   datasets: DatasetStore;
+  runs: RunStore;
   /** Verifies the database answers (for /healthz). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Wall-clock time in Unix ms; injected so tests can drive time. */
+/** Time, injected so tests can drive it: wall clock, sleeps and timeout signals. */
 export interface Clock {
+  /** Unix ms. */
   now(): number;
+  /** Resolves after `ms`; rejects with the signal's reason if it aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** A signal that aborts with a TimeoutError after `ms`. */
+  timeout(ms: number): AbortSignal;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+  timeout: (ms) => AbortSignal.timeout(ms),
+};
 
 /** Structured logging, as pino provides it. Values that may hold secrets must be redacted first. */
 export interface Logger {
@@ -125,3 +142,26 @@ export const silentLogger: Logger = {
   error: () => {},
   child: () => silentLogger,
 };
+
+/** Delivers committed run events to live subscribers (SSE) in this process or across processes. */
+export interface EventBus {
+  publish(runId: string, events: RunEvent[]): void;
+  /** Calls `listener` with every batch published for the run until unsubscribed. */
+  subscribe(runId: string, listener: (events: RunEvent[]) => void): () => void;
+  /** The run's recent events after `afterSeq`, if the bus still holds all of them; else null. */
+  recent(runId: string, afterSeq: number, limit: number): RunEvent[] | null;
+  close(): Promise<void>;
+}
+
+/** Hands runs to executors. The in-process queue runs them here; BullMQ hands them to workers. */
+export interface WorkQueue {
+  enqueue(runId: string): Promise<void>;
+  /** Starts delivering runs to `handler`. */
+  start(handler: (runId: string) => Promise<void>): void;
+  close(): Promise<void>;
+}
+
+/** Values for `{{secrets.NAME}}`, per project. */
+export interface SecretsProvider {
+  secretsFor(projectId: string): Promise<Record<string, string>>;
+}

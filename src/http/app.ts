@@ -4,21 +4,30 @@ import { Hono } from 'hono';
 import type { DatasetService } from '../app/datasets.js';
 import type { ExperimentService } from '../app/experiments.js';
 import type { ProjectService } from '../app/projects.js';
+import type { RunService } from '../app/runs/service.js';
 import { AssayError } from '../core/errors.js';
-import type { Logger } from '../core/ports.js';
+import type { Clock, EventBus, Logger, Stores } from '../core/ports.js';
 import { adminAuth, projectAuth } from './auth.js';
 import type { HttpEnv } from './context.js';
 import { errorResponse, makeErrorHandler } from './errors.js';
 import { RouteTable } from './route.js';
 import { adminRoutes } from './routes/admin.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { evaluatorRoutes } from './routes/evaluators.js';
 import { experimentRoutes } from './routes/experiments.js';
 import { metaRoutes } from './routes/meta.js';
+import { runResultRoutes } from './routes/run-results.js';
+import { runRoutes } from './routes/runs.js';
 
 export interface HttpDeps {
   projects: ProjectService;
   experiments: ExperimentService;
   datasets: DatasetService;
+  runs: RunService;
+  stores: Pick<Stores, 'runs'>;
+  bus: EventBus;
+  clock: Clock;
+  describeEvaluators: () => unknown[];
   ping: () => Promise<void>;
   logger: Logger;
   adminToken: string | undefined;
@@ -42,6 +51,10 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   metaRoutes(app, routes, deps.ping, deps.version);
   adminRoutes(routes, deps.projects, deps.maxBodyBytes);
   datasetRoutes(routes, deps.datasets, deps.maxBodyBytes);
+  evaluatorRoutes(routes, deps.describeEvaluators);
+  // Run routes first: /api/experiments/runs… must win over /api/experiments/{slug}.
+  runRoutes(routes, { runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock, maxBodyBytes: deps.maxBodyBytes });
+  runResultRoutes(routes, deps.runs);
   experimentRoutes(routes, deps.experiments, deps.maxBodyBytes);
 
   app.notFound((c) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path}`)));

@@ -5,6 +5,7 @@ import { SqlDatasetStore } from './dataset-store.js';
 import { SqlExperimentStore } from './experiment-store.js';
 import { migrateToLatest } from './migrate.js';
 import { SqlApiKeyStore, SqlProjectStore } from './project-store.js';
+import { SqlRunStore } from './run-store.js';
 import { sql } from 'kysely';
 
 export type { DbOptions } from './connect.js';
@@ -34,6 +35,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     apiKeys: new SqlApiKeyStore(db),
     experiments: new SqlExperimentStore(db),
     datasets,
+    runs: new SqlRunStore(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -2,9 +2,11 @@
 // set is fixed at build time and identical for SQLite and PostgreSQL.
 import { type Kysely, type Migration, Migrator } from 'kysely';
 import * as m001 from './migrations/001-foundation.js';
+import * as m002 from './migrations/002-runs.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
+  '002-runs': m002,
 };
 
 export interface MigrationReport {

@@ -77,6 +77,72 @@ export interface DatasetStagingTable {
   created_at: number;
 }
 
+export interface RunsTable {
+  id: string;
+  project_id: string;
+  experiment_id: string;
+  experiment_slug: string;
+  status: string;
+  total: number;
+  /** Cells committed. */
+  progress: number;
+  started_at: number;
+  finished_at: number | null;
+  /** The frozen RunSpec, JSON. */
+  spec: string;
+  summary: string | null;
+  error: string | null;
+  error_message: string | null;
+  stop_reason: string | null;
+  /** Next event sequence number. */
+  next_seq: number;
+  abort_requested: number;
+  /** Process currently executing the run, and until when its lease holds. */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  /** How many times an executor has started on this run. */
+  executions: number;
+  updated_at: number;
+}
+
+export interface RunRowsTable {
+  run_id: string;
+  idx: number;
+  data: string;
+}
+
+export interface RunCellsTable {
+  run_id: string;
+  cell: number;
+  row_index: number;
+  target_id: string;
+  repeat: number;
+  /** 1 when the target succeeded. */
+  ok: number;
+  first_seq: number;
+  event_count: number;
+  completed_order: number;
+  entry: string;
+  output: string | null;
+  error: string | null;
+  cost: number | null;
+  duration_ms: number;
+  tokens: string | null;
+  attempts: number;
+  /** JSON array of RetryNote. */
+  retries: string;
+  cached: number;
+  /** JSON array of StoredEvaluation, in configuration order. */
+  evaluations: string;
+  created_at: number;
+}
+
+export interface RunEventsTable {
+  run_id: string;
+  seq: number;
+  data: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -86,6 +152,10 @@ export interface Database {
   dataset_versions: DatasetVersionsTable;
   dataset_rows: DatasetRowsTable;
   dataset_staging: DatasetStagingTable;
+  runs: RunsTable;
+  run_rows: RunRowsTable;
+  run_cells: RunCellsTable;
+  run_events: RunEventsTable;
 }
 
 export type { Generated };

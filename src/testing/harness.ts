@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Assay, composeAssay } from '../config/compose.js';
+import { type Assay, type ComposeOptions, composeAssay } from '../config/compose.js';
 import { type Config, loadConfig } from '../config/env.js';
 import type { DbOptions } from '../storage/connect.js';
 
@@ -21,7 +21,7 @@ export interface TestAssay {
   close(): Promise<void>;
 }
 
-export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOptions): Promise<TestAssay> {
+export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOptions, options: ComposeOptions = {}): Promise<TestAssay> {
   const dataDir = db?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'assay-http-'));
   const config: Config = {
     ...loadConfig({}),
@@ -32,7 +32,8 @@ export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOpt
     logLevel: 'silent',
     ...overrides,
   };
-  const assay = await composeAssay(config);
+  const assay = await composeAssay(config, options);
+  await assay.start();
   const { project, key } = await assay.projects.createProject('Default', 'default');
   const req: TestAssay['req'] = (method, p, init = {}) => {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };

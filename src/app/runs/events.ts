@@ -1,0 +1,92 @@
+// Reading a run's events: from the bus's recent-events ring when it holds them, otherwise
+// from storage (run-level events plus the events derived from committed cells). A stream
+// keeps only a cursor per subscriber, never a queue of events, so a slow reader costs no
+// memory and never slows the run: it simply reads further behind.
+import { cellEvents } from '../../core/engine/cell-events.js';
+import { isFinalEvent, type RunEvent } from '../../core/events.js';
+import { TERMINAL } from '../../core/model/run.js';
+import type { Clock, EventBus, Stores } from '../../core/ports.js';
+
+export const EVENT_PAGE = 500;
+/** A comment line is sent after this much silence (SPEC §6). */
+export const PING_MS = 15_000;
+/** Storage is re-checked this often while waiting, for events committed by other processes. */
+const RECHECK_MS = 1_000;
+
+/** Events with seq > afterSeq, contiguous, at most `limit`. */
+export async function readEvents(stores: Pick<Stores, 'runs'>, bus: EventBus, runId: string, total: number, afterSeq: number, limit = EVENT_PAGE): Promise<RunEvent[]> {
+  const recent = bus.recent(runId, afterSeq, limit);
+  if (recent && recent.length > 0) return recent;
+  const [runEvents, cells] = await Promise.all([
+    stores.runs.runEvents(runId, afterSeq, limit),
+    stores.runs.cellsAfterSeq(runId, afterSeq, Math.ceil(limit / 3)),
+  ]);
+  const merged = [...runEvents];
+  for (const c of cells) for (const e of cellEvents(c, total)) if (e.seq > afterSeq) merged.push(e);
+  merged.sort((a, b) => a.seq - b.seq);
+  const out: RunEvent[] = [];
+  let expected = afterSeq + 1;
+  for (const e of merged) {
+    if (e.seq !== expected || out.length >= limit) break;
+    out.push(e);
+    expected++;
+  }
+  return out;
+}
+
+export type StreamItem = { kind: 'event'; event: RunEvent } | { kind: 'ping' };
+
+/**
+ * Streams a run's events after `afterSeq` until the run has ended and everything was sent,
+ * or `signal` aborts (the client went away; the run is unaffected).
+ */
+export async function* streamRunEvents(
+  deps: { stores: Pick<Stores, 'runs'>; bus: EventBus; clock: Clock },
+  runId: string,
+  afterSeq: number,
+  signal: AbortSignal,
+): AsyncGenerator<StreamItem> {
+  let cursor = afterSeq;
+  let wake: (() => void) | null = null;
+  // Set by every notification, so one arriving while we read is never slept through.
+  let pending = false;
+  const unsubscribe = deps.bus.subscribe(runId, () => {
+    pending = true;
+    wake?.();
+  });
+  const onAbort = () => wake?.();
+  signal.addEventListener('abort', onAbort);
+  let lastSent = deps.clock.now();
+  try {
+    let run = await deps.stores.runs.getById(runId);
+    if (!run) return;
+    while (!signal.aborted) {
+      pending = false;
+      const events = await readEvents(deps.stores, deps.bus, runId, run.total, cursor);
+      if (events.length > 0) {
+        for (const event of events) yield { kind: 'event', event };
+        cursor = events[events.length - 1]!.seq;
+        lastSent = deps.clock.now();
+        if (!isFinalEvent(events[events.length - 1]!)) continue;
+      }
+      run = (await deps.stores.runs.getById(runId)) ?? run;
+      if (TERMINAL.has(run.status) && cursor >= run.nextSeq - 1) return;
+      if (events.length > 0 || pending) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, RECHECK_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+      if (deps.clock.now() - lastSent >= PING_MS) {
+        yield { kind: 'ping' };
+        lastSent = deps.clock.now();
+      }
+    }
+  } finally {
+    unsubscribe();
+    signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,178 @@
+// Run use cases (SPEC §5): start a run of an experiment by slug, read it, list runs, read
+// results, abort and resume. Starting is O(1) in the dataset size: rows are counted, not read.
+import { AssayError, experimentNotFound, type Issue, runNotFound, ValidationError } from '../../core/errors.js';
+import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
+import type { RunEvent } from '../../core/events.js';
+import type { ExperimentRecord, Project } from '../../core/model/records.js';
+import { type CellResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
+import type { Clock, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
+import { newId } from '../ids.js';
+import { arrayRows } from '../row-sources.js';
+import { parseOrThrow } from '../validation.js';
+
+export interface RunServiceOptions {
+  publicUrl: string;
+  /** Stops a run executing in this process immediately (the abort flag covers the rest). */
+  abortLocal: (runId: string) => void;
+}
+
+export interface StartedRun {
+  runId: string;
+  status: 'running';
+  total: number;
+  runUrl: string;
+}
+
+export class RunService {
+  constructor(
+    private readonly stores: Stores,
+    private readonly queue: WorkQueue,
+    private readonly clock: Clock,
+    private readonly options: RunServiceOptions,
+  ) {}
+
+  /** Validates a run request body (already JSON-parsed; undefined = empty body). */
+  parseRequest(body: unknown): RunRequest {
+    const input = body === undefined || body === null ? {} : body;
+    if (typeof input === 'object' && !Array.isArray(input) && 'data' in input && 'dataset_id' in input) {
+      const o = input as { data?: unknown; dataset_id?: unknown };
+      if (o.data !== undefined && o.dataset_id !== undefined) {
+        throw new AssayError('validation_error', 'Pass either inline data or a dataset_id, not both', {
+          compatText: 'Pass either inline data or a dataset_id, not both',
+          issues: [{ path: ['dataset_id'], message: 'not allowed together with data' }],
+        });
+      }
+    }
+    return parseOrThrow(runRequestSchema, input, 'run request');
+  }
+
+  async start(project: Project, slug: string, body: () => Promise<unknown>): Promise<{ run: RunRecord; started: StartedRun }> {
+    const experiment = await this.stores.experiments.get(project.id, slug);
+    if (!experiment) throw experimentNotFound(slug);
+    const request = this.parseRequest(await body());
+    const runId = newId('run');
+    const runUrl = `${this.options.publicUrl}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
+    const spec = await this.buildSpec(project, experiment, request, runUrl);
+    const now = this.clock.now();
+    const total = planTotal(spec);
+    const run: RunRecord = {
+      id: runId, projectId: project.id, experimentId: experiment.id, experimentSlug: experiment.slug, status: 'running',
+      total, progress: 0, startedAt: now, finishedAt: null, spec, summary: null, error: null, errorMessage: null,
+      stopReason: null, nextSeq: 2, abortRequested: false,
+    };
+    const first: RunEvent = { type: 'execution_started', runId, total, runUrl, seq: 1 };
+    await this.stores.runs.create(run, first, request.data ? arrayRows(request.data) : undefined);
+    await this.queue.enqueue(runId);
+    return { run, started: { runId, status: 'running', total, runUrl } };
+  }
+
+  private async buildSpec(project: Project, experiment: ExperimentRecord, request: RunRequest, runUrl: string): Promise<RunSpec> {
+    const doc = experiment.document;
+    const parameters = request.parameters ?? {};
+    let rows: RunSpec['rows'];
+    let count: number;
+    if (request.data) {
+      rows = { kind: 'inline' };
+      count = request.data.length;
+    } else if (request.dataset_id) {
+      const ds = await this.stores.datasets.get(project.id, request.dataset_id);
+      if (!ds) {
+        throw new AssayError('dataset_not_found', `Dataset "${request.dataset_id}" not found`, { compatText: `Dataset "${request.dataset_id}" not found`, meta: { id: request.dataset_id } });
+      }
+      rows = { kind: 'dataset', datasetId: ds.id, version: ds.version, rowCount: ds.rowCount };
+      count = ds.rowCount;
+    } else if ('datasetId' in doc.dataset) {
+      const ds = await this.stores.datasets.get(project.id, doc.dataset.datasetId, doc.dataset.version);
+      if (!ds) throw new AssayError('dataset_not_found', `The experiment's dataset "${doc.dataset.datasetId}" no longer exists`, { compatText: 'Dataset not found' });
+      rows = { kind: 'dataset', datasetId: ds.id, version: ds.version, rowCount: ds.rowCount };
+      count = ds.rowCount;
+    } else {
+      rows = { kind: 'experiment', experimentId: experiment.id, version: experiment.version };
+      count = doc.dataset.rows.length;
+    }
+    if (count === 0 && Object.keys(parameters).length > 0) {
+      rows = { kind: 'parameters' };
+      count = 1;
+    }
+    if (count === 0) {
+      throw new ValidationError('There are no rows to run: the dataset is empty; send data, dataset_id or parameters', [{ path: ['data'], message: 'no rows' }]);
+    }
+
+    const issues: Issue[] = [];
+    const knownTargets = doc.targets.map((t) => t.id);
+    const targetIds = request.targets ?? knownTargets;
+    targetIds.forEach((id, i) => {
+      if (!knownTargets.includes(id)) issues.push({ path: ['targets', i], message: `unknown target "${id}"; the experiment has ${knownTargets.join(', ')}` });
+    });
+    const knownEvaluators = doc.evaluators.map((e) => e.id);
+    const evaluatorIds = request.evaluators ?? knownEvaluators;
+    evaluatorIds.forEach((id, i) => {
+      if (!knownEvaluators.includes(id)) issues.push({ path: ['evaluators', i], message: `unknown evaluator "${id}"` });
+    });
+    if (issues.length > 0) throw new ValidationError(`Invalid run request: ${issues[0]!.message}`, issues);
+
+    const ex = doc.execution;
+    return {
+      experimentId: experiment.id,
+      experimentSlug: experiment.slug,
+      experimentVersion: experiment.version,
+      rows,
+      sourceRowCount: count,
+      rowIndices: request.row_indices ? inRangeIndices(request.row_indices, count) : null,
+      parameters,
+      targetIds: [...new Set(targetIds)],
+      evaluatorIds: [...new Set(evaluatorIds)],
+      repeats: request.repeats ?? ex.repeats,
+      concurrency: request.concurrency ?? ex.concurrency,
+      timeoutMs: ex.timeoutMs,
+      maxRetries: ex.maxRetries,
+      budgetUsd: request.budgetUsd ?? ex.budgetUsd ?? null,
+      cache: ex.cache,
+      baselineRunId: request.baselineRunId ?? null,
+      webhookUrl: request.webhookUrl ?? null,
+      metadata: request.metadata ?? {},
+      runUrl,
+    };
+  }
+
+  async get(project: Project, runId: string): Promise<RunRecord> {
+    const run = await this.stores.runs.get(project.id, runId);
+    if (!run) throw runNotFound(runId);
+    return run;
+  }
+
+  async list(project: Project, experimentSlug: string, page: PageRequest): Promise<{ experiment: ExperimentRecord; runs: Paged<RunRecord> }> {
+    const experiment = await this.stores.experiments.get(project.id, experimentSlug);
+    if (!experiment) throw experimentNotFound(experimentSlug);
+    return { experiment, runs: await this.stores.runs.list(project.id, experiment.id, page) };
+  }
+
+  async results(project: Project, runId: string, offset: number, limit: number): Promise<{ run: RunRecord; experiment: ExperimentRecord | null; cells: CellResult[] }> {
+    const run = await this.get(project, runId);
+    const experiment = await this.stores.experiments.getById(project.id, run.experimentId, run.spec.experimentVersion);
+    const cells = await this.stores.runs.results(run.id, offset, limit);
+    return { run, experiment, cells };
+  }
+
+  async abort(project: Project, runId: string): Promise<RunRecord> {
+    const run = await this.get(project, runId);
+    if (run.status !== 'running') {
+      throw new AssayError('conflict', `Run ${runId} has already ended (${run.status})`, { meta: { runId, status: run.status } });
+    }
+    const updated = await this.stores.runs.requestAbort(project.id, runId);
+    this.options.abortLocal(runId);
+    return updated ?? run;
+  }
+
+  async resume(project: Project, runId: string, retryErrors: boolean): Promise<StartedRun> {
+    const run = await this.get(project, runId);
+    const reopened = await this.stores.runs.reopen(project.id, runId, retryErrors, this.clock.now());
+    if (!reopened) {
+      throw new AssayError('run_not_resumable', `Run ${runId} is ${run.status}; only stopped or failed runs resume (completed ones with retryErrors)`, {
+        meta: { runId, status: run.status },
+      });
+    }
+    await this.queue.enqueue(runId);
+    return { runId, status: 'running', total: reopened.total, runUrl: reopened.spec.runUrl };
+  }
+}

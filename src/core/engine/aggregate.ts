@@ -1,0 +1,146 @@
+// Folds committed cells into the SPEC §5 summary. Incremental (one add per cell, O(targets +
+// evaluators) memory) so it is current while a run goes and can be rebuilt from storage.
+import type { CellResult, EvaluatorSummary, RunSummary, StopReason, TargetSummary } from '../model/run.js';
+
+interface TargetAcc {
+  name: string;
+  passed: number;
+  failed: number;
+  errors: number;
+  latencySum: number;
+  latencyCount: number;
+  cost: number;
+  tokensIn: number;
+  tokensOut: number;
+}
+
+interface EvaluatorAcc {
+  name: string;
+  passed: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  scoreSum: number;
+  scoreCount: number;
+}
+
+/** A cell passes when its target succeeded and no evaluator said passed:false or errored. */
+export function cellPassed(cell: Pick<CellResult, 'error' | 'evaluations'>, informational: ReadonlySet<string> = new Set()): boolean {
+  if (cell.error !== undefined) return false;
+  return cell.evaluations.every(
+    (e) => informational.has(e.evaluatorId) || !(e.result.status === 'error' || (e.result.status === 'processed' && e.result.passed === false)),
+  );
+}
+
+export class Aggregator {
+  private readonly targets = new Map<string, TargetAcc>();
+  private readonly evaluators = new Map<string, EvaluatorAcc>();
+  private cells = 0;
+  private completed = 0;
+  private passed = 0;
+  private targetCost = 0;
+  private evaluatorCost = 0;
+
+  /**
+   * @param targets target ids and names in configuration order
+   * @param evaluators evaluator ids and names in configuration order
+   * @param informational evaluators with weight 0: reported, but they do not decide a cell
+   */
+  constructor(
+    targets: { id: string; name: string }[],
+    evaluators: { id: string; name: string }[],
+    private readonly informational: ReadonlySet<string> = new Set(),
+  ) {
+    for (const t of targets) this.targets.set(t.id, { name: t.name, passed: 0, failed: 0, errors: 0, latencySum: 0, latencyCount: 0, cost: 0, tokensIn: 0, tokensOut: 0 });
+    for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0 });
+  }
+
+  /** Spent so far, target and evaluator calls together (for budgets). */
+  get spent(): number {
+    return this.targetCost + this.evaluatorCost;
+  }
+
+  get committed(): number {
+    return this.cells;
+  }
+
+  add(cell: Pick<CellResult, 'targetId' | 'error' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'>): void {
+    this.cells++;
+    const t = this.targets.get(cell.targetId);
+    const ok = cell.error === undefined;
+    const pass = cellPassed(cell, this.informational);
+    if (ok) this.completed++;
+    if (pass) this.passed++;
+    this.targetCost += cell.cost ?? 0;
+    if (t) {
+      if (pass) t.passed++;
+      else t.failed++;
+      if (!ok) t.errors++;
+      else {
+        t.latencySum += cell.durationMs;
+        t.latencyCount++;
+      }
+      t.cost += cell.cost ?? 0;
+      t.tokensIn += cell.tokens?.input ?? 0;
+      t.tokensOut += cell.tokens?.output ?? 0;
+    }
+    for (const e of cell.evaluations) {
+      const acc = this.evaluators.get(e.evaluatorId);
+      this.evaluatorCost += e.result.cost ?? 0;
+      if (!acc) continue;
+      const r = e.result;
+      if (r.status === 'error') acc.errors++;
+      else if (r.status === 'skipped') acc.skipped++;
+      else {
+        if (r.passed === true) acc.passed++;
+        else if (r.passed === false) acc.failed++;
+        if (r.score !== undefined && Number.isFinite(r.score)) {
+          acc.scoreSum += r.score;
+          acc.scoreCount++;
+        }
+      }
+    }
+  }
+
+  summary(meta: {
+    runId: string;
+    runUrl: string;
+    startedAt: number;
+    finishedAt: number;
+    stopReason?: StopReason | undefined;
+    thresholdPassRate?: number | undefined;
+  }): RunSummary {
+    const round = (n: number) => Math.round(n * 1e8) / 1e8;
+    const targets: TargetSummary[] = [...this.targets].map(([targetId, t]) => ({
+      targetId, name: t.name, passed: t.passed, failed: t.failed, errors: t.errors,
+      avgLatency: t.latencyCount > 0 ? Math.round(t.latencySum / t.latencyCount) : null,
+      totalCost: round(t.cost), tokens: { input: t.tokensIn, output: t.tokensOut },
+    }));
+    const evaluators: EvaluatorSummary[] = [...this.evaluators].map(([evaluatorId, e]) => ({
+      evaluatorId, name: e.name, passed: e.passed, failed: e.failed, errors: e.errors, skipped: e.skipped,
+      passRate: e.passed + e.failed > 0 ? round((e.passed / (e.passed + e.failed)) * 100) : null,
+      avgScore: e.scoreCount > 0 ? round(e.scoreSum / e.scoreCount) : null,
+    }));
+    const passRate = this.cells > 0 ? round((this.passed / this.cells) * 100) : 0;
+    const summary: RunSummary = {
+      runId: meta.runId,
+      totalCells: this.cells,
+      completedCells: this.completed,
+      failedCells: this.cells - this.completed,
+      duration: Math.max(0, meta.finishedAt - meta.startedAt),
+      timestamps: { startedAt: meta.startedAt, finishedAt: meta.finishedAt },
+      runUrl: meta.runUrl,
+      totalPassed: this.passed,
+      totalFailed: this.cells - this.passed,
+      passRate,
+      totalCost: round(this.targetCost + this.evaluatorCost),
+      targetCost: round(this.targetCost),
+      evaluatorCost: round(this.evaluatorCost),
+      targets,
+      evaluators,
+    };
+    if (meta.stopReason) summary.stopReason = meta.stopReason;
+    if (meta.thresholdPassRate !== undefined) summary.threshold = { passRate: meta.thresholdPassRate, met: passRate >= meta.thresholdPassRate };
+    return summary;
+  }
+}

@@ -1,0 +1,29 @@
+// The events of one committed cell, in their fixed order (SPEC §6): cell_started, a retrying
+// per retry, target_result, one evaluator_result per evaluator, progress. Derived from the
+// stored cell, so a replay from storage is identical to the live stream.
+import type { RunEvent, RunEventBody } from '../events.js';
+import type { CellResult } from '../model/run.js';
+
+export function cellEventCount(cell: Pick<CellResult, 'retries' | 'evaluations'>): number {
+  return 3 + cell.retries.length + cell.evaluations.length;
+}
+
+export function cellEvents(cell: CellResult, total: number): RunEvent[] {
+  const key = { rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat };
+  const bodies: RunEventBody[] = [{ type: 'cell_started', ...key }];
+  for (const r of cell.retries) {
+    bodies.push({ type: 'retrying', rowIndex: cell.rowIndex, targetId: cell.targetId, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason });
+  }
+  const target: RunEventBody = { type: 'target_result', ...key, attempts: cell.attempts, duration: cell.durationMs };
+  if (cell.error !== undefined) target.error = cell.error;
+  else target.output = cell.output;
+  if (cell.cost !== undefined) target.cost = cell.cost;
+  if (cell.tokens !== undefined) target.tokens = cell.tokens;
+  if (cell.cached) target.cached = true;
+  bodies.push(target);
+  for (const e of cell.evaluations) {
+    bodies.push({ type: 'evaluator_result', ...key, evaluatorId: e.evaluatorId, result: e.result, duration: e.durationMs });
+  }
+  bodies.push({ type: 'progress', completed: cell.completedOrder, total });
+  return bodies.map((body, i) => ({ ...body, seq: cell.firstSeq + i }) as RunEvent);
+}

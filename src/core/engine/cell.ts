@@ -1,0 +1,139 @@
+// Executes one cell: the target call with timeout, shared limits and retries, then (if the
+// target succeeded) every applicable evaluator concurrently, each with its own timeout. A
+// failure is recorded as data; only the run's abort escapes (the cell is then discarded).
+import type { InputMapping, Row } from '../model/experiment.js';
+import { CallError, type EvaluationResult, type EvaluatorInstance, type TargetAdapter, type TargetOutput } from '../model/results.js';
+import type { CellResult, RetryNote, StoredEvaluation } from '../model/run.js';
+import type { Clock } from '../ports.js';
+import { type KeyedLimiter } from './limiter.js';
+import { type CellRef } from './plan.js';
+import { decideRetry, describeFailure, type RetryPolicy } from './retry.js';
+import { resolveInputs } from './evaluator-inputs.js';
+
+export interface PreparedTarget {
+  id: string;
+  name: string;
+  adapter: TargetAdapter;
+}
+
+export interface PreparedEvaluator {
+  id: string;
+  name: string;
+  /** Targets it applies to; null = all. */
+  targets: ReadonlySet<string> | null;
+  inputs: Record<string, InputMapping> | undefined;
+  stringInputs: readonly string[];
+  negate: boolean;
+  threshold: number | undefined;
+  instance: EvaluatorInstance;
+}
+
+export interface CellContext {
+  clock: Clock;
+  limiter: KeyedLimiter;
+  retry: RetryPolicy;
+  /** Per target call attempt. */
+  timeoutMs: number;
+  /** Per evaluator call. */
+  evaluatorTimeoutMs: number;
+  random: () => number;
+  /** The run's signal: aborting it abandons the cell. */
+  signal: AbortSignal;
+  parameters: Record<string, string | number | boolean>;
+}
+
+/** Thrown when the run's signal aborted the cell; the cell is not committed. */
+export class CellAbandoned extends Error {
+  constructor() {
+    super('cell abandoned: the run is stopping');
+    this.name = 'CellAbandoned';
+  }
+}
+
+type Attempted = { ok: true; value: TargetOutput; attempts: number; durationMs: number } | { ok: false; error: string; attempts: number; durationMs: number };
+
+async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, retries: RetryNote[]): Promise<Attempted> {
+  const started = ctx.clock.now();
+  for (let attempt = 1; ; attempt++) {
+    if (ctx.signal.aborted) throw new CellAbandoned();
+    let release: (() => void) | undefined;
+    const timeout = ctx.clock.timeout(ctx.timeoutMs);
+    try {
+      if (target.adapter.limitKey) release = await ctx.limiter.acquire(target.adapter.limitKey, ctx.signal);
+      const value = await target.adapter.call({ row, parameters: ctx.parameters, signal: AbortSignal.any([ctx.signal, timeout]) });
+      return { ok: true, value, attempts: attempt, durationMs: ctx.clock.now() - started };
+    } catch (error) {
+      if (ctx.signal.aborted) throw new CellAbandoned();
+      const failure = timeout.aborted ? new CallError(`timed out after ${ctx.timeoutMs} ms`, { retryable: true, cause: error }) : error;
+      const decision = decideRetry(failure, attempt, ctx.retry, ctx.random);
+      if (decision.kind === 'fail') return { ok: false, error: decision.reason, attempts: attempt, durationMs: ctx.clock.now() - started };
+      retries.push({ attempt, delayMs: Math.round(decision.delayMs), reason: decision.reason });
+      release?.();
+      release = undefined;
+      try {
+        await ctx.clock.sleep(decision.delayMs, ctx.signal);
+      } catch {
+        throw new CellAbandoned();
+      }
+    } finally {
+      release?.();
+    }
+  }
+}
+
+/** Applies `negate` and `threshold` to a processed result. */
+export function applyControls(result: EvaluationResult, ev: Pick<PreparedEvaluator, 'negate' | 'threshold'>): EvaluationResult {
+  if (result.status !== 'processed') return result;
+  let passed = result.passed;
+  if (ev.threshold !== undefined && result.score !== undefined) passed = result.score >= ev.threshold;
+  if (ev.negate && passed !== undefined) passed = !passed;
+  return passed === undefined ? result : { ...result, passed };
+}
+
+async function runEvaluator(ev: PreparedEvaluator, row: Row, cell: CellRef, target: Attempted & { ok: true }, ctx: CellContext): Promise<StoredEvaluation> {
+  const started = ctx.clock.now();
+  const timeout = ctx.clock.timeout(ctx.evaluatorTimeoutMs);
+  let result: EvaluationResult;
+  try {
+    const inputs = resolveInputs(ev.inputs, row, target.value.output, ev.stringInputs);
+    result = await ev.instance.evaluate(inputs, {
+      row,
+      target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens },
+      signal: AbortSignal.any([ctx.signal, timeout]),
+    });
+    result = applyControls(result, ev);
+  } catch (error) {
+    if (ctx.signal.aborted) throw new CellAbandoned();
+    const details = timeout.aborted ? `evaluator timed out after ${ctx.evaluatorTimeoutMs} ms` : describeFailure(error);
+    result = { status: 'error', details, errorType: timeout.aborted ? 'Timeout' : 'EvaluatorError' };
+  }
+  return { evaluatorId: ev.id, name: ev.name, result, durationMs: ctx.clock.now() - started };
+}
+
+/** Runs one cell to its result (without sequence numbers, assigned at commit). */
+export async function executeCell(
+  cell: CellRef,
+  row: Row,
+  target: PreparedTarget,
+  evaluators: readonly PreparedEvaluator[],
+  ctx: CellContext,
+): Promise<Omit<CellResult, 'firstSeq' | 'eventCount' | 'completedOrder'>> {
+  const retries: RetryNote[] = [];
+  const attempted = await callTarget(target, row, ctx, retries);
+  const base = {
+    cell: cell.cell, rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat, entry: row,
+    durationMs: attempted.durationMs, attempts: attempted.attempts, retries,
+  };
+  if (!attempted.ok) return { ...base, error: attempted.error, cached: false, evaluations: [] };
+  const applicable = evaluators.filter((e) => e.targets === null || e.targets.has(cell.targetId));
+  const evaluations = await Promise.all(applicable.map((ev) => runEvaluator(ev, row, cell, attempted, ctx)));
+  const v = attempted.value;
+  return {
+    ...base,
+    output: v.output,
+    ...(v.cost !== undefined ? { cost: v.cost } : {}),
+    ...(v.tokens !== undefined ? { tokens: v.tokens } : {}),
+    cached: v.cached === true,
+    evaluations,
+  };
+}

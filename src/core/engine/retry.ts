@@ -1,0 +1,42 @@
+// Retry decisions for target calls: transient failures (CallError.retryable: 429, 5xx, 408,
+// network errors, timeouts) are retried with exponential backoff and full jitter, never
+// sooner than the server's Retry-After; other failures are final.
+import { CallError } from '../model/results.js';
+
+export interface RetryPolicy {
+  maxRetries: number;
+  /** First backoff ceiling, doubled each retry. */
+  baseMs: number;
+  capMs: number;
+  /** A Retry-After longer than this is not waited for: the call fails instead. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: Omit<RetryPolicy, 'maxRetries'> = { baseMs: 500, capMs: 30_000, maxRetryAfterMs: 120_000 };
+
+export type RetryDecision = { kind: 'retry'; delayMs: number; reason: string } | { kind: 'fail'; reason: string };
+
+/**
+ * What to do after attempt number `attempt` (1-based) failed with `error`. `random` returns a
+ * value in [0, 1) (injected so tests are deterministic).
+ */
+export function decideRetry(error: unknown, attempt: number, policy: RetryPolicy, random: () => number): RetryDecision {
+  const reason = describeFailure(error);
+  if (!(error instanceof CallError) || !error.retryable) return { kind: 'fail', reason };
+  if (attempt > policy.maxRetries) return { kind: 'fail', reason };
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1));
+  const jittered = random() * ceiling;
+  if (error.retryAfterMs !== undefined) {
+    if (error.retryAfterMs > policy.maxRetryAfterMs) {
+      return { kind: 'fail', reason: `${reason} (server asked to retry after ${Math.round(error.retryAfterMs / 1000)} s, longer than Assay waits)` };
+    }
+    return { kind: 'retry', delayMs: Math.max(error.retryAfterMs, jittered), reason };
+  }
+  return { kind: 'retry', delayMs: jittered, reason };
+}
+
+/** A one-line description of a failure, without stack traces. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  return typeof error === 'string' ? error : 'unknown failure';
+}

@@ -1,0 +1,180 @@
+// Runs (SPEC §5): the request that starts one, the frozen spec a run executes from (so it can
+// be resumed from its record alone), the run record, and the stored result of one cell.
+import { z } from 'zod';
+import type { EvaluationResult, Tokens } from './results.js';
+import { rowSchema, type Row } from './experiment.js';
+
+const paramValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/** POST /{slug}/run body: LangWatch's fields plus Assay extensions. Unknown keys are ignored. */
+export const runRequestSchema = z.object({
+  /** Inline rows instead of the saved dataset. */
+  data: z.array(rowSchema).optional(),
+  /** A saved dataset (id or slug) instead of the experiment's. */
+  dataset_id: z.string().min(1).max(200).optional(),
+  /** Constants merged into every row (overriding same-named columns). */
+  parameters: z.record(z.string(), paramValue).optional(),
+  /** Zero-based rows to run; out-of-range ones are ignored, duplicates run twice. */
+  row_indices: z.array(z.int().min(0)).max(1_000_000).optional(),
+  concurrency: z.int().min(1).max(1000).optional(),
+  repeats: z.int().min(1).max(100).optional(),
+  /** Run only these targets (ids). */
+  targets: z.array(z.string()).min(1).optional(),
+  /** Run only these evaluators (ids). */
+  evaluators: z.array(z.string()).optional(),
+  budgetUsd: z.number().positive().optional(),
+  baselineRunId: z.string().max(200).optional(),
+  webhookUrl: z.url().max(2000).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type RunRequest = z.infer<typeof runRequestSchema>;
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped';
+export const TERMINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'stopped']);
+
+/** Where a run's rows come from; rows are read lazily in pages, never all at once. */
+export type RowSourceSpec =
+  | { kind: 'experiment'; experimentId: string; version: number }
+  | { kind: 'dataset'; datasetId: string; version: number; rowCount: number }
+  | { kind: 'inline' }
+  | { kind: 'parameters' };
+
+/** Everything a run needs, frozen when it starts. */
+export interface RunSpec {
+  experimentId: string;
+  experimentSlug: string;
+  experimentVersion: number;
+  rows: RowSourceSpec;
+  /** Number of rows in the source (before row_indices). */
+  sourceRowCount: number;
+  /** Row positions to run, in order; null = all rows 0…sourceRowCount-1. */
+  rowIndices: number[] | null;
+  parameters: Record<string, string | number | boolean>;
+  /** Target ids in configuration order. */
+  targetIds: string[];
+  /** Evaluator ids in configuration order. */
+  evaluatorIds: string[];
+  repeats: number;
+  concurrency: number;
+  timeoutMs: number;
+  maxRetries: number;
+  budgetUsd: number | null;
+  cache: boolean;
+  baselineRunId: string | null;
+  webhookUrl: string | null;
+  metadata: Record<string, unknown>;
+  runUrl: string;
+}
+
+/** Why a run stopped early. */
+export type StopReason = 'user' | 'budget' | 'shutdown';
+
+/** The run record. */
+export interface RunRecord {
+  id: string;
+  projectId: string;
+  experimentId: string;
+  experimentSlug: string;
+  status: RunStatus;
+  total: number;
+  /** Cells committed so far. */
+  progress: number;
+  startedAt: number;
+  finishedAt: number | null;
+  spec: RunSpec;
+  summary: RunSummary | null;
+  /** Stable code when failed. */
+  error: string | null;
+  errorMessage: string | null;
+  stopReason: StopReason | null;
+  /** Next event sequence number to assign. */
+  nextSeq: number;
+  abortRequested: boolean;
+}
+
+/** One retry, as recorded in a cell's attempt history. */
+export interface RetryNote {
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+/** One evaluator's result on a cell, as stored. */
+export interface StoredEvaluation {
+  evaluatorId: string;
+  name: string;
+  result: EvaluationResult;
+  durationMs: number;
+}
+
+/** The committed outcome of one cell (row × target × repeat). */
+export interface CellResult {
+  /** Position in the run's plan (row-major). */
+  cell: number;
+  rowIndex: number;
+  targetId: string;
+  repeat: number;
+  entry: Row;
+  /** Present when the target succeeded. */
+  output?: unknown;
+  /** Present when the target failed (after retries). */
+  error?: string;
+  cost?: number;
+  durationMs: number;
+  tokens?: Tokens;
+  attempts: number;
+  retries: RetryNote[];
+  cached: boolean;
+  evaluations: StoredEvaluation[];
+  /** Assigned at commit: sequence of this cell's first event and its count of events. */
+  firstSeq: number;
+  eventCount: number;
+  /** Cells committed up to and including this one (its `progress.completed`). */
+  completedOrder: number;
+}
+
+export interface TargetSummary {
+  targetId: string;
+  name: string;
+  passed: number;
+  failed: number;
+  errors: number;
+  avgLatency: number | null;
+  totalCost: number;
+  tokens: { input: number; output: number };
+}
+
+export interface EvaluatorSummary {
+  evaluatorId: string;
+  name: string;
+  passed: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  /** Percentage of passed among pass/fail verdicts; null when none. */
+  passRate: number | null;
+  /** Mean score among processed results that had one; null when none. */
+  avgScore: number | null;
+}
+
+/** SPEC §5 summary, plus cost split and threshold verdict. */
+export interface RunSummary {
+  runId: string;
+  totalCells: number;
+  completedCells: number;
+  failedCells: number;
+  duration: number;
+  timestamps: { startedAt: number; finishedAt: number };
+  runUrl: string;
+  totalPassed: number;
+  totalFailed: number;
+  passRate: number;
+  totalCost: number;
+  targetCost: number;
+  evaluatorCost: number;
+  targets: TargetSummary[];
+  evaluators: EvaluatorSummary[];
+  stopReason?: StopReason;
+  /** The experiment's thresholds.passRate and whether this run met it. */
+  threshold?: { passRate: number; met: boolean };
+}

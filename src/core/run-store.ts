@@ -1,0 +1,67 @@
+// The storage port for runs: records, leases, committed cells and events.
+import type { RunEvent } from './events.js';
+import type { Row } from './model/experiment.js';
+import type { CellResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
+import type { PageRequest, Paged, RowBatches } from './model/paging.js';
+
+/** The end of a run, written in one transaction with its final event. */
+export interface RunFinish {
+  status: Exclude<RunStatus, 'running'>;
+  summary: RunSummary;
+  error: string | null;
+  errorMessage: string | null;
+  stopReason: StopReason | null;
+  finishedAt: number;
+  event: RunEvent;
+}
+
+export interface RunStore {
+  /** Inserts the run, its inline rows (if any) and its first event. */
+  create(run: RunRecord, firstEvent: RunEvent, inlineRows?: RowBatches): Promise<void>;
+  /** A run of the project; null for unknown ids and other projects' runs. */
+  get(projectId: string, runId: string): Promise<RunRecord | null>;
+  /** Any run by id, for the executor. */
+  getById(runId: string): Promise<RunRecord | null>;
+  /** Runs of one experiment, newest first. */
+  list(projectId: string, experimentId: string, page: PageRequest): Promise<Paged<RunRecord>>;
+  /** Run counts and last start time per experiment id. */
+  statsByExperiment(projectId: string, experimentIds: string[]): Promise<Map<string, { runsCount: number; lastRunAt: number }>>;
+
+  /** Takes the lease of a running run that nobody holds (or whose lease expired). */
+  claim(runId: string, owner: string, until: number, now: number): Promise<RunRecord | null>;
+  /** Extends our lease; false when we lost it. */
+  renew(runId: string, owner: string, until: number): Promise<boolean>;
+  release(runId: string, owner: string): Promise<void>;
+  /** Running runs whose lease is free or expired. */
+  claimable(now: number, limit: number): Promise<string[]>;
+  /** Counts an execution attempt (to give up on runs that keep crashing their process). */
+  countExecution(runId: string): Promise<number>;
+
+  /** Cell numbers already committed. */
+  committedCells(runId: string): Promise<number[]>;
+  /** Committed cells in commit order, paged (to rebuild a summary). */
+  cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<CellResult[]>;
+  /**
+   * Commits finished cells (with their seqs assigned) and advances the run's progress and
+   * next seq, only while `owner` holds the lease. False when the lease was lost.
+   */
+  commitCells(runId: string, owner: string, cells: CellResult[], progress: number, nextSeq: number, at: number): Promise<boolean>;
+  /** Ends the run (status, summary, final event); only while `owner` holds the lease. */
+  finish(runId: string, owner: string, end: RunFinish, nextSeq: number): Promise<boolean>;
+  /** Marks a running run for abort (any process executing it stops). */
+  requestAbort(projectId: string, runId: string): Promise<RunRecord | null>;
+  /**
+   * Reopens a stopped (or failed) run: status running, abort cleared; with retryErrors, cells
+   * whose target failed are deleted so they run again. Returns the reopened record.
+   */
+  reopen(projectId: string, runId: string, retryErrors: boolean, at: number): Promise<RunRecord | null>;
+
+  /** Run-level events (execution_started, done, stopped, error) after `afterSeq`. */
+  runEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>;
+  /** Cells with an event after `afterSeq`, in seq order. */
+  cellsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<CellResult[]>;
+  /** Committed cells ordered by row index then cell, paged. */
+  results(runId: string, offset: number, limit: number): Promise<CellResult[]>;
+  /** Rows sent inline with the run request, by position. */
+  inlineRows(runId: string, from: number, to: number): Promise<Row[]>;
+}

@@ -1,0 +1,121 @@
+// The evaluator catalogue: every definition Assay ships, looked up by id, alias or LangWatch's
+// `code/<id>`. Adding an evaluator is its own file plus one line in CATALOGUE.
+import { z } from 'zod';
+import type { EvaluatorDefinition } from '../core/model/adapters.js';
+import type { Issue } from '../core/errors.js';
+import { customCode } from './custom-code.js';
+import { exactMatch } from './exact-match.js';
+import { competitorBlocklist, textRules } from './text-rules.js';
+import { validFormat } from './valid-format.js';
+
+/** Every evaluator, in the order GET /api/evaluators lists them. */
+export const CATALOGUE: EvaluatorDefinition[] = [exactMatch, textRules, competitorBlocklist, validFormat, customCode];
+
+/** LangWatch custom code evaluators are typed `code/<evaluatorId>`; all of them run as custom_code. */
+const CODE_PREFIX = 'code/';
+
+const BY_NAME: ReadonlyMap<string, EvaluatorDefinition> = (() => {
+  const map = new Map<string, EvaluatorDefinition>();
+  for (const def of CATALOGUE) {
+    for (const name of [def.id, ...def.aliases]) {
+      // Two entries claiming one name is a programming error; fail at start-up, not per run.
+      if (map.has(name)) throw new Error(`evaluator name "${name}" is claimed twice in the catalogue`);
+      map.set(name, def);
+    }
+  }
+  return map;
+})();
+
+/** The definition a spec's `type` names, or undefined. */
+export function findEvaluator(type: string): EvaluatorDefinition | undefined {
+  const exact = BY_NAME.get(type);
+  if (exact) return exact;
+  if (type.startsWith(CODE_PREFIX) && type.length > CODE_PREFIX.length) return customCode;
+  return undefined;
+}
+
+/** Edit distance, to put the names closest to a typo first. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The part after a vendor prefix: `langevals/exact_mach` is a typo of `exact_match` too. */
+const lastSegment = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
+
+/** Known names, the closest to `type` first (then the closest whole name, then alphabetical). */
+function knownNames(type: string): string[] {
+  const lower = type.toLowerCase();
+  return [...BY_NAME.keys(), `${CODE_PREFIX}<id>`]
+    .map((name) => {
+      const whole = distance(lower, name.toLowerCase());
+      return { name, whole, d: Math.min(whole, distance(lastSegment(lower), lastSegment(name.toLowerCase()))) };
+    })
+    .sort((x, y) => x.d - y.d || x.whole - y.whole || x.name.localeCompare(y.name))
+    .map((x) => x.name);
+}
+
+/** Settings with defaults filled in, or the problems with paths relative to the settings. */
+export type SettingsValidation = { ok: true; settings: unknown } | { ok: false; issues: Issue[] };
+
+/**
+ * Validates an evaluator's settings against its catalogue entry and fills in defaults.
+ * Paths are relative to the settings object; callers prefix them with where it sits.
+ */
+export function validateEvaluatorSettings(type: string, settings: unknown): SettingsValidation {
+  const def = findEvaluator(type);
+  if (!def) {
+    return { ok: false, issues: [{ path: [], message: `unknown evaluator type ${JSON.stringify(type)}; known: ${knownNames(type).join(', ')}` }] };
+  }
+  // LangWatch stores "no settings" as null; both null and absent mean "all defaults".
+  const parsed = def.settings.safeParse(settings ?? {});
+  if (parsed.success) return { ok: true, settings: parsed.data };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((issue) => ({
+      path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
+      message: issue.message,
+    })),
+  };
+}
+
+/** One entry of GET /api/evaluators: the definition minus code, settings as JSON Schema. */
+export interface EvaluatorDescription {
+  id: string;
+  aliases: string[];
+  name: string;
+  category: EvaluatorDefinition['category'];
+  description: string;
+  requiredInputs: string[];
+  optionalInputs: string[];
+  result: EvaluatorDefinition['result'];
+  needsModel: boolean;
+  /** JSON Schema (2020-12) of the settings as a client writes them, defaults included. */
+  settings: Record<string, unknown>;
+}
+
+let described: EvaluatorDescription[] | undefined;
+
+/** The catalogue as JSON for GET /api/evaluators; computed once, the catalogue never changes. */
+export function describeCatalogue(): EvaluatorDescription[] {
+  described ??= CATALOGUE.map((def) => ({
+    id: def.id,
+    aliases: [...def.aliases],
+    name: def.name,
+    category: def.category,
+    description: def.description,
+    requiredInputs: [...def.requiredInputs],
+    optionalInputs: [...def.optionalInputs],
+    result: [...def.result],
+    needsModel: def.needsModel,
+    settings: z.toJSONSchema(def.settings, { io: 'input' }) as Record<string, unknown>,
+  }));
+  return structuredClone(described);
+}

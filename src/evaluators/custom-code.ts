@@ -1,0 +1,134 @@
+// The escape hatch: a user's JavaScript function body, run in the sandbox, whose return value
+// becomes the verdict. LangWatch's code evaluators are typed `code/<id>`; the catalogue sends
+// every such type here.
+import { z } from 'zod';
+import type { EvaluatorDefinition, SandboxFunction } from '../core/model/adapters.js';
+import type { EvaluationResult, EvaluatorInputs } from '../core/model/results.js';
+import { thrownMessage } from './inputs.js';
+
+/** Parameter names the body sees, in call order. */
+export const CODE_PARAMS = ['input', 'output', 'expected_output', 'contexts', 'row', 'inputs'] as const;
+
+/** Why `body` does not parse as a function body (plain or async), or undefined when it does. */
+function parses(body: string): string | undefined {
+  // Function/AsyncFunction only parse here; the function is never called, so no user code
+  // runs in the host. Whichever wrapper the sandbox uses, a body valid in neither is refused.
+  const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as FunctionConstructor;
+  try {
+    new Function(...CODE_PARAMS, body);
+    return undefined;
+  } catch (plain) {
+    try {
+      new AsyncFunction(...CODE_PARAMS, body);
+      return undefined;
+    } catch {
+      return thrownMessage(plain);
+    }
+  }
+}
+
+const settings = z.object({
+  code: z
+    .string()
+    .min(1, 'write the body of a function')
+    .max(100_000)
+    .superRefine((code, ctx) => {
+      const problem = parses(code);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `code does not parse: ${problem}` });
+    })
+    .describe(`Body of a JavaScript function of (${CODE_PARAMS.join(', ')}); return the verdict`),
+  timeoutMs: z.int().min(10).max(60_000).default(5000).describe('Time limit of one call, ms'),
+});
+
+const KINDS = 'a boolean (passed), a number (score), a string (label) or an object with passed, score, label and/or details';
+
+function invalid(details: string): EvaluationResult {
+  return { status: 'error', errorType: 'invalid_result', details: `custom code returned ${details}; return ${KINDS}` };
+}
+
+/** Turns whatever the code returned into a result; exported for tests of the edge cases. */
+export function toResult(value: unknown): EvaluationResult {
+  if (value === null || value === undefined) return { status: 'skipped', details: `custom code returned ${String(value)}: no verdict for this row` };
+  if (typeof value === 'boolean') return { status: 'processed', passed: value };
+  if (typeof value === 'number') return Number.isFinite(value) ? { status: 'processed', score: value } : invalid(`the number ${value}`);
+  if (typeof value === 'string') return { status: 'processed', label: value };
+  if (typeof value !== 'object' || Array.isArray(value)) return invalid(Array.isArray(value) ? 'an array' : `a ${typeof value}`);
+
+  const o = value as Record<string, unknown>;
+  const result: Extract<EvaluationResult, { status: 'processed' }> = { status: 'processed' };
+  // null counts as "not given", as a Python-minded author would write {passed: true, details: None}.
+  const present = (key: string): boolean => o[key] !== undefined && o[key] !== null;
+  if (present('passed')) {
+    if (typeof o['passed'] !== 'boolean') return invalid(`passed = ${JSON.stringify(o['passed'])} (must be a boolean)`);
+    result.passed = o['passed'];
+  }
+  if (present('score')) {
+    if (typeof o['score'] !== 'number' || !Number.isFinite(o['score'])) return invalid(`score = ${JSON.stringify(o['score'])} (must be a finite number)`);
+    result.score = o['score'];
+  }
+  for (const key of ['label', 'details'] as const) {
+    if (!present(key)) continue;
+    if (typeof o[key] !== 'string') return invalid(`${key} = ${JSON.stringify(o[key])} (must be a string)`);
+    result[key] = o[key] as string;
+  }
+  if (result.passed === undefined && result.score === undefined && result.label === undefined && result.details === undefined) {
+    return invalid('an object without passed, score, label or details');
+  }
+  return result;
+}
+
+function argumentsFor(inputs: EvaluatorInputs, row: unknown): unknown[] {
+  // Missing inputs arrive as null: JSON copying has no undefined, so make it explicit.
+  const or = (v: unknown): unknown => (v === undefined ? null : v);
+  return [or(inputs.input), or(inputs.output), or(inputs.expected_output), or(inputs.contexts), row, inputs];
+}
+
+/** `custom_code` / `code` / `code/<id>`: user JavaScript in the sandbox. */
+export const customCode: EvaluatorDefinition<typeof settings> = {
+  id: 'custom_code',
+  aliases: ['code'],
+  name: 'Custom Code',
+  category: 'custom',
+  description:
+    `Runs \`code\`, the body of a JavaScript function with parameters (${CODE_PARAMS.join(', ')}), in a sandbox ` +
+    '(no file system, network or process access; time and memory limits). `row` is the dataset row; `inputs` ' +
+    'holds every mapped input, including custom names; missing inputs are null. Return true/false (passed), ' +
+    'a number (score), a string (label) or {passed, score, label, details}; null or undefined skips the row. ' +
+    'Compiled once per run. LangWatch `code/<id>` types resolve here.',
+  requiredInputs: [],
+  optionalInputs: ['input', 'output', 'expected_output', 'contexts'],
+  stringInputs: [],
+  settings,
+  result: ['passed', 'score', 'label'],
+  needsModel: false,
+  create(s, deps) {
+    // One compile per run, shared by concurrent first calls; a failed compile is kept too.
+    let compiled: Promise<SandboxFunction> | undefined;
+    const compile = (): Promise<SandboxFunction> =>
+      (compiled ??= deps.sandbox.compile(s.code, { params: [...CODE_PARAMS], timeoutMs: s.timeoutMs }));
+
+    return {
+      async evaluate(inputs, context): Promise<EvaluationResult> {
+        let fn: SandboxFunction;
+        try {
+          fn = await compile();
+        } catch (error) {
+          return { status: 'error', errorType: 'compile_error', details: `custom code does not compile: ${thrownMessage(error)}` };
+        }
+        let value: unknown;
+        try {
+          value = await fn.call(argumentsFor(inputs, context.row), context.signal);
+        } catch (error) {
+          // When the engine aborted the call (timeout or run stop), it decides what to record.
+          if (context.signal.aborted) throw context.signal.reason;
+          return { status: 'error', errorType: 'code_error', details: `custom code failed: ${thrownMessage(error)}` };
+        }
+        return toResult(value);
+      },
+      async dispose() {
+        const fn = await compiled?.catch(() => undefined);
+        fn?.dispose();
+      },
+    };
+  },
+};

@@ -1,0 +1,47 @@
+// Small helpers every evaluator family shares: reading an input as text, the "skipped"
+// answer for an input that is not there, and a host-safe message out of anything thrown.
+import type { EvaluationResult } from '../core/model/results.js';
+
+/** Where each well-known input comes from by default (SPEC §4), for actionable messages. */
+const MAPPING_HINTS: Record<string, string> = {
+  input: 'map it with "inputs": {"input": "row.<column>"} or give the dataset an "input" or "question" column',
+  output: 'the target returned nothing; map it with "inputs": {"output": "output"} or {"output": "output.<path>"}',
+  expected_output:
+    'map it with "inputs": {"expected_output": "row.<column>"} or give the dataset an "expected_output" or "expected" column',
+  contexts: 'map it with "inputs": {"contexts": "row.<column>"} or give the dataset a "contexts" column',
+};
+
+/**
+ * An input as text. The engine already turns non-strings into JSON text for string inputs;
+ * this repeats it so an evaluator called directly behaves the same. Absent stays absent.
+ */
+export function textInput(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+/** The answer when a needed input is null or unmapped: inconclusive, with the fix spelled out. */
+export function missingInput(name: string): EvaluationResult {
+  const hint = MAPPING_HINTS[name] ?? `map it with "inputs": {"${name}": "row.<column>"}`;
+  return { status: 'skipped', details: `${name} is missing (null or not mapped): ${hint}` };
+}
+
+const MAX_MESSAGE = 1000;
+
+/**
+ * The message of something thrown, without a stack: errors from a sandbox may come from
+ * another realm (so `instanceof Error` fails) and their stacks would leak host paths.
+ */
+export function thrownMessage(thrown: unknown): string {
+  const message =
+    typeof thrown === 'object' && thrown !== null && typeof (thrown as { message?: unknown }).message === 'string'
+      ? (thrown as { message: string }).message
+      : String(thrown);
+  return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;
+}
+
+/** Cuts a value for quoting in `details`, so one long output does not flood the results. */
+export function quote(text: string, max = 80): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}

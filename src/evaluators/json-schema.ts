@@ -1,0 +1,93 @@
+// Compiles a user's JSON Schema with ajv. Settings validation and create() both go through
+// here, so a schema that would fail at run time is refused when the experiment is saved.
+import { Ajv } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, Options } from 'ajv';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
+import addFormatsModule from 'ajv-formats';
+import { compileLinearRegex } from './safe-regex.js';
+
+/** Checks one value; returns readable errors (empty when valid). */
+export type SchemaCheck = (value: unknown) => string[];
+
+/** A usable schema (`check` absent when none was set), or why it cannot be used. */
+export type PreparedSchema = { ok: true; check: SchemaCheck | undefined } | { ok: false; reason: string };
+
+const MAX_ERRORS = 5;
+
+/**
+ * `pattern` keywords run on RE2 too: schemas are user input and outputs are model text.
+ * `toString` must differ per pattern because ajv de-duplicates compiled patterns by it.
+ */
+const linearRegExp: RegExpEngine = Object.assign(
+  (pattern: string) => {
+    const compiled = compileLinearRegex(pattern);
+    if (!compiled.ok) throw new Error(`pattern ${JSON.stringify(pattern)}: ${compiled.reason}`);
+    const regex = compiled.regex;
+    return { test: (s: string) => regex.test(s), toString: () => `/${pattern}/` };
+  },
+  { code: 'linearRegExp' },
+);
+
+const OPTIONS: Options = {
+  // Unknown keywords ("example", vendor extensions) are common in hand-written schemas.
+  strict: false,
+  allErrors: true,
+  logger: false,
+  code: { regExp: linearRegExp },
+};
+
+/**
+ * The ajv flavour for a `$schema`. Without one we use 2020-12, the draft Python's
+ * jsonschema (what LangWatch validates with) picks by default.
+ */
+function ajvFor(dialect: unknown): Ajv | Ajv2019 | Ajv2020 | undefined {
+  if (dialect === undefined || (typeof dialect === 'string' && /json-schema\.org\/draft\/2020-12\/schema#?$/.test(dialect))) return new Ajv2020(OPTIONS);
+  if (typeof dialect !== 'string') return undefined;
+  if (/json-schema\.org\/draft\/2019-09\/schema#?$/.test(dialect)) return new Ajv2019(OPTIONS);
+  if (/json-schema\.org\/draft-07\/schema#?$/.test(dialect)) return new Ajv(OPTIONS);
+  return undefined;
+}
+
+function describe(error: ErrorObject): string {
+  const extra = typeof error.params['additionalProperty'] === 'string' ? ` (${error.params['additionalProperty']})` : '';
+  return `${error.instancePath || '/'} ${error.message ?? 'is invalid'}${extra}`;
+}
+
+/** Parses (when text) and compiles the `json_schema` setting; absent or "" means no schema. */
+export function prepareJsonSchema(setting: string | Record<string, unknown> | undefined): PreparedSchema {
+  if (setting === undefined || (typeof setting === 'string' && setting.trim() === '')) return { ok: true, check: undefined };
+  let schema: unknown = setting;
+  if (typeof setting === 'string') {
+    try {
+      schema = JSON.parse(setting);
+    } catch (error) {
+      return { ok: false, reason: `is not valid JSON: ${(error as Error).message}` };
+    }
+  }
+  if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) {
+    return { ok: false, reason: 'must be a JSON Schema object (or true/false)' };
+  }
+  const dialect = typeof schema === 'object' ? (schema as Record<string, unknown>)['$schema'] : undefined;
+  const ajv = ajvFor(dialect);
+  if (!ajv) return { ok: false, reason: `has an unsupported $schema ${JSON.stringify(dialect)}: use draft-07, 2019-09 or 2020-12` };
+  addFormatsModule.default(ajv);
+  try {
+    const validate = ajv.compile(schema as object | boolean);
+    // An async schema's validator returns a promise, which would read as "valid" every time.
+    if ((validate as { $async?: unknown }).$async === true) return { ok: false, reason: 'must not be an async schema ($async)' };
+    return {
+      ok: true,
+      check: (value) => {
+        if (validate(value)) return [];
+        const errors = validate.errors ?? [];
+        const shown = errors.slice(0, MAX_ERRORS).map(describe);
+        if (errors.length > MAX_ERRORS) shown.push(`…and ${errors.length - MAX_ERRORS} more`);
+        return shown;
+      },
+    };
+  } catch (error) {
+    return { ok: false, reason: `is not a valid JSON Schema: ${(error as Error).message}` };
+  }
+}

@@ -1,0 +1,156 @@
+// Rule-based text checks: LangWatch's "Custom Basic Evaluator" (contains / regex rules on the
+// input or output) and its competitor blocklist. Regexes run on RE2 (./safe-regex.ts), and a
+// pattern RE2 cannot run is refused when the experiment is saved, not at run time.
+import { z } from 'zod';
+import type { EvaluatorDefinition } from '../core/model/adapters.js';
+import type { EvaluationResult } from '../core/model/results.js';
+import { missingInput, quote, textInput } from './inputs.js';
+import { compileLinearRegex } from './safe-regex.js';
+
+const RULE_KINDS = ['contains', 'not_contains', 'matches_regex', 'not_matches_regex'] as const;
+type RuleKind = (typeof RULE_KINDS)[number];
+const isRegexRule = (kind: RuleKind): boolean => kind === 'matches_regex' || kind === 'not_matches_regex';
+
+const ruleSchema = z.object({
+  field: z.enum(['input', 'output']).default('output').describe('Which input the rule reads'),
+  rule: z.enum(RULE_KINDS),
+  value: z.string().max(10_000).describe('Substring (case-sensitive) or RE2 regular expression'),
+});
+type Rule = z.output<typeof ruleSchema>;
+
+const basicSettings = z.object({
+  rules: z
+    .array(ruleSchema)
+    .min(1, 'add at least one rule')
+    .max(100)
+    .superRefine((rules, ctx) => {
+      rules.forEach((r, i) => {
+        if (!isRegexRule(r.rule)) return;
+        const compiled = compileLinearRegex(r.value, { multiline: true });
+        if (!compiled.ok) ctx.addIssue({ code: 'custom', path: [i, 'value'], message: `rule ${i}: ${compiled.reason}` });
+      });
+    })
+    .default([{ field: 'output', rule: 'not_contains', value: 'artificial intelligence' }])
+    .describe('Every rule must pass'),
+});
+
+/** How a failing rule reads in `details`. */
+const EXPECTATION: Record<RuleKind, string> = {
+  contains: 'should contain',
+  not_contains: 'should not contain',
+  matches_regex: 'should match regex',
+  not_matches_regex: 'should not match regex',
+};
+
+/** One rule, ready to run on a field's text; returns why it failed, or undefined. */
+type CompiledRule = (text: string) => string | undefined;
+
+function compileRule(r: Rule): CompiledRule {
+  const described = `${r.field} ${EXPECTATION[r.rule]} ${quote(r.value)}`;
+  switch (r.rule) {
+    case 'contains':
+      return (text) => (text.includes(r.value) ? undefined : described);
+    case 'not_contains':
+      return (text) => (text.includes(r.value) ? described : undefined);
+    case 'matches_regex':
+    case 'not_matches_regex': {
+      const compiled = compileLinearRegex(r.value, { multiline: true });
+      // Settings were validated, so this only fails if create() is called without parsing.
+      if (!compiled.ok) throw new Error(`rule on ${r.field}: ${compiled.reason}`);
+      const regex = compiled.regex;
+      if (r.rule === 'matches_regex') return (text) => (regex.test(text) ? undefined : described);
+      return (text) => {
+        const m = regex.matcher(text);
+        return m.find() ? `${described} (found ${quote(m.group() ?? '')})` : undefined;
+      };
+    }
+  }
+}
+
+/** `text_rules` / `langevals/basic`: passes when every rule passes. */
+export const textRules: EvaluatorDefinition<typeof basicSettings> = {
+  id: 'text_rules',
+  aliases: ['langevals/basic'],
+  name: 'Text Rules',
+  category: 'custom',
+  description:
+    'Checks the input or output against rules: contains / not_contains (case-sensitive substring) and ' +
+    'matches_regex / not_matches_regex (RE2 syntax, multi-line, linear time). Passes when every rule passes; ' +
+    'details list the failing rules.',
+  requiredInputs: [],
+  optionalInputs: ['input', 'output'],
+  stringInputs: ['input', 'output'],
+  settings: basicSettings,
+  result: ['passed'],
+  needsModel: false,
+  create(s) {
+    const rules = s.rules.map((r) => ({ field: r.field, check: compileRule(r) }));
+    return {
+      async evaluate(inputs): Promise<EvaluationResult> {
+        const texts = { input: textInput(inputs.input), output: textInput(inputs.output) };
+        const failures: string[] = [];
+        for (const [i, r] of rules.entries()) {
+          const text = texts[r.field];
+          // A rule on a missing field cannot be judged: inconclusive rather than a silent pass.
+          if (text === undefined) return missingInput(r.field);
+          const failure = r.check(text);
+          if (failure !== undefined) failures.push(`rule ${i} failed: ${failure}`);
+        }
+        return failures.length === 0 ? { status: 'processed', passed: true } : { status: 'processed', passed: false, details: failures.join('; ') };
+      },
+    };
+  },
+};
+
+const competitorSettings = z.object({
+  competitors: z
+    .array(z.string().trim().min(1).max(200))
+    .min(1, 'name at least one competitor')
+    .max(1000)
+    .default(['OpenAI', 'Google', 'Microsoft'])
+    .describe('Names that must not be mentioned (whole words, any case)'),
+});
+
+/** A whole-word, case-insensitive matcher for a literal name; names may contain punctuation. */
+function wordMatcher(name: string): RegExp {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  // A literal between two one-character lookarounds cannot backtrack, so native RegExp is safe.
+  return new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, 'iu');
+}
+
+/** `competitor_blocklist` / `langevals/competitor_blocklist`: score = distinct names found. */
+export const competitorBlocklist: EvaluatorDefinition<typeof competitorSettings> = {
+  id: 'competitor_blocklist',
+  aliases: ['langevals/competitor_blocklist'],
+  name: 'Competitor Blocklist',
+  category: 'policy',
+  description:
+    'Fails when the input or output mentions a listed competitor as a whole word (any case). ' +
+    'score is the number of distinct competitors mentioned; details name them.',
+  requiredInputs: [],
+  optionalInputs: ['output', 'input'],
+  stringInputs: ['output', 'input'],
+  settings: competitorSettings,
+  result: ['passed', 'score'],
+  needsModel: false,
+  create(s) {
+    // Matching ignores case, so "OpenAI" and "openai" are one competitor (first spelling kept).
+    const names = s.competitors.filter((n, i, all) => all.findIndex((m) => m.toLowerCase() === n.toLowerCase()) === i);
+    const matchers = names.map((name) => ({ name, regex: wordMatcher(name) }));
+    return {
+      async evaluate(inputs): Promise<EvaluationResult> {
+        const fields = (['input', 'output'] as const).flatMap((f) => {
+          const text = textInput(inputs[f]);
+          return text === undefined ? [] : [{ field: f, text }];
+        });
+        if (fields.length === 0) return { status: 'skipped', details: 'neither input nor output was given: map at least one of them' };
+        const found = matchers.flatMap(({ name, regex }) => {
+          const where = fields.filter((f) => regex.test(f.text)).map((f) => f.field);
+          return where.length > 0 ? [`${name} (${where.join(', ')})`] : [];
+        });
+        if (found.length === 0) return { status: 'processed', passed: true, score: 0 };
+        return { status: 'processed', passed: false, score: found.length, details: `Competitors mentioned: ${found.join(', ')}` };
+      },
+    };
+  },
+};

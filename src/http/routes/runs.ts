@@ -1,0 +1,185 @@
+// The LangWatch-compatible run API (SPEC §5), served under /api/experiments and under
+// /api/evaluations/v3 (identical behaviour, no redirect): start, poll, list, abort, resume.
+import { z } from 'zod';
+import { streamRunEvents } from '../../app/runs/events.js';
+import type { RunService } from '../../app/runs/service.js';
+import { AssayError, ValidationError } from '../../core/errors.js';
+import { runRequestSchema, type RunRecord } from '../../core/model/run.js';
+import type { Clock, EventBus, Stores } from '../../core/ports.js';
+import { jsonBody } from '../body.js';
+import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
+import { sseResponse } from '../sse.js';
+
+export const RUN_PREFIXES = ['/api/experiments', '/api/evaluations/v3'] as const;
+
+export interface RunRouteDeps {
+  runs: RunService;
+  stores: Pick<Stores, 'runs'>;
+  bus: EventBus;
+  clock: Clock;
+  maxBodyBytes: number;
+}
+
+const startedSchema = z.object({ runId: z.string(), status: z.literal('running'), total: z.int(), runUrl: z.string() });
+const summarySchema = z.record(z.string(), z.unknown()).describe('SPEC §5 summary: totals, passRate, costs, per-target and per-evaluator blocks');
+export const runStatusSchema = z.object({
+  runId: z.string(),
+  status: z.enum(['running', 'completed', 'failed', 'stopped']),
+  progress: z.int(),
+  total: z.int(),
+  startedAt: z.number(),
+  finishedAt: z.number().optional(),
+  summary: summarySchema.optional(),
+  error: z.string().optional(),
+  message: z.string().optional(),
+  stopReason: z.string().optional(),
+});
+
+const runIdParam = z.object({ runId: z.string().max(200) });
+const slugParam = z.object({ slug: z.string().max(200) });
+
+/** GET /runs/{runId} body (LangWatch field order). */
+export function presentRun(run: RunRecord) {
+  const body: z.input<typeof runStatusSchema> = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
+  if (run.finishedAt !== null) body.finishedAt = run.finishedAt;
+  if (run.summary) body.summary = run.summary as unknown as Record<string, unknown>;
+  if (run.error) body.error = run.error;
+  if (run.errorMessage) body.message = run.errorMessage;
+  if (run.stopReason) body.stopReason = run.stopReason;
+  return body;
+}
+
+/** The LangWatch list summary (a different object from the poll summary), plus ours. */
+function listSummary(run: RunRecord) {
+  const s = run.summary;
+  if (!s) return null;
+  const evaluations: Record<string, { name: string; averageScore: number | null; averagePassed?: number }> = {};
+  for (const e of s.evaluators) {
+    evaluations[e.evaluatorId] = { name: e.name, averageScore: e.avgScore, ...(e.passRate !== null ? { averagePassed: e.passRate / 100 } : {}) };
+  }
+  const cells = Math.max(1, s.totalCells);
+  return { ...s, datasetCost: s.targetCost, evaluationsCost: s.evaluatorCost, datasetAverageCost: s.targetCost / cells, evaluations };
+}
+
+export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
+  const { runs } = deps;
+  for (const prefix of RUN_PREFIXES) {
+    const tags = [prefix === '/api/experiments' ? 'Runs' : 'Runs (legacy path)'];
+    const legacy = prefix !== '/api/experiments';
+
+    routes.add(
+      {
+        method: 'get', path: `${prefix}/runs`, summary: 'List runs of an experiment, newest first', tags, auth: 'project', deprecated: legacy,
+        query: pageQuery.extend({ experimentSlug: z.string().max(200).optional() }),
+        responses: { 200: { description: 'A page of runs', schema: z.object({ experimentId: z.string(), experimentSlug: z.string(), runs: z.array(z.record(z.string(), z.unknown())), pagination: paginationSchema }) } },
+      },
+      async (c, { query }) => {
+        if (!query.experimentSlug) {
+          throw new ValidationError('experimentSlug query parameter is required', [{ path: ['experimentSlug'], message: 'required' }], { compatText: 'experimentSlug query parameter is required' });
+        }
+        const { experiment, runs: page } = await runs.list(c.get('project'), query.experimentSlug, query);
+        return c.json({
+          experimentId: experiment.id,
+          experimentSlug: experiment.slug,
+          runs: page.items.map((r) => ({
+            experimentId: r.experimentId, runId: r.id, status: r.status, workflowVersion: null,
+            timestamps: { createdAt: r.startedAt, updatedAt: r.finishedAt ?? r.startedAt, finishedAt: r.status === 'stopped' ? null : r.finishedAt, stoppedAt: r.status === 'stopped' ? r.finishedAt : null },
+            progress: r.progress, total: r.total, summary: listSummary(r),
+          })),
+          pagination: pagination(query.page, query.pageSize, page.items.length, page.total),
+        });
+      },
+    );
+
+    routes.add(
+      {
+        method: 'post', path: `${prefix}/{slug}/run`, summary: 'Start a run of a saved experiment', tags, auth: 'project', deprecated: legacy,
+        description: 'Returns at once with the run id, or streams the run as SSE when Accept contains text/event-stream. The body is optional.',
+        params: slugParam,
+        body: { schema: runRequestSchema, required: false },
+        responses: {
+          200: { description: 'Started (JSON), or the SSE stream of the run', schema: startedSchema },
+          404: { description: 'experiment_not_found' },
+        },
+      },
+      async (c, { params }) => {
+        const { started } = await runs.start(c.get('project'), params.slug, () => jsonBody(c, deps.maxBodyBytes, {}));
+        if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
+          return sseResponse(c, (signal) => streamRunEvents(deps, started.runId, 0, signal));
+        }
+        return c.json(started);
+      },
+    );
+
+    routes.add(
+      {
+        method: 'get', path: `${prefix}/runs/{runId}`, summary: 'Poll a run', tags, auth: 'project', deprecated: legacy,
+        params: runIdParam,
+        responses: { 200: { description: 'Run state; summary once ended', schema: runStatusSchema }, 404: { description: 'run_not_found' } },
+      },
+      async (c, { params }) => c.json(presentRun(await runs.get(c.get('project'), params.runId))),
+    );
+
+    routes.add(
+      {
+        method: 'post', path: `${prefix}/runs/{runId}/abort`, summary: 'Stop a run', tags, auth: 'project', deprecated: legacy,
+        description: 'In-flight calls are cancelled, results so far are kept; the run becomes stopped within a second.',
+        params: runIdParam,
+        responses: { 200: { description: 'Abort requested', schema: z.object({ success: z.boolean(), runId: z.string(), message: z.string() }) }, 409: { description: 'The run has already ended' } },
+      },
+      async (c, { params }) => {
+        await runs.abort(c.get('project'), params.runId);
+        return c.json({ success: true, runId: params.runId, message: 'Abort requested' });
+      },
+    );
+
+    const abortBody = z.object({ runId: z.string().min(1).max(200), projectId: z.string().optional() });
+    routes.add(
+      {
+        method: 'post', path: `${prefix}/abort`, summary: 'Stop a run (LangWatch form)', tags, auth: 'project', deprecated: legacy,
+        body: { schema: abortBody },
+        responses: { 200: { description: 'Abort requested', schema: z.object({ success: z.boolean(), runId: z.string(), message: z.string() }) } },
+      },
+      async (c) => {
+        const parsed = abortBody.safeParse(await jsonBody(c, deps.maxBodyBytes, {}));
+        if (!parsed.success) {
+          throw new AssayError('validation_error', 'runId is required', { compatText: 'Invalid request body', issues: [{ path: ['runId'], message: 'required' }] });
+        }
+        await runs.abort(c.get('project'), parsed.data.runId);
+        return c.json({ success: true, runId: parsed.data.runId, message: 'Abort requested' });
+      },
+    );
+
+    const resumeBody = z.object({ retryErrors: z.boolean().optional() });
+    routes.add(
+      {
+        method: 'post', path: `${prefix}/runs/{runId}/resume`, summary: 'Resume a stopped run', tags, auth: 'project', deprecated: legacy,
+        description: 'Continues where it stopped; with retryErrors, cells whose target failed run again. Finished cells are never re-run.',
+        params: runIdParam,
+        body: { schema: resumeBody, required: false },
+        responses: { 200: { description: 'Running again', schema: startedSchema }, 409: { description: 'Not resumable in its state' } },
+      },
+      async (c, { params }) => {
+        const parsed = resumeBody.safeParse(await jsonBody(c, deps.maxBodyBytes, {}));
+        if (!parsed.success) throw new ValidationError('retryErrors must be a boolean', [{ path: ['retryErrors'], message: 'expected boolean' }]);
+        return c.json(await runs.resume(c.get('project'), params.runId, parsed.data.retryErrors ?? false));
+      },
+    );
+
+    routes.add(
+      {
+        method: 'get', path: `${prefix}/runs/{runId}/events`, summary: 'The run as SSE, from the start or after Last-Event-ID', tags, auth: 'project', deprecated: legacy,
+        params: runIdParam,
+        query: z.object({ lastEventId: z.string().regex(/^\d+$/).optional().describe('Same as the Last-Event-ID header') }),
+        responses: { 200: { description: 'SSE stream', schema: z.string(), contentType: 'text/event-stream' } },
+      },
+      async (c, { params, query }) => {
+        const run = await runs.get(c.get('project'), params.runId);
+        const header = c.req.header('last-event-id');
+        const raw = header ?? query.lastEventId ?? '0';
+        if (!/^\d{1,15}$/.test(raw.trim())) throw new ValidationError('Last-Event-ID must be a non-negative integer', [{ path: ['Last-Event-ID'], message: 'not an integer' }]);
+        return sseResponse(c, (signal) => streamRunEvents(deps, run.id, Number(raw.trim()), signal));
+      },
+    );
+  }
+}

@@ -1,0 +1,201 @@
+// Liquid templates shared by the targets (SPEC §4: `{{column}}` reads the row). One Liquid
+// instance, locked down: no file system (include/render/layout find nothing), unknown filters
+// are errors, only own properties are readable (no `constructor`, no prototype), and parsing
+// and rendering are bounded in size, time and memory. Outputs can be escaped per render (JSON
+// string bodies, URLs); see docs/decisions.md ("Templates").
+import { Context, Liquid, type Template, Value, toValue, toValueSync } from 'liquidjs';
+import { CallError } from '../core/model/results.js';
+
+/** Turns one `{{ }}` output into the text that is written. */
+export type OutputEscape = (value: unknown) => string;
+
+/** Template scope: row columns, `parameters` and, where allowed, `secrets`. */
+export type Scope = Record<string, unknown>;
+
+/** Liquid's errors can quote a whole line of template; keep messages short. */
+const MAX_ERROR = 300;
+
+/** Escape in force for the render running now. Rendering is synchronous, so one slot is enough. */
+let currentEscape: OutputEscape | undefined;
+
+/** Default output: Liquid's own text for scalars, JSON text for objects and arrays. */
+function plainOutput(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
+}
+
+const liquid = new Liquid({
+  // In-memory, empty template map: `{% include %}`, `{% render %}` and `{% layout %}` resolve
+  // against it instead of the file system, so they can never read a file.
+  templates: {},
+  relativeReference: false,
+  dynamicPartials: false,
+  strictFilters: true,
+  ownPropertyOnly: true,
+  // Bounds per parse / per render: template text length, wall time, and characters allocated
+  // by filters and loops (a `{% for i in (1..1000000000) %}` is refused, not run).
+  parseLimit: 2_000_000,
+  renderLimit: 2_000,
+  memoryLimit: 50_000_000,
+  // Applied to every `{{ }}` (unless its last filter is `raw`); the render picks the escape.
+  // Drops (Liquid's `nil`, `empty`, …) are unwrapped to their plain values first.
+  outputEscape: ((raw: unknown) => {
+    const value = toValue(raw) as unknown;
+    return currentEscape ? currentEscape(value) : plainOutput(value);
+  }) as OutputEscape,
+});
+
+/** A small LRU keyed by template text, bounded by entries and by total template length. */
+class TemplateCache<V> {
+  private readonly map = new Map<string, V>();
+  private chars = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxChars: number,
+  ) {}
+
+  get(key: string, make: () => V): V {
+    const hit = this.map.get(key);
+    if (hit !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, hit);
+      return hit;
+    }
+    const value = make();
+    if (key.length <= this.maxChars / 4) {
+      this.map.set(key, value);
+      this.chars += key.length;
+      for (const oldest of this.map.keys()) {
+        if (this.map.size <= this.maxEntries && this.chars <= this.maxChars) break;
+        this.map.delete(oldest);
+        this.chars -= oldest.length;
+      }
+    }
+    return value;
+  }
+}
+
+const parsed = new TemplateCache<Template[]>(2000, 20_000_000);
+const expressions = new TemplateCache<Value>(2000, 1_000_000);
+
+function shortMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_ERROR ? `${flat.slice(0, MAX_ERROR)}…` : flat;
+}
+
+function templateError(error: unknown): CallError {
+  return new CallError(`template error: ${shortMessage(error)}`, { retryable: false, cause: error });
+}
+
+/** Parses once per distinct template text; throws Liquid's ParseError. */
+function parse(template: string): Template[] {
+  return parsed.get(template, () => liquid.parse(template));
+}
+
+/** Null when the template parses, else Liquid's message (for save-time validation). */
+export function compileCheck(template: string): string | null {
+  try {
+    parse(template);
+    return null;
+  } catch (error) {
+    return shortMessage(error);
+  }
+}
+
+/**
+ * Renders a template. `escape` turns each `{{ }}` output into text (see `jsonStringEscape`,
+ * `urlEscape`); without it objects and arrays render as JSON and scalars as Liquid does.
+ * Throws a non-retryable CallError when the template is invalid or exceeds its limits.
+ */
+export function renderString(template: string, scope: Scope, escape?: OutputEscape): string {
+  if (!template.includes('{')) return template;
+  const previous = currentEscape;
+  try {
+    currentEscape = escape;
+    return liquid.renderSync(parse(template), scope) as string;
+  } catch (error) {
+    throw templateError(error);
+  } finally {
+    currentEscape = previous;
+  }
+}
+
+/**
+ * Which keys of the scope object `root` a template reads (`{{ secrets.TOKEN }}` → ['TOKEN']),
+ * or 'all' when it reads `root` as a whole or through a computed key. Used to know which
+ * secrets a target uses.
+ */
+export function referencedKeys(template: string, root: string): string[] | 'all' {
+  const keys = new Set<string>();
+  for (const segments of liquid.globalVariableSegmentsSync(parse(template))) {
+    if (segments[0] !== root) continue;
+    const key = segments[1];
+    if (typeof key !== 'string') return 'all';
+    keys.add(key);
+  }
+  return [...keys];
+}
+
+/** `{{ expr }}` and nothing else: the expression, or null. */
+const SINGLE_OUTPUT = /^\{\{-?([\s\S]*?)-?\}\}$/;
+
+function singleOutputExpression(template: string): string | null {
+  const m = SINGLE_OUTPUT.exec(template);
+  const inner = m?.[1];
+  if (inner === undefined || inner.trim() === '' || /\{\{|\}\}|\{%/.test(inner)) return null;
+  return inner;
+}
+
+/** The typed value of one Liquid expression (filters allowed). Missing values become null. */
+function evaluate(expression: string, scope: Scope): unknown {
+  try {
+    const value = expressions.get(expression, () => new Value(expression, liquid));
+    const context = new Context(scope, liquid.options, {}, { liquid });
+    const result = toValue(toValueSync(value.value(context, false))) as unknown;
+    return result === undefined ? null : result;
+  } catch (error) {
+    throw templateError(error);
+  }
+}
+
+/**
+ * Renders a JSON template (an HTTP body): objects and arrays are walked (keys stay literal),
+ * each string leaf is rendered, other leaves are kept. A leaf that is exactly one output tag
+ * keeps the expression's typed value, so `{"messages": "{{messages}}"}` sends the array.
+ */
+export function renderJsonTemplate(value: unknown, scope: Scope): unknown {
+  if (typeof value === 'string') {
+    const expression = singleOutputExpression(value);
+    return expression === null ? renderString(value, scope) : evaluate(expression, scope);
+  }
+  if (Array.isArray(value)) return value.map((item) => renderJsonTemplate(item, scope));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty: a literal "__proto__" key stays a plain key.
+      Object.defineProperty(out, key, { value: renderJsonTemplate(item, scope), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Escape for templates that produce JSON text: a string output is escaped for use inside a
+ * JSON string (`"{{q}}"` stays valid whatever q holds), any other value is written as JSON
+ * text (`{{messages}}` → `[...]`); a missing value writes nothing, as in Liquid.
+ */
+export const jsonStringEscape: OutputEscape = (value) => {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return JSON.stringify(value).slice(1, -1);
+  return JSON.stringify(value) ?? 'null';
+};
+
+/** Escape for URL templates: every output is percent-encoded (`| raw` opts out). */
+export const urlEscape: OutputEscape = (value) => {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return encodeURIComponent(value);
+  if (typeof value === 'object') return encodeURIComponent(JSON.stringify(value));
+  return encodeURIComponent(String(value));
+};
