@@ -75,7 +75,7 @@ interface Live {
 /** Isolates for user code; one isolate per compiled function. */
 export class IsolatedSandbox implements SandboxFactory {
   async compile(body: string, options: SandboxOptions): Promise<SandboxFunction> {
-    const fn = new IsolatedFunction(wrap(body, options.params), options.memoryMb ?? DEFAULT_MEMORY_MB, options.timeoutMs);
+    const fn = new IsolatedFunction(wrap(body, options.params), body.split('\n').length, options.memoryMb ?? DEFAULT_MEMORY_MB, options.timeoutMs);
     await fn.start();
     return fn;
   }
@@ -90,6 +90,7 @@ class IsolatedFunction implements SandboxFunction {
 
   constructor(
     private readonly script: string,
+    private readonly lines: number,
     private readonly memoryMb: number,
     private readonly timeoutMs: number,
   ) {}
@@ -115,7 +116,7 @@ class IsolatedFunction implements SandboxFunction {
       try {
         compiled = await isolate.compileScript(this.script, { filename: FILENAME, lineOffset: -1 });
       } catch (error) {
-        throw compileError(error);
+        throw compileError(error, this.lines);
       }
       // Running the script only defines functions, but a body that closes the wrapper early
       // could run statements here, so this run is time-limited too.
@@ -224,13 +225,18 @@ function decode(tagged: unknown): unknown {
   return Promise.reject(new CallError(`code returned a value that is not JSON: ${oneLine(message)}`, { retryable: false }));
 }
 
-/** isolated-vm reports syntax errors as `message [file:line:column]`. */
-function compileError(error: unknown): CallError {
+/**
+ * isolated-vm reports syntax errors as `message [file:line:column]`. A line past the body is
+ * the wrapper's closing brace: the body ended early (unclosed bracket) or closed too soon.
+ */
+function compileError(error: unknown, lines: number): CallError {
   const raw = messageOf(error);
   const m = /\s*\[[^\]]*:(\d+):\d+\]\s*$/.exec(raw);
-  const message = m ? raw.slice(0, m.index) : raw;
-  const line = m ? ` (line ${Math.max(1, Number(m[1]))})` : '';
-  return new CallError(`code does not compile: ${oneLine(message)}${line}`, { retryable: false });
+  const message = oneLine(m ? raw.slice(0, m.index) : raw);
+  if (!m) return new CallError(`code does not compile: ${message}`, { retryable: false });
+  const line = Math.max(1, Number(m[1]));
+  const where = line > lines ? ` at the end of the code (line ${lines})` : ` (line ${line})`;
+  return new CallError(`code does not compile: ${message}${where}`, { retryable: false });
 }
 
 /** The message only, never a stack (stacks would show host paths). */

@@ -29,7 +29,7 @@ interface Outgoing {
 
 /** `http:<origin>` when the URL template's origin is literal, else `http:` + its template text. */
 function limitKeyOf(urlTemplate: string): string {
-  const authority = /^[^/]*\/\/[^/?#]*/.exec(urlTemplate)?.[0] ?? urlTemplate;
+  const authority = (/^[^/]*\/\/[^/?#]*/.exec(urlTemplate) ?? /^[^/?#]*/.exec(urlTemplate))?.[0] ?? urlTemplate;
   if (!authority.includes('{')) {
     try {
       return `http:${new URL(urlTemplate).origin}`;

@@ -22,6 +22,7 @@ interface EvaluatorAcc {
   skipped: number;
   scoreSum: number;
   scoreCount: number;
+  processed: number;
 }
 
 /** A cell passes when its target succeeded and no evaluator said passed:false or errored. */
@@ -52,7 +53,7 @@ export class Aggregator {
     private readonly informational: ReadonlySet<string> = new Set(),
   ) {
     for (const t of targets) this.targets.set(t.id, { name: t.name, passed: 0, failed: 0, errors: 0, latencySum: 0, latencyCount: 0, cost: 0, tokensIn: 0, tokensOut: 0 });
-    for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0 });
+    for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0, processed: 0 });
   }
 
   /** Spent so far, target and evaluator calls together (for budgets). */
@@ -92,6 +93,7 @@ export class Aggregator {
       if (r.status === 'error') acc.errors++;
       else if (r.status === 'skipped') acc.skipped++;
       else {
+        acc.processed++;
         if (r.passed === true) acc.passed++;
         else if (r.passed === false) acc.failed++;
         if (r.score !== undefined && Number.isFinite(r.score)) {
@@ -113,14 +115,17 @@ export class Aggregator {
     const round = (n: number) => Math.round(n * 1e8) / 1e8;
     const targets: TargetSummary[] = [...this.targets].map(([targetId, t]) => ({
       targetId, name: t.name, passed: t.passed, failed: t.failed, errors: t.errors,
-      avgLatency: t.latencyCount > 0 ? Math.round(t.latencySum / t.latencyCount) : null,
+      ...(t.latencyCount > 0 ? { avgLatency: Math.round(t.latencySum / t.latencyCount) } : {}),
       totalCost: round(t.cost), tokens: { input: t.tokensIn, output: t.tokensOut },
     }));
-    const evaluators: EvaluatorSummary[] = [...this.evaluators].map(([evaluatorId, e]) => ({
-      evaluatorId, name: e.name, passed: e.passed, failed: e.failed, errors: e.errors, skipped: e.skipped,
-      passRate: e.passed + e.failed > 0 ? round((e.passed / (e.passed + e.failed)) * 100) : null,
-      avgScore: e.scoreCount > 0 ? round(e.scoreSum / e.scoreCount) : null,
-    }));
+    const evaluators: EvaluatorSummary[] = [...this.evaluators].map(([evaluatorId, e]) => {
+      const counted = e.processed + e.errors;
+      return {
+        evaluatorId, name: e.name, passed: e.passed, failed: e.failed, errors: e.errors, skipped: e.skipped,
+        passRate: counted > 0 ? round(((counted - e.failed - e.errors) / counted) * 100) : 0,
+        ...(e.scoreCount > 0 ? { avgScore: round(e.scoreSum / e.scoreCount) } : {}),
+      };
+    });
     const passRate = this.cells > 0 ? round((this.passed / this.cells) * 100) : 0;
     const summary: RunSummary = {
       runId: meta.runId,

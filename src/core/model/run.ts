@@ -139,7 +139,8 @@ export interface TargetSummary {
   passed: number;
   failed: number;
   errors: number;
-  avgLatency: number | null;
+  /** Mean duration of successful target calls, ms; absent when none succeeded. */
+  avgLatency?: number;
   totalCost: number;
   tokens: { input: number; output: number };
 }
@@ -151,10 +152,14 @@ export interface EvaluatorSummary {
   failed: number;
   errors: number;
   skipped: number;
-  /** Percentage of passed among pass/fail verdicts; null when none. */
-  passRate: number | null;
-  /** Mean score among processed results that had one; null when none. */
-  avgScore: number | null;
+  /**
+   * Percentage of counted results (processed or error; skipped excluded) that did not fail
+   * (failing = passed:false or error); equals passed ÷ (passed + failed) for pass/fail
+   * evaluators without errors. 0 when nothing counted.
+   */
+  passRate: number;
+  /** Mean score among processed results that had one; absent when none (never 0). */
+  avgScore?: number;
 }
 
 /** SPEC §5 summary, plus cost split and threshold verdict. */

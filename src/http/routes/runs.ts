@@ -55,7 +55,7 @@ function listSummary(run: RunRecord) {
   if (!s) return null;
   const evaluations: Record<string, { name: string; averageScore: number | null; averagePassed?: number }> = {};
   for (const e of s.evaluators) {
-    evaluations[e.evaluatorId] = { name: e.name, averageScore: e.avgScore, ...(e.passRate !== null ? { averagePassed: e.passRate / 100 } : {}) };
+    evaluations[e.evaluatorId] = { name: e.name, averageScore: e.avgScore ?? null, ...(e.passed + e.failed > 0 ? { averagePassed: e.passed / (e.passed + e.failed) } : {}) };
   }
   const cells = Math.max(1, s.totalCells);
   return { ...s, datasetCost: s.targetCost, evaluationsCost: s.evaluatorCost, datasetAverageCost: s.targetCost / cells, evaluations };

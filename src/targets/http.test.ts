@@ -1,0 +1,281 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TargetDeps } from '../core/model/adapters.js';
+import { httpTargetSchema } from '../core/model/experiment.js';
+import { CallError, type TargetAdapter } from '../core/model/results.js';
+import { type FakeAgent, startFakeAgent } from '../testing/fake-agent.js';
+import { createHttpTarget, type HttpTargetOptions } from './http.js';
+
+const SECRET = 'sk-very-secret-token-123';
+const PASSWORD = 'pa$$word-xyz-987';
+
+const deps: TargetDeps = {
+  sandbox: { compile: () => Promise.reject(new Error('no sandbox in these tests')) },
+  secrets: { TOKEN: SECRET, PASSWORD, UNUSED: 'unused-secret-value' },
+  allowPrivateNetworks: true,
+};
+
+let agent: FakeAgent;
+
+beforeAll(async () => {
+  agent = await startFakeAgent();
+});
+afterAll(async () => {
+  await agent.close();
+});
+beforeEach(() => {
+  agent.setBehaviour({ latencyMs: 0, failRate: 0, hangRate: 0, resetRate: 0, malformedRate: 0, handler: undefined, retryAfter: undefined, retryAfterMs: undefined });
+});
+
+function target(spec: Record<string, unknown>, overrides: Partial<TargetDeps> = {}, options: HttpTargetOptions = {}): TargetAdapter {
+  return createHttpTarget(httpTargetSchema.parse({ id: 'bot', type: 'http', url: agent.url, ...spec }), { ...deps, ...overrides }, options);
+}
+
+function call(t: TargetAdapter, row: Record<string, unknown> = { question: 'hello' }, signal = new AbortController().signal) {
+  return t.call({ row, parameters: { lang: 'fr' }, signal });
+}
+
+async function failure(promise: Promise<unknown>): Promise<CallError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CallError);
+  return error as CallError;
+}
+
+const last = () => agent.requests[agent.requests.length - 1]!;
+
+describe('HTTP target: requests', () => {
+  it('POSTs the rendered JSON body and selects the output with outputPath', async () => {
+    const t = target({ body: { message: '{{question}}', lang: '{{parameters.lang}}', history: '{{ history }}' }, outputPath: '$.reply' });
+    const result = await call(t, { question: 'What is "it"?\nTell me', history: [{ role: 'user', content: 'hi' }] });
+    expect(result).toEqual({ output: 'What is "it"?\nTell me' });
+    const request = last();
+    expect(request.method).toBe('POST');
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.body).toEqual({ message: 'What is "it"?\nTell me', lang: 'fr', history: [{ role: 'user', content: 'hi' }] });
+    expect(t.limitKey).toBe(`http:${agent.url}`);
+  });
+
+  it('sends a string body with every output JSON-escaped', async () => {
+    const t = target({ body: '{"message": "{{question}}", "n": {{n}}}', outputPath: '$.reply' });
+    const result = await call(t, { question: 'quote " backslash \\ newline \n done', n: 4 });
+    expect(result.output).toBe('quote " backslash \\ newline \n done');
+    expect(last().headers['content-type']).toBe('application/json');
+    expect(last().body).toEqual({ message: 'quote " backslash \\ newline \n done', n: 4 });
+  });
+
+  it('uses the method, URL-encodes URL outputs and sends no body with GET', async () => {
+    const t = target({ method: 'GET', url: `${agent.url}/ask/{{question}}?lang={{parameters.lang}}`, body: { ignored: true } });
+    await call(t, { question: 'a/b & c?' });
+    expect(last().method).toBe('GET');
+    expect(last().url).toBe('/ask/a%2Fb%20%26%20c%3F?lang=fr');
+    expect(last().text).toBe('');
+    await call(target({ method: 'PUT', body: { message: 'x' } }));
+    expect(last().method).toBe('PUT');
+    expect(last().body).toEqual({ message: 'x' });
+  });
+
+  it('renders headers and the three auth forms', async () => {
+    await call(target({ headers: { 'X-Row': '{{question}}', 'X-Token': '{{secrets.TOKEN}}' }, auth: { type: 'bearer', token: '{{secrets.TOKEN}}' } }));
+    expect(last().headers['x-row']).toBe('hello');
+    expect(last().headers['x-token']).toBe(SECRET);
+    expect(last().headers.authorization).toBe(`Bearer ${SECRET}`);
+
+    await call(target({ auth: { type: 'basic', username: 'user-{{parameters.lang}}', password: '{{secrets.PASSWORD}}' } }));
+    expect(last().headers.authorization).toBe(`Basic ${Buffer.from(`user-fr:${PASSWORD}`).toString('base64')}`);
+
+    await call(target({ auth: { type: 'api_key', header: 'X-Api-Key', value: '{{secrets.TOKEN}}' } }));
+    expect(last().headers['x-api-key']).toBe(SECRET);
+  });
+
+  it('refuses a body that reads secrets even if one slipped past validation (secrets are not in its scope)', async () => {
+    await call(target({ body: { message: '[{{ secrets.TOKEN }}]' } }));
+    expect(last().body).toEqual({ message: '[]' });
+  });
+
+  it('fails clearly when a referenced secret is not set', async () => {
+    const error = await failure(call(target({ headers: { 'X-Key': '{{secrets.NOPE}}' } })));
+    expect(error.message).toBe('secret "NOPE" is not set');
+    expect(error.retryable).toBe(false);
+  });
+});
+
+describe('HTTP target: answers', () => {
+  it('returns the whole JSON body without outputPath, and text bodies as text', async () => {
+    expect((await call(target({ body: { message: 'x' } }))).output).toEqual({ reply: 'x' });
+    agent.setBehaviour({ handler: () => ({ body: 'plain answer' }) });
+    expect((await call(target({}))).output).toBe('plain answer');
+  });
+
+  it('selects nested and multiple values with JSONPath', async () => {
+    agent.setBehaviour({ handler: () => ({ body: { choices: [{ message: { content: 'a' } }, { message: { content: 'b' } }], usage: { n: 0 } } }) });
+    expect((await call(target({ outputPath: '$.choices[0].message.content' }))).output).toBe('a');
+    expect((await call(target({ outputPath: '$.choices[*].message.content' }))).output).toEqual(['a', 'b']);
+    expect((await call(target({ outputPath: '$.usage.n' }))).output).toBe(0);
+  });
+
+  it('fails (not retryable) when outputPath matches nothing, quoting the body', async () => {
+    const error = await failure(call(target({ body: { message: 'hi' }, outputPath: '$.answer' })));
+    expect(error.message).toBe('outputPath $.answer matched nothing in the response: {"reply":"hi"}');
+    expect(error.retryable).toBe(false);
+  });
+
+  it('treats malformed JSON as a final error', async () => {
+    agent.setBehaviour({ malformedRate: 1 });
+    const error = await failure(call(target({ body: { message: 'x' } })));
+    expect(error.message).toMatch(/^invalid JSON from http:\/\/127\.0\.0\.1:\d+: \{"reply": "unterminated$/);
+    expect(error.retryable).toBe(false);
+  });
+
+  it('makes 429 and 503 retryable with retryAfterMs, and 400 final', async () => {
+    agent.setBehaviour({ failRate: 1, failStatus: 429, retryAfter: 2 });
+    const limited = await failure(call(target({ body: { message: 'x' } })));
+    expect(limited).toMatchObject({ retryable: true, status: 429, retryAfterMs: 2000 });
+    expect(limited.message).toBe(`HTTP 429 from ${agent.url}: {"error":"fake failure 429"}`);
+
+    agent.setBehaviour({ failStatus: 503, retryAfter: undefined, retryAfterMs: 150 });
+    expect(await failure(call(target({})))).toMatchObject({ retryable: true, status: 503, retryAfterMs: 150 });
+
+    agent.setBehaviour({ failStatus: 400, retryAfterMs: undefined });
+    const bad = await failure(call(target({})));
+    expect(bad).toMatchObject({ retryable: false, status: 400, retryAfterMs: undefined });
+
+    for (const [status, retryable] of [[408, true], [425, true], [500, true], [404, false], [422, false]] as const) {
+      agent.setBehaviour({ failStatus: status });
+      expect((await failure(call(target({})))).retryable, String(status)).toBe(retryable);
+    }
+  });
+
+  it('times out (retryable) at the target timeout', async () => {
+    agent.setBehaviour({ hangRate: 1 });
+    const started = Date.now();
+    const error = await failure(call(target({ timeoutMs: 150 })));
+    expect(error.message).toBe('timed out after 150 ms');
+    expect(error.retryable).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it("treats the engine signal's timeout as a timeout and any other abort as a stop", async () => {
+    agent.setBehaviour({ hangRate: 1 });
+    const timedOut = await failure(call(target({}), undefined, AbortSignal.timeout(100)));
+    expect(timedOut.retryable).toBe(true);
+    expect(timedOut.message).toMatch(/^timed out after \d+ ms$/);
+
+    const controller = new AbortController();
+    const stop = new Error('run stopped');
+    setTimeout(() => controller.abort(stop), 50);
+    await expect(call(target({ timeoutMs: 5000 }), undefined, controller.signal)).rejects.toBe(stop);
+  });
+
+  it('makes connection resets and refused connections retryable, naming the code', async () => {
+    agent.setBehaviour({ resetRate: 1 });
+    const reset = await failure(call(target({})));
+    expect(reset.retryable).toBe(true);
+    expect(reset.message).toMatch(/^network error calling http:\/\/127\.0\.0\.1:\d+: .*\((ECONNRESET|UND_ERR_SOCKET)\)$/);
+
+    const closed = await startFakeAgent();
+    const url = closed.url;
+    await closed.close();
+    const refused = await failure(call(target({ url })));
+    expect(refused.retryable).toBe(true);
+    expect(refused.message).toMatch(/\(ECONNREFUSED\)$/);
+  });
+});
+
+describe('HTTP target: secrets', () => {
+  it('redacts secrets the agent echoes back, in outputs and in errors', async () => {
+    agent.setBehaviour({
+      handler: (req) => ({
+        status: req.url.includes('fail') ? 400 : 200,
+        body: { reply: `you sent ${String(req.headers.authorization)} and ${String(req.headers['x-token'])}`, [String(req.headers['x-token'])]: [SECRET] },
+      }),
+    });
+    const spec = { headers: { 'X-Token': '{{secrets.TOKEN}}' }, auth: { type: 'bearer', token: '{{secrets.TOKEN}}' } };
+    const ok = await call(target(spec));
+    expect(JSON.stringify(ok)).not.toContain(SECRET);
+    expect(ok.output).toEqual({ reply: 'you sent Bearer [redacted] and [redacted]', '[redacted]': ['[redacted]'] });
+
+    const error = await failure(call(target({ ...spec, url: `${agent.url}/fail?k={{secrets.TOKEN}}` })));
+    expect(error.message).not.toContain(SECRET);
+    expect(error.message).toContain('[redacted]');
+  });
+
+  it('redacts basic credentials, also in their base64 form', async () => {
+    agent.setBehaviour({ handler: (req) => ({ status: 401, body: { error: `bad credentials ${String(req.headers.authorization)}` } }) });
+    const error = await failure(call(target({ auth: { type: 'basic', username: 'bob', password: '{{secrets.PASSWORD}}' } })));
+    const encoded = Buffer.from(`bob:${PASSWORD}`).toString('base64');
+    expect(error.message).not.toContain(encoded);
+    expect(error.message).toBe(`HTTP 401 from ${agent.url}: {"error":"bad credentials Basic [redacted]"}`);
+  });
+
+  it('redacts secrets from URL errors', async () => {
+    const error = await failure(call(target({ url: 'notaurl-{{secrets.TOKEN}}' })));
+    expect(error.message).toBe('invalid URL: notaurl-[redacted]');
+  });
+});
+
+describe('HTTP target: private networks', () => {
+  const closedNetwork = { allowPrivateNetworks: false };
+
+  it('refuses loopback addresses when private networks are not allowed', async () => {
+    const before = agent.calls;
+    const error = await failure(call(target({}, closedNetwork)));
+    expect(error.retryable).toBe(false);
+    expect(error.message).toBe(`refused to call ${agent.url}: it is a loopback address; private networks are not allowed`);
+    expect(agent.calls).toBe(before);
+  });
+
+  it('refuses host names resolving to private addresses', async () => {
+    const resolve = async (): Promise<string[]> => ['10.0.0.7'];
+    const error = await failure(call(target({ url: `http://intranet.test:${agent.port}/` }, closedNetwork, { resolve })));
+    expect(error.message).toMatch(/intranet\.test resolves to 10\.0\.0\.7, a private address/);
+  });
+
+  it('re-checks every redirect hop, so a redirect cannot reach a private address', async () => {
+    agent.setBehaviour({ handler: (req) => (req.url === '/start' ? { status: 302, headers: { location: `${agent.url}/inside` } } : undefined) });
+    // The test resolver says "localhost" is public, so the first hop passes and reaches the agent.
+    const resolve = async (): Promise<string[]> => ['93.184.216.34'];
+    const before = agent.callsByKey.get('"x"') ?? 0;
+    const error = await failure(call(target({ url: `http://localhost:${agent.port}/start`, body: { message: 'x' } }, closedNetwork, { resolve })));
+    expect(error.message).toBe(`refused to call ${agent.url}: it is a loopback address; private networks are not allowed`);
+    expect(agent.requests.some((r) => r.url === '/inside')).toBe(false);
+    expect(agent.callsByKey.get('"x"') ?? 0).toBe(before);
+  });
+
+  it('follows redirects when allowed: 307 keeps the method and body, 302 after POST becomes GET', async () => {
+    agent.setBehaviour({
+      handler: (req) => {
+        if (req.url === '/a') return { status: 307, headers: { location: '/b' } };
+        if (req.url === '/b') return { status: 302, headers: { location: '/c' } };
+        if (req.url === '/c') return { body: { method: req.method, text: req.text } };
+        return undefined;
+      },
+    });
+    const { output } = await call(target({ url: `${agent.url}/a`, body: { message: 'm' } }));
+    expect(output).toEqual({ method: 'GET', text: '' });
+    const b = agent.requests.find((r) => r.url === '/b')!;
+    expect(b.method).toBe('POST');
+    expect(b.body).toEqual({ message: 'm' });
+  });
+
+  it('drops credentials on a redirect to another origin', async () => {
+    const other = await startFakeAgent({ handler: (req) => ({ body: { auth: req.headers.authorization ?? null, key: req.headers['x-api-key'] ?? null } }) });
+    try {
+      agent.setBehaviour({ handler: () => ({ status: 308, headers: { location: `${other.url}/land` } }) });
+      const spec = { auth: { type: 'bearer', token: '{{secrets.TOKEN}}' }, headers: { 'X-Api-Key': '{{secrets.TOKEN}}', 'X-Plain': 'p' } };
+      expect((await call(target(spec))).output).toEqual({ auth: null, key: null });
+      expect(other.requests[0]?.headers['x-plain']).toBe('p');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('stops after 5 redirects', async () => {
+    agent.setBehaviour({ handler: () => ({ status: 302, headers: { location: '/again' } }) });
+    const error = await failure(call(target({})));
+    expect(error.message).toBe(`too many redirects (more than 5) from ${agent.url}`);
+  });
+});
