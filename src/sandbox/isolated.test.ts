@@ -164,3 +164,22 @@ describe('IsolatedSandbox', () => {
     expect(results).toEqual(Array.from({ length: 20 }, (_, i) => [i, i + 1]));
   });
 });
+
+describe('IsolatedSandbox limits', () => {
+  it('refuses results larger than 10 MB', async () => {
+    const fn = await compile('return "x".repeat(11 * 1024 * 1024)', 5000);
+    expect((await failure(fn.call([{}, {}], never))).message).toBe('code returned more than 10 MB of JSON');
+  });
+
+  it('stops code blocked in Atomics.wait and deep async recursion', async () => {
+    const wait = await compile('Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); return 1', 200);
+    expect((await failure(wait.call([{}, {}], never))).message).toBe('code timed out after 200 ms');
+    const recurse = await compile('async function f() { await null; return f() } return f()', 200);
+    expect((await failure(recurse.call([{}, {}], never))).message).toBe('code timed out after 200 ms');
+  });
+
+  it('reports a body that ends early at its last line', async () => {
+    const error = await failure(sandbox.compile('const a = [1,\n2', { params: [], timeoutMs: 1000 }));
+    expect(error.message).toMatch(/^code does not compile: .* at the end of the code \(line 2\)$/);
+  });
+});

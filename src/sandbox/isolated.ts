@@ -10,6 +10,8 @@ import { CallError } from '../core/model/results.js';
 const FILENAME = 'assay-code.js';
 const DEFAULT_MEMORY_MB = 128;
 const MAX_MESSAGE = 500;
+/** Largest result (JSON characters) a call may return; more is an error, checked inside. */
+const MAX_RESULT_CHARS = 10 * 1024 * 1024;
 
 /**
  * The user's body becomes an async function expression at the top level of its own script, so
@@ -23,8 +25,9 @@ function wrap(body: string, params: string[]): string {
 /**
  * Closure (run by `evalClosure` with the user function as `$0`) returning the runner: an async
  * function taking the arguments as JSON text and answering a tagged string —
- * `"1" + JSON` (the result), `"0" + JSON {message, line?}` (the code threw) or
- * `"2" + JSON {message}` (the result is not JSON-serialisable, e.g. a BigInt or a cycle).
+ * `"1" + JSON` (the result), `"0" + JSON {message, line?}` (the code threw),
+ * `"2" + JSON {message}` (the result is not JSON-serialisable, e.g. a BigInt or a cycle) or
+ * `"3"` (the result is larger than MAX_RESULT_CHARS).
  * It keeps the original JSON functions in case user code replaces them. Results follow
  * JSON.stringify: `undefined`, functions and symbols become `null` at the top level, are
  * dropped from objects and become `null` in arrays; Dates become ISO strings.
@@ -48,7 +51,11 @@ const RUNNER = `
     let value;
     try { value = await fn(...parse(argsJson)); }
     catch (e) { return '0' + stringify(describe(e)); }
-    try { const text = stringify(value); return text === undefined ? '1null' : '1' + text; }
+    try {
+      const text = stringify(value);
+      if (text !== undefined && text.length > ${MAX_RESULT_CHARS}) return '3';
+      return text === undefined ? '1null' : '1' + text;
+    }
     catch (e) { return '2' + stringify(describe(e)); }
   };
 `;
@@ -212,17 +219,20 @@ function timedOut(ms: number): CallError {
   return new CallError(`code timed out after ${ms} ms`, { retryable: false });
 }
 
+/** Unpacks the runner's tagged answer: the result, or the CallError it stands for. */
 function decode(tagged: unknown): unknown {
   if (typeof tagged !== 'string' || tagged.length === 0) {
     throw new CallError('code sandbox returned an unexpected value', { retryable: false });
   }
   const kind = tagged[0];
-  const json = tagged.slice(1);
-  if (kind === '1') return JSON.parse(json) as unknown;
-  const { message, line } = JSON.parse(json) as { message: string; line?: number };
-  const where = typeof line === 'number' && kind === '0' ? ` (line ${line})` : '';
-  if (kind === '0') return Promise.reject(new CallError(`code threw: ${oneLine(message)}${where}`, { retryable: false }));
-  return Promise.reject(new CallError(`code returned a value that is not JSON: ${oneLine(message)}`, { retryable: false }));
+  if (kind === '1') return JSON.parse(tagged.slice(1)) as unknown;
+  if (kind === '3') throw new CallError(`code returned more than ${MAX_RESULT_CHARS / 1024 / 1024} MB of JSON`, { retryable: false });
+  const { message, line } = JSON.parse(tagged.slice(1)) as { message: string; line?: number };
+  if (kind === '0') {
+    const where = typeof line === 'number' ? ` (line ${line})` : '';
+    throw new CallError(`code threw: ${oneLine(message)}${where}`, { retryable: false });
+  }
+  throw new CallError(`code returned a value that is not JSON: ${oneLine(message)}`, { retryable: false });
 }
 
 /**

@@ -30,8 +30,13 @@ function target(spec: Record<string, unknown>, overrides: Partial<TargetDeps> = 
   return createHttpTarget(httpTargetSchema.parse({ id: 'bot', type: 'http', url: agent.url, ...spec }), { ...deps, ...overrides }, options);
 }
 
-function call(t: TargetAdapter, row: Record<string, unknown> = { question: 'hello' }, signal = new AbortController().signal) {
-  return t.call({ row, parameters: { lang: 'fr' }, signal });
+function call(
+  t: TargetAdapter,
+  row: Record<string, unknown> = { question: 'hello' },
+  signal = new AbortController().signal,
+  parameters: Record<string, string> = { lang: 'fr' },
+) {
+  return t.call({ row, parameters, signal });
 }
 
 async function failure(promise: Promise<unknown>): Promise<CallError> {
@@ -73,6 +78,8 @@ describe('HTTP target: requests', () => {
     expect(last().method).toBe('GET');
     expect(last().url).toBe('/ask/a%2Fb%20%26%20c%3F?lang=fr');
     expect(last().text).toBe('');
+    await call(target({ method: 'GET', url: '{{ parameters.base }}/q/{{ question }}' }), { question: 'x y' }, undefined, { base: agent.url });
+    expect(last().url).toBe('/q/x%20y');
     await call(target({ method: 'PUT', body: { message: 'x' } }));
     expect(last().method).toBe('PUT');
     expect(last().body).toEqual({ message: 'x' });
@@ -277,5 +284,15 @@ describe('HTTP target: private networks', () => {
     agent.setBehaviour({ handler: () => ({ status: 302, headers: { location: '/again' } }) });
     const error = await failure(call(target({})));
     expect(error.message).toBe(`too many redirects (more than 5) from ${agent.url}`);
+  });
+});
+
+describe('HTTP target: slow DNS', () => {
+  it('does not wait for a DNS lookup past the timeout', async () => {
+    const resolve = (): Promise<string[]> => new Promise(() => {});
+    const started = Date.now();
+    const error = await failure(call(target({ url: 'http://slow-dns.test/', timeoutMs: 100 }, { allowPrivateNetworks: false }, { resolve })));
+    expect(error.message).toBe('timed out after 100 ms');
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -91,7 +91,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     const bodyScope: Scope = { ...input.row, parameters: input.parameters };
     let redactor = baseRedactor;
 
-    const urlText = renderString(spec.url, withSecrets, urlEscape);
+    const urlText = renderUrl(spec.url, withSecrets);
     let url: URL;
     try {
       url = new URL(urlText);
@@ -136,7 +136,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
   async function send(first: Outgoing, signal: AbortSignal): Promise<{ response: Response; url: URL }> {
     let current = first;
     for (let hop = 0; ; hop++) {
-      if (!deps.allowPrivateNetworks) await assertPublicHost(current.url, options.resolve);
+      if (!deps.allowPrivateNetworks) await untilAborted(assertPublicHost(current.url, options.resolve), signal);
       const response = await fetch(current.url, {
         method: current.method,
         headers: current.headers,
@@ -210,6 +210,29 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
   }
 
   return { limitKey: limitKeyOf(spec.url), call };
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts (a slow DNS lookup). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** A leading `{{ … }}` (e.g. `{{ base_url }}/chat`) is the URL's base. */
+const LEADING_OUTPUT = /^\{\{(?:(?!\{\{|\}\})[\s\S])*\}\}/;
+
+/**
+ * Renders a URL template with every output percent-encoded, except an output that starts the
+ * URL: that one is the scheme and host (`{{ base_url }}/chat`) and is written as is.
+ */
+function renderUrl(template: string, scope: Scope): string {
+  const base = LEADING_OUTPUT.exec(template)?.[0];
+  if (base === undefined) return renderString(template, scope, urlEscape);
+  return renderString(base, scope) + renderString(template.slice(base.length), scope, urlEscape);
 }
 
 function parsesAsJson(text: string): boolean {
