@@ -4,7 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { VERSION } from '../config/version.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerDemoCommand } from './demo.js';
 import { registerPushCommand } from './push.js';
+import { registerRunCommand } from './run.js';
 import { startServer } from './serve.js';
 import { CliError } from './cli-error.js';
 
@@ -36,6 +38,8 @@ program
 
 registerAdminCommands(program);
 registerPushCommand(program);
+registerRunCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

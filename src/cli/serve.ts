@@ -42,6 +42,8 @@ export async function startServer(config: Config, out: (line: string) => void = 
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  // With PORT=0 the real port is known only now; runUrl follows it.
+  if (config.publicUrlDerived) config.publicUrl = `http://localhost:${port}`;
   out(`Assay listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port} (${assay.stores.dialect}; API docs at /docs)`);
 
   let stopping: Promise<void> | undefined;

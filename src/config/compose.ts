@@ -107,7 +107,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const projects = new ProjectService(stores, clock);
   const experiments = new ExperimentService(stores, clock, [evaluatorCheck, templateCheck]);
   const datasets = new DatasetService(stores, clock);
-  const runs = new RunService(stores, queue, clock, { publicUrl: config.publicUrl, abortLocal: (id) => host.abortLocal(id) });
+  const runs = new RunService(stores, queue, clock, { publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id) });
   const http = createHttpApp({
     projects, experiments, datasets, runs, stores, bus, clock, logger,
     describeEvaluators: describeCatalogue,

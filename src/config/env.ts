@@ -56,6 +56,8 @@ export interface Config {
   adminToken: string | undefined;
   /** Base of runUrl, without a trailing slash. */
   publicUrl: string;
+  /** True when publicUrl was derived from PORT (so it follows the port actually bound). */
+  publicUrlDerived: boolean;
   secretKey: string | undefined;
   maxBodyBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKey: e.ASSAY_API_KEY,
     adminToken: e.ASSAY_ADMIN_TOKEN,
     publicUrl: (e.ASSAY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrlDerived: e.ASSAY_PUBLIC_URL === undefined,
     secretKey: e.ASSAY_SECRET_KEY,
     maxBodyBytes: e.ASSAY_MAX_BODY_BYTES,
     logLevel: e.ASSAY_LOG_LEVEL,

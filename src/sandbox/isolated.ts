@@ -82,7 +82,9 @@ interface Live {
 /** Isolates for user code; one isolate per compiled function. */
 export class IsolatedSandbox implements SandboxFactory {
   async compile(body: string, options: SandboxOptions): Promise<SandboxFunction> {
-    const fn = new IsolatedFunction(wrap(body, options.params), body.split('\n').length, options.memoryMb ?? DEFAULT_MEMORY_MB, options.timeoutMs);
+    // isolated-vm's minimum is 8 MB.
+    const memoryMb = Math.max(8, options.memoryMb ?? DEFAULT_MEMORY_MB);
+    const fn = new IsolatedFunction(wrap(body, options.params), body.split('\n').length, memoryMb, options.timeoutMs);
     await fn.start();
     return fn;
   }
@@ -166,6 +168,7 @@ class IsolatedFunction implements SandboxFunction {
     if (signal.aborted) throw abortReason(signal);
     const live = await this.start();
     let timer: NodeJS.Timeout | undefined;
+    const started = performance.now();
     const kill = (why: NonNullable<Live['killedFor']>): void => {
       live.killedFor ??= why;
       if (!live.isolate.isDisposed) live.isolate.dispose();
@@ -182,7 +185,7 @@ class IsolatedFunction implements SandboxFunction {
     } catch (error) {
       if (error instanceof CallError) throw error;
       if (signal.aborted) throw abortReason(signal);
-      throw this.failure(live, error);
+      throw this.failure(live, error, performance.now() - started);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
@@ -190,18 +193,19 @@ class IsolatedFunction implements SandboxFunction {
   }
 
   /** Classifies an infrastructure failure by the isolate's state, not by the error's text. */
-  private failure(live: Live, error: unknown): CallError {
+  private failure(live: Live, error: unknown, elapsedMs: number): CallError {
     if (live.killedFor === 'timeout') return timedOut(this.timeoutMs);
     if (live.killedFor === 'dispose') return new CallError('the code sandbox was disposed', { retryable: false });
     if (live.isolate.isDisposed) {
       return new CallError(`code exceeded the ${this.memoryMb} MB memory limit`, { retryable: false });
     }
-    // Still alive: isolated-vm's own timeout terminated the script. Start afresh next time
-    // (a terminated async function can leave the context in a half-finished state).
+    // Still alive: most likely isolated-vm's own timeout terminated the script (it fires at
+    // the same moment as our timer). Either way start afresh next time: a terminated async
+    // function can leave the context half-finished.
     live.killedFor = 'timeout';
     live.isolate.dispose();
-    void error;
-    return timedOut(this.timeoutMs);
+    if (elapsedMs >= this.timeoutMs * 0.9) return timedOut(this.timeoutMs);
+    return new CallError(`code sandbox failed: ${oneLine(messageOf(error))}`, { retryable: false });
   }
 
   dispose(): void {

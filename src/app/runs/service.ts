@@ -11,7 +11,8 @@ import { arrayRows } from '../row-sources.js';
 import { parseOrThrow } from '../validation.js';
 
 export interface RunServiceOptions {
-  publicUrl: string;
+  /** Base of runUrl; a function because the port may be known only once the server listens. */
+  publicUrl: () => string;
   /** Stops a run executing in this process immediately (the abort flag covers the rest). */
   abortLocal: (runId: string) => void;
 }
@@ -51,7 +52,7 @@ export class RunService {
     if (!experiment) throw experimentNotFound(slug);
     const request = this.parseRequest(await body());
     const runId = newId('run');
-    const runUrl = `${this.options.publicUrl}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
+    const runUrl = `${this.options.publicUrl()}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
     const spec = await this.buildSpec(project, experiment, request, runUrl);
     const now = this.clock.now();
     const total = planTotal(spec);

@@ -1,0 +1,86 @@
+// `assay demo` (npm run demo): starts the embedded server and the example FAQ bot, saves a
+// demo experiment comparing the bot (an HTTP target) with a naive code target on a bundled
+// 26-row dataset, runs it with live progress, and prints the summary and the runUrl.
+// Needs no API key and no network.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { AssayClient } from '../client/index.js';
+import { loadConfig } from '../config/env.js';
+import { progressView } from './progress.js';
+import { startServer } from './serve.js';
+import { formatSummary } from './summary.js';
+
+const EXAMPLES = new URL('../../examples/faq-bot/', import.meta.url);
+
+/** A deliberately naive baseline, to compare against the bot. */
+const BASELINE = `
+const q = String(row.question).toLowerCase();
+if (q.includes('password')) return 'Open Settings > Security and choose Reset password.';
+if (q.includes('refund')) return 'Refunds are available within 30 days of purchase.';
+if (q.includes('price') || q.includes('cost')) return 'Plans start at $12 per user per month.';
+return "Sorry, I don't know.";
+`;
+
+export function demoExperiment(botUrl: string, rows: unknown[]) {
+  return {
+    slug: 'faq-demo',
+    name: 'FAQ bot vs keyword baseline',
+    description: 'The example FAQ bot (examples/faq-bot) against a naive code baseline.',
+    dataset: { rows },
+    targets: [
+      { id: 'faq-bot', name: 'FAQ bot (HTTP)', type: 'http', url: `${botUrl}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply', timeoutMs: 10_000 },
+      { id: 'baseline', name: 'Keyword baseline (code)', type: 'code', code: BASELINE },
+    ],
+    evaluators: [
+      { id: 'exact', name: 'Exact answer', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
+      { id: 'no-shrug', name: 'Gives an answer', type: 'langevals/basic', settings: { rules: [{ field: 'output', rule: 'not_contains', value: "don't know" }] } },
+    ],
+    execution: { concurrency: 8 },
+    thresholds: { passRate: 50 },
+  };
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .option('--exit', 'stop the server after the run instead of keeping it up')
+    .description('Run the bundled demo experiment with live progress (no API key needed)')
+    .action(async (opts: { exit?: boolean }) => {
+      const { startFaqBot } = (await import(new URL('server.mjs', EXAMPLES).href)) as {
+        startFaqBot: (o?: { port?: number }) => Promise<{ url: string; close(): Promise<void> }>;
+      };
+      const rows = JSON.parse(await readFile(new URL('dataset.json', EXAMPLES), 'utf8')) as unknown[];
+      const bot = await startFaqBot();
+      const running = await startServer(loadConfig());
+      const demo = (await running.assay.stores.projects.getBySlug('demo')) ?? (await running.assay.projects.createProject('Demo', 'demo')).project;
+      const key = await running.assay.projects.createKey(demo.id);
+      const client = new AssayClient({ endpoint: `http://127.0.0.1:${running.port}`, apiKey: key.apiKey });
+      await client.json('PUT', '/api/experiments/faq-demo', demoExperiment(bot.url, rows));
+
+      const started = await client.startRun('faq-demo');
+      console.log(`\nDemo: "${'FAQ bot vs keyword baseline'}", ${rows.length} rows × 2 targets = ${started.total} cells`);
+      const view = progressView(started.total);
+      const failing = new Set<string>();
+      for await (const e of client.events(started.runId)) {
+        if ((e.type === 'target_result' && e.error !== undefined) || (e.type === 'evaluator_result' && (e.result.status === 'error' || e.result.passed === false))) {
+          failing.add(`${e.rowIndex}/${e.targetId}/${e.repeat}`);
+        }
+        if (e.type === 'progress') view.update(e.completed, failing.size);
+      }
+      view.stop();
+      const final = await client.getRun(started.runId);
+      console.log(formatSummary(final.status, final.summary, started.runUrl));
+      console.log(`Demo project key (for the API at http://localhost:${running.port}/docs): ${key.apiKey}`);
+      if (opts.exit) {
+        await running.stop();
+        await bot.close();
+        return;
+      }
+      console.log('The server keeps running; press Ctrl+C to stop.');
+      const stop = () => {
+        void Promise.all([running.stop(), bot.close()]).then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

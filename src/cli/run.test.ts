@@ -1,0 +1,103 @@
+// `assay run` and `assay demo` as real processes against a real server.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnAssay, type Spawned } from '../testing/spawn.js';
+
+const KEY = `sk-lw-${'RunCliTest'.repeat(4)}`;
+let dataDir: string;
+let server: Spawned;
+let base: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-run-cli-'));
+  server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn' });
+  const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
+  base = `http://127.0.0.1:${port}`;
+  const doc = {
+    slug: 'cli', name: 'cli',
+    dataset: { rows: [{ q: 'a', expected: 'A' }, { q: 'b', expected: 'B' }, { q: 'c', expected: 'nope' }] },
+    targets: [{ id: 'upper', type: 'code', code: 'return String(row.q).toUpperCase() + (parameters.suffix ?? "")' }],
+    evaluators: [{ id: 'exact', type: 'exact_match', inputs: { output: 'output', expected_output: 'row.expected' } }],
+  };
+  const res = await fetch(`${base}/api/experiments`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+  expect(res.status).toBe(201);
+});
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const p = spawnAssay(args, { ASSAY_ENDPOINT: base, ASSAY_API_KEY: KEY, ...env });
+  return { code: await p.exited, out: p.output() };
+}
+
+describe('assay run', () => {
+  it('exits 1 when a cell fails, prints the summary and the runUrl, and writes JUnit and JSON', async () => {
+    const junit = path.join(dataDir, 'report.xml');
+    const json = path.join(dataDir, 'run.json');
+    const { code, out } = await run(['run', 'cli', '--junit', junit, '--json', json]);
+    expect(out).toContain('3 cells');
+    expect(out).toMatch(/progress 3\/3 \(100%\)/);
+    expect(out).toContain('COMPLETED');
+    expect(out).toContain('passed 2  failed 1');
+    expect(out).toMatch(/\/default\/experiments\/cli\?runId=run_/);
+    expect(code).toBe(1);
+    expect(readFileSync(junit, 'utf8')).toContain('<failure');
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ status: 'completed', summary: { totalCells: 3 } });
+  });
+
+  it('exits 0 when the run passes: --rows, --fail-under, --param and --data', async () => {
+    expect((await run(['run', 'cli', '--rows', '0,1'])).code).toBe(0);
+    expect((await run(['run', 'cli', '--fail-under', '60'])).code).toBe(0);
+    expect((await run(['run', 'cli', '--fail-under', '70'])).code).toBe(1);
+    const file = path.join(dataDir, 'rows.jsonl');
+    writeFileSync(file, '{"q":"x","expected":"X!"}\n{"q":"y","expected":"Y!"}\n');
+    const withData = await run(['run', 'cli', '--data', file, '--param', 'suffix=!']);
+    expect(withData.out).toContain('passed 2  failed 0');
+    expect(withData.code).toBe(0);
+    const csv = path.join(dataDir, 'rows.csv');
+    writeFileSync(csv, 'q,expected\nz,Z\n');
+    expect((await run(['run', 'cli', '--data', csv])).code).toBe(0);
+  });
+
+  it('exits 0 at once with --no-wait', async () => {
+    const { code, out } = await run(['run', 'cli', '--no-wait']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/Run run_\w+ started: 3 cells/);
+    expect(out).not.toContain('COMPLETED');
+  });
+
+  it('exits 2 when it cannot run', async () => {
+    const unknown = await run(['run', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toContain('Experiment not found: nope');
+    expect((await run(['run', 'cli'], { ASSAY_API_KEY: 'sk-lw-wrong' })).code).toBe(2);
+    expect((await run(['run', 'cli'], { ASSAY_ENDPOINT: 'http://127.0.0.1:9' })).code).toBe(2);
+    expect((await run(['run', 'cli', '--rows', 'one'])).code).toBe(2);
+    expect((await run(['run', 'cli', '--param', 'novalue'])).code).toBe(2);
+    expect((await run(['run', 'cli', '--data', '/nonexistent.jsonl'])).code).toBe(2);
+  });
+});
+
+describe('assay demo', () => {
+  it('runs the bundled demo with progress and a summary, without keys or network', async () => {
+    const demoDir = mkdtempSync(path.join(os.tmpdir(), 'assay-demo-'));
+    try {
+      const p = spawnAssay(['demo', '--exit'], { PORT: '0', ASSAY_DATA_DIR: demoDir, ASSAY_LOG_LEVEL: 'warn' });
+      const code = await p.exited;
+      const out = p.output();
+      expect(code).toBe(0);
+      expect(out).toContain('26 rows × 2 targets = 52 cells');
+      expect(out).toMatch(/progress 52\/52/);
+      expect(out).toContain('FAQ bot (HTTP)');
+      expect(out).toContain('Keyword baseline (code');
+      expect(out).toMatch(/http:\/\/localhost:\d+\/demo\/experiments\/faq-demo\?runId=run_/);
+    } finally {
+      rmSync(demoDir, { recursive: true, force: true });
+    }
+  });
+});
