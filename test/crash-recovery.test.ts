@@ -71,8 +71,9 @@ describe('kill -9 half-way', () => {
       expect(indices.length).toBe(1000);
       expect(new Set(indices).size).toBe(1000);
       for (const q of finishedBefore) expect(agent.callsByKey.get(q), q).toBe(1);
-      // Only calls in flight at the kill can have been repeated.
-      expect(agent.calls).toBeLessThanOrEqual(1000 + 20);
+      // Only calls in flight at the kill (≤ 20) or finished but not yet committed (a group
+      // commit waits ≤ 5 ms) can have been repeated.
+      expect(agent.calls).toBeLessThanOrEqual(1000 + 40);
       expect(callsAtKill).toBeLessThanOrEqual(1000);
       // The event log replays consistently: ids 1…n without gaps, one progress per cell.
       const text = await (await fetch(`${second.base}/api/experiments/runs/${runId}/events`, { headers: { authorization: `Bearer ${KEY}` } })).text();

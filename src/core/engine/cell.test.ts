@@ -134,7 +134,8 @@ describe('executeCell: the target call', () => {
     expect(t.calls).toHaveLength(2);
     await clock.advance(100); // second backoff: 0.5 × 200 ms
     const cell = await running;
-    expect(cell).toMatchObject({ output: 'ok', attempts: 3, durationMs: 150 });
+    // Duration is the successful attempt's own call time, without the backoff sleeps.
+    expect(cell).toMatchObject({ output: 'ok', attempts: 3, durationMs: 0 });
     expect(cell.retries).toEqual([
       { attempt: 1, delayMs: 50, reason: 'HTTP 503' },
       { attempt: 2, delayMs: 100, reason: 'HTTP 503' },
@@ -348,5 +349,27 @@ describe('applyControls', () => {
     const error: EvaluationResult = { status: 'error', details: 'x' };
     expect(applyControls(skipped, { negate: true, threshold: 0.5 })).toBe(skipped);
     expect(applyControls(error, { negate: true, threshold: 0.5 })).toBe(error);
+  });
+});
+
+describe('executeCell: shared limits and timeouts', () => {
+  it('starts the per-attempt timeout only once a limiter slot is held', async () => {
+    // Regression: the timeout used to start before waiting for the slot, so a call queued
+    // behind another lost its time and failed with "timed out" after running only 400 ms.
+    const { clock, ctx } = setup({ limiter: new KeyedLimiter(() => 1), retry: { maxRetries: 0, baseMs: 100, capMs: 1_000, maxRetryAfterMs: 1_000 } });
+    const slow = () =>
+      target(async (_, call) => {
+        await clock.sleep(600, call.signal);
+        return { output: 'ok' };
+      }, 'shared').prepared;
+    const first = executeCell(ref, ROW, slow(), [], ctx);
+    const second = executeCell({ ...ref, cell: 1 }, ROW, slow(), [], ctx);
+    await settle();
+    await clock.advance(600);
+    await settle();
+    await clock.advance(600);
+    const results = await Promise.all([first, second]);
+    expect(results.map((r) => r.error)).toEqual([undefined, undefined]);
+    expect(results.map((r) => r.output)).toEqual(['ok', 'ok']);
   });
 });

@@ -53,18 +53,23 @@ export class CellAbandoned extends Error {
 type Attempted = { ok: true; value: TargetOutput; attempts: number; durationMs: number } | { ok: false; error: string; attempts: number; durationMs: number };
 
 async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, retries: RetryNote[]): Promise<Attempted> {
-  const started = ctx.clock.now();
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal.aborted) throw new CellAbandoned();
     let release: (() => void) | undefined;
-    const timeout = ctx.clock.timeout(ctx.timeoutMs);
+    let timeout: AbortSignal | undefined;
+    // Duration is the last attempt's call time: waits for a limiter slot and backoff sleeps
+    // are not latency of the target.
+    let started = ctx.clock.now();
     try {
       if (target.adapter.limitKey) release = await ctx.limiter.acquire(target.adapter.limitKey, ctx.signal);
+      // The timeout starts once we hold a slot, so queueing behind other runs never eats it.
+      timeout = ctx.clock.timeout(ctx.timeoutMs);
+      started = ctx.clock.now();
       const value = await target.adapter.call({ row, parameters: ctx.parameters, signal: AbortSignal.any([ctx.signal, timeout]) });
       return { ok: true, value, attempts: attempt, durationMs: ctx.clock.now() - started };
     } catch (error) {
       if (ctx.signal.aborted) throw new CellAbandoned();
-      const failure = timeout.aborted ? new CallError(`timed out after ${ctx.timeoutMs} ms`, { retryable: true, cause: error }) : error;
+      const failure = timeout?.aborted ? new CallError(`timed out after ${ctx.timeoutMs} ms`, { retryable: true, cause: error }) : error;
       const decision = decideRetry(failure, attempt, ctx.retry, ctx.random);
       if (decision.kind === 'fail') return { ok: false, error: decision.reason, attempts: attempt, durationMs: ctx.clock.now() - started };
       retries.push({ attempt, delayMs: Math.round(decision.delayMs), reason: decision.reason });

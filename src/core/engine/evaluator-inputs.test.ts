@@ -78,8 +78,8 @@ describe('no prototype walking', () => {
   });
 
   it('does not read inherited properties through output paths either', () => {
-    expect(resolveMapping('output.constructor', null, { x: 1 })).toBeUndefined();
-    expect(resolveMapping('output.__proto__', null, '{"x":1}')).toBeUndefined();
+    expect(resolveMapping('output.constructor', {}, { x: 1 })).toBeUndefined();
+    expect(resolveMapping('output.__proto__', {}, '{"x":1}')).toBeUndefined();
     expect(readPath({}, 'valueOf')).toBeUndefined();
   });
 

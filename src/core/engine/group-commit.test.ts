@@ -88,7 +88,7 @@ describe('GroupCommitter', () => {
     await gc.close();
   });
 
-  it('makes producers wait in room() above maxPending and lets them go as commits land', async () => {
+  it('makes producers wait in room() above maxPending and lets them go once the buffer drains', async () => {
     const store = gatedStore();
     const gc = new GroupCommitter(store.commit, opts({ maxBatch: 2, maxPending: 4 }));
     for (let i = 1; i <= 6; i++) gc.add(i); // [1,2] in flight, 4 buffered
@@ -98,11 +98,11 @@ describe('GroupCommitter', () => {
     void gc.room().then(() => released++);
     await settle();
     expect(released).toBe(0);
-    await store.land(); // [1,2] landed while 4 were buffered: still full
-    expect(released).toBe(0);
-    expect(gc.pending).toBe(2); // [3,4] went into the next transaction
-    await store.land(); // [3,4] landed with 2 buffered: room again
+    // [1,2] landed; [3,4] is taken into the next transaction, leaving 2 buffered: room again.
+    await store.land();
+    expect(gc.pending).toBe(2);
     expect(released).toBe(2);
+    await store.land();
     // Below the bound, room() does not wait at all.
     await gc.room();
     await store.land();
@@ -153,5 +153,23 @@ describe('GroupCommitter', () => {
     const idle = instantStore();
     await new GroupCommitter(idle.commit, opts()).close();
     expect(idle.batches).toEqual([]);
+  });
+});
+
+describe('GroupCommitter: items added while a flush is finishing', () => {
+  it('commits an item that arrives between the flush loop ending and its bookkeeping', async () => {
+    // Regression: an add() in that window was stranded and room() could wait forever.
+    const store = gatedStore();
+    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 1, maxDelayMs: 5, maxPending: 1 }));
+    gc.add(1);
+    gc.add(2);
+    const producer = gc.room().then(() => gc.add(3));
+    await store.land();
+    await store.land();
+    await producer;
+    await vi.advanceTimersByTimeAsync(50);
+    await store.land();
+    await gc.close();
+    expect(store.batches.flat()).toEqual([1, 2, 3]);
   });
 });

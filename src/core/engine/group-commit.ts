@@ -61,12 +61,15 @@ export class GroupCommitter<T> {
     if (this.flushing || this.buffer.length === 0 || this.failure) return;
     this.flushing = this.flushLoop().finally(() => {
       this.flushing = null;
+      // An add() that landed after the loop's last check would otherwise wait for the next add.
+      if (this.buffer.length > 0 && !this.failure) this.kick();
     });
   }
 
   private async flushLoop(): Promise<void> {
     while (this.buffer.length > 0 && !this.failure) {
       const batch = this.buffer.splice(0, this.options.maxBatch);
+      this.wakeProducers();
       try {
         await this.commit(batch);
       } catch (error) {

@@ -37,6 +37,6 @@ export function decideRetry(error: unknown, attempt: number, policy: RetryPolicy
 
 /** A one-line description of a failure, without stack traces. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  if (error instanceof Error) return error.message.split('\n')[0] || error.name;
   return typeof error === 'string' ? error : 'unknown failure';
 }

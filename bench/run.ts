@@ -1,0 +1,202 @@
+// `npm run bench`: the engine benchmarks of docs/benchmarks.md. Assay and the fake agent each
+// run in their own process (a fresh server per scenario, so peak RSS is per scenario); CPU
+// and peak RSS are read from /proc for the server process only.
+//
+//   npm run bench                 all scenarios
+//   npm run bench -- --quick      smaller sizes (a smoke test of the harness)
+//   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: cpu, big)
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { spawnAssay } from '../src/testing/spawn.js';
+import { cpuMs, peakRssMb } from './proc.js';
+
+const KEY = `sk-lw-${'BenchmarkK'.repeat(4)}`;
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
+
+interface Server {
+  base: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
+  const s = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn' });
+  const [, port] = await s.waitFor(/listening on http:\/\/localhost:(\d+)/);
+  return {
+    base: `http://127.0.0.1:${port}`,
+    pid: s.child.pid!,
+    async stop() {
+      s.child.kill('SIGTERM');
+      await s.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startAgent(latencyMs: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'agent.ts'), String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /AGENT (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return { url, stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) };
+}
+
+async function api(base: string, method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<any> {
+  const res = await fetch(base + p, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': contentType },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Waits for the run's final event on its SSE stream; returns when it was seen. */
+async function waitDone(base: string, runId: string): Promise<void> {
+  const res = await fetch(`${base}/api/experiments/runs/${runId}/events?lastEventId=0`, { headers: { authorization: `Bearer ${KEY}` } });
+  const decoder = new TextDecoder();
+  let tail = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4000);
+    if (/"type":"(done|stopped|error)"(?![^\n]*"rowIndex")/.test(tail)) break;
+  }
+}
+
+const EVALUATORS = [
+  { id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
+  { id: 'rules', type: 'langevals/basic', settings: { rules: [{ field: 'output', rule: 'not_contains', value: 'error' }] } },
+  { id: 'competitors', type: 'langevals/competitor_blocklist' },
+];
+
+function agentDoc(slug: string, agentUrl: string, rows: number, concurrency: number) {
+  return {
+    slug, name: slug,
+    dataset: { rows: Array.from({ length: rows }, (_, i) => ({ question: `question ${i}`, expected: `question ${i}` })) },
+    targets: ['a', 'b'].map((id) => ({ id, type: 'http', url: `${agentUrl}/${id}`, body: { message: '{{question}}' }, outputPath: '$.reply' })),
+    evaluators: EVALUATORS,
+    execution: { concurrency, maxRetries: 0 },
+  };
+}
+
+interface RunFigures {
+  cells: number;
+  wallMs: number;
+  serverMs: number;
+  cpuMs: number;
+  peakRssMb: number;
+  summary: any;
+}
+
+async function measureRun(server: Server, slug: string, body?: unknown): Promise<RunFigures & { postMs: number }> {
+  const cpu0 = cpuMs(server.pid);
+  const t0 = performance.now();
+  const started = await api(server.base, 'POST', `/api/experiments/${slug}/run`, body);
+  const postMs = performance.now() - t0;
+  await waitDone(server.base, started.runId);
+  const wallMs = performance.now() - t0;
+  const cpu = cpuMs(server.pid) - cpu0;
+  const run = await api(server.base, 'GET', `/api/experiments/runs/${started.runId}`);
+  return { cells: started.total, wallMs, serverMs: run.summary.duration, cpuMs: cpu, peakRssMb: peakRssMb(server.pid), summary: run.summary, postMs };
+}
+
+const rows: string[] = [];
+const print = (line: string) => {
+  rows.push(line);
+  console.log(line);
+};
+
+async function efficiency(): Promise<void> {
+  const latency = 200;
+  const n = quick ? 100 : 1000;
+  print(`\n### ${n * 2} cells (${n} rows × 2 HTTP targets, 3 evaluators), agent latency ${latency} ms\n`);
+  print('| concurrency | wall time | ideal | efficiency | cells/s | CPU ms/cell | peak RSS |');
+  print('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const concurrency of [10, 50, 200]) {
+    const agent = await startAgent(latency);
+    const server = await startServer();
+    try {
+      await api(server.base, 'POST', '/api/experiments', agentDoc('eff', agent.url, n, concurrency));
+      const f = await measureRun(server, 'eff');
+      if (f.summary.completedCells !== f.cells) throw new Error(`only ${f.summary.completedCells}/${f.cells} cells completed`);
+      const ideal = (f.cells * latency) / concurrency;
+      print(
+        `| ${concurrency} | ${(f.wallMs / 1000).toFixed(2)} s | ${(ideal / 1000).toFixed(2)} s | **${(ideal / f.wallMs).toFixed(3)}** | ` +
+          `${((f.cells * 1000) / f.wallMs).toFixed(0)} | ${(f.cpuMs / f.cells).toFixed(3)} | ${f.peakRssMb.toFixed(0)} MB |`,
+      );
+    } finally {
+      await server.stop();
+      await agent.stop();
+    }
+  }
+  print('\nWall time: from sending the POST to receiving the `done` event (client side).');
+}
+
+async function cpuPerCell(): Promise<void> {
+  const n = quick ? 200 : 1000;
+  print(`\n### CPU per cell at zero latency (${n * 2} cells, 3 evaluators, concurrency 50)\n`);
+  print('| run | cells | wall time | cells/s | server CPU | CPU ms/cell | peak RSS |');
+  print('|---|---:|---:|---:|---:|---:|---:|');
+  const agent = await startAgent(0);
+  const server = await startServer();
+  try {
+    await api(server.base, 'POST', '/api/experiments', agentDoc('cpu', agent.url, n, 50));
+    // The first run warms the JIT and connection pools; the second is the measurement.
+    for (const label of ['warm-up', 'measured']) {
+      const f = await measureRun(server, 'cpu');
+      print(
+        `| ${label} | ${f.cells} | ${(f.wallMs / 1000).toFixed(2)} s | ${((f.cells * 1000) / f.wallMs).toFixed(0)} | ${f.cpuMs.toFixed(0)} ms | ` +
+          `**${(f.cpuMs / f.cells).toFixed(3)}** | ${f.peakRssMb.toFixed(0)} MB |`,
+      );
+    }
+  } finally {
+    await server.stop();
+    await agent.stop();
+  }
+  print('\nServer CPU: user + system time of the Assay process (from /proc), HTTP client work included; the agent runs in another process.');
+}
+
+async function big(): Promise<void> {
+  const n = quick ? 10_000 : 100_000;
+  print(`\n### ${n.toLocaleString('en')} rows × 1 target\n`);
+  const server = await startServer();
+  try {
+    const header = 'question,expected\n';
+    const csv = header + Array.from({ length: n }, (_, i) => `question ${i},QUESTION ${i}`).join('\n') + '\n';
+    const t0 = performance.now();
+    const ds = await api(server.base, 'POST', '/api/datasets?name=big', csv, 'text/csv');
+    const uploadMs = performance.now() - t0;
+    await api(server.base, 'POST', '/api/experiments', {
+      slug: 'big', name: 'big', dataset: { datasetId: ds.id },
+      targets: [{ id: 'upper', type: 'code', code: 'return row.question.toUpperCase()' }],
+      evaluators: [EVALUATORS[0]],
+      execution: { concurrency: 50 },
+    });
+    const f = await measureRun(server, 'big');
+    print('| dataset upload (CSV) | POST /run answered | run wall time | cells/s | CPU ms/cell | peak RSS |');
+    print('|---:|---:|---:|---:|---:|---:|');
+    print(
+      `| ${(uploadMs / 1000).toFixed(2)} s (${(csv.length / 1e6).toFixed(1)} MB) | **${f.postMs.toFixed(0)} ms** | ${(f.wallMs / 1000).toFixed(1)} s | ` +
+        `${((f.cells * 1000) / f.wallMs).toFixed(0)} | ${(f.cpuMs / f.cells).toFixed(3)} | **${f.peakRssMb.toFixed(0)} MB** |`,
+    );
+    if (f.summary.totalCells !== n || f.summary.totalPassed !== n) throw new Error(`expected ${n} passing cells, got ${JSON.stringify(f.summary).slice(0, 200)}`);
+  } finally {
+    await server.stop();
+  }
+  print('\nPeak RSS: VmHWM of the server process, which also holds the upload and the API.');
+}
+
+console.log(`Assay benchmarks — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}${quick ? ' (quick)' : ''}`);
+if (!only || only === 'eff') await efficiency();
+if (!only || only === 'cpu') await cpuPerCell();
+if (!only || only === 'big') await big();
