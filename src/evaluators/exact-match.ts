@@ -28,8 +28,13 @@ function asNumber(text: string): number | undefined {
 
 type Primitive = string | number | boolean | null;
 
+const LOOKS_PRIMITIVE = /^\s*(-|\d|"|true\s*$|false\s*$|null\s*$)/;
+
 /** The JSON primitive a string encodes; objects, arrays and non-JSON stay the raw string. */
 function decode(text: string): Primitive {
+  // Only text that can be a JSON primitive is parsed: a failed JSON.parse throws, and
+  // throwing on every ordinary answer is the evaluator's main cost.
+  if (!LOOKS_PRIMITIVE.test(text)) return text;
   try {
     const value: unknown = JSON.parse(text);
     if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;

@@ -13,8 +13,9 @@ export function sseResponse(c: Context, items: (signal: AbortSignal) => AsyncGen
     for await (const item of items(controller.signal)) {
       if (stream.aborted || stream.closed) break;
       if (item.kind === 'ping') await stream.write(': ping\n\n');
-      // Written by hand: the frame order is `id:` then `data:` (SPEC §6).
-      else await stream.write(`id: ${item.event.seq}\ndata: ${JSON.stringify(item.event)}\n\n`);
+      // Written by hand: the frame order is `id:` then `data:` (SPEC §6). A page of events
+      // goes out as one chunk: one write per page, not per event.
+      else await stream.write(item.events.map((e) => `id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`).join(''));
     }
     controller.abort();
   });

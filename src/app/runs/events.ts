@@ -34,7 +34,8 @@ export async function readEvents(stores: Pick<Stores, 'runs'>, bus: EventBus, ru
   return out;
 }
 
-export type StreamItem = { kind: 'event'; event: RunEvent } | { kind: 'ping' };
+/** A page of consecutive events (written as one chunk), or a keep-alive. */
+export type StreamItem = { kind: 'events'; events: RunEvent[] } | { kind: 'ping' };
 
 /**
  * Streams a run's events after `afterSeq` until the run has ended and everything was sent,
@@ -64,7 +65,7 @@ export async function* streamRunEvents(
       pending = false;
       const events = await readEvents(deps.stores, deps.bus, runId, run.total, cursor);
       if (events.length > 0) {
-        for (const event of events) yield { kind: 'event', event };
+        yield { kind: 'events', events };
         cursor = events[events.length - 1]!.seq;
         lastSent = deps.clock.now();
         if (!isFinalEvent(events[events.length - 1]!)) continue;

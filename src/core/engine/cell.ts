@@ -95,22 +95,29 @@ export function applyControls(result: EvaluationResult, ev: Pick<PreparedEvaluat
   return passed === undefined ? result : { ...result, passed };
 }
 
-async function runEvaluator(ev: PreparedEvaluator, row: Row, cell: CellRef, target: Attempted & { ok: true }, ctx: CellContext): Promise<StoredEvaluation> {
+async function runEvaluator(
+  ev: PreparedEvaluator,
+  row: Row,
+  cell: CellRef,
+  target: Attempted & { ok: true },
+  ctx: CellContext,
+  phase: { signal: AbortSignal; timeout: AbortSignal },
+): Promise<StoredEvaluation> {
   const started = ctx.clock.now();
-  const timeout = ctx.clock.timeout(ctx.evaluatorTimeoutMs);
   let result: EvaluationResult;
   try {
     const inputs = resolveInputs(ev.inputs, row, target.value.output, ev.stringInputs);
     result = await ev.instance.evaluate(inputs, {
       row,
       target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens },
-      signal: AbortSignal.any([ctx.signal, timeout]),
+      signal: phase.signal,
     });
     result = applyControls(result, ev);
   } catch (error) {
     if (ctx.signal.aborted) throw new CellAbandoned();
-    const details = timeout.aborted ? `evaluator timed out after ${ctx.evaluatorTimeoutMs} ms` : describeFailure(error);
-    result = { status: 'error', details, errorType: timeout.aborted ? 'Timeout' : 'EvaluatorError' };
+    const timedOut = phase.timeout.aborted;
+    const details = timedOut ? `evaluator timed out after ${ctx.evaluatorTimeoutMs} ms` : describeFailure(error);
+    result = { status: 'error', details, errorType: timedOut ? 'Timeout' : 'EvaluatorError' };
   }
   return { evaluatorId: ev.id, name: ev.name, result, durationMs: ctx.clock.now() - started };
 }
@@ -131,7 +138,14 @@ export async function executeCell(
   };
   if (!attempted.ok) return { ...base, error: attempted.error, cached: false, evaluations: [] };
   const applicable = evaluators.filter((e) => e.targets === null || e.targets.has(cell.targetId));
-  const evaluations = await Promise.all(applicable.map((ev) => runEvaluator(ev, row, cell, attempted, ctx)));
+  // The evaluators of a cell start together, so one timeout (and one combined signal) serves
+  // them all: timers and signals are a measurable part of the per-cell cost.
+  let evaluations: StoredEvaluation[] = [];
+  if (applicable.length > 0) {
+    const timeout = ctx.clock.timeout(ctx.evaluatorTimeoutMs);
+    const phase = { timeout, signal: AbortSignal.any([ctx.signal, timeout]) };
+    evaluations = await Promise.all(applicable.map((ev) => runEvaluator(ev, row, cell, attempted, ctx, phase)));
+  }
   const v = attempted.value;
   return {
     ...base,

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { Hono } from 'hono';
-import swaggerUi from 'swagger-ui-dist';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { HttpEnv } from '../context.js';
 import type { RouteTable } from '../route.js';
@@ -16,6 +16,9 @@ const DOCS_HTML = `<!doctype html>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script>window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#ui' });</script>
 </body></html>`;
+
+// The package's own index loads the whole Swagger UI bundle; only its folder is needed here.
+const SWAGGER_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -62,7 +65,7 @@ export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => P
     const file = c.req.param('file');
     const type = ASSETS[file];
     if (!type) return c.json({ error: 'not_found', message: 'No such asset' }, 404);
-    const body = await readFile(path.join(swaggerUi.getAbsoluteFSPath(), file));
+    const body = await readFile(path.join(SWAGGER_DIR, file));
     return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
   });
 }
