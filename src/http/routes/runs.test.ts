@@ -314,3 +314,27 @@ describe('bad input', () => {
     }
   });
 });
+
+describe('slow readers', () => {
+  it('a stalled SSE reader neither stops nor slows the run, and later reads every event in order', async () => {
+    await create(agentExperiment('stalled', agent.url, 1500, { execution: { concurrency: 50 } }));
+    const res = await t.req('POST', '/api/experiments/stalled/run', { headers: { accept: 'text/event-stream' } });
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    const runId = /"runId":"(run_[^"]+)"/.exec(first)![1]!;
+    // Read nothing more while the run executes.
+    const done = await waitForRun(t, runId, 60_000);
+    expect(done).toMatchObject({ status: 'completed', progress: 1500 });
+    let text = first;
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done: end } = await reader.read();
+      if (end) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    const { events, ids } = parseSse(text);
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'progress')).toHaveLength(1500);
+    expect(events.at(-1)!.type).toBe('done');
+  }, 60_000);
+});
