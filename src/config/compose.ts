@@ -45,6 +45,8 @@ export interface ComposeOptions {
   clock?: Clock;
   /** Lease length for run execution (tests shorten it). */
   leaseMs?: number;
+  /** SSE keep-alive interval (tests shorten it). */
+  pingMs?: number;
 }
 
 /** Save-time checks: evaluator types and settings exist and are valid. */
@@ -115,6 +117,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
     version: VERSION,
+    ...(options.pingMs ? { pingMs: options.pingMs } : {}),
   });
   let closed = false;
   return {

@@ -33,6 +33,7 @@ export interface HttpDeps {
   adminToken: string | undefined;
   maxBodyBytes: number;
   version: string;
+  pingMs?: number;
 }
 
 export interface HttpApp {
@@ -53,7 +54,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   datasetRoutes(routes, deps.datasets, deps.maxBodyBytes);
   evaluatorRoutes(routes, deps.describeEvaluators);
   // Run routes first: /api/experiments/runs… must win over /api/experiments/{slug}.
-  runRoutes(routes, { runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock, maxBodyBytes: deps.maxBodyBytes });
+  runRoutes(routes, { runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock, maxBodyBytes: deps.maxBodyBytes, ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) });
   runResultRoutes(routes, deps.runs);
   experimentRoutes(routes, deps.experiments, deps.maxBodyBytes);
 

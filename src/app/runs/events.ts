@@ -42,7 +42,7 @@ export type StreamItem = { kind: 'events'; events: RunEvent[] } | { kind: 'ping'
  * or `signal` aborts (the client went away; the run is unaffected).
  */
 export async function* streamRunEvents(
-  deps: { stores: Pick<Stores, 'runs'>; bus: EventBus; clock: Clock },
+  deps: { stores: Pick<Stores, 'runs'>; bus: EventBus; clock: Clock; pingMs?: number },
   runId: string,
   afterSeq: number,
   signal: AbortSignal,
@@ -74,14 +74,14 @@ export async function* streamRunEvents(
       if (TERMINAL.has(run.status) && cursor >= run.nextSeq - 1) return;
       if (events.length > 0 || pending) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, RECHECK_MS);
+        const timer = setTimeout(resolve, Math.min(RECHECK_MS, deps.pingMs ?? PING_MS));
         wake = () => {
           clearTimeout(timer);
           resolve();
         };
       });
       wake = null;
-      if (deps.clock.now() - lastSent >= PING_MS) {
+      if (deps.clock.now() - lastSent >= (deps.pingMs ?? PING_MS)) {
         yield { kind: 'ping' };
         lastSent = deps.clock.now();
       }

@@ -18,6 +18,8 @@ export interface RunRouteDeps {
   bus: EventBus;
   clock: Clock;
   maxBodyBytes: number;
+  /** Silence before a `: ping` comment (SPEC §6: 15 s; tests shorten it). */
+  pingMs?: number;
 }
 
 const startedSchema = z.object({ runId: z.string(), status: z.literal('running'), total: z.int(), runUrl: z.string() });
