@@ -1,7 +1,7 @@
 // A Clock whose time only moves when a test calls advance(), so retries, backoff and timeouts
 // run in microseconds and deterministically. Timeout signals are real AbortSignals (aborted on
 // advance with a TimeoutError), so they compose with AbortSignal.any like the system clock's.
-import type { Clock } from '../core/ports.js';
+import { type Clock, type Deadline, makeDeadline } from '../core/ports.js';
 
 interface Timer {
   at: number;
@@ -58,6 +58,13 @@ export class FakeClock implements Clock {
     const controller = new AbortController();
     this.schedule(ms, 'timeout', () => controller.abort(new DOMException('The operation timed out.', 'TimeoutError')));
     return controller.signal;
+  }
+
+  deadline(ms: number, parent?: AbortSignal): Deadline {
+    return makeDeadline(ms, parent, (delay, fire) => {
+      const timer = this.schedule(delay, 'timeout', fire);
+      return () => this.remove(timer);
+    });
   }
 
   /**

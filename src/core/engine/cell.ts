@@ -4,7 +4,7 @@
 import type { InputMapping, Row } from '../model/experiment.js';
 import { CallError, type EvaluationResult, type EvaluatorInstance, type TargetAdapter, type TargetOutput } from '../model/results.js';
 import type { CellResult, RetryNote, StoredEvaluation } from '../model/run.js';
-import type { Clock } from '../ports.js';
+import type { Clock, Deadline } from '../ports.js';
 import { type KeyedLimiter } from './limiter.js';
 import { type CellRef } from './plan.js';
 import { decideRetry, describeFailure, type RetryPolicy } from './retry.js';
@@ -56,23 +56,24 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal.aborted) throw new CellAbandoned();
     let release: (() => void) | undefined;
-    let timeout: AbortSignal | undefined;
+    let deadline: Deadline | undefined;
     // Duration is the last attempt's call time: waits for a limiter slot and backoff sleeps
     // are not latency of the target.
     let started = ctx.clock.now();
     try {
       if (target.adapter.limitKey) release = await ctx.limiter.acquire(target.adapter.limitKey, ctx.signal);
-      // The timeout starts once we hold a slot, so queueing behind other runs never eats it.
-      timeout = ctx.clock.timeout(ctx.timeoutMs);
+      // The deadline starts once we hold a slot, so queueing behind other runs never eats it.
+      deadline = ctx.clock.deadline(ctx.timeoutMs, ctx.signal);
       started = ctx.clock.now();
-      const value = await target.adapter.call({ row, parameters: ctx.parameters, signal: AbortSignal.any([ctx.signal, timeout]) });
+      const value = await target.adapter.call({ row, parameters: ctx.parameters, signal: deadline.signal });
       return { ok: true, value, attempts: attempt, durationMs: ctx.clock.now() - started };
     } catch (error) {
       if (ctx.signal.aborted) throw new CellAbandoned();
-      const failure = timeout?.aborted ? new CallError(`timed out after ${ctx.timeoutMs} ms`, { retryable: true, cause: error }) : error;
+      const failure = deadline?.expired ? new CallError(`timed out after ${ctx.timeoutMs} ms`, { retryable: true, cause: error }) : error;
       const decision = decideRetry(failure, attempt, ctx.retry, ctx.random);
       if (decision.kind === 'fail') return { ok: false, error: decision.reason, attempts: attempt, durationMs: ctx.clock.now() - started };
       retries.push({ attempt, delayMs: Math.round(decision.delayMs), reason: decision.reason });
+      deadline?.clear();
       release?.();
       release = undefined;
       try {
@@ -81,6 +82,7 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
         throw new CellAbandoned();
       }
     } finally {
+      deadline?.clear();
       release?.();
     }
   }
@@ -101,7 +103,7 @@ async function runEvaluator(
   cell: CellRef,
   target: Attempted & { ok: true },
   ctx: CellContext,
-  phase: { signal: AbortSignal; timeout: AbortSignal },
+  phase: Deadline,
 ): Promise<StoredEvaluation> {
   const started = ctx.clock.now();
   let result: EvaluationResult;
@@ -115,7 +117,7 @@ async function runEvaluator(
     result = applyControls(result, ev);
   } catch (error) {
     if (ctx.signal.aborted) throw new CellAbandoned();
-    const timedOut = phase.timeout.aborted;
+    const timedOut = phase.expired;
     const details = timedOut ? `evaluator timed out after ${ctx.evaluatorTimeoutMs} ms` : describeFailure(error);
     result = { status: 'error', details, errorType: timedOut ? 'Timeout' : 'EvaluatorError' };
   }
@@ -142,9 +144,12 @@ export async function executeCell(
   // them all: timers and signals are a measurable part of the per-cell cost.
   let evaluations: StoredEvaluation[] = [];
   if (applicable.length > 0) {
-    const timeout = ctx.clock.timeout(ctx.evaluatorTimeoutMs);
-    const phase = { timeout, signal: AbortSignal.any([ctx.signal, timeout]) };
-    evaluations = await Promise.all(applicable.map((ev) => runEvaluator(ev, row, cell, attempted, ctx, phase)));
+    const phase = ctx.clock.deadline(ctx.evaluatorTimeoutMs, ctx.signal);
+    try {
+      evaluations = await Promise.all(applicable.map((ev) => runEvaluator(ev, row, cell, attempted, ctx, phase)));
+    } finally {
+      phase.clear();
+    }
   }
   const v = attempted.value;
   return {
