@@ -1,38 +1,22 @@
-// Reading an HTTP target's answer: bounded body reads, JSON detection, output selection by
-// JSONPath, and turning failures (HTTP status, network, timeout) into CallErrors that carry
-// the retry decision.
+// Reading an HTTP target's answer: JSON detection, output selection by JSONPath, and turning
+// failures (HTTP status, network, timeout) into CallErrors that carry the retry decision.
+import type { IncomingHttpHeaders } from 'node:http';
 import { JSONPath } from 'jsonpath-plus';
 import { CallError } from '../core/model/results.js';
-import { parseRetryAfter } from './retry-after.js';
+import type { Answer } from './http-transport.js';
+import { parseRetryAfter } from '../core/engine/retry-after.js';
 
 /** Largest successful body we read (10 MiB); a larger answer is an error, not an output. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** How much of an error body we read, only to quote it. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** How much of any other body (errors, redirects) we read, only to quote it. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const EXCERPT_CHARS = 200;
 
-/** Reads the body as UTF-8 text, at most `maxBytes`; `truncated` when there was more. */
-export async function readText(response: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
-  const declared = Number(response.headers.get('content-length'));
-  if (response.body === null) return { text: '', truncated: false };
-  if (Number.isFinite(declared) && declared > 0 && declared <= maxBytes) {
-    return { text: await response.text(), truncated: false };
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (size + value.byteLength > maxBytes) {
-      chunks.push(value.subarray(0, maxBytes - size));
-      await reader.cancel().catch(() => undefined);
-      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
-    }
-    size += value.byteLength;
-    chunks.push(value);
-  }
-  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+/** A response header as one string (repeated headers joined, as fetch's Headers.get does). */
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name];
+  if (value === undefined) return null;
+  return typeof value === 'string' ? value : value.join(', ');
 }
 
 /** A short one-line quote of a body for error messages (redact it before use). */
@@ -91,21 +75,20 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-/** The CallError for a non-2xx answer (its body is read, bounded, for the message). */
-export async function statusError(response: Response, origin: string, nowMs: number): Promise<CallError> {
-  const { text } = await readText(response, MAX_ERROR_BODY_BYTES).catch(() => ({ text: '' }));
+/** The CallError for a non-2xx answer, quoting the head of its body. */
+export function statusError(answer: Answer, origin: string, nowMs: number): CallError {
   const retryAfterMs = parseRetryAfter(
-    { retryAfterMs: response.headers.get('retry-after-ms'), retryAfter: response.headers.get('retry-after') },
+    { retryAfterMs: headerValue(answer.headers, 'retry-after-ms'), retryAfter: headerValue(answer.headers, 'retry-after') },
     nowMs,
   );
-  return new CallError(`HTTP ${response.status} from ${origin}: ${excerpt(text)}`, {
-    retryable: isRetryableStatus(response.status),
+  return new CallError(`HTTP ${answer.status} from ${origin}: ${excerpt(answer.text)}`, {
+    retryable: isRetryableStatus(answer.status),
     retryAfterMs,
-    status: response.status,
+    status: answer.status,
   });
 }
 
-/** The first string `code` along an error's cause chain (undici puts it on the cause). */
+/** The first string `code` along an error's cause chain (a wrapped error may carry it deeper). */
 function errorCode(error: unknown): { code: string | undefined; message: string | undefined } {
   let current: unknown = error;
   let message: string | undefined;
@@ -118,10 +101,20 @@ function errorCode(error: unknown): { code: string | undefined; message: string 
   return { code: undefined, message };
 }
 
-/** A failed connection, reset, hang-up or DNS error: retryable, naming its code. */
+/** undici codes for a request it would not send: the target's fault, so retrying cannot help. */
+const REQUEST_FAULTS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
+
+/**
+ * A failed connection, reset, hang-up, DNS or protocol error (ECONNREFUSED, ECONNRESET,
+ * UND_ERR_SOCKET, UND_ERR_CONNECT_TIMEOUT, HPE_…): retryable, naming its code. A request
+ * undici refused to build is final.
+ */
 export function networkError(error: unknown, origin: string): CallError {
   const { code, message } = errorCode(error);
   const detail = message && message !== code ? `${message.replace(/\s+/g, ' ').slice(0, 200)} ` : '';
+  if (code !== undefined && REQUEST_FAULTS.has(code)) {
+    return new CallError(`invalid request to ${origin}: ${detail}(${code})`, { retryable: false, cause: error });
+  }
   return new CallError(`network error calling ${origin}: ${detail}(${code ?? 'no code'})`, { retryable: true, cause: error });
 }
 

@@ -103,6 +103,17 @@ describe('HTTP target: requests', () => {
     expect(last().body).toEqual({ message: '[]' });
   });
 
+  it('refuses header values with control characters, before sending anything', async () => {
+    const before = agent.calls;
+    const error = await failure(call(target({ headers: { 'X-Row': '{{question}}' } }), { question: 'two\nlines' }));
+    expect(error.message).toBe('invalid value for header X-Row (control characters are not allowed)');
+    expect(error.retryable).toBe(false);
+    expect(agent.calls).toBe(before);
+    // Surrounding whitespace is trimmed, as fetch's Headers did.
+    await call(target({ headers: { 'X-Row': '{{question}}' } }), { question: '  padded\n' });
+    expect(last().headers['x-row']).toBe('padded');
+  });
+
   it('fails clearly when a referenced secret is not set', async () => {
     const error = await failure(call(target({ headers: { 'X-Key': '{{secrets.NOPE}}' } })));
     expect(error.message).toBe('secret "NOPE" is not set');
@@ -154,6 +165,19 @@ describe('HTTP target: answers', () => {
       agent.setBehaviour({ failStatus: status });
       expect((await failure(call(target({})))).retryable, String(status)).toBe(retryable);
     }
+  });
+
+  it('refuses an answer over 10 MiB (and only quotes the head of an error body)', async () => {
+    const big = 'x'.repeat(10 * 1024 * 1024 + 1);
+    agent.setBehaviour({ handler: (req) => ({ status: req.url === '/error' ? 500 : 200, body: big }) });
+    const error = await failure(call(target({})));
+    expect(error.message).toBe(`response from ${agent.url} is larger than 10 MiB`);
+    expect(error.retryable).toBe(false);
+    const status = await failure(call(target({ url: `${agent.url}/error` })));
+    expect(status.message).toBe(`HTTP 500 from ${agent.url}: ${'x'.repeat(200)}…`);
+    // The connection dropped mid-body does not spoil the next call.
+    agent.setBehaviour({ handler: undefined });
+    expect((await call(target({ body: { message: 'after' } }))).output).toEqual({ reply: 'after' });
   });
 
   it('times out (retryable) at the target timeout', async () => {
@@ -241,15 +265,51 @@ describe('HTTP target: private networks', () => {
     expect(error.message).toMatch(/intranet\.test resolves to 10\.0\.0\.7, a private address/);
   });
 
+  it('refuses a host name that resolves to 127.0.0.1 when the guard is on, and calls it when off', async () => {
+    const lookups: string[] = [];
+    const resolve = async (host: string): Promise<string[]> => {
+      lookups.push(host);
+      return ['127.0.0.1'];
+    };
+    const before = agent.calls;
+    const error = await failure(call(target({ url: `http://rebind.test:${agent.port}/` }, closedNetwork, { resolve })));
+    expect(error.retryable).toBe(false);
+    expect(error.message).toBe(
+      `refused to call http://rebind.test:${agent.port}: rebind.test resolves to 127.0.0.1, a loopback address; private networks are not allowed`,
+    );
+    expect(lookups).toEqual(['rebind.test']);
+    expect(agent.calls).toBe(before);
+
+    // The same, end to end with the system resolver: "localhost" is refused, then allowed.
+    const guarded = await failure(call(target({ url: `http://localhost:${agent.port}/` }, closedNetwork)));
+    expect(guarded.retryable).toBe(false);
+    expect(guarded.message).toMatch(/localhost resolves to (127\.0\.0\.1|::1), a loopback address; private networks are not allowed$/);
+    expect(agent.calls).toBe(before);
+    expect((await call(target({ url: `http://localhost:${agent.port}/`, body: { message: 'open' } }))).output).toEqual({ reply: 'open' });
+    expect(agent.calls).toBe(before + 1);
+  });
+
+  it('connects to the address it checked, never to a second lookup of the name', async () => {
+    // Only the test resolver knows "checked.test"; the classifier pretends 127.0.0.1 is public.
+    // The call reaching the agent proves the socket used the checked address (DNS rebinding).
+    const resolve = async (host: string): Promise<string[]> => (host === 'checked.test' ? ['127.0.0.1'] : Promise.reject(new Error('unknown host')));
+    const kindOf = (address: string): string | null => (address === '127.0.0.1' ? null : 'private');
+    const t = target({ url: `http://checked.test:${agent.port}/`, body: { message: 'pinned' } }, closedNetwork, { resolve, kindOf });
+    expect((await call(t)).output).toEqual({ reply: 'pinned' });
+    expect(last().headers.host).toBe(`checked.test:${agent.port}`);
+  });
+
   it('re-checks every redirect hop, so a redirect cannot reach a private address', async () => {
-    agent.setBehaviour({ handler: (req) => (req.url === '/start' ? { status: 302, headers: { location: `${agent.url}/inside` } } : undefined) });
-    // The test resolver says "localhost" is public, so the first hop passes and reaches the agent.
-    const resolve = async (): Promise<string[]> => ['93.184.216.34'];
-    const before = agent.callsByKey.get('"x"') ?? 0;
-    const error = await failure(call(target({ url: `http://localhost:${agent.port}/start`, body: { message: 'x' } }, closedNetwork, { resolve })));
-    expect(error.message).toBe(`refused to call ${agent.url}: it is a loopback address; private networks are not allowed`);
+    agent.setBehaviour({ handler: (req) => (req.url === '/start' ? { status: 302, headers: { location: `http://intranet.test:${agent.port}/inside` } } : undefined) });
+    // The first hop's name resolves to the agent, which the test classifier calls public.
+    const resolve = async (host: string): Promise<string[]> => (host === 'intranet.test' ? ['10.0.0.7'] : ['127.0.0.1']);
+    const kindOf = (address: string): string | null => (address === '127.0.0.1' ? null : 'private');
+    const error = await failure(call(target({ url: `http://outside.test:${agent.port}/start`, body: { message: 'x' } }, closedNetwork, { resolve, kindOf })));
+    expect(error.message).toBe(
+      `refused to call http://intranet.test:${agent.port}: intranet.test resolves to 10.0.0.7, a private address; private networks are not allowed`,
+    );
+    expect(agent.requests.some((r) => r.url === '/start')).toBe(true);
     expect(agent.requests.some((r) => r.url === '/inside')).toBe(false);
-    expect(agent.callsByKey.get('"x"') ?? 0).toBe(before);
   });
 
   it('follows redirects when allowed: 307 keeps the method and body, 302 after POST becomes GET', async () => {
@@ -288,11 +348,17 @@ describe('HTTP target: private networks', () => {
 });
 
 describe('HTTP target: slow DNS', () => {
-  it('does not wait for a DNS lookup past the timeout', async () => {
+  it('does not wait for a DNS lookup past the timeout or a stop', async () => {
     const resolve = (): Promise<string[]> => new Promise(() => {});
     const started = Date.now();
     const error = await failure(call(target({ url: 'http://slow-dns.test/', timeoutMs: 100 }, { allowPrivateNetworks: false }, { resolve })));
     expect(error.message).toBe('timed out after 100 ms');
     expect(Date.now() - started).toBeLessThan(1000);
+
+    const controller = new AbortController();
+    const stop = new Error('run stopped');
+    setTimeout(() => controller.abort(stop), 50);
+    await expect(call(target({ url: 'http://slow-dns.test/' }, { allowPrivateNetworks: false }, { resolve }), undefined, controller.signal)).rejects.toBe(stop);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });

@@ -1,31 +1,31 @@
 // HTTP targets (SPEC §4): an agent behind a URL. The url, headers and auth are Liquid templates
 // over the row, `parameters` and `secrets`; the body sees the row and `parameters` only. The
 // answer's JSON (or text) is the output, narrowed by `outputPath`. Redirects are followed by
-// hand so each hop passes the network guard; secret values are redacted from every output
-// and error. See docs/decisions.md ("HTTP targets").
+// hand, each hop a new exchange through the same (guarded or open) Agent; secret values are
+// redacted from every output and error. See docs/decisions.md ("HTTP targets").
 import type { HttpTarget } from '../core/model/experiment.js';
 import type { TargetDeps } from '../core/model/adapters.js';
 import { CallError, type TargetAdapter, type TargetCall, type TargetOutput } from '../core/model/results.js';
-import { bodyValue, excerpt, MAX_BODY_BYTES, networkError, readText, selectOutput, statusError, timeoutError } from './http-response.js';
-import { assertPublicHost, type Resolve } from './network-guard.js';
+import type { Dispatcher } from 'undici';
+import { bodyValue, excerpt, headerValue, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, networkError, selectOutput, statusError, timeoutError } from './http-response.js';
+import { type Answer, createGuardedAgent, Exchanges, type GuardSeams, type Outgoing, sharedAgent } from './http-transport.js';
 import { Redactor } from './redact.js';
 import { type Scope, jsonStringEscape, referencedKeys, renderJsonTemplate, renderString, urlEscape } from './templates.js';
 
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const LIMITS = { success: MAX_BODY_BYTES, other: MAX_ERROR_BODY_BYTES };
+/** Why a call's own timer stopped it. */
+const TIMED_OUT = Symbol('timed out');
 
-/** Test seam: the DNS resolver used by the network guard. */
-export interface HttpTargetOptions {
-  resolve?: Resolve;
-}
+/**
+ * Test seams for the network guard (used only when private networks are not allowed): the
+ * DNS resolver and the address classifier. Either one gives the target its own guarded Agent.
+ */
+export type HttpTargetOptions = GuardSeams;
 
-/** What one call sends; redirects rewrite it hop by hop. */
-interface Outgoing {
-  url: URL;
-  method: string;
-  headers: Headers;
-  body: string | undefined;
-}
+/** undici rejects these bytes in a header value (after fetch-style trimming of whitespace). */
+const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** `http:<origin>` when the URL template's origin is literal, else `http:` + its template text. */
 function limitKeyOf(urlTemplate: string): string {
@@ -82,6 +82,8 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
   const baseRedactor = new Redactor(secretValues);
   const sensitive = sensitiveHeaders(spec);
   const method = spec.method ?? 'POST';
+  const seamed = options.resolve !== undefined || options.kindOf !== undefined;
+  const dispatcher: Dispatcher = deps.allowPrivateNetworks || !seamed ? sharedAgent(!deps.allowPrivateNetworks) : createGuardedAgent(options);
 
   /** Renders url, headers, auth and body for one row; returns what to send and how to redact. */
   function build(input: TargetCall): { outgoing: Outgoing; redactor: Redactor } {
@@ -100,13 +102,12 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`unsupported URL scheme ${url.protocol} (http and https only)`);
 
-    const headers = new Headers();
+    // No prototype: a header named like an Object.prototype member stays a plain entry.
+    const headers = Object.create(null) as Record<string, string>;
     const setHeader = (name: string, value: string): void => {
-      try {
-        headers.set(name, value);
-      } catch {
-        throw invalid(`invalid value for header ${name} (control characters are not allowed)`);
-      }
+      const trimmed = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+      if (BAD_HEADER_VALUE.test(trimmed)) throw invalid(`invalid value for header ${name} (control characters are not allowed)`);
+      headers[name.toLowerCase()] = trimmed;
     };
     for (const [name, template] of Object.entries(spec.headers ?? {})) setHeader(name, renderString(template, withSecrets));
     const auth = spec.auth;
@@ -122,33 +123,28 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     if (spec.body !== undefined && method !== 'GET') {
       if (typeof spec.body === 'string') {
         body = renderString(spec.body, bodyScope, jsonStringEscape);
-        if (!headers.has('content-type')) headers.set('content-type', parsesAsJson(body) ? 'application/json' : 'text/plain; charset=utf-8');
+        headers['content-type'] ??= parsesAsJson(body) ? 'application/json' : 'text/plain; charset=utf-8';
       } else {
         body = JSON.stringify(renderJsonTemplate(spec.body, bodyScope));
-        if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+        headers['content-type'] ??= 'application/json';
       }
     }
-    if (!headers.has('accept')) headers.set('accept', 'application/json, text/plain;q=0.9, */*;q=0.8');
+    headers.accept ??= 'application/json, text/plain;q=0.9, */*;q=0.8';
+    // fetch sent `user-agent: node`; name ourselves instead. No accept-encoding: answers come
+    // uncompressed, as nothing here inflates them.
+    headers['user-agent'] ??= 'assay';
     return { outgoing: { url, method, headers, body }, redactor };
   }
 
   /** Sends the request, following redirects by hand; resolves with the final answer. */
-  async function send(first: Outgoing, signal: AbortSignal): Promise<{ response: Response; url: URL }> {
+  async function send(first: Outgoing, exchanges: Exchanges): Promise<{ answer: Answer; url: URL }> {
     let current = first;
     for (let hop = 0; ; hop++) {
-      if (!deps.allowPrivateNetworks) await untilAborted(assertPublicHost(current.url, options.resolve), signal);
-      const response = await fetch(current.url, {
-        method: current.method,
-        headers: current.headers,
-        body: current.body,
-        redirect: 'manual',
-        signal,
-      });
-      const location = response.headers.get('location');
-      if (!REDIRECTS.has(response.status) || location === null) return { response, url: current.url };
-      await response.body?.cancel().catch(() => undefined);
+      const answer = await exchanges.send(current);
+      const location = REDIRECTS.has(answer.status) ? headerValue(answer.headers, 'location') : null;
+      if (location === null) return { answer, url: current.url };
       if (hop >= MAX_REDIRECTS) throw invalid(`too many redirects (more than ${MAX_REDIRECTS}) from ${first.url.origin}`);
-      current = redirect(current, response.status, location);
+      current = redirect(current, answer.status, location);
     }
   }
 
@@ -160,13 +156,13 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       throw invalid(`invalid redirect location from ${from.url.origin}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`redirect to unsupported scheme ${url.protocol}`);
-    const headers = new Headers(from.headers);
+    const headers = Object.assign(Object.create(null) as Record<string, string>, from.headers);
     // Credentials never follow a redirect to another origin (as fetch itself does).
-    if (url.origin !== from.url.origin) for (const name of sensitive) headers.delete(name);
+    if (url.origin !== from.url.origin) for (const name of sensitive) delete headers[name];
     // 303, and 301/302 after a POST, continue as a GET without a body (the fetch standard).
     const toGet = status === 303 ? from.method !== 'HEAD' : (status === 301 || status === 302) && from.method === 'POST';
     if (!toGet) return { url, method: from.method, headers, body: from.body };
-    headers.delete('content-type');
+    delete headers['content-type'];
     return { url, method: 'GET', headers, body: undefined };
   }
 
@@ -181,20 +177,23 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     }
   }
 
-  /** One request/answer exchange, with the failure turned into a CallError (or the stop reason). */
+  /** One call's exchanges, with the failure turned into a CallError (or the stop reason). */
   async function exchange(outgoing: Outgoing, runSignal: AbortSignal, redactor: Redactor): Promise<TargetOutput> {
-    const timeout = spec.timeoutMs === undefined ? undefined : AbortSignal.timeout(spec.timeoutMs);
-    const signal = timeout ? AbortSignal.any([runSignal, timeout]) : runSignal;
     const started = Date.now();
+    const exchanges = new Exchanges(dispatcher, LIMITS);
+    // One listener and at most one timer per call: cheaper than AbortSignal.any/timeout.
+    const onAbort = (): void => exchanges.stop(runSignal.reason);
+    if (runSignal.aborted) onAbort();
+    else runSignal.addEventListener('abort', onAbort, { once: true });
+    const timer = spec.timeoutMs === undefined ? undefined : setTimeout(() => exchanges.stop(TIMED_OUT), spec.timeoutMs);
     try {
-      const { response, url } = await send(outgoing, signal);
-      if (response.status < 200 || response.status > 299) throw await statusError(response, url.origin, Date.now());
-      const { text, truncated } = await readText(response, MAX_BODY_BYTES);
-      if (truncated) throw invalid(`response from ${url.origin} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
-      const value = bodyValue(text, response.headers.get('content-type'), url.origin);
+      const { answer, url } = await send(outgoing, exchanges);
+      if (answer.status < 200 || answer.status > 299) throw statusError(answer, url.origin, Date.now());
+      if (answer.truncated) throw invalid(`response from ${url.origin} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
+      const value = bodyValue(answer.text, headerValue(answer.headers, 'content-type'), url.origin);
       if (spec.outputPath === undefined) return { output: redactor.deep(value) };
       const output = selectOutput(spec.outputPath, value);
-      if (output === undefined) throw invalid(`outputPath ${spec.outputPath} matched nothing in the response: ${excerpt(text)}`);
+      if (output === undefined) throw invalid(`outputPath ${spec.outputPath} matched nothing in the response: ${excerpt(answer.text)}`);
       return { output: redactor.deep(output) };
     } catch (error) {
       if (runSignal.aborted) {
@@ -203,23 +202,16 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
         if (reason instanceof DOMException && reason.name === 'TimeoutError') throw timeoutError(Date.now() - started);
         throw reason;
       }
-      if (timeout?.aborted && spec.timeoutMs !== undefined) throw timeoutError(spec.timeoutMs);
+      if (error === TIMED_OUT && spec.timeoutMs !== undefined) throw timeoutError(spec.timeoutMs);
       if (error instanceof CallError) throw error;
       throw networkError(error, outgoing.url.origin);
+    } finally {
+      clearTimeout(timer);
+      runSignal.removeEventListener('abort', onAbort);
     }
   }
 
   return { limitKey: limitKeyOf(spec.url), call };
-}
-
-/** Settles with `work`, or rejects with the signal's reason as soon as it aborts (a slow DNS lookup). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** A leading `{{ … }}` (e.g. `{{ base_url }}/chat`) is the URL's base. */

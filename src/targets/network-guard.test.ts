@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallError } from '../core/model/results.js';
-import { assertPublicHost, nonPublicKind, parseIPv6 } from './network-guard.js';
+import { guardedLookup, nonPublicKind, parseIPv6, RefusedAddress } from './network-guard.js';
 
 describe('nonPublicKind', () => {
   it('flags loopback, private, link-local, unique-local, unspecified and friends', () => {
@@ -50,22 +50,41 @@ describe('nonPublicKind', () => {
   });
 });
 
-describe('assertPublicHost', () => {
-  it('refuses a host when any of its addresses is private, and DNS failures are retryable', async () => {
-    const resolve = async (host: string): Promise<string[]> => {
-      if (host === 'mixed.test') return ['93.184.216.34', '10.0.0.1'];
-      if (host === 'public.test') return ['93.184.216.34', '2606:4700:4700::1111'];
-      throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
-    };
-    await expect(assertPublicHost(new URL('http://public.test/x'), resolve)).resolves.toBeUndefined();
-    await expect(assertPublicHost(new URL('http://mixed.test/x'), resolve)).rejects.toThrow(
-      'refused to call http://mixed.test: mixed.test resolves to 10.0.0.1, a private address; private networks are not allowed',
-    );
-    await expect(assertPublicHost(new URL('http://[::1]:80/'), resolve)).rejects.toThrow(/it is a loopback address/);
-    await expect(assertPublicHost(new URL('http://2130706433/'), resolve)).rejects.toThrow(/it is a loopback address/);
-    const dns = await assertPublicHost(new URL('http://nowhere.test/'), resolve).catch((e: unknown) => e);
-    expect(dns).toBeInstanceOf(CallError);
-    expect((dns as CallError).retryable).toBe(true);
-    expect((dns as CallError).message).toBe('DNS lookup failed for nowhere.test (ENOTFOUND)');
+describe('guardedLookup', () => {
+  const resolve = async (host: string): Promise<string[]> => {
+    if (host === 'mixed.test') return ['93.184.216.34', '10.0.0.1'];
+    if (host === 'public.test') return ['93.184.216.34', '2606:4700:4700::1111'];
+    if (host === 'empty.test') return [];
+    throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
+  };
+  const lookup = guardedLookup(resolve);
+  /** The lookup's callback arguments, as `net.connect` would receive them. */
+  const look = (host: string, options: { all?: boolean; family?: number }) =>
+    new Promise<unknown[]>((done) => lookup(host, options, (...args: unknown[]) => done(args)));
+
+  it('hands the socket exactly the addresses it checked', async () => {
+    expect(await look('public.test', { all: true })).toEqual([
+      null,
+      [
+        { address: '93.184.216.34', family: 4 },
+        { address: '2606:4700:4700::1111', family: 6 },
+      ],
+    ]);
+    expect(await look('public.test', {})).toEqual([null, '93.184.216.34', 4]);
+    expect(await look('public.test', { family: 6 })).toEqual([null, '2606:4700:4700::1111', 6]);
+  });
+
+  it('refuses a host when any of its addresses is not public', async () => {
+    const [error] = await look('mixed.test', { all: true });
+    expect(error).toBeInstanceOf(RefusedAddress);
+    expect(error).toMatchObject({ host: 'mixed.test', address: '10.0.0.1', kind: 'private' });
+  });
+
+  it('makes DNS failures and empty answers retryable CallErrors', async () => {
+    const [failed] = await look('nowhere.test', { all: true });
+    expect(failed).toBeInstanceOf(CallError);
+    expect(failed).toMatchObject({ retryable: true, message: 'DNS lookup failed for nowhere.test (ENOTFOUND)' });
+    const [empty] = await look('empty.test', { all: true });
+    expect(empty).toMatchObject({ retryable: true, message: 'DNS lookup found no address for empty.test' });
   });
 });

@@ -1,8 +1,10 @@
 // SSRF guard for HTTP targets: when private networks are not allowed, a target may only reach
-// public unicast addresses. Every address a host name resolves to is checked, on every call
-// and every redirect hop (DNS answers change). See docs/decisions.md ("HTTP targets").
+// public unicast addresses. The check runs inside the socket's own DNS lookup (see
+// http-transport.ts), so the address checked is the address connected to: a name cannot answer
+// "public" to the check and "private" to the connection (DNS rebinding). Every address a name
+// resolves to must be public. See docs/decisions.md ("HTTP targets").
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { CallError } from '../core/model/results.js';
 
 /** IPv4 ranges that are not public unicast: [first octets as a number, prefix length, name]. */
@@ -90,35 +92,75 @@ export function nonPublicKind(address: string): string | null {
 /** Resolves every address of a host; injectable for tests. */
 export type Resolve = (host: string) => Promise<string[]>;
 
+/** Classifies an address like `nonPublicKind`; injectable for tests. */
+export type AddressKind = (address: string) => string | null;
+
 const systemResolve: Resolve = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
-/**
- * Throws a non-retryable CallError when `url`'s host is or resolves to a non-public address;
- * a DNS failure is a retryable CallError naming its code.
- */
-export async function assertPublicHost(url: URL, resolve: Resolve = systemResolve): Promise<void> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  let addresses: string[];
-  if (isIP(host) !== 0) {
-    addresses = [host];
-  } else {
-    try {
-      addresses = await resolve(host);
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      throw new CallError(`DNS lookup failed for ${host} (${typeof code === 'string' ? code : 'error'})`, { retryable: true, cause: error });
-    }
-  }
-  if (addresses.length === 0) throw new CallError(`DNS lookup found no address for ${host}`, { retryable: true });
+/** The non-retryable refusal to call `origin` because `host` is (or resolves to) `address`. */
+export function refusal(origin: string, host: string, address: string, kind: string): CallError {
+  const what = `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} address`;
+  return new CallError(
+    `refused to call ${origin}: ${host === address ? `it is ${what}` : `${host} resolves to ${address}, ${what}`}` +
+      '; private networks are not allowed',
+    { retryable: false },
+  );
+}
+
+/** The first address that is not public, with its kind, or null when all are public. */
+function firstNonPublic(addresses: readonly string[], kindOf: AddressKind): { address: string; kind: string } | null {
   for (const address of addresses) {
-    const kind = nonPublicKind(address);
-    if (kind !== null) {
-      const what = `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} address`;
-      throw new CallError(
-        `refused to call ${url.origin}: ${host === address ? `it is ${what}` : `${host} resolves to ${address}, ${what}`}` +
-          '; private networks are not allowed',
-        { retryable: false },
-      );
-    }
+    const kind = kindOf(address);
+    if (kind !== null) return { address, kind };
   }
+  return null;
+}
+
+function dnsFailure(host: string, error: unknown): CallError {
+  const code = (error as { code?: unknown } | null)?.code;
+  return new CallError(`DNS lookup failed for ${host} (${typeof code === 'string' ? code : 'error'})`, { retryable: true, cause: error });
+}
+
+/**
+ * What the guarded lookup fails with when a name resolves to a non-public address. It only
+ * knows the host name; the connector, which knows the origin, turns it into `refusal(…)`.
+ */
+export class RefusedAddress extends Error {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+    readonly kind: string,
+  ) {
+    super(`${host} resolves to ${address}, a non-public address`);
+    this.name = 'RefusedAddress';
+  }
+}
+
+/**
+ * A `lookup` for `net.connect`: resolves the name, fails with RefusedAddress when any address
+ * is not public, and otherwise hands the socket exactly the addresses it checked.
+ */
+export function guardedLookup(resolve: Resolve = systemResolve, kindOf: AddressKind = nonPublicKind): LookupFunction {
+  return (host, options, callback) => {
+    resolve(host).then(
+      (all) => {
+        // The socket may ask for one family only (`family: 4 | 6`); 0 or absent means either.
+        const wanted = options.family === 4 || options.family === 6 ? options.family : 0;
+        const addresses = wanted === 0 ? all : all.filter((address) => isIP(address) === wanted);
+        if (addresses.length === 0) {
+          callback(new CallError(`DNS lookup found no address for ${host}`, { retryable: true }), '', 0);
+          return;
+        }
+        const refused = firstNonPublic(all, kindOf);
+        if (refused !== null) {
+          callback(new RefusedAddress(host, refused.address, refused.kind), '', 0);
+        } else if (options.all === true) {
+          callback(null, addresses.map((address) => ({ address, family: isIP(address) })));
+        } else {
+          callback(null, addresses[0]!, isIP(addresses[0]!));
+        }
+      },
+      (error: unknown) => callback(dnsFailure(host, error), '', 0),
+    );
+  };
 }

@@ -1,0 +1,82 @@
+// Limits per provider/model shared by every run of the process, adapting to the provider:
+// additive increase, multiplicative decrease (AIMD). A 429 halves the key's concurrency and
+// can pause new calls until the provider's reset time; each success adds 1/limit, so the limit
+// grows by about one per round of calls back to its ceiling.
+import type { Clock } from '../ports.js';
+import { Semaphore } from './limiter.js';
+
+export interface AdaptiveOptions {
+  /** Ceiling (and starting value) of each key's concurrency. */
+  max: (key: string) => number;
+  /** Floor after repeated throttling. */
+  min?: number;
+  clock: Clock;
+}
+
+interface KeyState {
+  semaphore: Semaphore;
+  /** Fractional limit; the semaphore holds its floor. */
+  limit: number;
+  max: number;
+  pausedUntil: number;
+  throttles: number;
+}
+
+export class AdaptiveLimiter {
+  private readonly keys = new Map<string, KeyState>();
+
+  constructor(private readonly options: AdaptiveOptions) {}
+
+  private state(key: string): KeyState {
+    let s = this.keys.get(key);
+    if (!s) {
+      const max = Math.max(1, this.options.max(key));
+      s = { semaphore: new Semaphore(max), limit: max, max, pausedUntil: 0, throttles: 0 };
+      this.keys.set(key, s);
+    }
+    return s;
+  }
+
+  /** Waits for a slot of `key` (and for any pause the provider asked for). */
+  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+    const s = this.state(key);
+    for (;;) {
+      const wait = s.pausedUntil - this.options.clock.now();
+      if (wait <= 0) break;
+      await this.options.clock.sleep(wait, signal);
+    }
+    return s.semaphore.acquire(signal);
+  }
+
+  /** A call succeeded: grow back towards the ceiling. */
+  succeeded(key: string): void {
+    const s = this.state(key);
+    if (s.limit >= s.max) return;
+    s.limit = Math.min(s.max, s.limit + 1 / Math.max(1, s.limit));
+    s.semaphore.setLimit(Math.floor(s.limit));
+  }
+
+  /**
+   * The provider throttled a call: halve the concurrency, and pause new calls for `pauseMs`
+   * when the provider said how long to wait.
+   */
+  throttled(key: string, pauseMs?: number): void {
+    const s = this.state(key);
+    s.throttles++;
+    s.limit = Math.max(this.options.min ?? 1, s.limit / 2);
+    s.semaphore.setLimit(Math.floor(s.limit));
+    if (pauseMs !== undefined && pauseMs > 0) s.pausedUntil = Math.max(s.pausedUntil, this.options.clock.now() + pauseMs);
+  }
+
+  /** The provider says no request is left until `pauseMs` from now (rate-limit headers). */
+  exhausted(key: string, pauseMs: number): void {
+    const s = this.state(key);
+    s.pausedUntil = Math.max(s.pausedUntil, this.options.clock.now() + pauseMs);
+  }
+
+  /** Current view of a key, for /metrics and tests. */
+  snapshot(key: string): { limit: number; inUse: number; waiting: number; throttles: number; pausedUntil: number } {
+    const s = this.state(key);
+    return { limit: Math.floor(s.limit), inUse: s.semaphore.inUse, waiting: s.semaphore.waiting, throttles: s.throttles, pausedUntil: s.pausedUntil };
+  }
+}

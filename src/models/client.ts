@@ -1,0 +1,165 @@
+// A project's ModelClient over the Vercel AI SDK: every call goes through the adaptive limit
+// of its provider/model (shared by all runs of the process), reports tokens and cost, and
+// turns provider failures into CallErrors that say what to do (401/403: which key; 429/5xx:
+// retryable, with the server's Retry-After).
+import { APICallError } from '@ai-sdk/provider';
+import { embedMany, generateText, jsonSchema, NoObjectGeneratedError, Output } from 'ai';
+import type { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
+import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
+import { CallError } from '../core/model/results.js';
+import type { Clock } from '../core/ports.js';
+import { priceCall } from './pricing.js';
+import { KEY_VARIABLE, missingSetting, type ResolvedModel, resolveModel, splitModel } from './providers.js';
+import { exhaustedForMs, lowerHeaders, retryAfterMs } from './rate-headers.js';
+
+export interface ModelClientDeps {
+  /** The project's settings for a provider (project over environment), or null. */
+  settings(provider: string): Promise<ProviderSettings | null>;
+  limiter: AdaptiveLimiter;
+  clock: Clock;
+  random?: () => number;
+}
+
+/** The limiter key of a model: one per provider/model, shared by targets and judges. */
+export const limitKey = (model: string): string => `model:${model}`;
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError' || error.name === 'ResponseAborted');
+}
+
+/** Provider failures → CallError, feeding the limiter on throttling. */
+function toCallError(error: unknown, provider: string, key: string, deps: ModelClientDeps): unknown {
+  if (isAbort(error)) return error;
+  if (APICallError.isInstance(error)) {
+    const headers = lowerHeaders(error.responseHeaders);
+    const status = error.statusCode;
+    if (status === 401 || status === 403) {
+      const variable = KEY_VARIABLE[provider];
+      return new CallError(
+        `${provider} refused the API key (HTTP ${status}): the key is missing or invalid` +
+          (variable ? `; set ${variable} or PUT /api/providers/${provider}` : `; PUT /api/providers/${provider} with a valid apiKey`),
+        { retryable: false, status },
+      );
+    }
+    const retryAfter = retryAfterMs(headers, deps.clock.now());
+    if (status === 429) deps.limiter.throttled(key, retryAfter);
+    const retryable = status === undefined ? error.isRetryable : status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
+    const detail = (error.message || 'request failed').split('\n')[0];
+    return new CallError(`${provider} ${status === undefined ? 'request failed' : `HTTP ${status}`}: ${detail}`, {
+      retryable,
+      status,
+      retryAfterMs: retryAfter,
+      cause: error,
+    });
+  }
+  if (NoObjectGeneratedError.isInstance(error)) {
+    return new CallError(`${provider} did not return valid structured output: ${error.message.split('\n')[0]}`, { retryable: true, cause: error });
+  }
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new CallError(`${provider} call failed: ${message}`, { retryable: false, cause: error });
+}
+
+export function createModelClient(deps: ModelClientDeps): ModelClient {
+  const resolved = new Map<string, { model: ResolvedModel; settings: ProviderSettings }>();
+
+  async function resolve(model: string): Promise<{ model: ResolvedModel; settings: ProviderSettings }> {
+    const { provider, modelId } = splitModel(model);
+    const settings = await deps.settings(provider);
+    const missing = missingSetting(provider, settings);
+    if (missing) throw new CallError(missing, { retryable: false });
+    // One AI SDK provider per model and settings: building them is cheap, but not free per call.
+    const cacheKey = `${model}\u0000${JSON.stringify(settings)}`;
+    let entry = resolved.get(cacheKey);
+    if (!entry) {
+      entry = { model: resolveModel(provider, modelId, settings!), settings: settings! };
+      if (resolved.size > 256) resolved.clear();
+      resolved.set(cacheKey, entry);
+    }
+    return entry;
+  }
+
+  async function once(call: ModelCall): Promise<ModelResult> {
+    const { model, settings } = await resolve(call.model);
+    const key = limitKey(call.model);
+    const release = await deps.limiter.acquire(key, call.signal);
+    try {
+      const p = call.params ?? {};
+      const result = await generateText({
+        model: model.language(),
+        messages: call.messages,
+        maxRetries: 0,
+        abortSignal: call.signal,
+        ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
+        ...(p.maxTokens !== undefined ? { maxOutputTokens: p.maxTokens } : {}),
+        ...(p.topP !== undefined ? { topP: p.topP } : {}),
+        ...(p.topK !== undefined ? { topK: p.topK } : {}),
+        ...(p.seed !== undefined ? { seed: p.seed } : {}),
+        ...(p.stop !== undefined ? { stopSequences: p.stop } : {}),
+        ...(p.frequencyPenalty !== undefined ? { frequencyPenalty: p.frequencyPenalty } : {}),
+        ...(p.presencePenalty !== undefined ? { presencePenalty: p.presencePenalty } : {}),
+        ...(call.schema ? { output: Output.object({ schema: jsonSchema(call.schema), name: call.schemaName ?? 'output' }) } : {}),
+      });
+      deps.limiter.succeeded(key);
+      const headers = lowerHeaders(result.response.headers);
+      const exhausted = exhaustedForMs(headers, deps.clock.now());
+      if (exhausted !== undefined) deps.limiter.exhausted(key, exhausted);
+      const usage = result.usage;
+      const tokens = {
+        input: usage.inputTokens ?? 0,
+        output: usage.outputTokens ?? 0,
+        ...(usage.inputTokenDetails?.cacheReadTokens ? { cachedInput: usage.inputTokenDetails.cacheReadTokens } : {}),
+      };
+      const priced = priceCall(model.provider, model.modelId, { ...tokens, cacheWrite: usage.inputTokenDetails?.cacheWriteTokens }, result.response.body, settings.prices);
+      return {
+        text: result.text,
+        ...(call.schema ? { object: result.output as unknown } : {}),
+        tokens,
+        cost: priced.cost,
+        costSource: priced.costSource,
+        finishReason: result.finishReason,
+      };
+    } catch (error) {
+      throw toCallError(error, model.provider, key, deps);
+    } finally {
+      release();
+    }
+  }
+
+  return {
+    async generate(call) {
+      const retries = call.retries ?? 0;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await once(call);
+        } catch (error) {
+          if (!(error instanceof CallError) || !error.retryable || attempt >= retries || call.signal.aborted) throw error;
+          const backoff = (deps.random ?? Math.random)() * Math.min(30_000, 1000 * 2 ** attempt);
+          await deps.clock.sleep(Math.max(error.retryAfterMs ?? 0, backoff), call.signal);
+        }
+      }
+    },
+
+    async embed(call): Promise<EmbeddingResult> {
+      const { model, settings } = await resolve(call.model);
+      const key = limitKey(call.model);
+      const release = await deps.limiter.acquire(key, call.signal);
+      try {
+        const result = await embedMany({ model: model.embedding(), values: call.values, maxRetries: 0, abortSignal: call.signal });
+        deps.limiter.succeeded(key);
+        const tokens = result.usage.tokens ?? 0;
+        const priced = priceCall(model.provider, model.modelId, { input: tokens, output: 0 }, undefined, settings.prices);
+        return { embeddings: result.embeddings, tokens, cost: priced.cost };
+      } catch (error) {
+        throw toCallError(error, model.provider, key, deps);
+      } finally {
+        release();
+      }
+    },
+
+    async unavailable(model) {
+      if (!/^[^/]+\/.+/.test(model)) return `"${model}" is not a provider/model name`;
+      const { provider } = splitModel(model);
+      return missingSetting(provider, await deps.settings(provider));
+    },
+  };
+}

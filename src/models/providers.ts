@@ -1,0 +1,91 @@
+// Turns `provider/model` into an AI SDK model: openai, anthropic, google and azure are built
+// in; any other provider name is an OpenAI-compatible endpoint registered for the project
+// (e.g. `ollama/llama3` with a base URL). Settings come from the project, else the
+// environment (OPENAI_API_KEY, ANTHROPIC_BASE_URL, …).
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createAzure } from '@ai-sdk/azure';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
+import type { ProviderSettings } from '../core/model/adapters.js';
+
+export const BUILT_IN = ['openai', 'anthropic', 'google', 'azure'] as const;
+
+/** The environment variables each built-in provider reads, for messages that say what to set. */
+export const KEY_VARIABLE: Record<string, string> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  google: 'GOOGLE_GENERATIVE_AI_API_KEY',
+  azure: 'AZURE_API_KEY',
+};
+
+export interface ResolvedModel {
+  provider: string;
+  modelId: string;
+  language(): LanguageModelV3;
+  embedding(): EmbeddingModelV3;
+}
+
+/** `provider/model` → its parts; the model id may itself contain slashes (`openrouter/meta/llama`). */
+export function splitModel(model: string): { provider: string; modelId: string } {
+  const slash = model.indexOf('/');
+  return { provider: model.slice(0, slash).toLowerCase(), modelId: model.slice(slash + 1) };
+}
+
+/** Anthropic's SDK wants the base URL with /v1; ANTHROPIC_BASE_URL is usually given without. */
+function anthropicBase(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const trimmed = url.replace(/\/+$/, '');
+  return /\/v1$/.test(trimmed) ? trimmed : `${trimmed}/v1`;
+}
+
+/** Why a provider cannot be called with these settings, or null when it can. */
+export function missingSetting(provider: string, settings: ProviderSettings | null): string | null {
+  if (BUILT_IN.includes(provider as (typeof BUILT_IN)[number])) {
+    if (!settings?.apiKey) {
+      return `no API key for provider "${provider}": set ${KEY_VARIABLE[provider]} on the server or PUT /api/providers/${provider} {"apiKey": …}`;
+    }
+    if (provider === 'azure' && !settings.baseUrl && !process.env.AZURE_RESOURCE_NAME) {
+      return 'provider "azure" needs a base URL: set AZURE_RESOURCE_NAME or PUT /api/providers/azure {"baseUrl": …}';
+    }
+    return null;
+  }
+  if (!settings?.baseUrl) {
+    return `unknown provider "${provider}": register it with PUT /api/providers/${provider} {"baseUrl": "https://…/v1", "apiKey": …} (any OpenAI-compatible endpoint)`;
+  }
+  return null;
+}
+
+export function resolveModel(provider: string, modelId: string, s: ProviderSettings): ResolvedModel {
+  const common = { apiKey: s.apiKey, ...(s.headers ? { headers: s.headers } : {}) };
+  switch (provider) {
+    case 'openai': {
+      const p = createOpenAI({ ...common, ...(s.baseUrl ? { baseURL: s.baseUrl } : {}) });
+      // Chat completions: the protocol every OpenAI-compatible server speaks.
+      return { provider, modelId, language: () => p.chat(modelId), embedding: () => p.embedding(modelId) };
+    }
+    case 'anthropic': {
+      const base = anthropicBase(s.baseUrl);
+      const p = createAnthropic({ ...common, ...(base ? { baseURL: base } : {}) });
+      return {
+        provider, modelId, language: () => p(modelId),
+        embedding: () => {
+          throw new Error('anthropic has no embedding models');
+        },
+      };
+    }
+    case 'google': {
+      const p = createGoogleGenerativeAI({ ...common, ...(s.baseUrl ? { baseURL: s.baseUrl } : {}) });
+      return { provider, modelId, language: () => p(modelId), embedding: () => p.embedding(modelId) };
+    }
+    case 'azure': {
+      const p = createAzure({ ...common, ...(s.baseUrl ? { baseURL: s.baseUrl } : { resourceName: process.env.AZURE_RESOURCE_NAME }) });
+      return { provider, modelId, language: () => p.chat(modelId), embedding: () => p.embedding(modelId) };
+    }
+    default: {
+      const p = createOpenAICompatible({ name: provider, baseURL: s.baseUrl!, ...common, includeUsage: true, supportsStructuredOutputs: true });
+      return { provider, modelId, language: () => p.chatModel(modelId), embedding: () => p.embeddingModel(modelId) };
+    }
+  }
+}
