@@ -7,6 +7,7 @@ import { ProjectService } from '../app/projects.js';
 import { type ExecutorDeps } from '../app/runs/executor.js';
 import { RunHost } from '../app/runs/host.js';
 import { RunService } from '../app/runs/service.js';
+import { ProviderService, SecretService } from '../app/secrets.js';
 import { KeyedLimiter } from '../core/engine/limiter.js';
 import type { Issue } from '../core/errors.js';
 import { type Clock, type EventBus, type Logger, silentLogger, type Stores, systemClock, type WorkQueue } from '../core/ports.js';
@@ -15,11 +16,12 @@ import { createHttpApp, type HttpApp } from '../http/app.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
-import { openStores } from '../storage/index.js';
+import { AesGcmCipher, openStores } from '../storage/index.js';
 import { createTarget } from '../targets/index.js';
 import { compileCheck } from '../targets/templates.js';
 import type { Config } from './env.js';
-import { EnvSecrets } from './secrets.js';
+import { loadSecretKey } from './secret-key.js';
+import { ProjectSecrets } from './secrets.js';
 import { VERSION } from './version.js';
 
 export interface Assay {
@@ -29,6 +31,10 @@ export interface Assay {
   experiments: ExperimentService;
   datasets: DatasetService;
   runs: RunService;
+  /** Project secrets for `{{secrets.NAME}}`. */
+  secrets: SecretService;
+  /** Project model provider settings over the environment's. */
+  providers: ProviderService;
   host: RunHost;
   bus: EventBus;
   queue: WorkQueue;
@@ -89,11 +95,20 @@ const templateCheck: DocumentCheck = (doc) => {
 export async function composeAssay(config: Config, options: ComposeOptions = {}): Promise<Assay> {
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
+  const secretKey = await loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
+  if (secretKey.created) logger.info({ file: secretKey.file }, 'generated the key that encrypts stored secrets; keep it with the database');
+  if (secretKey.looseMode) logger.warn({ file: secretKey.file }, 'the secret key file is readable by other users; chmod 600 it');
+  if (secretKey.source === 'file' && config.databaseUrl !== undefined) {
+    logger.warn({ file: secretKey.file }, 'ASSAY_SECRET_KEY is not set: with a shared database every server and worker must use the same key, so set it everywhere');
+  }
+  const cipher = new AesGcmCipher(secretKey.key);
   const stores = await openStores({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir });
   const bus = new InProcessEventBus();
   const queue = new InProcessQueue();
   const sandbox = new IsolatedSandbox();
-  const secrets = new EnvSecrets();
+  const secretService = new SecretService(stores, cipher, clock, logger);
+  const providers = new ProviderService(stores, cipher, clock, config.providers);
+  const secrets = new ProjectSecrets((projectId) => secretService.resolveAll(projectId), config.envSecrets);
   const executorDeps: ExecutorDeps = {
     stores, bus, clock, logger,
     createTarget,
@@ -111,7 +126,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, { publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id) });
   const http = createHttpApp({
-    projects, experiments, datasets, runs, stores, bus, clock, logger,
+    projects, experiments, datasets, runs, stores, secrets: secretService, providers, bus, clock, logger,
     describeEvaluators: describeCatalogue,
     ping: () => stores.ping(),
     adminToken: config.adminToken,
@@ -121,7 +136,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   });
   let closed = false;
   return {
-    config, stores, projects, experiments, datasets, runs, host, bus, queue, http, logger,
+    config, stores, projects, experiments, datasets, runs, secrets: secretService, providers, host, bus, queue, http, logger,
     start: () => host.start(),
     close: async () => {
       if (closed) return;

@@ -2,6 +2,7 @@
 // message naming the variable (exit code 2, see cli/main.ts).
 import path from 'node:path';
 import { z } from 'zod';
+import type { ProviderSettings } from '../core/ports.js';
 
 export const API_KEY_PATTERN = /^sk-lw-[A-Za-z0-9]{40}$/;
 
@@ -43,7 +44,22 @@ const envSchema = z.object({
   ASSAY_SHUTDOWN_TIMEOUT_MS: intFromEnv(0, 600_000).default(10_000),
   ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: boolFromEnv.default(true),
   ASSAY_LIMIT_PER_KEY: intFromEnv(1, 100_000).default(1000),
+  // Model providers (SPEC §1). Project settings (PUT /api/providers/{name}) override these.
+  OPENAI_API_KEY: z.string().trim().min(1).optional(),
+  OPENAI_BASE_URL: urlFromEnv.optional(),
+  ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
+  ANTHROPIC_BASE_URL: urlFromEnv.optional(),
+  GOOGLE_GENERATIVE_AI_API_KEY: z.string().trim().min(1).optional(),
+  AZURE_API_KEY: z.string().trim().min(1).optional(),
+  AZURE_RESOURCE_NAME: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'must be an Azure resource name (letters, digits, hyphens)').optional(),
 });
+
+/** `{{secrets.NAME}}` fallbacks: ASSAY_SECRET_<NAME>. ASSAY_SECRET_KEY is the encryption key, never a secret. */
+const ENV_SECRET_PREFIX = 'ASSAY_SECRET_';
+const NOT_ENV_SECRETS = new Set(['ASSAY_SECRET_KEY']);
+
+/** Variables whose values are never echoed in a configuration error (they may hold credentials). */
+const SENSITIVE = /API_KEY|SECRET|TOKEN|PASSWORD|^DATABASE_URL$|^REDIS_URL$/;
 
 export interface Config {
   port: number;
@@ -65,6 +81,10 @@ export interface Config {
   httpTargetsAllowPrivate: boolean;
   /** Concurrent calls per limit key (HTTP origin, provider/model) across all runs. */
   limitPerKey: number;
+  /** Provider settings from the environment, by provider name (openai, anthropic, google, azure). */
+  providers: Record<string, ProviderSettings>;
+  /** `{{secrets.NAME}}` values from ASSAY_SECRET_<NAME>; a project's stored secret of the same name wins. */
+  envSecrets: Record<string, string>;
 }
 
 /** A bad environment; `problems` name each variable. */
@@ -87,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? '');
-        return `${name}=${JSON.stringify(raw[name] ?? '')}: ${i.message}`;
+        return SENSITIVE.test(name) ? `${name} (value hidden): ${i.message}` : `${name}=${JSON.stringify(raw[name] ?? '')}: ${i.message}`;
       }),
     );
   }
@@ -110,7 +130,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.ASSAY_SHUTDOWN_TIMEOUT_MS,
     httpTargetsAllowPrivate: e.ASSAY_HTTP_TARGETS_ALLOW_PRIVATE,
     limitPerKey: e.ASSAY_LIMIT_PER_KEY,
+    providers: providersFromEnv(e),
+    envSecrets: secretsFromEnv(env),
   };
+}
+
+type ParsedEnv = z.output<typeof envSchema>;
+
+/** The providers the environment configures; a provider appears when any of its variables is set. */
+function providersFromEnv(e: ParsedEnv): Record<string, ProviderSettings> {
+  const out: Record<string, ProviderSettings> = {};
+  const add = (name: string, settings: ProviderSettings) => {
+    const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as ProviderSettings;
+    if (Object.keys(defined).length > 0) out[name] = defined;
+  };
+  add('openai', { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL });
+  add('anthropic', { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL });
+  add('google', { apiKey: e.GOOGLE_GENERATIVE_AI_API_KEY });
+  // The AI SDK's Azure provider builds its URL from the resource name the same way.
+  add('azure', { apiKey: e.AZURE_API_KEY, baseUrl: e.AZURE_RESOURCE_NAME && `https://${e.AZURE_RESOURCE_NAME}.openai.azure.com/openai` });
+  return out;
+}
+
+/** ASSAY_SECRET_<NAME> variables (empty ones count as unset), as own properties only. */
+function secretsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const entries: [string, string][] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith(ENV_SECRET_PREFIX) || NOT_ENV_SECRETS.has(k) || k.length === ENV_SECRET_PREFIX.length) continue;
+    if (v !== undefined && v !== '') entries.push([k.slice(ENV_SECRET_PREFIX.length), v]);
+  }
+  return Object.fromEntries(entries);
 }
 
 /** The table printed in the README: name, default, meaning. */
@@ -130,4 +179,9 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_SHUTDOWN_TIMEOUT_MS', '10000', 'Grace period for in-flight requests on SIGTERM'],
   ['ASSAY_HTTP_TARGETS_ALLOW_PRIVATE', 'true', 'false refuses HTTP targets on private and loopback addresses'],
   ['ASSAY_LIMIT_PER_KEY', '1000', 'Concurrent calls per HTTP origin or provider/model, across all runs'],
+  ['ASSAY_SECRET_<NAME>', '', 'Value of `{{secrets.NAME}}` when the project stored no secret NAME (ASSAY_SECRET_KEY excepted)'],
+  ['OPENAI_API_KEY, OPENAI_BASE_URL', '', 'Provider `openai`, for projects that set none (PUT /api/providers/openai)'],
+  ['ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL', '', 'Provider `anthropic`, likewise'],
+  ['GOOGLE_GENERATIVE_AI_API_KEY', '', 'Provider `google`, likewise'],
+  ['AZURE_API_KEY, AZURE_RESOURCE_NAME', '', 'Provider `azure` (base URL https://NAME.openai.azure.com/openai), likewise'],
 ];

@@ -1,16 +1,18 @@
-// `{{secrets.NAME}}` values. Until per-project secrets are stored, they come from the
-// environment as ASSAY_SECRET_<NAME>: only variables with that prefix are readable, so an
-// experiment can never read the server's own configuration (DATABASE_URL, keys, …).
+// `{{secrets.NAME}}` values for a run: the project's stored secrets (decrypted), then
+// ASSAY_SECRET_<NAME> from the environment for names the project did not store. Only variables
+// with that prefix are readable, so an experiment can never read the server's own
+// configuration (DATABASE_URL, ASSAY_SECRET_KEY, provider keys, …).
 import type { SecretsProvider } from '../core/ports.js';
 
-const PREFIX = 'ASSAY_SECRET_';
+export class ProjectSecrets implements SecretsProvider {
+  /** `stored`: the project's decrypted secrets (SecretService.resolveAll); `env`: Config.envSecrets. */
+  constructor(
+    private readonly stored: (projectId: string) => Promise<Record<string, string>>,
+    private readonly env: Readonly<Record<string, string>>,
+  ) {}
 
-export class EnvSecrets implements SecretsProvider {
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
-
-  async secretsFor(_projectId: string): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.env)) if (k.startsWith(PREFIX) && v !== undefined && v !== '') out[k.slice(PREFIX.length)] = v;
-    return out;
+  async secretsFor(projectId: string): Promise<Record<string, string>> {
+    // fromEntries: own properties only, whatever the names.
+    return Object.fromEntries([...Object.entries(this.env), ...Object.entries(await this.stored(projectId))]);
   }
 }

@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'dataset_not_found'
   | 'project_not_found'
   | 'api_key_not_found'
+  | 'secret_not_found'
+  | 'provider_not_found'
+  | 'secret_unreadable'
   | 'slug_taken'
   | 'conflict'
   | 'rate_limited'
@@ -105,6 +108,28 @@ export function runNotFound(runId: string): NotFoundError {
 
 export function datasetNotFound(id: string): NotFoundError {
   return new NotFoundError('dataset_not_found', `Dataset not found: ${id}`, { id });
+}
+
+export function secretNotFound(name: string): NotFoundError {
+  return new NotFoundError('secret_not_found', `Secret not found: ${name}`, { name });
+}
+
+export function providerNotFound(name: string): NotFoundError {
+  return new NotFoundError('provider_not_found', `No provider settings stored for: ${name}`, { name });
+}
+
+/**
+ * A stored sealed value that does not open: altered in the database, copied from another row,
+ * or sealed with another key (ASSAY_SECRET_KEY or the key file changed). Names the value, never
+ * quotes it.
+ */
+export class SecretUnreadableError extends AssayError {
+  constructor(readonly what: string) {
+    super(
+      'secret_unreadable',
+      `${what} cannot be decrypted: it was stored with another ASSAY_SECRET_KEY (or key file), or it was altered. Store it again.`,
+    );
+  }
 }
 
 /** Exhaustiveness guard for discriminated unions. */

@@ -85,6 +85,80 @@ export interface DatasetStore {
   remove(projectId: string, idOrSlug: string, at: number): Promise<boolean>;
 }
 
+/**
+ * Authenticated encryption of small values (AES-256-GCM in src/storage/crypto.ts). `aad` binds a
+ * sealed value to where it is stored (`projectId/kind/name`): a value copied to another row,
+ * project or name does not open.
+ */
+export interface Cipher {
+  /** Encrypts `plaintext`; the result is printable text, different on every call. */
+  seal(plaintext: string, aad: string): string;
+  /** Decrypts; throws SecretUnreadableError (never returns garbage) on tampering, a wrong key or a wrong `aad`. */
+  open(sealed: string, aad: string): string;
+}
+
+/** A project secret without its value. */
+export interface SecretMeta {
+  name: string;
+  updatedAt: number;
+}
+
+/** A project secret with its sealed value (the value is never stored in the clear). */
+export interface StoredSecret extends SecretMeta {
+  sealedValue: string;
+  createdAt: number;
+}
+
+/** Project secrets for `{{secrets.NAME}}`, sealed by the caller; names are unique per project. */
+export interface SecretStore {
+  /** Creates or replaces a secret. */
+  put(projectId: string, name: string, sealedValue: string, at: number): Promise<SecretMeta>;
+  get(projectId: string, name: string): Promise<StoredSecret | null>;
+  /** Names and times, by name; no values. */
+  list(projectId: string): Promise<SecretMeta[]>;
+  /** Every secret with its sealed value, by name (for runs). */
+  values(projectId: string): Promise<StoredSecret[]>;
+  /** False when there was no such secret. */
+  remove(projectId: string, name: string): Promise<boolean>;
+}
+
+/** Connection settings of a model provider, as a target uses them. */
+export interface ProviderSettings {
+  apiKey?: string;
+  baseUrl?: string;
+  headers?: Record<string, string>;
+}
+
+/** A project's stored settings for one provider; secret-bearing fields are sealed. */
+export interface StoredProvider {
+  name: string;
+  sealedApiKey: string | null;
+  baseUrl: string | null;
+  /** Sealed JSON object of header name → value. */
+  sealedHeaders: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A change to stored provider settings: an absent field keeps its value, null clears it. */
+export interface ProviderChange {
+  sealedApiKey?: string | null;
+  baseUrl?: string | null;
+  sealedHeaders?: string | null;
+  at: number;
+}
+
+/** Per-project provider settings (API keys, base URLs, extra headers); names unique per project. */
+export interface ProviderStore {
+  /** Creates the settings or changes the given fields, in one statement. */
+  put(projectId: string, name: string, change: ProviderChange): Promise<StoredProvider>;
+  get(projectId: string, name: string): Promise<StoredProvider | null>;
+  /** Every provider the project configured, by name. */
+  list(projectId: string): Promise<StoredProvider[]>;
+  /** False when the project had no settings for this provider. */
+  remove(projectId: string, name: string): Promise<boolean>;
+}
+
 /** Every store, as handed to the app layer. */
 export interface Stores {
   projects: ProjectStore;
@@ -92,6 +166,8 @@ export interface Stores {
   experiments: ExperimentStore;
   datasets: DatasetStore;
   runs: RunStore;
+  secrets: SecretStore;
+  providers: ProviderStore;
   /** Verifies the database answers (for /healthz). */
   ping(): Promise<void>;
   close(): Promise<void>;

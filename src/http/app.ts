@@ -5,6 +5,7 @@ import type { DatasetService } from '../app/datasets.js';
 import type { ExperimentService } from '../app/experiments.js';
 import type { ProjectService } from '../app/projects.js';
 import type { RunService } from '../app/runs/service.js';
+import type { ProviderService, SecretService } from '../app/secrets.js';
 import { AssayError } from '../core/errors.js';
 import type { Clock, EventBus, Logger, Stores } from '../core/ports.js';
 import { adminAuth, projectAuth } from './auth.js';
@@ -18,12 +19,15 @@ import { experimentRoutes } from './routes/experiments.js';
 import { metaRoutes } from './routes/meta.js';
 import { runResultRoutes } from './routes/run-results.js';
 import { runRoutes } from './routes/runs.js';
+import { secretRoutes } from './routes/secrets.js';
 
 export interface HttpDeps {
   projects: ProjectService;
   experiments: ExperimentService;
   datasets: DatasetService;
   runs: RunService;
+  secrets: SecretService;
+  providers: ProviderService;
   stores: Pick<Stores, 'runs'>;
   bus: EventBus;
   clock: Clock;
@@ -53,6 +57,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   adminRoutes(routes, deps.projects, deps.maxBodyBytes);
   datasetRoutes(routes, deps.datasets, deps.maxBodyBytes);
   evaluatorRoutes(routes, deps.describeEvaluators);
+  secretRoutes(routes, deps.secrets, deps.providers, deps.maxBodyBytes);
   // Run routes first: /api/experiments/runs… must win over /api/experiments/{slug}.
   runRoutes(routes, { runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock, maxBodyBytes: deps.maxBodyBytes, ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) });
   runResultRoutes(routes, deps.runs);

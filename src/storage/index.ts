@@ -6,6 +6,7 @@ import { SqlExperimentStore } from './experiment-store.js';
 import { migrateToLatest } from './migrate.js';
 import { SqlApiKeyStore, SqlProjectStore } from './project-store.js';
 import { SqlRunStore } from './run-store.js';
+import { SqlProviderStore, SqlSecretStore } from './secret-store.js';
 import { sql } from 'kysely';
 
 export type { DbOptions } from './connect.js';
@@ -36,6 +37,8 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     experiments: new SqlExperimentStore(db),
     datasets,
     runs: new SqlRunStore(db),
+    secrets: new SqlSecretStore(db),
+    providers: new SqlProviderStore(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -44,3 +47,4 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
 }
 
 export { migrateToLatest } from './migrate.js';
+export { AesGcmCipher } from './crypto.js';

@@ -3,10 +3,12 @@
 import { type Kysely, type Migration, Migrator } from 'kysely';
 import * as m001 from './migrations/001-foundation.js';
 import * as m002 from './migrations/002-runs.js';
+import * as m003 from './migrations/003-secrets.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
   '002-runs': m002,
+  '003-secrets': m003,
 };
 
 export interface MigrationReport {

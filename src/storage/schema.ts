@@ -143,6 +143,30 @@ export interface RunEventsTable {
   data: string;
 }
 
+/** A project secret; `sealed_value` is AES-256-GCM text (AAD `projectId/secret/name`). */
+export interface ProjectSecretsTable {
+  project_id: string;
+  name: string;
+  sealed_value: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A project's settings for one model provider. */
+export interface ProviderSettingsTable {
+  project_id: string;
+  /** Provider name as used in `provider/model`. */
+  name: string;
+  /** Sealed API key (AAD `projectId/provider-api-key/name`). */
+  sealed_api_key: string | null;
+  /** Not secret: shown in full by GET /api/providers. */
+  base_url: string | null;
+  /** Sealed JSON object of extra headers (AAD `projectId/provider-headers/name`). */
+  sealed_headers: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -156,6 +180,8 @@ export interface Database {
   run_rows: RunRowsTable;
   run_cells: RunCellsTable;
   run_events: RunEventsTable;
+  project_secrets: ProjectSecretsTable;
+  provider_settings: ProviderSettingsTable;
 }
 
 export type { Generated };

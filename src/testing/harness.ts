@@ -8,6 +8,11 @@ import { type Config, loadConfig } from '../config/env.js';
 import type { DbOptions } from '../storage/connect.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/**
+ * ASSAY_SECRET_KEY for harnesses on a given database (PostgreSQL tests share os.tmpdir() as the
+ * data dir, where a generated key file would outlive the test). Temp-dir harnesses generate one.
+ */
+export const TEST_SECRET_KEY = 'assay-test-secret-key-0123456789abcdef';
 
 export interface TestAssay {
   assay: Assay;
@@ -30,6 +35,7 @@ export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOpt
     dbSchema: db?.schema,
     adminToken: ADMIN_TOKEN,
     logLevel: 'silent',
+    ...(db ? { secretKey: TEST_SECRET_KEY } : {}),
     ...overrides,
   };
   const assay = await composeAssay(config, options);

@@ -1,6 +1,7 @@
 // Executes one run under a lease: rebuilds its state from storage (so a crashed or resumed
 // run continues where it left off), drives the engine's run loop, commits cells in groups
 // (fenced by the lease) and publishes their events after each commit, then ends the run.
+import { setMaxListeners } from 'node:events';
 import { Aggregator } from '../../core/engine/aggregate.js';
 import { executeCell, type CellContext } from '../../core/engine/cell.js';
 import { cellEventCount, cellEvents } from '../../core/engine/cell-events.js';
@@ -49,6 +50,8 @@ function bitmap(size: number, cells: number[]): Uint8Array {
 
 export function startExecution(deps: ExecutorDeps, claimed: RunRecord, owner: string): Execution {
   const controller = new AbortController();
+  // Every call in flight listens to the run's signal (up to `concurrency` at once, by design).
+  setMaxListeners(0, controller.signal);
   let stopReason: StopReason | null = null;
   const stop = (reason: StopReason) => {
     stopReason ??= reason;

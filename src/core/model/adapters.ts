@@ -67,3 +67,76 @@ export interface EvaluatorDefinition<S extends z.ZodType = z.ZodType> {
   needsModel: boolean;
   create(settings: z.output<S>, deps: EvaluatorDeps): EvaluatorInstance;
 }
+
+/** One chat message of a model call. */
+export interface ModelMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Model parameters in the AI SDK's names. */
+export interface ModelParams {
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stop?: string[];
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+}
+
+export interface ModelCall {
+  /** `provider/model`. */
+  model: string;
+  messages: ModelMessage[];
+  params?: ModelParams | undefined;
+  /** Forces structured output matching this JSON Schema; the result then has `object`. */
+  schema?: Record<string, unknown> | undefined;
+  /** Name of the structured output (tool / json_schema name). */
+  schemaName?: string | undefined;
+  signal: AbortSignal;
+  /** Retries of transient failures inside the client (judges); targets leave retries to the engine. */
+  retries?: number;
+}
+
+/** Where a call's cost came from. */
+export type CostSource = 'provider' | 'price_table' | 'project_override' | 'unknown';
+
+export interface ModelResult {
+  text: string;
+  /** The parsed structured output when a schema was given. */
+  object?: unknown;
+  tokens: { input: number; output: number; cachedInput?: number };
+  /** USD; absent when neither the provider nor a price table knows it. */
+  cost?: number | undefined;
+  costSource: CostSource;
+  finishReason: string;
+}
+
+export interface EmbeddingResult {
+  embeddings: number[][];
+  tokens: number;
+  cost?: number | undefined;
+}
+
+/**
+ * A project's view of every model it can reach (SPEC §8). Calls go through the limits per
+ * provider/model shared by all runs; failures are CallErrors (401/403 say which provider's key
+ * is missing or invalid and are not retryable).
+ */
+export interface ModelClient {
+  generate(call: ModelCall): Promise<ModelResult>;
+  embed(call: { model: string; values: string[]; signal: AbortSignal }): Promise<EmbeddingResult>;
+  /** Null when the provider is known and configured; otherwise why it cannot be called. */
+  unavailable(model: string): Promise<string | null>;
+}
+
+/** A provider's settings as a project sees them (project settings over the environment). */
+export interface ProviderSettings {
+  apiKey?: string | undefined;
+  baseUrl?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  /** Per-project prices, USD per million tokens, by model name. */
+  prices?: Record<string, { input: number; output: number; cachedInput?: number | undefined }> | undefined;
+}

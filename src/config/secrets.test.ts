@@ -1,0 +1,59 @@
+// The environment side of secrets and providers: ASSAY_SECRET_<NAME> (never ASSAY_SECRET_KEY),
+// provider variables, stored secrets over environment ones, and configuration errors that
+// never print a credential.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './env.js';
+import { ProjectSecrets } from './secrets.js';
+
+const KEY = 'k'.repeat(40);
+
+describe('environment secrets', () => {
+  it('reads ASSAY_SECRET_<NAME>, skipping empty values and the encryption key itself', () => {
+    const config = loadConfig({ ASSAY_SECRET_KEY: KEY, ASSAY_SECRET_BOT_TOKEN: 'b', ASSAY_SECRET_EMPTY: '', ASSAY_SECRET_: 'x', ASSAY_SECRET___proto__: 'p', OTHER: 'o' });
+    expect(config.secretKey).toBe(KEY);
+    // An own property named __proto__, not a prototype.
+    expect(Object.entries(config.envSecrets)).toEqual([['BOT_TOKEN', 'b'], ['__proto__', 'p']]);
+    expect(Object.getPrototypeOf(config.envSecrets)).toBe(Object.prototype);
+    expect(Object.values(config.envSecrets)).not.toContain(KEY);
+  });
+
+  it('gives a project\'s stored secret precedence over the environment, per project', async () => {
+    const stored: Record<string, Record<string, string>> = { p1: { BOT_TOKEN: 'stored', ONLY_STORED: 's' } };
+    const secrets = new ProjectSecrets(async (id) => stored[id] ?? {}, { BOT_TOKEN: 'env', ONLY_ENV: 'e' });
+    expect(await secrets.secretsFor('p1')).toEqual({ BOT_TOKEN: 'stored', ONLY_STORED: 's', ONLY_ENV: 'e' });
+    expect(await secrets.secretsFor('p2')).toEqual({ BOT_TOKEN: 'env', ONLY_ENV: 'e' });
+  });
+});
+
+describe('environment providers', () => {
+  it('collects the named provider variables', () => {
+    const config = loadConfig({
+      OPENAI_API_KEY: 'sk-o', OPENAI_BASE_URL: 'http://localhost:8080/v1', ANTHROPIC_API_KEY: 'sk-a',
+      GOOGLE_GENERATIVE_AI_API_KEY: 'g', AZURE_API_KEY: 'az', AZURE_RESOURCE_NAME: 'my-res', MISTRAL_API_KEY: 'ignored',
+    });
+    expect(config.providers).toEqual({
+      openai: { apiKey: 'sk-o', baseUrl: 'http://localhost:8080/v1' },
+      anthropic: { apiKey: 'sk-a' },
+      google: { apiKey: 'g' },
+      azure: { apiKey: 'az', baseUrl: 'https://my-res.openai.azure.com/openai' },
+    });
+    expect(loadConfig({ ANTHROPIC_BASE_URL: 'https://proxy.example' }).providers).toEqual({ anthropic: { baseUrl: 'https://proxy.example' } });
+    expect(loadConfig({}).providers).toEqual({});
+  });
+
+  it('names a bad variable without printing credentials', () => {
+    const error = (() => {
+      try {
+        loadConfig({ ASSAY_SECRET_KEY: 'short-but-secret', OPENAI_BASE_URL: 'nope', AZURE_RESOURCE_NAME: 'bad name!' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('no error');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.problems.map((p) => p.split(/[ =]/)[0])).toEqual(['ASSAY_SECRET_KEY', 'OPENAI_BASE_URL', 'AZURE_RESOURCE_NAME']);
+    expect(error.message).not.toContain('short-but-secret');
+    expect(error.message).toContain('ASSAY_SECRET_KEY (value hidden): must be at least 32 characters');
+    expect(error.message).toContain('OPENAI_BASE_URL="nope"');
+  });
+});

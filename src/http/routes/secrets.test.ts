@@ -1,0 +1,241 @@
+// SPEC §4 "Secrets and providers" through the HTTP API: values go in and never come out
+// (names only, keys masked), merge-patch semantics for providers, the environment underneath,
+// isolation between projects, validation errors that name the field and never the value.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAssay, type TestAssay } from '../../testing/harness.js';
+
+const SECRET = 'tok-3f9a1c7e5b2d4068-ultra-secret';
+const API_KEY = 'sk-proj-a1b2c3d4e5f6g7h8i9j0wxyz';
+const ENV_KEY = 'sk-env-000000000000000000000000beef';
+
+let t: TestAssay;
+/** Every response body the tests saw, to check no value ever came back. */
+const seen: string[] = [];
+
+async function call(method: string, path: string, init: Parameters<TestAssay['req']>[2] = {}): Promise<{ status: number; body: any }> {
+  const res = await t.req(method, path, init);
+  const text = await res.text();
+  seen.push(text);
+  return { status: res.status, body: text === '' ? null : JSON.parse(text) };
+}
+
+beforeAll(async () => {
+  t = await startTestAssay({
+    providers: { openai: { apiKey: ENV_KEY, baseUrl: 'https://api.openai.example/v1' }, anthropic: { apiKey: 'short-env' } },
+  });
+});
+afterAll(async () => {
+  await t.close();
+  const all = seen.join('\n');
+  for (const value of [SECRET, API_KEY, ENV_KEY, 'short-env', 'hdr-value-9c8b7a6d5e4f3a2b1c0d']) expect(all).not.toContain(value);
+  expect(all.length).toBeGreaterThan(1000);
+});
+
+describe('secrets', () => {
+  it('stores a secret, lists names only, replaces and deletes it', async () => {
+    const put = await call('PUT', '/api/secrets/BOT_TOKEN', { body: { value: SECRET } });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual({ name: 'BOT_TOKEN', updatedAt: expect.any(Number) });
+    await call('PUT', '/api/secrets/A_FIRST', { body: { value: 'x' } });
+    const list = await call('GET', '/api/secrets');
+    expect(list.body).toEqual({ secrets: [{ name: 'A_FIRST', updatedAt: expect.any(Number) }, { name: 'BOT_TOKEN', updatedAt: put.body.updatedAt }] });
+    const again = await call('PUT', '/api/secrets/BOT_TOKEN', { body: { value: `${SECRET}-2` } });
+    expect(again.status).toBe(200);
+    expect((await t.assay.secrets.resolveAll(t.projectId)).BOT_TOKEN).toBe(`${SECRET}-2`);
+    await call('PUT', '/api/secrets/BOT_TOKEN', { body: { value: SECRET } });
+
+    expect((await call('DELETE', '/api/secrets/A_FIRST')).status).toBe(204);
+    const missing = await call('DELETE', '/api/secrets/A_FIRST');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ error: 'secret_not_found', message: 'Secret not found: A_FIRST', name: 'A_FIRST' });
+    expect((await call('GET', '/api/secrets')).body.secrets.map((s: { name: string }) => s.name)).toEqual(['BOT_TOKEN']);
+  });
+
+  it('keeps projects apart', async () => {
+    const other = await t.otherProject();
+    expect((await call('GET', '/api/secrets', { key: other.key })).body).toEqual({ secrets: [] });
+    expect((await call('DELETE', '/api/secrets/BOT_TOKEN', { key: other.key })).status).toBe(404);
+    await call('PUT', '/api/secrets/BOT_TOKEN', { key: other.key, body: { value: 'theirs' } });
+    expect(await t.assay.secrets.resolveAll(other.projectId)).toEqual({ BOT_TOKEN: 'theirs' });
+    expect((await t.assay.secrets.resolveAll(t.projectId)).BOT_TOKEN).toBe(SECRET);
+    expect((await call('DELETE', '/api/secrets/BOT_TOKEN', { key: other.key })).status).toBe(204);
+    expect((await t.assay.secrets.resolveAll(t.projectId)).BOT_TOKEN).toBe(SECRET);
+    expect((await call('GET', '/api/secrets', { key: null })).status).toBe(401);
+  });
+
+  it('refuses bad names and values, naming the field and never echoing the value', async () => {
+    const cases: [string, unknown, (string | number)[]][] = [
+      ['/api/secrets/bot_token', { value: SECRET }, ['name']],
+      ['/api/secrets/__proto__', { value: SECRET }, ['name']],
+      ['/api/secrets/constructor', { value: SECRET }, ['name']],
+      ['/api/secrets/1ABC', { value: SECRET }, ['name']],
+      [`/api/secrets/${'A'.repeat(129)}`, { value: SECRET }, ['name']],
+      ['/api/secrets/OK', { value: '' }, ['value']],
+      ['/api/secrets/OK', { value: 42 }, ['value']],
+      ['/api/secrets/OK', { value: 'é'.repeat(8193) }, ['value']],
+      ['/api/secrets/OK', {}, ['value']],
+      ['/api/secrets/OK', { value: SECRET, valeu: SECRET }, []],
+      ['/api/secrets/OK', [SECRET], []],
+    ];
+    for (const [path, body, field] of cases) {
+      const res = await call('PUT', path, { body });
+      expect(res.status, path).toBe(400);
+      expect(res.body.error).toBe('validation_error');
+      expect(res.body.issues[0].path, JSON.stringify(body)).toEqual(field);
+    }
+    // Exactly 16 KiB of UTF-8 is fine.
+    expect((await call('PUT', '/api/secrets/BIG', { body: { value: 'é'.repeat(8192) } })).status).toBe(200);
+    expect((await call('DELETE', '/api/secrets/bad-name')).status).toBe(400);
+  });
+
+  it('answers a malformed body without quoting it', async () => {
+    for (const raw of [`{"value": ${SECRET}}`, `{"value": "${SECRET}"`, `value=${SECRET}`]) {
+      const res = await call('PUT', '/api/secrets/BOT_TOKEN', { raw, headers: { 'content-type': 'application/json' } });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('Invalid JSON body');
+    }
+    const polluted = await call('PUT', '/api/secrets/BOT_TOKEN', { raw: `{"value":"x","__proto__":{"polluted":"${SECRET}"}}`, headers: { 'content-type': 'application/json' } });
+    expect(polluted.status).toBe(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await t.assay.secrets.resolveAll(t.projectId)).BOT_TOKEN).toBe(SECRET);
+  });
+
+  it('treats __PROTO__ as an ordinary name', async () => {
+    expect((await call('PUT', '/api/secrets/__PROTO__', { body: { value: 'p' } })).status).toBe(200);
+    const resolved = await t.assay.secrets.resolveAll(t.projectId);
+    expect(Object.getPrototypeOf(resolved)).toBe(Object.prototype);
+    expect(Object.hasOwn(resolved, '__PROTO__')).toBe(true);
+    expect((await call('DELETE', '/api/secrets/__PROTO__')).status).toBe(204);
+  });
+
+  it('leaves out a stored value that does not open (key changed, row copied) and keeps the rest', async () => {
+    const other = await t.otherProject();
+    await call('PUT', '/api/secrets/COPIED', { key: other.key, body: { value: SECRET } });
+    // Copy the other project's sealed value into this project's row: it must not open here.
+    const sealed = (await t.assay.stores.secrets.get(other.projectId, 'COPIED'))!.sealedValue;
+    await t.assay.stores.secrets.put(t.projectId, 'COPIED', sealed, Date.now());
+    const resolved = await t.assay.secrets.resolveAll(t.projectId);
+    expect(resolved).not.toHaveProperty('COPIED');
+    expect(resolved.BOT_TOKEN).toBe(SECRET);
+    // Its name is still listed, so it can be stored again or deleted.
+    expect((await call('GET', '/api/secrets')).body.secrets.map((s: { name: string }) => s.name)).toContain('COPIED');
+    expect((await call('DELETE', '/api/secrets/COPIED')).status).toBe(204);
+  });
+});
+
+describe('providers', () => {
+  it('lists the environment\'s providers, masked', async () => {
+    const { body } = await call('GET', '/api/providers');
+    expect(body.providers).toEqual([
+      { name: 'anthropic', source: 'environment', baseUrl: null, apiKey: '…', headers: {}, updatedAt: null },
+      { name: 'openai', source: 'environment', baseUrl: 'https://api.openai.example/v1', apiKey: 'sk-…beef', headers: {}, updatedAt: null },
+    ]);
+  });
+
+  it('stores settings as a merge patch: absent keeps, null clears, headers merge per name', async () => {
+    const put = await call('PUT', '/api/providers/ollama', {
+      body: { apiKey: API_KEY, baseUrl: 'http://localhost:11434/v1', headers: { 'X-Org': 'hdr-value-9c8b7a6d5e4f3a2b1c0d', 'X-Short': 's' } },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual({
+      name: 'ollama', source: 'project', baseUrl: 'http://localhost:11434/v1', apiKey: 'sk-…wxyz',
+      headers: { 'x-org': 'hdr…1c0d', 'x-short': '…' }, updatedAt: expect.any(Number),
+    });
+    expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({
+      apiKey: API_KEY, baseUrl: 'http://localhost:11434/v1', headers: { 'x-org': 'hdr-value-9c8b7a6d5e4f3a2b1c0d', 'x-short': 's' },
+    });
+
+    // Only the base URL changes; the key and headers stay.
+    const moved = await call('PUT', '/api/providers/ollama', { body: { baseUrl: 'http://gpu-box:11434/v1' } });
+    expect(moved.body).toMatchObject({ baseUrl: 'http://gpu-box:11434/v1', apiKey: 'sk-…wxyz', headers: { 'x-org': 'hdr…1c0d', 'x-short': '…' } });
+    // One header added, one removed (names are case-insensitive), the third kept.
+    const merged = await call('PUT', '/api/providers/ollama', { body: { headers: { 'x-short': null, 'X-New': 'n' } } });
+    expect(merged.body.headers).toEqual({ 'x-org': 'hdr…1c0d', 'x-new': '…' });
+    // An empty patch changes nothing but the time.
+    expect((await call('PUT', '/api/providers/ollama', { body: {} })).body).toMatchObject({ apiKey: 'sk-…wxyz', headers: { 'x-org': 'hdr…1c0d', 'x-new': '…' } });
+    const cleared = await call('PUT', '/api/providers/ollama', { body: { apiKey: null, headers: null } });
+    expect(cleared.body).toMatchObject({ source: 'project', apiKey: null, headers: {}, baseUrl: 'http://gpu-box:11434/v1' });
+    expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({ baseUrl: 'http://gpu-box:11434/v1' });
+
+    const list = (await call('GET', '/api/providers')).body.providers.map((p: { name: string; source: string }) => `${p.name}:${p.source}`);
+    expect(list).toEqual(['anthropic:environment', 'ollama:project', 'openai:environment']);
+  });
+
+  it('puts project settings over the environment field by field, and falls back when removed', async () => {
+    const put = await call('PUT', '/api/providers/openai', { body: { baseUrl: 'http://proxy.local/v1' } });
+    expect(put.body).toMatchObject({ source: 'project', baseUrl: 'http://proxy.local/v1', apiKey: 'sk-…beef' });
+    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: ENV_KEY, baseUrl: 'http://proxy.local/v1' });
+    await call('PUT', '/api/providers/openai', { body: { apiKey: API_KEY } });
+    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: API_KEY, baseUrl: 'http://proxy.local/v1' });
+
+    // Another project still sees only the environment.
+    const other = await t.otherProject();
+    const theirs = (await call('GET', '/api/providers', { key: other.key })).body.providers;
+    expect(theirs.map((p: { name: string }) => p.name)).toEqual(['anthropic', 'openai']);
+    expect(theirs[1]).toMatchObject({ source: 'environment', apiKey: 'sk-…beef', baseUrl: 'https://api.openai.example/v1' });
+    expect(await t.assay.providers.resolve(other.projectId, 'openai')).toEqual({ apiKey: ENV_KEY, baseUrl: 'https://api.openai.example/v1' });
+    expect((await call('DELETE', '/api/providers/openai', { key: other.key })).status).toBe(404);
+
+    expect((await call('DELETE', '/api/providers/openai')).status).toBe(204);
+    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: ENV_KEY, baseUrl: 'https://api.openai.example/v1' });
+    const gone = await call('DELETE', '/api/providers/openai');
+    expect(gone.status).toBe(404);
+    expect(gone.body).toMatchObject({ error: 'provider_not_found' });
+    expect(await t.assay.providers.resolve(t.projectId, 'nothing-here')).toEqual({});
+  });
+
+  it('refuses bad settings, naming the field and never echoing the value', async () => {
+    const cases: [string, unknown, (string | number)[]][] = [
+      ['/api/providers/OpenAI', { apiKey: API_KEY }, ['name']],
+      ['/api/providers/__proto__', { apiKey: API_KEY }, ['name']],
+      ['/api/providers/-x', {}, ['name']],
+      ['/api/providers/ok', { apiKey: '' }, ['apiKey']],
+      ['/api/providers/ok', { apiKey: `${API_KEY}\r\nX-Injected: 1` }, ['apiKey']],
+      ['/api/providers/ok', { apiKey: 7 }, ['apiKey']],
+      ['/api/providers/ok', { baseUrl: 'ftp://files.example' }, ['baseUrl']],
+      ['/api/providers/ok', { baseUrl: 'not a url' }, ['baseUrl']],
+      ['/api/providers/ok', { baseUrl: `https://user:${API_KEY}@host.example/v1` }, ['baseUrl']],
+      ['/api/providers/ok', { headers: { 'X-A': `v\n${API_KEY}` } }, ['headers', 'X-A']],
+      ['/api/providers/ok', { headers: { 'Bad Header': 'v' } }, ['headers', 'Bad Header']],
+      ['/api/providers/ok', { headers: { Host: 'evil.example' } }, ['headers', 'Host']],
+      ['/api/providers/ok', { headers: { 'X-A': 'a', 'x-a': 'b' } }, ['headers']],
+      ['/api/providers/ok', { headers: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`x-${i}`, 'v'])) }, ['headers']],
+      ['/api/providers/ok', { headers: [API_KEY] }, ['headers']],
+      ['/api/providers/ok', { api_key: API_KEY }, []],
+    ];
+    for (const [path, body, field] of cases) {
+      const res = await call('PUT', path, { body });
+      expect(res.status, `${path} ${JSON.stringify(body).slice(0, 60)}`).toBe(400);
+      expect(res.body.error).toBe('validation_error');
+      expect(res.body.issues[0].path, JSON.stringify(body).slice(0, 60)).toEqual(field);
+    }
+    const malformed = await call('PUT', '/api/providers/ok', { raw: `{"apiKey": ${API_KEY}}`, headers: { 'content-type': 'application/json' } });
+    expect(malformed.body.error).toBe('Invalid JSON body');
+    expect((await call('GET', '/api/providers')).body.providers.map((p: { name: string }) => p.name)).not.toContain('ok');
+  });
+
+  it('keeps a provider named like an Object.prototype member apart from the prototype', async () => {
+    const res = await call('PUT', '/api/providers/constructor', { body: { baseUrl: 'http://c.example' } });
+    expect(res.status).toBe(200);
+    expect((await call('GET', '/api/providers')).body.providers.map((p: { name: string }) => p.name)).toContain('constructor');
+    expect(await t.assay.providers.resolve(t.projectId, 'hasownproperty')).toEqual({});
+    expect((await call('DELETE', '/api/providers/constructor')).status).toBe(204);
+  });
+
+  it('shows stored fields that no longer decrypt as unreadable, and refuses to use them', async () => {
+    await call('PUT', '/api/providers/broken', { body: { apiKey: API_KEY, headers: { 'x-a': 'hdr-value-9c8b7a6d5e4f3a2b1c0d' } } });
+    const stored = (await t.assay.stores.providers.get(t.projectId, 'broken'))!;
+    // Swap the two sealed values: each is then opened with the other's AAD.
+    await t.assay.stores.providers.put(t.projectId, 'broken', { sealedApiKey: stored.sealedHeaders, sealedHeaders: stored.sealedApiKey, at: Date.now() });
+    const view = (await call('GET', '/api/providers')).body.providers.find((p: { name: string }) => p.name === 'broken');
+    expect(view).toMatchObject({ apiKey: '[unreadable]', headers: {}, unreadable: ['apiKey', 'headers'] });
+    const error = await t.assay.providers.resolve(t.projectId, 'broken').catch((e: unknown) => e as Error & { code: string });
+    expect(error).toMatchObject({ code: 'secret_unreadable' });
+    expect((error as Error).message).toContain('provider "broken"');
+    // Headers can be set again (the unreadable ones are dropped), and the key overwritten.
+    const fixed = await call('PUT', '/api/providers/broken', { body: { apiKey: API_KEY, headers: { 'x-b': 'b' } } });
+    expect(fixed.body).toMatchObject({ apiKey: 'sk-…wxyz', headers: { 'x-b': '…' } });
+    expect(fixed.body.unreadable).toBeUndefined();
+    expect(await t.assay.providers.resolve(t.projectId, 'broken')).toEqual({ apiKey: API_KEY, headers: { 'x-b': 'b' } });
+  });
+});

@@ -1,0 +1,114 @@
+// Project secrets and provider settings (SPEC §4 "Secrets and providers"). Values go in and
+// never come out: secrets are listed by name, provider keys and headers masked. Error answers
+// name the field or the secret, never a value (not even a snippet of a malformed body).
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { providerNameSchema, providerPutSchema, type ProviderService, secretNameSchema, secretPutSchema, type SecretService } from '../../app/secrets.js';
+import { parseOrThrow } from '../../app/validation.js';
+import { AssayError, isAssayError } from '../../core/errors.js';
+import { jsonBody } from '../body.js';
+import type { HttpEnv } from '../context.js';
+import type { RouteTable } from '../route.js';
+
+/** Bodies here are small: a 16 KiB value, JSON-escaped, or a few dozen headers. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const secretMetaSchema = z.object({ name: z.string(), updatedAt: z.number().describe('Unix ms') });
+
+const providerViewSchema = z.object({
+  name: z.string(),
+  source: z.enum(['project', 'environment']).describe('project: the project stored settings (unset fields fall back to the environment)'),
+  baseUrl: z.string().nullable(),
+  apiKey: z.string().nullable().describe('Masked (sk-…abcd), or null when none is set'),
+  headers: z.record(z.string(), z.string()).describe('Header name → masked value'),
+  updatedAt: z.number().nullable(),
+  unreadable: z.array(z.enum(['apiKey', 'headers'])).optional().describe('Stored fields that no longer decrypt (the encryption key changed); store them again'),
+});
+
+const secretParam = z.object({ name: secretNameSchema });
+const providerParam = z.object({ name: providerNameSchema });
+
+/** A JSON body whose syntax errors are reported without quoting it (it may hold a secret). */
+async function privateJsonBody(c: Context<HttpEnv>, max: number): Promise<unknown> {
+  try {
+    return await jsonBody(c, max);
+  } catch (error) {
+    if (isAssayError(error) && error.code === 'invalid_json') {
+      throw new AssayError('invalid_json', 'The request body is not valid JSON (the parser\'s details are withheld: the body may hold a secret)', { compatText: 'Invalid JSON body' });
+    }
+    throw error;
+  }
+}
+
+export function secretRoutes(routes: RouteTable, secrets: SecretService, providers: ProviderService, maxBodyBytes: number): void {
+  const max = Math.min(maxBodyBytes, MAX_BODY_BYTES);
+
+  routes.add(
+    {
+      method: 'put', path: '/api/secrets/{name}', summary: 'Store a project secret', tags: ['Secrets'], auth: 'project',
+      description: 'Creates or replaces the value of `{{secrets.NAME}}` for this project (stored encrypted; never returned). It overrides `ASSAY_SECRET_<NAME>`.',
+      params: secretParam,
+      body: { schema: secretPutSchema },
+      responses: { 200: { description: 'Stored (the value is not echoed)', schema: secretMetaSchema } },
+    },
+    async (c, { params }) => {
+      const body = parseOrThrow(secretPutSchema, await privateJsonBody(c, max), 'secret');
+      return c.json(await secrets.put(c.get('project'), params.name, body.value));
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/api/secrets', summary: 'List project secrets (names only)', tags: ['Secrets'], auth: 'project',
+      responses: { 200: { description: 'Names and update times, by name', schema: z.object({ secrets: z.array(secretMetaSchema) }) } },
+    },
+    async (c) => c.json({ secrets: await secrets.list(c.get('project')) }),
+  );
+
+  routes.add(
+    {
+      method: 'delete', path: '/api/secrets/{name}', summary: 'Delete a project secret', tags: ['Secrets'], auth: 'project',
+      params: secretParam,
+      responses: { 204: { description: 'Deleted' } },
+    },
+    async (c, { params }) => {
+      await secrets.remove(c.get('project'), params.name);
+      return c.body(null, 204);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'put', path: '/api/providers/{name}', summary: 'Set a model provider for this project', tags: ['Providers'], auth: 'project',
+      description:
+        'A merge patch (RFC 7396) of the project\'s settings for `provider/model` names: an absent field keeps its stored value, null clears it; ' +
+        '`headers` merges per name. The API key and headers are stored encrypted and shown masked. Project settings override the environment field by field.',
+      params: providerParam,
+      body: { schema: providerPutSchema },
+      responses: { 200: { description: 'The provider as it now applies, masked', schema: providerViewSchema } },
+    },
+    async (c, { params }) => c.json(await providers.put(c.get('project'), params.name, await privateJsonBody(c, max))),
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/api/providers', summary: 'List model providers (keys masked)', tags: ['Providers'], auth: 'project',
+      description: 'Providers the project configured and those the server\'s environment provides (OPENAI_API_KEY, …), by name.',
+      responses: { 200: { description: 'Providers, by name', schema: z.object({ providers: z.array(providerViewSchema) }) } },
+    },
+    async (c) => c.json({ providers: await providers.list(c.get('project')) }),
+  );
+
+  routes.add(
+    {
+      method: 'delete', path: '/api/providers/{name}', summary: 'Remove the project\'s settings for a provider', tags: ['Providers'], auth: 'project',
+      description: 'The environment\'s settings for the provider, if any, apply again.',
+      params: providerParam,
+      responses: { 204: { description: 'Removed' } },
+    },
+    async (c, { params }) => {
+      await providers.remove(c.get('project'), params.name);
+      return c.body(null, 204);
+    },
+  );
+}
