@@ -191,6 +191,7 @@ async function execute(
       commit,
       stopReason: () => requestedStop() ?? (spec.budgetUsd !== null && agg.spent >= spec.budgetUsd ? 'budget' : null),
       signal: controller.signal,
+      breathe: () => new Promise<void>((resolve) => setImmediate(resolve)),
     });
   } finally {
     clearInterval(poll);

@@ -5,7 +5,7 @@ import type { StopReason } from '../model/run.js';
 import { CellAbandoned } from './cell.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import { type CellRef, planTotal } from './plan.js';
-import { type CellDraft, type RunLoopPorts, runLoop } from './run-loop.js';
+import { type CellDraft, DISPATCH_BURST, type RunLoopPorts, runLoop } from './run-loop.js';
 
 interface Options {
   rows: number;
@@ -241,5 +241,22 @@ describe('runLoop', () => {
     await expect(runLoop(h.ports, { maxBatch: 1, maxDelayMs: 1, maxPending: 10 })).rejects.toBe(failure);
     expect(attempts).toEqual([[0]]);
     expect(h.started.length).toBeLessThan(200);
+  });
+});
+
+describe('runLoop: bursts', () => {
+  it('breathes every DISPATCH_BURST dispatches so a burst does not hold the event loop', async () => {
+    const h = harness({ rows: 100, concurrency: 100, manual: true });
+    const startedAtBreath: number[] = [];
+    h.ports.breathe = async () => {
+      startedAtBreath.push(h.started.length);
+    };
+    const running = runLoop(h.ports, lazyCommit);
+    await settle();
+    await settle();
+    expect(startedAtBreath.slice(0, 3)).toEqual([DISPATCH_BURST, 2 * DISPATCH_BURST, 3 * DISPATCH_BURST]);
+    for (const cell of h.running) h.finish(cell);
+    await running;
+    expect(h.committed).toHaveLength(100);
   });
 });

@@ -22,12 +22,19 @@ export interface RunLoopPorts {
   commit(batch: CellDraft[]): Promise<void>;
   /** Checked before each dispatch: a reason to stop starting cells, or null. */
   stopReason(): StopReason | null;
+  /**
+   * Lets pending I/O run (e.g. setImmediate). Called every few dispatches so a burst of cells
+   * starting together puts its first requests on the wire while the rest are still prepared.
+   */
+  breathe?: () => Promise<void>;
   signal: AbortSignal;
 }
 
 export type RunLoopOutcome = { kind: 'finished' } | { kind: 'stopped'; reason: StopReason };
 
 export const ROW_PAGE = 500;
+/** Dispatches between two breaths. */
+export const DISPATCH_BURST = 16;
 
 export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxBatch: 500, maxDelayMs: 5, maxPending: 2000 };
 
@@ -54,6 +61,7 @@ export async function runLoop(ports: RunLoopPorts, commitOptions: GroupCommitOpt
     return interrupted;
   };
 
+  let burst = 0;
   dispatch: for (let pageStart = 0; pageStart < rows; pageStart += ROW_PAGE) {
     const pageEnd = Math.min(rows, pageStart + ROW_PAGE);
     let anyToRun = false;
@@ -92,6 +100,7 @@ export async function runLoop(ports: RunLoopPorts, commitOptions: GroupCommitOpt
             inFlight.delete(task);
           });
         inFlight.add(task);
+        if (ports.breathe && ++burst % DISPATCH_BURST === 0) await ports.breathe();
       }
     }
   }
