@@ -8,7 +8,10 @@ import { type ExecutorDeps } from '../app/runs/executor.js';
 import { RunHost } from '../app/runs/host.js';
 import { RunService } from '../app/runs/service.js';
 import { ProviderService, SecretService } from '../app/secrets.js';
+import { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
 import { KeyedLimiter } from '../core/engine/limiter.js';
+import type { CachedAnswer, TargetCache } from '../core/model/adapters.js';
+import { createModelClient } from '../models/client.js';
 import type { Issue } from '../core/errors.js';
 import { type Clock, type EventBus, type Logger, silentLogger, type Stores, systemClock, type WorkQueue } from '../core/ports.js';
 import { describeCatalogue, findEvaluator, validateEvaluatorSettings } from '../evaluators/catalogue.js';
@@ -109,12 +112,29 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const secretService = new SecretService(stores, cipher, clock, logger);
   const providers = new ProviderService(stores, cipher, clock, config.providers);
   const secrets = new ProjectSecrets((projectId) => secretService.resolveAll(projectId), config.envSecrets);
+  // One adaptive limit per provider/model for the whole process, shared by targets and judges.
+  const modelLimiter = new AdaptiveLimiter({ max: () => config.modelConcurrency, clock });
+  const modelsFor = (projectId: string) =>
+    createModelClient({ settings: (provider) => providers.resolve(projectId, provider), limiter: modelLimiter, clock });
+  const cacheFor = (projectId: string): TargetCache => ({
+    get: async (key) => {
+      const text = await stores.responses.get(projectId, key);
+      return text === null ? null : (JSON.parse(text) as CachedAnswer);
+    },
+    put: (key, answer) => stores.responses.put(projectId, key, JSON.stringify(answer), clock.now()),
+  });
   const executorDeps: ExecutorDeps = {
     stores, bus, clock, logger,
     createTarget,
     catalogue: { find: findEvaluator },
-    evaluatorDeps: { sandbox },
-    targetDeps: async (projectId) => ({ sandbox, secrets: await secrets.secretsFor(projectId), allowPrivateNetworks: config.httpTargetsAllowPrivate }),
+    evaluatorDeps: async (projectId) => ({ sandbox, models: modelsFor(projectId) }),
+    targetDeps: async (projectId, { cache }) => ({
+      sandbox,
+      secrets: await secrets.secretsFor(projectId),
+      allowPrivateNetworks: config.httpTargetsAllowPrivate,
+      models: modelsFor(projectId),
+      cache: cache ? cacheFor(projectId) : null,
+    }),
     limiter: new KeyedLimiter(() => config.limitPerKey),
     random: Math.random,
     leaseMs: options.leaseMs ?? 15_000,

@@ -44,6 +44,7 @@ const envSchema = z.object({
   ASSAY_SHUTDOWN_TIMEOUT_MS: intFromEnv(0, 600_000).default(10_000),
   ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: boolFromEnv.default(true),
   ASSAY_LIMIT_PER_KEY: intFromEnv(1, 100_000).default(1000),
+  ASSAY_MODEL_CONCURRENCY: intFromEnv(1, 10_000).default(128),
   // Model providers (SPEC §1). Project settings (PUT /api/providers/{name}) override these.
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
   OPENAI_BASE_URL: urlFromEnv.optional(),
@@ -79,8 +80,10 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   shutdownTimeoutMs: number;
   httpTargetsAllowPrivate: boolean;
-  /** Concurrent calls per limit key (HTTP origin, provider/model) across all runs. */
+  /** Concurrent calls per limit key (HTTP origin) across all runs. */
   limitPerKey: number;
+  /** Ceiling of concurrent calls per provider/model across all runs (adapts down on 429). */
+  modelConcurrency: number;
   /** Provider settings from the environment, by provider name (openai, anthropic, google, azure). */
   providers: Record<string, ProviderSettings>;
   /** `{{secrets.NAME}}` values from ASSAY_SECRET_<NAME>; a project's stored secret of the same name wins. */
@@ -130,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.ASSAY_SHUTDOWN_TIMEOUT_MS,
     httpTargetsAllowPrivate: e.ASSAY_HTTP_TARGETS_ALLOW_PRIVATE,
     limitPerKey: e.ASSAY_LIMIT_PER_KEY,
+    modelConcurrency: e.ASSAY_MODEL_CONCURRENCY,
     providers: providersFromEnv(e),
     envSecrets: secretsFromEnv(env),
   };
@@ -178,7 +182,8 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_LOG_LEVEL', 'info', 'debug, info, warn, error or silent'],
   ['ASSAY_SHUTDOWN_TIMEOUT_MS', '10000', 'Grace period for in-flight requests on SIGTERM'],
   ['ASSAY_HTTP_TARGETS_ALLOW_PRIVATE', 'true', 'false refuses HTTP targets on private and loopback addresses'],
-  ['ASSAY_LIMIT_PER_KEY', '1000', 'Concurrent calls per HTTP origin or provider/model, across all runs'],
+  ['ASSAY_LIMIT_PER_KEY', '1000', 'Concurrent calls per HTTP origin, across all runs'],
+  ['ASSAY_MODEL_CONCURRENCY', '128', 'Ceiling of concurrent calls per provider/model across all runs (halves on 429, grows back)'],
   ['ASSAY_SECRET_<NAME>', '', 'Value of `{{secrets.NAME}}` when the project stored no secret NAME (ASSAY_SECRET_KEY excepted)'],
   ['OPENAI_API_KEY, OPENAI_BASE_URL', '', 'Provider `openai`, for projects that set none (PUT /api/providers/openai)'],
   ['ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL', '', 'Provider `anthropic`, likewise'],

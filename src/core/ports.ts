@@ -127,6 +127,8 @@ export interface ProviderSettings {
   apiKey?: string;
   baseUrl?: string;
   headers?: Record<string, string>;
+  /** Per-project prices, USD per million tokens, by model name (over the price table). */
+  prices?: Record<string, { input: number; output: number; cachedInput?: number }>;
 }
 
 /** A project's stored settings for one provider; secret-bearing fields are sealed. */
@@ -168,9 +170,17 @@ export interface Stores {
   runs: RunStore;
   secrets: SecretStore;
   providers: ProviderStore;
+  responses: ResponseCacheStore;
   /** Verifies the database answers (for /healthz). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Stored model answers for `execution.cache: true`, per project, by call fingerprint. */
+export interface ResponseCacheStore {
+  get(projectId: string, key: string): Promise<string | null>;
+  /** Keeps the first answer stored under a key (identical calls racing are both fine). */
+  put(projectId: string, key: string, value: string, at: number): Promise<void>;
 }
 
 /** Time, injected so tests can drive it: wall clock, sleeps and timeout signals. */

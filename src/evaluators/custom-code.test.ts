@@ -1,3 +1,4 @@
+import { noModels } from '../testing/no-models.js';
 import { describe, expect, it } from 'vitest';
 import type { EvaluatorContext, EvaluatorInputs } from '../core/model/results.js';
 import { createFakeSandbox } from '../testing/fake-sandbox.js';
@@ -9,7 +10,7 @@ function context(signal = new AbortController().signal): EvaluatorContext {
 
 function instance(code: string, extra: Record<string, unknown> = {}) {
   const sandbox = createFakeSandbox();
-  const evaluator = customCode.create(customCode.settings.parse({ code, ...extra }), { sandbox });
+  const evaluator = customCode.create(customCode.settings.parse({ code, ...extra }), { sandbox, models: noModels });
   return { sandbox, evaluator, run: (inputs: EvaluatorInputs = {}) => evaluator.evaluate(inputs, context()) };
 }
 

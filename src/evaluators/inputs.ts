@@ -1,6 +1,7 @@
 // Small helpers every evaluator family shares: reading an input as text, the "skipped"
-// answer for an input that is not there, and a host-safe message out of anything thrown.
-import type { EvaluationResult } from '../core/model/results.js';
+// answer for an input that is not there, a host-safe message out of anything thrown, and
+// the results of a model that cannot be called or whose call failed.
+import { CallError, type EvaluationResult } from '../core/model/results.js';
 
 /** Where each well-known input comes from by default (SPEC §4), for actionable messages. */
 const MAPPING_HINTS: Record<string, string> = {
@@ -44,4 +45,24 @@ export function thrownMessage(thrown: unknown): string {
 /** Cuts a value for quoting in `details`, so one long output does not flood the results. */
 export function quote(text: string, max = 80): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
+/** The answer when an evaluator's model cannot be called (provider not set up): inconclusive. */
+export function modelUnavailable(model: string, reason: string): EvaluationResult {
+  return { status: 'skipped', details: `model ${model} cannot be called: ${reason}` };
+}
+
+/**
+ * A failed model call as a result. A rejected key (401/403) and provider faults that outlived
+ * the client's retries are errors the user must see; the run's own abort (or the evaluator's
+ * timeout) is rethrown so the engine records it as such, not as a provider failure.
+ */
+export function modelCallFailed(error: unknown, signal: AbortSignal): EvaluationResult {
+  if (signal.aborted) throw error;
+  const message = thrownMessage(error);
+  if (error instanceof CallError) {
+    const auth = error.status === 401 || error.status === 403;
+    return { status: 'error', errorType: auth ? 'provider_auth' : 'provider_error', details: message };
+  }
+  return { status: 'error', errorType: 'provider_error', details: message };
 }

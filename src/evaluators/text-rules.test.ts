@@ -1,10 +1,11 @@
+import { noModels } from '../testing/no-models.js';
 import { describe, expect, it } from 'vitest';
 import type { EvaluatorContext, EvaluatorInputs } from '../core/model/results.js';
 import { createFakeSandbox } from '../testing/fake-sandbox.js';
 import { competitorBlocklist, textRules } from './text-rules.js';
 
 const context: EvaluatorContext = { row: {}, target: { id: 't', durationMs: 1 }, signal: new AbortController().signal };
-const deps = { sandbox: createFakeSandbox() };
+const deps = { sandbox: createFakeSandbox(), models: noModels };
 
 function rules(inputs: EvaluatorInputs, settings: Record<string, unknown> = {}) {
   return textRules.create(textRules.settings.parse(settings), deps).evaluate(inputs, context);

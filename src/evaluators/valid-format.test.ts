@@ -1,3 +1,4 @@
+import { noModels } from '../testing/no-models.js';
 import { describe, expect, it } from 'vitest';
 import type { EvaluatorContext, EvaluatorInputs } from '../core/model/results.js';
 import { createFakeSandbox } from '../testing/fake-sandbox.js';
@@ -6,7 +7,7 @@ import { validFormat } from './valid-format.js';
 const context: EvaluatorContext = { row: {}, target: { id: 't', durationMs: 1 }, signal: new AbortController().signal };
 
 function run(inputs: EvaluatorInputs, settings: Record<string, unknown> = {}) {
-  return validFormat.create(validFormat.settings.parse(settings), { sandbox: createFakeSandbox() }).evaluate(inputs, context);
+  return validFormat.create(validFormat.settings.parse(settings), { sandbox: createFakeSandbox(), models: noModels }).evaluate(inputs, context);
 }
 
 const PERSON = JSON.stringify({

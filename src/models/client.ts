@@ -20,6 +20,10 @@ export interface ModelClientDeps {
   random?: () => number;
 }
 
+// The AI SDK prints warnings (unsupported settings, …) to the console; they would bypass our
+// logger and its redaction. Outcomes that matter reach callers as results or errors.
+(globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
+
 /** The limiter key of a model: one per provider/model, shared by targets and judges. */
 export const limitKey = (model: string): string => `model:${model}`;
 
@@ -87,6 +91,8 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       const result = await generateText({
         model: model.language(),
         messages: call.messages,
+        // Prompt templates are the experiment author's own; system messages are intended.
+        allowSystemInMessages: true,
         maxRetries: 0,
         abortSignal: call.signal,
         ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),

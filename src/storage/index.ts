@@ -5,6 +5,7 @@ import { SqlDatasetStore } from './dataset-store.js';
 import { SqlExperimentStore } from './experiment-store.js';
 import { migrateToLatest } from './migrate.js';
 import { SqlApiKeyStore, SqlProjectStore } from './project-store.js';
+import { SqlResponseCache } from './response-cache.js';
 import { SqlRunStore } from './run-store.js';
 import { SqlProviderStore, SqlSecretStore } from './secret-store.js';
 import { sql } from 'kysely';
@@ -37,6 +38,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     experiments: new SqlExperimentStore(db),
     datasets,
     runs: new SqlRunStore(db),
+    responses: new SqlResponseCache(db),
     secrets: new SqlSecretStore(db),
     providers: new SqlProviderStore(db),
     ping: async () => {

@@ -167,6 +167,15 @@ export interface ProviderSettingsTable {
   updated_at: number;
 }
 
+export interface ResponseCacheTable {
+  project_id: string;
+  /** SHA-256 of the resolved call (provider, model, messages, params, schema). */
+  key: string;
+  /** The stored answer, JSON. */
+  value: string;
+  created_at: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -180,6 +189,7 @@ export interface Database {
   run_rows: RunRowsTable;
   run_cells: RunCellsTable;
   run_events: RunEventsTable;
+  response_cache: ResponseCacheTable;
   project_secrets: ProjectSecretsTable;
   provider_settings: ProviderSettingsTable;
 }

@@ -1,3 +1,4 @@
+import { noModels } from '../testing/no-models.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SandboxFactory, TargetDeps } from '../core/model/adapters.js';
 import { codeTargetSchema } from '../core/model/experiment.js';
@@ -14,7 +15,7 @@ const sandbox: SandboxFactory = {
     return isolated.compile(body, options);
   },
 };
-const deps: TargetDeps = { sandbox, secrets: {}, allowPrivateNetworks: false };
+const deps: TargetDeps = { sandbox, secrets: {}, allowPrivateNetworks: false, models: noModels, cache: null };
 const open: TargetAdapter[] = [];
 
 function target(code: string, timeoutMs?: number): TargetAdapter {

@@ -1,3 +1,4 @@
+import { noModels } from '../testing/no-models.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetDeps } from '../core/model/adapters.js';
 import { httpTargetSchema } from '../core/model/experiment.js';
@@ -12,6 +13,8 @@ const deps: TargetDeps = {
   sandbox: { compile: () => Promise.reject(new Error('no sandbox in these tests')) },
   secrets: { TOKEN: SECRET, PASSWORD, UNUSED: 'unused-secret-value' },
   allowPrivateNetworks: true,
+  models: noModels,
+  cache: null,
 };
 
 let agent: FakeAgent;

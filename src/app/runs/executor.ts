@@ -23,8 +23,10 @@ export interface ExecutorDeps {
   logger: Logger;
   createTarget: TargetFactory;
   catalogue: EvaluatorCatalogue;
-  evaluatorDeps: EvaluatorDeps;
-  targetDeps(projectId: string): Promise<TargetDeps>;
+  /** What evaluators of a project's run need (its model client, the sandbox). */
+  evaluatorDeps(projectId: string): Promise<EvaluatorDeps>;
+  /** What targets of a project's run need; `cache` is the run's execution.cache. */
+  targetDeps(projectId: string, options: { cache: boolean }): Promise<TargetDeps>;
   /** Limits per key (HTTP origin, provider/model) shared by every run of this process. */
   limiter: KeyedLimiter;
   random: () => number;
@@ -120,8 +122,8 @@ async function execute(
   }
 
   const doc = experiment.document;
-  const targets = prepareTargets(doc, spec, deps.createTarget, await deps.targetDeps(run.projectId));
-  const evaluators = prepareEvaluators(doc, spec, deps.catalogue, deps.evaluatorDeps);
+  const targets = prepareTargets(doc, spec, deps.createTarget, await deps.targetDeps(run.projectId, { cache: spec.cache }));
+  const evaluators = prepareEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId));
   const targetById = new Map(targets.map((t) => [t.id, t]));
   const done = bitmap(total, await stores.runs.committedCells(run.id));
   let progress = agg.committed;

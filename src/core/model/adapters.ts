@@ -33,6 +33,22 @@ export interface TargetDeps {
   secrets: Record<string, string>;
   /** When false, HTTP targets refuse private, loopback and link-local addresses. */
   allowPrivateNetworks: boolean;
+  /** The project's models (prompt targets). */
+  models: ModelClient;
+  /** The project's response cache when the run has `execution.cache: true`, else null. */
+  cache: TargetCache | null;
+}
+
+/** A stored model answer, reused by identical calls when caching is on. */
+export interface CachedAnswer {
+  output: unknown;
+  tokens: { input: number; output: number; cachedInput?: number };
+}
+
+/** The response cache as a target sees it: bound to the run's project. */
+export interface TargetCache {
+  get(key: string): Promise<CachedAnswer | null>;
+  put(key: string, answer: CachedAnswer): Promise<void>;
 }
 
 export type TargetFactory = (spec: Target, deps: TargetDeps) => TargetAdapter;
@@ -40,6 +56,8 @@ export type TargetFactory = (spec: Target, deps: TargetDeps) => TargetAdapter;
 /** Everything an evaluator may need, injected by the composition root. */
 export interface EvaluatorDeps {
   sandbox: SandboxFactory;
+  /** The project's models (judges, embeddings). */
+  models: ModelClient;
 }
 
 export type EvaluatorCategory = 'quality' | 'similarity' | 'format' | 'rag' | 'safety' | 'policy' | 'llm_judge' | 'custom' | 'budget';
@@ -132,11 +150,5 @@ export interface ModelClient {
   unavailable(model: string): Promise<string | null>;
 }
 
-/** A provider's settings as a project sees them (project settings over the environment). */
-export interface ProviderSettings {
-  apiKey?: string | undefined;
-  baseUrl?: string | undefined;
-  headers?: Record<string, string> | undefined;
-  /** Per-project prices, USD per million tokens, by model name. */
-  prices?: Record<string, { input: number; output: number; cachedInput?: number | undefined }> | undefined;
-}
+/** A provider's settings as a project sees them (defined with the stores; re-exported here). */
+export type { ProviderSettings } from '../ports.js';

@@ -1,0 +1,168 @@
+// Prompt targets end to end (issue 4): experiments whose targets are models, reached through
+// the fake OpenAI and Anthropic servers (real HTTP, real wire protocols) with project-level
+// provider settings: outputs, tokens, costs from the price table, structured output, the
+// response cache, and clear failures.
+import { calcPrice } from '@pydantic/genai-prices';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeLlmProvider } from '../../testing/fake-provider-core.js';
+import { startFakeAnthropic } from '../../testing/fake-anthropic.js';
+import { startFakeOpenAI } from '../../testing/fake-openai.js';
+import { startTestAssay, type TestAssay } from '../../testing/harness.js';
+import { startRun, waitForRun } from '../../testing/runs.js';
+
+let t: TestAssay;
+let openai: FakeLlmProvider;
+let anthropic: FakeLlmProvider;
+
+beforeAll(async () => {
+  t = await startTestAssay();
+  openai = await startFakeOpenAI({ apiKey: 'sk-openai-test-key-000000000000' });
+  anthropic = await startFakeAnthropic({ apiKey: 'sk-ant-test-key-00000000000000' });
+  expect((await t.req('PUT', '/api/providers/openai', { body: { apiKey: 'sk-openai-test-key-000000000000', baseUrl: openai.baseURL } })).status).toBe(200);
+  expect((await t.req('PUT', '/api/providers/anthropic', { body: { apiKey: 'sk-ant-test-key-00000000000000', baseUrl: anthropic.url } })).status).toBe(200);
+});
+afterAll(async () => {
+  await t.close();
+  await openai.close();
+  await anthropic.close();
+});
+
+const rows = [
+  { question: 'Capital of France?', expected: 'Echo: Capital of France?' },
+  { question: 'Capital of Japan?', expected: 'Echo: Capital of Japan?' },
+  { question: 'Capital of Peru?', expected: 'Paris' },
+];
+
+function doc(slug: string, extra: Record<string, unknown> = {}) {
+  return {
+    slug, name: slug,
+    dataset: { rows },
+    targets: [
+      { id: 'mini', type: 'prompt', model: 'openai/gpt-4o-mini', params: { temperature: 0, maxTokens: 50 }, messages: [{ role: 'system', content: 'Answer with the city only.' }, { role: 'user', content: '{{question}}' }] },
+      { id: 'haiku', type: 'prompt', model: 'anthropic/claude-3-5-haiku-latest', params: { maxTokens: 50 }, messages: [{ role: 'user', content: '{{question}}' }] },
+    ],
+    evaluators: [{ id: 'exact', type: 'langevals/exact_match', settings: { case_sensitive: true }, inputs: { output: 'output', expected_output: 'row.expected' } }],
+    ...extra,
+  };
+}
+
+async function results(runId: string): Promise<any> {
+  return (await t.req('GET', `/api/experiments/runs/${runId}/results`)).json();
+}
+
+describe('prompt targets', () => {
+  it('runs OpenAI and Anthropic targets with tokens and costs from the price table', async () => {
+    expect((await t.req('POST', '/api/experiments', { body: doc('two-models') })).status).toBe(201);
+    const runId = await startRun(t, 'two-models');
+    const done = await waitForRun(t, runId);
+    expect(done.status).toBe('completed');
+    expect(done.summary).toMatchObject({ totalCells: 6, completedCells: 6, totalPassed: 4, totalFailed: 2 });
+    const res = await results(runId);
+    for (const d of res.dataset) {
+      expect(d.tokens.input).toBeGreaterThan(0);
+      expect(d.tokens.output).toBeGreaterThan(0);
+      const [provider, model] = d.targetId === 'mini' ? ['openai', 'gpt-4o-mini'] : ['anthropic', 'claude-3-5-haiku-latest'];
+      const expected = calcPrice({ input_tokens: d.tokens.input, output_tokens: d.tokens.output }, model, { providerId: provider })!.total_price;
+      expect(d.cost).toBeCloseTo(expected, 12);
+    }
+    expect(res.dataset.find((d: any) => d.targetId === 'mini' && d.index === 0).predicted.output).toBe('Echo: Capital of France?');
+    // The rendered messages reached the provider: system prompt and the row's question.
+    const sent = openai.requests.find((r) => JSON.stringify(r.body).includes('Capital of Japan?'))!;
+    expect(JSON.stringify(sent.body)).toContain('Answer with the city only.');
+    const summary = done.summary!;
+    const sumTargets = res.dataset.reduce((a: number, d: any) => a + d.cost, 0);
+    expect(summary.targetCost).toBeCloseTo(sumTargets, 10);
+    expect(summary.totalCost).toBeCloseTo(sumTargets, 10);
+    expect(summary.targets.map((x: any) => x.tokens.input)).toEqual([
+      res.dataset.filter((d: any) => d.targetId === 'mini').reduce((a: number, d: any) => a + d.tokens.input, 0),
+      res.dataset.filter((d: any) => d.targetId === 'haiku').reduce((a: number, d: any) => a + d.tokens.input, 0),
+    ]);
+  });
+
+  it('prefers the provider-reported cost', async () => {
+    openai.setBehaviour({ reportCost: () => 0.125 });
+    try {
+      await t.req('POST', '/api/experiments', { body: { ...doc('reported'), targets: [doc('x').targets[0]] } });
+      const done = await waitForRun(t, await startRun(t, 'reported'));
+      expect(done.summary!.targetCost).toBeCloseTo(3 * 0.125, 10);
+    } finally {
+      openai.setBehaviour({ reportCost: false });
+    }
+  });
+
+  it('returns the parsed object when the target has an output schema', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' }, confidence: { type: 'number', minimum: 0, maximum: 1 } }, required: ['city', 'confidence'], additionalProperties: false };
+    await t.req('POST', '/api/experiments', {
+      body: { slug: 'structured', name: 's', dataset: { rows }, targets: [{ id: 'mini', type: 'prompt', model: 'openai/gpt-4o-mini', outputSchema: schema, messages: [{ role: 'user', content: '{{question}}' }] }] },
+    });
+    const done = await waitForRun(t, await startRun(t, 'structured'));
+    expect(done.status).toBe('completed');
+    const out = (await results(done.runId)).dataset[0].predicted.output;
+    expect(typeof out.city).toBe('string');
+    expect(out.confidence).toBeGreaterThanOrEqual(0);
+    const body = openai.requests.at(-1)!.body as { response_format?: { type: string } };
+    expect(body.response_format?.type).toBe('json_schema');
+  });
+
+  it('binds LangWatch-style variables to row columns', async () => {
+    await t.req('POST', '/api/experiments', {
+      body: { slug: 'vars', name: 'v', dataset: { rows: [{ q: 'Say hi' }] }, targets: [{ id: 'mini', type: 'prompt', model: 'openai/gpt-4o-mini', variables: { input: 'row.q', tone: { value: 'warm' } }, messages: [{ role: 'user', content: '{{input}} ({{tone}})' }] }] },
+    });
+    const done = await waitForRun(t, await startRun(t, 'vars'));
+    expect((await results(done.runId)).dataset[0].predicted.output).toBe('Echo: Say hi (warm)');
+  });
+});
+
+describe('response cache', () => {
+  it('a second identical run makes no provider call and costs 0', async () => {
+    await t.req('POST', '/api/experiments', { body: doc('cached', { execution: { cache: true } }) });
+    const first = await waitForRun(t, await startRun(t, 'cached'));
+    expect(first.summary!.targetCost).toBeGreaterThan(0);
+    const before = openai.calls + anthropic.calls;
+    const second = await waitForRun(t, await startRun(t, 'cached'));
+    expect(openai.calls + anthropic.calls).toBe(before);
+    expect(second.summary).toMatchObject({ totalCells: 6, targetCost: 0, totalCost: 0, totalPassed: 4 });
+    const res = await results(second.runId);
+    expect(res.dataset.every((d: any) => d.cached === true && d.cost === 0)).toBe(true);
+    expect(res.dataset.map((d: any) => d.predicted.output)).toEqual((await results(first.runId)).dataset.map((d: any) => d.predicted.output));
+    // Without cache the same experiment calls again.
+    await t.req('PUT', '/api/experiments/cached', { body: doc('cached', { execution: { cache: false } }) });
+    await waitForRun(t, await startRun(t, 'cached'));
+    expect(openai.calls + anthropic.calls).toBe(before + 6);
+  });
+});
+
+describe('failures', () => {
+  it('a rejected key is a cell error naming the provider, not retried', async () => {
+    await t.req('PUT', '/api/providers/openai', { body: { apiKey: 'sk-wrong-key-00000000000000000000' } });
+    try {
+      await t.req('POST', '/api/experiments', { body: { ...doc('bad-key'), targets: [doc('x').targets[0]] } });
+      const before = openai.calls;
+      const done = await waitForRun(t, await startRun(t, 'bad-key'));
+      expect(done.status).toBe('failed');
+      expect(done.message).toContain('openai refused the API key (HTTP 401): the key is missing or invalid');
+      expect(openai.calls - before).toBe(3);
+      expect(JSON.stringify(done)).not.toContain('sk-wrong-key');
+    } finally {
+      await t.req('PUT', '/api/providers/openai', { body: { apiKey: 'sk-openai-test-key-000000000000' } });
+    }
+  });
+
+  it('an unconfigured provider fails its cells with what to set', async () => {
+    await t.req('POST', '/api/experiments', { body: { slug: 'no-google', name: 'g', dataset: { rows }, targets: [{ id: 'g', type: 'prompt', model: 'google/gemini-2.5-flash', messages: [{ role: 'user', content: '{{question}}' }] }] } });
+    const done = await waitForRun(t, await startRun(t, 'no-google'));
+    expect(done.status).toBe('failed');
+    expect(done.message).toContain('GOOGLE_GENERATIVE_AI_API_KEY');
+  });
+
+  it('retries 429s honouring Retry-After and completes every cell', async () => {
+    openai.setBehaviour({ failRate: 0.4, failStatus: 429, retryAfterMs: 300 });
+    try {
+      await t.req('POST', '/api/experiments', { body: { ...doc('throttled', { execution: { maxRetries: 8 } }), targets: [doc('x').targets[0]] } });
+      const done = await waitForRun(t, await startRun(t, 'throttled'), 60_000);
+      expect(done.summary).toMatchObject({ totalCells: 3, completedCells: 3 });
+    } finally {
+      openai.setBehaviour({ failRate: 0 });
+    }
+  });
+});

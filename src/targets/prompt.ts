@@ -1,0 +1,43 @@
+// Prompt targets (SPEC §4, §8): Liquid message templates over the row (plus bound
+// `variables` and the run `parameters`) sent to `provider/model` through the project's model
+// client; a JSON Schema in `outputSchema` forces structured output. With the run's cache on,
+// an identical resolved call (model, messages, params, schema) reuses the stored answer:
+// `cached: true`, cost 0, no provider call.
+import { createHash } from 'node:crypto';
+import { resolveMapping } from '../core/engine/evaluator-inputs.js';
+import type { ModelMessage, ModelParams, TargetDeps } from '../core/model/adapters.js';
+import type { PromptTarget } from '../core/model/experiment.js';
+import type { TargetAdapter, TargetOutput } from '../core/model/results.js';
+import { renderString, type Scope } from './templates.js';
+
+/** The cache key of a resolved call: everything that decides the answer. */
+export function callFingerprint(model: string, messages: ModelMessage[], params: ModelParams | undefined, schema: unknown): string {
+  return createHash('sha256').update(JSON.stringify({ v: 1, model, messages, params: params ?? {}, schema: schema ?? null })).digest('hex');
+}
+
+export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): TargetAdapter {
+  const variables = Object.entries(spec.variables ?? {});
+  return {
+    async call({ row, parameters, signal }): Promise<TargetOutput> {
+      const scope: Scope = { ...row, parameters };
+      for (const [name, mapping] of variables) scope[name] = resolveMapping(mapping, row, undefined);
+      const messages: ModelMessage[] = spec.messages.map((m) => ({ role: m.role, content: renderString(m.content, scope) }));
+      const key = deps.cache ? callFingerprint(spec.model, messages, spec.params, spec.outputSchema) : null;
+      if (deps.cache && key) {
+        const hit = await deps.cache.get(key);
+        if (hit) return { output: hit.output, tokens: hit.tokens, cost: 0, cached: true };
+      }
+      const result = await deps.models.generate({
+        model: spec.model,
+        messages,
+        params: spec.params,
+        schema: spec.outputSchema,
+        schemaName: 'output',
+        signal,
+      });
+      const output = spec.outputSchema ? result.object : result.text;
+      if (deps.cache && key) await deps.cache.put(key, { output, tokens: result.tokens });
+      return { output, tokens: result.tokens, ...(result.cost !== undefined ? { cost: result.cost } : {}), cached: false };
+    },
+  };
+}
