@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { isAssayError, providerNotFound, secretNotFound, SecretUnreadableError } from '../core/errors.js';
 import type { Project } from '../core/model/records.js';
-import type { Cipher, Clock, Logger, ProviderSettings, SecretMeta, Stores, StoredProvider } from '../core/ports.js';
+import type { Cipher, Clock, Logger, ModelPrices, ProviderSettings, SecretMeta, Stores, StoredProvider } from '../core/ports.js';
 import { parseOrThrow } from './validation.js';
 
 export const SECRET_NAME_PATTERN = /^[A-Z_][A-Z0-9_]{0,127}$/;
@@ -81,6 +81,15 @@ export const providerPutSchema = z.strictObject({
     .nullable()
     .optional()
     .describe('Extra headers sent to the provider, merged per name (null removes one); null clears all. Stored encrypted, shown masked'),
+  prices: z
+    .record(
+      z.string().min(1).max(200),
+      z.strictObject({ input: z.number().min(0).max(1e6), output: z.number().min(0).max(1e6), cachedInput: z.number().min(0).max(1e6).optional() }).nullable(),
+    )
+    .refine((p) => Object.keys(p).length <= 500, 'at most 500 models')
+    .nullable()
+    .optional()
+    .describe('Per-model prices in USD per million tokens, over the built-in price table; merged per model (null removes one); null clears all'),
 });
 
 export type ProviderInput = z.output<typeof providerPutSchema>;
@@ -95,6 +104,8 @@ export interface ProviderView {
   headers: Record<string, string>;
   /** When the project's settings last changed; null for environment-only providers. */
   updatedAt: number | null;
+  /** Per-model price overrides, USD per million tokens. */
+  prices: ModelPrices;
   /** Stored fields that no longer decrypt (the key changed): store them again. Absent when none. */
   unreadable?: ('apiKey' | 'headers')[];
 }
@@ -190,7 +201,18 @@ export class ProviderService {
       }
       sealedHeaders = merged.size === 0 ? null : this.cipher.seal(JSON.stringify(Object.fromEntries(merged)), aad.headers(project.id, name));
     }
+    let prices: ModelPrices | null | undefined;
+    if (patch.prices === null) prices = null;
+    else if (patch.prices !== undefined) {
+      const merged: ModelPrices = { ...((await this.stores.providers.get(project.id, name))?.prices ?? {}) };
+      for (const [model, price] of Object.entries(patch.prices)) {
+        if (price === null) delete merged[model];
+        else merged[model] = price;
+      }
+      prices = Object.keys(merged).length === 0 ? null : merged;
+    }
     const saved = await this.stores.providers.put(project.id, name, {
+      ...(prices !== undefined ? { prices } : {}),
       at: this.clock.now(),
       ...(patch.apiKey !== undefined ? { sealedApiKey: patch.apiKey === null ? null : this.cipher.seal(patch.apiKey, aad.apiKey(project.id, name)) } : {}),
       ...(patch.baseUrl !== undefined ? { baseUrl: patch.baseUrl } : {}),
@@ -224,6 +246,7 @@ export class ProviderService {
     if (!stored) return out;
     if (stored.sealedApiKey !== null) out.apiKey = this.open(stored.sealedApiKey, aad.apiKey(projectId, name), `The API key of provider "${name}"`);
     if (stored.baseUrl !== null) out.baseUrl = stored.baseUrl;
+    if (stored.prices) out.prices = stored.prices;
     const headers = this.headersOf(projectId, stored, 'throw');
     if (Object.keys(headers).length > 0) out.headers = Object.fromEntries([...Object.entries(out.headers ?? {}), ...Object.entries(headers)]);
     return out;
@@ -257,6 +280,7 @@ export class ProviderService {
       baseUrl: stored?.baseUrl ?? env.baseUrl ?? null,
       apiKey,
       headers: Object.fromEntries(headers),
+      prices: stored?.prices ?? {},
       updatedAt: stored?.updatedAt ?? null,
       ...(unreadable.length > 0 ? { unreadable } : {}),
     };

@@ -128,7 +128,7 @@ export interface ProviderSettings {
   baseUrl?: string;
   headers?: Record<string, string>;
   /** Per-project prices, USD per million tokens, by model name (over the price table). */
-  prices?: Record<string, { input: number; output: number; cachedInput?: number }>;
+  prices?: ModelPrices;
 }
 
 /** A project's stored settings for one provider; secret-bearing fields are sealed. */
@@ -138,6 +138,8 @@ export interface StoredProvider {
   baseUrl: string | null;
   /** Sealed JSON object of header name → value. */
   sealedHeaders: string | null;
+  /** Per-model price overrides (not secret). */
+  prices: ModelPrices | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -147,8 +149,12 @@ export interface ProviderChange {
   sealedApiKey?: string | null;
   baseUrl?: string | null;
   sealedHeaders?: string | null;
+  prices?: ModelPrices | null;
   at: number;
 }
+
+/** Prices per model name, USD per million tokens. */
+export type ModelPrices = Record<string, { input: number; output: number; cachedInput?: number }>;
 
 /** Per-project provider settings (API keys, base URLs, extra headers); names unique per project. */
 export interface ProviderStore {

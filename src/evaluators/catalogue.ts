@@ -5,11 +5,24 @@ import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { Issue } from '../core/errors.js';
 import { customCode } from './custom-code.js';
 import { exactMatch } from './exact-match.js';
+import { llmAnswerMatch, llmBoolean, llmCategory, llmScore } from './llm-judge.js';
+import { semanticSimilarity } from './similarity.js';
 import { competitorBlocklist, textRules } from './text-rules.js';
 import { validFormat } from './valid-format.js';
 
 /** Every evaluator, in the order GET /api/evaluators lists them. */
-export const CATALOGUE: EvaluatorDefinition[] = [exactMatch, textRules, competitorBlocklist, validFormat, customCode];
+export const CATALOGUE: EvaluatorDefinition[] = [
+  exactMatch,
+  textRules,
+  competitorBlocklist,
+  validFormat,
+  customCode,
+  llmBoolean,
+  llmScore,
+  llmCategory,
+  llmAnswerMatch,
+  semanticSimilarity,
+];
 
 /** LangWatch custom code evaluators are typed `code/<evaluatorId>`; all of them run as custom_code. */
 const CODE_PREFIX = 'code/';

@@ -163,6 +163,8 @@ export interface ProviderSettingsTable {
   base_url: string | null;
   /** Sealed JSON object of extra headers (AAD `projectId/provider-headers/name`). */
   sealed_headers: string | null;
+  /** JSON object model → {input, output, cachedInput?} USD per million tokens. */
+  prices: string | null;
   created_at: number;
   updated_at: number;
 }

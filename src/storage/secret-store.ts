@@ -20,6 +20,7 @@ function toProvider(r: Selectable<ProviderSettingsTable>): StoredProvider {
     sealedApiKey: r.sealed_api_key,
     baseUrl: r.base_url,
     sealedHeaders: r.sealed_headers,
+    prices: r.prices === null ? null : (JSON.parse(r.prices) as StoredProvider['prices']),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -66,6 +67,7 @@ export class SqlProviderStore implements ProviderStore {
     if (change.sealedApiKey !== undefined) set.sealed_api_key = change.sealedApiKey;
     if (change.baseUrl !== undefined) set.base_url = change.baseUrl;
     if (change.sealedHeaders !== undefined) set.sealed_headers = change.sealedHeaders;
+    if (change.prices !== undefined) set.prices = change.prices === null ? null : JSON.stringify(change.prices);
     const r = await this.db
       .insertInto('provider_settings')
       .values({
@@ -74,6 +76,7 @@ export class SqlProviderStore implements ProviderStore {
         sealed_api_key: change.sealedApiKey ?? null,
         base_url: change.baseUrl ?? null,
         sealed_headers: change.sealedHeaders ?? null,
+        prices: change.prices ? JSON.stringify(change.prices) : null,
         created_at: change.at,
         updated_at: change.at,
       })

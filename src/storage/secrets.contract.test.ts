@@ -71,10 +71,10 @@ describe.each(allDatabases())('secret and provider stores on $name', (database) 
   it('changes provider fields one by one: absent keeps, null clears', async () => {
     const key = cipher.seal(PLAIN, 'p1/provider-api-key/openai');
     const created = await stores.providers.put('p1', 'openai', { sealedApiKey: key, at: 5 });
-    expect(created).toEqual({ name: 'openai', sealedApiKey: key, baseUrl: null, sealedHeaders: null, createdAt: 5, updatedAt: 5 });
+    expect(created).toEqual({ name: 'openai', sealedApiKey: key, baseUrl: null, sealedHeaders: null, prices: null, createdAt: 5, updatedAt: 5 });
     const headers = cipher.seal('{"x-org":"o"}', 'p1/provider-headers/openai');
     const both = await stores.providers.put('p1', 'openai', { baseUrl: 'http://localhost:1/v1', sealedHeaders: headers, at: 6 });
-    expect(both).toEqual({ name: 'openai', sealedApiKey: key, baseUrl: 'http://localhost:1/v1', sealedHeaders: headers, createdAt: 5, updatedAt: 6 });
+    expect(both).toEqual({ name: 'openai', sealedApiKey: key, baseUrl: 'http://localhost:1/v1', sealedHeaders: headers, prices: null, createdAt: 5, updatedAt: 6 });
     const cleared = await stores.providers.put('p1', 'openai', { sealedApiKey: null, at: 7 });
     expect(cleared).toMatchObject({ sealedApiKey: null, baseUrl: 'http://localhost:1/v1', sealedHeaders: headers, updatedAt: 7 });
     expect(await stores.providers.get('p1', 'openai')).toEqual(cleared);

@@ -166,3 +166,22 @@ describe('failures', () => {
     }
   });
 });
+
+describe('per-project prices', () => {
+  it('a project price override wins over the price table, per model', async () => {
+    const put = await t.req('PUT', '/api/providers/openai', { body: { prices: { 'gpt-4o-mini': { input: 1000, output: 2000 } } } });
+    expect(put.status).toBe(200);
+    expect(((await put.json()) as any).prices).toEqual({ 'gpt-4o-mini': { input: 1000, output: 2000 } });
+    try {
+      await t.req('POST', '/api/experiments', { body: { ...doc('priced'), targets: [doc('x').targets[0]] } });
+      const done = await waitForRun(t, await startRun(t, 'priced'));
+      const res = await results(done.runId);
+      for (const d of res.dataset) expect(d.cost).toBeCloseTo((d.tokens.input * 1000 + d.tokens.output * 2000) / 1e6, 12);
+    } finally {
+      const cleared = await t.req('PUT', '/api/providers/openai', { body: { prices: { 'gpt-4o-mini': null } } });
+      expect(((await cleared.json()) as any).prices).toEqual({});
+    }
+    const bad = await t.req('PUT', '/api/providers/openai', { body: { prices: { 'gpt-4o-mini': { input: -1, output: 1 } } } });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -127,8 +127,8 @@ describe('providers', () => {
   it('lists the environment\'s providers, masked', async () => {
     const { body } = await call('GET', '/api/providers');
     expect(body.providers).toEqual([
-      { name: 'anthropic', source: 'environment', baseUrl: null, apiKey: '…', headers: {}, updatedAt: null },
-      { name: 'openai', source: 'environment', baseUrl: 'https://api.openai.example/v1', apiKey: 'sk-…beef', headers: {}, updatedAt: null },
+      { name: 'anthropic', source: 'environment', baseUrl: null, apiKey: '…', headers: {}, prices: {}, updatedAt: null },
+      { name: 'openai', source: 'environment', baseUrl: 'https://api.openai.example/v1', apiKey: 'sk-…beef', headers: {}, prices: {}, updatedAt: null },
     ]);
   });
 
@@ -139,7 +139,7 @@ describe('providers', () => {
     expect(put.status).toBe(200);
     expect(put.body).toEqual({
       name: 'ollama', source: 'project', baseUrl: 'http://localhost:11434/v1', apiKey: 'sk-…wxyz',
-      headers: { 'x-org': 'hdr…1c0d', 'x-short': '…' }, updatedAt: expect.any(Number),
+      headers: { 'x-org': 'hdr…1c0d', 'x-short': '…' }, prices: {}, updatedAt: expect.any(Number),
     });
     expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({
       apiKey: API_KEY, baseUrl: 'http://localhost:11434/v1', headers: { 'x-org': 'hdr-value-9c8b7a6d5e4f3a2b1c0d', 'x-short': 's' },

@@ -22,6 +22,7 @@ const providerViewSchema = z.object({
   apiKey: z.string().nullable().describe('Masked (sk-…abcd), or null when none is set'),
   headers: z.record(z.string(), z.string()).describe('Header name → masked value'),
   updatedAt: z.number().nullable(),
+  prices: z.record(z.string(), z.object({ input: z.number(), output: z.number(), cachedInput: z.number().optional() })).describe('Per-model price overrides, USD per million tokens'),
   unreadable: z.array(z.enum(['apiKey', 'headers'])).optional().describe('Stored fields that no longer decrypt (the encryption key changed); store them again'),
 });
 

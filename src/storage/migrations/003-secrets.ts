@@ -20,6 +20,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('sealed_api_key', 'text')
     .addColumn('base_url', 'text')
     .addColumn('sealed_headers', 'text')
+    // Per-model price overrides (USD per million tokens), JSON; not secret.
+    .addColumn('prices', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('provider_settings_pk', ['project_id', 'name'])
