@@ -4,7 +4,7 @@
 //
 //   npm run bench                 all scenarios
 //   npm run bench -- --quick      smaller sizes (a smoke test of the harness)
-//   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: cpu, big)
+//   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,9 +23,9 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(): Promise<Server> {
+async function startServer(env: Record<string, string> = {}): Promise<Server> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
-  const s = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn' });
+  const s = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...env });
   const [, port] = await s.waitFor(/listening on http:\/\/localhost:(\d+)/);
   return {
     base: `http://127.0.0.1:${port}`,
@@ -51,6 +51,22 @@ async function startAgent(latencyMs: number): Promise<{ url: string; stop(): Pro
   // Warm the agent (not Assay) so its own cold start is not counted against the engine.
   await Promise.all(Array.from({ length: 200 }, () => fetch(`${url}/warm`, { method: 'POST', body: '{"message":"warm"}' }).then((r) => r.text())));
   return { url, stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) };
+}
+
+async function startOpenAI(latencyMs: number): Promise<{ baseURL: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'openai.ts'), String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const baseURL = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /OPENAI (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+  });
+  const warm = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'warm' }] });
+  await Promise.all(Array.from({ length: 100 }, () =>
+    fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-bench-0000000000000000000000', 'content-type': 'application/json' }, body: warm }).then((r) => r.text())));
+  return { baseURL, stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) };
 }
 
 async function api(base: string, method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<any> {
@@ -150,6 +166,42 @@ async function efficiency(): Promise<void> {
   print('targets\' mean call duration as Assay measured it (the agent waits exactly the latency).');
 }
 
+async function promptTargets(): Promise<void> {
+  const latency = 200;
+  const n = quick ? 100 : 1000;
+  const concurrency = 50;
+  print(`\n### ${n * 2} cells with prompt targets (${n} rows × 2 models on the fake OpenAI server), latency ${latency} ms, concurrency ${concurrency}\n`);
+  print('| run | wall time | ideal | efficiency | cells/s | avg call latency | tokens (in/out) | cost | CPU ms/cell | peak RSS |');
+  print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const openai = await startOpenAI(latency);
+  const server = await startServer({ OPENAI_API_KEY: 'sk-bench-0000000000000000000000', OPENAI_BASE_URL: openai.baseURL });
+  try {
+    await api(server.base, 'POST', '/api/experiments', {
+      slug: 'prompt', name: 'prompt',
+      dataset: { rows: Array.from({ length: n }, (_, i) => ({ question: `question ${i}`, expected: `Echo: question ${i}` })) },
+      targets: ['gpt-4o-mini', 'gpt-4o'].map((model) => ({ id: model, type: 'prompt', model: `openai/${model}`, params: { temperature: 0, maxTokens: 64 }, messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: '{{question}}' }] })),
+      evaluators: EVALUATORS,
+      execution: { concurrency, maxRetries: 0 },
+    });
+    for (const label of ['cold', 'warm']) {
+      const f = await measureRun(server, 'prompt');
+      if (f.summary.completedCells !== f.cells) throw new Error(`only ${f.summary.completedCells}/${f.cells} cells completed`);
+      const ideal = (f.cells * latency) / concurrency;
+      const lat = f.summary.targets.map((t: { avgLatency: number }) => t.avgLatency);
+      const tin = f.summary.targets.reduce((a: number, t: { tokens: { input: number } }) => a + t.tokens.input, 0);
+      const tout = f.summary.targets.reduce((a: number, t: { tokens: { output: number } }) => a + t.tokens.output, 0);
+      print(
+        `| ${label} | ${(f.wallMs / 1000).toFixed(2)} s | ${(ideal / 1000).toFixed(2)} s | **${(ideal / f.wallMs).toFixed(3)}** | ${((f.cells * 1000) / f.wallMs).toFixed(0)} | ` +
+          `${Math.max(...lat)} ms | ${tin}/${tout} | $${f.summary.targetCost.toFixed(4)} | ${(f.cpuMs / f.cells).toFixed(3)} | ${f.peakRssMb.toFixed(0)} MB |`,
+      );
+    }
+  } finally {
+    await server.stop();
+    await openai.stop();
+  }
+  print('\nThe provider runs in its own process; calls go through the AI SDK (chat completions), the adaptive per-model limiter and the price table.');
+}
+
 async function cpuPerCell(): Promise<void> {
   const n = quick ? 200 : 1000;
   print(`\n### CPU per cell at zero latency (${n * 2} cells, 3 evaluators, concurrency 50)\n`);
@@ -206,5 +258,6 @@ async function big(): Promise<void> {
 
 console.log(`Assay benchmarks — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}${quick ? ' (quick)' : ''}`);
 if (!only || only === 'eff') await efficiency();
+if (!only || only === 'prompt') await promptTargets();
 if (!only || only === 'cpu') await cpuPerCell();
 if (!only || only === 'big') await big();

@@ -65,7 +65,18 @@ describe('describeCatalogue', () => {
   const entries = describeCatalogue();
 
   it('lists every evaluator with its inputs and result fields', () => {
-    expect(entries.map((e) => e.id)).toEqual(['exact_match', 'text_rules', 'competitor_blocklist', 'valid_format', 'custom_code']);
+    expect(entries.map((e) => e.id)).toEqual([
+      'exact_match',
+      'text_rules',
+      'competitor_blocklist',
+      'valid_format',
+      'custom_code',
+      'llm_boolean',
+      'llm_score',
+      'llm_category',
+      'answer_match',
+      'semantic_similarity',
+    ]);
     expect(entries[0]).toMatchObject({ aliases: ['langevals/exact_match'], requiredInputs: ['output', 'expected_output'], result: ['passed'], needsModel: false });
   });
 

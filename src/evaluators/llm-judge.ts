@@ -106,10 +106,11 @@ async function judge(call: JudgeCall, deps: EvaluatorDeps, context: EvaluatorCon
   if (tokens > call.maxTokens) {
     return { status: 'skipped', details: `input is about ${tokens} tokens, above max_tokens ${call.maxTokens}; raise max_tokens or shorten the inputs` };
   }
-  const reason = await deps.models.unavailable(call.model);
-  if (reason !== null) return modelUnavailable(call.model, reason);
   let result;
   try {
+    // Inside the try: looking up the project's provider settings can fail too (storage).
+    const reason = await deps.models.unavailable(call.model);
+    if (reason !== null) return modelUnavailable(call.model, reason);
     result = await deps.models.generate({
       model: call.model,
       messages: call.messages,
@@ -128,7 +129,8 @@ async function judge(call: JudgeCall, deps: EvaluatorDeps, context: EvaluatorCon
   const verdict = reasoning === undefined ? 'it has no "reasoning" text' : call.verdict(result.object);
   if (typeof verdict === 'string') {
     const got = JSON.stringify(result.object) ?? String(result.object);
-    return { status: 'error', errorType: 'invalid_output', details: `${call.model} returned an invalid verdict: ${verdict}; got ${quote(got, 200)}`, ...cost };
+    const shown = got.length > 300 ? `${got.slice(0, 300)}…` : got;
+    return { status: 'error', errorType: 'invalid_output', details: `${call.model} returned an invalid verdict: ${verdict}; got ${shown}`, ...cost };
   }
   return { status: 'processed', ...verdict, ...(reasoning ? { details: reasoning } : {}), ...cost };
 }

@@ -64,10 +64,10 @@ export const semanticSimilarity: EvaluatorDefinition<typeof settings> = {
         if (text.trim() === '') return { status: 'skipped', details: `${s.field} is empty: there is nothing to embed` };
         const ref = reference(s, inputs.expected_output);
         if ('status' in ref) return ref;
-        const reason = await deps.models.unavailable(s.embeddings_model);
-        if (reason !== null) return modelUnavailable(s.embeddings_model, reason);
         let result;
         try {
+          const reason = await deps.models.unavailable(s.embeddings_model);
+          if (reason !== null) return modelUnavailable(s.embeddings_model, reason);
           result = await deps.models.embed({ model: s.embeddings_model, values: [text, ref.text], signal: context.signal });
         } catch (error) {
           return modelCallFailed(error, context.signal);

@@ -8,7 +8,7 @@ import type { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
-import { priceCall } from './pricing.js';
+import { priceCall, reportedCost } from './pricing.js';
 import { KEY_VARIABLE, missingSetting, type ResolvedModel, resolveModel, splitModel } from './providers.js';
 import { exhaustedForMs, lowerHeaders, retryAfterMs } from './rate-headers.js';
 
@@ -153,7 +153,10 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         const result = await embedMany({ model: model.embedding(), values: call.values, maxRetries: 0, abortSignal: call.signal });
         deps.limiter.succeeded(key);
         const tokens = result.usage.tokens ?? 0;
-        const priced = priceCall(model.provider, model.modelId, { input: tokens, output: 0 }, undefined, settings.prices);
+        // A gateway's own cost (usage.cost) wins here too; several batches add up.
+        const bodies = (result.responses ?? []).map((r) => r?.body);
+        const reported = bodies.length > 0 && bodies.every((b) => reportedCost(b) !== undefined) ? bodies.reduce((a: number, b) => a + reportedCost(b)!, 0) : undefined;
+        const priced = reported !== undefined ? { cost: reported } : priceCall(model.provider, model.modelId, { input: tokens, output: 0 }, undefined, settings.prices);
         return { embeddings: result.embeddings, tokens, cost: priced.cost };
       } catch (error) {
         throw toCallError(error, model.provider, key, deps);

@@ -9,6 +9,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
 import type { ProviderSettings } from '../core/model/adapters.js';
+import { leanFetch } from './fetch.js';
 
 export const BUILT_IN = ['openai', 'anthropic', 'google', 'azure'] as const;
 
@@ -58,7 +59,7 @@ export function missingSetting(provider: string, settings: ProviderSettings | nu
 }
 
 export function resolveModel(provider: string, modelId: string, s: ProviderSettings): ResolvedModel {
-  const common = { apiKey: s.apiKey, ...(s.headers ? { headers: s.headers } : {}) };
+  const common = { apiKey: s.apiKey, fetch: leanFetch, ...(s.headers ? { headers: s.headers } : {}) };
   switch (provider) {
     case 'openai': {
       const p = createOpenAI({ ...common, ...(s.baseUrl ? { baseURL: s.baseUrl } : {}) });
