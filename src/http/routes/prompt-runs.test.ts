@@ -185,3 +185,52 @@ describe('per-project prices', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('judges on a prompt run', () => {
+  it('runs two models with three judges; judge costs are kept apart from target costs', async () => {
+    const judges = [
+      { id: 'helpful', type: 'langevals/llm_boolean', settings: { model: 'openai/gpt-4o-mini' } },
+      { id: 'quality', type: 'langevals/llm_score', settings: { model: 'anthropic/claude-3-5-haiku-latest', max_tokens: 2048 } },
+      { id: 'topic', type: 'langevals/llm_category', settings: { model: 'openai/gpt-4o-mini', categories: [{ name: 'geography', description: 'places' }, { name: 'other', description: 'anything else' }] } },
+    ];
+    const created = await t.req('POST', '/api/experiments', { body: doc('judged', { evaluators: judges }) });
+    expect(created.status).toBe(201);
+    const done = await waitForRun(t, await startRun(t, 'judged'));
+    expect(done.status).toBe('completed');
+    const res = await results(done.runId);
+    expect(res.evaluations).toHaveLength(18);
+    for (const e of res.evaluations) {
+      expect(e.status, JSON.stringify(e)).toBe('processed');
+      expect(e.cost).toBeGreaterThan(0);
+      expect(typeof e.details).toBe('string');
+    }
+    expect(res.evaluations.filter((e: any) => e.evaluator === 'topic').every((e: any) => ['geography', 'other'].includes(e.label))).toBe(true);
+    expect(res.evaluations.filter((e: any) => e.evaluator === 'quality').every((e: any) => typeof e.score === 'number')).toBe(true);
+    for (const d of res.dataset) expect(d.tokens.input).toBeGreaterThan(0);
+    const s = done.summary!;
+    const judgeCost = res.evaluations.reduce((a: number, e: any) => a + e.cost, 0);
+    const targetCost = res.dataset.reduce((a: number, d: any) => a + d.cost, 0);
+    expect(s.evaluatorCost).toBeCloseTo(judgeCost, 10);
+    expect(s.targetCost).toBeCloseTo(targetCost, 10);
+    expect(s.totalCost).toBeCloseTo(judgeCost + targetCost, 10);
+    expect(s.evaluators.map((e: any) => e.evaluatorId)).toEqual(['helpful', 'quality', 'topic']);
+    expect(s.evaluators.find((e: any) => e.evaluatorId === 'quality').avgScore).toEqual(expect.any(Number));
+  });
+
+  it('a failing judge does not stop the other evaluators', async () => {
+    const judges = [
+      { id: 'broken', type: 'langevals/llm_boolean', settings: { model: 'openai/gpt-judge-broken' } },
+      { id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
+    ];
+    openai.setBehaviour({ models: { 'gpt-judge-broken': { failRate: 1, failStatus: 500 } } });
+    try {
+      await t.req('POST', '/api/experiments', { body: { ...doc('half-judged', { evaluators: judges }), targets: [doc('x').targets[0]] } });
+      const done = await waitForRun(t, await startRun(t, 'half-judged'));
+      const res = await results(done.runId);
+      expect(res.evaluations.filter((e: any) => e.evaluator === 'broken').every((e: any) => e.status === 'error')).toBe(true);
+      expect(res.evaluations.filter((e: any) => e.evaluator === 'exact').map((e: any) => e.passed)).toEqual([true, true, false]);
+    } finally {
+      openai.setBehaviour({ models: {} });
+    }
+  });
+});
