@@ -77,6 +77,7 @@ describe('createTarget', () => {
     const templated = createTarget({ id: 'h', type: 'http', url: '{{ parameters.base | raw }}/chat', method: 'POST' }, deps);
     expect(templated.limitKey).toBe('http:{{ parameters.base | raw }}');
     const prompt = createTarget({ id: 'p', type: 'prompt', model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, deps);
-    await expect(prompt.call({ row: {}, parameters: {}, signal: signal() })).rejects.toThrow(/prompt targets need a model provider/);
+    // Prompt targets call the project's models: with none available the call fails, naming the model.
+    await expect(prompt.call({ row: {}, parameters: {}, signal: signal() })).rejects.toThrow(/openai/gpt-4o-mini/);
   });
 });
