@@ -62,6 +62,9 @@ export interface ComposeOptions {
 const evaluatorCheck: DocumentCheck = (doc) => {
   const issues: Issue[] = [];
   doc.evaluators.forEach((e, i) => {
+    if (findEvaluator(e.type)?.scope === 'row' && (e.targets?.length ?? doc.targets.length) < 2) {
+      issues.push({ path: ['evaluators', i, 'targets'], message: 'a comparison needs at least two targets to compare' });
+    }
     const v = validateEvaluatorSettings(e.type, e.settings);
     if (v.ok) return;
     for (const issue of v.issues) {

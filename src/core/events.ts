@@ -38,6 +38,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
       cost: z.number().optional(),
     }),
     duration: z.number(),
+    /** Row-scoped evaluators (comparisons): the targets compared. */
+    inputs: z.object({ candidates: z.array(z.object({ id: z.string() })) }).optional(),
   }),
   z.object({ type: z.literal('progress'), completed: z.int(), total: z.int() }),
   z.object({ type: z.literal('error'), message: z.string(), code: z.string().optional(), rowIndex: z.int().optional(), targetId: z.string().optional() }),

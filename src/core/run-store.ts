@@ -1,7 +1,7 @@
 // The storage port for runs: records, leases, committed cells and events.
 import type { RunEvent } from './events.js';
 import type { Row } from './model/experiment.js';
-import type { CellResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
+import type { CellResult, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
 import type { PageRequest, Paged, RowBatches } from './model/paging.js';
 
 /** The end of a run, written in one transaction with its final event. */
@@ -46,6 +46,16 @@ export interface RunStore {
    * next seq, only while `owner` holds the lease. False when the lease was lost.
    */
   commitCells(runId: string, owner: string, cells: CellResult[], progress: number, nextSeq: number, at: number): Promise<boolean>;
+  /** Commits row-scoped results (with seqs) and advances next seq, fenced like commitCells. */
+  commitRowResults(runId: string, owner: string, rows: RowResult[], nextSeq: number, at: number): Promise<boolean>;
+  /** Keys of committed row results. */
+  rowResultKeys(runId: string): Promise<{ rowPos: number; repeat: number; evaluatorId: string }[]>;
+  /** Row results in seq order after `afterSeq` (events, and rebuilding a summary). */
+  rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]>;
+  /** Row results of the given row indices (for the results page). */
+  rowResultsOfRows(runId: string, rowIndices: number[]): Promise<RowResult[]>;
+  /** Committed cells whose cell number is in [fromCell, toCell). */
+  cellsInRange(runId: string, fromCell: number, toCell: number): Promise<CellResult[]>;
   /** Ends the run (status, summary, final event); only while `owner` holds the lease. */
   finish(runId: string, owner: string, end: RunFinish, nextSeq: number): Promise<boolean>;
   /** Marks a running run for abort (any process executing it stops). */

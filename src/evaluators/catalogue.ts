@@ -3,7 +3,9 @@
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { Issue } from '../core/errors.js';
+import { compare } from './compare.js';
 import { customCode } from './custom-code.js';
+import { makeEvaluatorSet } from './evaluator-set.js';
 import { exactMatch } from './exact-match.js';
 import { llmAnswerMatch, llmBoolean, llmCategory, llmScore } from './llm-judge.js';
 import { semanticSimilarity } from './similarity.js';
@@ -22,6 +24,9 @@ export const CATALOGUE: EvaluatorDefinition[] = [
   llmCategory,
   llmAnswerMatch,
   semanticSimilarity,
+  compare,
+  // Members are looked up lazily, so the set can name any evaluator of this catalogue.
+  makeEvaluatorSet((type) => findEvaluator(type)),
 ];
 
 /** LangWatch custom code evaluators are typed `code/<evaluatorId>`; all of them run as custom_code. */

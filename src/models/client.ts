@@ -8,6 +8,7 @@ import type { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
+import { leanFetch } from './fetch.js';
 import { priceCall, reportedCost } from './pricing.js';
 import { KEY_VARIABLE, missingSetting, type ResolvedModel, resolveModel, splitModel } from './providers.js';
 import { exhaustedForMs, lowerHeaders, retryAfterMs } from './rate-headers.js';
@@ -160,6 +161,43 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         return { embeddings: result.embeddings, tokens, cost: priced.cost };
       } catch (error) {
         throw toCallError(error, model.provider, key, deps);
+      } finally {
+        release();
+      }
+    },
+
+    async moderate(call) {
+      const { provider, modelId } = splitModel(call.model);
+      if (provider !== 'openai') throw new CallError(`moderation is only available from provider openai (got ${provider})`, { retryable: false });
+      const settings = await deps.settings(provider);
+      const missing = missingSetting(provider, settings);
+      if (missing) throw new CallError(missing, { retryable: false });
+      const key = limitKey(call.model);
+      const release = await deps.limiter.acquire(key, call.signal);
+      try {
+        const base = (settings!.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+        const res = await leanFetch(`${base}/moderations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${settings!.apiKey}`, 'content-type': 'application/json', ...(settings!.headers ?? {}) },
+          body: JSON.stringify({ model: modelId, input: call.input }),
+          signal: call.signal,
+        });
+        const text = await res.text();
+        if (!res.ok) {
+          throw new APICallError({
+            message: `moderation failed: ${text.slice(0, 200)}`, url: `${base}/moderations`, requestBodyValues: {},
+            statusCode: res.status, responseHeaders: Object.fromEntries(res.headers.entries()), responseBody: text,
+          });
+        }
+        deps.limiter.succeeded(key);
+        const body = JSON.parse(text) as { results?: { flagged?: boolean; categories?: Record<string, boolean>; category_scores?: Record<string, number> }[] };
+        return {
+          results: (body.results ?? []).map((r) => ({ flagged: r.flagged === true, categories: r.categories ?? {}, scores: r.category_scores ?? {} })),
+          // OpenAI's moderation endpoint is free of charge.
+          cost: 0,
+        };
+      } catch (error) {
+        throw toCallError(error, provider, key, deps);
       } finally {
         release();
       }

@@ -5,12 +5,14 @@ import * as m001 from './migrations/001-foundation.js';
 import * as m002 from './migrations/002-runs.js';
 import * as m003 from './migrations/003-secrets.js';
 import * as m004 from './migrations/004-response-cache.js';
+import * as m005 from './migrations/005-row-results.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
   '002-runs': m002,
   '003-secrets': m003,
   '004-response-cache': m004,
+  '005-row-results': m005,
 };
 
 export interface MigrationReport {

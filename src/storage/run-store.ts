@@ -5,7 +5,8 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { RunEvent } from '../core/events.js';
 import type { Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
-import type { CellResult, RunRecord, RunStatus, RunSummary, StopReason } from '../core/model/run.js';
+import type { CellResult, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from '../core/model/run.js';
+import { RowResultsSql } from './run-row-results.js';
 import type { RunFinish, RunStore } from '../core/run-store.js';
 import type { Database, RunCellsTable, RunsTable } from './schema.js';
 import { parseJson } from './sql-errors.js';
@@ -84,7 +85,32 @@ function cellRow(runId: string, c: CellResult, at: number) {
 }
 
 export class SqlRunStore implements RunStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly rowResults: RowResultsSql;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.rowResults = new RowResultsSql(db);
+  }
+
+  commitRowResults(runId: string, owner: string, rows: RowResult[], nextSeq: number, at: number): Promise<boolean> {
+    return this.rowResults.commit(runId, owner, rows, nextSeq, at);
+  }
+
+  rowResultKeys(runId: string) {
+    return this.rowResults.keys(runId);
+  }
+
+  rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]> {
+    return this.rowResults.afterSeq(runId, afterSeq, limit);
+  }
+
+  rowResultsOfRows(runId: string, rowIndices: number[]): Promise<RowResult[]> {
+    return this.rowResults.ofRows(runId, rowIndices);
+  }
+
+  async cellsInRange(runId: string, fromCell: number, endCell: number): Promise<CellResult[]> {
+    const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('cell', '>=', fromCell).where('cell', '<', endCell).orderBy('cell').execute();
+    return rows.map(toCell);
+  }
 
   async create(run: RunRecord, firstEvent: RunEvent, inlineRows?: RowBatches): Promise<void> {
     // Inline rows go in first, outside the run's transaction, in bounded batches; the run row
@@ -274,7 +300,10 @@ export class SqlRunStore implements RunStore {
     return this.db.transaction().execute(async (trx) => {
       const run = await trx.selectFrom('runs').selectAll().where('id', '=', runId).where('project_id', '=', projectId).executeTakeFirst();
       if (!run || (run.status !== 'stopped' && run.status !== 'failed' && !(retryErrors && run.status === 'completed'))) return null;
-      if (retryErrors) await trx.deleteFrom('run_cells').where('run_id', '=', runId).where('ok', '=', 0).execute();
+      if (retryErrors) {
+        await trx.deleteFrom('run_cells').where('run_id', '=', runId).where('ok', '=', 0).execute();
+        await this.rowResults.deleteUnprocessed(trx, runId);
+      }
       const left = await trx.selectFrom('run_cells').select((eb) => eb.fn.countAll<number>().as('n')).where('run_id', '=', runId).executeTakeFirstOrThrow();
       const r = await trx
         .updateTable('runs')

@@ -178,6 +178,21 @@ export interface ResponseCacheTable {
   created_at: number;
 }
 
+export interface RunRowResultsTable {
+  run_id: string;
+  row_pos: number;
+  repeat: number;
+  evaluator_id: string;
+  row_index: number;
+  /** Sequence number of the result's evaluator_result event. */
+  seq: number;
+  /** 1 when the evaluator processed the row (not skipped or errored), for retryErrors. */
+  ok: number;
+  /** The RowResult without seq, JSON. */
+  data: string;
+  created_at: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -192,6 +207,7 @@ export interface Database {
   run_cells: RunCellsTable;
   run_events: RunEventsTable;
   response_cache: ResponseCacheTable;
+  run_row_results: RunRowResultsTable;
   project_secrets: ProjectSecretsTable;
   provider_settings: ProviderSettingsTable;
 }

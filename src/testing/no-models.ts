@@ -6,4 +6,5 @@ export const noModels: ModelClient = {
   generate: async (call) => Promise.reject(new CallError(`no models in this test (${call.model})`, { retryable: false })),
   embed: async (call) => Promise.reject(new CallError(`no models in this test (${call.model})`, { retryable: false })),
   unavailable: async (model) => `no models in this test (${model})`,
+  moderate: async (call) => Promise.reject(new CallError(`no models in this test (${call.model})`, { retryable: false })),
 };

@@ -2,7 +2,7 @@
 // from storage (run-level events plus the events derived from committed cells). A stream
 // keeps only a cursor per subscriber, never a queue of events, so a slow reader costs no
 // memory and never slows the run: it simply reads further behind.
-import { cellEvents } from '../../core/engine/cell-events.js';
+import { cellEvents, rowEvent } from '../../core/engine/cell-events.js';
 import { isFinalEvent, type RunEvent } from '../../core/events.js';
 import { TERMINAL } from '../../core/model/run.js';
 import type { Clock, EventBus, Stores } from '../../core/ports.js';
@@ -17,11 +17,12 @@ const RECHECK_MS = 1_000;
 export async function readEvents(stores: Pick<Stores, 'runs'>, bus: EventBus, runId: string, total: number, afterSeq: number, limit = EVENT_PAGE): Promise<RunEvent[]> {
   const recent = bus.recent(runId, afterSeq, limit);
   if (recent && recent.length > 0) return recent;
-  const [runEvents, cells] = await Promise.all([
+  const [runEvents, cells, rows] = await Promise.all([
     stores.runs.runEvents(runId, afterSeq, limit),
     stores.runs.cellsAfterSeq(runId, afterSeq, Math.ceil(limit / 3)),
+    stores.runs.rowResultsAfterSeq(runId, afterSeq, limit),
   ]);
-  const merged = [...runEvents];
+  const merged = [...runEvents, ...rows.map(rowEvent)];
   for (const c of cells) for (const e of cellEvents(c, total)) if (e.seq > afterSeq) merged.push(e);
   merged.sort((a, b) => a.seq - b.seq);
   const out: RunEvent[] = [];

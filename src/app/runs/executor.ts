@@ -13,7 +13,8 @@ import type { RunEvent, RunEventBody } from '../../core/events.js';
 import type { EvaluatorDeps, TargetDeps, TargetFactory } from '../../core/model/adapters.js';
 import type { CellResult, RunRecord, RunStatus, StopReason } from '../../core/model/run.js';
 import type { Clock, EventBus, Logger, Stores } from '../../core/ports.js';
-import { disposeAll, type EvaluatorCatalogue, prepareEvaluators, prepareTargets } from './prepare.js';
+import { disposeAll, type EvaluatorCatalogue, prepareEvaluators, prepareRowEvaluators, prepareTargets } from './prepare.js';
+import { replayRowResults, runRowPhaseFor } from './row-phase-runner.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
 
 export interface ExecutorDeps {
@@ -109,6 +110,7 @@ async function execute(
     if (page.length < 1000) break;
     after = page[page.length - 1]!.completedOrder;
   }
+  await replayRowResults(stores, run.id, agg);
   const threshold = experiment?.document.thresholds?.passRate;
 
   if (!experiment) {
@@ -123,7 +125,9 @@ async function execute(
 
   const doc = experiment.document;
   const targets = prepareTargets(doc, spec, deps.createTarget, await deps.targetDeps(run.projectId, { cache: spec.cache }));
-  const evaluators = prepareEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId));
+  const evaluatorDeps = await deps.evaluatorDeps(run.projectId);
+  const evaluators = prepareEvaluators(doc, spec, deps.catalogue, evaluatorDeps);
+  const rowEvaluators = prepareRowEvaluators(doc, spec, deps.catalogue, evaluatorDeps);
   const targetById = new Map(targets.map((t) => [t.id, t]));
   const done = bitmap(total, await stores.runs.committedCells(run.id));
   let progress = agg.committed;
@@ -183,6 +187,7 @@ async function execute(
   };
 
   const experimentRows = async () => ('rows' in doc.dataset ? doc.dataset.rows : []);
+  const stopReason = () => requestedStop() ?? (spec.budgetUsd !== null && agg.spent >= spec.budgetUsd ? 'budget' : null);
   let outcome;
   try {
     outcome = await runLoop({
@@ -191,13 +196,22 @@ async function execute(
       isDone: (cell) => done[cell] === 1,
       execute: (ref, row) => executeCell(ref, row, targetById.get(ref.targetId)!, evaluators, ctx),
       commit,
-      stopReason: () => requestedStop() ?? (spec.budgetUsd !== null && agg.spent >= spec.budgetUsd ? 'budget' : null),
+      stopReason,
       signal: controller.signal,
       breathe: () => new Promise<void>((resolve) => setImmediate(resolve)),
     });
+    // Phase 2: comparisons across the targets of each row, once every cell is committed.
+    if (outcome.kind === 'finished' && rowEvaluators.length > 0) {
+      const seq = { next: nextSeq };
+      outcome = await runRowPhaseFor(
+        { stores, bus, clock, run, owner, agg, seq, signal: controller.signal, stopReason, onLeaseLost: () => stop('shutdown') },
+        rowEvaluators,
+      );
+      nextSeq = seq.next;
+    }
   } finally {
     clearInterval(poll);
-    await disposeAll(targets, evaluators);
+    await disposeAll(targets, [...evaluators, ...rowEvaluators]);
   }
 
   if (outcome.kind === 'stopped' && outcome.reason === 'shutdown') {

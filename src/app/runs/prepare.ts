@@ -5,6 +5,7 @@ import type { ExperimentDocument } from '../../core/model/experiment.js';
 import { CallError, type EvaluatorInstance, type TargetAdapter } from '../../core/model/results.js';
 import type { RunSpec } from '../../core/model/run.js';
 import type { PreparedEvaluator, PreparedTarget } from '../../core/engine/cell.js';
+import type { PreparedRowEvaluator } from '../../core/engine/row-phase.js';
 
 /** The catalogue as the app layer sees it. */
 export interface EvaluatorCatalogue {
@@ -33,8 +34,33 @@ export function prepareTargets(doc: ExperimentDocument, spec: RunSpec, createTar
   });
 }
 
+/** True for evaluators that compare the targets of a row (phase 2) rather than judge a cell. */
+export function isRowScoped(doc: ExperimentDocument, id: string, catalogue: EvaluatorCatalogue): boolean {
+  const e = doc.evaluators.find((x) => x.id === id);
+  return e !== undefined && catalogue.find(e.type)?.scope === 'row';
+}
+
+/** Row-scoped evaluators of the run: each compares its `targets` (default: all the run's targets). */
+export function prepareRowEvaluators(doc: ExperimentDocument, spec: RunSpec, catalogue: EvaluatorCatalogue, deps: EvaluatorDeps): PreparedRowEvaluator[] {
+  return spec.evaluatorIds
+    .filter((id) => isRowScoped(doc, id, catalogue))
+    .map((id) => {
+      const e = doc.evaluators.find((x) => x.id === id)!;
+      const definition = catalogue.find(e.type)!;
+      const variants = (e.targets ?? spec.targetIds).filter((t) => spec.targetIds.includes(t));
+      const settings = definition.settings.safeParse(e.settings ?? {});
+      let instance: EvaluatorInstance;
+      try {
+        instance = settings.success ? definition.create(settings.data, deps) : failingEvaluator(`invalid settings: ${settings.error.issues[0]?.message}`);
+      } catch (error) {
+        instance = failingEvaluator(error instanceof Error ? error.message : String(error));
+      }
+      return { id, name: e.name ?? definition.name, variants, inputs: e.inputs, negate: e.negate ?? false, threshold: e.threshold, instance };
+    });
+}
+
 export function prepareEvaluators(doc: ExperimentDocument, spec: RunSpec, catalogue: EvaluatorCatalogue, deps: EvaluatorDeps): PreparedEvaluator[] {
-  return spec.evaluatorIds.map((id) => {
+  return spec.evaluatorIds.filter((id) => !isRowScoped(doc, id, catalogue)).map((id) => {
     const e = doc.evaluators.find((x) => x.id === id);
     const base = {
       id,
@@ -63,6 +89,6 @@ export function prepareEvaluators(doc: ExperimentDocument, spec: RunSpec, catalo
 }
 
 /** Releases sandboxes and sockets held by a run's adapters. */
-export async function disposeAll(targets: PreparedTarget[], evaluators: PreparedEvaluator[]): Promise<void> {
+export async function disposeAll(targets: PreparedTarget[], evaluators: { instance: EvaluatorInstance }[]): Promise<void> {
   await Promise.allSettled([...targets.map((t) => t.adapter.dispose?.()), ...evaluators.map((e) => e.instance.dispose?.())]);
 }

@@ -4,7 +4,7 @@ import { AssayError, experimentNotFound, type Issue, runNotFound, ValidationErro
 import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
 import type { RunEvent } from '../../core/events.js';
 import type { ExperimentRecord, Project } from '../../core/model/records.js';
-import { type CellResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
+import { type CellResult, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
 import type { Clock, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
 import { newId } from '../ids.js';
 import { arrayRows } from '../row-sources.js';
@@ -148,11 +148,18 @@ export class RunService {
     return { experiment, runs: await this.stores.runs.list(project.id, experiment.id, page) };
   }
 
-  async results(project: Project, runId: string, offset: number, limit: number): Promise<{ run: RunRecord; experiment: ExperimentRecord | null; cells: CellResult[] }> {
+  async results(
+    project: Project,
+    runId: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ run: RunRecord; experiment: ExperimentRecord | null; cells: CellResult[]; rows: RowResult[] }> {
     const run = await this.get(project, runId);
     const experiment = await this.stores.experiments.getById(project.id, run.experimentId, run.spec.experimentVersion);
     const cells = await this.stores.runs.results(run.id, offset, limit);
-    return { run, experiment, cells };
+    // Row-scoped results (comparisons) of the rows on this page.
+    const rows = cells.length === 0 ? [] : await this.stores.runs.rowResultsOfRows(run.id, cells.map((c) => c.rowIndex));
+    return { run, experiment, cells, rows };
   }
 
   async abort(project: Project, runId: string): Promise<RunRecord> {

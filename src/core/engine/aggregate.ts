@@ -1,6 +1,6 @@
 // Folds committed cells into the SPEC §5 summary. Incremental (one add per cell, O(targets +
 // evaluators) memory) so it is current while a run goes and can be rebuilt from storage.
-import type { CellResult, EvaluatorSummary, RunSummary, StopReason, TargetSummary } from '../model/run.js';
+import type { CellResult, EvaluatorSummary, RowResult, RunSummary, StopReason, StoredEvaluation, TargetSummary } from '../model/run.js';
 
 interface TargetAcc {
   name: string;
@@ -23,6 +23,7 @@ interface EvaluatorAcc {
   scoreSum: number;
   scoreCount: number;
   processed: number;
+  labels: Map<string, number>;
 }
 
 /** A cell passes when its target succeeded and no evaluator said passed:false or errored. */
@@ -53,7 +54,7 @@ export class Aggregator {
     private readonly informational: ReadonlySet<string> = new Set(),
   ) {
     for (const t of targets) this.targets.set(t.id, { name: t.name, passed: 0, failed: 0, errors: 0, latencySum: 0, latencyCount: 0, cost: 0, tokensIn: 0, tokensOut: 0 });
-    for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0, processed: 0 });
+    for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0, processed: 0, labels: new Map() });
   }
 
   /** Spent so far, target and evaluator calls together (for budgets). */
@@ -85,22 +86,29 @@ export class Aggregator {
       t.tokensIn += cell.tokens?.input ?? 0;
       t.tokensOut += cell.tokens?.output ?? 0;
     }
-    for (const e of cell.evaluations) {
-      const acc = this.evaluators.get(e.evaluatorId);
-      this.evaluatorCost += e.result.cost ?? 0;
-      if (!acc) continue;
-      const r = e.result;
-      if (r.status === 'error') acc.errors++;
-      else if (r.status === 'skipped') acc.skipped++;
-      else {
-        acc.processed++;
-        if (r.passed === true) acc.passed++;
-        else if (r.passed === false) acc.failed++;
-        if (r.score !== undefined && Number.isFinite(r.score)) {
-          acc.scoreSum += r.score;
-          acc.scoreCount++;
-        }
+    for (const e of cell.evaluations) this.addEvaluation(e.evaluatorId, e.result);
+  }
+
+  /** A row-scoped evaluator's result (N-way comparison): counts for its evaluator only. */
+  addRow(row: Pick<RowResult, 'evaluatorId' | 'evaluation'>): void {
+    this.addEvaluation(row.evaluatorId, row.evaluation.result);
+  }
+
+  private addEvaluation(evaluatorId: string, r: StoredEvaluation['result']): void {
+    this.evaluatorCost += r.cost ?? 0;
+    const acc = this.evaluators.get(evaluatorId);
+    if (!acc) return;
+    if (r.status === 'error') acc.errors++;
+    else if (r.status === 'skipped') acc.skipped++;
+    else {
+      acc.processed++;
+      if (r.passed === true) acc.passed++;
+      else if (r.passed === false) acc.failed++;
+      if (r.score !== undefined && Number.isFinite(r.score)) {
+        acc.scoreSum += r.score;
+        acc.scoreCount++;
       }
+      if (r.label !== undefined) acc.labels.set(r.label, (acc.labels.get(r.label) ?? 0) + 1);
     }
   }
 
@@ -124,6 +132,7 @@ export class Aggregator {
         evaluatorId, name: e.name, passed: e.passed, failed: e.failed, errors: e.errors, skipped: e.skipped,
         passRate: counted > 0 ? round(((counted - e.failed - e.errors) / counted) * 100) : 0,
         ...(e.scoreCount > 0 ? { avgScore: round(e.scoreSum / e.scoreCount) } : {}),
+        ...(e.labels.size > 0 ? { labels: Object.fromEntries(e.labels) } : {}),
       };
     });
     const passRate = this.cells > 0 ? round((this.passed / this.cells) * 100) : 0;

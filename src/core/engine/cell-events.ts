@@ -2,7 +2,15 @@
 // per retry, target_result, one evaluator_result per evaluator, progress. Derived from the
 // stored cell, so a replay from storage is identical to the live stream.
 import type { RunEvent, RunEventBody } from '../events.js';
-import type { CellResult } from '../model/run.js';
+import type { CellResult, RowResult } from '../model/run.js';
+
+/** The one event of a row-scoped result (LangWatch's shape for comparisons: `inputs.candidates`). */
+export function rowEvent(r: RowResult): RunEvent {
+  return {
+    type: 'evaluator_result', rowIndex: r.rowIndex, targetId: r.targetId, repeat: r.repeat, evaluatorId: r.evaluatorId,
+    result: r.evaluation.result, duration: r.evaluation.durationMs, inputs: { candidates: r.candidates.map((id) => ({ id })) }, seq: r.seq,
+  } as RunEvent;
+}
 
 export function cellEventCount(cell: Pick<CellResult, 'retries' | 'evaluations'>): number {
   return 3 + cell.retries.length + cell.evaluations.length;

@@ -83,6 +83,12 @@ export interface EvaluatorDefinition<S extends z.ZodType = z.ZodType> {
   result: ('passed' | 'score' | 'label')[];
   /** True when it calls a model (judges, embeddings). */
   needsModel: boolean;
+  /**
+   * `row` evaluators compare the targets of a row (N-way comparison): they run once per row
+   * and repeat after every cell of the run is done, with `candidates` ({id, output, cost,
+   * duration} per target), `input` and `expected_output` as inputs. Default `cell`.
+   */
+  scope?: 'cell' | 'row';
   create(settings: z.output<S>, deps: EvaluatorDeps): EvaluatorInstance;
 }
 
@@ -148,6 +154,14 @@ export interface ModelClient {
   embed(call: { model: string; values: string[]; signal: AbortSignal }): Promise<EmbeddingResult>;
   /** Null when the provider is known and configured; otherwise why it cannot be called. */
   unavailable(model: string): Promise<string | null>;
+  /** OpenAI's moderation endpoint (`openai/omni-moderation-latest`, …) for the project's key. */
+  moderate(call: { model: string; input: string[]; signal: AbortSignal }): Promise<ModerationResult>;
+}
+
+export interface ModerationResult {
+  /** One entry per input: flagged, and per category (OpenAI's names, e.g. `self-harm/intent`). */
+  results: { flagged: boolean; categories: Record<string, boolean>; scores: Record<string, number> }[];
+  cost?: number | undefined;
 }
 
 /** A provider's settings as a project sees them (defined with the stores; re-exported here). */

@@ -160,6 +160,23 @@ export interface EvaluatorSummary {
   passRate: number;
   /** Mean score among processed results that had one; absent when none (never 0). */
   avgScore?: number;
+  /** How often each label was given (categories, comparison winners); absent when none. */
+  labels?: Record<string, number>;
+}
+
+/** The committed result of a row-scoped evaluator (N-way comparison) on one row and repeat. */
+export interface RowResult {
+  rowPos: number;
+  rowIndex: number;
+  repeat: number;
+  evaluatorId: string;
+  /** The target the result is reported under (the first compared target, as LangWatch does). */
+  targetId: string;
+  /** Target ids that were compared. */
+  candidates: string[];
+  evaluation: StoredEvaluation;
+  /** Sequence number of its evaluator_result event. */
+  seq: number;
 }
 
 /** SPEC §5 summary, plus cost split and threshold verdict. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { RunService } from '../../app/runs/service.js';
 import type { ExperimentDocument } from '../../core/model/experiment.js';
 import type { Project } from '../../core/model/records.js';
-import type { CellResult, RunRecord } from '../../core/model/run.js';
+import type { CellResult, RowResult, RunRecord } from '../../core/model/run.js';
 import type { RouteTable } from '../route.js';
 import { RUN_PREFIXES } from './runs.js';
 
@@ -42,6 +42,19 @@ function evaluationEntries(c: CellResult) {
   });
 }
 
+/** A comparison's result, reported under its first target as LangWatch does, with the candidates. */
+function rowEvaluationEntry(r: RowResult) {
+  const res = r.evaluation.result;
+  return {
+    evaluator: r.evaluatorId, name: r.evaluation.name, targetId: r.targetId, index: r.rowIndex, repeat: r.repeat, status: res.status,
+    passed: res.status === 'processed' ? (res.passed ?? null) : null,
+    score: res.status === 'processed' ? (res.score ?? null) : null,
+    label: res.status === 'processed' ? (res.label ?? null) : null,
+    details: res.details ?? null, cost: res.cost ?? null, duration: r.evaluation.durationMs,
+    inputs: { candidates: r.candidates.map((id) => ({ id })) },
+  };
+}
+
 async function* allCells(runs: RunService, project: Project, runId: string): AsyncGenerator<CellResult[]> {
   for (let offset = 0; ; offset += EXPORT_PAGE) {
     const { cells } = await runs.results(project, runId, offset, EXPORT_PAGE);
@@ -75,12 +88,12 @@ export function runResultRoutes(routes: RouteTable, runs: RunService): void {
       async (c, { params, query }) => {
         const offset = query.offset ?? 0;
         const limit = Math.min(Math.max(query.limit ?? 1000, 1), 5000);
-        const { run, experiment, cells } = await runs.results(c.get('project'), params.runId, offset, limit);
+        const { run, experiment, cells, rows } = await runs.results(c.get('project'), params.runId, offset, limit);
         return c.json({
           experimentId: run.experimentId, runId: run.id, projectId: run.projectId, progress: run.progress, total: run.total,
           targets: targetsMeta(experiment?.document, run),
           dataset: cells.map(datasetEntry),
-          evaluations: cells.flatMap(evaluationEntries),
+          evaluations: [...cells.flatMap(evaluationEntries), ...rows.map(rowEvaluationEntry)],
           timestamps: {
             createdAt: run.startedAt, updatedAt: run.finishedAt ?? run.startedAt,
             finishedAt: run.status === 'stopped' ? null : run.finishedAt, stoppedAt: run.status === 'stopped' ? run.finishedAt : null,

@@ -1,0 +1,104 @@
+// Evaluator sets (promptfoo's assert-set): several evaluators judged as one. Each member has
+// its own settings, input mapping and the usual controls (negate, threshold, weight); the set
+// passes when the weighted share of passing members reaches its threshold. Skipped members do
+// not count; a member that errors counts as failing.
+import { z } from 'zod';
+import { applyControls } from '../core/engine/cell.js';
+import { resolveInputs } from '../core/engine/evaluator-inputs.js';
+import type { EvaluatorDefinition, EvaluatorDeps } from '../core/model/adapters.js';
+import { evaluatorSpecSchema } from '../core/model/experiment.js';
+import type { EvaluationResult, EvaluatorInstance } from '../core/model/results.js';
+
+const memberSchema = evaluatorSpecSchema.omit({ targets: true });
+
+function settingsSchema(find: (type: string) => EvaluatorDefinition | undefined) {
+  return z
+    .object({
+      evaluators: z.array(memberSchema).min(1).max(50).describe('The members: evaluator specs as in the experiment (id, type, settings, inputs, negate, threshold, weight)'),
+      threshold: z.number().min(0).max(1).default(1).describe('Weighted share of passing members needed to pass (1 = all, 0.5 = half)'),
+    })
+    .superRefine((s, ctx) => {
+      const ids = new Set<string>();
+      s.evaluators.forEach((m, i) => {
+        if (ids.has(m.id)) ctx.addIssue({ code: 'custom', path: ['evaluators', i, 'id'], message: `duplicate member id "${m.id}"` });
+        ids.add(m.id);
+        const def = find(m.type);
+        if (!def) return ctx.addIssue({ code: 'custom', path: ['evaluators', i, 'type'], message: `unknown evaluator type "${m.type}"` });
+        if (def.id === 'evaluator_set') return ctx.addIssue({ code: 'custom', path: ['evaluators', i, 'type'], message: 'sets cannot contain sets' });
+        const parsed = def.settings.safeParse(m.settings ?? {});
+        if (!parsed.success) {
+          for (const issue of parsed.error.issues) {
+            ctx.addIssue({ code: 'custom', path: ['evaluators', i, 'settings', ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))], message: issue.message });
+          }
+        }
+      });
+    });
+}
+
+/** Built with access to the catalogue's lookup (passed in to avoid an import cycle). */
+export function makeEvaluatorSet(find: (type: string) => EvaluatorDefinition | undefined): EvaluatorDefinition {
+  const settings = settingsSchema(find);
+  return {
+    id: 'evaluator_set',
+    aliases: ['assert-set'],
+    name: 'Evaluator set',
+    category: 'custom',
+    description: 'Several evaluators judged as one: passes when the weighted share of passing members reaches `threshold` (1 = all must pass).',
+    requiredInputs: [],
+    optionalInputs: ['input', 'output', 'expected_output', 'contexts'],
+    stringInputs: [],
+    settings,
+    result: ['passed', 'score'],
+    needsModel: false,
+    create(s: z.output<typeof settings>, deps: EvaluatorDeps): EvaluatorInstance {
+      const members = s.evaluators.map((m) => {
+        const def = find(m.type)!;
+        return { spec: m, def, instance: def.create(def.settings.parse(m.settings ?? {}), deps), weight: m.weight ?? 1 };
+      });
+      return {
+        async evaluate(inputs, context): Promise<EvaluationResult> {
+          const outcomes = await Promise.all(
+            members.map(async (m) => {
+              let result: EvaluationResult;
+              try {
+                const own = m.spec.inputs ? resolveInputs(m.spec.inputs, context.row, inputs.output, m.def.stringInputs) : inputs;
+                result = applyControls(await m.instance.evaluate(own, context), { negate: m.spec.negate ?? false, threshold: m.spec.threshold });
+              } catch (error) {
+                if (context.signal.aborted) throw error;
+                result = { status: 'error', details: error instanceof Error ? error.message : String(error) };
+              }
+              return { m, result };
+            }),
+          );
+          let weightTotal = 0;
+          let weightPassed = 0;
+          let cost: number | undefined;
+          const notes: string[] = [];
+          for (const { m, result } of outcomes) {
+            if (result.cost !== undefined) cost = (cost ?? 0) + result.cost;
+            if (result.status === 'skipped') {
+              notes.push(`${m.spec.id}: skipped`);
+              continue;
+            }
+            const passed = result.status === 'processed' && result.passed !== false;
+            weightTotal += m.weight;
+            if (passed) weightPassed += m.weight;
+            notes.push(`${m.spec.id}: ${result.status === 'error' ? 'error' : passed ? 'passed' : 'failed'}`);
+          }
+          if (weightTotal === 0) return { status: 'skipped', details: `no member could judge this cell (${notes.join(', ')})`, ...(cost !== undefined ? { cost } : {}) };
+          const share = weightPassed / weightTotal;
+          return {
+            status: 'processed',
+            passed: share >= s.threshold,
+            score: share,
+            details: `${(share * 100).toFixed(0)}% of members passed (threshold ${(s.threshold * 100).toFixed(0)}%): ${notes.join(', ')}`,
+            ...(cost !== undefined ? { cost } : {}),
+          };
+        },
+        dispose: async () => {
+          await Promise.allSettled(members.map((m) => m.instance.dispose?.()));
+        },
+      };
+    },
+  };
+}
