@@ -4,11 +4,19 @@ import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { Issue } from '../core/errors.js';
 import { compare } from './compare.js';
+import { contextF1, contextPrecision, contextRecall, nonLlmContextPrecision, nonLlmContextRecall } from './context-metrics.js';
 import { customCode } from './custom-code.js';
+import { jsonCompare } from './json-compare.js';
+import { runBudget } from './run-budget.js';
+import { toolCalls } from './tool-calls.js';
 import { makeEvaluatorSet } from './evaluator-set.js';
 import { exactMatch } from './exact-match.js';
 import { llmAnswerMatch, llmBoolean, llmCategory, llmScore } from './llm-judge.js';
+import { answerRelevancy, faithfulness } from './rag.js';
+import { rubricScore } from './rubric.js';
 import { semanticSimilarity } from './similarity.js';
+import { stringDistance } from './string-distance.js';
+import { bleuScore, rougeScore, textSimilarity } from './text-similarity.js';
 import { competitorBlocklist, textRules } from './text-rules.js';
 import { validFormat } from './valid-format.js';
 
@@ -18,12 +26,27 @@ export const CATALOGUE: EvaluatorDefinition[] = [
   textRules,
   competitorBlocklist,
   validFormat,
+  jsonCompare,
+  toolCalls,
+  runBudget,
   customCode,
   llmBoolean,
   llmScore,
   llmCategory,
   llmAnswerMatch,
   semanticSimilarity,
+  stringDistance,
+  textSimilarity,
+  bleuScore,
+  rougeScore,
+  rubricScore,
+  faithfulness,
+  answerRelevancy,
+  contextPrecision,
+  contextRecall,
+  nonLlmContextPrecision,
+  nonLlmContextRecall,
+  contextF1,
   compare,
   // Members are looked up lazily, so the set can name any evaluator of this catalogue.
   makeEvaluatorSet((type) => findEvaluator(type)),

@@ -100,8 +100,8 @@ describe('valid_format, json with a schema', () => {
 });
 
 describe('valid_format settings', () => {
-  it('defaults to json without a schema', () => {
-    expect(validFormat.settings.parse({})).toEqual({ format: 'json' });
+  it('defaults to json without a schema, and to the postgresql dialect', () => {
+    expect(validFormat.settings.parse({})).toEqual({ format: 'json', sql_dialect: 'postgresql' });
   });
 
   it('refuses a schema that is not JSON', () => {
@@ -120,7 +120,13 @@ describe('valid_format settings', () => {
     expect(refusal({ $async: true, type: 'object' })).toContain('async');
   });
 
-  it('refuses formats it does not know yet', () => {
-    expect(validFormat.settings.safeParse({ format: 'xml' }).error?.issues[0]?.path).toEqual(['format']);
+  it('refuses formats and SQL dialects it does not know', () => {
+    expect(validFormat.settings.safeParse({ format: 'toml' }).error?.issues[0]?.path).toEqual(['format']);
+    expect(validFormat.settings.safeParse({ format: 'sql', sql_dialect: 'oracle' }).error?.issues[0]?.path).toEqual(['sql_dialect']);
+  });
+
+  it('accepts every format and dialect it lists', () => {
+    for (const format of ['json', 'markdown', 'python', 'sql', 'xml', 'html', 'yaml']) expect(validFormat.settings.safeParse({ format }).success).toBe(true);
+    expect(validFormat.settings.safeParse({ format: 'sql', sql_dialect: 'transactsql' }).success).toBe(true);
   });
 });

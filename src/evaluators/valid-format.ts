@@ -1,49 +1,34 @@
-// "Is the output well-formed?" LangWatch's Valid Format Evaluator. Each format is one entry of
-// FORMATS, prepared once per create(); adding xml, sql, … later is one entry plus its enum
-// value appearing automatically in the settings schema.
+// "Is the output well-formed?" LangWatch's Valid Format Evaluator (json, markdown, python, sql)
+// plus promptfoo's is-xml / is-html and YAML. Each format is one entry of FORMATS, whose checker
+// lives in ./format-checkers.ts and is prepared once per create(); the `format` enum of the
+// settings is built from FORMATS, so adding a format is one line here.
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
+import {
+  SQL_DIALECTS,
+  htmlFormat,
+  jsonFormat,
+  markdownFormat,
+  pythonFormat,
+  sqlFormat,
+  xmlFormat,
+  yamlFormat,
+  type FormatSpec,
+} from './format-checkers.js';
 import { missingInput } from './inputs.js';
 import { prepareJsonSchema } from './json-schema.js';
 
-/** The settings a format may read; kept apart from the zod schema so FORMATS can build it. */
-interface FormatOptions {
-  json_schema?: string | Record<string, unknown> | undefined;
-}
-
-type Verdict = { passed: boolean; details?: string };
-
-/** A format: `prepare` runs once per create() and returns the per-output check. */
-interface FormatSpec {
-  prepare(options: FormatOptions): (output: unknown) => Verdict;
-}
-
-const FENCE_HINT = ' (the output is wrapped in a Markdown code fence; ask the model for bare JSON or extract it first)';
-
-const json: FormatSpec = {
-  prepare(options) {
-    const prepared = prepareJsonSchema(options.json_schema);
-    // Settings validation refused bad schemas; this guards create() called without parsing.
-    if (!prepared.ok) throw new Error(`json_schema ${prepared.reason}`);
-    const check = prepared.check;
-    return (output) => {
-      let value = output;
-      if (typeof output === 'string') {
-        try {
-          value = JSON.parse(output);
-        } catch (error) {
-          const hint = output.trimStart().startsWith('```') ? FENCE_HINT : '';
-          return { passed: false, details: `Invalid JSON: ${(error as Error).message}${hint}` };
-        }
-      }
-      const errors = check ? check(value) : [];
-      return errors.length === 0 ? { passed: true } : { passed: false, details: `JSON Schema validation failed: ${errors.join('; ')}` };
-    };
-  },
-};
-
-const FORMATS = { json } satisfies Record<string, FormatSpec>;
+/** Every format, in the order the settings enum lists them (LangWatch's four first). */
+const FORMATS = {
+  json: jsonFormat,
+  markdown: markdownFormat,
+  python: pythonFormat,
+  sql: sqlFormat,
+  xml: xmlFormat,
+  html: htmlFormat,
+  yaml: yamlFormat,
+} satisfies Record<string, FormatSpec>;
 type Format = keyof typeof FORMATS;
 
 const settings = z
@@ -53,6 +38,10 @@ const settings = z
       .union([z.string().max(200_000), z.record(z.string(), z.unknown())])
       .optional()
       .describe('JSON Schema (as JSON text, as LangWatch stores it, or an object) the parsed output must satisfy; format json only'),
+    sql_dialect: z
+      .enum(SQL_DIALECTS)
+      .default('postgresql')
+      .describe('SQL dialect the output is parsed in (node-sql-parser); format sql only. Not a LangWatch setting'),
   })
   .superRefine((s, ctx) => {
     if (s.format !== 'json') return;
@@ -64,6 +53,16 @@ function isEmpty(output: unknown): boolean {
   return typeof output === 'string' && output.trim() === '';
 }
 
+/**
+ * A fenced output (```json … ```) is checked as it is, never unwrapped: neither LangWatch nor
+ * promptfoo's is-* assertions strip fences, and a consumer parsing the raw output would fail
+ * too. The failure says so, since that is the usual cause.
+ */
+function fenceHint(output: unknown, label: string): string {
+  if (typeof output !== 'string' || !output.trimStart().startsWith('```')) return '';
+  return ` (the output is wrapped in a Markdown code fence; ask the model for bare ${label} or extract it first)`;
+}
+
 /** `valid_format` / `langevals/valid_format`: passed, with the parse or schema errors in details. */
 export const validFormat: EvaluatorDefinition<typeof settings> = {
   id: 'valid_format',
@@ -71,9 +70,9 @@ export const validFormat: EvaluatorDefinition<typeof settings> = {
   name: 'Valid Format',
   category: 'format',
   description:
-    'Passes when the output is valid in the chosen format (json). For json, a string output is parsed and an ' +
-    'already-structured output counts as JSON; with json_schema set, the value must also satisfy that schema ' +
-    '(the first errors are reported in details).',
+    'Passes when the output is valid in the chosen format: json (optionally against json_schema), markdown (must use ' +
+    'Markdown formatting), python (parses), sql (parses in sql_dialect), xml (well-formed), html (parses without errors, ' +
+    'elements closed) or yaml (a mapping or sequence, no duplicate keys). Parse errors are reported in details.',
   requiredInputs: ['output'],
   optionalInputs: [],
   stringInputs: [],
@@ -81,13 +80,16 @@ export const validFormat: EvaluatorDefinition<typeof settings> = {
   result: ['passed'],
   needsModel: false,
   create(s) {
-    const check = FORMATS[s.format].prepare(s);
+    const spec = FORMATS[s.format];
+    const check = spec.prepare(s);
     return {
       async evaluate(inputs): Promise<EvaluationResult> {
         if (inputs.output === null || inputs.output === undefined) return missingInput('output');
+        // LangWatch skips an empty output; here it fails, since no format's consumer accepts it.
         if (isEmpty(inputs.output)) return { status: 'processed', passed: false, details: 'empty output' };
         const verdict = check(inputs.output);
-        return { status: 'processed', ...verdict };
+        if (verdict.passed) return { status: 'processed', ...verdict };
+        return { status: 'processed', passed: false, details: `${verdict.details ?? 'invalid'}${fenceHint(inputs.output, spec.label)}` };
       },
     };
   },
