@@ -64,20 +64,31 @@ describe('validateEvaluatorSettings', () => {
 describe('describeCatalogue', () => {
   const entries = describeCatalogue();
 
-  it('lists every evaluator with its inputs and result fields', () => {
-    expect(entries.map((e) => e.id)).toEqual([
-      'exact_match',
-      'text_rules',
-      'competitor_blocklist',
-      'valid_format',
-      'custom_code',
-      'llm_boolean',
-      'llm_score',
-      'llm_category',
-      'answer_match',
-      'semantic_similarity',
-    ]);
-    expect(entries[0]).toMatchObject({ aliases: ['langevals/exact_match'], requiredInputs: ['output', 'expected_output'], result: ['passed'], needsModel: false });
+  it('lists the catalogue of issue 5 (25 evaluators) under their ids and LangWatch ids', () => {
+    const byName = (name: string) => entries.find((e) => e.id === name || e.aliases.includes(name));
+    // The 25 of reference/evaluators.md §5, by the id or alias a user writes.
+    const twentyFive = [
+      'exact_match', 'text_rules', 'valid_format', 'string_distance', 'text_similarity', 'semantic_similarity', 'json_compare',
+      'tool_calls', 'run_budget', 'language_detection', 'pii_detection', 'secrets_detection', 'moderation', 'llm_boolean',
+      'llm_score', 'llm_category', 'answer_match', 'rubric_score', 'compare', 'faithfulness', 'answer_relevancy',
+      'context_precision', 'context_recall', 'custom_code', 'competitor_blocklist',
+    ];
+    expect(new Set(twentyFive).size).toBe(25);
+    for (const id of twentyFive) expect(byName(id), id).toBeDefined();
+    const langwatch = [
+      'langevals/exact_match', 'langevals/basic', 'langevals/competitor_blocklist', 'langevals/valid_format', 'ragas/bleu_score',
+      'ragas/rouge_score', 'langevals/similarity', 'lingua/language_detection', 'presidio/pii_detection',
+      'langwatch/api_keys_and_secrets_detection', 'openai/moderation', 'langevals/llm_boolean', 'langevals/llm_score',
+      'langevals/llm_category', 'langevals/llm_answer_match', 'ragas/rubrics_based_scoring', 'langevals/select_best_compare',
+      'ragas/faithfulness', 'ragas/response_relevancy', 'ragas/response_context_precision', 'ragas/response_context_recall',
+      'ragas/context_precision', 'ragas/context_recall', 'ragas/context_f1',
+    ];
+    for (const id of langwatch) expect(byName(id), id).toBeDefined();
+    expect(entries[0]).toMatchObject({ id: 'exact_match', aliases: ['langevals/exact_match'], requiredInputs: ['output', 'expected_output'], result: ['passed'], needsModel: false });
+    for (const e of entries) {
+      expect(e.description.length, e.id).toBeGreaterThan(20);
+      expect(e.result.length, e.id).toBeGreaterThan(0);
+    }
   });
 
   it('is plain JSON', () => {

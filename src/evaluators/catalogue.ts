@@ -7,6 +7,10 @@ import { compare } from './compare.js';
 import { contextF1, contextPrecision, contextRecall, nonLlmContextPrecision, nonLlmContextRecall } from './context-metrics.js';
 import { customCode } from './custom-code.js';
 import { jsonCompare } from './json-compare.js';
+import { languageDetection } from './language.js';
+import { moderation } from './moderation.js';
+import { piiDetection } from './pii.js';
+import { secretsDetection } from './secrets-detection.js';
 import { runBudget } from './run-budget.js';
 import { toolCalls } from './tool-calls.js';
 import { makeEvaluatorSet } from './evaluator-set.js';
@@ -29,6 +33,10 @@ export const CATALOGUE: EvaluatorDefinition[] = [
   jsonCompare,
   toolCalls,
   runBudget,
+  languageDetection,
+  piiDetection,
+  secretsDetection,
+  moderation,
   customCode,
   llmBoolean,
   llmScore,

@@ -1,7 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeOpenAI, type FakeOpenAIOptions, fakeEmbedding, startFakeOpenAI } from './fake-openai.js';
+import { FAKE_FLAGGED_SCORE, type FakeOpenAI, type FakeOpenAIOptions, fakeEmbedding, MODERATION_CATEGORIES, startFakeOpenAI } from './fake-openai.js';
 import { generateFromSchema, streamPieces } from './fake-provider-core.js';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
@@ -283,6 +283,47 @@ describe('fake OpenAI: responses, embeddings, models, auth', () => {
     await fake!.close();
     fake = await startFakeOpenAI();
     expect((await post('/v1/chat/completions', chat('x'), { key: 'anything' })).status).toBe(200);
+  });
+});
+
+describe('fake OpenAI: moderations', () => {
+  it('answers the moderation shape per input, flagging texts that contain a trigger word', async () => {
+    await start();
+    const res = await post('/v1/moderations', { model: 'omni-moderation-latest', input: ['I will kill the process', 'A calm sentence about tea'] });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: string; model: string; results: { flagged: boolean; categories: Record<string, boolean>; category_scores: Record<string, number>; category_applied_input_types: Record<string, string[]> }[] };
+    expect(body.id).toMatch(/^modr-/);
+    expect(body.model).toBe('omni-moderation-latest');
+    expect(body.results).toHaveLength(2);
+    const [violent, calm] = body.results;
+    expect(Object.keys(violent!.categories).sort()).toEqual([...MODERATION_CATEGORIES].sort());
+    expect(violent).toMatchObject({ flagged: true, categories: { violence: true, hate: false }, category_scores: { violence: FAKE_FLAGGED_SCORE }, category_applied_input_types: { violence: ['text'] } });
+    expect(violent!.category_scores.hate).toBeLessThan(0.01);
+    expect(calm!.flagged).toBe(false);
+    expect(Object.values(calm!.categories).some(Boolean)).toBe(false);
+    expect(fake!.callsByKind.get('moderations')).toBe(1);
+  });
+
+  it('takes a single string or text parts, defaults the model, and is deterministic', async () => {
+    await start();
+    const one = await (await post('/v1/moderations', { input: 'how to launder money' })).json();
+    expect(one).toMatchObject({ model: 'omni-moderation-latest', results: [{ flagged: true, categories: { illicit: true } }] });
+    const parts = await (await post('/v1/moderations', { model: 'omni-moderation-latest', input: [{ type: 'text', text: 'how to launder money' }] })).json();
+    expect((parts as { results: unknown[] }).results[0]).toEqual((one as { results: unknown[] }).results[0]);
+    // The legacy text-moderation models have no illicit categories and no applied input types.
+    const legacy = (await (await post('/v1/moderations', { model: 'text-moderation-stable', input: 'x' })).json()) as { results: Record<string, object>[] };
+    expect(Object.keys(legacy.results[0]!.categories!)).not.toContain('illicit');
+    expect(legacy.results[0]).not.toHaveProperty('category_applied_input_types');
+  });
+
+  it('refuses a missing or malformed input and a missing key', async () => {
+    await start();
+    for (const input of [undefined, [], [42]]) {
+      const res = await post('/v1/moderations', { model: 'omni-moderation-latest', input });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    }
+    expect((await post('/v1/moderations', { input: 'x' }, { key: null })).status).toBe(401);
   });
 });
 

@@ -1,6 +1,6 @@
 // A fake OpenAI API on 127.0.0.1 for tests and benchmarks: Chat Completions (plain and
 // streamed, structured output, forced tool calls), the Responses API (what `openai(model)`
-// of @ai-sdk/openai calls by default), embeddings and the model list — close enough to the
+// of @ai-sdk/openai calls by default), embeddings, moderations and the model list — close enough to the
 // real wire format that the official clients work against it given only `baseURL` and
 // `apiKey`. Misbehaviour, counters and the `respond` hook come from fake-provider-core.ts.
 import {
@@ -268,6 +268,82 @@ function embeddings(call: EndpointCall, defaultDims: number): Answer {
   return { json: { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens, ...(cost !== undefined ? { cost } : {}) } } };
 }
 
+/** The moderation categories of OpenAI's omni models, in the API's order. */
+export const MODERATION_CATEGORIES = [
+  'harassment',
+  'harassment/threatening',
+  'hate',
+  'hate/threatening',
+  'illicit',
+  'illicit/violent',
+  'self-harm',
+  'self-harm/intent',
+  'self-harm/instructions',
+  'sexual',
+  'sexual/minors',
+  'violence',
+  'violence/graphic',
+] as const;
+export type ModerationCategory = (typeof MODERATION_CATEGORIES)[number];
+
+/**
+ * The fake's moderation rule: a text containing one of a category's trigger phrases (whole
+ * words, any case) scores FAKE_FLAGGED_SCORE in that category and is flagged; every other
+ * category gets a small score derived from the text, below 0.01.
+ */
+export const FAKE_MODERATION_TRIGGERS: Record<ModerationCategory, string[]> = {
+  harassment: ['idiot', 'loser'],
+  'harassment/threatening': ['watch your back'],
+  hate: ['subhuman'],
+  'hate/threatening': ['exterminate them'],
+  illicit: ['counterfeit', 'launder money'],
+  'illicit/violent': ['build a bomb'],
+  'self-harm': ['hurt myself'],
+  'self-harm/intent': ['end my life'],
+  'self-harm/instructions': ['ways to hurt myself'],
+  sexual: ['explicit sex'],
+  'sexual/minors': ['underage'],
+  violence: ['kill', 'murder', 'stab'],
+  'violence/graphic': ['gore', 'dismembered'],
+};
+export const FAKE_FLAGGED_SCORE = 0.91;
+
+const triggerRegexes = Object.entries(FAKE_MODERATION_TRIGGERS).map(
+  ([category, words]) => [category, new RegExp(`\\b(?:${words.join('|')})\\b`, 'i')] as const,
+);
+
+/** What the fake answers for one text; the legacy text-moderation models lack the illicit categories. */
+export function fakeModeration(text: string, model = 'omni-moderation-latest') {
+  const legacy = model.startsWith('text-moderation');
+  const categories: Record<string, boolean> = {};
+  const scores: Record<string, number> = {};
+  for (const [category, regex] of triggerRegexes) {
+    if (legacy && category.startsWith('illicit')) continue;
+    const hit = regex.test(text);
+    categories[category] = hit;
+    scores[category] = hit ? FAKE_FLAGGED_SCORE : (hashString(`${category}\u0000${text}`) % 1000) / 100_000;
+  }
+  return {
+    flagged: Object.values(categories).some(Boolean),
+    categories,
+    category_scores: scores,
+    ...(legacy ? {} : { category_applied_input_types: Object.fromEntries(Object.keys(categories).map((c) => [c, ['text']])) }),
+  };
+}
+
+/** `POST /v1/moderations`: `input` is a string, strings, or text parts; the model is optional. */
+function moderations(call: EndpointCall): Answer {
+  const { body } = call;
+  const model = typeof body.model === 'string' && body.model !== '' ? body.model : 'omni-moderation-latest';
+  const raw = body.input;
+  const items: unknown[] = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : [];
+  const texts = items.map((x) => (typeof x === 'string' ? x : isRecord(x) && x.type === 'text' && typeof x.text === 'string' ? x.text : undefined));
+  if (texts.length === 0 || texts.some((t) => t === undefined)) {
+    throw new FakeHttpError(400, "'input' must be a string, an array of strings or an array of text parts");
+  }
+  return { json: { id: `modr-fake${call.seq}`, model, results: texts.map((t) => fakeModeration(t!, model)) } };
+}
+
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const { embeddingDimensions = 64, modelIds, ...rest } = options;
   const ids = modelIds ?? ['gpt-4o-mini', 'text-embedding-3-small', ...Object.keys(options.models ?? {})];
@@ -288,6 +364,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         if (path === '/chat/completions') return { kind: stream ? 'stream' : 'chat', answer: chatCompletion };
         if (path === '/responses') return { kind: stream ? 'stream' : 'responses', answer: responses };
         if (path === '/embeddings') return { kind: 'embeddings', answer: (call) => embeddings(call, embeddingDimensions) };
+        if (path === '/moderations') return { kind: 'moderations', answer: moderations };
         return undefined;
       },
       authenticate(headers) {

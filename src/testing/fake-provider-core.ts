@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** What a call was for; streamed generations of any endpoint count as `stream`. */
-export type CallKind = 'chat' | 'stream' | 'embeddings' | 'messages' | 'responses' | 'models' | 'other';
+export type CallKind = 'chat' | 'stream' | 'embeddings' | 'moderations' | 'messages' | 'responses' | 'models' | 'other';
 
 export type JsonSchema = Record<string, unknown>;
 

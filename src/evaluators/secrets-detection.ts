@@ -1,0 +1,84 @@
+// API keys and secrets in the input or output: LangWatch's native
+// `langwatch/api_keys_and_secrets_detection` (no settings), computed with secretlint's
+// recommended rules (cloud keys, tokens, private keys, database URLs, …). Each text is linted
+// in memory as a virtual file; details name the rule and the position, never the secret.
+import { lintSource } from '@secretlint/core';
+import { secretLintProfiler } from '@secretlint/profiler';
+import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
+import { z } from 'zod';
+import type { EvaluatorDefinition } from '../core/model/adapters.js';
+import type { EvaluationResult } from '../core/model/results.js';
+import { textInput, thrownMessage } from './inputs.js';
+
+// secretlint's core marks every lint in a process-wide PerformanceObserver that keeps each entry
+// forever (about 40 marks, 11 KB, a call) and scans that list on every mark: fine for a CLI,
+// a leak and a slowdown in a server. Only the secretlint CLI's --profile reads it.
+secretLintProfiler.mark = () => undefined;
+
+type CoreConfig = Parameters<typeof lintSource>[0]['options']['config'];
+
+const FILTER_COMMENTS = '@secretlint/secretlint-rule-filter-comments';
+
+/**
+ * The recommended preset's rules, registered one by one so that its comment filter can be left
+ * out (secretlint 11 ignores `disabled` on a rule inside a preset): `secretlint-disable`
+ * comments are for a repository's own files, and a model's output must not be able to switch
+ * the check off.
+ */
+const CONFIG: CoreConfig = {
+  rules: recommendedRules
+    .filter((rule) => rule.meta.id !== FILTER_COMMENTS)
+    // Each rule's own options type is narrower than the config's generic one; defaults apply.
+    .map((rule) => ({ id: rule.meta.id, rule }) as unknown as CoreConfig['rules'][number]),
+};
+
+/** Far above any model output; secretlint reads the whole text, so the cost grows with it. */
+const MAX_CHARS = 1_048_576;
+
+const settings = z.object({});
+
+const shortRule = (ruleId: string): string => ruleId.replace(/^@secretlint\/secretlint-rule-/, '');
+
+/** `secrets_detection` / `langwatch/api_keys_and_secrets_detection`: score = secrets found. */
+export const secretsDetection: EvaluatorDefinition<typeof settings> = {
+  id: 'secrets_detection',
+  aliases: ['langwatch/api_keys_and_secrets_detection'],
+  name: 'API Keys & Secrets Detection',
+  category: 'safety',
+  description:
+    "Finds API keys, tokens, private keys and credentials (AWS, GCP, Azure, GitHub, Slack, OpenAI, Anthropic, database URLs, …) in the " +
+    "input and output with secretlint's recommended rules. Fails when any is found; score is the count.",
+  requiredInputs: [],
+  optionalInputs: ['input', 'output'],
+  stringInputs: ['input', 'output'],
+  settings,
+  result: ['passed', 'score'],
+  needsModel: false,
+  create() {
+    return {
+      async evaluate(inputs): Promise<EvaluationResult> {
+        const fields = (['input', 'output'] as const).flatMap((field) => {
+          const text = textInput(inputs[field]);
+          return text === undefined || text.trim() === '' ? [] : [{ field, text }];
+        });
+        if (fields.length === 0) return { status: 'skipped', details: 'input and output are both missing or empty: map at least one of them' };
+        const size = fields.reduce((n, f) => n + f.text.length, 0);
+        if (size > MAX_CHARS) return { status: 'skipped', details: `input and output hold ${size} characters, above the ${MAX_CHARS} secrets detection reads` };
+        const found: string[] = [];
+        try {
+          for (const { field, text } of fields) {
+            const result = await lintSource({
+              source: { content: text, filePath: `${field}.txt`, ext: '.txt', contentType: 'text' },
+              options: { config: CONFIG, maskSecrets: true, noPhysicFilePath: true },
+            });
+            for (const m of result.messages) found.push(`${m.messageId} (${shortRule(m.ruleId)}) in ${field} at ${m.range[0]}–${m.range[1]}`);
+          }
+        } catch (error) {
+          return { status: 'error', errorType: 'internal_error', details: `secretlint failed: ${thrownMessage(error)}` };
+        }
+        if (found.length === 0) return { status: 'processed', passed: true, score: 0 };
+        return { status: 'processed', passed: false, score: found.length, details: `Secrets found: ${found.join(', ')}` };
+      },
+    };
+  },
+};
