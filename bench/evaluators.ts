@@ -34,7 +34,7 @@ function inputsFor(def: EvaluatorDefinition): EvaluatorInputs {
   if (def.id === 'tool_calls') {
     return { output: { tool_calls: [{ function: { name: 'reset_password', arguments: JSON.stringify({ user: 'a', note: TEXT.slice(0, 800) }) } }] }, expected_output: [{ name: 'reset_password' }] };
   }
-  if (def.id.startsWith('context')) return { input: TEXT, output: TEXT, contexts: [TEXT.slice(0, 500), TEXT.slice(500)], expected_contexts: [TEXT.slice(0, 500)] };
+  if (def.requiredInputs.includes('expected_contexts') || def.id.startsWith('context')) return { input: TEXT, output: TEXT, contexts: [TEXT.slice(0, 500), TEXT.slice(500)], expected_contexts: [TEXT.slice(0, 500)] };
   return { input: TEXT, output: TEXT, expected_output: TEXT.replace('fox', 'cat'), contexts: [TEXT] };
 }
 
@@ -42,6 +42,24 @@ const context: EvaluatorContext = {
   row: { question: TEXT },
   target: { id: 't', durationMs: 120, cost: 0.0001, tokens: { input: 250, output: 250 } },
   signal: new AbortController().signal,
+};
+
+/** 1 KB samples of each format valid_format checks. */
+const FORMAT_SAMPLES: Record<string, string> = {
+  json: JSON_TEXT,
+  xml: `<notes>${'<note id="1"><to>Ana</to><body>Reset the password from Settings.</body></note>'.repeat(14)}</notes>`,
+  html: `<div>${'<p>Open <b>Settings</b>, then <a href="/security">Security</a>.</p>'.repeat(16)}</div>`,
+  sql: `SELECT u.id, u.email, count(o.id) AS orders FROM users u LEFT JOIN orders o ON o.user_id = u.id WHERE u.created_at > '2024-01-01' AND u.status IN ('active', 'trial') GROUP BY u.id, u.email HAVING count(o.id) > 3 ORDER BY orders DESC LIMIT 50;`.repeat(3),
+  markdown: `# Resetting a password\n\n${'- Open **Settings** and choose *Security*.\n- Click [Reset](https://example.com).\n'.repeat(12)}`,
+  python: `def reset(user):\n${'    if user.active:\n        send_link(user.email)\n    else:\n        log("inactive", user.id)\n'.repeat(10)}`,
+  yaml: `steps:\n${'  - open: settings\n    then: security\n    note: "reset the password"\n'.repeat(14)}`,
+};
+
+/** Evaluators measured once per setting value (a metric, a format). */
+const VARIANTS: Record<string, { label: string; settings: Record<string, unknown>; inputs?: EvaluatorInputs }[]> = {
+  valid_format: Object.entries(FORMAT_SAMPLES).map(([format, text]) => ({ label: format, settings: { format }, inputs: { output: text } })),
+  text_similarity: ['bleu', 'gleu', 'rouge1', 'rouge2', 'rougeL', 'meteor', 'chrf', 'token_f1'].map((metric) => ({ label: metric, settings: { metric } })),
+  string_distance: ['levenshtein', 'jaro_winkler', 'hamming'].map((metric) => ({ label: metric, settings: { metric } })),
 };
 
 export interface EvaluatorTiming {
@@ -56,24 +74,28 @@ export async function timeEvaluators(calls = 2000): Promise<EvaluatorTiming[]> {
   const out: EvaluatorTiming[] = [];
   for (const def of CATALOGUE) {
     if (def.needsModel) continue;
-    const parsed = def.settings.safeParse(SETTINGS[def.id] ?? {});
-    if (!parsed.success) {
-      out.push({ id: def.id, medianMs: NaN, p95Ms: NaN, status: `needs settings: ${parsed.error.issues[0]?.message}` });
-      continue;
+    const variants = VARIANTS[def.id] ?? [{ label: '', settings: SETTINGS[def.id] ?? {} }];
+    for (const variant of variants) {
+      const id = variant.label ? `${def.id} (${variant.label})` : def.id;
+      const parsed = def.settings.safeParse(variant.settings);
+      if (!parsed.success) {
+        out.push({ id, medianMs: NaN, p95Ms: NaN, status: `needs settings: ${parsed.error.issues[0]?.message}` });
+        continue;
+      }
+      const instance = def.create(parsed.data, { sandbox, models: noModels });
+      const inputs = variant.inputs ?? inputsFor(def);
+      let status = '';
+      for (let i = 0; i < 200; i++) status = (await instance.evaluate(inputs, context)).status;
+      const times: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const t0 = performance.now();
+        await instance.evaluate(inputs, context);
+        times.push(performance.now() - t0);
+      }
+      await instance.dispose?.();
+      times.sort((a, b) => a - b);
+      out.push({ id, medianMs: times[Math.floor(times.length / 2)]!, p95Ms: times[Math.floor(times.length * 0.95)]!, status });
     }
-    const instance = def.create(parsed.data, { sandbox, models: noModels });
-    const inputs = inputsFor(def);
-    let status = '';
-    for (let i = 0; i < 200; i++) status = (await instance.evaluate(inputs, context)).status;
-    const times: number[] = [];
-    for (let i = 0; i < calls; i++) {
-      const t0 = performance.now();
-      await instance.evaluate(inputs, context);
-      times.push(performance.now() - t0);
-    }
-    await instance.dispose?.();
-    times.sort((a, b) => a - b);
-    out.push({ id: def.id, medianMs: times[Math.floor(times.length / 2)]!, p95Ms: times[Math.floor(times.length * 0.95)]!, status });
   }
   return out;
 }
