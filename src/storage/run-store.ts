@@ -255,10 +255,12 @@ export class SqlRunStore implements RunStore {
 
   async commitCells(runId: string, owner: string, cells: CellResult[], progress: number, nextSeq: number, at: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      // The fence: the run row is updated (and locked) only while we hold the lease.
+      // The fence: the run row is updated (and locked) only while we hold the lease. An
+      // execution that commits is making progress, so the crash count restarts from it (just
+      // this one): only executions that die again and again without progress give a run up.
       const fenced = await trx
         .updateTable('runs')
-        .set({ progress, next_seq: nextSeq, updated_at: at })
+        .set({ progress, next_seq: nextSeq, updated_at: at, executions: 1 })
         .where('id', '=', runId)
         .where('lease_owner', '=', owner)
         .where('status', '=', 'running')

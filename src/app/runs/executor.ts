@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
 import { Aggregator } from '../../core/engine/aggregate.js';
 import { executeCell, type CellContext } from '../../core/engine/cell.js';
 import { cellEventCount, cellEvents } from '../../core/engine/cell-events.js';
-import { KeyedLimiter } from '../../core/engine/limiter.js';
+import type { SlotLimiter } from '../../core/engine/limiter.js';
 import { planTotal } from '../../core/engine/plan.js';
 import { DEFAULT_RETRY } from '../../core/engine/retry.js';
 import { type CellDraft, runLoop } from '../../core/engine/run-loop.js';
@@ -13,6 +13,7 @@ import type { RunEvent, RunEventBody } from '../../core/events.js';
 import type { EvaluatorDeps, TargetDeps, TargetFactory } from '../../core/model/adapters.js';
 import type { CellResult, RunRecord, RunStatus, StopReason } from '../../core/model/run.js';
 import type { Clock, EventBus, Logger, Stores } from '../../core/ports.js';
+import { failpoint } from './failpoints.js';
 import { disposeAll, type EvaluatorCatalogue, prepareEvaluators, prepareRowEvaluators, prepareTargets } from './prepare.js';
 import { replayRowResults, runRowPhaseFor } from './row-phase-runner.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
@@ -29,20 +30,27 @@ export interface ExecutorDeps {
   /** What targets of a project's run need; `cache` is the run's execution.cache. */
   targetDeps(projectId: string, options: { cache: boolean }): Promise<TargetDeps>;
   /** Limits per key (HTTP origin, provider/model) shared by every run of this process. */
-  limiter: KeyedLimiter;
+  limiter: SlotLimiter;
   random: () => number;
   leaseMs: number;
   /** How often the abort flag and the lease are checked. */
   pollMs: number;
 }
 
-/** A run that keeps killing its executor is failed after this many attempts. */
+/**
+ * A run that keeps killing its executor is failed after this many executions in a row that
+ * committed nothing (a commit resets the count, so a run killed often but progressing ends).
+ */
 export const MAX_EXECUTIONS = 5;
+
+/** How an execution ended here: `failed` = it threw (e.g. storage refused a write) and the run is still running. */
+export type ExecutionEnd = { kind: 'settled' } | { kind: 'failed'; error: string };
 
 export interface Execution {
   /** Stops the run for `reason`; 'shutdown' leaves it running for another executor. */
   stop(reason: StopReason): void;
-  done: Promise<void>;
+  /** Never rejects. */
+  done: Promise<ExecutionEnd>;
 }
 
 function bitmap(size: number, cells: number[]): Uint8Array {
@@ -60,9 +68,14 @@ export function startExecution(deps: ExecutorDeps, claimed: RunRecord, owner: st
     stopReason ??= reason;
     controller.abort(new Error(`run stopping: ${reason}`));
   };
-  const done = execute(deps, claimed, owner, controller, () => stopReason, stop).catch((error: unknown) => {
-    deps.logger.error({ runId: claimed.id, err: error instanceof Error ? error.message : String(error) }, 'run execution failed; it will be retried');
-  });
+  const done = execute(deps, claimed, owner, controller, () => stopReason, stop).then(
+    (): ExecutionEnd => ({ kind: 'settled' }),
+    (error: unknown): ExecutionEnd => {
+      const message = error instanceof Error ? error.message : String(error);
+      deps.logger.error({ runId: claimed.id, err: message }, 'run execution failed; it will be retried');
+      return { kind: 'failed', error: message };
+    },
+  );
   return { stop, done };
 }
 
@@ -80,6 +93,7 @@ async function execute(
   let nextSeq = run.nextSeq;
 
   const finish = async (status: Exclude<RunStatus, 'running'>, event: RunEventBody, agg: Aggregator, extra: { error?: string; errorMessage?: string; stopReason?: StopReason; threshold?: number | undefined }) => {
+    failpoint('finish.before');
     const finishedAt = clock.now();
     const summary = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason: extra.stopReason, thresholdPassRate: extra.threshold });
     const body: RunEventBody = event.type === 'done' ? { type: 'done', summary: summary as unknown as Record<string, unknown> } : event;
@@ -118,7 +132,7 @@ async function execute(
     return;
   }
   if (executions > MAX_EXECUTIONS) {
-    const message = `The run was interrupted ${executions - 1} times while executing and was given up`;
+    const message = `The run was interrupted ${executions - 1} times in a row without committing a cell and was given up`;
     await finish('failed', { type: 'error', message, code: 'run_crashed_repeatedly' }, agg, { error: 'run_crashed_repeatedly', errorMessage: message, threshold });
     return;
   }
@@ -170,10 +184,13 @@ async function execute(
       cells.push({ ...d, firstSeq: seq, eventCount, completedOrder: ++order });
       seq += eventCount;
     }
+    failpoint('commit.before');
     if (!(await stores.runs.commitCells(run.id, owner, cells, order, seq, clock.now()))) {
       stop('shutdown');
       throw new Error('lost the run lease; another executor owns this run');
     }
+    // Committed but not yet published: a crash here leaves events only storage can replay.
+    failpoint('commit.after');
     nextSeq = seq;
     progress = order;
     const events: RunEvent[] = [];

@@ -1,8 +1,15 @@
 // The run host of one process: takes runs from the work queue, claims their lease, executes
 // them, and sweeps for runs nobody executes (after a crash or restart) to pick them up.
+// An execution that fails (storage refusing writes, say) gives its lease back when it can and
+// is tried again here with backoff, so a run outlives a storage outage without a restart.
 // On shutdown it stops its runs without ending them, so the next process continues them.
 import type { Logger, Stores, WorkQueue } from '../../core/ports.js';
 import { type Execution, type ExecutorDeps, startExecution } from './executor.js';
+
+/** Backoff before executing a run again after its execution failed: the first delay… */
+export const RETRY_BASE_MS = 250;
+/** …and the ceiling it doubles up to (the wait after storage comes back is at most this). */
+export const RETRY_CAP_MS = 4_000;
 
 export interface RunHostOptions {
   /** This process's lease owner id. */
@@ -18,6 +25,10 @@ export interface RunHostOptions {
 
 export class RunHost {
   private readonly executions = new Map<string, Execution>();
+  /** Runs between "about to claim" and "executing": a second wake-up must not claim them again. */
+  private readonly claiming = new Set<string>();
+  /** Failed runs waiting for their next attempt, with how many attempts failed in a row. */
+  private readonly retries = new Map<string, { failures: number; timer: ReturnType<typeof setTimeout> | null }>();
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
 
@@ -43,19 +54,66 @@ export class RunHost {
     this.sweepTimer.unref?.();
   }
 
-  /** Executes a run here if its lease can be taken; resolves when it ends or stops here. */
+  /**
+   * Executes a run here if its lease can be taken; resolves when it ends or stops here, or
+   * fails (then it is retried later). Never rejects.
+   */
   async execute(runId: string, force = false): Promise<void> {
-    if (this.stopped || this.executions.has(runId)) return;
-    const now = this.deps.clock.now();
-    const claimed = await this.stores.runs.claim(runId, this.options.owner, now + this.deps.leaseMs, force ? Number.MAX_SAFE_INTEGER : now);
-    if (!claimed) return;
-    const execution = startExecution(this.deps, claimed, this.options.owner);
-    this.executions.set(runId, execution);
+    // The claim below also succeeds for a lease we already hold, so two wake-ups of one run
+    // (queue, sweep, retry) racing through it would execute the run twice at once.
+    if (this.stopped || this.executions.has(runId) || this.claiming.has(runId)) return;
+    this.claiming.add(runId);
+    let execution: Execution;
     try {
-      await execution.done;
+      const now = this.deps.clock.now();
+      const claimed = await this.stores.runs.claim(runId, this.options.owner, now + this.deps.leaseMs, force ? Number.MAX_SAFE_INTEGER : now);
+      if (!claimed || this.stopped) {
+        if (claimed) await this.stores.runs.release(runId, this.options.owner);
+        this.forgetRetry(runId);
+        return;
+      }
+      execution = startExecution(this.deps, claimed, this.options.owner);
+      this.executions.set(runId, execution);
+    } catch (error) {
+      this.logger.warn({ runId, err: error instanceof Error ? error.message : String(error) }, 'could not claim a run; will try again');
+      this.retryLater(runId);
+      return;
+    } finally {
+      this.claiming.delete(runId);
+    }
+    try {
+      const end = await execution.done;
+      if (end.kind === 'settled') {
+        this.forgetRetry(runId);
+        return;
+      }
+      // Give the lease back if storage lets us, so any executor may take the run at once.
+      await this.stores.runs.release(runId, this.options.owner).catch(() => {});
+      this.retryLater(runId);
     } finally {
       this.executions.delete(runId);
     }
+  }
+
+  private retryLater(runId: string): void {
+    if (this.stopped) return;
+    const state = this.retries.get(runId) ?? { failures: 0, timer: null };
+    if (state.timer) return;
+    state.failures++;
+    const ceiling = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (state.failures - 1));
+    const delay = ceiling / 2 + (this.deps.random() * ceiling) / 2;
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      void this.execute(runId);
+    }, delay);
+    state.timer.unref?.();
+    this.retries.set(runId, state);
+  }
+
+  private forgetRetry(runId: string): void {
+    const state = this.retries.get(runId);
+    if (state?.timer) clearTimeout(state.timer);
+    this.retries.delete(runId);
   }
 
   /** Stops a run executing in this process at once (the abort flag covers other processes). */
@@ -82,6 +140,7 @@ export class RunHost {
   async shutdown(): Promise<void> {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const id of [...this.retries.keys()]) this.forgetRetry(id);
     for (const e of this.executions.values()) e.stop('shutdown');
     await Promise.all([...this.executions.values()].map((e) => e.done));
     await this.queue.close();
