@@ -6,7 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, Options } from 'ajv';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormatsModule from 'ajv-formats';
-import { compileLinearRegex } from './safe-regex.js';
+import { compileLinearRegex, MAX_MATCH_WORK, matchWork } from './safe-regex.js';
 
 /** Checks one value; returns readable errors (empty when valid). */
 export type SchemaCheck = (value: unknown) => string[];
@@ -17,6 +17,12 @@ export type PreparedSchema = { ok: true; check: SchemaCheck | undefined } | { ok
 const MAX_ERRORS = 5;
 
 /**
+ * Pattern matching work of the validation running now (validation is synchronous): every
+ * string a pattern is tried on counts, so a schema cannot stall the server on a long output.
+ */
+let patternWork = 0;
+
+/**
  * `pattern` keywords run on RE2 too: schemas are user input and outputs are model text.
  * `toString` must differ per pattern because ajv de-duplicates compiled patterns by it.
  */
@@ -25,7 +31,14 @@ const linearRegExp: RegExpEngine = Object.assign(
     const compiled = compileLinearRegex(pattern);
     if (!compiled.ok) throw new Error(`pattern ${JSON.stringify(pattern)}: ${compiled.reason}`);
     const regex = compiled.regex;
-    return { test: (s: string) => regex.test(s), toString: () => `/${pattern}/` };
+    const test = (s: string): boolean => {
+      patternWork += matchWork(regex, s);
+      if (patternWork > MAX_MATCH_WORK) {
+        throw new Error(`the schema's patterns are too costly on this value (more than ${MAX_MATCH_WORK} units of work): use fewer or smaller patterns`);
+      }
+      return regex.test(s);
+    };
+    return { test, toString: () => `/${pattern}/` };
   },
   { code: 'linearRegExp' },
 );
@@ -80,6 +93,7 @@ export function prepareJsonSchema(setting: string | Record<string, unknown> | un
     return {
       ok: true,
       check: (value) => {
+        patternWork = 0;
         if (validate(value)) return [];
         const errors = validate.errors ?? [];
         const shown = errors.slice(0, MAX_ERRORS).map(describe);

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { missingInput, quote, textInput } from './inputs.js';
-import { compileLinearRegex } from './safe-regex.js';
+import { compileLinearRegex, MAX_MATCH_WORK, matchWork } from './safe-regex.js';
+import type { RE2JS } from 're2js';
 
 const RULE_KINDS = ['contains', 'not_contains', 'matches_regex', 'not_matches_regex'] as const;
 type RuleKind = (typeof RULE_KINDS)[number];
@@ -42,26 +43,33 @@ const EXPECTATION: Record<RuleKind, string> = {
   not_matches_regex: 'should not match regex',
 };
 
-/** One rule, ready to run on a field's text; returns why it failed, or undefined. */
-type CompiledRule = (text: string) => string | undefined;
+/** One rule, ready to run on a field's text: `check` returns why it failed, or undefined. */
+interface CompiledRule {
+  check: (text: string) => string | undefined;
+  /** The pattern of a regex rule, to weigh its cost before matching. */
+  regex?: RE2JS;
+}
 
 function compileRule(r: Rule): CompiledRule {
   const described = `${r.field} ${EXPECTATION[r.rule]} ${quote(r.value)}`;
   switch (r.rule) {
     case 'contains':
-      return (text) => (text.includes(r.value) ? undefined : described);
+      return { check: (text) => (text.includes(r.value) ? undefined : described) };
     case 'not_contains':
-      return (text) => (text.includes(r.value) ? described : undefined);
+      return { check: (text) => (text.includes(r.value) ? described : undefined) };
     case 'matches_regex':
     case 'not_matches_regex': {
       const compiled = compileLinearRegex(r.value, { multiline: true });
       // Settings were validated, so this only fails if create() is called without parsing.
       if (!compiled.ok) throw new Error(`rule on ${r.field}: ${compiled.reason}`);
       const regex = compiled.regex;
-      if (r.rule === 'matches_regex') return (text) => (regex.test(text) ? undefined : described);
-      return (text) => {
-        const m = regex.matcher(text);
-        return m.find() ? `${described} (found ${quote(m.group() ?? '')})` : undefined;
+      if (r.rule === 'matches_regex') return { regex, check: (text) => (regex.test(text) ? undefined : described) };
+      return {
+        regex,
+        check: (text) => {
+          const m = regex.matcher(text);
+          return m.find() ? `${described} (found ${quote(m.group() ?? '')})` : undefined;
+        },
       };
     }
   }
@@ -84,10 +92,18 @@ export const textRules: EvaluatorDefinition<typeof basicSettings> = {
   result: ['passed'],
   needsModel: false,
   create(s) {
-    const rules = s.rules.map((r) => ({ field: r.field, check: compileRule(r) }));
+    const rules = s.rules.map((r) => ({ field: r.field, ...compileRule(r) }));
     return {
       async evaluate(inputs): Promise<EvaluationResult> {
         const texts = { input: textInput(inputs.input), output: textInput(inputs.output) };
+        // Matching is linear but synchronous: weigh the regex rules first, so a large pattern
+        // on a long text is an error here rather than seconds of a stalled server.
+        let work = 0;
+        for (const r of rules) if (r.regex && texts[r.field] !== undefined) work += matchWork(r.regex, texts[r.field]!);
+        if (work > MAX_MATCH_WORK) {
+          const chars = Math.max(texts.input?.length ?? 0, texts.output?.length ?? 0);
+          return { status: 'error', errorType: 'too_costly', details: `the regex rules are too costly on ${chars} characters of text (${work} units of work, at most ${MAX_MATCH_WORK}): use fewer or smaller patterns` };
+        }
         const failures: string[] = [];
         for (const [i, r] of rules.entries()) {
           const text = texts[r.field];

@@ -31,24 +31,47 @@ function isJsonType(contentType: string | null): boolean {
 }
 
 /**
+ * Deepest nesting of a JSON answer we accept. JSON.parse reads any depth, but everything after
+ * it (outputPath, redaction, storing the output as JSON) recurses, and a 2 MB answer of nested
+ * brackets would overflow the stack there, far from the target that sent it.
+ */
+export const MAX_JSON_DEPTH = 500;
+
+/** Throws when `value` nests objects/arrays deeper than MAX_JSON_DEPTH. Iterative on purpose. */
+function checkDepth(value: unknown, origin: string): unknown {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > MAX_JSON_DEPTH) throw new CallError(`JSON from ${origin} is nested more than ${MAX_JSON_DEPTH} levels deep`, { retryable: false });
+    for (const child of Object.values(node as object)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return value;
+}
+
+/** Parsed JSON, or undefined when `text` is not JSON. */
+function parseJson(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The body as a value: parsed JSON when the content type says JSON (invalid JSON is then an
  * error) or when the text happens to parse; otherwise the text itself.
  */
 export function bodyValue(text: string, contentType: string | null, origin: string): unknown {
   if (isJsonType(contentType)) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new CallError(`invalid JSON from ${origin}: ${excerpt(text)}`, { retryable: false });
-    }
+    const parsed = parseJson(text);
+    if (!parsed) throw new CallError(`invalid JSON from ${origin}: ${excerpt(text)}`, { retryable: false });
+    return parsed.value !== null && typeof parsed.value === 'object' ? checkDepth(parsed.value, origin) : parsed.value;
   }
   const trimmed = text.trim();
   if (trimmed !== '' && /^[[{"\d-]|^(?:true|false|null)$/.test(trimmed)) {
-    try {
-      return JSON.parse(trimmed) as unknown;
-    } catch {
-      // Not JSON after all: the text is the output.
-    }
+    // Text that only looks like JSON (it does not parse) stays the output as it is.
+    const parsed = parseJson(trimmed);
+    if (parsed) return parsed.value !== null && typeof parsed.value === 'object' ? checkDepth(parsed.value, origin) : parsed.value;
   }
   return text;
 }
@@ -57,16 +80,60 @@ export function bodyValue(text: string, contentType: string | null, origin: stri
 // internally on each use, about 20× slower. Paths are parsed once and cached by the library.
 const JSON_PATH = JSONPath({ autostart: false, wrap: false, eval: 'safe', path: '$', json: null });
 
-/** Applies `outputPath`; undefined when it matches nothing. Throws on an invalid path. */
+/**
+ * Work one `outputPath` may do on one answer: steps of the evaluation, each weighted by the
+ * length of the path it carries (results are copied up that path), plus filter evaluations.
+ * Evaluation is synchronous and each `..` multiplies the work by the depth of the answer:
+ * `$..*..*..*` on a 2 KB answer nested 400 deep would run for minutes and then exhaust the
+ * heap. Past this bound (a few hundred milliseconds of work at most) the call fails instead.
+ */
+export const MAX_JSONPATH_WORK = 2_000_000;
+
+/** Work done by the evaluation running now (evaluation is synchronous: one counter is enough). */
+let work = 0;
+
+class JsonPathTooCostly extends Error {}
+
+function spend(units: number): void {
+  work += units;
+  if (work > MAX_JSONPATH_WORK) throw new JsonPathTooCostly();
+}
+
+// Every step of jsonpath-plus goes through `_trace(expr, value, path, …)` (also the re-traces
+// of `^`), and every filter through `_eval`; counting there bounds any path on any answer,
+// including paths that match nothing.
+type Internals = {
+  _trace: (expr: unknown, value: unknown, path: unknown[], ...rest: unknown[]) => unknown;
+  _eval: (...args: unknown[]) => unknown;
+};
+const internals = JSON_PATH as unknown as Internals;
+const trace = internals._trace;
+const evaluateFilter = internals._eval;
+internals._trace = function (this: unknown, expr, value, path, ...rest) {
+  spend(1 + (Array.isArray(path) ? path.length : 0));
+  return trace.call(this, expr, value, path, ...rest);
+};
+internals._eval = function (this: unknown, ...args) {
+  spend(2);
+  return evaluateFilter.apply(this, args);
+};
+
+/** Applies `outputPath`; undefined when it matches nothing. Throws on an invalid or too costly path. */
 export function selectOutput(path: string, value: unknown): unknown {
   if (path.trim() === '$') return value;
   if (value === null || typeof value !== 'object') return undefined;
+  work = 0;
   try {
     return JSON_PATH.evaluate(path, value as object, undefined, undefined) as unknown;
   } catch (error) {
-    throw new CallError(`invalid outputPath ${path}: ${error instanceof Error ? error.message : 'cannot be evaluated'}`, {
-      retryable: false,
-    });
+    if (error instanceof JsonPathTooCostly) {
+      throw new CallError(`outputPath ${path} is too costly on this response (more than ${MAX_JSONPATH_WORK} steps): select less, with fewer "..", "*" or filters`, {
+        retryable: false,
+      });
+    }
+    // jsonpath-plus quotes the values it failed on (a whole array, stringified): keep it short.
+    const reason = error instanceof Error ? excerpt(error.message) : 'cannot be evaluated';
+    throw new CallError(`invalid outputPath ${path}: ${reason}`, { retryable: false });
   }
 }
 

@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import { bodyValue, excerpt, headerValue, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, networkError, selectOutput, statusError, timeoutError } from './http-response.js';
 import { type Answer, createGuardedAgent, Exchanges, type GuardSeams, type Outgoing, sharedAgent } from './http-transport.js';
 import { Redactor } from './redact.js';
-import { type Scope, jsonStringEscape, referencedKeys, renderJsonTemplate, renderString, urlEscape } from './templates.js';
+import { type Scope, jsonStringEscape, referencedKeys, renderJsonTemplate, renderString, renderTurn, urlEscape } from './templates.js';
 
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -169,7 +169,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
   async function call(input: TargetCall): Promise<TargetOutput> {
     let redactor = baseRedactor;
     try {
-      const built = build(input);
+      const built = await renderTurn(() => build(input));
       redactor = built.redactor;
       return await exchange(built.outgoing, input.signal, redactor);
     } catch (error) {

@@ -1,10 +1,16 @@
 // Liquid templates shared by the targets (SPEC §4: `{{column}}` reads the row). One Liquid
 // instance, locked down: no file system (include/render/layout find nothing), unknown filters
 // are errors, only own properties are readable (no `constructor`, no prototype), and parsing
-// and rendering are bounded in size, time and memory. Outputs can be escaped per render (JSON
-// string bodies, URLs); see docs/decisions.md ("Templates").
+// and rendering are bounded in size, time, memory and output. Rendering is synchronous and
+// holds up the whole server while it runs, so a target call renders all its templates in one
+// `renderTurn`: they share one set of limits, and the process yields to the event loop between
+// turns once it has rendered for a while. Outputs can be escaped per render (JSON string
+// bodies, URLs); see docs/decisions.md ("Templates").
 import { Context, Liquid, type Template, Value, toValue, toValueSync } from 'liquidjs';
 import { CallError } from '../core/model/results.js';
+import { BoundedEmitter, currentLimits, RENDER_LIMITS, type TurnLimits, withinTurn } from './render-turn.js';
+
+export { RENDER_LIMITS, renderTurn } from './render-turn.js';
 
 /** Turns one `{{ }}` output into the text that is written. */
 export type OutputEscape = (value: unknown) => string;
@@ -31,11 +37,11 @@ const liquid = new Liquid({
   dynamicPartials: false,
   strictFilters: true,
   ownPropertyOnly: true,
-  // Bounds per parse / per render: template text length, wall time, and characters allocated
-  // by filters and loops (a `{% for i in (1..1000000000) %}` is refused, not run).
+  // Bounds: template text length per parse; wall time and characters allocated by filters and
+  // loops (a `{% for i in (1..1000000000) %}` is refused, not run) per turn, see render-turn.ts.
   parseLimit: 2_000_000,
-  renderLimit: 2_000,
-  memoryLimit: 50_000_000,
+  renderLimit: RENDER_LIMITS.timeMs,
+  memoryLimit: RENDER_LIMITS.memory,
   // Applied to every `{{ }}` (unless its last filter is `raw`); the render picks the escape.
   // Drops (Liquid's `nil`, `empty`, …) are unwrapped to their plain values first.
   outputEscape: ((raw: unknown) => {
@@ -43,6 +49,19 @@ const liquid = new Liquid({
     return currentEscape ? currentEscape(value) : plainOutput(value);
   }) as OutputEscape,
 });
+
+// Every buffer Liquid renders into (the top level, `capture`, …) counts against the turn's
+// output limit, not only the top-level one.
+const renderTemplates = liquid.renderer.renderTemplates.bind(liquid.renderer);
+liquid.renderer.renderTemplates = (templates, ctx, emitter) => renderTemplates(templates, ctx, emitter ?? new BoundedEmitter(currentLimits()));
+
+/** A Liquid context over `scope` bound by the running turn's limits. */
+function contextFor(scope: Scope, limits: TurnLimits): Context {
+  // Liquid's Limiter has private fields; ours has the same two methods.
+  type Limits = NonNullable<ConstructorParameters<typeof Context>[3]>;
+  const bound = { memoryLimit: limits.memory, renderLimit: limits.time } as unknown as Pick<Limits, 'memoryLimit' | 'renderLimit'>;
+  return new Context(scope, liquid.options, { sync: true }, { ...bound, liquid });
+}
 
 /** A small LRU keyed by template text, bounded by entries and by total template length. */
 class TemplateCache<V> {
@@ -113,7 +132,7 @@ export function renderString(template: string, scope: Scope, escape?: OutputEsca
   const previous = currentEscape;
   try {
     currentEscape = escape;
-    return liquid.renderSync(parse(template), scope) as string;
+    return withinTurn((limits) => toValueSync(liquid.renderer.renderTemplates(parse(template), contextFor(scope, limits), new BoundedEmitter(limits))) as string);
   } catch (error) {
     throw templateError(error);
   } finally {
@@ -151,8 +170,12 @@ function singleOutputExpression(template: string): string | null {
 function evaluate(expression: string, scope: Scope): unknown {
   try {
     const value = expressions.get(expression, () => new Value(expression, liquid));
-    const context = new Context(scope, liquid.options, {}, { liquid });
-    const result = toValue(toValueSync(value.value(context, false))) as unknown;
+    const result = withinTurn((limits) => {
+      const typed = toValue(toValueSync(value.value(contextFor(scope, limits), false))) as unknown;
+      // The typed value is written into the body as it is: it counts as output.
+      limits.writeValue(typed);
+      return typed;
+    });
     return result === undefined ? null : result;
   } catch (error) {
     throw templateError(error);

@@ -247,7 +247,7 @@ describe('executeCell: the target call', () => {
     await clock.advance(1_000);
     await Promise.all([first, second]);
     expect(order).toEqual(['slow#1', 'quick', 'slow#2']);
-    expect(ctx.limiter.get('provider:x').inUse).toBe(0);
+    expect((ctx.limiter as KeyedLimiter).get('provider:x').inUse).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@ import type { InputMapping, Row } from '../model/experiment.js';
 import { CallError, type EvaluationResult, type EvaluatorInstance, type TargetAdapter, type TargetOutput } from '../model/results.js';
 import type { CellResult, RetryNote, StoredEvaluation } from '../model/run.js';
 import type { Clock, Deadline } from '../ports.js';
-import { type KeyedLimiter } from './limiter.js';
+import { type SlotLimiter } from './limiter.js';
 import { type CellRef } from './plan.js';
 import { decideRetry, describeFailure, type RetryPolicy } from './retry.js';
 import { resolveInputs } from './evaluator-inputs.js';
@@ -30,7 +30,7 @@ export interface PreparedEvaluator {
 
 export interface CellContext {
   clock: Clock;
-  limiter: KeyedLimiter;
+  limiter: SlotLimiter;
   retry: RetryPolicy;
   /** Per target call attempt. */
   timeoutMs: number;
@@ -52,6 +52,24 @@ export class CellAbandoned extends Error {
 
 type Attempted = { ok: true; value: TargetOutput; attempts: number; durationMs: number } | { ok: false; error: string; attempts: number; durationMs: number };
 
+/**
+ * Deepest nesting of a target's output. Outputs are stored and sent as JSON, and
+ * JSON.stringify recurses: an output nested thousands deep (a code target's return value, a
+ * model's structured answer) would make every commit of the run throw, losing the cell.
+ */
+export const MAX_OUTPUT_DEPTH = 500;
+
+/** Refuses an output nested deeper than MAX_OUTPUT_DEPTH. Iterative on purpose. */
+function checkOutputDepth(output: unknown): void {
+  const stack: [unknown, number][] = [[output, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_OUTPUT_DEPTH) throw new CallError(`the output is nested more than ${MAX_OUTPUT_DEPTH} levels deep`, { retryable: false });
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+}
+
 async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, retries: RetryNote[]): Promise<Attempted> {
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal.aborted) throw new CellAbandoned();
@@ -66,6 +84,7 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
       deadline = ctx.clock.deadline(ctx.timeoutMs, ctx.signal);
       started = ctx.clock.now();
       const value = await target.adapter.call({ row, parameters: ctx.parameters, signal: deadline.signal });
+      checkOutputDepth(value.output);
       return { ok: true, value, attempts: attempt, durationMs: ctx.clock.now() - started };
     } catch (error) {
       if (ctx.signal.aborted) throw new CellAbandoned();

@@ -35,8 +35,14 @@ export function decideRetry(error: unknown, attempt: number, policy: RetryPolicy
   return { kind: 'retry', delayMs: jittered, reason };
 }
 
+/**
+ * Longest failure text kept: it is stored with the cell, sent in events and exported, so a
+ * call failing with a megabyte-long message (a library quoting a whole value) stays small.
+ */
+export const MAX_FAILURE_CHARS = 2_000;
+
 /** A one-line description of a failure, without stack traces. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n')[0] || error.name;
-  return typeof error === 'string' ? error : 'unknown failure';
+  const line = error instanceof Error ? error.message.split('\n')[0] || error.name : typeof error === 'string' ? error : 'unknown failure';
+  return line.length > MAX_FAILURE_CHARS ? `${line.slice(0, MAX_FAILURE_CHARS)}…` : line;
 }
