@@ -25,8 +25,8 @@ export interface ModelClientDeps {
 // logger and its redaction. Outcomes that matter reach callers as results or errors.
 (globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
 
-/** The limiter key of a model: one per provider/model, shared by targets and judges. */
-export const limitKey = (model: string): string => `model:${model}`;
+export { modelLimitKey as limitKey } from '../core/model/adapters.js';
+import { modelLimitKey as limitKey } from '../core/model/adapters.js';
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError' || error.name === 'ResponseAborted');
@@ -86,7 +86,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
   async function once(call: ModelCall): Promise<ModelResult> {
     const { model, settings } = await resolve(call.model);
     const key = limitKey(call.model);
-    const release = await deps.limiter.acquire(key, call.signal);
+    const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
     try {
       const p = call.params ?? {};
       const result = await generateText({

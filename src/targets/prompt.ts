@@ -5,10 +5,10 @@
 // `cached: true`, cost 0, no provider call.
 import { createHash } from 'node:crypto';
 import { resolveMapping } from '../core/engine/evaluator-inputs.js';
-import type { ModelMessage, ModelParams, TargetDeps } from '../core/model/adapters.js';
+import { type ModelMessage, modelLimitKey, type ModelParams, type TargetDeps } from '../core/model/adapters.js';
 import type { PromptTarget } from '../core/model/experiment.js';
 import type { TargetAdapter, TargetOutput } from '../core/model/results.js';
-import { renderString, type Scope } from './templates.js';
+import { renderString, renderTurn, type Scope } from './templates.js';
 
 /** The cache key of a resolved call: everything that decides the answer. */
 export function callFingerprint(model: string, messages: ModelMessage[], params: ModelParams | undefined, schema: unknown): string {
@@ -18,10 +18,12 @@ export function callFingerprint(model: string, messages: ModelMessage[], params:
 export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): TargetAdapter {
   const variables = Object.entries(spec.variables ?? {});
   return {
+    // The engine takes the model's shared slot before starting the call's deadline.
+    limitKey: modelLimitKey(spec.model),
     async call({ row, parameters, signal }): Promise<TargetOutput> {
       const scope: Scope = { ...row, parameters };
       for (const [name, mapping] of variables) scope[name] = resolveMapping(mapping, row, undefined);
-      const messages: ModelMessage[] = spec.messages.map((m) => ({ role: m.role, content: renderString(m.content, scope) }));
+      const messages: ModelMessage[] = await renderTurn(() => spec.messages.map((m) => ({ role: m.role, content: renderString(m.content, scope) })));
       const key = deps.cache ? callFingerprint(spec.model, messages, spec.params, spec.outputSchema) : null;
       if (deps.cache && key) {
         const hit = await deps.cache.get(key);
@@ -34,6 +36,7 @@ export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): Target
         schema: spec.outputSchema,
         schemaName: 'output',
         signal,
+        slotHeld: true,
       });
       const output = spec.outputSchema ? result.object : result.text;
       if (deps.cache && key) await deps.cache.put(key, { output, tokens: result.tokens });

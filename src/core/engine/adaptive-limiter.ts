@@ -3,7 +3,7 @@
 // can pause new calls until the provider's reset time; each success adds 1/limit, so the limit
 // grows by about one per round of calls back to its ceiling.
 import type { Clock } from '../ports.js';
-import { Semaphore } from './limiter.js';
+import { Semaphore, type SlotLimiter } from './limiter.js';
 
 export interface AdaptiveOptions {
   /** Ceiling (and starting value) of each key's concurrency. */
@@ -22,7 +22,7 @@ interface KeyState {
   throttles: number;
 }
 
-export class AdaptiveLimiter {
+export class AdaptiveLimiter implements SlotLimiter {
   private readonly keys = new Map<string, KeyState>();
 
   constructor(private readonly options: AdaptiveOptions) {}

@@ -72,8 +72,13 @@ export class Semaphore {
   }
 }
 
+/** Anything that hands out slots per key (fixed per-origin limits, adaptive per-model limits). */
+export interface SlotLimiter {
+  acquire(key: string, signal?: AbortSignal): Promise<() => void>;
+}
+
 /** Limits keyed by a string, shared by all runs; each key gets a semaphore on first use. */
-export class KeyedLimiter {
+export class KeyedLimiter implements SlotLimiter {
   private readonly semaphores = new Map<string, Semaphore>();
 
   constructor(private readonly limitFor: (key: string) => number) {}

@@ -92,6 +92,9 @@ export interface EvaluatorDefinition<S extends z.ZodType = z.ZodType> {
   create(settings: z.output<S>, deps: EvaluatorDeps): EvaluatorInstance;
 }
 
+/** The limiter key of a model: one per provider/model, shared by targets and judges of every run. */
+export const modelLimitKey = (model: string): string => `model:${model}`;
+
 /** One chat message of a model call. */
 export interface ModelMessage {
   role: 'system' | 'user' | 'assistant';
@@ -122,6 +125,11 @@ export interface ModelCall {
   signal: AbortSignal;
   /** Retries of transient failures inside the client (judges); targets leave retries to the engine. */
   retries?: number;
+  /**
+   * The caller already holds this model's slot (prompt targets: the engine takes it before the
+   * call's deadline starts, so waiting for a slot never eats the timeout).
+   */
+  slotHeld?: boolean;
 }
 
 /** Where a call's cost came from. */
