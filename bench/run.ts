@@ -4,92 +4,15 @@
 //
 //   npm run bench                 all scenarios
 //   npm run bench -- --quick      smaller sizes (a smoke test of the harness)
-//   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big)
-import { mkdtempSync, rmSync } from 'node:fs';
+//   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big, evaluators, load)
+//   npm run bench -- --only=load  the load test of bench/load.ts (20 runs, 500 SSE subscribers, pollers)
 import os from 'node:os';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { spawnAssay } from '../src/testing/spawn.js';
 import { cpuMs, peakRssMb } from './proc.js';
+import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
 
-const KEY = `sk-lw-${'BenchmarkK'.repeat(4)}`;
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
-
-interface Server {
-  base: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startServer(env: Record<string, string> = {}): Promise<Server> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
-  const s = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...env });
-  const [, port] = await s.waitFor(/listening on http:\/\/localhost:(\d+)/);
-  return {
-    base: `http://127.0.0.1:${port}`,
-    pid: s.child.pid!,
-    async stop() {
-      s.child.kill('SIGTERM');
-      await s.exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startAgent(latencyMs: number): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'agent.ts'), String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /AGENT (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-  });
-  // Warm the agent (not Assay) so its own cold start is not counted against the engine.
-  await Promise.all(Array.from({ length: 200 }, () => fetch(`${url}/warm`, { method: 'POST', body: '{"message":"warm"}' }).then((r) => r.text())));
-  return { url, stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) };
-}
-
-async function startOpenAI(latencyMs: number): Promise<{ baseURL: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'openai.ts'), String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const baseURL = await new Promise<string>((resolve) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /OPENAI (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-  });
-  const warm = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'warm' }] });
-  await Promise.all(Array.from({ length: 100 }, () =>
-    fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-bench-0000000000000000000000', 'content-type': 'application/json' }, body: warm }).then((r) => r.text())));
-  return { baseURL, stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) };
-}
-
-async function api(base: string, method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<any> {
-  const res = await fetch(base + p, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': contentType },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Waits for the run's final event on its SSE stream; returns when it was seen. */
-async function waitDone(base: string, runId: string): Promise<void> {
-  const res = await fetch(`${base}/api/experiments/runs/${runId}/events?lastEventId=0`, { headers: { authorization: `Bearer ${KEY}` } });
-  const decoder = new TextDecoder();
-  let tail = '';
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4000);
-    if (/"type":"(done|stopped|error)"(?![^\n]*"rowIndex")/.test(tail)) break;
-  }
-}
 
 const EVALUATORS = [
   { id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
@@ -174,7 +97,7 @@ async function promptTargets(): Promise<void> {
   print('| run | wall time | ideal | efficiency | cells/s | avg call latency | tokens (in/out) | cost | CPU ms/cell | peak RSS |');
   print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const openai = await startOpenAI(latency);
-  const server = await startServer({ OPENAI_API_KEY: 'sk-bench-0000000000000000000000', OPENAI_BASE_URL: openai.baseURL });
+  const server = await startServer({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL });
   try {
     await api(server.base, 'POST', '/api/experiments', {
       slug: 'prompt', name: 'prompt',
@@ -256,8 +179,33 @@ async function big(): Promise<void> {
   print('\nPeak RSS: VmHWM of the server process, which also holds the upload and the API.');
 }
 
+async function evaluators(): Promise<void> {
+  const { timeEvaluators } = await import('./evaluators.js');
+  print('\n### Offline evaluators, one call on 1 KB inputs (2,000 timed calls after 200 warm-up)\n');
+  print('| evaluator | median | p95 | result |');
+  print('|---|---:|---:|---|');
+  for (const r of await timeEvaluators(quick ? 300 : 2000)) {
+    print(`| ${r.id} | ${Number.isNaN(r.medianMs) ? '-' : `${(r.medianMs * 1000).toFixed(0)} µs`} | ${Number.isNaN(r.p95Ms) ? '-' : `${(r.p95Ms * 1000).toFixed(0)} µs`} | ${r.status} |`);
+  }
+  print('\nMeasured in the benchmark process itself (no server); custom_code runs in the isolated-vm sandbox.');
+}
+
+async function load(): Promise<void> {
+  const { DEFAULT_LOAD, loadTest } = await import('./load.js');
+  // --quick is a smoke test of the harness: 2-second runs are dominated by their start, so its
+  // bounds are reported, not enforced.
+  const sizes = quick ? { runs: 4, rows: 50, rounds: 1, warmupRounds: 1, expectBounds: false } : {};
+  const ok = await loadTest({ ...DEFAULT_LOAD, ...sizes }, print);
+  // The same load at concurrency 20 per run: more model calls a second than one server
+  // process has CPU for; shows where the ceiling is (informational, one round).
+  await loadTest({ ...DEFAULT_LOAD, ...sizes, concurrency: 20, rounds: 1, warmupRounds: 1, expectBounds: false }, print);
+  if (!ok) process.exitCode = 1;
+}
+
 console.log(`Assay benchmarks — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}${quick ? ' (quick)' : ''}`);
 if (!only || only === 'eff') await efficiency();
 if (!only || only === 'prompt') await promptTargets();
 if (!only || only === 'cpu') await cpuPerCell();
 if (!only || only === 'big') await big();
+if (!only || only === 'evaluators') await evaluators();
+if (!only || only === 'load') await load();

@@ -58,8 +58,13 @@ export class ProjectService {
 
   /** The project a presented key belongs to, or null for an unknown or revoked key. */
   async authenticate(apiKey: string): Promise<Project | null> {
+    return (await this.identify(apiKey))?.project ?? null;
+  }
+
+  /** The project and the key record's id (per-key limits count by it), or null for an unknown or revoked key. */
+  async identify(apiKey: string): Promise<{ project: Project; keyId: string } | null> {
     const found = await this.stores.apiKeys.findActiveByHash(hashApiKey(apiKey));
-    return found?.project ?? null;
+    return found ? { project: found.project, keyId: found.key.id } : null;
   }
 
   /**

@@ -1,5 +1,7 @@
 // Streams of request bytes → batches of dataset rows, for CSV and JSON Lines uploads. Bytes
 // are decoded as strict UTF-8 and parsed incrementally, so an upload is never held whole.
+// Every source enforces the row limits (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES) as it goes, and
+// a refusal names the row as the client wrote it (`rows[3]`, `line 5`).
 import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse as parseCsv } from 'csv-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
@@ -8,6 +10,77 @@ import { parseUntrustedJson } from './json.js';
 
 export const ROW_BATCH = 1000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** How many rows one upload (or one run's inline data) may have, and how large one row may be. */
+export interface RowLimits {
+  maxRows: number;
+  /** UTF-8 bytes of the row's JSON (for JSON Lines: of its line). */
+  maxRowBytes: number;
+}
+
+export const NO_ROW_LIMITS: RowLimits = { maxRows: Infinity, maxRowBytes: Infinity };
+
+/** Where a row is, for messages: `rows[3]`, or `line 5` (plus its 0-based index) for text uploads. */
+interface RowPlace {
+  index: number;
+  /** `rows[3]` / `data[3]`, or undefined for a line of a text upload. */
+  path?: string;
+  line?: number;
+}
+
+function describePlace(place: RowPlace): string {
+  return place.path ?? `the row at line ${place.line} (row index ${place.index})`;
+}
+
+function placeIssue(place: RowPlace, message: string) {
+  return { path: place.line !== undefined ? ['line', place.line] : [...(place.path ? [place.path.replace(/\[\d+\]$/, '')] : []), place.index], message };
+}
+
+/** 413 for the first row past `maxRows`. */
+function tooManyRows(place: RowPlace, max: number): AssayError {
+  const message = `Too many rows: at most ${max} are accepted in one upload or run; ${describePlace(place)} is over the limit`;
+  return new AssayError('payload_too_large', message, {
+    meta: { rowIndex: place.index, ...(place.line !== undefined ? { line: place.line } : {}), limitRows: max },
+    issues: [placeIssue(place, `more than ${max} rows`)],
+  });
+}
+
+/** 413 for a row larger than `maxRowBytes`. */
+function rowTooLarge(place: RowPlace, bytes: number, max: number): AssayError {
+  const message = `${place.path ?? `The row at line ${place.line} (row index ${place.index})`} is ${bytes} bytes as JSON; a row may have at most ${max} bytes`;
+  return new AssayError('payload_too_large', message, {
+    meta: { rowIndex: place.index, ...(place.line !== undefined ? { line: place.line } : {}), rowBytes: bytes, limitBytes: max },
+    issues: [placeIssue(place, `row larger than ${max} bytes`)],
+  });
+}
+
+/**
+ * UTF-8 bytes of `text`, computed only when it could be over `max` (a UTF-16 unit is at most
+ * 3 UTF-8 bytes), so small rows cost one length read.
+ */
+function bytesOver(text: string, max: number): number | null {
+  if (text.length * 3 <= max) return null;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > max ? bytes : null;
+}
+
+/** Checks one row against the limits; `json` is its JSON text when the source already has it. */
+function checkRow(row: Row, place: RowPlace, limits: RowLimits, json?: string): void {
+  if (place.index >= limits.maxRows) throw tooManyRows(place, limits.maxRows);
+  if (limits.maxRowBytes === Infinity) return;
+  const bytes = bytesOver(json ?? JSON.stringify(row), limits.maxRowBytes);
+  if (bytes !== null) throw rowTooLarge(place, bytes, limits.maxRowBytes);
+}
+
+/**
+ * Checks already-parsed rows (a JSON upload's `rows`, a run's `data`) before anything is stored:
+ * the count first (naming the first row over), then each row's size. `field` names the array.
+ */
+export function checkRowArray(rows: readonly Row[], limits: RowLimits, field: string): void {
+  if (rows.length > limits.maxRows) throw tooManyRows({ index: limits.maxRows, path: `${field}[${limits.maxRows}]` }, limits.maxRows);
+  if (limits.maxRowBytes === Infinity) return;
+  rows.forEach((row, index) => checkRow(row, { index, path: `${field}[${index}]` }, limits));
+}
 
 /** Decodes UTF-8 strictly, chunk by chunk; invalid bytes → 400 invalid_encoding. */
 export async function* decodeUtf8(bytes: AsyncIterable<Uint8Array>): AsyncIterable<string> {
@@ -41,15 +114,21 @@ function checkHeader(header: string[]): string[] {
   return header.map((h) => h.trim());
 }
 
-/** CSV with a header line → rows of strings. A malformed line → 400 naming that line. */
-export async function* csvRows(bytes: AsyncIterable<Uint8Array>, batchSize = ROW_BATCH): AsyncIterable<Row[]> {
-  const parser = parseCsv({ columns: checkHeader, bom: true, skip_empty_lines: true, relax_column_count: false });
+/**
+ * CSV with a header line → rows of strings. A malformed line → 400 naming that line; a row over
+ * the limits → 413 naming its line.
+ */
+export async function* csvRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimits = NO_ROW_LIMITS, batchSize = ROW_BATCH): AsyncIterable<Row[]> {
+  const parser = parseCsv({ columns: checkHeader, bom: true, skip_empty_lines: true, relax_column_count: false, info: true });
   // pipeline (not pipe) so an error of the source (bad UTF-8, 413) destroys the parser too,
   // and the loop below rejects instead of waiting forever.
   pipeline(Readable.from(decodeUtf8(bytes)), parser, () => {});
   let batch: Row[] = [];
+  let index = 0;
   try {
-    for await (const record of parser as AsyncIterable<Row>) {
+    for await (const { record, info } of parser as AsyncIterable<{ record: Row; info: { lines: number } }>) {
+      checkRow(record, { index, line: info.lines }, limits);
+      index++;
       batch.push(record);
       if (batch.length >= batchSize) {
         yield batch;
@@ -57,6 +136,8 @@ export async function* csvRows(bytes: AsyncIterable<Uint8Array>, batchSize = ROW
       }
     }
   } catch (error) {
+    // Leaving the loop destroys the parser, and pipeline the body stream: a refused row stops
+    // the upload at once.
     throw csvError(error);
   }
   if (batch.length > 0) yield batch;
@@ -77,14 +158,21 @@ function csvError(error: unknown): unknown {
   return error;
 }
 
-/** JSON Lines: one JSON object per non-blank line. A bad line → 400 naming its number. */
-export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, batchSize = ROW_BATCH): AsyncIterable<Row[]> {
+/**
+ * JSON Lines: one JSON object per non-blank line. A bad line → 400 naming its number; a row over
+ * the limits → 413 naming its line (its size is the line's).
+ */
+export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimits = NO_ROW_LIMITS, batchSize = ROW_BATCH): AsyncIterable<Row[]> {
   let pending = '';
   let lineNo = 0;
+  let index = 0;
   let batch: Row[] = [];
   const take = (line: string): void => {
     lineNo++;
     if (line.trim() === '') return;
+    // Size and count before parsing: a huge line is refused without building it.
+    checkRow({}, { index, line: lineNo }, limits, line);
+    index++;
     let value: unknown;
     try {
       value = parseUntrustedJson(line, `line ${lineNo}`);
@@ -111,6 +199,11 @@ export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, batchSize = R
       }
     }
     pending = pending.slice(start);
+    // A line still without its end may already be too large: refuse it without reading on.
+    if (limits.maxRowBytes !== Infinity) {
+      const bytes = bytesOver(pending, limits.maxRowBytes);
+      if (bytes !== null) throw rowTooLarge({ index, line: lineNo + 1 }, bytes, limits.maxRowBytes);
+    }
   }
   if (pending.length > 0) take(pending);
   if (batch.length > 0) yield batch;

@@ -1,9 +1,11 @@
 // The composition root: the one place that knows every concrete class and wires adapters to
 // the ports the app layer needs.
+import { setMaxListeners } from 'node:events';
 import { DatasetService } from '../app/datasets.js';
 import { type DocumentCheck, ExperimentService } from '../app/experiments.js';
 import { newId } from '../app/ids.js';
 import { ProjectService } from '../app/projects.js';
+import { checkRowArray, type RowLimits } from '../app/row-sources.js';
 import { type ExecutorDeps } from '../app/runs/executor.js';
 import { RunHost } from '../app/runs/host.js';
 import { RunService } from '../app/runs/service.js';
@@ -12,8 +14,8 @@ import { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
 import { KeyedLimiter } from '../core/engine/limiter.js';
 import type { CachedAnswer, TargetCache } from '../core/model/adapters.js';
 import { createModelClient } from '../models/client.js';
-import type { Issue } from '../core/errors.js';
-import { type Clock, type EventBus, type Logger, silentLogger, type Stores, systemClock, type WorkQueue } from '../core/ports.js';
+import { type Issue, isAssayError } from '../core/errors.js';
+import { type Clock, type EventBus, type Logger, type ProviderSettings, silentLogger, type Stores, systemClock, type WorkQueue } from '../core/ports.js';
 import { describeCatalogue, findEvaluator, validateEvaluatorSettings } from '../evaluators/catalogue.js';
 import { createHttpApp, type HttpApp } from '../http/app.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
@@ -98,9 +100,37 @@ const templateCheck: DocumentCheck = (doc) => {
   return issues;
 };
 
+/** How long a run's model client reuses provider settings it read. */
+const SETTINGS_TTL_MS = 1_000;
+
+/** Save-time checks: an experiment's inline rows obey ASSAY_MAX_ROWS and ASSAY_MAX_ROW_BYTES (400 naming the row). */
+const rowLimitCheck = (limits: RowLimits): DocumentCheck => (doc) => {
+  if (!('rows' in doc.dataset)) return [];
+  try {
+    checkRowArray(doc.dataset.rows, limits, 'dataset.rows');
+    return [];
+  } catch (error) {
+    if (!isAssayError(error)) throw error;
+    const index = error.meta.rowIndex;
+    return [{ path: ['dataset', 'rows', ...(typeof index === 'number' ? [index] : [])], message: error.message }];
+  }
+};
+
 export async function composeAssay(config: Config, options: ComposeOptions = {}): Promise<Assay> {
   const logger = options.logger ?? silentLogger;
-  const clock = options.clock ?? systemClock;
+  const base = options.clock ?? systemClock;
+  // Every call of a cell (a judge's HTTP request, its retries…) listens to the cell's deadline
+  // signal: twenty evaluators on one cell are normal, not a listener leak.
+  const clock: Clock = {
+    ...base,
+    now: () => base.now(),
+    sleep: (ms, signal) => base.sleep(ms, signal),
+    deadline: (ms, parent) => {
+      const d = base.deadline(ms, parent);
+      setMaxListeners(0, d.signal);
+      return d;
+    },
+  };
   const secretKey = await loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
   if (secretKey.created) logger.info({ file: secretKey.file }, 'generated the key that encrypts stored secrets; keep it with the database');
   if (secretKey.looseMode) logger.warn({ file: secretKey.file }, 'the secret key file is readable by other users; chmod 600 it');
@@ -117,8 +147,27 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const secrets = new ProjectSecrets((projectId) => secretService.resolveAll(projectId), config.envSecrets);
   // One adaptive limit per provider/model for the whole process, shared by targets and judges.
   const modelLimiter = new AdaptiveLimiter({ max: () => config.modelConcurrency, clock });
-  const modelsFor = (projectId: string) =>
-    createModelClient({ settings: (provider) => providers.resolve(projectId, provider), limiter: modelLimiter, clock });
+  const httpLimiter = new KeyedLimiter(() => config.limitPerKey);
+  /**
+   * Provider settings for one run's model client, read from storage at most once a second per
+   * provider rather than on every call (a query per cell was ≈ 10% of a loaded server's CPU,
+   * docs/benchmarks.md "Load"). Each run starts with fresh settings; failures are not kept.
+   */
+  const recentSettings = (projectId: string) => {
+    const recent = new Map<string, { at: number; settings: Promise<ProviderSettings> }>();
+    return (provider: string): Promise<ProviderSettings> => {
+      const now = clock.now();
+      const hit = recent.get(provider);
+      if (hit && now - hit.at < SETTINGS_TTL_MS) return hit.settings;
+      const settings = providers.resolve(projectId, provider);
+      recent.set(provider, { at: now, settings });
+      settings.catch(() => {
+        if (recent.get(provider)?.settings === settings) recent.delete(provider);
+      });
+      return settings;
+    };
+  };
+  const modelsFor = (projectId: string) => createModelClient({ settings: recentSettings(projectId), limiter: modelLimiter, clock });
   const cacheFor = (projectId: string): TargetCache => ({
     get: async (key) => {
       const text = await stores.responses.get(projectId, key);
@@ -138,22 +187,29 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       models: modelsFor(projectId),
       cache: cache ? cacheFor(projectId) : null,
     }),
-    limiter: new KeyedLimiter(() => config.limitPerKey),
+    // HTTP origins get fixed limits; provider/model keys share the adaptive limiter with judges.
+    limiter: {
+      acquire: (key, signal) => (key.startsWith('model:') ? modelLimiter.acquire(key, signal) : httpLimiter.acquire(key, signal)),
+    },
     random: Math.random,
     leaseMs: options.leaseMs ?? 15_000,
     pollMs: 250,
   };
   const host = new RunHost(executorDeps, queue, { owner: newId('proc'), sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite' });
   const projects = new ProjectService(stores, clock);
-  const experiments = new ExperimentService(stores, clock, [evaluatorCheck, templateCheck]);
+  const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
+  const experiments = new ExperimentService(stores, clock, [evaluatorCheck, templateCheck, rowLimitCheck(rowLimits)]);
   const datasets = new DatasetService(stores, clock);
-  const runs = new RunService(stores, queue, clock, { publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id) });
+  const runs = new RunService(stores, queue, clock, { publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id), rowLimits });
   const http = createHttpApp({
     projects, experiments, datasets, runs, stores, secrets: secretService, providers, bus, clock, logger,
     describeEvaluators: describeCatalogue,
     ping: () => stores.ping(),
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
+    rowLimits,
+    // Read on every request: per server process, keyed by API key record id (docs/decisions.md, "Limits").
+    limits: config,
     version: VERSION,
     ...(options.pingMs ? { pingMs: options.pingMs } : {}),
   });

@@ -40,6 +40,11 @@ const envSchema = z.object({
   ASSAY_PUBLIC_URL: urlFromEnv.optional(),
   ASSAY_SECRET_KEY: z.string().trim().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   ASSAY_MAX_BODY_BYTES: intFromEnv(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  ASSAY_MAX_ROW_BYTES: intFromEnv(64, 1024 * 1024 * 1024).default(1024 * 1024),
+  ASSAY_MAX_ROWS: intFromEnv(1, 100_000_000).default(1_000_000),
+  ASSAY_SSE_MAX_PER_KEY: intFromEnv(0, 1_000_000).default(100),
+  ASSAY_RUN_RATE_LIMIT: intFromEnv(0, 1_000_000).default(60),
+  ASSAY_RUN_RATE_WINDOW_MS: intFromEnv(100, 86_400_000).default(60_000),
   ASSAY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   ASSAY_SHUTDOWN_TIMEOUT_MS: intFromEnv(0, 600_000).default(10_000),
   ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: boolFromEnv.default(true),
@@ -77,6 +82,16 @@ export interface Config {
   publicUrlDerived: boolean;
   secretKey: string | undefined;
   maxBodyBytes: number;
+  /** Largest row, as bytes of its JSON, in an upload, run `data` or an experiment's inline rows. */
+  maxRowBytes: number;
+  /** Most rows in one upload or one run's inline `data`. */
+  maxRows: number;
+  /** Open SSE streams per API key in this process; 0 = no limit. */
+  ssePerKey: number;
+  /** Runs started per API key per `runRateWindowMs` in this process; 0 = no limit. */
+  runRateLimit: number;
+  /** The sliding window of `runRateLimit`, ms. */
+  runRateWindowMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   shutdownTimeoutMs: number;
   httpTargetsAllowPrivate: boolean;
@@ -129,6 +144,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrlDerived: e.ASSAY_PUBLIC_URL === undefined,
     secretKey: e.ASSAY_SECRET_KEY,
     maxBodyBytes: e.ASSAY_MAX_BODY_BYTES,
+    maxRowBytes: e.ASSAY_MAX_ROW_BYTES,
+    maxRows: e.ASSAY_MAX_ROWS,
+    ssePerKey: e.ASSAY_SSE_MAX_PER_KEY,
+    runRateLimit: e.ASSAY_RUN_RATE_LIMIT,
+    runRateWindowMs: e.ASSAY_RUN_RATE_WINDOW_MS,
     logLevel: e.ASSAY_LOG_LEVEL,
     shutdownTimeoutMs: e.ASSAY_SHUTDOWN_TIMEOUT_MS,
     httpTargetsAllowPrivate: e.ASSAY_HTTP_TARGETS_ALLOW_PRIVATE,
@@ -173,12 +193,17 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_DATA_DIR', './.assay', 'SQLite file, generated key files'],
   ['DATABASE_URL', '(SQLite)', 'postgres://… selects PostgreSQL'],
   ['ASSAY_DB_SCHEMA', '(search_path)', 'PostgreSQL schema for Assay\'s tables'],
-  ['REDIS_URL', '(in-process)', 'redis://… enqueues work on BullMQ for `assay worker`'],
+  ['REDIS_URL', '(in-process)', 'Validated and reserved for cluster mode (BullMQ, `assay worker`), not built yet: runs execute in the serving process'],
   ['ASSAY_API_KEY', '', 'At start-up, ensure project `default` with this key'],
   ['ASSAY_ADMIN_TOKEN', '', 'Enables /api/admin/* (Bearer token, ≥ 16 chars)'],
   ['ASSAY_PUBLIC_URL', 'http://localhost:PORT', 'Base of runUrl'],
   ['ASSAY_SECRET_KEY', '(generated key file)', 'Encrypts stored secrets and provider keys'],
   ['ASSAY_MAX_BODY_BYTES', '10485760', 'Largest accepted request body (413 above)'],
+  ['ASSAY_MAX_ROW_BYTES', '1048576', 'Largest row (bytes of its JSON) in an upload, run `data` or experiment rows (413/400 naming the row)'],
+  ['ASSAY_MAX_ROWS', '1000000', 'Most rows in one dataset upload or append, or one run\'s inline `data` (413 naming the first row over)'],
+  ['ASSAY_SSE_MAX_PER_KEY', '100', 'Open SSE streams per API key, per server process (429 + Retry-After above; 0 = no limit)'],
+  ['ASSAY_RUN_RATE_LIMIT', '60', 'Runs started per API key per window, per server process (429 + Retry-After above; 0 = no limit)'],
+  ['ASSAY_RUN_RATE_WINDOW_MS', '60000', 'The sliding window of ASSAY_RUN_RATE_LIMIT'],
   ['ASSAY_LOG_LEVEL', 'info', 'debug, info, warn, error or silent'],
   ['ASSAY_SHUTDOWN_TIMEOUT_MS', '10000', 'Grace period for in-flight requests on SIGTERM'],
   ['ASSAY_HTTP_TARGETS_ALLOW_PRIVATE', 'true', 'false refuses HTTP targets on private and loopback addresses'],

@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import type { DatasetService } from '../app/datasets.js';
 import type { ExperimentService } from '../app/experiments.js';
 import type { ProjectService } from '../app/projects.js';
+import type { RowLimits } from '../app/row-sources.js';
 import type { RunService } from '../app/runs/service.js';
 import type { ProviderService, SecretService } from '../app/secrets.js';
 import { AssayError } from '../core/errors.js';
@@ -11,6 +12,7 @@ import type { Clock, EventBus, Logger, Stores } from '../core/ports.js';
 import { adminAuth, projectAuth } from './auth.js';
 import type { HttpEnv } from './context.js';
 import { errorResponse, makeErrorHandler } from './errors.js';
+import { createHttpLimits, type LimitSettings } from './limits.js';
 import { RouteTable } from './route.js';
 import { adminRoutes } from './routes/admin.js';
 import { datasetRoutes } from './routes/datasets.js';
@@ -36,6 +38,10 @@ export interface HttpDeps {
   logger: Logger;
   adminToken: string | undefined;
   maxBodyBytes: number;
+  /** Rows per upload and bytes per row (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES). */
+  rowLimits: RowLimits;
+  /** Per-key abuse limits (read on every request, so a test may change them). */
+  limits: LimitSettings;
   version: string;
   pingMs?: number;
 }
@@ -55,11 +61,15 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
 
   metaRoutes(app, routes, deps.ping, deps.version);
   adminRoutes(routes, deps.projects, deps.maxBodyBytes);
-  datasetRoutes(routes, deps.datasets, deps.maxBodyBytes);
+  datasetRoutes(routes, deps.datasets, deps.maxBodyBytes, deps.rowLimits);
   evaluatorRoutes(routes, deps.describeEvaluators);
   secretRoutes(routes, deps.secrets, deps.providers, deps.maxBodyBytes);
   // Run routes first: /api/experiments/runs… must win over /api/experiments/{slug}.
-  runRoutes(routes, { runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock, maxBodyBytes: deps.maxBodyBytes, ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) });
+  runRoutes(routes, {
+    runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock, maxBodyBytes: deps.maxBodyBytes,
+    limits: createHttpLimits(deps.limits, deps.clock),
+    ...(deps.pingMs ? { pingMs: deps.pingMs } : {}),
+  });
   runResultRoutes(routes, deps.runs);
   experimentRoutes(routes, deps.experiments, deps.maxBodyBytes);
 

@@ -49,12 +49,14 @@ export function projectAuth(projects: ProjectService): MiddlewareHandler<HttpEnv
     if (!presented) throw missingCredentials();
     // Keys are short; anything long is not a key and is not worth hashing.
     if (presented.key.length > 200) throw invalidCredentials();
-    const project = await projects.authenticate(presented.key);
-    if (!project) throw invalidCredentials();
+    const found = await projects.identify(presented.key);
+    if (!found) throw invalidCredentials();
+    const { project, keyId } = found;
     if (presented.projectId !== undefined && presented.projectId !== project.id && presented.projectId !== project.slug) {
       throw invalidCredentials();
     }
     c.set('project', project);
+    c.set('apiKeyId', keyId);
     await next();
   };
 }

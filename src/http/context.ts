@@ -5,5 +5,7 @@ export interface HttpEnv {
   Variables: {
     /** The project the request's API key belongs to (set by the auth middleware). */
     project: Project;
+    /** The id of the API key record that authenticated the request (never the key itself). */
+    apiKeyId: string;
   };
 }

@@ -1,7 +1,7 @@
 // SPEC §6 keep-alive: a `: ping` comment line during silence, never a data frame.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../testing/fake-agent.js';
-import { startTestAssay, type TestAssay } from '../testing/harness.js';
+import { listen, startTestAssay, type TestAssay } from '../testing/harness.js';
 import { agentExperiment, parseSse, waitForRun } from '../testing/runs.js';
 
 let t: TestAssay;
@@ -24,6 +24,30 @@ describe('SSE keep-alive', () => {
     expect(comments.length).toBeGreaterThanOrEqual(3);
     expect(new Set(comments)).toEqual(new Set([': ping']));
     expect(events.map((e) => e.type)).toEqual(['execution_started', 'cell_started', 'target_result', 'evaluator_result', 'progress', 'done']);
+    // No explicit Connection header: Node then sends its Keep-Alive timeout hint, so clients do
+    // not reuse a connection the server is closing.
+    expect(res.headers.get('connection')).toBeNull();
     expect((await waitForRun(t, (events[0] as { runId: string }).runId)).status).toBe('completed');
+  });
+
+  it('over a real socket: written straight to the Node response, same frames, pings and Keep-Alive hint', async () => {
+    const server = await listen(t);
+    try {
+      const res = await fetch(`${server.url}/api/experiments/quiet/run`, { method: 'POST', headers: { 'x-auth-token': t.key, accept: 'text/event-stream' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/event-stream');
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+      // Node's idle-timeout hint is only sent when no explicit Connection header was set.
+      expect(res.headers.get('keep-alive')).toMatch(/timeout=\d+/);
+      const { events, comments } = parseSse(await res.text());
+      expect(comments.length).toBeGreaterThanOrEqual(3);
+      expect(events.map((e) => e.type)).toEqual(['execution_started', 'cell_started', 'target_result', 'evaluator_result', 'progress', 'done']);
+      const runId = (events[0] as { runId: string }).runId;
+      // A late reader on the same socket path replays from storage after Last-Event-ID.
+      const replay = await fetch(`${server.url}/api/experiments/runs/${runId}/events`, { headers: { 'x-auth-token': t.key, 'last-event-id': '2' } });
+      expect(parseSse(await replay.text()).events.map((e) => e.type)).toEqual(['target_result', 'evaluator_result', 'progress', 'done']);
+    } finally {
+      await server.close();
+    }
   });
 });

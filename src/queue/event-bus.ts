@@ -1,7 +1,9 @@
 // The in-process event bus: fan-out of committed event batches to subscribers, plus a bounded
 // ring of each run's recent events so live subscribers rarely need to read storage. Memory is
-// bounded: RING events per run, RUNS runs (the least recently published run is dropped).
-import type { RunEvent } from '../core/events.js';
+// bounded: RING events per run, RUNS runs (the least recently published run is dropped), and
+// the ring of a run that has ended goes once its last subscriber has left (later readers use
+// storage), so finished runs hold no memory.
+import { isFinalEvent, type RunEvent } from '../core/events.js';
 import type { EventBus } from '../core/ports.js';
 
 const RING = 4096;
@@ -10,6 +12,8 @@ const RUNS = 256;
 interface Channel {
   ring: RunEvent[];
   listeners: Set<(events: RunEvent[]) => void>;
+  /** The last event published was the run's final one (done, stopped, run-level error). */
+  ended: boolean;
 }
 
 export class InProcessEventBus implements EventBus {
@@ -23,7 +27,7 @@ export class InProcessEventBus implements EventBus {
       this.channels.set(runId, ch);
       return ch;
     }
-    ch = { ring: [], listeners: new Set() };
+    ch = { ring: [], listeners: new Set(), ended: false };
     this.channels.set(runId, ch);
     if (this.channels.size > RUNS) {
       for (const [id, old] of this.channels) {
@@ -44,7 +48,9 @@ export class InProcessEventBus implements EventBus {
     if (last && events[0]!.seq !== last.seq + 1) ch.ring = [];
     ch.ring.push(...events);
     if (ch.ring.length > RING) ch.ring.splice(0, ch.ring.length - RING);
+    ch.ended = isFinalEvent(events[events.length - 1]!);
     for (const listener of ch.listeners) listener(events);
+    this.dropIfDone(runId, ch);
   }
 
   subscribe(runId: string, listener: (events: RunEvent[]) => void): () => void {
@@ -52,7 +58,13 @@ export class InProcessEventBus implements EventBus {
     ch.listeners.add(listener);
     return () => {
       ch.listeners.delete(listener);
+      this.dropIfDone(runId, ch);
     };
+  }
+
+  /** Forgets an ended (or empty) run's channel once nobody listens to it. */
+  private dropIfDone(runId: string, ch: Channel): void {
+    if ((ch.ended || ch.ring.length === 0) && ch.listeners.size === 0 && this.channels.get(runId) === ch) this.channels.delete(runId);
   }
 
   recent(runId: string, afterSeq: number, limit: number): RunEvent[] | null {

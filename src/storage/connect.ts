@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { type DatabaseConnection, type Driver, Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, SqliteDriver } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -32,6 +32,38 @@ pg.types.setTypeParser(20, (v: string) => Number(v));
 
 export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//.test(url);
+}
+
+/**
+ * When SQLite fails a statement inside a transaction (disk I/O error, read-only file) it may
+ * roll the transaction back itself; Kysely then issues ROLLBACK, which throws "no transaction
+ * is active" and replaces the real error. This driver skips a ROLLBACK that has nothing to do.
+ */
+class SqliteDriverKeepingErrors extends SqliteDriver {
+  constructor(
+    config: ConstructorParameters<typeof SqliteDriver>[0],
+    private readonly sqlite: SQLite.Database,
+  ) {
+    super(config);
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!this.sqlite.inTransaction) return;
+    await super.rollbackTransaction(connection);
+  }
+}
+
+class SqliteDialectKeepingErrors extends SqliteDialect {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly database: SqliteDatabase,
+  ) {
+    super({ database });
+  }
+
+  override createDriver(): Driver {
+    return new SqliteDriverKeepingErrors({ database: this.database }, this.sqlite);
+  }
 }
 
 export async function openDb(options: DbOptions): Promise<Db> {
@@ -64,5 +96,33 @@ export async function openDb(options: DbOptions): Promise<Db> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+  return { db: new Kysely<Database>({ dialect: new SqliteDialectKeepingErrors(sqlite, withStatementCache(sqlite)) }), dialect: 'sqlite' };
+}
+
+/** Prepared statements kept per SQL text, at most this many (the oldest goes first). */
+const STATEMENT_CACHE = 500;
+
+/**
+ * better-sqlite3 for Kysely, with prepared statements reused by SQL text: Kysely prepares every
+ * query anew, ≈ 5% of a loaded server's CPU (docs/benchmarks.md, "Load"). Kysely runs one query
+ * at a time on the connection; a statement still iterating (`busy`) is never handed out twice.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close() {
+      cache.clear();
+      sqlite.close();
+    },
+    prepare(sql) {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) return cached;
+      const statement = sqlite.prepare(sql);
+      if (!cached) {
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }

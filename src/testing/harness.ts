@@ -36,6 +36,10 @@ export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOpt
     adminToken: ADMIN_TOKEN,
     logLevel: 'silent',
     ...(db ? { secretKey: TEST_SECRET_KEY } : {}),
+    // The per-key abuse limits are off unless a test asks for them (src/http/limits.test.ts):
+    // suites that start many runs or streams with one key must not trip over them.
+    runRateLimit: 0,
+    ssePerKey: 0,
     ...overrides,
   };
   const assay = await composeAssay(config, options);

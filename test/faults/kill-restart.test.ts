@@ -15,7 +15,9 @@ import { bootAssay, type FaultServer } from '../../src/testing/fault-server.js';
 import { type FakeAgent, startFakeAgent } from '../../src/testing/fake-agent.js';
 import { agentExperiment } from '../../src/testing/runs.js';
 
-const ROWS = 1_500;
+// A commit carries up to 50 ms of finished cells (≈ 30 here), so the run must be long enough
+// for 50+ kills at one or more commits each.
+const ROWS = 3_000;
 const MIN_CYCLES = 50;
 /** Cycles the kill phase spreads the run's cells over (a margin above MIN_CYCLES). */
 const PLANNED_CYCLES = 70;

@@ -12,11 +12,31 @@ export const EVENT_PAGE = 500;
 export const PING_MS = 15_000;
 /** Storage is re-checked this often while waiting, for events committed by other processes. */
 const RECHECK_MS = 1_000;
+/**
+ * A live stream writes events at most once per this many ms: events committed in between go out
+ * as one chunk. Each write is a system call per subscriber, the main cost of fan-out to hundreds
+ * of subscribers (docs/benchmarks.md, "Load"); a progress display updated 4 times a second
+ * looks live.
+ */
+export const FLUSH_GAP_MS = 250;
 
-/** Events with seq > afterSeq, contiguous, at most `limit`. */
-export async function readEvents(stores: Pick<Stores, 'runs'>, bus: EventBus, runId: string, total: number, afterSeq: number, limit = EVENT_PAGE): Promise<RunEvent[]> {
+/**
+ * Events with seq > afterSeq, contiguous, at most `limit`. With `ringOnly`, a bus ring that
+ * covers `afterSeq` but holds nothing newer answers "nothing yet" without reading storage: this
+ * process publishes every event it commits, so only events committed by another process can be
+ * missing, and the periodic re-check (RECHECK_MS) reads storage for those.
+ */
+export async function readEvents(
+  stores: Pick<Stores, 'runs'>,
+  bus: EventBus,
+  runId: string,
+  total: number,
+  afterSeq: number,
+  limit = EVENT_PAGE,
+  ringOnly = false,
+): Promise<RunEvent[]> {
   const recent = bus.recent(runId, afterSeq, limit);
-  if (recent && recent.length > 0) return recent;
+  if (recent && (recent.length > 0 || ringOnly)) return recent;
   const [runEvents, cells, rows] = await Promise.all([
     stores.runs.runEvents(runId, afterSeq, limit),
     stores.runs.cellsAfterSeq(runId, afterSeq, Math.ceil(limit / 3)),
@@ -59,29 +79,56 @@ export async function* streamRunEvents(
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
   let lastSent = deps.clock.now();
+  // When events were last written (pings aside): the first write is never held back.
+  let lastWrite = -Infinity;
+  // Storage is read (events and the run's status) on the first pass, after a final event and
+  // on every re-check; otherwise (a wake-up by a notification, the pages after the first) a
+  // ring that covers the cursor is read alone. With hundreds of
+  // subscribers, reading storage on every notification was most of the cost of fan-out
+  // (docs/benchmarks.md, "Load").
+  let recheck = true;
   try {
     let run = await deps.stores.runs.getById(runId);
     if (!run) return;
     while (!signal.aborted) {
       pending = false;
-      const events = await readEvents(deps.stores, deps.bus, runId, run.total, cursor);
+      const checkStorage = recheck;
+      recheck = false;
+      const events = await readEvents(deps.stores, deps.bus, runId, run.total, cursor, EVENT_PAGE, !checkStorage);
       if (events.length > 0) {
         yield { kind: 'events', events };
         cursor = events[events.length - 1]!.seq;
         lastSent = deps.clock.now();
+        lastWrite = lastSent;
         if (!isFinalEvent(events[events.length - 1]!)) continue;
       }
-      run = (await deps.stores.runs.getById(runId)) ?? run;
-      if (TERMINAL.has(run.status) && cursor >= run.nextSeq - 1) return;
+      if (checkStorage || events.length > 0) {
+        run = (await deps.stores.runs.getById(runId)) ?? run;
+        if (TERMINAL.has(run.status) && cursor >= run.nextSeq - 1) return;
+      }
       if (events.length > 0 || pending) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(RECHECK_MS, deps.pingMs ?? PING_MS));
+      recheck = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), Math.min(RECHECK_MS, deps.pingMs ?? PING_MS));
         wake = () => {
           clearTimeout(timer);
-          resolve();
+          resolve(false);
         };
       });
       wake = null;
+      const sinceWrite = deps.clock.now() - lastWrite;
+      if (!recheck && sinceWrite < FLUSH_GAP_MS && !signal.aborted) {
+        // Woken by a notification soon after a write: let more events gather first.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, FLUSH_GAP_MS - sinceWrite);
+          // Notifications only set `pending` here; an abort ends the wait.
+          wake = () => {
+            if (!signal.aborted) return;
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+      }
       if (deps.clock.now() - lastSent >= (deps.pingMs ?? PING_MS)) {
         yield { kind: 'ping' };
         lastSent = deps.clock.now();

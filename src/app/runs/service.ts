@@ -7,7 +7,7 @@ import type { ExperimentRecord, Project } from '../../core/model/records.js';
 import { type CellResult, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
 import type { Clock, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
 import { newId } from '../ids.js';
-import { arrayRows } from '../row-sources.js';
+import { arrayRows, checkRowArray, NO_ROW_LIMITS, type RowLimits } from '../row-sources.js';
 import { parseOrThrow } from '../validation.js';
 
 export interface RunServiceOptions {
@@ -15,6 +15,8 @@ export interface RunServiceOptions {
   publicUrl: () => string;
   /** Stops a run executing in this process immediately (the abort flag covers the rest). */
   abortLocal: (runId: string) => void;
+  /** Limits on inline `data` (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES); none when absent. */
+  rowLimits?: RowLimits;
 }
 
 export interface StartedRun {
@@ -51,6 +53,7 @@ export class RunService {
     const experiment = await this.stores.experiments.get(project.id, slug);
     if (!experiment) throw experimentNotFound(slug);
     const request = this.parseRequest(await body());
+    if (request.data) checkRowArray(request.data, this.options.rowLimits ?? NO_ROW_LIMITS, 'data');
     const runId = newId('run');
     const runUrl = `${this.options.publicUrl()}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
     const spec = await this.buildSpec(project, experiment, request, runUrl);

@@ -36,7 +36,7 @@ export const ROW_PAGE = 500;
 /** Dispatches between two breaths. */
 export const DISPATCH_BURST = 16;
 
-export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxBatch: 500, maxDelayMs: 5, maxPending: 2000 };
+export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxBatch: 500, maxDelayMs: 50, maxPending: 2000 };
 
 /** Turns an unexpected exception inside a cell into a failed cell, so the run goes on. */
 function crashedCell(ref: CellRef, row: Row, error: unknown): CellDraft {

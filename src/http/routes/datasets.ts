@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { datasetAppendSchema, datasetCreateSchema, type DatasetService, MAX_PAGE_LIMIT } from '../../app/datasets.js';
-import { arrayRows, csvRows, jsonlRows } from '../../app/row-sources.js';
+import { arrayRows, checkRowArray, csvRows, jsonlRows, type RowLimits } from '../../app/row-sources.js';
 import { parseOrThrow } from '../../app/validation.js';
 import { ValidationError } from '../../core/errors.js';
 import type { DatasetRecord } from '../../core/model/records.js';
@@ -42,16 +42,19 @@ export function presentDataset(d: DatasetRecord) {
 async function uploadRows<S extends z.ZodType<{ rows: Record<string, unknown>[] }>>(
   c: Context<HttpEnv>,
   max: number,
+  limits: RowLimits,
   schema: S,
 ): Promise<{ rows: RowBatches; json?: z.output<S> }> {
   const type = mediaType(c);
-  if (CSV_TYPES.has(type)) return { rows: csvRows(bodyBytes(c, max)) };
-  if (JSONL_TYPES.has(type)) return { rows: jsonlRows(bodyBytes(c, max)) };
+  if (CSV_TYPES.has(type)) return { rows: csvRows(bodyBytes(c, max), limits) };
+  if (JSONL_TYPES.has(type)) return { rows: jsonlRows(bodyBytes(c, max), limits) };
   const json = parseOrThrow(schema, await jsonBody(c, max), 'dataset');
+  checkRowArray(json.rows, limits, 'rows');
   return { rows: arrayRows(json.rows), json };
 }
 
-export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxBodyBytes: number): void {
+/** `rowLimits`: ASSAY_MAX_ROWS and ASSAY_MAX_ROW_BYTES, per upload (413 naming the row). */
+export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxBodyBytes: number, rowLimits: RowLimits): void {
   routes.add(
     {
       method: 'post', path: '/api/datasets', summary: 'Create a dataset', tags: ['Datasets'], auth: 'project',
@@ -61,7 +64,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
       responses: { 201: { description: 'Created', schema: datasetSchema }, 409: { description: 'The explicit slug is taken' } },
     },
     async (c, { query }) => {
-      const { rows, json } = await uploadRows(c, maxBodyBytes, datasetCreateSchema);
+      const { rows, json } = await uploadRows(c, maxBodyBytes, rowLimits, datasetCreateSchema);
       const name = json?.name ?? query.name;
       if (name === undefined) throw new ValidationError('A CSV or JSON Lines upload needs ?name=', [{ path: ['name'], message: 'required' }]);
       const record = await datasets.create(c.get('project'), { name, slug: json?.slug ?? query.slug }, rows);
@@ -109,7 +112,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
     async (c, { params }) => {
       const project = c.get('project');
       await datasets.get(project, params.idOrSlug);
-      const { rows } = await uploadRows(c, maxBodyBytes, datasetAppendSchema);
+      const { rows } = await uploadRows(c, maxBodyBytes, rowLimits, datasetAppendSchema);
       return c.json(presentDataset(await datasets.append(project, params.idOrSlug, rows)));
     },
   );

@@ -7,6 +7,7 @@ import { AssayError, ValidationError } from '../../core/errors.js';
 import { runRequestSchema, type RunRecord } from '../../core/model/run.js';
 import type { Clock, EventBus, Stores } from '../../core/ports.js';
 import { jsonBody } from '../body.js';
+import type { HttpLimits } from '../limits.js';
 import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
 import { sseResponse } from '../sse.js';
 
@@ -18,6 +19,8 @@ export interface RunRouteDeps {
   bus: EventBus;
   clock: Clock;
   maxBodyBytes: number;
+  /** Open streams and run starts per API key (429 beyond). */
+  limits: HttpLimits;
   /** Silence before a `: ping` comment (SPEC §6: 15 s; tests shorten it). */
   pingMs?: number;
 }
@@ -102,12 +105,32 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         responses: {
           200: { description: 'Started (JSON), or the SSE stream of the run', schema: startedSchema },
           404: { description: 'experiment_not_found' },
+          429: { description: 'rate_limited: too many runs started, or (SSE) too many open streams, for this API key; see Retry-After' },
         },
       },
       async (c, { params }) => {
-        const { started } = await runs.start(c.get('project'), params.slug, () => jsonBody(c, deps.maxBodyBytes, {}));
-        if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
-          return sseResponse(c, (signal) => streamRunEvents(deps, started.runId, 0, signal));
+        const key = c.get('apiKeyId');
+        // Both limits are taken before the body is read (a refusal costs nothing) and given
+        // back when the run does not start; the stream slot is checked first so a refused
+        // stream never starts a run nobody watches.
+        const streaming = (c.req.header('accept') ?? '').includes('text/event-stream');
+        const releaseStream = streaming ? deps.limits.streams.acquire(key) : null;
+        let started;
+        try {
+          const cancelStart = deps.limits.runStarts.reserve(key);
+          try {
+            ({ started } = await runs.start(c.get('project'), params.slug, () => jsonBody(c, deps.maxBodyBytes, {})));
+          } catch (error) {
+            cancelStart();
+            throw error;
+          }
+        } catch (error) {
+          releaseStream?.();
+          throw error;
+        }
+        if (releaseStream) {
+          const runId = started.runId;
+          return sseResponse(c, (signal) => streamRunEvents(deps, runId, 0, signal), releaseStream);
         }
         return c.json(started);
       },
@@ -159,12 +182,22 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         description: 'Continues where it stopped; with retryErrors, cells whose target failed run again. Finished cells are never re-run.',
         params: runIdParam,
         body: { schema: resumeBody, required: false },
-        responses: { 200: { description: 'Running again', schema: startedSchema }, 409: { description: 'Not resumable in its state' } },
+        responses: {
+          200: { description: 'Running again', schema: startedSchema },
+          409: { description: 'Not resumable in its state' },
+          429: { description: 'rate_limited: too many runs started for this API key (a resume counts as a start); see Retry-After' },
+        },
       },
       async (c, { params }) => {
-        const parsed = resumeBody.safeParse(await jsonBody(c, deps.maxBodyBytes, {}));
-        if (!parsed.success) throw new ValidationError('retryErrors must be a boolean', [{ path: ['retryErrors'], message: 'expected boolean' }]);
-        return c.json(await runs.resume(c.get('project'), params.runId, parsed.data.retryErrors ?? false));
+        const cancelStart = deps.limits.runStarts.reserve(c.get('apiKeyId'));
+        try {
+          const parsed = resumeBody.safeParse(await jsonBody(c, deps.maxBodyBytes, {}));
+          if (!parsed.success) throw new ValidationError('retryErrors must be a boolean', [{ path: ['retryErrors'], message: 'expected boolean' }]);
+          return c.json(await runs.resume(c.get('project'), params.runId, parsed.data.retryErrors ?? false));
+        } catch (error) {
+          cancelStart();
+          throw error;
+        }
       },
     );
 
@@ -173,14 +206,18 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         method: 'get', path: `${prefix}/runs/{runId}/events`, summary: 'The run as SSE, from the start or after Last-Event-ID', tags, auth: 'project', deprecated: legacy,
         params: runIdParam,
         query: z.object({ lastEventId: z.string().regex(/^\d+$/).optional().describe('Same as the Last-Event-ID header') }),
-        responses: { 200: { description: 'SSE stream', schema: z.string(), contentType: 'text/event-stream' } },
+        responses: {
+          200: { description: 'SSE stream', schema: z.string(), contentType: 'text/event-stream' },
+          429: { description: 'rate_limited: too many open streams for this API key; see Retry-After' },
+        },
       },
       async (c, { params, query }) => {
         const run = await runs.get(c.get('project'), params.runId);
         const header = c.req.header('last-event-id');
         const raw = header ?? query.lastEventId ?? '0';
         if (!/^\d{1,15}$/.test(raw.trim())) throw new ValidationError('Last-Event-ID must be a non-negative integer', [{ path: ['Last-Event-ID'], message: 'not an integer' }]);
-        return sseResponse(c, (signal) => streamRunEvents(deps, run.id, Number(raw.trim()), signal));
+        const release = deps.limits.streams.acquire(c.get('apiKeyId'));
+        return sseResponse(c, (signal) => streamRunEvents(deps, run.id, Number(raw.trim()), signal), release);
       },
     );
   }

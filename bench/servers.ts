@@ -1,0 +1,121 @@
+// The processes a benchmark starts: Assay (`assay serve` on a fresh data directory), the
+// minimal agent and the fake OpenAI server, each in its own process so CPU and memory figures
+// read from /proc are the server's alone; plus a small JSON client with the benchmark key.
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { BIN } from '../src/testing/spawn.js';
+
+export const KEY = `sk-lw-${'BenchmarkK'.repeat(4)}`;
+export const OPENAI_KEY = 'sk-bench-0000000000000000000000';
+
+export interface Server {
+  base: string;
+  pid: number;
+  /** Lines the server printed (stdout and stderr), when started with `keepOutput`. */
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The V8 flags `npm start` runs the server with (package.json; docs/decisions.md, "Server under
+ * load"): a 32 MB young generation instead of 16 MB halves scavenges under load.
+ */
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=32'];
+
+/** `nodeArgs` go to node before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = [], keepOutput = false): Promise<Server> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines: string[] = [];
+  if (keepOutput) {
+    let partial = '';
+    for (const s of [child.stdout!, child.stderr!]) {
+      s.on('data', (d: Buffer) => {
+        const parts = (partial + d.toString()).split('\n');
+        partial = parts.pop()!;
+        lines.push(...parts);
+      });
+    }
+  }
+  const port = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on http:\/\/localhost:(\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    // BENCH_SERVER_LOG=FILE keeps the server's output (e.g. with --trace-gc in BENCH_SERVER_NODE_ARGS).
+    const log = process.env.BENCH_SERVER_LOG;
+    if (log) for (const s of [child.stdout!, child.stderr!]) s.on('data', (d: Buffer) => appendFileSync(log, d));
+    void exited.then(() => reject(new Error(`assay serve exited before listening:\n${out}`)));
+  });
+  return {
+    base: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    lines,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A child process started with tsx that prints `<TAG> <url>` once listening; resolves that url. */
+function startPrinting(script: string, latencyMs: number, tag: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script), String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = new RegExp(`${tag} (\\S+)`).exec(out);
+      if (m) resolve({ url: m[1]!, pid: child.pid!, stop: () => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) });
+    });
+  });
+}
+
+export async function startAgent(latencyMs: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const agent = await startPrinting('agent.ts', latencyMs, 'AGENT');
+  // Warm the agent (not Assay) so its own cold start is not counted against the engine.
+  await Promise.all(Array.from({ length: 200 }, () => fetch(`${agent.url}/warm`, { method: 'POST', body: '{"message":"warm"}' }).then((r) => r.text())));
+  return agent;
+}
+
+export async function startOpenAI(latencyMs: number): Promise<{ baseURL: string; pid: number; stop(): Promise<void> }> {
+  const provider = await startPrinting('openai.ts', latencyMs, 'OPENAI');
+  const warm = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'warm' }] });
+  await Promise.all(Array.from({ length: 100 }, () =>
+    fetch(`${provider.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${OPENAI_KEY}`, 'content-type': 'application/json' }, body: warm }).then((r) => r.text())));
+  return { baseURL: provider.url, pid: provider.pid, stop: provider.stop };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function api(base: string, method: string, p: string, body?: unknown, contentType = 'application/json', key = KEY): Promise<any> {
+  const res = await fetch(base + p, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Waits for the run's final event on its SSE stream; returns when it was seen. */
+export async function waitDone(base: string, runId: string): Promise<void> {
+  const res = await fetch(`${base}/api/experiments/runs/${runId}/events?lastEventId=0`, { headers: { authorization: `Bearer ${KEY}` } });
+  const decoder = new TextDecoder();
+  let tail = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4000);
+    if (/"type":"(done|stopped|error)"(?![^\n]*"rowIndex")/.test(tail)) break;
+  }
+}

@@ -1,0 +1,85 @@
+// The SSE fan-out reads: a subscriber woken by a notification reads the bus ring, not storage;
+// storage is read on attach, on the periodic re-check and after the final event. Writes of a
+// live stream are spaced by FLUSH_GAP_MS, and nothing is lost or repeated either way.
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../core/events.js';
+import type { RunRecord } from '../../core/model/run.js';
+import type { Stores } from '../../core/ports.js';
+import { systemClock } from '../../core/ports.js';
+import { InProcessEventBus } from '../../queue/event-bus.js';
+import { FLUSH_GAP_MS, type StreamItem, streamRunEvents } from './events.js';
+
+function fakeRuns(run: { status: RunRecord['status']; nextSeq: number }) {
+  const reads = { runEvents: 0, cellsAfterSeq: 0, rowResultsAfterSeq: 0, getById: 0 };
+  const runs = {
+    async getById() {
+      reads.getById++;
+      return { id: 'run_1', total: 100, ...run } as unknown as RunRecord;
+    },
+    async runEvents() {
+      reads.runEvents++;
+      return [];
+    },
+    async cellsAfterSeq() {
+      reads.cellsAfterSeq++;
+      return [];
+    },
+    async rowResultsAfterSeq() {
+      reads.rowResultsAfterSeq++;
+      return [];
+    },
+  };
+  return { stores: { runs } as unknown as Pick<Stores, 'runs'>, reads };
+}
+
+const progress = (seq: number): RunEvent => ({ type: 'progress', completed: seq - 1, total: 100, seq }) as RunEvent;
+
+describe('streamRunEvents', () => {
+  it('serves notifications from the ring without reading storage, batches close writes, and ends after the final event', async () => {
+    const bus = new InProcessEventBus();
+    const run = { status: 'running' as RunRecord['status'], nextSeq: 2 };
+    const { stores, reads } = fakeRuns(run);
+    bus.publish('run_1', [{ type: 'execution_started', runId: 'run_1', total: 100, runUrl: 'u', seq: 1 } as RunEvent]);
+    const controller = new AbortController();
+    const items: { at: number; item: StreamItem }[] = [];
+    const consumer = (async () => {
+      for await (const item of streamRunEvents({ stores, bus, clock: systemClock }, 'run_1', 0, controller.signal)) items.push({ at: Date.now(), item });
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    const attachReads = { ...reads };
+    // 40 notifications, 5 ms apart: far fewer writes than notifications, none lost.
+    for (let seq = 2; seq <= 41; seq++) {
+      bus.publish('run_1', [progress(seq)]);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    run.nextSeq = 43;
+    run.status = 'completed';
+    bus.publish('run_1', [{ type: 'done', summary: {}, seq: 42 } as unknown as RunEvent]);
+    await consumer;
+
+    const ids = items.flatMap(({ item }) => (item.kind === 'events' ? item.events.map((e) => e.seq) : []));
+    expect(ids).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
+    const writes = items.filter(({ item }) => item.kind === 'events');
+    expect(writes.length).toBeLessThanOrEqual(6);
+    for (let i = 2; i < writes.length; i++) expect(writes[i]!.at - writes[i - 1]!.at).toBeGreaterThanOrEqual(FLUSH_GAP_MS - 20);
+    // No storage reads for the 41 notifications: only the run's status after the final event.
+    expect(reads.runEvents).toBe(attachReads.runEvents);
+    expect(reads.cellsAfterSeq).toBe(attachReads.cellsAfterSeq);
+    expect(reads.getById).toBe(attachReads.getById + 1);
+  });
+
+  it('reads storage on the re-check, for events another process committed', async () => {
+    const bus = new InProcessEventBus();
+    const { stores, reads } = fakeRuns({ status: 'running', nextSeq: 2 });
+    bus.publish('run_1', [{ type: 'execution_started', runId: 'run_1', total: 100, runUrl: 'u', seq: 1 } as RunEvent]);
+    const controller = new AbortController();
+    const consumer = (async () => {
+      for await (const item of streamRunEvents({ stores, bus, clock: systemClock, pingMs: 100 }, 'run_1', 0, controller.signal)) void item;
+    })();
+    await new Promise((r) => setTimeout(r, 350));
+    controller.abort();
+    await consumer;
+    // Attach + about one re-check per 100 ms.
+    expect(reads.runEvents).toBeGreaterThanOrEqual(3);
+  });
+});
