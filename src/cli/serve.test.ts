@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnAssay } from '../testing/spawn.js';
 
@@ -85,5 +86,40 @@ describe('assay serve', () => {
       expect(s.output()).toContain(Object.keys(env)[0]);
       expect(s.output()).not.toMatch(/at .*\.ts:\d+/);
     }
+  });
+
+  it('answers requests the HTTP parser rejects with a JSON error, and keeps serving', async () => {
+    const key = `sk-lw-${'Z9y8X7w6V5'.repeat(4)}`;
+    const s = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: tempDir(), ASSAY_API_KEY: key, ASSAY_LOG_LEVEL: 'warn' });
+    const [, port] = await s.waitFor(/listening on http:\/\/localhost:(\d+)/);
+    /** Sends raw bytes and reads until the server closes the connection. */
+    const raw = (bytes: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.end(bytes));
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (d: string) => (text += d));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+    const parse = (text: string) => {
+      const [head, body] = text.split('\r\n\r\n');
+      return { status: Number(head!.split(' ')[1]), head: head!, body: JSON.parse(body!) as { error: string; message: string } };
+    };
+    const garbage = parse(await raw('NOT HTTP AT ALL\r\n\r\n'));
+    expect(garbage.status).toBe(400);
+    expect(garbage.head).toMatch(/content-type: application\/json/i);
+    expect(garbage.body).toMatchObject({ error: 'malformed_request', message: expect.stringContaining('not valid HTTP') });
+    const badHeader = parse(await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n'));
+    expect(badHeader.status).toBe(400);
+    expect(badHeader.body.error).toBe('malformed_request');
+    // Node's default header limit is 16 KB.
+    const huge = parse(await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+    expect(huge.status).toBe(431);
+    expect(huge.body).toMatchObject({ error: 'headers_too_large' });
+    // The server is unharmed.
+    expect((await fetch(`http://127.0.0.1:${port}/api/experiments`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
   });
 });

@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server';
 import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
+import { answerClientErrors } from '../http/client-errors.js';
 
 export interface RunningServer {
   assay: Assay;
@@ -40,6 +41,7 @@ export async function startServer(config: Config, out: (line: string) => void = 
     const s = serve({ fetch: assay.http.app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
     (s as Server).once('error', reject);
   });
+  answerClientErrors(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   // With PORT=0 the real port is known only now; runUrl follows it.
