@@ -118,10 +118,34 @@ internals._eval = function (this: unknown, ...args) {
   return evaluateFilter.apply(this, args);
 };
 
+/**
+ * jsonpath-plus caches every parsed path (and filter script) for the life of the process, keyed
+ * by its text. Paths come from saved experiments, so anyone with a key could grow that cache
+ * without bound by saving ever new paths; past this many distinct paths it is emptied.
+ */
+export const MAX_CACHED_PATHS = 1_000;
+const pathCache = (JSONPath as unknown as { cache: Record<string, unknown> }).cache;
+const cachedPaths = new Set<string>();
+
+function notePath(path: string): void {
+  if (cachedPaths.has(path)) return;
+  if (cachedPaths.size >= MAX_CACHED_PATHS) {
+    cachedPaths.clear();
+    for (const key of Object.keys(pathCache)) delete pathCache[key];
+  }
+  cachedPaths.add(path);
+}
+
+/** Entries in jsonpath-plus's cache now (for tests). */
+export function cachedPathCount(): number {
+  return Object.keys(pathCache).length;
+}
+
 /** Applies `outputPath`; undefined when it matches nothing. Throws on an invalid or too costly path. */
 export function selectOutput(path: string, value: unknown): unknown {
   if (path.trim() === '$') return value;
   if (value === null || typeof value !== 'object') return undefined;
+  notePath(path);
   work = 0;
   try {
     return JSON_PATH.evaluate(path, value as object, undefined, undefined) as unknown;
