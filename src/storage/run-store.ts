@@ -1,88 +1,20 @@
 // Runs: the record with its lease, inline rows, committed cells (evaluations inline as
 // JSON) and run-level events. Every write by an executor is fenced by its lease, so a
 // process that lost its lease can never commit a cell twice.
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { RunEvent } from '../core/events.js';
 import type { Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
-import type { CellResult, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from '../core/model/run.js';
+import type { CellResult, RowResult, RunRecord } from '../core/model/run.js';
 import { RowResultsSql } from './run-row-results.js';
+import { cellRow, toCell, toRun } from './run-rows.js';
 import type { RunFinish, RunStore } from '../core/run-store.js';
-import type { Database, RunCellsTable, RunsTable } from './schema.js';
+import type { Database } from './schema.js';
 import { parseJson } from './sql-errors.js';
 
 const CELL_CHUNK = 100;
 /** Above the most events one cell can have (3 + 10 retries + 100 evaluators). */
 const MAX_EVENTS_PER_CELL = 200;
-
-function toRun(r: Selectable<RunsTable>): RunRecord {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    experimentId: r.experiment_id,
-    experimentSlug: r.experiment_slug,
-    status: r.status as RunStatus,
-    total: r.total,
-    progress: r.progress,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    spec: parseJson(r.spec),
-    summary: r.summary === null ? null : parseJson<RunSummary>(r.summary),
-    error: r.error,
-    errorMessage: r.error_message,
-    stopReason: r.stop_reason as StopReason | null,
-    nextSeq: r.next_seq,
-    abortRequested: r.abort_requested === 1,
-  };
-}
-
-function toCell(r: Selectable<RunCellsTable>): CellResult {
-  const cell: CellResult = {
-    cell: r.cell,
-    rowIndex: r.row_index,
-    targetId: r.target_id,
-    repeat: r.repeat,
-    entry: parseJson(r.entry),
-    durationMs: r.duration_ms,
-    attempts: r.attempts,
-    retries: parseJson(r.retries),
-    cached: r.cached === 1,
-    evaluations: parseJson(r.evaluations),
-    firstSeq: r.first_seq,
-    eventCount: r.event_count,
-    completedOrder: r.completed_order,
-  };
-  if (r.ok === 1) cell.output = r.output === null ? null : parseJson(r.output);
-  else cell.error = r.error ?? 'failed';
-  if (r.cost !== null) cell.cost = r.cost;
-  if (r.tokens !== null) cell.tokens = parseJson(r.tokens);
-  return cell;
-}
-
-function cellRow(runId: string, c: CellResult, at: number) {
-  return {
-    run_id: runId,
-    cell: c.cell,
-    row_index: c.rowIndex,
-    target_id: c.targetId,
-    repeat: c.repeat,
-    ok: c.error === undefined ? 1 : 0,
-    first_seq: c.firstSeq,
-    event_count: c.eventCount,
-    completed_order: c.completedOrder,
-    entry: JSON.stringify(c.entry),
-    output: c.error === undefined ? JSON.stringify(c.output ?? null) : null,
-    error: c.error ?? null,
-    cost: c.cost ?? null,
-    duration_ms: Math.round(c.durationMs),
-    tokens: c.tokens ? JSON.stringify(c.tokens) : null,
-    attempts: c.attempts,
-    retries: JSON.stringify(c.retries),
-    cached: c.cached ? 1 : 0,
-    evaluations: JSON.stringify(c.evaluations),
-    created_at: at,
-  };
-}
 
 export class SqlRunStore implements RunStore {
   private readonly rowResults: RowResultsSql;

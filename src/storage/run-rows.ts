@@ -1,0 +1,75 @@
+// Mapping between the runs tables' rows and the records of core/model/run.ts (JSON columns
+// parsed and serialised here, nowhere else).
+import type { Selectable } from 'kysely';
+import type { CellResult, RunRecord, RunStatus, RunSummary, StopReason } from '../core/model/run.js';
+import type { RunCellsTable, RunsTable } from './schema.js';
+import { parseJson } from './sql-errors.js';
+
+export function toRun(r: Selectable<RunsTable>): RunRecord {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    experimentId: r.experiment_id,
+    experimentSlug: r.experiment_slug,
+    status: r.status as RunStatus,
+    total: r.total,
+    progress: r.progress,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    spec: parseJson(r.spec),
+    summary: r.summary === null ? null : parseJson<RunSummary>(r.summary),
+    error: r.error,
+    errorMessage: r.error_message,
+    stopReason: r.stop_reason as StopReason | null,
+    nextSeq: r.next_seq,
+    abortRequested: r.abort_requested === 1,
+  };
+}
+
+export function toCell(r: Selectable<RunCellsTable>): CellResult {
+  const cell: CellResult = {
+    cell: r.cell,
+    rowIndex: r.row_index,
+    targetId: r.target_id,
+    repeat: r.repeat,
+    entry: parseJson(r.entry),
+    durationMs: r.duration_ms,
+    attempts: r.attempts,
+    retries: parseJson(r.retries),
+    cached: r.cached === 1,
+    evaluations: parseJson(r.evaluations),
+    firstSeq: r.first_seq,
+    eventCount: r.event_count,
+    completedOrder: r.completed_order,
+  };
+  if (r.ok === 1) cell.output = r.output === null ? null : parseJson(r.output);
+  else cell.error = r.error ?? 'failed';
+  if (r.cost !== null) cell.cost = r.cost;
+  if (r.tokens !== null) cell.tokens = parseJson(r.tokens);
+  return cell;
+}
+
+export function cellRow(runId: string, c: CellResult, at: number) {
+  return {
+    run_id: runId,
+    cell: c.cell,
+    row_index: c.rowIndex,
+    target_id: c.targetId,
+    repeat: c.repeat,
+    ok: c.error === undefined ? 1 : 0,
+    first_seq: c.firstSeq,
+    event_count: c.eventCount,
+    completed_order: c.completedOrder,
+    entry: JSON.stringify(c.entry),
+    output: c.error === undefined ? JSON.stringify(c.output ?? null) : null,
+    error: c.error ?? null,
+    cost: c.cost ?? null,
+    duration_ms: Math.round(c.durationMs),
+    tokens: c.tokens ? JSON.stringify(c.tokens) : null,
+    attempts: c.attempts,
+    retries: JSON.stringify(c.retries),
+    cached: c.cached ? 1 : 0,
+    evaluations: JSON.stringify(c.evaluations),
+    created_at: at,
+  };
+}
