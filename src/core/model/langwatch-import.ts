@@ -3,7 +3,7 @@
 // being retyped. Anything that only exists inside LangWatch (saved prompts, agents, workflows)
 // cannot come along; those are reported together, each with a way out, instead of one by one.
 import sjson from 'secure-json-parse';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { type Issue, ValidationError } from '../errors.js';
 import {
   type DatasetRef,
@@ -16,91 +16,12 @@ import {
   promptTargetSchema,
 } from './experiment.js';
 import { slugSchema } from './slug.js';
+import { type EvaluatorConfig, type FieldMapping, type TargetConfig, type WorkbenchState, workbenchStateSchema } from './langwatch-workbench.js';
+
+export { type WorkbenchState, workbenchStateSchema } from './langwatch-workbench.js';
 
 type Path = (string | number)[];
 type Report = (path: Path, message: string) => void;
-
-// ---------------------------------------------------------------------------------------------
-// The persisted shape. Loose objects: the workbench stores many UI-only keys we must not reject.
-
-const fieldMappingSchema = z.discriminatedUnion('type', [
-  z.looseObject({
-    type: z.literal('source'),
-    source: z.enum(['dataset', 'target']),
-    sourceId: z.string(),
-    sourceField: z.string(),
-  }),
-  z.looseObject({ type: z.literal('value'), value: z.string() }),
-]);
-type FieldMapping = z.infer<typeof fieldMappingSchema>;
-
-const columnSchema = z.looseObject({ id: z.string(), name: z.string(), type: z.string() });
-
-const datasetReferenceSchema = z.looseObject({
-  id: z.string(),
-  type: z.enum(['inline', 'saved']),
-  inline: z
-    .looseObject({ columns: z.array(columnSchema), records: z.record(z.string(), z.array(z.string())) })
-    .nullish(),
-  datasetId: z.string().nullish(),
-  columns: z.array(columnSchema).optional(),
-});
-
-const optionalNumber = z.number().nullish();
-const localPromptConfigSchema = z.looseObject({
-  llm: z.looseObject({
-    model: z.string(),
-    temperature: optionalNumber,
-    maxTokens: optionalNumber,
-    max_tokens: optionalNumber,
-    topP: optionalNumber,
-    topK: optionalNumber,
-    seed: optionalNumber,
-    frequencyPenalty: optionalNumber,
-    presencePenalty: optionalNumber,
-  }),
-  messages: z.array(z.looseObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })),
-  inputs: z.array(z.looseObject({ identifier: z.string() })).optional(),
-  outputs: z.array(z.looseObject({ identifier: z.string(), type: z.string(), json_schema: z.unknown().optional() })).optional(),
-});
-
-const targetConfigSchema = z.looseObject({
-  id: z.string(),
-  type: z.enum(['prompt', 'agent', 'evaluator', 'workflow']),
-  name: z.string().nullish(),
-  promptId: z.string().nullish(),
-  localPromptConfig: localPromptConfigSchema.nullish(),
-  mappings: z.record(z.string(), z.record(z.string(), fieldMappingSchema)).default({}),
-});
-type TargetConfig = z.infer<typeof targetConfigSchema>;
-
-const settingsSchema = z.record(z.string(), z.unknown());
-const evaluatorConfigSchema = z.looseObject({
-  id: z.string(),
-  evaluatorType: z.string(),
-  name: z.string().nullish(),
-  settings: settingsSchema.nullish(),
-  localEvaluatorConfig: z.looseObject({ name: z.string().nullish(), settings: settingsSchema.nullish() }).nullish(),
-  mappings: z.record(z.string(), z.record(z.string(), z.record(z.string(), fieldMappingSchema))).default({}),
-  comparison: z.unknown().optional(),
-  pairwise: z.unknown().optional(),
-});
-type EvaluatorConfig = z.infer<typeof evaluatorConfigSchema>;
-
-/** LangWatch's persisted `Experiment.workbenchState`, checked only where the importer reads it. */
-export const workbenchStateSchema = z.looseObject({
-  experimentSlug: z.string().nullish(),
-  name: z.string(),
-  datasets: z.array(datasetReferenceSchema),
-  targets: z.array(targetConfigSchema),
-  evaluators: z.array(evaluatorConfigSchema),
-  concurrency: z.int().min(1).max(24).nullish(),
-});
-
-/** A parsed workbenchState, for callers that want to inspect it before importing. */
-export type WorkbenchState = z.infer<typeof workbenchStateSchema>;
-
-// ---------------------------------------------------------------------------------------------
 
 const ROOT = 'workbenchState';
 /** Column types whose string cells LangWatch's /run JSON-parses; we do the same once, up front. */
