@@ -1,15 +1,13 @@
 // One checker per format valid_format knows. Each `prepare` runs once per create() and returns
-// the per-output check, so parsers, schemas and dialect tables are loaded once per run. What
+// the per-output check, so schemas are compiled once per run. The parsers are imported on the
+// first check of their format, not at start-up (see ./lazy.ts), and kept for the process. What
 // "valid" means per format, and where it departs from LangWatch or promptfoo, is written at
 // each checker.
-import { createRequire } from 'node:module';
-import { parser as pythonParser } from '@lezer/python';
-import { XMLValidator } from 'fast-xml-parser';
-import { Lexer, getDefaults, type Token } from 'marked';
-import { parse as parseHtmlDocument, parseFragment as parseHtmlFragment, type DefaultTreeAdapterMap, type ParserError } from 'parse5';
-import { parseAllDocuments, isCollection } from 'yaml';
+import type { Token } from 'marked';
+import type { DefaultTreeAdapterMap, ParserError } from 'parse5';
 import { thrownMessage } from './inputs.js';
 import { prepareJsonSchema } from './json-schema.js';
+import { lazy } from './lazy.js';
 
 /** node-sql-parser's dialects (one build each); ids as its `database` option spells them. */
 export const SQL_DIALECTS = [
@@ -26,10 +24,13 @@ export interface FormatOptions {
 
 export type Verdict = { passed: boolean; details?: string };
 
-/** A format: `label` names it in messages; `prepare` returns the check of one output. */
+/**
+ * A format: `label` names it in messages; `prepare` returns the check of one output, which
+ * settles once the format's parser is loaded (on its first use in the process).
+ */
 export interface FormatSpec {
   label: string;
-  prepare(options: FormatOptions): (output: unknown) => Verdict;
+  prepare(options: FormatOptions): (output: unknown) => Verdict | Promise<Verdict>;
 }
 
 const PASS: Verdict = { passed: true };
@@ -152,11 +153,14 @@ function xmlStructureError(text: string): string | undefined {
   return after < text.length ? `content after the root element at ${position(text, after)} (a document has exactly one root element)` : undefined;
 }
 
+const xmlValidator = lazy(async () => (await import('fast-xml-parser')).XMLValidator);
+
 /** Well-formed XML (XML 1.0 §2.1): fast-xml-parser's XMLValidator plus xmlStructureError. */
 export const xmlFormat: FormatSpec = {
   label: 'XML',
   prepare() {
-    return (output) => {
+    return async (output) => {
+      const XMLValidator = await xmlValidator();
       const text = asText(output);
       const result = XMLValidator.validate(text, { allowBooleanAttributes: false });
       if (result !== true) return fail(`Invalid XML: ${result.err.msg} (line ${result.err.line}, column ${result.err.col})`);
@@ -165,6 +169,8 @@ export const xmlFormat: FormatSpec = {
     };
   },
 };
+
+const parse5 = lazy(() => import('parse5'));
 
 type HtmlNode = DefaultTreeAdapterMap['node'];
 type HtmlElement = DefaultTreeAdapterMap['element'];
@@ -218,7 +224,8 @@ function inspectHtml(root: HtmlNode, text: string): { unclosed?: HtmlElement; kn
 export const htmlFormat: FormatSpec = {
   label: 'HTML',
   prepare() {
-    return (output) => {
+    return async (output) => {
+      const { parse: parseHtmlDocument, parseFragment: parseHtmlFragment } = await parse5();
       const text = asText(output);
       const errors: ParserError[] = [];
       const onParseError = (e: ParserError) => {
@@ -257,11 +264,22 @@ interface SqlParser {
 }
 type SqlSyntaxError = { found?: string | null; location?: { start: { offset: number } } };
 
-const requireCjs = createRequire(import.meta.url);
+type SqlParserClass = new () => SqlParser;
+const sqlBuilds = new Map<SqlDialect, () => Promise<SqlParserClass>>();
+
+/** The Parser of one dialect; each dialect's build (~40 ms, 4–9 MB of RSS) is imported on first use. */
+function sqlParserClass(dialect: SqlDialect): Promise<SqlParserClass> {
+  let load = sqlBuilds.get(dialect);
+  if (!load) {
+    load = lazy(async () => ((await import(`node-sql-parser/build/${dialect}.js`)) as { default: { Parser: SqlParserClass } }).default.Parser);
+    sqlBuilds.set(dialect, load);
+  }
+  return load();
+}
 
 /**
  * SQL in one dialect (default postgresql), parsed by node-sql-parser as promptfoo's is-sql does.
- * Only the chosen dialect's build is loaded: the all-dialects entry costs ~70 ms at start-up.
+ * Only the chosen dialect's build is loaded: the all-dialects entry costs ~70 ms.
  * LangWatch parses with sqlglot, which reads no dialect and accepts more; like LangWatch, JSON
  * text is refused up front.
  */
@@ -270,9 +288,9 @@ export const sqlFormat: FormatSpec = {
   prepare(options) {
     const dialect = options.sql_dialect ?? 'postgresql';
     if (!(SQL_DIALECTS as readonly string[]).includes(dialect)) throw new Error(`unknown sql_dialect ${dialect}`);
-    const { Parser } = requireCjs(`node-sql-parser/build/${dialect}.js`) as { Parser: new () => SqlParser };
-    const sql = new Parser();
-    return (output) => {
+    let sql: SqlParser | undefined;
+    return async (output) => {
+      sql ??= new (await sqlParserClass(dialect))();
       const text = asText(output);
       if (isJsonText(text)) return fail('Invalid SQL: detected JSON instead of an SQL string');
       let ast: unknown;
@@ -289,8 +307,12 @@ export const sqlFormat: FormatSpec = {
   },
 };
 
-/** marked's own defaults with GFM on, fixed here so a global marked.setOptions cannot change them. */
-const MARKED_OPTIONS = { ...getDefaults(), gfm: true, pedantic: false };
+/** marked's lexer, with marked's own defaults and GFM on, fixed so a global marked.setOptions cannot change them. */
+const markdownLexer = lazy(async () => {
+  const { Lexer, getDefaults } = await import('marked');
+  const options = { ...getDefaults(), gfm: true, pedantic: false };
+  return (text: string): Token[] => Lexer.lex(text, options);
+});
 
 /** Token types that plain prose produces too. Raw HTML is not Markdown formatting either. */
 const PLAIN_TOKENS = new Set(['paragraph', 'text', 'space', 'html']);
@@ -317,14 +339,17 @@ function markdownConstruct(tokens: Token[]): string | undefined {
 export const markdownFormat: FormatSpec = {
   label: 'Markdown',
   prepare() {
-    return (output) => {
-      const tokens = Lexer.lex(asText(output), MARKED_OPTIONS);
+    return async (output) => {
+      const lex = await markdownLexer();
+      const tokens = lex(asText(output));
       return markdownConstruct(tokens)
         ? PASS
         : fail('No Markdown elements found: the text should use Markdown formatting such as headings (#), bold (**), lists or code');
     };
   },
 };
+
+const pythonParser = lazy(async () => (await import('@lezer/python')).parser);
 
 /**
  * Python 3 syntax. LangWatch runs `ast.parse`; @lezer/python is an error-recovering grammar,
@@ -334,9 +359,10 @@ export const markdownFormat: FormatSpec = {
 export const pythonFormat: FormatSpec = {
   label: 'Python',
   prepare() {
-    return (output) => {
+    return async (output) => {
+      const parser = await pythonParser();
       const text = asText(output);
-      const cursor = pythonParser.parse(text).cursor();
+      const cursor = parser.parse(text).cursor();
       do {
         if (cursor.type.isError) {
           const at = cursor.from >= text.length ? 'at the end of the input' : `at ${position(text, cursor.from)}`;
@@ -348,6 +374,8 @@ export const pythonFormat: FormatSpec = {
   },
 };
 
+const yaml = lazy(() => import('yaml'));
+
 /**
  * YAML 1.2 with the `yaml` package in strict mode, duplicate keys refused (YAML 1.2 §3.2.1.1:
  * mapping keys are unique). Every document must be a mapping or a sequence: a lone scalar is
@@ -356,7 +384,8 @@ export const pythonFormat: FormatSpec = {
 export const yamlFormat: FormatSpec = {
   label: 'YAML',
   prepare() {
-    return (output) => {
+    return async (output) => {
+      const { parseAllDocuments, isCollection } = await yaml();
       const docs = parseAllDocuments(asText(output), { strict: true, uniqueKeys: true, prettyErrors: true });
       const list = Array.isArray(docs) ? docs : [docs];
       for (const [i, doc] of list.entries()) {

@@ -8,11 +8,12 @@
 // the reverse) likewise. Extra keys and elements in the output are listed in details and, with
 // extra_fields "penalize", add their leaves to the denominator. Paths in ignore_keys are left
 // out on both sides.
-import { linearSumAssignment } from 'linear-sum-assignment';
+import type { linearSumAssignment as LinearSumAssignment } from 'linear-sum-assignment';
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { missingInput } from './inputs.js';
+import { linearSumAssignment } from './lazy.js';
 
 const settings = z.object({
   numeric_tolerance: z.number().min(0).default(0).describe('Numbers match when they differ by at most this much (absolute)'),
@@ -83,7 +84,11 @@ function show(value: unknown): string {
 class Comparer {
   private readonly ignore: string[][];
 
-  constructor(private readonly s: Settings) {
+  constructor(
+    private readonly s: Settings,
+    /** linear-sum-assignment; loaded only for list_matching "unordered", the one mode that uses it. */
+    private readonly solve: typeof LinearSumAssignment | undefined,
+  ) {
     this.ignore = s.ignore_keys.map((p) => p.split('.'));
   }
 
@@ -187,7 +192,7 @@ class Comparer {
       path.pop();
       return row;
     });
-    const columns = assign(pairs.map((row) => row.map((pair) => pair.matched)));
+    const columns = assign(pairs.map((row) => row.map((pair) => pair.matched)), this.solve!);
     const taken = new Set<number>();
     eKeys.forEach((ek, i) => {
       const j = columns[i]!;
@@ -207,7 +212,7 @@ class Comparer {
  * of the row maxima) and the usual case (a permutation, lists of plain values) needs no solver;
  * otherwise Jonker-Volgenant via linear-sum-assignment.
  */
-function assign(weights: number[][]): number[] {
+function assign(weights: number[][], solve: typeof LinearSumAssignment): number[] {
   const cols = weights[0]?.length ?? 0;
   if (weights.length <= cols) {
     const used = new Set<number>();
@@ -221,7 +226,7 @@ function assign(weights: number[][]): number[] {
     }
     if (picked.length === weights.length) return picked;
   }
-  return Array.from(linearSumAssignment(weights, { maximaze: true }).rowAssignments);
+  return Array.from(solve(weights, { maximaze: true }).rowAssignments);
 }
 
 function describe(t: Tally, s: Settings): string {
@@ -262,7 +267,9 @@ export const jsonCompare: EvaluatorDefinition<typeof settings> = {
   result: ['score', 'passed'],
   needsModel: false,
   create(s) {
-    const comparer = new Comparer(s);
+    // Built on the first comparison, once linear-sum-assignment (loaded on first use) is in.
+    let comparer: Comparer | undefined;
+    const unordered = s.list_matching === 'unordered';
     return {
       async evaluate(inputs): Promise<EvaluationResult> {
         if (inputs.output === null || inputs.output === undefined) return missingInput('output');
@@ -281,6 +288,7 @@ export const jsonCompare: EvaluatorDefinition<typeof settings> = {
           const fence = (inputs.output as string).trimStart().startsWith('```') ? ' (the output is wrapped in a Markdown code fence)' : '';
           return { status: 'processed', passed: false, score: 0, details: `output is not valid JSON: ${output.reason}${fence}` };
         }
+        comparer ??= new Comparer(s, unordered ? await linearSumAssignment() : undefined);
         const tally = newTally();
         comparer.compare(expected.value, output.value, [], tally);
         const score = tally.total === 0 ? 1 : tally.matched / tally.total;

@@ -1,11 +1,11 @@
 // Language detection with LangWatch's `lingua/language_detection` settings, computed by eld
 // (Efficient Language Detector) instead of Lingua. Short texts and unclear detections are
 // skipped, as in LangWatch; the detected language is reported as an upper-case ISO 639-1 code.
-import { eld } from 'eld';
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { missingInput, textInput, thrownMessage } from './inputs.js';
+import { lazy } from './lazy.js';
 
 /** LangWatch's 75 choices for expected_language (Lingua's languages with an ISO 639-1 code). */
 const LANGWATCH_LANGUAGES = [
@@ -63,26 +63,19 @@ interface Detector {
   detect(text: string): { language: string; getScores(): Record<string, number>; isReliable(): boolean };
 }
 
-let loading: Promise<Detector> | undefined;
-
 /**
- * eld's medium database (about 70 MB of heap), loaded once per process on first use — not at
- * import, so a server that never detects languages never pays for it. A failed load is retried
- * by the next evaluation.
+ * eld and its medium database (about 70 MB of heap), loaded once per process on first use — not
+ * at import, so a server that never detects languages never pays for it (see ./lazy.ts). A
+ * failed load is retried by the next evaluation.
  */
-function detector(): Promise<Detector> {
-  loading ??= (async () => {
-    const instance = (eld as unknown as { newInstance(): Detector }).newInstance();
-    await instance.load('medium');
-    // URLs, e-mail addresses and alphanumeric codes say nothing about the language.
-    instance.enableTextCleanup(true);
-    return instance;
-  })().catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
-  return loading;
-}
+const detector = lazy(async (): Promise<Detector> => {
+  const { eld } = await import('eld');
+  const instance = (eld as unknown as { newInstance(): Detector }).newInstance();
+  await instance.load('medium');
+  // URLs, e-mail addresses and alphanumeric codes say nothing about the language.
+  instance.enableTextCleanup(true);
+  return instance;
+});
 
 /** LangWatch's count: words between spaces, or one per five UTF-8 bytes for scripts without spaces. */
 function wordCount(text: string): number {

@@ -8,10 +8,11 @@
 // Every quantifier is bounded and every candidate starts at a lookbehind boundary, so a
 // 512 KB input cannot make a regex backtrack for long.
 import { createHash } from 'node:crypto';
-import cardValidator from 'card-validator';
-import libphonenumber from 'google-libphonenumber';
+import type cardValidator from 'card-validator';
+import type libphonenumber from 'google-libphonenumber';
 import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
-import validator from 'validator';
+import type validator from 'validator';
+import { lazy } from './lazy.js';
 
 /** LangWatch's 25 entity keys (`presidio/pii_detection` settings), in its order. */
 export const ENTITY_KEYS = [
@@ -65,6 +66,22 @@ export const CONFIDENCE = {
   veryWeak: 0.1,
 } as const;
 
+/** The validating libraries some detectors score with. */
+export interface Validators {
+  card: typeof cardValidator;
+  phone: ReturnType<typeof libphonenumber.PhoneNumberUtil.getInstance>;
+  validator: typeof validator;
+}
+
+/**
+ * google-libphonenumber, validator and card-validator (about 25 MB of RSS and 100 ms together),
+ * loaded on the first scan rather than at start-up (see ./lazy.ts).
+ */
+export const loadValidators = lazy(async (): Promise<Validators> => {
+  const [card, phone, v] = await Promise.all([import('card-validator'), import('google-libphonenumber'), import('validator')]);
+  return { card: card.default, phone: phone.default.PhoneNumberUtil.getInstance(), validator: v.default };
+});
+
 export interface Detector {
   entity: EntityKey;
   /** Presidio's entity name, used in details (`CREDIT_CARD`). */
@@ -72,7 +89,7 @@ export interface Detector {
   /** A global regex; its whole match is the candidate. */
   regex: RegExp;
   /** The candidate's confidence, or undefined when validation rejects it. */
-  score(candidate: string): number | undefined;
+  score(candidate: string, v: Validators): number | undefined;
   /** Lower-case words or phrases that raise a non-validated score when they precede it. */
   context: string[];
 }
@@ -231,8 +248,6 @@ function bech32Valid(address: string): boolean {
 
 // ---- phone numbers ---------------------------------------------------------------------------
 
-const phoneUtil = libphonenumber.PhoneNumberUtil.getInstance();
-
 /**
  * Regions tried for numbers written without +CC: Presidio's default list (US, UK, DE, FR, IL,
  * IN, CA, BR) minus CA, which shares the US numbering plan. A number with a trunk 0 cannot
@@ -244,7 +259,7 @@ const NO_TRUNK_REGIONS = ['US', 'IN', 'BR'];
 const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
 const DOTTED_QUAD = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
-function validPhone(text: string, region: string): boolean {
+function validPhone(phoneUtil: Validators['phone'], text: string, region: string): boolean {
   try {
     return phoneUtil.isValidNumber(phoneUtil.parse(text, region));
   } catch {
@@ -254,10 +269,10 @@ function validPhone(text: string, region: string): boolean {
 }
 
 /** libphonenumber's validity (length and prefixes of a real numbering plan). */
-function phoneScore(candidate: string): number | undefined {
+function phoneScore(candidate: string, v: Validators): number | undefined {
   const digits = digitsOf(candidate);
   if (digits.length < 7 || digits.length > 15 || DATE_LIKE.test(candidate) || DOTTED_QUAD.test(candidate)) return undefined;
-  if (candidate.startsWith('+')) return validPhone(candidate, 'ZZ') ? CONFIDENCE.distinctive : undefined;
+  if (candidate.startsWith('+')) return validPhone(v.phone, candidate, 'ZZ') ? CONFIDENCE.distinctive : undefined;
   // A bare run of under ten digits is more often an id or an amount than a phone number.
   if (/^\d+$/.test(candidate) && digits.length < 10) return undefined;
   // National formats have at most five groups, none of one digit after the first: a row of
@@ -268,7 +283,7 @@ function phoneScore(candidate: string): number | undefined {
   // Without a trunk 0 only the US (10 digits, 11 with its leading 1), India (10) and Brazil (10–11) remain.
   if (!trunk && digits.length !== 10 && digits.length !== 11) return undefined;
   const regions = trunk ? TRUNK_REGIONS : NO_TRUNK_REGIONS;
-  return regions.some((r) => validPhone(candidate, r)) ? CONFIDENCE.nationalPhone : undefined;
+  return regions.some((r) => validPhone(v.phone, candidate, r)) ? CONFIDENCE.nationalPhone : undefined;
 }
 
 // ---- the table -------------------------------------------------------------------------------
@@ -291,7 +306,7 @@ export const DETECTORS: readonly Detector[] = [
     // 13–19 digits written whole, in fours (16, or 19 as 4-4-4-4-3), or as 4-6-4/4-6-5 (Diners, Amex).
     regex: re('(?<![\\d-])(?:\\d{13,19}|\\d{4}([ -])\\d{4}\\1\\d{4}\\1\\d{4}(?:\\1\\d{3})?|\\d{4}([ -])\\d{6}\\2\\d{4,5})(?![\\d-])'),
     // Luhn plus the brand's length (card-validator knows the networks' IIN ranges).
-    score: (c) => validIf(cardValidator.number(digitsOf(c)).isValid),
+    score: (c, v) => validIf(v.card.number(digitsOf(c)).isValid),
     context: [],
   },
   {
@@ -320,7 +335,7 @@ export const DETECTORS: readonly Detector[] = [
     entity: 'email_address',
     label: 'EMAIL_ADDRESS',
     regex: re('(?<![\\w.%+-])[\\w.%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){1,8}'),
-    score: (c) => validIf(validator.isEmail(c)),
+    score: (c, v) => validIf(v.validator.isEmail(c)),
     context: [],
   },
   {
@@ -334,7 +349,7 @@ export const DETECTORS: readonly Detector[] = [
     entity: 'ip_address',
     label: 'IP_ADDRESS',
     regex: re('(?<!\\d|\\d\\.)(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\d|\\.\\d)'),
-    score: (c) => (validator.isIP(c, 4) ? CONFIDENCE.distinctive : undefined),
+    score: (c, v) => (v.validator.isIP(c, 4) ? CONFIDENCE.distinctive : undefined),
     context: ['ip', 'ipv4', 'address', 'host', 'server'],
   },
   {
@@ -342,7 +357,7 @@ export const DETECTORS: readonly Detector[] = [
     label: 'IP_ADDRESS',
     regex: re('(?<![\\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\\w:])'),
     // "::" alone (the unspecified address) and clock times never validate as IPv6 here.
-    score: (c) => (/[0-9A-Fa-f]/.test(c) && validator.isIP(c, 6) ? CONFIDENCE.distinctive : undefined),
+    score: (c, v) => (/[0-9A-Fa-f]/.test(c) && v.validator.isIP(c, 6) ? CONFIDENCE.distinctive : undefined),
     context: ['ip', 'ipv6', 'address', 'host', 'server'],
   },
   {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { textInput } from './inputs.js';
-import { DEFAULT_ON, type Detector, DETECTORS, ENTITY_KEYS, type EntityKey, NEEDS_MODEL } from './pii-entities.js';
+import { DEFAULT_ON, type Detector, DETECTORS, ENTITY_KEYS, type EntityKey, loadValidators, NEEDS_MODEL, type Validators } from './pii-entities.js';
 
 /** LangWatch refuses content over 512 KiB; here it is skipped. */
 const MAX_CHARS = 524_288;
@@ -64,12 +64,12 @@ function hasContext(detector: Detector, text: string, start: number): boolean {
   return detector.context.some((c) => (c.includes(' ') ? phrase.includes(c) : words.has(c)));
 }
 
-function scan(detectors: readonly Detector[], text: string, field: Finding['field']): Finding[] {
+function scan(detectors: readonly Detector[], validators: Validators, text: string, field: Finding['field']): Finding[] {
   const found: Finding[] = [];
   for (const d of detectors) {
     d.regex.lastIndex = 0;
     for (let m = d.regex.exec(text); m !== null; m = d.regex.exec(text)) {
-      const base = d.score(m[0]);
+      const base = d.score(m[0], validators);
       if (base === undefined) continue;
       const score = base < 1 && hasContext(d, text, m.index) ? Math.min(1, Math.max(base + CONTEXT_BOOST, CONTEXT_FLOOR)) : base;
       found.push({ label: d.label, entity: d.entity, field, start: m.index, end: m.index + m[0].length, score });
@@ -128,7 +128,8 @@ export const piiDetection: EvaluatorDefinition<typeof settings> = {
         const size = fields.reduce((n, f) => n + f.text.length, 0);
         if (size > MAX_CHARS) return { status: 'skipped', details: `input and output hold ${size} characters, above the ${MAX_CHARS} PII detection reads` };
 
-        const candidates = fields.flatMap((f) => scan(detectors, unescapeBreaks(f.text), f.field));
+        const validators = await loadValidators();
+        const candidates = fields.flatMap((f) => scan(detectors, validators, unescapeBreaks(f.text), f.field));
         const findings = resolveOverlaps(candidates.filter((f) => f.score >= s.min_threshold));
         const listed = findings.map((f) => `${f.label} in ${f.field} at ${f.start}–${f.end} (likelihood ${f.score.toFixed(2)})`);
         const parts = [listed.length > 0 ? `PII detected: ${listed.join(', ')}` : undefined, note].filter((p) => p !== undefined);

@@ -2,35 +2,45 @@
 // `langwatch/api_keys_and_secrets_detection` (no settings), computed with secretlint's
 // recommended rules (cloud keys, tokens, private keys, database URLs, …). Each text is linted
 // in memory as a virtual file; details name the rule and the position, never the secret.
-import { lintSource } from '@secretlint/core';
-import { secretLintProfiler } from '@secretlint/profiler';
-import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
+import type { lintSource } from '@secretlint/core';
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { textInput, thrownMessage } from './inputs.js';
-
-// secretlint's core marks every lint in a process-wide PerformanceObserver that keeps each entry
-// forever (about 40 marks, 11 KB, a call) and scans that list on every mark: fine for a CLI,
-// a leak and a slowdown in a server. Only the secretlint CLI's --profile reads it.
-secretLintProfiler.mark = () => undefined;
+import { lazy } from './lazy.js';
 
 type CoreConfig = Parameters<typeof lintSource>[0]['options']['config'];
 
 const FILTER_COMMENTS = '@secretlint/secretlint-rule-filter-comments';
 
 /**
- * The recommended preset's rules, registered one by one so that its comment filter can be left
- * out (secretlint 11 ignores `disabled` on a rule inside a preset): `secretlint-disable`
- * comments are for a repository's own files, and a model's output must not be able to switch
- * the check off.
+ * secretlint's core, profiler and recommended preset (about 8 MB of RSS), loaded on the first
+ * evaluation rather than at start-up (see ./lazy.ts), with the config built from the preset.
  */
-const CONFIG: CoreConfig = {
-  rules: recommendedRules
-    .filter((rule) => rule.meta.id !== FILTER_COMMENTS)
-    // Each rule's own options type is narrower than the config's generic one; defaults apply.
-    .map((rule) => ({ id: rule.meta.id, rule }) as unknown as CoreConfig['rules'][number]),
-};
+const secretlint = lazy(async () => {
+  const [core, profiler, preset] = await Promise.all([
+    import('@secretlint/core'),
+    import('@secretlint/profiler'),
+    import('@secretlint/secretlint-rule-preset-recommend'),
+  ]);
+  // secretlint's core marks every lint in a process-wide PerformanceObserver that keeps each entry
+  // forever (about 40 marks, 11 KB, a call) and scans that list on every mark: fine for a CLI,
+  // a leak and a slowdown in a server. Only the secretlint CLI's --profile reads it.
+  profiler.secretLintProfiler.mark = () => undefined;
+  /**
+   * The recommended preset's rules, registered one by one so that its comment filter can be left
+   * out (secretlint 11 ignores `disabled` on a rule inside a preset): `secretlint-disable`
+   * comments are for a repository's own files, and a model's output must not be able to switch
+   * the check off.
+   */
+  const config: CoreConfig = {
+    rules: preset.rules
+      .filter((rule) => rule.meta.id !== FILTER_COMMENTS)
+      // Each rule's own options type is narrower than the config's generic one; defaults apply.
+      .map((rule) => ({ id: rule.meta.id, rule }) as unknown as CoreConfig['rules'][number]),
+  };
+  return { lintSource: core.lintSource, config };
+});
 
 /** Far above any model output; secretlint reads the whole text, so the cost grows with it. */
 const MAX_CHARS = 1_048_576;
@@ -66,10 +76,11 @@ export const secretsDetection: EvaluatorDefinition<typeof settings> = {
         if (size > MAX_CHARS) return { status: 'skipped', details: `input and output hold ${size} characters, above the ${MAX_CHARS} secrets detection reads` };
         const found: string[] = [];
         try {
+          const { lintSource, config } = await secretlint();
           for (const { field, text } of fields) {
             const result = await lintSource({
               source: { content: text, filePath: `${field}.txt`, ext: '.txt', contentType: 'text' },
-              options: { config: CONFIG, maskSecrets: true, noPhysicFilePath: true },
+              options: { config, maskSecrets: true, noPhysicFilePath: true },
             });
             for (const m of result.messages) found.push(`${m.messageId} (${shortRule(m.ruleId)}) in ${field} at ${m.range[0]}–${m.range[1]}`);
           }

@@ -10,12 +10,13 @@
 // names_f1) or the expected calls as a subsequence (subset). Arguments that are not valid JSON
 // and schema violations fail whatever the check.
 import deepEqual from 'fast-deep-equal';
-import { linearSumAssignment } from 'linear-sum-assignment';
+import type { linearSumAssignment as LinearSumAssignment } from 'linear-sum-assignment';
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { missingInput } from './inputs.js';
 import { prepareJsonSchema, type SchemaCheck } from './json-schema.js';
+import { linearSumAssignment } from './lazy.js';
 
 const callSchema = z.object({
   name: z.string().min(1).max(200),
@@ -177,10 +178,10 @@ function callMatches(expected: Expected, actual: ToolCall, mode: 'exact' | 'subs
 }
 
 /** The most expected calls that can each be paired with a distinct matching actual call. */
-function maxMatching(expected: Expected[], actual: ToolCall[], mode: 'exact' | 'subset'): number {
+function maxMatching(expected: Expected[], actual: ToolCall[], mode: 'exact' | 'subset', solve: typeof LinearSumAssignment): number {
   if (expected.length === 0 || actual.length === 0) return 0;
   const weights = expected.map((e) => actual.map((a) => (callMatches(e, a, mode) ? 1 : 0)));
-  return linearSumAssignment(weights, { maximaze: true }).gain;
+  return solve(weights, { maximaze: true }).gain;
 }
 
 /** F1 of the name multisets; 1 when both are empty. */
@@ -202,8 +203,11 @@ function namesF1(expected: string[], actual: string[]): { f1: number; precision:
   return { f1, precision, recall };
 }
 
-/** Why the calls fail `check`, or undefined when they pass it. */
-function checkFailure(s: Settings, expected: Expected[], actual: ToolCall[]): string | undefined {
+/**
+ * Why the calls fail `check`, or undefined when they pass it. `solve` is linear-sum-assignment,
+ * loaded by the caller when unordered exact or subset matching needs it (see needsSolver).
+ */
+function checkFailure(s: Settings, expected: Expected[], actual: ToolCall[], solve: typeof LinearSumAssignment | undefined): string | undefined {
   const names = (calls: { name: string }[]) => calls.map((c) => c.name);
   if (s.check === 'names_f1') {
     if (namesF1(names(expected), names(actual)).f1 < 1) return 'the tool names called differ from the expected ones';
@@ -222,7 +226,8 @@ function checkFailure(s: Settings, expected: Expected[], actual: ToolCall[]): st
     for (const call of actual) if (next < expected.length && callMatches(expected[next]!, call, 'subset')) next++;
     return next === expected.length ? undefined : `expected call ${expected[next]!.name} not made in order`;
   }
-  if (maxMatching(expected, actual, mode) === expected.length) return undefined;
+  if (!solve) throw new Error('tool_calls: linear-sum-assignment was not loaded');
+  if (maxMatching(expected, actual, mode, solve) === expected.length) return undefined;
   const unmatched = expected.filter((e) => !actual.some((a) => callMatches(e, a, mode)));
   const shown = (unmatched.length > 0 ? unmatched : expected).slice(0, SHOWN).map((e) => (e.arguments === undefined ? e.name : `${e.name} ${show(e.arguments)}`));
   return `expected calls not made${mode === 'exact' ? ' exactly' : ''}: ${shown.join('; ')}`;
@@ -273,6 +278,8 @@ export const toolCalls: EvaluatorDefinition<typeof settings> = {
       if (prepared.check) schemas.set(name, prepared.check);
     }
     const fixedExpected: Expected[] | undefined = s.expected;
+    // Only unordered exact or subset matching pairs calls with linear-sum-assignment.
+    const needsSolver = s.check !== 'names_f1' && !s.order_matters;
     return {
       async evaluate(inputs): Promise<EvaluationResult> {
         if (inputs.output === null || inputs.output === undefined) return missingInput('output');
@@ -294,7 +301,7 @@ export const toolCalls: EvaluatorDefinition<typeof settings> = {
           return { status: 'processed', passed: problems.length === 0, details };
         }
         const { f1, precision, recall } = namesF1(expected.map((e) => e.name), actual.map((c) => c.name));
-        const failure = checkFailure(s, expected, actual);
+        const failure = checkFailure(s, expected, actual, needsSolver ? await linearSumAssignment() : undefined);
         const parts = [`${called}, expected ${list(expected.map((e) => e.name))}`, `F1 ${f1.toFixed(3)} (precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)})`];
         if (failure) parts.push(failure);
         parts.push(...problems.slice(0, SHOWN));

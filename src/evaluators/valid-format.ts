@@ -87,7 +87,7 @@ export const validFormat: EvaluatorDefinition<typeof settings> = {
         if (inputs.output === null || inputs.output === undefined) return missingInput('output');
         // LangWatch skips an empty output; here it fails, since no format's consumer accepts it.
         if (isEmpty(inputs.output)) return { status: 'processed', passed: false, details: 'empty output' };
-        const verdict = check(inputs.output);
+        const verdict = await check(inputs.output);
         if (verdict.passed) return { status: 'processed', ...verdict };
         return { status: 'processed', passed: false, details: `${verdict.details ?? 'invalid'}${fenceHint(inputs.output, spec.label)}` };
       },
