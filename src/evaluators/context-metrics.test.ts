@@ -4,28 +4,18 @@
 // average precision = Σ_k precision@k · v_k / (number of relevant contexts) (ragas docs,
 // context_precision.md; Manning et al., Introduction to Information Retrieval §8.4), and
 // recall = attributed statements ÷ statements (ragas docs, context_recall.md).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluatorInputs } from '../core/model/results.js';
 import type { FakeChatRequest } from '../testing/fake-provider-core.js';
 import { createFakeSandbox } from '../testing/fake-sandbox.js';
-import { type ModelFakes, startModelFakes } from '../testing/model-client.js';
+import { useModelFakes } from '../testing/model-fakes-suite.js';
 import { contextF1, contextPrecision, contextRecall, nonLlmContextPrecision, nonLlmContextRecall, stringSimilarity } from './context-metrics.js';
 
-let fakes: ModelFakes;
-beforeAll(async () => {
-  fakes = await startModelFakes();
-});
-afterAll(async () => {
-  await fakes.close();
-});
-beforeEach(() => {
-  fakes.openai.setBehaviour({ respond: undefined, failRate: 0, reportCost: false, models: {} });
-  fakes.openai.requests.length = 0;
-});
+const fakes = useModelFakes();
 
 function run(def: EvaluatorDefinition, settings: Record<string, unknown>, inputs: EvaluatorInputs) {
-  const instance = def.create(def.settings.parse(settings), { sandbox: createFakeSandbox(), models: fakes.client });
+  const instance = def.create(def.settings.parse(settings), { sandbox: createFakeSandbox(), models: fakes().client });
   return instance.evaluate(inputs, { row: {}, target: { id: 't', durationMs: 1 }, signal: new AbortController().signal });
 }
 
@@ -38,7 +28,7 @@ async function scoreOf(def: EvaluatorDefinition, settings: Record<string, unknow
 /** Answers every generation with `answer`, recording the requests. */
 function answer(value: unknown): FakeChatRequest[] {
   const seen: FakeChatRequest[] = [];
-  fakes.openai.setBehaviour({ respond: (request) => (seen.push(request), JSON.stringify(value)) });
+  fakes().openai.setBehaviour({ respond: (request) => (seen.push(request), JSON.stringify(value)) });
   return seen;
 }
 
@@ -152,7 +142,7 @@ describe('string mode (ragas NonLLMContextPrecisionWithReference / NonLLMContext
   it('runs in the LLM-default definitions too when mode is string, without a model', async () => {
     expect(await scoreOf(contextPrecision, { mode: 'string' }, RANKED)).toBeCloseTo(5 / 6, 12);
     expect(await scoreOf(contextRecall, { mode: 'string' }, RANKED)).toBe(1);
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
   });
 });
 
@@ -206,7 +196,7 @@ describe('context_precision, llm mode', () => {
 
   it('judges against the output when there is no expected_output, and reports the cost', async () => {
     const seen = answer({ verdicts: [verdict(1, true)] });
-    fakes.openai.setBehaviour({ reportCost: () => 0.0015 });
+    fakes().openai.setBehaviour({ reportCost: () => 0.0015 });
     const result = await run(contextPrecision, {}, { input: EIFFEL.input, output: 'It is in Paris.', contexts: CONTEXTS.slice(0, 1) });
     expect(result).toEqual({ status: 'processed', score: 1, details: 'contexts relevant to the output: 1 of 1; average precision 1.000', cost: 0.0015 });
     expect(seen[0]!.prompt).toMatch(/# Answer\nIt is in Paris\.$/);
@@ -227,7 +217,7 @@ describe('context_precision, llm mode', () => {
     expect(await run(contextPrecision, {}, { input: 'q', contexts: ['c'], output: ' ' })).toMatchObject({ status: 'skipped', details: expect.stringContaining('map expected_output') });
     expect(await run(contextPrecision, {}, { ...EIFFEL })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^contexts is missing/) });
     expect(await run(contextPrecision, {}, { contexts: ['c'], expected_output: 'x' })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^input is missing/) });
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
   });
 
   it('skips when the model cannot be called', async () => {
@@ -261,7 +251,7 @@ describe('context_recall, llm mode', () => {
 
   it('skips when expected_output has no statements (keeping the cost) or is missing or empty', async () => {
     answer({ statements: [] });
-    fakes.openai.setBehaviour({ reportCost: () => 0.001 });
+    fakes().openai.setBehaviour({ reportCost: () => 0.001 });
     expect(await run(contextRecall, {}, ROW)).toEqual({ status: 'skipped', details: 'expected_output states nothing that could be looked for in the contexts', cost: 0.001 });
     expect(await run(contextRecall, {}, { ...ROW, expected_output: null })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^expected_output is missing/) });
     expect(await run(contextRecall, {}, { ...ROW, expected_output: '' })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^expected_output is empty/) });
@@ -269,11 +259,11 @@ describe('context_recall, llm mode', () => {
 
   it('scores 0 without a call when no contexts were retrieved', async () => {
     expect(await run(contextRecall, {}, { ...ROW, contexts: [] })).toMatchObject({ status: 'processed', score: 0 });
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
   });
 
   it('is an error when the provider keeps failing', async () => {
-    fakes.openai.setBehaviour({ failRate: 1, failStatus: 503 });
+    fakes().openai.setBehaviour({ failRate: 1, failStatus: 503 });
     expect(await run(contextRecall, {}, ROW)).toMatchObject({ status: 'error', errorType: 'provider_error' });
   });
 });

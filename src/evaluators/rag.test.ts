@@ -3,31 +3,19 @@
 // expected scores are computed here from the scripted verdicts by ragas' formulas.
 import { calcPrice } from '@pydantic/genai-prices';
 import { cosineSimilarity } from 'ai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EvaluatorDefinition, ModelClient } from '../core/model/adapters.js';
 import type { EvaluatorInputs } from '../core/model/results.js';
 import { fakeEmbedding } from '../testing/fake-openai.js';
 import { approxTokens, type FakeChatRequest, type FakeLlmProvider } from '../testing/fake-provider-core.js';
 import { createFakeSandbox } from '../testing/fake-sandbox.js';
-import { type ModelFakes, startModelFakes } from '../testing/model-client.js';
+import { useModelFakes } from '../testing/model-fakes-suite.js';
 import { answerRelevancy, faithfulness } from './rag.js';
 
-let fakes: ModelFakes;
-beforeAll(async () => {
-  fakes = await startModelFakes();
-});
-afterAll(async () => {
-  await fakes.close();
-});
-beforeEach(() => {
-  for (const fake of [fakes.openai, fakes.anthropic]) {
-    fake.setBehaviour({ respond: undefined, failRate: 0, hangRate: 0, reportCost: false, models: {} });
-    fake.requests.length = 0;
-  }
-});
+const fakes = useModelFakes();
 
 function run(def: EvaluatorDefinition, settings: Record<string, unknown>, inputs: EvaluatorInputs, options: { models?: ModelClient; signal?: AbortSignal } = {}) {
-  const instance = def.create(def.settings.parse(settings), { sandbox: createFakeSandbox(), models: options.models ?? fakes.client });
+  const instance = def.create(def.settings.parse(settings), { sandbox: createFakeSandbox(), models: options.models ?? fakes().client });
   return instance.evaluate(inputs, { row: {}, target: { id: 't', durationMs: 1 }, signal: options.signal ?? new AbortController().signal });
 }
 
@@ -57,7 +45,7 @@ function script(fake: FakeLlmProvider, answers: Record<string, unknown>): Seen[]
 }
 
 const generations = (fake: FakeLlmProvider) => fake.requests.filter((r) => r.kind !== 'embeddings');
-const embeddingCalls = () => fakes.openai.requests.filter((r) => r.kind === 'embeddings');
+const embeddingCalls = () => fakes().openai.requests.filter((r) => r.kind === 'embeddings');
 
 // The worked example of the ragas docs (docs/concepts/metrics/available_metrics/faithfulness.md,
 // "How It's Calculated"): two statements, one supported, faithfulness = 1/2.
@@ -78,7 +66,7 @@ const VERDICTS = {
 
 describe('faithfulness', () => {
   it('scores supported claims ÷ claims (ragas worked example: 1/2) from two calls', async () => {
-    const seen = script(fakes.openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: VERDICTS });
+    const seen = script(fakes().openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: VERDICTS });
     const result = await run(faithfulness, {}, EINSTEIN);
     expect(result).toMatchObject({ status: 'processed', score: 1 / 2 });
     expect(result.details).toBe(
@@ -101,34 +89,34 @@ describe('faithfulness', () => {
   });
 
   it('asks for temperature 0 in every call (gpt-5 models drop it, so another model is used)', async () => {
-    script(fakes.openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: VERDICTS });
+    script(fakes().openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: VERDICTS });
     await run(faithfulness, { model: 'openai/gpt-4o-mini' }, EINSTEIN);
-    const bodies = generations(fakes.openai).map((r) => r.body as { temperature?: number });
+    const bodies = generations(fakes().openai).map((r) => r.body as { temperature?: number });
     expect(bodies.map((b) => b.temperature)).toEqual([0, 0]);
   });
 
   it('reports the sum of both calls costs, priced from the table', async () => {
-    const seen = script(fakes.openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: VERDICTS });
+    const seen = script(fakes().openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: VERDICTS });
     const result = await run(faithfulness, {}, EINSTEIN);
     const price = (s: Seen) => calcPrice({ input_tokens: s.inputTokens, output_tokens: s.outputTokens }, 'gpt-5-mini', { providerId: 'openai' })!.total_price;
     expect(result.cost).toBeCloseTo(price(seen[0]!) + price(seen[1]!), 15);
   });
 
   it('skips an "I don\'t know" output after the extraction call, keeping its cost', async () => {
-    script(fakes.openai, { 'claims,dont_know': { claims: ['The assistant could not find information on changing the account email.'], dont_know: true } });
-    fakes.openai.setBehaviour({ reportCost: () => 0.0007 });
+    script(fakes().openai, { 'claims,dont_know': { claims: ['The assistant could not find information on changing the account email.'], dont_know: true } });
+    fakes().openai.setBehaviour({ reportCost: () => 0.0007 });
     // LangWatch's own example (langevals tests, test_faithfulness_should_be_skipped_if_dont_know).
     const result = await run(faithfulness, {}, {
       output: "I couldn't find any information on changing your account email. Can I help you with anything else today?",
       contexts: ['Our company XPTO was founded in 2024.'],
     });
     expect(result).toEqual({ status: 'skipped', details: expect.stringContaining('autodetect_dont_know'), cost: 0.0007 });
-    expect(generations(fakes.openai)).toHaveLength(1);
+    expect(generations(fakes().openai)).toHaveLength(1);
   });
 
   it('scores such an output when autodetect_dont_know is off, without asking for the flag', async () => {
     const claim = 'The assistant could not find information on changing the account email.';
-    const seen = script(fakes.openai, {
+    const seen = script(fakes().openai, {
       claims: { claims: [claim] },
       verdicts: { verdicts: [{ claim, reasoning: 'The context is about the founding year.', supported: false }] },
     });
@@ -138,16 +126,16 @@ describe('faithfulness', () => {
   });
 
   it('skips when the output states no claims', async () => {
-    script(fakes.openai, { 'claims,dont_know': { claims: ['  '], dont_know: false } });
+    script(fakes().openai, { 'claims,dont_know': { claims: ['  '], dont_know: false } });
     expect(await run(faithfulness, {}, { output: 'Hello!', contexts: ['x'] })).toMatchObject({ status: 'skipped', details: expect.stringContaining('no claims') });
-    expect(generations(fakes.openai)).toHaveLength(1);
+    expect(generations(fakes().openai)).toHaveLength(1);
   });
 
   it('scores 0 without a verification call when there are no contexts', async () => {
-    script(fakes.openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false } });
+    script(fakes().openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false } });
     const result = await run(faithfulness, {}, { output: EINSTEIN.output, contexts: ['', '  '] });
     expect(result).toMatchObject({ status: 'processed', score: 0, details: 'no contexts were given, so none of the 2 claims is supported' });
-    expect(generations(fakes.openai)).toHaveLength(1);
+    expect(generations(fakes().openai)).toHaveLength(1);
   });
 
   it('reads contexts given as one string, as JSON text of a list, or as LangWatch chunks', async () => {
@@ -158,22 +146,22 @@ describe('faithfulness', () => {
       [[{ document_id: 'd1', content: 'From a chunk.' }, null, { title: 'Other' }], '[1] From a chunk.\n\n[2] {"title":"Other"}'],
     ];
     for (const [contexts, shown] of cases) {
-      const seen = script(fakes.openai, answers);
+      const seen = script(fakes().openai, answers);
       expect(await run(faithfulness, {}, { output: 'a', contexts })).toMatchObject({ status: 'processed', score: 1 });
       expect(seen[1]!.request.prompt).toBe(`# Contexts\n${shown}\n\n# Claims\n[1] a`);
     }
   });
 
   it('is an error when the verdicts do not match the claims, with the cost spent', async () => {
-    script(fakes.openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: { verdicts: VERDICTS.verdicts.slice(0, 1) } });
-    fakes.openai.setBehaviour({ reportCost: () => 0.001 });
+    script(fakes().openai, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: { verdicts: VERDICTS.verdicts.slice(0, 1) } });
+    fakes().openai.setBehaviour({ reportCost: () => 0.001 });
     const result = await run(faithfulness, {}, EINSTEIN);
     expect(result).toMatchObject({ status: 'error', errorType: 'invalid_output', details: 'openai/gpt-5-mini returned 1 verdicts for 2 claims' });
     expect(result.cost).toBeCloseTo(0.002, 12);
   });
 
   it('is an error naming the field when a verdict has the wrong type', async () => {
-    script(fakes.openai, { 'claims,dont_know': { claims: ['a'], dont_know: false }, verdicts: { verdicts: [{ claim: 'a', reasoning: 'r', supported: 'yes' }] } });
+    script(fakes().openai, { 'claims,dont_know': { claims: ['a'], dont_know: false }, verdicts: { verdicts: [{ claim: 'a', reasoning: 'r', supported: 'yes' }] } });
     const result = await run(faithfulness, {}, { output: 'a', contexts: ['b'] });
     expect(result).toMatchObject({ status: 'error', errorType: 'invalid_output', details: expect.stringMatching(/^openai\/gpt-5-mini returned invalid claim_verdicts: verdicts\.0\.supported: /) });
   });
@@ -182,35 +170,35 @@ describe('faithfulness', () => {
     expect(await run(faithfulness, {}, { contexts: ['x'] })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^output is missing/) });
     expect(await run(faithfulness, {}, { output: 'x' })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^contexts is missing/) });
     expect(await run(faithfulness, {}, { output: ' ', contexts: ['x'] })).toMatchObject({ status: 'skipped', details: 'output is empty: there are no claims to check' });
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
   });
 
   it('skips rows whose contexts are over max_tokens before the first call', async () => {
     const result = await run(faithfulness, { max_tokens: 100 }, { output: 'short', contexts: ['x'.repeat(800)] });
     expect(result).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^input is about \d+ tokens, above max_tokens 100/) });
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
   });
 
   it('runs on an Anthropic model with the same schemas', async () => {
-    const seen = script(fakes.anthropic, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: VERDICTS });
+    const seen = script(fakes().anthropic, { 'claims,dont_know': { claims: CLAIMS, dont_know: false }, verdicts: VERDICTS });
     expect(await run(faithfulness, { model: 'anthropic/claude-haiku-4-5' }, EINSTEIN)).toMatchObject({ status: 'processed', score: 0.5 });
     expect(seen.map((s) => s.request.messages[0]!.role)).toEqual(['system', 'system']);
   });
 
   it('skips when the provider is not configured or its key is missing; errors on a rejected key or a 5xx', async () => {
     expect(await run(faithfulness, { model: 'google/gemini-2.5-flash' }, EINSTEIN)).toMatchObject({ status: 'skipped', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
-    const keyless = fakes.clientWith({ openai: { baseUrl: fakes.openai.baseURL } });
+    const keyless = fakes().clientWith({ openai: { baseUrl: fakes().openai.baseURL } });
     expect(await run(faithfulness, {}, EINSTEIN, { models: keyless })).toMatchObject({ status: 'skipped', details: expect.stringContaining('OPENAI_API_KEY') });
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
 
-    const wrongKey = fakes.clientWith({ openai: { apiKey: 'sk-wrong', baseUrl: fakes.openai.baseURL } });
+    const wrongKey = fakes().clientWith({ openai: { apiKey: 'sk-wrong', baseUrl: fakes().openai.baseURL } });
     expect(await run(faithfulness, {}, EINSTEIN, { models: wrongKey })).toMatchObject({ status: 'error', errorType: 'provider_auth' });
-    fakes.openai.setBehaviour({ failRate: 1, failStatus: 500 });
+    fakes().openai.setBehaviour({ failRate: 1, failStatus: 500 });
     expect(await run(faithfulness, {}, EINSTEIN)).toMatchObject({ status: 'error', errorType: 'provider_error', details: expect.stringContaining('HTTP 500') });
   });
 
   it('rethrows when the run is aborted', async () => {
-    fakes.openai.setBehaviour({ hangRate: 1 });
+    fakes().openai.setBehaviour({ hangRate: 1 });
     const controller = new AbortController();
     const pending = run(faithfulness, {}, EINSTEIN, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('run stopped')), 50);
@@ -229,7 +217,7 @@ const QUESTIONS = [
 
 describe('answer_relevancy', () => {
   it('scores the mean cosine similarity of the generated questions to the input, from one embeddings call', async () => {
-    const seen = script(fakes.openai, { 'questions,noncommittal': { questions: QUESTIONS, noncommittal: false } });
+    const seen = script(fakes().openai, { 'questions,noncommittal': { questions: QUESTIONS, noncommittal: false } });
     const result = await run(answerRelevancy, {}, FRANCE);
     // The fake embeds deterministically; the mean is computed here from its vectors.
     const expected = QUESTIONS.map((q) => cosineSimilarity(fakeEmbedding(FRANCE.input), fakeEmbedding(q))).reduce((a, b) => a + b, 0) / 3;
@@ -246,20 +234,20 @@ describe('answer_relevancy', () => {
   });
 
   it('scores a noncommittal output 0 without embedding (as ragas)', async () => {
-    script(fakes.openai, { 'questions,noncommittal': { questions: ['What is the capital of France?'], noncommittal: true } });
+    script(fakes().openai, { 'questions,noncommittal': { questions: ['What is the capital of France?'], noncommittal: true } });
     const result = await run(answerRelevancy, {}, { input: 'What is the capital of France?', output: "I'm not sure." });
     expect(result).toMatchObject({ status: 'processed', score: 0, details: expect.stringContaining('noncommittal') });
     expect(embeddingCalls()).toHaveLength(0);
   });
 
   it('adds the generation and the embeddings costs', async () => {
-    script(fakes.openai, { 'questions,noncommittal': { questions: QUESTIONS, noncommittal: false } });
-    fakes.openai.setBehaviour({ reportCost: (_usage, model) => (model.startsWith('text-embedding') ? 0.0001 : 0.002) });
+    script(fakes().openai, { 'questions,noncommittal': { questions: QUESTIONS, noncommittal: false } });
+    fakes().openai.setBehaviour({ reportCost: (_usage, model) => (model.startsWith('text-embedding') ? 0.0001 : 0.002) });
     expect((await run(answerRelevancy, {}, FRANCE)).cost).toBeCloseTo(0.0021, 12);
   });
 
   it('reports the known cost only when the other call has no price, and none when neither has', async () => {
-    script(fakes.openai, { 'questions,noncommittal': { questions: QUESTIONS, noncommittal: false } });
+    script(fakes().openai, { 'questions,noncommittal': { questions: QUESTIONS, noncommittal: false } });
     const result = await run(answerRelevancy, { model: 'openai/not-a-real-model-xyz' }, FRANCE);
     const tokens = approxTokens([FRANCE.input, ...QUESTIONS].join(''));
     expect(result.cost).toBeCloseTo(calcPrice({ input_tokens: tokens, output_tokens: 0 }, 'text-embedding-ada-002', { providerId: 'openai' })!.total_price, 15);
@@ -271,11 +259,11 @@ describe('answer_relevancy', () => {
   it('skips before any call when the embeddings model cannot be called', async () => {
     const result = await run(answerRelevancy, { embeddings_model: 'google/text-embedding-004' }, FRANCE);
     expect(result).toMatchObject({ status: 'skipped', details: expect.stringContaining('google/text-embedding-004') });
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
   });
 
   it('is an error when no questions come back from a committal answer', async () => {
-    script(fakes.openai, { 'questions,noncommittal': { questions: [], noncommittal: false } });
+    script(fakes().openai, { 'questions,noncommittal': { questions: [], noncommittal: false } });
     expect(await run(answerRelevancy, {}, FRANCE)).toMatchObject({ status: 'error', errorType: 'invalid_output' });
   });
 
@@ -283,12 +271,12 @@ describe('answer_relevancy', () => {
     expect(await run(answerRelevancy, {}, { output: 'x' })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^input is missing/) });
     expect(await run(answerRelevancy, {}, { input: 'q', output: '' })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^output is empty/) });
     expect(await run(answerRelevancy, {}, { input: ' ', output: 'a' })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^input is empty/) });
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
   });
 
   it('is an error when the embeddings call fails', async () => {
-    script(fakes.openai, { 'questions,noncommittal': { questions: QUESTIONS, noncommittal: false } });
-    fakes.openai.setBehaviour({ models: { 'text-embedding-ada-002': { failRate: 1, failStatus: 500 } } });
+    script(fakes().openai, { 'questions,noncommittal': { questions: QUESTIONS, noncommittal: false } });
+    fakes().openai.setBehaviour({ models: { 'text-embedding-ada-002': { failRate: 1, failStatus: 500 } } });
     expect(await run(answerRelevancy, {}, FRANCE)).toMatchObject({ status: 'error', errorType: 'provider_error' });
   });
 });

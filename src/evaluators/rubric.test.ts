@@ -1,32 +1,22 @@
 // rubric_score against the fake OpenAI server through the real ModelClient: the rubric the
 // judge reads, the level it may choose, per-row rubrics (ragas InstanceRubrics) and failures.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EvaluatorInputs } from '../core/model/results.js';
 import type { FakeChatRequest } from '../testing/fake-provider-core.js';
 import { createFakeSandbox } from '../testing/fake-sandbox.js';
-import { type ModelFakes, startModelFakes } from '../testing/model-client.js';
+import { useModelFakes } from '../testing/model-fakes-suite.js';
 import { rubricScore } from './rubric.js';
 
-let fakes: ModelFakes;
-beforeAll(async () => {
-  fakes = await startModelFakes();
-});
-afterAll(async () => {
-  await fakes.close();
-});
-beforeEach(() => {
-  fakes.openai.setBehaviour({ respond: undefined, failRate: 0, reportCost: false, models: {} });
-  fakes.openai.requests.length = 0;
-});
+const fakes = useModelFakes();
 
 function run(settings: Record<string, unknown>, inputs: EvaluatorInputs) {
-  const instance = rubricScore.create(rubricScore.settings.parse(settings), { sandbox: createFakeSandbox(), models: fakes.client });
+  const instance = rubricScore.create(rubricScore.settings.parse(settings), { sandbox: createFakeSandbox(), models: fakes().client });
   return instance.evaluate(inputs, { row: {}, target: { id: 't', durationMs: 1 }, signal: new AbortController().signal });
 }
 
 function answer(value: unknown): FakeChatRequest[] {
   const seen: FakeChatRequest[] = [];
-  fakes.openai.setBehaviour({ respond: (request) => (seen.push(request), JSON.stringify(value)) });
+  fakes().openai.setBehaviour({ respond: (request) => (seen.push(request), JSON.stringify(value)) });
   return seen;
 }
 
@@ -45,7 +35,7 @@ const EIFFEL = { input: 'Where is the Eiffel Tower located?', output: 'The Eiffe
 describe('rubric_score', () => {
   it('shows the numbered default rubric, constrains the score to its levels and reports the level as given', async () => {
     const seen = answer({ reasoning: 'Correct but terse.', score: 4 });
-    fakes.openai.setBehaviour({ reportCost: () => 0.0004 });
+    fakes().openai.setBehaviour({ reportCost: () => 0.0004 });
     const result = await run({}, { ...EIFFEL, expected_output: 'The Eiffel Tower is located in Paris.' });
     expect(result).toEqual({ status: 'processed', score: 4, details: `Correct but terse.\n\nLevel 4 of 5: ${LEVELS[3]}`, cost: 0.0004 });
 
@@ -85,12 +75,12 @@ describe('rubric_score', () => {
     for (const rubrics of ['plain text', [], ['ok', ''], { score1: 'a', score3: 'c' }, { level1: 'a' }, 7]) {
       expect(await run({}, { ...EIFFEL, rubrics })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^the row's rubrics input cannot be used: /) });
     }
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
   });
 
   it('is an error when the score is not one of the levels, keeping the cost', async () => {
     answer({ reasoning: 'Great.', score: 6 });
-    fakes.openai.setBehaviour({ reportCost: () => 0.0002 });
+    fakes().openai.setBehaviour({ reportCost: () => 0.0002 });
     const result = await run({}, EIFFEL);
     expect(result).toMatchObject({ status: 'error', errorType: 'invalid_output', cost: 0.0002, details: expect.stringContaining('score: ') });
     expect(result).not.toHaveProperty('score');
@@ -100,12 +90,12 @@ describe('rubric_score', () => {
     expect(await run({}, { output: 'x' })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^input is missing/) });
     expect(await run({}, { input: 'x' })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^output is missing/) });
     expect(await run({ max_tokens: 200 }, { input: 'q', output: 'y'.repeat(2000) })).toMatchObject({ status: 'skipped', details: expect.stringMatching(/above max_tokens 200/) });
-    expect(fakes.openai.requests).toHaveLength(0);
+    expect(fakes().openai.requests).toHaveLength(0);
   });
 
   it('skips when the provider is not configured, and errors when the key is rejected', async () => {
     expect(await run({ model: 'google/gemini-2.5-flash' }, EIFFEL)).toMatchObject({ status: 'skipped', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
-    const models = fakes.clientWith({ openai: { apiKey: 'sk-wrong', baseUrl: fakes.openai.baseURL } });
+    const models = fakes().clientWith({ openai: { apiKey: 'sk-wrong', baseUrl: fakes().openai.baseURL } });
     const instance = rubricScore.create(rubricScore.settings.parse({}), { sandbox: createFakeSandbox(), models });
     const result = await instance.evaluate(EIFFEL, { row: {}, target: { id: 't', durationMs: 1 }, signal: new AbortController().signal });
     expect(result).toMatchObject({ status: 'error', errorType: 'provider_auth' });
