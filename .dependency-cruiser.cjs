@@ -1,5 +1,6 @@
 // Import boundaries for src/, as drawn in STYLE.md ("The house"): arrows point inwards —
-// http, cli → app → core; storage, queue, targets, evaluators implement core ports and never
+// http, cli → app → core; storage, queue, targets, evaluators, models, sandbox implement core
+// ports and never
 // import app or http; only config/ (the composition root) and cli/ know concrete adapters.
 // Tests (*.test.ts) and src/testing/ may import anything. Run: `npm run lint`.
 
@@ -7,7 +8,7 @@
 const TESTS = '(^src/testing/|\\.test\\.ts$)';
 
 /** The adapter folders that implement core ports. */
-const ADAPTERS = '^src/(storage|queue|targets|evaluators)/';
+const ADAPTERS = '^src/(storage|queue|targets|evaluators|models|sandbox)/';
 
 /** npm packages core may use: pure, I/O-free libraries. */
 const CORE_PACKAGES = ['zod', 'ulidx', 'secure-json-parse'];
@@ -71,8 +72,8 @@ module.exports = {
     {
       name: 'adapters-not-to-outer-layers',
       comment:
-        'storage, queue, targets and evaluators implement core ports and must not import ' +
-        'app, http, cli or config.',
+        'storage, queue, targets, evaluators, models and sandbox implement core ports and must ' +
+        'not import app, http, cli or config.',
       severity: 'error',
       from: { path: ADAPTERS, pathNot: TESTS },
       to: { path: '^src/(app|http|cli|config)/' },
@@ -81,7 +82,7 @@ module.exports = {
       name: 'adapters-only-from-composition-root',
       comment:
         'Only src/config (the composition root) and src/cli may import the concrete adapters ' +
-        '(storage, queue, targets, evaluators); everything else goes through core ports.',
+        '(storage, queue, targets, evaluators, models, sandbox); everything else goes through core ports.',
       severity: 'error',
       from: { pathNot: [TESTS, '^src/(config|cli)/', ADAPTERS] },
       to: { path: ADAPTERS },
@@ -94,6 +95,18 @@ module.exports = {
       severity: 'error',
       from: { path: ADAPTERS, pathNot: TESTS },
       to: { path: ADAPTERS, pathNot: '^src/$1/' },
+    },
+
+    // ---- net: the outbound network (agents, network guard, lean fetch) shared by adapters ----
+    {
+      name: 'net-only-core',
+      comment:
+        'src/net is the one way out to the network (undici agents, the SSRF guard, the lean ' +
+        'fetch) that targets, models and webhooks share: it may import only src/core and npm ' +
+        'packages, so every adapter can use it without reaching another adapter.',
+      severity: 'error',
+      from: { path: '^src/net/', pathNot: TESTS },
+      to: { path: '^src/', pathNot: ['^src/(core|net)/'] },
     },
 
     // ---- app: use cases; adapters arrive through ports ---------------------------------------

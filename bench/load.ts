@@ -287,7 +287,7 @@ function seeded(seed: number): () => number {
 export async function loadTest(options: LoadOptions, print: (line: string) => void): Promise<boolean> {
   const o = options;
   poller = new Agent({ connections: null, keepAliveTimeout: 30_000 });
-  const adminToken = 'bench-admin-token-0123456789';
+  const adminToken = 'bench-admin-token-0123456789abcdef0123';
   const openai = await startOpenAI(o.latencyMs);
   // Enough model concurrency for every run's cells at once (the default ceiling, 128, would
   // itself throttle 20 runs × 20); the per-key limits stay at their defaults.

@@ -9,7 +9,9 @@ import { checkRowArray, type RowLimits } from '../app/row-sources.js';
 import { type ExecutorDeps } from '../app/runs/executor.js';
 import { RunHost } from '../app/runs/host.js';
 import { RunService } from '../app/runs/service.js';
-import { ProviderService, SecretService } from '../app/secrets.js';
+import { ProviderService } from '../app/providers.js';
+import { SecretService } from '../app/secrets.js';
+import { SharedCredentialsPolicy } from '../app/shared-credentials.js';
 import { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
 import { KeyedLimiter } from '../core/engine/limiter.js';
 import type { CachedAnswer, TargetCache } from '../core/model/adapters.js';
@@ -143,8 +145,9 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const queue = new InProcessQueue();
   const sandbox = new IsolatedSandbox();
   const secretService = new SecretService(stores, cipher, clock, logger);
-  const providers = new ProviderService(stores, cipher, clock, config.providers);
-  const secrets = new ProjectSecrets((projectId) => secretService.resolveAll(projectId), config.envSecrets);
+  const shared = new SharedCredentialsPolicy(config.sharedCredentialsProjects, (id) => stores.projects.get(id));
+  const providers = new ProviderService(stores, cipher, clock, config.providers, shared);
+  const secrets = new ProjectSecrets((projectId) => secretService.resolveAll(projectId), { values: config.envSecrets, origins: config.envSecretOrigins }, shared);
   // One adaptive limit per provider/model for the whole process, shared by targets and judges.
   const modelLimiter = new AdaptiveLimiter({ max: () => config.modelConcurrency, clock });
   const httpLimiter = new KeyedLimiter(() => config.limitPerKey);
@@ -167,7 +170,8 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       return settings;
     };
   };
-  const modelsFor = (projectId: string) => createModelClient({ settings: recentSettings(projectId), limiter: modelLimiter, clock });
+  const modelsFor = (projectId: string) =>
+    createModelClient({ settings: recentSettings(projectId), limiter: modelLimiter, clock, allowPrivateNetworks: config.httpTargetsAllowPrivate });
   const cacheFor = (projectId: string): TargetCache => ({
     get: async (key) => {
       const text = await stores.responses.get(projectId, key);
@@ -180,13 +184,17 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     createTarget,
     catalogue: { find: findEvaluator },
     evaluatorDeps: async (projectId) => ({ sandbox, models: modelsFor(projectId) }),
-    targetDeps: async (projectId, { cache }) => ({
-      sandbox,
-      secrets: await secrets.secretsFor(projectId),
-      allowPrivateNetworks: config.httpTargetsAllowPrivate,
-      models: modelsFor(projectId),
-      cache: cache ? cacheFor(projectId) : null,
-    }),
+    targetDeps: async (projectId, { cache }) => {
+      const resolved = await secrets.secretsFor(projectId);
+      return {
+        sandbox,
+        secrets: resolved.values,
+        secretOrigins: resolved.origins,
+        allowPrivateNetworks: config.httpTargetsAllowPrivate,
+        models: modelsFor(projectId),
+        cache: cache ? cacheFor(projectId) : null,
+      };
+    },
     // HTTP origins get fixed limits; provider/model keys share the adaptive limiter with judges.
     limiter: {
       acquire: (key, signal) => (key.startsWith('model:') ? modelLimiter.acquire(key, signal) : httpLimiter.acquire(key, signal)),

@@ -36,7 +36,7 @@ const envSchema = z.object({
   ASSAY_DB_SCHEMA: z.string().trim().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').optional(),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
   ASSAY_API_KEY: z.string().trim().regex(API_KEY_PATTERN, 'must look like sk-lw- followed by 40 letters or digits').optional(),
-  ASSAY_ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  ASSAY_ADMIN_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   ASSAY_PUBLIC_URL: urlFromEnv.optional(),
   ASSAY_SECRET_KEY: z.string().trim().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   ASSAY_MAX_BODY_BYTES: intFromEnv(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
@@ -50,6 +50,24 @@ const envSchema = z.object({
   ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: boolFromEnv.default(true),
   ASSAY_LIMIT_PER_KEY: intFromEnv(1, 100_000).default(1000),
   ASSAY_MODEL_CONCURRENCY: intFromEnv(1, 10_000).default(128),
+  /** `*` (every project), `none`, or a comma-separated list of project slugs or ids. */
+  ASSAY_SHARED_CREDENTIALS_PROJECTS: z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      if (v === '*') return 'all' as const;
+      if (v.toLowerCase() === 'none') return [] as string[];
+      const names = v.split(',').map((n) => n.trim()).filter((n) => n !== '');
+      const bad = names.find((n) => !/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(n));
+      if (bad !== undefined || names.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `must be *, none or a comma-separated list of project slugs or ids${bad ? ` (not ${JSON.stringify(bad)})` : ''}` });
+        return z.NEVER;
+      }
+      return names;
+    })
+    .default('all'),
+  /** Failed authentications per client address per minute before 429 (project keys and the admin token). */
+  ASSAY_AUTH_FAILURES_PER_MINUTE: intFromEnv(1, 1_000_000).default(100),
   // Model providers (SPEC §1). Project settings (PUT /api/providers/{name}) override these.
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
   OPENAI_BASE_URL: urlFromEnv.optional(),
@@ -63,6 +81,8 @@ const envSchema = z.object({
 /** `{{secrets.NAME}}` fallbacks: ASSAY_SECRET_<NAME>. ASSAY_SECRET_KEY is the encryption key, never a secret. */
 const ENV_SECRET_PREFIX = 'ASSAY_SECRET_';
 const NOT_ENV_SECRETS = new Set(['ASSAY_SECRET_KEY']);
+/** ASSAY_SECRET_ORIGINS_<NAME>: the origins ASSAY_SECRET_<NAME> is bound to (so no secret is named ORIGINS_…). */
+const ENV_SECRET_ORIGINS_PREFIX = 'ASSAY_SECRET_ORIGINS_';
 
 /** Variables whose values are never echoed in a configuration error (they may hold credentials). */
 const SENSITIVE = /API_KEY|SECRET|TOKEN|PASSWORD|^DATABASE_URL$|^REDIS_URL$/;
@@ -99,10 +119,16 @@ export interface Config {
   limitPerKey: number;
   /** Ceiling of concurrent calls per provider/model across all runs (adapts down on 429). */
   modelConcurrency: number;
+  /** Projects (slugs or ids) that may use the server's provider credentials and ASSAY_SECRET_* values. */
+  sharedCredentialsProjects: 'all' | string[];
+  /** Failed authentications per client address per minute before 429. */
+  authFailuresPerMinute: number;
   /** Provider settings from the environment, by provider name (openai, anthropic, google, azure). */
   providers: Record<string, ProviderSettings>;
   /** `{{secrets.NAME}}` values from ASSAY_SECRET_<NAME>; a project's stored secret of the same name wins. */
   envSecrets: Record<string, string>;
+  /** Origins ASSAY_SECRET_<NAME> values are bound to (ASSAY_SECRET_ORIGINS_<NAME>), by name. */
+  envSecretOrigins: Record<string, string[]>;
 }
 
 /** A bad environment; `problems` name each variable. */
@@ -130,6 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  const envSecretOrigins = secretOriginsFromEnv(env);
+  if (envSecretOrigins.problems.length > 0) throw new ConfigError(envSecretOrigins.problems);
   const databaseUrl = e.DATABASE_URL?.startsWith('sqlite://') ? undefined : e.DATABASE_URL;
   return {
     port: e.PORT,
@@ -154,8 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpTargetsAllowPrivate: e.ASSAY_HTTP_TARGETS_ALLOW_PRIVATE,
     limitPerKey: e.ASSAY_LIMIT_PER_KEY,
     modelConcurrency: e.ASSAY_MODEL_CONCURRENCY,
+    sharedCredentialsProjects: e.ASSAY_SHARED_CREDENTIALS_PROJECTS,
+    authFailuresPerMinute: e.ASSAY_AUTH_FAILURES_PER_MINUTE,
     providers: providersFromEnv(e),
     envSecrets: secretsFromEnv(env),
+    envSecretOrigins: envSecretOrigins.origins,
   };
 }
 
@@ -180,10 +211,31 @@ function providersFromEnv(e: ParsedEnv): Record<string, ProviderSettings> {
 function secretsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const entries: [string, string][] = [];
   for (const [k, v] of Object.entries(env)) {
-    if (!k.startsWith(ENV_SECRET_PREFIX) || NOT_ENV_SECRETS.has(k) || k.length === ENV_SECRET_PREFIX.length) continue;
+    if (!k.startsWith(ENV_SECRET_PREFIX) || NOT_ENV_SECRETS.has(k) || k.startsWith(ENV_SECRET_ORIGINS_PREFIX) || k.length === ENV_SECRET_PREFIX.length) continue;
     if (v !== undefined && v !== '') entries.push([k.slice(ENV_SECRET_PREFIX.length), v]);
   }
   return Object.fromEntries(entries);
+}
+
+/** ASSAY_SECRET_ORIGINS_<NAME>=https://a.example,https://b.example:8443 → origins by name (normalised), or the problems. */
+function secretOriginsFromEnv(env: NodeJS.ProcessEnv): { origins: Record<string, string[]>; problems: string[] } {
+  const entries: [string, string[]][] = [];
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith(ENV_SECRET_ORIGINS_PREFIX) || v === undefined || v.trim() === '') continue;
+    const origins: string[] = [];
+    for (const item of v.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+      const url = URL.canParse(item) ? new URL(item) : null;
+      const originOnly = url !== null && /^https?:$/.test(url.protocol) && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
+      if (!originOnly) {
+        problems.push(`${k}: ${JSON.stringify(item)} is not an origin (scheme://host[:port], no path)`);
+        continue;
+      }
+      origins.push(url.origin);
+    }
+    if (origins.length > 0) entries.push([k.slice(ENV_SECRET_ORIGINS_PREFIX.length), [...new Set(origins)].sort()]);
+  }
+  return { origins: Object.fromEntries(entries), problems };
 }
 
 /** The table printed in the README: name, default, meaning. */
@@ -195,7 +247,7 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_DB_SCHEMA', '(search_path)', 'PostgreSQL schema for Assay\'s tables'],
   ['REDIS_URL', '(in-process)', 'Validated and reserved for cluster mode (BullMQ, `assay worker`), not built yet: runs execute in the serving process'],
   ['ASSAY_API_KEY', '', 'At start-up, ensure project `default` with this key'],
-  ['ASSAY_ADMIN_TOKEN', '', 'Enables /api/admin/* (Bearer token, ≥ 16 chars)'],
+  ['ASSAY_ADMIN_TOKEN', '', 'Enables /api/admin/* (Bearer token, ≥ 32 chars)'],
   ['ASSAY_PUBLIC_URL', 'http://localhost:PORT', 'Base of runUrl'],
   ['ASSAY_SECRET_KEY', '(generated key file)', 'Encrypts stored secrets and provider keys'],
   ['ASSAY_MAX_BODY_BYTES', '10485760', 'Largest accepted request body (413 above)'],
@@ -209,7 +261,10 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_HTTP_TARGETS_ALLOW_PRIVATE', 'true', 'false refuses HTTP targets on private and loopback addresses'],
   ['ASSAY_LIMIT_PER_KEY', '1000', 'Concurrent calls per HTTP origin, across all runs'],
   ['ASSAY_MODEL_CONCURRENCY', '128', 'Ceiling of concurrent calls per provider/model across all runs (halves on 429, grows back)'],
+  ['ASSAY_SHARED_CREDENTIALS_PROJECTS', '*', 'Projects (slugs or ids, comma-separated; `none`) that may use the server\'s provider keys and ASSAY_SECRET_* values'],
+  ['ASSAY_AUTH_FAILURES_PER_MINUTE', '100', 'Failed authentications per client address per minute before 429 + Retry-After (back-off doubles)'],
   ['ASSAY_SECRET_<NAME>', '', 'Value of `{{secrets.NAME}}` when the project stored no secret NAME (ASSAY_SECRET_KEY excepted)'],
+  ['ASSAY_SECRET_ORIGINS_<NAME>', '', 'Comma-separated origins ASSAY_SECRET_<NAME> may be sent to (default: any)'],
   ['OPENAI_API_KEY, OPENAI_BASE_URL', '', 'Provider `openai`, for projects that set none (PUT /api/providers/openai)'],
   ['ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL', '', 'Provider `anthropic`, likewise'],
   ['GOOGLE_GENERATIVE_AI_API_KEY', '', 'Provider `google`, likewise'],

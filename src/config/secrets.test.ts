@@ -19,9 +19,32 @@ describe('environment secrets', () => {
 
   it('gives a project\'s stored secret precedence over the environment, per project', async () => {
     const stored: Record<string, Record<string, string>> = { p1: { BOT_TOKEN: 'stored', ONLY_STORED: 's' } };
-    const secrets = new ProjectSecrets(async (id) => stored[id] ?? {}, { BOT_TOKEN: 'env', ONLY_ENV: 'e' });
-    expect(await secrets.secretsFor('p1')).toEqual({ BOT_TOKEN: 'stored', ONLY_STORED: 's', ONLY_ENV: 'e' });
-    expect(await secrets.secretsFor('p2')).toEqual({ BOT_TOKEN: 'env', ONLY_ENV: 'e' });
+    const env = { values: { BOT_TOKEN: 'env', ONLY_ENV: 'e' }, origins: { BOT_TOKEN: ['https://env.example'], ONLY_ENV: ['https://e.example'] } };
+    const secrets = new ProjectSecrets(async (id) => ({ values: stored[id] ?? {}, origins: {} }), env, { allows: async () => true });
+    // A stored secret replaces the environment's value and its origins.
+    expect(await secrets.secretsFor('p1')).toEqual({ values: { BOT_TOKEN: 'stored', ONLY_STORED: 's', ONLY_ENV: 'e' }, origins: { ONLY_ENV: ['https://e.example'] } });
+    expect(await secrets.secretsFor('p2')).toEqual(env);
+  });
+
+  it('gives ASSAY_SECRET_* values only to the projects that may share the server\'s credentials', async () => {
+    const secrets = new ProjectSecrets(async () => ({ values: { OWN: 'o' }, origins: {} }), { values: { SHARED: 's' }, origins: {} }, { allows: async (id) => id === 'p1' });
+    expect((await secrets.secretsFor('p1')).values).toEqual({ SHARED: 's', OWN: 'o' });
+    expect((await secrets.secretsFor('p2')).values).toEqual({ OWN: 'o' });
+  });
+
+  it('reads ASSAY_SECRET_ORIGINS_<NAME> as origins (never as a secret) and refuses what is not an origin', () => {
+    const config = loadConfig({ ASSAY_SECRET_BOT: 'b', ASSAY_SECRET_ORIGINS_BOT: 'https://API.example.com:443, http://10.0.0.1:8080' });
+    expect(config.envSecrets).toEqual({ BOT: 'b' });
+    expect(config.envSecretOrigins).toEqual({ BOT: ['http://10.0.0.1:8080', 'https://api.example.com'] });
+    expect(() => loadConfig({ ASSAY_SECRET_ORIGINS_BOT: 'https://api.example.com/v1' })).toThrow(/ASSAY_SECRET_ORIGINS_BOT: "https:\/\/api.example.com\/v1" is not an origin/);
+  });
+
+  it('reads ASSAY_SHARED_CREDENTIALS_PROJECTS as *, none or a list of slugs', () => {
+    expect(loadConfig({}).sharedCredentialsProjects).toBe('all');
+    expect(loadConfig({ ASSAY_SHARED_CREDENTIALS_PROJECTS: '*' }).sharedCredentialsProjects).toBe('all');
+    expect(loadConfig({ ASSAY_SHARED_CREDENTIALS_PROJECTS: 'none' }).sharedCredentialsProjects).toEqual([]);
+    expect(loadConfig({ ASSAY_SHARED_CREDENTIALS_PROJECTS: 'default, team-a' }).sharedCredentialsProjects).toEqual(['default', 'team-a']);
+    expect(() => loadConfig({ ASSAY_SHARED_CREDENTIALS_PROJECTS: 'a b' })).toThrow(/ASSAY_SHARED_CREDENTIALS_PROJECTS/);
   });
 });
 

@@ -101,6 +101,8 @@ export interface Cipher {
 export interface SecretMeta {
   name: string;
   updatedAt: number;
+  /** Origins (`https://host[:port]`) the value may be sent to; absent = any origin. */
+  allowedOrigins?: string[];
 }
 
 /** A project secret with its sealed value (the value is never stored in the clear). */
@@ -111,8 +113,8 @@ export interface StoredSecret extends SecretMeta {
 
 /** Project secrets for `{{secrets.NAME}}`, sealed by the caller; names are unique per project. */
 export interface SecretStore {
-  /** Creates or replaces a secret. */
-  put(projectId: string, name: string, sealedValue: string, at: number): Promise<SecretMeta>;
+  /** Creates or replaces a secret (value and allowed origins together; null = any origin). */
+  put(projectId: string, name: string, sealedValue: string, at: number, allowedOrigins?: string[] | null): Promise<SecretMeta>;
   get(projectId: string, name: string): Promise<StoredSecret | null>;
   /** Names and times, by name; no values. */
   list(projectId: string): Promise<SecretMeta[]>;
@@ -129,6 +131,13 @@ export interface ProviderSettings {
   headers?: Record<string, string>;
   /** Per-project prices, USD per million tokens, by model name (over the price table). */
   prices?: ModelPrices;
+  /**
+   * Who chose `baseUrl` (or, without one, the provider's own host): `project` URLs go through
+   * the network guard and never receive the server's credentials. Absent = the server.
+   */
+  chosenBy?: 'project' | 'server';
+  /** Why the server's API key is not in these settings although the server has one. */
+  serverKeyWithheld?: 'project_base_url' | 'not_shared';
 }
 
 /** A project's stored settings for one provider; secret-bearing fields are sealed. */
@@ -296,7 +305,22 @@ export interface WorkQueue {
   close(): Promise<void>;
 }
 
+/** The `{{secrets.NAME}}` a project's runs may use: values, and the origins each is bound to. */
+export interface ResolvedSecrets {
+  values: Record<string, string>;
+  /** Name → the only origins its value may be sent to (names without an entry: any origin). */
+  origins: Record<string, readonly string[]>;
+}
+
 /** Values for `{{secrets.NAME}}`, per project. */
 export interface SecretsProvider {
-  secretsFor(projectId: string): Promise<Record<string, string>>;
+  secretsFor(projectId: string): Promise<ResolvedSecrets>;
+}
+
+/**
+ * Which projects may use the server's own credentials (provider keys from the environment and
+ * ASSAY_SECRET_* values): ASSAY_SHARED_CREDENTIALS_PROJECTS.
+ */
+export interface SharedCredentials {
+  allows(projectId: string): Promise<boolean>;
 }

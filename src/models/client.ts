@@ -8,7 +8,7 @@ import type { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
-import { leanFetch } from './fetch.js';
+import { guardedFetch, openFetch } from '../net/lean-fetch.js';
 import { priceCall, reportedCost } from './pricing.js';
 import { KEY_VARIABLE, missingSetting, type ResolvedModel, resolveModel, splitModel } from './providers.js';
 import { exhaustedForMs, lowerHeaders, retryAfterMs } from './rate-headers.js';
@@ -19,6 +19,8 @@ export interface ModelClientDeps {
   limiter: AdaptiveLimiter;
   clock: Clock;
   random?: () => number;
+  /** When false, a base URL the project chose may only reach public addresses (the network guard). */
+  allowPrivateNetworks: boolean;
 }
 
 // The AI SDK prints warnings (unsupported settings, …) to the console; they would bypass our
@@ -57,6 +59,13 @@ function toCallError(error: unknown, provider: string, key: string, deps: ModelC
       cause: error,
     });
   }
+  if (error instanceof CallError) return error;
+  // fetch's network failure (see src/net/lean-fetch.ts): worth retrying, like a 5xx.
+  if (error instanceof TypeError && error.message === 'fetch failed') {
+    const cause = (error as { cause?: { code?: unknown } }).cause;
+    const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+    return new CallError(`${provider} request failed: cannot connect${code}`, { retryable: true, cause: error });
+  }
   if (NoObjectGeneratedError.isInstance(error)) {
     return new CallError(`${provider} did not return valid structured output: ${error.message.split('\n')[0]}`, { retryable: true, cause: error });
   }
@@ -64,8 +73,38 @@ function toCallError(error: unknown, provider: string, key: string, deps: ModelC
   return new CallError(`${provider} call failed: ${message}`, { retryable: false, cause: error });
 }
 
+/**
+ * OpenAI's error text (`{"error": {"message": …}}`) as the AI SDK's own handlers read it, or
+ * undefined: any other body is not quoted, since it may be anything the endpoint sends.
+ */
+function providerErrorMessage(text: string): string | undefined {
+  try {
+    const message = (JSON.parse(text) as { error?: { message?: unknown } } | null)?.error?.message;
+    return typeof message === 'string' ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The error with the call's credentials (API key, header values) removed from its message: an
+ * endpoint may echo what it was sent, and error texts reach results, events and exports. Done
+ * before anything shortens the text, so no cut can leave a prefix of a credential behind.
+ */
+function withoutCredentials(error: unknown, settings: ProviderSettings): unknown {
+  if (!(error instanceof CallError)) return error;
+  const values = [settings.apiKey, ...Object.values(settings.headers ?? {})].filter((v): v is string => typeof v === 'string' && v.length >= 4);
+  if (values.length === 0) return error;
+  let message = error.message;
+  for (const value of values) message = message.split(value).join('[redacted]');
+  if (message === error.message) return error;
+  return new CallError(message, { retryable: error.retryable, retryAfterMs: error.retryAfterMs, status: error.status });
+}
+
 export function createModelClient(deps: ModelClientDeps): ModelClient {
   const resolved = new Map<string, { model: ResolvedModel; settings: ProviderSettings }>();
+  /** The fetch for these settings: a URL the project chose goes through the network guard. */
+  const fetchFor = (s: ProviderSettings): typeof fetch => (s.chosenBy === 'project' && !deps.allowPrivateNetworks ? guardedFetch : openFetch);
 
   async function resolve(model: string): Promise<{ model: ResolvedModel; settings: ProviderSettings }> {
     const { provider, modelId } = splitModel(model);
@@ -76,7 +115,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     const cacheKey = `${model}\u0000${JSON.stringify(settings)}`;
     let entry = resolved.get(cacheKey);
     if (!entry) {
-      entry = { model: resolveModel(provider, modelId, settings!), settings: settings! };
+      entry = { model: resolveModel(provider, modelId, settings!, fetchFor(settings!)), settings: settings! };
       if (resolved.size > 256) resolved.clear();
       resolved.set(cacheKey, entry);
     }
@@ -126,7 +165,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         finishReason: result.finishReason,
       };
     } catch (error) {
-      throw toCallError(error, model.provider, key, deps);
+      throw withoutCredentials(toCallError(error, model.provider, key, deps), settings);
     } finally {
       release();
     }
@@ -160,7 +199,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         const priced = reported !== undefined ? { cost: reported } : priceCall(model.provider, model.modelId, { input: tokens, output: 0 }, undefined, settings.prices);
         return { embeddings: result.embeddings, tokens, cost: priced.cost };
       } catch (error) {
-        throw toCallError(error, model.provider, key, deps);
+        throw withoutCredentials(toCallError(error, model.provider, key, deps), settings);
       } finally {
         release();
       }
@@ -176,7 +215,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       const release = await deps.limiter.acquire(key, call.signal);
       try {
         const base = (settings!.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
-        const res = await leanFetch(`${base}/moderations`, {
+        const res = await fetchFor(settings!)(`${base}/moderations`, {
           method: 'POST',
           headers: { authorization: `Bearer ${settings!.apiKey}`, 'content-type': 'application/json', ...(settings!.headers ?? {}) },
           body: JSON.stringify({ model: modelId, input: call.input }),
@@ -185,7 +224,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         const text = await res.text();
         if (!res.ok) {
           throw new APICallError({
-            message: `moderation failed: ${text.slice(0, 200)}`, url: `${base}/moderations`, requestBodyValues: {},
+            message: `moderation failed: ${providerErrorMessage(text) ?? `HTTP ${res.status}`}`, url: `${base}/moderations`, requestBodyValues: {},
             statusCode: res.status, responseHeaders: Object.fromEntries(res.headers.entries()), responseBody: text,
           });
         }
@@ -197,7 +236,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
           cost: 0,
         };
       } catch (error) {
-        throw toCallError(error, provider, key, deps);
+        throw withoutCredentials(toCallError(error, provider, key, deps), settings!);
       } finally {
         release();
       }

@@ -9,7 +9,6 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
 import type { ProviderSettings } from '../core/model/adapters.js';
-import { leanFetch } from './fetch.js';
 
 export const BUILT_IN = ['openai', 'anthropic', 'google', 'azure'] as const;
 
@@ -45,7 +44,14 @@ function anthropicBase(url: string | undefined): string | undefined {
 export function missingSetting(provider: string, settings: ProviderSettings | null): string | null {
   if (BUILT_IN.includes(provider as (typeof BUILT_IN)[number])) {
     if (!settings?.apiKey) {
-      return `no API key for provider "${provider}": set ${KEY_VARIABLE[provider]} on the server or PUT /api/providers/${provider} {"apiKey": …}`;
+      const own = `PUT /api/providers/${provider} {"apiKey": …}`;
+      if (settings?.serverKeyWithheld === 'project_base_url') {
+        return `no API key for provider "${provider}": the project set its own base URL, and the server's key is only sent to the server's base URL; ${own}`;
+      }
+      if (settings?.serverKeyWithheld === 'not_shared') {
+        return `no API key for provider "${provider}": this project may not use the server's key (ASSAY_SHARED_CREDENTIALS_PROJECTS); ${own}`;
+      }
+      return `no API key for provider "${provider}": set ${KEY_VARIABLE[provider]} on the server or ${own}`;
     }
     if (provider === 'azure' && !settings.baseUrl && !process.env.AZURE_RESOURCE_NAME) {
       return 'provider "azure" needs a base URL: set AZURE_RESOURCE_NAME or PUT /api/providers/azure {"baseUrl": …}';
@@ -58,8 +64,14 @@ export function missingSetting(provider: string, settings: ProviderSettings | nu
   return null;
 }
 
-export function resolveModel(provider: string, modelId: string, s: ProviderSettings): ResolvedModel {
-  const common = { apiKey: s.apiKey, fetch: leanFetch, ...(s.headers ? { headers: s.headers } : {}) };
+/**
+ * The AI SDK model for these settings. `fetch` carries the calls (see src/net/lean-fetch.ts: the
+ * guarded one for a base URL the project chose). `apiKey` is always passed explicitly (possibly
+ * empty): given `undefined`, the SDK's providers read OPENAI_API_KEY and friends from the
+ * process environment themselves, which would hand the server's key to a URL it does not belong to.
+ */
+export function resolveModel(provider: string, modelId: string, s: ProviderSettings, fetch: typeof globalThis.fetch): ResolvedModel {
+  const common = { apiKey: s.apiKey ?? '', fetch, ...(s.headers ? { headers: s.headers } : {}) };
   switch (provider) {
     case 'openai': {
       const p = createOpenAI({ ...common, ...(s.baseUrl ? { baseURL: s.baseUrl } : {}) });
@@ -85,7 +97,8 @@ export function resolveModel(provider: string, modelId: string, s: ProviderSetti
       return { provider, modelId, language: () => p.chat(modelId), embedding: () => p.embedding(modelId) };
     }
     default: {
-      const p = createOpenAICompatible({ name: provider, baseURL: s.baseUrl!, ...common, includeUsage: true, supportsStructuredOutputs: true });
+      // No key means none is sent (an empty one would be sent as `Bearer `).
+      const p = createOpenAICompatible({ name: provider, baseURL: s.baseUrl!, ...common, ...(s.apiKey ? {} : { apiKey: undefined }), includeUsage: true, supportsStructuredOutputs: true });
       return { provider, modelId, language: () => p.chatModel(modelId), embedding: () => p.embeddingModel(modelId) };
     }
   }

@@ -6,6 +6,7 @@ import * as m002 from './migrations/002-runs.js';
 import * as m003 from './migrations/003-secrets.js';
 import * as m004 from './migrations/004-response-cache.js';
 import * as m005 from './migrations/005-row-results.js';
+import * as m006 from './migrations/006-secret-origins.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-secrets': m003,
   '004-response-cache': m004,
   '005-row-results': m005,
+  '006-secret-origins': m006,
 };
 
 export interface MigrationReport {

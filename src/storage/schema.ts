@@ -148,6 +148,8 @@ export interface ProjectSecretsTable {
   project_id: string;
   name: string;
   sealed_value: string;
+  /** JSON array of origins the value may be sent to; null = any origin. */
+  allowed_origins: string | null;
   created_at: number;
   updated_at: number;
 }

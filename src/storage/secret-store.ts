@@ -10,8 +10,12 @@ function byName<T extends { name: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+function originsOf(text: string | null): { allowedOrigins?: string[] } {
+  return text === null ? {} : { allowedOrigins: JSON.parse(text) as string[] };
+}
+
 function toSecret(r: Selectable<ProjectSecretsTable>): StoredSecret {
-  return { name: r.name, sealedValue: r.sealed_value, createdAt: r.created_at, updatedAt: r.updated_at };
+  return { name: r.name, sealedValue: r.sealed_value, createdAt: r.created_at, updatedAt: r.updated_at, ...originsOf(r.allowed_origins) };
 }
 
 function toProvider(r: Selectable<ProviderSettingsTable>): StoredProvider {
@@ -29,13 +33,14 @@ function toProvider(r: Selectable<ProviderSettingsTable>): StoredProvider {
 export class SqlSecretStore implements SecretStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async put(projectId: string, name: string, sealedValue: string, at: number): Promise<SecretMeta> {
+  async put(projectId: string, name: string, sealedValue: string, at: number, allowedOrigins: string[] | null = null): Promise<SecretMeta> {
+    const origins = allowedOrigins === null ? null : JSON.stringify(allowedOrigins);
     await this.db
       .insertInto('project_secrets')
-      .values({ project_id: projectId, name, sealed_value: sealedValue, created_at: at, updated_at: at })
-      .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ sealed_value: sealedValue, updated_at: at }))
+      .values({ project_id: projectId, name, sealed_value: sealedValue, allowed_origins: origins, created_at: at, updated_at: at })
+      .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ sealed_value: sealedValue, allowed_origins: origins, updated_at: at }))
       .execute();
-    return { name, updatedAt: at };
+    return { name, updatedAt: at, ...originsOf(origins) };
   }
 
   async get(projectId: string, name: string): Promise<StoredSecret | null> {
@@ -44,8 +49,8 @@ export class SqlSecretStore implements SecretStore {
   }
 
   async list(projectId: string): Promise<SecretMeta[]> {
-    const rows = await this.db.selectFrom('project_secrets').select(['name', 'updated_at']).where('project_id', '=', projectId).execute();
-    return byName(rows.map((r) => ({ name: r.name, updatedAt: r.updated_at })));
+    const rows = await this.db.selectFrom('project_secrets').select(['name', 'updated_at', 'allowed_origins']).where('project_id', '=', projectId).execute();
+    return byName(rows.map((r) => ({ name: r.name, updatedAt: r.updated_at, ...originsOf(r.allowed_origins) })));
   }
 
   async values(projectId: string): Promise<StoredSecret[]> {

@@ -2,11 +2,9 @@
 // fetch. fetch builds Request/Response objects, web streams and AbortSignal plumbing for every
 // call, which cost more CPU than everything else a cell does; here the answer's bytes go
 // straight from the HTTP parser into a bounded list of chunks. The guarded Agent checks every
-// address at connect time, on the address the socket actually uses (network-guard.ts).
+// address at connect time, on the address the socket actually uses (src/net/agents.ts).
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
-import { type AddressKind, guardedLookup, nonPublicKind, RefusedAddress, refusal, type Resolve } from './network-guard.js';
+import type { Dispatcher } from 'undici';
 
 /** What one exchange sends; redirects rewrite it hop by hop. Header names are lower case. */
 export interface Outgoing {
@@ -29,53 +27,6 @@ export interface Answer {
 export interface BodyLimits {
   success: number;
   other: number;
-}
-
-/** Test seams for the guarded Agent: the DNS resolver and the address classifier. */
-export interface GuardSeams {
-  resolve?: Resolve | undefined;
-  kindOf?: AddressKind | undefined;
-}
-
-let openAgent: Agent | undefined;
-let guardedAgent: Agent | undefined;
-
-function createAgent(connect?: buildConnector.connector): Agent {
-  // One request at a time per kept-alive connection (pipelining 1): a slow answer must not hold
-  // up the calls queued behind it. No connection cap per origin: the engine's limiter sets how
-  // many calls are in flight. Redirects are not followed here (no redirect interceptor).
-  return new Agent(connect === undefined ? { pipelining: 1 } : { pipelining: 1, connect });
-}
-
-/** The process-wide Agent: guarded (public addresses only) or open. Made on first use. */
-export function sharedAgent(guarded: boolean): Agent {
-  if (!guarded) return (openAgent ??= createAgent());
-  return (guardedAgent ??= createGuardedAgent());
-}
-
-/**
- * An Agent whose connections may only reach public addresses. A host name is resolved by the
- * socket's own lookup, which refuses the connection or hands over exactly the addresses it
- * checked; an IP literal skips lookup, so it is checked before connecting.
- */
-export function createGuardedAgent(seams: GuardSeams = {}): Agent {
-  const kindOf = seams.kindOf ?? nonPublicKind;
-  const connect = buildConnector({ lookup: guardedLookup(seams.resolve, kindOf) });
-  return createAgent((options, callback) => {
-    const origin = `${options.protocol}//${options.host ?? options.hostname}`;
-    const literalKind = isIP(options.hostname) === 0 ? null : kindOf(options.hostname);
-    if (literalKind !== null) {
-      // Answer asynchronously, as a real connection attempt would.
-      queueMicrotask(() => callback(refusal(origin, options.hostname, options.hostname, literalKind), null));
-      return;
-    }
-    connect(options, (...result) => {
-      const [error] = result;
-      // The lookup knows only the host name; the refusal names the origin like every error.
-      if (error instanceof RefusedAddress) callback(refusal(origin, error.host, error.address, error.kind), null);
-      else callback(...result);
-    });
-  });
 }
 
 /** Collects one answer; `stop` settles it at once, whatever undici is doing at the time. */

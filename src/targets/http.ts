@@ -8,7 +8,8 @@ import type { TargetDeps } from '../core/model/adapters.js';
 import { CallError, type TargetAdapter, type TargetCall, type TargetOutput } from '../core/model/results.js';
 import type { Dispatcher } from 'undici';
 import { bodyValue, excerpt, headerValue, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, networkError, selectOutput, statusError, timeoutError } from './http-response.js';
-import { type Answer, createGuardedAgent, Exchanges, type GuardSeams, type Outgoing, sharedAgent } from './http-transport.js';
+import { type Answer, Exchanges, type Outgoing } from './http-transport.js';
+import { createGuardedAgent, type GuardSeams, sharedAgent } from '../net/agents.js';
 import { Redactor } from './redact.js';
 import { type Scope, jsonStringEscape, referencedKeys, renderJsonTemplate, renderString, renderTurn, urlEscape } from './templates.js';
 
@@ -85,6 +86,23 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
   const seamed = options.resolve !== undefined || options.kindOf !== undefined;
   const dispatcher: Dispatcher = deps.allowPrivateNetworks || !seamed ? sharedAgent(!deps.allowPrivateNetworks) : createGuardedAgent(options);
 
+  /**
+   * A secret bound to origins (`allowedOrigins`) goes nowhere else: a request whose URL (rendered
+   * per row, so it can differ from one row to the next) has another origin fails its cell before
+   * anything is sent. Redirects need no check: secret-bearing headers never follow one to another
+   * origin, and a URL the server redirects to is the server's, not ours.
+   */
+  function checkSecretOrigins(origin: string): void {
+    const bound = deps.secretOrigins;
+    if (bound === undefined) return;
+    for (const name of usedNames) {
+      const allowed = Object.hasOwn(bound, name) ? bound[name]! : null;
+      if (allowed !== null && !allowed.includes(origin)) {
+        throw invalid(`secret "${name}" may only be sent to ${allowed.join(', ')} (its allowed origins), not to ${origin}`);
+      }
+    }
+  }
+
   /** Renders url, headers, auth and body for one row; returns what to send and how to redact. */
   function build(input: TargetCall): { outgoing: Outgoing; redactor: Redactor } {
     const missing = usedNames.filter((name) => deps.secrets[name] === undefined);
@@ -101,6 +119,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       throw invalid(`invalid URL: ${urlText}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`unsupported URL scheme ${url.protocol} (http and https only)`);
+    checkSecretOrigins(url.origin);
 
     // No prototype: a header named like an Object.prototype member stays a plain entry.
     const headers = Object.create(null) as Record<string, string>;

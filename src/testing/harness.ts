@@ -7,7 +7,7 @@ import { type Assay, type ComposeOptions, composeAssay } from '../config/compose
 import { type Config, loadConfig } from '../config/env.js';
 import type { DbOptions } from '../storage/connect.js';
 
-export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123';
 /**
  * ASSAY_SECRET_KEY for harnesses on a given database (PostgreSQL tests share os.tmpdir() as the
  * data dir, where a generated key file would outlive the test). Temp-dir harnesses generate one.

@@ -51,7 +51,7 @@ export async function startModelFakes(options: ModelFakesOptions = {}): Promise<
   function build(lookup: (provider: string) => ProviderSettings | null): ModelClient {
     // A fresh limiter per client: throttling seen by one test's client never slows another's.
     const limiter = new AdaptiveLimiter({ max: () => 16, clock: systemClock });
-    return createModelClient({ settings: async (p) => lookup(p), limiter, clock: systemClock, random: options.random ?? (() => 0) });
+    return createModelClient({ settings: async (p) => lookup(p), limiter, clock: systemClock, random: options.random ?? (() => 0), allowPrivateNetworks: true });
   }
 
   return {

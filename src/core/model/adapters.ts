@@ -31,6 +31,8 @@ export interface TargetDeps {
   sandbox: SandboxFactory;
   /** Resolved `{{secrets.NAME}}` values for this run's project (never logged or returned). */
   secrets: Record<string, string>;
+  /** Secret name → the only origins its value may be sent to; names without an entry: any. */
+  secretOrigins?: Readonly<Record<string, readonly string[]>>;
   /** When false, HTTP targets refuse private, loopback and link-local addresses. */
   allowPrivateNetworks: boolean;
   /** The project's models (prompt targets). */

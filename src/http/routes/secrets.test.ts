@@ -41,7 +41,7 @@ describe('secrets', () => {
     expect(list.body).toEqual({ secrets: [{ name: 'A_FIRST', updatedAt: expect.any(Number) }, { name: 'BOT_TOKEN', updatedAt: put.body.updatedAt }] });
     const again = await call('PUT', '/api/secrets/BOT_TOKEN', { body: { value: `${SECRET}-2` } });
     expect(again.status).toBe(200);
-    expect((await t.assay.secrets.resolveAll(t.projectId)).BOT_TOKEN).toBe(`${SECRET}-2`);
+    expect((await t.assay.secrets.resolveAll(t.projectId)).values.BOT_TOKEN).toBe(`${SECRET}-2`);
     await call('PUT', '/api/secrets/BOT_TOKEN', { body: { value: SECRET } });
 
     expect((await call('DELETE', '/api/secrets/A_FIRST')).status).toBe(204);
@@ -56,10 +56,10 @@ describe('secrets', () => {
     expect((await call('GET', '/api/secrets', { key: other.key })).body).toEqual({ secrets: [] });
     expect((await call('DELETE', '/api/secrets/BOT_TOKEN', { key: other.key })).status).toBe(404);
     await call('PUT', '/api/secrets/BOT_TOKEN', { key: other.key, body: { value: 'theirs' } });
-    expect(await t.assay.secrets.resolveAll(other.projectId)).toEqual({ BOT_TOKEN: 'theirs' });
-    expect((await t.assay.secrets.resolveAll(t.projectId)).BOT_TOKEN).toBe(SECRET);
+    expect((await t.assay.secrets.resolveAll(other.projectId)).values).toEqual({ BOT_TOKEN: 'theirs' });
+    expect((await t.assay.secrets.resolveAll(t.projectId)).values.BOT_TOKEN).toBe(SECRET);
     expect((await call('DELETE', '/api/secrets/BOT_TOKEN', { key: other.key })).status).toBe(204);
-    expect((await t.assay.secrets.resolveAll(t.projectId)).BOT_TOKEN).toBe(SECRET);
+    expect((await t.assay.secrets.resolveAll(t.projectId)).values.BOT_TOKEN).toBe(SECRET);
     expect((await call('GET', '/api/secrets', { key: null })).status).toBe(401);
   });
 
@@ -97,12 +97,12 @@ describe('secrets', () => {
     const polluted = await call('PUT', '/api/secrets/BOT_TOKEN', { raw: `{"value":"x","__proto__":{"polluted":"${SECRET}"}}`, headers: { 'content-type': 'application/json' } });
     expect(polluted.status).toBe(400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect((await t.assay.secrets.resolveAll(t.projectId)).BOT_TOKEN).toBe(SECRET);
+    expect((await t.assay.secrets.resolveAll(t.projectId)).values.BOT_TOKEN).toBe(SECRET);
   });
 
   it('treats __PROTO__ as an ordinary name', async () => {
     expect((await call('PUT', '/api/secrets/__PROTO__', { body: { value: 'p' } })).status).toBe(200);
-    const resolved = await t.assay.secrets.resolveAll(t.projectId);
+    const resolved = (await t.assay.secrets.resolveAll(t.projectId)).values;
     expect(Object.getPrototypeOf(resolved)).toBe(Object.prototype);
     expect(Object.hasOwn(resolved, '__PROTO__')).toBe(true);
     expect((await call('DELETE', '/api/secrets/__PROTO__')).status).toBe(204);
@@ -114,7 +114,7 @@ describe('secrets', () => {
     // Copy the other project's sealed value into this project's row: it must not open here.
     const sealed = (await t.assay.stores.secrets.get(other.projectId, 'COPIED'))!.sealedValue;
     await t.assay.stores.secrets.put(t.projectId, 'COPIED', sealed, Date.now());
-    const resolved = await t.assay.secrets.resolveAll(t.projectId);
+    const resolved = (await t.assay.secrets.resolveAll(t.projectId)).values;
     expect(resolved).not.toHaveProperty('COPIED');
     expect(resolved.BOT_TOKEN).toBe(SECRET);
     // Its name is still listed, so it can be stored again or deleted.
@@ -127,8 +127,8 @@ describe('providers', () => {
   it('lists the environment\'s providers, masked', async () => {
     const { body } = await call('GET', '/api/providers');
     expect(body.providers).toEqual([
-      { name: 'anthropic', source: 'environment', baseUrl: null, apiKey: '…', headers: {}, prices: {}, updatedAt: null },
-      { name: 'openai', source: 'environment', baseUrl: 'https://api.openai.example/v1', apiKey: 'sk-…beef', headers: {}, prices: {}, updatedAt: null },
+      { name: 'anthropic', source: 'environment', baseUrl: null, apiKey: '…', apiKeySource: 'server', headers: {}, prices: {}, updatedAt: null },
+      { name: 'openai', source: 'environment', baseUrl: 'https://api.openai.example/v1', apiKey: 'sk-…beef', apiKeySource: 'server', headers: {}, prices: {}, updatedAt: null },
     ]);
   });
 
@@ -138,11 +138,11 @@ describe('providers', () => {
     });
     expect(put.status).toBe(200);
     expect(put.body).toEqual({
-      name: 'ollama', source: 'project', baseUrl: 'http://localhost:11434/v1', apiKey: 'sk-…wxyz',
+      name: 'ollama', source: 'project', baseUrl: 'http://localhost:11434/v1', apiKey: 'sk-…wxyz', apiKeySource: 'project',
       headers: { 'x-org': 'hdr…1c0d', 'x-short': '…' }, prices: {}, updatedAt: expect.any(Number),
     });
     expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({
-      apiKey: API_KEY, baseUrl: 'http://localhost:11434/v1', headers: { 'x-org': 'hdr-value-9c8b7a6d5e4f3a2b1c0d', 'x-short': 's' },
+      apiKey: API_KEY, baseUrl: 'http://localhost:11434/v1', headers: { 'x-org': 'hdr-value-9c8b7a6d5e4f3a2b1c0d', 'x-short': 's' }, chosenBy: 'project',
     });
 
     // Only the base URL changes; the key and headers stay.
@@ -155,33 +155,41 @@ describe('providers', () => {
     expect((await call('PUT', '/api/providers/ollama', { body: {} })).body).toMatchObject({ apiKey: 'sk-…wxyz', headers: { 'x-org': 'hdr…1c0d', 'x-new': '…' } });
     const cleared = await call('PUT', '/api/providers/ollama', { body: { apiKey: null, headers: null } });
     expect(cleared.body).toMatchObject({ source: 'project', apiKey: null, headers: {}, baseUrl: 'http://gpu-box:11434/v1' });
-    expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({ baseUrl: 'http://gpu-box:11434/v1' });
+    expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({ baseUrl: 'http://gpu-box:11434/v1', chosenBy: 'project' });
 
     const list = (await call('GET', '/api/providers')).body.providers.map((p: { name: string; source: string }) => `${p.name}:${p.source}`);
     expect(list).toEqual(['anthropic:environment', 'ollama:project', 'openai:environment']);
   });
 
-  it('puts project settings over the environment field by field, and falls back when removed', async () => {
-    const put = await call('PUT', '/api/providers/openai', { body: { baseUrl: 'http://proxy.local/v1' } });
-    expect(put.body).toMatchObject({ source: 'project', baseUrl: 'http://proxy.local/v1', apiKey: 'sk-…beef' });
-    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: ENV_KEY, baseUrl: 'http://proxy.local/v1' });
-    await call('PUT', '/api/providers/openai', { body: { apiKey: API_KEY } });
-    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: API_KEY, baseUrl: 'http://proxy.local/v1' });
+  it("sends the server's key only to the server's base URL, and falls back when removed", async () => {
+    // A base URL of the project's own without a key of its own: the server's key would go there.
+    const refused = await call('PUT', '/api/providers/openai', { body: { baseUrl: 'http://proxy.local/v1' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: 'validation_error', issues: [{ path: ['apiKey'] }] });
+    expect(refused.body.message).toContain("the server's key is only ever sent to the server's base URL");
+    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: ENV_KEY, baseUrl: 'https://api.openai.example/v1', chosenBy: 'server' });
+    // The project's own key with the server's base URL; then its own base URL too.
+    const own = await call('PUT', '/api/providers/openai', { body: { apiKey: API_KEY } });
+    expect(own.body).toMatchObject({ source: 'project', baseUrl: 'https://api.openai.example/v1', apiKey: 'sk-…wxyz', apiKeySource: 'project' });
+    await call('PUT', '/api/providers/openai', { body: { baseUrl: 'http://proxy.local/v1' } });
+    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: API_KEY, baseUrl: 'http://proxy.local/v1', chosenBy: 'project' });
+    // Clearing its key while keeping its base URL is refused the same way.
+    expect((await call('PUT', '/api/providers/openai', { body: { apiKey: null } })).status).toBe(400);
 
     // Another project still sees only the environment.
     const other = await t.otherProject();
     const theirs = (await call('GET', '/api/providers', { key: other.key })).body.providers;
     expect(theirs.map((p: { name: string }) => p.name)).toEqual(['anthropic', 'openai']);
-    expect(theirs[1]).toMatchObject({ source: 'environment', apiKey: 'sk-…beef', baseUrl: 'https://api.openai.example/v1' });
-    expect(await t.assay.providers.resolve(other.projectId, 'openai')).toEqual({ apiKey: ENV_KEY, baseUrl: 'https://api.openai.example/v1' });
+    expect(theirs[1]).toMatchObject({ source: 'environment', apiKey: 'sk-…beef', apiKeySource: 'server', baseUrl: 'https://api.openai.example/v1' });
+    expect(await t.assay.providers.resolve(other.projectId, 'openai')).toEqual({ apiKey: ENV_KEY, baseUrl: 'https://api.openai.example/v1', chosenBy: 'server' });
     expect((await call('DELETE', '/api/providers/openai', { key: other.key })).status).toBe(404);
 
     expect((await call('DELETE', '/api/providers/openai')).status).toBe(204);
-    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: ENV_KEY, baseUrl: 'https://api.openai.example/v1' });
+    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: ENV_KEY, baseUrl: 'https://api.openai.example/v1', chosenBy: 'server' });
     const gone = await call('DELETE', '/api/providers/openai');
     expect(gone.status).toBe(404);
     expect(gone.body).toMatchObject({ error: 'provider_not_found' });
-    expect(await t.assay.providers.resolve(t.projectId, 'nothing-here')).toEqual({});
+    expect(await t.assay.providers.resolve(t.projectId, 'nothing-here')).toEqual({ chosenBy: 'server' });
   });
 
   it('refuses bad settings, naming the field and never echoing the value', async () => {
@@ -195,6 +203,8 @@ describe('providers', () => {
       ['/api/providers/ok', { baseUrl: 'ftp://files.example' }, ['baseUrl']],
       ['/api/providers/ok', { baseUrl: 'not a url' }, ['baseUrl']],
       ['/api/providers/ok', { baseUrl: `https://user:${API_KEY}@host.example/v1` }, ['baseUrl']],
+      ['/api/providers/ok', { baseUrl: 'https://host.example/v1#' }, ['baseUrl']],
+      ['/api/providers/ok', { baseUrl: 'https://host.example/v1?x=1' }, ['baseUrl']],
       ['/api/providers/ok', { headers: { 'X-A': `v\n${API_KEY}` } }, ['headers', 'X-A']],
       ['/api/providers/ok', { headers: { 'Bad Header': 'v' } }, ['headers', 'Bad Header']],
       ['/api/providers/ok', { headers: { Host: 'evil.example' } }, ['headers', 'Host']],
@@ -218,7 +228,7 @@ describe('providers', () => {
     const res = await call('PUT', '/api/providers/constructor', { body: { baseUrl: 'http://c.example' } });
     expect(res.status).toBe(200);
     expect((await call('GET', '/api/providers')).body.providers.map((p: { name: string }) => p.name)).toContain('constructor');
-    expect(await t.assay.providers.resolve(t.projectId, 'hasownproperty')).toEqual({});
+    expect(await t.assay.providers.resolve(t.projectId, 'hasownproperty')).toEqual({ chosenBy: 'server' });
     expect((await call('DELETE', '/api/providers/constructor')).status).toBe(204);
   });
 
@@ -236,6 +246,6 @@ describe('providers', () => {
     const fixed = await call('PUT', '/api/providers/broken', { body: { apiKey: API_KEY, headers: { 'x-b': 'b' } } });
     expect(fixed.body).toMatchObject({ apiKey: 'sk-…wxyz', headers: { 'x-b': '…' } });
     expect(fixed.body.unreadable).toBeUndefined();
-    expect(await t.assay.providers.resolve(t.projectId, 'broken')).toEqual({ apiKey: API_KEY, headers: { 'x-b': 'b' } });
+    expect(await t.assay.providers.resolve(t.projectId, 'broken')).toEqual({ apiKey: API_KEY, headers: { 'x-b': 'b' }, chosenBy: 'server' });
   });
 });

@@ -3,8 +3,8 @@
 // name the field or the secret, never a value (not even a snippet of a malformed body).
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { providerNameSchema, providerPutSchema, type ProviderService, secretNameSchema, secretPutSchema, type SecretService } from '../../app/secrets.js';
-import { parseOrThrow } from '../../app/validation.js';
+import { providerNameSchema, providerPutSchema, type ProviderService } from '../../app/providers.js';
+import { secretNameSchema, secretPutSchema, type SecretService } from '../../app/secrets.js';
 import { AssayError, isAssayError } from '../../core/errors.js';
 import { jsonBody } from '../body.js';
 import type { HttpEnv } from '../context.js';
@@ -13,13 +13,18 @@ import type { RouteTable } from '../route.js';
 /** Bodies here are small: a 16 KiB value, JSON-escaped, or a few dozen headers. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-const secretMetaSchema = z.object({ name: z.string(), updatedAt: z.number().describe('Unix ms') });
+const secretMetaSchema = z.object({
+  name: z.string(),
+  updatedAt: z.number().describe('Unix ms'),
+  allowedOrigins: z.array(z.string()).optional().describe('The only origins the value may be sent to; absent = any'),
+});
 
 const providerViewSchema = z.object({
   name: z.string(),
   source: z.enum(['project', 'environment']).describe('project: the project stored settings (unset fields fall back to the environment)'),
   baseUrl: z.string().nullable(),
-  apiKey: z.string().nullable().describe('Masked (sk-…abcd), or null when none is set'),
+  apiKey: z.string().nullable().describe('The key calls carry, masked (sk-…abcd); null when none'),
+  apiKeySource: z.enum(['project', 'server']).nullable().describe("project: the project's own key; server: the server's (only ever sent to the server's base URL)"),
   headers: z.record(z.string(), z.string()).describe('Header name → masked value'),
   updatedAt: z.number().nullable(),
   prices: z.record(z.string(), z.object({ input: z.number(), output: z.number(), cachedInput: z.number().optional() })).describe('Per-model price overrides, USD per million tokens'),
@@ -47,14 +52,14 @@ export function secretRoutes(routes: RouteTable, secrets: SecretService, provide
   routes.add(
     {
       method: 'put', path: '/api/secrets/{name}', summary: 'Store a project secret', tags: ['Secrets'], auth: 'project',
-      description: 'Creates or replaces the value of `{{secrets.NAME}}` for this project (stored encrypted; never returned). It overrides `ASSAY_SECRET_<NAME>`.',
+      description: 'Creates or replaces the value of `{{secrets.NAME}}` for this project (stored encrypted; never returned). It overrides `ASSAY_SECRET_<NAME>`. ' +
+        'With `allowedOrigins`, an HTTP target may send the value only to those origins; a request elsewhere fails its cell.',
       params: secretParam,
       body: { schema: secretPutSchema },
       responses: { 200: { description: 'Stored (the value is not echoed)', schema: secretMetaSchema } },
     },
     async (c, { params }) => {
-      const body = parseOrThrow(secretPutSchema, await privateJsonBody(c, max), 'secret');
-      return c.json(await secrets.put(c.get('project'), params.name, body.value));
+      return c.json(await secrets.put(c.get('project'), params.name, await privateJsonBody(c, max)));
     },
   );
 
@@ -83,7 +88,9 @@ export function secretRoutes(routes: RouteTable, secrets: SecretService, provide
       method: 'put', path: '/api/providers/{name}', summary: 'Set a model provider for this project', tags: ['Providers'], auth: 'project',
       description:
         'A merge patch (RFC 7396) of the project\'s settings for `provider/model` names: an absent field keeps its stored value, null clears it; ' +
-        '`headers` merges per name. The API key and headers are stored encrypted and shown masked. Project settings override the environment field by field.',
+        '`headers` merges per name. The API key and headers are stored encrypted and shown masked. The project\'s key wins over the server\'s; the server\'s key and ' +
+        'headers are sent only to the server\'s base URL (never to a `baseUrl` the project sets, which then needs the project\'s own `apiKey`: refused otherwise), ' +
+        'and only for projects in ASSAY_SHARED_CREDENTIALS_PROJECTS.',
       params: providerParam,
       body: { schema: providerPutSchema },
       responses: { 200: { description: 'The provider as it now applies, masked', schema: providerViewSchema } },

@@ -1,8 +1,9 @@
-// SSRF guard for HTTP targets: when private networks are not allowed, a target may only reach
-// public unicast addresses. The check runs inside the socket's own DNS lookup (see
-// http-transport.ts), so the address checked is the address connected to: a name cannot answer
-// "public" to the check and "private" to the connection (DNS rebinding). Every address a name
-// resolves to must be public. See docs/decisions.md ("HTTP targets").
+// The SSRF guard of every outbound call a project chooses the address of (HTTP targets, model
+// providers with a project base URL, judges, embeddings, moderation, webhooks): when private
+// networks are not allowed, such a call may only reach public unicast addresses. The check runs
+// inside the socket's own DNS lookup (see agents.ts), so the address checked is the address
+// connected to: a name cannot answer "public" to the check and "private" to the connection (DNS
+// rebinding). Every address a name resolves to must be public. See docs/security.md.
 import { lookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { CallError } from '../core/model/results.js';

@@ -1,0 +1,65 @@
+// A lean `fetch` for the AI SDK's providers (and the moderation call), on undici's request():
+// the global fetch builds Request objects, web streams and abort plumbing for every call, which
+// made model calls cost ≈ 1.5 ms of CPU each under load. Bodies are read whole (generateText and
+// embedMany do not stream) and handed back as a standard Response, which is all the SDK reads.
+// Two of them: `open` for URLs the operator chose (server-level provider settings), `guarded`
+// for URLs a project chose when private networks are not allowed (agents.ts, network guard).
+import { request } from 'undici';
+import { CallError } from '../core/model/results.js';
+import { sharedAgent } from './agents.js';
+
+function headerRecord(headers: RequestInit['headers']): Record<string, string> {
+  if (!headers) return {};
+  if (headers instanceof Headers) return Object.fromEntries(headers.entries());
+  if (Array.isArray(headers)) return Object.fromEntries(headers);
+  return { ...(headers as Record<string, string>) };
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+/**
+ * A fetch through the shared models Agent, guarded or open. Failures keep fetch's contract, which
+ * the AI SDK classifies: an abort rejects with the signal's reason, a network failure is a
+ * `TypeError('fetch failed')` with the cause (retryable "Cannot connect to API"), and the network
+ * guard's refusal stays the non-retryable CallError that says why.
+ */
+function leanFetchVia(guarded: boolean): typeof fetch {
+  const fallback = globalThis.fetch;
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const body = init?.body;
+    const dispatcher = sharedAgent(guarded, 'models');
+    if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      // Anything unusual (forms, streams) goes through the standard fetch, on the same Agent.
+      return fallback(input, { ...init, dispatcher } as unknown as RequestInit);
+    }
+    let res;
+    try {
+      res = await request(url, {
+        method: (init?.method ?? 'GET') as 'GET',
+        headers: headerRecord(init?.headers),
+        ...(body !== undefined && body !== null ? { body } : {}),
+        ...(init?.signal ? { signal: init.signal } : {}),
+        dispatcher,
+      });
+    } catch (error) {
+      if (error instanceof CallError || isAbort(error) || init?.signal?.aborted) throw error;
+      throw new TypeError('fetch failed', { cause: error });
+    }
+    const bytes = await res.body.arrayBuffer();
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (Array.isArray(v)) for (const item of v) headers.append(k, item);
+      else if (v !== undefined) headers.set(k, String(v));
+    }
+    const nullBody = res.statusCode === 204 || res.statusCode === 304;
+    return new Response(nullBody ? null : bytes, { status: res.statusCode, headers });
+  };
+}
+
+/** For URLs the operator configured (OPENAI_BASE_URL, the providers' own hosts). */
+export const openFetch: typeof fetch = leanFetchVia(false);
+/** For URLs a project configured, when private networks are not allowed. */
+export const guardedFetch: typeof fetch = leanFetchVia(true);
