@@ -1,7 +1,7 @@
 // Import boundaries for src/, as drawn in STYLE.md ("The house"): arrows point inwards —
 // http, cli → app → core; storage, queue, targets, evaluators, models, sandbox implement core
-// ports and never
-// import app or http; only config/ (the composition root) and cli/ know concrete adapters.
+// ports and never import app or http; src/net (the outbound network) serves the adapters; only
+// config/ (the composition root) and cli/ know concrete adapters.
 // Tests (*.test.ts) and src/testing/ may import anything. Run: `npm run lint`.
 
 /** Test code: exempt from the layer rules (but not from no-circular / not-to-unresolvable). */
