@@ -12,7 +12,12 @@ export interface CreatedKey {
   apiKey: string;
 }
 
+/** How long one answer of `keyActive` is shared. */
+const KEY_ACTIVE_TTL_MS = 1_000;
+
 export class ProjectService {
+  private readonly keyChecks = new Map<string, { at: number; active: Promise<boolean> }>();
+
   constructor(
     private readonly stores: Pick<Stores, 'projects' | 'apiKeys'>,
     private readonly clock: Clock,
@@ -59,6 +64,22 @@ export class ProjectService {
   /** The project a presented key belongs to, or null for an unknown or revoked key. */
   async authenticate(apiKey: string): Promise<Project | null> {
     return (await this.identify(apiKey))?.project ?? null;
+  }
+
+  /**
+   * Whether a key record is still active (not revoked), for long-lived requests (SSE streams)
+   * that authenticated once. Answers are shared for a second across callers: a hundred streams
+   * of one key cost one query per second, not a hundred.
+   */
+  keyActive(keyId: string): Promise<boolean> {
+    const now = this.clock.now();
+    const hit = this.keyChecks.get(keyId);
+    if (hit && now - hit.at < KEY_ACTIVE_TTL_MS) return hit.active;
+    if (this.keyChecks.size > 10_000) this.keyChecks.clear();
+    const active = this.stores.apiKeys.get(keyId).then((k) => k !== null && k.revokedAt === null);
+    this.keyChecks.set(keyId, { at: now, active });
+    active.catch(() => this.keyChecks.delete(keyId));
+    return active;
   }
 
   /** The project and the key record's id (per-key limits count by it), or null for an unknown or revoked key. */

@@ -15,6 +15,21 @@ export interface RunFinish {
   event: RunEvent;
 }
 
+/**
+ * What changes while a run goes, without its spec (which can be megabytes: a million
+ * `row_indices`): for streams, pollers and the executor's abort check, read every second or so.
+ */
+export interface RunCursor {
+  id: string;
+  projectId: string;
+  status: RunStatus;
+  total: number;
+  progress: number;
+  /** Next event sequence number to assign (events up to nextSeq - 1 exist). */
+  nextSeq: number;
+  abortRequested: boolean;
+}
+
 export interface RunStore {
   /** Inserts the run, its inline rows (if any) and its first event. */
   create(run: RunRecord, firstEvent: RunEvent, inlineRows?: RowBatches): Promise<void>;
@@ -22,6 +37,8 @@ export interface RunStore {
   get(projectId: string, runId: string): Promise<RunRecord | null>;
   /** Any run by id, for the executor. */
   getById(runId: string): Promise<RunRecord | null>;
+  /** The run's changing fields only (never the spec); null for an unknown id. */
+  cursor(runId: string): Promise<RunCursor | null>;
   /** Runs of one experiment, newest first. */
   list(projectId: string, experimentId: string, page: PageRequest): Promise<Paged<RunRecord>>;
   /** Run counts and last start time per experiment id. */

@@ -69,6 +69,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   runRoutes(routes, {
     runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock, maxBodyBytes: deps.maxBodyBytes,
     limits: createHttpLimits(deps.limits, deps.clock),
+    keyActive: (keyId) => deps.projects.keyActive(keyId),
     ...(deps.pingMs ? { pingMs: deps.pingMs } : {}),
   });
   runResultRoutes(routes, deps.runs);

@@ -8,7 +8,7 @@ import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
 import type { CellResult, RowResult, RunRecord } from '../core/model/run.js';
 import { RowResultsSql } from './run-row-results.js';
 import { cellRow, toCell, toRun } from './run-rows.js';
-import type { RunFinish, RunStore } from '../core/run-store.js';
+import type { RunCursor, RunFinish, RunStore } from '../core/run-store.js';
 import type { Database } from './schema.js';
 import { parseJson } from './sql-errors.js';
 
@@ -83,6 +83,19 @@ export class SqlRunStore implements RunStore {
   async getById(runId: string): Promise<RunRecord | null> {
     const r = await this.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
     return r ? toRun(r) : null;
+  }
+
+  async cursor(runId: string): Promise<RunCursor | null> {
+    const r = await this.db
+      .selectFrom('runs')
+      .select(['id', 'project_id', 'status', 'total', 'progress', 'next_seq', 'abort_requested'])
+      .where('id', '=', runId)
+      .executeTakeFirst();
+    if (!r) return null;
+    return {
+      id: r.id, projectId: r.project_id, status: r.status as RunCursor['status'], total: r.total, progress: r.progress,
+      nextSeq: r.next_seq, abortRequested: r.abort_requested === 1,
+    };
   }
 
   async list(projectId: string, experimentId: string, page: PageRequest): Promise<Paged<RunRecord>> {

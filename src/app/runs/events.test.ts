@@ -10,10 +10,10 @@ import { InProcessEventBus } from '../../queue/event-bus.js';
 import { FLUSH_GAP_MS, type StreamItem, streamRunEvents } from './events.js';
 
 function fakeRuns(run: { status: RunRecord['status']; nextSeq: number }) {
-  const reads = { runEvents: 0, cellsAfterSeq: 0, rowResultsAfterSeq: 0, getById: 0 };
+  const reads = { runEvents: 0, cellsAfterSeq: 0, rowResultsAfterSeq: 0, cursor: 0 };
   const runs = {
-    async getById() {
-      reads.getById++;
+    async cursor() {
+      reads.cursor++;
       return { id: 'run_1', total: 100, ...run } as unknown as RunRecord;
     },
     async runEvents() {
@@ -65,7 +65,7 @@ describe('streamRunEvents', () => {
     // No storage reads for the 41 notifications: only the run's status after the final event.
     expect(reads.runEvents).toBe(attachReads.runEvents);
     expect(reads.cellsAfterSeq).toBe(attachReads.cellsAfterSeq);
-    expect(reads.getById).toBe(attachReads.getById + 1);
+    expect(reads.cursor).toBe(attachReads.cursor + 1);
   });
 
   it('reads storage on the re-check, for events another process committed', async () => {

@@ -55,15 +55,31 @@ export async function readEvents(
   return out;
 }
 
-/** A page of consecutive events (written as one chunk), or a keep-alive. */
-export type StreamItem = { kind: 'events'; events: RunEvent[] } | { kind: 'ping' };
+/**
+ * How often a stream checks that the API key that opened it is still valid: a revoked key's
+ * streams close within this (plus one re-check) rather than streaming for as long as the run.
+ */
+export const KEY_CHECK_MS = 3_000;
+
+/** A page of consecutive events (written as one chunk), a keep-alive, or why the stream ends early. */
+export type StreamItem = { kind: 'events'; events: RunEvent[] } | { kind: 'ping' } | { kind: 'closed'; reason: 'key_revoked' };
+
+/** What a stream reads from: storage, the bus and the clock, and whether its key still holds. */
+export interface StreamDeps {
+  stores: Pick<Stores, 'runs'>;
+  bus: EventBus;
+  clock: Clock;
+  pingMs?: number;
+  /** False once the API key that opened the stream was revoked; checked every KEY_CHECK_MS. */
+  keyActive?: () => Promise<boolean>;
+}
 
 /**
  * Streams a run's events after `afterSeq` until the run has ended and everything was sent,
  * or `signal` aborts (the client went away; the run is unaffected).
  */
 export async function* streamRunEvents(
-  deps: { stores: Pick<Stores, 'runs'>; bus: EventBus; clock: Clock; pingMs?: number },
+  deps: StreamDeps,
   runId: string,
   afterSeq: number,
   signal: AbortSignal,
@@ -85,12 +101,21 @@ export async function* streamRunEvents(
   // on every re-check; otherwise (a wake-up by a notification, the pages after the first) a
   // ring that covers the cursor is read alone. With hundreds of
   // subscribers, reading storage on every notification was most of the cost of fan-out
-  // (docs/benchmarks.md, "Load").
+  // (docs/benchmarks.md, "Load"). The run is read as its cursor (status, total, next seq), never
+  // whole: a run's spec can be megabytes, and every open stream re-reads the run each second.
   let recheck = true;
+  let lastKeyCheck = deps.clock.now();
   try {
-    let run = await deps.stores.runs.getById(runId);
+    let run = await deps.stores.runs.cursor(runId);
     if (!run) return;
     while (!signal.aborted) {
+      if (deps.keyActive && deps.clock.now() - lastKeyCheck >= KEY_CHECK_MS) {
+        lastKeyCheck = deps.clock.now();
+        if (!(await deps.keyActive())) {
+          yield { kind: 'closed', reason: 'key_revoked' };
+          return;
+        }
+      }
       pending = false;
       const checkStorage = recheck;
       recheck = false;
@@ -103,7 +128,7 @@ export async function* streamRunEvents(
         if (!isFinalEvent(events[events.length - 1]!)) continue;
       }
       if (checkStorage || events.length > 0) {
-        run = (await deps.stores.runs.getById(runId)) ?? run;
+        run = (await deps.stores.runs.cursor(runId)) ?? run;
         if (TERMINAL.has(run.status) && cursor >= run.nextSeq - 1) return;
       }
       if (events.length > 0 || pending) continue;

@@ -152,7 +152,7 @@ async function execute(
   const poll = setInterval(() => {
     void (async () => {
       try {
-        const current = await stores.runs.getById(run.id);
+        const current = await stores.runs.cursor(run.id);
         if (current?.abortRequested) stop('user');
         if (clock.now() - lastRenew > deps.leaseMs / 3) {
           lastRenew = clock.now();

@@ -2,6 +2,7 @@
 // results, abort and resume. Starting is O(1) in the dataset size: rows are counted, not read.
 import { AssayError, experimentNotFound, type Issue, runNotFound, ValidationError } from '../../core/errors.js';
 import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
+import type { RunCursor } from '../../core/run-store.js';
 import type { RunEvent } from '../../core/events.js';
 import type { ExperimentRecord, Project } from '../../core/model/records.js';
 import { type CellResult, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
@@ -143,6 +144,13 @@ export class RunService {
     const run = await this.stores.runs.get(project.id, runId);
     if (!run) throw runNotFound(runId);
     return run;
+  }
+
+  /** The run's changing fields (no spec): enough to open a stream. Another project's run is not found. */
+  async cursor(project: Project, runId: string): Promise<RunCursor> {
+    const cursor = await this.stores.runs.cursor(runId);
+    if (!cursor || cursor.projectId !== project.id) throw runNotFound(runId);
+    return cursor;
   }
 
   async list(project: Project, experimentSlug: string, page: PageRequest): Promise<{ experiment: ExperimentRecord; runs: Paged<RunRecord> }> {

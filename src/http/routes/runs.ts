@@ -1,7 +1,7 @@
 // The LangWatch-compatible run API (SPEC §5), served under /api/experiments and under
 // /api/evaluations/v3 (identical behaviour, no redirect): start, poll, list, abort, resume.
 import { z } from 'zod';
-import { streamRunEvents } from '../../app/runs/events.js';
+import { type StreamDeps, streamRunEvents } from '../../app/runs/events.js';
 import type { RunService } from '../../app/runs/service.js';
 import { AssayError, ValidationError } from '../../core/errors.js';
 import { runRequestSchema, type RunRecord } from '../../core/model/run.js';
@@ -23,6 +23,8 @@ export interface RunRouteDeps {
   limits: HttpLimits;
   /** Silence before a `: ping` comment (SPEC §6: 15 s; tests shorten it). */
   pingMs?: number;
+  /** Whether an API key record is still active: a stream whose key was revoked closes. */
+  keyActive: (keyId: string) => Promise<boolean>;
 }
 
 const startedSchema = z.object({ runId: z.string(), status: z.literal('running'), total: z.int(), runUrl: z.string() });
@@ -68,6 +70,8 @@ function listSummary(run: RunRecord) {
 
 export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
   const { runs } = deps;
+  /** A stream's reads, closing it once the key that opened it is revoked. */
+  const streamDeps = (keyId: string): StreamDeps => ({ ...deps, keyActive: () => deps.keyActive(keyId) });
   for (const prefix of RUN_PREFIXES) {
     const tags = [prefix === '/api/experiments' ? 'Runs' : 'Runs (legacy path)'];
     const legacy = prefix !== '/api/experiments';
@@ -130,7 +134,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         }
         if (releaseStream) {
           const runId = started.runId;
-          return sseResponse(c, (signal) => streamRunEvents(deps, runId, 0, signal), releaseStream);
+          return sseResponse(c, (signal) => streamRunEvents(streamDeps(key), runId, 0, signal), releaseStream);
         }
         return c.json(started);
       },
@@ -212,12 +216,12 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         },
       },
       async (c, { params, query }) => {
-        const run = await runs.get(c.get('project'), params.runId);
+        const run = await runs.cursor(c.get('project'), params.runId);
         const header = c.req.header('last-event-id');
         const raw = header ?? query.lastEventId ?? '0';
         if (!/^\d{1,15}$/.test(raw.trim())) throw new ValidationError('Last-Event-ID must be a non-negative integer', [{ path: ['Last-Event-ID'], message: 'not an integer' }]);
         const release = deps.limits.streams.acquire(c.get('apiKeyId'));
-        return sseResponse(c, (signal) => streamRunEvents(deps, run.id, Number(raw.trim()), signal), release);
+        return sseResponse(c, (signal) => streamRunEvents(streamDeps(c.get('apiKeyId')), run.id, Number(raw.trim()), signal), release);
       },
     );
   }
