@@ -11,6 +11,7 @@ import type { SecretService } from '../app/secrets.js';
 import { AssayError } from '../core/errors.js';
 import type { Clock, EventBus, Logger, Stores } from '../core/ports.js';
 import { adminAuth, projectAuth } from './auth.js';
+import { AuthThrottle } from './auth-throttle.js';
 import type { HttpEnv } from './context.js';
 import { errorResponse, makeErrorHandler } from './errors.js';
 import { createHttpLimits, type LimitSettings } from './limits.js';
@@ -54,9 +55,11 @@ export interface HttpApp {
 
 export function createHttpApp(deps: HttpDeps): HttpApp {
   const app = new Hono<HttpEnv>();
+  // One throttle for project keys and the admin token: a guesser cannot switch between them.
+  const throttle = new AuthThrottle(deps.limits.authFailuresPerMinute);
   const routes = new RouteTable(app, {
-    project: [projectAuth(deps.projects)],
-    admin: [adminAuth(deps.adminToken)],
+    project: [projectAuth(deps.projects, throttle)],
+    admin: [adminAuth(deps.adminToken, throttle)],
     none: [],
   });
 

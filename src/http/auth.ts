@@ -5,6 +5,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AssayError } from '../core/errors.js';
 import type { ProjectService } from '../app/projects.js';
+import { type AuthThrottle, clientAddress } from './auth-throttle.js';
 import type { HttpEnv } from './context.js';
 
 export const missingCredentials = (): AssayError =>
@@ -42,18 +43,26 @@ export function presentedCredentials(c: Context): Presented | null {
   return null;
 }
 
+/** A refusal of presented credentials, counted against the client's address first. */
+async function refused(throttle: AuthThrottle, address: string): Promise<never> {
+  await throttle.failed(address);
+  throw invalidCredentials();
+}
+
 /** Requires a valid project key and puts its project on the context. */
-export function projectAuth(projects: ProjectService): MiddlewareHandler<HttpEnv> {
+export function projectAuth(projects: ProjectService, throttle: AuthThrottle): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     const presented = presentedCredentials(c);
     if (!presented) throw missingCredentials();
+    const address = clientAddress(c);
+    await throttle.assertAllowed(address);
     // Keys are short; anything long is not a key and is not worth hashing.
-    if (presented.key.length > 200) throw invalidCredentials();
+    if (presented.key.length > 200) return refused(throttle, address);
     const found = await projects.identify(presented.key);
-    if (!found) throw invalidCredentials();
+    if (!found) return refused(throttle, address);
     const { project, keyId } = found;
     if (presented.projectId !== undefined && presented.projectId !== project.id && presented.projectId !== project.slug) {
-      throw invalidCredentials();
+      return refused(throttle, address);
     }
     c.set('project', project);
     c.set('apiKeyId', keyId);
@@ -69,7 +78,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** Requires `Authorization: Bearer $ASSAY_ADMIN_TOKEN`; without that variable the admin API is off (404). */
-export function adminAuth(adminToken: string | undefined): MiddlewareHandler<HttpEnv> {
+export function adminAuth(adminToken: string | undefined, throttle: AuthThrottle): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     if (adminToken === undefined) {
       throw new AssayError('admin_disabled', 'The admin API is disabled; set ASSAY_ADMIN_TOKEN to enable it');
@@ -77,7 +86,9 @@ export function adminAuth(adminToken: string | undefined): MiddlewareHandler<Htt
     const authorization = c.req.header('authorization')?.trim() ?? '';
     const match = /^bearer\s+(.+)$/i.exec(authorization);
     if (!match) throw missingCredentials();
-    if (!sameSecret(match[1]!.trim(), adminToken)) throw invalidCredentials();
+    const address = clientAddress(c);
+    await throttle.assertAllowed(address);
+    if (!sameSecret(match[1]!.trim(), adminToken)) return refused(throttle, address);
     await next();
   };
 }

@@ -131,6 +131,8 @@ export interface LimitSettings {
   /** Runs started per API key per window; 0 = no limit. */
   runRateLimit: number;
   runRateWindowMs: number;
+  /** Failed authentications per client address per minute before 429 (read once, at start). */
+  authFailuresPerMinute: number;
 }
 
 export function createHttpLimits(settings: LimitSettings, clock: Clock): HttpLimits {

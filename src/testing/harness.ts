@@ -40,6 +40,8 @@ export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOpt
     // suites that start many runs or streams with one key must not trip over them.
     runRateLimit: 0,
     ssePerKey: 0,
+    // Likewise failed-auth throttling: in-process requests all come from one address ('local').
+    authFailuresPerMinute: 1_000_000,
     ...overrides,
   };
   const assay = await composeAssay(config, options);
