@@ -258,7 +258,7 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_RUN_RATE_WINDOW_MS', '60000', 'The sliding window of ASSAY_RUN_RATE_LIMIT'],
   ['ASSAY_LOG_LEVEL', 'info', 'debug, info, warn, error or silent'],
   ['ASSAY_SHUTDOWN_TIMEOUT_MS', '10000', 'Grace period for in-flight requests on SIGTERM'],
-  ['ASSAY_HTTP_TARGETS_ALLOW_PRIVATE', 'true', 'false refuses HTTP targets on private and loopback addresses'],
+  ['ASSAY_HTTP_TARGETS_ALLOW_PRIVATE', 'true', 'false refuses private and loopback addresses for every call whose address a project chose (HTTP targets, project provider base URLs)'],
   ['ASSAY_LIMIT_PER_KEY', '1000', 'Concurrent calls per HTTP origin, across all runs'],
   ['ASSAY_MODEL_CONCURRENCY', '128', 'Ceiling of concurrent calls per provider/model across all runs (halves on 429, grows back)'],
   ['ASSAY_SHARED_CREDENTIALS_PROJECTS', '*', 'Projects (slugs or ids, comma-separated; `none`) that may use the server\'s provider keys and ASSAY_SECRET_* values'],
