@@ -70,7 +70,11 @@ const RUNNER = `
   };
 `;
 
-/** One line, bounded: messages end up in results and events. */
+/**
+ * One line, bounded: messages end up in results and events. Cutting before any redaction is
+ * safe here only because no secret reaches the sandbox: secrets exist in HTTP targets' url,
+ * headers and auth, and target outputs reach code evaluators already redacted.
+ */
 function oneLine(text: string): string {
   const flat = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
   return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat;
