@@ -1,9 +1,10 @@
 // Reading request bodies: bounded by ASSAY_MAX_BODY_BYTES (413 beyond), decoded as strict
-// UTF-8, parsed as JSON or YAML with the untrusted-input guards, or streamed for uploads.
+// UTF-8, parsed as JSON or YAML with the untrusted-input guards (YAML's expansion bounded by the
+// same limit), or streamed for uploads.
 import type { Context } from 'hono';
-import YAML from 'yaml';
 import { AssayError } from '../core/errors.js';
-import { assertDepth, parseUntrustedJson } from '../app/json.js';
+import { parseUntrustedJson } from '../app/json.js';
+import { parseYamlBody } from './yaml-body.js';
 
 export interface BodyLimits {
   maxBodyBytes: number;
@@ -79,26 +80,9 @@ export async function jsonBody(c: Context, max: number, emptyValue?: unknown): P
   return parseUntrustedJson(text);
 }
 
-/** A document body: YAML when the content type says so, JSON otherwise. */
+/** A document body: YAML when the content type says so (see yaml-body.ts), JSON otherwise. */
 export async function documentBody(c: Context, max: number): Promise<unknown> {
-  const type = mediaType(c);
-  if (!isYaml(type)) return jsonBody(c, max);
-  const text = await bodyText(c, max);
-  let value: unknown;
-  try {
-    const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-    if (doc.errors.length > 0) {
-      const first = doc.errors[0]!;
-      const line = first.linePos?.[0]?.line;
-      throw new AssayError('invalid_yaml', `Invalid YAML${line !== undefined ? ` at line ${line}` : ''}: ${first.message.split('\n')[0]}`);
-    }
-    // maxAliasCount bounds alias expansion ("billion laughs").
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    if (error instanceof AssayError) throw error;
-    throw new AssayError('invalid_yaml', `Invalid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-  }
-  // Same guards as JSON: depth first (JSON.stringify recurses), then forbidden keys.
-  assertDepth(value);
-  return parseUntrustedJson(JSON.stringify(value ?? null));
+  if (!isYaml(mediaType(c))) return jsonBody(c, max);
+  // The expanded JSON is held to the same limit as the body itself.
+  return parseYamlBody(await bodyText(c, max), max);
 }

@@ -5,6 +5,7 @@
 import ivm from 'isolated-vm';
 import type { SandboxFactory, SandboxFunction, SandboxOptions } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
+import { HARDEN_CONTEXT } from './harden.js';
 
 /** Name given to user code in stack traces; only used to find line numbers. */
 const FILENAME = 'assay-code.js';
@@ -26,14 +27,20 @@ function wrap(body: string, params: string[]): string {
  * Closure (run by `evalClosure` with the user function as `$0`) returning the runner: an async
  * function taking the arguments as JSON text and answering a tagged string —
  * `"1" + JSON` (the result), `"0" + JSON {message, line?}` (the code threw),
- * `"2" + JSON {message}` (the result is not JSON-serialisable, e.g. a BigInt or a cycle) or
- * `"3"` (the result is larger than MAX_RESULT_CHARS).
+ * `"2" + JSON {message}` (the result is not JSON-serialisable, e.g. a BigInt or a cycle),
+ * `"3"` (the result is larger than MAX_RESULT_CHARS) or `"4"` (the code threw the RangeError
+ * of an array buffer the allocator refused: the memory limit).
+ * isolated-vm refuses such an allocation without disposing the isolate, and the only trace it
+ * leaves is V8's RangeError with its fixed message, so that exact message is what is matched
+ * (a user throwing it on purpose only changes the text of their own error). Asking the isolate
+ * itself to fail one allocation at start-up, to learn the message, would cost a full GC
+ * (~10 ms) per isolate.
  * It keeps the original JSON functions in case user code replaces them. Results follow
  * JSON.stringify: `undefined`, functions and symbols become `null` at the top level, are
  * dropped from objects and become `null` in arrays; Dates become ISO strings.
  */
 const RUNNER = `
-  const fn = $0, parse = JSON.parse, stringify = JSON.stringify, S = String;
+  const fn = $0, parse = JSON.parse, stringify = JSON.stringify, S = String, RangeErr = RangeError;
   if (typeof fn !== 'function') throw new TypeError('the code must be a function body');
   const fileRe = /${FILENAME.replace(/[.-]/g, '\\$&')}:(\\d+):/;
   function describe(e) {
@@ -50,7 +57,10 @@ const RUNNER = `
   return async function (argsJson) {
     let value;
     try { value = await fn(...parse(argsJson)); }
-    catch (e) { return '0' + stringify(describe(e)); }
+    catch (e) {
+      if (e instanceof RangeErr && e.message === 'Array buffer allocation failed') return '4';
+      return '0' + stringify(describe(e));
+    }
     try {
       const text = stringify(value);
       if (text !== undefined && text.length > ${MAX_RESULT_CHARS}) return '3';
@@ -60,7 +70,11 @@ const RUNNER = `
   };
 `;
 
-/** One line, bounded: messages end up in results and events. */
+/**
+ * One line, bounded: messages end up in results and events. Cutting before any redaction is
+ * safe here only because no secret reaches the sandbox: secrets exist in HTTP targets' url,
+ * headers and auth, and target outputs reach code evaluators already redacted.
+ */
 function oneLine(text: string): string {
   const flat = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
   return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat;
@@ -116,11 +130,9 @@ class IsolatedFunction implements SandboxFunction {
     const isolate = new ivm.Isolate({ memoryLimit: this.memoryMb });
     try {
       const context = await isolate.createContext();
-      // V8's own console exists in a bare context; replace it with an inert one so nothing
-      // user code logs goes anywhere.
-      await context.eval(
-        'globalThis.console = Object.freeze({ log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {}, dir() {}, table() {} });',
-      );
+      // Before the user's code: an inert console, and nothing that allocates outside the
+      // memory limit (no WebAssembly, no resizable buffers).
+      await context.eval(HARDEN_CONTEXT);
       let compiled: ivm.Script;
       try {
         compiled = await isolate.compileScript(this.script, { filename: FILENAME, lineOffset: -1 });
@@ -181,7 +193,7 @@ class IsolatedFunction implements SandboxFunction {
       // isolate is disposed and the next call starts a fresh one.
       timer = setTimeout(() => kill('timeout'), this.timeoutMs);
       const tagged = await live.runner.apply(undefined, [argsJson], { result: { promise: true }, timeout: this.timeoutMs });
-      return decode(tagged);
+      return decode(tagged, this.memoryMb);
     } catch (error) {
       if (error instanceof CallError) throw error;
       if (signal.aborted) throw abortReason(signal);
@@ -196,9 +208,7 @@ class IsolatedFunction implements SandboxFunction {
   private failure(live: Live, error: unknown, elapsedMs: number): CallError {
     if (live.killedFor === 'timeout') return timedOut(this.timeoutMs);
     if (live.killedFor === 'dispose') return new CallError('the code sandbox was disposed', { retryable: false });
-    if (live.isolate.isDisposed) {
-      return new CallError(`code exceeded the ${this.memoryMb} MB memory limit`, { retryable: false });
-    }
+    if (live.isolate.isDisposed) return outOfMemory(this.memoryMb);
     // Still alive: most likely isolated-vm's own timeout terminated the script (it fires at
     // the same moment as our timer). Either way start afresh next time: a terminated async
     // function can leave the context half-finished.
@@ -219,17 +229,22 @@ class IsolatedFunction implements SandboxFunction {
   }
 }
 
+function outOfMemory(memoryMb: number): CallError {
+  return new CallError(`code exceeded the ${memoryMb} MB memory limit`, { retryable: false });
+}
+
 function timedOut(ms: number): CallError {
   return new CallError(`code timed out after ${ms} ms`, { retryable: false });
 }
 
 /** Unpacks the runner's tagged answer: the result, or the CallError it stands for. */
-function decode(tagged: unknown): unknown {
+function decode(tagged: unknown, memoryMb: number): unknown {
   if (typeof tagged !== 'string' || tagged.length === 0) {
     throw new CallError('code sandbox returned an unexpected value', { retryable: false });
   }
   const kind = tagged[0];
   if (kind === '1') return JSON.parse(tagged.slice(1)) as unknown;
+  if (kind === '4') throw outOfMemory(memoryMb);
   if (kind === '3') throw new CallError(`code returned more than ${MAX_RESULT_CHARS / 1024 / 1024} MB of JSON`, { retryable: false });
   const { message, line } = JSON.parse(tagged.slice(1)) as { message: string; line?: number };
   if (kind === '0') {

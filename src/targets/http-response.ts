@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { JSONPath } from 'jsonpath-plus';
 import { CallError } from '../core/model/results.js';
 import type { Answer } from './http-transport.js';
+import type { Redactor } from './redact.js';
 import { parseRetryAfter } from '../core/engine/retry-after.js';
 
 /** Largest successful body we read (10 MiB); a larger answer is an error, not an output. */
@@ -19,11 +20,19 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return typeof value === 'string' ? value : value.join(', ');
 }
 
-/** A short one-line quote of a body for error messages (redact it before use). */
-export function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat === '') return '(empty body)';
-  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
+/**
+ * A short one-line quote of a body for error messages, secrets redacted. Redaction comes first
+ * (the whole text, then flattening, then the cut): a secret the cut shortened would no longer
+ * match the redactor and would be shown all but its last characters.
+ */
+export function excerpt(text: string, redactor: Redactor): string {
+  const flat = redactor.text(text).replace(/\s+/g, ' ').trim();
+  return flat === '' ? '(empty body)' : cut(flat);
+}
+
+/** The head of an already redacted text, marked with … when it was longer. */
+function cut(text: string): string {
+  return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
 }
 
 function isJsonType(contentType: string | null): boolean {
@@ -61,10 +70,10 @@ function parseJson(text: string): { value: unknown } | undefined {
  * The body as a value: parsed JSON when the content type says JSON (invalid JSON is then an
  * error) or when the text happens to parse; otherwise the text itself.
  */
-export function bodyValue(text: string, contentType: string | null, origin: string): unknown {
+export function bodyValue(text: string, contentType: string | null, origin: string, redactor: Redactor): unknown {
   if (isJsonType(contentType)) {
     const parsed = parseJson(text);
-    if (!parsed) throw new CallError(`invalid JSON from ${origin}: ${excerpt(text)}`, { retryable: false });
+    if (!parsed) throw new CallError(`invalid JSON from ${origin}: ${excerpt(text, redactor)}`, { retryable: false });
     return parsed.value !== null && typeof parsed.value === 'object' ? checkDepth(parsed.value, origin) : parsed.value;
   }
   const trimmed = text.trim();
@@ -141,8 +150,11 @@ export function cachedPathCount(): number {
   return Object.keys(pathCache).length;
 }
 
-/** Applies `outputPath`; undefined when it matches nothing. Throws on an invalid or too costly path. */
-export function selectOutput(path: string, value: unknown): unknown {
+/**
+ * Applies `outputPath`; undefined when it matches nothing. Throws on an invalid or too costly
+ * path, quoting jsonpath-plus's message with the secrets of `redactor` removed.
+ */
+export function selectOutput(path: string, value: unknown, redactor: Redactor): unknown {
   if (path.trim() === '$') return value;
   if (value === null || typeof value !== 'object') return undefined;
   notePath(path);
@@ -156,7 +168,7 @@ export function selectOutput(path: string, value: unknown): unknown {
       });
     }
     // jsonpath-plus quotes the values it failed on (a whole array, stringified): keep it short.
-    const reason = error instanceof Error ? excerpt(error.message) : 'cannot be evaluated';
+    const reason = error instanceof Error ? excerpt(error.message, redactor) : 'cannot be evaluated';
     throw new CallError(`invalid outputPath ${path}: ${reason}`, { retryable: false });
   }
 }
@@ -166,13 +178,13 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-/** The CallError for a non-2xx answer, quoting the head of its body. */
-export function statusError(answer: Answer, origin: string, nowMs: number): CallError {
+/** The CallError for a non-2xx answer, quoting the head of its body (secrets redacted first). */
+export function statusError(answer: Answer, origin: string, nowMs: number, redactor: Redactor): CallError {
   const retryAfterMs = parseRetryAfter(
     { retryAfterMs: headerValue(answer.headers, 'retry-after-ms'), retryAfter: headerValue(answer.headers, 'retry-after') },
     nowMs,
   );
-  return new CallError(`HTTP ${answer.status} from ${origin}: ${excerpt(answer.text)}`, {
+  return new CallError(`HTTP ${answer.status} from ${origin}: ${excerpt(answer.text, redactor)}`, {
     retryable: isRetryableStatus(answer.status),
     retryAfterMs,
     status: answer.status,
@@ -198,11 +210,12 @@ const REQUEST_FAULTS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 
 /**
  * A failed connection, reset, hang-up, DNS or protocol error (ECONNREFUSED, ECONNRESET,
  * UND_ERR_SOCKET, UND_ERR_CONNECT_TIMEOUT, HPE_…): retryable, naming its code. A request
- * undici refused to build is final.
+ * undici refused to build is final. The low-level message (which may quote a host or URL
+ * holding a secret) is redacted before it is cut.
  */
-export function networkError(error: unknown, origin: string): CallError {
+export function networkError(error: unknown, origin: string, redactor: Redactor): CallError {
   const { code, message } = errorCode(error);
-  const detail = message && message !== code ? `${message.replace(/\s+/g, ' ').slice(0, 200)} ` : '';
+  const detail = message && message !== code ? `${cut(redactor.text(message).replace(/\s+/g, ' '))} ` : '';
   if (code !== undefined && REQUEST_FAULTS.has(code)) {
     return new CallError(`invalid request to ${origin}: ${detail}(${code})`, { retryable: false, cause: error });
   }

@@ -107,11 +107,15 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
   function build(input: TargetCall): { outgoing: Outgoing; redactor: Redactor } {
     const missing = usedNames.filter((name) => deps.secrets[name] === undefined);
     if (missing.length > 0) throw invalid(`secret ${missing.map((n) => `"${n}"`).join(', ')} is not set`);
-    const withSecrets: Scope = { ...input.row, parameters: input.parameters, secrets: deps.secrets };
+    // The scope holds exactly the secrets the redactor knows. A read the static analysis does
+    // not see (the name of `{% include {{ secrets.X }} %}`, quoted back in its error) then
+    // finds nothing, instead of a value nobody would redact.
+    const secrets = used === 'all' ? deps.secrets : Object.fromEntries(usedNames.map((name) => [name, deps.secrets[name]]));
+    const withSecrets: Scope = { ...input.row, parameters: input.parameters, secrets };
     const bodyScope: Scope = { ...input.row, parameters: input.parameters };
     let redactor = baseRedactor;
 
-    const urlText = renderUrl(spec.url, withSecrets);
+    const urlText = renderUrl(spec.url, withSecrets, baseRedactor);
     let url: URL;
     try {
       url = new URL(urlText);
@@ -128,15 +132,17 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       if (BAD_HEADER_VALUE.test(trimmed)) throw invalid(`invalid value for header ${name} (control characters are not allowed)`);
       headers[name.toLowerCase()] = trimmed;
     };
-    for (const [name, template] of Object.entries(spec.headers ?? {})) setHeader(name, renderString(template, withSecrets));
+    // Renders that see the secrets redact them from their own errors, before those are cut.
+    const secretRender = (template: string): string => renderString(template, withSecrets, undefined, baseRedactor);
+    for (const [name, template] of Object.entries(spec.headers ?? {})) setHeader(name, secretRender(template));
     const auth = spec.auth;
-    if (auth?.type === 'bearer') setHeader('authorization', `Bearer ${renderString(auth.token, withSecrets)}`);
+    if (auth?.type === 'bearer') setHeader('authorization', `Bearer ${secretRender(auth.token)}`);
     if (auth?.type === 'basic') {
-      const credentials = Buffer.from(`${renderString(auth.username, withSecrets)}:${renderString(auth.password, withSecrets)}`).toString('base64');
+      const credentials = Buffer.from(`${secretRender(auth.username)}:${secretRender(auth.password)}`).toString('base64');
       setHeader('authorization', `Basic ${credentials}`);
       if (baseRedactor.active) redactor = new Redactor([...secretValues, credentials]);
     }
-    if (auth?.type === 'api_key') setHeader(auth.header, renderString(auth.value, withSecrets));
+    if (auth?.type === 'api_key') setHeader(auth.header, secretRender(auth.value));
 
     let body: string | undefined;
     if (spec.body !== undefined && method !== 'GET') {
@@ -207,12 +213,13 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     const timer = spec.timeoutMs === undefined ? undefined : setTimeout(() => exchanges.stop(TIMED_OUT), spec.timeoutMs);
     try {
       const { answer, url } = await send(outgoing, exchanges);
-      if (answer.status < 200 || answer.status > 299) throw statusError(answer, url.origin, Date.now());
+      // Every quote of the answer in an error is redacted before it is cut (see excerpt()).
+      if (answer.status < 200 || answer.status > 299) throw statusError(answer, url.origin, Date.now(), redactor);
       if (answer.truncated) throw invalid(`response from ${url.origin} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
-      const value = bodyValue(answer.text, headerValue(answer.headers, 'content-type'), url.origin);
+      const value = bodyValue(answer.text, headerValue(answer.headers, 'content-type'), url.origin, redactor);
       if (spec.outputPath === undefined) return { output: redactor.deep(value) };
-      const output = selectOutput(spec.outputPath, value);
-      if (output === undefined) throw invalid(`outputPath ${spec.outputPath} matched nothing in the response: ${excerpt(answer.text)}`);
+      const output = selectOutput(spec.outputPath, value, redactor);
+      if (output === undefined) throw invalid(`outputPath ${spec.outputPath} matched nothing in the response: ${excerpt(answer.text, redactor)}`);
       return { output: redactor.deep(output) };
     } catch (error) {
       if (runSignal.aborted) {
@@ -223,7 +230,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       }
       if (error === TIMED_OUT && spec.timeoutMs !== undefined) throw timeoutError(spec.timeoutMs);
       if (error instanceof CallError) throw error;
-      throw networkError(error, outgoing.url.origin);
+      throw networkError(error, outgoing.url.origin, redactor);
     } finally {
       clearTimeout(timer);
       runSignal.removeEventListener('abort', onAbort);
@@ -240,10 +247,10 @@ const LEADING_OUTPUT = /^\{\{(?:(?!\{\{|\}\})[\s\S])*\}\}/;
  * Renders a URL template with every output percent-encoded, except an output that starts the
  * URL: that one is the scheme and host (`{{ base_url }}/chat`) and is written as is.
  */
-function renderUrl(template: string, scope: Scope): string {
+function renderUrl(template: string, scope: Scope, redactor: Redactor): string {
   const base = LEADING_OUTPUT.exec(template)?.[0];
-  if (base === undefined) return renderString(template, scope, urlEscape);
-  return renderString(base, scope) + renderString(template.slice(base.length), scope, urlEscape);
+  if (base === undefined) return renderString(template, scope, urlEscape, redactor);
+  return renderString(base, scope, undefined, redactor) + renderString(template.slice(base.length), scope, urlEscape, redactor);
 }
 
 function parsesAsJson(text: string): boolean {

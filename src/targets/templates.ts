@@ -8,6 +8,7 @@
 // bodies, URLs); see docs/decisions.md ("Templates").
 import { Context, Liquid, type Template, Value, toValue, toValueSync } from 'liquidjs';
 import { CallError } from '../core/model/results.js';
+import type { Redactor } from './redact.js';
 import { BoundedEmitter, currentLimits, RENDER_LIMITS, type TurnLimits, withinTurn } from './render-turn.js';
 
 export { RENDER_LIMITS, renderTurn } from './render-turn.js';
@@ -97,14 +98,19 @@ class TemplateCache<V> {
 const parsed = new TemplateCache<Template[]>(2000, 20_000_000);
 const expressions = new TemplateCache<Value>(2000, 1_000_000);
 
-function shortMessage(error: unknown): string {
+/**
+ * Liquid's message, one line, cut to MAX_ERROR. A render with secrets in scope can quote one
+ * (`{% include {{ secrets.X }} %}` names the value it looked up), so the secrets are redacted
+ * before the cut: redacting after would miss a value the cut had shortened.
+ */
+function shortMessage(error: unknown, redactor?: Redactor): string {
   const text = error instanceof Error ? error.message : String(error);
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = (redactor ? redactor.text(text) : text).replace(/\s+/g, ' ').trim();
   return flat.length > MAX_ERROR ? `${flat.slice(0, MAX_ERROR)}…` : flat;
 }
 
-function templateError(error: unknown): CallError {
-  return new CallError(`template error: ${shortMessage(error)}`, { retryable: false, cause: error });
+function templateError(error: unknown, redactor?: Redactor): CallError {
+  return new CallError(`template error: ${shortMessage(error, redactor)}`, { retryable: false, cause: error });
 }
 
 /** Parses once per distinct template text; throws Liquid's ParseError. */
@@ -125,16 +131,17 @@ export function compileCheck(template: string): string | null {
 /**
  * Renders a template. `escape` turns each `{{ }}` output into text (see `jsonStringEscape`,
  * `urlEscape`); without it objects and arrays render as JSON and scalars as Liquid does.
- * Throws a non-retryable CallError when the template is invalid or exceeds its limits.
+ * Throws a non-retryable CallError when the template is invalid or exceeds its limits; when the
+ * scope holds secrets, pass their `redactor` so the error is redacted before it is cut.
  */
-export function renderString(template: string, scope: Scope, escape?: OutputEscape): string {
+export function renderString(template: string, scope: Scope, escape?: OutputEscape, redactor?: Redactor): string {
   if (!template.includes('{')) return template;
   const previous = currentEscape;
   try {
     currentEscape = escape;
     return withinTurn((limits) => toValueSync(liquid.renderer.renderTemplates(parse(template), contextFor(scope, limits), new BoundedEmitter(limits))) as string);
   } catch (error) {
-    throw templateError(error);
+    throw templateError(error, redactor);
   } finally {
     currentEscape = previous;
   }

@@ -107,6 +107,9 @@ function checkReport(report: Record<string, unknown>, who: string): void {
     captureStackTrace: 'clean',
     'subject proto': true,
     'host env': false,
+    // No WebAssembly: its memory is not counted by the isolate's limit (docs/decisions.md).
+    'typeof WebAssembly': 'undefined',
+    wasm: 'absent',
   });
   // Every frame's receiver, if any, belongs to the isolate: its Function finds no process.
   for (const frame of String(report['prepareStackTrace frames']).split('|')) expect(['undefined', 'nothing', 'blocked'], who).toContain(frame);

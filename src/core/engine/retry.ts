@@ -41,7 +41,14 @@ export function decideRetry(error: unknown, attempt: number, policy: RetryPolicy
  */
 export const MAX_FAILURE_CHARS = 2_000;
 
-/** A one-line description of a failure, without stack traces. */
+/**
+ * A one-line description of a failure, without stack traces, cut to MAX_FAILURE_CHARS.
+ * Invariant (the engine does not know the secrets): the text arriving here was already
+ * redacted in full by the adapter that held them, before that adapter cut anything (an HTTP
+ * target redacts every quote of an answer, URL or template error first; see
+ * src/targets/http.ts). So no secret is left for this cut to shorten into a prefix that a
+ * redactor would no longer recognise. An adapter that holds secrets must keep it so.
+ */
 export function describeFailure(error: unknown): string {
   const line = error instanceof Error ? error.message.split('\n')[0] || error.name : typeof error === 'string' ? error : 'unknown failure';
   return line.length > MAX_FAILURE_CHARS ? `${line.slice(0, MAX_FAILURE_CHARS)}…` : line;

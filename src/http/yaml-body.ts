@@ -1,0 +1,154 @@
+// YAML request bodies, read without letting the document multiply itself: nesting is bounded
+// while the text is parsed (before the recursive composer runs), and the size of the JSON the
+// document stands for, every alias counted in full, is computed from the parsed nodes before
+// any of it is built. See docs/decisions.md ("Bodies").
+import { Composer, type Document, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, type Node, type Pair } from 'yaml';
+import { AssayError, ValidationError } from '../core/errors.js';
+import { assertDepth, MAX_JSON_DEPTH, parseUntrustedJson } from '../app/json.js';
+
+/**
+ * Parser stack entries allowed on top of MAX_JSON_DEPTH. The stack holds the document, one
+ * entry per open collection and the token being read, so a document at the JSON depth limit
+ * peaks at MAX_JSON_DEPTH + 2; anything much deeper would be refused after parsing anyway.
+ */
+const STACK_SLACK = 8;
+
+/** The JSON value of a YAML body, or an AssayError: 400 (invalid or too deep) or 413 (expands past `maxJsonBytes`). */
+export function parseYamlBody(text: string, maxJsonBytes: number): unknown {
+  const doc = compose(text);
+  const expanded = expandedJsonBytes(doc);
+  if (expanded > maxJsonBytes) {
+    throw new AssayError(
+      'payload_too_large',
+      `The YAML body expands to ${bytesText(expanded)} bytes of JSON (each alias counts as a copy of its anchor), more than the limit of ${maxJsonBytes} bytes`,
+      { meta: { limitBytes: maxJsonBytes, expandedBytes: expanded } },
+    );
+  }
+  let value: unknown;
+  try {
+    // The expansion is bounded above; maxAliasCount stays as yaml's own guard.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw invalid(error instanceof Error ? error.message : String(error));
+  }
+  // Same guards as JSON: depth first (JSON.stringify recurses), then forbidden keys.
+  assertDepth(value);
+  return parseUntrustedJson(JSON.stringify(value ?? null));
+}
+
+function invalid(message: string, line?: number): AssayError {
+  return new AssayError('invalid_yaml', `Invalid YAML${line !== undefined ? ` at line ${line}` : ''}: ${message.split('\n')[0]}`);
+}
+
+function bytesText(bytes: number): string {
+  return Number.isSafeInteger(bytes) ? String(bytes) : bytes.toExponential(2);
+}
+
+/**
+ * yaml's parseDocument, with the nesting checked after every token. The composer recurses once
+ * per level: a 10 KB body of `[` overflowed the stack, and a second such body crashed the
+ * process outright (V8 aborts when the overflow lands in its regexp compiler). The parser itself
+ * keeps an explicit stack, so checking its height is cheap and happens before any recursion.
+ */
+function compose(text: string): Document.Parsed {
+  const lines = new LineCounter();
+  const parser = new Parser(lines.addNewLine);
+  const tokens = function* () {
+    lines.addNewLine(0);
+    for (const lexeme of new Lexer().lex(text)) {
+      yield* parser.next(lexeme);
+      if (parser.stack.length > MAX_JSON_DEPTH + STACK_SLACK) {
+        throw new ValidationError(`The body is nested more than ${MAX_JSON_DEPTH} levels deep`, [{ path: [], message: `nested more than ${MAX_JSON_DEPTH} levels` }]);
+      }
+    }
+    yield* parser.end();
+  };
+  const docs: Document.Parsed[] = [];
+  try {
+    for (const doc of new Composer({ uniqueKeys: true }).compose(tokens(), true, text.length)) {
+      docs.push(doc);
+      if (docs.length > 1) throw invalid('the body holds more than one document', lines.linePos(doc.range[0]).line);
+    }
+  } catch (error) {
+    if (error instanceof AssayError) throw error;
+    throw invalid(error instanceof Error ? error.message : String(error));
+  }
+  const doc = docs[0]!;
+  const first = doc.errors[0];
+  if (first) throw invalid(first.message, lines.linePos(first.pos[0]).line);
+  return doc;
+}
+
+/**
+ * Bytes of `JSON.stringify(doc.toJS())`, computed from the nodes: an alias adds the size of the
+ * node it resolves to (the last node with that anchor before it, as yaml resolves it), whose
+ * size was computed once when the walk passed it, nested aliases included. Time and memory are
+ * those of one walk over the parsed document, whatever the expansion ("billion laughs" included).
+ * Exact for JSON-shaped documents. Merge keys, sets and ordered maps are counted at least as
+ * large as they come out; a collection used as a key comes out as its YAML text (aliases in it
+ * printed as `*name`) and is counted as its JSON, which may differ by a small factor but cannot
+ * multiply: that text is a copy of the body's own.
+ */
+export function expandedJsonBytes(doc: Document.Parsed): number {
+  /** Anchor name → the node it names at this point of the walk (document order). */
+  const anchors = new Map<string, Node>();
+  /** Sizes of anchored nodes, once their walk is done; `null` while it is under way. */
+  const sizes = new Map<Node, number | null>();
+
+  const pairBytes = (pair: Pair<unknown, unknown>): number => keyBytes(pair.key) + 1 + size(pair.value);
+  const keyBytes = (key: unknown): number => {
+    // JSON object keys are strings: a scalar key's text, quoted; a collection key, its JSON, quoted.
+    if (isScalar(key) || key === null || key === undefined) return scalarBytes(String((isScalar(key) ? key.value : null) ?? ''));
+    return size(key) + 2;
+  };
+
+  function size(node: unknown): number {
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target === undefined) throw invalid(`Unresolved alias (the anchor must be set before the alias): ${node.source}`);
+      // The anchored node came earlier in the walk, so its size is known, unless the alias is
+      // inside it (a cycle, which JSON cannot hold).
+      const known = sizes.get(target);
+      if (known === null || known === undefined) throw invalid(`the alias *${node.source} is inside the node it refers to`);
+      return known;
+    }
+    const anchor = isScalar(node) || isMap(node) || isSeq(node) ? node.anchor : undefined;
+    if (anchor !== undefined) {
+      anchors.set(anchor, node as Node);
+      sizes.set(node as Node, null);
+    }
+    let bytes: number;
+    if (isScalar(node)) bytes = scalarBytes(node.value);
+    else if (isMap(node)) bytes = collectionBytes(node.items.map(pairBytes));
+    else if (isSeq(node)) bytes = collectionBytes(node.items.map((item) => (isPair(item) ? collectionBytes([pairBytes(item)]) : size(item))));
+    else bytes = 4; // null (an empty document or value)
+    if (anchor !== undefined) sizes.set(node as Node, bytes);
+    return bytes;
+  }
+
+  return size(doc.contents);
+}
+
+/** Brackets and commas around items of the given sizes. */
+function collectionBytes(items: number[]): number {
+  let bytes = 2 + Math.max(0, items.length - 1);
+  for (const item of items) bytes += item;
+  return bytes;
+}
+
+/** Bytes of one scalar value as JSON. */
+function scalarBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(JSON.stringify(value));
+  if (value instanceof Uint8Array) {
+    // !!binary: a Buffer, which comes out as {"type":"Buffer","data":[…]} — counted, not built.
+    let bytes = 27 + Math.max(0, value.length - 1);
+    for (const byte of value) bytes += byte < 10 ? 1 : byte < 100 ? 2 : 3;
+    return bytes;
+  }
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? 4 : Buffer.byteLength(text);
+  } catch {
+    return 4;
+  }
+}
