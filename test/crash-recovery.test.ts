@@ -37,7 +37,7 @@ async function api(base: string, method: string, p: string, body?: unknown): Pro
   return res.json();
 }
 
-describe('kill -9 half-way', () => {
+describe('kill -9 half-way', { timeout: 120_000 }, () => {
   it('continues after a restart with exactly 1,000 cells and no finished cell run twice', async () => {
     const first = await boot();
     await api(first.base, 'POST', '/api/experiments', agentExperiment('crashy', agent.url, 1000, { execution: { concurrency: 20 } }));

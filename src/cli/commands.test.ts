@@ -28,7 +28,7 @@ async function run(args: string[], env: Record<string, string> = {}) {
   return { code, out: p.output() };
 }
 
-describe('assay projects / keys', () => {
+describe('assay projects / keys', { timeout: 120_000 }, () => {
   it('creates a project and a key that both authenticate against the running server', async () => {
     const created = await run(['projects', 'create', 'Team Rocket']);
     expect(created.code).toBe(0);
@@ -55,7 +55,7 @@ describe('assay projects / keys', () => {
   });
 });
 
-describe('assay push', () => {
+describe('assay push', { timeout: 120_000 }, () => {
   it('creates, then updates, an experiment from a YAML file', async () => {
     const file = path.join(dataDir, 'exp.yaml');
     writeFileSync(file, 'name: Pushed Eval\ntargets:\n  - { id: t, type: code, code: "return row.q" }\n');

@@ -35,7 +35,7 @@ async function run(args: string[], env: Record<string, string> = {}) {
   return { code: await p.exited, out: p.output() };
 }
 
-describe('assay run', () => {
+describe('assay run', { timeout: 120_000 }, () => {
   it('exits 1 when a cell fails, prints the summary and the runUrl, and writes JUnit and JSON', async () => {
     const junit = path.join(dataDir, 'report.xml');
     const json = path.join(dataDir, 'run.json');
@@ -83,7 +83,7 @@ describe('assay run', () => {
   });
 });
 
-describe('assay demo', () => {
+describe('assay demo', { timeout: 120_000 }, () => {
   it('runs the bundled demo with progress and a summary, without keys or network', async () => {
     const demoDir = mkdtempSync(path.join(os.tmpdir(), 'assay-demo-'));
     try {

@@ -14,7 +14,7 @@ const tempDir = () => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-describe('assay serve', () => {
+describe('assay serve', { timeout: 120_000 }, () => {
   it('creates the default project on first start, prints its key once and writes it 0600', async () => {
     const dataDir = tempDir();
     const first = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });

@@ -112,6 +112,10 @@ export interface FakeLlmProvider {
   readonly callsByKind: Map<CallKind, number>;
   /** Arrival times (Date.now()) of each model's calls, in order. */
   readonly arrivals: Map<string, number[]>;
+  /** Calls of each model being answered right now (counted until the response is closed). */
+  readonly inFlight: Map<string, number>;
+  /** The most calls of each model in flight at once (clear it to measure a new period). */
+  readonly peakInFlight: Map<string, number>;
   /** The most recent requests, oldest first. */
   readonly requests: FakeLlmRequest[];
   setBehaviour(change: Partial<FakeProviderBehaviour>): void;
@@ -398,6 +402,8 @@ export async function startFakeProvider(spec: ProviderSpec, options: FakeProvide
   const callsByModel = new Map<string, number>();
   const callsByKind = new Map<CallKind, number>();
   const arrivals = new Map<string, number[]>();
+  const inFlight = new Map<string, number>();
+  const peakInFlight = new Map<string, number>();
   const requests: FakeLlmRequest[] = [];
   let calls = 0;
   let windowStart = Date.now();
@@ -510,6 +516,10 @@ export async function startFakeProvider(spec: ProviderSpec, options: FakeProvide
         const times = arrivals.get(model);
         if (times) times.push(request.at);
         else arrivals.set(model, [request.at]);
+        const now = (inFlight.get(model) ?? 0) + 1;
+        inFlight.set(model, now);
+        peakInFlight.set(model, Math.max(peakInFlight.get(model) ?? 0, now));
+        res.once('close', () => inFlight.set(model, (inFlight.get(model) ?? 1) - 1));
       }
       if (keepRequests > 0) {
         requests.push(request);
@@ -540,6 +550,8 @@ export async function startFakeProvider(spec: ProviderSpec, options: FakeProvide
     callsByModel,
     callsByKind,
     arrivals,
+    inFlight,
+    peakInFlight,
     requests,
     setBehaviour(change) {
       behaviour = { ...behaviour, ...change };

@@ -30,7 +30,7 @@ export function spawnAssay(args: string[], env: Record<string, string | undefine
     child,
     output: () => out,
     exited,
-    waitFor(pattern, timeoutMs = 20_000) {
+    waitFor(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const m = out.match(pattern);
