@@ -144,13 +144,4 @@ export const pageQuery = z.object({
     .describe('Default 50, at most 200'),
 });
 
-export const paginationSchema = z.object({
-  page: z.int(),
-  pageSize: z.int(),
-  totalHits: z.int(),
-  hasMore: z.boolean(),
-});
-
-export function pagination(page: number, pageSize: number, count: number, total: number) {
-  return { page, pageSize, totalHits: total, hasMore: (page - 1) * pageSize + count < total };
-}
+export { pagination, paginationSchema } from '../core/model/paging.js';

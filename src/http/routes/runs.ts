@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { type StreamDeps, streamRunEvents } from '../../app/runs/events.js';
 import type { RunService } from '../../app/runs/service.js';
 import { AssayError, ValidationError } from '../../core/errors.js';
-import { runRequestSchema, type RunRecord } from '../../core/model/run.js';
+import { runRequestSchema } from '../../core/model/run.js';
+import { runListSchema, runStartedSchema, runStatusSchema } from '../../core/model/run-api.js';
+import { presentListItem, presentRun } from '../../app/runs/present.js';
 import type { Clock, EventBus, Stores } from '../../core/ports.js';
 import { jsonBody } from '../body.js';
 import type { HttpLimits } from '../limits.js';
-import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
+import { pageQuery, pagination, type RouteTable } from '../route.js';
 import { sseResponse } from '../sse.js';
 
 export const RUN_PREFIXES = ['/api/experiments', '/api/evaluations/v3'] as const;
@@ -27,46 +29,8 @@ export interface RunRouteDeps {
   keyActive: (keyId: string) => Promise<boolean>;
 }
 
-const startedSchema = z.object({ runId: z.string(), status: z.literal('running'), total: z.int(), runUrl: z.string() });
-const summarySchema = z.record(z.string(), z.unknown()).describe('SPEC §5 summary: totals, passRate, costs, per-target and per-evaluator blocks');
-export const runStatusSchema = z.object({
-  runId: z.string(),
-  status: z.enum(['running', 'completed', 'failed', 'stopped']),
-  progress: z.int(),
-  total: z.int(),
-  startedAt: z.number(),
-  finishedAt: z.number().optional(),
-  summary: summarySchema.optional(),
-  error: z.string().optional(),
-  message: z.string().optional(),
-  stopReason: z.string().optional(),
-});
-
 const runIdParam = z.object({ runId: z.string().max(200) });
 const slugParam = z.object({ slug: z.string().max(200) });
-
-/** GET /runs/{runId} body (LangWatch field order). */
-export function presentRun(run: RunRecord) {
-  const body: z.input<typeof runStatusSchema> = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
-  if (run.finishedAt !== null) body.finishedAt = run.finishedAt;
-  if (run.summary) body.summary = run.summary as unknown as Record<string, unknown>;
-  if (run.error) body.error = run.error;
-  if (run.errorMessage) body.message = run.errorMessage;
-  if (run.stopReason) body.stopReason = run.stopReason;
-  return body;
-}
-
-/** The LangWatch list summary (a different object from the poll summary), plus ours. */
-function listSummary(run: RunRecord) {
-  const s = run.summary;
-  if (!s) return null;
-  const evaluations: Record<string, { name: string; averageScore: number | null; averagePassed?: number }> = {};
-  for (const e of s.evaluators) {
-    evaluations[e.evaluatorId] = { name: e.name, averageScore: e.avgScore ?? null, ...(e.passed + e.failed > 0 ? { averagePassed: e.passed / (e.passed + e.failed) } : {}) };
-  }
-  const cells = Math.max(1, s.totalCells);
-  return { ...s, datasetCost: s.targetCost, evaluationsCost: s.evaluatorCost, datasetAverageCost: s.targetCost / cells, evaluations };
-}
 
 export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
   const { runs } = deps;
@@ -80,7 +44,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
       {
         method: 'get', path: `${prefix}/runs`, summary: 'List runs of an experiment, newest first', tags, auth: 'project', deprecated: legacy,
         query: pageQuery.extend({ experimentSlug: z.string().max(200).optional() }),
-        responses: { 200: { description: 'A page of runs', schema: z.object({ experimentId: z.string(), experimentSlug: z.string(), runs: z.array(z.record(z.string(), z.unknown())), pagination: paginationSchema }) } },
+        responses: { 200: { description: 'A page of runs', schema: runListSchema } },
       },
       async (c, { query }) => {
         if (!query.experimentSlug) {
@@ -90,11 +54,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         return c.json({
           experimentId: experiment.id,
           experimentSlug: experiment.slug,
-          runs: page.items.map((r) => ({
-            experimentId: r.experimentId, runId: r.id, status: r.status, workflowVersion: null,
-            timestamps: { createdAt: r.startedAt, updatedAt: r.finishedAt ?? r.startedAt, finishedAt: r.status === 'stopped' ? null : r.finishedAt, stoppedAt: r.status === 'stopped' ? r.finishedAt : null },
-            progress: r.progress, total: r.total, summary: listSummary(r),
-          })),
+          runs: page.items.map(presentListItem),
           pagination: pagination(query.page, query.pageSize, page.items.length, page.total),
         });
       },
@@ -107,7 +67,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         params: slugParam,
         body: { schema: runRequestSchema, required: false },
         responses: {
-          200: { description: 'Started (JSON), or the SSE stream of the run', schema: startedSchema },
+          200: { description: 'Started (JSON), or the SSE stream of the run', schema: runStartedSchema },
           404: { description: 'experiment_not_found' },
           429: { description: 'rate_limited: too many runs started, or (SSE) too many open streams, for this API key; see Retry-After' },
         },
@@ -187,7 +147,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         params: runIdParam,
         body: { schema: resumeBody, required: false },
         responses: {
-          200: { description: 'Running again', schema: startedSchema },
+          200: { description: 'Running again', schema: runStartedSchema },
           409: { description: 'Not resumable in its state' },
           429: { description: 'rate_limited: too many runs started for this API key (a resume counts as a start); see Retry-After' },
         },
