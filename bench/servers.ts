@@ -98,7 +98,6 @@ export async function startOpenAI(latencyMs: number): Promise<{ baseURL: string;
   return { baseURL: provider.url, pid: provider.pid, stop: provider.stop };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 /** A JSON request with the benchmark key (or `key`), through the typed client. */
 export async function api(base: string, method: string, p: string, body?: unknown, contentType = 'application/json', key = KEY): Promise<any> {
   return new AssayClient({ endpoint: base, apiKey: key }).json(method, p, body, contentType);
