@@ -63,7 +63,10 @@ describe('assay serve', { timeout: 120_000 }, () => {
           controller.enqueue(new TextEncoder().encode('a,b\n'));
           return;
         }
-        // The first chunk is on the wire: the request is in flight when SIGTERM arrives.
+        // The first chunk is on its way; give the server time to parse the request's head
+        // (otherwise, on a loaded machine, the connection can still count as idle and be closed
+        // by the shutdown before the request exists), so it is in flight when SIGTERM arrives.
+        await new Promise((r) => setTimeout(r, 1_000));
         s.child.kill('SIGTERM');
         await s.waitFor(/SIGTERM received/);
         await new Promise((r) => setTimeout(r, 300));

@@ -3,12 +3,18 @@
 // the schemas the server declares its answers with (src/core/model), never restated. Only fetch
 // and eventsource-parser: no Node-specific APIs, so the page can bundle it.
 import { createParser } from 'eventsource-parser';
-import { isFinalEvent, type RunEvent } from '../core/events.js';
+import { isFinalEvent, type LiveEvent, type RunEvent } from '../core/events.js';
 import type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 
 export type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 export type { RunSummary } from '../core/model/summary.js';
-export type { RunEvent } from '../core/events.js';
+export type { LiveEvent, RunEvent } from '../core/events.js';
+
+/**
+ * What a run's stream delivers: committed events (with `seq`, the SSE id) and live-only events
+ * (`cell_started`, `retrying` as they happen; no seq). Each is delivered once.
+ */
+export type StreamEvent = RunEvent | LiveEvent;
 
 export interface ClientOptions {
   endpoint: string;
@@ -165,15 +171,15 @@ export class AssayClient {
    * The run's events after `afterSeq`, until the stream ends. Reconnects (with Last-Event-ID)
    * when the connection drops before the run's final event.
    */
-  async *events(runId: string, options: { afterSeq?: number; signal?: AbortSignal } = {}): AsyncGenerator<RunEvent> {
+  async *events(runId: string, options: { afterSeq?: number; signal?: AbortSignal } = {}): AsyncGenerator<StreamEvent> {
     let cursor = options.afterSeq ?? 0;
     for (let attempt = 0; attempt < 20; attempt++) {
       const res = await this.send('GET', `/api/experiments/runs/${enc(runId)}/events`, {
         headers: { accept: 'text/event-stream', 'last-event-id': String(cursor) },
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      const queue: RunEvent[] = [];
-      const parser = createParser({ onEvent: (e) => queue.push(JSON.parse(e.data) as RunEvent) });
+      const queue: StreamEvent[] = [];
+      const parser = createParser({ onEvent: (e) => queue.push(JSON.parse(e.data) as StreamEvent) });
       const decoder = new TextDecoder();
       let final = false;
       try {
@@ -181,7 +187,7 @@ export class AssayClient {
           parser.feed(decoder.decode(chunk, { stream: true }));
           while (queue.length > 0) {
             const event = queue.shift()!;
-            cursor = event.seq;
+            if ('seq' in event && typeof event.seq === 'number') cursor = event.seq;
             if (isFinalEvent(event)) final = true;
             yield event;
           }

@@ -127,6 +127,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     ...base,
     now: () => base.now(),
     sleep: (ms, signal) => base.sleep(ms, signal),
+    later: (ms, fire) => base.later(ms, fire),
     deadline: (ms, parent) => {
       const d = base.deadline(ms, parent);
       setMaxListeners(0, d.signal);

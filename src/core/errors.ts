@@ -27,7 +27,11 @@ export type ErrorCode =
   | 'rate_limited'
   | 'run_not_resumable'
   | 'storage_unavailable'
-  | 'internal_error';
+  | 'internal_error'
+  // How a run failed (its `error` field), never an HTTP answer: see core/engine/run-ending.ts.
+  | 'all_targets_failed'
+  | 'run_crashed_repeatedly'
+  | 'experiment_missing';
 
 /** A path into a request body plus what is wrong there. */
 export interface Issue {

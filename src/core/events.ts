@@ -24,7 +24,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     cached: z.boolean().optional(),
     error: z.string().optional(),
   }),
-  z.object({ type: z.literal('retrying'), rowIndex: z.int(), targetId: z.string(), attempt: z.int(), delayMs: z.number(), reason: z.string() }),
+  z.object({ type: z.literal('retrying'), ...cellKey, attempt: z.int(), delayMs: z.number(), reason: z.string() }),
   z.object({
     type: z.literal('evaluator_result'),
     ...cellKey,
@@ -37,12 +37,26 @@ export const runEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), completed: z.int(), total: z.int() }),
   z.object({ type: z.literal('error'), message: z.string(), code: z.string().optional(), rowIndex: z.int().optional(), targetId: z.string().optional() }),
   z.object({ type: z.literal('stopped'), reason: stopReasonSchema }),
+  /** A stopped (or failed) run goes on: the events after this one belong to its new execution. */
+  z.object({ type: z.literal('resumed'), retryErrors: z.boolean() }),
   z.object({ type: z.literal('done'), summary: runSummarySchema }),
 ]);
 
 export type RunEventBody = z.infer<typeof runEventSchema>;
 /** A committed event: its body plus its sequence number (the SSE `id:`). */
 export type RunEvent = RunEventBody & { seq: number };
+
+/**
+ * Events sent the moment they happen, before any commit: a cell's call began, or a retry was
+ * scheduled. They travel without a seq (SSE id) and are never stored as such: the committed
+ * cell carries the same events with seqs, for replays. A live stream sends each once.
+ */
+export type LiveEvent = Extract<RunEventBody, { type: 'cell_started' } | { type: 'retrying' }>;
+
+/** The key a live event and its committed twin share. */
+export function liveKey(e: LiveEvent): string {
+  return e.type === 'cell_started' ? `s/${e.rowIndex}/${e.targetId}/${e.repeat}` : `r/${e.rowIndex}/${e.targetId}/${e.repeat}/${e.attempt}`;
+}
 
 /** Events after which a run's stream closes. */
 export function isFinalEvent(e: RunEventBody): boolean {

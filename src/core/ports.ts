@@ -6,7 +6,7 @@ import type { RunStore } from './run-store.js';
 
 export type { RunStore } from './run-store.js';
 
-import type { RunEvent } from './events.js';
+import type { LiveEvent, RunEvent } from './events.js';
 import type { PageRequest, Paged, RowBatches } from './model/paging.js';
 
 export type { PageRequest, Paged, RowBatches } from './model/paging.js';
@@ -211,6 +211,30 @@ export interface Clock {
    * AbortSignal.any's links to a long-lived parent pile up until they fire).
    */
   deadline(ms: number, parent?: AbortSignal): Deadline;
+  /**
+   * Calls `fire` once after `ms`; the answer cancels it. The engine's timers (group commits,
+   * lease renewal, retry backoff of the host) go through here so tests drive them with a fake
+   * clock. System timers do not keep the process alive on their own.
+   */
+  later(ms: number, fire: () => void): () => void;
+}
+
+/** Calls `fire` every `ms` on `clock` until the answer is called. */
+export function every(clock: Pick<Clock, 'later'>, ms: number, fire: () => void): () => void {
+  let cancel = (): void => {};
+  let stopped = false;
+  const tick = (): void => {
+    cancel = clock.later(ms, () => {
+      if (stopped) return;
+      tick();
+      fire();
+    });
+  };
+  tick();
+  return () => {
+    stopped = true;
+    cancel();
+  };
 }
 
 export interface Deadline {
@@ -267,6 +291,11 @@ export const systemClock: Clock = {
       const timer = setTimeout(fire, delay);
       return () => clearTimeout(timer);
     }),
+  later: (ms, fire) => {
+    const timer = setTimeout(fire, ms);
+    timer.unref?.();
+    return () => clearTimeout(timer);
+  },
 };
 
 /** Structured logging, as pino provides it. Values that may hold secrets must be redacted first. */
@@ -290,8 +319,10 @@ export const silentLogger: Logger = {
 /** Delivers committed run events to live subscribers (SSE) in this process or across processes. */
 export interface EventBus {
   publish(runId: string, events: RunEvent[]): void;
-  /** Calls `listener` with every batch published for the run until unsubscribed. */
-  subscribe(runId: string, listener: (events: RunEvent[]) => void): () => void;
+  /** A live-only event (no seq, never stored): to the run's current live listeners only. */
+  publishLive(runId: string, event: LiveEvent): void;
+  /** Calls `listener` with every batch published for the run, and `onLive` with every live event, until unsubscribed. */
+  subscribe(runId: string, listener: (events: RunEvent[]) => void, onLive?: (event: LiveEvent) => void): () => void;
   /** The run's recent events after `afterSeq`, if the bus still holds all of them; else null. */
   recent(runId: string, afterSeq: number, limit: number): RunEvent[] | null;
   close(): Promise<void>;

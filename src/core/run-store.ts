@@ -1,19 +1,12 @@
-// The storage port for runs: records, leases, committed cells and events.
-import type { RunEvent } from './events.js';
+// The storage port for runs, in three parts: the records (create, read, list, abort, reopen),
+// the leases that fence execution, and the event log (committed cells, row results and
+// run-level events). The log owns sequence numbers: a commit reserves its events' numbers on
+// the run row in the same transaction, so executors never keep a counter of their own and any
+// number of them (cluster shards) can commit to one run. See docs/architecture.md ("Events").
+import type { RunEvent, RunEventBody } from './events.js';
 import type { Row } from './model/experiment.js';
 import type { CellResult, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
 import type { PageRequest, Paged, RowBatches } from './model/paging.js';
-
-/** The end of a run, written in one transaction with its final event. */
-export interface RunFinish {
-  status: Exclude<RunStatus, 'running'>;
-  summary: RunSummary;
-  error: string | null;
-  errorMessage: string | null;
-  stopReason: StopReason | null;
-  finishedAt: number;
-  event: RunEvent;
-}
 
 /**
  * What changes while a run goes, without its spec (which can be megabytes: a million
@@ -30,9 +23,27 @@ export interface RunCursor {
   abortRequested: boolean;
 }
 
-export interface RunStore {
-  /** Inserts the run, its inline rows (if any) and its first event. */
-  create(run: RunRecord, firstEvent: RunEvent, inlineRows?: RowBatches): Promise<void>;
+/** The end of a run, written in one transaction with its final event. */
+export interface RunFinish {
+  status: Exclude<RunStatus, 'running'>;
+  summary: RunSummary;
+  error: string | null;
+  errorMessage: string | null;
+  stopReason: StopReason | null;
+  finishedAt: number;
+  /** The final event (`done`, `stopped` or a run-level `error`); its seq is assigned at commit. */
+  event: RunEventBody;
+}
+
+/** A finished cell before its commit: the log assigns its seqs, commit order and progress. */
+export type CellDraft = Omit<CellResult, 'firstSeq' | 'eventCount' | 'completedOrder' | 'progress'>;
+
+/** A row-scoped result before its commit (its event's seq is assigned then). */
+export type RowDraft = Omit<RowResult, 'seq'>;
+
+export interface RunRecords {
+  /** Inserts the run, its inline rows (if any) and its `execution_started` event (seq 1). */
+  create(run: RunRecord, inlineRows?: RowBatches): Promise<void>;
   /** A run of the project; null for unknown ids and other projects' runs. */
   get(projectId: string, runId: string): Promise<RunRecord | null>;
   /** Any run by id, for the executor. */
@@ -43,52 +54,63 @@ export interface RunStore {
   list(projectId: string, experimentId: string, page: PageRequest): Promise<Paged<RunRecord>>;
   /** Run counts and last start time per experiment id. */
   statsByExperiment(projectId: string, experimentIds: string[]): Promise<Map<string, { runsCount: number; lastRunAt: number }>>;
+  /** Marks a running run for abort (any process executing it stops). */
+  requestAbort(projectId: string, runId: string): Promise<RunRecord | null>;
+  /**
+   * Reopens a stopped or failed run (or, with retryErrors, a completed one): status running,
+   * abort cleared, and a `resumed` event appended after its earlier final event. With
+   * retryErrors, cells whose target failed (and row results that were not processed) leave
+   * the results to run again; their events stay in the log, so a replay is still complete and
+   * has no gap. Returns the reopened record, or null when the run cannot be reopened.
+   */
+  reopen(projectId: string, runId: string, retryErrors: boolean, at: number): Promise<RunRecord | null>;
+  /** Rows sent inline with the run request, by position. */
+  inlineRows(runId: string, from: number, to: number): Promise<Row[]>;
+}
 
-  /** Takes the lease of a running run that nobody holds (or whose lease expired). */
+export interface RunLeases {
+  /** Takes the lease of a running run that nobody holds (or whose lease expired, or that we hold). */
   claim(runId: string, owner: string, until: number, now: number): Promise<RunRecord | null>;
   /** Extends our lease; false when we lost it. */
   renew(runId: string, owner: string, until: number): Promise<boolean>;
   release(runId: string, owner: string): Promise<void>;
-  /** Running runs whose lease is free or expired. */
+  /** Running runs whose lease is free or expired, oldest first. */
   claimable(now: number, limit: number): Promise<string[]>;
   /** Counts an execution attempt (to give up on runs that keep crashing their process). */
   countExecution(runId: string): Promise<number>;
+}
 
-  /** Cell numbers already committed. */
-  committedCells(runId: string): Promise<number[]>;
-  /** Committed cells in commit order, paged (to rebuild a summary). */
-  cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<CellResult[]>;
+export interface RunLog {
   /**
-   * Commits finished cells (with their seqs assigned) and advances the run's progress and
-   * next seq, only while `owner` holds the lease. False when the lease was lost.
+   * Commits finished cells while `owner` holds the lease, assigning each its block of event
+   * seqs, its commit order and its progress; advances the run's progress and next seq. Answers
+   * the committed cells, or null when the lease was lost (nothing is written then).
    */
-  commitCells(runId: string, owner: string, cells: CellResult[], progress: number, nextSeq: number, at: number): Promise<boolean>;
-  /** Commits row-scoped results (with seqs) and advances next seq, fenced like commitCells. */
-  commitRowResults(runId: string, owner: string, rows: RowResult[], nextSeq: number, at: number): Promise<boolean>;
-  /** Keys of committed row results. */
-  rowResultKeys(runId: string): Promise<{ rowPos: number; repeat: number; evaluatorId: string }[]>;
-  /** Row results in seq order after `afterSeq` (events, and rebuilding a summary). */
-  rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]>;
-  /** Row results of the given row indices (for the results page). */
-  rowResultsOfRows(runId: string, rowIndices: number[]): Promise<RowResult[]>;
+  commitCells(runId: string, owner: string, cells: CellDraft[], at: number): Promise<CellResult[] | null>;
+  /** Commits row-scoped results (one event seq each), fenced like commitCells. */
+  commitRowResults(runId: string, owner: string, rows: RowDraft[], at: number): Promise<RowResult[] | null>;
+  /** Ends the run with its final event (seq assigned here), only while `owner` holds the lease. */
+  finish(runId: string, owner: string, end: RunFinish): Promise<RunEvent | null>;
+
+  /** Cell numbers committed. */
+  committedCells(runId: string): Promise<number[]>;
+  /** Committed cells in commit order after `afterOrder`, paged (to rebuild a summary). */
+  cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<CellResult[]>;
   /** Committed cells whose cell number is in [fromCell, toCell). */
   cellsInRange(runId: string, fromCell: number, toCell: number): Promise<CellResult[]>;
-  /** Ends the run (status, summary, final event); only while `owner` holds the lease. */
-  finish(runId: string, owner: string, end: RunFinish, nextSeq: number): Promise<boolean>;
-  /** Marks a running run for abort (any process executing it stops). */
-  requestAbort(projectId: string, runId: string): Promise<RunRecord | null>;
-  /**
-   * Reopens a stopped (or failed) run: status running, abort cleared; with retryErrors, cells
-   * whose target failed are deleted so they run again. Returns the reopened record.
-   */
-  reopen(projectId: string, runId: string, retryErrors: boolean, at: number): Promise<RunRecord | null>;
+  /** Committed cells ordered by row index then cell, paged. */
+  results(runId: string, offset: number, limit: number): Promise<CellResult[]>;
+  /** Keys of committed row results. */
+  rowResultKeys(runId: string): Promise<{ rowPos: number; repeat: number; evaluatorId: string }[]>;
+  /** Row results of the given row indices (for the results page). */
+  rowResultsOfRows(runId: string, rowIndices: number[]): Promise<RowResult[]>;
 
-  /** Run-level events (execution_started, done, stopped, error) after `afterSeq`. */
+  /** Events stored as such (run-level events, and the history of re-run cells) after `afterSeq`, in seq order. */
   runEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>;
   /** Cells with an event after `afterSeq`, in seq order. */
   cellsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<CellResult[]>;
-  /** Committed cells ordered by row index then cell, paged. */
-  results(runId: string, offset: number, limit: number): Promise<CellResult[]>;
-  /** Rows sent inline with the run request, by position. */
-  inlineRows(runId: string, from: number, to: number): Promise<Row[]>;
+  /** Row results in seq order after `afterSeq` (events, and rebuilding a summary). */
+  rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]>;
 }
+
+export interface RunStore extends RunRecords, RunLeases, RunLog {}

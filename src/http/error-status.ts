@@ -26,6 +26,10 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   run_not_resumable: 409,
   storage_unavailable: 503,
   internal_error: 500,
+  // Run outcomes (a failed run's `error`): never thrown as an HTTP error.
+  all_targets_failed: 500,
+  run_crashed_repeatedly: 500,
+  experiment_missing: 500,
 };
 
 export interface ErrorBody {

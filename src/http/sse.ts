@@ -28,6 +28,8 @@ function frameOf(e: RunEvent): string {
 /** A page of events goes out as one chunk: one write per page, not per event. */
 function chunkOf(item: StreamItem): string {
   if (item.kind === 'ping') return ': ping\n\n';
+  // Live-only events carry no id: a client's Last-Event-ID stays on the last committed event.
+  if (item.kind === 'live') return item.events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('');
   // A comment, so clients see why the stream ended; reconnecting with the key then gets a 401.
   if (item.kind === 'closed') return `: closed: ${item.reason}\n\n`;
   return item.events.length === 1 ? frameOf(item.events[0]!) : item.events.map(frameOf).join('');

@@ -3,7 +3,7 @@
 // bounded: RING events per run, RUNS runs (the least recently published run is dropped), and
 // the ring of a run that has ended goes once its last subscriber has left (later readers use
 // storage), so finished runs hold no memory.
-import { isFinalEvent, type RunEvent } from '../core/events.js';
+import { isFinalEvent, type LiveEvent, type RunEvent } from '../core/events.js';
 import type { EventBus } from '../core/ports.js';
 
 const RING = 4096;
@@ -12,6 +12,8 @@ const RUNS = 256;
 interface Channel {
   ring: RunEvent[];
   listeners: Set<(events: RunEvent[]) => void>;
+  /** Listeners of live-only events (cell_started, retrying as they happen). */
+  live: Set<(event: LiveEvent) => void>;
   /** The last event published was the run's final one (done, stopped, run-level error). */
   ended: boolean;
 }
@@ -27,7 +29,7 @@ export class InProcessEventBus implements EventBus {
       this.channels.set(runId, ch);
       return ch;
     }
-    ch = { ring: [], listeners: new Set(), ended: false };
+    ch = { ring: [], listeners: new Set(), live: new Set(), ended: false };
     this.channels.set(runId, ch);
     if (this.channels.size > RUNS) {
       for (const [id, old] of this.channels) {
@@ -53,11 +55,20 @@ export class InProcessEventBus implements EventBus {
     this.dropIfDone(runId, ch);
   }
 
-  subscribe(runId: string, listener: (events: RunEvent[]) => void): () => void {
+  /** Delivered only to who listens now; costs a map lookup when nobody does. */
+  publishLive(runId: string, event: LiveEvent): void {
+    const ch = this.channels.get(runId);
+    if (!ch || ch.live.size === 0) return;
+    for (const listener of ch.live) listener(event);
+  }
+
+  subscribe(runId: string, listener: (events: RunEvent[]) => void, onLive?: (event: LiveEvent) => void): () => void {
     const ch = this.channel(runId);
     ch.listeners.add(listener);
+    if (onLive) ch.live.add(onLive);
     return () => {
       ch.listeners.delete(listener);
+      if (onLive) ch.live.delete(onLive);
       this.dropIfDone(runId, ch);
     };
   }

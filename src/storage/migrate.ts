@@ -7,6 +7,7 @@ import * as m003 from './migrations/003-secrets.js';
 import * as m004 from './migrations/004-response-cache.js';
 import * as m005 from './migrations/005-row-results.js';
 import * as m006 from './migrations/006-secret-origins.js';
+import * as m007 from './migrations/007-event-log.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-response-cache': m004,
   '005-row-results': m005,
   '006-secret-origins': m006,
+  '007-event-log': m007,
 };
 
 export interface MigrationReport {

@@ -13,28 +13,18 @@ function toRow(r: { data: string; seq: number }): RowResult {
 export class RowResultsSql {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async commit(runId: string, owner: string, rows: RowResult[], nextSeq: number, at: number): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const fenced = await trx
-        .updateTable('runs')
-        .set({ next_seq: nextSeq, updated_at: at })
-        .where('id', '=', runId)
-        .where('lease_owner', '=', owner)
-        .where('status', '=', 'running')
-        .executeTakeFirst();
-      if (Number(fenced.numUpdatedRows) === 0) return false;
-      for (let i = 0; i < rows.length; i += CHUNK) {
-        const values = rows.slice(i, i + CHUNK).map((r) => {
-          const { seq, ...rest } = r;
-          return {
-            run_id: runId, row_pos: r.rowPos, repeat: r.repeat, evaluator_id: r.evaluatorId, row_index: r.rowIndex, seq,
-            ok: r.evaluation.result.status === 'processed' ? 1 : 0, data: JSON.stringify(rest), created_at: at,
-          };
-        });
-        await trx.insertInto('run_row_results').values(values).onConflict((oc) => oc.columns(['run_id', 'row_pos', 'repeat', 'evaluator_id']).doNothing()).execute();
-      }
-      return true;
-    });
+  /** Inserts committed row results (their seqs already reserved) inside the commit's transaction. */
+  async insert(trx: Kysely<Database>, runId: string, rows: RowResult[], at: number): Promise<void> {
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const values = rows.slice(i, i + CHUNK).map((r) => {
+        const { seq, ...rest } = r;
+        return {
+          run_id: runId, row_pos: r.rowPos, repeat: r.repeat, evaluator_id: r.evaluatorId, row_index: r.rowIndex, seq,
+          ok: r.evaluation.result.status === 'processed' ? 1 : 0, data: JSON.stringify(rest), created_at: at,
+        };
+      });
+      await trx.insertInto('run_row_results').values(values).execute();
+    }
   }
 
   async keys(runId: string): Promise<{ rowPos: number; repeat: number; evaluatorId: string }[]> {
@@ -65,8 +55,10 @@ export class RowResultsSql {
     return out;
   }
 
-  /** With retryErrors: row results that were not processed run again. */
-  async deleteUnprocessed(trx: Kysely<Database>, runId: string): Promise<void> {
+  /** With retryErrors: row results that were not processed run again; answers what was removed. */
+  async takeUnprocessed(trx: Kysely<Database>, runId: string): Promise<RowResult[]> {
+    const rows = await trx.selectFrom('run_row_results').select(['data', 'seq']).where('run_id', '=', runId).where('ok', '=', 0).orderBy('seq').execute();
     await trx.deleteFrom('run_row_results').where('run_id', '=', runId).where('ok', '=', 0).execute();
+    return rows.map(toRow);
   }
 }

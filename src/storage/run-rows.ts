@@ -41,6 +41,7 @@ export function toCell(r: Selectable<RunCellsTable>): CellResult {
     firstSeq: r.first_seq,
     eventCount: r.event_count,
     completedOrder: r.completed_order,
+    progress: r.progress,
   };
   if (r.ok === 1) cell.output = r.output === null ? null : parseJson(r.output);
   else cell.error = r.error ?? 'failed';
@@ -59,7 +60,9 @@ export function cellRow(runId: string, c: CellResult, at: number) {
     ok: c.error === undefined ? 1 : 0,
     first_seq: c.firstSeq,
     event_count: c.eventCount,
+    last_seq: c.firstSeq + c.eventCount - 1,
     completed_order: c.completedOrder,
+    progress: c.progress,
     entry: JSON.stringify(c.entry),
     output: c.error === undefined ? JSON.stringify(c.output ?? null) : null,
     error: c.error ?? null,

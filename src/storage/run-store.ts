@@ -1,50 +1,23 @@
-// Runs: the record with its lease, inline rows, committed cells (evaluations inline as
-// JSON) and run-level events. Every write by an executor is fenced by its lease, so a
-// process that lost its lease can never commit a cell twice.
-import { type Kysely, sql } from 'kysely';
+// Runs in SQL: the record with its lease, inline rows and the reopening of a stopped run; the
+// event log (committed cells, row results, run-level events, and the sequence numbers) is
+// run-log.ts. Every write by an executor is fenced by its lease, so a process that lost its
+// lease can never commit a cell twice.
+import { cellEvents, rowEvent } from '../core/engine/cell-events.js';
 import type { RunEvent } from '../core/events.js';
 import type { Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
-import type { CellResult, RowResult, RunRecord } from '../core/model/run.js';
-import { RowResultsSql } from './run-row-results.js';
-import { cellRow, toCell, toRun } from './run-rows.js';
-import type { RunCursor, RunFinish, RunStore } from '../core/run-store.js';
-import type { Database } from './schema.js';
+import type { RunRecord } from '../core/model/run.js';
+import type { RunCursor, RunStore } from '../core/run-store.js';
+import { SqlRunLog } from './run-log.js';
+import { toCell, toRun } from './run-rows.js';
 import { parseJson } from './sql-errors.js';
 
-const CELL_CHUNK = 100;
-/** Above the most events one cell can have (3 + 10 retries + 100 evaluators). */
-const MAX_EVENTS_PER_CELL = 200;
+const EVENT_CHUNK = 200;
 
-export class SqlRunStore implements RunStore {
-  private readonly rowResults: RowResultsSql;
-
-  constructor(private readonly db: Kysely<Database>) {
-    this.rowResults = new RowResultsSql(db);
-  }
-
-  commitRowResults(runId: string, owner: string, rows: RowResult[], nextSeq: number, at: number): Promise<boolean> {
-    return this.rowResults.commit(runId, owner, rows, nextSeq, at);
-  }
-
-  rowResultKeys(runId: string) {
-    return this.rowResults.keys(runId);
-  }
-
-  rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]> {
-    return this.rowResults.afterSeq(runId, afterSeq, limit);
-  }
-
-  rowResultsOfRows(runId: string, rowIndices: number[]): Promise<RowResult[]> {
-    return this.rowResults.ofRows(runId, rowIndices);
-  }
-
-  async cellsInRange(runId: string, fromCell: number, endCell: number): Promise<CellResult[]> {
-    const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('cell', '>=', fromCell).where('cell', '<', endCell).orderBy('cell').execute();
-    return rows.map(toCell);
-  }
-
-  async create(run: RunRecord, firstEvent: RunEvent, inlineRows?: RowBatches): Promise<void> {
+/** The SQL RunStore: records and leases here, the event log in SqlRunLog. */
+export class SqlRunStore extends SqlRunLog implements RunStore {
+  async create(run: RunRecord, inlineRows?: RowBatches): Promise<void> {
+    const first: RunEvent = { type: 'execution_started', runId: run.id, total: run.total, runUrl: run.spec.runUrl, seq: 1 };
     // Inline rows go in first, outside the run's transaction, in bounded batches; the run row
     // that makes them reachable is written last, so a failure leaves nothing visible.
     let written = 0;
@@ -64,10 +37,10 @@ export class SqlRunStore implements RunStore {
             id: run.id, project_id: run.projectId, experiment_id: run.experimentId, experiment_slug: run.experimentSlug,
             status: run.status, total: run.total, progress: run.progress, started_at: run.startedAt, finished_at: run.finishedAt,
             spec: JSON.stringify(run.spec), summary: null, error: null, error_message: null, stop_reason: null,
-            next_seq: run.nextSeq, abort_requested: 0, lease_owner: null, lease_expires_at: null, executions: 0, updated_at: run.startedAt,
+            next_seq: 2, abort_requested: 0, lease_owner: null, lease_expires_at: null, executions: 0, updated_at: run.startedAt, commit_count: 0,
           })
           .execute();
-        await trx.insertInto('run_events').values({ run_id: run.id, seq: firstEvent.seq, data: JSON.stringify(firstEvent) }).execute();
+        await trx.insertInto('run_events').values({ run_id: run.id, seq: first.seq, data: JSON.stringify(first) }).execute();
       });
     } catch (error) {
       if (written > 0) await this.db.deleteFrom('run_rows').where('run_id', '=', run.id).execute();
@@ -181,63 +154,6 @@ export class SqlRunStore implements RunStore {
     return r?.executions ?? 0;
   }
 
-  async committedCells(runId: string): Promise<number[]> {
-    const rows = await this.db.selectFrom('run_cells').select('cell').where('run_id', '=', runId).execute();
-    return rows.map((r) => r.cell);
-  }
-
-  async cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<CellResult[]> {
-    const rows = await this.db
-      .selectFrom('run_cells')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('completed_order', '>', afterOrder)
-      .orderBy('completed_order')
-      .limit(limit)
-      .execute();
-    return rows.map(toCell);
-  }
-
-  async commitCells(runId: string, owner: string, cells: CellResult[], progress: number, nextSeq: number, at: number): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      // The fence: the run row is updated (and locked) only while we hold the lease. An
-      // execution that commits is making progress, so the crash count restarts from it (just
-      // this one): only executions that die again and again without progress give a run up.
-      const fenced = await trx
-        .updateTable('runs')
-        .set({ progress, next_seq: nextSeq, updated_at: at, executions: 1 })
-        .where('id', '=', runId)
-        .where('lease_owner', '=', owner)
-        .where('status', '=', 'running')
-        .executeTakeFirst();
-      if (Number(fenced.numUpdatedRows) === 0) return false;
-      for (let i = 0; i < cells.length; i += CELL_CHUNK) {
-        const chunk = cells.slice(i, i + CELL_CHUNK).map((c) => cellRow(runId, c, at));
-        await trx.insertInto('run_cells').values(chunk).onConflict((oc) => oc.columns(['run_id', 'cell']).doNothing()).execute();
-      }
-      return true;
-    });
-  }
-
-  async finish(runId: string, owner: string, end: RunFinish, nextSeq: number): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const done = await trx
-        .updateTable('runs')
-        .set({
-          status: end.status, summary: JSON.stringify(end.summary), error: end.error, error_message: end.errorMessage,
-          stop_reason: end.stopReason, finished_at: end.finishedAt, next_seq: nextSeq, updated_at: end.finishedAt,
-          lease_owner: null, lease_expires_at: null, abort_requested: 0,
-        })
-        .where('id', '=', runId)
-        .where('lease_owner', '=', owner)
-        .where('status', '=', 'running')
-        .executeTakeFirst();
-      if (Number(done.numUpdatedRows) === 0) return false;
-      await trx.insertInto('run_events').values({ run_id: runId, seq: end.event.seq, data: JSON.stringify(end.event) }).execute();
-      return true;
-    });
-  }
-
   async requestAbort(projectId: string, runId: string): Promise<RunRecord | null> {
     await this.db.updateTable('runs').set({ abort_requested: 1 }).where('id', '=', runId).where('project_id', '=', projectId).where('status', '=', 'running').execute();
     return this.get(projectId, runId);
@@ -247,15 +163,25 @@ export class SqlRunStore implements RunStore {
     return this.db.transaction().execute(async (trx) => {
       const run = await trx.selectFrom('runs').selectAll().where('id', '=', runId).where('project_id', '=', projectId).executeTakeFirst();
       if (!run || (run.status !== 'stopped' && run.status !== 'failed' && !(retryErrors && run.status === 'completed'))) return null;
+      // What leaves the results keeps its place in the log: its events are written out as
+      // events, so a replay still shows what happened, in order and without gaps.
+      const history: RunEvent[] = [];
       if (retryErrors) {
+        const failed = await trx.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('ok', '=', 0).execute();
+        for (const c of failed) history.push(...cellEvents(toCell(c), run.total));
         await trx.deleteFrom('run_cells').where('run_id', '=', runId).where('ok', '=', 0).execute();
-        await this.rowResults.deleteUnprocessed(trx, runId);
+        for (const r of await this.rowResults.takeUnprocessed(trx, runId)) history.push(rowEvent(r));
+      }
+      const resumed: RunEvent = { type: 'resumed', retryErrors, seq: run.next_seq };
+      history.push(resumed);
+      for (let i = 0; i < history.length; i += EVENT_CHUNK) {
+        await trx.insertInto('run_events').values(history.slice(i, i + EVENT_CHUNK).map((e) => ({ run_id: runId, seq: e.seq, data: JSON.stringify(e) }))).execute();
       }
       const left = await trx.selectFrom('run_cells').select((eb) => eb.fn.countAll<number>().as('n')).where('run_id', '=', runId).executeTakeFirstOrThrow();
       const r = await trx
         .updateTable('runs')
         .set({
-          status: 'running', progress: Number(left.n), finished_at: null, summary: null, error: null, error_message: null,
+          status: 'running', progress: Number(left.n), finished_at: null, summary: null, error: null, error_message: null, next_seq: run.next_seq + 1,
           stop_reason: null, abort_requested: 0, lease_owner: null, lease_expires_at: null, executions: 0, updated_at: at,
         })
         .where('id', '=', runId)
@@ -263,45 +189,6 @@ export class SqlRunStore implements RunStore {
         .executeTakeFirstOrThrow();
       return toRun(r);
     });
-  }
-
-  async runEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
-    const rows = await this.db
-      .selectFrom('run_events')
-      .select('data')
-      .where('run_id', '=', runId)
-      .where('seq', '>', afterSeq)
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => parseJson<RunEvent>(r.data));
-  }
-
-  async cellsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<CellResult[]> {
-    const rows = await this.db
-      .selectFrom('run_cells')
-      .selectAll()
-      .where('run_id', '=', runId)
-      // first_seq bounds the index scan (a cell has at most ~120 events); the sum is exact.
-      .where('first_seq', '>', afterSeq - MAX_EVENTS_PER_CELL)
-      .where(sql<number>`first_seq + event_count - 1`, '>', afterSeq)
-      .orderBy('first_seq')
-      .limit(limit)
-      .execute();
-    return rows.map(toCell);
-  }
-
-  async results(runId: string, offset: number, limit: number): Promise<CellResult[]> {
-    const rows = await this.db
-      .selectFrom('run_cells')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .orderBy('row_index')
-      .orderBy('cell')
-      .limit(limit)
-      .offset(offset)
-      .execute();
-    return rows.map(toCell);
   }
 
   async inlineRows(runId: string, from: number, to: number): Promise<Row[]> {

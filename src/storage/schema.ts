@@ -103,6 +103,8 @@ export interface RunsTable {
   /** How many times an executor has started on this run. */
   executions: number;
   updated_at: number;
+  /** Cells ever committed (never decreases): the next cell's completed_order is this + 1. */
+  commit_count: number;
 }
 
 export interface RunRowsTable {
@@ -121,7 +123,12 @@ export interface RunCellsTable {
   ok: number;
   first_seq: number;
   event_count: number;
+  /** first_seq + event_count - 1: events after N are the cells whose last_seq > N. */
+  last_seq: number;
+  /** Unique, increasing commit order (summary rebuilds read cells in this order). */
   completed_order: number;
+  /** Cells committed once this one was: its progress event's `completed`. */
+  progress: number;
   entry: string;
   output: string | null;
   error: string | null;

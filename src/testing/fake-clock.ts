@@ -67,6 +67,11 @@ export class FakeClock implements Clock {
     });
   }
 
+  later(ms: number, fire: () => void): () => void {
+    const timer = this.schedule(ms, 'timeout', fire);
+    return () => this.remove(timer);
+  }
+
   /**
    * Moves time forward by `ms`, firing due timers in order and letting the code they wake run
    * (and schedule new timers, which also fire if due within the window) before going on.

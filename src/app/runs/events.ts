@@ -3,7 +3,7 @@
 // keeps only a cursor per subscriber, never a queue of events, so a slow reader costs no
 // memory and never slows the run: it simply reads further behind.
 import { cellEvents, rowEvent } from '../../core/engine/cell-events.js';
-import { isFinalEvent, type RunEvent } from '../../core/events.js';
+import { isFinalEvent, type LiveEvent, liveKey, type RunEvent } from '../../core/events.js';
 import { TERMINAL } from '../../core/model/run.js';
 import type { Clock, EventBus, Stores } from '../../core/ports.js';
 
@@ -61,8 +61,21 @@ export async function readEvents(
  */
 export const KEY_CHECK_MS = 3_000;
 
-/** A page of consecutive events (written as one chunk), a keep-alive, or why the stream ends early. */
-export type StreamItem = { kind: 'events'; events: RunEvent[] } | { kind: 'ping' } | { kind: 'closed'; reason: 'key_revoked' };
+/**
+ * Live events a stream holds for a reader that does not keep up; beyond, they are dropped and
+ * the reader gets their committed twins instead (which is why a dropped one is not announced).
+ */
+const MAX_LIVE_QUEUE = 1_000;
+
+/**
+ * A page of consecutive committed events (written as one chunk), live-only events (no SSE id),
+ * a keep-alive, or why the stream ends early.
+ */
+export type StreamItem =
+  | { kind: 'events'; events: RunEvent[] }
+  | { kind: 'live'; events: LiveEvent[] }
+  | { kind: 'ping' }
+  | { kind: 'closed'; reason: 'key_revoked' };
 
 /** What a stream reads from: storage, the bus and the clock, and whether its key still holds. */
 export interface StreamDeps {
@@ -77,53 +90,106 @@ export interface StreamDeps {
 /**
  * Streams a run's events after `afterSeq` until the run has ended and everything was sent,
  * or `signal` aborts (the client went away; the run is unaffected).
+ *
+ * Live-only events (`cell_started` as a call begins, `retrying` as a retry is scheduled) go
+ * out at once, without an id; when their committed twins (with seqs) come by later, this
+ * stream leaves them out, so a live watcher sees each event once. A replay (no live events)
+ * gets the committed ones.
  */
-export async function* streamRunEvents(
-  deps: StreamDeps,
-  runId: string,
-  afterSeq: number,
-  signal: AbortSignal,
-): AsyncGenerator<StreamItem> {
+export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<StreamItem> {
+  const { clock } = deps;
   let cursor = afterSeq;
   let wake: (() => void) | null = null;
   // Set by every notification, so one arriving while we read is never slept through.
   let pending = false;
-  const unsubscribe = deps.bus.subscribe(runId, () => {
-    pending = true;
-    wake?.();
-  });
+  const liveQueue: LiveEvent[] = [];
+  /** Keys of the live events waiting in the queue (a committed twin that overtakes one cancels it). */
+  const queued = new Set<string>();
+  /** Keys of live events sent, whose committed twins are to be left out. */
+  const announced = new Set<string>();
+  const unsubscribe = deps.bus.subscribe(
+    runId,
+    () => {
+      pending = true;
+      wake?.();
+    },
+    (event) => {
+      if (liveQueue.length >= MAX_LIVE_QUEUE) return;
+      liveQueue.push(event);
+      queued.add(liveKey(event));
+      wake?.();
+    },
+  );
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
-  let lastSent = deps.clock.now();
+  /** Sleeps up to `ms`; `early` says which wake-ups end the sleep. Answers true when the time ran out. */
+  const sleep = (ms: number, early: () => boolean): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
+      const cancel = clock.later(ms, () => {
+        wake = null;
+        resolve(true);
+      });
+      wake = () => {
+        if (!early()) return;
+        cancel();
+        wake = null;
+        resolve(false);
+      };
+    });
+  const takeLive = (): StreamItem | null => {
+    if (liveQueue.length === 0) return null;
+    // Those whose committed twin already went out (it overtook them in the queue) are dropped.
+    const events = liveQueue.splice(0).filter((e) => queued.delete(liveKey(e)));
+    for (const e of events) announced.add(liveKey(e));
+    return events.length > 0 ? { kind: 'live', events } : null;
+  };
+  /** Committed events minus the twins of live events already sent; a twin still queued is cancelled. */
+  const unannounced = (events: RunEvent[]): RunEvent[] => {
+    if (announced.size === 0 && queued.size === 0) return events;
+    return events.filter((e) => {
+      if (e.type !== 'cell_started' && e.type !== 'retrying') return true;
+      const key = liveKey(e);
+      if (announced.delete(key)) return false;
+      queued.delete(key);
+      return true;
+    });
+  };
+  let lastSent = clock.now();
   // When events were last written (pings aside): the first write is never held back.
   let lastWrite = -Infinity;
+  let lastKeyCheck = clock.now();
   // Storage is read (events and the run's status) on the first pass, after a final event and
   // on every re-check; otherwise (a wake-up by a notification, the pages after the first) a
-  // ring that covers the cursor is read alone. With hundreds of
-  // subscribers, reading storage on every notification was most of the cost of fan-out
-  // (docs/benchmarks.md, "Load"). The run is read as its cursor (status, total, next seq), never
-  // whole: a run's spec can be megabytes, and every open stream re-reads the run each second.
+  // ring that covers the cursor is read alone. With hundreds of subscribers, reading storage on
+  // every notification was most of the cost of fan-out (docs/benchmarks.md, "Load"). The run is
+  // read as its cursor (status, total, next seq), never whole: a run's spec can be megabytes,
+  // and every open stream re-reads the run each second.
   let recheck = true;
-  let lastKeyCheck = deps.clock.now();
   try {
     let run = await deps.stores.runs.cursor(runId);
     if (!run) return;
     while (!signal.aborted) {
-      if (deps.keyActive && deps.clock.now() - lastKeyCheck >= KEY_CHECK_MS) {
-        lastKeyCheck = deps.clock.now();
+      if (deps.keyActive && clock.now() - lastKeyCheck >= KEY_CHECK_MS) {
+        lastKeyCheck = clock.now();
         if (!(await deps.keyActive())) {
           yield { kind: 'closed', reason: 'key_revoked' };
           return;
         }
+      }
+      const live = takeLive();
+      if (live) {
+        yield live;
+        lastSent = clock.now();
       }
       pending = false;
       const checkStorage = recheck;
       recheck = false;
       const events = await readEvents(deps.stores, deps.bus, runId, run.total, cursor, EVENT_PAGE, !checkStorage);
       if (events.length > 0) {
-        yield { kind: 'events', events };
         cursor = events[events.length - 1]!.seq;
-        lastSent = deps.clock.now();
+        const shown = unannounced(events);
+        if (shown.length > 0) yield { kind: 'events', events: shown };
+        lastSent = clock.now();
         lastWrite = lastSent;
         if (!isFinalEvent(events[events.length - 1]!)) continue;
       }
@@ -131,32 +197,17 @@ export async function* streamRunEvents(
         run = (await deps.stores.runs.cursor(runId)) ?? run;
         if (TERMINAL.has(run.status) && cursor >= run.nextSeq - 1) return;
       }
-      if (events.length > 0 || pending) continue;
-      recheck = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(true), Math.min(RECHECK_MS, deps.pingMs ?? PING_MS));
-        wake = () => {
-          clearTimeout(timer);
-          resolve(false);
-        };
-      });
-      wake = null;
-      const sinceWrite = deps.clock.now() - lastWrite;
+      if (events.length > 0 || pending || liveQueue.length > 0) continue;
+      recheck = await sleep(Math.min(RECHECK_MS, deps.pingMs ?? PING_MS), () => true);
+      const sinceWrite = clock.now() - lastWrite;
       if (!recheck && sinceWrite < FLUSH_GAP_MS && !signal.aborted) {
-        // Woken by a notification soon after a write: let more events gather first.
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, FLUSH_GAP_MS - sinceWrite);
-          // Notifications only set `pending` here; an abort ends the wait.
-          wake = () => {
-            if (!signal.aborted) return;
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = null;
+        // Woken soon after a write: let more committed events gather first. Live events and
+        // an abort end the wait; committed notifications only set `pending`.
+        await sleep(FLUSH_GAP_MS - sinceWrite, () => signal.aborted || liveQueue.length > 0);
       }
-      if (deps.clock.now() - lastSent >= (deps.pingMs ?? PING_MS)) {
+      if (clock.now() - lastSent >= (deps.pingMs ?? PING_MS)) {
         yield { kind: 'ping' };
-        lastSent = deps.clock.now();
+        lastSent = clock.now();
       }
     }
   } finally {

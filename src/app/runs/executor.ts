@@ -1,22 +1,25 @@
-// Executes one run under a lease: rebuilds its state from storage (so a crashed or resumed
-// run continues where it left off), drives the engine's run loop, commits cells in groups
-// (fenced by the lease) and publishes their events after each commit, then ends the run.
+// Executes one run under a lease: rebuilds its summary from storage (so a crashed or resumed
+// run continues where it left off), keeps the lease (lease-keeper.ts), drives the engine's run
+// loop and its row phase, commits cells in groups through the event log (event-log.ts: storage
+// assigns the seqs, then the events are published), and ends the run with one of the endings
+// of core/engine/run-ending.ts.
 import { setMaxListeners } from 'node:events';
-import { Aggregator } from '../../core/engine/aggregate.js';
 import { executeCell, type CellContext } from '../../core/engine/cell.js';
-import { cellEventCount, cellEvents } from '../../core/engine/cell-events.js';
 import type { SlotLimiter } from '../../core/engine/limiter.js';
 import { planTotal } from '../../core/engine/plan.js';
 import { DEFAULT_RETRY } from '../../core/engine/retry.js';
-import { type CellDraft, runLoop } from '../../core/engine/run-loop.js';
-import type { RunEvent, RunEventBody } from '../../core/events.js';
+import { completionOf, type RunEnding, runFinish } from '../../core/engine/run-ending.js';
+import { runLoop } from '../../core/engine/run-loop.js';
 import type { EvaluatorDeps, TargetDeps, TargetFactory } from '../../core/model/adapters.js';
-import type { CellResult, RunRecord, RunStatus, StopReason } from '../../core/model/run.js';
+import type { RunRecord, StopReason } from '../../core/model/run.js';
 import type { Clock, EventBus, Logger, Stores } from '../../core/ports.js';
-import { failpoint } from './failpoints.js';
+import type { CellDraft } from '../../core/run-store.js';
+import { LeaseLost, RunEventLog } from './event-log.js';
+import { keepLease } from './lease-keeper.js';
 import { disposeAll, type EvaluatorCatalogue, prepareEvaluators, prepareRowEvaluators, prepareTargets } from './prepare.js';
-import { replayRowResults, runRowPhaseFor } from './row-phase-runner.js';
+import { runRowPhaseFor } from './row-phase-runner.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
+import { rebuildSummary } from './summary-rebuild.js';
 
 export interface ExecutorDeps {
   stores: Stores;
@@ -87,54 +90,29 @@ async function execute(
   requestedStop: () => StopReason | null,
   stop: (reason: StopReason) => void,
 ): Promise<void> {
-  const { stores, clock, bus } = deps;
+  const { stores, clock } = deps;
   const spec = run.spec;
   const total = planTotal(spec);
-  let nextSeq = run.nextSeq;
-
-  /** Ends the run with its final event: `done` (carrying the summary) or the given one. */
-  const finish = async (status: Exclude<RunStatus, 'running'>, event: Exclude<RunEventBody, { type: 'done' }> | 'done', agg: Aggregator, extra: { error?: string; errorMessage?: string; stopReason?: StopReason; threshold?: number | undefined }) => {
-    failpoint('finish.before');
-    const finishedAt = clock.now();
-    const summary = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason: extra.stopReason, thresholdPassRate: extra.threshold });
-    const body: RunEventBody = event === 'done' ? { type: 'done', summary } : event;
-    const final = { ...body, seq: nextSeq } as RunEvent;
-    const ok = await stores.runs.finish(
-      run.id,
-      owner,
-      { status, summary, error: extra.error ?? null, errorMessage: extra.errorMessage ?? null, stopReason: extra.stopReason ?? null, finishedAt, event: final },
-      nextSeq + 1,
-    );
-    if (ok) bus.publish(run.id, [final]);
-  };
+  const log = new RunEventLog(stores, deps.bus, run.id, owner, total, () => clock.now());
 
   const executions = await stores.runs.countExecution(run.id);
   const experiment = await stores.experiments.getById(run.projectId, spec.experimentId, spec.experimentVersion);
-  const targetNames = spec.targetIds.map((id) => ({ id, name: experiment?.document.targets.find((t) => t.id === id)?.name ?? id }));
-  const evaluatorNames = spec.evaluatorIds.map((id) => {
-    const e = experiment?.document.evaluators.find((x) => x.id === id);
-    return { id, name: e?.name ?? deps.catalogue.find(e?.type ?? '')?.name ?? id };
-  });
-  const informational = new Set(experiment?.document.evaluators.filter((e) => e.weight === 0).map((e) => e.id) ?? []);
-  const agg = new Aggregator(targetNames, evaluatorNames, informational);
-
-  // Rebuild the summary from what earlier executions committed.
-  for (let after = 0; ; ) {
-    const page = await stores.runs.cellsInCommitOrder(run.id, after, 1000);
-    for (const c of page) agg.add(c);
-    if (page.length < 1000) break;
-    after = page[page.length - 1]!.completedOrder;
-  }
-  await replayRowResults(stores, run.id, agg);
+  const agg = await rebuildSummary(stores, run, experiment?.document, deps.catalogue);
   const threshold = experiment?.document.thresholds?.passRate;
+  /** Writes the ending with the summary as it stands (a lost lease means another executor ends the run). */
+  const end = async (ending: RunEnding): Promise<void> => {
+    const finishedAt = clock.now();
+    const stopReason = ending.kind === 'stopped' ? ending.reason : undefined;
+    const summary = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason, thresholdPassRate: threshold });
+    await log.finish(runFinish(ending, summary, finishedAt));
+  };
 
   if (!experiment) {
-    await finish('failed', { type: 'error', message: 'The experiment version this run uses no longer exists', code: 'experiment_missing' }, agg, { error: 'experiment_missing', errorMessage: 'The experiment version this run uses no longer exists' });
+    await end({ kind: 'failed', code: 'experiment_missing', message: 'The experiment version this run uses no longer exists' });
     return;
   }
   if (executions > MAX_EXECUTIONS) {
-    const message = `The run was interrupted ${executions - 1} times in a row without committing a cell and was given up`;
-    await finish('failed', { type: 'error', message, code: 'run_crashed_repeatedly' }, agg, { error: 'run_crashed_repeatedly', errorMessage: message, threshold });
+    await end({ kind: 'failed', code: 'run_crashed_repeatedly', message: `The run was interrupted ${executions - 1} times in a row without committing a cell and was given up` });
     return;
   }
 
@@ -145,25 +123,9 @@ async function execute(
   const rowEvaluators = prepareRowEvaluators(doc, spec, deps.catalogue, evaluatorDeps);
   const targetById = new Map(targets.map((t) => [t.id, t]));
   const done = bitmap(total, await stores.runs.committedCells(run.id));
-  let progress = agg.committed;
   let firstError: string | undefined;
 
-  // Lease renewal and the abort flag (set by any process) are checked on one timer.
-  let lastRenew = clock.now();
-  const poll = setInterval(() => {
-    void (async () => {
-      try {
-        const current = await stores.runs.cursor(run.id);
-        if (current?.abortRequested) stop('user');
-        if (clock.now() - lastRenew > deps.leaseMs / 3) {
-          lastRenew = clock.now();
-          if (!(await stores.runs.renew(run.id, owner, clock.now() + deps.leaseMs))) stop('shutdown');
-        }
-      } catch {
-        // Storage hiccups are retried on the next tick; a lost lease stops us there.
-      }
-    })();
-  }, deps.pollMs);
+  const stopKeeping = keepLease({ stores, clock, runId: run.id, owner, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop });
 
   const ctx: CellContext = {
     clock,
@@ -174,34 +136,22 @@ async function execute(
     random: deps.random,
     signal: controller.signal,
     parameters: spec.parameters,
+    live: (event) => log.live(event),
   };
 
   const commit = async (drafts: CellDraft[]) => {
-    const cells: CellResult[] = [];
-    let seq = nextSeq;
-    let order = progress;
-    for (const d of drafts) {
-      const eventCount = cellEventCount(d);
-      cells.push({ ...d, firstSeq: seq, eventCount, completedOrder: ++order });
-      seq += eventCount;
+    let cells;
+    try {
+      cells = await log.commitCells(drafts);
+    } catch (error) {
+      if (error instanceof LeaseLost) stop('shutdown');
+      throw error;
     }
-    failpoint('commit.before');
-    if (!(await stores.runs.commitCells(run.id, owner, cells, order, seq, clock.now()))) {
-      stop('shutdown');
-      throw new Error('lost the run lease; another executor owns this run');
-    }
-    // Committed but not yet published: a crash here leaves events only storage can replay.
-    failpoint('commit.after');
-    nextSeq = seq;
-    progress = order;
-    const events: RunEvent[] = [];
     for (const c of cells) {
       done[c.cell] = 1;
       agg.add(c);
       if (c.error !== undefined) firstError ??= `${c.targetId}: ${c.error}`;
-      events.push(...cellEvents(c, total));
     }
-    bus.publish(run.id, events);
   };
 
   const experimentRows = async () => ('rows' in doc.dataset ? doc.dataset.rows : []);
@@ -216,19 +166,15 @@ async function execute(
       commit,
       stopReason,
       signal: controller.signal,
+      later: clock.later,
       breathe: () => new Promise<void>((resolve) => setImmediate(resolve)),
     });
     // Phase 2: comparisons across the targets of each row, once every cell is committed.
     if (outcome.kind === 'finished' && rowEvaluators.length > 0) {
-      const seq = { next: nextSeq };
-      outcome = await runRowPhaseFor(
-        { stores, bus, clock, run, owner, agg, seq, signal: controller.signal, stopReason, onLeaseLost: () => stop('shutdown') },
-        rowEvaluators,
-      );
-      nextSeq = seq.next;
+      outcome = await runRowPhaseFor({ stores, clock, run, log, agg, signal: controller.signal, stopReason, onLeaseLost: () => stop('shutdown') }, rowEvaluators);
     }
   } finally {
-    clearInterval(poll);
+    stopKeeping();
     await disposeAll(targets, [...evaluators, ...rowEvaluators]);
   }
 
@@ -237,14 +183,8 @@ async function execute(
     return;
   }
   if (outcome.kind === 'stopped') {
-    await finish('stopped', { type: 'stopped', reason: outcome.reason }, agg, { stopReason: outcome.reason, threshold });
+    await end({ kind: 'stopped', reason: outcome.reason });
     return;
   }
-  const summary = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now() });
-  if (summary.totalCells > 0 && summary.completedCells === 0) {
-    const message = `Every target call failed${firstError ? `; first error: ${firstError}` : ''}`;
-    await finish('failed', { type: 'error', message, code: 'all_targets_failed' }, agg, { error: 'all_targets_failed', errorMessage: message, threshold });
-    return;
-  }
-  await finish('completed', 'done', agg, { threshold });
+  await end(completionOf(agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now() }), firstError));
 }

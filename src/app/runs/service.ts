@@ -3,7 +3,6 @@
 import { AssayError, experimentNotFound, type Issue, runNotFound, ValidationError } from '../../core/errors.js';
 import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
 import type { RunCursor } from '../../core/run-store.js';
-import type { RunEvent } from '../../core/events.js';
 import type { ExperimentRecord, Project } from '../../core/model/records.js';
 import { type CellResult, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
 import type { Clock, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
@@ -65,8 +64,7 @@ export class RunService {
       total, progress: 0, startedAt: now, finishedAt: null, spec, summary: null, error: null, errorMessage: null,
       stopReason: null, nextSeq: 2, abortRequested: false,
     };
-    const first: RunEvent = { type: 'execution_started', runId, total, runUrl, seq: 1 };
-    await this.stores.runs.create(run, first, request.data ? arrayRows(request.data) : undefined);
+    await this.stores.runs.create(run, request.data ? arrayRows(request.data) : undefined);
     await this.queue.enqueue(runId);
     return { run, started: { runId, status: 'running', total, runUrl } };
   }

@@ -14,7 +14,7 @@ const base: CellResult = {
     { evaluatorId: 'exact', name: 'Exact', result: { status: 'processed', passed: true, score: 1 }, durationMs: 2 },
     { evaluatorId: 'judge', name: 'Judge', result: { status: 'error', details: 'timed out' }, durationMs: 500 },
   ],
-  firstSeq: 40, eventCount: 7, completedOrder: 9,
+  firstSeq: 40, eventCount: 7, completedOrder: 11, progress: 9,
 };
 
 describe('cellEvents', () => {
@@ -29,10 +29,11 @@ describe('cellEvents', () => {
   it('carries the cell key, the retry notes, the target result and the progress', () => {
     const [started, retry1, , target, exact, judge, progress] = cellEvents(base, 12);
     expect(started).toEqual({ type: 'cell_started', rowIndex: 2, targetId: 'gpt', repeat: 1, seq: 40 });
-    expect(retry1).toEqual({ type: 'retrying', rowIndex: 2, targetId: 'gpt', attempt: 1, delayMs: 50, reason: 'HTTP 503', seq: 41 });
+    expect(retry1).toEqual({ type: 'retrying', rowIndex: 2, targetId: 'gpt', repeat: 1, attempt: 1, delayMs: 50, reason: 'HTTP 503', seq: 41 });
     expect(target).toEqual({ type: 'target_result', rowIndex: 2, targetId: 'gpt', repeat: 1, output: 'answer', cost: 0.01, tokens: { input: 3, output: 4 }, duration: 120, attempts: 3, seq: 43 });
     expect(exact).toMatchObject({ type: 'evaluator_result', evaluatorId: 'exact', result: { status: 'processed', passed: true, score: 1 }, duration: 2, repeat: 1 });
     expect(judge).toMatchObject({ evaluatorId: 'judge', result: { status: 'error', details: 'timed out' } });
+    // `completed` is the cell's progress (cells committed once it was), not its commit order.
     expect(progress).toEqual({ type: 'progress', completed: 9, total: 12, seq: 46 });
   });
 

@@ -20,7 +20,7 @@ export function cellEvents(cell: CellResult, total: number): RunEvent[] {
   const key = { rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat };
   const bodies: RunEventBody[] = [{ type: 'cell_started', ...key }];
   for (const r of cell.retries) {
-    bodies.push({ type: 'retrying', rowIndex: cell.rowIndex, targetId: cell.targetId, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason });
+    bodies.push({ type: 'retrying', ...key, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason });
   }
   const target: RunEventBody = { type: 'target_result', ...key, attempts: cell.attempts, duration: cell.durationMs };
   if (cell.error !== undefined) target.error = cell.error;
@@ -32,6 +32,6 @@ export function cellEvents(cell: CellResult, total: number): RunEvent[] {
   for (const e of cell.evaluations) {
     bodies.push({ type: 'evaluator_result', ...key, evaluatorId: e.evaluatorId, result: e.result, duration: e.durationMs });
   }
-  bodies.push({ type: 'progress', completed: cell.completedOrder, total });
+  bodies.push({ type: 'progress', completed: cell.progress, total });
   return bodies.map((body, i) => ({ ...body, seq: cell.firstSeq + i }) as RunEvent);
 }

@@ -3,7 +3,9 @@
 // failure is recorded as data; only the run's abort escapes (the cell is then discarded).
 import type { InputMapping, Row } from '../model/experiment.js';
 import { CallError, type EvaluationResult, type EvaluatorInstance, type TargetAdapter, type TargetOutput } from '../model/results.js';
-import type { CellResult, RetryNote, StoredEvaluation } from '../model/run.js';
+import type { LiveEvent } from '../events.js';
+import type { RetryNote, StoredEvaluation } from '../model/run.js';
+import type { CellDraft } from '../run-store.js';
 import type { Clock, Deadline } from '../ports.js';
 import { type SlotLimiter } from './limiter.js';
 import { type CellRef } from './plan.js';
@@ -40,6 +42,8 @@ export interface CellContext {
   /** The run's signal: aborting it abandons the cell. */
   signal: AbortSignal;
   parameters: Record<string, string | number | boolean>;
+  /** Live-only events as they happen: the cell started, a retry was scheduled (never stored as such). */
+  live?: (event: LiveEvent) => void;
 }
 
 /** Thrown when the run's signal aborted the cell; the cell is not committed. */
@@ -70,7 +74,7 @@ function checkOutputDepth(output: unknown): void {
   }
 }
 
-async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, retries: RetryNote[]): Promise<Attempted> {
+async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, retries: RetryNote[], cell: CellRef): Promise<Attempted> {
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal.aborted) throw new CellAbandoned();
     let release: (() => void) | undefined;
@@ -91,7 +95,9 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
       const failure = deadline?.expired ? new CallError(`timed out after ${ctx.timeoutMs} ms`, { retryable: true, cause: error }) : error;
       const decision = decideRetry(failure, attempt, ctx.retry, ctx.random);
       if (decision.kind === 'fail') return { ok: false, error: decision.reason, attempts: attempt, durationMs: ctx.clock.now() - started };
-      retries.push({ attempt, delayMs: Math.round(decision.delayMs), reason: decision.reason });
+      const note = { attempt, delayMs: Math.round(decision.delayMs), reason: decision.reason };
+      retries.push(note);
+      ctx.live?.({ type: 'retrying', rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat, ...note });
       deadline?.clear();
       release?.();
       release = undefined;
@@ -150,9 +156,10 @@ export async function executeCell(
   target: PreparedTarget,
   evaluators: readonly PreparedEvaluator[],
   ctx: CellContext,
-): Promise<Omit<CellResult, 'firstSeq' | 'eventCount' | 'completedOrder'>> {
+): Promise<CellDraft> {
   const retries: RetryNote[] = [];
-  const attempted = await callTarget(target, row, ctx, retries);
+  ctx.live?.({ type: 'cell_started', rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat });
+  const attempted = await callTarget(target, row, ctx, retries, cell);
   const base = {
     cell: cell.cell, rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat, entry: row,
     durationMs: attempted.durationMs, attempts: attempted.attempts, retries,

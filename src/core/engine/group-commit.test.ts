@@ -38,6 +38,12 @@ const instantStore = () => {
 
 const opts = (o: Partial<GroupCommitOptions> = {}): GroupCommitOptions => ({ maxBatch: 3, maxDelayMs: 50, maxPending: 100, ...o });
 
+/** The batch window on setTimeout, which the tests' fake timers drive. */
+const later = (ms: number, fire: () => void) => {
+  const timer = setTimeout(fire, ms);
+  return () => clearTimeout(timer);
+};
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 });
@@ -48,7 +54,7 @@ afterEach(() => {
 describe('GroupCommitter', () => {
   it('commits a full batch at once, without waiting for the delay', async () => {
     const store = instantStore();
-    const gc = new GroupCommitter(store.commit, opts());
+    const gc = new GroupCommitter(store.commit, opts(), later);
     gc.add(1);
     gc.add(2);
     await settle();
@@ -60,7 +66,7 @@ describe('GroupCommitter', () => {
 
   it('commits a partial batch once its first item has waited maxDelayMs', async () => {
     const store = instantStore();
-    const gc = new GroupCommitter(store.commit, opts());
+    const gc = new GroupCommitter(store.commit, opts(), later);
     gc.add(1);
     await vi.advanceTimersByTimeAsync(30);
     gc.add(2);
@@ -73,7 +79,7 @@ describe('GroupCommitter', () => {
 
   it('keeps one commit in flight and groups what arrives meanwhile into batches of at most maxBatch', async () => {
     const store = gatedStore();
-    const gc = new GroupCommitter(store.commit, opts());
+    const gc = new GroupCommitter(store.commit, opts(), later);
     for (let i = 1; i <= 3; i++) gc.add(i);
     for (let i = 4; i <= 10; i++) gc.add(i);
     await vi.advanceTimersByTimeAsync(1_000);
@@ -90,7 +96,7 @@ describe('GroupCommitter', () => {
 
   it('makes producers wait in room() above maxPending and lets them go once the buffer drains', async () => {
     const store = gatedStore();
-    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 2, maxPending: 4 }));
+    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 2, maxPending: 4 }), later);
     for (let i = 1; i <= 6; i++) gc.add(i); // [1,2] in flight, 4 buffered
     expect(gc.pending).toBe(4);
     let released = 0;
@@ -112,7 +118,7 @@ describe('GroupCommitter', () => {
 
   it('reports a commit error from close() and commits nothing after it', async () => {
     const store = gatedStore();
-    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 2, maxPending: 2 }));
+    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 2, maxPending: 2 }), later);
     gc.add(1);
     gc.add(2);
     gc.add(3);
@@ -131,7 +137,7 @@ describe('GroupCommitter', () => {
 
   it('close() flushes everything still buffered, in order', async () => {
     const store = instantStore();
-    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 4, maxDelayMs: 60_000 }));
+    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 4, maxDelayMs: 60_000 }), later);
     for (let i = 1; i <= 10; i++) gc.add(i);
     await gc.close();
     expect(store.batches).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]);
@@ -140,7 +146,7 @@ describe('GroupCommitter', () => {
 
   it('close() waits for the commit in flight and commits nothing when empty', async () => {
     const store = gatedStore();
-    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 1 }));
+    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 1 }), later);
     gc.add(1);
     let closed = false;
     const closing = gc.close().then(() => (closed = true));
@@ -151,7 +157,7 @@ describe('GroupCommitter', () => {
     expect(store.batches).toEqual([[1]]);
 
     const idle = instantStore();
-    await new GroupCommitter(idle.commit, opts()).close();
+    await new GroupCommitter(idle.commit, opts(), later).close();
     expect(idle.batches).toEqual([]);
   });
 });
@@ -160,7 +166,7 @@ describe('GroupCommitter: items added while a flush is finishing', () => {
   it('commits an item that arrives between the flush loop ending and its bookkeeping', async () => {
     // Regression: an add() in that window was stranded and room() could wait forever.
     const store = gatedStore();
-    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 1, maxDelayMs: 5, maxPending: 1 }));
+    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 1, maxDelayMs: 5, maxPending: 1 }), later);
     gc.add(1);
     gc.add(2);
     const producer = gc.room().then(() => gc.add(3));

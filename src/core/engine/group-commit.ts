@@ -12,16 +12,20 @@ export interface GroupCommitOptions {
   maxPending: number;
 }
 
+/** A cancellable one-shot timer (Clock.later): the batch window runs on the injected clock. */
+export type Later = (ms: number, fire: () => void) => () => void;
+
 export class GroupCommitter<T> {
   private buffer: T[] = [];
   private flushing: Promise<void> | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private cancelTimer: (() => void) | null = null;
   private failure: { error: unknown } | null = null;
   private roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly commit: (batch: T[]) => Promise<void>,
     private readonly options: GroupCommitOptions,
+    private readonly later: Later,
   ) {}
 
   /** The first commit error, if any; once failed, nothing more is committed. */
@@ -37,7 +41,7 @@ export class GroupCommitter<T> {
     if (this.failure) return;
     this.buffer.push(item);
     if (this.buffer.length >= this.options.maxBatch) this.kick();
-    else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
+    else this.cancelTimer ??= this.later(this.options.maxDelayMs, () => this.kick());
   }
 
   /** Resolves when the buffer has room (or commits have failed). */
@@ -54,9 +58,9 @@ export class GroupCommitter<T> {
   }
 
   private kick(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
+    if (this.cancelTimer) {
+      this.cancelTimer();
+      this.cancelTimer = null;
     }
     if (this.flushing || this.buffer.length === 0 || this.failure) return;
     this.flushing = this.flushLoop().finally(() => {

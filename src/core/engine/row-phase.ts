@@ -4,11 +4,13 @@
 // concurrency, committed in groups before events go out, and stops on abort or budget.
 import type { InputMapping, Row } from '../model/experiment.js';
 import type { EvaluationResult, EvaluatorInstance } from '../model/results.js';
-import type { CellResult, RowResult, RunSpec, StopReason } from '../model/run.js';
+import type { CellResult, RunSpec, StopReason } from '../model/run.js';
+import type { RowDraft } from '../run-store.js';
 import type { Clock } from '../ports.js';
 import { applyControls } from './cell.js';
 import { resolveInputs } from './evaluator-inputs.js';
 import { GroupCommitter } from './group-commit.js';
+import { DEFAULT_GROUP_COMMIT } from './run-loop.js';
 import { Semaphore } from './limiter.js';
 import { rowsInScope } from './plan.js';
 import { describeFailure } from './retry.js';
@@ -24,7 +26,7 @@ export interface PreparedRowEvaluator {
   instance: EvaluatorInstance;
 }
 
-export type RowDraft = Omit<RowResult, 'seq'>;
+export type { RowDraft } from '../run-store.js';
 
 export interface RowPhasePorts {
   spec: Pick<RunSpec, 'rowIndices' | 'sourceRowCount' | 'targetIds' | 'repeats' | 'concurrency'>;
@@ -74,7 +76,7 @@ export async function runRowPhase(ports: RowPhasePorts): Promise<{ kind: 'finish
   const { spec } = ports;
   const rows = rowsInScope(spec);
   const slots = new Semaphore(spec.concurrency);
-  const committer = new GroupCommitter<RowDraft>((batch) => ports.commit(batch), { maxBatch: 500, maxDelayMs: 5, maxPending: 2000 });
+  const committer = new GroupCommitter<RowDraft>((batch) => ports.commit(batch), DEFAULT_GROUP_COMMIT, (ms, fire) => ports.clock.later(ms, fire));
   const inFlight = new Set<Promise<void>>();
   let interrupted: StopReason | null = null;
 

@@ -45,6 +45,10 @@ function harness(o: Options) {
 
   const ports: RunLoopPorts = {
     spec,
+    later: (ms, fire) => {
+      const timer = setTimeout(fire, ms);
+      return () => clearTimeout(timer);
+    },
     readRows: async (from, to) => {
       readCalls.push([from, to]);
       return Array.from({ length: to - from }, (_, i) => ({ pos: from + i }));

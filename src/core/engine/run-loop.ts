@@ -3,13 +3,14 @@
 // stops dispatching on abort, budget or a storage failure. No I/O: rows, execution and
 // commits come through the ports below.
 import type { Row } from '../model/experiment.js';
-import type { CellResult, RunSpec, StopReason } from '../model/run.js';
-import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
+import type { RunSpec, StopReason } from '../model/run.js';
+import type { CellDraft } from '../run-store.js';
+import { GroupCommitter, type GroupCommitOptions, type Later } from './group-commit.js';
 import { Semaphore } from './limiter.js';
 import { cellAt, type CellRef, rowsInScope } from './plan.js';
 import { CellAbandoned } from './cell.js';
 
-export type CellDraft = Omit<CellResult, 'firstSeq' | 'eventCount' | 'completedOrder'>;
+export type { CellDraft } from '../run-store.js';
 
 export interface RunLoopPorts {
   spec: Pick<RunSpec, 'rowIndices' | 'sourceRowCount' | 'targetIds' | 'repeats' | 'concurrency'>;
@@ -28,6 +29,8 @@ export interface RunLoopPorts {
    */
   breathe?: () => Promise<void>;
   signal: AbortSignal;
+  /** The clock's timer, for the group-commit window. */
+  later: Later;
 }
 
 export type RunLoopOutcome = { kind: 'finished' } | { kind: 'stopped'; reason: StopReason };
@@ -52,7 +55,7 @@ export async function runLoop(ports: RunLoopPorts, commitOptions: GroupCommitOpt
   const perRow = spec.targetIds.length * spec.repeats;
   const rows = rowsInScope({ rowIndices: spec.rowIndices, sourceRowCount: spec.sourceRowCount });
   const slots = new Semaphore(spec.concurrency);
-  const committer = new GroupCommitter<CellDraft>((batch) => ports.commit(batch), commitOptions);
+  const committer = new GroupCommitter<CellDraft>((batch) => ports.commit(batch), commitOptions, ports.later);
   const inFlight = new Set<Promise<void>>();
   let stop: StopReason | null = null;
   let interrupted = false;

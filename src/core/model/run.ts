@@ -130,8 +130,10 @@ export interface CellResult {
   /** Assigned at commit: sequence of this cell's first event and its count of events. */
   firstSeq: number;
   eventCount: number;
-  /** Cells committed up to and including this one (its `progress.completed`). */
+  /** Assigned at commit: unique and increasing in commit order, across re-runs too. */
   completedOrder: number;
+  /** Assigned at commit: cells committed once this one was (its `progress.completed`). */
+  progress: number;
 }
 
 /** The committed result of a row-scoped evaluator (N-way comparison) on one row and repeat. */

@@ -108,10 +108,13 @@ describe('SSE', () => {
     const text = await res.text();
     expect(text.startsWith('id: 1\ndata: ')).toBe(true);
     const { events, ids } = parseSse(text);
-    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBe(ids[i - 1]! + 1);
+    // Committed events carry increasing ids; live-only cell_started events (sent as each call
+    // began, SPEC §6) carry none, and their committed twins are not sent again.
+    const committedIds = ids.filter((id) => !Number.isNaN(id));
+    for (let i = 1; i < committedIds.length; i++) expect(committedIds[i]).toBeGreaterThan(committedIds[i - 1]!);
     expect(events[0]).toMatchObject({ type: 'execution_started', total: 20 });
     expect(events.at(-1)).toMatchObject({ type: 'done', summary: { totalCells: 20 } });
-    // Within each cell: cell_started → target_result → evaluator_result → progress.
+    // Within each cell, each event once: cell_started → target_result → evaluator_result → progress.
     const perCell = new Map<string, string[]>();
     for (const e of events) {
       if (!('rowIndex' in e)) continue;
@@ -127,11 +130,18 @@ describe('SSE', () => {
       if (e.type === 'progress') expect(events[i - 1]!.type).toBe('evaluator_result');
     });
 
+    // A replay comes from storage: every committed event once, ids 1, 2, 3… without a gap, and
+    // the live stream's committed events are exactly its events with those ids.
     const runId = (events[0] as { runId: string }).runId;
-    for (const n of [0, 1, 17, ids.at(-2)!, ids.at(-1)!]) {
+    const full = parseSse(await (await t.req('GET', `/api/experiments/runs/${runId}/events`)).text());
+    expect(full.ids).toEqual(Array.from({ length: full.ids.length }, (_, i) => i + 1));
+    expect(full.events.filter((e) => e.type === 'cell_started')).toHaveLength(20);
+    const liveCommitted = events.filter((_, i) => !Number.isNaN(ids[i]!));
+    expect(liveCommitted).toEqual(full.events.filter((e) => committedIds.includes(e.seq)));
+    for (const n of [0, 1, 17, full.ids.at(-2)!, full.ids.at(-1)!]) {
       const replay = await t.req('GET', `/api/experiments/runs/${runId}/events`, { headers: { 'last-event-id': String(n) } });
       const parsed = parseSse(await replay.text());
-      expect(parsed.events, `after ${n}`).toEqual(events.slice(n));
+      expect(parsed.events, `after ${n}`).toEqual(full.events.slice(n));
     }
   });
 
@@ -333,8 +343,11 @@ describe('slow readers', () => {
       text += decoder.decode(value, { stream: true });
     }
     const { events, ids } = parseSse(text);
-    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
+    const committed = ids.filter((id) => !Number.isNaN(id));
+    for (let i = 1; i < committed.length; i++) expect(committed[i]).toBeGreaterThan(committed[i - 1]!);
     expect(events.filter((e) => e.type === 'progress')).toHaveLength(1500);
+    // Each cell announced once, live or (when the live queue of a stalled reader was full) committed.
+    expect(events.filter((e) => e.type === 'cell_started')).toHaveLength(1500);
     expect(events.at(-1)!.type).toBe('done');
   }, 60_000);
 });

@@ -1,0 +1,65 @@
+// One execution's side of a run's event log: commits through the run store, which assigns the
+// sequence numbers (core/run-store.ts), then publishes the committed events to live
+// subscribers; and passes on the live-only events (`cell_started` when a call begins,
+// `retrying` when a retry is scheduled) that no commit waits for. Which events a committed cell
+// yields is decided in one place, core/engine/cell-events.ts.
+import { cellEvents, rowEvent } from '../../core/engine/cell-events.js';
+import type { LiveEvent, RunEvent } from '../../core/events.js';
+import type { CellResult, RowResult } from '../../core/model/run.js';
+import type { EventBus, Stores } from '../../core/ports.js';
+import type { CellDraft, RowDraft, RunFinish } from '../../core/run-store.js';
+import { failpoint } from './failpoints.js';
+
+/** The lease was taken by another executor: nothing was written, and this execution must stop. */
+export class LeaseLost extends Error {
+  constructor(runId: string) {
+    super(`lost the lease of run ${runId}; another executor owns it`);
+    this.name = 'LeaseLost';
+  }
+}
+
+export class RunEventLog {
+  constructor(
+    private readonly stores: Pick<Stores, 'runs'>,
+    private readonly bus: EventBus,
+    private readonly runId: string,
+    private readonly owner: string,
+    /** The run's cell count, carried by every progress event. */
+    private readonly total: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Commits finished cells (durably, fenced), then publishes their events. */
+  async commitCells(drafts: CellDraft[]): Promise<CellResult[]> {
+    failpoint('commit.before');
+    const cells = await this.stores.runs.commitCells(this.runId, this.owner, drafts, this.now());
+    if (!cells) throw new LeaseLost(this.runId);
+    // Committed but not yet published: a crash here leaves events only storage can replay.
+    failpoint('commit.after');
+    const events: RunEvent[] = [];
+    for (const c of cells) events.push(...cellEvents(c, this.total));
+    this.bus.publish(this.runId, events);
+    return cells;
+  }
+
+  /** Commits row-scoped results (comparisons), then publishes their events. */
+  async commitRows(drafts: RowDraft[]): Promise<RowResult[]> {
+    const rows = await this.stores.runs.commitRowResults(this.runId, this.owner, drafts, this.now());
+    if (!rows) throw new LeaseLost(this.runId);
+    this.bus.publish(this.runId, rows.map(rowEvent));
+    return rows;
+  }
+
+  /** Ends the run with its final event; false when the lease was lost (another executor ends it). */
+  async finish(end: RunFinish): Promise<boolean> {
+    failpoint('finish.before');
+    const event = await this.stores.runs.finish(this.runId, this.owner, end);
+    if (event) this.bus.publish(this.runId, [event]);
+    return event !== null;
+  }
+
+  /** A live-only event: delivered to who is watching now, never stored (its committed twin is). */
+  live(event: LiveEvent): void {
+    this.bus.publishLive(this.runId, event);
+  }
+}

@@ -1,0 +1,149 @@
+// The event log of runs in SQL: committed cells (their events derived from them), row-scoped
+// results and run-level events. Sequence numbers, commit order and progress are reserved on the
+// run row inside the commit's transaction (UPDATE … RETURNING), fenced by the lease: storage is
+// the one owner of the numbering, so concurrent committers can never hand out a number twice.
+import type { Kysely, Transaction } from 'kysely';
+import { cellEventCount } from '../core/engine/cell-events.js';
+import type { RunEvent } from '../core/events.js';
+import type { CellResult, RowResult } from '../core/model/run.js';
+import type { CellDraft, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
+import { RowResultsSql } from './run-row-results.js';
+import { cellRow, toCell } from './run-rows.js';
+import type { Database } from './schema.js';
+import { parseJson } from './sql-errors.js';
+
+const CELL_CHUNK = 100;
+
+/** What a fenced reservation on the run row answers: the counters after it. */
+interface Reserved {
+  next_seq: number;
+  progress: number;
+  commit_count: number;
+}
+
+export class SqlRunLog implements RunLog {
+  protected readonly rowResults: RowResultsSql;
+
+  constructor(protected readonly db: Kysely<Database>) {
+    this.rowResults = new RowResultsSql(db);
+  }
+
+  /**
+   * Advances the run's counters by `events`, `cells` and `commits` while `owner` holds the lease
+   * of a running run; null when it does not (the fence). An execution that commits is making
+   * progress, so its crash count restarts from it (just this one).
+   */
+  private async reserve(trx: Transaction<Database>, runId: string, owner: string, events: number, cells: number, at: number): Promise<Reserved | null> {
+    const r = await trx
+      .updateTable('runs')
+      .set((eb) => ({
+        next_seq: eb('next_seq', '+', events),
+        progress: eb('progress', '+', cells),
+        commit_count: eb('commit_count', '+', cells),
+        updated_at: at,
+        ...(cells > 0 ? { executions: 1 } : {}),
+      }))
+      .where('id', '=', runId)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .returning(['next_seq', 'progress', 'commit_count'])
+      .executeTakeFirst();
+    return r ?? null;
+  }
+
+  commitCells(runId: string, owner: string, drafts: CellDraft[], at: number): Promise<CellResult[] | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const counts = drafts.map(cellEventCount);
+      const events = counts.reduce((a, b) => a + b, 0);
+      const reserved = await this.reserve(trx, runId, owner, events, drafts.length, at);
+      if (!reserved) return null;
+      let seq = reserved.next_seq - events;
+      const firstOrder = reserved.commit_count - drafts.length;
+      const firstProgress = reserved.progress - drafts.length;
+      const cells = drafts.map((d, i): CellResult => {
+        const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1 };
+        seq += counts[i]!;
+        return cell;
+      });
+      for (let i = 0; i < cells.length; i += CELL_CHUNK) {
+        await trx.insertInto('run_cells').values(cells.slice(i, i + CELL_CHUNK).map((c) => cellRow(runId, c, at))).execute();
+      }
+      return cells;
+    });
+  }
+
+  commitRowResults(runId: string, owner: string, drafts: RowDraft[], at: number): Promise<RowResult[] | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const reserved = await this.reserve(trx, runId, owner, drafts.length, 0, at);
+      if (!reserved) return null;
+      const first = reserved.next_seq - drafts.length;
+      const rows = drafts.map((d, i): RowResult => ({ ...d, seq: first + i }));
+      await this.rowResults.insert(trx, runId, rows, at);
+      return rows;
+    });
+  }
+
+  finish(runId: string, owner: string, end: RunFinish): Promise<RunEvent | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('runs')
+        .set((eb) => ({
+          status: end.status, summary: JSON.stringify(end.summary), error: end.error, error_message: end.errorMessage,
+          stop_reason: end.stopReason, finished_at: end.finishedAt, next_seq: eb('next_seq', '+', 1), updated_at: end.finishedAt,
+          lease_owner: null, lease_expires_at: null, abort_requested: 0,
+        }))
+        .where('id', '=', runId)
+        .where('lease_owner', '=', owner)
+        .where('status', '=', 'running')
+        .returning('next_seq')
+        .executeTakeFirst();
+      if (!r) return null;
+      const event = { ...end.event, seq: r.next_seq - 1 } as RunEvent;
+      await trx.insertInto('run_events').values({ run_id: runId, seq: event.seq, data: JSON.stringify(event) }).execute();
+      return event;
+    });
+  }
+
+  async committedCells(runId: string): Promise<number[]> {
+    const rows = await this.db.selectFrom('run_cells').select('cell').where('run_id', '=', runId).execute();
+    return rows.map((r) => r.cell);
+  }
+
+  async cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<CellResult[]> {
+    const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('completed_order', '>', afterOrder).orderBy('completed_order').limit(limit).execute();
+    return rows.map(toCell);
+  }
+
+  async cellsInRange(runId: string, fromCell: number, endCell: number): Promise<CellResult[]> {
+    const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('cell', '>=', fromCell).where('cell', '<', endCell).orderBy('cell').execute();
+    return rows.map(toCell);
+  }
+
+  async results(runId: string, offset: number, limit: number): Promise<CellResult[]> {
+    const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).orderBy('row_index').orderBy('cell').limit(limit).offset(offset).execute();
+    return rows.map(toCell);
+  }
+
+  rowResultKeys(runId: string) {
+    return this.rowResults.keys(runId);
+  }
+
+  rowResultsOfRows(runId: string, rowIndices: number[]): Promise<RowResult[]> {
+    return this.rowResults.ofRows(runId, rowIndices);
+  }
+
+  async runEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
+    const rows = await this.db.selectFrom('run_events').select('data').where('run_id', '=', runId).where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+    return rows.map((r) => parseJson<RunEvent>(r.data));
+  }
+
+  async cellsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<CellResult[]> {
+    // A cell's events are one contiguous block, so last_seq order is seq order.
+    const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('last_seq', '>', afterSeq).orderBy('last_seq').limit(limit).execute();
+    return rows.map(toCell);
+  }
+
+  rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]> {
+    return this.rowResults.afterSeq(runId, afterSeq, limit);
+  }
+}
