@@ -17,6 +17,7 @@ import { createModelClient } from '../models/client.js';
 import { type Issue, isAssayError } from '../core/errors.js';
 import { type Clock, type EventBus, type Logger, type ProviderSettings, silentLogger, type Stores, systemClock, type WorkQueue } from '../core/ports.js';
 import { describeCatalogue, findEvaluator, validateEvaluatorSettings } from '../evaluators/catalogue.js';
+import { createEvaluatorPool } from '../evaluators/offload/pool.js';
 import { createHttpApp, type HttpApp } from '../http/app.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
@@ -142,6 +143,8 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const bus = new InProcessEventBus();
   const queue = new InProcessQueue();
   const sandbox = new IsolatedSandbox();
+  // Offline evaluations too large to run inline; no thread starts until one needs it.
+  const evaluatorPool = createEvaluatorPool();
   const secretService = new SecretService(stores, cipher, clock, logger);
   const providers = new ProviderService(stores, cipher, clock, config.providers);
   const secrets = new ProjectSecrets((projectId) => secretService.resolveAll(projectId), config.envSecrets);
@@ -179,7 +182,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     stores, bus, clock, logger,
     createTarget,
     catalogue: { find: findEvaluator },
-    evaluatorDeps: async (projectId) => ({ sandbox, models: modelsFor(projectId) }),
+    evaluatorDeps: async (projectId) => ({ sandbox, models: modelsFor(projectId), offload: evaluatorPool }),
     targetDeps: async (projectId, { cache }) => ({
       sandbox,
       secrets: await secrets.secretsFor(projectId),
@@ -221,6 +224,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       if (closed) return;
       closed = true;
       await host.shutdown();
+      await evaluatorPool.close();
       await bus.close();
       await stores.close();
     },

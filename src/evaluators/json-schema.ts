@@ -17,6 +17,13 @@ export type PreparedSchema = { ok: true; check: SchemaCheck | undefined } | { ok
 const MAX_ERRORS = 5;
 
 /**
+ * Inline cap of a value checked against a user's schema (valid_format json, tool_calls): a schema
+ * can make validation quadratic (uniqueItems compares every pair of non-scalar items: 20,000
+ * objects took 5.9 s on the main thread). At the cap: 1.3 ms (median, bench/evaluator-caps.ts).
+ */
+export const SCHEMA_INLINE_CHARS = 4_000;
+
+/**
  * Pattern matching work of the validation running now (validation is synchronous): every
  * string a pattern is tried on counts, so a schema cannot stall the server on a long output.
  */

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { EvaluatorDefinition, EvaluatorOffload, OffloadedEvaluation } from '../../core/model/adapters.js';
+import type { EvaluatorContext } from '../../core/model/results.js';
+import { noModels } from '../../testing/no-models.js';
+import { CATALOGUE, findEvaluator } from '../catalogue.js';
+import { charsUpTo } from './guard.js';
+
+const sandbox = { compile: () => Promise.reject(new Error('no sandbox')) };
+const context: EvaluatorContext = { row: { question: 'q' }, target: { id: 't', durationMs: 5 }, signal: new AbortController().signal };
+
+/** An offload port that records what it is sent and answers a fixed result. */
+function recordingOffload(): EvaluatorOffload & { calls: OffloadedEvaluation[]; signals: AbortSignal[] } {
+  const calls: OffloadedEvaluation[] = [];
+  const signals: AbortSignal[] = [];
+  return {
+    calls,
+    signals,
+    evaluate: async (call, signal) => {
+      calls.push(call);
+      signals.push(signal);
+      return { status: 'processed', passed: true, details: 'offloaded' };
+    },
+  };
+}
+
+describe('charsUpTo', () => {
+  it('counts strings by length and structure by a few characters a node', () => {
+    expect(charsUpTo('abc', 100)).toBe(5);
+    expect(charsUpTo({ a: 'xy', b: [1, null] }, 1_000)).toBeGreaterThanOrEqual(JSON.stringify({ a: 'xy', b: [1, null] }).length - 4);
+  });
+
+  it('stops soon after passing the limit, however large the value', () => {
+    const huge = Array.from({ length: 1_000_000 }, (_, i) => ({ i }));
+    const started = performance.now();
+    const counted = charsUpTo(huge, 1_000);
+    expect(counted).toBeGreaterThan(1_000);
+    expect(performance.now() - started).toBeLessThan(50);
+    // Deep nesting is walked without recursion.
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(charsUpTo(deep, 10_000_000)).toBeGreaterThan(100_000);
+  });
+});
+
+describe('guarded evaluators', () => {
+  const markdown = findEvaluator('valid_format')!;
+  const settings = markdown.settings.parse({ format: 'markdown' });
+
+  it('run inline up to their cap and through the offload port above it, with the evaluation signal', async () => {
+    const offload = recordingOffload();
+    const instance = markdown.create(settings, { sandbox, models: noModels, offload });
+    const cap = markdown.inlineChars!(settings);
+    const small = await instance.evaluate({ output: `# ${'a'.repeat(cap - 40)}` }, context);
+    expect(small).toEqual({ status: 'processed', passed: true });
+    expect(offload.calls).toHaveLength(0);
+
+    const large = await instance.evaluate({ output: `# ${'a'.repeat(cap + 10)}`, input: 'not read by valid_format' }, context);
+    expect(large.details).toBe('offloaded');
+    expect(offload.calls).toHaveLength(1);
+    const call = offload.calls[0]!;
+    expect(call.evaluatorId).toBe('valid_format');
+    expect(call.settings).toEqual(settings);
+    expect(JSON.parse(call.settingsKey)).toEqual(settings);
+    // Only the inputs the evaluator declares travel; facts about the target go along.
+    expect(Object.keys(call.inputs)).toEqual(['output']);
+    expect(call.target).toEqual(context.target);
+    expect(offload.signals[0]).toBe(context.signal);
+  });
+
+  it('stay inline without an offload port (the worker itself, direct calls)', async () => {
+    const instance = markdown.create(settings, { sandbox, models: noModels });
+    expect(await instance.evaluate({ output: `# ${'a'.repeat(10_000)}` }, context)).toEqual({ status: 'processed', passed: true });
+  });
+
+  it('cover the members of evaluator sets, which are created through the catalogue', async () => {
+    const offload = recordingOffload();
+    const set = findEvaluator('evaluator_set')!;
+    const s = set.settings.parse({ evaluators: [{ id: 'md', type: 'valid_format', settings: { format: 'markdown' } }, { id: 'exact', type: 'exact_match' }] });
+    const instance = set.create(s, { sandbox, models: noModels, offload });
+    const result = await instance.evaluate({ output: `# ${'a'.repeat(5_000)}`, expected_output: 'x' }, context);
+    expect(offload.calls.map((c) => c.evaluatorId)).toEqual(['valid_format']);
+    expect(result.details).toContain('md: passed');
+  });
+
+  it('leave model-calling and sandboxed evaluators inline: only offline families have a cap', () => {
+    for (const def of CATALOGUE) {
+      if (def.needsModel && def.id !== 'context_precision' && def.id !== 'context_recall') expect(def.inlineChars, def.id).toBeUndefined();
+    }
+    const contextPrecision = findEvaluator('context_precision') as EvaluatorDefinition;
+    expect(contextPrecision.inlineChars!(contextPrecision.settings.parse({ mode: 'llm' }))).toBe(Number.POSITIVE_INFINITY);
+    expect(contextPrecision.inlineChars!(contextPrecision.settings.parse({ mode: 'string' }))).toBeLessThan(100_000);
+    expect(findEvaluator('custom_code')!.inlineChars).toBeUndefined();
+  });
+
+  it('give every offline evaluator but custom code and sets a cap', () => {
+    const uncapped = CATALOGUE.filter((d) => !d.needsModel && d.inlineChars === undefined).map((d) => d.id);
+    expect(uncapped.sort()).toEqual(['custom_code', 'evaluator_set']);
+  });
+});
