@@ -56,11 +56,12 @@ export async function timeCaps(sizeOverride?: number): Promise<CapTiming[]> {
     // No offload port in the deps: the guard leaves the evaluator inline.
     const instance = def.create(settings, { sandbox, models: noModels });
     const cap = sizeOverride ?? def.inlineChars?.(settings) ?? Number.POSITIVE_INFINITY;
-    const size = Math.min(cap, c.limit);
+    // A cap of 0 means "always in the pool"; its cost is shown on 1,000 characters.
+    const size = Math.min(cap || 1_000, c.limit);
     const inputs = inputsWithin(c, size);
     const at = await time(() => instance.evaluate(inputs, context), 3, 7);
     const row: CapTiming = { name: c.name, cap, chars: charsUpTo(inputs, Number.MAX_SAFE_INTEGER), medianMs: at.median, maxMs: at.max };
-    if (cap * 4 <= c.limit) {
+    if (cap > 0 && cap * 4 <= c.limit) {
       const beyond = inputsWithin(c, cap * 4);
       row.beyondMs = (await time(() => instance.evaluate(beyond, context), 1, 3)).median;
     }

@@ -2,7 +2,7 @@
 // that src/targets, src/evaluators and src/sandbox implement and src/config wires together.
 import type { z } from 'zod';
 import type { Target } from './experiment.js';
-import type { EvaluationResult, EvaluatorContext, EvaluatorInputs, EvaluatorInstance, TargetAdapter } from './results.js';
+import type { EvaluationResult, EvaluatorContext, EvaluatorInstance, TargetAdapter } from './results.js';
 
 /** A compiled piece of user code running in an isolated sandbox. */
 export interface SandboxFunction {
@@ -73,8 +73,12 @@ export interface OffloadedEvaluation {
   /** Its parsed settings (plain data), and a stable text of them that keys the worker's instance cache. */
   settings: unknown;
   settingsKey: string;
-  /** Only the inputs the evaluator reads. */
-  inputs: EvaluatorInputs;
+  /**
+   * The inputs the evaluator reads, each as a string: strings as they are, other values as their
+   * JSON text (`jsonInputs` names them), which is cheaper to post to a worker than a clone.
+   */
+  inputs: Record<string, string>;
+  jsonInputs: string[];
   /** Facts about the target call (offloaded evaluators never read `context.row`). */
   target: EvaluatorContext['target'];
 }

@@ -63,8 +63,54 @@ describe('guarded evaluators', () => {
     expect(JSON.parse(call.settingsKey)).toEqual(settings);
     // Only the inputs the evaluator declares travel; facts about the target go along.
     expect(Object.keys(call.inputs)).toEqual(['output']);
+    expect(call.jsonInputs).toEqual([]);
     expect(call.target).toEqual(context.target);
     expect(offload.signals[0]).toBe(context.signal);
+  });
+
+  it('send values that are not strings as their JSON text', async () => {
+    const offload = recordingOffload();
+    const compare = findEvaluator('json_compare')!;
+    const instance = compare.create(compare.settings.parse({ list_matching: 'unordered' }), { sandbox, models: noModels, offload });
+    const list = Array.from({ length: 500 }, (_, i) => ({ id: i }));
+    await instance.evaluate({ output: list, expected_output: JSON.stringify(list) }, context);
+    const call = offload.calls[0]!;
+    expect(call.jsonInputs).toEqual(['output']);
+    expect(JSON.parse(call.inputs.output!)).toEqual(list);
+    expect(call.inputs.expected_output).toBe(JSON.stringify(list));
+  });
+
+  it('walk and encode an object input once, however many evaluators send it', async () => {
+    const offload = recordingOffload();
+    const compare = findEvaluator('json_compare')!;
+    const instances = [1, 2, 3].map(() => compare.create(compare.settings.parse({ list_matching: 'unordered' }), { sandbox, models: noModels, offload }));
+    const output = Array.from({ length: 500 }, (_, i) => ({ id: i }));
+    await Promise.all(instances.map((instance) => instance.evaluate({ output, expected_output: output }, context)));
+    expect(offload.calls).toHaveLength(3);
+    expect(offload.calls[1]!.inputs.output).toBe(offload.calls[0]!.inputs.output);
+    expect(offload.calls[2]!.inputs.expected_output).toBe(offload.calls[0]!.inputs.output);
+  });
+
+  it('let the event loop run between many inline evaluations started together', async () => {
+    // 200 evaluations just under the markdown cap (a few ms each), as the evaluators and set members of one cell.
+    const offload = recordingOffload();
+    const instance = markdown.create(settings, { sandbox, models: noModels, offload });
+    const output = '*a'.repeat((markdown.inlineChars!(settings) - 40) / 2);
+    let last = performance.now();
+    let longest = 0;
+    const timer = setInterval(() => {
+      longest = Math.max(longest, performance.now() - last);
+      last = performance.now();
+    }, 1);
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 200 }, () => instance.evaluate({ output }, context)));
+    const total = performance.now() - started;
+    clearInterval(timer);
+    longest = Math.max(longest, performance.now() - last);
+    console.log(`200 inline markdown evaluations: ${total.toFixed(0)} ms in all, longest stall ${longest.toFixed(1)} ms`);
+    expect(offload.calls).toHaveLength(0);
+    // Back to back they hold the thread for their whole time (hundreds of ms); sliced, ≈ 10 ms.
+    expect(longest).toBeLessThan(Math.max(80, total / 3));
   });
 
   it('stay inline without an offload port (the worker itself, direct calls)', async () => {

@@ -5,6 +5,8 @@
 // See docs/decisions.md, "Evaluators off the main thread".
 import type { EvaluatorDefinition } from '../../core/model/adapters.js';
 import type { EvaluatorInputs } from '../../core/model/results.js';
+import { encodeInputs } from './codec.js';
+import { inlineTurn } from './inline-slices.js';
 
 /**
  * Characters `value` would take as JSON text, roughly (strings by length, a few characters per
@@ -36,37 +38,75 @@ export function charsUpTo(value: unknown, limit: number): number {
   return chars;
 }
 
-/** The inputs an evaluator declares (required and optional), the only ones it reads. */
-function declared(inputs: EvaluatorInputs, names: readonly string[]): EvaluatorInputs {
-  const picked: EvaluatorInputs = {};
-  for (const name of names) if (inputs[name] !== undefined) picked[name] = inputs[name];
-  return picked;
+/** Sizes of object inputs already walked, with the limit each walk stopped at. */
+const walked = new WeakMap<object, { limit: number; chars: number }>();
+/** JSON texts of object inputs already encoded for the worker (see ./codec.ts). */
+const encoded = new WeakMap<object, string>();
+
+/**
+ * Characters of one input value (as charsUpTo counts them, up to `limit`). Objects are walked
+ * once per cell, not once per evaluator: every evaluator of a cell (up to 100, and 50 members a
+ * set) reads the same output object.
+ */
+function valueChars(value: unknown, limit: number): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (value === null || typeof value !== 'object') return 5;
+  const known = walked.get(value);
+  if (known && (known.chars <= known.limit || known.limit >= limit)) return known.chars;
+  const chars = charsUpTo(value, limit);
+  walked.set(value, { limit, chars });
+  return chars;
+}
+
+/** True when the declared inputs that are present total at most `cap` characters. */
+function withinCap(inputs: EvaluatorInputs, names: readonly string[], cap: number): boolean {
+  let chars = 2;
+  for (const name of names) {
+    const value = inputs[name];
+    if (value === undefined) continue;
+    chars += name.length + 4 + valueChars(value, cap);
+    if (chars > cap) return false;
+  }
+  return true;
+}
+
+/** JSON text of an input, made once per object however many evaluators send it (see valueChars). */
+function jsonOf(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  let text = encoded.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    encoded.set(value, text);
+  }
+  return text;
 }
 
 /**
- * The definition with a guarded `create`: when the definition has `inlineChars` and the deps
- * carry an offload port, evaluations whose declared inputs exceed the cap go to the port with
- * the evaluation's own signal (the cell's evaluator deadline), which stops them even in
- * synchronous code. Without a port (the worker itself, direct unit tests) nothing changes.
+ * The definition with a guarded `create`. With an offload port in the deps (the server's main
+ * thread), an offline evaluator with a cap (`inlineChars`) sends evaluations whose declared
+ * inputs exceed it to the port, with the evaluation's own signal (the cell's evaluator
+ * deadline), which stops them even in synchronous code; the others run inline, taking turns
+ * (./inline-slices.ts) so that many cheap ones never add up to one long stall. Evaluators that
+ * call models or the sandbox (no cap) are left as they are: they wait on I/O, not on this thread.
+ * Without a port (the worker itself, direct unit tests) the definition's own instance is returned.
  */
 export function guarded<S extends EvaluatorDefinition>(def: S): S {
   const inlineChars = def.inlineChars;
-  if (!inlineChars) return def;
   const names = [...def.requiredInputs, ...def.optionalInputs];
   return {
     ...def,
     create(settings, deps) {
       const instance = def.create(settings, deps);
       const offload = deps.offload;
-      const cap = inlineChars(settings);
+      const cap = inlineChars?.(settings) ?? Number.POSITIVE_INFINITY;
       if (!offload || cap === Number.POSITIVE_INFINITY) return instance;
       let settingsKey: string | undefined;
       return {
         evaluate(inputs, context) {
-          const read = declared(inputs, names);
-          if (charsUpTo(read, cap) <= cap) return instance.evaluate(inputs, context);
+          if (withinCap(inputs, names, cap)) return inlineTurn(() => instance.evaluate(inputs, context), context.signal);
           settingsKey ??= JSON.stringify(settings);
-          return offload.evaluate({ evaluatorId: def.id, settings, settingsKey, inputs: read, target: context.target }, context.signal);
+          const { values, json } = encodeInputs(inputs, names, jsonOf);
+          return offload.evaluate({ evaluatorId: def.id, settings, settingsKey, inputs: values, jsonInputs: json, target: context.target }, context.signal);
         },
         ...(instance.dispose ? { dispose: () => instance.dispose!() } : {}),
       };

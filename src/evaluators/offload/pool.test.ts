@@ -5,6 +5,7 @@ import type { EvaluatorContext } from '../../core/model/results.js';
 import { generator, WORST_CASES } from '../../testing/evaluator-worst-cases.js';
 import { noModels } from '../../testing/no-models.js';
 import { findEvaluator } from '../catalogue.js';
+import { encodeInputs } from './codec.js';
 import { createEvaluatorPool } from './pool.js';
 
 const pool = createEvaluatorPool();
@@ -15,7 +16,8 @@ const sandbox = { compile: () => Promise.reject(new Error('no sandbox')) };
 
 function task(type: string, rawSettings: Record<string, unknown>, inputs: Record<string, unknown>): OffloadedEvaluation {
   const settings = findEvaluator(type)!.settings.parse(rawSettings);
-  return { evaluatorId: type, settings, settingsKey: JSON.stringify(settings), inputs, target: context.target };
+  const encoded = encodeInputs(inputs, Object.keys(inputs));
+  return { evaluatorId: type, settings, settingsKey: JSON.stringify(settings), inputs: encoded.values, jsonInputs: encoded.json, target: context.target };
 }
 
 describe('the evaluator pool', () => {
@@ -23,7 +25,7 @@ describe('the evaluator pool', () => {
     for (const c of WORST_CASES) {
       const def = findEvaluator(c.type)!;
       const settings = def.settings.parse(c.settings);
-      const inputs = generator(c)(Math.min(def.inlineChars!(settings) * 1.5, 20_000));
+      const inputs = generator(c)(Math.min(Math.max(def.inlineChars!(settings) * 1.5, 2_000), 20_000));
       const inline = await def.create(settings, { sandbox, models: noModels }).evaluate(inputs, context);
       const offloaded = await pool.evaluate(task(c.type, c.settings, inputs), new AbortController().signal);
       expect(offloaded, c.name).toEqual(inline);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type { EvaluatorOffload, OffloadedEvaluation } from '../../core/model/adapters.js';
 import type { EvaluationResult } from '../../core/model/results.js';
+import { Admission } from './admission.js';
 
 export interface EvaluatorPool extends EvaluatorOffload {
   /** Terminates the workers; tasks still queued or running reject. */
@@ -41,13 +42,15 @@ function workerEntry(): string {
 export function createEvaluatorPool(options: EvaluatorPoolOptions = {}): EvaluatorPool {
   let pool: Promise<Piscina> | undefined;
   let closed = false;
+  const maxThreads = options.maxThreads ?? Math.min(2, os.availableParallelism());
+  const admission = new Admission(maxThreads);
   const start = (): Promise<Piscina> =>
     (pool ??= import('piscina').then(
       ({ Piscina }) =>
         new Piscina({
           filename: workerEntry(),
           minThreads: 0,
-          maxThreads: options.maxThreads ?? Math.min(2, os.availableParallelism()),
+          maxThreads,
           idleTimeout: options.idleTimeoutMs ?? 30_000,
           // Workers wait for tasks on their event loop rather than blocked in Atomics.wait, so
           // the asynchronous loading of an evaluator's libraries can finish between tasks.
@@ -59,9 +62,7 @@ export function createEvaluatorPool(options: EvaluatorPoolOptions = {}): Evaluat
   return {
     async evaluate(call: OffloadedEvaluation, signal: AbortSignal): Promise<EvaluationResult> {
       if (closed) throw new Error('the evaluator pool is closed');
-      signal.throwIfAborted();
-      const piscina = await start();
-      return (await piscina.run(call, { signal })) as EvaluationResult;
+      return admission.run(async () => (await (await start()).run(call, { signal })) as EvaluationResult, signal);
     },
     async close() {
       closed = true;

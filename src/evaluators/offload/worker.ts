@@ -5,6 +5,7 @@
 import type { EvaluatorDeps, ModelClient, OffloadedEvaluation, SandboxFactory } from '../../core/model/adapters.js';
 import type { EvaluationResult, EvaluatorInstance } from '../../core/model/results.js';
 import { findEvaluator } from '../catalogue.js';
+import { decodeInputs } from './codec.js';
 
 const unavailable = (what: string) => () => Promise.reject(new Error(`${what} is not available in the evaluator worker`));
 
@@ -43,5 +44,6 @@ function instanceFor(task: OffloadedEvaluation): EvaluatorInstance {
 
 /** Piscina calls the default export with each task. A worker is terminated, not signalled, when its task is aborted. */
 export default function evaluate(task: OffloadedEvaluation): Promise<EvaluationResult> {
-  return instanceFor(task).evaluate(task.inputs, { row: {}, target: task.target, signal: new AbortController().signal });
+  const inputs = decodeInputs({ values: task.inputs, json: task.jsonInputs });
+  return instanceFor(task).evaluate(inputs, { row: {}, target: task.target, signal: new AbortController().signal });
 }

@@ -1,0 +1,219 @@
+// Nothing a project sends may hold the server's main thread for long (docs/decisions.md,
+// "Evaluators off the main thread"). Each offline evaluator family gets its costliest known
+// input (src/testing/evaluator-worst-cases.ts) at the size limit, as the output of a code target
+// in a real run: the cell must end within the run's timeout (a result or an error) while the
+// server keeps answering. Then the three reproductions of the review exactly (valid_format
+// markdown on 391 KB, a uniqueItems schema on 20,000 objects, a quadratic Liquid filter chain
+// on a 3,000-character field), an evaluator set, and YAML nesting that used to abort the process.
+//
+// Responsiveness is measured as the longest event-loop stall of this process, which is the
+// server's (the harness runs it in-process), plus /healthz probes every 20 ms. The bound
+// (1 s) separates "fixed" (tens of ms) from "broken" (seconds to hours) with room for a busy
+// shared machine; unfixed, these runs stall the process for 2 s to hours.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generator, WORST_CASES, type WorstCase } from '../../src/testing/evaluator-worst-cases.js';
+import { startFakeAgent, type FakeAgent } from '../../src/testing/fake-agent.js';
+import { startTestAssay, type TestAssay } from '../../src/testing/harness.js';
+import { startRun, waitForRun } from '../../src/testing/runs.js';
+import { healthProbe } from '../hostile/support.js';
+
+/** execution.timeoutMs of every run here: the target call's limit and the evaluators' deadline. */
+const TIMEOUT_MS = 3_000;
+/** Longest main-thread stall allowed (fixed: tens of ms; broken: seconds). */
+const STALL_BOUND_MS = 1_000;
+/** Slack for a busy machine on top of the timeout, for a cell to end and a run to finish. */
+const SLACK_MS = 5_000;
+/** A code target's result is refused above 10 MiB of JSON; stay just under 10 MB. */
+const MAX_OUTPUT_JSON = 10_000_000;
+
+let t: TestAssay;
+let agent: FakeAgent;
+let slugs = 0;
+
+beforeAll(async () => {
+  t = await startTestAssay();
+  agent = await startFakeAgent();
+});
+afterAll(async () => {
+  await t.close();
+  await agent.close();
+});
+
+interface Outcome {
+  status: string;
+  details: string | null;
+  /** The evaluator's own duration as recorded, ms. */
+  duration: number;
+  cellError: string | null;
+  maxStallMs: number;
+  worstHealthMs: number;
+}
+
+/**
+ * Measures the longest stall of this thread's event loop: a 5 ms interval timer, and the longest
+ * gap between its ticks beyond those 5 ms.
+ */
+function stallMonitor(): { stop(): number } {
+  let last = performance.now();
+  let longest = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last - 5);
+    last = now;
+  }, 5);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(longest, performance.now() - last - 5);
+    },
+  };
+}
+
+/** Runs a one-row experiment while measuring stalls; returns its first evaluation and the figures. */
+async function measuredRun(doc: Record<string, unknown>): Promise<Outcome> {
+  const slug = `stall-${++slugs}`;
+  const saved = await t.req('POST', '/api/experiments', { body: { slug, name: slug, ...doc, execution: { concurrency: 1, maxRetries: 0, timeoutMs: TIMEOUT_MS } } });
+  expect(saved.status, await saved.clone().text()).toBe(201);
+  const stalls = stallMonitor();
+  const probe = healthProbe(t);
+  let runId = '';
+  let maxStallMs = 0;
+  try {
+    runId = await startRun(t, slug);
+    const run = await waitForRun(t, runId, 2 * TIMEOUT_MS + 4 * SLACK_MS);
+    expect(['completed', 'failed']).toContain(run.status);
+  } finally {
+    maxStallMs = stalls.stop();
+  }
+  const worstHealthMs = await probe.stop();
+  const results = (await (await t.req('GET', `/api/experiments/runs/${runId}/results`)).json()) as {
+    dataset: { error: string | null }[];
+    evaluations: { status: string; details: string | null; duration: number }[];
+  };
+  const evaluation = results.evaluations[0];
+  return {
+    status: evaluation?.status ?? 'none',
+    details: evaluation?.details ?? null,
+    duration: evaluation?.duration ?? 0,
+    cellError: results.dataset[0]?.error ?? null,
+    maxStallMs,
+    worstHealthMs,
+  };
+}
+
+/** The largest n ≤ the case's limit whose generated inputs fit a code target's result. */
+function sizeFor(c: WorstCase): number {
+  const make = generator(c);
+  let n = c.limit;
+  while (JSON.stringify(make(n)).length > MAX_OUTPUT_JSON) n = Math.floor(n * 0.9);
+  return n;
+}
+
+/** A code target that builds the case's inputs in the sandbox and returns them as its output. */
+function attackDoc(c: WorstCase, n: number, evaluator: Record<string, unknown> = { type: c.type, settings: c.settings }) {
+  const names = Object.keys(generator(c)(100));
+  return {
+    dataset: { rows: [{ n }] },
+    targets: [{ id: 't', type: 'code', code: `const make = ${c.source};\nreturn make(row.n);`, timeoutMs: TIMEOUT_MS }],
+    evaluators: [{ id: 'e', ...evaluator, inputs: Object.fromEntries(names.map((name) => [name, `output.${name}`])) }],
+  };
+}
+
+/** The checks every attack shares, with the figures printed for the record. */
+function expectBounded(label: string, o: Outcome): void {
+  console.log(`${label}: ${o.status} after ${o.duration} ms (${(o.details ?? o.cellError ?? '').slice(0, 70)}); longest stall ${o.maxStallMs.toFixed(0)} ms, worst /healthz ${o.worstHealthMs.toFixed(0)} ms`);
+  expect(o.cellError, label).toBeNull();
+  // The cell ended within the timeout: a result, or the evaluator's timeout error.
+  expect(['processed', 'skipped', 'error'], label).toContain(o.status);
+  expect(o.duration, label).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+  // An error is data with a message (the timeout, a stack overflow in a parser, a refusal).
+  if (o.status === 'error') expect(o.details, label).toMatch(/\S/);
+  expect(o.maxStallMs, `${label}: longest main-thread stall`).toBeLessThan(STALL_BOUND_MS);
+  expect(o.worstHealthMs, `${label}: worst /healthz delay`).toBeLessThan(STALL_BOUND_MS);
+}
+
+describe('offline evaluators at the size limit, in a real run', () => {
+  it.each(WORST_CASES.map((c) => [c.name, c] as const))('%s: the cell ends within the timeout and the server keeps answering', async (name, c) => {
+    const n = sizeFor(c);
+    expectBounded(`${name} (n = ${n})`, await measuredRun(attackDoc(c, n)));
+  }, 60_000);
+
+  it('custom_code: an endless loop over a 9.5 MB output is stopped by the sandbox', async () => {
+    const c: WorstCase = { name: 'custom_code', type: 'custom_code', settings: {}, source: `(n) => ({ output: 'a'.repeat(n) })`, limit: 9_500_000 };
+    const o = await measuredRun(attackDoc(c, c.limit, { type: 'custom_code', settings: { code: 'while (output.length > 0) {}' } }));
+    console.log(`custom_code: ${o.status} (${o.details}); longest stall ${o.maxStallMs.toFixed(0)} ms, worst /healthz ${o.worstHealthMs.toFixed(0)} ms`);
+    expect(o.status).toBe('error');
+    expect(o.duration).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    expect(o.maxStallMs).toBeLessThan(STALL_BOUND_MS);
+    expect(o.worstHealthMs).toBeLessThan(STALL_BOUND_MS);
+  }, 60_000);
+});
+
+describe('the reported reproductions', () => {
+  it('valid_format markdown on a 391 KB output (was: /healthz stalled 29.5 s)', async () => {
+    const c: WorstCase = { name: 'markdown 391 KB', type: 'valid_format', settings: { format: 'markdown' }, source: `(n) => ({ output: '*a'.repeat(n / 2) })`, limit: 391_000 };
+    const o = await measuredRun(attackDoc(c, 391_000));
+    expectBounded('markdown, 391 KB', o);
+    expect(o.details).toBe(`evaluator timed out after ${TIMEOUT_MS} ms`);
+  }, 60_000);
+
+  it('valid_format json with {"type":"array","uniqueItems":true} on 20,000 objects (was: 5.9 s)', async () => {
+    const c: WorstCase = {
+      name: 'uniqueItems 20,000',
+      type: 'valid_format',
+      settings: { format: 'json', json_schema: '{"type":"array","uniqueItems":true}' },
+      source: `(n) => ({ output: Array.from({ length: n }, (_, i) => ({ id: i, name: 'item ' + i })) })`,
+      limit: 20_000,
+    };
+    expectBounded('uniqueItems, 20,000 objects', await measuredRun(attackDoc(c, 20_000)));
+  }, 60_000);
+
+  it('Liquid find_exp over find on a 3,000-character field (was: /healthz stalled 12.9 s)', async () => {
+    const template = `{% assign arr = q | split: "" %}{{ arr | find_exp: "x", "arr | find: 'length', 99" }}`;
+    const o = await measuredRun({
+      dataset: { rows: [{ q: 'a'.repeat(3_000) }] },
+      targets: [{ id: 't', type: 'http', url: `${agent.url}/chat`, body: { message: template } }],
+      evaluators: [],
+    });
+    console.log(`Liquid find_exp, 3,000 characters: cell error ${JSON.stringify(o.cellError)}; longest stall ${o.maxStallMs.toFixed(0)} ms, worst /healthz ${o.worstHealthMs.toFixed(0)} ms`);
+    expect(o.cellError).toMatch(/template render limit exceeded/);
+    expect(o.maxStallMs).toBeLessThan(STALL_BOUND_MS);
+    expect(o.worstHealthMs).toBeLessThan(STALL_BOUND_MS);
+  }, 60_000);
+});
+
+describe('the same protection elsewhere', () => {
+  it('an evaluator set: its markdown member on 391 KB times out, not the server', async () => {
+    const c: WorstCase = { name: 'set', type: 'evaluator_set', settings: {}, source: `(n) => ({ output: '*a'.repeat(n / 2) })`, limit: 391_000 };
+    const members = [{ id: 'md', type: 'valid_format', settings: { format: 'markdown' } }, { id: 'budget', type: 'run_budget', settings: { max_chars: 1_000_000 } }];
+    const o = await measuredRun(attackDoc(c, 391_000, { type: 'evaluator_set', settings: { evaluators: members } }));
+    expectBounded('evaluator set with markdown, 391 KB', o);
+  }, 60_000);
+
+  // The most evaluations one cell can have: 100 evaluators, each a set of 50 members.
+  const manySets = (member: Record<string, unknown>) =>
+    Array.from({ length: 100 }, (_, i) => ({ id: `set${i}`, type: 'evaluator_set', settings: { evaluators: Array.from({ length: 50 }, (_, j) => ({ id: `m${j}`, ...member })) } }));
+
+  it('5,000 evaluations on one cell, each just within its inline cap, take turns with the event loop', async () => {
+    const c: WorstCase = { name: 'many inline', type: 'evaluator_set', settings: {}, source: `(n) => ({ output: '*a'.repeat(n / 2) })`, limit: 1_400 };
+    const doc = attackDoc(c, 1_400);
+    const o = await measuredRun({ ...doc, evaluators: manySets({ type: 'valid_format', settings: { format: 'markdown' }, inputs: { output: 'output.output' } }) });
+    expectBounded('5,000 inline markdown evaluations', o);
+  }, 60_000);
+
+  it('5,000 evaluations on one cell, each above its inline cap, queue in the pool and time out together', async () => {
+    const c: WorstCase = { name: 'many offloaded', type: 'evaluator_set', settings: {}, source: `(n) => ({ output: '*a'.repeat(n / 2) })`, limit: 391_000 };
+    const doc = attackDoc(c, 391_000);
+    const o = await measuredRun({ ...doc, evaluators: manySets({ type: 'valid_format', settings: { format: 'markdown' }, inputs: { output: 'output.output' } }) });
+    expectBounded('5,000 offloaded markdown evaluations', o);
+  }, 60_000);
+
+  it('valid_format yaml: collections nested 3,000 deep, twice, fail the check instead of aborting the process', async () => {
+    const c: WorstCase = { name: 'yaml nesting', type: 'valid_format', settings: { format: 'yaml' }, source: `(n) => ({ output: '['.repeat(n) + ']'.repeat(n) })`, limit: 3_000 };
+    for (let i = 0; i < 2; i++) {
+      const o = await measuredRun({ ...attackDoc(c, 3_000), dataset: { rows: [{ n: 3_000 }, { n: 3_000 }] } });
+      expectBounded('yaml nested 3,000 deep', o);
+      expect(o.details).toContain('nested more than 500 levels deep');
+    }
+  }, 60_000);
+});
