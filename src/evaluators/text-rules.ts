@@ -177,7 +177,9 @@ export const competitorBlocklist: EvaluatorDefinition<typeof competitorSettings>
   inlineChars: (s) => Math.floor(INLINE_NAME_CHARS / s.competitors.length),
   create(s) {
     // Matching ignores case, so "OpenAI" and "openai" are one competitor (first spelling kept).
-    const names = s.competitors.filter((n, i, all) => all.findIndex((m) => m.toLowerCase() === n.toLowerCase()) === i);
+    // A set, not a search per name: creating 57 instances of 1,000 names held the server 1.6 s.
+    const seen = new Set<string>();
+    const names = s.competitors.filter((n) => !seen.has(n.toLowerCase()) && seen.add(n.toLowerCase()));
     const matchers = names.map((name) => ({ name, regex: wordMatcher(name) }));
     return {
       async evaluate(inputs): Promise<EvaluationResult> {

@@ -3,6 +3,9 @@
 // of the stall tests (test/security/evaluator-stalls.test.ts sends them at the size limit as a
 // target's output). Each generator is JavaScript source, `(n) => inputs` of about n characters,
 // so a code target can build the same inputs inside the sandbox and return them as its output.
+// Structured inputs are JSON text, as a model's output is text (every family here reads JSON
+// text as well as values): 10 MB of small JSON values as an output object cost the main thread
+// its parse before any evaluator runs, which is the target's cost, not the evaluator's.
 // Found by timing candidates per family (nested emphasis, unordered nested lists, many matches
 // of overlapping PII patterns…); where a family has settings that change its cost, the costliest
 // settings are used.
@@ -51,7 +54,9 @@ export const WORST_CASES: WorstCase[] = [
     // the whole text, with its match extracted for the details.
     settings: { rules: Array.from({ length: 10 }, () => ({ field: 'output', rule: 'not_matches_regex', value: '(a+)+$' })) },
     source: `(n) => ({ output: 'a'.repeat(n) })`,
-    limit: OUTPUT_LIMIT,
+    // Longer text is refused up front by the rules' work budget (safe-regex.ts): 10 rules of
+    // (8 + 30) units a character stay within its 30 M units up to 78,947 characters.
+    limit: 78_000,
   },
   {
     name: 'competitor_blocklist',
@@ -73,7 +78,7 @@ export const WORST_CASES: WorstCase[] = [
     type: 'valid_format',
     // ajv's uniqueItems compares every pair of non-scalar items.
     settings: { format: 'json', json_schema: { type: 'array', uniqueItems: true } },
-    source: `(n) => ({ output: Array.from({ length: n / 10 }, (_, i) => ({ a: i })) })`,
+    source: `(n) => ({ output: JSON.stringify(Array.from({ length: n / 10 }, (_, i) => ({ a: i }))) })`,
     limit: OUTPUT_LIMIT,
   },
   {
@@ -126,7 +131,7 @@ export const WORST_CASES: WorstCase[] = [
     type: 'json_compare',
     // Unordered lists of lists: every pair of outer items compares its inner lists pairwise.
     settings: { list_matching: 'unordered' },
-    source: `(n) => { const k = Math.max(2, Math.floor(Math.sqrt(n / 8))); const v = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => i * k + j)); return { output: v, expected_output: [...v].reverse() }; }`,
+    source: `(n) => { const k = Math.max(2, Math.floor(Math.sqrt(n / 8))); const v = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => i * k + j)); return { output: JSON.stringify(v), expected_output: JSON.stringify([...v].reverse()) }; }`,
     limit: OUTPUT_LIMIT,
   },
   {
@@ -134,7 +139,7 @@ export const WORST_CASES: WorstCase[] = [
     type: 'tool_calls',
     // Unordered exact matching: every expected call against every actual one.
     settings: { check: 'exact' },
-    source: `(n) => { const calls = Array.from({ length: n / 70 }, (_, i) => ({ name: 'f', arguments: { a: i, b: 'xxxxxxxx' } })); return { output: calls, expected_output: [...calls].reverse() }; }`,
+    source: `(n) => { const calls = Array.from({ length: n / 60 }, (_, i) => ({ name: 'f', arguments: { a: i, b: 'xxxxxxxx' } })); return { output: JSON.stringify(calls), expected_output: JSON.stringify([...calls].reverse()) }; }`,
     limit: OUTPUT_LIMIT,
   },
   {
@@ -183,21 +188,21 @@ export const WORST_CASES: WorstCase[] = [
     type: 'nonllm_context_precision',
     // Many short contexts: every retrieved one is measured against every expected one.
     settings: { distance_measure: 'levenshtein' },
-    source: `(n) => { const k = Math.floor(n / 20); return { contexts: Array.from({ length: k }, (_, i) => 'ctx' + i), expected_contexts: Array.from({ length: k }, (_, i) => 'exp' + i) }; }`,
+    source: `(n) => { const k = Math.floor(n / 24); return { contexts: JSON.stringify(Array.from({ length: k }, (_, i) => 'ctx' + i)), expected_contexts: JSON.stringify(Array.from({ length: k }, (_, i) => 'exp' + i)) }; }`,
     limit: OUTPUT_LIMIT,
   },
   {
     name: 'context metrics jaro',
     type: 'nonllm_context_recall',
     settings: { distance_measure: 'jaro_winkler' },
-    source: `(n) => { const words = ${WORDS}; const a = words(n / 2); return { contexts: [a], expected_contexts: [a.split('').reverse().join('')] }; }`,
+    source: `(n) => { const words = ${WORDS}; const a = words(n / 2); return { contexts: JSON.stringify([a]), expected_contexts: JSON.stringify([a.split('').reverse().join('')]) }; }`,
     limit: OUTPUT_LIMIT,
   },
   {
     name: 'context metrics id',
     type: 'nonllm_context_recall',
     settings: { mode: 'id' },
-    source: `(n) => { const k = Math.floor(n / 12); return { contexts: Array.from({ length: k }, (_, i) => 'c' + i), expected_contexts: Array.from({ length: k }, (_, i) => 'e' + i) }; }`,
+    source: `(n) => { const k = Math.floor(n / 16); return { contexts: JSON.stringify(Array.from({ length: k }, (_, i) => 'c' + i)), expected_contexts: JSON.stringify(Array.from({ length: k }, (_, i) => 'e' + i)) }; }`,
     limit: OUTPUT_LIMIT,
   },
   {
