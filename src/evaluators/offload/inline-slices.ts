@@ -31,11 +31,13 @@ const yieldToLoop = (): Promise<void> =>
     ),
   );
 
-/** Rejects when `signal` aborts (with its reason). */
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+/** Settles like `work`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    // Removed once the work settles: a cell's evaluators share one signal.
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
@@ -50,7 +52,7 @@ export function inlineTurn<T>(evaluate: () => Promise<T>, signal: AbortSignal): 
     signal.throwIfAborted();
     const started = performance.now();
     try {
-      return await Promise.race([evaluate(), aborted(signal)]);
+      return await untilAborted(evaluate(), signal);
     } finally {
       sinceYield += performance.now() - started;
     }
