@@ -17,7 +17,7 @@ import { createModelClient } from '../models/client.js';
 import { type Issue, isAssayError } from '../core/errors.js';
 import { type Clock, type EventBus, type Logger, type ProviderSettings, silentLogger, type Stores, systemClock, type WorkQueue } from '../core/ports.js';
 import { describeCatalogue, findEvaluator, validateEvaluatorSettings } from '../evaluators/catalogue.js';
-import { createEvaluatorPool } from '../evaluators/offload/pool.js';
+import { createEvaluatorPool, type EvaluatorPoolOptions } from '../evaluators/offload/pool.js';
 import { createHttpApp, type HttpApp } from '../http/app.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
@@ -59,6 +59,8 @@ export interface ComposeOptions {
   leaseMs?: number;
   /** SSE keep-alive interval (tests shorten it). */
   pingMs?: number;
+  /** Evaluator pool settings (tests that fill the pool on purpose use one thread, to leave the CPU to others). */
+  evaluatorPool?: EvaluatorPoolOptions;
 }
 
 /** Save-time checks: evaluator types and settings exist and are valid. */
@@ -144,7 +146,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const queue = new InProcessQueue();
   const sandbox = new IsolatedSandbox();
   // Offline evaluations too large to run inline; no thread starts until one needs it.
-  const evaluatorPool = createEvaluatorPool();
+  const evaluatorPool = createEvaluatorPool(options.evaluatorPool);
   const secretService = new SecretService(stores, cipher, clock, logger);
   const providers = new ProviderService(stores, cipher, clock, config.providers);
   const secrets = new ProjectSecrets((projectId) => secretService.resolveAll(projectId), config.envSecrets);

@@ -43,7 +43,9 @@ let agent: FakeAgent;
 let slugs = 0;
 
 beforeAll(async () => {
-  t = await startTestAssay();
+  // One worker thread: these tests keep the pool busy until the timeout on purpose, and other
+  // test files run beside them on the same cores.
+  t = await startTestAssay({}, undefined, { evaluatorPool: { maxThreads: 1 } });
   agent = await startFakeAgent();
 });
 afterAll(async () => {
