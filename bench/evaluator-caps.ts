@@ -59,7 +59,7 @@ export async function timeCaps(sizeOverride?: number): Promise<CapTiming[]> {
     // A cap of 0 means "always in the pool"; its cost is shown on 1,000 characters.
     const size = Math.min(cap || 1_000, c.limit);
     const inputs = inputsWithin(c, size);
-    const at = await time(() => instance.evaluate(inputs, context), 3, 7);
+    const at = await time(() => instance.evaluate(inputs, context), 20, 21);
     const row: CapTiming = { name: c.name, cap, chars: charsUpTo(inputs, Number.MAX_SAFE_INTEGER), medianMs: at.median, maxMs: at.max };
     if (cap > 0 && cap * 4 <= c.limit) {
       const beyond = inputsWithin(c, cap * 4);

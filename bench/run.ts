@@ -198,7 +198,7 @@ async function evaluators(): Promise<void> {
 
 async function caps(): Promise<void> {
   const { timeCaps } = await import('./evaluator-caps.js');
-  print('\n### Inline caps: each family\'s costliest known input at its cap, inline (median of 7 after 3 warm-up)\n');
+  print('\n### Inline caps: each family\'s costliest known input at its cap, inline (median of 21 after 20 warm-up)\n');
   print('| family | cap (characters) | input | median | slowest | at 4× the cap |');
   print('|---|---:|---:|---:|---:|---:|');
   for (const r of await timeCaps()) {
@@ -208,7 +208,7 @@ async function caps(): Promise<void> {
 
 async function templates(): Promise<void> {
   const { timeTemplates } = await import('./templates.js');
-  print('\n### Template rendering (20,000 renders in turns of 100)\n');
+  print('\n### Template rendering (20,000 renders in turns of 10)\n');
   print('| template | median | p95 |');
   print('|---|---:|---:|');
   for (const r of await timeTemplates(quick ? 2_000 : 20_000)) print(`| ${r.name} | ${r.medianUs.toFixed(1)} µs | ${r.p95Us.toFixed(1)} µs |`);

@@ -198,7 +198,7 @@ const STRING_INPUTS = ['input', 'output', 'expected_output'];
  * Inline caps of the offline modes, contexts and expected_contexts together: string mode
  * measures every retrieved context against every expected one (many short contexts: 28 KB took
  * 140 ms; one Jaro-Winkler pair of 15,000 characters 180 ms), id mode looks each expected id up
- * in the retrieved list (250 KB: 410 ms). LLM mode calls a model and stays inline. At the caps: 2 ms (string), 1.2 ms (id)
+ * in the retrieved list (250 KB: 410 ms). LLM mode calls a model and stays inline. At the caps: 0.7 ms (string; one Jaro-Winkler pair 1.9 ms), 0.6 ms (id)
  * (median, bench/evaluator-caps.ts).
  */
 function offlineInlineChars(s: { mode: 'llm' | 'string' | 'id' }): number {

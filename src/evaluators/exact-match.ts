@@ -82,7 +82,7 @@ export function exactlyMatches(output: string, expected: string, s: Settings): b
 
 /**
  * Inline cap (docs/decisions.md, "Evaluators off the main thread"): linear, but normalising
- * (NFC, punctuation, case) costs ≈ 47 ns a character: 10 MB of output took 470 ms. At the cap: 3.1 ms (median, bench/evaluator-caps.ts).
+ * (NFC, punctuation, case) costs ≈ 47 ns a character: 10 MB of output took 470 ms. At the cap: 1.7 ms (median, bench/evaluator-caps.ts).
  */
 const INLINE_CHARS = 100_000;
 

@@ -60,7 +60,7 @@ const asText = (output: unknown): string => (typeof output === 'string' ? output
 export const jsonFormat: FormatSpec = {
   label: 'JSON',
   // JSON.parse is linear: 10 MB of small objects took 330 ms. With a schema, see
-  // SCHEMA_INLINE_CHARS. At the cap: 2.7 ms (median, bench/evaluator-caps.ts).
+  // SCHEMA_INLINE_CHARS. At the cap: 1.6 ms (median, bench/evaluator-caps.ts).
   inlineChars: 200_000,
   prepare(options) {
     const prepared = prepareJsonSchema(options.json_schema);
@@ -167,7 +167,7 @@ const xmlValidator = lazy(async () => (await import('fast-xml-parser')).XMLValid
 /** Well-formed XML (XML 1.0 §2.1): fast-xml-parser's XMLValidator plus xmlStructureError. */
 export const xmlFormat: FormatSpec = {
   label: 'XML',
-  // Linear: 10 MB of attributes took 3 s. At the cap: 1.8 ms (median, bench/evaluator-caps.ts).
+  // Linear: 10 MB of attributes took 3 s. At the cap: 1.0 ms (median, bench/evaluator-caps.ts).
   inlineChars: 20_000,
   prepare() {
     return async (output) => {
@@ -235,7 +235,7 @@ function inspectHtml(root: HtmlNode, text: string): { unclosed?: HtmlElement; kn
 export const htmlFormat: FormatSpec = {
   label: 'HTML',
   // parse5 with source locations is ≈ 2 µs a character, more with reopened formatting
-  // elements: 1 MB of `<b><p>` grew the heap past 2.5 GB. At the cap: 4.8 ms (median, bench/evaluator-caps.ts).
+  // elements: 1 MB of `<b><p>` grew the heap past 2.5 GB. At the cap: 1.4 ms (median, bench/evaluator-caps.ts).
   inlineChars: 2_000,
   prepare() {
     return async (output) => {
@@ -300,7 +300,7 @@ function sqlParserClass(dialect: SqlDialect): Promise<SqlParserClass> {
 export const sqlFormat: FormatSpec = {
   label: 'SQL',
   // node-sql-parser's PEG parse backtracks on chained operators: `SELECT a + a + …` costs
-  // ≈ 30 µs a character (100 characters: 3.5 ms), so nearly every query runs in the pool. At the cap: 1.7 ms (median, bench/evaluator-caps.ts).
+  // ≈ 30 µs a character (100 characters: 3.5 ms), so nearly every query runs in the pool. At the cap: 0.7 ms (median, bench/evaluator-caps.ts).
   inlineChars: 100,
   prepare(options) {
     const dialect = options.sql_dialect ?? 'postgresql';
@@ -356,7 +356,7 @@ function markdownConstruct(tokens: Token[]): string | undefined {
 export const markdownFormat: FormatSpec = {
   label: 'Markdown',
   // marked is quadratic on unclosed emphasis: `*a` repeated took 1.7 s at 98 KB and 29.5 s
-  // at 391 KB. At the cap: 2.5 ms (median, bench/evaluator-caps.ts).
+  // at 391 KB. At the cap: 1.5 ms (median, bench/evaluator-caps.ts).
   inlineChars: 1_500,
   prepare() {
     return async (output) => {
@@ -378,7 +378,7 @@ const pythonParser = lazy(async () => (await import('@lezer/python')).parser);
  */
 export const pythonFormat: FormatSpec = {
   label: 'Python',
-  // @lezer/python is linear but ≈ 0.7 µs a character: 10 MB took 7.7 s. At the cap: 4.1 ms (median, bench/evaluator-caps.ts).
+  // @lezer/python is linear but ≈ 0.7 µs a character: 10 MB took 7.7 s. At the cap: 1.5 ms (median, bench/evaluator-caps.ts).
   inlineChars: 3_000,
   prepare() {
     return async (output) => {
@@ -433,8 +433,8 @@ function nestedDeeper(tokens: Iterable<unknown>, limit: number): boolean {
 export const yamlFormat: FormatSpec = {
   label: 'YAML',
   // `uniqueKeys` compares each key with the keys before it: 113 KB of keys took 0.7 s; the
-  // depth check below adds a parse. At the cap: 2 ms (median, bench/evaluator-caps.ts).
-  inlineChars: 600,
+  // depth check below adds a parse. At the cap: 1.3 ms (median, bench/evaluator-caps.ts).
+  inlineChars: 1_000,
   prepare() {
     return async (output) => {
       const { Parser, parseAllDocuments, isCollection } = await yaml();

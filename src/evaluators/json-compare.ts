@@ -48,9 +48,9 @@ const SHOWN = 5;
  * Inline caps. Unordered matching compares every pair of items, recursively: lists of lists
  * grow faster than cubically (9 KB took 125 ms, 30 KB 1.5 s). In order the walk is linear, but
  * each key is checked against every ignore_keys pattern (1,000 patterns: ≈ 100 ns a character
- * instead of ≈ 10). At the unordered cap: 2.7 ms (median, bench/evaluator-caps.ts).
+ * instead of ≈ 10). At the unordered cap: 0.8 ms (median, bench/evaluator-caps.ts).
  */
-const UNORDERED_INLINE_CHARS = 1_000;
+const UNORDERED_INLINE_CHARS = 600;
 const ORDERED_INLINE_CHARS = 100_000;
 
 /** Counts of one comparison, with the first few problems kept for details. */

@@ -19,7 +19,7 @@ const MAX_ERRORS = 5;
 /**
  * Inline cap of a value checked against a user's schema (valid_format json, tool_calls): a schema
  * can make validation quadratic (uniqueItems compares every pair of non-scalar items: 20,000
- * objects took 5.9 s on the main thread). At the cap: 1.3 ms (median, bench/evaluator-caps.ts).
+ * objects took 5.9 s on the main thread). At the cap: 2.1 ms (median, bench/evaluator-caps.ts).
  */
 export const SCHEMA_INLINE_CHARS = 4_000;
 

@@ -44,7 +44,7 @@ const secretlint = lazy(async () => {
 
 /** Far above any model output; secretlint reads the whole text, so the cost grows with it. */
 const MAX_CHARS = 1_048_576;
-/** Inline cap: secretlint's rules are linear, ≈ 35 ns a character at worst (1 MiB: 34 ms). At the cap: 2.8 ms
+/** Inline cap: secretlint's rules are linear, ≈ 35 ns a character at worst (1 MiB: 34 ms). At the cap: 1.4 ms
  * (median, bench/evaluator-caps.ts).
  */
 const INLINE_CHARS = 50_000;

@@ -12,7 +12,7 @@ import { missingInput, textInput } from './inputs.js';
 export const MAX_CHARS = 20_000;
 /**
  * Inline cap, both strings together: at MAX_CHARS a side Levenshtein takes ≈ 120 ms. At the
- * cap: 1.7 ms (median, bench/evaluator-caps.ts).
+ * cap: 1.5 ms (median, bench/evaluator-caps.ts).
  */
 const INLINE_CHARS = 4_000;
 

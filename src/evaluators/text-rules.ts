@@ -79,7 +79,7 @@ function compileRule(r: Rule): CompiledRule {
  * Inline cap, in the work units of safe-regex.ts: text up to INLINE_WORK / (the rules' work per
  * character) runs inline. A regex rule costs its program size + 30 units a character, a
  * substring rule 10 (≈ 2 ns a character: 100 rules of 10,000 characters on 10 MB took 2 s).
- * The slowest matching found is ≈ 3 ns a unit, so INLINE_WORK is ≈ 3 ms. At the cap: 0.8 ms for ten `(a+)+$` rules (median, bench/evaluator-caps.ts).
+ * The slowest matching found is ≈ 3 ns a unit, so INLINE_WORK is ≈ 3 ms. At the cap: 0.4 ms for ten `(a+)+$` rules (median, bench/evaluator-caps.ts).
  */
 const INLINE_WORK = 1_000_000;
 const SUBSTRING_WORK = 10;
@@ -155,7 +155,7 @@ function wordMatcher(name: string): RegExp {
 
 /**
  * Inline cap: every name is a regex tried on the whole text, ≈ 4.6 ns a character per name
- * (1,000 names on 10 MB took 38 s), so the cap is this many name-characters over the names. At the cap: 4.9 ms (median, bench/evaluator-caps.ts).
+ * (1,000 names on 10 MB took 38 s), so the cap is this many name-characters over the names. At the cap: 1.2 ms (median, bench/evaluator-caps.ts).
  */
 const INLINE_NAME_CHARS = 500_000;
 

@@ -36,7 +36,7 @@ export const MAX_REFERENCE_CHARS = 100_000;
 const MAX_REFERENCES = 50;
 /**
  * Inline cap, output and references together: ROUGE-L (an LCS table) and METEOR's alignment are
- * quadratic; at the limits above ROUGE-L takes ≈ 240 ms. At the cap: 2.4 ms (median, bench/evaluator-caps.ts).
+ * quadratic; at the limits above ROUGE-L takes ≈ 240 ms. At the cap: 2.6 ms (median, bench/evaluator-caps.ts).
  */
 const INLINE_CHARS = 4_000;
 

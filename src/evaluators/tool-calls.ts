@@ -256,7 +256,7 @@ function argumentProblems(actual: ToolCall[], schemas: Map<string, SchemaCheck>,
 /**
  * Inline cap: unordered exact or subset checks compare every expected call with every actual one
  * (deep-equal arguments) and solve an assignment: 54 KB of calls took 55 ms, 540 KB 4.4 s.
- * Arguments checked against schemas take the schema cap. At the cap: 2.5 ms (median, bench/evaluator-caps.ts).
+ * Arguments checked against schemas take the schema cap. At the cap: 1.5 ms (median, bench/evaluator-caps.ts).
  */
 const INLINE_CHARS = 10_000;
 
