@@ -1,6 +1,7 @@
 // Per-call cost of every offline evaluator on 1 KB inputs (the catalogue's entries that need
 // no model), in this process: median and p95 of 2,000 timed calls after 200 warm-up calls.
 // Part of `npm run bench` (`--only=evaluators`).
+import { setMaxListeners } from 'node:events';
 import type { EvaluatorDefinition } from '../src/core/model/adapters.js';
 import type { EvaluatorContext, EvaluatorInputs } from '../src/core/model/results.js';
 import { CATALOGUE } from '../src/evaluators/catalogue.js';
@@ -96,6 +97,66 @@ export async function timeEvaluators(calls = 2000): Promise<EvaluatorTiming[]> {
       times.sort((a, b) => a - b);
       out.push({ id, medianMs: times[Math.floor(times.length / 2)]!, p95Ms: times[Math.floor(times.length * 0.95)]!, status });
     }
+  }
+  return out;
+}
+
+export interface OffloadTiming {
+  label: string;
+  /** Wall time of one call, awaited alone (median of the timed calls), µs. */
+  medianUs: number;
+  /** Main-thread busy time per call (event-loop utilisation while 50 calls run at a time), µs. */
+  mainThreadUs: number;
+}
+
+/**
+ * What the evaluator pool costs: the default cheap evaluators (the benchmarks' exact_match,
+ * text_rules and competitor_blocklist) raw and through the guard with a pool present (inline,
+ * their inputs being within the caps), and one evaluation sent to the pool.
+ */
+export async function timeOffload(calls = 2000): Promise<OffloadTiming[]> {
+  const { createEvaluatorPool } = await import('../src/evaluators/offload/pool.js');
+  const { findEvaluator } = await import('../src/evaluators/catalogue.js');
+  const pool = createEvaluatorPool();
+  const sandbox = new IsolatedSandbox();
+  const out: OffloadTiming[] = [];
+  // 50 calls at a time share this one signal, as a cell's evaluators share the cell's.
+  setMaxListeners(0, context.signal);
+  const measure = async (label: string, evaluate: () => Promise<unknown>) => {
+    for (let i = 0; i < 200; i++) await evaluate();
+    const times: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      const t0 = performance.now();
+      await evaluate();
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const before = performance.eventLoopUtilization();
+    for (let i = 0; i < calls; i += 50) await Promise.all(Array.from({ length: 50 }, evaluate));
+    const elu = performance.eventLoopUtilization(before);
+    out.push({ label, medianUs: times[Math.floor(times.length / 2)]! * 1000, mainThreadUs: (elu.active / calls) * 1000 });
+  };
+  try {
+    const cheap = [
+      { type: 'exact_match', settings: {}, inputs: { output: TEXT, expected_output: TEXT } },
+      { type: 'text_rules', settings: { rules: [{ field: 'output', rule: 'not_contains', value: 'error' }] }, inputs: { output: TEXT } },
+      { type: 'competitor_blocklist', settings: {}, inputs: { output: TEXT } },
+    ];
+    for (const c of cheap) {
+      const def = findEvaluator(c.type)!;
+      const settings = def.settings.parse(c.settings);
+      const raw = def.create(settings, { sandbox, models: noModels });
+      const guarded = def.create(settings, { sandbox, models: noModels, offload: pool });
+      await measure(`${c.type}, 1 KB: raw`, () => raw.evaluate(c.inputs, context));
+      await measure(`${c.type}, 1 KB: guarded, inline`, () => guarded.evaluate(c.inputs, context));
+    }
+    // The same small evaluation sent to the pool: the round trip and the main thread's share.
+    const def = findEvaluator('exact_match')!;
+    const settings = def.settings.parse({});
+    const task = { evaluatorId: 'exact_match', settings, settingsKey: JSON.stringify(settings), inputs: { output: TEXT, expected_output: TEXT }, jsonInputs: [], target: context.target };
+    await measure('exact_match, 1 KB: offloaded', () => pool.evaluate(task, context.signal));
+  } finally {
+    await pool.close();
   }
   return out;
 }

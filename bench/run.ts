@@ -4,7 +4,7 @@
 //
 //   npm run bench                 all scenarios
 //   npm run bench -- --quick      smaller sizes (a smoke test of the harness)
-//   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big, evaluators, load)
+//   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big, evaluators, caps, templates, load)
 //   npm run bench -- --only=load  the load test of bench/load.ts (20 runs, 500 SSE subscribers, pollers)
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
@@ -188,6 +188,30 @@ async function evaluators(): Promise<void> {
     print(`| ${r.id} | ${Number.isNaN(r.medianMs) ? '-' : `${(r.medianMs * 1000).toFixed(0)} µs`} | ${Number.isNaN(r.p95Ms) ? '-' : `${(r.p95Ms * 1000).toFixed(0)} µs`} | ${r.status} |`);
   }
   print('\nMeasured in the benchmark process itself (no server); custom_code runs in the isolated-vm sandbox.');
+  const { timeOffload } = await import('./evaluators.js');
+  print('\n### The evaluator pool: guarded inline calls and one offloaded call (1 KB inputs)\n');
+  print('| evaluation | median, awaited alone | main-thread time a call (50 at a time) |');
+  print('|---|---:|---:|');
+  for (const r of await timeOffload(quick ? 300 : 2000)) print(`| ${r.label} | ${r.medianUs.toFixed(1)} µs | ${r.mainThreadUs.toFixed(1)} µs |`);
+  print('\nOffloaded: a worker thread of the pool does the work; the main thread only posts the task and reads the answer.');
+}
+
+async function caps(): Promise<void> {
+  const { timeCaps } = await import('./evaluator-caps.js');
+  print('\n### Inline caps: each family\'s costliest known input at its cap, inline (median of 21 after 20 warm-up)\n');
+  print('| family | cap (characters) | input | median | slowest | at 4× the cap |');
+  print('|---|---:|---:|---:|---:|---:|');
+  for (const r of await timeCaps()) {
+    print(`| ${r.name} | ${r.cap === 0 ? '0 (always pooled)' : r.cap.toLocaleString('en')} | ${r.chars.toLocaleString('en')} | ${r.medianMs.toFixed(2)} ms | ${r.maxMs.toFixed(2)} ms | ${r.beyondMs === undefined ? '—' : `${r.beyondMs.toFixed(1)} ms`} |`);
+  }
+}
+
+async function templates(): Promise<void> {
+  const { timeTemplates } = await import('./templates.js');
+  print('\n### Template rendering (20,000 renders in turns of 10)\n');
+  print('| template | median | p95 |');
+  print('|---|---:|---:|');
+  for (const r of await timeTemplates(quick ? 2_000 : 20_000)) print(`| ${r.name} | ${r.medianUs.toFixed(1)} µs | ${r.p95Us.toFixed(1)} µs |`);
 }
 
 async function load(): Promise<void> {
@@ -208,4 +232,6 @@ if (!only || only === 'prompt') await promptTargets();
 if (!only || only === 'cpu') await cpuPerCell();
 if (!only || only === 'big') await big();
 if (!only || only === 'evaluators') await evaluators();
+if (!only || only === 'caps') await caps();
+if (!only || only === 'templates') await templates();
 if (!only || only === 'load') await load();

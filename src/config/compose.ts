@@ -19,6 +19,7 @@ import { createModelClient } from '../models/client.js';
 import { type Issue, isAssayError } from '../core/errors.js';
 import { type Clock, type EventBus, type Logger, type ProviderSettings, silentLogger, type Stores, systemClock, type WorkQueue } from '../core/ports.js';
 import { describeCatalogue, findEvaluator, validateEvaluatorSettings } from '../evaluators/catalogue.js';
+import { createEvaluatorPool, type EvaluatorPoolOptions } from '../evaluators/offload/pool.js';
 import { createHttpApp, type HttpApp } from '../http/app.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
@@ -60,6 +61,8 @@ export interface ComposeOptions {
   leaseMs?: number;
   /** SSE keep-alive interval (tests shorten it). */
   pingMs?: number;
+  /** Evaluator pool settings (tests that fill the pool on purpose use one thread, to leave the CPU to others). */
+  evaluatorPool?: EvaluatorPoolOptions;
 }
 
 /** Save-time checks: evaluator types and settings exist and are valid. */
@@ -145,6 +148,8 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const bus = new InProcessEventBus();
   const queue = new InProcessQueue();
   const sandbox = new IsolatedSandbox();
+  // Offline evaluations too large to run inline; no thread starts until one needs it.
+  const evaluatorPool = createEvaluatorPool(options.evaluatorPool);
   const secretService = new SecretService(stores, cipher, clock, logger);
   const shared = new SharedCredentialsPolicy(config.sharedCredentialsProjects, (id) => stores.projects.get(id));
   const providers = new ProviderService(stores, cipher, clock, config.providers, shared);
@@ -184,7 +189,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     stores, bus, clock, logger,
     createTarget,
     catalogue: { find: findEvaluator },
-    evaluatorDeps: async (projectId) => ({ sandbox, models: modelsFor(projectId) }),
+    evaluatorDeps: async (projectId) => ({ sandbox, models: modelsFor(projectId), offload: evaluatorPool }),
     targetDeps: async (projectId, { cache }) => {
       const resolved = await secrets.secretsFor(projectId);
       return {
@@ -230,6 +235,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       if (closed) return;
       closed = true;
       await host.shutdown();
+      await evaluatorPool.close();
       await bus.close();
       await stores.close();
     },

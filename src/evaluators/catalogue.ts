@@ -23,9 +23,13 @@ import { stringDistance } from './string-distance.js';
 import { bleuScore, rougeScore, textSimilarity } from './text-similarity.js';
 import { competitorBlocklist, textRules } from './text-rules.js';
 import { validFormat } from './valid-format.js';
+import { guarded } from './offload/guard.js';
 
-/** Every evaluator, in the order GET /api/evaluators lists them. */
-export const CATALOGUE: EvaluatorDefinition[] = [
+/**
+ * Every evaluator, in the order GET /api/evaluators lists them. Each is guarded (./offload/guard.ts):
+ * offline evaluations above their family's `inlineChars` run in the evaluator pool.
+ */
+export const CATALOGUE: EvaluatorDefinition[] = ([
   exactMatch,
   textRules,
   competitorBlocklist,
@@ -58,7 +62,7 @@ export const CATALOGUE: EvaluatorDefinition[] = [
   compare,
   // Members are looked up lazily, so the set can name any evaluator of this catalogue.
   makeEvaluatorSet((type) => findEvaluator(type)),
-];
+] as EvaluatorDefinition[]).map(guarded);
 
 /** LangWatch custom code evaluators are typed `code/<evaluatorId>`; all of them run as custom_code. */
 const CODE_PREFIX = 'code/';
@@ -79,7 +83,7 @@ const BY_NAME: ReadonlyMap<string, EvaluatorDefinition> = (() => {
 export function findEvaluator(type: string): EvaluatorDefinition | undefined {
   const exact = BY_NAME.get(type);
   if (exact) return exact;
-  if (type.startsWith(CODE_PREFIX) && type.length > CODE_PREFIX.length) return customCode;
+  if (type.startsWith(CODE_PREFIX) && type.length > CODE_PREFIX.length) return BY_NAME.get(customCode.id);
   return undefined;
 }
 

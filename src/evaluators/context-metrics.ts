@@ -193,6 +193,18 @@ function modal(metric: 'precision' | 'recall', s: z.output<typeof withLlm>, deps
 const offlineInstance = (metric: Metric, s: OfflineSettings): EvaluatorInstance => ({ evaluate: async (inputs) => offline(metric, s, inputs) });
 
 const STRING_INPUTS = ['input', 'output', 'expected_output'];
+
+/**
+ * Inline caps of the offline modes, contexts and expected_contexts together: string mode
+ * measures every retrieved context against every expected one (many short contexts: 28 KB took
+ * 140 ms; one Jaro-Winkler pair of 15,000 characters 180 ms), id mode looks each expected id up
+ * in the retrieved list (250 KB: 410 ms). LLM mode calls a model and stays inline. At the caps: 0.7 ms (string; one Jaro-Winkler pair 1.9 ms), 0.6 ms (id)
+ * (median, bench/evaluator-caps.ts).
+ */
+function offlineInlineChars(s: { mode: 'llm' | 'string' | 'id' }): number {
+  if (s.mode === 'llm') return Number.POSITIVE_INFINITY;
+  return s.mode === 'id' ? 10_000 : 3_000;
+}
 const OFFLINE_NOTE = 'Modes string and id compare contexts with expected_contexts instead (no model).';
 
 /** `context_precision` / `ragas/response_context_precision`: LLM mode by default. */
@@ -208,6 +220,7 @@ export const contextPrecision: EvaluatorDefinition<typeof withLlm> = {
   settings: withLlm,
   result: ['score'],
   needsModel: true,
+  inlineChars: offlineInlineChars,
   create: (s, deps) => modal('precision', s, deps),
 };
 
@@ -224,6 +237,7 @@ export const contextRecall: EvaluatorDefinition<typeof withLlm> = {
   settings: withLlm,
   result: ['score'],
   needsModel: true,
+  inlineChars: offlineInlineChars,
   create: (s, deps) => modal('recall', s, deps),
 };
 
@@ -241,6 +255,7 @@ export const nonLlmContextPrecision: EvaluatorDefinition<typeof withoutLlm> = {
   settings: withoutLlm,
   result: ['score'],
   needsModel: false,
+  inlineChars: offlineInlineChars,
   create: (s) => offlineInstance('precision', s),
 };
 
@@ -257,6 +272,7 @@ export const nonLlmContextRecall: EvaluatorDefinition<typeof withoutLlm> = {
   settings: withoutLlm,
   result: ['score'],
   needsModel: false,
+  inlineChars: offlineInlineChars,
   create: (s) => offlineInstance('recall', s),
 };
 
@@ -273,5 +289,6 @@ export const contextF1: EvaluatorDefinition<typeof withoutLlm> = {
   settings: withoutLlm,
   result: ['score'],
   needsModel: false,
+  inlineChars: offlineInlineChars,
   create: (s) => offlineInstance('f1', s),
 };

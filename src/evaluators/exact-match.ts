@@ -80,6 +80,12 @@ export function exactlyMatches(output: string, expected: string, s: Settings): b
   return normalise(output, s) === normalise(expected, s);
 }
 
+/**
+ * Inline cap (docs/decisions.md, "Evaluators off the main thread"): linear, but normalising
+ * (NFC, punctuation, case) costs ≈ 47 ns a character: 10 MB of output took 470 ms. At the cap: 1.7 ms (median, bench/evaluator-caps.ts).
+ */
+const INLINE_CHARS = 100_000;
+
 /** `exact_match` / `langevals/exact_match`: passed only (LangWatch reports no score). */
 export const exactMatch: EvaluatorDefinition<typeof settings> = {
   id: 'exact_match',
@@ -96,6 +102,7 @@ export const exactMatch: EvaluatorDefinition<typeof settings> = {
   settings,
   result: ['passed'],
   needsModel: false,
+  inlineChars: () => INLINE_CHARS,
   create(s) {
     return {
       async evaluate(inputs): Promise<EvaluationResult> {

@@ -206,6 +206,16 @@ describe('valid_format, yaml (YAML 1.2.2)', () => {
   it('points at a code fence', async () => {
     expect((await check('```yaml\na: 1\n```')).details).toContain('ask the model for bare YAML');
   });
+
+  // Before the depth check, the second of these aborted the whole test process (V8's "FATAL
+  // ERROR: RegExpCompiler Allocation failed" while yaml composed 3,000 nested collections).
+  it('fails collections nested more than 500 deep, without composing them', async () => {
+    const tooDeep = { passed: false, details: 'Invalid YAML: collections nested more than 500 levels deep' };
+    for (let i = 0; i < 3; i++) expect(await check(`${'['.repeat(3_000)}${']'.repeat(3_000)}`)).toMatchObject(tooDeep);
+    expect(await check(`${'- '.repeat(3_000)}a`)).toMatchObject(tooDeep);
+    expect(await check(`${'a: {'.repeat(600)}${'}'.repeat(600)}`)).toMatchObject(tooDeep);
+    expect(await check(`${'['.repeat(500)}${']'.repeat(500)}`)).toEqual({ status: 'processed', passed: true });
+  });
 });
 
 describe('valid_format, structured outputs in text formats', () => {

@@ -30,6 +30,12 @@ export type Verdict = { passed: boolean; details?: string };
  */
 export interface FormatSpec {
   label: string;
+  /**
+   * Characters of output checked on the calling thread; longer outputs are checked in the
+   * evaluator pool (docs/decisions.md, "Evaluators off the main thread"). Each is set so the
+   * format's costliest known output of that length takes a few ms (bench/evaluator-caps.ts).
+   */
+  inlineChars: number;
   prepare(options: FormatOptions): (output: unknown) => Verdict | Promise<Verdict>;
 }
 
@@ -53,6 +59,9 @@ const asText = (output: unknown): string => (typeof output === 'string' ? output
 /** JSON; a structured output already is JSON. With json_schema, the value must satisfy it. */
 export const jsonFormat: FormatSpec = {
   label: 'JSON',
+  // JSON.parse is linear: 10 MB of small objects took 330 ms. With a schema, see
+  // SCHEMA_INLINE_CHARS. At the cap: 1.6 ms (median, bench/evaluator-caps.ts).
+  inlineChars: 200_000,
   prepare(options) {
     const prepared = prepareJsonSchema(options.json_schema);
     // Settings validation refused bad schemas; this guards create() called without parsing.
@@ -158,6 +167,8 @@ const xmlValidator = lazy(async () => (await import('fast-xml-parser')).XMLValid
 /** Well-formed XML (XML 1.0 §2.1): fast-xml-parser's XMLValidator plus xmlStructureError. */
 export const xmlFormat: FormatSpec = {
   label: 'XML',
+  // Linear: 10 MB of attributes took 3 s. At the cap: 1.0 ms (median, bench/evaluator-caps.ts).
+  inlineChars: 20_000,
   prepare() {
     return async (output) => {
       const XMLValidator = await xmlValidator();
@@ -223,6 +234,9 @@ function inspectHtml(root: HtmlNode, text: string): { unclosed?: HtmlElement; kn
  */
 export const htmlFormat: FormatSpec = {
   label: 'HTML',
+  // parse5 with source locations is ≈ 2 µs a character, more with reopened formatting
+  // elements: 1 MB of `<b><p>` grew the heap past 2.5 GB. At the cap: 1.4 ms (median, bench/evaluator-caps.ts).
+  inlineChars: 2_000,
   prepare() {
     return async (output) => {
       const { parse: parseHtmlDocument, parseFragment: parseHtmlFragment } = await parse5();
@@ -285,6 +299,9 @@ function sqlParserClass(dialect: SqlDialect): Promise<SqlParserClass> {
  */
 export const sqlFormat: FormatSpec = {
   label: 'SQL',
+  // node-sql-parser's PEG parse backtracks on chained operators: `SELECT a + a + …` costs
+  // ≈ 30 µs a character (100 characters: 3.5 ms), so nearly every query runs in the pool. At the cap: 0.7 ms (median, bench/evaluator-caps.ts).
+  inlineChars: 100,
   prepare(options) {
     const dialect = options.sql_dialect ?? 'postgresql';
     if (!(SQL_DIALECTS as readonly string[]).includes(dialect)) throw new Error(`unknown sql_dialect ${dialect}`);
@@ -338,6 +355,9 @@ function markdownConstruct(tokens: Token[]): string | undefined {
  */
 export const markdownFormat: FormatSpec = {
   label: 'Markdown',
+  // marked is quadratic on unclosed emphasis: `*a` repeated took 1.7 s at 98 KB and 29.5 s
+  // at 391 KB. At the cap: 1.5 ms (median, bench/evaluator-caps.ts).
+  inlineChars: 1_500,
   prepare() {
     return async (output) => {
       const lex = await markdownLexer();
@@ -358,6 +378,8 @@ const pythonParser = lazy(async () => (await import('@lezer/python')).parser);
  */
 export const pythonFormat: FormatSpec = {
   label: 'Python',
+  // @lezer/python is linear but ≈ 0.7 µs a character: 10 MB took 7.7 s. At the cap: 1.5 ms (median, bench/evaluator-caps.ts).
+  inlineChars: 3_000,
   prepare() {
     return async (output) => {
       const parser = await pythonParser();
@@ -377,16 +399,48 @@ export const pythonFormat: FormatSpec = {
 const yaml = lazy(() => import('yaml'));
 
 /**
+ * Deepest nesting of collections a YAML output may have (as the engine's MAX_OUTPUT_DEPTH). The
+ * yaml package composes nested collections recursively, and a stack overflow there is not
+ * always a catchable error: `[` nested 3,000 deep, checked twice, aborted the whole process
+ * ("FATAL ERROR: RegExpCompiler Allocation failed", V8 compiling a RegExp near the stack
+ * limit), in a worker thread too. yaml's CST parser is iterative, so depth is measured on it first.
+ */
+const MAX_YAML_DEPTH = 500;
+
+/** True when the CST nests collections (flow or block) deeper than `limit`. Iterative on purpose. */
+function nestedDeeper(tokens: Iterable<unknown>, limit: number): boolean {
+  const COLLECTIONS = new Set(['flow-collection', 'block-map', 'block-seq']);
+  const stack: [unknown, number][] = [];
+  for (const token of tokens) {
+    stack.push([token, 0]);
+    while (stack.length > 0) {
+      const [node, depth] = stack.pop()!;
+      if (node === null || typeof node !== 'object') continue;
+      const type = (node as { type?: unknown }).type;
+      const d = typeof type === 'string' && COLLECTIONS.has(type) ? depth + 1 : depth;
+      if (d > limit) return true;
+      for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, d]);
+    }
+  }
+  return false;
+}
+
+/**
  * YAML 1.2 with the `yaml` package in strict mode, duplicate keys refused (YAML 1.2 §3.2.1.1:
  * mapping keys are unique). Every document must be a mapping or a sequence: a lone scalar is
  * valid YAML, but then every line of prose would be.
  */
 export const yamlFormat: FormatSpec = {
   label: 'YAML',
+  // `uniqueKeys` compares each key with the keys before it: 113 KB of keys took 0.7 s; the
+  // depth check below adds a parse. At the cap: 1.3 ms (median, bench/evaluator-caps.ts).
+  inlineChars: 1_000,
   prepare() {
     return async (output) => {
-      const { parseAllDocuments, isCollection } = await yaml();
-      const docs = parseAllDocuments(asText(output), { strict: true, uniqueKeys: true, prettyErrors: true });
+      const { Parser, parseAllDocuments, isCollection } = await yaml();
+      const text = asText(output);
+      if (nestedDeeper(new Parser().parse(text), MAX_YAML_DEPTH)) return fail(`Invalid YAML: collections nested more than ${MAX_YAML_DEPTH} levels deep`);
+      const docs = parseAllDocuments(text, { strict: true, uniqueKeys: true, prettyErrors: true });
       const list = Array.isArray(docs) ? docs : [docs];
       for (const [i, doc] of list.entries()) {
         const error = doc.errors[0];

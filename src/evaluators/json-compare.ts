@@ -44,6 +44,15 @@ type Settings = z.output<typeof settings>;
 const MAX_PAIRS = 10_000;
 const SHOWN = 5;
 
+/**
+ * Inline caps. Unordered matching compares every pair of items, recursively: lists of lists
+ * grow faster than cubically (9 KB took 125 ms, 30 KB 1.5 s). In order the walk is linear, but
+ * each key is checked against every ignore_keys pattern (1,000 patterns: ≈ 100 ns a character
+ * instead of ≈ 10). At the unordered cap: 0.8 ms (median, bench/evaluator-caps.ts).
+ */
+const UNORDERED_INLINE_CHARS = 600;
+const ORDERED_INLINE_CHARS = 100_000;
+
 /** Counts of one comparison, with the first few problems kept for details. */
 interface Tally {
   matched: number;
@@ -266,6 +275,7 @@ export const jsonCompare: EvaluatorDefinition<typeof settings> = {
   settings,
   result: ['score', 'passed'],
   needsModel: false,
+  inlineChars: (s) => (s.list_matching === 'unordered' ? UNORDERED_INLINE_CHARS : Math.floor(ORDERED_INLINE_CHARS / (1 + s.ignore_keys.length / 100))),
   create(s) {
     // Built on the first comparison, once linear-sum-assignment (loaded on first use) is in.
     let comparer: Comparer | undefined;

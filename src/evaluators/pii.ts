@@ -11,6 +11,11 @@ import { DEFAULT_ON, type Detector, DETECTORS, ENTITY_KEYS, type EntityKey, load
 
 /** LangWatch refuses content over 512 KiB; here it is skipped. */
 const MAX_CHARS = 524_288;
+/**
+ * Inline cap: overlapping candidates are resolved pairwise, so text full of matches is
+ * quadratic (`10.0.0.1 ` repeated: 100 KB took 175 ms, 300 KB 2 s). At the cap: 0.7 ms (median, bench/evaluator-caps.ts).
+ */
+const INLINE_CHARS = 3_000;
 /** Presidio's context enhancement: +0.35, at least 0.4, from the five preceding words. */
 const CONTEXT_BOOST = 0.35;
 const CONTEXT_FLOOR = 0.4;
@@ -107,6 +112,7 @@ export const piiDetection: EvaluatorDefinition<typeof settings> = {
   settings,
   result: ['passed', 'score'],
   needsModel: false,
+  inlineChars: () => INLINE_CHARS,
   create(s) {
     const enabled = ENTITY_KEYS.filter((key) => s.entities[key]);
     const detectors = DETECTORS.filter((d) => s.entities[d.entity]);

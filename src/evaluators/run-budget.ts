@@ -108,6 +108,9 @@ export const runBudget: EvaluatorDefinition<typeof settings> = {
   settings,
   result: ['passed'],
   needsModel: false,
+  // Counting words is linear but ≈ 110 ns a character (10 MB: 1.1 s); limits on latency, cost
+  // and tokens never read the output. At the cap: 0.6 ms (median, bench/evaluator-caps.ts).
+  inlineChars: (s) => (LIMITS.some((l) => s[l.key] !== undefined && needsOutput(l)) ? 20_000 : Number.POSITIVE_INFINITY),
   create(s: Settings) {
     const limits = LIMITS.filter((l) => s[l.key] !== undefined).map((l) => ({ ...l, value: s[l.key]! }));
     const readsOutput = limits.some(needsOutput);

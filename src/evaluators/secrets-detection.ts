@@ -44,6 +44,10 @@ const secretlint = lazy(async () => {
 
 /** Far above any model output; secretlint reads the whole text, so the cost grows with it. */
 const MAX_CHARS = 1_048_576;
+/** Inline cap: secretlint's rules are linear, ≈ 35 ns a character at worst (1 MiB: 34 ms). At the cap: 1.4 ms
+ * (median, bench/evaluator-caps.ts).
+ */
+const INLINE_CHARS = 50_000;
 
 const settings = z.object({});
 
@@ -64,6 +68,7 @@ export const secretsDetection: EvaluatorDefinition<typeof settings> = {
   settings,
   result: ['passed', 'score'],
   needsModel: false,
+  inlineChars: () => INLINE_CHARS,
   create() {
     return {
       async evaluate(inputs): Promise<EvaluationResult> {

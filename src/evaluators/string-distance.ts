@@ -10,6 +10,11 @@ import { missingInput, textInput } from './inputs.js';
 
 /** Longest string compared: Levenshtein and Jaro-Winkler are quadratic in the worst case. */
 export const MAX_CHARS = 20_000;
+/**
+ * Inline cap, both strings together: at MAX_CHARS a side Levenshtein takes ≈ 120 ms. At the
+ * cap: 1.5 ms (median, bench/evaluator-caps.ts).
+ */
+const INLINE_CHARS = 4_000;
 
 const METRICS = ['levenshtein', 'jaro_winkler', 'hamming'] as const;
 type Metric = (typeof METRICS)[number];
@@ -128,6 +133,7 @@ export const stringDistance: EvaluatorDefinition<typeof settings> = {
   settings,
   result: ['score'],
   needsModel: false,
+  inlineChars: () => INLINE_CHARS,
   create(s) {
     const prepare = (text: string): string => {
       let out = text.normalize('NFC');

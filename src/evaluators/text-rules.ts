@@ -75,6 +75,24 @@ function compileRule(r: Rule): CompiledRule {
   }
 }
 
+/**
+ * Inline cap, in the work units of safe-regex.ts: text up to INLINE_WORK / (the rules' work per
+ * character) runs inline. A regex rule costs its program size + 30 units a character, a
+ * substring rule 10 (≈ 2 ns a character: 100 rules of 10,000 characters on 10 MB took 2 s).
+ * The slowest matching found is ≈ 3 ns a unit, so INLINE_WORK is ≈ 3 ms. At the cap: 0.4 ms for ten `(a+)+$` rules (median, bench/evaluator-caps.ts).
+ */
+const INLINE_WORK = 1_000_000;
+const SUBSTRING_WORK = 10;
+
+function rulesInlineChars(rules: readonly Rule[]): number {
+  let perChar = 0;
+  for (const r of rules) {
+    const compiled = isRegexRule(r.rule) ? compileLinearRegex(r.value, { multiline: true }) : undefined;
+    perChar += compiled?.ok ? matchWork(compiled.regex, ' ') : SUBSTRING_WORK;
+  }
+  return Math.floor(INLINE_WORK / Math.max(perChar, 1));
+}
+
 /** `text_rules` / `langevals/basic`: passes when every rule passes. */
 export const textRules: EvaluatorDefinition<typeof basicSettings> = {
   id: 'text_rules',
@@ -91,6 +109,7 @@ export const textRules: EvaluatorDefinition<typeof basicSettings> = {
   settings: basicSettings,
   result: ['passed'],
   needsModel: false,
+  inlineChars: (s) => rulesInlineChars(s.rules),
   create(s) {
     const rules = s.rules.map((r) => ({ field: r.field, ...compileRule(r) }));
     return {
@@ -134,6 +153,12 @@ function wordMatcher(name: string): RegExp {
   return new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, 'iu');
 }
 
+/**
+ * Inline cap: every name is a regex tried on the whole text, ≈ 4.6 ns a character per name
+ * (1,000 names on 10 MB took 38 s), so the cap is this many name-characters over the names. At the cap: 1.2 ms (median, bench/evaluator-caps.ts).
+ */
+const INLINE_NAME_CHARS = 500_000;
+
 /** `competitor_blocklist` / `langevals/competitor_blocklist`: score = distinct names found. */
 export const competitorBlocklist: EvaluatorDefinition<typeof competitorSettings> = {
   id: 'competitor_blocklist',
@@ -149,9 +174,12 @@ export const competitorBlocklist: EvaluatorDefinition<typeof competitorSettings>
   settings: competitorSettings,
   result: ['passed', 'score'],
   needsModel: false,
+  inlineChars: (s) => Math.floor(INLINE_NAME_CHARS / s.competitors.length),
   create(s) {
     // Matching ignores case, so "OpenAI" and "openai" are one competitor (first spelling kept).
-    const names = s.competitors.filter((n, i, all) => all.findIndex((m) => m.toLowerCase() === n.toLowerCase()) === i);
+    // A set, not a search per name: creating 57 instances of 1,000 names held the server 1.6 s.
+    const seen = new Set<string>();
+    const names = s.competitors.filter((n) => !seen.has(n.toLowerCase()) && seen.add(n.toLowerCase()));
     const matchers = names.map((name) => ({ name, regex: wordMatcher(name) }));
     return {
       async evaluate(inputs): Promise<EvaluationResult> {

@@ -34,6 +34,11 @@ export const MAX_TEXT_CHARS = 20_000;
 /** Most reference text in one call: every metric is at least linear in it. */
 export const MAX_REFERENCE_CHARS = 100_000;
 const MAX_REFERENCES = 50;
+/**
+ * Inline cap, output and references together: ROUGE-L (an LCS table) and METEOR's alignment are
+ * quadratic; at the limits above ROUGE-L takes ≈ 240 ms. At the cap: 2.6 ms (median, bench/evaluator-caps.ts).
+ */
+const INLINE_CHARS = 4_000;
 
 const METRICS = ['bleu', 'gleu', 'rouge1', 'rouge2', 'rougeL', 'meteor', 'chrf', 'token_f1'] as const;
 type Metric = (typeof METRICS)[number];
@@ -183,6 +188,7 @@ export const textSimilarity: EvaluatorDefinition<typeof settings> = {
   settings,
   result: ['score'],
   needsModel: false,
+  inlineChars: () => INLINE_CHARS,
   create(s) {
     const scorer = scorerFor(s);
     return { evaluate: async (inputs) => evaluateWith(scorer, inputs, true) };
@@ -212,6 +218,7 @@ export const bleuScore: EvaluatorDefinition<typeof bleuSettings> = {
   settings: bleuSettings,
   result: ['score'],
   needsModel: false,
+  inlineChars: () => INLINE_CHARS,
   create() {
     const scorer: Scorer = (output, refs) => bleuDetails(tokenize13a(output), refs.map(tokenize13a), 'exponential', 'sacrebleu');
     return { evaluate: async (inputs) => evaluateWith(scorer, inputs, false) };
@@ -238,6 +245,7 @@ export const rougeScore: EvaluatorDefinition<typeof rougeSettings> = {
   settings: rougeSettings,
   result: ['score'],
   needsModel: false,
+  inlineChars: () => INLINE_CHARS,
   create(s) {
     const scorer = rougeScorer(s.rouge_type, s.measure_type, true);
     return { evaluate: async (inputs) => evaluateWith(scorer, inputs, false) };

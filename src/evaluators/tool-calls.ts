@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { missingInput } from './inputs.js';
-import { prepareJsonSchema, type SchemaCheck } from './json-schema.js';
+import { prepareJsonSchema, SCHEMA_INLINE_CHARS, type SchemaCheck } from './json-schema.js';
 import { linearSumAssignment } from './lazy.js';
 
 const callSchema = z.object({
@@ -253,6 +253,13 @@ function argumentProblems(actual: ToolCall[], schemas: Map<string, SchemaCheck>,
   return problems;
 }
 
+/**
+ * Inline cap: unordered exact or subset checks compare every expected call with every actual one
+ * (deep-equal arguments) and solve an assignment: 54 KB of calls took 55 ms, 540 KB 4.4 s.
+ * Arguments checked against schemas take the schema cap. At the cap: 1.5 ms (median, bench/evaluator-caps.ts).
+ */
+const INLINE_CHARS = 10_000;
+
 /** `tool_calls` / `tool_call_f1`: score = F1 over tool names, passed per `check` and schemas. */
 export const toolCalls: EvaluatorDefinition<typeof settings> = {
   id: 'tool_calls',
@@ -269,6 +276,7 @@ export const toolCalls: EvaluatorDefinition<typeof settings> = {
   settings,
   result: ['score', 'passed'],
   needsModel: false,
+  inlineChars: (s) => (Object.keys(s.schemas ?? {}).length > 0 ? Math.min(INLINE_CHARS, SCHEMA_INLINE_CHARS) : INLINE_CHARS),
   create(s) {
     const schemas = new Map<string, SchemaCheck>();
     for (const [name, schema] of Object.entries(s.schemas ?? {})) {

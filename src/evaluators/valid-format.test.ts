@@ -120,6 +120,23 @@ describe('valid_format settings', () => {
     expect(refusal({ $async: true, type: 'object' })).toContain('async');
   });
 
+  // Schemas without a URI of their own share one ajv instance per draft (json-schema.ts).
+  it('keeps schemas apart: the same $id twice, a refused schema before a good one, many schemas in a row', async () => {
+    const withId = (type: string) => ({ $id: 'https://example.com/answer.json', type });
+    expect(await run({ output: '"text"' }, { json_schema: withId('string') })).toEqual({ status: 'processed', passed: true });
+    expect(await run({ output: '"text"' }, { json_schema: withId('number') })).toMatchObject({ passed: false });
+    expect(refusal({ type: 'object', properties: { a: { type: 'strin' } } })).toMatch(/not a valid JSON Schema/);
+    expect(await run({ output: '{"a": "x"}' }, { json_schema: { type: 'object', properties: { a: { type: 'string' } } } })).toEqual({ status: 'processed', passed: true });
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) {
+      const schema = { $defs: { n: { type: 'integer', minimum: i } }, type: 'array', items: { $ref: '#/$defs/n' } };
+      expect(await run({ output: `[${i}]` }, { json_schema: schema })).toEqual({ status: 'processed', passed: true });
+      expect(await run({ output: `[${i - 1}]` }, { json_schema: schema })).toMatchObject({ passed: false });
+    }
+    // 400 compiles (settings parse and create, twice each): a fresh instance apiece took seconds.
+    console.log(`400 schema compiles: ${(performance.now() - started).toFixed(0)} ms`);
+  });
+
   it('refuses formats and SQL dialects it does not know', () => {
     expect(validFormat.settings.safeParse({ format: 'toml' }).error?.issues[0]?.path).toEqual(['format']);
     expect(validFormat.settings.safeParse({ format: 'sql', sql_dialect: 'oracle' }).error?.issues[0]?.path).toEqual(['sql_dialect']);

@@ -17,7 +17,7 @@ import {
   type FormatSpec,
 } from './format-checkers.js';
 import { missingInput } from './inputs.js';
-import { prepareJsonSchema } from './json-schema.js';
+import { prepareJsonSchema, SCHEMA_INLINE_CHARS } from './json-schema.js';
 
 /** Every format, in the order the settings enum lists them (LangWatch's four first). */
 const FORMATS = {
@@ -49,6 +49,9 @@ const settings = z
     if (!prepared.ok) ctx.addIssue({ code: 'custom', path: ['json_schema'], message: `json_schema ${prepared.reason}` });
   });
 
+/** No json_schema set (absent or blank text, as prepareJsonSchema reads it). */
+const isEmptySchema = (schema: string | Record<string, unknown> | undefined): boolean => schema === undefined || (typeof schema === 'string' && schema.trim() === '');
+
 function isEmpty(output: unknown): boolean {
   return typeof output === 'string' && output.trim() === '';
 }
@@ -79,6 +82,7 @@ export const validFormat: EvaluatorDefinition<typeof settings> = {
   settings,
   result: ['passed'],
   needsModel: false,
+  inlineChars: (s) => (s.format === 'json' && !isEmptySchema(s.json_schema) ? SCHEMA_INLINE_CHARS : FORMATS[s.format].inlineChars),
   create(s) {
     const spec = FORMATS[s.format];
     const check = spec.prepare(s);

@@ -63,14 +63,26 @@ type Attempted = { ok: true; value: TargetOutput; attempts: number; durationMs: 
  */
 export const MAX_OUTPUT_DEPTH = 500;
 
-/** Refuses an output nested deeper than MAX_OUTPUT_DEPTH. Iterative on purpose. */
+/**
+ * Refuses an output nested deeper than MAX_OUTPUT_DEPTH. Iterative on purpose, and it stacks
+ * containers only (no pair per value): it runs on the main thread, and 10 MB of small objects
+ * (770,000) took 170–390 ms with a `[value, depth]` pair per value, 35–60 ms this way.
+ */
 function checkOutputDepth(output: unknown): void {
-  const stack: [unknown, number][] = [[output, 0]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
+  const containers: object[] = [];
+  const depths: number[] = [];
+  const visit = (value: unknown, depth: number): void => {
+    if (value === null || typeof value !== 'object') return;
     if (depth >= MAX_OUTPUT_DEPTH) throw new CallError(`the output is nested more than ${MAX_OUTPUT_DEPTH} levels deep`, { retryable: false });
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+    containers.push(value);
+    depths.push(depth);
+  };
+  visit(output, 0);
+  while (containers.length > 0) {
+    const value = containers.pop()!;
+    const depth = depths.pop()! + 1;
+    if (Array.isArray(value)) for (const child of value) visit(child, depth);
+    else for (const child of Object.values(value)) visit(child, depth);
   }
 }
 

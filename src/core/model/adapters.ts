@@ -2,7 +2,7 @@
 // that src/targets, src/evaluators and src/sandbox implement and src/config wires together.
 import type { z } from 'zod';
 import type { Target } from './experiment.js';
-import type { EvaluatorInstance, TargetAdapter } from './results.js';
+import type { EvaluationResult, EvaluatorContext, EvaluatorInstance, TargetAdapter } from './results.js';
 
 /** A compiled piece of user code running in an isolated sandbox. */
 export interface SandboxFunction {
@@ -60,6 +60,38 @@ export interface EvaluatorDeps {
   sandbox: SandboxFactory;
   /** The project's models (judges, embeddings). */
   models: ModelClient;
+  /**
+   * Where offline evaluations above their family's `inlineChars` run: off the main thread,
+   * stopped by the evaluation's signal even in synchronous code. Absent: everything runs
+   * inline (inside the evaluator worker itself, and in unit tests that call evaluators directly).
+   */
+  offload?: EvaluatorOffload | undefined;
+}
+
+/** One offline evaluation sent off the main thread: what a worker needs to re-create and run it. */
+export interface OffloadedEvaluation {
+  /** The catalogue id of the evaluator. */
+  evaluatorId: string;
+  /** Its parsed settings (plain data), and a stable text of them that keys the worker's instance cache. */
+  settings: unknown;
+  settingsKey: string;
+  /**
+   * The inputs the evaluator reads, each as a string: strings as they are, other values as their
+   * JSON text (`jsonInputs` names them), which is cheaper to post to a worker than a clone.
+   */
+  inputs: Record<string, string>;
+  jsonInputs: string[];
+  /** Facts about the target call (offloaded evaluators never read `context.row`). */
+  target: EvaluatorContext['target'];
+}
+
+/**
+ * Runs offline evaluations where a deadline can stop them (docs/decisions.md, "Evaluators off
+ * the main thread"). The promise rejects as soon as `signal` aborts, whatever the evaluation is
+ * doing, and the work is discarded.
+ */
+export interface EvaluatorOffload {
+  evaluate(call: OffloadedEvaluation, signal: AbortSignal): Promise<EvaluationResult>;
 }
 
 export type EvaluatorCategory = 'quality' | 'similarity' | 'format' | 'rag' | 'safety' | 'policy' | 'llm_judge' | 'custom' | 'budget';
@@ -91,6 +123,14 @@ export interface EvaluatorDefinition<S extends z.ZodType = z.ZodType> {
    * duration} per target), `input` and `expected_output` as inputs. Default `cell`.
    */
   scope?: 'cell' | 'row';
+  /**
+   * Offline evaluators whose cost grows with their inputs: how many characters of inputs (see
+   * `evaluators/offload/guard.ts`) the evaluation may have and still run on the calling thread,
+   * chosen so the family's worst input at that size costs a few milliseconds. Above it the
+   * evaluation runs through `deps.offload`. Absent: always inline (model calls, sandboxed code,
+   * sets, whose members are guarded each on its own).
+   */
+  inlineChars?: (settings: z.output<S>) => number;
   create(settings: z.output<S>, deps: EvaluatorDeps): EvaluatorInstance;
 }
 

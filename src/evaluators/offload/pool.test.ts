@@ -1,0 +1,69 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { OffloadedEvaluation } from '../../core/model/adapters.js';
+import type { EvaluatorContext } from '../../core/model/results.js';
+import { generator, WORST_CASES } from '../../testing/evaluator-worst-cases.js';
+import { noModels } from '../../testing/no-models.js';
+import { findEvaluator } from '../catalogue.js';
+import { encodeInputs } from './codec.js';
+import { createEvaluatorPool } from './pool.js';
+
+const pool = createEvaluatorPool();
+afterAll(() => pool.close());
+
+const context: EvaluatorContext = { row: {}, target: { id: 't', durationMs: 5 }, signal: new AbortController().signal };
+const sandbox = { compile: () => Promise.reject(new Error('no sandbox')) };
+
+function task(type: string, rawSettings: Record<string, unknown>, inputs: Record<string, unknown>): OffloadedEvaluation {
+  const settings = findEvaluator(type)!.settings.parse(rawSettings);
+  const encoded = encodeInputs(inputs, Object.keys(inputs));
+  return { evaluatorId: type, settings, settingsKey: JSON.stringify(settings), inputs: encoded.values, jsonInputs: encoded.json, target: context.target };
+}
+
+describe('the evaluator pool', () => {
+  it('gives the same results as inline evaluation, for every family just above its cap', async () => {
+    for (const c of WORST_CASES) {
+      const def = findEvaluator(c.type)!;
+      const settings = def.settings.parse(c.settings);
+      const inputs = generator(c)(Math.min(Math.max(def.inlineChars!(settings) * 1.5, 2_000), 20_000));
+      const inline = await def.create(settings, { sandbox, models: noModels }).evaluate(inputs, context);
+      const offloaded = await pool.evaluate(task(c.type, c.settings, inputs), new AbortController().signal);
+      expect(offloaded, c.name).toEqual(inline);
+    }
+  }, 60_000);
+
+  it('stops an evaluation stuck in synchronous code when its signal aborts, without holding up this thread', async () => {
+    // The reported case: 391 KB of Markdown took 29.5 s on the main thread.
+    const stuck = task('valid_format', { format: 'markdown' }, { output: '*a'.repeat(195_500) });
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const started = performance.now();
+    const outcome = await pool.evaluate(stuck, AbortSignal.timeout(300)).then(
+      () => 'finished',
+      (error: unknown) => (error as Error).name,
+    );
+    const elapsed = performance.now() - started;
+    delay.disable();
+    const stallMs = delay.max / 1e6;
+    console.log(`aborted stuck markdown evaluation after ${elapsed.toFixed(0)} ms; longest event-loop stall ${stallMs.toFixed(1)} ms`);
+    expect(outcome).toBe('AbortError');
+    // Generous bounds for a busy machine: unaborted, the evaluation takes tens of seconds.
+    expect(elapsed).toBeLessThan(5_000);
+    expect(stallMs).toBeLessThan(1_000);
+    // The pool replaces the terminated worker on demand.
+    expect(await pool.evaluate(task('valid_format', { format: 'json' }, { output: '{}' }), new AbortController().signal)).toEqual({ status: 'processed', passed: true });
+  }, 30_000);
+
+  it('reports an evaluator that throws as a rejection with its message', async () => {
+    const unknown = { ...task('exact_match', {}, { output: 'a' }), evaluatorId: 'no_such_evaluator' };
+    await expect(pool.evaluate(unknown, new AbortController().signal)).rejects.toThrow(/unknown evaluator no_such_evaluator/);
+  });
+
+  it('starts no thread before its first task, and refuses tasks once closed', async () => {
+    const idle = createEvaluatorPool();
+    await idle.close();
+    await expect(idle.evaluate(task('exact_match', {}, { output: 'a', expected_output: 'a' }), new AbortController().signal)).rejects.toThrow(/closed/);
+    const aborted = AbortSignal.abort();
+    await expect(pool.evaluate(task('exact_match', {}, { output: 'a' }), aborted)).rejects.toThrow();
+  });
+});

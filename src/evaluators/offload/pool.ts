@@ -1,0 +1,72 @@
+// The evaluator pool: worker threads (Piscina) that run offline evaluations too large to run
+// inline (./guard.ts). Each task carries the evaluation's signal; when it aborts (the cell's
+// evaluator deadline, or the run stopping) Piscina rejects at once and terminates the worker if
+// the task is running, so a deadline holds even in synchronous code (a quadratic parser, a
+// uniqueItems check on 20,000 objects). See docs/decisions.md, "Evaluators off the main thread".
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Piscina } from 'piscina';
+import type { EvaluatorOffload, OffloadedEvaluation } from '../../core/model/adapters.js';
+import type { EvaluationResult } from '../../core/model/results.js';
+import { Admission } from './admission.js';
+
+export interface EvaluatorPool extends EvaluatorOffload {
+  /** Terminates the workers; tasks still queued or running reject. */
+  close(): Promise<void>;
+}
+
+export interface EvaluatorPoolOptions {
+  /** Most worker threads (default: 2, or 1 on a single-core machine). */
+  maxThreads?: number;
+  /** A worker idle this long exits (default 30 s), so an idle server holds no thread. */
+  idleTimeoutMs?: number;
+  /** Old-generation heap of each worker, MB (default 512): an evaluation past it fails alone. */
+  heapMb?: number;
+}
+
+/**
+ * The worker's entry. From the sources (tsx, vitest) this file is ./pool.ts and the worker needs
+ * a bootstrap that registers tsx; from dist/ it is ./pool.js next to the compiled worker.js.
+ */
+function workerEntry(): string {
+  const fromSources = import.meta.url.endsWith('.ts');
+  return fileURLToPath(new URL(fromSources ? './worker-tsx.mjs' : './worker.js', import.meta.url));
+}
+
+/**
+ * The pool, created on the first offloaded evaluation (Piscina itself is imported then): no
+ * thread exists until an input needs one, and workers exit when idle. Workers run at a lower
+ * scheduling priority (nice +10 on Linux, per thread), so on a small machine the main thread
+ * still gets the CPU it needs to answer requests while they compute.
+ */
+export function createEvaluatorPool(options: EvaluatorPoolOptions = {}): EvaluatorPool {
+  let pool: Promise<Piscina> | undefined;
+  let closed = false;
+  const maxThreads = options.maxThreads ?? Math.min(2, os.availableParallelism());
+  const admission = new Admission(maxThreads);
+  const start = (): Promise<Piscina> =>
+    (pool ??= import('piscina').then(
+      ({ Piscina }) =>
+        new Piscina({
+          filename: workerEntry(),
+          minThreads: 0,
+          maxThreads,
+          idleTimeout: options.idleTimeoutMs ?? 30_000,
+          // Workers wait for tasks on their event loop rather than blocked in Atomics.wait, so
+          // the asynchronous loading of an evaluator's libraries can finish between tasks.
+          atomics: 'disabled',
+          niceIncrement: 10,
+          resourceLimits: { maxOldGenerationSizeMb: options.heapMb ?? 512 },
+        }),
+    ));
+  return {
+    async evaluate(call: OffloadedEvaluation, signal: AbortSignal): Promise<EvaluationResult> {
+      if (closed) throw new Error('the evaluator pool is closed');
+      return admission.run(async () => (await (await start()).run(call, { signal })) as EvaluationResult, signal);
+    },
+    async close() {
+      closed = true;
+      if (pool) await (await pool).destroy();
+    },
+  };
+}

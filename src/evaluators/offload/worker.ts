@@ -1,0 +1,49 @@
+// The evaluator worker (a Piscina task handler): re-creates the evaluator from its catalogue id
+// and parsed settings, keeps the instance for later tasks, and evaluates. Its deps carry no
+// offload port, so the guard in ./guard.ts runs everything inline here: a worker never offloads.
+// Offloaded evaluators are offline ones: they get no sandbox, no models and no row.
+import type { EvaluatorDeps, ModelClient, OffloadedEvaluation, SandboxFactory } from '../../core/model/adapters.js';
+import type { EvaluationResult, EvaluatorInstance } from '../../core/model/results.js';
+import { findEvaluator } from '../catalogue.js';
+import { decodeInputs } from './codec.js';
+
+const unavailable = (what: string) => () => Promise.reject(new Error(`${what} is not available in the evaluator worker`));
+
+const sandbox: SandboxFactory = { compile: unavailable('the code sandbox') };
+const models: ModelClient = {
+  generate: unavailable('a model'),
+  embed: unavailable('a model'),
+  moderate: unavailable('a model'),
+  unavailable: () => Promise.resolve('models are not available in the evaluator worker'),
+};
+const deps: EvaluatorDeps = { sandbox, models };
+
+/** Instances by evaluator id and settings, most recently used last. Runs reuse their settings on every row. */
+const instances = new Map<string, EvaluatorInstance>();
+const MAX_INSTANCES = 64;
+
+function instanceFor(task: OffloadedEvaluation): EvaluatorInstance {
+  const key = `${task.evaluatorId}\n${task.settingsKey}`;
+  const hit = instances.get(key);
+  if (hit) {
+    instances.delete(key);
+    instances.set(key, hit);
+    return hit;
+  }
+  const def = findEvaluator(task.evaluatorId);
+  if (!def) throw new Error(`unknown evaluator ${task.evaluatorId}`);
+  const instance = def.create(task.settings, deps);
+  instances.set(key, instance);
+  for (const [oldest, dropped] of instances) {
+    if (instances.size <= MAX_INSTANCES) break;
+    instances.delete(oldest);
+    void dropped.dispose?.();
+  }
+  return instance;
+}
+
+/** Piscina calls the default export with each task. A worker is terminated, not signalled, when its task is aborted. */
+export default function evaluate(task: OffloadedEvaluation): Promise<EvaluationResult> {
+  const inputs = decodeInputs({ values: task.inputs, json: task.jsonInputs });
+  return instanceFor(task).evaluate(inputs, { row: {}, target: task.target, signal: new AbortController().signal });
+}
