@@ -2,7 +2,7 @@
 // UTF-8, parsed as JSON or YAML with the untrusted-input guards (YAML's expansion bounded by the
 // same limit), or streamed for uploads.
 import type { Context } from 'hono';
-import { AssayError } from '../core/errors.js';
+import { AssayError, isAssayError } from '../core/errors.js';
 import { parseUntrustedJson } from '../app/json.js';
 import { parseYamlBody } from './yaml-body.js';
 
@@ -80,9 +80,27 @@ export async function jsonBody(c: Context, max: number, emptyValue?: unknown): P
   return parseUntrustedJson(text);
 }
 
+/**
+ * Largest YAML body. The yaml library parses 500–650 ms per MB of realistic documents on the
+ * server's main thread (measured; JSON.parse does a MB in a few ms), so a 10 MB YAML body would
+ * hold every other request for seconds. 128 KiB is ≈ 80 ms at worst; experiment documents are
+ * far smaller, and anything larger can be sent as JSON.
+ */
+export const MAX_YAML_BYTES = 128 * 1024;
+
 /** A document body: YAML when the content type says so (see yaml-body.ts), JSON otherwise. */
 export async function documentBody(c: Context, max: number): Promise<unknown> {
   if (!isYaml(mediaType(c))) return jsonBody(c, max);
-  // The expanded JSON is held to the same limit as the body itself.
-  return parseYamlBody(await bodyText(c, max), max);
+  const yamlMax = Math.min(max, MAX_YAML_BYTES);
+  let text: string;
+  try {
+    text = await bodyText(c, yamlMax);
+  } catch (error) {
+    if (isAssayError(error) && error.code === 'payload_too_large' && yamlMax < max) {
+      throw new AssayError('payload_too_large', `A YAML body may be at most ${yamlMax} bytes (YAML is parsed slowly); send larger documents as JSON`, { meta: { limitBytes: yamlMax } });
+    }
+    throw error;
+  }
+  // The expanded JSON is held to the body limit (yaml-body.ts counts aliases in full).
+  return parseYamlBody(text, max);
 }

@@ -6,6 +6,7 @@
 // laughs") are counted in full. See docs/decisions.md ("Bodies").
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_YAML_BYTES } from '../../src/http/body.js';
 import { expandedJsonBytes } from '../../src/http/yaml-body.js';
 import { startTestAssay, type TestAssay } from '../../src/testing/harness.js';
 
@@ -42,7 +43,21 @@ async function postYaml(text: string): Promise<{ status: number; body: Record<st
 }
 
 describe('YAML bodies whose aliases expand past the body limit', () => {
-  for (const [name, anchorBytes] of [['a 1 MB body with 99 aliases', 1_000_000], ['a 4.2 MB body with 99 aliases', 4_200_000]] as const) {
+  // The reported bodies themselves are now refused for their size alone: YAML bodies are capped
+  // at MAX_YAML_BYTES (yaml parses ≈ 0.6 s per MB on the main thread).
+  for (const [name, anchorBytes] of [['the reported 1 MB body with 99 aliases', 1_000_000], ['the reported 4.2 MB body with 99 aliases', 4_200_000]] as const) {
+    it(`refuses ${name} with 413 at once, for its size`, async () => {
+      const text = aliasBomb(`big-${anchorBytes}`, anchorBytes, 99);
+      const { status, body, ms } = await postYaml(text);
+      expect(status).toBe(413);
+      expect(String(body.message)).toContain(`A YAML body may be at most ${MAX_YAML_BYTES} bytes`);
+      expect(ms).toBeLessThan(MAX_MS);
+      expect(peakRssMb()).toBeLessThan(MAX_PEAK_MB);
+    });
+  }
+
+  // Bodies under the YAML cap whose aliases would expand to more than the body limit.
+  for (const [name, anchorBytes] of [['a 120 KB body with 99 aliases (12 MB expanded)', 120_000], ['a 125 KB body with 99 aliases', 125_000]] as const) {
     it(`refuses ${name} with 413, quickly and without building it`, async () => {
       const slug = `bomb-${anchorBytes}`;
       const text = aliasBomb(slug, anchorBytes, 99);
@@ -61,18 +76,20 @@ describe('YAML bodies whose aliases expand past the body limit', () => {
     }, 180_000);
   }
 
-  it('counts nested aliases in full: a body that passes maxAliasCount but expands 13-fold is refused', async () => {
-    // a is 900 KB; b holds a three times; c holds b three times: 13 copies of a, ~11.7 MB.
+  it('counts nested aliases in full: a body that passes maxAliasCount but expands 121-fold is refused', async () => {
+    // a is 120 KB; each level holds the one below three times: 1 + 3 + 9 + 27 + 81 = 121 copies of a, ~14.5 MB.
     const text = [
       'slug: nested', 'name: nested', 'dataset:', '  rows:',
-      `    - a: &a "${'y'.repeat(900_000)}"`,
+      `    - a: &a "${'y'.repeat(120_000)}"`,
       '    - b: &b [*a, *a, *a]',
       '    - c: &c [*b, *b, *b]',
+      '    - d: &d [*c, *c, *c]',
+      '    - e: &e [*d, *d, *d]',
       'targets:', '  - {id: c, type: code, code: "return 1"}', '',
     ].join('\n');
     const { status, body } = await postYaml(text);
     expect(status).toBe(413);
-    expect(Number(/expands to (\d+) bytes/.exec(String(body.message))?.[1])).toBeGreaterThan(13 * 900_000);
+    expect(Number(/expands to (\d+) bytes/.exec(String(body.message))?.[1])).toBeGreaterThan(121 * 120_000);
   }, 180_000);
 
   it('refuses the billion-laughs shape with 413 (ten levels of ten aliases), having counted it exactly', async () => {

@@ -22,7 +22,7 @@ describe('deeply nested YAML bodies', () => {
     const flow = (n: number): string => '['.repeat(n) + ']'.repeat(n);
     const flowMap = (n: number): string => '{a: '.repeat(n) + '1' + '}'.repeat(n);
     const compact = (n: number): string => '- '.repeat(n) + 'x';
-    const bodies = [flow(1_000), flow(5_000), flow(3_000), flow(100_000), flowMap(5_000), compact(5_000), flow(1_000), flow(5_000)];
+    const bodies = [flow(1_000), flow(5_000), flow(3_000), flow(60_000), flowMap(5_000), compact(5_000), flow(1_000), flow(5_000)];
     // All bodies first, checks after: before the fix, the process died on the second one.
     const answers = [];
     for (const text of bodies) answers.push({ text: text.slice(0, 20), ...(await postYaml(text)) });
