@@ -58,12 +58,11 @@ describe('text_rules (langevals/basic)', () => {
     }
   });
 
-  it('runs a catastrophic-backtracking pattern in linear time', async () => {
+  // A backtracking engine would not finish this in the test's lifetime (2^50,000 paths); RE2 answers.
+  it('answers a catastrophic-backtracking pattern on 50 KB', async () => {
     const output = `${'a'.repeat(50_000)}!`;
-    const started = performance.now();
     const matches = await rules({ output }, { rules: [{ rule: 'matches_regex', value: '(a+)+$' }] });
     const notMatches = await rules({ output }, { rules: [{ rule: 'not_matches_regex', value: '(a+)+$' }] });
-    console.log(`(a+)+$ on 50,001 chars, twice: ${(performance.now() - started).toFixed(1)} ms`);
     expect(matches).toMatchObject({ passed: false });
     expect(notMatches).toMatchObject({ passed: true });
   });

@@ -198,30 +198,3 @@ describe('rouge_score (ragas/rouge_score)', () => {
     expect(await runWith(rougeScore, { output: 'testing one', expected_output: 'testing one two' }, { rouge_type: 'rougeL' })).toMatchObject({ score: expect.closeTo(0.8, 12) });
   });
 });
-
-describe('timing on 1 KB inputs', () => {
-  // A sanity check that logs the cost per call; the benchmark, not this test, holds the budget.
-  const words = 'the model answered that the capital of france is paris and that it has been so since the middle ages while lyon and marseille are large cities too'.split(' ');
-  const text = (seed: number) => {
-    const out: string[] = [];
-    for (let i = 0; out.join(' ').length < 1024; i++) out.push(words[(i * 7 + seed * (i % 5)) % words.length]!);
-    return out.join(' ');
-  };
-  const output = text(1);
-  const expected = text(2);
-
-  it.each([
-    ...['bleu', 'gleu', 'rouge1', 'rouge2', 'rougeL', 'meteor', 'chrf', 'token_f1'].map((metric) => [`text_similarity ${metric}`, textSimilarity, { metric }] as const),
-    ['bleu_score', bleuScore, {}] as const,
-    ['rouge_score rougeL', rougeScore, { rouge_type: 'rougeL' }] as const,
-  ])('%s', async (label, def, settings) => {
-    const instance = (def as EvaluatorDefinition).create((def as EvaluatorDefinition).settings.parse(settings), { sandbox: createFakeSandbox(), models: noModels });
-    const calls = 200;
-    await instance.evaluate({ output, expected_output: expected }, context);
-    const start = performance.now();
-    for (let i = 0; i < calls; i++) await instance.evaluate({ output, expected_output: expected }, context);
-    const perCall = (performance.now() - start) / calls;
-    console.log(`${label}: ${perCall.toFixed(3)} ms per call on ${output.length}/${expected.length}-character texts`);
-    expect(perCall).toBeGreaterThan(0);
-  });
-});
