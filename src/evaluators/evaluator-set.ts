@@ -1,10 +1,11 @@
 // Evaluator sets (promptfoo's assert-set): several evaluators judged as one. Each member has
-// its own settings, input mapping and the usual controls (negate, threshold, weight); the set
-// passes when the weighted share of passing members reaches its threshold. Skipped members do
-// not count; a member that errors counts as failing.
+// its own settings, input mapping and the usual controls (negate, threshold, weight), and runs
+// through the one evaluation pipeline (core/engine/evaluate.ts) under the set's deadline, so a
+// member that times out or fails reports so with its type; the set passes when the weighted
+// share of passing members reaches its threshold. Skipped members do not count; a member that
+// errors counts as failing.
 import { z } from 'zod';
-import { applyControls } from '../core/engine/cell.js';
-import { resolveInputs } from '../core/engine/evaluator-inputs.js';
+import { bindEvaluator, deadlineOf, evaluate, NEVER_STOPS } from '../core/engine/evaluate.js';
 import type { EvaluatorDefinition, EvaluatorDeps } from '../core/model/adapters.js';
 import { evaluatorSpecSchema } from '../core/model/experiment.js';
 import type { EvaluationResult, EvaluatorInstance } from '../core/model/results.js';
@@ -51,22 +52,17 @@ export function makeEvaluatorSet(find: (type: string) => EvaluatorDefinition | u
     result: ['passed', 'score'],
     needsModel: false,
     create(s: z.output<typeof settings>, deps: EvaluatorDeps): EvaluatorInstance {
-      const members = s.evaluators.map((m) => {
-        const def = find(m.type)!;
-        return { spec: m, def, instance: def.create(def.settings.parse(m.settings ?? {}), deps), weight: m.weight ?? 1 };
-      });
+      const members = s.evaluators.map((m) => bindEvaluator(m, find, deps));
       return {
         async evaluate(inputs, context): Promise<EvaluationResult> {
+          // Members run under the set's deadline; a member without its own mapping judges
+          // what the set was given (the cell's output, or the set's own mapped inputs).
+          const deadline = deadlineOf(context.signal, context.timeoutMs ?? 0);
           const outcomes = await Promise.all(
             members.map(async (m) => {
-              let result: EvaluationResult;
-              try {
-                const own = m.spec.inputs ? resolveInputs(m.spec.inputs, context.row, inputs.output, m.def.stringInputs) : inputs;
-                result = applyControls(await m.instance.evaluate(own, context), { negate: m.spec.negate ?? false, threshold: m.spec.threshold });
-              } catch (error) {
-                if (context.signal.aborted) throw error;
-                result = { status: 'error', details: error instanceof Error ? error.message : String(error) };
-              }
+              const subject = { row: context.row, output: inputs.output, target: context.target, ...(m.inputs ? {} : { extra: inputs }) };
+              // Every member's failure is a result; the set's caller abandons the cell if the run stops.
+              const { result } = await evaluate(m, subject, deadline, NEVER_STOPS, Date.now);
               return { m, result };
             }),
           );
@@ -77,13 +73,13 @@ export function makeEvaluatorSet(find: (type: string) => EvaluatorDefinition | u
           for (const { m, result } of outcomes) {
             if (result.cost !== undefined) cost = (cost ?? 0) + result.cost;
             if (result.status === 'skipped') {
-              notes.push(`${m.spec.id}: skipped`);
+              notes.push(`${m.id}: skipped`);
               continue;
             }
             const passed = result.status === 'processed' && result.passed !== false;
             weightTotal += m.weight;
             if (passed) weightPassed += m.weight;
-            notes.push(`${m.spec.id}: ${result.status === 'error' ? 'error' : passed ? 'passed' : 'failed'}`);
+            notes.push(`${m.id}: ${result.status === 'error' ? `error (${result.errorType ?? 'EvaluatorError'}: ${result.details})` : passed ? 'passed' : 'failed'}`);
           }
           if (weightTotal === 0) return { status: 'skipped', details: `no member could judge this cell (${notes.join(', ')})`, ...(cost !== undefined ? { cost } : {}) };
           const share = weightPassed / weightTotal;

@@ -5,6 +5,7 @@
 import { APICallError } from '@ai-sdk/provider';
 import { embedMany, generateText, jsonSchema, NoObjectGeneratedError, Output } from 'ai';
 import type { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
+import { decideRetry, DEFAULT_RETRY, isRetryableStatus } from '../core/engine/retry.js';
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
@@ -50,7 +51,7 @@ function toCallError(error: unknown, provider: string, key: string, deps: ModelC
     }
     const retryAfter = retryAfterMs(headers, deps.clock.now());
     if (status === 429) deps.limiter.throttled(key, retryAfter);
-    const retryable = status === undefined ? error.isRetryable : status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
+    const retryable = status === undefined ? error.isRetryable : isRetryableStatus(status);
     const detail = (error.message || 'request failed').split('\n')[0];
     return new CallError(`${provider} ${status === undefined ? 'request failed' : `HTTP ${status}`}: ${detail}`, {
       retryable,
@@ -172,15 +173,17 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
   }
 
   return {
+    // Judges retry here (targets leave retries to the engine): the engine's one retry policy.
     async generate(call) {
-      const retries = call.retries ?? 0;
-      for (let attempt = 0; ; attempt++) {
+      const policy = { ...DEFAULT_RETRY, maxRetries: call.retries ?? 0 };
+      for (let attempt = 1; ; attempt++) {
         try {
           return await once(call);
         } catch (error) {
-          if (!(error instanceof CallError) || !error.retryable || attempt >= retries || call.signal.aborted) throw error;
-          const backoff = (deps.random ?? Math.random)() * Math.min(30_000, 1000 * 2 ** attempt);
-          await deps.clock.sleep(Math.max(error.retryAfterMs ?? 0, backoff), call.signal);
+          if (call.signal.aborted) throw error;
+          const decision = decideRetry(error, attempt, policy, deps.random ?? Math.random);
+          if (decision.kind === 'fail') throw error;
+          await deps.clock.sleep(decision.delayMs, call.signal);
         }
       }
     },

@@ -2,6 +2,7 @@
 // failures (HTTP status, network, timeout) into CallErrors that carry the retry decision.
 import type { IncomingHttpHeaders } from 'node:http';
 import { JSONPath } from 'jsonpath-plus';
+import { isRetryableStatus } from '../core/engine/retry.js';
 import { CallError } from '../core/model/results.js';
 import type { Answer } from './http-transport.js';
 import type { Redactor } from './redact.js';
@@ -173,10 +174,6 @@ export function selectOutput(path: string, value: unknown, redactor: Redactor): 
   }
 }
 
-/** 408, 425, 429 and 5xx are worth retrying; other 4xx are the request's fault. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || status >= 500;
-}
 
 /** The CallError for a non-2xx answer, quoting the head of its body (secrets redacted first). */
 export function statusError(answer: Answer, origin: string, nowMs: number, redactor: Redactor): CallError {

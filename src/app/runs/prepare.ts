@@ -6,6 +6,7 @@ import { CallError, type EvaluatorInstance, type TargetAdapter } from '../../cor
 import type { RunSpec } from '../../core/model/run.js';
 import type { PreparedEvaluator, PreparedTarget } from '../../core/engine/cell.js';
 import type { PreparedRowEvaluator } from '../../core/engine/row-phase.js';
+import { type BoundEvaluator, bindEvaluator, failingEvaluator } from '../../core/engine/evaluate.js';
 
 /** The catalogue as the app layer sees it. */
 export interface EvaluatorCatalogue {
@@ -14,10 +15,6 @@ export interface EvaluatorCatalogue {
 
 function failingTarget(message: string): TargetAdapter {
   return { call: async () => Promise.reject(new CallError(message, { retryable: false })) };
-}
-
-function failingEvaluator(details: string): EvaluatorInstance {
-  return { evaluate: async () => ({ status: 'error', details, errorType: 'MisconfiguredEvaluator' }) };
 }
 
 export function prepareTargets(doc: ExperimentDocument, spec: RunSpec, createTarget: TargetFactory, deps: TargetDeps): PreparedTarget[] {
@@ -40,52 +37,31 @@ export function isRowScoped(doc: ExperimentDocument, id: string, catalogue: Eval
   return e !== undefined && catalogue.find(e.type)?.scope === 'row';
 }
 
+/** The run's evaluator spec of `id` bound to its instance (core/engine/evaluate.ts); a missing one fails every evaluation. */
+function bind(doc: ExperimentDocument, id: string, catalogue: EvaluatorCatalogue, deps: EvaluatorDeps): BoundEvaluator {
+  const spec = doc.evaluators.find((x) => x.id === id);
+  if (!spec) return { id, name: id, inputs: undefined, stringInputs: [], negate: false, threshold: undefined, weight: 1, instance: failingEvaluator(`unknown evaluator "${id}"`) };
+  return bindEvaluator(spec, (type) => catalogue.find(type), deps);
+}
+
 /** Row-scoped evaluators of the run: each compares its `targets` (default: all the run's targets). */
 export function prepareRowEvaluators(doc: ExperimentDocument, spec: RunSpec, catalogue: EvaluatorCatalogue, deps: EvaluatorDeps): PreparedRowEvaluator[] {
   return spec.evaluatorIds
     .filter((id) => isRowScoped(doc, id, catalogue))
     .map((id) => {
       const e = doc.evaluators.find((x) => x.id === id)!;
-      const definition = catalogue.find(e.type)!;
       const variants = (e.targets ?? spec.targetIds).filter((t) => spec.targetIds.includes(t));
-      const settings = definition.settings.safeParse(e.settings ?? {});
-      let instance: EvaluatorInstance;
-      try {
-        instance = settings.success ? definition.create(settings.data, deps) : failingEvaluator(`invalid settings: ${settings.error.issues[0]?.message}`);
-      } catch (error) {
-        instance = failingEvaluator(error instanceof Error ? error.message : String(error));
-      }
-      return { id, name: e.name ?? definition.name, variants, inputs: e.inputs, negate: e.negate ?? false, threshold: e.threshold, instance };
+      return { ...bind(doc, id, catalogue, deps), variants };
     });
 }
 
 export function prepareEvaluators(doc: ExperimentDocument, spec: RunSpec, catalogue: EvaluatorCatalogue, deps: EvaluatorDeps): PreparedEvaluator[] {
-  return spec.evaluatorIds.filter((id) => !isRowScoped(doc, id, catalogue)).map((id) => {
-    const e = doc.evaluators.find((x) => x.id === id);
-    const base = {
-      id,
-      name: e?.name ?? id,
-      targets: e?.targets ? new Set(e.targets) : null,
-      inputs: e?.inputs,
-      negate: e?.negate ?? false,
-      threshold: e?.threshold,
-    };
-    const definition = e ? catalogue.find(e.type) : undefined;
-    if (!e || !definition) {
-      return { ...base, stringInputs: [], instance: failingEvaluator(`unknown evaluator type "${e?.type ?? id}"`) };
-    }
-    const settings = definition.settings.safeParse(e.settings ?? {});
-    if (!settings.success) {
-      return { ...base, stringInputs: definition.stringInputs, instance: failingEvaluator(`invalid settings: ${settings.error.issues[0]?.message}`) };
-    }
-    let instance: EvaluatorInstance;
-    try {
-      instance = definition.create(settings.data, deps);
-    } catch (error) {
-      instance = failingEvaluator(error instanceof Error ? error.message : String(error));
-    }
-    return { ...base, name: e.name ?? definition.name, stringInputs: definition.stringInputs, instance };
-  });
+  return spec.evaluatorIds
+    .filter((id) => !isRowScoped(doc, id, catalogue))
+    .map((id) => {
+      const targets = doc.evaluators.find((x) => x.id === id)?.targets;
+      return { ...bind(doc, id, catalogue, deps), targets: targets ? new Set(targets) : null };
+    });
 }
 
 /** Releases sandboxes and sockets held by a run's adapters. */

@@ -16,8 +16,8 @@ export async function rebuildSummary(stores: Pick<Stores, 'runs'>, run: RunRecor
     const e = doc?.evaluators.find((x) => x.id === id);
     return { id, name: e?.name ?? catalogue.find(e?.type ?? '')?.name ?? id };
   });
-  const informational = new Set(doc?.evaluators.filter((e) => e.weight === 0).map((e) => e.id) ?? []);
-  const agg = new Aggregator(targets, evaluators, informational);
+  const weights = new Map((doc?.evaluators ?? []).filter((e) => e.weight !== undefined).map((e) => [e.id, e.weight!] as const));
+  const agg = new Aggregator(targets, evaluators, weights);
   for (let after = 0; ; ) {
     const page = await stores.runs.cellsInCommitOrder(run.id, after, PAGE);
     for (const c of page) agg.add(c);

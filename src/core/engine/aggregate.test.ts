@@ -17,11 +17,11 @@ const broken = (targetId: string, extra: Partial<Cell> = {}): Cell => ({ targetI
 
 const meta = { runId: 'run_1', runUrl: 'http://x/run_1', startedAt: 1_000, finishedAt: 4_500 };
 
-function summarise(cells: Cell[], informational: ReadonlySet<string> = new Set(), extra: Partial<Parameters<Aggregator['summary']>[0]> = {}) {
+function summarise(cells: Cell[], informational: ReadonlySet<string> = new Set(), extra: Partial<Parameters<Aggregator['summary']>[0]> = {}, weights: Record<string, number> = {}) {
   const agg = new Aggregator(
     [{ id: 'a', name: 'Model A' }, { id: 'b', name: 'Model B' }],
     [{ id: 'exact', name: 'Exact match' }, { id: 'judge', name: 'Judge' }, { id: 'info', name: 'Length' }],
-    informational,
+    new Map([...[...informational].map((id) => [id, 0] as const), ...Object.entries(weights)]),
   );
   for (const c of cells) agg.add(c);
   return { agg, summary: agg.summary({ ...meta, ...extra }) };
@@ -133,5 +133,29 @@ describe('Aggregator.summary', () => {
     const { summary } = summarise([]);
     expect(summary).toMatchObject({ totalCells: 0, totalPassed: 0, totalFailed: 0, passRate: 0, totalCost: 0 });
     expect(summary.targets[0]).not.toHaveProperty('avgLatency');
+  });
+});
+
+describe('weighted figures', () => {
+  it('weighs verdicts and scores by each evaluator\'s weight; weight 0 counts nothing; errors fail; skips do not count', () => {
+    // exact (weight 3): passed, failed; judge (weight 1): passed with 0.5, error; info (weight 0): failed with score 0.
+    const { summary } = summarise(
+      [ok('a', [pass('exact', { score: 1 }), pass('judge', { score: 0.5 }), fail('info', { score: 0 })]), ok('a', [fail('exact', { score: 0 }), errored('judge'), skipped('info')])],
+      new Set(['info']),
+      {},
+      { exact: 3, judge: 1 },
+    );
+    // Verdict weights: exact 3 + 3, judge 1 + 1 (the error counts as failing) → passed 3 + 1 of 8.
+    expect(summary.weightedPassRate).toBe(50);
+    // Scores: exact 1·3 + 0·3, judge 0.5·1 → 3.5 / 7.
+    expect(summary.weightedAvgScore).toBe(0.5);
+    // Equal weights give the plain figures.
+    const plain = summarise([ok('a', [pass('exact', { score: 1 }), fail('judge', { score: 0 })])]).summary;
+    expect(plain.weightedPassRate).toBe(50);
+    expect(plain.weightedAvgScore).toBe(0.5);
+    // Nothing judged: absent, never 0.
+    const none = summarise([ok('a', [skipped('exact')])]).summary;
+    expect(none.weightedPassRate).toBeUndefined();
+    expect(none.weightedAvgScore).toBeUndefined();
   });
 });

@@ -37,22 +37,27 @@ export function cellPassed(cell: Pick<CellResult, 'error' | 'evaluations'>, info
 export class Aggregator {
   private readonly targets = new Map<string, TargetAcc>();
   private readonly evaluators = new Map<string, EvaluatorAcc>();
+  private readonly informational: ReadonlySet<string>;
   private cells = 0;
   private completed = 0;
   private passed = 0;
   private targetCost = 0;
   private evaluatorCost = 0;
+  /** Weighted pass/fail verdicts (errors count as failing) and weighted scores, over every evaluation. */
+  private weighted = { passWeight: 0, verdictWeight: 0, scoreSum: 0, scoreWeight: 0 };
 
   /**
    * @param targets target ids and names in configuration order
    * @param evaluators evaluator ids and names in configuration order
-   * @param informational evaluators with weight 0: reported, but they do not decide a cell
+   * @param weights evaluator weights (default 1); weight 0 is informational: reported, but it
+   *   never decides a cell and counts nothing in the weighted figures
    */
   constructor(
     targets: { id: string; name: string }[],
     evaluators: { id: string; name: string }[],
-    private readonly informational: ReadonlySet<string> = new Set(),
+    private readonly weights: ReadonlyMap<string, number> = new Map(),
   ) {
+    this.informational = new Set([...weights].filter(([, w]) => w === 0).map(([id]) => id));
     for (const t of targets) this.targets.set(t.id, { name: t.name, passed: 0, failed: 0, errors: 0, latencySum: 0, latencyCount: 0, cost: 0, tokensIn: 0, tokensOut: 0 });
     for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0, processed: 0, labels: new Map() });
   }
@@ -98,6 +103,18 @@ export class Aggregator {
     this.evaluatorCost += r.cost ?? 0;
     const acc = this.evaluators.get(evaluatorId);
     if (!acc) return;
+    const w = this.weights.get(evaluatorId) ?? 1;
+    if (r.status === 'error') this.weighted.verdictWeight += w;
+    else if (r.status === 'processed') {
+      if (r.passed !== undefined) {
+        this.weighted.verdictWeight += w;
+        if (r.passed) this.weighted.passWeight += w;
+      }
+      if (r.score !== undefined && Number.isFinite(r.score)) {
+        this.weighted.scoreSum += w * r.score;
+        this.weighted.scoreWeight += w;
+      }
+    }
     if (r.status === 'error') acc.errors++;
     else if (r.status === 'skipped') acc.skipped++;
     else {
@@ -153,6 +170,9 @@ export class Aggregator {
       targets,
       evaluators,
     };
+    const wv = this.weighted;
+    if (wv.verdictWeight > 0) summary.weightedPassRate = round((wv.passWeight / wv.verdictWeight) * 100);
+    if (wv.scoreWeight > 0) summary.weightedAvgScore = round(wv.scoreSum / wv.scoreWeight);
     if (meta.stopReason) summary.stopReason = meta.stopReason;
     if (meta.thresholdPassRate !== undefined) summary.threshold = { passRate: meta.thresholdPassRate, met: passRate >= meta.thresholdPassRate };
     return summary;

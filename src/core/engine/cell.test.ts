@@ -43,7 +43,7 @@ function target(script: (attempt: number, call: TargetCall) => Promise<TargetOut
 }
 
 function evaluator(id: string, evaluate: (inputs: EvaluatorInputs, context: EvaluatorContext) => Promise<EvaluationResult>, over: Partial<PreparedEvaluator> = {}): PreparedEvaluator {
-  return { id, name: `Evaluator ${id}`, targets: null, inputs: undefined, stringInputs: [], negate: false, threshold: undefined, instance: { evaluate }, ...over };
+  return { id, name: `Evaluator ${id}`, targets: null, inputs: undefined, stringInputs: [], negate: false, threshold: undefined, weight: 1, instance: { evaluate }, ...over };
 }
 
 /** Never settles on its own; rejects with the signal's reason when it aborts, as adapters must. */

@@ -1,16 +1,18 @@
 // Executes one cell: the target call with timeout, shared limits and retries, then (if the
 // target succeeded) every applicable evaluator concurrently, each with its own timeout. A
 // failure is recorded as data; only the run's abort escapes (the cell is then discarded).
-import type { InputMapping, Row } from '../model/experiment.js';
-import { CallError, type EvaluationResult, type EvaluatorInstance, type TargetAdapter, type TargetOutput } from '../model/results.js';
+import type { Row } from '../model/experiment.js';
+import { CallError, type TargetAdapter, type TargetOutput } from '../model/results.js';
 import type { LiveEvent } from '../events.js';
 import type { RetryNote, StoredEvaluation } from '../model/run.js';
 import type { CellDraft } from '../run-store.js';
 import type { Clock, Deadline } from '../ports.js';
 import { type SlotLimiter } from './limiter.js';
 import { type CellRef } from './plan.js';
-import { decideRetry, describeFailure, type RetryPolicy } from './retry.js';
-import { resolveInputs } from './evaluator-inputs.js';
+import { decideRetry, type RetryPolicy } from './retry.js';
+import { type BoundEvaluator, evaluate } from './evaluate.js';
+
+export { applyControls } from './evaluate.js';
 
 export interface PreparedTarget {
   id: string;
@@ -18,16 +20,10 @@ export interface PreparedTarget {
   adapter: TargetAdapter;
 }
 
-export interface PreparedEvaluator {
-  id: string;
-  name: string;
+/** An evaluator of cells: bound (evaluate.ts), and limited to some targets. */
+export interface PreparedEvaluator extends BoundEvaluator {
   /** Targets it applies to; null = all. */
   targets: ReadonlySet<string> | null;
-  inputs: Record<string, InputMapping> | undefined;
-  stringInputs: readonly string[];
-  negate: boolean;
-  threshold: number | undefined;
-  instance: EvaluatorInstance;
 }
 
 export interface CellContext {
@@ -125,40 +121,19 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
   }
 }
 
-/** Applies `negate` and `threshold` to a processed result. */
-export function applyControls(result: EvaluationResult, ev: Pick<PreparedEvaluator, 'negate' | 'threshold'>): EvaluationResult {
-  if (result.status !== 'processed') return result;
-  let passed = result.passed;
-  if (ev.threshold !== undefined && result.score !== undefined) passed = result.score >= ev.threshold;
-  if (ev.negate && passed !== undefined) passed = !passed;
-  return passed === undefined ? result : { ...result, passed };
-}
-
-async function runEvaluator(
-  ev: PreparedEvaluator,
-  row: Row,
-  cell: CellRef,
-  target: Attempted & { ok: true },
-  ctx: CellContext,
-  phase: Deadline,
-): Promise<StoredEvaluation> {
-  const started = ctx.clock.now();
-  let result: EvaluationResult;
+async function runEvaluator(ev: PreparedEvaluator, row: Row, cell: CellRef, target: Attempted & { ok: true }, ctx: CellContext, phase: Deadline): Promise<StoredEvaluation> {
   try {
-    const inputs = resolveInputs(ev.inputs, row, target.value.output, ev.stringInputs);
-    result = await ev.instance.evaluate(inputs, {
-      row,
-      target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens },
-      signal: phase.signal,
-    });
-    result = applyControls(result, ev);
-  } catch (error) {
-    if (ctx.signal.aborted) throw new CellAbandoned();
-    const timedOut = phase.expired;
-    const details = timedOut ? `evaluator timed out after ${ctx.evaluatorTimeoutMs} ms` : describeFailure(error);
-    result = { status: 'error', details, errorType: timedOut ? 'Timeout' : 'EvaluatorError' };
+    return await evaluate(
+      ev,
+      { row, output: target.value.output, target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens } },
+      { signal: phase.signal, expired: () => phase.expired, timeoutMs: ctx.evaluatorTimeoutMs },
+      ctx.signal,
+      () => ctx.clock.now(),
+    );
+  } catch {
+    // Only the run's stop gets here: the cell is abandoned, not failed.
+    throw new CellAbandoned();
   }
-  return { evaluatorId: ev.id, name: ev.name, result, durationMs: ctx.clock.now() - started };
 }
 
 /** Runs one cell to its result (without sequence numbers, assigned at commit). */

@@ -14,6 +14,15 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: Omit<RetryPolicy, 'maxRetries'> = { baseMs: 500, capMs: 30_000, maxRetryAfterMs: 120_000 };
 
+/**
+ * The one list of HTTP statuses worth retrying, for targets, judges and every provider call:
+ * 408 (timeout), 409 (conflict: OpenAI's API and SDKs treat it as transient), 425 (too early),
+ * 429 (throttled) and every 5xx. Other 4xx are the request's fault and final.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
+}
+
 export type RetryDecision = { kind: 'retry'; delayMs: number; reason: string } | { kind: 'fail'; reason: string };
 
 /**

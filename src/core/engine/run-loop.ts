@@ -1,14 +1,15 @@
-// The scheduler of one run: walks the plan in row-major order, skips committed cells, keeps
-// at most `concurrency` cells in flight, hands finished cells to the group committer, and
-// stops dispatching on abort, budget or a storage failure. No I/O: rows, execution and
-// commits come through the ports below.
+// Phase 1 of a run: walks the plan in row-major order, skips committed cells and hands the
+// rest to the one scheduler (scheduler.ts: concurrency, group commit, stop reasons). No I/O:
+// rows, execution and commits come through the ports below.
 import type { Row } from '../model/experiment.js';
 import type { RunSpec, StopReason } from '../model/run.js';
 import type { CellDraft } from '../run-store.js';
-import { GroupCommitter, type GroupCommitOptions, type Later } from './group-commit.js';
-import { Semaphore } from './limiter.js';
+import type { GroupCommitOptions, Later } from './group-commit.js';
 import { cellAt, type CellRef, rowsInScope } from './plan.js';
 import { CellAbandoned } from './cell.js';
+import { schedule, type ScheduleOutcome } from './scheduler.js';
+
+export { DISPATCH_BURST } from './scheduler.js';
 
 export type { CellDraft } from '../run-store.js';
 
@@ -23,21 +24,16 @@ export interface RunLoopPorts {
   commit(batch: CellDraft[]): Promise<void>;
   /** Checked before each dispatch: a reason to stop starting cells, or null. */
   stopReason(): StopReason | null;
-  /**
-   * Lets pending I/O run (e.g. setImmediate). Called every few dispatches so a burst of cells
-   * starting together puts its first requests on the wire while the rest are still prepared.
-   */
+  /** Lets pending I/O run between bursts of dispatches (see scheduler.ts). */
   breathe?: () => Promise<void>;
   signal: AbortSignal;
   /** The clock's timer, for the group-commit window. */
   later: Later;
 }
 
-export type RunLoopOutcome = { kind: 'finished' } | { kind: 'stopped'; reason: StopReason };
+export type RunLoopOutcome = ScheduleOutcome;
 
 export const ROW_PAGE = 500;
-/** Dispatches between two breaths. */
-export const DISPATCH_BURST = 16;
 
 export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxBatch: 500, maxDelayMs: 50, maxPending: 2000 };
 
@@ -50,22 +46,12 @@ function crashedCell(ref: CellRef, row: Row, error: unknown): CellDraft {
   };
 }
 
-export async function runLoop(ports: RunLoopPorts, commitOptions: GroupCommitOptions = DEFAULT_GROUP_COMMIT): Promise<RunLoopOutcome> {
+/** The cells still to run, in row-major order, their rows read a page at a time (pages with nothing left are not read). */
+async function* pendingCells(ports: RunLoopPorts): AsyncGenerator<{ ref: CellRef; row: Row }> {
   const { spec } = ports;
   const perRow = spec.targetIds.length * spec.repeats;
   const rows = rowsInScope({ rowIndices: spec.rowIndices, sourceRowCount: spec.sourceRowCount });
-  const slots = new Semaphore(spec.concurrency);
-  const committer = new GroupCommitter<CellDraft>((batch) => ports.commit(batch), commitOptions, ports.later);
-  const inFlight = new Set<Promise<void>>();
-  let stop: StopReason | null = null;
-  let interrupted = false;
-  const stopping = () => {
-    interrupted = (stop ??= ports.stopReason()) !== null || ports.signal.aborted || committer.error !== undefined;
-    return interrupted;
-  };
-
-  let burst = 0;
-  dispatch: for (let pageStart = 0; pageStart < rows; pageStart += ROW_PAGE) {
+  for (let pageStart = 0; pageStart < rows; pageStart += ROW_PAGE) {
     const pageEnd = Math.min(rows, pageStart + ROW_PAGE);
     let anyToRun = false;
     for (let c = pageStart * perRow; c < pageEnd * perRow && !anyToRun; c++) anyToRun = !ports.isDone(c);
@@ -75,40 +61,25 @@ export async function runLoop(ports: RunLoopPorts, commitOptions: GroupCommitOpt
       const row = page[rowPos - pageStart]!;
       for (let k = 0; k < perRow; k++) {
         const cell = rowPos * perRow + k;
-        if (ports.isDone(cell)) continue;
-        if (stopping()) break dispatch;
-        await committer.room();
-        let release: () => void;
-        try {
-          release = await slots.acquire(ports.signal);
-        } catch {
-          interrupted = true;
-          break dispatch;
-        }
-        if (stopping()) {
-          release();
-          break dispatch;
-        }
-        const ref = cellAt(spec, cell);
-        const task = ports
-          .execute(ref, row)
-          .then(
-            (draft) => committer.add(draft),
-            (error: unknown) => {
-              if (!(error instanceof CellAbandoned)) committer.add(crashedCell(ref, row, error));
-            },
-          )
-          .finally(() => {
-            release();
-            inFlight.delete(task);
-          });
-        inFlight.add(task);
-        if (ports.breathe && ++burst % DISPATCH_BURST === 0) await ports.breathe();
+        if (!ports.isDone(cell)) yield { ref: cellAt(spec, cell), row };
       }
     }
   }
-  await Promise.all(inFlight);
-  await committer.close();
-  if (ports.signal.aborted) return { kind: 'stopped', reason: stop ?? ports.stopReason() ?? 'user' };
-  return interrupted && stop ? { kind: 'stopped', reason: stop } : { kind: 'finished' };
+}
+
+/** Phase 1 of a run: every cell not yet committed, through the one scheduler. */
+export function runLoop(ports: RunLoopPorts, commitOptions: GroupCommitOptions = DEFAULT_GROUP_COMMIT): Promise<RunLoopOutcome> {
+  return schedule<{ ref: CellRef; row: Row }, CellDraft>({
+    tasks: pendingCells(ports),
+    execute: ({ ref, row }) => ports.execute(ref, row),
+    // An abandoned cell (the run stops) is left undone; anything else becomes a failed cell.
+    crashed: ({ ref, row }, error) => (error instanceof CellAbandoned ? null : crashedCell(ref, row, error)),
+    commit: (batch) => ports.commit(batch),
+    stopReason: () => ports.stopReason(),
+    signal: ports.signal,
+    concurrency: ports.spec.concurrency,
+    later: ports.later,
+    ...(ports.breathe ? { breathe: ports.breathe } : {}),
+    commitOptions,
+  });
 }

@@ -86,7 +86,10 @@ export interface EvaluatorContext {
   row: Row;
   /** Facts about the target call, for budget-style evaluators. */
   target: { id: string; durationMs: number; cost?: number | undefined; tokens?: Tokens | undefined };
+  /** Aborts when the evaluation's time is up (a TimeoutError) or the run stops. */
   signal: AbortSignal;
+  /** The evaluation's time limit, ms (what a timeout message names). */
+  timeoutMs?: number;
 }
 
 /** An evaluator ready to run; built once per run from validated settings. */

@@ -74,6 +74,14 @@ export const runSummarySchema = z.object({
   evaluatorCost: z.number(),
   targets: z.array(targetSummarySchema),
   evaluators: z.array(evaluatorSummarySchema),
+  /**
+   * Evaluator weights (`weight`, default 1) at work: the weighted share of evaluations that
+   * passed (errors count as failing; skipped and label-only results do not count), as a
+   * percentage. Absent when no evaluation gave a verdict.
+   */
+  weightedPassRate: z.number().optional(),
+  /** The weighted mean of the scores evaluators gave; absent when none did. */
+  weightedAvgScore: z.number().optional(),
   stopReason: stopReasonSchema.optional(),
   /** The experiment's thresholds.passRate and whether this run met it. */
   threshold: z.object({ passRate: z.number(), met: z.boolean() }).optional(),
