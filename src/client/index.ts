@@ -1,5 +1,5 @@
-// A typed client for Assay's HTTP API and its SSE event stream, used by the CLI (and meant
-// for the web page). Only fetch and the shared event schema: no Node-specific APIs.
+// A typed client for Assay's HTTP API and its SSE event stream, used by the CLI and the web
+// page (web/). Only fetch and the shared event schema: no Node-specific APIs.
 import { createParser } from 'eventsource-parser';
 import type { RunEvent } from '../core/events.js';
 
@@ -55,7 +55,9 @@ export class AssayClient {
 
   constructor(private readonly options: ClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
-    this.doFetch = options.fetch ?? fetch;
+    // Called through a wrapper: browsers refuse window.fetch invoked as another object's method
+    // ("Illegal invocation"), which `this.doFetch(…)` would be.
+    this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
