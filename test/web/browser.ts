@@ -8,6 +8,12 @@ import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { listen, startTestAssay, type TestAssay } from '../../src/testing/harness.js';
 
+// Code passed to page.evaluate() runs in the page; this file is typechecked with Node's types
+// only, so the few browser globals it touches are declared here, for this module alone.
+declare const window: { __csp?: string[]; axe?: unknown } & Record<string, unknown>;
+declare function addEventListener(type: 'securitypolicyviolation', listener: (e: { violatedDirective: string; blockedURI: string }) => void): void;
+declare const document: unknown;
+
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 
@@ -83,15 +89,14 @@ export async function guardedPage(browser: Browser, origin: string): Promise<Gua
   });
   await page.addInitScript(() => {
     addEventListener('securitypolicyviolation', (e) => {
-      const w = window as unknown as { __csp?: string[] };
-      (w.__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
+      (window.__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
     });
   });
   return { page, problems };
 }
 
 export async function cspViolations(page: Page): Promise<string[]> {
-  return page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []);
+  return page.evaluate(() => window.__csp ?? []);
 }
 
 export async function signIn(page: Page, key: string): Promise<void> {
@@ -106,7 +111,7 @@ export async function axeViolations(page: Page): Promise<string[]> {
   // Evaluated over the DevTools protocol, which the page's CSP does not govern.
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = window.axe as { run(ctx: unknown, o: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> };
     const result = await axe.run(document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
   });
