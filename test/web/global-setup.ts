@@ -20,5 +20,10 @@ export default function setup(): void {
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
   if (Math.max(...SOURCES.map(newest)) <= builtAt) return;
   console.log('web/dist is older than its sources: building it');
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    // Vitest sets NODE_ENV=test, which would give React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
 }
