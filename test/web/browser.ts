@@ -54,8 +54,8 @@ export interface Server {
 }
 
 /** A real Assay (SQLite in a temp dir) on 127.0.0.1, runUrl pointing at it. */
-export async function startServer(): Promise<Server> {
-  const t = await startTestAssay();
+export async function startServer(options: { pingMs?: number } = {}): Promise<Server> {
+  const t = await startTestAssay({}, undefined, options);
   const http = await listen(t);
   t.config.publicUrl = http.url;
   return {

@@ -13,7 +13,7 @@ const PAGE = 5000;
 /** Longest wait between a change and its render while a run streams. */
 const RENDER_EVERY_MS = 100;
 /** How often rows that arrived by event but lack their inputs are looked up. */
-const ENTRY_REFRESH_MS = 1000;
+const ENTRY_REFRESH_MS = 500;
 
 export interface CellRef {
   rowIndex: number;
