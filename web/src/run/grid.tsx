@@ -135,7 +135,7 @@ export function Grid({ store }: { store: RunStore }) {
       className="grid-scroll"
       ref={scrollRef}
       role="grid"
-      aria-label="Results: rows by targets"
+      aria-label="Results grid"
       aria-rowcount={rows.length + 1}
       aria-colcount={visibleIds.length}
       onKeyDown={onKeyDown}

@@ -241,7 +241,8 @@ export function deriveGrid(model: RunModel, o: ViewOptions): GridView {
   if (q) {
     if (o.regex) {
       try {
-        const re = new RegExp(q, 'i');
+        // Multiline: each output is a line of its own, so ^ and $ can anchor to one output.
+        const re = new RegExp(q, 'im');
         match = (text) => re.test(text);
       } catch (error) {
         searchError = (error as Error).message;

@@ -33,41 +33,41 @@ export function Toolbar({ store }: { store: RunStore }) {
         <input type="checkbox" checked={view.errors} onChange={(e) => store.setView({ errors: e.target.checked })} />
         Errors
       </label>
-      <label>
-        Evaluator{' '}
-        <select value={view.evaluatorId ?? ''} onChange={(e) => store.setView({ evaluatorId: e.target.value || null })}>
+      <span className="field">
+        <label htmlFor="f-evaluator">Evaluator</label>{' '}
+        <select id="f-evaluator" value={view.evaluatorId ?? ''} onChange={(e) => store.setView({ evaluatorId: e.target.value || null })}>
           <option value="">All</option>
           {[...model.evaluators].map(([id, name]) => (
             <option key={id} value={id}>{name}</option>
           ))}
         </select>
-      </label>
-      <label>
-        Target{' '}
-        <select value={view.targetId ?? ''} onChange={(e) => store.setView({ targetId: e.target.value || null })}>
+      </span>
+      <span className="field">
+        <label htmlFor="f-target">Target</label>{' '}
+        <select id="f-target" value={view.targetId ?? ''} onChange={(e) => store.setView({ targetId: e.target.value || null })}>
           <option value="">All</option>
           {model.targets.map((t) => (
             <option key={t.id} value={t.id}>{t.name}</option>
           ))}
         </select>
-      </label>
-      <label>
-        Search{' '}
-        <input type="search" value={search} placeholder="inputs and outputs" onChange={(e) => setSearch(e.target.value)} aria-invalid={grid.searchError ? true : undefined} aria-describedby={grid.searchError ? 'search-error' : undefined} />
-      </label>
+      </span>
+      <span className="field">
+        <label htmlFor="f-search">Search</label>{' '}
+        <input id="f-search" type="search" value={search} placeholder="inputs and outputs" onChange={(e) => setSearch(e.target.value)} aria-invalid={grid.searchError ? true : undefined} aria-describedby={grid.searchError ? 'search-error' : undefined} />
+      </span>
       <label className="check">
         <input type="checkbox" checked={view.regex} onChange={(e) => store.setView({ regex: e.target.checked })} />
         Regex
       </label>
-      <label>
-        Sort by{' '}
-        <select value={view.sort} onChange={(e) => store.setView({ sort: e.target.value as SortKey })}>
+      <span className="field">
+        <label htmlFor="f-sort">Sort by</label>{' '}
+        <select id="f-sort" value={view.sort} onChange={(e) => store.setView({ sort: e.target.value as SortKey })}>
           <option value="row">Row</option>
           <option value="score">Score</option>
           <option value="latency">Latency</option>
           <option value="cost">Cost</option>
         </select>
-      </label>
+      </span>
       <button type="button" disabled={view.sort === 'row'} onClick={() => store.setView({ descending: !view.descending })} title="Sort direction">
         {view.descending ? 'Descending' : 'Ascending'}
       </button>
