@@ -16,7 +16,7 @@ export function TrendChart({ runs }: { runs: RunListItem[] }) {
       legend: { show: true, live: false },
       scales: {
         // One run alone would get a range of years around it: show an hour either side.
-        x: { time: true, ...(ended.length === 1 ? { range: (_u, min, max) => [min - 3600, max + 3600] as [number, number] } : {}) },
+        x: ended.length === 1 ? { time: true, auto: false, min: data[0][0]! - 3600, max: data[0][0]! + 3600 } : { time: true },
         pct: { range: [0, 100] },
         usd: { range: (_u, _min, max) => [0, max > 0 ? max * 1.2 : 0.01] as [number, number] },
       },
