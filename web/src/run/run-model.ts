@@ -147,6 +147,15 @@ export class RunModel {
     return (cell.repeats[repeat] ??= emptyRepeat(repeat));
   }
 
+  /** A fresh repeat in place of the old one (a retried cell starts over; no stale field stays). */
+  private resetRepeat(index: number, targetId: string, repeat: number): RepeatView {
+    const old = this.repeat(index, targetId, repeat);
+    const fresh = emptyRepeat(repeat);
+    fresh.retries = old.retries;
+    this.rows.get(index)!.cells.get(targetId)!.repeats[repeat] = fresh;
+    return fresh;
+  }
+
   private setEntry(row: RowView, entry: Record<string, unknown>): void {
     if (row.entry) return;
     row.entry = entry;
@@ -208,7 +217,7 @@ export class RunModel {
       case 'cell_started': {
         const r = this.repeat(e.rowIndex, e.targetId, e.repeat);
         // A resumed run (retry errors) runs a finished cell again: show it running.
-        if (r.done && r.error !== undefined) Object.assign(r, emptyRepeat(e.repeat));
+        if (r.done && r.error !== undefined) this.resetRepeat(e.rowIndex, e.targetId, e.repeat);
         break;
       }
       case 'retrying': {
@@ -217,9 +226,10 @@ export class RunModel {
         break;
       }
       case 'target_result': {
-        const r = this.repeat(e.rowIndex, e.targetId, e.repeat);
-        const retries = r.retries;
-        Object.assign(r, emptyRepeat(e.repeat), { retries, done: true, attempts: e.attempts, cached: e.cached ?? false });
+        const r = this.resetRepeat(e.rowIndex, e.targetId, e.repeat);
+        r.done = true;
+        r.attempts = e.attempts;
+        r.cached = e.cached ?? false;
         if (e.error !== undefined) r.error = e.error;
         else r.output = e.output;
         if (e.cost !== undefined) r.cost = e.cost;
