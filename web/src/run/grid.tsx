@@ -73,6 +73,9 @@ export function Grid({ store }: { store: RunStore }) {
     estimateSize: () => ROW_HEIGHT,
     overscan: OVERSCAN,
     getItemKey: (i) => rows[i]?.id ?? i,
+    // Render a scroll's rows in React's next task, not inside the scroll event: frames while
+    // scrolling fast stayed under ~90 ms instead of up to ~170 ms on this machine.
+    useFlushSync: false,
   });
 
   // Keyboard focus: one cell is tabbable (roving tabindex); arrows move it.
