@@ -50,6 +50,8 @@ export async function launch(): Promise<Browser> {
 export interface Server {
   t: TestAssay;
   url: string;
+  /** Cuts every open connection, event streams included; the server keeps listening. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startServer(options: { pingMs?: number } = {}): Promise<Se
   t.config.publicUrl = http.url;
   return {
     t, url: http.url,
+    dropConnections: () => http.dropConnections(),
     async close() {
       await http.close();
       await t.close();

@@ -106,3 +106,31 @@ describe('a live run', () => {
     await page.close();
   });
 });
+
+describe('a dropped connection', () => {
+  it('picks the live run up again where it left off', async () => {
+    const { page } = await guardedPage(browser, server.url);
+    await page.goto(server.url + '/');
+    await signIn(page, server.t.key);
+    await page.waitForURL(/\/experiments$/);
+    const streams: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().endsWith('/events')) streams.push(req.headers()['last-event-id'] ?? '');
+    });
+    const runUrl = await start('live');
+    await page.goto(onServer(server, runUrl));
+    await expect.poll(async () => Number((await page.getByTestId('progress-text').textContent())!.split('/')[0])).toBeGreaterThan(0);
+    server.dropConnections();
+    const during = Number((await page.getByTestId('progress-text').textContent())!.split('/')[0]);
+    await expect.poll(() => page.getByTestId('progress-text').textContent(), { timeout: 20_000 }).toBe(`${ROWS} / ${ROWS}`);
+    await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('completed');
+    await expect.poll(() => page.locator('[data-cell]').count()).toBe(ROWS);
+    console.log(`connections cut at ${during} / ${ROWS} cells; event streams opened with Last-Event-ID ${streams.join(', ')}; the page caught up`);
+    expect(during).toBeLessThan(ROWS);
+    // The stream was cut and opened again after the last event seen, not from the start.
+    expect(streams.length).toBeGreaterThanOrEqual(2);
+    expect(streams[0]).toBe('0');
+    expect(Number(streams[streams.length - 1])).toBeGreaterThan(0);
+    await page.close();
+  });
+});

@@ -3,7 +3,7 @@
 // and Last-Event-ID resumes after a drop), and runs the page's actions. React reads it through
 // the hooks at the bottom, as the AI SDK's useChat reads its chat store.
 import type { ExperimentBody, RunEvent, RunStatus, RunSummaryView, StartedRun } from '../api-types.js';
-import { api, describeError } from '../api.js';
+import { api, ApiError, describeError } from '../api.js';
 import { createStore, type Store, useStore } from '../lib/store.js';
 import { RunModel } from './run-model.js';
 import { computeStats, DEFAULT_VIEW, deriveGrid, type GridView, type RunStats, type ViewOptions } from './run-view.js';
@@ -14,6 +14,8 @@ const PAGE = 5000;
 const RENDER_EVERY_MS = 100;
 /** How often rows that arrived by event but lack their inputs are looked up. */
 const ENTRY_REFRESH_MS = 500;
+/** Attempts to reach the event stream again, with backoff, before the page stops following. */
+const FOLLOW_RETRIES = 8;
 
 export interface CellRef {
   rowIndex: number;
@@ -133,18 +135,35 @@ export class RunStore {
     }, ENTRY_REFRESH_MS);
   }
 
-  /** Follows the run's events until its final event (reconnecting after drops). */
+  /**
+   * Follows the run's events until its final event. The client resumes a dropped stream after
+   * the last event seen (Last-Event-ID); when the server cannot be reached at all, this tries
+   * again with backoff, from the same event.
+   */
   private async follow(): Promise<void> {
     if (this.streaming) return;
     this.streaming = true;
     this.patch({ live: true });
     try {
-      for await (const e of api().client.events(this.runId, { afterSeq: this.lastSeq, signal: this.stop.signal })) {
-        this.lastSeq = e.seq;
-        this.onEvent(e);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          for await (const e of api().client.events(this.runId, { afterSeq: this.lastSeq, signal: this.stop.signal })) {
+            this.lastSeq = e.seq;
+            this.onEvent(e);
+            attempt = 0;
+          }
+          break;
+        } catch (error) {
+          if (this.stop.signal.aborted) break;
+          if (attempt >= FOLLOW_RETRIES || (error instanceof ApiError && error.status < 500 && error.status !== 429)) {
+            this.patch({ notice: `Live updates stopped: ${describeError(error)}` });
+            break;
+          }
+          this.patch({ notice: 'Reconnecting…' });
+          await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
+          if (this.state.get().notice === 'Reconnecting…') this.patch({ notice: '' });
+        }
       }
-    } catch (error) {
-      if (!this.stop.signal.aborted) this.patch({ notice: `Live updates stopped: ${describeError(error)}` });
     } finally {
       this.streaming = false;
       if (!this.stop.signal.aborted) {
