@@ -36,24 +36,24 @@ export function UChart({ title, summary, options, data, height = 180 }: ChartPro
 }
 
 /** Equal-width bins over the values' range. */
-export function histogram(values: number[], bins = 10): { edges: number[]; counts: number[] } {
-  if (values.length === 0) return { edges: [], counts: [] };
+export function histogram(values: number[], bins = 10): { edges: number[]; counts: number[]; hi: number } {
+  if (values.length === 0) return { edges: [], counts: [], hi: 0 };
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of values) {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  if (lo === hi) return { edges: [lo], counts: [values.length] };
+  if (lo === hi) return { edges: [lo], counts: [values.length], hi: lo + 1 };
   const width = (hi - lo) / bins;
   const counts = new Array<number>(bins).fill(0);
   for (const v of values) counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
-  return { edges: counts.map((_, i) => lo + i * width), counts };
+  return { edges: counts.map((_, i) => lo + i * width), counts, hi };
 }
 
 export function Histogram({ title, values, unit, format }: { title: string; values: number[]; unit: string; format(v: number): string }) {
   const chart = useMemo(() => {
-    const { edges, counts } = histogram(values);
+    const { edges, counts, hi } = histogram(values);
     const options: ChartProps['options'] = {
       legend: { show: false },
       cursor: { show: false },
@@ -63,7 +63,8 @@ export function Histogram({ title, values, unit, format }: { title: string; valu
     };
     const largest = counts.reduce((m, c) => Math.max(m, c), 0);
     const summary = counts.length === 0 ? 'no values' : `${values.length} values from ${format(edges[0]!)}; the largest bin holds ${largest}`;
-    return { options, data: [edges, counts] as uPlot.AlignedData, summary };
+    // A last x at the top of the range, with no bar, so the last bin is drawn whole.
+    return { options, data: [[...edges, hi], [...counts, null]] as uPlot.AlignedData, summary };
   }, [values, unit, format]);
   return <UChart title={title} summary={chart.summary} options={chart.options} data={chart.data} height={150} />;
 }

@@ -59,6 +59,8 @@ export class RunStore {
   private streaming = false;
   private gridMemo: { version: number; view: ViewOptions; grid: GridView } | undefined;
   private statsMemo: { version: number; stats: RunStats } | undefined;
+  /** Figures from events, shown with the next render so the header and the grid agree. */
+  private pending: Partial<RunPageState> = {};
 
   constructor(
     readonly runId: string,
@@ -76,7 +78,9 @@ export class RunStore {
     if (this.renderTimer) return;
     this.renderTimer = setTimeout(() => {
       this.renderTimer = undefined;
-      this.patch({ version: this.model.version });
+      const pending = this.pending;
+      this.pending = {};
+      this.patch({ ...pending, version: this.model.version });
     }, RENDER_EVERY_MS);
   }
 
@@ -179,7 +183,8 @@ export class RunStore {
         this.patch({ total: e.total });
         break;
       case 'progress':
-        this.patch({ completed: e.completed, total: e.total });
+        this.pending = { ...this.pending, completed: e.completed, total: e.total };
+        this.scheduleRender();
         break;
       case 'stopped':
         this.patch({ status: 'stopped' });
