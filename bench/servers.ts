@@ -1,10 +1,11 @@
 // The processes a benchmark starts: Assay (`assay serve` on a fresh data directory), the
 // minimal agent and the fake OpenAI server, each in its own process so CPU and memory figures
-// read from /proc are the server's alone; plus a small JSON client with the benchmark key.
+// read from /proc are the server's alone; plus the typed client with the benchmark key.
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { AssayClient } from '../src/client/index.js';
 import { BIN } from '../src/testing/spawn.js';
 
 export const KEY = `sk-lw-${'BenchmarkK'.repeat(4)}`;
@@ -97,25 +98,12 @@ export async function startOpenAI(latencyMs: number): Promise<{ baseURL: string;
   return { baseURL: provider.url, pid: provider.pid, stop: provider.stop };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** A JSON request with the benchmark key (or `key`), through the typed client. */
 export async function api(base: string, method: string, p: string, body?: unknown, contentType = 'application/json', key = KEY): Promise<any> {
-  const res = await fetch(base + p, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+  return new AssayClient({ endpoint: base, apiKey: key }).json(method, p, body, contentType);
 }
 
 /** Waits for the run's final event on its SSE stream; returns when it was seen. */
 export async function waitDone(base: string, runId: string): Promise<void> {
-  const res = await fetch(`${base}/api/experiments/runs/${runId}/events?lastEventId=0`, { headers: { authorization: `Bearer ${KEY}` } });
-  const decoder = new TextDecoder();
-  let tail = '';
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4000);
-    if (/"type":"(done|stopped|error)"(?![^\n]*"rowIndex")/.test(tail)) break;
-  }
+  for await (const event of new AssayClient({ endpoint: base, apiKey: KEY }).events(runId)) void event;
 }

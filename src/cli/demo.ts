@@ -90,7 +90,7 @@ export function registerDemoCommand(program: Command): void {
       const view = progressView(started.total);
       const failing = new Set<string>();
       for await (const e of client.events(started.runId)) {
-        if ((e.type === 'target_result' && e.error !== undefined) || (e.type === 'evaluator_result' && (e.result.status === 'error' || e.result.passed === false))) {
+        if ((e.type === 'target_result' && e.error !== undefined) || (e.type === 'evaluator_result' && (e.result.status === 'error' || (e.result.status === 'processed' && e.result.passed === false)))) {
           failing.add(`${e.rowIndex}/${e.targetId}/${e.repeat}`);
         }
         if (e.type === 'progress') view.update(e.completed, failing.size);

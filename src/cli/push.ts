@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { slugify } from '../core/model/slug.js';
 import { CliError } from './cli-error.js';
-import { type Connection, connectionFrom, request } from './http-client.js';
+import { asCliError, connect } from './connection.js';
 
 export function registerPushCommand(program: Command): void {
   program
@@ -15,11 +15,14 @@ export function registerPushCommand(program: Command): void {
     .option('--api-key <key>', 'project API key (default $ASSAY_API_KEY)')
     .description('Create or update an experiment from a file')
     .action(async (file: string, opts: { endpoint?: string; apiKey?: string }) => {
-      const connection = connectionFrom(opts);
+      const client = connect(opts);
       const { slug, body, contentType } = await readDocument(file);
-      const res = await request(connection, 'PUT', `/api/experiments/${encodeURIComponent(slug)}`, body, contentType);
-      const saved = res as unknown as { slug: string; version: number; id: string };
-      console.log(`${res.__status === 201 ? 'Created' : 'Updated'} experiment ${saved.slug} (version ${saved.version})`);
+      try {
+        const saved = await client.request<{ slug: string; version: number; id: string }>('PUT', `/api/experiments/${encodeURIComponent(slug)}`, body, contentType);
+        console.log(`${saved.status === 201 ? 'Created' : 'Updated'} experiment ${saved.body.slug} (version ${saved.body.version})`);
+      } catch (error) {
+        throw asCliError(error);
+      }
     });
 }
 
@@ -46,4 +49,3 @@ async function readDocument(file: string): Promise<{ slug: string; body: string;
   return { slug, body: text, contentType: isJson ? 'application/json' : 'application/yaml' };
 }
 
-export type { Connection };

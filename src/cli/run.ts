@@ -3,9 +3,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { ApiError, AssayClient, type StartRunBody, UnreachableError } from '../client/index.js';
+import type { RunSummary, StartRunBody } from '../client/index.js';
 import { CliError } from './cli-error.js';
-import { connectionFrom } from './http-client.js';
+import { asCliError, connect } from './connection.js';
 import { progressView } from './progress.js';
 import { formatSummary } from './summary.js';
 
@@ -72,7 +72,7 @@ export async function buildRunBody(opts: RunOptions): Promise<StartRunBody> {
 }
 
 /** 0 passed, 1 not passed. --fail-under wins, then the experiment's threshold, then "no failed cell". */
-export function verdict(status: string, summary: Record<string, any> | undefined, failUnder: number | undefined): 0 | 1 {
+export function verdict(status: string, summary: RunSummary | undefined, failUnder: number | undefined): 0 | 1 {
   if (status !== 'completed' || !summary) return 1;
   if (failUnder !== undefined) return summary.passRate >= failUnder ? 0 : 1;
   if (summary.threshold) return summary.threshold.met ? 0 : 1;
@@ -84,8 +84,7 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
   if (failUnder !== undefined && !(failUnder >= 0 && failUnder <= 100)) throw new CliError('--fail-under takes a percentage between 0 and 100');
   const timeoutS = opts.timeout === undefined ? undefined : Number(opts.timeout);
   if (timeoutS !== undefined && !(timeoutS > 0)) throw new CliError('--timeout takes a number of seconds');
-  const connection = connectionFrom(opts);
-  const client = new AssayClient(connection);
+  const client = connect(opts);
   const body = await buildRunBody(opts);
   try {
     const started = await client.startRun(slug, body);
@@ -98,7 +97,7 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     const failing = new Set<string>();
     try {
       for await (const event of client.events(started.runId, { signal: controller.signal })) {
-        if ((event.type === 'target_result' && event.error !== undefined) || (event.type === 'evaluator_result' && (event.result.status === 'error' || event.result.passed === false))) {
+        if ((event.type === 'target_result' && event.error !== undefined) || (event.type === 'evaluator_result' && (event.result.status === 'error' || (event.result.status === 'processed' && event.result.passed === false)))) {
           failing.add(`${event.rowIndex}/${event.targetId}/${event.repeat}`);
         }
         if (event.type === 'progress') view.update(event.completed, failing.size);
@@ -118,12 +117,7 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     if (opts.json) await writeFile(opts.json, `${JSON.stringify(final, null, 2)}\n`);
     return verdict(final.status, final.summary, failUnder);
   } catch (error) {
-    if (error instanceof ApiError) {
-      const issues = (error.body.issues ?? []).map((i) => `\n  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('');
-      throw new CliError(`${error.message}${issues}`);
-    }
-    if (error instanceof UnreachableError) throw new CliError(error.message);
-    throw error;
+    throw asCliError(error);
   }
 }
 

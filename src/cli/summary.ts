@@ -1,31 +1,32 @@
 // The end-of-run summary printed by `assay run` and `assay demo`.
-export function formatSummary(status: string, summary: Record<string, any> | undefined, runUrl: string): string {
+import type { RunSummary } from '../client/index.js';
+
+const pct = (n: number) => `${n.toFixed(1)}%`;
+const usd = (n: number) => `$${n.toFixed(4)}`;
+
+export function formatSummary(status: string, summary: RunSummary | undefined, runUrl: string): string {
   const lines: string[] = [];
-  const pct = (n: unknown) => (typeof n === 'number' ? `${n.toFixed(1)}%` : '-');
-  const usd = (n: unknown) => (typeof n === 'number' ? `$${n.toFixed(4)}` : '-');
   lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}`);
   if (summary) {
     lines.push(
       `  cells ${summary.totalCells}  passed ${summary.totalPassed}  failed ${summary.totalFailed}  pass rate ${pct(summary.passRate)}  ` +
-        `duration ${((summary.duration ?? 0) / 1000).toFixed(1)} s  cost ${usd(summary.totalCost)}`,
+        `duration ${(summary.duration / 1000).toFixed(1)} s  cost ${usd(summary.totalCost)}`,
     );
-    const targets = (summary.targets ?? []) as Record<string, any>[];
-    if (targets.length > 0) {
+    if (summary.targets.length > 0) {
       lines.push('', '  target                 passed  failed  errors  avg latency      cost');
-      for (const t of targets) {
+      for (const t of summary.targets) {
         lines.push(
-          `  ${String(t.name).padEnd(22).slice(0, 22)} ${String(t.passed).padStart(6)}  ${String(t.failed).padStart(6)}  ${String(t.errors).padStart(6)}  ` +
+          `  ${t.name.padEnd(22).slice(0, 22)} ${String(t.passed).padStart(6)}  ${String(t.failed).padStart(6)}  ${String(t.errors).padStart(6)}  ` +
             `${(t.avgLatency === undefined ? '-' : `${t.avgLatency} ms`).padStart(11)}  ${usd(t.totalCost).padStart(8)}`,
         );
       }
     }
-    const evaluators = (summary.evaluators ?? []) as Record<string, any>[];
-    if (evaluators.length > 0) {
+    if (summary.evaluators.length > 0) {
       lines.push('', '  evaluator              passed  failed  errors skipped  pass rate  avg score');
-      for (const e of evaluators) {
+      for (const e of summary.evaluators) {
         lines.push(
-          `  ${String(e.name).padEnd(22).slice(0, 22)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
-            `${pct(e.passRate).padStart(9)}  ${(e.avgScore === undefined ? '-' : Number(e.avgScore).toFixed(3)).padStart(9)}`,
+          `  ${e.name.padEnd(22).slice(0, 22)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
+            `${pct(e.passRate).padStart(9)}  ${(e.avgScore === undefined ? '-' : e.avgScore.toFixed(3)).padStart(9)}`,
         );
       }
     }

@@ -1,12 +1,23 @@
-// A typed client for Assay's HTTP API and its SSE event stream, used by the CLI and the web
-// page (web/). Only fetch and the shared event schema: no Node-specific APIs.
+// The typed client for Assay's HTTP API and its SSE event stream: the one HTTP client of the
+// CLI, the benchmarks, the fault-injection suite and the web page. Its types are inferred from
+// the schemas the server declares its answers with (src/core/model), never restated. Only fetch
+// and eventsource-parser: no Node-specific APIs, so the page can bundle it.
 import { createParser } from 'eventsource-parser';
 import type { RunEvent } from '../core/events.js';
+import { isFinalEvent } from '../core/final-event.js';
+import type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
+
+export type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
+export type { RunSummary } from '../core/model/summary.js';
+export type { RunEvent } from '../core/events.js';
 
 export interface ClientOptions {
   endpoint: string;
   apiKey?: string | undefined;
-  fetch?: typeof fetch;
+  /** Another fetch (tests pass the server's in-process `app.request`). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response> | Response;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
 }
 
 /** A non-2xx answer: the status and the server's JSON error body. */
@@ -29,18 +40,7 @@ export class UnreachableError extends Error {
   }
 }
 
-export interface RunStatusBody {
-  runId: string;
-  status: 'running' | 'completed' | 'failed' | 'stopped';
-  progress: number;
-  total: number;
-  startedAt: number;
-  finishedAt?: number;
-  summary?: Record<string, any>;
-  error?: string;
-  message?: string;
-}
-
+/** Body of POST /{slug}/run: LangWatch's fields plus Assay's extensions. */
 export interface StartRunBody {
   data?: Record<string, unknown>[];
   dataset_id?: string;
@@ -49,9 +49,17 @@ export interface StartRunBody {
   [key: string]: unknown;
 }
 
+/** A JSON answer with its status (201 vs 200 tells a create from an update). */
+export interface Answer<T> {
+  status: number;
+  body: T;
+}
+
+const enc = encodeURIComponent;
+
 export class AssayClient {
-  private readonly endpoint: string;
-  private readonly doFetch: typeof fetch;
+  readonly endpoint: string;
+  private readonly doFetch: NonNullable<ClientOptions['fetch']>;
 
   constructor(private readonly options: ClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
@@ -61,10 +69,11 @@ export class AssayClient {
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}), ...extra };
+    return { ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}), ...this.options.headers, ...extra };
   }
 
-  private async send(method: string, path: string, init: { body?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+  /** One request; a non-2xx answer is an ApiError, no answer at all an UnreachableError. */
+  async send(method: string, path: string, init: { body?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
     let res: Response;
     try {
       res = await this.doFetch(this.endpoint + path, {
@@ -89,28 +98,70 @@ export class AssayClient {
     return res;
   }
 
-  async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  /** A JSON request and its answer with the status. `body` may be text (YAML, CSV) with its content type. */
+  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Answer<T>> {
     const res = await this.send(method, path, {
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': contentType } } : {}),
     });
-    return (res.status === 204 ? {} : await res.json()) as T;
+    return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as T };
   }
 
-  startRun(slug: string, body: StartRunBody = {}): Promise<{ runId: string; status: 'running'; total: number; runUrl: string }> {
-    return this.json('POST', `/api/experiments/${encodeURIComponent(slug)}/run`, body);
+  async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    return (await this.request<T>(method, path, body, contentType)).body;
+  }
+
+  startRun(slug: string, body: StartRunBody = {}): Promise<RunStarted> {
+    return this.json('POST', `/api/experiments/${enc(slug)}/run`, body);
   }
 
   getRun(runId: string): Promise<RunStatusBody> {
-    return this.json('GET', `/api/experiments/runs/${encodeURIComponent(runId)}`);
+    return this.json('GET', `/api/experiments/runs/${enc(runId)}`);
   }
 
-  abortRun(runId: string): Promise<unknown> {
-    return this.json('POST', `/api/experiments/runs/${encodeURIComponent(runId)}/abort`);
+  abortRun(runId: string): Promise<{ success: boolean; runId: string; message: string }> {
+    return this.json('POST', `/api/experiments/runs/${enc(runId)}/abort`);
+  }
+
+  resumeRun(runId: string, retryErrors = false): Promise<RunStarted> {
+    return this.json('POST', `/api/experiments/runs/${enc(runId)}/resume`, { retryErrors });
+  }
+
+  listRuns(experimentSlug: string, page = 1, pageSize = 50): Promise<RunList> {
+    return this.json('GET', `/api/experiments/runs?experimentSlug=${enc(experimentSlug)}&page=${page}&pageSize=${pageSize}`);
+  }
+
+  /** One page of results. */
+  results(runId: string, offset = 0, limit = 1000): Promise<ResultsPage> {
+    return this.json('GET', `/api/experiments/runs/${enc(runId)}/results?offset=${offset}&limit=${limit}`);
+  }
+
+  /** Every committed cell of a run, all pages (for finished runs of moderate size). */
+  async allResults(runId: string): Promise<{ dataset: ResultsPage['dataset']; evaluations: ResultsPage['evaluations'] }> {
+    const dataset: ResultsPage['dataset'] = [];
+    const evaluations: ResultsPage['evaluations'] = [];
+    for (let offset = 0; ; ) {
+      const page = await this.results(runId, offset, 5000);
+      dataset.push(...page.dataset);
+      evaluations.push(...page.evaluations);
+      if (page.dataset.length < 5000) return { dataset, evaluations };
+      offset += page.dataset.length;
+    }
   }
 
   /** The run's export in one of the formats, as text. */
   async exportRun(runId: string, format: 'jsonl' | 'csv' | 'junit'): Promise<string> {
-    return (await this.send('GET', `/api/experiments/runs/${encodeURIComponent(runId)}/export?format=${format}`)).text();
+    return (await this.send('GET', `/api/experiments/runs/${enc(runId)}/export?format=${format}`)).text();
+  }
+
+  /** Polls the run until it has ended (or `timeoutMs` passed: then throws). */
+  async waitForEnd(runId: string, timeoutMs: number, intervalMs = 50): Promise<RunStatusBody> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await this.getRun(runId);
+      if (run.status !== 'running') return run;
+      if (Date.now() > deadline) throw new Error(`run ${runId} still running at ${run.progress}/${run.total} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
   }
 
   /**
@@ -120,7 +171,7 @@ export class AssayClient {
   async *events(runId: string, options: { afterSeq?: number; signal?: AbortSignal } = {}): AsyncGenerator<RunEvent> {
     let cursor = options.afterSeq ?? 0;
     for (let attempt = 0; attempt < 20; attempt++) {
-      const res = await this.send('GET', `/api/experiments/runs/${encodeURIComponent(runId)}/events`, {
+      const res = await this.send('GET', `/api/experiments/runs/${enc(runId)}/events`, {
         headers: { accept: 'text/event-stream', 'last-event-id': String(cursor) },
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -134,7 +185,7 @@ export class AssayClient {
           while (queue.length > 0) {
             const event = queue.shift()!;
             cursor = event.seq;
-            if (event.type === 'done' || event.type === 'stopped' || (event.type === 'error' && event.rowIndex === undefined)) final = true;
+            if (isFinalEvent(event)) final = true;
             yield event;
           }
         }
@@ -142,7 +193,7 @@ export class AssayClient {
         if (options.signal?.aborted) return;
         if (attempt === 19) throw error;
       }
-      if (final) return;
+      if (final || options.signal?.aborted) return;
       // The connection dropped before the end: pick up after the last event we saw.
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -1,14 +1,14 @@
 // The run event union (SPEC §6). One schema shared by the engine, the SSE writer, the CLI and
 // the web page. Every event carries `seq` (its SSE id) once it has been committed.
 import { z } from 'zod';
+import { evaluationResultSchema } from './model/results.js';
+import { runSummarySchema, stopReasonSchema, tokensSchema } from './model/summary.js';
 
 const cellKey = {
   rowIndex: z.int(),
   targetId: z.string(),
   repeat: z.int(),
 };
-
-const tokens = z.object({ input: z.number(), output: z.number(), cachedInput: z.number().optional() });
 
 export const runEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('execution_started'), runId: z.string(), total: z.int(), runUrl: z.string() }),
@@ -19,7 +19,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     output: z.unknown().optional(),
     cost: z.number().optional(),
     duration: z.number().optional(),
-    tokens: tokens.optional(),
+    tokens: tokensSchema.optional(),
     attempts: z.int(),
     cached: z.boolean().optional(),
     error: z.string().optional(),
@@ -29,29 +29,19 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('evaluator_result'),
     ...cellKey,
     evaluatorId: z.string(),
-    result: z.object({
-      status: z.enum(['processed', 'skipped', 'error']),
-      passed: z.boolean().optional(),
-      score: z.number().optional(),
-      label: z.string().optional(),
-      details: z.string().optional(),
-      cost: z.number().optional(),
-    }),
+    result: evaluationResultSchema,
     duration: z.number(),
     /** Row-scoped evaluators (comparisons): the targets compared. */
     inputs: z.object({ candidates: z.array(z.object({ id: z.string() })) }).optional(),
   }),
   z.object({ type: z.literal('progress'), completed: z.int(), total: z.int() }),
   z.object({ type: z.literal('error'), message: z.string(), code: z.string().optional(), rowIndex: z.int().optional(), targetId: z.string().optional() }),
-  z.object({ type: z.literal('stopped'), reason: z.enum(['user', 'budget', 'shutdown']) }),
-  z.object({ type: z.literal('done'), summary: z.record(z.string(), z.unknown()) }),
+  z.object({ type: z.literal('stopped'), reason: stopReasonSchema }),
+  z.object({ type: z.literal('done'), summary: runSummarySchema }),
 ]);
 
 export type RunEventBody = z.infer<typeof runEventSchema>;
 /** A committed event: its body plus its sequence number (the SSE `id:`). */
 export type RunEvent = RunEventBody & { seq: number };
 
-/** Events after which a run's stream closes. */
-export function isFinalEvent(e: RunEventBody): boolean {
-  return e.type === 'done' || e.type === 'stopped' || (e.type === 'error' && e.rowIndex === undefined);
-}
+export { isFinalEvent } from './final-event.js';

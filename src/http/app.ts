@@ -61,27 +61,27 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const app = new Hono<HttpEnv>();
   // One throttle for project keys and the admin token: a guesser cannot switch between them.
   const throttle = new AuthThrottle(deps.limits.authFailuresPerMinute);
-  const routes = new RouteTable(app, {
-    project: [projectAuth(deps.projects, throttle)],
-    admin: [adminAuth(deps.adminToken, throttle)],
-    none: [],
-  });
+  const limits = createHttpLimits(deps.limits, deps.clock);
+  const routes = new RouteTable(
+    app,
+    { project: [projectAuth(deps.projects, throttle)], admin: [adminAuth(deps.adminToken, throttle)], none: [] },
+    { maxBodyBytes: deps.maxBodyBytes, limits },
+  );
 
   metaRoutes(app, routes, deps.ping, deps.version);
-  adminRoutes(routes, deps.projects, deps.maxBodyBytes);
+  adminRoutes(routes, deps.projects);
   projectRoutes(routes);
   datasetRoutes(routes, deps.datasets, deps.maxBodyBytes, deps.rowLimits);
   evaluatorRoutes(routes, deps.describeEvaluators);
-  secretRoutes(routes, deps.secrets, deps.providers, deps.maxBodyBytes);
+  secretRoutes(routes, deps.secrets, deps.providers);
   // Run routes first: /api/experiments/runs… must win over /api/experiments/{slug}.
   runRoutes(routes, {
-    runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock, maxBodyBytes: deps.maxBodyBytes,
-    limits: createHttpLimits(deps.limits, deps.clock),
+    runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock,
     keyActive: (keyId) => deps.projects.keyActive(keyId),
     ...(deps.pingMs ? { pingMs: deps.pingMs } : {}),
   });
   runResultRoutes(routes, deps.runs);
-  experimentRoutes(routes, deps.experiments, deps.maxBodyBytes);
+  experimentRoutes(routes, deps.experiments);
 
   const noRoute = (c: Context) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path}`));
   // The web page answers browser navigations that no route matched (client-side routing).

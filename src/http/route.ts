@@ -1,11 +1,16 @@
-// Declares a route once: the same zod schemas validate its path and query parameters and
-// describe it in the OpenAPI document (zod-to-openapi). Bodies are parsed in the handler
-// with the schema named here, so the document and the validation cannot drift apart.
+// Declares a route once: the same zod schemas validate its path and query parameters and its
+// body and describe it in the OpenAPI document (zod-to-openapi), so the document and the
+// validation cannot drift apart. The table also reads the body (bounded, strict UTF-8, JSON or
+// YAML with the untrusted-input guards, see body.ts) and applies the per-key limits a route
+// names (run starts, open streams), so handlers only call their use case and answer.
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { parseOrThrow } from '../app/validation.js';
+import { AssayError, isAssayError } from '../core/errors.js';
+import { documentBody, jsonBody } from './body.js';
 import type { HttpEnv } from './context.js';
+import type { HttpLimits } from './limits.js';
 
 export type Method = 'get' | 'post' | 'put' | 'delete';
 export type AuthKind = 'project' | 'admin' | 'none';
@@ -17,15 +22,47 @@ export interface ResponseSpec {
   contentType?: string;
 }
 
-export interface BodySpec {
-  schema: z.ZodType;
+/**
+ * How the table reads a body before the handler runs:
+ * - `json` (default): JSON (whatever the content type, as LangWatch reads it), validated with
+ *   the schema; an empty body is `empty` when the body is not required, else a 400.
+ * - `document`: JSON or YAML by content type, validated with the schema.
+ * - `private`: JSON whose syntax errors never quote it (it may hold a secret), then validated.
+ * - `lazy`: not read; the handler gets a reader (JSON, `empty` when empty) to call after its own
+ *   checks (a run start answers 404 for an unknown experiment before looking at its body).
+ * - `stream`: not read (uploads stream through their own readers).
+ * With `validate: 'service'`, the parsed body reaches the handler unvalidated: the use case
+ * validates it with its own, more precise messages (experiments, run requests).
+ */
+export interface BodySpec<B extends z.ZodType = z.ZodType> {
+  schema: B;
   /** Media types accepted (documented); default application/json. */
   contentTypes?: string[];
   required?: boolean;
   description?: string;
+  read?: 'json' | 'document' | 'private' | 'lazy' | 'stream';
+  validate?: 'route' | 'service';
+  /** What an empty body reads as when the body is not required (default {}). */
+  empty?: unknown;
+  /** A lower size limit than ASSAY_MAX_BODY_BYTES (small bodies: secrets, providers). */
+  maxBytes?: number;
+  /** What the validation error calls the body ('run request', 'secret'…). Default 'body'. */
+  name?: string;
+  /** The error for an invalid body, when a client expects a particular one (LangWatch's texts). */
+  invalid?: (error: z.ZodError) => Error;
 }
 
-export interface RouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined> {
+/**
+ * Per-key limits a route takes before its handler runs (src/http/limits.ts): a run-start slot,
+ * given back when the handler fails, and an open-stream slot (always, or when the request
+ * accepts text/event-stream), handed to the handler to release when its stream ends.
+ */
+export interface RouteLimits {
+  runStart?: boolean;
+  stream?: 'always' | 'if-sse';
+}
+
+export interface RouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, B extends BodySpec | undefined = undefined> {
   method: Method;
   /** OpenAPI form: /api/experiments/{slug}. */
   path: string;
@@ -35,16 +72,37 @@ export interface RouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObj
   auth: AuthKind;
   params?: P;
   query?: Q;
-  body?: BodySpec;
+  body?: B;
+  limits?: RouteLimits;
   responses: Record<number, ResponseSpec>;
   deprecated?: boolean;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 
-export interface RouteInput<P, Q> {
+/** The body as the handler receives it, by read mode and validation. */
+type BodyOut<B> = B extends BodySpec<infer S>
+  ? B['read'] extends 'lazy'
+    ? () => Promise<unknown>
+    : B['read'] extends 'stream'
+      ? undefined
+      : B['validate'] extends 'service'
+        ? unknown
+        : z.output<S>
+  : undefined;
+
+export interface RouteInput<P, Q, B = undefined> {
   params: Out<P>;
   query: Out<Q>;
+  body: BodyOut<B>;
+  /** Releases the stream slot taken for this request (limits.stream); a no-op when none was. */
+  releaseStream: () => void;
+}
+
+export interface RouteTableOptions {
+  /** ASSAY_MAX_BODY_BYTES. */
+  maxBodyBytes: number;
+  limits: HttpLimits;
 }
 
 export const errorBodySchema = z
@@ -70,6 +128,7 @@ export class RouteTable {
   constructor(
     private readonly app: Hono<HttpEnv>,
     private readonly guards: Record<AuthKind, MiddlewareHandler<HttpEnv>[]>,
+    private readonly options: RouteTableOptions,
   ) {
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Project API key (sk-lw-…)' });
     this.registry.registerComponent('securitySchemes', 'xAuthToken', { type: 'apiKey', in: 'header', name: 'X-Auth-Token' });
@@ -77,9 +136,9 @@ export class RouteTable {
     this.registry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer', description: 'ASSAY_ADMIN_TOKEN' });
   }
 
-  add<P extends z.ZodObject | undefined = undefined, Q extends z.ZodObject | undefined = undefined>(
-    spec: RouteSpec<P, Q>,
-    handler: (c: Context<HttpEnv>, input: RouteInput<P, Q>) => Response | Promise<Response>,
+  add<P extends z.ZodObject | undefined = undefined, Q extends z.ZodObject | undefined = undefined, B extends BodySpec | undefined = undefined>(
+    spec: RouteSpec<P, Q, B>,
+    handler: (c: Context<HttpEnv>, input: RouteInput<P, Q, B>) => Response | Promise<Response>,
   ): void {
     this.document(spec);
     const honoPath = spec.path.replace(/\{([^}]+)\}/g, ':$1');
@@ -87,12 +146,51 @@ export class RouteTable {
     const run: MiddlewareHandler<HttpEnv> = async (c) => {
       const params = spec.params ? parseOrThrow(spec.params, c.req.param(), 'path parameters') : {};
       const query = spec.query ? parseOrThrow(spec.query, c.req.query(), 'query parameters') : {};
-      return handler(c, { params, query } as RouteInput<P, Q>);
+      // Limits first, so a refusal costs nothing; both are given back when the handler fails.
+      const key = c.get('apiKeyId');
+      const streaming = spec.limits?.stream === 'always' || (spec.limits?.stream === 'if-sse' && (c.req.header('accept') ?? '').includes('text/event-stream'));
+      const releaseStream = streaming ? this.options.limits.streams.acquire(key) : () => {};
+      let cancelStart = (): void => {};
+      try {
+        if (spec.limits?.runStart) cancelStart = this.options.limits.runStarts.reserve(key);
+        const body = spec.body ? await this.readBody(c, spec.body) : undefined;
+        return await handler(c, { params, query, body, releaseStream } as RouteInput<P, Q, B>);
+      } catch (error) {
+        cancelStart();
+        releaseStream();
+        throw error;
+      }
     };
     this.app.on([spec.method.toUpperCase()], [honoPath], ...this.guards[spec.auth], run);
   }
 
-  private document(spec: RouteSpec<z.ZodObject | undefined, z.ZodObject | undefined>): void {
+  private async readBody(c: Context<HttpEnv>, spec: BodySpec): Promise<unknown> {
+    const max = Math.min(spec.maxBytes ?? Infinity, this.options.maxBodyBytes);
+    const empty = spec.required === false ? (spec.empty ?? {}) : undefined;
+    const validate = (value: unknown): unknown => {
+      if (spec.validate === 'service') return value;
+      if (spec.invalid) {
+        const parsed = spec.schema.safeParse(value);
+        if (!parsed.success) throw spec.invalid(parsed.error);
+        return parsed.data;
+      }
+      return parseOrThrow(spec.schema, value, spec.name ?? 'body');
+    };
+    switch (spec.read ?? 'json') {
+      case 'stream':
+        return undefined;
+      case 'lazy':
+        return () => jsonBody(c, max, empty);
+      case 'document':
+        return validate(await documentBody(c, max));
+      case 'private':
+        return validate(await privateJson(c, max, empty));
+      case 'json':
+        return validate(await jsonBody(c, max, empty));
+    }
+  }
+
+  private document(spec: RouteSpec<z.ZodObject | undefined, z.ZodObject | undefined, BodySpec | undefined>): void {
     const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
     for (const [status, r] of Object.entries(spec.responses)) {
       responses[status] = r.schema
@@ -130,6 +228,18 @@ export class RouteTable {
   }
 }
 
+/** A JSON body whose syntax errors are reported without quoting it (it may hold a secret). */
+async function privateJson(c: Context<HttpEnv>, max: number, empty: unknown): Promise<unknown> {
+  try {
+    return await jsonBody(c, max, empty);
+  } catch (error) {
+    if (isAssayError(error) && error.code === 'invalid_json') {
+      throw new AssayError('invalid_json', "The request body is not valid JSON (the parser's details are withheld: the body may hold a secret)", { compatText: 'Invalid JSON body' });
+    }
+    throw error;
+  }
+}
+
 /** Lenient paging: anything but a positive integer falls back to the default (LangWatch rules). */
 export const pageQuery = z.object({
   page: z
@@ -144,13 +254,4 @@ export const pageQuery = z.object({
     .describe('Default 50, at most 200'),
 });
 
-export const paginationSchema = z.object({
-  page: z.int(),
-  pageSize: z.int(),
-  totalHits: z.int(),
-  hasMore: z.boolean(),
-});
-
-export function pagination(page: number, pageSize: number, count: number, total: number) {
-  return { page, pageSize, totalHits: total, hasMore: (page - 1) * pageSize + count < total };
-}
+export { pagination, paginationSchema } from '../core/model/paging.js';

@@ -3,7 +3,8 @@
 // carrying its error, and an event log that replays consistently from any point. Checks
 // return problems as data (an empty list = sound) so a failure lists everything wrong at once.
 import { isFinalEvent, type RunEvent } from '../core/events.js';
-import type { AssayClient, ResultCell, RunView } from './fault-server.js';
+import type { DatasetEntry as ResultCell, RunStatusBody as RunView } from '../core/model/run-api.js';
+import type { FaultClient } from './fault-server.js';
 
 /** What a run was planned to contain. */
 export interface RunShape {
@@ -113,15 +114,15 @@ export interface SoundRun {
  * Reads an ended run over HTTP and checks all the invariants, including replays after
  * `replays` random Last-Event-IDs.
  */
-export async function checkEndedRun(client: AssayClient, runId: string, shape: RunShape, replays = 3, random: () => number = Math.random): Promise<SoundRun> {
+export async function checkEndedRun(client: FaultClient, runId: string, shape: RunShape, replays = 3, random: () => number = Math.random): Promise<SoundRun> {
   const problems: string[] = [];
   const total = plannedCells(shape).size;
-  const run = await client.run(runId);
+  const run = await client.getRun(runId);
   if (!TERMINAL.has(run.status)) problems.push(`status ${run.status} is not terminal`);
   if (run.total !== total) problems.push(`total ${run.total}, planned ${total}`);
   if (run.progress !== run.total) problems.push(`progress ${run.progress} !== total ${run.total}`);
   if (run.status === 'failed' && !run.error) problems.push('failed without an error');
-  const cells = await client.results(runId);
+  const cells = await client.cells(runId);
   problems.push(...checkResults(cells, shape));
   const s = run.summary;
   if (!s) problems.push('no summary');
@@ -131,11 +132,11 @@ export async function checkEndedRun(client: AssayClient, runId: string, shape: R
     if (s.completedCells !== ok || s.failedCells !== cells.length - ok) problems.push(`summary counts ${s.completedCells}/${s.failedCells}, results ${ok}/${cells.length - ok}`);
     if (s.totalPassed + s.totalFailed !== s.totalCells) problems.push('summary.totalPassed + totalFailed !== totalCells');
   }
-  const { events, ids } = await client.events(runId);
+  const { events, ids } = await client.sse(runId);
   problems.push(...checkEventLog(events, ids, shape), ...checkEventsMatchResults(events, cells));
   for (let i = 0; i < replays && events.length > 0; i++) {
     const after = Math.floor(random() * events.length);
-    problems.push(...checkReplay(events, await client.events(runId, after), after));
+    problems.push(...checkReplay(events, await client.sse(runId, after), after));
   }
   return { problems: problems.slice(0, 40), run, cells, events };
 }

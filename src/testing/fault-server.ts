@@ -1,7 +1,9 @@
 // A real `assay serve` process for the fault-injection suite (test/faults/): boots it on a data
 // dir, talks to it over real HTTP, kills it with SIGKILL (or watches it kill itself at a
 // failpoint) and boots it again on the same data.
+import { AssayClient } from '../client/index.js';
 import type { RunEvent } from '../core/events.js';
+import type { DatasetEntry } from '../core/model/run-api.js';
 import { parseSse } from './runs.js';
 import { spawnAssay, type Spawned } from './spawn.js';
 
@@ -12,7 +14,7 @@ export interface FaultServer {
   proc: Spawned;
   /** `http://127.0.0.1:<port>`. */
   base: string;
-  client: AssayClient;
+  client: FaultClient;
   /** SIGKILL, then waits for the process to be gone. */
   kill(): Promise<void>;
   /** SIGTERM (graceful), then waits for the exit. */
@@ -41,7 +43,7 @@ export async function bootAssay(dataDir: string, env: Record<string, string> = {
   };
   const exitedWithin = (ms: number) =>
     Promise.race([proc.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
-  return { kind: 'up', server: { proc, base, client: new AssayClient(base), kill: () => gone('SIGKILL'), stop: () => gone('SIGTERM'), exitedWithin } };
+  return { kind: 'up', server: { proc, base, client: new FaultClient(base), kill: () => gone('SIGKILL'), stop: () => gone('SIGTERM'), exitedWithin } };
 }
 
 /** Boots and insists on a serving process. */
@@ -51,79 +53,24 @@ export async function bootServing(dataDir: string, env: Record<string, string> =
   return boot.server;
 }
 
-/** One result cell as GET /runs/{id}/results returns it (the fields the suite checks). */
-export interface ResultCell {
-  index: number;
-  targetId: string;
-  repeat: number;
-  entry: Record<string, unknown>;
-  /** Absent when the target failed. */
-  predicted?: { output: unknown };
-  error: string | null;
-  attempts: number;
-}
-
-/** GET /runs/{id} (the fields the suite reads). */
-export interface RunView {
-  runId: string;
-  status: string;
-  progress: number;
-  total: number;
-  error?: string;
-  summary?: { totalCells: number; completedCells: number; failedCells: number; totalPassed: number; totalFailed: number } & Record<string, unknown>;
-}
-
-/** A small HTTP client for one server, authenticated with FAULT_KEY (or another key). */
-export class AssayClient {
-  constructor(
-    readonly base: string,
-    private readonly key: string = FAULT_KEY,
-  ) {}
-
-  async json<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(this.base + path, {
-      method,
-      headers: { authorization: `Bearer ${this.key}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 500)}`);
-    return JSON.parse(text) as T;
-  }
-
-  run(runId: string): Promise<RunView> {
-    return this.json('GET', `/api/experiments/runs/${runId}`);
+/** The typed client, plus what the fault suite reads whole: every cell, and one SSE connection to its end. */
+export class FaultClient extends AssayClient {
+  constructor(base: string, key: string = FAULT_KEY) {
+    super({ endpoint: base, apiKey: key });
   }
 
   /** Every committed cell of a run, all pages. */
-  async results(runId: string): Promise<ResultCell[]> {
-    const out: ResultCell[] = [];
-    for (let offset = 0; ; ) {
-      const page = await this.json<{ dataset: ResultCell[] }>('GET', `/api/experiments/runs/${runId}/results?offset=${offset}&limit=5000`);
-      out.push(...page.dataset);
-      if (page.dataset.length < 5000) return out;
-      offset += page.dataset.length;
-    }
+  async cells(runId: string): Promise<DatasetEntry[]> {
+    return (await this.allResults(runId)).dataset;
   }
 
-  /** The run's SSE stream read to its end (the run must have ended), after `lastEventId`. */
-  async events(runId: string, lastEventId?: number): Promise<{ events: RunEvent[]; ids: number[] }> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept: 'text/event-stream' };
-    if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
-    const res = await fetch(`${this.base}/api/experiments/runs/${runId}/events`, { headers, signal: AbortSignal.timeout(60_000) });
-    if (!res.ok) throw new Error(`events of ${runId} → ${res.status}: ${await res.text()}`);
+  /** The run's SSE stream on one connection, read to its end (the run must have ended), after `lastEventId`. */
+  async sse(runId: string, lastEventId?: number): Promise<{ events: RunEvent[]; ids: number[] }> {
+    const res = await this.send('GET', `/api/experiments/runs/${runId}/events`, {
+      headers: { accept: 'text/event-stream', ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {}) },
+      signal: AbortSignal.timeout(60_000),
+    });
     const { events, ids } = parseSse(await res.text());
     return { events, ids };
-  }
-
-  /** Polls until the run is no longer running. */
-  async waitForEnd(runId: string, timeoutMs: number): Promise<RunView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await this.run(runId);
-      if (r.status !== 'running') return r;
-      if (Date.now() > deadline) throw new Error(`run ${runId} still running at ${r.progress}/${r.total} after ${timeoutMs} ms`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
   }
 }

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AssayClient } from '../client/index.js';
 import { type Assay, type ComposeOptions, composeAssay } from '../config/compose.js';
 import { type Config, loadConfig } from '../config/env.js';
 import type { DbOptions } from '../storage/connect.js';
@@ -21,6 +22,8 @@ export interface TestAssay {
   key: string;
   projectId: string;
   req(method: string, path: string, init?: { key?: string | null; body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string> }): Promise<Response>;
+  /** The typed client with project default's key, over the in-process app (no port). */
+  client: AssayClient;
   /** A second project with its own key, for isolation tests. */
   otherProject(): Promise<{ key: string; projectId: string }>;
   close(): Promise<void>;
@@ -59,8 +62,9 @@ export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOpt
     return Promise.resolve(assay.http.app.request(p, { method, headers, ...(body !== undefined ? { body } : {}) }));
   };
   let others = 0;
+  const client = new AssayClient({ endpoint: 'http://assay.test', apiKey: key.apiKey, fetch: (url, init) => assay.http.app.request(url, init) });
   return {
-    assay, config, key: key.apiKey, projectId: project.id, req,
+    assay, config, key: key.apiKey, projectId: project.id, req, client,
     async otherProject() {
       const created = await assay.projects.createProject(`Other ${++others}`);
       return { key: created.key.apiKey, projectId: created.project.id };

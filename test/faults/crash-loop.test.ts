@@ -56,14 +56,14 @@ describe('a run that kills its server before every commit', () => {
       }
       expect(deaths).toBe(MAX_EXECUTIONS);
       const client = server!.client;
-      const run = await client.run(runId);
+      const run = await client.getRun(runId);
       expect(run).toMatchObject({ status: 'failed', error: 'run_crashed_repeatedly', progress: 0, total: 50 });
-      expect(await client.results(runId)).toEqual([]);
-      const { events, ids } = await client.events(runId);
+      expect(await client.cells(runId)).toEqual([]);
+      const { events, ids } = await client.sse(runId);
       expect(ids).toEqual(events.map((_, i) => i + 1));
       expect(events.map((e) => e.type)).toEqual(['execution_started', 'error']);
       expect(events[1]).toMatchObject({ code: 'run_crashed_repeatedly' });
-      expect(checkReplay(events, await client.events(runId, 1), 1)).toEqual([]);
+      expect(checkReplay(events, await client.sse(runId, 1), 1)).toEqual([]);
       // The server is not stuck on the poison run: it is up and answering.
       expect(server!.proc.child.exitCode).toBeNull();
     } finally {

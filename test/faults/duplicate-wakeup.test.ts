@@ -5,7 +5,7 @@
 // twice. In process (the race needs a hand on the claim), with real SQLite and real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEndedRun } from '../../src/testing/fault-checks.js';
-import { AssayClient } from '../../src/testing/fault-server.js';
+import { FaultClient } from '../../src/testing/fault-server.js';
 import { type FakeAgent, startFakeAgent } from '../../src/testing/fake-agent.js';
 import { listen, startTestAssay, type TestAssay } from '../../src/testing/harness.js';
 import { agentExperiment } from '../../src/testing/runs.js';
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 describe('a run woken twice at once', () => {
   it('executes once: every cell called once, one event per seq', async () => {
-    const client = new AssayClient(served.url, t.key);
+    const client = new FaultClient(served.url, t.key);
     await client.json('POST', '/api/experiments', agentExperiment('twice', agent.url, ROWS, { execution: { concurrency: 10 } }));
     // Storage answers lease claims slowly, as a busy database would.
     const runs = t.assay.stores.runs;

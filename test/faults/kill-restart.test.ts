@@ -106,7 +106,7 @@ describe('kill -9 and restart, many times', () => {
           leftAfterKillPhase ??= ROWS - onDisk(runId).cells.size;
           // Enough kills: let it finish (failpoints stay armed, so it may still die).
           for (;;) {
-            const r = await client.run(runId).catch(() => null);
+            const r = await client.getRun(runId).catch(() => null);
             if (r && r.status !== 'running') {
               done = true;
               break;
@@ -124,7 +124,7 @@ describe('kill -9 and restart, many times', () => {
 
         // Kill after a random share of what is left (spread over the planned cycles), or now
         // and then after a random delay whatever the progress (during recovery, say).
-        const start = await client.run(runId).catch(() => null);
+        const start = await client.getRun(runId).catch(() => null);
         if (start && start.status !== 'running') {
           // It finished before we got to kill it: this boot ends the run.
           done = true;
@@ -139,7 +139,7 @@ describe('kill -9 and restart, many times', () => {
           threshold = target;
           const deadline = Date.now() + 30_000;
           while (alive()) {
-            const r = await client.run(runId).catch(() => null);
+            const r = await client.getRun(runId).catch(() => null);
             if (!r || r.progress >= target || r.status !== 'running') break;
             if (Date.now() > deadline) throw new Error(`no progress past ${r.progress} in 30 s:\n${server.proc.output()}`);
             await sleep(5);
@@ -147,7 +147,7 @@ describe('kill -9 and restart, many times', () => {
           await sleep(Math.random() * 20);
         }
         // What the API shows as committed right before the kill must survive it.
-        const shown = alive() ? await client.results(runId).then((cells) => cells.map((c) => c.index)).catch(() => null) : null;
+        const shown = alive() ? await client.cells(runId).then((cells) => cells.map((c) => c.index)).catch(() => null) : null;
         const killedHere = alive();
         if (killedHere) await server.kill();
         else {

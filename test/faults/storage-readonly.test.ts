@@ -53,9 +53,9 @@ describe('storage made read-only mid-run', () => {
     await client.json('POST', '/api/experiments', agentExperiment('frozen', agent.url, ROWS, { execution: { concurrency: 8 } }));
     await client.json('POST', '/api/experiments', agentExperiment('after', agent.url, 20));
     const { runId } = await client.json<{ runId: string }>('POST', '/api/experiments/frozen/run');
-    while ((await client.run(runId)).progress < 150) await sleep(10);
+    while ((await client.getRun(runId)).progress < 150) await sleep(10);
 
-    const committed = (await client.results(runId)).map((c) => c.entry.question as string);
+    const committed = (await client.cells(runId)).map((c) => c.entry.question as string);
     const alive = () => {
       const child = server!.proc.child;
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server died:\n${server!.proc.output()}`);
@@ -67,7 +67,7 @@ describe('storage made read-only mid-run', () => {
       while (Date.now() - frozenAt < FROZEN_MS) {
         // Reads keep working while writes fail, and the process stays up.
         alive();
-        during.push(await client.run(runId));
+        during.push(await client.getRun(runId));
         await sleep(100);
       }
       // A write request fails cleanly (an error answer, not a crash or a hang).
@@ -85,7 +85,7 @@ describe('storage made read-only mid-run', () => {
     expect(frozenProgress).toBeLessThan(ROWS);
 
     // The run picks up again by itself, soon, without a restart.
-    while ((await client.run(runId)).progress === frozenProgress) {
+    while ((await client.getRun(runId)).progress === frozenProgress) {
       alive();
       expect(Date.now() - thawedAt, 'the run did not resume after storage came back').toBeLessThan(RESUME_WITHIN_MS);
       await sleep(20);

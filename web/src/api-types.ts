@@ -1,9 +1,20 @@
-// The JSON shapes the page reads, as views. The run event union and the poll body come from
-// the shared code (src/core/events.ts, src/client); the rest are written here, in one place,
-// until the run schemas in src/core/model are shared zod schemas — then swap these for
-// `z.infer` of those (STYLE.md §16).
-export type { RunEvent } from '../../src/core/events.js';
-export type { RunStatusBody, StartRunBody } from '../../src/client/index.js';
+// The JSON shapes the page reads. The run API's answers (poll body, summary, runs list,
+// results page, a started run) and the event union are the shared schemas' types, through
+// src/client (STYLE.md §16); the few shapes with no shared type yet are written here, in one
+// place, to be swapped the same way when they get one.
+import type { ResultsPage, RunList, RunSummary } from '../../src/client/index.js';
+
+export type { ResultsPage, RunEvent, RunStatusBody, StartRunBody, RunStarted as StartedRun } from '../../src/client/index.js';
+export type RunListBody = RunList;
+export type RunListItem = RunList['runs'][number];
+export type RunSummaryView = RunSummary;
+export type TargetSummaryView = RunSummary['targets'][number];
+export type EvaluatorSummaryView = RunSummary['evaluators'][number];
+/** One cell in a results page (`dataset[]`). */
+export type ResultCell = ResultsPage['dataset'][number];
+/** One evaluator result in a results page (`evaluations[]`). */
+export type ResultEvaluation = ResultsPage['evaluations'][number];
+export type TargetMeta = ResultsPage['targets'][number];
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped';
 
@@ -47,120 +58,6 @@ export interface ExperimentBody {
   createdAt: number;
   updatedAt: number;
   document: ExperimentDocumentView;
-}
-
-export interface TargetSummaryView {
-  targetId: string;
-  name: string;
-  passed: number;
-  failed: number;
-  errors: number;
-  avgLatency?: number;
-  totalCost: number;
-  tokens: { input: number; output: number };
-}
-
-export interface EvaluatorSummaryView {
-  evaluatorId: string;
-  name: string;
-  passed: number;
-  failed: number;
-  errors: number;
-  skipped: number;
-  passRate: number;
-  avgScore?: number;
-}
-
-/** SPEC §5 summary. */
-export interface RunSummaryView {
-  runId: string;
-  totalCells: number;
-  completedCells: number;
-  failedCells: number;
-  duration: number;
-  totalPassed: number;
-  totalFailed: number;
-  passRate: number;
-  totalCost: number;
-  targets: TargetSummaryView[];
-  evaluators: EvaluatorSummaryView[];
-  stopReason?: string;
-  threshold?: { passRate: number; met: boolean };
-}
-
-/** One run in GET /api/experiments/runs?experimentSlug=. */
-export interface RunListItem {
-  runId: string;
-  status: RunStatus;
-  progress: number;
-  total: number;
-  timestamps: { createdAt: number; updatedAt: number; finishedAt: number | null; stoppedAt: number | null };
-  summary: RunSummaryView | null;
-}
-
-export interface RunListBody {
-  experimentId: string;
-  experimentSlug: string;
-  runs: RunListItem[];
-  pagination: Pagination;
-}
-
-export interface TargetMeta {
-  id: string;
-  name: string;
-  type: string | null;
-  model: string | null;
-}
-
-/** One cell in a results page (`dataset[]`). */
-export interface ResultCell {
-  index: number;
-  targetId: string;
-  repeat: number;
-  entry: Record<string, unknown>;
-  predicted?: { output: unknown };
-  cost: number | null;
-  duration: number;
-  tokens: { input: number; output: number } | null;
-  attempts: number;
-  cached: boolean;
-  error: string | null;
-}
-
-/** One evaluator result in a results page (`evaluations[]`). */
-export interface ResultEvaluation {
-  evaluator: string;
-  name: string;
-  targetId: string;
-  index: number;
-  repeat: number;
-  status: 'processed' | 'skipped' | 'error';
-  passed: boolean | null;
-  score: number | null;
-  label: string | null;
-  details: string | null;
-  cost: number | null;
-  duration: number;
-}
-
-/** GET /api/experiments/runs/{id}/results. */
-export interface ResultsPage {
-  experimentId: string;
-  runId: string;
-  progress: number;
-  total: number;
-  targets: TargetMeta[];
-  dataset: ResultCell[];
-  evaluations: ResultEvaluation[];
-  pagination: { offset: number; limit: number; total: number };
-}
-
-/** POST /{slug}/run and POST /runs/{id}/resume. */
-export interface StartedRun {
-  runId: string;
-  status: 'running';
-  total: number;
-  runUrl: string;
 }
 
 // Later (SPEC §5, second wave): GET /runs/{id}/compare and PUT/GET /runs/{id}/reviews. Their

@@ -24,24 +24,28 @@ export function api(): Api {
 export class Api {
   constructor(readonly client: AssayClient) {}
 
-  private async get<T>(path: string): Promise<T> {
+  private async signOutOn401<T>(call: Promise<T>): Promise<T> {
     try {
-      return await this.client.json<T>('GET', path);
+      return await call;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) signOut();
       throw error;
     }
   }
 
+  private get<T>(path: string): Promise<T> {
+    return this.signOutOn401(this.client.json<T>('GET', path));
+  }
+
   project = () => this.get<ProjectInfo>('/api/projects/current');
   experiments = () => this.get<ExperimentListBody>('/api/experiments?pageSize=200');
   experiment = (slug: string) => this.get<ExperimentBody>(`/api/experiments/${enc(slug)}`);
-  runs = (slug: string, pageSize = 50) => this.get<RunListBody>(`/api/experiments/runs?experimentSlug=${enc(slug)}&pageSize=${pageSize}`);
-  run = (runId: string) => this.get<RunStatusBody>(`/api/experiments/runs/${enc(runId)}`);
-  results = (runId: string, offset: number, limit: number) => this.get<ResultsPage>(`/api/experiments/runs/${enc(runId)}/results?offset=${offset}&limit=${limit}`);
-  start = (slug: string, body: StartRunBody) => this.client.startRun(slug, body) as Promise<StartedRun>;
+  runs = (slug: string, pageSize = 50): Promise<RunListBody> => this.signOutOn401(this.client.listRuns(slug, 1, pageSize));
+  run = (runId: string): Promise<RunStatusBody> => this.signOutOn401(this.client.getRun(runId));
+  results = (runId: string, offset: number, limit: number): Promise<ResultsPage> => this.signOutOn401(this.client.results(runId, offset, limit));
+  start = (slug: string, body: StartRunBody): Promise<StartedRun> => this.client.startRun(slug, body);
   abort = (runId: string) => this.client.abortRun(runId);
-  resume = (runId: string, retryErrors: boolean) => this.client.json<StartedRun>('POST', `/api/experiments/runs/${enc(runId)}/resume`, { retryErrors });
+  resume = (runId: string, retryErrors: boolean): Promise<StartedRun> => this.client.resumeRun(runId, retryErrors);
   export = (runId: string, format: 'jsonl' | 'csv' | 'junit') => this.client.exportRun(runId, format);
 }
 

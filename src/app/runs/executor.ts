@@ -92,11 +92,12 @@ async function execute(
   const total = planTotal(spec);
   let nextSeq = run.nextSeq;
 
-  const finish = async (status: Exclude<RunStatus, 'running'>, event: RunEventBody, agg: Aggregator, extra: { error?: string; errorMessage?: string; stopReason?: StopReason; threshold?: number | undefined }) => {
+  /** Ends the run with its final event: `done` (carrying the summary) or the given one. */
+  const finish = async (status: Exclude<RunStatus, 'running'>, event: Exclude<RunEventBody, { type: 'done' }> | 'done', agg: Aggregator, extra: { error?: string; errorMessage?: string; stopReason?: StopReason; threshold?: number | undefined }) => {
     failpoint('finish.before');
     const finishedAt = clock.now();
     const summary = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason: extra.stopReason, thresholdPassRate: extra.threshold });
-    const body: RunEventBody = event.type === 'done' ? { type: 'done', summary: summary as unknown as Record<string, unknown> } : event;
+    const body: RunEventBody = event === 'done' ? { type: 'done', summary } : event;
     const final = { ...body, seq: nextSeq } as RunEvent;
     const ok = await stores.runs.finish(
       run.id,
@@ -245,5 +246,5 @@ async function execute(
     await finish('failed', { type: 'error', message, code: 'all_targets_failed' }, agg, { error: 'all_targets_failed', errorMessage: message, threshold });
     return;
   }
-  await finish('completed', { type: 'done', summary: {} }, agg, { threshold });
+  await finish('completed', 'done', agg, { threshold });
 }

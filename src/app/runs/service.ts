@@ -173,6 +173,24 @@ export class RunService {
     return { run, experiment, cells, rows };
   }
 
+  /**
+   * The run and a reader of its committed cells in row order, page by page with the row-scoped
+   * results of each page's rows (for exports: the record is read once, not once per page).
+   */
+  async pages(project: Project, runId: string, pageSize = 1000): Promise<{ run: RunRecord; pages: () => AsyncGenerator<{ cells: CellResult[]; rows: RowResult[] }> }> {
+    const run = await this.get(project, runId);
+    const { runs } = this.stores;
+    async function* pages() {
+      for (let offset = 0; ; offset += pageSize) {
+        const cells = await runs.results(run.id, offset, pageSize);
+        const rows = cells.length === 0 ? [] : await runs.rowResultsOfRows(run.id, cells.map((c) => c.rowIndex));
+        if (cells.length > 0) yield { cells, rows };
+        if (cells.length < pageSize) return;
+      }
+    }
+    return { run, pages };
+  }
+
   async abort(project: Project, runId: string): Promise<RunRecord> {
     const run = await this.get(project, runId);
     if (run.status !== 'running') {

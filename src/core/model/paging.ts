@@ -1,4 +1,6 @@
-// Paging and row-streaming shapes shared by the storage ports.
+// Paging and row-streaming shapes shared by the storage ports, and the `pagination` block of
+// LangWatch's list answers.
+import { z } from 'zod';
 import type { Row } from './experiment.js';
 
 /** A page request: `page` is 1-based. */
@@ -14,3 +16,15 @@ export interface Paged<T> {
 
 /** Rows arrive in batches so large uploads are never held in memory whole. */
 export type RowBatches = AsyncIterable<Row[]>;
+
+/** The `pagination` block of list answers (LangWatch's names). */
+export const paginationSchema = z.object({
+  page: z.int(),
+  pageSize: z.int(),
+  totalHits: z.int(),
+  hasMore: z.boolean(),
+});
+
+export function pagination(page: number, pageSize: number, count: number, total: number): z.infer<typeof paginationSchema> {
+  return { page, pageSize, totalHits: total, hasMore: (page - 1) * pageSize + count < total };
+}

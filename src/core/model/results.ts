@@ -3,14 +3,10 @@
 import { z } from 'zod';
 import { AssayError } from '../errors.js';
 import type { Row } from './experiment.js';
+import { tokensSchema } from './summary.js';
 
 /** Token usage of one call. */
-export interface Tokens {
-  input: number;
-  output: number;
-  /** Input tokens served from the provider's prompt cache (priced apart). */
-  cachedInput?: number;
-}
+export type Tokens = z.infer<typeof tokensSchema>;
 
 /** A successful target call. */
 export interface TargetOutput {

@@ -2,6 +2,9 @@
 // be resumed from its record alone), the run record, and the stored result of one cell.
 import { z } from 'zod';
 import type { EvaluationResult, Tokens } from './results.js';
+import type { RunSummary, StopReason } from './summary.js';
+
+export type { EvaluatorSummary, RunSummary, StopReason, TargetSummary } from './summary.js';
 import { rowSchema, type Row } from './experiment.js';
 
 const paramValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -66,8 +69,6 @@ export interface RunSpec {
   runUrl: string;
 }
 
-/** Why a run stopped early. */
-export type StopReason = 'user' | 'budget' | 'shutdown';
 
 /** The run record. */
 export interface RunRecord {
@@ -133,37 +134,6 @@ export interface CellResult {
   completedOrder: number;
 }
 
-export interface TargetSummary {
-  targetId: string;
-  name: string;
-  passed: number;
-  failed: number;
-  errors: number;
-  /** Mean duration of successful target calls, ms; absent when none succeeded. */
-  avgLatency?: number;
-  totalCost: number;
-  tokens: { input: number; output: number };
-}
-
-export interface EvaluatorSummary {
-  evaluatorId: string;
-  name: string;
-  passed: number;
-  failed: number;
-  errors: number;
-  skipped: number;
-  /**
-   * Percentage of counted results (processed or error; skipped excluded) that did not fail
-   * (failing = passed:false or error); equals passed ÷ (passed + failed) for pass/fail
-   * evaluators without errors. 0 when nothing counted.
-   */
-  passRate: number;
-  /** Mean score among processed results that had one; absent when none (never 0). */
-  avgScore?: number;
-  /** How often each label was given (categories, comparison winners); absent when none. */
-  labels?: Record<string, number>;
-}
-
 /** The committed result of a row-scoped evaluator (N-way comparison) on one row and repeat. */
 export interface RowResult {
   rowPos: number;
@@ -177,26 +147,4 @@ export interface RowResult {
   evaluation: StoredEvaluation;
   /** Sequence number of its evaluator_result event. */
   seq: number;
-}
-
-/** SPEC §5 summary, plus cost split and threshold verdict. */
-export interface RunSummary {
-  runId: string;
-  totalCells: number;
-  completedCells: number;
-  failedCells: number;
-  duration: number;
-  timestamps: { startedAt: number; finishedAt: number };
-  runUrl: string;
-  totalPassed: number;
-  totalFailed: number;
-  passRate: number;
-  totalCost: number;
-  targetCost: number;
-  evaluatorCost: number;
-  targets: TargetSummary[];
-  evaluators: EvaluatorSummary[];
-  stopReason?: StopReason;
-  /** The experiment's thresholds.passRate and whether this run met it. */
-  threshold?: { passRate: number; met: boolean };
 }

@@ -1,9 +1,7 @@
 // Admin API (SPEC §2): projects and keys, behind ASSAY_ADMIN_TOKEN.
 import { z } from 'zod';
-import { parseOrThrow } from '../../app/validation.js';
 import type { ProjectService } from '../../app/projects.js';
 import { slugSchema } from '../../core/model/slug.js';
-import { jsonBody } from '../body.js';
 import type { RouteTable } from '../route.js';
 
 const createProjectSchema = z.object({ name: z.string().trim().min(1).max(200), slug: slugSchema.optional() });
@@ -11,16 +9,15 @@ const createdProjectSchema = z.object({ id: z.string(), slug: z.string(), name: 
 const createdKeySchema = z.object({ id: z.string(), apiKey: z.string().describe('Shown once') });
 const idParam = z.object({ id: z.string().max(200) });
 
-export function adminRoutes(routes: RouteTable, projects: ProjectService, maxBodyBytes: number): void {
+export function adminRoutes(routes: RouteTable, projects: ProjectService): void {
   routes.add(
     {
       method: 'post', path: '/api/admin/projects', summary: 'Create a project and its first API key', tags: ['Admin'], auth: 'admin',
       body: { schema: createProjectSchema },
       responses: { 201: { description: 'Created', schema: createdProjectSchema }, 409: { description: 'Slug taken' } },
     },
-    async (c) => {
-      const input = parseOrThrow(createProjectSchema, await jsonBody(c, maxBodyBytes), 'body');
-      const { project, key } = await projects.createProject(input.name, input.slug);
+    async (c, { body }) => {
+      const { project, key } = await projects.createProject(body.name, body.slug);
       return c.json({ id: project.id, slug: project.slug, name: project.name, apiKey: key.apiKey }, 201);
     },
   );

@@ -60,7 +60,8 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
       method: 'post', path: '/api/datasets', summary: 'Create a dataset', tags: ['Datasets'], auth: 'project',
       description: 'JSON `{name, slug?, rows}`, or a CSV (header line first) or JSON Lines body with `?name=`. Streamed; all or nothing.',
       query: uploadQuery,
-      body: { schema: datasetCreateSchema, contentTypes: UPLOAD_TYPES },
+      // Streamed: CSV and JSON Lines uploads are read row by row (uploadRows), JSON validated there.
+      body: { schema: datasetCreateSchema, contentTypes: UPLOAD_TYPES, read: 'stream' },
       responses: { 201: { description: 'Created', schema: datasetSchema }, 409: { description: 'The explicit slug is taken' } },
     },
     async (c, { query }) => {
@@ -106,7 +107,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
     {
       method: 'post', path: '/api/datasets/{idOrSlug}/records', summary: 'Append rows (a new version)', tags: ['Datasets'], auth: 'project',
       params: idParam,
-      body: { schema: datasetAppendSchema, contentTypes: UPLOAD_TYPES },
+      body: { schema: datasetAppendSchema, contentTypes: UPLOAD_TYPES, read: 'stream' },
       responses: { 200: { description: 'The new version', schema: datasetSchema } },
     },
     async (c, { params }) => {

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { ExperimentService } from '../../app/experiments.js';
 import { experimentDocumentSchema } from '../../core/model/experiment.js';
 import type { ExperimentRecord } from '../../core/model/records.js';
-import { documentBody } from '../body.js';
 import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
 
 const DOC_TYPES = ['application/json', 'application/yaml'];
@@ -43,16 +42,17 @@ export function present(r: ExperimentRecord) {
   return { id: r.id, slug: r.slug, name: r.name, version: r.version, createdAt: r.createdAt, updatedAt: r.updatedAt, document: r.document };
 }
 
-export function experimentRoutes(routes: RouteTable, experiments: ExperimentService, maxBodyBytes: number): void {
+export function experimentRoutes(routes: RouteTable, experiments: ExperimentService): void {
   routes.add(
     {
       method: 'post', path: '/api/experiments', summary: 'Create an experiment', tags: ['Experiments'], auth: 'project',
       description: 'JSON or YAML. Without `slug`, one is derived from the name (-2, -3… on clashes). `{workbenchState}` imports a LangWatch experiment.',
-      body: { schema: experimentBodySchema, contentTypes: DOC_TYPES },
+      // The experiment service validates the document (its messages name each field in place).
+      body: { schema: experimentBodySchema, contentTypes: DOC_TYPES, read: 'document', validate: 'service' },
       responses: { 201: { description: 'Created', schema: experimentResponseSchema }, 409: { description: 'The explicit slug is taken' } },
     },
-    async (c) => {
-      const record = await experiments.create(c.get('project'), await documentBody(c, maxBodyBytes));
+    async (c, { body }) => {
+      const record = await experiments.create(c.get('project'), body);
       return c.json(present(record), 201);
     },
   );
@@ -91,11 +91,11 @@ export function experimentRoutes(routes: RouteTable, experiments: ExperimentServ
       method: 'put', path: '/api/experiments/{slug}', summary: 'Replace (or create) an experiment', tags: ['Experiments'], auth: 'project',
       description: 'Each save is a new version. Creates the experiment when the slug is free (used by `assay push`).',
       params: slugParam,
-      body: { schema: experimentBodySchema, contentTypes: DOC_TYPES },
+      body: { schema: experimentBodySchema, contentTypes: DOC_TYPES, read: 'document', validate: 'service' },
       responses: { 200: { description: 'Replaced', schema: experimentResponseSchema }, 201: { description: 'Created', schema: experimentResponseSchema } },
     },
-    async (c, { params }) => {
-      const { record, created } = await experiments.put(c.get('project'), params.slug, await documentBody(c, maxBodyBytes));
+    async (c, { params, body }) => {
+      const { record, created } = await experiments.put(c.get('project'), params.slug, body);
       return c.json(present(record), created ? 201 : 200);
     },
   );

@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { type StreamDeps, streamRunEvents } from '../../app/runs/events.js';
 import type { RunService } from '../../app/runs/service.js';
 import { AssayError, ValidationError } from '../../core/errors.js';
-import { runRequestSchema, type RunRecord } from '../../core/model/run.js';
+import { runRequestSchema } from '../../core/model/run.js';
+import { runListSchema, runStartedSchema, runStatusSchema } from '../../core/model/run-api.js';
+import { presentListItem, presentRun } from '../../app/runs/present.js';
 import type { Clock, EventBus, Stores } from '../../core/ports.js';
-import { jsonBody } from '../body.js';
-import type { HttpLimits } from '../limits.js';
-import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
+import { pageQuery, pagination, type RouteTable } from '../route.js';
 import { sseResponse } from '../sse.js';
 
 export const RUN_PREFIXES = ['/api/experiments', '/api/evaluations/v3'] as const;
@@ -18,55 +18,15 @@ export interface RunRouteDeps {
   stores: Pick<Stores, 'runs'>;
   bus: EventBus;
   clock: Clock;
-  maxBodyBytes: number;
-  /** Open streams and run starts per API key (429 beyond). */
-  limits: HttpLimits;
   /** Silence before a `: ping` comment (SPEC §6: 15 s; tests shorten it). */
   pingMs?: number;
   /** Whether an API key record is still active: a stream whose key was revoked closes. */
   keyActive: (keyId: string) => Promise<boolean>;
 }
 
-const startedSchema = z.object({ runId: z.string(), status: z.literal('running'), total: z.int(), runUrl: z.string() });
-const summarySchema = z.record(z.string(), z.unknown()).describe('SPEC §5 summary: totals, passRate, costs, per-target and per-evaluator blocks');
-export const runStatusSchema = z.object({
-  runId: z.string(),
-  status: z.enum(['running', 'completed', 'failed', 'stopped']),
-  progress: z.int(),
-  total: z.int(),
-  startedAt: z.number(),
-  finishedAt: z.number().optional(),
-  summary: summarySchema.optional(),
-  error: z.string().optional(),
-  message: z.string().optional(),
-  stopReason: z.string().optional(),
-});
-
 const runIdParam = z.object({ runId: z.string().max(200) });
+const abortedSchema = z.object({ success: z.boolean(), runId: z.string(), message: z.string() });
 const slugParam = z.object({ slug: z.string().max(200) });
-
-/** GET /runs/{runId} body (LangWatch field order). */
-export function presentRun(run: RunRecord) {
-  const body: z.input<typeof runStatusSchema> = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
-  if (run.finishedAt !== null) body.finishedAt = run.finishedAt;
-  if (run.summary) body.summary = run.summary as unknown as Record<string, unknown>;
-  if (run.error) body.error = run.error;
-  if (run.errorMessage) body.message = run.errorMessage;
-  if (run.stopReason) body.stopReason = run.stopReason;
-  return body;
-}
-
-/** The LangWatch list summary (a different object from the poll summary), plus ours. */
-function listSummary(run: RunRecord) {
-  const s = run.summary;
-  if (!s) return null;
-  const evaluations: Record<string, { name: string; averageScore: number | null; averagePassed?: number }> = {};
-  for (const e of s.evaluators) {
-    evaluations[e.evaluatorId] = { name: e.name, averageScore: e.avgScore ?? null, ...(e.passed + e.failed > 0 ? { averagePassed: e.passed / (e.passed + e.failed) } : {}) };
-  }
-  const cells = Math.max(1, s.totalCells);
-  return { ...s, datasetCost: s.targetCost, evaluationsCost: s.evaluatorCost, datasetAverageCost: s.targetCost / cells, evaluations };
-}
 
 export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
   const { runs } = deps;
@@ -80,7 +40,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
       {
         method: 'get', path: `${prefix}/runs`, summary: 'List runs of an experiment, newest first', tags, auth: 'project', deprecated: legacy,
         query: pageQuery.extend({ experimentSlug: z.string().max(200).optional() }),
-        responses: { 200: { description: 'A page of runs', schema: z.object({ experimentId: z.string(), experimentSlug: z.string(), runs: z.array(z.record(z.string(), z.unknown())), pagination: paginationSchema }) } },
+        responses: { 200: { description: 'A page of runs', schema: runListSchema } },
       },
       async (c, { query }) => {
         if (!query.experimentSlug) {
@@ -90,11 +50,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         return c.json({
           experimentId: experiment.id,
           experimentSlug: experiment.slug,
-          runs: page.items.map((r) => ({
-            experimentId: r.experimentId, runId: r.id, status: r.status, workflowVersion: null,
-            timestamps: { createdAt: r.startedAt, updatedAt: r.finishedAt ?? r.startedAt, finishedAt: r.status === 'stopped' ? null : r.finishedAt, stoppedAt: r.status === 'stopped' ? r.finishedAt : null },
-            progress: r.progress, total: r.total, summary: listSummary(r),
-          })),
+          runs: page.items.map(presentListItem),
           pagination: pagination(query.page, query.pageSize, page.items.length, page.total),
         });
       },
@@ -105,36 +61,20 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         method: 'post', path: `${prefix}/{slug}/run`, summary: 'Start a run of a saved experiment', tags, auth: 'project', deprecated: legacy,
         description: 'Returns at once with the run id, or streams the run as SSE when Accept contains text/event-stream. The body is optional.',
         params: slugParam,
-        body: { schema: runRequestSchema, required: false },
+        // Read after the experiment is found (404 first); the run service validates it.
+        body: { schema: runRequestSchema, required: false, read: 'lazy', validate: 'service' },
+        // The stream slot is taken first, so a refused stream never starts a run nobody watches.
+        limits: { stream: 'if-sse', runStart: true },
         responses: {
-          200: { description: 'Started (JSON), or the SSE stream of the run', schema: startedSchema },
+          200: { description: 'Started (JSON), or the SSE stream of the run', schema: runStartedSchema },
           404: { description: 'experiment_not_found' },
           429: { description: 'rate_limited: too many runs started, or (SSE) too many open streams, for this API key; see Retry-After' },
         },
       },
-      async (c, { params }) => {
-        const key = c.get('apiKeyId');
-        // Both limits are taken before the body is read (a refusal costs nothing) and given
-        // back when the run does not start; the stream slot is checked first so a refused
-        // stream never starts a run nobody watches.
-        const streaming = (c.req.header('accept') ?? '').includes('text/event-stream');
-        const releaseStream = streaming ? deps.limits.streams.acquire(key) : null;
-        let started;
-        try {
-          const cancelStart = deps.limits.runStarts.reserve(key);
-          try {
-            ({ started } = await runs.start(c.get('project'), params.slug, () => jsonBody(c, deps.maxBodyBytes, {})));
-          } catch (error) {
-            cancelStart();
-            throw error;
-          }
-        } catch (error) {
-          releaseStream?.();
-          throw error;
-        }
-        if (releaseStream) {
-          const runId = started.runId;
-          return sseResponse(c, (signal) => streamRunEvents(streamDeps(key), runId, 0, signal), releaseStream);
+      async (c, { params, body, releaseStream }) => {
+        const { started } = await runs.start(c.get('project'), params.slug, body);
+        if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
+          return sseResponse(c, (signal) => streamRunEvents(streamDeps(c.get('apiKeyId')), started.runId, 0, signal), releaseStream);
         }
         return c.json(started);
       },
@@ -154,7 +94,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         method: 'post', path: `${prefix}/runs/{runId}/abort`, summary: 'Stop a run', tags, auth: 'project', deprecated: legacy,
         description: 'In-flight calls are cancelled, results so far are kept; the run becomes stopped within a second.',
         params: runIdParam,
-        responses: { 200: { description: 'Abort requested', schema: z.object({ success: z.boolean(), runId: z.string(), message: z.string() }) }, 409: { description: 'The run has already ended' } },
+        responses: { 200: { description: 'Abort requested', schema: abortedSchema }, 409: { description: 'The run has already ended' } },
       },
       async (c, { params }) => {
         await runs.abort(c.get('project'), params.runId);
@@ -166,16 +106,15 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
     routes.add(
       {
         method: 'post', path: `${prefix}/abort`, summary: 'Stop a run (LangWatch form)', tags, auth: 'project', deprecated: legacy,
-        body: { schema: abortBody },
-        responses: { 200: { description: 'Abort requested', schema: z.object({ success: z.boolean(), runId: z.string(), message: z.string() }) } },
+        body: {
+          schema: abortBody, required: false,
+          invalid: () => new AssayError('validation_error', 'runId is required', { compatText: 'Invalid request body', issues: [{ path: ['runId'], message: 'required' }] }),
+        },
+        responses: { 200: { description: 'Abort requested', schema: abortedSchema } },
       },
-      async (c) => {
-        const parsed = abortBody.safeParse(await jsonBody(c, deps.maxBodyBytes, {}));
-        if (!parsed.success) {
-          throw new AssayError('validation_error', 'runId is required', { compatText: 'Invalid request body', issues: [{ path: ['runId'], message: 'required' }] });
-        }
-        await runs.abort(c.get('project'), parsed.data.runId);
-        return c.json({ success: true, runId: parsed.data.runId, message: 'Abort requested' });
+      async (c, { body }) => {
+        await runs.abort(c.get('project'), body.runId);
+        return c.json({ success: true, runId: body.runId, message: 'Abort requested' });
       },
     );
 
@@ -185,24 +124,18 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         method: 'post', path: `${prefix}/runs/{runId}/resume`, summary: 'Resume a stopped run', tags, auth: 'project', deprecated: legacy,
         description: 'Continues where it stopped; with retryErrors, cells whose target failed run again. Finished cells are never re-run.',
         params: runIdParam,
-        body: { schema: resumeBody, required: false },
+        body: {
+          schema: resumeBody, required: false,
+          invalid: () => new ValidationError('retryErrors must be a boolean', [{ path: ['retryErrors'], message: 'expected boolean' }]),
+        },
+        limits: { runStart: true },
         responses: {
-          200: { description: 'Running again', schema: startedSchema },
+          200: { description: 'Running again', schema: runStartedSchema },
           409: { description: 'Not resumable in its state' },
           429: { description: 'rate_limited: too many runs started for this API key (a resume counts as a start); see Retry-After' },
         },
       },
-      async (c, { params }) => {
-        const cancelStart = deps.limits.runStarts.reserve(c.get('apiKeyId'));
-        try {
-          const parsed = resumeBody.safeParse(await jsonBody(c, deps.maxBodyBytes, {}));
-          if (!parsed.success) throw new ValidationError('retryErrors must be a boolean', [{ path: ['retryErrors'], message: 'expected boolean' }]);
-          return c.json(await runs.resume(c.get('project'), params.runId, parsed.data.retryErrors ?? false));
-        } catch (error) {
-          cancelStart();
-          throw error;
-        }
-      },
+      async (c, { params, body }) => c.json(await runs.resume(c.get('project'), params.runId, body.retryErrors ?? false)),
     );
 
     routes.add(
@@ -210,18 +143,18 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         method: 'get', path: `${prefix}/runs/{runId}/events`, summary: 'The run as SSE, from the start or after Last-Event-ID', tags, auth: 'project', deprecated: legacy,
         params: runIdParam,
         query: z.object({ lastEventId: z.string().regex(/^\d+$/).optional().describe('Same as the Last-Event-ID header') }),
+        limits: { stream: 'always' },
         responses: {
           200: { description: 'SSE stream', schema: z.string(), contentType: 'text/event-stream' },
           429: { description: 'rate_limited: too many open streams for this API key; see Retry-After' },
         },
       },
-      async (c, { params, query }) => {
+      async (c, { params, query, releaseStream }) => {
         const run = await runs.cursor(c.get('project'), params.runId);
         const header = c.req.header('last-event-id');
         const raw = header ?? query.lastEventId ?? '0';
         if (!/^\d{1,15}$/.test(raw.trim())) throw new ValidationError('Last-Event-ID must be a non-negative integer', [{ path: ['Last-Event-ID'], message: 'not an integer' }]);
-        const release = deps.limits.streams.acquire(c.get('apiKeyId'));
-        return sseResponse(c, (signal) => streamRunEvents(streamDeps(c.get('apiKeyId')), run.id, Number(raw.trim()), signal), release);
+        return sseResponse(c, (signal) => streamRunEvents(streamDeps(c.get('apiKeyId')), run.id, Number(raw.trim()), signal), releaseStream);
       },
     );
   }

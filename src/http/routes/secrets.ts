@@ -1,13 +1,9 @@
 // Project secrets and provider settings (SPEC §4 "Secrets and providers"). Values go in and
 // never come out: secrets are listed by name, provider keys and headers masked. Error answers
 // name the field or the secret, never a value (not even a snippet of a malformed body).
-import type { Context } from 'hono';
 import { z } from 'zod';
 import { providerNameSchema, providerPutSchema, type ProviderService } from '../../app/providers.js';
 import { secretNameSchema, secretPutSchema, type SecretService } from '../../app/secrets.js';
-import { AssayError, isAssayError } from '../../core/errors.js';
-import { jsonBody } from '../body.js';
-import type { HttpEnv } from '../context.js';
 import type { RouteTable } from '../route.js';
 
 /** Bodies here are small: a 16 KiB value, JSON-escaped, or a few dozen headers. */
@@ -34,20 +30,7 @@ const providerViewSchema = z.object({
 const secretParam = z.object({ name: secretNameSchema });
 const providerParam = z.object({ name: providerNameSchema });
 
-/** A JSON body whose syntax errors are reported without quoting it (it may hold a secret). */
-async function privateJsonBody(c: Context<HttpEnv>, max: number): Promise<unknown> {
-  try {
-    return await jsonBody(c, max);
-  } catch (error) {
-    if (isAssayError(error) && error.code === 'invalid_json') {
-      throw new AssayError('invalid_json', 'The request body is not valid JSON (the parser\'s details are withheld: the body may hold a secret)', { compatText: 'Invalid JSON body' });
-    }
-    throw error;
-  }
-}
-
-export function secretRoutes(routes: RouteTable, secrets: SecretService, providers: ProviderService, maxBodyBytes: number): void {
-  const max = Math.min(maxBodyBytes, MAX_BODY_BYTES);
+export function secretRoutes(routes: RouteTable, secrets: SecretService, providers: ProviderService): void {
 
   routes.add(
     {
@@ -55,12 +38,11 @@ export function secretRoutes(routes: RouteTable, secrets: SecretService, provide
       description: 'Creates or replaces the value of `{{secrets.NAME}}` for this project (stored encrypted; never returned). It overrides `ASSAY_SECRET_<NAME>`. ' +
         'With `allowedOrigins`, an HTTP target may send the value only to those origins; a request elsewhere fails its cell.',
       params: secretParam,
-      body: { schema: secretPutSchema },
+      // Validated by the service (it names the field and never echoes the value).
+      body: { schema: secretPutSchema, read: 'private', validate: 'service', maxBytes: MAX_BODY_BYTES },
       responses: { 200: { description: 'Stored (the value is not echoed)', schema: secretMetaSchema } },
     },
-    async (c, { params }) => {
-      return c.json(await secrets.put(c.get('project'), params.name, await privateJsonBody(c, max)));
-    },
+    async (c, { params, body }) => c.json(await secrets.put(c.get('project'), params.name, body)),
   );
 
   routes.add(
@@ -92,10 +74,10 @@ export function secretRoutes(routes: RouteTable, secrets: SecretService, provide
         'headers are sent only to the server\'s base URL (never to a `baseUrl` the project sets, which then needs the project\'s own `apiKey`: refused otherwise), ' +
         'and only for projects in ASSAY_SHARED_CREDENTIALS_PROJECTS.',
       params: providerParam,
-      body: { schema: providerPutSchema },
+      body: { schema: providerPutSchema, read: 'private', validate: 'service', maxBytes: MAX_BODY_BYTES },
       responses: { 200: { description: 'The provider as it now applies, masked', schema: providerViewSchema } },
     },
-    async (c, { params }) => c.json(await providers.put(c.get('project'), params.name, await privateJsonBody(c, max))),
+    async (c, { params, body }) => c.json(await providers.put(c.get('project'), params.name, body)),
   );
 
   routes.add(

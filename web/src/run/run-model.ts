@@ -240,11 +240,13 @@ export class RunModel {
       case 'evaluator_result': {
         const r = this.repeat(e.rowIndex, e.targetId, e.repeat);
         const res = e.result;
+        // Only a processed result has a verdict, a score or a label.
+        const done = res.status === 'processed' ? res : undefined;
         this.setEvaluation(r, {
           evaluatorId: e.evaluatorId, name: this.evaluators.get(e.evaluatorId) ?? e.evaluatorId, status: res.status,
-          ...(res.passed !== undefined ? { passed: res.passed } : {}),
-          ...(res.score !== undefined ? { score: res.score } : {}),
-          ...(res.label !== undefined ? { label: res.label } : {}),
+          ...(done?.passed !== undefined ? { passed: done.passed } : {}),
+          ...(done?.score !== undefined ? { score: done.score } : {}),
+          ...(done?.label !== undefined ? { label: done.label } : {}),
           ...(res.details !== undefined ? { details: res.details } : {}),
           ...(res.cost !== undefined ? { cost: res.cost } : {}),
           duration: e.duration,

@@ -89,7 +89,7 @@ export class RunStore {
       const client = api();
       const experiment = client.experiment(this.slug).catch(() => null);
       const run = await client.run(this.runId);
-      this.patch({ status: run.status, total: run.total, completed: run.progress, startedAt: run.startedAt, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary as unknown as RunSummaryView } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
+      this.patch({ status: run.status, total: run.total, completed: run.progress, startedAt: run.startedAt, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
       if (run.status === 'running') void this.follow();
       await this.loadResults(0);
       this.nameFrom(await experiment);
@@ -190,7 +190,7 @@ export class RunStore {
         this.patch({ status: 'stopped' });
         break;
       case 'done':
-        this.patch({ summary: e.summary as unknown as RunSummaryView });
+        this.patch({ summary: e.summary });
         break;
       case 'error':
         if (e.rowIndex === undefined) this.patch({ status: 'failed', runError: e.message });
@@ -209,7 +209,7 @@ export class RunStore {
   private async settle(): Promise<void> {
     try {
       const run = await api().run(this.runId);
-      this.patch({ status: run.status, total: run.total, completed: run.progress, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary as unknown as RunSummaryView } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
+      this.patch({ status: run.status, total: run.total, completed: run.progress, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
       if (this.model.missingEntries() > 0) await this.loadResults(0);
       this.patch({ version: this.model.version });
     } catch {

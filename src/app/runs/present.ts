@@ -1,0 +1,104 @@
+// Stored run records → the run API's answers (src/core/model/run-api.ts). The one place where
+// a record becomes what clients read: the routes, the exports and the CLI all go through here,
+// so a field is added, renamed or computed once.
+import type { ExperimentDocument } from '../../core/model/experiment.js';
+import type { DatasetEntry, EvaluationEntry, ResultsPage, RunListItem, RunStatusBody } from '../../core/model/run-api.js';
+import type { CellResult, RowResult, RunRecord, StoredEvaluation } from '../../core/model/run.js';
+
+/** GET /runs/{runId} body (LangWatch field order). */
+export function presentRun(run: RunRecord): RunStatusBody {
+  const body: RunStatusBody = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
+  if (run.finishedAt !== null) body.finishedAt = run.finishedAt;
+  if (run.summary) body.summary = run.summary;
+  if (run.error) body.error = run.error;
+  if (run.errorMessage) body.message = run.errorMessage;
+  if (run.stopReason) body.stopReason = run.stopReason;
+  return body;
+}
+
+/** The timestamps block of list items and results pages (LangWatch's names). */
+function timestamps(run: RunRecord) {
+  return {
+    createdAt: run.startedAt,
+    updatedAt: run.finishedAt ?? run.startedAt,
+    finishedAt: run.status === 'stopped' ? null : run.finishedAt,
+    stoppedAt: run.status === 'stopped' ? run.finishedAt : null,
+  };
+}
+
+/** The LangWatch list summary (a different object from the poll summary), over ours. */
+function listSummary(run: RunRecord): RunListItem['summary'] {
+  const s = run.summary;
+  if (!s) return null;
+  const evaluations: NonNullable<RunListItem['summary']>['evaluations'] = {};
+  for (const e of s.evaluators) {
+    evaluations[e.evaluatorId] = { name: e.name, averageScore: e.avgScore ?? null, ...(e.passed + e.failed > 0 ? { averagePassed: e.passed / (e.passed + e.failed) } : {}) };
+  }
+  const cells = Math.max(1, s.totalCells);
+  return { ...s, datasetCost: s.targetCost, evaluationsCost: s.evaluatorCost, datasetAverageCost: s.targetCost / cells, evaluations };
+}
+
+/** One item of GET /runs?experimentSlug= */
+export function presentListItem(run: RunRecord): RunListItem {
+  return {
+    experimentId: run.experimentId, runId: run.id, status: run.status, workflowVersion: null,
+    timestamps: timestamps(run), progress: run.progress, total: run.total, summary: listSummary(run),
+  };
+}
+
+export function datasetEntry(c: CellResult): DatasetEntry {
+  return {
+    index: c.rowIndex, targetId: c.targetId, repeat: c.repeat, entry: c.entry,
+    ...(c.error === undefined ? { predicted: { output: c.output } } : {}),
+    cost: c.cost ?? null, duration: c.durationMs, tokens: c.tokens ? { input: c.tokens.input, output: c.tokens.output } : null,
+    attempts: c.attempts, cached: c.cached, error: c.error ?? null,
+  };
+}
+
+function evaluationEntry(e: StoredEvaluation, at: { targetId: string; index: number; repeat: number }): EvaluationEntry {
+  const r = e.result;
+  return {
+    evaluator: e.evaluatorId, name: e.name, targetId: at.targetId, index: at.index, repeat: at.repeat, status: r.status,
+    passed: r.status === 'processed' ? (r.passed ?? null) : null,
+    score: r.status === 'processed' ? (r.score ?? null) : null,
+    label: r.status === 'processed' ? (r.label ?? null) : null,
+    details: r.details ?? null, cost: r.cost ?? null, duration: e.durationMs,
+  };
+}
+
+export function evaluationEntries(c: CellResult): EvaluationEntry[] {
+  return c.evaluations.map((e) => evaluationEntry(e, { targetId: c.targetId, index: c.rowIndex, repeat: c.repeat }));
+}
+
+/** A comparison's result, reported under its first target as LangWatch does, with the candidates. */
+export function rowEvaluationEntry(r: RowResult): EvaluationEntry {
+  return {
+    ...evaluationEntry(r.evaluation, { targetId: r.targetId, index: r.rowIndex, repeat: r.repeat }),
+    inputs: { candidates: r.candidates.map((id) => ({ id })) },
+  };
+}
+
+/** The targets block of a results page: id, name, type and model from the experiment version run. */
+export function targetsMeta(doc: ExperimentDocument | undefined, run: RunRecord): ResultsPage['targets'] {
+  return run.spec.targetIds.map((id) => {
+    const t = doc?.targets.find((x) => x.id === id);
+    return { id, name: t?.name ?? id, type: t?.type ?? null, model: t?.type === 'prompt' ? t.model : null };
+  });
+}
+
+/** GET /runs/{runId}/results */
+export function presentResults(
+  page: { run: RunRecord; experiment: { document: ExperimentDocument } | null; cells: CellResult[]; rows: RowResult[] },
+  offset: number,
+  limit: number,
+): ResultsPage {
+  const { run, experiment, cells, rows } = page;
+  return {
+    experimentId: run.experimentId, runId: run.id, projectId: run.projectId, progress: run.progress, total: run.total,
+    targets: targetsMeta(experiment?.document, run),
+    dataset: cells.map(datasetEntry),
+    evaluations: [...cells.flatMap(evaluationEntries), ...rows.map(rowEvaluationEntry)],
+    timestamps: timestamps(run),
+    pagination: { offset, limit, total: run.progress },
+  };
+}

@@ -1,0 +1,128 @@
+// The run API's answers (SPEC §5), one zod schema each: what a started run answers, the poll
+// body, the runs list and the results page. Routes declare them as their response schemas (so
+// the OpenAPI document is typed), the client and the web page infer their types from them,
+// and src/app/runs/present.ts maps stored records onto them in one place.
+import { z } from 'zod';
+import { paginationSchema } from './paging.js';
+import { runSummarySchema, stopReasonSchema } from './summary.js';
+
+export const runStatusValueSchema = z.enum(['running', 'completed', 'failed', 'stopped']);
+
+/** POST /{slug}/run, JSON mode; also POST /runs/{id}/resume. */
+export const runStartedSchema = z.object({
+  runId: z.string(),
+  status: z.literal('running'),
+  /** Cells the run will execute: rows × targets × repeats. */
+  total: z.int(),
+  runUrl: z.string(),
+});
+export type RunStarted = z.infer<typeof runStartedSchema>;
+
+/** GET /runs/{runId}: the poll body (LangWatch's field order). */
+export const runStatusSchema = z.object({
+  runId: z.string(),
+  status: runStatusValueSchema,
+  progress: z.int(),
+  total: z.int(),
+  startedAt: z.number().describe('Unix ms'),
+  finishedAt: z.number().optional().describe('Unix ms; once the run has ended'),
+  summary: runSummarySchema.optional().describe('Once the run has ended'),
+  /** Stable code when the run failed (`all_targets_failed`, `run_crashed_repeatedly`, …). */
+  error: z.string().optional(),
+  message: z.string().optional(),
+  stopReason: stopReasonSchema.optional(),
+});
+export type RunStatusBody = z.infer<typeof runStatusSchema>;
+
+/** A list item's summary: LangWatch's shape (dataset/evaluation costs, per-evaluator averages) over ours. */
+export const listSummarySchema = runSummarySchema.extend({
+  datasetCost: z.number(),
+  evaluationsCost: z.number(),
+  datasetAverageCost: z.number(),
+  evaluations: z.record(z.string(), z.object({ name: z.string(), averageScore: z.number().nullable(), averagePassed: z.number().optional() })),
+});
+
+export const runListItemSchema = z.object({
+  experimentId: z.string(),
+  runId: z.string(),
+  status: runStatusValueSchema,
+  workflowVersion: z.null(),
+  timestamps: z.object({
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    finishedAt: z.number().nullable(),
+    stoppedAt: z.number().nullable(),
+  }),
+  progress: z.int(),
+  total: z.int(),
+  summary: listSummarySchema.nullable(),
+});
+export type RunListItem = z.infer<typeof runListItemSchema>;
+
+/** GET /runs?experimentSlug= */
+export const runListSchema = z.object({
+  experimentId: z.string(),
+  experimentSlug: z.string(),
+  runs: z.array(runListItemSchema),
+  pagination: paginationSchema,
+});
+export type RunList = z.infer<typeof runListSchema>;
+
+const nullableTokens = z.object({ input: z.number(), output: z.number() }).nullable();
+
+/** One cell in the results page and the JSON Lines export (LangWatch's `dataset` entries). */
+export const datasetEntrySchema = z.object({
+  index: z.int().describe('Row index'),
+  targetId: z.string(),
+  repeat: z.int(),
+  /** The row as evaluated (run parameters merged in). */
+  entry: z.record(z.string(), z.unknown()),
+  /** Present when the target succeeded. */
+  predicted: z.object({ output: z.unknown() }).optional(),
+  cost: z.number().nullable(),
+  duration: z.number().describe('ms of the last attempt'),
+  tokens: nullableTokens,
+  attempts: z.int(),
+  cached: z.boolean(),
+  /** Present (non-null) when the target failed. */
+  error: z.string().nullable(),
+});
+export type DatasetEntry = z.infer<typeof datasetEntrySchema>;
+
+/** One evaluator result in the results page (LangWatch's `evaluations` entries). */
+export const evaluationEntrySchema = z.object({
+  evaluator: z.string().describe('Evaluator id'),
+  name: z.string(),
+  targetId: z.string(),
+  index: z.int(),
+  repeat: z.int(),
+  status: z.enum(['processed', 'skipped', 'error']),
+  passed: z.boolean().nullable(),
+  score: z.number().nullable(),
+  label: z.string().nullable(),
+  details: z.string().nullable(),
+  cost: z.number().nullable(),
+  duration: z.number(),
+  /** Row-scoped evaluators (comparisons): the targets compared. */
+  inputs: z.object({ candidates: z.array(z.object({ id: z.string() })) }).optional(),
+});
+export type EvaluationEntry = z.infer<typeof evaluationEntrySchema>;
+
+/** GET /runs/{runId}/results */
+export const resultsPageSchema = z.object({
+  experimentId: z.string(),
+  runId: z.string(),
+  projectId: z.string(),
+  progress: z.int(),
+  total: z.int(),
+  targets: z.array(z.object({ id: z.string(), name: z.string(), type: z.string().nullable(), model: z.string().nullable() })),
+  dataset: z.array(datasetEntrySchema),
+  evaluations: z.array(evaluationEntrySchema),
+  timestamps: z.object({ createdAt: z.number(), updatedAt: z.number(), finishedAt: z.number().nullable(), stoppedAt: z.number().nullable() }),
+  pagination: z.object({ offset: z.int(), limit: z.int(), total: z.int() }),
+});
+export type ResultsPage = z.infer<typeof resultsPageSchema>;
+
+/** A line of the JSON Lines export: a dataset entry with its evaluations. */
+export const exportLineSchema = datasetEntrySchema.extend({ evaluations: z.array(evaluationEntrySchema) });
+export type ExportLine = z.infer<typeof exportLineSchema>;

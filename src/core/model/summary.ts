@@ -1,0 +1,81 @@
+// The run summary (SPEC §5): one zod schema, written by the aggregator, stored with the run,
+// sent in the poll body and the `done` event, declared in the OpenAPI document, and read by
+// the client, the CLI and the web page. The types below are inferred from it, never restated.
+import { z } from 'zod';
+
+/** Token usage of one call or a sum of calls. */
+export const tokensSchema = z.object({
+  input: z.number(),
+  output: z.number(),
+  /** Input tokens served from the provider's prompt cache (priced apart). */
+  cachedInput: z.number().optional(),
+});
+
+/** Why a run stopped early: a user's abort, the budget, or the server shutting down. */
+export const stopReasonSchema = z.enum(['user', 'budget', 'shutdown']);
+export type StopReason = z.infer<typeof stopReasonSchema>;
+
+export const targetSummarySchema = z.object({
+  targetId: z.string(),
+  name: z.string(),
+  /** Cells of this target that passed (target succeeded, no evaluator failed or errored). */
+  passed: z.int(),
+  failed: z.int(),
+  /** Cells whose target call failed (they count as failed too). */
+  errors: z.int(),
+  /** Mean duration of successful target calls, ms; absent when none succeeded. */
+  avgLatency: z.number().optional(),
+  /** USD spent on this target's calls. */
+  totalCost: z.number(),
+  tokens: z.object({ input: z.number(), output: z.number() }),
+});
+export type TargetSummary = z.infer<typeof targetSummarySchema>;
+
+export const evaluatorSummarySchema = z.object({
+  evaluatorId: z.string(),
+  name: z.string(),
+  passed: z.int(),
+  failed: z.int(),
+  errors: z.int(),
+  skipped: z.int(),
+  /**
+   * Percentage of counted results (processed or error; skipped excluded) that did not fail
+   * (failing = passed:false or error); equals passed ÷ (passed + failed) for pass/fail
+   * evaluators without errors. 0 when nothing counted.
+   */
+  passRate: z.number(),
+  /** Mean score among processed results that had one; absent when none (never 0). */
+  avgScore: z.number().optional(),
+  /** How often each label was given (categories, comparison winners); absent when none. */
+  labels: z.record(z.string(), z.int()).optional(),
+});
+export type EvaluatorSummary = z.infer<typeof evaluatorSummarySchema>;
+
+/** SPEC §5 summary, plus the cost split and the threshold verdict. */
+export const runSummarySchema = z.object({
+  runId: z.string(),
+  totalCells: z.int(),
+  /** Cells whose target succeeded. */
+  completedCells: z.int(),
+  /** Cells whose target failed (after retries). */
+  failedCells: z.int(),
+  /** ms from start to finish (or to now, while running). */
+  duration: z.number(),
+  timestamps: z.object({ startedAt: z.number(), finishedAt: z.number() }),
+  runUrl: z.string(),
+  /** Cells that passed: the target succeeded and no evaluator returned passed:false or errored. */
+  totalPassed: z.int(),
+  totalFailed: z.int(),
+  /** totalPassed ÷ totalCells, as a percentage (0–100). */
+  passRate: z.number(),
+  /** USD, targets and evaluators together. */
+  totalCost: z.number(),
+  targetCost: z.number(),
+  evaluatorCost: z.number(),
+  targets: z.array(targetSummarySchema),
+  evaluators: z.array(evaluatorSummarySchema),
+  stopReason: stopReasonSchema.optional(),
+  /** The experiment's thresholds.passRate and whether this run met it. */
+  threshold: z.object({ passRate: z.number(), met: z.boolean() }).optional(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
