@@ -15,7 +15,9 @@ import { TargetCell } from './target-cell.js';
 
 /** Every row has one height, so the virtualiser never measures (no layout work while scrolling). */
 export const ROW_HEIGHT = 76;
-const OVERSCAN = 8;
+// Rows kept beyond the visible ones on each side: enough for arrow keys and a wheel notch, few
+// enough that a fast scroll mounts little (each row is ~5 elements).
+const OVERSCAN = 4;
 
 const features = tableFeatures({ columnVisibilityFeature });
 type Features = typeof features;
