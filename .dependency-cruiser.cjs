@@ -142,6 +142,24 @@ module.exports = {
       },
     },
 
+    // ---- web: the run page ---------------------------------------------------------------------
+    {
+      name: 'web-only-client-and-core',
+      comment:
+        'The web page (web/src) runs in the browser: besides its own files and npm packages it ' +
+        'may import only src/client (the typed client) and src/core (the shared schemas).',
+      severity: 'error',
+      from: { path: '^web/src/' },
+      to: { pathNot: ['^web/src/', '^src/(core|client)/', '(^|/)node_modules/'] },
+    },
+    {
+      name: 'server-not-to-web',
+      comment: 'The server serves web/dist as files; no server code imports the page.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^web/' },
+    },
+
     // ---- whole-graph hygiene -------------------------------------------------------------------
     {
       name: 'no-circular',

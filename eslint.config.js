@@ -54,6 +54,21 @@ export default defineConfig(
   },
 
   {
+    // The web page (web/): browser code, TSX.
+    files: ['web/src/**/*.{ts,tsx}', 'web/vite.config.ts'],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.browser } },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { args: 'after-used', argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-explicit-any': 'warn',
+      'array-callback-return': 'error',
+      'no-self-compare': 'error',
+      'no-unreachable-loop': 'error',
+    },
+  },
+
+  {
     // The repo's own tool configs: plain JS (ESM here, CommonJS for .cjs).
     files: ['eslint.config.js', '*.config.js', '*.config.mjs'],
     extends: [js.configs.recommended],

@@ -1,14 +1,39 @@
 import { defineConfig } from 'vitest/config';
 
+const EXCLUDE = ['**/node_modules/**', '**/.git/**', 'test/faults/**'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // The fault-injection suite has its own config and script (npm run test:faults).
-    exclude: ['**/node_modules/**', '**/.git/**', 'test/faults/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // CI prints every test name, so its log shows that the PostgreSQL suites ran.
     reporters: process.env.CI ? ['verbose'] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
+          // The fault-injection suite has its own config and script (npm run test:faults).
+          exclude: [...EXCLUDE, 'test/web/**'],
+        },
+      },
+      {
+        // The web page in real Chromium. After every other suite (groupOrder) and one file at
+        // a time, so their timing figures (paint, longest frame) are not taken on a machine
+        // the rest of the suite keeps busy. The global setup rebuilds web/dist when stale.
+        extends: true,
+        test: {
+          name: 'web',
+          include: ['test/web/**/*.test.ts'],
+          exclude: EXCLUDE,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          globalSetup: ['test/web/global-setup.ts'],
+          testTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

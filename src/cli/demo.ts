@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AssayClient } from '../client/index.js';
-import { loadConfig } from '../config/env.js';
+import { composeAssay } from '../config/compose.js';
+import { type Config, loadConfig } from '../config/env.js';
 import { progressView } from './progress.js';
 import { startServer } from './serve.js';
 import { formatSummary } from './summary.js';
@@ -40,6 +41,28 @@ export function demoExperiment(botUrl: string, rows: unknown[]) {
   };
 }
 
+/** Whether an Assay already answers on this port (e.g. `npm start` in another terminal). */
+async function serverOn(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return res.ok && ((await res.json()) as { status?: string }).status === 'ok';
+  } catch {
+    return false;
+  }
+}
+
+/** The demo project's key, created in the shared database (the server process reads the same one). */
+async function demoKey(config: Config, assay?: Awaited<ReturnType<typeof composeAssay>>): Promise<string> {
+  const own = assay ?? (await composeAssay(config));
+  try {
+    const demo = (await own.stores.projects.getBySlug('demo')) ?? (await own.projects.createProject('Demo', 'demo')).project;
+    return (await own.projects.createKey(demo.id)).apiKey;
+  } finally {
+    // A borrowed connection only: runs are executed by the server that is already up.
+    if (!assay) await own.close();
+  }
+}
+
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
@@ -51,10 +74,15 @@ export function registerDemoCommand(program: Command): void {
       };
       const rows = JSON.parse(await readFile(new URL('dataset.json', EXAMPLES), 'utf8')) as unknown[];
       const bot = await startFaqBot();
-      const running = await startServer(loadConfig());
-      const demo = (await running.assay.stores.projects.getBySlug('demo')) ?? (await running.assay.projects.createProject('Demo', 'demo')).project;
-      const key = await running.assay.projects.createKey(demo.id);
-      const client = new AssayClient({ endpoint: `http://127.0.0.1:${running.port}`, apiKey: key.apiKey });
+      const config = loadConfig();
+      // With a server already on the port (npm start, then npm run demo), the demo uses it:
+      // same database, so its key works there and its runUrl opens on that server.
+      const attached = await serverOn(config.port);
+      const running = attached ? null : await startServer(config);
+      const port = running?.port ?? config.port;
+      if (attached) console.log(`Using the Assay server already running on port ${port}`);
+      const key = { apiKey: await demoKey(config, running?.assay) };
+      const client = new AssayClient({ endpoint: `http://127.0.0.1:${port}`, apiKey: key.apiKey });
       await client.json('PUT', '/api/experiments/faq-demo', demoExperiment(bot.url, rows));
 
       const started = await client.startRun('faq-demo');
@@ -70,15 +98,15 @@ export function registerDemoCommand(program: Command): void {
       view.stop();
       const final = await client.getRun(started.runId);
       console.log(formatSummary(final.status, final.summary, started.runUrl));
-      console.log(`Demo project key (for the API at http://localhost:${running.port}/docs): ${key.apiKey}`);
+      console.log(`Demo project key (sign in to the run page with it; API at http://localhost:${port}/docs): ${key.apiKey}`);
       if (opts.exit) {
-        await running.stop();
+        await running?.stop();
         await bot.close();
         return;
       }
-      console.log('The server keeps running; press Ctrl+C to stop.');
+      console.log(running ? 'The server keeps running; press Ctrl+C to stop.' : 'The demo agent keeps running for re-runs from the page; press Ctrl+C to stop it.');
       const stop = () => {
-        void Promise.all([running.stop(), bot.close()]).then(() => process.exit(0));
+        void Promise.all([running?.stop(), bot.close()]).then(() => process.exit(0));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

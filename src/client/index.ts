@@ -3,7 +3,8 @@
 // the schemas the server declares its answers with (src/core/model), never restated. Only fetch
 // and eventsource-parser: no Node-specific APIs, so the page can bundle it.
 import { createParser } from 'eventsource-parser';
-import { isFinalEvent, type LiveEvent, type RunEvent } from '../core/events.js';
+import type { LiveEvent, RunEvent } from '../core/events.js';
+import { isFinalEvent } from '../core/final-event.js';
 import type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 
 export type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
@@ -68,6 +69,8 @@ export class AssayClient {
 
   constructor(private readonly options: ClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
+    // Called through a wrapper: browsers refuse window.fetch invoked as another object's method
+    // ("Illegal invocation"), which `this.doFetch(…)` would be.
     this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 

@@ -58,7 +58,4 @@ export function liveKey(e: LiveEvent): string {
   return e.type === 'cell_started' ? `s/${e.rowIndex}/${e.targetId}/${e.repeat}` : `r/${e.rowIndex}/${e.targetId}/${e.repeat}/${e.attempt}`;
 }
 
-/** Events after which a run's stream closes. */
-export function isFinalEvent(e: RunEventBody): boolean {
-  return e.type === 'done' || e.type === 'stopped' || (e.type === 'error' && e.rowIndex === undefined);
-}
+export { isFinalEvent } from './final-event.js';

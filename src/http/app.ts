@@ -1,6 +1,6 @@
 // The Hono application: middleware, the route table and the error handlers. Tested with
 // app.request() without opening a port (see *.test.ts beside the routes).
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { DatasetService } from '../app/datasets.js';
 import type { ExperimentService } from '../app/experiments.js';
 import type { ProjectService } from '../app/projects.js';
@@ -21,9 +21,11 @@ import { datasetRoutes } from './routes/datasets.js';
 import { evaluatorRoutes } from './routes/evaluators.js';
 import { experimentRoutes } from './routes/experiments.js';
 import { metaRoutes } from './routes/meta.js';
+import { projectRoutes } from './routes/projects.js';
 import { runResultRoutes } from './routes/run-results.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
+import { webPageRoutes } from './routes/web-page.js';
 
 export interface HttpDeps {
   projects: ProjectService;
@@ -46,6 +48,8 @@ export interface HttpDeps {
   limits: LimitSettings;
   version: string;
   pingMs?: number;
+  /** The built web page (default web/dist); tests point it elsewhere. */
+  webDir?: string;
 }
 
 export interface HttpApp {
@@ -66,6 +70,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
 
   metaRoutes(app, routes, deps.ping, deps.version);
   adminRoutes(routes, deps.projects);
+  projectRoutes(routes);
   datasetRoutes(routes, deps.datasets, deps.maxBodyBytes, deps.rowLimits);
   evaluatorRoutes(routes, deps.describeEvaluators);
   secretRoutes(routes, deps.secrets, deps.providers);
@@ -78,7 +83,10 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   runResultRoutes(routes, deps.runs);
   experimentRoutes(routes, deps.experiments);
 
-  app.notFound((c) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path}`)));
+  const noRoute = (c: Context) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path}`));
+  // The web page answers browser navigations that no route matched (client-side routing).
+  const web = webPageRoutes(app, deps.webDir, noRoute);
+  app.notFound(async (c) => (await web.page(c)) ?? noRoute(c));
   app.onError(makeErrorHandler(deps.logger));
   return { app, routes };
 }

@@ -17,6 +17,8 @@ const SPEC_ROUTES = [
   'POST /api/datasets', 'GET /api/datasets', 'GET /api/datasets/{idOrSlug}', 'POST /api/datasets/{idOrSlug}/records', 'DELETE /api/datasets/{idOrSlug}',
   'PUT /api/secrets/{name}', 'GET /api/secrets', 'DELETE /api/secrets/{name}',
   'PUT /api/providers/{name}', 'GET /api/providers', 'DELETE /api/providers/{name}',
+  // The run page's sign-in (SPEC §9, issue "the run page"): the key's project.
+  'GET /api/projects/current',
   // Every run route is served under both prefixes (SPEC §5).
   ...['/api/experiments', '/api/evaluations/v3'].flatMap((prefix) => RUN_ROUTES.map((r) => r.replace(' /', ` ${prefix}/`))),
 ];

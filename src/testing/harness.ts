@@ -77,7 +77,7 @@ export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOpt
 }
 
 /** Serves a test Assay on a real loopback port (for clients that need a URL). */
-export async function listen(t: TestAssay): Promise<{ url: string; close(): Promise<void> }> {
+export async function listen(t: TestAssay): Promise<{ url: string; close(): Promise<void>; dropConnections(): void }> {
   const { serve } = await import('@hono/node-server');
   const server = await new Promise<import('node:http').Server>((resolve) => {
     const s = serve({ fetch: t.assay.http.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as import('node:http').Server));
@@ -85,6 +85,8 @@ export async function listen(t: TestAssay): Promise<{ url: string; close(): Prom
   const address = server.address() as import('node:net').AddressInfo;
   return {
     url: `http://127.0.0.1:${address.port}`,
+    /** Cuts every open connection (streams included) and keeps listening: a network drop. */
+    dropConnections: () => server.closeAllConnections(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,25 @@
+// The project an API key belongs to. The web page signs in with a key alone and needs the
+// project's slug for its URLs (runUrl is /{projectSlug}/experiments/…); this is the one
+// authenticated call that answers it, and a cheap way to check that a key is valid.
+import { z } from 'zod';
+import type { RouteTable } from '../route.js';
+
+export const currentProjectSchema = z.object({
+  id: z.string(),
+  slug: z.string().describe('The first segment of runUrl paths'),
+  name: z.string(),
+});
+
+export function projectRoutes(routes: RouteTable): void {
+  routes.add(
+    {
+      method: 'get', path: '/api/projects/current', summary: "The API key's project", tags: ['Projects'], auth: 'project',
+      description: 'Which project the presented key belongs to (the web page uses it to sign in).',
+      responses: { 200: { description: 'The project', schema: currentProjectSchema } },
+    },
+    (c) => {
+      const { id, slug, name } = c.get('project');
+      return c.json({ id, slug, name });
+    },
+  );
+}

@@ -1,0 +1,138 @@
+// A run watched live: an HTTP target against a slow local agent, so the page shows progress
+// and rows growing while the run goes (over SSE, with `: ping` comments in between), then the
+// final figures; abort and resume from the page's buttons.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeAgent, startFakeAgent } from '../../src/testing/fake-agent.js';
+import { axeViolations, type Browser, cspViolations, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
+
+let server: Server;
+let agent: FakeAgent;
+let browser: Browser;
+
+const ROWS = 16;
+function experiment(slug: string, rows: number, concurrency: number) {
+  return {
+    slug, name: `Live ${slug}`,
+    // Even rows expect the echo (pass), odd rows something else (fail).
+    dataset: { rows: Array.from({ length: rows }, (_, i) => ({ question: `question ${i}`, expected: i % 2 === 0 ? `question ${i}` : 'something else' })) },
+    targets: [{ id: 'bot', name: 'Slow bot', type: 'http', url: `${agent.url}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply', timeoutMs: 10_000 }],
+    evaluators: [{ id: 'exact', name: 'Exact', type: 'langevals/exact_match' }],
+    execution: { concurrency, maxRetries: 0 },
+  };
+}
+
+beforeAll(async () => {
+  // Pings every 150 ms: the stream the page reads carries comments between its events.
+  server = await startServer({ pingMs: 150 });
+  agent = await startFakeAgent({ latencyMs: 350, reply: (m) => m });
+  for (const [slug, rows, concurrency] of [['live', ROWS, 2], ['stoppable', 8, 1]] as const) {
+    expect((await server.t.req('POST', '/api/experiments', { body: experiment(slug, rows, concurrency) })).status).toBe(201);
+  }
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await agent?.close();
+  await server?.close();
+});
+
+async function start(slug: string): Promise<string> {
+  const res = await server.t.req('POST', `/api/experiments/${slug}/run`, { body: {} });
+  return ((await res.json()) as { runUrl: string }).runUrl;
+}
+
+describe('a live run', () => {
+  it('shows progress and rows growing while the run goes, then the final figures', async () => {
+    const { page, problems } = await guardedPage(browser, server.url);
+    await page.goto(server.url + '/');
+    await signIn(page, server.t.key);
+    await page.waitForURL(/\/experiments$/);
+
+    const runUrl = await start('live');
+    await page.goto(onServer(server, runUrl));
+    const samples: { status: string; completed: number; cells: number }[] = [];
+    let shot = false;
+    for (let i = 0; i < 200; i++) {
+      const status = (await page.locator('.run-status .pill').textContent().catch(() => null)) ?? '';
+      const text = (await page.getByTestId('progress-text').textContent().catch(() => null)) ?? '0 / 0';
+      const cells = await page.locator('[data-cell]').count();
+      samples.push({ status, completed: Number(text.split('/')[0]!.trim()), cells });
+      if (!shot && status === 'running' && cells >= 4) {
+        shot = true;
+        expect(await axeViolations(page)).toEqual([]);
+        await screenshot(page, 'run-page-live');
+      }
+      if (status === 'completed') break;
+      await page.waitForTimeout(100);
+    }
+    const running = samples.filter((s) => s.status === 'running');
+    console.log(`live samples while running: completed ${[...new Set(running.map((s) => s.completed))].join(', ')}; cells shown ${[...new Set(running.map((s) => s.cells))].join(', ')}`);
+    // Progress and rows were seen growing while the run was still running.
+    expect(new Set(running.map((s) => s.completed)).size).toBeGreaterThanOrEqual(3);
+    expect(new Set(running.map((s) => s.cells)).size).toBeGreaterThanOrEqual(3);
+    expect(running.some((s) => s.completed > 0 && s.completed < ROWS && s.cells > 0 && s.cells < ROWS)).toBe(true);
+    expect(running.every((s, i) => i === 0 || s.completed >= running[i - 1]!.completed)).toBe(true);
+
+    await expect.poll(() => page.getByTestId('progress-text').textContent()).toBe(`${ROWS} / ${ROWS}`);
+    // Every row is in the grid (the DOM holds the visible ones only) and none is still running.
+    await expect.poll(() => page.getByTestId('row-count').textContent()).toBe(`${ROWS} of ${ROWS} rows`);
+    expect(await page.locator('[data-verdict="running"]').count()).toBe(0);
+    // The page's figures agree with the server's summary.
+    const runId = new URL(runUrl).searchParams.get('runId')!;
+    const summary = ((await (await server.t.req('GET', `/api/experiments/runs/${runId}`)).json()) as { summary: { passRate: number; totalFailed: number } }).summary;
+    await expect.poll(() => page.getByTestId('pass-rate').textContent()).toBe(`${summary.passRate.toFixed(1)}%`);
+    expect(await page.getByTestId('failed-cells').textContent()).toBe(String(summary.totalFailed));
+    // Every row has its inputs (events carry none; the page fetched them).
+    expect(await page.locator('.cell.input', { hasText: '…' }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('aborts from the page, then resumes to the end', async () => {
+    const { page } = await guardedPage(browser, server.url);
+    await page.goto(server.url + '/');
+    await signIn(page, server.t.key);
+    await page.waitForURL(/\/experiments$/);
+    const runUrl = await start('stoppable');
+    await page.goto(onServer(server, runUrl));
+    await page.getByRole('button', { name: 'Abort' }).click();
+    await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 10_000 }).toBe('stopped');
+    const stoppedAt = Number((await page.getByTestId('progress-text').textContent())!.split('/')[0]);
+    expect(stoppedAt).toBeLessThan(8);
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => page.getByTestId('progress-text').textContent(), { timeout: 20_000 }).toBe('8 / 8');
+    await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('completed');
+    await expect.poll(() => page.getByTestId('row-count').textContent()).toBe('8 of 8 rows');
+    await page.close();
+  });
+});
+
+describe('a dropped connection', () => {
+  it('picks the live run up again where it left off', async () => {
+    const { page } = await guardedPage(browser, server.url);
+    await page.goto(server.url + '/');
+    await signIn(page, server.t.key);
+    await page.waitForURL(/\/experiments$/);
+    const streams: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().endsWith('/events')) streams.push(req.headers()['last-event-id'] ?? '');
+    });
+    const runUrl = await start('live');
+    await page.goto(onServer(server, runUrl));
+    await expect.poll(async () => Number((await page.getByTestId('progress-text').textContent())!.split('/')[0])).toBeGreaterThan(0);
+    server.dropConnections();
+    const during = Number((await page.getByTestId('progress-text').textContent())!.split('/')[0]);
+    await expect.poll(() => page.getByTestId('progress-text').textContent(), { timeout: 20_000 }).toBe(`${ROWS} / ${ROWS}`);
+    await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('completed');
+    await expect.poll(() => page.getByTestId('row-count').textContent()).toBe(`${ROWS} of ${ROWS} rows`);
+    console.log(`connections cut at ${during} / ${ROWS} cells; event streams opened with Last-Event-ID ${streams.join(', ')}; the page caught up`);
+    expect(during).toBeLessThan(ROWS);
+    // The stream was cut and opened again after the last event seen, not from the start.
+    expect(streams.length).toBeGreaterThanOrEqual(2);
+    expect(streams[0]).toBe('0');
+    expect(Number(streams[streams.length - 1])).toBeGreaterThan(0);
+    await page.close();
+  });
+});

@@ -1,0 +1,83 @@
+// Sign-in in real Chromium: a wrong key is refused with "Invalid API key", the right one goes
+// to the project's experiments; the key lives in sessionStorage only and travels only as a
+// header to the page's own origin; sign-out forgets it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, type Browser, cspViolations, guardedPage, launch, screenshot, type Server, signIn, startServer } from './browser.js';
+
+declare const sessionStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null };
+declare const localStorage: { length: number };
+declare const document: { cookie: string };
+
+let server: Server;
+let browser: Browser;
+beforeAll(async () => {
+  server = await startServer();
+  await server.t.req('POST', '/api/experiments', {
+    body: { slug: 'greetings', name: 'Greetings', dataset: { rows: [{ input: 'hi', expected: 'HI' }] }, targets: [{ id: 'up', type: 'code', code: 'return row.input.toUpperCase()' }], evaluators: [{ id: 'exact', type: 'langevals/exact_match' }] },
+  });
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('sign-in', () => {
+  it('refuses a wrong key, accepts the right one, keeps it in sessionStorage only, and signs out', async () => {
+    const { page, problems } = await guardedPage(browser, server.url);
+    const keyInUrl: string[] = [];
+    const keyHeaders: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().includes(server.t.key)) keyInUrl.push(req.url());
+      const auth = req.headers()['authorization'];
+      if (auth?.includes(server.t.key)) keyHeaders.push(new URL(req.url()).origin);
+    });
+    await page.goto(server.url + '/');
+    await page.getByLabel('API key').waitFor();
+    expect(await page.getByLabel('API key').getAttribute('type')).toBe('password');
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'sign-in');
+
+    await signIn(page, 'sk-lw-' + 'x'.repeat(40));
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Invalid API key');
+
+    await page.getByLabel('API key').fill('');
+    await signIn(page, server.t.key);
+    await page.waitForURL(server.url + '/default/experiments');
+    await page.getByRole('link', { name: 'Greetings' }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+
+    const stored = await page.evaluate(() => {
+      const values: string[] = [];
+      for (let i = 0; i < sessionStorage.length; i++) values.push(sessionStorage.getItem(sessionStorage.key(i)!) ?? '');
+      return { session: values, local: localStorage.length, cookie: document.cookie };
+    });
+    expect(stored.session).toContain(server.t.key);
+    expect(stored.local).toBe(0);
+    expect(stored.cookie).toBe('');
+    expect(keyInUrl).toEqual([]);
+    expect(keyHeaders.length).toBeGreaterThan(0);
+    expect(new Set(keyHeaders)).toEqual(new Set([server.url]));
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(problems).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('keeps a runUrl opened before signing in, and shows another project as not found', async () => {
+    const { page } = await guardedPage(browser, server.url);
+    const started = (await (await server.t.req('POST', '/api/experiments/greetings/run', { body: {} })).json()) as { runUrl: string };
+    const target = new URL(started.runUrl);
+    await page.goto(server.url + target.pathname + target.search);
+    await signIn(page, server.t.key);
+    await page.locator('[data-cell="0:up"]').waitFor();
+    expect(page.url()).toBe(server.url + target.pathname + target.search);
+
+    await page.goto(server.url + '/someone-else/experiments');
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.close();
+  });
+});

@@ -1,0 +1,56 @@
+// The page's one way to the server: the shared typed client (src/client) with the session's
+// key, sent as an Authorization header to this origin only.
+import { ApiError, AssayClient } from '../../src/client/index.js';
+import type {
+  ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, RunListBody, RunStatusBody, StartedRun, StartRunBody,
+} from './api-types.js';
+import { sessionStore, signOut } from './lib/session.js';
+
+export { ApiError };
+
+const enc = encodeURIComponent;
+
+export function clientFor(apiKey: string): AssayClient {
+  return new AssayClient({ endpoint: location.origin, apiKey });
+}
+
+/** The signed-in client; a 401 (key revoked meanwhile) signs out. */
+export function api(): Api {
+  const session = sessionStore.get();
+  if (!session) throw new Error('not signed in');
+  return new Api(clientFor(session.apiKey));
+}
+
+export class Api {
+  constructor(readonly client: AssayClient) {}
+
+  private async signOutOn401<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) signOut();
+      throw error;
+    }
+  }
+
+  private get<T>(path: string): Promise<T> {
+    return this.signOutOn401(this.client.json<T>('GET', path));
+  }
+
+  project = () => this.get<ProjectInfo>('/api/projects/current');
+  experiments = () => this.get<ExperimentListBody>('/api/experiments?pageSize=200');
+  experiment = (slug: string) => this.get<ExperimentBody>(`/api/experiments/${enc(slug)}`);
+  runs = (slug: string, pageSize = 50): Promise<RunListBody> => this.signOutOn401(this.client.listRuns(slug, 1, pageSize));
+  run = (runId: string): Promise<RunStatusBody> => this.signOutOn401(this.client.getRun(runId));
+  results = (runId: string, offset: number, limit: number): Promise<ResultsPage> => this.signOutOn401(this.client.results(runId, offset, limit));
+  start = (slug: string, body: StartRunBody): Promise<StartedRun> => this.client.startRun(slug, body);
+  abort = (runId: string) => this.client.abortRun(runId);
+  resume = (runId: string, retryErrors: boolean): Promise<StartedRun> => this.client.resumeRun(runId, retryErrors);
+  export = (runId: string, format: 'jsonl' | 'csv' | 'junit') => this.client.exportRun(runId, format);
+}
+
+/** A user-facing sentence for a failed call. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) return error.body.message ?? error.body.error ?? `Request failed (${error.status})`;
+  return error instanceof Error ? error.message : String(error);
+}

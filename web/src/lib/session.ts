@@ -1,0 +1,39 @@
+// The signed-in API key. Kept in sessionStorage only: it survives a reload of the tab but not
+// the tab itself, is never in a URL, a cookie or localStorage, and is sent only as a header to
+// this origin (api.ts). See docs/decisions.md, "Run page".
+import type { ProjectInfo } from '../api-types.js';
+import { createStore, useStore } from './store.js';
+
+const KEY = 'assay.apiKey';
+const PROJECT = 'assay.project';
+
+export interface Session {
+  apiKey: string;
+  project: ProjectInfo;
+}
+
+function read(): Session | null {
+  try {
+    const apiKey = sessionStorage.getItem(KEY);
+    const project = sessionStorage.getItem(PROJECT);
+    return apiKey && project ? { apiKey, project: JSON.parse(project) as ProjectInfo } : null;
+  } catch {
+    return null;
+  }
+}
+
+export const sessionStore = createStore<Session | null>(read());
+
+export function signIn(session: Session): void {
+  sessionStorage.setItem(KEY, session.apiKey);
+  sessionStorage.setItem(PROJECT, JSON.stringify(session.project));
+  sessionStore.set(session);
+}
+
+export function signOut(): void {
+  sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(PROJECT);
+  sessionStore.set(null);
+}
+
+export const useSession = () => useStore(sessionStore);

@@ -1,0 +1,50 @@
+// The project's experiments, each with its last run's status, pass rate and time.
+import type { RunListItem } from '../api-types.js';
+import { api } from '../api.js';
+import { StatusPill } from '../run/badges.js';
+import { int, pct, when } from '../lib/format.js';
+import { Link } from '../lib/link.js';
+import { useResource } from '../lib/resource.js';
+import { paths } from '../lib/router.js';
+
+async function loadExperiments() {
+  const client = api();
+  const { experiments } = await client.experiments();
+  // One small request per experiment for its newest run (a page holds at most 200).
+  const last = await Promise.all(experiments.map((e) => client.runs(e.slug, 1).then((r) => r.runs[0] ?? null, () => null)));
+  return experiments.map((e, i) => ({ ...e, last: last[i] as RunListItem | null }));
+}
+
+export function ExperimentsPage({ project }: { project: string }) {
+  const [res] = useResource(loadExperiments);
+  return (
+    <main>
+      <h1>Experiments</h1>
+      {res.status === 'loading' && <p className="muted">Loading…</p>}
+      {res.status === 'error' && <p role="alert" className="error-text">{res.error}</p>}
+      {res.status === 'ready' &&
+        (res.data.length === 0 ? (
+          <p>No experiments yet. Create one with <code>assay push FILE</code> or <code>POST /api/experiments</code>.</p>
+        ) : (
+          <table className="data wide">
+            <thead>
+              <tr><th scope="col">Experiment</th><th scope="col">Runs</th><th scope="col">Last run</th><th scope="col">Pass rate</th><th scope="col">When</th></tr>
+            </thead>
+            <tbody>
+              {res.data.map((e) => (
+                <tr key={e.id}>
+                  <th scope="row">
+                    <Link to={paths.experiment(project, e.slug)}>{e.name ?? e.slug}</Link> <span className="muted">{e.slug}</span>
+                  </th>
+                  <td>{int(e.runsCount)}</td>
+                  <td>{e.last ? <Link to={paths.run(project, e.slug, e.last.runId)}><StatusPill status={e.last.status} /></Link> : '—'}</td>
+                  <td>{pct(e.last?.summary?.passRate)}</td>
+                  <td>{when(e.last?.timestamps.createdAt ?? null)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ))}
+    </main>
+  );
+}

@@ -1,0 +1,38 @@
+// Verdict badges. Each names its status in words for assistive technology ("passed",
+// "failed", "skipped", "error"), with the score or label when there is one.
+import type { EvalView } from './run-model.js';
+
+export type BadgeStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'scored';
+
+const ICON: Record<BadgeStatus, string> = { passed: '✓', failed: '✗', skipped: '–', error: '!', scored: '•' };
+
+export function evalStatus(e: EvalView): BadgeStatus {
+  if (e.status === 'error') return 'error';
+  if (e.status === 'skipped') return 'skipped';
+  if (e.passed === true) return 'passed';
+  if (e.passed === false) return 'failed';
+  return 'scored';
+}
+
+export const fmtScore = (s: number) => (Number.isInteger(s) ? String(s) : s.toFixed(2));
+
+/** One evaluator's badge; over repeats, `passed` counts how many of `n` passed. */
+export function VerdictBadge({ name, status, score, label, passed, n }: { name: string; status: BadgeStatus; score?: number | undefined; label?: string | undefined; passed?: number; n?: number }) {
+  const extra = [n !== undefined && n > 1 ? `${passed}/${n}` : '', score !== undefined ? fmtScore(score) : '', label ?? ''].filter(Boolean).join(' ');
+  const spoken = `${name}: ${status === 'scored' ? 'score' : status}${score !== undefined ? `, score ${fmtScore(score)}` : ''}${label ? `, label ${label}` : ''}${n !== undefined && n > 1 ? `, ${passed} of ${n} passed` : ''}`;
+  return (
+    <span className={`badge ${status}`} role="img" aria-label={spoken} title={spoken} data-status={status}>
+      <span aria-hidden="true">{ICON[status]}</span> {name}
+      {extra && <span className="badge-extra"> {extra}</span>}
+    </span>
+  );
+}
+
+/** A cell's own verdict: passed/n over repeats, and whether the repeats disagree. */
+export function StatusPill({ status }: { status: 'passed' | 'failed' | 'error' | 'running' | 'completed' | 'stopped' | 'filtered' }) {
+  return (
+    <span className={`pill ${status}`} data-status={status}>
+      {status}
+    </span>
+  );
+}

@@ -1,0 +1,124 @@
+// The detail drawer of one cell: the whole row's inputs, then each repeat's output (text,
+// JSON or Markdown), evaluator results with details, attempts and retries, tokens, cost,
+// latency and errors. A modal dialog: Escape or the close button returns to the grid.
+import { useEffect, useRef } from 'react';
+import { int, ms, usd } from '../lib/format.js';
+import { evalStatus, fmtScore, VerdictBadge } from './badges.js';
+import { OutputView } from './output-view.js';
+import { cellOutcome, type RepeatView, repeatVerdict } from './run-model.js';
+import { type RunStore, useRunState } from './run-store.js';
+
+export function Drawer({ store }: { store: RunStore }) {
+  const ref = useRunState(store, (s) => s.drawer);
+  useRunState(store, (s) => s.version);
+  const close = useRef<HTMLButtonElement>(null);
+  const opener = useRef<Element | null>(null);
+
+  useEffect(() => {
+    if (!ref) return;
+    opener.current = document.activeElement;
+    close.current?.focus();
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key === 'Escape') store.openCell(null);
+    };
+    addEventListener('keydown', onKey);
+    return () => {
+      removeEventListener('keydown', onKey);
+      (opener.current as HTMLElement | null)?.focus?.();
+    };
+  }, [ref, store]);
+
+  if (!ref) return null;
+  const row = store.model.rows.get(ref.rowIndex);
+  const cell = row?.cells.get(ref.targetId);
+  const target = store.model.targets.find((t) => t.id === ref.targetId);
+  const repeats = (cell?.repeats ?? []).filter((r): r is RepeatView => Boolean(r));
+  const outcome = cellOutcome(cell);
+  const title = `Row ${ref.rowIndex} × ${target?.name ?? ref.targetId}`;
+
+  return (
+    <div className="drawer-backdrop" onClick={(e) => e.target === e.currentTarget && store.openCell(null)}>
+      <aside className="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title">
+        <header className="drawer-head">
+          <h2 id="drawer-title">{title}</h2>
+          <button ref={close} type="button" onClick={() => store.openCell(null)}>
+            Close
+          </button>
+        </header>
+        <p>
+          {outcome.n > 1 ? `${outcome.passed}/${outcome.n} repeats passed` : outcome.n === 1 ? (outcome.passed === 1 ? 'Passed' : 'Did not pass') : 'Not finished'}
+          {outcome.flaky ? ' — flaky: the repeats disagree' : ''}
+        </p>
+        <section aria-labelledby="drawer-inputs">
+          <h3 id="drawer-inputs">Row inputs</h3>
+          {row?.entry ? (
+            <table className="kv">
+              <tbody>
+                {Object.entries(row.entry).map(([k, v]) => (
+                  <tr key={k}>
+                    <th scope="row">{k}</th>
+                    <td>
+                      <pre>{typeof v === 'string' ? v : JSON.stringify(v, null, 2)}</pre>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p className="muted">Loading the row's inputs…</p>
+          )}
+        </section>
+        {repeats.map((r) => (
+          <RepeatDetails key={r.repeat} r={r} many={repeats.length > 1} name={(id) => store.model.evaluators.get(id) ?? id} />
+        ))}
+      </aside>
+    </div>
+  );
+}
+
+function RepeatDetails({ r, many, name }: { r: RepeatView; many: boolean; name(id: string): string }) {
+  const verdict = repeatVerdict(r);
+  return (
+    <section className="repeat" aria-label={many ? `Repeat ${r.repeat}` : 'Result'}>
+      {many && <h3>Repeat {r.repeat}</h3>}
+      <dl className="facts">
+        <div><dt>Verdict</dt><dd data-verdict={verdict}>{verdict}</dd></div>
+        <div><dt>Latency</dt><dd>{ms(r.duration)}</dd></div>
+        <div><dt>Cost</dt><dd>{usd(r.cost)}</dd></div>
+        <div><dt>Tokens</dt><dd>{r.tokens ? `${int(r.tokens.input)} in / ${int(r.tokens.output)} out` : '—'}</dd></div>
+        <div><dt>Attempts</dt><dd>{r.attempts}</dd></div>
+        {r.cached && <div><dt>Cached</dt><dd>yes (no provider call)</dd></div>}
+      </dl>
+      {r.retries.length > 0 && (
+        <>
+          <h4>Retries</h4>
+          <ul>
+            {r.retries.map((x) => (
+              <li key={x.attempt}>
+                Attempt {x.attempt}: {x.reason} (waited {ms(x.delayMs)})
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <h4>Output</h4>
+      {!r.done ? <p className="muted">Running…</p> : r.error !== undefined ? <pre className="error-text">{r.error}</pre> : <OutputView output={r.output} />}
+      {r.evaluations.length > 0 && (
+        <>
+          <h4>Evaluators</h4>
+          <ul className="evals">
+            {r.evaluations.map((e) => (
+              <li key={e.evaluatorId}>
+                <VerdictBadge name={name(e.evaluatorId)} status={evalStatus(e)} score={e.score} label={e.label} />
+                <span className="meta">
+                  {e.score !== undefined ? ` score ${fmtScore(e.score)}` : ''} {e.cost !== undefined ? usd(e.cost) : ''} {ms(e.duration)}
+                </span>
+                {e.details && <pre className="details">{e.details}</pre>}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,61 @@
+// The run's header: status, live progress ("completed / total"), and the headline figures.
+import { useEffect, useState } from 'react';
+import { int, ms, pct, usd } from '../lib/format.js';
+import { StatusPill } from './badges.js';
+import { type RunStore, useRunState, useStats } from './run-store.js';
+
+/** Wall time so far, ticking once a second while the run is live. */
+function useDuration(startedAt: number | undefined, finishedAt: number | undefined, running: boolean): number | undefined {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [running]);
+  if (startedAt === undefined) return undefined;
+  return (finishedAt ?? (running ? now : undefined) ?? now) - startedAt;
+}
+
+export function RunHeader({ store }: { store: RunStore }) {
+  const status = useRunState(store, (s) => s.status);
+  const live = useRunState(store, (s) => s.live);
+  const total = useRunState(store, (s) => s.total);
+  const completed = useRunState(store, (s) => s.completed);
+  const startedAt = useRunState(store, (s) => s.startedAt);
+  const finishedAt = useRunState(store, (s) => s.finishedAt);
+  const runError = useRunState(store, (s) => s.runError);
+  const summary = useRunState(store, (s) => s.summary);
+  const stats = useStats(store);
+  const duration = useDuration(startedAt, finishedAt, status === 'running');
+  const shown = Math.max(completed, 0);
+
+  return (
+    <section className="run-header" aria-label="Run summary">
+      <div className="run-status">
+        {status && <StatusPill status={status} />}
+        {live && <span className="live" aria-hidden="true">● live</span>}
+        <div className="progress">
+          <progress max={Math.max(total, 1)} value={shown} aria-label="Cells completed" />
+          <span data-testid="progress-text" aria-live="polite">
+            {int(shown)} / {int(total)}
+          </span>
+        </div>
+      </div>
+      {runError && <p className="error-text" role="alert">Run failed: {runError}</p>}
+      {summary?.stopReason && <p className="muted">Stopped: {summary.stopReason}</p>}
+      <dl className="figures">
+        <div><dt>Pass rate</dt><dd data-testid="pass-rate">{pct(stats.passRate)}</dd></div>
+        {summary?.threshold && (
+          <div><dt>Threshold</dt><dd>{pct(summary.threshold.passRate)} {summary.threshold.met ? 'met' : 'not met'}</dd></div>
+        )}
+        <div><dt>Cost</dt><dd data-testid="cost">{usd(stats.cost)}</dd></div>
+        <div><dt>Tokens</dt><dd>{int(stats.tokens.input)} in / {int(stats.tokens.output)} out</dd></div>
+        <div><dt>Latency p50</dt><dd>{ms(stats.latencyP50)}</dd></div>
+        <div><dt>Latency p95</dt><dd>{ms(stats.latencyP95)}</dd></div>
+        <div><dt>Duration</dt><dd>{ms(duration)}</dd></div>
+        <div><dt>Failed cells</dt><dd data-testid="failed-cells">{int(stats.failed)}</dd></div>
+        <div><dt>Errored cells</dt><dd data-testid="errored-cells">{int(stats.errored)}</dd></div>
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,113 @@
+// The run page's model and views, in Node: results pages and events merge into one grid,
+// repeats aggregate into passed/n and flaky, and the filters and sorting pick the right cells.
+import { describe, expect, it } from 'vitest';
+import type { ResultCell, ResultEvaluation, RunEvent } from '../api-types.js';
+import { cellOutcome, RunModel } from './run-model.js';
+import { computeStats, DEFAULT_VIEW, deriveGrid, failedRowIndexes, percentile } from './run-view.js';
+
+const cell = (index: number, targetId: string, over: Partial<ResultCell> = {}): ResultCell => ({
+  index, targetId, repeat: 0, entry: { q: `q${index}` }, predicted: { output: `out ${index}` }, cost: 0.001, duration: 100 + index, tokens: { input: 3, output: 4 }, attempts: 1, cached: false, error: null, ...over,
+});
+const evaluation = (index: number, targetId: string, over: Partial<ResultEvaluation> = {}): ResultEvaluation => ({
+  evaluator: 'exact', name: 'Exact', targetId, index, repeat: 0, status: 'processed', passed: true, score: null, label: null, details: null, cost: null, duration: 1, ...over,
+});
+let seq = 0;
+const ev = (e: Record<string, unknown>) => ({ seq: ++seq, ...e }) as unknown as RunEvent;
+
+function model(): RunModel {
+  const m = new RunModel();
+  m.setTargets([{ id: 'a', name: 'A', type: 'code', model: null }, { id: 'b', name: 'B', type: 'code', model: null }]);
+  m.mergeResults(
+    [cell(2, 'a'), cell(0, 'a'), cell(0, 'b'), cell(1, 'a', { error: 'boom', predicted: undefined }), cell(1, 'b'), cell(2, 'b')],
+    [evaluation(0, 'a'), evaluation(0, 'b', { passed: false }), evaluation(1, 'b', { status: 'error', passed: null }), evaluation(2, 'a', { status: 'skipped', passed: null }), evaluation(2, 'b')],
+  );
+  return m;
+}
+
+describe('RunModel', () => {
+  it('keeps rows in row-index order whatever order they arrive in', () => {
+    expect(model().rowIndexes()).toEqual([0, 1, 2]);
+  });
+
+  it('lets events, which may be newer, win over a later results page', () => {
+    const m = new RunModel();
+    m.applyEvent(ev({ type: 'target_result', rowIndex: 0, targetId: 'a', repeat: 0, output: 'from event', attempts: 1 }));
+    m.mergeResults([cell(0, 'a', { predicted: { output: 'from page' } })], []);
+    const r = m.rows.get(0)!.cells.get('a')!.repeats[0]!;
+    expect(r.output).toBe('from event');
+    expect(m.rows.get(0)!.entry).toEqual({ q: 'q0' });
+    expect(m.missingEntries()).toBe(0);
+  });
+
+  it('shows a cell running again when a resumed run retries it', () => {
+    const m = model();
+    m.applyEvent(ev({ type: 'cell_started', rowIndex: 1, targetId: 'a', repeat: 0 }));
+    expect(cellOutcome(m.rows.get(1)!.cells.get('a')).verdict).toBe('running');
+    m.applyEvent(ev({ type: 'target_result', rowIndex: 1, targetId: 'a', repeat: 0, output: 'ok now', attempts: 1 }));
+    expect(cellOutcome(m.rows.get(1)!.cells.get('a')).verdict).toBe('passed');
+  });
+
+  it('counts passed/n over repeats and marks disagreeing repeats flaky', () => {
+    const m = new RunModel();
+    for (const [repeat, passed] of [[0, true], [1, false], [2, true]] as const) {
+      m.applyEvent(ev({ type: 'target_result', rowIndex: 0, targetId: 'a', repeat, output: 'x', attempts: 1 }));
+      m.applyEvent(ev({ type: 'evaluator_result', rowIndex: 0, targetId: 'a', repeat, evaluatorId: 'exact', result: { status: 'processed', passed }, duration: 1 }));
+    }
+    expect(cellOutcome(m.rows.get(0)!.cells.get('a'))).toMatchObject({ n: 3, passed: 2, flaky: true, verdict: 'failed' });
+  });
+});
+
+describe('views', () => {
+  it('"Failures" keeps exactly the cells that did not pass (target error, failed or errored evaluator)', () => {
+    const g = deriveGrid(model(), { ...DEFAULT_VIEW, failures: true });
+    expect(g.rows.map((r) => [r.row.index, [...r.shown].sort()])).toEqual([[0, ['b']], [1, ['a', 'b']]]);
+  });
+
+  it('"Errors" keeps target and evaluator errors only', () => {
+    const g = deriveGrid(model(), { ...DEFAULT_VIEW, errors: true });
+    expect(g.rows.map((r) => [r.row.index, [...r.shown].sort()])).toEqual([[1, ['a', 'b']]]);
+  });
+
+  it('judges failures on one evaluator when one is chosen, and hides other targets', () => {
+    const m = model();
+    m.applyEvent(ev({ type: 'evaluator_result', rowIndex: 2, targetId: 'b', repeat: 0, evaluatorId: 'other', result: { status: 'processed', passed: false }, duration: 1 }));
+    // Row 1's target error counts whatever the evaluator; its 'exact' error does not.
+    expect(deriveGrid(m, { ...DEFAULT_VIEW, failures: true, evaluatorId: 'other' }).rows.map((r) => [r.row.index, [...r.shown]])).toEqual([[1, ['a']], [2, ['b']]]);
+    const byTarget = deriveGrid(m, { ...DEFAULT_VIEW, targetId: 'a' });
+    expect(byTarget.targetIds).toEqual(['a']);
+  });
+
+  it('searches inputs and outputs; a bad regular expression filters nothing and says why', () => {
+    expect(deriveGrid(model(), { ...DEFAULT_VIEW, search: 'OUT 2' }).rows.map((r) => r.row.index)).toEqual([2]);
+    expect(deriveGrid(model(), { ...DEFAULT_VIEW, search: '^q[01]"', regex: true }).rows.map((r) => r.row.index)).toEqual([]);
+    expect(deriveGrid(model(), { ...DEFAULT_VIEW, search: 'boom|out 0', regex: true }).rows.map((r) => r.row.index)).toEqual([0, 1]);
+    const bad = deriveGrid(model(), { ...DEFAULT_VIEW, search: '(', regex: true });
+    expect(bad.searchError).toBeDefined();
+    expect(bad.rows).toHaveLength(3);
+  });
+
+  it('sorts by latency either way, rows without a value last, ties in row order', () => {
+    const m = model();
+    m.applyEvent(ev({ type: 'cell_started', rowIndex: 3, targetId: 'a', repeat: 0 }));
+    expect(deriveGrid(m, { ...DEFAULT_VIEW, sort: 'latency' }).rows.map((r) => r.row.index)).toEqual([0, 1, 2, 3]);
+    expect(deriveGrid(m, { ...DEFAULT_VIEW, sort: 'latency', descending: true }).rows.map((r) => r.row.index)).toEqual([2, 1, 0, 3]);
+  });
+
+  it('computes the figures the header shows', () => {
+    const s = computeStats(model());
+    expect(s).toMatchObject({ done: 6, passed: 3, failed: 3, errored: 2 });
+    expect(s.passRate).toBeCloseTo(50);
+    expect(s.cost).toBeCloseTo(0.006);
+    expect(s.tokens).toEqual({ input: 18, output: 24 });
+    // SPEC §5: skipped results are not counted; an error counts as failing.
+    expect(s.evaluators[0]).toMatchObject({ passed: 2, failed: 1, errors: 1, skipped: 1 });
+    expect(s.evaluators[0]!.passRate).toBeCloseTo(50);
+    expect(failedRowIndexes(model())).toEqual([0, 1]);
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    expect(percentile([], 50)).toBeUndefined();
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2);
+    expect(percentile([...Array(100).keys()].map((i) => i + 1), 95)).toBe(95);
+  });
+});

@@ -1,0 +1,276 @@
+// The run as the page holds it: rows × targets × repeats, built from results pages and run
+// events alike (both merge idempotently), with no React and no I/O so it is tested in Node.
+import type { ResultCell, ResultEvaluation, RunEvent, TargetMeta } from '../api-types.js';
+
+export type EvalStatus = 'processed' | 'skipped' | 'error';
+
+/** One evaluator's result on one repeat of a cell. */
+export interface EvalView {
+  evaluatorId: string;
+  name: string;
+  status: EvalStatus;
+  passed?: boolean;
+  score?: number;
+  label?: string;
+  details?: string;
+  cost?: number;
+  duration?: number;
+}
+
+/** One repeat of a cell (row × target). `done` once its target result is known. */
+export interface RepeatView {
+  repeat: number;
+  done: boolean;
+  output?: unknown;
+  error?: string;
+  cost?: number;
+  duration?: number;
+  tokens?: { input: number; output: number };
+  attempts: number;
+  cached: boolean;
+  retries: { attempt: number; delayMs: number; reason: string }[];
+  evaluations: EvalView[];
+}
+
+export interface CellView {
+  rowIndex: number;
+  targetId: string;
+  /** Indexed by repeat number. */
+  repeats: RepeatView[];
+}
+
+export interface RowView {
+  index: number;
+  /** The row's inputs; unknown until a results page brought them (events do not carry them). */
+  entry?: Record<string, unknown>;
+  cells: Map<string, CellView>;
+}
+
+/** A repeat's verdict (SPEC §5: a cell passes when its target succeeded and no evaluator failed or errored). */
+export type Verdict = 'passed' | 'failed' | 'error' | 'running';
+
+export function repeatVerdict(r: RepeatView): Verdict {
+  if (!r.done) return 'running';
+  if (r.error !== undefined) return 'error';
+  if (r.evaluations.some((e) => e.status === 'error')) return 'error';
+  if (r.evaluations.some((e) => e.status === 'processed' && e.passed === false)) return 'failed';
+  return 'passed';
+}
+
+/** What a grid cell shows for its repeats: `passed/n`, and flaky when they disagree. */
+export interface CellOutcome {
+  n: number;
+  passed: number;
+  running: number;
+  flaky: boolean;
+  verdict: Verdict;
+}
+
+export function cellOutcome(cell: CellView | undefined): CellOutcome {
+  let n = 0;
+  let passed = 0;
+  let running = 0;
+  let errors = 0;
+  for (const r of cell?.repeats ?? []) {
+    if (!r) continue;
+    const v = repeatVerdict(r);
+    if (v === 'running') {
+      running++;
+      continue;
+    }
+    n++;
+    if (v === 'passed') passed++;
+    if (v === 'error') errors++;
+  }
+  const verdict: Verdict = n === 0 ? 'running' : passed === n ? 'passed' : errors > 0 && passed === 0 && errors === n ? 'error' : 'failed';
+  return { n, passed, running, flaky: passed > 0 && passed < n, verdict };
+}
+
+const emptyRepeat = (repeat: number): RepeatView => ({ repeat, done: false, attempts: 0, cached: false, retries: [], evaluations: [] });
+
+/** The mutable run model; `version` increases on every change so views can memoise. */
+export class RunModel {
+  version = 0;
+  targets: TargetMeta[] = [];
+  /** Evaluator ids in first-seen order, with their display names. */
+  evaluators = new Map<string, string>();
+  readonly rows = new Map<number, RowView>();
+  private sortedIndexes: number[] = [];
+  private sortedDirty = false;
+  /** Input column names in first-seen order. */
+  readonly columns: string[] = [];
+  private readonly columnSet = new Set<string>();
+
+  /** Row indexes in ascending order. */
+  rowIndexes(): number[] {
+    if (this.sortedDirty) {
+      this.sortedIndexes.sort((a, b) => a - b);
+      this.sortedDirty = false;
+    }
+    return this.sortedIndexes;
+  }
+
+  /** Display names from the experiment document, before any result names them. */
+  setNames(targets: { id: string; name?: string }[], evaluators: { id: string; name?: string }[]): void {
+    for (const e of evaluators) if (e.name && (this.evaluators.get(e.id) ?? e.id) === e.id) this.evaluators.set(e.id, e.name);
+    const names = new Map(targets.map((t) => [t.id, t.name]));
+    this.targets = this.targets.map((t) => (t.name === t.id && names.get(t.id) ? { ...t, name: names.get(t.id)! } : t));
+    this.version++;
+  }
+
+  setTargets(targets: TargetMeta[]): void {
+    if (targets.length === 0 || JSON.stringify(targets) === JSON.stringify(this.targets)) return;
+    this.targets = targets;
+    this.version++;
+  }
+
+  private row(index: number): RowView {
+    let row = this.rows.get(index);
+    if (!row) {
+      row = { index, cells: new Map() };
+      this.rows.set(index, row);
+      const last = this.sortedIndexes[this.sortedIndexes.length - 1];
+      if (last !== undefined && index < last) this.sortedDirty = true;
+      this.sortedIndexes.push(index);
+    }
+    return row;
+  }
+
+  private repeat(index: number, targetId: string, repeat: number): RepeatView {
+    const row = this.row(index);
+    let cell = row.cells.get(targetId);
+    if (!cell) {
+      cell = { rowIndex: index, targetId, repeats: [] };
+      row.cells.set(targetId, cell);
+      if (!this.targets.some((t) => t.id === targetId)) this.targets = [...this.targets, { id: targetId, name: targetId, type: null, model: null }];
+    }
+    return (cell.repeats[repeat] ??= emptyRepeat(repeat));
+  }
+
+  /** A fresh repeat in place of the old one (a retried cell starts over; no stale field stays). */
+  private resetRepeat(index: number, targetId: string, repeat: number): RepeatView {
+    const old = this.repeat(index, targetId, repeat);
+    const fresh = emptyRepeat(repeat);
+    fresh.retries = old.retries;
+    this.rows.get(index)!.cells.get(targetId)!.repeats[repeat] = fresh;
+    return fresh;
+  }
+
+  private setEntry(row: RowView, entry: Record<string, unknown>): void {
+    if (row.entry) return;
+    row.entry = entry;
+    for (const key of Object.keys(entry)) {
+      if (!this.columnSet.has(key)) {
+        this.columnSet.add(key);
+        this.columns.push(key);
+      }
+    }
+  }
+
+  private setEvaluation(r: RepeatView, e: EvalView): void {
+    // Events carry no names (the id stands in); results pages and the experiment do.
+    if (!this.evaluators.has(e.evaluatorId) || e.name !== e.evaluatorId) this.evaluators.set(e.evaluatorId, e.name);
+    const at = r.evaluations.findIndex((x) => x.evaluatorId === e.evaluatorId);
+    if (at >= 0) r.evaluations[at] = e;
+    else r.evaluations.push(e);
+  }
+
+  /**
+   * Merges a results page. Entries always fill in; a repeat already known (from events, which
+   * may be newer than the page) is not overwritten.
+   */
+  mergeResults(cells: ResultCell[], evaluations: ResultEvaluation[]): void {
+    const fresh = new Set<RepeatView>();
+    for (const c of cells) {
+      this.setEntry(this.row(c.index), c.entry);
+      const r = this.repeat(c.index, c.targetId, c.repeat);
+      if (r.done) continue;
+      r.done = true;
+      if (c.error !== null) r.error = c.error;
+      else r.output = c.predicted?.output;
+      if (c.cost !== null) r.cost = c.cost;
+      r.duration = c.duration;
+      if (c.tokens) r.tokens = c.tokens;
+      r.attempts = c.attempts;
+      r.cached = c.cached;
+      fresh.add(r);
+    }
+    for (const e of evaluations) {
+      const r = this.repeat(e.index, e.targetId, e.repeat);
+      if (!fresh.has(r) && r.evaluations.some((x) => x.evaluatorId === e.evaluator)) continue;
+      this.setEvaluation(r, {
+        evaluatorId: e.evaluator, name: e.name, status: e.status,
+        ...(e.passed !== null ? { passed: e.passed } : {}),
+        ...(e.score !== null ? { score: e.score } : {}),
+        ...(e.label !== null ? { label: e.label } : {}),
+        ...(e.details !== null ? { details: e.details } : {}),
+        ...(e.cost !== null ? { cost: e.cost } : {}),
+        duration: e.duration,
+      });
+    }
+    if (cells.length > 0 || evaluations.length > 0) this.version++;
+  }
+
+  /** Applies one run event (SPEC §6). Returns whether it changed the grid. */
+  applyEvent(e: RunEvent): boolean {
+    switch (e.type) {
+      case 'cell_started': {
+        const r = this.repeat(e.rowIndex, e.targetId, e.repeat);
+        // A resumed run (retry errors) runs a finished cell again: show it running.
+        if (r.done && r.error !== undefined) this.resetRepeat(e.rowIndex, e.targetId, e.repeat);
+        break;
+      }
+      case 'retrying': {
+        const r = this.repeat(e.rowIndex, e.targetId, 0);
+        r.retries.push({ attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
+        break;
+      }
+      case 'target_result': {
+        const r = this.resetRepeat(e.rowIndex, e.targetId, e.repeat);
+        r.done = true;
+        r.attempts = e.attempts;
+        r.cached = e.cached ?? false;
+        if (e.error !== undefined) r.error = e.error;
+        else r.output = e.output;
+        if (e.cost !== undefined) r.cost = e.cost;
+        if (e.duration !== undefined) r.duration = e.duration;
+        if (e.tokens) r.tokens = { input: e.tokens.input, output: e.tokens.output };
+        break;
+      }
+      case 'evaluator_result': {
+        const r = this.repeat(e.rowIndex, e.targetId, e.repeat);
+        const res = e.result;
+        // Only a processed result has a verdict, a score or a label.
+        const done = res.status === 'processed' ? res : undefined;
+        this.setEvaluation(r, {
+          evaluatorId: e.evaluatorId, name: this.evaluators.get(e.evaluatorId) ?? e.evaluatorId, status: res.status,
+          ...(done?.passed !== undefined ? { passed: done.passed } : {}),
+          ...(done?.score !== undefined ? { score: done.score } : {}),
+          ...(done?.label !== undefined ? { label: done.label } : {}),
+          ...(res.details !== undefined ? { details: res.details } : {}),
+          ...(res.cost !== undefined ? { cost: res.cost } : {}),
+          duration: e.duration,
+        });
+        break;
+      }
+      default:
+        return false;
+    }
+    this.version++;
+    return true;
+  }
+
+  /** Rows that have cells but whose inputs are not known yet. */
+  missingEntries(): number {
+    let n = 0;
+    for (const row of this.rows.values()) if (!row.entry) n++;
+    return n;
+  }
+
+  /** Cells (repeats) with a target result. */
+  doneCount(): number {
+    let n = 0;
+    for (const row of this.rows.values()) for (const c of row.cells.values()) for (const r of c.repeats) if (r?.done) n++;
+    return n;
+  }
+}

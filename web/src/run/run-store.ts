@@ -1,0 +1,296 @@
+// The run page's state, outside React: loads the run (poll body, then every results page),
+// follows it live over SSE (src/client's events(): fetch streaming, so the key goes in a header
+// and Last-Event-ID resumes after a drop), and runs the page's actions. React reads it through
+// the hooks at the bottom, as the AI SDK's useChat reads its chat store.
+import type { ExperimentBody, RunEvent, RunStatus, RunSummaryView, StartedRun } from '../api-types.js';
+import { api, ApiError, describeError } from '../api.js';
+import { createStore, type Store, useStore } from '../lib/store.js';
+import { RunModel } from './run-model.js';
+import { computeStats, DEFAULT_VIEW, deriveGrid, type GridView, type RunStats, type ViewOptions } from './run-view.js';
+
+/** Cells per results request (the server's maximum). */
+const PAGE = 5000;
+/** Longest wait between a change and its render while a run streams. */
+const RENDER_EVERY_MS = 100;
+/** How often rows that arrived by event but lack their inputs are looked up. */
+const ENTRY_REFRESH_MS = 500;
+/** Attempts to reach the event stream again, with backoff, before the page stops following. */
+const FOLLOW_RETRIES = 8;
+
+export interface CellRef {
+  rowIndex: number;
+  targetId: string;
+}
+
+export interface RunPageState {
+  phase: 'loading' | 'ready' | 'error';
+  loadError?: string;
+  status?: RunStatus;
+  total: number;
+  completed: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Why the run failed (run-level error). */
+  runError?: string;
+  summary?: RunSummaryView;
+  /** The event stream is open. */
+  live: boolean;
+  /** The model version last rendered. */
+  version: number;
+  view: ViewOptions;
+  /** Hidden columns (TanStack Table visibility state: column id → false). */
+  columnVisibility: Record<string, boolean>;
+  drawer: CellRef | null;
+  /** An action's outcome, announced in a live region. */
+  notice?: string;
+  /** performance.now() when every results page had arrived (measured by the tests). */
+  dataLoadedAt?: number;
+}
+
+export class RunStore {
+  readonly model = new RunModel();
+  readonly state: Store<RunPageState>;
+  private readonly stop = new AbortController();
+  private lastSeq = 0;
+  /** Cells received from results pages (the next page's offset, roughly). */
+  private fetched = 0;
+  private renderTimer: ReturnType<typeof setTimeout> | undefined;
+  private entryTimer: ReturnType<typeof setTimeout> | undefined;
+  private streaming = false;
+  private gridMemo: { version: number; view: ViewOptions; grid: GridView } | undefined;
+  private statsMemo: { version: number; stats: RunStats } | undefined;
+  /** Figures from events, shown with the next render so the header and the grid agree. */
+  private pending: Partial<RunPageState> = {};
+
+  constructor(
+    readonly runId: string,
+    readonly slug: string,
+  ) {
+    this.state = createStore<RunPageState>({ phase: 'loading', total: 0, completed: 0, live: false, version: 0, view: DEFAULT_VIEW, columnVisibility: {}, drawer: null });
+  }
+
+  private patch(p: Partial<RunPageState>): void {
+    this.state.set((s) => ({ ...s, ...p }));
+  }
+
+  /** Renders model changes at most every RENDER_EVERY_MS (a fast run sends thousands of events a second). */
+  private scheduleRender(): void {
+    if (this.renderTimer) return;
+    this.renderTimer = setTimeout(() => {
+      this.renderTimer = undefined;
+      const pending = this.pending;
+      this.pending = {};
+      this.patch({ ...pending, version: this.model.version });
+    }, RENDER_EVERY_MS);
+  }
+
+  async start(): Promise<void> {
+    try {
+      const client = api();
+      const experiment = client.experiment(this.slug).catch(() => null);
+      const run = await client.run(this.runId);
+      this.patch({ status: run.status, total: run.total, completed: run.progress, startedAt: run.startedAt, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
+      if (run.status === 'running') void this.follow();
+      await this.loadResults(0);
+      this.nameFrom(await experiment);
+      performance.mark('assay:data-loaded');
+      this.patch({ phase: 'ready', version: this.model.version, dataLoadedAt: performance.now() });
+    } catch (error) {
+      if (this.stop.signal.aborted) return;
+      this.patch({ phase: 'error', loadError: describeError(error) });
+    }
+  }
+
+  dispose(): void {
+    this.stop.abort();
+    clearTimeout(this.renderTimer);
+    clearTimeout(this.entryTimer);
+  }
+
+  private nameFrom(experiment: ExperimentBody | null): void {
+    if (!experiment) return;
+    this.model.setNames(experiment.document.targets, experiment.document.evaluators ?? []);
+  }
+
+  /** Reads results pages from `offset` to the end and merges them. */
+  private async loadResults(offset: number): Promise<void> {
+    for (let at = offset; !this.stop.signal.aborted; at += PAGE) {
+      const page = await api().results(this.runId, at, PAGE);
+      this.model.setTargets(page.targets);
+      this.model.mergeResults(page.dataset, page.evaluations);
+      this.fetched = Math.max(this.fetched, at + page.dataset.length);
+      this.scheduleRender();
+      if (page.dataset.length < PAGE) return;
+    }
+  }
+
+  /** Rows that arrived as events have no inputs yet: fetch the newest results page now and then. */
+  private scheduleEntryRefresh(): void {
+    if (this.entryTimer || this.model.missingEntries() === 0) return;
+    this.entryTimer = setTimeout(() => {
+      // Cells commit nearly in row order, so the newest ones are near the end of the paged
+      // results; back off a little for cells committed out of order.
+      void this.loadResults(Math.max(0, this.fetched - 200))
+        .catch(() => undefined)
+        .finally(() => {
+          this.entryTimer = undefined;
+          if (this.streaming) this.scheduleEntryRefresh();
+        });
+    }, ENTRY_REFRESH_MS);
+  }
+
+  /**
+   * Follows the run's events until its final event. The client resumes a dropped stream after
+   * the last event seen (Last-Event-ID); when the server cannot be reached at all, this tries
+   * again with backoff, from the same event.
+   */
+  private async follow(): Promise<void> {
+    if (this.streaming) return;
+    this.streaming = true;
+    this.patch({ live: true });
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          for await (const e of api().client.events(this.runId, { afterSeq: this.lastSeq, signal: this.stop.signal })) {
+            this.lastSeq = e.seq;
+            this.onEvent(e);
+            attempt = 0;
+          }
+          break;
+        } catch (error) {
+          if (this.stop.signal.aborted) break;
+          if (attempt >= FOLLOW_RETRIES || (error instanceof ApiError && error.status < 500 && error.status !== 429)) {
+            this.patch({ notice: `Live updates stopped: ${describeError(error)}` });
+            break;
+          }
+          this.patch({ notice: 'Reconnecting…' });
+          await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
+          if (this.state.get().notice === 'Reconnecting…') this.patch({ notice: '' });
+        }
+      }
+    } finally {
+      this.streaming = false;
+      if (!this.stop.signal.aborted) {
+        this.patch({ live: false });
+        await this.settle();
+      }
+    }
+  }
+
+  private onEvent(e: RunEvent): void {
+    switch (e.type) {
+      case 'execution_started':
+        this.patch({ total: e.total });
+        break;
+      case 'progress':
+        this.pending = { ...this.pending, completed: e.completed, total: e.total };
+        this.scheduleRender();
+        break;
+      case 'stopped':
+        this.patch({ status: 'stopped' });
+        break;
+      case 'done':
+        this.patch({ summary: e.summary });
+        break;
+      case 'error':
+        if (e.rowIndex === undefined) this.patch({ status: 'failed', runError: e.message });
+        break;
+      default:
+        // `resumed` (SPEC §6) is not in the shared union yet; it means the run goes on.
+        if ((e as { type: string }).type === 'resumed') this.patch({ status: 'running' });
+    }
+    if (this.model.applyEvent(e)) {
+      this.scheduleEntryRefresh();
+      this.scheduleRender();
+    }
+  }
+
+  /** After the stream ends: the final status and summary, and any inputs still missing. */
+  private async settle(): Promise<void> {
+    try {
+      const run = await api().run(this.runId);
+      this.patch({ status: run.status, total: run.total, completed: run.progress, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
+      if (this.model.missingEntries() > 0) await this.loadResults(0);
+      this.patch({ version: this.model.version });
+    } catch {
+      // the figures already shown stay; a reload fetches them again
+    }
+  }
+
+  // ---- view -------------------------------------------------------------------------------
+
+  setView(p: Partial<ViewOptions>): void {
+    this.state.set((s) => ({ ...s, view: { ...s.view, ...p } }));
+  }
+
+  setColumnVisibility(next: Record<string, boolean>): void {
+    this.patch({ columnVisibility: next });
+  }
+
+  openCell(ref: CellRef | null): void {
+    this.patch({ drawer: ref });
+  }
+
+  grid(): GridView {
+    const { version, view } = this.state.get();
+    if (!this.gridMemo || this.gridMemo.version !== version || this.gridMemo.view !== view) {
+      this.gridMemo = { version, view, grid: deriveGrid(this.model, view) };
+    }
+    return this.gridMemo.grid;
+  }
+
+  stats(): RunStats {
+    const { version } = this.state.get();
+    if (!this.statsMemo || this.statsMemo.version !== version) this.statsMemo = { version, stats: computeStats(this.model) };
+    return this.statsMemo.stats;
+  }
+
+  // ---- actions ----------------------------------------------------------------------------
+
+  async abortRun(): Promise<void> {
+    try {
+      await api().abort(this.runId);
+      this.patch({ notice: 'Abort requested' });
+    } catch (error) {
+      this.patch({ notice: `Abort failed: ${describeError(error)}` });
+    }
+  }
+
+  async resume(retryErrors: boolean): Promise<void> {
+    try {
+      await api().resume(this.runId, retryErrors);
+      this.patch({ status: 'running', notice: retryErrors ? 'Resumed, retrying errors' : 'Resumed' });
+      void this.follow();
+    } catch (error) {
+      this.patch({ notice: `Resume failed: ${describeError(error)}` });
+    }
+  }
+
+  /** A new run of the same experiment with only the given rows. */
+  async rerunRows(rowIndexes: number[]): Promise<StartedRun | null> {
+    try {
+      return await api().start(this.slug, { row_indices: rowIndexes });
+    } catch (error) {
+      this.patch({ notice: `Could not start the run: ${describeError(error)}` });
+      return null;
+    }
+  }
+
+  say(notice: string): void {
+    this.patch({ notice });
+  }
+}
+
+export const useRunState = <S>(store: RunStore, select: (s: RunPageState) => S): S => useStore(store.state, select);
+
+/** The grid rows, re-derived when the model or the view options change. */
+export function useGrid(store: RunStore): GridView {
+  useRunState(store, (s) => s.version);
+  useRunState(store, (s) => s.view);
+  return store.grid();
+}
+
+export function useStats(store: RunStore): RunStats {
+  useRunState(store, (s) => s.version);
+  return store.stats();
+}

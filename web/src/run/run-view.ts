@@ -1,0 +1,292 @@
+// What the run page derives from the model: the header's figures, per-target and
+// per-evaluator aggregates, and the grid's rows after filters and sorting. Pure functions.
+import { asText } from '../lib/format.js';
+import { cellOutcome, type CellView, type RepeatView, repeatVerdict, type RowView, type RunModel } from './run-model.js';
+
+export interface TargetStats {
+  targetId: string;
+  name: string;
+  cells: number;
+  passed: number;
+  failed: number;
+  errors: number;
+  cost: number;
+  tokens: { input: number; output: number };
+  latencyP50?: number;
+  latencyP95?: number;
+}
+
+export interface EvaluatorStats {
+  evaluatorId: string;
+  name: string;
+  passed: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  /** SPEC §5: counted (processed or error) results that did not fail, in percent. */
+  passRate?: number;
+  avgScore?: number;
+  scores: number[];
+}
+
+export interface RunStats {
+  /** Cells (repeats) with a target result. */
+  done: number;
+  passed: number;
+  /** Cells that did not pass: a target error, a failed or an errored evaluator. */
+  failed: number;
+  /** Cells with a target error or an evaluator error. */
+  errored: number;
+  passRate?: number;
+  cost: number;
+  tokens: { input: number; output: number };
+  latencyP50?: number;
+  latencyP95?: number;
+  /** Durations of every target call with a result, ms. */
+  latencies: number[];
+  targets: TargetStats[];
+  evaluators: EvaluatorStats[];
+}
+
+/** Nearest-rank percentile of ascending values. */
+export function percentile(sorted: number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+const hasError = (r: RepeatView) => r.error !== undefined || r.evaluations.some((e) => e.status === 'error');
+
+export function computeStats(model: RunModel): RunStats {
+  const byTarget = new Map<string, TargetStats & { latencies: number[] }>();
+  for (const t of model.targets) {
+    byTarget.set(t.id, { targetId: t.id, name: t.name, cells: 0, passed: 0, failed: 0, errors: 0, cost: 0, tokens: { input: 0, output: 0 }, latencies: [] });
+  }
+  const byEvaluator = new Map<string, EvaluatorStats & { counted: number; notFailing: number; scoreSum: number }>();
+  for (const [id, name] of model.evaluators) {
+    byEvaluator.set(id, { evaluatorId: id, name, passed: 0, failed: 0, errors: 0, skipped: 0, scores: [], counted: 0, notFailing: 0, scoreSum: 0 });
+  }
+  const stats: RunStats = { done: 0, passed: 0, failed: 0, errored: 0, cost: 0, tokens: { input: 0, output: 0 }, latencies: [], targets: [], evaluators: [] };
+  for (const row of model.rows.values()) {
+    for (const cell of row.cells.values()) {
+      const t = byTarget.get(cell.targetId);
+      for (const r of cell.repeats) {
+        if (!r?.done) continue;
+        const verdict = repeatVerdict(r);
+        stats.done++;
+        if (verdict === 'passed') stats.passed++;
+        else stats.failed++;
+        if (hasError(r)) stats.errored++;
+        const cost = (r.cost ?? 0) + r.evaluations.reduce((s, e) => s + (e.cost ?? 0), 0);
+        stats.cost += cost;
+        if (r.tokens) {
+          stats.tokens.input += r.tokens.input;
+          stats.tokens.output += r.tokens.output;
+        }
+        if (r.duration !== undefined) stats.latencies.push(r.duration);
+        if (t) {
+          t.cells++;
+          if (verdict === 'passed') t.passed++;
+          else t.failed++;
+          if (r.error !== undefined) t.errors++;
+          t.cost += r.cost ?? 0;
+          if (r.tokens) {
+            t.tokens.input += r.tokens.input;
+            t.tokens.output += r.tokens.output;
+          }
+          if (r.duration !== undefined && r.error === undefined) t.latencies.push(r.duration);
+        }
+        for (const e of r.evaluations) {
+          const s = byEvaluator.get(e.evaluatorId);
+          if (!s) continue;
+          if (e.status === 'skipped') {
+            s.skipped++;
+            continue;
+          }
+          s.counted++;
+          if (e.status === 'error') s.errors++;
+          else if (e.passed === false) s.failed++;
+          else {
+            if (e.passed === true) s.passed++;
+            s.notFailing++;
+          }
+          if (e.status === 'processed' && e.score !== undefined) {
+            s.scores.push(e.score);
+            s.scoreSum += e.score;
+          }
+        }
+      }
+    }
+  }
+  stats.passRate = stats.done > 0 ? (stats.passed / stats.done) * 100 : undefined;
+  const sorted = [...stats.latencies].sort((a, b) => a - b);
+  stats.latencyP50 = percentile(sorted, 50);
+  stats.latencyP95 = percentile(sorted, 95);
+  stats.targets = [...byTarget.values()].map(({ latencies, ...t }) => {
+    latencies.sort((a, b) => a - b);
+    return { ...t, latencyP50: percentile(latencies, 50), latencyP95: percentile(latencies, 95) };
+  });
+  stats.evaluators = [...byEvaluator.values()].map(({ counted, notFailing, scoreSum, ...e }) => ({
+    ...e,
+    passRate: counted > 0 ? (notFailing / counted) * 100 : undefined,
+    avgScore: e.scores.length > 0 ? scoreSum / e.scores.length : undefined,
+  }));
+  return stats;
+}
+
+// ---- filters and sorting ----------------------------------------------------------------------
+
+export type SortKey = 'row' | 'score' | 'latency' | 'cost';
+
+export interface ViewOptions {
+  /** Only cells that did not pass (SPEC §5), i.e. exactly the failed cells. */
+  failures: boolean;
+  /** Only cells with a target or evaluator error. */
+  errors: boolean;
+  /** One evaluator: its badges only, and failures/errors judged on it alone. */
+  evaluatorId: string | null;
+  /** One target: its column only. */
+  targetId: string | null;
+  search: string;
+  regex: boolean;
+  sort: SortKey;
+  descending: boolean;
+}
+
+export const DEFAULT_VIEW: ViewOptions = { failures: false, errors: false, evaluatorId: null, targetId: null, search: '', regex: false, sort: 'row', descending: false };
+
+/** A grid row: the model row and which of its target cells pass the cell filters. */
+export interface GridRow {
+  row: RowView;
+  /** Target ids whose cell is shown; the others render as filtered out. */
+  shown: ReadonlySet<string>;
+}
+
+export interface GridView {
+  rows: GridRow[];
+  /** Targets with a column (after the target filter). */
+  targetIds: string[];
+  /** Set when the search is an invalid regular expression (nothing is filtered then). */
+  searchError?: string;
+}
+
+function repeatFails(r: RepeatView, evaluatorId: string | null): boolean {
+  if (!r.done) return false;
+  if (r.error !== undefined) return true;
+  return r.evaluations.some((e) => (evaluatorId === null || e.evaluatorId === evaluatorId) && (e.status === 'error' || (e.status === 'processed' && e.passed === false)));
+}
+
+function repeatErrs(r: RepeatView, evaluatorId: string | null): boolean {
+  if (!r.done) return false;
+  if (r.error !== undefined) return true;
+  return r.evaluations.some((e) => (evaluatorId === null || e.evaluatorId === evaluatorId) && e.status === 'error');
+}
+
+/** Whether a cell passes the cell filters (failures, errors). */
+export function cellShown(cell: CellView | undefined, o: ViewOptions): boolean {
+  if (!o.failures && !o.errors) return true;
+  if (!cell) return false;
+  const reps = cell.repeats.filter(Boolean);
+  if (o.failures && !reps.some((r) => repeatFails(r, o.evaluatorId))) return false;
+  if (o.errors && !reps.some((r) => repeatErrs(r, o.evaluatorId))) return false;
+  return true;
+}
+
+function searchText(row: RowView, targetIds: string[]): string {
+  let text = row.entry ? asText(row.entry) : '';
+  for (const id of targetIds) {
+    for (const r of row.cells.get(id)?.repeats ?? []) if (r?.done) text += '\n' + (r.error ?? asText(r.output));
+  }
+  return text;
+}
+
+function sortValue(gr: GridRow, key: SortKey, evaluatorId: string | null): number | undefined {
+  let sum = 0;
+  let count = 0;
+  let costSum = 0;
+  let seen = false;
+  for (const id of gr.shown) {
+    for (const r of gr.row.cells.get(id)?.repeats ?? []) {
+      if (!r?.done) continue;
+      if (key === 'score') {
+        for (const e of r.evaluations) {
+          if (evaluatorId !== null && e.evaluatorId !== evaluatorId) continue;
+          if (e.status === 'processed' && e.score !== undefined) {
+            sum += e.score;
+            count++;
+          } else if (e.status === 'processed' && e.passed !== undefined) {
+            sum += e.passed ? 1 : 0;
+            count++;
+          }
+        }
+      } else if (key === 'latency' && r.duration !== undefined) {
+        sum += r.duration;
+        count++;
+      } else if (key === 'cost') {
+        costSum += (r.cost ?? 0) + r.evaluations.reduce((s, e) => s + (e.cost ?? 0), 0);
+        seen = true;
+      }
+    }
+  }
+  if (key === 'cost') return seen ? costSum : undefined;
+  return count > 0 ? sum / count : undefined;
+}
+
+/** The grid's rows: row-index order unless sorted; rows with no shown cell are left out. */
+export function deriveGrid(model: RunModel, o: ViewOptions): GridView {
+  const targetIds = model.targets.map((t) => t.id).filter((id) => o.targetId === null || id === o.targetId);
+  let match: ((text: string) => boolean) | null = null;
+  let searchError: string | undefined;
+  const q = o.search.trim();
+  if (q) {
+    if (o.regex) {
+      try {
+        // Multiline: each output is a line of its own, so ^ and $ can anchor to one output.
+        const re = new RegExp(q, 'im');
+        match = (text) => re.test(text);
+      } catch (error) {
+        searchError = (error as Error).message;
+      }
+    } else {
+      const needle = q.toLowerCase();
+      match = (text) => text.toLowerCase().includes(needle);
+    }
+  }
+  const cellFilters = o.failures || o.errors;
+  const rows: GridRow[] = [];
+  for (const index of model.rowIndexes()) {
+    const row = model.rows.get(index)!;
+    let shown: Set<string>;
+    if (cellFilters) {
+      shown = new Set(targetIds.filter((id) => cellShown(row.cells.get(id), o)));
+      if (shown.size === 0) continue;
+    } else {
+      shown = new Set(targetIds);
+    }
+    if (match && !match(searchText(row, [...shown]))) continue;
+    rows.push({ row, shown });
+  }
+  if (o.sort !== 'row') {
+    const keyed = rows.map((gr) => ({ gr, v: sortValue(gr, o.sort, o.evaluatorId) }));
+    const dir = o.descending ? -1 : 1;
+    keyed.sort((a, b) => {
+      if (a.v === undefined || b.v === undefined) return a.v === b.v ? a.gr.row.index - b.gr.row.index : a.v === undefined ? 1 : -1;
+      return a.v === b.v ? a.gr.row.index - b.gr.row.index : (a.v - b.v) * dir;
+    });
+    return { rows: keyed.map((k) => k.gr), targetIds, ...(searchError ? { searchError } : {}) };
+  }
+  return { rows, targetIds, ...(searchError ? { searchError } : {}) };
+}
+
+/** Row indexes with at least one failed cell (for "re-run failed rows"). */
+export function failedRowIndexes(model: RunModel): number[] {
+  const out: number[] = [];
+  for (const index of model.rowIndexes()) {
+    const row = model.rows.get(index)!;
+    if ([...row.cells.values()].some((c) => {
+      const o = cellOutcome(c);
+      return o.n > o.passed;
+    })) out.push(index);
+  }
+  return out;
+}

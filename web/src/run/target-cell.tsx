@@ -1,0 +1,101 @@
+// One target's cell in the grid: the output (or error), the evaluators' verdicts, and the
+// cost and latency. With repeats: `passed/n` and a flaky marker when the repeats disagree.
+import { asText, ms, usd } from '../lib/format.js';
+import { type BadgeStatus, evalStatus, VerdictBadge } from './badges.js';
+import { cellOutcome, type CellView, type RepeatView } from './run-model.js';
+
+interface Props {
+  col: number;
+  tabIndex: number;
+  cell: CellView | undefined;
+  /** False when the cell filters leave this cell out (its row stays for another target). */
+  shown: boolean;
+  evaluatorId: string | null;
+  evaluatorName(id: string): string;
+  onOpen(): void;
+}
+
+interface Aggregate {
+  id: string;
+  status: BadgeStatus;
+  passed: number;
+  n: number;
+  score?: number;
+  label?: string;
+}
+
+/** Each evaluator's verdict over the cell's repeats. */
+function aggregate(repeats: RepeatView[], only: string | null): Aggregate[] {
+  const by = new Map<string, { statuses: BadgeStatus[]; scores: number[]; label?: string }>();
+  for (const r of repeats) {
+    for (const e of r.evaluations) {
+      if (only !== null && e.evaluatorId !== only) continue;
+      let a = by.get(e.evaluatorId);
+      if (!a) by.set(e.evaluatorId, (a = { statuses: [], scores: [] }));
+      a.statuses.push(evalStatus(e));
+      if (e.score !== undefined) a.scores.push(e.score);
+      if (e.label !== undefined) a.label = e.label;
+    }
+  }
+  return [...by].map(([id, a]) => {
+    const has = (s: BadgeStatus) => a.statuses.includes(s);
+    const status: BadgeStatus = has('error') ? 'error' : has('failed') ? 'failed' : has('passed') ? 'passed' : has('scored') ? 'scored' : 'skipped';
+    return {
+      id, status, passed: a.statuses.filter((s) => s === 'passed' || s === 'scored').length, n: a.statuses.length,
+      ...(a.scores.length > 0 ? { score: a.scores.reduce((x, y) => x + y, 0) / a.scores.length } : {}),
+      ...(a.label !== undefined ? { label: a.label } : {}),
+    };
+  });
+}
+
+export function TargetCell({ col, tabIndex, cell, shown, evaluatorId, evaluatorName, onOpen }: Props) {
+  if (!shown) {
+    return (
+      <div role="gridcell" aria-colindex={col + 1} data-col={col} tabIndex={tabIndex} className="cell target filtered" aria-label="filtered out">
+        <span aria-hidden="true">—</span>
+      </div>
+    );
+  }
+  const repeats = (cell?.repeats ?? []).filter((r): r is RepeatView => r?.done === true);
+  const outcome = cellOutcome(cell);
+  if (repeats.length === 0) {
+    return (
+      <div role="gridcell" aria-colindex={col + 1} data-col={col} tabIndex={tabIndex} className="cell target pending" data-verdict="running">
+        <span className="muted">{cell ? 'running…' : 'pending'}</span>
+      </div>
+    );
+  }
+  const first = repeats[0]!;
+  const durations = repeats.map((r) => r.duration).filter((d): d is number => d !== undefined);
+  const cost = repeats.reduce((s, r) => s + (r.cost ?? 0), 0);
+  return (
+    <div
+      role="gridcell"
+      aria-colindex={col + 1}
+      data-col={col}
+      tabIndex={tabIndex}
+      className={`cell target v-${outcome.verdict}`}
+      data-cell={`${cell!.rowIndex}:${cell!.targetId}`}
+      data-verdict={outcome.verdict}
+      onClick={onOpen}
+    >
+      <div className="output clamp">
+        {first.error !== undefined ? <span className="error-text">Error: {first.error}</span> : asText(first.output)}
+      </div>
+      <div className="cell-foot">
+        {outcome.n > 1 && (
+          <span className="repeats" title={`${outcome.passed} of ${outcome.n} repeats passed`}>
+            {outcome.passed}/{outcome.n}
+          </span>
+        )}
+        {outcome.flaky && <span className="flaky" title="The repeats of this row disagree">flaky</span>}
+        {aggregate(repeats, evaluatorId).map((a) => (
+          <VerdictBadge key={a.id} name={evaluatorName(a.id)} status={a.status} score={a.score} label={a.label} passed={a.passed} n={a.n} />
+        ))}
+        <span className="meta">
+          {cost > 0 ? usd(cost) : ''} {durations.length > 0 ? ms(durations.reduce((x, y) => x + y, 0) / durations.length) : ''}
+        </span>
+      </div>
+    </div>
+  );
+}
