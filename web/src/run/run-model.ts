@@ -1,6 +1,6 @@
 // The run as the page holds it: rows × targets × repeats, built from results pages and run
 // events alike (both merge idempotently), with no React and no I/O so it is tested in Node.
-import type { ResultCell, ResultEvaluation, RunEvent, TargetMeta } from '../api-types.js';
+import type { ResultCell, ResultEvaluation, StreamEvent, TargetMeta } from '../api-types.js';
 
 export type EvalStatus = 'processed' | 'skipped' | 'error';
 
@@ -212,7 +212,7 @@ export class RunModel {
   }
 
   /** Applies one run event (SPEC §6). Returns whether it changed the grid. */
-  applyEvent(e: RunEvent): boolean {
+  applyEvent(e: StreamEvent): boolean {
     switch (e.type) {
       case 'cell_started': {
         const r = this.repeat(e.rowIndex, e.targetId, e.repeat);
@@ -221,7 +221,7 @@ export class RunModel {
         break;
       }
       case 'retrying': {
-        const r = this.repeat(e.rowIndex, e.targetId, 0);
+        const r = this.repeat(e.rowIndex, e.targetId, e.repeat);
         r.retries.push({ attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
         break;
       }

@@ -2,7 +2,7 @@
 // follows it live over SSE (src/client's events(): fetch streaming, so the key goes in a header
 // and Last-Event-ID resumes after a drop), and runs the page's actions. React reads it through
 // the hooks at the bottom, as the AI SDK's useChat reads its chat store.
-import type { ExperimentBody, RunEvent, RunStatus, RunSummaryView, StartedRun } from '../api-types.js';
+import type { ExperimentBody, RunStatus, RunSummaryView, StartedRun, StreamEvent } from '../api-types.js';
 import { api, ApiError, describeError } from '../api.js';
 import { createStore, type Store, useStore } from '../lib/store.js';
 import { RunModel } from './run-model.js';
@@ -152,7 +152,8 @@ export class RunStore {
       for (let attempt = 0; ; attempt++) {
         try {
           for await (const e of api().client.events(this.runId, { afterSeq: this.lastSeq, signal: this.stop.signal })) {
-            this.lastSeq = e.seq;
+            // Live-only events (cell_started, retrying as they happen) carry no seq.
+            if ('seq' in e) this.lastSeq = e.seq;
             this.onEvent(e);
             attempt = 0;
           }
@@ -177,7 +178,7 @@ export class RunStore {
     }
   }
 
-  private onEvent(e: RunEvent): void {
+  private onEvent(e: StreamEvent): void {
     switch (e.type) {
       case 'execution_started':
         this.patch({ total: e.total });
@@ -195,9 +196,11 @@ export class RunStore {
       case 'error':
         if (e.rowIndex === undefined) this.patch({ status: 'failed', runError: e.message });
         break;
+      case 'resumed':
+        this.patch({ status: 'running' });
+        break;
       default:
-        // `resumed` (SPEC §6) is not in the shared union yet; it means the run goes on.
-        if ((e as { type: string }).type === 'resumed') this.patch({ status: 'running' });
+        break;
     }
     if (this.model.applyEvent(e)) {
       this.scheduleEntryRefresh();
