@@ -5,6 +5,8 @@
 // of core/engine/run-ending.ts.
 import { setMaxListeners } from 'node:events';
 import { executeCell, type CellContext } from '../../core/engine/cell.js';
+import type { CellRef } from '../../core/engine/plan.js';
+import type { Row } from '../../core/model/experiment.js';
 import type { SlotLimiter } from '../../core/engine/limiter.js';
 import { planTotal } from '../../core/engine/plan.js';
 import { DEFAULT_RETRY } from '../../core/engine/retry.js';
@@ -22,7 +24,7 @@ import { rangeReaderFor, scopeReader } from './row-reader.js';
 import { rebuildSummary } from './summary-rebuild.js';
 
 export interface ExecutorDeps {
-  stores: Stores;
+  stores: Pick<Stores, 'runs' | 'experiments' | 'datasets'>;
   bus: EventBus;
   clock: Clock;
   logger: Logger;
@@ -155,18 +157,26 @@ async function execute(
   };
 
   const experimentRows = async () => ('rows' in doc.dataset ? doc.dataset.rows : []);
-  const stopReason = () => requestedStop() ?? (spec.budgetUsd !== null && agg.spent >= spec.budgetUsd ? 'budget' : null);
+  // Spent counts a cell as soon as it finishes, not when its group commits: a commit window of
+  // fast cells would otherwise start cells past the budget.
+  let spent = agg.spent;
+  const stopReason = () => requestedStop() ?? (spec.budgetUsd !== null && spent >= spec.budgetUsd ? 'budget' : null);
+  const execute = async (ref: CellRef, row: Row): Promise<CellDraft> => {
+    const draft = await executeCell(ref, row, targetById.get(ref.targetId)!, evaluators, ctx);
+    spent += (draft.cost ?? 0) + draft.evaluations.reduce((sum, e) => sum + (e.result.cost ?? 0), 0);
+    return draft;
+  };
   let outcome;
   try {
     outcome = await runLoop({
       spec,
       readRows: scopeReader(spec, rangeReaderFor(run.id, spec, stores, experimentRows)),
       isDone: (cell) => done[cell] === 1,
-      execute: (ref, row) => executeCell(ref, row, targetById.get(ref.targetId)!, evaluators, ctx),
+      execute,
       commit,
       stopReason,
       signal: controller.signal,
-      later: clock.later,
+      later: (ms, fire) => clock.later(ms, fire),
       breathe: () => new Promise<void>((resolve) => setImmediate(resolve)),
     });
     // Phase 2: comparisons across the targets of each row, once every cell is committed.

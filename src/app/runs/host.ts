@@ -3,7 +3,7 @@
 // An execution that fails (storage refusing writes, say) gives its lease back when it can and
 // is tried again here with backoff, so a run outlives a storage outage without a restart.
 // On shutdown it stops its runs without ending them, so the next process continues them.
-import type { Logger, Stores, WorkQueue } from '../../core/ports.js';
+import { every, type Logger, type WorkQueue } from '../../core/ports.js';
 import { type Execution, type ExecutorDeps, startExecution } from './executor.js';
 
 /** Backoff before executing a run again after its execution failed: the first delay… */
@@ -28,8 +28,8 @@ export class RunHost {
   /** Runs between "about to claim" and "executing": a second wake-up must not claim them again. */
   private readonly claiming = new Set<string>();
   /** Failed runs waiting for their next attempt, with how many attempts failed in a row. */
-  private readonly retries = new Map<string, { failures: number; timer: ReturnType<typeof setTimeout> | null }>();
-  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly retries = new Map<string, { failures: number; cancel: (() => void) | null }>();
+  private stopSweeping: (() => void) | null = null;
   private stopped = false;
 
   constructor(
@@ -38,7 +38,7 @@ export class RunHost {
     private readonly options: RunHostOptions,
   ) {}
 
-  private get stores(): Stores {
+  private get stores(): ExecutorDeps['stores'] {
     return this.deps.stores;
   }
 
@@ -50,8 +50,7 @@ export class RunHost {
   async start(): Promise<void> {
     this.queue.start((runId) => this.execute(runId));
     await this.sweep(this.options.soleExecutor);
-    this.sweepTimer = setInterval(() => void this.sweep(false), this.options.sweepMs);
-    this.sweepTimer.unref?.();
+    this.stopSweeping = every(this.deps.clock, this.options.sweepMs, () => void this.sweep(false));
   }
 
   /**
@@ -97,22 +96,20 @@ export class RunHost {
 
   private retryLater(runId: string): void {
     if (this.stopped) return;
-    const state = this.retries.get(runId) ?? { failures: 0, timer: null };
-    if (state.timer) return;
+    const state = this.retries.get(runId) ?? { failures: 0, cancel: null };
+    if (state.cancel) return;
     state.failures++;
     const ceiling = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (state.failures - 1));
     const delay = ceiling / 2 + (this.deps.random() * ceiling) / 2;
-    state.timer = setTimeout(() => {
-      state.timer = null;
+    state.cancel = this.deps.clock.later(delay, () => {
+      state.cancel = null;
       void this.execute(runId);
-    }, delay);
-    state.timer.unref?.();
+    });
     this.retries.set(runId, state);
   }
 
   private forgetRetry(runId: string): void {
-    const state = this.retries.get(runId);
-    if (state?.timer) clearTimeout(state.timer);
+    this.retries.get(runId)?.cancel?.();
     this.retries.delete(runId);
   }
 
@@ -139,7 +136,7 @@ export class RunHost {
   /** Stops executing (runs stay `running` for the next process) and waits for commits to land. */
   async shutdown(): Promise<void> {
     this.stopped = true;
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.stopSweeping?.();
     for (const id of [...this.retries.keys()]) this.forgetRetry(id);
     for (const e of this.executions.values()) e.stop('shutdown');
     await Promise.all([...this.executions.values()].map((e) => e.done));

@@ -8,7 +8,7 @@ import type { Clock, Stores } from '../../core/ports.js';
 import { LeaseLost, type RunEventLog } from './event-log.js';
 
 export interface RowPhaseContext {
-  stores: Stores;
+  stores: Pick<Stores, 'runs' | 'experiments' | 'datasets'>;
   clock: Clock;
   run: RunRecord;
   log: RunEventLog;

@@ -28,7 +28,7 @@ export interface StartedRun {
 
 export class RunService {
   constructor(
-    private readonly stores: Stores,
+    private readonly stores: Pick<Stores, 'runs' | 'experiments' | 'datasets'>,
     private readonly queue: WorkQueue,
     private readonly clock: Clock,
     private readonly options: RunServiceOptions,

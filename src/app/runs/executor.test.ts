@@ -1,0 +1,223 @@
+// The executor over in-memory stores and a fake clock (milliseconds, no database, no network):
+// every way a run ends, the event log it leaves, the live events, the lease, and continuing a
+// resumed run without running a committed cell twice.
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { RunEvent, LiveEvent } from '../../core/events.js';
+import type { EvaluatorDefinition, TargetDeps } from '../../core/model/adapters.js';
+import { experimentDocumentSchema, type Row } from '../../core/model/experiment.js';
+import { CallError, type TargetOutput } from '../../core/model/results.js';
+import type { RunRecord, RunSpec } from '../../core/model/run.js';
+import { silentLogger } from '../../core/ports.js';
+import { InProcessEventBus } from '../../queue/event-bus.js';
+import { FakeClock } from '../../testing/fake-clock.js';
+import { memoryStores } from '../../testing/memory-stores.js';
+import { noModels } from '../../testing/no-models.js';
+import { createFakeSandbox } from '../../testing/fake-sandbox.js';
+import { type ExecutorDeps, MAX_EXECUTIONS, startExecution } from './executor.js';
+
+/** Judges `output === row.expected`. */
+const check: EvaluatorDefinition = {
+  id: 'check', aliases: [], name: 'Check', category: 'quality', description: '', requiredInputs: [], optionalInputs: [], stringInputs: [],
+  settings: z.object({}), result: ['passed'], needsModel: false,
+  create: () => ({ evaluate: async (inputs, context) => ({ status: 'processed', passed: inputs.output === context.row.expected }) }),
+};
+
+type Behaviour = (targetId: string, row: Row, signal: AbortSignal) => Promise<TargetOutput>;
+
+function setup(rows: Row[], behaviour: Behaviour, options: { spec?: Partial<RunSpec> } = {}) {
+  const clock = new FakeClock();
+  const stores = memoryStores();
+  const bus = new InProcessEventBus();
+  const calls: string[] = [];
+  const doc = experimentDocumentSchema.parse({
+    slug: 'exp', name: 'exp', dataset: { rows },
+    targets: [{ id: 'a', type: 'code', code: 'return 1' }, { id: 'b', type: 'code', code: 'return 1' }],
+    evaluators: [{ id: 'ok', type: 'check' }],
+  });
+  const deps: ExecutorDeps = {
+    stores, bus, clock, logger: silentLogger,
+    createTarget: (spec) => ({
+      call: ({ row, signal }) => {
+        calls.push(`${spec.id}:${String(row.q)}`);
+        return behaviour(spec.id, row, signal);
+      },
+    }),
+    catalogue: { find: (type) => (type === 'check' ? check : undefined) },
+    evaluatorDeps: async () => ({ sandbox: createFakeSandbox(), models: noModels }),
+    targetDeps: async (): Promise<TargetDeps> => ({ sandbox: createFakeSandbox(), secrets: {}, allowPrivateNetworks: true, models: noModels, cache: null }),
+    limiter: { acquire: async () => () => {} },
+    random: () => 0,
+    leaseMs: 15_000,
+    pollMs: 250,
+  };
+  const spec: RunSpec = {
+    experimentId: 'e1', experimentSlug: 'exp', experimentVersion: 1, rows: { kind: 'experiment', experimentId: 'e1', version: 1 },
+    sourceRowCount: rows.length, rowIndices: null, parameters: {}, targetIds: ['a', 'b'], evaluatorIds: ['ok'], repeats: 1, concurrency: 4,
+    timeoutMs: 60_000, maxRetries: 0, budgetUsd: null, cache: false, baselineRunId: null, webhookUrl: null, metadata: {}, runUrl: 'http://x/run',
+    ...options.spec,
+  };
+  const run: RunRecord = {
+    id: 'run_1', projectId: 'p1', experimentId: 'e1', experimentSlug: 'exp', status: 'running', total: rows.length * 2, progress: 0,
+    startedAt: clock.now(), finishedAt: null, spec, summary: null, error: null, errorMessage: null, stopReason: null, nextSeq: 2, abortRequested: false,
+  };
+  const events: RunEvent[] = [];
+  const live: LiveEvent[] = [];
+  bus.subscribe('run_1', (batch) => events.push(...batch), (e) => live.push(e));
+
+  async function prepare(): Promise<void> {
+    await stores.experiments.create({ id: 'e1', projectId: 'p1', slug: 'exp', name: 'exp', document: doc, at: clock.now() });
+    await stores.runs.create(run);
+  }
+
+  /** Claims the run as `owner` and executes it, moving the fake clock until the execution settles. */
+  async function execute(owner = 'A', during?: () => Promise<void>) {
+    const claimed = await stores.runs.claim('run_1', owner, clock.now() + deps.leaseMs, clock.now());
+    if (!claimed) throw new Error('could not claim');
+    const execution = startExecution(deps, claimed, owner);
+    let settled = false;
+    void execution.done.then(() => (settled = true));
+    if (during) await during();
+    for (let i = 0; i < 10_000 && !settled; i++) await clock.advance(50);
+    return execution.done;
+  }
+
+  return { clock, stores, bus, calls, events, live, deps, prepare, execute };
+}
+
+const ROWS = [{ q: 1, expected: 'A1' }, { q: 2, expected: 'A2' }, { q: 3, expected: 'nope' }];
+const answer: Behaviour = async (id, row) => ({ output: `${id.toUpperCase()}${String(row.q)}` });
+
+describe('executor', () => {
+  it('runs every cell, commits them with a gapless log, and ends with done and the summary', async () => {
+    const t = setup(ROWS, answer);
+    await t.prepare();
+    expect(await t.execute()).toEqual({ kind: 'settled' });
+    const run = (await t.stores.runs.get('p1', 'run_1'))!;
+    expect(run.status).toBe('completed');
+    expect(run.summary).toMatchObject({ totalCells: 6, completedCells: 6, totalPassed: 2, totalFailed: 4 });
+    // What was published is what storage holds: seqs 2… without a gap, `done` last.
+    expect(t.events.map((e) => e.seq)).toEqual(Array.from({ length: t.events.length }, (_, i) => i + 2));
+    expect(t.events.at(-1)).toMatchObject({ type: 'done', summary: { totalCells: 6 } });
+    expect((await t.stores.runs.runEvents('run_1', 0, 100)).map((e) => e.type)).toEqual(['execution_started', 'done']);
+    // Every cell was announced live as it started, before any of its results.
+    expect(t.live.filter((e) => e.type === 'cell_started')).toHaveLength(6);
+    expect(t.calls.sort()).toEqual(['a:1', 'a:2', 'a:3', 'b:1', 'b:2', 'b:3']);
+  });
+
+  it('announces a retry live when it is scheduled, and commits the cell with its attempts', async () => {
+    let failures = 0;
+    const t = setup([{ q: 1, expected: 'A1' }], async (id, row, signal) => {
+      if (id === 'a' && failures++ === 0) throw new CallError('HTTP 503', { retryable: true, status: 503 });
+      return answer(id, row, signal);
+    }, { spec: { maxRetries: 2 } });
+    await t.prepare();
+    await t.execute();
+    const retrying = t.live.filter((e) => e.type === 'retrying');
+    expect(retrying).toEqual([{ type: 'retrying', rowIndex: 0, targetId: 'a', repeat: 0, attempt: 1, delayMs: 0, reason: 'HTTP 503' }]);
+    // Live before the cell's results were published.
+    const cell = (await t.stores.runs.cellsInRange('run_1', 0, 1))[0]!;
+    expect(cell).toMatchObject({ attempts: 2, retries: [{ attempt: 1, reason: 'HTTP 503' }] });
+    expect(t.events.filter((e) => e.type === 'retrying')).toHaveLength(1);
+  });
+
+  it('stops within a poll when any process sets the abort flag; in-flight cells are not committed', async () => {
+    const t = setup(ROWS, (id, row, signal) =>
+      row.q === 1 ? answer(id, row, signal) : new Promise<TargetOutput>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+    );
+    await t.prepare();
+    await t.execute('A', async () => {
+      await t.clock.advance(100);
+      await t.stores.runs.requestAbort('p1', 'run_1');
+    });
+    const run = (await t.stores.runs.get('p1', 'run_1'))!;
+    expect(run).toMatchObject({ status: 'stopped', stopReason: 'user' });
+    expect((await t.stores.runs.committedCells('run_1')).sort()).toEqual([0, 1]);
+    expect(t.events.at(-1)).toMatchObject({ type: 'stopped', reason: 'user' });
+  });
+
+  it('stops without ending the run when another executor took its lease', async () => {
+    const t = setup(ROWS, (id, row, signal) => new Promise<TargetOutput>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })));
+    await t.prepare();
+    await t.execute('A', async () => {
+      // B believes A's lease expired (its clock is ahead) and takes the run; A's next renewal fails.
+      await t.clock.advance(1_000);
+      expect(await t.stores.runs.claim('run_1', 'B', t.clock.now() + 100_000, t.clock.now() + 60_000)).not.toBeNull();
+    });
+    const run = (await t.stores.runs.get('p1', 'run_1'))!;
+    expect(run.status).toBe('running');
+    expect(await t.stores.runs.committedCells('run_1')).toEqual([]);
+    expect(t.events).toEqual([]);
+    // B still holds the lease: A's shutdown released nothing of B's.
+    expect(await t.stores.runs.renew('run_1', 'B', t.clock.now() + 100_000)).toBe(true);
+  });
+
+  it('stops for the budget once the spent cost reaches it', async () => {
+    const t = setup(ROWS, async (id, row) => ({ output: `${id}${String(row.q)}`, cost: 0.5 }), { spec: { budgetUsd: 1, concurrency: 1 } });
+    await t.prepare();
+    await t.execute();
+    const run = (await t.stores.runs.get('p1', 'run_1'))!;
+    expect(run).toMatchObject({ status: 'stopped', stopReason: 'budget' });
+    // One cell at a time: two cells reach $1 and no third one starts.
+    expect(run.summary!.totalCost).toBe(1);
+    expect(run.progress).toBe(2);
+  });
+
+  it('fails a run whose every target call failed, naming the first error', async () => {
+    const t = setup(ROWS, async () => {
+      throw new CallError('HTTP 400: bad request', { retryable: false, status: 400 });
+    });
+    await t.prepare();
+    await t.execute();
+    const run = (await t.stores.runs.get('p1', 'run_1'))!;
+    expect(run).toMatchObject({ status: 'failed', error: 'all_targets_failed' });
+    expect(run.errorMessage).toMatch(/^Every target call failed; first error: [ab]: HTTP 400: bad request$/);
+    expect(t.events.at(-1)).toMatchObject({ type: 'error', code: 'all_targets_failed' });
+  });
+
+  it(`gives up a run whose executions died ${MAX_EXECUTIONS} times in a row without committing`, async () => {
+    const t = setup(ROWS, answer);
+    await t.prepare();
+    for (let i = 0; i < MAX_EXECUTIONS; i++) await t.stores.runs.countExecution('run_1');
+    await t.execute();
+    expect(await t.stores.runs.get('p1', 'run_1')).toMatchObject({ status: 'failed', error: 'run_crashed_repeatedly' });
+    expect(t.calls).toEqual([]);
+  });
+
+  it('continues a resumed run: committed cells are neither run again nor counted twice', async () => {
+    const t = setup(ROWS, (id, row, signal) =>
+      row.q === 3 ? new Promise<TargetOutput>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })) : answer(id, row, signal),
+    );
+    await t.prepare();
+    await t.execute('A', async () => {
+      for (let i = 0; i < 20 && (await t.stores.runs.committedCells('run_1')).length < 4; i++) await t.clock.advance(50);
+      await t.stores.runs.requestAbort('p1', 'run_1');
+    });
+    expect((await t.stores.runs.get('p1', 'run_1'))!.status).toBe('stopped');
+    const callsBefore = t.calls.length;
+    expect(await t.stores.runs.reopen('p1', 'run_1', false, t.clock.now())).not.toBeNull();
+    // Row 3 answers now.
+    const resumed = setup(ROWS, answer);
+    Object.assign(resumed.deps, { stores: t.stores, bus: t.bus, clock: t.clock });
+    const claimed = (await t.stores.runs.claim('run_1', 'B', t.clock.now() + 15_000, t.clock.now()))!;
+    const execution = startExecution(resumed.deps, claimed, 'B');
+    let settled = false;
+    void execution.done.then(() => (settled = true));
+    for (let i = 0; i < 10_000 && !settled; i++) await t.clock.advance(50);
+    expect(resumed.calls.sort()).toEqual(['a:3', 'b:3']);
+    expect(callsBefore).toBeGreaterThanOrEqual(4);
+    const run = (await t.stores.runs.get('p1', 'run_1'))!;
+    expect(run).toMatchObject({ status: 'completed', progress: 6, summary: { totalCells: 6, completedCells: 6 } });
+    // The log: … stopped, resumed, the re-run cells, done — no gap.
+    const log = await t.stores.runs.runEvents('run_1', 0, 100);
+    expect(log.map((e) => e.type)).toEqual(['execution_started', 'stopped', 'resumed', 'done']);
+  });
+
+  it('fails a run whose experiment version is gone', async () => {
+    const t = setup(ROWS, answer, { spec: { experimentVersion: 99 } });
+    await t.prepare();
+    await t.execute();
+    expect(await t.stores.runs.get('p1', 'run_1')).toMatchObject({ status: 'failed', error: 'experiment_missing' });
+    expect(t.calls).toEqual([]);
+  });
+});

@@ -1,0 +1,120 @@
+// The run host over in-memory stores and a fake clock: runs from the queue and the recovery
+// sweep, one execution per run however many wake-ups arrive, failed executions retried with
+// backoff on the clock, and a shutdown that leaves runs for the next process.
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { EvaluatorDefinition, TargetDeps } from '../../core/model/adapters.js';
+import { experimentDocumentSchema } from '../../core/model/experiment.js';
+import type { RunRecord } from '../../core/model/run.js';
+import type { RunStore } from '../../core/run-store.js';
+import { silentLogger } from '../../core/ports.js';
+import { InProcessEventBus } from '../../queue/event-bus.js';
+import { InProcessQueue } from '../../queue/in-process.js';
+import { FakeClock } from '../../testing/fake-clock.js';
+import { createFakeSandbox } from '../../testing/fake-sandbox.js';
+import { memoryStores } from '../../testing/memory-stores.js';
+import { noModels } from '../../testing/no-models.js';
+import type { ExecutorDeps } from './executor.js';
+import { RETRY_BASE_MS, RunHost } from './host.js';
+
+const none: EvaluatorDefinition = {
+  id: 'none', aliases: [], name: 'None', category: 'quality', description: '', requiredInputs: [], optionalInputs: [], stringInputs: [],
+  settings: z.object({}), result: ['passed'], needsModel: false, create: () => ({ evaluate: async () => ({ status: 'processed', passed: true }) }),
+};
+
+async function setup() {
+  const clock = new FakeClock();
+  const stores = memoryStores();
+  const calls: string[] = [];
+  const deps: ExecutorDeps = {
+    stores, bus: new InProcessEventBus(), clock, logger: silentLogger,
+    createTarget: () => ({ call: async ({ row }) => (calls.push(String(row.q)), { output: row.q }) }),
+    catalogue: { find: () => none },
+    evaluatorDeps: async () => ({ sandbox: createFakeSandbox(), models: noModels }),
+    targetDeps: async (): Promise<TargetDeps> => ({ sandbox: createFakeSandbox(), secrets: {}, allowPrivateNetworks: true, models: noModels, cache: null }),
+    limiter: { acquire: async () => () => {} },
+    random: () => 0.5,
+    leaseMs: 15_000,
+    pollMs: 250,
+  };
+  const doc = experimentDocumentSchema.parse({ slug: 'exp', name: 'exp', dataset: { rows: [{ q: 'a' }, { q: 'b' }] }, targets: [{ id: 't', type: 'code', code: 'return 1' }] });
+  await stores.experiments.create({ id: 'e1', projectId: 'p1', slug: 'exp', name: 'exp', document: doc, at: clock.now() });
+  const run = (id: string): RunRecord => ({
+    id, projectId: 'p1', experimentId: 'e1', experimentSlug: 'exp', status: 'running', total: 2, progress: 0, startedAt: clock.now(), finishedAt: null,
+    summary: null, error: null, errorMessage: null, stopReason: null, nextSeq: 2, abortRequested: false,
+    spec: {
+      experimentId: 'e1', experimentSlug: 'exp', experimentVersion: 1, rows: { kind: 'experiment', experimentId: 'e1', version: 1 }, sourceRowCount: 2,
+      rowIndices: null, parameters: {}, targetIds: ['t'], evaluatorIds: [], repeats: 1, concurrency: 2, timeoutMs: 1_000, maxRetries: 0, budgetUsd: null,
+      cache: false, baselineRunId: null, webhookUrl: null, metadata: {}, runUrl: 'u',
+    },
+  });
+  const queue = new InProcessQueue();
+  const host = new RunHost(deps, queue, { owner: 'me', sweepMs: 5_000, soleExecutor: false });
+  /** Moves the clock until `done` holds (each step lets commits and timers run). */
+  const until = async (done: () => Promise<boolean>) => {
+    for (let i = 0; i < 2_000 && !(await done()); i++) await clock.advance(50);
+  };
+  const status = async (id: string) => (await stores.runs.get('p1', id))?.status;
+  return { clock, stores, calls, deps, queue, host, run, until, status };
+}
+
+describe('RunHost', () => {
+  it('executes a run taken from the queue once, however many wake-ups arrive', async () => {
+    const t = await setup();
+    await t.stores.runs.create(t.run('r1'));
+    await t.host.start();
+    await Promise.all([t.queue.enqueue('r1'), t.queue.enqueue('r1'), t.host.execute('r1')]);
+    await t.until(async () => (await t.status('r1')) !== 'running');
+    expect(await t.status('r1')).toBe('completed');
+    expect(t.calls.sort()).toEqual(['a', 'b']);
+    await t.host.shutdown();
+  });
+
+  it('picks up a run nobody executes on its sweep', async () => {
+    const t = await setup();
+    await t.stores.runs.create(t.run('orphan'));
+    // Left by a process that died holding the lease until t+15 s.
+    await t.stores.runs.claim('orphan', 'dead', t.clock.now() + 15_000, t.clock.now());
+    await t.host.start();
+    await t.clock.advance(10_000);
+    expect(await t.status('orphan')).toBe('running');
+    expect(t.calls).toEqual([]);
+    await t.until(async () => (await t.status('orphan')) !== 'running');
+    expect(await t.status('orphan')).toBe('completed');
+    await t.host.shutdown();
+  });
+
+  it('retries an execution that failed (storage refusing a claim) with backoff, on the clock', async () => {
+    const t = await setup();
+    await t.stores.runs.create(t.run('r1'));
+    const runs = t.stores.runs as RunStore;
+    const claim = runs.claim.bind(runs);
+    let refusals = 2;
+    runs.claim = (...args) => (refusals-- > 0 ? Promise.reject(new Error('disk full')) : claim(...args));
+    await t.host.execute('r1');
+    expect(refusals).toBe(1);
+    // The first retry waits at least half the base delay; nothing happens before.
+    await t.clock.advance(RETRY_BASE_MS / 2 - 1);
+    expect(refusals).toBe(1);
+    await t.until(async () => (await t.status('r1')) === 'completed');
+    expect(refusals).toBe(-1);
+    expect(t.calls.sort()).toEqual(['a', 'b']);
+    await t.host.shutdown();
+  });
+
+  it('shuts down without ending its runs: the next process continues them', async () => {
+    const t = await setup();
+    t.deps.createTarget = () => ({ call: ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })) });
+    await t.stores.runs.create(t.run('r1'));
+    await t.host.start();
+    await t.queue.enqueue('r1');
+    await t.clock.advance(100);
+    expect(t.host.activeRuns).toBe(1);
+    const closing = t.host.shutdown();
+    await t.clock.advance(100);
+    await closing;
+    expect(await t.status('r1')).toBe('running');
+    // The lease was given back: another process can claim the run at once.
+    expect(await t.stores.runs.claim('r1', 'next', t.clock.now() + 15_000, t.clock.now())).not.toBeNull();
+  });
+});

@@ -1,0 +1,254 @@
+// One contract for the run store and the response cache, on SQLite, PostgreSQL and in memory
+// (src/testing/memory-run-store.ts, which the unit tests of the executor and the host use):
+// records, leases and their fence, storage-assigned seqs, commit order and progress, finishing,
+// reopening (with retryErrors: the history of re-run cells kept in the log, no gap, no reused
+// order), event reads from any point, and paging.
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { readEvents } from '../app/runs/events.js';
+import type { RunEvent } from '../core/events.js';
+import type { RowResult, RunRecord, RunSummary, StoredEvaluation } from '../core/model/run.js';
+import type { ResponseCacheStore } from '../core/ports.js';
+import type { CellDraft, RowDraft, RunStore } from '../core/run-store.js';
+import { InProcessEventBus } from '../queue/event-bus.js';
+import { allDatabases, type TestDatabase } from '../testing/databases.js';
+import { MemoryResponseCache, MemoryRunStore } from '../testing/memory-run-store.js';
+import { openStores } from './index.js';
+
+interface Backend {
+  name: string;
+  open(): Promise<{ runs: RunStore; responses: ResponseCacheStore; close(): Promise<void> }>;
+  cleanup(): Promise<void>;
+}
+
+function sqlBackend(db: TestDatabase): Backend {
+  return {
+    name: db.name,
+    async open() {
+      const stores = await openStores(await db.options());
+      // Runs reference their project.
+      await stores.projects.create({ id: 'p1', slug: 'one', name: 'One', createdAt: 1 });
+      await stores.projects.create({ id: 'p2', slug: 'two', name: 'Two', createdAt: 2 });
+      return { runs: stores.runs, responses: stores.responses, close: () => stores.close() };
+    },
+    cleanup: () => db.cleanup(),
+  };
+}
+
+const memoryBackend: Backend = {
+  name: 'memory',
+  open: async () => ({ runs: new MemoryRunStore(), responses: new MemoryResponseCache(), close: async () => {} }),
+  cleanup: async () => {},
+};
+
+function runRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id, projectId: 'p1', experimentId: 'e1', experimentSlug: 'exp', status: 'running', total: 6, progress: 0,
+    startedAt: 1_000, finishedAt: null, summary: null, error: null, errorMessage: null, stopReason: null, nextSeq: 2, abortRequested: false,
+    spec: {
+      experimentId: 'e1', experimentSlug: 'exp', experimentVersion: 1, rows: { kind: 'inline' }, sourceRowCount: 3, rowIndices: null, parameters: {},
+      targetIds: ['a', 'b'], evaluatorIds: ['exact'], repeats: 1, concurrency: 2, timeoutMs: 1_000, maxRetries: 0, budgetUsd: null, cache: false,
+      baselineRunId: null, webhookUrl: null, metadata: {}, runUrl: `http://x/${id}`,
+    },
+    ...over,
+  };
+}
+
+const evaluation: StoredEvaluation = { evaluatorId: 'exact', name: 'Exact', result: { status: 'processed', passed: true }, durationMs: 1 };
+
+/** Cell `n` of the 3 rows × 2 targets plan; failed cells have no output and no evaluations. */
+function draft(n: number, failed = false): CellDraft {
+  const base = { cell: n, rowIndex: Math.floor(n / 2), targetId: n % 2 === 0 ? 'a' : 'b', repeat: 0, entry: { q: `q${Math.floor(n / 2)}` }, durationMs: 5, attempts: 1, retries: [], cached: false };
+  return failed ? { ...base, error: 'HTTP 500', evaluations: [] } : { ...base, output: `out ${n}`, evaluations: [evaluation] };
+}
+
+const rowDraft = (rowPos: number): RowDraft => ({
+  rowPos, rowIndex: rowPos, repeat: 0, evaluatorId: 'cmp', targetId: 'a', candidates: ['a', 'b'], evaluation: { ...evaluation, evaluatorId: 'cmp' },
+});
+
+const summary = (runId: string): RunSummary => ({
+  runId, totalCells: 6, completedCells: 6, failedCells: 0, duration: 10, timestamps: { startedAt: 1_000, finishedAt: 1_010 }, runUrl: 'u',
+  totalPassed: 6, totalFailed: 0, passRate: 100, totalCost: 0, targetCost: 0, evaluatorCost: 0, targets: [], evaluators: [],
+});
+
+async function* batches(rows: Record<string, unknown>[]) {
+  yield rows;
+}
+
+/** Every event of the run from the start, read the way streams read them (storage only, the bus being empty). */
+async function wholeLog(runs: RunStore, runId: string, total: number): Promise<RunEvent[]> {
+  const bus = new InProcessEventBus();
+  const out: RunEvent[] = [];
+  for (let after = 0; ; ) {
+    const page = await readEvents({ runs }, bus, runId, total, after, 7);
+    if (page.length === 0) return out;
+    out.push(...page);
+    after = page[page.length - 1]!.seq;
+  }
+}
+
+const backends: Backend[] = [...allDatabases().map(sqlBackend), memoryBackend];
+
+describe.each(backends)('run store on $name', (backend) => {
+  let runs: RunStore;
+  let responses: ResponseCacheStore;
+  let close = async () => {};
+  afterAll(async () => {
+    await close();
+    await backend.cleanup();
+  });
+  beforeEach(async () => {
+    await close();
+    ({ runs, responses, close } = await backend.open());
+  });
+
+  it('creates a run with its first event and inline rows, and reads it back only in its project', async () => {
+    await runs.create(runRecord('r1'), batches([{ q: 'a' }, { q: 'b' }, { q: 'c' }]));
+    expect((await runs.get('p1', 'r1'))?.spec.targetIds).toEqual(['a', 'b']);
+    expect(await runs.get('p2', 'r1')).toBeNull();
+    expect((await runs.getById('r1'))?.nextSeq).toBe(2);
+    expect(await runs.cursor('r1')).toEqual({ id: 'r1', projectId: 'p1', status: 'running', total: 6, progress: 0, nextSeq: 2, abortRequested: false });
+    expect(await runs.cursor('nope')).toBeNull();
+    expect(await runs.runEvents('r1', 0, 10)).toEqual([{ type: 'execution_started', runId: 'r1', total: 6, runUrl: 'http://x/r1', seq: 1 }]);
+    expect(await runs.inlineRows('r1', 1, 3)).toEqual([{ q: 'b' }, { q: 'c' }]);
+    await runs.create(runRecord('r2', { startedAt: 2_000 }));
+    const page = await runs.list('p1', 'e1', { page: 1, pageSize: 1 });
+    expect(page).toMatchObject({ total: 2, items: [{ id: 'r2' }] });
+    expect((await runs.list('p1', 'e1', { page: 2, pageSize: 1 })).items.map((r) => r.id)).toEqual(['r1']);
+    expect(await runs.statsByExperiment('p1', ['e1'])).toEqual(new Map([['e1', { runsCount: 2, lastRunAt: 2_000 }]]));
+    expect((await runs.requestAbort('p1', 'r1'))?.abortRequested).toBe(true);
+    expect((await runs.cursor('r1'))?.abortRequested).toBe(true);
+    expect(await runs.requestAbort('p2', 'r1')).toBeNull();
+  });
+
+  it('leases: one owner at a time, taken over once expired, renewed and released only by their owner', async () => {
+    await runs.create(runRecord('r1'));
+    expect(await runs.claimable(100, 10)).toEqual(['r1']);
+    expect(await runs.claim('r1', 'A', 5_000, 100)).not.toBeNull();
+    expect(await runs.claimable(100, 10)).toEqual([]);
+    expect(await runs.claim('r1', 'B', 6_000, 200)).toBeNull();
+    expect(await runs.renew('r1', 'B', 9_000)).toBe(false);
+    expect(await runs.renew('r1', 'A', 9_000)).toBe(true);
+    // Expired: B takes it over, and A's renewals fail from then on.
+    expect(await runs.claimable(9_001, 10)).toEqual(['r1']);
+    expect(await runs.claim('r1', 'B', 20_000, 9_001)).not.toBeNull();
+    expect(await runs.renew('r1', 'A', 30_000)).toBe(false);
+    await runs.release('r1', 'A');
+    expect(await runs.claim('r1', 'A', 30_000, 10_000)).toBeNull();
+    await runs.release('r1', 'B');
+    expect(await runs.claim('r1', 'A', 30_000, 10_000)).not.toBeNull();
+    expect(await runs.countExecution('r1')).toBe(1);
+    expect(await runs.countExecution('r1')).toBe(2);
+  });
+
+  it('assigns seqs, commit order and progress at commit, fenced by the lease', async () => {
+    await runs.create(runRecord('r1'));
+    // Not holding the lease: nothing is written.
+    expect(await runs.commitCells('r1', 'A', [draft(0)], 1)).toBeNull();
+    await runs.claim('r1', 'A', 5_000, 1);
+    expect(await runs.commitCells('r1', 'B', [draft(0)], 1)).toBeNull();
+    expect(await runs.committedCells('r1')).toEqual([]);
+
+    const first = (await runs.commitCells('r1', 'A', [draft(0), draft(1, true)], 2))!;
+    // cell 0: started, target, evaluator, progress (seq 2–5); cell 1: started, target, progress (6–8).
+    expect(first.map((c) => [c.firstSeq, c.eventCount, c.completedOrder, c.progress])).toEqual([[2, 4, 1, 1], [6, 3, 2, 2]]);
+    const second = (await runs.commitCells('r1', 'A', [draft(3)], 3))!;
+    expect(second.map((c) => [c.firstSeq, c.completedOrder, c.progress])).toEqual([[9, 3, 3]]);
+    const rows = (await runs.commitRowResults('r1', 'A', [rowDraft(0), rowDraft(1)], 4))!;
+    expect(rows.map((r) => r.seq)).toEqual([13, 14]);
+    expect(await runs.cursor('r1')).toMatchObject({ progress: 3, nextSeq: 15 });
+    expect((await runs.committedCells('r1')).sort()).toEqual([0, 1, 3]);
+
+    const final = await runs.finish('r1', 'A', { status: 'completed', summary: summary('r1'), error: null, errorMessage: null, stopReason: null, finishedAt: 9, event: { type: 'done', summary: summary('r1') } });
+    expect(final).toMatchObject({ type: 'done', seq: 15 });
+    // Ended: no executor may write any more, whoever it is.
+    expect(await runs.commitCells('r1', 'A', [draft(2)], 10)).toBeNull();
+    expect(await runs.finish('r1', 'A', { status: 'failed', summary: summary('r1'), error: 'x', errorMessage: 'x', stopReason: null, finishedAt: 11, event: { type: 'error', message: 'x' } })).toBeNull();
+    const run = (await runs.get('p1', 'r1'))!;
+    expect(run).toMatchObject({ status: 'completed', finishedAt: 9, summary: { runId: 'r1' }, nextSeq: 16 });
+    // The log from the start: every seq once, no gap.
+    expect((await wholeLog(runs, 'r1', 6)).map((e) => e.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+  });
+
+  it('reads events from any point, in the middle of a cell included', async () => {
+    await runs.create(runRecord('r1'));
+    await runs.claim('r1', 'A', 5_000, 1);
+    await runs.commitCells('r1', 'A', [draft(0), draft(1), draft(2)], 2);
+    const all = await wholeLog(runs, 'r1', 6);
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    for (const after of [0, 1, 3, 5, 6, 12]) {
+      const bus = new InProcessEventBus();
+      expect(await readEvents({ runs }, bus, 'r1', 6, after, 100), `after ${after}`).toEqual(all.slice(after));
+    }
+    // cellsAfterSeq: the cells with an event after N, in seq order.
+    expect((await runs.cellsAfterSeq('r1', 3, 10)).map((c) => c.cell)).toEqual([0, 1, 2]);
+    expect((await runs.cellsAfterSeq('r1', 5, 10)).map((c) => c.cell)).toEqual([1, 2]);
+    expect((await runs.cellsAfterSeq('r1', 5, 1)).map((c) => c.cell)).toEqual([1]);
+  });
+
+  it('reopens a stopped run with retryErrors: failed work leaves the results, its events stay in the log, orders stay unique', async () => {
+    await runs.create(runRecord('r1'));
+    await runs.claim('r1', 'A', 5_000, 1);
+    await runs.commitCells('r1', 'A', [draft(0), draft(1, true), draft(2), draft(3, true)], 2);
+    await runs.commitRowResults('r1', 'A', [{ ...rowDraft(0), evaluation: { ...evaluation, evaluatorId: 'cmp', result: { status: 'error', details: 'judge down' } } }, rowDraft(1)], 3);
+    expect(await runs.reopen('p1', 'r1', true, 4)).toBeNull(); // still running
+    await runs.finish('r1', 'A', { status: 'stopped', summary: summary('r1'), error: null, errorMessage: null, stopReason: 'user', finishedAt: 5, event: { type: 'stopped', reason: 'user' } });
+    const before = await wholeLog(runs, 'r1', 6);
+    expect(await runs.reopen('p2', 'r1', true, 6)).toBeNull();
+
+    const reopened = (await runs.reopen('p1', 'r1', true, 6))!;
+    expect(reopened).toMatchObject({ status: 'running', progress: 2, finishedAt: null, summary: null, stopReason: null });
+    expect((await runs.committedCells('r1')).sort()).toEqual([0, 2]);
+    expect((await runs.rowResultKeys('r1')).map((k) => k.rowPos)).toEqual([1]);
+    // The log still holds everything that happened, then `resumed`, without a gap.
+    const after = await wholeLog(runs, 'r1', 6);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.at(-1)).toEqual({ type: 'resumed', retryErrors: true, seq: before.length + 1 });
+
+    // The re-run cells get new seqs, orders after every earlier one, and progress from the cells kept.
+    await runs.claim('r1', 'B', 9_000, 7);
+    const rerun = (await runs.commitCells('r1', 'B', [draft(1), draft(3)], 8))!;
+    expect(rerun.map((c) => [c.completedOrder, c.progress])).toEqual([[5, 3], [6, 4]]);
+    expect(rerun[0]!.firstSeq).toBe(before.length + 2);
+    const orders = (await runs.cellsInCommitOrder('r1', 0, 100)).map((c) => c.completedOrder);
+    expect(new Set(orders).size).toBe(orders.length);
+    // Two re-run cells of 4 events each after `resumed`.
+    expect((await wholeLog(runs, 'r1', 6)).map((e) => e.seq)).toEqual(Array.from({ length: before.length + 1 + 8 }, (_, i) => i + 1));
+  });
+
+  it('reopens a completed run only with retryErrors, and a stopped one without losing anything', async () => {
+    await runs.create(runRecord('r1'));
+    await runs.claim('r1', 'A', 5_000, 1);
+    await runs.commitCells('r1', 'A', [draft(0)], 2);
+    await runs.finish('r1', 'A', { status: 'completed', summary: summary('r1'), error: null, errorMessage: null, stopReason: null, finishedAt: 5, event: { type: 'done', summary: summary('r1') } });
+    expect(await runs.reopen('p1', 'r1', false, 6)).toBeNull();
+    expect((await runs.reopen('p1', 'r1', true, 6))?.status).toBe('running');
+    expect(await runs.committedCells('r1')).toEqual([0]);
+  });
+
+  it('pages results by row then cell, and reads cells by commit order, by range and row results by row', async () => {
+    await runs.create(runRecord('r1'));
+    await runs.claim('r1', 'A', 5_000, 1);
+    // Committed out of order: 5, 0, 3, then 1, 2, 4.
+    await runs.commitCells('r1', 'A', [draft(5), draft(0), draft(3)], 2);
+    await runs.commitCells('r1', 'A', [draft(1), draft(2), draft(4)], 3);
+    await runs.commitRowResults('r1', 'A', [rowDraft(2), rowDraft(0)], 4);
+    expect((await runs.results('r1', 0, 4)).map((c) => c.cell)).toEqual([0, 1, 2, 3]);
+    expect((await runs.results('r1', 4, 4)).map((c) => c.cell)).toEqual([4, 5]);
+    expect((await runs.cellsInCommitOrder('r1', 0, 2)).map((c) => c.cell)).toEqual([5, 0]);
+    expect((await runs.cellsInCommitOrder('r1', 2, 10)).map((c) => c.cell)).toEqual([3, 1, 2, 4]);
+    expect((await runs.cellsInRange('r1', 2, 5)).map((c) => c.cell)).toEqual([2, 3, 4]);
+    expect((await runs.rowResultsOfRows('r1', [0, 0, 2])).map((r: RowResult) => r.rowIndex)).toEqual([0, 2]);
+    expect((await runs.rowResultsAfterSeq('r1', 0, 10)).map((r) => r.rowPos)).toEqual([2, 0]);
+    // Stored cells come back whole.
+    expect((await runs.results('r1', 0, 1))[0]).toMatchObject({ cell: 0, output: 'out 0', entry: { q: 'q0' }, evaluations: [evaluation], cached: false });
+    expect((await runs.results('r1', 0, 10)).every((c) => c.error === undefined)).toBe(true);
+  });
+
+  it('response cache: the first answer stored under a key stays, per project', async () => {
+    expect(await responses.get('p1', 'k')).toBeNull();
+    await responses.put('p1', 'k', 'first', 1);
+    await responses.put('p1', 'k', 'second', 2);
+    expect(await responses.get('p1', 'k')).toBe('first');
+    expect(await responses.get('p2', 'k')).toBeNull();
+  });
+});

@@ -1,0 +1,258 @@
+// An in-memory RunStore and response cache, for millisecond unit tests of the executor, the
+// host and the run service. It passes the same contract suite as the SQL stores
+// (src/storage/run-store.contract.test.ts): leases and their fence, storage-assigned seqs,
+// reopening with the history of re-run cells kept in the log, paging and event reads.
+import { cellEventCount, cellEvents, rowEvent } from '../core/engine/cell-events.js';
+import type { RunEvent } from '../core/events.js';
+import type { Row } from '../core/model/experiment.js';
+import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
+import type { CellResult, RowResult, RunRecord } from '../core/model/run.js';
+import type { ResponseCacheStore } from '../core/ports.js';
+import type { CellDraft, RowDraft, RunCursor, RunFinish, RunStore } from '../core/run-store.js';
+
+interface Entry {
+  run: RunRecord;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  executions: number;
+  commitCount: number;
+  updatedAt: number;
+  rows: Row[];
+  cells: Map<number, CellResult>;
+  rowResults: Map<string, RowResult>;
+  events: Map<number, RunEvent>;
+}
+
+/** Deep copies, as a database hands out fresh objects: a caller mutating one changes nothing stored. */
+const copy = <T>(value: T): T => structuredClone(value);
+
+export class MemoryRunStore implements RunStore {
+  private readonly runs = new Map<string, Entry>();
+
+  private entry(runId: string): Entry | undefined {
+    return this.runs.get(runId);
+  }
+
+  /** The entry when `owner` holds the lease of a running run: the fence of every executor write. */
+  private fenced(runId: string, owner: string): Entry | null {
+    const e = this.runs.get(runId);
+    return e && e.leaseOwner === owner && e.run.status === 'running' ? e : null;
+  }
+
+  async create(run: RunRecord, inlineRows?: RowBatches): Promise<void> {
+    const rows: Row[] = [];
+    if (inlineRows) for await (const batch of inlineRows) rows.push(...copy(batch));
+    const first: RunEvent = { type: 'execution_started', runId: run.id, total: run.total, runUrl: run.spec.runUrl, seq: 1 };
+    this.runs.set(run.id, {
+      run: { ...copy(run), nextSeq: 2, abortRequested: false },
+      leaseOwner: null, leaseExpiresAt: null, executions: 0, commitCount: 0, updatedAt: run.startedAt,
+      rows, cells: new Map(), rowResults: new Map(), events: new Map([[1, first]]),
+    });
+  }
+
+  async get(projectId: string, runId: string): Promise<RunRecord | null> {
+    const e = this.entry(runId);
+    return e && e.run.projectId === projectId ? copy(e.run) : null;
+  }
+
+  async getById(runId: string): Promise<RunRecord | null> {
+    const e = this.entry(runId);
+    return e ? copy(e.run) : null;
+  }
+
+  async cursor(runId: string): Promise<RunCursor | null> {
+    const e = this.entry(runId);
+    if (!e) return null;
+    const r = e.run;
+    return { id: r.id, projectId: r.projectId, status: r.status, total: r.total, progress: r.progress, nextSeq: r.nextSeq, abortRequested: r.abortRequested };
+  }
+
+  async list(projectId: string, experimentId: string, page: PageRequest): Promise<Paged<RunRecord>> {
+    const all = [...this.runs.values()]
+      .map((e) => e.run)
+      .filter((r) => r.projectId === projectId && r.experimentId === experimentId)
+      .sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
+    const start = (page.page - 1) * page.pageSize;
+    return { items: copy(all.slice(start, start + page.pageSize)), total: all.length };
+  }
+
+  async statsByExperiment(projectId: string, experimentIds: string[]): Promise<Map<string, { runsCount: number; lastRunAt: number }>> {
+    const out = new Map<string, { runsCount: number; lastRunAt: number }>();
+    for (const { run } of this.runs.values()) {
+      if (run.projectId !== projectId || !experimentIds.includes(run.experimentId)) continue;
+      const s = out.get(run.experimentId) ?? { runsCount: 0, lastRunAt: 0 };
+      out.set(run.experimentId, { runsCount: s.runsCount + 1, lastRunAt: Math.max(s.lastRunAt, run.startedAt) });
+    }
+    return out;
+  }
+
+  async requestAbort(projectId: string, runId: string): Promise<RunRecord | null> {
+    const e = this.entry(runId);
+    if (!e || e.run.projectId !== projectId) return null;
+    if (e.run.status === 'running') e.run.abortRequested = true;
+    return copy(e.run);
+  }
+
+  async reopen(projectId: string, runId: string, retryErrors: boolean, at: number): Promise<RunRecord | null> {
+    const e = this.entry(runId);
+    if (!e || e.run.projectId !== projectId) return null;
+    const status = e.run.status;
+    if (status !== 'stopped' && status !== 'failed' && !(retryErrors && status === 'completed')) return null;
+    if (retryErrors) {
+      for (const [n, c] of e.cells) {
+        if (c.error === undefined) continue;
+        for (const ev of cellEvents(c, e.run.total)) e.events.set(ev.seq, ev);
+        e.cells.delete(n);
+      }
+      for (const [k, r] of e.rowResults) {
+        if (r.evaluation.result.status === 'processed') continue;
+        e.events.set(r.seq, rowEvent(r));
+        e.rowResults.delete(k);
+      }
+    }
+    const seq = e.run.nextSeq;
+    e.events.set(seq, { type: 'resumed', retryErrors, seq });
+    Object.assign(e.run, {
+      status: 'running', progress: e.cells.size, finishedAt: null, summary: null, error: null, errorMessage: null, stopReason: null,
+      abortRequested: false, nextSeq: seq + 1,
+    });
+    Object.assign(e, { leaseOwner: null, leaseExpiresAt: null, executions: 0, updatedAt: at });
+    return copy(e.run);
+  }
+
+  async inlineRows(runId: string, from: number, to: number): Promise<Row[]> {
+    return copy(this.entry(runId)?.rows.slice(from, to) ?? []);
+  }
+
+  async claim(runId: string, owner: string, until: number, now: number): Promise<RunRecord | null> {
+    const e = this.entry(runId);
+    if (!e || e.run.status !== 'running') return null;
+    const free = e.leaseOwner === null || (e.leaseExpiresAt ?? 0) < now || e.leaseOwner === owner;
+    if (!free) return null;
+    e.leaseOwner = owner;
+    e.leaseExpiresAt = until;
+    return copy(e.run);
+  }
+
+  async renew(runId: string, owner: string, until: number): Promise<boolean> {
+    const e = this.fenced(runId, owner);
+    if (!e) return false;
+    e.leaseExpiresAt = until;
+    return true;
+  }
+
+  async release(runId: string, owner: string): Promise<void> {
+    const e = this.entry(runId);
+    if (e && e.leaseOwner === owner) {
+      e.leaseOwner = null;
+      e.leaseExpiresAt = null;
+    }
+  }
+
+  async claimable(now: number, limit: number): Promise<string[]> {
+    return [...this.runs.values()]
+      .filter((e) => e.run.status === 'running' && (e.leaseOwner === null || (e.leaseExpiresAt ?? 0) < now))
+      .sort((a, b) => a.run.startedAt - b.run.startedAt)
+      .slice(0, limit)
+      .map((e) => e.run.id);
+  }
+
+  async countExecution(runId: string): Promise<number> {
+    const e = this.entry(runId);
+    if (!e) return 0;
+    return ++e.executions;
+  }
+
+  async commitCells(runId: string, owner: string, drafts: CellDraft[], at: number): Promise<CellResult[] | null> {
+    const e = this.fenced(runId, owner);
+    if (!e) return null;
+    const cells = drafts.map((d): CellResult => {
+      const eventCount = cellEventCount(d);
+      const cell = { ...copy(d), firstSeq: e.run.nextSeq, eventCount, completedOrder: ++e.commitCount, progress: ++e.run.progress };
+      e.run.nextSeq += eventCount;
+      return cell;
+    });
+    for (const c of cells) e.cells.set(c.cell, copy(c));
+    if (cells.length > 0) e.executions = 1;
+    e.updatedAt = at;
+    return cells;
+  }
+
+  async commitRowResults(runId: string, owner: string, drafts: RowDraft[], at: number): Promise<RowResult[] | null> {
+    const e = this.fenced(runId, owner);
+    if (!e) return null;
+    const rows = drafts.map((d): RowResult => ({ ...copy(d), seq: e.run.nextSeq++ }));
+    for (const r of rows) e.rowResults.set(`${r.rowPos}/${r.repeat}/${r.evaluatorId}`, copy(r));
+    e.updatedAt = at;
+    return rows;
+  }
+
+  async finish(runId: string, owner: string, end: RunFinish): Promise<RunEvent | null> {
+    const e = this.fenced(runId, owner);
+    if (!e) return null;
+    const event = { ...copy(end.event), seq: e.run.nextSeq++ } as RunEvent;
+    e.events.set(event.seq, event);
+    Object.assign(e.run, {
+      status: end.status, summary: copy(end.summary), error: end.error, errorMessage: end.errorMessage, stopReason: end.stopReason,
+      finishedAt: end.finishedAt, abortRequested: false,
+    });
+    Object.assign(e, { leaseOwner: null, leaseExpiresAt: null, updatedAt: end.finishedAt });
+    return copy(event);
+  }
+
+  async committedCells(runId: string): Promise<number[]> {
+    return [...(this.entry(runId)?.cells.keys() ?? [])];
+  }
+
+  private sortedCells(runId: string, by: (a: CellResult, b: CellResult) => number): CellResult[] {
+    return [...(this.entry(runId)?.cells.values() ?? [])].sort(by);
+  }
+
+  async cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<CellResult[]> {
+    return copy(this.sortedCells(runId, (a, b) => a.completedOrder - b.completedOrder).filter((c) => c.completedOrder > afterOrder).slice(0, limit));
+  }
+
+  async cellsInRange(runId: string, fromCell: number, toCell: number): Promise<CellResult[]> {
+    return copy(this.sortedCells(runId, (a, b) => a.cell - b.cell).filter((c) => c.cell >= fromCell && c.cell < toCell));
+  }
+
+  async results(runId: string, offset: number, limit: number): Promise<CellResult[]> {
+    return copy(this.sortedCells(runId, (a, b) => a.rowIndex - b.rowIndex || a.cell - b.cell).slice(offset, offset + limit));
+  }
+
+  async rowResultKeys(runId: string): Promise<{ rowPos: number; repeat: number; evaluatorId: string }[]> {
+    return [...(this.entry(runId)?.rowResults.values() ?? [])].map((r) => ({ rowPos: r.rowPos, repeat: r.repeat, evaluatorId: r.evaluatorId }));
+  }
+
+  async rowResultsOfRows(runId: string, rowIndices: number[]): Promise<RowResult[]> {
+    const wanted = new Set(rowIndices);
+    return copy([...(this.entry(runId)?.rowResults.values() ?? [])].filter((r) => wanted.has(r.rowIndex)).sort((a, b) => a.rowIndex - b.rowIndex || a.seq - b.seq));
+  }
+
+  async runEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
+    return copy([...(this.entry(runId)?.events.values() ?? [])].filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq).slice(0, limit));
+  }
+
+  async cellsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<CellResult[]> {
+    const last = (c: CellResult) => c.firstSeq + c.eventCount - 1;
+    return copy(this.sortedCells(runId, (a, b) => last(a) - last(b)).filter((c) => last(c) > afterSeq).slice(0, limit));
+  }
+
+  async rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]> {
+    return copy([...(this.entry(runId)?.rowResults.values() ?? [])].filter((r) => r.seq > afterSeq).sort((a, b) => a.seq - b.seq).slice(0, limit));
+  }
+}
+
+/** The response cache in memory: the first answer stored under a key stays. */
+export class MemoryResponseCache implements ResponseCacheStore {
+  private readonly values = new Map<string, string>();
+
+  async get(projectId: string, key: string): Promise<string | null> {
+    return this.values.get(`${projectId}\u0000${key}`) ?? null;
+  }
+
+  async put(projectId: string, key: string, value: string): Promise<void> {
+    const k = `${projectId}\u0000${key}`;
+    if (!this.values.has(k)) this.values.set(k, value);
+  }
+}

@@ -1,0 +1,87 @@
+// In-memory stores for millisecond unit tests of the app layer's run machinery (executor, host,
+// service): the run store and response cache (memory-run-store.ts, held to the storage contract)
+// and an experiment store. Datasets are not kept here: tests use inline or experiment rows.
+import { SlugTakenError } from '../core/errors.js';
+import type { ExperimentDocument, Row } from '../core/model/experiment.js';
+import type { PageRequest, Paged } from '../core/model/paging.js';
+import type { DatasetRecord, ExperimentRecord } from '../core/model/records.js';
+import type { DatasetStore, ExperimentStore, NewExperiment, Stores } from '../core/ports.js';
+import { MemoryResponseCache, MemoryRunStore } from './memory-run-store.js';
+
+export class MemoryExperimentStore implements ExperimentStore {
+  /** Every version of every experiment, by id. */
+  private readonly versions = new Map<string, ExperimentRecord[]>();
+
+  private latest(id: string): ExperimentRecord | undefined {
+    return this.versions.get(id)?.at(-1);
+  }
+
+  private live(projectId: string, slug: string): ExperimentRecord | undefined {
+    for (const id of this.versions.keys()) {
+      const e = this.latest(id)!;
+      if (e.projectId === projectId && e.slug === slug && e.archivedAt === null) return e;
+    }
+    return undefined;
+  }
+
+  async create(input: NewExperiment): Promise<ExperimentRecord> {
+    if (this.live(input.projectId, input.slug)) throw new SlugTakenError(input.slug);
+    const record: ExperimentRecord = { id: input.id, projectId: input.projectId, slug: input.slug, name: input.name, version: 1, document: structuredClone(input.document), createdAt: input.at, updatedAt: input.at, archivedAt: null };
+    this.versions.set(input.id, [record]);
+    return structuredClone(record);
+  }
+
+  async slugsLike(projectId: string, base: string): Promise<string[]> {
+    return [...this.versions.keys()].map((id) => this.latest(id)!).filter((e) => e.projectId === projectId && e.archivedAt === null && (e.slug === base || e.slug.startsWith(`${base}-`))).map((e) => e.slug);
+  }
+
+  async get(projectId: string, slug: string, version?: number): Promise<ExperimentRecord | null> {
+    const e = this.live(projectId, slug);
+    return e ? this.getById(projectId, e.id, version) : null;
+  }
+
+  async getById(projectId: string, id: string, version?: number): Promise<ExperimentRecord | null> {
+    const all = this.versions.get(id);
+    const e = version === undefined ? all?.at(-1) : all?.find((v) => v.version === version);
+    return e && e.projectId === projectId ? structuredClone(e) : null;
+  }
+
+  async replace(projectId: string, slug: string, input: { name: string; document: ExperimentDocument; at: number }): Promise<ExperimentRecord | null> {
+    const e = this.live(projectId, slug);
+    if (!e) return null;
+    const next: ExperimentRecord = { ...e, name: input.name, version: e.version + 1, document: structuredClone(input.document), updatedAt: input.at };
+    this.versions.get(e.id)!.push(next);
+    return structuredClone(next);
+  }
+
+  async archive(projectId: string, slug: string, at: number): Promise<boolean> {
+    const e = this.live(projectId, slug);
+    if (!e) return false;
+    for (const v of this.versions.get(e.id)!) v.archivedAt = at;
+    return true;
+  }
+
+  async list(projectId: string, page: PageRequest): Promise<Paged<ExperimentRecord & { runsCount: number; lastRunAt: number | null }>> {
+    const all = [...this.versions.keys()].map((id) => this.latest(id)!).filter((e) => e.projectId === projectId && e.archivedAt === null).sort((a, b) => b.updatedAt - a.updatedAt);
+    const start = (page.page - 1) * page.pageSize;
+    return { items: all.slice(start, start + page.pageSize).map((e) => ({ ...structuredClone(e), runsCount: 0, lastRunAt: null })), total: all.length };
+  }
+}
+
+/** No datasets: a test that needs one uses the SQL stores. */
+const noDatasets: DatasetStore = {
+  create: () => Promise.reject(new Error('datasets are not kept in memory stores')),
+  append: async () => null,
+  slugsLike: async () => [],
+  get: async (): Promise<DatasetRecord | null> => null,
+  rows: async (): Promise<Row[]> => [],
+  list: async () => ({ items: [], total: 0 }),
+  remove: async () => false,
+};
+
+/** The stores the run machinery uses, in memory. */
+export type MemoryStores = Pick<Stores, 'runs' | 'experiments' | 'datasets' | 'responses'> & { runs: MemoryRunStore };
+
+export function memoryStores(): MemoryStores {
+  return { runs: new MemoryRunStore(), experiments: new MemoryExperimentStore(), datasets: noDatasets, responses: new MemoryResponseCache() };
+}
