@@ -75,10 +75,10 @@ function setup(rows: Row[], behaviour: Behaviour, options: { spec?: Partial<RunS
     const claimed = await stores.runs.claim('run_1', owner, clock.now() + deps.leaseMs, clock.now());
     if (!claimed) throw new Error('could not claim');
     const execution = startExecution(deps, claimed, owner);
-    let settled = false;
-    void execution.done.then(() => (settled = true));
+    const state = { settled: false };
+    void execution.done.then(() => (state.settled = true));
     if (during) await during();
-    for (let i = 0; i < 10_000 && !settled; i++) await clock.advance(50);
+    for (let i = 0; i < 10_000 && !state.settled; i++) await clock.advance(50);
     return execution.done;
   }
 
@@ -201,9 +201,9 @@ describe('executor', () => {
     Object.assign(resumed.deps, { stores: t.stores, bus: t.bus, clock: t.clock });
     const claimed = (await t.stores.runs.claim('run_1', 'B', t.clock.now() + 15_000, t.clock.now()))!;
     const execution = startExecution(resumed.deps, claimed, 'B');
-    let settled = false;
-    void execution.done.then(() => (settled = true));
-    for (let i = 0; i < 10_000 && !settled; i++) await t.clock.advance(50);
+    const state = { settled: false };
+    void execution.done.then(() => (state.settled = true));
+    for (let i = 0; i < 10_000 && !state.settled; i++) await t.clock.advance(50);
     expect(resumed.calls.sort()).toEqual(['a:3', 'b:3']);
     expect(callsBefore).toBeGreaterThanOrEqual(4);
     const run = (await t.stores.runs.get('p1', 'run_1'))!;
