@@ -5,7 +5,7 @@
 // number of them (cluster shards) can commit to one run. See docs/architecture.md ("Events").
 import type { RunEvent, RunEventBody } from './events.js';
 import type { Row } from './model/experiment.js';
-import type { CellResult, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
+import type { CellBase, CellOutcome, CellResult, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
 import type { PageRequest, Paged, RowBatches } from './model/paging.js';
 
 /**
@@ -35,8 +35,8 @@ export interface RunFinish {
   event: RunEventBody;
 }
 
-/** A finished cell before its commit: the log assigns its seqs, commit order and progress. */
-export type CellDraft = Omit<CellResult, 'firstSeq' | 'eventCount' | 'completedOrder' | 'progress'>;
+/** A finished cell before its commit: the log assigns its seqs, commit order and progress (CellCommit). */
+export type CellDraft = CellBase & CellOutcome;
 
 /** A row-scoped result before its commit (its event's seq is assigned then). */
 export type RowDraft = Omit<RowResult, 'seq'>;

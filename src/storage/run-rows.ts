@@ -42,9 +42,8 @@ export function toCell(r: Selectable<RunCellsTable>): CellResult {
     eventCount: r.event_count,
     completedOrder: r.completed_order,
     progress: r.progress,
+    ...(r.ok === 1 ? { ok: true as const, output: r.output === null ? null : parseJson(r.output) } : { ok: false as const, error: r.error ?? 'failed' }),
   };
-  if (r.ok === 1) cell.output = r.output === null ? null : parseJson(r.output);
-  else cell.error = r.error ?? 'failed';
   if (r.cost !== null) cell.cost = r.cost;
   if (r.tokens !== null) cell.tokens = parseJson(r.tokens);
   return cell;
@@ -57,15 +56,15 @@ export function cellRow(runId: string, c: CellResult, at: number) {
     row_index: c.rowIndex,
     target_id: c.targetId,
     repeat: c.repeat,
-    ok: c.error === undefined ? 1 : 0,
+    ok: c.ok ? 1 : 0,
     first_seq: c.firstSeq,
     event_count: c.eventCount,
     last_seq: c.firstSeq + c.eventCount - 1,
     completed_order: c.completedOrder,
     progress: c.progress,
     entry: JSON.stringify(c.entry),
-    output: c.error === undefined ? JSON.stringify(c.output ?? null) : null,
-    error: c.error ?? null,
+    output: c.ok ? JSON.stringify(c.output ?? null) : null,
+    error: c.ok ? null : c.error,
     cost: c.cost ?? null,
     duration_ms: Math.round(c.durationMs),
     tokens: c.tokens ? JSON.stringify(c.tokens) : null,

@@ -58,7 +58,7 @@ const evaluation: StoredEvaluation = { evaluatorId: 'exact', name: 'Exact', resu
 /** Cell `n` of the 3 rows × 2 targets plan; failed cells have no output and no evaluations. */
 function draft(n: number, failed = false): CellDraft {
   const base = { cell: n, rowIndex: Math.floor(n / 2), targetId: n % 2 === 0 ? 'a' : 'b', repeat: 0, entry: { q: `q${Math.floor(n / 2)}` }, durationMs: 5, attempts: 1, retries: [], cached: false };
-  return failed ? { ...base, error: 'HTTP 500', evaluations: [] } : { ...base, output: `out ${n}`, evaluations: [evaluation] };
+  return failed ? { ...base, ok: false, error: 'HTTP 500', evaluations: [] } : { ...base, ok: true, output: `out ${n}`, evaluations: [evaluation] };
 }
 
 const rowDraft = (rowPos: number): RowDraft => ({
@@ -241,7 +241,7 @@ describe.each(backends)('run store on $name', (backend) => {
     expect((await runs.rowResultsAfterSeq('r1', 0, 10)).map((r) => r.rowPos)).toEqual([2, 0]);
     // Stored cells come back whole.
     expect((await runs.results('r1', 0, 1))[0]).toMatchObject({ cell: 0, output: 'out 0', entry: { q: 'q0' }, evaluations: [evaluation], cached: false });
-    expect((await runs.results('r1', 0, 10)).every((c) => c.error === undefined)).toBe(true);
+    expect((await runs.results('r1', 0, 10)).every((c) => c.ok)).toBe(true);
   });
 
   it('response cache: the first answer stored under a key stays, per project', async () => {

@@ -100,7 +100,7 @@ export class MemoryRunStore implements RunStore {
     if (status !== 'stopped' && status !== 'failed' && !(retryErrors && status === 'completed')) return null;
     if (retryErrors) {
       for (const [n, c] of e.cells) {
-        if (c.error === undefined) continue;
+        if (c.ok) continue;
         for (const ev of cellEvents(c, e.run.total)) e.events.set(ev.seq, ev);
         e.cells.delete(n);
       }

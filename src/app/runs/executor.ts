@@ -152,7 +152,7 @@ async function execute(
     for (const c of cells) {
       done[c.cell] = 1;
       agg.add(c);
-      if (c.error !== undefined) firstError ??= `${c.targetId}: ${c.error}`;
+      if (!c.ok) firstError ??= `${c.targetId}: ${c.error}`;
     }
   };
 

@@ -80,7 +80,7 @@ async function* csv(run: RunRecord, pages: ExportPages): AsyncGenerator<string> 
       for (const r of rowsOf(cell, rows)) byId.set(r.evaluatorId, r.evaluation.result);
       const line: unknown[] = [
         cell.rowIndex, csvText(cell.targetId), cell.repeat, csvText(JSON.stringify(cell.entry)),
-        cell.error === undefined ? csvText(asText(cell.output)) : '', csvText(cell.error ?? ''),
+        cell.ok ? csvText(asText(cell.output)) : '', cell.ok ? '' : csvText(cell.error),
         cell.cost ?? '', cell.durationMs, cell.tokens?.input ?? '', cell.tokens?.output ?? '', cell.attempts, cell.cached,
       ];
       for (const id of evaluatorIds) {
@@ -96,7 +96,7 @@ async function* csv(run: RunRecord, pages: ExportPages): AsyncGenerator<string> 
 
 /** How a cell reads as a JUnit test case: passed, failed (an evaluator said no) or error (a call failed). */
 function junitOutcome(cell: CellResult): 'passed' | 'failure' | 'error' {
-  if (cell.error !== undefined || cell.evaluations.some((e) => e.result.status === 'error')) return 'error';
+  if (!cell.ok || cell.evaluations.some((e) => e.result.status === 'error')) return 'error';
   return cellPassed(cell) ? 'passed' : 'failure';
 }
 
@@ -124,7 +124,7 @@ async function* junit(run: RunRecord, pages: ExportPages): AsyncGenerator<string
     for (const cell of cells) {
       const name = `row ${cell.rowIndex}${run.spec.repeats > 1 ? ` repeat ${cell.repeat}` : ''}`;
       chunk += `<testcase classname="${xml(`${run.experimentSlug}.${cell.targetId}`)}" name="${xml(name)}" time="${(cell.durationMs / 1000).toFixed(3)}">`;
-      if (cell.error !== undefined) chunk += `<error message="${xml(cell.error)}"/>`;
+      if (!cell.ok) chunk += `<error message="${xml(cell.error)}"/>`;
       for (const e of cell.evaluations) {
         const r = e.result;
         // The details say why: they go in the element's text, escaped, where CI reports show them.

@@ -49,9 +49,9 @@ export function presentListItem(run: RunRecord): RunListItem {
 export function datasetEntry(c: CellResult): DatasetEntry {
   return {
     index: c.rowIndex, targetId: c.targetId, repeat: c.repeat, entry: c.entry,
-    ...(c.error === undefined ? { predicted: { output: c.output } } : {}),
+    ...(c.ok ? { predicted: { output: c.output } } : {}),
     cost: c.cost ?? null, duration: c.durationMs, tokens: c.tokens ? { input: c.tokens.input, output: c.tokens.output } : null,
-    attempts: c.attempts, cached: c.cached, error: c.error ?? null,
+    attempts: c.attempts, cached: c.cached, error: c.ok ? null : c.error,
   };
 }
 

@@ -3,7 +3,7 @@ import type { EvaluationResult } from '../model/results.js';
 import type { CellResult, StoredEvaluation } from '../model/run.js';
 import { Aggregator, cellPassed } from './aggregate.js';
 
-type Cell = Pick<CellResult, 'targetId' | 'error' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'>;
+type Cell = Pick<CellResult, 'targetId' | 'ok' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'>;
 
 const ev = (evaluatorId: string, result: EvaluationResult): StoredEvaluation => ({ evaluatorId, name: evaluatorId, result, durationMs: 1 });
 const pass = (id: string, extra: Partial<Extract<EvaluationResult, { status: 'processed' }>> = {}) => ev(id, { status: 'processed', passed: true, ...extra });
@@ -12,8 +12,8 @@ const errored = (id: string) => ev(id, { status: 'error', details: 'boom' });
 const skipped = (id: string) => ev(id, { status: 'skipped' });
 const scoreOnly = (id: string, score: number) => ev(id, { status: 'processed', score });
 
-const ok = (targetId: string, evaluations: StoredEvaluation[], extra: Partial<Cell> = {}): Cell => ({ targetId, durationMs: 100, evaluations, ...extra });
-const broken = (targetId: string, extra: Partial<Cell> = {}): Cell => ({ targetId, error: 'HTTP 500', durationMs: 50, evaluations: [], ...extra });
+const ok = (targetId: string, evaluations: StoredEvaluation[], extra: Partial<Cell> = {}): Cell => ({ targetId, ok: true, durationMs: 100, evaluations, ...extra });
+const broken = (targetId: string, extra: Partial<Cell> = {}): Cell => ({ targetId, ok: false, durationMs: 50, evaluations: [], ...extra });
 
 const meta = { runId: 'run_1', runUrl: 'http://x/run_1', startedAt: 1_000, finishedAt: 4_500 };
 

@@ -27,8 +27,8 @@ interface EvaluatorAcc {
 }
 
 /** A cell passes when its target succeeded and no evaluator said passed:false or errored. */
-export function cellPassed(cell: Pick<CellResult, 'error' | 'evaluations'>, informational: ReadonlySet<string> = new Set()): boolean {
-  if (cell.error !== undefined) return false;
+export function cellPassed(cell: Pick<CellResult, 'ok' | 'evaluations'>, informational: ReadonlySet<string> = new Set()): boolean {
+  if (!cell.ok) return false;
   return cell.evaluations.every(
     (e) => informational.has(e.evaluatorId) || !(e.result.status === 'error' || (e.result.status === 'processed' && e.result.passed === false)),
   );
@@ -71,10 +71,10 @@ export class Aggregator {
     return this.cells;
   }
 
-  add(cell: Pick<CellResult, 'targetId' | 'error' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'>): void {
+  add(cell: Pick<CellResult, 'targetId' | 'ok' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'>): void {
     this.cells++;
     const t = this.targets.get(cell.targetId);
-    const ok = cell.error === undefined;
+    const ok = cell.ok;
     const pass = cellPassed(cell, this.informational);
     if (ok) this.completed++;
     if (pass) this.passed++;

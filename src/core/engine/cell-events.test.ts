@@ -5,7 +5,7 @@ import { cellEventCount, cellEvents } from './cell-events.js';
 
 const base: CellResult = {
   cell: 4, rowIndex: 2, targetId: 'gpt', repeat: 1, entry: { q: 'x' },
-  output: 'answer', cost: 0.01, tokens: { input: 3, output: 4 }, durationMs: 120, attempts: 3, cached: false,
+  ok: true, output: 'answer', cost: 0.01, tokens: { input: 3, output: 4 }, durationMs: 120, attempts: 3, cached: false,
   retries: [
     { attempt: 1, delayMs: 50, reason: 'HTTP 503' },
     { attempt: 2, delayMs: 100, reason: 'HTTP 429' },
@@ -38,7 +38,7 @@ describe('cellEvents', () => {
   });
 
   it('reports a failed target with its error and no output, and a cached one as cached', () => {
-    const failed = { ...base, output: undefined, error: 'HTTP 400', retries: [], evaluations: [], eventCount: 3 };
+    const failed: CellResult = { ...base, ok: false, error: 'HTTP 400', retries: [], evaluations: [], eventCount: 3 };
     const events = cellEvents(failed, 1);
     expect(events.map((e) => [e.type, e.seq])).toEqual([['cell_started', 40], ['target_result', 41], ['progress', 42]]);
     expect(events[1]).toMatchObject({ error: 'HTTP 400', attempts: 3 });

@@ -23,8 +23,8 @@ export function cellEvents(cell: CellResult, total: number): RunEvent[] {
     bodies.push({ type: 'retrying', ...key, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason });
   }
   const target: RunEventBody = { type: 'target_result', ...key, attempts: cell.attempts, duration: cell.durationMs };
-  if (cell.error !== undefined) target.error = cell.error;
-  else target.output = cell.output;
+  if (cell.ok) target.output = cell.output;
+  else target.error = cell.error;
   if (cell.cost !== undefined) target.cost = cell.cost;
   if (cell.tokens !== undefined) target.tokens = cell.tokens;
   if (cell.cached) target.cached = true;

@@ -92,7 +92,7 @@ describe('executeCell: the target call', () => {
       output: '4', cost: 0.002, tokens: { input: 12, output: 1 }, cached: false,
       attempts: 1, retries: [], durationMs: 250,
     });
-    expect(cell.error).toBeUndefined();
+    expect(cell.ok).toBe(true);
     expect(cell.evaluations.map((e) => [e.evaluatorId, e.name, e.result])).toEqual([
       ['a', 'Evaluator a', { status: 'processed', passed: true }],
       ['b', 'Evaluator b', { status: 'processed', score: 0.9 }],
@@ -176,7 +176,7 @@ describe('executeCell: the target call', () => {
     });
     const cell = await executeCell(ref, ROW, t.prepared, [], ctx);
     expect(cell.attempts).toBe(1);
-    expect(cell.error).toContain('longer than Assay waits');
+    expect(cell).toMatchObject({ ok: false, error: expect.stringContaining('longer than Assay waits') });
   });
 
   it('times out an attempt after timeoutMs, aborts the adapter and retries it as a transient failure', async () => {
@@ -261,7 +261,7 @@ describe('executeCell: evaluators', () => {
     });
     const fine = evaluator('fine', async () => ({ status: 'processed', passed: true, score: 1 }));
     const cell = await executeCell(ref, ROW, target(ok).prepared, [broken, fine], ctx);
-    expect(cell.error).toBeUndefined();
+    expect(cell.ok).toBe(true);
     expect(cell.evaluations.map((e) => e.result)).toEqual([
       { status: 'error', details: 'judge exploded', errorType: 'EvaluatorError' },
       { status: 'processed', passed: true, score: 1 },
@@ -369,7 +369,6 @@ describe('executeCell: shared limits and timeouts', () => {
     await settle();
     await clock.advance(600);
     const results = await Promise.all([first, second]);
-    expect(results.map((r) => r.error)).toEqual([undefined, undefined]);
-    expect(results.map((r) => r.output)).toEqual(['ok', 'ok']);
+    expect(results.map((r) => (r.ok ? r.output : r.error))).toEqual(['ok', 'ok']);
   });
 });

@@ -151,7 +151,7 @@ export async function executeCell(
     cell: cell.cell, rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat, entry: row,
     durationMs: attempted.durationMs, attempts: attempted.attempts, retries,
   };
-  if (!attempted.ok) return { ...base, error: attempted.error, cached: false, evaluations: [] };
+  if (!attempted.ok) return { ...base, ok: false, error: attempted.error, cached: false, evaluations: [] };
   const applicable = evaluators.filter((e) => e.targets === null || e.targets.has(cell.targetId));
   // The evaluators of a cell start together, so one timeout (and one combined signal) serves
   // them all: timers and signals are a measurable part of the per-cell cost.
@@ -167,6 +167,7 @@ export async function executeCell(
   const v = attempted.value;
   return {
     ...base,
+    ok: true,
     output: v.output,
     ...(v.cost !== undefined ? { cost: v.cost } : {}),
     ...(v.tokens !== undefined ? { tokens: v.tokens } : {}),

@@ -98,9 +98,8 @@ async function compareRow({ rowPos, repeat, ev, cellsOfRow }: RowTask, ports: Ro
   const present = ev.variants.map((id) => cellsOfRow.get(id)).filter((c): c is CellResult => c !== undefined);
   const entry = present[0]?.entry ?? {};
   const rowIndex = present[0]?.rowIndex ?? rowPos;
-  const usable = present.filter((c) => c.error === undefined);
-  const candidates: Candidate[] = usable.map((c) => ({ id: c.targetId, output: c.output, cost: c.cost, duration: c.durationMs }));
-  const missing = ev.variants.filter((id) => !usable.some((c) => c.targetId === id));
+  const candidates: Candidate[] = present.flatMap((c) => (c.ok ? [{ id: c.targetId, output: c.output, cost: c.cost, duration: c.durationMs }] : []));
+  const missing = ev.variants.filter((id) => !candidates.some((c) => c.id === id));
   const outcome =
     candidates.length >= 2
       ? await evaluateRow(ev, entry, candidates, ports)

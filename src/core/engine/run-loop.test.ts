@@ -21,7 +21,7 @@ interface Options {
 
 const draft = (ref: CellRef, row: Row): CellDraft => ({
   cell: ref.cell, rowIndex: ref.rowIndex, targetId: ref.targetId, repeat: ref.repeat, entry: row,
-  output: `out ${ref.cell}`, durationMs: 1, attempts: 1, retries: [], cached: false, evaluations: [],
+  ok: true, output: `out ${ref.cell}`, durationMs: 1, attempts: 1, retries: [], cached: false, evaluations: [],
 });
 
 /** In-memory ports for runLoop, recording what the loop did. */

@@ -42,7 +42,7 @@ function crashedCell(ref: CellRef, row: Row, error: unknown): CellDraft {
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return {
     cell: ref.cell, rowIndex: ref.rowIndex, targetId: ref.targetId, repeat: ref.repeat, entry: row,
-    error: `internal error: ${message}`, durationMs: 0, attempts: 1, retries: [], cached: false, evaluations: [],
+    ok: false, error: `internal error: ${message}`, durationMs: 0, attempts: 1, retries: [], cached: false, evaluations: [],
   };
 }
 

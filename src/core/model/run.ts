@@ -108,33 +108,47 @@ export interface StoredEvaluation {
   durationMs: number;
 }
 
-/** The committed outcome of one cell (row × target × repeat). */
-export interface CellResult {
+/** What every cell records, whatever its outcome. */
+export interface CellBase {
   /** Position in the run's plan (row-major). */
   cell: number;
   rowIndex: number;
   targetId: string;
   repeat: number;
+  /** The row as the target saw it (run parameters merged in). */
   entry: Row;
-  /** Present when the target succeeded. */
-  output?: unknown;
-  /** Present when the target failed (after retries). */
-  error?: string;
+  /** USD of the target call, when known. */
   cost?: number;
+  /** ms of the last attempt. */
   durationMs: number;
   tokens?: Tokens;
   attempts: number;
   retries: RetryNote[];
+  /** Served from the response cache (only ever true for a succeeded cell). */
   cached: boolean;
+  /** The evaluators' results, in configuration order (none when the target failed). */
   evaluations: StoredEvaluation[];
-  /** Assigned at commit: sequence of this cell's first event and its count of events. */
+}
+
+/**
+ * How the target call ended: it answered with an output, or it failed (after its retries) with
+ * an error. One or the other, never both and never neither.
+ */
+export type CellOutcome = { ok: true; output: unknown } | { ok: false; error: string };
+
+/** What the log assigns at commit (core/run-store.ts). */
+export interface CellCommit {
+  /** Sequence of this cell's first event, and its count of events. */
   firstSeq: number;
   eventCount: number;
-  /** Assigned at commit: unique and increasing in commit order, across re-runs too. */
+  /** Unique and increasing in commit order, across re-runs too. */
   completedOrder: number;
-  /** Assigned at commit: cells committed once this one was (its `progress.completed`). */
+  /** Cells committed once this one was (its `progress.completed`). */
   progress: number;
 }
+
+/** The committed outcome of one cell (row × target × repeat). */
+export type CellResult = CellBase & CellOutcome & CellCommit;
 
 /** The committed result of a row-scoped evaluator (N-way comparison) on one row and repeat. */
 export interface RowResult {
