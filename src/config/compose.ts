@@ -214,9 +214,11 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
   const experiments = new ExperimentService(stores, clock, [evaluatorCheck, templateCheck, rowLimitCheck(rowLimits)]);
   const datasets = new DatasetService(stores, clock);
-  const runs = new RunService(stores, queue, clock, { publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id), rowLimits });
+  const runs = new RunService(stores, queue, clock, {
+    publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id), rowLimits, bus, ...(options.pingMs ? { pingMs: options.pingMs } : {}),
+  });
   const http = createHttpApp({
-    projects, experiments, datasets, runs, stores, secrets: secretService, providers, bus, clock, logger,
+    projects, experiments, datasets, runs, secrets: secretService, providers, clock, logger,
     describeEvaluators: describeCatalogue,
     ping: () => stores.ping(),
     adminToken: config.adminToken,
@@ -225,7 +227,6 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     // Read on every request: per server process, keyed by API key record id (docs/decisions.md, "Limits").
     limits: config,
     version: VERSION,
-    ...(options.pingMs ? { pingMs: options.pingMs } : {}),
   });
   let closed = false;
   return {

@@ -9,7 +9,7 @@ import type { RunService } from '../app/runs/service.js';
 import type { ProviderService } from '../app/providers.js';
 import type { SecretService } from '../app/secrets.js';
 import { AssayError } from '../core/errors.js';
-import type { Clock, EventBus, Logger, Stores } from '../core/ports.js';
+import type { Clock, Logger } from '../core/ports.js';
 import { adminAuth, projectAuth } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import type { HttpEnv } from './context.js';
@@ -34,8 +34,6 @@ export interface HttpDeps {
   runs: RunService;
   secrets: SecretService;
   providers: ProviderService;
-  stores: Pick<Stores, 'runs'>;
-  bus: EventBus;
   clock: Clock;
   describeEvaluators: () => unknown[];
   ping: () => Promise<void>;
@@ -47,7 +45,6 @@ export interface HttpDeps {
   /** Per-key abuse limits (read on every request, so a test may change them). */
   limits: LimitSettings;
   version: string;
-  pingMs?: number;
   /** The built web page (default web/dist); tests point it elsewhere. */
   webDir?: string;
 }
@@ -76,9 +73,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   secretRoutes(routes, deps.secrets, deps.providers);
   // Run routes first: /api/experiments/runs… must win over /api/experiments/{slug}.
   runRoutes(routes, {
-    runs: deps.runs, stores: deps.stores, bus: deps.bus, clock: deps.clock,
+    runs: deps.runs,
     keyActive: (keyId) => deps.projects.keyActive(keyId),
-    ...(deps.pingMs ? { pingMs: deps.pingMs } : {}),
   });
   runResultRoutes(routes, deps.runs);
   experimentRoutes(routes, deps.experiments);

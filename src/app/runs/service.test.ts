@@ -6,6 +6,7 @@ import { isAssayError } from '../../core/errors.js';
 import { experimentDocumentSchema } from '../../core/model/experiment.js';
 import type { Project } from '../../core/model/records.js';
 import type { WorkQueue } from '../../core/ports.js';
+import { InProcessEventBus } from '../../queue/event-bus.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import { memoryStores } from '../../testing/memory-stores.js';
 import { RunService } from './service.js';
@@ -19,7 +20,7 @@ async function setup() {
   const enqueued: string[] = [];
   const queue: WorkQueue = { enqueue: async (id) => void enqueued.push(id), start: () => {}, close: async () => {} };
   const aborted: string[] = [];
-  const service = new RunService(stores, queue, clock, { publicUrl: () => 'http://assay.test', abortLocal: (id) => aborted.push(id) });
+  const service = new RunService(stores, queue, clock, { publicUrl: () => 'http://assay.test', abortLocal: (id) => aborted.push(id), bus: new InProcessEventBus() });
   const doc = experimentDocumentSchema.parse({
     slug: 'exp', name: 'exp', dataset: { rows: [{ q: 1 }, { q: 2 }, { q: 3 }] },
     targets: [{ id: 'a', type: 'code', code: 'return 1' }, { id: 'b', type: 'code', code: 'return 2' }],

@@ -5,7 +5,8 @@ import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
 import type { RunCursor } from '../../core/run-store.js';
 import type { ExperimentRecord, Project } from '../../core/model/records.js';
 import { type CellResult, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
-import type { Clock, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
+import type { Clock, EventBus, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
+import { type StreamDeps, type StreamItem, streamRunEvents } from './events.js';
 import { newId } from '../ids.js';
 import { arrayRows, checkRowArray, NO_ROW_LIMITS, type RowLimits } from '../row-sources.js';
 import { parseOrThrow } from '../validation.js';
@@ -17,6 +18,10 @@ export interface RunServiceOptions {
   abortLocal: (runId: string) => void;
   /** Limits on inline `data` (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES); none when absent. */
   rowLimits?: RowLimits;
+  /** Where live events come from, for streams. */
+  bus: EventBus;
+  /** Silence before a `: ping` comment (SPEC §6: 15 s; tests shorten it). */
+  pingMs?: number;
 }
 
 export interface StartedRun {
@@ -142,6 +147,17 @@ export class RunService {
     const run = await this.stores.runs.get(project.id, runId);
     if (!run) throw runNotFound(runId);
     return run;
+  }
+
+  /**
+   * A run's event stream after `afterSeq` (SPEC §6), for one client: found in the project first
+   * (404 otherwise), then read from the bus and storage (events.ts) until the run has ended, the
+   * client leaves, or `keyActive` says the key that opened it was revoked.
+   */
+  async stream(project: Project, runId: string, afterSeq: number, keyActive: () => Promise<boolean>): Promise<(signal: AbortSignal) => AsyncGenerator<StreamItem>> {
+    const run = await this.cursor(project, runId);
+    const deps: StreamDeps = { stores: this.stores, bus: this.options.bus, clock: this.clock, keyActive, ...(this.options.pingMs ? { pingMs: this.options.pingMs } : {}) };
+    return (signal) => streamRunEvents(deps, run.id, afterSeq, signal);
   }
 
   /** The run's changing fields (no spec): enough to open a stream. Another project's run is not found. */

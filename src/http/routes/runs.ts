@@ -1,13 +1,11 @@
 // The LangWatch-compatible run API (SPEC §5), served under /api/experiments and under
 // /api/evaluations/v3 (identical behaviour, no redirect): start, poll, list, abort, resume.
 import { z } from 'zod';
-import { type StreamDeps, streamRunEvents } from '../../app/runs/events.js';
 import type { RunService } from '../../app/runs/service.js';
 import { AssayError, ValidationError } from '../../core/errors.js';
 import { runRequestSchema } from '../../core/model/run.js';
 import { runListSchema, runStartedSchema, runStatusSchema } from '../../core/model/run-api.js';
 import { presentListItem, presentRun } from '../../app/runs/present.js';
-import type { Clock, EventBus, Stores } from '../../core/ports.js';
 import { pageQuery, pagination, type RouteTable } from '../route.js';
 import { sseResponse } from '../sse.js';
 
@@ -15,11 +13,6 @@ export const RUN_PREFIXES = ['/api/experiments', '/api/evaluations/v3'] as const
 
 export interface RunRouteDeps {
   runs: RunService;
-  stores: Pick<Stores, 'runs'>;
-  bus: EventBus;
-  clock: Clock;
-  /** Silence before a `: ping` comment (SPEC §6: 15 s; tests shorten it). */
-  pingMs?: number;
   /** Whether an API key record is still active: a stream whose key was revoked closes. */
   keyActive: (keyId: string) => Promise<boolean>;
 }
@@ -30,8 +23,6 @@ const slugParam = z.object({ slug: z.string().max(200) });
 
 export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
   const { runs } = deps;
-  /** A stream's reads, closing it once the key that opened it is revoked. */
-  const streamDeps = (keyId: string): StreamDeps => ({ ...deps, keyActive: () => deps.keyActive(keyId) });
   for (const prefix of RUN_PREFIXES) {
     const tags = [prefix === '/api/experiments' ? 'Runs' : 'Runs (legacy path)'];
     const legacy = prefix !== '/api/experiments';
@@ -74,7 +65,8 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
       async (c, { params, body, releaseStream }) => {
         const { started } = await runs.start(c.get('project'), params.slug, body);
         if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
-          return sseResponse(c, (signal) => streamRunEvents(streamDeps(c.get('apiKeyId')), started.runId, 0, signal), releaseStream);
+          const keyId = c.get('apiKeyId');
+          return sseResponse(c, await runs.stream(c.get('project'), started.runId, 0, () => deps.keyActive(keyId)), releaseStream);
         }
         return c.json(started);
       },
@@ -150,11 +142,13 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         },
       },
       async (c, { params, query, releaseStream }) => {
-        const run = await runs.cursor(c.get('project'), params.runId);
+        // An unknown run is a 404 whatever its Last-Event-ID says.
+        await runs.cursor(c.get('project'), params.runId);
         const header = c.req.header('last-event-id');
         const raw = header ?? query.lastEventId ?? '0';
         if (!/^\d{1,15}$/.test(raw.trim())) throw new ValidationError('Last-Event-ID must be a non-negative integer', [{ path: ['Last-Event-ID'], message: 'not an integer' }]);
-        return sseResponse(c, (signal) => streamRunEvents(streamDeps(c.get('apiKeyId')), run.id, Number(raw.trim()), signal), releaseStream);
+        const keyId = c.get('apiKeyId');
+        return sseResponse(c, await runs.stream(c.get('project'), params.runId, Number(raw.trim()), () => deps.keyActive(keyId)), releaseStream);
       },
     );
   }
