@@ -68,6 +68,13 @@ export const KEY_CHECK_MS = 3_000;
 const MAX_LIVE_QUEUE = 1_000;
 
 /**
+ * Live events are written at most this often (the first at once): a cell's `cell_started`
+ * reaches a watcher within 100 ms, and a run starting a thousand cells a second costs ten
+ * writes a second per stream rather than a thousand.
+ */
+export const LIVE_GAP_MS = 100;
+
+/**
  * A page of consecutive committed events (written as one chunk), live-only events (no SSE id),
  * a keep-alive, or why the stream ends early.
  */
@@ -157,7 +164,9 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   let lastSent = clock.now();
   // When events were last written (pings aside): the first write is never held back.
   let lastWrite = -Infinity;
+  let lastLiveWrite = -Infinity;
   let lastKeyCheck = clock.now();
+  const pingMs = deps.pingMs ?? PING_MS;
   // Storage is read (events and the run's status) on the first pass, after a final event and
   // on every re-check; otherwise (a wake-up by a notification, the pages after the first) a
   // ring that covers the cursor is read alone. With hundreds of subscribers, reading storage on
@@ -165,6 +174,31 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   // read as its cursor (status, total, next seq), never whole: a run's spec can be megabytes,
   // and every open stream re-reads the run each second.
   let recheck = true;
+  // A backlog is read page after page without waiting.
+  let morePages = true;
+
+  /**
+   * Waits until there is something to write: committed events once FLUSH_GAP_MS passed since
+   * the last write (notifications in between only mark them pending), live events once
+   * LIVE_GAP_MS passed since the last live write, an abort, or the periodic re-check. Each
+   * kind batches on its own clock, so live events never break the batching of committed ones.
+   * Answers true for a re-check.
+   */
+  const waitForWork = async (): Promise<boolean> => {
+    const recheckAt = clock.now() + Math.min(RECHECK_MS, pingMs);
+    for (;;) {
+      const now = clock.now();
+      if (signal.aborted) return false;
+      if ((pending && now - lastWrite >= FLUSH_GAP_MS) || (liveQueue.length > 0 && now - lastLiveWrite >= LIVE_GAP_MS)) return false;
+      if (now >= recheckAt) return true;
+      let next = recheckAt;
+      if (pending) next = Math.min(next, lastWrite + FLUSH_GAP_MS);
+      if (liveQueue.length > 0) next = Math.min(next, lastLiveWrite + LIVE_GAP_MS);
+      // Any notification ends the sleep early; the loop then decides whether it is time.
+      await sleep(Math.max(0, next - now), () => true);
+    }
+  };
+
   try {
     let run = await deps.stores.runs.cursor(runId);
     if (!run) return;
@@ -176,36 +210,36 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
           return;
         }
       }
-      const live = takeLive();
-      if (live) {
-        yield live;
-        lastSent = clock.now();
+      if (liveQueue.length > 0 && clock.now() - lastLiveWrite >= LIVE_GAP_MS) {
+        const live = takeLive();
+        if (live) {
+          yield live;
+          lastLiveWrite = lastSent = clock.now();
+        }
       }
-      pending = false;
-      const checkStorage = recheck;
-      recheck = false;
-      const events = await readEvents(deps.stores, deps.bus, runId, run.total, cursor, EVENT_PAGE, !checkStorage);
-      if (events.length > 0) {
-        cursor = events[events.length - 1]!.seq;
-        const shown = unannounced(events);
-        if (shown.length > 0) yield { kind: 'events', events: shown };
-        lastSent = clock.now();
-        lastWrite = lastSent;
-        if (!isFinalEvent(events[events.length - 1]!)) continue;
+      if (recheck || morePages || (pending && clock.now() - lastWrite >= FLUSH_GAP_MS)) {
+        pending = false;
+        const checkStorage = recheck;
+        recheck = false;
+        morePages = false;
+        const events = await readEvents(deps.stores, deps.bus, runId, run.total, cursor, EVENT_PAGE, !checkStorage);
+        if (events.length > 0) {
+          cursor = events[events.length - 1]!.seq;
+          const shown = unannounced(events);
+          if (shown.length > 0) yield { kind: 'events', events: shown };
+          lastWrite = lastSent = clock.now();
+          if (!isFinalEvent(events[events.length - 1]!)) {
+            morePages = events.length >= EVENT_PAGE;
+            continue;
+          }
+        }
+        if (checkStorage || events.length > 0) {
+          run = (await deps.stores.runs.cursor(runId)) ?? run;
+          if (TERMINAL.has(run.status) && cursor >= run.nextSeq - 1) return;
+        }
       }
-      if (checkStorage || events.length > 0) {
-        run = (await deps.stores.runs.cursor(runId)) ?? run;
-        if (TERMINAL.has(run.status) && cursor >= run.nextSeq - 1) return;
-      }
-      if (events.length > 0 || pending || liveQueue.length > 0) continue;
-      recheck = await sleep(Math.min(RECHECK_MS, deps.pingMs ?? PING_MS), () => true);
-      const sinceWrite = clock.now() - lastWrite;
-      if (!recheck && sinceWrite < FLUSH_GAP_MS && !signal.aborted) {
-        // Woken soon after a write: let more committed events gather first. Live events and
-        // an abort end the wait; committed notifications only set `pending`.
-        await sleep(FLUSH_GAP_MS - sinceWrite, () => signal.aborted || liveQueue.length > 0);
-      }
-      if (clock.now() - lastSent >= (deps.pingMs ?? PING_MS)) {
+      recheck = await waitForWork();
+      if (clock.now() - lastSent >= pingMs) {
         yield { kind: 'ping' };
         lastSent = clock.now();
       }
