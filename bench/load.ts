@@ -301,8 +301,6 @@ export async function loadTest(options: LoadOptions, print: (line: string) => vo
       ...SERVE_NODE_FLAGS,
       // Live heap: a full GC on SIGUSR2, its size read from --trace-gc (see fullGc below).
       '--expose-gc', '--trace-gc', '--import', pathToFileURL(path.join(import.meta.dirname, 'gc-on-signal.mjs')).href,
-      // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
-      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ],
     true,
   ).catch(async (error: unknown) => {

@@ -28,7 +28,9 @@ export const SERVE_NODE_FLAGS = ['--max-semi-space-size=32'];
 /** `nodeArgs` go to node before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
 export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = [], keepOutput = false): Promise<Server> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server of any scenario.
+  const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...extra, BIN, 'serve'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,25 @@
+import { api, startAgent, startServer, waitDone } from './servers.js';
+import { cpuMs } from './proc.js';
+const EVALUATORS = [
+  { id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
+  { id: 'rules', type: 'langevals/basic', settings: { rules: [{ field: 'output', rule: 'not_contains', value: 'error' }] } },
+  { id: 'competitors', type: 'langevals/competitor_blocklist' },
+];
+const n = 1000, runs = Number(process.env.RUNS ?? 8);
+const agent = await startAgent(0);
+const server = await startServer();
+await api(server.base, 'POST', '/api/experiments', {
+  slug: 'cpu', name: 'cpu',
+  dataset: { rows: Array.from({ length: n }, (_, i) => ({ question: `question ${i}`, expected: `question ${i}` })) },
+  targets: ['a', 'b'].map((id) => ({ id, type: 'http', url: `${agent.url}/${id}`, body: { message: '{{question}}' }, outputPath: '$.reply' })),
+  evaluators: EVALUATORS, execution: { concurrency: 50, maxRetries: 0 },
+});
+const per: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const c0 = cpuMs(server.pid);
+  const s = await api(server.base, 'POST', '/api/experiments/cpu/run');
+  await waitDone(server.base, s.runId);
+  per.push((cpuMs(server.pid) - c0) / s.total);
+}
+console.log(per.map((x) => x.toFixed(3)).join(' '), 'median-after-warm', per.slice(1).sort()[Math.floor((runs - 1) / 2)].toFixed(3));
+await server.stop(); await agent.stop();
