@@ -21,5 +21,5 @@ for (let i = 0; i < runs; i++) {
   await waitDone(server.base, s.runId);
   per.push((cpuMs(server.pid) - c0) / s.total);
 }
-console.log(per.map((x) => x.toFixed(3)).join(' '), 'median-after-warm', per.slice(1).sort()[Math.floor((runs - 1) / 2)].toFixed(3));
+console.log(per.map((x) => x.toFixed(3)).join(' '), 'median-after-warm', (per.slice(1).sort((a, b) => a - b)[Math.floor((runs - 1) / 2)] ?? 0).toFixed(3));
 await server.stop(); await agent.stop();
