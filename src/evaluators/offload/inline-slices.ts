@@ -6,57 +6,127 @@
 // each measured from start to end, and once SLICE_MS has gone by without a break the next one
 // first lets the event loop run (timers, I/O, requests), as template rendering does
 // (targets/render-turn.ts). One thread runs them either way, so taking turns costs no throughput.
+//
+// This runs for every cheap check of every cell, so it is kept lean: a plain queue instead of a
+// promise chain, a turn that starts at once when nobody waits, and one abort listener per signal
+// in a row of turns (a cell's evaluators share one signal) instead of one per evaluation.
 
 /** Evaluation time after which the next inline evaluation yields to the event loop first. */
 const SLICE_MS = 10;
 
 /** Milliseconds of inline evaluation since the event loop last ran for us. */
 let sinceYield = 0;
-/** Settles when the last evaluation that took a turn is done (or abandoned). */
-let previous: Promise<unknown> = Promise.resolve();
+/** The turn being taken, if any. */
+let current: Turn | undefined;
+/** True while the event loop runs between two turns (no turn may start meanwhile). */
+let yielding = false;
+/** Turns waiting, first in first out. */
+const waiting: Turn[] = [];
+/** The signal our abort listener is on (kept across turns that share it). */
+let listened: AbortSignal | undefined;
 /** The real setImmediate, kept even if a test later installs fake timers. */
 const immediate = globalThis.setImmediate;
+
+interface Turn {
+  evaluate(): Promise<unknown>;
+  signal: AbortSignal;
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+  started: number;
+}
+
+/** A turn's signal aborted while it ran: it gives up its turn, so one that never settles cannot hold up the others. */
+function onAbort(): void {
+  const turn = current;
+  if (turn && turn.signal.aborted) end(turn, false, turn.signal.reason);
+}
+
+function listenTo(signal: AbortSignal): void {
+  if (listened === signal) return;
+  listened?.removeEventListener('abort', onAbort);
+  listened = signal;
+  signal.addEventListener('abort', onAbort);
+}
+
+/** Settles `turn` (once) and hands the thread to the next one. */
+function end(turn: Turn, ok: boolean, value: unknown): void {
+  if (current !== turn) return;
+  current = undefined;
+  sinceYield += performance.now() - turn.started;
+  if (ok) turn.resolve(value);
+  else turn.reject(value);
+  next();
+}
+
+/** Starts waiting turns while the thread is free (a loop, not recursion: thousands may be queued). */
+function next(): void {
+  while (!current && !yielding) {
+    const turn = waiting.shift();
+    if (!turn) {
+      // Nothing more to guard: let the signal go.
+      listened?.removeEventListener('abort', onAbort);
+      listened = undefined;
+      return;
+    }
+    if (turn.signal.aborted) {
+      // Aborted while it waited: never started.
+      turn.reject(turn.signal.reason);
+      continue;
+    }
+    if (sinceYield >= SLICE_MS) {
+      waiting.unshift(turn);
+      yielding = true;
+      yieldToLoop(() => {
+        yielding = false;
+        next();
+      });
+      return;
+    }
+    start(turn);
+  }
+}
 
 /**
  * Lets the event loop poll for I/O once: two immediates, the second queued from the check
  * phase, so it runs only after the loop has gone round again.
  */
-const yieldToLoop = (): Promise<void> =>
-  new Promise<void>((resolve) =>
-    immediate(() =>
-      immediate(() => {
-        sinceYield = 0;
-        resolve();
-      }),
-    ),
+function yieldToLoop(then: () => void): void {
+  immediate(() =>
+    immediate(() => {
+      sinceYield = 0;
+      then();
+    }),
   );
+}
 
-/** Settles like `work`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    // Removed once the work settles: a cell's evaluators share one signal.
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+function start(turn: Turn): void {
+  current = turn;
+  listenTo(turn.signal);
+  turn.started = performance.now();
+  let work: Promise<unknown>;
+  try {
+    work = turn.evaluate();
+  } catch (error) {
+    // Thrown before any await: settled here, and next()'s loop goes on.
+    current = undefined;
+    sinceYield += performance.now() - turn.started;
+    turn.reject(error);
+    return;
+  }
+  work.then(
+    (value) => end(turn, true, value),
+    (error: unknown) => end(turn, false, error),
+  );
 }
 
 /**
  * Runs `evaluate` (an inline evaluation) in its turn. An evaluation whose signal aborts while it
- * waits is not started; one whose signal aborts while it runs gives up its turn (so one that
- * never settles cannot hold up the others) and rejects with the signal's reason.
+ * waits is not started; one whose signal aborts while it runs gives up its turn and rejects with
+ * the signal's reason.
  */
 export function inlineTurn<T>(evaluate: () => Promise<T>, signal: AbortSignal): Promise<T> {
-  const turn = previous.then(async () => {
-    if (sinceYield >= SLICE_MS) await yieldToLoop();
-    signal.throwIfAborted();
-    const started = performance.now();
-    try {
-      return await untilAborted(evaluate(), signal);
-    } finally {
-      sinceYield += performance.now() - started;
-    }
+  return new Promise<T>((resolve, reject) => {
+    waiting.push({ evaluate, signal, resolve: resolve as (value: unknown) => void, reject, started: 0 });
+    next();
   });
-  previous = turn.catch(() => undefined);
-  return turn;
 }
