@@ -8,6 +8,7 @@ import { ProjectService } from '../app/projects.js';
 import { checkRowArray, type RowLimits } from '../app/row-sources.js';
 import { type ExecutorDeps } from '../app/runs/executor.js';
 import { RunHost } from '../app/runs/host.js';
+import { CompareService } from '../app/runs/compare.js';
 import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
 import { SecretService } from '../app/secrets.js';
@@ -217,8 +218,9 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const runs = new RunService(stores, queue, clock, {
     publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id), rowLimits, bus, ...(options.pingMs ? { pingMs: options.pingMs } : {}),
   });
+  const compare = new CompareService(stores, { find: findEvaluator });
   const http = createHttpApp({
-    projects, experiments, datasets, runs, secrets: secretService, providers, clock, logger,
+    projects, experiments, datasets, runs, compare, secrets: secretService, providers, clock, logger,
     describeEvaluators: describeCatalogue,
     ping: () => stores.ping(),
     adminToken: config.adminToken,

@@ -5,7 +5,7 @@
 // number of them (cluster shards) can commit to one run. See docs/architecture.md ("Events").
 import type { RunEvent, RunEventBody } from './events.js';
 import type { Row } from './model/experiment.js';
-import type { CellBase, CellOutcome, CellResult, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
+import type { CellBase, CellOutcome, CellResult, LeanCell, RowOrderKey, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
 import type { PageRequest, Paged, RowBatches } from './model/paging.js';
 
 /**
@@ -100,6 +100,13 @@ export interface RunLog {
   cellsInRange(runId: string, fromCell: number, toCell: number): Promise<CellResult[]>;
   /** Committed cells ordered by row index then cell, paged. */
   results(runId: string, offset: number, limit: number): Promise<CellResult[]>;
+  /**
+   * Committed cells in row order (row index, then cell) after `after` (null: from the start),
+   * without outputs, with entries only when `withEntry`: comparisons stream runs through this.
+   */
+  cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]>;
+  /** The committed cells among `cells` (cell numbers), whole, in cell order. */
+  cellsAt(runId: string, cells: number[]): Promise<CellResult[]>;
   /** Keys of committed row results. */
   rowResultKeys(runId: string): Promise<{ rowPos: number; repeat: number; evaluatorId: string }[]>;
   /** Row results of the given row indices (for the results page). */

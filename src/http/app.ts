@@ -22,6 +22,8 @@ import { evaluatorRoutes } from './routes/evaluators.js';
 import { experimentRoutes } from './routes/experiments.js';
 import { metaRoutes } from './routes/meta.js';
 import { projectRoutes } from './routes/projects.js';
+import type { CompareService } from '../app/runs/compare.js';
+import { runCompareRoutes } from './routes/run-compare.js';
 import { runResultRoutes } from './routes/run-results.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
@@ -32,6 +34,7 @@ export interface HttpDeps {
   experiments: ExperimentService;
   datasets: DatasetService;
   runs: RunService;
+  compare: CompareService;
   secrets: SecretService;
   providers: ProviderService;
   clock: Clock;
@@ -77,6 +80,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     keyActive: (keyId) => deps.projects.keyActive(keyId),
   });
   runResultRoutes(routes, deps.runs);
+  runCompareRoutes(routes, deps.compare);
   experimentRoutes(routes, deps.experiments);
 
   const noRoute = (c: Context) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path}`));

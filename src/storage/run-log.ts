@@ -5,7 +5,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { cellEventCount } from '../core/engine/cell-events.js';
 import type { RunEvent } from '../core/events.js';
-import type { CellResult, RowResult } from '../core/model/run.js';
+import type { CellResult, LeanCell, RowOrderKey, RowResult } from '../core/model/run.js';
 import type { CellDraft, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
 import { RowResultsSql } from './run-row-results.js';
 import { cellRow, toCell } from './run-rows.js';
@@ -122,6 +122,36 @@ export class SqlRunLog implements RunLog {
   async results(runId: string, offset: number, limit: number): Promise<CellResult[]> {
     const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).orderBy('row_index').orderBy('cell').limit(limit).offset(offset).execute();
     return rows.map(toCell);
+  }
+
+  async cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]> {
+    let q = this.db
+      .selectFrom('run_cells')
+      .select(['cell', 'row_index', 'target_id', 'repeat', 'ok', 'duration_ms', 'cost', 'tokens', 'evaluations'])
+      .$if(withEntry, (b) => b.select('entry'))
+      .where('run_id', '=', runId);
+    if (after) q = q.where((eb) => eb.or([eb('row_index', '>', after.rowIndex), eb.and([eb('row_index', '=', after.rowIndex), eb('cell', '>', after.cell)])]));
+    const rows = await q.orderBy('row_index').orderBy('cell').limit(limit).execute();
+    return rows.map((r) => {
+      const c: LeanCell = {
+        cell: r.cell, rowIndex: r.row_index, targetId: r.target_id, repeat: r.repeat, ok: r.ok === 1, durationMs: r.duration_ms,
+        evaluations: parseJson(r.evaluations),
+      };
+      if (r.cost !== null) c.cost = r.cost;
+      if (r.tokens !== null) c.tokens = parseJson(r.tokens);
+      if ('entry' in r && typeof r.entry === 'string') c.entry = parseJson(r.entry);
+      return c;
+    });
+  }
+
+  async cellsAt(runId: string, cells: number[]): Promise<CellResult[]> {
+    const out: CellResult[] = [];
+    const unique = [...new Set(cells)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('cell', 'in', unique.slice(i, i + 500)).execute();
+      out.push(...rows.map(toCell));
+    }
+    return out.sort((a, b) => a.cell - b.cell);
   }
 
   rowResultKeys(runId: string) {

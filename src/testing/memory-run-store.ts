@@ -6,7 +6,7 @@ import { cellEventCount, cellEvents, rowEvent } from '../core/engine/cell-events
 import type { RunEvent } from '../core/events.js';
 import type { Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
-import type { CellResult, RowResult, RunRecord } from '../core/model/run.js';
+import type { CellResult, LeanCell, RowOrderKey, RowResult, RunRecord } from '../core/model/run.js';
 import type { ResponseCacheStore } from '../core/ports.js';
 import type { CellDraft, RowDraft, RunCursor, RunFinish, RunStore } from '../core/run-store.js';
 
@@ -218,6 +218,26 @@ export class MemoryRunStore implements RunStore {
 
   async results(runId: string, offset: number, limit: number): Promise<CellResult[]> {
     return copy(this.sortedCells(runId, (a, b) => a.rowIndex - b.rowIndex || a.cell - b.cell).slice(offset, offset + limit));
+  }
+
+  async cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]> {
+    const cells = this.sortedCells(runId, (a, b) => a.rowIndex - b.rowIndex || a.cell - b.cell)
+      .filter((c) => !after || c.rowIndex > after.rowIndex || (c.rowIndex === after.rowIndex && c.cell > after.cell))
+      .slice(0, limit);
+    return copy(
+      cells.map((c) => {
+        const lean: LeanCell = { cell: c.cell, rowIndex: c.rowIndex, targetId: c.targetId, repeat: c.repeat, ok: c.ok, durationMs: c.durationMs, evaluations: c.evaluations };
+        if (c.cost !== undefined) lean.cost = c.cost;
+        if (c.tokens !== undefined) lean.tokens = c.tokens;
+        if (withEntry) lean.entry = c.entry;
+        return lean;
+      }),
+    );
+  }
+
+  async cellsAt(runId: string, cells: number[]): Promise<CellResult[]> {
+    const wanted = new Set(cells);
+    return copy(this.sortedCells(runId, (a, b) => a.cell - b.cell).filter((c) => wanted.has(c.cell)));
   }
 
   async rowResultKeys(runId: string): Promise<{ rowPos: number; repeat: number; evaluatorId: string }[]> {

@@ -1,6 +1,6 @@
 // Run use cases (SPEC §5): start a run of an experiment by slug, read it, list runs, read
 // results, abort and resume. Starting is O(1) in the dataset size: rows are counted, not read.
-import { AssayError, experimentNotFound, type Issue, runNotFound, ValidationError } from '../../core/errors.js';
+import { AssayError, experimentNotFound, type Issue, NotFoundError, runNotFound, ValidationError } from '../../core/errors.js';
 import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
 import type { RunCursor } from '../../core/run-store.js';
 import type { ExperimentRecord, Project } from '../../core/model/records.js';
@@ -59,6 +59,10 @@ export class RunService {
     if (!experiment) throw experimentNotFound(slug);
     const request = this.parseRequest(await body());
     if (request.data) checkRowArray(request.data, this.options.rowLimits ?? NO_ROW_LIMITS, 'data');
+    // The baseline is the comparison's default: refused now (404) rather than stored and found missing later.
+    if (request.baselineRunId !== undefined && !(await this.stores.runs.get(project.id, request.baselineRunId))) {
+      throw new NotFoundError('run_not_found', `Baseline run not found: ${request.baselineRunId}`, { id: request.baselineRunId, runId: request.baselineRunId });
+    }
     const runId = newId('run');
     const runUrl = `${this.options.publicUrl()}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
     const spec = await this.buildSpec(project, experiment, request, runUrl);

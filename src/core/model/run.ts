@@ -150,6 +150,15 @@ export interface CellCommit {
 /** The committed outcome of one cell (row × target × repeat). */
 export type CellResult = CellBase & CellOutcome & CellCommit;
 
+/** A committed cell without its output (and its entry only when asked): what comparisons stream. */
+export type LeanCell = Pick<CellResult, 'cell' | 'rowIndex' | 'targetId' | 'repeat' | 'ok' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'> & { entry?: Row };
+
+/** A position in row order: row index, then cell number. */
+export interface RowOrderKey {
+  rowIndex: number;
+  cell: number;
+}
+
 /** The committed result of a row-scoped evaluator (N-way comparison) on one row and repeat. */
 export interface RowResult {
   rowPos: number;

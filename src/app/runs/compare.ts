@@ -1,0 +1,267 @@
+// Comparing two runs (SPEC §5 "Comparisons"): which run is the baseline, how rows pair up, and
+// both runs streamed from storage in row order into the fold (core/compare/fold.ts). Rows of
+// the same dataset version pair by index with a merge join (both streams are in row-index
+// order, so nothing accumulates); otherwise by a hash of the row's data without the run's
+// parameters, for which the baseline's compact per-row values are held in a map.
+import { createHash } from 'node:crypto';
+import { stringify } from 'csv-stringify/sync';
+import { AssayError, runNotFound, ValidationError } from '../../core/errors.js';
+import { addCell, ComparisonFold, type PendingItem, type RowValues } from '../../core/compare/fold.js';
+import type { CompareItem, Comparison, CompareQuery } from '../../core/model/compare.js';
+import type { ExperimentDocument } from '../../core/model/experiment.js';
+import type { Project } from '../../core/model/records.js';
+import type { CellResult, LeanCell, RowOrderKey, RunRecord, RunSpec } from '../../core/model/run.js';
+import type { Stores } from '../../core/ports.js';
+import { csvText } from './exports.js';
+import { type EvaluatorCatalogue, isRowScoped } from './prepare.js';
+
+const PAGE = 2000;
+/** Outputs in comparison items are cut to this many characters (the results have them whole). */
+export const ITEM_OUTPUT_CHARS = 4000;
+
+type CompareStores = Pick<Stores, 'runs' | 'experiments'>;
+
+/** One row of one run on its way to the join: its key and its values. */
+interface KeyedRow {
+  key: string;
+  /** Index mode: row index and occurrence (row_indices may repeat a row), compared as numbers. */
+  rowIndex: number;
+  occurrence: number;
+  values: RowValues;
+}
+
+export type JoinStep = { kind: 'cell'; side: 'baseline' | 'candidate'; cell: LeanCell } | { kind: 'pair'; base: RowValues; cand: RowValues } | { kind: 'unmatched'; side: 'baseline' | 'candidate' };
+
+/** True when both runs read the same rows: the same experiment or dataset, at the same version. */
+export function sameRows(a: RunSpec, b: RunSpec): boolean {
+  const x = a.rows, y = b.rows;
+  if (x.kind === 'experiment' && y.kind === 'experiment') return x.experimentId === y.experimentId && x.version === y.version;
+  if (x.kind === 'dataset' && y.kind === 'dataset') return x.datasetId === y.datasetId && x.version === y.version;
+  return false;
+}
+
+/** A row's content key: its data without the run's parameters (which change between runs by design). */
+function contentHash(entry: Record<string, unknown> | undefined, parameters: Record<string, unknown>): string {
+  const data = Object.fromEntries(Object.entries(entry ?? {}).filter(([k]) => !(k in parameters)).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return createHash('sha256').update(JSON.stringify(data)).digest('base64url');
+}
+
+export class CompareService {
+  constructor(
+    private readonly stores: CompareStores,
+    private readonly catalogue: EvaluatorCatalogue,
+  ) {}
+
+  /** The candidate and its baseline: `?baseline=` (a run id or `previous`), else the run's baselineRunId, else previous. */
+  async resolve(project: Project, runId: string, baseline: string | undefined): Promise<{ candidate: RunRecord; baseline: RunRecord }> {
+    const candidate = await this.stores.runs.get(project.id, runId);
+    if (!candidate) throw runNotFound(runId);
+    const wanted = baseline ?? candidate.spec.baselineRunId ?? 'previous';
+    const base = wanted === 'previous' ? await this.previous(project, candidate) : await this.stores.runs.get(project.id, wanted);
+    if (!base) {
+      if (wanted !== 'previous') throw runNotFound(wanted);
+      throw new AssayError('run_not_found', `Run ${runId} has no previous finished run in experiment "${candidate.experimentSlug}" to compare with; pass ?baseline=RUN_ID`, {
+        meta: { runId, baseline: 'previous' },
+      });
+    }
+    if (base.id === candidate.id) throw new ValidationError('A run cannot be its own baseline', [{ path: ['baseline'], message: 'same run as the candidate' }]);
+    return { candidate, baseline: base };
+  }
+
+  /** The newest finished run of the same experiment that started before `run`. */
+  private async previous(project: Project, run: RunRecord): Promise<RunRecord | null> {
+    for (let page = 1; ; page++) {
+      const { items } = await this.stores.runs.list(project.id, run.experimentId, { page, pageSize: 50 });
+      const found = items.find((r) => r.id !== run.id && r.finishedAt !== null && r.startedAt <= run.startedAt);
+      if (found) return found;
+      if (items.length < 50) return null;
+    }
+  }
+
+  async compare(project: Project, runId: string, query: CompareQuery): Promise<Comparison> {
+    const { candidate, baseline } = await this.resolve(project, runId, query.baseline);
+    const { fold, matchedBy } = await this.fold(candidate, baseline, query);
+    const steps = this.join(candidate, baseline, matchedBy);
+    for await (const step of steps) feed(fold, step);
+    const items = await this.withOutputs(candidate, baseline, fold.items);
+    const result = fold.result({ runId: candidate.id, baselineRunId: baseline.id, matchedBy });
+    return { ...result, rows: { ...result.rows, items } };
+  }
+
+  /** Every compared row × target × evaluator, as JSON Lines or CSV, in row order. */
+  async export(project: Project, runId: string, baselineParam: string | undefined, format: 'csv' | 'jsonl'): Promise<{ candidate: RunRecord; baseline: RunRecord; chunks: AsyncGenerator<string> }> {
+    const { candidate, baseline } = await this.resolve(project, runId, baselineParam);
+    const { fold, matchedBy } = await this.fold(candidate, baseline, { alpha: 0.05, change: 'all', offset: 0, limit: Number.MAX_SAFE_INTEGER });
+    const steps = this.join(candidate, baseline, matchedBy);
+    const withOutputs = (items: PendingItem[]) => this.withOutputs(candidate, baseline, items);
+    async function* chunks(): AsyncGenerator<string> {
+      if (format === 'csv') {
+        yield stringify([['rowIndex', 'baselineRowIndex', 'targetId', 'evaluatorId', 'change', 'baselinePassed', 'candidatePassed', 'baselineScore', 'candidateScore', 'baselineOutput', 'candidateOutput']]);
+      }
+      const flush = async () => {
+        const items = await withOutputs(fold.items.splice(0));
+        if (items.length === 0) return '';
+        if (format === 'jsonl') return items.map((i) => JSON.stringify(i)).join('\n') + '\n';
+        const text = (v: unknown) => csvText(v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+        return stringify(
+          items.map((i) => [i.rowIndex, i.baselineRowIndex, text(i.targetId), text(i.evaluatorId), i.change, text(i.baseline.passed), text(i.candidate.passed), text(i.baseline.score), text(i.candidate.score), text(i.baseline.output), text(i.candidate.output)]),
+        );
+      };
+      for await (const step of steps) {
+        feed(fold, step);
+        if (fold.items.length >= 500) yield await flush();
+      }
+      const rest = await flush();
+      if (rest) yield rest;
+    }
+    return { candidate, baseline, chunks: chunks() };
+  }
+
+  private async fold(candidate: RunRecord, baseline: RunRecord, query: Pick<CompareQuery, 'alpha' | 'change' | 'offset' | 'limit'>) {
+    const [cDoc, bDoc] = await Promise.all([this.document(candidate), this.document(baseline)]);
+    const names = new Map<string, string>();
+    for (const doc of [bDoc, cDoc]) for (const e of doc?.evaluators ?? []) names.set(e.id, e.name ?? e.id);
+    const fold = new ComparisonFold({ ...query, names, singleVerdicts: candidate.spec.repeats === 1 && baseline.spec.repeats === 1 });
+    return { fold, matchedBy: sameRows(candidate.spec, baseline.spec) ? ('index' as const) : ('content' as const) };
+  }
+
+  private async document(run: RunRecord): Promise<ExperimentDocument | undefined> {
+    return (await this.stores.experiments.getById(run.projectId, run.experimentId, run.spec.experimentVersion))?.document;
+  }
+
+  /** Per target, the cell-scoped evaluators of the run that judge it (a failed target fails them). */
+  private async applicable(run: RunRecord): Promise<(targetId: string) => readonly string[]> {
+    const doc = await this.document(run);
+    const cache = new Map<string, string[]>();
+    return (targetId) => {
+      let ids = cache.get(targetId);
+      if (!ids) {
+        ids = run.spec.evaluatorIds.filter((id) => {
+          if (!doc) return true;
+          const e = doc.evaluators.find((x) => x.id === id);
+          return !isRowScoped(doc, id, this.catalogue) && (!e?.targets || e.targets.includes(targetId));
+        });
+        cache.set(targetId, ids);
+      }
+      return ids;
+    };
+  }
+
+  /** A run's rows in row order, each with its key, its cells passed on as they are read. */
+  private async *rows(run: RunRecord, side: 'baseline' | 'candidate', matchedBy: 'index' | 'content', cells: JoinStep[]): AsyncGenerator<KeyedRow> {
+    const applicable = await this.applicable(run);
+    const perRow = run.spec.targetIds.length * run.spec.repeats;
+    const seen = new Map<string, number>();
+    let current: KeyedRow | undefined;
+    let currentPos = -1;
+    let entry: Record<string, unknown> | undefined;
+    let lastIndex = -1;
+    let occurrence = 0;
+    let after: RowOrderKey | null = null;
+    const finish = (row: KeyedRow): KeyedRow => {
+      if (matchedBy === 'content') {
+        const hash = contentHash(entry, run.spec.parameters);
+        const n = seen.get(hash) ?? 0;
+        seen.set(hash, n + 1);
+        row.key = `${hash}#${n}`;
+      }
+      return row;
+    };
+    for (;;) {
+      const page = await this.stores.runs.cellsInRowOrder(run.id, after, PAGE, matchedBy === 'content');
+      for (const c of page) {
+        cells.push({ kind: 'cell', side, cell: c });
+        const pos = Math.floor(c.cell / perRow);
+        if (pos !== currentPos) {
+          if (current) yield finish(current);
+          occurrence = c.rowIndex === lastIndex ? occurrence + 1 : 0;
+          lastIndex = c.rowIndex;
+          currentPos = pos;
+          current = { key: `${c.rowIndex}#${occurrence}`, rowIndex: c.rowIndex, occurrence, values: { rowIndex: c.rowIndex, targets: new Map() } };
+          entry = c.entry;
+        }
+        addCell(current!.values, c, applicable);
+      }
+      if (page.length < PAGE) break;
+      const last = page[page.length - 1]!;
+      after = { rowIndex: last.rowIndex, cell: last.cell };
+    }
+    if (current) yield finish(current);
+  }
+
+  /** Both runs as a sequence of join steps: cells (for the targets' figures), matched pairs and unmatched rows. */
+  async *join(candidate: RunRecord, baseline: RunRecord, matchedBy: 'index' | 'content'): AsyncGenerator<JoinStep> {
+    const pending: JoinStep[] = [];
+    const drain = function* () {
+      yield* pending.splice(0);
+    };
+    const cand = this.rows(candidate, 'candidate', matchedBy, pending);
+    const base = this.rows(baseline, 'baseline', matchedBy, pending);
+    if (matchedBy === 'content') {
+      const waiting = new Map<string, RowValues>();
+      for await (const b of base) {
+        waiting.set(b.key, b.values);
+        yield* drain();
+      }
+      for await (const c of cand) {
+        const b = waiting.get(c.key);
+        yield* drain();
+        if (b) {
+          waiting.delete(c.key);
+          yield { kind: 'pair', base: b, cand: c.values };
+        } else yield { kind: 'unmatched', side: 'candidate' };
+      }
+      yield* drain();
+      for (let i = 0; i < waiting.size; i++) yield { kind: 'unmatched', side: 'baseline' };
+      return;
+    }
+    // Merge join on (row index, occurrence): both streams ascend.
+    let c = await cand.next();
+    let b = await base.next();
+    while (!c.done || !b.done) {
+      yield* drain();
+      const order = c.done ? 1 : b.done ? -1 : c.value.rowIndex - b.value.rowIndex || c.value.occurrence - b.value.occurrence;
+      if (order < 0) {
+        yield { kind: 'unmatched', side: 'candidate' };
+        c = await cand.next();
+      } else if (order > 0) {
+        yield { kind: 'unmatched', side: 'baseline' };
+        b = await base.next();
+      } else {
+        yield { kind: 'pair', base: b.value!.values, cand: c.value!.values };
+        c = await cand.next();
+        b = await base.next();
+      }
+    }
+    yield* drain();
+  }
+
+  /** The items with their outputs, read by cell number (cut to ITEM_OUTPUT_CHARS). */
+  private async withOutputs(candidate: RunRecord, baseline: RunRecord, items: PendingItem[]): Promise<CompareItem[]> {
+    if (items.length === 0) return [];
+    const [cCells, bCells] = await Promise.all([
+      this.stores.runs.cellsAt(candidate.id, items.map((i) => i.candidate.cell)),
+      this.stores.runs.cellsAt(baseline.id, items.map((i) => i.baseline.cell)),
+    ]);
+    const byCell = (cells: CellResult[]) => new Map(cells.map((c) => [c.cell, c]));
+    const cMap = byCell(cCells), bMap = byCell(bCells);
+    const output = (c: CellResult | undefined): unknown => {
+      if (!c) return null;
+      if (!c.ok) return { error: c.error };
+      const text = typeof c.output === 'string' ? c.output : JSON.stringify(c.output);
+      if (text === undefined || text.length <= ITEM_OUTPUT_CHARS) return c.output;
+      return `${text.slice(0, ITEM_OUTPUT_CHARS)}…`;
+    };
+    return items.map((i) => ({
+      ...i,
+      baseline: { passed: i.baseline.passed, score: i.baseline.score, output: output(bMap.get(i.baseline.cell)) },
+      candidate: { passed: i.candidate.passed, score: i.candidate.score, output: output(cMap.get(i.candidate.cell)) },
+    }));
+  }
+}
+
+function feed(fold: ComparisonFold, step: JoinStep): void {
+  if (step.kind === 'cell') fold.cell(step.side, step.cell);
+  else if (step.kind === 'pair') fold.pair(step.base, step.cand);
+  else fold.unmatched(step.side);
+}

@@ -1,0 +1,93 @@
+// The statistics of a comparison and of repeats. Distributions and tests come from the
+// @stdlib packages (maintained, tested against R); what is written here is only the plumbing:
+// which test for which data, the edge cases the library refuses (no pairs, all differences
+// zero), Holm's step-down correction and a t-based interval, both a few lines of arithmetic.
+import binomialTest from '@stdlib/stats-binomial-test';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import wilcoxon from '@stdlib/stats-wilcoxon';
+
+/** A test's outcome: its name, the p-value and the 95% interval of the mean paired difference. */
+export interface TestResult {
+  name: 'mcnemar_exact' | 'wilcoxon_signed_rank' | 'none';
+  pValue: number;
+  ci95: [number, number] | null;
+}
+
+/**
+ * Exact McNemar test: under no change, each discordant pair is equally likely to go either
+ * way, so the regressions among the discordant pairs are Binomial(b + c, ½). Two-sided.
+ * `b` = pairs that passed before and fail now, `c` = the reverse.
+ */
+export function mcnemarExact(b: number, c: number): number {
+  if (b + c === 0) return 1;
+  return Math.min(1, binomialTest(b, b + c, { p: 0.5, alternative: 'two-sided' }).pValue);
+}
+
+/**
+ * Wilcoxon signed-rank test on paired differences (candidate − baseline), two-sided. Zero
+ * differences are dropped (Wilcox's method); exact distribution up to 50 pairs without ties or
+ * zeros, else the normal approximation with tie and continuity corrections (as R and scipy's
+ * `method="approx", correction=True` compute it). No non-zero difference: p = 1.
+ */
+export function wilcoxonSignedRank(diffs: readonly number[]): number {
+  if (!diffs.some((d) => d !== 0)) return 1;
+  return Math.min(1, wilcoxon(Float64Array.from(diffs), { alternative: 'two-sided' }).pValue);
+}
+
+/** Mean of `values` and its t-based 95% interval; null interval with fewer than two values. */
+export function meanCI95(values: readonly number[]): { mean: number; stderr: number | null; ci95: [number, number] | null } {
+  const n = values.length;
+  if (n === 0) return { mean: Number.NaN, stderr: null, ci95: null };
+  let sum = 0;
+  for (const v of values) sum += v;
+  const mean = sum / n;
+  if (n < 2) return { mean, stderr: null, ci95: null };
+  let ss = 0;
+  for (const v of values) ss += (v - mean) ** 2;
+  const stderr = Math.sqrt(ss / (n - 1) / n);
+  const half = tQuantile(0.975, n - 1) * stderr;
+  return { mean, stderr, ci95: [mean - half, mean + half] };
+}
+
+/** Holm's step-down adjustment: controls the family-wise error over all tests of a comparison. */
+export function holm(pValues: readonly number[]): number[] {
+  const order = pValues.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
+  const adjusted = new Array<number>(pValues.length);
+  let running = 0;
+  order.forEach(({ p, i }, rank) => {
+    running = Math.max(running, Math.min(1, (pValues.length - rank) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+
+/**
+ * The paired test for one evaluator × target: exact McNemar when every paired value is a single
+ * pass/fail (0 or 1), else Wilcoxon on the differences of per-row means (repeats averaged, or
+ * scores). `scale` turns the interval into the delta's unit (100 for pass rates in points).
+ */
+export function pairedTest(baseline: readonly number[], candidate: readonly number[], scale = 1): TestResult {
+  const diffs = candidate.map((c, i) => (c - baseline[i]!) * scale);
+  if (diffs.length === 0) return { name: 'none', pValue: 1, ci95: null };
+  const { ci95 } = meanCI95(diffs);
+  const binary = baseline.every((v) => v === 0 || v === 1) && candidate.every((v) => v === 0 || v === 1);
+  if (binary) {
+    let b = 0;
+    let c = 0;
+    for (let i = 0; i < baseline.length; i++) {
+      if (baseline[i] === 1 && candidate[i] === 0) b++;
+      else if (baseline[i] === 0 && candidate[i] === 1) c++;
+    }
+    return { name: 'mcnemar_exact', pValue: mcnemarExact(b, c), ci95 };
+  }
+  return { name: 'wilcoxon_signed_rank', pValue: wilcoxonSignedRank(diffs), ci95 };
+}
+
+/** p-th percentile (0–100) of `sorted` (ascending), by linear interpolation; undefined when empty. */
+export function percentile(sorted: ArrayLike<number>, p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const at = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(at);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
+}
