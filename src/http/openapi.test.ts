@@ -9,6 +9,8 @@ import { startTestAssay, type TestAssay } from '../testing/harness.js';
 const RUN_ROUTES = [
   'GET /runs', 'POST /{slug}/run', 'GET /runs/{runId}', 'GET /runs/{runId}/results', 'POST /runs/{runId}/abort', 'POST /abort',
   'POST /runs/{runId}/resume', 'GET /runs/{runId}/events', 'GET /runs/{runId}/export',
+  // Comparisons (SPEC §5, issue "compare runs").
+  'GET /runs/{runId}/compare', 'GET /runs/{runId}/compare/export',
 ];
 const SPEC_ROUTES = [
   'GET /healthz', 'GET /api/openapi.json', 'GET /api/evaluators',
