@@ -216,7 +216,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const experiments = new ExperimentService(stores, clock, [evaluatorCheck, templateCheck, rowLimitCheck(rowLimits)]);
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, {
-    publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id), rowLimits, bus, ...(options.pingMs ? { pingMs: options.pingMs } : {}),
+    publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id), rowLimits, bus, catalogue: { find: findEvaluator }, ...(options.pingMs ? { pingMs: options.pingMs } : {}),
   });
   const compare = new CompareService(stores, { find: findEvaluator });
   const http = createHttpApp({

@@ -10,12 +10,12 @@ import { addCell, ComparisonFold, type PendingItem, type RowValues } from '../..
 import type { CompareItem, Comparison, CompareQuery } from '../../core/model/compare.js';
 import type { ExperimentDocument } from '../../core/model/experiment.js';
 import type { Project } from '../../core/model/records.js';
-import type { CellResult, LeanCell, RowOrderKey, RunRecord, RunSpec } from '../../core/model/run.js';
+import type { CellResult, LeanCell, RunRecord, RunSpec } from '../../core/model/run.js';
 import type { Stores } from '../../core/ports.js';
 import { csvText } from './exports.js';
-import { type EvaluatorCatalogue, isRowScoped } from './prepare.js';
+import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';
+import { rowGroups } from './row-stream.js';
 
-const PAGE = 2000;
 /** Outputs in comparison items are cut to this many characters (the results have them whole). */
 export const ITEM_OUTPUT_CHARS = 4000;
 
@@ -129,64 +129,29 @@ export class CompareService {
     return (await this.stores.experiments.getById(run.projectId, run.experimentId, run.spec.experimentVersion))?.document;
   }
 
-  /** Per target, the cell-scoped evaluators of the run that judge it (a failed target fails them). */
-  private async applicable(run: RunRecord): Promise<(targetId: string) => readonly string[]> {
-    const doc = await this.document(run);
-    const cache = new Map<string, string[]>();
-    return (targetId) => {
-      let ids = cache.get(targetId);
-      if (!ids) {
-        ids = run.spec.evaluatorIds.filter((id) => {
-          if (!doc) return true;
-          const e = doc.evaluators.find((x) => x.id === id);
-          return !isRowScoped(doc, id, this.catalogue) && (!e?.targets || e.targets.includes(targetId));
-        });
-        cache.set(targetId, ids);
-      }
-      return ids;
-    };
-  }
-
-  /** A run's rows in row order, each with its key, its cells passed on as they are read. */
+  /** A run's rows in row order, each with its key; its cells are passed on (for the targets' figures) as they are read. */
   private async *rows(run: RunRecord, side: 'baseline' | 'candidate', matchedBy: 'index' | 'content', cells: JoinStep[]): AsyncGenerator<KeyedRow> {
-    const applicable = await this.applicable(run);
-    const perRow = run.spec.targetIds.length * run.spec.repeats;
+    const applicable = evaluatorsOfTarget(await this.document(run), run.spec, this.catalogue);
     const seen = new Map<string, number>();
-    let current: KeyedRow | undefined;
-    let currentPos = -1;
-    let entry: Record<string, unknown> | undefined;
     let lastIndex = -1;
     let occurrence = 0;
-    let after: RowOrderKey | null = null;
-    const finish = (row: KeyedRow): KeyedRow => {
+    for await (const group of rowGroups(this.stores.runs, run, matchedBy === 'content')) {
+      occurrence = group.rowIndex === lastIndex ? occurrence + 1 : 0;
+      lastIndex = group.rowIndex;
+      const values: RowValues = { rowIndex: group.rowIndex, targets: new Map() };
+      for (const c of group.cells) {
+        cells.push({ kind: 'cell', side, cell: c });
+        addCell(values, c, applicable);
+      }
+      let key = `${group.rowIndex}#${occurrence}`;
       if (matchedBy === 'content') {
-        const hash = contentHash(entry, run.spec.parameters);
+        const hash = contentHash(group.cells[0]!.entry, run.spec.parameters);
         const n = seen.get(hash) ?? 0;
         seen.set(hash, n + 1);
-        row.key = `${hash}#${n}`;
+        key = `${hash}#${n}`;
       }
-      return row;
-    };
-    for (;;) {
-      const page = await this.stores.runs.cellsInRowOrder(run.id, after, PAGE, matchedBy === 'content');
-      for (const c of page) {
-        cells.push({ kind: 'cell', side, cell: c });
-        const pos = Math.floor(c.cell / perRow);
-        if (pos !== currentPos) {
-          if (current) yield finish(current);
-          occurrence = c.rowIndex === lastIndex ? occurrence + 1 : 0;
-          lastIndex = c.rowIndex;
-          currentPos = pos;
-          current = { key: `${c.rowIndex}#${occurrence}`, rowIndex: c.rowIndex, occurrence, values: { rowIndex: c.rowIndex, targets: new Map() } };
-          entry = c.entry;
-        }
-        addCell(current!.values, c, applicable);
-      }
-      if (page.length < PAGE) break;
-      const last = page[page.length - 1]!;
-      after = { rowIndex: last.rowIndex, cell: last.cell };
+      yield { key, rowIndex: group.rowIndex, occurrence, values };
     }
-    if (current) yield finish(current);
   }
 
   /** Both runs as a sequence of join steps: cells (for the targets' figures), matched pairs and unmatched rows. */

@@ -18,9 +18,10 @@ import type { Clock, EventBus, Logger, Stores } from '../../core/ports.js';
 import type { CellDraft } from '../../core/run-store.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
 import { keepLease } from './lease-keeper.js';
-import { disposeAll, type EvaluatorCatalogue, prepareEvaluators, prepareRowEvaluators, prepareTargets } from './prepare.js';
+import { disposeAll, type EvaluatorCatalogue, evaluatorsOfTarget, prepareEvaluators, prepareRowEvaluators, prepareTargets } from './prepare.js';
 import { runRowPhaseFor } from './row-phase-runner.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
+import { withRepeatStats } from './repeat-stats.js';
 import { rebuildSummary } from './summary-rebuild.js';
 
 export interface ExecutorDeps {
@@ -105,7 +106,8 @@ async function execute(
   const end = async (ending: RunEnding): Promise<void> => {
     const finishedAt = clock.now();
     const stopReason = ending.kind === 'stopped' ? ending.reason : undefined;
-    const summary = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason, thresholdPassRate: threshold });
+    const counted = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason, thresholdPassRate: threshold });
+    const summary = await withRepeatStats(stores.runs, run, evaluatorsOfTarget(experiment?.document, spec, deps.catalogue), counted);
     await log.finish(runFinish(ending, summary, finishedAt));
   };
 

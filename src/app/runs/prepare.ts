@@ -37,6 +37,26 @@ export function isRowScoped(doc: ExperimentDocument, id: string, catalogue: Eval
   return e !== undefined && catalogue.find(e.type)?.scope === 'row';
 }
 
+/**
+ * Per target, the run's cell-scoped evaluators that judge it (their `targets`, default all): a
+ * cell whose target failed counts as failing each of them. Without the document, all of them.
+ */
+export function evaluatorsOfTarget(doc: ExperimentDocument | undefined, spec: Pick<RunSpec, 'evaluatorIds'>, catalogue: EvaluatorCatalogue): (targetId: string) => readonly string[] {
+  const cache = new Map<string, string[]>();
+  return (targetId) => {
+    let ids = cache.get(targetId);
+    if (!ids) {
+      ids = spec.evaluatorIds.filter((id) => {
+        if (!doc) return true;
+        const e = doc.evaluators.find((x) => x.id === id);
+        return !isRowScoped(doc, id, catalogue) && (!e?.targets || e.targets.includes(targetId));
+      });
+      cache.set(targetId, ids);
+    }
+    return ids;
+  };
+}
+
 /** The run's evaluator spec of `id` bound to its instance (core/engine/evaluate.ts); a missing one fails every evaluation. */
 function bind(doc: ExperimentDocument, id: string, catalogue: EvaluatorCatalogue, deps: EvaluatorDeps): BoundEvaluator {
   const spec = doc.evaluators.find((x) => x.id === id);

@@ -46,12 +46,13 @@ export function presentListItem(run: RunRecord): RunListItem {
   };
 }
 
-export function datasetEntry(c: CellResult): DatasetEntry {
+export function datasetEntry(c: CellResult, repeats?: DatasetEntry['repeats']): DatasetEntry {
   return {
     index: c.rowIndex, targetId: c.targetId, repeat: c.repeat, entry: c.entry,
     ...(c.ok ? { predicted: { output: c.output } } : {}),
     cost: c.cost ?? null, duration: c.durationMs, tokens: c.tokens ? { input: c.tokens.input, output: c.tokens.output } : null,
     attempts: c.attempts, cached: c.cached, error: c.ok ? null : c.error,
+    ...(repeats ? { repeats } : {}),
   };
 }
 
@@ -88,7 +89,7 @@ export function targetsMeta(doc: ExperimentDocument | undefined, run: RunRecord)
 
 /** GET /runs/{runId}/results */
 export function presentResults(
-  page: { run: RunRecord; experiment: { document: ExperimentDocument } | null; cells: CellResult[]; rows: RowResult[] },
+  page: { run: RunRecord; experiment: { document: ExperimentDocument } | null; cells: CellResult[]; rows: RowResult[]; repeatsOf?: (c: CellResult) => DatasetEntry['repeats'] },
   offset: number,
   limit: number,
 ): ResultsPage {
@@ -96,7 +97,7 @@ export function presentResults(
   return {
     experimentId: run.experimentId, runId: run.id, projectId: run.projectId, progress: run.progress, total: run.total,
     targets: targetsMeta(experiment?.document, run),
-    dataset: cells.map(datasetEntry),
+    dataset: cells.map((c) => datasetEntry(c, page.repeatsOf?.(c))),
     evaluations: [...cells.flatMap(evaluationEntries), ...rows.map(rowEvaluationEntry)],
     timestamps: timestamps(run),
     pagination: { offset, limit, total: run.progress },

@@ -2,6 +2,9 @@
 // results, abort and resume. Starting is O(1) in the dataset size: rows are counted, not read.
 import { AssayError, experimentNotFound, type Issue, NotFoundError, runNotFound, ValidationError } from '../../core/errors.js';
 import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
+import { addCell, type RowValues } from '../../core/compare/fold.js';
+import { repeatCounts } from '../../core/compare/repeats.js';
+import type { DatasetEntry } from '../../core/model/run-api.js';
 import type { RunCursor } from '../../core/run-store.js';
 import type { ExperimentRecord, Project } from '../../core/model/records.js';
 import { type CellResult, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
@@ -10,6 +13,7 @@ import { type StreamDeps, type StreamItem, streamRunEvents } from './events.js';
 import { newId } from '../ids.js';
 import { arrayRows, checkRowArray, NO_ROW_LIMITS, type RowLimits } from '../row-sources.js';
 import { parseOrThrow } from '../validation.js';
+import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';
 
 export interface RunServiceOptions {
   /** Base of runUrl; a function because the port may be known only once the server listens. */
@@ -22,6 +26,8 @@ export interface RunServiceOptions {
   bus: EventBus;
   /** Silence before a `: ping` comment (SPEC §6: 15 s; tests shorten it). */
   pingMs?: number;
+  /** Tells row-scoped evaluators apart (repeats' verdicts count cell-scoped ones); none: every evaluator is cell-scoped. */
+  catalogue?: EvaluatorCatalogue;
 }
 
 export interface StartedRun {
@@ -182,13 +188,39 @@ export class RunService {
     runId: string,
     offset: number,
     limit: number,
-  ): Promise<{ run: RunRecord; experiment: ExperimentRecord | null; cells: CellResult[]; rows: RowResult[] }> {
+  ): Promise<{ run: RunRecord; experiment: ExperimentRecord | null; cells: CellResult[]; rows: RowResult[]; repeatsOf?: (c: CellResult) => DatasetEntry['repeats'] }> {
     const run = await this.get(project, runId);
     const experiment = await this.stores.experiments.getById(project.id, run.experimentId, run.spec.experimentVersion);
     const cells = await this.stores.runs.results(run.id, offset, limit);
     // Row-scoped results (comparisons) of the rows on this page.
     const rows = cells.length === 0 ? [] : await this.stores.runs.rowResultsOfRows(run.id, cells.map((c) => c.rowIndex));
-    return { run, experiment, cells, rows };
+    const repeatsOf = run.spec.repeats > 1 ? await this.repeatsOf(run, experiment, cells) : undefined;
+    return { run, experiment, cells, rows, ...(repeatsOf ? { repeatsOf } : {}) };
+  }
+
+  /**
+   * With repeats: the verdicts of every repeat of each row × target on the page, per evaluator.
+   * A page may hold only some repeats of its first and last rows; the others are read too.
+   */
+  private async repeatsOf(run: RunRecord, experiment: ExperimentRecord | null, cells: CellResult[]): Promise<(c: CellResult) => DatasetEntry['repeats']> {
+    const { repeats } = run.spec;
+    const unitOf = (cell: number) => Math.floor(cell / repeats);
+    const onPage = new Set(cells.map((c) => c.cell));
+    const missing = [...new Set(cells.map((c) => unitOf(c.cell)))].flatMap((u) => Array.from({ length: repeats }, (_, r) => u * repeats + r)).filter((n) => !onPage.has(n));
+    const all = missing.length === 0 ? cells : [...cells, ...(await this.stores.runs.cellsAt(run.id, missing))];
+    const applicable = evaluatorsOfTarget(experiment?.document, run.spec, this.options.catalogue ?? { find: () => undefined });
+    // A unit is one row position × target: cells are numbered row, then target, then repeat.
+    const units = new Map<number, RowValues>();
+    for (const c of all) {
+      const u = unitOf(c.cell);
+      let values = units.get(u);
+      if (!values) units.set(u, (values = { rowIndex: c.rowIndex, targets: new Map() }));
+      addCell(values, c, applicable);
+    }
+    return (c) => {
+      const evals = units.get(unitOf(c.cell))?.targets.get(c.targetId)?.evals;
+      return evals ? Object.fromEntries([...evals].map(([id, v]) => [id, repeatCounts(v)])) : undefined;
+    };
   }
 
   /**

@@ -86,6 +86,12 @@ export const datasetEntrySchema = z.object({
   cached: z.boolean(),
   /** Present (non-null) when the target failed. */
   error: z.string().nullable(),
+  /**
+   * With repeats > 1: per evaluator, the verdicts of all repeats of this row × target (the same
+   * on each of its repeats): how many gave one (errors and failed targets count as failing),
+   * how many passed, pass@k (at least one passed) and pass^k (all passed).
+   */
+  repeats: z.record(z.string(), z.object({ n: z.int(), passed: z.int(), passAtK: z.boolean(), passHatK: z.boolean() })).optional(),
 });
 export type DatasetEntry = z.infer<typeof datasetEntrySchema>;
 

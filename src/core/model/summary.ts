@@ -48,6 +48,15 @@ export const evaluatorSummarySchema = z.object({
   avgScore: z.number().optional(),
   /** How often each label was given (categories, comparison winners); absent when none. */
   labels: z.record(z.string(), z.int()).optional(),
+  /**
+   * With repeats > 1, once the run has ended: the standard error of the pass rate (points) and
+   * of the mean score over rows, repeats averaged per row first (rows are the samples).
+   */
+  stderr: z.object({ passRate: z.number().optional(), avgScore: z.number().optional() }).optional(),
+  /** With repeats > 1: the 95% t-interval of the pass rate and of the mean score, over rows. */
+  ci95: z.object({ passRate: z.tuple([z.number(), z.number()]).optional(), avgScore: z.tuple([z.number(), z.number()]).optional() }).optional(),
+  /** With repeats > 1: rows × targets whose repeats disagree (some passed, some did not). */
+  flakyRows: z.int().optional(),
 });
 export type EvaluatorSummary = z.infer<typeof evaluatorSummarySchema>;
 
