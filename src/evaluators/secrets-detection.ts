@@ -68,8 +68,8 @@ const secretlint = lazy(async () => {
 
 /** Far above any model output; secretlint reads the whole text, so the cost grows with it. */
 const MAX_CHARS = 1_048_576;
-/** Inline cap: secretlint's rules are linear, ≈ 35 ns a character at worst (1 MiB: 34 ms). At the cap: 1.4 ms
- * (median, bench/evaluator-caps.ts).
+/** Inline cap: secretlint's rules and ours are linear, ≈ 55 ns a character at worst. At the cap: 2.8 ms
+ * (median; the worst case of src/testing/evaluator-worst-cases.ts, 2-core machine shared with other work).
  */
 const INLINE_CHARS = 50_000;
 
@@ -84,8 +84,9 @@ export const secretsDetection: EvaluatorDefinition<typeof settings> = {
   name: 'API Keys & Secrets Detection',
   category: 'safety',
   description:
-    "Finds API keys, tokens, private keys and credentials (AWS, GCP, Azure, GitHub, Slack, OpenAI, Anthropic, database URLs, …) in the " +
-    "input and output with secretlint's recommended rules. Fails when any is found; score is the count.",
+    'Finds API keys, tokens, private keys and credentials (AWS key ids and secrets, GitHub, GitLab, Slack, Stripe, OpenAI, Anthropic, ' +
+    'Google, Azure, JWTs, database URLs, password assignments, …) in the input and output with secretlint\'s recommended rules and ' +
+    'Assay\'s own for the formats they miss; placeholders and well-known documentation examples pass. Fails when any is found; score is the count.',
   requiredInputs: [],
   optionalInputs: ['input', 'output'],
   stringInputs: ['input', 'output'],
