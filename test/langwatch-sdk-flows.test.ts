@@ -16,6 +16,7 @@ import {
   cliExperimentResults,
   cliExperimentRun,
   cliExperimentStatus,
+  cliIdentityNotice,
   type ClientEnv,
   parseCliParams,
   pythonExperimentRun,
@@ -266,9 +267,10 @@ describe('TypeScript SDK 1.8 CLI: langwatch experiment …', () => {
     await expect(cliExperimentListRuns(clientEnv(), 'no-such-experiment')).rejects.toMatchObject({ status: 404, body: { error: 'experiment_not_found' } });
   });
 
-  it("answers the CLI's best-effort GET /api/me/project with JSON, not an HTML page or a 500", async () => {
-    const response = await fetch(`${server.url}/api/me/project`, { headers: { authorization: `Bearer ${t.key}`, 'x-auth-token': t.key } });
-    expect(response.status).toBeLessThan(500);
-    expect(typeof ((await response.json()) as { error?: unknown }).error).toBe('string');
+  it("names the key's project through the CLI's best-effort GET /api/me/project", async () => {
+    const env = clientEnv();
+    expect(await cliIdentityNotice(env)).toBe('Using API key for project Default (default)');
+    expect(env.sent[0]).toMatchObject({ method: 'GET', path: '/api/me/project' });
+    expect(await cliIdentityNotice(clientEnv({ apiKey: `sk-lw-${'0'.repeat(40)}` }))).toBeUndefined();
   });
 });

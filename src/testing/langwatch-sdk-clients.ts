@@ -375,6 +375,21 @@ export async function cliExperimentResults(
   return { page, rows };
 }
 
+const meProjectSchema = z.object({ id: z.string(), name: z.string(), slug: z.string(), isPersonal: z.boolean() });
+
+/**
+ * The CLI's identity notice before a command: `GET /api/me/project` (1.5 s timeout, failures
+ * ignored) to print "Using API key for project …"; undefined when the call fails.
+ */
+export async function cliIdentityNotice(env: ClientEnv): Promise<string | undefined> {
+  try {
+    const project = await cliGet(env, '/api/me/project', meProjectSchema, 'GET /api/me/project');
+    return `Using API key for project ${project.name} (${project.slug})`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `langwatch experiment list [--page-size N] [--page N]`. */
 export function cliExperimentList(env: ClientEnv, options: { page?: number; pageSize?: number } = {}) {
   const search = new URLSearchParams();
