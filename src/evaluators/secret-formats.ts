@@ -19,8 +19,8 @@ interface Format {
   /** What the match is, for the message (which secretlint masks; details never show it). */
   what: string;
   pattern: RegExp;
-  /** Group 1 when present, else the whole match, must pass `accept` to count. */
-  accept?: (value: string) => boolean;
+  /** Group 1 when present, else the whole match, must pass `accept` to count (`match` is the whole match). */
+  accept?: (value: string, match: string) => boolean;
 }
 
 /**
@@ -38,6 +38,21 @@ export function isPlaceholder(value: string): boolean {
 /** At least two of lower case, upper case, digits and symbols: a word alone is not a password. */
 function mixed(value: string): boolean {
   return [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(value)).length >= 2;
+}
+
+/** A variable, not a literal: `hashedPassword`, `user.password`, `self._pw` (identifiers, dotted). */
+const IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/;
+
+/**
+ * A password value counts when it mixes character classes and is not a placeholder or a path
+ * (`PWD=/home/runner/work`). Unquoted, identifier-shaped values are code (`password: user.password`)
+ * or words (`Password: Required`) unless they mix lower case, upper case and digits.
+ */
+function passwordValue(value: string, match: string): boolean {
+  if (!mixed(value) || isPlaceholder(value) || /^(?:\/|~\/|\.\.?\/)/.test(value)) return false;
+  const quoted = /["']$/.test(match.slice(0, match.length - value.length));
+  if (quoted || !IDENTIFIER.test(value)) return true;
+  return !value.includes('.') && /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value);
 }
 
 /** A JWT counts only when its header decodes to JSON that names an algorithm. */
@@ -111,7 +126,7 @@ const FORMATS: Format[] = [
     // from code or templates (no brackets, $, braces). The value is taken whole (a look-ahead
     // capture, then a back-reference: no backtracking through it, 5× cheaper on hostile text).
     pattern: /(?<![A-Za-z0-9])(?:[A-Za-z0-9]{0,40}[_.-])?(?:password|passwd|passphrase|pwd|pass)["']?[ \t]{0,10}[:=][ \t]{0,10}["']?(?=([^\s"'`,;()[\]{}<>$]{8,128}))\1(?=["'`,;]|\s|$)/gi,
-    accept: (value) => mixed(value) && !isPlaceholder(value),
+    accept: passwordValue,
   },
 ];
 
@@ -128,7 +143,7 @@ export const secretFormatsRule: SecretRule = {
         for (const format of FORMATS) {
           for (const match of source.content.matchAll(format.pattern)) {
             const value = match[1] ?? match[0];
-            if (isPlaceholder(value) || (format.accept && !format.accept(value))) continue;
+            if (isPlaceholder(value) || (format.accept && !format.accept(value, match[0]))) continue;
             context.report({ message: t(format.id, {}) as never, range: [match.index, match.index + match[0].length] });
           }
         }
