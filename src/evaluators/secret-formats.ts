@@ -19,8 +19,11 @@ interface Format {
   /** What the match is, for the message (which secretlint masks; details never show it). */
   what: string;
   pattern: RegExp;
-  /** Group 1 when present, else the whole match, must pass `accept` to count (`match` is the whole match). */
-  accept?: (value: string, match: string) => boolean;
+  /**
+   * Group 1 when present, else the whole match, must pass `accept` to count (`match` is the
+   * whole match, found at `index` of `content`).
+   */
+  accept?: (value: string, match: string, content: string, index: number) => boolean;
 }
 
 /**
@@ -97,8 +100,15 @@ const FORMATS: Format[] = [
   },
   {
     id: 'AZURE_SAS_TOKEN', what: 'Azure shared access signature',
-    // A signed-version parameter, then the signature, within one URL.
-    pattern: /[?&]sv=\d{4}-\d\d-\d\d(?:&[^\s&"'<>]{1,200}){0,20}&sig=([A-Za-z0-9%+/]{40,120})/g,
+    // A signature whose URL (the 2,000 characters before it, back to a space or quote) carries
+    // a signed version `sv=YYYY-MM-DD`. Found from the signature, not from `sv=`: a scan forward
+    // from each `sv=` over the parameters cost 2.4 ms on 50,000 characters of `&sv=…`.
+    pattern: /[?&]sig=([A-Za-z0-9%+/]{40,120})/g,
+    accept: (_value, _match, content, index) => {
+      const before = content.slice(Math.max(0, index - 2000), index);
+      const url = before.slice(Math.max(before.lastIndexOf(' '), before.lastIndexOf('\n'), before.lastIndexOf('"'), before.lastIndexOf("'")) + 1);
+      return /[?&]sv=\d{4}-\d\d-\d\d(?:&|$)/.test(url);
+    },
   },
   {
     id: 'SHORT_PRIVATE_KEY', what: 'PEM private key of fewer than 128 bytes (EC P-256, Ed25519)',
@@ -143,7 +153,7 @@ export const secretFormatsRule: SecretRule = {
         for (const format of FORMATS) {
           for (const match of source.content.matchAll(format.pattern)) {
             const value = match[1] ?? match[0];
-            if (isPlaceholder(value) || (format.accept && !format.accept(value, match[0]))) continue;
+            if (isPlaceholder(value) || (format.accept && !format.accept(value, match[0], source.content, match.index))) continue;
             context.report({ message: t(format.id, {}) as never, range: [match.index, match.index + match[0].length] });
           }
         }
