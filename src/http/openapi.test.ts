@@ -21,6 +21,8 @@ const SPEC_ROUTES = [
   'PUT /api/providers/{name}', 'GET /api/providers', 'DELETE /api/providers/{name}',
   // The run page's sign-in (SPEC §9, issue "the run page"): the key's project.
   'GET /api/projects/current',
+  // LangWatch's identity call (its TypeScript SDK 1.8 CLI; issue 15).
+  'GET /api/me/project',
   // Every run route is served under both prefixes (SPEC §5).
   ...['/api/experiments', '/api/evaluations/v3'].flatMap((prefix) => RUN_ROUTES.map((r) => r.replace(' /', ` ${prefix}/`))),
 ];

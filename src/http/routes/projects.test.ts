@@ -1,4 +1,5 @@
-// GET /api/projects/current: the key's own project, 401 without a valid key, and in OpenAPI.
+// GET /api/projects/current and LangWatch's GET /api/me/project: the key's own project, 401
+// without a valid key, and in OpenAPI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAssay, type TestAssay } from '../../testing/harness.js';
 
@@ -34,5 +35,19 @@ describe('GET /api/projects/current', () => {
     const doc = (await (await t.req('GET', '/api/openapi.json')).json()) as any;
     const op = doc.paths['/api/projects/current'].get;
     expect(Object.keys(op.responses['200'].content['application/json'].schema.properties).sort()).toEqual(['id', 'name', 'slug']);
+  });
+});
+
+describe('GET /api/me/project (LangWatch CLI identity notice)', () => {
+  it("answers the key's project in LangWatch's shape", async () => {
+    const res = await t.req('GET', '/api/me/project', { headers: { authorization: `Bearer ${t.key}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ id: t.projectId, name: 'Default', slug: 'default', isPersonal: false });
+  });
+
+  it('refuses a missing key with the LangWatch 401 text', async () => {
+    const res = await t.req('GET', '/api/me/project', { key: null });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: 'Missing credentials' });
   });
 });
