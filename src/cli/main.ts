@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { VERSION } from '../config/version.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerCompareCommand } from './compare.js';
 import { registerDemoCommand } from './demo.js';
 import { registerPushCommand } from './push.js';
 import { registerRunCommand } from './run.js';
@@ -39,6 +40,7 @@ program
 registerAdminCommands(program);
 registerPushCommand(program);
 registerRunCommand(program);
+registerCompareCommand(program);
 registerDemoCommand(program);
 
 try {

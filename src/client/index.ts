@@ -5,10 +5,12 @@
 import { createParser } from 'eventsource-parser';
 import type { LiveEvent, RunEvent } from '../core/events.js';
 import { isFinalEvent } from '../core/final-event.js';
+import type { Comparison } from '../core/model/compare.js';
 import type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 
 export type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 export type { RunSummary } from '../core/model/summary.js';
+export type { Comparison } from '../core/model/compare.js';
 export type { LiveEvent, RunEvent } from '../core/events.js';
 
 /**
@@ -152,6 +154,12 @@ export class AssayClient {
       if (page.dataset.length < 5000) return { dataset, evaluations };
       offset += page.dataset.length;
     }
+  }
+
+  /** The run compared with a baseline (a run id or `previous`; default: the run's baselineRunId, else previous). */
+  compare(runId: string, query: { baseline?: string; alpha?: number; change?: 'regressed' | 'improved' | 'changed' | 'all'; offset?: number; limit?: number } = {}): Promise<Comparison> {
+    const q = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${enc(String(v))}`).join('&');
+    return this.json('GET', `/api/experiments/runs/${enc(runId)}/compare${q ? `?${q}` : ''}`);
   }
 
   /** The run's export in one of the formats, as text. */

@@ -1,0 +1,104 @@
+// The regression gate in CI (issue "compare runs"): `assay run --baseline … --fail-on-regression
+// / --max-drop / --markdown` and `assay compare`, as real processes against a real server.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnAssay, type Spawned } from '../testing/spawn.js';
+
+const KEY = `sk-lw-${'GateCliTst'.repeat(4)}`;
+let dataDir: string;
+let server: Spawned;
+let base: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-gate-cli-'));
+  server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn' });
+  const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
+  base = `http://127.0.0.1:${port}`;
+  // Under variant=bad the first 30 of 60 rows fail; some rows (i ≥ 55) fail always, so
+  // "no failed cell" never holds and only the gate can tell good from bad.
+  const doc = {
+    slug: 'gate', name: 'gate',
+    dataset: { rows: Array.from({ length: 60 }, (_, i) => ({ i, expected: i >= 55 ? 'never' : 'yes' })) },
+    targets: [{ id: 'model', type: 'code', code: "return parameters.variant === 'bad' && row.i < 30 ? 'no' : 'yes'" }],
+    evaluators: [{ id: 'exact', name: 'Exact', type: 'exact_match', inputs: { output: 'output', expected_output: 'row.expected' } }],
+  };
+  const res = await fetch(`${base}/api/experiments`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+  expect(res.status).toBe(201);
+});
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const p = spawnAssay(args, { ASSAY_ENDPOINT: base, ASSAY_API_KEY: KEY, GITHUB_STEP_SUMMARY: '', ...env });
+  return { code: await p.exited, out: p.output() };
+}
+const runIdOf = (out: string) => /Run (run_\w+) started/.exec(out)![1]!;
+
+describe('the regression gate', { timeout: 180_000 }, () => {
+  let good: string;
+  let bad: string;
+
+  it('a first run has no previous run: it says so and the gate passes', async () => {
+    const first = await run(['run', 'gate', '--param', 'variant=good', '--baseline', 'previous', '--fail-on-regression']);
+    expect(first.out).toContain('No previous finished run to compare with');
+    expect(first.code).toBe(0);
+    good = runIdOf(first.out);
+  });
+
+  it('an unchanged candidate exits 0, writes the Markdown table and appends it to $GITHUB_STEP_SUMMARY', async () => {
+    const md = path.join(dataDir, 'report.md');
+    const step = path.join(dataDir, 'step-summary.md');
+    writeFileSync(step, '# earlier step\n');
+    const same = await run(['run', 'gate', '--param', 'variant=good', '--baseline', 'previous', '--fail-on-regression', '--markdown', md], { GITHUB_STEP_SUMMARY: step });
+    expect(same.out).toContain(`Compared with ${good}: NO SIGNIFICANT CHANGE`);
+    expect(same.code).toBe(0);
+    const table = readFileSync(md, 'utf8');
+    expect(table).toContain('| evaluator | target | baseline | candidate | delta | p (Holm) | |');
+    expect(table).toMatch(/\| Exact \| model \| 91\.7% \| 91\.7% \| 0\.0 pts \|/);
+    const summary = readFileSync(step, 'utf8');
+    expect(summary.startsWith('# earlier step\n')).toBe(true);
+    expect(summary).toContain(table);
+  });
+
+  it('a regressed candidate exits 1 with --fail-on-regression and lists the regressed rows', async () => {
+    const worse = await run(['run', 'gate', '--param', 'variant=bad', '--baseline', 'previous', '--fail-on-regression']);
+    expect(worse.out).toContain('REGRESSED');
+    expect(worse.out).toMatch(/regressed rows: 0 \(model\/exact\), 1 \(model\/exact\)/);
+    expect(worse.code).toBe(1);
+    bad = runIdOf(worse.out);
+  });
+
+  it('--max-drop gates on the pass-rate drop in points', async () => {
+    // 55 → 25 passing rows of 60: a drop of 50 points.
+    expect((await run(['run', 'gate', '--param', 'variant=bad', '--baseline', good, '--max-drop', '10'])).code).toBe(1);
+    const within = await run(['run', 'gate', '--param', 'variant=bad', '--baseline', good, '--max-drop', '60']);
+    expect(within.out).toContain('pass rate fell 50.0 points');
+    expect(within.code).toBe(0);
+  });
+
+  it('assay compare prints the comparison of finished runs; --fail-on-regression makes it a gate', async () => {
+    const shown = await run(['compare', bad, good]);
+    expect(shown.out).toContain(`Compared with ${good}: REGRESSED`);
+    expect(shown.out).toMatch(/Exact × model\s+91\.7%\s+41\.7%\s+-50\.0 pts/);
+    expect(shown.code).toBe(0);
+    expect((await run(['compare', bad, good, '--fail-on-regression'])).code).toBe(1);
+    expect((await run(['compare', good, bad, '--fail-on-regression'])).code).toBe(0);
+  });
+
+  it('refuses what cannot work with exit 2 and a message', async () => {
+    const noBaseline = await run(['run', 'gate', '--fail-on-regression']);
+    expect(noBaseline.code).toBe(2);
+    expect(noBaseline.out).toContain('need --baseline');
+    const missing = await run(['run', 'gate', '--baseline', 'run_missing']);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain('Baseline run not found: run_missing');
+    expect((await run(['compare', 'run_missing'])).code).toBe(2);
+    expect((await run(['compare', bad, '--alpha', '3'])).code).toBe(2);
+    expect((await run(['run', 'gate', '--baseline', 'previous', '--no-wait'])).code).toBe(2);
+  });
+});
