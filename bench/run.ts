@@ -4,7 +4,7 @@
 //
 //   npm run bench                 all scenarios
 //   npm run bench -- --quick      smaller sizes (a smoke test of the harness)
-//   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big, evaluators, caps, templates, load)
+//   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big, evaluators, caps, templates, compare, load)
 //   npm run bench -- --only=load  the load test of bench/load.ts (20 runs, 500 SSE subscribers, pollers)
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
@@ -214,6 +214,14 @@ async function templates(): Promise<void> {
   for (const r of await timeTemplates(quick ? 2_000 : 20_000)) print(`| ${r.name} | ${r.medianUs.toFixed(1)} µs | ${r.p95Us.toFixed(1)} µs |`);
 }
 
+async function compare(): Promise<void> {
+  const { compareBench } = await import('./compare.js');
+  if (!(await compareBench(quick ? 10_000 : 100_000, print))) {
+    print('\nOver the bound (under 2 s and under 100 MB of extra RSS).');
+    process.exitCode = 1;
+  }
+}
+
 async function load(): Promise<void> {
   const { DEFAULT_LOAD, loadTest } = await import('./load.js');
   // --quick is a smoke test of the harness: 2-second runs are dominated by their start, so its
@@ -234,4 +242,5 @@ if (!only || only === 'big') await big();
 if (!only || only === 'evaluators') await evaluators();
 if (!only || only === 'caps') await caps();
 if (!only || only === 'templates') await templates();
+if (!only || only === 'compare') await compare();
 if (!only || only === 'load') await load();
