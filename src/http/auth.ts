@@ -103,10 +103,15 @@ export function metricsAuth(token: string | undefined, throttle: AuthThrottle): 
     if (token === undefined) return next();
     const authorization = c.req.header('authorization')?.trim() ?? '';
     const match = /^bearer\s+(.+)$/i.exec(authorization);
-    if (!match) throw missingCredentials();
+    if (!match) {
+      throw new AssayError('missing_credentials', 'Send the metrics token (ASSAY_METRICS_TOKEN) as Authorization: Bearer <token>', { compatText: 'Missing credentials' });
+    }
     const address = clientAddress(c);
     await throttle.assertAllowed(address);
-    if (!sameSecret(match[1]!.trim(), token)) return refused(throttle, address);
+    if (!sameSecret(match[1]!.trim(), token)) {
+      await throttle.failed(address);
+      throw new AssayError('invalid_credentials', 'The metrics token is not ASSAY_METRICS_TOKEN', { compatText: 'Invalid credentials' });
+    }
     await next();
   };
 }
