@@ -2,7 +2,7 @@
 // The SDK reads the standard OTEL_* variables itself (endpoint, protocol, headers, sampler,
 // service name, resource attributes), so operators configure Assay like any other service.
 // Only traces are exported: Assay's metrics are Prometheus's (GET /metrics), its logs pino's.
-import { context, propagation, ProxyTracerProvider, type Tracer, trace } from '@opentelemetry/api';
+import { context, propagation, type Tracer, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 
 let running: { sdk: NodeSDK; users: number } | null = null;
@@ -27,9 +27,11 @@ export function startTracing(version: string): Tracing {
   const mine = running;
   mine.users++;
   let closed = false;
+  // The global is the API's proxy around the SDK's provider. Duck-typed: the SDK loads the
+  // API's CommonJS build and this file its ES module build, so `instanceof` is false.
   const provider = () => {
-    const global = trace.getTracerProvider();
-    return (global instanceof ProxyTracerProvider ? global.getDelegate() : global) as { forceFlush?: () => Promise<void> };
+    const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
+    return (global.getDelegate?.() ?? global) as { forceFlush?: () => Promise<void> };
   };
   return {
     tracer: trace.getTracer('assay', version),

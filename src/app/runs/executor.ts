@@ -115,8 +115,10 @@ async function execute(
     const finishedAt = clock.now();
     const stopReason = ending.kind === 'stopped' ? ending.reason : undefined;
     const summary = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason, thresholdPassRate: threshold });
-    const written = await log.finish(runFinish(ending, summary, finishedAt));
-    watch.ended(written ? ending : { kind: 'released' });
+    // Observed before it is stored: a client that sees the run ended finds it counted and its
+    // trace span ended. (A lease lost at this very moment counts it here and where it ends.)
+    watch.ended(ending);
+    await log.finish(runFinish(ending, summary, finishedAt));
   };
 
   if (!experiment) {
