@@ -4,6 +4,7 @@
 // run id, a slug, a row value or a secret. Plus the token and the off switch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/env.js';
+import type { Logger } from '../core/ports.js';
 import { startFakeAgent, type FakeAgent } from '../testing/fake-agent.js';
 import { startFakeOpenAI } from '../testing/fake-openai.js';
 import { FakeHttpError, type FakeLlmProvider } from '../testing/fake-provider-core.js';
@@ -22,9 +23,14 @@ let t: TestAssay;
 let openai: FakeLlmProvider;
 let agent: FakeAgent;
 let throttled = 0;
+const lines: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
+const capture = (level: string) => (obj: object | string, msg?: string) => {
+  lines.push({ level, obj: typeof obj === 'string' ? {} : (obj as Record<string, unknown>), msg: typeof obj === 'string' ? obj : msg });
+};
+const logger: Logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error'), child: () => logger };
 
 beforeAll(async () => {
-  t = await startTestAssay({ envSecrets: { BOT_TOKEN: SECRET } });
+  t = await startTestAssay({ envSecrets: { BOT_TOKEN: SECRET } }, undefined, { logger });
   openai = await startFakeOpenAI({
     apiKey: OPENAI_KEY,
     // Questions that ask for it are refused with 429, once each (maxRetries: 0).
@@ -62,7 +68,7 @@ async function scrape(headers: Record<string, string> = {}): Promise<string> {
 
 describe('GET /metrics after a run', () => {
   let runId: string;
-  let summary: Record<string, any>;
+  let summary: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- the poll body, read field by field
   let text: string;
 
   beforeAll(async () => {
@@ -151,6 +157,21 @@ describe('GET /metrics after a run', () => {
     expect(m.sum('assay_http_requests_total', { route: 'unmatched', status: '404' })).toBeGreaterThan(0);
     // The secret did reach the agent: it was used, just never reported.
     expect(agent.requests.some((r) => r.headers.authorization === `Bearer ${SECRET}`)).toBe(true);
+  });
+});
+
+describe('run logs', () => {
+  it('writes one line per failed cell, and the run\'s start and end, with run and project ids (no trace id with tracing off)', () => {
+    const failed = lines.filter((l) => l.msg === 'cell failed');
+    expect(failed).toHaveLength(2);
+    for (const l of failed) {
+      expect(l.level).toBe('warn');
+      expect(l.obj).toMatchObject({ runId: expect.stringMatching(/^run_/), projectId: t.projectId, targetId: 'mini-target', attempts: 1 });
+      expect(String(l.obj.error)).toContain('429');
+      expect('traceId' in l.obj).toBe(false);
+    }
+    expect(lines.filter((l) => l.msg === 'run started' || l.msg === 'run ended').map((l) => l.obj.runId)).toEqual([failed[0]!.obj.runId, failed[0]!.obj.runId]);
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
   });
 });
 
