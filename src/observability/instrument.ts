@@ -2,11 +2,18 @@
 // the executor — the target factory and the evaluator catalogue — so neither the engine nor
 // the adapters know about tracing. Only used when tracing is on: with it off, nothing is
 // wrapped and the cell path is exactly what it was.
-import { context, propagation, type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { context, createContextKey, propagation, type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { EvaluatorDefinition, TargetDeps, TargetFactory } from '../core/model/adapters.js';
 import type { Target } from '../core/model/experiment.js';
 import type { EvaluationResult, TargetOutput } from '../core/model/results.js';
 import { contentText } from './content.js';
+
+/**
+ * Marks a prompt target's span as the span of its model call: the model client's observer
+ * (model-observer.ts) then records the call on it instead of opening a child, so a backend that
+ * sums GenAI spans (tokens, cost) sees each call once.
+ */
+export const MODEL_CALL_SPAN = createContextKey('assay: the span a model call reports on');
 
 /** W3C trace context of the active span, as headers for an outgoing call. */
 export function traceHeaders(): Record<string, string> {
@@ -73,7 +80,7 @@ export function tracedTargets(create: TargetFactory, tracer: Tracer, content: bo
       call: (input) =>
         tracer.startActiveSpan(name, { kind, attributes: content ? { ...attributes, 'assay.input': contentText(input.row) } : attributes }, async (span) => {
           try {
-            const out = await adapter.call(input);
+            const out = await (spec.type === 'prompt' ? context.with(context.active().setValue(MODEL_CALL_SPAN, span), () => adapter.call(input)) : adapter.call(input));
             endWithOutput(span, out, content);
             return out;
           } catch (error) {

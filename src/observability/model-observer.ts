@@ -2,9 +2,10 @@
 // retries, a duration histogram, and — with tracing on — a client span per call carrying the
 // OpenTelemetry GenAI semantic-convention attributes plus the call's cost.
 import { performance } from 'node:perf_hooks';
-import { type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { context, type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { ModelCallObserver, ModelCallScope } from '../core/observe.js';
 import { contentText } from './content.js';
+import { MODEL_CALL_SPAN } from './instrument.js';
 import { BoundedLabel } from './labels.js';
 import type { AssayMetrics } from './metrics.js';
 
@@ -38,17 +39,24 @@ export function createModelObserver(options: ModelObserverOptions): ModelCallObs
       const { provider, model } = options.labels.of(call.provider, call.model);
       if (call.retry) metrics?.providerRetries.inc({ provider, model });
       let span: Span | undefined;
+      // A prompt target's own span stands for its call (instrument.ts); judges get a child span.
+      let owned = true;
       if (tracer) {
-        span = tracer.startSpan(`${call.operation} ${call.model}`, {
-          kind: SpanKind.CLIENT,
-          attributes: {
-            'gen_ai.operation.name': call.operation,
-            'gen_ai.system': call.provider,
-            'gen_ai.provider.name': call.provider,
-            'gen_ai.request.model': call.model,
-            ...(content && call.messages !== undefined ? { 'gen_ai.input.messages': contentText(call.messages) } : {}),
-          },
-        });
+        const attributes = {
+          'gen_ai.operation.name': call.operation,
+          'gen_ai.system': call.provider,
+          'gen_ai.provider.name': call.provider,
+          'gen_ai.request.model': call.model,
+          ...(content && call.messages !== undefined ? { 'gen_ai.input.messages': contentText(call.messages) } : {}),
+        };
+        const target = context.active().getValue(MODEL_CALL_SPAN) as Span | undefined;
+        if (target) {
+          owned = false;
+          span = target;
+          span.setAttributes(attributes);
+        } else {
+          span = tracer.startSpan(`${call.operation} ${call.model}`, { kind: SpanKind.CLIENT, attributes });
+        }
       }
       let ended = false;
       return {
@@ -68,7 +76,7 @@ export function createModelObserver(options: ModelObserverOptions): ModelCallObs
           if (result.status !== undefined) span.setAttribute('http.response.status_code', result.status);
           if (content && result.text !== undefined) span.setAttribute('gen_ai.output.messages', contentText([{ role: 'assistant', content: result.text }]));
           if (result.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: result.outcome });
-          span.end();
+          if (owned) span.end();
         },
       };
     },

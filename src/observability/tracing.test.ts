@@ -105,20 +105,23 @@ describe('a run exported as a trace', () => {
     }
   });
 
-  it('carries the GenAI semantic-convention attributes and the cost on prompt targets and model calls', () => {
+  it('carries the GenAI semantic-convention attributes and the cost on prompt targets and judges\' model calls, once per call', () => {
     const promptCell = children(root).find((c) => c.attributes['assay.cell.target_id'] === 'mini')!;
     const target = children(promptCell).find((s) => s.name === 'chat gpt-4o-mini')!;
-    const call = children(target);
-    expect(call).toHaveLength(1);
-    for (const span of [target, call[0]!]) {
+    // The target's span is its model call: no second span to count its tokens and cost twice.
+    expect(children(target)).toEqual([]);
+    const judgeCall = children(children(promptCell).find((s) => s.name === 'evaluate llm_boolean')!)[0]!;
+    for (const span of [target, judgeCall]) {
       expect(span.kind).toBe(3);
+      expect(span.attributes['gen_ai.operation.name']).toBe('chat');
       expect(span.attributes['gen_ai.system']).toBe('openai');
       expect(span.attributes['gen_ai.request.model']).toBe('gpt-4o-mini');
       expect(span.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
       expect(span.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
       expect(span.attributes['gen_ai.usage.cost']).toBeGreaterThan(0);
     }
-    expect(call[0]!.attributes['gen_ai.operation.name']).toBe('chat');
+    // Two prompt cells, two judged cells per target: six model calls, six GenAI spans.
+    expect(spans.filter((s) => s.attributes['gen_ai.usage.input_tokens'] !== undefined)).toHaveLength(6);
   });
 
   it('sends the HTTP target span\'s traceparent to the agent', () => {
