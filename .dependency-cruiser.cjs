@@ -109,6 +109,25 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/(core|net)/'] },
     },
 
+    // ---- observability: metrics, traces and run logs, wired by the composition root ----------
+    {
+      name: 'observability-only-core',
+      comment:
+        'src/observability implements the observation ports of src/core/observe.ts (and wraps ' +
+        'target factories and the evaluator catalogue by their core types): it may import only ' +
+        'src/core and npm packages, and only src/config wires it in.',
+      severity: 'error',
+      from: { path: '^src/observability/', pathNot: TESTS },
+      to: { path: '^src/', pathNot: ['^src/(core|observability)/'] },
+    },
+    {
+      name: 'observability-only-from-composition-root',
+      comment: 'Only src/config wires the observability modules; the rest sees the core/observe.ts ports.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: [TESTS, '^src/(config|observability)/'] },
+      to: { path: '^src/observability/' },
+    },
+
     // ---- app: use cases; adapters arrive through ports ---------------------------------------
     {
       name: 'app-not-to-outer-layers-or-adapters',

@@ -25,13 +25,27 @@ export interface Server {
  */
 export const SERVE_NODE_FLAGS = ['--max-semi-space-size=32'];
 
+/**
+ * BENCH_SERVER_ENV='{"ASSAY_METRICS":"false"}' adds variables to every scenario's server (e.g.
+ * OTEL_EXPORTER_OTLP_ENDPOINT to measure tracing; docs/benchmarks.md, "Observability").
+ */
+function serverEnv(): Record<string, string> {
+  const raw = process.env.BENCH_SERVER_ENV;
+  if (!raw) return {};
+  const parsed: unknown = JSON.parse(raw);
+  if (typeof parsed !== 'object' || parsed === null || Object.values(parsed).some((v) => typeof v !== 'string')) {
+    throw new Error('BENCH_SERVER_ENV must be a JSON object of strings');
+  }
+  return parsed as Record<string, string>;
+}
+
 /** `nodeArgs` go to node before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
 export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = [], keepOutput = false): Promise<Server> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server of any scenario.
   const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, ...extra, BIN, 'serve'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...serverEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -32,6 +32,11 @@ import type { Config } from './env.js';
 import { loadSecretKey } from './secret-key.js';
 import { ProjectSecrets } from './secrets.js';
 import { VERSION } from './version.js';
+import { AssayMetrics } from '../observability/metrics.js';
+import { createModelObserver, ModelLabels } from '../observability/model-observer.js';
+import { createRunObserver } from '../observability/run-observer.js';
+import { tracedCatalogue, tracedTargets } from '../observability/instrument.js';
+import { startTracing, type Tracing } from '../observability/tracing.js';
 
 export interface Assay {
   config: Config;
@@ -49,6 +54,10 @@ export interface Assay {
   queue: WorkQueue;
   http: HttpApp;
   logger: Logger;
+  /** Prometheus metrics (null with ASSAY_METRICS=false). */
+  metrics: AssayMetrics | null;
+  /** The OpenTelemetry SDK's tracer (null unless an OTLP endpoint is set). */
+  tracing: Tracing | null;
   /** Starts executing runs (and recovering interrupted ones). */
   start(): Promise<void>;
   /** Stops executing (runs stay resumable), then closes storage. */
@@ -177,8 +186,18 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       return settings;
     };
   };
+  // Observability (docs/observability.md): metrics unless ASSAY_METRICS=false, traces when an
+  // OTLP endpoint is set. With tracing off no adapter is wrapped.
+  const metrics = config.metrics.enabled ? new AssayMetrics() : null;
+  const tracing = config.tracing.enabled ? startTracing(VERSION) : null;
+  const tracer = tracing?.tracer ?? null;
+  const modelLabels = new ModelLabels();
+  const modelObserver = createModelObserver({ metrics, tracer, content: config.tracing.content, labels: modelLabels });
   const modelsFor = (projectId: string) =>
-    createModelClient({ settings: recentSettings(projectId), limiter: modelLimiter, clock, allowPrivateNetworks: config.httpTargetsAllowPrivate });
+    createModelClient({
+      settings: recentSettings(projectId), limiter: modelLimiter, clock, allowPrivateNetworks: config.httpTargetsAllowPrivate,
+      ...(modelObserver ? { observer: modelObserver } : {}),
+    });
   const cacheFor = (projectId: string): TargetCache => ({
     get: async (key) => {
       const text = await stores.responses.get(projectId, key);
@@ -188,8 +207,9 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   });
   const executorDeps: ExecutorDeps = {
     stores, bus, clock, logger,
-    createTarget,
-    catalogue: { find: findEvaluator },
+    createTarget: tracer ? tracedTargets(createTarget, tracer, config.tracing.content) : createTarget,
+    catalogue: { find: tracer ? tracedCatalogue(findEvaluator, tracer) : findEvaluator },
+    observer: createRunObserver({ metrics, tracer, logger, labels: modelLabels }),
     evaluatorDeps: async (projectId) => ({ sandbox, models: modelsFor(projectId), offload: evaluatorPool }),
     targetDeps: async (projectId, { cache }) => {
       const resolved = await secrets.secretsFor(projectId);
@@ -229,10 +249,36 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     // Read on every request: per server process, keyed by API key record id (docs/decisions.md, "Limits").
     limits: config,
     version: VERSION,
+    readyTimeoutMs: config.readyTimeoutMs,
+    ...(metrics
+      ? {
+          metrics: {
+            token: config.metrics.token,
+            contentType: metrics.contentType,
+            text: () => metrics.text(),
+            request: (method, route, status, seconds) => {
+              metrics.httpRequests.inc({ method, route, status: String(status) });
+              metrics.httpDuration.observe({ method, route }, seconds);
+            },
+          },
+        }
+      : {}),
+  });
+  metrics?.watch({
+    activeRuns: () => host.activeRuns,
+    queueDepth: () => queue.pending,
+    openStreams: () => http.openStreams(),
+    modelLimits: () =>
+      modelLimiter.keyList().map((key) => {
+        const name = key.replace(/^model:/, '');
+        const slash = name.indexOf('/');
+        const snapshot = modelLimiter.snapshot(key);
+        return { ...modelLabels.of(name.slice(0, Math.max(0, slash)), name.slice(slash + 1)), limit: snapshot.limit, inFlight: snapshot.inUse, waiting: snapshot.waiting };
+      }),
   });
   let closed = false;
   return {
-    config, stores, projects, experiments, datasets, runs, secrets: secretService, providers, host, bus, queue, http, logger,
+    config, stores, projects, experiments, datasets, runs, secrets: secretService, providers, host, bus, queue, http, logger, metrics, tracing,
     start: () => host.start(),
     close: async () => {
       if (closed) return;
@@ -241,6 +287,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       await evaluatorPool.close();
       await bus.close();
       await stores.close();
+      await tracing?.close();
     },
   };
 }

@@ -68,6 +68,19 @@ const envSchema = z.object({
     .default('all'),
   /** Failed authentications per client address per minute before 429 (project keys and the admin token). */
   ASSAY_AUTH_FAILURES_PER_MINUTE: intFromEnv(1, 1_000_000).default(100),
+  /** `false` removes GET /metrics and stops collecting (docs/observability.md). */
+  ASSAY_METRICS: boolFromEnv.default(true),
+  /** When set, GET /metrics wants `Authorization: Bearer <this>`. */
+  ASSAY_METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  /** Traces carry prompts, rows and outputs only when this is true. */
+  ASSAY_TRACE_CONTENT: boolFromEnv.default(false),
+  /** Milliseconds /readyz waits for the database before answering 503. */
+  ASSAY_READY_TIMEOUT_MS: intFromEnv(50, 60_000).default(2_000),
+  // OpenTelemetry (read by the Node SDK itself; validated here so a typo stops start-up).
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlFromEnv.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlFromEnv.optional(),
+  OTEL_SDK_DISABLED: boolFromEnv.default(false),
+  OTEL_TRACES_EXPORTER: z.string().trim().optional(),
   // Model providers (SPEC §1). Project settings (PUT /api/providers/{name}) override these.
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
   OPENAI_BASE_URL: urlFromEnv.optional(),
@@ -123,6 +136,12 @@ export interface Config {
   sharedCredentialsProjects: 'all' | string[];
   /** Failed authentications per client address per minute before 429. */
   authFailuresPerMinute: number;
+  /** GET /metrics: on unless ASSAY_METRICS=false; `token` = ASSAY_METRICS_TOKEN. */
+  metrics: { enabled: boolean; token: string | undefined };
+  /** Traces exported over OTLP when an endpoint is set; `content` = ASSAY_TRACE_CONTENT. */
+  tracing: { enabled: boolean; content: boolean };
+  /** How long /readyz waits for the database, ms. */
+  readyTimeoutMs: number;
   /** Provider settings from the environment, by provider name (openai, anthropic, google, azure). */
   providers: Record<string, ProviderSettings>;
   /** `{{secrets.NAME}}` values from ASSAY_SECRET_<NAME>; a project's stored secret of the same name wins. */
@@ -184,6 +203,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelConcurrency: e.ASSAY_MODEL_CONCURRENCY,
     sharedCredentialsProjects: e.ASSAY_SHARED_CREDENTIALS_PROJECTS,
     authFailuresPerMinute: e.ASSAY_AUTH_FAILURES_PER_MINUTE,
+    metrics: { enabled: e.ASSAY_METRICS, token: e.ASSAY_METRICS_TOKEN },
+    tracing: {
+      // OTEL_TRACES_EXPORTER=none is the SDK's own way to say "no traces".
+      enabled: (e.OTEL_EXPORTER_OTLP_ENDPOINT ?? e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined && !e.OTEL_SDK_DISABLED && e.OTEL_TRACES_EXPORTER !== 'none',
+      content: e.ASSAY_TRACE_CONTENT,
+    },
+    readyTimeoutMs: e.ASSAY_READY_TIMEOUT_MS,
     providers: providersFromEnv(e),
     envSecrets: secretsFromEnv(env),
     envSecretOrigins: envSecretOrigins.origins,
@@ -263,6 +289,11 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_MODEL_CONCURRENCY', '128', 'Ceiling of concurrent calls per provider/model across all runs (halves on 429, grows back)'],
   ['ASSAY_SHARED_CREDENTIALS_PROJECTS', '*', 'Projects (slugs or ids, comma-separated; `none`) that may use the server\'s provider keys and ASSAY_SECRET_* values'],
   ['ASSAY_AUTH_FAILURES_PER_MINUTE', '100', 'Failed authentications per client address per minute before 429 + Retry-After (back-off doubles)'],
+  ['ASSAY_METRICS', 'true', '`false` turns GET /metrics off (404) and stops collecting'],
+  ['ASSAY_METRICS_TOKEN', '', 'When set, GET /metrics wants `Authorization: Bearer <token>` (≥ 16 chars)'],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', '', 'Exports a trace per run over OTLP/HTTP (the standard OTEL_* variables apply; docs/observability.md)'],
+  ['ASSAY_TRACE_CONTENT', 'false', '`true` puts prompts, rows and outputs on trace spans'],
+  ['ASSAY_READY_TIMEOUT_MS', '2000', 'How long /readyz waits for the database before answering 503'],
   ['ASSAY_SECRET_<NAME>', '', 'Value of `{{secrets.NAME}}` when the project stored no secret NAME (ASSAY_SECRET_KEY excepted)'],
   ['ASSAY_SECRET_ORIGINS_<NAME>', '', 'Comma-separated origins ASSAY_SECRET_<NAME> may be sent to (default: any)'],
   ['OPENAI_API_KEY, OPENAI_BASE_URL', '', 'Provider `openai`, for projects that set none (PUT /api/providers/openai)'],

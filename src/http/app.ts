@@ -21,6 +21,7 @@ import { datasetRoutes } from './routes/datasets.js';
 import { evaluatorRoutes } from './routes/evaluators.js';
 import { experimentRoutes } from './routes/experiments.js';
 import { metaRoutes } from './routes/meta.js';
+import { type HttpMetrics, metricsRoute, requestMetrics } from './observe.js';
 import { projectRoutes } from './routes/projects.js';
 import type { CompareService } from '../app/runs/compare.js';
 import { runCompareRoutes } from './routes/run-compare.js';
@@ -50,15 +51,23 @@ export interface HttpDeps {
   version: string;
   /** The built web page (default web/dist); tests point it elsewhere. */
   webDir?: string;
+  /** GET /metrics and the request counters; absent with ASSAY_METRICS=false (then /metrics is a 404). */
+  metrics?: HttpMetrics;
+  /** How long /readyz waits for the database, ms. */
+  readyTimeoutMs?: number;
 }
 
 export interface HttpApp {
   app: Hono<HttpEnv>;
   routes: RouteTable;
+  /** SSE streams open now (for the metrics). */
+  openStreams(): number;
 }
 
 export function createHttpApp(deps: HttpDeps): HttpApp {
   const app = new Hono<HttpEnv>();
+  // First, so it times and counts every request, refused and failed ones included.
+  if (deps.metrics) app.use('*', requestMetrics(deps.metrics));
   // One throttle for project keys and the admin token: a guesser cannot switch between them.
   const throttle = new AuthThrottle(deps.limits.authFailuresPerMinute);
   const limits = createHttpLimits(deps.limits, deps.clock);
@@ -68,7 +77,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     { maxBodyBytes: deps.maxBodyBytes, limits },
   );
 
-  metaRoutes(app, routes, deps.ping, deps.version);
+  metaRoutes(app, routes, deps.ping, deps.version, deps.readyTimeoutMs ?? 2_000);
+  if (deps.metrics) metricsRoute(app, deps.metrics, throttle);
   adminRoutes(routes, deps.projects);
   projectRoutes(routes);
   datasetRoutes(routes, deps.datasets, deps.maxBodyBytes, deps.rowLimits);
@@ -88,5 +98,5 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const web = webPageRoutes(app, deps.webDir, noRoute);
   app.notFound(async (c) => (await web.page(c)) ?? noRoute(c));
   app.onError(makeErrorHandler(deps.logger));
-  return { app, routes };
+  return { app, routes, openStreams: () => limits.streams.total };
 }

@@ -92,3 +92,26 @@ export function adminAuth(adminToken: string | undefined, throttle: AuthThrottle
     await next();
   };
 }
+
+/**
+ * GET /metrics with ASSAY_METRICS_TOKEN set: requires `Authorization: Bearer <token>` (what
+ * Prometheus sends with `authorization: {credentials: …}`); failures count towards the same
+ * throttle as the other credentials. Without a token the route is open, as scrapers expect.
+ */
+export function metricsAuth(token: string | undefined, throttle: AuthThrottle): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    if (token === undefined) return next();
+    const authorization = c.req.header('authorization')?.trim() ?? '';
+    const match = /^bearer\s+(.+)$/i.exec(authorization);
+    if (!match) {
+      throw new AssayError('missing_credentials', 'Send the metrics token (ASSAY_METRICS_TOKEN) as Authorization: Bearer <token>', { compatText: 'Missing credentials' });
+    }
+    const address = clientAddress(c);
+    await throttle.assertAllowed(address);
+    if (!sameSecret(match[1]!.trim(), token)) {
+      await throttle.failed(address);
+      throw new AssayError('invalid_credentials', 'The metrics token is not ASSAY_METRICS_TOKEN', { compatText: 'Invalid credentials' });
+    }
+    await next();
+  };
+}

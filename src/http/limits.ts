@@ -11,6 +11,7 @@ export const STREAM_RETRY_AFTER_SECONDS = 5;
 /** Counts open SSE streams per key; beyond `max()` (0 = no limit) a new one is refused. */
 export class StreamSlots {
   private readonly open = new Map<string, number>();
+  private all = 0;
 
   constructor(private readonly max: () => number) {}
 
@@ -27,14 +28,21 @@ export class StreamSlots {
       });
     }
     this.open.set(key, current + 1);
+    this.all++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.all--;
       const left = (this.open.get(key) ?? 1) - 1;
       if (left > 0) this.open.set(key, left);
       else this.open.delete(key);
     };
+  }
+
+  /** Open streams of every key (for metrics). */
+  get total(): number {
+    return this.all;
   }
 
   /** Open streams of `key` (for tests and metrics). */

@@ -13,7 +13,7 @@ const RUN_ROUTES = [
   'GET /runs/{runId}/compare', 'GET /runs/{runId}/compare/export',
 ];
 const SPEC_ROUTES = [
-  'GET /healthz', 'GET /api/openapi.json', 'GET /api/evaluators',
+  'GET /healthz', 'GET /readyz', 'GET /api/openapi.json', 'GET /api/evaluators',
   'POST /api/admin/projects', 'POST /api/admin/projects/{id}/api-keys', 'DELETE /api/admin/api-keys/{id}',
   'POST /api/experiments', 'GET /api/experiments', 'GET /api/experiments/{slug}', 'PUT /api/experiments/{slug}', 'DELETE /api/experiments/{slug}',
   'POST /api/datasets', 'GET /api/datasets', 'GET /api/datasets/{idOrSlug}', 'POST /api/datasets/{idOrSlug}/records', 'DELETE /api/datasets/{idOrSlug}',

@@ -9,6 +9,7 @@ import { decideRetry, DEFAULT_RETRY, isRetryableStatus } from '../core/engine/re
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
+import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/observe.js';
 import { guardedFetch, openFetch } from '../net/lean-fetch.js';
 import { priceCall, reportedCost } from './pricing.js';
 import { KEY_VARIABLE, missingSetting, type ResolvedModel, resolveModel, splitModel } from './providers.js';
@@ -22,6 +23,17 @@ export interface ModelClientDeps {
   random?: () => number;
   /** When false, a base URL the project chose may only reach public addresses (the network guard). */
   allowPrivateNetworks: boolean;
+  /** Metrics and trace spans of each provider call (src/observability); absent = none. */
+  observer?: ModelCallObserver;
+}
+
+const NOT_OBSERVED: ModelCallScope = { end: () => {} };
+
+/** How a failed call ends for observers, from the error the caller will see. */
+function failureEnd(error: unknown): ModelCallEnd {
+  if (isAbort(error)) return { outcome: 'cancelled' };
+  const status = error instanceof CallError ? error.status : undefined;
+  return { outcome: status === 429 ? 'throttled' : 'error', ...(status !== undefined ? { status } : {}) };
 }
 
 // The AI SDK prints warnings (unsupported settings, …) to the console; they would bypass our
@@ -123,10 +135,11 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     return entry;
   }
 
-  async function once(call: ModelCall): Promise<ModelResult> {
+  async function once(call: ModelCall, retry: boolean): Promise<ModelResult> {
     const { model, settings } = await resolve(call.model);
     const key = limitKey(call.model);
     const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
+    const observed = deps.observer?.begin({ provider: model.provider, model: model.modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
     try {
       const p = call.params ?? {};
       const result = await generateText({
@@ -157,6 +170,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         ...(usage.inputTokenDetails?.cacheReadTokens ? { cachedInput: usage.inputTokenDetails.cacheReadTokens } : {}),
       };
       const priced = priceCall(model.provider, model.modelId, { ...tokens, cacheWrite: usage.inputTokenDetails?.cacheWriteTokens }, result.response.body, settings.prices);
+      observed.end({ outcome: 'ok', tokens, ...(priced.cost !== undefined ? { cost: priced.cost } : {}), text: result.text });
       return {
         text: result.text,
         ...(call.schema ? { object: result.output as unknown } : {}),
@@ -166,7 +180,9 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         finishReason: result.finishReason,
       };
     } catch (error) {
-      throw withoutCredentials(toCallError(error, model.provider, key, deps), settings);
+      const failure = withoutCredentials(toCallError(error, model.provider, key, deps), settings);
+      observed.end(failureEnd(failure));
+      throw failure;
     } finally {
       release();
     }
@@ -178,7 +194,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       const policy = { ...DEFAULT_RETRY, maxRetries: call.retries ?? 0 };
       for (let attempt = 1; ; attempt++) {
         try {
-          return await once(call);
+          return await once(call, attempt > 1);
         } catch (error) {
           if (call.signal.aborted) throw error;
           const decision = decideRetry(error, attempt, policy, deps.random ?? Math.random);
@@ -192,6 +208,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       const { model, settings } = await resolve(call.model);
       const key = limitKey(call.model);
       const release = await deps.limiter.acquire(key, call.signal);
+      const observed = deps.observer?.begin({ provider: model.provider, model: model.modelId, operation: 'embeddings', retry: false }) ?? NOT_OBSERVED;
       try {
         const result = await embedMany({ model: model.embedding(), values: call.values, maxRetries: 0, abortSignal: call.signal });
         deps.limiter.succeeded(key);
@@ -200,9 +217,12 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         const bodies = (result.responses ?? []).map((r) => r?.body);
         const reported = bodies.length > 0 && bodies.every((b) => reportedCost(b) !== undefined) ? bodies.reduce((a: number, b) => a + reportedCost(b)!, 0) : undefined;
         const priced = reported !== undefined ? { cost: reported } : priceCall(model.provider, model.modelId, { input: tokens, output: 0 }, undefined, settings.prices);
+        observed.end({ outcome: 'ok', tokens: { input: tokens, output: 0 }, ...(priced.cost !== undefined ? { cost: priced.cost } : {}) });
         return { embeddings: result.embeddings, tokens, cost: priced.cost };
       } catch (error) {
-        throw withoutCredentials(toCallError(error, model.provider, key, deps), settings);
+        const failure = withoutCredentials(toCallError(error, model.provider, key, deps), settings);
+        observed.end(failureEnd(failure));
+        throw failure;
       } finally {
         release();
       }
@@ -216,6 +236,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       if (missing) throw new CallError(missing, { retryable: false });
       const key = limitKey(call.model);
       const release = await deps.limiter.acquire(key, call.signal);
+      const observed = deps.observer?.begin({ provider, model: modelId, operation: 'moderation', retry: false }) ?? NOT_OBSERVED;
       try {
         const base = (settings!.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
         const res = await fetchFor(settings!)(`${base}/moderations`, {
@@ -232,6 +253,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
           });
         }
         deps.limiter.succeeded(key);
+        observed.end({ outcome: 'ok', cost: 0 });
         const body = JSON.parse(text) as { results?: { flagged?: boolean; categories?: Record<string, boolean>; category_scores?: Record<string, number> }[] };
         return {
           results: (body.results ?? []).map((r) => ({ flagged: r.flagged === true, categories: r.categories ?? {}, scores: r.category_scores ?? {} })),
@@ -239,7 +261,9 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
           cost: 0,
         };
       } catch (error) {
-        throw withoutCredentials(toCallError(error, provider, key, deps), settings!);
+        const failure = withoutCredentials(toCallError(error, provider, key, deps), settings!);
+        observed.end(failureEnd(failure));
+        throw failure;
       } finally {
         release();
       }

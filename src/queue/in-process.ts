@@ -18,6 +18,11 @@ export class InProcessQueue implements WorkQueue {
     this.dispatch(runId);
   }
 
+  /** Runs enqueued before the host started taking work (for /metrics: in embedded mode a run executes as soon as it is enqueued). */
+  get pending(): number {
+    return this.backlog.length;
+  }
+
   start(handler: (runId: string) => Promise<void>): void {
     this.handler = handler;
     for (const id of this.backlog.splice(0)) this.dispatch(id);

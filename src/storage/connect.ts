@@ -86,6 +86,10 @@ export async function openDb(options: DbOptions): Promise<Db> {
     });
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => {});
+    // Nor a checked-out one: pg fails its query *and* emits 'error' on the client, which the
+    // pool only listens to while the client is idle, so a connection dropped mid-query was an
+    // uncaught exception (found by /readyz's test, src/http/routes/readyz.test.ts).
+    pool.on('connect', (client) => client.on('error', () => {}));
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
   }
   mkdirSync(options.dataDir, { recursive: true });

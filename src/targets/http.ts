@@ -193,9 +193,13 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
 
   async function call(input: TargetCall): Promise<TargetOutput> {
     let redactor = baseRedactor;
+    // Read before rendering: the render queue may run `build` outside this call's trace context.
+    const trace = deps.traceHeaders?.();
     try {
       const built = await renderTurn(() => build(input));
       redactor = built.redactor;
+      // The agent's own spans join the cell's trace (W3C traceparent); a header the experiment sets wins.
+      if (trace) for (const [name, value] of Object.entries(trace)) built.outgoing.headers[name] ??= value;
       return await exchange(built.outgoing, input.signal, redactor);
     } catch (error) {
       throw error instanceof CallError ? redactor.error(error) : error;

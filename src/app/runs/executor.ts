@@ -15,11 +15,13 @@ import { runLoop } from '../../core/engine/run-loop.js';
 import type { EvaluatorDeps, TargetDeps, TargetFactory } from '../../core/model/adapters.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
 import type { Clock, EventBus, Logger, Stores } from '../../core/ports.js';
+import { quietRunObserver, type RunObserver, type RunWatch } from '../../core/observe.js';
 import type { CellDraft } from '../../core/run-store.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
 import { keepLease } from './lease-keeper.js';
 import { disposeAll, type EvaluatorCatalogue, evaluatorsOfTarget, prepareEvaluators, prepareRowEvaluators, prepareTargets } from './prepare.js';
 import { runRowPhaseFor } from './row-phase-runner.js';
+import { runShape } from './run-shape.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
 import { withRepeatStats } from './repeat-stats.js';
 import { rebuildSummary } from './summary-rebuild.js';
@@ -41,6 +43,8 @@ export interface ExecutorDeps {
   leaseMs: number;
   /** How often the abort flag and the lease are checked. */
   pollMs: number;
+  /** Metrics, traces and logs of executions (src/observability); default: none. */
+  observer?: RunObserver;
 }
 
 /**
@@ -74,11 +78,13 @@ export function startExecution(deps: ExecutorDeps, claimed: RunRecord, owner: st
     stopReason ??= reason;
     controller.abort(new Error(`run stopping: ${reason}`));
   };
-  const done = execute(deps, claimed, owner, controller, () => stopReason, stop).then(
+  const watching: { watch: RunWatch | null } = { watch: null };
+  const done = execute(deps, claimed, owner, controller, () => stopReason, stop, watching).then(
     (): ExecutionEnd => ({ kind: 'settled' }),
     (error: unknown): ExecutionEnd => {
       const message = error instanceof Error ? error.message : String(error);
       deps.logger.error({ runId: claimed.id, err: message }, 'run execution failed; it will be retried');
+      watching.watch?.ended({ kind: 'crashed', error: message });
       return { kind: 'failed', error: message };
     },
   );
@@ -92,6 +98,7 @@ async function execute(
   controller: AbortController,
   requestedStop: () => StopReason | null,
   stop: (reason: StopReason) => void,
+  watching: { watch: RunWatch | null },
 ): Promise<void> {
   const { stores, clock } = deps;
   const spec = run.spec;
@@ -102,12 +109,17 @@ async function execute(
   const experiment = await stores.experiments.getById(run.projectId, spec.experimentId, spec.experimentVersion);
   const agg = await rebuildSummary(stores, run, experiment?.document, deps.catalogue);
   const threshold = experiment?.document.thresholds?.passRate;
+  const watch = (deps.observer ?? quietRunObserver).started(run, experiment ? runShape(experiment.document, total, deps.catalogue) : null, executions > 1);
+  watching.watch = watch;
   /** Writes the ending with the summary as it stands (a lost lease means another executor ends the run). */
   const end = async (ending: RunEnding): Promise<void> => {
     const finishedAt = clock.now();
     const stopReason = ending.kind === 'stopped' ? ending.reason : undefined;
     const counted = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason, thresholdPassRate: threshold });
     const summary = await withRepeatStats(stores.runs, run, evaluatorsOfTarget(experiment?.document, spec, deps.catalogue), counted);
+    // Observed before it is stored: a client that sees the run ended finds it counted and its
+    // trace span ended. (A lease lost at this very moment counts it here and where it ends.)
+    watch.ended(ending);
     await log.finish(runFinish(ending, summary, finishedAt));
   };
 
@@ -140,7 +152,10 @@ async function execute(
     random: deps.random,
     signal: controller.signal,
     parameters: spec.parameters,
-    live: (event) => log.live(event),
+    live: (event) => {
+      log.live(event);
+      watch.live(event);
+    },
   };
 
   const commit = async (drafts: CellDraft[]) => {
@@ -151,6 +166,7 @@ async function execute(
       if (error instanceof LeaseLost) stop('shutdown');
       throw error;
     }
+    watch.committed(cells);
     for (const c of cells) {
       done[c.cell] = 1;
       agg.add(c);
@@ -164,7 +180,7 @@ async function execute(
   let spent = agg.spent;
   const stopReason = () => requestedStop() ?? (spec.budgetUsd !== null && spent >= spec.budgetUsd ? 'budget' : null);
   const execute = async (ref: CellRef, row: Row): Promise<CellDraft> => {
-    const draft = await executeCell(ref, row, targetById.get(ref.targetId)!, evaluators, ctx);
+    const draft = await watch.cell(ref, () => executeCell(ref, row, targetById.get(ref.targetId)!, evaluators, ctx));
     spent += (draft.cost ?? 0) + draft.evaluations.reduce((sum, e) => sum + (e.result.cost ?? 0), 0);
     return draft;
   };
@@ -192,6 +208,7 @@ async function execute(
 
   if (outcome.kind === 'stopped' && outcome.reason === 'shutdown') {
     await stores.runs.release(run.id, owner);
+    watch.ended({ kind: 'released' });
     return;
   }
   if (outcome.kind === 'stopped') {

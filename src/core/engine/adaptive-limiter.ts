@@ -74,6 +74,11 @@ export class AdaptiveLimiter implements SlotLimiter {
     s.pausedUntil = Math.max(s.pausedUntil, this.options.clock.now() + pauseMs);
   }
 
+  /** Every key seen so far (for /metrics). */
+  keyList(): string[] {
+    return [...this.keys.keys()];
+  }
+
   /** Current view of a key, for /metrics and tests. */
   snapshot(key: string): { limit: number; inUse: number; waiting: number; throttles: number; pausedUntil: number } {
     const s = this.state(key);

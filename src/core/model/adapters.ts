@@ -39,6 +39,8 @@ export interface TargetDeps {
   models: ModelClient;
   /** The project's response cache when the run has `execution.cache: true`, else null. */
   cache: TargetCache | null;
+  /** Trace context headers (W3C `traceparent`) for an outgoing HTTP target call; absent when tracing is off. */
+  traceHeaders?: () => Record<string, string>;
 }
 
 /** A stored model answer, reused by identical calls when caching is on. */

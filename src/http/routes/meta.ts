@@ -25,7 +25,20 @@ const ASSETS: Record<string, string> = {
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
 };
 
-export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => Promise<void>, version: string): void {
+/** The database answered, failed, or said nothing within the time allowed. */
+async function check(ping: () => Promise<void>, timeoutMs: number): Promise<'ok' | 'unreachable' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    return await Promise.race([ping().then(() => 'ok' as const, () => 'unreachable' as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => Promise<void>, version: string, readyTimeoutMs: number): void {
   routes.add(
     {
       method: 'get', path: '/healthz', summary: 'Liveness and database check', tags: ['Meta'], auth: 'none',
@@ -41,6 +54,27 @@ export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => P
       } catch {
         return c.json({ status: 'unavailable' as const, error: 'storage_unavailable' }, 503);
       }
+    },
+  );
+
+  // Readiness for load balancers and orchestrators: the database must answer within the timeout.
+  // A ping that hangs (a dead PostgreSQL connection) counts as down once the timeout passes.
+  // (Redis joins the checks when cluster mode exists; today REDIS_URL is only reserved.)
+  const checks = z.object({ database: z.enum(['ok', 'unreachable', 'timeout']) });
+  routes.add(
+    {
+      method: 'get', path: '/readyz', summary: 'Readiness: the database answers', tags: ['Meta'], auth: 'none',
+      description: `200 when the database answered within ASSAY_READY_TIMEOUT_MS; 503 otherwise. /healthz stays the liveness check.`,
+      responses: {
+        200: { description: 'Ready', schema: z.object({ status: z.literal('ready'), checks }) },
+        503: { description: 'Not ready', schema: z.object({ status: z.literal('unavailable'), error: z.literal('not_ready'), message: z.string(), checks }) },
+      },
+    },
+    async (c) => {
+      const database = await check(ping, readyTimeoutMs);
+      if (database === 'ok') return c.json({ status: 'ready' as const, checks: { database } });
+      const message = database === 'timeout' ? `the database did not answer within ${readyTimeoutMs} ms` : 'the database refused the check';
+      return c.json({ status: 'unavailable' as const, error: 'not_ready' as const, message, checks: { database } }, 503);
     },
   );
 
