@@ -8,6 +8,7 @@ import * as m004 from './migrations/004-response-cache.js';
 import * as m005 from './migrations/005-row-results.js';
 import * as m006 from './migrations/006-secret-origins.js';
 import * as m007 from './migrations/007-event-log.js';
+import * as m008 from './migrations/008-webhooks.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-row-results': m005,
   '006-secret-origins': m006,
   '007-event-log': m007,
+  '008-webhooks': m008,
 };
 
 export interface MigrationReport {

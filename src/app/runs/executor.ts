@@ -22,6 +22,7 @@ import { disposeAll, type EvaluatorCatalogue, prepareEvaluators, prepareRowEvalu
 import { runRowPhaseFor } from './row-phase-runner.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
 import { rebuildSummary } from './summary-rebuild.js';
+import { finishDelivery } from '../webhooks/payload.js';
 
 export interface ExecutorDeps {
   stores: Pick<Stores, 'runs' | 'experiments' | 'datasets'>;
@@ -40,6 +41,8 @@ export interface ExecutorDeps {
   leaseMs: number;
   /** How often the abort flag and the lease are checked. */
   pollMs: number;
+  /** Called once a run's finish (with a webhook delivery owed) is stored: the sender need not wait for its next poll. */
+  onDeliveryQueued?: () => void;
 }
 
 /**
@@ -106,7 +109,10 @@ async function execute(
     const finishedAt = clock.now();
     const stopReason = ending.kind === 'stopped' ? ending.reason : undefined;
     const summary = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason, thresholdPassRate: threshold });
-    await log.finish(runFinish(ending, summary, finishedAt));
+    const finish = runFinish(ending, summary, finishedAt);
+    const delivery = finishDelivery(run, finish, agg.committed);
+    const ended = await log.finish(delivery ? { ...finish, delivery } : finish);
+    if (ended && delivery) deps.onDeliveryQueued?.();
   };
 
   if (!experiment) {
@@ -142,16 +148,20 @@ async function execute(
   };
 
   const commit = async (drafts: CellDraft[]) => {
+    // Counted before the commit so the commit can carry the summary so far (the runs list's
+    // figures) in the update it makes anyway. A commit that fails ends this execution, and the
+    // next one rebuilds the aggregator from storage, so nothing is counted twice.
+    for (const d of drafts) agg.add(d);
+    const soFar = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now(), thresholdPassRate: threshold });
     let cells;
     try {
-      cells = await log.commitCells(drafts);
+      cells = await log.commitCells(drafts, soFar);
     } catch (error) {
       if (error instanceof LeaseLost) stop('shutdown');
       throw error;
     }
     for (const c of cells) {
       done[c.cell] = 1;
-      agg.add(c);
       if (!c.ok) firstError ??= `${c.targetId}: ${c.error}`;
     }
   };
