@@ -9,6 +9,8 @@ import { startTestAssay, type TestAssay } from '../testing/harness.js';
 const RUN_ROUTES = [
   'GET /runs', 'POST /{slug}/run', 'GET /runs/{runId}', 'GET /runs/{runId}/results', 'POST /runs/{runId}/abort', 'POST /abort',
   'POST /runs/{runId}/resume', 'GET /runs/{runId}/events', 'GET /runs/{runId}/export',
+  // Webhooks (SPEC §5 second wave, docs/webhooks.md): a run's delivery log.
+  'GET /runs/{runId}/webhooks',
 ];
 const SPEC_ROUTES = [
   'GET /healthz', 'GET /api/openapi.json', 'GET /api/evaluators',
@@ -19,6 +21,8 @@ const SPEC_ROUTES = [
   'PUT /api/providers/{name}', 'GET /api/providers', 'DELETE /api/providers/{name}',
   // The run page's sign-in (SPEC §9, issue "the run page"): the key's project.
   'GET /api/projects/current',
+  // The project's webhook signing secret: read, rotate.
+  'GET /api/webhooks/secret', 'POST /api/webhooks/secret',
   // Every run route is served under both prefixes (SPEC §5).
   ...['/api/experiments', '/api/evaluations/v3'].flatMap((prefix) => RUN_ROUTES.map((r) => r.replace(' /', ` ${prefix}/`))),
 ];

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { WebhookService } from '../../app/webhooks/service.js';
 import { webhookDeliveryListSchema, webhookSecretSchema } from '../../core/model/webhooks.js';
 import type { RouteTable } from '../route.js';
+import { RUN_PREFIXES } from './runs.js';
 
 const runIdParam = z.object({ runId: z.string().max(200) });
 
@@ -26,13 +27,17 @@ export function webhookRoutes(routes: RouteTable, webhooks: WebhookService): voi
     async (c) => c.json(await webhooks.rotate(c.get('project'))),
   );
 
-  routes.add(
-    {
-      method: 'get', path: '/api/experiments/runs/{runId}/webhooks', summary: "A run's webhook deliveries and their attempts", tags: ['Webhooks'], auth: 'project',
-      description: 'One delivery per finish of the run (a resumed run finishes again), each with its attempts: status code, time, error, and a short redacted excerpt of the answer.',
-      params: runIdParam,
-      responses: { 200: { description: 'Deliveries, oldest first', schema: webhookDeliveryListSchema }, 404: { description: 'run_not_found' } },
-    },
-    async (c, { params }) => c.json(await webhooks.deliveries(c.get('project'), params.runId)),
-  );
+  // Like every run route, under both prefixes (SPEC §5).
+  for (const prefix of RUN_PREFIXES) {
+    routes.add(
+      {
+        method: 'get', path: `${prefix}/runs/{runId}/webhooks`, summary: "A run's webhook deliveries and their attempts", tags: ['Webhooks'], auth: 'project',
+        deprecated: prefix !== '/api/experiments',
+        description: 'One delivery per finish of the run (a resumed run finishes again), each with its attempts: status code, time, error, and a short redacted excerpt of the answer.',
+        params: runIdParam,
+        responses: { 200: { description: 'Deliveries, oldest first', schema: webhookDeliveryListSchema }, 404: { description: 'run_not_found' } },
+      },
+      async (c, { params }) => c.json(await webhooks.deliveries(c.get('project'), params.runId)),
+    );
+  }
 }
