@@ -10,7 +10,8 @@ import * as m006 from './migrations/006-secret-origins.js';
 import * as m007 from './migrations/007-event-log.js';
 import * as m008 from './migrations/008-webhooks.js';
 
-const MIGRATIONS: Record<string, Migration> = {
+/** Every migration by name, in order (exported for the tests of a migration's data changes). */
+export const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
   '002-runs': m002,
   '003-secrets': m003,
