@@ -188,12 +188,19 @@ describe.each(allDatabases())('webhook outbox on $name', (db) => {
   });
 
   it('does not retry a 4xx other than 408/409/425/429, and honours Retry-After on a 429', async () => {
-    receiver.answer = (r) => (r.path === '/gone' ? { status: 410, body: 'gone' } : { status: 429, headers: { 'retry-after': '600' }, body: 'slow down' });
+    receiver.answer = (r) =>
+      r.path === '/gone' ? { status: 410, body: 'gone' }
+      : r.path === '/moved' ? { status: 302, headers: { location: '/gone' }, body: '' }
+      : { status: 429, headers: { 'retry-after': '600' }, body: 'slow down' };
     await finishRun('run_d', `${receiver.url}/gone`);
     await finishRun('run_e', `${receiver.url}/busy`);
+    await finishRun('run_r', `${receiver.url}/moved`);
     dispatcher().start();
-    await until(async () => (await log('run_d'))[0]?.status === 'failed' && (await log('run_e'))[0]?.attempts === 1);
+    await until(async () => (await log('run_d'))[0]?.status === 'failed' && (await log('run_e'))[0]?.attempts === 1 && (await log('run_r'))[0]?.status === 'failed');
     expect((await log('run_d'))[0]!.log[0]!.error).toBe('the receiver answered 410 (only 408, 409, 425, 429 and 5xx are retried)');
+    // A redirect is not followed: the project chose one URL, and only that one is called.
+    expect((await log('run_r'))[0]!.log[0]!.error).toBe('the receiver answered 302 (only 408, 409, 425, 429 and 5xx are retried)');
+    expect(receiver.requests.filter((r) => r.path === '/gone')).toHaveLength(1);
     expect((await log('run_e'))[0]).toMatchObject({ status: 'pending', nextAttemptAt: START + 600_000 });
     await clock.advance(599_000);
     expect(receiver.requests.filter((r) => r.path === '/busy')).toHaveLength(1);
