@@ -14,7 +14,7 @@ import { webhookPost } from '../../net/webhook-post.js';
 import { AesGcmCipher, type DbOptions, openStores } from '../../storage/index.js';
 import { allDatabases } from '../../testing/databases.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
-import { type Receiver, startReceiver } from '../../testing/receiver.js';
+import { type Answer, type Receiver, startReceiver } from '../../testing/receiver.js';
 import { finishDelivery } from './payload.js';
 import { WebhookDispatcher } from './dispatcher.js';
 import { WebhookService } from './service.js';
@@ -188,7 +188,7 @@ describe.each(allDatabases())('webhook outbox on $name', (db) => {
   });
 
   it('does not retry a 4xx other than 408/409/425/429, and honours Retry-After on a 429', async () => {
-    receiver.answer = (r) =>
+    receiver.answer = (r): Answer =>
       r.path === '/gone' ? { status: 410, body: 'gone' }
       : r.path === '/moved' ? { status: 302, headers: { location: '/gone' }, body: '' }
       : { status: 429, headers: { 'retry-after': '600' }, body: 'slow down' };
