@@ -27,6 +27,7 @@ const A = {
   providerName: 'isoprov',
   providerBaseUrl: 'https://iso-a.invalid/v1',
   apiKeyId: '',
+  webhookSecret: '',
 };
 
 /** Routes that take no project key, and why. B's key must not open them either. */
@@ -49,6 +50,7 @@ const ACTS_ON_B: Record<string, string> = {
   'post /api/datasets': 'creates a dataset in B',
   'put /api/secrets/{name}': 'stores B\'s own secret of that name',
   'put /api/providers/{name}': 'stores B\'s own settings for that provider',
+  'post /api/webhooks/secret': 'rotates B\'s own webhook signing secret',
 };
 
 /** A valid body for each write route, so that only existence can decide the answer. */
@@ -103,7 +105,7 @@ function queryValue(name: string): string | undefined {
 
 /** Texts that only A's things contain: none may appear in any answer to B. */
 function fingerprints(): string[] {
-  return [t.projectId, t.key, A.experimentId, A.experimentName, A.runId, A.otherRunId, A.datasetId, A.datasetName, A.secretName, A.secretValue, A.providerBaseUrl, A.apiKeyId];
+  return [t.projectId, t.key, A.experimentId, A.experimentName, A.runId, A.otherRunId, A.datasetId, A.datasetName, A.secretName, A.secretValue, A.providerBaseUrl, A.apiKeyId, A.webhookSecret];
 }
 
 /** Everything of A, read with A's key: must be identical before and after the walk. */
@@ -123,6 +125,8 @@ async function snapshotA(): Promise<unknown> {
     otherRun: await get(`/api/experiments/runs/${A.otherRunId}`),
     runs: await get(`/api/experiments/runs?experimentSlug=${A.experimentSlug}`),
     results: await get(`/api/experiments/runs/${A.runId}/results`),
+    webhookSecret: await get('/api/webhooks/secret'),
+    webhooks: await get(`/api/experiments/runs/${A.runId}/webhooks`),
   };
 }
 
@@ -168,6 +172,7 @@ beforeAll(async () => {
   expect((await t.req('PUT', `/api/providers/${A.providerName}`, { body: { baseUrl: A.providerBaseUrl, apiKey: 'sk-iso-a-0000000000000000' } })).status).toBe(200);
   const key = await t.req('POST', `/api/admin/projects/${t.projectId}/api-keys`, { key: null, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   A.apiKeyId = ((await key.json()) as { id: string }).id;
+  A.webhookSecret = ((await (await t.req('GET', '/api/webhooks/secret')).json()) as { secret: string }).secret;
 });
 afterAll(() => t.close());
 

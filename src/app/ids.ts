@@ -4,7 +4,7 @@ import { monotonicFactory } from 'ulidx';
 
 const ulid = monotonicFactory();
 
-export type IdPrefix = 'proj' | 'key' | 'exp' | 'ds' | 'run' | 'proc';
+export type IdPrefix = 'proj' | 'key' | 'exp' | 'ds' | 'run' | 'proc' | 'whd';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid()}`;

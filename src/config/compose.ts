@@ -12,6 +12,8 @@ import { CompareService } from '../app/runs/compare.js';
 import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
 import { SecretService } from '../app/secrets.js';
+import { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
+import { WebhookService } from '../app/webhooks/service.js';
 import { SharedCredentialsPolicy } from '../app/shared-credentials.js';
 import { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
 import { KeyedLimiter } from '../core/engine/limiter.js';
@@ -26,6 +28,7 @@ import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
 import { AesGcmCipher, openStores } from '../storage/index.js';
+import { webhookPost } from '../net/webhook-post.js';
 import { createTarget } from '../targets/index.js';
 import { compileCheck } from '../targets/templates.js';
 import type { Config } from './env.js';
@@ -50,6 +53,10 @@ export interface Assay {
   /** Project model provider settings over the environment's. */
   providers: ProviderService;
   host: RunHost;
+  /** Webhook signing secrets and delivery logs. */
+  webhooks: WebhookService;
+  /** Sends the webhook outbox. */
+  dispatcher: WebhookDispatcher;
   bus: EventBus;
   queue: WorkQueue;
   http: HttpApp;
@@ -73,7 +80,14 @@ export interface ComposeOptions {
   pingMs?: number;
   /** Evaluator pool settings (tests that fill the pool on purpose use one thread, to leave the CPU to others). */
   evaluatorPool?: EvaluatorPoolOptions;
+  /** Jitter source of webhook retries (tests pin it). */
+  random?: () => number;
 }
+
+/** One webhook attempt's timeout (docs/webhooks.md). */
+const WEBHOOK_TIMEOUT_MS = 10_000;
+/** How often the webhook outbox is checked for due retries. */
+const WEBHOOK_POLL_MS = 1_000;
 
 /** Save-time checks: evaluator types and settings exist and are valid. */
 const evaluatorCheck: DocumentCheck = (doc) => {
@@ -229,7 +243,15 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     random: Math.random,
     leaseMs: options.leaseMs ?? 15_000,
     pollMs: 250,
+    onDeliveryQueued: () => dispatcher.wake(),
   };
+  const webhooks = new WebhookService(stores, cipher, clock);
+  // Webhook URLs are chosen by projects: the same network guard as HTTP targets.
+  const dispatcher = new WebhookDispatcher({
+    store: stores.webhooks, signingKey: (projectId) => webhooks.signingKey(projectId), post: webhookPost(config.httpTargetsAllowPrivate),
+    clock, random: options.random ?? Math.random, logger, timeoutMs: WEBHOOK_TIMEOUT_MS, pollMs: WEBHOOK_POLL_MS,
+    soleSender: stores.dialect === 'sqlite', version: VERSION,
+  });
   const host = new RunHost(executorDeps, queue, { owner: newId('proc'), sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite' });
   const projects = new ProjectService(stores, clock);
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
@@ -240,7 +262,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   });
   const compare = new CompareService(stores, { find: findEvaluator });
   const http = createHttpApp({
-    projects, experiments, datasets, runs, compare, secrets: secretService, providers, clock, logger,
+    projects, experiments, datasets, runs, compare, secrets: secretService, providers, webhooks, clock, logger,
     describeEvaluators: describeCatalogue,
     ping: () => stores.ping(),
     adminToken: config.adminToken,
@@ -278,12 +300,16 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   });
   let closed = false;
   return {
-    config, stores, projects, experiments, datasets, runs, secrets: secretService, providers, host, bus, queue, http, logger, metrics, tracing,
-    start: () => host.start(),
+    config, stores, projects, experiments, datasets, runs, secrets: secretService, providers, host, webhooks, dispatcher, bus, queue, http, logger, metrics, tracing,
+    start: async () => {
+      await host.start();
+      dispatcher.start();
+    },
     close: async () => {
       if (closed) return;
       closed = true;
       await host.shutdown();
+      await dispatcher.shutdown();
       await evaluatorPool.close();
       await bus.close();
       await stores.close();

@@ -3,6 +3,7 @@
 import type { ExperimentDocument, Row } from './model/experiment.js';
 import type { ApiKeyRecord, DatasetRecord, ExperimentRecord, Project } from './model/records.js';
 import type { RunStore } from './run-store.js';
+import type { WebhookStore } from './webhook-store.js';
 
 export type { RunStore } from './run-store.js';
 
@@ -186,6 +187,7 @@ export interface Stores {
   secrets: SecretStore;
   providers: ProviderStore;
   responses: ResponseCacheStore;
+  webhooks: WebhookStore;
   /** Verifies the database answers (for /healthz). */
   ping(): Promise<void>;
   close(): Promise<void>;

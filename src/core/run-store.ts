@@ -7,6 +7,7 @@ import type { RunEvent, RunEventBody } from './events.js';
 import type { Row } from './model/experiment.js';
 import type { CellBase, CellOutcome, CellResult, LeanCell, RowOrderKey, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
 import type { PageRequest, Paged, RowBatches } from './model/paging.js';
+import type { NewDelivery } from './webhook-store.js';
 
 /**
  * What changes while a run goes, without its spec (which can be megabytes: a million
@@ -33,6 +34,8 @@ export interface RunFinish {
   finishedAt: number;
   /** The final event (`done`, `stopped` or a run-level `error`); its seq is assigned at commit. */
   event: RunEventBody;
+  /** The webhook delivery this finish owes (the run has a webhookUrl): written in the same transaction. */
+  delivery?: NewDelivery;
 }
 
 /** A finished cell before its commit: the log assigns its seqs, commit order and progress (CellCommit). */
@@ -50,8 +53,11 @@ export interface RunRecords {
   getById(runId: string): Promise<RunRecord | null>;
   /** The run's changing fields only (never the spec); null for an unknown id. */
   cursor(runId: string): Promise<RunCursor | null>;
-  /** Runs of one experiment, newest first. */
-  list(projectId: string, experimentId: string, page: PageRequest): Promise<Paged<RunRecord>>;
+  /**
+   * Runs of one experiment, newest first; `metadata` keeps those whose metadata has each key
+   * with exactly that string value.
+   */
+  list(projectId: string, experimentId: string, page: PageRequest, metadata?: Record<string, string>): Promise<Paged<RunRecord>>;
   /** Run counts and last start time per experiment id. */
   statsByExperiment(projectId: string, experimentIds: string[]): Promise<Map<string, { runsCount: number; lastRunAt: number }>>;
   /** Marks a running run for abort (any process executing it stops). */
@@ -85,8 +91,10 @@ export interface RunLog {
    * Commits finished cells while `owner` holds the lease, assigning each its block of event
    * seqs, its commit order and its progress; advances the run's progress and next seq. Answers
    * the committed cells, or null when the lease was lost (nothing is written then).
+   * `summarySoFar` (the summary with these cells counted) is kept on the run in the same
+   * statement, for the runs list while the run goes.
    */
-  commitCells(runId: string, owner: string, cells: CellDraft[], at: number): Promise<CellResult[] | null>;
+  commitCells(runId: string, owner: string, cells: CellDraft[], at: number, summarySoFar?: RunSummary): Promise<CellResult[] | null>;
   /** Commits row-scoped results (one event seq each), fenced like commitCells. */
   commitRowResults(runId: string, owner: string, rows: RowDraft[], at: number): Promise<RowResult[] | null>;
   /** Ends the run with its final event (seq assigned here), only while `owner` holds the lease. */

@@ -7,6 +7,7 @@ import type { ProjectService } from '../app/projects.js';
 import type { RowLimits } from '../app/row-sources.js';
 import type { RunService } from '../app/runs/service.js';
 import type { ProviderService } from '../app/providers.js';
+import type { WebhookService } from '../app/webhooks/service.js';
 import type { SecretService } from '../app/secrets.js';
 import { AssayError } from '../core/errors.js';
 import type { Clock, Logger } from '../core/ports.js';
@@ -29,6 +30,7 @@ import { runResultRoutes } from './routes/run-results.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
 import { webPageRoutes } from './routes/web-page.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface HttpDeps {
   projects: ProjectService;
@@ -38,6 +40,7 @@ export interface HttpDeps {
   compare: CompareService;
   secrets: SecretService;
   providers: ProviderService;
+  webhooks: WebhookService;
   clock: Clock;
   describeEvaluators: () => unknown[];
   ping: () => Promise<void>;
@@ -91,6 +94,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   });
   runResultRoutes(routes, deps.runs);
   runCompareRoutes(routes, deps.compare);
+  webhookRoutes(routes, deps.webhooks);
   experimentRoutes(routes, deps.experiments);
 
   const noRoute = (c: Context) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path}`));

@@ -11,6 +11,8 @@ const RUN_ROUTES = [
   'POST /runs/{runId}/resume', 'GET /runs/{runId}/events', 'GET /runs/{runId}/export',
   // Comparisons (SPEC §5, issue "compare runs").
   'GET /runs/{runId}/compare', 'GET /runs/{runId}/compare/export',
+  // Webhooks (SPEC §5 second wave, docs/webhooks.md): a run's delivery log.
+  'GET /runs/{runId}/webhooks',
 ];
 const SPEC_ROUTES = [
   'GET /healthz', 'GET /readyz', 'GET /api/openapi.json', 'GET /api/evaluators',
@@ -23,6 +25,8 @@ const SPEC_ROUTES = [
   'GET /api/projects/current',
   // LangWatch's identity call (its TypeScript SDK 1.8 CLI; issue 15).
   'GET /api/me/project',
+  // The project's webhook signing secret: read, rotate.
+  'GET /api/webhooks/secret', 'POST /api/webhooks/secret',
   // Every run route is served under both prefixes (SPEC §5).
   ...['/api/experiments', '/api/evaluations/v3'].flatMap((prefix) => RUN_ROUTES.map((r) => r.replace(' /', ` ${prefix}/`))),
 ];

@@ -8,6 +8,7 @@ import { SqlApiKeyStore, SqlProjectStore } from './project-store.js';
 import { SqlResponseCache } from './response-cache.js';
 import { SqlRunStore } from './run-store.js';
 import { SqlProviderStore, SqlSecretStore } from './secret-store.js';
+import { SqlWebhookStore } from './webhook-store.js';
 import { sql } from 'kysely';
 
 export type { DbOptions } from './connect.js';
@@ -41,6 +42,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     responses: new SqlResponseCache(db),
     secrets: new SqlSecretStore(db),
     providers: new SqlProviderStore(db),
+    webhooks: new SqlWebhookStore(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

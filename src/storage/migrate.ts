@@ -8,8 +8,10 @@ import * as m004 from './migrations/004-response-cache.js';
 import * as m005 from './migrations/005-row-results.js';
 import * as m006 from './migrations/006-secret-origins.js';
 import * as m007 from './migrations/007-event-log.js';
+import * as m008 from './migrations/008-webhooks.js';
 
-const MIGRATIONS: Record<string, Migration> = {
+/** Every migration by name, in order (exported for the tests of a migration's data changes). */
+export const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
   '002-runs': m002,
   '003-secrets': m003,
@@ -17,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-row-results': m005,
   '006-secret-origins': m006,
   '007-event-log': m007,
+  '008-webhooks': m008,
 };
 
 export interface MigrationReport {

@@ -5,12 +5,13 @@
 import type { Kysely, Transaction } from 'kysely';
 import { cellEventCount } from '../core/engine/cell-events.js';
 import type { RunEvent } from '../core/events.js';
-import type { CellResult, LeanCell, RowOrderKey, RowResult } from '../core/model/run.js';
+import type { CellResult, LeanCell, RowOrderKey, RowResult, RunSummary } from '../core/model/run.js';
 import type { CellDraft, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
 import { RowResultsSql } from './run-row-results.js';
 import { cellRow, toCell } from './run-rows.js';
 import type { Database } from './schema.js';
 import { parseJson } from './sql-errors.js';
+import { insertDelivery } from './webhook-store.js';
 
 const CELL_CHUNK = 100;
 
@@ -33,7 +34,7 @@ export class SqlRunLog implements RunLog {
    * of a running run; null when it does not (the fence). An execution that commits is making
    * progress, so its crash count restarts from it (just this one).
    */
-  private async reserve(trx: Transaction<Database>, runId: string, owner: string, events: number, cells: number, at: number): Promise<Reserved | null> {
+  private async reserve(trx: Transaction<Database>, runId: string, owner: string, events: number, cells: number, at: number, summarySoFar?: RunSummary): Promise<Reserved | null> {
     const r = await trx
       .updateTable('runs')
       .set((eb) => ({
@@ -42,6 +43,8 @@ export class SqlRunLog implements RunLog {
         commit_count: eb('commit_count', '+', cells),
         updated_at: at,
         ...(cells > 0 ? { executions: 1 } : {}),
+        // The runs list's figures so far ride on the update every commit already makes.
+        ...(summarySoFar ? { live_summary: JSON.stringify(summarySoFar) } : {}),
       }))
       .where('id', '=', runId)
       .where('lease_owner', '=', owner)
@@ -51,11 +54,11 @@ export class SqlRunLog implements RunLog {
     return r ?? null;
   }
 
-  commitCells(runId: string, owner: string, drafts: CellDraft[], at: number): Promise<CellResult[] | null> {
+  commitCells(runId: string, owner: string, drafts: CellDraft[], at: number, summarySoFar?: RunSummary): Promise<CellResult[] | null> {
     return this.db.transaction().execute(async (trx) => {
       const counts = drafts.map(cellEventCount);
       const events = counts.reduce((a, b) => a + b, 0);
-      const reserved = await this.reserve(trx, runId, owner, events, drafts.length, at);
+      const reserved = await this.reserve(trx, runId, owner, events, drafts.length, at, summarySoFar);
       if (!reserved) return null;
       let seq = reserved.next_seq - events;
       const firstOrder = reserved.commit_count - drafts.length;
@@ -89,7 +92,7 @@ export class SqlRunLog implements RunLog {
         .updateTable('runs')
         .set((eb) => ({
           status: end.status, summary: JSON.stringify(end.summary), error: end.error, error_message: end.errorMessage,
-          stop_reason: end.stopReason, finished_at: end.finishedAt, next_seq: eb('next_seq', '+', 1), updated_at: end.finishedAt,
+          stop_reason: end.stopReason, finished_at: end.finishedAt, next_seq: eb('next_seq', '+', 1), updated_at: end.finishedAt, live_summary: null,
           lease_owner: null, lease_expires_at: null, abort_requested: 0,
         }))
         .where('id', '=', runId)
@@ -100,6 +103,8 @@ export class SqlRunLog implements RunLog {
       if (!r) return null;
       const event = { ...end.event, seq: r.next_seq - 1 } as RunEvent;
       await trx.insertInto('run_events').values({ run_id: runId, seq: event.seq, data: JSON.stringify(event) }).execute();
+      // The webhook owed by this end is durable exactly when the end is (docs/webhooks.md).
+      if (end.delivery) await insertDelivery(trx, end.delivery);
       return event;
     });
   }

@@ -23,6 +23,8 @@ export function toRun(r: Selectable<RunsTable>): RunRecord {
     stopReason: r.stop_reason as StopReason | null,
     nextSeq: r.next_seq,
     abortRequested: r.abort_requested === 1,
+    updatedAt: Number(r.updated_at),
+    liveSummary: r.live_summary === null ? null : parseJson<RunSummary>(r.live_summary),
   };
 }
 

@@ -120,6 +120,38 @@ describe.each(backends)('run store on $name', (backend) => {
     expect(await runs.requestAbort('p2', 'r1')).toBeNull();
   });
 
+  it('keeps the summary so far and updatedAt of each commit, and drops the summary so far at the finish', async () => {
+    await runs.create(runRecord('r1'));
+    expect(await runs.get('p1', 'r1')).toMatchObject({ updatedAt: 1_000, liveSummary: null, summary: null });
+    await runs.claim('r1', 'A', 60_000, 1_000);
+    const soFar = { ...summary('r1'), totalCells: 2, completedCells: 1, failedCells: 1, totalPassed: 1, totalFailed: 1, passRate: 50 };
+    await runs.commitCells('r1', 'A', [draft(0), draft(1, true)], 1_500, soFar);
+    expect(await runs.get('p1', 'r1')).toMatchObject({ progress: 2, updatedAt: 1_500, liveSummary: soFar, summary: null });
+    // A commit without one keeps the last (row results, say); the time still moves.
+    await runs.commitCells('r1', 'A', [draft(2)], 1_600);
+    expect(await runs.get('p1', 'r1')).toMatchObject({ progress: 3, updatedAt: 1_600, liveSummary: soFar });
+    expect((await runs.list('p1', 'e1', { page: 1, pageSize: 5 })).items[0]).toMatchObject({ updatedAt: 1_600, liveSummary: soFar });
+    await runs.finish('r1', 'A', { status: 'completed', summary: summary('r1'), error: null, errorMessage: null, stopReason: null, finishedAt: 2_000, event: { type: 'done', summary: summary('r1') } });
+    expect(await runs.get('p1', 'r1')).toMatchObject({ updatedAt: 2_000, liveSummary: null, summary: summary('r1') });
+  });
+
+  it('filters the list by string metadata values', async () => {
+    const withMeta = (id: string, startedAt: number, metadata: Record<string, unknown>) => {
+      const r = runRecord(id, { startedAt });
+      return { ...r, spec: { ...r.spec, metadata } };
+    };
+    await runs.create(withMeta('m1', 1, { suite: 'smoke', n: 1 }));
+    await runs.create(withMeta('m2', 2, { suite: 'smoke', who: 'ana' }));
+    await runs.create(withMeta('m3', 3, { suite: 'full', who: 'ana', n: '1' }));
+    const ids = async (metadata: Record<string, string>) => (await runs.list('p1', 'e1', { page: 1, pageSize: 10 }, metadata)).items.map((r) => r.id);
+    expect(await ids({})).toEqual(['m3', 'm2', 'm1']);
+    expect(await ids({ suite: 'smoke' })).toEqual(['m2', 'm1']);
+    expect(await ids({ suite: 'smoke', who: 'ana' })).toEqual(['m2']);
+    expect(await ids({ n: '1' })).toEqual(['m3']);
+    expect((await runs.list('p1', 'e1', { page: 1, pageSize: 1 }, { who: 'ana' })).total).toBe(2);
+    expect((await runs.get('p1', 'm3'))?.spec.metadata).toEqual({ suite: 'full', who: 'ana', n: '1' });
+  });
+
   it('leases: one owner at a time, taken over once expired, renewed and released only by their owner', async () => {
     await runs.create(runRecord('r1'));
     expect(await runs.claimable(100, 10)).toEqual(['r1']);

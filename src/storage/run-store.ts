@@ -8,11 +8,32 @@ import type { Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
 import type { RunRecord } from '../core/model/run.js';
 import type { RunCursor, RunStore } from '../core/run-store.js';
+import { type Expression, type ExpressionBuilder, type Kysely, PostgresAdapter, sql, type SqlBool } from 'kysely';
 import { SqlRunLog } from './run-log.js';
+import type { Database } from './schema.js';
 import { toCell, toRun } from './run-rows.js';
 import { parseJson } from './sql-errors.js';
 
 const EVENT_CHUNK = 200;
+
+/**
+ * `metadata.key = value` for every entry, on string values only (a number or boolean never
+ * equals the text of a query string, the same in both databases). JSON is text in both
+ * databases; SQLite reads it with json_extract, PostgreSQL with a jsonb cast. Keys are checked
+ * by the route (letters, digits, `_`, `-`), and bound as parameters anyway.
+ */
+function metadataFilter(db: Kysely<Database>, metadata: Record<string, string>): (eb: ExpressionBuilder<Database, 'runs'>) => Expression<SqlBool> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const entries = Object.entries(metadata);
+  return (eb) =>
+    eb.and(
+      entries.map(([key, value]) =>
+        postgres
+          ? sql<SqlBool>`(jsonb_typeof(${sql.ref('metadata')}::jsonb -> ${key}) = 'string' and ${sql.ref('metadata')}::jsonb ->> ${key} = ${value})`
+          : sql<SqlBool>`(json_type(${sql.ref('metadata')}, ${`$."${key}"`}) = 'text' and json_extract(${sql.ref('metadata')}, ${`$."${key}"`}) = ${value})`,
+      ),
+    );
+}
 
 /** The SQL RunStore: records and leases here, the event log in SqlRunLog. */
 export class SqlRunStore extends SqlRunLog implements RunStore {
@@ -38,6 +59,7 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
             status: run.status, total: run.total, progress: run.progress, started_at: run.startedAt, finished_at: run.finishedAt,
             spec: JSON.stringify(run.spec), summary: null, error: null, error_message: null, stop_reason: null,
             next_seq: 2, abort_requested: 0, lease_owner: null, lease_expires_at: null, executions: 0, updated_at: run.startedAt, commit_count: 0,
+            live_summary: null, metadata: JSON.stringify(run.spec.metadata ?? {}),
           })
           .execute();
         await trx.insertInto('run_events').values({ run_id: run.id, seq: first.seq, data: JSON.stringify(first) }).execute();
@@ -71,18 +93,21 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
     };
   }
 
-  async list(projectId: string, experimentId: string, page: PageRequest): Promise<Paged<RunRecord>> {
+  async list(projectId: string, experimentId: string, page: PageRequest, metadata: Record<string, string> = {}): Promise<Paged<RunRecord>> {
+    const matches = metadataFilter(this.db, metadata);
     const total = await this.db
       .selectFrom('runs')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('project_id', '=', projectId)
       .where('experiment_id', '=', experimentId)
+      .where(matches)
       .executeTakeFirstOrThrow();
     const rows = await this.db
       .selectFrom('runs')
       .selectAll()
       .where('project_id', '=', projectId)
       .where('experiment_id', '=', experimentId)
+      .where(matches)
       .orderBy('started_at', 'desc')
       .orderBy('id', 'desc')
       .limit(page.pageSize)
@@ -182,7 +207,7 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
         .updateTable('runs')
         .set({
           status: 'running', progress: Number(left.n), finished_at: null, summary: null, error: null, error_message: null, next_seq: run.next_seq + 1,
-          stop_reason: null, abort_requested: 0, lease_owner: null, lease_expires_at: null, executions: 0, updated_at: at,
+          stop_reason: null, abort_requested: 0, lease_owner: null, lease_expires_at: null, executions: 0, updated_at: at, live_summary: null,
         })
         .where('id', '=', runId)
         .returningAll()

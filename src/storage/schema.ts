@@ -105,6 +105,10 @@ export interface RunsTable {
   updated_at: number;
   /** Cells ever committed (never decreases): the next cell's completed_order is this + 1. */
   commit_count: number;
+  /** RunSummary JSON as of the last commit (the runs list while running); null before it. */
+  live_summary: string | null;
+  /** The run's metadata object, JSON (also in spec; a column for the list's filter). */
+  metadata: string;
 }
 
 export interface RunRowsTable {
@@ -219,6 +223,50 @@ export interface Database {
   run_row_results: RunRowResultsTable;
   project_secrets: ProjectSecretsTable;
   provider_settings: ProviderSettingsTable;
+  webhook_secrets: WebhookSecretsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+}
+
+/** One HMAC signing secret per project, sealed (aad `projectId/webhook/secret`). */
+export interface WebhookSecretsTable {
+  project_id: string;
+  sealed_secret: string;
+  created_at: number;
+}
+
+/** The webhook outbox: one row per delivery owed (see migrations/008-webhooks.ts). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  project_id: string;
+  run_id: string;
+  url: string;
+  event: string;
+  /** The exact JSON body every attempt sends. */
+  payload: string;
+  /** pending | delivered | failed */
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  /** A sender holds the delivery until then (an attempt in flight). */
+  locked_until: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+/** The delivery log: one row per attempt. */
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  /** First 200 characters of the answer, redacted; never the whole body. */
+  response_excerpt: string | null;
 }
 
 export type { Generated };

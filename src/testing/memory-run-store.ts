@@ -6,7 +6,8 @@ import { cellEventCount, cellEvents, rowEvent } from '../core/engine/cell-events
 import type { RunEvent } from '../core/events.js';
 import type { Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
-import type { CellResult, LeanCell, RowOrderKey, RowResult, RunRecord } from '../core/model/run.js';
+import type { CellResult, LeanCell, RowOrderKey, RowResult, RunRecord, RunSummary } from '../core/model/run.js';
+import type { NewDelivery } from '../core/webhook-store.js';
 import type { ResponseCacheStore } from '../core/ports.js';
 import type { CellDraft, RowDraft, RunCursor, RunFinish, RunStore } from '../core/run-store.js';
 
@@ -17,6 +18,9 @@ interface Entry {
   executions: number;
   commitCount: number;
   updatedAt: number;
+  liveSummary: RunSummary | null;
+  /** Webhook deliveries written by finishes (the SQL store keeps them in its outbox). */
+  deliveries: NewDelivery[];
   rows: Row[];
   cells: Map<number, CellResult>;
   rowResults: Map<string, RowResult>;
@@ -26,8 +30,16 @@ interface Entry {
 /** Deep copies, as a database hands out fresh objects: a caller mutating one changes nothing stored. */
 const copy = <T>(value: T): T => structuredClone(value);
 
+/** The record as a read answers it: a copy, with the fields kept beside it. */
+const view = (e: Entry): RunRecord => ({ ...copy(e.run), updatedAt: e.updatedAt, liveSummary: copy(e.liveSummary) });
+
 export class MemoryRunStore implements RunStore {
   private readonly runs = new Map<string, Entry>();
+
+  /** The webhook deliveries the run's finishes wrote. */
+  deliveries(runId: string): NewDelivery[] {
+    return copy(this.runs.get(runId)?.deliveries ?? []);
+  }
 
   private entry(runId: string): Entry | undefined {
     return this.runs.get(runId);
@@ -45,19 +57,19 @@ export class MemoryRunStore implements RunStore {
     const first: RunEvent = { type: 'execution_started', runId: run.id, total: run.total, runUrl: run.spec.runUrl, seq: 1 };
     this.runs.set(run.id, {
       run: { ...copy(run), nextSeq: 2, abortRequested: false },
-      leaseOwner: null, leaseExpiresAt: null, executions: 0, commitCount: 0, updatedAt: run.startedAt,
+      leaseOwner: null, leaseExpiresAt: null, executions: 0, commitCount: 0, updatedAt: run.startedAt, liveSummary: null, deliveries: [],
       rows, cells: new Map(), rowResults: new Map(), events: new Map([[1, first]]),
     });
   }
 
   async get(projectId: string, runId: string): Promise<RunRecord | null> {
     const e = this.entry(runId);
-    return e && e.run.projectId === projectId ? copy(e.run) : null;
+    return e && e.run.projectId === projectId ? view(e) : null;
   }
 
   async getById(runId: string): Promise<RunRecord | null> {
     const e = this.entry(runId);
-    return e ? copy(e.run) : null;
+    return e ? view(e) : null;
   }
 
   async cursor(runId: string): Promise<RunCursor | null> {
@@ -67,13 +79,14 @@ export class MemoryRunStore implements RunStore {
     return { id: r.id, projectId: r.projectId, status: r.status, total: r.total, progress: r.progress, nextSeq: r.nextSeq, abortRequested: r.abortRequested };
   }
 
-  async list(projectId: string, experimentId: string, page: PageRequest): Promise<Paged<RunRecord>> {
+  async list(projectId: string, experimentId: string, page: PageRequest, metadata: Record<string, string> = {}): Promise<Paged<RunRecord>> {
     const all = [...this.runs.values()]
-      .map((e) => e.run)
+      .map(view)
       .filter((r) => r.projectId === projectId && r.experimentId === experimentId)
+      .filter((r) => Object.entries(metadata).every(([k, v]) => r.spec.metadata?.[k] === v))
       .sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
     const start = (page.page - 1) * page.pageSize;
-    return { items: copy(all.slice(start, start + page.pageSize)), total: all.length };
+    return { items: all.slice(start, start + page.pageSize), total: all.length };
   }
 
   async statsByExperiment(projectId: string, experimentIds: string[]): Promise<Map<string, { runsCount: number; lastRunAt: number }>> {
@@ -90,7 +103,7 @@ export class MemoryRunStore implements RunStore {
     const e = this.entry(runId);
     if (!e || e.run.projectId !== projectId) return null;
     if (e.run.status === 'running') e.run.abortRequested = true;
-    return copy(e.run);
+    return view(e);
   }
 
   async reopen(projectId: string, runId: string, retryErrors: boolean, at: number): Promise<RunRecord | null> {
@@ -116,8 +129,8 @@ export class MemoryRunStore implements RunStore {
       status: 'running', progress: e.cells.size, finishedAt: null, summary: null, error: null, errorMessage: null, stopReason: null,
       abortRequested: false, nextSeq: seq + 1,
     });
-    Object.assign(e, { leaseOwner: null, leaseExpiresAt: null, executions: 0, updatedAt: at });
-    return copy(e.run);
+    Object.assign(e, { leaseOwner: null, leaseExpiresAt: null, executions: 0, updatedAt: at, liveSummary: null });
+    return view(e);
   }
 
   async inlineRows(runId: string, from: number, to: number): Promise<Row[]> {
@@ -131,7 +144,7 @@ export class MemoryRunStore implements RunStore {
     if (!free) return null;
     e.leaseOwner = owner;
     e.leaseExpiresAt = until;
-    return copy(e.run);
+    return view(e);
   }
 
   async renew(runId: string, owner: string, until: number): Promise<boolean> {
@@ -163,7 +176,7 @@ export class MemoryRunStore implements RunStore {
     return ++e.executions;
   }
 
-  async commitCells(runId: string, owner: string, drafts: CellDraft[], at: number): Promise<CellResult[] | null> {
+  async commitCells(runId: string, owner: string, drafts: CellDraft[], at: number, summarySoFar?: RunSummary): Promise<CellResult[] | null> {
     const e = this.fenced(runId, owner);
     if (!e) return null;
     const cells = drafts.map((d): CellResult => {
@@ -175,6 +188,7 @@ export class MemoryRunStore implements RunStore {
     for (const c of cells) e.cells.set(c.cell, copy(c));
     if (cells.length > 0) e.executions = 1;
     e.updatedAt = at;
+    if (summarySoFar) e.liveSummary = copy(summarySoFar);
     return cells;
   }
 
@@ -196,7 +210,8 @@ export class MemoryRunStore implements RunStore {
       status: end.status, summary: copy(end.summary), error: end.error, errorMessage: end.errorMessage, stopReason: end.stopReason,
       finishedAt: end.finishedAt, abortRequested: false,
     });
-    Object.assign(e, { leaseOwner: null, leaseExpiresAt: null, updatedAt: end.finishedAt });
+    Object.assign(e, { leaseOwner: null, leaseExpiresAt: null, updatedAt: end.finishedAt, liveSummary: null });
+    if (end.delivery) e.deliveries.push(copy(end.delivery));
     return copy(event);
   }
 

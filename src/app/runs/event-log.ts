@@ -5,7 +5,7 @@
 // yields is decided in one place, core/engine/cell-events.ts.
 import { cellEvents, rowEvent } from '../../core/engine/cell-events.js';
 import type { LiveEvent, RunEvent } from '../../core/events.js';
-import type { CellResult, RowResult } from '../../core/model/run.js';
+import type { CellResult, RowResult, RunSummary } from '../../core/model/run.js';
 import type { EventBus, Stores } from '../../core/ports.js';
 import type { CellDraft, RowDraft, RunFinish } from '../../core/run-store.js';
 import { failpoint } from './failpoints.js';
@@ -30,9 +30,9 @@ export class RunEventLog {
   ) {}
 
   /** Commits finished cells (durably, fenced), then publishes their events. */
-  async commitCells(drafts: CellDraft[]): Promise<CellResult[]> {
+  async commitCells(drafts: CellDraft[], summarySoFar?: RunSummary): Promise<CellResult[]> {
     failpoint('commit.before');
-    const cells = await this.stores.runs.commitCells(this.runId, this.owner, drafts, this.now());
+    const cells = await this.stores.runs.commitCells(this.runId, this.owner, drafts, this.now(), summarySoFar);
     if (!cells) throw new LeaseLost(this.runId);
     // Committed but not yet published: a crash here leaves events only storage can replay.
     failpoint('commit.after');

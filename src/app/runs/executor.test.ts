@@ -105,6 +105,44 @@ describe('executor', () => {
     expect(t.calls.sort()).toEqual(['a:1', 'a:2', 'a:3', 'b:1', 'b:2', 'b:3']);
   });
 
+  it('owes one webhook delivery with its finish, carrying the final poll body, and wakes the sender', async () => {
+    const t = setup(ROWS, answer, { spec: { webhookUrl: 'https://hooks.example/assay', metadata: { commit: 'abc' } } });
+    let woken = 0;
+    t.deps.onDeliveryQueued = () => woken++;
+    await t.prepare();
+    await t.execute();
+    const deliveries = t.stores.runs.deliveries('run_1');
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]).toMatchObject({ projectId: 'p1', runId: 'run_1', url: 'https://hooks.example/assay', event: 'run.finished' });
+    const run = (await t.stores.runs.get('p1', 'run_1'))!;
+    expect(JSON.parse(deliveries[0]!.payload)).toEqual({
+      event: 'run.finished', deliveryId: deliveries[0]!.id, projectId: 'p1', experimentSlug: 'exp', runUrl: 'http://x/run',
+      runId: 'run_1', status: 'completed', progress: 6, total: 6, startedAt: run.startedAt, finishedAt: run.finishedAt, summary: run.summary, metadata: { commit: 'abc' },
+    });
+    expect(woken).toBe(1);
+    // Without a webhookUrl, nothing is owed.
+    const plain = setup(ROWS, answer);
+    await plain.prepare();
+    await plain.execute();
+    expect(plain.stores.runs.deliveries('run_1')).toEqual([]);
+  });
+
+  it('keeps the summary so far with every commit while the run goes', async () => {
+    const gates: (() => void)[] = [];
+    const t = setup(ROWS, (id, row, signal) => (row.q === 3 ? new Promise<void>((resolve) => gates.push(resolve)).then(() => answer(id, row, signal)) : answer(id, row, signal)));
+    await t.prepare();
+    const done = t.execute('A', async () => {
+      for (let i = 0; i < 100 && (await t.stores.runs.get('p1', 'run_1'))!.progress < 4; i++) await t.clock.advance(50);
+      const running = (await t.stores.runs.get('p1', 'run_1'))!;
+      expect(running).toMatchObject({ status: 'running', progress: 4, summary: null });
+      expect(running.liveSummary).toMatchObject({ totalCells: 4, completedCells: 4, failedCells: 0, totalPassed: 2, passRate: 50 });
+      expect(running.updatedAt).toBeGreaterThan(running.startedAt);
+      for (const open of gates) open();
+    });
+    await done;
+    expect((await t.stores.runs.get('p1', 'run_1'))).toMatchObject({ status: 'completed', liveSummary: null, summary: { totalCells: 6 } });
+  });
+
   it('announces a retry live when it is scheduled, and commits the cell with its attempts', async () => {
     let failures = 0;
     const t = setup([{ q: 1, expected: 'A1' }], async (id, row, signal) => {

@@ -25,6 +25,7 @@ import { runShape } from './run-shape.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
 import { withRepeatStats } from './repeat-stats.js';
 import { rebuildSummary } from './summary-rebuild.js';
+import { finishDelivery } from '../webhooks/payload.js';
 
 export interface ExecutorDeps {
   stores: Pick<Stores, 'runs' | 'experiments' | 'datasets'>;
@@ -45,6 +46,8 @@ export interface ExecutorDeps {
   pollMs: number;
   /** Metrics, traces and logs of executions (src/observability); default: none. */
   observer?: RunObserver;
+  /** Called once a run's finish (with a webhook delivery owed) is stored: the sender need not wait for its next poll. */
+  onDeliveryQueued?: () => void;
 }
 
 /**
@@ -120,7 +123,10 @@ async function execute(
     // Observed before it is stored: a client that sees the run ended finds it counted and its
     // trace span ended. (A lease lost at this very moment counts it here and where it ends.)
     watch.ended(ending);
-    await log.finish(runFinish(ending, summary, finishedAt));
+    const finish = runFinish(ending, summary, finishedAt);
+    const delivery = finishDelivery(run, finish, agg.committed);
+    const ended = await log.finish(delivery ? { ...finish, delivery } : finish);
+    if (ended && delivery) deps.onDeliveryQueued?.();
   };
 
   if (!experiment) {
@@ -159,9 +165,14 @@ async function execute(
   };
 
   const commit = async (drafts: CellDraft[]) => {
+    // Counted before the commit so the commit can carry the summary so far (the runs list's
+    // figures) in the update it makes anyway. A commit that fails ends this execution, and the
+    // next one rebuilds the aggregator from storage, so nothing is counted twice.
+    for (const d of drafts) agg.add(d);
+    const soFar = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now(), thresholdPassRate: threshold });
     let cells;
     try {
-      cells = await log.commitCells(drafts);
+      cells = await log.commitCells(drafts, soFar);
     } catch (error) {
       if (error instanceof LeaseLost) stop('shutdown');
       throw error;
@@ -169,7 +180,6 @@ async function execute(
     watch.committed(cells);
     for (const c of cells) {
       done[c.cell] = 1;
-      agg.add(c);
       if (!c.ok) firstError ??= `${c.targetId}: ${c.error}`;
     }
   };

@@ -7,28 +7,32 @@ import type { CellResult, RowResult, RunRecord, StoredEvaluation } from '../../c
 
 /** GET /runs/{runId} body (LangWatch field order). */
 export function presentRun(run: RunRecord): RunStatusBody {
-  const body: RunStatusBody = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
+  const body: Omit<RunStatusBody, 'metadata'> = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
   if (run.finishedAt !== null) body.finishedAt = run.finishedAt;
   if (run.summary) body.summary = run.summary;
   if (run.error) body.error = run.error;
   if (run.errorMessage) body.message = run.errorMessage;
   if (run.stopReason) body.stopReason = run.stopReason;
-  return body;
+  return { ...body, metadata: run.spec.metadata ?? {} };
 }
 
 /** The timestamps block of list items and results pages (LangWatch's names). */
 function timestamps(run: RunRecord) {
   return {
     createdAt: run.startedAt,
-    updatedAt: run.finishedAt ?? run.startedAt,
+    // The last commit or finish (a reopen too); runs stored before updatedAt was read fall back.
+    updatedAt: run.updatedAt ?? run.finishedAt ?? run.startedAt,
     finishedAt: run.status === 'stopped' ? null : run.finishedAt,
     stoppedAt: run.status === 'stopped' ? run.finishedAt : null,
   };
 }
 
-/** The LangWatch list summary (a different object from the poll summary), over ours. */
+/**
+ * The LangWatch list summary (a different object from the poll summary), over ours: the final
+ * summary once the run ended, the one of its last commit while it goes (figures so far).
+ */
 function listSummary(run: RunRecord): RunListItem['summary'] {
-  const s = run.summary;
+  const s = run.summary ?? run.liveSummary ?? null;
   if (!s) return null;
   const evaluations: NonNullable<RunListItem['summary']>['evaluations'] = {};
   for (const e of s.evaluators) {
@@ -42,7 +46,7 @@ function listSummary(run: RunRecord): RunListItem['summary'] {
 export function presentListItem(run: RunRecord): RunListItem {
   return {
     experimentId: run.experimentId, runId: run.id, status: run.status, workflowVersion: null,
-    timestamps: timestamps(run), progress: run.progress, total: run.total, summary: listSummary(run),
+    timestamps: timestamps(run), progress: run.progress, total: run.total, summary: listSummary(run), metadata: run.spec.metadata ?? {},
   };
 }
 
@@ -101,5 +105,6 @@ export function presentResults(
     evaluations: [...cells.flatMap(evaluationEntries), ...rows.map(rowEvaluationEntry)],
     timestamps: timestamps(run),
     pagination: { offset, limit, total: run.progress },
+    metadata: run.spec.metadata ?? {},
   };
 }

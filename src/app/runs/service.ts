@@ -177,10 +177,11 @@ export class RunService {
     return cursor;
   }
 
-  async list(project: Project, experimentSlug: string, page: PageRequest): Promise<{ experiment: ExperimentRecord; runs: Paged<RunRecord> }> {
+  /** Runs of an experiment, newest first; `metadata`: only runs whose metadata has each key with that string value. */
+  async list(project: Project, experimentSlug: string, page: PageRequest, metadata: Record<string, string> = {}): Promise<{ experiment: ExperimentRecord; runs: Paged<RunRecord> }> {
     const experiment = await this.stores.experiments.get(project.id, experimentSlug);
     if (!experiment) throw experimentNotFound(experimentSlug);
-    return { experiment, runs: await this.stores.runs.list(project.id, experiment.id, page) };
+    return { experiment, runs: await this.stores.runs.list(project.id, experiment.id, page, metadata) };
   }
 
   async results(

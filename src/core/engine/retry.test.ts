@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallError } from '../model/results.js';
-import { decideRetry, describeFailure, type RetryPolicy } from './retry.js';
+import { decideRetry, describeFailure, type RetryPolicy, WEBHOOK_RETRY, webhookRetryDelay } from './retry.js';
 
 const policy: RetryPolicy = { maxRetries: 3, baseMs: 100, capMs: 1_000, maxRetryAfterMs: 10_000 };
 const retryable = (message = 'HTTP 503', retryAfterMs?: number) => new CallError(message, { retryable: true, retryAfterMs, status: 503 });
@@ -80,5 +80,40 @@ describe('describeFailure', () => {
     expect(describeFailure(new Error('first\nsecond'))).toBe('first');
     expect(describeFailure('text')).toBe('text');
     expect(describeFailure({ weird: true })).toBe('unknown failure');
+  });
+});
+
+describe('webhookRetryDelay', () => {
+  const total = (random: () => number) => {
+    let sum = 0;
+    for (let attempt = 1; ; attempt++) {
+      const delay = webhookRetryDelay(attempt, undefined, random);
+      if (delay === null) return { sum, attempts: attempt };
+      sum += delay;
+    }
+  };
+
+  it('doubles from 30 s to a 4 h cap, trimmed by at most 20 %', () => {
+    expect(webhookRetryDelay(1, undefined, fixed(0))).toBe(24_000);
+    expect(webhookRetryDelay(1, undefined, fixed(0.999999))).toBe(30_000);
+    expect(webhookRetryDelay(2, undefined, fixed(0.5))).toBe(54_000);
+    // Attempt 10 on: 30 s · 2^9 is past the cap.
+    expect(webhookRetryDelay(10, undefined, fixed(0))).toBe(WEBHOOK_RETRY.capMs * 0.8);
+    expect(webhookRetryDelay(17, undefined, fixed(0.5))).toBe(WEBHOOK_RETRY.capMs * 0.9);
+  });
+
+  it('spreads 18 attempts over at least 24 h whatever the jitter, then gives up', () => {
+    for (const r of [0, 0.5, 0.999999]) {
+      const { sum, attempts } = total(fixed(r));
+      expect(attempts).toBe(WEBHOOK_RETRY.maxAttempts);
+      expect(sum).toBeGreaterThanOrEqual(24 * 3600_000);
+      expect(sum).toBeLessThanOrEqual(37 * 3600_000);
+    }
+  });
+
+  it('waits at least what Retry-After asks, up to the cap', () => {
+    expect(webhookRetryDelay(1, 600_000, fixed(0))).toBe(600_000);
+    expect(webhookRetryDelay(1, 1_000, fixed(0))).toBe(24_000);
+    expect(webhookRetryDelay(1, 24 * 3600_000, fixed(0))).toBe(WEBHOOK_RETRY.capMs);
   });
 });

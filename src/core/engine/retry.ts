@@ -62,3 +62,22 @@ export function describeFailure(error: unknown): string {
   const line = error instanceof Error ? error.message.split('\n')[0] || error.name : typeof error === 'string' ? error : 'unknown failure';
   return line.length > MAX_FAILURE_CHARS ? `${line.slice(0, MAX_FAILURE_CHARS)}…` : line;
 }
+
+/**
+ * Webhook deliveries (docs/webhooks.md) retry on the same statuses (isRetryableStatus) and
+ * network errors, but on a schedule of their own: a receiver may be down for hours, so the
+ * ceiling doubles from 30 s up to 4 h, and the jitter only trims it (80–100 % of the ceiling)
+ * so that the 18 attempts are spread over at least 24 h (29 to 36 h), as receivers expect.
+ */
+export const WEBHOOK_RETRY = { baseMs: 30_000, capMs: 4 * 60 * 60 * 1000, maxAttempts: 18 } as const;
+
+/**
+ * When to try a delivery again after its attempt number `attempt` (1-based) failed, or null
+ * when it was the last. A Retry-After is honoured up to the cap.
+ */
+export function webhookRetryDelay(attempt: number, retryAfterMs: number | undefined, random: () => number): number | null {
+  if (attempt >= WEBHOOK_RETRY.maxAttempts) return null;
+  const ceiling = Math.min(WEBHOOK_RETRY.capMs, WEBHOOK_RETRY.baseMs * 2 ** (attempt - 1));
+  const delay = Math.round(ceiling * (0.8 + 0.2 * random()));
+  return retryAfterMs === undefined ? delay : Math.max(delay, Math.min(retryAfterMs, WEBHOOK_RETRY.capMs));
+}

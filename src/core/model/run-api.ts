@@ -31,6 +31,8 @@ export const runStatusSchema = z.object({
   error: z.string().optional(),
   message: z.string().optional(),
   stopReason: stopReasonSchema.optional(),
+  /** The `metadata` object the run was started with ({} when none): echoed, never interpreted. */
+  metadata: z.record(z.string(), z.unknown()),
 });
 export type RunStatusBody = z.infer<typeof runStatusSchema>;
 
@@ -55,7 +57,10 @@ export const runListItemSchema = z.object({
   }),
   progress: z.int(),
   total: z.int(),
+  /** The figures so far while the run goes (from its last commit), the final ones once it ended; null before the first commit. */
   summary: listSummarySchema.nullable(),
+  /** The run's `metadata` ({} when none). */
+  metadata: z.record(z.string(), z.unknown()),
 });
 export type RunListItem = z.infer<typeof runListItemSchema>;
 
@@ -126,6 +131,8 @@ export const resultsPageSchema = z.object({
   evaluations: z.array(evaluationEntrySchema),
   timestamps: z.object({ createdAt: z.number(), updatedAt: z.number(), finishedAt: z.number().nullable(), stoppedAt: z.number().nullable() }),
   pagination: z.object({ offset: z.int(), limit: z.int(), total: z.int() }),
+  /** The run's `metadata` ({} when none). */
+  metadata: z.record(z.string(), z.unknown()),
 });
 export type ResultsPage = z.infer<typeof resultsPageSchema>;
 

@@ -27,7 +27,8 @@ export const runRequestSchema = z.object({
   evaluators: z.array(z.string()).optional(),
   budgetUsd: z.number().positive().optional(),
   baselineRunId: z.string().max(200).optional(),
-  webhookUrl: z.url().max(2000).optional(),
+  /** Receives a signed POST when the run ends (docs/webhooks.md); http or https only. */
+  webhookUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
@@ -91,6 +92,10 @@ export interface RunRecord {
   /** Next event sequence number to assign. */
   nextSeq: number;
   abortRequested: boolean;
+  /** Last write by an executor (a commit, the finish) or a reopen; absent before it is stored. */
+  updatedAt?: number;
+  /** The summary as of the last commit while running (the runs list shows it); the final one is `summary`. */
+  liveSummary?: RunSummary | null;
 }
 
 /** One retry, as recorded in a cell's attempt history. */

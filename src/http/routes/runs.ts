@@ -21,6 +21,29 @@ const runIdParam = z.object({ runId: z.string().max(200) });
 const abortedSchema = z.object({ success: z.boolean(), runId: z.string(), message: z.string() });
 const slugParam = z.object({ slug: z.string().max(200) });
 
+/** `metadata.KEY=value` query parameters: keys of letters, digits, `_` and `-` (the same on SQLite and PostgreSQL). */
+const METADATA_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_METADATA_FILTERS = 10;
+
+/** The runs list's metadata filter from the raw query; a malformed key is a 400 naming it. */
+function metadataFilter(query: Record<string, string[]>): Record<string, string> {
+  const filter: Record<string, string> = {};
+  for (const [name, values] of Object.entries(query)) {
+    if (!name.startsWith('metadata.')) continue;
+    const key = name.slice('metadata.'.length);
+    if (!METADATA_KEY.test(key)) {
+      throw new ValidationError(`Invalid metadata filter "${name.slice(0, 80)}": keys are 1–64 letters, digits, _ or -`, [{ path: [name.slice(0, 80)], message: 'invalid metadata key' }]);
+    }
+    if (values.length !== 1) throw new ValidationError(`metadata.${key} is given ${values.length} times; give it once`, [{ path: [name], message: 'repeated' }]);
+    if (values[0]!.length > 1000) throw new ValidationError(`metadata.${key} is longer than 1000 characters`, [{ path: [name], message: 'too long' }]);
+    filter[key] = values[0]!;
+  }
+  if (Object.keys(filter).length > MAX_METADATA_FILTERS) {
+    throw new ValidationError(`At most ${MAX_METADATA_FILTERS} metadata filters`, [{ path: ['metadata'], message: 'too many filters' }]);
+  }
+  return filter;
+}
+
 export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
   const { runs } = deps;
   for (const prefix of RUN_PREFIXES) {
@@ -30,6 +53,9 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
     routes.add(
       {
         method: 'get', path: `${prefix}/runs`, summary: 'List runs of an experiment, newest first', tags, auth: 'project', deprecated: legacy,
+        description:
+          'Filter by metadata with `metadata.KEY=value` (repeatable for different keys, all must match): keeps runs whose metadata has KEY with exactly that string value. ' +
+          'Keys are 1–64 letters, digits, `_` or `-`; non-string metadata values never match. While a run goes, `summary` holds the figures of its last commit.',
         query: pageQuery.extend({ experimentSlug: z.string().max(200).optional() }),
         responses: { 200: { description: 'A page of runs', schema: runListSchema } },
       },
@@ -37,7 +63,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         if (!query.experimentSlug) {
           throw new ValidationError('experimentSlug query parameter is required', [{ path: ['experimentSlug'], message: 'required' }], { compatText: 'experimentSlug query parameter is required' });
         }
-        const { experiment, runs: page } = await runs.list(c.get('project'), query.experimentSlug, query);
+        const { experiment, runs: page } = await runs.list(c.get('project'), query.experimentSlug, query, metadataFilter(c.req.queries()));
         return c.json({
           experimentId: experiment.id,
           experimentSlug: experiment.slug,

@@ -6,7 +6,8 @@ import { type ChartProps, UChart } from './uplot-chart.js';
 
 export function TrendChart({ runs }: { runs: RunListItem[] }) {
   const chart = useMemo(() => {
-    const ended = runs.filter((r) => r.summary).sort((a, b) => a.timestamps.createdAt - b.timestamps.createdAt);
+    // A running run's list item has the summary so far (issue 15): only ended runs are history.
+    const ended = runs.filter((r) => r.status !== 'running' && r.summary).sort((a, b) => a.timestamps.createdAt - b.timestamps.createdAt);
     const data: ChartProps['data'] = [
       ended.map((r) => r.timestamps.createdAt / 1000),
       ended.map((r) => r.summary!.passRate),

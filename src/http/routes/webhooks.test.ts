@@ -1,0 +1,109 @@
+// Webhooks through the HTTP API (docs/webhooks.md): the signing secret (made once, rotated), the
+// delivery log per run (a stopped run delivers too; another project's run is not found), only
+// http(s) URLs accepted, and the network guard's refusal visible in the log.
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAgent, type FakeAgent } from '../../testing/fake-agent.js';
+import { startTestAssay, type TestAssay } from '../../testing/harness.js';
+import { type Receiver, startReceiver } from '../../testing/receiver.js';
+import { agentExperiment, waitForRun } from '../../testing/runs.js';
+
+let t: TestAssay;
+let agent: FakeAgent;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  t = await startTestAssay();
+  agent = await startFakeAgent();
+  receiver = await startReceiver();
+  expect((await t.req('POST', '/api/experiments', { body: agentExperiment('hooks', agent.url, 3) })).status).toBe(201);
+});
+afterAll(async () => {
+  await t.close();
+  await agent.close();
+  await receiver.close();
+});
+
+type Log = { runId: string; deliveries: { id: string; status: string; attempts: number; log: { statusCode: number | null; error: string | null }[] }[] };
+
+async function deliveries(tt: TestAssay, runId: string): Promise<Log> {
+  for (let i = 0; i < 500; i++) {
+    const log = (await (await tt.req('GET', `/api/experiments/runs/${runId}/webhooks`)).json()) as Log;
+    if (log.deliveries.length > 0 && log.deliveries.every((d) => d.status !== 'pending')) return log;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the delivery is still pending');
+}
+
+describe('webhooks over HTTP', () => {
+  it('makes the signing secret once, and rotation replaces it for the deliveries that follow', async () => {
+    const first = (await (await t.req('GET', '/api/webhooks/secret')).json()) as { secret: string; createdAt: number };
+    expect(first.secret).toMatch(/^whsec_/);
+    expect(await (await t.req('GET', '/api/webhooks/secret')).json()).toEqual(first);
+    const rotated = (await (await t.req('POST', '/api/webhooks/secret')).json()) as { secret: string };
+    expect(rotated.secret).not.toBe(first.secret);
+    expect(((await (await t.req('GET', '/api/webhooks/secret')).json()) as { secret: string }).secret).toBe(rotated.secret);
+
+    receiver.reset();
+    const { runId } = (await (await t.req('POST', '/api/experiments/hooks/run', { body: { webhookUrl: `${receiver.url}/x` } })).json()) as { runId: string };
+    await deliveries(t, runId);
+    const [req] = receiver.requests;
+    const sig = Object.fromEntries(String(req!.headers['assay-signature']).split(',').map((p) => p.split('=', 2)));
+    expect(sig.v1).toBe(createHmac('sha256', rotated.secret).update(`${sig.t}.${req!.body}`).digest('hex'));
+    // Another project has its own secret, and cannot read this project's delivery log.
+    const other = await t.otherProject();
+    const theirs = (await (await t.req('GET', '/api/webhooks/secret', { key: other.key })).json()) as { secret: string };
+    expect(theirs.secret).not.toBe(rotated.secret);
+    const res = await t.req('GET', `/api/experiments/runs/${runId}/webhooks`, { key: other.key });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: 'run_not_found', runId });
+  });
+
+  it('delivers for a stopped run too, with its stop reason', async () => {
+    agent.setBehaviour({ latencyMs: 200 });
+    try {
+      receiver.reset();
+      const { runId } = (await (await t.req('POST', '/api/experiments/hooks/run', { body: { webhookUrl: receiver.url, concurrency: 1 } })).json()) as { runId: string };
+      expect((await t.req('POST', `/api/experiments/runs/${runId}/abort`)).status).toBe(200);
+      expect(await waitForRun(t, runId)).toMatchObject({ status: 'stopped' });
+      const log = await deliveries(t, runId);
+      expect(log.deliveries).toMatchObject([{ status: 'delivered', attempts: 1, log: [{ statusCode: 200, error: null }] }]);
+      expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ runId, status: 'stopped', stopReason: 'user' });
+    } finally {
+      agent.setBehaviour({ latencyMs: 0 });
+    }
+  });
+
+  it('lists nothing for a run without a webhookUrl', async () => {
+    const { runId } = (await (await t.req('POST', '/api/experiments/hooks/run')).json()) as { runId: string };
+    await waitForRun(t, runId);
+    expect(await (await t.req('GET', `/api/experiments/runs/${runId}/webhooks`)).json()).toEqual({ runId, deliveries: [] });
+  });
+
+  it('accepts only http and https webhook URLs', async () => {
+    for (const webhookUrl of ['ftp://example.com/hook', 'javascript:alert(1)', 'file:///etc/passwd', 'not a url']) {
+      const res = await t.req('POST', '/api/experiments/hooks/run', { body: { webhookUrl } });
+      expect(res.status, webhookUrl).toBe(400);
+      expect(await res.json(), webhookUrl).toMatchObject({ issues: [{ path: ['webhookUrl'] }] });
+    }
+  });
+});
+
+describe('webhooks with private networks not allowed', () => {
+  it('refuses a loopback webhook URL, and the refusal is the attempt in the log', async () => {
+    const guarded = await startTestAssay({ httpTargetsAllowPrivate: false });
+    try {
+      receiver.reset();
+      // The experiment's target is on loopback too, so the run fails; it still ends, and owes its webhook.
+      await guarded.req('POST', '/api/experiments', { body: agentExperiment('guarded', agent.url, 1) });
+      const { runId } = (await (await guarded.req('POST', '/api/experiments/guarded/run', { body: { webhookUrl: `${receiver.url}/hook` } })).json()) as { runId: string };
+      expect(await waitForRun(guarded, runId)).toMatchObject({ status: 'failed' });
+      const log = await deliveries(guarded, runId);
+      expect(log.deliveries).toMatchObject([{ status: 'failed', attempts: 1, log: [{ statusCode: null }] }]);
+      expect(log.deliveries[0]!.log[0]!.error).toBe(`refused to call ${receiver.url}: it is a loopback address; private networks are not allowed`);
+      expect(receiver.requests).toHaveLength(0);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
