@@ -33,6 +33,7 @@ const A = {
 /** Routes that take no project key, and why. B's key must not open them either. */
 const NOT_PROJECT_SCOPED: Record<string, string> = {
   'get /healthz': 'liveness probe: no credentials, no project data',
+  'get /readyz': 'readiness probe (database reachable): no credentials, no project data',
   'get /api/openapi.json': 'the API description: no credentials, no project data',
   'post /api/admin/projects': 'admin API: ASSAY_ADMIN_TOKEN only; creates projects, belongs to no project',
   'post /api/admin/projects/{id}/api-keys': 'admin API: ASSAY_ADMIN_TOKEN only; addresses any project by id by design',
