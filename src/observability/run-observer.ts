@@ -36,6 +36,20 @@ function statusOf(outcome: ExecutionOutcome): string {
 
 const TARGET_TYPES = new Set(['prompt', 'http', 'code']);
 
+/**
+ * A metric's child for a label set, made once per run and key: prom-client hashes and checks
+ * the labels on every call otherwise, and a cell makes about ten such calls.
+ */
+function children<C>(make: (...labels: string[]) => C): (...labels: string[]) => C {
+  const made = new Map<string, C>();
+  return (...labels) => {
+    const key = labels.join('\u0000');
+    let child = made.get(key);
+    if (!child) made.set(key, (child = make(...labels)));
+    return child;
+  };
+}
+
 export function createRunObserver(options: RunObserverOptions): RunObserver {
   const { metrics, tracer, logger, labels } = options;
   return {
@@ -46,6 +60,13 @@ export function createRunObserver(options: RunObserverOptions): RunObserver {
       };
       const evaluatorOf = (id: string): string => shape?.evaluators.get(id) ?? 'unknown';
       const informational = shape?.informational ?? new Set<string>();
+      const m = metrics && {
+        cellDuration: children((target_type) => metrics.cellDuration.labels({ target_type: target_type! })),
+        cells: children((target_type, outcome) => metrics.cells.labels({ target_type: target_type!, outcome: outcome! })),
+        targetCallDuration: children((target_type, outcome) => metrics.targetCallDuration.labels({ target_type: target_type!, outcome: outcome! })),
+        evaluations: children((evaluator, outcome) => metrics.evaluations.labels({ evaluator: evaluator!, outcome: outcome! })),
+        evaluatorDuration: children((evaluator) => metrics.evaluatorDuration.labels({ evaluator: evaluator! })),
+      };
       metrics?.runsStarted.inc({ kind: resumed ? 'continued' : 'new' });
 
       let span: Span | undefined;
@@ -93,7 +114,7 @@ export function createRunObserver(options: RunObserverOptions): RunObserver {
           } else {
             draft = await work();
           }
-          metrics?.cellDuration.observe({ target_type: typeOf(ref.targetId) }, (performance.now() - started) / 1000);
+          m?.cellDuration(typeOf(ref.targetId)).observe((performance.now() - started) / 1000);
           return draft;
         },
         live(event) {
@@ -110,16 +131,16 @@ export function createRunObserver(options: RunObserverOptions): RunObserver {
           committed += cells.length;
           for (const c of cells) {
             const targetType = typeOf(c.targetId);
-            if (metrics) {
+            if (m) {
               const outcome = !c.ok ? 'error' : cellPassed(c, informational) ? 'passed' : 'failed';
-              metrics.cells.inc({ target_type: targetType, outcome });
-              metrics.targetCallDuration.observe({ target_type: targetType, outcome: c.ok ? 'ok' : 'error' }, c.durationMs / 1000);
+              m.cells(targetType, outcome).inc();
+              m.targetCallDuration(targetType, c.ok ? 'ok' : 'error').observe(c.durationMs / 1000);
               for (const e of c.evaluations) {
                 const r = e.result;
                 const verdict = r.status !== 'processed' ? r.status : r.passed === true ? 'passed' : r.passed === false ? 'failed' : 'scored';
                 const evaluator = evaluatorOf(e.evaluatorId);
-                metrics.evaluations.inc({ evaluator, outcome: verdict });
-                metrics.evaluatorDuration.observe({ evaluator }, e.durationMs / 1000);
+                m.evaluations(evaluator, verdict).inc();
+                m.evaluatorDuration(evaluator).observe(e.durationMs / 1000);
               }
             }
             if (!c.ok) {

@@ -20,8 +20,9 @@ let sinceYield = 0;
 let current: Turn | undefined;
 /** True while the event loop runs between two turns (no turn may start meanwhile). */
 let yielding = false;
-/** Turns waiting, first in first out. */
-const waiting: Turn[] = [];
+/** Turns waiting, first in first out: `waiting[head…]` (an index, not shift(): queues reach thousands). */
+let waiting: Turn[] = [];
+let head = 0;
 /** The signal our abort listener is on (kept across turns that share it). */
 let listened: AbortSignal | undefined;
 /** The real setImmediate, kept even if a test later installs fake timers. */
@@ -61,26 +62,35 @@ function end(turn: Turn, ok: boolean, value: unknown): void {
 /** Starts waiting turns while the thread is free (a loop, not recursion: thousands may be queued). */
 function next(): void {
   while (!current && !yielding) {
-    const turn = waiting.shift();
-    if (!turn) {
-      // Nothing more to guard: let the signal go.
+    if (head === waiting.length) {
+      // Nothing more to guard: let the signal go, and the queue's array.
+      if (head > 0) {
+        waiting = [];
+        head = 0;
+      }
       listened?.removeEventListener('abort', onAbort);
       listened = undefined;
       return;
     }
-    if (turn.signal.aborted) {
-      // Aborted while it waited: never started.
-      turn.reject(turn.signal.reason);
-      continue;
-    }
-    if (sinceYield >= SLICE_MS) {
-      waiting.unshift(turn);
+    const turn = waiting[head]!;
+    if (sinceYield >= SLICE_MS && !turn.signal.aborted) {
       yielding = true;
       yieldToLoop(() => {
         yielding = false;
         next();
       });
       return;
+    }
+    waiting[head++] = undefined as unknown as Turn;
+    if (head >= 1024 && head * 2 >= waiting.length) {
+      // A queue that never drains under steady load: drop the taken half now and then.
+      waiting = waiting.slice(head);
+      head = 0;
+    }
+    if (turn.signal.aborted) {
+      // Aborted while it waited: never started.
+      turn.reject(turn.signal.reason);
+      continue;
     }
     start(turn);
   }
