@@ -1,42 +1,30 @@
 // The regression gate in CI (issue "compare runs"): `assay run --baseline … --fail-on-regression
 // / --max-drop / --markdown` and `assay compare`, as real processes against a real server.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnAssay, type Spawned } from '../testing/spawn.js';
+import { type CliServer, startCliServer } from '../testing/spawn.js';
 
 const KEY = `sk-lw-${'GateCliTst'.repeat(4)}`;
+let server: CliServer;
 let dataDir: string;
-let server: Spawned;
-let base: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-gate-cli-'));
-  server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn' });
-  const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
-  base = `http://127.0.0.1:${port}`;
+  server = await startCliServer(KEY, 'assay-gate-cli-');
+  dataDir = server.dataDir;
   // Under variant=bad the first 30 of 60 rows fail; some rows (i ≥ 55) fail always, so
   // "no failed cell" never holds and only the gate can tell good from bad.
-  const doc = {
+  const res = await server.post('/api/experiments', {
     slug: 'gate', name: 'gate',
     dataset: { rows: Array.from({ length: 60 }, (_, i) => ({ i, expected: i >= 55 ? 'never' : 'yes' })) },
     targets: [{ id: 'model', type: 'code', code: "return parameters.variant === 'bad' && row.i < 30 ? 'no' : 'yes'" }],
     evaluators: [{ id: 'exact', name: 'Exact', type: 'exact_match', inputs: { output: 'output', expected_output: 'row.expected' } }],
-  };
-  const res = await fetch(`${base}/api/experiments`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+  });
   expect(res.status).toBe(201);
 });
-afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => server.stop());
 
-async function run(args: string[], env: Record<string, string> = {}) {
-  const p = spawnAssay(args, { ASSAY_ENDPOINT: base, ASSAY_API_KEY: KEY, GITHUB_STEP_SUMMARY: '', ...env });
-  return { code: await p.exited, out: p.output() };
-}
+const run = (args: string[], env: Record<string, string> = {}) => server.run(args, { GITHUB_STEP_SUMMARY: '', ...env });
 const runIdOf = (out: string) => /Run (run_\w+) started/.exec(out)![1]!;
 
 describe('the regression gate', { timeout: 180_000 }, () => {

@@ -3,37 +3,26 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnAssay, type Spawned } from '../testing/spawn.js';
+import { type CliServer, spawnAssay, startCliServer } from '../testing/spawn.js';
 
 const KEY = `sk-lw-${'RunCliTest'.repeat(4)}`;
+let server: CliServer;
 let dataDir: string;
-let server: Spawned;
-let base: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-run-cli-'));
-  server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn' });
-  const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
-  base = `http://127.0.0.1:${port}`;
+  server = await startCliServer(KEY, 'assay-run-cli-');
+  dataDir = server.dataDir;
   const doc = {
     slug: 'cli', name: 'cli',
     dataset: { rows: [{ q: 'a', expected: 'A' }, { q: 'b', expected: 'B' }, { q: 'c', expected: 'nope' }] },
     targets: [{ id: 'upper', type: 'code', code: 'return String(row.q).toUpperCase() + (parameters.suffix ?? "")' }],
     evaluators: [{ id: 'exact', type: 'exact_match', inputs: { output: 'output', expected_output: 'row.expected' } }],
   };
-  const res = await fetch(`${base}/api/experiments`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(doc) });
-  expect(res.status).toBe(201);
+  expect((await server.post('/api/experiments', doc)).status).toBe(201);
 });
-afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => server.stop());
 
-async function run(args: string[], env: Record<string, string> = {}) {
-  const p = spawnAssay(args, { ASSAY_ENDPOINT: base, ASSAY_API_KEY: KEY, ...env });
-  return { code: await p.exited, out: p.output() };
-}
+const run = (args: string[], env: Record<string, string> = {}) => server.run(args, env);
 
 describe('assay run', { timeout: 120_000 }, () => {
   it('exits 1 when a cell fails, prints the summary and the runUrl, and writes JUnit and JSON', async () => {

@@ -1,6 +1,8 @@
 // Starts the real `assay` command as a child process (the way `npm start` does) and waits
 // for a line on stdout, for end-to-end tests.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const BIN = path.resolve(import.meta.dirname, '../../bin/assay.js');
@@ -48,6 +50,38 @@ export function spawnAssay(args: string[], env: Record<string, string | undefine
         void exited.then(() => setTimeout(check, 50));
         check();
       });
+    },
+  };
+}
+
+/** A real `assay serve` on a free port with one API key and its own data directory, and a way to run CLI commands against it. */
+export interface CliServer {
+  base: string;
+  dataDir: string;
+  /** Runs `assay ARGS` against the server (endpoint and key in the environment); its exit code and output. */
+  run(args: string[], env?: Record<string, string>): Promise<{ code: number | null; out: string }>;
+  /** POSTs a JSON body with the key; the response. */
+  post(path: string, body: unknown): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export async function startCliServer(key: string, prefix: string): Promise<CliServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: key, ASSAY_LOG_LEVEL: 'warn' });
+  const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    dataDir,
+    async run(args, env = {}) {
+      const p = spawnAssay(args, { ASSAY_ENDPOINT: base, ASSAY_API_KEY: key, ...env });
+      return { code: await p.exited, out: p.output() };
+    },
+    post: (p, body) => fetch(`${base}${p}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    async stop() {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
