@@ -200,7 +200,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       return settings;
     };
   };
-  // Observability (docs/observability.md): metrics unless ASSAY_METRICS=false, traces when an
+  // Observability (docs/operations.md): metrics unless ASSAY_METRICS=false, traces when an
   // OTLP endpoint is set. With tracing off no adapter is wrapped.
   const metrics = config.metrics.enabled ? new AssayMetrics() : null;
   const tracing = config.tracing.enabled ? startTracing(VERSION) : null;

@@ -68,7 +68,7 @@ const envSchema = z.object({
     .default('all'),
   /** Failed authentications per client address per minute before 429 (project keys and the admin token). */
   ASSAY_AUTH_FAILURES_PER_MINUTE: intFromEnv(1, 1_000_000).default(100),
-  /** `false` removes GET /metrics and stops collecting (docs/observability.md). */
+  /** `false` removes GET /metrics and stops collecting (docs/operations.md). */
   ASSAY_METRICS: boolFromEnv.default(true),
   /** When set, GET /metrics wants `Authorization: Bearer <this>`. */
   ASSAY_METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
@@ -291,7 +291,7 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_AUTH_FAILURES_PER_MINUTE', '100', 'Failed authentications per client address per minute before 429 + Retry-After (back-off doubles)'],
   ['ASSAY_METRICS', 'true', '`false` turns GET /metrics off (404) and stops collecting'],
   ['ASSAY_METRICS_TOKEN', '', 'When set, GET /metrics wants `Authorization: Bearer <token>` (≥ 16 chars)'],
-  ['OTEL_EXPORTER_OTLP_ENDPOINT', '', 'Exports a trace per run over OTLP/HTTP (the standard OTEL_* variables apply; docs/observability.md)'],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', '', 'Exports a trace per run over OTLP/HTTP (the standard OTEL_* variables apply; docs/operations.md)'],
   ['ASSAY_TRACE_CONTENT', 'false', '`true` puts prompts, rows and outputs on trace spans'],
   ['ASSAY_READY_TIMEOUT_MS', '2000', 'How long /readyz waits for the database before answering 503'],
   ['ASSAY_SECRET_<NAME>', '', 'Value of `{{secrets.NAME}}` when the project stored no secret NAME (ASSAY_SECRET_KEY excepted)'],

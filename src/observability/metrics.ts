@@ -1,4 +1,4 @@
-// The Prometheus metrics of one Assay (docs/observability.md lists them with their meaning).
+// The Prometheus metrics of one Assay (docs/operations.md lists them with their meaning).
 // Each Assay has its own registry, so several in one process (tests) never share counters; the
 // process metrics (CPU, memory, event-loop lag, GC) are one registry for the whole process,
 // started on first use, because their collectors watch the process, not an Assay.
