@@ -5,20 +5,21 @@ const EVALUATORS = [
   { id: 'rules', type: 'langevals/basic', settings: { rules: [{ field: 'output', rule: 'not_contains', value: 'error' }] } },
   { id: 'competitors', type: 'langevals/competitor_blocklist' },
 ];
-const n = 1000, runs = Number(process.env.RUNS ?? 8);
+// ROWS, LATENCY (agent ms) and CONC (concurrency) change the scenario: e.g. ROWS=400 LATENCY=50 CONC=10.
+const n = Number(process.env.ROWS ?? 1000), runs = Number(process.env.RUNS ?? 8);
 // WATCH=poll waits by polling the run (LangWatch's clients); the default watches the SSE stream.
 const poll = process.env.WATCH === 'poll';
 const settled = async (base: string, runId: string) => {
   if (!poll) return waitDone(base, runId);
   while ((await api(base, 'GET', `/api/experiments/runs/${runId}`)).status === 'running') await new Promise((r) => setTimeout(r, 250));
 };
-const agent = await startAgent(0);
+const agent = await startAgent(Number(process.env.LATENCY ?? 0));
 const server = await startServer();
 await api(server.base, 'POST', '/api/experiments', {
   slug: 'cpu', name: 'cpu',
   dataset: { rows: Array.from({ length: n }, (_, i) => ({ question: `question ${i}`, expected: `question ${i}` })) },
   targets: ['a', 'b'].map((id) => ({ id, type: 'http', url: `${agent.url}/${id}`, body: { message: '{{question}}' }, outputPath: '$.reply' })),
-  evaluators: EVALUATORS, execution: { concurrency: 50, maxRetries: 0 },
+  evaluators: EVALUATORS, execution: { concurrency: Number(process.env.CONC ?? 50), maxRetries: 0 },
 });
 const per: number[] = [];
 for (let i = 0; i < runs; i++) {
