@@ -13,6 +13,7 @@ import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
 import { SecretService } from '../app/secrets.js';
 import { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
+import { startDeliveries } from '../app/webhooks/payload.js';
 import { WebhookService } from '../app/webhooks/service.js';
 import { SharedCredentialsPolicy } from '../app/shared-credentials.js';
 import { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
@@ -259,6 +260,13 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, {
     publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id), rowLimits, bus, catalogue: { find: findEvaluator }, ...(options.pingMs ? { pingMs: options.pingMs } : {}),
+    // The experiment's `started` webhooks: written to the outbox once the run is stored, then sent.
+    afterStart: async (run) => {
+      const due = startDeliveries(run);
+      if (due.length === 0) return;
+      await stores.webhooks.enqueue(due);
+      dispatcher.wake();
+    },
   });
   const compare = new CompareService(stores, { find: findEvaluator });
   const http = createHttpApp({

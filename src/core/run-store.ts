@@ -34,8 +34,8 @@ export interface RunFinish {
   finishedAt: number;
   /** The final event (`done`, `stopped` or a run-level `error`); its seq is assigned at commit. */
   event: RunEventBody;
-  /** The webhook delivery this finish owes (the run has a webhookUrl): written in the same transaction. */
-  delivery?: NewDelivery;
+  /** The webhook deliveries this finish owes (its webhookUrl, the experiment's webhooks): written in the same transaction. */
+  deliveries?: NewDelivery[];
 }
 
 /** A finished cell before its commit: the log assigns its seqs, commit order and progress (CellCommit). */

@@ -45,8 +45,12 @@ export interface WebhookStore {
   secret(projectId: string): Promise<{ sealed: string; createdAt: number } | null>;
   /** Stores a secret unless the project has one; answers the one stored (a racing creator's wins). */
   createSecret(projectId: string, sealed: string, at: number): Promise<{ sealed: string; createdAt: number }>;
-  /** Replaces the project's secret (rotation). */
+  /** Replaces the project's secret (rotation); the new one counts as shown (its answer shows it). */
   replaceSecret(projectId: string, sealed: string, at: number): Promise<void>;
+  /** Writes deliveries due at once (those not written by a finish: a run's start). */
+  enqueue(deliveries: NewDelivery[]): Promise<void>;
+  /** Marks the project's secret shown at `at` unless it already was: true for the one caller that shows it. */
+  reveal(projectId: string, at: number): Promise<boolean>;
 }
 
 /** One POST of a delivery, as the network adapter sends it (src/net/webhook-post.ts). */

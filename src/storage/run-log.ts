@@ -104,7 +104,7 @@ export class SqlRunLog implements RunLog {
       const event = { ...end.event, seq: r.next_seq - 1 } as RunEvent;
       await trx.insertInto('run_events').values({ run_id: runId, seq: event.seq, data: JSON.stringify(event) }).execute();
       // The webhook owed by this end is durable exactly when the end is (docs/webhooks.md).
-      if (end.delivery) await insertDelivery(trx, end.delivery);
+      for (const d of end.deliveries ?? []) await insertDelivery(trx, d);
       return event;
     });
   }

@@ -233,6 +233,8 @@ export interface WebhookSecretsTable {
   project_id: string;
   sealed_secret: string;
   created_at: number;
+  /** Unix ms the secret was shown (read once); null until then. */
+  revealed_at: number | null;
 }
 
 /** The webhook outbox: one row per delivery owed (see migrations/008-webhooks.ts). */

@@ -7,7 +7,7 @@ import type { AttemptOutcome, DeliveryRecord, NewDelivery, WebhookStore } from '
 import type { Database, WebhookDeliveriesTable } from './schema.js';
 
 /** Writes a new pending delivery, due at once (inside the finish's transaction). */
-export async function insertDelivery(trx: Transaction<Database>, d: NewDelivery): Promise<void> {
+export async function insertDelivery(trx: Transaction<Database> | Kysely<Database>, d: NewDelivery): Promise<void> {
   await trx
     .insertInto('webhook_deliveries')
     .values({
@@ -96,7 +96,7 @@ export class SqlWebhookStore implements WebhookStore {
   async createSecret(projectId: string, sealed: string, at: number): Promise<{ sealed: string; createdAt: number }> {
     await this.db
       .insertInto('webhook_secrets')
-      .values({ project_id: projectId, sealed_secret: sealed, created_at: at })
+      .values({ project_id: projectId, sealed_secret: sealed, created_at: at, revealed_at: null })
       .onConflict((oc) => oc.column('project_id').doNothing())
       .execute();
     return (await this.secret(projectId))!;
@@ -105,8 +105,20 @@ export class SqlWebhookStore implements WebhookStore {
   async replaceSecret(projectId: string, sealed: string, at: number): Promise<void> {
     await this.db
       .insertInto('webhook_secrets')
-      .values({ project_id: projectId, sealed_secret: sealed, created_at: at })
-      .onConflict((oc) => oc.column('project_id').doUpdateSet({ sealed_secret: sealed, created_at: at }))
+      .values({ project_id: projectId, sealed_secret: sealed, created_at: at, revealed_at: at })
+      .onConflict((oc) => oc.column('project_id').doUpdateSet({ sealed_secret: sealed, created_at: at, revealed_at: at }))
       .execute();
+  }
+
+  async reveal(projectId: string, at: number): Promise<boolean> {
+    const r = await this.db.updateTable('webhook_secrets').set({ revealed_at: at }).where('project_id', '=', projectId).where('revealed_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async enqueue(deliveries: NewDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const d of deliveries) await insertDelivery(trx, d);
+    });
   }
 }

@@ -211,7 +211,7 @@ export class MemoryRunStore implements RunStore {
       finishedAt: end.finishedAt, abortRequested: false,
     });
     Object.assign(e, { leaseOwner: null, leaseExpiresAt: null, updatedAt: end.finishedAt, liveSummary: null });
-    if (end.delivery) e.deliveries.push(copy(end.delivery));
+    for (const d of end.deliveries ?? []) e.deliveries.push(copy(d));
     return copy(event);
   }
 

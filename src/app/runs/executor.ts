@@ -25,7 +25,7 @@ import { runShape } from './run-shape.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
 import { withRepeatStats } from './repeat-stats.js';
 import { rebuildSummary } from './summary-rebuild.js';
-import { finishDelivery } from '../webhooks/payload.js';
+import { finishDeliveries } from '../webhooks/payload.js';
 
 export interface ExecutorDeps {
   stores: Pick<Stores, 'runs' | 'experiments' | 'datasets'>;
@@ -124,9 +124,9 @@ async function execute(
     // trace span ended. (A lease lost at this very moment counts it here and where it ends.)
     watch.ended(ending);
     const finish = runFinish(ending, summary, finishedAt);
-    const delivery = finishDelivery(run, finish, agg.committed);
-    const ended = await log.finish(delivery ? { ...finish, delivery } : finish);
-    if (ended && delivery) deps.onDeliveryQueued?.();
+    const deliveries = finishDeliveries(run, finish, agg.committed);
+    const ended = await log.finish(deliveries.length > 0 ? { ...finish, deliveries } : finish);
+    if (ended && deliveries.length > 0) deps.onDeliveryQueued?.();
   };
 
   if (!experiment) {

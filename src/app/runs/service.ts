@@ -26,6 +26,8 @@ export interface RunServiceOptions {
   bus: EventBus;
   /** Silence before a `: ping` comment (SPEC §6: 15 s; tests shorten it). */
   pingMs?: number;
+  /** Called once a run is stored and queued (the experiment's `started` webhooks). */
+  afterStart?: (run: RunRecord) => Promise<void>;
   /** Tells row-scoped evaluators apart (repeats' verdicts count cell-scoped ones); none: every evaluator is cell-scoped. */
   catalogue?: EvaluatorCatalogue;
 }
@@ -81,6 +83,7 @@ export class RunService {
     };
     await this.stores.runs.create(run, request.data ? arrayRows(request.data) : undefined);
     await this.queue.enqueue(runId);
+    await this.options.afterStart?.(run);
     return { run, started: { runId, status: 'running', total, runUrl } };
   }
 
@@ -148,6 +151,7 @@ export class RunService {
       cache: ex.cache,
       baselineRunId: request.baselineRunId ?? null,
       webhookUrl: request.webhookUrl ?? null,
+      webhooks: (doc.webhooks ?? []).map((w) => ({ url: w.url, events: w.events ?? ['completed', 'failed', 'stopped'] })),
       metadata: request.metadata ?? {},
       runUrl,
     };

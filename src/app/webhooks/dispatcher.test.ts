@@ -15,7 +15,7 @@ import { AesGcmCipher, type DbOptions, openStores } from '../../storage/index.js
 import { allDatabases } from '../../testing/databases.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { type Answer, type Receiver, startReceiver } from '../../testing/receiver.js';
-import { finishDelivery } from './payload.js';
+import { finishDeliveries } from './payload.js';
 import { WebhookDispatcher } from './dispatcher.js';
 import { WebhookService } from './service.js';
 
@@ -103,9 +103,9 @@ describe.each(allDatabases())('webhook outbox on $name', (db) => {
     await stores.runs.create(run);
     await stores.runs.claim(id, 'exec', START + 60_000, START);
     const finish = runFinish({ kind: 'completed' }, summary(id), clock.now());
-    const delivery = finishDelivery(run, finish, 2)!;
-    expect(await stores.runs.finish(id, 'exec', { ...finish, delivery })).not.toBeNull();
-    return delivery.id;
+    const [delivery] = finishDeliveries(run, finish, 2);
+    expect(await stores.runs.finish(id, 'exec', { ...finish, deliveries: [delivery!] })).not.toBeNull();
+    return delivery!.id;
   }
 
   /** Lets an attempt in flight reach the receiver and its outcome reach storage (real sockets: real time). */

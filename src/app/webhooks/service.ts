@@ -1,9 +1,9 @@
-// Webhook use cases a project calls (docs/webhooks.md): its signing secret (read, rotate) and
-// the delivery log of a run. The secret is made on first use (a read, or the first delivery),
-// stored sealed like project secrets, and readable by the project's keys: any key of the
-// project can already start runs that send webhooks, so it gains nothing it could not do.
+// Webhook use cases a project calls (docs/webhooks.md): its signing secret (read once, rotate)
+// and the delivery log of a run. The secret is made on first use (a read, or the first
+// delivery) and stored sealed like project secrets. It is shown once — the first read, or the
+// answer of a rotation — so a key that leaks later cannot read it back; whoever lost it rotates.
 import { randomBytes } from 'node:crypto';
-import { runNotFound } from '../../core/errors.js';
+import { AssayError, runNotFound } from '../../core/errors.js';
 import type { Project } from '../../core/model/records.js';
 import type { WebhookDeliveryList, WebhookSecret } from '../../core/model/webhooks.js';
 import type { Cipher, Clock, Stores } from '../../core/ports.js';
@@ -21,10 +21,21 @@ export class WebhookService {
     private readonly clock: Clock,
   ) {}
 
-  /** The project's signing secret, made now if it has none. */
+  /** The project's signing secret, made now if it has none (deliveries sign with it; nothing is shown). */
+  private async stored(projectId: string): Promise<WebhookSecret> {
+    const stored = (await this.stores.webhooks.secret(projectId)) ?? (await this.stores.webhooks.createSecret(projectId, this.cipher.seal(newSecret(), aad(projectId)), this.clock.now()));
+    return { secret: this.cipher.open(stored.sealed, aad(projectId)), createdAt: stored.createdAt };
+  }
+
+  /** The signing secret, shown once: a second read is refused (409) — rotate to get a new one. */
   async secret(project: Pick<Project, 'id'>): Promise<WebhookSecret> {
-    const stored = (await this.stores.webhooks.secret(project.id)) ?? (await this.stores.webhooks.createSecret(project.id, this.cipher.seal(newSecret(), aad(project.id)), this.clock.now()));
-    return { secret: this.cipher.open(stored.sealed, aad(project.id)), createdAt: stored.createdAt };
+    const secret = await this.stored(project.id);
+    if (!(await this.stores.webhooks.reveal(project.id, this.clock.now()))) {
+      throw new AssayError('conflict', 'The webhook signing secret is shown only once and was already read; rotate it (POST /api/webhooks/secret) to get a new one', {
+        meta: { createdAt: secret.createdAt },
+      });
+    }
+    return secret;
   }
 
   /** A new secret; deliveries signed from now on use it (a pending retry too). */
@@ -37,7 +48,7 @@ export class WebhookService {
 
   /** The key that signs a project's deliveries. */
   async signingKey(projectId: string): Promise<string> {
-    return (await this.secret({ id: projectId })).secret;
+    return (await this.stored(projectId)).secret;
   }
 
   /** A run's deliveries with their attempts; another project's run is not found. */

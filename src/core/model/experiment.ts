@@ -156,6 +156,18 @@ export const datasetRefSchema = z.union([
 ]);
 export type DatasetRef = z.infer<typeof datasetRefSchema>;
 
+/** When an experiment's webhook is called: as a run starts, or as it ends with a status. */
+export const webhookWhenSchema = z.enum(['started', 'completed', 'failed', 'stopped']);
+export type WebhookWhen = z.infer<typeof webhookWhenSchema>;
+
+/** An experiment's webhook: POSTed (signed) on every run's `events`; default the three endings. */
+export const experimentWebhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).max(2000),
+    events: z.array(webhookWhenSchema).min(1).max(4).optional(),
+  })
+  .strict();
+
 const experimentObject = z.object({
   slug: slugSchema.optional(),
   name: z.string().trim().min(1).max(200),
@@ -166,6 +178,8 @@ const experimentObject = z.object({
   execution: executionSchema.default(executionSchema.parse({})),
   thresholds: thresholdsSchema.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /** Called on each run's start and/or end (docs/webhooks.md); a run body's webhookUrl adds one for that run. */
+  webhooks: z.array(experimentWebhookSchema).max(10).optional(),
 });
 
 const SECRET_REF = /\{\{-?\s*secrets\./;

@@ -66,6 +66,8 @@ export interface RunSpec {
   cache: boolean;
   baselineRunId: string | null;
   webhookUrl: string | null;
+  /** The experiment's webhooks as the run started, with their events (absent in runs stored before them). */
+  webhooks?: { url: string; events: ('started' | 'completed' | 'failed' | 'stopped')[] }[];
   metadata: Record<string, unknown>;
   runUrl: string;
 }

@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { runStatusSchema } from './run-api.js';
 
-/** The only event for now: a run reached a final status (completed, failed or stopped). */
-export const webhookEventSchema = z.enum(['run.finished']);
+/** run.started: a run was started (experiment webhooks that ask for it); run.finished: it reached a final status. */
+export const webhookEventSchema = z.enum(['run.started', 'run.finished']);
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
 
 /**

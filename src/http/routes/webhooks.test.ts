@@ -36,13 +36,17 @@ async function deliveries(tt: TestAssay, runId: string): Promise<Log> {
 }
 
 describe('webhooks over HTTP', () => {
-  it('makes the signing secret once, and rotation replaces it for the deliveries that follow', async () => {
+  it('shows the signing secret once, and rotation replaces it for the deliveries that follow', async () => {
     const first = (await (await t.req('GET', '/api/webhooks/secret')).json()) as { secret: string; createdAt: number };
     expect(first.secret).toMatch(/^whsec_/);
-    expect(await (await t.req('GET', '/api/webhooks/secret')).json()).toEqual(first);
+    // Read once: a second read is refused and says how to get a new one.
+    const again = await t.req('GET', '/api/webhooks/secret');
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: 'conflict', message: expect.stringMatching(/shown only once.*rotate/) });
     const rotated = (await (await t.req('POST', '/api/webhooks/secret')).json()) as { secret: string };
     expect(rotated.secret).not.toBe(first.secret);
-    expect(((await (await t.req('GET', '/api/webhooks/secret')).json()) as { secret: string }).secret).toBe(rotated.secret);
+    // The rotation's answer was its one showing.
+    expect((await t.req('GET', '/api/webhooks/secret')).status).toBe(409);
 
     receiver.reset();
     const { runId } = (await (await t.req('POST', '/api/experiments/hooks/run', { body: { webhookUrl: `${receiver.url}/x` } })).json()) as { runId: string };
@@ -78,6 +82,31 @@ describe('webhooks over HTTP', () => {
     const { runId } = (await (await t.req('POST', '/api/experiments/hooks/run')).json()) as { runId: string };
     await waitForRun(t, runId);
     expect(await (await t.req('GET', `/api/experiments/runs/${runId}/webhooks`)).json()).toEqual({ runId, deliveries: [] });
+  });
+
+  it("calls the experiment's webhooks on the events they ask for, besides the run's webhookUrl", async () => {
+    receiver.reset();
+    const body = {
+      ...agentExperiment('team-hooks', agent.url, 2),
+      webhooks: [{ url: `${receiver.url}/ends` }, { url: `${receiver.url}/starts`, events: ['started'] }, { url: `${receiver.url}/failures`, events: ['failed'] }],
+    };
+    expect((await t.req('POST', '/api/experiments', { body })).status).toBe(201);
+    const { runId } = (await (await t.req('POST', '/api/experiments/team-hooks/run', { body: { webhookUrl: `${receiver.url}/mine` } })).json()) as { runId: string };
+    expect(await waitForRun(t, runId)).toMatchObject({ status: 'completed' });
+    for (let i = 0; i < 500 && receiver.requests.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    const got = receiver.requests.map((r) => [r.path, JSON.parse(r.body).event, JSON.parse(r.body).status]).sort();
+    // Completed: the default (ending) webhook and the run's own; the start one at the start; the failures one never.
+    expect(got).toEqual([['/ends', 'run.finished', 'completed'], ['/mine', 'run.finished', 'completed'], ['/starts', 'run.started', 'running']]);
+    const log = await deliveries(t, runId);
+    expect(log.deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered', 'delivered']);
+  });
+
+  it('refuses experiment webhooks that are not http(s) or name unknown events', async () => {
+    for (const webhooks of [[{ url: 'ftp://x.test/h' }], [{ url: 'https://x.test/h', events: ['exploded'] }], [{ url: 'https://x.test/h', extra: 1 }]]) {
+      const res = await t.req('POST', '/api/experiments', { body: { ...agentExperiment('bad-hooks', agent.url, 1), webhooks } });
+      expect(res.status, JSON.stringify(webhooks)).toBe(400);
+      expect(await res.json()).toMatchObject({ issues: [{ path: expect.arrayContaining(['webhooks', 0]) }] });
+    }
   });
 
   it('accepts only http and https webhook URLs', async () => {

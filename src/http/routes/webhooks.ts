@@ -12,8 +12,8 @@ export function webhookRoutes(routes: RouteTable, webhooks: WebhookService): voi
   routes.add(
     {
       method: 'get', path: '/api/webhooks/secret', summary: "The project's webhook signing secret", tags: ['Webhooks'], auth: 'project',
-      description: 'The HMAC-SHA256 key of the Assay-Signature header of every delivery of this project; made on first use.',
-      responses: { 200: { description: 'The secret', schema: webhookSecretSchema } },
+      description: 'The HMAC-SHA256 key of the Assay-Signature header of every delivery of this project; made on first use and shown once: a second read answers 409 (rotate to get a new one).',
+      responses: { 200: { description: 'The secret', schema: webhookSecretSchema }, 409: { description: 'conflict: already shown' } },
     },
     async (c) => c.json(await webhooks.secret(c.get('project'))),
   );
@@ -21,7 +21,7 @@ export function webhookRoutes(routes: RouteTable, webhooks: WebhookService): voi
   routes.add(
     {
       method: 'post', path: '/api/webhooks/secret', summary: "Rotate the project's webhook signing secret", tags: ['Webhooks'], auth: 'project',
-      description: 'Every delivery signed from now on (retries of earlier ones too) uses the new secret; the old one stops working at once.',
+      description: 'Every delivery signed from now on (retries of earlier ones too) uses the new secret; the old one stops working at once. The answer is the one time the new secret is shown.',
       responses: { 200: { description: 'The new secret', schema: webhookSecretSchema } },
     },
     async (c) => c.json(await webhooks.rotate(c.get('project'))),

@@ -22,6 +22,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('project_id', 'text', (c) => c.primaryKey().references('projects.id'))
     .addColumn('sealed_secret', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
+    // When the secret was shown (GET once, or the answer of a rotation); null: never shown yet.
+    .addColumn('revealed_at', 'bigint')
     .execute();
 
   await db.schema
