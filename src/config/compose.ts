@@ -204,7 +204,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   // Observability (docs/operations.md): metrics unless ASSAY_METRICS=false, traces when an
   // OTLP endpoint is set. With tracing off no adapter is wrapped.
   const metrics = config.metrics.enabled ? new AssayMetrics() : null;
-  const tracing = config.tracing.enabled ? startTracing(VERSION) : null;
+  const tracing = config.tracing.enabled ? await startTracing(VERSION) : null;
   const tracer = tracing?.tracer ?? null;
   const modelLabels = new ModelLabels();
   const modelObserver = createModelObserver({ metrics, tracer, content: config.tracing.content, labels: modelLabels });
