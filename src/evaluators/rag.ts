@@ -4,7 +4,6 @@
 // of context precision and recall (whose definitions live in ./context-metrics.ts with their
 // other modes). Each runs a few structured calls through ./rag-prompts.ts and reports the
 // summed cost of its calls.
-import { cosineSimilarity } from 'ai';
 import { z } from 'zod';
 import type { EvaluatorDefinition, EvaluatorDeps } from '../core/model/adapters.js';
 import type { EvaluationResult, EvaluatorContext, EvaluatorInputs } from '../core/model/results.js';
@@ -178,6 +177,7 @@ export const answerRelevancy: EvaluatorDefinition<typeof relevancySettings> = {
         const embedded = await session.embed(s.embeddings_model, [input, ...questions]);
         if (!embedded.ok) return embedded.result;
         const [question, ...others] = embedded.value;
+        const { cosineSimilarity } = await import('ai');
         const similarities = others.map((v) => cosineSimilarity(question!, v));
         const score = similarities.reduce((a, b) => a + b, 0) / similarities.length;
         const each = asked.map((q, i) => `${q} (${similarities[i]!.toFixed(3)})`);

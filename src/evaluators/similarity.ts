@@ -2,7 +2,6 @@
 // not, to a fixed phrase), plus a mode that compares the field with the row's expected_output
 // instead — the usual "semantically the same answer" check. Both texts go in one embeddings
 // call; the score is their cosine similarity.
-import { cosineSimilarity } from 'ai';
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
@@ -77,6 +76,7 @@ export const semanticSimilarity: EvaluatorDefinition<typeof settings> = {
         if (!a || !b || a.length === 0 || a.length !== b.length) {
           return { status: 'error', errorType: 'invalid_output', details: `${s.embeddings_model} returned ${result.embeddings.length} embeddings of unequal or zero length`, ...cost };
         }
+        const { cosineSimilarity } = await import('ai');
         const score = cosineSimilarity(a, b);
         const similar = score >= s.threshold;
         const passed = s.rule === 'is_similar_to' ? similar : !similar;

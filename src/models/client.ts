@@ -3,7 +3,6 @@
 // turns provider failures into CallErrors that say what to do (401/403: which key; 429/5xx:
 // retryable, with the server's Retry-After).
 import { APICallError } from '@ai-sdk/provider';
-import { embedMany, generateText, jsonSchema, NoObjectGeneratedError, Output } from 'ai';
 import type { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
 import { decideRetry, DEFAULT_RETRY, isRetryableStatus } from '../core/engine/retry.js';
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
@@ -11,7 +10,11 @@ import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
 import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/observe.js';
 import { guardedFetch, openFetch } from '../net/lean-fetch.js';
-import { priceCall, reportedCost } from './pricing.js';
+import { loadPriceTable, priceCall, reportedCost } from './pricing.js';
+
+/** The AI SDK, loaded with the first model call (≈ 150 ms and 25 MB at start-up otherwise). */
+let ai: typeof import('ai') | undefined;
+const loadAi = async (): Promise<typeof import('ai')> => (ai ??= await import('ai'));
 import { KEY_VARIABLE, missingSetting, type ResolvedModel, resolveModel, splitModel } from './providers.js';
 import { exhaustedForMs, lowerHeaders, retryAfterMs } from './rate-headers.js';
 
@@ -79,7 +82,7 @@ function toCallError(error: unknown, provider: string, key: string, deps: ModelC
     const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
     return new CallError(`${provider} request failed: cannot connect${code}`, { retryable: true, cause: error });
   }
-  if (NoObjectGeneratedError.isInstance(error)) {
+  if (ai?.NoObjectGeneratedError.isInstance(error)) {
     return new CallError(`${provider} did not return valid structured output: ${error.message.split('\n')[0]}`, { retryable: true, cause: error });
   }
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
@@ -124,11 +127,12 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     const settings = await deps.settings(provider);
     const missing = missingSetting(provider, settings);
     if (missing) throw new CallError(missing, { retryable: false });
+    await Promise.all([loadAi(), loadPriceTable()]);
     // One AI SDK provider per model and settings: building them is cheap, but not free per call.
     const cacheKey = `${model}\u0000${JSON.stringify(settings)}`;
     let entry = resolved.get(cacheKey);
     if (!entry) {
-      entry = { model: resolveModel(provider, modelId, settings!, fetchFor(settings!)), settings: settings! };
+      entry = { model: await resolveModel(provider, modelId, settings!, fetchFor(settings!)), settings: settings! };
       if (resolved.size > 256) resolved.clear();
       resolved.set(cacheKey, entry);
     }
@@ -142,6 +146,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     const observed = deps.observer?.begin({ provider: model.provider, model: model.modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
     try {
       const p = call.params ?? {};
+      const { generateText, Output, jsonSchema } = ai!;
       const result = await generateText({
         model: model.language(),
         messages: call.messages,
@@ -210,7 +215,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       const release = await deps.limiter.acquire(key, call.signal);
       const observed = deps.observer?.begin({ provider: model.provider, model: model.modelId, operation: 'embeddings', retry: false }) ?? NOT_OBSERVED;
       try {
-        const result = await embedMany({ model: model.embedding(), values: call.values, maxRetries: 0, abortSignal: call.signal });
+        const result = await ai!.embedMany({ model: model.embedding(), values: call.values, maxRetries: 0, abortSignal: call.signal });
         deps.limiter.succeeded(key);
         const tokens = result.usage.tokens ?? 0;
         // A gateway's own cost (usage.cost) wins here too; several batches add up.

@@ -1,7 +1,6 @@
 // Cost of a model call: the provider's own figure first (OpenRouter, LiteLLM proxies and
 // gateways report `usage.cost`), then a per-project override, then the maintained price table
 // of @pydantic/genai-prices (which prices cached input tokens apart). Unknown stays unknown.
-import { calcPrice } from '@pydantic/genai-prices';
 import type { CostSource, ProviderSettings } from '../core/model/adapters.js';
 
 export interface PricedTokens {
@@ -9,6 +8,13 @@ export interface PricedTokens {
   output: number;
   cachedInput?: number | undefined;
   cacheWrite?: number | undefined;
+}
+
+/** The price table (an 800 KB module), loaded with the first model call rather than at start-up. */
+let table: typeof import('@pydantic/genai-prices') | undefined;
+
+export async function loadPriceTable(): Promise<void> {
+  table ??= await import('@pydantic/genai-prices');
 }
 
 /** Provider ids as the price table knows them. */
@@ -37,8 +43,9 @@ export function priceCall(
     const cost = ((tokens.input - cached) * override.input + cached * cachedRate + tokens.output * override.output) / 1e6;
     return { cost, costSource: 'project_override' };
   }
+  if (!table) return { costSource: 'unknown' };
   try {
-    const result = calcPrice(
+    const result = table.calcPrice(
       { input_tokens: tokens.input, output_tokens: tokens.output, cache_read_tokens: tokens.cachedInput ?? 0, cache_write_tokens: tokens.cacheWrite ?? 0 },
       model,
       TABLE_PROVIDER[provider] ? { providerId: TABLE_PROVIDER[provider] } : {},

@@ -4,7 +4,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { type DatabaseConnection, type Driver, Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, SqliteDriver } from 'kysely';
-import pg from 'pg';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -27,8 +26,13 @@ export interface Db {
   dialect: Dialect;
 }
 
-// PostgreSQL returns int8 (our ms timestamps, COUNT(*)) as strings; all ours fit in a double.
-pg.types.setTypeParser(20, (v: string) => Number(v));
+/** The pg driver, loaded with the first PostgreSQL connection (an embedded server never needs it). */
+async function loadPg(): Promise<typeof import('pg').default> {
+  const pg = (await import('pg')).default;
+  // PostgreSQL returns int8 (our ms timestamps, COUNT(*)) as strings; all ours fit in a double.
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  return pg;
+}
 
 export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//.test(url);
@@ -68,6 +72,7 @@ class SqliteDialectKeepingErrors extends SqliteDialect {
 
 export async function openDb(options: DbOptions): Promise<Db> {
   if (isPostgresUrl(options.databaseUrl)) {
+    const pg = await loadPg();
     const schema = options.schema;
     if (schema !== undefined) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name: ${schema}`);
