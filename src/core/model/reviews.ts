@@ -21,6 +21,8 @@ export const reviewRequestSchema = z.strictObject({
   comment: z.string().max(10_000).optional(),
 });
 export type ReviewRequest = z.infer<typeof reviewRequestSchema>;
+/** What a client sends (repeat may be left out). */
+export type ReviewInput = z.input<typeof reviewRequestSchema>;
 
 /** A stored review: the latest one per run × cell × evaluator (or the cell as a whole). */
 export const reviewSchema = z.object({
