@@ -141,6 +141,9 @@ describe('reviews in the drawer', () => {
     expect(await page.getByTestId('reviewed-pass-rate').textContent()).toBe('54.2%');
     expect(await page.getByTestId('pass-rate').textContent()).toBe('50.0%');
     expect(await drawer.getByTestId('reviews').textContent()).toContain('honest answer');
+    // The grid marks the reviewed cell, and only it.
+    expect(await page.locator('[data-testid="reviewed-mark"]').count()).toBe(1);
+    expect(await page.locator('[data-cell="1:bot"] [data-testid="reviewed-mark"]').count()).toBe(1);
 
     expect(await axeViolations(page)).toEqual([]);
     await framed(page, 'review');

@@ -11,6 +11,7 @@ import { asText } from '../lib/format.js';
 import type { RunModel } from './run-model.js';
 import { type RunStore, useGrid, useRunState } from './run-store.js';
 import { useCompare } from './compare-store.js';
+import { reviewedCells, useReviews } from './review-store.js';
 import { type CellChange, cellKey, type GridRow } from './run-view.js';
 import { TargetCell } from './target-cell.js';
 
@@ -54,6 +55,7 @@ export function Grid({ store }: { store: RunStore }) {
   const columns = useColumns(store.model, version);
   // Compare mode's changed cells (none while it is off).
   const changes = useCompare(store.compare, (s) => (s.on ? s.changes : undefined));
+  const reviewed = reviewedCells(useReviews(store.reviews, (s) => s.byKey));
 
   const table = useTable({
     features,
@@ -174,6 +176,7 @@ export function Grid({ store }: { store: RunStore }) {
                 model={store.model}
                 evaluatorId={view.evaluatorId}
                 changes={changes}
+                reviewed={reviewed}
                 version={version}
                 onOpen={(targetId, c) => {
                   setFocus({ pos: item.index, col: c });
@@ -201,12 +204,14 @@ interface RowProps {
   evaluatorId: string | null;
   /** Compare mode: how each row × target changed against the baseline. */
   changes: ReadonlyMap<string, CellChange> | undefined;
+  /** Row × target keys with a review. */
+  reviewed: ReadonlySet<string>;
   /** Model version: rows re-render when results arrive. */
   version: number;
   onOpen(targetId: string, col: number): void;
 }
 
-function GridRowView({ gr, cells, pos, start, template, focusCol, model, evaluatorId, changes, onOpen }: RowProps) {
+function GridRowView({ gr, cells, pos, start, template, focusCol, model, evaluatorId, changes, reviewed, onOpen }: RowProps) {
   const cellChange = (targetId: string) => changes?.get(cellKey(gr.row.index, targetId));
   // The row's mark: regressed when any target's cell regressed, else improved when one improved.
   const marks = changes ? model.targets.map((t) => cellChange(t.id)) : [];
@@ -240,6 +245,7 @@ function GridRowView({ gr, cells, pos, start, template, focusCol, model, evaluat
             cell={gr.row.cells.get(targetId)}
             shown={gr.shown.has(targetId)}
             change={cellChange(targetId)}
+            reviewed={reviewed.has(cellKey(gr.row.index, targetId))}
             evaluatorId={evaluatorId}
             evaluatorName={(eid) => model.evaluators.get(eid) ?? eid}
             onOpen={() => onOpen(targetId, i)}

@@ -16,6 +16,15 @@ export interface ReviewsState {
 export const reviewKeyOf = (r: { rowIndex: number; targetId: string; repeat: number; evaluatorId?: string | null | undefined }) =>
   `${r.rowIndex}:${r.targetId}:${r.repeat}:${r.evaluatorId ?? ''}`;
 
+const reviewedMemo = new WeakMap<ReadonlyMap<string, Review>, ReadonlySet<string>>();
+
+/** Row × target keys (`rowIndex:targetId`) with at least one review, computed once per state. */
+export function reviewedCells(byKey: ReadonlyMap<string, Review>): ReadonlySet<string> {
+  let set = reviewedMemo.get(byKey);
+  if (!set) reviewedMemo.set(byKey, (set = new Set([...byKey.values()].map((r) => `${r.rowIndex}:${r.targetId}`))));
+  return set;
+}
+
 export class ReviewStore {
   readonly state: Store<ReviewsState>;
 

@@ -13,6 +13,8 @@ interface Props {
   shown: boolean;
   /** Compare mode: how this cell changed against the baseline. */
   change?: CellChange | undefined;
+  /** A person reviewed this cell (or one of its evaluators). */
+  reviewed?: boolean;
   evaluatorId: string | null;
   evaluatorName(id: string): string;
   onOpen(): void;
@@ -51,7 +53,7 @@ function aggregate(repeats: RepeatView[], only: string | null): Aggregate[] {
   });
 }
 
-export function TargetCell({ col, tabIndex, cell, shown, change, evaluatorId, evaluatorName, onOpen }: Props) {
+export function TargetCell({ col, tabIndex, cell, shown, change, reviewed, evaluatorId, evaluatorName, onOpen }: Props) {
   if (!shown) {
     return (
       <div role="gridcell" aria-colindex={col + 1} data-col={col} tabIndex={tabIndex} className="cell target filtered" aria-label="filtered out">
@@ -90,6 +92,11 @@ export function TargetCell({ col, tabIndex, cell, shown, change, evaluatorId, ev
         {change && (
           <span className={`change ${change}`} data-testid="change-marker" title={`${change === 'regressed' ? 'Worse' : 'Better'} than the baseline`}>
             <span aria-hidden="true">{change === 'regressed' ? '▼' : '▲'}</span> {change}
+          </span>
+        )}
+        {reviewed && (
+          <span className="reviewed-mark" data-testid="reviewed-mark" title="A person reviewed this cell; open it for the review">
+            reviewed
           </span>
         )}
         {outcome.n > 1 && (
