@@ -89,6 +89,8 @@ describe('reviews', () => {
       [{ rowIndex: 1.5, targetId: 'agent', verdict: 'passed' }, 'rowIndex'],
       [{ rowIndex: 0, verdict: 'passed' }, 'targetId'],
       [{ rowIndex: 0, targetId: 'agent', verdict: 'passed', comment: 7 }, 'comment'],
+      [{ rowIndex: 0, targetId: 'agent', verdict: 'passed', comment: 'x'.repeat(10_001) }, 'comment'],
+      [{ rowIndex: 0, targetId: 'agent', verdict: 'passed', evaluatorId: '' }, 'evaluatorId'],
       [{ rowIndex: 0, targetId: 'agent', verdict: 'passed', reviewer: 'me' }, ''],
     ];
     for (const [body, field] of cases) {
@@ -99,6 +101,9 @@ describe('reviews', () => {
       if (field) expect(answer.issues.map((i) => i.path.join('.')), JSON.stringify(body)).toContain(field);
       else expect(JSON.stringify(answer)).toContain('reviewer');
     }
+    const empty = await t.req('PUT', `/api/experiments/runs/${runId}/reviews`, { raw: '', headers: { 'content-type': 'application/json' } });
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({ error: 'Invalid JSON body', code: 'invalid_json' });
     const broken = await t.req('PUT', `/api/experiments/runs/${runId}/reviews`, { raw: '{"rowIndex": 0,', headers: { 'content-type': 'application/json' } });
     expect(broken.status).toBe(400);
     expect(await broken.json()).toMatchObject({ error: 'Invalid JSON body' });
