@@ -95,6 +95,8 @@ describe('compare mode', () => {
     expect(cells.slice(0, 5)).toEqual(['Exact', 'Bot', '91.7%', '50.0%', '−41.7 pts']);
     expect(cells[6]).toBe('yes, worse');
     expect(await page.getByTestId('compare-counts').textContent()).toContain('12 regressed, 2 improved, 10 unchanged');
+    // Per target: no errors on either side.
+    expect((await page.locator('.compare-targets tbody tr').first().locator('th, td').allTextContents())[4]).toBe('0 → 0');
 
     expect(await axeViolations(page)).toEqual([]);
     await framed(page, 'compare');

@@ -1,9 +1,10 @@
 // Compare mode: a switch, the baseline picker (default: the run's baseline, else the previous
-// finished run), the comparison's verdict, and per evaluator × target the two sides, the delta
-// and its test (Holm-adjusted p, significance, 95% interval). The grid marks the changed cells
-// and the toolbar offers "Changed against baseline" while this is on.
+// finished run), the comparison's verdict, per evaluator × target the two sides, the delta
+// and its test (Holm-adjusted p, significance, 95% interval), and per target cost, latency and
+// errors on both sides. The grid marks the changed cells and the toolbar offers "Changed
+// against baseline" while this is on.
 import type { EvaluatorComparison } from '../api-types.js';
-import { int, pct, when } from '../lib/format.js';
+import { int, ms, pct, usd, when } from '../lib/format.js';
 import { fmtScore } from './badges.js';
 import { useCompare } from './compare-store.js';
 import type { RunStore } from './run-store.js';
@@ -110,6 +111,29 @@ export function ComparePanel({ store }: { store: RunStore }) {
                       </tr>
                     );
                   })}
+                </tbody>
+              </table>
+              <table className="data compare-table compare-targets">
+                <caption className="sr-only">Per target: cost, latency and errors, baseline then this run</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Target</th>
+                    <th scope="col">Cost</th>
+                    <th scope="col">Latency p50</th>
+                    <th scope="col">Latency p95</th>
+                    <th scope="col">Errors</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {c.targets.map((t) => (
+                    <tr key={t.targetId}>
+                      <th scope="row">{targetName(t.targetId)}</th>
+                      <td>{usd(t.baseline.cost)} → {usd(t.candidate.cost)}</td>
+                      <td>{ms(t.baseline.latencyP50)} → {ms(t.candidate.latencyP50)}</td>
+                      <td>{ms(t.baseline.latencyP95)} → {ms(t.candidate.latencyP95)}</td>
+                      <td>{int(t.baseline.errors)} → {int(t.candidate.errors)}</td>
+                    </tr>
+                  ))}
                 </tbody>
               </table>
             </>
