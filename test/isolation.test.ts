@@ -28,6 +28,7 @@ const A = {
   providerBaseUrl: 'https://iso-a.invalid/v1',
   apiKeyId: '',
   webhookSecret: '',
+  reviewComment: 'Reviewed by A: the judge missed it',
 };
 
 /** Routes that take no project key, and why. B's key must not open them either. */
@@ -60,6 +61,8 @@ function bodyFor(method: string, path: string): unknown {
   if (/\/\{slug\}\/run$/.test(path)) return {};
   if (/\/runs\/\{runId\}\/(abort|resume)$/.test(path)) return {};
   if (/\/abort$/.test(path)) return { runId: A.runId };
+  // A cell A's run has: only the run's owner decides the answer.
+  if (/\/runs\/\{runId\}\/reviews$/.test(path)) return { rowIndex: 0, targetId: 'echo', verdict: 'failed', comment: 'B was here' };
   if (/^\/api\/datasets\/\{idOrSlug\}\/records$/.test(path)) return { rows: [{ question: 'from B' }] };
   if (/^\/api\/experiments(\/\{slug\})?$/.test(path)) return experimentDoc('B\'s experiment');
   if (path === '/api/datasets') return { name: 'B dataset', rows: [{ a: 1 }] };
@@ -106,7 +109,7 @@ function queryValue(name: string): string | undefined {
 
 /** Texts that only A's things contain: none may appear in any answer to B. */
 function fingerprints(): string[] {
-  return [t.projectId, t.key, A.experimentId, A.experimentName, A.runId, A.otherRunId, A.datasetId, A.datasetName, A.secretName, A.secretValue, A.providerBaseUrl, A.apiKeyId, A.webhookSecret];
+  return [t.projectId, t.key, A.experimentId, A.experimentName, A.runId, A.otherRunId, A.datasetId, A.datasetName, A.secretName, A.secretValue, A.providerBaseUrl, A.apiKeyId, A.webhookSecret, A.reviewComment];
 }
 
 /** Everything of A, read with A's key: must be identical before and after the walk. */
@@ -128,6 +131,7 @@ async function snapshotA(): Promise<unknown> {
     results: await get(`/api/experiments/runs/${A.runId}/results`),
     webhookSecret: await get('/api/webhooks/secret'),
     webhooks: await get(`/api/experiments/runs/${A.runId}/webhooks`),
+    reviews: await get(`/api/experiments/runs/${A.runId}/reviews`),
   };
 }
 
@@ -164,6 +168,7 @@ beforeAll(async () => {
   A.experimentId = created.id;
   A.runId = await startRun(t, A.experimentSlug);
   await waitForRun(t, A.runId);
+  expect((await t.req('PUT', `/api/experiments/runs/${A.runId}/reviews`, { body: { rowIndex: 1, targetId: 'echo', verdict: 'passed', comment: A.reviewComment } })).status).toBe(200);
   A.otherRunId = await startRun(t, A.experimentSlug, { data: Array.from({ length: 200 }, (_, i) => ({ question: `slow ${i}` })), concurrency: 1 });
   await t.req('POST', `/api/experiments/runs/${A.otherRunId}/abort`);
   await waitForRun(t, A.otherRunId);

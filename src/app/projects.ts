@@ -83,9 +83,10 @@ export class ProjectService {
   }
 
   /** The project and the key record's id (per-key limits count by it), or null for an unknown or revoked key. */
-  async identify(apiKey: string): Promise<{ project: Project; keyId: string } | null> {
+  /** The project of an active key, the key record's id and its display prefix (a key's only name). */
+  async identify(apiKey: string): Promise<{ project: Project; keyId: string; keyName: string } | null> {
     const found = await this.stores.apiKeys.findActiveByHash(hashApiKey(apiKey));
-    return found ? { project: found.project, keyId: found.key.id } : null;
+    return found ? { project: found.project, keyId: found.key.id, keyName: found.key.prefix } : null;
   }
 
   /**

@@ -6,11 +6,13 @@ import { createParser } from 'eventsource-parser';
 import type { LiveEvent, RunEvent } from '../core/events.js';
 import { isFinalEvent } from '../core/final-event.js';
 import type { Comparison } from '../core/model/compare.js';
+import type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
 import type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 
 export type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 export type { RunSummary } from '../core/model/summary.js';
 export type { Comparison } from '../core/model/compare.js';
+export type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
 export type { LiveEvent, RunEvent } from '../core/events.js';
 
 /**
@@ -160,6 +162,16 @@ export class AssayClient {
   compare(runId: string, query: { baseline?: string; alpha?: number; change?: 'regressed' | 'improved' | 'changed' | 'all'; offset?: number; limit?: number } = {}): Promise<Comparison> {
     const q = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${enc(String(v))}`).join('&');
     return this.json('GET', `/api/experiments/runs/${enc(runId)}/compare${q ? `?${q}` : ''}`);
+  }
+
+  /** Marks a cell's verdict (or one evaluator's) passed or failed; the same key again replaces it. */
+  review(runId: string, review: ReviewInput): Promise<Review> {
+    return this.json('PUT', `/api/experiments/runs/${enc(runId)}/reviews`, review);
+  }
+
+  /** A run's reviews. */
+  reviews(runId: string): Promise<ReviewList> {
+    return this.json('GET', `/api/experiments/runs/${enc(runId)}/reviews`);
   }
 
   /** The run's export in one of the formats, as text. */

@@ -9,6 +9,7 @@ import { checkRowArray, type RowLimits } from '../app/row-sources.js';
 import { type ExecutorDeps } from '../app/runs/executor.js';
 import { RunHost } from '../app/runs/host.js';
 import { CompareService } from '../app/runs/compare.js';
+import { ReviewService } from '../app/runs/reviews.js';
 import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
 import { SecretService } from '../app/secrets.js';
@@ -269,8 +270,9 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     },
   });
   const compare = new CompareService(stores, { find: findEvaluator });
+  const reviews = new ReviewService(stores, clock);
   const http = createHttpApp({
-    projects, experiments, datasets, runs, compare, secrets: secretService, providers, webhooks, clock, logger,
+    projects, experiments, datasets, runs, compare, reviews, secrets: secretService, providers, webhooks, clock, logger,
     describeEvaluators: describeCatalogue,
     ping: () => stores.ping(),
     adminToken: config.adminToken,

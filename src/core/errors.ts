@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'not_found'
   | 'experiment_not_found'
   | 'run_not_found'
+  | 'cell_not_found'
   | 'dataset_not_found'
   | 'project_not_found'
   | 'api_key_not_found'

@@ -3,6 +3,7 @@
 import type { ExperimentDocument, Row } from './model/experiment.js';
 import type { ApiKeyRecord, DatasetRecord, ExperimentRecord, Project } from './model/records.js';
 import type { RunStore } from './run-store.js';
+import type { ReviewStore } from './review-store.js';
 import type { WebhookStore } from './webhook-store.js';
 
 export type { RunStore } from './run-store.js';
@@ -188,6 +189,8 @@ export interface Stores {
   providers: ProviderStore;
   responses: ResponseCacheStore;
   webhooks: WebhookStore;
+  /** People's reviews of verdicts (docs/reviews.md). */
+  reviews: ReviewStore;
   /** Verifies the database answers (for /healthz). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -25,8 +25,10 @@ import { metaRoutes } from './routes/meta.js';
 import { type HttpMetrics, metricsRoute, requestMetrics } from './observe.js';
 import { projectRoutes } from './routes/projects.js';
 import type { CompareService } from '../app/runs/compare.js';
+import type { ReviewService } from '../app/runs/reviews.js';
 import { runCompareRoutes } from './routes/run-compare.js';
 import { runResultRoutes } from './routes/run-results.js';
+import { runReviewRoutes } from './routes/run-reviews.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
 import { webPageRoutes } from './routes/web-page.js';
@@ -38,6 +40,7 @@ export interface HttpDeps {
   datasets: DatasetService;
   runs: RunService;
   compare: CompareService;
+  reviews: ReviewService;
   secrets: SecretService;
   providers: ProviderService;
   webhooks: WebhookService;
@@ -90,10 +93,12 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   // Run routes first: /api/experiments/runs… must win over /api/experiments/{slug}.
   runRoutes(routes, {
     runs: deps.runs,
+    reviews: deps.reviews,
     keyActive: (keyId) => deps.projects.keyActive(keyId),
   });
-  runResultRoutes(routes, deps.runs);
+  runResultRoutes(routes, deps.runs, deps.reviews);
   runCompareRoutes(routes, deps.compare);
+  runReviewRoutes(routes, deps.reviews);
   webhookRoutes(routes, deps.webhooks);
   experimentRoutes(routes, deps.experiments);
 

@@ -60,12 +60,13 @@ export function projectAuth(projects: ProjectService, throttle: AuthThrottle): M
     if (presented.key.length > 200) return refused(throttle, address);
     const found = await projects.identify(presented.key);
     if (!found) return refused(throttle, address);
-    const { project, keyId } = found;
+    const { project, keyId, keyName } = found;
     if (presented.projectId !== undefined && presented.projectId !== project.id && presented.projectId !== project.slug) {
       return refused(throttle, address);
     }
     c.set('project', project);
     c.set('apiKeyId', keyId);
+    c.set('apiKeyName', keyName);
     await next();
   };
 }

@@ -7,5 +7,7 @@ export interface HttpEnv {
     project: Project;
     /** The id of the API key record that authenticated the request (never the key itself). */
     apiKeyId: string;
+    /** The key's display prefix ("sk-lw-AbCd…"): who wrote a review. */
+    apiKeyName: string;
   };
 }

@@ -14,6 +14,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   not_found: 404,
   experiment_not_found: 404,
   run_not_found: 404,
+  cell_not_found: 404,
   dataset_not_found: 404,
   project_not_found: 404,
   api_key_not_found: 404,

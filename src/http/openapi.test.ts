@@ -13,6 +13,8 @@ const RUN_ROUTES = [
   'GET /runs/{runId}/compare', 'GET /runs/{runId}/compare/export',
   // Webhooks (SPEC §5 second wave, docs/webhooks.md): a run's delivery log.
   'GET /runs/{runId}/webhooks',
+  // Reviews (SPEC §5 second wave, docs/reviews.md).
+  'PUT /runs/{runId}/reviews', 'GET /runs/{runId}/reviews',
 ];
 const SPEC_ROUTES = [
   'GET /healthz', 'GET /readyz', 'GET /api/openapi.json', 'GET /api/evaluators',

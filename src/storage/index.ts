@@ -6,6 +6,7 @@ import { SqlExperimentStore } from './experiment-store.js';
 import { migrateToLatest } from './migrate.js';
 import { SqlApiKeyStore, SqlProjectStore } from './project-store.js';
 import { SqlResponseCache } from './response-cache.js';
+import { SqlReviewStore } from './review-store.js';
 import { SqlRunStore } from './run-store.js';
 import { SqlProviderStore, SqlSecretStore } from './secret-store.js';
 import { SqlWebhookStore } from './webhook-store.js';
@@ -43,6 +44,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     secrets: new SqlSecretStore(db),
     providers: new SqlProviderStore(db),
     webhooks: new SqlWebhookStore(db),
+    reviews: new SqlReviewStore(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -9,14 +9,16 @@ import type { RunEvent } from '../core/events.js';
 import type { RowResult, RunRecord, RunSummary, StoredEvaluation } from '../core/model/run.js';
 import type { ResponseCacheStore } from '../core/ports.js';
 import type { CellDraft, RowDraft, RunStore } from '../core/run-store.js';
+import type { ReviewStore, StoredReview } from '../core/review-store.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
 import { allDatabases, type TestDatabase } from '../testing/databases.js';
 import { MemoryResponseCache, MemoryRunStore } from '../testing/memory-run-store.js';
+import { MemoryReviewStore } from '../testing/memory-stores.js';
 import { openStores } from './index.js';
 
 interface Backend {
   name: string;
-  open(): Promise<{ runs: RunStore; responses: ResponseCacheStore; close(): Promise<void> }>;
+  open(): Promise<{ runs: RunStore; responses: ResponseCacheStore; reviews: ReviewStore; close(): Promise<void> }>;
   cleanup(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ function sqlBackend(db: TestDatabase): Backend {
       // Runs reference their project.
       await stores.projects.create({ id: 'p1', slug: 'one', name: 'One', createdAt: 1 });
       await stores.projects.create({ id: 'p2', slug: 'two', name: 'Two', createdAt: 2 });
-      return { runs: stores.runs, responses: stores.responses, close: () => stores.close() };
+      return { runs: stores.runs, responses: stores.responses, reviews: stores.reviews, close: () => stores.close() };
     },
     cleanup: () => db.cleanup(),
   };
@@ -36,7 +38,7 @@ function sqlBackend(db: TestDatabase): Backend {
 
 const memoryBackend: Backend = {
   name: 'memory',
-  open: async () => ({ runs: new MemoryRunStore(), responses: new MemoryResponseCache(), close: async () => {} }),
+  open: async () => ({ runs: new MemoryRunStore(), responses: new MemoryResponseCache(), reviews: new MemoryReviewStore(), close: async () => {} }),
   cleanup: async () => {},
 };
 
@@ -91,6 +93,7 @@ const backends: Backend[] = [...allDatabases().map(sqlBackend), memoryBackend];
 describe.each(backends)('run store on $name', (backend) => {
   let runs: RunStore;
   let responses: ResponseCacheStore;
+  let reviews: ReviewStore;
   let close = async () => {};
   afterAll(async () => {
     await close();
@@ -98,7 +101,7 @@ describe.each(backends)('run store on $name', (backend) => {
   });
   beforeEach(async () => {
     await close();
-    ({ runs, responses, close } = await backend.open());
+    ({ runs, responses, reviews, close } = await backend.open());
   });
 
   it('creates a run with its first event and inline rows, and reads it back only in its project', async () => {
@@ -290,5 +293,26 @@ describe.each(backends)('run store on $name', (backend) => {
     await responses.put('p1', 'k', 'second', 2);
     expect(await responses.get('p1', 'k')).toBe('first');
     expect(await responses.get('p2', 'k')).toBeNull();
+  });
+
+  it('reviews: one per run × row × target × repeat × evaluator, the latest kept, listed in key order per run', async () => {
+    const review = (over: Partial<StoredReview>): StoredReview => ({
+      runId: 'r1', rowIndex: 1, targetId: 'a', repeat: 0, evaluatorId: null, verdict: 'failed', comment: null,
+      reviewer: 'sk-lw-abcd…', reviewerKeyId: 'k1', reviewedAt: 10, cells: [2], ...over,
+    });
+    expect(await reviews.ofRun('r1')).toEqual([]);
+    await reviews.upsert(review({ evaluatorId: 'exact', verdict: 'passed', comment: 'judge was wrong' }));
+    await reviews.upsert(review({ rowIndex: 0, targetId: 'b', cells: [1] }));
+    await reviews.upsert(review({ comment: 'first look' }));
+    // The same key again replaces the review (verdict, comment, reviewer and time).
+    await reviews.upsert(review({ verdict: 'passed', comment: null, reviewer: 'sk-lw-wxyz…', reviewerKeyId: 'k2', reviewedAt: 20 }));
+    await reviews.upsert(review({ runId: 'r2', rowIndex: 0 }));
+    const listed = await reviews.ofRun('r1');
+    expect(listed).toEqual([
+      review({ rowIndex: 0, targetId: 'b', cells: [1] }),
+      review({ verdict: 'passed', comment: null, reviewer: 'sk-lw-wxyz…', reviewerKeyId: 'k2', reviewedAt: 20 }),
+      review({ evaluatorId: 'exact', verdict: 'passed', comment: 'judge was wrong' }),
+    ]);
+    expect(await reviews.ofRun('r2')).toHaveLength(1);
   });
 });

@@ -226,6 +226,7 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  run_reviews: RunReviewsTable;
 }
 
 /** One HMAC signing secret per project, sealed (aad `projectId/webhook/secret`). */
@@ -269,6 +270,24 @@ export interface WebhookAttemptsTable {
   error: string | null;
   /** First 200 characters of the answer, redacted; never the whole body. */
   response_excerpt: string | null;
+}
+
+/** A person's review of a cell's (or one evaluator's) verdict: the latest per key (009-reviews). */
+export interface RunReviewsTable {
+  run_id: string;
+  row_index: number;
+  target_id: string;
+  repeat: number;
+  /** '' for a review of the cell as a whole (a primary key column cannot be null). */
+  evaluator_id: string;
+  /** JSON array of the cell numbers the key names (more than one when row_indices ran a row twice). */
+  cells: string;
+  verdict: string;
+  comment: string | null;
+  /** The API key's display prefix and record id. */
+  reviewer: string;
+  reviewer_key_id: string;
+  reviewed_at: number;
 }
 
 export type { Generated };

@@ -6,6 +6,8 @@ import type { ExperimentDocument, Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged } from '../core/model/paging.js';
 import type { DatasetRecord, ExperimentRecord } from '../core/model/records.js';
 import type { DatasetStore, ExperimentStore, NewExperiment, Stores } from '../core/ports.js';
+import type { ReviewStore, StoredReview } from '../core/review-store.js';
+import { reviewKey } from '../core/model/reviews.js';
 import { MemoryResponseCache, MemoryRunStore } from './memory-run-store.js';
 
 export class MemoryExperimentStore implements ExperimentStore {
@@ -68,6 +70,23 @@ export class MemoryExperimentStore implements ExperimentStore {
   }
 }
 
+/** Reviews in a map by run and key (held to the storage contract in stores.contract.test.ts). */
+export class MemoryReviewStore implements ReviewStore {
+  private readonly byRun = new Map<string, Map<string, StoredReview>>();
+
+  async upsert(review: StoredReview): Promise<void> {
+    let run = this.byRun.get(review.runId);
+    if (!run) this.byRun.set(review.runId, (run = new Map()));
+    run.set(reviewKey(review), structuredClone(review));
+  }
+
+  async ofRun(runId: string): Promise<StoredReview[]> {
+    const all = [...(this.byRun.get(runId)?.values() ?? [])].map((r) => structuredClone(r));
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return all.sort((a, b) => a.rowIndex - b.rowIndex || cmp(a.targetId, b.targetId) || a.repeat - b.repeat || cmp(a.evaluatorId ?? '', b.evaluatorId ?? ''));
+  }
+}
+
 /** No datasets: a test that needs one uses the SQL stores. */
 const noDatasets: DatasetStore = {
   create: () => Promise.reject(new Error('datasets are not kept in memory stores')),
@@ -80,8 +99,8 @@ const noDatasets: DatasetStore = {
 };
 
 /** The stores the run machinery uses, in memory. */
-export type MemoryStores = Pick<Stores, 'runs' | 'experiments' | 'datasets' | 'responses'> & { runs: MemoryRunStore };
+export type MemoryStores = Pick<Stores, 'runs' | 'experiments' | 'datasets' | 'responses' | 'reviews'> & { runs: MemoryRunStore };
 
 export function memoryStores(): MemoryStores {
-  return { runs: new MemoryRunStore(), experiments: new MemoryExperimentStore(), datasets: noDatasets, responses: new MemoryResponseCache() };
+  return { runs: new MemoryRunStore(), experiments: new MemoryExperimentStore(), datasets: noDatasets, responses: new MemoryResponseCache(), reviews: new MemoryReviewStore() };
 }

@@ -2,9 +2,9 @@
 // results page, a started run) and the event union are the shared schemas' types, through
 // src/client (STYLE.md §16); the few shapes with no shared type yet are written here, in one
 // place, to be swapped the same way when they get one.
-import type { ResultsPage, RunList, RunSummary } from '../../src/client/index.js';
+import type { Comparison, ResultsPage, RunList, RunSummary } from '../../src/client/index.js';
 
-export type { ResultsPage, RunEvent, RunStatusBody, StartRunBody, StreamEvent, RunStarted as StartedRun } from '../../src/client/index.js';
+export type { Comparison, Review, ReviewInput, ReviewList, ResultsPage, RunEvent, RunStatusBody, StartRunBody, StreamEvent, RunStarted as StartedRun } from '../../src/client/index.js';
 export type RunListBody = RunList;
 export type RunListItem = RunList['runs'][number];
 export type RunSummaryView = RunSummary;
@@ -60,5 +60,6 @@ export interface ExperimentBody {
   document: ExperimentDocumentView;
 }
 
-// Later (SPEC §5, second wave): GET /runs/{id}/compare and PUT/GET /runs/{id}/reviews. Their
-// view types go here when the routes exist; the page shows no control for them until then.
+/** One changed row × target × evaluator of a comparison. */
+export type CompareItem = Comparison['rows']['items'][number];
+export type EvaluatorComparison = Comparison['evaluators'][number];

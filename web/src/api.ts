@@ -2,7 +2,7 @@
 // key, sent as an Authorization header to this origin only.
 import { ApiError, AssayClient } from '../../src/client/index.js';
 import type {
-  ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, RunListBody, RunStatusBody, StartedRun, StartRunBody,
+  Comparison, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunListBody, RunStatusBody, StartedRun, StartRunBody,
 } from './api-types.js';
 import { sessionStore, signOut } from './lib/session.js';
 
@@ -47,6 +47,11 @@ export class Api {
   abort = (runId: string) => this.client.abortRun(runId);
   resume = (runId: string, retryErrors: boolean): Promise<StartedRun> => this.client.resumeRun(runId, retryErrors);
   export = (runId: string, format: 'jsonl' | 'csv' | 'junit') => this.client.exportRun(runId, format);
+  /** The run against a baseline (a run id; none: the run's baselineRunId, else the previous finished run). */
+  compare = (runId: string, baseline: string | null, offset: number, limit: number): Promise<Comparison> =>
+    this.signOutOn401(this.client.compare(runId, { ...(baseline ? { baseline } : {}), change: 'changed', offset, limit }));
+  reviews = (runId: string): Promise<ReviewList> => this.signOutOn401(this.client.reviews(runId));
+  review = (runId: string, review: ReviewInput): Promise<Review> => this.signOutOn401(this.client.review(runId, review));
 }
 
 /** A user-facing sentence for a failed call. */

@@ -11,6 +11,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { CellResult, RowResult, RunRecord } from '../../core/model/run.js';
 import { cellPassed } from '../../core/engine/aggregate.js';
 import { datasetEntry, evaluationEntries, rowEvaluationEntry } from './present.js';
+import { type CellReviews, publicReview } from './reviews.js';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'junit'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -50,29 +51,46 @@ const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
 export const xml = (s: string): string =>
   s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!).replace(XML_INVALID, '');
 
+/** People's reviews by cell number (docs/reviews.md); they sit beside the evaluator results, never in place of them. */
+export type ExportReviews = ReadonlyMap<number, CellReviews>;
+
 /** The export of `run` in `format`, as chunks of text. */
-export function exportRun(run: RunRecord, format: ExportFormat, pages: ExportPages): AsyncGenerator<string> {
+export function exportRun(run: RunRecord, format: ExportFormat, pages: ExportPages, reviews: ExportReviews = new Map()): AsyncGenerator<string> {
   switch (format) {
     case 'jsonl':
-      return jsonLines(pages);
+      return jsonLines(pages, reviews);
     case 'csv':
-      return csv(run, pages);
+      return csv(run, pages, reviews);
     case 'junit':
-      return junit(run, pages);
+      return junit(run, pages, reviews);
   }
 }
 
-async function* jsonLines(pages: ExportPages): AsyncGenerator<string> {
+/** A cell's reviews as the API lists them: the cell's own first, then per evaluator. */
+function reviewList(r: CellReviews | undefined) {
+  if (!r) return [];
+  return [...(r.cell ? [r.cell] : []), ...r.evaluators.values()].map(publicReview);
+}
+
+async function* jsonLines(pages: ExportPages, reviews: ExportReviews): AsyncGenerator<string> {
   for await (const { cells, rows } of pages()) {
     if (cells.length === 0) continue;
-    yield cells.map((cell) => JSON.stringify({ ...datasetEntry(cell), evaluations: [...evaluationEntries(cell), ...rowsOf(cell, rows).map(rowEvaluationEntry)] })).join('\n') + '\n';
+    yield cells
+      .map((cell) => {
+        const reviewed = reviewList(reviews.get(cell.cell));
+        // `reviews` only on reviewed cells: unreviewed lines stay as they were.
+        return JSON.stringify({ ...datasetEntry(cell), evaluations: [...evaluationEntries(cell), ...rowsOf(cell, rows).map(rowEvaluationEntry)], ...(reviewed.length > 0 ? { reviews: reviewed } : {}) });
+      })
+      .join('\n') + '\n';
   }
 }
 
-async function* csv(run: RunRecord, pages: ExportPages): AsyncGenerator<string> {
+async function* csv(run: RunRecord, pages: ExportPages, reviews: ExportReviews): AsyncGenerator<string> {
   const evaluatorIds = run.spec.evaluatorIds;
   const header = ['index', 'targetId', 'repeat', 'entry', 'output', 'error', 'cost', 'duration_ms', 'tokens_in', 'tokens_out', 'attempts', 'cached'];
   for (const id of evaluatorIds) header.push(`${id}.status`, `${id}.passed`, `${id}.score`, `${id}.label`);
+  // Reviews after the evaluator columns: the cell's review, its comment and reviewer, then each evaluator's reviewed verdict.
+  header.push('review', 'review.comment', 'review.by', ...evaluatorIds.map((id) => `${id}.review`));
   yield stringify([header.map(csvText)]);
   for await (const { cells, rows } of pages()) {
     const lines = cells.map((cell) => {
@@ -88,6 +106,9 @@ async function* csv(run: RunRecord, pages: ExportPages): AsyncGenerator<string> 
         const processed = r?.status === 'processed' ? r : undefined;
         line.push(r?.status ?? '', processed?.passed ?? '', processed?.score ?? '', csvText(processed?.label ?? ''));
       }
+      const reviewed = reviews.get(cell.cell);
+      line.push(reviewed?.cell?.verdict ?? '', csvText(reviewed?.cell?.comment ?? ''), csvText(reviewed?.cell?.reviewer ?? ''));
+      for (const id of evaluatorIds) line.push(reviewed?.evaluators.get(id)?.verdict ?? '');
       return line;
     });
     if (lines.length > 0) yield stringify(lines);
@@ -107,7 +128,17 @@ function failureText(name: string, r: { details?: string | undefined; score?: nu
   return `${name} returned passed: false${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`;
 }
 
-async function* junit(run: RunRecord, pages: ExportPages): AsyncGenerator<string> {
+/** A test case's reviews as JUnit properties (the outcome stays the evaluators'). */
+function junitReviews(r: CellReviews | undefined): string {
+  const props = reviewList(r).map((v) => {
+    const name = v.evaluatorId === null ? 'review' : `review.${v.evaluatorId}`;
+    const value = `${v.verdict} by ${v.reviewer}${v.comment ? `: ${v.comment}` : ''}`;
+    return `<property name="${xml(name)}" value="${xml(value)}"/>`;
+  });
+  return props.length > 0 ? `<properties>${props.join('')}</properties>` : '';
+}
+
+async function* junit(run: RunRecord, pages: ExportPages, reviews: ExportReviews): AsyncGenerator<string> {
   // A first pass counts the outcomes: `tests`, `failures` and `errors` go in the opening tags.
   const counts = { tests: 0, failure: 0, error: 0 };
   for await (const { cells } of pages()) {
@@ -124,6 +155,7 @@ async function* junit(run: RunRecord, pages: ExportPages): AsyncGenerator<string
     for (const cell of cells) {
       const name = `row ${cell.rowIndex}${run.spec.repeats > 1 ? ` repeat ${cell.repeat}` : ''}`;
       chunk += `<testcase classname="${xml(`${run.experimentSlug}.${cell.targetId}`)}" name="${xml(name)}" time="${(cell.durationMs / 1000).toFixed(3)}">`;
+      chunk += junitReviews(reviews.get(cell.cell));
       if (!cell.ok) chunk += `<error message="${xml(cell.error)}"/>`;
       for (const e of cell.evaluations) {
         const r = e.result;

@@ -92,6 +92,17 @@ export const runSummarySchema = z.object({
   /** The weighted mean of the scores evaluators gave; absent when none did. */
   weightedAvgScore: z.number().optional(),
   stopReason: stopReasonSchema.optional(),
+  /**
+   * Cells a person reviewed (PUT /runs/{runId}/reviews). Computed on read from the stored
+   * reviews (GET /runs/{runId}), never stored with the summary; absent in events and webhooks.
+   */
+  reviewed: z.int().optional(),
+  /**
+   * The pass rate (0–100) over totalCells where reviews override verdicts: a review of the cell
+   * decides it; a review of an evaluator replaces that evaluator's verdict. Equals passRate
+   * when nothing was reviewed. The evaluators' own figures above stay as they were.
+   */
+  reviewedPassRate: z.number().optional(),
   /** The experiment's thresholds.passRate and whether this run met it. */
   threshold: z.object({ passRate: z.number(), met: z.boolean() }).optional(),
 });

@@ -6,6 +6,7 @@ import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, exportRun } from '../../app/runs/exports.js';
 import { presentResults } from '../../app/runs/present.js';
+import type { ReviewService } from '../../app/runs/reviews.js';
 import type { RunService } from '../../app/runs/service.js';
 import { resultsPageSchema } from '../../core/model/run-api.js';
 import type { RouteTable } from '../route.js';
@@ -13,7 +14,7 @@ import { RUN_PREFIXES } from './runs.js';
 
 const runIdParam = z.object({ runId: z.string().max(200) });
 
-export function runResultRoutes(routes: RouteTable, runs: RunService): void {
+export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: ReviewService): void {
   for (const prefix of RUN_PREFIXES) {
     const tags = [prefix === '/api/experiments' ? 'Runs' : 'Runs (legacy path)'];
     const legacy = prefix !== '/api/experiments';
@@ -39,17 +40,19 @@ export function runResultRoutes(routes: RouteTable, runs: RunService): void {
     routes.add(
       {
         method: 'get', path: `${prefix}/runs/{runId}/export`, summary: 'Export results as JSON Lines, CSV or JUnit XML', tags, auth: 'project', deprecated: legacy,
-        description: 'CSV text fields that start with =, +, -, @, a tab or a carriage return get a leading apostrophe (formula injection). JUnit counts tests, failures and errors.',
+        description: 'CSV text fields that start with =, +, -, @, a tab or a carriage return get a leading apostrophe (formula injection). JUnit counts tests, failures and errors. ' +
+          "People's reviews come beside the evaluators' results: a `reviews` list on reviewed JSON lines, review columns at the end of CSV rows, properties of JUnit test cases.",
         params: runIdParam,
         query: z.object({ format: z.enum(EXPORT_FORMATS).default('jsonl') }),
         responses: { 200: { description: 'The export, streamed', schema: z.string(), contentType: 'application/octet-stream' } },
       },
       async (c, { params, query }) => {
         const { run, pages } = await runs.pages(c.get('project'), params.runId);
+        const reviewed = await reviews.byCell(run.id);
         c.header('Content-Type', EXPORT_CONTENT_TYPES[query.format]);
         c.header('Content-Disposition', `attachment; filename="${run.id}.${query.format === 'junit' ? 'xml' : query.format}"`);
         return stream(c, async (out) => {
-          for await (const chunk of exportRun(run, query.format, pages)) await out.write(chunk);
+          for await (const chunk of exportRun(run, query.format, pages, reviewed)) await out.write(chunk);
         });
       },
     );

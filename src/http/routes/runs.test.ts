@@ -270,7 +270,7 @@ describe('exports', () => {
     const lines = jsonl.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.evaluations[0].passed)).toEqual([true, false, true]);
     const csv = await (await t.req('GET', `/api/experiments/runs/${runId}/export?format=csv`)).text();
-    expect(csv.split('\n')[0]).toBe('index,targetId,repeat,entry,output,error,cost,duration_ms,tokens_in,tokens_out,attempts,cached,exact.status,exact.passed,exact.score,exact.label');
+    expect(csv.split('\n')[0]).toBe('index,targetId,repeat,entry,output,error,cost,duration_ms,tokens_in,tokens_out,attempts,cached,exact.status,exact.passed,exact.score,exact.label,review,review.comment,review.by,exact.review');
     expect(csv).toContain('"c,""d"""');
     const junit = await (await t.req('GET', `/api/experiments/runs/${runId}/export?format=junit`)).text();
     expect(junit).toContain('<testsuites');

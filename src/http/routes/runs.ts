@@ -1,6 +1,7 @@
 // The LangWatch-compatible run API (SPEC §5), served under /api/experiments and under
 // /api/evaluations/v3 (identical behaviour, no redirect): start, poll, list, abort, resume.
 import { z } from 'zod';
+import type { ReviewService } from '../../app/runs/reviews.js';
 import type { RunService } from '../../app/runs/service.js';
 import { AssayError, ValidationError } from '../../core/errors.js';
 import { runRequestSchema } from '../../core/model/run.js';
@@ -13,6 +14,8 @@ export const RUN_PREFIXES = ['/api/experiments', '/api/evaluations/v3'] as const
 
 export interface RunRouteDeps {
   runs: RunService;
+  /** Adds the reviewed figures to the poll body's summary. */
+  reviews: ReviewService;
   /** Whether an API key record is still active: a stream whose key was revoked closes. */
   keyActive: (keyId: string) => Promise<boolean>;
 }
@@ -102,9 +105,13 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
       {
         method: 'get', path: `${prefix}/runs/{runId}`, summary: 'Poll a run', tags, auth: 'project', deprecated: legacy,
         params: runIdParam,
+        description: "The summary's `reviewed` and `reviewedPassRate` are computed from people's reviews when the run is read.",
         responses: { 200: { description: 'Run state; summary once ended', schema: runStatusSchema }, 404: { description: 'run_not_found' } },
       },
-      async (c, { params }) => c.json(presentRun(await runs.get(c.get('project'), params.runId))),
+      async (c, { params }) => {
+        const run = await runs.get(c.get('project'), params.runId);
+        return c.json(await deps.reviews.withReviewedFigures(run, presentRun(run)));
+      },
     );
 
     routes.add(

@@ -1,10 +1,12 @@
-// The run page (runUrl): header with live progress and figures, actions, aggregates and
-// charts, then the grid with its filters, and the cell drawer.
+// The run page (runUrl): header with live progress and figures (reviewed ones included),
+// actions, aggregates and charts, compare mode, then the grid with its filters, and the cell
+// drawer (with its review controls).
 import { useEffect, useState } from 'react';
 import { Link } from '../lib/link.js';
 import { paths } from '../lib/router.js';
 import { Actions } from '../run/actions.js';
 import { Aggregates } from '../run/aggregates.js';
+import { ComparePanel } from '../run/compare-panel.js';
 import { Drawer } from '../run/drawer.js';
 import { Grid } from '../run/grid.js';
 import { RunHeader } from '../run/run-header.js';
@@ -40,10 +42,8 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
           <p className="notice" role="status">
             {notice ?? ''}
           </p>
-          {/* Later: compare mode (baseline picker, deltas, regressed/improved markers) and
-              reviews mount here once GET /runs/{id}/compare and PUT/GET /runs/{id}/reviews exist
-              (SPEC §5, second wave). No control is shown for them until then. */}
           <Aggregates store={store} />
+          <ComparePanel store={store} />
           <h2 className="grid-title">Results</h2>
           <Toolbar store={store} />
           {phase === 'loading' && store.model.rows.size === 0 ? <p className="muted">Loading results…</p> : <Grid store={store} />}

@@ -1,16 +1,20 @@
 // The detail drawer of one cell: the whole row's inputs, then each repeat's output (text,
 // JSON or Markdown), evaluator results with details, attempts and retries, tokens, cost,
 // latency and errors. A modal dialog: Escape or the close button returns to the grid.
-import { useEffect, useRef } from 'react';
+import { type ReactNode, useEffect, useRef } from 'react';
 import { int, ms, usd } from '../lib/format.js';
 import { evalStatus, fmtScore, VerdictBadge } from './badges.js';
+import { useCompare } from './compare-store.js';
 import { OutputView } from './output-view.js';
+import { ReviewForm } from './review-form.js';
+import { cellKey } from './run-view.js';
 import { cellOutcome, type RepeatView, repeatVerdict } from './run-model.js';
 import { type RunStore, useRunState } from './run-store.js';
 
 export function Drawer({ store }: { store: RunStore }) {
   const ref = useRunState(store, (s) => s.drawer);
   useRunState(store, (s) => s.version);
+  const changed = useCompare(store.compare, (s) => (s.on && ref ? s.items.get(cellKey(ref.rowIndex, ref.targetId)) : undefined));
   const close = useRef<HTMLButtonElement>(null);
   const opener = useRef<Element | null>(null);
 
@@ -68,15 +72,40 @@ export function Drawer({ store }: { store: RunStore }) {
             <p className="muted">Loading the row's inputs…</p>
           )}
         </section>
+        {changed && changed.length > 0 && (
+          <section aria-labelledby="drawer-baseline" className="against-baseline">
+            <h3 id="drawer-baseline">Against the baseline</h3>
+            <ul>
+              {changed.map((i) => (
+                <li key={i.evaluatorId}>
+                  <span className={`change ${i.change}`}>{i.change}</span> {store.model.evaluators.get(i.evaluatorId) ?? i.evaluatorId}: {side(i.baseline)} → {side(i.candidate)}
+                  {i.baselineRowIndex !== i.rowIndex ? ` (baseline row ${i.baselineRowIndex})` : ''}
+                </li>
+              ))}
+            </ul>
+            <h4>Baseline output</h4>
+            <OutputView output={changed[0]!.baseline.output} />
+          </section>
+        )}
         {repeats.map((r) => (
-          <RepeatDetails key={r.repeat} r={r} many={repeats.length > 1} name={(id) => store.model.evaluators.get(id) ?? id} />
+          <RepeatDetails key={r.repeat} r={r} many={repeats.length > 1} name={(id) => store.model.evaluators.get(id) ?? id}>
+            {r.done && (
+              <ReviewForm store={store} rowIndex={ref.rowIndex} targetId={ref.targetId} repeat={r.repeat} evaluatorIds={r.evaluations.map((e) => e.evaluatorId)} name={(id) => store.model.evaluators.get(id) ?? id} />
+            )}
+          </RepeatDetails>
         ))}
       </aside>
     </div>
   );
 }
 
-function RepeatDetails({ r, many, name }: { r: RepeatView; many: boolean; name(id: string): string }) {
+/** One side of a compared item: its verdict (share of repeats that passed) and score. */
+function side(s: { passed: boolean | number | null; score: number | null }): string {
+  const verdict = s.passed === null ? '' : typeof s.passed === 'boolean' ? (s.passed ? 'passed' : 'failed') : `${Math.round(s.passed * 100)}% passed`;
+  return [verdict, s.score !== null ? `score ${fmtScore(s.score)}` : ''].filter(Boolean).join(', ') || '—';
+}
+
+function RepeatDetails({ r, many, name, children }: { r: RepeatView; many: boolean; name(id: string): string; children?: ReactNode }) {
   const verdict = repeatVerdict(r);
   return (
     <section className="repeat" aria-label={many ? `Repeat ${r.repeat}` : 'Result'}>
@@ -119,6 +148,7 @@ function RepeatDetails({ r, many, name }: { r: RepeatView; many: boolean; name(i
           </ul>
         </>
       )}
+      {children}
     </section>
   );
 }

@@ -10,7 +10,9 @@ import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react'
 import { asText } from '../lib/format.js';
 import type { RunModel } from './run-model.js';
 import { type RunStore, useGrid, useRunState } from './run-store.js';
-import type { GridRow } from './run-view.js';
+import { useCompare } from './compare-store.js';
+import { reviewedCells, useReviews } from './review-store.js';
+import { type CellChange, cellKey, type GridRow } from './run-view.js';
 import { TargetCell } from './target-cell.js';
 
 /** Every row has one height, so the virtualiser never measures (no layout work while scrolling). */
@@ -51,6 +53,9 @@ export function Grid({ store }: { store: RunStore }) {
   const dataLoadedAt = useRunState(store, (s) => s.dataLoadedAt);
   const grid = useGrid(store);
   const columns = useColumns(store.model, version);
+  // Compare mode's changed cells (none while it is off).
+  const changes = useCompare(store.compare, (s) => (s.on ? s.changes : undefined));
+  const reviewed = reviewedCells(useReviews(store.reviews, (s) => s.byKey));
 
   const table = useTable({
     features,
@@ -170,6 +175,8 @@ export function Grid({ store }: { store: RunStore }) {
                 focusCol={item.index === pos ? col : -1}
                 model={store.model}
                 evaluatorId={view.evaluatorId}
+                changes={changes}
+                reviewed={reviewed}
                 version={version}
                 onOpen={(targetId, c) => {
                   setFocus({ pos: item.index, col: c });
@@ -195,14 +202,22 @@ interface RowProps {
   focusCol: number;
   model: RunModel;
   evaluatorId: string | null;
+  /** Compare mode: how each row × target changed against the baseline. */
+  changes: ReadonlyMap<string, CellChange> | undefined;
+  /** Row × target keys with a review. */
+  reviewed: ReadonlySet<string>;
   /** Model version: rows re-render when results arrive. */
   version: number;
   onOpen(targetId: string, col: number): void;
 }
 
-function GridRowView({ gr, cells, pos, start, template, focusCol, model, evaluatorId, onOpen }: RowProps) {
+function GridRowView({ gr, cells, pos, start, template, focusCol, model, evaluatorId, changes, reviewed, onOpen }: RowProps) {
+  const cellChange = (targetId: string) => changes?.get(cellKey(gr.row.index, targetId));
+  // The row's mark: regressed when any target's cell regressed, else improved when one improved.
+  const marks = changes ? model.targets.map((t) => cellChange(t.id)) : [];
+  const rowChange = marks.includes('regressed') ? 'regressed' : marks.includes('improved') ? 'improved' : undefined;
   return (
-    <div role="row" aria-rowindex={pos + 2} data-pos={pos} data-row-index={gr.row.index} className="grid-row" style={{ gridTemplateColumns: template, transform: `translateY(${start}px)` }}>
+    <div role="row" aria-rowindex={pos + 2} data-pos={pos} data-row-index={gr.row.index} data-change={rowChange} className={`grid-row${rowChange ? ` changed-${rowChange}` : ''}`} style={{ gridTemplateColumns: template, transform: `translateY(${start}px)` }}>
       {cells.map((cell, i) => {
         const id = cell.column.id;
         const tabIndex = i === focusCol ? 0 : -1;
@@ -229,6 +244,8 @@ function GridRowView({ gr, cells, pos, start, template, focusCol, model, evaluat
             tabIndex={tabIndex}
             cell={gr.row.cells.get(targetId)}
             shown={gr.shown.has(targetId)}
+            change={cellChange(targetId)}
+            reviewed={reviewed.has(cellKey(gr.row.index, targetId))}
             evaluatorId={evaluatorId}
             evaluatorName={(eid) => model.evaluators.get(eid) ?? eid}
             onOpen={() => onOpen(targetId, i)}

@@ -55,6 +55,13 @@ export function RunHeader({ store }: { store: RunStore }) {
         <div><dt>Duration</dt><dd>{ms(duration)}</dd></div>
         <div><dt>Failed cells</dt><dd data-testid="failed-cells">{int(stats.failed)}</dd></div>
         <div><dt>Errored cells</dt><dd data-testid="errored-cells">{int(stats.errored)}</dd></div>
+        {summary?.reviewed !== undefined && (
+          <>
+            {/* From the server's summary: reviews override verdicts there; the figures above stay the evaluators'. */}
+            <div><dt>Reviewed cells</dt><dd data-testid="reviewed">{int(summary.reviewed)}</dd></div>
+            <div><dt>Reviewed pass rate</dt><dd data-testid="reviewed-pass-rate">{pct(summary.reviewedPassRate)}</dd></div>
+          </>
+        )}
       </dl>
     </section>
   );

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResultCell, ResultEvaluation, RunEvent } from '../api-types.js';
 import { cellOutcome, RunModel } from './run-model.js';
-import { computeStats, DEFAULT_VIEW, deriveGrid, failedRowIndexes, percentile } from './run-view.js';
+import { type CellChange, cellKey, computeStats, DEFAULT_VIEW, deriveGrid, failedRowIndexes, percentile } from './run-view.js';
 
 const cell = (index: number, targetId: string, over: Partial<ResultCell> = {}): ResultCell => ({
   index, targetId, repeat: 0, entry: { q: `q${index}` }, predicted: { output: `out ${index}` }, cost: 0.001, duration: 100 + index, tokens: { input: 3, output: 4 }, attempts: 1, cached: false, error: null, ...over,
@@ -61,6 +61,16 @@ describe('views', () => {
   it('"Failures" keeps exactly the cells that did not pass (target error, failed or errored evaluator)', () => {
     const g = deriveGrid(model(), { ...DEFAULT_VIEW, failures: true });
     expect(g.rows.map((r) => [r.row.index, [...r.shown].sort()])).toEqual([[0, ['b']], [1, ['a', 'b']]]);
+  });
+
+  it('"changed against baseline" keeps only changed cells, and only while compare mode gives changes', () => {
+    const changes = new Map<string, CellChange>([[cellKey(0, 'b'), 'regressed'], [cellKey(2, 'a'), 'improved']]);
+    const g = deriveGrid(model(), { ...DEFAULT_VIEW, changed: true }, changes);
+    expect(g.rows.map((r) => [r.row.index, [...r.shown]])).toEqual([[0, ['b']], [2, ['a']]]);
+    // Combined with Failures: a cell must be both changed and failed.
+    expect(deriveGrid(model(), { ...DEFAULT_VIEW, changed: true, failures: true }, changes).rows.map((r) => [r.row.index, [...r.shown]])).toEqual([[0, ['b']]]);
+    // Compare mode off (no changes): the option filters nothing.
+    expect(deriveGrid(model(), { ...DEFAULT_VIEW, changed: true }).rows).toHaveLength(3);
   });
 
   it('"Errors" keeps target and evaluator errors only', () => {

@@ -5,6 +5,8 @@
 import type { ExperimentBody, RunStatus, RunSummaryView, StartedRun, StreamEvent } from '../api-types.js';
 import { api, ApiError, describeError } from '../api.js';
 import { createStore, type Store, useStore } from '../lib/store.js';
+import { CompareStore } from './compare-store.js';
+import { ReviewStore } from './review-store.js';
 import { RunModel } from './run-model.js';
 import { computeStats, DEFAULT_VIEW, deriveGrid, type GridView, type RunStats, type ViewOptions } from './run-view.js';
 
@@ -50,6 +52,10 @@ export interface RunPageState {
 export class RunStore {
   readonly model = new RunModel();
   readonly state: Store<RunPageState>;
+  /** Compare mode: the baseline and what changed against it. */
+  readonly compare: CompareStore;
+  /** People's reviews; a save re-reads the summary (its reviewed figures). */
+  readonly reviews: ReviewStore;
   private readonly stop = new AbortController();
   private lastSeq = 0;
   /** Cells received from results pages (the next page's offset, roughly). */
@@ -57,7 +63,7 @@ export class RunStore {
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private entryTimer: ReturnType<typeof setTimeout> | undefined;
   private streaming = false;
-  private gridMemo: { version: number; view: ViewOptions; grid: GridView } | undefined;
+  private gridMemo: { version: number; view: ViewOptions; compared: number; grid: GridView } | undefined;
   private statsMemo: { version: number; stats: RunStats } | undefined;
   /** Figures from events, shown with the next render so the header and the grid agree. */
   private pending: Partial<RunPageState> = {};
@@ -67,6 +73,18 @@ export class RunStore {
     readonly slug: string,
   ) {
     this.state = createStore<RunPageState>({ phase: 'loading', total: 0, completed: 0, live: false, version: 0, view: DEFAULT_VIEW, columnVisibility: {}, drawer: null });
+    this.compare = new CompareStore(runId, slug);
+    this.reviews = new ReviewStore(runId, () => this.refreshSummary());
+  }
+
+  /** Re-reads the poll body's summary (after a review: its reviewed figures). */
+  async refreshSummary(): Promise<void> {
+    try {
+      const run = await api().run(this.runId);
+      if (run.summary) this.patch({ summary: run.summary });
+    } catch {
+      // the figures shown stay
+    }
   }
 
   private patch(p: Partial<RunPageState>): void {
@@ -89,6 +107,7 @@ export class RunStore {
       const client = api();
       const experiment = client.experiment(this.slug).catch(() => null);
       const run = await client.run(this.runId);
+      void this.reviews.load();
       this.patch({ status: run.status, total: run.total, completed: run.progress, startedAt: run.startedAt, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
       if (run.status === 'running') void this.follow();
       await this.loadResults(0);
@@ -236,8 +255,11 @@ export class RunStore {
 
   grid(): GridView {
     const { version, view } = this.state.get();
-    if (!this.gridMemo || this.gridMemo.version !== version || this.gridMemo.view !== view) {
-      this.gridMemo = { version, view, grid: deriveGrid(this.model, view) };
+    const compare = this.compare.state.get();
+    // Compare mode's changes count only while it is on; its version changes with each comparison.
+    const compared = compare.on ? compare.version : -1;
+    if (!this.gridMemo || this.gridMemo.version !== version || this.gridMemo.view !== view || this.gridMemo.compared !== compared) {
+      this.gridMemo = { version, view, compared, grid: deriveGrid(this.model, view, compare.on ? compare.changes : undefined) };
     }
     return this.gridMemo.grid;
   }
@@ -290,6 +312,7 @@ export const useRunState = <S>(store: RunStore, select: (s: RunPageState) => S):
 export function useGrid(store: RunStore): GridView {
   useRunState(store, (s) => s.version);
   useRunState(store, (s) => s.view);
+  useStore(store.compare.state, (s) => (s.on ? s.version : -1));
   return store.grid();
 }
 

@@ -136,6 +136,12 @@ export function computeStats(model: RunModel): RunStats {
 
 // ---- filters and sorting ----------------------------------------------------------------------
 
+/** How a row × target changed against the baseline (compare mode). */
+export type CellChange = 'regressed' | 'improved';
+
+/** The key of a row × target in compare mode's maps. */
+export const cellKey = (rowIndex: number, targetId: string) => `${rowIndex}:${targetId}`;
+
 export type SortKey = 'row' | 'score' | 'latency' | 'cost';
 
 export interface ViewOptions {
@@ -149,11 +155,13 @@ export interface ViewOptions {
   targetId: string | null;
   search: string;
   regex: boolean;
+  /** Compare mode: only cells that regressed or improved against the baseline. */
+  changed: boolean;
   sort: SortKey;
   descending: boolean;
 }
 
-export const DEFAULT_VIEW: ViewOptions = { failures: false, errors: false, evaluatorId: null, targetId: null, search: '', regex: false, sort: 'row', descending: false };
+export const DEFAULT_VIEW: ViewOptions = { failures: false, errors: false, evaluatorId: null, targetId: null, search: '', regex: false, changed: false, sort: 'row', descending: false };
 
 /** A grid row: the model row and which of its target cells pass the cell filters. */
 export interface GridRow {
@@ -232,8 +240,11 @@ function sortValue(gr: GridRow, key: SortKey, evaluatorId: string | null): numbe
   return count > 0 ? sum / count : undefined;
 }
 
-/** The grid's rows: row-index order unless sorted; rows with no shown cell are left out. */
-export function deriveGrid(model: RunModel, o: ViewOptions): GridView {
+/**
+ * The grid's rows: row-index order unless sorted; rows with no shown cell are left out.
+ * `changes` (compare mode) lets "changed against baseline" keep only regressed or improved cells.
+ */
+export function deriveGrid(model: RunModel, o: ViewOptions, changes?: ReadonlyMap<string, CellChange>): GridView {
   const targetIds = model.targets.map((t) => t.id).filter((id) => o.targetId === null || id === o.targetId);
   let match: ((text: string) => boolean) | null = null;
   let searchError: string | undefined;
@@ -252,13 +263,14 @@ export function deriveGrid(model: RunModel, o: ViewOptions): GridView {
       match = (text) => text.toLowerCase().includes(needle);
     }
   }
-  const cellFilters = o.failures || o.errors;
+  const onlyChanged = o.changed && changes !== undefined;
+  const cellFilters = o.failures || o.errors || onlyChanged;
   const rows: GridRow[] = [];
   for (const index of model.rowIndexes()) {
     const row = model.rows.get(index)!;
     let shown: Set<string>;
     if (cellFilters) {
-      shown = new Set(targetIds.filter((id) => cellShown(row.cells.get(id), o)));
+      shown = new Set(targetIds.filter((id) => cellShown(row.cells.get(id), o) && (!onlyChanged || changes.has(cellKey(index, id)))));
       if (shown.size === 0) continue;
     } else {
       shown = new Set(targetIds);

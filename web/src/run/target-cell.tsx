@@ -3,6 +3,7 @@
 import { asText, ms, usd } from '../lib/format.js';
 import { type BadgeStatus, evalStatus, VerdictBadge } from './badges.js';
 import { cellOutcome, type CellView, type RepeatView } from './run-model.js';
+import type { CellChange } from './run-view.js';
 
 interface Props {
   col: number;
@@ -10,6 +11,10 @@ interface Props {
   cell: CellView | undefined;
   /** False when the cell filters leave this cell out (its row stays for another target). */
   shown: boolean;
+  /** Compare mode: how this cell changed against the baseline. */
+  change?: CellChange | undefined;
+  /** A person reviewed this cell (or one of its evaluators). */
+  reviewed?: boolean;
   evaluatorId: string | null;
   evaluatorName(id: string): string;
   onOpen(): void;
@@ -48,7 +53,7 @@ function aggregate(repeats: RepeatView[], only: string | null): Aggregate[] {
   });
 }
 
-export function TargetCell({ col, tabIndex, cell, shown, evaluatorId, evaluatorName, onOpen }: Props) {
+export function TargetCell({ col, tabIndex, cell, shown, change, reviewed, evaluatorId, evaluatorName, onOpen }: Props) {
   if (!shown) {
     return (
       <div role="gridcell" aria-colindex={col + 1} data-col={col} tabIndex={tabIndex} className="cell target filtered" aria-label="filtered out">
@@ -77,12 +82,23 @@ export function TargetCell({ col, tabIndex, cell, shown, evaluatorId, evaluatorN
       className={`cell target v-${outcome.verdict}`}
       data-cell={`${cell!.rowIndex}:${cell!.targetId}`}
       data-verdict={outcome.verdict}
+      data-change={change}
       onClick={onOpen}
     >
       <div className="output clamp">
         {first.error !== undefined ? <span className="error-text">Error: {first.error}</span> : asText(first.output)}
       </div>
       <div className="cell-foot">
+        {change && (
+          <span className={`change ${change}`} data-testid="change-marker" title={`${change === 'regressed' ? 'Worse' : 'Better'} than the baseline`}>
+            <span aria-hidden="true">{change === 'regressed' ? '▼' : '▲'}</span> {change}
+          </span>
+        )}
+        {reviewed && (
+          <span className="reviewed-mark" data-testid="reviewed-mark" title="A person reviewed this cell; open it for the review">
+            reviewed
+          </span>
+        )}
         {outcome.n > 1 && (
           <span className="repeats" title={`${outcome.passed} of ${outcome.n} repeats passed`}>
             {outcome.passed}/{outcome.n}

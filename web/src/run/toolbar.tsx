@@ -1,6 +1,7 @@
 // Filters, search, sorting and column visibility for the grid.
 import { useEffect, useState } from 'react';
 import { int } from '../lib/format.js';
+import { useCompare } from './compare-store.js';
 import { type RunStore, useGrid, useRunState } from './run-store.js';
 import type { SortKey } from './run-view.js';
 
@@ -11,6 +12,7 @@ export function Toolbar({ store }: { store: RunStore }) {
   const grid = useGrid(store);
   const model = store.model;
   const [search, setSearch] = useState(view.search);
+  const comparing = useCompare(store.compare, (s) => s.on);
 
   // Typing filters after a pause, not on every key (a search walks every row).
   useEffect(() => {
@@ -33,6 +35,12 @@ export function Toolbar({ store }: { store: RunStore }) {
         <input type="checkbox" checked={view.errors} onChange={(e) => store.setView({ errors: e.target.checked })} />
         Errors
       </label>
+      {comparing && (
+        <label className="check">
+          <input type="checkbox" checked={view.changed} onChange={(e) => store.setView({ changed: e.target.checked })} />
+          Changed against baseline
+        </label>
+      )}
       <span className="field">
         <label htmlFor="f-evaluator">Evaluator</label>{' '}
         <select id="f-evaluator" value={view.evaluatorId ?? ''} onChange={(e) => store.setView({ evaluatorId: e.target.value || null })}>

@@ -1,0 +1,145 @@
+// Compare mode: a switch, the baseline picker (default: the run's baseline, else the previous
+// finished run), the comparison's verdict, per evaluator × target the two sides, the delta
+// and its test (Holm-adjusted p, significance, 95% interval), and per target cost, latency and
+// errors on both sides. The grid marks the changed cells and the toolbar offers "Changed
+// against baseline" while this is on.
+import type { EvaluatorComparison } from '../api-types.js';
+import { int, ms, pct, usd, when } from '../lib/format.js';
+import { fmtScore } from './badges.js';
+import { useCompare } from './compare-store.js';
+import type { RunStore } from './run-store.js';
+
+const VERDICT_TEXT = { regressed: 'Regressed', improved: 'Improved', no_significant_change: 'No significant change' } as const;
+
+const signed = (v: number, unit: string, digits: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(digits)}${unit}`;
+
+/** The tested figure of one side: the pass rate when the evaluator gives verdicts, else the mean score. */
+function side(e: EvaluatorComparison, which: 'baseline' | 'candidate'): string {
+  const s = e[which];
+  return e.test.on === 'passRate' ? pct(s.passRate) : s.avgScore !== undefined ? fmtScore(s.avgScore) : '—';
+}
+
+function delta(e: EvaluatorComparison): string {
+  if (e.test.on === 'passRate') return e.delta.passRate !== undefined ? signed(e.delta.passRate, ' pts', 1) : '—';
+  return e.delta.avgScore !== undefined ? signed(e.delta.avgScore, '', 3) : '—';
+}
+
+function pValue(p: number): string {
+  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+}
+
+export function ComparePanel({ store }: { store: RunStore }) {
+  const compare = store.compare;
+  const on = useCompare(compare, (s) => s.on);
+  const baseline = useCompare(compare, (s) => s.baseline);
+  const loading = useCompare(compare, (s) => s.loading);
+  const error = useCompare(compare, (s) => s.error);
+  const c = useCompare(compare, (s) => s.comparison);
+  const truncated = useCompare(compare, (s) => s.truncated);
+  const candidates = useCompare(compare, (s) => s.candidates);
+  const targetName = (id: string) => store.model.targets.find((t) => t.id === id)?.name ?? id;
+
+  return (
+    <section className="compare" aria-labelledby="compare-title">
+      <div className="compare-bar">
+        <h2 id="compare-title">Compare with a baseline</h2>
+        <label className="check">
+          <input type="checkbox" checked={on} onChange={(e) => void compare.toggle(e.target.checked)} />
+          Compare mode
+        </label>
+        {on && (
+          <span className="field">
+            <label htmlFor="f-baseline">Baseline</label>{' '}
+            <select id="f-baseline" value={baseline ?? ''} onChange={(e) => void compare.choose(e.target.value || null)}>
+              <option value="">Default: the run's baseline, else the previous run</option>
+              {candidates.map((r) => (
+                <option key={r.runId} value={r.runId}>
+                  {r.runId} · {when(r.timestamps.createdAt)} · {r.status}
+                  {r.summary ? ` · ${pct(r.summary.passRate)}` : ''}
+                </option>
+              ))}
+            </select>
+          </span>
+        )}
+      </div>
+      {on && (
+        <div className="compare-body" aria-live="polite" aria-busy={loading}>
+          {loading && <p className="muted">Comparing…</p>}
+          {error && !loading && <p className="error-text" role="alert">Cannot compare: {error}</p>}
+          {c && !loading && (
+            <>
+              <p className="compare-verdict">
+                <span className={`pill verdict-${c.verdict}`} data-testid="compare-verdict" data-verdict={c.verdict}>
+                  {VERDICT_TEXT[c.verdict]}
+                </span>{' '}
+                against <span className="mono">{c.baselineRunId}</span> (α = {c.alpha}; rows paired by {c.matchedBy}, {int(c.matched.rows)} matched
+                {c.unmatched.candidate + c.unmatched.baseline > 0 ? `, ${int(c.unmatched.candidate)} only here, ${int(c.unmatched.baseline)} only in the baseline` : ''}).
+              </p>
+              <p data-testid="compare-counts">
+                Row × target × evaluator results: <strong>{int(c.rows.counts.regressed)}</strong> regressed, <strong>{int(c.rows.counts.improved)}</strong> improved,{' '}
+                {int(c.rows.counts.unchanged)} unchanged.
+                {truncated ? ' Only the first 20,000 changes are marked in the grid.' : ''}
+              </p>
+              <table className="data compare-table">
+                <caption className="sr-only">Per evaluator and target: baseline, this run, the change and its significance</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Evaluator</th>
+                    <th scope="col">Target</th>
+                    <th scope="col">Baseline</th>
+                    <th scope="col">This run</th>
+                    <th scope="col">Change</th>
+                    <th scope="col">p (Holm)</th>
+                    <th scope="col">Significant</th>
+                    <th scope="col">95% interval</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {c.evaluators.map((e) => {
+                    const worse = (e.test.on === 'passRate' ? e.delta.passRate : e.delta.avgScore) ?? 0;
+                    const mark = e.test.significant ? (worse < 0 ? 'regressed' : 'improved') : 'same';
+                    return (
+                      <tr key={`${e.evaluatorId}:${e.targetId}`} data-change={mark}>
+                        <th scope="row">{e.name}</th>
+                        <td>{targetName(e.targetId)}</td>
+                        <td>{side(e, 'baseline')}</td>
+                        <td>{side(e, 'candidate')}</td>
+                        <td className={`delta ${mark}`}>{delta(e)}</td>
+                        <td title={`${e.test.name}, p = ${e.test.pValue}`}>{e.test.name === 'none' ? '—' : pValue(e.test.pValueAdjusted)}</td>
+                        <td>{e.test.significant ? (worse < 0 ? 'yes, worse' : 'yes, better') : 'no'}</td>
+                        <td>{e.test.ci95 ? `${e.test.ci95[0].toFixed(2)} … ${e.test.ci95[1].toFixed(2)}` : '—'}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+              <table className="data compare-table compare-targets">
+                <caption className="sr-only">Per target: cost, latency and errors, baseline then this run</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Target</th>
+                    <th scope="col">Cost</th>
+                    <th scope="col">Latency p50</th>
+                    <th scope="col">Latency p95</th>
+                    <th scope="col">Errors</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {c.targets.map((t) => (
+                    <tr key={t.targetId}>
+                      <th scope="row">{targetName(t.targetId)}</th>
+                      <td>{usd(t.baseline.cost)} → {usd(t.candidate.cost)}</td>
+                      <td>{ms(t.baseline.latencyP50)} → {ms(t.candidate.latencyP50)}</td>
+                      <td>{ms(t.baseline.latencyP95)} → {ms(t.candidate.latencyP95)}</td>
+                      <td>{int(t.baseline.errors)} → {int(t.candidate.errors)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
