@@ -127,6 +127,12 @@ describe('reviews in the drawer', () => {
     await drawer.waitFor();
     // The drawer shows the baseline's output for a changed cell.
     expect(await drawer.locator('.against-baseline').textContent()).toContain('Answer 1');
+    // …and a word-level diff: the baseline's words struck out, this run's added.
+    const diff = drawer.locator('.output-diff');
+    await diff.waitFor();
+    expect((await diff.locator('del').allTextContents()).join('')).toContain('Answer');
+    expect((await diff.locator('ins').allTextContents()).join('')).toContain('know');
+    expect((await diff.textContent())?.replace(/\s+/g, ' ')).toMatch(/Answer.*1|I do not know/);
     await drawer.getByLabel('Passed').check();
     await drawer.getByLabel('Of').selectOption({ label: 'Exact' });
     await drawer.getByLabel('Comment').fill('"I do not know" is the honest answer for this one');

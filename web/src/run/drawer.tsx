@@ -5,6 +5,7 @@ import { type ReactNode, useEffect, useRef } from 'react';
 import { int, ms, usd } from '../lib/format.js';
 import { evalStatus, fmtScore, VerdictBadge } from './badges.js';
 import { useCompare } from './compare-store.js';
+import { OutputDiff } from './output-diff.js';
 import { OutputView } from './output-view.js';
 import { ReviewForm } from './review-form.js';
 import { cellKey } from './run-view.js';
@@ -83,6 +84,8 @@ export function Drawer({ store }: { store: RunStore }) {
                 </li>
               ))}
             </ul>
+            <h4>Output against the baseline</h4>
+            <OutputDiff baseline={changed[0]!.baseline.output} candidate={changed[0]!.candidate.output} />
             <h4>Baseline output</h4>
             <OutputView output={changed[0]!.baseline.output} />
           </section>
