@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../src/testing/fake-agent.js';
 import { agentExperiment } from '../src/testing/runs.js';
-import { spawnAssay, type Spawned } from '../src/testing/spawn.js';
+import { bootServe, jsonRequest } from '../src/testing/spawn.js';
 
 const KEY = `sk-lw-${'CrashTest0'.repeat(4)}`;
 let dataDir: string;
@@ -22,20 +22,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function boot(): Promise<{ server: Spawned; base: string }> {
-  const server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn' });
-  const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
-  return { server, base: `http://127.0.0.1:${port}` };
-}
+const boot = () => bootServe(dataDir, KEY);
 
-async function api(base: string, method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(base + p, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return res.json();
-}
+const api = (base: string, method: string, p: string, body?: unknown) => jsonRequest(base, KEY, method, p, body);
 
 describe('kill -9 half-way', { timeout: 120_000 }, () => {
   it('continues after a restart with exactly 1,000 cells and no finished cell run twice', async () => {

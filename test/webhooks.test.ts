@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../src/testing/fake-agent.js';
 import { agentExperiment } from '../src/testing/runs.js';
-import { spawnAssay, type Spawned } from '../src/testing/spawn.js';
+import { bootServe, jsonRequest } from '../src/testing/spawn.js';
 
 const KEY = `sk-lw-${'HookTest00'.repeat(4)}`;
 const DOC = path.resolve(import.meta.dirname, '../docs/webhooks.md');
@@ -71,20 +71,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function boot(): Promise<{ server: Spawned; base: string }> {
-  const server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: path.join(dir, 'data'), ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn' });
-  const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
-  return { server, base: `http://127.0.0.1:${port}` };
-}
+const boot = () => bootServe(path.join(dir, 'data'), KEY);
 
-async function api(base: string, method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(base + p, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return res.json();
-}
+const api = (base: string, method: string, p: string, body?: unknown) => jsonRequest(base, KEY, method, p, body);
 
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -85,3 +85,21 @@ export async function startCliServer(key: string, prefix: string): Promise<CliSe
     },
   };
 }
+
+/** `assay serve` on a free port over `dataDir` with one API key (a server a test may kill and start again on the same data). */
+export async function bootServe(dataDir: string, key: string): Promise<{ server: Spawned; base: string }> {
+  const server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: key, ASSAY_LOG_LEVEL: 'warn' });
+  const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
+  return { server, base: `http://127.0.0.1:${port}` };
+}
+
+/** A JSON request with `key` as a bearer token; the parsed answer, whatever its status. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function jsonRequest(base: string, key: string, method: string, p: string, body?: unknown): Promise<any> {
+  const res = await fetch(base + p, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return res.json();
+}
