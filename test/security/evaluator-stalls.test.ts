@@ -91,7 +91,7 @@ function stallMonitor(): { stop(): number } {
 /** Runs a one-row experiment while measuring stalls; returns its first evaluation and the figures. */
 async function measuredRun(doc: Record<string, unknown>): Promise<Outcome> {
   const slug = `stall-${++slugs}`;
-  const saved = await t.req('POST', '/api/experiments', { body: { slug, name: slug, ...doc, execution: { concurrency: 1, maxRetries: 0, timeoutMs: TIMEOUT_MS } } });
+  const saved = await t.req('POST', '/api/experiments', { body: { slug, name: slug, ...doc, execution: { concurrency: 1, maxRetries: 0, timeoutMs: TIMEOUT_MS, ...(doc as { execution?: object }).execution } } });
   expect(saved.status, await saved.clone().text()).toBe(201);
   const stalls = stallMonitor();
   const probe = healthProbe(t);
@@ -230,7 +230,9 @@ describe('the same protection elsewhere', () => {
   it('valid_format yaml: collections nested 3,000 deep, twice, fail the check instead of aborting the process', async () => {
     const c: WorstCase = { name: 'yaml nesting', type: 'valid_format', settings: { format: 'yaml' }, source: `(n) => ({ output: '['.repeat(n) + ']'.repeat(n) })`, limit: 3_000 };
     for (let i = 0; i < 2; i++) {
-      const o = await measuredRun({ ...attackDoc(c, 3_000), dataset: { rows: [{ n: 3_000 }, { n: 3_000 }] } });
+      // A longer deadline than the other attacks: this checks the nesting refusal, which must not
+      // lose a race with the 3 s deadline on a machine whose cores are busy with other work.
+      const o = await measuredRun({ ...attackDoc(c, 3_000), dataset: { rows: [{ n: 3_000 }, { n: 3_000 }] }, execution: { timeoutMs: 6_000 } });
       expectBounded('yaml nested 3,000 deep', o);
       expect(o.details).toContain('nested more than 500 levels deep');
     }

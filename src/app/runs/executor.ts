@@ -141,7 +141,7 @@ async function execute(
   const doc = experiment.document;
   const targets = prepareTargets(doc, spec, deps.createTarget, await deps.targetDeps(run.projectId, { cache: spec.cache }));
   const evaluatorDeps = await deps.evaluatorDeps(run.projectId);
-  const evaluators = prepareEvaluators(doc, spec, deps.catalogue, evaluatorDeps);
+  const evaluators = await prepareEvaluators(doc, spec, deps.catalogue, evaluatorDeps);
   const rowEvaluators = prepareRowEvaluators(doc, spec, deps.catalogue, evaluatorDeps);
   const targetById = new Map(targets.map((t) => [t.id, t]));
   const done = bitmap(total, await stores.runs.committedCells(run.id));

@@ -75,13 +75,29 @@ export function prepareRowEvaluators(doc: ExperimentDocument, spec: RunSpec, cat
     });
 }
 
-export function prepareEvaluators(doc: ExperimentDocument, spec: RunSpec, catalogue: EvaluatorCatalogue, deps: EvaluatorDeps): PreparedEvaluator[] {
-  return spec.evaluatorIds
-    .filter((id) => !isRowScoped(doc, id, catalogue))
-    .map((id) => {
-      const targets = doc.evaluators.find((x) => x.id === id)?.targets;
-      return { ...bind(doc, id, catalogue, deps), targets: targets ? new Set(targets) : null };
-    });
+/** The real setImmediate, kept even if a test installs fake timers. */
+const immediate = globalThis.setImmediate;
+/** Creation time after which the next evaluator is created only once the event loop has run. */
+const CREATE_SLICE_MS = 10;
+
+/**
+ * The run's cell-scoped evaluators, created in turns: a create() may compile a lot (1,000
+ * competitor names into one pattern takes milliseconds) and an experiment may have 100, so once
+ * a slice of creation time has gone by the event loop runs (requests, timers) before the next.
+ */
+export async function prepareEvaluators(doc: ExperimentDocument, spec: RunSpec, catalogue: EvaluatorCatalogue, deps: EvaluatorDeps): Promise<PreparedEvaluator[]> {
+  const prepared: PreparedEvaluator[] = [];
+  let sliceStart = performance.now();
+  for (const id of spec.evaluatorIds) {
+    if (isRowScoped(doc, id, catalogue)) continue;
+    if (performance.now() - sliceStart >= CREATE_SLICE_MS) {
+      await new Promise<void>((resolve) => immediate(resolve));
+      sliceStart = performance.now();
+    }
+    const targets = doc.evaluators.find((x) => x.id === id)?.targets;
+    prepared.push({ ...bind(doc, id, catalogue, deps), targets: targets ? new Set(targets) : null });
+  }
+  return prepared;
 }
 
 /** Releases sandboxes and sockets held by a run's adapters. */
