@@ -73,6 +73,8 @@ export class RunHost {
       }
       execution = startExecution(this.deps, claimed, this.options.owner);
       this.executions.set(runId, execution);
+      // One line per run taken (in a cluster: which worker executes what, docs/deployment.md).
+      this.logger.info({ runId, workerId: this.options.owner, committed: claimed.progress, total: claimed.total }, 'took run');
     } catch (error) {
       this.logger.warn({ runId, err: error instanceof Error ? error.message : String(error) }, 'could not claim a run; will try again');
       this.retryLater(runId);
