@@ -39,6 +39,8 @@ export interface RedisEventBusOptions {
   /** Channel prefix (default `assay`): `<prefix>:events`, `<prefix>:abort`. */
   prefix?: string;
   logger: Logger;
+  /** How long start-up waits for Redis (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 export class RedisEventBus implements EventBus {
@@ -69,8 +71,9 @@ export class RedisEventBus implements EventBus {
     const bus = new RedisEventBus(pub, sub, options.prefix ?? 'assay', options.logger);
     sub.on('message', (channel: string, message: string) => bus.receive(channel, message));
     let timer: NodeJS.Timeout | undefined;
+    const waitMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     const unreachable = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`could not reach Redis at REDIS_URL (${redactedUrl(options.redisUrl)}) within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`could not reach Redis at REDIS_URL (${redactedUrl(options.redisUrl)}) within ${waitMs / 1000} s`)), waitMs);
     });
     try {
       await Promise.race([sub.subscribe(bus.eventsChannel, bus.abortChannel), unreachable]);
