@@ -153,6 +153,31 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     for (const id of ids) expect(workers.map((w) => w.id)).toContain(id);
   });
 
+  it('abort through the other API process stops the run in its worker within a second; resume queues it again and it completes', async () => {
+    await api(first.base, 'POST', '/api/experiments', agentExperiment('stoppable', agent.url, 1000, { execution: { concurrency: 5 } }));
+    const { runId } = await api(first.base, 'POST', '/api/experiments/stoppable/run');
+    await waitFor('progress', async () => ((await api(first.base, 'GET', `/api/experiments/runs/${runId}`)).progress >= 20 ? true : undefined), 60_000);
+    const abortAt = Date.now();
+    await api(second.base, 'POST', `/api/experiments/runs/${runId}/abort`);
+    const stopped = await waitFor('the run to stop', async () => {
+      const r = await api(first.base, 'GET', `/api/experiments/runs/${runId}`);
+      return r.status === 'running' ? undefined : r;
+    }, 30_000);
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.progress).toBeLessThan(1000);
+    // No call of this run reached the agent later than a second after the abort.
+    const late = [...agent.arrivals.entries()].filter(([k]) => /^q\d+$/.test(k)).flatMap(([, times]) => times.filter((t) => t > abortAt + 1_000));
+    expect(late).toEqual([]);
+
+    await api(second.base, 'POST', `/api/experiments/runs/${runId}/resume`);
+    const end = await waitFor('the resumed run to end', async () => {
+      const r = await api(first.base, 'GET', `/api/experiments/runs/${runId}`);
+      return r.status === 'running' ? undefined : r;
+    }, 120_000);
+    expect(end.status).toBe('completed');
+    expect(end.progress).toBe(1000);
+  });
+
   it('a 2,000-cell run survives kill -9 of the worker executing it: exactly 2,000 cells, none twice, both workers executed cells', async () => {
     await api(first.base, 'POST', '/api/experiments', agentExperiment('big', agent.url, 2000, { execution: { concurrency: 10 } }));
     const callsBefore = agent.calls;
