@@ -7,6 +7,8 @@ import net from 'node:net';
 export interface PrivateRedis {
   url: string;
   port: number;
+  /** Kills the server (SIGKILL, nothing persisted) and starts an empty one on the same port after `downMs`. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,8 +36,8 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+/** Starts redis-server on `port`; resolves once it answers PING. */
+async function spawnRedis(port: number): Promise<{ child: ChildProcess; exited: Promise<void> }> {
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -47,12 +49,24 @@ export async function startRedis(): Promise<PrivateRedis> {
     if (child.exitCode !== null || i > 100) throw new Error(`redis-server did not start on port ${port}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  return { child, exited };
+}
+
+export async function startRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  let server = await spawnRedis(port);
+  const kill = async () => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await server.exited;
+  };
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
+    restart: async (downMs = 0) => {
+      await kill();
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      server = await spawnRedis(port);
     },
+    stop: kill,
   };
 }

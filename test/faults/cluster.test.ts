@@ -4,121 +4,45 @@
 // - An SSE client on the second API process sees every event of a run started through the
 //   first, in order and without a gap, and the live-only events too (those exist only in the
 //   memory of the worker executing the run, so they prove the Redis fan-out).
+// - Abort through one API process stops the run in its worker within a second; resume re-queues.
 // - A 2,000-cell run: the worker executing it is killed with SIGKILL mid-run; the other takes
 //   it over (the run's lease expires) and the run completes with exactly 2,000 cells, none
 //   twice, cells of both workers among them, and no cell committed before the kill called again.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createParser } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/core/events.js';
+import { type ApiProcess, call, cellKey, ended, eventually, readStream, TestCluster, type WorkerProcess } from '../../src/testing/cluster.js';
 import { startFakeAgent, type FakeAgent } from '../../src/testing/fake-agent.js';
-import { postgresDatabase } from '../../src/testing/databases.js';
-import { type PrivateRedis, startRedis } from '../../src/testing/redis-server.js';
 import { agentExperiment } from '../../src/testing/runs.js';
-import { spawnAssay, type Spawned } from '../../src/testing/spawn.js';
 
-const KEY = `sk-lw-${'ClusterT00'.repeat(4)}`;
-const pg = postgresDatabase();
-let redis: PrivateRedis;
+let cluster: TestCluster;
 let agent: FakeAgent;
-let dataDir: string;
-let env: Record<string, string>;
-const processes: Spawned[] = [];
-
-interface Api {
-  server: Spawned;
-  base: string;
-}
-interface Worker {
-  proc: Spawned;
-  id: string;
-}
-
-async function startApi(): Promise<Api> {
-  const server = spawnAssay(['serve'], { ...env, PORT: '0', ASSAY_ROLE: 'api' });
-  processes.push(server);
-  const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
-  expect(server.output()).toMatch(/cluster role api/);
-  return { server, base: `http://127.0.0.1:${port}` };
-}
-
-async function startWorker(): Promise<Worker> {
-  const proc = spawnAssay(['worker'], { ...env, ASSAY_LOG_LEVEL: 'info' });
-  processes.push(proc);
-  const [, id] = await proc.waitFor(/Assay worker (proc_\w+) taking runs/);
-  return { proc, id: id! };
-}
-
-async function api(base: string, method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(base + p, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Every SSE frame of one connection (no reconnect), until the stream ends. */
-async function readStream(base: string, runId: string): Promise<{ id: string | undefined; event: any }[]> {
-  const res = await fetch(`${base}/api/experiments/runs/${runId}/events`, { headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream' } });
-  expect(res.status).toBe(200);
-  const frames: { id: string | undefined; event: any }[] = [];
-  const parser = createParser({ onEvent: (e) => frames.push({ id: e.id, event: JSON.parse(e.data) }) });
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
-  return frames;
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-let first: Api;
-let second: Api;
-let workers: Worker[];
+let first: ApiProcess;
+let second: ApiProcess;
+let workers: WorkerProcess[];
 
 beforeAll(async () => {
-  redis = await startRedis();
+  cluster = await TestCluster.create();
   agent = await startFakeAgent({ latencyMs: 40 });
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-cluster-'));
-  const db = await pg.options();
-  env = {
-    DATABASE_URL: db.databaseUrl!, ASSAY_DB_SCHEMA: db.schema!, REDIS_URL: redis.url, ASSAY_API_KEY: KEY,
-    ASSAY_SECRET_KEY: 'cluster-test-secret-key-0123456789abcdef', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn',
-  };
   // One at a time: the first creates the schema and the project, the rest find them.
-  first = await startApi();
-  second = await startApi();
-  workers = [await startWorker(), await startWorker()];
+  first = await cluster.api();
+  second = await cluster.api();
+  workers = [await cluster.worker(), await cluster.worker()];
 }, 120_000);
 
 afterAll(async () => {
-  for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await Promise.all(processes.map((p) => p.exited));
+  await cluster?.close();
   await agent?.close();
-  await redis?.stop();
-  await pg.cleanup();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout: 180_000 }, () => {
   it('an SSE client on the second API process receives every event of a run started through the first, in order, without gaps', async () => {
-    await api(first.base, 'POST', '/api/experiments', agentExperiment('watched', agent.url, 300, { execution: { concurrency: 10 } }));
-    const { runId, total } = await api(first.base, 'POST', '/api/experiments/watched/run');
+    await call(first.base, 'POST', '/api/experiments', agentExperiment('watched', agent.url, 300, { execution: { concurrency: 10 } }));
+    const { runId, total } = await call(first.base, 'POST', '/api/experiments/watched/run');
     expect(total).toBe(300);
     const frames = await readStream(second.base, runId);
 
     // Storage's log, read back through the first process once the run ended: 1…N, no gap.
-    const replay = (await readStream(first.base, runId)).map((f) => f.event);
+    const replay = (await readStream(first.base, runId)).map((f) => f.event as RunEvent);
     expect(replay.map((e) => e.seq)).toEqual(Array.from({ length: replay.length }, (_, i) => i + 1));
     expect(replay.at(-1)!.type).toBe('done');
     expect(replay.filter((e) => e.type === 'target_result')).toHaveLength(300);
@@ -126,14 +50,13 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     // The live stream: committed events in increasing seq, each equal to storage's; a committed
     // event is left out only when it is the twin of a cell_started the stream sent live (without
     // an id, before that cell's other events) — the designed de-duplication (docs/decisions.md).
-    const key = (e: any) => `${e.rowIndex}/${e.targetId}/${e.repeat}`;
     const committed = frames.filter((f) => f.id !== undefined);
     const seqs = committed.map((f) => Number(f.id));
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!);
     for (const f of committed) expect(f.event).toEqual(replay[Number(f.id) - 1]);
     const liveAt = new Map<string, number>();
     frames.forEach((f, i) => {
-      if (f.id === undefined && f.event.type === 'cell_started') liveAt.set(key(f.event), i);
+      if (f.id === undefined && f.event.type === 'cell_started') liveAt.set(cellKey(f.event), i);
     });
     // Live-only events exist only in the executing worker's memory: they came through Redis.
     expect(liveAt.size).toBeGreaterThan(0);
@@ -141,70 +64,61 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     for (const e of replay) {
       if (sent.has(e.seq)) continue;
       expect(e.type, `event ${e.seq} missing from the live stream`).toBe('cell_started');
-      expect(liveAt.has(key(e)), `cell_started ${key(e)} (seq ${e.seq}) neither live nor committed`).toBe(true);
+      expect(liveAt.has(cellKey(e)), `cell_started ${cellKey(e)} (seq ${e.seq}) neither live nor committed`).toBe(true);
     }
     frames.forEach((f, i) => {
-      if (f.event.type === 'target_result' && liveAt.has(key(f.event))) expect(liveAt.get(key(f.event))!).toBeLessThan(i);
+      if (f.event.type === 'target_result' && liveAt.has(cellKey(f.event))) expect(liveAt.get(cellKey(f.event))!).toBeLessThan(i);
     });
     // …and each cell_started once: never both live and committed.
-    for (const f of committed) if (f.event.type === 'cell_started') expect(liveAt.has(key(f.event))).toBe(false);
+    for (const f of committed) if (f.event.type === 'cell_started') expect(liveAt.has(cellKey(f.event))).toBe(false);
     expect(committed.at(-1)!.event.type).toBe('done');
-    const ids = new Set(committed.filter((f) => f.event.type === 'target_result').map((f) => f.event.workerId));
+    const ids = new Set(replay.flatMap((e) => (e.type === 'target_result' ? [e.workerId] : [])));
     for (const id of ids) expect(workers.map((w) => w.id)).toContain(id);
   });
 
   it('abort through the other API process stops the run in its worker within a second; resume queues it again and it completes', async () => {
-    await api(first.base, 'POST', '/api/experiments', agentExperiment('stoppable', agent.url, 1000, { execution: { concurrency: 5 } }));
-    const { runId } = await api(first.base, 'POST', '/api/experiments/stoppable/run');
-    await waitFor('progress', async () => ((await api(first.base, 'GET', `/api/experiments/runs/${runId}`)).progress >= 20 ? true : undefined), 60_000);
+    await call(first.base, 'POST', '/api/experiments', agentExperiment('stoppable', agent.url, 1000, { execution: { concurrency: 5 } }));
+    const { runId } = await call(first.base, 'POST', '/api/experiments/stoppable/run');
+    await eventually('progress', async () => ((await call(first.base, 'GET', `/api/experiments/runs/${runId}`)).progress >= 20 ? true : undefined), 60_000);
     const abortAt = Date.now();
-    await api(second.base, 'POST', `/api/experiments/runs/${runId}/abort`);
-    const stopped = await waitFor('the run to stop', async () => {
-      const r = await api(first.base, 'GET', `/api/experiments/runs/${runId}`);
-      return r.status === 'running' ? undefined : r;
-    }, 30_000);
+    await call(second.base, 'POST', `/api/experiments/runs/${runId}/abort`);
+    const stopped = await ended(first.base, runId, 30_000);
     expect(stopped.status).toBe('stopped');
     expect(stopped.progress).toBeLessThan(1000);
     // No call of this run reached the agent later than a second after the abort.
     const late = [...agent.arrivals.entries()].filter(([k]) => /^q\d+$/.test(k)).flatMap(([, times]) => times.filter((t) => t > abortAt + 1_000));
     expect(late).toEqual([]);
 
-    await api(second.base, 'POST', `/api/experiments/runs/${runId}/resume`);
-    const end = await waitFor('the resumed run to end', async () => {
-      const r = await api(first.base, 'GET', `/api/experiments/runs/${runId}`);
-      return r.status === 'running' ? undefined : r;
-    }, 120_000);
+    await call(second.base, 'POST', `/api/experiments/runs/${runId}/resume`);
+    const end = await ended(first.base, runId, 120_000);
     expect(end.status).toBe('completed');
     expect(end.progress).toBe(1000);
   });
 
   it('a 2,000-cell run survives kill -9 of the worker executing it: exactly 2,000 cells, none twice, both workers executed cells', async () => {
-    await api(first.base, 'POST', '/api/experiments', agentExperiment('big', agent.url, 2000, { execution: { concurrency: 10 } }));
+    await call(first.base, 'POST', '/api/experiments', agentExperiment('big', agent.url, 2000, { execution: { concurrency: 10 } }));
     const callsBefore = agent.calls;
     const keyCallsBefore = new Map(agent.callsByKey);
-    const { runId, total } = await api(first.base, 'POST', '/api/experiments/big/run');
+    const { runId, total } = await call(first.base, 'POST', '/api/experiments/big/run');
     expect(total).toBe(2000);
     const took = new RegExp(`"runId":"${runId}".*"msg":"took run"`);
-    const holder = await waitFor('a worker to take the run', async () => workers.find((w) => took.test(w.proc.output())), 60_000);
+    const holder = await eventually('a worker to take the run', async () => workers.find((w) => took.test(w.proc.output())), 60_000);
     const other = workers.find((w) => w !== holder)!;
-    await waitFor('progress past 300', async () => ((await api(first.base, 'GET', `/api/experiments/runs/${runId}`)).progress >= 300 ? true : undefined), 60_000);
+    await eventually('progress past 300', async () => ((await call(first.base, 'GET', `/api/experiments/runs/${runId}`)).progress >= 300 ? true : undefined), 60_000);
     holder.proc.child.kill('SIGKILL');
     await holder.proc.exited;
-    const before = await api(first.base, 'GET', `/api/experiments/runs/${runId}/results?limit=5000`);
+    const before = await call(first.base, 'GET', `/api/experiments/runs/${runId}/results?limit=5000`);
     const committedBefore: string[] = before.dataset.map((d: { entry: { question: string } }) => d.entry.question);
     expect(committedBefore.length).toBeGreaterThanOrEqual(300);
     expect(committedBefore.length).toBeLessThan(2000);
 
     // The other worker takes the run over once the dead worker's lease expires (15 s).
-    const end = await waitFor('the run to end', async () => {
-      const r = await api(first.base, 'GET', `/api/experiments/runs/${runId}`);
-      return r.status === 'running' ? undefined : r;
-    }, 120_000);
+    const end = await ended(first.base, runId, 120_000);
     expect(end.status).toBe('completed');
     expect(end.progress).toBe(2000);
     expect(other.proc.output()).toMatch(took);
 
-    const results = await api(first.base, 'GET', `/api/experiments/runs/${runId}/results?limit=5000`);
+    const results = await call(first.base, 'GET', `/api/experiments/runs/${runId}/results?limit=5000`);
     expect(results.dataset).toHaveLength(2000);
     expect(new Set(results.dataset.map((d: { index: number }) => d.index)).size).toBe(2000);
     const byWorker = new Map<string, number>();
@@ -213,8 +127,8 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     expect(byWorker.get(holder.id)).toBe(committedBefore.length);
 
     // The event log agrees: 2,000 target_result events, one per cell, each naming its worker.
-    const events = (await readStream(first.base, runId)).map((f) => f.event);
-    const targetResults = events.filter((e) => e.type === 'target_result');
+    const events = (await readStream(first.base, runId)).map((f) => f.event as RunEvent);
+    const targetResults = events.flatMap((e) => (e.type === 'target_result' ? [e] : []));
     expect(targetResults).toHaveLength(2000);
     expect(new Set(targetResults.map((e) => e.rowIndex)).size).toBe(2000);
     expect(new Set(targetResults.map((e) => e.workerId))).toEqual(new Set([holder.id, other.id]));

@@ -1,0 +1,111 @@
+// Cluster faults beyond a dead worker (issue 14, done-when 4, in part), with real processes over
+// one PostgreSQL schema and a private redis-server:
+// - kill -9 of the API process an SSE client is reading: the client reconnects to another API
+//   process with Last-Event-ID and misses nothing; the run, executed by a worker, goes on.
+// - Redis killed and restarted empty mid-run: the run completes with exactly its cells, a
+//   stream open across the outage still receives every event (it reads storage), and a run
+//   started after the restart completes (through the queue on the new Redis, or a worker's sweep).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/core/events.js';
+import { type ApiProcess, call, cellKey, ended, eventually, type Frame, readStream, TestCluster } from '../../src/testing/cluster.js';
+import { startFakeAgent, type FakeAgent } from '../../src/testing/fake-agent.js';
+import { agentExperiment } from '../../src/testing/runs.js';
+
+let cluster: TestCluster;
+let agent: FakeAgent;
+
+beforeAll(async () => {
+  cluster = await TestCluster.create();
+  agent = await startFakeAgent({ latencyMs: 40 });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+  await agent?.close();
+});
+
+/** Every committed event of `replay` is among the frames' committed events, or a cell_started one of them sent live. */
+function coveredBy(replay: RunEvent[], frames: Frame[]): void {
+  const sent = new Map<number, unknown>();
+  const live = new Set<string>();
+  for (const f of frames) {
+    if (f.id !== undefined) sent.set(Number(f.id), f.event);
+    else if (f.event.type === 'cell_started') live.add(cellKey(f.event));
+  }
+  for (const e of replay) {
+    if (sent.has(e.seq)) {
+      expect(sent.get(e.seq)).toEqual(e);
+      continue;
+    }
+    expect(e.type, `event ${e.seq} (${e.type}) never reached the client`).toBe('cell_started');
+    expect(live.has(cellKey(e)), `cell_started ${cellKey(e)} neither live nor committed`).toBe(true);
+  }
+}
+
+describe('cluster faults', { timeout: 240_000 }, () => {
+  let first: ApiProcess;
+  let second: ApiProcess;
+
+  beforeAll(async () => {
+    first = await cluster.api();
+    second = await cluster.api();
+    await cluster.worker();
+  }, 120_000);
+
+  it('kill -9 of the API process holding an SSE client: the client resumes on another with Last-Event-ID and misses nothing', async () => {
+    await call(second.base, 'POST', '/api/experiments', agentExperiment('reconnect', agent.url, 600, { execution: { concurrency: 5 } }));
+    const { runId } = await call(first.base, 'POST', '/api/experiments/reconnect/run');
+    let committedSeen = 0;
+    const firstFrames = await readStream(first.base, runId, {
+      onFrame: (f) => {
+        if (f.id !== undefined && ++committedSeen === 200) first.server.child.kill('SIGKILL');
+      },
+    });
+    await first.server.exited;
+    const lastId = Math.max(...firstFrames.filter((f) => f.id !== undefined).map((f) => Number(f.id)));
+    expect(lastId).toBeGreaterThanOrEqual(200);
+    expect(firstFrames.at(-1)!.event.type).not.toBe('done');
+
+    const secondFrames = await readStream(second.base, runId, { lastEventId: lastId });
+    const resumed = secondFrames.filter((f) => f.id !== undefined).map((f) => Number(f.id));
+    expect(resumed[0]).toBeGreaterThan(lastId);
+    for (let i = 1; i < resumed.length; i++) expect(resumed[i]).toBeGreaterThan(resumed[i - 1]!);
+    expect(secondFrames.at(-1)!.event.type).toBe('done');
+
+    const end = await ended(second.base, runId, 60_000);
+    expect(end.status).toBe('completed');
+    expect(end.progress).toBe(600);
+    const replay = (await readStream(second.base, runId)).map((f) => f.event as RunEvent);
+    expect(replay.map((e) => e.seq)).toEqual(Array.from({ length: replay.length }, (_, i) => i + 1));
+    coveredBy(replay, [...firstFrames, ...secondFrames]);
+  });
+
+  it('Redis killed and restarted empty mid-run: the run completes exactly, an open stream misses nothing, runs started after it complete', async () => {
+    await call(second.base, 'POST', '/api/experiments', agentExperiment('outage', agent.url, 1000, { execution: { concurrency: 5 } }));
+    const { runId } = await call(second.base, 'POST', '/api/experiments/outage/run');
+    const streaming = readStream(second.base, runId);
+    await eventually('progress past 150', async () => ((await call(second.base, 'GET', `/api/experiments/runs/${runId}`)).progress >= 150 ? true : undefined), 60_000);
+    await cluster.redis.restart(1_000);
+
+    const end = await ended(second.base, runId, 120_000);
+    expect(end.status).toBe('completed');
+    expect(end.progress).toBe(1000);
+    const results = await call(second.base, 'GET', `/api/experiments/runs/${runId}/results?limit=5000`);
+    expect(results.dataset).toHaveLength(1000);
+    expect(new Set(results.dataset.map((d: { index: number }) => d.index)).size).toBe(1000);
+
+    const frames = await streaming;
+    expect(frames.at(-1)!.event.type).toBe('done');
+    const replay = (await readStream(second.base, runId)).map((f) => f.event as RunEvent);
+    expect(replay.map((e) => e.seq)).toEqual(Array.from({ length: replay.length }, (_, i) => i + 1));
+    coveredBy(replay, frames);
+
+    // A run started after the restart: the queue on the new (empty) Redis, or at worst a worker's
+    // sweep (runs nobody holds), executes it.
+    await call(second.base, 'POST', '/api/experiments', agentExperiment('after', agent.url, 50, { execution: { concurrency: 5 } }));
+    const after = await call(second.base, 'POST', '/api/experiments/after/run');
+    const afterEnd = await ended(second.base, after.runId, 60_000);
+    expect(afterEnd.status).toBe('completed');
+    expect(afterEnd.progress).toBe(50);
+  });
+});
