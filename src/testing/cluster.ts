@@ -53,13 +53,17 @@ export class TestCluster {
     });
   }
 
-  /** An API process (ASSAY_ROLE=api). Start the first one alone: it creates the schema and the project. */
-  async api(): Promise<ApiProcess> {
-    const server = spawnAssay(['serve'], { ...this.env, PORT: '0', ASSAY_ROLE: 'api' });
+  /**
+   * An `assay serve` process, ASSAY_ROLE=api unless `role` says all (then it executes runs too,
+   * logging at info). Start the first one alone: it creates the schema and the project.
+   */
+  async api(role: 'api' | 'all' = 'api'): Promise<ApiProcess & { id: string }> {
+    const server = spawnAssay(['serve'], { ...this.env, PORT: '0', ASSAY_ROLE: role, ...(role === 'all' ? { ASSAY_LOG_LEVEL: 'info' } : {}) });
     this.processes.push(server);
     const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
-    if (!/cluster role api/.test(server.output())) throw new Error(`not an API process: ${server.output()}`);
-    return { server, base: `http://127.0.0.1:${port}` };
+    const m = server.output().match(new RegExp(`cluster role ${role}, process (proc_\\w+)`));
+    if (!m) throw new Error(`not a cluster ${role} process: ${server.output()}`);
+    return { server, base: `http://127.0.0.1:${port}`, id: m[1]! };
   }
 
   /** A worker, logging at info so its `took run` lines can be read. */

@@ -108,4 +108,33 @@ describe('cluster faults', { timeout: 240_000 }, () => {
     expect(afterEnd.status).toBe('completed');
     expect(afterEnd.progress).toBe(50);
   });
+
+  it('SIGTERM of the worker executing a run: the run is released and another process continues it, exactly', async () => {
+    // A serve process with role all executes runs too: here it competes with two workers.
+    const all = await cluster.api('all');
+    await cluster.worker();
+    await call(all.base, 'POST', '/api/experiments', agentExperiment('handover', agent.url, 800, { execution: { concurrency: 5 } }));
+    const { runId } = await call(all.base, 'POST', '/api/experiments/handover/run');
+    const took = new RegExp(`"runId":"${runId}".*"msg":"took run"`);
+    const executors = [
+      { proc: all.server, id: all.id },
+      ...cluster.processes.filter((p) => /Assay worker/.test(p.output())).map((proc) => ({ proc, id: proc.output().match(/Assay worker (proc_\w+)/)![1]! })),
+    ];
+    const holder = await eventually('an executor to take the run', async () => executors.find((e) => took.test(e.proc.output())), 60_000);
+    await eventually('progress past 100', async () => ((await call(all.base, 'GET', `/api/experiments/runs/${runId}`)).progress >= 100 ? true : undefined), 60_000);
+    const base = holder.proc === all.server ? second.base : all.base;
+    holder.proc.child.kill('SIGTERM');
+    expect(await holder.proc.exited).toBe(0);
+
+    const end = await ended(base, runId, 60_000);
+    expect(end.status).toBe('completed');
+    expect(end.progress).toBe(800);
+    const results = await call(base, 'GET', `/api/experiments/runs/${runId}/results?limit=5000`);
+    expect(new Set(results.dataset.map((d: { index: number }) => d.index)).size).toBe(800);
+    expect(results.dataset).toHaveLength(800);
+    // The holder's cells and the continuation's: the released run was taken by another executor.
+    const ids = new Set(results.dataset.map((d: { workerId: string }) => d.workerId));
+    expect(ids.has(holder.id)).toBe(true);
+    expect(ids.size).toBeGreaterThanOrEqual(2);
+  });
 });
