@@ -281,7 +281,11 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     clock, random: options.random ?? Math.random, logger, timeoutMs: WEBHOOK_TIMEOUT_MS, pollMs: WEBHOOK_POLL_MS,
     soleSender: stores.dialect === 'sqlite', version: VERSION,
   });
-  const host = new RunHost(executorDeps, queue, { owner: processId, sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite' });
+  const host = new RunHost(executorDeps, queue, {
+    owner: processId, sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite',
+    // In a cluster the sweep must not take more runs than the queue would hand this process.
+    ...(plan.mode === 'cluster' ? { maxRuns: RUNS_PER_PROCESS } : {}),
+  });
   const projects = new ProjectService(stores, clock);
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
   const experiments = new ExperimentService(stores, clock, [evaluatorCheck, templateCheck, rowLimitCheck(rowLimits)]);

@@ -70,6 +70,28 @@ describe('RunHost', () => {
     await t.host.shutdown();
   });
 
+  it('executes at most maxRuns runs at once, leaving the others to later sweeps', async () => {
+    const t = await setup();
+    const host = new RunHost({ ...t.deps, createTarget: () => ({ call: async ({ row, signal }) => (await t.clock.sleep(300, signal), { output: row.q }) }) }, t.queue, {
+      owner: 'me', sweepMs: 5_000, soleExecutor: false, maxRuns: 1,
+    });
+    for (const id of ['m1', 'm2', 'm3']) await t.stores.runs.create(t.run(id));
+    await host.start();
+    // Three wake-ups at once (two direct, one through the queue): one run executes.
+    void host.execute('m1');
+    void host.execute('m2');
+    await t.queue.enqueue('m3');
+    let most = 0;
+    await t.until(async () => {
+      most = Math.max(most, host.activeRuns);
+      const statuses = await Promise.all(['m1', 'm2', 'm3'].map((id) => t.status(id)));
+      return statuses.every((s) => s === 'completed');
+    });
+    expect(await Promise.all(['m1', 'm2', 'm3'].map((id) => t.status(id)))).toEqual(['completed', 'completed', 'completed']);
+    expect(most).toBe(1);
+    await host.shutdown();
+  });
+
   it('picks up a run nobody executes on its sweep', async () => {
     const t = await setup();
     await t.stores.runs.create(t.run('orphan'));
