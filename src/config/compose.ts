@@ -231,7 +231,8 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   };
   // Observability (docs/observability.md): metrics unless ASSAY_METRICS=false, traces when an
   // OTLP endpoint is set. With tracing off no adapter is wrapped.
-  const metrics = config.metrics.enabled ? new AssayMetrics() : null;
+  // A worker answers no HTTP, so it would collect metrics nobody can read (docs/deployment.md).
+  const metrics = config.metrics.enabled && (plan.mode === 'embedded' || plan.serves) ? new AssayMetrics() : null;
   const tracing = config.tracing.enabled ? startTracing(VERSION) : null;
   const tracer = tracing?.tracer ?? null;
   const modelLabels = new ModelLabels();
