@@ -37,13 +37,14 @@ export class TestCluster {
     private readonly cleanup: () => Promise<void>,
   ) {}
 
-  static async create(): Promise<TestCluster> {
+  /** Over a fresh schema of the test database, or over `databaseUrl` (a private server) when given. */
+  static async create(options: { databaseUrl?: string } = {}): Promise<TestCluster> {
     const redis = await startRedis();
     const pg = postgresDatabase();
-    const db = await pg.options();
+    const db = options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : await pg.options();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-cluster-'));
     const env = {
-      DATABASE_URL: db.databaseUrl!, ASSAY_DB_SCHEMA: db.schema!, REDIS_URL: redis.url, ASSAY_API_KEY: CLUSTER_KEY,
+      DATABASE_URL: db.databaseUrl!, ...('schema' in db && db.schema ? { ASSAY_DB_SCHEMA: db.schema } : {}), REDIS_URL: redis.url, ASSAY_API_KEY: CLUSTER_KEY,
       ASSAY_SECRET_KEY: 'cluster-test-secret-key-0123456789abcdef', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn',
     };
     return new TestCluster(redis, env, async () => {
@@ -130,11 +131,11 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
-/** The run once it is no longer running. */
+/** The run once it is no longer running (failed reads, as while the database restarts, are retried). */
 export function ended(base: string, runId: string, timeoutMs: number): Promise<any> {
   return eventually(`run ${runId} to end`, async () => {
-    const r = await call(base, 'GET', `/api/experiments/runs/${runId}`);
-    return r.status === 'running' ? undefined : r;
+    const r = await call(base, 'GET', `/api/experiments/runs/${runId}`).catch(() => undefined);
+    return r === undefined || r.status === 'running' ? undefined : r;
   }, timeoutMs);
 }
 
