@@ -11,6 +11,9 @@ import type { Logger, WorkQueue } from '../core/ports.js';
 /** BullMQ's queue name for runs (keys `<prefix>:runs:*`). */
 export const RUN_QUEUE = 'runs';
 
+/** How long starting a run waits for Redis to take its job before answering anyway. */
+const ENQUEUE_WAIT_MS = 2_000;
+
 export interface BullMqQueueOptions {
   redisUrl: string;
   /** Key prefix of every BullMQ key (default `assay`). */
@@ -47,11 +50,26 @@ export class BullMqQueue implements WorkQueue {
 
   /**
    * Adds the run's job. The job id is the run id, so a run already waiting is not queued twice;
-   * finished jobs are removed, so a resumed run can be queued again.
+   * finished jobs are removed, so a resumed run can be queued again. Never fails and never waits
+   * long: with Redis down the run, already stored, is taken by a worker's sweep instead (and
+   * the add still lands if Redis comes back first), so starting a run does not hang on Redis.
    */
   async enqueue(runId: string): Promise<void> {
     if (this.closed) return;
-    await this.queue.add('run', { runId }, { jobId: runId, removeOnComplete: true, removeOnFail: true, attempts: 1 });
+    const added = this.queue.add('run', { runId }, { jobId: runId, removeOnComplete: true, removeOnFail: true, attempts: 1 }).then(
+      () => 'added' as const,
+      (err: unknown) => {
+        this.options.logger.warn({ runId, err: err instanceof Error ? err.message : String(err) }, 'could not queue a run; a worker\'s sweep will take it');
+        return 'failed' as const;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ENQUEUE_WAIT_MS);
+    });
+    const outcome = await Promise.race([added, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') this.options.logger.warn({ runId }, 'redis did not take the run\'s job in time; a worker\'s sweep will take it if the job never lands');
   }
 
   /** Runs waiting in Redis for a worker, as last counted (for /metrics). */

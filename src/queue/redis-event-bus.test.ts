@@ -69,6 +69,6 @@ describe('RedisEventBus', () => {
   });
 
   it('gives up on an unreachable Redis with a message instead of waiting forever', async () => {
-    await expect(RedisEventBus.connect({ redisUrl: 'redis://127.0.0.1:1', logger: silentLogger, connectTimeoutMs: 1_000 })).rejects.toThrow(/could not reach Redis at REDIS_URL \(redis:\/\/127\.0\.0\.1:1\) within 1 s/);
+    await expect(RedisEventBus.connect({ redisUrl: 'redis://127.0.0.1:1', logger: silentLogger, connectTimeoutMs: 1_000 })).rejects.toThrow(/^could not reach Redis at REDIS_URL \(redis:\/\/127\.0\.0\.1:1\): /);
   });
 });

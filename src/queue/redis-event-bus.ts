@@ -50,6 +50,8 @@ export class RedisEventBus implements EventBus {
   private readonly abortListeners = new Set<(runId: string) => void>();
   private readonly eventsChannel: string;
   private readonly abortChannel: string;
+  /** One warning per Redis outage, not one per batch. */
+  private warned = false;
 
   private constructor(
     private readonly pub: Redis,
@@ -63,24 +65,28 @@ export class RedisEventBus implements EventBus {
 
   /** Connects and subscribes; resolves once messages of other processes are arriving. */
   static async connect(options: RedisEventBusOptions): Promise<RedisEventBus> {
-    const pub = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    // Publishing fails at once while Redis is away instead of queueing every batch in memory:
+    // the events are in PostgreSQL, and streams read them there.
+    const pub = new Redis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false, lazyConnect: true });
     const sub = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     for (const [name, c] of [['publish', pub], ['subscribe', sub]] as const) {
       c.on('error', (err: Error) => options.logger.warn({ err: err.message, connection: name }, 'redis (events) connection error'));
     }
     const bus = new RedisEventBus(pub, sub, options.prefix ?? 'assay', options.logger);
+    pub.on('ready', () => (bus.warned = false));
     sub.on('message', (channel: string, message: string) => bus.receive(channel, message));
     let timer: NodeJS.Timeout | undefined;
     const waitMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     const unreachable = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`could not reach Redis at REDIS_URL (${redactedUrl(options.redisUrl)}) within ${waitMs / 1000} s`)), waitMs);
+      timer = setTimeout(() => reject(new Error(`no answer within ${waitMs / 1000} s`)), waitMs);
     });
     try {
-      await Promise.race([sub.subscribe(bus.eventsChannel, bus.abortChannel), unreachable]);
+      await Promise.race([Promise.all([pub.connect(), sub.subscribe(bus.eventsChannel, bus.abortChannel)]), unreachable]);
     } catch (error) {
       pub.disconnect();
       sub.disconnect();
-      throw error;
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(`could not reach Redis at REDIS_URL (${redactedUrl(options.redisUrl)}): ${why}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -105,7 +111,9 @@ export class RedisEventBus implements EventBus {
 
   private send(m: Envelope): void {
     this.pub.publish(this.eventsChannel, JSON.stringify(m)).catch((err: unknown) => {
-      this.logger.warn({ runId: m.r, err: err instanceof Error ? err.message : String(err) }, 'could not fan out run events (readers fall back to storage)');
+      if (this.warned) return;
+      this.warned = true;
+      this.logger.warn({ runId: m.r, err: err instanceof Error ? err.message : String(err) }, 'could not fan out run events until Redis is back (streams read them from storage)');
     });
   }
 

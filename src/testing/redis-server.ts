@@ -9,6 +9,9 @@ export interface PrivateRedis {
   port: number;
   /** Kills the server (SIGKILL, nothing persisted) and starts an empty one on the same port after `downMs`. */
   restart(downMs?: number): Promise<void>;
+  /** Kills the server (SIGKILL); `up()` starts an empty one on the same port. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +68,10 @@ export async function startRedis(): Promise<PrivateRedis> {
     restart: async (downMs = 0) => {
       await kill();
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      server = await spawnRedis(port);
+    },
+    down: kill,
+    up: async () => {
       server = await spawnRedis(port);
     },
     stop: kill,
