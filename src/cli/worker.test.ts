@@ -51,7 +51,8 @@ describe('cluster configuration refusals', { timeout: 60_000 }, () => {
     expect(await refused(['serve'], { ASSAY_ROLE: 'primary' })).toMatch(/ASSAY_ROLE="primary"/);
   });
 
-  it('refuses what is not built yet instead of ignoring it', async () => {
-    expect(await refused(['worker'], { DATABASE_URL: PG, REDIS_URL: REDIS, ASSAY_WORKER_CONCURRENCY: '100' })).toMatch(/ASSAY_WORKER_CONCURRENCY: not built yet/);
+  it('refuses ASSAY_WORKER_CONCURRENCY where no cell executes, and a bad value', async () => {
+    expect(await refused(['serve'], { DATABASE_URL: PG, REDIS_URL: REDIS, ASSAY_ROLE: 'api', ASSAY_WORKER_CONCURRENCY: '100' })).toMatch(/ASSAY_WORKER_CONCURRENCY is set but ASSAY_ROLE=api executes no cell/);
+    expect(await refused(['worker'], { DATABASE_URL: PG, REDIS_URL: REDIS, ASSAY_WORKER_CONCURRENCY: 'lots' })).toMatch(/ASSAY_WORKER_CONCURRENCY="lots": must be a whole number/);
   });
 });

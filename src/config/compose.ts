@@ -16,7 +16,7 @@ import { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
 import { WebhookService } from '../app/webhooks/service.js';
 import { SharedCredentialsPolicy } from '../app/shared-credentials.js';
 import { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
-import { KeyedLimiter } from '../core/engine/limiter.js';
+import { KeyedLimiter, Semaphore } from '../core/engine/limiter.js';
 import type { CachedAnswer, TargetCache } from '../core/model/adapters.js';
 import { createModelClient } from '../models/client.js';
 import { type Issue, isAssayError } from '../core/errors.js';
@@ -274,6 +274,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     leaseMs: options.leaseMs ?? 15_000,
     pollMs: 250,
     onDeliveryQueued: () => dispatcher.wake(),
+    ...(config.workerConcurrency !== undefined ? { cellSlots: new Semaphore(config.workerConcurrency) } : {}),
   };
   const webhooks = new WebhookService(stores, cipher, clock);
   // Webhook URLs are chosen by projects: the same network guard as HTTP targets.

@@ -37,8 +37,8 @@ const envSchema = z.object({
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
   /** What this process does in cluster mode (docs/deployment.md); checked against the command in config/roles.ts. */
   ASSAY_ROLE: z.enum(['api', 'worker', 'all']).optional(),
-  /** Issue 14's per-worker cell bound: not built yet, so setting it stops start-up rather than being ignored. */
-  ASSAY_WORKER_CONCURRENCY: z.string().optional(),
+  /** Cells executing at once in this process across all its runs (unset: each run's own concurrency only). */
+  ASSAY_WORKER_CONCURRENCY: intFromEnv(1, 100_000).optional(),
   ASSAY_API_KEY: z.string().trim().regex(API_KEY_PATTERN, 'must look like sk-lw- followed by 40 letters or digits').optional(),
   ASSAY_ADMIN_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   ASSAY_PUBLIC_URL: urlFromEnv.optional(),
@@ -113,6 +113,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** ASSAY_ROLE as given (undefined: the command's default); see config/roles.ts. */
   role: 'api' | 'worker' | 'all' | undefined;
+  /** ASSAY_WORKER_CONCURRENCY: cells in flight in this process across all runs; undefined = no such bound. */
+  workerConcurrency: number | undefined;
   apiKey: string | undefined;
   adminToken: string | undefined;
   /** Base of runUrl, without a trailing slash. */
@@ -184,9 +186,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const envSecretOrigins = secretOriginsFromEnv(env);
   if (envSecretOrigins.problems.length > 0) throw new ConfigError(envSecretOrigins.problems);
   const databaseUrl = e.DATABASE_URL?.startsWith('sqlite://') ? undefined : e.DATABASE_URL;
-  if (e.ASSAY_WORKER_CONCURRENCY !== undefined) {
-    throw new ConfigError(['ASSAY_WORKER_CONCURRENCY: not built yet (a per-worker bound on cells across runs is part of issue 14 still to come; docs/deployment.md). Unset it.']);
-  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -195,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbSchema: e.ASSAY_DB_SCHEMA,
     redisUrl: e.REDIS_URL,
     role: e.ASSAY_ROLE,
+    workerConcurrency: e.ASSAY_WORKER_CONCURRENCY,
     apiKey: e.ASSAY_API_KEY,
     adminToken: e.ASSAY_ADMIN_TOKEN,
     publicUrl: (e.ASSAY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),

@@ -44,5 +44,7 @@ describe('planProcess', () => {
     expect(problems(() => planProcess({ databaseUrl: PG, redisUrl: undefined, role: 'api' }, 'serve'))).toEqual([expect.stringMatching(/ASSAY_ROLE=api executes no run/)]);
     expect(problems(() => planProcess({ databaseUrl: PG, redisUrl: REDIS, role: 'worker' }, 'serve'))).toEqual([expect.stringMatching(/ASSAY_ROLE=worker: `assay serve` runs as api or all/)]);
     expect(problems(() => planProcess({ databaseUrl: PG, redisUrl: REDIS, role: 'api' }, 'worker'))).toEqual([expect.stringMatching(/ASSAY_ROLE=api: `assay worker` only runs as worker/)]);
+    expect(problems(() => planProcess({ databaseUrl: PG, redisUrl: REDIS, role: 'api', workerConcurrency: 50 }, 'serve'))).toEqual([expect.stringMatching(/ASSAY_WORKER_CONCURRENCY is set but ASSAY_ROLE=api executes no cell/)]);
+    expect(planProcess({ databaseUrl: PG, redisUrl: REDIS, role: undefined, workerConcurrency: 50 }, 'worker')).toMatchObject({ role: 'worker' });
   });
 });

@@ -16,6 +16,7 @@ import { memoryStores } from '../../testing/memory-stores.js';
 import { noModels } from '../../testing/no-models.js';
 import type { ExecutorDeps } from './executor.js';
 import { RETRY_BASE_MS, RunHost } from './host.js';
+import { Semaphore } from '../../core/engine/limiter.js';
 
 const none: EvaluatorDefinition = {
   id: 'none', aliases: [], name: 'None', category: 'quality', description: '', requiredInputs: [], optionalInputs: [], stringInputs: [],
@@ -89,6 +90,40 @@ describe('RunHost', () => {
     });
     expect(await Promise.all(['m1', 'm2', 'm3'].map((id) => t.status(id)))).toEqual(['completed', 'completed', 'completed']);
     expect(most).toBe(1);
+    await host.shutdown();
+  });
+
+  it('bounds the cells in flight across all runs by cellSlots (ASSAY_WORKER_CONCURRENCY)', async () => {
+    const t = await setup();
+    let inFlight = 0;
+    let most = 0;
+    const host = new RunHost(
+      {
+        ...t.deps,
+        cellSlots: new Semaphore(2),
+        createTarget: () => ({
+          call: async ({ row, signal }) => {
+            most = Math.max(most, ++inFlight);
+            try {
+              await t.clock.sleep(100, signal);
+            } finally {
+              inFlight--;
+            }
+            return { output: row.q };
+          },
+        }),
+      },
+      t.queue,
+      { owner: 'me', sweepMs: 5_000, soleExecutor: false },
+    );
+    const ids = ['c1', 'c2', 'c3'];
+    // Three runs of two cells each, each allowed two at once: six could be in flight.
+    for (const id of ids) await t.stores.runs.create(t.run(id));
+    await host.start();
+    for (const id of ids) await t.queue.enqueue(id);
+    await t.until(async () => (await Promise.all(ids.map((id) => t.status(id)))).every((s) => s === 'completed'));
+    expect(await Promise.all(ids.map((id) => t.status(id)))).toEqual(['completed', 'completed', 'completed']);
+    expect(most).toBe(2);
     await host.shutdown();
   });
 
