@@ -127,6 +127,26 @@ describe('RunHost', () => {
     await host.shutdown();
   });
 
+  it('a run stopped while its cells wait for cellSlots leaves them undone, not failed', async () => {
+    const t = await setup();
+    const host = new RunHost(
+      { ...t.deps, cellSlots: new Semaphore(1), createTarget: () => ({ call: async ({ row, signal }) => (await t.clock.sleep(10_000, signal), { output: row.q }) }) },
+      t.queue,
+      { owner: 'me', sweepMs: 5_000, soleExecutor: false },
+    );
+    await t.stores.runs.create(t.run('w1'));
+    await host.start();
+    await t.queue.enqueue('w1');
+    // One cell holds the only slot, the other waits for it; then the run is stopped.
+    await t.clock.advance(500);
+    expect(host.activeRuns).toBe(1);
+    host.abortLocal('w1');
+    await t.until(async () => (await t.status('w1')) !== 'running');
+    expect(await t.status('w1')).toBe('stopped');
+    expect(await t.stores.runs.committedCells('w1')).toEqual([]);
+    await host.shutdown();
+  });
+
   it('picks up a run nobody executes on its sweep', async () => {
     const t = await setup();
     await t.stores.runs.create(t.run('orphan'));
