@@ -9,32 +9,46 @@ import { registerDemoCommand } from './demo.js';
 import { registerPushCommand } from './push.js';
 import { registerRunCommand } from './run.js';
 import { startServer } from './serve.js';
+import { startWorker } from './worker.js';
 import { CliError } from './cli-error.js';
 
 const program = new Command('assay').version(VERSION).description('Runs saved LLM evaluations');
 program.exitOverride();
 program.configureOutput({ outputError: (s, write) => write(s) });
 
+/** Stops on the first SIGTERM/SIGINT (gracefully), exits at once on the second. */
+function stopOnSignals(stop: () => Promise<void>, what: string): void {
+  let signals = 0;
+  const onSignal = (signal: string) => {
+    signals++;
+    if (signals > 1) process.exit(1);
+    console.log(`${signal} received: ${what}…`);
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+}
+
 program
   .command('serve')
-  .description('Start the HTTP server (embedded SQLite unless DATABASE_URL is set)')
+  .description('Start the HTTP server (embedded SQLite unless DATABASE_URL is set; with REDIS_URL, a cluster API process)')
   .action(async () => {
     const running = await startServer(loadConfig());
-    let signals = 0;
-    const onSignal = (signal: string) => {
-      signals++;
-      if (signals > 1) process.exit(1);
-      console.log(`${signal} received: finishing in-flight requests…`);
-      running.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error(error);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGINT', () => onSignal('SIGINT'));
+    stopOnSignals(() => running.stop(), 'finishing in-flight requests');
+  });
+
+program
+  .command('worker')
+  .description('Execute runs taken from the Redis queue (cluster mode: needs DATABASE_URL=postgres://… and REDIS_URL)')
+  .action(async () => {
+    const running = await startWorker(loadConfig());
+    stopOnSignals(() => running.stop(), 'stopping runs for other workers to continue');
   });
 
 registerAdminCommands(program);

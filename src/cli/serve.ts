@@ -46,7 +46,8 @@ export async function startServer(config: Config, out: (line: string) => void = 
   const port = typeof address === 'object' && address ? address.port : config.port;
   // With PORT=0 the real port is known only now; runUrl follows it.
   if (config.publicUrlDerived) config.publicUrl = `http://localhost:${port}`;
-  out(`Assay listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port} (${assay.stores.dialect}; API docs at /docs)`);
+  const mode = assay.plan.mode === 'cluster' ? `, cluster role ${assay.plan.role}, process ${assay.processId}` : '';
+  out(`Assay listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port} (${assay.stores.dialect}${mode}; API docs at /docs)`);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

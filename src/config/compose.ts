@@ -18,7 +18,7 @@ import { startDeliveries } from '../app/webhooks/payload.js';
 import { WebhookService } from '../app/webhooks/service.js';
 import { SharedCredentialsPolicy } from '../app/shared-credentials.js';
 import { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
-import { KeyedLimiter } from '../core/engine/limiter.js';
+import { KeyedLimiter, Semaphore } from '../core/engine/limiter.js';
 import type { CachedAnswer, TargetCache } from '../core/model/adapters.js';
 import { createModelClient } from '../models/client.js';
 import { type Issue, isAssayError } from '../core/errors.js';
@@ -28,12 +28,15 @@ import { createEvaluatorPool, type EvaluatorPoolOptions } from '../evaluators/of
 import { createHttpApp, type HttpApp } from '../http/app.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
+import { BullMqQueue } from '../queue/bullmq-queue.js';
+import { RedisEventBus } from '../queue/redis-event-bus.js';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
 import { AesGcmCipher, openStores } from '../storage/index.js';
 import { webhookPost } from '../net/webhook-post.js';
 import { createTarget } from '../targets/index.js';
 import { compileCheck } from '../targets/templates.js';
 import type { Config } from './env.js';
+import { type Command, planProcess, type ProcessPlan } from './roles.js';
 import { loadSecretKey } from './secret-key.js';
 import { ProjectSecrets } from './secrets.js';
 import { VERSION } from './version.js';
@@ -45,6 +48,10 @@ import { startTracing, type Tracing } from '../observability/tracing.js';
 
 export interface Assay {
   config: Config;
+  /** Embedded, or which cluster role this process plays (config/roles.ts). */
+  plan: ProcessPlan;
+  /** This process's id: its lease owner, and the `workerId` of the cells it executes. */
+  processId: string;
   stores: Stores & { dialect: 'sqlite' | 'postgres' };
   projects: ProjectService;
   experiments: ExperimentService;
@@ -84,7 +91,12 @@ export interface ComposeOptions {
   evaluatorPool?: EvaluatorPoolOptions;
   /** Jitter source of webhook retries (tests pin it). */
   random?: () => number;
+  /** The command starting this process (`serve` by default), for the role checks of config/roles.ts. */
+  command?: Command;
 }
+
+/** Runs one cluster process executes at once (each bounds its own cells by execution.concurrency). */
+const RUNS_PER_PROCESS = 16;
 
 /** One webhook attempt's timeout (docs/webhooks.md). */
 const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -149,6 +161,8 @@ const rowLimitCheck = (limits: RowLimits): DocumentCheck => (doc) => {
 
 export async function composeAssay(config: Config, options: ComposeOptions = {}): Promise<Assay> {
   const logger = options.logger ?? silentLogger;
+  // Refuses impossible combinations (worker without PostgreSQL/Redis, Redis with SQLite…) before opening anything.
+  const plan = planProcess(config, options.command ?? 'serve');
   const base = options.clock ?? systemClock;
   // Every call of a cell (a judge's HTTP request, its retries…) listens to the cell's deadline
   // signal: twenty evaluators on one cell are normal, not a listener leak.
@@ -171,8 +185,23 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   }
   const cipher = new AesGcmCipher(secretKey.key);
   const stores = await openStores({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir });
-  const bus = new InProcessEventBus();
-  const queue = new InProcessQueue();
+  let bus: EventBus;
+  let queue: WorkQueue & { pending: number };
+  let cluster: RedisEventBus | null = null;
+  if (plan.mode === 'cluster') {
+    try {
+      cluster = await RedisEventBus.connect({ redisUrl: plan.redisUrl, logger });
+    } catch (error) {
+      await stores.close();
+      throw error;
+    }
+    bus = cluster;
+    queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, logger });
+  } else {
+    bus = new InProcessEventBus();
+    queue = new InProcessQueue();
+  }
+  const processId = newId('proc');
   const sandbox = new IsolatedSandbox();
   // Offline evaluations too large to run inline; no thread starts until one needs it.
   const evaluatorPool = createEvaluatorPool(options.evaluatorPool);
@@ -204,7 +233,8 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   };
   // Observability (docs/operations.md): metrics unless ASSAY_METRICS=false, traces when an
   // OTLP endpoint is set. With tracing off no adapter is wrapped.
-  const metrics = config.metrics.enabled ? new AssayMetrics() : null;
+  // A worker answers no HTTP, so it would collect metrics nobody can read (docs/deployment.md).
+  const metrics = config.metrics.enabled && (plan.mode === 'embedded' || plan.serves) ? new AssayMetrics() : null;
   const tracing = config.tracing.enabled ? await startTracing(VERSION) : null;
   const tracer = tracing?.tracer ?? null;
   const modelLabels = new ModelLabels();
@@ -246,6 +276,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     leaseMs: options.leaseMs ?? 15_000,
     pollMs: 250,
     onDeliveryQueued: () => dispatcher.wake(),
+    ...(config.workerConcurrency !== undefined ? { cellSlots: new Semaphore(config.workerConcurrency) } : {}),
   };
   const webhooks = new WebhookService(stores, cipher, clock);
   // Webhook URLs are chosen by projects: the same network guard as HTTP targets.
@@ -254,13 +285,23 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     clock, random: options.random ?? Math.random, logger, timeoutMs: WEBHOOK_TIMEOUT_MS, pollMs: WEBHOOK_POLL_MS,
     soleSender: stores.dialect === 'sqlite', version: VERSION,
   });
-  const host = new RunHost(executorDeps, queue, { owner: newId('proc'), sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite' });
+  const host = new RunHost(executorDeps, queue, {
+    owner: processId, sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite',
+    // In a cluster the sweep must not take more runs than the queue would hand this process.
+    ...(plan.mode === 'cluster' ? { maxRuns: RUNS_PER_PROCESS } : {}),
+  });
   const projects = new ProjectService(stores, clock);
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
   const experiments = new ExperimentService(stores, clock, [evaluatorCheck, templateCheck, rowLimitCheck(rowLimits)]);
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, {
-    publicUrl: () => config.publicUrl, abortLocal: (id) => host.abortLocal(id), rowLimits, bus, catalogue: { find: findEvaluator }, ...(options.pingMs ? { pingMs: options.pingMs } : {}),
+    publicUrl: () => config.publicUrl,
+    // In a cluster the run may execute in any worker: the nudge reaches them all (the flag is the durable request).
+    abortLocal: (id) => {
+      host.abortLocal(id);
+      cluster?.nudgeAbort(id);
+    },
+    rowLimits, bus, catalogue: { find: findEvaluator }, ...(options.pingMs ? { pingMs: options.pingMs } : {}),
     // The experiment's `started` webhooks: written to the outbox once the run is stored, then sent.
     afterStart: async (run) => {
       const due = startDeliveries(run);
@@ -308,11 +349,14 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
         return { ...modelLabels.of(name.slice(0, Math.max(0, slash)), name.slice(slash + 1)), limit: snapshot.limit, inFlight: snapshot.inUse, waiting: snapshot.waiting };
       }),
   });
+  const executes = plan.mode === 'embedded' || plan.executes;
+  if (executes) cluster?.onAbort((id) => host.abortLocal(id));
   let closed = false;
   return {
-    config, stores, projects, experiments, datasets, runs, secrets: secretService, providers, host, webhooks, dispatcher, bus, queue, http, logger, metrics, tracing,
+    config, plan, processId, stores, projects, experiments, datasets, runs, secrets: secretService, providers, host, webhooks, dispatcher, bus, queue, http, logger, metrics, tracing,
     start: async () => {
-      await host.start();
+      // ASSAY_ROLE=api executes no cell: it neither takes jobs nor sweeps for orphaned runs.
+      if (executes) await host.start();
       dispatcher.start();
     },
     close: async () => {

@@ -35,6 +35,10 @@ const envSchema = z.object({
   /** PostgreSQL schema for all tables (default: the connection's search_path). */
   ASSAY_DB_SCHEMA: z.string().trim().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').optional(),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  /** What this process does in cluster mode (docs/deployment.md); checked against the command in config/roles.ts. */
+  ASSAY_ROLE: z.enum(['api', 'worker', 'all']).optional(),
+  /** Cells executing at once in this process across all its runs (unset: each run's own concurrency only). */
+  ASSAY_WORKER_CONCURRENCY: intFromEnv(1, 100_000).optional(),
   ASSAY_API_KEY: z.string().trim().regex(API_KEY_PATTERN, 'must look like sk-lw- followed by 40 letters or digits').optional(),
   ASSAY_ADMIN_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   ASSAY_PUBLIC_URL: urlFromEnv.optional(),
@@ -107,6 +111,10 @@ export interface Config {
   databaseUrl: string | undefined;
   dbSchema: string | undefined;
   redisUrl: string | undefined;
+  /** ASSAY_ROLE as given (undefined: the command's default); see config/roles.ts. */
+  role: 'api' | 'worker' | 'all' | undefined;
+  /** ASSAY_WORKER_CONCURRENCY: cells in flight in this process across all runs; undefined = no such bound. */
+  workerConcurrency: number | undefined;
   apiKey: string | undefined;
   adminToken: string | undefined;
   /** Base of runUrl, without a trailing slash. */
@@ -185,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dbSchema: e.ASSAY_DB_SCHEMA,
     redisUrl: e.REDIS_URL,
+    role: e.ASSAY_ROLE,
+    workerConcurrency: e.ASSAY_WORKER_CONCURRENCY,
     apiKey: e.ASSAY_API_KEY,
     adminToken: e.ASSAY_ADMIN_TOKEN,
     publicUrl: (e.ASSAY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),

@@ -23,6 +23,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
     attempts: z.int(),
     cached: z.boolean().optional(),
     error: z.string().optional(),
+    /** The process that executed the cell (its lease owner; in a cluster, the worker). Assay's addition. */
+    workerId: z.string().optional(),
   }),
   z.object({ type: z.literal('retrying'), ...cellKey, attempt: z.int(), delayMs: z.number(), reason: z.string() }),
   z.object({

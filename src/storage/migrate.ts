@@ -10,6 +10,7 @@ import * as m006 from './migrations/006-secret-origins.js';
 import * as m007 from './migrations/007-event-log.js';
 import * as m008 from './migrations/008-webhooks.js';
 import * as m009 from './migrations/009-reviews.js';
+import * as m010 from './migrations/010-worker-id.js';
 
 /** Every migration by name, in order (exported for the tests of a migration's data changes). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '007-event-log': m007,
   '008-webhooks': m008,
   '009-reviews': m009,
+  '010-worker-id': m010,
 };
 
 export interface MigrationReport {

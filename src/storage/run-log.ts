@@ -64,7 +64,7 @@ export class SqlRunLog implements RunLog {
       const firstOrder = reserved.commit_count - drafts.length;
       const firstProgress = reserved.progress - drafts.length;
       const cells = drafts.map((d, i): CellResult => {
-        const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1 };
+        const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1, workerId: owner };
         seq += counts[i]!;
         return cell;
       });

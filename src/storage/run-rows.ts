@@ -48,6 +48,7 @@ export function toCell(r: Selectable<RunCellsTable>): CellResult {
   };
   if (r.cost !== null) cell.cost = r.cost;
   if (r.tokens !== null) cell.tokens = parseJson(r.tokens);
+  if (r.worker_id !== null) cell.workerId = r.worker_id;
   return cell;
 }
 
@@ -64,6 +65,7 @@ export function cellRow(runId: string, c: CellResult, at: number) {
     last_seq: c.firstSeq + c.eventCount - 1,
     completed_order: c.completedOrder,
     progress: c.progress,
+    worker_id: c.workerId ?? null,
     entry: JSON.stringify(c.entry),
     output: c.ok ? JSON.stringify(c.output ?? null) : null,
     error: c.ok ? null : c.error,

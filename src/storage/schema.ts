@@ -133,6 +133,8 @@ export interface RunCellsTable {
   completed_order: number;
   /** Cells committed once this one was: its progress event's `completed`. */
   progress: number;
+  /** The process (lease owner) that executed and committed the cell; null before migration 010. */
+  worker_id: string | null;
   entry: string;
   output: string | null;
   error: string | null;

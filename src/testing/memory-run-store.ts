@@ -181,7 +181,7 @@ export class MemoryRunStore implements RunStore {
     if (!e) return null;
     const cells = drafts.map((d): CellResult => {
       const eventCount = cellEventCount(d);
-      const cell = { ...copy(d), firstSeq: e.run.nextSeq, eventCount, completedOrder: ++e.commitCount, progress: ++e.run.progress };
+      const cell = { ...copy(d), firstSeq: e.run.nextSeq, eventCount, completedOrder: ++e.commitCount, progress: ++e.run.progress, workerId: owner };
       e.run.nextSeq += eventCount;
       return cell;
     });

@@ -4,7 +4,7 @@
 // assigns the seqs, then the events are published), and ends the run with one of the endings
 // of core/engine/run-ending.ts.
 import { setMaxListeners } from 'node:events';
-import { executeCell, type CellContext } from '../../core/engine/cell.js';
+import { CellAbandoned, executeCell, type CellContext } from '../../core/engine/cell.js';
 import type { CellRef } from '../../core/engine/plan.js';
 import type { Row } from '../../core/model/experiment.js';
 import type { SlotLimiter } from '../../core/engine/limiter.js';
@@ -48,6 +48,11 @@ export interface ExecutorDeps {
   observer?: RunObserver;
   /** Called once a run's finish (with a webhook delivery owed) is stored: the sender need not wait for its next poll. */
   onDeliveryQueued?: () => void;
+  /**
+   * Slots every cell executing in this process takes, across all its runs
+   * (ASSAY_WORKER_CONCURRENCY); absent = only each run's own `concurrency` bounds its cells.
+   */
+  cellSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
 
 /**
@@ -190,9 +195,22 @@ async function execute(
   let spent = agg.spent;
   const stopReason = () => requestedStop() ?? (spec.budgetUsd !== null && spent >= spec.budgetUsd ? 'budget' : null);
   const execute = async (ref: CellRef, row: Row): Promise<CellDraft> => {
-    const draft = await watch.cell(ref, () => executeCell(ref, row, targetById.get(ref.targetId)!, evaluators, ctx));
-    spent += (draft.cost ?? 0) + draft.evaluations.reduce((sum, e) => sum + (e.result.cost ?? 0), 0);
-    return draft;
+    let release: (() => void) | null = null;
+    if (deps.cellSlots) {
+      try {
+        release = await deps.cellSlots.acquire(controller.signal);
+      } catch {
+        // Only a stopping run gives up its wait: the cell is left undone, not failed.
+        throw new CellAbandoned();
+      }
+    }
+    try {
+      const draft = await watch.cell(ref, () => executeCell(ref, row, targetById.get(ref.targetId)!, evaluators, ctx));
+      spent += (draft.cost ?? 0) + draft.evaluations.reduce((sum, e) => sum + (e.result.cost ?? 0), 0);
+      return draft;
+    } finally {
+      release?.();
+    }
   };
   let outcome;
   try {

@@ -16,6 +16,7 @@ import { memoryStores } from '../../testing/memory-stores.js';
 import { noModels } from '../../testing/no-models.js';
 import type { ExecutorDeps } from './executor.js';
 import { RETRY_BASE_MS, RunHost } from './host.js';
+import { Semaphore } from '../../core/engine/limiter.js';
 
 const none: EvaluatorDefinition = {
   id: 'none', aliases: [], name: 'None', category: 'quality', description: '', requiredInputs: [], optionalInputs: [], stringInputs: [],
@@ -68,6 +69,82 @@ describe('RunHost', () => {
     expect(await t.status('r1')).toBe('completed');
     expect(t.calls.sort()).toEqual(['a', 'b']);
     await t.host.shutdown();
+  });
+
+  it('executes at most maxRuns runs at once, leaving the others to later sweeps', async () => {
+    const t = await setup();
+    const host = new RunHost({ ...t.deps, createTarget: () => ({ call: async ({ row, signal }) => (await t.clock.sleep(300, signal), { output: row.q }) }) }, t.queue, {
+      owner: 'me', sweepMs: 5_000, soleExecutor: false, maxRuns: 1,
+    });
+    for (const id of ['m1', 'm2', 'm3']) await t.stores.runs.create(t.run(id));
+    await host.start();
+    // Three wake-ups at once (two direct, one through the queue): one run executes.
+    void host.execute('m1');
+    void host.execute('m2');
+    await t.queue.enqueue('m3');
+    let most = 0;
+    await t.until(async () => {
+      most = Math.max(most, host.activeRuns);
+      const statuses = await Promise.all(['m1', 'm2', 'm3'].map((id) => t.status(id)));
+      return statuses.every((s) => s === 'completed');
+    });
+    expect(await Promise.all(['m1', 'm2', 'm3'].map((id) => t.status(id)))).toEqual(['completed', 'completed', 'completed']);
+    expect(most).toBe(1);
+    await host.shutdown();
+  });
+
+  it('bounds the cells in flight across all runs by cellSlots (ASSAY_WORKER_CONCURRENCY)', async () => {
+    const t = await setup();
+    let inFlight = 0;
+    let most = 0;
+    const host = new RunHost(
+      {
+        ...t.deps,
+        cellSlots: new Semaphore(2),
+        createTarget: () => ({
+          call: async ({ row, signal }) => {
+            most = Math.max(most, ++inFlight);
+            try {
+              await t.clock.sleep(100, signal);
+            } finally {
+              inFlight--;
+            }
+            return { output: row.q };
+          },
+        }),
+      },
+      t.queue,
+      { owner: 'me', sweepMs: 5_000, soleExecutor: false },
+    );
+    const ids = ['c1', 'c2', 'c3'];
+    // Three runs of two cells each, each allowed two at once: six could be in flight.
+    for (const id of ids) await t.stores.runs.create(t.run(id));
+    await host.start();
+    for (const id of ids) await t.queue.enqueue(id);
+    await t.until(async () => (await Promise.all(ids.map((id) => t.status(id)))).every((s) => s === 'completed'));
+    expect(await Promise.all(ids.map((id) => t.status(id)))).toEqual(['completed', 'completed', 'completed']);
+    expect(most).toBe(2);
+    await host.shutdown();
+  });
+
+  it('a run stopped while its cells wait for cellSlots leaves them undone, not failed', async () => {
+    const t = await setup();
+    const host = new RunHost(
+      { ...t.deps, cellSlots: new Semaphore(1), createTarget: () => ({ call: async ({ row, signal }) => (await t.clock.sleep(10_000, signal), { output: row.q }) }) },
+      t.queue,
+      { owner: 'me', sweepMs: 5_000, soleExecutor: false },
+    );
+    await t.stores.runs.create(t.run('w1'));
+    await host.start();
+    await t.queue.enqueue('w1');
+    // One cell holds the only slot, the other waits for it; then the run is stopped.
+    await t.clock.advance(500);
+    expect(host.activeRuns).toBe(1);
+    host.abortLocal('w1');
+    await t.until(async () => (await t.status('w1')) !== 'running');
+    expect(await t.status('w1')).toBe('stopped');
+    expect(await t.stores.runs.committedCells('w1')).toEqual([]);
+    await host.shutdown();
   });
 
   it('picks up a run nobody executes on its sweep', async () => {

@@ -21,6 +21,11 @@ export interface RunHostOptions {
    * previous (killed) process can be taken at once instead of waiting for them to expire.
    */
   soleExecutor: boolean;
+  /**
+   * Most runs executing here at once (cluster workers); a wake-up beyond it is ignored and the
+   * run stays for the queue or a later sweep, here or elsewhere. Default: no bound (embedded).
+   */
+  maxRuns?: number;
 }
 
 export class RunHost {
@@ -61,6 +66,7 @@ export class RunHost {
     // The claim below also succeeds for a lease we already hold, so two wake-ups of one run
     // (queue, sweep, retry) racing through it would execute the run twice at once.
     if (this.stopped || this.executions.has(runId) || this.claiming.has(runId)) return;
+    if (this.executions.size + this.claiming.size >= (this.options.maxRuns ?? Infinity)) return;
     this.claiming.add(runId);
     let execution: Execution;
     try {
@@ -73,6 +79,8 @@ export class RunHost {
       }
       execution = startExecution(this.deps, claimed, this.options.owner);
       this.executions.set(runId, execution);
+      // One line per run taken (in a cluster: which worker executes what, docs/deployment.md).
+      this.logger.info({ runId, workerId: this.options.owner, committed: claimed.progress, total: claimed.total }, 'took run');
     } catch (error) {
       this.logger.warn({ runId, err: error instanceof Error ? error.message : String(error) }, 'could not claim a run; will try again');
       this.retryLater(runId);
@@ -127,7 +135,10 @@ export class RunHost {
     try {
       const now = this.deps.clock.now();
       const ids = await this.stores.runs.claimable(takeAll ? Number.MAX_SAFE_INTEGER : now, 100);
-      for (const id of ids) if (!this.executions.has(id)) void this.execute(id, takeAll);
+      for (const id of ids) {
+        if (this.executions.size + this.claiming.size >= (this.options.maxRuns ?? Infinity)) break;
+        if (!this.executions.has(id)) void this.execute(id, takeAll);
+      }
     } catch (error) {
       this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'run recovery sweep failed');
     }

@@ -56,6 +56,7 @@ export function datasetEntry(c: CellResult, repeats?: DatasetEntry['repeats']): 
     ...(c.ok ? { predicted: { output: c.output } } : {}),
     cost: c.cost ?? null, duration: c.durationMs, tokens: c.tokens ? { input: c.tokens.input, output: c.tokens.output } : null,
     attempts: c.attempts, cached: c.cached, error: c.ok ? null : c.error,
+    ...(c.workerId !== undefined ? { workerId: c.workerId } : {}),
     ...(repeats ? { repeats } : {}),
   };
 }

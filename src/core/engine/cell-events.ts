@@ -28,6 +28,7 @@ export function cellEvents(cell: CellResult, total: number): RunEvent[] {
   if (cell.cost !== undefined) target.cost = cell.cost;
   if (cell.tokens !== undefined) target.tokens = cell.tokens;
   if (cell.cached) target.cached = true;
+  if (cell.workerId !== undefined) target.workerId = cell.workerId;
   bodies.push(target);
   for (const e of cell.evaluations) {
     bodies.push({ type: 'evaluator_result', ...key, evaluatorId: e.evaluatorId, result: e.result, duration: e.durationMs });

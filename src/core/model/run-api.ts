@@ -91,6 +91,8 @@ export const datasetEntrySchema = z.object({
   cached: z.boolean(),
   /** Present (non-null) when the target failed. */
   error: z.string().nullable(),
+  /** The process that executed the cell (in a cluster, the worker); absent for cells stored before cluster mode. */
+  workerId: z.string().optional(),
   /**
    * With repeats > 1: per evaluator, the verdicts of all repeats of this row × target (the same
    * on each of its repeats): how many gave one (errors and failed targets count as failing),

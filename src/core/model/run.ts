@@ -152,6 +152,8 @@ export interface CellCommit {
   completedOrder: number;
   /** Cells committed once this one was (its `progress.completed`). */
   progress: number;
+  /** The process that executed and committed it (its lease owner); absent for cells stored before cluster mode. */
+  workerId?: string;
 }
 
 /** The committed outcome of one cell (row × target × repeat). */

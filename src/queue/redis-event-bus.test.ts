@@ -1,0 +1,74 @@
+// The Redis event bus between two "processes" (two buses on one private redis-server): batches
+// and live events published in one reach the other's subscribers in order and once, the
+// publisher's own subscribers get them once (not again through Redis), and abort nudges reach all.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LiveEvent, RunEvent } from '../core/events.js';
+import { silentLogger } from '../core/ports.js';
+import { type PrivateRedis, startRedis } from '../testing/redis-server.js';
+import { RedisEventBus } from './redis-event-bus.js';
+
+let redis: PrivateRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const progress = (seq: number): RunEvent => ({ type: 'progress', completed: seq, total: 1000, seq }) as RunEvent;
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('RedisEventBus', () => {
+  it('fans batches and live events out to other processes, in order, once', async () => {
+    const worker = await RedisEventBus.connect({ redisUrl: redis.url, prefix: 'b1', logger: silentLogger });
+    const api = await RedisEventBus.connect({ redisUrl: redis.url, prefix: 'b1', logger: silentLogger });
+    try {
+      const remote: number[] = [];
+      const local: number[] = [];
+      const live: LiveEvent[] = [];
+      api.subscribe('run_1', (events) => remote.push(...events.map((e) => e.seq)), (e) => live.push(e));
+      worker.subscribe('run_1', (events) => local.push(...events.map((e) => e.seq)));
+      worker.subscribe('run_2', () => {
+        throw new Error('another run’s events must not arrive here');
+      });
+      for (let seq = 1; seq <= 500; seq += 5) worker.publish('run_1', [1, 2, 3, 4, 5].map((k) => progress(seq + k - 1)));
+      worker.publishLive('run_1', { type: 'cell_started', rowIndex: 3, targetId: 't', repeat: 0 } as LiveEvent);
+      await until(() => remote.length >= 500 && live.length >= 1);
+      await new Promise((r) => setTimeout(r, 200));
+      const expected = Array.from({ length: 500 }, (_, i) => i + 1);
+      expect(remote).toEqual(expected);
+      expect(local).toEqual(expected);
+      expect(live).toEqual([{ type: 'cell_started', rowIndex: 3, targetId: 't', repeat: 0 }]);
+      // The receiving process's ring serves replays without storage.
+      expect(api.recent('run_1', 490, 100)?.map((e) => e.seq)).toEqual([491, 492, 493, 494, 495, 496, 497, 498, 499, 500]);
+    } finally {
+      await Promise.all([worker.close(), api.close()]);
+    }
+  });
+
+  it('delivers abort nudges to every process, the sender included', async () => {
+    const a = await RedisEventBus.connect({ redisUrl: redis.url, prefix: 'b2', logger: silentLogger });
+    const b = await RedisEventBus.connect({ redisUrl: redis.url, prefix: 'b2', logger: silentLogger });
+    try {
+      const got: string[] = [];
+      a.onAbort((id) => got.push(`a:${id}`));
+      b.onAbort((id) => got.push(`b:${id}`));
+      a.nudgeAbort('run_9');
+      await until(() => got.length >= 2);
+      expect(got.sort()).toEqual(['a:run_9', 'b:run_9']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('gives up on an unreachable Redis with a message instead of waiting forever', async () => {
+    await expect(RedisEventBus.connect({ redisUrl: 'redis://127.0.0.1:1', logger: silentLogger, connectTimeoutMs: 1_000 })).rejects.toThrow(/^could not reach Redis at REDIS_URL \(redis:\/\/127\.0\.0\.1:1\): /);
+  });
+});

@@ -1,0 +1,158 @@
+// The cluster event bus: every batch of committed events (and every live-only event) published
+// in one process goes to the process's own in-process bus at once and, through Redis pub/sub,
+// to the in-process bus of every other process, so an SSE client on any API process sees a run
+// that any worker executes. Pub/sub only wakes readers and fills their ring: the events were
+// committed to PostgreSQL before they were published, and a reader that finds a gap reads
+// storage (app/runs/events.ts), so a lost message delays a stream but never tears it.
+// The same connection carries abort nudges: abort sets the flag in the database (seen by the
+// lease keeper within its poll) and nudges every process to stop the run at once.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { LiveEvent, RunEvent } from '../core/events.js';
+import type { EventBus, Logger } from '../core/ports.js';
+import { InProcessEventBus } from './event-bus.js';
+
+/** One message on the events channel: the publishing process, the run, a batch or a live event. */
+interface Envelope {
+  o: string;
+  r: string;
+  e?: RunEvent[];
+  l?: LiveEvent;
+}
+
+/** How long start-up waits for Redis before giving up with a message. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The URL without its password, for messages. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'unparseable URL';
+  }
+}
+
+export interface RedisEventBusOptions {
+  redisUrl: string;
+  /** Channel prefix (default `assay`): `<prefix>:events`, `<prefix>:abort`. */
+  prefix?: string;
+  logger: Logger;
+  /** How long start-up waits for Redis (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
+export class RedisEventBus implements EventBus {
+  private readonly local = new InProcessEventBus();
+  /** Tells this process's own messages apart (they were delivered locally already). */
+  private readonly origin = randomUUID();
+  private readonly abortListeners = new Set<(runId: string) => void>();
+  private readonly eventsChannel: string;
+  private readonly abortChannel: string;
+  /** One warning per Redis outage, not one per batch. */
+  private warned = false;
+
+  private constructor(
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+    prefix: string,
+    private readonly logger: Logger,
+  ) {
+    this.eventsChannel = `${prefix}:events`;
+    this.abortChannel = `${prefix}:abort`;
+  }
+
+  /** Connects and subscribes; resolves once messages of other processes are arriving. */
+  static async connect(options: RedisEventBusOptions): Promise<RedisEventBus> {
+    // Publishing fails at once while Redis is away instead of queueing every batch in memory:
+    // the events are in PostgreSQL, and streams read them there.
+    const pub = new Redis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false, lazyConnect: true });
+    const sub = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    for (const [name, c] of [['publish', pub], ['subscribe', sub]] as const) {
+      c.on('error', (err: Error) => options.logger.warn({ err: err.message, connection: name }, 'redis (events) connection error'));
+    }
+    const bus = new RedisEventBus(pub, sub, options.prefix ?? 'assay', options.logger);
+    pub.on('ready', () => (bus.warned = false));
+    sub.on('message', (channel: string, message: string) => bus.receive(channel, message));
+    let timer: NodeJS.Timeout | undefined;
+    const waitMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    const unreachable = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${waitMs / 1000} s`)), waitMs);
+    });
+    try {
+      await Promise.race([Promise.all([pub.connect(), sub.subscribe(bus.eventsChannel, bus.abortChannel)]), unreachable]);
+    } catch (error) {
+      pub.disconnect();
+      sub.disconnect();
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(`could not reach Redis at REDIS_URL (${redactedUrl(options.redisUrl)}): ${why}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    return bus;
+  }
+
+  private receive(channel: string, message: string): void {
+    if (channel === this.abortChannel) {
+      for (const l of this.abortListeners) l(message);
+      return;
+    }
+    let m: Envelope;
+    try {
+      m = JSON.parse(message) as Envelope;
+    } catch {
+      return;
+    }
+    if (m.o === this.origin) return;
+    if (m.e) this.local.publish(m.r, m.e);
+    else if (m.l) this.local.publishLive(m.r, m.l);
+  }
+
+  private send(m: Envelope): void {
+    this.pub.publish(this.eventsChannel, JSON.stringify(m)).catch((err: unknown) => {
+      if (this.warned) return;
+      this.warned = true;
+      this.logger.warn({ runId: m.r, err: err instanceof Error ? err.message : String(err) }, 'could not fan out run events until Redis is back (streams read them from storage)');
+    });
+  }
+
+  publish(runId: string, events: RunEvent[]): void {
+    if (events.length === 0) return;
+    this.local.publish(runId, events);
+    this.send({ o: this.origin, r: runId, e: events });
+  }
+
+  publishLive(runId: string, event: LiveEvent): void {
+    this.local.publishLive(runId, event);
+    this.send({ o: this.origin, r: runId, l: event });
+  }
+
+  subscribe(runId: string, listener: (events: RunEvent[]) => void, onLive?: (event: LiveEvent) => void): () => void {
+    return this.local.subscribe(runId, listener, onLive);
+  }
+
+  recent(runId: string, afterSeq: number, limit: number): RunEvent[] | null {
+    return this.local.recent(runId, afterSeq, limit);
+  }
+
+  /** Asks every process (this one included) to stop the run now; the database flag is the durable request. */
+  nudgeAbort(runId: string): void {
+    this.pub.publish(this.abortChannel, runId).catch((err: unknown) => {
+      this.logger.warn({ runId, err: err instanceof Error ? err.message : String(err) }, 'could not nudge workers to abort (they see the flag within a poll)');
+    });
+  }
+
+  /** Calls `listener` with the id of every run some process was asked to abort. */
+  onAbort(listener: (runId: string) => void): () => void {
+    this.abortListeners.add(listener);
+    return () => this.abortListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.abortListeners.clear();
+    await this.local.close();
+    this.sub.disconnect();
+    await this.pub.quit().catch(() => this.pub.disconnect());
+  }
+}
