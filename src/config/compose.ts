@@ -316,6 +316,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     projects, experiments, datasets, runs, compare, reviews, secrets: secretService, providers, webhooks, clock, logger,
     describeEvaluators: describeCatalogue,
     ping: () => stores.ping(),
+    ...(cluster ? { redisPing: () => cluster!.ping() } : {}),
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
     rowLimits,

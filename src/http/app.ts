@@ -47,6 +47,8 @@ export interface HttpDeps {
   clock: Clock;
   describeEvaluators: () => unknown[];
   ping: () => Promise<void>;
+  /** Cluster mode: Redis must answer too for /readyz. */
+  redisPing?: () => Promise<void>;
   logger: Logger;
   adminToken: string | undefined;
   maxBodyBytes: number;
@@ -83,7 +85,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     { maxBodyBytes: deps.maxBodyBytes, limits },
   );
 
-  metaRoutes(app, routes, deps.ping, deps.version, deps.readyTimeoutMs ?? 2_000);
+  metaRoutes(app, routes, deps.ping, deps.version, deps.readyTimeoutMs ?? 2_000, deps.redisPing);
   if (deps.metrics) metricsRoute(app, deps.metrics, throttle);
   adminRoutes(routes, deps.projects);
   projectRoutes(routes);

@@ -64,6 +64,11 @@ export class RedisEventBus implements EventBus {
   }
 
   /** Connects and subscribes; resolves once messages of other processes are arriving. */
+  /** Answers when Redis does (readiness); rejects at once while the connection is down (no offline queue). */
+  async ping(): Promise<void> {
+    await this.pub.ping();
+  }
+
   static async connect(options: RedisEventBusOptions): Promise<RedisEventBus> {
     // Publishing fails at once while Redis is away instead of queueing every batch in memory:
     // the events are in PostgreSQL, and streams read them there.

@@ -96,11 +96,24 @@ describe('cluster faults', { timeout: 240_000 }, () => {
     const ownRows = { rows: Array.from({ length: 50 }, (_, i) => ({ question: `during${i}`, expected: `during${i}` })) };
     await call(second.base, 'POST', '/api/experiments', agentExperiment('during', agent.url, 0, { dataset: ownRows, execution: { concurrency: 5 } }));
     await cluster.redis.down();
+    // Readiness says so (the database still answers; Redis does not).
+    const ready = async () => {
+      const res = await fetch(`${second.base}/readyz`);
+      return { status: res.status, body: (await res.json()) as { checks: { database: string; redis?: string } } };
+    };
+    await eventually('/readyz 503 with Redis down', async () => {
+      const r = await ready();
+      return r.status === 503 && r.body.checks.database === 'ok' && r.body.checks.redis !== 'ok' ? true : undefined;
+    }, 10_000);
     // Starting a run while Redis is down answers (it does not wait for Redis to come back: the
     // stored run is taken by a worker's sweep).
     const during = await call(second.base, 'POST', '/api/experiments/during/run');
     await new Promise((r) => setTimeout(r, 500));
     await cluster.redis.up();
+    await eventually('/readyz 200 once Redis is back', async () => {
+      const r = await ready();
+      return r.status === 200 && r.body.checks.redis === 'ok' ? true : undefined;
+    }, 30_000);
 
     const end = await ended(second.base, runId, 120_000);
     expect(end.status).toBe('completed');

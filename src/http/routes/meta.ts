@@ -38,7 +38,7 @@ async function check(ping: () => Promise<void>, timeoutMs: number): Promise<'ok'
   }
 }
 
-export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => Promise<void>, version: string, readyTimeoutMs: number): void {
+export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => Promise<void>, version: string, readyTimeoutMs: number, redisPing?: () => Promise<void>): void {
   routes.add(
     {
       method: 'get', path: '/healthz', summary: 'Liveness and database check', tags: ['Meta'], auth: 'none',
@@ -57,24 +57,27 @@ export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => P
     },
   );
 
-  // Readiness for load balancers and orchestrators: the database must answer within the timeout.
-  // A ping that hangs (a dead PostgreSQL connection) counts as down once the timeout passes.
-  // (Redis joins the checks when cluster mode exists; today REDIS_URL is only reserved.)
-  const checks = z.object({ database: z.enum(['ok', 'unreachable', 'timeout']) });
+  // Readiness for load balancers and orchestrators: the database — and in cluster mode Redis,
+  // which carries the queue and the live events — must answer within the timeout. A ping that
+  // hangs (a dead connection) counts as down once the timeout passes.
+  const state = z.enum(['ok', 'unreachable', 'timeout']);
+  const checks = z.object({ database: state, redis: state.optional().describe('Cluster mode only') });
   routes.add(
     {
       method: 'get', path: '/readyz', summary: 'Readiness: the database answers', tags: ['Meta'], auth: 'none',
-      description: `200 when the database answered within ASSAY_READY_TIMEOUT_MS; 503 otherwise. /healthz stays the liveness check.`,
+      description: `200 when the database (and, in cluster mode, Redis) answered within ASSAY_READY_TIMEOUT_MS; 503 otherwise. /healthz stays the liveness check.`,
       responses: {
         200: { description: 'Ready', schema: z.object({ status: z.literal('ready'), checks }) },
         503: { description: 'Not ready', schema: z.object({ status: z.literal('unavailable'), error: z.literal('not_ready'), message: z.string(), checks }) },
       },
     },
     async (c) => {
-      const database = await check(ping, readyTimeoutMs);
-      if (database === 'ok') return c.json({ status: 'ready' as const, checks: { database } });
-      const message = database === 'timeout' ? `the database did not answer within ${readyTimeoutMs} ms` : 'the database refused the check';
-      return c.json({ status: 'unavailable' as const, error: 'not_ready' as const, message, checks: { database } }, 503);
+      const [database, redis] = await Promise.all([check(ping, readyTimeoutMs), redisPing ? check(redisPing, readyTimeoutMs) : undefined]);
+      const states = { database, ...(redis ? { redis } : {}) };
+      if (database === 'ok' && (redis === undefined || redis === 'ok')) return c.json({ status: 'ready' as const, checks: states });
+      const [what, how] = database !== 'ok' ? ['the database', database] : ['Redis', redis!];
+      const message = how === 'timeout' ? `${what} did not answer within ${readyTimeoutMs} ms` : `${what} refused the check`;
+      return c.json({ status: 'unavailable' as const, error: 'not_ready' as const, message, checks: states }, 503);
     },
   );
 
