@@ -184,6 +184,9 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
    * kind batches on its own clock, so live events never break the batching of committed ones.
    * Answers true for a re-check.
    */
+  /** When the next write falls due, from what is waiting (Infinity when nothing is). */
+  const dueAt = (): number =>
+    Math.min(pending ? lastWrite + FLUSH_GAP_MS : Number.POSITIVE_INFINITY, liveQueue.length > 0 ? lastLiveWrite + LIVE_GAP_MS : Number.POSITIVE_INFINITY);
   const waitForWork = async (): Promise<boolean> => {
     const recheckAt = clock.now() + Math.min(RECHECK_MS, pingMs);
     for (;;) {
@@ -194,8 +197,10 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
       let next = recheckAt;
       if (pending) next = Math.min(next, lastWrite + FLUSH_GAP_MS);
       if (liveQueue.length > 0) next = Math.min(next, lastLiveWrite + LIVE_GAP_MS);
-      // Any notification ends the sleep early; the loop then decides whether it is time.
-      await sleep(Math.max(0, next - now), () => true);
+      // A notification ends the sleep early only when it makes something due before the sleep
+      // would end anyway (or the client left): live events arrive once per cell, and waking,
+      // re-arming a timer and sleeping again for each of them cost more than the batch they join.
+      await sleep(Math.max(0, next - now), () => signal.aborted || dueAt() < next);
     }
   };
 
