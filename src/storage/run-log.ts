@@ -8,7 +8,8 @@ import type { RunEvent } from '../core/events.js';
 import type { CellResult, LeanCell, RowOrderKey, RowResult, RunSummary } from '../core/model/run.js';
 import type { CellDraft, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
 import { RowResultsSql } from './run-row-results.js';
-import { cellRow, toCell } from './run-rows.js';
+import { CompiledShapes, type Param } from './compiled.js';
+import { CELL_COLUMNS, cellRow, toCell } from './run-rows.js';
 import type { Database } from './schema.js';
 import { parseJson } from './sql-errors.js';
 import { insertDelivery } from './webhook-store.js';
@@ -24,6 +25,8 @@ interface Reserved {
 
 export class SqlRunLog implements RunLog {
   protected readonly rowResults: RowResultsSql;
+  /** The commit path's queries, compiled once per shape (compiled.ts says why). */
+  private readonly compiled = new CompiledShapes();
 
   constructor(protected readonly db: Kysely<Database>) {
     this.rowResults = new RowResultsSql(db);
@@ -35,22 +38,28 @@ export class SqlRunLog implements RunLog {
    * progress, so its crash count restarts from it (just this one).
    */
   private async reserve(trx: Transaction<Database>, runId: string, owner: string, events: number, cells: number, at: number, summarySoFar?: RunSummary): Promise<Reserved | null> {
-    const r = await trx
-      .updateTable('runs')
-      .set((eb) => ({
-        next_seq: eb('next_seq', '+', events),
-        progress: eb('progress', '+', cells),
-        commit_count: eb('commit_count', '+', cells),
-        updated_at: at,
-        ...(cells > 0 ? { executions: 1 } : {}),
-        // The runs list's figures so far ride on the update every commit already makes.
-        ...(summarySoFar ? { live_summary: JSON.stringify(summarySoFar) } : {}),
-      }))
-      .where('id', '=', runId)
-      .where('lease_owner', '=', owner)
-      .where('status', '=', 'running')
-      .returning(['next_seq', 'progress', 'commit_count'])
-      .executeTakeFirst();
+    const live = summarySoFar !== undefined;
+    const query = this.compiled.bind(
+      `reserve:${cells > 0}:${live}`,
+      (p) =>
+        this.db
+          .updateTable('runs')
+          .set((eb) => ({
+            next_seq: eb('next_seq', '+', p<number>('events')),
+            progress: eb('progress', '+', p<number>('cells')),
+            commit_count: eb('commit_count', '+', p<number>('cells')),
+            updated_at: p<number>('at'),
+            ...(cells > 0 ? { executions: 1 } : {}),
+            // The runs list's figures so far ride on the update every commit already makes.
+            ...(live ? { live_summary: p<string>('summary') } : {}),
+          }))
+          .where('id', '=', p<string>('runId'))
+          .where('lease_owner', '=', p<string>('owner'))
+          .where('status', '=', 'running')
+          .returning(['next_seq', 'progress', 'commit_count']),
+      { events, cells, at, runId, owner, ...(live ? { summary: JSON.stringify(summarySoFar) } : {}) },
+    );
+    const r = (await trx.executeQuery<Reserved>(query)).rows[0];
     return r ?? null;
   }
 
@@ -68,11 +77,21 @@ export class SqlRunLog implements RunLog {
         seq += counts[i]!;
         return cell;
       });
-      for (let i = 0; i < cells.length; i += CELL_CHUNK) {
-        await trx.insertInto('run_cells').values(cells.slice(i, i + CELL_CHUNK).map((c) => cellRow(runId, c, at))).execute();
-      }
+      for (let i = 0; i < cells.length; i += CELL_CHUNK) await trx.executeQuery(this.insertCells(runId, cells.slice(i, i + CELL_CHUNK), at));
       return cells;
     });
+  }
+
+  /** The INSERT of a chunk of cells, compiled once per chunk size. */
+  private insertCells(runId: string, chunk: CellResult[], at: number) {
+    const values: Record<string, unknown> = {};
+    chunk.forEach((c, i) => {
+      const row = cellRow(runId, c, at);
+      for (const col of CELL_COLUMNS) values[`${i}.${col}`] = row[col];
+    });
+    const build = (p: Param) =>
+      this.db.insertInto('run_cells').values(chunk.map((_, i) => Object.fromEntries(CELL_COLUMNS.map((col) => [col, p(`${i}.${col}`)])) as ReturnType<typeof cellRow>));
+    return this.compiled.bind(`cells:${chunk.length}`, build, values);
   }
 
   commitRowResults(runId: string, owner: string, drafts: RowDraft[], at: number): Promise<RowResult[] | null> {
