@@ -139,7 +139,7 @@ async function promptTargets(): Promise<void> {
       await openai.stop();
     }
   }
-  print('\nThe provider runs in its own process; plain text calls take the lean chat path (src/models/openai-chat.ts), the adaptive per-model limiter and the price table. A registered provider is priced by model name when the price table knows the model (else by the project's own prices, or unknown).');
+  print('\nThe provider runs in its own process; plain text calls take the lean chat path (src/models/openai-chat.ts), the adaptive per-model limiter and the price table. A registered provider is priced by model name when the price table knows the model (else by prices the project set, or unknown).');
 }
 
 async function cpuPerCell(): Promise<void> {

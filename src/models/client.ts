@@ -2,7 +2,7 @@
 // of its provider/model (shared by all runs of the process), reports tokens and cost, and
 // turns provider failures into CallErrors that say what to do (401/403: which key; 429/5xx:
 // retryable, with the server's Retry-After).
-import { APICallError } from '@ai-sdk/provider';
+import { APICallError, type LanguageModelV3 } from '@ai-sdk/provider';
 import type { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
 import { decideRetry, DEFAULT_RETRY, isRetryableStatus } from '../core/engine/retry.js';
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
@@ -11,6 +11,7 @@ import type { Clock } from '../core/ports.js';
 import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/observe.js';
 import { guardedFetch, openFetch } from '../net/lean-fetch.js';
 import { leanChat, leanChatApplies } from './openai-chat.js';
+import { sdkCall } from './sdk-call.js';
 import { loadPriceTable, priceCall, reportedCost } from './pricing.js';
 
 /** The AI SDK, loaded with the first model call (≈ 150 ms and 25 MB at start-up otherwise). */
@@ -149,80 +150,34 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     return { provider, modelId, settings: settings! };
   }
 
-  /** One plain text call on the lean path (openai-chat.ts): no AI SDK object is built. */
-  async function leanOnce(call: ModelCall, retry: boolean, provider: string, modelId: string, settings: ProviderSettings): Promise<ModelResult> {
-    await loadPriceTable();
+  async function once(call: ModelCall, retry: boolean): Promise<ModelResult> {
+    const { provider, modelId, settings } = await settingsOf(call.model);
+    // Plain text to OpenAI-compatible endpoints takes the lean path: no AI SDK object is built.
+    const lean = leanChatApplies(provider, modelId, call);
+    let language: LanguageModelV3 | null = null;
+    if (lean) await loadPriceTable();
+    else language = (await resolve(call.model)).model.language();
     const key = limitKey(call.model);
     const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
     const observed = deps.observer?.begin({ provider, model: modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
     try {
-      const answer = await leanChat(provider, modelId, settings, call, fetchFor(settings) === guardedFetch);
+      const answer = language ? await sdkCall(ai!, language, call) : await leanChat(provider, modelId, settings, call, fetchFor(settings) === guardedFetch);
       deps.limiter.succeeded(key);
-      const exhausted = exhaustedForMs(answer.headers, deps.clock.now());
+      const exhausted = exhaustedForMs(lowerHeaders(answer.headers), deps.clock.now());
       if (exhausted !== undefined) deps.limiter.exhausted(key, exhausted);
-      const { usage } = answer;
-      const tokens = { input: usage.inputTokens, output: usage.outputTokens, ...(usage.cachedInputTokens ? { cachedInput: usage.cachedInputTokens } : {}) };
-      const priced = priceCall(provider, modelId, tokens, answer.body, settings.prices);
+      const { tokens } = answer;
+      const priced = priceCall(provider, modelId, { ...tokens, cacheWrite: answer.cacheWrite }, answer.body, settings.prices);
       observed.end({ outcome: 'ok', tokens, ...(priced.cost !== undefined ? { cost: priced.cost } : {}), text: answer.text });
-      return { text: answer.text, tokens, cost: priced.cost, costSource: priced.costSource, finishReason: answer.finishReason };
-    } catch (error) {
-      const failure = withoutCredentials(toCallError(error, provider, key, deps), settings);
-      observed.end(failureEnd(failure));
-      throw failure;
-    } finally {
-      release();
-    }
-  }
-
-  async function once(call: ModelCall, retry: boolean): Promise<ModelResult> {
-    const { provider, modelId, settings } = await settingsOf(call.model);
-    if (leanChatApplies(provider, modelId, call)) return leanOnce(call, retry, provider, modelId, settings);
-    const { model } = await resolve(call.model);
-    const key = limitKey(call.model);
-    const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
-    const observed = deps.observer?.begin({ provider: model.provider, model: model.modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
-    try {
-      const p = call.params ?? {};
-      const { generateText, Output, jsonSchema } = ai!;
-      const result = await generateText({
-        model: model.language(),
-        messages: call.messages,
-        // Prompt templates are the experiment author's own; system messages are intended.
-        allowSystemInMessages: true,
-        maxRetries: 0,
-        abortSignal: call.signal,
-        ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
-        ...(p.maxTokens !== undefined ? { maxOutputTokens: p.maxTokens } : {}),
-        ...(p.topP !== undefined ? { topP: p.topP } : {}),
-        ...(p.topK !== undefined ? { topK: p.topK } : {}),
-        ...(p.seed !== undefined ? { seed: p.seed } : {}),
-        ...(p.stop !== undefined ? { stopSequences: p.stop } : {}),
-        ...(p.frequencyPenalty !== undefined ? { frequencyPenalty: p.frequencyPenalty } : {}),
-        ...(p.presencePenalty !== undefined ? { presencePenalty: p.presencePenalty } : {}),
-        ...(call.schema ? { output: Output.object({ schema: jsonSchema(call.schema), name: call.schemaName ?? 'output' }) } : {}),
-      });
-      deps.limiter.succeeded(key);
-      const headers = lowerHeaders(result.response.headers);
-      const exhausted = exhaustedForMs(headers, deps.clock.now());
-      if (exhausted !== undefined) deps.limiter.exhausted(key, exhausted);
-      const usage = result.usage;
-      const tokens = {
-        input: usage.inputTokens ?? 0,
-        output: usage.outputTokens ?? 0,
-        ...(usage.inputTokenDetails?.cacheReadTokens ? { cachedInput: usage.inputTokenDetails.cacheReadTokens } : {}),
-      };
-      const priced = priceCall(model.provider, model.modelId, { ...tokens, cacheWrite: usage.inputTokenDetails?.cacheWriteTokens }, result.response.body, settings.prices);
-      observed.end({ outcome: 'ok', tokens, ...(priced.cost !== undefined ? { cost: priced.cost } : {}), text: result.text });
       return {
-        text: result.text,
-        ...(call.schema ? { object: result.output as unknown } : {}),
+        text: answer.text,
+        ...(call.schema ? { object: answer.object } : {}),
         tokens,
         cost: priced.cost,
         costSource: priced.costSource,
-        finishReason: result.finishReason,
+        finishReason: answer.finishReason,
       };
     } catch (error) {
-      const failure = withoutCredentials(toCallError(error, model.provider, key, deps), settings);
+      const failure = withoutCredentials(toCallError(error, provider, key, deps), settings);
       observed.end(failureEnd(failure));
       throw failure;
     } finally {

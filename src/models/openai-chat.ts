@@ -16,6 +16,7 @@ import { request } from 'undici';
 import type { ModelCall, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import { sharedAgent } from '../net/agents.js';
+import type { CallAnswer } from './sdk-call.js';
 
 /** Bytes of an answer read at most: a chat completion is kilobytes; memory stays bounded. */
 export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
@@ -36,15 +37,6 @@ export function leanChatApplies(provider: string, modelId: string, call: Pick<Mo
   return !['anthropic', 'google', 'azure'].includes(provider);
 }
 
-export interface LeanChatAnswer {
-  text: string;
-  finishReason: string;
-  usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
-  /** Lower-cased response headers (rate limits). */
-  headers: Record<string, string | undefined>;
-  /** The parsed body (a gateway's `usage.cost`). */
-  body: unknown;
-}
 
 /** The SDK's reading of OpenAI's finish_reason. */
 function finishReasonOf(reason: unknown, refused: boolean): string {
@@ -113,7 +105,7 @@ function errorMessage(text: string): string | undefined {
  * APICallError for an HTTP failure, the signal's reason on abort, `TypeError('fetch failed')`
  * with the cause for a network failure, the guard's CallError for a refused address.
  */
-export async function leanChat(provider: string, modelId: string, settings: ProviderSettings, call: ModelCall, guarded: boolean): Promise<LeanChatAnswer> {
+export async function leanChat(provider: string, modelId: string, settings: ProviderSettings, call: ModelCall, guarded: boolean): Promise<CallAnswer> {
   const base = (settings.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
   const url = `${base}/chat/completions`;
   const body = requestBody(modelId, call);
@@ -167,7 +159,7 @@ export async function leanChat(provider: string, modelId: string, settings: Prov
   return {
     text: content ?? '',
     finishReason: finishReasonOf(choice.finish_reason, refused),
-    usage: { inputTokens: count(usage?.prompt_tokens), outputTokens: count(usage?.completion_tokens), ...(cached > 0 ? { cachedInputTokens: cached } : {}) },
+    tokens: { input: count(usage?.prompt_tokens), output: count(usage?.completion_tokens), ...(cached > 0 ? { cachedInput: cached } : {}) },
     headers: responseHeaders,
     body: parsed,
   };
