@@ -12,14 +12,16 @@
 // into CallErrors one way.
 import { STATUS_CODES } from 'node:http';
 import { APICallError } from '@ai-sdk/provider';
-import { request } from 'undici';
 import type { ModelCall, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import { sharedAgent } from '../net/agents.js';
+import { type Answer, Exchanges } from '../net/http-transport.js';
 import type { CallAnswer } from './sdk-call.js';
 
 /** Bytes of an answer read at most: a chat completion is kilobytes; memory stays bounded. */
 export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+/** Bytes of an error answer kept (its message is at the start). */
+const MAX_ERROR_BYTES = 64 * 1024;
 
 /** OpenAI models whose parameters differ (the SDK drops or renames some): o-series, gpt-5 and later, search previews. */
 function openaiNeedsSdk(modelId: string): boolean {
@@ -76,20 +78,6 @@ function requestBody(modelId: string, call: ModelCall): Record<string, unknown> 
   return body;
 }
 
-async function readBounded(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown }, url: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) {
-      body.destroy();
-      throw new CallError(`the answer of ${url} is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`, { retryable: false });
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-}
-
 function errorMessage(text: string): string | undefined {
   try {
     const message = (JSON.parse(text) as { error?: { message?: unknown } } | null)?.error?.message;
@@ -112,25 +100,30 @@ export async function leanChat(provider: string, modelId: string, settings: Prov
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   // A registered endpoint without a key gets no Authorization header (an empty Bearer is refused by some).
   if (provider === 'openai' || settings.apiKey) headers.authorization = `Bearer ${settings.apiKey ?? ''}`;
-  if (settings.headers) Object.assign(headers, settings.headers);
-  let res;
+  // The project's headers win over ours, whatever their case (one header per name on the wire).
+  for (const [name, value] of Object.entries(settings.headers ?? {})) headers[name.toLowerCase()] = value;
+  // The dispatcher API straight into a bounded list of chunks (net/http-transport.ts): no
+  // Readable stream or async iterator per answer.
+  const exchanges = new Exchanges(sharedAgent(guarded, 'models'), { success: MAX_ANSWER_BYTES, other: MAX_ERROR_BYTES });
+  const stop = () => exchanges.stop(call.signal.reason);
+  if (call.signal.aborted) throw call.signal.reason;
+  call.signal.addEventListener('abort', stop, { once: true });
+  let res: Answer;
   try {
-    res = await request(url, { method: 'POST', headers, body: JSON.stringify(body), signal: call.signal, dispatcher: sharedAgent(guarded, 'models') });
+    res = await exchanges.send({ url: new URL(url), method: 'POST', headers, body: JSON.stringify(body) });
   } catch (error) {
     if (call.signal.aborted) throw call.signal.reason ?? error;
     if (error instanceof CallError) throw error;
     throw new TypeError('fetch failed', { cause: error });
+  } finally {
+    call.signal.removeEventListener('abort', stop);
   }
-  let text: string;
-  try {
-    text = await readBounded(res.body, url);
-  } catch (error) {
-    if (call.signal.aborted) throw call.signal.reason ?? error;
-    if (error instanceof CallError) throw error;
-    throw new TypeError('fetch failed', { cause: error });
-  }
+  const { text } = res;
   const responseHeaders = headerRecord(res.headers);
-  const status = res.statusCode;
+  const status = res.status;
+  if (res.truncated && status >= 200 && status <= 299) {
+    throw new CallError(`${provider} call failed: the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`, { retryable: false });
+  }
   if (status < 200 || status > 299) {
     const message = (text.trim() === '' ? undefined : errorMessage(text)) ?? STATUS_CODES[status] ?? `HTTP ${status}`;
     throw new APICallError({ message, url, requestBodyValues: body, statusCode: status, responseHeaders: responseHeaders as Record<string, string>, responseBody: text });

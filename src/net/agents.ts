@@ -1,6 +1,6 @@
 // The process-wide undici Agents every outbound call goes through: one open, one guarded (public
 // addresses only, see network-guard.ts), per purpose. HTTP targets dispatch on them directly
-// (src/targets/http-transport.ts); model providers reach them through lean-fetch.ts. Which one a
+// (http-transport.ts); model providers reach them through lean-fetch.ts and http-transport.ts. Which one a
 // call uses is decided by who chose its address: the operator (server-level provider URLs) or a
 // project (HTTP target URLs, project provider base URLs, webhooks). See docs/security.md.
 import { isIP } from 'node:net';

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { JSONPath } from 'jsonpath-plus';
 import { isRetryableStatus } from '../core/engine/retry.js';
 import { CallError } from '../core/model/results.js';
-import type { Answer } from './http-transport.js';
+import type { Answer } from '../net/http-transport.js';
 import type { Redactor } from './redact.js';
 import { parseRetryAfter } from '../core/engine/retry-after.js';
 

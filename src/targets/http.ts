@@ -8,7 +8,7 @@ import type { TargetDeps } from '../core/model/adapters.js';
 import { CallError, type TargetAdapter, type TargetCall, type TargetOutput } from '../core/model/results.js';
 import type { Dispatcher } from 'undici';
 import { bodyValue, excerpt, headerValue, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, networkError, selectOutput, statusError, timeoutError } from './http-response.js';
-import { type Answer, Exchanges, type Outgoing } from './http-transport.js';
+import { type Answer, Exchanges, type Outgoing } from '../net/http-transport.js';
 import { createGuardedAgent, type GuardSeams, sharedAgent } from '../net/agents.js';
 import { Redactor } from './redact.js';
 import { type Scope, jsonStringEscape, referencedKeys, renderJsonTemplate, renderString, renderTurn, urlEscape } from './templates.js';

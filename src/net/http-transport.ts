@@ -2,7 +2,7 @@
 // fetch. fetch builds Request/Response objects, web streams and AbortSignal plumbing for every
 // call, which cost more CPU than everything else a cell does; here the answer's bytes go
 // straight from the HTTP parser into a bounded list of chunks. The guarded Agent checks every
-// address at connect time, on the address the socket actually uses (src/net/agents.ts).
+// address at connect time, on the address the socket actually uses (agents.ts).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 
