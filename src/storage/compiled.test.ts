@@ -37,11 +37,8 @@ describe.each(dialects)('compiled queries on $name', ({ db }) => {
 
   it('keeps one shape per key (a multi-row insert per row count), each matching a fresh build', () => {
     const shapes = new CompiledShapes(2);
-    const insert = (rows: Db['t'][]) => {
-      const values: Record<string, unknown> = {};
-      rows.forEach((r, i) => Object.entries(r).forEach(([k, v]) => (values[`${i}.${k}`] = v)));
-      return shapes.bind(`rows:${rows.length}`, (p) => db.insertInto('t').values(rows.map((_, i) => ({ id: p(`${i}.id`), n: p(`${i}.n`), note: p(`${i}.note`), at: p(`${i}.at`) }))), values);
-    };
+    const insert = (rows: Db['t'][]) =>
+      shapes.bindRows(`rows:${rows.length}`, (p) => db.insertInto('t').values(rows.map((_, i) => ({ id: p(`${i}.id`), n: p(`${i}.n`), note: p(`${i}.note`), at: p(`${i}.at`) }))), rows);
     const row = (i: number): Db['t'] => ({ id: `r${i}`, n: i, note: i % 2 ? null : `note ${i}`, at: 1000 + i });
     for (const count of [1, 3, 1, 2, 3]) {
       const rows = Array.from({ length: count }, (_, i) => row(i + count));

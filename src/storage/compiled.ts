@@ -16,6 +16,8 @@ interface Template {
   query: CompiledQuery;
   /** For each compiled parameter: the name of the value it takes, or null for a constant. */
   slots: (string | null)[];
+  /** For a multi-row insert: each parameter's row and column (names `<row>.<column>`), or null for a constant. */
+  cells?: ({ row: number; column: string } | null)[];
 }
 
 /**
@@ -40,6 +42,32 @@ export class CompiledShapes {
       if (!(name in values)) throw new Error(`compiled query "${key}": no value for ${name}`);
       return values[name];
     });
+    return { ...t.query, parameters };
+  }
+
+  /**
+   * A multi-row insert whose `build` names row i's column c `param('<i>.<c>')`: the rows are
+   * read by position, with no name built or looked up per value (a commit inserts up to a few
+   * hundred rows of twenty-odd columns).
+   */
+  bindRows(key: string, build: (param: Param) => Compilable, rows: readonly Record<string, unknown>[]): CompiledQuery {
+    let t = this.shapes.get(key);
+    if (!t) {
+      t = compileTemplate(build);
+      t.cells = t.slots.map((name) => {
+        if (name === null) return null;
+        const dot = name.indexOf('.');
+        return { row: Number(name.slice(0, dot)), column: name.slice(dot + 1) };
+      });
+      if (this.shapes.size >= this.maxShapes) this.shapes.delete(this.shapes.keys().next().value!);
+      this.shapes.set(key, t);
+    }
+    const cells = t.cells!;
+    const parameters = new Array<unknown>(cells.length);
+    for (let i = 0; i < cells.length; i++) {
+      const at = cells[i]!;
+      parameters[i] = at === null ? t.query.parameters[i] : rows[at.row]![at.column];
+    }
     return { ...t.query, parameters };
   }
 }

@@ -84,14 +84,9 @@ export class SqlRunLog implements RunLog {
 
   /** The INSERT of a chunk of cells, compiled once per chunk size. */
   private insertCells(runId: string, chunk: CellResult[], at: number) {
-    const values: Record<string, unknown> = {};
-    chunk.forEach((c, i) => {
-      const row = cellRow(runId, c, at);
-      for (const col of CELL_COLUMNS) values[`${i}.${col}`] = row[col];
-    });
     const build = (p: Param) =>
       this.db.insertInto('run_cells').values(chunk.map((_, i) => Object.fromEntries(CELL_COLUMNS.map((col) => [col, p(`${i}.${col}`)])) as ReturnType<typeof cellRow>));
-    return this.compiled.bind(`cells:${chunk.length}`, build, values);
+    return this.compiled.bindRows(`cells:${chunk.length}`, build, chunk.map((c) => cellRow(runId, c, at)));
   }
 
   commitRowResults(runId: string, owner: string, drafts: RowDraft[], at: number): Promise<RowResult[] | null> {
