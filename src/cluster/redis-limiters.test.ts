@@ -1,7 +1,8 @@
 // The cluster's shared limits between two "processes" (two SharedLimits on separate ioredis
 // connections to a private redis-server): together they never exceed a cap, a 429 seen by one
-// lowers the limit the other uses, a provider's pause stops both, and the slots of a holder that
-// dies without releasing come back once their leases expire.
+// lowers the limit the other uses, a provider's pause stops both, the slots of a holder that
+// dies without releasing come back once their leases expire, and a slot freed by a call serves
+// the same process's next call without a Redis command, but never above a lowered limit.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, systemClock } from '../core/ports.js';
@@ -58,7 +59,8 @@ describe('shared limits in Redis', () => {
     expect(peak).toBeLessThanOrEqual(5);
     // Both sides were busy at once: the cap was reached, not merely respected by taking turns.
     expect(peak).toBe(5);
-    // Keys carry the queue's prefix; every slot was given back.
+    // Keys carry the queue's prefix; every slot was given back (idle ones when the limiters close).
+    await Promise.all([a.close(), b.close()]);
     const raw = new Redis(redis.url);
     try {
       expect(await raw.keys('cap:*')).toEqual([]);
@@ -86,8 +88,11 @@ describe('shared limits in Redis', () => {
     for (const r of held.slice(1)) r();
     // Growth is shared too: successes recorded by a raise the limit b reads (4 + 4 × ¼ + …).
     for (let i = 0; i < 8; i++) a.model.succeeded(key);
-    await sleep(20);
-    (await b.model.acquire(key))();
+    // b's next calls reuse the slots it holds, and refresh its view of the limit meanwhile.
+    for (let i = 0; i < 50 && b.model.snapshot(key).limit < 5; i++) {
+      (await b.model.acquire(key))();
+      await sleep(10);
+    }
     expect(b.model.snapshot(key).limit).toBeGreaterThanOrEqual(5);
     expect(b.model.snapshot(key).limit).toBeLessThanOrEqual(8);
   });
@@ -135,5 +140,33 @@ describe('shared limits in Redis', () => {
     expect(await pending(other, 3 * leaseMs)).toBe(true);
     release();
     (await other)();
+  });
+
+  it('a freed slot serves the next call of its process without Redis, and goes back when unused or over a lowered limit', async () => {
+    const [a, b] = [await limits({ prefix: 'idle', stateTtlMs: 0, idleMs: 200 }), await limits({ prefix: 'idle', stateTtlMs: 0, idleMs: 200 })];
+    const key = 'model:openai/o3';
+    const raw = new Redis(redis.url);
+    const members = () => raw.zrange(`idle:limits:semaphore:${key}`, '0', '-1');
+    try {
+      const held = await Promise.all(Array.from({ length: 8 }, () => a.model.acquire(key)));
+      const before = await members();
+      for (const r of held) r();
+      // Freed, but still a's in Redis; a's next calls take them back without a new member.
+      const again = await Promise.all(Array.from({ length: 8 }, () => a.model.acquire(key)));
+      expect(await members()).toEqual(before);
+      // b gets none while a holds them all.
+      const waiting = b.model.acquire(key);
+      expect(await pending(waiting)).toBe(true);
+      // A 429 halves the limit: a's freed slots above the new limit go back to Redis, and b gets one.
+      a.model.throttled(key);
+      for (const r of again.slice(0, 5)) r();
+      (await waiting)();
+      // Unused idle slots go back after idleMs.
+      for (const r of again.slice(5)) r();
+      for (let i = 0; i < 100 && (await members()).length > 0; i++) await sleep(20);
+      expect(await members()).toEqual([]);
+    } finally {
+      raw.disconnect();
+    }
   });
 });

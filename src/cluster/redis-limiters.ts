@@ -34,6 +34,8 @@ export interface SharedLimitsOptions {
   leaseMs?: number;
   /** How often a waiter asks again while every slot is taken (default 10 ms). */
   pollMs?: number;
+  /** How long a slot freed by a call stays with its process for the next call (default 50 ms). */
+  idleMs?: number;
   /** How often to try again while Redis does not answer (default 250 ms). */
   retryMs?: number;
   /** How long a read of the adaptive state is reused (default 100 ms; 0 = read before every attempt). */
@@ -55,6 +57,8 @@ interface ModelState {
   readAt: number;
   pausedUntil: number;
   throttles: number;
+  /** A background read of the state is under way. */
+  reading: boolean;
 }
 
 /** Fixed slots per key shared by the cluster (per-origin limits of HTTP targets). */
@@ -82,7 +86,7 @@ export class RedisModelLimiter implements ModelLimiter {
   ) {}
 
   acquire(key: string, signal?: AbortSignal): Promise<() => void> {
-    return this.slots.acquire(key, () => this.admission(key), signal);
+    return this.slots.acquire(key, () => this.admission(key), signal, (wonAt) => this.reusable(key, wonAt));
   }
 
   succeeded(key: string): void {
@@ -97,6 +101,7 @@ export class RedisModelLimiter implements ModelLimiter {
     const s = this.state(key);
     s.throttles++;
     s.limit = halvedLimit(s.limit, this.options.modelMin ?? 1);
+    this.slots.flushIdle(key);
     this.write(this.redis.set(`deficit:${key}`, String(s.max - s.limit), 'EX', DEFICIT_TTL_S));
     if (pauseMs !== undefined && pauseMs > 0) this.exhausted(key, pauseMs);
   }
@@ -120,10 +125,25 @@ export class RedisModelLimiter implements ModelLimiter {
     let s = this.keys.get(key);
     if (!s) {
       const max = Math.max(1, this.options.modelMax(key));
-      s = { max, limit: max, readAt: -Infinity, pausedUntil: 0, throttles: 0 };
+      s = { max, limit: max, readAt: -Infinity, pausedUntil: 0, throttles: 0, reading: false };
       this.keys.set(key, s);
     }
     return s;
+  }
+
+  /**
+   * Whether a slot this process holds may serve another call without asking Redis: not above the
+   * limit as last read, not during a pause. A stale read is refreshed in the background, so a
+   * process whose calls all reuse slots still learns of another process's 429 within stateTtlMs.
+   */
+  private reusable(key: string, wonAt: number): boolean {
+    const s = this.state(key);
+    const now = this.options.clock.now();
+    if (now - s.readAt >= this.options.stateTtlMs && !s.reading) {
+      s.reading = true;
+      this.admission(key).catch(() => {}).finally(() => (s.reading = false));
+    }
+    return s.pausedUntil <= now && Math.floor(s.limit) >= wonAt;
   }
 
   /** The shared limit and pause, read from Redis when the last read is older than stateTtlMs. */
@@ -187,7 +207,7 @@ export class SharedLimits {
     await redis.connect();
     const slots = new RedisSlots({
       redis, clock: options.clock, logger: options.logger,
-      leaseMs: options.leaseMs ?? 15_000, pollMs: options.pollMs ?? 10, retryMs: options.retryMs ?? 250,
+      leaseMs: options.leaseMs ?? 15_000, pollMs: options.pollMs ?? 10, retryMs: options.retryMs ?? 250, idleMs: options.idleMs ?? 50,
     });
     const model = new RedisModelLimiter(redis, slots, { ...options, stateTtlMs: options.stateTtlMs ?? 100 });
     return new SharedLimits(redis, slots, model, new RedisKeyedLimiter(slots, options.perOrigin));
@@ -201,7 +221,7 @@ export class SharedLimits {
 
   /** Drops the connection without releasing anything, as a killed worker would (tests). */
   kill(): void {
-    this.slots.close();
     this.redis.disconnect();
+    this.slots.close();
   }
 }
