@@ -62,6 +62,8 @@ interface Gate {
   pumping: boolean;
   /** A slot was freed in this process since the last attempt: try again at once. */
   woken: boolean;
+  /** The last attempts found every slot taken. */
+  full: boolean;
   /** Ends the current poll wait early (a slot was freed here). */
   interrupt: () => void;
   /** Ends any current wait (closing). */
@@ -163,7 +165,7 @@ export class RedisSlots {
   private gate(key: string): Gate {
     let g = this.gates.get(key);
     if (!g) {
-      g = { waiters: [], held: 0, idle: [], reuse: () => true, pumping: false, woken: false, interrupt: () => {}, cancel: () => {} };
+      g = { waiters: [], held: 0, idle: [], reuse: () => true, pumping: false, woken: false, full: false, interrupt: () => {}, cancel: () => {} };
       this.gates.set(key, g);
     }
     return g;
@@ -212,7 +214,9 @@ export class RedisSlots {
           continue;
         }
         gate.woken = false;
-        const n = Math.min(gate.waiters.length, ATTEMPTS_AT_ONCE);
+        // A key found full is probed with one attempt per poll, not one per waiter: four workers
+        // polling 32 attempts every 10 ms would be 12,800 scripts a second for nothing.
+        const n = gate.full ? 1 : Math.min(gate.waiters.length, ATTEMPTS_AT_ONCE);
         const outcomes = await Promise.allSettled(Array.from({ length: n }, () => this.tryTake(key, a.limit)));
         let failed: unknown;
         let full = false;
@@ -221,6 +225,7 @@ export class RedisSlots {
           else if (o.value === null) full = true;
           else this.handOver(gate, o.value);
         }
+        gate.full = full;
         if (failed !== undefined) {
           this.warnOnce(failed, 'shared limit: Redis did not answer; waiting for it');
           await this.pause(gate, this.options.retryMs, false);
