@@ -100,7 +100,7 @@ describe('shared limits in Redis', () => {
   it("a provider's pause (Retry-After) holds every process's calls until it ends", async () => {
     const [a, b] = [await limits({ prefix: 'pause', stateTtlMs: 0 }), await limits({ prefix: 'pause', stateTtlMs: 0 })];
     const key = 'model:openai/gpt-4o-mini';
-    a.model.throttled(key, 600);
+    a.model.throttled(key, 1_500);
     await sleep(20);
     const waiting = b.model.acquire(key);
     expect(await pending(waiting, 100)).toBe(true);
@@ -111,14 +111,15 @@ describe('shared limits in Redis', () => {
   });
 
   it("a holder that dies without releasing gets its slots back after the lease expires", async () => {
-    const leaseMs = 300;
+    // Short, but long enough that the check below runs well before it ends on a loaded machine.
+    const leaseMs = 1_000;
     const dying = await limits({ prefix: 'lease', leaseMs });
     const survivor = await limits({ prefix: 'lease', leaseMs });
     await Promise.all(Array.from({ length: 5 }, () => dying.perOrigin.acquire('http:x')));
     // All 5 slots are held by `dying`; it goes away as a killed worker would (no release).
     dying.kill();
     const next = survivor.perOrigin.acquire('http:x');
-    expect(await pending(next, 100)).toBe(true);
+    expect(await pending(next, 200)).toBe(true);
     // No renewal arrives, so the leases run out and the slots come back.
     const got = await Promise.all([next, ...Array.from({ length: 4 }, () => survivor.perOrigin.acquire('http:x'))]);
     expect(got).toHaveLength(5);
@@ -127,7 +128,8 @@ describe('shared limits in Redis', () => {
   });
 
   it('a waiter that gives up leaves the queue, and holding slots keeps them past the lease', async () => {
-    const leaseMs = 200;
+    // Long enough that a loaded machine's event-loop stalls (up to 2/3 of it) do not lose the lease.
+    const leaseMs = 1_000;
     const a = await limits({ prefix: 'renew', leaseMs, perOrigin: () => 1 });
     const b = await limits({ prefix: 'renew', leaseMs, perOrigin: () => 1 });
     const release = await a.perOrigin.acquire('http:y');
@@ -135,9 +137,9 @@ describe('shared limits in Redis', () => {
     const gaveUp = b.perOrigin.acquire('http:y', controller.signal);
     controller.abort(new Error('cell abandoned'));
     await expect(gaveUp).rejects.toThrow('cell abandoned');
-    // Renewed every lease/3: three leases later the slot is still a's.
+    // Renewed every lease/3: 2.5 leases later the slot is still a's.
     const other = b.perOrigin.acquire('http:y');
-    expect(await pending(other, 3 * leaseMs)).toBe(true);
+    expect(await pending(other, 2.5 * leaseMs)).toBe(true);
     release();
     (await other)();
   });
