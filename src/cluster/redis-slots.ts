@@ -269,7 +269,7 @@ export class RedisSlots {
   private takeIdle(gate: Gate): RenewingSemaphore | null {
     for (let i = gate.idle.pop(); i; i = gate.idle.pop()) {
       i.cancel();
-      if (gate.reuse(i.slot.wonAt)) return i.slot;
+      if (i.slot.isAcquired && gate.reuse(i.slot.wonAt)) return i.slot;
       this.giveBack(gate, i.slot);
     }
     return null;
@@ -281,7 +281,9 @@ export class RedisSlots {
       if (released) return;
       released = true;
       gate.held--;
-      if (this.stop.signal.aborted || !gate.reuse(slot.wonAt)) return this.giveBack(gate, slot);
+      // A slot whose renewal found it gone (Redis restarted empty) is not passed on: Redis no
+      // longer counts it.
+      if (this.stop.signal.aborted || !slot.isAcquired || !gate.reuse(slot.wonAt)) return this.giveBack(gate, slot);
       // The next local waiter takes it as it is; with nobody waiting it idles a moment.
       if (gate.waiters.length > 0) return this.handOver(gate, slot);
       const idle: IdleSlot = {
