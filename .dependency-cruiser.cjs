@@ -1,14 +1,15 @@
 // Import boundaries for src/, as drawn in STYLE.md ("The house"): arrows point inwards —
-// http, cli → app → core; storage, queue, targets, evaluators, models, sandbox implement core
-// ports and never import app or http; src/net (the outbound network) serves the adapters; only
-// config/ (the composition root) and cli/ know concrete adapters.
+// http, cli → app → core; storage, queue, cluster (limits shared through Redis), targets,
+// evaluators, models, sandbox implement core ports and never import app or http; src/net (the
+// outbound network) serves the adapters; only config/ (the composition root) and cli/ know
+// concrete adapters.
 // Tests (*.test.ts) and src/testing/ may import anything. Run: `npm run lint`.
 
 /** Test code: exempt from the layer rules (but not from no-circular / not-to-unresolvable). */
 const TESTS = '(^src/testing/|\\.test\\.ts$)';
 
 /** The adapter folders that implement core ports. */
-const ADAPTERS = '^src/(storage|queue|targets|evaluators|models|sandbox)/';
+const ADAPTERS = '^src/(storage|queue|cluster|targets|evaluators|models|sandbox)/';
 
 /** npm packages core may use: pure, I/O-free libraries. */
 const CORE_PACKAGES = ['zod', 'ulidx', 'secure-json-parse', '@stdlib/stats-wilcoxon', '@stdlib/stats-binomial-test', '@stdlib/stats-base-dists-t-quantile'];
@@ -136,7 +137,7 @@ module.exports = {
         'it receives adapters through core ports wired in src/config.',
       severity: 'error',
       from: { path: '^src/app/', pathNot: TESTS },
-      to: { path: '^src/(http|cli|config|storage|queue)/' },
+      to: { path: '^src/(http|cli|config|storage|queue|cluster)/' },
     },
 
     // ---- http: thin routes over app -----------------------------------------------------------

@@ -6,6 +6,8 @@
 //   npm run bench -- --quick      smaller sizes (a smoke test of the harness)
 //   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big, evaluators, caps, templates, compare, load)
 //   npm run bench -- --only=load  the load test of bench/load.ts (20 runs, 500 SSE subscribers, pollers)
+//   npm run bench -- --only=cluster  serve + 1, 2, 4 workers over a private PostgreSQL and Redis (bench/cluster.ts;
+//                                 only when asked: `--one-run` puts every cell in one run, for sharding)
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
 import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
@@ -13,13 +15,20 @@ import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, wai
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load'];
-if (only === 'cluster') {
-  console.error('--only=cluster: the cluster benchmark (issue 14) is not built yet; see docs/deployment.md, "Not built yet"');
-  process.exit(2);
-}
+const oneRun = args.has('--one-run');
+const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster'];
 if (only !== undefined && !SUITES.includes(only)) {
   console.error(`--only=${only}: unknown suite (one of ${SUITES.join(', ')})`);
+  process.exit(2);
+}
+if (oneRun && only !== 'cluster') {
+  console.error('--one-run applies to --only=cluster');
+  process.exit(2);
+}
+const known = new Set(['--quick', '--one-run']);
+const unknown = [...args].filter((a) => !known.has(a) && !a.startsWith('--only='));
+if (unknown.length > 0) {
+  console.error(`unknown option ${unknown.join(' ')} (known: --quick, --only=SUITE, --one-run)`);
   process.exit(2);
 }
 
@@ -261,3 +270,8 @@ if (!only || only === 'caps') await caps();
 if (!only || only === 'templates') await templates();
 if (!only || only === 'compare') await compare();
 if (!only || only === 'load') await load();
+// Opt-in: it starts its own PostgreSQL and Redis and a process per worker.
+if (only === 'cluster') {
+  const { clusterBench } = await import('./cluster.js');
+  if (!(await clusterBench({ quick, oneRun }, print))) process.exitCode = 1;
+}

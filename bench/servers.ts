@@ -86,15 +86,38 @@ export async function startServer(env: Record<string, string> = {}, nodeArgs: st
   };
 }
 
+interface Printing {
+  url: string;
+  pid: number;
+  /** Writes `line` to the process's stdin and resolves the first later output line starting with `tag`. */
+  ask(line: string, tag: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
 /** A child process started with tsx that prints `<TAG> <url>` once listening; resolves that url. */
-function startPrinting(script: string, latencyMs: number, tag: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script), String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startPrinting(script: string, latencyMs: number, tag: string): Promise<Printing> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script), String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const waiting: { tag: string; from: number; resolve: (rest: string) => void }[] = [];
+  child.stdout!.on('data', (d) => {
+    out += d;
+    for (const w of [...waiting]) {
+      const m = new RegExp(`^${w.tag} (.*)$`, 'm').exec(out.slice(w.from));
+      if (m) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(m[1]!);
+      }
+    }
+  });
+  const ask = (line: string, answerTag: string) =>
+    new Promise<string>((resolve) => {
+      waiting.push({ tag: answerTag, from: out.length, resolve });
+      child.stdin!.write(`${line}\n`);
+    });
   return new Promise((resolve) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = new RegExp(`${tag} (\\S+)`).exec(out);
-      if (m) resolve({ url: m[1]!, pid: child.pid!, stop: () => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) });
+    waiting.push({
+      tag, from: 0,
+      resolve: (url) => resolve({ url, pid: child.pid!, ask, stop: () => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) }),
     });
   });
 }
@@ -106,12 +129,26 @@ export async function startAgent(latencyMs: number): Promise<{ url: string; stop
   return agent;
 }
 
-export async function startOpenAI(latencyMs: number): Promise<{ baseURL: string; pid: number; stop(): Promise<void> }> {
+export interface OpenAIProcess {
+  baseURL: string;
+  pid: number;
+  /** The most calls of each model the provider had in flight at once so far. */
+  peakInFlight(): Promise<Record<string, number>>;
+  /** Forgets the peaks so far (after the warm-up, before a measurement). */
+  resetPeak(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startOpenAI(latencyMs: number): Promise<OpenAIProcess> {
   const provider = await startPrinting('openai.ts', latencyMs, 'OPENAI');
   const warm = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'warm' }] });
   await Promise.all(Array.from({ length: 100 }, () =>
     fetch(`${provider.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${OPENAI_KEY}`, 'content-type': 'application/json' }, body: warm }).then((r) => r.text())));
-  return { baseURL: provider.url, pid: provider.pid, stop: provider.stop };
+  return {
+    baseURL: provider.url, pid: provider.pid, stop: provider.stop,
+    peakInFlight: async () => JSON.parse(await provider.ask('peak', 'PEAK')) as Record<string, number>,
+    resetPeak: async () => void (await provider.ask('reset', 'RESET')),
+  };
 }
 
 /** A JSON request with the benchmark key (or `key`), through the typed client. */
@@ -122,4 +159,44 @@ export async function api(base: string, method: string, p: string, body?: unknow
 /** Waits for the run's final event on its SSE stream; returns when it was seen. */
 export async function waitDone(base: string, runId: string): Promise<void> {
   for await (const event of new AssayClient({ endpoint: base, apiKey: KEY }).events(runId)) void event;
+}
+
+export interface WorkerProcess {
+  pid: number;
+  /** The id the worker printed (its `workerId`). */
+  id: string;
+  stop(): Promise<void>;
+}
+
+/** An `assay worker` process (cluster mode: `env` brings DATABASE_URL and REDIS_URL); resolves once it takes runs. */
+export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-worker-'));
+  const child = spawn(process.execPath, [BIN, 'worker'], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn', ...serverEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const id = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /Assay worker (proc_\w+) taking runs/.exec(out);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(() => reject(new Error(`assay worker exited before taking runs:\n${out}`)));
+  });
+  // Keep draining its output so a chatty worker never blocks on a full pipe.
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return {
+    pid: child.pid!,
+    id,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

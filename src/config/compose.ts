@@ -17,8 +17,8 @@ import { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
 import { startDeliveries } from '../app/webhooks/payload.js';
 import { WebhookService } from '../app/webhooks/service.js';
 import { SharedCredentialsPolicy } from '../app/shared-credentials.js';
-import { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
-import { KeyedLimiter, Semaphore } from '../core/engine/limiter.js';
+import { AdaptiveLimiter, type ModelLimiter } from '../core/engine/adaptive-limiter.js';
+import { KeyedLimiter, Semaphore, type SlotLimiter } from '../core/engine/limiter.js';
 import type { CachedAnswer, TargetCache } from '../core/model/adapters.js';
 import { createModelClient } from '../models/client.js';
 import { type Issue, isAssayError } from '../core/errors.js';
@@ -30,6 +30,7 @@ import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
 import { BullMqQueue } from '../queue/bullmq-queue.js';
 import { RedisEventBus } from '../queue/redis-event-bus.js';
+import { SharedLimits } from '../cluster/redis-limiters.js';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
 import { AesGcmCipher, openStores } from '../storage/index.js';
 import { webhookPost } from '../net/webhook-post.js';
@@ -209,9 +210,23 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const shared = new SharedCredentialsPolicy(config.sharedCredentialsProjects, (id) => stores.projects.get(id));
   const providers = new ProviderService(stores, cipher, clock, config.providers, shared);
   const secrets = new ProjectSecrets((projectId) => secretService.resolveAll(projectId), { values: config.envSecrets, origins: config.envSecretOrigins }, shared);
-  // One adaptive limit per provider/model for the whole process, shared by targets and judges.
-  const modelLimiter = new AdaptiveLimiter({ max: () => config.modelConcurrency, clock });
-  const httpLimiter = new KeyedLimiter(() => config.limitPerKey);
+  // One adaptive limit per provider/model, shared by targets and judges: for the whole process
+  // in embedded mode; for every executing process of a cluster, in Redis (docs/deployment.md,
+  // "Shared limits"). An API-only process executes nothing, so it keeps the in-process ones.
+  let sharedLimits: SharedLimits | null = null;
+  if (plan.mode === 'cluster' && plan.executes) {
+    try {
+      sharedLimits = await SharedLimits.connect({
+        redisUrl: plan.redisUrl, clock, logger, modelMax: () => config.modelConcurrency, perOrigin: () => config.limitPerKey,
+      });
+    } catch (error) {
+      await cluster?.close();
+      await stores.close();
+      throw error;
+    }
+  }
+  const modelLimiter: ModelLimiter = sharedLimits?.model ?? new AdaptiveLimiter({ max: () => config.modelConcurrency, clock });
+  const httpLimiter: SlotLimiter = sharedLimits?.perOrigin ?? new KeyedLimiter(() => config.limitPerKey);
   /**
    * Provider settings for one run's model client, read from storage at most once a second per
    * provider rather than on every call (a query per cell was ≈ 10% of a loaded server's CPU,
@@ -366,6 +381,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       await host.shutdown();
       await dispatcher.shutdown();
       await evaluatorPool.close();
+      await sharedLimits?.close();
       await bus.close();
       await stores.close();
       await tracing?.close();

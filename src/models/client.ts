@@ -3,7 +3,7 @@
 // turns provider failures into CallErrors that say what to do (401/403: which key; 429/5xx:
 // retryable, with the server's Retry-After).
 import { APICallError, type LanguageModelV3 } from '@ai-sdk/provider';
-import type { AdaptiveLimiter } from '../core/engine/adaptive-limiter.js';
+import type { ModelLimiter } from '../core/engine/adaptive-limiter.js';
 import { decideRetry, DEFAULT_RETRY, isRetryableStatus } from '../core/engine/retry.js';
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
@@ -23,7 +23,7 @@ import { exhaustedForMs, lowerHeaders, retryAfterMs } from './rate-headers.js';
 export interface ModelClientDeps {
   /** The project's settings for a provider (project over environment), or null. */
   settings(provider: string): Promise<ProviderSettings | null>;
-  limiter: AdaptiveLimiter;
+  limiter: ModelLimiter;
   clock: Clock;
   random?: () => number;
   /** When false, a base URL the project chose may only reach public addresses (the network guard). */

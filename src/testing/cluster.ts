@@ -37,8 +37,11 @@ export class TestCluster {
     private readonly cleanup: () => Promise<void>,
   ) {}
 
-  /** Over a fresh schema of the test database, or over `databaseUrl` (a private server) when given. */
-  static async create(options: { databaseUrl?: string } = {}): Promise<TestCluster> {
+  /**
+   * Over a fresh schema of the test database, or over `databaseUrl` (a private server) when
+   * given; `env` adds variables to every process (limits, provider settings…).
+   */
+  static async create(options: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<TestCluster> {
     const redis = await startRedis();
     const pg = postgresDatabase();
     const db = options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : await pg.options();
@@ -46,6 +49,7 @@ export class TestCluster {
     const env = {
       DATABASE_URL: db.databaseUrl!, ...('schema' in db && db.schema ? { ASSAY_DB_SCHEMA: db.schema } : {}), REDIS_URL: redis.url, ASSAY_API_KEY: CLUSTER_KEY,
       ASSAY_SECRET_KEY: 'cluster-test-secret-key-0123456789abcdef', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn',
+      ...options.env,
     };
     return new TestCluster(redis, env, async () => {
       await redis.stop();

@@ -5,6 +5,38 @@
 import type { Clock } from '../ports.js';
 import { Semaphore, type SlotLimiter } from './limiter.js';
 
+/** What a per-provider/model limit shows of one key (for /metrics and tests). */
+export interface LimitSnapshot {
+  limit: number;
+  inUse: number;
+  waiting: number;
+  throttles: number;
+  pausedUntil: number;
+}
+
+/**
+ * The port the model client and the engine use for provider/model limits: slots, and the call
+ * outcomes that move the limit. In-process here (embedded mode); held in Redis for a cluster
+ * (src/cluster/redis-limiters.ts), where `inUse`/`waiting` are this process's share.
+ */
+export interface ModelLimiter extends SlotLimiter {
+  succeeded(key: string): void;
+  throttled(key: string, pauseMs?: number): void;
+  exhausted(key: string, pauseMs: number): void;
+  keyList(): string[];
+  snapshot(key: string): LimitSnapshot;
+}
+
+/** AIMD's additive step: each success adds 1/limit, so a full round of calls adds about one. */
+export function grownLimit(limit: number, max: number): number {
+  return Math.min(max, limit + 1 / Math.max(1, limit));
+}
+
+/** AIMD's multiplicative step on a 429: half, never under the floor. */
+export function halvedLimit(limit: number, min: number): number {
+  return Math.max(min, limit / 2);
+}
+
 export interface AdaptiveOptions {
   /** Ceiling (and starting value) of each key's concurrency. */
   max: (key: string) => number;
@@ -22,7 +54,7 @@ interface KeyState {
   throttles: number;
 }
 
-export class AdaptiveLimiter implements SlotLimiter {
+export class AdaptiveLimiter implements ModelLimiter {
   private readonly keys = new Map<string, KeyState>();
 
   constructor(private readonly options: AdaptiveOptions) {}
@@ -52,7 +84,7 @@ export class AdaptiveLimiter implements SlotLimiter {
   succeeded(key: string): void {
     const s = this.state(key);
     if (s.limit >= s.max) return;
-    s.limit = Math.min(s.max, s.limit + 1 / Math.max(1, s.limit));
+    s.limit = grownLimit(s.limit, s.max);
     s.semaphore.setLimit(Math.floor(s.limit));
   }
 
@@ -63,7 +95,7 @@ export class AdaptiveLimiter implements SlotLimiter {
   throttled(key: string, pauseMs?: number): void {
     const s = this.state(key);
     s.throttles++;
-    s.limit = Math.max(this.options.min ?? 1, s.limit / 2);
+    s.limit = halvedLimit(s.limit, this.options.min ?? 1);
     s.semaphore.setLimit(Math.floor(s.limit));
     if (pauseMs !== undefined && pauseMs > 0) s.pausedUntil = Math.max(s.pausedUntil, this.options.clock.now() + pauseMs);
   }
@@ -80,7 +112,7 @@ export class AdaptiveLimiter implements SlotLimiter {
   }
 
   /** Current view of a key, for /metrics and tests. */
-  snapshot(key: string): { limit: number; inUse: number; waiting: number; throttles: number; pausedUntil: number } {
+  snapshot(key: string): LimitSnapshot {
     const s = this.state(key);
     return { limit: Math.floor(s.limit), inUse: s.semaphore.inUse, waiting: s.semaphore.waiting, throttles: s.throttles, pausedUntil: s.pausedUntil };
   }
