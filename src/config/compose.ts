@@ -30,6 +30,8 @@ import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
 import { BullMqQueue } from '../queue/bullmq-queue.js';
 import { RedisEventBus } from '../queue/redis-event-bus.js';
+import { RedisRunSlots } from '../queue/redis-run-slots.js';
+import { Redis } from 'ioredis';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
 import { AesGcmCipher, openStores } from '../storage/index.js';
 import { webhookPost } from '../net/webhook-post.js';
@@ -285,10 +287,20 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     clock, random: options.random ?? Math.random, logger, timeoutMs: WEBHOOK_TIMEOUT_MS, pollMs: WEBHOOK_POLL_MS,
     soleSender: stores.dialect === 'sqlite', version: VERSION,
   });
+  // Cluster runs are split into shards executed by many workers at once; their concurrency is
+  // shared through Redis (docs/deployment.md, "Shards"). Commands fail fast while Redis is
+  // away (no offline queue): a cell waiting for a permit asks again, it does not pile up.
+  const slotsRedis = plan.mode === 'cluster' && plan.executes ? new Redis(plan.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : null;
+  slotsRedis?.on('error', () => {});
+  const runSlots = slotsRedis ? new RedisRunSlots(slotsRedis, logger) : null;
+  const sharding = runSlots && stores.shards && queue.shards
+    ? { store: stores.shards, queue: queue.shards, runSlots: (runId: string, limit: number) => runSlots.acquirer(runId, limit) }
+    : null;
   const host = new RunHost(executorDeps, queue, {
     owner: processId, sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite',
     // In a cluster the sweep must not take more runs than the queue would hand this process.
     ...(plan.mode === 'cluster' ? { maxRuns: RUNS_PER_PROCESS } : {}),
+    ...(sharding ? { sharding } : {}),
   });
   const projects = new ProjectService(stores, clock);
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
@@ -364,6 +376,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       if (closed) return;
       closed = true;
       await host.shutdown();
+      slotsRedis?.disconnect();
       await dispatcher.shutdown();
       await evaluatorPool.close();
       await bus.close();

@@ -7,6 +7,7 @@ import { migrateToLatest } from './migrate.js';
 import { SqlApiKeyStore, SqlProjectStore } from './project-store.js';
 import { SqlResponseCache } from './response-cache.js';
 import { SqlReviewStore } from './review-store.js';
+import { SqlRunShards } from './run-shards.js';
 import { SqlRunStore } from './run-store.js';
 import { SqlProviderStore, SqlSecretStore } from './secret-store.js';
 import { SqlWebhookStore } from './webhook-store.js';
@@ -40,6 +41,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     experiments: new SqlExperimentStore(db),
     datasets,
     runs: new SqlRunStore(db),
+    shards: new SqlRunShards(db),
     responses: new SqlResponseCache(db),
     secrets: new SqlSecretStore(db),
     providers: new SqlProviderStore(db),

@@ -22,6 +22,59 @@ interface Reserved {
   commit_count: number;
 }
 
+/**
+ * Advances the run's counters by `events`, `cells` and `commits` while the run is running and,
+ * with `fence` 'run', while `owner` holds its lease; null when not (the fence). A shard's commit
+ * passes 'shard': its own lease was checked (and its row locked) first in the same transaction.
+ * An execution that commits is making progress, so its crash count restarts from it.
+ */
+async function reserve(
+  trx: Transaction<Database>, runId: string, owner: string, fence: 'run' | 'shard', events: number, cells: number, at: number, summarySoFar?: RunSummary,
+): Promise<Reserved | null> {
+  const r = await trx
+    .updateTable('runs')
+    .set((eb) => ({
+      next_seq: eb('next_seq', '+', events),
+      progress: eb('progress', '+', cells),
+      commit_count: eb('commit_count', '+', cells),
+      updated_at: at,
+      ...(cells > 0 ? { executions: 1 } : {}),
+      // The runs list's figures so far ride on the update every commit already makes.
+      ...(summarySoFar ? { live_summary: JSON.stringify(summarySoFar) } : {}),
+    }))
+    .where('id', '=', runId)
+    .$if(fence === 'run', (q) => q.where('lease_owner', '=', owner))
+    .where('status', '=', 'running')
+    .returning(['next_seq', 'progress', 'commit_count'])
+    .executeTakeFirst();
+  return r ?? null;
+}
+
+/**
+ * Commits finished cells inside `trx`: reserves their seqs, commit order and progress on the
+ * run row (fenced as `reserve` says), then inserts them recording `owner` as their worker.
+ */
+export async function commitCellsIn(
+  trx: Transaction<Database>, runId: string, owner: string, fence: 'run' | 'shard', drafts: CellDraft[], at: number, summarySoFar?: RunSummary,
+): Promise<CellResult[] | null> {
+  const counts = drafts.map(cellEventCount);
+  const events = counts.reduce((a, b) => a + b, 0);
+  const reserved = await reserve(trx, runId, owner, fence, events, drafts.length, at, summarySoFar);
+  if (!reserved) return null;
+  let seq = reserved.next_seq - events;
+  const firstOrder = reserved.commit_count - drafts.length;
+  const firstProgress = reserved.progress - drafts.length;
+  const cells = drafts.map((d, i): CellResult => {
+    const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1, workerId: owner };
+    seq += counts[i]!;
+    return cell;
+  });
+  for (let i = 0; i < cells.length; i += CELL_CHUNK) {
+    await trx.insertInto('run_cells').values(cells.slice(i, i + CELL_CHUNK).map((c) => cellRow(runId, c, at))).execute();
+  }
+  return cells;
+}
+
 export class SqlRunLog implements RunLog {
   protected readonly rowResults: RowResultsSql;
 
@@ -29,55 +82,13 @@ export class SqlRunLog implements RunLog {
     this.rowResults = new RowResultsSql(db);
   }
 
-  /**
-   * Advances the run's counters by `events`, `cells` and `commits` while `owner` holds the lease
-   * of a running run; null when it does not (the fence). An execution that commits is making
-   * progress, so its crash count restarts from it (just this one).
-   */
-  private async reserve(trx: Transaction<Database>, runId: string, owner: string, events: number, cells: number, at: number, summarySoFar?: RunSummary): Promise<Reserved | null> {
-    const r = await trx
-      .updateTable('runs')
-      .set((eb) => ({
-        next_seq: eb('next_seq', '+', events),
-        progress: eb('progress', '+', cells),
-        commit_count: eb('commit_count', '+', cells),
-        updated_at: at,
-        ...(cells > 0 ? { executions: 1 } : {}),
-        // The runs list's figures so far ride on the update every commit already makes.
-        ...(summarySoFar ? { live_summary: JSON.stringify(summarySoFar) } : {}),
-      }))
-      .where('id', '=', runId)
-      .where('lease_owner', '=', owner)
-      .where('status', '=', 'running')
-      .returning(['next_seq', 'progress', 'commit_count'])
-      .executeTakeFirst();
-    return r ?? null;
-  }
-
   commitCells(runId: string, owner: string, drafts: CellDraft[], at: number, summarySoFar?: RunSummary): Promise<CellResult[] | null> {
-    return this.db.transaction().execute(async (trx) => {
-      const counts = drafts.map(cellEventCount);
-      const events = counts.reduce((a, b) => a + b, 0);
-      const reserved = await this.reserve(trx, runId, owner, events, drafts.length, at, summarySoFar);
-      if (!reserved) return null;
-      let seq = reserved.next_seq - events;
-      const firstOrder = reserved.commit_count - drafts.length;
-      const firstProgress = reserved.progress - drafts.length;
-      const cells = drafts.map((d, i): CellResult => {
-        const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1, workerId: owner };
-        seq += counts[i]!;
-        return cell;
-      });
-      for (let i = 0; i < cells.length; i += CELL_CHUNK) {
-        await trx.insertInto('run_cells').values(cells.slice(i, i + CELL_CHUNK).map((c) => cellRow(runId, c, at))).execute();
-      }
-      return cells;
-    });
+    return this.db.transaction().execute((trx) => commitCellsIn(trx, runId, owner, 'run', drafts, at, summarySoFar));
   }
 
   commitRowResults(runId: string, owner: string, drafts: RowDraft[], at: number): Promise<RowResult[] | null> {
     return this.db.transaction().execute(async (trx) => {
-      const reserved = await this.reserve(trx, runId, owner, drafts.length, 0, at);
+      const reserved = await reserve(trx, runId, owner, 'run', drafts.length, 0, at);
       if (!reserved) return null;
       const first = reserved.next_seq - drafts.length;
       const rows = drafts.map((d, i): RowResult => ({ ...d, seq: first + i }));
