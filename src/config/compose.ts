@@ -99,6 +99,12 @@ export interface ComposeOptions {
 
 /** Runs one cluster process executes at once (each bounds its own cells by execution.concurrency). */
 const RUNS_PER_PROCESS = 16;
+/**
+ * Shards one cluster process executes at once, of any runs. Few, so that the shards of a run
+ * queued together spread over the workers instead of piling onto the first that asks (each
+ * shard keeps up to its run's concurrency in flight, so a few shards already fill a worker).
+ */
+const SHARDS_PER_PROCESS = 4;
 
 /** One webhook attempt's timeout (docs/webhooks.md). */
 const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -198,7 +204,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       throw error;
     }
     bus = cluster;
-    queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, logger });
+    queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, shardsAtOnce: SHARDS_PER_PROCESS, logger });
   } else {
     bus = new InProcessEventBus();
     queue = new InProcessQueue();

@@ -34,6 +34,8 @@ export interface BullMqQueueOptions {
   prefix?: string;
   /** Runs one process executes at once (each run bounds its own cells by execution.concurrency). */
   runsAtOnce: number;
+  /** Shards one process executes at once, of any runs (default runsAtOnce). */
+  shardsAtOnce?: number;
   logger: Logger;
 }
 
@@ -121,7 +123,7 @@ export class BullMqQueue implements WorkQueue, ShardQueue {
     this.shardWorker = new Worker<{ runId: string; shard: number }>(SHARD_QUEUE, async (job) => handler(job.data.runId, job.data.shard), {
       connection: bullConnection(this.options.redisUrl),
       prefix: this.options.prefix ?? 'assay',
-      concurrency: this.options.runsAtOnce,
+      concurrency: this.options.shardsAtOnce ?? this.options.runsAtOnce,
     });
     this.shardWorker.on('error', (err: Error) => this.options.logger.warn({ err: err.message }, 'shard queue worker error'));
   }

@@ -116,7 +116,8 @@ async function executeShard(
     stopKeeping();
     await cells.dispose();
   }
-  if (outcome.kind === 'finished') {
+  // Done only when every cell of it is committed (a cell abandoned at a stop is not).
+  if (outcome.kind === 'finished' && (await shards.committedIn(run.id, shard.fromCell, shard.toCell)).length === shard.toCell - shard.fromCell) {
     await shards.complete(run.id, shard.shard, owner);
   } else {
     // Stopped (abort, shutdown, a lost lease): what is committed stays; the shard is open again.
