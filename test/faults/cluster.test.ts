@@ -5,9 +5,12 @@
 //   first, in order and without a gap, and the live-only events too (those exist only in the
 //   memory of the worker executing the run, so they prove the Redis fan-out).
 // - Abort through one API process stops the run in its worker within a second; resume re-queues.
-// - A 2,000-cell run: the worker executing it is killed with SIGKILL mid-run; the other takes
-//   it over (the run's lease expires) and the run completes with exactly 2,000 cells, none
-//   twice, cells of both workers among them, and no cell committed before the kill called again.
+// - A 2,000-cell run is split into 8 shards that both workers execute at the same time (cells
+//   of both committed before any fault), never more than its concurrency (10) of calls in flight
+//   across both; the worker coordinating it is killed with SIGKILL mid-run; the other finishes
+//   its shards, takes the run and the dead worker's shards over once their leases expire, and
+//   the run completes with exactly 2,000 cells, none twice, one `done`, and no cell committed
+//   before the kill called again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/core/events.js';
 import { type ApiProcess, call, cellKey, ended, eventually, readStream, TestCluster, type WorkerProcess } from '../../src/testing/cluster.js';
@@ -99,6 +102,7 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     await call(first.base, 'POST', '/api/experiments', agentExperiment('big', agent.url, 2000, { execution: { concurrency: 10 } }));
     const callsBefore = agent.calls;
     const keyCallsBefore = new Map(agent.callsByKey);
+    agent.resetPeak();
     const { runId, total } = await call(first.base, 'POST', '/api/experiments/big/run');
     expect(total).toBe(2000);
     const took = new RegExp(`"runId":"${runId}".*"msg":"took run"`);
@@ -148,5 +152,9 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     // Calls made twice are those in flight at the kill (≤ 10, the run's concurrency across both
     // workers) or finished and waiting for their group commit (≤ 50 ms of cells).
     expect(agent.calls - callsBefore).toBeLessThanOrEqual(2000 + 100);
+    // The run's concurrency bounded its calls across both workers together (a dead worker's
+    // permits are leases that expire, so the survivor never exceeds it either).
+    expect(agent.peakInFlight).toBeLessThanOrEqual(10);
+    expect(agent.peakInFlight).toBeGreaterThanOrEqual(5);
   });
 });
