@@ -1,6 +1,6 @@
 // A cluster run's `execution.concurrency` shared by every worker executing its shards: one
 // redis-semaphore Semaphore per run (key `semaphore:assay:run-cells:<runId>`), a permit per cell
-// in flight. Permits are leases (LOCK_MS, refreshed while the cell runs), so the permits of a
+// in flight. Permits are leases (LOCK_MS, renewed while the cell runs), so the permits of a
 // killed worker come back on their own. Chosen over dividing the concurrency among shards:
 // the number of shards in flight changes all the time (workers join, die, finish early), and a
 // fixed split leaves a lone worker running a run at a fraction of its concurrency.
@@ -36,10 +36,21 @@ export class RedisRunSlots {
    */
   private readonly local = new Map<string, LocalSemaphore>();
 
+  private readonly lockMs: number;
+  private readonly retryMs: number;
+  /** Permits held by cells of this process, renewed together every third of their lease. */
+  private readonly held = new Set<{ key: string; limit: number; identifier: string }>();
+  private refreshing: NodeJS.Timeout | null = null;
+
   constructor(
     private readonly redis: Redis,
     private readonly logger: Logger,
-  ) {}
+    /** Tests shorten these; defaults LOCK_MS and RETRY_MS. */
+    options: { lockMs?: number; retryMs?: number } = {},
+  ) {
+    this.lockMs = options.lockMs ?? LOCK_MS;
+    this.retryMs = options.retryMs ?? RETRY_MS;
+  }
 
   /** Takes a permit of run `runId` (at most `limit` held at once, all processes together). */
   acquirer(runId: string, limit: number): (signal: AbortSignal) => Promise<() => void> {
@@ -65,23 +76,48 @@ export class RedisRunSlots {
   }
 
   private async remote(runId: string, limit: number, signal: AbortSignal): Promise<() => void> {
+    const key = `assay:run-cells:${runId}`;
     let warned = false;
     for (;;) {
       if (signal.aborted) throw signal.reason;
-      const permit = new Semaphore(this.redis, `assay:run-cells:${runId}`, limit, {
-        lockTimeout: LOCK_MS, refreshInterval: LOCK_MS / 3, acquireAttemptsLimit: 1, retryInterval: RETRY_MS,
-        // A refresh that finds the permit gone (Redis restarted empty): the cell goes on; the
-        // bound is briefly loose rather than the cell failing.
-        onLockLost: () => {},
-      });
+      // The library's own refresh timer is off: it rejects unhandled when Redis is away, which
+      // would end the process; refresh() below renews every permit held here instead.
+      const permit = new Semaphore(this.redis, key, limit, { lockTimeout: this.lockMs, refreshInterval: 0, acquireAttemptsLimit: 1, retryInterval: this.retryMs });
       try {
-        if (await permit.tryAcquire()) return () => void permit.release().catch(() => {});
+        if (await permit.tryAcquire()) {
+          const held = { key, limit, identifier: permit.identifier };
+          this.held.add(held);
+          this.refreshing ??= setInterval(() => void this.refresh(), this.lockMs / 3).unref();
+          return () => {
+            this.held.delete(held);
+            if (this.held.size === 0 && this.refreshing) {
+              clearInterval(this.refreshing);
+              this.refreshing = null;
+            }
+            permit.release().catch(() => {});
+          };
+        }
       } catch (error) {
         // Redis unreachable: the cell waits (it has not started) until Redis answers again.
         if (!warned) this.logger.warn({ runId, err: error instanceof Error ? error.message : String(error) }, 'run concurrency permits unavailable; waiting for Redis');
         warned = true;
       }
-      await pause(RETRY_MS, signal);
+      await pause(this.retryMs, signal);
     }
+  }
+
+  /**
+   * Renews every permit held here (redis-semaphore's refresh of a permit known by its
+   * identifier). A permit found gone (Redis restarted empty) is not taken again: its cell goes
+   * on, and the bound is loose for at most the cells in flight then, rather than failing them.
+   */
+  private async refresh(): Promise<void> {
+    await Promise.all(
+      [...this.held].map((h) =>
+        new Semaphore(this.redis, h.key, h.limit, { lockTimeout: this.lockMs, refreshInterval: 0, identifier: h.identifier, acquiredExternally: true })
+          .tryAcquire()
+          .catch(() => false),
+      ),
+    );
   }
 }
