@@ -4,19 +4,17 @@
 // assigns the seqs, then the events are published), and ends the run with one of the endings
 // of core/engine/run-ending.ts.
 import { setMaxListeners } from 'node:events';
-import type { SlotLimiter } from '../../core/engine/limiter.js';
 import { planTotal } from '../../core/engine/plan.js';
 import { completionOf, type RunEnding, runFinish } from '../../core/engine/run-ending.js';
 import { runLoop } from '../../core/engine/run-loop.js';
-import type { EvaluatorDeps, TargetDeps, TargetFactory } from '../../core/model/adapters.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
-import type { Clock, EventBus, Logger, Stores } from '../../core/ports.js';
+import type { EventBus, Logger, Stores } from '../../core/ports.js';
 import { quietRunObserver, type RunObserver, type RunWatch } from '../../core/observe.js';
 import type { CellDraft } from '../../core/run-store.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
 import { keepLease } from './lease-keeper.js';
-import { prepareCellRunner } from './cell-runner.js';
-import { disposeAll, type EvaluatorCatalogue, evaluatorsOfTarget, prepareRowEvaluators } from './prepare.js';
+import { type CellDeps, prepareCellRunner } from './cell-runner.js';
+import { disposeAll, evaluatorsOfTarget, prepareRowEvaluators } from './prepare.js';
 import { runRowPhaseFor } from './row-phase-runner.js';
 import { runShape } from './run-shape.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
@@ -24,20 +22,10 @@ import { withRepeatStats } from './repeat-stats.js';
 import { rebuildSummary } from './summary-rebuild.js';
 import { finishDeliveries } from '../webhooks/payload.js';
 
-export interface ExecutorDeps {
+export interface ExecutorDeps extends CellDeps {
   stores: Pick<Stores, 'runs' | 'experiments' | 'datasets'>;
   bus: EventBus;
-  clock: Clock;
   logger: Logger;
-  createTarget: TargetFactory;
-  catalogue: EvaluatorCatalogue;
-  /** What evaluators of a project's run need (its model client, the sandbox). */
-  evaluatorDeps(projectId: string): Promise<EvaluatorDeps>;
-  /** What targets of a project's run need; `cache` is the run's execution.cache. */
-  targetDeps(projectId: string, options: { cache: boolean }): Promise<TargetDeps>;
-  /** Limits per key (HTTP origin, provider/model) shared by every run of this process. */
-  limiter: SlotLimiter;
-  random: () => number;
   leaseMs: number;
   /** How often the abort flag and the lease are checked. */
   pollMs: number;
@@ -45,11 +33,6 @@ export interface ExecutorDeps {
   observer?: RunObserver;
   /** Called once a run's finish (with a webhook delivery owed) is stored: the sender need not wait for its next poll. */
   onDeliveryQueued?: () => void;
-  /**
-   * Slots every cell executing in this process takes, across all its runs
-   * (ASSAY_WORKER_CONCURRENCY); absent = only each run's own `concurrency` bounds its cells.
-   */
-  cellSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
 
 /**
