@@ -66,7 +66,9 @@ async function coordinate(
           queuedAt = now;
           await queue.enqueueShards(run.id, await shards.open(run.id, now, limit));
         }
-        await clock.sleep(deps.pollMs, signal).catch(() => {});
+        // Once stopping, the signal has fired: wait out the poll anyway (no busy loop while a
+        // dead worker's shard lease runs out).
+        await clock.sleep(deps.pollMs, reason === null ? signal : undefined).catch(() => {});
       }
     } finally {
       stopKeeping();
