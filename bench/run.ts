@@ -103,35 +103,43 @@ async function promptTargets(): Promise<void> {
   const n = quick ? 100 : 1000;
   const concurrency = 50;
   print(`\n### ${n * 2} cells with prompt targets (${n} rows × 2 models on the fake OpenAI server), latency ${latency} ms, concurrency ${concurrency}\n`);
-  print('| run | wall time | ideal | efficiency | cells/s | avg call latency | tokens (in/out) | cost | CPU ms/cell | peak RSS |');
-  print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const openai = await startOpenAI(latency);
-  const server = await startServer({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL });
-  try {
-    await api(server.base, 'POST', '/api/experiments', {
-      slug: 'prompt', name: 'prompt',
-      dataset: { rows: Array.from({ length: n }, (_, i) => ({ question: `question ${i}`, expected: `Echo: question ${i}` })) },
-      targets: ['gpt-4o-mini', 'gpt-4o'].map((model) => ({ id: model, type: 'prompt', model: `openai/${model}`, params: { temperature: 0, maxTokens: 64 }, messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: '{{question}}' }] })),
-      evaluators: EVALUATORS,
-      execution: { concurrency, maxRetries: 0 },
-    });
-    for (const label of ['cold', 'warm']) {
-      const f = await measureRun(server, 'prompt');
-      if (f.summary.completedCells !== f.cells) throw new Error(`only ${f.summary.completedCells}/${f.cells} cells completed`);
-      const ideal = (f.cells * latency) / concurrency;
-      const lat = f.summary.targets.map((t: { avgLatency: number }) => t.avgLatency);
-      const tin = f.summary.targets.reduce((a: number, t: { tokens: { input: number } }) => a + t.tokens.input, 0);
-      const tout = f.summary.targets.reduce((a: number, t: { tokens: { output: number } }) => a + t.tokens.output, 0);
-      print(
-        `| ${label} | ${(f.wallMs / 1000).toFixed(2)} s | ${(ideal / 1000).toFixed(2)} s | **${(ideal / f.wallMs).toFixed(3)}** | ${((f.cells * 1000) / f.wallMs).toFixed(0)} | ` +
-          `${Math.max(...lat)} ms | ${tin}/${tout} | $${f.summary.targetCost.toFixed(4)} | ${(f.cpuMs / f.cells).toFixed(3)} | ${f.peakRssMb.toFixed(0)} MB |`,
-      );
+  print('| provider | run | wall time | ideal | efficiency | cells/s | avg call latency | tokens (in/out) | cost | CPU ms/cell | peak RSS |');
+  print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  // `openai/…` with the server's key, then the same endpoint registered by the project as an
+  // OpenAI-compatible provider (how Ollama, vLLM, LiteLLM or a gateway is called).
+  for (const mode of ['openai', 'registered'] as const) {
+    const openai = await startOpenAI(latency);
+    const server = await startServer(
+      mode === 'openai' ? { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL } : { ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: 'true' },
+    );
+    try {
+      const provider = mode === 'openai' ? 'openai' : 'gateway';
+      if (mode === 'registered') await api(server.base, 'PUT', '/api/providers/gateway', { baseUrl: openai.baseURL, apiKey: OPENAI_KEY });
+      await api(server.base, 'POST', '/api/experiments', {
+        slug: 'prompt', name: 'prompt',
+        dataset: { rows: Array.from({ length: n }, (_, i) => ({ question: `question ${i}`, expected: `Echo: question ${i}` })) },
+        targets: ['gpt-4o-mini', 'gpt-4o'].map((model) => ({ id: model, type: 'prompt', model: `${provider}/${model}`, params: { temperature: 0, maxTokens: 64 }, messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: '{{question}}' }] })),
+        evaluators: EVALUATORS,
+        execution: { concurrency, maxRetries: 0 },
+      });
+      for (const label of ['cold', 'warm']) {
+        const f = await measureRun(server, 'prompt');
+        if (f.summary.completedCells !== f.cells) throw new Error(`only ${f.summary.completedCells}/${f.cells} cells completed`);
+        const ideal = (f.cells * latency) / concurrency;
+        const lat = f.summary.targets.map((t: { avgLatency: number }) => t.avgLatency);
+        const tin = f.summary.targets.reduce((a: number, t: { tokens: { input: number } }) => a + t.tokens.input, 0);
+        const tout = f.summary.targets.reduce((a: number, t: { tokens: { output: number } }) => a + t.tokens.output, 0);
+        print(
+          `| ${mode === 'openai' ? '`openai/…`' : 'registered'} | ${label} | ${(f.wallMs / 1000).toFixed(2)} s | ${(ideal / 1000).toFixed(2)} s | **${(ideal / f.wallMs).toFixed(3)}** | ${((f.cells * 1000) / f.wallMs).toFixed(0)} | ` +
+            `${Math.max(...lat)} ms | ${tin}/${tout} | $${f.summary.targetCost.toFixed(4)} | ${(f.cpuMs / f.cells).toFixed(3)} | ${f.peakRssMb.toFixed(0)} MB |`,
+        );
+      }
+    } finally {
+      await server.stop();
+      await openai.stop();
     }
-  } finally {
-    await server.stop();
-    await openai.stop();
   }
-  print('\nThe provider runs in its own process; calls go through the AI SDK (chat completions), the adaptive per-model limiter and the price table.');
+  print("\nThe provider runs in its own process; plain text calls take the lean chat path (src/models/openai-chat.ts), the adaptive per-model limiter and the price table. A registered provider is priced by model name when the price table knows the model (else by the project's own prices, or unknown).");
 }
 
 async function cpuPerCell(): Promise<void> {

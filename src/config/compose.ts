@@ -108,8 +108,8 @@ const SHARDS_PER_PROCESS = 4;
 
 /** One webhook attempt's timeout (docs/webhooks.md). */
 const WEBHOOK_TIMEOUT_MS = 10_000;
-/** How often the webhook outbox is checked for due retries. */
-const WEBHOOK_POLL_MS = 1_000;
+/** The outbox's safety poll; deliveries and this process's retries wake it without polling. */
+const WEBHOOK_POLL_MS = 15_000;
 
 /** Save-time checks: evaluator types and settings exist and are valid. */
 const evaluatorCheck: DocumentCheck = (doc) => {

@@ -10,6 +10,7 @@ import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
 import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/observe.js';
 import { guardedFetch, openFetch } from '../net/lean-fetch.js';
+import { leanChat, leanChatApplies } from './openai-chat.js';
 import { loadPriceTable, priceCall, reportedCost } from './pricing.js';
 
 /** The AI SDK, loaded with the first model call (≈ 150 ms and 25 MB at start-up otherwise). */
@@ -139,8 +140,44 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     return entry;
   }
 
+  /** The provider's settings for a call, or the CallError saying what is missing. */
+  async function settingsOf(model: string): Promise<{ provider: string; modelId: string; settings: ProviderSettings }> {
+    const { provider, modelId } = splitModel(model);
+    const settings = await deps.settings(provider);
+    const missing = missingSetting(provider, settings);
+    if (missing) throw new CallError(missing, { retryable: false });
+    return { provider, modelId, settings: settings! };
+  }
+
+  /** One plain text call on the lean path (openai-chat.ts): no AI SDK object is built. */
+  async function leanOnce(call: ModelCall, retry: boolean, provider: string, modelId: string, settings: ProviderSettings): Promise<ModelResult> {
+    await loadPriceTable();
+    const key = limitKey(call.model);
+    const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
+    const observed = deps.observer?.begin({ provider, model: modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
+    try {
+      const answer = await leanChat(provider, modelId, settings, call, fetchFor(settings) === guardedFetch);
+      deps.limiter.succeeded(key);
+      const exhausted = exhaustedForMs(answer.headers, deps.clock.now());
+      if (exhausted !== undefined) deps.limiter.exhausted(key, exhausted);
+      const { usage } = answer;
+      const tokens = { input: usage.inputTokens, output: usage.outputTokens, ...(usage.cachedInputTokens ? { cachedInput: usage.cachedInputTokens } : {}) };
+      const priced = priceCall(provider, modelId, tokens, answer.body, settings.prices);
+      observed.end({ outcome: 'ok', tokens, ...(priced.cost !== undefined ? { cost: priced.cost } : {}), text: answer.text });
+      return { text: answer.text, tokens, cost: priced.cost, costSource: priced.costSource, finishReason: answer.finishReason };
+    } catch (error) {
+      const failure = withoutCredentials(toCallError(error, provider, key, deps), settings);
+      observed.end(failureEnd(failure));
+      throw failure;
+    } finally {
+      release();
+    }
+  }
+
   async function once(call: ModelCall, retry: boolean): Promise<ModelResult> {
-    const { model, settings } = await resolve(call.model);
+    const { provider, modelId, settings } = await settingsOf(call.model);
+    if (leanChatApplies(provider, modelId, call)) return leanOnce(call, retry, provider, modelId, settings);
+    const { model } = await resolve(call.model);
     const key = limitKey(call.model);
     const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
     const observed = deps.observer?.begin({ provider: model.provider, model: model.modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;

@@ -44,15 +44,80 @@ export function priceCall(
     return { cost, costSource: 'project_override' };
   }
   if (!table) return { costSource: 'unknown' };
+  const fast = flatPrice(provider, model, tokens);
+  if (fast !== undefined) return { cost: fast, costSource: 'price_table' };
   try {
     const result = table.calcPrice(
       { input_tokens: tokens.input, output_tokens: tokens.output, cache_read_tokens: tokens.cachedInput ?? 0, cache_write_tokens: tokens.cacheWrite ?? 0 },
       model,
       TABLE_PROVIDER[provider] ? { providerId: TABLE_PROVIDER[provider] } : {},
     );
-    if (result) return { cost: result.total_price, costSource: 'price_table' };
+    if (result) {
+      learnFlatPrice(provider, model, tokens, result.model_price, result.total_price);
+      return { cost: result.total_price, costSource: 'price_table' };
+    }
   } catch {
     // The table does not know this model.
   }
   return { costSource: 'unknown' };
+}
+
+// The table's lookup (matching the model among hundreds, by rules and regexes) cost ≈ 40 µs a
+// call, a tenth of a prompt cell's CPU. Most models have flat per-token prices, so the price
+// found for a model is kept for an hour (prices can change on a date) and applied directly —
+// but only for a kind of call (with or without cached input, cache writes) whose result the
+// table itself confirmed once: the formula below is ours, the table stays the authority.
+
+/** Per-million-token rates of a model whose prices do not depend on volume. */
+interface FlatRates {
+  input: number;
+  output: number;
+  cacheRead: number | undefined;
+  cacheWrite: number | undefined;
+}
+
+const FLAT_TTL_MS = 60 * 60 * 1000;
+const FLAT_MAX = 1_000;
+/** Per provider/model: its flat rates (null: not flat) and the kinds of call confirmed. */
+const flat = new Map<string, { rates: FlatRates | null; confirmed: Set<string>; until: number }>();
+
+const shapeOf = (t: PricedTokens) => `${(t.cachedInput ?? 0) > 0 ? 'r' : ''}${(t.cacheWrite ?? 0) > 0 ? 'w' : ''}`;
+
+function costAt(r: FlatRates, t: PricedTokens): number {
+  const read = t.cachedInput ?? 0;
+  const write = t.cacheWrite ?? 0;
+  return ((t.input - read - write) * r.input + read * (r.cacheRead ?? r.input) + write * (r.cacheWrite ?? r.input) + t.output * r.output) / 1e6;
+}
+
+function flatPrice(provider: string, model: string, tokens: PricedTokens): number | undefined {
+  const entry = flat.get(`${provider}\u0000${model}`);
+  if (!entry || !entry.rates || Date.now() > entry.until || !entry.confirmed.has(shapeOf(tokens))) return undefined;
+  return costAt(entry.rates, tokens);
+}
+
+/** Rates of a model price made only of plain numbers for the token kinds we count. */
+function flatRates(price: unknown): FlatRates | null {
+  const p = price as Record<string, unknown> | null;
+  if (!p || typeof p !== 'object') return null;
+  const num = (v: unknown) => (typeof v === 'number' ? v : v === undefined ? undefined : null);
+  const input = num(p.input_mtok);
+  const output = num(p.output_mtok);
+  const cacheRead = num(p.cache_read_mtok);
+  const cacheWrite = num(p.cache_write_mtok);
+  if (typeof input !== 'number' || typeof output !== 'number' || cacheRead === null || cacheWrite === null) return null;
+  return { input, output, cacheRead, cacheWrite };
+}
+
+function learnFlatPrice(provider: string, model: string, tokens: PricedTokens, price: unknown, total: number): void {
+  const key = `${provider}\u0000${model}`;
+  let entry = flat.get(key);
+  if (!entry || Date.now() > entry.until) {
+    if (flat.size >= FLAT_MAX) flat.clear();
+    entry = { rates: flatRates(price), confirmed: new Set(), until: Date.now() + FLAT_TTL_MS };
+    flat.set(key, entry);
+  }
+  if (!entry.rates) return;
+  const ours = costAt(entry.rates, tokens);
+  if (Math.abs(ours - total) <= 1e-9 * Math.max(1, Math.abs(total))) entry.confirmed.add(shapeOf(tokens));
+  else entry.rates = null;
 }

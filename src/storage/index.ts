@@ -32,6 +32,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     throw error;
   }
   const datasets = new SqlDatasetStore(db);
+  const runs = new SqlRunStore(db);
   // Uploads interrupted by a crash leave staged rows; they are invisible, but take space.
   await datasets.purgeStaging(Date.now() - STAGING_MAX_AGE_MS);
   return {
@@ -40,8 +41,8 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     apiKeys: new SqlApiKeyStore(db),
     experiments: new SqlExperimentStore(db),
     datasets,
-    runs: new SqlRunStore(db),
-    shards: new SqlRunShards(db),
+    runs,
+    shards: new SqlRunShards(db, runs),
     responses: new SqlResponseCache(db),
     secrets: new SqlSecretStore(db),
     providers: new SqlProviderStore(db),

@@ -8,7 +8,8 @@ import type { RunEvent } from '../core/events.js';
 import type { CellResult, LeanCell, RowOrderKey, RowResult, RunSummary } from '../core/model/run.js';
 import type { CellDraft, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
 import { RowResultsSql } from './run-row-results.js';
-import { cellRow, toCell } from './run-rows.js';
+import { CompiledShapes, type Param } from './compiled.js';
+import { CELL_COLUMNS, cellRow, toCell } from './run-rows.js';
 import type { Database } from './schema.js';
 import { parseJson } from './sql-errors.js';
 import { insertDelivery } from './webhook-store.js';
@@ -22,73 +23,93 @@ interface Reserved {
   commit_count: number;
 }
 
-/**
- * Advances the run's counters by `events`, `cells` and `commits` while the run is running and,
- * with `fence` 'run', while `owner` holds its lease; null when not (the fence). A shard's commit
- * passes 'shard': its own lease was checked (and its row locked) first in the same transaction.
- * An execution that commits is making progress, so its crash count restarts from it.
- */
-async function reserve(
-  trx: Transaction<Database>, runId: string, owner: string, fence: 'run' | 'shard', events: number, cells: number, at: number, summarySoFar?: RunSummary,
-): Promise<Reserved | null> {
-  const r = await trx
-    .updateTable('runs')
-    .set((eb) => ({
-      next_seq: eb('next_seq', '+', events),
-      progress: eb('progress', '+', cells),
-      commit_count: eb('commit_count', '+', cells),
-      updated_at: at,
-      ...(cells > 0 ? { executions: 1 } : {}),
-      // The runs list's figures so far ride on the update every commit already makes.
-      ...(summarySoFar ? { live_summary: JSON.stringify(summarySoFar) } : {}),
-    }))
-    .where('id', '=', runId)
-    .$if(fence === 'run', (q) => q.where('lease_owner', '=', owner))
-    .where('status', '=', 'running')
-    .returning(['next_seq', 'progress', 'commit_count'])
-    .executeTakeFirst();
-  return r ?? null;
-}
-
-/**
- * Commits finished cells inside `trx`: reserves their seqs, commit order and progress on the
- * run row (fenced as `reserve` says), then inserts them recording `owner` as their worker.
- */
-export async function commitCellsIn(
-  trx: Transaction<Database>, runId: string, owner: string, fence: 'run' | 'shard', drafts: CellDraft[], at: number, summarySoFar?: RunSummary,
-): Promise<CellResult[] | null> {
-  const counts = drafts.map(cellEventCount);
-  const events = counts.reduce((a, b) => a + b, 0);
-  const reserved = await reserve(trx, runId, owner, fence, events, drafts.length, at, summarySoFar);
-  if (!reserved) return null;
-  let seq = reserved.next_seq - events;
-  const firstOrder = reserved.commit_count - drafts.length;
-  const firstProgress = reserved.progress - drafts.length;
-  const cells = drafts.map((d, i): CellResult => {
-    const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1, workerId: owner };
-    seq += counts[i]!;
-    return cell;
-  });
-  for (let i = 0; i < cells.length; i += CELL_CHUNK) {
-    await trx.insertInto('run_cells').values(cells.slice(i, i + CELL_CHUNK).map((c) => cellRow(runId, c, at))).execute();
-  }
-  return cells;
-}
-
 export class SqlRunLog implements RunLog {
   protected readonly rowResults: RowResultsSql;
+  /** The commit path's queries, compiled once per shape (compiled.ts says why). */
+  private readonly compiled = new CompiledShapes();
 
   constructor(protected readonly db: Kysely<Database>) {
     this.rowResults = new RowResultsSql(db);
   }
 
+  /**
+   * Advances the run's counters by `events`, `cells` and `commits` while the run is running and,
+   * with `fence` 'run', while `owner` holds its lease; null when not (the fence). A shard's
+   * commit passes 'shard': its own lease was asserted (and its row locked) first in the same
+   * transaction (run-shards.ts). An execution that commits is making progress, so its crash
+   * count restarts from it (just this one).
+   */
+  private async reserve(
+    trx: Transaction<Database>, runId: string, owner: string, fence: 'run' | 'shard', events: number, cells: number, at: number, summarySoFar?: RunSummary,
+  ): Promise<Reserved | null> {
+    const live = summarySoFar !== undefined;
+    const byRun = fence === 'run';
+    const query = this.compiled.bind(
+      `reserve:${cells > 0}:${live}:${fence}`,
+      (p) =>
+        this.db
+          .updateTable('runs')
+          .set((eb) => ({
+            next_seq: eb('next_seq', '+', p<number>('events')),
+            progress: eb('progress', '+', p<number>('cells')),
+            commit_count: eb('commit_count', '+', p<number>('cells')),
+            updated_at: p<number>('at'),
+            ...(cells > 0 ? { executions: 1 } : {}),
+            // The runs list's figures so far ride on the update every commit already makes.
+            ...(live ? { live_summary: p<string>('summary') } : {}),
+          }))
+          .where('id', '=', p<string>('runId'))
+          .$if(byRun, (q) => q.where('lease_owner', '=', p<string>('owner')))
+          .where('status', '=', 'running')
+          .returning(['next_seq', 'progress', 'commit_count']),
+      { events, cells, at, runId, ...(byRun ? { owner } : {}), ...(live ? { summary: JSON.stringify(summarySoFar) } : {}) },
+    );
+    const r = (await trx.executeQuery<Reserved>(query)).rows[0];
+    return r ?? null;
+  }
+
   commitCells(runId: string, owner: string, drafts: CellDraft[], at: number, summarySoFar?: RunSummary): Promise<CellResult[] | null> {
-    return this.db.transaction().execute((trx) => commitCellsIn(trx, runId, owner, 'run', drafts, at, summarySoFar));
+    return this.db.transaction().execute((trx) => this.commitCellsIn(trx, runId, owner, 'run', drafts, at, summarySoFar));
+  }
+
+  /**
+   * Commits finished cells inside `trx`: reserves their seqs, commit order and progress on the
+   * run row (fenced as `reserve` says), then inserts them recording `owner` as their worker.
+   */
+  async commitCellsIn(
+    trx: Transaction<Database>, runId: string, owner: string, fence: 'run' | 'shard', drafts: CellDraft[], at: number, summarySoFar?: RunSummary,
+  ): Promise<CellResult[] | null> {
+    const counts = drafts.map(cellEventCount);
+    const events = counts.reduce((a, b) => a + b, 0);
+    const reserved = await this.reserve(trx, runId, owner, fence, events, drafts.length, at, summarySoFar);
+    if (!reserved) return null;
+    let seq = reserved.next_seq - events;
+    const firstOrder = reserved.commit_count - drafts.length;
+    const firstProgress = reserved.progress - drafts.length;
+    const cells = drafts.map((d, i): CellResult => {
+      const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1, workerId: owner };
+      seq += counts[i]!;
+      return cell;
+    });
+    for (let i = 0; i < cells.length; i += CELL_CHUNK) await trx.executeQuery(this.insertCells(runId, cells.slice(i, i + CELL_CHUNK), at));
+    return cells;
+  }
+
+  /** The INSERT of a chunk of cells, compiled once per chunk size. */
+  private insertCells(runId: string, chunk: CellResult[], at: number) {
+    const values: Record<string, unknown> = {};
+    chunk.forEach((c, i) => {
+      const row = cellRow(runId, c, at);
+      for (const col of CELL_COLUMNS) values[`${i}.${col}`] = row[col];
+    });
+    const build = (p: Param) =>
+      this.db.insertInto('run_cells').values(chunk.map((_, i) => Object.fromEntries(CELL_COLUMNS.map((col) => [col, p(`${i}.${col}`)])) as ReturnType<typeof cellRow>));
+    return this.compiled.bind(`cells:${chunk.length}`, build, values);
   }
 
   commitRowResults(runId: string, owner: string, drafts: RowDraft[], at: number): Promise<RowResult[] | null> {
     return this.db.transaction().execute(async (trx) => {
-      const reserved = await reserve(trx, runId, owner, 'run', drafts.length, 0, at);
+      const reserved = await this.reserve(trx, runId, owner, 'run', drafts.length, 0, at);
       if (!reserved) return null;
       const first = reserved.next_seq - drafts.length;
       const rows = drafts.map((d, i): RowResult => ({ ...d, seq: first + i }));

@@ -52,6 +52,12 @@ export function toCell(r: Selectable<RunCellsTable>): CellResult {
   return cell;
 }
 
+/** The columns a committed cell writes (the insert of the commit path is compiled over them). */
+export const CELL_COLUMNS = [
+  'run_id', 'cell', 'row_index', 'target_id', 'repeat', 'ok', 'first_seq', 'event_count', 'last_seq', 'completed_order', 'progress', 'worker_id',
+  'entry', 'output', 'error', 'cost', 'duration_ms', 'tokens', 'attempts', 'retries', 'cached', 'evaluations', 'created_at',
+] as const satisfies readonly (keyof ReturnType<typeof cellRow>)[];
+
 export function cellRow(runId: string, c: CellResult, at: number) {
   return {
     run_id: runId,

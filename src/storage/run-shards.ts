@@ -6,13 +6,17 @@ import type { Kysely } from 'kysely';
 import type { CellResult } from '../core/model/run.js';
 import type { CellDraft } from '../core/run-store.js';
 import type { OpenShard, RunShardStore, ShardCounts, ShardRange } from '../core/shard-store.js';
-import { commitCellsIn } from './run-log.js';
+import type { SqlRunLog } from './run-log.js';
 import type { Database } from './schema.js';
 
 const PLAN_CHUNK = 500;
 
 export class SqlRunShards implements RunShardStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The run log whose commit path shard commits share (seqs, order and progress on the run row). */
+    private readonly log: SqlRunLog,
+  ) {}
 
   async plan(runId: string, shards: ShardRange[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
@@ -117,7 +121,7 @@ export class SqlRunShards implements RunShardStore {
         .returning('shard')
         .executeTakeFirst();
       if (!held) return null;
-      return commitCellsIn(trx, runId, owner, 'shard', drafts, at);
+      return this.log.commitCellsIn(trx, runId, owner, 'shard', drafts, at);
     });
   }
 }

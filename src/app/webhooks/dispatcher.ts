@@ -1,5 +1,6 @@
-// Sends the webhook outbox (docs/webhooks.md): every `pollMs`, and at once when a run's finish
-// queued a delivery, it claims due deliveries (storage locks each, so several processes never
+// Sends the webhook outbox (docs/webhooks.md): at once when a run's finish queued a delivery,
+// when a retry this process scheduled falls due, and on a slow safety poll (`pollMs`: retries
+// left by another or a previous process, locks that expired). It claims due deliveries (storage locks each, so several processes never
 // send one twice at a time), POSTs each through the network guard with a signature and a
 // per-attempt timeout on the injected clock, and records the attempt with what happens next:
 // delivered (2xx), retried later on the webhook schedule (network errors, timeouts, 408, 409,
@@ -27,7 +28,11 @@ export interface DispatcherOptions {
   logger: Logger;
   /** How long one attempt may take (SPEC: 10 s). */
   timeoutMs: number;
-  /** How often the outbox is looked at for due retries. */
+  /**
+   * The safety poll: how often the outbox is looked at for work this process was not told of
+   * (another process's retries, expired locks). Its own retries wake it when they fall due, so
+   * this can be slow: an idle server then spends no CPU on the outbox.
+   */
   pollMs: number;
   /** The only sender of its database (embedded SQLite): locks found at start are a dead process's. */
   soleSender: boolean;
@@ -40,6 +45,8 @@ const BATCH = 20;
 
 export class WebhookDispatcher {
   private stopPolling: (() => void) | null = null;
+  /** The timer of the earliest retry this process scheduled, and when it fires. */
+  private retryTimer: { at: number; cancel: () => void } | null = null;
   private pass: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -63,8 +70,20 @@ export class WebhookDispatcher {
   async shutdown(): Promise<void> {
     this.stopped = true;
     this.stopPolling?.();
+    this.retryTimer?.cancel();
     this.shutdownSignal.abort(new Error('server shutting down'));
     await this.pass;
+  }
+
+  /** Wakes at `at` (a retry just scheduled) unless a wake-up is already due by then. */
+  private wakeAt(at: number): void {
+    if (this.stopped || (this.retryTimer && this.retryTimer.at <= at)) return;
+    this.retryTimer?.cancel();
+    const cancel = this.o.clock.later(Math.max(0, at - this.o.clock.now()), () => {
+      this.retryTimer = null;
+      this.wake();
+    });
+    this.retryTimer = { at, cancel };
   }
 
   private run(ignoreLocks: boolean): void {
@@ -124,6 +143,7 @@ export class WebhookDispatcher {
     if (this.shutdownSignal.signal.aborted && !answer) return;
     const outcome = this.outcome(number, at, answer, failure, deadline.expired, secret);
     await this.o.store.record(d.id, outcome);
+    if (outcome.next.status === 'pending') this.wakeAt(outcome.next.nextAttemptAt);
     if (outcome.next.status === 'failed') this.o.logger.warn({ deliveryId: d.id, runId: d.runId, err: outcome.attempt.error }, 'webhook delivery given up');
   }
 

@@ -1,0 +1,43 @@
+// Costs from the price table, asked again and again as a run does: the kept flat rates must give
+// exactly what the table gives, for every kind of call (cached input, cache writes), and a
+// model with volume tiers must keep going through the table.
+import { calcPrice } from '@pydantic/genai-prices';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadPriceTable, priceCall, type PricedTokens } from './pricing.js';
+
+beforeAll(() => loadPriceTable());
+
+const calls: PricedTokens[] = [
+  { input: 1_000, output: 500 },
+  { input: 1_000, output: 500, cachedInput: 200 },
+  { input: 5_000, output: 10, cachedInput: 1_000, cacheWrite: 3_000 },
+  { input: 7, output: 5 },
+  { input: 300_000, output: 20_000 },
+];
+
+const table = (provider: string, model: string, t: PricedTokens) =>
+  calcPrice({ input_tokens: t.input, output_tokens: t.output, cache_read_tokens: t.cachedInput ?? 0, cache_write_tokens: t.cacheWrite ?? 0 }, model, { providerId: provider })!.total_price;
+
+describe('price table costs', () => {
+  it.each([
+    ['openai', 'gpt-4o-mini'],
+    ['openai', 'gpt-4o'],
+    ['anthropic', 'claude-3-5-sonnet-latest'],
+    // Tiered by volume: never flat, always the table.
+    ['google', 'gemini-1.5-pro'],
+  ])('%s/%s costs what the table says, on every repeat of every kind of call', (provider, model) => {
+    for (let round = 0; round < 3; round++) {
+      for (const t of calls) {
+        const priced = priceCall(provider, model, t, undefined, undefined);
+        expect(priced.costSource).toBe('price_table');
+        expect(priced.cost).toBeCloseTo(table(provider, model, t), 12);
+      }
+    }
+  });
+
+  it('a tiered model is charged its higher tier past the threshold', () => {
+    const small = priceCall('google', 'gemini-1.5-pro', { input: 100_000, output: 0 }, undefined, undefined).cost!;
+    const large = priceCall('google', 'gemini-1.5-pro', { input: 200_000, output: 0 }, undefined, undefined).cost!;
+    expect(large / small).toBeGreaterThan(2.5);
+  });
+});
