@@ -144,7 +144,8 @@ export class RunHost {
       const range = await sharding.store.claim(runId, shard, this.options.owner, now + this.deps.leaseMs, now);
       if (!range) return;
       const run = this.stopped ? null : await this.stores.runs.getById(runId);
-      if (!run || run.status !== 'running') {
+      // A shard job taken after an abort starts no cell (the run is about to end stopped).
+      if (!run || run.status !== 'running' || run.abortRequested) {
         await sharding.store.release(runId, shard, this.options.owner);
         return;
       }
