@@ -382,7 +382,9 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       if (closed) return;
       closed = true;
       await host.shutdown();
-      slotsRedis?.disconnect();
+      // The permits of the cells just stopped go back now, not when their leases expire.
+      await runSlots?.close();
+      await slotsRedis?.quit().catch(() => {});
       await dispatcher.shutdown();
       await evaluatorPool.close();
       await bus.close();

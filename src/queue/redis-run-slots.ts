@@ -41,6 +41,8 @@ export class RedisRunSlots {
   /** Permits held by cells of this process, renewed together every third of their lease. */
   private readonly held = new Set<{ key: string; limit: number; identifier: string }>();
   private refreshing: NodeJS.Timeout | null = null;
+  /** Releases sent and not yet answered: a closing process waits for their answers before it quits. */
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(
     private readonly redis: Redis,
@@ -94,7 +96,8 @@ export class RedisRunSlots {
               clearInterval(this.refreshing);
               this.refreshing = null;
             }
-            permit.release().catch(() => {});
+            const released: Promise<void> = permit.release().catch(() => {}).finally(() => this.releasing.delete(released));
+            this.releasing.add(released);
           };
         }
       } catch (error) {
@@ -119,5 +122,12 @@ export class RedisRunSlots {
           .catch(() => false),
       ),
     );
+  }
+
+  /** Waits for the releases in flight to be answered and stops renewing (call after the executions stopped). */
+  async close(): Promise<void> {
+    await Promise.all([...this.releasing]);
+    if (this.refreshing) clearInterval(this.refreshing);
+    this.refreshing = null;
   }
 }
