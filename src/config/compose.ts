@@ -31,6 +31,8 @@ import { InProcessQueue } from '../queue/in-process.js';
 import { BullMqQueue } from '../queue/bullmq-queue.js';
 import { RedisEventBus } from '../queue/redis-event-bus.js';
 import { SharedLimits } from '../cluster/redis-limiters.js';
+import { RedisRunSlots } from '../queue/redis-run-slots.js';
+import { Redis } from 'ioredis';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
 import { AesGcmCipher, openStores } from '../storage/index.js';
 import { webhookPost } from '../net/webhook-post.js';
@@ -98,6 +100,12 @@ export interface ComposeOptions {
 
 /** Runs one cluster process executes at once (each bounds its own cells by execution.concurrency). */
 const RUNS_PER_PROCESS = 16;
+/**
+ * Shards one cluster process executes at once, of any runs. Few, so that the shards of a run
+ * queued together spread over the workers instead of piling onto the first that asks (each
+ * shard keeps up to its run's concurrency in flight, so a few shards already fill a worker).
+ */
+const SHARDS_PER_PROCESS = 4;
 
 /** One webhook attempt's timeout (docs/webhooks.md). */
 const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -197,7 +205,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       throw error;
     }
     bus = cluster;
-    queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, logger });
+    queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, shardsAtOnce: SHARDS_PER_PROCESS, logger });
   } else {
     bus = new InProcessEventBus();
     queue = new InProcessQueue();
@@ -300,10 +308,20 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     clock, random: options.random ?? Math.random, logger, timeoutMs: WEBHOOK_TIMEOUT_MS, pollMs: WEBHOOK_POLL_MS,
     soleSender: stores.dialect === 'sqlite', version: VERSION,
   });
+  // Cluster runs are split into shards executed by many workers at once; their concurrency is
+  // shared through Redis (docs/deployment.md, "Shards"). Commands fail fast while Redis is
+  // away (no offline queue): a cell waiting for a permit asks again, it does not pile up.
+  const slotsRedis = plan.mode === 'cluster' && plan.executes ? new Redis(plan.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : null;
+  slotsRedis?.on('error', () => {});
+  const runSlots = slotsRedis ? new RedisRunSlots(slotsRedis, logger) : null;
+  const sharding = runSlots && stores.shards && queue.shards
+    ? { store: stores.shards, queue: queue.shards, runSlots: (runId: string, limit: number) => runSlots.acquirer(runId, limit) }
+    : null;
   const host = new RunHost(executorDeps, queue, {
     owner: processId, sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite',
     // In a cluster the sweep must not take more runs than the queue would hand this process.
     ...(plan.mode === 'cluster' ? { maxRuns: RUNS_PER_PROCESS } : {}),
+    ...(sharding ? { sharding } : {}),
   });
   const projects = new ProjectService(stores, clock);
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
@@ -379,6 +397,9 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       if (closed) return;
       closed = true;
       await host.shutdown();
+      // The permits of the cells just stopped go back now, not when their leases expire.
+      await runSlots?.close();
+      await slotsRedis?.quit().catch(() => {});
       await dispatcher.shutdown();
       await evaluatorPool.close();
       await sharedLimits?.close();

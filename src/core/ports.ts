@@ -3,6 +3,7 @@
 import type { ExperimentDocument, Row } from './model/experiment.js';
 import type { ApiKeyRecord, DatasetRecord, ExperimentRecord, Project } from './model/records.js';
 import type { RunStore } from './run-store.js';
+import type { OpenShard, RunShardStore } from './shard-store.js';
 import type { ReviewStore } from './review-store.js';
 import type { WebhookStore } from './webhook-store.js';
 
@@ -191,6 +192,8 @@ export interface Stores {
   webhooks: WebhookStore;
   /** People's reviews of verdicts (docs/reviews.md). */
   reviews: ReviewStore;
+  /** Shards of cluster runs (SQL stores only; absent where runs are never sharded, as in memory). */
+  shards?: RunShardStore;
   /** Verifies the database answers (for /healthz). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -339,6 +342,16 @@ export interface WorkQueue {
   /** Starts delivering runs to `handler`. */
   start(handler: (runId: string) => Promise<void>): void;
   close(): Promise<void>;
+  /** Shards of runs, for queues whose runs many processes execute together (cluster); absent: runs are never sharded. */
+  shards?: ShardQueue;
+}
+
+/** Hands shards of runs to whichever process is free (docs/deployment.md, "Shards"). */
+export interface ShardQueue {
+  /** Queues open shards; a shard already queued under the same claim count is not queued twice. */
+  enqueueShards(runId: string, shards: OpenShard[]): Promise<void>;
+  /** Starts delivering shards to `handler` (resolves when the shard is done or stopped here; never rejects). */
+  startShards(handler: (runId: string, shard: number) => Promise<void>): void;
 }
 
 /** The `{{secrets.NAME}}` a project's runs may use: values, and the origins each is bound to. */

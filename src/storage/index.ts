@@ -7,6 +7,7 @@ import { migrateToLatest } from './migrate.js';
 import { SqlApiKeyStore, SqlProjectStore } from './project-store.js';
 import { SqlResponseCache } from './response-cache.js';
 import { SqlReviewStore } from './review-store.js';
+import { SqlRunShards } from './run-shards.js';
 import { SqlRunStore } from './run-store.js';
 import { SqlProviderStore, SqlSecretStore } from './secret-store.js';
 import { SqlWebhookStore } from './webhook-store.js';
@@ -31,6 +32,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     throw error;
   }
   const datasets = new SqlDatasetStore(db);
+  const runs = new SqlRunStore(db);
   // Uploads interrupted by a crash leave staged rows; they are invisible, but take space.
   await datasets.purgeStaging(Date.now() - STAGING_MAX_AGE_MS);
   return {
@@ -39,7 +41,8 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     apiKeys: new SqlApiKeyStore(db),
     experiments: new SqlExperimentStore(db),
     datasets,
-    runs: new SqlRunStore(db),
+    runs,
+    shards: new SqlRunShards(db, runs),
     responses: new SqlResponseCache(db),
     secrets: new SqlSecretStore(db),
     providers: new SqlProviderStore(db),

@@ -11,6 +11,7 @@ import * as m007 from './migrations/007-event-log.js';
 import * as m008 from './migrations/008-webhooks.js';
 import * as m009 from './migrations/009-reviews.js';
 import * as m010 from './migrations/010-worker-id.js';
+import * as m011 from './migrations/011-run-shards.js';
 
 /** Every migration by name, in order (exported for the tests of a migration's data changes). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '008-webhooks': m008,
   '009-reviews': m009,
   '010-worker-id': m010,
+  '011-run-shards': m011,
 };
 
 export interface MigrationReport {

@@ -33,14 +33,19 @@ export class SqlRunLog implements RunLog {
   }
 
   /**
-   * Advances the run's counters by `events`, `cells` and `commits` while `owner` holds the lease
-   * of a running run; null when it does not (the fence). An execution that commits is making
-   * progress, so its crash count restarts from it (just this one).
+   * Advances the run's counters by `events`, `cells` and `commits` while the run is running and,
+   * with `fence` 'run', while `owner` holds its lease; null when not (the fence). A shard's
+   * commit passes 'shard': its own lease was asserted (and its row locked) first in the same
+   * transaction (run-shards.ts). An execution that commits is making progress, so its crash
+   * count restarts from it (just this one).
    */
-  private async reserve(trx: Transaction<Database>, runId: string, owner: string, events: number, cells: number, at: number, summarySoFar?: RunSummary): Promise<Reserved | null> {
+  private async reserve(
+    trx: Transaction<Database>, runId: string, owner: string, fence: 'run' | 'shard', events: number, cells: number, at: number, summarySoFar?: RunSummary,
+  ): Promise<Reserved | null> {
     const live = summarySoFar !== undefined;
+    const byRun = fence === 'run';
     const query = this.compiled.bind(
-      `reserve:${cells > 0}:${live}`,
+      `reserve:${cells > 0}:${live}:${fence}`,
       (p) =>
         this.db
           .updateTable('runs')
@@ -54,32 +59,40 @@ export class SqlRunLog implements RunLog {
             ...(live ? { live_summary: p<string>('summary') } : {}),
           }))
           .where('id', '=', p<string>('runId'))
-          .where('lease_owner', '=', p<string>('owner'))
+          .$if(byRun, (q) => q.where('lease_owner', '=', p<string>('owner')))
           .where('status', '=', 'running')
           .returning(['next_seq', 'progress', 'commit_count']),
-      { events, cells, at, runId, owner, ...(live ? { summary: JSON.stringify(summarySoFar) } : {}) },
+      { events, cells, at, runId, ...(byRun ? { owner } : {}), ...(live ? { summary: JSON.stringify(summarySoFar) } : {}) },
     );
     const r = (await trx.executeQuery<Reserved>(query)).rows[0];
     return r ?? null;
   }
 
   commitCells(runId: string, owner: string, drafts: CellDraft[], at: number, summarySoFar?: RunSummary): Promise<CellResult[] | null> {
-    return this.db.transaction().execute(async (trx) => {
-      const counts = drafts.map(cellEventCount);
-      const events = counts.reduce((a, b) => a + b, 0);
-      const reserved = await this.reserve(trx, runId, owner, events, drafts.length, at, summarySoFar);
-      if (!reserved) return null;
-      let seq = reserved.next_seq - events;
-      const firstOrder = reserved.commit_count - drafts.length;
-      const firstProgress = reserved.progress - drafts.length;
-      const cells = drafts.map((d, i): CellResult => {
-        const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1, workerId: owner };
-        seq += counts[i]!;
-        return cell;
-      });
-      for (let i = 0; i < cells.length; i += CELL_CHUNK) await trx.executeQuery(this.insertCells(runId, cells.slice(i, i + CELL_CHUNK), at));
-      return cells;
+    return this.db.transaction().execute((trx) => this.commitCellsIn(trx, runId, owner, 'run', drafts, at, summarySoFar));
+  }
+
+  /**
+   * Commits finished cells inside `trx`: reserves their seqs, commit order and progress on the
+   * run row (fenced as `reserve` says), then inserts them recording `owner` as their worker.
+   */
+  async commitCellsIn(
+    trx: Transaction<Database>, runId: string, owner: string, fence: 'run' | 'shard', drafts: CellDraft[], at: number, summarySoFar?: RunSummary,
+  ): Promise<CellResult[] | null> {
+    const counts = drafts.map(cellEventCount);
+    const events = counts.reduce((a, b) => a + b, 0);
+    const reserved = await this.reserve(trx, runId, owner, fence, events, drafts.length, at, summarySoFar);
+    if (!reserved) return null;
+    let seq = reserved.next_seq - events;
+    const firstOrder = reserved.commit_count - drafts.length;
+    const firstProgress = reserved.progress - drafts.length;
+    const cells = drafts.map((d, i): CellResult => {
+      const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1, workerId: owner };
+      seq += counts[i]!;
+      return cell;
     });
+    for (let i = 0; i < cells.length; i += CELL_CHUNK) await trx.executeQuery(this.insertCells(runId, cells.slice(i, i + CELL_CHUNK), at));
+    return cells;
   }
 
   /** The INSERT of a chunk of cells, compiled once per chunk size. */
@@ -91,7 +104,7 @@ export class SqlRunLog implements RunLog {
 
   commitRowResults(runId: string, owner: string, drafts: RowDraft[], at: number): Promise<RowResult[] | null> {
     return this.db.transaction().execute(async (trx) => {
-      const reserved = await this.reserve(trx, runId, owner, drafts.length, 0, at);
+      const reserved = await this.reserve(trx, runId, owner, 'run', drafts.length, 0, at);
       if (!reserved) return null;
       const first = reserved.next_seq - drafts.length;
       const rows = drafts.map((d, i): RowResult => ({ ...d, seq: first + i }));

@@ -202,6 +202,8 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
       for (let i = 0; i < history.length; i += EVENT_CHUNK) {
         await trx.insertInto('run_events').values(history.slice(i, i + EVENT_CHUNK).map((e) => ({ run_id: runId, seq: e.seq, data: JSON.stringify(e) }))).execute();
       }
+      // A reopened run is planned again: with retryErrors, shards marked done lost cells.
+      await trx.deleteFrom('run_shards').where('run_id', '=', runId).execute();
       const left = await trx.selectFrom('run_cells').select((eb) => eb.fn.countAll<number>().as('n')).where('run_id', '=', runId).executeTakeFirstOrThrow();
       const r = await trx
         .updateTable('runs')

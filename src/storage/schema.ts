@@ -111,6 +111,22 @@ export interface RunsTable {
   metadata: string;
 }
 
+/** A shard of a cluster run (migration 011): whole rows, claimed and executed by one worker at a time. */
+export interface RunShardsTable {
+  run_id: string;
+  shard: number;
+  /** Its cells: [from_cell, to_cell). */
+  from_cell: number;
+  to_cell: number;
+  /** 1 once every cell of the shard is committed. */
+  done: number;
+  /** The worker executing it and until when its lease holds (fences its commits). */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  /** Times it was claimed (names the queue job that hands it out next). */
+  claims: number;
+}
+
 export interface RunRowsTable {
   run_id: string;
   idx: number;
@@ -219,6 +235,7 @@ export interface Database {
   dataset_staging: DatasetStagingTable;
   runs: RunsTable;
   run_rows: RunRowsTable;
+  run_shards: RunShardsTable;
   run_cells: RunCellsTable;
   run_events: RunEventsTable;
   response_cache: ResponseCacheTable;

@@ -74,6 +74,11 @@ export interface FakeAgent {
   readonly arrivals: Map<string, number[]>;
   /** The most recent requests, oldest first. */
   readonly requests: FakeRequest[];
+  /** Calls received and not yet answered (or abandoned by the caller) now… */
+  readonly inFlight: number;
+  /** …and at most at once since the start or the last `resetPeak()` (a run's concurrency across all workers). */
+  readonly peakInFlight: number;
+  resetPeak(): void;
   setBehaviour(change: Partial<FakeAgentBehaviour>): void;
   /** Stops the server and destroys every open connection (hung calls included). */
   close(): Promise<void>;
@@ -123,6 +128,8 @@ export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<Fa
   const arrivals = new Map<string, number[]>();
   const requests: FakeRequest[] = [];
   let calls = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
 
   function later(ms: number, fn: () => void): void {
     if (ms <= 0) return fn();
@@ -172,6 +179,9 @@ export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<Fa
       }
       const request: FakeRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, text, body };
       calls += 1;
+      inFlight += 1;
+      peakInFlight = Math.max(peakInFlight, inFlight);
+      res.once('close', () => (inFlight -= 1));
       const key = behaviour.keyOf(body);
       callsByKey.set(key, (callsByKey.get(key) ?? 0) + 1);
       const times = arrivals.get(key);
@@ -205,6 +215,15 @@ export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<Fa
     callsByKey,
     arrivals,
     requests,
+    get inFlight() {
+      return inFlight;
+    },
+    get peakInFlight() {
+      return peakInFlight;
+    },
+    resetPeak() {
+      peakInFlight = inFlight;
+    },
     setBehaviour(change) {
       behaviour = { ...behaviour, ...change };
     },

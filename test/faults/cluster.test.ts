@@ -5,9 +5,12 @@
 //   first, in order and without a gap, and the live-only events too (those exist only in the
 //   memory of the worker executing the run, so they prove the Redis fan-out).
 // - Abort through one API process stops the run in its worker within a second; resume re-queues.
-// - A 2,000-cell run: the worker executing it is killed with SIGKILL mid-run; the other takes
-//   it over (the run's lease expires) and the run completes with exactly 2,000 cells, none
-//   twice, cells of both workers among them, and no cell committed before the kill called again.
+// - A 2,000-cell run is split into 8 shards that both workers execute at the same time (cells
+//   of both committed before any fault), never more than its concurrency (10) of calls in flight
+//   across both; the worker coordinating it is killed with SIGKILL mid-run; the other finishes
+//   its shards, takes the run and the dead worker's shards over once their leases expire, and
+//   the run completes with exactly 2,000 cells, none twice, one `done`, and no cell committed
+//   before the kill called again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/core/events.js';
 import { type ApiProcess, call, cellKey, ended, eventually, readStream, TestCluster, type WorkerProcess } from '../../src/testing/cluster.js';
@@ -95,24 +98,33 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     expect(end.progress).toBe(1000);
   });
 
-  it('a 2,000-cell run survives kill -9 of the worker executing it: exactly 2,000 cells, none twice, both workers executed cells', async () => {
+  it('a 2,000-cell run is executed by both workers at once and survives kill -9 of one: exactly 2,000 cells, none twice', async () => {
     await call(first.base, 'POST', '/api/experiments', agentExperiment('big', agent.url, 2000, { execution: { concurrency: 10 } }));
     const callsBefore = agent.calls;
     const keyCallsBefore = new Map(agent.callsByKey);
+    agent.resetPeak();
     const { runId, total } = await call(first.base, 'POST', '/api/experiments/big/run');
     expect(total).toBe(2000);
     const took = new RegExp(`"runId":"${runId}".*"msg":"took run"`);
+    const tookShard = new RegExp(`"runId":"${runId}".*"msg":"took shard"`);
+    // The worker coordinating the run (it holds the run's lease) is the one killed below.
     const holder = await eventually('a worker to take the run', async () => workers.find((w) => took.test(w.proc.output())), 60_000);
     const other = workers.find((w) => w !== holder)!;
     await eventually('progress past 300', async () => ((await call(first.base, 'GET', `/api/experiments/runs/${runId}`)).progress >= 300 ? true : undefined), 60_000);
+    // Both workers executed shards of the run before any fault: cells of both are committed.
+    const sofar = await call(first.base, 'GET', `/api/experiments/runs/${runId}/results?limit=5000`);
+    expect(new Set(sofar.dataset.map((d: { workerId: string }) => d.workerId))).toEqual(new Set([holder.id, other.id]));
+    for (const w of workers) expect(w.proc.output()).toMatch(tookShard);
     holder.proc.child.kill('SIGKILL');
     await holder.proc.exited;
     const before = await call(first.base, 'GET', `/api/experiments/runs/${runId}/results?limit=5000`);
     const committedBefore: string[] = before.dataset.map((d: { entry: { question: string } }) => d.entry.question);
+    const holderBefore = before.dataset.filter((d: { workerId: string }) => d.workerId === holder.id).length;
     expect(committedBefore.length).toBeGreaterThanOrEqual(300);
     expect(committedBefore.length).toBeLessThan(2000);
 
-    // The other worker takes the run over once the dead worker's lease expires (15 s).
+    // The other worker goes on with its shards; once the dead worker's leases expire (15 s) it
+    // coordinates the run and takes the dead worker's shards over.
     const end = await ended(first.base, runId, 120_000);
     expect(end.status).toBe('completed');
     expect(end.progress).toBe(2000);
@@ -124,7 +136,7 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     const byWorker = new Map<string, number>();
     for (const d of results.dataset as { workerId: string }[]) byWorker.set(d.workerId, (byWorker.get(d.workerId) ?? 0) + 1);
     expect(new Set(byWorker.keys())).toEqual(new Set([holder.id, other.id]));
-    expect(byWorker.get(holder.id)).toBe(committedBefore.length);
+    expect(byWorker.get(holder.id)).toBe(holderBefore);
 
     // The event log agrees: 2,000 target_result events, one per cell, each naming its worker.
     const events = (await readStream(first.base, runId)).map((f) => f.event as RunEvent);
@@ -133,11 +145,16 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     expect(new Set(targetResults.map((e) => e.rowIndex)).size).toBe(2000);
     expect(new Set(targetResults.map((e) => e.workerId))).toEqual(new Set([holder.id, other.id]));
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'done')).toHaveLength(1);
 
     // No cell committed before the kill was called again; only cells in flight then may have been.
     for (const q of committedBefore) expect(agent.callsByKey.get(q)! - (keyCallsBefore.get(q) ?? 0)).toBe(1);
-    // Calls made twice are those in flight at the kill (≤ 10) or finished and waiting for their
-    // group commit (≤ 50 ms of cells): a few dozen at most, far from a re-run.
+    // Calls made twice are those in flight at the kill (≤ 10, the run's concurrency across both
+    // workers) or finished and waiting for their group commit (≤ 50 ms of cells).
     expect(agent.calls - callsBefore).toBeLessThanOrEqual(2000 + 100);
+    // The run's concurrency bounded its calls across both workers together (a dead worker's
+    // permits are leases that expire, so the survivor never exceeds it either).
+    expect(agent.peakInFlight).toBeLessThanOrEqual(10);
+    expect(agent.peakInFlight).toBeGreaterThanOrEqual(5);
   });
 });

@@ -8,6 +8,7 @@ import type { LiveEvent, RunEvent } from '../../core/events.js';
 import type { CellResult, RowResult, RunSummary } from '../../core/model/run.js';
 import type { EventBus, Stores } from '../../core/ports.js';
 import type { CellDraft, RowDraft, RunFinish } from '../../core/run-store.js';
+import type { RunShardStore } from '../../core/shard-store.js';
 import { failpoint } from './failpoints.js';
 
 /** The lease was taken by another executor: nothing was written, and this execution must stop. */
@@ -27,12 +28,16 @@ export class RunEventLog {
     /** The run's cell count, carried by every progress event. */
     private readonly total: number,
     private readonly now: () => number,
+    /** A cluster shard's executor: its commits are fenced by the shard's lease, not the run's. */
+    private readonly shard?: { store: RunShardStore; shard: number },
   ) {}
 
   /** Commits finished cells (durably, fenced), then publishes their events. */
   async commitCells(drafts: CellDraft[], summarySoFar?: RunSummary): Promise<CellResult[]> {
     failpoint('commit.before');
-    const cells = await this.stores.runs.commitCells(this.runId, this.owner, drafts, this.now(), summarySoFar);
+    const cells = this.shard
+      ? await this.shard.store.commitCells(this.runId, this.shard.shard, this.owner, drafts, this.now())
+      : await this.stores.runs.commitCells(this.runId, this.owner, drafts, this.now(), summarySoFar);
     if (!cells) throw new LeaseLost(this.runId);
     // Committed but not yet published: a crash here leaves events only storage can replay.
     failpoint('commit.after');

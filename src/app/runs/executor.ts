@@ -4,22 +4,17 @@
 // assigns the seqs, then the events are published), and ends the run with one of the endings
 // of core/engine/run-ending.ts.
 import { setMaxListeners } from 'node:events';
-import { CellAbandoned, executeCell, type CellContext } from '../../core/engine/cell.js';
-import type { CellRef } from '../../core/engine/plan.js';
-import type { Row } from '../../core/model/experiment.js';
-import type { SlotLimiter } from '../../core/engine/limiter.js';
 import { planTotal } from '../../core/engine/plan.js';
-import { DEFAULT_RETRY } from '../../core/engine/retry.js';
 import { completionOf, type RunEnding, runFinish } from '../../core/engine/run-ending.js';
 import { runLoop } from '../../core/engine/run-loop.js';
-import type { EvaluatorDeps, TargetDeps, TargetFactory } from '../../core/model/adapters.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
-import type { Clock, EventBus, Logger, Stores } from '../../core/ports.js';
+import type { EventBus, Logger, Stores } from '../../core/ports.js';
 import { quietRunObserver, type RunObserver, type RunWatch } from '../../core/observe.js';
 import type { CellDraft } from '../../core/run-store.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
 import { keepLease } from './lease-keeper.js';
-import { disposeAll, type EvaluatorCatalogue, evaluatorsOfTarget, prepareEvaluators, prepareRowEvaluators, prepareTargets } from './prepare.js';
+import { type CellDeps, prepareCellRunner } from './cell-runner.js';
+import { disposeAll, evaluatorsOfTarget, prepareRowEvaluators } from './prepare.js';
 import { runRowPhaseFor } from './row-phase-runner.js';
 import { runShape } from './run-shape.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
@@ -27,20 +22,10 @@ import { withRepeatStats } from './repeat-stats.js';
 import { rebuildSummary } from './summary-rebuild.js';
 import { finishDeliveries } from '../webhooks/payload.js';
 
-export interface ExecutorDeps {
+export interface ExecutorDeps extends CellDeps {
   stores: Pick<Stores, 'runs' | 'experiments' | 'datasets'>;
   bus: EventBus;
-  clock: Clock;
   logger: Logger;
-  createTarget: TargetFactory;
-  catalogue: EvaluatorCatalogue;
-  /** What evaluators of a project's run need (its model client, the sandbox). */
-  evaluatorDeps(projectId: string): Promise<EvaluatorDeps>;
-  /** What targets of a project's run need; `cache` is the run's execution.cache. */
-  targetDeps(projectId: string, options: { cache: boolean }): Promise<TargetDeps>;
-  /** Limits per key (HTTP origin, provider/model) shared by every run of this process. */
-  limiter: SlotLimiter;
-  random: () => number;
   leaseMs: number;
   /** How often the abort flag and the lease are checked. */
   pollMs: number;
@@ -48,11 +33,6 @@ export interface ExecutorDeps {
   observer?: RunObserver;
   /** Called once a run's finish (with a webhook delivery owed) is stored: the sender need not wait for its next poll. */
   onDeliveryQueued?: () => void;
-  /**
-   * Slots every cell executing in this process takes, across all its runs
-   * (ASSAY_WORKER_CONCURRENCY); absent = only each run's own `concurrency` bounds its cells.
-   */
-  cellSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
 
 /**
@@ -77,7 +57,11 @@ function bitmap(size: number, cells: number[]): Uint8Array {
   return done;
 }
 
-export function startExecution(deps: ExecutorDeps, claimed: RunRecord, owner: string): Execution {
+/**
+ * Starts executing a run under `owner`'s lease. `initialStop` starts it already stopping (a
+ * cluster run whose shards stopped for an abort: it is only ended here, no cell starts).
+ */
+export function startExecution(deps: ExecutorDeps, claimed: RunRecord, owner: string, initialStop?: StopReason): Execution {
   const controller = new AbortController();
   // Every call in flight listens to the run's signal (up to `concurrency` at once, by design).
   setMaxListeners(0, controller.signal);
@@ -86,6 +70,7 @@ export function startExecution(deps: ExecutorDeps, claimed: RunRecord, owner: st
     stopReason ??= reason;
     controller.abort(new Error(`run stopping: ${reason}`));
   };
+  if (initialStop) stop(initialStop);
   const watching: { watch: RunWatch | null } = { watch: null };
   const done = execute(deps, claimed, owner, controller, () => stopReason, stop, watching).then(
     (): ExecutionEnd => ({ kind: 'settled' }),
@@ -144,30 +129,12 @@ async function execute(
   }
 
   const doc = experiment.document;
-  const targets = prepareTargets(doc, spec, deps.createTarget, await deps.targetDeps(run.projectId, { cache: spec.cache }));
-  const evaluatorDeps = await deps.evaluatorDeps(run.projectId);
-  const evaluators = await prepareEvaluators(doc, spec, deps.catalogue, evaluatorDeps);
-  const rowEvaluators = prepareRowEvaluators(doc, spec, deps.catalogue, evaluatorDeps);
-  const targetById = new Map(targets.map((t) => [t.id, t]));
+  const cells = await prepareCellRunner(deps, run, doc, { signal: controller.signal, log, watch, spentBefore: agg.spent });
+  const rowEvaluators = prepareRowEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId));
   const done = bitmap(total, await stores.runs.committedCells(run.id));
   let firstError: string | undefined;
 
   const stopKeeping = keepLease({ stores, clock, runId: run.id, owner, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop });
-
-  const ctx: CellContext = {
-    clock,
-    limiter: deps.limiter,
-    retry: { ...DEFAULT_RETRY, maxRetries: spec.maxRetries },
-    timeoutMs: spec.timeoutMs,
-    evaluatorTimeoutMs: spec.timeoutMs,
-    random: deps.random,
-    signal: controller.signal,
-    parameters: spec.parameters,
-    live: (event) => {
-      log.live(event);
-      watch.live(event);
-    },
-  };
 
   const commit = async (drafts: CellDraft[]) => {
     // Counted before the commit so the commit can carry the summary so far (the runs list's
@@ -175,50 +142,29 @@ async function execute(
     // next one rebuilds the aggregator from storage, so nothing is counted twice.
     for (const d of drafts) agg.add(d);
     const soFar = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now(), thresholdPassRate: threshold });
-    let cells;
+    let committed;
     try {
-      cells = await log.commitCells(drafts, soFar);
+      committed = await log.commitCells(drafts, soFar);
     } catch (error) {
       if (error instanceof LeaseLost) stop('shutdown');
       throw error;
     }
-    watch.committed(cells);
-    for (const c of cells) {
+    watch.committed(committed);
+    for (const c of committed) {
       done[c.cell] = 1;
       if (!c.ok) firstError ??= `${c.targetId}: ${c.error}`;
     }
   };
 
   const experimentRows = async () => ('rows' in doc.dataset ? doc.dataset.rows : []);
-  // Spent counts a cell as soon as it finishes, not when its group commits: a commit window of
-  // fast cells would otherwise start cells past the budget.
-  let spent = agg.spent;
-  const stopReason = () => requestedStop() ?? (spec.budgetUsd !== null && spent >= spec.budgetUsd ? 'budget' : null);
-  const execute = async (ref: CellRef, row: Row): Promise<CellDraft> => {
-    let release: (() => void) | null = null;
-    if (deps.cellSlots) {
-      try {
-        release = await deps.cellSlots.acquire(controller.signal);
-      } catch {
-        // Only a stopping run gives up its wait: the cell is left undone, not failed.
-        throw new CellAbandoned();
-      }
-    }
-    try {
-      const draft = await watch.cell(ref, () => executeCell(ref, row, targetById.get(ref.targetId)!, evaluators, ctx));
-      spent += (draft.cost ?? 0) + draft.evaluations.reduce((sum, e) => sum + (e.result.cost ?? 0), 0);
-      return draft;
-    } finally {
-      release?.();
-    }
-  };
+  const stopReason = () => requestedStop() ?? (spec.budgetUsd !== null && cells.spent() >= spec.budgetUsd ? 'budget' : null);
   let outcome;
   try {
     outcome = await runLoop({
       spec,
       readRows: scopeReader(spec, rangeReaderFor(run.id, spec, stores, experimentRows)),
       isDone: (cell) => done[cell] === 1,
-      execute,
+      execute: (ref, row) => cells.execute(ref, row),
       commit,
       stopReason,
       signal: controller.signal,
@@ -231,7 +177,7 @@ async function execute(
     }
   } finally {
     stopKeeping();
-    await disposeAll(targets, [...evaluators, ...rowEvaluators]);
+    await Promise.all([cells.dispose(), disposeAll([], rowEvaluators)]);
   }
 
   if (outcome.kind === 'stopped' && outcome.reason === 'shutdown') {

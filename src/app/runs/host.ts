@@ -3,8 +3,13 @@
 // An execution that fails (storage refusing writes, say) gives its lease back when it can and
 // is tried again here with backoff, so a run outlives a storage outage without a restart.
 // On shutdown it stops its runs without ending them, so the next process continues them.
-import { every, type Logger, type WorkQueue } from '../../core/ports.js';
+import { isSharded } from '../../core/engine/shards.js';
+import { every, type Logger, type ShardQueue, type WorkQueue } from '../../core/ports.js';
+import type { RunShardStore } from '../../core/shard-store.js';
 import { type Execution, type ExecutorDeps, startExecution } from './executor.js';
+import type { SlotAcquire } from './cell-runner.js';
+import { startShard } from './shard-executor.js';
+import { startShardedRun } from './sharded-run.js';
 
 /** Backoff before executing a run again after its execution failed: the first delay… */
 export const RETRY_BASE_MS = 250;
@@ -26,10 +31,24 @@ export interface RunHostOptions {
    * run stays for the queue or a later sweep, here or elsewhere. Default: no bound (embedded).
    */
   maxRuns?: number;
+  /**
+   * Cluster mode: runs larger than a shard are split (docs/deployment.md, "Shards") and this
+   * process executes shards the queue hands it. Absent (embedded): one executor per run.
+   */
+  sharding?: {
+    store: RunShardStore;
+    queue: ShardQueue;
+    /** A run's cells in flight across every worker, bounded by its execution.concurrency. */
+    runSlots?: (runId: string, limit: number) => SlotAcquire;
+  };
 }
 
 export class RunHost {
   private readonly executions = new Map<string, Execution>();
+  /** Shards executing here, by `runId/shard`. */
+  private readonly shardExecutions = new Map<string, { runId: string; execution: Execution }>();
+  /** Shards (`runId/shard`) being claimed here. */
+  private readonly claimingShards = new Set<string>();
   /** Runs between "about to claim" and "executing": a second wake-up must not claim them again. */
   private readonly claiming = new Set<string>();
   /** Failed runs waiting for their next attempt, with how many attempts failed in a row. */
@@ -54,6 +73,7 @@ export class RunHost {
   /** Starts taking work, and picks up runs left running by earlier processes. */
   async start(): Promise<void> {
     this.queue.start((runId) => this.execute(runId));
+    this.options.sharding?.queue.startShards((runId, shard) => this.executeShard(runId, shard));
     await this.sweep(this.options.soleExecutor);
     this.stopSweeping = every(this.deps.clock, this.options.sweepMs, () => void this.sweep(false));
   }
@@ -77,7 +97,10 @@ export class RunHost {
         this.forgetRetry(runId);
         return;
       }
-      execution = startExecution(this.deps, claimed, this.options.owner);
+      const sharding = this.options.sharding;
+      execution = sharding && isSharded(claimed.spec)
+        ? startShardedRun(this.shardDeps(sharding), sharding.queue, claimed, this.options.owner)
+        : startExecution(this.deps, claimed, this.options.owner);
       this.executions.set(runId, execution);
       // One line per run taken (in a cluster: which worker executes what, docs/deployment.md).
       this.logger.info({ runId, workerId: this.options.owner, committed: claimed.progress, total: claimed.total }, 'took run');
@@ -99,6 +122,48 @@ export class RunHost {
       this.retryLater(runId);
     } finally {
       this.executions.delete(runId);
+    }
+  }
+
+  private shardDeps(sharding: NonNullable<RunHostOptions['sharding']>) {
+    return { ...this.deps, shards: sharding.store, ...(sharding.runSlots ? { runSlots: sharding.runSlots } : {}) };
+  }
+
+  /**
+   * Executes one shard here if its lease can be taken (a shard already done, held elsewhere or
+   * of an ended run is skipped); resolves when it is done or stopped here. Never rejects.
+   */
+  async executeShard(runId: string, shard: number): Promise<void> {
+    const sharding = this.options.sharding;
+    const key = `${runId}/${shard}`;
+    // Two deliveries of one shard (a stalled job handed out again) must not both claim it here.
+    if (!sharding || this.stopped || this.shardExecutions.has(key) || this.claimingShards.has(key)) return;
+    this.claimingShards.add(key);
+    try {
+      const now = this.deps.clock.now();
+      const range = await sharding.store.claim(runId, shard, this.options.owner, now + this.deps.leaseMs, now);
+      if (!range) return;
+      const run = this.stopped ? null : await this.stores.runs.getById(runId);
+      // A shard job taken after an abort starts no cell (the run is about to end stopped).
+      if (!run || run.status !== 'running' || run.abortRequested) {
+        await sharding.store.release(runId, shard, this.options.owner);
+        return;
+      }
+      const execution = startShard(this.shardDeps(sharding), run, range, this.options.owner);
+      this.shardExecutions.set(key, { runId, execution });
+      this.claimingShards.delete(key);
+      // One line per shard taken (docs/deployment.md): which worker executes what.
+      this.logger.info({ runId, shard, fromCell: range.fromCell, toCell: range.toCell, workerId: this.options.owner }, 'took shard');
+      try {
+        await execution.done;
+      } finally {
+        this.shardExecutions.delete(key);
+      }
+    } catch (error) {
+      // Nothing to retry here: the run's coordinator queues the shard again once it is open.
+      this.logger.warn({ runId, shard, err: error instanceof Error ? error.message : String(error) }, 'could not take a shard');
+    } finally {
+      this.claimingShards.delete(key);
     }
   }
 
@@ -124,6 +189,7 @@ export class RunHost {
   /** Stops a run executing in this process at once (the abort flag covers other processes). */
   abortLocal(runId: string): void {
     this.executions.get(runId)?.stop('user');
+    for (const s of this.shardExecutions.values()) if (s.runId === runId) s.execution.stop('user');
   }
 
   get activeRuns(): number {
@@ -149,8 +215,9 @@ export class RunHost {
     this.stopped = true;
     this.stopSweeping?.();
     for (const id of [...this.retries.keys()]) this.forgetRetry(id);
-    for (const e of this.executions.values()) e.stop('shutdown');
-    await Promise.all([...this.executions.values()].map((e) => e.done));
+    const all = [...this.executions.values(), ...[...this.shardExecutions.values()].map((s) => s.execution)];
+    for (const e of all) e.stop('shutdown');
+    await Promise.all(all.map((e) => e.done));
     await this.queue.close();
   }
 }

@@ -122,6 +122,16 @@ describe('runLoop', () => {
     expect(h.rowsSeen.get(13)).toEqual({ pos: 3 });
   });
 
+  it('a shard: only the rows of its range, whole, reading only their page and skipping its committed cells', async () => {
+    const h = harness({ rows: 1_200, targetIds: ['a', 'b'], done: [1_001] });
+    h.ports.rows = { from: 500, to: 1_002 };
+    expect(await runLoop(h.ports)).toEqual({ kind: 'finished' });
+    expect(h.started.map((r) => r.cell)).toEqual(range(1_000, 2_004).filter((c) => c !== 1_001));
+    // Pages start at the range's first row; the last page is cut at its end.
+    expect(h.readCalls).toEqual([[500, 1_000], [1_000, 1_002]]);
+    expect(h.rowsSeen.get(2_003)).toEqual({ pos: 1_001 });
+  });
+
   it('skips cells already committed (resume) and runs only the rest', async () => {
     const done = [0, 1, 2, 7, 11];
     const h = harness({ rows: 6, targetIds: ['a', 'b'], done });

@@ -29,6 +29,8 @@ export interface RunLoopPorts {
   signal: AbortSignal;
   /** The clock's timer, for the group-commit window. */
   later: Later;
+  /** Only rows at scope positions [from, to) (a cluster shard); default: every row. */
+  rows?: { from: number; to: number };
 }
 
 export type RunLoopOutcome = ScheduleOutcome;
@@ -50,8 +52,8 @@ function crashedCell(ref: CellRef, row: Row, error: unknown): CellDraft {
 async function* pendingCells(ports: RunLoopPorts): AsyncGenerator<{ ref: CellRef; row: Row }> {
   const { spec } = ports;
   const perRow = spec.targetIds.length * spec.repeats;
-  const rows = rowsInScope({ rowIndices: spec.rowIndices, sourceRowCount: spec.sourceRowCount });
-  for (let pageStart = 0; pageStart < rows; pageStart += ROW_PAGE) {
+  const rows = ports.rows?.to ?? rowsInScope({ rowIndices: spec.rowIndices, sourceRowCount: spec.sourceRowCount });
+  for (let pageStart = ports.rows?.from ?? 0; pageStart < rows; pageStart += ROW_PAGE) {
     const pageEnd = Math.min(rows, pageStart + ROW_PAGE);
     let anyToRun = false;
     for (let c = pageStart * perRow; c < pageEnd * perRow && !anyToRun; c++) anyToRun = !ports.isDone(c);

@@ -1,0 +1,127 @@
+// Executes one shard of a cluster run (docs/deployment.md, "Shards") under the shard's own
+// lease: the cells of its rows not yet committed (a shard taken over from a dead worker
+// continues where that worker's last commit left it), committed in groups fenced by the
+// shard's lease, each cell first taking a slot of the run's concurrency shared by every worker.
+// It never ends the run: the run's coordinator (sharded-run.ts) does, once every shard is done.
+import { setMaxListeners } from 'node:events';
+import { runLoop } from '../../core/engine/run-loop.js';
+import type { RunRecord, StopReason } from '../../core/model/run.js';
+import { quietRunObserver } from '../../core/observe.js';
+import { every } from '../../core/ports.js';
+import type { CellDraft } from '../../core/run-store.js';
+import type { RunShardStore, ShardRange } from '../../core/shard-store.js';
+import { prepareCellRunner, type SlotAcquire } from './cell-runner.js';
+import { LeaseLost, RunEventLog } from './event-log.js';
+import type { Execution, ExecutorDeps } from './executor.js';
+import { rangeReaderFor, scopeReader } from './row-reader.js';
+import { runShape } from './run-shape.js';
+
+export interface ShardExecutorDeps extends ExecutorDeps {
+  shards: RunShardStore;
+  /** The run's concurrency shared by every worker: a slot per cell in flight, whichever worker. */
+  runSlots?: (runId: string, limit: number) => SlotAcquire;
+}
+
+/** Starts executing a claimed shard; `done` settles when it is done, stopped or failed here. */
+export function startShard(deps: ShardExecutorDeps, run: RunRecord, shard: ShardRange, owner: string): Execution {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  let reason: StopReason | null = null;
+  const stop = (r: StopReason) => {
+    reason ??= r;
+    controller.abort(new Error(`shard stopping: ${r}`));
+  };
+  const done = executeShard(deps, run, shard, owner, controller.signal, () => reason, stop).then(
+    () => ({ kind: 'settled' as const }),
+    async (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      deps.logger.error({ runId: run.id, shard: shard.shard, err: message }, 'shard execution failed; it will be taken again');
+      await deps.shards.release(run.id, shard.shard, owner).catch(() => {});
+      return { kind: 'failed' as const, error: message };
+    },
+  );
+  return { stop, done };
+}
+
+/** Renews the shard's lease (every third of its length) and watches the run's abort flag and status. */
+function keepShard(deps: ShardExecutorDeps, run: RunRecord, shard: number, owner: string, stop: (r: StopReason) => void): () => void {
+  let lastRenew = deps.clock.now();
+  let busy = false;
+  return every(deps.clock, deps.pollMs, () => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      try {
+        const cursor = await deps.stores.runs.cursor(run.id);
+        if (cursor?.abortRequested) stop('user');
+        else if (cursor && cursor.status !== 'running') stop('shutdown');
+        if (deps.clock.now() - lastRenew > deps.leaseMs / 3) {
+          lastRenew = deps.clock.now();
+          if (!(await deps.shards.renew(run.id, shard, owner, deps.clock.now() + deps.leaseMs))) stop('shutdown');
+        }
+      } catch {
+        // Retried on the next tick; a lost lease stops us there.
+      } finally {
+        busy = false;
+      }
+    })();
+  });
+}
+
+async function executeShard(
+  deps: ShardExecutorDeps, run: RunRecord, shard: ShardRange, owner: string, signal: AbortSignal, requestedStop: () => StopReason | null, stop: (r: StopReason) => void,
+): Promise<void> {
+  const { stores, clock, shards } = deps;
+  const spec = run.spec;
+  const experiment = await stores.experiments.getById(run.projectId, spec.experimentId, spec.experimentVersion);
+  if (!experiment) {
+    // The coordinator fails the run for this; nothing to execute here.
+    await shards.release(run.id, shard.shard, owner);
+    return;
+  }
+  const doc = experiment.document;
+  const perRow = spec.targetIds.length * spec.repeats;
+  const log = new RunEventLog(stores, deps.bus, run.id, owner, run.total, () => clock.now(), { store: shards, shard: shard.shard });
+  const watch = (deps.observer ?? quietRunObserver).started(run, runShape(doc, run.total, deps.catalogue), true);
+  const done = new Set(await shards.committedIn(run.id, shard.fromCell, shard.toCell));
+  const cells = await prepareCellRunner(deps, run, doc, {
+    signal, log, watch, spentBefore: 0,
+    ...(deps.runSlots ? { runSlots: deps.runSlots(run.id, spec.concurrency) } : {}),
+  });
+  const stopKeeping = keepShard(deps, run, shard.shard, owner, stop);
+  const commit = async (drafts: CellDraft[]) => {
+    try {
+      watch.committed(await log.commitCells(drafts));
+    } catch (error) {
+      if (error instanceof LeaseLost) stop('shutdown');
+      throw error;
+    }
+  };
+  const experimentRows = async () => ('rows' in doc.dataset ? doc.dataset.rows : []);
+  let outcome;
+  try {
+    outcome = await runLoop({
+      spec,
+      rows: { from: shard.fromCell / perRow, to: shard.toCell / perRow },
+      readRows: scopeReader(spec, rangeReaderFor(run.id, spec, stores, experimentRows)),
+      isDone: (cell) => done.has(cell),
+      execute: (ref, row) => cells.execute(ref, row),
+      commit,
+      stopReason: requestedStop,
+      signal,
+      later: (ms, fire) => clock.later(ms, fire),
+      breathe: () => new Promise<void>((resolve) => setImmediate(resolve)),
+    });
+  } finally {
+    stopKeeping();
+    await cells.dispose();
+  }
+  // Done only when every cell of it is committed (a cell abandoned at a stop is not).
+  if (outcome.kind === 'finished' && (await shards.committedIn(run.id, shard.fromCell, shard.toCell)).length === shard.toCell - shard.fromCell) {
+    await shards.complete(run.id, shard.shard, owner);
+  } else {
+    // Stopped (abort, shutdown, a lost lease): what is committed stays; the shard is open again.
+    await shards.release(run.id, shard.shard, owner);
+  }
+  watch.ended({ kind: 'released' });
+}

@@ -1,0 +1,80 @@
+// The coordinator of a cluster run split into shards (docs/deployment.md, "Shards"). It holds
+// the run's lease (so one process coordinates a run at a time, and a dead coordinator is
+// replaced like a dead executor), plans the shards once, queues the open ones — again every
+// REQUEUE_MS, so a shard whose worker died or whose job Redis lost is handed out again — and,
+// when every shard is done (or, after an abort, none is held any more), ends the run exactly
+// once with the whole-run executor: its cells are all committed, so it only rebuilds the
+// summary from storage, runs the row phase over complete rows, and writes the ending.
+import { setMaxListeners } from 'node:events';
+import { planShards } from '../../core/engine/shards.js';
+import type { RunRecord, StopReason } from '../../core/model/run.js';
+import type { ShardQueue } from '../../core/ports.js';
+import { type Execution, type ExecutionEnd, startExecution } from './executor.js';
+import { keepLease } from './lease-keeper.js';
+import type { ShardExecutorDeps } from './shard-executor.js';
+
+/** How often the open shards are queued again (a dead worker's shard opens when its lease expires). */
+export const REQUEUE_MS = 5_000;
+/** Open shards queued again at a time: the first ones, which free workers take next. */
+export const REQUEUE_BATCH = 100;
+
+/** Starts coordinating a claimed run; `done` settles when it ended or was released here. */
+export function startShardedRun(deps: ShardExecutorDeps, queue: ShardQueue, run: RunRecord, owner: string): Execution {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  let reason: StopReason | null = null;
+  let ending: Execution | null = null;
+  const stop = (r: StopReason) => {
+    reason ??= r;
+    controller.abort(new Error(`run stopping: ${r}`));
+    ending?.stop(r);
+  };
+  const done = coordinate(deps, queue, run, owner, controller.signal, () => reason, stop, (e) => (ending = e)).catch((error: unknown): ExecutionEnd => {
+    const message = error instanceof Error ? error.message : String(error);
+    deps.logger.error({ runId: run.id, err: message }, 'run coordination failed; it will be retried');
+    return { kind: 'failed', error: message };
+  });
+  return { stop, done };
+}
+
+async function coordinate(
+  deps: ShardExecutorDeps, queue: ShardQueue, run: RunRecord, owner: string, signal: AbortSignal,
+  requestedStop: () => StopReason | null, stop: (r: StopReason) => void, ending: (e: Execution) => void,
+): Promise<ExecutionEnd> {
+  const { stores, clock, shards } = deps;
+  const experiment = await stores.experiments.getById(run.projectId, run.spec.experimentId, run.spec.experimentVersion);
+  if (experiment) {
+    await shards.plan(run.id, planShards(run.spec));
+    const stopKeeping = keepLease({ stores, clock, runId: run.id, owner, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop });
+    try {
+      let queuedAt = Number.NEGATIVE_INFINITY;
+      for (;;) {
+        const reason = requestedStop();
+        if (reason === 'shutdown') {
+          // The shards go on in their workers; whoever takes the run next coordinates it.
+          await stores.runs.release(run.id, owner);
+          return { kind: 'settled' };
+        }
+        const now = clock.now();
+        const counts = await shards.counts(run.id, now);
+        if (counts.done === counts.total) break;
+        // Stopping: end once no worker holds a shard, so the summary counts every commit.
+        if (reason !== null && counts.held === 0) break;
+        if (reason === null && now - queuedAt >= REQUEUE_MS) {
+          // The first time every open shard; then the first few, which free workers take next.
+          const limit = queuedAt === Number.NEGATIVE_INFINITY ? counts.total : REQUEUE_BATCH;
+          queuedAt = now;
+          await queue.enqueueShards(run.id, await shards.open(run.id, now, limit));
+        }
+        // Once stopping, the signal has fired: wait out the poll anyway (no busy loop while a
+        // dead worker's shard lease runs out).
+        await clock.sleep(deps.pollMs, reason === null ? signal : undefined).catch(() => {});
+      }
+    } finally {
+      stopKeeping();
+    }
+  }
+  const execution = startExecution(deps, run, owner, requestedStop() ?? undefined);
+  ending(execution);
+  return execution.done;
+}
