@@ -6,6 +6,8 @@
 //   npm run bench -- --quick      smaller sizes (a smoke test of the harness)
 //   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big, evaluators, caps, templates, compare, load)
 //   npm run bench -- --only=load  the load test of bench/load.ts (20 runs, 500 SSE subscribers, pollers)
+//   npm run bench -- --only=peers promptfoo and Assay on one workload (bench/peers.ts; not part of the default set)
+//   npm run bench -- --only=memory ten runs on one server, RSS after each; idle RSS and start time (bench/memory.ts)
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
 import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
@@ -13,7 +15,7 @@ import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, wai
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load'];
+const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'peers', 'memory'];
 if (only === 'cluster') {
   console.error('--only=cluster: the cluster benchmark (issue 14) is not built yet; see docs/deployment.md, "Not built yet"');
   process.exit(2);
@@ -231,6 +233,11 @@ async function compare(): Promise<void> {
   }
 }
 
+async function memory(): Promise<void> {
+  const { memoryBench } = await import('./memory.js');
+  if (!(await memoryBench(quick, print))) process.exitCode = 1;
+}
+
 async function load(): Promise<void> {
   const { DEFAULT_LOAD, loadTest } = await import('./load.js');
   // --quick is a smoke test of the harness: 2-second runs are dominated by their start, so its
@@ -253,3 +260,6 @@ if (!only || only === 'caps') await caps();
 if (!only || only === 'templates') await templates();
 if (!only || only === 'compare') await compare();
 if (!only || only === 'load') await load();
+// Installs promptfoo on first use (a download), so it runs only when asked for.
+if (only === 'peers') await (await import('./peers.js')).peersBench(quick, print);
+if (!only || only === 'memory') await memory();
