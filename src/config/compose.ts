@@ -28,8 +28,7 @@ import { createEvaluatorPool, type EvaluatorPoolOptions } from '../evaluators/of
 import { createHttpApp, type HttpApp } from '../http/app.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
-import { BullMqQueue } from '../queue/bullmq-queue.js';
-import { RedisEventBus } from '../queue/redis-event-bus.js';
+import type { RedisEventBus } from '../queue/redis-event-bus.js';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
 import { AesGcmCipher, openStores } from '../storage/index.js';
 import { webhookPost } from '../net/webhook-post.js';
@@ -189,14 +188,17 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   let queue: WorkQueue & { pending: number };
   let cluster: RedisEventBus | null = null;
   if (plan.mode === 'cluster') {
+    // BullMQ and ioredis are loaded only in cluster mode: an embedded server never uses them,
+    // and they are ≈ 7 MB of heap and half a second of start-up (docs/benchmarks.md, "Memory").
     try {
+      const [{ RedisEventBus }, { BullMqQueue }] = await Promise.all([import('../queue/redis-event-bus.js'), import('../queue/bullmq-queue.js')]);
       cluster = await RedisEventBus.connect({ redisUrl: plan.redisUrl, logger });
+      queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, logger });
     } catch (error) {
       await stores.close();
       throw error;
     }
     bus = cluster;
-    queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, logger });
   } else {
     bus = new InProcessEventBus();
     queue = new InProcessQueue();
