@@ -38,12 +38,14 @@ await server.stop();`);
 }
 
 describe('start-up imports of an embedded server', () => {
-  it('loads neither BullMQ, ioredis nor isolated-vm until cluster mode or user code needs them', () => {
+  it('loads neither BullMQ, ioredis, isolated-vm, the YAML nor the CSV libraries until a request needs them', () => {
     const urls = resolvedAtStart();
     const pkg = (name: string) => urls.some((u) => u.includes(`/node_modules/${name}/`));
     // The hook saw the server's own storage being loaded: the list is real, not empty.
     expect(pkg('kysely')).toBe(true);
     expect(urls.some((u) => u.endsWith('/src/cli/serve.ts'))).toBe(true);
-    expect({ bullmq: pkg('bullmq'), ioredis: pkg('ioredis'), 'isolated-vm': pkg('isolated-vm') }).toEqual({ bullmq: false, ioredis: false, 'isolated-vm': false });
+    const lazy = ['bullmq', 'ioredis', 'isolated-vm', 'csv-parse', 'csv-stringify'];
+    expect(Object.fromEntries(lazy.map((name) => [name, pkg(name)]))).toEqual(Object.fromEntries(lazy.map((name) => [name, false])));
+    expect(urls.filter((u) => u.endsWith('/src/http/yaml-body.ts'))).toEqual([]);
   }, 90_000);
 });
