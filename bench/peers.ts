@@ -85,6 +85,7 @@ function assayExperiment(n: number): unknown {
  * it waited for, and the largest resident set among them.
  */
 async function runPromptfoo(bin: string, n: number, baseURL: string): Promise<PeerFigures> {
+  if (!existsSync('/usr/bin/time')) throw new Error('the peers benchmark measures promptfoo with GNU time: apt-get install time');
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'assay-peers-promptfoo-'));
   try {
     writeFileSync(path.join(scratch, 'config.yaml'), JSON.stringify(promptfooConfig(n))); // JSON is YAML
