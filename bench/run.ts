@@ -8,6 +8,8 @@
 //   npm run bench -- --only=load  the load test of bench/load.ts (20 runs, 500 SSE subscribers, pollers)
 //   npm run bench -- --only=cluster  serve + 1, 2, 4 workers over a private PostgreSQL and Redis (bench/cluster.ts;
 //                                 only when asked: `--one-run` puts every cell in one run, for sharding)
+//   npm run bench -- --only=peers promptfoo and Assay on one workload (bench/peers.ts; not part of the default set)
+//   npm run bench -- --only=memory ten runs on one server, RSS after each; idle RSS and start time (bench/memory.ts)
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
 import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
@@ -16,7 +18,7 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const oneRun = args.has('--one-run');
-const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster'];
+const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster', 'peers', 'memory'];
 if (only !== undefined && !SUITES.includes(only)) {
   console.error(`--only=${only}: unknown suite (one of ${SUITES.join(', ')})`);
   process.exit(2);
@@ -248,6 +250,11 @@ async function compare(): Promise<void> {
   }
 }
 
+async function memory(): Promise<void> {
+  const { memoryBench } = await import('./memory.js');
+  if (!(await memoryBench(quick, print))) process.exitCode = 1;
+}
+
 async function load(): Promise<void> {
   const { DEFAULT_LOAD, loadTest } = await import('./load.js');
   // --quick is a smoke test of the harness: 2-second runs are dominated by their start, so its
@@ -275,3 +282,6 @@ if (only === 'cluster') {
   const { clusterBench } = await import('./cluster.js');
   if (!(await clusterBench({ quick, oneRun }, print))) process.exitCode = 1;
 }
+// Installs promptfoo on first use (a download), so it runs only when asked for.
+if (only === 'peers') await (await import('./peers.js')).peersBench(quick, print);
+if (!only || only === 'memory') await memory();

@@ -20,10 +20,10 @@ export interface Server {
 }
 
 /**
- * The V8 flags `npm start` runs the server with (package.json; docs/decisions.md, "Server under
- * load"): a 32 MB young generation instead of 16 MB halves scavenges under load.
+ * The V8 flags `npm start` runs the server with (package.json; docs/decisions.md, "Memory"): a
+ * young generation of at most 16 MB a semi-space. bin/assay.js adds the old generation's growth.
  */
-export const SERVE_NODE_FLAGS = ['--max-semi-space-size=32'];
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 /**
  * BENCH_SERVER_ENV='{"ASSAY_METRICS":"false"}' adds variables to every scenario's server (e.g.

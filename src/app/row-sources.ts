@@ -3,7 +3,7 @@
 // Every source enforces the row limits (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES) as it goes, and
 // a refusal names the row as the client wrote it (`rows[3]`, `line 5`).
 import { pipeline, Readable } from 'node:stream';
-import { CsvError, parse as parseCsv } from 'csv-parse';
+import type { CsvError as CsvErrorClass } from 'csv-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
 import { parseUntrustedJson } from './json.js';
@@ -119,6 +119,8 @@ function checkHeader(header: string[]): string[] {
  * the limits → 413 naming its line.
  */
 export async function* csvRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimits = NO_ROW_LIMITS, batchSize = ROW_BATCH): AsyncIterable<Row[]> {
+  // Loaded on the first CSV upload: an idle server does not hold the parser (docs/benchmarks.md, "Memory").
+  const { CsvError, parse: parseCsv } = await import('csv-parse');
   const parser = parseCsv({ columns: checkHeader, bom: true, skip_empty_lines: true, relax_column_count: false, info: true });
   // pipeline (not pipe) so an error of the source (bad UTF-8, 413) destroys the parser too,
   // and the loop below rejects instead of waiting forever.
@@ -138,12 +140,12 @@ export async function* csvRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimi
   } catch (error) {
     // Leaving the loop destroys the parser, and pipeline the body stream: a refused row stops
     // the upload at once.
-    throw csvError(error);
+    throw csvError(error, CsvError);
   }
   if (batch.length > 0) yield batch;
 }
 
-function csvError(error: unknown): unknown {
+function csvError(error: unknown, CsvError: typeof CsvErrorClass): unknown {
   if (error instanceof AssayError) return error;
   if (error instanceof CsvError) {
     const line = typeof error.lines === 'number' ? error.lines : undefined;

@@ -2,7 +2,6 @@
 // server's API (PUT /api/experiments/{slug}, idempotent).
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import YAML from 'yaml';
 import { slugify } from '../core/model/slug.js';
 import { CliError } from './cli-error.js';
 import { asCliError, connect } from './connection.js';
@@ -35,8 +34,10 @@ async function readDocument(file: string): Promise<{ slug: string; body: string;
   }
   const isJson = file.toLowerCase().endsWith('.json');
   let parsed: unknown;
+  // `assay serve` loads this module too (cli/main.ts): the YAML library only when a file needs it.
+  const yaml = isJson ? null : (await import('yaml')).default;
   try {
-    parsed = isJson ? JSON.parse(text) : YAML.parse(text);
+    parsed = yaml === null ? JSON.parse(text) : yaml.parse(text);
   } catch (error) {
     throw new CliError(`${file} is not valid ${isJson ? 'JSON' : 'YAML'}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   }

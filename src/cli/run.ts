@@ -2,7 +2,6 @@
 // runUrl, and exits 0 when the run passed its threshold, 1 when not, 2 when it could not run.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { type AssayClient, ApiError, type Comparison, type RunSummary, type StartRunBody } from '../client/index.js';
 import { CliError } from './cli-error.js';
 import { formatComparison, markdownReport, publishMarkdown } from './compare.js';
@@ -45,8 +44,10 @@ async function readRows(file: string): Promise<Record<string, unknown>[]> {
   } catch (error) {
     throw new CliError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+  // `assay serve` loads this module too (cli/main.ts): the CSV parser only when a file needs it.
+  const csv = file.toLowerCase().endsWith('.csv') ? await import('csv-parse/sync') : null;
   try {
-    if (file.toLowerCase().endsWith('.csv')) return parseCsv(text, { columns: true, bom: true, skip_empty_lines: true }) as Record<string, unknown>[];
+    if (csv !== null) return csv.parse(text, { columns: true, bom: true, skip_empty_lines: true }) as Record<string, unknown>[];
     return text
       .split('\n')
       .map((l, i) => [l, i + 1] as const)

@@ -28,11 +28,10 @@ import { createEvaluatorPool, type EvaluatorPoolOptions } from '../evaluators/of
 import { createHttpApp, type HttpApp } from '../http/app.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
-import { BullMqQueue } from '../queue/bullmq-queue.js';
-import { RedisEventBus } from '../queue/redis-event-bus.js';
-import { SharedLimits } from '../cluster/redis-limiters.js';
-import { RedisRunSlots } from '../queue/redis-run-slots.js';
-import { Redis } from 'ioredis';
+import type { RedisEventBus } from '../queue/redis-event-bus.js';
+import type { SharedLimits } from '../cluster/redis-limiters.js';
+import type { RedisRunSlots } from '../queue/redis-run-slots.js';
+import type { Redis } from 'ioredis';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
 import { AesGcmCipher, openStores } from '../storage/index.js';
 import { webhookPost } from '../net/webhook-post.js';
@@ -198,14 +197,17 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   let queue: WorkQueue & { pending: number };
   let cluster: RedisEventBus | null = null;
   if (plan.mode === 'cluster') {
+    // BullMQ and ioredis are loaded only in cluster mode: an embedded server never uses them,
+    // and they are ≈ 7 MB of heap and half a second of start-up (docs/benchmarks.md, "Memory").
     try {
+      const [{ RedisEventBus }, { BullMqQueue }] = await Promise.all([import('../queue/redis-event-bus.js'), import('../queue/bullmq-queue.js')]);
       cluster = await RedisEventBus.connect({ redisUrl: plan.redisUrl, logger });
+      queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, shardsAtOnce: SHARDS_PER_PROCESS, logger });
     } catch (error) {
       await stores.close();
       throw error;
     }
     bus = cluster;
-    queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, shardsAtOnce: SHARDS_PER_PROCESS, logger });
   } else {
     bus = new InProcessEventBus();
     queue = new InProcessQueue();
@@ -224,6 +226,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   let sharedLimits: SharedLimits | null = null;
   if (plan.mode === 'cluster' && plan.executes) {
     try {
+      const { SharedLimits } = await import('../cluster/redis-limiters.js');
       sharedLimits = await SharedLimits.connect({
         redisUrl: plan.redisUrl, clock, logger, modelMax: () => config.modelConcurrency, perOrigin: () => config.limitPerKey,
       });
@@ -311,9 +314,14 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   // Cluster runs are split into shards executed by many workers at once; their concurrency is
   // shared through Redis (docs/deployment.md, "Shards"). Commands fail fast while Redis is
   // away (no offline queue): a cell waiting for a permit asks again, it does not pile up.
-  const slotsRedis = plan.mode === 'cluster' && plan.executes ? new Redis(plan.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : null;
-  slotsRedis?.on('error', () => {});
-  const runSlots = slotsRedis ? new RedisRunSlots(slotsRedis, logger) : null;
+  let slotsRedis: Redis | null = null;
+  let runSlots: RedisRunSlots | null = null;
+  if (plan.mode === 'cluster' && plan.executes) {
+    const [{ Redis }, { RedisRunSlots }] = await Promise.all([import('ioredis'), import('../queue/redis-run-slots.js')]);
+    slotsRedis = new Redis(plan.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    slotsRedis.on('error', () => {});
+    runSlots = new RedisRunSlots(slotsRedis, logger);
+  }
   const sharding = runSlots && stores.shards && queue.shards
     ? { store: stores.shards, queue: queue.shards, runSlots: (runId: string, limit: number) => runSlots.acquirer(runId, limit) }
     : null;

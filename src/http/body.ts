@@ -4,7 +4,6 @@
 import type { Context } from 'hono';
 import { AssayError, isAssayError } from '../core/errors.js';
 import { parseUntrustedJson } from '../app/json.js';
-import { parseYamlBody } from './yaml-body.js';
 
 export interface BodyLimits {
   maxBodyBytes: number;
@@ -102,5 +101,7 @@ export async function documentBody(c: Context, max: number): Promise<unknown> {
     throw error;
   }
   // The expanded JSON is held to the body limit (yaml-body.ts counts aliases in full).
+  // The YAML parser is loaded by the first YAML body, not at start-up (docs/benchmarks.md, "Memory").
+  const { parseYamlBody } = await import('./yaml-body.js');
   return parseYamlBody(text, max);
 }

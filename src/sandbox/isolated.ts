@@ -2,7 +2,7 @@
 // a separate heap with a memory limit, no Node APIs and no host objects, only the JavaScript
 // builtins. Values cross the boundary as JSON text, so nothing from the host leaks in and
 // nothing but JSON comes out. See docs/decisions.md ("Code sandbox").
-import ivm from 'isolated-vm';
+import type ivm from 'isolated-vm';
 import type { SandboxFactory, SandboxFunction, SandboxOptions } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import { HARDEN_CONTEXT } from './harden.js';
@@ -93,6 +93,20 @@ interface Live {
   killedFor?: 'timeout' | 'abort' | 'dispose';
 }
 
+/**
+ * isolated-vm, loaded when the first isolate is created: its native module is 26 MB on disk and
+ * an embedded server that runs no code target or code evaluator never needs it (docs/benchmarks.md,
+ * "Memory"). A failed load is forgotten, so the next compile tries again.
+ */
+let loading: Promise<typeof ivm> | undefined;
+function loadIvm(): Promise<typeof ivm> {
+  loading ??= import('isolated-vm').then((m) => m.default, (error: unknown) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
+
 /** Isolates for user code; one isolate per compiled function. */
 export class IsolatedSandbox implements SandboxFactory {
   async compile(body: string, options: SandboxOptions): Promise<SandboxFunction> {
@@ -127,7 +141,8 @@ class IsolatedFunction implements SandboxFunction {
   }
 
   private async create(): Promise<Live> {
-    const isolate = new ivm.Isolate({ memoryLimit: this.memoryMb });
+    const { Isolate } = await loadIvm();
+    const isolate = new Isolate({ memoryLimit: this.memoryMb });
     try {
       const context = await isolate.createContext();
       // Before the user's code: an inert console, and nothing that allocates outside the

@@ -4,7 +4,6 @@
 // order, so nothing accumulates); otherwise by a hash of the row's data without the run's
 // parameters, for which the baseline's compact per-row values are held in a map.
 import { createHash } from 'node:crypto';
-import { stringify } from 'csv-stringify/sync';
 import { AssayError, runNotFound, ValidationError } from '../../core/errors.js';
 import { addCell, ComparisonFold, type PendingItem, type RowValues } from '../../core/compare/fold.js';
 import type { CompareItem, Comparison, CompareQuery } from '../../core/model/compare.js';
@@ -95,6 +94,8 @@ export class CompareService {
     const steps = this.join(candidate, baseline, matchedBy);
     const withOutputs = (items: PendingItem[]) => this.withOutputs(candidate, baseline, items);
     async function* chunks(): AsyncGenerator<string> {
+      // Loaded on the first CSV export, not at start-up (docs/benchmarks.md, "Memory").
+      const { stringify } = await import('csv-stringify/sync');
       if (format === 'csv') {
         yield stringify([['rowIndex', 'baselineRowIndex', 'targetId', 'evaluatorId', 'change', 'baselinePassed', 'candidatePassed', 'baselineScore', 'candidateScore', 'baselineOutput', 'candidateOutput']]);
       }

@@ -7,7 +7,6 @@
 // OWASP recommends: a field starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
 // leading `'`, so a spreadsheet shows it as text instead of running it (a prompt injection can
 // make a model answer `=HYPERLINK(…)`). Numbers Assay writes itself stay numbers.
-import { stringify } from 'csv-stringify/sync';
 import type { CellResult, RowResult, RunRecord } from '../../core/model/run.js';
 import { cellPassed } from '../../core/engine/aggregate.js';
 import { datasetEntry, evaluationEntries, rowEvaluationEntry } from './present.js';
@@ -91,6 +90,8 @@ async function* csv(run: RunRecord, pages: ExportPages, reviews: ExportReviews):
   for (const id of evaluatorIds) header.push(`${id}.status`, `${id}.passed`, `${id}.score`, `${id}.label`);
   // Reviews after the evaluator columns: the cell's review, its comment and reviewer, then each evaluator's reviewed verdict.
   header.push('review', 'review.comment', 'review.by', ...evaluatorIds.map((id) => `${id}.review`));
+  // Loaded on the first CSV export, not at start-up (docs/benchmarks.md, "Memory").
+  const { stringify } = await import('csv-stringify/sync');
   yield stringify([header.map(csvText)]);
   for await (const { cells, rows } of pages()) {
     const lines = cells.map((cell) => {

@@ -1,0 +1,113 @@
+// Memory that stays flat and small (issue 17, done-when 2 and 3; `npm run bench -- --only=memory`):
+// how long a fresh `npm start`-like server takes to answer /healthz and what it holds idle, then
+// ten consecutive 2,000-cell prompt runs on one server at zero provider latency (the most
+// allocation a second) with its RSS after each run and its peak.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { peakRssMb, rssMb } from './proc.js';
+import { api, OPENAI_KEY, SERVE_NODE_FLAGS, startOpenAI, startServer, waitDone } from './servers.js';
+
+/** Bounds of the issue: peak RSS over the ten runs, drift of the tenth from the first, idle RSS, time to /healthz. */
+export const MEMORY_BOUNDS = { peakMb: 220, driftRatio: 0.1, idleMb: 120, healthzMs: 1000 };
+
+/** What the server was started from: bin/assay.js runs dist/ only when it is newer than every source. */
+export function serverBuild(): string {
+  const root = path.join(import.meta.dirname, '..');
+  const main = path.join(root, 'dist', 'cli', 'main.js');
+  if (!existsSync(main)) return 'sources through tsx (no dist/: run `npm run build`)';
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return e.name === 'testing' ? m : Math.max(m, newest(p));
+      return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? Math.max(m, statSync(p).mtimeMs) : m;
+    }, 0);
+  return newest(path.join(root, 'src')) > statSync(main).mtimeMs ? 'sources through tsx (dist/ is older than src/: run `npm run build`)' : 'dist/';
+}
+
+/** Spawn → first 200 from /healthz, and RSS after two idle seconds, for `starts` fresh servers. */
+async function idle(starts: number, print: (line: string) => void): Promise<{ healthzMs: number; idleMb: number }[]> {
+  const out: { healthzMs: number; idleMb: number }[] = [];
+  for (let i = 0; i < starts; i++) {
+    const t0 = performance.now();
+    const server = await startServer({}, SERVE_NODE_FLAGS);
+    try {
+      const res = await fetch(`${server.base}/healthz`);
+      if (res.status !== 200) throw new Error(`/healthz answered ${res.status}`);
+      await res.arrayBuffer();
+      const healthzMs = performance.now() - t0;
+      await sleep(2000);
+      out.push({ healthzMs, idleMb: rssMb(server.pid) });
+    } finally {
+      await server.stop();
+    }
+  }
+  print('| start | /healthz answered after spawn | idle RSS (2 s later) |');
+  print('|---:|---:|---:|');
+  out.forEach((r, i) => print(`| ${i + 1} | ${r.healthzMs.toFixed(0)} ms | ${r.idleMb.toFixed(0)} MB |`));
+  return out;
+}
+
+function experiment(n: number): unknown {
+  return {
+    slug: 'mem', name: 'mem',
+    dataset: { rows: Array.from({ length: n }, (_, i) => ({ question: `question ${i}`, expected: `Echo: question ${i}` })) },
+    targets: ['gpt-4o-mini', 'gpt-4o'].map((m) => ({ id: m, type: 'prompt', model: `openai/${m}`, params: { temperature: 0, maxTokens: 64 }, messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: '{{question}}' }] })),
+    evaluators: [
+      { id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
+      { id: 'rules', type: 'langevals/basic', settings: { rules: [{ field: 'output', rule: 'not_contains', value: 'error' }] } },
+      { id: 'competitors', type: 'langevals/competitor_blocklist' },
+    ],
+    execution: { concurrency: 50, maxRetries: 0 },
+  };
+}
+
+/** Prints the figures; false when a bound of the issue is exceeded (reported, and the exit code says so). */
+export async function memoryBench(quick: boolean, print: (line: string) => void): Promise<boolean> {
+  const n = quick ? 200 : 1000;
+  const runs = quick ? 4 : 10;
+  // BENCH_NODE_FLAGS='--max-semi-space-size=16' measures other V8 flags than `npm start`'s.
+  const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? SERVE_NODE_FLAGS;
+  print(`\n### Memory: start, idle, and ${runs} runs of ${n * 2} cells on one server (server from ${serverBuild()}, node ${flags.join(' ') || '(no flags)'})\n`);
+  const starts = await idle(quick ? 1 : 3, print);
+  const openai = await startOpenAI(0);
+  const server = await startServer({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL }, flags);
+  const after: number[] = [];
+  let peak = 0;
+  try {
+    await api(server.base, 'POST', '/api/experiments', experiment(n));
+    print(`\n| run | wall time | RSS after | peak RSS so far |`);
+    print('|---:|---:|---:|---:|');
+    for (let i = 1; i <= runs; i++) {
+      const t0 = performance.now();
+      const started = await api(server.base, 'POST', '/api/experiments/mem/run');
+      await waitDone(server.base, started.runId);
+      const wall = performance.now() - t0;
+      const run = await api(server.base, 'GET', `/api/experiments/runs/${started.runId}`);
+      if (run.summary.completedCells !== n * 2) throw new Error(`run ${i}: ${run.summary.completedCells}/${n * 2} cells completed`);
+      // Read after the run's last writes have settled, as a user's next run would find it.
+      await sleep(500);
+      after.push(rssMb(server.pid));
+      peak = peakRssMb(server.pid);
+      print(`| ${i} | ${(wall / 1000).toFixed(2)} s | ${after.at(-1)!.toFixed(0)} MB | ${peak.toFixed(0)} MB |`);
+    }
+  } finally {
+    await server.stop();
+    await openai.stop();
+  }
+  const drift = after.at(-1)! / after[0]! - 1;
+  const idleMax = Math.max(...starts.map((s) => s.idleMb));
+  const healthzMax = Math.max(...starts.map((s) => s.healthzMs));
+  const b = MEMORY_BOUNDS;
+  const verdicts = [
+    [`peak RSS ${peak.toFixed(0)} MB ≤ ${b.peakMb} MB`, peak <= b.peakMb],
+    [`RSS after run ${runs} vs run 1 ${drift >= 0 ? '+' : ''}${(drift * 100).toFixed(1)}% (within ±${b.driftRatio * 100}%)`, Math.abs(drift) <= b.driftRatio],
+    [`idle RSS ${idleMax.toFixed(0)} MB < ${b.idleMb} MB`, idleMax < b.idleMb],
+    [`/healthz within ${healthzMax.toFixed(0)} ms ≤ ${b.healthzMs} ms`, healthzMax <= b.healthzMs],
+  ] as const;
+  print('');
+  for (const [text, ok] of verdicts) print(`- ${ok ? 'holds' : '**over**'}: ${text}`);
+  print('\nRuns: 1,000 rows × 2 `openai/…` prompt targets on the fake OpenAI server at zero latency, 3 offline evaluators, concurrency 50;');
+  print('RSS (VmRSS) read 0.5 s after each run\'s `done` event; peak = VmHWM. Idle: fresh server and data directory, nothing run.');
+  return verdicts.every(([, ok]) => ok);
+}

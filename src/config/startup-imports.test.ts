@@ -1,0 +1,51 @@
+// What an idle embedded server holds (issue 17, docs/benchmarks.md "Memory"): the packages only
+// cluster mode or user code needs are loaded on first use, not at start-up. A real `startServer`
+// in a child process with a module resolve hook that records every module it resolves.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-startup-imports-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `startServer` on a fresh data directory, asks /healthz once, stops; returns the resolved module URLs. */
+function resolvedAtStart(): string[] {
+  const log = path.join(dir, 'resolved.txt');
+  writeFileSync(path.join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
+  return r;
+}`);
+  writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});`);
+  const src = (p: string) => JSON.stringify(pathToFileURL(path.join(import.meta.dirname, '..', p)).href);
+  writeFileSync(path.join(dir, 'main.mjs'), `const { loadConfig } = await import(${src('config/env.ts')});
+const { startServer } = await import(${src('cli/serve.ts')});
+const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ASSAY_DATA_DIR: ${JSON.stringify(path.join(dir, 'data'))}, ASSAY_LOG_LEVEL: 'silent', ASSAY_API_KEY: 'sk-lw-${'StartupImp'.repeat(4)}' });
+const server = await startServer(config, () => {});
+const res = await fetch('http://127.0.0.1:' + server.port + '/healthz');
+if (res.status !== 200) throw new Error('/healthz answered ' + res.status);
+await server.stop();`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(path.join(dir, 'register.mjs')).href, path.join(dir, 'main.mjs')], {
+    cwd: path.join(import.meta.dirname, '..', '..'), encoding: 'utf8', timeout: 60_000,
+  });
+  if (r.status !== 0) throw new Error(`the server did not start and stop cleanly (exit ${r.status}):\n${r.stderr}`);
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+describe('start-up imports of an embedded server', () => {
+  it('loads neither BullMQ, ioredis, isolated-vm, the YAML nor the CSV libraries until a request needs them', () => {
+    const urls = resolvedAtStart();
+    const pkg = (name: string) => urls.some((u) => u.includes(`/node_modules/${name}/`));
+    // The hook saw the server's own storage being loaded: the list is real, not empty.
+    expect(pkg('kysely')).toBe(true);
+    expect(urls.some((u) => u.endsWith('/src/cli/serve.ts'))).toBe(true);
+    const lazy = ['bullmq', 'ioredis', 'isolated-vm', 'csv-parse', 'csv-stringify'];
+    expect(Object.fromEntries(lazy.map((name) => [name, pkg(name)]))).toEqual(Object.fromEntries(lazy.map((name) => [name, false])));
+    expect(urls.filter((u) => u.endsWith('/src/http/yaml-body.ts'))).toEqual([]);
+  }, 90_000);
+});
