@@ -6,6 +6,7 @@
 //   npm run bench -- --quick      smaller sizes (a smoke test of the harness)
 //   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big, evaluators, caps, templates, compare, load)
 //   npm run bench -- --only=load  the load test of bench/load.ts (20 runs, 500 SSE subscribers, pollers)
+//   npm run bench -- --only=million  a 1,000,000-row streamed CSV upload and run (bench/million.ts; --quick: 100,000)
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
 import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
@@ -13,7 +14,7 @@ import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, wai
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load'];
+const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'million'];
 if (only === 'cluster') {
   console.error('--only=cluster: the cluster benchmark (issue 14) is not built yet; see docs/deployment.md, "Not built yet"');
   process.exit(2);
@@ -231,6 +232,14 @@ async function compare(): Promise<void> {
   }
 }
 
+async function million(): Promise<void> {
+  const { millionBench } = await import('./million.js');
+  if (!(await millionBench(quick ? 100_000 : 1_000_000, print))) {
+    print('\nOver a bound (POST /run under 300 ms, server peak RSS under 500 MB).');
+    process.exitCode = 1;
+  }
+}
+
 async function load(): Promise<void> {
   const { DEFAULT_LOAD, loadTest } = await import('./load.js');
   // --quick is a smoke test of the harness: 2-second runs are dominated by their start, so its
@@ -253,3 +262,5 @@ if (!only || only === 'caps') await caps();
 if (!only || only === 'templates') await templates();
 if (!only || only === 'compare') await compare();
 if (!only || only === 'load') await load();
+// Several minutes at full size, so only when asked for.
+if (only === 'million') await million();

@@ -2,7 +2,7 @@
 // results and run-level events. Sequence numbers, commit order and progress are reserved on the
 // run row inside the commit's transaction (UPDATE … RETURNING), fenced by the lease: storage is
 // the one owner of the numbering, so concurrent committers can never hand out a number twice.
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import { cellEventCount } from '../core/engine/cell-events.js';
 import type { RunEvent } from '../core/events.js';
 import type { CellResult, LeanCell, RowOrderKey, RowResult, RunSummary } from '../core/model/run.js';
@@ -14,6 +14,11 @@ import { parseJson } from './sql-errors.js';
 import { insertDelivery } from './webhook-store.js';
 
 const CELL_CHUNK = 100;
+
+/** Cells after `after` in row order: (row_index, cell) > (after.rowIndex, after.cell), served by the run_cells_row index. */
+function afterKey(eb: ExpressionBuilder<Database, 'run_cells'>, after: RowOrderKey) {
+  return eb.or([eb('row_index', '>', after.rowIndex), eb.and([eb('row_index', '=', after.rowIndex), eb('cell', '>', after.cell)])]);
+}
 
 /** What a fenced reservation on the run row answers: the counters after it. */
 interface Reserved {
@@ -129,13 +134,26 @@ export class SqlRunLog implements RunLog {
     return rows.map(toCell);
   }
 
+  async resultsAfter(runId: string, after: RowOrderKey | null, limit: number): Promise<CellResult[]> {
+    const rows = await this.db
+      .selectFrom('run_cells')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .$if(after !== null, (q) => q.where((eb) => afterKey(eb, after!)))
+      .orderBy('row_index')
+      .orderBy('cell')
+      .limit(limit)
+      .execute();
+    return rows.map(toCell);
+  }
+
   async cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]> {
     let q = this.db
       .selectFrom('run_cells')
       .select(['cell', 'row_index', 'target_id', 'repeat', 'ok', 'duration_ms', 'cost', 'tokens', 'evaluations'])
       .$if(withEntry, (b) => b.select('entry'))
       .where('run_id', '=', runId);
-    if (after) q = q.where((eb) => eb.or([eb('row_index', '>', after.rowIndex), eb.and([eb('row_index', '=', after.rowIndex), eb('cell', '>', after.cell)])]));
+    if (after) q = q.where((eb) => afterKey(eb, after));
     const rows = await q.orderBy('row_index').orderBy('cell').limit(limit).execute();
     return rows.map((r) => {
       const c: LeanCell = {

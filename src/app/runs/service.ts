@@ -7,7 +7,7 @@ import { repeatCounts } from '../../core/compare/repeats.js';
 import type { DatasetEntry } from '../../core/model/run-api.js';
 import type { RunCursor } from '../../core/run-store.js';
 import type { ExperimentRecord, Project } from '../../core/model/records.js';
-import { type CellResult, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
+import { type CellResult, type RowOrderKey, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
 import type { Clock, EventBus, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
 import { type StreamDeps, type StreamItem, streamRunEvents } from './events.js';
 import { newId } from '../ids.js';
@@ -235,12 +235,17 @@ export class RunService {
   async pages(project: Project, runId: string, pageSize = 1000): Promise<{ run: RunRecord; pages: () => AsyncGenerator<{ cells: CellResult[]; rows: RowResult[] }> }> {
     const run = await this.get(project, runId);
     const { runs } = this.stores;
+    // Paged by key, not offset: with OFFSET the millionth cell's page would step over all
+    // the cells before it, and an export would be quadratic in the run's size.
     async function* pages() {
-      for (let offset = 0; ; offset += pageSize) {
-        const cells = await runs.results(run.id, offset, pageSize);
+      let after: RowOrderKey | null = null;
+      for (;;) {
+        const cells = await runs.resultsAfter(run.id, after, pageSize);
         const rows = cells.length === 0 ? [] : await runs.rowResultsOfRows(run.id, cells.map((c) => c.rowIndex));
         if (cells.length > 0) yield { cells, rows };
         if (cells.length < pageSize) return;
+        const last = cells[cells.length - 1]!;
+        after = { rowIndex: last.rowIndex, cell: last.cell };
       }
     }
     return { run, pages };
