@@ -7,6 +7,7 @@
 //   npm run bench -- --only=eff   only the 2,000-cell efficiency runs (also: prompt, cpu, big, evaluators, caps, templates, compare, load)
 //   npm run bench -- --only=load  the load test of bench/load.ts (20 runs, 500 SSE subscribers, pollers)
 //   npm run bench -- --only=million  a 1,000,000-row streamed CSV upload and run (bench/million.ts; --quick: 100,000)
+//   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
 import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
@@ -14,7 +15,7 @@ import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, wai
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'million'];
+const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'million', 'million-cluster'];
 if (only === 'cluster') {
   console.error('--only=cluster: the cluster benchmark (issue 14) is not built yet; see docs/deployment.md, "Not built yet"');
   process.exit(2);
@@ -232,9 +233,9 @@ async function compare(): Promise<void> {
   }
 }
 
-async function million(): Promise<void> {
+async function million(mode: 'embedded' | 'cluster'): Promise<void> {
   const { millionBench } = await import('./million.js');
-  if (!(await millionBench(quick ? 100_000 : 1_000_000, print))) {
+  if (!(await millionBench(quick ? 100_000 : 1_000_000, mode, print))) {
     print('\nOver a bound (POST /run under 300 ms, server peak RSS under 500 MB).');
     process.exitCode = 1;
   }
@@ -262,5 +263,6 @@ if (!only || only === 'caps') await caps();
 if (!only || only === 'templates') await templates();
 if (!only || only === 'compare') await compare();
 if (!only || only === 'load') await load();
-// Several minutes at full size, so only when asked for.
-if (only === 'million') await million();
+// Several minutes each at full size, so only when asked for.
+if (only === 'million') await million('embedded');
+if (only === 'million-cluster') await million('cluster');

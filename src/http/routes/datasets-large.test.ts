@@ -166,5 +166,16 @@ describe('a run of a saved dataset, paged and exported', () => {
     const csvLines = csv.trim().split('\n');
     expect(csvLines).toHaveLength(ROWS * 2 + 1);
     expect(csvLines[csvLines.length - 1]).toContain('QUESTION 2499');
+
+    // With row_indices out of order, cell numbers do not follow row order: pages still do.
+    const picked = Array.from({ length: 1500 }, (_, i) => 2499 - i);
+    const partial = (await (await t.req('POST', '/api/experiments/large-run/run', { body: { row_indices: picked, targets: ['upper'] } })).json()) as { runId: string };
+    expect((await waitForRun(t, partial.runId, 120_000)).status).toBe('completed');
+    const indices: number[] = [];
+    for (let offset = 0; offset < 1500; offset += 1000) {
+      const page = (await (await t.req('GET', `/api/experiments/runs/${partial.runId}/results?offset=${offset}&limit=1000`)).json()) as { dataset: { index: number }[] };
+      indices.push(...page.dataset.map((d) => d.index));
+    }
+    expect(indices).toEqual([...picked].reverse());
   }, 180_000);
 });
