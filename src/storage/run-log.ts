@@ -27,6 +27,18 @@ function afterKey(eb: ExpressionBuilder<Database, 'run_cells'>, after: RowOrderK
   return eb(eb.refTuple('row_index', 'cell'), '>', eb.tuple(after.rowIndex, after.cell));
 }
 
+/** The query of RunLog.resultsAfter (exported so its plan can be checked: run-log.plan.test.ts). */
+export function resultsAfterQuery(db: Kysely<Database>, runId: string, after: RowOrderKey | null, limit: number) {
+  return db
+    .selectFrom('run_cells')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .$if(after !== null, (q) => q.where((eb) => afterKey(eb, after!)))
+    .orderBy('row_index')
+    .orderBy('cell')
+    .limit(limit);
+}
+
 /** What a fenced reservation on the run row answers: the counters after it. */
 interface Reserved {
   next_seq: number;
@@ -142,16 +154,7 @@ export class SqlRunLog implements RunLog {
   }
 
   async resultsAfter(runId: string, after: RowOrderKey | null, limit: number): Promise<CellResult[]> {
-    const rows = await this.db
-      .selectFrom('run_cells')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .$if(after !== null, (q) => q.where((eb) => afterKey(eb, after!)))
-      .orderBy('row_index')
-      .orderBy('cell')
-      .limit(limit)
-      .execute();
-    return rows.map(toCell);
+    return (await resultsAfterQuery(this.db, runId, after, limit).execute()).map(toCell);
   }
 
   async cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]> {
