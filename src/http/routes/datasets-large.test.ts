@@ -6,6 +6,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SqlDatasetStore } from '../../storage/dataset-store.js';
 import { startTestAssay, type TestAssay } from '../../testing/harness.js';
 import { waitForRun } from '../../testing/runs.js';
 
@@ -38,15 +39,21 @@ function upload(p: string, body: string | ReadableStream<Uint8Array>, type = 'te
   return Promise.resolve(t.assay.http.app.request(p, { method: 'POST', body, headers: { 'x-auth-token': t.key, 'content-type': type }, duplex: 'half' } as RequestInit));
 }
 
-/** Rows of the SQLite staging table (uploads in progress or abandoned). */
-function stagedRows(): number {
-  const db = new Database(path.join(t.config.dataDir, 'assay.db'), { readonly: true, fileMustExist: true });
+/** A statement on the server's SQLite file, through a connection of the test's own. */
+function onFile<T>(f: (db: Database.Database) => T): T {
+  const db = new Database(path.join(t.config.dataDir, 'assay.db'), { fileMustExist: true });
   try {
-    return (db.prepare('SELECT count(*) AS n FROM dataset_staging').get() as { n: number }).n;
+    return f(db);
   } finally {
     db.close();
   }
 }
+
+const count = (table: string) => onFile((db) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+/** Rows of the staging table (appends in progress or abandoned, and markers of creates). */
+const stagedRows = () => count('dataset_staging');
+/** Rows stored for any dataset, visible or not: a refused upload must leave none behind. */
+const storedRows = () => count('dataset_rows');
 
 async function datasetCount(): Promise<number> {
   return ((await (await t.req('GET', '/api/datasets')).json()) as { pagination: { totalHits: number } }).pagination.totalHits;
@@ -75,6 +82,7 @@ describe('large dataset uploads', () => {
 
   it('refuses a streamed upload above ASSAY_MAX_UPLOAD_BYTES with 413 and keeps nothing', async () => {
     const before = await datasetCount();
+    const rowsBefore = storedRows();
     const wide = Array.from({ length: 9_000 }, (_, i) => `${i},${'x'.repeat(500)}`).join('\n');
     expect(wide.length).toBeGreaterThan(UPLOAD_LIMIT);
     const res = await upload('/api/datasets?name=Too%20big', streamed(`a,b\n${wide}\n`));
@@ -83,10 +91,12 @@ describe('large dataset uploads', () => {
     expect((await t.req('GET', '/api/datasets/too-big')).status).toBe(404);
     expect(await datasetCount()).toBe(before);
     expect(stagedRows()).toBe(0);
+    expect(storedRows()).toBe(rowsBefore);
   });
 
   it('answers a CSV malformed after several stored batches with 400 naming the line, and stores nothing', async () => {
     const before = await datasetCount();
+    const rowsBefore = storedRows();
     // 12,000 good rows (12 batches already staged) and then a row with a third field.
     const csv = `question,expected\n${csvOf(12_000)}\nq,e,extra\n${csvOf(100)}\n`;
     const res = await upload('/api/datasets?name=Broken%20late', streamed(csv));
@@ -98,9 +108,28 @@ describe('large dataset uploads', () => {
     expect((await t.req('GET', '/api/datasets/broken-late')).status).toBe(404);
     expect(await datasetCount()).toBe(before);
     expect(stagedRows()).toBe(0);
+    expect(storedRows()).toBe(rowsBefore);
+  });
+
+  it('a later start removes the rows of a create whose process died, and only those', async () => {
+    const ds = (await (await upload('/api/datasets?name=Survivor', streamed('a\n1\n2\n'))).json()) as { id: string };
+    const rowsBefore = storedRows();
+    // As left by a process killed mid-upload (rows written, no dataset), and by one killed
+    // between making a dataset visible and removing its marker.
+    onFile((db) => {
+      db.prepare("INSERT INTO dataset_staging (upload_id, seq, data, created_at) VALUES ('new:ds_dead', -1, '', 1), (?, -1, '', 1)").run(`new:${ds.id}`);
+      const row = db.prepare("INSERT INTO dataset_rows (dataset_id, idx, data) VALUES ('ds_dead', ?, '{}')");
+      for (let i = 0; i < 3; i++) row.run(i);
+    });
+    expect(storedRows()).toBe(rowsBefore + 3);
+    await (t.assay.stores.datasets as SqlDatasetStore).purgeStaging(Date.now());
+    expect(storedRows()).toBe(rowsBefore);
+    expect(stagedRows()).toBe(0);
+    expect(((await (await t.req('GET', `/api/datasets/${ds.id}`)).json()) as { rows: unknown[] }).rows).toEqual([{ a: '1' }, { a: '2' }]);
   });
 
   it('accepts exactly ASSAY_MAX_ROWS rows and refuses the first one over with 413 naming its line', async () => {
+    const rowsBefore = storedRows();
     const full = await upload('/api/datasets?name=Full', streamed(`question,expected\n${csvOf(MAX_ROWS)}\n`));
     expect(full.status).toBe(201);
     expect(await full.json()).toMatchObject({ rowCount: MAX_ROWS });
@@ -112,6 +141,7 @@ describe('large dataset uploads', () => {
     expect(body.message).toContain(`at most ${MAX_ROWS}`);
     expect(body.message).toContain(`line ${MAX_ROWS + 2}`);
     expect((await t.req('GET', '/api/datasets/over')).status).toBe(404);
+    expect(storedRows()).toBe(rowsBefore + MAX_ROWS);
     // An append may not take a dataset past the limit in one upload either.
     const lines = await upload('/api/datasets/full/records', streamed(`${Array.from({ length: MAX_ROWS + 1 }, (_, i) => `{"q":${i}}`).join('\n')}\n`), 'application/x-ndjson');
     expect(lines.status).toBe(413);
