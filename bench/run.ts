@@ -10,6 +10,8 @@
 //                                 only when asked: `--one-run` puts every cell in one run, for sharding)
 //   npm run bench -- --only=peers promptfoo and Assay on one workload (bench/peers.ts; not part of the default set)
 //   npm run bench -- --only=memory ten runs on one server, RSS after each; idle RSS and start time (bench/memory.ts)
+//   npm run bench -- --only=million  a 1,000,000-row streamed CSV upload and run (bench/million.ts; --quick: 100,000)
+//   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
 import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
@@ -18,7 +20,7 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const oneRun = args.has('--one-run');
-const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster', 'peers', 'memory'];
+const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster', 'peers', 'memory', 'million', 'million-cluster'];
 if (only !== undefined && !SUITES.includes(only)) {
   console.error(`--only=${only}: unknown suite (one of ${SUITES.join(', ')})`);
   process.exit(2);
@@ -255,6 +257,14 @@ async function memory(): Promise<void> {
   if (!(await memoryBench(quick, print))) process.exitCode = 1;
 }
 
+async function million(mode: 'embedded' | 'cluster'): Promise<void> {
+  const { millionBench } = await import('./million.js');
+  if (!(await millionBench(quick ? 100_000 : 1_000_000, mode, print))) {
+    print('\nOver a bound (POST /run under 300 ms, server peak RSS under 500 MB).');
+    process.exitCode = 1;
+  }
+}
+
 async function load(): Promise<void> {
   const { DEFAULT_LOAD, loadTest } = await import('./load.js');
   // --quick is a smoke test of the harness: 2-second runs are dominated by their start, so its
@@ -285,3 +295,6 @@ if (only === 'cluster') {
 // Installs promptfoo on first use (a download), so it runs only when asked for.
 if (only === 'peers') await (await import('./peers.js')).peersBench(quick, print);
 if (!only || only === 'memory') await memory();
+// Several minutes each at full size, so only when asked for.
+if (only === 'million') await million('embedded');
+if (only === 'million-cluster') await million('cluster');

@@ -360,6 +360,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     ...(cluster ? { redisPing: () => cluster!.ping() } : {}),
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
+    maxUploadBytes: config.maxUploadBytes,
     rowLimits,
     // Read on every request: per server process, keyed by API key record id (docs/decisions.md, "Limits").
     limits: config,

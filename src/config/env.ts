@@ -44,6 +44,8 @@ const envSchema = z.object({
   ASSAY_PUBLIC_URL: urlFromEnv.optional(),
   ASSAY_SECRET_KEY: z.string().trim().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   ASSAY_MAX_BODY_BYTES: intFromEnv(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** Streamed dataset uploads (CSV, JSON Lines) are never held whole, so they get their own, larger bound. */
+  ASSAY_MAX_UPLOAD_BYTES: intFromEnv(1024, 64 * 1024 * 1024 * 1024).default(1024 * 1024 * 1024),
   ASSAY_MAX_ROW_BYTES: intFromEnv(64, 1024 * 1024 * 1024).default(1024 * 1024),
   ASSAY_MAX_ROWS: intFromEnv(1, 100_000_000).default(1_000_000),
   ASSAY_SSE_MAX_PER_KEY: intFromEnv(0, 1_000_000).default(100),
@@ -123,6 +125,8 @@ export interface Config {
   publicUrlDerived: boolean;
   secretKey: string | undefined;
   maxBodyBytes: number;
+  /** Largest CSV or JSON Lines dataset upload (read as a stream, so not bound by maxBodyBytes). */
+  maxUploadBytes: number;
   /** Largest row, as bytes of its JSON, in an upload, run `data` or an experiment's inline rows. */
   maxRowBytes: number;
   /** Most rows in one upload or one run's inline `data`. */
@@ -201,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrlDerived: e.ASSAY_PUBLIC_URL === undefined,
     secretKey: e.ASSAY_SECRET_KEY,
     maxBodyBytes: e.ASSAY_MAX_BODY_BYTES,
+    maxUploadBytes: e.ASSAY_MAX_UPLOAD_BYTES,
     maxRowBytes: e.ASSAY_MAX_ROW_BYTES,
     maxRows: e.ASSAY_MAX_ROWS,
     ssePerKey: e.ASSAY_SSE_MAX_PER_KEY,
@@ -286,7 +291,8 @@ export const CONFIG_DOC: [string, string, string][] = [
   ['ASSAY_ADMIN_TOKEN', '', 'Enables /api/admin/* (Bearer token, ≥ 32 chars)'],
   ['ASSAY_PUBLIC_URL', 'http://localhost:PORT', 'Base of runUrl'],
   ['ASSAY_SECRET_KEY', '(generated key file)', 'Encrypts stored secrets and provider keys'],
-  ['ASSAY_MAX_BODY_BYTES', '10485760', 'Largest accepted request body (413 above)'],
+  ['ASSAY_MAX_BODY_BYTES', '10485760', 'Largest accepted request body held in memory: JSON, YAML (413 above)'],
+  ['ASSAY_MAX_UPLOAD_BYTES', '1073741824', 'Largest streamed dataset upload, CSV or JSON Lines (413 above; read row by row, never held whole)'],
   ['ASSAY_MAX_ROW_BYTES', '1048576', 'Largest row (bytes of its JSON) in an upload, run `data` or experiment rows (413/400 naming the row)'],
   ['ASSAY_MAX_ROWS', '1000000', 'Most rows in one dataset upload or append, or one run\'s inline `data` (413 naming the first row over)'],
   ['ASSAY_SSE_MAX_PER_KEY', '100', 'Open SSE streams per API key, per server process (429 + Retry-After above; 0 = no limit)'],

@@ -109,6 +109,11 @@ export interface RunLog {
   /** Committed cells ordered by row index then cell, paged. */
   results(runId: string, offset: number, limit: number): Promise<CellResult[]>;
   /**
+   * Committed cells, whole, in row order after `after` (null: from the start), paged by key
+   * rather than offset: exports read a million-cell run through this in linear time.
+   */
+  resultsAfter(runId: string, after: RowOrderKey | null, limit: number): Promise<CellResult[]>;
+  /**
    * Committed cells in row order (row index, then cell) after `after` (null: from the start),
    * without outputs, with entries only when `withEntry`: comparisons stream runs through this.
    */

@@ -52,6 +52,8 @@ export interface HttpDeps {
   logger: Logger;
   adminToken: string | undefined;
   maxBodyBytes: number;
+  /** Streamed CSV / JSON Lines dataset uploads (ASSAY_MAX_UPLOAD_BYTES). */
+  maxUploadBytes: number;
   /** Rows per upload and bytes per row (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES). */
   rowLimits: RowLimits;
   /** Per-key abuse limits (read on every request, so a test may change them). */
@@ -89,7 +91,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   if (deps.metrics) metricsRoute(app, deps.metrics, throttle);
   adminRoutes(routes, deps.projects);
   projectRoutes(routes);
-  datasetRoutes(routes, deps.datasets, deps.maxBodyBytes, deps.rowLimits);
+  datasetRoutes(routes, deps.datasets, { json: deps.maxBodyBytes, stream: deps.maxUploadBytes }, deps.rowLimits);
   evaluatorRoutes(routes, deps.describeEvaluators);
   secretRoutes(routes, deps.secrets, deps.providers);
   // Run routes first: /api/experiments/runs… must win over /api/experiments/{slug}.

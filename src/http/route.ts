@@ -117,7 +117,7 @@ const STANDARD_ERRORS: Record<number, string> = {
   400: 'Invalid request (validation_error, invalid_json, …)',
   401: 'Missing or invalid credentials',
   404: 'Not found in this project',
-  413: 'Body larger than ASSAY_MAX_BODY_BYTES',
+  413: 'Body larger than ASSAY_MAX_BODY_BYTES (streamed CSV and JSON Lines dataset uploads: ASSAY_MAX_UPLOAD_BYTES), or rows over ASSAY_MAX_ROWS / ASSAY_MAX_ROW_BYTES',
 };
 
 /** Collects routes for Hono and for the OpenAPI document. */

@@ -269,6 +269,12 @@ describe.each(backends)('run store on $name', (backend) => {
     await runs.commitRowResults('r1', 'A', [rowDraft(2), rowDraft(0)], 4);
     expect((await runs.results('r1', 0, 4)).map((c) => c.cell)).toEqual([0, 1, 2, 3]);
     expect((await runs.results('r1', 4, 4)).map((c) => c.cell)).toEqual([4, 5]);
+    // The same order paged by key (exports), whole cells.
+    const byKey = await runs.resultsAfter('r1', null, 4);
+    expect(byKey.map((c) => c.cell)).toEqual([0, 1, 2, 3]);
+    expect(byKey[0]).toMatchObject({ cell: 0, output: 'out 0', entry: { q: 'q0' } });
+    expect((await runs.resultsAfter('r1', { rowIndex: byKey[3]!.rowIndex, cell: 3 }, 4)).map((c) => c.cell)).toEqual([4, 5]);
+    expect(await runs.resultsAfter('r1', { rowIndex: 2, cell: 5 }, 4)).toEqual([]);
     expect((await runs.cellsInCommitOrder('r1', 0, 2)).map((c) => c.cell)).toEqual([5, 0]);
     expect((await runs.cellsInCommitOrder('r1', 2, 10)).map((c) => c.cell)).toEqual([3, 1, 2, 4]);
     expect((await runs.cellsInRange('r1', 2, 5)).map((c) => c.cell)).toEqual([2, 3, 4]);

@@ -235,10 +235,17 @@ export class MemoryRunStore implements RunStore {
     return copy(this.sortedCells(runId, (a, b) => a.rowIndex - b.rowIndex || a.cell - b.cell).slice(offset, offset + limit));
   }
 
+  async resultsAfter(runId: string, after: RowOrderKey | null, limit: number): Promise<CellResult[]> {
+    return copy(this.inRowOrderAfter(runId, after).slice(0, limit));
+  }
+
+  private inRowOrderAfter(runId: string, after: RowOrderKey | null): CellResult[] {
+    return this.sortedCells(runId, (a, b) => a.rowIndex - b.rowIndex || a.cell - b.cell)
+      .filter((c) => !after || c.rowIndex > after.rowIndex || (c.rowIndex === after.rowIndex && c.cell > after.cell));
+  }
+
   async cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]> {
-    const cells = this.sortedCells(runId, (a, b) => a.rowIndex - b.rowIndex || a.cell - b.cell)
-      .filter((c) => !after || c.rowIndex > after.rowIndex || (c.rowIndex === after.rowIndex && c.cell > after.cell))
-      .slice(0, limit);
+    const cells = this.inRowOrderAfter(runId, after).slice(0, limit);
     return copy(
       cells.map((c) => {
         const lean: LeanCell = { cell: c.cell, rowIndex: c.rowIndex, targetId: c.targetId, repeat: c.repeat, ok: c.ok, durationMs: c.durationMs, evaluations: c.evaluations };

@@ -5,7 +5,7 @@ import { startTestAssay, type TestAssay } from '../../testing/harness.js';
 
 let t: TestAssay;
 beforeAll(async () => {
-  t = await startTestAssay({ maxBodyBytes: 8 * 1024 * 1024 });
+  t = await startTestAssay({ maxBodyBytes: 8 * 1024 * 1024, maxUploadBytes: 8 * 1024 * 1024 });
 });
 afterAll(() => t.close());
 

@@ -38,34 +38,45 @@ export function presentDataset(d: DatasetRecord) {
   return { id: d.id, slug: d.slug, name: d.name, version: d.version, rowCount: d.rowCount, columns: d.columns, createdAt: d.createdAt, updatedAt: d.updatedAt };
 }
 
+/**
+ * Byte limits of an upload body: a JSON body is parsed whole (ASSAY_MAX_BODY_BYTES), a CSV or
+ * JSON Lines body is read as a stream and stored in batches (ASSAY_MAX_UPLOAD_BYTES), so only
+ * the rows limits and the disk bound it in practice (docs/large-datasets.md).
+ */
+export interface UploadBytes {
+  json: number;
+  stream: number;
+}
+
 /** Rows of an upload body, by content type; JSON bodies are validated against `schema`. */
 async function uploadRows<S extends z.ZodType<{ rows: Record<string, unknown>[] }>>(
   c: Context<HttpEnv>,
-  max: number,
+  max: UploadBytes,
   limits: RowLimits,
   schema: S,
 ): Promise<{ rows: RowBatches; json?: z.output<S> }> {
   const type = mediaType(c);
-  if (CSV_TYPES.has(type)) return { rows: csvRows(bodyBytes(c, max), limits) };
-  if (JSONL_TYPES.has(type)) return { rows: jsonlRows(bodyBytes(c, max), limits) };
-  const json = parseOrThrow(schema, await jsonBody(c, max), 'dataset');
+  if (CSV_TYPES.has(type)) return { rows: csvRows(bodyBytes(c, max.stream), limits) };
+  if (JSONL_TYPES.has(type)) return { rows: jsonlRows(bodyBytes(c, max.stream), limits) };
+  const json = parseOrThrow(schema, await jsonBody(c, max.json), 'dataset');
   checkRowArray(json.rows, limits, 'rows');
   return { rows: arrayRows(json.rows), json };
 }
 
 /** `rowLimits`: ASSAY_MAX_ROWS and ASSAY_MAX_ROW_BYTES, per upload (413 naming the row). */
-export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxBodyBytes: number, rowLimits: RowLimits): void {
+export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxBytes: UploadBytes, rowLimits: RowLimits): void {
   routes.add(
     {
       method: 'post', path: '/api/datasets', summary: 'Create a dataset', tags: ['Datasets'], auth: 'project',
-      description: 'JSON `{name, slug?, rows}`, or a CSV (header line first) or JSON Lines body with `?name=`. Streamed; all or nothing.',
+      description: 'JSON `{name, slug?, rows}` (at most ASSAY_MAX_BODY_BYTES), or a CSV (header line first) or JSON Lines body with `?name=`, ' +
+        'read as a stream and stored in batches (at most ASSAY_MAX_UPLOAD_BYTES, default 1 GiB, and ASSAY_MAX_ROWS rows). All or nothing.',
       query: uploadQuery,
       // Streamed: CSV and JSON Lines uploads are read row by row (uploadRows), JSON validated there.
       body: { schema: datasetCreateSchema, contentTypes: UPLOAD_TYPES, read: 'stream' },
       responses: { 201: { description: 'Created', schema: datasetSchema }, 409: { description: 'The explicit slug is taken' } },
     },
     async (c, { query }) => {
-      const { rows, json } = await uploadRows(c, maxBodyBytes, rowLimits, datasetCreateSchema);
+      const { rows, json } = await uploadRows(c, maxBytes, rowLimits, datasetCreateSchema);
       const name = json?.name ?? query.name;
       if (name === undefined) throw new ValidationError('A CSV or JSON Lines upload needs ?name=', [{ path: ['name'], message: 'required' }]);
       const record = await datasets.create(c.get('project'), { name, slug: json?.slug ?? query.slug }, rows);
@@ -113,7 +124,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
     async (c, { params }) => {
       const project = c.get('project');
       await datasets.get(project, params.idOrSlug);
-      const { rows } = await uploadRows(c, maxBodyBytes, rowLimits, datasetAppendSchema);
+      const { rows } = await uploadRows(c, maxBytes, rowLimits, datasetAppendSchema);
       return c.json(presentDataset(await datasets.append(project, params.idOrSlug, rows)));
     },
   );
