@@ -23,7 +23,7 @@ export interface Server {
  * The V8 flags `npm start` runs the server with (package.json; docs/decisions.md, "Memory"): a
  * young generation of at most 16 MB a semi-space. bin/assay.js adds the old generation's growth.
  */
-export const SERVE_NODE_FLAGS = ['--max-semi-space-size=16'];
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=32'];
 
 /**
  * BENCH_SERVER_ENV='{"ASSAY_METRICS":"false"}' adds variables to every scenario's server (e.g.

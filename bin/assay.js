@@ -4,15 +4,6 @@
 // TypeScript sources through tsx when dist/ is missing or older than a source file (a developer
 // editing src/), or when ASSAY_FROM_SOURCE=1 (`npm run dev`). An installed package has only dist/.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-
-// The long-running processes grow V8's old generation by 20% over what survived a full GC
-// instead of V8's own 1.1–4× (docs/decisions.md, "Memory"): the live heap of a server is ≈ 50 MB
-// whatever it has run, and the default let the heap's pages reach 110+ MB of RSS after ten runs.
-// V8 reads this flag at every GC, so it works set here; NODE_OPTIONS does not accept it. A value
-// given on node's command line wins.
-const longRunning = ['serve', 'worker', 'demo'].includes(process.argv[2] ?? '');
-if (longRunning && !process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) setFlagsFromString('--heap-growing-percent=20');
 
 const src = new URL('../src/', import.meta.url);
 const main = new URL('../dist/cli/main.js', import.meta.url);
