@@ -3,6 +3,7 @@
 // process metrics (CPU, memory, event-loop lag, GC) are one registry for the whole process,
 // started on first use, because their collectors watch the process, not an Assay.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SeriesCounter, SeriesHistogram } from './series.js';
 
 /** Seconds buckets for calls and cells: 5 ms … 2 min (model calls are slow, agents vary). */
 const CALL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -36,15 +37,15 @@ export class AssayMetrics {
   readonly registry = new Registry();
   readonly runsStarted = new Counter({ name: 'assay_runs_started_total', help: 'Run executions begun here; kind=new for a run\'s first, continued after a resume or a restart', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly runsFinished = new Counter({ name: 'assay_runs_finished_total', help: 'Runs ended by this process, by final status', labelNames: ['status'] as const, registers: [this.registry] });
-  readonly cells = new Counter({ name: 'assay_cells_total', help: 'Committed cells by target type and outcome (passed, failed = an evaluator failed it, error = the target call failed)', labelNames: ['target_type', 'outcome'] as const, registers: [this.registry] });
-  readonly cellDuration = new Histogram({ name: 'assay_cell_duration_seconds', help: 'Wall time of a cell: limiter waits, target call with retries, evaluators', labelNames: ['target_type'] as const, buckets: CALL_BUCKETS, registers: [this.registry] });
-  readonly targetCallDuration = new Histogram({ name: 'assay_target_call_duration_seconds', help: 'Duration of a cell\'s last target call attempt', labelNames: ['target_type', 'outcome'] as const, buckets: CALL_BUCKETS, registers: [this.registry] });
+  readonly cells = new SeriesCounter({ name: 'assay_cells_total', help: 'Committed cells by target type and outcome (passed, failed = an evaluator failed it, error = the target call failed)', labelNames: ['target_type', 'outcome'] as const, registers: [this.registry] });
+  readonly cellDuration = new SeriesHistogram({ name: 'assay_cell_duration_seconds', help: 'Wall time of a cell: limiter waits, target call with retries, evaluators', labelNames: ['target_type'] as const, buckets: CALL_BUCKETS, registers: [this.registry] });
+  readonly targetCallDuration = new SeriesHistogram({ name: 'assay_target_call_duration_seconds', help: 'Duration of a cell\'s last target call attempt', labelNames: ['target_type', 'outcome'] as const, buckets: CALL_BUCKETS, registers: [this.registry] });
   readonly targetRetries = new Counter({ name: 'assay_target_retries_total', help: 'Target calls retried by the engine', labelNames: ['target_type'] as const, registers: [this.registry] });
-  readonly evaluations = new Counter({ name: 'assay_evaluations_total', help: 'Evaluator results on committed cells, by catalogue evaluator and outcome', labelNames: ['evaluator', 'outcome'] as const, registers: [this.registry] });
-  readonly evaluatorDuration = new Histogram({ name: 'assay_evaluator_duration_seconds', help: 'Duration of one evaluator on one cell', labelNames: ['evaluator'] as const, buckets: EVALUATOR_BUCKETS, registers: [this.registry] });
-  readonly providerCalls = new Counter({ name: 'assay_provider_calls_total', help: 'Calls to model providers (targets and judges) by outcome: ok, throttled (HTTP 429), error, cancelled', labelNames: ['provider', 'model', 'outcome'] as const, registers: [this.registry] });
+  readonly evaluations = new SeriesCounter({ name: 'assay_evaluations_total', help: 'Evaluator results on committed cells, by catalogue evaluator and outcome', labelNames: ['evaluator', 'outcome'] as const, registers: [this.registry] });
+  readonly evaluatorDuration = new SeriesHistogram({ name: 'assay_evaluator_duration_seconds', help: 'Duration of one evaluator on one cell', labelNames: ['evaluator'] as const, buckets: EVALUATOR_BUCKETS, registers: [this.registry] });
+  readonly providerCalls = new SeriesCounter({ name: 'assay_provider_calls_total', help: 'Calls to model providers (targets and judges) by outcome: ok, throttled (HTTP 429), error, cancelled', labelNames: ['provider', 'model', 'outcome'] as const, registers: [this.registry] });
   readonly providerRetries = new Counter({ name: 'assay_provider_retries_total', help: 'Provider calls that repeat a failed attempt of the same call', labelNames: ['provider', 'model'] as const, registers: [this.registry] });
-  readonly providerDuration = new Histogram({ name: 'assay_provider_call_duration_seconds', help: 'Duration of provider calls', labelNames: ['provider', 'model'] as const, buckets: CALL_BUCKETS, registers: [this.registry] });
+  readonly providerDuration = new SeriesHistogram({ name: 'assay_provider_call_duration_seconds', help: 'Duration of provider calls', labelNames: ['provider', 'model'] as const, buckets: CALL_BUCKETS, registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'assay_http_requests_total', help: 'HTTP requests served, by route template (never the raw path) and status', labelNames: ['method', 'route', 'status'] as const, registers: [this.registry] });
   readonly httpDuration = new Histogram({ name: 'assay_http_request_duration_seconds', help: 'Time to the response headers of HTTP requests (an SSE stream counts until it starts)', labelNames: ['method', 'route'] as const, buckets: REQUEST_BUCKETS, registers: [this.registry] });
 

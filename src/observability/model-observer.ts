@@ -64,8 +64,8 @@ export function createModelObserver(options: ModelObserverOptions): ModelCallObs
           if (ended) return;
           ended = true;
           if (metrics) {
-            metrics.providerCalls.inc({ provider, model, outcome: result.outcome });
-            metrics.providerDuration.observe({ provider, model }, (performance.now() - started) / 1000);
+            metrics.providerCalls.labels({ provider, model, outcome: result.outcome }).inc();
+            metrics.providerDuration.labels({ provider, model }).observe((performance.now() - started) / 1000);
           }
           if (!span) return;
           if (result.tokens) {

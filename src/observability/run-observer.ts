@@ -37,16 +37,15 @@ function statusOf(outcome: ExecutionOutcome): string {
 const TARGET_TYPES = new Set(['prompt', 'http', 'code']);
 
 /**
- * A metric's child for a label set, made once per run and key: prom-client hashes and checks
- * the labels on every call otherwise, and a cell makes about ten such calls.
+ * A value made once per key and run: the metric series of a target or an evaluator, so a cell's
+ * ten metric updates are map look-ups and additions (labels are resolved once per run).
  */
-function children<C>(make: (...labels: string[]) => C): (...labels: string[]) => C {
-  const made = new Map<string, C>();
-  return (...labels) => {
-    const key = labels.join('\u0000');
-    let child = made.get(key);
-    if (!child) made.set(key, (child = make(...labels)));
-    return child;
+function perKey<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) made.set(key, (value = make(key)));
+    return value;
   };
 }
 
@@ -61,11 +60,22 @@ export function createRunObserver(options: RunObserverOptions): RunObserver {
       const evaluatorOf = (id: string): string => shape?.evaluators.get(id) ?? 'unknown';
       const informational = shape?.informational ?? new Set<string>();
       const m = metrics && {
-        cellDuration: children((target_type) => metrics.cellDuration.labels({ target_type: target_type! })),
-        cells: children((target_type, outcome) => metrics.cells.labels({ target_type: target_type!, outcome: outcome! })),
-        targetCallDuration: children((target_type, outcome) => metrics.targetCallDuration.labels({ target_type: target_type!, outcome: outcome! })),
-        evaluations: children((evaluator, outcome) => metrics.evaluations.labels({ evaluator: evaluator!, outcome: outcome! })),
-        evaluatorDuration: children((evaluator) => metrics.evaluatorDuration.labels({ evaluator: evaluator! })),
+        target: perKey((targetId) => {
+          const target_type = typeOf(targetId);
+          return {
+            type: target_type,
+            cellDuration: metrics.cellDuration.labels({ target_type }),
+            cells: perKey((outcome) => metrics.cells.labels({ target_type, outcome })),
+            callDuration: perKey((outcome) => metrics.targetCallDuration.labels({ target_type, outcome })),
+          };
+        }),
+        evaluator: perKey((evaluatorId) => {
+          const evaluator = evaluatorOf(evaluatorId);
+          return {
+            evaluations: perKey((outcome) => metrics.evaluations.labels({ evaluator, outcome })),
+            duration: metrics.evaluatorDuration.labels({ evaluator }),
+          };
+        }),
       };
       metrics?.runsStarted.inc({ kind: resumed ? 'continued' : 'new' });
 
@@ -114,7 +124,7 @@ export function createRunObserver(options: RunObserverOptions): RunObserver {
           } else {
             draft = await work();
           }
-          m?.cellDuration(typeOf(ref.targetId)).observe((performance.now() - started) / 1000);
+          m?.target(ref.targetId).cellDuration.observe((performance.now() - started) / 1000);
           return draft;
         },
         live(event) {
@@ -130,17 +140,17 @@ export function createRunObserver(options: RunObserverOptions): RunObserver {
         committed(cells) {
           committed += cells.length;
           for (const c of cells) {
-            const targetType = typeOf(c.targetId);
             if (m) {
+              const target = m.target(c.targetId);
               const outcome = !c.ok ? 'error' : cellPassed(c, informational) ? 'passed' : 'failed';
-              m.cells(targetType, outcome).inc();
-              m.targetCallDuration(targetType, c.ok ? 'ok' : 'error').observe(c.durationMs / 1000);
+              target.cells(outcome).inc();
+              target.callDuration(c.ok ? 'ok' : 'error').observe(c.durationMs / 1000);
               for (const e of c.evaluations) {
                 const r = e.result;
                 const verdict = r.status !== 'processed' ? r.status : r.passed === true ? 'passed' : r.passed === false ? 'failed' : 'scored';
-                const evaluator = evaluatorOf(e.evaluatorId);
-                m.evaluations(evaluator, verdict).inc();
-                m.evaluatorDuration(evaluator).observe(e.durationMs / 1000);
+                const evaluator = m.evaluator(e.evaluatorId);
+                evaluator.evaluations(verdict).inc();
+                evaluator.duration.observe(e.durationMs / 1000);
               }
             }
             if (!c.ok) {

@@ -70,7 +70,7 @@ interface RowTask {
 }
 
 /** The comparisons still to make, in row order, the committed cells read a page of rows at a time. */
-async function* pendingComparisons(ports: RowPhasePorts): AsyncGenerator<RowTask> {
+async function* pendingComparisons(ports: RowPhasePorts): AsyncGenerator<RowTask[]> {
   const { spec } = ports;
   const rows = rowsInScope(spec);
   for (let page = 0; page < rows; page += PAGE) {
@@ -83,13 +83,15 @@ async function* pendingComparisons(ports: RowPhasePorts): AsyncGenerator<RowTask
       if (!byRow.has(key)) byRow.set(key, new Map());
       byRow.get(key)!.set(c.targetId, c);
     }
+    const tasks: RowTask[] = [];
     for (let rowPos = page; rowPos < end; rowPos++) {
       for (let repeat = 0; repeat < spec.repeats; repeat++) {
         const cellsOfRow = byRow.get(`${rowPos}/${repeat}`);
         if (!cellsOfRow) continue;
-        for (const ev of ports.evaluators) if (!ports.isDone(rowPos, repeat, ev.id)) yield { rowPos, repeat, ev, cellsOfRow };
+        for (const ev of ports.evaluators) if (!ports.isDone(rowPos, repeat, ev.id)) tasks.push({ rowPos, repeat, ev, cellsOfRow });
       }
     }
+    yield tasks;
   }
 }
 

@@ -48,8 +48,8 @@ function crashedCell(ref: CellRef, row: Row, error: unknown): CellDraft {
   };
 }
 
-/** The cells still to run, in row-major order, their rows read a page at a time (pages with nothing left are not read). */
-async function* pendingCells(ports: RunLoopPorts): AsyncGenerator<{ ref: CellRef; row: Row }> {
+/** The cells still to run, in row-major order, a page of rows at a time (pages with nothing left are not read). */
+async function* pendingCells(ports: RunLoopPorts): AsyncGenerator<{ ref: CellRef; row: Row }[]> {
   const { spec } = ports;
   const perRow = spec.targetIds.length * spec.repeats;
   const rows = ports.rows?.to ?? rowsInScope({ rowIndices: spec.rowIndices, sourceRowCount: spec.sourceRowCount });
@@ -59,13 +59,15 @@ async function* pendingCells(ports: RunLoopPorts): AsyncGenerator<{ ref: CellRef
     for (let c = pageStart * perRow; c < pageEnd * perRow && !anyToRun; c++) anyToRun = !ports.isDone(c);
     if (!anyToRun) continue;
     const page = await ports.readRows(pageStart, pageEnd);
+    const tasks: { ref: CellRef; row: Row }[] = [];
     for (let rowPos = pageStart; rowPos < pageEnd; rowPos++) {
       const row = page[rowPos - pageStart]!;
       for (let k = 0; k < perRow; k++) {
         const cell = rowPos * perRow + k;
-        if (!ports.isDone(cell)) yield { ref: cellAt(spec, cell), row };
+        if (!ports.isDone(cell)) tasks.push({ ref: cellAt(spec, cell), row });
       }
     }
+    yield tasks;
   }
 }
 

@@ -8,8 +8,11 @@ import { GroupCommitter, type GroupCommitOptions, type Later } from './group-com
 import { Semaphore } from './limiter.js';
 
 export interface SchedulerPorts<T, R> {
-  /** The tasks still to do, in dispatch order (read lazily: a page of rows at a time). */
-  tasks: AsyncIterable<T>;
+  /**
+   * The tasks still to do, in dispatch order, a page at a time (read lazily). Pages, not single
+   * tasks: an async iterator costs a promise and a microtask round per item it yields.
+   */
+  tasks: AsyncIterable<readonly T[]>;
   /** Runs one task to its result; failures are data, except an abandonment (the run stops). */
   execute(task: T): Promise<R>;
   /** What a task that threw unexpectedly leaves behind: a failed result, or null to leave it undone. */
@@ -47,35 +50,37 @@ export async function schedule<T, R>(ports: SchedulerPorts<T, R>): Promise<Sched
   };
 
   let burst = 0;
-  for await (const task of ports.tasks) {
-    if (stopping()) break;
-    await committer.room();
-    let release: () => void;
-    try {
-      release = await slots.acquire(ports.signal);
-    } catch {
-      interrupted = true;
-      break;
-    }
-    if (stopping()) {
-      release();
-      break;
-    }
-    const running = ports
-      .execute(task)
-      .then(
-        (result) => committer.add(result),
-        (error: unknown) => {
-          const left = ports.crashed(task, error);
-          if (left !== null) committer.add(left);
-        },
-      )
-      .finally(() => {
+  pages: for await (const page of ports.tasks) {
+    for (const task of page) {
+      if (stopping()) break pages;
+      await committer.room();
+      let release: () => void;
+      try {
+        release = await slots.acquire(ports.signal);
+      } catch {
+        interrupted = true;
+        break pages;
+      }
+      if (stopping()) {
         release();
-        inFlight.delete(running);
-      });
-    inFlight.add(running);
-    if (ports.breathe && ++burst % DISPATCH_BURST === 0) await ports.breathe();
+        break pages;
+      }
+      const running = ports
+        .execute(task)
+        .then(
+          (result) => committer.add(result),
+          (error: unknown) => {
+            const left = ports.crashed(task, error);
+            if (left !== null) committer.add(left);
+          },
+        )
+        .finally(() => {
+          release();
+          inFlight.delete(running);
+        });
+      inFlight.add(running);
+      if (ports.breathe && ++burst % DISPATCH_BURST === 0) await ports.breathe();
+    }
   }
   await Promise.all(inFlight);
   await committer.close();
