@@ -83,3 +83,43 @@ describe('streamRunEvents', () => {
     expect(reads.runEvents).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('streamRunEvents: live and committed events share their writes', () => {
+  it('sends committed events that wait along with a live write, in the same turn, and no extra write for them', async () => {
+    const { FakeClock, settle } = await import('../../testing/fake-clock.js');
+    const clock = new FakeClock();
+    const bus = new InProcessEventBus();
+    const run = { status: 'running' as RunRecord['status'], nextSeq: 2 };
+    const { stores } = fakeRuns(run);
+    bus.publish('run_1', [{ type: 'execution_started', runId: 'run_1', total: 100, runUrl: 'u', seq: 1 } as RunEvent]);
+    const controller = new AbortController();
+    const items: { at: number; item: StreamItem }[] = [];
+    const consumer = (async () => {
+      for await (const item of streamRunEvents({ stores, bus, clock }, 'run_1', 0, controller.signal)) items.push({ at: clock.now(), item });
+    })();
+    await settle();
+    const start = clock.now();
+    expect(items.map((i) => i.item.kind)).toEqual(['events']);
+    // Each 10 ms a cell starts (a live event) and one commits (a committed event), for 600 ms.
+    for (let k = 0; k < 60; k++) {
+      bus.publishLive('run_1', { type: 'cell_started', rowIndex: k, targetId: 'a', repeat: 0 } as never);
+      bus.publish('run_1', [progress(k + 2)]);
+      await clock.advance(10);
+    }
+    controller.abort();
+    await clock.advance(1_000);
+    await consumer;
+    const later = items.slice(1);
+    // Every live write carried the committed events waiting then, at the same moment…
+    const liveAt = later.filter((i) => i.item.kind === 'live').map((i) => i.at);
+    const eventsAt = later.filter((i) => i.item.kind === 'events').map((i) => i.at);
+    expect(liveAt.length).toBeGreaterThanOrEqual(5);
+    expect(eventsAt.every((at) => liveAt.includes(at))).toBe(true);
+    // …so moments with a write are no more than the live gap allows (100 ms: 6 in 600 ms, plus the first).
+    expect(new Set(later.map((i) => i.at)).size).toBeLessThanOrEqual(Math.ceil((clock.now() - start) / 100) + 1);
+    // Nothing lost: every committed event went out once, in order.
+    const seqs = items.flatMap(({ item }) => (item.kind === 'events' ? item.events.map((e) => e.seq) : []));
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs.length).toBeGreaterThanOrEqual(55);
+  });
+});

@@ -215,14 +215,22 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
           return;
         }
       }
-      if (liveQueue.length > 0 && clock.now() - lastLiveWrite >= LIVE_GAP_MS) {
+      // Whichever kind falls due, what waits of the other kind goes out with it: the two items
+      // are written in one turn of the event loop, so Node's corked socket sends them as one
+      // write. A write (a system call, and on loopback the receiver's side too) is what a
+      // stream costs; live and committed events on clocks of their own made 13–14 writes a
+      // second per stream where 10 carry the same events.
+      const now = clock.now();
+      const liveDue = liveQueue.length > 0 && now - lastLiveWrite >= LIVE_GAP_MS;
+      const committedDue = pending && now - lastWrite >= FLUSH_GAP_MS;
+      if (liveDue || (committedDue && liveQueue.length > 0)) {
         const live = takeLive();
         if (live) {
           yield live;
           lastLiveWrite = lastSent = clock.now();
         }
       }
-      if (recheck || morePages || (pending && clock.now() - lastWrite >= FLUSH_GAP_MS)) {
+      if (recheck || morePages || (pending && (committedDue || liveDue))) {
         pending = false;
         const checkStorage = recheck;
         recheck = false;
