@@ -4,6 +4,18 @@
 // TypeScript sources through tsx when dist/ is missing or older than a source file (a developer
 // editing src/), or when ASSAY_FROM_SOURCE=1 (`npm run dev`). An installed package has only dist/.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+// The long-running commands load their modules with V8's young generation kept at its initial
+// size (docs/decisions.md, "Memory"): loading keeps most of what it allocates, so V8 would grow
+// the semi-spaces to --max-semi-space-size (32 MB) and an idle server would hold ≈ 28 MB of them
+// for good (V8 gives them back only when its memory reducer runs, ≈ 25 s later). With a growth
+// factor of 1 what loading keeps is promoted from 1 MB semi-spaces instead, and startServer /
+// startWorker set V8's factor back (src/cli/young-generation.ts) once listening, so runs grow
+// the young generation as before. V8 reads the factor at each growth, so it works set here. A
+// value given on node's command line wins.
+const longRunning = ['serve', 'worker', 'demo'].includes(process.argv[2] ?? '');
+if (longRunning && !process.execArgv.some((a) => a.startsWith('--semi-space-growth-factor'))) setFlagsFromString('--semi-space-growth-factor=1');
 
 const src = new URL('../src/', import.meta.url);
 const main = new URL('../dist/cli/main.js', import.meta.url);

@@ -11,9 +11,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-startup-imports-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `startServer` on a fresh data directory, asks /healthz once, stops; returns the resolved module URLs. */
+/**
+ * Runs `startServer` on a fresh data directory, asks /healthz once, stops; returns the resolved
+ * module URLs and the paths of the CommonJS modules loaded (a `createRequire` load, as
+ * src/net/undici.ts does, passes no resolve hook).
+ */
 function resolvedAtStart(): string[] {
   const log = path.join(dir, 'resolved.txt');
+  const required = path.join(dir, 'required.json');
   writeFileSync(path.join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
   const r = await next(specifier, context);
@@ -29,23 +34,31 @@ const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ASSAY_DATA_DIR: ${JSON
 const server = await startServer(config, () => {});
 const res = await fetch('http://127.0.0.1:' + server.port + '/healthz');
 if (res.status !== 200) throw new Error('/healthz answered ' + res.status);
+const { createRequire } = await import('node:module');
+const { writeFileSync } = await import('node:fs');
+writeFileSync(${JSON.stringify(required)}, JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));
 await server.stop();`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(path.join(dir, 'register.mjs')).href, path.join(dir, 'main.mjs')], {
     cwd: path.join(import.meta.dirname, '..', '..'), encoding: 'utf8', timeout: 60_000,
   });
   if (r.status !== 0) throw new Error(`the server did not start and stop cleanly (exit ${r.status}):\n${r.stderr}`);
-  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  return [...readFileSync(log, 'utf8').split('\n').filter(Boolean), ...(JSON.parse(readFileSync(required, 'utf8')) as string[])];
 }
 
 describe('start-up imports of an embedded server', () => {
-  it('loads neither BullMQ, ioredis, isolated-vm, the YAML nor the CSV libraries until a request needs them', () => {
+  it('loads neither BullMQ, ioredis, isolated-vm, undici, the statistics, the YAML nor the CSV libraries until a request needs them', () => {
     const urls = resolvedAtStart();
     const pkg = (name: string) => urls.some((u) => u.includes(`/node_modules/${name}/`));
     // The hook saw the server's own storage being loaded: the list is real, not empty.
     expect(pkg('kysely')).toBe(true);
+    // …and so did the CommonJS list (better-sqlite3 requires `bindings`, never resolved as ESM).
+    expect(pkg('bindings')).toBe(true);
     expect(urls.some((u) => u.endsWith('/src/cli/serve.ts'))).toBe(true);
-    const lazy = ['bullmq', 'ioredis', 'isolated-vm', 'csv-parse', 'csv-stringify'];
+    // undici: the first outbound call (src/net/undici.ts); @stdlib: the first comparison or run
+    // with repeats (core/compare/fold.ts and repeats.ts, imported by app/runs when needed).
+    const lazy = ['bullmq', 'ioredis', 'isolated-vm', 'csv-parse', 'csv-stringify', 'undici', '@stdlib/stats-binomial-test', '@stdlib/stats-wilcoxon', '@stdlib/stats-base-dists-t-quantile'];
     expect(Object.fromEntries(lazy.map((name) => [name, pkg(name)]))).toEqual(Object.fromEntries(lazy.map((name) => [name, false])));
     expect(urls.filter((u) => u.endsWith('/src/http/yaml-body.ts'))).toEqual([]);
+    expect(urls.filter((u) => /\/src\/core\/compare\/(fold|repeats|stats)\.ts$/.test(u))).toEqual([]);
   }, 90_000);
 });

@@ -4,8 +4,9 @@
 // call uses is decided by who chose its address: the operator (server-level provider URLs) or a
 // project (HTTP target URLs, project provider base URLs, webhooks). See docs/security.md.
 import { isIP } from 'node:net';
-import { Agent, buildConnector } from 'undici';
+import type { Agent, buildConnector } from 'undici';
 import { type AddressKind, guardedLookup, nonPublicKind, RefusedAddress, refusal, type Resolve } from './network-guard.js';
+import { undici } from './undici.js';
 
 /** Test seams for the guarded Agent: the DNS resolver and the address classifier. */
 export interface GuardSeams {
@@ -29,7 +30,7 @@ function createAgent(purpose: AgentPurpose, connect?: buildConnector.connector):
   // up the calls queued behind it. No connection cap per origin: the engine's limiters set how
   // many calls are in flight. Redirects are not followed here (no redirect interceptor).
   const keepAliveTimeout = KEEP_ALIVE_MS[purpose];
-  return new Agent({ pipelining: 1, ...(keepAliveTimeout !== undefined ? { keepAliveTimeout } : {}), ...(connect !== undefined ? { connect } : {}) });
+  return new (undici().Agent)({ pipelining: 1, ...(keepAliveTimeout !== undefined ? { keepAliveTimeout } : {}), ...(connect !== undefined ? { connect } : {}) });
 }
 
 /** The process-wide Agent for a purpose: guarded (public addresses only) or open. Made on first use. */
@@ -50,7 +51,7 @@ export function sharedAgent(guarded: boolean, purpose: AgentPurpose = 'targets')
  */
 export function createGuardedAgent(seams: GuardSeams = {}, purpose: AgentPurpose = 'targets'): Agent {
   const kindOf = seams.kindOf ?? nonPublicKind;
-  const connect = buildConnector({ lookup: guardedLookup(seams.resolve, kindOf) });
+  const connect = undici().buildConnector({ lookup: guardedLookup(seams.resolve, kindOf) });
   return createAgent(purpose, (options, callback) => {
     const origin = `${options.protocol}//${options.host ?? options.hostname}`;
     const literalKind = isIP(options.hostname) === 0 ? null : kindOf(options.hostname);

@@ -4,9 +4,9 @@
 // embedMany do not stream) and handed back as a standard Response, which is all the SDK reads.
 // Two of them: `open` for URLs the operator chose (server-level provider settings), `guarded`
 // for URLs a project chose when private networks are not allowed (agents.ts, network guard).
-import { request } from 'undici';
 import { CallError } from '../core/model/results.js';
 import { sharedAgent } from './agents.js';
+import { undici } from './undici.js';
 
 function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   if (!headers) return {};
@@ -37,7 +37,7 @@ function leanFetchVia(guarded: boolean): typeof fetch {
     }
     let res;
     try {
-      res = await request(url, {
+      res = await undici().request(url, {
         method: (init?.method ?? 'GET') as 'GET',
         headers: headerRecord(init?.headers),
         ...(body !== undefined && body !== null ? { body } : {}),

@@ -5,7 +5,8 @@
 // parameters, for which the baseline's compact per-row values are held in a map.
 import { createHash } from 'node:crypto';
 import { AssayError, runNotFound, ValidationError } from '../../core/errors.js';
-import { addCell, ComparisonFold, type PendingItem, type RowValues } from '../../core/compare/fold.js';
+import type { ComparisonFold, PendingItem } from '../../core/compare/fold.js';
+import { addCell, type RowValues } from '../../core/compare/row-values.js';
 import type { CompareItem, Comparison, CompareQuery } from '../../core/model/compare.js';
 import type { ExperimentDocument } from '../../core/model/experiment.js';
 import type { Project } from '../../core/model/records.js';
@@ -122,6 +123,8 @@ export class CompareService {
     const [cDoc, bDoc] = await Promise.all([this.document(candidate), this.document(baseline)]);
     const names = new Map<string, string>();
     for (const doc of [bDoc, cDoc]) for (const e of doc?.evaluators ?? []) names.set(e.id, e.name ?? e.id);
+    // Loaded on the first comparison, not at start-up: its tests need the statistics packages (≈ 4 MB of heap).
+    const { ComparisonFold } = await import('../../core/compare/fold.js');
     const fold = new ComparisonFold({ ...query, names, singleVerdicts: candidate.spec.repeats === 1 && baseline.spec.repeats === 1 });
     return { fold, matchedBy: sameRows(candidate.spec, baseline.spec) ? ('index' as const) : ('content' as const) };
   }

@@ -2,8 +2,7 @@
 // results, abort and resume. Starting is O(1) in the dataset size: rows are counted, not read.
 import { AssayError, experimentNotFound, type Issue, NotFoundError, runNotFound, ValidationError } from '../../core/errors.js';
 import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
-import { addCell, type RowValues } from '../../core/compare/fold.js';
-import { repeatCounts } from '../../core/compare/repeats.js';
+import { addCell, repeatCounts, type RowValues } from '../../core/compare/row-values.js';
 import type { DatasetEntry } from '../../core/model/run-api.js';
 import type { RunCursor } from '../../core/run-store.js';
 import type { ExperimentRecord, Project } from '../../core/model/records.js';

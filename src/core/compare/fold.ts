@@ -4,59 +4,8 @@
 // percentiles, never outputs or whole cells. Outputs of the listed items are fetched by the
 // caller afterwards, by cell number.
 import type { Change, CompareItem, Comparison, EvaluatorComparison, Verdict } from '../model/compare.js';
-import type { CellResult } from '../model/run.js';
+import type { ComparedCell, EvalValues, RowValues } from './row-values.js';
 import { holm, pairedTest, percentile } from './stats.js';
-
-/** One evaluator's results on one row × target, summed over repeats. */
-export interface EvalValues {
-  passSum: number;
-  passN: number;
-  scoreSum: number;
-  scoreN: number;
-}
-
-/** One row (one occurrence of it) of one run: per target, its first cell and per-evaluator values. */
-export interface RowValues {
-  rowIndex: number;
-  targets: Map<string, { cell: number; evals: Map<string, EvalValues> }>;
-}
-
-/** The cell fields a comparison reads (outputs excluded). */
-export type ComparedCell = Pick<CellResult, 'cell' | 'rowIndex' | 'targetId' | 'repeat' | 'ok' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'>;
-
-/**
- * Adds one cell to its row's values. A cell whose target failed counts as a failing verdict
- * for each evaluator that applies to its target (as the run summary counts it).
- */
-export function addCell(row: RowValues, c: ComparedCell, applicable: (targetId: string) => readonly string[]): void {
-  let t = row.targets.get(c.targetId);
-  if (!t) row.targets.set(c.targetId, (t = { cell: c.cell, evals: new Map() }));
-  const values = (id: string) => {
-    let v = t.evals.get(id);
-    if (!v) t.evals.set(id, (v = { passSum: 0, passN: 0, scoreSum: 0, scoreN: 0 }));
-    return v;
-  };
-  if (!c.ok) {
-    for (const id of applicable(c.targetId)) values(id).passN++;
-    return;
-  }
-  for (const e of c.evaluations) {
-    const r = e.result;
-    if (r.status === 'skipped') continue;
-    const v = values(e.evaluatorId);
-    if (r.status === 'error') v.passN++;
-    else {
-      if (r.passed !== undefined) {
-        v.passN++;
-        if (r.passed) v.passSum++;
-      }
-      if (r.score !== undefined && Number.isFinite(r.score)) {
-        v.scoreSum += r.score;
-        v.scoreN++;
-      }
-    }
-  }
-}
 
 interface PairAcc {
   targetId: string;

@@ -1,26 +1,11 @@
-// Repeats as statistics (execution.repeats > 1): per row × target × evaluator the verdicts of
-// its repeats (n, passed, pass@k, pass^k), and per evaluator the spread over rows — the
+// Repeats as statistics (execution.repeats > 1): per evaluator the spread over rows (the counts
+// of one row × target's repeats are in row-values.ts) — the
 // standard error and 95% interval of the pass rate and mean score, with repeats averaged per
 // row first (rows, not repeats, are the independent samples), and the rows whose repeats
 // disagree (flaky).
 import type { EvaluatorSummary } from '../model/summary.js';
-import type { EvalValues } from './fold.js';
+import type { EvalValues } from './row-values.js';
 import { meanCI95 } from './stats.js';
-
-/** The repeats of one row × target for one evaluator. */
-export interface RepeatCounts {
-  /** Repeats that gave a verdict (an error or a failed target counts as failing). */
-  n: number;
-  passed: number;
-  /** pass@k: at least one repeat passed. */
-  passAtK: boolean;
-  /** pass^k: every repeat passed. */
-  passHatK: boolean;
-}
-
-export function repeatCounts(v: EvalValues): RepeatCounts {
-  return { n: v.passN, passed: v.passSum, passAtK: v.passSum > 0, passHatK: v.passN > 0 && v.passSum === v.passN };
-}
 
 type Spread = Pick<EvaluatorSummary, 'stderr' | 'ci95' | 'flakyRows'>;
 
