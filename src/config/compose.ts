@@ -1,5 +1,6 @@
 // The composition root: the one place that knows every concrete class and wires adapters to
 // the ports the app layer needs.
+import { idleCollector, majorGc } from './idle-gc.js';
 import { setMaxListeners } from 'node:events';
 import { DatasetService } from '../app/datasets.js';
 import { type DocumentCheck, ExperimentService } from '../app/experiments.js';
@@ -325,8 +326,11 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const sharding = runSlots && stores.shards && queue.shards
     ? { store: stores.shards, queue: queue.shards, runSlots: (runId: string, limit: number) => runSlots.acquirer(runId, limit) }
     : null;
-  const host = new RunHost(executorDeps, queue, {
+  const gc = majorGc();
+  const host: RunHost = new RunHost(executorDeps, queue, {
     owner: processId, sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite',
+    // Memory back down between runs (idle-gc.ts).
+    ...(gc ? { onIdle: idleCollector(clock, () => host.idle, gc) } : {}),
     // In a cluster the sweep must not take more runs than the queue would hand this process.
     ...(plan.mode === 'cluster' ? { maxRuns: RUNS_PER_PROCESS } : {}),
     ...(sharding ? { sharding } : {}),

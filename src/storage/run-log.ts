@@ -14,7 +14,34 @@ import type { Database } from './schema.js';
 import { parseJson } from './sql-errors.js';
 import { insertDelivery } from './webhook-store.js';
 
-const CELL_CHUNK = 100;
+/**
+ * How many cells one INSERT carries. A multi-row INSERT is compiled and prepared once per row
+ * count, and a prepared statement of 64 rows × 20-odd columns holds about a megabyte of SQLite
+ * program: with every count from 1 to 100 in use (group commits carry any number of cells), a
+ * busy server's RSS grew run after run until a hundred of them were cached. So a commit is cut
+ * into chunks of a few fixed sizes — 64, 32, 16, 8, and 1–7 exactly — eleven statements in all,
+ * at most four INSERTs for a commit under 64 cells and one for the small commits of low
+ * concurrency.
+ */
+const CELL_CHUNK = 64;
+
+/** The row counts of the INSERTs a commit of `n` cells is cut into. */
+export function cellChunks(n: number): number[] {
+  const sizes: number[] = [];
+  let left = n;
+  while (left >= CELL_CHUNK) {
+    sizes.push(CELL_CHUNK);
+    left -= CELL_CHUNK;
+  }
+  for (let size = CELL_CHUNK / 2; size >= 8; size /= 2) {
+    if (left >= size) {
+      sizes.push(size);
+      left -= size;
+    }
+  }
+  if (left > 0) sizes.push(left);
+  return sizes;
+}
 
 /**
  * Cells after `after` in row order, as a row-value comparison: `(row_index, cell) > (?, ?)` is
@@ -115,11 +142,15 @@ export class SqlRunLog implements RunLog {
       seq += counts[i]!;
       return cell;
     });
-    for (let i = 0; i < cells.length; i += CELL_CHUNK) await trx.executeQuery(this.insertCells(runId, cells.slice(i, i + CELL_CHUNK), at));
+    let from = 0;
+    for (const size of cellChunks(cells.length)) {
+      await trx.executeQuery(this.insertCells(runId, cells.slice(from, from + size), at));
+      from += size;
+    }
     return cells;
   }
 
-  /** The INSERT of a chunk of cells, compiled once per chunk size. */
+  /** The INSERT of a chunk of cells, compiled once per chunk size (see CELL_CHUNK). */
   private insertCells(runId: string, chunk: CellResult[], at: number) {
     const build = (p: Param) =>
       this.db.insertInto('run_cells').values(chunk.map((_, i) => Object.fromEntries(CELL_COLUMNS.map((col) => [col, p(`${i}.${col}`)])) as ReturnType<typeof cellRow>));
