@@ -4,7 +4,7 @@
 //
 // Workload: a run executes in one worker at a time until sharding lands, so the cells are spread
 // over RUNS runs posted at once. A worker takes at most 16 runs at once (RUNS_PER_PROCESS in
-// src/config/compose.ts): with 64 runs and 4 workers every worker holds 16, and each run's
+// src/config/cluster.ts): with 64 runs and 4 workers every worker holds 16, and each run's
 // concurrency (25) lets 4 of them fill a worker's 100 slots, so every worker is busy whatever
 // order BullMQ hands the runs out in. `--one-run` posts one run of all the cells instead (for
 // when one run is split into shards across workers; until then it measures one worker).

@@ -12,7 +12,7 @@ import type { EventBus, Logger, Stores } from '../../core/ports.js';
 import { quietRunObserver, type RunObserver, type RunWatch } from '../../core/observe.js';
 import type { CellDraft } from '../../core/run-store.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
-import { keepLease } from './lease-keeper.js';
+import { keepLease, runLease } from './lease-keeper.js';
 import { type CellDeps, prepareCellRunner } from './cell-runner.js';
 import { disposeAll, evaluatorsOfTarget, prepareRowEvaluators } from './prepare.js';
 import { runRowPhaseFor } from './row-phase-runner.js';
@@ -134,7 +134,7 @@ async function execute(
   const done = bitmap(total, await stores.runs.committedCells(run.id));
   let firstError: string | undefined;
 
-  const stopKeeping = keepLease({ stores, clock, runId: run.id, owner, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop });
+  const stopKeeping = keepLease({ clock, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop, ...runLease(stores, run.id, owner) });
 
   const commit = async (drafts: CellDraft[]) => {
     // Counted before the commit so the commit can carry the summary so far (the runs list's

@@ -1,17 +1,19 @@
-// Keeps one execution's lease alive and watches the run's abort flag (set by any process), on
-// one timer of the injected clock: the flag is read every `pollMs`, the lease renewed every
-// third of its length. Losing the lease or seeing the flag stops the execution.
+// Keeps one lease alive (a run's, or a shard's) and watches the run's flags, on one timer of
+// the injected clock: the flags are read every `pollMs`, the lease renewed every third of its
+// length. Losing the lease or seeing a flag stops the execution. One keeper for every kind of
+// lease, so a fix to the timing (one check at a time, hiccups retried) reaches them all.
 import { type Clock, every, type Stores } from '../../core/ports.js';
 import type { StopReason } from '../../core/model/run.js';
 
 export interface LeaseKeeping {
-  stores: Pick<Stores, 'runs'>;
   clock: Clock;
-  runId: string;
-  owner: string;
   leaseMs: number;
   pollMs: number;
-  /** Called with 'user' when the abort flag is seen, 'shutdown' when the lease is lost. */
+  /** Reads what should stop the execution now (the run's abort flag…), or null to go on. */
+  check(): Promise<StopReason | null>;
+  /** Extends the lease to `until`; false when it is no longer ours. */
+  renew(until: number): Promise<boolean>;
+  /** Called with what `check` found, or 'shutdown' when the lease is lost. */
   stop(reason: StopReason): void;
 }
 
@@ -25,11 +27,11 @@ export function keepLease(k: LeaseKeeping): () => void {
     busy = true;
     void (async () => {
       try {
-        const current = await k.stores.runs.cursor(k.runId);
-        if (current?.abortRequested) k.stop('user');
+        const reason = await k.check();
+        if (reason) k.stop(reason);
         if (k.clock.now() - lastRenew > k.leaseMs / 3) {
           lastRenew = k.clock.now();
-          if (!(await k.stores.runs.renew(k.runId, k.owner, k.clock.now() + k.leaseMs))) k.stop('shutdown');
+          if (!(await k.renew(k.clock.now() + k.leaseMs))) k.stop('shutdown');
         }
       } catch {
         // Storage hiccups are retried on the next tick; a lost lease stops us there.
@@ -38,4 +40,15 @@ export function keepLease(k: LeaseKeeping): () => void {
       }
     })();
   });
+}
+
+/**
+ * The run's own lease (held by the process executing it whole, or by a sharded run's
+ * coordinator) and its abort flag, which any process may set: 'user' once it is seen.
+ */
+export function runLease(stores: Pick<Stores, 'runs'>, runId: string, owner: string): Pick<LeaseKeeping, 'check' | 'renew'> {
+  return {
+    check: async () => ((await stores.runs.cursor(runId))?.abortRequested ? 'user' : null),
+    renew: (until) => stores.runs.renew(runId, owner, until),
+  };
 }

@@ -7,12 +7,12 @@ import { setMaxListeners } from 'node:events';
 import { runLoop } from '../../core/engine/run-loop.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
 import { quietRunObserver } from '../../core/observe.js';
-import { every } from '../../core/ports.js';
 import type { CellDraft } from '../../core/run-store.js';
 import type { RunShardStore, ShardRange } from '../../core/shard-store.js';
 import { prepareCellRunner, type SlotAcquire } from './cell-runner.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
 import type { Execution, ExecutorDeps } from './executor.js';
+import { keepLease } from './lease-keeper.js';
 import { rangeReaderFor, scopeReader } from './row-reader.js';
 import { runShape } from './run-shape.js';
 
@@ -43,31 +43,6 @@ export function startShard(deps: ShardExecutorDeps, run: RunRecord, shard: Shard
   return { stop, done };
 }
 
-/** Renews the shard's lease (every third of its length) and watches the run's abort flag and status. */
-function keepShard(deps: ShardExecutorDeps, run: RunRecord, shard: number, owner: string, stop: (r: StopReason) => void): () => void {
-  let lastRenew = deps.clock.now();
-  let busy = false;
-  return every(deps.clock, deps.pollMs, () => {
-    if (busy) return;
-    busy = true;
-    void (async () => {
-      try {
-        const cursor = await deps.stores.runs.cursor(run.id);
-        if (cursor?.abortRequested) stop('user');
-        else if (cursor && cursor.status !== 'running') stop('shutdown');
-        if (deps.clock.now() - lastRenew > deps.leaseMs / 3) {
-          lastRenew = deps.clock.now();
-          if (!(await deps.shards.renew(run.id, shard, owner, deps.clock.now() + deps.leaseMs))) stop('shutdown');
-        }
-      } catch {
-        // Retried on the next tick; a lost lease stops us there.
-      } finally {
-        busy = false;
-      }
-    })();
-  });
-}
-
 async function executeShard(
   deps: ShardExecutorDeps, run: RunRecord, shard: ShardRange, owner: string, signal: AbortSignal, requestedStop: () => StopReason | null, stop: (r: StopReason) => void,
 ): Promise<void> {
@@ -88,7 +63,16 @@ async function executeShard(
     signal, log, watch, spentBefore: 0,
     ...(deps.runSlots ? { runSlots: deps.runSlots(run.id, spec.concurrency) } : {}),
   });
-  const stopKeeping = keepShard(deps, run, shard.shard, owner, stop);
+  const stopKeeping = keepLease({
+    clock, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop,
+    // Besides the abort flag, a run no longer running (its coordinator ended it) stops the shard.
+    check: async () => {
+      const cursor = await stores.runs.cursor(run.id);
+      if (cursor?.abortRequested) return 'user';
+      return cursor && cursor.status !== 'running' ? 'shutdown' : null;
+    },
+    renew: (until) => shards.renew(run.id, shard.shard, owner, until),
+  });
   const commit = async (drafts: CellDraft[]) => {
     try {
       watch.committed(await log.commitCells(drafts));

@@ -10,7 +10,7 @@ import { planShards } from '../../core/engine/shards.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
 import type { ShardQueue } from '../../core/ports.js';
 import { type Execution, type ExecutionEnd, startExecution } from './executor.js';
-import { keepLease } from './lease-keeper.js';
+import { keepLease, runLease } from './lease-keeper.js';
 import type { ShardExecutorDeps } from './shard-executor.js';
 
 /** How often the open shards are queued again (a dead worker's shard opens when its lease expires). */
@@ -45,7 +45,7 @@ async function coordinate(
   const experiment = await stores.experiments.getById(run.projectId, run.spec.experimentId, run.spec.experimentVersion);
   if (experiment) {
     await shards.plan(run.id, planShards(run.spec));
-    const stopKeeping = keepLease({ stores, clock, runId: run.id, owner, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop });
+    const stopKeeping = keepLease({ clock, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop, ...runLease(stores, run.id, owner) });
     try {
       let queuedAt = Number.NEGATIVE_INFINITY;
       for (;;) {
