@@ -32,4 +32,10 @@ describe('idleCollector', () => {
     gc!();
     expect(held.deref()).toBeUndefined();
   });
+
+  it('leaves no gc global in contexts made afterwards (user code in the sandbox must not get one)', async () => {
+    expect(majorGc()).not.toBeNull();
+    const { runInNewContext } = await import('node:vm');
+    expect(runInNewContext('typeof gc')).toBe('undefined');
+  });
 });

@@ -26,6 +26,10 @@ export function majorGc(): (() => void) | null {
     return typeof gc === 'function' ? () => void (gc as () => void)() : null;
   } catch {
     return null;
+  } finally {
+    // The flag is process-wide: left on, every context and isolate made later (the sandbox's
+    // included) would get a `gc` global that user code could call.
+    setFlagsFromString('--no-expose-gc');
   }
 }
 
