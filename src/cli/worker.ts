@@ -13,9 +13,10 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export async function startWorker(config: Config, out: (line: string) => void = console.log): Promise<RunningWorker> {
+/** `collectWhenIdle` as for startServer: on for the `assay worker` process. */
+export async function startWorker(config: Config, out: (line: string) => void = console.log, options: { collectWhenIdle?: boolean } = {}): Promise<RunningWorker> {
   const logger = createLogger(config.logLevel);
-  const assay = await composeAssay(config, { logger, command: 'worker' });
+  const assay = await composeAssay(config, { logger, command: 'worker', collectWhenIdle: options.collectWhenIdle ?? false });
   await assay.start();
   letYoungGenerationGrow();
   out(`Assay worker ${assay.processId} taking runs from Redis (${assay.stores.dialect})`);

@@ -85,6 +85,12 @@ export interface ComposeOptions {
   random?: () => number;
   /** The command starting this process (`serve` by default), for the role checks of config/roles.ts. */
   command?: Command;
+  /**
+   * A full collection each time the process becomes idle (idle-gc.ts): on for the `serve`,
+   * `worker` and `demo` processes, off where many servers share one process with a large heap
+   * of their own (the test harness), whose every run end would pay a collection of it.
+   */
+  collectWhenIdle?: boolean;
 }
 
 /** Opens storage and the transport and wires one process; nothing executes until `start`. */
@@ -126,7 +132,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const sharding = runSlots && stores.shards && queue.shards
     ? { store: stores.shards, queue: queue.shards, runSlots: (runId: string, limit: number) => runSlots.acquirer(runId, limit) }
     : null;
-  const gc = majorGc();
+  const gc = options.collectWhenIdle ? majorGc() : null;
   const host: RunHost = new RunHost(execution.deps, queue, {
     owner: processId, sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite',
     // Memory back down between runs (idle-gc.ts).
