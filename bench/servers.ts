@@ -39,12 +39,15 @@ function serverEnv(): Record<string, string> {
   return parsed as Record<string, string>;
 }
 
-/** `nodeArgs` go to node before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
-export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = [], keepOutput = false): Promise<Server> {
+/**
+ * `nodeArgs` go to node before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses);
+ * `bin` is the `assay` entry point to start (another checkout's, to compare two builds).
+ */
+export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = [], keepOutput = false, bin = BIN): Promise<Server> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server of any scenario.
   const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, ...extra, BIN, 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, ...extra, bin, 'serve'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...serverEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,4 +1,4 @@
-// The collector after runs: once per idle spell, only if still idle when its delay is up, and
+// The collector after runs: once per idle spell, only after the delay passed without a run, and
 // the full collection it gets from V8 really frees memory.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../testing/fake-clock.js';
@@ -20,6 +20,27 @@ describe('idleCollector', () => {
     onIdle();
     idle = false;
     await clock.advance(IDLE_GC_DELAY_MS);
+    expect(collections).toBe(1);
+  });
+
+  it('waits the whole delay after the last of runs started one after another', async () => {
+    const clock = new FakeClock();
+    let idle = true;
+    let collections = 0;
+    const onIdle = idleCollector(clock, () => idle, () => collections++);
+    // Runs of a second each, started half a second after the one before ended.
+    onIdle();
+    for (let i = 0; i < 6; i++) {
+      await clock.advance(500);
+      idle = false;
+      await clock.advance(1_000);
+      idle = true;
+      onIdle();
+    }
+    expect(collections).toBe(0);
+    await clock.advance(IDLE_GC_DELAY_MS - 1);
+    expect(collections).toBe(0);
+    await clock.advance(1);
     expect(collections).toBe(1);
   });
 
