@@ -53,7 +53,7 @@ async function serverOn(port: number): Promise<boolean> {
 
 /** The demo project's key, created in the shared database (the server process reads the same one). */
 async function demoKey(config: Config, assay?: Awaited<ReturnType<typeof composeAssay>>): Promise<string> {
-  const own = assay ?? (await composeAssay(config, { collectWhenIdle: true }));
+  const own = assay ?? (await composeAssay(config));
   try {
     const demo = (await own.stores.projects.getBySlug('demo')) ?? (await own.projects.createProject('Demo', 'demo')).project;
     return (await own.projects.createKey(demo.id)).apiKey;

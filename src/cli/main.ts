@@ -39,7 +39,7 @@ program
   .command('serve')
   .description('Start the HTTP server (embedded SQLite unless DATABASE_URL is set; with REDIS_URL, a cluster API process)')
   .action(async () => {
-    const running = await startServer(loadConfig(), console.log, { collectWhenIdle: true });
+    const running = await startServer(loadConfig());
     stopOnSignals(() => running.stop(), 'finishing in-flight requests');
   });
 
@@ -47,7 +47,7 @@ program
   .command('worker')
   .description('Execute runs taken from the Redis queue (cluster mode: needs DATABASE_URL=postgres://… and REDIS_URL)')
   .action(async () => {
-    const running = await startWorker(loadConfig(), console.log, { collectWhenIdle: true });
+    const running = await startWorker(loadConfig());
     stopOnSignals(() => running.stop(), 'stopping runs for other workers to continue');
   });
 

@@ -27,10 +27,9 @@ async function writeKeyFile(dataDir: string, key: string): Promise<string> {
   return file;
 }
 
-/** `collectWhenIdle`: the `assay serve` process collects garbage when idle (config/idle-gc.ts); in-process callers (tests) leave it off. */
-export async function startServer(config: Config, out: (line: string) => void = console.log, options: { collectWhenIdle?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, out: (line: string) => void = console.log): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
-  const assay = await composeAssay(config, { logger, collectWhenIdle: options.collectWhenIdle ?? false });
+  const assay = await composeAssay(config, { logger });
   const boot = await assay.projects.bootstrap(config.apiKey);
   if (boot?.createdKey) {
     const file = await writeKeyFile(config.dataDir, boot.createdKey);

@@ -13,10 +13,9 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** `collectWhenIdle` as for startServer: on for the `assay worker` process. */
-export async function startWorker(config: Config, out: (line: string) => void = console.log, options: { collectWhenIdle?: boolean } = {}): Promise<RunningWorker> {
+export async function startWorker(config: Config, out: (line: string) => void = console.log): Promise<RunningWorker> {
   const logger = createLogger(config.logLevel);
-  const assay = await composeAssay(config, { logger, command: 'worker', collectWhenIdle: options.collectWhenIdle ?? false });
+  const assay = await composeAssay(config, { logger, command: 'worker' });
   await assay.start();
   letYoungGenerationGrow();
   out(`Assay worker ${assay.processId} taking runs from Redis (${assay.stores.dialect})`);

@@ -4,7 +4,7 @@
 // Redis transport, shared limits, run slots), observability.ts (metrics, tracing, observers),
 // webhooks.ts (service, dispatcher), execution.ts (what a cell needs), document-checks.ts
 // (save-time checks). The cluster packages and the tracing SDK are imported on first use only
-// (startup-imports.test.ts checks an idle embedded server). idle-gc.ts collects after runs.
+// (startup-imports.test.ts checks an idle embedded server).
 import { DatasetService } from '../app/datasets.js';
 import { ExperimentService } from '../app/experiments.js';
 import { newId } from '../app/ids.js';
@@ -27,7 +27,6 @@ import type { AssayMetrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
 import { openTransport, RUNS_PER_PROCESS, type Transport } from './cluster.js';
 import { documentChecks } from './document-checks.js';
-import { idleCollector, majorGc } from './idle-gc.js';
 import type { Config } from './env.js';
 import { composeExecution } from './execution.js';
 import { startObservability } from './observability.js';
@@ -85,12 +84,6 @@ export interface ComposeOptions {
   random?: () => number;
   /** The command starting this process (`serve` by default), for the role checks of config/roles.ts. */
   command?: Command;
-  /**
-   * A full collection each time the process becomes idle (idle-gc.ts): on for the `serve`,
-   * `worker` and `demo` processes, off where many servers share one process with a large heap
-   * of their own (the test harness), whose every run end would pay a collection of it.
-   */
-  collectWhenIdle?: boolean;
 }
 
 /** Opens storage and the transport and wires one process; nothing executes until `start`. */
@@ -132,11 +125,8 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const sharding = runSlots && stores.shards && queue.shards
     ? { store: stores.shards, queue: queue.shards, runSlots: (runId: string, limit: number) => runSlots.acquirer(runId, limit) }
     : null;
-  const gc = options.collectWhenIdle ? majorGc() : null;
   const host: RunHost = new RunHost(execution.deps, queue, {
     owner: processId, sweepMs: 5_000, soleExecutor: stores.dialect === 'sqlite',
-    // Memory back down between runs (idle-gc.ts).
-    ...(gc ? { onIdle: idleCollector(clock, () => host.idle, gc) } : {}),
     // In a cluster the sweep must not take more runs than the queue would hand this process.
     ...(plan.mode === 'cluster' ? { maxRuns: RUNS_PER_PROCESS } : {}),
     ...(sharding ? { sharding } : {}),

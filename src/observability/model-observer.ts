@@ -22,6 +22,11 @@ export class ModelLabels {
   }
 }
 
+interface ModelSeries {
+  calls(outcome: string): ReturnType<AssayMetrics['providerCalls']['labels']>;
+  duration: ReturnType<AssayMetrics['providerDuration']['labels']>;
+}
+
 export interface ModelObserverOptions {
   labels: ModelLabels;
   metrics: AssayMetrics | null;
@@ -33,11 +38,33 @@ export interface ModelObserverOptions {
 export function createModelObserver(options: ModelObserverOptions): ModelCallObserver | undefined {
   const { metrics, tracer, content } = options;
   if (!metrics && !tracer) return undefined;
+  // The series of each provider/model pair, resolved once: building label keys on every call is
+  // work on the hot path that does not depend on the call (bounded: the labels are).
+  const seriesOf = new Map<string, ModelSeries>();
+  const series = (provider: string, model: string): ModelSeries | null => {
+    if (!metrics) return null;
+    const key = `${provider}\u0000${model}`;
+    let found = seriesOf.get(key);
+    if (!found) {
+      const byOutcome = new Map<string, ReturnType<AssayMetrics['providerCalls']['labels']>>();
+      found = {
+        calls: (outcome) => {
+          let counter = byOutcome.get(outcome);
+          if (!counter) byOutcome.set(outcome, (counter = metrics.providerCalls.labels({ provider, model, outcome })));
+          return counter;
+        },
+        duration: metrics.providerDuration.labels({ provider, model }),
+      };
+      seriesOf.set(key, found);
+    }
+    return found;
+  };
   return {
     begin(call): ModelCallScope {
       const started = performance.now();
       const { provider, model } = options.labels.of(call.provider, call.model);
       if (call.retry) metrics?.providerRetries.inc({ provider, model });
+      const own = series(provider, model);
       let span: Span | undefined;
       // A prompt target's own span stands for its call (instrument.ts); judges get a child span.
       let owned = true;
@@ -63,9 +90,9 @@ export function createModelObserver(options: ModelObserverOptions): ModelCallObs
         end(result) {
           if (ended) return;
           ended = true;
-          if (metrics) {
-            metrics.providerCalls.labels({ provider, model, outcome: result.outcome }).inc();
-            metrics.providerDuration.labels({ provider, model }).observe((performance.now() - started) / 1000);
+          if (own) {
+            own.calls(result.outcome).inc();
+            own.duration.observe((performance.now() - started) / 1000);
           }
           if (!span) return;
           if (result.tokens) {

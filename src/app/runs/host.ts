@@ -41,8 +41,6 @@ export interface RunHostOptions {
     /** A run's cells in flight across every worker, bounded by its execution.concurrency. */
     runSlots?: (runId: string, limit: number) => SlotAcquire;
   };
-  /** Called each time the last run or shard executing here ends (the process has become idle). */
-  onIdle?: () => void;
 }
 
 export class RunHost {
@@ -124,17 +122,7 @@ export class RunHost {
       this.retryLater(runId);
     } finally {
       this.executions.delete(runId);
-      this.noteIfIdle();
     }
-  }
-
-  /** Nothing executes here: no run and no shard. */
-  get idle(): boolean {
-    return this.executions.size === 0 && this.shardExecutions.size === 0;
-  }
-
-  private noteIfIdle(): void {
-    if (this.idle) this.options.onIdle?.();
   }
 
   private shardDeps(sharding: NonNullable<RunHostOptions['sharding']>) {
@@ -170,7 +158,6 @@ export class RunHost {
         await execution.done;
       } finally {
         this.shardExecutions.delete(key);
-        this.noteIfIdle();
       }
     } catch (error) {
       // Nothing to retry here: the run's coordinator queues the shard again once it is open.
