@@ -1,7 +1,7 @@
 // The events of one committed cell, in their fixed order (SPEC §6): cell_started, a retrying
 // per retry, target_result, one evaluator_result per evaluator, progress. Derived from the
 // stored cell, so a replay from storage is identical to the live stream.
-import type { RunEvent, RunEventBody } from '../events.js';
+import type { RunEvent } from '../events.js';
 import type { CellResult, RowResult } from '../model/run.js';
 
 /** The one event of a row-scoped result (LangWatch's shape for comparisons: `inputs.candidates`). */
@@ -17,22 +17,26 @@ export function cellEventCount(cell: Pick<CellResult, 'retries' | 'evaluations'>
 }
 
 export function cellEvents(cell: CellResult, total: number): RunEvent[] {
-  const key = { rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat };
-  const bodies: RunEventBody[] = [{ type: 'cell_started', ...key }];
+  // Each event is built with its seq (last, as clients have always seen it) rather than as a
+  // body copied with one: this runs for every committed cell, and halving its objects shows.
+  const { rowIndex, targetId, repeat } = cell;
+  let seq = cell.firstSeq;
+  const events = [{ type: 'cell_started', rowIndex, targetId, repeat, seq: seq++ }] as RunEvent[];
   for (const r of cell.retries) {
-    bodies.push({ type: 'retrying', ...key, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason });
+    events.push({ type: 'retrying', rowIndex, targetId, repeat, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason, seq: seq++ } as RunEvent);
   }
-  const target: RunEventBody = { type: 'target_result', ...key, attempts: cell.attempts, duration: cell.durationMs };
+  const target: Record<string, unknown> = { type: 'target_result', rowIndex, targetId, repeat, attempts: cell.attempts, duration: cell.durationMs };
   if (cell.ok) target.output = cell.output;
   else target.error = cell.error;
   if (cell.cost !== undefined) target.cost = cell.cost;
   if (cell.tokens !== undefined) target.tokens = cell.tokens;
   if (cell.cached) target.cached = true;
   if (cell.workerId !== undefined) target.workerId = cell.workerId;
-  bodies.push(target);
+  target.seq = seq++;
+  events.push(target as unknown as RunEvent);
   for (const e of cell.evaluations) {
-    bodies.push({ type: 'evaluator_result', ...key, evaluatorId: e.evaluatorId, result: e.result, duration: e.durationMs });
+    events.push({ type: 'evaluator_result', rowIndex, targetId, repeat, evaluatorId: e.evaluatorId, result: e.result, duration: e.durationMs, seq: seq++ } as RunEvent);
   }
-  bodies.push({ type: 'progress', completed: cell.progress, total });
-  return bodies.map((body, i) => ({ ...body, seq: cell.firstSeq + i }) as RunEvent);
+  events.push({ type: 'progress', completed: cell.progress, total, seq } as RunEvent);
+  return events;
 }

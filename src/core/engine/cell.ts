@@ -121,18 +121,24 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
   }
 }
 
-async function runEvaluator(ev: PreparedEvaluator, row: Row, cell: CellRef, target: Attempted & { ok: true }, ctx: CellContext, phase: Deadline): Promise<StoredEvaluation> {
+/**
+ * Runs a cell's evaluators together under one deadline. What they share (the subject, the
+ * deadline, the clock) is made once per cell, not once per evaluation: at zero latency a cell is
+ * ≈ 200 µs of CPU and its garbage is a good part of that.
+ */
+async function runEvaluators(applicable: readonly PreparedEvaluator[], row: Row, cell: CellRef, target: Attempted & { ok: true }, ctx: CellContext): Promise<StoredEvaluation[]> {
+  const phase = ctx.clock.deadline(ctx.evaluatorTimeoutMs, ctx.signal);
+  const subject = { row, output: target.value.output, target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens } };
+  const deadline = { signal: phase.signal, expired: () => phase.expired, timeoutMs: ctx.evaluatorTimeoutMs };
+  const now = () => ctx.clock.now();
   try {
-    return await evaluate(
-      ev,
-      { row, output: target.value.output, target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens } },
-      { signal: phase.signal, expired: () => phase.expired, timeoutMs: ctx.evaluatorTimeoutMs },
-      ctx.signal,
-      () => ctx.clock.now(),
-    );
+    return await Promise.all(applicable.map((ev) => evaluate(ev, subject, deadline, ctx.signal, now)));
   } catch {
-    // Only the run's stop gets here: the cell is abandoned, not failed.
+    // Only the run's stop gets here (evaluate() records every other failure as a result): the
+    // cell is abandoned, not failed.
     throw new CellAbandoned();
+  } finally {
+    phase.clear();
   }
 }
 
@@ -155,15 +161,7 @@ export async function executeCell(
   const applicable = evaluators.filter((e) => e.targets === null || e.targets.has(cell.targetId));
   // The evaluators of a cell start together, so one timeout (and one combined signal) serves
   // them all: timers and signals are a measurable part of the per-cell cost.
-  let evaluations: StoredEvaluation[] = [];
-  if (applicable.length > 0) {
-    const phase = ctx.clock.deadline(ctx.evaluatorTimeoutMs, ctx.signal);
-    try {
-      evaluations = await Promise.all(applicable.map((ev) => runEvaluator(ev, row, cell, attempted, ctx, phase)));
-    } finally {
-      phase.clear();
-    }
-  }
+  const evaluations = applicable.length > 0 ? await runEvaluators(applicable, row, cell, attempted, ctx) : [];
   const v = attempted.value;
   return {
     ...base,
