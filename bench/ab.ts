@@ -10,9 +10,10 @@
 // neither side transpiles at run time). ROWS (default 1000; two targets, so 2 cells a row),
 // LATENCY (the agent's answer delay, ms, default 0), CONC (default 50), PAIRS (default 10) and
 // WATCH=sse (wait on the SSE stream, as the CLI does; default: poll like LangWatch's clients)
-// choose the scenario. The first run of each server is a warm-up and is not counted.
+// choose the scenario; TARGET=prompt makes the two targets `openai/…` prompts on the fake
+// OpenAI server instead of HTTP targets on the fake agent. The first run of each server is a warm-up and is not counted.
 import { cpuMs } from './proc.js';
-import { api, type Server, SERVE_NODE_FLAGS, startAgent, startServer, waitDone } from './servers.js';
+import { api, OPENAI_KEY, type Server, SERVE_NODE_FLAGS, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
 
 const oldBin = process.env.AB_OLD;
 if (!oldBin) {
@@ -24,6 +25,7 @@ const pairs = Number(process.env.PAIRS ?? 10);
 const concurrency = Number(process.env.CONC ?? 50);
 const latency = Number(process.env.LATENCY ?? 0);
 const sse = process.env.WATCH === 'sse';
+const prompt = process.env.TARGET === 'prompt';
 
 const EVALUATORS = [
   { id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
@@ -63,14 +65,21 @@ function interval(olds: number[], news: number[]): [number, number] {
   return [ratios[Math.floor(ratios.length * 0.05)]!, ratios[Math.floor(ratios.length * 0.95)]!];
 }
 
-const agent = await startAgent(latency);
+const agent = prompt ? null : await startAgent(latency);
+const openai = prompt ? await startOpenAI(latency) : null;
+const providerEnv: Record<string, string> = openai ? { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL } : {};
 // AB_OLD_ENV / AB_NEW_ENV (JSON objects) add variables to one side's server, e.g. to compare one build with a setting on and off.
 const envOf = (name: string): Record<string, string> => JSON.parse(process.env[name] ?? '{}') as Record<string, string>;
-const servers = { old: await startServer(envOf('AB_OLD_ENV'), SERVE_NODE_FLAGS, false, oldBin), new: await startServer(envOf('AB_NEW_ENV'), SERVE_NODE_FLAGS) };
+const servers = {
+  old: await startServer({ ...providerEnv, ...envOf('AB_OLD_ENV') }, SERVE_NODE_FLAGS, false, oldBin),
+  new: await startServer({ ...providerEnv, ...envOf('AB_NEW_ENV') }, SERVE_NODE_FLAGS),
+};
 const doc = {
   slug: 'ab', name: 'ab',
   dataset: { rows: Array.from({ length: rows }, (_, i) => ({ question: `question ${i}`, expected: `question ${i}` })) },
-  targets: ['a', 'b'].map((id) => ({ id, type: 'http', url: `${agent.url}/${id}`, body: { message: '{{question}}' }, outputPath: '$.reply' })),
+  targets: agent
+    ? ['a', 'b'].map((id) => ({ id, type: 'http', url: `${agent.url}/${id}`, body: { message: '{{question}}' }, outputPath: '$.reply' }))
+    : ['gpt-4o-mini', 'gpt-4o'].map((m) => ({ id: m, type: 'prompt', model: `openai/${m}`, params: { temperature: 0, maxTokens: 64 }, messages: [{ role: 'user', content: '{{question}}' }] })),
   evaluators: EVALUATORS,
   execution: { concurrency, maxRetries: 0 },
 };
@@ -80,7 +89,7 @@ for (const s of Object.values(servers)) {
 }
 const olds: number[] = [];
 const news: number[] = [];
-console.log(`${rows * 2} cells a run, latency ${latency} ms, concurrency ${concurrency}, ${sse ? 'SSE watcher' : 'polling'}, ${pairs} pairs`);
+console.log(`${rows * 2} ${prompt ? 'prompt' : 'HTTP'} cells a run, latency ${latency} ms, concurrency ${concurrency}, ${sse ? 'SSE watcher' : 'polling'}, ${pairs} pairs`);
 for (let i = 0; i < pairs; i++) {
   // ABBA order: a drift in the machine's load over a pair falls on both sides equally.
   const order: ('old' | 'new')[] = i % 2 === 0 ? ['old', 'new'] : ['new', 'old'];
@@ -93,4 +102,4 @@ for (let i = 0; i < pairs; i++) {
 const [lo, hi] = interval(olds, news);
 const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
 console.log(`median old ${median(olds).toFixed(3)}  new ${median(news).toFixed(3)} ms/cell: new/old ${pct(median(news) / median(olds))} (90% interval ${pct(lo)} … ${pct(hi)}); median of pair ratios ${pct(median(news.map((n, i) => n / olds[i]!)))}`);
-await Promise.all([servers.old.stop(), servers.new.stop(), agent.stop()]);
+await Promise.all([servers.old.stop(), servers.new.stop(), agent?.stop(), openai?.stop()]);
