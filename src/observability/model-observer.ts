@@ -8,6 +8,7 @@ import { contentText } from './content.js';
 import { MODEL_CALL_SPAN } from './instrument.js';
 import { BoundedLabel } from './labels.js';
 import type { AssayMetrics } from './metrics.js';
+import { perKey } from './series.js';
 
 /** Distinct model names labelled as themselves; later ones are `other`. */
 export const MAX_MODEL_LABELS = 64;
@@ -40,31 +41,20 @@ export function createModelObserver(options: ModelObserverOptions): ModelCallObs
   if (!metrics && !tracer) return undefined;
   // The series of each provider/model pair, resolved once: building label keys on every call is
   // work on the hot path that does not depend on the call (bounded: the labels are).
-  const seriesOf = new Map<string, ModelSeries>();
-  const series = (provider: string, model: string): ModelSeries | null => {
-    if (!metrics) return null;
-    const key = `${provider}\u0000${model}`;
-    let found = seriesOf.get(key);
-    if (!found) {
-      const byOutcome = new Map<string, ReturnType<AssayMetrics['providerCalls']['labels']>>();
-      found = {
-        calls: (outcome) => {
-          let counter = byOutcome.get(outcome);
-          if (!counter) byOutcome.set(outcome, (counter = metrics.providerCalls.labels({ provider, model, outcome })));
-          return counter;
-        },
+  const seriesOf = perKey((provider) =>
+    perKey((model): ModelSeries | null =>
+      metrics && {
+        calls: perKey((outcome) => metrics.providerCalls.labels({ provider, model, outcome })),
         duration: metrics.providerDuration.labels({ provider, model }),
-      };
-      seriesOf.set(key, found);
-    }
-    return found;
-  };
+      },
+    ),
+  );
   return {
     begin(call): ModelCallScope {
       const started = performance.now();
       const { provider, model } = options.labels.of(call.provider, call.model);
       if (call.retry) metrics?.providerRetries.inc({ provider, model });
-      const own = series(provider, model);
+      const own = seriesOf(provider)(model);
       let span: Span | undefined;
       // A prompt target's own span stands for its call (instrument.ts); judges get a child span.
       let owned = true;

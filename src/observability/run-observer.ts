@@ -8,6 +8,7 @@ import { context, ROOT_CONTEXT, type Span, SpanStatusCode, trace, type Tracer } 
 import { cellPassed } from '../core/engine/aggregate.js';
 import type { ExecutionOutcome, RunObserver, RunWatch } from '../core/observe.js';
 import type { Logger } from '../core/ports.js';
+import { perKey } from './series.js';
 import type { AssayMetrics } from './metrics.js';
 import type { ModelLabels } from './model-observer.js';
 
@@ -35,19 +36,6 @@ function statusOf(outcome: ExecutionOutcome): string {
 }
 
 const TARGET_TYPES = new Set(['prompt', 'http', 'code']);
-
-/**
- * A value made once per key and run: the metric series of a target or an evaluator, so a cell's
- * ten metric updates are map look-ups and additions (labels are resolved once per run).
- */
-function perKey<T>(make: (key: string) => T): (key: string) => T {
-  const made = new Map<string, T>();
-  return (key) => {
-    let value = made.get(key);
-    if (value === undefined) made.set(key, (value = make(key)));
-    return value;
-  };
-}
 
 export function createRunObserver(options: RunObserverOptions): RunObserver {
   const { metrics, tracer, logger, labels } = options;

@@ -137,3 +137,16 @@ export class SeriesHistogram<L extends string> extends SeriesMetric<L, Histogram
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
   }
 }
+
+/**
+ * A value made once per key: the metric series of a target, an evaluator or a provider/model
+ * pair, so a hot path's metric updates are map look-ups and additions (labels resolved once).
+ */
+export function perKey<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) made.set(key, (value = make(key)));
+    return value;
+  };
+}

@@ -1,7 +1,7 @@
 // The events of one committed cell, in their fixed order (SPEC §6): cell_started, a retrying
 // per retry, target_result, one evaluator_result per evaluator, progress. Derived from the
 // stored cell, so a replay from storage is identical to the live stream.
-import type { RunEvent } from '../events.js';
+import type { RunEvent, RunEventBody } from '../events.js';
 import type { CellResult, RowResult } from '../model/run.js';
 
 /** The one event of a row-scoped result (LangWatch's shape for comparisons: `inputs.candidates`). */
@@ -25,7 +25,8 @@ export function cellEvents(cell: CellResult, total: number): RunEvent[] {
   for (const r of cell.retries) {
     events.push({ type: 'retrying', rowIndex, targetId, repeat, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason, seq: seq++ } as RunEvent);
   }
-  const target: Record<string, unknown> = { type: 'target_result', rowIndex, targetId, repeat, attempts: cell.attempts, duration: cell.durationMs };
+  // Typed as the event, with its seq set last so it stays the last key.
+  const target: Extract<RunEventBody, { type: 'target_result' }> & { seq?: number } = { type: 'target_result', rowIndex, targetId, repeat, attempts: cell.attempts, duration: cell.durationMs };
   if (cell.ok) target.output = cell.output;
   else target.error = cell.error;
   if (cell.cost !== undefined) target.cost = cell.cost;
@@ -33,7 +34,7 @@ export function cellEvents(cell: CellResult, total: number): RunEvent[] {
   if (cell.cached) target.cached = true;
   if (cell.workerId !== undefined) target.workerId = cell.workerId;
   target.seq = seq++;
-  events.push(target as unknown as RunEvent);
+  events.push(target as RunEvent);
   for (const e of cell.evaluations) {
     events.push({ type: 'evaluator_result', rowIndex, targetId, repeat, evaluatorId: e.evaluatorId, result: e.result, duration: e.durationMs, seq: seq++ } as RunEvent);
   }
