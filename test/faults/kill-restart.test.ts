@@ -66,6 +66,8 @@ describe('kill -9 and restart, many times', () => {
     let overshoot = 0;
     /** Cells still to run when the kill phase ended (the margin of the pacing). */
     let leftAfterKillPhase: number | undefined;
+    /** Per row: the number of the first death after which it was found on disk. */
+    const onDiskAtDeath = new Map<number, number>();
 
     /** After a death: what storage holds, checked against what the API showed before it. */
     const afterDeath = (shown: number[] | null) => {
@@ -74,6 +76,7 @@ describe('kill -9 and restart, many times', () => {
       if (disk.status === 'running') killedWhileRunning++;
       if (disk.status === 'running' && disk.cells.size === ROWS) killedBeforeFinish++;
       for (const row of shown ?? []) expect(disk.cells.has(row), `row ${row} was shown committed, then lost by the kill`).toBe(true);
+      for (const row of disk.cells) if (!onDiskAtDeath.has(row)) onDiskAtDeath.set(row, cycles);
       for (const row of disk.cells) {
         if (!callsAtCommit.has(row)) callsAtCommit.set(row, agent.callsByKey.get(`q${row}`) ?? 0);
         if (cycles === 1) committedBeforeFirstKill.add(row);
@@ -172,8 +175,15 @@ describe('kill -9 and restart, many times', () => {
       for (const [row, calls] of callsAtCommit) expect(agent.callsByKey.get(`q${row}`), `row ${row} called after its commit`).toBe(calls);
       for (const row of committedBeforeFirstKill) expect(agent.callsByKey.get(`q${row}`), `row ${row}`).toBe(1);
       for (let row = 0; row < ROWS; row++) expect(agent.callsByKey.get(`q${row}`) ?? 0, `row ${row} never called`).toBeGreaterThanOrEqual(1);
-      // Only calls in flight at a kill (≤ 20) or finished but not yet committed can repeat.
-      expect(agent.calls).toBeLessThanOrEqual(ROWS + cycles * 40);
+      // A row is called at most once per life of the server that ran while it was not on
+      // disk: a row first found on disk after death k had at most k lives to be called in
+      // (one not found after any death, all of them). How many rows a kill catches in flight
+      // or waiting for a group commit depends on how busy the machine is, so there is no
+      // fixed bound on the total.
+      for (const [key, calls] of agent.callsByKey) {
+        const row = Number(key.slice(1));
+        expect(calls, `row ${row}: calls against lives before its commit`).toBeLessThanOrEqual(onDiskAtDeath.get(row) ?? cycles + 1);
+      }
       console.log(`kill-restart: ${cycles} cycles (${selfKills} at failpoints, ${killedWhileRunning} while running, ${killedBeforeFinish} before finishing; ${leftAfterKillPhase} cells left after the kill phase), ${agent.calls} agent calls for ${ROWS} cells`);
     } finally {
       await last?.stop();
