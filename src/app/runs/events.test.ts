@@ -61,7 +61,8 @@ describe('streamRunEvents', () => {
     expect(ids).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
     const writes = items.filter(({ item }) => item.kind === 'events');
     expect(writes.length).toBeLessThanOrEqual(6);
-    for (let i = 2; i < writes.length; i++) expect(writes[i]!.at - writes[i - 1]!.at).toBeGreaterThanOrEqual(FLUSH_GAP_MS - 20);
+    // Spaced by the gap, except the last: the final event goes out as soon as it is published.
+    for (let i = 2; i < writes.length - 1; i++) expect(writes[i]!.at - writes[i - 1]!.at).toBeGreaterThanOrEqual(FLUSH_GAP_MS - 20);
     // No storage reads for the 41 notifications: only the run's status after the final event.
     expect(reads.runEvents).toBe(attachReads.runEvents);
     expect(reads.cellsAfterSeq).toBe(attachReads.cellsAfterSeq);
@@ -81,6 +82,41 @@ describe('streamRunEvents', () => {
     await consumer;
     // Attach + about one re-check per 100 ms.
     expect(reads.runEvents).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('streamRunEvents: the end of a run', () => {
+  it('sends the final event, with what waits before it, at once rather than after the flush gap', async () => {
+    const { FakeClock, settle } = await import('../../testing/fake-clock.js');
+    const clock = new FakeClock();
+    const bus = new InProcessEventBus();
+    const run = { status: 'running' as RunRecord['status'], nextSeq: 2 };
+    const { stores } = fakeRuns(run);
+    bus.publish('run_1', [{ type: 'execution_started', runId: 'run_1', total: 100, runUrl: 'u', seq: 1 } as RunEvent]);
+    const items: { at: number; item: StreamItem }[] = [];
+    let ended = false;
+    const consumer = (async () => {
+      for await (const item of streamRunEvents({ stores, bus, clock }, 'run_1', 0, new AbortController().signal)) items.push({ at: clock.now(), item });
+      ended = true;
+    })();
+    await settle();
+    expect(items).toHaveLength(1);
+    // A progress event right after the first write waits for the gap…
+    bus.publish('run_1', [progress(2)]);
+    await clock.advance(10);
+    expect(items).toHaveLength(1);
+    // …but the final event takes it along at once.
+    run.nextSeq = 4;
+    run.status = 'completed';
+    const doneAt = clock.now();
+    bus.publish('run_1', [{ type: 'done', summary: {}, seq: 3 } as unknown as RunEvent]);
+    await settle();
+    expect(ended).toBe(true);
+    await consumer;
+    const last = items.at(-1)!;
+    expect(last.at).toBe(doneAt);
+    expect(last.item.kind === 'events' && last.item.events.map((e) => e.seq)).toEqual([2, 3]);
+    expect(doneAt - items[0]!.at).toBeLessThan(FLUSH_GAP_MS);
   });
 });
 

@@ -109,6 +109,9 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   let wake: (() => void) | null = null;
   // Set by every notification, so one arriving while we read is never slept through.
   let pending = false;
+  // Set when the run's final event was published: it goes out at once, not after the flush
+  // gap, so a client waiting for the end (the CLI, an SDK, a CI job) learns it without delay.
+  let ending = false;
   const liveQueue: LiveEvent[] = [];
   /** Keys of the live events waiting in the queue (a committed twin that overtakes one cancels it). */
   const queued = new Set<string>();
@@ -116,8 +119,9 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   const announced = new Set<string>();
   const unsubscribe = deps.bus.subscribe(
     runId,
-    () => {
+    (events) => {
       pending = true;
+      if (isFinalEvent(events[events.length - 1]!)) ending = true;
       wake?.();
     },
     (event) => {
@@ -186,13 +190,13 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
    */
   /** When the next write falls due, from what is waiting (Infinity when nothing is). */
   const dueAt = (): number =>
-    Math.min(pending ? lastWrite + FLUSH_GAP_MS : Number.POSITIVE_INFINITY, liveQueue.length > 0 ? lastLiveWrite + LIVE_GAP_MS : Number.POSITIVE_INFINITY);
+    Math.min(pending ? (ending ? 0 : lastWrite + FLUSH_GAP_MS) : Number.POSITIVE_INFINITY, liveQueue.length > 0 ? lastLiveWrite + LIVE_GAP_MS : Number.POSITIVE_INFINITY);
   const waitForWork = async (): Promise<boolean> => {
     const recheckAt = clock.now() + Math.min(RECHECK_MS, pingMs);
     for (;;) {
       const now = clock.now();
       if (signal.aborted) return false;
-      if ((pending && now - lastWrite >= FLUSH_GAP_MS) || (liveQueue.length > 0 && now - lastLiveWrite >= LIVE_GAP_MS)) return false;
+      if ((pending && (ending || now - lastWrite >= FLUSH_GAP_MS)) || (liveQueue.length > 0 && now - lastLiveWrite >= LIVE_GAP_MS)) return false;
       if (now >= recheckAt) return true;
       let next = recheckAt;
       if (pending) next = Math.min(next, lastWrite + FLUSH_GAP_MS);
@@ -222,7 +226,7 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
       // second per stream where 10 carry the same events.
       const now = clock.now();
       const liveDue = liveQueue.length > 0 && now - lastLiveWrite >= LIVE_GAP_MS;
-      const committedDue = pending && now - lastWrite >= FLUSH_GAP_MS;
+      const committedDue = pending && (ending || now - lastWrite >= FLUSH_GAP_MS);
       if (liveDue || (committedDue && liveQueue.length > 0)) {
         const live = takeLive();
         if (live) {
