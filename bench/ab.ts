@@ -5,6 +5,7 @@
 // "within 5%" claim (issue "one run schema", done-when 5).
 //
 //   AB_OLD=/work/wt-old/bin/assay.js npx tsx bench/ab.ts
+//   AB_OLD=bin/assay.js AB_NEW_ARGS=--heap-growing-percent=30 npx tsx bench/ab.ts   (one build, two V8 settings)
 //
 // AB_OLD is the other build's entry point (a worktree of the old commit, built with `tsc` so
 // neither side transpiles at run time). ROWS (default 1000; two targets, so 2 cells a row),
@@ -70,9 +71,11 @@ const openai = prompt ? await startOpenAI(latency) : null;
 const providerEnv: Record<string, string> = openai ? { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL } : {};
 // AB_OLD_ENV / AB_NEW_ENV (JSON objects) add variables to one side's server, e.g. to compare one build with a setting on and off.
 const envOf = (name: string): Record<string, string> => JSON.parse(process.env[name] ?? '{}') as Record<string, string>;
+// AB_OLD_ARGS / AB_NEW_ARGS (space-separated) add node flags to one side, e.g. to compare V8 settings on one build.
+const argsOf = (name: string): string[] => process.env[name]?.split(' ').filter(Boolean) ?? [];
 const servers = {
-  old: await startServer({ ...providerEnv, ...envOf('AB_OLD_ENV') }, SERVE_NODE_FLAGS, false, oldBin),
-  new: await startServer({ ...providerEnv, ...envOf('AB_NEW_ENV') }, SERVE_NODE_FLAGS),
+  old: await startServer({ ...providerEnv, ...envOf('AB_OLD_ENV') }, [...SERVE_NODE_FLAGS, ...argsOf('AB_OLD_ARGS')], false, oldBin),
+  new: await startServer({ ...providerEnv, ...envOf('AB_NEW_ENV') }, [...SERVE_NODE_FLAGS, ...argsOf('AB_NEW_ARGS')]),
 };
 const doc = {
   slug: 'ab', name: 'ab',
