@@ -85,20 +85,27 @@ describe('streamRunEvents', () => {
   });
 });
 
+/** A stream of run_1 on a fake clock, its first event already published; items are recorded with their time. */
+async function fakeClockStream() {
+  const { FakeClock, settle } = await import('../../testing/fake-clock.js');
+  const clock = new FakeClock();
+  const bus = new InProcessEventBus();
+  const run = { status: 'running' as RunRecord['status'], nextSeq: 2 };
+  const { stores } = fakeRuns(run);
+  bus.publish('run_1', [{ type: 'execution_started', runId: 'run_1', total: 100, runUrl: 'u', seq: 1 } as RunEvent]);
+  const controller = new AbortController();
+  const items: { at: number; item: StreamItem }[] = [];
+  const state = { ended: false };
+  const consumer = (async () => {
+    for await (const item of streamRunEvents({ stores, bus, clock }, 'run_1', 0, controller.signal)) items.push({ at: clock.now(), item });
+    state.ended = true;
+  })();
+  return { clock, settle, bus, run, controller, items, state, consumer };
+}
+
 describe('streamRunEvents: the end of a run', () => {
   it('sends the final event, with what waits before it, at once rather than after the flush gap', async () => {
-    const { FakeClock, settle } = await import('../../testing/fake-clock.js');
-    const clock = new FakeClock();
-    const bus = new InProcessEventBus();
-    const run = { status: 'running' as RunRecord['status'], nextSeq: 2 };
-    const { stores } = fakeRuns(run);
-    bus.publish('run_1', [{ type: 'execution_started', runId: 'run_1', total: 100, runUrl: 'u', seq: 1 } as RunEvent]);
-    const items: { at: number; item: StreamItem }[] = [];
-    let ended = false;
-    const consumer = (async () => {
-      for await (const item of streamRunEvents({ stores, bus, clock }, 'run_1', 0, new AbortController().signal)) items.push({ at: clock.now(), item });
-      ended = true;
-    })();
+    const { clock, settle, bus, run, items, state, consumer } = await fakeClockStream();
     await settle();
     expect(items).toHaveLength(1);
     // A progress event right after the first write waits for the gap…
@@ -111,7 +118,7 @@ describe('streamRunEvents: the end of a run', () => {
     const doneAt = clock.now();
     bus.publish('run_1', [{ type: 'done', summary: {}, seq: 3 } as unknown as RunEvent]);
     await settle();
-    expect(ended).toBe(true);
+    expect(state.ended).toBe(true);
     await consumer;
     const last = items.at(-1)!;
     expect(last.at).toBe(doneAt);
@@ -122,17 +129,7 @@ describe('streamRunEvents: the end of a run', () => {
 
 describe('streamRunEvents: live and committed events share their writes', () => {
   it('sends committed events that wait along with a live write, in the same turn, and no extra write for them', async () => {
-    const { FakeClock, settle } = await import('../../testing/fake-clock.js');
-    const clock = new FakeClock();
-    const bus = new InProcessEventBus();
-    const run = { status: 'running' as RunRecord['status'], nextSeq: 2 };
-    const { stores } = fakeRuns(run);
-    bus.publish('run_1', [{ type: 'execution_started', runId: 'run_1', total: 100, runUrl: 'u', seq: 1 } as RunEvent]);
-    const controller = new AbortController();
-    const items: { at: number; item: StreamItem }[] = [];
-    const consumer = (async () => {
-      for await (const item of streamRunEvents({ stores, bus, clock }, 'run_1', 0, controller.signal)) items.push({ at: clock.now(), item });
-    })();
+    const { clock, settle, bus, controller, items, consumer } = await fakeClockStream();
     await settle();
     const start = clock.now();
     expect(items.map((i) => i.item.kind)).toEqual(['events']);
