@@ -46,7 +46,7 @@ describe('kill -9 half-way', { timeout: 120_000 }, () => {
     expect(finishedBefore.length).toBeGreaterThanOrEqual(450);
     expect(finishedBefore.length).toBeLessThan(1000);
     // What the database held when the process died: the cells a restart must not run again.
-    const db = new SQLite(path.join(dataDir, 'assay.db'));
+    const db = new SQLite(path.join(dataDir, 'assay.db'), { readonly: true, fileMustExist: true });
     const committedAtKill = new Set(
       (db.prepare('SELECT row_index FROM run_cells WHERE run_id = ?').all(runId) as Array<{ row_index: number }>).map((r) => `q${r.row_index}`),
     );

@@ -76,8 +76,8 @@ describe('kill -9 and restart, many times', () => {
       if (disk.status === 'running') killedWhileRunning++;
       if (disk.status === 'running' && disk.cells.size === ROWS) killedBeforeFinish++;
       for (const row of shown ?? []) expect(disk.cells.has(row), `row ${row} was shown committed, then lost by the kill`).toBe(true);
-      for (const row of disk.cells) if (!onDiskAtDeath.has(row)) onDiskAtDeath.set(row, cycles);
       for (const row of disk.cells) {
+        if (!onDiskAtDeath.has(row)) onDiskAtDeath.set(row, cycles);
         if (!callsAtCommit.has(row)) callsAtCommit.set(row, agent.callsByKey.get(`q${row}`) ?? 0);
         if (cycles === 1) committedBeforeFirstKill.add(row);
       }
