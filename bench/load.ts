@@ -117,6 +117,9 @@ async function subscribe(base: string, plan: SubscriberPlan, dispatcher: Agent, 
         start = end + 2;
         end = buffer.indexOf('\n\n', start);
         if (frame.startsWith(':')) continue;
+        // A live-only event (`cell_started`, `retrying`) carries no id (SPEC §6): it is not part
+        // of the committed sequence this subscriber checks.
+        if (!frame.startsWith('id: ')) continue;
         const nl = frame.indexOf('\n');
         const id = Number(frame.slice(4, nl));
         const event = JSON.parse(frame.slice(nl + 7)) as { type: string; seq: number; completed?: number; total?: number };

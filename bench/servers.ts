@@ -20,8 +20,8 @@ export interface Server {
 }
 
 /**
- * The V8 flags `npm start` runs the server with (package.json; docs/decisions.md, "Memory"): a
- * young generation of at most 16 MB a semi-space. bin/assay.js adds the old generation's growth.
+ * The V8 flags `npm start` runs the server with (package.json; docs/decisions.md, "Memory"):
+ * semi-spaces of at most 32 MB. bin/assay.js holds them at their initial size while loading.
  */
 export const SERVE_NODE_FLAGS = ['--max-semi-space-size=32'];
 
