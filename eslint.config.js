@@ -54,6 +54,44 @@ export default defineConfig(
   },
 
   {
+    // The per-cell path: what runs for every cell, call, evaluation or committed result. Two
+    // object-literal forms are V8's slow path on Node 20 (docs/decisions.md, "No literal that
+    // starts with a spread on the hot path"): each object they make costs ≈ 1–3 µs and is
+    // promoted to the old generation with everything it points to, which is what made a
+    // server's memory climb from run to run.
+    files: [
+      'src/core/engine/**/*.ts',
+      'src/core/ports.ts',
+      'src/storage/run-log.ts',
+      'src/storage/run-row-results.ts',
+      'src/storage/compiled.ts',
+      'src/targets/prompt.ts',
+      'src/targets/http.ts',
+      'src/models/client.ts',
+      'src/models/openai-chat.ts',
+      'src/app/runs/cell-runner.ts',
+      'src/app/runs/event-log.ts',
+      'src/app/runs/events.ts',
+      'src/queue/event-bus.ts',
+      'src/http/sse.ts',
+    ],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ObjectExpression[properties.length>1] > SpreadElement:first-child',
+          message: 'A literal that starts with a spread and goes on (`{ ...a, b }`) is V8\'s slow path: copy with `{ ...a }`, then set the fields, or write the fields out (docs/decisions.md).',
+        },
+        {
+          selector: 'ObjectExpression > Property[kind=/^[gs]et$/]',
+          message: 'An object literal with a getter or setter is V8\'s slow path: use a class (docs/decisions.md).',
+        },
+      ],
+    },
+  },
+
+  {
     // The web page (web/): browser code, TSX.
     files: ['web/src/**/*.{ts,tsx}', 'web/vite.config.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommended],

@@ -93,6 +93,8 @@ async function subscribe(base: string, plan: SubscriberPlan, dispatcher: Agent, 
   let lastCompleted: number | null = null;
   let events = 0;
   let connections = 0;
+  /** Live-only events received whose committed twins have not been skipped yet. */
+  let liveCredit = 0;
   let final: string | null = null;
   if (plan.mode === 'late') await new Promise((r) => setTimeout(r, plan.delayMs));
 
@@ -108,6 +110,8 @@ async function subscribe(base: string, plan: SubscriberPlan, dispatcher: Agent, 
     res.body.setEncoding('utf8');
     let buffer = '';
     let seenHere = 0;
+    // A new connection skips only the twins of what it announced itself.
+    liveCredit = 0;
     for await (const chunk of res.body as AsyncIterable<string>) {
       buffer += chunk;
       let end = buffer.indexOf('\n\n');
@@ -117,18 +121,25 @@ async function subscribe(base: string, plan: SubscriberPlan, dispatcher: Agent, 
         start = end + 2;
         end = buffer.indexOf('\n\n', start);
         if (frame.startsWith(':')) continue;
-        // A live-only event (`cell_started`, `retrying`) carries no id (SPEC §6): it is not part
-        // of the committed sequence this subscriber checks.
-        if (!frame.startsWith('id: ')) continue;
+        // A live-only event (`cell_started`, `retrying`: no id, SPEC §6) is announced as it
+        // happens, and the stream then leaves out its committed twin: each one received lets the
+        // committed sequence skip one seq later on.
+        if (!frame.startsWith('id: ')) {
+          liveCredit++;
+          continue;
+        }
         const nl = frame.indexOf('\n');
         const id = Number(frame.slice(4, nl));
         const event = JSON.parse(frame.slice(nl + 7)) as { type: string; seq: number; completed?: number; total?: number };
         events++;
         seenHere++;
-        if (id !== expected || event.seq !== id) {
+        const skipped = id - expected;
+        if (event.seq !== id || skipped < 0 || skipped > liveCredit) {
           problems.push(`expected event ${expected}, got id ${id} (seq ${event.seq})`);
-          expected = id;
+        } else {
+          liveCredit -= skipped;
         }
+        expected = id;
         expected++;
         if (event.type === 'progress') {
           progress++;

@@ -252,31 +252,55 @@ export interface Deadline {
   clear(): void;
 }
 
+/**
+ * A deadline built on any cancellable timer. A class, not an object literal with a getter: V8
+ * (Node 20) makes a literal with an accessor on its slow path, and each such object, with all it
+ * points to (the controller, its signal, the timer), was promoted to the old generation — two
+ * deadlines a cell (docs/decisions.md, "No literal that starts with a spread on the hot path").
+ */
+class TimerDeadline implements Deadline {
+  readonly signal: AbortSignal;
+  private timedOut = false;
+  private readonly controller = new AbortController();
+  private readonly cancel: () => void;
+  private detach: () => void = noop;
+
+  constructor(ms: number, parent: AbortSignal | undefined, setTimer: (ms: number, fire: () => void) => () => void) {
+    const controller = this.controller;
+    this.signal = controller.signal;
+    this.cancel = setTimer(ms, () => {
+      this.timedOut = true;
+      this.detach();
+      controller.abort(new DOMException(`The operation timed out after ${ms} ms.`, 'TimeoutError'));
+    });
+    if (parent?.aborted) this.parentAborted(parent);
+    else if (parent) {
+      const onParent = (): void => this.parentAborted(parent);
+      parent.addEventListener('abort', onParent, { once: true });
+      this.detach = () => parent.removeEventListener('abort', onParent);
+    }
+  }
+
+  get expired(): boolean {
+    return this.timedOut;
+  }
+
+  clear(): void {
+    this.cancel();
+    this.detach();
+  }
+
+  private parentAborted(parent: AbortSignal): void {
+    this.cancel();
+    this.controller.abort(parent.reason);
+  }
+}
+
+const noop = (): void => {};
+
 /** A deadline built on any cancellable timer. */
 export function makeDeadline(ms: number, parent: AbortSignal | undefined, setTimer: (ms: number, fire: () => void) => () => void): Deadline {
-  const controller = new AbortController();
-  let expired = false;
-  const onParent = () => {
-    cancel();
-    controller.abort(parent!.reason);
-  };
-  const cancel = setTimer(ms, () => {
-    expired = true;
-    parent?.removeEventListener('abort', onParent);
-    controller.abort(new DOMException(`The operation timed out after ${ms} ms.`, 'TimeoutError'));
-  });
-  if (parent?.aborted) onParent();
-  else parent?.addEventListener('abort', onParent, { once: true });
-  return {
-    signal: controller.signal,
-    get expired() {
-      return expired;
-    },
-    clear() {
-      cancel();
-      parent?.removeEventListener('abort', onParent);
-    },
-  };
+  return new TimerDeadline(ms, parent, setTimer);
 }
 
 export const systemClock: Clock = {

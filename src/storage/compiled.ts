@@ -42,7 +42,7 @@ export class CompiledShapes {
       if (!(name in values)) throw new Error(`compiled query "${key}": no value for ${name}`);
       return values[name];
     });
-    return { ...t.query, parameters };
+    return withParameters(t.query, parameters);
   }
 
   /**
@@ -68,7 +68,7 @@ export class CompiledShapes {
       const at = cells[i]!;
       parameters[i] = at === null ? t.query.parameters[i] : rows[at.row]![at.column];
     }
-    return { ...t.query, parameters };
+    return withParameters(t.query, parameters);
   }
 }
 
@@ -77,4 +77,14 @@ function compileTemplate(build: (param: Param) => Compilable): Template {
   const query = build(param).compile();
   const slots = query.parameters.map((p) => (typeof p === 'string' && p.startsWith(MARK) ? p.slice(MARK.length) : null));
   return { query, slots };
+}
+
+/**
+ * The compiled query with these parameters: a copy with them set, not `{ ...query, parameters }`
+ * (docs/decisions.md, "No literal that starts with a spread on the hot path"): every commit makes one.
+ */
+function withParameters(query: CompiledQuery, parameters: readonly unknown[]): CompiledQuery {
+  const copy: { -readonly [K in keyof CompiledQuery]: CompiledQuery[K] } = { ...query };
+  copy.parameters = parameters;
+  return copy;
 }

@@ -138,7 +138,16 @@ export class SqlRunLog implements RunLog {
     const firstOrder = reserved.commit_count - drafts.length;
     const firstProgress = reserved.progress - drafts.length;
     const cells = drafts.map((d, i): CellResult => {
-      const cell = { ...d, firstSeq: seq, eventCount: counts[i]!, completedOrder: firstOrder + i + 1, progress: firstProgress + i + 1, workerId: owner };
+      // The draft becomes the result: the commit's fields are set on it, no copy is made. A
+      // draft belongs to the one commit that takes it (a failed commit ends the execution), and
+      // `{ ...d, firstSeq, … }` is V8's slow path on Node 20, which promoted every cell to the
+      // old generation (docs/decisions.md, "No literal that starts with a spread on the hot path").
+      const cell = d as CellResult;
+      cell.firstSeq = seq;
+      cell.eventCount = counts[i]!;
+      cell.completedOrder = firstOrder + i + 1;
+      cell.progress = firstProgress + i + 1;
+      cell.workerId = owner;
       seq += counts[i]!;
       return cell;
     });
@@ -162,7 +171,11 @@ export class SqlRunLog implements RunLog {
       const reserved = await this.reserve(trx, runId, owner, 'run', drafts.length, 0, at);
       if (!reserved) return null;
       const first = reserved.next_seq - drafts.length;
-      const rows = drafts.map((d, i): RowResult => ({ ...d, seq: first + i }));
+      const rows = drafts.map((d, i): RowResult => {
+        const row = { ...d } as RowResult;
+        row.seq = first + i;
+        return row;
+      });
       await this.rowResults.insert(trx, runId, rows, at);
       return rows;
     });
@@ -183,7 +196,8 @@ export class SqlRunLog implements RunLog {
         .returning('next_seq')
         .executeTakeFirst();
       if (!r) return null;
-      const event = { ...end.event, seq: r.next_seq - 1 } as RunEvent;
+      const event = { ...end.event } as RunEvent;
+      event.seq = r.next_seq - 1;
       await trx.insertInto('run_events').values({ run_id: runId, seq: event.seq, data: JSON.stringify(event) }).execute();
       // The webhook owed by this end is durable exactly when the end is (docs/webhooks.md).
       for (const d of end.deliveries ?? []) await insertDelivery(trx, d);

@@ -71,7 +71,7 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
   const ctx: CellContext = {
     clock: deps.clock,
     limiter: deps.limiter,
-    retry: { ...DEFAULT_RETRY, maxRetries: spec.maxRetries },
+    retry: { maxRetries: spec.maxRetries, ...DEFAULT_RETRY },
     timeoutMs: spec.timeoutMs,
     evaluatorTimeoutMs: spec.timeoutMs,
     random: deps.random,

@@ -153,23 +153,27 @@ export async function executeCell(
   const retries: RetryNote[] = [];
   ctx.live?.({ type: 'cell_started', rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat });
   const attempted = await callTarget(target, row, ctx, retries, cell);
-  const base = {
-    cell: cell.cell, rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat, entry: row,
-    durationMs: attempted.durationMs, attempts: attempted.attempts, retries,
-  };
-  if (!attempted.ok) return { ...base, ok: false, error: attempted.error, cached: false, evaluations: [] };
+  // Written out field by field, not `{ ...base, ok, … }`: a literal that starts with a spread
+  // and goes on is V8's slow path on Node 20, and every object it makes is promoted to the old
+  // generation (docs/decisions.md, "No literal that starts with a spread on the hot path").
+  if (!attempted.ok) {
+    return {
+      cell: cell.cell, rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat, entry: row,
+      durationMs: attempted.durationMs, attempts: attempted.attempts, retries,
+      ok: false, error: attempted.error, cached: false, evaluations: [],
+    };
+  }
   const applicable = evaluators.filter((e) => e.targets === null || e.targets.has(cell.targetId));
   // The evaluators of a cell start together, so one timeout (and one combined signal) serves
   // them all: timers and signals are a measurable part of the per-cell cost.
   const evaluations = applicable.length > 0 ? await runEvaluators(applicable, row, cell, attempted, ctx) : [];
   const v = attempted.value;
-  return {
-    ...base,
-    ok: true,
-    output: v.output,
-    ...(v.cost !== undefined ? { cost: v.cost } : {}),
-    ...(v.tokens !== undefined ? { tokens: v.tokens } : {}),
-    cached: v.cached === true,
-    evaluations,
+  const draft: CellDraft = {
+    cell: cell.cell, rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat, entry: row,
+    durationMs: attempted.durationMs, attempts: attempted.attempts, retries,
+    ok: true, output: v.output, cached: v.cached === true, evaluations,
   };
+  if (v.cost !== undefined) draft.cost = v.cost;
+  if (v.tokens !== undefined) draft.tokens = v.tokens;
+  return draft;
 }

@@ -44,13 +44,13 @@ export function bindEvaluator(spec: Pick<EvaluatorSpec, 'id' | 'type' | 'name' |
   if (!definition) {
     return { id: spec.id, name: spec.name ?? spec.id, stringInputs: [], ...controls, instance: failingEvaluator(`unknown evaluator type "${spec.type}"`) };
   }
-  const base = { id: spec.id, name: spec.name ?? definition.name, stringInputs: definition.stringInputs, ...controls };
+  const bound = (instance: EvaluatorInstance): BoundEvaluator => ({ id: spec.id, name: spec.name ?? definition.name, stringInputs: definition.stringInputs, ...controls, instance });
   const settings = definition.settings.safeParse(spec.settings ?? {});
-  if (!settings.success) return { ...base, instance: failingEvaluator(`invalid settings: ${settings.error.issues[0]?.message}`) };
+  if (!settings.success) return bound(failingEvaluator(`invalid settings: ${settings.error.issues[0]?.message}`));
   try {
-    return { ...base, instance: definition.create(settings.data, deps) };
+    return bound(definition.create(settings.data, deps));
   } catch (error) {
-    return { ...base, instance: failingEvaluator(error instanceof Error ? error.message : String(error)) };
+    return bound(failingEvaluator(error instanceof Error ? error.message : String(error)));
   }
 }
 
@@ -60,7 +60,12 @@ export function applyControls(result: EvaluationResult, ev: Pick<BoundEvaluator,
   let passed = result.passed;
   if (ev.threshold !== undefined && result.score !== undefined) passed = result.score >= ev.threshold;
   if (ev.negate && passed !== undefined) passed = !passed;
-  return passed === undefined ? result : { ...result, passed };
+  if (passed === undefined) return result;
+  // A copy with `passed` set, not `{ ...result, passed }` (docs/decisions.md, "No literal that
+  // starts with a spread on the hot path"): this runs for every evaluation.
+  const controlled = { ...result };
+  controlled.passed = passed;
+  return controlled;
 }
 
 /** What an evaluation judges: the row, the output (absent for row comparisons), extra inputs and the target's facts. */
@@ -97,7 +102,7 @@ export async function evaluate(ev: BoundEvaluator, subject: Subject, deadline: E
   let result: EvaluationResult;
   try {
     const mapped = resolveInputs(ev.inputs, subject.row, subject.output, ev.stringInputs);
-    const inputs = subject.extra ? { ...mapped, ...subject.extra } : mapped;
+    const inputs = subject.extra ? Object.assign({ ...mapped }, subject.extra) : mapped;
     result = applyControls(await ev.instance.evaluate(inputs, { row: subject.row, target: subject.target, signal: deadline.signal, timeoutMs: deadline.timeoutMs }), ev);
   } catch (error) {
     if (stop.aborted) throw error;

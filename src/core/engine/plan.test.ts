@@ -66,4 +66,12 @@ describe('withParameters', () => {
     const row = { a: 1 };
     expect(withParameters(row, {})).toEqual({ a: 1 });
   });
+
+  it('keeps a parameter named __proto__ as a plain column, as a spread would, and the row prototype alone', () => {
+    const params = JSON.parse('{"__proto__": "x", "b": 2}') as Record<string, string | number>;
+    const merged = withParameters({ a: 1 }, params) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(Object.keys(merged)).toEqual(['a', '__proto__', 'b']);
+    expect(Object.getOwnPropertyDescriptor(merged, '__proto__')?.value).toBe('x');
+  });
 });

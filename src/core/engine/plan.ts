@@ -43,5 +43,15 @@ export function inRangeIndices(indices: number[], rowCount: number): number[] {
 
 /** Merges run parameters into a row (parameters win, as in LangWatch). */
 export function withParameters<R extends Record<string, unknown>>(row: R, parameters: Record<string, string | number | boolean>): R {
-  return Object.keys(parameters).length === 0 ? row : { ...row, ...parameters };
+  const names = Object.keys(parameters);
+  if (names.length === 0) return row;
+  // A copy, then each parameter defined on it (as a spread would: a parameter named __proto__ is
+  // a plain key). Not `{ ...row, ...parameters }`: docs/decisions.md, "No literal that starts
+  // with a spread on the hot path" — this runs for every row read.
+  const merged: Record<string, unknown> = { ...row };
+  for (const name of names) {
+    if (name === '__proto__') Object.defineProperty(merged, name, { value: parameters[name], writable: true, enumerable: true, configurable: true });
+    else merged[name] = parameters[name];
+  }
+  return merged as R;
 }
