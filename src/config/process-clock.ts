@@ -3,9 +3,13 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../core/ports.js';
 
+/** Lifts Node's listener limit (and its warning) on a deadline's signal. */
+const unlimited = (signal: AbortSignal): void => setMaxListeners(0, signal);
+
 /**
  * Wraps `base`. Every call of a cell (a judge's HTTP request, its retries…) listens to the
- * cell's deadline signal: twenty evaluators on one cell are normal, not a listener leak.
+ * cell's deadline signal: twenty evaluators on one cell are normal, not a listener leak. The
+ * limit is lifted when a deadline's signal is made, which is only when something reads it.
  */
 export function processClock(base: Clock): Clock {
   return {
@@ -13,10 +17,6 @@ export function processClock(base: Clock): Clock {
     now: () => base.now(),
     sleep: (ms, signal) => base.sleep(ms, signal),
     later: (ms, fire) => base.later(ms, fire),
-    deadline: (ms, parent) => {
-      const d = base.deadline(ms, parent);
-      setMaxListeners(0, d.signal);
-      return d;
-    },
+    deadline: (ms, parent, prepare) => base.deadline(ms, parent, prepare ?? unlimited),
   };
 }

@@ -216,9 +216,10 @@ export interface Clock {
    * A signal that aborts with a TimeoutError after `ms`, or with the parent's reason when the
    * parent aborts first. `clear()` cancels the timer and detaches from the parent at once
    * (AbortSignal.timeout cannot be cancelled: at thousands of calls a second its timers and
-   * AbortSignal.any's links to a long-lived parent pile up until they fire).
+   * AbortSignal.any's links to a long-lived parent pile up until they fire). `prepare` is
+   * applied to the signal when it is made (lazily, on first read).
    */
-  deadline(ms: number, parent?: AbortSignal): Deadline;
+  deadline(ms: number, parent?: AbortSignal, prepare?: (signal: AbortSignal) => void): Deadline;
   /**
    * Calls `fire` once after `ms`; the answer cancels it. The engine's timers (group commits,
    * lease renewal, retry backoff of the host) go through here so tests drive them with a fake
@@ -245,40 +246,97 @@ export function every(clock: Pick<Clock, 'later'>, ms: number, fire: () => void)
   };
 }
 
-export interface Deadline {
-  signal: AbortSignal;
+/** What can be read of an abort without holding its signal: AbortSignal has both. */
+export interface StopState {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}
+
+export interface Deadline extends StopState {
+  /**
+   * Made on first read: most of a cell's evaluators never look at it (docs/decisions.md,
+   * "Deadlines without a signal until one is read"). `aborted` and `reason` say the same
+   * without making it.
+   */
+  readonly signal: AbortSignal;
   /** True once the time ran out (not when the parent aborted). */
   readonly expired: boolean;
   clear(): void;
 }
 
 /**
+ * The deadlines waiting on each parent signal. A parent gets one abort listener for all its
+ * deadlines instead of one each: adding and removing an EventTarget listener per deadline (two
+ * a cell, on the run's signal) was a measurable part of a cell's CPU.
+ */
+const waitingOn = new WeakMap<AbortSignal, Set<TimerDeadline>>();
+
+function attach(parent: AbortSignal, child: TimerDeadline): void {
+  let children = waitingOn.get(parent);
+  if (!children) {
+    const set = new Set<TimerDeadline>();
+    children = set;
+    waitingOn.set(parent, set);
+    parent.addEventListener(
+      'abort',
+      () => {
+        waitingOn.delete(parent);
+        for (const c of set) c.parentAborted(parent.reason);
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  children.add(child);
+}
+
+/**
  * A deadline built on any cancellable timer. A class, not an object literal with a getter: V8
  * (Node 20) makes a literal with an accessor on its slow path, and each such object, with all it
- * points to (the controller, its signal, the timer), was promoted to the old generation — two
- * deadlines a cell (docs/decisions.md, "No literal that starts with a spread on the hot path").
+ * points to (the controller, its signal, the timer), was promoted to the old generation
+ * (docs/decisions.md, "No literal that starts with a spread on the hot path"). Its
+ * AbortController is made when `signal` is first read: Node's constructor of one is slow (it
+ * sets the signal's prototype) and its objects are promoted too.
  */
 class TimerDeadline implements Deadline {
-  readonly signal: AbortSignal;
   private timedOut = false;
-  private readonly controller = new AbortController();
+  private stopped = false;
+  private why: unknown = undefined;
+  private controller: AbortController | undefined = undefined;
   private readonly cancel: () => void;
-  private detach: () => void = noop;
 
-  constructor(ms: number, parent: AbortSignal | undefined, setTimer: (ms: number, fire: () => void) => () => void) {
-    const controller = this.controller;
-    this.signal = controller.signal;
-    this.cancel = setTimer(ms, () => {
-      this.timedOut = true;
-      this.detach();
-      controller.abort(new DOMException(`The operation timed out after ${ms} ms.`, 'TimeoutError'));
-    });
-    if (parent?.aborted) this.parentAborted(parent);
-    else if (parent) {
-      const onParent = (): void => this.parentAborted(parent);
-      parent.addEventListener('abort', onParent, { once: true });
-      this.detach = () => parent.removeEventListener('abort', onParent);
+  constructor(
+    private readonly ms: number,
+    private readonly parent: AbortSignal | undefined,
+    setTimer: (ms: number, fire: () => void) => () => void,
+    private readonly prepare: ((signal: AbortSignal) => void) | undefined,
+  ) {
+    if (parent?.aborted) {
+      this.cancel = noop;
+      this.stop(parent.reason);
+      return;
     }
+    this.cancel = setTimer(ms, () => this.fire());
+    if (parent) attach(parent, this);
+  }
+
+  get signal(): AbortSignal {
+    let controller = this.controller;
+    if (!controller) {
+      controller = new AbortController();
+      this.controller = controller;
+      this.prepare?.(controller.signal);
+      if (this.stopped) controller.abort(this.why);
+    }
+    return controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.stopped;
+  }
+
+  get reason(): unknown {
+    return this.why;
   }
 
   get expired(): boolean {
@@ -290,17 +348,43 @@ class TimerDeadline implements Deadline {
     this.detach();
   }
 
-  private parentAborted(parent: AbortSignal): void {
+  /** Called by the parent's one listener (`attach`). */
+  parentAborted(reason: unknown): void {
     this.cancel();
-    this.controller.abort(parent.reason);
+    this.stop(reason);
+  }
+
+  private fire(): void {
+    this.timedOut = true;
+    this.detach();
+    this.stop(new DOMException(`The operation timed out after ${this.ms} ms.`, 'TimeoutError'));
+  }
+
+  private detach(): void {
+    if (this.parent) waitingOn.get(this.parent)?.delete(this);
+  }
+
+  private stop(reason: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.why = reason;
+    this.controller?.abort(reason);
   }
 }
 
 const noop = (): void => {};
 
-/** A deadline built on any cancellable timer. */
-export function makeDeadline(ms: number, parent: AbortSignal | undefined, setTimer: (ms: number, fire: () => void) => () => void): Deadline {
-  return new TimerDeadline(ms, parent, setTimer);
+/**
+ * A deadline built on any cancellable timer; `prepare` is applied to its signal when one is
+ * made (the process clock lifts the listener limit there).
+ */
+export function makeDeadline(
+  ms: number,
+  parent: AbortSignal | undefined,
+  setTimer: (ms: number, fire: () => void) => () => void,
+  prepare?: (signal: AbortSignal) => void,
+): Deadline {
+  return new TimerDeadline(ms, parent, setTimer, prepare);
 }
 
 export const systemClock: Clock = {
@@ -318,11 +402,16 @@ export const systemClock: Clock = {
       }, ms);
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
-  deadline: (ms, parent) =>
-    makeDeadline(ms, parent, (delay, fire) => {
-      const timer = setTimeout(fire, delay);
-      return () => clearTimeout(timer);
-    }),
+  deadline: (ms, parent, prepare) =>
+    makeDeadline(
+      ms,
+      parent,
+      (delay, fire) => {
+        const timer = setTimeout(fire, delay);
+        return () => clearTimeout(timer);
+      },
+      prepare,
+    ),
   later: (ms, fire) => {
     const timer = setTimeout(fire, ms);
     timer.unref?.();

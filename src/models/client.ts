@@ -163,7 +163,8 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     try {
       const answer = language ? await sdkCall(ai!, language, call) : await leanChat(provider, modelId, settings, call, fetchFor(settings) === guardedFetch);
       deps.limiter.succeeded(key);
-      const exhausted = exhaustedForMs(lowerHeaders(answer.headers), deps.clock.now());
+      // The lean path's headers are lower-cased already (openai-chat.ts, headerRecord).
+      const exhausted = exhaustedForMs(lean ? (answer.headers as Record<string, string | undefined>) : lowerHeaders(answer.headers), deps.clock.now());
       if (exhausted !== undefined) deps.limiter.exhausted(key, exhausted);
       const { tokens } = answer;
       // Not `{ ...tokens, cacheWrite }`: see docs/decisions.md, "No literal that starts with a spread on the hot path".

@@ -31,12 +31,51 @@ function openaiNeedsSdk(modelId: string): boolean {
   return modelId.includes('search-preview');
 }
 
+/** Per provider/model: whether its plain text calls take the lean path (it does not change). */
+const leanModels = new Map<string, boolean>();
+
 /** Whether a call takes the lean path: plain text, and a provider/model whose request it knows. */
 export function leanChatApplies(provider: string, modelId: string, call: Pick<ModelCall, 'schema'>): boolean {
   if (call.schema) return false;
-  if (provider === 'openai') return !openaiNeedsSdk(modelId);
-  // Built-ins other than openai speak their own protocols; any other name is OpenAI-compatible.
-  return !['anthropic', 'google', 'azure'].includes(provider);
+  const key = `${provider}/${modelId}`;
+  let lean = leanModels.get(key);
+  if (lean === undefined) {
+    // Built-ins other than openai speak their own protocols; any other name is OpenAI-compatible.
+    lean = provider === 'openai' ? !openaiNeedsSdk(modelId) : !['anthropic', 'google', 'azure'].includes(provider);
+    if (leanModels.size >= 1_000) leanModels.clear();
+    leanModels.set(key, lean);
+  }
+  return lean;
+}
+
+/** What every call with one provider's settings sends alike: its URL and headers. */
+interface Endpoint {
+  provider: string;
+  url: string;
+  target: URL;
+  headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Endpoints by settings object. A run's model client reads its settings at most once a second
+ * (config/execution.ts), so its calls share one settings object and this is made once for them,
+ * not once a call (URL parsing and the header record were measurable per call).
+ */
+const endpoints = new WeakMap<ProviderSettings, Endpoint>();
+
+function endpointOf(provider: string, settings: ProviderSettings): Endpoint {
+  const known = endpoints.get(settings);
+  if (known?.provider === provider) return known;
+  const base = (settings.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+  const url = `${base}/chat/completions`;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // A registered endpoint without a key gets no Authorization header (an empty Bearer is refused by some).
+  if (provider === 'openai' || settings.apiKey) headers.authorization = `Bearer ${settings.apiKey ?? ''}`;
+  // The project's headers win over ours, whatever their case (one header per name on the wire).
+  for (const [name, value] of Object.entries(settings.headers ?? {})) headers[name.toLowerCase()] = value;
+  const made: Endpoint = { provider, url, target: new URL(url), headers: Object.freeze(headers) };
+  endpoints.set(settings, made);
+  return made;
 }
 
 
@@ -94,14 +133,8 @@ function errorMessage(text: string): string | undefined {
  * with the cause for a network failure, the guard's CallError for a refused address.
  */
 export async function leanChat(provider: string, modelId: string, settings: ProviderSettings, call: ModelCall, guarded: boolean): Promise<CallAnswer> {
-  const base = (settings.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
-  const url = `${base}/chat/completions`;
+  const { url, target, headers } = endpointOf(provider, settings);
   const body = requestBody(modelId, call);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  // A registered endpoint without a key gets no Authorization header (an empty Bearer is refused by some).
-  if (provider === 'openai' || settings.apiKey) headers.authorization = `Bearer ${settings.apiKey ?? ''}`;
-  // The project's headers win over ours, whatever their case (one header per name on the wire).
-  for (const [name, value] of Object.entries(settings.headers ?? {})) headers[name.toLowerCase()] = value;
   // The dispatcher API straight into a bounded list of chunks (net/http-transport.ts): no
   // Readable stream or async iterator per answer.
   const exchanges = new Exchanges(sharedAgent(guarded, 'models'), { success: MAX_ANSWER_BYTES, other: MAX_ERROR_BYTES });
@@ -110,7 +143,8 @@ export async function leanChat(provider: string, modelId: string, settings: Prov
   call.signal.addEventListener('abort', stop, { once: true });
   let res: Answer;
   try {
-    res = await exchanges.send({ url: new URL(url), method: 'POST', headers, body: JSON.stringify(body) });
+    // The endpoint's frozen headers, shared by its calls: the transport only reads them.
+    res = await exchanges.send({ url: target, method: 'POST', headers: headers as Record<string, string>, body: JSON.stringify(body) });
   } catch (error) {
     if (call.signal.aborted) throw call.signal.reason ?? error;
     if (error instanceof CallError) throw error;

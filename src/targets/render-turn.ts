@@ -86,11 +86,16 @@ export class BoundedEmitter implements Emitter {
   buffer = '';
   constructor(private readonly limits: TurnLimits) {}
   write(html: unknown): void {
-    const value = toValue(html) as unknown;
-    const text = typeof value === 'string' ? value : value === null || value === undefined ? '' : Array.isArray(value) ? value.map((v) => String(toValue(v) ?? '')).join('') : String(value);
+    const text = emittedText(html);
     this.limits.write(text.length);
     this.buffer += text;
   }
+}
+
+/** The text Liquid's emitter writes for a value (also what the simple-template path writes). */
+export function emittedText(html: unknown): string {
+  const value = toValue(html) as unknown;
+  return typeof value === 'string' ? value : value === null || value === undefined ? '' : Array.isArray(value) ? value.map((v) => String(toValue(v) ?? '')).join('') : String(value);
 }
 
 /**

@@ -60,11 +60,16 @@ export class FakeClock implements Clock {
     return controller.signal;
   }
 
-  deadline(ms: number, parent?: AbortSignal): Deadline {
-    return makeDeadline(ms, parent, (delay, fire) => {
-      const timer = this.schedule(delay, 'timeout', fire);
-      return () => this.remove(timer);
-    });
+  deadline(ms: number, parent?: AbortSignal, prepare?: (signal: AbortSignal) => void): Deadline {
+    return makeDeadline(
+      ms,
+      parent,
+      (delay, fire) => {
+        const timer = this.schedule(delay, 'timeout', fire);
+        return () => this.remove(timer);
+      },
+      prepare,
+    );
   }
 
   later(ms: number, fire: () => void): () => void {

@@ -10,7 +10,7 @@ import type { Clock, Deadline } from '../ports.js';
 import { type SlotLimiter } from './limiter.js';
 import { type CellRef } from './plan.js';
 import { decideRetry, type RetryPolicy } from './retry.js';
-import { type BoundEvaluator, evaluate } from './evaluate.js';
+import { type BoundEvaluator, type EvaluationDeadline, evaluate } from './evaluate.js';
 
 export { applyControls } from './evaluate.js';
 
@@ -121,6 +121,22 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
   }
 }
 
+/** The evaluation phase's deadline as evaluate() takes it; its signal is made only if read. */
+class PhaseDeadline implements EvaluationDeadline {
+  constructor(
+    readonly stop: Deadline,
+    readonly timeoutMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.stop.signal;
+  }
+
+  expired(): boolean {
+    return this.stop.expired;
+  }
+}
+
 /**
  * Runs a cell's evaluators together under one deadline. What they share (the subject, the
  * deadline, the clock) is made once per cell, not once per evaluation: at zero latency a cell is
@@ -129,7 +145,7 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
 async function runEvaluators(applicable: readonly PreparedEvaluator[], row: Row, cell: CellRef, target: Attempted & { ok: true }, ctx: CellContext): Promise<StoredEvaluation[]> {
   const phase = ctx.clock.deadline(ctx.evaluatorTimeoutMs, ctx.signal);
   const subject = { row, output: target.value.output, target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens } };
-  const deadline = { signal: phase.signal, expired: () => phase.expired, timeoutMs: ctx.evaluatorTimeoutMs };
+  const deadline = new PhaseDeadline(phase, ctx.evaluatorTimeoutMs);
   const now = () => ctx.clock.now();
   try {
     return await Promise.all(applicable.map((ev) => evaluate(ev, subject, deadline, ctx.signal, now)));

@@ -8,6 +8,7 @@ import type { EvaluatorDefinition, EvaluatorDeps } from '../model/adapters.js';
 import type { EvaluatorSpec, InputMapping, Row } from '../model/experiment.js';
 import type { EvaluationResult, EvaluatorContext, EvaluatorInstance } from '../model/results.js';
 import type { StoredEvaluation } from '../model/run.js';
+import type { StopState } from '../ports.js';
 import { resolveInputs } from './evaluator-inputs.js';
 import { describeFailure } from './retry.js';
 
@@ -79,9 +80,11 @@ export interface Subject {
 
 /** The deadline an evaluation runs under: its signal, whether it ran out, and how long it was. */
 export interface EvaluationDeadline {
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
   expired(): boolean;
   timeoutMs: number;
+  /** The signal's state without making it (see EvaluatorContext.stop), when the deadline makes its signal lazily. */
+  readonly stop?: StopState;
 }
 
 /** A signal that never aborts: for work whose caller handles the run's stop itself. */
@@ -90,6 +93,29 @@ export const NEVER_STOPS: AbortSignal = new AbortController().signal;
 /** A deadline derived from a signal that aborts with a TimeoutError (an evaluator set's members run under the set's). */
 export function deadlineOf(signal: AbortSignal, timeoutMs: number): EvaluationDeadline {
   return { signal, timeoutMs, expired: () => signal.aborted && (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError' };
+}
+
+/**
+ * What an evaluator's `evaluate` receives. A class whose `signal` is read through the deadline
+ * when asked: a cell's evaluation phase makes its AbortController only if an evaluator (a judge's
+ * model call, a sandbox) reads it.
+ */
+class CallContext implements EvaluatorContext {
+  readonly timeoutMs: number;
+  readonly stop: StopState | undefined;
+
+  constructor(
+    readonly row: Row,
+    readonly target: EvaluatorContext['target'],
+    private readonly deadline: EvaluationDeadline,
+  ) {
+    this.timeoutMs = deadline.timeoutMs;
+    this.stop = deadline.stop;
+  }
+
+  get signal(): AbortSignal {
+    return this.deadline.signal;
+  }
 }
 
 /**
@@ -103,7 +129,7 @@ export async function evaluate(ev: BoundEvaluator, subject: Subject, deadline: E
   try {
     const mapped = resolveInputs(ev.inputs, subject.row, subject.output, ev.stringInputs);
     const inputs = subject.extra ? Object.assign({ ...mapped }, subject.extra) : mapped;
-    result = applyControls(await ev.instance.evaluate(inputs, { row: subject.row, target: subject.target, signal: deadline.signal, timeoutMs: deadline.timeoutMs }), ev);
+    result = applyControls(await ev.instance.evaluate(inputs, new CallContext(subject.row, subject.target, deadline)), ev);
   } catch (error) {
     if (stop.aborted) throw error;
     const timedOut = deadline.expired();

@@ -1,5 +1,6 @@
 // What targets and evaluators return (SPEC §8), and the errors they raise. These types are
 // the whole contract between the engine and the adapters in src/targets and src/evaluators.
+import type { StopState } from '../ports.js';
 import { z } from 'zod';
 import { AssayError } from '../errors.js';
 import type { Row } from './experiment.js';
@@ -87,9 +88,15 @@ export interface EvaluatorContext {
   /** Facts about the target call, for budget-style evaluators. */
   target: { id: string; durationMs: number; cost?: number | undefined; tokens?: Tokens | undefined };
   /** Aborts when the evaluation's time is up (a TimeoutError) or the run stops. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
   /** The evaluation's time limit, ms (what a timeout message names). */
   timeoutMs?: number;
+  /**
+   * The same state as `signal` (aborted, and why), readable without making the signal, which
+   * the engine makes only when read (docs/decisions.md, "Deadlines without a signal until one
+   * is read"). Absent where the context was made with a signal (evaluator sets' members, tests).
+   */
+  readonly stop?: StopState;
 }
 
 /** An evaluator ready to run; built once per run from validated settings. */

@@ -103,7 +103,7 @@ export function guarded<S extends EvaluatorDefinition>(def: S): S {
       let settingsKey: string | undefined;
       return {
         evaluate(inputs, context) {
-          if (withinCap(inputs, names, cap)) return inlineTurn(() => instance.evaluate(inputs, context), context.signal);
+          if (withinCap(inputs, names, cap)) return inlineTurn(() => instance.evaluate(inputs, context), context.stop ?? context.signal);
           settingsKey ??= JSON.stringify(settings);
           const { values, json } = encodeInputs(inputs, names, jsonOf);
           return offload.evaluate({ evaluatorId: def.id, settings, settingsKey, inputs: values, jsonInputs: json, target: context.target }, context.signal);

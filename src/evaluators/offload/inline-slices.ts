@@ -13,6 +13,8 @@
 // turn's signal is looked at by one watchdog timer instead (WATCH_MS), which is armed only while
 // turns are being taken.
 
+import type { StopState } from '../../core/ports.js';
+
 /** Evaluation time after which the next inline evaluation yields to the event loop first. */
 const SLICE_MS = 10;
 /**
@@ -38,7 +40,8 @@ const timeout = globalThis.setTimeout;
 
 interface Turn {
   evaluate(): Promise<unknown>;
-  signal: AbortSignal;
+  /** The evaluation's signal, or its state read without making it (EvaluatorContext.stop). */
+  signal: StopState;
   resolve(value: unknown): void;
   reject(reason: unknown): void;
   started: number;
@@ -145,7 +148,7 @@ function start(turn: Turn): void {
  * waits is not started; one whose signal aborts while it runs gives up its turn and rejects with
  * the signal's reason.
  */
-export function inlineTurn<T>(evaluate: () => Promise<T>, signal: AbortSignal): Promise<T> {
+export function inlineTurn<T>(evaluate: () => Promise<T>, signal: StopState): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     waiting.push({ evaluate, signal, resolve: resolve as (value: unknown) => void, reject, started: 0 });
     next();

@@ -1,0 +1,78 @@
+// Deadlines (core/ports.ts): a signal made only when read, one abort listener per parent for all
+// its deadlines, and the same outcomes as before either way.
+import { getEventListeners } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../testing/fake-clock.js';
+import { systemClock } from './ports.js';
+
+describe('deadline', () => {
+  it('times out with a TimeoutError, whether the signal was read before or after', async () => {
+    const clock = new FakeClock();
+    const early = clock.deadline(100);
+    const earlySignal = early.signal;
+    const late = clock.deadline(100);
+    await clock.advance(100);
+    expect(early.expired).toBe(true);
+    expect(earlySignal.aborted).toBe(true);
+    expect((earlySignal.reason as DOMException).name).toBe('TimeoutError');
+    expect(late.expired).toBe(true);
+    expect(late.aborted).toBe(true);
+    expect((late.reason as DOMException).name).toBe('TimeoutError');
+    // Made after the time ran out: aborted from the start, with the same reason.
+    expect(late.signal.aborted).toBe(true);
+    expect(late.signal.reason).toBe(late.reason);
+  });
+
+  it('aborts with the parent reason, read or not, and is then not expired', async () => {
+    const clock = new FakeClock();
+    const run = new AbortController();
+    const read = clock.deadline(1000, run.signal);
+    const readSignal = read.signal;
+    const unread = clock.deadline(1000, run.signal);
+    const reason = new Error('run stopped');
+    run.abort(reason);
+    expect(readSignal.aborted).toBe(true);
+    expect(readSignal.reason).toBe(reason);
+    expect(unread.aborted).toBe(true);
+    expect(unread.reason).toBe(reason);
+    expect(unread.signal.reason).toBe(reason);
+    await clock.advance(1000);
+    expect(read.expired).toBe(false);
+    expect(unread.expired).toBe(false);
+  });
+
+  it('starts aborted under a parent that already aborted', () => {
+    const run = new AbortController();
+    run.abort(new Error('gone'));
+    const d = systemClock.deadline(60_000, run.signal);
+    expect(d.aborted).toBe(true);
+    expect(d.signal.aborted).toBe(true);
+    expect((d.signal.reason as Error).message).toBe('gone');
+    d.clear();
+  });
+
+  it('listens to a parent once for all its deadlines, and a cleared one no longer follows it', () => {
+    const clock = new FakeClock();
+    const run = new AbortController();
+    const deadlines = Array.from({ length: 50 }, () => clock.deadline(1000, run.signal));
+    for (const d of deadlines) void d.signal;
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    const cleared = deadlines[0]!;
+    cleared.clear();
+    run.abort(new Error('stop'));
+    expect(cleared.signal.aborted).toBe(false);
+    expect(deadlines.slice(1).every((d) => d.signal.aborted)).toBe(true);
+  });
+
+  it('makes the signal, and applies prepare, only when the signal is read', () => {
+    const clock = new FakeClock();
+    const prepared: AbortSignal[] = [];
+    const d = clock.deadline(1000, undefined, (s) => prepared.push(s));
+    expect(d.aborted).toBe(false);
+    expect(prepared).toHaveLength(0);
+    const signal = d.signal;
+    expect(d.signal).toBe(signal);
+    expect(prepared).toEqual([signal]);
+    d.clear();
+  });
+});
