@@ -375,6 +375,14 @@ class TimerDeadline implements Deadline {
 const noop = (): void => {};
 
 /**
+ * The `prepare` of a deadline whose signal many calls will listen to (a cell's evaluators, each
+ * a judge's request, its retries…). It does nothing itself: the process clock
+ * (config/process-clock.ts) replaces it with lifting Node's listener limit, which costs a few µs
+ * a signal and so is not done for the deadlines of single calls.
+ */
+export const SHARED_SIGNAL = (_signal: AbortSignal): void => {};
+
+/**
  * A deadline built on any cancellable timer; `prepare` is applied to its signal when one is
  * made (the process clock lifts the listener limit there).
  */

@@ -6,7 +6,7 @@ import { CallError, type TargetAdapter, type TargetOutput } from '../model/resul
 import type { LiveEvent } from '../events.js';
 import type { RetryNote, StoredEvaluation } from '../model/run.js';
 import type { CellDraft } from '../run-store.js';
-import type { Clock, Deadline } from '../ports.js';
+import { type Clock, type Deadline, SHARED_SIGNAL } from '../ports.js';
 import { type SlotLimiter } from './limiter.js';
 import { type CellRef } from './plan.js';
 import { decideRetry, type RetryPolicy } from './retry.js';
@@ -143,7 +143,7 @@ class PhaseDeadline implements EvaluationDeadline {
  * ≈ 200 µs of CPU and its garbage is a good part of that.
  */
 async function runEvaluators(applicable: readonly PreparedEvaluator[], row: Row, cell: CellRef, target: Attempted & { ok: true }, ctx: CellContext): Promise<StoredEvaluation[]> {
-  const phase = ctx.clock.deadline(ctx.evaluatorTimeoutMs, ctx.signal);
+  const phase = ctx.clock.deadline(ctx.evaluatorTimeoutMs, ctx.signal, SHARED_SIGNAL);
   const subject = { row, output: target.value.output, target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens } };
   const deadline = new PhaseDeadline(phase, ctx.evaluatorTimeoutMs);
   const now = () => ctx.clock.now();

@@ -7,7 +7,7 @@ import type { Row } from '../model/experiment.js';
 import type { EvaluationResult } from '../model/results.js';
 import type { CellResult, RunSpec, StopReason } from '../model/run.js';
 import type { RowDraft } from '../run-store.js';
-import type { Clock } from '../ports.js';
+import { type Clock, SHARED_SIGNAL } from '../ports.js';
 import { type BoundEvaluator, evaluate } from './evaluate.js';
 import { DEFAULT_GROUP_COMMIT } from './run-loop.js';
 import { rowsInScope } from './plan.js';
@@ -46,7 +46,8 @@ export interface Candidate {
 
 /** Judges one row's candidates under its own deadline, through the one evaluation pipeline. */
 async function evaluateRow(ev: PreparedRowEvaluator, entry: Row, candidates: Candidate[], ports: RowPhasePorts): Promise<{ result: EvaluationResult; durationMs: number }> {
-  const deadline = ports.clock.deadline(ports.timeoutMs, ports.signal);
+  // A comparison judges pairs of candidates, each call listening to this signal.
+  const deadline = ports.clock.deadline(ports.timeoutMs, ports.signal, SHARED_SIGNAL);
   try {
     const stored = await evaluate(
       ev,
