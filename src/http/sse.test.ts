@@ -50,4 +50,27 @@ describe('SSE keep-alive', () => {
       await server.close();
     }
   });
+
+  it('streams of one run watched together, and one watched alone, carry the same frames', async () => {
+    const server = await listen(t);
+    try {
+      await t.req('POST', '/api/experiments', { body: agentExperiment('pair', agent.url, 3) });
+      const { runId } = (await (await t.req('POST', '/api/experiments/pair/run')).json()) as { runId: string };
+      const watch = async () => {
+        const res = await fetch(`${server.url}/api/experiments/runs/${runId}/events`, { headers: { 'x-auth-token': t.key } });
+        return parseSse(await res.text());
+      };
+      // Two at once: frames are serialised once and shared between the streams.
+      const [a, b] = await Promise.all([watch(), watch()]);
+      // One alone, after the run: each frame serialised for this stream only.
+      const alone = await watch();
+      expect(a.events.at(-1)?.type).toBe('done');
+      const committed = (s: ReturnType<typeof parseSse>) => s.events.filter((e) => e.seq !== undefined);
+      expect(committed(a)).toEqual(committed(b));
+      expect(committed(alone)).toEqual(committed(a));
+      expect(alone.ids).toEqual(committed(a).map((e) => e.seq));
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -9,18 +9,23 @@ import type { StreamItem } from '../app/runs/events.js';
 import type { RunEvent } from '../core/events.js';
 
 /**
- * Frames by event: every subscriber of a run gets the same event objects from the bus ring, so
- * each is serialised once rather than once per subscriber. Weak: a frame lives as long as its
- * event (the ring bounds both).
+ * Frames by event, while more than one stream is open: every subscriber of a run gets the same
+ * event objects from the bus ring, so each is serialised once rather than once per subscriber.
+ * Weak: a frame lives as long as its event (the ring bounds both). With one stream (a CLI, a
+ * CI job, the web page of one run) there is nothing to share, and a frame kept as long as the
+ * ring keeps its event outlives the young generation: the frames were the largest thing a
+ * 2,000-cell run promoted to the old generation (≈ 5 MB; docs/benchmarks.md, "Memory").
  */
 const frames = new WeakMap<RunEvent, string>();
+/** SSE streams open in this process. */
+let openStreams = 0;
 
 function frameOf(e: RunEvent): string {
-  let frame = frames.get(e);
+  let frame = openStreams > 1 ? frames.get(e) : undefined;
   if (frame === undefined) {
     // Written by hand: the frame order is `id:` then `data:` (SPEC §6).
     frame = `id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`;
-    frames.set(e, frame);
+    if (openStreams > 1) frames.set(e, frame);
   }
   return frame;
 }
@@ -45,12 +50,20 @@ const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-
  * the per-key stream count is released there (src/http/limits.ts).
  */
 export function sseResponse(c: Context, items: (signal: AbortSignal) => AsyncGenerator<StreamItem>, onClose: () => void = () => {}): Response {
+  openStreams++;
+  let open = true;
+  const close = (): void => {
+    if (!open) return;
+    open = false;
+    openStreams--;
+    onClose();
+  };
   const outgoing: unknown = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
   if (outgoing instanceof ServerResponse) {
-    void pumpToNode(outgoing, items, onClose);
+    void pumpToNode(outgoing, items, close);
     return RESPONSE_ALREADY_SENT;
   }
-  return viaWebStream(c, items, onClose);
+  return viaWebStream(c, items, close);
 }
 
 /**
