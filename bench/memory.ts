@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { peakRssMb, rssMb } from './proc.js';
-import { api, OPENAI_KEY, SERVE_NODE_FLAGS, startOpenAI, startServer, waitDone } from './servers.js';
+import { api, OPENAI_KEY, SERVE_ENV, SERVE_NODE_FLAGS, startOpenAI, startServer, waitDone } from './servers.js';
 
 /** Bounds of the issue: peak RSS over the ten runs, drift of the tenth from the first, idle RSS, time to /healthz. */
 export const MEMORY_BOUNDS = { peakMb: 220, driftRatio: 0.1, idleMb: 120, healthzMs: 1000 };
@@ -71,7 +71,7 @@ export async function memoryBench(quick: boolean, print: (line: string) => void)
   const runs = quick ? 4 : 10;
   // BENCH_NODE_FLAGS='--max-semi-space-size=16' measures other V8 flags than `npm start`'s.
   const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? SERVE_NODE_FLAGS;
-  print(`\n### Memory: start, idle, and ${runs} runs of ${n * 2} cells on one server (server from ${serverBuild()}, node ${flags.join(' ') || '(no flags)'})\n`);
+  print(`\n### Memory: start, idle, and ${runs} runs of ${n * 2} cells on one server (server from ${serverBuild()}, ${Object.entries(SERVE_ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${flags.join(' ') || '(no flags)'})\n`);
   const starts = await idle(quick ? 1 : 3, print);
   const openai = await startOpenAI(0);
   const server = await startServer({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL }, flags);

@@ -21,9 +21,12 @@ export interface Server {
 
 /**
  * The V8 flags `npm start` runs the server with (package.json; docs/decisions.md, "Memory"):
- * semi-spaces of at most 32 MB. bin/assay.js holds them at their initial size while loading.
+ * semi-spaces of at most 16 MB. bin/assay.js holds them at their initial size while loading.
  */
-export const SERVE_NODE_FLAGS = ['--max-semi-space-size=32'];
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=16'];
+
+/** The environment `npm start` adds: two malloc arenas for the process instead of one per thread (glibc). */
+export const SERVE_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 
 /**
  * BENCH_SERVER_ENV='{"ASSAY_METRICS":"false"}' adds variables to every scenario's server (e.g.
@@ -48,7 +51,7 @@ export async function startServer(env: Record<string, string> = {}, nodeArgs: st
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server of any scenario.
   const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, ...extra, bin, 'serve'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...serverEnv(), ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...SERVE_ENV, ...serverEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 
 // The long-running commands load their modules with V8's young generation kept at its initial
 // size (docs/decisions.md, "Memory"): loading keeps most of what it allocates, so V8 would grow
-// the semi-spaces to --max-semi-space-size (32 MB) and an idle server would hold ≈ 28 MB of them
+// the semi-spaces to --max-semi-space-size (16 MB) and an idle server would hold ≈ 28 MB of them
 // for good (V8 gives them back only when its memory reducer runs, ≈ 25 s later). With a growth
 // factor of 1 what loading keeps is promoted from 1 MB semi-spaces instead, and startServer /
 // startWorker set V8's factor back (src/cli/young-generation.ts) once listening, so runs grow
