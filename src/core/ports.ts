@@ -1,5 +1,6 @@
 // The interfaces the app layer and the engine need from the outside world. Storage, queue,
 // targets and evaluators implement them; only src/config wires concrete classes to them.
+import type { StopState } from './stop-state.js';
 import type { ExperimentDocument, Row } from './model/experiment.js';
 import type { ApiKeyRecord, DatasetRecord, ExperimentRecord, Project } from './model/records.js';
 import type { RunStore } from './run-store.js';
@@ -246,11 +247,7 @@ export function every(clock: Pick<Clock, 'later'>, ms: number, fire: () => void)
   };
 }
 
-/** What can be read of an abort without holding its signal: AbortSignal has both. */
-export interface StopState {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-}
+export type { StopState } from './stop-state.js';
 
 export interface Deadline extends StopState {
   /**

@@ -8,7 +8,7 @@ import type { EvaluatorDefinition, EvaluatorDeps } from '../model/adapters.js';
 import type { EvaluatorSpec, InputMapping, Row } from '../model/experiment.js';
 import type { EvaluationResult, EvaluatorContext, EvaluatorInstance } from '../model/results.js';
 import type { StoredEvaluation } from '../model/run.js';
-import type { StopState } from '../ports.js';
+import type { StopState } from '../stop-state.js';
 import { resolveInputs } from './evaluator-inputs.js';
 import { describeFailure } from './retry.js';
 

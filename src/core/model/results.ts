@@ -1,6 +1,6 @@
 // What targets and evaluators return (SPEC §8), and the errors they raise. These types are
 // the whole contract between the engine and the adapters in src/targets and src/evaluators.
-import type { StopState } from '../ports.js';
+import type { StopState } from '../stop-state.js';
 import { z } from 'zod';
 import { AssayError } from '../errors.js';
 import type { Row } from './experiment.js';

@@ -13,7 +13,7 @@
 // turn's signal is looked at by one watchdog timer instead (WATCH_MS), which is armed only while
 // turns are being taken.
 
-import type { StopState } from '../../core/ports.js';
+import type { StopState } from '../../core/stop-state.js';
 
 /** Evaluation time after which the next inline evaluation yields to the event loop first. */
 const SLICE_MS = 10;
