@@ -64,6 +64,18 @@ describe('deadline', () => {
     expect(deadlines.slice(1).every((d) => d.signal.aborted)).toBe(true);
   });
 
+  it('leaves alone a deadline that a listener clears while the parent aborts', () => {
+    const clock = new FakeClock();
+    const run = new AbortController();
+    const first = clock.deadline(1000, run.signal);
+    const second = clock.deadline(1000, run.signal);
+    first.signal.addEventListener('abort', () => second.clear());
+    run.abort(new Error('stop'));
+    expect(first.aborted).toBe(true);
+    expect(second.aborted).toBe(false);
+    expect(second.signal.aborted).toBe(false);
+  });
+
   it('makes the signal, and applies prepare, only when the signal is read', () => {
     const clock = new FakeClock();
     const prepared: AbortSignal[] = [];

@@ -268,7 +268,8 @@ export interface Deadline extends StopState {
  */
 const waitingOn = new WeakMap<AbortSignal, Set<TimerDeadline>>();
 
-function attach(parent: AbortSignal, child: TimerDeadline): void {
+/** Adds `child` to its parent's set (made, with the parent's one listener, on first use); answers the set. */
+function attach(parent: AbortSignal, child: TimerDeadline): Set<TimerDeadline> {
   let children = waitingOn.get(parent);
   if (!children) {
     const set = new Set<TimerDeadline>();
@@ -278,13 +279,17 @@ function attach(parent: AbortSignal, child: TimerDeadline): void {
       'abort',
       () => {
         waitingOn.delete(parent);
-        for (const c of set) c.parentAborted(parent.reason);
-        set.clear();
+        // Deleted as it goes: a deadline cleared by a listener of an earlier one is skipped.
+        for (const c of set) {
+          set.delete(c);
+          c.parentAborted(parent.reason);
+        }
       },
       { once: true },
     );
   }
   children.add(child);
+  return children;
 }
 
 /**
@@ -301,10 +306,12 @@ class TimerDeadline implements Deadline {
   private why: unknown = undefined;
   private controller: AbortController | undefined = undefined;
   private readonly cancel: () => void;
+  /** The set of its parent's deadlines it is in, until cleared, expired or aborted. */
+  private siblings: Set<TimerDeadline> | undefined = undefined;
 
   constructor(
     private readonly ms: number,
-    private readonly parent: AbortSignal | undefined,
+    parent: AbortSignal | undefined,
     setTimer: (ms: number, fire: () => void) => () => void,
     private readonly prepare: ((signal: AbortSignal) => void) | undefined,
   ) {
@@ -314,7 +321,7 @@ class TimerDeadline implements Deadline {
       return;
     }
     this.cancel = setTimer(ms, () => this.fire());
-    if (parent) attach(parent, this);
+    if (parent) this.siblings = attach(parent, this);
   }
 
   get signal(): AbortSignal {
@@ -358,7 +365,7 @@ class TimerDeadline implements Deadline {
   }
 
   private detach(): void {
-    if (this.parent) waitingOn.get(this.parent)?.delete(this);
+    this.siblings?.delete(this);
   }
 
   private stop(reason: unknown): void {
