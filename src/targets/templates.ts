@@ -7,20 +7,13 @@
 // turns once it has rendered for a while. Outputs can be escaped per render (JSON string
 // bodies, URLs); see docs/decisions.md ("Templates").
 import { Context, type FilterImplOptions, Liquid, type Template, Value, toValue, toValueSync } from 'liquidjs';
-import { CallError } from '../core/model/results.js';
 import type { Redactor } from './redact.js';
-import { BoundedEmitter, currentLimits, emittedText, RENDER_LIMITS, type TurnLimits, withinTurn } from './render-turn.js';
+import { BoundedEmitter, currentLimits, RENDER_LIMITS, type TurnLimits, withinTurn } from './render-turn.js';
+import { evaluateSimple, NOT_SIMPLE, renderSimpleTemplate } from './simple-templates.js';
+import { type OutputEscape, plainOutput, type Scope, shortMessage, TemplateCache, templateError } from './template-support.js';
 
 export { RENDER_LIMITS, renderTurn } from './render-turn.js';
-
-/** Turns one `{{ }}` output into the text that is written. */
-export type OutputEscape = (value: unknown) => string;
-
-/** Template scope: row columns, `parameters` and, where allowed, `secrets`. */
-export type Scope = Record<string, unknown>;
-
-/** Liquid's errors can quote a whole line of template; keep messages short. */
-const MAX_ERROR = 300;
+export type { OutputEscape, Scope } from './template-support.js';
 
 /** Escape in force for the render running now. Rendering is synchronous, so one slot is enough. */
 let currentEscape: OutputEscape | undefined;
@@ -55,11 +48,6 @@ function* deadlineChecked(steps: Generator<unknown, unknown, unknown>): Generato
     step = steps.next(sent);
   }
   return step.value;
-}
-
-/** Default output: Liquid's own text for scalars, JSON text for objects and arrays. */
-function plainOutput(value: unknown): unknown {
-  return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
 }
 
 const liquid = new Liquid({
@@ -126,150 +114,8 @@ function contextFor(scope: Scope, limits: TurnLimits): Context {
   return new Context(scope, liquid.options, { sync: true }, { ...bound, liquid });
 }
 
-/** A small LRU keyed by template text, bounded by entries and by total template length. */
-class TemplateCache<V> {
-  private readonly map = new Map<string, V>();
-  private chars = 0;
-
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxChars: number,
-  ) {}
-
-  get(key: string, make: () => V): V {
-    const hit = this.map.get(key);
-    if (hit !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, hit);
-      return hit;
-    }
-    const value = make();
-    if (key.length <= this.maxChars / 4) {
-      this.map.set(key, value);
-      this.chars += key.length;
-      for (const oldest of this.map.keys()) {
-        if (this.map.size <= this.maxEntries && this.chars <= this.maxChars) break;
-        this.map.delete(oldest);
-        this.chars -= oldest.length;
-      }
-    }
-    return value;
-  }
-}
-
 const parsed = new TemplateCache<Template[]>(2000, 20_000_000);
 const expressions = new TemplateCache<Value>(2000, 1_000_000);
-
-/**
- * Liquid's message, one line, cut to MAX_ERROR. A render with secrets in scope can quote one
- * (`{% include {{ secrets.X }} %}` names the value it looked up), so the secrets are redacted
- * before the cut: redacting after would miss a value the cut had shortened.
- */
-function shortMessage(error: unknown, redactor?: Redactor): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const flat = (redactor ? redactor.text(text) : text).replace(/\s+/g, ' ').trim();
-  return flat.length > MAX_ERROR ? `${flat.slice(0, MAX_ERROR)}…` : flat;
-}
-
-function templateError(error: unknown, redactor?: Redactor): CallError {
-  return new CallError(`template error: ${shortMessage(error, redactor)}`, { retryable: false, cause: error });
-}
-
-// Most templates are text with `{{ column }}` or `{{ a.b }}` outputs and nothing else (a
-// prompt's `{{question}}`, a body's `"{{input}}"`). Those are rendered here without Liquid: the
-// output is the same (a test renders many templates, scopes and escapes both ways), and Liquid's
-// generators, context and emitter were most of a prompt cell's template work. Anything else —
-// filters, tags, whitespace control, Liquid's literals and `size`/`first`/`last`, a name that
-// Object.prototype has (Liquid finds those in an empty scope first), a path through an array or
-// a string — goes to Liquid, as does a render whose path meets a value this path does not read.
-
-/** A template of text and simple outputs: `texts[i]` precedes `paths[i]`; one text more than paths. */
-interface SimpleTemplate {
-  texts: string[];
-  paths: string[][];
-}
-
-/** Names Liquid reads otherwise than as a property: literals, and the array/string properties. */
-const LIQUID_NAMES = new Set(['true', 'false', 'nil', 'null', 'empty', 'blank', 'size', 'first', 'last']);
-const SIMPLE_OUTPUT = /\{\{[ \t\r\n]*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)[ \t\r\n]*\}\}/g;
-const SIMPLE_PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-
-/** The path of an expression that is a plain variable (`a` or `a.b.c`), or null. */
-function simplePath(expression: string): string[] | null {
-  if (!SIMPLE_PATH.test(expression)) return null;
-  const path = expression.split('.');
-  return path.some((name) => LIQUID_NAMES.has(name) || name in Object.prototype) ? null : path;
-}
-
-/** The template as text and simple outputs, or null when Liquid must render it. */
-function simpleTemplate(template: string): SimpleTemplate | null {
-  const texts: string[] = [];
-  const paths: string[][] = [];
-  let at = 0;
-  const plainText = (text: string) => !text.includes('{{') && !text.includes('{%');
-  for (const m of template.matchAll(SIMPLE_OUTPUT)) {
-    const text = template.slice(at, m.index);
-    const path = simplePath(m[1]!);
-    if (!plainText(text) || !path) return null;
-    texts.push(text);
-    paths.push(path);
-    at = m.index + m[0].length;
-  }
-  const tail = template.slice(at);
-  if (!plainText(tail)) return null;
-  texts.push(tail);
-  return { texts, paths };
-}
-
-/** Returned by `lookup` for a path this reader leaves to Liquid. */
-const NOT_SIMPLE: unique symbol = Symbol('not simple');
-
-/**
- * Liquid's value of a variable path over plain JSON, with own properties only: a missing name
- * is undefined, and a null or undefined on the way is the value (Liquid stops there too).
- */
-function lookup(scope: Scope, path: string[]): unknown {
-  let value: unknown = Object.hasOwn(scope, path[0]!) ? scope[path[0]!] : undefined;
-  for (let i = 1; i < path.length; i++) {
-    if (value === null || value === undefined) return value;
-    if (typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return NOT_SIMPLE;
-    const name = path[i]!;
-    value = Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined;
-  }
-  // A function or a class instance (a Liquid drop) is Liquid's to read; JSON has neither.
-  if (typeof value === 'function') return NOT_SIMPLE;
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return NOT_SIMPLE;
-  return value;
-}
-
-/** Renders a simple template as Liquid would, under the turn's output limit; undefined = ask Liquid. */
-function renderSimple(simple: SimpleTemplate, scope: Scope, escape: OutputEscape | undefined, redactor: Redactor | undefined): string | undefined {
-  const values: unknown[] = [];
-  for (const path of simple.paths) {
-    const value = lookup(scope, path);
-    if (value === NOT_SIMPLE) return undefined;
-    values.push(value);
-  }
-  try {
-    return withinTurn((limits) => {
-      let out = simple.texts[0]!;
-      limits.write(out.length);
-      for (let i = 0; i < values.length; i++) {
-        const value = values[i];
-        const written = emittedText(escape ? escape(value) : plainOutput(value));
-        const text = simple.texts[i + 1]!;
-        limits.write(written.length + text.length);
-        out += written + text;
-      }
-      return out;
-    });
-  } catch (error) {
-    throw templateError(error, redactor);
-  }
-}
-
-const simpleTemplates = new TemplateCache<SimpleTemplate | null>(2000, 20_000_000);
-const simplePaths = new TemplateCache<string[] | null>(2000, 1_000_000);
 
 /** Parses once per distinct template text; throws Liquid's ParseError. */
 function parse(template: string): Template[] {
@@ -294,11 +140,8 @@ export function compileCheck(template: string): string | null {
  */
 export function renderString(template: string, scope: Scope, escape?: OutputEscape, redactor?: Redactor): string {
   if (!template.includes('{')) return template;
-  const simple = simpleTemplates.get(template, () => simpleTemplate(template));
-  if (simple) {
-    const text = renderSimple(simple, scope, escape, redactor);
-    if (text !== undefined) return text;
-  }
+  const text = renderSimpleTemplate(template, scope, escape, redactor);
+  if (text !== undefined) return text;
   return renderWithLiquid(template, scope, escape, redactor);
 }
 
@@ -343,19 +186,8 @@ function singleOutputExpression(template: string): string | null {
 
 /** The typed value of one Liquid expression (filters allowed). Missing values become null. */
 function evaluate(expression: string, scope: Scope): unknown {
-  const path = simplePaths.get(expression, () => simplePath(expression.trim()));
-  if (path) {
-    const found = lookup(scope, path);
-    if (found !== NOT_SIMPLE) {
-      try {
-        withinTurn((limits) => limits.writeValue(found));
-      } catch (error) {
-        throw templateError(error);
-      }
-      return found === undefined ? null : found;
-    }
-  }
-  return evaluateWithLiquid(expression, scope);
+  const simple = evaluateSimple(expression, scope);
+  return simple !== NOT_SIMPLE ? simple : evaluateWithLiquid(expression, scope);
 }
 
 /** evaluate() through Liquid always (the simple-template path's reference, in tests). */
