@@ -14,18 +14,21 @@ export const MEMORY_BOUNDS = { peakMb: 220, driftRatio: 0.1, idleMb: 120, health
 /** How long the server is left alone after the ten runs before its RSS is read again. */
 const REST_MS = 20_000;
 
-/** What the server was started from: bin/assay.js runs dist/ only when it is newer than every source. */
+/** What the server was started from: bin/assay.js runs the first build newer than every source (the bundle, then tsc's dist/). */
 export function serverBuild(): string {
   const root = path.join(import.meta.dirname, '..');
-  const main = path.join(root, 'dist', 'cli', 'main.js');
-  if (!existsSync(main)) return 'sources through tsx (no dist/: run `npm run build`)';
   const newest = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) return e.name === 'testing' ? m : Math.max(m, newest(p));
       return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? Math.max(m, statSync(p).mtimeMs) : m;
     }, 0);
-  return newest(path.join(root, 'src')) > statSync(main).mtimeMs ? 'sources through tsx (dist/ is older than src/: run `npm run build`)' : 'dist/';
+  const sources = newest(path.join(root, 'src'));
+  for (const [file, name] of [['dist/bundle/main.js', 'the bundle, dist/bundle/'], ['dist/cli/main.js', "tsc's dist/ (the bundle is missing or older than src/: run `npm run build`)"]] as const) {
+    const main = path.join(root, file);
+    if (existsSync(main) && statSync(main).mtimeMs >= sources) return name;
+  }
+  return 'sources through tsx (no build newer than src/: run `npm run build`)';
 }
 
 /** Spawn → first 200 from /healthz, and RSS after two idle seconds, for `starts` fresh servers. */

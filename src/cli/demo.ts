@@ -7,11 +7,12 @@ import type { Command } from 'commander';
 import { AssayClient } from '../client/index.js';
 import { composeAssay } from '../config/compose.js';
 import { type Config, loadConfig } from '../config/env.js';
+import { PACKAGE_ROOT } from '../config/package-root.js';
 import { progressView } from './progress.js';
 import { startServer } from './serve.js';
 import { formatSummary } from './summary.js';
 
-const EXAMPLES = new URL('../../examples/faq-bot/', import.meta.url);
+const EXAMPLES = new URL('examples/faq-bot/', PACKAGE_ROOT);
 
 /** A deliberately naive baseline, to compare against the bot. */
 const BASELINE = `

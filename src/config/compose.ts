@@ -34,6 +34,7 @@ import { processClock } from './process-clock.js';
 import { type Command, planProcess, type ProcessPlan } from './roles.js';
 import { ProjectSecrets } from './secrets.js';
 import { openStorage } from './storage.js';
+import { packagePath } from './package-root.js';
 import { VERSION } from './version.js';
 import { composeWebhooks } from './webhooks.js';
 
@@ -161,6 +162,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     // Read on every request: per server process, keyed by API key record id (docs/decisions.md, "Limits").
     limits: config,
     version: VERSION,
+    webDir: packagePath('web/dist/'),
     readyTimeoutMs: config.readyTimeoutMs,
     ...(observability.http ? { metrics: observability.http } : {}),
   });

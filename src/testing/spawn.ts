@@ -14,8 +14,9 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-export function spawnAssay(args: string[], env: Record<string, string | undefined>): Spawned {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** Runs `assay ARGS`: bin/assay.js, or another entry (a bundle's main.js). */
+export function spawnAssay(args: string[], env: Record<string, string | undefined>, entry = BIN): Spawned {
+  const child = spawn(process.execPath, [entry, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -65,16 +66,16 @@ export interface CliServer {
   stop(): Promise<void>;
 }
 
-export async function startCliServer(key: string, prefix: string): Promise<CliServer> {
+export async function startCliServer(key: string, prefix: string, entry = BIN): Promise<CliServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  const server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: key, ASSAY_LOG_LEVEL: 'warn' });
+  const server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: key, ASSAY_LOG_LEVEL: 'warn' }, entry);
   const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
   const base = `http://127.0.0.1:${port}`;
   return {
     base,
     dataDir,
     async run(args, env = {}) {
-      const p = spawnAssay(args, { ASSAY_ENDPOINT: base, ASSAY_API_KEY: key, ...env });
+      const p = spawnAssay(args, { ASSAY_ENDPOINT: base, ASSAY_API_KEY: key, ...env }, entry);
       return { code: await p.exited, out: p.output() };
     },
     post: (p, body) => fetch(`${base}${p}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }),

@@ -26,7 +26,8 @@ export interface EvaluatorPoolOptions {
 
 /**
  * The worker's entry. From the sources (tsx, vitest) this file is ./pool.ts and the worker needs
- * a bootstrap that registers tsx; from dist/ it is ./pool.js next to the compiled worker.js.
+ * a bootstrap that registers tsx; from dist/ it is ./pool.js next to the compiled worker.js, and
+ * in the bundle (dist/bundle/) a chunk next to the worker's own entry, also named worker.js.
  */
 function workerEntry(): string {
   const fromSources = import.meta.url.endsWith('.ts');
