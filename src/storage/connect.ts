@@ -105,8 +105,16 @@ export async function openDb(options: DbOptions): Promise<Db> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // A 2 MB page cache instead of better-sqlite3's 16 MB: every run writes new pages, so the
+  // cache filled by ≈ 1.5 MB a run until it held 16 MB, and a server's RSS climbed with it
+  // (docs/decisions.md, "SQLite's page cache: 2 MB"). Pages it no longer holds are read back
+  // from the OS's file cache.
+  sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   return { db: new Kysely<Database>({ dialect: new SqliteDialectKeepingErrors(sqlite, withStatementCache(sqlite)) }), dialect: 'sqlite' };
 }
+
+/** SQLite's page cache of the connection, KiB. */
+const SQLITE_CACHE_KIB = 2048;
 
 /** Prepared statements kept per SQL text, at most this many (the oldest goes first). */
 const STATEMENT_CACHE = 500;
