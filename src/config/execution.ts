@@ -50,7 +50,10 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
   const { config, clock, stores, providers, secrets, observability } = w;
   const sandbox = new IsolatedSandbox();
   // Offline evaluations too large to run inline; no thread starts until one needs it.
-  const evaluatorPool = createEvaluatorPool(w.evaluatorPool);
+  const evaluatorPool = createEvaluatorPool({
+    ...w.evaluatorPool,
+    onError: (error) => w.logger.error({ err: error }, 'evaluator worker failed outside a task'),
+  });
   // One adaptive limit per provider/model, shared by targets and judges: for the whole process
   // in embedded mode; for every executing process of a cluster, in Redis (docs/deployment.md,
   // "Shared limits").

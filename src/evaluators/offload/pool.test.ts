@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OffloadedEvaluation } from '../../core/model/adapters.js';
@@ -66,4 +69,25 @@ describe('the evaluator pool', () => {
     const aborted = AbortSignal.abort();
     await expect(pool.evaluate(task('exact_match', {}, { output: 'a' }), aborted)).rejects.toThrow();
   });
+});
+
+describe('a worker that cannot start', () => {
+  it('fails the evaluations waiting for it with the error, instead of ending the process or waiting forever', async () => {
+    // An install that lost the worker's file, or a worker that throws while loading.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-pool-'));
+    const entry = path.join(dir, 'broken-worker.mjs');
+    writeFileSync(entry, "throw new Error('cannot load the evaluator libraries');\n");
+    const errors: unknown[] = [];
+    const broken = createEvaluatorPool({ entry, onError: (e) => errors.push(e) });
+    try {
+      const call = task('exact_match', {}, { output: 'a', expected_output: 'a' });
+      await expect(broken.evaluate(call, new AbortController().signal)).rejects.toThrow(/evaluator worker failed: cannot load the evaluator libraries/);
+      expect(errors).toHaveLength(1);
+      // The next evaluation gets a new pool, which fails the same way: each says why.
+      await expect(broken.evaluate(call, new AbortController().signal)).rejects.toThrow(/cannot load the evaluator libraries/);
+    } finally {
+      await broken.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -22,6 +22,14 @@ export interface EvaluatorPoolOptions {
   idleTimeoutMs?: number;
   /** Old-generation heap of each worker, MB (default 512): an evaluation past it fails alone. */
   heapMb?: number;
+  /**
+   * Told of a worker that failed outside any task (its entry could not be loaded, say). Piscina
+   * emits these as 'error' events, which would end the process with no listener; the tasks it
+   * held fail on their own.
+   */
+  onError?: (error: unknown) => void;
+  /** The worker's entry file (default: the one next to this module; a test gives a broken one). */
+  entry?: string;
 }
 
 /**
@@ -41,33 +49,55 @@ function workerEntry(): string {
  * still gets the CPU it needs to answer requests while they compute.
  */
 export function createEvaluatorPool(options: EvaluatorPoolOptions = {}): EvaluatorPool {
-  let pool: Promise<Piscina> | undefined;
+  let pool: Promise<Running> | undefined;
   let closed = false;
   const maxThreads = options.maxThreads ?? Math.min(2, os.availableParallelism());
   const admission = new Admission(maxThreads);
-  const start = (): Promise<Piscina> =>
-    (pool ??= import('piscina').then(
-      ({ Piscina }) =>
-        new Piscina({
-          filename: workerEntry(),
-          minThreads: 0,
-          maxThreads,
-          idleTimeout: options.idleTimeoutMs ?? 30_000,
-          // Workers wait for tasks on their event loop rather than blocked in Atomics.wait, so
-          // the asynchronous loading of an evaluator's libraries can finish between tasks.
-          atomics: 'disabled',
-          niceIncrement: 10,
-          resourceLimits: { maxOldGenerationSizeMb: options.heapMb ?? 512 },
-        }),
-    ));
+  const start = (): Promise<Running> =>
+    (pool ??= import('piscina').then(({ Piscina }) => {
+      const piscina = new Piscina({
+        filename: options.entry ?? workerEntry(),
+        minThreads: 0,
+        maxThreads,
+        idleTimeout: options.idleTimeoutMs ?? 30_000,
+        // Workers wait for tasks on their event loop rather than blocked in Atomics.wait, so
+        // the asynchronous loading of an evaluator's libraries can finish between tasks.
+        atomics: 'disabled',
+        niceIncrement: 10,
+        resourceLimits: { maxOldGenerationSizeMb: options.heapMb ?? 512 },
+      });
+      let fail: (error: unknown) => void = () => {};
+      const failed = new Promise<never>((_resolve, reject) => (fail = reject));
+      failed.catch(() => {});
+      // A worker that fails outside any task (its entry cannot be loaded, say) is an 'error'
+      // event, which would end the process with no listener, and the tasks waiting for a worker
+      // would wait forever. So the evaluations in flight fail with the error, and the next one
+      // starts a new pool.
+      piscina.on('error', (error: unknown) => {
+        options.onError?.(error);
+        fail(new Error(`the evaluator worker failed: ${error instanceof Error ? error.message : String(error)}`));
+        pool = undefined;
+        void piscina.destroy().catch(() => {});
+      });
+      return { piscina, failed };
+    }));
   return {
     async evaluate(call: OffloadedEvaluation, signal: AbortSignal): Promise<EvaluationResult> {
       if (closed) throw new Error('the evaluator pool is closed');
-      return admission.run(async () => (await (await start()).run(call, { signal })) as EvaluationResult, signal);
+      return admission.run(async () => {
+        const { piscina, failed } = await start();
+        return (await Promise.race([piscina.run(call, { signal }), failed])) as EvaluationResult;
+      }, signal);
     },
     async close() {
       closed = true;
-      if (pool) await (await pool).destroy();
+      if (pool) await (await pool).piscina.destroy();
     },
   };
+}
+
+/** A started pool, and a promise that rejects once one of its workers failed outside a task. */
+interface Running {
+  piscina: Piscina;
+  failed: Promise<never>;
 }
