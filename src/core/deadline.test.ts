@@ -87,4 +87,40 @@ describe('deadline', () => {
     expect(prepared).toEqual([signal]);
     d.clear();
   });
+
+  it('tells onStop listeners once, with the reason, without making a signal', async () => {
+    const clock = new FakeClock();
+    const prepared: AbortSignal[] = [];
+    const d = clock.deadline(100, undefined, (s) => prepared.push(s));
+    const heard: unknown[] = [];
+    const removed: unknown[] = [];
+    d.onStop((reason) => heard.push(reason));
+    d.onStop((reason) => heard.push(reason));
+    d.onStop((reason) => removed.push(reason))();
+    await clock.advance(100);
+    expect(heard).toHaveLength(2);
+    expect((heard[0] as DOMException).name).toBe('TimeoutError');
+    expect(heard[1]).toBe(heard[0]);
+    expect(removed).toHaveLength(0);
+    expect(prepared).toHaveLength(0);
+    // Listening after the stop hears it at once.
+    const late: unknown[] = [];
+    d.onStop((reason) => late.push(reason));
+    expect(late).toEqual([d.reason]);
+  });
+
+  it('tells onStop listeners the parent reason, and nothing once cleared', async () => {
+    const clock = new FakeClock();
+    const run = new AbortController();
+    const followed = clock.deadline(1000, run.signal);
+    const cleared = clock.deadline(1000, run.signal);
+    const heard: unknown[] = [];
+    followed.onStop((reason) => heard.push(reason));
+    cleared.onStop(() => heard.push('cleared'));
+    cleared.clear();
+    run.abort('run stopped');
+    expect(heard).toEqual(['run stopped']);
+    await clock.advance(1000);
+    expect(heard).toEqual(['run stopped']);
+  });
 });

@@ -2,9 +2,9 @@
 // abort listener per parent signal (docs/decisions.md, "Deadlines without a signal until one is
 // read"). Kept apart from the ports, which name the type, so the ports stay declarations.
 
-import type { StopState } from './stop-state.js';
+import type { Stoppable } from './stop-state.js';
 
-export interface Deadline extends StopState {
+export interface Deadline extends Stoppable {
   /**
    * Made on first read: most of a cell's evaluators never look at it (docs/decisions.md,
    * "Deadlines without a signal until one is read"). `aborted` and `reason` say the same
@@ -63,6 +63,9 @@ class TimerDeadline implements Deadline {
   private readonly cancel: () => void;
   /** The set of its parent's deadlines it is in, until cleared, expired or aborted. */
   private siblings: Set<TimerDeadline> | undefined = undefined;
+  /** `onStop` listeners: usually none or one, so no Set until a second. */
+  private listener: ((reason: unknown) => void) | undefined = undefined;
+  private moreListeners: Set<(reason: unknown) => void> | undefined = undefined;
 
   constructor(
     private readonly ms: number,
@@ -102,9 +105,28 @@ class TimerDeadline implements Deadline {
     return this.timedOut;
   }
 
+  onStop(listener: (reason: unknown) => void): () => void {
+    if (this.stopped) {
+      listener(this.why);
+      return noop;
+    }
+    if (this.listener === undefined && this.moreListeners === undefined) {
+      this.listener = listener;
+      return () => {
+        if (this.listener === listener) this.listener = undefined;
+      };
+    }
+    (this.moreListeners ??= new Set()).add(listener);
+    return () => {
+      this.moreListeners?.delete(listener);
+    };
+  }
+
   clear(): void {
     this.cancel();
     this.detach();
+    this.listener = undefined;
+    this.moreListeners = undefined;
   }
 
   /** Called by the parent's one listener (`attach`). */
@@ -128,6 +150,12 @@ class TimerDeadline implements Deadline {
     this.stopped = true;
     this.why = reason;
     this.controller?.abort(reason);
+    const listener = this.listener;
+    const more = this.moreListeners;
+    this.listener = undefined;
+    this.moreListeners = undefined;
+    listener?.(reason);
+    if (more) for (const l of more) l(reason);
   }
 }
 

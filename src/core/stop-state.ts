@@ -6,3 +6,13 @@ export interface StopState {
   readonly aborted: boolean;
   readonly reason: unknown;
 }
+
+/**
+ * A stop that can be listened to without an AbortSignal: a deadline whose signal nobody has
+ * read yet. `onStop` calls `listener` once, with the reason, when it stops (at once when it has
+ * already); the answer removes the listener. A model call that can cancel its request itself
+ * (the lean chat path) listens here, and so never makes the deadline's AbortController.
+ */
+export interface Stoppable extends StopState {
+  onStop(listener: (reason: unknown) => void): () => void;
+}

@@ -14,6 +14,7 @@ import { STATUS_CODES } from 'node:http';
 import { APICallError } from '@ai-sdk/provider';
 import type { ModelCall, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
+import type { StopState } from '../core/stop-state.js';
 import { sharedAgent } from '../net/agents.js';
 import { type Answer, Exchanges } from '../net/http-transport.js';
 import type { CallAnswer } from './sdk-call.js';
@@ -126,6 +127,15 @@ function errorMessage(text: string): string | undefined {
   }
 }
 
+/** Calls `onStop` with the reason when the call is stopped; the answer stops listening. */
+function listenForStop(call: ModelCall, onStop: (reason: unknown) => void): () => void {
+  if (call.stop) return call.stop.onStop(onStop);
+  const signal = call.signal;
+  const listener = () => onStop(signal.reason);
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
+}
+
 /**
  * POSTs the chat completion. `guarded`: the base URL was chosen by a project and private
  * networks are not allowed (the network guard's Agent). Throws what the SDK would: an
@@ -138,19 +148,22 @@ export async function leanChat(provider: string, modelId: string, settings: Prov
   // The dispatcher API straight into a bounded list of chunks (net/http-transport.ts): no
   // Readable stream or async iterator per answer.
   const exchanges = new Exchanges(sharedAgent(guarded, 'models'), { success: MAX_ANSWER_BYTES, other: MAX_ERROR_BYTES });
-  const stop = () => exchanges.stop(call.signal.reason);
-  if (call.signal.aborted) throw call.signal.reason;
-  call.signal.addEventListener('abort', stop, { once: true });
+  // A target's call carries its deadline as `stop`: listening there cancels the request without
+  // making the deadline's AbortController (docs/decisions.md, "Deadlines without a signal until
+  // one is read"). A judge's call has only its signal.
+  const stopped: StopState = call.stop ?? call.signal;
+  if (stopped.aborted) throw stopped.reason;
+  const unlisten = listenForStop(call, (reason) => exchanges.stop(reason));
   let res: Answer;
   try {
     // The endpoint's frozen headers, shared by its calls: the transport only reads them.
     res = await exchanges.send({ url: target, method: 'POST', headers: headers as Record<string, string>, body: JSON.stringify(body) });
   } catch (error) {
-    if (call.signal.aborted) throw call.signal.reason ?? error;
+    if (stopped.aborted) throw stopped.reason ?? error;
     if (error instanceof CallError) throw error;
     throw new TypeError('fetch failed', { cause: error });
   } finally {
-    call.signal.removeEventListener('abort', stop);
+    unlisten();
   }
   const { text } = res;
   const responseHeaders = headerRecord(res.headers);

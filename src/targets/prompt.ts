@@ -5,9 +5,10 @@
 // `cached: true`, cost 0, no provider call.
 import { createHash } from 'node:crypto';
 import { resolveMapping } from '../core/engine/evaluator-inputs.js';
-import { type ModelMessage, modelLimitKey, type ModelParams, type TargetDeps } from '../core/model/adapters.js';
+import { type ModelCall, type ModelMessage, modelLimitKey, type ModelParams, type TargetDeps } from '../core/model/adapters.js';
 import type { PromptTarget } from '../core/model/experiment.js';
-import type { TargetAdapter, TargetOutput } from '../core/model/results.js';
+import type { TargetAdapter, TargetCall, TargetOutput } from '../core/model/results.js';
+import type { Stoppable } from '../core/stop-state.js';
 import { renderString, renderTurn, type Scope } from './templates.js';
 
 /** The cache key of a resolved call: everything that decides the answer. */
@@ -20,7 +21,8 @@ export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): Target
   return {
     // The engine takes the model's shared slot before starting the call's deadline.
     limitKey: modelLimitKey(spec.model),
-    async call({ row, parameters, signal }): Promise<TargetOutput> {
+    async call(input): Promise<TargetOutput> {
+      const { row, parameters } = input;
       // A lone spread, then the parameters: `{ ...row, parameters }` is V8's slow path on Node 20
       // (docs/decisions.md, "No literal that starts with a spread on the hot path").
       const scope: Scope = { ...row };
@@ -32,18 +34,39 @@ export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): Target
         const hit = await deps.cache.get(key);
         if (hit) return { output: hit.output, tokens: hit.tokens, cost: 0, cached: true };
       }
-      const result = await deps.models.generate({
-        model: spec.model,
-        messages,
-        params: spec.params,
-        schema: spec.outputSchema,
-        schemaName: 'output',
-        signal,
-        slotHeld: true,
-      });
+      const result = await deps.models.generate(new TargetModelCall(spec, messages, input));
       const output = spec.outputSchema ? result.object : result.text;
       if (deps.cache && key) await deps.cache.put(key, { output, tokens: result.tokens });
       return { output, tokens: result.tokens, ...(result.cost !== undefined ? { cost: result.cost } : {}), cached: false };
     },
   };
+}
+
+/**
+ * A prompt target's model call: the engine already holds the model's slot, and its deadline is
+ * passed on as it came, both as `stop` and as a `signal` read (and so made) only if the call
+ * needs one. A class: an object literal with a getter is V8's slow path on Node 20.
+ */
+class TargetModelCall implements ModelCall {
+  readonly model: string;
+  readonly params: PromptTarget['params'];
+  readonly schema: PromptTarget['outputSchema'];
+  readonly schemaName = 'output';
+  readonly slotHeld = true;
+  readonly stop: Stoppable | undefined;
+
+  constructor(
+    spec: PromptTarget,
+    readonly messages: ModelMessage[],
+    private readonly input: TargetCall,
+  ) {
+    this.model = spec.model;
+    this.params = spec.params;
+    this.schema = spec.outputSchema;
+    this.stop = input.stop;
+  }
+
+  get signal(): AbortSignal {
+    return this.input.signal;
+  }
 }

@@ -2,7 +2,7 @@
 // target succeeded) every applicable evaluator concurrently, each with its own timeout. A
 // failure is recorded as data; only the run's abort escapes (the cell is then discarded).
 import type { Row } from '../model/experiment.js';
-import { CallError, type TargetAdapter, type TargetOutput } from '../model/results.js';
+import { CallError, type TargetAdapter, type TargetCall, type TargetOutput } from '../model/results.js';
 import type { LiveEvent } from '../events.js';
 import type { RetryNote, StoredEvaluation } from '../model/run.js';
 import type { CellDraft } from '../run-store.js';
@@ -95,7 +95,7 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
       // The deadline starts once we hold a slot, so queueing behind other runs never eats it.
       deadline = ctx.clock.deadline(ctx.timeoutMs, ctx.signal);
       started = ctx.clock.now();
-      const value = await target.adapter.call({ row, parameters: ctx.parameters, signal: deadline.signal });
+      const value = await target.adapter.call(new DeadlineCall(row, ctx.parameters, deadline));
       checkOutputDepth(value.output);
       return { ok: true, value, attempts: attempt, durationMs: ctx.clock.now() - started };
     } catch (error) {
@@ -118,6 +118,23 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
       deadline?.clear();
       release?.();
     }
+  }
+}
+
+/**
+ * A target call's input under its deadline: `signal` is the deadline's, made only when an
+ * adapter reads it; the lean chat path listens on `stop` and never does. A class: an object
+ * literal with a getter is V8's slow path on Node 20.
+ */
+class DeadlineCall implements TargetCall {
+  constructor(
+    readonly row: Row,
+    readonly parameters: TargetCall['parameters'],
+    readonly stop: Deadline,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.stop.signal;
   }
 }
 

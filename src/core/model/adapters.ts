@@ -1,5 +1,6 @@
 // How the engine obtains targets, evaluators and sandboxes: plain factories and definitions
 // that src/targets, src/evaluators and src/sandbox implement and src/config wires together.
+import type { Stoppable } from '../stop-state.js';
 import type { z } from 'zod';
 import type { Target } from './experiment.js';
 import type { EvaluationResult, EvaluatorContext, EvaluatorInstance, TargetAdapter } from './results.js';
@@ -166,7 +167,9 @@ export interface ModelCall {
   schema?: Record<string, unknown> | undefined;
   /** Name of the structured output (tool / json_schema name). */
   schemaName?: string | undefined;
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
+  /** The same stop without an AbortSignal, when the caller has one (see TargetCall.stop). */
+  readonly stop?: Stoppable | undefined;
   /** Retries of transient failures inside the client (judges); targets leave retries to the engine. */
   retries?: number;
   /**

@@ -1,6 +1,6 @@
 // What targets and evaluators return (SPEC §8), and the errors they raise. These types are
 // the whole contract between the engine and the adapters in src/targets and src/evaluators.
-import type { StopState } from '../stop-state.js';
+import type { Stoppable, StopState } from '../stop-state.js';
 import { z } from 'zod';
 import { AssayError } from '../errors.js';
 import type { Row } from './experiment.js';
@@ -26,7 +26,12 @@ export interface TargetCall {
   row: Row;
   parameters: Record<string, string | number | boolean>;
   /** Aborts on timeout or when the run stops; adapters must stop work and reject. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
+  /**
+   * The same stop without an AbortSignal (the engine's call deadline: its signal is made only
+   * when read). An adapter that can cancel its work itself listens here instead.
+   */
+  readonly stop?: Stoppable;
 }
 
 /** A target ready to be called; built once per run from its spec. */

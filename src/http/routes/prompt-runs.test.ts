@@ -148,6 +148,26 @@ describe('failures', () => {
     }
   });
 
+  it('a call that hangs past the timeout fails its cell as timed out, and its request is cancelled', async () => {
+    // The lean chat path cancels through the deadline itself (no AbortSignal is made for it):
+    // the fake provider must see each hung connection closed when the time runs out.
+    openai.setBehaviour({ hangRate: 1 });
+    try {
+      const slug = 'hangs';
+      await t.req('POST', '/api/experiments', { body: { ...doc(slug), targets: [doc('x').targets[0]], execution: { timeoutMs: 300, maxRetries: 0 } } });
+      const done = await waitForRun(t, await startRun(t, slug));
+      expect(done.summary).toMatchObject({ totalCells: 3, failedCells: 3 });
+      expect(done.summary.targets[0]).toMatchObject({ targetId: 'mini', errors: 3 });
+      const res = await results(done.runId);
+      expect(res.dataset).toHaveLength(3);
+      for (const d of res.dataset) expect(d.error).toMatch(/timed out after 300 ms/);
+      // Closed by the client, not left hanging until the fake server stops.
+      await expect.poll(() => openai.inFlight.get('gpt-4o-mini') ?? 0, { timeout: 5_000 }).toBe(0);
+    } finally {
+      openai.setBehaviour({ hangRate: 0 });
+    }
+  });
+
   it('an unconfigured provider fails its cells with what to set', async () => {
     await t.req('POST', '/api/experiments', { body: { slug: 'no-google', name: 'g', dataset: { rows }, targets: [{ id: 'g', type: 'prompt', model: 'google/gemini-2.5-flash', messages: [{ role: 'user', content: '{{question}}' }] }] } });
     const done = await waitForRun(t, await startRun(t, 'no-google'));
@@ -160,6 +180,7 @@ describe('failures', () => {
     try {
       await t.req('POST', '/api/experiments', { body: { ...doc('throttled', { execution: { maxRetries: 8 } }), targets: [doc('x').targets[0]] } });
       const done = await waitForRun(t, await startRun(t, 'throttled'), 60_000);
+      console.log(JSON.stringify(done).slice(0, 800));
       expect(done.summary).toMatchObject({ totalCells: 3, completedCells: 3 });
     } finally {
       openai.setBehaviour({ failRate: 0 });
