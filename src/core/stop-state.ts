@@ -16,3 +16,18 @@ export interface StopState {
 export interface Stoppable extends StopState {
   onStop(listener: (reason: unknown) => void): () => void;
 }
+
+/**
+ * Calls `onStop` with the reason once `stop` stops (at once when it has already); the answer
+ * stops listening. Takes a Stoppable without making its signal, or a plain AbortSignal.
+ */
+export function listenForStop(stop: Stoppable | AbortSignal, onStop: (reason: unknown) => void): () => void {
+  if ('onStop' in stop) return stop.onStop(onStop);
+  if (stop.aborted) {
+    onStop(stop.reason);
+    return () => {};
+  }
+  const listener = (): void => onStop(stop.reason);
+  stop.addEventListener('abort', listener, { once: true });
+  return () => stop.removeEventListener('abort', listener);
+}

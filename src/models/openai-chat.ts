@@ -14,7 +14,7 @@ import { STATUS_CODES } from 'node:http';
 import { APICallError } from '@ai-sdk/provider';
 import type { ModelCall, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
-import type { StopState } from '../core/stop-state.js';
+import { listenForStop, type StopState } from '../core/stop-state.js';
 import { sharedAgent } from '../net/agents.js';
 import { type Answer, Exchanges } from '../net/http-transport.js';
 import type { CallAnswer } from './sdk-call.js';
@@ -127,15 +127,6 @@ function errorMessage(text: string): string | undefined {
   }
 }
 
-/** Calls `onStop` with the reason when the call is stopped; the answer stops listening. */
-function listenForStop(call: ModelCall, onStop: (reason: unknown) => void): () => void {
-  if (call.stop) return call.stop.onStop(onStop);
-  const signal = call.signal;
-  const listener = () => onStop(signal.reason);
-  signal.addEventListener('abort', listener, { once: true });
-  return () => signal.removeEventListener('abort', listener);
-}
-
 /**
  * POSTs the chat completion. `guarded`: the base URL was chosen by a project and private
  * networks are not allowed (the network guard's Agent). Throws what the SDK would: an
@@ -153,7 +144,7 @@ export async function leanChat(provider: string, modelId: string, settings: Prov
   // one is read"). A judge's call has only its signal.
   const stopped: StopState = call.stop ?? call.signal;
   if (stopped.aborted) throw stopped.reason;
-  const unlisten = listenForStop(call, (reason) => exchanges.stop(reason));
+  const unlisten = listenForStop(call.stop ?? call.signal, (reason) => exchanges.stop(reason));
   let res: Answer;
   try {
     // The endpoint's frozen headers, shared by its calls: the transport only reads them.

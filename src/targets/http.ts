@@ -6,6 +6,7 @@
 import type { HttpTarget } from '../core/model/experiment.js';
 import type { TargetDeps } from '../core/model/adapters.js';
 import { CallError, type TargetAdapter, type TargetCall, type TargetOutput } from '../core/model/results.js';
+import { listenForStop, type Stoppable } from '../core/stop-state.js';
 import type { Dispatcher } from 'undici';
 import { bodyValue, excerpt, headerValue, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, networkError, selectOutput, statusError, timeoutError } from './http-response.js';
 import { type Answer, Exchanges, type Outgoing } from '../net/http-transport.js';
@@ -204,20 +205,19 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       redactor = built.redactor;
       // The agent's own spans join the cell's trace (W3C traceparent); a header the experiment sets wins.
       if (trace) for (const [name, value] of Object.entries(trace)) built.outgoing.headers[name] ??= value;
-      return await exchange(built.outgoing, input.signal, redactor);
+      // The call's deadline when the engine gave one: listening there makes no AbortSignal.
+      return await exchange(built.outgoing, input.stop ?? input.signal, redactor);
     } catch (error) {
       throw error instanceof CallError ? redactor.error(error) : error;
     }
   }
 
   /** One call's exchanges, with the failure turned into a CallError (or the stop reason). */
-  async function exchange(outgoing: Outgoing, runSignal: AbortSignal, redactor: Redactor): Promise<TargetOutput> {
+  async function exchange(outgoing: Outgoing, runStop: Stoppable | AbortSignal, redactor: Redactor): Promise<TargetOutput> {
     const started = Date.now();
     const exchanges = new Exchanges(dispatcher, LIMITS);
     // One listener and at most one timer per call: cheaper than AbortSignal.any/timeout.
-    const onAbort = (): void => exchanges.stop(runSignal.reason);
-    if (runSignal.aborted) onAbort();
-    else runSignal.addEventListener('abort', onAbort, { once: true });
+    const unlisten = listenForStop(runStop, (reason) => exchanges.stop(reason));
     const timer = spec.timeoutMs === undefined ? undefined : setTimeout(() => exchanges.stop(TIMED_OUT), spec.timeoutMs);
     try {
       const { answer, url } = await send(outgoing, exchanges);
@@ -230,8 +230,8 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       if (output === undefined) throw invalid(`outputPath ${spec.outputPath} matched nothing in the response: ${excerpt(answer.text, redactor)}`);
       return { output: redactor.deep(output) };
     } catch (error) {
-      if (runSignal.aborted) {
-        const reason: unknown = runSignal.reason;
+      if (runStop.aborted) {
+        const reason: unknown = runStop.reason;
         // The engine's signal carries its own timeout: that is a timeout, anything else is a stop.
         if (reason instanceof DOMException && reason.name === 'TimeoutError') throw timeoutError(Date.now() - started);
         throw reason;
@@ -241,7 +241,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       throw networkError(error, outgoing.url.origin, redactor);
     } finally {
       clearTimeout(timer);
-      runSignal.removeEventListener('abort', onAbort);
+      unlisten();
     }
   }
 

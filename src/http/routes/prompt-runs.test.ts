@@ -157,7 +157,7 @@ describe('failures', () => {
       await t.req('POST', '/api/experiments', { body: { ...doc(slug), targets: [doc('x').targets[0]], execution: { timeoutMs: 300, maxRetries: 0 } } });
       const done = await waitForRun(t, await startRun(t, slug));
       expect(done.summary).toMatchObject({ totalCells: 3, failedCells: 3 });
-      expect(done.summary.targets[0]).toMatchObject({ targetId: 'mini', errors: 3 });
+      expect(done.summary!.targets[0]).toMatchObject({ targetId: 'mini', errors: 3 });
       const res = await results(done.runId);
       expect(res.dataset).toHaveLength(3);
       for (const d of res.dataset) expect(d.error).toMatch(/timed out after 300 ms/);
