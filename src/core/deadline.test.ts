@@ -1,4 +1,4 @@
-// Deadlines (core/ports.ts): a signal made only when read, one abort listener per parent for all
+// Deadlines (core/deadline.ts): a signal made only when read, one abort listener per parent for all
 // its deadlines, and the same outcomes as before either way.
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
