@@ -12,7 +12,7 @@ import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/ob
 import { guardedFetch, openFetch } from '../net/lean-fetch.js';
 import { leanChat, leanChatApplies } from './openai-chat.js';
 import { sdkCall } from './sdk-call.js';
-import { loadPriceTable, type PricedTokens, priceCall, reportedCost } from './pricing.js';
+import { loadPriceTable, type PricedTokens, priceCall, priceTableLoaded, reportedCost } from './pricing.js';
 
 /** The AI SDK, loaded with the first model call (≈ 150 ms and 25 MB at start-up otherwise). */
 let ai: typeof import('ai') | undefined;
@@ -155,14 +155,20 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     // Plain text to OpenAI-compatible endpoints takes the lean path: no AI SDK object is built.
     const lean = leanChatApplies(provider, modelId, call);
     let language: LanguageModelV3 | null = null;
-    if (lean) await loadPriceTable();
-    else language = (await resolve(call.model)).model.language();
+    // The lean path needs the price table only once the answer is in: the first calls load it
+    // while their requests are out, instead of holding every request of a first run's first
+    // wave back by the ≈ 75 ms the table takes to load (docs/decisions.md, "undici's Agent on its own").
+    let pricesLoading: Promise<void> | undefined;
+    if (lean) {
+      if (!priceTableLoaded()) (pricesLoading = loadPriceTable()).catch(() => {});
+    } else language = (await resolve(call.model)).model.language();
     const key = limitKey(call.model);
     const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
     const observed = deps.observer?.begin({ provider, model: modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
     try {
       const answer = language ? await sdkCall(ai!, language, call) : await leanChat(provider, modelId, settings, call, fetchFor(settings) === guardedFetch);
       deps.limiter.succeeded(key);
+      if (pricesLoading) await pricesLoading;
       // The lean path's headers are lower-cased already (openai-chat.ts, headerRecord).
       const exhausted = exhaustedForMs(lean ? (answer.headers as Record<string, string | undefined>) : lowerHeaders(answer.headers), deps.clock.now());
       if (exhausted !== undefined) deps.limiter.exhausted(key, exhausted);

@@ -12,9 +12,18 @@ export interface PricedTokens {
 
 /** The price table (an 800 KB module), loaded with the first model call rather than at start-up. */
 let table: typeof import('@pydantic/genai-prices') | undefined;
+let loading: Promise<void> | undefined;
 
-export async function loadPriceTable(): Promise<void> {
-  table ??= await import('@pydantic/genai-prices');
+/** Loads the price table once; every caller waits for the same load. */
+export function loadPriceTable(): Promise<void> {
+  return (loading ??= import('@pydantic/genai-prices').then((module) => {
+    table = module;
+  }));
+}
+
+/** Whether the price table is in memory (a call priced now does not wait). */
+export function priceTableLoaded(): boolean {
+  return table !== undefined;
 }
 
 /** Provider ids as the price table knows them. */

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type { Agent, buildConnector } from 'undici';
 import { type AddressKind, guardedLookup, nonPublicKind, RefusedAddress, refusal, type Resolve } from './network-guard.js';
-import { undici } from './undici.js';
+import { undiciAgent } from './undici.js';
 
 /** Test seams for the guarded Agent: the DNS resolver and the address classifier. */
 export interface GuardSeams {
@@ -30,7 +30,7 @@ function createAgent(purpose: AgentPurpose, connect?: buildConnector.connector):
   // up the calls queued behind it. No connection cap per origin: the engine's limiters set how
   // many calls are in flight. Redirects are not followed here (no redirect interceptor).
   const keepAliveTimeout = KEEP_ALIVE_MS[purpose];
-  return new (undici().Agent)({ pipelining: 1, ...(keepAliveTimeout !== undefined ? { keepAliveTimeout } : {}), ...(connect !== undefined ? { connect } : {}) });
+  return new (undiciAgent().Agent)({ pipelining: 1, ...(keepAliveTimeout !== undefined ? { keepAliveTimeout } : {}), ...(connect !== undefined ? { connect } : {}) });
 }
 
 /** The process-wide Agent for a purpose: guarded (public addresses only) or open. Made on first use. */
@@ -51,7 +51,7 @@ export function sharedAgent(guarded: boolean, purpose: AgentPurpose = 'targets')
  */
 export function createGuardedAgent(seams: GuardSeams = {}, purpose: AgentPurpose = 'targets'): Agent {
   const kindOf = seams.kindOf ?? nonPublicKind;
-  const connect = undici().buildConnector({ lookup: guardedLookup(seams.resolve, kindOf) });
+  const connect = undiciAgent().buildConnector({ lookup: guardedLookup(seams.resolve, kindOf) });
   return createAgent(purpose, (options, callback) => {
     const origin = `${options.protocol}//${options.host ?? options.hostname}`;
     const literalKind = isIP(options.hostname) === 0 ? null : kindOf(options.hostname);
