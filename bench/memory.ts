@@ -2,9 +2,10 @@
 // how long a fresh `npm start`-like server takes to answer /healthz and what it holds idle, then
 // ten consecutive 2,000-cell prompt runs on one server at zero provider latency (the most
 // allocation a second) with its RSS after each run and its peak.
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BUILDS, upToDateBuild } from '../bin/builds.js';
 import { peakRssMb, rssMb } from './proc.js';
 import { api, OPENAI_KEY, SERVE_ENV, SERVE_NODE_FLAGS, startOpenAI, startServer, waitDone } from './servers.js';
 
@@ -16,19 +17,9 @@ const REST_MS = 20_000;
 
 /** What the server was started from: bin/assay.js runs the first build newer than every source (the bundle, then tsc's dist/). */
 export function serverBuild(): string {
-  const root = path.join(import.meta.dirname, '..');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) return e.name === 'testing' ? m : Math.max(m, newest(p));
-      return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? Math.max(m, statSync(p).mtimeMs) : m;
-    }, 0);
-  const sources = newest(path.join(root, 'src'));
-  for (const [file, name] of [['dist/bundle/main.js', 'the bundle, dist/bundle/'], ['dist/cli/main.js', "tsc's dist/ (the bundle is missing or older than src/: run `npm run build`)"]] as const) {
-    const main = path.join(root, file);
-    if (existsSync(main) && statSync(main).mtimeMs >= sources) return name;
-  }
-  return 'sources through tsx (no build newer than src/: run `npm run build`)';
+  const build = upToDateBuild(pathToFileURL(path.join(import.meta.dirname, '..') + '/'));
+  if (build === null) return 'sources through tsx (no build newer than src/: run `npm run build`)';
+  return build.entry === BUILDS[0]!.entry ? build.name : `${build.name} (the bundle is missing or older than src/: run \`npm run build\`)`;
 }
 
 /** Spawn → first 200 from /healthz, and RSS after two idle seconds, for `starts` fresh servers. */
