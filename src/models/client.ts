@@ -203,7 +203,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         try {
           return await once(call, attempt > 1);
         } catch (error) {
-          if ((call.stop ?? call.signal).aborted) throw error;
+          if ((call.deadline ?? call.signal).aborted) throw error;
           const decision = decideRetry(error, attempt, policy, deps.random ?? Math.random);
           if (decision.kind === 'fail') throw error;
           await deps.clock.sleep(decision.delayMs, call.signal);

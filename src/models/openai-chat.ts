@@ -139,12 +139,12 @@ export async function leanChat(provider: string, modelId: string, settings: Prov
   // The dispatcher API straight into a bounded list of chunks (net/http-transport.ts): no
   // Readable stream or async iterator per answer.
   const exchanges = new Exchanges(sharedAgent(guarded, 'models'), { success: MAX_ANSWER_BYTES, other: MAX_ERROR_BYTES });
-  // A target's call carries its deadline as `stop`: listening there cancels the request without
+  // A target's call carries its deadline as `deadline`: listening there cancels the request without
   // making the deadline's AbortController (docs/decisions.md, "Deadlines without a signal until
   // one is read"). A judge's call has only its signal.
-  const stopped: StopState = call.stop ?? call.signal;
+  const stopped: StopState = call.deadline ?? call.signal;
   if (stopped.aborted) throw stopped.reason;
-  const unlisten = listenForStop(call.stop ?? call.signal, (reason) => exchanges.stop(reason));
+  const unlisten = listenForStop(call.deadline ?? call.signal, (reason) => exchanges.stop(reason));
   let res: Answer;
   try {
     // The endpoint's frozen headers, shared by its calls: the transport only reads them.

@@ -206,7 +206,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       // The agent's own spans join the cell's trace (W3C traceparent); a header the experiment sets wins.
       if (trace) for (const [name, value] of Object.entries(trace)) built.outgoing.headers[name] ??= value;
       // The call's deadline when the engine gave one: listening there makes no AbortSignal.
-      return await exchange(built.outgoing, input.stop ?? input.signal, redactor);
+      return await exchange(built.outgoing, input.deadline ?? input.signal, redactor);
     } catch (error) {
       throw error instanceof CallError ? redactor.error(error) : error;
     }

@@ -44,7 +44,7 @@ export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): Target
 
 /**
  * A prompt target's model call: the engine already holds the model's slot, and its deadline is
- * passed on as it came, both as `stop` and as a `signal` read (and so made) only if the call
+ * passed on as it came, both as `deadline` and as a `signal` read (and so made) only if the call
  * needs one. A class: an object literal with a getter is V8's slow path on Node 20.
  */
 class TargetModelCall implements ModelCall {
@@ -53,7 +53,7 @@ class TargetModelCall implements ModelCall {
   readonly schema: PromptTarget['outputSchema'];
   readonly schemaName = 'output';
   readonly slotHeld = true;
-  readonly stop: Stoppable | undefined;
+  readonly deadline: Stoppable | undefined;
 
   constructor(
     spec: PromptTarget,
@@ -63,7 +63,7 @@ class TargetModelCall implements ModelCall {
     this.model = spec.model;
     this.params = spec.params;
     this.schema = spec.outputSchema;
-    this.stop = input.stop;
+    this.deadline = input.deadline;
   }
 
   get signal(): AbortSignal {

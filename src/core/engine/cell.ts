@@ -123,18 +123,18 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
 
 /**
  * A target call's input under its deadline: `signal` is the deadline's, made only when an
- * adapter reads it; the lean chat path listens on `stop` and never does. A class: an object
+ * adapter reads it; the lean chat path listens on `deadline` and never does. A class: an object
  * literal with a getter is V8's slow path on Node 20.
  */
 class DeadlineCall implements TargetCall {
   constructor(
     readonly row: Row,
     readonly parameters: TargetCall['parameters'],
-    readonly stop: Deadline,
+    readonly deadline: Deadline,
   ) {}
 
   get signal(): AbortSignal {
-    return this.stop.signal;
+    return this.deadline.signal;
   }
 }
 

@@ -168,8 +168,11 @@ export interface ModelCall {
   /** Name of the structured output (tool / json_schema name). */
   schemaName?: string | undefined;
   readonly signal: AbortSignal;
-  /** The same stop without an AbortSignal, when the caller has one (see TargetCall.stop). */
-  readonly stop?: Stoppable | undefined;
+  /**
+   * The call's deadline without an AbortSignal, when the caller has one (see TargetCall.deadline).
+   * Not `params.stop`, the provider's stop sequences.
+   */
+  readonly deadline?: Stoppable | undefined;
   /** Retries of transient failures inside the client (judges); targets leave retries to the engine. */
   retries?: number;
   /**

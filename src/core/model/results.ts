@@ -31,7 +31,7 @@ export interface TargetCall {
    * The same stop without an AbortSignal (the engine's call deadline: its signal is made only
    * when read). An adapter that can cancel its work itself listens here instead.
    */
-  readonly stop?: Stoppable;
+  readonly deadline?: Stoppable;
 }
 
 /** A target ready to be called; built once per run from its spec. */
