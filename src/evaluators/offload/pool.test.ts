@@ -91,3 +91,37 @@ describe('a worker that cannot start', () => {
     }
   }, 30_000);
 });
+
+describe('a worker that fails while idle', () => {
+  it('is logged and replaced, and the evaluations running on the other workers go on', async () => {
+    // A worker that answers, then throws from a stray timer once it is idle (an evaluator
+    // library's leftover callback, say): Piscina reports it outside any task.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-pool-'));
+    const entry = path.join(dir, 'stray-worker.mjs');
+    writeFileSync(
+      entry,
+      [
+        'export default async function (call) {',
+        "  if (call.evaluatorId === 'slow') { await new Promise((r) => setTimeout(r, 1500)); return { status: 'processed', passed: true }; }",
+        "  setTimeout(() => { throw new Error('a stray timer threw'); }, 50);",
+        "  return { status: 'processed', passed: true };",
+        '}',
+      ].join('\n'),
+    );
+    const errors: unknown[] = [];
+    const stray = createEvaluatorPool({ entry, maxThreads: 2, onError: (e) => errors.push(e) });
+    const call = (evaluatorId: string) => ({ ...task('exact_match', {}, { output: 'a', expected_output: 'a' }), evaluatorId });
+    try {
+      const slow = stray.evaluate(call('slow'), new AbortController().signal);
+      await expect(stray.evaluate(call('quick'), new AbortController().signal)).resolves.toEqual({ status: 'processed', passed: true });
+      // The slow evaluation, on the other worker, outlives the stray error and still answers.
+      await expect(slow).resolves.toEqual({ status: 'processed', passed: true });
+      expect(errors.map((e) => (e as Error).message)).toEqual(['a stray timer threw']);
+      // The pool still serves.
+      await expect(stray.evaluate(call('slow'), new AbortController().signal)).resolves.toEqual({ status: 'processed', passed: true });
+    } finally {
+      await stray.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

@@ -23,9 +23,9 @@ export interface EvaluatorPoolOptions {
   /** Old-generation heap of each worker, MB (default 512): an evaluation past it fails alone. */
   heapMb?: number;
   /**
-   * Told of a worker that failed outside any task (its entry could not be loaded, say). Piscina
-   * emits these as 'error' events, which would end the process with no listener; the tasks it
-   * held fail on their own.
+   * Told of a worker that failed outside any task (its entry could not be loaded, or an idle
+   * worker threw). Piscina emits these as 'error' events, which would end the process with no
+   * listener; the tasks it held fail on their own.
    */
   onError?: (error: unknown) => void;
   /** The worker's entry file (default: the one next to this module; a test gives a broken one). */
@@ -69,24 +69,33 @@ export function createEvaluatorPool(options: EvaluatorPoolOptions = {}): Evaluat
       let fail: (error: unknown) => void = () => {};
       const failed = new Promise<never>((_resolve, reject) => (fail = reject));
       failed.catch(() => {});
-      // A worker that fails outside any task (its entry cannot be loaded, say) is an 'error'
-      // event, which would end the process with no listener, and the tasks waiting for a worker
-      // would wait forever. So the evaluations in flight fail with the error, and the next one
-      // starts a new pool.
+      const running: Running = { piscina, failed, served: false };
+      // Piscina emits 'error' for a worker that fails outside any task; with no listener it
+      // would end the process. The tasks that worker held fail on their own (Piscina rejects
+      // them), so what an error means depends on whether this pool's workers ever served:
+      // - never: the worker cannot start (its entry cannot be loaded, say), and the tasks
+      //   waiting for a worker would wait forever. The evaluations in flight fail with the
+      //   error, and the next one starts a new pool.
+      // - once they did: one idle worker failed (a stray timer in an evaluator library, say).
+      //   Piscina has dropped it and starts another when a task needs one, so the evaluations
+      //   running on the other workers go on.
       piscina.on('error', (error: unknown) => {
         options.onError?.(error);
+        if (running.served) return;
         fail(new Error(`the evaluator worker failed: ${error instanceof Error ? error.message : String(error)}`));
         pool = undefined;
         void piscina.destroy().catch(() => {});
       });
-      return { piscina, failed };
+      return running;
     }));
   return {
     async evaluate(call: OffloadedEvaluation, signal: AbortSignal): Promise<EvaluationResult> {
       if (closed) throw new Error('the evaluator pool is closed');
       return admission.run(async () => {
-        const { piscina, failed } = await start();
-        return (await Promise.race([piscina.run(call, { signal }), failed])) as EvaluationResult;
+        const running = await start();
+        const result = (await Promise.race([running.piscina.run(call, { signal }), running.failed])) as EvaluationResult;
+        running.served = true;
+        return result;
       }, signal);
     },
     async close() {
@@ -96,8 +105,9 @@ export function createEvaluatorPool(options: EvaluatorPoolOptions = {}): Evaluat
   };
 }
 
-/** A started pool, and a promise that rejects once one of its workers failed outside a task. */
+/** A started pool, a promise that rejects if its workers cannot start, and whether one ever answered. */
 interface Running {
   piscina: Piscina;
   failed: Promise<never>;
+  served: boolean;
 }
