@@ -3,7 +3,7 @@
 // break is what a module finds next to itself at run time: package.json (the version), the web
 // page's files, the Swagger UI's files, the evaluator worker's entry, the native addons.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliServer, startCliServer } from '../testing/spawn.js';
@@ -23,6 +23,15 @@ afterAll(async () => {
 });
 
 describe('the bundled build', { timeout: 120_000 }, () => {
+  it('is ASCII, so V8 keeps its sources at one byte a character', () => {
+    // One character outside Latin-1 in a comment doubles the heap a module's source takes
+    // (docs/decisions.md, "An ASCII bundle").
+    const wide = readdirSync(OUT)
+      .filter((name) => name.endsWith('.js'))
+      .filter((name) => [...readFileSync(path.join(OUT, name), 'utf8')].some((c) => c.charCodeAt(0) > 0xff));
+    expect(wide).toEqual([]);
+  });
+
   it('answers /healthz with the version of package.json', async () => {
     const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     expect(await (await fetch(`${server.base}/healthz`)).json()).toEqual({ status: 'ok', version });

@@ -1,0 +1,1 @@
+export declare function asciiComments(code: string): string;
