@@ -8,7 +8,7 @@
 // undici's index loads everything else too (fetch, WebSocket, the mock and cache layers): about
 // 100 ms of the first model call, against 35 ms for the two modules required here, which every
 // first run's first wave of cells waited for (docs/decisions.md, "undici's Agent on its own").
-// undici publishes no `exports` map, so these paths are its public files; the package is pinned
+// undici publishes no `exports` map, so its lib/ files can be required by path; the package is pinned
 // by the lock file, and every outbound test fails at once if a version moves them.
 import { createRequire } from 'node:module';
 import type * as Undici from 'undici';
