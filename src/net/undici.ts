@@ -11,21 +11,69 @@
 // undici publishes no `exports` map, so its lib/ files can be required by path; the package is pinned
 // by the lock file, and every outbound test fails at once if a version moves them.
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import type * as Undici from 'undici';
 
 const require = createRequire(import.meta.url);
 let loaded: typeof Undici | undefined;
 let agentParts: { Agent: typeof Undici.Agent; buildConnector: typeof Undici.buildConnector } | undefined;
+/** The HTTP/1 parser compiled by V8's baseline compiler only; held so V8 keeps it for undici. */
+let parser: object | null | undefined;
 
 /** The whole undici package (request(), fetch), required the first time a request needs it. */
 export function undici(): typeof Undici {
+  baselineParser();
   return (loaded ??= require('undici') as typeof Undici);
 }
 
 /** undici's Agent and connector alone, required the first time an Agent is made. */
 export function undiciAgent(): { Agent: typeof Undici.Agent; buildConnector: typeof Undici.buildConnector } {
+  baselineParser();
   return (agentParts ??= {
     Agent: require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent,
     buildConnector: require('undici/lib/core/connect.js') as typeof Undici.buildConnector,
   });
+}
+
+/**
+ * undici parses HTTP/1 with llhttp compiled to WebAssembly. V8 compiles it with Liftoff, its
+ * baseline compiler, and once the parser is hot it compiles the parser's main function (33 KB of
+ * WebAssembly) again with TurboFan: 160–220 ms of a compiler thread and ≈ 40 MB of compiler
+ * memory, during every process's first run (≈ 0.09 ms of CPU a cell of a 2,000-cell run;
+ * docs/decisions.md, "llhttp stays on V8's baseline compiler"). The optimized parser is no faster
+ * measurably on model answers or on 4 MB chunked bodies.
+ *
+ * V8 decides a module's tiers when it compiles it, and hands a second compilation of the same
+ * bytes the module it already has (its native module cache). So the bytes undici will load are
+ * compiled here once with `--liftoff-only` set, and the flag is cleared again at once: undici's
+ * own `new WebAssembly.Module` then gets this baseline-only module, and no other WebAssembly of
+ * the process (sandboxed code's) is affected. If undici ever loads other bytes, it compiles them
+ * as before: slower first runs, nothing wrong. The variant follows undici's own choice
+ * (lib/dispatcher/client-h1.js, `lazyllhttp`): SIMD unless UNDICI_NO_WASM_SIMD=1 or on ppc64.
+ */
+function baselineParser(): void {
+  if (parser !== undefined) return;
+  parser = null;
+  // A flag given on node's command line is the operator's choice; leave it as it is.
+  if (process.execArgv.some((a) => /^--(no-)?liftoff[-_]only/.test(a))) return;
+  const env = process.env.UNDICI_NO_WASM_SIMD;
+  const simd = env === '0' || (env !== '1' && process.arch !== 'ppc64');
+  setFlagsFromString('--liftoff-only');
+  try {
+    if (simd) parser = compile('undici/lib/llhttp/llhttp_simd-wasm.js');
+    parser ??= compile('undici/lib/llhttp/llhttp-wasm.js');
+  } finally {
+    setFlagsFromString('--no-liftoff-only');
+  }
+}
+
+/** `WebAssembly.Module`, which the compiler's library settings (no DOM) do not declare. */
+const WasmModule = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } }).WebAssembly.Module;
+
+function compile(bytesModule: string): object | null {
+  try {
+    return new WasmModule(require(bytesModule) as Buffer);
+  } catch {
+    return null; // undici falls back the same way (no SIMD on this CPU) or fails on its own
+  }
 }

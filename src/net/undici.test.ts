@@ -1,0 +1,64 @@
+// undici's HTTP/1 parser stays on V8's baseline WebAssembly compiler (src/net/undici.ts,
+// docs/decisions.md "llhttp stays on V8's baseline compiler"): a first run of a fresh server
+// must not spend ≈ 200 ms of a compiler thread optimizing it. A child process sends enough
+// requests through an Agent for V8 to tier the parser up, with V8 printing every WebAssembly
+// compilation; the control loads undici without src/net/undici.ts and must show the tier-up.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-llhttp-tiers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The parser's main function is ≈ 33 KB of WebAssembly; the rest are small helpers. */
+const BIG_FUNCTION_BYTES = 10_000;
+
+/** Runs `requests` keep-alive requests through an Agent loaded `via` our loader or undici itself; returns V8's compilation trace. */
+function compilations(via: 'assay' | 'undici', requests: number): string {
+  const src = JSON.stringify(pathToFileURL(path.join(import.meta.dirname, 'undici.ts')).href);
+  const main = path.join(dir, `${via}.mjs`);
+  writeFileSync(main, `import http from 'node:http';
+import { createRequire } from 'node:module';
+const { Agent, request } = ${via === 'assay'
+    ? `await import(${src}).then((m) => ({ Agent: m.undiciAgent().Agent, request: m.undici().request }))`
+    : `createRequire(${JSON.stringify(path.join(import.meta.dirname, 'undici.ts'))})('undici')`};
+const answer = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Echo: a question' }, finish_reason: 'stop' }] });
+const server = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(answer)));
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const agent = new Agent({ pipelining: 1, keepAliveTimeout: 30_000 });
+const origin = 'http://127.0.0.1:' + server.address().port;
+let left = ${requests};
+await Promise.all(Array.from({ length: 20 }, async () => {
+  while (left-- > 0) {
+    const r = await request(origin + '/v1/chat/completions', { dispatcher: agent, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m"}' });
+    JSON.parse(await r.body.text());
+  }
+}));
+await agent.close();
+server.close();
+console.log('DONE');`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--trace-wasm-compilation-times', main], { cwd: path.join(import.meta.dirname, '..', '..'), encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0 || !r.stdout.includes('DONE')) throw new Error(`the child failed (exit ${r.status}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Sizes of the WebAssembly function bodies V8 compiled with the named compiler. */
+function bodies(trace: string, compiler: 'Liftoff' | 'TurboFan'): number[] {
+  return [...trace.matchAll(new RegExp(`using ${compiler}, .*?bodysize (\\d+)`, 'g'))].map((m) => Number(m[1]));
+}
+
+describe("undici's HTTP/1 parser", () => {
+  it('is compiled by the baseline compiler only, however hot it gets', () => {
+    const trace = compilations('assay', 3_000);
+    expect(bodies(trace, 'Liftoff').some((size) => size > BIG_FUNCTION_BYTES)).toBe(true);
+    expect(bodies(trace, 'TurboFan').filter((size) => size > BIG_FUNCTION_BYTES)).toEqual([]);
+  }, 150_000);
+
+  it('is optimized by TurboFan when undici is loaded on its own (the control)', () => {
+    const trace = compilations('undici', 3_000);
+    expect(bodies(trace, 'TurboFan').filter((size) => size > BIG_FUNCTION_BYTES).length).toBeGreaterThan(0);
+  }, 150_000);
+});
