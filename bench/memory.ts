@@ -2,25 +2,15 @@
 // how long a fresh `npm start`-like server takes to answer /healthz and what it holds idle, then
 // ten consecutive 2,000-cell prompt runs on one server at zero provider latency (the most
 // allocation a second) with its RSS after each run and its peak.
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILDS, upToDateBuild } from '../bin/builds.js';
 import { peakRssMb, rssMb } from './proc.js';
-import { api, OPENAI_KEY, SERVE_ENV, SERVE_NODE_FLAGS, startOpenAI, startServer, waitDone } from './servers.js';
+import { api, OPENAI_KEY, SERVE_ENV, SERVE_NODE_FLAGS, serverBuild, startOpenAI, startServer, waitDone } from './servers.js';
 
 /** Bounds of the issue: peak RSS over the ten runs, drift of the tenth from the first, idle RSS, time to /healthz. */
 export const MEMORY_BOUNDS = { peakMb: 220, driftRatio: 0.1, idleMb: 120, healthzMs: 1000 };
 
 /** How long the server is left alone after the ten runs before its RSS is read again. */
 const REST_MS = 20_000;
-
-/** What the server was started from: bin/assay.js runs the first build newer than every source (the bundle, then tsc's dist/). */
-export function serverBuild(): string {
-  const build = upToDateBuild(pathToFileURL(path.join(import.meta.dirname, '..') + '/'));
-  if (build === null) return 'sources through tsx (no build newer than src/: run `npm run build`)';
-  return build.entry === BUILDS[0]!.entry ? build.name : `${build.name} (the bundle is missing or older than src/: run \`npm run build\`)`;
-}
 
 /** Spawn → first 200 from /healthz, and RSS after two idle seconds, for `starts` fresh servers. */
 async function idle(starts: number, print: (line: string) => void): Promise<{ healthzMs: number; idleMb: number }[]> {
@@ -65,7 +55,7 @@ export async function memoryBench(quick: boolean, print: (line: string) => void)
   const runs = quick ? 4 : 10;
   // BENCH_NODE_FLAGS='--max-semi-space-size=16' measures other V8 flags than `npm start`'s.
   const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? SERVE_NODE_FLAGS;
-  print(`\n### Memory: start, idle, and ${runs} runs of ${n * 2} cells on one server (server from ${serverBuild()}, ${Object.entries(SERVE_ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${flags.join(' ') || '(no flags)'})\n`);
+  print(`\n### Memory: start, idle, and ${runs} runs of ${n * 2} cells on one server (server from ${serverBuild().name}, ${Object.entries(SERVE_ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${flags.join(' ') || '(no flags)'})\n`);
   const starts = await idle(quick ? 1 : 3, print);
   const openai = await startOpenAI(0);
   const server = await startServer({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL }, flags);

@@ -14,7 +14,7 @@
 //   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
-import { api, OPENAI_KEY, type Server, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
+import { api, checkBuild, OPENAI_KEY, type Server, serverBuild, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -277,7 +277,15 @@ async function load(): Promise<void> {
   if (!ok) process.exitCode = 1;
 }
 
-console.log(`Assay benchmarks — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}${quick ? ' (quick)' : ''}`);
+console.log(`Assay benchmarks — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}${quick ? ' (quick)' : ''}; servers run ${serverBuild().name}`);
+// Refused up front (not after minutes of other scenarios or promptfoo's run) when the servers
+// would run anything but the bundle `npm start` runs (bench/servers.ts, checkBuild).
+try {
+  checkBuild();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
 if (!only || only === 'eff') await efficiency();
 if (!only || only === 'prompt') await promptTargets();
 if (!only || only === 'cpu') await cpuPerCell();

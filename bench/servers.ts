@@ -4,7 +4,9 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
+import { BUILDS, upToDateBuild } from '../bin/builds.js';
 import { AssayClient } from '../src/client/index.js';
 import { BIN } from '../src/testing/spawn.js';
 
@@ -42,11 +44,33 @@ function serverEnv(): Record<string, string> {
   return parsed as Record<string, string>;
 }
 
+/** What an `assay` entry point runs (bin/builds.js): the bundle, tsc's per-file build, or the sources through tsx. */
+export function serverBuild(bin = BIN): { name: string; bundle: boolean } {
+  const build = upToDateBuild(pathToFileURL(path.join(path.dirname(bin), '..') + '/'));
+  if (build === null) return { name: 'the sources through tsx (no build newer than src/)', bundle: false };
+  return { name: build.name, bundle: build.entry === BUILDS[0]!.entry };
+}
+
+/**
+ * A benchmark measures what `npm start` runs, the bundle. After an edit without `npm run build`,
+ * bin/assay.js would run tsc's build or the sources through tsx (start-up transpiling, ≈ 50 MB
+ * more RSS), and the figures would silently describe that instead; so that is refused here.
+ * BENCH_ALLOW_STALE=1 measures it anyway (the printed build says which).
+ */
+export function checkBuild(bin = BIN): string {
+  const build = serverBuild(bin);
+  if (!build.bundle && process.env.BENCH_ALLOW_STALE !== '1') {
+    throw new Error(`${bin} would run ${build.name}, not the bundle: run \`npm run build\` first (or set BENCH_ALLOW_STALE=1 to measure it anyway)`);
+  }
+  return build.name;
+}
+
 /**
  * `nodeArgs` go to node before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses);
  * `bin` is the `assay` entry point to start (another checkout's, to compare two builds).
  */
 export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = [], keepOutput = false, bin = BIN): Promise<Server> {
+  checkBuild(bin);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server of any scenario.
   const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -176,6 +200,7 @@ export interface WorkerProcess {
 
 /** An `assay worker` process (cluster mode: `env` brings DATABASE_URL and REDIS_URL); resolves once it takes runs. */
 export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  checkBuild();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-worker-'));
   const child = spawn(process.execPath, [BIN, 'worker'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn', ...serverEnv(), ...env },
