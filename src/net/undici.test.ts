@@ -17,9 +17,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const BIG_FUNCTION_BYTES = 10_000;
 
 /** Runs `requests` keep-alive requests through an Agent loaded `via` our loader or undici itself; returns V8's compilation trace. */
-function compilations(via: 'assay' | 'undici', requests: number): string {
+function compilations(via: 'assay' | 'undici', requests: number, nodeArgs: string[] = []): string {
   const src = JSON.stringify(pathToFileURL(path.join(import.meta.dirname, 'undici.ts')).href);
-  const main = path.join(dir, `${via}.mjs`);
+  const main = path.join(dir, `${via}${nodeArgs.join('')}.mjs`);
   writeFileSync(main, `import http from 'node:http';
 import { createRequire } from 'node:module';
 const { Agent, request } = ${via === 'assay'
@@ -40,7 +40,7 @@ await Promise.all(Array.from({ length: 20 }, async () => {
 await agent.close();
 server.close();
 console.log('DONE');`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--trace-wasm-compilation-times', main], { cwd: path.join(import.meta.dirname, '..', '..'), encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [...nodeArgs, '--import', 'tsx', '--trace-wasm-compilation-times', main], { cwd: path.join(import.meta.dirname, '..', '..'), encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0 || !r.stdout.includes('DONE')) throw new Error(`the child failed (exit ${r.status}):\n${r.stderr}`);
   return r.stdout;
 }
@@ -55,6 +55,11 @@ describe("undici's HTTP/1 parser", () => {
     const trace = compilations('assay', 3_000);
     expect(bodies(trace, 'Liftoff').some((size) => size > BIG_FUNCTION_BYTES)).toBe(true);
     expect(bodies(trace, 'TurboFan').filter((size) => size > BIG_FUNCTION_BYTES)).toEqual([]);
+  }, 150_000);
+
+  it('is optimized again when node is started with --no-liftoff-only (the operator\'s opt-out)', () => {
+    const trace = compilations('assay', 3_000, ['--no-liftoff-only']);
+    expect(bodies(trace, 'TurboFan').filter((size) => size > BIG_FUNCTION_BYTES).length).toBeGreaterThan(0);
   }, 150_000);
 
   it('is optimized by TurboFan when undici is loaded on its own (the control)', () => {
