@@ -40,8 +40,9 @@ export function undiciAgent(): { Agent: typeof Undici.Agent; buildConnector: typ
  * baseline compiler, and once the parser is hot it compiles the parser's main function (33 KB of
  * WebAssembly) again with TurboFan: 160–220 ms of a compiler thread and ≈ 40 MB of compiler
  * memory, during every process's first run (≈ 0.09 ms of CPU a cell of a 2,000-cell run;
- * docs/decisions.md, "llhttp stays on V8's baseline compiler"). The optimized parser is no faster
- * measurably on model answers or on 4 MB chunked bodies.
+ * docs/decisions.md, "llhttp stays on V8's baseline compiler"). The baseline parser costs ≈ 0.65 µs
+ * more a 600-byte answer (1.05 against 0.40 µs), so the compile pays off only after ≈ 300,000
+ * calls of one process; `node --no-liftoff-only` (below) is the opt-out for such a process.
  *
  * V8 decides a module's tiers when it compiles it, and hands a second compilation of the same
  * bytes the module it already has (its native module cache). So the bytes undici will load are
