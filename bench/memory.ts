@@ -1,8 +1,11 @@
 // Memory that stays flat and small (issue 17, done-when 2 and 3; `npm run bench -- --only=memory`):
 // how long a fresh `npm start`-like server takes to answer /healthz and what it holds idle, then
 // ten consecutive 2,000-cell prompt runs on one server at zero provider latency (the most
-// allocation a second) with its RSS after each run and its peak.
+// allocation a second) with its RSS after each run and its peak, V8's old space and young
+// generation after each run (the server's own /metrics), and ten more runs to show where RSS
+// settles once V8 has sized its heap (information; the bounds read the first ten).
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parsePrometheusText } from '../src/testing/prom-text.js';
 import { peakRssMb, rssMb } from './proc.js';
 import { api, OPENAI_KEY, SERVE_ENV, SERVE_NODE_FLAGS, serverBuild, startOpenAI, startServer, waitDone } from './servers.js';
 
@@ -11,6 +14,22 @@ export const MEMORY_BOUNDS = { peakMb: 220, driftRatio: 0.1, idleMb: 120, health
 
 /** How long the server is left alone after the ten runs before its RSS is read again. */
 const REST_MS = 20_000;
+
+/** Runs after the bound's ten, to show where RSS settles (information, not a bound). */
+const MORE_RUNS = 10;
+
+/**
+ * V8's old space (used and committed) and young generation (committed), MB, from the server's
+ * own GET /metrics (prom-client's heap-space gauges): they say whether RSS grows because the
+ * live heap does or because V8 keeps more room for it.
+ */
+async function v8Spaces(base: string): Promise<{ oldUsed: number; oldCommitted: number; young: number }> {
+  const res = await fetch(`${base}/metrics`);
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  const e = parsePrometheusText(await res.text());
+  const mb = (name: string, space: string) => e.sum(name, { space }) / 1048576;
+  return { oldUsed: mb('nodejs_heap_space_size_used_bytes', 'old'), oldCommitted: mb('nodejs_heap_space_size_total_bytes', 'old'), young: mb('nodejs_heap_space_size_total_bytes', 'new') };
+}
 
 /** Spawn → first 200 from /healthz, and RSS after two idle seconds, for `starts` fresh servers. */
 async function idle(starts: number, print: (line: string) => void): Promise<{ healthzMs: number; idleMb: number }[]> {
@@ -53,6 +72,7 @@ function experiment(n: number): unknown {
 export async function memoryBench(quick: boolean, print: (line: string) => void): Promise<boolean> {
   const n = quick ? 200 : 1000;
   const runs = quick ? 4 : 10;
+  const more = quick ? 0 : MORE_RUNS;
   // BENCH_NODE_FLAGS='--max-semi-space-size=16' measures other V8 flags than `npm start`'s.
   const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? SERVE_NODE_FLAGS;
   print(`\n### Memory: start, idle, and ${runs} runs of ${n * 2} cells on one server (server from ${serverBuild().name}, ${Object.entries(SERVE_ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${flags.join(' ') || '(no flags)'})\n`);
@@ -63,9 +83,10 @@ export async function memoryBench(quick: boolean, print: (line: string) => void)
   let peak = 0;
   try {
     await api(server.base, 'POST', '/api/experiments', experiment(n));
-    print(`\n| run | wall time | RSS after | peak RSS so far |`);
-    print('|---:|---:|---:|---:|');
-    for (let i = 1; i <= runs; i++) {
+    print(`\n| run | wall time | RSS after | peak RSS so far | V8 old space: used / committed | young generation |`);
+    print('|---:|---:|---:|---:|---:|---:|');
+    for (let i = 1; i <= runs + more; i++) {
+      if (i === runs + 1) print(`| | *${more} more runs: where RSS settles (information)* | | | | |`);
       const t0 = performance.now();
       const started = await api(server.base, 'POST', '/api/experiments/mem/run');
       await waitDone(server.base, started.runId);
@@ -75,8 +96,9 @@ export async function memoryBench(quick: boolean, print: (line: string) => void)
       // Read after the run's last writes have settled, as a user's next run would find it.
       await sleep(500);
       after.push(rssMb(server.pid));
-      peak = peakRssMb(server.pid);
-      print(`| ${i} | ${(wall / 1000).toFixed(2)} s | ${after.at(-1)!.toFixed(0)} MB | ${peak.toFixed(0)} MB |`);
+      if (i === runs) peak = peakRssMb(server.pid);
+      const v8 = await v8Spaces(server.base);
+      print(`| ${i} | ${(wall / 1000).toFixed(2)} s | ${after.at(-1)!.toFixed(0)} MB | ${peakRssMb(server.pid).toFixed(0)} MB | ${v8.oldUsed.toFixed(1)} / ${v8.oldCommitted.toFixed(1)} MB | ${v8.young.toFixed(0)} MB |`);
     }
     // What a server left alone after the runs holds, once V8's memory reducer (which starts 8 s
     // after the heap stops growing) has had its turn.
@@ -86,7 +108,7 @@ export async function memoryBench(quick: boolean, print: (line: string) => void)
     await server.stop();
     await openai.stop();
   }
-  const drift = after.at(-1)! / after[0]! - 1;
+  const drift = after[runs - 1]! / after[0]! - 1;
   const idleMax = Math.max(...starts.map((s) => s.idleMb));
   const healthzMax = Math.max(...starts.map((s) => s.healthzMs));
   const b = MEMORY_BOUNDS;
@@ -98,7 +120,12 @@ export async function memoryBench(quick: boolean, print: (line: string) => void)
   ] as const;
   print('');
   for (const [text, ok] of verdicts) print(`- ${ok ? 'holds' : '**over**'}: ${text}`);
-  print('\nRuns: 1,000 rows × 2 `openai/…` prompt targets on the fake OpenAI server at zero latency, 3 offline evaluators, concurrency 50;');
-  print('RSS (VmRSS) read 0.5 s after each run\'s `done` event; peak = VmHWM. Idle: fresh server and data directory, nothing run.');
+  if (more > 0) {
+    const settled = after.at(-1)! / after[runs - 1]! - 1;
+    print(`- information: RSS after run ${runs + more} vs run ${runs}: ${settled >= 0 ? '+' : ''}${(settled * 100).toFixed(1)}%, ${Math.max(...after).toFixed(0)} MB at most after any of the ${runs + more} runs`);
+  }
+  print(`\nRuns: ${n.toLocaleString('en-US')} rows × 2 \`openai/…\` prompt targets on the fake OpenAI server at zero latency, 3 offline evaluators, concurrency 50;`);
+  print('RSS (VmRSS) read 0.5 s after each run\'s `done` event; peak = VmHWM after the bound\'s last run. Idle: fresh server and data directory, nothing run.');
+  print('V8\'s spaces from the server\'s GET /metrics after each run: "used" includes garbage not yet collected, so its low points are the live heap.');
   return verdicts.every(([, ok]) => ok);
 }
