@@ -9,7 +9,8 @@
 //   npm run bench -- --only=cluster  serve + 1, 2, 4 workers over a private PostgreSQL and Redis (bench/cluster.ts;
 //                                 only when asked: `--one-run` puts every cell in one run, for sharding)
 //   npm run bench -- --only=peers promptfoo and Assay on one workload (bench/peers.ts; not part of the default set)
-//   npm run bench -- --only=memory ten runs on one server, RSS after each; idle RSS and start time (bench/memory.ts)
+//   npm run bench -- --only=memory ten runs on one server, RSS and V8's spaces after each, ten more to see where it
+//                                 settles; idle RSS and start time (bench/memory.ts)
 //   npm run bench -- --only=million  a 1,000,000-row streamed CSV upload and run (bench/million.ts; --quick: 100,000)
 //   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
