@@ -12,7 +12,7 @@ import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/ob
 import { guardedFetch, openFetch } from '../net/lean-fetch.js';
 import { leanChat, leanChatApplies } from './openai-chat.js';
 import { sdkCall } from './sdk-call.js';
-import { loadPriceTable, type PricedTokens, priceCall, priceTableLoaded, reportedCost } from './pricing.js';
+import { loadPriceTable, type PricedTokens, priceCall, priceNeedsTable, reportedCost } from './pricing.js';
 
 /** The AI SDK, loaded with the first model call (≈ 150 ms and 25 MB at start-up otherwise). */
 let ai: typeof import('ai') | undefined;
@@ -129,7 +129,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     const settings = await deps.settings(provider);
     const missing = missingSetting(provider, settings);
     if (missing) throw new CallError(missing, { retryable: false });
-    await Promise.all([loadAi(), loadPriceTable()]);
+    await Promise.all([loadAi(), priceNeedsTable(provider, modelId) ? loadPriceTable() : undefined]);
     // One AI SDK provider per model and settings: building them is cheap, but not free per call.
     const cacheKey = `${model}\u0000${JSON.stringify(settings)}`;
     let entry = resolved.get(cacheKey);
@@ -155,12 +155,13 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     // Plain text to OpenAI-compatible endpoints takes the lean path: no AI SDK object is built.
     const lean = leanChatApplies(provider, modelId, call);
     let language: LanguageModelV3 | null = null;
-    // The lean path needs the price table only once the answer is in: the first calls load it
-    // while their requests are out, instead of holding every request of a first run's first
-    // wave back by the ≈ 75 ms the table takes to load (docs/decisions.md, "undici's Agent on its own").
+    // The lean path needs the price table only once the answer is in, and only for a model whose
+    // rates were not written out ahead of time (flat-prices.ts): the first calls load it while
+    // their requests are out, instead of holding every request of a first run's first wave back
+    // by the ≈ 75 ms the table takes to load (docs/decisions.md, "undici's Agent on its own").
     let pricesLoading: Promise<void> | undefined;
     if (lean) {
-      if (!priceTableLoaded()) (pricesLoading = loadPriceTable()).catch(() => {});
+      if (priceNeedsTable(provider, modelId)) (pricesLoading = loadPriceTable()).catch(() => {});
     } else language = (await resolve(call.model)).model.language();
     const key = limitKey(call.model);
     const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);

@@ -3,17 +3,12 @@
 // model with volume tiers must keep going through the table.
 import { calcPrice } from '@pydantic/genai-prices';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PRICED_CALLS } from '../testing/priced-calls.js';
 import { loadPriceTable, priceCall, type PricedTokens } from './pricing.js';
 
 beforeAll(() => loadPriceTable());
 
-const calls: PricedTokens[] = [
-  { input: 1_000, output: 500 },
-  { input: 1_000, output: 500, cachedInput: 200 },
-  { input: 5_000, output: 10, cachedInput: 1_000, cacheWrite: 3_000 },
-  { input: 7, output: 5 },
-  { input: 300_000, output: 20_000 },
-];
+const calls = PRICED_CALLS;
 
 const table = (provider: string, model: string, t: PricedTokens) =>
   calcPrice({ input_tokens: t.input, output_tokens: t.output, cache_read_tokens: t.cachedInput ?? 0, cache_write_tokens: t.cacheWrite ?? 0 }, model, { providerId: provider })!.total_price;

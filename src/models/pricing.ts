@@ -1,7 +1,10 @@
 // Cost of a model call: the provider's own figure first (OpenRouter, LiteLLM proxies and
 // gateways report `usage.cost`), then a per-project override, then the maintained price table
-// of @pydantic/genai-prices (which prices cached input tokens apart). Unknown stays unknown.
+// of @pydantic/genai-prices (which prices cached input tokens apart): its flat rates written out
+// ahead of time where it has them (flat-prices.ts), the table itself for the rest. Unknown stays
+// unknown.
 import type { CostSource, ProviderSettings } from '../core/model/adapters.js';
+import { knownRates } from './flat-prices.js';
 
 export interface PricedTokens {
   input: number;
@@ -21,13 +24,17 @@ export function loadPriceTable(): Promise<void> {
   }));
 }
 
-/** Whether the price table is in memory (a call priced now does not wait). */
-export function priceTableLoaded(): boolean {
-  return table !== undefined;
-}
-
 /** Provider ids as the price table knows them. */
 const TABLE_PROVIDER: Record<string, string> = { openai: 'openai', anthropic: 'anthropic', google: 'google', azure: 'azure' };
+const tableProvider = (provider: string): string | undefined => (Object.hasOwn(TABLE_PROVIDER, provider) ? TABLE_PROVIDER[provider] : undefined);
+
+/**
+ * Whether pricing a call to this model may need the table: not when the table's rates for it
+ * were written out ahead of time (flat-prices.ts), so the table is not loaded for it at all.
+ */
+export function priceNeedsTable(provider: string, model: string): boolean {
+  return table === undefined && knownRates(tableProvider(provider), model) === undefined;
+}
 
 /** A `usage.cost` number in a raw response body, as OpenRouter-style gateways report it. */
 export function reportedCost(body: unknown): number | undefined {
@@ -52,6 +59,9 @@ export function priceCall(
     const cost = ((tokens.input - cached) * override.input + cached * cachedRate + tokens.output * override.output) / 1e6;
     return { cost, costSource: 'project_override' };
   }
+  const provided = tableProvider(provider);
+  const known = knownRates(provided, model);
+  if (known) return { cost: costAt(known, tokens), costSource: 'price_table' };
   if (!table) return { costSource: 'unknown' };
   const fast = flatPrice(provider, model, tokens);
   if (fast !== undefined) return { cost: fast, costSource: 'price_table' };
@@ -59,7 +69,7 @@ export function priceCall(
     const result = table.calcPrice(
       { input_tokens: tokens.input, output_tokens: tokens.output, cache_read_tokens: tokens.cachedInput ?? 0, cache_write_tokens: tokens.cacheWrite ?? 0 },
       model,
-      TABLE_PROVIDER[provider] ? { providerId: TABLE_PROVIDER[provider] } : {},
+      provided ? { providerId: provided } : {},
     );
     if (result) {
       learnFlatPrice(provider, model, tokens, result.model_price, result.total_price);
@@ -92,7 +102,7 @@ const flat = new Map<string, { rates: FlatRates | null; confirmed: Set<string>; 
 
 const shapeOf = (t: PricedTokens) => `${(t.cachedInput ?? 0) > 0 ? 'r' : ''}${(t.cacheWrite ?? 0) > 0 ? 'w' : ''}`;
 
-function costAt(r: FlatRates, t: PricedTokens): number {
+function costAt(r: Pick<FlatRates, 'input' | 'output'> & { cacheRead?: number | undefined; cacheWrite?: number | undefined }, t: PricedTokens): number {
   const read = t.cachedInput ?? 0;
   const write = t.cacheWrite ?? 0;
   return ((t.input - read - write) * r.input + read * (r.cacheRead ?? r.input) + write * (r.cacheWrite ?? r.input) + t.output * r.output) / 1e6;
