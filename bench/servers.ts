@@ -5,10 +5,26 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { BUILDS, upToDateBuild } from '../bin/builds.js';
 import { AssayClient } from '../src/client/index.js';
 import { BIN } from '../src/testing/spawn.js';
+
+/**
+ * Every process a benchmark started and has not stopped yet. A benchmark cut short (an uncaught
+ * error, or its output piped into `head` and closed) would otherwise leave idle servers running,
+ * which then skew the next measurements on the machine; they are killed when the process exits.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function tracked(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
 
 export const KEY = `sk-lw-${'BenchmarkK'.repeat(4)}`;
 export const OPENAI_KEY = 'sk-bench-0000000000000000000000';
@@ -74,10 +90,10 @@ export async function startServer(env: Record<string, string> = {}, nodeArgs: st
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server of any scenario.
   const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, ...extra, bin, 'serve'], {
+  const child = tracked(spawn(process.execPath, [...nodeArgs, ...extra, bin, 'serve'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: KEY, ASSAY_LOG_LEVEL: 'warn', ...SERVE_ENV, ...serverEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines: string[] = [];
   if (keepOutput) {
@@ -126,7 +142,7 @@ interface Printing {
 
 /** A child process started with tsx that prints `<TAG> <url>` once listening; resolves that url. */
 function startPrinting(script: string, latencyMs: number, tag: string): Promise<Printing> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script), String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = tracked(spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script), String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] }));
   let out = '';
   const waiting: { tag: string; from: number; resolve: (rest: string) => void }[] = [];
   child.stdout!.on('data', (d) => {
@@ -202,10 +218,10 @@ export interface WorkerProcess {
 export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
   checkBuild();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-worker-'));
-  const child = spawn(process.execPath, [BIN, 'worker'], {
+  const child = tracked(spawn(process.execPath, [BIN, 'worker'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn', ...serverEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const id = await new Promise<string>((resolve, reject) => {
     let out = '';
