@@ -15,7 +15,7 @@
 //   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
-import { api, checkBuild, OPENAI_KEY, type Server, serverBuild, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
+import { api, checkBuild, OPENAI_KEY, runBareClient, type Server, serverBuild, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -153,6 +153,22 @@ async function promptTargets(): Promise<void> {
       await openai.stop();
     }
   }
+  // The floor: the same calls from a bare client, so the efficiency above reads against what the
+  // setup itself allows (the provider's timers, loopback TCP, this machine), not against 1.0.
+  const openai = await startOpenAI(latency);
+  try {
+    const passes = await runBareClient(openai.baseURL, n, concurrency, 2);
+    passes.forEach((p, i) => {
+      const ideal = (n * 2 * latency) / concurrency;
+      print(
+        `| bare client (no Assay) | ${i === 0 ? 'cold' : 'warm'} | ${(p.wallMs / 1000).toFixed(2)} s | ${(ideal / 1000).toFixed(2)} s | **${(ideal / p.wallMs).toFixed(3)}** | ${((n * 2 * 1000) / p.wallMs).toFixed(0)} | ` +
+          `– | – | – | ${(p.cpuMs / (n * 2)).toFixed(3)} | – |`,
+      );
+    });
+  } finally {
+    await openai.stop();
+  }
+  print('\nThe bare client (bench/bare-client.ts) sends the same chat calls with undici alone, in its own process: the floor of this setup. Its wall time runs from its first call to its last answer; Assay\'s from the POST to the `done` event.');
   print('\nThe provider runs in its own process; plain text calls take the lean chat path (src/models/openai-chat.ts), the adaptive per-model limiter and the price table. A registered provider is priced by model name when the price table knows the model (else by prices the project set, or unknown).');
 }
 

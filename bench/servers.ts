@@ -247,3 +247,26 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
     },
   };
 }
+
+/** One pass of the bare client (bench/bare-client.ts): its wall time and its own CPU, ms. */
+export interface BarePass {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/**
+ * The prompt workload's calls sent by a bare undici client in its own process (bench/bare-client.ts):
+ * the floor the setup allows, to read Assay's efficiency against. `passes` in one process.
+ */
+export function runBareClient(baseURL: string, rows: number, concurrency: number, passes: number): Promise<BarePass[]> {
+  const child = tracked(spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'bare-client.ts'), baseURL, OPENAI_KEY, String(rows), String(concurrency), String(passes)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      const found = [...out.matchAll(/^PASS (.*)$/gm)].map((m) => JSON.parse(m[1]!) as BarePass);
+      if (code !== 0 || found.length !== passes) reject(new Error(`the bare client exited with ${code} after ${found.length}/${passes} passes:\n${out}`));
+      else resolve(found);
+    });
+  });
+}
