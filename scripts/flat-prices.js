@@ -4,7 +4,8 @@
 // cell and its heap ≈ 3 MB (docs/decisions.md, "Flat prices written out ahead of time"); most
 // calls name a model whose price is a plain rate per million tokens, which needs no table.
 //
-// A model is written out only when the table itself agrees: its id resolves to that model, its
+// A model is written out, under its id and the other ids its match rule names outright (dated
+// ids like gpt-4o-2024-08-06), only when the table itself agrees: the id resolves to that model, its
 // price has no date conditions or volume tiers, and for every kind of call Assay prices (plain,
 // cached input, cache writes, both) the table's total equals the rate formula of
 // src/models/pricing.ts. Everything else stays with the table. `node scripts/flat-prices.js`
@@ -56,6 +57,17 @@ function flatFor(model, options, expectId) {
 }
 
 /**
+ * The ids a model's match rule names outright (`{ equals }`, alone or among `{ or }`), such as
+ * OpenAI's dated ids (`gpt-4o-2024-08-06`). Ids matched by prefix or pattern are left to the table:
+ * listing them would mean copying its matching rules. Each id is still checked by flatFor.
+ */
+function exactIds(match) {
+  if (!match || typeof match !== 'object') return [];
+  if (typeof match.equals === 'string') return [match.equals];
+  return Array.isArray(match.or) ? match.or.flatMap(exactIds) : [];
+}
+
+/**
  * `byProvider`: a model id asked of its own provider (`openai/gpt-4o`). `anyProvider`: the same
  * ids asked with no provider, as a registered OpenAI-compatible provider's calls are.
  */
@@ -65,11 +77,13 @@ export function flatPriceSnapshot() {
   for (const providerId of TABLE_PROVIDERS) {
     const models = {};
     for (const m of findProvider({ providerId })?.models ?? []) {
-      const rates = flatFor(m.id, { providerId }, m.id);
-      if (rates) models[m.id] = rates;
-      if (!(m.id in anyProvider)) {
-        const any = flatFor(m.id, {});
-        if (any) anyProvider[m.id] = any;
+      for (const id of new Set([m.id, ...exactIds(m.match)])) {
+        const rates = flatFor(id, { providerId }, m.id);
+        if (rates) models[id] = rates;
+        if (!(id in anyProvider)) {
+          const any = flatFor(id, {});
+          if (any) anyProvider[id] = any;
+        }
       }
     }
     byProvider[providerId] = models;

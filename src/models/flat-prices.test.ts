@@ -23,9 +23,12 @@ describe('flat prices written out ahead of time', () => {
   it.each([
     ['openai', 'gpt-4o-mini', 'openai'],
     ['openai', 'gpt-4o', 'openai'],
+    // A dated id the table names outright (its match rule's `equals`).
+    ['openai', 'gpt-4o-2024-08-06', 'openai'],
     ['anthropic', 'claude-3-5-sonnet', 'anthropic'],
     // A registered OpenAI-compatible provider: the table is asked by model name alone.
     ['gateway', 'gpt-4o-mini', undefined],
+    ['gateway', 'gpt-4.1-mini-2025-04-14', undefined],
   ])('price %s/%s as the table does, without loading it', (provider, model, providerId) => {
     expect(priceNeedsTable(provider, model)).toBe(false);
     for (const t of calls) {
@@ -36,8 +39,8 @@ describe('flat prices written out ahead of time', () => {
     expect(priceNeedsTable(provider, model)).toBe(false);
   });
 
-  it('leave every other model to the table: tiered, dated or aliased ids, unknown, or named like a property', () => {
-    for (const [provider, model] of [['google', 'gemini-1.5-pro'], ['openai', 'gpt-4o-2024-08-06'], ['anthropic', 'claude-3-5-sonnet-latest'], ['openai', 'no-such-model'], ['openai', '__proto__'], ['constructor', 'constructor'], ['gateway', 'toString']]) {
+  it('leave every other model to the table: tiered, ids matched by prefix, unknown, or named like a property', () => {
+    for (const [provider, model] of [['google', 'gemini-1.5-pro'], ['anthropic', 'claude-3-5-sonnet-20241022'], ['anthropic', 'claude-3-5-sonnet-latest'], ['openai', 'no-such-model'], ['openai', '__proto__'], ['constructor', 'constructor'], ['gateway', 'toString']]) {
       expect(priceNeedsTable(provider!, model!)).toBe(true);
       // The table is not loaded in this file, so such a call is unpriced rather than guessed.
       expect(priceCall(provider!, model!, { input: 10, output: 5 }, undefined, undefined)).toEqual({ costSource: 'unknown' });
