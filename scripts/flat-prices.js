@@ -4,14 +4,17 @@
 // cell and its heap ≈ 3 MB (docs/decisions.md, "Flat prices written out ahead of time"); most
 // calls name a model whose price is a plain rate per million tokens, which needs no table.
 //
-// A model is written out, under its id and the other ids its match rule names outright (dated
-// ids like gpt-4o-2024-08-06), only when the table itself agrees: the id resolves to that model, its
+// A model is written out, under its id, the other ids its match rule names outright (dated ids
+// like gpt-4o-2024-08-06) and the ids the AI SDK's provider packages list in their types
+// (claude-sonnet-4-20250514), only when the table itself agrees: the id resolves to that model, its
 // price has no date conditions or volume tiers, and for every kind of call Assay prices (plain,
 // cached input, cache writes, both) the table's total equals the rate formula of
 // src/models/pricing.ts. Everything else stays with the table. `node scripts/flat-prices.js`
 // rewrites the file; src/models/flat-prices.test.ts fails when the installed table and the file
 // disagree (after an update of the package).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { calcPrice, findProvider } from '@pydantic/genai-prices';
 
@@ -68,6 +71,30 @@ function exactIds(match) {
 }
 
 /**
+ * The language-model ids an AI SDK provider package lists in its types, for each provider of the
+ * table that has one: Anthropic's dated ids (`claude-sonnet-4-20250514`), which the table matches
+ * by prefix, are what users write. Candidates only: the table decides which model each id is
+ * and what it costs (flatFor), exactly as for a model's own id.
+ */
+const SDK_MODEL_TYPES = {
+  openai: ['@ai-sdk/openai', ['OpenAIChatModelId', 'OpenAIResponsesModelId']],
+  anthropic: ['@ai-sdk/anthropic', ['AnthropicMessagesModelId']],
+  google: ['@ai-sdk/google', ['GoogleGenerativeAIModelId']],
+};
+
+function sdkModelIds(providerId) {
+  const entry = SDK_MODEL_TYPES[providerId];
+  if (!entry) return [];
+  const [pkg, types] = entry;
+  const dts = readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve(pkg)), 'index.d.ts'), 'utf8');
+  return types.flatMap((type) => {
+    const union = new RegExp(`type ${type} = ([^;]*);`).exec(dts);
+    if (!union) throw new Error(`${pkg} no longer declares ${type}: update SDK_MODEL_TYPES in scripts/flat-prices.js`);
+    return [...union[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+  });
+}
+
+/**
  * `byProvider`: a model id asked of its own provider (`openai/gpt-4o`). `anyProvider`: the same
  * ids asked with no provider, as a registered OpenAI-compatible provider's calls are.
  */
@@ -84,6 +111,15 @@ export function flatPriceSnapshot() {
           const any = flatFor(id, {});
           if (any) anyProvider[id] = any;
         }
+      }
+    }
+    for (const id of sdkModelIds(providerId)) {
+      if (id in models) continue;
+      const rates = flatFor(id, { providerId });
+      if (rates) models[id] = rates;
+      if (!(id in anyProvider)) {
+        const any = flatFor(id, {});
+        if (any) anyProvider[id] = any;
       }
     }
     byProvider[providerId] = models;

@@ -26,6 +26,8 @@ describe('flat prices written out ahead of time', () => {
     // A dated id the table names outright (its match rule's `equals`).
     ['openai', 'gpt-4o-2024-08-06', 'openai'],
     ['anthropic', 'claude-3-5-sonnet', 'anthropic'],
+    // A dated id the table matches by prefix, written out because the AI SDK lists it.
+    ['anthropic', 'claude-sonnet-4-20250514', 'anthropic'],
     // A registered OpenAI-compatible provider: the table is asked by model name alone.
     ['gateway', 'gpt-4o-mini', undefined],
     ['gateway', 'gpt-4.1-mini-2025-04-14', undefined],
@@ -39,7 +41,7 @@ describe('flat prices written out ahead of time', () => {
     expect(priceNeedsTable(provider, model)).toBe(false);
   });
 
-  it('leave every other model to the table: tiered, ids matched by prefix, unknown, or named like a property', () => {
+  it('leave every other model to the table: tiered, ids matched by prefix that no list names, unknown, or named like a property', () => {
     for (const [provider, model] of [['google', 'gemini-1.5-pro'], ['anthropic', 'claude-3-5-sonnet-20241022'], ['anthropic', 'claude-3-5-sonnet-latest'], ['openai', 'no-such-model'], ['openai', '__proto__'], ['constructor', 'constructor'], ['gateway', 'toString']]) {
       expect(priceNeedsTable(provider!, model!)).toBe(true);
       // The table is not loaded in this file, so such a call is unpriced rather than guessed.
