@@ -97,6 +97,9 @@ const envSchema = z.object({
   AZURE_RESOURCE_NAME: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'must be an Azure resource name (letters, digits, hyphens)').optional(),
 });
 
+/** The variables validated at start-up (README "Configuration" documents each: env-doc.test.ts). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 /** `{{secrets.NAME}}` fallbacks: ASSAY_SECRET_<NAME>. ASSAY_SECRET_KEY is the encryption key, never a secret. */
 const ENV_SECRET_PREFIX = 'ASSAY_SECRET_';
 const NOT_ENV_SECRETS = new Set(['ASSAY_SECRET_KEY']);
@@ -278,42 +281,3 @@ function secretOriginsFromEnv(env: NodeJS.ProcessEnv): { origins: Record<string,
   }
   return { origins: Object.fromEntries(entries), problems };
 }
-
-/** The table printed in the README: name, default, meaning. */
-export const CONFIG_DOC: [string, string, string][] = [
-  ['PORT', '5560', 'HTTP port'],
-  ['HOST', '0.0.0.0', 'Interface to listen on'],
-  ['ASSAY_DATA_DIR', './.assay', 'SQLite file, generated key files'],
-  ['DATABASE_URL', '(SQLite)', 'postgres://… selects PostgreSQL'],
-  ['ASSAY_DB_SCHEMA', '(search_path)', 'PostgreSQL schema for Assay\'s tables'],
-  ['REDIS_URL', '(in-process)', 'Validated and reserved for cluster mode (BullMQ, `assay worker`), not built yet: runs execute in the serving process'],
-  ['ASSAY_API_KEY', '', 'At start-up, ensure project `default` with this key'],
-  ['ASSAY_ADMIN_TOKEN', '', 'Enables /api/admin/* (Bearer token, ≥ 32 chars)'],
-  ['ASSAY_PUBLIC_URL', 'http://localhost:PORT', 'Base of runUrl'],
-  ['ASSAY_SECRET_KEY', '(generated key file)', 'Encrypts stored secrets and provider keys'],
-  ['ASSAY_MAX_BODY_BYTES', '10485760', 'Largest accepted request body held in memory: JSON, YAML (413 above)'],
-  ['ASSAY_MAX_UPLOAD_BYTES', '1073741824', 'Largest streamed dataset upload, CSV or JSON Lines (413 above; read row by row, never held whole)'],
-  ['ASSAY_MAX_ROW_BYTES', '1048576', 'Largest row (bytes of its JSON) in an upload, run `data` or experiment rows (413/400 naming the row)'],
-  ['ASSAY_MAX_ROWS', '1000000', 'Most rows in one dataset upload or append, or one run\'s inline `data` (413 naming the first row over)'],
-  ['ASSAY_SSE_MAX_PER_KEY', '100', 'Open SSE streams per API key, per server process (429 + Retry-After above; 0 = no limit)'],
-  ['ASSAY_RUN_RATE_LIMIT', '60', 'Runs started per API key per window, per server process (429 + Retry-After above; 0 = no limit)'],
-  ['ASSAY_RUN_RATE_WINDOW_MS', '60000', 'The sliding window of ASSAY_RUN_RATE_LIMIT'],
-  ['ASSAY_LOG_LEVEL', 'info', 'debug, info, warn, error or silent'],
-  ['ASSAY_SHUTDOWN_TIMEOUT_MS', '10000', 'Grace period for in-flight requests on SIGTERM'],
-  ['ASSAY_HTTP_TARGETS_ALLOW_PRIVATE', 'true', 'false refuses private and loopback addresses for every call whose address a project chose (HTTP targets, project provider base URLs)'],
-  ['ASSAY_LIMIT_PER_KEY', '1000', 'Concurrent calls per HTTP origin, across all runs'],
-  ['ASSAY_MODEL_CONCURRENCY', '128', 'Ceiling of concurrent calls per provider/model across all runs (halves on 429, grows back)'],
-  ['ASSAY_SHARED_CREDENTIALS_PROJECTS', '*', 'Projects (slugs or ids, comma-separated; `none`) that may use the server\'s provider keys and ASSAY_SECRET_* values'],
-  ['ASSAY_AUTH_FAILURES_PER_MINUTE', '100', 'Failed authentications per client address per minute before 429 + Retry-After (back-off doubles)'],
-  ['ASSAY_METRICS', 'true', '`false` turns GET /metrics off (404) and stops collecting'],
-  ['ASSAY_METRICS_TOKEN', '', 'When set, GET /metrics wants `Authorization: Bearer <token>` (≥ 16 chars)'],
-  ['OTEL_EXPORTER_OTLP_ENDPOINT', '', 'Exports a trace per run over OTLP/HTTP (the standard OTEL_* variables apply; docs/operations.md)'],
-  ['ASSAY_TRACE_CONTENT', 'false', '`true` puts prompts, rows and outputs on trace spans'],
-  ['ASSAY_READY_TIMEOUT_MS', '2000', 'How long /readyz waits for the database before answering 503'],
-  ['ASSAY_SECRET_<NAME>', '', 'Value of `{{secrets.NAME}}` when the project stored no secret NAME (ASSAY_SECRET_KEY excepted)'],
-  ['ASSAY_SECRET_ORIGINS_<NAME>', '', 'Comma-separated origins ASSAY_SECRET_<NAME> may be sent to (default: any)'],
-  ['OPENAI_API_KEY, OPENAI_BASE_URL', '', 'Provider `openai`, for projects that set none (PUT /api/providers/openai)'],
-  ['ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL', '', 'Provider `anthropic`, likewise'],
-  ['GOOGLE_GENERATIVE_AI_API_KEY', '', 'Provider `google`, likewise'],
-  ['AZURE_API_KEY, AZURE_RESOURCE_NAME', '', 'Provider `azure` (base URL https://NAME.openai.azure.com/openai), likewise'],
-];
