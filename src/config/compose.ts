@@ -23,6 +23,7 @@ import { type Clock, type EventBus, type Logger, silentLogger, type Stores, syst
 import { describeCatalogue, findEvaluator } from '../evaluators/catalogue.js';
 import type { EvaluatorPoolOptions } from '../evaluators/offload/pool.js';
 import { createHttpApp, type HttpApp } from '../http/app.js';
+import { optimizeHttpParser } from '../net/undici.js';
 import type { AssayMetrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
 import { openTransport, RUNS_PER_PROCESS, type Transport } from './cluster.js';
@@ -92,6 +93,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const logger = options.logger ?? silentLogger;
   // Refuses impossible combinations (worker without PostgreSQL/Redis, Redis with SQLite…) before opening anything.
   const plan = planProcess(config, options.command ?? 'serve');
+  if (config.optimizeHttpParser) optimizeHttpParser();
   const clock = processClock(options.clock ?? systemClock);
   const { cipher, stores } = await openStorage(config, logger);
   let transport: Transport;

@@ -82,6 +82,8 @@ const envSchema = z.object({
   ASSAY_TRACE_CONTENT: boolFromEnv.default(false),
   /** Milliseconds /readyz waits for the database before answering 503. */
   ASSAY_READY_TIMEOUT_MS: intFromEnv(50, 60_000).default(2_000),
+  /** `true` lets V8 optimize undici's HTTP/1 parser (src/net/undici.ts); for processes that make hundreds of thousands of calls. */
+  ASSAY_OPTIMIZE_HTTP_PARSER: boolFromEnv.default(false),
   // OpenTelemetry (read by the Node SDK itself; validated here so a typo stops start-up).
   OTEL_EXPORTER_OTLP_ENDPOINT: urlFromEnv.optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlFromEnv.optional(),
@@ -157,6 +159,8 @@ export interface Config {
   tracing: { enabled: boolean; content: boolean };
   /** How long /readyz waits for the database, ms. */
   readyTimeoutMs: number;
+  /** ASSAY_OPTIMIZE_HTTP_PARSER: V8 may optimize undici's HTTP/1 parser (default: baseline compiler only). */
+  optimizeHttpParser: boolean;
   /** Provider settings from the environment, by provider name (openai, anthropic, google, azure). */
   providers: Record<string, ProviderSettings>;
   /** `{{secrets.NAME}}` values from ASSAY_SECRET_<NAME>; a project's stored secret of the same name wins. */
@@ -228,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       content: e.ASSAY_TRACE_CONTENT,
     },
     readyTimeoutMs: e.ASSAY_READY_TIMEOUT_MS,
+    optimizeHttpParser: e.ASSAY_OPTIMIZE_HTTP_PARSER,
     providers: providersFromEnv(e),
     envSecrets: secretsFromEnv(env),
     envSecretOrigins: envSecretOrigins.origins,

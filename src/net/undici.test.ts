@@ -17,13 +17,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const BIG_FUNCTION_BYTES = 10_000;
 
 /** Runs `requests` keep-alive requests through an Agent loaded `via` our loader or undici itself; returns V8's compilation trace. */
-function compilations(via: 'assay' | 'undici', requests: number, nodeArgs: string[] = []): string {
+function compilations(via: 'assay' | 'assay, optimized' | 'undici', requests: number, nodeArgs: string[] = []): string {
   const src = JSON.stringify(pathToFileURL(path.join(import.meta.dirname, 'undici.ts')).href);
-  const main = path.join(dir, `${via}${nodeArgs.join('')}.mjs`);
+  const main = path.join(dir, `${via.replace(/\W+/g, '-')}${nodeArgs.join('')}.mjs`);
   writeFileSync(main, `import http from 'node:http';
 import { createRequire } from 'node:module';
-const { Agent, request } = ${via === 'assay'
-    ? `await import(${src}).then((m) => ({ Agent: m.undiciAgent().Agent, request: m.undici().request }))`
+const { Agent, request } = ${via !== 'undici'
+    ? `await import(${src}).then((m) => (${via === 'assay, optimized' ? 'm.optimizeHttpParser(), ' : ''}{ Agent: m.undiciAgent().Agent, request: m.undici().request }))`
     : `createRequire(${JSON.stringify(path.join(import.meta.dirname, 'undici.ts'))})('undici')`};
 const answer = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Echo: a question' }, finish_reason: 'stop' }] });
 const server = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(answer)));
@@ -59,6 +59,11 @@ describe("undici's HTTP/1 parser", () => {
 
   it('is optimized again when node is started with --no-liftoff-only (the operator\'s opt-out)', () => {
     const trace = compilations('assay', 3_000, ['--no-liftoff-only']);
+    expect(bodies(trace, 'TurboFan').filter((size) => size > BIG_FUNCTION_BYTES).length).toBeGreaterThan(0);
+  }, 150_000);
+
+  it('is optimized again when the composition root says so (ASSAY_OPTIMIZE_HTTP_PARSER=true, the same opt-out from the environment)', () => {
+    const trace = compilations('assay, optimized', 3_000);
     expect(bodies(trace, 'TurboFan').filter((size) => size > BIG_FUNCTION_BYTES).length).toBeGreaterThan(0);
   }, 150_000);
 

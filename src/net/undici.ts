@@ -19,6 +19,17 @@ let loaded: typeof Undici | undefined;
 let agentParts: { Agent: typeof Undici.Agent; buildConnector: typeof Undici.buildConnector } | undefined;
 /** The HTTP/1 parser compiled by V8's baseline compiler only; held so V8 keeps it for undici. */
 let parser: object | null | undefined;
+/** Set by optimizeHttpParser(): the operator lets V8 optimize the parser. */
+let optimize = false;
+
+/**
+ * ASSAY_OPTIMIZE_HTTP_PARSER=true (config/env.ts), called by the composition root before any
+ * outbound call: undici compiles its parser as it would on its own, and V8 optimizes it once it
+ * is hot. The same as `node --no-liftoff-only`, for where node's command line is not at hand.
+ */
+export function optimizeHttpParser(): void {
+  optimize = true;
+}
 
 /** The whole undici package (request(), fetch), required the first time a request needs it. */
 export function undici(): typeof Undici {
@@ -42,7 +53,8 @@ export function undiciAgent(): { Agent: typeof Undici.Agent; buildConnector: typ
  * memory, during every process's first run (≈ 0.09 ms of CPU a cell of a 2,000-cell run;
  * docs/decisions.md, "llhttp stays on V8's baseline compiler"). The baseline parser costs ≈ 0.65 µs
  * more a 600-byte answer (1.05 against 0.40 µs), so the compile pays off only after ≈ 300,000
- * calls of one process; `node --no-liftoff-only` (below) is the opt-out for such a process.
+ * calls of one process; ASSAY_OPTIMIZE_HTTP_PARSER=true or `node --no-liftoff-only` (below) is the
+ * opt-out for such a process.
  *
  * V8 decides a module's tiers when it compiles it, and hands a second compilation of the same
  * bytes the module it already has (its native module cache). So the bytes undici will load are
@@ -55,8 +67,8 @@ export function undiciAgent(): { Agent: typeof Undici.Agent; buildConnector: typ
 function baselineParser(): void {
   if (parser !== undefined) return;
   parser = null;
-  // A flag given on node's command line is the operator's choice; leave it as it is.
-  if (process.execArgv.some((a) => /^--(no-)?liftoff[-_]only/.test(a))) return;
+  // A flag given on node's command line, or ASSAY_OPTIMIZE_HTTP_PARSER, is the operator's choice.
+  if (optimize || process.execArgv.some((a) => /^--(no-)?liftoff[-_]only/.test(a))) return;
   const env = process.env.UNDICI_NO_WASM_SIMD;
   const simd = env === '0' || (env !== '1' && process.arch !== 'ppc64');
   setFlagsFromString('--liftoff-only');
