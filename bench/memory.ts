@@ -162,7 +162,7 @@ export async function memoryBench(quick: boolean, print: (line: string) => void)
         `vs run 3 ${change(a[runs - 1]!, a[2]!)}; runs 3–${runs} between ${Math.min(...a.slice(2)).toFixed(0)} and ${Math.max(...a.slice(2)).toFixed(0)} MB`,
     );
   }
-  print(`\nRuns: ${n.toLocaleString('en-US')} rows × 2 \`openai/…\` prompt targets on the fake OpenAI server at zero latency (the bounds; most allocation a second) and at ${PACED_LATENCY_MS} ms (information), 3 offline evaluators, concurrency 50;`);
+  print(`\nRuns: ${n.toLocaleString('en-US')} rows × 2 \`openai/…\` prompt targets on the fake OpenAI server at zero latency (the bounds; most allocation a second)${paced ? ` and at ${PACED_LATENCY_MS} ms (information)` : ''}, 3 offline evaluators, concurrency 50;`);
   print('RSS (VmRSS) read 0.5 s after each run\'s `done` event; peak = VmHWM after the bound\'s last run. Idle: fresh server and data directory, nothing run.');
   print('V8\'s spaces from the server\'s GET /metrics after each run: "used" includes garbage not yet collected, so its low points are the live heap.');
   return verdicts.every(([, ok]) => ok);
