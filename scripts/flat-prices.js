@@ -103,25 +103,17 @@ export function flatPriceSnapshot() {
   const anyProvider = {};
   for (const providerId of TABLE_PROVIDERS) {
     const models = {};
-    for (const m of findProvider({ providerId })?.models ?? []) {
-      for (const id of new Set([m.id, ...exactIds(m.match)])) {
-        const rates = flatFor(id, { providerId }, m.id);
-        if (rates) models[id] = rates;
-        if (!(id in anyProvider)) {
-          const any = flatFor(id, {});
-          if (any) anyProvider[id] = any;
-        }
-      }
-    }
-    for (const id of sdkModelIds(providerId)) {
-      if (id in models) continue;
-      const rates = flatFor(id, { providerId });
+    /** Writes `id` out where the table prices it flat: of this provider (as model `expectId`, if given), and by id alone. */
+    const add = (id, expectId) => {
+      const rates = flatFor(id, { providerId }, expectId);
       if (rates) models[id] = rates;
       if (!(id in anyProvider)) {
         const any = flatFor(id, {});
         if (any) anyProvider[id] = any;
       }
-    }
+    };
+    for (const m of findProvider({ providerId })?.models ?? []) for (const id of new Set([m.id, ...exactIds(m.match)])) add(id, m.id);
+    for (const id of sdkModelIds(providerId)) if (!(id in models)) add(id);
     byProvider[providerId] = models;
   }
   return { byProvider, anyProvider };
