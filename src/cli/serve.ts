@@ -9,7 +9,7 @@ import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
 import { answerClientErrors } from '../http/client-errors.js';
-import { letYoungGenerationGrow } from './young-generation.js';
+import { endStartUp } from './ready.js';
 
 export interface RunningServer {
   assay: Assay;
@@ -44,7 +44,7 @@ export async function startServer(config: Config, out: (line: string) => void = 
   });
   answerClientErrors(server);
   // Start-up is over: from here on what is allocated is requests' and runs' garbage.
-  letYoungGenerationGrow();
+  endStartUp(assay.plan);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   // With PORT=0 the real port is known only now; runUrl follows it.

@@ -5,7 +5,7 @@
 import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
-import { letYoungGenerationGrow } from './young-generation.js';
+import { endStartUp } from './ready.js';
 
 export interface RunningWorker {
   assay: Assay;
@@ -17,7 +17,7 @@ export async function startWorker(config: Config, out: (line: string) => void = 
   const logger = createLogger(config.logLevel);
   const assay = await composeAssay(config, { logger, command: 'worker' });
   await assay.start();
-  letYoungGenerationGrow();
+  endStartUp(assay.plan);
   out(`Assay worker ${assay.processId} taking runs from Redis (${assay.stores.dialect})`);
   let stopping: Promise<void> | undefined;
   return { assay, stop: () => (stopping ??= assay.close()) };

@@ -46,7 +46,7 @@ await server.stop();`);
 }
 
 describe('start-up imports of an embedded server', () => {
-  it('loads neither BullMQ, ioredis, isolated-vm, undici, the statistics, the YAML nor the CSV libraries until a request needs them', () => {
+  it('has undici\'s Agent ready but loads neither BullMQ, ioredis, isolated-vm, the statistics, the YAML nor the CSV libraries until a request needs them', () => {
     const urls = resolvedAtStart();
     const pkg = (name: string) => urls.some((u) => u.includes(`/node_modules/${name}/`));
     // The hook saw the server's own storage being loaded: the list is real, not empty.
@@ -54,11 +54,33 @@ describe('start-up imports of an embedded server', () => {
     // …and so did the CommonJS list (better-sqlite3 requires `bindings`, never resolved as ESM).
     expect(pkg('bindings')).toBe(true);
     expect(urls.some((u) => u.endsWith('/src/cli/serve.ts'))).toBe(true);
-    // undici: the first outbound call (src/net/undici.ts); @stdlib: the first comparison or run
-    // with repeats (core/compare/fold.ts and repeats.ts, imported by app/runs when needed).
-    const lazy = ['bullmq', 'ioredis', 'isolated-vm', 'csv-parse', 'csv-stringify', 'undici', '@stdlib/stats-binomial-test', '@stdlib/stats-wilcoxon', '@stdlib/stats-base-dists-t-quantile'];
+    // @stdlib: the first comparison or run with repeats (core/compare/fold.ts and repeats.ts,
+    // imported by app/runs when needed).
+    const lazy = ['bullmq', 'ioredis', 'isolated-vm', 'csv-parse', 'csv-stringify', '@stdlib/stats-binomial-test', '@stdlib/stats-wilcoxon', '@stdlib/stats-base-dists-t-quantile'];
     expect(Object.fromEntries(lazy.map((name) => [name, pkg(name)]))).toEqual(Object.fromEntries(lazy.map((name) => [name, false])));
     expect(urls.filter((u) => u.endsWith('/src/http/yaml-body.ts'))).toEqual([]);
     expect(urls.filter((u) => /\/src\/core\/compare\/(fold|repeats|stats)\.ts$/.test(u))).toEqual([]);
+    // A server that executes runs has undici's Agent loaded once it is up (cli/ready.ts), so a
+    // first run's first call does not wait for it; undici's index (fetch, WebSocket, mocks)
+    // stays unloaded until an SDK call needs it.
+    expect(urls.some((u) => u.endsWith('/node_modules/undici/lib/dispatcher/agent.js'))).toBe(true);
+    expect(urls.filter((u) => u.endsWith('/node_modules/undici/index.js') || u.includes('/node_modules/undici/lib/web/'))).toEqual([]);
+  }, 90_000);
+});
+
+describe('the end of start-up in a cluster api process', () => {
+  it('leaves undici unloaded: the api role executes no cell', () => {
+    const src = (p: string) => JSON.stringify(pathToFileURL(path.join(import.meta.dirname, '..', p)).href);
+    const script = `const { endStartUp } = await import(${src('cli/ready.ts')});
+const { createRequire } = await import('node:module');
+const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/undici/'));
+endStartUp({ mode: 'cluster', role: 'api', serves: true, executes: false, redisUrl: 'redis://127.0.0.1:1' });
+const api = loaded();
+endStartUp({ mode: 'cluster', role: 'all', serves: true, executes: true, redisUrl: 'redis://127.0.0.1:1' });
+console.log(JSON.stringify({ api, all: loaded() }));`;
+    writeFileSync(path.join(dir, 'ready.mjs'), script);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, 'ready.mjs')], { cwd: path.join(import.meta.dirname, '..', '..'), encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ api: false, all: true });
   }, 90_000);
 });

@@ -33,6 +33,10 @@ describe('exact_match', () => {
     ['¡Hola!', 'hola'],
     ['« Bonjour »', 'bonjour'],
     ['Paris .', 'paris'],
+    // One character spelt two ways (é precomposed, e + combining acute): equal after NFC, on
+    // either side, also when the other side is plain ASCII up to that character.
+    ['Caf\u00e9', 'cafe\u0301'],
+    ['cafe\u0301', 'Caf\u00e9'],
   ])('%j matches %j with default settings', async (output, expected) => {
     // Only `passed`: LangWatch's exact match reports no score.
     expect(await run({ output, expected_output: expected })).toEqual({ status: 'processed', passed: true });

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
-import { missingInput, textInput } from './inputs.js';
+import { missingInput, nfc, textInput } from './inputs.js';
 
 const settings = z.object({
   case_sensitive: z.boolean().default(false).describe('Compare letter case too'),
@@ -60,7 +60,7 @@ function looseEquals(a: Primitive, b: Primitive): boolean {
 const PUNCTUATION = /[\p{P}\p{S}]/gu;
 
 function normalise(text: string, s: Settings): string {
-  let out = text.normalize('NFC');
+  let out = nfc(text);
   if (s.trim_whitespace) out = out.trim();
   if (s.remove_punctuation) {
     out = out.replace(PUNCTUATION, '');

@@ -6,7 +6,7 @@ import { distance as levenshtein } from 'fastest-levenshtein';
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
-import { missingInput, textInput } from './inputs.js';
+import { missingInput, nfc, textInput } from './inputs.js';
 
 /** Longest string compared: Levenshtein and Jaro-Winkler are quadratic in the worst case. */
 export const MAX_CHARS = 20_000;
@@ -136,7 +136,7 @@ export const stringDistance: EvaluatorDefinition<typeof settings> = {
   inlineChars: () => INLINE_CHARS,
   create(s) {
     const prepare = (text: string): string => {
-      let out = text.normalize('NFC');
+      let out = nfc(text);
       if (s.trim_whitespace) out = out.trim();
       return s.case_sensitive ? out : out.toLowerCase();
     };

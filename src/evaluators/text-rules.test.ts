@@ -118,6 +118,15 @@ describe('competitor_blocklist', () => {
     expect(await blocklist({ output: 'we love NODE.JS' }, settings)).toMatchObject({ score: 1 });
   });
 
+  it('matches any case the Unicode way, in ASCII and other text alike', async () => {
+    // ſ (long s) and K (Kelvin sign) are other cases of s and k when case is ignored.
+    const settings = { competitors: ['Sam', 'Kia', 'Ōkami'] };
+    expect(await blocklist({ output: 'asked ſAM and kia' }, settings)).toMatchObject({ passed: false, score: 2, details: 'Competitors mentioned: Sam (output), Kia (output)' });
+    expect(await blocklist({ output: 'the \u212Aia dealer' }, settings)).toMatchObject({ passed: false, score: 1 });
+    expect(await blocklist({ output: 'plain ascii: sam, KIA and okami' }, settings)).toMatchObject({ passed: false, score: 2, details: 'Competitors mentioned: Sam (output), Kia (output)' });
+    expect(await blocklist({ output: 'ŌKAMI, samsung, kiang' }, settings)).toMatchObject({ passed: false, score: 1, details: 'Competitors mentioned: Ōkami (output)' });
+  });
+
   it('skips when neither input nor output is given', async () => {
     expect(await blocklist({})).toMatchObject({ status: 'skipped' });
   });

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
-import { missingInput, quote, textInput } from './inputs.js';
+import { isAscii, missingInput, quote, textInput } from './inputs.js';
 import { compileLinearRegex, MAX_MATCH_WORK, matchWork } from './safe-regex.js';
 import type { RE2JS } from 're2js';
 
@@ -180,16 +180,21 @@ export const competitorBlocklist: EvaluatorDefinition<typeof competitorSettings>
     // A set, not a search per name: creating 57 instances of 1,000 names held the server 1.6 s.
     const seen = new Set<string>();
     const names = s.competitors.filter((n) => !seen.has(n.toLowerCase()) && seen.add(n.toLowerCase()));
-    const matchers = names.map((name) => ({ name, regex: wordMatcher(name) }));
+    // Where name and text are both ASCII, a lower-case substring search rules a name out before
+    // its regex runs: the only ASCII characters that match each other ignoring case (Unicode
+    // case folding, the regex's `iu`) are a letter's two cases, so a text the search rules out
+    // cannot match. Texts mentioning no competitor (most) never run a regex, and a server's
+    // first run does not wait for V8 to compile them (≈ 3 ms, docs/benchmarks.md).
+    const matchers = names.map((name) => ({ name, regex: wordMatcher(name), lower: isAscii(name) ? name.toLowerCase() : undefined }));
     return {
       async evaluate(inputs): Promise<EvaluationResult> {
         const fields = (['input', 'output'] as const).flatMap((f) => {
           const text = textInput(inputs[f]);
-          return text === undefined ? [] : [{ field: f, text }];
+          return text === undefined ? [] : [{ field: f, text, lower: isAscii(text) ? text.toLowerCase() : undefined }];
         });
         if (fields.length === 0) return { status: 'skipped', details: 'neither input nor output was given: map at least one of them' };
-        const found = matchers.flatMap(({ name, regex }) => {
-          const where = fields.filter((f) => regex.test(f.text)).map((f) => f.field);
+        const found = matchers.flatMap(({ name, regex, lower }) => {
+          const where = fields.filter((f) => (lower === undefined || f.lower === undefined || f.lower.includes(lower)) && regex.test(f.text)).map((f) => f.field);
           return where.length > 0 ? [`${name} (${where.join(', ')})`] : [];
         });
         if (found.length === 0) return { status: 'processed', passed: true, score: 0 };

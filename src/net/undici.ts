@@ -1,6 +1,7 @@
-// undici, loaded on first use rather than at start-up (issue 17, docs/benchmarks.md "Memory"):
-// an idle server makes no outbound call, and loading undici costs ≈ 5 MB of heap. It is a
-// CommonJS package, so a synchronous require keeps sharedAgent() synchronous for the targets
+// undici, loaded after start-up rather than while the process loads its modules (issue 17,
+// docs/benchmarks.md "Memory"): a process that executes runs loads the Agent once it is up
+// (cli/ready.ts), one that does not (a cluster api process) on first use; loading it costs ≈ 5 MB
+// of heap. It is a CommonJS package, so a synchronous require keeps sharedAgent() synchronous for the targets
 // and model clients that ask for an Agent while they are built. Types come from a type-only
 // import, which the compiler erases.
 //
