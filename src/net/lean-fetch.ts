@@ -6,7 +6,7 @@
 // for URLs a project chose when private networks are not allowed (agents.ts, network guard).
 import { CallError } from '../core/model/results.js';
 import { sharedAgent } from './agents.js';
-import { undici } from './undici.js';
+import { request } from './undici.js';
 
 function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   if (!headers) return {};
@@ -37,12 +37,11 @@ function leanFetchVia(guarded: boolean): typeof fetch {
     }
     let res;
     try {
-      res = await undici().request(url, {
+      res = await request(dispatcher, url, {
         method: (init?.method ?? 'GET') as 'GET',
         headers: headerRecord(init?.headers),
         ...(body !== undefined && body !== null ? { body } : {}),
         ...(init?.signal ? { signal: init.signal } : {}),
-        dispatcher,
       });
     } catch (error) {
       if (error instanceof CallError || isAbort(error) || init?.signal?.aborted) throw error;

@@ -23,7 +23,7 @@ function compilations(via: 'assay' | 'assay, optimized' | 'undici', requests: nu
   writeFileSync(main, `import http from 'node:http';
 import { createRequire } from 'node:module';
 const { Agent, request } = ${via !== 'undici'
-    ? `await import(${src}).then((m) => (${via === 'assay, optimized' ? 'm.optimizeHttpParser(), ' : ''}{ Agent: m.undiciAgent().Agent, request: m.undici().request }))`
+    ? `await import(${src}).then((m) => (${via === 'assay, optimized' ? 'm.optimizeHttpParser(), ' : ''}{ Agent: m.undiciAgent().Agent, request: (url, { dispatcher, ...options }) => m.request(dispatcher, url, options) }))`
     : `createRequire(${JSON.stringify(path.join(import.meta.dirname, 'undici.ts'))})('undici')`};
 const answer = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Echo: a question' }, finish_reason: 'stop' }] });
 const server = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(answer)));
@@ -71,4 +71,33 @@ describe("undici's HTTP/1 parser", () => {
     const trace = compilations('undici', 3_000);
     expect(bodies(trace, 'TurboFan').filter((size) => size > BIG_FUNCTION_BYTES).length).toBeGreaterThan(0);
   }, 150_000);
+});
+
+describe('request() on an Agent', () => {
+  it("sends the method, path, query, headers and body, and reads the answer, without loading undici's index", () => {
+    const src = JSON.stringify(pathToFileURL(path.join(import.meta.dirname, 'undici.ts')).href);
+    const main = path.join(dir, 'request.mjs');
+    writeFileSync(main, `import http from 'node:http';
+import { createRequire } from 'node:module';
+const m = await import(${src});
+let seen;
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => (body += d)).on('end', () => {
+    seen = { method: req.method, url: req.url, header: req.headers['x-test'], body };
+    res.writeHead(201, { 'content-type': 'text/plain', 'x-answer': 'yes' }).end('made');
+  });
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const agent = new (m.undiciAgent().Agent)({ pipelining: 1 });
+const r = await m.request(agent, 'http://127.0.0.1:' + server.address().port + '/v1/messages?beta=true', { method: 'POST', headers: { 'x-test': 'a' }, body: '{"q":1}' });
+const text = await r.body.text();
+const index = Object.keys(createRequire(import.meta.url).cache).some((k) => k.endsWith('/node_modules/undici/index.js'));
+await agent.close();
+server.close();
+console.log(JSON.stringify({ status: r.statusCode, answer: r.headers['x-answer'], text, seen, index }));`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main], { cwd: path.join(import.meta.dirname, '..', '..'), encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ status: 201, answer: 'yes', text: 'made', seen: { method: 'POST', url: '/v1/messages?beta=true', header: 'a', body: '{"q":1}' }, index: false });
+  }, 60_000);
 });

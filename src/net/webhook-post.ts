@@ -5,7 +5,7 @@
 import { CallError } from '../core/model/results.js';
 import type { WebhookAnswer, WebhookPost, WebhookRequest } from '../core/webhook-store.js';
 import { sharedAgent } from './agents.js';
-import { undici } from './undici.js';
+import { request } from './undici.js';
 
 /** Bytes of the receiver's answer read at most (the log keeps a shorter, redacted excerpt). */
 const HEAD_BYTES = 1024;
@@ -23,7 +23,7 @@ export function webhookPost(allowPrivateNetworks: boolean): WebhookPost {
   return async (req: WebhookRequest): Promise<WebhookAnswer> => {
     let res;
     try {
-      res = await undici().request(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: req.signal, dispatcher: sharedAgent(!allowPrivateNetworks) });
+      res = await request(sharedAgent(!allowPrivateNetworks), req.url, { method: 'POST', headers: req.headers, body: req.body, signal: req.signal });
     } catch (error) {
       if (error instanceof CallError) throw error;
       if (req.signal.aborted || isAbort(error)) throw req.signal.reason ?? error;
