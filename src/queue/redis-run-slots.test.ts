@@ -98,9 +98,15 @@ describe('run slots shared through Redis', () => {
     dead.client.disconnect();
     const stopAfter = new AbortController();
     const t = setTimeout(() => stopAfter.abort(new Error('gave up')), 10_000);
-    const release = await alive.slots.acquirer('run-3', 2)(stopAfter.signal);
+    // Both permits, not one: the dead worker took its two a few milliseconds apart, so they
+    // expire apart, and the first to come back lets one acquisition through while the other is
+    // still held (on a busy machine the gap is wide enough for the poll to land in it).
+    const first = await alive.slots.acquirer('run-3', 2)(stopAfter.signal);
+    const second = await alive.slots.acquirer('run-3', 2)(stopAfter.signal);
     clearTimeout(t);
-    release();
+    expect(await alive.client.zcard('semaphore:assay:run-cells:run-3')).toBe(2);
+    first();
+    second();
     expect(await alive.client.zcard('semaphore:assay:run-cells:run-3')).toBe(0);
   });
 });
