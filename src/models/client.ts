@@ -10,6 +10,7 @@ import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
 import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/observe.js';
 import { guardedFetch, openFetch } from '../net/lean-fetch.js';
+import { anthropicInternals, leanMessages } from './anthropic-messages.js';
 import { leanChat, leanChatApplies } from './openai-chat.js';
 import { sdkCall } from './sdk-call.js';
 import { loadPriceTable, type PricedTokens, priceCall, priceNeedsTable, reportedCost } from './pricing.js';
@@ -124,12 +125,13 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
   /** The fetch for these settings: a URL the project chose goes through the network guard. */
   const fetchFor = (s: ProviderSettings): typeof fetch => (s.chosenBy === 'project' && !deps.allowPrivateNetworks ? guardedFetch : openFetch);
 
-  async function resolve(model: string): Promise<{ model: ResolvedModel; settings: ProviderSettings }> {
+  /** `sdk`: the call goes through the AI SDK's functions (not only its provider package), which load with the price table. */
+  async function resolve(model: string, sdk = true): Promise<{ model: ResolvedModel; settings: ProviderSettings }> {
     const { provider, modelId } = splitModel(model);
     const settings = await deps.settings(provider);
     const missing = missingSetting(provider, settings);
     if (missing) throw new CallError(missing, { retryable: false });
-    await Promise.all([loadAi(), priceNeedsTable(provider, modelId) ? loadPriceTable() : undefined]);
+    if (sdk) await Promise.all([loadAi(), priceNeedsTable(provider, modelId) ? loadPriceTable() : undefined]);
     // One AI SDK provider per model and settings: building them is cheap, but not free per call.
     const cacheKey = `${model}\u0000${JSON.stringify(settings)}`;
     let entry = resolved.get(cacheKey);
@@ -153,25 +155,37 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
   async function once(call: ModelCall, retry: boolean): Promise<ModelResult> {
     const { provider, modelId, settings } = await settingsOf(call.model);
     // Plain text to OpenAI-compatible endpoints takes the lean path: no AI SDK object is built.
+    // Plain text to Anthropic takes its own: the SDK's provider model builds the request, and it
+    // is sent and read here (anthropic-messages.ts). Everything else goes through the SDK.
     const lean = leanChatApplies(provider, modelId, call);
     let language: LanguageModelV3 | null = null;
-    // The lean path needs the price table only once the answer is in, and only for a model whose
+    let messages: Awaited<ReturnType<typeof anthropicInternals>> = null;
+    if (!lean) {
+      const viaSdk = provider !== 'anthropic' || call.schema !== undefined;
+      const sdkModel = (await resolve(call.model, viaSdk)).model.language();
+      if (!viaSdk) messages = await anthropicInternals(sdkModel);
+      if (messages === null) {
+        // The SDK's functions load with the first call that needs them.
+        if (!viaSdk) await resolve(call.model);
+        language = sdkModel;
+      }
+    }
+    // The lean paths need the price table only once the answer is in, and only for a model whose
     // rates were not written out ahead of time (flat-prices.ts): the first calls load it while
     // their requests are out, instead of holding every request of a first run's first wave back
     // by the ≈ 75 ms the table takes to load (docs/decisions.md, "undici's Agent on its own").
     let pricesLoading: Promise<void> | undefined;
-    if (lean) {
-      if (priceNeedsTable(provider, modelId)) (pricesLoading = loadPriceTable()).catch(() => {});
-    } else language = (await resolve(call.model)).model.language();
+    if (language === null && priceNeedsTable(provider, modelId)) (pricesLoading = loadPriceTable()).catch(() => {});
     const key = limitKey(call.model);
     const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
     const observed = deps.observer?.begin({ provider, model: modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
     try {
-      const answer = language ? await sdkCall(ai!, language, call) : await leanChat(provider, modelId, settings, call, fetchFor(settings) === guardedFetch);
+      const guarded = fetchFor(settings) === guardedFetch;
+      const answer = language ? await sdkCall(ai!, language, call) : messages ? await leanMessages(messages, call, guarded) : await leanChat(provider, modelId, settings, call, guarded);
       deps.limiter.succeeded(key);
       if (pricesLoading) await pricesLoading;
-      // The lean path's headers are lower-cased already (openai-chat.ts, headerRecord).
-      const exhausted = exhaustedForMs(lean ? (answer.headers as Record<string, string | undefined>) : lowerHeaders(answer.headers), deps.clock.now());
+      // The lean paths' headers are lower-cased already (json-post.ts, headerRecord).
+      const exhausted = exhaustedForMs(language === null ? (answer.headers as Record<string, string | undefined>) : lowerHeaders(answer.headers), deps.clock.now());
       if (exhausted !== undefined) deps.limiter.exhausted(key, exhausted);
       const { tokens } = answer;
       // Not `{ ...tokens, cacheWrite }`: see docs/decisions.md, "No literal that starts with a spread on the hot path".

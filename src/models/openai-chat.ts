@@ -10,19 +10,9 @@
 // mapping for these calls field by field (src/models/openai-chat.test.ts compares both on the
 // wire), and failures become the same APICallError the SDK raises, so client.ts turns them
 // into CallErrors one way.
-import { STATUS_CODES } from 'node:http';
-import { APICallError } from '@ai-sdk/provider';
 import type { ModelCall, ProviderSettings } from '../core/model/adapters.js';
-import { CallError } from '../core/model/results.js';
-import { listenForStop, type StopState } from '../core/stop-state.js';
-import { sharedAgent } from '../net/agents.js';
-import { type Answer, Exchanges } from '../net/http-transport.js';
+import { type JsonEndpoint, postJson } from './json-post.js';
 import type { CallAnswer } from './sdk-call.js';
-
-/** Bytes of an answer read at most: a chat completion is kilobytes; memory stays bounded. */
-export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
-/** Bytes of an error answer kept (its message is at the start). */
-const MAX_ERROR_BYTES = 64 * 1024;
 
 /** OpenAI models whose parameters differ (the SDK drops or renames some): o-series, gpt-5 and later, search previews. */
 function openaiNeedsSdk(modelId: string): boolean {
@@ -50,11 +40,8 @@ export function leanChatApplies(provider: string, modelId: string, call: Pick<Mo
 }
 
 /** What every call with one provider's settings sends alike: its URL and headers. */
-interface Endpoint {
+interface Endpoint extends JsonEndpoint {
   provider: string;
-  url: string;
-  target: URL;
-  headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -97,12 +84,6 @@ function finishReasonOf(reason: unknown, refused: boolean): string {
   }
 }
 
-function headerRecord(raw: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(raw)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
 function requestBody(modelId: string, call: ModelCall): Record<string, unknown> {
   const p = call.params ?? {};
   // Keys the SDK leaves undefined are not sent; topK is not an OpenAI parameter (the SDK drops it).
@@ -118,63 +99,14 @@ function requestBody(modelId: string, call: ModelCall): Record<string, unknown> 
   return body;
 }
 
-function errorMessage(text: string): string | undefined {
-  try {
-    const message = (JSON.parse(text) as { error?: { message?: unknown } } | null)?.error?.message;
-    return typeof message === 'string' ? message : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * POSTs the chat completion. `guarded`: the base URL was chosen by a project and private
- * networks are not allowed (the network guard's Agent). Throws what the SDK would: an
- * APICallError for an HTTP failure, the signal's reason on abort, `TypeError('fetch failed')`
- * with the cause for a network failure, the guard's CallError for a refused address.
+ * POSTs the chat completion (json-post.ts: the shared models Agent, the SDK's failures).
+ * `guarded`: the base URL was chosen by a project and private networks are not allowed.
  */
 export async function leanChat(provider: string, modelId: string, settings: ProviderSettings, call: ModelCall, guarded: boolean): Promise<CallAnswer> {
-  const { url, target, headers } = endpointOf(provider, settings);
+  const endpoint = endpointOf(provider, settings);
   const body = requestBody(modelId, call);
-  // The dispatcher API straight into a bounded list of chunks (net/http-transport.ts): no
-  // Readable stream or async iterator per answer.
-  const exchanges = new Exchanges(sharedAgent(guarded, 'models'), { success: MAX_ANSWER_BYTES, other: MAX_ERROR_BYTES });
-  // A target's call carries its deadline as `deadline`: listening there cancels the request without
-  // making the deadline's AbortController (docs/decisions.md, "Deadlines without a signal until
-  // one is read"). A judge's call has only its signal.
-  const stopped: StopState = call.deadline ?? call.signal;
-  if (stopped.aborted) throw stopped.reason;
-  const unlisten = listenForStop(call.deadline ?? call.signal, (reason) => exchanges.stop(reason));
-  let res: Answer;
-  try {
-    // The endpoint's frozen headers, shared by its calls: the transport only reads them.
-    res = await exchanges.send({ url: target, method: 'POST', headers: headers as Record<string, string>, body: JSON.stringify(body) });
-  } catch (error) {
-    if (stopped.aborted) throw stopped.reason ?? error;
-    if (error instanceof CallError) throw error;
-    throw new TypeError('fetch failed', { cause: error });
-  } finally {
-    unlisten();
-  }
-  const { text } = res;
-  const responseHeaders = headerRecord(res.headers);
-  const status = res.status;
-  if (res.truncated && status >= 200 && status <= 299) {
-    throw new CallError(`${provider} call failed: the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`, { retryable: false });
-  }
-  if (status < 200 || status > 299) {
-    const message = (text.trim() === '' ? undefined : errorMessage(text)) ?? STATUS_CODES[status] ?? `HTTP ${status}`;
-    throw new APICallError({ message, url, requestBodyValues: body, statusCode: status, responseHeaders: responseHeaders as Record<string, string>, responseBody: text });
-  }
-  // An answer that is not what the protocol says fails as the SDK's does ("Invalid JSON response").
-  const invalid = (detail: string, cause?: unknown) =>
-    new APICallError({ message: `Invalid JSON response: ${detail}`, cause, url, requestBodyValues: body, statusCode: status, responseHeaders: responseHeaders as Record<string, string>, responseBody: text });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw invalid('not JSON', error);
-  }
+  const { parsed, headers: responseHeaders, invalid } = await postJson(provider, endpoint, body, JSON.stringify(body), call, guarded);
   const choice = (parsed as { choices?: { message?: { content?: unknown; refusal?: unknown }; finish_reason?: unknown }[] } | null)?.choices?.[0];
   if (!choice || typeof choice !== 'object' || !choice.message || typeof choice.message !== 'object') {
     throw invalid('no choices[0].message');

@@ -79,8 +79,11 @@ export async function resolveModel(provider: string, modelId: string, s: Provide
       const base = anthropicBase(s.baseUrl);
       const { createAnthropic } = await import('@ai-sdk/anthropic');
       const p = createAnthropic({ ...common, ...(base ? { baseURL: base } : {}) });
+      // One model object for the settings' calls: the lean Messages path keeps what it makes
+      // once per model object (anthropic-messages.ts); the object holds configuration only.
+      const language = p(modelId);
       return {
-        provider, modelId, language: () => p(modelId),
+        provider, modelId, language: () => language,
         embedding: () => {
           throw new Error('anthropic has no embedding models');
         },

@@ -24,7 +24,7 @@ export interface CallAnswer {
 
 type Ai = typeof import('ai');
 
-function settingsOf(call: ModelCall) {
+export function settingsOf(call: ModelCall) {
   const p = call.params ?? {};
   return {
     ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
@@ -39,7 +39,7 @@ function settingsOf(call: ModelCall) {
 }
 
 /** Our messages as the provider interface's prompt (what generateText's standardisation makes of plain strings). */
-function promptOf(call: ModelCall): LanguageModelV3Prompt {
+export function promptOf(call: ModelCall): LanguageModelV3Prompt {
   return call.messages.map((m) => (m.role === 'system' ? { role: 'system', content: m.content } : { role: m.role, content: [{ type: 'text', text: m.content }] }));
 }
 
