@@ -64,7 +64,7 @@ describe('the lean Anthropic Messages path', () => {
 
       // The provider model's own doGenerate over the fetch production gives it (what carried these
       // calls before) sends the same headers.
-      await createAnthropic({ apiKey: FAKE_ANTHROPIC_KEY, baseURL: fakes.anthropic.baseURL, fetch: openFetch })(model).doGenerate({ prompt: promptOf({ model, messages, params }), ...(params?.maxTokens ? { maxOutputTokens: params.maxTokens } : {}) });
+      await createAnthropic({ apiKey: FAKE_ANTHROPIC_KEY, baseURL: fakes.anthropic.baseURL, fetch: openFetch })(model).doGenerate({ prompt: promptOf({ model, messages, params, signal: AbortSignal.timeout(10_000) }), ...(params?.maxTokens ? { maxOutputTokens: params.maxTokens } : {}) });
       expect(callHeaders(leanRequest.headers)).toEqual(callHeaders(lastRequest().headers));
       expect(leanRequest.headers['x-api-key']).toBe(FAKE_ANTHROPIC_KEY);
       expect(leanRequest.headers['anthropic-version']).toBe('2023-06-01');

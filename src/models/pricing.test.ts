@@ -1,6 +1,6 @@
 // Costs from the price table, asked again and again as a run does: the kept flat rates must give
-// exactly what the table gives, for every kind of call (cached input, cache writes), and a
-// model with volume tiers must keep going through the table.
+// exactly what the table gives, for every kind of call (cached input, cache writes) and on
+// either side of a volume tier's threshold.
 import { calcPrice } from '@pydantic/genai-prices';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PRICED_CALLS } from '../testing/priced-calls.js';
@@ -18,8 +18,9 @@ describe('price table costs', () => {
     ['openai', 'gpt-4o-mini'],
     ['openai', 'gpt-4o'],
     ['anthropic', 'claude-3-5-sonnet-latest'],
-    // Tiered by volume: never flat, always the table.
+    // Tiered by volume: flat within a tier, each tier confirmed by the table once.
     ['google', 'gemini-1.5-pro'],
+    ['anthropic', 'claude-sonnet-4-5'],
   ])('%s/%s costs what the table says, on every repeat of every kind of call', (provider, model) => {
     for (let round = 0; round < 3; round++) {
       for (const t of calls) {
@@ -28,6 +29,16 @@ describe('price table costs', () => {
         expect(priced.cost).toBeCloseTo(table(provider, model, t), 12);
       }
     }
+  });
+
+  it('a tiered rate, once learned below the threshold, is not applied at or past it without the table', () => {
+    const model = 'gemini-2.5-pro';
+    const at = (input: number) => priceCall('google', model, { input, output: 100 }, undefined, undefined).cost!;
+    for (let i = 0; i < 3; i++) expect(at(1_000)).toBeCloseTo(table('google', model, { input: 1_000, output: 100 }), 12);
+    // The table counts a threshold as passed only beyond it.
+    for (const input of [200_000, 200_001, 199_999, 200_001, 400_000]) expect(at(input)).toBeCloseTo(table('google', model, { input, output: 100 }), 12);
+    // One token past the threshold, the whole call is charged the higher tier.
+    expect(at(200_001)).toBeGreaterThan(at(200_000) * 1.5);
   });
 
   it('a tiered model is charged its higher tier past the threshold', () => {

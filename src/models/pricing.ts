@@ -4,7 +4,7 @@
 // ahead of time where it has them (flat-prices.ts), the table itself for the rest. Unknown stays
 // unknown.
 import type { CostSource, ProviderSettings } from '../core/model/adapters.js';
-import { knownRates } from './flat-prices.js';
+import { type KnownRates, knownRates } from './flat-prices.js';
 
 export interface PricedTokens {
   input: number;
@@ -84,15 +84,23 @@ export function priceCall(
 // The table's lookup (matching the model among hundreds, by rules and regexes) cost ≈ 40 µs a
 // call, a tenth of a prompt cell's CPU. Most models have flat per-token prices, so the price
 // found for a model is kept for an hour (prices can change on a date) and applied directly —
-// but only for a kind of call (with or without cached input, cache writes) whose result the
-// table itself confirmed once: the formula below is ours, the table stays the authority.
+// but only for a kind of call (with or without cached input, cache writes, and which volume
+// tier its input falls in) whose result the table itself confirmed once: the formula below is
+// ours, the table stays the authority. Tiered prices (Claude Sonnet 4.x and Gemini 2.5 Pro
+// charge every token of a call more past 200k input tokens) are flat within a tier: the table
+// applies to all of a call's tokens the rate of the highest tier its input tokens exceed.
 
-/** Per-million-token rates of a model whose prices do not depend on volume. */
+/** A per-million-token rate: plain, or by tier of the call's input tokens. */
+type Rate = number | { base: number; tiers: { start: number; price: number }[] };
+
+/** Per-million-token rates of a model whose prices do not depend on the date. */
 interface FlatRates {
-  input: number;
-  output: number;
-  cacheRead: number | undefined;
-  cacheWrite: number | undefined;
+  input: Rate;
+  output: Rate;
+  cacheRead: Rate | undefined;
+  cacheWrite: Rate | undefined;
+  /** Where any of its rates changes tier, ascending. */
+  starts: number[];
 }
 
 const FLAT_TTL_MS = 60 * 60 * 1000;
@@ -100,31 +108,65 @@ const FLAT_MAX = 1_000;
 /** Per provider/model: its flat rates (null: not flat) and the kinds of call confirmed. */
 const flat = new Map<string, { rates: FlatRates | null; confirmed: Set<string>; until: number }>();
 
-const shapeOf = (t: PricedTokens) => `${(t.cachedInput ?? 0) > 0 ? 'r' : ''}${(t.cacheWrite ?? 0) > 0 ? 'w' : ''}`;
+/** The kind of call: cached input or not, cache writes or not, and how many tier starts its input passed. */
+function shapeOf(t: PricedTokens, starts: number[]): string {
+  let passed = 0;
+  for (const start of starts) if (t.input > start) passed++;
+  return `${(t.cachedInput ?? 0) > 0 ? 'r' : ''}${(t.cacheWrite ?? 0) > 0 ? 'w' : ''}${passed}`;
+}
 
-function costAt(r: Pick<FlatRates, 'input' | 'output'> & { cacheRead?: number | undefined; cacheWrite?: number | undefined }, t: PricedTokens): number {
+function costAt(r: Pick<KnownRates, 'input' | 'output'> & { cacheRead?: number | undefined; cacheWrite?: number | undefined }, t: PricedTokens): number {
   const read = t.cachedInput ?? 0;
   const write = t.cacheWrite ?? 0;
   return ((t.input - read - write) * r.input + read * (r.cacheRead ?? r.input) + write * (r.cacheWrite ?? r.input) + t.output * r.output) / 1e6;
 }
 
-function flatPrice(provider: string, model: string, tokens: PricedTokens): number | undefined {
-  const entry = flat.get(`${provider}\u0000${model}`);
-  if (!entry || !entry.rates || Date.now() > entry.until || !entry.confirmed.has(shapeOf(tokens))) return undefined;
-  return costAt(entry.rates, tokens);
+/** A rate for a call with this many input tokens: the highest tier they exceed, as the table reads it. */
+function rateAt(rate: Rate, input: number): number;
+function rateAt(rate: Rate | undefined, input: number): number | undefined;
+function rateAt(rate: Rate | undefined, input: number): number | undefined {
+  if (rate === undefined || typeof rate === 'number') return rate;
+  let price = rate.base;
+  for (const tier of rate.tiers) if (input > tier.start) price = tier.price;
+  return price;
 }
 
-/** Rates of a model price made only of plain numbers for the token kinds we count. */
+function learnedCost(r: FlatRates, t: PricedTokens): number {
+  return costAt({ input: rateAt(r.input, t.input), output: rateAt(r.output, t.input), cacheRead: rateAt(r.cacheRead, t.input), cacheWrite: rateAt(r.cacheWrite, t.input) }, t);
+}
+
+function flatPrice(provider: string, model: string, tokens: PricedTokens): number | undefined {
+  const entry = flat.get(`${provider}\u0000${model}`);
+  if (!entry || !entry.rates || Date.now() > entry.until || !entry.confirmed.has(shapeOf(tokens, entry.rates.starts))) return undefined;
+  return learnedCost(entry.rates, tokens);
+}
+
+/** A rate of the table's as ours: a plain number or tiers of plain numbers; null for anything else. */
+function rateOf(v: unknown): Rate | undefined | null {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  const t = v as { base?: unknown; tiers?: unknown } | null;
+  if (!t || typeof t !== 'object' || typeof t.base !== 'number' || !Array.isArray(t.tiers)) return null;
+  const tiers: { start: number; price: number }[] = [];
+  for (const tier of t.tiers as { start?: unknown; price?: unknown }[]) {
+    if (typeof tier?.start !== 'number' || typeof tier.price !== 'number') return null;
+    tiers.push({ start: tier.start, price: tier.price });
+  }
+  return { base: t.base, tiers: tiers.sort((a, b) => a.start - b.start) };
+}
+
+/** Rates of a model price made only of plain or tiered numbers for the token kinds we count. */
 function flatRates(price: unknown): FlatRates | null {
   const p = price as Record<string, unknown> | null;
   if (!p || typeof p !== 'object') return null;
-  const num = (v: unknown) => (typeof v === 'number' ? v : v === undefined ? undefined : null);
-  const input = num(p.input_mtok);
-  const output = num(p.output_mtok);
-  const cacheRead = num(p.cache_read_mtok);
-  const cacheWrite = num(p.cache_write_mtok);
-  if (typeof input !== 'number' || typeof output !== 'number' || cacheRead === null || cacheWrite === null) return null;
-  return { input, output, cacheRead, cacheWrite };
+  const input = rateOf(p.input_mtok);
+  const output = rateOf(p.output_mtok);
+  const cacheRead = rateOf(p.cache_read_mtok);
+  const cacheWrite = rateOf(p.cache_write_mtok);
+  if (input === undefined || input === null || output === undefined || output === null || cacheRead === null || cacheWrite === null) return null;
+  const starts = new Set<number>();
+  for (const r of [input, output, cacheRead, cacheWrite]) if (r !== undefined && typeof r !== 'number') for (const tier of r.tiers) starts.add(tier.start);
+  return { input, output, cacheRead, cacheWrite, starts: [...starts].sort((a, b) => a - b) };
 }
 
 function learnFlatPrice(provider: string, model: string, tokens: PricedTokens, price: unknown, total: number): void {
@@ -136,7 +178,7 @@ function learnFlatPrice(provider: string, model: string, tokens: PricedTokens, p
     flat.set(key, entry);
   }
   if (!entry.rates) return;
-  const ours = costAt(entry.rates, tokens);
-  if (Math.abs(ours - total) <= 1e-9 * Math.max(1, Math.abs(total))) entry.confirmed.add(shapeOf(tokens));
+  const ours = learnedCost(entry.rates, tokens);
+  if (Math.abs(ours - total) <= 1e-9 * Math.max(1, Math.abs(total))) entry.confirmed.add(shapeOf(tokens, entry.rates.starts));
   else entry.rates = null;
 }
