@@ -15,7 +15,7 @@
 //   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
 import { cpuMs, peakRssMb } from './proc.js';
-import { api, checkBuild, OPENAI_KEY, runBareClient, type Server, serverBuild, startAgent, startOpenAI, startServer, waitDone } from './servers.js';
+import { ANTHROPIC_KEY, api, checkBuild, OPENAI_KEY, runBareClient, type Server, serverBuild, startAgent, startAnthropic, startOpenAI, startServer, waitDone } from './servers.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -116,23 +116,28 @@ async function promptTargets(): Promise<void> {
   const latency = 200;
   const n = quick ? 100 : 1000;
   const concurrency = 50;
-  print(`\n### ${n * 2} cells with prompt targets (${n} rows × 2 models on the fake OpenAI server), latency ${latency} ms, concurrency ${concurrency}\n`);
+  print(`\n### ${n * 2} cells with prompt targets (${n} rows × 2 models on the fake OpenAI or Anthropic server), latency ${latency} ms, concurrency ${concurrency}\n`);
   print('| provider | run | wall time | ideal | efficiency | cells/s | avg call latency | tokens (in/out) | cost | CPU ms/cell | peak RSS |');
   print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   // `openai/…` with the server's key, then the same endpoint registered by the project as an
   // OpenAI-compatible provider (how Ollama, vLLM, LiteLLM or a gateway is called).
-  for (const mode of ['openai', 'registered'] as const) {
-    const openai = await startOpenAI(latency);
+  // Then `anthropic/…` (information: the issue's bounds read the first two).
+  for (const mode of ['openai', 'registered', 'anthropic'] as const) {
+    const fake = mode === 'anthropic' ? await startAnthropic(latency) : await startOpenAI(latency);
+    const baseUrl = 'baseURL' in fake ? fake.baseURL : fake.url;
     const server = await startServer(
-      mode === 'openai' ? { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL } : { ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: 'true' },
+      mode === 'openai' ? { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: baseUrl }
+        : mode === 'anthropic' ? { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: baseUrl }
+        : { ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: 'true' },
     );
     try {
-      const provider = mode === 'openai' ? 'openai' : 'gateway';
-      if (mode === 'registered') await api(server.base, 'PUT', '/api/providers/gateway', { baseUrl: openai.baseURL, apiKey: OPENAI_KEY });
+      const provider = mode === 'registered' ? 'gateway' : mode;
+      if (mode === 'registered') await api(server.base, 'PUT', '/api/providers/gateway', { baseUrl, apiKey: OPENAI_KEY });
+      const models = mode === 'anthropic' ? ['claude-haiku-4-5', 'claude-sonnet-4-5'] : ['gpt-4o-mini', 'gpt-4o'];
       await api(server.base, 'POST', '/api/experiments', {
         slug: 'prompt', name: 'prompt',
         dataset: { rows: Array.from({ length: n }, (_, i) => ({ question: `question ${i}`, expected: `Echo: question ${i}` })) },
-        targets: ['gpt-4o-mini', 'gpt-4o'].map((model) => ({ id: model, type: 'prompt', model: `${provider}/${model}`, params: { temperature: 0, maxTokens: 64 }, messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: '{{question}}' }] })),
+        targets: models.map((model) => ({ id: model, type: 'prompt', model: `${provider}/${model}`, params: { temperature: 0, maxTokens: 64 }, messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: '{{question}}' }] })),
         evaluators: EVALUATORS,
         execution: { concurrency, maxRetries: 0 },
       });
@@ -144,13 +149,13 @@ async function promptTargets(): Promise<void> {
         const tin = f.summary.targets.reduce((a: number, t: { tokens: { input: number } }) => a + t.tokens.input, 0);
         const tout = f.summary.targets.reduce((a: number, t: { tokens: { output: number } }) => a + t.tokens.output, 0);
         print(
-          `| ${mode === 'openai' ? '`openai/…`' : 'registered'} | ${label} | ${(f.wallMs / 1000).toFixed(2)} s | ${(ideal / 1000).toFixed(2)} s | **${(ideal / f.wallMs).toFixed(3)}** | ${((f.cells * 1000) / f.wallMs).toFixed(0)} | ` +
+          `| ${mode === 'registered' ? 'registered' : `\`${mode}/…\``} | ${label} | ${(f.wallMs / 1000).toFixed(2)} s | ${(ideal / 1000).toFixed(2)} s | **${(ideal / f.wallMs).toFixed(3)}** | ${((f.cells * 1000) / f.wallMs).toFixed(0)} | ` +
             `${Math.max(...lat)} ms | ${tin}/${tout} | $${f.summary.targetCost.toFixed(4)} | ${(f.cpuMs / f.cells).toFixed(3)} | ${f.peakRssMb.toFixed(0)} MB |`,
         );
       }
     } finally {
       await server.stop();
-      await openai.stop();
+      await fake.stop();
     }
   }
   // The floor: the same calls from a bare client, so the efficiency above reads against what the
@@ -169,7 +174,7 @@ async function promptTargets(): Promise<void> {
     await openai.stop();
   }
   print('\nThe bare client (bench/bare-client.ts) sends the same chat calls with undici alone, in its own process: the floor of this setup. Its wall time runs from its first call to its last answer; Assay\'s from the POST to the `done` event.');
-  print('\nThe provider runs in its own process; plain text calls take the lean chat path (src/models/openai-chat.ts), the adaptive per-model limiter and the price table. A registered provider is priced by model name when the price table knows the model (else by prices the project set, or unknown).');
+  print('\nThe provider runs in its own process; plain text calls take the lean paths (src/models/openai-chat.ts, src/models/anthropic-messages.ts), the adaptive per-model limiter and the price table. A registered provider is priced by model name when the price table knows the model (else by prices the project set, or unknown).');
 }
 
 async function cpuPerCell(): Promise<void> {

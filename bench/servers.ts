@@ -28,6 +28,8 @@ function tracked(child: ChildProcess): ChildProcess {
 
 export const KEY = `sk-lw-${'BenchmarkK'.repeat(4)}`;
 export const OPENAI_KEY = 'sk-bench-0000000000000000000000';
+/** The key bench/anthropic.ts accepts. */
+export const ANTHROPIC_KEY = 'sk-ant-bench-000000000000000000000';
 
 export interface Server {
   base: string;
@@ -195,6 +197,15 @@ export async function startOpenAI(latencyMs: number): Promise<OpenAIProcess> {
     peakInFlight: async () => JSON.parse(await provider.ask('peak', 'PEAK')) as Record<string, number>,
     resetPeak: async () => void (await provider.ask('reset', 'RESET')),
   };
+}
+
+/** The fake Anthropic server in its own process (bench/anthropic.ts), warmed up like startOpenAI's. */
+export async function startAnthropic(latencyMs: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const provider = await startPrinting('anthropic.ts', latencyMs, 'ANTHROPIC');
+  const warm = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'warm' }] });
+  await Promise.all(Array.from({ length: 100 }, () =>
+    fetch(`${provider.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': ANTHROPIC_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' }, body: warm }).then((r) => r.text())));
+  return { url: provider.url, stop: provider.stop };
 }
 
 /** A JSON request with the benchmark key (or `key`), through the typed client. */

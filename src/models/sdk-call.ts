@@ -1,8 +1,8 @@
-// A call through the AI SDK, for what the lean chat path (openai-chat.ts) leaves to it. Structured
-// output goes through generateText (it parses and validates the object against the schema);
-// plain text calls go to the provider model's own doGenerate: the provider package still builds
-// the request and reads the answer (its protocol knowledge — Anthropic's per-model max_tokens,
-// OpenAI's reasoning-model parameters — is what the SDK is kept for), without generateText's
+// A call through the AI SDK, for what the lean paths (openai-chat.ts, anthropic-messages.ts) leave
+// to it. Structured output goes through generateText (it parses and validates the object against
+// the schema); other plain text calls go to the provider model's own doGenerate: the provider
+// package still builds the request and reads the answer (its protocol knowledge — OpenAI's
+// reasoning-model parameters, Google's and Azure's protocols — is what the SDK is kept for), without generateText's
 // agent loop (steps, tool approvals, telemetry wrappers), which cost about a quarter of a
 // prompt cell's CPU (docs/benchmarks.md, "Model calls").
 import type { LanguageModelV3, LanguageModelV3Prompt } from '@ai-sdk/provider';
