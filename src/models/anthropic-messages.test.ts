@@ -108,6 +108,27 @@ describe('the lean Anthropic Messages path', () => {
     }
   });
 
+  it('gives up a hung call when its signal fires, and a reset connection is a retryable network failure', async () => {
+    fakes.anthropic.setBehaviour({ hangRate: 1 });
+    try {
+      const started = Date.now();
+      const hung = await fakes.client.generate({ model: 'anthropic/claude-3-5-haiku-latest', messages, signal: AbortSignal.timeout(200) }).catch((e: unknown) => e);
+      expect((hung as Error).name).toBe('TimeoutError');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      fakes.anthropic.setBehaviour({ hangRate: 0 });
+    }
+    fakes.anthropic.setBehaviour({ resetRate: 1 });
+    try {
+      const reset = await fakes.client.generate({ model: 'anthropic/claude-3-5-haiku-latest', messages, signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e);
+      expect(reset).toBeInstanceOf(CallError);
+      expect(reset).toMatchObject({ retryable: true });
+      expect((reset as Error).message).toMatch(/^anthropic request failed: cannot connect/);
+    } finally {
+      fakes.anthropic.setBehaviour({ resetRate: 0 });
+    }
+  });
+
   it('finds the request builder in the installed SDK (else calls fall back to its doGenerate)', async () => {
     expect(await anthropicInternals(sdkProvider()('claude-sonnet-4-5'))).not.toBeNull();
     // An object without it — a future SDK that renamed its methods — is not taken for one.
