@@ -11,6 +11,7 @@ import type { Clock } from '../core/ports.js';
 import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/observe.js';
 import { guardedFetch, openFetch } from '../net/lean-fetch.js';
 import { anthropicInternals, leanMessages } from './anthropic-messages.js';
+import { errorMessage } from './json-post.js';
 import { leanChat, leanChatApplies } from './openai-chat.js';
 import { sdkCall } from './sdk-call.js';
 import { loadPriceTable, type PricedTokens, priceCall, priceNeedsTable, reportedCost } from './pricing.js';
@@ -90,19 +91,6 @@ function toCallError(error: unknown, provider: string, key: string, deps: ModelC
   }
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return new CallError(`${provider} call failed: ${message}`, { retryable: false, cause: error });
-}
-
-/**
- * OpenAI's error text (`{"error": {"message": …}}`) as the AI SDK's own handlers read it, or
- * undefined: any other body is not quoted, since it may be anything the endpoint sends.
- */
-function providerErrorMessage(text: string): string | undefined {
-  try {
-    const message = (JSON.parse(text) as { error?: { message?: unknown } } | null)?.error?.message;
-    return typeof message === 'string' ? message : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -270,7 +258,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         const text = await res.text();
         if (!res.ok) {
           throw new APICallError({
-            message: `moderation failed: ${providerErrorMessage(text) ?? `HTTP ${res.status}`}`, url: `${base}/moderations`, requestBodyValues: {},
+            message: `moderation failed: ${errorMessage(text) ?? `HTTP ${res.status}`}`, url: `${base}/moderations`, requestBodyValues: {},
             statusCode: res.status, responseHeaders: Object.fromEntries(res.headers.entries()), responseBody: text,
           });
         }

@@ -39,8 +39,11 @@ function headerRecord(raw: Record<string, string | string[] | undefined>): Recor
   return out;
 }
 
-/** `{"error": {"message": …}}` — OpenAI's and Anthropic's error bodies alike — or undefined. */
-function errorMessage(text: string): string | undefined {
+/**
+ * `{"error": {"message": …}}` — OpenAI's and Anthropic's error bodies alike, as the AI SDK's own
+ * handlers read them — or undefined: any other body is not quoted, since it may be anything.
+ */
+export function errorMessage(text: string): string | undefined {
   try {
     const message = (JSON.parse(text) as { error?: { message?: unknown } } | null)?.error?.message;
     return typeof message === 'string' ? message : undefined;
