@@ -3,6 +3,7 @@
 // and headers —, the answer read as the SDK reads it, and failures the same, so that moving
 // Anthropic calls off the SDK's transport changes nothing a user sees.
 import { createAnthropic } from '@ai-sdk/anthropic';
+import { calcPrice } from '@pydantic/genai-prices';
 import { generateText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelCall } from '../core/model/adapters.js';
@@ -70,6 +71,22 @@ describe('the lean Anthropic Messages path', () => {
       expect(leanRequest.headers['anthropic-version']).toBe('2023-06-01');
     });
   }
+
+  it('counts and prices prompt-cache reads and writes as the SDK counts them', async () => {
+    fakes.anthropic.setBehaviour({ promptCache: { read: 1_200, write: 300 } });
+    try {
+      const lean = await fakes.client.generate({ model: 'anthropic/claude-sonnet-4-5', messages, params: { maxTokens: 32 }, signal: AbortSignal.timeout(10_000) });
+      const viaSdk = await generateText({ model: sdkProvider()('claude-sonnet-4-5'), messages, allowSystemInMessages: true, maxRetries: 0, maxOutputTokens: 32 });
+      expect(lean.tokens).toEqual({ input: viaSdk.usage.inputTokens, output: viaSdk.usage.outputTokens, cachedInput: 1_200 });
+      expect(viaSdk.usage.inputTokenDetails.cacheReadTokens).toBe(1_200);
+      expect(viaSdk.usage.inputTokenDetails.cacheWriteTokens).toBe(300);
+      // The price table's own figure for those tokens: cache reads and writes at their own rates.
+      const priced = calcPrice({ input_tokens: lean.tokens.input, output_tokens: lean.tokens.output, cache_read_tokens: 1_200, cache_write_tokens: 300 }, 'claude-sonnet-4-5', { providerId: 'anthropic' })!;
+      expect(lean.cost).toBeCloseTo(priced.total_price, 12);
+    } finally {
+      fakes.anthropic.setBehaviour({ promptCache: undefined });
+    }
+  });
 
   it('keeps the settings’ own headers and betas, and prices the call', async () => {
     const client = fakes.clientWith({ anthropic: { apiKey: FAKE_ANTHROPIC_KEY, baseUrl: fakes.anthropic.url, headers: { 'anthropic-beta': 'context-1m-2025-08-07', 'x-team': 'evals' } } });

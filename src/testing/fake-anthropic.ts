@@ -116,11 +116,12 @@ async function messages(call: EndpointCall): Promise<Answer> {
   const stopReason = truncated ? 'max_tokens' : forced ? 'tool_use' : 'end_turn';
   const id = `msg_fake${call.seq}`;
   const toolId = `toolu_fake${call.seq}`;
+  const cache = call.behaviour.promptCache ?? { read: 0, write: 0 };
   const usage = {
     input_tokens: inputTokens,
     output_tokens: outputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: cache.write,
+    cache_read_input_tokens: cache.read,
     ...(cost !== undefined ? { cost } : {}),
   };
   if (body.stream !== true) {
@@ -136,7 +137,7 @@ async function messages(call: EndpointCall): Promise<Answer> {
   const frames = [
     frame({
       type: 'message_start',
-      message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } },
+      message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: cache.write, cache_read_input_tokens: cache.read } },
     }),
     frame({
       type: 'content_block_start',

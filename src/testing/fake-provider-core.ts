@@ -68,6 +68,11 @@ export interface FakeModelBehaviour {
    * input and $4 per million output; a function computes it.
    */
   reportCost: boolean | CostFn;
+  /**
+   * Prompt-cache tokens reported beside the uncached input (Anthropic only: its
+   * `cache_read_input_tokens` and `cache_creation_input_tokens`). Default none.
+   */
+  promptCache?: { read: number; write: number } | undefined;
 }
 
 export interface FakeProviderBehaviour extends FakeModelBehaviour {
