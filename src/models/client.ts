@@ -113,15 +113,26 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
   /** The fetch for these settings: a URL the project chose goes through the network guard. */
   const fetchFor = (s: ProviderSettings): typeof fetch => (s.chosenBy === 'project' && !deps.allowPrivateNetworks ? guardedFetch : openFetch);
 
-  /** `sdk`: the call goes through the AI SDK's functions (not only its provider package), which load with the price table. */
-  async function resolve(model: string, sdk = true): Promise<{ model: ResolvedModel; settings: ProviderSettings }> {
+  /** The cache key of a settings object's JSON (a run's calls share one settings object; see openai-chat.ts, `endpoints`). */
+  const settingsKeys = new WeakMap<ProviderSettings, string>();
+
+  /**
+   * The SDK model for `model`. `sdk`: the call goes through the AI SDK's functions (not only its
+   * provider package), which load with the price table. `known`: the settings the call already
+   * looked up (and checked), so they are not looked up twice.
+   */
+  async function resolve(model: string, sdk = true, known?: ProviderSettings): Promise<{ model: ResolvedModel; settings: ProviderSettings }> {
     const { provider, modelId } = splitModel(model);
-    const settings = await deps.settings(provider);
-    const missing = missingSetting(provider, settings);
-    if (missing) throw new CallError(missing, { retryable: false });
+    const settings = known ?? (await deps.settings(provider));
+    if (!known) {
+      const missing = missingSetting(provider, settings);
+      if (missing) throw new CallError(missing, { retryable: false });
+    }
     if (sdk) await Promise.all([loadAi(), priceNeedsTable(provider, modelId) ? loadPriceTable() : undefined]);
     // One AI SDK provider per model and settings: building them is cheap, but not free per call.
-    const cacheKey = `${model}\u0000${JSON.stringify(settings)}`;
+    let settingsKey = settingsKeys.get(settings!);
+    if (settingsKey === undefined) settingsKeys.set(settings!, (settingsKey = JSON.stringify(settings)));
+    const cacheKey = `${model}\u0000${settingsKey}`;
     let entry = resolved.get(cacheKey);
     if (!entry) {
       entry = { model: await resolveModel(provider, modelId, settings!, fetchFor(settings!)), settings: settings! };
@@ -150,11 +161,11 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     let messages: Awaited<ReturnType<typeof anthropicInternals>> = null;
     if (!lean) {
       const viaSdk = provider !== 'anthropic' || call.schema !== undefined;
-      const sdkModel = (await resolve(call.model, viaSdk)).model.language();
+      const sdkModel = (await resolve(call.model, viaSdk, settings)).model.language();
       if (!viaSdk) messages = await anthropicInternals(sdkModel);
       if (messages === null) {
         // The SDK's functions load with the first call that needs them.
-        if (!viaSdk) await resolve(call.model);
+        if (!viaSdk) await resolve(call.model, true, settings);
         language = sdkModel;
       }
     }
