@@ -46,7 +46,7 @@ await server.stop();`);
 }
 
 describe('start-up imports of an embedded server', () => {
-  it('has undici\'s Agent ready but loads neither BullMQ, ioredis, isolated-vm, the statistics, the YAML nor the CSV libraries until a request needs them', () => {
+  it('has undici\'s Agent ready but loads neither BullMQ, ioredis, isolated-vm, the statistics, the YAML, the CSV libraries nor the AI SDK until a request needs them', () => {
     const urls = resolvedAtStart();
     const pkg = (name: string) => urls.some((u) => u.includes(`/node_modules/${name}/`));
     // The hook saw the server's own storage being loaded: the list is real, not empty.
@@ -56,7 +56,11 @@ describe('start-up imports of an embedded server', () => {
     expect(urls.some((u) => u.endsWith('/src/cli/serve.ts'))).toBe(true);
     // @stdlib: the first comparison or run with repeats (core/compare/fold.ts and repeats.ts,
     // imported by app/runs when needed).
-    const lazy = ['bullmq', 'ioredis', 'isolated-vm', 'csv-parse', 'csv-stringify', '@stdlib/stats-binomial-test', '@stdlib/stats-wilcoxon', '@stdlib/stats-base-dists-t-quantile'];
+    // The AI SDK: its provider packages and their utilities with the first call that needs them.
+    const lazy = [
+      'bullmq', 'ioredis', 'isolated-vm', 'csv-parse', 'csv-stringify', '@stdlib/stats-binomial-test', '@stdlib/stats-wilcoxon', '@stdlib/stats-base-dists-t-quantile',
+      'ai', '@ai-sdk/openai', '@ai-sdk/anthropic', '@ai-sdk/provider-utils',
+    ];
     expect(Object.fromEntries(lazy.map((name) => [name, pkg(name)]))).toEqual(Object.fromEntries(lazy.map((name) => [name, false])));
     expect(urls.filter((u) => u.endsWith('/src/http/yaml-body.ts'))).toEqual([]);
     expect(urls.filter((u) => /\/src\/core\/compare\/(fold|repeats|stats)\.ts$/.test(u))).toEqual([]);

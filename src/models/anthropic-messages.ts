@@ -11,7 +11,6 @@
 // compares both on the wire). The request builder is the model object's own method, not a
 // published API: `anthropicInternals` checks it is there, and without it calls go through the
 // SDK's doGenerate as before.
-import { getRuntimeEnvironmentUserAgent, VERSION as PROVIDER_UTILS_VERSION, withUserAgentSuffix } from '@ai-sdk/provider-utils';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { ModelCall } from '../core/model/adapters.js';
 import { type JsonEndpoint, postJson } from './json-post.js';
@@ -61,6 +60,8 @@ async function endpointOf(p: ModelRequestParts, betas: Set<string>): Promise<Jso
   const known = p.endpoints.get(key);
   if (known) return known;
   const own = await p.internals.getHeaders({ betas, headers: undefined });
+  // Loaded here, not at start-up: @ai-sdk/anthropic has loaded it already by the time a call gets here.
+  const { getRuntimeEnvironmentUserAgent, VERSION: PROVIDER_UTILS_VERSION, withUserAgentSuffix } = await import('@ai-sdk/provider-utils');
   const sent = withUserAgentSuffix({ 'Content-Type': 'application/json', ...own }, `ai-sdk/provider-utils/${PROVIDER_UTILS_VERSION}`, getRuntimeEnvironmentUserAgent());
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(sent)) if (value !== undefined) headers[name.toLowerCase()] = value;
