@@ -7,9 +7,12 @@
 // A model is written out, under its id, the other ids its match rule names outright (dated ids
 // like gpt-4o-2024-08-06) and the ids the AI SDK's provider packages list in their types
 // (claude-sonnet-4-20250514), only when the table itself agrees: the id resolves to that model, its
-// price has no date conditions or volume tiers, and for every kind of call Assay prices (plain,
-// cached input, cache writes, both) the table's total equals the rate formula of
-// src/models/pricing.ts. Everything else stays with the table. `node scripts/flat-prices.js`
+// price has no date conditions, and for every kind of call Assay prices (plain, cached input,
+// cache writes, both) the table's total equals the rate formula of src/models/pricing.ts. A price
+// with volume tiers (Claude Sonnet 4.x, Gemini 2.5 Pro: every token costs more once a call's
+// input passes 200k tokens) is written out with its base rates and `upTo`, the input tokens up
+// to which they hold (checked at that count too); a larger call is priced by the table.
+// Everything else stays with the table. `node scripts/flat-prices.js`
 // rewrites the file; src/models/flat-prices.test.ts fails when the installed table and the file
 // disagree (after an update of the package).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -29,13 +32,33 @@ const SHAPES = [
   { input: 5_000, output: 10, cachedInput: 1_000, cacheWrite: 3_000 },
 ];
 
-/** Dollars per million tokens of each kind; a kind without a rate of its own is billed as input. */
+/** A plain rate, or a tiered one's base rate and first tier start; null for anything else. */
+function rateOf(v) {
+  if (typeof v === 'number') return { rate: v, upTo: undefined };
+  if (!v || typeof v !== 'object' || typeof v.base !== 'number' || !Array.isArray(v.tiers) || v.tiers.length === 0) return null;
+  const starts = v.tiers.map((t) => t?.start);
+  if (!starts.every((start) => typeof start === 'number')) return null;
+  return { rate: v.base, upTo: Math.min(...starts) };
+}
+
+/**
+ * Dollars per million tokens of each kind (a kind without a rate of its own is billed as input),
+ * and `upTo` when a kind's price has volume tiers: the input tokens up to which these rates hold.
+ */
 function ratesOf(price) {
   if (!price || typeof price !== 'object' || Array.isArray(price)) return null;
-  const { input_mtok: input, output_mtok: output, cache_read_mtok: cacheRead, cache_write_mtok: cacheWrite } = price;
-  if (typeof input !== 'number' || typeof output !== 'number') return null;
-  if (![cacheRead, cacheWrite].every((v) => v === undefined || typeof v === 'number')) return null;
-  return { input, output, ...(cacheRead !== undefined ? { cacheRead } : {}), ...(cacheWrite !== undefined ? { cacheWrite } : {}) };
+  const kinds = { input: price.input_mtok, output: price.output_mtok, cacheRead: price.cache_read_mtok, cacheWrite: price.cache_write_mtok };
+  if (kinds.input === undefined || kinds.output === undefined) return null;
+  const rates = {};
+  let upTo;
+  for (const [kind, value] of Object.entries(kinds)) {
+    if (value === undefined) continue;
+    const r = rateOf(value);
+    if (!r) return null;
+    rates[kind] = r.rate;
+    if (r.upTo !== undefined) upTo = Math.min(upTo ?? Infinity, r.upTo);
+  }
+  return upTo === undefined ? rates : { ...rates, upTo };
 }
 
 /** The same formula as costAt in src/models/pricing.ts. */
@@ -52,7 +75,8 @@ function flatFor(model, options, expectId) {
   if (Array.isArray(first.model.prices)) return null; // prices that change on a date
   const rates = ratesOf(first.model_price);
   if (!rates) return null;
-  for (const t of SHAPES) {
+  // A tiered price is checked at its threshold too: the table keeps the base rates up to it.
+  for (const t of rates.upTo === undefined ? SHAPES : [...SHAPES, { input: rates.upTo, output: 500 }, { input: rates.upTo, output: 10, cachedInput: 1_000, cacheWrite: 3_000 }]) {
     const table = calcPrice({ input_tokens: t.input, output_tokens: t.output, cache_read_tokens: t.cachedInput ?? 0, cache_write_tokens: t.cacheWrite ?? 0 }, model, options);
     if (!table || Math.abs(table.total_price - costAt(rates, t)) > 1e-9 * Math.max(1, Math.abs(table.total_price))) return null;
   }

@@ -14,7 +14,7 @@ import { anthropicInternals, leanMessages } from './anthropic-messages.js';
 import { errorMessage } from './json-post.js';
 import { leanChat, leanChatApplies } from './openai-chat.js';
 import { sdkCall } from './sdk-call.js';
-import { loadPriceTable, type PricedTokens, priceCall, priceNeedsTable, reportedCost } from './pricing.js';
+import { callNeedsTable, loadPriceTable, type PricedTokens, priceCall, priceNeedsTable, reportedCost } from './pricing.js';
 
 /** The AI SDK, loaded with the first model call (≈ 150 ms and 25 MB at start-up otherwise). */
 let ai: typeof import('ai') | undefined;
@@ -190,6 +190,8 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       // Not `{ ...tokens, cacheWrite }`: see docs/decisions.md, "No literal that starts with a spread on the hot path".
       const usage: PricedTokens = { ...tokens };
       usage.cacheWrite = answer.cacheWrite;
+      // A model whose rates were written out up to a volume tier, and a call past it: the table decides.
+      if (callNeedsTable(provider, modelId, usage)) await loadPriceTable();
       const priced = priceCall(provider, modelId, usage, answer.body, settings.prices);
       observed.end({ outcome: 'ok', tokens, ...(priced.cost !== undefined ? { cost: priced.cost } : {}), text: answer.text });
       return {

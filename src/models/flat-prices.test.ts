@@ -7,7 +7,7 @@ import { calcPrice } from '@pydantic/genai-prices';
 import { describe, expect, it } from 'vitest';
 import { PRICED_CALLS } from '../testing/priced-calls.js';
 import { flatPriceSnapshot, renderSnapshot } from '../../scripts/flat-prices.js';
-import { type PricedTokens, priceCall, priceNeedsTable } from './pricing.js';
+import { callNeedsTable, type PricedTokens, priceCall, priceNeedsTable } from './pricing.js';
 
 const calls = PRICED_CALLS;
 
@@ -41,8 +41,28 @@ describe('flat prices written out ahead of time', () => {
     expect(priceNeedsTable(provider, model)).toBe(false);
   });
 
-  it('leave every other model to the table: tiered, ids matched by prefix that no list names, unknown, or named like a property', () => {
-    for (const [provider, model] of [['google', 'gemini-1.5-pro'], ['anthropic', 'claude-3-5-sonnet-20241022'], ['anthropic', 'claude-3-5-sonnet-latest'], ['openai', 'no-such-model'], ['openai', '__proto__'], ['constructor', 'constructor'], ['gateway', 'toString']]) {
+  it.each([
+    ['anthropic', 'claude-sonnet-4-5', 200_000],
+    ['google', 'gemini-2.5-pro', 200_000],
+    ['google', 'gemini-1.5-pro', 128_000],
+  ])('price %s/%s (volume tiers) as the table does up to its threshold, and leave larger calls to the table', (provider, model, threshold) => {
+    expect(priceNeedsTable(provider, model)).toBe(false);
+    const small = [...calls.filter((t) => t.input <= threshold), { input: threshold, output: 100 }, { input: threshold, output: 100, cachedInput: 5_000, cacheWrite: 1_000 }];
+    for (const t of small) {
+      expect(callNeedsTable(provider, model, t)).toBe(false);
+      const priced = priceCall(provider, model, t, undefined, undefined);
+      expect(priced.costSource).toBe('price_table');
+      expect(priced.cost).toBeCloseTo(table(model, t, provider), 12);
+    }
+    // One token past the threshold the table's higher tier applies: the call needs the table,
+    // and without it (never loaded in this file) it is unpriced rather than priced at the base rate.
+    const large = { input: threshold + 1, output: 100 };
+    expect(callNeedsTable(provider, model, large)).toBe(true);
+    expect(priceCall(provider, model, large, undefined, undefined)).toEqual({ costSource: 'unknown' });
+  });
+
+  it('leave every other model to the table: ids matched by prefix that no list names, unknown, or named like a property', () => {
+    for (const [provider, model] of [['anthropic', 'claude-3-5-sonnet-20241022'], ['anthropic', 'claude-3-5-sonnet-latest'], ['openai', 'no-such-model'], ['openai', '__proto__'], ['constructor', 'constructor'], ['gateway', 'toString']]) {
       expect(priceNeedsTable(provider!, model!)).toBe(true);
       // The table is not loaded in this file, so such a call is unpriced rather than guessed.
       expect(priceCall(provider!, model!, { input: 10, output: 5 }, undefined, undefined)).toEqual({ costSource: 'unknown' });

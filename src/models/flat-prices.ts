@@ -10,6 +10,16 @@ export interface KnownRates {
   readonly output: number;
   readonly cacheRead?: number;
   readonly cacheWrite?: number;
+  /**
+   * For a price with volume tiers: the input tokens of a call up to which these (base) rates
+   * hold. A larger call is priced by the table.
+   */
+  readonly upTo?: number;
+}
+
+/** Whether `rates` price a call with `inputTokens` input tokens. */
+export function ratesHold(rates: KnownRates, inputTokens: number): boolean {
+  return rates.upTo === undefined || inputTokens <= rates.upTo;
 }
 
 export interface FlatPriceSnapshot {

@@ -4,7 +4,7 @@
 // ahead of time where it has them (flat-prices.ts), the table itself for the rest. Unknown stays
 // unknown.
 import type { CostSource, ProviderSettings } from '../core/model/adapters.js';
-import { type KnownRates, knownRates } from './flat-prices.js';
+import { type KnownRates, knownRates, ratesHold } from './flat-prices.js';
 
 export interface PricedTokens {
   input: number;
@@ -36,6 +36,16 @@ export function priceNeedsTable(provider: string, model: string): boolean {
   return table === undefined && knownRates(tableProvider(provider), model) === undefined;
 }
 
+/**
+ * Whether pricing this call needs the table, now that its tokens are known: also when the
+ * model's written-out rates stop at a volume tier the call's input passed.
+ */
+export function callNeedsTable(provider: string, model: string, tokens: PricedTokens): boolean {
+  if (table !== undefined) return false;
+  const known = knownRates(tableProvider(provider), model);
+  return known === undefined || !ratesHold(known, tokens.input);
+}
+
 /** A `usage.cost` number in a raw response body, as OpenRouter-style gateways report it. */
 export function reportedCost(body: unknown): number | undefined {
   const usage = (body as { usage?: { cost?: unknown } } | undefined)?.usage;
@@ -61,7 +71,7 @@ export function priceCall(
   }
   const provided = tableProvider(provider);
   const known = knownRates(provided, model);
-  if (known) return { cost: costAt(known, tokens), costSource: 'price_table' };
+  if (known && ratesHold(known, tokens.input)) return { cost: costAt(known, tokens), costSource: 'price_table' };
   if (!table) return { costSource: 'unknown' };
   const fast = flatPrice(provider, model, tokens);
   if (fast !== undefined) return { cost: fast, costSource: 'price_table' };
