@@ -3,6 +3,7 @@
 // way the SDK does, and fail the same ways, so moving a call between the two changes nothing a
 // user sees.
 import { createOpenAI } from '@ai-sdk/openai';
+import { calcPrice } from '@pydantic/genai-prices';
 import { generateText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelCall } from '../core/model/adapters.js';
@@ -57,6 +58,23 @@ describe('the lean chat path', () => {
     // gpt-4o-mini is in the price table.
     expect(lean.costSource).toBe('price_table');
     expect(lean.cost).toBeGreaterThan(0);
+  });
+
+  it('counts and prices cached prompt tokens as the SDK counts them', async () => {
+    fakes.openai.setBehaviour({ promptCache: { read: 1_024, write: 0 } });
+    try {
+      const lean = await fakes.client.generate({ model: 'openai/gpt-4o-mini', messages, signal: AbortSignal.timeout(10_000) });
+      const sdk = createOpenAI({ apiKey: FAKE_OPENAI_KEY, baseURL: fakes.openai.baseURL });
+      const viaSdk = await generateText({ model: sdk.chat('gpt-4o-mini'), messages, allowSystemInMessages: true, maxRetries: 0 });
+      expect(viaSdk.usage.inputTokenDetails.cacheReadTokens).toBe(1_024);
+      expect(lean.tokens).toEqual({ input: viaSdk.usage.inputTokens, output: viaSdk.usage.outputTokens, cachedInput: 1_024 });
+      // Cached input at its own rate: the price table's figure for those tokens.
+      const priced = calcPrice({ input_tokens: lean.tokens.input, output_tokens: lean.tokens.output, cache_read_tokens: 1_024 }, 'gpt-4o-mini', { providerId: 'openai' })!;
+      expect(lean.cost).toBeCloseTo(priced.total_price, 12);
+      expect(lean.cost).toBeLessThan(calcPrice({ input_tokens: lean.tokens.input, output_tokens: lean.tokens.output }, 'gpt-4o-mini', { providerId: 'openai' })!.total_price);
+    } finally {
+      fakes.openai.setBehaviour({ promptCache: undefined });
+    }
   });
 
   it('sends no Authorization to a registered endpoint without a key, and the Bearer key when it has one', async () => {

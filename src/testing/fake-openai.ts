@@ -77,6 +77,8 @@ interface Generation {
   text: string;
   truncated: boolean;
   inputTokens: number;
+  /** Of inputTokens, read from the prompt cache. */
+  cachedTokens: number;
   outputTokens: number;
   cost: number | undefined;
 }
@@ -84,9 +86,11 @@ interface Generation {
 /** Runs the responder for a chat or responses request and counts tokens. */
 async function generation(call: EndpointCall, request: FakeChatRequest, maxTokens: unknown): Promise<Generation> {
   const { text, truncated } = truncateToTokens(await replyText(request, call.behaviour.respond), maxTokens);
-  const inputTokens = approxTokens(request.messages.map((m) => m.content).join(''));
+  // Cached prompt tokens count within the prompt tokens, as OpenAI reports them.
+  const cachedTokens = call.behaviour.promptCache?.read ?? 0;
+  const inputTokens = approxTokens(request.messages.map((m) => m.content).join('')) + cachedTokens;
   const outputTokens = approxTokens(text);
-  return { request, text, truncated, inputTokens, outputTokens, cost: costOf(call.behaviour, call.model, inputTokens, outputTokens) };
+  return { request, text, truncated, inputTokens, cachedTokens, outputTokens, cost: costOf(call.behaviour, call.model, inputTokens, outputTokens) };
 }
 
 /** The function the request forces: `tool_choice` naming one, or `required` (the first tool). */
@@ -157,7 +161,7 @@ async function chatCompletion(call: EndpointCall): Promise<Answer> {
     prompt_tokens: g.inputTokens,
     completion_tokens: g.outputTokens,
     total_tokens: g.inputTokens + g.outputTokens,
-    prompt_tokens_details: { cached_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: g.cachedTokens },
     completion_tokens_details: { reasoning_tokens: 0 },
     ...(g.cost !== undefined ? { cost: g.cost } : {}),
   };
@@ -210,7 +214,7 @@ async function responses(call: EndpointCall): Promise<Answer> {
     : { type: 'message', id: itemId, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: g.text, annotations: [] }] };
   const usage = {
     input_tokens: g.inputTokens,
-    input_tokens_details: { cached_tokens: 0 },
+    input_tokens_details: { cached_tokens: g.cachedTokens },
     output_tokens: g.outputTokens,
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: g.inputTokens + g.outputTokens,

@@ -69,8 +69,10 @@ export interface FakeModelBehaviour {
    */
   reportCost: boolean | CostFn;
   /**
-   * Prompt-cache tokens reported beside the uncached input (Anthropic only: its
-   * `cache_read_input_tokens` and `cache_creation_input_tokens`). Default none.
+   * Prompt-cache tokens reported beside the uncached input. Anthropic: `cache_read_input_tokens`
+   * and `cache_creation_input_tokens`. OpenAI: `read` as `cached_tokens`, counted within the
+   * prompt tokens as OpenAI counts them; OpenAI reports no cache writes, so `write` is not sent
+   * there. Default none.
    */
   promptCache?: { read: number; write: number } | undefined;
 }
