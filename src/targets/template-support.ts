@@ -18,9 +18,23 @@ export function plainOutput(value: unknown): unknown {
   return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
 }
 
-/** A small LRU keyed by template text, bounded by entries and by total template length. */
+/** One cached template, with the bit the second-chance eviction reads. */
+interface Entry<V> {
+  value: V;
+  used: boolean;
+}
+
+/**
+ * A small cache keyed by template text, bounded by entries and by total template length, that
+ * evicts by second chance (CLOCK), an approximation of least-recently-used: a hit only sets the
+ * entry's `used` bit, where a true LRU re-inserts the key on every hit. That re-insertion ran for
+ * every rendered message of every cell, and the map entries it made lived long enough to reach
+ * V8's old generation (≈ 0.25 MB a 2,000-cell run; docs/benchmarks.md, "Memory"). Eviction pays
+ * instead: it walks from the oldest entry, sends a used one to the back with its bit cleared, and
+ * drops the first one not used since its last pass.
+ */
 export class TemplateCache<V> {
-  private readonly map = new Map<string, V>();
+  private readonly map = new Map<string, Entry<V>>();
   private chars = 0;
 
   constructor(
@@ -31,21 +45,30 @@ export class TemplateCache<V> {
   get(key: string, make: () => V): V {
     const hit = this.map.get(key);
     if (hit !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, hit);
-      return hit;
+      hit.used = true;
+      return hit.value;
     }
     const value = make();
     if (key.length <= this.maxChars / 4) {
-      this.map.set(key, value);
+      this.map.set(key, { value, used: false });
       this.chars += key.length;
-      for (const oldest of this.map.keys()) {
-        if (this.map.size <= this.maxEntries && this.chars <= this.maxChars) break;
-        this.map.delete(oldest);
+      this.evict();
+    }
+    return value;
+  }
+
+  /** Second chance: at most one pass over what is there before an unused entry comes round. */
+  private evict(): void {
+    for (const [oldest, entry] of this.map) {
+      if (this.map.size <= this.maxEntries && this.chars <= this.maxChars) return;
+      this.map.delete(oldest);
+      if (entry.used) {
+        entry.used = false;
+        this.map.set(oldest, entry);
+      } else {
         this.chars -= oldest.length;
       }
     }
-    return value;
   }
 }
 
