@@ -99,6 +99,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
   }
   mkdirSync(options.dataDir, { recursive: true });
   const file = path.join(options.dataDir, options.sqliteFile ?? 'assay.db');
+  keepSqliteTempFilesIn(options.dataDir);
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   // NORMAL is crash-safe for the process in WAL mode (a killed process loses nothing committed).
@@ -111,6 +112,23 @@ export async function openDb(options: DbOptions): Promise<Db> {
   // from the OS's file cache.
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   return { db: new Kysely<Database>({ dialect: new SqliteDialectKeepingErrors(sqlite, withStatementCache(sqlite)) }), dialect: 'sqlite' };
+}
+
+/**
+ * SQLite writes some temporary files: the journal of one large statement (a 64-cell commit's
+ * INSERT spills it past 64 KiB, ≈ 45 times a 2,000-cell run) and the sort of a large query. By
+ * default it looks for /var/tmp, /usr/tmp, /tmp and then the working directory. A container
+ * with a read-only root filesystem often has none of those writable, only the data volume, and
+ * there a run failed on its first large commit with "disk I/O error". So they go under the data
+ * directory, which is writable wherever Assay can run. SQLite reads SQLITE_TMPDIR once, when
+ * the process opens its first database, so it is set before that. A value the operator set is
+ * kept. The files are deleted as soon as they are opened, so nothing stays in the folder.
+ */
+function keepSqliteTempFilesIn(dataDir: string): void {
+  if (process.env.SQLITE_TMPDIR) return;
+  const dir = path.join(dataDir, 'tmp');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  process.env.SQLITE_TMPDIR = dir;
 }
 
 /** SQLite's page cache of the connection, KiB. */

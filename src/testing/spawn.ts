@@ -14,9 +14,13 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-/** Runs `assay ARGS`: bin/assay.js, or another entry (a bundle's main.js). */
-export function spawnAssay(args: string[], env: Record<string, string | undefined>, entry = BIN): Spawned {
-  const child = spawn(process.execPath, [entry, ...args], {
+/**
+ * Runs `assay ARGS`: bin/assay.js, or another entry (a bundle's main.js). `wrap` is a command
+ * that runs it, given node and its arguments last (e.g. `unshare -m sh -c '…; exec "$@"' sh`).
+ */
+export function spawnAssay(args: string[], env: Record<string, string | undefined>, entry = BIN, wrap: string[] = []): Spawned {
+  const command = [...wrap, process.execPath, entry, ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
