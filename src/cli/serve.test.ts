@@ -1,5 +1,5 @@
 // End to end: the real `assay serve` process (as `npm start` runs it) on an ephemeral port.
-import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -37,6 +37,19 @@ describe('assay serve', { timeout: 120_000 }, () => {
     expect((await fetch(`http://127.0.0.1:${port2}/api/experiments`, { headers: { 'x-auth-token': key! } })).status).toBe(200);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  });
+
+  it('refuses a data directory it cannot write, naming it, with exit code 2', async () => {
+    // A path through a plain file: no folder can be made there, for root as for anyone.
+    const parent = tempDir();
+    writeFileSync(path.join(parent, 'plain-file'), 'x');
+    const dataDir = path.join(parent, 'plain-file', 'data');
+    for (const env of [{}, { ASSAY_SECRET_KEY: 'a-secret-key-of-at-least-32-characters' }]) {
+      const s = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn', ...env });
+      expect(await s.exited).toBe(2);
+      expect(s.output()).toContain(`ASSAY_DATA_DIR ${dataDir} is not writable (ENOTDIR)`);
+      expect(s.output()).not.toMatch(/\n\s+at /);
+    }
   });
 
   it('uses ASSAY_API_KEY for project default when given', async () => {

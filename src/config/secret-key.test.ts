@@ -5,7 +5,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deriveSecretKey, loadSecretKey, SECRET_KEY_FILE, SecretKeyFileError } from './secret-key.js';
+import { ConfigError } from './env.js';
+import { DataDirNotWritable, deriveSecretKey, loadSecretKey, SECRET_KEY_FILE, SecretKeyFileError } from './secret-key.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -80,6 +81,17 @@ describe('the generated key file', () => {
     expect(Buffer.from(keys[0]!, 'base64')).toHaveLength(32);
     expect((await loadSecretKey({ secretKey: undefined, dataDir })).key.toString('base64')).toBe(keys[0]);
   }, 60_000);
+
+  it('names ASSAY_DATA_DIR when the key file cannot be made there', async () => {
+    const parent = tempDir();
+    const notAFolder = path.join(parent, 'plain-file');
+    writeFileSync(notAFolder, 'x');
+    const dataDir = path.join(notAFolder, 'data');
+    const error = await loadSecretKey({ secretKey: undefined, dataDir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataDirNotWritable);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(`ASSAY_DATA_DIR ${dataDir} is not writable (ENOTDIR)`);
+  });
 
   it('refuses a corrupt file without quoting it, and reports a loose mode', async () => {
     const dataDir = tempDir();

@@ -8,6 +8,7 @@
 import { randomBytes, hkdfSync } from 'node:crypto';
 import { mkdir, readFile, stat, unlink, writeFile, link, chmod } from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigError } from './env.js';
 
 export const KEY_BYTES = 32;
 export const SECRET_KEY_FILE = 'secret-key';
@@ -36,6 +37,16 @@ export class SecretKeyFileError extends Error {
   }
 }
 
+/**
+ * The data directory cannot be written, so the key file cannot be made: say which folder and
+ * why, not only the temporary file's path that the system call names.
+ */
+export class DataDirNotWritable extends ConfigError {
+  constructor(readonly dataDir: string, code: string) {
+    super([`ASSAY_DATA_DIR ${dataDir} is not writable (${code}): Assay keeps the generated secret key there, and on SQLite the database and its temporary files. Point ASSAY_DATA_DIR at a writable folder (in a container, a volume), or set ASSAY_SECRET_KEY when the database is PostgreSQL.`]);
+  }
+}
+
 /** ASSAY_SECRET_KEY (validated to ≥ 32 characters by env.ts) → 32 bytes, with HKDF-SHA256. */
 export function deriveSecretKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), HKDF_SALT, HKDF_INFO, KEY_BYTES));
@@ -47,8 +58,16 @@ export async function loadSecretKey(options: { secretKey: string | undefined; da
   const file = path.join(options.dataDir, SECRET_KEY_FILE);
   const existing = await readKeyFile(file);
   if (existing) return { key: existing, source: 'file', file, created: false, looseMode: await isLoose(file) };
-  await mkdir(options.dataDir, { recursive: true });
-  const created = await createKeyFile(file);
+  let created: boolean;
+  try {
+    await mkdir(options.dataDir, { recursive: true });
+    created = await createKeyFile(file);
+  } catch (error) {
+    // Any system error here (EROFS, EACCES, ENOSPC, ENOTDIR…) means the folder cannot take the file.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') throw new DataDirNotWritable(options.dataDir, code);
+    throw error;
+  }
   // Whoever won the race, everyone uses what is in the file now.
   const key = await readKeyFile(file, true);
   if (!key) throw new SecretKeyFileError(file, 'it disappeared while starting');
@@ -65,7 +84,9 @@ async function readKeyFile(file: string, settle = false): Promise<Buffer | null>
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      // ENOTDIR: the data directory's path goes through a file; creating the key says so.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
       throw new SecretKeyFileError(file, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     const trimmed = text.trim();

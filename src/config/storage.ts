@@ -2,10 +2,12 @@
 // with the warnings an operator must see at start-up), the cipher made from it, and the stores
 // on SQLite or PostgreSQL. Both are opened together because a database is useless without the
 // key its secrets were written with.
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import type { Logger, Stores } from '../core/ports.js';
 import { AesGcmCipher, openStores } from '../storage/index.js';
 import type { Config } from './env.js';
-import { loadSecretKey } from './secret-key.js';
+import { DataDirNotWritable, loadSecretKey } from './secret-key.js';
 
 /** The opened stores and the cipher of the secrets they hold. */
 export interface Storage {
@@ -22,6 +24,23 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
     logger.warn({ file: secretKey.file }, 'ASSAY_SECRET_KEY is not set: with a shared database every server and worker must use the same key, so set it everywhere');
   }
   const cipher = new AesGcmCipher(secretKey.key);
+  if (config.databaseUrl === undefined) await checkWritable(config.dataDir);
   const stores = await openStores({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir });
   return { cipher, stores };
+}
+
+/**
+ * SQLite's database and temporary files go in the data directory. With ASSAY_SECRET_KEY set
+ * nothing else has written there yet, so a read-only folder is caught here, by name, rather
+ * than as a bare EROFS or ENOENT from deep inside opening the database.
+ */
+async function checkWritable(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await access(dataDir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') throw new DataDirNotWritable(dataDir, code);
+    throw error;
+  }
 }
