@@ -47,6 +47,15 @@ export class DataDirNotWritable extends ConfigError {
   }
 }
 
+/**
+ * What to throw for an error from making a folder or file in the data directory: any system
+ * error (EROFS, EACCES, ENOSPC, ENOTDIR…) means the folder cannot take it, so it is named.
+ */
+export function dataDirError(dataDir: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? new DataDirNotWritable(dataDir, code) : error;
+}
+
 /** ASSAY_SECRET_KEY (validated to ≥ 32 characters by env.ts) → 32 bytes, with HKDF-SHA256. */
 export function deriveSecretKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), HKDF_SALT, HKDF_INFO, KEY_BYTES));
@@ -63,10 +72,7 @@ export async function loadSecretKey(options: { secretKey: string | undefined; da
     await mkdir(options.dataDir, { recursive: true });
     created = await createKeyFile(file);
   } catch (error) {
-    // Any system error here (EROFS, EACCES, ENOSPC, ENOTDIR…) means the folder cannot take the file.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') throw new DataDirNotWritable(options.dataDir, code);
-    throw error;
+    throw dataDirError(options.dataDir, error);
   }
   // Whoever won the race, everyone uses what is in the file now.
   const key = await readKeyFile(file, true);

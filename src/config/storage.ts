@@ -7,7 +7,7 @@ import { access, mkdir } from 'node:fs/promises';
 import type { Logger, Stores } from '../core/ports.js';
 import { AesGcmCipher, openStores } from '../storage/index.js';
 import type { Config } from './env.js';
-import { DataDirNotWritable, loadSecretKey } from './secret-key.js';
+import { dataDirError, loadSecretKey } from './secret-key.js';
 
 /** The opened stores and the cipher of the secrets they hold. */
 export interface Storage {
@@ -39,8 +39,6 @@ async function checkWritable(dataDir: string): Promise<void> {
     await mkdir(dataDir, { recursive: true });
     await access(dataDir, constants.W_OK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') throw new DataDirNotWritable(dataDir, code);
-    throw error;
+    throw dataDirError(dataDir, error);
   }
 }
