@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { datasetNotFound, SlugTakenError } from '../core/errors.js';
 import { rowSchema } from '../core/model/experiment.js';
 import type { DatasetRecord, Project } from '../core/model/records.js';
-import { nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
+import { NO_NUL, nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, RowBatches, Stores } from '../core/ports.js';
 import { newId } from './ids.js';
 import { parseOrThrow } from './validation.js';
@@ -12,7 +12,7 @@ export const MAX_PAGE_LIMIT = 1000;
 
 /** The JSON form of an upload. */
 export const datasetCreateSchema = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200).regex(...NO_NUL),
   slug: slugSchema.optional(),
   rows: z.array(rowSchema),
 });

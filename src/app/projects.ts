@@ -1,7 +1,7 @@
 // Projects and API keys: creation, revocation, authentication and first-start bootstrap.
 import { AssayError, NotFoundError, SlugTakenError } from '../core/errors.js';
 import type { ApiKeyRecord, Project } from '../core/model/records.js';
-import { slugify, slugSchema } from '../core/model/slug.js';
+import { projectSlugSchema, RESERVED_PROJECT_SLUGS, slugify } from '../core/model/slug.js';
 import type { Clock, Stores } from '../core/ports.js';
 import { generateApiKey, hashApiKey, keyDisplayPrefix } from './api-keys.js';
 import { newId } from './ids.js';
@@ -27,11 +27,12 @@ export class ProjectService {
   async createProject(name: string, slug?: string): Promise<{ project: Project; key: CreatedKey }> {
     let chosen = slug;
     if (chosen === undefined) {
-      const base = slugify(name, 'project');
+      const derived = slugify(name, 'project');
+      const base = RESERVED_PROJECT_SLUGS.has(derived) ? `${derived}-1` : derived;
       chosen = base;
       for (let n = 2; await this.stores.projects.getBySlug(chosen); n++) chosen = `${base}-${n}`;
     } else {
-      const ok = slugSchema.safeParse(chosen);
+      const ok = projectSlugSchema.safeParse(chosen);
       if (!ok.success) throw new AssayError('validation_error', `Invalid slug: ${ok.error.issues[0]?.message}`, { issues: [{ path: ['slug'], message: ok.error.issues[0]?.message ?? 'invalid' }] });
     }
     const project = await this.stores.projects.create({ id: newId('proj'), slug: chosen, name, createdAt: this.clock.now() });

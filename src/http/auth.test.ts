@@ -88,6 +88,21 @@ describe('admin API', () => {
     expect((await t.req('POST', '/api/admin/projects/proj_missing/api-keys', { key: null, headers: admin })).status).toBe(404);
   });
 
+  it("refuses a project slug that is one of the server's own paths, and a name holding U+0000", async () => {
+    // A project `api` would have had every runUrl (/api/experiments/<slug>?runId=…) answered by the API.
+    for (const slug of ['api', 'docs', 'healthz', 'metrics', 'readyz']) {
+      const res = await t.req('POST', '/api/admin/projects', { key: null, headers: admin, body: { name: 'x', slug } });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toContain('reserved');
+    }
+    // Derived from the name, it steps aside instead.
+    const derived = await t.req('POST', '/api/admin/projects', { key: null, headers: admin, body: { name: 'API' } });
+    expect(((await derived.json()) as { slug: string }).slug).toBe('api-1');
+    const nul = await t.req('POST', '/api/admin/projects', { key: null, headers: admin, body: { name: 'a\u0000b' } });
+    expect(nul.status).toBe(400);
+    expect(JSON.stringify(await nul.json())).toContain('U+0000');
+  });
+
   it('is disabled (404) without ASSAY_ADMIN_TOKEN', async () => {
     const off = await startTestAssay({ adminToken: undefined });
     try {

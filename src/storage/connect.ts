@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { type DatabaseConnection, type Driver, Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, SqliteDriver } from 'kysely';
+import { nulSafeClient } from './pg-text.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -85,6 +86,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
       }
     }
     const pool = new pg.Pool({
+      Client: nulSafeClient(pg),
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
       ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),

@@ -204,6 +204,23 @@ describe.each(backends)('run store on $name', (backend) => {
     expect((await wholeLog(runs, 'r1', 6)).map((e) => e.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
   });
 
+  it('stores text holding U+0000, which PostgreSQL\'s text cannot, and finds no id that holds one', async () => {
+    await runs.create(runRecord('r1'));
+    await runs.claim('r1', 'A', 5_000, 1);
+    // A target that answered `{"error":"bad\u0000input"}`: the cell is committed, not the run lost.
+    const failed = { ...draft(1, true), error: 'HTTP 400: {"error":"bad\u0000input"}' } as CellDraft;
+    expect(await runs.commitCells('r1', 'A', [draft(0), failed], 2)).toHaveLength(2);
+    const end = { summary: summary('r1'), error: 'x\u0000', errorMessage: 'quoted \u0000', stopReason: null, finishedAt: 9, event: { type: 'error', message: 'm\u0000' } } as const;
+    expect(await runs.finish('r1', 'A', { status: 'failed', ...end })).toMatchObject({ type: 'error' });
+    // PostgreSQL keeps every other character and shows where the NUL was; the others keep it.
+    const nul = backend.name === 'postgres' ? '\uFFFD' : '\u0000';
+    const stored = await runs.results('r1', 0, 10);
+    expect(stored.map((c) => (c.ok ? null : c.error))).toEqual([null, `HTTP 400: {"error":"bad${nul}input"}`]);
+    expect(await runs.get('p1', 'r1')).toMatchObject({ status: 'failed', error: `x${nul}`, errorMessage: `quoted ${nul}` });
+    expect(await runs.get('p1', 'r1\u0000')).toBeNull();
+    expect(await runs.cursor('r\u00001')).toBeNull();
+  });
+
   it('reads events from any point, in the middle of a cell included', async () => {
     await runs.create(runRecord('r1'));
     await runs.claim('r1', 'A', 5_000, 1);

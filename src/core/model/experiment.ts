@@ -2,7 +2,7 @@
 // settings and thresholds. This one zod schema validates API bodies and YAML files, and feeds
 // the OpenAPI document.
 import { z } from 'zod';
-import { slugSchema } from './slug.js';
+import { NO_NUL, slugSchema } from './slug.js';
 
 const idSchema = z
   .string()
@@ -170,7 +170,7 @@ export const experimentWebhookSchema = z
 
 const experimentObject = z.object({
   slug: slugSchema.optional(),
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200).regex(...NO_NUL),
   description: z.string().max(10_000).optional(),
   dataset: datasetRefSchema.default({ rows: [] }),
   targets: z.array(targetSchema).min(1).max(50),

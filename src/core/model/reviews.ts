@@ -4,6 +4,7 @@
 // `reviewedPassRate` from them on read (docs/reviews.md). One schema each for the request,
 // a stored review and the list, declared by the routes and read by the client and the page.
 import { z } from 'zod';
+import { NO_NUL } from './slug.js';
 
 export const reviewVerdictSchema = z.enum(['passed', 'failed']);
 export type ReviewVerdict = z.infer<typeof reviewVerdictSchema>;
@@ -18,7 +19,7 @@ export const reviewRequestSchema = z.strictObject({
   /** Review one evaluator's verdict in the cell; absent: the cell's verdict as a whole. */
   evaluatorId: z.string().min(1).max(200).optional(),
   verdict: reviewVerdictSchema,
-  comment: z.string().max(10_000).optional(),
+  comment: z.string().max(10_000).regex(...NO_NUL).optional(),
 });
 export type ReviewRequest = z.infer<typeof reviewRequestSchema>;
 /** What a client sends (repeat may be left out). */

@@ -12,6 +12,25 @@ export const slugSchema = z
   .refine((s) => !RESERVED_SLUGS.has(s), { message: 'is a reserved word (runs, abort, execute)' });
 
 /**
+ * Words that cannot be project slugs: a project's pages live at `/<project>/…` (a run's
+ * `runUrl`), and these first path segments belong to the API, the docs, the probes and the
+ * page's own assets (src/http/routes/web-page.ts), so a project named `api` would have had
+ * every runUrl answered by the API instead of its page.
+ */
+export const RESERVED_PROJECT_SLUGS: ReadonlySet<string> = new Set(['api', 'docs', 'healthz', 'metrics', 'readyz', '_app']);
+
+export const projectSlugSchema = slugSchema.refine((s) => !RESERVED_PROJECT_SLUGS.has(s), {
+  message: `is reserved for the server's own paths (${[...RESERVED_PROJECT_SLUGS].join(', ')})`,
+});
+
+/**
+ * Free text a user names things with (experiment, dataset and project names, review comments)
+ * is stored in plain text columns, and PostgreSQL's text type cannot hold U+0000: refused here,
+ * on both databases, rather than changed on one (src/storage/pg-text.ts).
+ */
+export const NO_NUL: [RegExp, string] = [/^[^\u0000]*$/, 'must not contain U+0000 (NUL)'];
+
+/**
  * Derives a slug from a display name: lowercase ASCII, runs of other characters become one
  * hyphen, trimmed to leave room for a `-N` suffix. Falls back to `fallback` when nothing is left.
  */

@@ -1,10 +1,10 @@
 // Admin API (SPEC §2): projects and keys, behind ASSAY_ADMIN_TOKEN.
 import { z } from 'zod';
 import type { ProjectService } from '../../app/projects.js';
-import { slugSchema } from '../../core/model/slug.js';
+import { NO_NUL, projectSlugSchema } from '../../core/model/slug.js';
 import type { RouteTable } from '../route.js';
 
-const createProjectSchema = z.object({ name: z.string().trim().min(1).max(200), slug: slugSchema.optional() });
+const createProjectSchema = z.object({ name: z.string().trim().min(1).max(200).regex(...NO_NUL), slug: projectSlugSchema.optional() });
 const createdProjectSchema = z.object({ id: z.string(), slug: z.string(), name: z.string(), apiKey: z.string().describe('Shown once') });
 const createdKeySchema = z.object({ id: z.string(), apiKey: z.string().describe('Shown once') });
 const idParam = z.object({ id: z.string().max(200) });

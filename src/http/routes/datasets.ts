@@ -2,6 +2,7 @@
 // append, delete.
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { NO_NUL } from '../../core/model/slug.js';
 import { datasetAppendSchema, datasetCreateSchema, type DatasetService, MAX_PAGE_LIMIT } from '../../app/datasets.js';
 import { arrayRows, checkRowArray, csvRows, jsonlRows, type RowLimits } from '../../app/row-sources.js';
 import { parseOrThrow } from '../../app/validation.js';
@@ -22,7 +23,7 @@ export const datasetSchema = z.object({
 });
 
 const uploadQuery = z.object({
-  name: z.string().trim().min(1).max(200).optional().describe('Required for CSV and JSON Lines bodies'),
+  name: z.string().trim().min(1).max(200).regex(...NO_NUL).optional().describe('Required for CSV and JSON Lines bodies'),
   slug: z.string().max(200).optional(),
 });
 
