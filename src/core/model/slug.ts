@@ -28,6 +28,7 @@ export const projectSlugSchema = slugSchema.refine((s) => !RESERVED_PROJECT_SLUG
  * is stored in plain text columns, and PostgreSQL's text type cannot hold U+0000: refused here,
  * on both databases, rather than changed on one (src/storage/pg-text.ts).
  */
+// eslint-disable-next-line no-control-regex -- matching the control character is the point
 export const NO_NUL: [RegExp, string] = [/^[^\u0000]*$/, 'must not contain U+0000 (NUL)'];
 
 /**
