@@ -1,33 +1,82 @@
 // The SSRF guard of every outbound call a project chooses the address of (HTTP targets, model
 // providers with a project base URL, judges, embeddings, moderation, webhooks): when private
-// networks are not allowed, such a call may only reach public unicast addresses. The check runs
-// inside the socket's own DNS lookup (see agents.ts), so the address checked is the address
-// connected to: a name cannot answer "public" to the check and "private" to the connection (DNS
-// rebinding). Every address a name resolves to must be public. See docs/security.md.
+// networks are not allowed, such a call may only reach public unicast addresses that are not the
+// server's own. The check runs inside the socket's own DNS lookup (see agents.ts), so the address
+// checked is the address connected to: a name cannot answer "public" to the check and "private"
+// to the connection (DNS rebinding). Every address a name resolves to must be public. See
+// docs/security.md.
 import { lookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { CallError } from '../core/model/results.js';
+import { embeddedIPv4, parseIPv4, parseIPv6 } from './ip-address.js';
+import { ownAddressCheck } from './own-addresses.js';
 
-/** IPv4 ranges that are not public unicast: [first octets as a number, prefix length, name]. */
+// Kept importable from here: the auth throttle reads client addresses with it.
+export { parseIPv6 } from './ip-address.js';
+
+/**
+ * IPv4 ranges a project may not reach: [base address, prefix length, kind named in the refusal].
+ * The rows of IANA's IPv4 Special-Purpose Address Registry that are not globally reachable (the
+ * registry's name in the comment), plus multicast. Its globally reachable rows stay allowed:
+ * 192.31.196.0/24 and 192.175.48.0/24 (AS112 DNS) and 192.52.193.0/24 (AMT).
+ */
 const V4_BLOCKED: [string, number, string][] = [
-  ['0.0.0.0', 8, 'unspecified'],
-  ['10.0.0.0', 8, 'private'],
-  ['100.64.0.0', 10, 'carrier-grade NAT'],
-  ['127.0.0.0', 8, 'loopback'],
-  ['169.254.0.0', 16, 'link-local'],
-  ['172.16.0.0', 12, 'private'],
-  ['192.0.0.0', 24, 'reserved'],
-  ['192.168.0.0', 16, 'private'],
-  ['198.18.0.0', 15, 'reserved'],
-  ['224.0.0.0', 4, 'multicast'],
-  ['240.0.0.0', 4, 'reserved'],
+  ['0.0.0.0', 8, 'unspecified'], // "This network"; 0.0.0.0/32 "This host on this network"
+  ['10.0.0.0', 8, 'private'], // Private-Use
+  ['100.64.0.0', 10, 'carrier-grade NAT'], // Shared Address Space
+  ['127.0.0.0', 8, 'loopback'], // Loopback
+  ['169.254.0.0', 16, 'link-local'], // Link Local
+  ['172.16.0.0', 12, 'private'], // Private-Use
+  // IETF Protocol Assignments, whole: its two anycast /32s (PCP, TURN) serve no HTTP.
+  ['192.0.0.0', 24, 'IETF protocol assignment'],
+  ['192.0.2.0', 24, 'documentation'], // Documentation (TEST-NET-1)
+  ['192.88.99.0', 24, '6to4 relay anycast'], // Deprecated (6to4 Relay Anycast), RFC 7526
+  ['192.168.0.0', 16, 'private'], // Private-Use
+  ['198.18.0.0', 15, 'benchmarking'], // Benchmarking
+  ['198.51.100.0', 24, 'documentation'], // Documentation (TEST-NET-2)
+  ['203.0.113.0', 24, 'documentation'], // Documentation (TEST-NET-3)
+  ['224.0.0.0', 4, 'multicast'], // IANA IPv4 Multicast Address Space Registry
+  ['240.0.0.0', 4, 'reserved'], // Reserved
+  ['255.255.255.255', 32, 'limited broadcast'], // Limited Broadcast
 ];
 
-function v4ToNumber(address: string): number {
-  return address.split('.').reduce((n, part) => n * 256 + Number(part), 0);
-}
+/**
+ * IPv6 ranges a project may not reach, as above, from IANA's IPv6 Special-Purpose Address
+ * Registry. Not listed: the forms that deliver to an embedded IPv4 address (IPv4-mapped,
+ * IPv4-compatible, NAT64 64:ff9b::/96, 6to4 2002::/16), which are judged by that address, and
+ * 2620:4f:8000::/48 (AS112, globally reachable). Anything else outside 2000::/3 is 'reserved'.
+ */
+const V6_BLOCKED: [string, number, string][] = [
+  ['::', 128, 'unspecified'], // Unspecified Address
+  ['::1', 128, 'loopback'], // Loopback Address
+  // IPv4-IPv6 Translation, local-use (RFC 8215): where the IPv4 address sits depends on the
+  // operator's translator prefix length, which the guard cannot know, so the block is refused.
+  ['64:ff9b:1::', 48, 'local-use NAT64'],
+  ['100::', 64, 'discard-only'], // Discard-Only Address Block, RFC 6666
+  ['100:0:0:1::', 64, 'dummy'], // Dummy IPv6 Prefix, RFC 9780
+  // IETF Protocol Assignments, whole: its globally reachable rows (PCP, TURN and DNS-SD anycast,
+  // AMT, AS112, ORCHIDv2, DRIP) serve no HTTP.
+  ['2001::', 23, 'IETF protocol assignment'],
+  // TEREDO, RFC 4380: tunnels to an IPv4 server and an obfuscated IPv4 client in the address.
+  ['2001::', 32, 'Teredo'],
+  ['2001:2::', 48, 'benchmarking'], // Benchmarking
+  ['2001:10::', 28, 'ORCHID'], // Deprecated (previously ORCHID)
+  ['2001:db8::', 32, 'documentation'], // Documentation
+  ['3fff::', 20, 'documentation'], // Documentation, RFC 9637
+  ['5f00::', 16, 'segment routing (SRv6)'], // Segment Routing (SRv6) SIDs, RFC 9602
+  ['fc00::', 7, 'unique-local'], // Unique-Local
+  ['fe80::', 10, 'link-local'], // Link-Local Unicast
+  ['fec0::', 10, 'site-local'], // deprecated by RFC 3879; IANA IPv6 Address Space Registry
+  ['ff00::', 8, 'multicast'], // Multicast
+];
 
-const V4_RANGES = V4_BLOCKED.map(([base, bits, kind]) => ({ base: v4ToNumber(base), bits, kind }));
+// Longest prefix first, so a range inside another (Teredo inside 2001::/23, the broadcast address
+// inside 240/4) is named by its own row whatever the tables' order.
+const byLongestPrefix = <T extends { bits: number }>(ranges: T[]): T[] => ranges.sort((x, y) => y.bits - x.bits);
+
+const V4_RANGES = byLongestPrefix(V4_BLOCKED.map(([base, bits, kind]) => ({ base: parseIPv4(base), bits, kind })));
+
+const V6_RANGES = byLongestPrefix(V6_BLOCKED.map(([base, bits, kind]) => ({ base: parseIPv6(base)!, bits, kind })));
 
 function v4Kind(n: number): string | null {
   for (const { base, bits, kind } of V4_RANGES) {
@@ -37,70 +86,60 @@ function v4Kind(n: number): string | null {
   return null;
 }
 
-/** The eight 16-bit groups of an IPv6 address (zone id dropped), or null when malformed. */
-export function parseIPv6(address: string): number[] | null {
-  let text = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted?.[1]) {
-    if (isIP(dotted[1]) !== 4) return null;
-    const n = v4ToNumber(dotted[1]);
-    text = `${text.slice(0, dotted.index)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+/** Whether the first `bits` bits of two IPv6 addresses (as groups) are equal. */
+function samePrefix(g: readonly number[], base: readonly number[], bits: number): boolean {
+  for (let i = 0; i * 16 < bits; i++) {
+    const mask = bits - i * 16 >= 16 ? 0xffff : (0xffff << (16 - (bits - i * 16))) & 0xffff;
+    if (((g[i] ?? 0) & mask) !== ((base[i] ?? 0) & mask)) return false;
   }
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  const out: number[] = [];
-  for (const group of groups) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return null;
-    out.push(parseInt(group, 16));
-  }
-  return out;
+  return true;
 }
 
 function v6Kind(g: number[]): string | null {
-  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, h6 = 0, h7 = 0] = g;
-  const embedded = h6 * 65536 + h7;
-  const zeroUpTo = (n: number): boolean => g.slice(0, n).every((x) => x === 0);
-  if (zeroUpTo(8)) return 'unspecified';
-  if (zeroUpTo(7) && h7 === 1) return 'loopback';
-  // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible (::a.b.c.d) forms.
-  if (zeroUpTo(5) && (f === 0xffff || f === 0)) return v4Kind(embedded);
-  // NAT64 (64:ff9b::a.b.c.d) reaches the embedded IPv4 address.
-  if (a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0) return v4Kind(embedded);
-  // 6to4 (2002:AABB:CCDD::) tunnels to the IPv4 address in groups 2–3.
-  if (a === 0x2002) return v4Kind(b * 65536 + c);
-  if ((a & 0xfe00) === 0xfc00) return 'unique-local';
-  if ((a & 0xffc0) === 0xfe80) return 'link-local';
-  if ((a & 0xffc0) === 0xfec0) return 'site-local';
-  if ((a & 0xff00) === 0xff00) return 'multicast';
-  return null;
+  for (const { base, bits, kind } of V6_RANGES) {
+    if (samePrefix(g, base, bits)) return kind;
+  }
+  const v4 = embeddedIPv4(g);
+  if (v4 !== null) return v4Kind(v4);
+  // Global unicast is 2000::/3; the rest of the space is unassigned or reserved by the IETF.
+  return ((g[0] ?? 0) & 0xe000) === 0x2000 ? null : 'reserved';
 }
 
-/** Why an address is not public unicast ('loopback', 'private', …), or null when it is. */
-export function nonPublicKind(address: string): string | null {
-  const bare = address.replace(/^\[|\]$/g, '');
-  const family = isIP(bare.replace(/%.*$/, ''));
-  if (family === 4) return v4Kind(v4ToNumber(bare));
+/** The kind of the server's own interface addresses; `refusal` words it "an address of this host". */
+export const THIS_HOST = 'this host';
+
+/** Why an address is special-purpose ('loopback', 'private', 'documentation', …), or null when public. */
+export function specialPurposeKind(address: string): string | null {
+  const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  if (isIP(bare) === 4) return v4Kind(parseIPv4(bare));
   const groups = parseIPv6(bare);
   // Anything we cannot parse is refused rather than trusted.
   return groups === null ? 'unparseable' : v6Kind(groups);
 }
 
-/** Resolves every address of a host; injectable for tests. */
-export type Resolve = (host: string) => Promise<string[]>;
-
 /** Classifies an address like `nonPublicKind`; injectable for tests. */
 export type AddressKind = (address: string) => string | null;
+
+/** A `nonPublicKind` that tells the host's own addresses with `isOwnAddress`; a seam for tests. */
+export function nonPublicKindWith(isOwnAddress: (address: string) => boolean): AddressKind {
+  return (address) => specialPurposeKind(address) ?? (isOwnAddress(address) ? THIS_HOST : null);
+}
+
+/**
+ * Why a project may not reach an address ('loopback', 'private', …, or THIS_HOST for one of the
+ * server's own interface addresses), or null when it may.
+ */
+export const nonPublicKind: AddressKind = nonPublicKindWith(ownAddressCheck());
+
+/** Resolves every address of a host; injectable for tests. */
+export type Resolve = (host: string) => Promise<string[]>;
 
 const systemResolve: Resolve = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 /** The non-retryable refusal to call `origin` because `host` is (or resolves to) `address`. */
 export function refusal(origin: string, host: string, address: string, kind: string): CallError {
-  const what = `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} address`;
+  // "an IETF …", "an unspecified …", but "a unique-local …".
+  const what = kind === THIS_HOST ? 'an address of this host' : `${/^(?:[aeio]|u(?!ni))/i.test(kind) ? 'an' : 'a'} ${kind} address`;
   return new CallError(
     `refused to call ${origin}: ${host === address ? `it is ${what}` : `${host} resolves to ${address}, ${what}`}` +
       '; private networks are not allowed',

@@ -245,9 +245,10 @@ describe('HTTP target: secrets', () => {
     expect(error.message).toBe(`HTTP 401 from ${agent.url}: {"error":"bad credentials Basic [redacted]"}`);
   });
 
-  it('redacts secrets from URL errors', async () => {
-    const error = await failure(call(target({ url: 'notaurl-{{secrets.TOKEN}}' })));
-    expect(error.message).toBe('invalid URL: notaurl-[redacted]');
+  it('quotes no URL rendered from secrets in its error, and quotes one that reads none', async () => {
+    const error = await failure(call(target({ url: 'notaurl-{{secrets.TOKEN | upcase}}' })));
+    expect(error.message).toBe('invalid URL: (not shown: the URL template reads secrets)');
+    expect((await failure(call(target({ url: 'notaurl-{{question}}' })))).message).toBe('invalid URL: notaurl-hello');
   });
 });
 

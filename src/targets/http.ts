@@ -63,12 +63,27 @@ function secretsUsed(spec: HttpTarget): Set<string> | 'all' {
   return names;
 }
 
+/**
+ * Whether a template reads `secrets` at all, as Liquid sees it: the text alone is not enough,
+ * since Liquid decodes escapes in string keys (`{{ ["\u0073ecrets"].X }}` reads secrets.X).
+ * A template that does not parse is counted as reading them (it fails at render time anyway).
+ */
+function readsSecrets(template: string): boolean {
+  if (template.includes('secrets')) return true;
+  try {
+    const keys = referencedKeys(template, 'secrets');
+    return keys === 'all' || keys.length > 0;
+  } catch {
+    return true;
+  }
+}
+
 /** Header names (lower case) that must not follow a redirect to another origin. */
 function sensitiveHeaders(spec: HttpTarget): Set<string> {
   const names = new Set(['authorization', 'proxy-authorization', 'cookie']);
   if (spec.auth?.type === 'api_key') names.add(spec.auth.header.toLowerCase());
   for (const [name, template] of Object.entries(spec.headers ?? {})) {
-    if (/secrets/.test(template)) names.add(name.toLowerCase());
+    if (readsSecrets(template)) names.add(name.toLowerCase());
   }
   return names;
 }
@@ -83,6 +98,13 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
   const secretValues = usedNames.map((name) => deps.secrets[name]).filter((v): v is string => typeof v === 'string');
   const baseRedactor = new Redactor(secretValues);
   const sensitive = sensitiveHeaders(spec);
+  // A URL rendered from secrets is never quoted in an error before its origin has passed the
+  // check: the redactor knows a secret's exact forms only, and a Liquid filter (base64_encode,
+  // reverse, split/join, downcase) makes another one, which an "invalid URL: …" message would
+  // hand back to the project that cannot otherwise read the value. Once the origin is one the
+  // secret is bound to (or the secret is bound nowhere), the origin may be named.
+  const urlFromSecrets = readsSecrets(spec.url);
+  const shown = (text: string): string => (urlFromSecrets ? '(not shown: the URL template reads secrets)' : text);
   const method = spec.method ?? 'POST';
   const seamed = options.resolve !== undefined || options.kindOf !== undefined;
   const dispatcher: Dispatcher = deps.allowPrivateNetworks || !seamed ? sharedAgent(!deps.allowPrivateNetworks) : createGuardedAgent(options);
@@ -99,7 +121,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     for (const name of usedNames) {
       const allowed = Object.hasOwn(bound, name) ? bound[name]! : null;
       if (allowed !== null && !allowed.includes(origin)) {
-        throw invalid(`secret "${name}" may only be sent to ${allowed.join(', ')} (its allowed origins), not to ${origin}`);
+        throw invalid(`secret "${name}" may only be sent to ${allowed.join(', ')} (its allowed origins), not to ${shown(origin)}`);
       }
     }
   }
@@ -125,9 +147,9 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     try {
       url = new URL(urlText);
     } catch {
-      throw invalid(`invalid URL: ${urlText}`);
+      throw invalid(`invalid URL: ${shown(urlText)}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`unsupported URL scheme ${url.protocol} (http and https only)`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`unsupported URL scheme ${shown(url.protocol)} (http and https only)`);
     checkSecretOrigins(url.origin);
 
     // No prototype: a header named like an Object.prototype member stays a plain entry.

@@ -3,9 +3,11 @@
 // all but its last characters. Each scenario below places the secret across one cut, at every
 // offset in a window around it: the 200-character excerpt of a 500 or 400 answer that echoes
 // the Authorization header, the 300-character cut of a template error that names a secret,
-// the 200-character cut of a network error whose host holds one, and the engine's
-// 2,000-character failure cap on an invalid URL that holds one. No prefix of the secret longer
-// than 8 characters may appear in the results, the events (stored and live SSE) or the exports.
+// and the 200-character cut of a network error whose host holds one. No prefix of the secret
+// longer than 8 characters may appear in the results, the events (stored and live SSE) or the
+// exports. (A fourth scenario, the engine's 2,000-character failure cap on an invalid URL that
+// held the secret, has nothing left to cut: an invalid URL rendered from secrets is no longer
+// quoted at all, test/security/secret-origins.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../../src/testing/fake-agent.js';
 import { startTestAssay, type TestAssay } from '../../src/testing/harness.js';
@@ -71,14 +73,6 @@ function experiments(): Record<string, unknown>[] {
       slug: 'network-cut', name: 'network error at its cut',
       dataset: { rows: straddling(200, 22).map((r) => ({ pad: hostLabels(r.pad as number) })) },
       targets: [{ id: 'dns', type: 'http', url: 'http://{{pad}}{{secrets.TOKEN}}.invalid/x' }],
-      execution: plain,
-    },
-    {
-      // "invalid URL: <pad> http://127.0.0.1:1/x?t=<token>" cut by the engine at 2,000: the
-      // token starts at 13 + pad + 24.
-      slug: 'engine-cut', name: 'failure text at the engine cap',
-      dataset: { rows: straddling(2_000, 37).map((r) => ({ pad: 'u'.repeat(r.pad as number) })) },
-      targets: [{ id: 'badurl', type: 'http', url: '{{pad}} http://127.0.0.1:1/x?t={{secrets.TOKEN}}' }],
       execution: plain,
     },
   ];

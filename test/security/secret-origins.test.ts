@@ -2,7 +2,7 @@
 // `allowedOrigins`, or a server secret with ASSAY_SECRET_ORIGINS_<NAME>, is sent only to those
 // origins: an HTTP target whose URL (rendered per row) goes elsewhere fails its cell before any
 // request leaves, and the other origin receives nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestAssay, type TestAssay } from '../../src/testing/harness.js';
 import { type Receiver, startReceiver } from '../../src/testing/receiver.js';
 import { startRun, waitForRun } from '../../src/testing/runs.js';
@@ -85,5 +85,51 @@ describe('secrets bound to origins', () => {
     const cells = await run('unbound', doc('unbound', 'TOKEN', [elsewhere.url]));
     expect(cells[0]!.error).toBeNull();
     expect(elsewhere.requests).toHaveLength(1);
+  });
+});
+
+describe('a bound secret cannot be read back through a filter or a spelling', () => {
+  beforeEach(() => {
+    trusted.reset();
+    elsewhere.reset();
+  });
+
+  it('quotes no URL rendered from secrets in an error, whatever filter made it', async () => {
+    const transforms = [
+      `{{ secrets.ENV_TOKEN | base64_encode }}`,
+      `{{ secrets.ENV_TOKEN | split: '' | reverse | join: '' }}`,
+      `{{ secrets.ENV_TOKEN | split: '' | join: ' ' }}`,
+      `http://{{ secrets.ENV_TOKEN | downcase }}.example/`,
+      `{{ secrets.ENV_TOKEN | upcase }}://x.example/`,
+    ];
+    const body = {
+      slug: 'filtered', name: 'filtered', dataset: { rows: [{ q: 'x' }] }, evaluators: [],
+      targets: transforms.map((url, i) => ({ id: `t${i}`, type: 'http', url, body: { q: 'x' } })),
+    };
+    const cells = await run('filtered', body);
+    expect(cells).toHaveLength(transforms.length);
+    const forms = [ENV_TOKEN, Buffer.from(ENV_TOKEN).toString('base64'), [...ENV_TOKEN].reverse().join(''), [...ENV_TOKEN].join(' '), ENV_TOKEN.toUpperCase()];
+    for (const cell of cells) {
+      expect(cell.error).toContain('not shown: the URL template reads secrets');
+      for (const form of forms) expect(cell.error).not.toContain(form);
+    }
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('drops a header that reads secrets through an escaped name when a redirect leaves the origin', async () => {
+    trusted.answer = () => ({ status: 302, headers: { location: `${elsewhere.url}/landed` }, body: '' });
+    try {
+      const body = {
+        slug: 'escaped', name: 'escaped', dataset: { rows: [{ q: 'x' }] }, evaluators: [],
+        targets: [{ id: 't', type: 'http', method: 'GET', url: `${trusted.url}/start`, headers: { 'X-Tok': '{{ ["\\u0073ecrets"].ENV_TOKEN }}' } }],
+      };
+      await run('escaped', body);
+      // The template did read the secret: the trusted origin got it.
+      expect(trusted.requests[0]?.headers['x-tok']).toBe(ENV_TOKEN);
+      expect(elsewhere.requests).toHaveLength(1);
+      expect(elsewhere.requests[0]!.headers['x-tok']).toBeUndefined();
+    } finally {
+      trusted.reset();
+    }
   });
 });
