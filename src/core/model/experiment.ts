@@ -1,6 +1,8 @@
 // The experiment document (SPEC §4): a dataset × targets × evaluators, with execution
 // settings and thresholds. This one zod schema validates API bodies and YAML files, and feeds
-// the OpenAPI document.
+// the OpenAPI document. Every object in it is strict: a misspelt key (`evaluator:`,
+// `treshold:`, an evaluator's `setting:`) is refused naming it, never dropped — a dropped
+// `evaluators` list made a run with no checks pass a CI gate.
 import { z } from 'zod';
 import { NO_NUL, slugSchema } from './slug.js';
 
@@ -30,10 +32,12 @@ export const modelParamsSchema = z
   .partial()
   .strict();
 
-export const messageSchema = z.object({
-  role: z.enum(['system', 'user', 'assistant']),
-  content: template,
-});
+export const messageSchema = z
+  .object({
+    role: z.enum(['system', 'user', 'assistant']),
+    content: template,
+  })
+  .strict();
 
 const targetBase = {
   /** Stable id used in results, events and evaluator `targets` lists. */
@@ -56,16 +60,18 @@ export const promptTargetSchema = z.object({
   variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), z.lazy(() => inputMappingSchema)).optional(),
   /** JSON Schema of a structured output; when set the output is the parsed object. */
   outputSchema: z.record(z.string(), z.unknown()).optional(),
-});
+}).strict();
 
 export const httpAuthSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('bearer'), token: z.string().max(10_000) }),
-  z.object({ type: z.literal('basic'), username: z.string().max(1000), password: z.string().max(10_000) }),
-  z.object({
-    type: z.literal('api_key'),
-    header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid header name').max(200),
-    value: z.string().max(10_000),
-  }),
+  z.object({ type: z.literal('bearer'), token: z.string().max(10_000) }).strict(),
+  z.object({ type: z.literal('basic'), username: z.string().max(1000), password: z.string().max(10_000) }).strict(),
+  z
+    .object({
+      type: z.literal('api_key'),
+      header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid header name').max(200),
+      value: z.string().max(10_000),
+    })
+    .strict(),
 ]);
 
 export const httpTargetSchema = z.object({
@@ -80,7 +86,7 @@ export const httpTargetSchema = z.object({
   /** JSONPath into the JSON response selecting the output; the whole body when absent. */
   outputPath: z.string().max(2000).optional(),
   timeoutMs: z.int().min(1).max(3_600_000).optional(),
-});
+}).strict();
 
 export const codeTargetSchema = z.object({
   ...targetBase,
@@ -88,7 +94,7 @@ export const codeTargetSchema = z.object({
   /** Body of a JavaScript function of `(row, parameters)`; its return value is the output. */
   code: z.string().min(1).max(200_000),
   timeoutMs: z.int().min(1).max(600_000).optional(),
-});
+}).strict();
 
 export const targetSchema = z.discriminatedUnion('type', [promptTargetSchema, httpTargetSchema, codeTargetSchema]);
 export type Target = z.infer<typeof targetSchema>;
@@ -121,7 +127,7 @@ export const evaluatorSpecSchema = z.object({
   threshold: z.number().optional(),
   /** Weight in weighted aggregates; 0 makes the evaluator informational. */
   weight: z.number().min(0).max(1000).optional(),
-});
+}).strict();
 export type EvaluatorSpec = z.infer<typeof evaluatorSpecSchema>;
 
 export const executionSchema = z
@@ -180,7 +186,7 @@ const experimentObject = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
   /** Called on each run's start and/or end (docs/webhooks.md); a run body's webhookUrl adds one for that run. */
   webhooks: z.array(experimentWebhookSchema).max(10).optional(),
-});
+}).strict();
 
 const SECRET_REF = /\{\{-?\s*secrets\./;
 

@@ -57,6 +57,33 @@ describe('experiments', () => {
     expect((await t.req('GET', '/api/experiments/bad')).status).toBe(404);
   });
 
+  it('refuses a misspelt key anywhere in the document, naming it, instead of dropping it', async () => {
+    // `evaluator:` for `evaluators:` once saved a document with no checks, whose runs passed every gate.
+    const yaml = [
+      'name: typo', 'slug: typo',
+      'dataset: {rows: [{q: "Capital of France?"}]}',
+      'targets: [{id: t, type: code, code: "return \'Lyon\'"}]',
+      'evaluator: [{id: exact, type: exact_match}]',
+      'treshold: {passRate: 90}',
+    ].join('\n');
+    const res = await t.req('POST', '/api/experiments', { raw: yaml, headers: { 'content-type': 'application/yaml' } });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).toContain('evaluator');
+    expect(text).toContain('treshold');
+    const nested = [
+      { targets: [{ id: 't', type: 'code', code: 'return 1', temperature: 0 }] },
+      { targets: [{ id: 't', type: 'prompt', model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x', name: 'n' }] }] },
+      { targets: [{ id: 't', type: 'code', code: 'return 1' }], evaluators: [{ id: 'e', type: 'exact_match', setting: {} }] },
+    ];
+    for (const part of nested) {
+      const r = await t.req('POST', '/api/experiments', { body: { name: 'typo', slug: 'typo', ...part } });
+      expect(r.status, JSON.stringify(part)).toBe(400);
+      expect(await r.text()).toMatch(/Unrecognized key/);
+    }
+    expect((await t.req('GET', '/api/experiments/typo')).status).toBe(404);
+  });
+
   it('refuses {{secrets.X}} outside an HTTP target url, headers and auth', async () => {
     const res = await t.req('POST', '/api/experiments', {
       body: { name: 'Leaky', targets: [{ id: 'p', type: 'prompt', model: 'openai/x', messages: [{ role: 'user', content: 'key is {{ secrets.OPENAI }}' }] }] },
