@@ -1,7 +1,7 @@
 // Output selection by JSONPath: results, and the library's path cache staying bounded when
 // experiments keep saving new paths.
 import { describe, expect, it } from 'vitest';
-import { cachedPathCount, excerpt, MAX_CACHED_PATHS, selectOutput } from './http-response.js';
+import { bodyValue, cachedPathCount, excerpt, MAX_CACHED_PATHS, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, selectOutput } from './http-response.js';
 import { Redactor } from './redact.js';
 
 const none = new Redactor([]);
@@ -32,5 +32,19 @@ describe('excerpt', () => {
       expect(quoted.length).toBeLessThanOrEqual(201);
       expect(quoted).not.toContain(secret.slice(0, 4));
     }
+  });
+});
+
+describe('bodyValue', () => {
+  const none = new Redactor([]);
+
+  it('refuses an answer too deep or made of too many arrays and objects, before building it', () => {
+    const wide = `[${Array.from({ length: MAX_JSON_CONTAINERS }, (_, i) => `[${i}]`).join(',')}]`;
+    for (const type of ['application/json', 'text/plain']) {
+      expect(() => bodyValue(wide, type, 'http://agent', none)).toThrow('JSON from http://agent is made of more than 200,000 arrays and objects');
+      expect(() => bodyValue('['.repeat(3_000_000) + ']'.repeat(3_000_000), type, 'http://agent', none)).toThrow(`JSON from http://agent is nested more than ${MAX_JSON_DEPTH} levels deep`);
+    }
+    const fits = `[${Array.from({ length: MAX_JSON_CONTAINERS - 1 }, (_, i) => `[${i}]`).join(',')}]`;
+    expect(bodyValue(fits, 'application/json', 'http://agent', none)).toHaveLength(MAX_JSON_CONTAINERS - 1);
   });
 });

@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { JSONPath } from 'jsonpath-plus';
 import { isRetryableStatus } from '../core/engine/retry.js';
+import { jsonShapeProblem } from '../core/json-scan.js';
 import { CallError } from '../core/model/results.js';
 import type { Answer } from '../net/http-transport.js';
 import type { Redactor } from './redact.js';
@@ -58,8 +59,17 @@ function checkDepth(value: unknown, origin: string): unknown {
   return value;
 }
 
-/** Parsed JSON, or undefined when `text` is not JSON. */
-function parseJson(text: string): { value: unknown } | undefined {
+/**
+ * Most arrays and objects in a JSON answer we build: JSON.parse holds the main thread for as long
+ * as it takes to make them (core/json-scan.ts), and redaction and storing walk them again. An
+ * agent answering 1,000,000 `[i]` (8.9 MB) held every other request for seconds.
+ */
+export const MAX_JSON_CONTAINERS = 200_000;
+
+/** Parsed JSON, or undefined when `text` is not JSON; a CallError when its shape is too costly to build. */
+function parseJson(text: string, origin: string): { value: unknown } | undefined {
+  const shape = jsonShapeProblem(text, { maxDepth: MAX_JSON_DEPTH, maxContainers: MAX_JSON_CONTAINERS });
+  if (shape !== null) throw new CallError(`JSON from ${origin} is ${shape.startsWith('nested') ? '' : 'made of '}${shape}`, { retryable: false });
   try {
     return { value: JSON.parse(text) as unknown };
   } catch {
@@ -73,14 +83,14 @@ function parseJson(text: string): { value: unknown } | undefined {
  */
 export function bodyValue(text: string, contentType: string | null, origin: string, redactor: Redactor): unknown {
   if (isJsonType(contentType)) {
-    const parsed = parseJson(text);
+    const parsed = parseJson(text, origin);
     if (!parsed) throw new CallError(`invalid JSON from ${origin}: ${excerpt(text, redactor)}`, { retryable: false });
     return parsed.value !== null && typeof parsed.value === 'object' ? checkDepth(parsed.value, origin) : parsed.value;
   }
   const trimmed = text.trim();
   if (trimmed !== '' && /^[[{"\d-]|^(?:true|false|null)$/.test(trimmed)) {
     // Text that only looks like JSON (it does not parse) stays the output as it is.
-    const parsed = parseJson(trimmed);
+    const parsed = parseJson(trimmed, origin);
     if (parsed) return parsed.value !== null && typeof parsed.value === 'object' ? checkDepth(parsed.value, origin) : parsed.value;
   }
   return text;
