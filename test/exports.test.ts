@@ -53,6 +53,15 @@ describe('CSV export', () => {
     }
     expect(lines.map((l) => l[column('cat.score')])).toContain('-1');
   });
+
+  it('writes booleans as true and false, as the JSON and compare exports do', async () => {
+    const [header, ...lines] = parse(await t.client.exportRun(runId, 'csv')) as string[][];
+    const values = (name: string) => lines.map((l) => l[header!.indexOf(name)]);
+    // 7 hostile outputs fail exact_match, 'safe' passes; the failed target has no verdict.
+    expect(values('exact.passed').sort()).toEqual(['', ...Array(7).fill('false'), 'true']);
+    expect(new Set(values('cat.passed'))).toEqual(new Set(['true', '']));
+    expect(new Set(values('cached'))).toEqual(new Set(['false']));
+  });
 });
 
 describe('JUnit export', () => {

@@ -6,18 +6,25 @@ import type { DatasetRecord, Project } from '../core/model/records.js';
 import { NO_NUL, nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, RowBatches, Stores } from '../core/ports.js';
 import { newId } from './ids.js';
+import { nonFinitePath, OUT_OF_RANGE } from './row-sources.js';
 import { parseOrThrow } from './validation.js';
 
 export const MAX_PAGE_LIMIT = 1000;
+
+/** A row of a JSON upload: numbers out of JSON's range (1e400 reads as Infinity) are refused, not stored as null. */
+const uploadRowSchema = rowSchema.superRefine((row, ctx) => {
+  const path = nonFinitePath(row);
+  if (path) ctx.addIssue({ code: 'custom', path, message: OUT_OF_RANGE });
+});
 
 /** The JSON form of an upload. */
 export const datasetCreateSchema = z.object({
   name: z.string().trim().min(1).max(200).regex(...NO_NUL),
   slug: slugSchema.optional(),
-  rows: z.array(rowSchema),
+  rows: z.array(uploadRowSchema),
 });
 
-export const datasetAppendSchema = z.object({ rows: z.array(rowSchema) });
+export const datasetAppendSchema = z.object({ rows: z.array(uploadRowSchema) });
 
 export class DatasetService {
   constructor(

@@ -6,6 +6,7 @@ import { pipeline, Readable } from 'node:stream';
 import type { CsvError as CsvErrorClass } from 'csv-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
+import type { RowBatches } from '../core/model/paging.js';
 import { parseUntrustedJson } from './json.js';
 
 export const ROW_BATCH = 1000;
@@ -82,6 +83,23 @@ export function checkRowArray(rows: readonly Row[], limits: RowLimits, field: st
   rows.forEach((row, index) => checkRow(row, { index, path: `${field}[${index}]` }, limits));
 }
 
+/** Why a number in a row cannot be stored (issue message, after the field's path). */
+export const OUT_OF_RANGE = 'is a number out of range (beyond ±1.8e308); send it as a string';
+
+/**
+ * The path of the first number in `value` that is not finite, or null. JSON.parse reads 1e400
+ * as Infinity and JSON.stringify then writes null, so such a row would be stored changed.
+ */
+export function nonFinitePath(value: unknown): (string | number)[] | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : [];
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, item] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    const rest = nonFinitePath(item);
+    if (rest) return [key, ...rest];
+  }
+  return null;
+}
+
 /** Decodes UTF-8 strictly, chunk by chunk; invalid bytes → 400 invalid_encoding. */
 export async function* decodeUtf8(bytes: AsyncIterable<Uint8Array>): AsyncIterable<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -115,13 +133,24 @@ function checkHeader(header: string[]): string[] {
 }
 
 /**
- * CSV with a header line → rows of strings. A malformed line → 400 naming that line; a row over
- * the limits → 413 naming its line.
+ * CSV with a header line → rows of strings, and the header's names as `columns` (so a header
+ * with no rows under it still gives the dataset its columns). A malformed line → 400 naming
+ * that line; a row over the limits → 413 naming its line.
  */
-export async function* csvRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimits = NO_ROW_LIMITS, batchSize = ROW_BATCH): AsyncIterable<Row[]> {
+export function csvRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimits = NO_ROW_LIMITS, batchSize = ROW_BATCH): RowBatches {
+  const columns: string[] = [];
+  const header = (names: string[]): string[] => {
+    const checked = checkHeader(names);
+    columns.push(...checked);
+    return checked;
+  };
+  return Object.assign(csvBatches(bytes, limits, batchSize, header), { columns });
+}
+
+async function* csvBatches(bytes: AsyncIterable<Uint8Array>, limits: RowLimits, batchSize: number, header: (names: string[]) => string[]): AsyncIterable<Row[]> {
   // Loaded on the first CSV upload: an idle server does not hold the parser (docs/benchmarks.md, "Memory").
   const { CsvError, parse: parseCsv } = await import('csv-parse');
-  const parser = parseCsv({ columns: checkHeader, bom: true, skip_empty_lines: true, relax_column_count: false, info: true });
+  const parser = parseCsv({ columns: header, bom: true, skip_empty_lines: true, relax_column_count: false, info: true });
   // pipeline (not pipe) so an error of the source (bad UTF-8, 413) destroys the parser too,
   // and the loop below rejects instead of waiting forever.
   pipeline(Readable.from(decodeUtf8(bytes)), parser, () => {});
@@ -184,6 +213,10 @@ export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, limits: RowLi
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ValidationError(`Malformed JSON Lines at line ${lineNo}: each line must be a JSON object`, [{ path: ['line', lineNo], message: 'expected a JSON object' }]);
+    }
+    const outOfRange = nonFinitePath(value);
+    if (outOfRange) {
+      throw new ValidationError(`Invalid JSON Lines at line ${lineNo}: ${outOfRange.join('.')} ${OUT_OF_RANGE}`, [{ path: ['line', lineNo, ...outOfRange], message: OUT_OF_RANGE }]);
     }
     batch.push(value as Row);
   };

@@ -9,6 +9,38 @@ export interface BodyLimits {
   maxBodyBytes: number;
 }
 
+/**
+ * The client closed its connection before its body was all sent (a dropped network, a cancelled
+ * upload). Not a server failure: the error handler logs it quietly and counts it as 499
+ * (errors.ts). Kept to the HTTP layer; it passes through the row sources and stores unchanged.
+ */
+export class ClientGoneError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('The client closed the connection before the request body was complete', options);
+    this.name = 'ClientGoneError';
+  }
+}
+
+/**
+ * Whether a failed body read means the client went away: Node fails the request stream with
+ * code ECONNRESET when the socket closes mid-body, and @hono/node-server aborts the request's
+ * signal on the same close (whichever is seen first).
+ */
+function readFailedAsClientLeft(c: Context, error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ECONNRESET' || c.req.raw.signal.aborted;
+}
+
+/**
+ * Whether a body that reads as ended was in fact cut short. When the socket closed before the
+ * server began reading, Node's Readable.toWeb hands over an already-cancelled stream, which
+ * reads as an empty, complete body: an abandoned CSV upload was stored as an empty dataset.
+ * Fewer bytes than Content-Length means the client left (a whole body is kept even if it then
+ * left); without a length, a chunked body can only be judged by the request having aborted.
+ */
+function endedEarly(c: Context, declared: number, total: number): boolean {
+  return Number.isFinite(declared) ? total < declared : c.req.raw.signal.aborted;
+}
+
 function tooLarge(max: number): AssayError {
   return new AssayError('payload_too_large', `The request body is larger than the limit of ${max} bytes`, { meta: { limitBytes: max } });
 }
@@ -23,8 +55,13 @@ export async function* bodyBytes(c: Context, max: number): AsyncIterable<Uint8Ar
   const reader = body.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
+      const { done, value } = await reader.read().catch((error: unknown) => {
+        throw readFailedAsClientLeft(c, error) ? new ClientGoneError({ cause: error }) : error;
+      });
+      if (done) {
+        if (endedEarly(c, declared, total)) throw new ClientGoneError();
+        return;
+      }
       total += value.byteLength;
       if (total > max) throw tooLarge(max);
       yield value;

@@ -1,7 +1,8 @@
 // YAML request bodies, read without letting the document multiply itself: nesting is bounded
 // while the text is parsed (before the recursive composer runs), and the size of the JSON the
 // document stands for, every alias counted in full, is computed from the parsed nodes before
-// any of it is built. See docs/decisions.md ("Bodies").
+// any of it is built. Values JSON cannot hold (sets, timestamps, .inf …) are refused, naming
+// their line, rather than stored as something else. See docs/decisions.md ("Bodies").
 import { Composer, type Document, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, type Node, type Pair } from 'yaml';
 import { AssayError, ValidationError } from '../core/errors.js';
 import { assertDepth, MAX_JSON_DEPTH, parseUntrustedJson } from '../app/json.js';
@@ -15,7 +16,8 @@ const STACK_SLACK = 8;
 
 /** The JSON value of a YAML body, or an AssayError: 400 (invalid or too deep) or 413 (expands past `maxJsonBytes`). */
 export function parseYamlBody(text: string, maxJsonBytes: number): unknown {
-  const doc = compose(text);
+  const { doc, lines } = compose(text);
+  assertJsonTypes(doc, lines);
   const expanded = expandedJsonBytes(doc);
   if (expanded > maxJsonBytes) {
     throw new AssayError(
@@ -50,7 +52,7 @@ function bytesText(bytes: number): string {
  * process outright (V8 aborts when the overflow lands in its regexp compiler). The parser itself
  * keeps an explicit stack, so checking its height is cheap and happens before any recursion.
  */
-function compose(text: string): Document.Parsed {
+function compose(text: string): { doc: Document.Parsed; lines: LineCounter } {
   const lines = new LineCounter();
   const parser = new Parser(lines.addNewLine);
   const tokens = function* () {
@@ -76,7 +78,55 @@ function compose(text: string): Document.Parsed {
   const doc = docs[0]!;
   const first = doc.errors[0];
   if (first) throw invalid(first.message, lines.linePos(first.pos[0]).line);
-  return doc;
+  return { doc, lines };
+}
+
+/**
+ * YAML 1.1 collection tags (yaml resolves them even under the 1.2 core schema) whose values
+ * JSON has no form for: a Set and a Map came out as `{}`, `!!pairs` as a list of one-key maps.
+ */
+const NON_JSON_COLLECTIONS: Record<string, string> = {
+  'tag:yaml.org,2002:set': '!!set has no JSON form; write a list instead',
+  'tag:yaml.org,2002:omap': '!!omap has no JSON form; write a mapping instead',
+  'tag:yaml.org,2002:pairs': '!!pairs has no JSON form; write a list of mappings instead',
+};
+
+/** Why a scalar's value has no JSON form, or undefined when it has one. */
+function nonJsonScalar(value: unknown, source: string | undefined, asKey: boolean): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${source ?? String(value)} has no JSON form (JSON numbers are finite)`;
+  if (value instanceof Date) return 'a timestamp (!!timestamp) has no JSON form; quote it to send it as a string';
+  if (value instanceof Uint8Array) return '!!binary has no JSON form; send the data as a string';
+  // A YAML 1.1 merge key (`<<`) merges its value into the mapping, which JSON can express.
+  if (typeof value === 'symbol') return asKey ? undefined : 'a merge key (<<) may only be a mapping key';
+  return `a value of type ${typeof value} has no JSON form`;
+}
+
+/**
+ * Refuses values the body's JSON could not hold (JSON.stringify turned a Set or Map into `{}`,
+ * .inf into null, a timestamp into an ISO string), naming the first one's line. Aliases are
+ * skipped: the node they refer to is checked where it stands.
+ */
+function assertJsonTypes(doc: Document.Parsed, lines: LineCounter): void {
+  const refuse = (node: Node, reason: string): never => {
+    throw invalid(reason, node.range ? lines.linePos(node.range[0]).line : undefined);
+  };
+  const check = (node: unknown, asKey = false): void => {
+    if (isScalar(node)) {
+      const reason = nonJsonScalar(node.value, node.source, asKey);
+      if (reason !== undefined) refuse(node, reason);
+    } else if (isMap(node) || isSeq(node)) {
+      const reason = node.tag === undefined ? undefined : NON_JSON_COLLECTIONS[node.tag];
+      if (reason !== undefined) refuse(node, reason);
+      for (const item of node.items) {
+        if (isPair(item)) {
+          check(item.key, true);
+          check(item.value);
+        } else check(item);
+      }
+    }
+  };
+  check(doc.contents);
 }
 
 /**
@@ -84,8 +134,8 @@ function compose(text: string): Document.Parsed {
  * node it resolves to (the last node with that anchor before it, as yaml resolves it), whose
  * size was computed once when the walk passed it, nested aliases included. Time and memory are
  * those of one walk over the parsed document, whatever the expansion ("billion laughs" included).
- * Exact for JSON-shaped documents. Merge keys, sets and ordered maps are counted at least as
- * large as they come out; a collection used as a key comes out as its YAML text (aliases in it
+ * Exact for JSON-shaped documents. Merge keys are counted at least as large as they come out
+ * (sets, ordered maps and other non-JSON values are refused before this runs); a collection used as a key comes out as its YAML text (aliases in it
  * printed as `*name`) and is counted as its JSON, which may differ by a small factor but cannot
  * multiply: that text is a copy of the body's own.
  */

@@ -42,7 +42,7 @@ export class SqlDatasetStore implements DatasetStore {
   /**
    * Serialises every batch and hands it to `write` in chunks numbered from 0. `into.count` and
    * `into.columns` are kept up to date as it goes, so a caller knows what was written even
-   * when it throws.
+   * when it throws; columns the source declared (`batches.columns`) are added at the end.
    */
   private async writeRows(batches: RowBatches, into: Staged, write: (values: { seq: number; data: string }[]) => Promise<unknown>): Promise<void> {
     const seen = new Set(into.columns);
@@ -58,6 +58,13 @@ export class SqlDatasetStore implements DatasetStore {
           return { seq: into.count++, data: JSON.stringify(row) };
         });
         if (values.length > 0) await write(values);
+      }
+    }
+    // A CSV header with no rows under it still names the dataset's columns.
+    for (const k of batches.columns ?? []) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        into.columns.push(k);
       }
     }
   }

@@ -111,6 +111,15 @@ describe.each(allDatabases())('stores on $name', (database) => {
     expect(await stores.datasets.append('p2', 'd1', batches([{ a: 9 }]), 6)).toBeNull();
   });
 
+  it('keeps the columns a source declares, even with no rows (a CSV header alone)', async () => {
+    const declared = (rows: Row[], columns: string[]) => Object.assign(batches(rows), { columns });
+    const ds = await stores.datasets.create({ id: 'd1', projectId: 'p1', slug: 'head', name: 'Head', at: 1 }, declared([], ['q', 'expected']));
+    expect(ds).toMatchObject({ rowCount: 0, columns: ['q', 'expected'] });
+    expect(await stores.datasets.get('p1', 'head')).toMatchObject({ rowCount: 0, columns: ['q', 'expected'] });
+    const v2 = await stores.datasets.append('p1', 'd1', declared([{ q: 'a', expected: 'b', note: 'n' }], ['q', 'expected', 'note']), 2);
+    expect(v2).toMatchObject({ version: 2, rowCount: 1, columns: ['q', 'expected', 'note'] });
+  });
+
   it('leaves nothing behind when an upload fails half-way', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({ i }));
     await expect(

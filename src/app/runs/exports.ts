@@ -84,6 +84,12 @@ async function* jsonLines(pages: ExportPages, reviews: ExportReviews): AsyncGene
   }
 }
 
+/**
+ * csv-stringify writes `true` as `1` and `false` as an empty cell, which reads as "no value" in
+ * a `passed` or `cached` column; the compare export and the JSON exports say true and false.
+ */
+const CSV_OPTIONS = { cast: { boolean: (value: boolean) => String(value) } };
+
 async function* csv(run: RunRecord, pages: ExportPages, reviews: ExportReviews): AsyncGenerator<string> {
   const evaluatorIds = run.spec.evaluatorIds;
   const header = ['index', 'targetId', 'repeat', 'entry', 'output', 'error', 'cost', 'duration_ms', 'tokens_in', 'tokens_out', 'attempts', 'cached'];
@@ -91,7 +97,8 @@ async function* csv(run: RunRecord, pages: ExportPages, reviews: ExportReviews):
   // Reviews after the evaluator columns: the cell's review, its comment and reviewer, then each evaluator's reviewed verdict.
   header.push('review', 'review.comment', 'review.by', ...evaluatorIds.map((id) => `${id}.review`));
   // Loaded on the first CSV export, not at start-up (docs/benchmarks.md, "Memory").
-  const { stringify } = await import('csv-stringify/sync');
+  const { stringify: stringifyRecords } = await import('csv-stringify/sync');
+  const stringify = (records: unknown[][]) => stringifyRecords(records, CSV_OPTIONS);
   yield stringify([header.map(csvText)]);
   for await (const { cells, rows } of pages()) {
     const lines = cells.map((cell) => {

@@ -15,7 +15,13 @@ export interface Paged<T> {
 }
 
 /** Rows arrive in batches so large uploads are never held in memory whole. */
-export type RowBatches = AsyncIterable<Row[]>;
+export type RowBatches = AsyncIterable<Row[]> & {
+  /**
+   * Columns the source names apart from its rows (a CSV header), filled in as it is read: a
+   * dataset keeps them even when no row follows. Read once the batches are consumed.
+   */
+  readonly columns?: readonly string[];
+};
 
 /** The `pagination` block of list answers (LangWatch's names). */
 export const paginationSchema = z.object({

@@ -65,6 +65,39 @@ describe('datasets', () => {
     }
   });
 
+  it('keeps the columns of a CSV header with no rows under it, on create and on append', async () => {
+    const created = await t.req('POST', '/api/datasets?name=Header%20only', { raw: 'question,expected\n', headers: { 'content-type': 'text/csv' } });
+    expect(created.status).toBe(201);
+    expect(await json(created)).toMatchObject({ slug: 'header-only', rowCount: 0, columns: ['question', 'expected'] });
+    // Without a final newline too, and an append's new column joins the dataset's.
+    const appended = await t.req('POST', '/api/datasets/header-only/records', { raw: 'question,expected,note', headers: { 'content-type': 'text/csv' } });
+    expect(appended.status).toBe(200);
+    expect(await json(appended)).toMatchObject({ version: 2, rowCount: 0, columns: ['question', 'expected', 'note'] });
+    expect(await json(await t.req('GET', '/api/datasets/header-only'))).toMatchObject({ columns: ['question', 'expected', 'note'], rows: [] });
+  });
+
+  it('refuses numbers out of range (which would be stored as null), naming the row and field', async () => {
+    const post = (path: string, raw: string, type = 'application/json') => t.req('POST', path, { raw, headers: { 'content-type': type } });
+    const created = await post('/api/datasets', '{"name":"inf","rows":[{"a":1},{"a":1e400}]}');
+    expect(created.status).toBe(400);
+    const body = await json(created);
+    expect(body.error).toBe('validation_error');
+    expect(body.message).toBe('Invalid dataset: rows.1.a: is a number out of range (beyond ±1.8e308); send it as a string');
+    expect(body.issues).toEqual([{ path: ['rows', 1, 'a'], message: 'is a number out of range (beyond ±1.8e308); send it as a string' }]);
+    expect((await t.req('GET', '/api/datasets/inf')).status).toBe(404);
+
+    // Nested, negative, in an append and in JSON Lines.
+    expect((await json(await post('/api/datasets', '{"name":"inf","rows":[{"m":{"xs":[0,-1e999]}}]}'))).issues[0].path).toEqual(['rows', 0, 'm', 'xs', 1]);
+    expect((await post('/api/datasets', '{"name":"finite","rows":[{"a":1.7e308}]}')).status).toBe(201);
+    const appended = await post('/api/datasets/finite/records', '{"rows":[{"a":2e308}]}');
+    expect((await json(appended)).issues[0].path).toEqual(['rows', 0, 'a']);
+    expect(await json(await t.req('GET', '/api/datasets/finite'))).toMatchObject({ version: 1, rows: [{ a: 1.7e308 }] });
+    const lines = await post('/api/datasets?name=inf', '{"a":1}\n{"b":{"c":1e400}}\n', 'application/x-ndjson');
+    expect(lines.status).toBe(400);
+    expect((await json(lines)).message).toBe('Invalid JSON Lines at line 2: b.c is a number out of range (beyond ±1.8e308); send it as a string');
+    expect((await t.req('GET', '/api/datasets/inf')).status).toBe(404);
+  });
+
   it('accepts JSON Lines and names a bad line', async () => {
     const ok = await t.req('POST', '/api/datasets?name=Lines', { raw: '{"q":"a"}\n\n{"q":"b","n":[1]}\r\n', headers: { 'content-type': 'application/x-ndjson' } });
     expect(ok.status).toBe(201);

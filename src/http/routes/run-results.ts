@@ -26,13 +26,14 @@ export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: R
         query: z.object({
           experimentSlug: z.string().max(200).optional().describe('Accepted for LangWatch clients; runs are found by id'),
           offset: z.string().regex(/^\d+$/).transform(Number).optional(),
-          limit: z.string().regex(/^\d+$/).transform(Number).optional().describe('Default 1000, at most 5000 cells'),
+          limit: z.string().regex(/^\d+$/).transform(Number).optional().describe('Default 1000, at most 5000 cells; 0 answers no cells, only the counts'),
         }),
         responses: { 200: { description: 'Results page', schema: resultsPageSchema } },
       },
       async (c, { params, query }) => {
         const offset = query.offset ?? 0;
-        const limit = Math.min(Math.max(query.limit ?? 1000, 1), 5000);
+        // 0 is a page of no cells (as for datasets), not one cell: a client asking for the counts gets them.
+        const limit = Math.min(query.limit ?? 1000, 5000);
         return c.json(presentResults(await runs.results(c.get('project'), params.runId, offset, limit), offset, limit));
       },
     );
