@@ -1,6 +1,7 @@
 // A run watched live: an HTTP target against a slow local agent, so the page shows progress
 // and rows growing while the run goes (over SSE, with `: ping` comments in between), then the
-// final figures; abort and resume from the page's buttons.
+// final figures; abort and resume from the page's buttons. Evaluator names, which events do
+// not carry, still reach the page while it watches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeAgent, startFakeAgent } from '../../src/testing/fake-agent.js';
 import { axeViolations, type Browser, cspViolations, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
@@ -10,13 +11,13 @@ let agent: FakeAgent;
 let browser: Browser;
 
 const ROWS = 16;
-function experiment(slug: string, rows: number, concurrency: number) {
+function experiment(slug: string, rows: number, concurrency: number, evaluators: object[] = [{ id: 'exact', name: 'Exact', type: 'langevals/exact_match' }]) {
   return {
     slug, name: `Live ${slug}`,
     // Even rows expect the echo (pass), odd rows something else (fail).
     dataset: { rows: Array.from({ length: rows }, (_, i) => ({ question: `question ${i}`, expected: i % 2 === 0 ? `question ${i}` : 'something else' })) },
     targets: [{ id: 'bot', name: 'Slow bot', type: 'http', url: `${agent.url}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply', timeoutMs: 10_000 }],
-    evaluators: [{ id: 'exact', name: 'Exact', type: 'langevals/exact_match' }],
+    evaluators,
     execution: { concurrency, maxRetries: 0 },
   };
 }
@@ -28,6 +29,9 @@ beforeAll(async () => {
   for (const [slug, rows, concurrency] of [['live', ROWS, 2], ['stoppable', 8, 1]] as const) {
     expect((await server.t.req('POST', '/api/experiments', { body: experiment(slug, rows, concurrency) })).status).toBe(201);
   }
+  // Two evaluators of one type and no names: the server names them alike, from its catalogue.
+  const unnamed = [{ id: 'exact-a', type: 'langevals/exact_match' }, { id: 'exact-b', type: 'langevals/exact_match' }];
+  expect((await server.t.req('POST', '/api/experiments', { body: experiment('unnamed', 8, 2, unnamed) })).status).toBe(201);
   browser = await launch();
 });
 afterAll(async () => {
@@ -101,10 +105,40 @@ describe('a live run', () => {
     const stoppedAt = Number((await page.getByTestId('progress-text').textContent())!.split('/')[0]);
     expect(stoppedAt).toBeLessThan(8);
 
+    await expect.poll(() => page.getByText('Stopped: user').count()).toBe(1);
+    const frozen = await page.getByTestId('duration').textContent();
+
     await page.getByRole('button', { name: 'Resume' }).click();
+    // Running again: the stop is over and the duration ticks on from the run's start.
+    await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('running');
+    expect(await page.getByText('Stopped: user').count()).toBe(0);
+    await expect.poll(async () => {
+      const [status, duration] = await Promise.all([page.locator('.run-status .pill').textContent(), page.getByTestId('duration').textContent()]);
+      return status === 'running' && duration !== frozen;
+    }, { timeout: 5_000 }).toBe(true);
     await expect.poll(() => page.getByTestId('progress-text').textContent(), { timeout: 20_000 }).toBe('8 / 8');
     await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('completed');
     await expect.poll(() => page.getByTestId('row-count').textContent()).toBe('8 of 8 rows');
+    await page.close();
+  });
+});
+
+describe('evaluator names', () => {
+  it('shows the names, not the ids, of evaluators watched live, with the id when two share a name', async () => {
+    const { page } = await guardedPage(browser, server.url);
+    await page.goto(server.url + '/');
+    await signIn(page, server.t.key);
+    await page.waitForURL(/\/experiments$/);
+    const runUrl = await start('unnamed');
+    await page.goto(onServer(server, runUrl));
+    await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 20_000 }).toBe('completed');
+    const runId = new URL(runUrl).searchParams.get('runId')!;
+    const results = (await (await server.t.req('GET', `/api/experiments/runs/${runId}/results`)).json()) as { evaluations: { evaluator: string; name: string }[] };
+    const name = results.evaluations.find((e) => e.evaluator === 'exact-a')!.name;
+    expect(results.evaluations.find((e) => e.evaluator === 'exact-b')!.name).toBe(name);
+    const shown = () => page.locator('table.data tr[data-evaluator] th').allTextContents();
+    await expect.poll(shown).toEqual([`${name} (exact-a)`, `${name} (exact-b)`]);
+    expect(await page.getByLabel('Evaluator', { exact: true }).locator('option').allTextContents()).toEqual(['All', `${name} (exact-a)`, `${name} (exact-b)`]);
     await page.close();
   });
 });

@@ -38,7 +38,7 @@ export class Api {
   }
 
   project = () => this.get<ProjectInfo>('/api/projects/current');
-  experiments = () => this.get<ExperimentListBody>('/api/experiments?pageSize=200');
+  experiments = (page = 1) => this.get<ExperimentListBody>(`/api/experiments?page=${page}&pageSize=200`);
   experiment = (slug: string) => this.get<ExperimentBody>(`/api/experiments/${enc(slug)}`);
   runs = (slug: string, pageSize = 50): Promise<RunListBody> => this.signOutOn401(this.client.listRuns(slug, 1, pageSize));
   run = (runId: string): Promise<RunStatusBody> => this.signOutOn401(this.client.getRun(runId));

@@ -3,7 +3,7 @@
 // drawer (with its review controls).
 import { useEffect, useState } from 'react';
 import { Link } from '../lib/link.js';
-import { paths } from '../lib/router.js';
+import { navigate, paths } from '../lib/router.js';
 import { Actions } from '../run/actions.js';
 import { Aggregates } from '../run/aggregates.js';
 import { ComparePanel } from '../run/compare-panel.js';
@@ -24,13 +24,30 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
   const phase = useRunState(store, (s) => s.phase);
   const loadError = useRunState(store, (s) => s.loadError);
   const notice = useRunState(store, (s) => s.notice);
+  const owner = useRunState(store, (s) => s.owner);
+  const experiment = useRunState(store, (s) => s.experiment);
+
+  // The address names the run's own experiment: a link that paired this run with another
+  // slug (or one that does not exist) is corrected in place, and the page says so.
+  useEffect(() => {
+    if (!experiment || experiment.slug === slug) return;
+    navigate(paths.run(project, experiment.slug, runId), { replace: true });
+    store.say(`This run belongs to experiment ${experiment.slug}; the address now names it.`);
+  }, [experiment, slug, project, runId, store]);
 
   return (
     <main className="run-page">
       <nav aria-label="Breadcrumb" className="crumbs">
-        <Link to={paths.experiments(project)}>Experiments</Link> / <Link to={paths.experiment(project, slug)}>{slug}</Link> / <span aria-current="page">{runId}</span>
+        <Link to={paths.experiments(project)}>Experiments</Link> /{' '}
+        {experiment ? <Link to={paths.experiment(project, experiment.slug)}>{experiment.slug}</Link> : <span className="muted">{owner === 'missing' ? 'unknown experiment' : '…'}</span>} /{' '}
+        <span aria-current="page">{runId}</span>
       </nav>
       <h1>Run {runId}</h1>
+      {owner === 'missing' && phase !== 'error' && (
+        <p role="alert" className="error-text" data-testid="owner-missing">
+          This run's experiment was not found among the project's experiments (it may be archived, or the address names another one). Its results are shown; re-running, curl and the baseline list are off.
+        </p>
+      )}
       {phase === 'error' ? (
         <p role="alert" className="error-text">
           {loadError}

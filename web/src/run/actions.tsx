@@ -16,6 +16,8 @@ export function curlFor(origin: string, slug: string, rowIndexes?: number[]): st
 export function Actions({ store }: { store: RunStore }) {
   const status = useRunState(store, (s) => s.status);
   const live = useRunState(store, (s) => s.live);
+  // The run's own experiment (not the URL's); until it is known nothing here names one.
+  const experiment = useRunState(store, (s) => s.experiment);
   const stats = useStats(store);
   const [retryErrors, setRetryErrors] = useState(true);
   const [busy, setBusy] = useState(false);
@@ -42,8 +44,8 @@ export function Actions({ store }: { store: RunStore }) {
       }
     });
 
-  const copyCurl = async () => {
-    const text = curlFor(location.origin, store.slug);
+  const copyCurl = async (slug: string) => {
+    const text = curlFor(location.origin, slug);
     setCurl(text);
     try {
       await navigator.clipboard.writeText(text);
@@ -76,7 +78,7 @@ export function Actions({ store }: { store: RunStore }) {
           Retry errored cells
         </button>
       )}
-      {failedRows.length > 0 && (
+      {failedRows.length > 0 && experiment && (
         <button
           type="button"
           disabled={busy}
@@ -94,7 +96,7 @@ export function Actions({ store }: { store: RunStore }) {
         <button type="button" disabled={busy} onClick={exportAs('csv')}>CSV</button>
         <button type="button" disabled={busy} onClick={exportAs('junit')}>JUnit</button>
       </span>
-      <button type="button" onClick={() => void copyCurl()}>
+      <button type="button" disabled={!experiment} onClick={() => experiment && void copyCurl(experiment.slug)}>
         Copy as curl
       </button>
       {curl && (

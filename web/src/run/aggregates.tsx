@@ -2,6 +2,7 @@
 // the targets' latencies.
 import { Histogram } from '../charts/uplot-chart.js';
 import { int, ms, pct, usd } from '../lib/format.js';
+import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { type RunStore, useStats } from './run-store.js';
 
@@ -9,42 +10,59 @@ const score = (v: number) => fmtScore(v);
 /** Axis ticks a few ms apart need a decimal to differ. */
 const latencyTick = (v: number) => (v < 100 ? `${Number(v.toFixed(1))} ms` : ms(v));
 
+/** One line in place of a table's rows, so an empty table says it is empty. */
+function EmptyRow({ columns, children }: { columns: number; children: string }) {
+  return (
+    <tr>
+      <td colSpan={columns} className="muted">{children}</td>
+    </tr>
+  );
+}
+
 export function Aggregates({ store }: { store: RunStore }) {
   const stats = useStats(store);
+  // Latency percentiles are not in the summary the figures come from while results load.
+  const latency = (v: number | undefined) => (stats.provisional ? '…' : ms(v));
   return (
     <section className="aggregates" aria-label="Aggregates">
       <div className="tables">
-        <table className="data">
-          <caption>Targets</caption>
-          <thead>
-            <tr><th scope="col">Target</th><th scope="col">Cells</th><th scope="col">Passed</th><th scope="col">Failed</th><th scope="col">Errors</th><th scope="col">p50</th><th scope="col">p95</th><th scope="col">Cost</th><th scope="col">Tokens</th></tr>
-          </thead>
-          <tbody>
-            {stats.targets.map((t) => (
-              <tr key={t.targetId} data-target={t.targetId}>
-                <th scope="row">{t.name}</th>
-                <td>{int(t.cells)}</td><td>{int(t.passed)}</td><td>{int(t.failed)}</td><td>{int(t.errors)}</td>
-                <td>{ms(t.latencyP50)}</td><td>{ms(t.latencyP95)}</td><td>{usd(t.cost)}</td>
-                <td>{int(t.tokens.input + t.tokens.output)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <table className="data">
-          <caption>Evaluators</caption>
-          <thead>
-            <tr><th scope="col">Evaluator</th><th scope="col">Pass rate</th><th scope="col">Passed</th><th scope="col">Failed</th><th scope="col">Errors</th><th scope="col">Skipped</th><th scope="col">Avg score</th></tr>
-          </thead>
-          <tbody>
-            {stats.evaluators.map((e) => (
-              <tr key={e.evaluatorId} data-evaluator={e.evaluatorId}>
-                <th scope="row">{e.name}</th>
-                <td>{pct(e.passRate)}</td><td>{int(e.passed)}</td><td>{int(e.failed)}</td><td>{int(e.errors)}</td><td>{int(e.skipped)}</td>
-                <td>{e.avgScore === undefined ? '—' : fmtScore(e.avgScore)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll label="Targets table">
+          <table className="data">
+            <caption>Targets</caption>
+            <thead>
+              <tr><th scope="col">Target</th><th scope="col">Cells</th><th scope="col">Passed</th><th scope="col">Failed</th><th scope="col">Errors</th><th scope="col">p50</th><th scope="col">p95</th><th scope="col">Cost</th><th scope="col">Tokens</th></tr>
+            </thead>
+            <tbody>
+              {stats.targets.map((t) => (
+                <tr key={t.targetId} data-target={t.targetId}>
+                  <th scope="row">{t.name}</th>
+                  <td>{int(t.cells)}</td><td>{int(t.passed)}</td><td>{int(t.failed)}</td><td>{int(t.errors)}</td>
+                  <td>{latency(t.latencyP50)}</td><td>{latency(t.latencyP95)}</td><td>{usd(t.cost)}</td>
+                  <td>{int(t.tokens.input + t.tokens.output)}</td>
+                </tr>
+              ))}
+              {stats.targets.length === 0 && <EmptyRow columns={9}>No target results in this run.</EmptyRow>}
+            </tbody>
+          </table>
+        </TableScroll>
+        <TableScroll label="Evaluators table">
+          <table className="data">
+            <caption>Evaluators</caption>
+            <thead>
+              <tr><th scope="col">Evaluator</th><th scope="col">Pass rate</th><th scope="col">Passed</th><th scope="col">Failed</th><th scope="col">Errors</th><th scope="col">Skipped</th><th scope="col">Avg score</th></tr>
+            </thead>
+            <tbody>
+              {stats.evaluators.map((e) => (
+                <tr key={e.evaluatorId} data-evaluator={e.evaluatorId}>
+                  <th scope="row">{e.name}</th>
+                  <td>{pct(e.passRate)}</td><td>{int(e.passed)}</td><td>{int(e.failed)}</td><td>{int(e.errors)}</td><td>{int(e.skipped)}</td>
+                  <td>{e.avgScore === undefined ? '—' : fmtScore(e.avgScore)}</td>
+                </tr>
+              ))}
+              {stats.evaluators.length === 0 && <EmptyRow columns={7}>No evaluator results in this run.</EmptyRow>}
+            </tbody>
+          </table>
+        </TableScroll>
       </div>
       <div className="charts">
         {stats.latencies.length > 0 && <Histogram title="Latency distribution" values={stats.latencies} unit="cells" format={latencyTick} />}

@@ -5,6 +5,7 @@
 // against baseline" while this is on.
 import type { EvaluatorComparison } from '../api-types.js';
 import { int, ms, pct, usd, when } from '../lib/format.js';
+import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { useCompare } from './compare-store.js';
 import type { RunStore } from './run-store.js';
@@ -80,62 +81,66 @@ export function ComparePanel({ store }: { store: RunStore }) {
                 {int(c.rows.counts.unchanged)} unchanged.
                 {truncated ? ' Only the first 20,000 changes are marked in the grid.' : ''}
               </p>
-              <table className="data compare-table">
-                <caption className="sr-only">Per evaluator and target: baseline, this run, the change and its significance</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Evaluator</th>
-                    <th scope="col">Target</th>
-                    <th scope="col">Baseline</th>
-                    <th scope="col">This run</th>
-                    <th scope="col">Change</th>
-                    <th scope="col">p (Holm)</th>
-                    <th scope="col">Significant</th>
-                    <th scope="col">95% interval</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {c.evaluators.map((e) => {
-                    const worse = (e.test.on === 'passRate' ? e.delta.passRate : e.delta.avgScore) ?? 0;
-                    const mark = e.test.significant ? (worse < 0 ? 'regressed' : 'improved') : 'same';
-                    return (
-                      <tr key={`${e.evaluatorId}:${e.targetId}`} data-change={mark}>
-                        <th scope="row">{e.name}</th>
-                        <td>{targetName(e.targetId)}</td>
-                        <td>{side(e, 'baseline')}</td>
-                        <td>{side(e, 'candidate')}</td>
-                        <td className={`delta ${mark}`}>{delta(e)}</td>
-                        <td title={`${e.test.name}, p = ${e.test.pValue}`}>{e.test.name === 'none' ? '—' : pValue(e.test.pValueAdjusted)}</td>
-                        <td>{e.test.significant ? (worse < 0 ? 'yes, worse' : 'yes, better') : 'no'}</td>
-                        <td>{e.test.ci95 ? `${e.test.ci95[0].toFixed(2)} … ${e.test.ci95[1].toFixed(2)}` : '—'}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-              <table className="data compare-table compare-targets">
-                <caption className="sr-only">Per target: cost, latency and errors, baseline then this run</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Target</th>
-                    <th scope="col">Cost</th>
-                    <th scope="col">Latency p50</th>
-                    <th scope="col">Latency p95</th>
-                    <th scope="col">Errors</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {c.targets.map((t) => (
-                    <tr key={t.targetId}>
-                      <th scope="row">{targetName(t.targetId)}</th>
-                      <td>{usd(t.baseline.cost)} → {usd(t.candidate.cost)}</td>
-                      <td>{ms(t.baseline.latencyP50)} → {ms(t.candidate.latencyP50)}</td>
-                      <td>{ms(t.baseline.latencyP95)} → {ms(t.candidate.latencyP95)}</td>
-                      <td>{int(t.baseline.errors)} → {int(t.candidate.errors)}</td>
+              <TableScroll label="Evaluators against the baseline">
+                <table className="data compare-table">
+                  <caption className="sr-only">Per evaluator and target: baseline, this run, the change and its significance</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Evaluator</th>
+                      <th scope="col">Target</th>
+                      <th scope="col">Baseline</th>
+                      <th scope="col">This run</th>
+                      <th scope="col">Change</th>
+                      <th scope="col">p (Holm)</th>
+                      <th scope="col">Significant</th>
+                      <th scope="col">95% interval</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {c.evaluators.map((e) => {
+                      const worse = (e.test.on === 'passRate' ? e.delta.passRate : e.delta.avgScore) ?? 0;
+                      const mark = e.test.significant ? (worse < 0 ? 'regressed' : 'improved') : 'same';
+                      return (
+                        <tr key={`${e.evaluatorId}:${e.targetId}`} data-change={mark}>
+                          <th scope="row">{e.name}</th>
+                          <td>{targetName(e.targetId)}</td>
+                          <td>{side(e, 'baseline')}</td>
+                          <td>{side(e, 'candidate')}</td>
+                          <td className={`delta ${mark}`}>{delta(e)}</td>
+                          <td title={`${e.test.name}, p = ${e.test.pValue}`}>{e.test.name === 'none' ? '—' : pValue(e.test.pValueAdjusted)}</td>
+                          <td>{e.test.significant ? (worse < 0 ? 'yes, worse' : 'yes, better') : 'no'}</td>
+                          <td>{e.test.ci95 ? `${e.test.ci95[0].toFixed(2)} … ${e.test.ci95[1].toFixed(2)}` : '—'}</td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              </TableScroll>
+              <TableScroll label="Targets against the baseline">
+                <table className="data compare-table compare-targets">
+                  <caption className="sr-only">Per target: cost, latency and errors, baseline then this run</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Target</th>
+                      <th scope="col">Cost</th>
+                      <th scope="col">Latency p50</th>
+                      <th scope="col">Latency p95</th>
+                      <th scope="col">Errors</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {c.targets.map((t) => (
+                      <tr key={t.targetId}>
+                        <th scope="row">{targetName(t.targetId)}</th>
+                        <td>{usd(t.baseline.cost)} → {usd(t.candidate.cost)}</td>
+                        <td>{ms(t.baseline.latencyP50)} → {ms(t.candidate.latencyP50)}</td>
+                        <td>{ms(t.baseline.latencyP95)} → {ms(t.candidate.latencyP95)}</td>
+                        <td>{int(t.baseline.errors)} → {int(t.candidate.errors)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </>
           )}
         </div>

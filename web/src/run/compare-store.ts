@@ -40,9 +40,10 @@ export class CompareStore {
   /** Answers of an earlier choice are dropped when another is made meanwhile. */
   private request = 0;
 
+  /** `experimentSlug`: the run's own experiment once known (its runs are the candidates). */
   constructor(
     readonly runId: string,
-    readonly slug: string,
+    private readonly experimentSlug: () => string | undefined,
   ) {
     this.state = createStore<CompareState>({ on: false, baseline: null, loading: false, changes: new Map(), items: new Map(), truncated: false, candidates: [], version: 0 });
   }
@@ -54,13 +55,18 @@ export class CompareStore {
   async toggle(on: boolean): Promise<void> {
     this.patch({ on });
     if (!on) return;
-    if (this.state.get().candidates.length === 0) {
-      api()
-        .runs(this.slug, 50)
-        .then((list) => this.patch({ candidates: list.runs.filter((r) => r.runId !== this.runId && r.status !== 'running') }))
-        .catch(() => undefined);
-    }
+    if (this.state.get().candidates.length === 0) this.loadCandidates();
     if (!this.state.get().comparison) await this.load();
+  }
+
+  /** Other finished runs of the run's experiment; none until that experiment is known. */
+  loadCandidates(): void {
+    const slug = this.experimentSlug();
+    if (slug === undefined) return;
+    api()
+      .runs(slug, 50)
+      .then((list) => this.patch({ candidates: list.runs.filter((r) => r.runId !== this.runId && r.status !== 'running') }))
+      .catch(() => undefined);
   }
 
   async choose(baseline: string | null): Promise<void> {

@@ -1,6 +1,7 @@
 // The detail drawer of one cell: the whole row's inputs, then each repeat's output (text,
 // JSON or Markdown), evaluator results with details, attempts and retries, tokens, cost,
-// latency and errors. A modal dialog: Escape or the close button returns to the grid.
+// latency and errors. A modal dialog: Tab stays inside it, and Escape or the close button
+// returns to the grid (to the cell that opened it).
 import { type ReactNode, useEffect, useRef } from 'react';
 import { int, ms, usd } from '../lib/format.js';
 import { evalStatus, fmtScore, VerdictBadge } from './badges.js';
@@ -17,6 +18,7 @@ export function Drawer({ store }: { store: RunStore }) {
   useRunState(store, (s) => s.version);
   const changed = useCompare(store.compare, (s) => (s.on && ref ? s.items.get(cellKey(ref.rowIndex, ref.targetId)) : undefined));
   const close = useRef<HTMLButtonElement>(null);
+  const dialog = useRef<HTMLElement>(null);
   const opener = useRef<Element | null>(null);
 
   useEffect(() => {
@@ -25,6 +27,7 @@ export function Drawer({ store }: { store: RunStore }) {
     close.current?.focus();
     const onKey = (e: globalThis.KeyboardEvent) => {
       if (e.key === 'Escape') store.openCell(null);
+      else if (e.key === 'Tab' && dialog.current) trapTab(e, dialog.current);
     };
     addEventListener('keydown', onKey);
     return () => {
@@ -43,7 +46,7 @@ export function Drawer({ store }: { store: RunStore }) {
 
   return (
     <div className="drawer-backdrop" onClick={(e) => e.target === e.currentTarget && store.openCell(null)}>
-      <aside className="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title">
+      <aside ref={dialog} className="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title">
         <header className="drawer-head">
           <h2 id="drawer-title">{title}</h2>
           <button ref={close} type="button" onClick={() => store.openCell(null)}>
@@ -100,6 +103,29 @@ export function Drawer({ store }: { store: RunStore }) {
       </aside>
     </div>
   );
+}
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+
+/**
+ * Keeps Tab and Shift+Tab inside the dialog: aria-modal tells assistive technology the rest of
+ * the page is out of reach, and the keyboard must agree. From the last control Tab wraps to the
+ * first and Shift+Tab from the first to the last; focus found outside is brought back in.
+ */
+function trapTab(e: globalThis.KeyboardEvent, dialog: HTMLElement): void {
+  // A radio group is one Tab stop, its checked radio.
+  const tabStop = (el: HTMLElement) => !(el instanceof HTMLInputElement && el.type === 'radio' && !el.checked && dialog.querySelector(`input[type="radio"][name="${CSS.escape(el.name)}"]:checked`));
+  // Controls that are hidden (a collapsed <details>, display:none) have no box and cannot take focus.
+  const controls = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.getClientRects().length > 0 && tabStop(el));
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  if (!first || !last) return;
+  const at = document.activeElement;
+  const inside = at instanceof Node && dialog.contains(at);
+  if (!inside || (e.shiftKey ? at === first : at === last)) {
+    e.preventDefault();
+    (e.shiftKey ? last : first).focus();
+  }
 }
 
 /** One side of a compared item: its verdict (share of repeats that passed) and score. */

@@ -87,14 +87,27 @@ export function Grid({ store }: { store: RunStore }) {
 
   // Keyboard focus: one cell is tabbable (roving tabindex); arrows move it.
   const [focus, setFocus] = useState({ pos: 0, col: 0 });
-  const keyboard = useRef(false);
+  /** Until when a key's move still waits to focus its cell (performance.now() ms); 0: none waits. */
+  const focusUntil = useRef(0);
   const pos = Math.min(focus.pos, Math.max(0, rows.length - 1));
   const col = Math.min(focus.col, Math.max(0, visibleIds.length - 1));
 
+  // Runs after every render. A far move (PageDown, Ctrl+End) scrolls first and the virtualiser
+  // mounts the target row a render or two later, so the cell is focused on the render that has
+  // it; meanwhile the old cell may have unmounted and focus sits on <body>. The move is dropped
+  // once focus is somewhere else on the page (the person went on), or after a few seconds.
   useEffect(() => {
-    if (!keyboard.current) return;
-    keyboard.current = false;
-    scrollRef.current?.querySelector<HTMLElement>(`[data-pos="${pos}"] [data-col="${col}"]`)?.focus({ preventScroll: true });
+    if (focusUntil.current === 0) return;
+    const at = document.activeElement;
+    const elsewhere = at !== null && at !== document.body && !scrollRef.current?.contains(at);
+    if (elsewhere || performance.now() > focusUntil.current) {
+      focusUntil.current = 0;
+      return;
+    }
+    const cell = scrollRef.current?.querySelector<HTMLElement>(`[data-pos="${pos}"] [data-col="${col}"]`);
+    if (!cell) return;
+    focusUntil.current = 0;
+    cell.focus({ preventScroll: true });
   });
 
   // The measurement the 10,000-row test reads: the first paint after the data arrived.
@@ -108,7 +121,7 @@ export function Grid({ store }: { store: RunStore }) {
   const move = (nextPos: number, nextCol: number) => {
     const p = Math.max(0, Math.min(rows.length - 1, nextPos));
     const c = Math.max(0, Math.min(visibleIds.length - 1, nextCol));
-    keyboard.current = true;
+    focusUntil.current = performance.now() + 3000;
     setFocus({ pos: p, col: c });
     virtualizer.scrollToIndex(p, { align: 'auto' });
   };

@@ -9,6 +9,8 @@ function useDuration(startedAt: number | undefined, finishedAt: number | undefin
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!running) return;
+    // From now on, not from the last tick: a resumed run would otherwise show a stale time for a second.
+    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, [running]);
@@ -28,6 +30,9 @@ export function RunHeader({ store }: { store: RunStore }) {
   const stats = useStats(store);
   const duration = useDuration(startedAt, finishedAt, status === 'running');
   const shown = Math.max(completed, 0);
+  // While a finished run's results load, the figures are its summary's, which has no
+  // latencies and no errored-cell count: those say "…" until the results are in.
+  const later = (text: string) => (stats.provisional ? '…' : text);
 
   return (
     <section className="run-header" aria-label="Run summary">
@@ -50,11 +55,11 @@ export function RunHeader({ store }: { store: RunStore }) {
         )}
         <div><dt>Cost</dt><dd data-testid="cost">{usd(stats.cost)}</dd></div>
         <div><dt>Tokens</dt><dd>{int(stats.tokens.input)} in / {int(stats.tokens.output)} out</dd></div>
-        <div><dt>Latency p50</dt><dd>{ms(stats.latencyP50)}</dd></div>
-        <div><dt>Latency p95</dt><dd>{ms(stats.latencyP95)}</dd></div>
-        <div><dt>Duration</dt><dd>{ms(duration)}</dd></div>
+        <div><dt>Latency p50</dt><dd data-testid="latency-p50">{later(ms(stats.latencyP50))}</dd></div>
+        <div><dt>Latency p95</dt><dd data-testid="latency-p95">{later(ms(stats.latencyP95))}</dd></div>
+        <div><dt>Duration</dt><dd data-testid="duration">{ms(duration)}</dd></div>
         <div><dt>Failed cells</dt><dd data-testid="failed-cells">{int(stats.failed)}</dd></div>
-        <div><dt>Errored cells</dt><dd data-testid="errored-cells">{int(stats.errored)}</dd></div>
+        <div><dt>Errored cells</dt><dd data-testid="errored-cells">{later(int(stats.errored))}</dd></div>
         {summary?.reviewed !== undefined && (
           <>
             {/* From the server's summary: reviews override verdicts there; the figures above stay the evaluators'. */}

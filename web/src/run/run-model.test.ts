@@ -55,6 +55,30 @@ describe('RunModel', () => {
     }
     expect(cellOutcome(m.rows.get(0)!.cells.get('a'))).toMatchObject({ n: 3, passed: 2, flaky: true, verdict: 'failed' });
   });
+
+  it('names an evaluator first seen in events once a results page names it', () => {
+    const m = new RunModel();
+    m.applyEvent(ev({ type: 'target_result', rowIndex: 0, targetId: 'a', repeat: 0, output: 'x', attempts: 1 }));
+    m.applyEvent(ev({ type: 'evaluator_result', rowIndex: 0, targetId: 'a', repeat: 0, evaluatorId: 'exact', result: { status: 'processed', passed: false }, duration: 1 }));
+    expect(m.evaluators.get('exact')).toBe('exact');
+    // The page arrives after the events: its verdict is older and stays unused, its name is taken.
+    m.mergeResults([cell(0, 'a')], [evaluation(0, 'a', { passed: true })]);
+    expect(m.evaluators.get('exact')).toBe('Exact');
+    expect(computeStats(m).evaluators[0]).toMatchObject({ name: 'Exact', failed: 1 });
+    // Later events (no names) do not turn it back into the id.
+    m.applyEvent(ev({ type: 'evaluator_result', rowIndex: 0, targetId: 'a', repeat: 0, evaluatorId: 'exact', result: { status: 'processed', passed: true }, duration: 1 }));
+    expect(m.evaluators.get('exact')).toBe('Exact');
+  });
+
+  it('shows the id beside a name two evaluators share, and only then', () => {
+    const m = new RunModel();
+    m.mergeResults([cell(0, 'a')], [
+      evaluation(0, 'a', { evaluator: 'exact-1', name: 'Exact Match' }),
+      evaluation(0, 'a', { evaluator: 'exact-2', name: 'Exact Match' }),
+      evaluation(0, 'a', { evaluator: 'judge', name: 'Judge' }),
+    ]);
+    expect([...m.evaluators]).toEqual([['exact-1', 'Exact Match (exact-1)'], ['exact-2', 'Exact Match (exact-2)'], ['judge', 'Judge']]);
+  });
 });
 
 describe('views', () => {
@@ -113,6 +137,17 @@ describe('views', () => {
     expect(s.evaluators[0]).toMatchObject({ passed: 2, failed: 1, errors: 1, skipped: 1 });
     expect(s.evaluators[0]!.passRate).toBeCloseTo(50);
     expect(failedRowIndexes(model())).toEqual([0, 1]);
+  });
+
+  it('leaves errored calls out of the header latencies, as the per-target ones do', () => {
+    const m = new RunModel();
+    m.setTargets([{ id: 'a', name: 'A', type: 'code', model: null }]);
+    // A timeout's 30 s says nothing about how fast the target answers.
+    m.mergeResults([cell(0, 'a', { duration: 100 }), cell(1, 'a', { duration: 200 }), cell(2, 'a', { error: 'timed out', predicted: undefined, duration: 30_000 })], []);
+    const s = computeStats(m);
+    expect([s.latencyP50, s.latencyP95]).toEqual([100, 200]);
+    expect([s.targets[0]!.latencyP50, s.targets[0]!.latencyP95]).toEqual([100, 200]);
+    expect(s.latencies).toEqual([100, 200]);
   });
 
   it('takes nearest-rank percentiles', () => {

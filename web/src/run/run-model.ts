@@ -92,8 +92,13 @@ const emptyRepeat = (repeat: number): RepeatView => ({ repeat, done: false, atte
 export class RunModel {
   version = 0;
   targets: TargetMeta[] = [];
-  /** Evaluator ids in first-seen order, with their display names. */
-  evaluators = new Map<string, string>();
+  /**
+   * Evaluator ids in first-seen order, with the name the page shows: the evaluator's own, and
+   * its id beside it when two share a name (two unnamed evaluators of one type do).
+   */
+  readonly evaluators = new Map<string, string>();
+  /** Evaluator ids → their own names; the id while only events (which carry none) know them. */
+  private readonly ownNames = new Map<string, string>();
   readonly rows = new Map<number, RowView>();
   private sortedIndexes: number[] = [];
   private sortedDirty = false;
@@ -112,7 +117,7 @@ export class RunModel {
 
   /** Display names from the experiment document, before any result names them. */
   setNames(targets: { id: string; name?: string }[], evaluators: { id: string; name?: string }[]): void {
-    for (const e of evaluators) if (e.name && (this.evaluators.get(e.id) ?? e.id) === e.id) this.evaluators.set(e.id, e.name);
+    for (const e of evaluators) if (e.name && (this.ownNames.get(e.id) ?? e.id) === e.id) this.nameEvaluator(e.id, e.name);
     const names = new Map(targets.map((t) => [t.id, t.name]));
     this.targets = this.targets.map((t) => (t.name === t.id && names.get(t.id) ? { ...t, name: names.get(t.id)! } : t));
     this.version++;
@@ -167,9 +172,21 @@ export class RunModel {
     }
   }
 
-  private setEvaluation(r: RepeatView, e: EvalView): void {
-    // Events carry no names (the id stands in); results pages and the experiment do.
-    if (!this.evaluators.has(e.evaluatorId) || e.name !== e.evaluatorId) this.evaluators.set(e.evaluatorId, e.name);
+  /**
+   * Records an evaluator's name. Events carry none (`undefined`, or the id standing in): they
+   * add an evaluator but never rename one; results pages and the experiment name it.
+   */
+  private nameEvaluator(id: string, name: string | undefined): void {
+    const known = this.ownNames.get(id);
+    if (known !== undefined && (name === undefined || name === id || name === known)) return;
+    this.ownNames.set(id, name ?? id);
+    const uses = new Map<string, number>();
+    for (const n of this.ownNames.values()) uses.set(n, (uses.get(n) ?? 0) + 1);
+    for (const [eid, n] of this.ownNames) this.evaluators.set(eid, uses.get(n)! > 1 && n !== eid ? `${n} (${eid})` : n);
+  }
+
+  private setEvaluation(r: RepeatView, e: EvalView, name: string | undefined): void {
+    this.nameEvaluator(e.evaluatorId, name);
     const at = r.evaluations.findIndex((x) => x.evaluatorId === e.evaluatorId);
     if (at >= 0) r.evaluations[at] = e;
     else r.evaluations.push(e);
@@ -197,7 +214,11 @@ export class RunModel {
     }
     for (const e of evaluations) {
       const r = this.repeat(e.index, e.targetId, e.repeat);
-      if (!fresh.has(r) && r.evaluations.some((x) => x.evaluatorId === e.evaluator)) continue;
+      if (!fresh.has(r) && r.evaluations.some((x) => x.evaluatorId === e.evaluator)) {
+        // The result known from events stays, but the page names the evaluator the events could not.
+        this.nameEvaluator(e.evaluator, e.name);
+        continue;
+      }
       this.setEvaluation(r, {
         evaluatorId: e.evaluator, name: e.name, status: e.status,
         ...(e.passed !== null ? { passed: e.passed } : {}),
@@ -206,7 +227,7 @@ export class RunModel {
         ...(e.details !== null ? { details: e.details } : {}),
         ...(e.cost !== null ? { cost: e.cost } : {}),
         duration: e.duration,
-      });
+      }, e.name);
     }
     if (cells.length > 0 || evaluations.length > 0) this.version++;
   }
@@ -243,14 +264,14 @@ export class RunModel {
         // Only a processed result has a verdict, a score or a label.
         const done = res.status === 'processed' ? res : undefined;
         this.setEvaluation(r, {
-          evaluatorId: e.evaluatorId, name: this.evaluators.get(e.evaluatorId) ?? e.evaluatorId, status: res.status,
+          evaluatorId: e.evaluatorId, name: this.ownNames.get(e.evaluatorId) ?? e.evaluatorId, status: res.status,
           ...(done?.passed !== undefined ? { passed: done.passed } : {}),
           ...(done?.score !== undefined ? { score: done.score } : {}),
           ...(done?.label !== undefined ? { label: done.label } : {}),
           ...(res.details !== undefined ? { details: res.details } : {}),
           ...(res.cost !== undefined ? { cost: res.cost } : {}),
           duration: e.duration,
-        });
+        }, undefined);
         break;
       }
       default:

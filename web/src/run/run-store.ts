@@ -8,6 +8,8 @@ import { createStore, type Store, useStore } from '../lib/store.js';
 import { CompareStore } from './compare-store.js';
 import { ReviewStore } from './review-store.js';
 import { RunModel } from './run-model.js';
+import { findOwner } from './run-owner.js';
+import { statsFromSummary, withSummaryEvaluators } from './summary-stats.js';
 import { computeStats, DEFAULT_VIEW, deriveGrid, type GridView, type RunStats, type ViewOptions } from './run-view.js';
 
 /** Cells per results request (the server's maximum). */
@@ -35,6 +37,13 @@ export interface RunPageState {
   /** Why the run failed (run-level error). */
   runError?: string;
   summary?: RunSummaryView;
+  /**
+   * Whose run this is, taken from the run (never from the URL): checking until the first
+   * results page says; missing when its experiment is not among the project's live ones.
+   */
+  owner: 'checking' | 'found' | 'missing';
+  /** The run's own experiment once found; every action that names an experiment uses it. */
+  experiment?: { slug: string; name: string };
   /** The event stream is open. */
   live: boolean;
   /** The model version last rendered. */
@@ -48,6 +57,12 @@ export interface RunPageState {
   /** performance.now() when every results page had arrived (measured by the tests). */
   dataLoadedAt?: number;
 }
+
+/**
+ * A resumed run is running again: the end it had (its finish time, its summary with the stop
+ * reason, a run error) no longer holds, and the header's duration ticks from its start again.
+ */
+const RESUMED: Partial<RunPageState> = { status: 'running', finishedAt: undefined, summary: undefined, runError: undefined };
 
 export class RunStore {
   readonly model = new RunModel();
@@ -64,16 +79,20 @@ export class RunStore {
   private entryTimer: ReturnType<typeof setTimeout> | undefined;
   private streaming = false;
   private gridMemo: { version: number; view: ViewOptions; compared: number; grid: GridView } | undefined;
-  private statsMemo: { version: number; stats: RunStats } | undefined;
+  private statsMemo: { version: number; provisional: boolean; summary: RunSummaryView | undefined; stats: RunStats } | undefined;
+  /** Finds the run's experiment once the first results page has named its id. */
+  private ownerLookup: Promise<ExperimentBody | null> | undefined;
+  private urlExperiment: Promise<ExperimentBody | null> | undefined;
   /** Figures from events, shown with the next render so the header and the grid agree. */
   private pending: Partial<RunPageState> = {};
 
+  /** `urlSlug`: the experiment the address names, a guess checked against the run's own. */
   constructor(
     readonly runId: string,
-    readonly slug: string,
+    readonly urlSlug: string,
   ) {
-    this.state = createStore<RunPageState>({ phase: 'loading', total: 0, completed: 0, live: false, version: 0, view: DEFAULT_VIEW, columnVisibility: {}, drawer: null });
-    this.compare = new CompareStore(runId, slug);
+    this.state = createStore<RunPageState>({ phase: 'loading', owner: 'checking', total: 0, completed: 0, live: false, version: 0, view: DEFAULT_VIEW, columnVisibility: {}, drawer: null });
+    this.compare = new CompareStore(runId, () => this.state.get().experiment?.slug);
     this.reviews = new ReviewStore(runId, () => this.refreshSummary());
   }
 
@@ -105,13 +124,13 @@ export class RunStore {
   async start(): Promise<void> {
     try {
       const client = api();
-      const experiment = client.experiment(this.slug).catch(() => null);
+      this.urlExperiment = client.experiment(this.urlSlug).catch(() => null);
       const run = await client.run(this.runId);
       void this.reviews.load();
       this.patch({ status: run.status, total: run.total, completed: run.progress, startedAt: run.startedAt, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
       if (run.status === 'running') void this.follow();
       await this.loadResults(0);
-      this.nameFrom(await experiment);
+      this.nameFrom(await this.ownerLookup);
       performance.mark('assay:data-loaded');
       this.patch({ phase: 'ready', version: this.model.version, dataLoadedAt: performance.now() });
     } catch (error) {
@@ -126,7 +145,7 @@ export class RunStore {
     clearTimeout(this.entryTimer);
   }
 
-  private nameFrom(experiment: ExperimentBody | null): void {
+  private nameFrom(experiment: ExperimentBody | null | undefined): void {
     if (!experiment) return;
     this.model.setNames(experiment.document.targets, experiment.document.evaluators ?? []);
   }
@@ -135,11 +154,31 @@ export class RunStore {
   private async loadResults(offset: number): Promise<void> {
     for (let at = offset; !this.stop.signal.aborted; at += PAGE) {
       const page = await api().results(this.runId, at, PAGE);
+      this.ownerLookup ??= this.resolveOwner(page.experimentId);
       this.model.setTargets(page.targets);
       this.model.mergeResults(page.dataset, page.evaluations);
       this.fetched = Math.max(this.fetched, at + page.dataset.length);
       this.scheduleRender();
       if (page.dataset.length < PAGE) return;
+    }
+  }
+
+  /** Settles `owner` and `experiment` from the run's experimentId; the page corrects its address from them. */
+  private async resolveOwner(experimentId: string): Promise<ExperimentBody | null> {
+    try {
+      const owner = await findOwner(experimentId, this.urlExperiment ?? Promise.resolve(null));
+      if (owner.kind === 'missing') {
+        this.patch({ owner: 'missing' });
+        return null;
+      }
+      const { slug, name } = owner.experiment;
+      this.patch({ owner: 'found', experiment: { slug, name } });
+      // Compare mode switched on before the owner was known has no baseline candidates yet.
+      if (this.compare.state.get().on) this.compare.loadCandidates();
+      return owner.experiment;
+    } catch {
+      this.patch({ owner: 'missing' });
+      return null;
     }
   }
 
@@ -216,7 +255,7 @@ export class RunStore {
         if (e.rowIndex === undefined) this.patch({ status: 'failed', runError: e.message });
         break;
       case 'resumed':
-        this.patch({ status: 'running' });
+        this.patch(RESUMED);
         break;
       default:
         break;
@@ -264,10 +303,21 @@ export class RunStore {
     return this.gridMemo.grid;
   }
 
+  /**
+   * The figures shown. Until every results page has arrived the model holds part of the run,
+   * so a finished run's summary speaks for it (what it cannot say, latencies and errored
+   * cells, stays unknown); after that the model, plus the summary's evaluators that gave no result.
+   */
   stats(): RunStats {
-    const { version } = this.state.get();
-    if (!this.statsMemo || this.statsMemo.version !== version) this.statsMemo = { version, stats: computeStats(this.model) };
-    return this.statsMemo.stats;
+    const { version, phase, summary } = this.state.get();
+    const provisional = phase !== 'ready' && summary !== undefined;
+    const m = this.statsMemo;
+    if (!m || m.version !== version || m.provisional !== provisional || m.summary !== summary) {
+      const stats = provisional ? statsFromSummary(summary) : withSummaryEvaluators(computeStats(this.model), summary);
+      this.statsMemo = { version, provisional, summary, stats };
+      return stats;
+    }
+    return m.stats;
   }
 
   // ---- actions ----------------------------------------------------------------------------
@@ -284,17 +334,22 @@ export class RunStore {
   async resume(retryErrors: boolean): Promise<void> {
     try {
       await api().resume(this.runId, retryErrors);
-      this.patch({ status: 'running', notice: retryErrors ? 'Resumed, retrying errors' : 'Resumed' });
+      this.patch({ ...RESUMED, notice: retryErrors ? 'Resumed, retrying errors' : 'Resumed' });
       void this.follow();
     } catch (error) {
       this.patch({ notice: `Resume failed: ${describeError(error)}` });
     }
   }
 
-  /** A new run of the same experiment with only the given rows. */
+  /** A new run of the run's own experiment with only the given rows (never the URL's). */
   async rerunRows(rowIndexes: number[]): Promise<StartedRun | null> {
+    const experiment = this.state.get().experiment;
+    if (!experiment) {
+      this.patch({ notice: "Cannot re-run: this run's experiment was not found" });
+      return null;
+    }
     try {
-      return await api().start(this.slug, { row_indices: rowIndexes });
+      return await api().start(experiment.slug, { row_indices: rowIndexes });
     } catch (error) {
       this.patch({ notice: `Could not start the run: ${describeError(error)}` });
       return null;
@@ -318,5 +373,8 @@ export function useGrid(store: RunStore): GridView {
 
 export function useStats(store: RunStore): RunStats {
   useRunState(store, (s) => s.version);
+  // The figures come from the summary until the results are in (stats()).
+  useRunState(store, (s) => s.phase);
+  useRunState(store, (s) => s.summary);
   return store.stats();
 }

@@ -30,6 +30,8 @@ export interface EvaluatorStats {
 }
 
 export interface RunStats {
+  /** Taken from the run's summary while its results load: errored cells and latencies are not known. */
+  provisional?: boolean;
   /** Cells (repeats) with a target result. */
   done: number;
   passed: number;
@@ -42,7 +44,7 @@ export interface RunStats {
   tokens: { input: number; output: number };
   latencyP50?: number;
   latencyP95?: number;
-  /** Durations of every target call with a result, ms. */
+  /** Durations of the target calls that succeeded, ms (as per target: an error's time says little about the target). */
   latencies: number[];
   targets: TargetStats[];
   evaluators: EvaluatorStats[];
@@ -83,7 +85,7 @@ export function computeStats(model: RunModel): RunStats {
           stats.tokens.input += r.tokens.input;
           stats.tokens.output += r.tokens.output;
         }
-        if (r.duration !== undefined) stats.latencies.push(r.duration);
+        if (r.duration !== undefined && r.error === undefined) stats.latencies.push(r.duration);
         if (t) {
           t.cells++;
           if (verdict === 'passed') t.passed++;

@@ -1,0 +1,54 @@
+// The figures a finished run's summary gives while its results load, and the evaluators it
+// names that no result mentions.
+import { describe, expect, it } from 'vitest';
+import type { RunSummaryView } from '../api-types.js';
+import { RunModel } from './run-model.js';
+import { computeStats } from './run-view.js';
+import { statsFromSummary, withSummaryEvaluators } from './summary-stats.js';
+
+const summary = (over: Partial<RunSummaryView> = {}): RunSummaryView => ({
+  runId: 'run_1', totalCells: 40, completedCells: 38, failedCells: 2, duration: 1000,
+  timestamps: { startedAt: 0, finishedAt: 1000 }, runUrl: 'http://x/default/experiments/e?runId=run_1',
+  totalPassed: 30, totalFailed: 10, passRate: 75, totalCost: 0.5, targetCost: 0.4, evaluatorCost: 0.1,
+  targets: [
+    { targetId: 'a', name: 'A', passed: 15, failed: 5, errors: 1, avgLatency: 120, totalCost: 0.2, tokens: { input: 100, output: 50 } },
+    { targetId: 'b', name: 'B', passed: 15, failed: 5, errors: 1, totalCost: 0.2, tokens: { input: 10, output: 5 } },
+  ],
+  evaluators: [
+    { evaluatorId: 'exact', name: 'Exact', passed: 30, failed: 8, errors: 0, skipped: 2, passRate: 78.9 },
+    { evaluatorId: 'judge', name: 'Judge', passed: 0, failed: 0, errors: 0, skipped: 0, passRate: 0 },
+  ],
+  ...over,
+});
+
+describe('statsFromSummary', () => {
+  it("gives the summary's headline figures, marked provisional", () => {
+    const s = statsFromSummary(summary());
+    expect(s).toMatchObject({ provisional: true, passed: 30, failed: 10, passRate: 75, cost: 0.5, tokens: { input: 110, output: 55 } });
+    expect(s.latencyP50).toBeUndefined();
+    expect(s.targets.map((t) => [t.targetId, t.cells, t.errors])).toEqual([['a', 20, 1], ['b', 20, 1]]);
+  });
+
+  it('says nothing about a pass rate nothing was counted for (the summary says 0)', () => {
+    expect(statsFromSummary(summary()).evaluators.map((e) => e.passRate)).toEqual([78.9, undefined]);
+    expect(statsFromSummary(summary({ totalCells: 0, totalPassed: 0, totalFailed: 0, passRate: 0 })).passRate).toBeUndefined();
+  });
+});
+
+describe('withSummaryEvaluators', () => {
+  it("lists the summary's evaluators when no result mentions them (a run that failed early)", () => {
+    const stats = withSummaryEvaluators(computeStats(new RunModel()), summary({ evaluators: summary().evaluators.slice(1) }));
+    expect(stats.evaluators.map((e) => [e.evaluatorId, e.name, e.passRate])).toEqual([['judge', 'Judge', undefined]]);
+    expect(stats.provisional).toBeUndefined();
+  });
+
+  it('keeps the model figures of evaluators that have results', () => {
+    const m = new RunModel();
+    m.mergeResults(
+      [{ index: 0, targetId: 'a', repeat: 0, entry: {}, predicted: { output: 'x' }, cost: null, duration: 1, tokens: null, attempts: 1, cached: false, error: null }],
+      [{ evaluator: 'exact', name: 'Exact', targetId: 'a', index: 0, repeat: 0, status: 'processed', passed: true, score: null, label: null, details: null, cost: null, duration: 1 }],
+    );
+    const stats = withSummaryEvaluators(computeStats(m), summary());
+    expect(stats.evaluators.map((e) => [e.evaluatorId, e.passed])).toEqual([['exact', 1], ['judge', 0]]);
+  });
+});

@@ -1,0 +1,52 @@
+// The run's figures taken from its summary (the poll body's or the `done` event's), for what the
+// results pages have not brought (yet): the whole header and tables while a finished run's
+// results are still loading, and evaluators the summary lists but no result mentions.
+import type { EvaluatorSummaryView, RunSummaryView } from '../api-types.js';
+import type { EvaluatorStats, RunStats } from './run-view.js';
+
+function evaluatorStats(e: EvaluatorSummaryView): EvaluatorStats {
+  // The summary says 0 % when nothing was counted; the page says "—" (no verdict, not all failing).
+  const counted = e.passed + e.failed + e.errors;
+  return {
+    evaluatorId: e.evaluatorId, name: e.name, passed: e.passed, failed: e.failed, errors: e.errors, skipped: e.skipped,
+    ...(counted > 0 ? { passRate: e.passRate } : {}),
+    ...(e.avgScore !== undefined ? { avgScore: e.avgScore } : {}),
+    scores: [],
+  };
+}
+
+/**
+ * The summary's figures in the shape the page shows. Provisional: the summary has no
+ * latency percentiles, no score distributions and no count of errored cells.
+ */
+export function statsFromSummary(s: RunSummaryView): RunStats {
+  const tokens = { input: 0, output: 0 };
+  for (const t of s.targets) {
+    tokens.input += t.tokens.input;
+    tokens.output += t.tokens.output;
+  }
+  return {
+    provisional: true,
+    done: s.totalPassed + s.totalFailed,
+    passed: s.totalPassed,
+    failed: s.totalFailed,
+    errored: 0,
+    ...(s.totalCells > 0 ? { passRate: s.passRate } : {}),
+    cost: s.totalCost,
+    tokens,
+    latencies: [],
+    targets: s.targets.map((t) => ({
+      targetId: t.targetId, name: t.name, cells: t.passed + t.failed, passed: t.passed, failed: t.failed, errors: t.errors, cost: t.totalCost, tokens: t.tokens,
+    })),
+    evaluators: s.evaluators.map(evaluatorStats),
+  };
+}
+
+/**
+ * The model's figures plus the evaluators the summary lists that no result mentions (a run
+ * that failed before any evaluation still names its evaluators).
+ */
+export function withSummaryEvaluators(stats: RunStats, summary: RunSummaryView | undefined): RunStats {
+  const missing = summary?.evaluators.filter((e) => !stats.evaluators.some((x) => x.evaluatorId === e.evaluatorId)) ?? [];
+  return missing.length === 0 ? stats : { ...stats, evaluators: [...stats.evaluators, ...missing.map(evaluatorStats)] };
+}
