@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ProjectService } from '../app/projects.js';
 import { loadConfig } from '../config/env.js';
-import { isAssayError } from '../core/errors.js';
+import { isAssayError, SlugTakenError } from '../core/errors.js';
 import { systemClock } from '../core/ports.js';
 import { openDb } from '../storage/connect.js';
 import { migrateToLatest, openStores } from '../storage/index.js';
@@ -43,8 +43,12 @@ export function registerAdminCommands(program: Command): void {
     .option('--slug <slug>', 'project slug (derived from the name when absent)')
     .description('Create a project and print its first API key (shown once)')
     .action(async (name: string, opts: { slug?: string }) => {
+      if (name.trim() === '') throw new CliError('A project needs a name (got an empty one)');
       await withProjects(async (service) => {
-        const { project, key } = await service.createProject(name, opts.slug);
+        const { project, key } = await service.createProject(name, opts.slug).catch((error: unknown) => {
+          // The store's error speaks of a slug taken "in this project", right for experiments; a project's slug is server-wide.
+          throw error instanceof SlugTakenError ? new CliError(`A project with the slug "${error.slug}" already exists`) : error;
+        });
         console.log(`Project ${project.slug} (${project.id}) created.`);
         console.log(`API key (shown once): ${key.apiKey}`);
       });

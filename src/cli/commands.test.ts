@@ -45,7 +45,10 @@ describe('assay projects / keys', { timeout: 120_000 }, () => {
     expect(missing.out).toContain('No project "nope"');
     const clash = await run(['projects', 'create', 'Again', '--slug', 'team-rocket']);
     expect(clash.code).toBe(2);
-    expect(clash.out).toContain('already taken');
+    expect(clash.out).toContain('A project with the slug "team-rocket" already exists');
+    const unnamed = await run(['projects', 'create', ' ']);
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.out).toContain('A project needs a name');
   });
 
   it('migrate reports an up-to-date database', async () => {
@@ -69,6 +72,17 @@ describe('assay push', { timeout: 120_000 }, () => {
     expect(got).toMatchObject({ slug: 'pushed-eval', version: 2 });
   });
 
+  it('reads a JSON file saved with a byte order mark, and its help names the LANGWATCH_* variables', async () => {
+    const file = path.join(dataDir, 'bom.json');
+    writeFileSync(file, `\uFEFF${JSON.stringify({ name: 'With BOM', targets: [{ id: 't', type: 'code', code: 'return 1' }] })}`);
+    const pushed = await run(['push', file], { LANGWATCH_ENDPOINT: `http://127.0.0.1:${port}`, LANGWATCH_API_KEY: key });
+    expect(pushed.out).toContain('Created experiment with-bom (version 1)');
+    expect(pushed.code).toBe(0);
+    const help = await run(['push', '--help']);
+    expect(help.out).toContain('$LANGWATCH_ENDPOINT');
+    expect(help.out).toContain('$LANGWATCH_API_KEY');
+  });
+
   it('reports invalid documents, bad files and an unreachable server with exit 2', async () => {
     const bad = path.join(dataDir, 'bad.yaml');
     writeFileSync(bad, 'name: Bad\ntargets: []\n');
@@ -82,6 +96,12 @@ describe('assay push', { timeout: 120_000 }, () => {
     const unreachable = await run(['push', bad], { ASSAY_ENDPOINT: 'http://127.0.0.1:9', ASSAY_API_KEY: key });
     expect(unreachable.code).toBe(2);
     expect(unreachable.out).toContain('Cannot reach');
+    const big = path.join(dataDir, 'big.yaml');
+    writeFileSync(big, `name: Big\n# ${'x'.repeat(4096)}\n`);
+    // Refused from its size alone, before reading it or reaching any server.
+    const tooBig = await run(['push', big], { ASSAY_ENDPOINT: 'http://127.0.0.1:9', ASSAY_API_KEY: key, ASSAY_MAX_BODY_BYTES: '2048' });
+    expect(tooBig.code).toBe(2);
+    expect(tooBig.out).toContain("over the server's request body limit of 2.0 KiB (ASSAY_MAX_BODY_BYTES");
     const noKey = await run(['push', bad], { ASSAY_ENDPOINT: `http://127.0.0.1:${port}` });
     expect(noKey.code).toBe(2);
     expect(noKey.out).toContain('401');

@@ -3,9 +3,10 @@
 // (--markdown FILE, and appended to $GITHUB_STEP_SUMMARY so a GitHub job shows it).
 import { appendFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Comparison, RunSummary } from '../client/index.js';
+import type { Comparison, RunStatusBody, RunSummary } from '../client/index.js';
 import { CliError } from './cli-error.js';
 import { asCliError, connect } from './connection.js';
+import { writeReport } from './report-files.js';
 
 const signed = (n: number | undefined, digits = 1) => (n === undefined ? '-' : `${n > 0 ? '+' : ''}${n.toFixed(digits)}`);
 const p = (x: number) => (x < 0.0001 ? x.toExponential(1) : x.toFixed(4));
@@ -69,6 +70,17 @@ export async function publishMarkdown(text: string, file: string | undefined): P
   }
 }
 
+/**
+ * Refuses a run that has not ended: its cells so far would be compared (0 rows matched while it
+ * is queued), and a gate that then says "no significant change" passes without judging anything.
+ * Completed, failed and stopped runs have ended and compare on what they committed.
+ */
+export function ensureFinished(run: Pick<RunStatusBody, 'runId' | 'status' | 'progress' | 'total'>, role: 'candidate' | 'baseline'): void {
+  if (run.status === 'running') {
+    throw new CliError(`The ${role} run ${run.runId} is still running (${run.progress}/${run.total} cells): compare it once it has finished`);
+  }
+}
+
 export interface CompareOptions {
   endpoint?: string;
   apiKey?: string;
@@ -89,12 +101,14 @@ export async function compareCommand(runId: string, baseline: string | undefined
   const alpha = parseAlpha(opts.alpha);
   const client = connect(opts);
   try {
-    const c = await client.compare(runId, { ...(baseline ? { baseline } : {}), ...(alpha !== undefined ? { alpha } : {}), change: 'regressed', limit: 100 });
-    out.write(formatComparison(c));
     const run = await client.getRun(runId);
+    ensureFinished(run, 'candidate');
+    const c = await client.compare(runId, { ...(baseline ? { baseline } : {}), ...(alpha !== undefined ? { alpha } : {}), change: 'regressed', limit: 100 });
+    ensureFinished(await client.getRun(c.baselineRunId), 'baseline');
+    out.write(formatComparison(c));
     const runUrl = run.summary?.runUrl ?? '';
     if (opts.markdown || process.env.GITHUB_STEP_SUMMARY) await publishMarkdown(markdownReport(runId, run.status, run.summary, c, runUrl), opts.markdown);
-    if (opts.json) await writeFile(opts.json, `${JSON.stringify(c, null, 2)}\n`);
+    if (opts.json) await writeReport(opts.json, `${JSON.stringify(c, null, 2)}\n`, 'JSON comparison');
     return opts.failOnRegression && c.verdict === 'regressed' ? 1 : 0;
   } catch (error) {
     throw asCliError(error);

@@ -7,7 +7,8 @@ export interface ProgressView {
   stop(): void;
 }
 
-export function progressView(total: number, out: NodeJS.WriteStream = process.stdout): ProgressView {
+/** `write` carries the plain lines (a guarded output, when the reader may leave); the terminal bar writes to `out` itself. */
+export function progressView(total: number, out: NodeJS.WriteStream = process.stdout, write: (text: string) => void = (text) => out.write(text)): ProgressView {
   const started = Date.now();
   const rate = (n: number) => (n / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
   if (out.isTTY) {
@@ -27,7 +28,7 @@ export function progressView(total: number, out: NodeJS.WriteStream = process.st
       const step = total === 0 ? 10 : Math.floor((completed / total) * 10);
       if (step === lastStep) return;
       lastStep = step;
-      out.write(`progress ${completed}/${total} (${total === 0 ? 100 : Math.round((completed / total) * 100)}%), ${failed} failing, ${rate(completed)} cells/s\n`);
+      write(`progress ${completed}/${total} (${total === 0 ? 100 : Math.round((completed / total) * 100)}%), ${failed} failing, ${rate(completed)} cells/s\n`);
     },
     stop: () => {},
   };

@@ -70,6 +70,42 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect((await run(['run', 'cli', '--param', 'novalue'])).code).toBe(2);
     expect((await run(['run', 'cli', '--data', '/nonexistent.jsonl'])).code).toBe(2);
   });
+
+  it('refuses empty values and flags --no-wait would ignore, before starting a run', async () => {
+    for (const args of [['--rows', ''], ['--fail-under', ''], ['--max-drop', '', '--baseline', 'previous']]) {
+      const res = await run(['run', 'cli', ...args]);
+      expect(res.code).toBe(2);
+      expect(res.out).toContain('(got "")');
+      expect(res.out).not.toContain('started');
+    }
+    const noWait = await run(['run', 'cli', '--no-wait', '--junit', 'r.xml', '--fail-under', '50']);
+    expect(noWait.code).toBe(2);
+    expect(noWait.out).toContain('--fail-under, --junit act on the finished run: they cannot be used with --no-wait');
+    expect(noWait.out).not.toContain('started');
+  });
+
+  it('--rows past the end of the dataset: a warning names them, and a run of no cell does not pass', async () => {
+    const partly = await run(['run', 'cli', '--rows', '0,5']);
+    expect(partly.out).toContain('warning: --rows row 5 is not in the dataset and was not run');
+    expect(partly.code).toBe(0);
+    const none = await run(['run', 'cli', '--rows', '5,7']);
+    expect(none.out).toContain('warning: --rows rows 5, 7 are not in the dataset and were not run');
+    expect(none.out).toContain('no cell was run');
+    expect(none.code).toBe(1);
+    const file = path.join(dataDir, 'two.jsonl');
+    writeFileSync(file, '\uFEFF{"q":"x","expected":"X"}\n{"q":"y","expected":"Y"}\n');
+    const data = await run(['run', 'cli', '--data', file, '--rows', '1,2']);
+    expect(data.code).toBe(2);
+    expect(data.out).toContain('has 2 rows, so row 2 is not in it');
+    expect(data.out).not.toContain('started');
+  });
+
+  it('a report folder that does not exist is refused before the run starts', async () => {
+    const res = await run(['run', 'cli', '--junit', path.join(dataDir, 'missing', 'report.xml')]);
+    expect(res.code).toBe(2);
+    expect(res.out).toMatch(/Cannot write the JUnit report to \S+report\.xml: folder \S+missing does not exist/);
+    expect(res.out).not.toContain('started');
+  });
 });
 
 describe('assay demo', { timeout: 120_000 }, () => {

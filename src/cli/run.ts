@@ -1,81 +1,22 @@
 // `assay run SLUG`: starts a run on a server, shows live progress, prints the summary and the
 // runUrl, and exits 0 when the run passed its threshold, 1 when not, 2 when it could not run.
-import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type AssayClient, ApiError, type Comparison, type RunSummary, type StartRunBody } from '../client/index.js';
+import { type AssayClient, ApiError, type Comparison, type RunStarted, type RunSummary } from '../client/index.js';
+import { runStartedSchema, runStatusSchema } from '../core/model/run-api.js';
+import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
-import { formatComparison, markdownReport, publishMarkdown } from './compare.js';
+import { ensureFinished, formatComparison, markdownReport, publishMarkdown } from './compare.js';
 import { asCliError, connect } from './connection.js';
+import { guardOutput, type Output } from './output.js';
 import { progressView } from './progress.js';
+import { checkReportFile, writeReport } from './report-files.js';
+import { buildRunBody, rowList } from './run-body.js';
+import { checkRunOptions, type RunOptions } from './run-options.js';
+import { signalExitCode, type StopCause, stopWaiting } from './stop-waiting.js';
 import { formatSummary } from './summary.js';
 
-export interface RunOptions {
-  endpoint?: string;
-  apiKey?: string;
-  param?: string[];
-  data?: string;
-  rows?: string;
-  wait?: boolean;
-  timeout?: string;
-  failUnder?: string;
-  junit?: string;
-  json?: string;
-  baseline?: string;
-  failOnRegression?: boolean;
-  maxDrop?: string;
-  markdown?: string;
-}
-
-/** `--param k=v`: true/false become booleans and numbers that print back unchanged numbers (as LangWatch's CLI does). */
-export function parseParam(raw: string): [string, string | number | boolean] {
-  const eq = raw.indexOf('=');
-  if (eq <= 0) throw new CliError(`--param needs key=value (got "${raw}")`);
-  const key = raw.slice(0, eq);
-  const value = raw.slice(eq + 1);
-  if (value === 'true' || value === 'false') return [key, value === 'true'];
-  if (value.trim() !== '' && String(Number(value)) === value) return [key, Number(value)];
-  return [key, value];
-}
-
-async function readRows(file: string): Promise<Record<string, unknown>[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new CliError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  // `assay serve` loads this module too (cli/main.ts): the CSV parser only when a file needs it.
-  const csv = file.toLowerCase().endsWith('.csv') ? await import('csv-parse/sync') : null;
-  try {
-    if (csv !== null) return csv.parse(text, { columns: true, bom: true, skip_empty_lines: true }) as Record<string, unknown>[];
-    return text
-      .split('\n')
-      .map((l, i) => [l, i + 1] as const)
-      .filter(([l]) => l.trim() !== '')
-      .map(([l, n]) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          throw new CliError(`${file} line ${n} is not valid JSON`);
-        }
-      });
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`${file} is not valid CSV: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-export async function buildRunBody(opts: RunOptions): Promise<StartRunBody> {
-  const body: StartRunBody = {};
-  if (opts.param && opts.param.length > 0) body.parameters = Object.fromEntries(opts.param.map(parseParam));
-  if (opts.data) body.data = await readRows(opts.data);
-  if (opts.rows) {
-    const rows = opts.rows.split(',').map((s) => s.trim());
-    if (rows.some((r) => !/^\d+$/.test(r))) throw new CliError(`--rows takes comma-separated row numbers (got "${opts.rows}")`);
-    body.row_indices = rows.map(Number);
-  }
-  return body;
-}
+export { buildRunBody, parseParam } from './run-body.js';
+export type { RunOptions } from './run-options.js';
 
 /**
  * 0 passed, 1 not passed. --fail-under wins, then the experiment's threshold, then "no failed
@@ -84,6 +25,8 @@ export async function buildRunBody(opts: RunOptions): Promise<StartRunBody> {
  */
 export function verdict(status: string, summary: RunSummary | undefined, failUnder: number | undefined, gated = false): 0 | 1 {
   if (status !== 'completed' || !summary) return 1;
+  // A run of no cell evaluated nothing: it cannot pass a gate (e.g. --rows past the dataset's end).
+  if (summary.totalCells === 0) return 1;
   if (failUnder !== undefined) return summary.passRate >= failUnder ? 0 : 1;
   if (summary.threshold) return summary.threshold.met ? 0 : 1;
   if (gated) return 0;
@@ -99,63 +42,87 @@ export function regressionGate(comparison: Comparison | undefined, drop: number 
 }
 
 export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.WriteStream = process.stdout): Promise<number> {
-  const failUnder = opts.failUnder === undefined ? undefined : Number(opts.failUnder);
-  if (failUnder !== undefined && !(failUnder >= 0 && failUnder <= 100)) throw new CliError('--fail-under takes a percentage between 0 and 100');
-  const timeoutS = opts.timeout === undefined ? undefined : Number(opts.timeout);
-  if (timeoutS !== undefined && !(timeoutS > 0)) throw new CliError('--timeout takes a number of seconds');
-  const maxDrop = opts.maxDrop === undefined ? undefined : Number(opts.maxDrop);
-  if (maxDrop !== undefined && !(maxDrop >= 0 && maxDrop <= 100)) throw new CliError('--max-drop takes percentage points between 0 and 100');
-  const gated = opts.failOnRegression === true || maxDrop !== undefined;
-  if (gated && !opts.baseline) throw new CliError('--fail-on-regression and --max-drop need --baseline previous|RUN_ID');
-  if (opts.baseline && opts.wait === false) throw new CliError('--baseline compares the finished run: it cannot be used with --no-wait');
-  const client = connect(opts);
+  const { failUnder, timeoutS, maxDrop, gated } = checkRunOptions(opts);
   const body = await buildRunBody(opts);
+  if (opts.junit) await checkReportFile(opts.junit, 'JUnit report');
+  if (opts.json) await checkReportFile(opts.json, 'JSON report');
+  if (opts.markdown) await checkReportFile(opts.markdown, 'Markdown report');
   // A run id is stored as the run's baseline (and refused at start when missing); `previous` is resolved at comparison time.
   if (opts.baseline && opts.baseline !== 'previous') body.baselineRunId = opts.baseline;
+  const output = guardOutput(out);
+  const stop = stopWaiting(timeoutS);
+  const client = connect(opts, process.env, stop.signal);
+  const runPath = `POST /api/experiments/${encodeURIComponent(slug)}/run`;
+  let started: RunStarted | undefined;
   try {
-    const started = await client.startRun(slug, body);
-    out.write(`Run ${started.runId} started: ${started.total} cells\n  ${started.runUrl}\n`);
+    started = expectAnswer(runStartedSchema, await client.startRun(slug, body), client.endpoint, runPath);
+    output.write(`Run ${started.runId} started: ${started.total} cells\n  ${started.runUrl}\n`);
     if (opts.wait === false) return 0;
-
-    const view = progressView(started.total, out);
-    const controller = new AbortController();
-    const timer = timeoutS !== undefined ? setTimeout(() => controller.abort(), timeoutS * 1000) : undefined;
-    const failing = new Set<string>();
-    try {
-      for await (const event of client.events(started.runId, { signal: controller.signal })) {
-        if ((event.type === 'target_result' && event.error !== undefined) || (event.type === 'evaluator_result' && (event.result.status === 'error' || (event.result.status === 'processed' && event.result.passed === false)))) {
-          failing.add(`${event.rowIndex}/${event.targetId}/${event.repeat}`);
-        }
-        if (event.type === 'progress') view.update(event.completed, failing.size);
-      }
-    } finally {
-      view.stop();
-      if (timer) clearTimeout(timer);
-    }
-    if (controller.signal.aborted) {
-      out.write(`\nTimed out after ${timeoutS} s; the run goes on at ${started.runUrl}\n`);
-      return 2;
-    }
-    const final = await client.getRun(started.runId);
-    out.write(formatSummary(final.status, final.summary, started.runUrl));
-    if (final.status === 'failed') out.write(`  failed: ${final.message ?? final.error}\n`);
-    const compared = opts.baseline ? await compareWithBaseline(client, started.runId, opts.baseline, out) : undefined;
-    if (opts.junit) await writeFile(opts.junit, await client.exportRun(started.runId, 'junit'));
-    if (opts.json) await writeFile(opts.json, `${JSON.stringify(final, null, 2)}\n`);
+    await followProgress(client, started, stop.signal, out, output);
+    const cause = stop.cause();
+    if (cause) return stopped(cause, started, output, client.endpoint);
+    const final = expectAnswer(runStatusSchema, await client.getRun(started.runId), client.endpoint, 'GET /api/experiments/runs/{runId}');
+    output.write(formatSummary(final.status, final.summary, started.runUrl));
+    if (final.status === 'failed') output.write(`  failed: ${final.message ?? final.error}\n`);
+    if (final.status === 'completed' && body.row_indices && !body.data) await warnMissingRows(client, started.runId, body.row_indices, output);
+    if (final.summary?.totalCells === 0) output.write('  no cell was run: nothing was evaluated, so the run does not pass\n');
+    const compared = opts.baseline ? await compareWithBaseline(client, started.runId, opts.baseline, output) : undefined;
+    if (opts.junit) await writeReport(opts.junit, await client.exportRun(started.runId, 'junit'), 'JUnit report');
+    if (opts.json) await writeReport(opts.json, `${JSON.stringify(final, null, 2)}\n`, 'JSON report');
     if (opts.markdown || process.env.GITHUB_STEP_SUMMARY) {
       await publishMarkdown(markdownReport(started.runId, final.status, final.summary, compared?.comparison, started.runUrl), opts.markdown);
     }
     const drop = compared?.baselinePassRate !== undefined && final.summary ? compared.baselinePassRate - final.summary.passRate : undefined;
-    if (drop !== undefined && maxDrop !== undefined) out.write(`  pass rate ${drop > 0 ? `fell ${drop.toFixed(1)}` : `rose ${(-drop).toFixed(1)}`} points against the baseline (max drop ${maxDrop})\n`);
+    if (drop !== undefined && maxDrop !== undefined) output.write(`  pass rate ${drop > 0 ? `fell ${drop.toFixed(1)}` : `rose ${(-drop).toFixed(1)}`} points against the baseline (max drop ${maxDrop})\n`);
     const gate = regressionGate(compared?.comparison, drop, { failOnRegression: opts.failOnRegression === true, maxDrop });
     return (verdict(final.status, final.summary, failUnder, gated) || gate) as 0 | 1;
   } catch (error) {
+    // Stopping aborts whatever request was in flight: report the stop, not the aborted request.
+    const cause = stop.cause();
+    if (cause) return stopped(cause, started, output, client.endpoint);
     throw asCliError(error);
+  } finally {
+    stop.dispose();
   }
 }
 
+/** Shows the run's progress from its event stream until the run ends or `signal` stops the wait. */
+async function followProgress(client: AssayClient, started: RunStarted, signal: AbortSignal, out: NodeJS.WriteStream, output: Output): Promise<void> {
+  const view = progressView(started.total, out, output.write);
+  const failing = new Set<string>();
+  try {
+    for await (const event of client.events(started.runId, { signal })) {
+      if ((event.type === 'target_result' && event.error !== undefined) || (event.type === 'evaluator_result' && (event.result.status === 'error' || (event.result.status === 'processed' && event.result.passed === false)))) {
+        failing.add(`${event.rowIndex}/${event.targetId}/${event.repeat}`);
+      }
+      if (event.type === 'progress' && !output.closed) view.update(event.completed, failing.size);
+    }
+  } finally {
+    // Also on Ctrl-C: the terminal bar hides the cursor until stopped.
+    view.stop();
+  }
+}
+
+/** What the command says and exits with when it stopped waiting; the run goes on on the server. */
+function stopped(cause: StopCause, started: RunStarted | undefined, output: Output, endpoint: string): number {
+  if (cause.kind === 'timeout') {
+    if (!started) throw new CliError(`Timed out after ${cause.seconds} s waiting for ${endpoint} to start the run`);
+    output.write(`\nTimed out after ${cause.seconds} s; the run goes on at ${started.runUrl}\n`);
+    return 2;
+  }
+  output.write(started ? `\nStopped waiting; the run goes on at ${started.runUrl}\n` : `\nStopped before ${endpoint} answered; the run may have started\n`);
+  return signalExitCode(cause.signal);
+}
+
+/** Warns about --rows numbers past the saved dataset's end, which the server leaves out of the run. */
+async function warnMissingRows(client: AssayClient, runId: string, requested: number[], output: Output): Promise<void> {
+  const ran = new Set((await client.allResults(runId)).dataset.map((cell) => cell.index));
+  const missing = [...new Set(requested.filter((r) => !ran.has(r)))];
+  if (missing.length > 0) output.write(`  warning: --rows ${rowList(missing)} ${missing.length > 1 ? 'are' : 'is'} not in the dataset and ${missing.length > 1 ? 'were' : 'was'} not run\n`);
+}
+
 /** The comparison with the baseline, printed; a first run with `previous` has none, which is said and not an error. */
-async function compareWithBaseline(client: AssayClient, runId: string, baseline: string, out: NodeJS.WriteStream): Promise<{ comparison: Comparison; baselinePassRate: number | undefined } | undefined> {
+async function compareWithBaseline(client: AssayClient, runId: string, baseline: string, out: Output): Promise<{ comparison: Comparison; baselinePassRate: number | undefined } | undefined> {
   let comparison: Comparison;
   try {
     comparison = await client.compare(runId, { baseline, change: 'regressed', limit: 100 });
@@ -166,8 +133,9 @@ async function compareWithBaseline(client: AssayClient, runId: string, baseline:
     }
     throw error;
   }
-  out.write(formatComparison(comparison));
   const base = await client.getRun(comparison.baselineRunId);
+  ensureFinished(base, 'baseline');
+  out.write(formatComparison(comparison));
   return { comparison, baselinePassRate: base.summary?.passRate };
 }
 
@@ -181,7 +149,7 @@ export function registerRunCommand(program: Command): void {
     .option('--data <file>', 'rows to run instead of the saved dataset (.jsonl or .csv)')
     .option('--rows <list>', 'only these row numbers, e.g. 0,2,5')
     .option('--no-wait', 'start the run and exit')
-    .option('--timeout <seconds>', 'stop waiting after this long (exit 2)')
+    .option('--timeout <seconds>', 'stop waiting after this long, the run going on (exit 2; Ctrl-C stops waiting too, exit 130)')
     .option('--fail-under <pct>', 'exit 1 when the pass rate is below this percentage')
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--json <file>', 'write the final run (with its summary) as JSON')

@@ -28,7 +28,18 @@ export interface ClientOptions {
   fetch?: (input: string, init: RequestInit) => Promise<Response> | Response;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
+  /**
+   * How long a request may wait for the answer's headers (default 30 s): a server that accepts
+   * the connection and never answers must not hang the CLI. Only the headers: an export or an
+   * event stream may then take as long as it takes.
+   */
+  requestTimeoutMs?: number;
+  /** Aborts every request of this client (the CLI's --timeout and Ctrl-C). */
+  signal?: AbortSignal;
 }
+
+/** The default of `ClientOptions.requestTimeoutMs`. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** A non-2xx answer: the status and the server's JSON error body. */
 export class ApiError extends Error {
@@ -47,6 +58,30 @@ export class UnreachableError extends Error {
     const code = (cause as { cause?: { code?: string } })?.cause?.code;
     super(`Cannot reach ${endpoint}${code ? ` (${code})` : ''}`);
     this.name = 'UnreachableError';
+  }
+}
+
+/** The server took the connection but sent no answer within the request timeout. */
+export class NoAnswerError extends Error {
+  constructor(endpoint: string, method: string, path: string, timeoutMs: number) {
+    super(`${endpoint} did not answer ${method} ${path.split('?')[0]} within ${timeoutMs / 1000} s`);
+    this.name = 'NoAnswerError';
+  }
+}
+
+/** A 2xx answer that is not what an Assay server sends (an HTML page, another API): the wrong endpoint, most likely. */
+export class NotAssayError extends Error {
+  constructor(endpoint: string, what: string) {
+    super(`${endpoint} did not answer like an Assay server (${what})`);
+    this.name = 'NotAssayError';
+  }
+}
+
+/** A request given up because the caller's signal aborted it (the caller knows why). */
+export class AbortedError extends Error {
+  constructor() {
+    super('The request was aborted');
+    this.name = 'AbortedError';
   }
 }
 
@@ -82,19 +117,30 @@ export class AssayClient {
     return { ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}), ...this.options.headers, ...extra };
   }
 
-  /** One request; a non-2xx answer is an ApiError, no answer at all an UnreachableError. */
+  /**
+   * One request; a non-2xx answer is an ApiError, no answer at all an UnreachableError, no
+   * answer in time a NoAnswerError, and an abort by the caller's or the client's signal an
+   * AbortedError.
+   */
   async send(method: string, path: string, init: { body?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+    const timeoutMs = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const late = new AbortController();
+    const timer = setTimeout(() => late.abort(), timeoutMs);
+    const callers = [init.signal, this.options.signal].filter((s): s is AbortSignal => s !== undefined);
     let res: Response;
     try {
       res = await this.doFetch(this.endpoint + path, {
         method,
         headers: this.headers(init.headers),
         ...(init.body !== undefined ? { body: init.body } : {}),
-        ...(init.signal ? { signal: init.signal } : {}),
+        signal: AbortSignal.any([late.signal, ...callers]),
       });
     } catch (error) {
-      if (init.signal?.aborted) throw error;
+      if (callers.some((s) => s.aborted)) throw new AbortedError();
+      if (late.signal.aborted) throw new NoAnswerError(this.endpoint, method, path, timeoutMs);
       throw new UnreachableError(this.endpoint, error);
+    } finally {
+      clearTimeout(timer);
     }
     if (!res.ok) {
       let body: ApiError['body'] = {};
@@ -113,7 +159,14 @@ export class AssayClient {
     const res = await this.send(method, path, {
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': contentType } } : {}),
     });
-    return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as T };
+    if (res.status === 204) return { status: 204, body: {} as T };
+    const text = await res.text();
+    try {
+      return { status: res.status, body: JSON.parse(text) as T };
+    } catch {
+      const type = res.headers.get('content-type')?.split(';')[0] ?? 'no content type';
+      throw new NotAssayError(this.endpoint, `${method} ${path.split('?')[0]} answered ${res.status} with ${type}, not JSON`);
+    }
   }
 
   async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
@@ -197,10 +250,17 @@ export class AssayClient {
   async *events(runId: string, options: { afterSeq?: number; signal?: AbortSignal } = {}): AsyncGenerator<StreamEvent> {
     let cursor = options.afterSeq ?? 0;
     for (let attempt = 0; attempt < 20; attempt++) {
-      const res = await this.send('GET', `/api/experiments/runs/${enc(runId)}/events`, {
-        headers: { accept: 'text/event-stream', 'last-event-id': String(cursor) },
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      let res: Response;
+      try {
+        res = await this.send('GET', `/api/experiments/runs/${enc(runId)}/events`, {
+          headers: { accept: 'text/event-stream', 'last-event-id': String(cursor) },
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (error) {
+        // Stopped while (re)connecting: the caller asked for the end, as when it stops mid-stream.
+        if (error instanceof AbortedError && options.signal?.aborted) return;
+        throw error;
+      }
       const queue: StreamEvent[] = [];
       const parser = createParser({ onEvent: (e) => queue.push(JSON.parse(e.data) as StreamEvent) });
       const decoder = new TextDecoder();

@@ -1,0 +1,28 @@
+// The CLI's standard output when its reader may leave early: `assay run … | head -1` closes the
+// pipe after one line, and each later write then fails with EPIPE — an unhandled 'error' event
+// that crashed the command with a stack trace before it could write its reports or give the
+// run's verdict as its exit code.
+
+export interface Output {
+  /** Writes `text` unless the reader has gone. */
+  write(text: string): void;
+  /** True once a write failed: nothing more will be read, so progress need not be written. */
+  readonly closed: boolean;
+}
+
+export function guardOutput(out: NodeJS.WritableStream): Output {
+  let closed = false;
+  // Any write error (EPIPE, or a terminal that went away) means no one reads us any more; the
+  // command still finishes its work, and its exit code still tells the caller the result.
+  out.on('error', () => {
+    closed = true;
+  });
+  return {
+    write(text) {
+      if (!closed) out.write(text);
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// The body `assay run` starts a run with: --param values, --data rows read from a file, and
+// --rows indices (checked against --data's rows, the one case the CLI knows the row count).
+import { readFile } from 'node:fs/promises';
+import type { StartRunBody } from '../client/index.js';
+import { CliError } from './cli-error.js';
+import { parseRows, type RunOptions } from './run-options.js';
+
+/** `--param k=v`: true/false become booleans and numbers that print back unchanged numbers (as LangWatch's CLI does). */
+export function parseParam(raw: string): [string, string | number | boolean] {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) throw new CliError(`--param needs key=value (got "${raw}")`);
+  const key = raw.slice(0, eq);
+  const value = raw.slice(eq + 1);
+  if (value === 'true' || value === 'false') return [key, value === 'true'];
+  if (value.trim() !== '' && String(Number(value)) === value) return [key, Number(value)];
+  return [key, value];
+}
+
+async function readRows(file: string): Promise<Record<string, unknown>[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  // `assay serve` loads this module too (cli/main.ts): the CSV parser only when a file needs it.
+  const csv = file.toLowerCase().endsWith('.csv') ? await import('csv-parse/sync') : null;
+  try {
+    if (csv !== null) return csv.parse(text, { columns: true, bom: true, skip_empty_lines: true }) as Record<string, unknown>[];
+    return text
+      .replace(/^\uFEFF/, '')
+      .split('\n')
+      .map((l, i) => [l, i + 1] as const)
+      .filter(([l]) => l.trim() !== '')
+      .map(([l, n]) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          throw new CliError(`${file} line ${n} is not valid JSON`);
+        }
+      });
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`${file} is not valid CSV: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** "row 5" or "rows 5, 7": for messages about --rows. */
+export const rowList = (rows: number[]) => `row${rows.length > 1 ? 's' : ''} ${rows.join(', ')}`;
+
+export async function buildRunBody(opts: RunOptions): Promise<StartRunBody> {
+  const body: StartRunBody = {};
+  if (opts.param && opts.param.length > 0) body.parameters = Object.fromEntries(opts.param.map(parseParam));
+  if (opts.data) body.data = await readRows(opts.data);
+  if (opts.rows !== undefined) {
+    body.row_indices = parseRows(opts.rows);
+    const count = body.data?.length;
+    const outside = count === undefined ? [] : [...new Set(body.row_indices.filter((r) => r >= count))];
+    if (outside.length > 0) throw new CliError(`--rows: ${opts.data} has ${count} rows, so ${rowList(outside)} ${outside.length > 1 ? 'are' : 'is'} not in it`);
+  }
+  return body;
+}
