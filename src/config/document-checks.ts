@@ -60,7 +60,31 @@ const rowLimitCheck = (limits: RowLimits): DocumentCheck => (doc) => {
   }
 };
 
+/** A URL scheme written out at the start of a URL template (`file:`, `https:`), or null. */
+const LITERAL_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
+
+/**
+ * Save-time checks: an HTTP target's URL, as far as it is written out. A URL without templates
+ * must parse as http(s); one with templates must not start with another scheme. Before, `not a
+ * url` and `file:///etc/passwd` were saved and failed every cell of every run.
+ */
+const urlCheck: DocumentCheck = (doc) => {
+  const issues: Issue[] = [];
+  doc.targets.forEach((t, i) => {
+    if (t.type !== 'http') return;
+    const path = ['targets', i, 'url'];
+    const templated = t.url.includes('{{') || t.url.includes('{%');
+    const scheme = LITERAL_SCHEME.exec(t.url)?.[1]?.toLowerCase();
+    if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
+      issues.push({ path, message: `unsupported URL scheme ${scheme}: (http and https only)` });
+    } else if (!templated && !URL.canParse(t.url)) {
+      issues.push({ path, message: 'is not a valid URL (an absolute http or https URL, or a Liquid template that renders one)' });
+    }
+  });
+  return issues;
+};
+
 /** Every save-time check of an experiment document, in the order their issues are reported. */
 export function documentChecks(rowLimits: RowLimits): DocumentCheck[] {
-  return [evaluatorCheck, templateCheck, rowLimitCheck(rowLimits)];
+  return [evaluatorCheck, templateCheck, urlCheck, rowLimitCheck(rowLimits)];
 }

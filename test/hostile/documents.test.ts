@@ -179,6 +179,13 @@ const PLACES: { path: Path; put(doc: typeof BASE, template: string): void }[] = 
   { path: ['targets', 1, 'body', 'list', 0], put: (d, s) => void ((d.targets[1]!.body as { list: unknown[] }).list[0] = s) },
 ];
 
+/** The URL rule at save time: written out without templates, it must be an http(s) URL; no literal scheme but http(s). */
+function urlRefused(url: string): boolean {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') return true;
+  return !url.includes('{{') && !url.includes('{%') && !URL.canParse(url);
+}
+
 describe('hostile Liquid templates at save time', () => {
   it('are refused exactly when they do not parse, naming the field', async () => {
     const tally = { accepted: 0, refused: 0 };
@@ -192,6 +199,13 @@ describe('hostile Liquid templates at save time', () => {
         const body = await saneAnswer(res, what);
         const problem = compileCheck(template);
         if (template === '' && place.path[2] === 'url') return; // an empty url is refused by its own rule
+        if (place.path[2] === 'url' && problem === null && urlRefused(template)) {
+          // A URL that can never be called: refused by the URL rule, naming the url.
+          expect(res.status, what).toBe(400);
+          expect((body!.issues as { path: Path }[]).some((i) => JSON.stringify(i.path) === JSON.stringify(place.path)), what).toBe(true);
+          tally.refused++;
+          return;
+        }
         const secretsOutside = /\{\{-?\s*secrets\./.test(template) && (place.path[2] === 'messages' || place.path[2] === 'body');
         if (problem === null && !secretsOutside) {
           expect(res.status, `${what}: ${JSON.stringify(body).slice(0, 300)}`).toBe(201);

@@ -84,6 +84,20 @@ describe('experiments', () => {
     expect((await t.req('GET', '/api/experiments/typo')).status).toBe(404);
   });
 
+  it('refuses an HTTP target URL that can never be called, and keeps templated ones', async () => {
+    const withUrl = (url: string) => ({ name: 'u', slug: 'u', targets: [{ id: 't', type: 'http', url }] });
+    for (const [url, message] of [['not a url', 'is not a valid URL'], ['file:///etc/passwd', 'unsupported URL scheme file:'], ['ftp://{{host}}/x', 'unsupported URL scheme ftp:']]) {
+      const res = await t.req('POST', '/api/experiments', { body: withUrl(url) });
+      expect(res.status, url).toBe(400);
+      const body = await json(res);
+      expect(body.issues, url).toContainEqual({ path: ['targets', 0, 'url'], message: expect.stringContaining(message) });
+    }
+    for (const url of ['{{ base_url }}/chat', 'https://agent.example/{{ path }}', 'http://127.0.0.1:9/x']) {
+      const res = await t.req('PUT', '/api/experiments/u', { body: withUrl(url) });
+      expect(res.status, url).toBeLessThan(300);
+    }
+  });
+
   it('refuses {{secrets.X}} outside an HTTP target url, headers and auth', async () => {
     const res = await t.req('POST', '/api/experiments', {
       body: { name: 'Leaky', targets: [{ id: 'p', type: 'prompt', model: 'openai/x', messages: [{ role: 'user', content: 'key is {{ secrets.OPENAI }}' }] }] },
