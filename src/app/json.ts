@@ -2,7 +2,8 @@
 // nesting and the number of arrays and objects are bounded before parsing, because JSON.parse
 // holds the main thread for as long as it takes to build them (core/json-scan.ts) and later
 // recursive steps (validation, JSON.stringify, templates) would overflow the stack on a hostile
-// body; and strings must be well-formed Unicode.
+// body; strings must be well-formed Unicode; and numbers finite (1e400 parses as Infinity and
+// would be stored as null).
 import sjson from 'secure-json-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
 import { jsonShapeProblem } from '../core/json-scan.js';
@@ -20,7 +21,7 @@ export const MAX_JSON_CONTAINERS = 200_000;
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 /** JSON text → value, or an AssayError (`invalid_json` / `validation_error`). */
-export function parseUntrustedJson(text: string, what = 'body'): unknown {
+export function parseUntrustedJson(text: string, what = 'body', options: { numbers?: 'refuse-infinite' | 'caller-checks' } = {}): unknown {
   const shape = jsonShapeProblem(text, { maxDepth: MAX_JSON_DEPTH, maxContainers: MAX_JSON_CONTAINERS });
   if (shape !== null) {
     const hint = shape.startsWith('more than') ? ' (upload large datasets as CSV or JSON Lines: they are streamed)' : '';
@@ -41,8 +42,32 @@ export function parseUntrustedJson(text: string, what = 'body'): unknown {
   }
   assertDepth(value, what);
   if (SURROGATE_ESCAPE.test(text)) assertWellFormed(value, what);
+  if (options.numbers !== 'caller-checks' && HUGE_NUMBER.test(text)) {
+    const path = nonFinitePath(value);
+    if (path) throw new ValidationError(`The ${what} has a number out of range at ${path.join('.') || '(root)'} (beyond ±1.8e308); send it as a string`, [{ path, message: OUT_OF_RANGE }]);
+  }
   return value;
 }
+
+/** Why a number in a row cannot be stored (issue message, after the field's path). */
+export const OUT_OF_RANGE = 'is a number out of range (beyond ±1.8e308); send it as a string';
+
+/**
+ * The path of the first number in `value` that is not finite, or null. JSON.parse reads 1e400
+ * as Infinity and JSON.stringify then writes null, so such a row would be stored changed.
+ */
+export function nonFinitePath(value: unknown): (string | number)[] | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : [];
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, item] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    const rest = nonFinitePath(item);
+    if (rest) return [key, ...rest];
+  }
+  return null;
+}
+
+/** A number literal JSON.parse may read as ±Infinity: an exponent of three digits or more, or 309+ digits. */
+const HUGE_NUMBER = /[eE]\+?\d{3}|\d{309}/;
 
 /** String.prototype.isWellFormed (Node 20; TypeScript's lib here predates it). */
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();

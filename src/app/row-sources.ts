@@ -7,7 +7,7 @@ import type { CsvError as CsvErrorClass } from 'csv-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
 import type { RowBatches } from '../core/model/paging.js';
-import { parseUntrustedJson } from './json.js';
+import { nonFinitePath, OUT_OF_RANGE, parseUntrustedJson } from './json.js';
 
 export const ROW_BATCH = 1000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -83,22 +83,7 @@ export function checkRowArray(rows: readonly Row[], limits: RowLimits, field: st
   rows.forEach((row, index) => checkRow(row, { index, path: `${field}[${index}]` }, limits));
 }
 
-/** Why a number in a row cannot be stored (issue message, after the field's path). */
-export const OUT_OF_RANGE = 'is a number out of range (beyond ±1.8e308); send it as a string';
-
-/**
- * The path of the first number in `value` that is not finite, or null. JSON.parse reads 1e400
- * as Infinity and JSON.stringify then writes null, so such a row would be stored changed.
- */
-export function nonFinitePath(value: unknown): (string | number)[] | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? null : [];
-  if (typeof value !== 'object' || value === null) return null;
-  for (const [key, item] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
-    const rest = nonFinitePath(item);
-    if (rest) return [key, ...rest];
-  }
-  return null;
-}
+export { nonFinitePath, OUT_OF_RANGE };
 
 /** Decodes UTF-8 strictly, chunk by chunk; invalid bytes → 400 invalid_encoding. */
 export async function* decodeUtf8(bytes: AsyncIterable<Uint8Array>): AsyncIterable<string> {
@@ -206,7 +191,8 @@ export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, limits: RowLi
     index++;
     let value: unknown;
     try {
-      value = parseUntrustedJson(line, `line ${lineNo}`);
+      // Numbers out of range are named below, with the line's own wording.
+      value = parseUntrustedJson(line, `line ${lineNo}`, { numbers: 'caller-checks' });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new ValidationError(`Malformed JSON Lines at line ${lineNo}: ${reason}`, [{ path: ['line', lineNo], message: reason }]);

@@ -82,7 +82,7 @@ describe('datasets', () => {
     expect(created.status).toBe(400);
     const body = await json(created);
     expect(body.error).toBe('validation_error');
-    expect(body.message).toBe('Invalid dataset: rows.1.a: is a number out of range (beyond ±1.8e308); send it as a string');
+    expect(body.message).toBe('The body has a number out of range at rows.1.a (beyond ±1.8e308); send it as a string');
     expect(body.issues).toEqual([{ path: ['rows', 1, 'a'], message: 'is a number out of range (beyond ±1.8e308); send it as a string' }]);
     expect((await t.req('GET', '/api/datasets/inf')).status).toBe(404);
 
@@ -96,6 +96,9 @@ describe('datasets', () => {
     expect(lines.status).toBe(400);
     expect((await json(lines)).message).toBe('Invalid JSON Lines at line 2: b.c is a number out of range (beyond ±1.8e308); send it as a string');
     expect((await t.req('GET', '/api/datasets/inf')).status).toBe(404);
+    // Any JSON body: an experiment's inline rows, a run's rows.
+    const doc = await post('/api/experiments', '{"name":"inf","targets":[{"id":"t","type":"code","code":"return 1"}],"dataset":{"rows":[{"a":1e400}]}}');
+    expect((await json(doc)).issues).toEqual([{ path: ['dataset', 'rows', 0, 'a'], message: 'is a number out of range (beyond ±1.8e308); send it as a string' }]);
   });
 
   it('accepts JSON Lines and names a bad line', async () => {
