@@ -2,6 +2,7 @@
 // to the project's experiments; the key lives in sessionStorage only and travels only as a
 // header to the page's own origin; sign-out forgets it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN } from '../../src/testing/harness.js';
 import { axeViolations, type Browser, cspViolations, guardedPage, launch, screenshot, type Server, signIn, startServer } from './browser.js';
 
 declare const sessionStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null };
@@ -62,6 +63,8 @@ describe('sign-in', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API key').waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    // A deliberate sign-out needs no explanation.
+    expect(await page.getByRole('status').count()).toBe(0);
     expect(problems).toEqual([]);
     expect(await cspViolations(page)).toEqual([]);
     await page.close();
@@ -78,6 +81,21 @@ describe('sign-in', () => {
 
     await page.goto(server.url + '/someone-else/experiments');
     await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.close();
+  });
+
+  it('says why when a key that stopped working signs the tab out', async () => {
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const created = await server.t.req('POST', `/api/admin/projects/${server.t.projectId}/api-keys`, { key: null, headers: admin });
+    const { id, apiKey } = (await created.json()) as { id: string; apiKey: string };
+    const { page } = await guardedPage(browser, server.url);
+    await page.goto(server.url + '/');
+    await signIn(page, apiKey);
+    await page.getByRole('link', { name: 'Greetings' }).waitFor();
+    expect((await server.t.req('DELETE', `/api/admin/api-keys/${id}`, { key: null, headers: admin })).status).toBe(204);
+    await page.reload();
+    await page.getByLabel('API key').waitFor();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('no longer accepted');
     await page.close();
   });
 });

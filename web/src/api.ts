@@ -28,7 +28,7 @@ export class Api {
     try {
       return await call;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) signOut();
+      if (error instanceof ApiError && error.status === 401) signOut('The API key this tab used is no longer accepted (revoked, or unknown to this server). Sign in again.');
       throw error;
     }
   }

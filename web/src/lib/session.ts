@@ -27,12 +27,21 @@ export const sessionStore = createStore<Session | null>(read());
 export function signIn(session: Session): void {
   sessionStorage.setItem(KEY, session.apiKey);
   sessionStorage.setItem(PROJECT, JSON.stringify(session.project));
+  signOutNotice.set(null);
   sessionStore.set(session);
 }
 
-export function signOut(): void {
+/**
+ * Why the page signed the user out by itself (its key stopped working), shown on the sign-in
+ * form: landing there from a runUrl with no word of why looked like a bug. Null after a
+ * deliberate sign-out and after signing in.
+ */
+export const signOutNotice = createStore<string | null>(null);
+
+export function signOut(notice: string | null = null): void {
   sessionStorage.removeItem(KEY);
   sessionStorage.removeItem(PROJECT);
+  signOutNotice.set(notice);
   sessionStore.set(null);
 }
 

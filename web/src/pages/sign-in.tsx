@@ -3,13 +3,15 @@
 import { type FormEvent, useState } from 'react';
 import { ApiError, Api, clientFor, describeError } from '../api.js';
 import { navigate, paths, useRoute } from '../lib/router.js';
-import { signIn } from '../lib/session.js';
+import { signIn, signOutNotice } from '../lib/session.js';
+import { useStore } from '../lib/store.js';
 
 export function SignIn() {
   const route = useRoute();
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const notice = useStore(signOutNotice);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -31,6 +33,11 @@ export function SignIn() {
   return (
     <main className="sign-in">
       <h1>Sign in</h1>
+      {notice && (
+        <p role="status" className="notice">
+          {notice}
+        </p>
+      )}
       <p>Use a project API key (<code>sk-lw-…</code>). It is kept in this tab only and sent to this server only.</p>
       <form onSubmit={(e) => void submit(e)}>
         <label htmlFor="api-key">API key</label>
