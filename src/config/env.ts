@@ -56,6 +56,8 @@ const envSchema = z.object({
   ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: boolFromEnv.default(true),
   ASSAY_LIMIT_PER_KEY: intFromEnv(1, 100_000).default(1000),
   ASSAY_MODEL_CONCURRENCY: intFromEnv(1, 10_000).default(128),
+  /** Total heap, MB, of the sandbox isolates alive at once in this process: 128 MB each, so at least one (docs/decisions.md, "Code sandbox"). */
+  ASSAY_SANDBOX_MEMORY_MB: intFromEnv(128, 1_048_576).default(1024),
   /** `*` (every project), `none`, or a comma-separated list of project slugs or ids. */
   ASSAY_SHARED_CREDENTIALS_PROJECTS: z
     .string()
@@ -149,6 +151,8 @@ export interface Config {
   limitPerKey: number;
   /** Ceiling of concurrent calls per provider/model across all runs (adapts down on 429). */
   modelConcurrency: number;
+  /** ASSAY_SANDBOX_MEMORY_MB: heap of all sandbox isolates alive at once, MB (the sandbox's memoryBudgetMb). */
+  sandboxMemoryMb: number;
   /** Projects (slugs or ids) that may use the server's provider credentials and ASSAY_SECRET_* values. */
   sharedCredentialsProjects: 'all' | string[];
   /** Failed authentications per client address per minute before 429. */
@@ -223,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpTargetsAllowPrivate: e.ASSAY_HTTP_TARGETS_ALLOW_PRIVATE,
     limitPerKey: e.ASSAY_LIMIT_PER_KEY,
     modelConcurrency: e.ASSAY_MODEL_CONCURRENCY,
+    sandboxMemoryMb: e.ASSAY_SANDBOX_MEMORY_MB,
     sharedCredentialsProjects: e.ASSAY_SHARED_CREDENTIALS_PROJECTS,
     authFailuresPerMinute: e.ASSAY_AUTH_FAILURES_PER_MINUTE,
     metrics: { enabled: e.ASSAY_METRICS, token: e.ASSAY_METRICS_TOKEN },

@@ -48,7 +48,7 @@ export interface ExecutionParts {
 /** Builds the executor's dependencies; no thread or sandbox starts until a cell needs one. */
 export function composeExecution(w: ExecutionWiring): ExecutionParts {
   const { config, clock, stores, providers, secrets, observability } = w;
-  const sandbox = new IsolatedSandbox();
+  const sandbox = new IsolatedSandbox({ memoryBudgetMb: config.sandboxMemoryMb });
   // Offline evaluations too large to run inline; no thread starts until one needs it.
   const evaluatorPool = createEvaluatorPool({
     ...w.evaluatorPool,

@@ -5,122 +5,119 @@
 import type ivm from 'isolated-vm';
 import type { SandboxFactory, SandboxFunction, SandboxOptions } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
+import { IsolateBudget, type Slot } from './budget.js';
+import { CompileChecker } from './compile-check.js';
+import { disposeOffThread } from './dispose.js';
 import { HARDEN_CONTEXT } from './harden.js';
+import { loadIvm } from './load-ivm.js';
+import { IsolateMaker } from './maker.js';
+import { compileError, decode, disposedError, FILENAME, messageOf, oneLine, outOfMemory, RUNNER, timedOut, wrap } from './protocol.js';
 
-/** Name given to user code in stack traces; only used to find line numbers. */
-const FILENAME = 'assay-code.js';
-const DEFAULT_MEMORY_MB = 128;
-const MAX_MESSAGE = 500;
-/** Largest result (JSON characters) a call may return; more is an error, checked inside. */
-const MAX_RESULT_CHARS = 10 * 1024 * 1024;
-
-/**
- * The user's body becomes an async function expression at the top level of its own script, so
- * its scope holds only its parameters and the builtins. Line 1 is the header (hidden by
- * `lineOffset: -1`), so line N of the body is reported as line N.
- */
-function wrap(body: string, params: string[]): string {
-  return `(async function (${params.join(', ')}) {\n${body}\n})`;
-}
-
-/**
- * Closure (run by `evalClosure` with the user function as `$0`) returning the runner: an async
- * function taking the arguments as JSON text and answering a tagged string —
- * `"1" + JSON` (the result), `"0" + JSON {message, line?}` (the code threw),
- * `"2" + JSON {message}` (the result is not JSON-serialisable, e.g. a BigInt or a cycle),
- * `"3"` (the result is larger than MAX_RESULT_CHARS) or `"4"` (the code threw the RangeError
- * of an array buffer the allocator refused: the memory limit).
- * isolated-vm refuses such an allocation without disposing the isolate, and the only trace it
- * leaves is V8's RangeError with its fixed message, so that exact message is what is matched
- * (a user throwing it on purpose only changes the text of their own error). Asking the isolate
- * itself to fail one allocation at start-up, to learn the message, would cost a full GC
- * (~10 ms) per isolate.
- * It keeps the original JSON functions in case user code replaces them. Results follow
- * JSON.stringify: `undefined`, functions and symbols become `null` at the top level, are
- * dropped from objects and become `null` in arrays; Dates become ISO strings.
- */
-const RUNNER = `
-  const fn = $0, parse = JSON.parse, stringify = JSON.stringify, S = String, RangeErr = RangeError;
-  if (typeof fn !== 'function') throw new TypeError('the code must be a function body');
-  const fileRe = /${FILENAME.replace(/[.-]/g, '\\$&')}:(\\d+):/;
-  function describe(e) {
-    let message;
-    try { message = e instanceof Error ? S(e.message) : typeof e === 'string' ? e : stringify(e) ?? S(e); }
-    catch { message = 'a value that cannot be shown'; }
-    let line;
-    try {
-      const m = e instanceof Error && typeof e.stack === 'string' ? fileRe.exec(e.stack) : null;
-      if (m) line = Number(m[1]);
-    } catch { /* no line */ }
-    return { message, line };
-  }
-  return async function (argsJson) {
-    let value;
-    try { value = await fn(...parse(argsJson)); }
-    catch (e) {
-      if (e instanceof RangeErr && e.message === 'Array buffer allocation failed') return '4';
-      return '0' + stringify(describe(e));
-    }
-    try {
-      const text = stringify(value);
-      if (text !== undefined && text.length > ${MAX_RESULT_CHARS}) return '3';
-      return text === undefined ? '1null' : '1' + text;
-    }
-    catch (e) { return '2' + stringify(describe(e)); }
-  };
-`;
-
-/**
- * One line, bounded: messages end up in results and events. Cutting before any redaction is
- * safe here only because no secret reaches the sandbox: secrets exist in HTTP targets' url,
- * headers and auth, and target outputs reach code evaluators already redacted.
- */
-function oneLine(text: string): string {
-  const flat = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-  return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat;
-}
+/** An isolate's heap limit, and the size of one slot of the budget: no isolate may have more. */
+export const ISOLATE_MEMORY_MB = 128;
+/** Total heap of the isolates alive at once when the composition root sets none (ASSAY_SANDBOX_MEMORY_MB). */
+export const DEFAULT_SANDBOX_MEMORY_MB = 1024;
 
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
-/** The live isolate behind a compiled function; recreated after a timeout or memory kill. */
+/** The live isolate behind a compiled function; recreated after a timeout, a memory kill or a reclaim. */
 interface Live {
   isolate: ivm.Isolate;
   context: ivm.Context;
   runner: ivm.Reference<(argsJson: string) => Promise<string>>;
-  /** Why we disposed it ourselves, if we did (otherwise a disposal means the memory limit). */
+  /** Its place in the budget, held until the isolate is disposed. */
+  slot: Slot;
+  /** Why we disposed it ourselves during a call, if we did (otherwise a disposal means the memory limit). */
   killedFor?: 'timeout' | 'abort' | 'dispose';
 }
 
-/**
- * isolated-vm, loaded when the first isolate is created: its native module is 26 MB on disk and
- * an embedded server that runs no code target or code evaluator never needs it (docs/benchmarks.md,
- * "Memory"). A failed load is forgotten, so the next compile tries again.
- */
-let loading: Promise<typeof ivm> | undefined;
-function loadIvm(): Promise<typeof ivm> {
-  loading ??= import('isolated-vm').then((m) => m.default, (error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
-  return loading;
+export interface IsolatedSandboxOptions {
+  /**
+   * Total heap, MB, of the isolates alive at once across every run and project of the process;
+   * divided into isolates of ISOLATE_MEMORY_MB, rounded down (at least one).
+   */
+  memoryBudgetMb?: number;
 }
 
-/** Isolates for user code; one isolate per compiled function. */
+/** What the sandbox has counted, for tests and gauges. */
+export interface SandboxStats {
+  /** Isolates the budget allows at once. */
+  limit: number;
+  /** Isolates running user code that exist (created and not disposed) right now. */
+  alive: number;
+  /** The most such isolates that existed at once. */
+  peak: number;
+  /** Calls waiting for a slot. */
+  waiting: number;
+}
+
+/**
+ * Isolates for user code; one isolate per compiled function while it has a slot of the budget.
+ * The composition root makes one for the process, so its budget bounds the whole process.
+ */
 export class IsolatedSandbox implements SandboxFactory {
-  async compile(body: string, options: SandboxOptions): Promise<SandboxFunction> {
-    // isolated-vm's minimum is 8 MB.
-    const memoryMb = Math.max(8, options.memoryMb ?? DEFAULT_MEMORY_MB);
-    const fn = new IsolatedFunction(wrap(body, options.params), body.split('\n').length, memoryMb, options.timeoutMs);
-    await fn.start();
-    return fn;
+  private readonly budget: IsolateBudget;
+  private readonly checker = new CompileChecker();
+  private readonly maker = new IsolateMaker();
+  /** Every isolate created for user code and not yet seen disposed: counted apart from the budget. */
+  private readonly isolates = new Set<ivm.Isolate>();
+  private peak = 0;
+
+  constructor(options: IsolatedSandboxOptions = {}) {
+    const budgetMb = options.memoryBudgetMb ?? DEFAULT_SANDBOX_MEMORY_MB;
+    this.budget = new IsolateBudget(budgetMb / ISOLATE_MEMORY_MB);
   }
+
+  /** Checks that the code compiles; the isolate that runs it is made on the first call. */
+  async compile(body: string, options: SandboxOptions): Promise<SandboxFunction> {
+    // isolated-vm's minimum is 8 MB; a slot holds no more than ISOLATE_MEMORY_MB.
+    const memoryMb = Math.min(ISOLATE_MEMORY_MB, Math.max(8, options.memoryMb ?? ISOLATE_MEMORY_MB));
+    const script = wrap(body, options.params);
+    const lines = body.split('\n').length;
+    let module: typeof ivm;
+    try {
+      module = await loadIvm();
+    } catch (error) {
+      throw new CallError(`code could not be loaded: ${oneLine(messageOf(error))}`, { retryable: false });
+    }
+    try {
+      await this.checker.check(module, script, { filename: FILENAME, lineOffset: -1 });
+    } catch (error) {
+      throw compileError(error, lines);
+    }
+    return new IsolatedFunction(script, lines, memoryMb, options.timeoutMs, {
+      budget: this.budget,
+      maker: this.maker,
+      created: (isolate) => this.created(isolate),
+    });
+  }
+
+  /** The isolates alive now and at most so far, counted from the isolates themselves. */
+  stats(): SandboxStats {
+    for (const isolate of this.isolates) if (isolate.isDisposed) this.isolates.delete(isolate);
+    return { limit: this.budget.limit, alive: this.isolates.size, peak: this.peak, waiting: this.budget.waiting };
+  }
+
+  private created(isolate: ivm.Isolate): void {
+    // The count only grows here, so the peak taken here is exact.
+    this.peak = Math.max(this.peak, this.stats().alive + 1);
+    this.isolates.add(isolate);
+  }
+}
+
+/** What a function needs from its sandbox. */
+interface Shared {
+  budget: IsolateBudget;
+  maker: IsolateMaker;
+  created(isolate: ivm.Isolate): void;
 }
 
 class IsolatedFunction implements SandboxFunction {
   private live: Live | undefined;
-  private starting: Promise<Live> | undefined;
+  /** Loading the code failed (its top level threw or timed out): final, like a compile error. */
+  private loadError: CallError | undefined;
   /** Calls run one at a time (an isolate runs one thing at a time anyway); this is the tail. */
   private tail: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -130,21 +127,48 @@ class IsolatedFunction implements SandboxFunction {
     private readonly lines: number,
     private readonly memoryMb: number,
     private readonly timeoutMs: number,
+    private readonly shared: Shared,
   ) {}
 
-  /** Creates the isolate and compiles the code; throws CallError when it does not compile. */
-  async start(): Promise<Live> {
-    if (this.disposed) throw new CallError('the code sandbox was disposed', { retryable: false });
-    if (this.live && !this.live.isolate.isDisposed) return this.live;
-    this.starting ??= this.create().finally(() => (this.starting = undefined));
-    return this.starting;
+  /**
+   * The isolate for one call, pinned in its slot: the one the last call left, or a new one in a
+   * slot waited for under `signal` (a wait that counts against the caller's deadline, not
+   * against `timeoutMs`, which is the code's own running time).
+   */
+  private async start(signal: AbortSignal): Promise<Live> {
+    const warm = this.live;
+    if (warm && !warm.isolate.isDisposed && warm.slot.busy()) return warm;
+    if (this.loadError) throw this.loadError;
+    let live: Live | undefined;
+    const slot = await this.shared.budget.acquire(() => {
+      // Taken back only while idle, so after `live` was set.
+      if (live) disposeOffThread(live.isolate, live.context);
+    }, signal);
+    try {
+      if (this.disposed) throw disposedError();
+      live = await this.create(slot);
+      if (this.disposed) throw disposedError();
+      this.live = live;
+      return live;
+    } catch (error) {
+      if (live) disposeOffThread(live.isolate, live.context);
+      slot.release();
+      throw error;
+    }
   }
 
-  private async create(): Promise<Live> {
-    const { Isolate } = await loadIvm();
-    const isolate = new Isolate({ memoryLimit: this.memoryMb });
+  private async create(slot: Slot): Promise<Live> {
+    let isolate: ivm.Isolate;
     try {
-      const context = await isolate.createContext();
+      isolate = await this.shared.maker.create(await loadIvm(), this.memoryMb);
+    } catch (error) {
+      // The sandbox's trouble, not the code's: the next call tries again.
+      throw new CallError(`code sandbox failed: ${oneLine(messageOf(error))}`, { retryable: false });
+    }
+    this.shared.created(isolate);
+    let context: ivm.Context | undefined;
+    try {
+      context = await isolate.createContext();
       // Before the user's code: an inert console, and nothing that allocates outside the
       // memory limit (no WebAssembly, no resizable buffers).
       await context.eval(HARDEN_CONTEXT);
@@ -163,13 +187,12 @@ class IsolatedFunction implements SandboxFunction {
         timeout: this.timeoutMs,
       })) as Live['runner'];
       fn.release();
-      if (this.disposed) throw new CallError('the code sandbox was disposed', { retryable: false });
-      this.live = { isolate, context, runner };
-      return this.live;
+      return { isolate, context, runner, slot };
     } catch (error) {
-      if (!isolate.isDisposed) isolate.dispose();
-      if (error instanceof CallError) throw error;
-      throw new CallError(`code could not be loaded: ${oneLine(messageOf(error))}`, { retryable: false });
+      disposeOffThread(isolate, context);
+      const failure = error instanceof CallError ? error : new CallError(`code could not be loaded: ${oneLine(messageOf(error))}`, { retryable: false });
+      if (!this.disposed) this.loadError = failure;
+      throw failure;
     }
   }
 
@@ -183,7 +206,7 @@ class IsolatedFunction implements SandboxFunction {
     }
     const run = this.tail.then(() => this.runOne(argsJson, signal));
     this.tail = run.catch(() => undefined);
-    // A call still waiting behind others rejects as soon as its signal aborts.
+    // A call still waiting behind others (or for a slot) rejects as soon as its signal aborts.
     return new Promise((resolve, reject) => {
       const onAbort = (): void => reject(abortReason(signal));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -193,16 +216,19 @@ class IsolatedFunction implements SandboxFunction {
 
   private async runOne(argsJson: string, signal: AbortSignal): Promise<unknown> {
     if (signal.aborted) throw abortReason(signal);
-    const live = await this.start();
+    if (this.disposed) throw disposedError();
+    const live = await this.start(signal);
     let timer: NodeJS.Timeout | undefined;
     const started = performance.now();
     const kill = (why: NonNullable<Live['killedFor']>): void => {
       live.killedFor ??= why;
-      if (!live.isolate.isDisposed) live.isolate.dispose();
+      disposeOffThread(live.isolate, live.context);
     };
     const onAbort = (): void => kill('abort');
     signal.addEventListener('abort', onAbort, { once: true });
     try {
+      // Aborted while the isolate was being made: nothing ran, so the isolate stays.
+      if (signal.aborted) throw abortReason(signal);
       // The isolate's own timeout covers synchronous code and its microtasks; the host timer
       // also catches async code waiting on a promise that never settles. Either way the
       // isolate is disposed and the next call starts a fresh one.
@@ -216,19 +242,21 @@ class IsolatedFunction implements SandboxFunction {
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
+      if (live.isolate.isDisposed) live.slot.release();
+      else live.slot.idle();
     }
   }
 
   /** Classifies an infrastructure failure by the isolate's state, not by the error's text. */
   private failure(live: Live, error: unknown, elapsedMs: number): CallError {
     if (live.killedFor === 'timeout') return timedOut(this.timeoutMs);
-    if (live.killedFor === 'dispose') return new CallError('the code sandbox was disposed', { retryable: false });
+    if (live.killedFor === 'dispose') return disposedError();
     if (live.isolate.isDisposed) return outOfMemory(this.memoryMb);
     // Still alive: most likely isolated-vm's own timeout terminated the script (it fires at
     // the same moment as our timer). Either way start afresh next time: a terminated async
     // function can leave the context half-finished.
     live.killedFor = 'timeout';
-    live.isolate.dispose();
+    disposeOffThread(live.isolate, live.context);
     if (elapsedMs >= this.timeoutMs * 0.9) return timedOut(this.timeoutMs);
     return new CallError(`code sandbox failed: ${oneLine(messageOf(error))}`, { retryable: false });
   }
@@ -237,54 +265,12 @@ class IsolatedFunction implements SandboxFunction {
     this.disposed = true;
     const live = this.live;
     this.live = undefined;
-    if (live && !live.isolate.isDisposed) {
+    if (!live) return;
+    if (!live.isolate.isDisposed) {
       live.killedFor ??= 'dispose';
-      live.isolate.dispose();
+      // Disposed between calls, or (the run ended) during one.
+      disposeOffThread(live.isolate, live.context);
     }
+    live.slot.release();
   }
-}
-
-function outOfMemory(memoryMb: number): CallError {
-  return new CallError(`code exceeded the ${memoryMb} MB memory limit`, { retryable: false });
-}
-
-function timedOut(ms: number): CallError {
-  return new CallError(`code timed out after ${ms} ms`, { retryable: false });
-}
-
-/** Unpacks the runner's tagged answer: the result, or the CallError it stands for. */
-function decode(tagged: unknown, memoryMb: number): unknown {
-  if (typeof tagged !== 'string' || tagged.length === 0) {
-    throw new CallError('code sandbox returned an unexpected value', { retryable: false });
-  }
-  const kind = tagged[0];
-  if (kind === '1') return JSON.parse(tagged.slice(1)) as unknown;
-  if (kind === '4') throw outOfMemory(memoryMb);
-  if (kind === '3') throw new CallError(`code returned more than ${MAX_RESULT_CHARS / 1024 / 1024} MB of JSON`, { retryable: false });
-  const { message, line } = JSON.parse(tagged.slice(1)) as { message: string; line?: number };
-  if (kind === '0') {
-    const where = typeof line === 'number' ? ` (line ${line})` : '';
-    throw new CallError(`code threw: ${oneLine(message)}${where}`, { retryable: false });
-  }
-  throw new CallError(`code returned a value that is not JSON: ${oneLine(message)}`, { retryable: false });
-}
-
-/**
- * isolated-vm reports syntax errors as `message [file:line:column]`. A line past the body is
- * the wrapper's closing brace: the body ended early (unclosed bracket) or closed too soon.
- */
-function compileError(error: unknown, lines: number): CallError {
-  const raw = messageOf(error);
-  const m = /\s*\[[^\]]*:(\d+):\d+\]\s*$/.exec(raw);
-  const message = oneLine(m ? raw.slice(0, m.index) : raw);
-  if (!m) return new CallError(`code does not compile: ${message}`, { retryable: false });
-  const line = Math.max(1, Number(m[1]));
-  const where = line > lines ? ` at the end of the code (line ${lines})` : ` (line ${line})`;
-  return new CallError(`code does not compile: ${message}${where}`, { retryable: false });
-}
-
-/** The message only, never a stack (stacks would show host paths). */
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : 'unknown error';
 }

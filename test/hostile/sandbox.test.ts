@@ -252,8 +252,27 @@ describe('sandbox escapes through real runs', () => {
     // Every cell is there: the run did not crash on storing a deep value.
     expect(run).toMatchObject({ status: 'completed', progress: 3, total: 3 });
     const byIndex = new Map((await results(run.runId)).dataset.map((c) => [c.index, c]));
-    expect(byIndex.get(0)!.error).toBe('the output is nested more than 500 levels deep');
+    expect(byIndex.get(0)!.error).toMatch(/nested more than 500 levels deep$/);
     expect(byIndex.get(1)).toMatchObject({ error: null, predicted: { output: [[[1]]] } });
     expect(byIndex.get(2)!.error).toMatch(/^code returned a value that is not JSON|nested more than 500/);
+  }, 30_000);
+
+  it('fails a cell whose output is made of too many arrays to build on the main thread', async () => {
+    // 1,000,000 `[i]` (8 MB, under the size cap) held every other request for up to 1.9 s.
+    const doc = {
+      slug: 'wide-output', name: 'Wide output',
+      dataset: { rows: [{ n: 1_000_000 }, { n: 1_000 }] },
+      targets: [{ id: 'wide', type: 'code', code: 'const a = []; for (let i = 0; i < row.n; i++) a.push([i]); return a' }],
+      execution: { concurrency: 2, maxRetries: 0 },
+    };
+    expect((await t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+    const worst = await probing(t, async () => {
+      const run = await waitForRun(t, await startRun(t, 'wide-output'), 30_000);
+      expect(run).toMatchObject({ status: 'completed', progress: 2 });
+      const byIndex = new Map((await results(run.runId)).dataset.map((c) => [c.index, c]));
+      expect(byIndex.get(0)!.error).toBe('code returned a value made of more than 200,000 arrays and objects');
+      expect((byIndex.get(1)!.predicted as { output: unknown[] }).output).toHaveLength(1_000);
+    });
+    expect(worst).toBeLessThan(1_000);
   }, 30_000);
 });
