@@ -86,7 +86,8 @@ describe('experiments', () => {
 
   it('refuses an HTTP target URL that can never be called, and keeps templated ones', async () => {
     const withUrl = (url: string) => ({ name: 'u', slug: 'u', targets: [{ id: 't', type: 'http', url }] });
-    for (const [url, message] of [['not a url', 'is not a valid URL'], ['file:///etc/passwd', 'unsupported URL scheme file:'], ['ftp://{{host}}/x', 'unsupported URL scheme ftp:']]) {
+    const refused: [string, string][] = [['not a url', 'is not a valid URL'], ['file:///etc/passwd', 'unsupported URL scheme file:'], ['ftp://{{host}}/x', 'unsupported URL scheme ftp:']];
+    for (const [url, message] of refused) {
       const res = await t.req('POST', '/api/experiments', { body: withUrl(url) });
       expect(res.status, url).toBe(400);
       const body = await json(res);
