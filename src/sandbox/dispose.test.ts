@@ -24,15 +24,21 @@ async function longestStall(work: () => void, ms: number): Promise<number> {
   return worst;
 }
 
+/** Four sandboxed functions, each left holding 100 MB in its isolate. */
+async function fourHoldingMemory(sandbox: IsolatedSandbox): Promise<SandboxFunction[]> {
+  const fns: SandboxFunction[] = [];
+  for (let i = 0; i < 4; i++) {
+    const fn = await sandbox.compile(KEEP_100_MB, { params: [], timeoutMs: 30_000 });
+    expect(await fn.call([], never)).toBe(100);
+    fns.push(fn);
+  }
+  return fns;
+}
+
 describe('disposing sandboxed functions', () => {
   it('does not tear their heaps down on the main thread', async () => {
     const sandbox = new IsolatedSandbox();
-    const fns: SandboxFunction[] = [];
-    for (let i = 0; i < 4; i++) {
-      const fn = await sandbox.compile(KEEP_100_MB, { params: [], timeoutMs: 30_000 });
-      expect(await fn.call([], never)).toBe(100);
-      fns.push(fn);
-    }
+    const fns = await fourHoldingMemory(sandbox);
     const stall = await longestStall(() => fns.forEach((fn) => fn.dispose()), 1000);
     // The product rule: nothing holds the main thread for 100 ms.
     expect(stall).toBeLessThan(100);
@@ -41,12 +47,7 @@ describe('disposing sandboxed functions', () => {
 
   it('makes new isolates without waiting on the main thread for those being torn down', async () => {
     const sandbox = new IsolatedSandbox();
-    const fns: SandboxFunction[] = [];
-    for (let i = 0; i < 4; i++) {
-      const fn = await sandbox.compile(KEEP_100_MB, { params: [], timeoutMs: 30_000 });
-      expect(await fn.call([], never)).toBe(100);
-      fns.push(fn);
-    }
+    const fns = await fourHoldingMemory(sandbox);
     const fresh = await Promise.all(Array.from({ length: 4 }, () => sandbox.compile('return 7', { params: [], timeoutMs: 30_000 })));
     const calls: Promise<unknown>[] = [];
     const stall = await longestStall(() => {
