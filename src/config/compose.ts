@@ -138,7 +138,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   // The use cases, and the HTTP app over them.
   const projects = new ProjectService(stores, clock);
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
-  const experiments = new ExperimentService(stores, clock, documentChecks(rowLimits));
+  const experiments = new ExperimentService(stores, clock, documentChecks(rowLimits, execution.sandbox));
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, {
     publicUrl: () => config.publicUrl,
@@ -147,7 +147,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
       host.abortLocal(id);
       redisBus?.nudgeAbort(id);
     },
-    rowLimits, bus, catalogue: { find: findEvaluator }, ...(options.pingMs ? { pingMs: options.pingMs } : {}),
+    rowLimits, maxCellsPerRun: config.maxCellsPerRun, bus, catalogue: { find: findEvaluator }, ...(options.pingMs ? { pingMs: options.pingMs } : {}),
     afterStart,
   });
   const compare = new CompareService(stores, { find: findEvaluator });

@@ -1,10 +1,16 @@
 // The save-time checks of an experiment document, given to ExperimentService by the composition
-// root: they need the evaluator catalogue and the template compiler, which app/ must not import,
-// so they are written here, where every concrete module may be named.
+// root: they need the evaluator catalogue, the template compiler and the code sandbox, which app/
+// must not import, so they are written here, where every concrete module may be named.
+import { z } from 'zod';
 import type { DocumentCheck } from '../app/experiments.js';
 import { checkRowArray, type RowLimits } from '../app/row-sources.js';
 import { type Issue, isAssayError } from '../core/errors.js';
+import type { ExperimentDocument } from '../core/model/experiment.js';
 import { findEvaluator, validateEvaluatorSettings } from '../evaluators/catalogue.js';
+import { CODE_PARAMS, customCode } from '../evaluators/custom-code.js';
+import { EVALUATOR_SET_ID } from '../evaluators/evaluator-set.js';
+import type { IsolatedSandbox } from '../sandbox/isolated.js';
+import { CODE_TARGET_PARAMS } from '../targets/code.js';
 import { compileCheck } from '../targets/templates.js';
 
 /** Save-time checks: evaluator types and settings exist and are valid. */
@@ -84,7 +90,65 @@ const urlCheck: DocumentCheck = (doc) => {
   return issues;
 };
 
+type Path = (string | number)[];
+
+/** A piece of user code in a document: where it is, and the parameters the sandbox gives it. */
+interface CodePlace {
+  path: Path;
+  body: string;
+  params: readonly string[];
+}
+
+/** The members of an evaluator set's (already validated) settings, as far as this check reads them. */
+const setMembers = z.object({ evaluators: z.array(z.object({ type: z.string(), settings: z.unknown().optional() })) });
+
+/**
+ * The code of one evaluator spec: a custom code evaluator's, or its set members'. Settings the
+ * catalogue refuses are skipped: evaluatorCheck names them already, and an over-long body is not
+ * worth compiling.
+ */
+function evaluatorCode(type: string, settings: unknown, path: Path): CodePlace[] {
+  if (!validateEvaluatorSettings(type, settings).ok) return [];
+  const id = findEvaluator(type)?.id;
+  if (id === customCode.id) {
+    const parsed = customCode.settings.safeParse(settings ?? {});
+    return parsed.success ? [{ path: [...path, 'settings', 'code'], body: parsed.data.code, params: CODE_PARAMS }] : [];
+  }
+  if (id !== EVALUATOR_SET_ID) return [];
+  const members = setMembers.safeParse(settings);
+  if (!members.success) return [];
+  return members.data.evaluators.flatMap((m, j) => evaluatorCode(m.type, m.settings, [...path, 'settings', 'evaluators', j]));
+}
+
+function codePlaces(doc: ExperimentDocument): CodePlace[] {
+  const places: CodePlace[] = [];
+  doc.targets.forEach((t, i) => {
+    if (t.type === 'code') places.push({ path: ['targets', i, 'code'], body: t.code, params: CODE_TARGET_PARAMS });
+  });
+  doc.evaluators.forEach((e, i) => places.push(...evaluatorCode(e.type, e.settings, ['evaluators', i])));
+  return places;
+}
+
+/**
+ * Save-time checks: code targets and custom code evaluators compile, by the sandbox's own compile
+ * (its wrapper, parameters and V8), so exactly what a run would compile is accepted. Before, a
+ * syntax error was saved and failed every cell of every run. The compiling runs on the checking
+ * isolate's thread: a 200,000-character body holds the main thread under a millisecond
+ * (docs/decisions.md, "Code sandbox"). When isolated-vm cannot be loaded on this server the check
+ * is skipped, not failed: the save must not depend on the sandbox, and the runs report the same
+ * trouble on every cell anyway.
+ */
+const codeCheck = (sandbox: Pick<IsolatedSandbox, 'check'>): DocumentCheck => async (doc) => {
+  const places = codePlaces(doc);
+  const outcomes = await Promise.all(places.map((p) => sandbox.check(p.body, p.params)));
+  const issues: Issue[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === 'compile_error') issues.push({ path: places[i]!.path, message: outcome.error.message });
+  });
+  return issues;
+};
+
 /** Every save-time check of an experiment document, in the order their issues are reported. */
-export function documentChecks(rowLimits: RowLimits): DocumentCheck[] {
-  return [evaluatorCheck, templateCheck, urlCheck, rowLimitCheck(rowLimits)];
+export function documentChecks(rowLimits: RowLimits, sandbox: Pick<IsolatedSandbox, 'check'>): DocumentCheck[] {
+  return [evaluatorCheck, templateCheck, urlCheck, codeCheck(sandbox), rowLimitCheck(rowLimits)];
 }

@@ -48,6 +48,7 @@ const envSchema = z.object({
   ASSAY_MAX_UPLOAD_BYTES: intFromEnv(1024, 64 * 1024 * 1024 * 1024).default(1024 * 1024 * 1024),
   ASSAY_MAX_ROW_BYTES: intFromEnv(64, 1024 * 1024 * 1024).default(1024 * 1024),
   ASSAY_MAX_ROWS: intFromEnv(1, 100_000_000).default(1_000_000),
+  ASSAY_MAX_CELLS_PER_RUN: intFromEnv(1, Number.MAX_SAFE_INTEGER).default(10_000_000),
   ASSAY_SSE_MAX_PER_KEY: intFromEnv(0, 1_000_000).default(100),
   ASSAY_RUN_RATE_LIMIT: intFromEnv(0, 1_000_000).default(60),
   ASSAY_RUN_RATE_WINDOW_MS: intFromEnv(100, 86_400_000).default(60_000),
@@ -138,6 +139,8 @@ export interface Config {
   maxRowBytes: number;
   /** Most rows in one upload or one run's inline `data`. */
   maxRows: number;
+  /** Most cells (rows in scope × targets × repeats) one run may plan; more is refused before anything is stored. */
+  maxCellsPerRun: number;
   /** Open SSE streams per API key in this process; 0 = no limit. */
   ssePerKey: number;
   /** Runs started per API key per `runRateWindowMs` in this process; 0 = no limit. */
@@ -219,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: e.ASSAY_MAX_UPLOAD_BYTES,
     maxRowBytes: e.ASSAY_MAX_ROW_BYTES,
     maxRows: e.ASSAY_MAX_ROWS,
+    maxCellsPerRun: e.ASSAY_MAX_CELLS_PER_RUN,
     ssePerKey: e.ASSAY_SSE_MAX_PER_KEY,
     runRateLimit: e.ASSAY_RUN_RATE_LIMIT,
     runRateWindowMs: e.ASSAY_RUN_RATE_WINDOW_MS,

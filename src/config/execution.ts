@@ -43,6 +43,8 @@ export interface ExecutionParts {
   modelLimiter: ModelLimiter;
   /** Closed at shutdown. */
   evaluatorPool: EvaluatorPool;
+  /** The process's one sandbox; saving an experiment compiles its code here too (document-checks.ts). */
+  sandbox: IsolatedSandbox;
 }
 
 /** Builds the executor's dependencies; no thread or sandbox starts until a cell needs one. */
@@ -118,5 +120,5 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
     onDeliveryQueued: w.onDeliveryQueued,
     ...(config.workerConcurrency !== undefined ? { cellSlots: new Semaphore(config.workerConcurrency) } : {}),
   };
-  return { deps, modelLimiter, evaluatorPool };
+  return { deps, modelLimiter, evaluatorPool, sandbox };
 }

@@ -9,33 +9,13 @@ import { thrownMessage } from './inputs.js';
 /** Parameter names the body sees, in call order. */
 export const CODE_PARAMS = ['input', 'output', 'expected_output', 'contexts', 'row', 'inputs'] as const;
 
-/** Why `body` does not parse as a function body (plain or async), or undefined when it does. */
-function parses(body: string): string | undefined {
-  // Function/AsyncFunction only parse here; the function is never called, so no user code
-  // runs in the host. Whichever wrapper the sandbox uses, a body valid in neither is refused.
-  const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as FunctionConstructor;
-  try {
-    new Function(...CODE_PARAMS, body);
-    return undefined;
-  } catch (plain) {
-    try {
-      new AsyncFunction(...CODE_PARAMS, body);
-      return undefined;
-    } catch {
-      return thrownMessage(plain);
-    }
-  }
-}
-
 const settings = z.object({
   code: z
     .string()
     .min(1, 'write the body of a function')
     .max(100_000)
-    .superRefine((code, ctx) => {
-      const problem = parses(code);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `code does not parse: ${problem}` });
-    })
+    // Whether it compiles is checked when the experiment is saved, by the sandbox itself
+    // (config/document-checks.ts): a parse here, in the host, took bodies the sandbox refuses.
     .describe(`Body of a JavaScript function of (${CODE_PARAMS.join(', ')}); return the verdict`),
   timeoutMs: z.int().min(10).max(60_000).default(5000).describe('Time limit of one call, ms'),
 });

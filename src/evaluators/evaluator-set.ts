@@ -12,6 +12,9 @@ import type { EvaluationResult, EvaluatorInstance } from '../core/model/results.
 
 const memberSchema = evaluatorSpecSchema.omit({ targets: true });
 
+/** The set's catalogue id (save-time checks look into its members). */
+export const EVALUATOR_SET_ID = 'evaluator_set';
+
 function settingsSchema(find: (type: string) => EvaluatorDefinition | undefined) {
   return z
     .object({
@@ -25,7 +28,7 @@ function settingsSchema(find: (type: string) => EvaluatorDefinition | undefined)
         ids.add(m.id);
         const def = find(m.type);
         if (!def) return ctx.addIssue({ code: 'custom', path: ['evaluators', i, 'type'], message: `unknown evaluator type "${m.type}"` });
-        if (def.id === 'evaluator_set') return ctx.addIssue({ code: 'custom', path: ['evaluators', i, 'type'], message: 'sets cannot contain sets' });
+        if (def.id === EVALUATOR_SET_ID) return ctx.addIssue({ code: 'custom', path: ['evaluators', i, 'type'], message: 'sets cannot contain sets' });
         const parsed = def.settings.safeParse(m.settings ?? {});
         if (!parsed.success) {
           for (const issue of parsed.error.issues) {
@@ -40,7 +43,7 @@ function settingsSchema(find: (type: string) => EvaluatorDefinition | undefined)
 export function makeEvaluatorSet(find: (type: string) => EvaluatorDefinition | undefined): EvaluatorDefinition {
   const settings = settingsSchema(find);
   return {
-    id: 'evaluator_set',
+    id: EVALUATOR_SET_ID,
     aliases: ['assert-set'],
     name: 'Evaluator set',
     category: 'custom',

@@ -4,14 +4,15 @@
 // nothing but JSON comes out. See docs/decisions.md ("Code sandbox").
 import type ivm from 'isolated-vm';
 import type { SandboxFactory, SandboxFunction, SandboxOptions } from '../core/model/adapters.js';
+import { assertNever } from '../core/errors.js';
 import { CallError } from '../core/model/results.js';
 import { IsolateBudget, type Slot } from './budget.js';
-import { CompileChecker } from './compile-check.js';
+import { CompileChecker, type CompileOutcome } from './compile-check.js';
 import { disposeOffThread } from './dispose.js';
 import { HARDEN_CONTEXT } from './harden.js';
 import { loadIvm } from './load-ivm.js';
 import { IsolateMaker } from './maker.js';
-import { compileError, decode, disposedError, FILENAME, messageOf, oneLine, outOfMemory, RUNNER, timedOut, wrap } from './protocol.js';
+import { compileError, decode, disposedError, FILENAME, messageOf, oneLine, outOfMemory, RUNNER, timedOut } from './protocol.js';
 
 /** An isolate's heap limit, and the size of one slot of the budget: no isolate may have more. */
 export const ISOLATE_MEMORY_MB = 128;
@@ -74,24 +75,29 @@ export class IsolatedSandbox implements SandboxFactory {
   async compile(body: string, options: SandboxOptions): Promise<SandboxFunction> {
     // isolated-vm's minimum is 8 MB; a slot holds no more than ISOLATE_MEMORY_MB.
     const memoryMb = Math.min(ISOLATE_MEMORY_MB, Math.max(8, options.memoryMb ?? ISOLATE_MEMORY_MB));
-    const script = wrap(body, options.params);
-    const lines = body.split('\n').length;
-    let module: typeof ivm;
-    try {
-      module = await loadIvm();
-    } catch (error) {
-      throw new CallError(`code could not be loaded: ${oneLine(messageOf(error))}`, { retryable: false });
+    const outcome = await this.check(body, options.params);
+    switch (outcome.status) {
+      case 'unavailable':
+        throw new CallError(outcome.message, { retryable: false });
+      case 'compile_error':
+        throw outcome.error;
+      case 'compiles':
+        return new IsolatedFunction(outcome.script, outcome.lines, memoryMb, options.timeoutMs, {
+          budget: this.budget,
+          maker: this.maker,
+          created: (isolate) => this.created(isolate),
+        });
+      default:
+        return assertNever(outcome);
     }
-    try {
-      await this.checker.check(module, script, { filename: FILENAME, lineOffset: -1 });
-    } catch (error) {
-      throw compileError(error, lines);
-    }
-    return new IsolatedFunction(script, lines, memoryMb, options.timeoutMs, {
-      budget: this.budget,
-      maker: this.maker,
-      created: (isolate) => this.created(isolate),
-    });
+  }
+
+  /**
+   * Compiles `body` exactly as `compile` does, and makes nothing to run it: for save-time checks
+   * (config/document-checks.ts). Takes no slot; the compiling runs off the main thread.
+   */
+  check(body: string, params: readonly string[]): Promise<CompileOutcome> {
+    return this.checker.compileBody(body, params);
   }
 
   /** The isolates alive now and at most so far, counted from the isolates themselves. */

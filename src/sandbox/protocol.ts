@@ -15,7 +15,7 @@ const MAX_RESULT_CHARS = 10 * 1024 * 1024;
  * its scope holds only its parameters and the builtins. Line 1 is the header (hidden by
  * `lineOffset: -1`), so line N of the body is reported as line N.
  */
-export function wrap(body: string, params: string[]): string {
+export function wrap(body: string, params: readonly string[]): string {
   return `(async function (${params.join(', ')}) {\n${body}\n})`;
 }
 

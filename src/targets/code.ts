@@ -6,13 +6,15 @@ import type { TargetAdapter, TargetOutput } from '../core/model/results.js';
 
 /** Per-call time limit when the spec sets none. */
 export const DEFAULT_CODE_TIMEOUT_MS = 10_000;
+/** Parameter names the body sees, in call order (the save-time compile check uses them too). */
+export const CODE_TARGET_PARAMS: readonly string[] = ['row', 'parameters'];
 
 export function createCodeTarget(spec: CodeTarget, deps: TargetDeps): TargetAdapter {
   let compiled: Promise<SandboxFunction> | undefined;
   let disposed = false;
 
   function load(): Promise<SandboxFunction> {
-    compiled ??= deps.sandbox.compile(spec.code, { params: ['row', 'parameters'], timeoutMs: spec.timeoutMs ?? DEFAULT_CODE_TIMEOUT_MS });
+    compiled ??= deps.sandbox.compile(spec.code, { params: [...CODE_TARGET_PARAMS], timeoutMs: spec.timeoutMs ?? DEFAULT_CODE_TIMEOUT_MS });
     // A compile error is final for this run: every call reports it, nothing recompiles.
     return compiled;
   }

@@ -8,6 +8,7 @@ import type { RunCursor } from '../../core/run-store.js';
 import type { ExperimentRecord, Project } from '../../core/model/records.js';
 import { type CellResult, type RowOrderKey, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
 import type { Clock, EventBus, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
+import { checkCellLimit } from './cell-limit.js';
 import { type StreamDeps, type StreamItem, streamRunEvents } from './events.js';
 import { newId } from '../ids.js';
 import { arrayRows, checkRowArray, NO_ROW_LIMITS, type RowLimits } from '../row-sources.js';
@@ -21,6 +22,8 @@ export interface RunServiceOptions {
   abortLocal: (runId: string) => void;
   /** Limits on inline `data` (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES); none when absent. */
   rowLimits?: RowLimits;
+  /** Most cells (rows in scope × targets × repeats) one run may plan (ASSAY_MAX_CELLS_PER_RUN); none when absent. */
+  maxCellsPerRun?: number;
   /** Where live events come from, for streams. */
   bus: EventBus;
   /** Silence before a `: ping` comment (SPEC §6: 15 s; tests shorten it). */
@@ -73,6 +76,7 @@ export class RunService {
     const runId = newId('run');
     const runUrl = `${this.options.publicUrl()}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
     const spec = await this.buildSpec(project, experiment, request, runUrl);
+    if (this.options.maxCellsPerRun !== undefined) checkCellLimit(spec, this.options.maxCellsPerRun);
     const now = this.clock.now();
     const total = planTotal(spec);
     const run: RunRecord = {

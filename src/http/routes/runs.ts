@@ -88,6 +88,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         responses: {
           200: { description: 'Started (JSON), or the SSE stream of the run', schema: runStartedSchema },
           404: { description: 'experiment_not_found' },
+          413: { description: 'payload_too_large: a body, `data` or one of its rows over the limits, or more cells (rows × targets × repeats) than ASSAY_MAX_CELLS_PER_RUN' },
           429: { description: 'rate_limited: too many runs started, or (SSE) too many open streams, for this API key; see Retry-After' },
         },
       },

@@ -1,0 +1,41 @@
+// The save-time code check (document-checks.ts): it asks the sandbox to compile every code target
+// and custom code evaluator, and says nothing when the sandbox cannot be loaded. The HTTP side,
+// with the real sandbox, is test/hostile/code-documents.test.ts.
+import { describe, expect, it } from 'vitest';
+import { experimentDocumentSchema } from '../core/model/experiment.js';
+import type { CompileOutcome } from '../sandbox/compile-check.js';
+import { IsolatedSandbox } from '../sandbox/isolated.js';
+import { documentChecks } from './document-checks.js';
+
+const project = { id: 'p', slug: 'p', name: 'P', createdAt: 0 };
+const limits = { maxRows: 10, maxRowBytes: 10_000 };
+const document = experimentDocumentSchema.parse({
+  name: 'x',
+  dataset: { rows: [{ q: 'a' }] },
+  targets: [{ id: 't', type: 'code', code: 'return (' }],
+  evaluators: [{ id: 'e', type: 'custom_code', settings: { code: 'return ]' } }],
+});
+
+async function issuesWith(sandbox: { check(body: string, params: readonly string[]): Promise<CompileOutcome> }) {
+  const issues = [];
+  for (const check of documentChecks(limits, sandbox)) issues.push(...(await check(document, project)));
+  return issues;
+}
+
+describe('the save-time code check', () => {
+  it('names each piece of code that does not compile, with the parameters it runs with', async () => {
+    const asked: string[][] = [];
+    const real = new IsolatedSandbox();
+    const issues = await issuesWith({ check: (body, params) => (asked.push([...params]), real.check(body, params)) });
+    expect(asked).toEqual([['row', 'parameters'], ['input', 'output', 'expected_output', 'contexts', 'row', 'inputs']]);
+    expect(issues).toEqual([
+      { path: ['targets', 0, 'code'], message: "code does not compile: Unexpected token '}' at the end of the code (line 1)" },
+      { path: ['evaluators', 0, 'settings', 'code'], message: "code does not compile: Unexpected token ']' (line 1)" },
+    ]);
+  });
+
+  it('is skipped, not failed, when isolated-vm cannot be loaded', async () => {
+    const issues = await issuesWith({ check: async () => ({ status: 'unavailable', message: 'code could not be loaded: no native module' }) });
+    expect(issues).toEqual([]);
+  });
+});
