@@ -1,9 +1,10 @@
 // Model outputs are untrusted. Outputs that are HTML or script show as text in the grid and the
-// drawer, the Markdown view sanitises them, and nothing in them runs or loads: no flag the
-// payloads would set appears on window, no such element is in the DOM, no request leaves.
+// drawer, the Markdown view shows HTML inside Markdown as text and sanitises what Markdown
+// makes, and nothing in them runs or loads: no flag the payloads would set appears on window, no
+// such element is in the DOM, no request leaves, and the page's CSP never has to refuse anything.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, type Browser, cspViolations, guardedPage, launch, type Server, signIn, startServer } from './browser.js';
+import { axeViolations, type Browser, cspViolations, guardedPage, launch, screenshot, type Server, signIn, startServer } from './browser.js';
 import { waitForRun } from './expected.js';
 
 declare const window: Record<string, unknown>;
@@ -12,8 +13,10 @@ declare const document: { querySelectorAll(s: string): { length: number } };
 const PAYLOADS = [
   `<img src=x onerror="window.__pwned='img'">`,
   `<script>window.__pwned='script'</script>`,
-  `**bold** [click](javascript:window.__pwned='link') <img src=x onerror="window.__pwned='md-img'"> <iframe src="https://example.com/"></iframe> ![remote](https://example.com/x.png) <a href="https://example.com/" onclick="window.__pwned='click'">site</a>`,
+  `**bold** [click](javascript:window.__pwned='link') <img src=x onerror="window.__pwned='md-img'"> <iframe src="https://example.com/"></iframe> ![remote](https://example.com/x.png) <a href="https://example.com/" onclick="window.__pwned='click'">site</a> [docs](https://example.com/docs)`,
   `<svg onload="window.__pwned='svg'"><style>body{display:none}</style></svg>`,
+  // Not hostile, only styled: common in model output, and an inline style the CSP refuses.
+  `## Styled output\n\nA <span style="color: red">red</span> word, **bold**, and a <div align="center" style="font-weight: bold">centred</div> line.\n\n| kind | count |\n| --- | ---: |\n| red | 1 |`,
 ];
 
 let server: Server;
@@ -78,9 +81,22 @@ describe('hostile outputs', () => {
         await output.locator('.markdown').waitFor();
         expect(await injected()).toEqual({ flag: undefined, elements: 0, jsLinks: 0, handlers: 0 });
         if (i === 2 && target === 'text') {
-          // Markdown is rendered (sanitised), not shown raw.
+          // Markdown is rendered (sanitised); the HTML inside it is shown as the text it is.
           expect(await output.locator('.markdown strong').textContent()).toBe('bold');
-          expect(await output.locator('.markdown a[href="https://example.com/"]').getAttribute('rel')).toContain('noopener');
+          expect(await output.locator('.markdown a[href="https://example.com/docs"]').getAttribute('rel')).toContain('noopener');
+          expect(await output.locator('.markdown').textContent()).toContain(`<a href="https://example.com/" onclick="window.__pwned='click'">site</a>`);
+        }
+        if (i === PAYLOADS.length - 1 && target === 'text') {
+          expect(await output.locator('.markdown').textContent()).toContain('<span style="color: red">red</span>');
+          expect(await output.locator('.markdown h2').textContent()).toBe('Styled output');
+          expect(await output.locator('.markdown td').allTextContents()).toEqual(['red', '1']);
+          expect(await output.locator('.markdown [style]').count()).toBe(0);
+          await page.setViewportSize({ width: 1280, height: 800 });
+          await screenshot(page, 'run-page-drawer-markdown');
+          await page.setViewportSize({ width: 390, height: 844 });
+          await output.scrollIntoViewIfNeeded();
+          await screenshot(page, 'run-page-mobile-390-drawer-markdown');
+          await page.setViewportSize({ width: 1440, height: 900 });
         }
         await page.keyboard.press('Escape');
         await dialog.waitFor({ state: 'detached' });
@@ -89,10 +105,10 @@ describe('hostile outputs', () => {
     expect(await axeViolations(page)).toEqual([]);
     await page.waitForTimeout(300);
     expect(await injected()).toEqual({ flag: undefined, elements: 0, jsLinks: 0, handlers: 0 });
-    // No request left the origin. CSP reports are expected here: Chrome checks the policy when
-    // DOMPurify's inert parse meets an inline handler or style, and refuses it (defence in depth;
-    // the payload never ran, as the flag shows). They must be those refusals and nothing else.
-    expect(problems.filter((p) => !p.startsWith('CSP: '))).toEqual([]);
-    for (const v of await cspViolations(page)) expect(v).toMatch(/^(script-src-attr|style-src-elem|style-src-attr|script-src-elem) inline$/);
+    // No request left the origin, and no CSP violation: the browser's HTML parser (DOMPurify's
+    // inert parse included, which Chrome holds to the page's policy) never met an inline handler
+    // or style, so the console stays clean; the policy remains the backstop.
+    expect(problems).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 });

@@ -1,27 +1,38 @@
 // The experiment's history: pass rate (left axis) and cost (right axis) per run, over time.
 import { useMemo } from 'react';
 import type { RunListItem } from '../api-types.js';
-import { pct, usd } from '../lib/format.js';
+import { pct, timeTicks, usd } from '../lib/format.js';
 import { type ChartProps, UChart } from './uplot-chart.js';
+
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+/** Tick steps (seconds) the axis may choose from; uPlot steps by calendar month from 30 days on. */
+const TIME_STEPS = [1, 5, 15, 30, MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 90 * DAY, 180 * DAY, 365 * DAY];
 
 export function TrendChart({ runs }: { runs: RunListItem[] }) {
   const chart = useMemo(() => {
     // A running run's list item has the summary so far (issue 15): only ended runs are history.
     const ended = runs.filter((r) => r.status !== 'running' && r.summary).sort((a, b) => a.timestamps.createdAt - b.timestamps.createdAt);
+    const times = ended.map((r) => r.timestamps.createdAt / 1000);
+    const span = times.length > 0 ? times[times.length - 1]! - times[0]! : 0;
+    const middle = times.length > 0 ? (times[0]! + times[times.length - 1]!) / 2 : 0;
     const data: ChartProps['data'] = [
-      ended.map((r) => r.timestamps.createdAt / 1000),
+      times,
       ended.map((r) => r.summary!.passRate),
       ended.map((r) => r.summary!.totalCost),
     ];
     const options: ChartProps['options'] = {
       legend: { show: true, live: false },
       scales: {
-        // One run alone would get a range of years around it: show an hour either side.
-        x: ended.length === 1 ? { time: true, auto: false, min: data[0][0]! - 3600, max: data[0][0]! + 3600 } : { time: true },
+        // Runs close together (one alone, or a burst) would get an axis of milliseconds or of
+        // years around them: show at least an hour either side of their middle.
+        x: span < 2 * HOUR ? { time: true, auto: false, min: middle - HOUR, max: middle + HOUR } : { time: true },
         pct: { range: [0, 100] },
         usd: { range: (_u, _min, max) => [0, max > 0 ? max * 1.2 : 0.01] as [number, number] },
       },
-      axes: [{}, { scale: 'pct', values: (_u, t) => t.map((v) => `${v}%`) }, { scale: 'usd', side: 1, size: 72, grid: { show: false }, values: (_u, t) => t.map((v) => usd(v)) }],
+      // Ticks in whole seconds at least, labelled as every date on the page is (lib/format.ts).
+      axes: [{ space: 80, incrs: TIME_STEPS, values: (_u, ticks, _axis, _space, step) => timeTicks(ticks.map((t) => t * 1000), step * 1000) }, { scale: 'pct', values: (_u, t) => t.map((v) => `${v}%`) }, { scale: 'usd', side: 1, size: 72, grid: { show: false }, values: (_u, t) => t.map((v) => usd(v)) }],
       series: [
         {},
         { label: 'Pass rate', scale: 'pct', stroke: '#1a7f37', width: 2, points: { show: true, size: 6 } },

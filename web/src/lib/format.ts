@@ -19,10 +19,36 @@ export function ms(v: number | undefined | null): string {
 
 export const int = (v: number | undefined | null) => (v === undefined || v === null ? '—' : v.toLocaleString('en-US'));
 
+// Dates and times are written one way on every page, tables and chart axes alike (a chart's
+// own default, 12/4/26 9:15pm, read as another format beside 4 Dec 2026, 21:15:24): day month
+// year and a 24-hour clock, whatever the browser's locale, in its time zone.
+const DAY = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium' });
+const CLOCK = new Intl.DateTimeFormat('en-GB', { timeStyle: 'medium' });
+const CLOCK_MINUTES = new Intl.DateTimeFormat('en-GB', { timeStyle: 'short' });
+
+/** A moment: "4 Dec 2026, 21:15:24"; "—" when there is none. */
 export function when(t: number | string | null | undefined): string {
   if (t === null || t === undefined) return '—';
   const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? '—' : d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+  return Number.isNaN(d.getTime()) ? '—' : `${DAY.format(d)}, ${CLOCK.format(d)}`;
+}
+
+/**
+ * Labels for a time axis's ticks (ms since the epoch, `stepMs` apart), in when()'s format:
+ * the day alone for steps of a day or more; otherwise the clock (with seconds when the steps
+ * are), and the day under it on the first tick and wherever the day changes.
+ */
+export function timeTicks(ticks: number[], stepMs: number): string[] {
+  let lastDay = '';
+  return ticks.map((t) => {
+    const d = new Date(t);
+    const day = DAY.format(d);
+    if (stepMs >= 86_400_000) return day;
+    const clock = (stepMs % 60_000 === 0 ? CLOCK_MINUTES : CLOCK).format(d);
+    const label = day === lastDay ? clock : `${clock}\n${day}`;
+    lastDay = day;
+    return label;
+  });
 }
 
 /** Any output as one line of text (strings as they are, anything else as JSON). */

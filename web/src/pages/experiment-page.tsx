@@ -133,7 +133,7 @@ export function ExperimentPage({ project, slug }: { project: string; slug: strin
       {res.status === 'error' && <p role="alert" className="error-text">{res.error}</p>}
       {res.status === 'ready' && (
         <>
-          <h1>{res.data.experiment.name}</h1>
+          <h1 dir="auto">{res.data.experiment.name}</h1>
           <p className="muted">
             {slug} · version {res.data.experiment.version} · updated {when(res.data.experiment.updatedAt)}
           </p>

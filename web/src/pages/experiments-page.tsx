@@ -34,7 +34,7 @@ export function ExperimentsPage({ project }: { project: string }) {
               {res.data.map((e) => (
                 <tr key={e.id}>
                   <th scope="row">
-                    <Link to={paths.experiment(project, e.slug)}>{e.name ?? e.slug}</Link> <span className="muted">{e.slug}</span>
+                    <Link to={paths.experiment(project, e.slug)}><bdi>{e.name ?? e.slug}</bdi></Link> <span className="muted">{e.slug}</span>
                   </th>
                   <td>{int(e.runsCount)}</td>
                   <td>{e.last ? <Link to={paths.run(project, e.slug, e.last.runId)}><StatusPill status={e.last.status} /></Link> : '—'}</td>

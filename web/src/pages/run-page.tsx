@@ -49,9 +49,16 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
         </p>
       )}
       {phase === 'error' ? (
-        <p role="alert" className="error-text">
-          {loadError}
-        </p>
+        // A dropped connection or a busy server is usually passing: try again in place, keeping
+        // the tab's key and whatever had arrived, rather than sending the reader to reload.
+        <div className="load-error">
+          <p role="alert" className="error-text">
+            Could not load this run: {loadError}
+          </p>
+          <button type="button" onClick={() => store.retry()}>
+            Retry
+          </button>
+        </div>
       ) : (
         <>
           <RunHeader store={store} />

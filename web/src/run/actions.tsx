@@ -1,17 +1,11 @@
-// What can be done with the run: abort, resume (optionally retrying errors), re-run only the
-// failed rows as a new run, export, and copy the API call as curl.
+// The run's action buttons: abort, resume (optionally retrying errors), re-run only the failed
+// rows as a new run, export, and copy the API call as curl. What each does is in run-actions.ts.
 import { useState } from 'react';
-import { api } from '../api.js';
-import { download } from '../lib/download.js';
 import { navigate } from '../lib/router.js';
-import { type RunStore, useRunState, useStats } from './run-store.js';
+import { curlFor, type ExportFormat } from './run-actions.js';
+import { useStats } from './run-derived.js';
+import { type RunStore, useRunState } from './run-store.js';
 import { failedRowIndexes } from './run-view.js';
-
-/** The curl that starts this experiment over the API; the key stays a placeholder. */
-export function curlFor(origin: string, slug: string, rowIndexes?: number[]): string {
-  const body = rowIndexes ? ` \\\n  -d '${JSON.stringify({ row_indices: rowIndexes })}'` : '';
-  return `curl -X POST '${origin}/api/experiments/${encodeURIComponent(slug)}/run' \\\n  -H "Authorization: Bearer $ASSAY_API_KEY" \\\n  -H 'Content-Type: application/json'${body}`;
-}
 
 export function Actions({ store }: { store: RunStore }) {
   const status = useRunState(store, (s) => s.status);
@@ -33,38 +27,24 @@ export function Actions({ store }: { store: RunStore }) {
     }
   };
 
-  const exportAs = (format: 'jsonl' | 'csv' | 'junit') =>
-    act(async () => {
-      try {
-        const text = await api().export(store.runId, format);
-        const type = { jsonl: 'application/x-ndjson', csv: 'text/csv', junit: 'application/xml' }[format];
-        download(new Blob([text], { type }), `${store.runId}.${format === 'junit' ? 'xml' : format}`);
-      } catch (error) {
-        store.say(`Export failed: ${(error as Error).message}`);
-      }
-    });
+  const exportAs = (format: ExportFormat) => act(() => store.actions.export(format));
 
   const copyCurl = async (slug: string) => {
     const text = curlFor(location.origin, slug);
     setCurl(text);
-    try {
-      await navigator.clipboard.writeText(text);
-      store.say('Copied the curl command (the key is $ASSAY_API_KEY)');
-    } catch {
-      store.say('Copy the curl command below');
-    }
+    await store.actions.copyCurl(text);
   };
 
   return (
     <div className="actions" role="group" aria-label="Run actions">
       {status === 'running' && (
-        <button type="button" disabled={busy} onClick={act(() => store.abortRun())}>
+        <button type="button" disabled={busy} onClick={act(() => store.actions.abort())}>
           Abort
         </button>
       )}
       {(status === 'stopped' || status === 'failed') && !live && (
         <>
-          <button type="button" disabled={busy} onClick={act(() => store.resume(retryErrors))}>
+          <button type="button" disabled={busy} onClick={act(() => store.actions.resume(retryErrors))}>
             Resume
           </button>
           <label className="check">
@@ -74,7 +54,7 @@ export function Actions({ store }: { store: RunStore }) {
         </>
       )}
       {status === 'completed' && stats.errored > 0 && !live && (
-        <button type="button" disabled={busy} onClick={act(() => store.resume(true))}>
+        <button type="button" disabled={busy} onClick={act(() => store.actions.resume(true))}>
           Retry errored cells
         </button>
       )}
@@ -83,8 +63,10 @@ export function Actions({ store }: { store: RunStore }) {
           type="button"
           disabled={busy}
           onClick={act(async () => {
-            const started = await store.rerunRows(failedRows);
-            if (started) navigate(new URL(started.runUrl, location.origin).pathname + new URL(started.runUrl, location.origin).search);
+            const started = await store.actions.rerunRows(failedRows);
+            if (!started) return;
+            const next = new URL(started.runUrl, location.origin);
+            navigate(next.pathname + next.search);
           })}
         >
           Re-run {failedRows.length} failed {failedRows.length === 1 ? 'row' : 'rows'}

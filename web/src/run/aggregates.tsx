@@ -4,7 +4,8 @@ import { Histogram } from '../charts/uplot-chart.js';
 import { int, ms, pct, usd } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
-import { type RunStore, useStats } from './run-store.js';
+import { useStats } from './run-derived.js';
+import type { RunStore } from './run-store.js';
 
 const score = (v: number) => fmtScore(v);
 /** Axis ticks a few ms apart need a decimal to differ. */
@@ -35,7 +36,7 @@ export function Aggregates({ store }: { store: RunStore }) {
             <tbody>
               {stats.targets.map((t) => (
                 <tr key={t.targetId} data-target={t.targetId}>
-                  <th scope="row">{t.name}</th>
+                  <th scope="row" dir="auto">{t.name}</th>
                   <td>{int(t.cells)}</td><td>{int(t.passed)}</td><td>{int(t.failed)}</td><td>{int(t.errors)}</td>
                   <td>{latency(t.latencyP50)}</td><td>{latency(t.latencyP95)}</td><td>{usd(t.cost)}</td>
                   <td>{int(t.tokens.input + t.tokens.output)}</td>
@@ -54,7 +55,7 @@ export function Aggregates({ store }: { store: RunStore }) {
             <tbody>
               {stats.evaluators.map((e) => (
                 <tr key={e.evaluatorId} data-evaluator={e.evaluatorId}>
-                  <th scope="row">{e.name}</th>
+                  <th scope="row" dir="auto">{e.name}</th>
                   <td>{pct(e.passRate)}</td><td>{int(e.passed)}</td><td>{int(e.failed)}</td><td>{int(e.errors)}</td><td>{int(e.skipped)}</td>
                   <td>{e.avgScore === undefined ? '—' : fmtScore(e.avgScore)}</td>
                 </tr>

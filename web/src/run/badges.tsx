@@ -16,14 +16,21 @@ export function evalStatus(e: EvalView): BadgeStatus {
 
 export const fmtScore = (s: number) => (Number.isInteger(s) ? String(s) : s.toFixed(2));
 
-/** One evaluator's badge; over repeats, `passed` counts how many of `n` passed. */
+/**
+ * One evaluator's badge; over repeats, `passed` counts how many of `n` passed. In a narrow grid
+ * cell the name and the label give way (clipped; the tooltip has them whole) and the figures
+ * never do: they are what a reader scans the grid for.
+ */
 export function VerdictBadge({ name, status, score, label, passed, n }: { name: string; status: BadgeStatus; score?: number | undefined; label?: string | undefined; passed?: number; n?: number }) {
-  const extra = [n !== undefined && n > 1 ? `${passed}/${n}` : '', score !== undefined ? fmtScore(score) : '', label ?? ''].filter(Boolean).join(' ');
+  const figures = [n !== undefined && n > 1 ? `${passed}/${n}` : '', score !== undefined ? fmtScore(score) : ''].filter(Boolean).join(' ');
   const spoken = `${name}: ${status === 'scored' ? 'score' : status}${score !== undefined ? `, score ${fmtScore(score)}` : ''}${label ? `, label ${label}` : ''}${n !== undefined && n > 1 ? `, ${passed} of ${n} passed` : ''}`;
   return (
     <span className={`badge ${status}`} role="img" aria-label={spoken} title={spoken} data-status={status}>
-      <span aria-hidden="true">{ICON[status]}</span> {name}
-      {extra && <span className="badge-extra"> {extra}</span>}
+      {/* The spaces keep the copied text readable; a flex row does not lay them out. */}
+      <span className="badge-icon" aria-hidden="true">{ICON[status]}</span>{' '}
+      <span className="badge-name" dir="auto">{name}</span>
+      {figures && <>{' '}<span className="badge-figures">{figures}</span></>}
+      {label && <>{' '}<span className="badge-label" dir="auto">{label}</span></>}
     </span>
   );
 }

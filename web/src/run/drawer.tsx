@@ -64,9 +64,9 @@ export function Drawer({ store }: { store: RunStore }) {
               <tbody>
                 {Object.entries(row.entry).map(([k, v]) => (
                   <tr key={k}>
-                    <th scope="row">{k}</th>
+                    <th scope="row" dir="auto">{k}</th>
                     <td>
-                      <pre>{typeof v === 'string' ? v : JSON.stringify(v, null, 2)}</pre>
+                      <pre dir="auto">{typeof v === 'string' ? v : JSON.stringify(v, null, 2)}</pre>
                     </td>
                   </tr>
                 ))}
@@ -160,7 +160,7 @@ function RepeatDetails({ r, many, name, children }: { r: RepeatView; many: boole
         </>
       )}
       <h4>Output</h4>
-      {!r.done ? <p className="muted">Running…</p> : r.error !== undefined ? <pre className="error-text">{r.error}</pre> : <OutputView output={r.output} />}
+      {!r.done ? <p className="muted">Running…</p> : r.error !== undefined ? <pre className="error-text" dir="auto">{r.error}</pre> : <OutputView output={r.output} />}
       {r.evaluations.length > 0 && (
         <>
           <h4>Evaluators</h4>
@@ -171,7 +171,7 @@ function RepeatDetails({ r, many, name, children }: { r: RepeatView; many: boole
                 <span className="meta">
                   {e.score !== undefined ? ` score ${fmtScore(e.score)}` : ''} {e.cost !== undefined ? usd(e.cost) : ''} {ms(e.duration)}
                 </span>
-                {e.details && <pre className="details">{e.details}</pre>}
+                {e.details && <pre className="details" dir="auto">{e.details}</pre>}
               </li>
             ))}
           </ul>

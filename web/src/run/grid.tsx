@@ -9,7 +9,8 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { asText } from '../lib/format.js';
 import type { RunModel } from './run-model.js';
-import { type RunStore, useGrid, useRunState } from './run-store.js';
+import { useGrid } from './run-derived.js';
+import { type RunStore, useRunState } from './run-store.js';
 import { useCompare } from './compare-store.js';
 import { reviewedCells, useReviews } from './review-store.js';
 import { type CellChange, cellKey, type GridRow } from './run-view.js';
@@ -167,7 +168,7 @@ export function Grid({ store }: { store: RunStore }) {
         <div role="rowgroup" className="grid-head">
           <div role="row" aria-rowindex={1} className="grid-row head" style={{ gridTemplateColumns: template }}>
             {headers.map((h, i) => (
-              <div role="columnheader" aria-colindex={i + 1} key={h.id} className={h.column.id.startsWith(TARGET) ? 'target' : ''}>
+              <div role="columnheader" aria-colindex={i + 1} key={h.id} className={h.column.id.startsWith(TARGET) ? 'target' : ''} dir="auto">
                 {String(h.column.columnDef.header ?? h.column.id)}
               </div>
             ))}
@@ -245,7 +246,7 @@ function GridRowView({ gr, cells, pos, start, template, focusCol, model, evaluat
           const text = gr.row.entry ? asText(gr.row.entry[id.slice(INPUT.length)]) : '…';
           return (
             <div role="gridcell" aria-colindex={i + 1} data-col={i} tabIndex={tabIndex} key={id} className="cell input" title={text.length > 60 ? text.slice(0, 500) : undefined}>
-              <span className="clamp">{text}</span>
+              <span className="clamp" dir="auto">{text}</span>
             </div>
           );
         }

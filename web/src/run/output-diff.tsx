@@ -20,7 +20,7 @@ export function OutputDiff({ baseline, candidate }: { baseline: unknown; candida
   }, [baseline, candidate]);
   if (!parts) return <p className="muted">Comparing…</p>;
   return (
-    <pre className="output-text output-diff" aria-label="Output against the baseline: removed words struck through, added words underlined">
+    <pre className="output-text output-diff" dir="auto" aria-label="Output against the baseline: removed words struck through, added words underlined">
       {parts.map((p, i) => (p.added ? <ins key={i}>{p.value}</ins> : p.removed ? <del key={i}>{p.value}</del> : <span key={i}>{p.value}</span>))}
     </pre>
   );

@@ -40,10 +40,11 @@ export function OutputView({ output }: { output: unknown }) {
           </label>
         ))}
       </div>
-      {mode === 'text' && <pre className="output-text">{asText(output)}</pre>}
-      {mode === 'json' && <pre className="output-text">{pretty(output)}</pre>}
+      {/* Untrusted text in any script: dir="auto" lays out Arabic or Hebrew right to left. */}
+      {mode === 'text' && <pre className="output-text" dir="auto">{asText(output)}</pre>}
+      {mode === 'json' && <pre className="output-text" dir="auto">{pretty(output)}</pre>}
       {/* Sanitised by DOMPurify in markdown.ts; the CSP refuses inline script besides. */}
-      {mode === 'markdown' && (html === null ? <p className="muted">Rendering…</p> : <div className="markdown" dangerouslySetInnerHTML={{ __html: html }} />)}
+      {mode === 'markdown' && (html === null ? <p className="muted">Rendering…</p> : <div className="markdown" dir="auto" dangerouslySetInnerHTML={{ __html: html }} />)}
     </div>
   );
 }

@@ -42,7 +42,7 @@ export function ReviewForm({ store, rowIndex, targetId, repeat, evaluatorIds, na
           {existing.map((r) => (
             <li key={reviewKeyOf(r)}>
               <span className={`pill ${r.verdict}`}>{r.verdict}</span> {r.evaluatorId === null ? 'the cell' : name(r.evaluatorId)} — by <span className="mono">{r.reviewer}</span>, {when(r.reviewedAt)}
-              {r.comment && <blockquote>{r.comment}</blockquote>}
+              {r.comment && <blockquote dir="auto">{r.comment}</blockquote>}
             </li>
           ))}
         </ul>
@@ -71,7 +71,7 @@ export function ReviewForm({ store, rowIndex, targetId, repeat, evaluatorIds, na
           </select>
         </span>
         <label htmlFor={`${id}-comment`}>Comment</label>
-        <textarea id={`${id}-comment`} rows={2} maxLength={10_000} value={comment} onChange={(e) => setComment(e.target.value)} />
+        <textarea id={`${id}-comment`} dir="auto" rows={2} maxLength={10_000} value={comment} onChange={(e) => setComment(e.target.value)} />
         <button type="submit" disabled={!verdict || saving}>
           {saving ? 'Saving…' : 'Save review'}
         </button>

@@ -2,7 +2,8 @@
 import { useEffect, useState } from 'react';
 import { int, ms, pct, usd } from '../lib/format.js';
 import { StatusPill } from './badges.js';
-import { type RunStore, useRunState, useStats } from './run-store.js';
+import { useStats } from './run-derived.js';
+import { type RunStore, useRunState } from './run-store.js';
 
 /** Wall time so far, ticking once a second while the run is live. */
 function useDuration(startedAt: number | undefined, finishedAt: number | undefined, running: boolean): number | undefined {

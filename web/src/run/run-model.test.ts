@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ResultCell, ResultEvaluation, RunEvent } from '../api-types.js';
 import { cellOutcome, RunModel } from './run-model.js';
-import { type CellChange, cellKey, computeStats, DEFAULT_VIEW, deriveGrid, failedRowIndexes, percentile } from './run-view.js';
+import { computeStats, percentile } from './run-stats.js';
+import { type CellChange, cellKey, DEFAULT_VIEW, deriveGrid, failedRowIndexes } from './run-view.js';
 
 const cell = (index: number, targetId: string, over: Partial<ResultCell> = {}): ResultCell => ({
   index, targetId, repeat: 0, entry: { q: `q${index}` }, predicted: { output: `out ${index}` }, cost: 0.001, duration: 100 + index, tokens: { input: 3, output: 4 }, attempts: 1, cached: false, error: null, ...over,

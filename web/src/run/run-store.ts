@@ -1,16 +1,18 @@
-// The run page's state, outside React: loads the run (poll body, then every results page),
+// The run page's state, outside React: loads the run (poll body, then every results page) and
 // follows it live over SSE (src/client's events(): fetch streaming, so the key goes in a header
-// and Last-Event-ID resumes after a drop), and runs the page's actions. React reads it through
-// the hooks at the bottom, as the AI SDK's useChat reads its chat store.
-import type { ExperimentBody, RunStatus, RunSummaryView, StartedRun, StreamEvent } from '../api-types.js';
+// and Last-Event-ID resumes after a drop). React reads it through useRunState, as the AI SDK's
+// useChat reads its chat store; what is derived from it is in run-derived.ts, what a person
+// does to the run in run-actions.ts.
+import type { ExperimentBody, StreamEvent } from '../api-types.js';
 import { api, ApiError, describeError } from '../api.js';
 import { createStore, type Store, useStore } from '../lib/store.js';
 import { CompareStore } from './compare-store.js';
 import { ReviewStore } from './review-store.js';
+import { RunActions } from './run-actions.js';
 import { RunModel } from './run-model.js';
 import { findOwner } from './run-owner.js';
-import { statsFromSummary, withSummaryEvaluators } from './summary-stats.js';
-import { computeStats, DEFAULT_VIEW, deriveGrid, type GridView, type RunStats, type ViewOptions } from './run-view.js';
+import { type CellRef, figuresOf, INITIAL_STATE, RESUMED, type RunPageState } from './run-state.js';
+import type { ViewOptions } from './run-view.js';
 
 /** Cells per results request (the server's maximum). */
 const PAGE = 5000;
@@ -21,49 +23,6 @@ const ENTRY_REFRESH_MS = 500;
 /** Attempts to reach the event stream again, with backoff, before the page stops following. */
 const FOLLOW_RETRIES = 8;
 
-export interface CellRef {
-  rowIndex: number;
-  targetId: string;
-}
-
-export interface RunPageState {
-  phase: 'loading' | 'ready' | 'error';
-  loadError?: string;
-  status?: RunStatus;
-  total: number;
-  completed: number;
-  startedAt?: number;
-  finishedAt?: number;
-  /** Why the run failed (run-level error). */
-  runError?: string;
-  summary?: RunSummaryView;
-  /**
-   * Whose run this is, taken from the run (never from the URL): checking until the first
-   * results page says; missing when its experiment is not among the project's live ones.
-   */
-  owner: 'checking' | 'found' | 'missing';
-  /** The run's own experiment once found; every action that names an experiment uses it. */
-  experiment?: { slug: string; name: string };
-  /** The event stream is open. */
-  live: boolean;
-  /** The model version last rendered. */
-  version: number;
-  view: ViewOptions;
-  /** Hidden columns (TanStack Table visibility state: column id → false). */
-  columnVisibility: Record<string, boolean>;
-  drawer: CellRef | null;
-  /** An action's outcome, announced in a live region. */
-  notice?: string;
-  /** performance.now() when every results page had arrived (measured by the tests). */
-  dataLoadedAt?: number;
-}
-
-/**
- * A resumed run is running again: the end it had (its finish time, its summary with the stop
- * reason, a run error) no longer holds, and the header's duration ticks from its start again.
- */
-const RESUMED: Partial<RunPageState> = { status: 'running', finishedAt: undefined, summary: undefined, runError: undefined };
-
 export class RunStore {
   readonly model = new RunModel();
   readonly state: Store<RunPageState>;
@@ -71,6 +30,8 @@ export class RunStore {
   readonly compare: CompareStore;
   /** People's reviews; a save re-reads the summary (its reviewed figures). */
   readonly reviews: ReviewStore;
+  /** Abort, resume, re-run, export, copy as curl. */
+  readonly actions: RunActions;
   private readonly stop = new AbortController();
   private lastSeq = 0;
   /** Cells received from results pages (the next page's offset, roughly). */
@@ -78,8 +39,6 @@ export class RunStore {
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private entryTimer: ReturnType<typeof setTimeout> | undefined;
   private streaming = false;
-  private gridMemo: { version: number; view: ViewOptions; compared: number; grid: GridView } | undefined;
-  private statsMemo: { version: number; provisional: boolean; summary: RunSummaryView | undefined; stats: RunStats } | undefined;
   /** Finds the run's experiment once the first results page has named its id. */
   private ownerLookup: Promise<ExperimentBody | null> | undefined;
   private urlExperiment: Promise<ExperimentBody | null> | undefined;
@@ -91,9 +50,18 @@ export class RunStore {
     readonly runId: string,
     readonly urlSlug: string,
   ) {
-    this.state = createStore<RunPageState>({ phase: 'loading', owner: 'checking', total: 0, completed: 0, live: false, version: 0, view: DEFAULT_VIEW, columnVisibility: {}, drawer: null });
+    this.state = createStore<RunPageState>(INITIAL_STATE);
     this.compare = new CompareStore(runId, () => this.state.get().experiment?.slug);
     this.reviews = new ReviewStore(runId, () => this.refreshSummary());
+    this.actions = new RunActions({
+      runId,
+      experiment: () => this.state.get().experiment,
+      say: (notice) => this.say(notice),
+      resumed: (notice) => {
+        this.patch({ ...RESUMED, notice });
+        void this.follow();
+      },
+    });
   }
 
   /** Re-reads the poll body's summary (after a review: its reviewed figures). */
@@ -127,7 +95,7 @@ export class RunStore {
       this.urlExperiment = client.experiment(this.urlSlug).catch(() => null);
       const run = await client.run(this.runId);
       void this.reviews.load();
-      this.patch({ status: run.status, total: run.total, completed: run.progress, startedAt: run.startedAt, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
+      this.patch({ ...figuresOf(run), startedAt: run.startedAt });
       if (run.status === 'running') void this.follow();
       await this.loadResults(0);
       this.nameFrom(await this.ownerLookup);
@@ -137,6 +105,16 @@ export class RunStore {
       if (this.stop.signal.aborted) return;
       this.patch({ phase: 'error', loadError: describeError(error) });
     }
+  }
+
+  /**
+   * Loads again after a failed load (a network error, a 5xx), without reloading the page:
+   * what had arrived stays, and results merge into the model idempotently.
+   */
+  retry(): void {
+    if (this.state.get().phase !== 'error' || this.stop.signal.aborted) return;
+    this.patch({ phase: 'loading', loadError: undefined });
+    void this.start();
   }
 
   dispose(): void {
@@ -270,7 +248,7 @@ export class RunStore {
   private async settle(): Promise<void> {
     try {
       const run = await api().run(this.runId);
-      this.patch({ status: run.status, total: run.total, completed: run.progress, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) });
+      this.patch(figuresOf(run));
       if (this.model.missingEntries() > 0) await this.loadResults(0);
       this.patch({ version: this.model.version });
     } catch {
@@ -292,70 +270,6 @@ export class RunStore {
     this.patch({ drawer: ref });
   }
 
-  grid(): GridView {
-    const { version, view } = this.state.get();
-    const compare = this.compare.state.get();
-    // Compare mode's changes count only while it is on; its version changes with each comparison.
-    const compared = compare.on ? compare.version : -1;
-    if (!this.gridMemo || this.gridMemo.version !== version || this.gridMemo.view !== view || this.gridMemo.compared !== compared) {
-      this.gridMemo = { version, view, compared, grid: deriveGrid(this.model, view, compare.on ? compare.changes : undefined) };
-    }
-    return this.gridMemo.grid;
-  }
-
-  /**
-   * The figures shown. Until every results page has arrived the model holds part of the run,
-   * so a finished run's summary speaks for it (what it cannot say, latencies and errored
-   * cells, stays unknown); after that the model, plus the summary's evaluators that gave no result.
-   */
-  stats(): RunStats {
-    const { version, phase, summary } = this.state.get();
-    const provisional = phase !== 'ready' && summary !== undefined;
-    const m = this.statsMemo;
-    if (!m || m.version !== version || m.provisional !== provisional || m.summary !== summary) {
-      const stats = provisional ? statsFromSummary(summary) : withSummaryEvaluators(computeStats(this.model), summary);
-      this.statsMemo = { version, provisional, summary, stats };
-      return stats;
-    }
-    return m.stats;
-  }
-
-  // ---- actions ----------------------------------------------------------------------------
-
-  async abortRun(): Promise<void> {
-    try {
-      await api().abort(this.runId);
-      this.patch({ notice: 'Abort requested' });
-    } catch (error) {
-      this.patch({ notice: `Abort failed: ${describeError(error)}` });
-    }
-  }
-
-  async resume(retryErrors: boolean): Promise<void> {
-    try {
-      await api().resume(this.runId, retryErrors);
-      this.patch({ ...RESUMED, notice: retryErrors ? 'Resumed, retrying errors' : 'Resumed' });
-      void this.follow();
-    } catch (error) {
-      this.patch({ notice: `Resume failed: ${describeError(error)}` });
-    }
-  }
-
-  /** A new run of the run's own experiment with only the given rows (never the URL's). */
-  async rerunRows(rowIndexes: number[]): Promise<StartedRun | null> {
-    const experiment = this.state.get().experiment;
-    if (!experiment) {
-      this.patch({ notice: "Cannot re-run: this run's experiment was not found" });
-      return null;
-    }
-    try {
-      return await api().start(experiment.slug, { row_indices: rowIndexes });
-    } catch (error) {
-      this.patch({ notice: `Could not start the run: ${describeError(error)}` });
-      return null;
-    }
-  }
-
   say(notice: string): void {
     this.patch({ notice });
   }
@@ -363,18 +277,3 @@ export class RunStore {
 
 export const useRunState = <S>(store: RunStore, select: (s: RunPageState) => S): S => useStore(store.state, select);
 
-/** The grid rows, re-derived when the model or the view options change. */
-export function useGrid(store: RunStore): GridView {
-  useRunState(store, (s) => s.version);
-  useRunState(store, (s) => s.view);
-  useStore(store.compare.state, (s) => (s.on ? s.version : -1));
-  return store.grid();
-}
-
-export function useStats(store: RunStore): RunStats {
-  useRunState(store, (s) => s.version);
-  // The figures come from the summary until the results are in (stats()).
-  useRunState(store, (s) => s.phase);
-  useRunState(store, (s) => s.summary);
-  return store.stats();
-}

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummaryView } from '../api-types.js';
 import { RunModel } from './run-model.js';
-import { computeStats } from './run-view.js';
+import { computeStats } from './run-stats.js';
 import { statsFromSummary, withSummaryEvaluators } from './summary-stats.js';
 
 const summary = (over: Partial<RunSummaryView> = {}): RunSummaryView => ({

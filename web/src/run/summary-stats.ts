@@ -2,7 +2,7 @@
 // results pages have not brought (yet): the whole header and tables while a finished run's
 // results are still loading, and evaluators the summary lists but no result mentions.
 import type { EvaluatorSummaryView, RunSummaryView } from '../api-types.js';
-import type { EvaluatorStats, RunStats } from './run-view.js';
+import type { EvaluatorStats, RunStats } from './run-stats.js';
 
 function evaluatorStats(e: EvaluatorSummaryView): EvaluatorStats {
   // The summary says 0 % when nothing was counted; the page says "—" (no verdict, not all failing).

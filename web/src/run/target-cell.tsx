@@ -85,7 +85,8 @@ export function TargetCell({ col, tabIndex, cell, shown, change, reviewed, evalu
       data-change={change}
       onClick={onOpen}
     >
-      <div className="output clamp">
+      {/* dir="auto": an Arabic or Hebrew output reads right to left, from its own first letter. */}
+      <div className="output clamp" dir="auto">
         {first.error !== undefined ? <span className="error-text">Error: {first.error}</span> : asText(first.output)}
       </div>
       <div className="cell-foot">

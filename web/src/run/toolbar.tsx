@@ -2,7 +2,8 @@
 import { useEffect, useState } from 'react';
 import { int } from '../lib/format.js';
 import { useCompare } from './compare-store.js';
-import { type RunStore, useGrid, useRunState } from './run-store.js';
+import { useGrid } from './run-derived.js';
+import { type RunStore, useRunState } from './run-store.js';
 import type { SortKey } from './run-view.js';
 
 export function Toolbar({ store }: { store: RunStore }) {
@@ -61,7 +62,7 @@ export function Toolbar({ store }: { store: RunStore }) {
       </span>
       <span className="field">
         <label htmlFor="f-search">Search</label>{' '}
-        <input id="f-search" type="search" value={search} placeholder="inputs and outputs" onChange={(e) => setSearch(e.target.value)} aria-invalid={grid.searchError ? true : undefined} aria-describedby={grid.searchError ? 'search-error' : undefined} />
+        <input id="f-search" type="search" dir="auto" value={search} placeholder="inputs and outputs" onChange={(e) => setSearch(e.target.value)} aria-invalid={grid.searchError ? true : undefined} aria-describedby={grid.searchError ? 'search-error' : undefined} />
       </span>
       <label className="check">
         <input type="checkbox" checked={view.regex} onChange={(e) => store.setView({ regex: e.target.checked })} />

@@ -1,0 +1,123 @@
+// A run page whose load fails (the server unreachable, a 5xx on a results page) says why and
+// offers Retry, which loads the run again in place: no page reload, the tab's state stays.
+import type { Page, Route } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRun } from './expected.js';
+import { axeViolations, type Browser, guardedPage, launch, screenshot, type Server, signIn, startServer } from './browser.js';
+
+declare const window: Record<string, unknown>;
+
+let server: Server;
+let browser: Browser;
+let page: Page;
+let problems: string[];
+let runId: string;
+let runPath: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  const doc = {
+    slug: 'flaky-network', name: 'Flaky network',
+    dataset: { rows: Array.from({ length: 5 }, (_, i) => ({ q: `q${i}` })) },
+    targets: [{ id: 'echo', name: 'Echo', type: 'code', code: 'return row.q' }],
+    evaluators: [{ id: 'exact', name: 'Exact', type: 'langevals/exact_match', settings: { case_sensitive: true } }],
+  };
+  expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+  const started = (await (await server.t.req('POST', '/api/experiments/flaky-network/run', { body: {} })).json()) as { runId: string; runUrl: string };
+  runId = started.runId;
+  await waitForRun(server.t, runId);
+  const u = new URL(started.runUrl);
+  runPath = u.pathname + u.search;
+  browser = await launch();
+  ({ page, problems } = await guardedPage(browser, server.url));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  // Sign in on the experiments list, so each test opens the run page itself.
+  await page.goto(server.url + '/');
+  await signIn(page, server.t.key);
+  await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/**
+ * Fails the requests `matches` selects with `fail` while `failing` says so; the others go
+ * through. Returns a switch that lets them through from then on.
+ */
+async function breakRequests(p: Page, matches: (url: URL) => boolean, fail: (route: Route) => Promise<void>): Promise<{ failed: () => number; heal: () => Promise<void> }> {
+  let failing = true;
+  let failed = 0;
+  const handler = async (route: Route) => {
+    if (failing && matches(new URL(route.request().url()))) {
+      failed++;
+      return fail(route);
+    }
+    return route.continue();
+  };
+  await p.route('**/api/experiments/runs/**', handler);
+  return {
+    failed: () => failed,
+    heal: async () => {
+      failing = false;
+      await p.unroute('**/api/experiments/runs/**', handler);
+    },
+  };
+}
+
+/** Opens the run page and marks the document, so a full reload (which would drop the mark) shows. */
+async function openRun(p: Page): Promise<void> {
+  await p.goto(server.url + runPath);
+  await p.evaluate(() => {
+    window.__sameDocument = true;
+  });
+}
+
+describe('a failed load', () => {
+  it('offers Retry when the run cannot be reached, and Retry loads it without reloading the page', async () => {
+    const broken = await breakRequests(page, (u) => u.pathname === `/api/experiments/runs/${runId}`, (route) => route.abort('connectionrefused'));
+    await openRun(page);
+    const retry = page.getByRole('button', { name: 'Retry' });
+    await retry.waitFor();
+    expect(await page.getByRole('alert').first().textContent()).not.toBe('');
+    expect(broken.failed()).toBeGreaterThan(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'run-page-load-error');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'run-page-mobile-390-load-error');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    await broken.heal();
+    await retry.click();
+    await page.locator('[data-cell="4:echo"]').waitFor();
+    expect(await page.getByTestId('progress-text').textContent()).toBe('5 / 5');
+    await expect.poll(() => page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+    expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
+  });
+
+  it('offers Retry when a results page answers 503, and Retry fetches the results again', async () => {
+    const broken = await breakRequests(
+      page,
+      (u) => u.pathname === `/api/experiments/runs/${runId}/results`,
+      (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'unavailable', message: 'The server is busy; try again.' }) }),
+    );
+    await openRun(page);
+    const retry = page.getByRole('button', { name: 'Retry' });
+    await retry.waitFor();
+    expect(await page.getByRole('alert').first().textContent()).toContain('The server is busy');
+    expect(broken.failed()).toBeGreaterThan(0);
+
+    // Still failing: Retry tries again and says so again.
+    const before = broken.failed();
+    await retry.click();
+    await expect.poll(() => broken.failed()).toBeGreaterThan(before);
+    await retry.waitFor();
+
+    await broken.heal();
+    await retry.click();
+    await page.locator('[data-cell="4:echo"]').waitFor();
+    expect(await page.locator('[data-cell]').count()).toBe(5);
+    expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,84 @@
+// What a person can do to the run from its page: abort it, resume it, re-run its failed rows as
+// a new run, export it, copy the call that starts it. Kept apart from RunStore, which loads and
+// follows the run: each action is one call whose outcome is announced, never thrown.
+import type { StartedRun } from '../api-types.js';
+import { api, describeError } from '../api.js';
+import { download } from '../lib/download.js';
+
+/** What the actions need from the run's store (an interface, so this module never imports it). */
+export interface ActionHost {
+  readonly runId: string;
+  /** The run's own experiment once found (never the URL's). */
+  experiment(): { slug: string } | undefined;
+  /** Announces an outcome in the page's live region. */
+  say(notice: string): void;
+  /** The server accepted a resume: the store shows the run running again and follows it. */
+  resumed(notice: string): void;
+}
+
+export type ExportFormat = 'jsonl' | 'csv' | 'junit';
+
+const EXPORT_TYPE: Record<ExportFormat, string> = { jsonl: 'application/x-ndjson', csv: 'text/csv', junit: 'application/xml' };
+
+/** The curl that starts this experiment over the API; the key stays a placeholder. */
+export function curlFor(origin: string, slug: string, rowIndexes?: number[]): string {
+  const body = rowIndexes ? ` \\\n  -d '${JSON.stringify({ row_indices: rowIndexes })}'` : '';
+  return `curl -X POST '${origin}/api/experiments/${encodeURIComponent(slug)}/run' \\\n  -H "Authorization: Bearer $ASSAY_API_KEY" \\\n  -H 'Content-Type: application/json'${body}`;
+}
+
+export class RunActions {
+  constructor(private readonly host: ActionHost) {}
+
+  async abort(): Promise<void> {
+    try {
+      await api().abort(this.host.runId);
+      this.host.say('Abort requested');
+    } catch (error) {
+      this.host.say(`Abort failed: ${describeError(error)}`);
+    }
+  }
+
+  async resume(retryErrors: boolean): Promise<void> {
+    try {
+      await api().resume(this.host.runId, retryErrors);
+      this.host.resumed(retryErrors ? 'Resumed, retrying errors' : 'Resumed');
+    } catch (error) {
+      this.host.say(`Resume failed: ${describeError(error)}`);
+    }
+  }
+
+  /** A new run of the run's own experiment with only the given rows (never the URL's). */
+  async rerunRows(rowIndexes: number[]): Promise<StartedRun | null> {
+    const experiment = this.host.experiment();
+    if (!experiment) {
+      this.host.say("Cannot re-run: this run's experiment was not found");
+      return null;
+    }
+    try {
+      return await api().start(experiment.slug, { row_indices: rowIndexes });
+    } catch (error) {
+      this.host.say(`Could not start the run: ${describeError(error)}`);
+      return null;
+    }
+  }
+
+  /** Fetched with the key (a plain link could not send it) and handed to the browser as a Blob. */
+  async export(format: ExportFormat): Promise<void> {
+    try {
+      const text = await api().export(this.host.runId, format);
+      download(new Blob([text], { type: EXPORT_TYPE[format] }), `${this.host.runId}.${format === 'junit' ? 'xml' : format}`);
+    } catch (error) {
+      this.host.say(`Export failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Copies a curl command (curlFor); the page shows it as well, since a clipboard can be refused. */
+  async copyCurl(text: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(text);
+      this.host.say('Copied the curl command (the key is $ASSAY_API_KEY)');
+    } catch {
+      this.host.say('Copy the curl command below');
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// The run page's state: its shape, where it starts, and what a poll body and a resume change
+// in it. RunStore (loading, following) writes it; the components read slices of it.
+import type { RunStatus, RunStatusBody, RunSummaryView } from '../api-types.js';
+import { DEFAULT_VIEW, type ViewOptions } from './run-view.js';
+
+/** A cell of the grid: one row × target (its repeats together). */
+export interface CellRef {
+  rowIndex: number;
+  targetId: string;
+}
+
+/** What the page shows of the run; React selects slices of it (useRunState). */
+export interface RunPageState {
+  phase: 'loading' | 'ready' | 'error';
+  loadError?: string;
+  status?: RunStatus;
+  total: number;
+  completed: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Why the run failed (run-level error). */
+  runError?: string;
+  summary?: RunSummaryView;
+  /**
+   * Whose run this is, taken from the run (never from the URL): checking until the first
+   * results page says; missing when its experiment is not among the project's live ones.
+   */
+  owner: 'checking' | 'found' | 'missing';
+  /** The run's own experiment once found; every action that names an experiment uses it. */
+  experiment?: { slug: string; name: string };
+  /** The event stream is open. */
+  live: boolean;
+  /** The model version last rendered. */
+  version: number;
+  view: ViewOptions;
+  /** Hidden columns (TanStack Table visibility state: column id → false). */
+  columnVisibility: Record<string, boolean>;
+  drawer: CellRef | null;
+  /** An action's outcome, announced in a live region. */
+  notice?: string;
+  /** performance.now() when every results page had arrived (measured by the tests). */
+  dataLoadedAt?: number;
+}
+
+/**
+ * A resumed run is running again: the end it had (its finish time, its summary with the stop
+ * reason, a run error) no longer holds, and the header's duration ticks from its start again.
+ */
+export const RESUMED: Partial<RunPageState> = { status: 'running', finishedAt: undefined, summary: undefined, runError: undefined };
+
+/** The poll body's figures; what it leaves out (no finish time yet, no summary) keeps its value. */
+export function figuresOf(run: RunStatusBody): Partial<RunPageState> {
+  return { status: run.status, total: run.total, completed: run.progress, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) };
+}
+
+/** Before the poll body has answered. */
+export const INITIAL_STATE: RunPageState = { phase: 'loading', owner: 'checking', total: 0, completed: 0, live: false, version: 0, view: DEFAULT_VIEW, columnVisibility: {}, drawer: null };

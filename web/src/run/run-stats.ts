@@ -1,0 +1,136 @@
+// The header's figures and the per-target and per-evaluator aggregates, worked out from the
+// model (the summary gives only part of them: no latencies, no errored cells). Pure functions.
+import { type RepeatView, repeatVerdict, type RunModel } from './run-model.js';
+
+export interface TargetStats {
+  targetId: string;
+  name: string;
+  cells: number;
+  passed: number;
+  failed: number;
+  errors: number;
+  cost: number;
+  tokens: { input: number; output: number };
+  latencyP50?: number;
+  latencyP95?: number;
+}
+
+export interface EvaluatorStats {
+  evaluatorId: string;
+  name: string;
+  passed: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  /** SPEC §5: counted (processed or error) results that did not fail, in percent. */
+  passRate?: number;
+  avgScore?: number;
+  scores: number[];
+}
+
+export interface RunStats {
+  /** Taken from the run's summary while its results load: errored cells and latencies are not known. */
+  provisional?: boolean;
+  /** Cells (repeats) with a target result. */
+  done: number;
+  passed: number;
+  /** Cells that did not pass: a target error, a failed or an errored evaluator. */
+  failed: number;
+  /** Cells with a target error or an evaluator error. */
+  errored: number;
+  passRate?: number;
+  cost: number;
+  tokens: { input: number; output: number };
+  latencyP50?: number;
+  latencyP95?: number;
+  /** Durations of the target calls that succeeded, ms (as per target: an error's time says little about the target). */
+  latencies: number[];
+  targets: TargetStats[];
+  evaluators: EvaluatorStats[];
+}
+
+/** Nearest-rank percentile of ascending values. */
+export function percentile(sorted: number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+const hasError = (r: RepeatView) => r.error !== undefined || r.evaluations.some((e) => e.status === 'error');
+
+export function computeStats(model: RunModel): RunStats {
+  const byTarget = new Map<string, TargetStats & { latencies: number[] }>();
+  for (const t of model.targets) {
+    byTarget.set(t.id, { targetId: t.id, name: t.name, cells: 0, passed: 0, failed: 0, errors: 0, cost: 0, tokens: { input: 0, output: 0 }, latencies: [] });
+  }
+  const byEvaluator = new Map<string, EvaluatorStats & { counted: number; notFailing: number; scoreSum: number }>();
+  for (const [id, name] of model.evaluators) {
+    byEvaluator.set(id, { evaluatorId: id, name, passed: 0, failed: 0, errors: 0, skipped: 0, scores: [], counted: 0, notFailing: 0, scoreSum: 0 });
+  }
+  const stats: RunStats = { done: 0, passed: 0, failed: 0, errored: 0, cost: 0, tokens: { input: 0, output: 0 }, latencies: [], targets: [], evaluators: [] };
+  for (const row of model.rows.values()) {
+    for (const cell of row.cells.values()) {
+      const t = byTarget.get(cell.targetId);
+      for (const r of cell.repeats) {
+        if (!r?.done) continue;
+        const verdict = repeatVerdict(r);
+        stats.done++;
+        if (verdict === 'passed') stats.passed++;
+        else stats.failed++;
+        if (hasError(r)) stats.errored++;
+        const cost = (r.cost ?? 0) + r.evaluations.reduce((s, e) => s + (e.cost ?? 0), 0);
+        stats.cost += cost;
+        if (r.tokens) {
+          stats.tokens.input += r.tokens.input;
+          stats.tokens.output += r.tokens.output;
+        }
+        if (r.duration !== undefined && r.error === undefined) stats.latencies.push(r.duration);
+        if (t) {
+          t.cells++;
+          if (verdict === 'passed') t.passed++;
+          else t.failed++;
+          if (r.error !== undefined) t.errors++;
+          t.cost += r.cost ?? 0;
+          if (r.tokens) {
+            t.tokens.input += r.tokens.input;
+            t.tokens.output += r.tokens.output;
+          }
+          if (r.duration !== undefined && r.error === undefined) t.latencies.push(r.duration);
+        }
+        for (const e of r.evaluations) {
+          const s = byEvaluator.get(e.evaluatorId);
+          if (!s) continue;
+          if (e.status === 'skipped') {
+            s.skipped++;
+            continue;
+          }
+          s.counted++;
+          if (e.status === 'error') s.errors++;
+          else if (e.passed === false) s.failed++;
+          else {
+            if (e.passed === true) s.passed++;
+            s.notFailing++;
+          }
+          if (e.status === 'processed' && e.score !== undefined) {
+            s.scores.push(e.score);
+            s.scoreSum += e.score;
+          }
+        }
+      }
+    }
+  }
+  stats.passRate = stats.done > 0 ? (stats.passed / stats.done) * 100 : undefined;
+  const sorted = [...stats.latencies].sort((a, b) => a - b);
+  stats.latencyP50 = percentile(sorted, 50);
+  stats.latencyP95 = percentile(sorted, 95);
+  stats.targets = [...byTarget.values()].map(({ latencies, ...t }) => {
+    latencies.sort((a, b) => a - b);
+    return { ...t, latencyP50: percentile(latencies, 50), latencyP95: percentile(latencies, 95) };
+  });
+  stats.evaluators = [...byEvaluator.values()].map(({ counted, notFailing, scoreSum, ...e }) => ({
+    ...e,
+    passRate: counted > 0 ? (notFailing / counted) * 100 : undefined,
+    avgScore: e.scores.length > 0 ? scoreSum / e.scores.length : undefined,
+  }));
+  return stats;
+}
