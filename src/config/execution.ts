@@ -98,11 +98,11 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
     createTarget: observability.createTarget,
     catalogue: { find: observability.findEvaluator },
     observer: observability.runObserver,
-    evaluatorDeps: async (projectId) => ({ sandbox, models: modelsFor(projectId), offload: evaluatorPool }),
+    evaluatorDeps: async (projectId) => ({ sandbox: sandbox.forOwner(projectId), models: modelsFor(projectId), offload: evaluatorPool }),
     targetDeps: async (projectId, { cache }) => {
       const resolved = await secrets.secretsFor(projectId);
       return {
-        sandbox,
+        sandbox: sandbox.forOwner(projectId),
         secrets: resolved.values,
         secretOrigins: resolved.origins,
         allowPrivateNetworks: config.httpTargetsAllowPrivate,

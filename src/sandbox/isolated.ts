@@ -46,6 +46,8 @@ export interface IsolatedSandboxOptions {
 export interface SandboxStats {
   /** Isolates the budget allows at once. */
   limit: number;
+  /** Isolates one owner (a project) may have at once: half the budget. */
+  perOwner: number;
   /** Isolates running user code that exist (created and not disposed) right now. */
   alive: number;
   /** The most such isolates that existed at once. */
@@ -71,8 +73,23 @@ export class IsolatedSandbox implements SandboxFactory {
     this.budget = new IsolateBudget(budgetMb / ISOLATE_MEMORY_MB);
   }
 
-  /** Checks that the code compiles; the isolate that runs it is made on the first call. */
-  async compile(body: string, options: SandboxOptions): Promise<SandboxFunction> {
+  /**
+   * Checks that the code compiles; the isolate that runs it is made on the first call. Code
+   * compiled here has no owner, so no share: projects' code comes through `forOwner`.
+   */
+  compile(body: string, options: SandboxOptions): Promise<SandboxFunction> {
+    return this.compileFor(null, body, options);
+  }
+
+  /**
+   * The sandbox as one owner (a project) sees it: its functions' isolates count towards the
+   * owner's share of the budget (budget.ts), so one project cannot hold every slot.
+   */
+  forOwner(owner: string): SandboxFactory {
+    return { compile: (body, options) => this.compileFor(owner, body, options) };
+  }
+
+  private async compileFor(owner: string | null, body: string, options: SandboxOptions): Promise<SandboxFunction> {
     // isolated-vm's minimum is 8 MB; a slot holds no more than ISOLATE_MEMORY_MB.
     const memoryMb = Math.min(ISOLATE_MEMORY_MB, Math.max(8, options.memoryMb ?? ISOLATE_MEMORY_MB));
     const outcome = await this.check(body, options.params);
@@ -83,6 +100,7 @@ export class IsolatedSandbox implements SandboxFactory {
         throw outcome.error;
       case 'compiles':
         return new IsolatedFunction(outcome.script, outcome.lines, memoryMb, options.timeoutMs, {
+          owner,
           budget: this.budget,
           maker: this.maker,
           created: (isolate) => this.created(isolate),
@@ -103,7 +121,7 @@ export class IsolatedSandbox implements SandboxFactory {
   /** The isolates alive now and at most so far, counted from the isolates themselves. */
   stats(): SandboxStats {
     for (const isolate of this.isolates) if (isolate.isDisposed) this.isolates.delete(isolate);
-    return { limit: this.budget.limit, alive: this.isolates.size, peak: this.peak, waiting: this.budget.waiting };
+    return { limit: this.budget.limit, perOwner: this.budget.perOwner, alive: this.isolates.size, peak: this.peak, waiting: this.budget.waiting };
   }
 
   private created(isolate: ivm.Isolate): void {
@@ -115,6 +133,8 @@ export class IsolatedSandbox implements SandboxFactory {
 
 /** What a function needs from its sandbox. */
 interface Shared {
+  /** Whose share of the budget the function's isolate counts in (null: the process's own code, no share). */
+  owner: string | null;
   budget: IsolateBudget;
   maker: IsolateMaker;
   created(isolate: ivm.Isolate): void;
@@ -146,7 +166,7 @@ class IsolatedFunction implements SandboxFunction {
     if (warm && !warm.isolate.isDisposed && warm.slot.busy()) return warm;
     if (this.loadError) throw this.loadError;
     let live: Live | undefined;
-    const slot = await this.shared.budget.acquire(() => {
+    const slot = await this.shared.budget.acquire(this.shared.owner, () => {
       // Taken back only while idle, so after `live` was set.
       if (live) disposeOffThread(live.isolate, live.context);
     }, signal);
