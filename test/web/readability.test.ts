@@ -58,8 +58,13 @@ beforeAll(async () => {
     const texts: string[] = [];
     window.__canvasText = texts;
     const fillText = CanvasRenderingContext2D.prototype.fillText;
-    CanvasRenderingContext2D.prototype.fillText = function (this: unknown, text: string, x: number, y: number) {
+    const byCanvas: { canvas: string; text: string }[] = [];
+    window.__canvasTextByCanvas = byCanvas;
+    let canvases = 0;
+    CanvasRenderingContext2D.prototype.fillText = function (this: { canvas: { dataset: Record<string, string> } }, text: string, x: number, y: number) {
       texts.push(String(text));
+      this.canvas.dataset.drawn ??= String(canvases++);
+      byCanvas.push({ canvas: this.canvas.dataset.drawn, text: String(text) });
       return fillText.call(this, text, x, y);
     };
   });
@@ -110,6 +115,28 @@ const scoreVisibility = (p: Page) =>
       return { label, score, visible, title: badge.getAttribute('title') };
     }),
   );
+
+describe('score distributions', () => {
+  it('label every axis tick apart, even for scores a hundredth apart', async () => {
+    await openRun(1280);
+    const chart = page.locator('figure.chart', { has: page.locator('figcaption', { hasText: 'Scores: Relative length score' }) });
+    await chart.locator('canvas').waitFor();
+    // A redraw from scratch (a new width), read alone.
+    await page.evaluate(() => (window.__canvasTextByCanvas as unknown[]).splice(0));
+    await page.setViewportSize({ width: 1100, height: 900 });
+    const id = await chart.locator('canvas').evaluate((c) => (c as unknown as { dataset: Record<string, string> }).dataset.drawn);
+    const ticks = async () =>
+      ((await page.evaluate(() => window.__canvasTextByCanvas)) as { canvas: string; text: string }[])
+        .filter((t) => t.canvas === id && /^-?\d/.test(t.text))
+        .map((t) => t.text);
+    await expect.poll(async () => (await ticks()).length).toBeGreaterThan(3);
+    const drawn = await ticks();
+    // Bars' counts on the y axis are whole numbers; the x axis holds the scores (0.00–0.03 here).
+    const scoreTicks = drawn.filter((t) => t.includes('.'));
+    expect(scoreTicks.length, drawn.join(' ')).toBeGreaterThan(2);
+    expect(new Set(scoreTicks).size, `repeated tick labels: ${scoreTicks.join(' ')}`).toBe(scoreTicks.length);
+  });
+});
 
 describe('evaluator badges in the grid', () => {
   for (const width of [1280, 390]) {

@@ -51,14 +51,18 @@ export function histogram(values: number[], bins = 10): { edges: number[]; count
   return { edges: counts.map((_, i) => lo + i * width), counts, hi };
 }
 
-export function Histogram({ title, values, unit, format }: { title: string; values: number[]; unit: string; format(v: number): string }) {
+/**
+ * A histogram's bars. `format` writes an axis tick; `step` is the distance between ticks, so
+ * values that differ only past the usual decimals (scores 0.012 and 0.014) still read apart.
+ */
+export function Histogram({ title, values, unit, format }: { title: string; values: number[]; unit: string; format(v: number, step?: number): string }) {
   const chart = useMemo(() => {
     const { edges, counts, hi } = histogram(values);
     const options: ChartProps['options'] = {
       legend: { show: false },
       cursor: { show: false },
       scales: { x: { time: false } },
-      axes: [{ values: (_u, ticks) => ticks.map(format) }, { label: 'count' }],
+      axes: [{ values: (_u, ticks, _axis, _space, step) => ticks.map((t) => format(t, step)) }, { label: 'count' }],
       series: [{}, { label: unit, fill: 'rgba(31, 79, 209, 0.35)', stroke: '#1f4fd1', paths: uPlot.paths.bars!({ size: [0.9, 60], align: 1 }) }],
     };
     const largest = counts.reduce((m, c) => Math.max(m, c), 0);
