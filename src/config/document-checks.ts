@@ -136,7 +136,8 @@ function codePlaces(doc: ExperimentDocument): CodePlace[] {
  * isolate's thread: a 200,000-character body holds the main thread under a millisecond
  * (docs/decisions.md, "Code sandbox"). When isolated-vm cannot be loaded on this server the check
  * is skipped, not failed: the save must not depend on the sandbox, and the runs report the same
- * trouble on every cell anyway.
+ * trouble on every cell anyway. So is a body the checker itself could not compile (`unchecked`:
+ * its isolate ran out of memory twice): that is no verdict on the code, and runs compile it again.
  */
 const codeCheck = (sandbox: Pick<IsolatedSandbox, 'check'>): DocumentCheck => async (doc) => {
   const places = codePlaces(doc);

@@ -30,4 +30,16 @@ describe('CompileChecker.compileBody', () => {
       failLoad.on = false;
     }
   });
+
+  it('compiles many large bodies at once, as one save of fifty code targets asks', async () => {
+    // A 200 KB table each: compiled together on the shared checker, 16 compiled and the rest came
+    // back "Isolate was disposed during execution due to memory limit" or "Isolate is disposed",
+    // reported as the code's compile error (to whichever project's save or run was queued then).
+    const table = (i: number) => `// table ${i}\nreturn [${'1,'.repeat(99_950)}1][row.i]`;
+    const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => checker.compileBody(table(i), ['row'])));
+    expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 50 }, () => 'compiles'));
+    // And after them, a small body with a syntax error is still the code's own error.
+    const bad = await checker.compileBody('return (', ['row']);
+    expect(bad.status === 'compile_error' && bad.error.message).toMatch(/^code does not compile: Unexpected token/);
+  }, 60_000);
 });

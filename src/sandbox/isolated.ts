@@ -98,7 +98,10 @@ export class IsolatedSandbox implements SandboxFactory {
         throw new CallError(outcome.message, { retryable: false });
       case 'compile_error':
         throw outcome.error;
+      // `unchecked`: the checker failed on its own account; the isolate that runs the code
+      // compiles it anyway and reports a compile error there (IsolatedFunction.create).
       case 'compiles':
+      case 'unchecked':
         return new IsolatedFunction(outcome.script, outcome.lines, memoryMb, options.timeoutMs, {
           owner,
           budget: this.budget,
