@@ -104,6 +104,69 @@ describe('sandbox budget shares', () => {
   });
 });
 
+describe('sandbox budget under random use', () => {
+  it('keeps its bounds and leaves no call waiting that could be served, over 300 random histories', async () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const pick = <T>(xs: T[]): T | undefined => xs[Math.floor(random() * xs.length)];
+    for (let history = 0; history < 300; history++) {
+      const limit = 1 + Math.floor(random() * 6);
+      const budget = new IsolateBudget(limit);
+      const owners = (['a', 'b', 'c', null] as const).slice(0, 1 + Math.floor(random() * 4));
+      type Held = { owner: string | null; slot?: Slot; state: 'busy' | 'idle' | 'reclaimed' | 'released' };
+      const slots: Held[] = [];
+      const calls: { owner: string | null; controller: AbortController; settled: boolean }[] = [];
+      for (let step = 0; step < 150; step++) {
+        const op = pick(['acquire', 'acquire', 'idle', 'idle', 'busy', 'release', 'abort'])!;
+        if (op === 'acquire') {
+          const held: Held = { owner: pick([...owners])!, state: 'busy' };
+          const call = { owner: held.owner, controller: new AbortController(), settled: false };
+          calls.push(call);
+          const reclaim = () => {
+            expect(held.state, 'only an idle isolate is taken back').toBe('idle');
+            held.state = 'reclaimed';
+          };
+          budget.acquire(held.owner, reclaim, call.controller.signal).then(
+            (slot) => { held.slot = slot; slots.push(held); call.settled = true; },
+            () => { call.settled = true; },
+          );
+        } else if (op === 'idle') {
+          const held = pick(slots.filter((h) => h.state === 'busy'));
+          if (held) { held.state = 'idle'; held.slot!.idle(); }
+        } else if (op === 'busy') {
+          const held = pick(slots.filter((h) => h.state === 'idle' || h.state === 'reclaimed'));
+          if (held) {
+            const pinned = held.slot!.busy();
+            expect(pinned, 'busy() answers whether the isolate is still there').toBe(held.state === 'idle');
+            if (pinned) held.state = 'busy';
+          }
+        } else if (op === 'release') {
+          const held = pick(slots.filter((h) => h.state === 'busy' || h.state === 'idle'));
+          if (held) { held.slot!.release(); held.state = 'released'; }
+        } else {
+          pick(calls.filter((c) => !c.settled))?.controller.abort();
+        }
+        await tick();
+        const live = slots.filter((h) => h.state === 'busy' || h.state === 'idle');
+        expect(live.length).toBeLessThanOrEqual(limit);
+        for (const owner of owners) {
+          const mine = live.filter((h) => h.owner === owner).length;
+          expect(budget.heldBy(owner)).toBe(mine);
+          if (owner !== null) expect(mine).toBeLessThanOrEqual(budget.perOwner);
+        }
+        const waiting = calls.filter((c) => !c.settled);
+        expect(budget.waiting).toBe(waiting.length);
+        const idle = live.filter((h) => h.state === 'idle');
+        for (const call of waiting) {
+          const underShare = call.owner === null || budget.heldBy(call.owner) < budget.perOwner;
+          if (underShare) expect(live.length === limit && idle.length === 0, `a call of ${call.owner} waits with room free`).toBe(true);
+          else expect(idle.some((h) => h.owner === call.owner), `a call of ${call.owner} waits beside its own idle isolate`).toBe(false);
+        }
+      }
+    }
+  }, 60_000);
+});
+
 describe('sandbox shares with real isolates', () => {
   const open: SandboxFunction[] = [];
   afterEach(() => {
