@@ -1,5 +1,6 @@
-// A run page whose load fails (the server unreachable, a 5xx on a results page) says why and
-// offers Retry, which loads the run again in place: no page reload, the tab's state stays.
+// A run page whose load fails (the server unreachable, a 5xx on a results page, the lookup of
+// the run's experiment) says why and offers Retry, which loads the run again in place: no page
+// reload, the tab's state stays.
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRun } from './expected.js';
@@ -43,9 +44,9 @@ afterAll(async () => {
 
 /**
  * Fails the requests `matches` selects with `fail` while `failing` says so; the others go
- * through. Returns a switch that lets them through from then on.
+ * through. Returns a switch that lets them through from then on. `under` is the glob routed.
  */
-async function breakRequests(p: Page, matches: (url: URL) => boolean, fail: (route: Route) => Promise<void>): Promise<{ failed: () => number; heal: () => Promise<void> }> {
+async function breakRequests(p: Page, matches: (url: URL) => boolean, fail: (route: Route) => Promise<void>, under = '**/api/experiments/runs/**'): Promise<{ failed: () => number; heal: () => Promise<void> }> {
   let failing = true;
   let failed = 0;
   const handler = async (route: Route) => {
@@ -55,12 +56,12 @@ async function breakRequests(p: Page, matches: (url: URL) => boolean, fail: (rou
     }
     return route.continue();
   };
-  await p.route('**/api/experiments/runs/**', handler);
+  await p.route(under, handler);
   return {
     failed: () => failed,
     heal: async () => {
       failing = false;
-      await p.unroute('**/api/experiments/runs/**', handler);
+      await p.unroute(under, handler);
     },
   };
 }
@@ -117,6 +118,34 @@ describe('a failed load', () => {
     await retry.click();
     await page.locator('[data-cell="4:echo"]').waitFor();
     expect(await page.locator('[data-cell]').count()).toBe(5);
+    expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it("offers Retry when the run's experiment cannot be looked up, and Retry looks it up again", async () => {
+    // The run and its results answer; the experiment (by the address's slug, then the list)
+    // does not. That is no answer about the owner, so the page must not settle on "missing".
+    const busy = (route: Route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'unavailable', message: 'The server is busy; try again.' }) });
+    const broken = await breakRequests(page, (u) => u.pathname === '/api/experiments' || u.pathname === '/api/experiments/flaky-network', busy, '**/api/experiments**');
+    await openRun(page);
+    const retry = page.getByRole('button', { name: 'Retry' });
+    await retry.waitFor();
+    const alert = await page.getByRole('alert').first().textContent();
+    expect(alert).toContain('experiment could not be looked up');
+    expect(alert).toContain('The server is busy');
+    expect(broken.failed()).toBeGreaterThan(0);
+    expect(await page.getByTestId('owner-missing').count()).toBe(0);
+
+    await broken.heal();
+    await retry.click();
+    await page.locator('[data-cell="4:echo"]').waitFor();
+    const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
+    await expect.poll(() => crumbs.getByRole('link', { name: 'flaky-network' }).count()).toBe(1);
+    expect(await crumbs.getByText('unknown experiment').count()).toBe(0);
+    expect(await page.getByTestId('owner-missing').count()).toBe(0);
+    // What needs the owner works: the curl names the run's experiment.
+    await page.getByRole('button', { name: 'Copy as curl' }).click();
+    expect(await page.getByLabel('curl command').inputValue()).toContain('/api/experiments/flaky-network/run');
     expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
     expect(problems).toEqual([]);
   });

@@ -53,7 +53,8 @@ export function histogram(values: number[], bins = 10): { edges: number[]; count
 
 /**
  * A histogram's bars. `format` writes an axis tick; `step` is the distance between ticks, so
- * values that differ only past the usual decimals (scores 0.012 and 0.014) still read apart.
+ * values that differ only past the usual decimals (scores 0.012 and 0.014) still read apart,
+ * and so do uPlot's 2.5 steps (0.025: 0.525, not 0.53; web/src/run/score-ticks.ts).
  */
 export function Histogram({ title, values, unit, format }: { title: string; values: number[]; unit: string; format(v: number, step?: number): string }) {
   const chart = useMemo(() => {

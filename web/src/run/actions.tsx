@@ -2,6 +2,7 @@
 // rows as a new run, export, and copy the API call as curl. What each does is in run-actions.ts.
 import { useState } from 'react';
 import { navigate } from '../lib/router.js';
+import { rerunBlocked } from './rerun-request.js';
 import { curlFor, type ExportFormat } from './run-actions.js';
 import { useStats } from './run-derived.js';
 import { type RunStore, useRunState } from './run-store.js';
@@ -16,7 +17,8 @@ export function Actions({ store }: { store: RunStore }) {
   const [retryErrors, setRetryErrors] = useState(true);
   const [busy, setBusy] = useState(false);
   const [curl, setCurl] = useState<string | null>(null);
-  const failedRows = status && status !== 'running' ? failedRowIndexes(store.model) : [];
+  const failedRows = status && status !== 'running' ? failedRowIndexes(store.model).map((index) => ({ index, entry: store.model.rows.get(index)?.entry })) : [];
+  const rerunOff = rerunBlocked(failedRows);
 
   const act = (f: () => Promise<unknown>) => async () => {
     setBusy(true);
@@ -61,7 +63,8 @@ export function Actions({ store }: { store: RunStore }) {
       {failedRows.length > 0 && experiment && (
         <button
           type="button"
-          disabled={busy}
+          disabled={busy || rerunOff !== undefined}
+          title={rerunOff}
           onClick={act(async () => {
             const started = await store.actions.rerunRows(failedRows);
             if (!started) return;

@@ -5,12 +5,9 @@ import { int, ms, pct, usd } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { useStats } from './run-derived.js';
+import { scoreTick } from './score-ticks.js';
 import type { RunStore } from './run-store.js';
 
-/** Decimals that tell ticks `step` apart. */
-const decimalsFor = (step: number) => Math.min(6, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
-/** Scores as the grid writes them, unless the ticks are closer than that shows. */
-const score = (v: number, step?: number) => (step !== undefined && step > 0 && step < 0.01 ? v.toFixed(decimalsFor(step)) : fmtScore(v));
 /** Axis ticks a few ms apart need a decimal to differ. */
 const latencyTick = (v: number) => (v < 100 ? `${Number(v.toFixed(1))} ms` : ms(v));
 
@@ -73,7 +70,7 @@ export function Aggregates({ store }: { store: RunStore }) {
         {stats.evaluators
           .filter((e) => e.scores.length > 0)
           .map((e) => (
-            <Histogram key={e.evaluatorId} title={`Scores: ${e.name}`} values={e.scores} unit="results" format={score} />
+            <Histogram key={e.evaluatorId} title={`Scores: ${e.name}`} values={e.scores} unit="results" format={scoreTick} />
           ))}
       </div>
     </section>

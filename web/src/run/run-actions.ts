@@ -4,6 +4,7 @@
 import type { StartedRun } from '../api-types.js';
 import { api, describeError } from '../api.js';
 import { download } from '../lib/download.js';
+import { type FailedRow, rerunRequest } from './rerun-request.js';
 
 /** What the actions need from the run's store (an interface, so this module never imports it). */
 export interface ActionHost {
@@ -47,15 +48,26 @@ export class RunActions {
     }
   }
 
-  /** A new run of the run's own experiment with only the given rows (never the URL's). */
-  async rerunRows(rowIndexes: number[]): Promise<StartedRun | null> {
+  /**
+   * A new run of the run's own experiment (never the URL's) with only the given rows: by index
+   * when the experiment's saved rows there are these rows' inputs, else with the inputs as
+   * `data` (rerun-request.ts). The saved rows are read now, as the experiment may have changed.
+   */
+  async rerunRows(rows: FailedRow[]): Promise<StartedRun | null> {
     const experiment = this.host.experiment();
     if (!experiment) {
       this.host.say("Cannot re-run: this run's experiment was not found");
       return null;
     }
     try {
-      return await api().start(experiment.slug, { row_indices: rowIndexes });
+      const client = api();
+      const saved = (await client.experiment(experiment.slug)).document.dataset?.rows;
+      const body = rerunRequest(rows, saved);
+      if (!body) {
+        this.host.say("Cannot re-run: the failed rows' inputs have not loaded yet");
+        return null;
+      }
+      return await client.start(experiment.slug, body);
     } catch (error) {
       this.host.say(`Could not start the run: ${describeError(error)}`);
       return null;

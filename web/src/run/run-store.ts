@@ -10,7 +10,7 @@ import { CompareStore } from './compare-store.js';
 import { ReviewStore } from './review-store.js';
 import { RunActions } from './run-actions.js';
 import { RunModel } from './run-model.js';
-import { findOwner } from './run-owner.js';
+import { findOwner, type RunOwner } from './run-owner.js';
 import { type CellRef, figuresOf, INITIAL_STATE, RESUMED, type RunPageState } from './run-state.js';
 import type { ViewOptions } from './run-view.js';
 
@@ -22,6 +22,9 @@ const RENDER_EVERY_MS = 100;
 const ENTRY_REFRESH_MS = 500;
 /** Attempts to reach the event stream again, with backoff, before the page stops following. */
 const FOLLOW_RETRIES = 8;
+
+/** An owner lookup's outcome: also `failed` when it could not be made (no connection, a 5xx), which is not an answer. */
+type OwnerLookup = RunOwner | { kind: 'failed'; error: unknown };
 
 export class RunStore {
   readonly model = new RunModel();
@@ -39,8 +42,10 @@ export class RunStore {
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private entryTimer: ReturnType<typeof setTimeout> | undefined;
   private streaming = false;
-  /** Finds the run's experiment once the first results page has named its id. */
-  private ownerLookup: Promise<ExperimentBody | null> | undefined;
+  /** Finds the run's experiment once the first results page has named its id; made again on Retry when it failed. */
+  private ownerLookup: Promise<OwnerLookup> | undefined;
+  /** The lookup above failed (it is dropped on Retry, so the page does not keep a passing failure). */
+  private ownerFailed = false;
   private urlExperiment: Promise<ExperimentBody | null> | undefined;
   /** Figures from events, shown with the next render so the header and the grid agree. */
   private pending: Partial<RunPageState> = {};
@@ -98,7 +103,11 @@ export class RunStore {
       this.patch({ ...figuresOf(run), startedAt: run.startedAt });
       if (run.status === 'running') void this.follow();
       await this.loadResults(0);
-      this.nameFrom(await this.ownerLookup);
+      const owner = await this.ownerLookup;
+      // Not knowing the owner is not the same as its having none: the load failed, and Retry
+      // looks again (the page would otherwise say the experiment does not exist).
+      if (owner?.kind === 'failed') throw new Error(`its experiment could not be looked up: ${describeError(owner.error)}`);
+      if (owner?.kind === 'found') this.nameFrom(owner.experiment);
       performance.mark('assay:data-loaded');
       this.patch({ phase: 'ready', version: this.model.version, dataLoadedAt: performance.now() });
     } catch (error) {
@@ -114,6 +123,10 @@ export class RunStore {
   retry(): void {
     if (this.state.get().phase !== 'error' || this.stop.signal.aborted) return;
     this.patch({ phase: 'loading', loadError: undefined });
+    if (this.ownerFailed) {
+      this.ownerLookup = undefined;
+      this.ownerFailed = false;
+    }
     void this.start();
   }
 
@@ -123,8 +136,7 @@ export class RunStore {
     clearTimeout(this.entryTimer);
   }
 
-  private nameFrom(experiment: ExperimentBody | null | undefined): void {
-    if (!experiment) return;
+  private nameFrom(experiment: ExperimentBody): void {
     this.model.setNames(experiment.document.targets, experiment.document.evaluators ?? []);
   }
 
@@ -141,22 +153,25 @@ export class RunStore {
     }
   }
 
-  /** Settles `owner` and `experiment` from the run's experimentId; the page corrects its address from them. */
-  private async resolveOwner(experimentId: string): Promise<ExperimentBody | null> {
+  /**
+   * Settles `owner` and `experiment` from the run's experimentId; the page corrects its address
+   * from them. A lookup that fails leaves the owner unsettled ('checking'): start() reports it.
+   */
+  private async resolveOwner(experimentId: string): Promise<OwnerLookup> {
     try {
       const owner = await findOwner(experimentId, this.urlExperiment ?? Promise.resolve(null));
       if (owner.kind === 'missing') {
         this.patch({ owner: 'missing' });
-        return null;
+        return owner;
       }
       const { slug, name } = owner.experiment;
       this.patch({ owner: 'found', experiment: { slug, name } });
       // Compare mode switched on before the owner was known has no baseline candidates yet.
       if (this.compare.state.get().on) this.compare.loadCandidates();
-      return owner.experiment;
-    } catch {
-      this.patch({ owner: 'missing' });
-      return null;
+      return owner;
+    } catch (error) {
+      this.ownerFailed = true;
+      return { kind: 'failed', error };
     }
   }
 

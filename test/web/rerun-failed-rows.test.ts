@@ -1,0 +1,94 @@
+// "Re-run failed rows" runs again the rows that failed. For a run of the experiment's saved
+// rows that is `row_indices`; for a run started with inline `data` the same indices name other
+// rows (the saved ones), so the page sends the failed rows' own inputs as `data`.
+import type { Page, Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allResults, failedCells, waitForRun } from './expected.js';
+import { axeViolations, type Browser, guardedPage, launch, type Server, signIn, startServer } from './browser.js';
+
+let server: Server;
+let browser: Browser;
+let page: Page;
+let problems: string[];
+
+const SLUG = 'inline-rerun';
+// Saved rows 1 and 3 fail (expected differs); the inline rows that fail are 1, 3 and 4, and
+// the saved rows at 1 and 3 are other rows altogether (row 4 is past the saved ones).
+const saved = Array.from({ length: 4 }, (_, i) => ({ q: `saved ${i}`, expected: i % 2 === 1 ? 'other' : `saved ${i}` }));
+const inline = Array.from({ length: 5 }, (_, i) => ({ q: `inline ${i}`, expected: [1, 3, 4].includes(i) ? `not inline ${i}` : `inline ${i}`, note: `n${i}` }));
+
+async function start(body: object): Promise<string> {
+  const res = await server.t.req('POST', `/api/experiments/${SLUG}/run`, { body });
+  expect(res.status).toBe(200);
+  const started = (await res.json()) as { runId: string; runUrl: string };
+  await waitForRun(server.t, started.runId);
+  const u = new URL(started.runUrl);
+  return u.pathname + u.search;
+}
+
+/** Clicks the re-run button and returns the start request's body and the new run's id. */
+async function rerun(p: Page, label: string): Promise<{ body: Record<string, unknown>; runId: string }> {
+  const before = new URL(p.url()).searchParams.get('runId');
+  const request = p.waitForRequest((r: Request) => r.method() === 'POST' && new URL(r.url()).pathname === `/api/experiments/${SLUG}/run`);
+  await p.getByRole('button', { name: label }).click();
+  const body = (await request).postDataJSON() as Record<string, unknown>;
+  await expect.poll(() => new URL(p.url()).searchParams.get('runId')).not.toBe(before);
+  const runId = new URL(p.url()).searchParams.get('runId')!;
+  await waitForRun(server.t, runId);
+  return { body, runId };
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  const doc = {
+    slug: SLUG, name: 'Inline re-run', dataset: { rows: saved },
+    targets: [{ id: 'bot', name: 'Bot', type: 'code', code: 'return row.q' }],
+    evaluators: [{ id: 'exact', name: 'Exact', type: 'langevals/exact_match' }],
+    execution: { maxRetries: 0 },
+  };
+  expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+  browser = await launch();
+  ({ page, problems } = await guardedPage(browser, server.url));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(server.url + '/');
+  await signIn(page, server.t.key);
+  await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('re-running the failed rows', () => {
+  it('of a run started with inline data sends those rows, not the saved rows at their indices', async () => {
+    const runPath = await start({ data: inline });
+    await page.goto(server.url + runPath);
+    await page.locator('[data-cell="4:bot"]').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+
+    const { body, runId } = await rerun(page, 'Re-run 3 failed rows');
+    expect(body).not.toHaveProperty('row_indices');
+    expect(body.data).toEqual([inline[1], inline[3], inline[4]]);
+
+    // The new run ran the failed inline rows (and they fail again, as they should).
+    const results = await allResults(server.t, runId);
+    expect(results.cells.map((c) => c.entry)).toEqual([inline[1], inline[3], inline[4]]);
+    expect(failedCells(results).size).toBe(3);
+    await expect.poll(() => page.getByTestId('row-count').textContent(), { timeout: 30_000 }).toBe('3 of 3 rows');
+    await page.locator('[data-cell="2:bot"]').waitFor();
+    expect(await page.getByRole('grid').textContent()).toContain('inline 4');
+    expect(await page.getByRole('grid').textContent()).not.toContain('saved');
+  });
+
+  it("of a run of the experiment's saved rows sends their indices", async () => {
+    const runPath = await start({});
+    await page.goto(server.url + runPath);
+    await page.locator('[data-cell="3:bot"]').waitFor();
+
+    const { body, runId } = await rerun(page, 'Re-run 2 failed rows');
+    expect(body).toEqual({ row_indices: [1, 3] });
+    const results = await allResults(server.t, runId);
+    expect(results.cells.map((c) => [c.index, c.entry])).toEqual([[1, saved[1]], [3, saved[3]]]);
+    expect(problems).toEqual([]);
+  });
+});
