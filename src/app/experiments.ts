@@ -73,11 +73,12 @@ export class ExperimentService {
    * there is none (so `assay push` is one idempotent PUT).
    */
   async put(project: Project, slug: string, body: unknown): Promise<{ record: ExperimentRecord; created: boolean }> {
+    // The URL's slug first: a bad one needs no document checks (they compile code).
+    parseOrThrow(slugSchema, slug, 'slug', ['slug']);
     const doc = await this.parseDocument(body, project);
     if (doc.slug !== undefined && doc.slug !== slug) {
       throw new ValidationError(`The document's slug "${doc.slug}" differs from the URL's "${slug}"`, [{ path: ['slug'], message: 'must match the slug in the URL' }]);
     }
-    parseOrThrow(slugSchema, slug, 'slug', ['slug']);
     const document = { ...doc, slug };
     const at = this.clock.now();
     const replaced = await this.stores.experiments.replace(project.id, slug, { name: doc.name, document, at });
