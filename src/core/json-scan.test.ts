@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonShapeProblem } from './json-scan.js';
+import { jsonShape, jsonShapeProblem } from './json-scan.js';
 
 const limits = { maxDepth: 4, maxContainers: 10 };
 
@@ -26,5 +26,27 @@ describe('jsonShapeProblem', () => {
   it('leaves text that is not JSON to JSON.parse', () => {
     expect(jsonShapeProblem('{"unterminated', limits)).toBeNull();
     expect(jsonShapeProblem('not json', limits)).toBeNull();
+  });
+});
+
+describe('jsonShape: numbers a double cannot hold', () => {
+  const huge = (text: string) => jsonShape(text, { maxDepth: 64, maxContainers: 1000 }).hugeNumber;
+
+  it('flags exponents of three digits and runs of 309 digits', () => {
+    expect(huge('[1e400]')).toBe(true);
+    expect(huge('{"a": -2.5E+308}')).toBe(true);
+    expect(huge(`{"n": ${'9'.repeat(309)}}`)).toBe(true);
+    // Every literal JSON.parse reads as ±Infinity is flagged.
+    for (const literal of ['1e309', '-1e309', '1E+999', `1${'0'.repeat(309)}`, `${'9'.repeat(400)}.5`]) {
+      expect(Number.isFinite(JSON.parse(literal))).toBe(false);
+      expect(huge(`[${literal}]`), literal).toBe(true);
+    }
+  });
+
+  it('leaves strings, keys, literals and ordinary numbers alone', () => {
+    expect(huge('{"1e400": "1e400 and 999999"}')).toBe(false);
+    expect(huge('[true, false, null, 1.5e10, 1e-400, 12345678901234567890]')).toBe(false);
+    expect(huge(`["${'9'.repeat(400)}"]`)).toBe(false);
+    expect(huge(`[${'9'.repeat(308)}]`)).toBe(false);
   });
 });

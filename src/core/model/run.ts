@@ -5,7 +5,7 @@ import type { EvaluationResult, Tokens } from './results.js';
 import type { RunSummary, StopReason } from './summary.js';
 
 export type { EvaluatorSummary, RunSummary, StopReason, TargetSummary } from './summary.js';
-import { rowSchema, type Row } from './experiment.js';
+import { rowsSchema, type Row } from './experiment.js';
 
 const paramValue = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -51,7 +51,7 @@ const metadataSchema = z.record(z.string(), z.unknown()).superRefine((metadata, 
 /** POST /{slug}/run body: LangWatch's fields plus Assay extensions. Unknown keys are ignored. */
 export const runRequestSchema = z.object({
   /** Inline rows instead of the saved dataset. */
-  data: z.array(rowSchema).optional(),
+  data: rowsSchema().optional(),
   /** A saved dataset (id or slug) instead of the experiment's. */
   dataset_id: z.string().min(1).max(200).optional(),
   /** Constants merged into every row (overriding same-named columns). */
