@@ -109,6 +109,19 @@ export async function signIn(page: Page, key: string): Promise<void> {
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+/**
+ * A guarded page at 1280 × 800, signed in on the experiments list: each test then opens the
+ * page it looks at itself.
+ */
+export async function signedInOnList(browser: Browser, server: Server): Promise<Guarded> {
+  const guarded = await guardedPage(browser, server.url);
+  await guarded.page.setViewportSize({ width: 1280, height: 800 });
+  await guarded.page.goto(server.url + '/');
+  await signIn(guarded.page, server.t.key);
+  await guarded.page.getByRole('heading', { name: 'Experiments' }).waitFor();
+  return guarded;
+}
+
 /** axe-core's serious and critical violations on the page as it is now. */
 export async function axeViolations(page: Page): Promise<string[]> {
   // Evaluated over the DevTools protocol, which the page's CSP does not govern.

@@ -4,7 +4,7 @@
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRun } from './expected.js';
-import { axeViolations, type Browser, guardedPage, launch, screenshot, type Server, signIn, startServer } from './browser.js';
+import { axeViolations, type Browser, launch, screenshot, type Server, signedInOnList, startServer } from './browser.js';
 
 declare const window: Record<string, unknown>;
 
@@ -30,12 +30,7 @@ beforeAll(async () => {
   const u = new URL(started.runUrl);
   runPath = u.pathname + u.search;
   browser = await launch();
-  ({ page, problems } = await guardedPage(browser, server.url));
-  await page.setViewportSize({ width: 1280, height: 800 });
-  // Sign in on the experiments list, so each test opens the run page itself.
-  await page.goto(server.url + '/');
-  await signIn(page, server.t.key);
-  await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+  ({ page, problems } = await signedInOnList(browser, server));
 });
 afterAll(async () => {
   await browser?.close();

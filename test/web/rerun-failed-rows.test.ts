@@ -4,7 +4,7 @@
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allResults, failedCells, waitForRun } from './expected.js';
-import { axeViolations, type Browser, guardedPage, launch, type Server, signIn, startServer } from './browser.js';
+import { axeViolations, type Browser, launch, type Server, signedInOnList, startServer } from './browser.js';
 
 let server: Server;
 let browser: Browser;
@@ -48,11 +48,7 @@ beforeAll(async () => {
   };
   expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
   browser = await launch();
-  ({ page, problems } = await guardedPage(browser, server.url));
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(server.url + '/');
-  await signIn(page, server.t.key);
-  await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+  ({ page, problems } = await signedInOnList(browser, server));
 });
 afterAll(async () => {
   await browser?.close();
