@@ -11,6 +11,7 @@
 //   npm run bench -- --only=peers promptfoo and Assay on one workload (bench/peers.ts; not part of the default set)
 //   npm run bench -- --only=memory ten runs on one server, RSS and V8's spaces after each, ten more to see where it
 //                                 settles; idle RSS and start time (bench/memory.ts)
+//   npm run bench -- --only=bodies   10 MB bodies and answers: how long each holds the main thread (bench/bodies.ts)
 //   npm run bench -- --only=million  a 1,000,000-row streamed CSV upload and run (bench/million.ts; --quick: 100,000)
 //   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
@@ -21,7 +22,7 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const oneRun = args.has('--one-run');
-const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster', 'peers', 'memory', 'million', 'million-cluster'];
+const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster', 'peers', 'memory', 'bodies', 'million', 'million-cluster'];
 if (only !== undefined && !SUITES.includes(only)) {
   console.error(`--only=${only}: unknown suite (one of ${SUITES.join(', ')})`);
   process.exit(2);
@@ -325,6 +326,10 @@ if (only === 'cluster') {
 // Installs promptfoo on first use (a download), so it runs only when asked for.
 if (only === 'peers') await (await import('./peers.js')).peersBench(quick, print);
 if (!only || only === 'memory') await memory();
+if (!only || only === 'bodies') {
+  const { bodiesBench } = await import('./bodies.js');
+  if (!(await bodiesBench(quick, print))) process.exitCode = 1;
+}
 // Several minutes each at full size, so only when asked for.
 if (only === 'million') await million('embedded');
 if (only === 'million-cluster') await million('cluster');

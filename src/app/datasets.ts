@@ -1,30 +1,30 @@
 // Saved datasets: uploads (JSON rows, CSV, JSON Lines), versions, paged reads, append, delete.
 import { z } from 'zod';
 import { datasetNotFound, SlugTakenError } from '../core/errors.js';
-import { rowSchema } from '../core/model/experiment.js';
+import { rowsSchema } from '../core/model/experiment.js';
 import type { DatasetRecord, Project } from '../core/model/records.js';
 import { NO_NUL, nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, RowBatches, Stores } from '../core/ports.js';
 import { newId } from './ids.js';
-import { nonFinitePath, OUT_OF_RANGE } from './row-sources.js';
 import { parseOrThrow } from './validation.js';
 
 export const MAX_PAGE_LIMIT = 1000;
 
-/** A row of a JSON upload: numbers out of JSON's range (1e400 reads as Infinity) are refused, not stored as null. */
-const uploadRowSchema = rowSchema.superRefine((row, ctx) => {
-  const path = nonFinitePath(row);
-  if (path) ctx.addIssue({ code: 'custom', path, message: OUT_OF_RANGE });
-});
+/**
+ * The rows of a JSON upload, checked in one loop (zod's per-row record parse of 60,000 rows held
+ * the main thread ≈ 50 ms). Numbers out of JSON's range (1e400 reads as Infinity and would be
+ * stored as null) are refused by the body's parser already (app/json.ts), naming the row.
+ */
+const uploadRowsSchema = rowsSchema();
 
 /** The JSON form of an upload. */
 export const datasetCreateSchema = z.object({
   name: z.string().trim().min(1).max(200).regex(...NO_NUL),
   slug: slugSchema.optional(),
-  rows: z.array(uploadRowSchema),
+  rows: uploadRowsSchema,
 });
 
-export const datasetAppendSchema = z.object({ rows: z.array(uploadRowSchema) });
+export const datasetAppendSchema = z.object({ rows: uploadRowsSchema });
 
 export class DatasetService {
   constructor(

@@ -3,9 +3,10 @@
 import { experimentNotFound, type Issue, SlugTakenError, ValidationError } from '../core/errors.js';
 import { type ExperimentDocument, experimentDocumentSchema } from '../core/model/experiment.js';
 import { importWorkbenchState } from '../core/model/langwatch-import.js';
-import type { ExperimentRecord, Project } from '../core/model/records.js';
+import type { ExperimentHeader, ExperimentRecord, Project } from '../core/model/records.js';
 import { nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, Stores } from '../core/ports.js';
+import { yieldIfBusy } from '../core/turns.js';
 import { newId } from './ids.js';
 import { describeIssues, parseOrThrow } from './validation.js';
 
@@ -30,9 +31,15 @@ export class ExperimentService {
       const { workbenchState, ...rest } = body as { workbenchState: unknown; slug?: unknown; name?: unknown };
       input = { ...importWorkbenchState(workbenchState), ...pick(rest, ['slug', 'name']) };
     }
+    await yieldIfBusy();
     const doc = parseOrThrow(experimentDocumentSchema, input, 'experiment');
     const issues: Issue[] = [];
-    for (const check of this.checks) issues.push(...(await check(doc, project)));
+    for (const check of this.checks) {
+      // A large document's checks (rows, templates, code) each take a turn of their own.
+      await yieldIfBusy();
+      issues.push(...(await check(doc, project)));
+    }
+    await yieldIfBusy();
     if (issues.length > 0) throw new ValidationError(describeIssues('experiment', issues), issues);
     return doc;
   }
@@ -99,7 +106,7 @@ export class ExperimentService {
     if (!(await this.stores.experiments.archive(project.id, slug, this.clock.now()))) throw experimentNotFound(slug);
   }
 
-  async list(project: Project, page: PageRequest): Promise<Paged<ExperimentRecord & { runsCount: number; lastRunAt: number | null }>> {
+  async list(project: Project, page: PageRequest): Promise<Paged<ExperimentHeader & { runsCount: number; lastRunAt: number | null }>> {
     const listed = await this.stores.experiments.list(project.id, page);
     const stats = await this.stores.runs.statsByExperiment(project.id, listed.items.map((e) => e.id));
     return {

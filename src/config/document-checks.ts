@@ -54,10 +54,10 @@ const templateCheck: DocumentCheck = (doc) => {
 };
 
 /** Save-time checks: an experiment's inline rows obey ASSAY_MAX_ROWS and ASSAY_MAX_ROW_BYTES (400 naming the row). */
-const rowLimitCheck = (limits: RowLimits): DocumentCheck => (doc) => {
+const rowLimitCheck = (limits: RowLimits): DocumentCheck => async (doc) => {
   if (!('rows' in doc.dataset)) return [];
   try {
-    checkRowArray(doc.dataset.rows, limits, 'dataset.rows');
+    await checkRowArray(doc.dataset.rows, limits, 'dataset.rows');
     return [];
   } catch (error) {
     if (!isAssayError(error)) throw error;

@@ -3,7 +3,7 @@
 import type { Deadline } from './deadline.js';
 import { makeDeadline } from './deadline.js';
 import type { ExperimentDocument, Row } from './model/experiment.js';
-import type { ApiKeyRecord, DatasetRecord, ExperimentRecord, Project } from './model/records.js';
+import type { ApiKeyRecord, DatasetRecord, ExperimentHeader, ExperimentRecord, Project } from './model/records.js';
 import type { RunStore } from './run-store.js';
 import type { OpenShard, RunShardStore } from './shard-store.js';
 import type { ReviewStore } from './review-store.js';
@@ -57,8 +57,8 @@ export interface ExperimentStore {
   replace(projectId: string, slug: string, input: { name: string; document: ExperimentDocument; at: number }): Promise<ExperimentRecord | null>;
   /** Archives a live experiment; false when there is none. */
   archive(projectId: string, slug: string, at: number): Promise<boolean>;
-  /** Live experiments, most recently updated first, with run counts. */
-  list(projectId: string, page: PageRequest): Promise<Paged<ExperimentRecord & { runsCount: number; lastRunAt: number | null }>>;
+  /** Live experiments, most recently updated first, without their documents. */
+  list(projectId: string, page: PageRequest): Promise<Paged<ExperimentHeader>>;
 }
 
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { SlugTakenError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
+import { nextTurn, yieldIfBusy } from '../core/turns.js';
 import type { DatasetRecord } from '../core/model/records.js';
 import type { DatasetStore, NewDataset, PageRequest, Paged, RowBatches } from '../core/ports.js';
 import type { Database, DatasetsTable } from './schema.js';
@@ -48,6 +49,7 @@ export class SqlDatasetStore implements DatasetStore {
     const seen = new Set(into.columns);
     for await (const batch of batches) {
       for (let i = 0; i < batch.length; i += INSERT_CHUNK) {
+        await yieldIfBusy();
         const values = batch.slice(i, i + INSERT_CHUNK).map((row) => {
           for (const k of Object.keys(row)) {
             if (!seen.has(k)) {
@@ -85,7 +87,7 @@ export class SqlDatasetStore implements DatasetStore {
   /** Deletes rows [0, count) of a dataset that never became visible, in the copy's steps. */
   private async dropRows(datasetId: string, count: number): Promise<void> {
     for (let from = 0; from < count; from += COPY_CHUNK) {
-      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (from > 0) await nextTurn();
       await this.db.deleteFrom('dataset_rows').where('dataset_id', '=', datasetId).where('idx', '>=', from).where('idx', '<', from + COPY_CHUNK).execute();
     }
   }
@@ -98,7 +100,7 @@ export class SqlDatasetStore implements DatasetStore {
    */
   private async discard(staged: Staged): Promise<void> {
     for (let from = 0; from < staged.count; from += COPY_CHUNK) {
-      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (from > 0) await nextTurn();
       await this.db.deleteFrom('dataset_staging').where('upload_id', '=', staged.uploadId).where('seq', '>=', from).where('seq', '<', from + COPY_CHUNK).execute();
     }
   }
@@ -119,7 +121,7 @@ export class SqlDatasetStore implements DatasetStore {
 
   private async copyStaged(trx: Kysely<Database>, staged: Staged, datasetId: string, base: number): Promise<void> {
     for (let from = 0; from < staged.count; from += COPY_CHUNK) {
-      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (from > 0) await nextTurn();
       await trx
         .insertInto('dataset_rows')
         .columns(['dataset_id', 'idx', 'data'])

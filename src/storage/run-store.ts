@@ -8,6 +8,7 @@ import type { Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
 import type { RunRecord } from '../core/model/run.js';
 import type { RunCursor, RunStore } from '../core/run-store.js';
+import { yieldIfBusy } from '../core/turns.js';
 import { type Expression, type ExpressionBuilder, type Kysely, PostgresAdapter, sql, type SqlBool } from 'kysely';
 import { SqlRunLog } from './run-log.js';
 import type { Database } from './schema.js';
@@ -46,6 +47,7 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
       if (inlineRows) {
         for await (const batch of inlineRows) {
           for (let i = 0; i < batch.length; i += 500) {
+            await yieldIfBusy();
             const chunk = batch.slice(i, i + 500).map((row) => ({ run_id: run.id, idx: written++, data: JSON.stringify(row) }));
             await this.db.insertInto('run_rows').values(chunk).execute();
           }

@@ -87,6 +87,10 @@ describe.each(allDatabases())('stores on $name', (database) => {
     const page2 = await stores.experiments.list('p1', { page: 2, pageSize: 3 });
     expect(page2.items.map((e) => e.slug)).toEqual(['s0']);
     expect((await stores.experiments.list('p2', { page: 1, pageSize: 3 })).total).toBe(0);
+    // A list names each experiment at its latest version, without reading its document.
+    await stores.experiments.replace('p1', 's0', { name: 'S0 renamed', document: doc('S0 renamed'), at: 3000 });
+    const [first] = (await stores.experiments.list('p1', { page: 1, pageSize: 1 })).items;
+    expect(first).toEqual({ id: 'e0', projectId: 'p1', slug: 's0', name: 'S0 renamed', version: 2, createdAt: 1000, updatedAt: 3000, archivedAt: null });
   });
 
   it('stores streamed dataset rows and pages them back exactly', async () => {

@@ -68,7 +68,7 @@ export class RunService {
     const experiment = await this.stores.experiments.get(project.id, slug);
     if (!experiment) throw experimentNotFound(slug);
     const request = this.parseRequest(await body());
-    if (request.data) checkRowArray(request.data, this.options.rowLimits ?? NO_ROW_LIMITS, 'data');
+    if (request.data) await checkRowArray(request.data, this.options.rowLimits ?? NO_ROW_LIMITS, 'data');
     // The baseline is the comparison's default: refused now (404) rather than stored and found missing later.
     if (request.baselineRunId !== undefined && !(await this.stores.runs.get(project.id, request.baselineRunId))) {
       throw new NotFoundError('run_not_found', `Baseline run not found: ${request.baselineRunId}`, { id: request.baselineRunId, runId: request.baselineRunId });

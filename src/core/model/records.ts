@@ -20,13 +20,17 @@ export interface ApiKeyRecord {
 }
 
 /** A saved experiment at its current (or a requested) version. */
-export interface ExperimentRecord {
+export interface ExperimentRecord extends ExperimentHeader {
+  document: ExperimentDocument;
+}
+
+/** An experiment without its document (lists: a document may hold 10 MB of inline rows). */
+export interface ExperimentHeader {
   id: string;
   projectId: string;
   slug: string;
   name: string;
   version: number;
-  document: ExperimentDocument;
   createdAt: number;
   updatedAt: number;
   archivedAt: number | null;

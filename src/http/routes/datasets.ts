@@ -10,6 +10,7 @@ import { ValidationError } from '../../core/errors.js';
 import type { DatasetRecord } from '../../core/model/records.js';
 import type { RowBatches } from '../../core/ports.js';
 import { bodyBytes, jsonBody, mediaType } from '../body.js';
+import { jsonAnswer } from '../json-answer.js';
 import type { HttpEnv } from '../context.js';
 import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
 
@@ -60,7 +61,7 @@ async function uploadRows<S extends z.ZodType<{ rows: Record<string, unknown>[] 
   if (CSV_TYPES.has(type)) return { rows: csvRows(bodyBytes(c, max.stream), limits) };
   if (JSONL_TYPES.has(type)) return { rows: jsonlRows(bodyBytes(c, max.stream), limits) };
   const json = parseOrThrow(schema, await jsonBody(c, max.json), 'dataset');
-  checkRowArray(json.rows, limits, 'rows');
+  await checkRowArray(json.rows, limits, 'rows');
   return { rows: arrayRows(json.rows), json };
 }
 
@@ -111,7 +112,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
     async (c, { params, query }) => {
       const limit = Math.min(query.limit ?? 100, MAX_PAGE_LIMIT);
       const page = await datasets.page(c.get('project'), params.idOrSlug, query.offset ?? 0, limit, query.version);
-      return c.json({ ...presentDataset(page.dataset), offset: page.offset, limit, rows: page.rows });
+      return jsonAnswer(c, { ...presentDataset(page.dataset), offset: page.offset, limit, rows: page.rows });
     },
   );
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ExperimentService } from '../../app/experiments.js';
 import { experimentDocumentSchema } from '../../core/model/experiment.js';
 import type { ExperimentRecord } from '../../core/model/records.js';
+import { jsonAnswer } from '../json-answer.js';
 import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
 
 const DOC_TYPES = ['application/json', 'application/yaml'];
@@ -53,7 +54,7 @@ export function experimentRoutes(routes: RouteTable, experiments: ExperimentServ
     },
     async (c, { body }) => {
       const record = await experiments.create(c.get('project'), body);
-      return c.json(present(record), 201);
+      return jsonAnswer(c, present(record), 201);
     },
   );
 
@@ -83,7 +84,7 @@ export function experimentRoutes(routes: RouteTable, experiments: ExperimentServ
       params: slugParam, query: versionQuery,
       responses: { 200: { description: 'The experiment', schema: experimentResponseSchema } },
     },
-    async (c, { params, query }) => c.json(present(await experiments.get(c.get('project'), params.slug, query.version))),
+    async (c, { params, query }) => jsonAnswer(c, present(await experiments.get(c.get('project'), params.slug, query.version))),
   );
 
   routes.add(
@@ -96,7 +97,7 @@ export function experimentRoutes(routes: RouteTable, experiments: ExperimentServ
     },
     async (c, { params, body }) => {
       const { record, created } = await experiments.put(c.get('project'), params.slug, body);
-      return c.json(present(record), created ? 201 : 200);
+      return jsonAnswer(c, present(record), created ? 201 : 200);
     },
   );
 

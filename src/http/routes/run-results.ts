@@ -9,6 +9,7 @@ import { presentResults } from '../../app/runs/present.js';
 import type { ReviewService } from '../../app/runs/reviews.js';
 import type { RunService } from '../../app/runs/service.js';
 import { resultsPageSchema } from '../../core/model/run-api.js';
+import { jsonAnswer } from '../json-answer.js';
 import type { RouteTable } from '../route.js';
 import { RUN_PREFIXES } from './runs.js';
 
@@ -34,7 +35,7 @@ export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: R
         const offset = query.offset ?? 0;
         // 0 is a page of no cells (as for datasets), not one cell: a client asking for the counts gets them.
         const limit = Math.min(query.limit ?? 1000, 5000);
-        return c.json(presentResults(await runs.results(c.get('project'), params.runId, offset, limit), offset, limit));
+        return jsonAnswer(c, presentResults(await runs.results(c.get('project'), params.runId, offset, limit), offset, limit));
       },
     );
 

@@ -1,0 +1,61 @@
+// Embedded mode runs every SQLite statement synchronously on the main thread: large writes must
+// give the event loop turns between their statements (core/turns.ts), or one upload holds
+// every other request, timer and SSE frame until it is done.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ExperimentDocument, experimentDocumentSchema, type Row } from '../core/model/experiment.js';
+import type { RunRecord } from '../core/model/run.js';
+import type { Stores } from '../core/ports.js';
+import { sqliteDatabase } from '../testing/databases.js';
+import { turnsDuring } from '../testing/turns.js';
+import { openStores } from './index.js';
+
+const rows = (n: number): Row[] => Array.from({ length: n }, (_, i) => ({ question: `What is the capital of country number ${i}?`, expected: `Capital ${i}`, i }));
+
+/** Batches generated in memory: without turns from the writes, none would be counted. */
+async function* batches(all: Row[], size = 10_000): AsyncIterable<Row[]> {
+  for (let i = 0; i < all.length; i += size) yield all.slice(i, i + size);
+}
+
+describe('large writes on SQLite', () => {
+  const database = sqliteDatabase();
+  let stores: Stores;
+  beforeAll(async () => {
+    stores = await openStores(await database.options());
+    await stores.projects.create({ id: 'p1', slug: 'one', name: 'One', createdAt: 1 });
+  });
+  afterAll(async () => {
+    await stores.close();
+    await database.cleanup();
+  });
+
+  it('a dataset of 100,000 rows is written over several turns, and reads back whole', async () => {
+    const all = rows(100_000);
+    const turns = await turnsDuring(() => stores.datasets.create({ id: 'd1', projectId: 'p1', slug: 'big', name: 'Big', at: 1 }, batches(all)));
+    expect(turns).toBeGreaterThanOrEqual(3);
+    expect(await stores.datasets.rows('d1', 1, 99_998, 2)).toEqual(all.slice(99_998));
+  });
+
+  it("a run's 100,000 inline rows are written over several turns", async () => {
+    const all = rows(100_000);
+    const run: RunRecord = {
+      id: 'r1', projectId: 'p1', experimentId: 'e1', experimentSlug: 'exp', status: 'running', total: 100_000, progress: 0,
+      startedAt: 1_000, finishedAt: null, summary: null, error: null, errorMessage: null, stopReason: null, nextSeq: 2, abortRequested: false,
+      spec: {
+        experimentId: 'e1', experimentSlug: 'exp', experimentVersion: 1, rows: { kind: 'inline' }, sourceRowCount: all.length, rowIndices: null, parameters: {},
+        targetIds: ['a'], evaluatorIds: [], repeats: 1, concurrency: 2, timeoutMs: 1_000, maxRetries: 0, budgetUsd: null, cache: false,
+        baselineRunId: null, webhookUrl: null, metadata: {}, runUrl: 'http://x/r1',
+      },
+    };
+    const turns = await turnsDuring(() => stores.runs.create(run, batches(all)));
+    expect(turns).toBeGreaterThanOrEqual(3);
+    expect(await stores.runs.inlineRows('r1', 99_999, 100_000)).toEqual(all.slice(99_999));
+  });
+
+  it('an experiment with 30 MB of inline rows is serialized, inserted and committed in separate turns', async () => {
+    const document = { ...experimentDocumentSchema.parse({ name: 'big', targets: [{ id: 't', type: 'code', code: 'return 1' }] }), dataset: { rows: rows(400_000) } } as ExperimentDocument;
+    const turns = await turnsDuring(() => stores.experiments.create({ id: 'e1', projectId: 'p1', slug: 'big', name: 'big', document, at: 1 }));
+    expect(turns).toBeGreaterThanOrEqual(2);
+    const back = await stores.experiments.get('p1', 'big');
+    expect(back?.document.dataset).toEqual({ rows: document.dataset && 'rows' in document.dataset ? document.dataset.rows : [] });
+  });
+});
