@@ -6,7 +6,6 @@
 // the current macrotask has run for TURN_BUDGET_MS it waits for the next turn (setImmediate),
 // so timers and sockets are served in between. Below the budget it costs one clock read.
 
-import { performance } from 'node:perf_hooks';
 
 /** How long one macrotask may run before a step of long work gives the turn away. */
 export const TURN_BUDGET_MS = 15;

@@ -1,6 +1,7 @@
 // Helpers for run tests: experiment documents against a fake agent, waiting for a run to end,
 // and reading an SSE body into events.
 import type { RunEvent } from '../core/events.js';
+import type { RunRequestEcho } from '../core/model/run-api.js';
 import type { TestAssay } from './harness.js';
 
 /** An experiment with one HTTP target pointing at `agentUrl` and an exact-match evaluator. */
@@ -25,6 +26,8 @@ export interface PolledRun {
   summary?: Record<string, any>;
   error?: string;
   message?: string;
+  /** What the run was started with (src/core/model/run-api.ts, runRequestEchoSchema). */
+  request?: RunRequestEcho;
 }
 
 export async function poll(t: TestAssay, runId: string): Promise<PolledRun> {

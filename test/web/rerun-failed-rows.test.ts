@@ -1,6 +1,7 @@
-// "Re-run failed rows" runs again the rows that failed. For a run of the experiment's saved
-// rows that is `row_indices`; for a run started with inline `data` the same indices name other
-// rows (the saved ones), so the page sends the failed rows' own inputs as `data`.
+// "Re-run failed rows" runs again the rows that failed, as the run ran them (its targets,
+// evaluators, repeats: the poll body's `request`). For a run of the experiment's saved rows or
+// of a saved dataset that is `row_indices`; for a run started with inline `data` the same
+// indices name other rows (the saved ones), so the page sends the failed rows' own inputs.
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allResults, failedCells, waitForRun } from './expected.js';
@@ -17,8 +18,8 @@ const SLUG = 'inline-rerun';
 const saved = Array.from({ length: 4 }, (_, i) => ({ q: `saved ${i}`, expected: i % 2 === 1 ? 'other' : `saved ${i}` }));
 const inline = Array.from({ length: 5 }, (_, i) => ({ q: `inline ${i}`, expected: [1, 3, 4].includes(i) ? `not inline ${i}` : `inline ${i}`, note: `n${i}` }));
 
-async function start(body: object): Promise<string> {
-  const res = await server.t.req('POST', `/api/experiments/${SLUG}/run`, { body });
+async function start(body: object, slug = SLUG): Promise<string> {
+  const res = await server.t.req('POST', `/api/experiments/${slug}/run`, { body });
   expect(res.status).toBe(200);
   const started = (await res.json()) as { runId: string; runUrl: string };
   await waitForRun(server.t, started.runId);
@@ -27,9 +28,9 @@ async function start(body: object): Promise<string> {
 }
 
 /** Clicks the re-run button and returns the start request's body and the new run's id. */
-async function rerun(p: Page, label: string): Promise<{ body: Record<string, unknown>; runId: string }> {
+async function rerun(p: Page, label: string, slug = SLUG): Promise<{ body: Record<string, unknown>; runId: string }> {
   const before = new URL(p.url()).searchParams.get('runId');
-  const request = p.waitForRequest((r: Request) => r.method() === 'POST' && new URL(r.url()).pathname === `/api/experiments/${SLUG}/run`);
+  const request = p.waitForRequest((r: Request) => r.method() === 'POST' && new URL(r.url()).pathname === `/api/experiments/${slug}/run`);
   await p.getByRole('button', { name: label }).click();
   const body = (await request).postDataJSON() as Record<string, unknown>;
   await expect.poll(() => new URL(p.url()).searchParams.get('runId')).not.toBe(before);
@@ -47,6 +48,9 @@ beforeAll(async () => {
     execution: { maxRetries: 0 },
   };
   expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+  // Two targets, of which a run may pick one: the second always passes.
+  const two = { ...doc, slug: 'two-targets', name: 'Two targets', targets: [...doc.targets, { id: 'echo', name: 'Echo', type: 'code', code: 'return row.expected' }] };
+  expect((await server.t.req('POST', '/api/experiments', { body: two })).status).toBe(201);
   browser = await launch();
   ({ page, problems } = await signedInOnList(browser, server));
 });
@@ -63,8 +67,7 @@ describe('re-running the failed rows', () => {
     expect(await axeViolations(page)).toEqual([]);
 
     const { body, runId } = await rerun(page, 'Re-run 3 failed rows');
-    expect(body).not.toHaveProperty('row_indices');
-    expect(body.data).toEqual([inline[1], inline[3], inline[4]]);
+    expect(body).toEqual({ data: [inline[1], inline[3], inline[4]], targets: ['bot'], evaluators: ['exact'], repeats: 1 });
 
     // The new run ran the failed inline rows (and they fail again, as they should).
     const results = await allResults(server.t, runId);
@@ -82,9 +85,36 @@ describe('re-running the failed rows', () => {
     await page.locator('[data-cell="3:bot"]').waitFor();
 
     const { body, runId } = await rerun(page, 'Re-run 2 failed rows');
-    expect(body).toEqual({ row_indices: [1, 3] });
+    expect(body).toEqual({ row_indices: [1, 3], targets: ['bot'], evaluators: ['exact'], repeats: 1 });
     const results = await allResults(server.t, runId);
     expect(results.cells.map((c) => [c.index, c.entry])).toEqual([[1, saved[1]], [3, saved[3]]]);
+    expect(problems).toEqual([]);
+  });
+
+  it('of a run of one target of two, twice per row, runs that target twice again, not both', async () => {
+    const runPath = await start({ targets: ['bot'], repeats: 2 }, 'two-targets');
+    await page.goto(server.url + runPath);
+    await page.locator('[data-cell="3:bot"]').waitFor();
+
+    const { body, runId } = await rerun(page, 'Re-run 2 failed rows', 'two-targets');
+    expect(body).toEqual({ row_indices: [1, 3], targets: ['bot'], evaluators: ['exact'], repeats: 2 });
+    const results = await allResults(server.t, runId);
+    // 2 rows × 1 target × 2 repeats; before, the page's re-run ran both targets once.
+    expect(results.cells.map((c) => [c.index, c.targetId])).toEqual([[1, 'bot'], [1, 'bot'], [3, 'bot'], [3, 'bot']]);
+    expect(problems).toEqual([]);
+  });
+
+  it('of a run of a saved dataset sends the dataset and the indices', async () => {
+    const rows = Array.from({ length: 3 }, (_, i) => ({ q: `ds ${i}`, expected: i === 2 ? 'wrong' : `ds ${i}` }));
+    const ds = (await (await server.t.req('POST', '/api/datasets', { body: { name: 'three rows', rows } })).json()) as { id: string };
+    const runPath = await start({ dataset_id: ds.id });
+    await page.goto(server.url + runPath);
+    await page.locator('[data-cell="2:bot"]').waitFor();
+
+    const { body, runId } = await rerun(page, 'Re-run 1 failed row');
+    expect(body).toEqual({ dataset_id: ds.id, row_indices: [2], targets: ['bot'], evaluators: ['exact'], repeats: 1 });
+    const results = await allResults(server.t, runId);
+    expect(results.cells.map((c) => [c.index, c.entry])).toEqual([[2, rows[2]]]);
     expect(problems).toEqual([]);
   });
 });

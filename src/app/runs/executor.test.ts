@@ -118,6 +118,7 @@ describe('executor', () => {
     expect(JSON.parse(deliveries[0]!.payload)).toEqual({
       event: 'run.finished', deliveryId: deliveries[0]!.id, projectId: 'p1', experimentSlug: 'exp', runUrl: 'http://x/run',
       runId: 'run_1', status: 'completed', progress: 6, total: 6, startedAt: run.startedAt, finishedAt: run.finishedAt, summary: run.summary, metadata: { commit: 'abc' },
+      request: { experimentVersion: 1, rows: { kind: 'experiment' }, rowCount: 3, rowIndices: null, parameters: {}, targets: ['a', 'b'], evaluators: ['ok'], repeats: 1 },
     });
     expect(woken).toBe(1);
     // Without a webhookUrl, nothing is owed.

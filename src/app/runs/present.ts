@@ -2,18 +2,28 @@
 // a record becomes what clients read: the routes, the exports and the CLI all go through here,
 // so a field is added, renamed or computed once.
 import type { ExperimentDocument } from '../../core/model/experiment.js';
-import type { DatasetEntry, EvaluationEntry, ResultsPage, RunListItem, RunStatusBody } from '../../core/model/run-api.js';
+import type { DatasetEntry, EvaluationEntry, ResultsPage, RunListItem, RunRequestEcho, RunStatusBody } from '../../core/model/run-api.js';
 import type { CellResult, RowResult, RunRecord, StoredEvaluation } from '../../core/model/run.js';
 
 /** GET /runs/{runId} body (LangWatch field order). */
 export function presentRun(run: RunRecord): RunStatusBody {
-  const body: Omit<RunStatusBody, 'metadata'> = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
+  const body: Omit<RunStatusBody, 'metadata' | 'request'> = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
   if (run.finishedAt !== null) body.finishedAt = run.finishedAt;
   if (run.summary) body.summary = run.summary;
   if (run.error) body.error = run.error;
   if (run.errorMessage) body.message = run.errorMessage;
   if (run.stopReason) body.stopReason = run.stopReason;
-  return { ...body, metadata: run.spec.metadata ?? {} };
+  return { ...body, metadata: run.spec.metadata ?? {}, request: requestEcho(run) };
+}
+
+/** What the run was started with (runRequestEchoSchema); no ids of other projects, nothing secret. */
+export function requestEcho(run: RunRecord): RunRequestEcho {
+  const { spec } = run;
+  const rows: RunRequestEcho['rows'] = spec.rows.kind === 'dataset' ? { kind: 'dataset', datasetId: spec.rows.datasetId, version: spec.rows.version } : { kind: spec.rows.kind };
+  return {
+    experimentVersion: spec.experimentVersion, rows, rowCount: spec.sourceRowCount, rowIndices: spec.rowIndices?.length ?? null,
+    parameters: spec.parameters, targets: spec.targetIds, evaluators: spec.evaluatorIds, repeats: spec.repeats,
+  };
 }
 
 /** The timestamps block of list items and results pages (LangWatch's names). */

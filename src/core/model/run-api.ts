@@ -18,6 +18,30 @@ export const runStartedSchema = z.object({
 });
 export type RunStarted = z.infer<typeof runStartedSchema>;
 
+/**
+ * What a run was started with, resolved when it started (an Assay extension of the poll body):
+ * where its rows came from, the row selection, parameters, targets, evaluators and repeats.
+ * Enough to start the same run again, or part of it (the run page's "Re-run failed rows").
+ */
+export const runRequestEchoSchema = z.object({
+  experimentVersion: z.int().describe('The version of the experiment the run used'),
+  rows: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('experiment').describe("The experiment's own rows (inline in its document, or its saved dataset)") }),
+      z.object({ kind: z.literal('dataset').describe('A saved dataset named by the run request (`dataset_id`)'), datasetId: z.string(), version: z.int() }),
+      z.object({ kind: z.literal('inline').describe('The run request\'s `data`') }),
+      z.object({ kind: z.literal('parameters').describe('No rows: one row made of `parameters`') }),
+    ])
+    .describe('Where the rows came from'),
+  rowCount: z.int().describe('Rows in that source when the run started'),
+  rowIndices: z.int().nullable().describe('How many rows `row_indices` selected; null when the run took every row'),
+  parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  targets: z.array(z.string()).describe('Target ids, in configuration order'),
+  evaluators: z.array(z.string()).describe('Evaluator ids, in configuration order'),
+  repeats: z.int(),
+});
+export type RunRequestEcho = z.infer<typeof runRequestEchoSchema>;
+
 /** GET /runs/{runId}: the poll body (LangWatch's field order). */
 export const runStatusSchema = z.object({
   runId: z.string(),
@@ -33,6 +57,7 @@ export const runStatusSchema = z.object({
   stopReason: stopReasonSchema.optional(),
   /** The `metadata` object the run was started with ({} when none): echoed, never interpreted. */
   metadata: z.record(z.string(), z.unknown()),
+  request: runRequestEchoSchema,
 });
 export type RunStatusBody = z.infer<typeof runStatusSchema>;
 

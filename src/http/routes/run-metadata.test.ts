@@ -43,6 +43,20 @@ describe.each(allDatabases())('run metadata and the runs list on $name', (db) =>
     expect(await waitForRun(t, plain)).toMatchObject({ metadata: {} });
   });
 
+  it('says in the poll body what the run was started with: rows source, selection, parameters, targets, evaluators, repeats', async () => {
+    const plain = await waitForRun(t, await start({}));
+    expect(plain.request).toEqual({
+      experimentVersion: 1, rows: { kind: 'experiment' }, rowCount: 2, rowIndices: null, parameters: {}, targets: ['agent'], evaluators: ['exact'], repeats: 1,
+    });
+    const inline = await waitForRun(t, await start({ data: [{ question: 'x', expected: 'x' }], parameters: { tone: 'dry' }, repeats: 2, evaluators: [] }));
+    expect(inline.request).toMatchObject({ rows: { kind: 'inline' }, rowCount: 1, parameters: { tone: 'dry' }, evaluators: [], repeats: 2 });
+    const ds = (await (await t.req('POST', '/api/datasets', { body: { name: 'three', rows: [{ question: 'a' }, { question: 'b' }, { question: 'c' }] } })).json()) as { id: string };
+    const picked = await waitForRun(t, await start({ dataset_id: ds.id, row_indices: [2, 0] }));
+    expect(picked.request).toMatchObject({ rows: { kind: 'dataset', datasetId: ds.id, version: 1 }, rowCount: 3, rowIndices: 2 });
+    // The runs list and the results leave it out: it is the poll body's.
+    expect((await list()).runs.find((r) => r.runId === picked.runId)).not.toHaveProperty('request');
+  });
+
   it('filters the runs list by string metadata values', async () => {
     const a = await start({ metadata: { suite: 'smoke', owner: 'ana' } });
     const b = await start({ metadata: { suite: 'smoke', owner: 'ben' } });

@@ -1,35 +1,50 @@
-// "Re-run failed rows" runs the rows that failed: by index only when the experiment's saved
-// rows at those indices are those rows, else with their inputs sent as data.
+// "Re-run failed rows" runs the rows that failed, as the run ran them: by index when the source
+// still holds those rows at those indices, else with their inputs sent as data; always with the
+// run's own targets, evaluators, repeats and parameters.
 import { describe, expect, it } from 'vitest';
-import { rerunBlocked, rerunRequest } from './rerun-request.js';
+import { rerunBlocked, rerunRequest, type RunRequest } from './rerun-request.js';
 
 const saved = [{ q: 'a', expected: 'a' }, { q: 'b', expected: 'b', tags: ['x', { y: 1 }] }, { q: 'c' }];
 
+function ran(over: Partial<RunRequest> = {}): RunRequest {
+  return { experimentVersion: 3, rows: { kind: 'experiment' }, rowCount: 3, rowIndices: null, parameters: {}, targets: ['bot'], evaluators: ['exact'], repeats: 1, ...over };
+}
+const same = { targets: ['bot'], evaluators: ['exact'], repeats: 1 };
+
 describe('rerunRequest', () => {
-  it('sends row_indices when the saved rows at those indices are the failed inputs', () => {
+  it("sends row_indices when the experiment's saved rows at those indices are the failed inputs", () => {
     // Key order is not content.
     const failed = [{ index: 1, entry: { tags: ['x', { y: 1 }], expected: 'b', q: 'b' } }, { index: 2, entry: { q: 'c' } }];
-    expect(rerunRequest(failed, saved)).toEqual({ row_indices: [1, 2] });
+    expect(rerunRequest(failed, ran(), saved)).toEqual({ row_indices: [1, 2], ...same });
   });
 
-  it('sends the inputs as data for a run whose rows were not the saved ones (inline data)', () => {
-    const failed = [{ index: 0, entry: { q: 'inline 0' } }, { index: 2, entry: { q: 'inline 2', expected: 'x' } }];
-    expect(rerunRequest(failed, saved)).toEqual({ data: [{ q: 'inline 0' }, { q: 'inline 2', expected: 'x' }] });
+  it("repeats what the run ran: a subset of targets, no evaluators, repeats, parameters (merged into the saved rows' inputs)", () => {
+    const request = ran({ targets: ['b'], evaluators: [], repeats: 3, parameters: { tone: 'dry' } });
+    const failed = [{ index: 0, entry: { q: 'a', expected: 'a', tone: 'dry' } }];
+    expect(rerunRequest(failed, request, saved)).toEqual({ row_indices: [0], targets: ['b'], evaluators: [], repeats: 3, parameters: { tone: 'dry' } });
   });
 
-  it('sends data when one row of several differs, or has a column more (run parameters merged in)', () => {
-    expect(rerunRequest([{ index: 0, entry: saved[0] }, { index: 1, entry: { ...saved[1], model: 'm' } }], saved)).toEqual({ data: [saved[0], { ...saved[1], model: 'm' }] });
-    expect(rerunRequest([{ index: 1, entry: { q: 'b', expected: 'b', tags: ['x', { y: 2 }] } }], saved)).toHaveProperty('data');
-    expect(rerunRequest([{ index: 1, entry: { q: 'b', expected: 'b', tags: ['x'] } }], saved)).toHaveProperty('data');
+  it('sends the inputs as data for a run of inline data, whatever the saved rows hold', () => {
+    const failed = [{ index: 0, entry: { q: 'a', expected: 'a' } }, { index: 2, entry: { q: 'inline 2', expected: 'x' } }];
+    expect(rerunRequest(failed, ran({ rows: { kind: 'inline' } }), saved)).toEqual({ data: [{ q: 'a', expected: 'a' }, { q: 'inline 2', expected: 'x' }], ...same });
+    expect(rerunRequest([{ index: 0, entry: { p: 1 } }], ran({ rows: { kind: 'parameters' }, parameters: { p: 1 } }))).toEqual({ data: [{ p: 1 }], ...same, parameters: { p: 1 } });
   });
 
-  it('sends data for indices past the saved rows, and when the experiment has none (a saved dataset)', () => {
-    expect(rerunRequest([{ index: 7, entry: { q: 'h' } }], saved)).toEqual({ data: [{ q: 'h' }] });
-    expect(rerunRequest([{ index: 0, entry: { q: 'a', expected: 'a' } }], undefined)).toEqual({ data: [{ q: 'a', expected: 'a' }] });
+  it('sends dataset_id with the indices for a run of a saved dataset (its rows are append-only)', () => {
+    const failed = [{ index: 4, entry: { q: 'e' } }, { index: 9, entry: { q: 'j' } }];
+    expect(rerunRequest(failed, ran({ rows: { kind: 'dataset', datasetId: 'ds_1', version: 2 } }))).toEqual({ dataset_id: 'ds_1', row_indices: [4, 9], ...same });
+  });
+
+  it("sends data when the experiment's saved rows changed since, or have none at an index", () => {
+    expect(rerunRequest([{ index: 0, entry: saved[0] }, { index: 1, entry: { ...saved[1], model: 'm' } }], ran(), saved)).toEqual({ data: [saved[0], { ...saved[1], model: 'm' }], ...same });
+    expect(rerunRequest([{ index: 1, entry: { q: 'b', expected: 'b', tags: ['x', { y: 2 }] } }], ran(), saved)).toHaveProperty('data');
+    expect(rerunRequest([{ index: 7, entry: { q: 'h' } }], ran(), saved)).toEqual({ data: [{ q: 'h' }], ...same });
+    // An experiment over a saved dataset has no inline rows to compare with.
+    expect(rerunRequest([{ index: 0, entry: { q: 'a', expected: 'a' } }], ran(), undefined)).toEqual({ data: [{ q: 'a', expected: 'a' }], ...same });
   });
 
   it('gives nothing while a failed row has no inputs yet', () => {
-    expect(rerunRequest([{ index: 0, entry: saved[0] }, { index: 1 }], saved)).toBeNull();
+    expect(rerunRequest([{ index: 0, entry: saved[0] }, { index: 1 }], ran(), saved)).toBeNull();
   });
 });
 

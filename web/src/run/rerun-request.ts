@@ -1,12 +1,16 @@
-// What "Re-run failed rows" sends. `row_indices` alone re-runs the experiment's saved rows at
-// those positions, which are the rows that failed only when the run read those same rows: not
-// for a run started with inline `data` or a `dataset_id`, with `parameters`, or before the
-// experiment's rows were edited. The run's API answers do not say where its rows came from, so
-// the page compares instead: the failed rows' inputs as evaluated (the results' `entry`)
-// against the saved rows at their indices; when any differs it sends the inputs as `data`.
-import type { StartRunBody } from '../api-types.js';
+// What "Re-run failed rows" sends: a new run of what this run ran (its targets, evaluators,
+// repeats and parameters, from the poll body's `request`) over only the rows that failed.
+// Which rows those are depends on where the run's rows came from:
+// - a saved dataset named by the run (`dataset_id`): the same indices of that dataset (its
+//   rows are append-only, so an index names the same row in every later version);
+// - the experiment's own rows: their indices when the experiment's saved rows there are still
+//   the failed inputs (the rows may have been edited since), else the inputs themselves;
+// - inline `data` or parameters alone: the failed rows' inputs as `data`.
+// Sent by index, the new run keeps the rows' indices and pairs with this one in comparisons.
+import type { RunStatusBody, StartRunBody } from '../api-types.js';
 
 export type Row = Record<string, unknown>;
+export type RunRequest = RunStatusBody['request'];
 
 /** A row to run again: its index in the run and its inputs as evaluated (unknown until a results page brought them). */
 export interface FailedRow {
@@ -28,19 +32,30 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * The start body that runs `failed` again: `row_indices` when the experiment's saved rows at
- * those indices are the very inputs that failed (the new run keeps the rows' indices, so it
- * pairs with this one by index), else the inputs themselves as `data`. Null while the inputs
- * of any failed row are unknown, since then neither can be checked.
+ * The start body that runs `failed` again as `request` ran them. `savedRows` are the experiment's
+ * rows now (read only for a run of the experiment's own rows). Null while the inputs of any
+ * failed row are unknown, since then the rows to send cannot be told.
  */
-export function rerunRequest(failed: readonly FailedRow[], savedRows: readonly Row[] | undefined): StartRunBody | null {
-  const data: Row[] = [];
+export function rerunRequest(failed: readonly FailedRow[], request: RunRequest, savedRows?: readonly Row[]): StartRunBody | null {
+  const entries: Row[] = [];
   for (const row of failed) {
     if (!row.entry) return null;
-    data.push(row.entry);
+    entries.push(row.entry);
   }
-  const saved = failed.every((row) => sameJson(row.entry, savedRows?.[row.index]));
-  return saved ? { row_indices: failed.map((r) => r.index) } : { data };
+  const hasParameters = Object.keys(request.parameters).length > 0;
+  const same: StartRunBody = {
+    targets: request.targets, evaluators: request.evaluators, repeats: request.repeats,
+    ...(hasParameters ? { parameters: request.parameters } : {}),
+  };
+  const indices = failed.map((r) => r.index);
+  if (request.rows.kind === 'dataset') return { dataset_id: request.rows.datasetId, row_indices: indices, ...same };
+  if (request.rows.kind === 'experiment') {
+    // A row as evaluated is the saved row with the run's parameters over it.
+    const unchanged = failed.every((row) => savedRows?.[row.index] !== undefined && sameJson(row.entry, { ...savedRows[row.index], ...request.parameters }));
+    if (unchanged) return { row_indices: indices, ...same };
+  }
+  // The inputs already hold the parameters; sending them again changes nothing.
+  return { data: entries, ...same };
 }
 
 /** Why the re-run is off, or undefined when it is on: it needs every failed row's inputs. */

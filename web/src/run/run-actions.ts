@@ -4,13 +4,15 @@
 import type { StartedRun } from '../api-types.js';
 import { api, describeError } from '../api.js';
 import { download } from '../lib/download.js';
-import { type FailedRow, rerunRequest } from './rerun-request.js';
+import { type FailedRow, type RunRequest, rerunRequest } from './rerun-request.js';
 
 /** What the actions need from the run's store (an interface, so this module never imports it). */
 export interface ActionHost {
   readonly runId: string;
   /** The run's own experiment once found (never the URL's). */
   experiment(): { slug: string } | undefined;
+  /** What the run was started with (the poll body's `request`), once polled. */
+  request(): RunRequest | undefined;
   /** Announces an outcome in the page's live region. */
   say(notice: string): void;
   /** The server accepted a resume: the store shows the run running again and follows it. */
@@ -49,20 +51,21 @@ export class RunActions {
   }
 
   /**
-   * A new run of the run's own experiment (never the URL's) with only the given rows: by index
-   * when the experiment's saved rows there are these rows' inputs, else with the inputs as
-   * `data` (rerun-request.ts). The saved rows are read now, as the experiment may have changed.
+   * A new run of the run's own experiment (never the URL's) with only the given rows, as this
+   * run ran them (rerun-request.ts). For a run of the experiment's own rows, its saved rows are
+   * read now, as the experiment may have changed since.
    */
   async rerunRows(rows: FailedRow[]): Promise<StartedRun | null> {
     const experiment = this.host.experiment();
-    if (!experiment) {
-      this.host.say("Cannot re-run: this run's experiment was not found");
+    const request = this.host.request();
+    if (!experiment || !request) {
+      this.host.say(experiment ? 'Cannot re-run: the run has not loaded yet' : "Cannot re-run: this run's experiment was not found");
       return null;
     }
     try {
       const client = api();
-      const saved = (await client.experiment(experiment.slug)).document.dataset?.rows;
-      const body = rerunRequest(rows, saved);
+      const saved = request.rows.kind === 'experiment' ? (await client.experiment(experiment.slug)).document.dataset?.rows : undefined;
+      const body = rerunRequest(rows, request, saved);
       if (!body) {
         this.host.say("Cannot re-run: the failed rows' inputs have not loaded yet");
         return null;

@@ -61,6 +61,7 @@ export class RunStore {
     this.actions = new RunActions({
       runId,
       experiment: () => this.state.get().experiment,
+      request: () => this.state.get().request,
       say: (notice) => this.say(notice),
       resumed: (notice) => {
         this.patch({ ...RESUMED, notice });
