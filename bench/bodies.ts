@@ -3,9 +3,10 @@
 // thread past 100 ms. Each operation below sends or reads ≈ 10 MB on a fresh server; what is
 // printed is the longest the event loop was held while it ran (the server's own
 // nodejs_eventloop_lag_max_seconds, reset by the scrape before it) and the slowest /healthz a
-// client polling every 5 ms saw meanwhile (which also waits for the database).
+// client polling every 5 ms saw meanwhile (which also waits for the database). Then the reads
+// of a whole 50,000-cell run: exports, a comparison, the event stream from the start, a resume.
 import { parsePrometheusText } from '../src/testing/prom-text.js';
-import { KEY, startServer } from './servers.js';
+import { api, KEY, startAgent, startServer, waitDone } from './servers.js';
 
 /** The bound of the standards: no request holds the main thread longer. */
 export const STALL_BOUND_MS = 100;
@@ -92,5 +93,86 @@ export async function bodiesBench(quick: boolean, print: (line: string) => void)
     print(`  ${f.label.padEnd(40)} held ${fmt(f.loopMaxMs).padEnd(14)} /healthz ${fmt(f.healthzMaxMs).padEnd(14)} took ${fmt(f.ms)}`);
   }
   print(`  bound: held ≤ ${STALL_BOUND_MS} ms — ${ok ? 'holds' : 'FAILS'}`);
+  return ok;
+}
+
+/** The longest the server's event loop was held during `work` (ms), by its own loop-delay histogram. */
+async function heldDuring(base: string, work: () => Promise<void>): Promise<number> {
+  const loopMax = async (): Promise<number> => {
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
+    return parsePrometheusText(await res.text()).sum('nodejs_eventloop_lag_max_seconds', {}) * 1000;
+  };
+  await loopMax();
+  // See bodiesBench: the histogram drops a stall that starts before its first sample after a reset.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await work();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return loopMax();
+}
+
+/** Reads of a whole run (two runs of `rows` cells on a fake agent): how long each holds the main thread. */
+export async function largeReadsBench(quick: boolean, print: (line: string) => void): Promise<boolean> {
+  const rows = quick ? 5_000 : 50_000;
+  const server = await startServer();
+  const agent = await startAgent(0);
+  const doc = {
+    slug: 'big', name: 'big',
+    dataset: { rows: Array.from({ length: rows }, (_, i) => ({ question: `question ${i} ${'y'.repeat(60)}`, expected: `question ${i}` })) },
+    targets: [{ id: 'a', type: 'http', url: `${agent.url}/a`, body: { message: '{{question}}' }, outputPath: '$.reply' }],
+    evaluators: [{ id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } }],
+    execution: { concurrency: 50, maxRetries: 0 },
+  };
+  await api(server.base, 'POST', '/api/experiments', doc);
+  const runs: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const started = await api(server.base, 'POST', '/api/experiments/big/run', {});
+    await waitDone(server.base, started.runId);
+    runs.push(started.runId);
+  }
+  const headers = { authorization: `Bearer ${KEY}` };
+  const [baseline, candidate] = runs as [string, string];
+  const reads: [string, string, Record<string, string>?][] = [
+    ['export JSON Lines', `/api/experiments/runs/${candidate}/export?format=jsonl`],
+    ['export CSV', `/api/experiments/runs/${candidate}/export?format=csv`],
+    ['export JUnit', `/api/experiments/runs/${candidate}/export?format=junit`],
+    ['compare with the other run', `/api/experiments/runs/${candidate}/compare?baseline=${baseline}`],
+    ['export the comparison (CSV)', `/api/experiments/runs/${candidate}/compare/export?baseline=${baseline}&format=csv`],
+    ['events from the start (SSE)', `/api/experiments/runs/${candidate}/events`, { accept: 'text/event-stream' }],
+  ];
+  print(`\nReads of a whole run (${rows.toLocaleString('en-US')} cells; twice each): main thread held at most (ms) / request time (ms)`);
+  let ok = true;
+  const line = (label: string, held: number[], took: number[]) => {
+    if (Math.max(...held) > STALL_BOUND_MS) ok = false;
+    print(`  ${label.padEnd(40)} held ${held.map((x) => x.toFixed(0)).join(', ').padEnd(14)} took ${took.map((x) => x.toFixed(0)).join(', ')}`);
+  };
+  for (const [label, path, extra] of reads) {
+    const held: number[] = [];
+    const took: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      held.push(await heldDuring(server.base, async () => {
+        const t = performance.now();
+        const res = await fetch(`${server.base}${path}`, { headers: { ...headers, ...extra } });
+        await res.text();
+        took.push(performance.now() - t);
+        if (res.status !== 200) throw new Error(`${label}: ${res.status}`);
+      }));
+    }
+    line(label, held, took);
+  }
+  // A resume rebuilds the run's summary from every committed cell before it continues.
+  const held: number[] = [];
+  const took: number[] = [];
+  for (const runId of runs) {
+    held.push(await heldDuring(server.base, async () => {
+      const t = performance.now();
+      await api(server.base, 'POST', `/api/experiments/runs/${runId}/resume`, { retryErrors: true });
+      await waitDone(server.base, runId);
+      took.push(performance.now() - t);
+    }));
+  }
+  line('resume (the summary rebuilt)', held, took);
+  print(`  bound: held ≤ ${STALL_BOUND_MS} ms — ${ok ? 'holds' : 'FAILS'}`);
+  await server.stop();
+  await agent.stop();
   return ok;
 }

@@ -11,7 +11,8 @@
 //   npm run bench -- --only=peers promptfoo and Assay on one workload (bench/peers.ts; not part of the default set)
 //   npm run bench -- --only=memory ten runs on one server, RSS and V8's spaces after each, ten more to see where it
 //                                 settles; idle RSS and start time (bench/memory.ts)
-//   npm run bench -- --only=bodies   10 MB bodies and answers: how long each holds the main thread (bench/bodies.ts)
+//   npm run bench -- --only=bodies   10 MB bodies and answers, and reads of a whole 50,000-cell run: how long each
+//                                 holds the main thread (bench/bodies.ts)
 //   npm run bench -- --only=million  a 1,000,000-row streamed CSV upload and run (bench/million.ts; --quick: 100,000)
 //   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
@@ -327,8 +328,9 @@ if (only === 'cluster') {
 if (only === 'peers') await (await import('./peers.js')).peersBench(quick, print);
 if (!only || only === 'memory') await memory();
 if (!only || only === 'bodies') {
-  const { bodiesBench } = await import('./bodies.js');
+  const { bodiesBench, largeReadsBench } = await import('./bodies.js');
   if (!(await bodiesBench(quick, print))) process.exitCode = 1;
+  if (!(await largeReadsBench(quick, print))) process.exitCode = 1;
 }
 // Several minutes each at full size, so only when asked for.
 if (only === 'million') await million('embedded');

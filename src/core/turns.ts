@@ -10,6 +10,21 @@
 /** How long one macrotask may run before a step of long work gives the turn away. */
 export const TURN_BUDGET_MS = 15;
 
+let budget = TURN_BUDGET_MS;
+
+/** The budget in force (TURN_BUDGET_MS unless a test changed it). */
+export function turnBudget(): number {
+  return budget;
+}
+
+/**
+ * For tests: with 0, every step of long work gives the turn away, so a test can count the
+ * steps by the turns they take, on a machine of any speed.
+ */
+export function setTurnBudget(ms: number): void {
+  budget = ms;
+}
+
 /** When the current turn began (an estimate), or -1 before its first question. */
 let turnStartedAt = -1;
 /** When the last counted turn ended, and the event loop's idle total then. */
@@ -60,7 +75,7 @@ export function nextTurn(): Promise<void> {
   return new Promise<void>((resolve) => afterIteration(resolve));
 }
 
-/** Gives the turn away when this macrotask has run for `budgetMs` or more. */
-export async function yieldIfBusy(budgetMs = TURN_BUDGET_MS): Promise<void> {
-  if (turnElapsed() >= budgetMs) await nextTurn();
+/** Gives the turn away when this macrotask has run for the budget or more. */
+export async function yieldIfBusy(): Promise<void> {
+  if (turnElapsed() >= budget) await nextTurn();
 }

@@ -6,7 +6,7 @@
 // not, the pieces written so far start a chunked stream and the rest follows a turn at a time.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { nextTurn, turnElapsed, TURN_BUDGET_MS } from '../core/turns.js';
+import { nextTurn, turnBudget, turnElapsed } from '../core/turns.js';
 
 /** Text handed to the socket at once while streaming (and between clock reads). */
 const PIECE_CHARS = 256 * 1024;
@@ -55,7 +55,7 @@ function take(pieces: Iterator<string>): string | null {
 }
 
 /** c.json(value, status), streamed when serializing it takes longer than `budgetMs`. */
-export function jsonAnswer(c: Context, value: unknown, status: ContentfulStatusCode = 200, budgetMs = TURN_BUDGET_MS): Response {
+export function jsonAnswer(c: Context, value: unknown, status: ContentfulStatusCode = 200, budgetMs = turnBudget()): Response {
   const pieces = jsonPieces(value);
   const head: string[] = [];
   // Its own time, not the turn's: whether an answer streams depends on how long it takes to write.
@@ -83,7 +83,7 @@ function streamed(c: Context, head: string[], pieces: Iterator<string>, status: 
         }
         controller.enqueue(encoder.encode(text));
         // Let the socket drain and other work run: the stream asks again when it wants more.
-        if (turnElapsed() >= TURN_BUDGET_MS || (controller.desiredSize ?? 0) <= 0) return;
+        if (turnElapsed() >= turnBudget() || (controller.desiredSize ?? 0) <= 0) return;
       }
     },
   });

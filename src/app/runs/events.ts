@@ -6,6 +6,7 @@ import { cellEvents, rowEvent } from '../../core/engine/cell-events.js';
 import { isFinalEvent, type LiveEvent, liveKey, type RunEvent } from '../../core/events.js';
 import { TERMINAL } from '../../core/model/run.js';
 import type { Clock, EventBus, Stores } from '../../core/ports.js';
+import { yieldIfBusy } from '../../core/turns.js';
 
 export const EVENT_PAGE = 500;
 /** A comment line is sent after this much silence (SPEC §6). */
@@ -247,6 +248,9 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
           lastWrite = lastSent = clock.now();
           if (!isFinalEvent(events[events.length - 1]!)) {
             morePages = events.length >= EVENT_PAGE;
+            // A backlog of 100,000 cells is hundreds of pages: a turn of the event loop
+            // between them (core/turns.ts); reading and writing them took 0.5 s in one before.
+            if (morePages) await yieldIfBusy();
             continue;
           }
         }

@@ -3,6 +3,7 @@
 // Comparisons and the repeats' statistics read runs this way, so neither holds a run whole.
 import type { LeanCell, RowOrderKey, RunRecord } from '../../core/model/run.js';
 import type { RunStore } from '../../core/run-store.js';
+import { yieldIfBusy } from '../../core/turns.js';
 
 const PAGE = 2000;
 
@@ -18,6 +19,9 @@ export async function* rowGroups(runs: Pick<RunStore, 'cellsInRowOrder'>, run: P
   let current: RowGroup | undefined;
   let after: RowOrderKey | null = null;
   for (;;) {
+    // Reading, grouping and folding a page takes milliseconds; a 100,000-cell run takes many
+    // pages, which must not run as one turn of the event loop (core/turns.ts).
+    await yieldIfBusy();
     const page = await runs.cellsInRowOrder(run.id, after, PAGE, withEntry);
     for (const c of page) {
       const rowPos = Math.floor(c.cell / perRow);

@@ -12,6 +12,7 @@ import { checkCellLimit } from './cell-limit.js';
 import { type StreamDeps, type StreamItem, streamRunEvents } from './events.js';
 import { newId } from '../ids.js';
 import { arrayRows, checkRowArray, NO_ROW_LIMITS, type RowLimits } from '../row-sources.js';
+import { yieldIfBusy } from '../../core/turns.js';
 import { parseOrThrow } from '../validation.js';
 import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';
 
@@ -254,6 +255,8 @@ export class RunService {
     async function* pages() {
       let after: RowOrderKey | null = null;
       for (;;) {
+        // An export of 100,000 cells is many pages: a turn of the event loop between them.
+        await yieldIfBusy();
         const cells = await runs.resultsAfter(run.id, after, pageSize);
         const rows = cells.length === 0 ? [] : await runs.rowResultsOfRows(run.id, cells.map((c) => c.rowIndex));
         if (cells.length > 0) yield { cells, rows };

@@ -4,6 +4,7 @@ import { Aggregator } from '../../core/engine/aggregate.js';
 import type { ExperimentDocument } from '../../core/model/experiment.js';
 import type { RunRecord } from '../../core/model/run.js';
 import type { Stores } from '../../core/ports.js';
+import { yieldIfBusy } from '../../core/turns.js';
 import type { EvaluatorCatalogue } from './prepare.js';
 
 const PAGE = 1000;
@@ -19,12 +20,15 @@ export async function rebuildSummary(stores: Pick<Stores, 'runs'>, run: RunRecor
   const weights = new Map((doc?.evaluators ?? []).filter((e) => e.weight !== undefined).map((e) => [e.id, e.weight!] as const));
   const agg = new Aggregator(targets, evaluators, weights);
   for (let after = 0; ; ) {
+    // A 100,000-cell run is 100 pages: not one turn of the event loop (core/turns.ts).
+    await yieldIfBusy();
     const page = await stores.runs.cellsInCommitOrder(run.id, after, PAGE);
     for (const c of page) agg.add(c);
     if (page.length < PAGE) break;
     after = page[page.length - 1]!.completedOrder;
   }
   for (let after = 0; ; ) {
+    await yieldIfBusy();
     const page = await stores.runs.rowResultsAfterSeq(run.id, after, PAGE);
     for (const r of page) agg.addRow(r);
     if (page.length < PAGE) break;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { CompareService } from '../../app/runs/compare.js';
 import { EXPORT_CONTENT_TYPES } from '../../app/runs/exports.js';
 import { compareExportQuerySchema, compareQuerySchema, comparisonSchema } from '../../core/model/compare.js';
+import { yieldIfBusy } from '../../core/turns.js';
 import type { RouteTable } from '../route.js';
 import { RUN_PREFIXES } from './runs.js';
 
@@ -41,7 +42,10 @@ export function runCompareRoutes(routes: RouteTable, compare: CompareService): v
         c.header('Content-Type', EXPORT_CONTENT_TYPES[query.format]);
         c.header('Content-Disposition', `attachment; filename="${candidate.id}-vs-${baseline.id}.${query.format}"`);
         return stream(c, async (out) => {
-          for await (const chunk of chunks) await out.write(chunk);
+          for await (const chunk of chunks) {
+            await out.write(chunk);
+            await yieldIfBusy();
+          }
         });
       },
     );

@@ -9,6 +9,7 @@ import { presentResults } from '../../app/runs/present.js';
 import type { ReviewService } from '../../app/runs/reviews.js';
 import type { RunService } from '../../app/runs/service.js';
 import { resultsPageSchema } from '../../core/model/run-api.js';
+import { yieldIfBusy } from '../../core/turns.js';
 import { jsonAnswer } from '../json-answer.js';
 import type { RouteTable } from '../route.js';
 import { RUN_PREFIXES } from './runs.js';
@@ -54,7 +55,10 @@ export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: R
         c.header('Content-Type', EXPORT_CONTENT_TYPES[query.format]);
         c.header('Content-Disposition', `attachment; filename="${run.id}.${query.format === 'junit' ? 'xml' : query.format}"`);
         return stream(c, async (out) => {
-          for await (const chunk of exportRun(run, query.format, pages, reviewed)) await out.write(chunk);
+          for await (const chunk of exportRun(run, query.format, pages, reviewed)) {
+            await out.write(chunk);
+            await yieldIfBusy();
+          }
         });
       },
     );
