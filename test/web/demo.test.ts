@@ -136,6 +136,12 @@ describe('npm start, then npm run demo', () => {
     await page.waitForURL(/runId=/);
     await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 30_000 }).toBe('completed');
     await expect.poll(() => page.locator('[data-row-index]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-row-index'))))).toEqual([0, 1, 2, 3, 4, 9]);
+    // The header says what the run was started with.
+    const startedWith = await page.getByTestId('started-with').locator(':scope > div').evaluateAll((els) => els.map((e) => [e.querySelector('dt')!.textContent, e.querySelector('dd')!.textContent]));
+    expect(startedWith).toContainEqual(['Rows', `6 of ${DATASET.length} of the experiment's`]);
+    expect(startedWith).toContainEqual(['Parameters', 'channel=web']);
+    expect(startedWith).toContainEqual(['Targets', 'FAQ bot (HTTP), Keyword baseline (code)']);
+    await screenshot(page, 'run-page-started-with');
     await page.locator('[data-cell="0:faq-bot"]').click();
     await expect.poll(() => page.getByRole('dialog').locator('table.kv').textContent()).toContain('channelweb');
     await page.keyboard.press('Escape');

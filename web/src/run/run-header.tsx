@@ -4,6 +4,7 @@ import { int, ms, pct, usd } from '../lib/format.js';
 import { StatusPill } from './badges.js';
 import { useStats } from './run-derived.js';
 import { type RunStore, useRunState } from './run-store.js';
+import { startedWith } from './started-with.js';
 
 /** Wall time so far, ticking once a second while the run is live. */
 function useDuration(startedAt: number | undefined, finishedAt: number | undefined, running: boolean): number | undefined {
@@ -28,6 +29,14 @@ export function RunHeader({ store }: { store: RunStore }) {
   const finishedAt = useRunState(store, (s) => s.finishedAt);
   const runError = useRunState(store, (s) => s.runError);
   const summary = useRunState(store, (s) => s.summary);
+  const request = useRunState(store, (s) => s.request);
+  const metadata = useRunState(store, (s) => s.metadata);
+  // Target names come with the results pages (the model), evaluator names with the summary.
+  useRunState(store, (s) => s.version);
+  const names = {
+    target: (id: string) => store.model.targets.find((t) => t.id === id)?.name,
+    evaluator: (id: string) => summary?.evaluators.find((e) => e.evaluatorId === id)?.name,
+  };
   const stats = useStats(store);
   const duration = useDuration(startedAt, finishedAt, status === 'running');
   const shown = Math.max(completed, 0);
@@ -69,6 +78,16 @@ export function RunHeader({ store }: { store: RunStore }) {
           </>
         )}
       </dl>
+      {request && (
+        <dl className="started-with" aria-label="Started with" data-testid="started-with">
+          {startedWith(request, metadata ?? {}, names).map((item) => (
+            <div key={item.label}>
+              <dt>{item.label}</dt>
+              <dd dir="auto">{item.value}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
     </section>
   );
 }

@@ -30,6 +30,8 @@ export interface RunPageState {
   experiment?: { slug: string; name: string };
   /** What the run was started with (the poll body's `request`): what "Re-run failed rows" repeats. */
   request?: RunStatusBody['request'];
+  /** The labels the run was started with (the poll body's `metadata`). */
+  metadata?: RunStatusBody['metadata'];
   /** The event stream is open. */
   live: boolean;
   /** The model version last rendered. */
@@ -52,7 +54,7 @@ export const RESUMED: Partial<RunPageState> = { status: 'running', finishedAt: u
 
 /** The poll body's figures; what it leaves out (no finish time yet, no summary) keeps its value. */
 export function figuresOf(run: RunStatusBody): Partial<RunPageState> {
-  return { status: run.status, total: run.total, completed: run.progress, request: run.request, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) };
+  return { status: run.status, total: run.total, completed: run.progress, request: run.request, metadata: run.metadata, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) };
 }
 
 /** Before the poll body has answered. */
