@@ -45,7 +45,11 @@ export async function bodiesBench(quick: boolean, print: (line: string) => void)
     const res = await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
     return parsePrometheusText(await res.text()).sum('nodejs_eventloop_lag_max_seconds', {}) * 1000;
   };
-  const abort = (runId: string) => fetch(`${server.base}/api/experiments/big/abort?runId=${runId}`, { method: 'POST', headers, body: '{}' }).then((r) => r.text());
+  const abort = async (runId: string) => {
+    const res = await fetch(`${server.base}/api/experiments/runs/${runId}/abort`, { method: 'POST', headers, body: '{}' });
+    // 409: the run had already ended.
+    if (res.status !== 200 && res.status !== 409) throw new Error(`abort: ${res.status} ${await res.text()}`);
+  };
 
   const figures: Figures[] = [];
   const measure = async (label: string, send: () => Promise<Response>): Promise<void> => {

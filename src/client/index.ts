@@ -45,7 +45,8 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly body: { error?: string; message?: string; issues?: { path: (string | number)[]; message: string }[] },
+    /** `code`: the stable error code where `error` carries LangWatch's text instead (run starts). */
+    readonly body: { error?: string; code?: string; message?: string; issues?: { path: (string | number)[]; message: string }[] },
   ) {
     super(`${status} ${body.message ?? body.error ?? 'request failed'}`);
     this.name = 'ApiError';

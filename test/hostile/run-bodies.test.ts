@@ -231,13 +231,16 @@ describe('hostile run requests', () => {
     console.log(`run bodies: seed ${SEED}, ${NUM_RUNS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${accepted.length + streamed} runs`);
   }, 90_000);
 
-  it('bounds huge bodies: over the byte limit 413, over 100,000 indices 400, metadata over 64 KB 400, a deep row 400, 100,000 indices accepted', async () => {
+  it('bounds huge bodies: over the byte limit 413, over 100,000 indices 400, metadata or parameters over 64 KB 400, a deep row 400, 100,000 indices accepted', async () => {
     const cases: [unknown, number][] = [
       [{ row_indices: HUGE.indicesOverBody }, 413],
       [{ row_indices: HUGE.indicesOverLimit }, 400],
       // Metadata comes back with every poll and list page: a 65 KB label is refused, a small one is kept.
       [{ metadata: { notes: 'x'.repeat(65_536) } }, 400],
       [{ metadata: { zeros: Array.from({ length: 500_000 }, () => 0) } }, 400],
+      // So do parameters (the poll body's `request`): 200,000 of them made each poll 3.2 MB.
+      [{ parameters: Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`p${i}`, i])) }, 400],
+      [{ parameters: { note: 'x'.repeat(65_536) } }, 400],
       [{ metadata: { commit: 'a'.repeat(40), suite: 'nightly' }, row_indices: HUGE.manyIndices, targets: ['b'] }, 200],
       [{ data: HUGE.deepRow }, 400],
       [{ data: [{ q: 1 }], dataset_id: 'ds' }, 400],

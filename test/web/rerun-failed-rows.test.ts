@@ -115,6 +115,37 @@ describe('re-running the failed rows', () => {
     expect(body).toEqual({ dataset_id: ds.id, row_indices: [2], targets: ['bot'], evaluators: ['exact'], repeats: 1 });
     const results = await allResults(server.t, runId);
     expect(results.cells.map((c) => [c.index, c.entry])).toEqual([[2, rows[2]]]);
+
+    // The dataset deleted since: the server refuses it (404), and the page sends the inputs instead.
+    expect((await server.t.req('DELETE', `/api/datasets/${ds.id}`)).status).toBe(204);
+    await page.goto(server.url + runPath);
+    await page.locator('[data-cell="2:bot"]').waitFor();
+    const bodies: unknown[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === `/api/experiments/${SLUG}/run`) bodies.push(r.postDataJSON());
+    });
+    await page.getByRole('button', { name: 'Re-run 1 failed row' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('runId')).not.toBe(new URL(server.url + runPath).searchParams.get('runId'));
+    expect(bodies).toEqual([
+      { dataset_id: ds.id, row_indices: [2], targets: ['bot'], evaluators: ['exact'], repeats: 1 },
+      { data: [rows[2]], targets: ['bot'], evaluators: ['exact'], repeats: 1 },
+    ]);
+    const again = await allResults(server.t, new URL(page.url()).searchParams.get('runId')!);
+    expect(again.cells.map((c) => c.entry)).toEqual([rows[2]]);
+    expect(problems).toEqual([]);
+  });
+
+  it('leaves out an evaluator the experiment no longer has', async () => {
+    const doc = (await (await server.t.req('GET', '/api/experiments/two-targets')).json()) as { document: Record<string, unknown> };
+    // The experiment gains a second evaluator, a run uses both, then it is removed again.
+    const withTwo = { ...doc.document, evaluators: [...(doc.document.evaluators as object[]), { id: 'len', name: 'Length', type: 'langevals/basic', settings: { rules: [{ field: 'output', rule: 'not_contains', value: 'zzz' }] } }] };
+    expect((await server.t.req('PUT', '/api/experiments/two-targets', { body: withTwo })).status).toBe(200);
+    const both = await start({}, 'two-targets');
+    expect((await server.t.req('PUT', '/api/experiments/two-targets', { body: doc.document })).status).toBe(200);
+    await page.goto(server.url + both);
+    await page.locator('[data-cell="3:bot"]').waitFor();
+    const { body } = await rerun(page, 'Re-run 2 failed rows', 'two-targets');
+    expect(body).toEqual({ row_indices: [1, 3], targets: ['bot', 'echo'], evaluators: ['exact'], repeats: 1 });
     expect(problems).toEqual([]);
   });
 });

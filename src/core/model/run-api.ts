@@ -27,8 +27,8 @@ export const runRequestEchoSchema = z.object({
   experimentVersion: z.int().describe('The version of the experiment the run used'),
   rows: z
     .discriminatedUnion('kind', [
-      z.object({ kind: z.literal('experiment').describe("The experiment's own rows (inline in its document, or its saved dataset)") }),
-      z.object({ kind: z.literal('dataset').describe('A saved dataset named by the run request (`dataset_id`)'), datasetId: z.string(), version: z.int() }),
+      z.object({ kind: z.literal('experiment').describe("The rows inline in the experiment's document") }),
+      z.object({ kind: z.literal('dataset').describe('A saved dataset: the one the experiment refers to, or the run request\'s `dataset_id`'), datasetId: z.string(), version: z.int() }),
       z.object({ kind: z.literal('inline').describe('The run request\'s `data`') }),
       z.object({ kind: z.literal('parameters').describe('No rows: one row made of `parameters`') }),
     ])
@@ -36,8 +36,8 @@ export const runRequestEchoSchema = z.object({
   rowCount: z.int().describe('Rows in that source when the run started'),
   rowIndices: z.int().nullable().describe('How many rows `row_indices` selected; null when the run took every row'),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-  targets: z.array(z.string()).describe('Target ids, in configuration order'),
-  evaluators: z.array(z.string()).describe('Evaluator ids, in configuration order'),
+  targets: z.array(z.string()).describe('Target ids the run ran, in its order'),
+  evaluators: z.array(z.string()).describe('Evaluator ids the run ran, in its order'),
   repeats: z.int(),
 });
 export type RunRequestEcho = z.infer<typeof runRequestEchoSchema>;
@@ -57,7 +57,8 @@ export const runStatusSchema = z.object({
   stopReason: stopReasonSchema.optional(),
   /** The `metadata` object the run was started with ({} when none): echoed, never interpreted. */
   metadata: z.record(z.string(), z.unknown()),
-  request: runRequestEchoSchema,
+  /** Always sent by this server; optional so that clients keep reading servers from before it. */
+  request: runRequestEchoSchema.optional(),
 });
 export type RunStatusBody = z.infer<typeof runStatusSchema>;
 

@@ -48,6 +48,9 @@ const metadataSchema = z.record(z.string(), z.unknown()).superRefine((metadata, 
   if (bytes > MAX_METADATA_BYTES) ctx.addIssue({ code: 'custom', message: `metadata is ${bytes} bytes as JSON (at most ${MAX_METADATA_BYTES})` });
 });
 
+/** Bytes of a run's `parameters` as JSON, at most: like `metadata`, they come back with every poll. */
+export const MAX_PARAMETERS_BYTES = 64 * 1024;
+
 /** POST /{slug}/run body: LangWatch's fields plus Assay extensions. Unknown keys are ignored. */
 export const runRequestSchema = z.object({
   /** Inline rows instead of the saved dataset. */
@@ -55,7 +58,13 @@ export const runRequestSchema = z.object({
   /** A saved dataset (id or slug) instead of the experiment's. */
   dataset_id: z.string().min(1).max(200).optional(),
   /** Constants merged into every row (overriding same-named columns). */
-  parameters: z.record(z.string(), paramValue).optional(),
+  parameters: z
+    .record(z.string(), paramValue)
+    .superRefine((parameters, ctx) => {
+      const bytes = Buffer.byteLength(JSON.stringify(parameters));
+      if (bytes > MAX_PARAMETERS_BYTES) ctx.addIssue({ code: 'custom', message: `parameters are ${bytes} bytes as JSON (at most ${MAX_PARAMETERS_BYTES})` });
+    })
+    .optional(),
   /** Zero-based rows to run; out-of-range ones are ignored, duplicates run twice. */
   row_indices: rowIndicesSchema.optional(),
   concurrency: z.int().min(1).max(1000).optional(),

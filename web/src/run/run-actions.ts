@@ -2,9 +2,9 @@
 // a new run, export it, copy the call that starts it. Kept apart from RunStore, which loads and
 // follows the run: each action is one call whose outcome is announced, never thrown.
 import type { StartedRun } from '../api-types.js';
-import { api, describeError } from '../api.js';
+import { api, ApiError, describeError } from '../api.js';
 import { download } from '../lib/download.js';
-import { type FailedRow, type RunRequest, rerunRequest } from './rerun-request.js';
+import { type ExperimentNow, type FailedRow, type RunRequest, rerunRequest } from './rerun-request.js';
 
 /** What the actions need from the run's store (an interface, so this module never imports it). */
 export interface ActionHost {
@@ -52,8 +52,9 @@ export class RunActions {
 
   /**
    * A new run of the run's own experiment (never the URL's) with only the given rows, as this
-   * run ran them (rerun-request.ts). For a run of the experiment's own rows, its saved rows are
-   * read now, as the experiment may have changed since.
+   * run ran them (rerun-request.ts), within what the experiment holds now: it is read when the
+   * button is pressed, as it may have changed since. A run of a dataset deleted since sends the
+   * rows' inputs instead.
    */
   async rerunRows(rows: FailedRow[]): Promise<StartedRun | null> {
     const experiment = this.host.experiment();
@@ -64,13 +65,20 @@ export class RunActions {
     }
     try {
       const client = api();
-      const saved = request.rows.kind === 'experiment' ? (await client.experiment(experiment.slug)).document.dataset?.rows : undefined;
-      const body = rerunRequest(rows, request, saved);
+      const doc = (await client.experiment(experiment.slug)).document;
+      const now: ExperimentNow = { rows: doc.dataset?.rows, targetIds: doc.targets.map((t) => t.id), evaluatorIds: (doc.evaluators ?? []).map((e) => e.id) };
+      const body = rerunRequest(rows, request, now);
       if (!body) {
-        this.host.say("Cannot re-run: the failed rows' inputs have not loaded yet");
+        this.host.say(rows.every((r) => r.entry) ? "Cannot re-run: none of this run's targets is in the experiment any more" : "Cannot re-run: the failed rows' inputs have not loaded yet");
         return null;
       }
-      return await client.start(experiment.slug, body);
+      try {
+        return await client.start(experiment.slug, body);
+      } catch (error) {
+        const code = error instanceof ApiError ? (error.body.code ?? error.body.error) : undefined;
+        if (!(code === 'dataset_not_found' && body.dataset_id !== undefined)) throw error;
+        return await client.start(experiment.slug, rerunRequest(rows, request, now, true)!);
+      }
     } catch (error) {
       this.host.say(`Could not start the run: ${describeError(error)}`);
       return null;
