@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { experimentDocumentSchema } from '../../src/core/model/experiment.js';
 import { startTestAssay, type TestAssay } from '../../src/testing/harness.js';
-import { compileCheck } from '../../src/targets/templates.js';
+import { compileCheck, MAX_TEMPLATE_TAGS } from '../../src/targets/templates.js';
 import { expectHealthy, expectNoPollution, saneAnswer, seedFor, within } from './support.js';
 
 const SEED = seedFor(60602);
@@ -227,4 +227,18 @@ describe('hostile Liquid templates at save time', () => {
     await expectHealthy(t);
     console.log(`templates at save time: seed ${SEED}, 300 templates, ${tally.accepted} accepted, ${tally.refused} refused`);
   }, 60_000);
+});
+
+describe('templates too large to parse in one go', () => {
+  it('refuses a template of more than 10,000 tags at save, naming the field, and keeps one of 10,000', async () => {
+    const doc = structuredClone(BASE);
+    PLACES[4]!.put(doc, '{{ question }} '.repeat(MAX_TEMPLATE_TAGS + 1));
+    const refused = await t.req('POST', '/api/experiments', { body: doc });
+    expect(refused.status).toBe(400);
+    const body = (await refused.json()) as { issues: { path: Path; message: string }[] };
+    expect(body.issues).toEqual([{ path: PLACES[4]!.path, message: `template does not parse: more than ${MAX_TEMPLATE_TAGS} tags ({{ }} or {% %}) in one template` }]);
+    PLACES[4]!.put(doc, '{{ question }} {% if row %}x{% endif %}{{ row.q }}'.repeat(MAX_TEMPLATE_TAGS / 4));
+    expect((await t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+    await expectHealthy(t);
+  });
 });
