@@ -51,6 +51,8 @@ export interface ExperimentStore {
   slugsLike(projectId: string, base: string): Promise<string[]>;
   /** The live experiment with this slug, at its latest version or at `version`. */
   get(projectId: string, slug: string, version?: number): Promise<ExperimentRecord | null>;
+  /** The live experiment with this slug without its document (which may be 10 MB of rows). */
+  header(projectId: string, slug: string): Promise<ExperimentHeader | null>;
   /** By id, archived ones included (runs of archived experiments stay readable). */
   getById(projectId: string, id: string, version?: number): Promise<ExperimentRecord | null>;
   /** Saves a new version of a live experiment; null when there is none. */

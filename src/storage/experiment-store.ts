@@ -20,6 +20,10 @@ interface JoinedRow {
   document: string;
 }
 
+function toHeader(r: { id: string; project_id: string; slug: string; name: string; version: number; created_at: number; updated_at: number; archived_at: number | null }): ExperimentHeader {
+  return { id: r.id, projectId: r.project_id, slug: r.slug, name: r.name, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at, archivedAt: r.archived_at };
+}
+
 function toRecord(r: JoinedRow): ExperimentRecord {
   return {
     id: r.id,
@@ -104,6 +108,17 @@ export class SqlExperimentStore implements ExperimentStore {
     return r ? toRecord(r) : null;
   }
 
+  async header(projectId: string, slug: string): Promise<ExperimentHeader | null> {
+    const r = await this.db
+      .selectFrom('experiments')
+      .select(['id', 'project_id', 'slug', 'name', 'version', 'created_at', 'updated_at', 'archived_at'])
+      .where('project_id', '=', projectId)
+      .where('slug', '=', slug)
+      .where('archived_at', 'is', null)
+      .executeTakeFirst();
+    return r ? toHeader(r) : null;
+  }
+
   async getById(projectId: string, id: string, version?: number): Promise<ExperimentRecord | null> {
     const r = await this.joined(version).where('e.project_id', '=', projectId).where('e.id', '=', id).executeTakeFirst();
     return r ? toRecord(r) : null;
@@ -163,12 +178,6 @@ export class SqlExperimentStore implements ExperimentStore {
       .limit(page.pageSize)
       .offset((page.page - 1) * page.pageSize)
       .execute();
-    return {
-      items: rows.map((r) => ({
-        id: r.id, projectId: r.project_id, slug: r.slug, name: r.name, version: r.version,
-        createdAt: r.created_at, updatedAt: r.updated_at, archivedAt: r.archived_at,
-      })),
-      total: Number(total.n),
-    };
+    return { items: rows.map(toHeader), total: Number(total.n) };
   }
 }

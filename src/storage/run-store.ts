@@ -115,7 +115,14 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
       .limit(page.pageSize)
       .offset((page.page - 1) * page.pageSize)
       .execute();
-    return { items: rows.map(toRun), total: Number(total.n) };
+    // A run's spec can be ≈ 600 KB (100,000 row indices): fifty of them parsed in one turn held
+    // the main thread ≈ 0.4–0.5 s (review of 2026-12-05).
+    const items: RunRecord[] = [];
+    for (const r of rows) {
+      await yieldIfBusy();
+      items.push(toRun(r));
+    }
+    return { items, total: Number(total.n) };
   }
 
   async statsByExperiment(projectId: string, experimentIds: string[]): Promise<Map<string, { runsCount: number; lastRunAt: number }>> {

@@ -91,6 +91,10 @@ describe.each(allDatabases())('stores on $name', (database) => {
     await stores.experiments.replace('p1', 's0', { name: 'S0 renamed', document: doc('S0 renamed'), at: 3000 });
     const [first] = (await stores.experiments.list('p1', { page: 1, pageSize: 1 })).items;
     expect(first).toEqual({ id: 'e0', projectId: 'p1', slug: 's0', name: 'S0 renamed', version: 2, createdAt: 1000, updatedAt: 3000, archivedAt: null });
+    // The same header by slug, only for the live experiment of the project.
+    expect(await stores.experiments.header('p1', 's0')).toEqual(first);
+    expect(await stores.experiments.header('p2', 's0')).toBeNull();
+    expect(await stores.experiments.header('p1', 's4')).toBeNull();
   });
 
   it('stores streamed dataset rows and pages them back exactly', async () => {

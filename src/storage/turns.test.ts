@@ -51,6 +51,29 @@ describe('large writes on SQLite', () => {
     expect(await stores.runs.inlineRows('r1', 99_999, 100_000)).toEqual(all.slice(99_999));
   });
 
+  it("a page of runs whose specs hold 100,000 row indices each is parsed over several turns", async () => {
+    const indices = Array.from({ length: 100_000 }, (_, i) => i);
+    for (let i = 0; i < 50; i++) {
+      const run: RunRecord = {
+        id: `rl${i}`, projectId: 'p1', experimentId: 'e-list', experimentSlug: 'exp', status: 'completed', total: 100_000, progress: 100_000,
+        startedAt: 1_000 + i, finishedAt: 2_000 + i, summary: null, error: null, errorMessage: null, stopReason: null, nextSeq: 2, abortRequested: false,
+        spec: {
+          experimentId: 'e-list', experimentSlug: 'exp', experimentVersion: 1, rows: { kind: 'inline' }, sourceRowCount: 100_000, rowIndices: indices, parameters: {},
+          targetIds: ['a'], evaluatorIds: [], repeats: 1, concurrency: 2, timeoutMs: 1_000, maxRetries: 0, budgetUsd: null, cache: false,
+          baselineRunId: null, webhookUrl: null, metadata: { i }, runUrl: `http://x/rl${i}`,
+        },
+      };
+      await stores.runs.create(run);
+    }
+    let page: Awaited<ReturnType<Stores['runs']['list']>> | undefined;
+    const turns = await turnsDuring(async () => {
+      page = await stores.runs.list('p1', 'e-list', { page: 1, pageSize: 50 });
+    });
+    expect(page!.items.map((r) => r.id)).toEqual(Array.from({ length: 50 }, (_, i) => `rl${49 - i}`));
+    expect(page!.items[0]!.spec.rowIndices).toHaveLength(100_000);
+    expect(turns).toBeGreaterThanOrEqual(2);
+  });
+
   it('an experiment with 30 MB of inline rows is serialized, inserted and committed in separate turns', async () => {
     const document = { ...experimentDocumentSchema.parse({ name: 'big', targets: [{ id: 't', type: 'code', code: 'return 1' }] }), dataset: { rows: rows(400_000) } } as ExperimentDocument;
     const turns = await turnsDuring(() => stores.experiments.create({ id: 'e1', projectId: 'p1', slug: 'big', name: 'big', document, at: 1 }));

@@ -4,7 +4,7 @@
 import { SlugTakenError } from '../core/errors.js';
 import type { ExperimentDocument, Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged } from '../core/model/paging.js';
-import type { DatasetRecord, ExperimentRecord } from '../core/model/records.js';
+import type { DatasetRecord, ExperimentHeader, ExperimentRecord } from '../core/model/records.js';
 import type { DatasetStore, ExperimentStore, NewExperiment, Stores } from '../core/ports.js';
 import type { ReviewStore, StoredReview } from '../core/review-store.js';
 import { reviewKey } from '../core/model/reviews.js';
@@ -35,6 +35,13 @@ export class MemoryExperimentStore implements ExperimentStore {
 
   async slugsLike(projectId: string, base: string): Promise<string[]> {
     return [...this.versions.keys()].map((id) => this.latest(id)!).filter((e) => e.projectId === projectId && e.archivedAt === null && (e.slug === base || e.slug.startsWith(`${base}-`))).map((e) => e.slug);
+  }
+
+  async header(projectId: string, slug: string): Promise<ExperimentHeader | null> {
+    const e = this.live(projectId, slug);
+    if (!e) return null;
+    const { document: _document, ...header } = e;
+    return structuredClone(header);
   }
 
   async get(projectId: string, slug: string, version?: number): Promise<ExperimentRecord | null> {

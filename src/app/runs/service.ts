@@ -5,7 +5,7 @@ import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
 import { addCell, repeatCounts, type RowValues } from '../../core/compare/row-values.js';
 import type { DatasetEntry } from '../../core/model/run-api.js';
 import type { RunCursor } from '../../core/run-store.js';
-import type { ExperimentRecord, Project } from '../../core/model/records.js';
+import type { ExperimentHeader, ExperimentRecord, Project } from '../../core/model/records.js';
 import { type CellResult, type RowOrderKey, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
 import type { Clock, EventBus, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
 import { checkCellLimit } from './cell-limit.js';
@@ -186,8 +186,9 @@ export class RunService {
   }
 
   /** Runs of an experiment, newest first; `metadata`: only runs whose metadata has each key with that string value. */
-  async list(project: Project, experimentSlug: string, page: PageRequest, metadata: Record<string, string> = {}): Promise<{ experiment: ExperimentRecord; runs: Paged<RunRecord> }> {
-    const experiment = await this.stores.experiments.get(project.id, experimentSlug);
+  async list(project: Project, experimentSlug: string, page: PageRequest, metadata: Record<string, string> = {}): Promise<{ experiment: ExperimentHeader; runs: Paged<RunRecord> }> {
+    // The header only: a list needs the experiment's id, not its (possibly 10 MB) document.
+    const experiment = await this.stores.experiments.header(project.id, experimentSlug);
     if (!experiment) throw experimentNotFound(experimentSlug);
     return { experiment, runs: await this.stores.runs.list(project.id, experiment.id, page, metadata) };
   }
