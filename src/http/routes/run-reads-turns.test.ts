@@ -71,6 +71,25 @@ describe('reading a whole run takes turns of the event loop', () => {
     expect(exported.turns).toBeGreaterThanOrEqual(2);
   });
 
+  it('reads a results page of thousands of cells in chunks, the same cells in the same order as small pages', async () => {
+    const whole = await read(`/api/experiments/runs/${runIds[1]}/results?limit=5000`);
+    const cells = (JSON.parse(whole.text) as { dataset: { index: number }[] }).dataset;
+    expect(cells.map((c) => c.index)).toEqual(Array.from({ length: ROWS }, (_, i) => i));
+    expect(whole.turns).toBeGreaterThanOrEqual(5);
+    // A run of picked rows (row order is not cell order): chunks continue by key, not by offset.
+    const picked = Array.from({ length: 1_200 }, (_, i) => (i * 7) % ROWS);
+    const started = (await (await t.req('POST', '/api/experiments/big/run', { body: { row_indices: [...picked, picked[0]] } })).json()) as { runId: string };
+    expect((await waitForRun(t, started.runId, 60_000)).status).toBe('completed');
+    const all = JSON.parse((await read(`/api/experiments/runs/${started.runId}/results?limit=5000`)).text) as { dataset: { index: number; entry: unknown }[] };
+    const paged: { index: number; entry: unknown }[] = [];
+    for (let offset = 0; offset < 1_201; offset += 173) {
+      paged.push(...(JSON.parse((await read(`/api/experiments/runs/${started.runId}/results?offset=${offset}&limit=173`)).text) as typeof all).dataset);
+    }
+    expect(all.dataset).toHaveLength(1_201);
+    expect(all.dataset).toEqual(paged);
+    expect(all.dataset.map((c) => c.index)).toEqual([...picked, picked[0]!].sort((a, b) => a - b));
+  });
+
   it('replays the event stream from the start a page at a time', async () => {
     const { turns, text } = await read(`/api/experiments/runs/${runIds[1]}/events`, { accept: 'text/event-stream' });
     expect(text).toContain('"type":"done"');
