@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import { experimentDocumentSchema } from './experiment.js';
-import { importWorkbenchState, workbenchStateSchema } from './langwatch-import.js';
+import { importWorkbenchState, MAX_IMPORTED_CELLS, MAX_IMPORTED_RECORDS, workbenchStateSchema } from './langwatch-import.js';
 
 /** The platform's own minimal integration-test state (reference §4.4). */
 function minimalState(): Record<string, unknown> {
@@ -170,6 +170,23 @@ describe('importWorkbenchState', () => {
         { question: 'plain', messages: '[{"role":', meta: 'not json', count: '4' },
       ],
     });
+  });
+
+  it('refuses an inline dataset past 100,000 records or 1,000,000 cells, and keeps cells nested too deep as text', () => {
+    const withRecords = (columns: number, records: number) => {
+      const state = minimalState();
+      const cols = Array.from({ length: columns }, (_, i) => ({ id: `c${i}`, name: `c${i}`, type: 'string' }));
+      state.datasets = [{ id: 'dataset-1', name: 'Big', type: 'inline', inline: { columns: cols, records: Object.fromEntries(cols.map((c) => [c.id, Array.from({ length: records }, () => 'x')])) }, columns: cols }];
+      return state;
+    };
+    expect(importError(withRecords(1, MAX_IMPORTED_RECORDS + 1)).issues).toContainEqual(expect.objectContaining({ path: ['workbenchState', 'datasets', 0, 'inline', 'records'] }));
+    expect(importError(withRecords(11, MAX_IMPORTED_CELLS / 10)).message).toContain('at most 100000 records and 1000000 cells');
+    expect(importWorkbenchState(withRecords(10, MAX_IMPORTED_CELLS / 10)).dataset).toHaveProperty('rows.length', MAX_IMPORTED_CELLS / 10);
+
+    const deep = minimalState();
+    const nested = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    deep.datasets = [{ id: 'dataset-1', name: 'Deep', type: 'inline', inline: { columns: [{ id: 'j', name: 'meta', type: 'json' }], records: { j: [nested, '[[1]]'] } }, columns: [] }];
+    expect(importWorkbenchState(deep).dataset).toEqual({ rows: [{ meta: nested }, { meta: [[1]] }] });
   });
 
   it('points a saved dataset reference at the dataset id, and imports no datasets as an empty table', () => {

@@ -5,6 +5,7 @@
 import sjson from 'secure-json-parse';
 import type { z } from 'zod';
 import { type Issue, ValidationError } from '../errors.js';
+import { jsonShape } from '../json-scan.js';
 import {
   type DatasetRef,
   type EvaluatorSpec,
@@ -26,6 +27,17 @@ type Report = (path: Path, message: string) => void;
 const ROOT = 'workbenchState';
 /** Column types whose string cells LangWatch's /run JSON-parses; we do the same once, up front. */
 const JSON_COLUMN_TYPES = new Set(['chat_messages', 'json', 'list', 'spans', 'rag_contexts']);
+
+/**
+ * Most records and cells an inline dataset may expand to. Records are stored column-first, so
+ * 8 MB of short strings in a few arrays (well within a body's bounds) expanded to 900,000 row
+ * objects, a 21.6 MB document and 0.6–0.7 s of the main thread (review of 2026-12-05). Larger
+ * datasets are uploaded as CSV or JSON Lines and referred to by id.
+ */
+export const MAX_IMPORTED_RECORDS = 100_000;
+export const MAX_IMPORTED_CELLS = 1_000_000;
+/** A JSON-typed cell is parsed only when its nesting and size are within a body's bounds; else it stays text. */
+const CELL_SHAPE = { maxDepth: 64, maxContainers: 10_000 };
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_REF = /\{\{-?\s*secrets\./;
 const MAX_ID = 64;
@@ -99,6 +111,10 @@ function importDataset(ref: WorkbenchState['datasets'][number] | undefined, repo
   // Columns may have been edited to different lengths: the longest decides, gaps become "".
   const values = columns.map((c) => own(records, c.id) ?? []);
   const count = values.reduce((n, v) => Math.max(n, v.length), 0);
+  if (count > MAX_IMPORTED_RECORDS || count * columns.length > MAX_IMPORTED_CELLS) {
+    report([...at, 'inline', 'records'], `has ${count} records × ${columns.length} columns; at most ${MAX_IMPORTED_RECORDS} records and ${MAX_IMPORTED_CELLS} cells are imported (upload larger datasets as CSV or JSON Lines, then refer to them)`);
+    return { rows: [] };
+  }
   const rows: Row[] = [];
   for (let r = 0; r < count; r++) {
     rows.push(Object.fromEntries(columns.map((c, k) => [c.name, cell(c.type, values[k]?.[r] ?? '')])));
@@ -108,6 +124,8 @@ function importDataset(ref: WorkbenchState['datasets'][number] | undefined, repo
 
 function cell(type: string, raw: string): unknown {
   if (!JSON_COLUMN_TYPES.has(type)) return raw;
+  // Nested 5,000 deep, a parsed cell overflowed the stack of the checks after it (a 500).
+  if (jsonShape(raw, CELL_SHAPE).problem !== null) return raw;
   try {
     // secure-json-parse refuses __proto__ keys; such a cell stays a plain string.
     return sjson.parse(raw) as unknown;
