@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startTestAssay } from '../testing/harness.js';
-import { MAX_JSON_CONTAINERS, parseUntrustedJson } from './json.js';
+import { MAX_JSON_CONTAINERS, MAX_JSON_VALUES, parseUntrustedJson } from './json.js';
 
 describe('parseUntrustedJson', () => {
   it('refuses a body too deep or with too many arrays and objects before building it', () => {
@@ -10,6 +10,14 @@ describe('parseUntrustedJson', () => {
     // One fewer passes, and brackets inside strings do not count.
     expect(parseUntrustedJson(`[${Array(MAX_JSON_CONTAINERS - 1).fill('[]').join(',')}]`)).toHaveLength(MAX_JSON_CONTAINERS - 1);
     expect(parseUntrustedJson(JSON.stringify({ s: '['.repeat(1000) }))).toEqual({ s: '['.repeat(1000) });
+  });
+
+  it('refuses a body of more than a million values before building it, and counts no comma inside a string', () => {
+    const numbers = (n: number) => `{"name":"n","rows":[{"a":[${Array(n).fill(1).join(',')}]}]}`;
+    // The body's own two members take a separator: one value fewer fits in the array.
+    expect(() => parseUntrustedJson(numbers(MAX_JSON_VALUES))).toThrow(/more than 1,000,000 values.*CSV or JSON Lines/);
+    expect((parseUntrustedJson(numbers(MAX_JSON_VALUES - 1)) as { rows: { a: number[] }[] }).rows[0]!.a).toHaveLength(MAX_JSON_VALUES - 1);
+    expect(parseUntrustedJson(JSON.stringify({ s: ','.repeat(2_000_000) }))).toEqual({ s: ','.repeat(2_000_000) });
   });
 
   it('refuses a lone surrogate in a string or a key, and keeps paired ones', () => {

@@ -13,6 +13,11 @@ export interface JsonShapeLimits {
   maxDepth: number;
   /** Most arrays and objects in all. */
   maxContainers: number;
+  /**
+   * Most values in all, counted by their separators: 9 MB of `1,2,3,…` is 4.5 million numbers
+   * in two arrays, which JSON.parse takes ≈ 100 ms to build, and every later read as long.
+   */
+  maxValues?: number;
 }
 
 /** The text's shape as far as one pass tells. */
@@ -38,6 +43,8 @@ const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
   let depth = 0;
   let containers = 0;
+  let separators = 0;
+  const maxSeparators = limits.maxValues ?? Infinity;
   let digits = 0;
   let hugeNumber = false;
   const n = text.length;
@@ -71,6 +78,8 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
       if (++containers > limits.maxContainers) return { problem: `more than ${limits.maxContainers.toLocaleString('en-US')} arrays and objects`, hugeNumber };
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
+    } else if (c === 0x2c && ++separators >= maxSeparators) {
+      return { problem: `more than ${maxSeparators.toLocaleString('en-US')} values`, hugeNumber };
     }
   }
   return { problem: null, hugeNumber };

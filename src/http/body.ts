@@ -4,7 +4,7 @@
 import type { Context } from 'hono';
 import { AssayError, isAssayError } from '../core/errors.js';
 import { yieldIfBusy } from '../core/turns.js';
-import { parseUntrustedJson } from '../app/json.js';
+import { parseUntrustedJsonInTurns } from '../app/json.js';
 
 export interface BodyLimits {
   maxBodyBytes: number;
@@ -114,9 +114,9 @@ export async function jsonBody(c: Context, max: number, emptyValue?: unknown): P
     if (emptyValue !== undefined) return emptyValue;
     throw new AssayError('invalid_json', 'The request body is empty; a JSON object was expected', { compatText: 'Invalid JSON body' });
   }
-  // Decoding 10 MB takes ≈ 25 ms and parsing it as long again: not in one turn (core/turns.ts).
+  // Decoding 10 MB, scanning it and parsing it take ≈ 25–40 ms each: a turn each (core/turns.ts).
   await yieldIfBusy();
-  return parseUntrustedJson(text);
+  return parseUntrustedJsonInTurns(text);
 }
 
 /**
