@@ -23,6 +23,9 @@ describe('large JSON answers', () => {
       any: fc.oneof(
         { depthSize: 'small' },
         fc.string(), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.date({ noInvalidDate: true }),
+        // toJSON that drops the value, or answers by its key; boxed primitives.
+        fc.constant({ toJSON: () => undefined }), fc.constant({ toJSON: (key: string) => `key ${key}` }),
+        fc.string().map((x) => new String(x)), fc.integer().map((x) => new Number(x)),
         fc.array(tie('any'), { maxLength: 5 }),
         fc.dictionary(fc.string({ maxLength: 4 }), tie('any'), { maxKeys: 5 }),
       ),

@@ -18,27 +18,46 @@ const PIECE_CHARS = 256 * 1024;
  * JSON.stringify leaves out (undefined, functions, symbols) are left out the same way.
  */
 export function* jsonPieces(value: unknown): Generator<string> {
-  if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
+  yield* piecesOf(resolved(value, ''));
+}
+
+/** What JSON.stringify serializes in place of `value`: its toJSON(key) when it has one (Dates). */
+function resolved(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function'
+    ? (value as { toJSON(key: string): unknown }).toJSON(key)
+    : value;
+}
+
+function* piecesOf(value: unknown): Generator<string> {
+  if (isPlainContainer(value)) {
     if (Array.isArray(value)) {
       yield '[';
-      for (let i = 0; i < value.length; i++) yield (i > 0 ? ',' : '') + (JSON.stringify(value[i]) ?? 'null');
+      for (let i = 0; i < value.length; i++) yield (i > 0 ? ',' : '') + (JSON.stringify(resolved(value[i], String(i))) ?? 'null');
       yield ']';
       return;
     }
     yield '{';
     let first = true;
     for (const key of Object.keys(value)) {
-      const item: unknown = (value as Record<string, unknown>)[key];
+      const item = resolved((value as Record<string, unknown>)[key], key);
       if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
       yield `${first ? '' : ','}${JSON.stringify(key)}:`;
       first = false;
-      yield* jsonPieces(item);
+      yield* piecesOf(item);
     }
     yield '}';
     return;
   }
   const text: string | undefined = JSON.stringify(value);
   if (text !== undefined) yield text;
+}
+
+/** An array or a plain object: what is walked. Boxed primitives and the like go to JSON.stringify whole. */
+function isPlainContainer(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return true;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /** Up to PIECE_CHARS of text from `pieces` (at least one piece), or null when they are done. */
