@@ -33,7 +33,8 @@ describe('turns of the event loop', () => {
     busy(TURN_BUDGET_MS * 2);
     turnElapsed();
     await new Promise((resolve) => setTimeout(resolve, TURN_BUDGET_MS * 3));
-    // 45 ms of waiting for a timer is idle time, not work of this turn.
-    expect(turnElapsed()).toBeLessThan(TURN_BUDGET_MS * 2);
+    // 45 ms of waiting for a timer is idle time, not work of this turn: counted, it would read
+    // ≥ 75 ms (the 30 ms before the wait and the wait); 60 leaves room for a busy machine.
+    expect(turnElapsed()).toBeLessThan(60);
   });
 });
