@@ -32,6 +32,10 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           globalSetup: ['test/web/global-setup.ts'],
           testTimeout: 120_000,
+          // expect.poll gives up after 1 s by default: a keyboard move in a long grid (scroll,
+          // mount, focus) took longer once on a loaded CI machine and read <body>. A poll that
+          // holds returns at once, so a longer bound costs nothing when it passes.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
