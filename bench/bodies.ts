@@ -41,10 +41,6 @@ export async function bodiesBench(quick: boolean, print: (line: string) => void)
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   })();
-  const loopMax = async (): Promise<number> => {
-    const res = await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
-    return parsePrometheusText(await res.text()).sum('nodejs_eventloop_lag_max_seconds', {}) * 1000;
-  };
   const abort = async (runId: string) => {
     const res = await fetch(`${server.base}/api/experiments/runs/${runId}/abort`, { method: 'POST', headers, body: '{}' });
     // 409: the run had already ended.
@@ -55,22 +51,17 @@ export async function bodiesBench(quick: boolean, print: (line: string) => void)
   const measure = async (label: string, send: () => Promise<Response>): Promise<void> => {
     const f: Figures = { label, ms: [], loopMaxMs: [], healthzMaxMs: [] };
     for (let i = 0; i < repeats; i++) {
-      await loopMax();
-      // Node's loop-delay histogram drops a stall that begins before its first sample after a
-      // reset (a scrape resets it): 300 ms of work right after reset() read as 10 ms. Let it
-      // sample a few times first.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      healthzMax = 0;
-      const t = performance.now();
-      const res = await send();
-      const text = await res.text();
-      f.ms.push(performance.now() - t);
-      if (res.status >= 300) throw new Error(`${label}: ${res.status} ${text.slice(0, 300)}`);
-      const runId = (JSON.parse(text) as { runId?: string }).runId;
-      if (runId) await abort(runId);
-      // The loop monitor samples every 10 ms: let it see the end of the request.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      f.loopMaxMs.push(await loopMax());
+      const held = await heldDuring(server.base, async () => {
+        healthzMax = 0;
+        const t = performance.now();
+        const res = await send();
+        const text = await res.text();
+        f.ms.push(performance.now() - t);
+        if (res.status >= 300) throw new Error(`${label}: ${res.status} ${text.slice(0, 300)}`);
+        const runId = (JSON.parse(text) as { runId?: string }).runId;
+        if (runId) await abort(runId);
+      });
+      f.loopMaxMs.push(held);
       f.healthzMaxMs.push(healthzMax);
     }
     figures.push(f);
@@ -107,9 +98,11 @@ async function heldDuring(base: string, work: () => Promise<void>): Promise<numb
     return parsePrometheusText(await res.text()).sum('nodejs_eventloop_lag_max_seconds', {}) * 1000;
   };
   await loopMax();
-  // See bodiesBench: the histogram drops a stall that starts before its first sample after a reset.
+  // Node's loop-delay histogram drops a stall that begins before its first sample after a reset
+  // (the scrape resets it): 300 ms of work right after reset() read as 10 ms. It samples first.
   await new Promise((resolve) => setTimeout(resolve, 50));
   await work();
+  // It samples every 10 ms: it sees the end of the work.
   await new Promise((resolve) => setTimeout(resolve, 100));
   return loopMax();
 }
