@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { datasetNotFound, SlugTakenError } from '../core/errors.js';
 import { rowsSchema } from '../core/model/experiment.js';
+import { PAGE_BYTES } from '../core/model/paging.js';
 import type { DatasetRecord, Project } from '../core/model/records.js';
 import { NO_NUL, nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, RowBatches, Stores } from '../core/ports.js';
@@ -66,8 +67,10 @@ export class DatasetService {
   /** One page of rows of a version (the latest by default). */
   async page(project: Project, idOrSlug: string, offset: number, limit: number, version?: number) {
     const dataset = await this.get(project, idOrSlug, version);
-    const rows = await this.stores.datasets.rows(dataset.id, dataset.version, offset, Math.min(limit, MAX_PAGE_LIMIT));
-    return { dataset, offset, limit, rows };
+    const rows = await this.stores.datasets.rows(dataset.id, dataset.version, offset, Math.min(limit, MAX_PAGE_LIMIT), PAGE_BYTES);
+    // Null once the page holds the version's last row; a page of large rows ends early.
+    const next = offset + rows.length;
+    return { dataset, offset, limit, rows, nextOffset: rows.length > 0 && next < dataset.rowCount ? next : null };
   }
 
   list(project: Project, page: PageRequest): Promise<Paged<DatasetRecord>> {

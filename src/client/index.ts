@@ -203,13 +203,13 @@ export class AssayClient {
   async allResults(runId: string): Promise<{ dataset: ResultsPage['dataset']; evaluations: ResultsPage['evaluations'] }> {
     const dataset: ResultsPage['dataset'] = [];
     const evaluations: ResultsPage['evaluations'] = [];
-    for (let offset = 0; ; ) {
-      const page = await this.results(runId, offset, 5000);
+    for (let offset: number | null = 0; offset !== null; ) {
+      const page: ResultsPage = await this.results(runId, offset, 5000);
       dataset.push(...page.dataset);
       evaluations.push(...page.evaluations);
-      if (page.dataset.length < 5000) return { dataset, evaluations };
-      offset += page.dataset.length;
+      offset = nextResultsOffset(page, offset, 5000);
     }
+    return { dataset, evaluations };
   }
 
   /** The run compared with a baseline (a run id or `previous`; default: the run's baselineRunId, else previous). */
@@ -285,4 +285,14 @@ export class AssayClient {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/**
+ * Where the page after `page` starts, or null after the last: the server's `nextOffset` (a page
+ * is cut short when its cells pass 8 MB), or, from a server before it, a page shorter than asked.
+ */
+export function nextResultsOffset(page: ResultsPage, offset: number, limit: number): number | null {
+  const next = page.pagination.nextOffset;
+  if (next !== undefined) return next !== null && page.dataset.length > 0 ? next : null;
+  return page.dataset.length < limit ? null : offset + page.dataset.length;
 }

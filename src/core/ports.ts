@@ -85,8 +85,11 @@ export interface DatasetStore {
   slugsLike(projectId: string, base: string): Promise<string[]>;
   /** By id or slug; the latest version unless `version` is given. Deleted datasets are null. */
   get(projectId: string, idOrSlug: string, version?: number): Promise<DatasetRecord | null>;
-  /** Rows [offset, offset+limit) of the given version, in order. */
-  rows(datasetId: string, version: number, offset: number, limit: number): Promise<Row[]>;
+  /**
+   * Rows [offset, offset+limit) of the given version, in order; with `maxBytes`, only as many
+   * as fit in that much stored text (at least one): a page of the API, not a run's rows.
+   */
+  rows(datasetId: string, version: number, offset: number, limit: number, maxBytes?: number): Promise<Row[]>;
   list(projectId: string, page: PageRequest): Promise<Paged<DatasetRecord>>;
   /** Soft-deletes; rows stay for runs that recorded this dataset. False when there is none. */
   remove(projectId: string, idOrSlug: string, at: number): Promise<boolean>;

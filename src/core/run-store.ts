@@ -102,8 +102,12 @@ export interface RunLog {
 
   /** Cell numbers committed. */
   committedCells(runId: string): Promise<number[]>;
-  /** Committed cells in commit order after `afterOrder`, paged (to rebuild a summary). */
-  cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<CellResult[]>;
+  /**
+   * Committed cells in commit order after `afterOrder`, paged, without entries or outputs (a
+   * summary is rebuilt from verdicts, costs and timings; a page of 1,000 whole cells could be
+   * gigabytes).
+   */
+  cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<(LeanCell & { completedOrder: number })[]>;
   /** Committed cells whose cell number is in [fromCell, toCell). */
   cellsInRange(runId: string, fromCell: number, toCell: number): Promise<CellResult[]>;
   /** Committed cells ordered by row index then cell, paged. */
@@ -113,6 +117,15 @@ export interface RunLog {
    * rather than offset: exports read a million-cell run through this in linear time.
    */
   resultsAfter(runId: string, after: RowOrderKey | null, limit: number): Promise<CellResult[]>;
+  /**
+   * Committed cells, whole, in row order from `start`: at most `limit` of them, and no more than
+   * `maxBytes` of stored text past the first `min` (core/model/paging.ts, PAGE_BYTES). The sizes
+   * are read first, without the cells' text, so a page of huge outputs is never read whole.
+   * `cut`: the byte budget ended the page before `limit` or the last committed cell.
+   * `{ fromCell }` reads by cell number: only where cell order is row order (every cell of a
+   * run without row_indices committed).
+   */
+  resultsWithin(runId: string, start: ResultsStart, limit: number, maxBytes: number, min?: 0 | 1): Promise<CellsWithin>;
   /**
    * Committed cells in row order (row index, then cell) after `after` (null: from the start),
    * without outputs, with entries only when `withEntry`: comparisons stream runs through this.
@@ -127,10 +140,23 @@ export interface RunLog {
 
   /** Events stored as such (run-level events, and the history of re-run cells) after `afterSeq`, in seq order. */
   runEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>;
-  /** Cells with an event after `afterSeq`, in seq order. */
-  cellsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<CellResult[]>;
+  /**
+   * Cells with an event after `afterSeq`, in seq order: at most `limit`, and no more than
+   * `maxBytes` of stored text past the first (the events of a replay carry whole cells).
+   */
+  cellsAfterSeq(runId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<CellResult[]>;
   /** Row results in seq order after `afterSeq` (events, and rebuilding a summary). */
   rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]>;
+}
+
+/** Where a page of results starts: after a key in row order, at an offset in row order, or at a cell number. */
+export type ResultsStart = { after: RowOrderKey | null } | { offset: number } | { fromCell: number };
+
+/** A page of cells read within a byte budget, with the stored text it read. */
+export interface CellsWithin {
+  cells: CellResult[];
+  bytes: number;
+  cut: boolean;
 }
 
 export interface RunStore extends RunRecords, RunLeases, RunLog {}

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { SlugTakenError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
+import { countWithin } from '../core/model/paging.js';
 import { nextTurn, yieldIfBusy } from '../core/turns.js';
 import type { DatasetRecord } from '../core/model/records.js';
 import type { DatasetStore, NewDataset, PageRequest, Paged, RowBatches } from '../core/ports.js';
@@ -238,7 +239,7 @@ export class SqlDatasetStore implements DatasetStore {
     return { ...toRecord(r), version: v.version, rowCount: v.row_count, columns: parseJson<string[]>(v.columns), updatedAt: v.created_at };
   }
 
-  async rows(datasetId: string, version: number, offset: number, limit: number): Promise<Row[]> {
+  async rows(datasetId: string, version: number, offset: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<Row[]> {
     const v = await this.db
       .selectFrom('dataset_versions')
       .select('row_count')
@@ -246,8 +247,20 @@ export class SqlDatasetStore implements DatasetStore {
       .where('version', '=', version)
       .executeTakeFirst();
     if (!v) return [];
-    const end = Math.min(v.row_count, offset + limit);
+    let end = Math.min(v.row_count, offset + limit);
     if (end <= offset) return [];
+    if (Number.isFinite(maxBytes)) {
+      // Sizes first (octet_length reads no text: storage/run-log.ts), then the rows that fit.
+      const sizes = await this.db
+        .selectFrom('dataset_rows')
+        .select(sql<number>`octet_length(data)`.as('bytes'))
+        .where('dataset_id', '=', datasetId)
+        .where('idx', '>=', offset)
+        .where('idx', '<', end)
+        .orderBy('idx')
+        .execute();
+      end = offset + countWithin(sizes.map((r) => Number(r.bytes)), maxBytes);
+    }
     const rows = await this.db
       .selectFrom('dataset_rows')
       .select('data')

@@ -310,6 +310,38 @@ describe.each(backends)('run store on $name', (backend) => {
     expect((await runs.results('r1', 0, 10)).every((c) => c.ok)).toBe(true);
   });
 
+  it('reads pages of whole cells within a byte budget, sizes first, from a key, an offset or a cell number', async () => {
+    await runs.create(runRecord('r1'));
+    await runs.claim('r1', 'A', 5_000, 1);
+    // Six cells of ≈ 1.1 KB of stored text each (a 1,000-character output, the entry, a verdict).
+    const big = (n: number): CellDraft => ({ ...draft(n), output: `${n}`.repeat(1_000) }) as CellDraft;
+    await runs.commitCells('r1', 'A', [big(3), big(0), big(5), big(1), big(2), big(4)], 2);
+    const two = await runs.resultsWithin('r1', { after: null }, 10, 2_500);
+    expect(two.cells.map((c) => c.cell)).toEqual([0, 1]);
+    expect(two.cut).toBe(true);
+    expect(two.bytes).toBeGreaterThan(2_000);
+    expect(two.bytes).toBeLessThanOrEqual(2_500);
+    expect(two.cells[1]).toMatchObject({ output: '1'.repeat(1_000), entry: { q: 'q0' } });
+    // The first cell is read whatever its size unless the caller allows none.
+    expect((await runs.resultsWithin('r1', { after: null }, 10, 500)).cells.map((c) => c.cell)).toEqual([0]);
+    expect(await runs.resultsWithin('r1', { after: { rowIndex: 0, cell: 1 } }, 10, 500, 0)).toEqual({ cells: [], bytes: 0, cut: true });
+    expect((await runs.resultsWithin('r1', { after: { rowIndex: 0, cell: 1 } }, 10, 2_500)).cells.map((c) => c.cell)).toEqual([2, 3]);
+    expect((await runs.resultsWithin('r1', { offset: 3 }, 10, 2_500)).cells.map((c) => c.cell)).toEqual([3, 4]);
+    expect((await runs.resultsWithin('r1', { fromCell: 4 }, 10, 2_500)).cells.map((c) => c.cell)).toEqual([4, 5]);
+    // Within the count, nothing is cut; past the last cell, an empty page.
+    expect(await runs.resultsWithin('r1', { offset: 4 }, 10, 1e9)).toMatchObject({ cut: false, cells: [{ cell: 4 }, { cell: 5 }] });
+    expect(await runs.resultsWithin('r1', { fromCell: 6 }, 10, 1e9)).toEqual({ cells: [], bytes: 0, cut: false });
+    expect((await runs.resultsWithin('r1', { after: null }, 3, 1e9)).cut).toBe(false);
+    // Event replays read whole cells within the budget too, at least one at a time.
+    expect((await runs.cellsAfterSeq('r1', 0, 10, 2_500)).length).toBe(2);
+    expect((await runs.cellsAfterSeq('r1', 0, 10, 1)).length).toBe(1);
+    expect((await runs.cellsAfterSeq('r1', 0, 10)).length).toBe(6);
+    // A summary is rebuilt without entries or outputs.
+    const lean = await runs.cellsInCommitOrder('r1', 0, 10);
+    expect(lean.map((c) => c.cell)).toEqual([3, 0, 5, 1, 2, 4]);
+    expect(lean[0]).toEqual({ cell: 3, rowIndex: 1, targetId: 'b', repeat: 0, ok: true, durationMs: 5, evaluations: [evaluation], completedOrder: 1 });
+  });
+
   it('response cache: the first answer stored under a key stays, per project', async () => {
     expect(await responses.get('p1', 'k')).toBeNull();
     await responses.put('p1', 'k', 'first', 1);

@@ -5,11 +5,11 @@
 import { cellEventCount, cellEvents, rowEvent } from '../core/engine/cell-events.js';
 import type { RunEvent } from '../core/events.js';
 import type { Row } from '../core/model/experiment.js';
-import type { PageRequest, Paged, RowBatches } from '../core/model/paging.js';
+import { countWithin, PAGE_BYTES, type PageRequest, type Paged, type RowBatches } from '../core/model/paging.js';
 import type { CellResult, LeanCell, RowOrderKey, RowResult, RunRecord, RunSummary } from '../core/model/run.js';
 import type { NewDelivery } from '../core/webhook-store.js';
 import type { ResponseCacheStore } from '../core/ports.js';
-import type { CellDraft, RowDraft, RunCursor, RunFinish, RunStore } from '../core/run-store.js';
+import type { CellDraft, CellsWithin, ResultsStart, RowDraft, RunCursor, RunFinish, RunStore } from '../core/run-store.js';
 
 interface Entry {
   run: RunRecord;
@@ -223,8 +223,9 @@ export class MemoryRunStore implements RunStore {
     return [...(this.entry(runId)?.cells.values() ?? [])].sort(by);
   }
 
-  async cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<CellResult[]> {
-    return copy(this.sortedCells(runId, (a, b) => a.completedOrder - b.completedOrder).filter((c) => c.completedOrder > afterOrder).slice(0, limit));
+  async cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<(LeanCell & { completedOrder: number })[]> {
+    const cells = this.sortedCells(runId, (a, b) => a.completedOrder - b.completedOrder).filter((c) => c.completedOrder > afterOrder).slice(0, limit);
+    return copy(cells.map((c) => Object.assign(leanOf(c, false), { completedOrder: c.completedOrder })));
   }
 
   async cellsInRange(runId: string, fromCell: number, toCell: number): Promise<CellResult[]> {
@@ -239,6 +240,19 @@ export class MemoryRunStore implements RunStore {
     return copy(this.inRowOrderAfter(runId, after).slice(0, limit));
   }
 
+  async resultsWithin(runId: string, start: ResultsStart, limit: number, maxBytes: number, min: 0 | 1 = 1): Promise<CellsWithin> {
+    if (limit <= 0) return { cells: [], bytes: 0, cut: false };
+    const candidates =
+      'fromCell' in start
+        ? this.sortedCells(runId, (a, b) => a.cell - b.cell).filter((c) => c.cell >= start.fromCell).slice(0, limit)
+        : 'offset' in start
+          ? this.inRowOrderAfter(runId, null).slice(start.offset, start.offset + limit)
+          : this.inRowOrderAfter(runId, start.after).slice(0, limit);
+    const sizes = candidates.map(storedBytes);
+    const n = countWithin(sizes, maxBytes, min);
+    return { cells: copy(candidates.slice(0, n)), bytes: sizes.slice(0, n).reduce((a, b) => a + b, 0), cut: n < candidates.length };
+  }
+
   private inRowOrderAfter(runId: string, after: RowOrderKey | null): CellResult[] {
     return this.sortedCells(runId, (a, b) => a.rowIndex - b.rowIndex || a.cell - b.cell)
       .filter((c) => !after || c.rowIndex > after.rowIndex || (c.rowIndex === after.rowIndex && c.cell > after.cell));
@@ -246,15 +260,7 @@ export class MemoryRunStore implements RunStore {
 
   async cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]> {
     const cells = this.inRowOrderAfter(runId, after).slice(0, limit);
-    return copy(
-      cells.map((c) => {
-        const lean: LeanCell = { cell: c.cell, rowIndex: c.rowIndex, targetId: c.targetId, repeat: c.repeat, ok: c.ok, durationMs: c.durationMs, evaluations: c.evaluations };
-        if (c.cost !== undefined) lean.cost = c.cost;
-        if (c.tokens !== undefined) lean.tokens = c.tokens;
-        if (withEntry) lean.entry = c.entry;
-        return lean;
-      }),
-    );
+    return copy(cells.map((c) => leanOf(c, withEntry)));
   }
 
   async cellsAt(runId: string, cells: number[]): Promise<CellResult[]> {
@@ -275,14 +281,29 @@ export class MemoryRunStore implements RunStore {
     return copy([...(this.entry(runId)?.events.values() ?? [])].filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq).slice(0, limit));
   }
 
-  async cellsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<CellResult[]> {
+  async cellsAfterSeq(runId: string, afterSeq: number, limit: number, maxBytes = PAGE_BYTES): Promise<CellResult[]> {
     const last = (c: CellResult) => c.firstSeq + c.eventCount - 1;
-    return copy(this.sortedCells(runId, (a, b) => last(a) - last(b)).filter((c) => last(c) > afterSeq).slice(0, limit));
+    const cells = this.sortedCells(runId, (a, b) => last(a) - last(b)).filter((c) => last(c) > afterSeq).slice(0, limit);
+    return copy(cells.slice(0, countWithin(cells.map(storedBytes), maxBytes)));
   }
 
   async rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]> {
     return copy([...(this.entry(runId)?.rowResults.values() ?? [])].filter((r) => r.seq > afterSeq).sort((a, b) => a.seq - b.seq).slice(0, limit));
   }
+}
+
+/** A cell's text as the SQL stores would hold it, in bytes (their octet_length). */
+function storedBytes(c: CellResult): number {
+  const text = (v: unknown) => (v === undefined ? 0 : Buffer.byteLength(JSON.stringify(v) ?? ''));
+  return text(c.entry) + (c.ok ? text(c.output) : Buffer.byteLength(c.error)) + text(c.evaluations);
+}
+
+function leanOf(c: CellResult, withEntry: boolean): LeanCell {
+  const lean: LeanCell = { cell: c.cell, rowIndex: c.rowIndex, targetId: c.targetId, repeat: c.repeat, ok: c.ok, durationMs: c.durationMs, evaluations: c.evaluations };
+  if (c.cost !== undefined) lean.cost = c.cost;
+  if (c.tokens !== undefined) lean.tokens = c.tokens;
+  if (withEntry) lean.entry = c.entry;
+  return lean;
 }
 
 /** The response cache in memory: the first answer stored under a key stays. */

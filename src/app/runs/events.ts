@@ -247,7 +247,9 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
           if (shown.length > 0) yield { kind: 'events', events: shown };
           lastWrite = lastSent = clock.now();
           if (!isFinalEvent(events[events.length - 1]!)) {
-            morePages = events.length >= EVENT_PAGE;
+            // A page of large cells stops short of EVENT_PAGE (its byte budget): the cursor
+            // behind the run's last known event says there is more too.
+            morePages = events.length >= EVENT_PAGE || cursor < run.nextSeq - 1;
             // A backlog of 100,000 cells is hundreds of pages: a turn of the event loop
             // between them (core/turns.ts); reading and writing them took 0.5 s in one before.
             if (morePages) await yieldIfBusy();

@@ -104,7 +104,7 @@ export function targetsMeta(doc: ExperimentDocument | undefined, run: RunRecord)
 
 /** GET /runs/{runId}/results */
 export function presentResults(
-  page: { run: RunRecord; experiment: { document: ExperimentDocument } | null; cells: CellResult[]; rows: RowResult[]; repeatsOf?: (c: CellResult) => DatasetEntry['repeats'] },
+  page: { run: RunRecord; experiment: { document: ExperimentDocument } | null; cells: CellResult[]; rows: RowResult[]; nextOffset: number | null; repeatsOf?: (c: CellResult) => DatasetEntry['repeats'] },
   offset: number,
   limit: number,
 ): ResultsPage {
@@ -115,7 +115,7 @@ export function presentResults(
     dataset: cells.map((c) => datasetEntry(c, page.repeatsOf?.(c))),
     evaluations: [...cells.flatMap(evaluationEntries), ...rows.map(rowEvaluationEntry)],
     timestamps: timestamps(run),
-    pagination: { offset, limit, total: run.progress },
+    pagination: { offset, limit, total: run.progress, nextOffset: page.nextOffset },
     metadata: run.spec.metadata ?? {},
   };
 }

@@ -4,7 +4,8 @@ import { AssayError, experimentNotFound, type Issue, NotFoundError, runNotFound,
 import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
 import { addCell, repeatCounts, type RowValues } from '../../core/compare/row-values.js';
 import type { DatasetEntry } from '../../core/model/run-api.js';
-import type { RunCursor } from '../../core/run-store.js';
+import type { ResultsStart, RunCursor } from '../../core/run-store.js';
+import { PAGE_BYTES } from '../../core/model/paging.js';
 import type { ExperimentHeader, ExperimentRecord, Project } from '../../core/model/records.js';
 import { type CellResult, type RowOrderKey, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
 import type { Clock, EventBus, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
@@ -16,7 +17,7 @@ import { yieldIfBusy } from '../../core/turns.js';
 import { parseOrThrow } from '../validation.js';
 import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';
 
-/** Cells read by one statement for a results page. */
+/** Cells read by one statement for a results page (fewer when their text passes PAGE_BYTES). */
 const RESULTS_CHUNK = 500;
 
 /** Cells of an export page: 1,000 cells of 9 KB were 9 MB read and parsed in one statement (71–111 ms). */
@@ -204,41 +205,46 @@ export class RunService {
     runId: string,
     offset: number,
     limit: number,
-  ): Promise<{ run: RunRecord; experiment: ExperimentRecord | null; cells: CellResult[]; rows: RowResult[]; repeatsOf?: (c: CellResult) => DatasetEntry['repeats'] }> {
+  ): Promise<{ run: RunRecord; experiment: ExperimentRecord | null; cells: CellResult[]; rows: RowResult[]; nextOffset: number | null; repeatsOf?: (c: CellResult) => DatasetEntry['repeats'] }> {
     const run = await this.get(project, runId);
     const experiment = await this.stores.experiments.getById(project.id, run.experimentId, run.spec.experimentVersion);
-    const cells = await this.resultsPage(run, offset, limit);
+    const { cells, cut } = await this.resultsPage(run, offset, limit);
     // Row-scoped results (comparisons) of the rows on this page.
     const rows = cells.length === 0 ? [] : await this.stores.runs.rowResultsOfRows(run.id, cells.map((c) => c.rowIndex));
     const repeatsOf = run.spec.repeats > 1 ? await this.repeatsOf(run, experiment, cells) : undefined;
-    return { run, experiment, cells, rows, ...(repeatsOf ? { repeatsOf } : {}) };
+    // Where the next page starts while committed cells remain (progress was read before the
+    // cells, so a page cut by its byte budget says so itself).
+    const next = offset + cells.length;
+    const nextOffset = cells.length > 0 && (cut || next < run.progress) ? next : null;
+    return { run, experiment, cells, rows, nextOffset, ...(repeatsOf ? { repeatsOf } : {}) };
   }
 
   /**
-   * Cells [offset, offset+limit) in row order. When every cell is committed and rows run in
-   * dataset order (no row_indices), row order is cell order and the offset-th cell is cell
-   * number `offset`: a range of the primary key. Otherwise an OFFSET, which steps over every
-   * earlier cell (366 ms for the last page of a million-cell run; docs/large-datasets.md).
+   * Cells [offset, offset+limit) in row order, stopping early once PAGE_BYTES of stored text
+   * have been read (`cut`). When every cell is committed and rows run in dataset order (no
+   * row_indices), row order is cell order and the offset-th cell is cell number `offset`: a
+   * range of the primary key. Otherwise an OFFSET, which steps over every earlier cell (366 ms
+   * for the last page of a million-cell run; docs/large-datasets.md).
    */
-  private async resultsPage(run: RunRecord, offset: number, limit: number): Promise<CellResult[]> {
+  private async resultsPage(run: RunRecord, offset: number, limit: number): Promise<{ cells: CellResult[]; cut: boolean }> {
     const byKey = !run.spec.rowIndices && run.progress === run.total;
     // In reads of RESULTS_CHUNK cells, a turn of the event loop between them when due: 5,000
     // cells of 9 KB read and parsed at once held the main thread 157–342 ms.
     const cells: CellResult[] = [];
+    let budget = PAGE_BYTES;
     for (let from = offset; from < offset + limit; from += RESULTS_CHUNK) {
       await yieldIfBusy();
       const size = Math.min(RESULTS_CHUNK, offset + limit - from);
       const last = cells.at(-1);
       // After the first chunk, by key: an OFFSET again would step over every earlier cell again.
-      const chunk = byKey
-        ? await this.stores.runs.cellsInRange(run.id, from, from + size)
-        : last
-          ? await this.stores.runs.resultsAfter(run.id, { rowIndex: last.rowIndex, cell: last.cell }, size)
-          : await this.stores.runs.results(run.id, from, size);
-      cells.push(...chunk);
-      if (chunk.length < size) break;
+      const start: ResultsStart = last ? { after: { rowIndex: last.rowIndex, cell: last.cell } } : byKey ? { fromCell: from } : { offset: from };
+      const chunk = await this.stores.runs.resultsWithin(run.id, start, size, budget, last ? 0 : 1);
+      cells.push(...chunk.cells);
+      budget -= chunk.bytes;
+      if (chunk.cut) return { cells, cut: true };
+      if (chunk.cells.length < size) break;
     }
-    return cells;
+    return { cells, cut: false };
   }
 
   /**
@@ -274,16 +280,17 @@ export class RunService {
     const run = await this.get(project, runId);
     const { runs } = this.stores;
     // Paged by key, not offset: with OFFSET the millionth cell's page would step over all
-    // the cells before it, and an export would be quadratic in the run's size.
+    // the cells before it, and an export would be quadratic in the run's size. Each page stops
+    // at PAGE_BYTES of stored text too: an export of huge outputs holds one page at a time.
     async function* pages() {
       let after: RowOrderKey | null = null;
       for (;;) {
         // An export of 100,000 cells is many pages: a turn of the event loop between them.
         await yieldIfBusy();
-        const cells = await runs.resultsAfter(run.id, after, pageSize);
+        const { cells, cut } = await runs.resultsWithin(run.id, { after }, pageSize, PAGE_BYTES);
         const rows = cells.length === 0 ? [] : await runs.rowResultsOfRows(run.id, cells.map((c) => c.rowIndex));
         if (cells.length > 0) yield { cells, rows };
-        if (cells.length < pageSize) return;
+        if (!cut && cells.length < pageSize) return;
         const last = cells[cells.length - 1]!;
         after = { rowIndex: last.rowIndex, cell: last.cell };
       }

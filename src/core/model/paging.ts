@@ -34,3 +34,24 @@ export const paginationSchema = z.object({
 export function pagination(page: number, pageSize: number, count: number, total: number): z.infer<typeof paginationSchema> {
   return { page, pageSize, totalHits: total, hasMore: (page - 1) * pageSize + count < total };
 }
+
+/**
+ * Stored text one page of cells or dataset rows reads at most (past its first item, which is
+ * always read so a page moves on). Pages were bounded by count only, so a results page of 5,000
+ * cells with multi-megabyte outputs, or a dataset page of 1,000 rows of 1 MB, was read into
+ * memory whole before a byte of it was sent.
+ */
+export const PAGE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * How many of the items, in order, fit in `maxBytes`: never fewer than `min` (1 for a page's
+ * first read, so a page larger than the budget still moves on; 0 for its later reads).
+ */
+export function countWithin(sizes: readonly number[], maxBytes: number, min: 0 | 1 = 1): number {
+  let used = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    used += sizes[i]!;
+    if (used > maxBytes) return Math.max(Math.min(min, sizes.length), i);
+  }
+  return sizes.length;
+}

@@ -158,7 +158,17 @@ export const resultsPageSchema = z.object({
   dataset: z.array(datasetEntrySchema),
   evaluations: z.array(evaluationEntrySchema),
   timestamps: z.object({ createdAt: z.number(), updatedAt: z.number(), finishedAt: z.number().nullable(), stoppedAt: z.number().nullable() }),
-  pagination: z.object({ offset: z.int(), limit: z.int(), total: z.int() }),
+  pagination: z.object({
+    offset: z.int(),
+    limit: z.int(),
+    total: z.int(),
+    // Optional so that a client reads a server from before it (which never cut a page short).
+    nextOffset: z
+      .int()
+      .nullable()
+      .optional()
+      .describe('Where the next page starts; null once this page holds the last committed cell. A page holds fewer than `limit` cells when its cells pass 8 MB of stored text: follow nextOffset, not the page length.'),
+  }),
   /** The run's `metadata` ({} when none). */
   metadata: z.record(z.string(), z.unknown()),
 });

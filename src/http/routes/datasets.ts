@@ -104,15 +104,20 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
       params: idParam, query: rowsQuery,
       responses: {
         200: {
-          description: 'The dataset with rows [offset, offset+limit)',
-          schema: datasetSchema.extend({ offset: z.int(), limit: z.int(), rows: z.array(z.record(z.string(), z.unknown())) }),
+          description: 'The dataset with rows [offset, offset+limit), fewer when they pass 8 MB of stored text: nextOffset says where the next page starts',
+          schema: datasetSchema.extend({
+            offset: z.int(),
+            limit: z.int(),
+            nextOffset: z.int().nullable().describe('Where the next page starts; null once this page holds the last row'),
+            rows: z.array(z.record(z.string(), z.unknown())),
+          }),
         },
       },
     },
     async (c, { params, query }) => {
       const limit = Math.min(query.limit ?? 100, MAX_PAGE_LIMIT);
       const page = await datasets.page(c.get('project'), params.idOrSlug, query.offset ?? 0, limit, query.version);
-      return jsonAnswer(c, { ...presentDataset(page.dataset), offset: page.offset, limit, rows: page.rows });
+      return jsonAnswer(c, { ...presentDataset(page.dataset), offset: page.offset, limit, nextOffset: page.nextOffset, rows: page.rows });
     },
   );
 

@@ -6,7 +6,7 @@ import { startTestAssay, type TestAssay } from '../../testing/harness.js';
 interface Page {
   dataset: { index: number }[];
   evaluations: unknown[];
-  pagination: { offset: number; limit: number; total: number };
+  pagination: { offset: number; limit: number; total: number; nextOffset: number | null };
 }
 
 let t: TestAssay;
@@ -35,15 +35,18 @@ describe('GET /runs/{runId}/results paging', () => {
       const body = (await res.json()) as Page;
       expect(body.dataset).toEqual([]);
       expect(body.evaluations).toEqual([]);
-      expect(body.pagination).toEqual({ offset: 0, limit: 0, total: 3 });
+      expect(body.pagination).toEqual({ offset: 0, limit: 0, total: 3, nextOffset: null });
     }
-    expect((await page('offset=1&limit=0')).pagination).toEqual({ offset: 1, limit: 0, total: 3 });
+    expect((await page('offset=1&limit=0')).pagination).toEqual({ offset: 1, limit: 0, total: 3, nextOffset: null });
   });
 
   it('answers limit cells from offset, and all of them by default', async () => {
     const two = await page('offset=1&limit=2');
     expect(two.dataset.map((d) => d.index)).toEqual([1, 2]);
     expect(two.evaluations).toHaveLength(2);
+    // The last committed cell is on this page: nothing follows.
+    expect(two.pagination.nextOffset).toBeNull();
+    expect((await page('offset=0&limit=2')).pagination.nextOffset).toBe(2);
     expect((await page('')).dataset.map((d) => d.index)).toEqual([0, 1, 2]);
     expect((await page('limit=999999')).pagination.limit).toBe(5000);
   });

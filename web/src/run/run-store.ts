@@ -3,7 +3,8 @@
 // and Last-Event-ID resumes after a drop). React reads it through useRunState, as the AI SDK's
 // useChat reads its chat store; what is derived from it is in run-derived.ts, what a person
 // does to the run in run-actions.ts.
-import type { ExperimentBody, StreamEvent } from '../api-types.js';
+import { nextResultsOffset } from '../../../src/client/index.js';
+import type { ExperimentBody, ResultsPage, StreamEvent } from '../api-types.js';
 import { api, ApiError, describeError } from '../api.js';
 import { createStore, type Store, useStore } from '../lib/store.js';
 import { CompareStore } from './compare-store.js';
@@ -143,14 +144,15 @@ export class RunStore {
 
   /** Reads results pages from `offset` to the end and merges them. */
   private async loadResults(offset: number): Promise<void> {
-    for (let at = offset; !this.stop.signal.aborted; at += PAGE) {
-      const page = await api().results(this.runId, at, PAGE);
+    for (let at: number | null = offset; at !== null && !this.stop.signal.aborted; ) {
+      const page: ResultsPage = await api().results(this.runId, at, PAGE);
       this.ownerLookup ??= this.resolveOwner(page.experimentId);
       this.model.setTargets(page.targets);
       this.model.mergeResults(page.dataset, page.evaluations);
       this.fetched = Math.max(this.fetched, at + page.dataset.length);
       this.scheduleRender();
-      if (page.dataset.length < PAGE) return;
+      // A page of large outputs ends before PAGE cells: follow the server's nextOffset.
+      at = nextResultsOffset(page, at, PAGE);
     }
   }
 

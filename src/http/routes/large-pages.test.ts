@@ -1,0 +1,111 @@
+// Pages bounded in bytes as well as in count: a results page of cells with megabyte outputs,
+// an export, a replay of the run's events and a dataset page each read at most PAGE_BYTES of
+// stored text past their first item, and say where the next page starts (nextOffset).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAGE_BYTES } from '../../core/model/paging.js';
+import { startTestAssay, type TestAssay } from '../../testing/harness.js';
+import { parseSse } from '../../testing/runs.js';
+
+interface Page {
+  dataset: { index: number; predicted: { output: unknown } }[];
+  pagination: { offset: number; limit: number; total: number; nextOffset: number | null };
+}
+
+const ROWS = 20;
+/** Each output is about 1 MB, so 20 cells are about 2.5 pages. */
+const OUTPUT_CHARS = 1_000_000;
+
+let t: TestAssay;
+let fullRun: string;
+let pickedRun: string;
+/** row_indices in an order of their own: results are paged by OFFSET, not by cell number. */
+const PICKED = [7, 3, 19, 0, 12, 5, 18, 1, 9, 14, 2, 16, 11, 6, 17, 4, 13, 8, 15, 10];
+
+beforeAll(async () => {
+  t = await startTestAssay();
+  await t.client.json('POST', '/api/experiments', {
+    slug: 'big-outputs', name: 'big outputs',
+    dataset: { rows: Array.from({ length: ROWS }, (_, i) => ({ q: `row-${i}` })) },
+    targets: [{ id: 'big', type: 'code', code: `return row.q + ':' + 'x'.repeat(${OUTPUT_CHARS})` }],
+  });
+  fullRun = (await t.client.startRun('big-outputs')).runId;
+  expect((await t.client.waitForEnd(fullRun, 60_000)).status).toBe('completed');
+  pickedRun = (await t.client.json<{ runId: string }>('POST', '/api/experiments/big-outputs/run', { row_indices: PICKED })).runId;
+  expect((await t.client.waitForEnd(pickedRun, 60_000)).status).toBe('completed');
+}, 120_000);
+afterAll(() => t.close());
+
+/** Follows nextOffset from 0 and answers every page with the size of its body. */
+async function allPages(runId: string): Promise<{ pages: (Page & { bytes: number })[]; indices: number[] }> {
+  const pages: (Page & { bytes: number })[] = [];
+  for (let offset: number | null = 0; offset !== null; ) {
+    const text = await (await t.req('GET', `/api/experiments/runs/${runId}/results?offset=${offset}&limit=1000`)).text();
+    const page = JSON.parse(text) as Page;
+    pages.push({ ...page, bytes: Buffer.byteLength(text) });
+    expect(page.pagination.offset).toBe(offset);
+    offset = page.pagination.nextOffset;
+    expect(pages.length).toBeLessThan(ROWS + 1);
+  }
+  return { pages, indices: pages.flatMap((p) => p.dataset.map((d) => d.index)) };
+}
+
+describe('results pages bounded in bytes', () => {
+  it('cuts a page of large outputs short and says where the next starts, for a whole run', async () => {
+    const { pages, indices } = await allPages(fullRun);
+    expect(indices).toEqual(Array.from({ length: ROWS }, (_, i) => i));
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    // Each page holds at most the budget plus the one cell that crossed it.
+    for (const p of pages) expect(p.bytes).toBeLessThan(PAGE_BYTES + 1.2 * OUTPUT_CHARS);
+    for (const p of pages.slice(0, -1)) {
+      expect(p.dataset.length).toBeLessThan(1000);
+      expect(p.pagination.nextOffset).toBe(p.pagination.offset + p.dataset.length);
+    }
+    expect(pages.at(-1)!.pagination.nextOffset).toBeNull();
+    // The outputs arrive whole.
+    expect(String(pages[0]!.dataset[0]!.predicted.output)).toHaveLength('row-0:'.length + OUTPUT_CHARS);
+  });
+
+  it('does the same for a run of picked rows (paged by offset)', async () => {
+    const { pages, indices } = await allPages(pickedRun);
+    expect(indices).toEqual([...PICKED].sort((a, b) => a - b));
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('gives the client every cell, and the export every line', async () => {
+    expect((await t.client.allResults(fullRun)).dataset.map((d) => d.index)).toEqual(Array.from({ length: ROWS }, (_, i) => i));
+    const lines = (await t.client.exportRun(fullRun, 'jsonl')).trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { index: number }).index)).toEqual(Array.from({ length: ROWS }, (_, i) => i));
+  });
+
+  it('replays every cell of the run on its event stream', async () => {
+    const res = await t.req('GET', `/api/experiments/runs/${fullRun}/events`, { headers: { accept: 'text/event-stream' } });
+    const { events } = parseSse(await res.text());
+    const done = events.filter((e) => e.type === 'target_result').map((e) => (e as { rowIndex: number }).rowIndex);
+    expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: ROWS }, (_, i) => i));
+    expect(events.at(-1)!.type).toBe('done');
+  });
+});
+
+describe('dataset pages bounded in bytes', () => {
+  it('cuts a page of large rows short and says where the next starts', async () => {
+    const rows = Array.from({ length: 12 }, (_, i) => ({ i, text: 'y'.repeat(OUTPUT_CHARS) }));
+    for (const chunk of [rows.slice(0, 6), rows.slice(6)]) {
+      const first = chunk[0]!.i === 0;
+      const res = await t.req('POST', first ? '/api/datasets' : '/api/datasets/wide/records', { body: first ? { name: 'wide', rows: chunk } : { rows: chunk } });
+      expect(res.status).toBeLessThan(300);
+    }
+    const seen: number[] = [];
+    const sizes: number[] = [];
+    for (let offset: number | null = 0; offset !== null; ) {
+      const text = await (await t.req('GET', `/api/datasets/wide?offset=${offset}&limit=1000`)).text();
+      const page = JSON.parse(text) as { rows: { i: number }[]; nextOffset: number | null; rowCount: number };
+      expect(page.rowCount).toBe(12);
+      seen.push(...page.rows.map((r) => r.i));
+      sizes.push(page.rows.length);
+      offset = page.nextOffset;
+      expect(Buffer.byteLength(text)).toBeLessThan(PAGE_BYTES + 1.2 * OUTPUT_CHARS);
+    }
+    expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(sizes.length).toBe(2);
+  });
+});
