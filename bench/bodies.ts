@@ -92,7 +92,7 @@ export async function bodiesBench(quick: boolean, print: (line: string) => void)
 }
 
 /** The longest the server's event loop was held during `work` (ms), by its own loop-delay histogram. */
-async function heldDuring(base: string, work: () => Promise<void>): Promise<number> {
+export async function heldDuring(base: string, work: () => Promise<void>): Promise<number> {
   const loopMax = async (): Promise<number> => {
     const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
     return parsePrometheusText(await res.text()).sum('nodejs_eventloop_lag_max_seconds', {}) * 1000;

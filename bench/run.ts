@@ -13,6 +13,8 @@
 //                                 settles; idle RSS and start time (bench/memory.ts)
 //   npm run bench -- --only=bodies   10 MB bodies and answers, and reads of a whole 50,000-cell run: how long each
 //                                 holds the main thread (bench/bodies.ts)
+//   npm run bench -- --only=pages    a results page, an export and an event replay of cells with 4 MB outputs:
+//                                 the server's RSS rise while each runs (bench/pages.ts)
 //   npm run bench -- --only=million  a 1,000,000-row streamed CSV upload and run (bench/million.ts; --quick: 100,000)
 //   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
@@ -23,7 +25,7 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const oneRun = args.has('--one-run');
-const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster', 'peers', 'memory', 'bodies', 'million', 'million-cluster'];
+const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster', 'peers', 'memory', 'bodies', 'pages', 'million', 'million-cluster'];
 if (only !== undefined && !SUITES.includes(only)) {
   console.error(`--only=${only}: unknown suite (one of ${SUITES.join(', ')})`);
   process.exit(2);
@@ -332,6 +334,7 @@ if (!only || only === 'bodies') {
   if (!(await bodiesBench(quick, print))) process.exitCode = 1;
   if (!(await largeReadsBench(quick, print))) process.exitCode = 1;
 }
+if (!only || only === 'pages') await (await import('./pages.js')).largeCellsBench(quick, print);
 // Several minutes each at full size, so only when asked for.
 if (only === 'million') await million('embedded');
 if (only === 'million-cluster') await million('cluster');

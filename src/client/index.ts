@@ -289,7 +289,7 @@ export class AssayClient {
 
 /**
  * Where the page after `page` starts, or null after the last: the server's `nextOffset` (a page
- * is cut short when its cells pass 8 MB), or, from a server before it, a page shorter than asked.
+ * is cut short when its cells pass 4 MB), or, from a server before it, a page shorter than asked.
  */
 export function nextResultsOffset(page: ResultsPage, offset: number, limit: number): number | null {
   const next = page.pagination.nextOffset;

@@ -1,6 +1,6 @@
-// A run whose outputs are a megabyte each: the results API cuts its pages at 8 MB, so the page
+// A run whose outputs are a megabyte each: the results API cuts its pages at 4 MB, so the page
 // must follow `nextOffset` rather than stop at the first page shorter than it asked for (it
-// showed the first eight rows and left the rest empty).
+// showed the first four rows and left the rest empty).
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, guardedPage, launch, onServer, type Server, signIn, startServer } from './browser.js';

@@ -41,7 +41,7 @@ export function pagination(page: number, pageSize: number, count: number, total:
  * cells with multi-megabyte outputs, or a dataset page of 1,000 rows of 1 MB, was read into
  * memory whole before a byte of it was sent.
  */
-export const PAGE_BYTES = 8 * 1024 * 1024;
+export const PAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * How many of the items, in order, fit in `maxBytes`: never fewer than `min` (1 for a page's

@@ -167,7 +167,7 @@ export const resultsPageSchema = z.object({
       .int()
       .nullable()
       .optional()
-      .describe('Where the next page starts; null once this page holds the last committed cell. A page holds fewer than `limit` cells when its cells pass 8 MB of stored text: follow nextOffset, not the page length.'),
+      .describe('Where the next page starts; null once this page holds the last committed cell. A page holds fewer than `limit` cells when its cells pass 4 MB of stored text: follow nextOffset, not the page length.'),
   }),
   /** The run's `metadata` ({} when none). */
   metadata: z.record(z.string(), z.unknown()),

@@ -104,7 +104,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
       params: idParam, query: rowsQuery,
       responses: {
         200: {
-          description: 'The dataset with rows [offset, offset+limit), fewer when they pass 8 MB of stored text: nextOffset says where the next page starts',
+          description: 'The dataset with rows [offset, offset+limit), fewer when they pass 4 MB of stored text: nextOffset says where the next page starts',
           schema: datasetSchema.extend({
             offset: z.int(),
             limit: z.int(),

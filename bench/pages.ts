@@ -1,0 +1,56 @@
+// Pages of large cells (`npm run bench -- --only=pages`): a run whose outputs are megabytes each,
+// read as a results page, an export and an event replay. Printed per read: how much the server's
+// RSS rose while it ran (sampled every 5 ms from /proc), the longest the main thread was held,
+// and the time taken. Pages stop at 4 MB of stored text (docs/decisions.md, "Pages bounded in
+// bytes"); before, a page was bounded by its count only. BENCH_BIN=/other/checkout/bin/assay.js
+// runs another build's server for a side-by-side.
+import { heldDuring } from './bodies.js';
+import { rssMb } from './proc.js';
+import { api, KEY, startServer, waitDone } from './servers.js';
+
+export async function largeCellsBench(quick: boolean, print: (line: string) => void): Promise<void> {
+  const rows = quick ? 20 : 60;
+  const chars = 4_000_000;
+  const bin = process.env.BENCH_BIN;
+  const server = await startServer({}, [], false, ...(bin ? [bin] : []));
+  await api(server.base, 'POST', '/api/experiments', {
+    slug: 'wide', name: 'wide',
+    dataset: { rows: Array.from({ length: rows }, (_, i) => ({ q: `row-${i}` })) },
+    targets: [{ id: 'big', type: 'code', code: `return row.q + ' ' + 'x'.repeat(${chars})` }],
+    execution: { concurrency: 4 },
+  });
+  const { runId } = await api(server.base, 'POST', '/api/experiments/wide/run', {});
+  await waitDone(server.base, runId);
+  const headers = { authorization: `Bearer ${KEY}` };
+  const reads: [string, string, Record<string, string>?][] = [
+    ['results page (limit 1000)', `/api/experiments/runs/${runId}/results?limit=1000`],
+    ['export JSON Lines', `/api/experiments/runs/${runId}/export?format=jsonl`],
+    ['events from the start (SSE)', `/api/experiments/runs/${runId}/events`, { accept: 'text/event-stream' }],
+  ];
+  print(`\nPages of large cells (${rows} cells of ${(chars / 1e6).toFixed(0)} MB; ${bin ?? 'this build'}): RSS rise during the read (MB) / main thread held (ms) / took (ms) / answer (MB)`);
+  for (const [label, path, extra] of reads) {
+    const rise: number[] = [];
+    const held: number[] = [];
+    const took: number[] = [];
+    let size = 0;
+    for (let i = 0; i < 2; i++) {
+      const before = rssMb(server.pid);
+      let top = before;
+      const sampler = setInterval(() => (top = Math.max(top, rssMb(server.pid))), 5);
+      held.push(await heldDuring(server.base, async () => {
+        const t = performance.now();
+        const res = await fetch(`${server.base}${path}`, { headers: { ...headers, ...extra } });
+        size = (await res.arrayBuffer()).byteLength;
+        took.push(performance.now() - t);
+        if (res.status !== 200) throw new Error(`${label}: ${res.status}`);
+      }));
+      clearInterval(sampler);
+      rise.push(top - before);
+      // Let V8 and the allocator give the read's memory back before the next one.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    const f = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
+    print(`  ${label.padEnd(32)} RSS +${f(rise).padEnd(12)} held ${f(held).padEnd(10)} took ${f(took).padEnd(12)} ${(size / 1e6).toFixed(1)} MB`);
+  }
+  await server.stop();
+}
