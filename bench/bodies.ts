@@ -74,6 +74,12 @@ export async function bodiesBench(quick: boolean, print: (line: string) => void)
   await measure('GET /api/experiments (list)', () => fetch(`${server.base}/api/experiments`, { headers }));
   await measure('POST …/big/run (saved rows)', () => fetch(`${server.base}/api/experiments/big/run`, { method: 'POST', headers, body: '{}' }));
   await measure('POST …/big/run with `data` (9 MB)', () => fetch(`${server.base}/api/experiments/big/run`, { method: 'POST', headers, body: JSON.stringify({ data: rows.slice(0, Math.floor(rows.length * 0.9)) }) }));
+  // Reads of a run of it: they need the version's targets and evaluators, not its rows.
+  const [first, second] = [await api(server.base, 'POST', '/api/experiments/big/run', {}), await api(server.base, 'POST', '/api/experiments/big/run', {})];
+  await abort(first.runId);
+  await abort(second.runId);
+  await measure('GET …/runs/{id}/results (10 MB experiment)', () => fetch(`${server.base}/api/experiments/runs/${second.runId}/results?limit=10`, { headers }));
+  await measure('GET …/runs/{id}/compare (10 MB experiment)', () => fetch(`${server.base}/api/experiments/runs/${second.runId}/compare?baseline=${first.runId}`, { headers }));
   await measure('POST /api/datasets (10 MB)', () => fetch(`${server.base}/api/datasets`, { method: 'POST', headers, body: JSON.stringify({ name: `d${n++}`, rows }) }));
   polling.on = false;
   await poller;

@@ -3,7 +3,7 @@
 // RSS rose while it ran (sampled every 5 ms from /proc), the longest the main thread was held,
 // and the time taken. Pages stop at 4 MB of stored text (docs/decisions.md, "Pages bounded in
 // bytes"); before, a page was bounded by its count only. BENCH_BIN=/other/checkout/bin/assay.js
-// runs another build's server for a side-by-side.
+// runs another build's server for a side-by-side (bench/servers.ts).
 import { heldDuring } from './bodies.js';
 import { rssMb } from './proc.js';
 import { api, KEY, startServer, waitDone } from './servers.js';
@@ -12,7 +12,7 @@ export async function largeCellsBench(quick: boolean, print: (line: string) => v
   const rows = quick ? 20 : 60;
   const chars = 4_000_000;
   const bin = process.env.BENCH_BIN;
-  const server = await startServer({}, [], false, ...(bin ? [bin] : []));
+  const server = await startServer();
   await api(server.base, 'POST', '/api/experiments', {
     slug: 'wide', name: 'wide',
     dataset: { rows: Array.from({ length: rows }, (_, i) => ({ q: `row-${i}` })) },

@@ -85,9 +85,10 @@ export function checkBuild(bin = BIN): string {
 
 /**
  * `nodeArgs` go to node before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses);
- * `bin` is the `assay` entry point to start (another checkout's, to compare two builds).
+ * `bin` is the `assay` entry point to start (another checkout's, to compare two builds);
+ * BENCH_BIN=/other/checkout/bin/assay.js sets it for every scenario that does not pass one.
  */
-export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = [], keepOutput = false, bin = BIN): Promise<Server> {
+export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = [], keepOutput = false, bin = process.env.BENCH_BIN ?? BIN): Promise<Server> {
   checkBuild(bin);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server of any scenario.

@@ -55,6 +55,11 @@ export interface ExperimentStore {
   header(projectId: string, slug: string): Promise<ExperimentHeader | null>;
   /** By id, archived ones included (runs of archived experiments stay readable). */
   getById(projectId: string, id: string, version?: number): Promise<ExperimentRecord | null>;
+  /**
+   * A version's document with its inline rows left out (`dataset.rows` empty), by id, archived
+   * ones included: for what needs its targets and evaluators only (results, comparisons).
+   */
+  definitionById(projectId: string, id: string, version: number): Promise<ExperimentDocument | null>;
   /** Saves a new version of a live experiment; null when there is none. */
   replace(projectId: string, slug: string, input: { name: string; document: ExperimentDocument; at: number }): Promise<ExperimentRecord | null>;
   /** Archives a live experiment; false when there is none. */

@@ -1,7 +1,7 @@
 // Experiments: a header row per experiment plus one immutable document per version.
 import type { Kysely } from 'kysely';
 import { SlugTakenError } from '../core/errors.js';
-import type { ExperimentDocument } from '../core/model/experiment.js';
+import { definitionOf, type ExperimentDocument } from '../core/model/experiment.js';
 import type { ExperimentHeader, ExperimentRecord } from '../core/model/records.js';
 import type { ExperimentStore, NewExperiment, PageRequest, Paged } from '../core/ports.js';
 import { yieldIfBusy } from '../core/turns.js';
@@ -44,11 +44,11 @@ function toRecord(r: JoinedRow): ExperimentRecord {
  * WAL) up to 45 ms more on this machine; the writes yield between these steps (core/turns.ts)
  * so other requests are served in between, not after all three.
  */
-async function documentText(document: ExperimentDocument): Promise<string> {
+async function documentText(document: ExperimentDocument): Promise<{ document: string; definition: string }> {
   await yieldIfBusy();
   const text = JSON.stringify(document);
   await yieldIfBusy();
-  return text;
+  return { document: text, definition: JSON.stringify(definitionOf(document)) };
 }
 
 export class SqlExperimentStore implements ExperimentStore {
@@ -65,7 +65,7 @@ export class SqlExperimentStore implements ExperimentStore {
   }
 
   async create(input: NewExperiment): Promise<ExperimentRecord> {
-    const document = await documentText(input.document);
+    const { document, definition } = await documentText(input.document);
     try {
       await this.db.transaction().execute(async (trx) => {
         await trx
@@ -74,7 +74,7 @@ export class SqlExperimentStore implements ExperimentStore {
           .execute();
         await trx
           .insertInto('experiment_versions')
-          .values({ experiment_id: input.id, version: 1, name: input.name, document, created_at: input.at })
+          .values({ experiment_id: input.id, version: 1, name: input.name, document, definition, created_at: input.at })
           .execute();
         await yieldIfBusy();
       });
@@ -124,8 +124,23 @@ export class SqlExperimentStore implements ExperimentStore {
     return r ? toRecord(r) : null;
   }
 
+  async definitionById(projectId: string, id: string, version: number): Promise<ExperimentDocument | null> {
+    const r = await this.db
+      .selectFrom('experiments as e')
+      .innerJoin('experiment_versions as v', (j) => j.onRef('v.experiment_id', '=', 'e.id').on('v.version', '=', version))
+      // One column, not both: the document's text is read only where there is no definition.
+      .select((eb) => [eb.fn.coalesce('v.definition', 'v.document').as('text'), eb('v.definition', 'is', null).as('whole')])
+      .where('e.project_id', '=', projectId)
+      .where('e.id', '=', id)
+      .executeTakeFirst();
+    if (!r) return null;
+    // A version saved before migration 012 has no definition: its whole document, rows left out.
+    const doc = parseJson<ExperimentDocument>(r.text);
+    return r.whole ? definitionOf(doc) : doc;
+  }
+
   async replace(projectId: string, slug: string, input: { name: string; document: ExperimentDocument; at: number }): Promise<ExperimentRecord | null> {
-    const document = await documentText(input.document);
+    const { document, definition } = await documentText(input.document);
     return this.db.transaction().execute(async (trx) => {
       // Bumping the version first takes the row lock (PostgreSQL) so concurrent saves serialise.
       const bumped = await trx
@@ -139,7 +154,7 @@ export class SqlExperimentStore implements ExperimentStore {
       if (!bumped) return null;
       await trx
         .insertInto('experiment_versions')
-        .values({ experiment_id: bumped.id, version: bumped.version, name: input.name, document, created_at: input.at })
+        .values({ experiment_id: bumped.id, version: bumped.version, name: input.name, document, definition, created_at: input.at })
         .execute();
       await yieldIfBusy();
       return {

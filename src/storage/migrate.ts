@@ -12,6 +12,7 @@ import * as m008 from './migrations/008-webhooks.js';
 import * as m009 from './migrations/009-reviews.js';
 import * as m010 from './migrations/010-worker-id.js';
 import * as m011 from './migrations/011-run-shards.js';
+import * as m012 from './migrations/012-experiment-definitions.js';
 
 /** Every migration by name, in order (exported for the tests of a migration's data changes). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '009-reviews': m009,
   '010-worker-id': m010,
   '011-run-shards': m011,
+  '012-experiment-definitions': m012,
 };
 
 export interface MigrationReport {

@@ -37,6 +37,8 @@ export interface ExperimentVersionsTable {
   name: string;
   /** The validated experiment document, JSON text. */
   document: string;
+  /** The document with its inline rows left out (`dataset: {rows: []}`); null before migration 012. */
+  definition: string | null;
   created_at: number;
 }
 

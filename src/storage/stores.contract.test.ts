@@ -5,6 +5,7 @@ import type { ExperimentDocument, Row } from '../core/model/experiment.js';
 import { experimentDocumentSchema } from '../core/model/experiment.js';
 import type { Stores } from '../core/ports.js';
 import { allDatabases } from '../testing/databases.js';
+import { type DbOptions, openDb } from './connect.js';
 import { openStores } from './index.js';
 
 const doc = (name: string): ExperimentDocument =>
@@ -19,13 +20,15 @@ async function* batches(rows: Row[], size = 1000, failAfter?: number): AsyncIter
 
 describe.each(allDatabases())('stores on $name', (database) => {
   let stores: Stores;
+  let options: DbOptions;
   afterAll(async () => {
     await stores?.close();
     await database.cleanup();
   });
   beforeEach(async () => {
     await stores?.close();
-    stores = await openStores(await database.options());
+    options = await database.options();
+    stores = await openStores(options);
     await stores.projects.create({ id: 'p1', slug: 'one', name: 'One', createdAt: 1 });
     await stores.projects.create({ id: 'p2', slug: 'two', name: 'Two', createdAt: 2 });
   });
@@ -74,6 +77,30 @@ describe.each(allDatabases())('stores on $name', (database) => {
     expect(await stores.experiments.getById('p2', 'e1')).toBeNull();
     expect(await stores.experiments.slugsLike('p1', 'cap')).toEqual([]);
     await stores.experiments.create({ id: 'e4', projectId: 'p1', slug: 'cap', name: 'Again', document: doc('Again'), at: 400 });
+  });
+
+  it("reads a version's definition without its rows, and the whole document where none was stored", async () => {
+    const rows = [{ q: 'a' }, { q: 'b' }];
+    const withRows = experimentDocumentSchema.parse({
+      name: 'Rows', dataset: { rows }, targets: [{ id: 't', name: 'T', type: 'code', code: 'return 1' }],
+      evaluators: [{ id: 'x', type: 'langevals/exact_match', weight: 0 }],
+    });
+    await stores.experiments.create({ id: 'e9', projectId: 'p1', slug: 'rows', name: 'Rows', document: withRows, at: 1 });
+    const expected = { ...withRows, dataset: { rows: [] } };
+    expect(await stores.experiments.definitionById('p1', 'e9', 1)).toEqual(expected);
+    expect(await stores.experiments.definitionById('p2', 'e9', 1)).toBeNull();
+    expect(await stores.experiments.definitionById('p1', 'e9', 2)).toBeNull();
+    // A saved dataset's reference is the definition as it is.
+    const ref = experimentDocumentSchema.parse({ name: 'Ref', dataset: { datasetId: 'ds' }, targets: [{ id: 't', type: 'code', code: 'return 1' }] });
+    await stores.experiments.replace('p1', 'rows', { name: 'Ref', document: ref, at: 2 });
+    expect(await stores.experiments.definitionById('p1', 'e9', 2)).toEqual(ref);
+    // A version saved before migration 012 has no definition: read from its document.
+    const { db } = await openDb(options);
+    await db.updateTable('experiment_versions').set({ definition: null }).where('experiment_id', '=', 'e9').execute();
+    await db.destroy();
+    expect(await stores.experiments.definitionById('p1', 'e9', 1)).toEqual(expected);
+    // The whole document keeps its rows.
+    expect((await stores.experiments.getById('p1', 'e9', 1))?.document.dataset).toEqual({ rows });
   });
 
   it('lists live experiments newest first with paging', async () => {

@@ -2,7 +2,7 @@
 // service): the run store and response cache (memory-run-store.ts, held to the storage contract)
 // and an experiment store. Datasets are not kept here: tests use inline or experiment rows.
 import { SlugTakenError } from '../core/errors.js';
-import type { ExperimentDocument, Row } from '../core/model/experiment.js';
+import { definitionOf, type ExperimentDocument, type Row } from '../core/model/experiment.js';
 import type { PageRequest, Paged } from '../core/model/paging.js';
 import type { DatasetRecord, ExperimentHeader, ExperimentRecord } from '../core/model/records.js';
 import type { DatasetStore, ExperimentStore, NewExperiment, Stores } from '../core/ports.js';
@@ -53,6 +53,11 @@ export class MemoryExperimentStore implements ExperimentStore {
     const all = this.versions.get(id);
     const e = version === undefined ? all?.at(-1) : all?.find((v) => v.version === version);
     return e && e.projectId === projectId ? structuredClone(e) : null;
+  }
+
+  async definitionById(projectId: string, id: string, version: number): Promise<ExperimentDocument | null> {
+    const e = await this.getById(projectId, id, version);
+    return e ? definitionOf(e.document) : null;
   }
 
   async replace(projectId: string, slug: string, input: { name: string; document: ExperimentDocument; at: number }): Promise<ExperimentRecord | null> {

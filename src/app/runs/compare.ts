@@ -130,7 +130,8 @@ export class CompareService {
   }
 
   private async document(run: RunRecord): Promise<ExperimentDocument | undefined> {
-    return (await this.stores.experiments.getById(run.projectId, run.experimentId, run.spec.experimentVersion))?.document;
+    // Names and evaluators only: the version's rows are not read (migration 012).
+    return (await this.stores.experiments.definitionById(run.projectId, run.experimentId, run.spec.experimentVersion)) ?? undefined;
   }
 
   /** A run's rows in row order, each with its key; its cells are passed on (for the targets' figures) as they are read. */

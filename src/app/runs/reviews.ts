@@ -124,8 +124,9 @@ export class ReviewService {
 
   /** Evaluators with weight 0 in the experiment version the run executed. */
   private async informational(run: RunRecord): Promise<Set<string>> {
-    const experiment = await this.stores.experiments.getById(run.projectId, run.experimentId, run.spec.experimentVersion);
-    return new Set((experiment?.document.evaluators ?? []).filter((e) => e.weight === 0).map((e) => e.id));
+    // The evaluators only: the version's rows are not read on every poll (migration 012).
+    const definition = await this.stores.experiments.definitionById(run.projectId, run.experimentId, run.spec.experimentVersion);
+    return new Set((definition?.evaluators ?? []).filter((e) => e.weight === 0).map((e) => e.id));
   }
 
   /** The poll body with the summary's reviewed figures (when it has a summary). */

@@ -4,6 +4,7 @@ import { AssayError, experimentNotFound, type Issue, NotFoundError, runNotFound,
 import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
 import { addCell, repeatCounts, type RowValues } from '../../core/compare/row-values.js';
 import type { DatasetEntry } from '../../core/model/run-api.js';
+import type { ExperimentDocument } from '../../core/model/experiment.js';
 import type { ResultsStart, RunCursor } from '../../core/run-store.js';
 import { PAGE_BYTES } from '../../core/model/paging.js';
 import type { ExperimentHeader, ExperimentRecord, Project } from '../../core/model/records.js';
@@ -205,9 +206,11 @@ export class RunService {
     runId: string,
     offset: number,
     limit: number,
-  ): Promise<{ run: RunRecord; experiment: ExperimentRecord | null; cells: CellResult[]; rows: RowResult[]; nextOffset: number | null; repeatsOf?: (c: CellResult) => DatasetEntry['repeats'] }> {
+  ): Promise<{ run: RunRecord; experiment: { document: ExperimentDocument } | null; cells: CellResult[]; rows: RowResult[]; nextOffset: number | null; repeatsOf?: (c: CellResult) => DatasetEntry['repeats'] }> {
     const run = await this.get(project, runId);
-    const experiment = await this.stores.experiments.getById(project.id, run.experimentId, run.spec.experimentVersion);
+    // Targets and evaluators only: the version's rows (up to 10 MB) are not read (migration 012).
+    const definition = await this.stores.experiments.definitionById(project.id, run.experimentId, run.spec.experimentVersion);
+    const experiment = definition ? { document: definition } : null;
     const { cells, cut } = await this.resultsPage(run, offset, limit);
     // Row-scoped results (comparisons) of the rows on this page.
     const rows = cells.length === 0 ? [] : await this.stores.runs.rowResultsOfRows(run.id, cells.map((c) => c.rowIndex));
@@ -251,7 +254,7 @@ export class RunService {
    * With repeats: the verdicts of every repeat of each row × target on the page, per evaluator.
    * A page may hold only some repeats of its first and last rows; the others are read too.
    */
-  private async repeatsOf(run: RunRecord, experiment: ExperimentRecord | null, cells: CellResult[]): Promise<(c: CellResult) => DatasetEntry['repeats']> {
+  private async repeatsOf(run: RunRecord, experiment: { document: ExperimentDocument } | null, cells: CellResult[]): Promise<(c: CellResult) => DatasetEntry['repeats']> {
     const { repeats } = run.spec;
     const unitOf = (cell: number) => Math.floor(cell / repeats);
     const onPage = new Set(cells.map((c) => c.cell));

@@ -249,3 +249,11 @@ export const experimentDocumentSchema = experimentObject.superRefine((doc, ctx) 
 export type ExperimentDocument = z.infer<typeof experimentDocumentSchema>;
 /** The document as a client writes it (defaults not yet applied). */
 export type ExperimentDocumentInput = z.input<typeof experimentDocumentSchema>;
+
+/**
+ * The document with its inline rows left out: what reads of a version's targets and evaluators
+ * need (the results page, comparisons), without parsing up to 10 MB of rows each time.
+ */
+export function definitionOf(document: ExperimentDocument): ExperimentDocument {
+  return 'rows' in document.dataset ? { ...document, dataset: { rows: [] } } : document;
+}
