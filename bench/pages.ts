@@ -1,5 +1,5 @@
 // Pages of large cells (`npm run bench -- --only=pages`): a run whose outputs are megabytes each,
-// read as a results page, an export and an event replay. Printed per read: how much the server's
+// read as a results page, an export, an event replay and a comparison of two such runs. Printed per read: how much the server's
 // RSS rose while it ran (sampled every 5 ms from /proc), the longest the main thread was held,
 // and the time taken. Pages stop at 4 MB of stored text (docs/decisions.md, "Pages bounded in
 // bytes"); before, a page was bounded by its count only. BENCH_BIN=/other/checkout/bin/assay.js
@@ -17,15 +17,23 @@ export async function largeCellsBench(quick: boolean, print: (line: string) => v
     slug: 'wide', name: 'wide',
     dataset: { rows: Array.from({ length: rows }, (_, i) => ({ q: `row-${i}` })) },
     targets: [{ id: 'big', type: 'code', code: `return row.q + ' ' + 'x'.repeat(${chars})` }],
+    // A verdict per cell, so that a comparison lists items (with their outputs cut).
+    evaluators: [{ id: 'clean', type: 'langevals/basic', settings: { rules: [{ field: 'output', rule: 'not_contains', value: 'error' }] } }],
     execution: { concurrency: 4 },
   });
-  const { runId } = await api(server.base, 'POST', '/api/experiments/wide/run', {});
-  await waitDone(server.base, runId);
+  const runs: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const { runId } = await api(server.base, 'POST', '/api/experiments/wide/run', {});
+    await waitDone(server.base, runId);
+    runs.push(runId);
+  }
+  const [baseline, runId] = runs as [string, string];
   const headers = { authorization: `Bearer ${KEY}` };
   const reads: [string, string, Record<string, string>?][] = [
     ['results page (limit 1000)', `/api/experiments/runs/${runId}/results?limit=1000`],
     ['export JSON Lines', `/api/experiments/runs/${runId}/export?format=jsonl`],
     ['events from the start (SSE)', `/api/experiments/runs/${runId}/events`, { accept: 'text/event-stream' }],
+    ['compare, all items (limit 1000)', `/api/experiments/runs/${runId}/compare?baseline=${baseline}&change=all&limit=1000`],
   ];
   print(`\nPages of large cells (${rows} cells of ${(chars / 1e6).toFixed(0)} MB; ${bin ?? 'this build'}): RSS rise during the read (MB) / main thread held (ms) / took (ms) / answer (MB)`);
   for (const [label, path, extra] of reads) {

@@ -7,6 +7,7 @@ import type { RunEvent, RunEventBody } from './events.js';
 import type { Row } from './model/experiment.js';
 import type { CellBase, CellOutcome, CellResult, LeanCell, RowOrderKey, RowResult, RunRecord, RunStatus, RunSummary, StopReason } from './model/run.js';
 import type { PageRequest, Paged, RowBatches } from './model/paging.js';
+import type { OutputHead } from './compare/item-output.js';
 import type { NewDelivery } from './webhook-store.js';
 
 /**
@@ -131,6 +132,11 @@ export interface RunLog {
    * without outputs, with entries only when `withEntry`: comparisons stream runs through this.
    */
   cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]>;
+  /**
+   * The committed cells among `cells`: their errors, or the first `points` code points of their
+   * stored output text (core/compare/item-output.ts), never the whole text when it is longer.
+   */
+  outputHeads(runId: string, cells: number[], points: number): Promise<OutputHead[]>;
   /** The committed cells among `cells` (cell numbers), whole, in cell order. */
   cellsAt(runId: string, cells: number[]): Promise<CellResult[]>;
   /** Keys of committed row results. */

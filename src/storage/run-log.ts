@@ -6,6 +6,7 @@ import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kyse
 import { cellEventCount } from '../core/engine/cell-events.js';
 import type { RunEvent } from '../core/events.js';
 import type { CellResult, LeanCell, RowOrderKey, RowResult, RunSummary } from '../core/model/run.js';
+import type { OutputHead } from '../core/compare/item-output.js';
 import { countWithin, PAGE_BYTES } from '../core/model/paging.js';
 import type { CellDraft, CellsWithin, ResultsStart, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
 import { RowResultsSql } from './run-row-results.js';
@@ -298,6 +299,29 @@ export class SqlRunLog implements RunLog {
     if (after) q = q.where((eb) => afterKey(eb, after));
     const rows = await q.orderBy('row_index').orderBy('cell').limit(limit).execute();
     return rows.map(toLean);
+  }
+
+  async outputHeads(runId: string, cells: number[], points: number): Promise<OutputHead[]> {
+    const out: OutputHead[] = [];
+    const unique = [...new Set(cells)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('run_cells')
+        .select((eb) => ['cell', 'ok', 'error', eb.fn<number>('octet_length', ['output']).as('bytes'), eb.fn<string | null>('substr', ['output', eb.lit(1), eb.val(points)]).as('head')])
+        .where('run_id', '=', runId)
+        .where('cell', 'in', unique.slice(i, i + 500))
+        .execute();
+      for (const r of rows) {
+        if (r.ok !== 1) out.push({ cell: r.cell, ok: false, error: r.error ?? 'failed' });
+        else {
+          // substr counts characters, octet_length bytes: the head is the whole text when its
+          // UTF-8 bytes are all of them.
+          const text = r.head ?? 'null';
+          out.push({ cell: r.cell, ok: true, text, whole: r.head === null || Buffer.byteLength(text) === Number(r.bytes) });
+        }
+      }
+    }
+    return out.sort((a, b) => a.cell - b.cell);
   }
 
   async cellsAt(runId: string, cells: number[]): Promise<CellResult[]> {

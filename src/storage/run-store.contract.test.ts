@@ -5,6 +5,7 @@
 // order), event reads from any point, and paging.
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvents } from '../app/runs/events.js';
+import { itemOutput } from '../core/compare/item-output.js';
 import type { RunEvent } from '../core/events.js';
 import type { RowResult, RunRecord, RunSummary, StoredEvaluation } from '../core/model/run.js';
 import type { ResponseCacheStore } from '../core/ports.js';
@@ -340,6 +341,24 @@ describe.each(backends)('run store on $name', (backend) => {
     const lean = await runs.cellsInCommitOrder('r1', 0, 10);
     expect(lean.map((c) => c.cell)).toEqual([3, 0, 5, 1, 2, 4]);
     expect(lean[0]).toEqual({ cell: 3, rowIndex: 1, targetId: 'b', repeat: 0, ok: true, durationMs: 5, evaluations: [evaluation], completedOrder: 1 });
+  });
+
+  it('reads the heads of outputs, whole when short, cut by characters when long', async () => {
+    await runs.create(runRecord('r1'));
+    await runs.claim('r1', 'A', 5_000, 1);
+    const long = `é"\\\n😀${'ü'.repeat(50)}`;
+    const outputs: unknown[] = ['short é', long, { a: long }, null];
+    const drafts = outputs.map((output, n) => ({ ...draft(n), output }) as CellDraft);
+    await runs.commitCells('r1', 'A', [...drafts, draft(5, true)], 2);
+    const heads = await runs.outputHeads('r1', [5, 0, 1, 2, 3, 1, 99], 20);
+    expect(heads.map((h) => h.cell)).toEqual([0, 1, 2, 3, 5]);
+    // Whole when the text has at most 20 code points, whatever its bytes; else its first 20.
+    expect(heads[0]).toEqual({ cell: 0, ok: true, text: '"short é"', whole: true });
+    expect(heads[1]).toEqual({ cell: 1, ok: true, text: Array.from(JSON.stringify(long)).slice(0, 20).join(''), whole: false });
+    expect(heads[2]).toMatchObject({ ok: true, whole: false });
+    expect(heads[3]).toEqual({ cell: 3, ok: true, text: 'null', whole: true });
+    expect(heads[4]).toEqual({ cell: 5, ok: false, error: 'HTTP 500' });
+    expect(itemOutput(heads[1]!, 3)).toBe('é"\\…');
   });
 
   it('response cache: the first answer stored under a key stays, per project', async () => {

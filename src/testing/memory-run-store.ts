@@ -4,6 +4,7 @@
 // reopening with the history of re-run cells kept in the log, paging and event reads.
 import { cellEventCount, cellEvents, rowEvent } from '../core/engine/cell-events.js';
 import type { RunEvent } from '../core/events.js';
+import type { OutputHead } from '../core/compare/item-output.js';
 import type { Row } from '../core/model/experiment.js';
 import { countWithin, PAGE_BYTES, type PageRequest, type Paged, type RowBatches } from '../core/model/paging.js';
 import type { CellResult, LeanCell, RowOrderKey, RowResult, RunRecord, RunSummary } from '../core/model/run.js';
@@ -261,6 +262,14 @@ export class MemoryRunStore implements RunStore {
   async cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]> {
     const cells = this.inRowOrderAfter(runId, after).slice(0, limit);
     return copy(cells.map((c) => leanOf(c, withEntry)));
+  }
+
+  async outputHeads(runId: string, cells: number[], points: number): Promise<OutputHead[]> {
+    return (await this.cellsAt(runId, cells)).map((c): OutputHead => {
+      if (!c.ok) return { cell: c.cell, ok: false, error: c.error };
+      const all = Array.from(JSON.stringify(c.output ?? null));
+      return { cell: c.cell, ok: true, text: all.slice(0, points).join(''), whole: all.length <= points };
+    });
   }
 
   async cellsAt(runId: string, cells: number[]): Promise<CellResult[]> {

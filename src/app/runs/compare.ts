@@ -6,11 +6,12 @@
 import { createHash } from 'node:crypto';
 import { AssayError, runNotFound, ValidationError } from '../../core/errors.js';
 import type { ComparisonFold, PendingItem } from '../../core/compare/fold.js';
+import { headLength, itemOutput, type OutputHead } from '../../core/compare/item-output.js';
 import { addCell, type RowValues } from '../../core/compare/row-values.js';
 import type { CompareItem, Comparison, CompareQuery } from '../../core/model/compare.js';
 import type { ExperimentDocument } from '../../core/model/experiment.js';
 import type { Project } from '../../core/model/records.js';
-import type { CellResult, LeanCell, RunRecord, RunSpec } from '../../core/model/run.js';
+import type { LeanCell, RunRecord, RunSpec } from '../../core/model/run.js';
 import type { Stores } from '../../core/ports.js';
 import { csvText } from './exports.js';
 import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';
@@ -206,22 +207,20 @@ export class CompareService {
     yield* drain();
   }
 
-  /** The items with their outputs, read by cell number (cut to ITEM_OUTPUT_CHARS). */
+  /**
+   * The items with their outputs, read by cell number and cut to ITEM_OUTPUT_CHARS from the head
+   * of their stored text: a page of 1,000 items of megabyte outputs read them whole before.
+   */
   private async withOutputs(candidate: RunRecord, baseline: RunRecord, items: PendingItem[]): Promise<CompareItem[]> {
     if (items.length === 0) return [];
-    const [cCells, bCells] = await Promise.all([
-      this.stores.runs.cellsAt(candidate.id, items.map((i) => i.candidate.cell)),
-      this.stores.runs.cellsAt(baseline.id, items.map((i) => i.baseline.cell)),
+    const points = headLength(ITEM_OUTPUT_CHARS);
+    const [cHeads, bHeads] = await Promise.all([
+      this.stores.runs.outputHeads(candidate.id, items.map((i) => i.candidate.cell), points),
+      this.stores.runs.outputHeads(baseline.id, items.map((i) => i.baseline.cell), points),
     ]);
-    const byCell = (cells: CellResult[]) => new Map(cells.map((c) => [c.cell, c]));
-    const cMap = byCell(cCells), bMap = byCell(bCells);
-    const output = (c: CellResult | undefined): unknown => {
-      if (!c) return null;
-      if (!c.ok) return { error: c.error };
-      const text = typeof c.output === 'string' ? c.output : JSON.stringify(c.output);
-      if (text === undefined || text.length <= ITEM_OUTPUT_CHARS) return c.output;
-      return `${text.slice(0, ITEM_OUTPUT_CHARS)}…`;
-    };
+    const byCell = (heads: OutputHead[]) => new Map(heads.map((h) => [h.cell, h]));
+    const cMap = byCell(cHeads), bMap = byCell(bHeads);
+    const output = (h: OutputHead | undefined): unknown => (h ? itemOutput(h, ITEM_OUTPUT_CHARS) : null);
     return items.map((i) => ({
       ...i,
       baseline: { passed: i.baseline.passed, score: i.baseline.score, output: output(bMap.get(i.baseline.cell)) },

@@ -27,6 +27,8 @@ beforeAll(async () => {
     slug: 'big-outputs', name: 'big outputs',
     dataset: { rows: Array.from({ length: ROWS }, (_, i) => ({ q: `row-${i}` })) },
     targets: [{ id: 'big', type: 'code', code: `return row.q + ':' + 'x'.repeat(${OUTPUT_CHARS})` }],
+    // A verdict per cell, so that a comparison has items to list.
+    evaluators: [{ id: 'clean', type: 'langevals/basic', settings: { rules: [{ field: 'output', rule: 'not_contains', value: 'error' }] } }],
   });
   fullRun = (await t.client.startRun('big-outputs')).runId;
   expect((await t.client.waitForEnd(fullRun, 60_000)).status).toBe('completed');
@@ -75,6 +77,18 @@ describe('results pages bounded in bytes', () => {
     expect((await t.client.allResults(fullRun)).dataset.map((d) => d.index)).toEqual(Array.from({ length: ROWS }, (_, i) => i));
     const lines = (await t.client.exportRun(fullRun, 'jsonl')).trim().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { index: number }).index)).toEqual(Array.from({ length: ROWS }, (_, i) => i));
+  });
+
+  it('lists comparison items with their outputs cut, read from the head of each', async () => {
+    const res = await t.req('GET', `/api/experiments/runs/${pickedRun}/compare?baseline=${fullRun}&change=all&limit=1000`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { rows: { items: { rowIndex: number; candidate: { output: unknown }; baseline: { output: unknown } }[] } };
+    expect(body.rows.items).toHaveLength(ROWS);
+    for (const item of body.rows.items) {
+      const shown = `row-${item.rowIndex}:${'x'.repeat(4_000)}`.slice(0, 4_000) + '…';
+      expect(item.candidate.output).toBe(shown);
+      expect(item.baseline.output).toBe(shown);
+    }
   });
 
   it('replays every cell of the run on its event stream', async () => {
