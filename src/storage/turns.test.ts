@@ -7,6 +7,7 @@ import type { RunRecord } from '../core/model/run.js';
 import type { Stores } from '../core/ports.js';
 import { sqliteDatabase } from '../testing/databases.js';
 import { turnsDuring } from '../testing/turns.js';
+import { setTurnBudget, TURN_BUDGET_MS } from '../core/turns.js';
 import { openStores } from './index.js';
 
 const rows = (n: number): Row[] => Array.from({ length: n }, (_, i) => ({ question: `What is the capital of country number ${i}?`, expected: `Capital ${i}`, i }));
@@ -80,5 +81,35 @@ describe('large writes on SQLite', () => {
     expect(turns).toBeGreaterThanOrEqual(2);
     const back = await stores.experiments.get('p1', 'big');
     expect(back?.document.dataset).toEqual({ rows: document.dataset && 'rows' in document.dataset ? document.dataset.rows : [] });
+  });
+
+  it("a comparison's output heads are read a few megabytes a statement, the loop turning between them", async () => {
+    const run: RunRecord = {
+      id: 'rh', projectId: 'p1', experimentId: 'e1', experimentSlug: 'exp', status: 'running', total: 12, progress: 0,
+      startedAt: 1_000, finishedAt: null, summary: null, error: null, errorMessage: null, stopReason: null, nextSeq: 2, abortRequested: false,
+      spec: {
+        experimentId: 'e1', experimentSlug: 'exp', experimentVersion: 1, rows: { kind: 'inline' }, sourceRowCount: 12, rowIndices: null, parameters: {},
+        targetIds: ['a'], evaluatorIds: [], repeats: 1, concurrency: 2, timeoutMs: 1_000, maxRetries: 0, budgetUsd: null, cache: false,
+        baselineRunId: null, webhookUrl: null, metadata: {}, runUrl: 'http://x/rh',
+      },
+    };
+    await stores.runs.create(run, batches(rows(12)));
+    await stores.runs.claim('rh', 'A', 60_000, 1);
+    const big = 'z'.repeat(3_000_000);
+    const drafts = Array.from({ length: 12 }, (_, n) => ({ cell: n, rowIndex: n, targetId: 'a', repeat: 0, entry: {}, durationMs: 1, attempts: 1, retries: [], cached: false, ok: true as const, output: big, evaluations: [] }));
+    await stores.runs.commitCells('rh', 'A', drafts, 2);
+    // With no budget, every chance to give the turn away is taken: one per statement.
+    setTurnBudget(0);
+    try {
+      let heads: Awaited<ReturnType<Stores['runs']['outputHeads']>> = [];
+      const turns = await turnsDuring(async () => {
+        heads = await stores.runs.outputHeads('rh', drafts.map((d) => d.cell), 10);
+      });
+      // 3 MB each and 4 MB a statement: twelve statements.
+      expect(turns).toBeGreaterThanOrEqual(12);
+      expect(heads.map((h) => (h.ok ? h.text : h.error))).toEqual(Array.from({ length: 12 }, () => '"zzzzzzzzz'));
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
   });
 });
