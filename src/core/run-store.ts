@@ -137,8 +137,11 @@ export interface RunLog {
    * stored output text (core/compare/item-output.ts), never the whole text when it is longer.
    */
   outputHeads(runId: string, cells: number[], points: number): Promise<OutputHead[]>;
-  /** The committed cells among `cells` (cell numbers), whole, in cell order. */
-  cellsAt(runId: string, cells: number[]): Promise<CellResult[]>;
+  /**
+   * The committed cells among `cells` (cell numbers), in cell order, without entries or outputs
+   * (verdicts for repeats and reviews: a poll of a run with 1,000 reviewed cells read them whole).
+   */
+  cellsAt(runId: string, cells: number[]): Promise<LeanCell[]>;
   /** Keys of committed row results. */
   rowResultKeys(runId: string): Promise<{ rowPos: number; repeat: number; evaluatorId: string }[]>;
   /** Row results of the given row indices (for the results page). */

@@ -354,12 +354,13 @@ export class SqlRunLog implements RunLog {
     return groups;
   }
 
-  async cellsAt(runId: string, cells: number[]): Promise<CellResult[]> {
-    const out: CellResult[] = [];
+  async cellsAt(runId: string, cells: number[]): Promise<LeanCell[]> {
+    const out: LeanCell[] = [];
     const unique = [...new Set(cells)];
     for (let i = 0; i < unique.length; i += 500) {
-      const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('cell', 'in', unique.slice(i, i + 500)).execute();
-      out.push(...rows.map(toCell));
+      await yieldIfBusy();
+      const rows = await this.db.selectFrom('run_cells').select([...LEAN_COLUMNS]).where('run_id', '=', runId).where('cell', 'in', unique.slice(i, i + 500)).execute();
+      out.push(...rows.map(toLean));
     }
     return out.sort((a, b) => a.cell - b.cell);
   }

@@ -265,16 +265,20 @@ export class MemoryRunStore implements RunStore {
   }
 
   async outputHeads(runId: string, cells: number[], points: number): Promise<OutputHead[]> {
-    return (await this.cellsAt(runId, cells)).map((c): OutputHead => {
+    return this.wholeCellsAt(runId, cells).map((c): OutputHead => {
       if (!c.ok) return { cell: c.cell, ok: false, error: c.error };
       const all = Array.from(JSON.stringify(c.output ?? null));
       return { cell: c.cell, ok: true, text: all.slice(0, points).join(''), whole: all.length <= points };
     });
   }
 
-  async cellsAt(runId: string, cells: number[]): Promise<CellResult[]> {
+  async cellsAt(runId: string, cells: number[]): Promise<LeanCell[]> {
+    return copy(this.wholeCellsAt(runId, cells).map((c) => leanOf(c, false)));
+  }
+
+  private wholeCellsAt(runId: string, cells: number[]): CellResult[] {
     const wanted = new Set(cells);
-    return copy(this.sortedCells(runId, (a, b) => a.cell - b.cell).filter((c) => wanted.has(c.cell)));
+    return this.sortedCells(runId, (a, b) => a.cell - b.cell).filter((c) => wanted.has(c.cell));
   }
 
   async rowResultKeys(runId: string): Promise<{ rowPos: number; repeat: number; evaluatorId: string }[]> {
