@@ -7,6 +7,8 @@ import type { RunRecord } from '../../core/model/run.js';
 import type { Stores } from '../../core/ports.js';
 import { systemClock } from '../../core/ports.js';
 import { InProcessEventBus } from '../../queue/event-bus.js';
+import { FakeClock, settle } from '../../testing/fake-clock.js';
+import { MemoryRunStore } from '../../testing/memory-run-store.js';
 import { FLUSH_GAP_MS, type StreamItem, streamRunEvents } from './events.js';
 
 function fakeRuns(run: { status: RunRecord['status']; nextSeq: number }) {
@@ -154,5 +156,48 @@ describe('streamRunEvents: live and committed events share their writes', () => 
     const seqs = items.flatMap(({ item }) => (item.kind === 'events' ? item.events.map((e) => e.seq) : []));
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     expect(seqs.length).toBeGreaterThanOrEqual(55);
+  });
+
+  it('reads a backlog of large cells page after page, though each page stops short of a full one', async () => {
+    // Another process commits the cells (nothing reaches this bus) while the stream is open, and
+    // each storage page holds two 2 MB cells (a byte budget), far fewer events than a full page.
+    // Time moves only when the test says: one re-check finds the backlog, and the pages after it
+    // must follow without waiting for another.
+    const store = new MemoryRunStore();
+    const clock = new FakeClock();
+    const run = {
+      id: 'run_1', projectId: 'p', experimentId: 'e', experimentSlug: 'x', status: 'running', total: 12, progress: 0,
+      startedAt: 1, finishedAt: null, summary: null, error: null, errorMessage: null, stopReason: null, nextSeq: 2, abortRequested: false,
+      spec: {
+        experimentId: 'e', experimentSlug: 'x', experimentVersion: 1, rows: { kind: 'inline' }, sourceRowCount: 12, rowIndices: null, parameters: {},
+        targetIds: ['a'], evaluatorIds: [], repeats: 1, concurrency: 2, timeoutMs: 1_000, maxRetries: 0, budgetUsd: null, cache: false,
+        baselineRunId: null, webhookUrl: null, metadata: {}, runUrl: 'u',
+      },
+    } as RunRecord;
+    await store.create(run);
+    await store.claim('run_1', 'A', clock.now() + 60_000, clock.now());
+    const seqs: number[] = [];
+    const stop = new AbortController();
+    let ended = false;
+    const consumer = (async () => {
+      for await (const item of streamRunEvents({ stores: { runs: store }, bus: new InProcessEventBus(), clock }, 'run_1', 0, stop.signal)) {
+        if (item.kind === 'events') seqs.push(...item.events.map((e) => e.seq));
+      }
+      ended = true;
+    })();
+    await settle();
+    const big = 'b'.repeat(2_000_000);
+    const drafts = Array.from({ length: 12 }, (_, n) => ({ cell: n, rowIndex: n, targetId: 'a', repeat: 0, entry: {}, durationMs: 1, attempts: 1, retries: [], cached: false, ok: true as const, output: big, evaluations: [] }));
+    await store.commitCells('run_1', 'A', drafts, 2);
+    const summary = { runId: 'run_1', totalCells: 12, completedCells: 12, failedCells: 0, duration: 1, timestamps: { startedAt: 1, finishedAt: 2 }, runUrl: 'u', totalPassed: 12, totalFailed: 0, passRate: 100, totalCost: 0, targetCost: 0, evaluatorCost: 0, targets: [], evaluators: [] };
+    await store.finish('run_1', 'A', { status: 'completed', summary, error: null, errorMessage: null, stopReason: null, finishedAt: 2, event: { type: 'done', summary } });
+    await clock.advance(1_000);
+    // Real time for the reads themselves (no clock involved); it ends as soon as they do.
+    await Promise.race([consumer, new Promise((r) => setTimeout(r, 5_000))]);
+    stop.abort();
+    await consumer;
+    const last = (await store.cursor('run_1'))!.nextSeq - 1;
+    expect(seqs).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    expect(ended).toBe(true);
   });
 });

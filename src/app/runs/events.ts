@@ -36,8 +36,25 @@ export async function readEvents(
   limit = EVENT_PAGE,
   ringOnly = false,
 ): Promise<RunEvent[]> {
+  return (await readEventPage(stores, bus, runId, total, afterSeq, limit, ringOnly)).events;
+}
+
+/**
+ * readEvents, saying whether the page came from storage. A page read from storage may stop short
+ * of `limit` and still have more behind it: its cells are read within a byte budget
+ * (RunStore.cellsAfterSeq), so 41 cells of 100 KB make a page of 123 events.
+ */
+export async function readEventPage(
+  stores: Pick<Stores, 'runs'>,
+  bus: EventBus,
+  runId: string,
+  total: number,
+  afterSeq: number,
+  limit = EVENT_PAGE,
+  ringOnly = false,
+): Promise<{ events: RunEvent[]; stored: boolean }> {
   const recent = bus.recent(runId, afterSeq, limit);
-  if (recent && (recent.length > 0 || ringOnly)) return recent;
+  if (recent && (recent.length > 0 || ringOnly)) return { events: recent, stored: false };
   const [runEvents, cells, rows] = await Promise.all([
     stores.runs.runEvents(runId, afterSeq, limit),
     stores.runs.cellsAfterSeq(runId, afterSeq, Math.ceil(limit / 3)),
@@ -53,7 +70,7 @@ export async function readEvents(
     out.push(e);
     expected++;
   }
-  return out;
+  return { events: out, stored: true };
 }
 
 /**
@@ -240,16 +257,17 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
         const checkStorage = recheck;
         recheck = false;
         morePages = false;
-        const events = await readEvents(deps.stores, deps.bus, runId, run.total, cursor, EVENT_PAGE, !checkStorage);
+        const { events, stored } = await readEventPage(deps.stores, deps.bus, runId, run.total, cursor, EVENT_PAGE, !checkStorage);
         if (events.length > 0) {
           cursor = events[events.length - 1]!.seq;
           const shown = unannounced(events);
           if (shown.length > 0) yield { kind: 'events', events: shown };
           lastWrite = lastSent = clock.now();
           if (!isFinalEvent(events[events.length - 1]!)) {
-            // A page of large cells stops short of EVENT_PAGE (its byte budget): the cursor
-            // behind the run's last known event says there is more too.
-            morePages = events.length >= EVENT_PAGE || cursor < run.nextSeq - 1;
+            // A page from storage may stop short of EVENT_PAGE (its cells' byte budget): read
+            // on until storage has nothing more or the ring takes over. (The run's nextSeq is
+            // not re-read while pages come, so it cannot say whether more are stored.)
+            morePages = events.length >= EVENT_PAGE || stored;
             // A backlog of 100,000 cells is hundreds of pages: a turn of the event loop
             // between them (core/turns.ts); reading and writing them took 0.5 s in one before.
             if (morePages) await yieldIfBusy();

@@ -212,8 +212,7 @@ export class RunService {
     const definition = await this.stores.experiments.definitionById(project.id, run.experimentId, run.spec.experimentVersion);
     const experiment = definition ? { document: definition } : null;
     const { cells, cut } = await this.resultsPage(run, offset, limit);
-    // Row-scoped results (comparisons) of the rows on this page.
-    const rows = cells.length === 0 ? [] : await this.stores.runs.rowResultsOfRows(run.id, cells.map((c) => c.rowIndex));
+    const rows = cells.length === 0 ? [] : await this.rowResultsOnPage(run, cells);
     const repeatsOf = run.spec.repeats > 1 ? await this.repeatsOf(run, experiment, cells) : undefined;
     // Where the next page starts while committed cells remain (progress was read before the
     // cells, so a page cut by its byte budget says so itself).
@@ -248,6 +247,25 @@ export class RunService {
       if (chunk.cells.length < size) break;
     }
     return { cells, cut: false };
+  }
+
+  /**
+   * Row-scoped results (comparisons) of the row positions that start on this page: a row whose
+   * cells a page boundary splits lists them on the page of its first committed cell, not on
+   * both (pages cut by bytes split rows anywhere). Cells are numbered row position, then
+   * target, then repeat, so a row position's cells are consecutive in row order.
+   */
+  private async rowResultsOnPage(run: RunRecord, cells: CellResult[]): Promise<RowResult[]> {
+    const perRow = run.spec.targetIds.length * run.spec.repeats;
+    const positions = new Set(cells.map((c) => Math.floor(c.cell / perRow)));
+    const first = cells[0]!;
+    const firstPos = Math.floor(first.cell / perRow);
+    if (first.cell % perRow !== 0) {
+      const before = Array.from({ length: first.cell - firstPos * perRow }, (_, k) => firstPos * perRow + k);
+      if ((await this.stores.runs.cellsAt(run.id, before)).length > 0) positions.delete(firstPos);
+    }
+    const rows = await this.stores.runs.rowResultsOfRows(run.id, [...new Set(cells.map((c) => c.rowIndex))]);
+    return rows.filter((r) => positions.has(r.rowPos));
   }
 
   /**

@@ -100,6 +100,28 @@ describe('results pages bounded in bytes', () => {
   });
 });
 
+describe('row-scoped results on pages that split rows', () => {
+  it("lists each row position's comparison once, on the page of its first cell", async () => {
+    // Three targets of 1.5 MB each: a 4 MB page holds two cells, so pages split rows.
+    await t.client.json('POST', '/api/experiments', {
+      slug: 'split-rows', name: 'split rows',
+      dataset: { rows: Array.from({ length: 6 }, (_, i) => ({ q: `row-${i}` })) },
+      targets: ['a', 'b', 'c'].map((id) => ({ id, type: 'code', code: `return row.q + '${id}'.repeat(1500000)` })),
+      evaluators: [{ id: 'cmp', type: 'langevals/select_best_compare' }],
+    });
+    const { runId } = await t.client.startRun('split-rows');
+    expect((await t.client.waitForEnd(runId, 60_000)).status).toBe('completed');
+    const rowScoped = (evaluations: { index: number; inputs?: unknown }[]) => evaluations.filter((e) => e.inputs !== undefined && e.inputs !== null).map((e) => e.index);
+    const all = await t.client.allResults(runId);
+    expect(all.dataset).toHaveLength(18);
+    expect(rowScoped(all.evaluations as { index: number; inputs?: unknown }[])).toEqual([0, 1, 2, 3, 4, 5]);
+    // The page that starts with row 0's third cell does not list row 0's comparison again.
+    const page = (await (await t.req('GET', `/api/experiments/runs/${runId}/results?offset=2&limit=1000`)).json()) as { dataset: { index: number; targetId: string }[]; evaluations: { index: number; inputs?: unknown }[] };
+    expect(page.dataset[0]).toMatchObject({ index: 0, targetId: 'c' });
+    expect(rowScoped(page.evaluations)).not.toContain(0);
+  });
+});
+
 describe('dataset pages bounded in bytes', () => {
   it('cuts a page of large rows short and says where the next starts', async () => {
     const rows = Array.from({ length: 12 }, (_, i) => ({ i, text: 'y'.repeat(OUTPUT_CHARS) }));
