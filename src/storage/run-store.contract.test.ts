@@ -4,7 +4,7 @@
 // reopening (with retryErrors: the history of re-run cells kept in the log, no gap, no reused
 // order), event reads from any point, and paging.
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { readEvents } from '../app/runs/events.js';
+import { readEventPage } from '../app/runs/events.js';
 import { itemOutput } from '../core/compare/item-output.js';
 import type { RunEvent } from '../core/events.js';
 import type { RowResult, RunRecord, RunSummary, StoredEvaluation } from '../core/model/run.js';
@@ -82,7 +82,7 @@ async function wholeLog(runs: RunStore, runId: string, total: number): Promise<R
   const bus = new InProcessEventBus();
   const out: RunEvent[] = [];
   for (let after = 0; ; ) {
-    const page = await readEvents({ runs }, bus, runId, total, after, 7);
+    const { events: page } = await readEventPage({ runs }, bus, runId, total, after, 7);
     if (page.length === 0) return out;
     out.push(...page);
     after = page[page.length - 1]!.seq;
@@ -230,7 +230,7 @@ describe.each(backends)('run store on $name', (backend) => {
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
     for (const after of [0, 1, 3, 5, 6, 12]) {
       const bus = new InProcessEventBus();
-      expect(await readEvents({ runs }, bus, 'r1', 6, after, 100), `after ${after}`).toEqual(all.slice(after));
+      expect((await readEventPage({ runs }, bus, 'r1', 6, after, 100)).events, `after ${after}`).toEqual(all.slice(after));
     }
     // cellsAfterSeq: the cells with an event after N, in seq order.
     expect((await runs.cellsAfterSeq('r1', 3, 10)).map((c) => c.cell)).toEqual([0, 1, 2]);

@@ -22,27 +22,13 @@ const RECHECK_MS = 1_000;
 export const FLUSH_GAP_MS = 250;
 
 /**
- * Events with seq > afterSeq, contiguous, at most `limit`. With `ringOnly`, a bus ring that
- * covers `afterSeq` but holds nothing newer answers "nothing yet" without reading storage: this
- * process publishes every event it commits, so only events committed by another process can be
- * missing, and the periodic re-check (RECHECK_MS) reads storage for those.
- */
-export async function readEvents(
-  stores: Pick<Stores, 'runs'>,
-  bus: EventBus,
-  runId: string,
-  total: number,
-  afterSeq: number,
-  limit = EVENT_PAGE,
-  ringOnly = false,
-): Promise<RunEvent[]> {
-  return (await readEventPage(stores, bus, runId, total, afterSeq, limit, ringOnly)).events;
-}
-
-/**
- * readEvents, saying whether the page came from storage. A page read from storage may stop short
- * of `limit` and still have more behind it: its cells are read within a byte budget
- * (RunStore.cellsAfterSeq), so 41 cells of 100 KB make a page of 123 events.
+ * Events with seq > afterSeq, contiguous, at most `limit`, and whether they came from storage.
+ * With `ringOnly`, a bus ring that covers `afterSeq` but holds nothing newer answers "nothing
+ * yet" without reading storage: this process publishes every event it commits, so only events
+ * committed by another process can be missing, and the periodic re-check (RECHECK_MS) reads
+ * storage for those. A page read from storage may stop short of `limit` and still have more
+ * behind it: its cells are read within a byte budget (RunStore.cellsAfterSeq), so 41 cells of
+ * 100 KB make a page of 123 events.
  */
 export async function readEventPage(
   stores: Pick<Stores, 'runs'>,
