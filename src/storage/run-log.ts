@@ -75,7 +75,7 @@ export function resultsAfterQuery(db: Kysely<Database>, runId: string, after: Ro
  * ≥ 3.43) or the TOAST header (PostgreSQL) without the text: 0.3 ms for 50 cells of 10 MB on
  * SQLite, where length() read them all (494 ms).
  */
-const CELL_BYTES = sql<number>`coalesce(octet_length(entry), 0) + coalesce(octet_length(output), 0) + coalesce(octet_length(error), 0) + coalesce(octet_length(evaluations), 0)`;
+const CELL_BYTES = sql<number>`coalesce(octet_length(entry), 0) + coalesce(octet_length(output), 0) + coalesce(octet_length(error), 0) + coalesce(octet_length(evaluations), 0) + coalesce(octet_length(retries), 0)`;
 
 /** The columns of a cell without its entry and output, and how they map to a LeanCell. */
 const LEAN_COLUMNS = ['cell', 'row_index', 'target_id', 'repeat', 'ok', 'duration_ms', 'cost', 'tokens', 'evaluations'] as const;

@@ -308,7 +308,7 @@ export class MemoryRunStore implements RunStore {
 /** A cell's text as the SQL stores would hold it, in bytes (their octet_length). */
 function storedBytes(c: CellResult): number {
   const text = (v: unknown) => (v === undefined ? 0 : Buffer.byteLength(JSON.stringify(v) ?? ''));
-  return text(c.entry) + (c.ok ? text(c.output) : Buffer.byteLength(c.error)) + text(c.evaluations);
+  return text(c.entry) + (c.ok ? text(c.output) : Buffer.byteLength(c.error)) + text(c.evaluations) + text(c.retries);
 }
 
 function leanOf(c: CellResult, withEntry: boolean): LeanCell {
