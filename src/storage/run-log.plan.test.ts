@@ -9,7 +9,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from './connect.js';
 import { migrateToLatest } from './migrate.js';
-import { resultsAfterQuery } from './run-log.js';
+import { resultsAfterQuery } from './run-cell-reads.js';
 
 let dir: string;
 let db: Awaited<ReturnType<typeof openDb>>['db'];

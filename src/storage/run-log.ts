@@ -2,17 +2,15 @@
 // results and run-level events. Sequence numbers, commit order and progress are reserved on the
 // run row inside the commit's transaction (UPDATE … RETURNING), fenced by the lease: storage is
 // the one owner of the numbering, so concurrent committers can never hand out a number twice.
-import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { cellEventCount } from '../core/engine/cell-events.js';
 import type { RunEvent } from '../core/events.js';
-import type { CellResult, LeanCell, RowOrderKey, RowResult, RunSummary } from '../core/model/run.js';
-import type { OutputHead } from '../core/compare/item-output.js';
-import { countWithin, PAGE_BYTES } from '../core/model/paging.js';
-import { yieldIfBusy } from '../core/turns.js';
-import type { CellDraft, CellsWithin, ResultsStart, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
+import type { CellResult, RowOrderKey, RowResult, RunSummary } from '../core/model/run.js';
+import type { CellDraft, ResultsStart, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
+import { CellReadsSql } from './run-cell-reads.js';
 import { RowResultsSql } from './run-row-results.js';
 import { CompiledShapes, type Param } from './compiled.js';
-import { CELL_COLUMNS, cellRow, toCell } from './run-rows.js';
+import { CELL_COLUMNS, cellRow } from './run-rows.js';
 import type { Database } from './schema.js';
 import { parseJson } from './sql-errors.js';
 import { insertDelivery } from './webhook-store.js';
@@ -46,51 +44,6 @@ export function cellChunks(n: number): number[] {
   return sizes;
 }
 
-/**
- * Cells after `after` in row order, as a row-value comparison: `(row_index, cell) > (?, ?)` is
- * a range of the run_cells_row index on SQLite and PostgreSQL, so a page costs the same wherever
- * it starts. The same condition spelt `row_index > ? OR (row_index = ? AND cell > ?)` is not:
- * SQLite scanned the run's index from its start (284 ms for a page at cell 900,000 of a
- * million) and PostgreSQL read and sorted every later cell (410 ms), so paging a run was
- * quadratic (measured; docs/large-datasets.md).
- */
-function afterKey(eb: ExpressionBuilder<Database, 'run_cells'>, after: RowOrderKey) {
-  return eb(eb.refTuple('row_index', 'cell'), '>', eb.tuple(after.rowIndex, after.cell));
-}
-
-/** The query of RunLog.resultsAfter (exported so its plan can be checked: run-log.plan.test.ts). */
-export function resultsAfterQuery(db: Kysely<Database>, runId: string, after: RowOrderKey | null, limit: number) {
-  return db
-    .selectFrom('run_cells')
-    .selectAll()
-    .where('run_id', '=', runId)
-    .$if(after !== null, (q) => q.where((eb) => afterKey(eb, after!)))
-    .orderBy('row_index')
-    .orderBy('cell')
-    .limit(limit);
-}
-
-/**
- * A cell's stored text in bytes. octet_length reads the length from the record header (SQLite
- * ≥ 3.43) or the TOAST header (PostgreSQL) without the text: 0.3 ms for 50 cells of 10 MB on
- * SQLite, where length() read them all (494 ms).
- */
-const CELL_BYTES = sql<number>`coalesce(octet_length(entry), 0) + coalesce(octet_length(output), 0) + coalesce(octet_length(error), 0) + coalesce(octet_length(evaluations), 0) + coalesce(octet_length(retries), 0)`;
-
-/** The columns of a cell without its entry and output, and how they map to a LeanCell. */
-const LEAN_COLUMNS = ['cell', 'row_index', 'target_id', 'repeat', 'ok', 'duration_ms', 'cost', 'tokens', 'evaluations'] as const;
-
-function toLean(r: { cell: number; row_index: number; target_id: string; repeat: number; ok: number; duration_ms: number; cost: number | null; tokens: string | null; evaluations: string; entry?: string }): LeanCell {
-  const c: LeanCell = {
-    cell: r.cell, rowIndex: r.row_index, targetId: r.target_id, repeat: r.repeat, ok: r.ok === 1, durationMs: r.duration_ms,
-    evaluations: parseJson(r.evaluations),
-  };
-  if (r.cost !== null) c.cost = r.cost;
-  if (r.tokens !== null) c.tokens = parseJson(r.tokens);
-  if (typeof r.entry === 'string') c.entry = parseJson(r.entry);
-  return c;
-}
-
 /** What a fenced reservation on the run row answers: the counters after it. */
 interface Reserved {
   next_seq: number;
@@ -103,8 +56,11 @@ export class SqlRunLog implements RunLog {
   /** The commit path's queries, compiled once per shape (compiled.ts says why). */
   private readonly compiled = new CompiledShapes();
 
+  protected readonly reads: CellReadsSql;
+
   constructor(protected readonly db: Kysely<Database>) {
     this.rowResults = new RowResultsSql(db);
+    this.reads = new CellReadsSql(db);
   }
 
   /**
@@ -234,135 +190,41 @@ export class SqlRunLog implements RunLog {
     return rows.map((r) => r.cell);
   }
 
-  async cellsInCommitOrder(runId: string, afterOrder: number, limit: number): Promise<(LeanCell & { completedOrder: number })[]> {
-    const rows = await this.db
-      .selectFrom('run_cells')
-      .select([...LEAN_COLUMNS, 'completed_order'])
-      .where('run_id', '=', runId)
-      .where('completed_order', '>', afterOrder)
-      .orderBy('completed_order')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => Object.assign(toLean(r), { completedOrder: r.completed_order }));
+  // Reads of committed cells (pages, lean reads, output heads): run-cell-reads.ts.
+  cellsInCommitOrder(runId: string, afterOrder: number, limit: number) {
+    return this.reads.cellsInCommitOrder(runId, afterOrder, limit);
   }
 
-  async cellsInRange(runId: string, fromCell: number, endCell: number): Promise<CellResult[]> {
-    const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('cell', '>=', fromCell).where('cell', '<', endCell).orderBy('cell').execute();
-    return rows.map(toCell);
+  cellsInRange(runId: string, fromCell: number, endCell: number) {
+    return this.reads.cellsInRange(runId, fromCell, endCell);
   }
 
-  async results(runId: string, offset: number, limit: number): Promise<CellResult[]> {
-    const rows = await this.db.selectFrom('run_cells').selectAll().where('run_id', '=', runId).orderBy('row_index').orderBy('cell').limit(limit).offset(offset).execute();
-    return rows.map(toCell);
+  results(runId: string, offset: number, limit: number) {
+    return this.reads.results(runId, offset, limit);
   }
 
-  async resultsAfter(runId: string, after: RowOrderKey | null, limit: number): Promise<CellResult[]> {
-    return (await resultsAfterQuery(this.db, runId, after, limit).execute()).map(toCell);
+  resultsAfter(runId: string, after: RowOrderKey | null, limit: number) {
+    return this.reads.resultsAfter(runId, after, limit);
   }
 
-  async resultsWithin(runId: string, start: ResultsStart, limit: number, maxBytes: number, min: 0 | 1 = 1): Promise<CellsWithin> {
-    if (limit <= 0) return { cells: [], bytes: 0, cut: false };
-    // The keys and sizes first, then the cells that fit, by the key range the sizes came from.
-    let probe = this.db.selectFrom('run_cells').select(['row_index', 'cell', CELL_BYTES.as('bytes')]).where('run_id', '=', runId);
-    if ('fromCell' in start) probe = probe.where('cell', '>=', start.fromCell).orderBy('cell');
-    else {
-      const { after } = start as { after?: RowOrderKey | null };
-      if (after) probe = probe.where((eb) => afterKey(eb, after));
-      probe = probe.orderBy('row_index').orderBy('cell');
-      if ('offset' in start) probe = probe.offset(start.offset);
-    }
-    const keys = await probe.limit(limit).execute();
-    const sizes = keys.map((k) => Number(k.bytes));
-    const n = countWithin(sizes, maxBytes, min);
-    if (n === 0) return { cells: [], bytes: 0, cut: keys.length > 0 };
-    const first = keys[0]!, last = keys[n - 1]!;
-    const rows = await this.db
-      .selectFrom('run_cells')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where((eb) => eb(eb.refTuple('row_index', 'cell'), '>=', eb.tuple(first.row_index, first.cell)))
-      .where((eb) => eb(eb.refTuple('row_index', 'cell'), '<=', eb.tuple(last.row_index, last.cell)))
-      .orderBy('row_index')
-      .orderBy('cell')
-      .limit(n)
-      .execute();
-    let bytes = 0;
-    for (let i = 0; i < n; i++) bytes += sizes[i]!;
-    return { cells: rows.map(toCell), bytes, cut: n < keys.length };
+  resultsWithin(runId: string, start: ResultsStart, limit: number, maxBytes: number, min: 0 | 1 = 1) {
+    return this.reads.resultsWithin(runId, start, limit, maxBytes, min);
   }
 
-  async cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean): Promise<LeanCell[]> {
-    let q = this.db
-      .selectFrom('run_cells')
-      .select([...LEAN_COLUMNS])
-      .$if(withEntry, (b) => b.select('entry'))
-      .where('run_id', '=', runId);
-    if (after) q = q.where((eb) => afterKey(eb, after));
-    const rows = await q.orderBy('row_index').orderBy('cell').limit(limit).execute();
-    return rows.map(toLean);
+  cellsInRowOrder(runId: string, after: RowOrderKey | null, limit: number, withEntry: boolean) {
+    return this.reads.cellsInRowOrder(runId, after, limit, withEntry);
   }
 
-  async outputHeads(runId: string, cells: number[], points: number): Promise<OutputHead[]> {
-    const out: OutputHead[] = [];
-    for (const group of await this.byOutputBytes(runId, [...new Set(cells)])) {
-      // substr reads the whole stored value (SQLite loads every overflow page of it): 120 outputs
-      // of 4 MB in one statement held the main thread 173–186 ms. So a statement reads at most
-      // PAGE_BYTES of outputs, and the event loop turns between statements when due.
-      await yieldIfBusy();
-      const rows = await this.db
-        .selectFrom('run_cells')
-        .select((eb) => ['cell', 'ok', 'error', eb.fn<number>('octet_length', ['output']).as('bytes'), eb.fn<string | null>('substr', ['output', eb.lit(1), eb.val(points)]).as('head')])
-        .where('run_id', '=', runId)
-        .where('cell', 'in', group)
-        .execute();
-      for (const r of rows) {
-        if (r.ok !== 1) out.push({ cell: r.cell, ok: false, error: r.error ?? 'failed' });
-        else {
-          // substr counts characters, octet_length bytes: the head is the whole text when its
-          // UTF-8 bytes are all of them.
-          const text = r.head ?? 'null';
-          out.push({ cell: r.cell, ok: true, text, whole: r.head === null || Buffer.byteLength(text) === Number(r.bytes) });
-        }
-      }
-    }
-    return out.sort((a, b) => a.cell - b.cell);
+  outputHeads(runId: string, cells: number[], points: number) {
+    return this.reads.outputHeads(runId, cells, points);
   }
 
-  /** The committed cells among `cells`, in groups of at most PAGE_BYTES of stored output (or one cell) and 500 cells. */
-  private async byOutputBytes(runId: string, cells: number[]): Promise<number[][]> {
-    const groups: number[][] = [];
-    for (let i = 0; i < cells.length; i += 500) {
-      const sizes = await this.db
-        .selectFrom('run_cells')
-        .select((eb) => ['cell', eb.fn.coalesce(eb.fn<number>('octet_length', ['output']), eb.lit(0)).as('bytes')])
-        .where('run_id', '=', runId)
-        .where('cell', 'in', cells.slice(i, i + 500))
-        .execute();
-      let group: number[] = [];
-      let bytes = 0;
-      for (const r of sizes) {
-        if (group.length > 0 && bytes + Number(r.bytes) > PAGE_BYTES) {
-          groups.push(group);
-          group = [];
-          bytes = 0;
-        }
-        group.push(r.cell);
-        bytes += Number(r.bytes);
-      }
-      if (group.length > 0) groups.push(group);
-    }
-    return groups;
+  cellsAt(runId: string, cells: number[]) {
+    return this.reads.cellsAt(runId, cells);
   }
 
-  async cellsAt(runId: string, cells: number[]): Promise<LeanCell[]> {
-    const out: LeanCell[] = [];
-    const unique = [...new Set(cells)];
-    for (let i = 0; i < unique.length; i += 500) {
-      await yieldIfBusy();
-      const rows = await this.db.selectFrom('run_cells').select([...LEAN_COLUMNS]).where('run_id', '=', runId).where('cell', 'in', unique.slice(i, i + 500)).execute();
-      out.push(...rows.map(toLean));
-    }
-    return out.sort((a, b) => a.cell - b.cell);
+  cellsAfterSeq(runId: string, afterSeq: number, limit: number, maxBytes?: number) {
+    return this.reads.cellsAfterSeq(runId, afterSeq, limit, maxBytes);
   }
 
   rowResultKeys(runId: string) {
@@ -376,31 +238,6 @@ export class SqlRunLog implements RunLog {
   async runEvents(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
     const rows = await this.db.selectFrom('run_events').select('data').where('run_id', '=', runId).where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
     return rows.map((r) => parseJson<RunEvent>(r.data));
-  }
-
-  async cellsAfterSeq(runId: string, afterSeq: number, limit: number, maxBytes = PAGE_BYTES): Promise<CellResult[]> {
-    // A cell's events are one contiguous block, so last_seq order is seq order. Sizes first, as
-    // in resultsWithin: a replay's page of whole cells is bounded in bytes too.
-    const keys = await this.db
-      .selectFrom('run_cells')
-      .select(['last_seq', CELL_BYTES.as('bytes')])
-      .where('run_id', '=', runId)
-      .where('last_seq', '>', afterSeq)
-      .orderBy('last_seq')
-      .limit(limit)
-      .execute();
-    const n = countWithin(keys.map((k) => Number(k.bytes)), maxBytes);
-    if (n === 0) return [];
-    const rows = await this.db
-      .selectFrom('run_cells')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('last_seq', '>', afterSeq)
-      .where('last_seq', '<=', keys[n - 1]!.last_seq)
-      .orderBy('last_seq')
-      .limit(n)
-      .execute();
-    return rows.map(toCell);
   }
 
   rowResultsAfterSeq(runId: string, afterSeq: number, limit: number): Promise<RowResult[]> {
