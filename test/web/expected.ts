@@ -24,12 +24,18 @@ export interface ApiEvaluation {
 export async function allResults(t: TestAssay, runId: string): Promise<{ cells: ApiCell[]; evaluations: ApiEvaluation[] }> {
   const cells: ApiCell[] = [];
   const evaluations: ApiEvaluation[] = [];
-  for (let offset = 0; ; offset += 5000) {
-    const page = (await (await t.req('GET', `/api/experiments/runs/${runId}/results?offset=${offset}&limit=5000`)).json()) as { dataset: ApiCell[]; evaluations: ApiEvaluation[] };
+  // Pages end at 5,000 cells or 4 MB of cells: follow nextOffset.
+  for (let offset: number | null = 0; offset !== null; ) {
+    const page = (await (await t.req('GET', `/api/experiments/runs/${runId}/results?offset=${offset}&limit=5000`)).json()) as {
+      dataset: ApiCell[];
+      evaluations: ApiEvaluation[];
+      pagination: { nextOffset: number | null };
+    };
     cells.push(...page.dataset);
     evaluations.push(...page.evaluations);
-    if (page.dataset.length < 5000) return { cells, evaluations };
+    offset = page.pagination.nextOffset;
   }
+  return { cells, evaluations };
 }
 
 export const key = (c: { index: number; targetId: string }) => `${c.index}:${c.targetId}`;
