@@ -10,12 +10,9 @@ import type { ModelCall } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import { listenForStop, type StopState } from '../core/stop-state.js';
 import { sharedAgent } from '../net/agents.js';
+import { MAX_ANSWER_BYTES, MAX_ERROR_BYTES } from '../net/lean-fetch.js';
 import { type Answer, Exchanges } from '../net/http-transport.js';
 
-/** Bytes of an answer read at most: a model's answer is kilobytes; memory stays bounded. */
-export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
-/** Bytes of an error answer kept (its message is at the start). */
-const MAX_ERROR_BYTES = 64 * 1024;
 
 /** What every call to one endpoint with one provider's settings sends alike. */
 export interface JsonEndpoint {

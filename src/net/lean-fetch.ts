@@ -4,6 +4,8 @@
 // embedMany do not stream) and handed back as a standard Response, which is all the SDK reads.
 // Two of them: `open` for URLs the operator chose (server-level provider settings), `guarded`
 // for URLs a project chose when private networks are not allowed (agents.ts, network guard).
+// An answer is read up to a bound, as on the lean paths (models/json-post.ts): a provider a
+// project registered could otherwise send gigabytes into the server's memory.
 import { CallError } from '../core/model/results.js';
 import { sharedAgent } from './agents.js';
 import { request } from './undici.js';
@@ -13,6 +15,30 @@ function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   if (headers instanceof Headers) return Object.fromEntries(headers.entries());
   if (Array.isArray(headers)) return Object.fromEntries(headers);
   return { ...(headers as Record<string, string>) };
+}
+
+/** Bytes of a 2xx answer read at most: a model's answer is kilobytes; memory stays bounded. */
+export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+/** Bytes of an error answer kept (its message is at the start); the rest is not read. */
+export const MAX_ERROR_BYTES = 64 * 1024;
+
+/** The answer's body up to its bound; a 2xx answer past it is a non-retryable CallError. */
+async function boundedBody(status: number, body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<Buffer> {
+  const ok = status >= 200 && status <= 299;
+  const limit = ok ? MAX_ANSWER_BYTES : MAX_ERROR_BYTES;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size + chunk.length > limit) {
+      body.destroy();
+      if (ok) throw new CallError(`model call failed: the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`, { retryable: false });
+      chunks.push(chunk.subarray(0, limit - size));
+      break;
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks);
 }
 
 function isAbort(error: unknown): boolean {
@@ -47,7 +73,7 @@ function leanFetchVia(guarded: boolean): typeof fetch {
       if (error instanceof CallError || isAbort(error) || init?.signal?.aborted) throw error;
       throw new TypeError('fetch failed', { cause: error });
     }
-    const bytes = await res.body.arrayBuffer();
+    const bytes = await boundedBody(res.statusCode, res.body);
     const headers = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
       if (Array.isArray(v)) for (const item of v) headers.append(k, item);
