@@ -1,4 +1,5 @@
 // Pages of large cells (`npm run bench -- --only=pages`): a run whose outputs are megabytes each,
+// and a run over a dataset of 1 MB rows (the executor's row pages, cut at 4 MB like the rest),
 // read as a results page, an export, an event replay and a comparison of two such runs. Printed per read: how much the server's
 // RSS rose while it ran (sampled every 5 ms from /proc), the longest the main thread was held,
 // and the time taken. Pages stop at 4 MB of stored text (docs/decisions.md, "Pages bounded in
@@ -59,6 +60,40 @@ export async function largeCellsBench(quick: boolean, print: (line: string) => v
     }
     const f = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
     print(`  ${label.padEnd(32)} RSS +${f(rise).padEnd(12)} held ${f(held).padEnd(10)} took ${f(took).padEnd(12)} ${(size / 1e6).toFixed(1)} MB`);
+  }
+  await server.stop();
+  await largeRowsRun(quick, print);
+}
+
+/** A run over a saved dataset of 1 MB rows: RSS rise while it runs (the rows it holds). */
+async function largeRowsRun(quick: boolean, print: (line: string) => void): Promise<void> {
+  const rows = quick ? 100 : 300;
+  const server = await startServer();
+  const line = (i: number) => `${JSON.stringify({ i, text: 'r'.repeat(1_000_000) })}\n`;
+  const body = Buffer.from(Array.from({ length: rows }, (_, i) => line(i)).join(''));
+  const upload = await fetch(`${server.base}/api/datasets?name=wide-rows`, {
+    method: 'POST', body, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
+  });
+  if (upload.status >= 300) throw new Error(`upload: ${upload.status} ${await upload.text()}`);
+  const { id } = (await upload.json()) as { id: string };
+  await api(server.base, 'POST', '/api/experiments', {
+    slug: 'rows', name: 'rows', dataset: { rows: [{ i: -1, text: '' }] },
+    targets: [{ id: 'len', type: 'code', code: 'return row.text.length' }],
+    execution: { concurrency: 4 },
+  });
+  print(`\nA run over ${rows} dataset rows of 1 MB (concurrency 4): RSS rise during the run (MB) / main thread held (ms) / took (s)`);
+  for (let i = 0; i < 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const before = rssMb(server.pid);
+    let top = before;
+    const sampler = setInterval(() => (top = Math.max(top, rssMb(server.pid))), 5);
+    const t = performance.now();
+    const held = await heldDuring(server.base, async () => {
+      const { runId } = await api(server.base, 'POST', '/api/experiments/rows/run', { dataset_id: id });
+      await waitDone(server.base, runId);
+    });
+    clearInterval(sampler);
+    print(`  run ${i + 1}: RSS +${(top - before).toFixed(0)} held ${held.toFixed(0)} took ${((performance.now() - t) / 1000).toFixed(1)}`);
   }
   await server.stop();
 }

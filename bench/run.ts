@@ -14,8 +14,8 @@
 //   npm run bench -- --only=bodies   10 MB bodies and answers, and reads of a whole 50,000-cell run: how long each
 //                                 holds the main thread (bench/bodies.ts)
 //   BENCH_BIN=/other/checkout/bin/assay.js npm run bench …   runs that checkout's server instead (a side-by-side)
-//   npm run bench -- --only=pages    a results page, an export and an event replay of cells with 4 MB outputs:
-//                                 the server's RSS rise while each runs (bench/pages.ts)
+//   npm run bench -- --only=pages    a results page, an export and an event replay of cells with 4 MB outputs, and a
+//                                 run over 1 MB dataset rows: the server's RSS rise while each runs (bench/pages.ts)
 //   npm run bench -- --only=million  a 1,000,000-row streamed CSV upload and run (bench/million.ts; --quick: 100,000)
 //   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';

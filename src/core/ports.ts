@@ -95,6 +95,8 @@ export interface DatasetStore {
    * as fit in that much stored text (at least one): a page of the API, not a run's rows.
    */
   rows(datasetId: string, version: number, offset: number, limit: number, maxBytes?: number): Promise<Row[]>;
+  /** Stored sizes in bytes of rows [from, to) of a version, in order (fewer past its last row). */
+  rowSizes(datasetId: string, version: number, from: number, to: number): Promise<number[]>;
   list(projectId: string, page: PageRequest): Promise<Paged<DatasetRecord>>;
   /** Soft-deletes; rows stay for runs that recorded this dataset. False when there is none. */
   remove(projectId: string, idOrSlug: string, at: number): Promise<boolean>;

@@ -73,6 +73,8 @@ export interface RunRecords {
   reopen(projectId: string, runId: string, retryErrors: boolean, at: number): Promise<RunRecord | null>;
   /** Rows sent inline with the run request, by position. */
   inlineRows(runId: string, from: number, to: number): Promise<Row[]>;
+  /** Stored sizes in bytes of inline rows [from, to), in order (fewer past the last row). */
+  inlineRowSizes(runId: string, from: number, to: number): Promise<number[]>;
 }
 
 export interface RunLeases {

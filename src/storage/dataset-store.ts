@@ -272,6 +272,25 @@ export class SqlDatasetStore implements DatasetStore {
     return rows.map((r) => parseJson<Row>(r.data));
   }
 
+  async rowSizes(datasetId: string, version: number, from: number, to: number): Promise<number[]> {
+    const v = await this.db
+      .selectFrom('dataset_versions')
+      .select('row_count')
+      .where('dataset_id', '=', datasetId)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (!v) return [];
+    const sizes = await this.db
+      .selectFrom('dataset_rows')
+      .select(sql<number>`octet_length(data)`.as('bytes'))
+      .where('dataset_id', '=', datasetId)
+      .where('idx', '>=', from)
+      .where('idx', '<', Math.min(to, v.row_count))
+      .orderBy('idx')
+      .execute();
+    return sizes.map((r) => Number(r.bytes));
+  }
+
   async list(projectId: string, page: PageRequest): Promise<Paged<DatasetRecord>> {
     const total = await this.db
       .selectFrom('datasets')

@@ -114,6 +114,9 @@ describe.each(backends)('run store on $name', (backend) => {
     expect(await runs.cursor('nope')).toBeNull();
     expect(await runs.runEvents('r1', 0, 10)).toEqual([{ type: 'execution_started', runId: 'r1', total: 6, runUrl: 'http://x/r1', seq: 1 }]);
     expect(await runs.inlineRows('r1', 1, 3)).toEqual([{ q: 'b' }, { q: 'c' }]);
+    // Sizes are the stored JSON's bytes (UTF-8), in order, and stop at the last row.
+    expect(await runs.inlineRowSizes('r1', 1, 9)).toEqual([9, 9]);
+    expect(await runs.inlineRowSizes('nope', 0, 3)).toEqual([]);
     await runs.create(runRecord('r2', { startedAt: 2_000 }));
     const page = await runs.list('p1', 'e1', { page: 1, pageSize: 1 });
     expect(page).toMatchObject({ total: 2, items: [{ id: 'r2' }] });

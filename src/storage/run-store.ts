@@ -238,4 +238,17 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
       .execute();
     return rows.map((r) => parseJson<Row>(r.data));
   }
+
+  async inlineRowSizes(runId: string, from: number, to: number): Promise<number[]> {
+    // octet_length reads no text (run-cell-reads.ts).
+    const rows = await this.db
+      .selectFrom('run_rows')
+      .select(sql<number>`octet_length(data)`.as('bytes'))
+      .where('run_id', '=', runId)
+      .where('idx', '>=', from)
+      .where('idx', '<', to)
+      .orderBy('idx')
+      .execute();
+    return rows.map((r) => Number(r.bytes));
+  }
 }

@@ -132,6 +132,9 @@ describe.each(allDatabases())('stores on $name', (database) => {
     for (let offset = 0; offset < 2500; offset += 1000) back.push(...(await stores.datasets.rows('d1', 1, offset, 1000)));
     expect(back).toEqual(rows);
     expect(await stores.datasets.rows('d1', 1, 2490, 100)).toHaveLength(10);
+    // Sizes of the stored JSON in bytes (UTF-8), in order, stopping at the version's last row.
+    expect(await stores.datasets.rowSizes('d1', 1, 2498, 2600)).toEqual(rows.slice(2498).map((r) => Buffer.byteLength(JSON.stringify(r))));
+    expect(await stores.datasets.rowSizes('d1', 7, 0, 10)).toEqual([]);
     expect((await stores.datasets.get('p1', 'qa'))?.id).toBe('d1');
     expect(await stores.datasets.get('p2', 'd1')).toBeNull();
   });
@@ -142,6 +145,8 @@ describe.each(allDatabases())('stores on $name', (database) => {
     expect(v2).toMatchObject({ version: 2, rowCount: 3, columns: ['a', 'b'] });
     expect(await stores.datasets.rows('d1', 2, 0, 10)).toEqual([{ a: 1 }, { a: 2 }, { a: 3, b: 'x' }]);
     expect(await stores.datasets.rows('d1', 1, 0, 10)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(await stores.datasets.rowSizes('d1', 1, 0, 10)).toEqual([7, 7]);
+    expect(await stores.datasets.rowSizes('d1', 2, 0, 10)).toEqual([7, 7, 15]);
     expect(await stores.datasets.get('p1', 'd1', 1)).toMatchObject({ version: 1, rowCount: 2, columns: ['a'] });
     expect(await stores.datasets.append('p2', 'd1', batches([{ a: 9 }]), 6)).toBeNull();
   });

@@ -138,6 +138,10 @@ export class MemoryRunStore implements RunStore {
     return copy(this.entry(runId)?.rows.slice(from, to) ?? []);
   }
 
+  async inlineRowSizes(runId: string, from: number, to: number): Promise<number[]> {
+    return (this.entry(runId)?.rows.slice(from, to) ?? []).map((row) => Buffer.byteLength(JSON.stringify(row)));
+  }
+
   async claim(runId: string, owner: string, until: number, now: number): Promise<RunRecord | null> {
     const e = this.entry(runId);
     if (!e || e.run.status !== 'running') return null;

@@ -106,6 +106,7 @@ const noDatasets: DatasetStore = {
   slugsLike: async () => [],
   get: async (): Promise<DatasetRecord | null> => null,
   rows: async (): Promise<Row[]> => [],
+  rowSizes: async (): Promise<number[]> => [],
   list: async () => ({ items: [], total: 0 }),
   remove: async () => false,
 };

@@ -17,7 +17,7 @@ import { type CellDeps, prepareCellRunner } from './cell-runner.js';
 import { disposeAll, evaluatorsOfTarget, prepareRowEvaluators } from './prepare.js';
 import { runRowPhaseFor } from './row-phase-runner.js';
 import { runShape } from './run-shape.js';
-import { rangeReaderFor, scopeReader } from './row-reader.js';
+import { rowSourceFor, scopeReader } from './row-reader.js';
 import { withRepeatStats } from './repeat-stats.js';
 import { rebuildSummary } from './summary-rebuild.js';
 import { finishDeliveries } from '../webhooks/payload.js';
@@ -162,7 +162,7 @@ async function execute(
   try {
     outcome = await runLoop({
       spec,
-      readRows: scopeReader(spec, rangeReaderFor(run.id, spec, stores, experimentRows)),
+      readRows: scopeReader(spec, rowSourceFor(run.id, spec, stores, experimentRows)),
       isDone: (cell) => done[cell] === 1,
       execute: (ref, row) => cells.execute(ref, row),
       commit,

@@ -13,7 +13,7 @@ import { prepareCellRunner, type SlotAcquire } from './cell-runner.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
 import type { Execution, ExecutorDeps } from './executor.js';
 import { keepLease } from './lease-keeper.js';
-import { rangeReaderFor, scopeReader } from './row-reader.js';
+import { rowSourceFor, scopeReader } from './row-reader.js';
 import { runShape } from './run-shape.js';
 
 export interface ShardExecutorDeps extends ExecutorDeps {
@@ -87,7 +87,7 @@ async function executeShard(
     outcome = await runLoop({
       spec,
       rows: { from: shard.fromCell / perRow, to: shard.toCell / perRow },
-      readRows: scopeReader(spec, rangeReaderFor(run.id, spec, stores, experimentRows)),
+      readRows: scopeReader(spec, rowSourceFor(run.id, spec, stores, experimentRows)),
       isDone: (cell) => done.has(cell),
       execute: (ref, row) => cells.execute(ref, row),
       commit,

@@ -17,6 +17,8 @@ interface Options {
   /** Cells finish only when the test says so (otherwise at once). */
   manual?: boolean;
   commit?: (batch: CellDraft[]) => Promise<void>;
+  /** Rows readRows answers at most per call (a byte budget cutting pages of large rows). */
+  pageCap?: number;
 }
 
 const draft = (ref: CellRef, row: Row): CellDraft => ({
@@ -51,7 +53,7 @@ function harness(o: Options) {
     },
     readRows: async (from, to) => {
       readCalls.push([from, to]);
-      return Array.from({ length: to - from }, (_, i) => ({ pos: from + i }));
+      return Array.from({ length: Math.min(to - from, o.pageCap ?? Infinity) }, (_, i) => ({ pos: from + i }));
     },
     isDone: (cell) => done.has(cell),
     execute: (ref, row) => {
@@ -148,6 +150,29 @@ describe('runLoop', () => {
     expect(h.started).toHaveLength(200);
     expect(h.started[0]).toMatchObject({ cell: 1_000, rowIndex: 1_000 });
     expect(h.rowsSeen.get(1_000)).toEqual({ pos: 1_000 });
+  });
+
+  it('goes on from where a short page (rows over the byte budget) stopped, running every cell once', async () => {
+    const h = harness({ rows: 8, targetIds: ['a', 'b'], pageCap: 3, done: [4] });
+    expect(await runLoop(h.ports)).toEqual({ kind: 'finished' });
+    expect(h.readCalls).toEqual([[0, 8], [3, 8], [6, 8]]);
+    expect(h.started.map((r) => r.cell)).toEqual(range(0, 16).filter((c) => c !== 4));
+    for (const ref of h.started) expect(h.rowsSeen.get(ref.cell)).toEqual({ pos: ref.rowIndex });
+  });
+
+  it('starts a page at its first row with work left, so a resume reads no committed rows', async () => {
+    const h = harness({ rows: 700, done: range(0, 510) });
+    expect(await runLoop(h.ports)).toEqual({ kind: 'finished' });
+    expect(h.readCalls).toEqual([[510, 700]]);
+    expect(h.started).toHaveLength(190);
+  });
+
+  it('runs cells on empty rows when the source has none where the plan counts some, instead of waiting', async () => {
+    const h = harness({ rows: 3, pageCap: 0 });
+    expect(await runLoop(h.ports)).toEqual({ kind: 'finished' });
+    expect(h.readCalls).toEqual([[0, 3]]);
+    expect(h.started.map((r) => r.cell)).toEqual([0, 1, 2]);
+    expect(h.rowsSeen.get(2)).toEqual({});
   });
 
   it('follows rowIndices, running duplicated rows twice with their source index', async () => {

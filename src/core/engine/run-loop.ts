@@ -15,7 +15,11 @@ export type { CellDraft } from '../run-store.js';
 
 export interface RunLoopPorts {
   spec: Pick<RunSpec, 'rowIndices' | 'sourceRowCount' | 'targetIds' | 'repeats' | 'concurrency'>;
-  /** Rows at scope positions [from, to), parameters merged. */
+  /**
+   * Rows at scope positions [from, to), parameters merged: all of them, or the first of them
+   * (at least one) when their stored text would pass the row page's byte budget. An empty
+   * answer means the source has no rows there.
+   */
   readRows(from: number, to: number): Promise<Row[]>;
   /** True for cells committed by an earlier execution of this run. */
   isDone(cell: number): boolean;
@@ -48,25 +52,39 @@ function crashedCell(ref: CellRef, row: Row, error: unknown): CellDraft {
   };
 }
 
-/** The cells still to run, in row-major order, a page of rows at a time (pages with nothing left are not read). */
+/**
+ * The cells still to run, in row-major order, a page of rows at a time. A page is at most
+ * ROW_PAGE rows and shorter when the rows are large (readRows' byte budget: 500 rows of 1 MB
+ * were once held at a time); rows whose cells are all committed are skipped without a read.
+ */
 async function* pendingCells(ports: RunLoopPorts): AsyncGenerator<{ ref: CellRef; row: Row }[]> {
   const { spec } = ports;
   const perRow = spec.targetIds.length * spec.repeats;
   const rows = ports.rows?.to ?? rowsInScope({ rowIndices: spec.rowIndices, sourceRowCount: spec.sourceRowCount });
-  for (let pageStart = ports.rows?.from ?? 0; pageStart < rows; pageStart += ROW_PAGE) {
+  const rowDone = (rowPos: number): boolean => {
+    for (let c = rowPos * perRow; c < (rowPos + 1) * perRow; c++) if (!ports.isDone(c)) return false;
+    return true;
+  };
+  let pageStart = ports.rows?.from ?? 0;
+  while (pageStart < rows) {
+    if (rowDone(pageStart)) {
+      pageStart++;
+      continue;
+    }
     const pageEnd = Math.min(rows, pageStart + ROW_PAGE);
-    let anyToRun = false;
-    for (let c = pageStart * perRow; c < pageEnd * perRow && !anyToRun; c++) anyToRun = !ports.isDone(c);
-    if (!anyToRun) continue;
     const page = await ports.readRows(pageStart, pageEnd);
+    // No rows where the plan has some (not expected: the plan counts the source's rows): the
+    // cells run on empty rows, as a missing row index does, rather than wait for rows forever.
+    const got = page.length > 0 ? page.length : pageEnd - pageStart;
     const tasks: { ref: CellRef; row: Row }[] = [];
-    for (let rowPos = pageStart; rowPos < pageEnd; rowPos++) {
-      const row = page[rowPos - pageStart]!;
+    for (let rowPos = pageStart; rowPos < pageStart + got; rowPos++) {
+      const row = page[rowPos - pageStart] ?? {};
       for (let k = 0; k < perRow; k++) {
         const cell = rowPos * perRow + k;
         if (!ports.isDone(cell)) tasks.push({ ref: cellAt(spec, cell), row });
       }
     }
+    pageStart += got;
     yield tasks;
   }
 }
