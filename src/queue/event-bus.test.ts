@@ -3,9 +3,12 @@
 // after runs end.
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../core/events.js';
-import { InProcessEventBus } from './event-bus.js';
+import { InProcessEventBus, RING_BYTES, TOTAL_BYTES } from './event-bus.js';
 
 const progress = (seq: number) => ({ type: 'progress', completed: seq, total: 10, seq }) as RunEvent;
+const MB = 1024 * 1024;
+/** A cell's result with an output of `mb` megabytes. */
+const big = (seq: number, mb: number) => ({ type: 'target_result', rowIndex: seq, targetId: 't', repeat: 0, attempts: 1, output: 'o'.repeat(mb * MB), seq }) as RunEvent;
 const done = (seq: number) => ({ type: 'done', summary: {}, seq }) as unknown as RunEvent;
 
 describe('InProcessEventBus', () => {
@@ -48,5 +51,48 @@ describe('InProcessEventBus', () => {
     // Nothing retained: a later publish starts a fresh ring.
     bus.publish('finished-long-ago', [progress(7)]);
     expect(bus.recent('finished-long-ago', 6, 10)!.map((e) => e.seq)).toEqual([7]);
+  });
+
+  it('holds at most RING_BYTES of a run\'s events: a reader further back goes to storage', () => {
+    const bus = new InProcessEventBus();
+    const seen: number[] = [];
+    const off = bus.subscribe('wide', (events) => seen.push(...events.map((e) => e.seq)));
+    for (let seq = 1; seq <= 20; seq++) bus.publish('wide', [big(seq, 1)]);
+    // Listeners get every event as it is published; the ring keeps only the newest.
+    expect(seen).toHaveLength(20);
+    expect(bus.heldBytes).toBeLessThanOrEqual(RING_BYTES);
+    expect(bus.heldBytes).toBeGreaterThan(RING_BYTES - 2 * MB);
+    expect(bus.recent('wide', 0, 100)).toBeNull();
+    // 8 MB holds seven events of a little over 1 MB each: 14 to 20.
+    expect(bus.recent('wide', 13, 100)!.map((e) => e.seq)).toEqual([14, 15, 16, 17, 18, 19, 20]);
+    expect(bus.recent('wide', 12, 100)).toBeNull();
+    // An event larger than the bound alone is still kept as the newest.
+    bus.publish('wide', [big(21, 9)]);
+    expect(bus.recent('wide', 20, 10)!.map((e) => e.seq)).toEqual([21]);
+    off();
+  });
+
+  it('holds at most TOTAL_BYTES over all runs, letting go of the least recently published rings first', () => {
+    const bus = new InProcessEventBus();
+    const offs = [];
+    const runs = Math.ceil(TOTAL_BYTES / (4 * MB)) + 4;
+    for (let r = 0; r < runs; r++) {
+      offs.push(bus.subscribe(`run-${r}`, () => {}));
+      bus.publish(`run-${r}`, [big(1, 4)]);
+    }
+    expect(bus.heldBytes).toBeLessThanOrEqual(TOTAL_BYTES);
+    expect(bus.recent('run-0', 0, 10)).toBeNull();
+    expect(bus.recent(`run-${runs - 1}`, 0, 10)!.map((e) => e.seq)).toEqual([1]);
+    // A run whose ring was let go starts it again with its next event.
+    bus.publish('run-0', [big(2, 1)]);
+    expect(bus.recent('run-0', 1, 10)!.map((e) => e.seq)).toEqual([2]);
+    for (const off of offs) off();
+  });
+
+  it('gives back the bytes of the rings it forgets', () => {
+    const bus = new InProcessEventBus();
+    bus.publish('a', [big(1, 2)]);
+    bus.publish('a', [done(2)]);
+    expect(bus.heldBytes).toBe(0);
   });
 });

@@ -1,16 +1,26 @@
 // The in-process event bus: fan-out of committed event batches to subscribers, plus a bounded
 // ring of each run's recent events so live subscribers rarely need to read storage. Memory is
-// bounded: RING events per run, RUNS runs (the least recently published run is dropped), and
-// the ring of a run that has ended goes once its last subscriber has left (later readers use
-// storage), so finished runs hold no memory.
+// bounded: RING events and RING_BYTES per run, TOTAL_BYTES over all runs (the least recently
+// published runs' rings are let go first), RUNS runs (the least recently published run is
+// dropped), and the ring of a run that has ended goes once its last subscriber has left (later
+// readers use storage), so finished runs hold no memory. Bytes as well as events: outputs can be
+// 10–32 MB, and 4,096 of them were once held for a run's subscribers.
 import { isFinalEvent, type LiveEvent, type RunEvent } from '../core/events.js';
+import { eventBytes } from '../core/json-size.js';
 import type { EventBus } from '../core/ports.js';
 
 const RING = 4096;
+/** Bytes of events (core/json-size.ts, eventBytes) one run's ring holds, past its last event. */
+export const RING_BYTES = 8 * 1024 * 1024;
+/** Bytes of events all rings hold together. */
+export const TOTAL_BYTES = 64 * 1024 * 1024;
 const RUNS = 256;
 
 interface Channel {
   ring: RunEvent[];
+  /** The ring's events' sizes, in its order, and their sum. */
+  sizes: number[];
+  bytes: number;
   listeners: Set<(events: RunEvent[]) => void>;
   /** Listeners of live-only events (cell_started, retrying as they happen). */
   live: Set<(event: LiveEvent) => void>;
@@ -20,6 +30,8 @@ interface Channel {
 
 export class InProcessEventBus implements EventBus {
   private readonly channels = new Map<string, Channel>();
+  /** Bytes held by every ring. */
+  private bytes = 0;
 
   private channel(runId: string): Channel {
     let ch = this.channels.get(runId);
@@ -29,12 +41,12 @@ export class InProcessEventBus implements EventBus {
       this.channels.set(runId, ch);
       return ch;
     }
-    ch = { ring: [], listeners: new Set(), live: new Set(), ended: false };
+    ch = { ring: [], sizes: [], bytes: 0, listeners: new Set(), live: new Set(), ended: false };
     this.channels.set(runId, ch);
     if (this.channels.size > RUNS) {
       for (const [id, old] of this.channels) {
         if (old.listeners.size === 0) {
-          this.channels.delete(id);
+          this.forget(id, old);
           break;
         }
       }
@@ -42,14 +54,53 @@ export class InProcessEventBus implements EventBus {
     return ch;
   }
 
+  /** Empties a ring: its readers go to storage from then on. */
+  private clearRing(ch: Channel): void {
+    this.bytes -= ch.bytes;
+    ch.ring = [];
+    ch.sizes = [];
+    ch.bytes = 0;
+  }
+
+  private forget(runId: string, ch: Channel): void {
+    this.clearRing(ch);
+    this.channels.delete(runId);
+  }
+
+  /** Drops a ring's oldest events past RING events or RING_BYTES (keeping its last event). */
+  private trim(ch: Channel): void {
+    let drop = Math.max(0, ch.ring.length - RING);
+    let bytes = ch.bytes;
+    for (let i = 0; i < drop; i++) bytes -= ch.sizes[i]!;
+    while (bytes > RING_BYTES && drop < ch.ring.length - 1) bytes -= ch.sizes[drop++]!;
+    if (drop === 0) return;
+    ch.ring.splice(0, drop);
+    ch.sizes.splice(0, drop);
+    this.bytes -= ch.bytes - bytes;
+    ch.bytes = bytes;
+  }
+
   publish(runId: string, events: RunEvent[]): void {
     if (events.length === 0) return;
     const ch = this.channel(runId);
     const last = ch.ring[ch.ring.length - 1];
     // A gap (a batch published elsewhere, or the ring was dropped) restarts the ring.
-    if (last && events[0]!.seq !== last.seq + 1) ch.ring = [];
-    ch.ring.push(...events);
-    if (ch.ring.length > RING) ch.ring.splice(0, ch.ring.length - RING);
+    if (last && events[0]!.seq !== last.seq + 1) this.clearRing(ch);
+    for (const event of events) {
+      const size = eventBytes(event);
+      ch.ring.push(event);
+      ch.sizes.push(size);
+      ch.bytes += size;
+      this.bytes += size;
+    }
+    this.trim(ch);
+    // Over the total, the least recently published rings go first (Map order is recency).
+    if (this.bytes > TOTAL_BYTES) {
+      for (const other of this.channels.values()) {
+        if (this.bytes <= TOTAL_BYTES) break;
+        if (other !== ch) this.clearRing(other);
+      }
+    }
     ch.ended = isFinalEvent(events[events.length - 1]!);
     for (const listener of ch.listeners) listener(events);
     this.dropIfDone(runId, ch);
@@ -75,7 +126,7 @@ export class InProcessEventBus implements EventBus {
 
   /** Forgets an ended (or empty) run's channel once nobody listens to it. */
   private dropIfDone(runId: string, ch: Channel): void {
-    if ((ch.ended || ch.ring.length === 0) && ch.listeners.size === 0 && this.channels.get(runId) === ch) this.channels.delete(runId);
+    if ((ch.ended || ch.ring.length === 0) && ch.listeners.size === 0 && this.channels.get(runId) === ch) this.forget(runId, ch);
   }
 
   recent(runId: string, afterSeq: number, limit: number): RunEvent[] | null {
@@ -87,7 +138,13 @@ export class InProcessEventBus implements EventBus {
     return ring.slice(start, start + limit);
   }
 
+  /** Bytes the rings hold (for tests and metrics). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   async close(): Promise<void> {
     this.channels.clear();
+    this.bytes = 0;
   }
 }

@@ -29,7 +29,10 @@ describe('itemOutput', () => {
   it('shows other outputs as their JSON text, cut past the limit', () => {
     const value = fc.oneof(fc.jsonValue(), fc.array(text), fc.dictionary(fc.string(), text));
     fc.assert(fc.property(value, (v) => {
-        expect(itemOutput(head(v, headLength(chars)), chars)).toEqual(wholeRule(v, chars));
+        // The rule on the value as stored (its JSON read back), which is what comparisons read
+        // before: -0 is stored as 0 (fast-check found it; the test failed one run in five).
+        const stored: unknown = JSON.parse(JSON.stringify(v));
+        expect(itemOutput(head(v, headLength(chars)), chars)).toEqual(wholeRule(stored, chars));
       }), { numRuns: 1_000 });
   });
 

@@ -116,6 +116,52 @@ describe('GroupCommitter', () => {
     expect(store.batches.flat()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('with sizes, commits at once on reaching maxBatchBytes and cuts batches there, past their first item', async () => {
+    const store = gatedStore();
+    // Each item is its own size in bytes.
+    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 100, maxBatchBytes: 10 }), later, (n: number) => n);
+    gc.add(4);
+    gc.add(5);
+    await settle();
+    expect(store.batches).toEqual([]); // 9 bytes: waits for company
+    gc.add(3); // 12 bytes: at once, no delay; the batch stops before the byte bound (4 + 5)
+    await settle();
+    expect(store.batches).toEqual([[4, 5]]);
+    gc.add(30); // larger than the bound alone
+    gc.add(1);
+    await store.land();
+    expect(store.batches).toEqual([[4, 5], [3]]);
+    await store.land();
+    // An item over the bound is a batch of its own; nothing is ever left behind.
+    expect(store.batches).toEqual([[4, 5], [3], [30]]);
+    await store.land();
+    await vi.advanceTimersByTimeAsync(1_000);
+    await store.land();
+    await gc.close();
+    expect(store.batches).toEqual([[4, 5], [3], [30], [1]]);
+  });
+
+  it('makes producers wait in room() above maxPendingBytes, whatever their count', async () => {
+    const store = gatedStore();
+    const gc = new GroupCommitter(store.commit, opts({ maxBatch: 100, maxPending: 100, maxBatchBytes: 10, maxPendingBytes: 20 }), later, (n: number) => n);
+    gc.add(10); // in flight at once
+    await settle();
+    gc.add(8);
+    gc.add(8);
+    gc.add(8); // 24 bytes buffered
+    let released = false;
+    void gc.room().then(() => (released = true));
+    await settle();
+    expect(released).toBe(false);
+    // [10] landed; [8] is taken next (8 + 8 passes 10), leaving 16 bytes: room again.
+    await store.land();
+    expect(gc.pending).toBe(2);
+    expect(released).toBe(true);
+    for (let i = 0; i < 3; i++) await store.land();
+    await gc.close();
+    expect(store.batches).toEqual([[10], [8], [8], [8]]);
+  });
+
   it('reports a commit error from close() and commits nothing after it', async () => {
     const store = gatedStore();
     const gc = new GroupCommitter(store.commit, opts({ maxBatch: 2, maxPending: 2 }), later);

@@ -6,6 +6,8 @@ import type { RunSpec, StopReason } from '../model/run.js';
 import type { CellDraft } from '../run-store.js';
 import type { GroupCommitOptions, Later } from './group-commit.js';
 import { cellAt, type CellRef, rowsInScope } from './plan.js';
+import { draftBytes } from '../json-size.js';
+import { PAGE_BYTES } from '../model/paging.js';
 import { CellAbandoned } from './cell.js';
 import { schedule, type ScheduleOutcome } from './scheduler.js';
 
@@ -41,7 +43,14 @@ export type RunLoopOutcome = ScheduleOutcome;
 
 export const ROW_PAGE = 500;
 
-export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxBatch: 500, maxDelayMs: 50, maxPending: 2000 };
+/**
+ * Cells a transaction holds and cells waiting for one: by count, and for cells by bytes too
+ * (core/json-size.ts): 4 MB a transaction past its first cell, as a page of reads (PAGE_BYTES), and
+ * 16 MB waiting, so outputs of 10–32 MB are committed a few at a time.
+ */
+export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = {
+  maxBatch: 500, maxDelayMs: 50, maxPending: 2000, maxBatchBytes: PAGE_BYTES, maxPendingBytes: 4 * PAGE_BYTES,
+};
 
 /** Turns an unexpected exception inside a cell into a failed cell, so the run goes on. */
 function crashedCell(ref: CellRef, row: Row, error: unknown): CellDraft {
@@ -103,5 +112,6 @@ export function runLoop(ports: RunLoopPorts, commitOptions: GroupCommitOptions =
     later: ports.later,
     ...(ports.breathe ? { breathe: ports.breathe } : {}),
     commitOptions,
+    sizeOf: draftBytes,
   });
 }

@@ -31,6 +31,8 @@ export interface SchedulerPorts<T, R> {
    */
   breathe?: () => Promise<void>;
   commitOptions: GroupCommitOptions;
+  /** A result's size in bytes, about, for the committer's byte bounds; none: by count only. */
+  sizeOf?: (result: R) => number;
 }
 
 export type ScheduleOutcome = { kind: 'finished' } | { kind: 'stopped'; reason: StopReason };
@@ -40,7 +42,7 @@ export const DISPATCH_BURST = 16;
 
 export async function schedule<T, R>(ports: SchedulerPorts<T, R>): Promise<ScheduleOutcome> {
   const slots = new Semaphore(ports.concurrency);
-  const committer = new GroupCommitter<R>((batch) => ports.commit(batch), ports.commitOptions, ports.later);
+  const committer = new GroupCommitter<R>((batch) => ports.commit(batch), ports.commitOptions, ports.later, ports.sizeOf);
   const inFlight = new Set<Promise<void>>();
   let stop: StopReason | null = null;
   let interrupted = false;

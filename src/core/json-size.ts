@@ -1,0 +1,56 @@
+// Roughly how many bytes a value takes as JSON, for bounds in bytes on what is held in memory:
+// a finished cell waiting for its commit (engine/group-commit.ts) and an event in a run's ring
+// (queue/event-bus.ts). A string counts its length, whatever its size; objects are walked, which
+// costs less than the JSON.stringify that commits and streams make of them anyway. A row is
+// shared by its cells, so its size is counted once per row object.
+import type { RunEvent } from './events.js';
+import type { CellDraft } from './run-store.js';
+
+const rowBytes = new WeakMap<object, number>();
+
+/** About the length of `JSON.stringify(value)` (strings by their length, not their escapes). Iterative: depth is the caller's concern. */
+export function approxJsonBytes(value: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') n += v.length + 2;
+    else if (typeof v === 'number' || typeof v === 'boolean') n += 8;
+    else if (v === null) n += 4;
+    else if (Array.isArray(v)) {
+      n += 2 + v.length;
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+    } else if (typeof v === 'object') {
+      n += 2;
+      const o = v as Record<string, unknown>;
+      for (const k in o) {
+        n += k.length + 4;
+        stack.push(o[k]);
+      }
+    }
+  }
+  return n;
+}
+
+/** The bytes a cell's commit writes, about. */
+export function draftBytes(d: CellDraft): number {
+  let entry = rowBytes.get(d.entry);
+  if (entry === undefined) rowBytes.set(d.entry, (entry = approxJsonBytes(d.entry)));
+  return entry + (d.ok ? approxJsonBytes(d.output) : d.error.length) + (d.evaluations.length === 0 ? 2 : approxJsonBytes(d.evaluations));
+}
+
+/** The bytes an event holds, about: its output, result or summary, and a little for the rest. */
+export function eventBytes(e: RunEvent): number {
+  switch (e.type) {
+    case 'target_result':
+      return 100 + approxJsonBytes(e.output) + (e.error?.length ?? 0);
+    case 'evaluator_result':
+      return 100 + (e.result.details?.length ?? 0);
+    case 'done':
+      return approxJsonBytes(e.summary);
+    case 'error':
+      return 100 + e.message.length;
+    default:
+      return 100;
+  }
+}
