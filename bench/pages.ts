@@ -74,6 +74,37 @@ export async function largeCellsBench(quick: boolean, print: (line: string) => v
   }
   await server.stop();
   await largeRowsRun(quick, print);
+  await largeOutputsRun(quick, print);
+}
+
+/**
+ * A run of cells that answer 1 MB each at concurrency 50, three times on one server: RSS rise
+ * while it runs (the event ring and the group commit are bounded in bytes; docs/decisions.md,
+ * "Rings and commits bounded in bytes").
+ */
+async function largeOutputsRun(quick: boolean, print: (line: string) => void): Promise<void> {
+  const rows = quick ? 100 : 300;
+  const server = await startServer();
+  await api(server.base, 'POST', '/api/experiments', {
+    slug: 'outs', name: 'outs', dataset: { rows: Array.from({ length: rows }, (_, i) => ({ q: `row-${i}` })) },
+    targets: [{ id: 'big', type: 'code', code: `return row.q + 'x'.repeat(1000000)` }],
+    execution: { concurrency: 50 },
+  });
+  print(`\nA run of ${rows} cells answering 1 MB each (concurrency 50): RSS rise during the run (MB) / main thread held (ms) / took (s)`);
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const before = rssMb(server.pid);
+    let top = before;
+    const sampler = setInterval(() => (top = Math.max(top, rssMb(server.pid))), 5);
+    const t = performance.now();
+    const held = await heldDuring(server.base, async () => {
+      const { runId } = await api(server.base, 'POST', '/api/experiments/outs/run', {});
+      await waitDone(server.base, runId);
+    });
+    clearInterval(sampler);
+    print(`  run ${i + 1}: RSS +${(top - before).toFixed(0)} held ${held.toFixed(0)} took ${((performance.now() - t) / 1000).toFixed(1)}`);
+  }
+  await server.stop();
 }
 
 /** A run over a saved dataset of 1 MB rows: RSS rise while it runs (the rows it holds). */
