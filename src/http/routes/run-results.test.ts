@@ -56,4 +56,27 @@ describe('GET /runs/{runId}/results paging', () => {
     const ds = (await (await t.req('GET', '/api/datasets/three?limit=0')).json()) as { rows: unknown[]; limit: number; rowCount: number };
     expect(ds).toMatchObject({ rows: [], limit: 0, rowCount: 3 });
   });
+
+  it('answers an offset or limit past any run with an empty page or a 400, never a 500', async () => {
+    await t.client.json('POST', '/api/datasets', { name: 'rows of three', slug: 'rows-of-three', rows: [{ q: 'a' }, { q: 'b' }, { q: 'c' }] });
+    const huge = ['9223372036854775808', '99999999999999999999', '9'.repeat(400)];
+    const paths = (n: string) => [
+      `/api/experiments/runs/${runId}/results?offset=${n}`,
+      `/api/experiments/runs/${runId}/results?limit=${n}`,
+      `/api/experiments/runs/${runId}/compare?baseline=${runId}&offset=${n}`,
+      `/api/experiments/runs/${runId}/reviews?offset=${n}`,
+      `/api/datasets/rows-of-three?offset=${n}`,
+      `/api/datasets?page=${n}`,
+      `/api/experiments/runs?experimentSlug=paged&page=${n}`,
+      `/api/experiments/runs/${runId}/events?lastEventId=${n}`,
+    ];
+    for (const n of huge) {
+      for (const path of paths(n)) {
+        const res = await t.req('GET', path);
+        const text = await res.text();
+        expect([200, 400, 404], `${path} → ${res.status} ${text.slice(0, 200)}`).toContain(res.status);
+        if (res.status === 200 && path.includes('/results?offset')) expect((JSON.parse(text) as Page).dataset).toEqual([]);
+      }
+    }
+  });
 });
