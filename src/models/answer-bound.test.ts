@@ -66,7 +66,12 @@ describe('the SDK fetch', () => {
   let url: string;
   beforeAll(async () => {
     // An error answer of 1 MiB: only its head is kept, the rest is not read.
-    server = http.createServer((_req, res) => {
+    server = http.createServer((req, res) => {
+      if (req.url === '/big') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(Buffer.alloc(33 * MIB, 'a'));
+        return;
+      }
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'boom' }, pad: 'z'.repeat(MIB) }));
     });
@@ -83,5 +88,14 @@ describe('the SDK fetch', () => {
     const text = await res.text();
     expect(text.length).toBe(64 * 1024);
     expect(text.startsWith('{"error":{"message":"boom"}')).toBe(true);
+  });
+
+  it('reads a request with a streamed body (the standard fetch underneath) within the same bound', async () => {
+    const body = () => new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{}')), c.close()) });
+    const error = await failure(openFetch(`${url}big`, { method: 'POST', body: body(), duplex: 'half' } as RequestInit));
+    expect(error.message).toContain('the answer is over 32 MiB');
+    const res = await openFetch(url, { method: 'POST', body: body(), duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(500);
+    expect((await res.text()).length).toBe(64 * 1024);
   });
 });

@@ -22,6 +22,21 @@ export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 /** Bytes of an error answer kept (its message is at the start); the rest is not read. */
 export const MAX_ERROR_BYTES = 64 * 1024;
 
+/** A web stream's chunks as Buffers, and a way to stop reading it. */
+function webChunks(stream: ReadableStream<Uint8Array>): AsyncIterable<Buffer> & { destroy(): unknown } {
+  const reader = stream.getReader();
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      }
+    },
+    destroy: () => reader.cancel().catch(() => {}),
+  };
+}
+
 /** The answer's body up to its bound; a 2xx answer past it is a non-retryable CallError. */
 async function boundedBody(status: number, body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<Buffer> {
   const ok = status >= 200 && status <= 299;
@@ -58,8 +73,11 @@ function leanFetchVia(guarded: boolean): typeof fetch {
     const body = init?.body;
     const dispatcher = sharedAgent(guarded, 'models');
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
-      // Anything unusual (forms, streams) goes through the standard fetch, on the same Agent.
-      return fallback(input, { ...init, dispatcher } as unknown as RequestInit);
+      // Anything unusual (forms, streams) goes through the standard fetch, on the same Agent,
+      // its answer read within the same bounds.
+      const res = await fallback(input, { ...init, dispatcher } as unknown as RequestInit);
+      const bytes = res.body ? await boundedBody(res.status, webChunks(res.body)) : null;
+      return new Response(bytes, { status: res.status, headers: res.headers });
     }
     let res;
     try {

@@ -95,4 +95,22 @@ describe('InProcessEventBus', () => {
     bus.publish('a', [done(2)]);
     expect(bus.heldBytes).toBe(0);
   });
+
+  it('counts no bytes for a ring it does not hold, when every other run is listened to', () => {
+    // Found by review: with 256 runs listened to, a 257th run's channel was made and dropped at
+    // once, its events' bytes counted and never given back, until every publish cleared every ring.
+    const bus = new InProcessEventBus();
+    const offs = Array.from({ length: 256 }, (_, r) => bus.subscribe(`w-${r}`, () => {}));
+    for (let seq = 1; seq <= 10; seq++) bus.publish('extra', [big(seq, 1)]);
+    expect(bus.heldBytes).toBeLessThanOrEqual(RING_BYTES);
+    expect(bus.recent('extra', 8, 10)!.map((e) => e.seq)).toEqual([9, 10]);
+    bus.publish('w-0', [progress(1)]);
+    bus.publish('w-1', [progress(1)]);
+    expect(bus.recent('w-0', 0, 10)!.map((e) => e.seq)).toEqual([1]);
+    for (const off of offs) off();
+    bus.publish('extra', [done(11)]);
+    bus.publish('w-0', [done(2)]);
+    bus.publish('w-1', [done(2)]);
+    expect(bus.heldBytes).toBe(0);
+  });
 });

@@ -44,8 +44,10 @@ export class InProcessEventBus implements EventBus {
     ch = { ring: [], sizes: [], bytes: 0, listeners: new Set(), live: new Set(), ended: false };
     this.channels.set(runId, ch);
     if (this.channels.size > RUNS) {
+      // Never the channel just made (it has no listener yet): with every other run listened to,
+      // it was dropped at once, and its events' bytes were counted for a ring nobody held.
       for (const [id, old] of this.channels) {
-        if (old.listeners.size === 0) {
+        if (old !== ch && old.listeners.size === 0) {
           this.forget(id, old);
           break;
         }

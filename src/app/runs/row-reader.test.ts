@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Row } from '../../core/model/experiment.js';
 import type { RunSpec } from '../../core/model/run.js';
 import type { Stores } from '../../core/ports.js';
+import { PAGE_BYTES } from '../../core/model/paging.js';
 import { allDatabases } from '../../testing/databases.js';
 import { openStores } from '../../storage/index.js';
 import { type RowSource, rowSourceFor, scopeReader } from './row-reader.js';
@@ -102,6 +103,27 @@ describe.each(allDatabases())('row pages on $name', (database) => {
     }
     // Only the indices a page keeps are read: nothing over the budget is read and let go.
     for (const readBytes of source.readBytes) expect(readBytes).toBeLessThanOrEqual(BUDGET);
+  });
+});
+
+describe('row_indices over small rows with large ones between', () => {
+  it('spends one gap allowance on the whole page, not one per pair of neighbours', async () => {
+    // Found by review: every other row of 60 KB, the wanted ones between them of a few bytes.
+    const rows: Row[] = Array.from({ length: 1_000 }, (_, i) => (i % 2 === 0 ? { i } : { i, pad: 'x'.repeat(60_000) }));
+    let readBytes = 0;
+    const source: RowSource = {
+      read: async (from, to) => {
+        const got = rows.slice(from, to);
+        readBytes += got.reduce((n, r) => n + bytes(r), 0);
+        return got;
+      },
+      sizes: async (from, to) => rows.slice(from, to).map(bytes),
+    };
+    const picked = Array.from({ length: 500 }, (_, k) => 2 * k);
+    const at = { rows: { kind: 'inline' }, rowIndices: picked, sourceRowCount: 1_000, parameters: {} } as unknown as RunSpec;
+    const page = await scopeReader(at, source)(0, 500);
+    expect(page.map((r) => r.i)).toEqual(picked);
+    expect(readBytes).toBeLessThanOrEqual(PAGE_BYTES);
   });
 });
 
