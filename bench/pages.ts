@@ -9,6 +9,27 @@ import { heldDuring } from './bodies.js';
 import { rssMb } from './proc.js';
 import { api, KEY, startServer, waitDone } from './servers.js';
 
+/** How far the server's RSS rose (sampled every 5 ms), the longest main-thread hold and the wall time while `work` ran. */
+async function measured(server: { pid: number; base: string }, work: () => Promise<void>): Promise<{ rise: number; held: number; tookMs: number }> {
+  const before = rssMb(server.pid);
+  let top = before;
+  const sampler = setInterval(() => (top = Math.max(top, rssMb(server.pid))), 5);
+  let tookMs = 0;
+  try {
+    const held = await heldDuring(server.base, async () => {
+      const t = performance.now();
+      await work();
+      tookMs = performance.now() - t;
+    });
+    return { rise: top - before, held, tookMs };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** One line of a run's figures. */
+const runLine = (m: { rise: number; held: number; tookMs: number }) => `RSS +${m.rise.toFixed(0)} held ${m.held.toFixed(0)} took ${(m.tookMs / 1000).toFixed(1)}`;
+
 export async function largeCellsBench(quick: boolean, print: (line: string) => void): Promise<void> {
   const rows = quick ? 20 : 60;
   const chars = 4_000_000;
@@ -26,17 +47,12 @@ export async function largeCellsBench(quick: boolean, print: (line: string) => v
   const during: string[] = [];
   for (let i = 0; i < 2; i++) {
     // The run itself: its cells' commits (the group commit, bounded in bytes too).
-    const before = rssMb(server.pid);
-    let top = before;
-    const sampler = setInterval(() => (top = Math.max(top, rssMb(server.pid))), 5);
-    const t = performance.now();
-    const held = await heldDuring(server.base, async () => {
+    const m = await measured(server, async () => {
       const { runId } = await api(server.base, 'POST', '/api/experiments/wide/run', {});
       await waitDone(server.base, runId);
       runs.push(runId);
     });
-    clearInterval(sampler);
-    during.push(`RSS +${(top - before).toFixed(0)} held ${held.toFixed(0)} took ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    during.push(`${runLine(m)} s`);
   }
   const [baseline, runId] = runs as [string, string];
   const headers = { authorization: `Bearer ${KEY}` };
@@ -54,18 +70,14 @@ export async function largeCellsBench(quick: boolean, print: (line: string) => v
     const took: number[] = [];
     let size = 0;
     for (let i = 0; i < 2; i++) {
-      const before = rssMb(server.pid);
-      let top = before;
-      const sampler = setInterval(() => (top = Math.max(top, rssMb(server.pid))), 5);
-      held.push(await heldDuring(server.base, async () => {
-        const t = performance.now();
+      const m = await measured(server, async () => {
         const res = await fetch(`${server.base}${path}`, { headers: { ...headers, ...extra } });
         size = (await res.arrayBuffer()).byteLength;
-        took.push(performance.now() - t);
         if (res.status !== 200) throw new Error(`${label}: ${res.status}`);
-      }));
-      clearInterval(sampler);
-      rise.push(top - before);
+      });
+      rise.push(m.rise);
+      held.push(m.held);
+      took.push(m.tookMs);
       // Let V8 and the allocator give the read's memory back before the next one.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
@@ -93,16 +105,11 @@ async function largeOutputsRun(quick: boolean, print: (line: string) => void): P
   print(`\nA run of ${rows} cells answering 1 MB each (concurrency 50): RSS rise during the run (MB) / main thread held (ms) / took (s)`);
   for (let i = 0; i < 3; i++) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const before = rssMb(server.pid);
-    let top = before;
-    const sampler = setInterval(() => (top = Math.max(top, rssMb(server.pid))), 5);
-    const t = performance.now();
-    const held = await heldDuring(server.base, async () => {
+    const m = await measured(server, async () => {
       const { runId } = await api(server.base, 'POST', '/api/experiments/outs/run', {});
       await waitDone(server.base, runId);
     });
-    clearInterval(sampler);
-    print(`  run ${i + 1}: RSS +${(top - before).toFixed(0)} held ${held.toFixed(0)} took ${((performance.now() - t) / 1000).toFixed(1)}`);
+    print(`  run ${i + 1}: ${runLine(m)}`);
   }
   await server.stop();
 }
@@ -126,16 +133,11 @@ export async function largeRowsRun(quick: boolean, print: (line: string) => void
   print(`\nA run over ${rows} dataset rows of 1 MB (concurrency 4): RSS rise during the run (MB) / main thread held (ms) / took (s)`);
   for (let i = 0; i < 2; i++) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const before = rssMb(server.pid);
-    let top = before;
-    const sampler = setInterval(() => (top = Math.max(top, rssMb(server.pid))), 5);
-    const t = performance.now();
-    const held = await heldDuring(server.base, async () => {
+    const m = await measured(server, async () => {
       const { runId } = await api(server.base, 'POST', '/api/experiments/rows/run', { dataset_id: id });
       await waitDone(server.base, runId);
     });
-    clearInterval(sampler);
-    print(`  run ${i + 1}: RSS +${(top - before).toFixed(0)} held ${held.toFixed(0)} took ${((performance.now() - t) / 1000).toFixed(1)}`);
+    print(`  run ${i + 1}: ${runLine(m)}`);
   }
   await server.stop();
 }

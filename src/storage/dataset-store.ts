@@ -240,27 +240,12 @@ export class SqlDatasetStore implements DatasetStore {
   }
 
   async rows(datasetId: string, version: number, offset: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<Row[]> {
-    const v = await this.db
-      .selectFrom('dataset_versions')
-      .select('row_count')
-      .where('dataset_id', '=', datasetId)
-      .where('version', '=', version)
-      .executeTakeFirst();
-    if (!v) return [];
-    let end = Math.min(v.row_count, offset + limit);
+    const count = await this.rowCount(datasetId, version);
+    if (count === null) return [];
+    let end = Math.min(count, offset + limit);
     if (end <= offset) return [];
-    if (Number.isFinite(maxBytes)) {
-      // Sizes first (octet_length reads no text: storage/run-log.ts), then the rows that fit.
-      const sizes = await this.db
-        .selectFrom('dataset_rows')
-        .select(sql<number>`octet_length(data)`.as('bytes'))
-        .where('dataset_id', '=', datasetId)
-        .where('idx', '>=', offset)
-        .where('idx', '<', end)
-        .orderBy('idx')
-        .execute();
-      end = offset + countWithin(sizes.map((r) => Number(r.bytes)), maxBytes);
-    }
+    // Sizes first (octet_length reads no text: storage/run-log.ts), then the rows that fit.
+    if (Number.isFinite(maxBytes)) end = offset + countWithin(await this.sizesIn(datasetId, offset, end), maxBytes);
     const rows = await this.db
       .selectFrom('dataset_rows')
       .select('data')
@@ -273,19 +258,29 @@ export class SqlDatasetStore implements DatasetStore {
   }
 
   async rowSizes(datasetId: string, version: number, from: number, to: number): Promise<number[]> {
+    const count = await this.rowCount(datasetId, version);
+    return count === null ? [] : this.sizesIn(datasetId, from, Math.min(to, count));
+  }
+
+  /** A version's row count; null when there is no such version. */
+  private async rowCount(datasetId: string, version: number): Promise<number | null> {
     const v = await this.db
       .selectFrom('dataset_versions')
       .select('row_count')
       .where('dataset_id', '=', datasetId)
       .where('version', '=', version)
       .executeTakeFirst();
-    if (!v) return [];
+    return v ? v.row_count : null;
+  }
+
+  /** Stored sizes of rows [from, to) of the dataset (the caller bounds `to` by a version's count). */
+  private async sizesIn(datasetId: string, from: number, to: number): Promise<number[]> {
     const sizes = await this.db
       .selectFrom('dataset_rows')
       .select(sql<number>`octet_length(data)`.as('bytes'))
       .where('dataset_id', '=', datasetId)
       .where('idx', '>=', from)
-      .where('idx', '<', Math.min(to, v.row_count))
+      .where('idx', '<', to)
       .orderBy('idx')
       .execute();
     return sizes.map((r) => Number(r.bytes));
