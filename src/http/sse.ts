@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { StreamItem } from '../app/runs/events.js';
 import type { RunEvent } from '../core/events.js';
+import { nextTurn, turnBudget, turnElapsed } from '../core/turns.js';
 
 /**
  * Frames by event, while more than one stream is open: every subscriber of a run gets the same
@@ -30,14 +31,36 @@ function frameOf(e: RunEvent): string {
   return frame;
 }
 
-/** A page of events goes out as one chunk: one write per page, not per event. */
-function chunkOf(item: StreamItem): string {
-  if (item.kind === 'ping') return ': ping\n\n';
-  // Live-only events carry no id: a client's Last-Event-ID stays on the last committed event.
-  if (item.kind === 'live') return item.events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('');
+/** Characters of frames one write carries at most, past its first frame. */
+export const WRITE_CHARS = 256 * 1024;
+
+/**
+ * The writes of an item: a page of events goes out as few chunks as it can (one write per page
+ * of small events, not one per event), each at most WRITE_CHARS past its first frame, so that a
+ * page of megabyte outputs is framed and written a turn at a time (see pumpToNode).
+ */
+export function* chunksOf(item: StreamItem): Generator<string> {
+  if (item.kind === 'ping') yield ': ping\n\n';
   // A comment, so clients see why the stream ended; reconnecting with the key then gets a 401.
-  if (item.kind === 'closed') return `: closed: ${item.reason}\n\n`;
-  return item.events.length === 1 ? frameOf(item.events[0]!) : item.events.map(frameOf).join('');
+  else if (item.kind === 'closed') yield `: closed: ${item.reason}\n\n`;
+  // Live-only events carry no id: a client's Last-Event-ID stays on the last committed event.
+  else if (item.kind === 'live') yield* grouped(item.events, (e) => `data: ${JSON.stringify(e)}\n\n`);
+  else yield* grouped(item.events, frameOf);
+}
+
+/** Frames of `events`, framed as they are read, joined into chunks of at most WRITE_CHARS past their first. */
+function* grouped<E>(events: readonly E[], frame: (e: E) => string): Generator<string> {
+  if (events.length === 1) return yield frame(events[0]!);
+  let chunk = '';
+  for (const e of events) {
+    const f = frame(e);
+    if (chunk.length > 0 && chunk.length + f.length > WRITE_CHARS) {
+      yield chunk;
+      chunk = '';
+    }
+    chunk += f;
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 // No `Connection: keep-alive` (Hono's streamSSE sets one): it stops Node from sending its
@@ -87,15 +110,26 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal) => A
     out.writeHead(200, SSE_HEADERS);
     out.flushHeaders();
     for await (const item of items(controller.signal)) {
-      if (closed) break;
-      if (!out.write(chunkOf(item)) && !closed) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          out.once('drain', resolve);
-        });
-        out.removeListener('drain', wake!);
-        wake = undefined;
+      const chunks = chunksOf(item);
+      for (;;) {
+        // Framing a megabyte output costs milliseconds (serializing it, then encoding it for the
+        // socket): with the commit that stored it in the same turn, cells of 10 MB held the main
+        // thread ≈ 150 ms. A stream frames the next chunk in a turn of its own when this one has
+        // run its budget (core/turns.ts); checked without a promise, as a write is usually a few
+        // small frames for each of hundreds of subscribers.
+        if (turnElapsed() >= turnBudget()) await nextTurn();
+        const next = chunks.next();
+        if (next.done || closed) break;
+        if (!out.write(next.value) && !closed) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            out.once('drain', resolve);
+          });
+          out.removeListener('drain', wake!);
+          wake = undefined;
+        }
       }
+      if (closed) break;
     }
   } catch {
     // A failed read ends the stream; the client reconnects with Last-Event-ID.
@@ -116,8 +150,11 @@ function viaWebStream(c: Context, items: (signal: AbortSignal) => AsyncGenerator
     });
     try {
       for await (const item of items(controller.signal)) {
+        for (const chunk of chunksOf(item)) {
+          if (stream.aborted || stream.closed) break;
+          await stream.write(chunk);
+        }
         if (stream.aborted || stream.closed) break;
-        await stream.write(chunkOf(item));
       }
     } finally {
       controller.abort();

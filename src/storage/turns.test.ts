@@ -112,4 +112,31 @@ describe('large writes on SQLite', () => {
       setTurnBudget(TURN_BUDGET_MS);
     }
   });
+
+  it('a commit of megabyte outputs serializes, inserts and commits them in separate turns, and stores them whole', async () => {
+    const run: RunRecord = {
+      id: 'rc', projectId: 'p1', experimentId: 'e1', experimentSlug: 'exp', status: 'running', total: 2, progress: 0,
+      startedAt: 1_000, finishedAt: null, summary: null, error: null, errorMessage: null, stopReason: null, nextSeq: 2, abortRequested: false,
+      spec: {
+        experimentId: 'e1', experimentSlug: 'exp', experimentVersion: 1, rows: { kind: 'inline' }, sourceRowCount: 2, rowIndices: null, parameters: {},
+        targetIds: ['a'], evaluatorIds: [], repeats: 1, concurrency: 2, timeoutMs: 1_000, maxRetries: 0, budgetUsd: null, cache: false,
+        baselineRunId: null, webhookUrl: null, metadata: {}, runUrl: 'http://x/rc',
+      },
+    };
+    await stores.runs.create(run, batches(rows(2)));
+    await stores.runs.claim('rc', 'A', 60_000, 1);
+    const outputs = ['a'.repeat(4_000_000), 'b'.repeat(4_000_000)];
+    const drafts = outputs.map((output, n) => ({ cell: n, rowIndex: n, targetId: 'a', repeat: 0, entry: {}, durationMs: 1, attempts: 1, retries: [], cached: false, ok: true as const, output, evaluations: [] }));
+    setTurnBudget(0);
+    try {
+      // Without turns the commit is one macrotask (better-sqlite3 behind Kysely's promises): 0.
+      const turns = await turnsDuring(() => stores.runs.commitCells('rc', 'A', drafts, 2));
+      // Serialized | inserted | committed.
+      expect(turns).toBeGreaterThanOrEqual(2);
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
+    const cells = await stores.runs.results('rc', 0, 10);
+    expect(cells.map((c) => (c.ok ? c.output : c.error))).toEqual(outputs);
+  });
 });

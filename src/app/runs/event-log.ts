@@ -9,6 +9,7 @@ import type { CellResult, RowResult, RunSummary } from '../../core/model/run.js'
 import type { EventBus, Stores } from '../../core/ports.js';
 import type { CellDraft, RowDraft, RunFinish } from '../../core/run-store.js';
 import type { RunShardStore } from '../../core/shard-store.js';
+import { yieldIfBusy } from '../../core/turns.js';
 import { failpoint } from './failpoints.js';
 
 /** The lease was taken by another executor: nothing was written, and this execution must stop. */
@@ -34,6 +35,10 @@ export class RunEventLog {
 
   /** Commits finished cells (durably, fenced), then publishes their events. */
   async commitCells(drafts: CellDraft[], summarySoFar?: RunSummary): Promise<CellResult[]> {
+    // The embedded database commits synchronously behind its promises: without these turns a
+    // backlog of batches, each batch's publish (which frames the events for SSE) and the next
+    // batch ran in one macrotask, and cells of 4 MB held the main thread 100–190 ms.
+    await yieldIfBusy();
     failpoint('commit.before');
     const cells = this.shard
       ? await this.shard.store.commitCells(this.runId, this.shard.shard, this.owner, drafts, this.now())
@@ -41,6 +46,7 @@ export class RunEventLog {
     if (!cells) throw new LeaseLost(this.runId);
     // Committed but not yet published: a crash here leaves events only storage can replay.
     failpoint('commit.after');
+    await yieldIfBusy();
     const events: RunEvent[] = [];
     for (const c of cells) events.push(...cellEvents(c, this.total));
     this.bus.publish(this.runId, events);

@@ -125,7 +125,9 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
     runId,
     (events) => {
       pending = true;
-      if (isFinalEvent(events[events.length - 1]!)) ending = true;
+      // An empty batch: committed events the bus did not carry; the ring restarted after them,
+      // so the next read goes to storage.
+      if (events.length > 0 && isFinalEvent(events[events.length - 1]!)) ending = true;
       wake?.();
     },
     (event) => {
@@ -243,6 +245,9 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
         const checkStorage = recheck;
         recheck = false;
         morePages = false;
+        // A page read from storage can be megabytes of outputs to parse: not in a turn that
+        // already ran its budget (a commit of such outputs, another stream's write).
+        await yieldIfBusy();
         const { events, stored } = await readEventPage(deps.stores, deps.bus, runId, run.total, cursor, EVENT_PAGE, !checkStorage);
         if (events.length > 0) {
           cursor = events[events.length - 1]!.seq;
