@@ -319,7 +319,11 @@ export interface EventBus {
   publish(runId: string, events: RunEvent[]): void;
   /** A live-only event (no seq, never stored): to the run's current live listeners only. */
   publishLive(runId: string, event: LiveEvent): void;
-  /** Calls `listener` with every batch published for the run, and `onLive` with every live event, until unsubscribed. */
+  /**
+   * Calls `listener` with every batch published for the run, and `onLive` with every live event,
+   * until unsubscribed. An empty batch says events were committed that the bus does not carry
+   * (too large to fan out between processes): they are in storage.
+   */
   subscribe(runId: string, listener: (events: RunEvent[]) => void, onLive?: (event: LiveEvent) => void): () => void;
   /** The run's recent events after `afterSeq`, if the bus still holds all of them; else null. */
   recent(runId: string, afterSeq: number, limit: number): RunEvent[] | null;

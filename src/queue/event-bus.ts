@@ -108,6 +108,18 @@ export class InProcessEventBus implements EventBus {
     this.dropIfDone(runId, ch);
   }
 
+  /**
+   * Events up to some seq were committed that this bus never received (another process did not
+   * send them whole: src/queue/redis-event-bus.ts). The ring restarts, so that no reader takes
+   * it for complete, and listeners hear an empty batch: read storage.
+   */
+  publishStored(runId: string): void {
+    const ch = this.channels.get(runId);
+    if (!ch) return;
+    this.clearRing(ch);
+    for (const listener of ch.listeners) listener([]);
+  }
+
   /** Delivered only to who listens now; costs a map lookup when nobody does. */
   publishLive(runId: string, event: LiveEvent): void {
     const ch = this.channels.get(runId);

@@ -1,11 +1,12 @@
 // The Redis event bus between two "processes" (two buses on one private redis-server): batches
 // and live events published in one reach the other's subscribers in order and once, the
 // publisher's own subscribers get them once (not again through Redis), and abort nudges reach all.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveEvent, RunEvent } from '../core/events.js';
 import { silentLogger } from '../core/ports.js';
 import { type PrivateRedis, startRedis } from '../testing/redis-server.js';
-import { RedisEventBus } from './redis-event-bus.js';
+import { FANOUT_EVENT_BYTES, RedisEventBus } from './redis-event-bus.js';
 
 let redis: PrivateRedis;
 beforeAll(async () => {
@@ -49,6 +50,39 @@ describe('RedisEventBus', () => {
       // The receiving process's ring serves replays without storage.
       expect(api.recent('run_1', 490, 100)?.map((e) => e.seq)).toEqual([491, 492, 493, 494, 495, 496, 497, 498, 499, 500]);
     } finally {
+      await Promise.all([worker.close(), api.close()]);
+    }
+  });
+
+  it('sends a large event as its seq alone: other processes read it from storage, their rings restart after it', async () => {
+    const worker = await RedisEventBus.connect({ redisUrl: redis.url, prefix: 'b3', logger: silentLogger });
+    const api = await RedisEventBus.connect({ redisUrl: redis.url, prefix: 'b3', logger: silentLogger });
+    // What crosses Redis, as a third process would see it.
+    const spy = new Redis(redis.url);
+    const messages: string[] = [];
+    spy.on('message', (_channel: string, message: string) => messages.push(message));
+    await spy.subscribe('b3:events');
+    try {
+      const batches: number[][] = [];
+      api.subscribe('run_1', (events) => batches.push(events.map((e) => e.seq)));
+      const big = (seq: number): RunEvent => ({ type: 'target_result', seq, rowIndex: seq, targetId: 't', repeat: 0, output: 'x'.repeat(FANOUT_EVENT_BYTES + 1) }) as unknown as RunEvent;
+      worker.publish('run_1', [progress(1), progress(2)]);
+      await until(() => batches.length === 1);
+      expect(api.recent('run_1', 0, 10)?.map((e) => e.seq)).toEqual([1, 2]);
+      // small, large, large, small, small: one batch, one seq for both large ones, one batch.
+      worker.publish('run_1', [progress(3), big(4), big(5), progress(6), progress(7)]);
+      await until(() => batches.length === 4);
+      expect(batches).toEqual([[1, 2], [3], [], [6, 7]]);
+      // The ring holds what came after the gap; a reader before it is sent to storage (null).
+      expect(api.recent('run_1', 5, 10)?.map((e) => e.seq)).toEqual([6, 7]);
+      expect(api.recent('run_1', 2, 10)).toBeNull();
+      // The publishing process's own ring has every event.
+      expect(worker.recent('run_1', 3, 10)?.map((e) => e.seq)).toEqual([4, 5, 6, 7]);
+      await until(() => messages.length === 4);
+      expect(Math.max(...messages.map((m) => m.length))).toBeLessThan(2_000);
+      expect(messages.map((m) => (JSON.parse(m) as { s?: number }).s ?? null)).toEqual([null, null, 5, null]);
+    } finally {
+      spy.disconnect();
       await Promise.all([worker.close(), api.close()]);
     }
   });

@@ -9,16 +9,30 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { LiveEvent, RunEvent } from '../core/events.js';
+import { eventBytes } from '../core/json-size.js';
 import type { EventBus, Logger } from '../core/ports.js';
 import { InProcessEventBus } from './event-bus.js';
 
-/** One message on the events channel: the publishing process, the run, a batch or a live event. */
+/**
+ * One message on the events channel: the publishing process, the run, and a batch, a live event
+ * or `s`, the seq of the last of some events too large to send (read them from storage).
+ */
 interface Envelope {
   o: string;
   r: string;
   e?: RunEvent[];
   l?: LiveEvent;
+  s?: number;
 }
+
+/**
+ * An event larger than this (core/json-size.ts, eventBytes) crosses Redis as its seq alone, and
+ * readers in other processes read it from storage. Outputs can be 10–32 MB: sent whole, each was
+ * serialized by the worker, held by Redis for every subscribed process (whose pub/sub output
+ * buffer, 32 MB by default, disconnects a process that falls behind) and parsed by every API
+ * process on its main thread, for the readers that storage serves as well.
+ */
+export const FANOUT_EVENT_BYTES = 64 * 1024;
 
 /** How long start-up waits for Redis before giving up with a message. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -111,6 +125,7 @@ export class RedisEventBus implements EventBus {
     }
     if (m.o === this.origin) return;
     if (m.e) this.local.publish(m.r, m.e);
+    else if (m.s !== undefined) this.local.publishStored(m.r);
     else if (m.l) this.local.publishLive(m.r, m.l);
   }
 
@@ -125,7 +140,16 @@ export class RedisEventBus implements EventBus {
   publish(runId: string, events: RunEvent[]): void {
     if (events.length === 0) return;
     this.local.publish(runId, events);
-    this.send({ o: this.origin, r: runId, e: events });
+    // Runs of small events go whole; a run of large events goes as the seq of its last.
+    const large = (e: RunEvent) => eventBytes(e) > FANOUT_EVENT_BYTES;
+    for (let i = 0; i < events.length; ) {
+      const kind = large(events[i]!);
+      let j = i + 1;
+      while (j < events.length && large(events[j]!) === kind) j++;
+      if (kind) this.send({ o: this.origin, r: runId, s: events[j - 1]!.seq });
+      else this.send({ o: this.origin, r: runId, e: i === 0 && j === events.length ? events : events.slice(i, j) });
+      i = j;
+    }
   }
 
   publishLive(runId: string, event: LiveEvent): void {
