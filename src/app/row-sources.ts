@@ -11,6 +11,14 @@ import { yieldIfBusy } from '../core/turns.js';
 import { nonFinitePath, OUT_OF_RANGE, parseUntrustedJson } from './json.js';
 
 export const ROW_BATCH = 1000;
+/**
+ * Characters of source text (a JSON Lines line, a CSV record's bytes) a batch holds at most,
+ * past its first row. Rows can be 1 MB (ASSAY_MAX_ROW_BYTES): by count alone a batch was up to
+ * 1,000 of them, a gigabyte parsed and then serialized again for its INSERT, and an upload of
+ * 300 MB of such rows grew the heap to 930 MB. As the executor's pages (docs/decisions.md,
+ * "Pages bounded in bytes").
+ */
+export const BATCH_CHARS = 4 * 1024 * 1024;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** How many rows one upload (or one run's inline data) may have, and how large one row may be. */
@@ -146,14 +154,17 @@ async function* csvBatches(bytes: AsyncIterable<Uint8Array>, limits: RowLimits, 
   pipeline(Readable.from(decodeUtf8(bytes)), parser, () => {});
   let batch: Row[] = [];
   let index = 0;
+  // Where the batch began in the source, in bytes (the parser counts them).
+  let batchFrom = 0;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: Row; info: { lines: number } }>) {
+    for await (const { record, info } of parser as AsyncIterable<{ record: Row; info: { lines: number; bytes: number } }>) {
       checkRow(record, { index, line: info.lines }, limits);
       index++;
       batch.push(record);
-      if (batch.length >= batchSize) {
+      if (batch.length >= batchSize || info.bytes - batchFrom >= BATCH_CHARS) {
         yield batch;
         batch = [];
+        batchFrom = info.bytes;
       }
     }
   } catch (error) {
@@ -188,9 +199,11 @@ export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, limits: RowLi
   let lineNo = 0;
   let index = 0;
   let batch: Row[] = [];
+  let batchChars = 0;
   const take = (line: string): void => {
     lineNo++;
     if (line.trim() === '') return;
+    batchChars += line.length;
     // Size and count before parsing: a huge line is refused without building it.
     checkRow({}, { index, line: lineNo }, limits, line);
     index++;
@@ -219,9 +232,10 @@ export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, limits: RowLi
       take(pending.slice(start, nl).replace(/\r$/, ''));
       start = nl + 1;
       nl = pending.indexOf('\n', start);
-      if (batch.length >= batchSize) {
+      if (batch.length >= batchSize || batchChars >= BATCH_CHARS) {
         yield batch;
         batch = [];
+        batchChars = 0;
       }
     }
     pending = pending.slice(start);
