@@ -21,6 +21,11 @@ const INSERT_CHUNK = 500;
  * the database are answered while a large upload is made visible.
  */
 const COPY_CHUNK = 20_000;
+/**
+ * And at most this many characters of rows past a step's first: rows can be 1 MB, and 20,000
+ * of them were one statement (an append of 300 rows of 1 MB held the event loop 1.5 s).
+ */
+const COPY_CHARS = 8 * 1024 * 1024;
 /** The marker of a create in progress: upload_id `new:<dataset id>`, seq -1 (staged rows count from 0). */
 const NEW_DATASET_PREFIX = 'new:';
 const NEW_DATASET_SEQ = -1;
@@ -36,6 +41,17 @@ interface Staged {
   uploadId: string;
   count: number;
   columns: string[];
+  /** Where each step of the copy (and of a removal) begins: seqs, from 0, as writeRows cut them. */
+  steps: number[];
+  /** Characters of the rows in the last step so far. */
+  stepChars: number;
+}
+
+const newStaged = (uploadId: string): Staged => ({ uploadId, count: 0, columns: [], steps: [0], stepChars: 0 });
+
+/** The [from, to) seq ranges of the steps of what was written. */
+function* stepRanges(staged: Staged): Generator<[number, number]> {
+  for (let i = 0; i < staged.steps.length && staged.steps[i]! < staged.count; i++) yield [staged.steps[i]!, staged.steps[i + 1] ?? staged.count];
 }
 
 export class SqlDatasetStore implements DatasetStore {
@@ -58,7 +74,15 @@ export class SqlDatasetStore implements DatasetStore {
               into.columns.push(k);
             }
           }
-          return { seq: into.count++, data: JSON.stringify(row) };
+          const data = JSON.stringify(row);
+          // A step ends at COPY_CHUNK rows or once past COPY_CHARS.
+          const stepStart = into.steps[into.steps.length - 1]!;
+          if (into.count > stepStart && (into.count - stepStart >= COPY_CHUNK || into.stepChars >= COPY_CHARS)) {
+            into.steps.push(into.count);
+            into.stepChars = 0;
+          }
+          into.stepChars += data.length;
+          return { seq: into.count++, data };
         });
         if (values.length > 0) await write(values);
       }
@@ -74,7 +98,7 @@ export class SqlDatasetStore implements DatasetStore {
 
   /** Writes every batch to staging; on any error removes what was staged and rethrows. */
   private async stage(batches: RowBatches, at: number): Promise<Staged> {
-    const staged: Staged = { uploadId: randomUUID(), count: 0, columns: [] };
+    const staged = newStaged(randomUUID());
     try {
       await this.writeRows(batches, staged, (values) =>
         this.db.insertInto('dataset_staging').values(values.map((v) => ({ upload_id: staged.uploadId, seq: v.seq, data: v.data, created_at: at }))).execute());
@@ -86,10 +110,10 @@ export class SqlDatasetStore implements DatasetStore {
   }
 
   /** Deletes rows [0, count) of a dataset that never became visible, in the copy's steps. */
-  private async dropRows(datasetId: string, count: number): Promise<void> {
-    for (let from = 0; from < count; from += COPY_CHUNK) {
+  private async dropRows(datasetId: string, written: Staged): Promise<void> {
+    for (const [from, to] of stepRanges(written)) {
       if (from > 0) await nextTurn();
-      await this.db.deleteFrom('dataset_rows').where('dataset_id', '=', datasetId).where('idx', '>=', from).where('idx', '<', from + COPY_CHUNK).execute();
+      await this.db.deleteFrom('dataset_rows').where('dataset_id', '=', datasetId).where('idx', '>=', from).where('idx', '<', to).execute();
     }
   }
 
@@ -100,9 +124,9 @@ export class SqlDatasetStore implements DatasetStore {
    * before this leaves them to purgeStaging.
    */
   private async discard(staged: Staged): Promise<void> {
-    for (let from = 0; from < staged.count; from += COPY_CHUNK) {
+    for (const [from, to] of stepRanges(staged)) {
       if (from > 0) await nextTurn();
-      await this.db.deleteFrom('dataset_staging').where('upload_id', '=', staged.uploadId).where('seq', '>=', from).where('seq', '<', from + COPY_CHUNK).execute();
+      await this.db.deleteFrom('dataset_staging').where('upload_id', '=', staged.uploadId).where('seq', '>=', from).where('seq', '<', to).execute();
     }
   }
 
@@ -121,7 +145,7 @@ export class SqlDatasetStore implements DatasetStore {
   }
 
   private async copyStaged(trx: Kysely<Database>, staged: Staged, datasetId: string, base: number): Promise<void> {
-    for (let from = 0; from < staged.count; from += COPY_CHUNK) {
+    for (const [from, to] of stepRanges(staged)) {
       if (from > 0) await nextTurn();
       await trx
         .insertInto('dataset_rows')
@@ -132,7 +156,7 @@ export class SqlDatasetStore implements DatasetStore {
             .select([sql<string>`cast(${datasetId} as text)`.as('dataset_id'), sql<number>`seq + ${base}`.as('idx'), 'data'])
             .where('upload_id', '=', staged.uploadId)
             .where('seq', '>=', from)
-            .where('seq', '<', from + COPY_CHUNK),
+            .where('seq', '<', to),
         )
         .execute();
     }
@@ -148,7 +172,7 @@ export class SqlDatasetStore implements DatasetStore {
   async create(input: NewDataset, rows: RowBatches): Promise<DatasetRecord> {
     const marker = { upload_id: `${NEW_DATASET_PREFIX}${input.id}`, seq: NEW_DATASET_SEQ, data: '', created_at: input.at };
     await this.db.insertInto('dataset_staging').values(marker).execute();
-    const written: Staged = { uploadId: marker.upload_id, count: 0, columns: [] };
+    const written = newStaged(marker.upload_id);
     try {
       await this.writeRows(rows, written, (values) =>
         this.db.insertInto('dataset_rows').values(values.map((v) => ({ dataset_id: input.id, idx: v.seq, data: v.data }))).execute());
@@ -164,7 +188,7 @@ export class SqlDatasetStore implements DatasetStore {
         await trx.insertInto('dataset_versions').values({ dataset_id: input.id, version: 1, row_count: written.count, columns, created_at: input.at }).execute();
       });
     } catch (error) {
-      await this.dropRows(input.id, written.count);
+      await this.dropRows(input.id, written);
       await this.db.deleteFrom('dataset_staging').where('upload_id', '=', marker.upload_id).execute();
       if (isUniqueViolation(error)) throw new SlugTakenError(input.slug);
       throw error;

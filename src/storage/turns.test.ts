@@ -139,4 +139,23 @@ describe('large writes on SQLite', () => {
     const cells = await stores.runs.results('rc', 0, 10);
     expect(cells.map((c) => (c.ok ? c.output : c.error))).toEqual(outputs);
   });
+
+  it('an append of large rows is copied (and its staging removed) in steps of a few megabytes, each row once', async () => {
+    const wide = (i: number) => ({ question: `wide ${i}`, text: 'w'.repeat(600_000), i });
+    await stores.datasets.create({ id: 'dw', projectId: 'p1', slug: 'wide', name: 'Wide', at: 1 }, batches([wide(0), wide(1)]));
+    const more = Array.from({ length: 40 }, (_, i) => wide(i + 2));
+    // Only the steps of the copy and of the staging's removal give turns away (each waits for
+    // the next turn); writes within the budget do not. 24 MB in steps of 8 MB: 3 + 3 steps.
+    setTurnBudget(60_000);
+    try {
+      const turns = await turnsDuring(() => stores.datasets.append('p1', 'dw', batches(more, 7), 2));
+      // One step each (before: 20,000 rows a step): no turn at all.
+      expect(turns).toBeGreaterThanOrEqual(4);
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
+    const back = await stores.datasets.rows('dw', 2, 0, 100);
+    expect(back.map((r) => r.i)).toEqual(Array.from({ length: 42 }, (_, i) => i));
+    expect(back.every((r) => (r.text as string).length === 600_000)).toBe(true);
+  });
 });
