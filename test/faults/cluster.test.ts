@@ -4,6 +4,8 @@
 // - An SSE client on the second API process sees every event of a run started through the
 //   first, in order and without a gap, and the live-only events too (those exist only in the
 //   memory of the worker executing the run, so they prove the Redis fan-out).
+// - Outputs over 64 KB cross Redis as their seq alone: a stream on the other API process reads
+//   them from storage, whole and in order.
 // - Abort through one API process stops the run in its worker within a second; resume re-queues.
 // - A 2,000-cell run is split into 8 shards that both workers execute at the same time (cells
 //   of both committed before any fault), never more than its concurrency (10) of calls in flight
@@ -78,6 +80,25 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     expect(committed.at(-1)!.event.type).toBe('done');
     const ids = new Set(replay.flatMap((e) => (e.type === 'target_result' ? [e.workerId] : [])));
     for (const id of ids) expect(workers.map((w) => w.id)).toContain(id);
+  });
+
+  it('outputs too large for Redis reach a stream on the second API process whole, read from storage', async () => {
+    // 200 KB outputs: each crosses Redis as its seq alone (FANOUT_EVENT_BYTES, 64 KB).
+    await call(first.base, 'POST', '/api/experiments', {
+      slug: 'wide', name: 'wide', dataset: { rows: Array.from({ length: 30 }, (_, i) => ({ q: `row-${i}` })) },
+      targets: [{ id: 'big', type: 'code', code: `return row.q + ':' + 'w'.repeat(200000)` }],
+      execution: { concurrency: 4 },
+    });
+    const { runId } = await call(first.base, 'POST', '/api/experiments/wide/run');
+    const frames = await readStream(second.base, runId);
+    const replay = (await readStream(first.base, runId)).map((f) => f.event as RunEvent);
+    const committed = frames.filter((f) => f.id !== undefined);
+    const seqs = committed.map((f) => Number(f.id));
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!);
+    for (const f of committed) expect(f.event).toEqual(replay[Number(f.id) - 1]);
+    const outputs = committed.filter((f) => f.event.type === 'target_result').map((f) => (f.event as { output?: unknown }).output);
+    expect(outputs.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `row-${i}:${'w'.repeat(200_000)}`).sort());
+    expect(committed.at(-1)!.event.type).toBe('done');
   });
 
   it('abort through the other API process stops the run in its worker within a second; resume queues it again and it completes', async () => {
