@@ -118,8 +118,10 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal) => A
         // run its budget (core/turns.ts); checked without a promise, as a write is usually a few
         // small frames for each of hundreds of subscribers.
         if (turnElapsed() >= turnBudget()) await nextTurn();
+        // Nothing more is framed for a client that has gone (a frame can be megabytes).
+        if (closed) break;
         const next = chunks.next();
-        if (next.done || closed) break;
+        if (next.done) break;
         if (!out.write(next.value) && !closed) {
           await new Promise<void>((resolve) => {
             wake = resolve;

@@ -78,7 +78,13 @@ describe('RedisEventBus', () => {
       expect(api.recent('run_1', 2, 10)).toBeNull();
       // The publishing process's own ring has every event.
       expect(worker.recent('run_1', 3, 10)?.map((e) => e.seq)).toEqual([4, 5, 6, 7]);
-      await until(() => messages.length === 4);
+      // A final event goes whole, however large its summary.
+      const done = { type: 'done', seq: 8, summary: { note: 'y'.repeat(FANOUT_EVENT_BYTES + 1) } } as unknown as RunEvent;
+      worker.publish('run_1', [done]);
+      await until(() => batches.length === 5);
+      expect(batches[4]).toEqual([8]);
+      await until(() => messages.length === 5);
+      messages.pop();
       expect(Math.max(...messages.map((m) => m.length))).toBeLessThan(2_000);
       expect(messages.map((m) => (JSON.parse(m) as { s?: number }).s ?? null)).toEqual([null, null, 5, null]);
     } finally {

@@ -8,7 +8,7 @@
 // lease keeper within its poll) and nudges every process to stop the run at once.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { LiveEvent, RunEvent } from '../core/events.js';
+import { isFinalEvent, type LiveEvent, type RunEvent } from '../core/events.js';
 import { eventBytes } from '../core/json-size.js';
 import type { EventBus, Logger } from '../core/ports.js';
 import { InProcessEventBus } from './event-bus.js';
@@ -140,8 +140,11 @@ export class RedisEventBus implements EventBus {
   publish(runId: string, events: RunEvent[]): void {
     if (events.length === 0) return;
     this.local.publish(runId, events);
-    // Runs of small events go whole; a run of large events goes as the seq of its last.
-    const large = (e: RunEvent) => eventBytes(e) > FANOUT_EVENT_BYTES;
+    // Runs of small events go whole; a run of large events goes as the seq of its last. A final
+    // event always goes whole: it carries the run's summary (its size grows with the targets
+    // and evaluators, not with outputs), and a reader that receives it sends it at once, where
+    // a reader woken by a seq would wait out its flush gap (found by review: 250 ms later).
+    const large = (e: RunEvent) => !isFinalEvent(e) && eventBytes(e) > FANOUT_EVENT_BYTES;
     for (let i = 0; i < events.length; ) {
       const kind = large(events[i]!);
       let j = i + 1;

@@ -99,6 +99,10 @@ describe('cluster: 2 API processes, 2 workers, PostgreSQL and Redis', { timeout:
     const outputs = committed.filter((f) => f.event.type === 'target_result').map((f) => (f.event as { output?: unknown }).output);
     expect(outputs.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `row-${i}:${'w'.repeat(200_000)}`).sort());
     expect(committed.at(-1)!.event.type).toBe('done');
+    // Every stored event reached the stream: committed, or (cell_started) as its live twin.
+    const live = new Set(frames.filter((f) => f.id === undefined && f.event.type === 'cell_started').map((f) => cellKey(f.event)));
+    const sent = new Set(seqs);
+    for (const e of replay) if (!sent.has(e.seq)) expect(e.type === 'cell_started' && live.has(cellKey(e)), `event ${e.seq} (${e.type}) missing`).toBe(true);
   });
 
   it('abort through the other API process stops the run in its worker within a second; resume queues it again and it completes', async () => {
