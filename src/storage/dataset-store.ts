@@ -1,31 +1,18 @@
 // Datasets are append-only: version v holds rows 0 … row_count(v)-1. A new dataset's rows are
 // written under its id before the dataset exists (create); appends stream into a staging table
-// and are copied into dataset_rows in one transaction at the end (in steps, see COPY_CHUNK).
+// and are copied into dataset_rows at the end (in steps: src/storage/dataset-rows.ts), inside
+// the new version's transaction on PostgreSQL, in place past the row count on SQLite (append).
 // Either way a failed or interrupted upload leaves nothing visible.
-import { randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { SlugTakenError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
 import { countWithin } from '../core/model/paging.js';
-import { nextTurn, yieldIfBusy } from '../core/turns.js';
 import type { DatasetRecord } from '../core/model/records.js';
 import type { DatasetStore, NewDataset, PageRequest, Paged, RowBatches } from '../core/ports.js';
+import { copyStaged, discard, dropRows, newStaged, type Staged, stage, writeRows } from './dataset-rows.js';
 import type { Database, DatasetsTable } from './schema.js';
 import { isUniqueViolation, parseJson } from './sql-errors.js';
 
-const INSERT_CHUNK = 500;
-/**
- * Staged rows copied by one statement. better-sqlite3 runs a statement synchronously, so one
- * INSERT … SELECT of a million rows held the event loop for 3.2 s (measured, embedded mode);
- * in steps of 20,000 with a turn of the event loop between them, requests that do not need
- * the database are answered while a large upload is made visible.
- */
-const COPY_CHUNK = 20_000;
-/**
- * And at most this many characters of rows past a step's first: rows can be 1 MB, and 20,000
- * of them were one statement (an append of 300 rows of 1 MB held the event loop 1.5 s).
- */
-const COPY_CHARS = 8 * 1024 * 1024;
 /** The marker of a create in progress: upload_id `new:<dataset id>`, seq -1 (staged rows count from 0). */
 const NEW_DATASET_PREFIX = 'new:';
 const NEW_DATASET_SEQ = -1;
@@ -37,98 +24,15 @@ function toRecord(r: Selectable<DatasetsTable>): DatasetRecord {
   };
 }
 
-interface Staged {
-  uploadId: string;
-  count: number;
-  columns: string[];
-  /** Where each step of the copy (and of a removal) begins: seqs, from 0, as writeRows cut them. */
-  steps: number[];
-  /** Characters of the rows in the last step so far. */
-  stepChars: number;
-}
-
-const newStaged = (uploadId: string): Staged => ({ uploadId, count: 0, columns: [], steps: [0], stepChars: 0 });
-
-/** The [from, to) seq ranges of the steps of what was written. */
-function* stepRanges(staged: Staged): Generator<[number, number]> {
-  for (let i = 0; i < staged.steps.length && staged.steps[i]! < staged.count; i++) yield [staged.steps[i]!, staged.steps[i + 1] ?? staged.count];
-}
-
 export class SqlDatasetStore implements DatasetStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** The append running for each dataset in this process (in place: see append). */
+  private readonly appending = new Map<string, Promise<unknown>>();
 
-  /**
-   * Serialises every batch and hands it to `write` in chunks numbered from 0. `into.count` and
-   * `into.columns` are kept up to date as it goes, so a caller knows what was written even
-   * when it throws; columns the source declared (`batches.columns`) are added at the end.
-   */
-  private async writeRows(batches: RowBatches, into: Staged, write: (values: { seq: number; data: string }[]) => Promise<unknown>): Promise<void> {
-    const seen = new Set(into.columns);
-    for await (const batch of batches) {
-      for (let i = 0; i < batch.length; i += INSERT_CHUNK) {
-        await yieldIfBusy();
-        const values = batch.slice(i, i + INSERT_CHUNK).map((row) => {
-          for (const k of Object.keys(row)) {
-            if (!seen.has(k)) {
-              seen.add(k);
-              into.columns.push(k);
-            }
-          }
-          const data = JSON.stringify(row);
-          // A step ends at COPY_CHUNK rows or once past COPY_CHARS.
-          const stepStart = into.steps[into.steps.length - 1]!;
-          if (into.count > stepStart && (into.count - stepStart >= COPY_CHUNK || into.stepChars >= COPY_CHARS)) {
-            into.steps.push(into.count);
-            into.stepChars = 0;
-          }
-          into.stepChars += data.length;
-          return { seq: into.count++, data };
-        });
-        if (values.length > 0) await write(values);
-      }
-    }
-    // A CSV header with no rows under it still names the dataset's columns.
-    for (const k of batches.columns ?? []) {
-      if (!seen.has(k)) {
-        seen.add(k);
-        into.columns.push(k);
-      }
-    }
-  }
-
-  /** Writes every batch to staging; on any error removes what was staged and rethrows. */
-  private async stage(batches: RowBatches, at: number): Promise<Staged> {
-    const staged = newStaged(randomUUID());
-    try {
-      await this.writeRows(batches, staged, (values) =>
-        this.db.insertInto('dataset_staging').values(values.map((v) => ({ upload_id: staged.uploadId, seq: v.seq, data: v.data, created_at: at }))).execute());
-    } catch (error) {
-      await this.discard(staged);
-      throw error;
-    }
-    return staged;
-  }
-
-  /** Deletes rows [0, count) of a dataset that never became visible, in the copy's steps. */
-  private async dropRows(datasetId: string, written: Staged): Promise<void> {
-    for (const [from, to] of stepRanges(written)) {
-      if (from > 0) await nextTurn();
-      await this.db.deleteFrom('dataset_rows').where('dataset_id', '=', datasetId).where('idx', '>=', from).where('idx', '<', to).execute();
-    }
-  }
-
-  /**
-   * Deletes what an upload staged, after its rows were copied or when it failed: in the same
-   * steps as the copy (a million-row DELETE is as long a statement), outside the copy's
-   * transaction, since staged rows are never read by anything else; a process that dies
-   * before this leaves them to purgeStaging.
-   */
-  private async discard(staged: Staged): Promise<void> {
-    for (const [from, to] of stepRanges(staged)) {
-      if (from > 0) await nextTurn();
-      await this.db.deleteFrom('dataset_staging').where('upload_id', '=', staged.uploadId).where('seq', '>=', from).where('seq', '<', to).execute();
-    }
-  }
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Appends copy their rows in place, outside the version's transaction (SQLite: see append). */
+    private readonly appendInPlace = false,
+  ) {}
 
   /**
    * Removes what uploads that died with their process left (older than `before`): staged rows,
@@ -144,24 +48,6 @@ export class SqlDatasetStore implements DatasetStore {
     await this.db.deleteFrom('dataset_staging').where('created_at', '<', before).execute();
   }
 
-  private async copyStaged(trx: Kysely<Database>, staged: Staged, datasetId: string, base: number): Promise<void> {
-    for (const [from, to] of stepRanges(staged)) {
-      if (from > 0) await nextTurn();
-      await trx
-        .insertInto('dataset_rows')
-        .columns(['dataset_id', 'idx', 'data'])
-        .expression((eb) =>
-          eb
-            .selectFrom('dataset_staging')
-            .select([sql<string>`cast(${datasetId} as text)`.as('dataset_id'), sql<number>`seq + ${base}`.as('idx'), 'data'])
-            .where('upload_id', '=', staged.uploadId)
-            .where('seq', '>=', from)
-            .where('seq', '<', to),
-        )
-        .execute();
-    }
-  }
-
   /**
    * A new dataset's rows go straight into dataset_rows under its id, which nothing can read
    * until the datasets row exists (no version, no rows): no copy at the end, half the writes,
@@ -174,7 +60,7 @@ export class SqlDatasetStore implements DatasetStore {
     await this.db.insertInto('dataset_staging').values(marker).execute();
     const written = newStaged(marker.upload_id);
     try {
-      await this.writeRows(rows, written, (values) =>
+      await writeRows(rows, written, (values) =>
         this.db.insertInto('dataset_rows').values(values.map((v) => ({ dataset_id: input.id, idx: v.seq, data: v.data }))).execute());
       const columns = JSON.stringify(written.columns);
       await this.db.transaction().execute(async (trx) => {
@@ -188,7 +74,7 @@ export class SqlDatasetStore implements DatasetStore {
         await trx.insertInto('dataset_versions').values({ dataset_id: input.id, version: 1, row_count: written.count, columns, created_at: input.at }).execute();
       });
     } catch (error) {
-      await this.dropRows(input.id, written);
+      await dropRows(this.db, input.id, written);
       await this.db.deleteFrom('dataset_staging').where('upload_id', '=', marker.upload_id).execute();
       if (isUniqueViolation(error)) throw new SlugTakenError(input.slug);
       throw error;
@@ -200,35 +86,83 @@ export class SqlDatasetStore implements DatasetStore {
     };
   }
 
+  /**
+   * Stages the rows, then makes them a new version. On PostgreSQL the copy runs inside the
+   * version's transaction, whose row lock serialises concurrent appends (from any process). On
+   * SQLite that transaction's COMMIT checkpointed the write-ahead log the copy had filled, in one
+   * piece on the main thread (300 rows of 1 MB: 0.9–1.2 s), so there appends to one dataset take
+   * turns in this process (the only one using the file) and copy their rows in place, past the
+   * dataset's row count, where no version reads, each step committed on its own; the version's
+   * transaction then only raises the count.
+   */
   async append(projectId: string, id: string, rows: RowBatches, at: number): Promise<DatasetRecord | null> {
     if (!(await this.get(projectId, id))) return null;
-    const staged = await this.stage(rows, at);
+    const staged = await stage(this.db, rows, at);
     try {
-      const updated = await this.db.transaction().execute(async (trx) => {
-        // The version bump takes the row lock first, so concurrent appends serialise.
-        const bumped = await trx
-          .updateTable('datasets')
-          .set((eb) => ({ version: eb('version', '+', 1), row_count: eb('row_count', '+', staged.count), updated_at: at }))
-          .where('project_id', '=', projectId)
-          .where('id', '=', id)
-          .where('deleted_at', 'is', null)
-          .returningAll()
-          .executeTakeFirst();
-        if (!bumped) return null;
-        const merged = parseJson<string[]>(bumped.columns);
-        for (const c of staged.columns) if (!merged.includes(c)) merged.push(c);
-        const columns = JSON.stringify(merged);
-        await trx.updateTable('datasets').set({ columns }).where('id', '=', id).execute();
-        await trx.insertInto('dataset_versions').values({ dataset_id: id, version: bumped.version, row_count: bumped.row_count, columns, created_at: at }).execute();
-        await this.copyStaged(trx, staged, id, bumped.row_count - staged.count);
-        return toRecord({ ...bumped, columns });
-      });
-      await this.discard(staged);
+      if (!this.appendInPlace) return await this.db.transaction().execute((trx) => this.newVersion(trx, projectId, id, staged, at, (base) => copyStaged(trx, staged, id, base)));
+      return await this.oneAtATime(id, () => this.appendCopiedInPlace(projectId, id, staged, at));
+    } finally {
+      await discard(this.db, staged);
+    }
+  }
+
+  /** Runs `work` once the appends to `datasetId` that came before it in this process are done. */
+  private async oneAtATime<T>(datasetId: string, work: () => Promise<T>): Promise<T> {
+    const before = this.appending.get(datasetId) ?? Promise.resolve();
+    const mine = before.then(work, work);
+    const settled = mine.catch(() => {});
+    this.appending.set(datasetId, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.appending.get(datasetId) === settled) this.appending.delete(datasetId);
+    }
+  }
+
+  private async appendCopiedInPlace(projectId: string, id: string, staged: Staged, at: number): Promise<DatasetRecord | null> {
+    const current = await this.db.selectFrom('datasets').select('row_count').where('project_id', '=', projectId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    if (!current) return null;
+    const base = current.row_count;
+    // Rows past the count are what an append interrupted by a crash copied: no version reads
+    // them, and they would collide with this copy.
+    await this.db.deleteFrom('dataset_rows').where('dataset_id', '=', id).where('idx', '>=', base).execute();
+    try {
+      await copyStaged(this.db, staged, id, base);
+      const updated = await this.db.transaction().execute((trx) => this.newVersion(trx, projectId, id, staged, at, async (start) => {
+        // Only appends move the count, and they take turns here: anything else is a bug.
+        if (start !== base) throw new Error(`dataset ${id} grew from ${base} to ${start} rows during an append`);
+      }));
+      if (!updated) await dropRows(this.db, id, staged, base);
       return updated;
     } catch (error) {
-      await this.discard(staged);
+      await dropRows(this.db, id, staged, base);
       throw error;
     }
+  }
+
+  /**
+   * In `trx`: raises the dataset's version and row count by what was staged, merges its columns
+   * and records the version; `copy` gets the index of the first new row. Null when the dataset
+   * is gone.
+   */
+  private async newVersion(trx: Kysely<Database>, projectId: string, id: string, staged: Staged, at: number, copy: (base: number) => Promise<void>): Promise<DatasetRecord | null> {
+    // The version bump takes the row lock first, so concurrent appends serialise.
+    const bumped = await trx
+      .updateTable('datasets')
+      .set((eb) => ({ version: eb('version', '+', 1), row_count: eb('row_count', '+', staged.count), updated_at: at }))
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!bumped) return null;
+    const merged = parseJson<string[]>(bumped.columns);
+    for (const c of staged.columns) if (!merged.includes(c)) merged.push(c);
+    const columns = JSON.stringify(merged);
+    await trx.updateTable('datasets').set({ columns }).where('id', '=', id).execute();
+    await trx.insertInto('dataset_versions').values({ dataset_id: id, version: bumped.version, row_count: bumped.row_count, columns, created_at: at }).execute();
+    await copy(bumped.row_count - staged.count);
+    return toRecord({ ...bumped, columns });
   }
 
   async slugsLike(projectId: string, base: string): Promise<string[]> {

@@ -31,7 +31,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     await db.destroy();
     throw error;
   }
-  const datasets = new SqlDatasetStore(db);
+  const datasets = new SqlDatasetStore(db, dialect === 'sqlite');
   const runs = new SqlRunStore(db);
   // Uploads interrupted by a crash leave staged rows; they are invisible, but take space.
   await datasets.purgeStaging(Date.now() - STAGING_MAX_AGE_MS);

@@ -173,6 +173,30 @@ describe.each(allDatabases())('stores on $name', (database) => {
     expect(await stores.datasets.rows('d2', 1, 0, 10)).toEqual([{ i: 0 }]);
   });
 
+  it('appends to one dataset at once each get their own version and rows, none lost or mixed', async () => {
+    await stores.datasets.create({ id: 'd1', projectId: 'p1', slug: 'qa', name: 'QA', at: 1 }, batches([{ n: 0, from: 'create' }]));
+    const appends = ['a', 'b', 'c', 'd'].map((from) => stores.datasets.append('p1', 'd1', batches(Array.from({ length: 300 }, (_, n) => ({ n, from })), 70), 2));
+    const done = await Promise.all(appends);
+    expect(done.map((d) => d!.version).sort()).toEqual([2, 3, 4, 5]);
+    const all = await stores.datasets.rows('d1', 5, 0, 2_000);
+    expect(all).toHaveLength(1_201);
+    // Each append's rows are contiguous and in order, whichever order they committed in.
+    for (const d of done) {
+      const before = await stores.datasets.rows('d1', d!.version, 0, 2_000);
+      expect(before).toHaveLength(d!.rowCount);
+      const mine = before.slice(-300);
+      expect(new Set(mine.map((r) => r.from)).size).toBe(1);
+      expect(mine.map((r) => r.n)).toEqual(Array.from({ length: 300 }, (_, n) => n));
+    }
+  });
+
+  it('appends nothing to a deleted dataset', async () => {
+    await stores.datasets.create({ id: 'd1', projectId: 'p1', slug: 'qa', name: 'QA', at: 1 }, batches([{ n: 0 }]));
+    expect(await stores.datasets.remove('p1', 'd1', 2)).toBe(true);
+    expect(await stores.datasets.append('p1', 'd1', batches([{ n: 'gone' }]), 3)).toBeNull();
+    expect(await stores.datasets.rows('d1', 1, 0, 10)).toEqual([{ n: 0 }]);
+  });
+
   it('refuses a taken dataset slug without storing rows, and soft-deletes', async () => {
     await stores.datasets.create({ id: 'd1', projectId: 'p1', slug: 'qa', name: 'QA', at: 1 }, batches([{ a: 1 }]));
     await expect(

@@ -1,6 +1,8 @@
 // Embedded mode runs every SQLite statement synchronously on the main thread: large writes must
 // give the event loop turns between their statements (core/turns.ts), or one upload holds
 // every other request, timer and SSE frame until it is done.
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExperimentDocument, experimentDocumentSchema, type Row } from '../core/model/experiment.js';
 import type { RunRecord } from '../core/model/run.js';
@@ -20,8 +22,11 @@ async function* batches(all: Row[], size = 10_000): AsyncIterable<Row[]> {
 describe('large writes on SQLite', () => {
   const database = sqliteDatabase();
   let stores: Stores;
+  let dataDir: string;
   beforeAll(async () => {
-    stores = await openStores(await database.options());
+    const options = await database.options();
+    dataDir = options.dataDir;
+    stores = await openStores(options);
     await stores.projects.create({ id: 'p1', slug: 'one', name: 'One', createdAt: 1 });
   });
   afterAll(async () => {
@@ -157,5 +162,23 @@ describe('large writes on SQLite', () => {
     const back = await stores.datasets.rows('dw', 2, 0, 100);
     expect(back.map((r) => r.i)).toEqual(Array.from({ length: 42 }, (_, i) => i));
     expect(back.every((r) => (r.text as string).length === 600_000)).toBe(true);
+  });
+
+  it('an append copies in place: rows a crashed append left past the row count are replaced, old versions unchanged', async () => {
+    await stores.datasets.create({ id: 'dl', projectId: 'p1', slug: 'left', name: 'Left', at: 1 }, batches([{ n: 0 }]));
+    // What a copy interrupted by a crash leaves behind: rows past the count, read by no version.
+    const raw = new SQLite(path.join(dataDir, 'assay.db'));
+    try {
+      raw.prepare('insert into dataset_rows (dataset_id, idx, data) values (?, ?, ?), (?, ?, ?)').run('dl', 1, '{"n":"stale"}', 'dl', 5, '{"n":"stale"}');
+    } finally {
+      raw.close();
+    }
+    expect(await stores.datasets.rows('dl', 1, 0, 10)).toEqual([{ n: 0 }]);
+    const v2 = await stores.datasets.append('p1', 'dl', batches([{ n: 1 }, { n: 2 }]), 2);
+    expect(v2).toMatchObject({ version: 2, rowCount: 3 });
+    expect(await stores.datasets.rows('dl', 2, 0, 10)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+    expect(await stores.datasets.rows('dl', 1, 0, 10)).toEqual([{ n: 0 }]);
+    const v3 = await stores.datasets.append('p1', 'dl', batches([{ n: 3 }, { n: 4 }, { n: 5 }]), 3);
+    expect(await stores.datasets.rows('dl', v3!.version, 0, 10)).toEqual([0, 1, 2, 3, 4, 5].map((n) => ({ n })));
   });
 });
