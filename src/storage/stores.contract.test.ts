@@ -4,6 +4,7 @@ import { SlugTakenError } from '../core/errors.js';
 import type { ExperimentDocument, Row } from '../core/model/experiment.js';
 import { experimentDocumentSchema } from '../core/model/experiment.js';
 import type { Stores } from '../core/ports.js';
+import { setTurnBudget, TURN_BUDGET_MS } from '../core/turns.js';
 import { allDatabases } from '../testing/databases.js';
 import { type DbOptions, openDb } from './connect.js';
 import { openStores } from './index.js';
@@ -175,18 +176,24 @@ describe.each(allDatabases())('stores on $name', (database) => {
 
   it('appends to one dataset at once each get their own version and rows, none lost or mixed', async () => {
     await stores.datasets.create({ id: 'd1', projectId: 'p1', slug: 'qa', name: 'QA', at: 1 }, batches([{ n: 0, from: 'create' }]));
-    const appends = ['a', 'b', 'c', 'd'].map((from) => stores.datasets.append('p1', 'd1', batches(Array.from({ length: 300 }, (_, n) => ({ n, from })), 70), 2));
-    const done = await Promise.all(appends);
+    // 25,000 rows each: their copies take two steps (20,000 rows a statement), a turn between.
+    const N = 25_000;
+    // Every step gives its turn away (a budget of 0), so the four interleave as much as they can.
+    setTurnBudget(0);
+    let done: Awaited<ReturnType<Stores['datasets']['append']>>[];
+    try {
+      done = await Promise.all(['a', 'b', 'c', 'd'].map((from) => stores.datasets.append('p1', 'd1', batches(Array.from({ length: N }, (_, n) => ({ n, from })), 5_000), 2)));
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
     expect(done.map((d) => d!.version).sort()).toEqual([2, 3, 4, 5]);
-    const all = await stores.datasets.rows('d1', 5, 0, 2_000);
-    expect(all).toHaveLength(1_201);
+    const all = await stores.datasets.rows('d1', 5, 0, 200_000);
+    expect(all).toHaveLength(4 * N + 1);
     // Each append's rows are contiguous and in order, whichever order they committed in.
     for (const d of done) {
-      const before = await stores.datasets.rows('d1', d!.version, 0, 2_000);
-      expect(before).toHaveLength(d!.rowCount);
-      const mine = before.slice(-300);
+      const mine = await stores.datasets.rows('d1', d!.version, d!.rowCount - N, N);
       expect(new Set(mine.map((r) => r.from)).size).toBe(1);
-      expect(mine.map((r) => r.n)).toEqual(Array.from({ length: 300 }, (_, n) => n));
+      expect(mine.map((r) => r.n)).toEqual(Array.from({ length: N }, (_, n) => n));
     }
   });
 
