@@ -11,6 +11,7 @@ import { AssayError, isAssayError } from '../core/errors.js';
 import { documentBody, jsonBody } from './body.js';
 import type { HttpEnv } from './context.js';
 import type { HttpLimits } from './limits.js';
+import { checkQueryNames, type QueryNames } from './query-names.js';
 
 export type Method = 'get' | 'post' | 'put' | 'delete';
 export type AuthKind = 'project' | 'admin' | 'none';
@@ -72,6 +73,8 @@ export interface RouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObj
   auth: AuthKind;
   params?: P;
   query?: Q;
+  /** Prefixes of query names the handler reads itself (`metadata.`); any other name not in `query` is a 400. */
+  queryPrefixes?: string[];
   body?: B;
   limits?: RouteLimits;
   responses: Record<number, ResponseSpec>;
@@ -114,7 +117,7 @@ export const errorBodySchema = z
   .loose();
 
 const STANDARD_ERRORS: Record<number, string> = {
-  400: 'Invalid request (validation_error, invalid_json, …)',
+  400: 'Invalid request (validation_error, invalid_json, …); a query parameter the endpoint does not take, or one given twice, is a validation_error',
   401: 'Missing or invalid credentials',
   404: 'Not found in this project',
   413: 'Body larger than ASSAY_MAX_BODY_BYTES (streamed CSV and JSON Lines dataset uploads: ASSAY_MAX_UPLOAD_BYTES), or rows over ASSAY_MAX_ROWS / ASSAY_MAX_ROW_BYTES',
@@ -143,8 +146,10 @@ export class RouteTable {
     this.document(spec);
     const honoPath = spec.path.replace(/\{([^}]+)\}/g, ':$1');
     this.routes.push({ method: spec.method, path: spec.path });
+    const queryNames: QueryNames = { names: new Set(spec.query ? Object.keys(spec.query.shape) : []), prefixes: spec.queryPrefixes ?? [] };
     const run: MiddlewareHandler<HttpEnv> = async (c) => {
       const params = spec.params ? parseOrThrow(spec.params, c.req.param(), 'path parameters') : {};
+      checkQueryNames(c.req.url, queryNames);
       const query = spec.query ? parseOrThrow(spec.query, c.req.query(), 'query parameters') : {};
       // Limits first, so a refusal costs nothing; both are given back when the handler fails.
       const key = c.get('apiKeyId');

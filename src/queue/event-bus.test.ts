@@ -24,6 +24,23 @@ describe('InProcessEventBus', () => {
     off();
   });
 
+  it('sends readers to storage for a batch that arrives after newer ones (shards out of commit order)', () => {
+    const bus = new InProcessEventBus();
+    const batches: number[][] = [];
+    const off = bus.subscribe('sharded', (events) => batches.push(events.map((e) => e.seq)));
+    bus.publish('sharded', [progress(1)]);
+    bus.publish('sharded', [progress(4), progress(5)]);
+    bus.publish('sharded', [progress(2), progress(3)]);
+    // The late batch is not held: a ring ending at 3 would tell a reader at 3 that nothing is newer.
+    expect(batches).toEqual([[1], [4, 5], []]);
+    expect(bus.recent('sharded', 3, 10)).toBeNull();
+    expect(bus.recent('sharded', 1, 10)).toBeNull();
+    // The next batch in order starts the ring again.
+    bus.publish('sharded', [progress(6)]);
+    expect(bus.recent('sharded', 5, 10)!.map((e) => e.seq)).toEqual([6]);
+    off();
+  });
+
   it('drops an ended run at once without listeners, or when the last listener leaves', () => {
     const bus = new InProcessEventBus();
     bus.publish('alone', [progress(1), done(2)]);

@@ -26,6 +26,8 @@ interface Channel {
   live: Set<(event: LiveEvent) => void>;
   /** The last event published was the run's final one (done, stopped, run-level error). */
   ended: boolean;
+  /** The highest seq published, kept when the ring restarts (0 before any). */
+  maxSeq: number;
 }
 
 export class InProcessEventBus implements EventBus {
@@ -41,7 +43,7 @@ export class InProcessEventBus implements EventBus {
       this.channels.set(runId, ch);
       return ch;
     }
-    ch = { ring: [], sizes: [], bytes: 0, listeners: new Set(), live: new Set(), ended: false };
+    ch = { ring: [], sizes: [], bytes: 0, listeners: new Set(), live: new Set(), ended: false, maxSeq: 0 };
     this.channels.set(runId, ch);
     if (this.channels.size > RUNS) {
       // Never the channel just made (it has no listener yet): with every other run listened to,
@@ -85,6 +87,16 @@ export class InProcessEventBus implements EventBus {
   publish(runId: string, events: RunEvent[]): void {
     if (events.length === 0) return;
     const ch = this.channel(runId);
+    const newest = events[events.length - 1]!.seq;
+    if (newest < ch.maxSeq) {
+      // An older batch, late: shards of one run commit on several workers, and their batches
+      // can reach this process out of commit order. Held in the ring, it would end below the
+      // events already published, and a reader at its end would take "nothing newer" for true
+      // until its re-check (up to a second). Its readers read storage instead, which has both.
+      this.publishStored(runId);
+      return;
+    }
+    ch.maxSeq = newest;
     const last = ch.ring[ch.ring.length - 1];
     // A gap (a batch published elsewhere, or the ring was dropped) restarts the ring.
     if (last && events[0]!.seq !== last.seq + 1) this.clearRing(ch);

@@ -4,6 +4,7 @@
 // one at the cap starts. On SQLite and PostgreSQL. Also measured: polling a run whose stored spec
 // holds 100,000 row indices, the most a request may list (the status read parses the whole spec).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeAssay } from '../../src/config/compose.js';
 import { allDatabases } from '../../src/testing/databases.js';
 import { startTestAssay, type TestAssay } from '../../src/testing/harness.js';
 import { waitForRun } from '../../src/testing/runs.js';
@@ -74,6 +75,29 @@ describe.each(allDatabases())('cells per run on $name', (database) => {
     const sparse = await t.req('POST', '/api/experiments/cells/run', { body: { row_indices: [...Array.from({ length: 6 }, () => 1), ...Array.from({ length: 14 }, () => 9)] } });
     expect(sparse.status).toBe(200);
     expect(((await sparse.json()) as { total: number }).total).toBe(CAP);
+  });
+
+  it('refuses to resume a run over a cap the operator lowered since it started, and leaves it as it was', async () => {
+    const res = await t.req('POST', '/api/experiments/cells/run', { body: { repeats: 2 } });
+    const { runId } = (await res.json()) as { runId: string };
+    await t.req('POST', `/api/experiments/runs/${runId}/abort`);
+    const stopped = await waitForRun(t, runId, 20_000);
+    // The same database served by a process started with a lower cap (not started: it only answers).
+    const lowered = await composeAssay({ ...t.config, maxCellsPerRun: 6 });
+    try {
+      const resume = await lowered.http.app.request(`/api/experiments/runs/${runId}/resume`, { method: 'POST', headers: { 'x-auth-token': t.key } });
+      const answer = await saneAnswer(resume, 'resume over the cap');
+      expect(resume.status).toBe(413);
+      expect(answer).toMatchObject({ error: 'payload_too_large', totalCells: CAP, limitCells: 6 });
+      expect(answer!.message).toBe(`Too many cells: this run would have ${CAP} cells (3 rows × 2 targets × 2 repeats); at most 6 are accepted in one run`);
+    } finally {
+      await lowered.close();
+    }
+    expect(await waitForRun(t, runId, 5_000)).toMatchObject({ status: stopped.status, progress: stopped.progress });
+    // Under the cap it still resumes.
+    const again = await t.req('POST', `/api/experiments/runs/${runId}/resume`);
+    expect(again.status).toBe(200);
+    expect(await waitForRun(t, runId, 20_000)).toMatchObject({ status: 'completed', progress: CAP });
   });
 });
 

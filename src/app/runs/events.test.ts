@@ -201,3 +201,45 @@ describe('streamRunEvents: live and committed events share their writes', () => 
     expect(ended).toBe(true);
   });
 });
+
+describe('streamRunEvents: shards publishing out of commit order', () => {
+  it('a batch published after newer ones does not leave the reader waiting for the re-check', async () => {
+    const clock = new FakeClock();
+    const bus = new InProcessEventBus();
+    const stored: RunEvent[] = [];
+    const runs = {
+      cursor: async () => ({ id: 'run_1', total: 100, status: 'running', nextSeq: stored.length + 1 }) as unknown as RunRecord,
+      runEvents: async (_: string, after: number, limit: number) => stored.filter((e) => e.seq > after).slice(0, limit),
+      cellsAfterSeq: async () => [],
+      rowResultsAfterSeq: async () => [],
+    };
+    const commit = (...events: RunEvent[]) => {
+      stored.push(...events);
+      stored.sort((a, b) => a.seq - b.seq);
+    };
+    commit(progress(1));
+    bus.publish('run_1', [progress(1)]);
+    const controller = new AbortController();
+    const seqs: number[] = [];
+    const consumer = (async () => {
+      for await (const item of streamRunEvents({ stores: { runs } as unknown as Pick<Stores, 'runs'>, bus, clock }, 'run_1', 0, controller.signal)) {
+        if (item.kind === 'events') seqs.push(...item.events.map((e) => e.seq));
+      }
+    })();
+    // A few turns: the reads yield a turn when the test's own turn ran long (core/turns.ts).
+    for (let i = 0; i < 10; i++) await settle();
+    expect(seqs).toEqual([1]);
+    // Shard A commits 2–3, then shard B 4–5 (the run row's lock orders their commits), but B's
+    // batch reaches this process first. Both arrive before the stream's next read.
+    commit(progress(2), progress(3));
+    commit(progress(4), progress(5));
+    bus.publish('run_1', [progress(4), progress(5)]);
+    bus.publish('run_1', [progress(2), progress(3)]);
+    await clock.advance(FLUSH_GAP_MS);
+    // Everything within one flush gap of the late batch, not a second later.
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    controller.abort();
+    await clock.advance(1_000);
+    await consumer;
+  });
+});

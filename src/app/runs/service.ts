@@ -331,6 +331,9 @@ export class RunService {
 
   async resume(project: Project, runId: string, retryErrors: boolean): Promise<StartedRun> {
     const run = await this.get(project, runId);
+    // The cap is checked again: the operator may have lowered it since the run started, and a
+    // resume schedules the run's remaining cells as a start would.
+    if (this.options.maxCellsPerRun !== undefined) checkCellLimit(run.spec, this.options.maxCellsPerRun);
     const reopened = await this.stores.runs.reopen(project.id, runId, retryErrors, this.clock.now());
     if (!reopened) {
       throw new AssayError('run_not_resumable', `Run ${runId} is ${run.status}; only stopped or failed runs resume (completed ones with retryErrors)`, {

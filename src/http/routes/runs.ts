@@ -60,6 +60,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
           'Filter by metadata with `metadata.KEY=value` (repeatable for different keys, all must match): keeps runs whose metadata has KEY with exactly that string value. ' +
           'Keys are 1–64 letters, digits, `_` or `-`; non-string metadata values never match. While a run goes, `summary` holds the figures of its last commit.',
         query: pageQuery.extend({ experimentSlug: z.string().max(200).optional() }),
+        queryPrefixes: ['metadata.'],
         responses: { 200: { description: 'A page of runs', schema: runListSchema } },
       },
       async (c, { query }) => {
@@ -158,6 +159,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         responses: {
           200: { description: 'Running again', schema: runStartedSchema },
           409: { description: 'Not resumable in its state' },
+          413: { description: 'payload_too_large: the run has more cells than ASSAY_MAX_CELLS_PER_RUN allows now (the cap was lowered after it started)' },
           429: { description: 'rate_limited: too many runs started for this API key (a resume counts as a start); see Retry-After' },
         },
       },
