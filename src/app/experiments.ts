@@ -2,7 +2,7 @@
 // import of LangWatch workbench states.
 import { experimentNotFound, type Issue, SlugTakenError, ValidationError } from '../core/errors.js';
 import { type ExperimentDocument, experimentDocumentSchema } from '../core/model/experiment.js';
-import { importWorkbenchState } from '../core/model/langwatch-import.js';
+import { importWorkbenchState, type ReadsInput } from '../core/model/langwatch-import.js';
 import type { ExperimentHeader, ExperimentRecord, Project } from '../core/model/records.js';
 import { nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, Stores } from '../core/ports.js';
@@ -20,6 +20,8 @@ export class ExperimentService {
     private readonly stores: Pick<Stores, 'experiments' | 'datasets' | 'runs'>,
     private readonly clock: Clock,
     checks: DocumentCheck[] = [],
+    /** Which inputs each evaluator reads: imports drop LangWatch's mappings of the others. */
+    private readonly readsInput: ReadsInput = () => true,
   ) {
     this.checks = [this.datasetExists, ...checks];
   }
@@ -29,7 +31,7 @@ export class ExperimentService {
     let input = body;
     if (typeof body === 'object' && body !== null && !Array.isArray(body) && 'workbenchState' in body) {
       const { workbenchState, ...rest } = body as { workbenchState: unknown; slug?: unknown; name?: unknown };
-      input = { ...importWorkbenchState(workbenchState), ...pick(rest, ['slug', 'name']) };
+      input = { ...importWorkbenchState(workbenchState, this.readsInput), ...pick(rest, ['slug', 'name']) };
     }
     await yieldIfBusy();
     const doc = parseOrThrow(experimentDocumentSchema, input, 'experiment');

@@ -4,11 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { serve } from '@hono/node-server';
 import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
-import { answerClientErrors } from '../http/client-errors.js';
+import { closeServer, listen, shownHost } from './listen.js';
 import { endStartUp } from './ready.js';
 
 export interface RunningServer {
@@ -38,32 +37,18 @@ export async function startServer(config: Config, out: (line: string) => void = 
   }
 
   await assay.start();
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: assay.http.app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
-    (s as Server).once('error', reject);
-  });
-  answerClientErrors(server);
+  const { server, port } = await listen(assay.http.app.fetch, config.port, config.host);
   // Start-up is over: from here on what is allocated is requests' and runs' garbage.
   endStartUp(assay.plan);
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
   // With PORT=0 the real port is known only now; runUrl follows it.
   if (config.publicUrlDerived) config.publicUrl = `http://localhost:${port}`;
   const mode = assay.plan.mode === 'cluster' ? `, cluster role ${assay.plan.role}, process ${assay.processId}` : '';
-  out(`Assay listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port} (${assay.stores.dialect}${mode}; API docs at /docs)`);
+  out(`Assay listening on http://${shownHost(config.host)}:${port} (${assay.stores.dialect}${mode}; API docs at /docs)`);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Connections become idle as their requests finish; close them as soon as they do
-      // rather than waiting for keep-alive timeouts.
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
-      await closed;
-      clearInterval(sweep);
-      clearTimeout(timer);
+      await closeServer(server, config.shutdownTimeoutMs);
       // Runs in flight stop without ending; the next start continues them.
       await assay.close();
     })();

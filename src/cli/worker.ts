@@ -1,15 +1,22 @@
 // `assay worker`: a cluster process that executes runs taken from the BullMQ queue on REDIS_URL
-// against the PostgreSQL database of DATABASE_URL, and answers no HTTP (docs/deployment.md).
-// Without both it stops at once with exit code 2 (config/roles.ts). On SIGTERM it stops its
-// runs without ending them; their leases are released and another worker continues them.
+// against the PostgreSQL database of DATABASE_URL (docs/deployment.md). It serves no project:
+// with ASSAY_WORKER_PORT it answers /healthz, /readyz and /metrics there (its cells, model
+// calls and limits are counted only in the process that executes them), and nothing else.
+// Without DATABASE_URL and REDIS_URL it stops at once with exit code 2 (config/roles.ts). On
+// SIGTERM it stops its runs without ending them; their leases are released and another worker
+// continues them.
+import type { Server } from 'node:http';
 import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
+import { closeServer, listen, shownHost } from './listen.js';
 import { endStartUp } from './ready.js';
 
 export interface RunningWorker {
   assay: Assay;
-  /** Graceful stop: executions stop (runs stay resumable), then queue and storage close. */
+  /** The probes' port (ASSAY_WORKER_PORT, resolved when it was 0); undefined without it. */
+  port: number | undefined;
+  /** Graceful stop: the probes close, executions stop (runs stay resumable), then queue and storage close. */
   stop(): Promise<void>;
 }
 
@@ -17,8 +24,27 @@ export async function startWorker(config: Config, out: (line: string) => void = 
   const logger = createLogger(config.logLevel);
   const assay = await composeAssay(config, { logger, command: 'worker' });
   await assay.start();
+  let server: Server | undefined;
+  let port: number | undefined;
+  if (config.workerPort !== undefined) {
+    try {
+      ({ server, port } = await listen(assay.http.app.fetch, config.workerPort, config.host));
+    } catch (error) {
+      // A port in use: the worker must not go on executing runs with nobody able to see it.
+      await assay.close();
+      throw error;
+    }
+  }
   endStartUp(assay.plan);
-  out(`Assay worker ${assay.processId} taking runs from Redis (${assay.stores.dialect})`);
+  const probes = port === undefined ? '' : `; /healthz, /readyz and /metrics on http://${shownHost(config.host)}:${port}`;
+  out(`Assay worker ${assay.processId} taking runs from Redis (${assay.stores.dialect})${probes}`);
   let stopping: Promise<void> | undefined;
-  return { assay, stop: () => (stopping ??= assay.close()) };
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (server) await closeServer(server, config.shutdownTimeoutMs);
+      await assay.close();
+    })();
+    return stopping;
+  };
+  return { assay, port, stop };
 }

@@ -28,6 +28,7 @@ import type { AssayMetrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
 import { openTransport, RUNS_PER_PROCESS, type Transport } from './cluster.js';
 import { documentChecks } from './document-checks.js';
+import { readsInput } from './input-names.js';
 import type { Config } from './env.js';
 import { composeExecution } from './execution.js';
 import { startObservability } from './observability.js';
@@ -138,7 +139,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   // The use cases, and the HTTP app over them.
   const projects = new ProjectService(stores, clock);
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
-  const experiments = new ExperimentService(stores, clock, documentChecks(rowLimits, execution.sandbox));
+  const experiments = new ExperimentService(stores, clock, documentChecks(rowLimits, execution.sandbox), readsInput);
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, {
     publicUrl: () => config.publicUrl,
@@ -166,6 +167,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     version: VERSION,
     webDir: packagePath('web/dist/'),
     readyTimeoutMs: config.readyTimeoutMs,
+    surface: options.command === 'worker' ? 'probes' : 'api',
     ...(observability.http ? { metrics: observability.http } : {}),
   });
   observability.watch({

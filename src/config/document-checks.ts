@@ -10,11 +10,12 @@ import { yieldIfBusy } from '../core/turns.js';
 import { findEvaluator, validateEvaluatorSettings } from '../evaluators/catalogue.js';
 import { CODE_PARAMS, customCode } from '../evaluators/custom-code.js';
 import { EVALUATOR_SET_ID } from '../evaluators/evaluator-set.js';
+import { inputNameIssues } from './input-names.js';
 import type { IsolatedSandbox } from '../sandbox/isolated.js';
 import { CODE_TARGET_PARAMS } from '../targets/code.js';
 import { compileCheck } from '../targets/templates.js';
 
-/** Save-time checks: evaluator types and settings exist and are valid. */
+/** Save-time checks: evaluator types and settings exist and are valid, and mapped inputs are read. */
 const evaluatorCheck: DocumentCheck = (doc) => {
   const issues: Issue[] = [];
   doc.evaluators.forEach((e, i) => {
@@ -22,7 +23,10 @@ const evaluatorCheck: DocumentCheck = (doc) => {
       issues.push({ path: ['evaluators', i, 'targets'], message: 'a comparison needs at least two targets to compare' });
     }
     const v = validateEvaluatorSettings(e.type, e.settings);
-    if (v.ok) return;
+    if (v.ok) {
+      issues.push(...inputNameIssues(e, ['evaluators', i]));
+      return;
+    }
     for (const issue of v.issues) {
       issues.push(issue.path.length === 0 && !findEvaluator(e.type)
         ? { path: ['evaluators', i, 'type'], message: issue.message }

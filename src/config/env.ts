@@ -39,6 +39,7 @@ const envSchema = z.object({
   ASSAY_ROLE: z.enum(['api', 'worker', 'all']).optional(),
   /** Cells executing at once in this process across all its runs (unset: each run's own concurrency only). */
   ASSAY_WORKER_CONCURRENCY: intFromEnv(1, 100_000).optional(),
+  ASSAY_WORKER_PORT: intFromEnv(0, 65535).optional(),
   ASSAY_API_KEY: z.string().trim().regex(API_KEY_PATTERN, 'must look like sk-lw- followed by 40 letters or digits').optional(),
   ASSAY_ADMIN_TOKEN: z.string().trim().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   ASSAY_PUBLIC_URL: urlFromEnv.optional(),
@@ -125,6 +126,8 @@ export interface Config {
   role: 'api' | 'worker' | 'all' | undefined;
   /** ASSAY_WORKER_CONCURRENCY: cells in flight in this process across all runs; undefined = no such bound. */
   workerConcurrency: number | undefined;
+  /** ASSAY_WORKER_PORT: `assay worker` answers /healthz, /readyz and /metrics here (HOST); undefined = no HTTP. */
+  workerPort: number | undefined;
   apiKey: string | undefined;
   adminToken: string | undefined;
   /** Base of runUrl, without a trailing slash. */
@@ -213,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     role: e.ASSAY_ROLE,
     workerConcurrency: e.ASSAY_WORKER_CONCURRENCY,
+    workerPort: e.ASSAY_WORKER_PORT,
     apiKey: e.ASSAY_API_KEY,
     adminToken: e.ASSAY_ADMIN_TOKEN,
     publicUrl: (e.ASSAY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),

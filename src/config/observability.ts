@@ -47,8 +47,9 @@ export interface Observability {
 
 /** Starts metrics and tracing as configured and builds what feeds them. */
 export async function startObservability(config: Config, plan: ProcessPlan, logger: Logger): Promise<Observability> {
-  // A worker answers no HTTP, so it would collect metrics nobody can read (docs/deployment.md).
-  const metrics = config.metrics.enabled && (plan.mode === 'embedded' || plan.serves) ? new AssayMetrics() : null;
+  // A worker without ASSAY_WORKER_PORT answers no HTTP, so it would collect metrics nobody can read.
+  const readable = plan.mode === 'embedded' || plan.serves || config.workerPort !== undefined;
+  const metrics = config.metrics.enabled && readable ? new AssayMetrics() : null;
   const tracing = config.tracing.enabled ? await startTracing(VERSION) : null;
   const tracer = tracing?.tracer ?? null;
   // One bounded set of provider/model labels, shared by the call metrics and the limit gauges.

@@ -46,5 +46,10 @@ describe('planProcess', () => {
     expect(problems(() => planProcess({ databaseUrl: PG, redisUrl: REDIS, role: 'api' }, 'worker'))).toEqual([expect.stringMatching(/ASSAY_ROLE=api: `assay worker` only runs as worker/)]);
     expect(problems(() => planProcess({ databaseUrl: PG, redisUrl: REDIS, role: 'api', workerConcurrency: 50 }, 'serve'))).toEqual([expect.stringMatching(/ASSAY_WORKER_CONCURRENCY is set but ASSAY_ROLE=api executes no cell/)]);
     expect(planProcess({ databaseUrl: PG, redisUrl: REDIS, role: undefined, workerConcurrency: 50 }, 'worker')).toMatchObject({ role: 'worker' });
+    // The worker's probe port is the worker's: on `serve` (any role, embedded too) it would be ignored.
+    for (const redisUrl of [REDIS, undefined]) {
+      expect(problems(() => planProcess({ databaseUrl: PG, redisUrl, role: undefined, workerPort: 9100 }, 'serve'))).toEqual([expect.stringMatching(/ASSAY_WORKER_PORT is set but `assay serve` answers HTTP on PORT/)]);
+    }
+    expect(planProcess({ databaseUrl: PG, redisUrl: REDIS, role: undefined, workerPort: 9100 }, 'worker')).toMatchObject({ role: 'worker' });
   });
 });

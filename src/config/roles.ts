@@ -18,7 +18,7 @@ export type ProcessPlan =
   | { mode: 'cluster'; role: 'api' | 'worker' | 'all'; serves: boolean; executes: boolean; redisUrl: string };
 
 /** Decides the plan, or throws a ConfigError whose lines each name the missing or conflicting setting. */
-export function planProcess(config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'role'> & Partial<Pick<Config, 'workerConcurrency'>>, command: Command): ProcessPlan {
+export function planProcess(config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'role'> & Partial<Pick<Config, 'workerConcurrency' | 'workerPort'>>, command: Command): ProcessPlan {
   const problems: string[] = [];
   const role = config.role ?? (command === 'worker' ? 'worker' : 'all');
   if (command === 'worker') {
@@ -32,6 +32,7 @@ export function planProcess(config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'r
     }
     if (role === 'api' && config.redisUrl === undefined) problems.push('ASSAY_ROLE=api executes no run, so it needs REDIS_URL (the queue workers take runs from) and DATABASE_URL (PostgreSQL)');
     if (role === 'api' && config.workerConcurrency !== undefined) problems.push('ASSAY_WORKER_CONCURRENCY is set but ASSAY_ROLE=api executes no cell: set it on the workers');
+    if (config.workerPort !== undefined) problems.push('ASSAY_WORKER_PORT is set but `assay serve` answers HTTP on PORT (its /healthz, /readyz and /metrics too): ASSAY_WORKER_PORT is for `assay worker`');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   if (config.redisUrl === undefined) return { mode: 'embedded' };

@@ -77,6 +77,7 @@ export const customCode: EvaluatorDefinition<typeof settings> = {
     'Compiled once per run. LangWatch `code/<id>` types resolve here.',
   requiredInputs: [],
   optionalInputs: ['input', 'output', 'expected_output', 'contexts'],
+  anyInputs: true,
   stringInputs: [],
   settings,
   result: ['passed', 'score', 'label'],

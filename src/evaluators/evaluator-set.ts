@@ -50,6 +50,7 @@ export function makeEvaluatorSet(find: (type: string) => EvaluatorDefinition | u
     description: 'Several evaluators judged as one: passes when the weighted share of passing members reaches `threshold` (1 = all must pass).',
     requiredInputs: [],
     optionalInputs: ['input', 'output', 'expected_output', 'contexts'],
+    anyInputs: true,
     stringInputs: [],
     settings,
     result: ['passed', 'score'],

@@ -21,7 +21,7 @@ import { adminRoutes } from './routes/admin.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { evaluatorRoutes } from './routes/evaluators.js';
 import { experimentRoutes } from './routes/experiments.js';
-import { metaRoutes } from './routes/meta.js';
+import { metaRoutes, probeRoutes } from './routes/meta.js';
 import { type HttpMetrics, metricsRoute, requestMetrics } from './observe.js';
 import { projectRoutes } from './routes/projects.js';
 import type { CompareService } from '../app/runs/compare.js';
@@ -65,6 +65,11 @@ export interface HttpDeps {
   metrics?: HttpMetrics;
   /** How long /readyz waits for the database, ms. */
   readyTimeoutMs?: number;
+  /**
+   * `api` (default): the whole API. `probes`: only /healthz, /readyz and /metrics, for an
+   * `assay worker` (ASSAY_WORKER_PORT), which executes runs but serves no project.
+   */
+  surface?: 'api' | 'probes';
 }
 
 export interface HttpApp {
@@ -87,6 +92,14 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     { maxBodyBytes: deps.maxBodyBytes, limits },
   );
 
+  const noRoute = (c: Context) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path}`));
+  app.onError(makeErrorHandler(deps.logger));
+  if (deps.surface === 'probes') {
+    probeRoutes(routes, deps.ping, deps.version, deps.readyTimeoutMs ?? 2_000, deps.redisPing);
+    if (deps.metrics) metricsRoute(app, deps.metrics, throttle);
+    app.notFound(noRoute);
+    return { app, routes, openStreams: () => limits.streams.total };
+  }
   metaRoutes(app, routes, deps.ping, deps.version, deps.readyTimeoutMs ?? 2_000, deps.redisPing);
   if (deps.metrics) metricsRoute(app, deps.metrics, throttle);
   adminRoutes(routes, deps.projects);
@@ -106,10 +119,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   webhookRoutes(routes, deps.webhooks);
   experimentRoutes(routes, deps.experiments);
 
-  const noRoute = (c: Context) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path}`));
   // The web page answers browser navigations that no route matched (client-side routing).
   const web = webPageRoutes(app, deps.webDir, noRoute);
   app.notFound(async (c) => (await web.page(c)) ?? noRoute(c));
-  app.onError(makeErrorHandler(deps.logger));
   return { app, routes, openStreams: () => limits.streams.total };
 }

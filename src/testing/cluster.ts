@@ -33,7 +33,7 @@ export class TestCluster {
   readonly processes: Spawned[] = [];
   private constructor(
     readonly redis: PrivateRedis,
-    private readonly env: Record<string, string>,
+    readonly env: Record<string, string>,
     private readonly cleanup: () => Promise<void>,
   ) {}
 
@@ -71,9 +71,9 @@ export class TestCluster {
     return { server, base: `http://127.0.0.1:${port}`, id: m[1]! };
   }
 
-  /** A worker, logging at info so its `took run` lines can be read. */
-  async worker(): Promise<WorkerProcess> {
-    const proc = spawnAssay(['worker'], { ...this.env, ASSAY_LOG_LEVEL: 'info' });
+  /** A worker, logging at info so its `took run` lines can be read; `env` adds to the cluster's. */
+  async worker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+    const proc = spawnAssay(['worker'], { ...this.env, ASSAY_LOG_LEVEL: 'info', ...env });
     this.processes.push(proc);
     const [, id] = await proc.waitFor(/Assay worker (proc_\w+) taking runs/);
     return { proc, id: id! };

@@ -114,6 +114,12 @@ export interface EvaluatorDefinition<S extends z.ZodType = z.ZodType> {
    * Inputs typed as strings: a non-string value arrives as its JSON text, null stays null.
    */
   stringInputs: string[];
+  /**
+   * Takes inputs of any name (custom code reads them all from `inputs`; a set hands them to its
+   * members). Otherwise a mapped input outside requiredInputs and optionalInputs is refused at
+   * save time: nothing would read it.
+   */
+  anyInputs?: boolean;
   /** Settings with defaults; parse({}) gives the defaults. Invalid settings are refused at save. */
   settings: S;
   /** Which result fields the evaluator reports. */

@@ -45,8 +45,16 @@ const MAX_NAME = 200;
 /** `llm` keys copied into params (LangWatch's snake_case `max_tokens` is handled separately). */
 const PARAM_KEYS = ['temperature', 'maxTokens', 'topP', 'topK', 'seed', 'frequencyPenalty', 'presencePenalty'] as const;
 
-/** Converts a LangWatch workbenchState into an experiment document, or throws a ValidationError listing every unsupported part. */
-export function importWorkbenchState(state: unknown): ExperimentDocumentInput {
+/** Whether evaluator `type` reads an input named `name` (the catalogue's answer; true when it does not know the type). */
+export type ReadsInput = (type: string, name: string) => boolean;
+
+/**
+ * Converts a LangWatch workbenchState into an experiment document, or throws a ValidationError
+ * listing every unsupported part. LangWatch's workbench maps every standard field (input,
+ * output, contexts, expected_output, expected_contexts) for every evaluator, and an evaluator
+ * reads only its own: mappings of inputs it does not read are dropped, as LangWatch ignores them.
+ */
+export function importWorkbenchState(state: unknown, readsInput: ReadsInput = () => true): ExperimentDocumentInput {
   const parsed = workbenchStateSchema.safeParse(state);
   if (!parsed.success) {
     fail(parsed.error.issues.map((i) => ({ path: [ROOT, ...i.path.map(key)], message: i.message })));
@@ -75,7 +83,7 @@ export function importWorkbenchState(state: unknown): ExperimentDocumentInput {
   flagDuplicates(ws.evaluators.map((e) => e.id), (i) => report(['evaluators', i, 'id'], 'duplicate evaluator id'));
 
   const takenIds = new Set(ws.evaluators.map((e) => e.id));
-  const evaluators = ws.evaluators.flatMap((e, i) => importEvaluator(e, ['evaluators', i], dsKey, targets, takenIds, report));
+  const evaluators = ws.evaluators.flatMap((e, i) => importEvaluator(e, ['evaluators', i], dsKey, targets, takenIds, report, readsInput));
   if (evaluators.length > 100) report(['evaluators'], `make ${evaluators.length} evaluators (after splitting per target); Assay allows at most 100`);
 
   if (issues.length > 0) fail(issues);
@@ -225,6 +233,7 @@ function importEvaluator(
   targets: PromptTarget[],
   takenIds: Set<string>,
   report: Report,
+  readsInput: ReadsInput,
 ): EvaluatorSpec[] {
   if (e.comparison != null || e.pairwise != null) {
     report([...at, e.comparison != null ? 'comparison' : 'pairwise'], 'is a comparison evaluator; comparison evaluators are not supported by the importer yet. Remove it, or re-create it after import as a per-target evaluator');
@@ -240,7 +249,7 @@ function importEvaluator(
     ...(settings ? { settings } : {}),
   };
 
-  const byTarget = targets.map((t) => ({ targetId: t.id, inputs: evaluatorInputs(e, at, dsKey, t.id, report) }));
+  const byTarget = targets.map((t) => ({ targetId: t.id, inputs: evaluatorInputs(e, at, dsKey, t.id, report, readsInput) }));
   const shapes = new Set(byTarget.map((b) => canonical(b.inputs)));
   const specs: { spec: EvaluatorSpec; targetId?: string }[] =
     shapes.size <= 1
@@ -262,10 +271,11 @@ function importEvaluator(
   });
 }
 
-function evaluatorInputs(e: EvaluatorConfig, at: Path, dsKey: string | undefined, targetId: string, report: Report): Record<string, InputMapping> {
+function evaluatorInputs(e: EvaluatorConfig, at: Path, dsKey: string | undefined, targetId: string, report: Report, readsInput: ReadsInput): Record<string, InputMapping> {
   const mappings: Record<string, FieldMapping> = own(own(e.mappings, dsKey), targetId) ?? {};
   const inputs: Record<string, InputMapping> = {};
   for (const [input, m] of Object.entries(mappings)) {
+    if (!readsInput(e.evaluatorType, input)) continue;
     const path = [...at, 'mappings', dsKey ?? '', targetId, input];
     if (m.type === 'value') {
       inputs[input] = { value: m.value };

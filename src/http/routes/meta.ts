@@ -38,7 +38,8 @@ async function check(ping: () => Promise<void>, timeoutMs: number): Promise<'ok'
   }
 }
 
-export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => Promise<void>, version: string, readyTimeoutMs: number, redisPing?: () => Promise<void>): void {
+/** /healthz and /readyz: what every process that answers HTTP serves, workers included. */
+export function probeRoutes(routes: RouteTable, ping: () => Promise<void>, version: string, readyTimeoutMs: number, redisPing?: () => Promise<void>): void {
   routes.add(
     {
       method: 'get', path: '/healthz', summary: 'Liveness and database check', tags: ['Meta'], auth: 'none',
@@ -81,6 +82,11 @@ export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => P
     },
   );
 
+}
+
+/** The probes, the OpenAPI document and the Swagger UI page. */
+export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => Promise<void>, version: string, readyTimeoutMs: number, redisPing?: () => Promise<void>): void {
+  probeRoutes(routes, ping, version, readyTimeoutMs, redisPing);
   let document: unknown;
   routes.add(
     {
