@@ -19,13 +19,13 @@ export const MAX_PAGE_LIMIT = 1000;
 const uploadRowsSchema = rowsSchema();
 
 /** The JSON form of an upload. */
-export const datasetCreateSchema = z.object({
+export const datasetCreateSchema = z.strictObject({
   name: z.string().trim().min(1).max(200).regex(...NO_NUL),
   slug: slugSchema.optional(),
   rows: uploadRowsSchema,
 });
 
-export const datasetAppendSchema = z.object({ rows: uploadRowsSchema });
+export const datasetAppendSchema = z.strictObject({ rows: uploadRowsSchema });
 
 export class DatasetService {
   constructor(

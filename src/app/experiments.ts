@@ -31,6 +31,12 @@ export class ExperimentService {
     let input = body;
     if (typeof body === 'object' && body !== null && !Array.isArray(body) && 'workbenchState' in body) {
       const { workbenchState, ...rest } = body as { workbenchState: unknown; slug?: unknown; name?: unknown };
+      // Beside the state only slug and name: anything else (execution, thresholds…) was dropped.
+      const extra = Object.keys(rest).filter((k) => k !== 'slug' && k !== 'name');
+      if (extra.length > 0) {
+        const key = extra[0]!.slice(0, 60);
+        throw new ValidationError(`Unknown key "${key}" beside workbenchState: an import takes only slug and name with it; set the rest in the experiment after importing it`, [{ path: [key], message: 'unknown key' }]);
+      }
       input = { ...importWorkbenchState(workbenchState, this.readsInput), ...pick(rest, ['slug', 'name']) };
     }
     await yieldIfBusy();

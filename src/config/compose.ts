@@ -28,7 +28,7 @@ import type { AssayMetrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
 import { openTransport, RUNS_PER_PROCESS, type Transport } from './cluster.js';
 import { documentChecks } from './document-checks.js';
-import { readsInput } from './input-names.js';
+import { readsInput } from './evaluator-spec-checks.js';
 import type { Config } from './env.js';
 import { composeExecution } from './execution.js';
 import { startObservability } from './observability.js';

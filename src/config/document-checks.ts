@@ -10,7 +10,7 @@ import { yieldIfBusy } from '../core/turns.js';
 import { findEvaluator, validateEvaluatorSettings } from '../evaluators/catalogue.js';
 import { CODE_PARAMS, customCode } from '../evaluators/custom-code.js';
 import { EVALUATOR_SET_ID } from '../evaluators/evaluator-set.js';
-import { inputNameIssues } from './input-names.js';
+import { evaluatorSpecIssues } from './evaluator-spec-checks.js';
 import type { IsolatedSandbox } from '../sandbox/isolated.js';
 import { CODE_TARGET_PARAMS } from '../targets/code.js';
 import { compileCheck } from '../targets/templates.js';
@@ -24,7 +24,7 @@ const evaluatorCheck: DocumentCheck = (doc) => {
     }
     const v = validateEvaluatorSettings(e.type, e.settings);
     if (v.ok) {
-      issues.push(...inputNameIssues(e, ['evaluators', i]));
+      issues.push(...evaluatorSpecIssues(e, ['evaluators', i]));
       return;
     }
     for (const issue of v.issues) {

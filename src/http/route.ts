@@ -123,6 +123,23 @@ const STANDARD_ERRORS: Record<number, string> = {
   413: 'Body larger than ASSAY_MAX_BODY_BYTES (streamed CSV and JSON Lines dataset uploads: ASSAY_MAX_UPLOAD_BYTES), or rows over ASSAY_MAX_ROWS / ASSAY_MAX_ROW_BYTES',
 };
 
+/** Bytes of a body a route without one still reads, to tell `{}` (sent by some SDKs) from content. */
+const NO_BODY_BYTES = 4096;
+
+/**
+ * A route that takes no body refuses one that says something: `{"secret": "…"}` to the webhook
+ * secret route, or `{"name", "expiresAt"}` to key creation, was dropped unread. An empty body,
+ * whitespace or `{}` is what clients send with no body (LangWatch's SDKs send a JSON content type
+ * on every POST), and is taken.
+ */
+async function refuseBody(c: Context<HttpEnv>): Promise<undefined> {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.raw.body === null || c.req.header('content-length') === '0') return undefined;
+  const value = await jsonBody(c, NO_BODY_BYTES, {});
+  const empty = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+  if (!empty) throw new AssayError('validation_error', `${c.req.method} ${c.req.routePath.replace(/:(\w+)/g, '{$1}')} takes no body; send none (or {})`, { issues: [{ path: [], message: 'no body expected' }] });
+  return undefined;
+}
+
 /** Collects routes for Hono and for the OpenAPI document. */
 export class RouteTable {
   readonly registry = new OpenAPIRegistry();
@@ -158,7 +175,7 @@ export class RouteTable {
       let cancelStart = (): void => {};
       try {
         if (spec.limits?.runStart) cancelStart = this.options.limits.runStarts.reserve(key);
-        const body = spec.body ? await this.readBody(c, spec.body) : undefined;
+        const body = spec.body ? await this.readBody(c, spec.body) : await refuseBody(c);
         return await handler(c, { params, query, body, releaseStream } as RouteInput<P, Q, B>);
       } catch (error) {
         cancelStart();

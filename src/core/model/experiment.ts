@@ -110,7 +110,10 @@ export const httpTargetSchema = z.object({
   /** JSONPath into the JSON response selecting the output; the whole body when absent. */
   outputPath: z.string().max(2000).optional(),
   timeoutMs: z.int().min(1).max(3_600_000).optional(),
-}).strict();
+}).strict().refine((t) => t.method !== 'GET' || t.body === undefined, {
+  // A GET is sent without a body (fetch and most servers refuse one): it would be saved and dropped.
+  path: ['body'], message: 'a GET request has no body: send it with POST (or PUT, PATCH), or put what it needs in the URL',
+});
 
 export const codeTargetSchema = z.object({
   ...targetBase,

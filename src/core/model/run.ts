@@ -51,8 +51,12 @@ const metadataSchema = z.record(z.string(), z.unknown()).superRefine((metadata, 
 /** Bytes of a run's `parameters` as JSON, at most: like `metadata`, they come back with every poll. */
 export const MAX_PARAMETERS_BYTES = 64 * 1024;
 
-/** POST /{slug}/run body: LangWatch's fields plus Assay extensions. Unknown keys are ignored. */
-export const runRequestSchema = z.object({
+/**
+ * POST /{slug}/run body: LangWatch's fields plus Assay extensions. Unknown keys are refused
+ * (LangWatch ignores them, but none of its clients sends any, and a misspelt `repeat` or
+ * `row_indexes` silently ran every row once).
+ */
+export const runRequestSchema = z.strictObject({
   /** Inline rows instead of the saved dataset. */
   data: rowsSchema().optional(),
   /** A saved dataset (id or slug) instead of the experiment's. */

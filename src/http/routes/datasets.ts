@@ -79,6 +79,11 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
     },
     async (c, { query }) => {
       const { rows, json } = await uploadRows(c, maxBytes, rowLimits, datasetCreateSchema);
+      if (json && (query.name !== undefined || query.slug !== undefined)) {
+        // A JSON body names the dataset itself: which of two names would win is not for us to guess.
+        const given = query.name !== undefined ? 'name' : 'slug';
+        throw new ValidationError(`?${given}= is for CSV and JSON Lines uploads; a JSON body gives name and slug as its own fields`, [{ path: [given], message: 'not with a JSON body' }]);
+      }
       const name = json?.name ?? query.name;
       if (name === undefined) throw new ValidationError('A CSV or JSON Lines upload needs ?name=', [{ path: ['name'], message: 'required' }]);
       const record = await datasets.create(c.get('project'), { name, slug: json?.slug ?? query.slug }, rows);

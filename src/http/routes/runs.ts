@@ -47,6 +47,14 @@ function metadataFilter(query: Record<string, string[]>): Record<string, string>
   return filter;
 }
 
+/** The error for a body with a key its schema does not take, naming the key; undefined for other errors. */
+function unknownKey(error: z.ZodError, takes: string, compatText?: string): AssayError | undefined {
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys');
+  if (!issue) return undefined;
+  const key = String(issue.keys[0]).slice(0, 60);
+  return new AssayError('validation_error', `Unknown key "${key}": ${takes}`, { issues: [{ path: [key], message: 'unknown key' }], ...(compatText ? { compatText } : {}) });
+}
+
 export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
   const { runs } = deps;
   for (const prefix of RUN_PREFIXES) {
@@ -129,13 +137,16 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
       },
     );
 
-    const abortBody = z.object({ runId: z.string().min(1).max(200), projectId: z.string().optional() });
+    // LangWatch's form, {projectId, runId}: the key decides the project, as for X-Project-Id
+    // (docs/decisions.md, "API keys and auth"); projectId is taken so its clients work unchanged.
+    const abortBody = z.strictObject({ runId: z.string().min(1).max(200), projectId: z.string().optional() });
     routes.add(
       {
         method: 'post', path: `${prefix}/abort`, summary: 'Stop a run (LangWatch form)', tags, auth: 'project', deprecated: legacy,
         body: {
           schema: abortBody, required: false,
-          invalid: () => new AssayError('validation_error', 'runId is required', { compatText: 'Invalid request body', issues: [{ path: ['runId'], message: 'required' }] }),
+          invalid: (error: z.ZodError) => unknownKey(error, 'the abort body takes runId and projectId', 'Invalid request body') ??
+            new AssayError('validation_error', 'runId is required', { compatText: 'Invalid request body', issues: [{ path: ['runId'], message: 'required' }] }),
         },
         responses: { 200: { description: 'Abort requested', schema: abortedSchema } },
       },
@@ -145,7 +156,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
       },
     );
 
-    const resumeBody = z.object({ retryErrors: z.boolean().optional() });
+    const resumeBody = z.strictObject({ retryErrors: z.boolean().optional() });
     routes.add(
       {
         method: 'post', path: `${prefix}/runs/{runId}/resume`, summary: 'Resume a stopped run', tags, auth: 'project', deprecated: legacy,
@@ -153,7 +164,9 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         params: runIdParam,
         body: {
           schema: resumeBody, required: false,
-          invalid: () => new ValidationError('retryErrors must be a boolean', [{ path: ['retryErrors'], message: 'expected boolean' }]),
+          // A misspelt retry_errors resumed without retrying: an unknown key is named.
+          invalid: (error: z.ZodError) => unknownKey(error, 'the resume body takes only retryErrors (a boolean)') ??
+            new ValidationError('retryErrors must be a boolean', [{ path: ['retryErrors'], message: 'expected boolean' }]),
         },
         limits: { runStart: true },
         responses: {

@@ -1,7 +1,9 @@
-// Save-time check of an evaluator's mapped input names. An input the evaluator does not read was
-// saved and ignored: `"expectedOutput": "row.answer"` on exact_match left expected_output unset,
-// the evaluator skipped every cell, and a run gated on its pass rate passed (a skipped result
-// counts against nothing). Now such a name is refused, naming the inputs the evaluator reads.
+// Save-time checks of an evaluator spec beyond its settings: what it names must be used.
+// - Mapped input names: an input the evaluator does not read was saved and ignored:
+//   `"expectedOutput": "row.answer"` on exact_match left expected_output unset, the evaluator
+//   skipped every cell, and a run gated on its pass rate passed (a skipped result counts against
+//   nothing). Now such a name is refused, naming the inputs the evaluator reads.
+// - `threshold` on an evaluator that reports no score: it could never apply.
 import type { Issue } from '../core/errors.js';
 import { findEvaluator } from '../evaluators/catalogue.js';
 import { EVALUATOR_SET_ID } from '../evaluators/evaluator-set.js';
@@ -10,19 +12,24 @@ interface SpecInputs {
   type: string;
   settings?: unknown;
   inputs?: Record<string, unknown>;
+  threshold?: number;
 }
 
 /** Names compared loosely for a suggestion: expectedOutput, expected-output, Expected_Output. */
 const loose = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /**
- * Issues for the input names of `spec` (at `path`) that its evaluator does not read, and of its
- * members when it is a set. Unknown types and invalid settings are evaluatorCheck's to report.
+ * Issues of `spec` (at `path`): input names its evaluator does not read, a threshold it cannot
+ * apply; and its members' when it is a set. Unknown types and invalid settings are
+ * evaluatorCheck's to report.
  */
-export function inputNameIssues(spec: SpecInputs, path: (string | number)[]): Issue[] {
+export function evaluatorSpecIssues(spec: SpecInputs, path: (string | number)[]): Issue[] {
   const def = findEvaluator(spec.type);
   if (!def) return [];
   const issues: Issue[] = [];
+  if (spec.threshold !== undefined && !def.result.includes('score')) {
+    issues.push({ path: [...path, 'threshold'], message: `${def.id} reports no score (it reports ${def.result.join(' and ')}), so a threshold cannot apply; use negate to invert its verdict` });
+  }
   if (spec.inputs && !def.anyInputs) {
     const known = [...def.requiredInputs, ...def.optionalInputs];
     for (const name of Object.keys(spec.inputs)) {
@@ -37,7 +44,7 @@ export function inputNameIssues(spec: SpecInputs, path: (string | number)[]): Is
   }
   if (def.id === EVALUATOR_SET_ID) {
     const members = (spec.settings as { evaluators?: SpecInputs[] } | undefined)?.evaluators ?? [];
-    members.forEach((m, j) => issues.push(...inputNameIssues(m, [...path, 'settings', 'evaluators', j])));
+    members.forEach((m, j) => issues.push(...evaluatorSpecIssues(m, [...path, 'settings', 'evaluators', j])));
   }
   return issues;
 }
