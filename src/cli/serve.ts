@@ -7,6 +7,7 @@ import path from 'node:path';
 import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
+import { unknownVariables } from '../config/unknown-env.js';
 import { closeServer, listen, shownHost } from './listen.js';
 import { endStartUp } from './ready.js';
 
@@ -28,6 +29,7 @@ async function writeKeyFile(dataDir: string, key: string): Promise<string> {
 
 export async function startServer(config: Config, out: (line: string) => void = console.log): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
+  for (const line of unknownVariables(process.env)) logger.warn(line);
   const assay = await composeAssay(config, { logger });
   const boot = await assay.projects.bootstrap(config.apiKey);
   if (boot?.createdKey) {

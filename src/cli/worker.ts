@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
+import { unknownVariables } from '../config/unknown-env.js';
 import { closeServer, listen, shownHost } from './listen.js';
 import { endStartUp } from './ready.js';
 
@@ -22,6 +23,7 @@ export interface RunningWorker {
 
 export async function startWorker(config: Config, out: (line: string) => void = console.log): Promise<RunningWorker> {
   const logger = createLogger(config.logLevel);
+  for (const line of unknownVariables(process.env)) logger.warn(line);
   const assay = await composeAssay(config, { logger, command: 'worker' });
   await assay.start();
   let server: Server | undefined;

@@ -183,7 +183,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
       {
         method: 'get', path: `${prefix}/runs/{runId}/events`, summary: 'The run as SSE, from the start or after Last-Event-ID', tags, auth: 'project', deprecated: legacy,
         params: runIdParam,
-        query: z.object({ lastEventId: z.string().regex(/^\d+$/).optional().describe('Same as the Last-Event-ID header') }),
+        query: z.object({ lastEventId: z.string().regex(/^\d+$/).optional().describe('Same as the Last-Event-ID header, which wins when both are sent: an EventSource reconnects with the header while its URL keeps the first value') }),
         limits: { stream: 'always' },
         responses: {
           200: { description: 'SSE stream', schema: z.string(), contentType: 'text/event-stream' },
