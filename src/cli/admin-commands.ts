@@ -7,6 +7,10 @@ import { systemClock } from '../core/ports.js';
 import { openDb } from '../storage/connect.js';
 import { migrateToLatest, openStores } from '../storage/index.js';
 import { CliError } from './cli-error.js';
+import { guardOutput } from './output.js';
+
+/** Lines on stdout; a reader that left (`| true`) must not turn a done command into an EPIPE crash. */
+const say = (line: string) => guardOutput(process.stdout).write(`${line}\n`);
 
 async function withProjects<T>(fn: (projects: ProjectService, stores: Awaited<ReturnType<typeof openStores>>) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -30,7 +34,7 @@ export function registerAdminCommands(program: Command): void {
       const { db, dialect } = await openDb({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir });
       try {
         const report = await migrateToLatest(db, dialect === 'postgres' ? config.dbSchema : undefined);
-        console.log(report.applied.length > 0 ? `Applied: ${report.applied.join(', ')}` : 'Database is up to date');
+        say(report.applied.length > 0 ? `Applied: ${report.applied.join(', ')}` : 'Database is up to date');
       } finally {
         await db.destroy();
       }
@@ -49,8 +53,8 @@ export function registerAdminCommands(program: Command): void {
           // The store's error speaks of a slug taken "in this project", right for experiments; a project's slug is server-wide.
           throw error instanceof SlugTakenError ? new CliError(`A project with the slug "${error.slug}" already exists`) : error;
         });
-        console.log(`Project ${project.slug} (${project.id}) created.`);
-        console.log(`API key (shown once): ${key.apiKey}`);
+        say(`Project ${project.slug} (${project.id}) created.`);
+        say(`API key (shown once): ${key.apiKey}`);
       });
     });
 
@@ -64,7 +68,7 @@ export function registerAdminCommands(program: Command): void {
         const project = (await stores.projects.getBySlug(opts.project)) ?? (await stores.projects.get(opts.project));
         if (!project) throw new CliError(`No project "${opts.project}"`);
         const key = await service.createKey(project.id);
-        console.log(`API key ${key.id} for ${project.slug} (shown once): ${key.apiKey}`);
+        say(`API key ${key.id} for ${project.slug} (shown once): ${key.apiKey}`);
       });
     });
 }

@@ -1,12 +1,17 @@
 // Comparisons on the command line: `assay compare RUN_ID [BASELINE]`, and the comparison that
 // `assay run --baseline` prints after the summary. Text for the terminal, Markdown for CI
 // (--markdown FILE, and appended to $GITHUB_STEP_SUMMARY so a GitHub job shows it).
-import { appendFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Comparison, RunStatusBody, RunSummary } from '../client/index.js';
+import type { AssayClient, Comparison, RunStatusBody, RunSummary } from '../client/index.js';
+import { comparisonSchema } from '../core/model/compare.js';
+import { runStatusSchema } from '../core/model/run-api.js';
+import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
 import { asCliError, connect } from './connection.js';
-import { writeReport } from './report-files.js';
+import { guardOutput } from './output.js';
+import { checkReportFiles, publishMarkdown, writeReport } from './report-files.js';
+
+export { publishMarkdown } from './report-files.js';
 
 const signed = (n: number | undefined, digits = 1) => (n === undefined ? '-' : `${n > 0 ? '+' : ''}${n.toFixed(digits)}`);
 const p = (x: number) => (x < 0.0001 ? x.toExponential(1) : x.toFixed(4));
@@ -59,17 +64,6 @@ export function markdownReport(runId: string, status: string, summary: RunSummar
   return lines.join('\n');
 }
 
-/** Writes the report to `file` (when given) and appends it to $GITHUB_STEP_SUMMARY (when set). */
-export async function publishMarkdown(text: string, file: string | undefined): Promise<void> {
-  try {
-    if (file) await writeFile(file, text);
-    const step = process.env.GITHUB_STEP_SUMMARY;
-    if (step) await appendFile(step, `${text}\n`);
-  } catch (error) {
-    throw new CliError(`Cannot write the Markdown report: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-}
-
 /**
  * Refuses a run that has not ended: its cells so far would be compared (0 rows matched while it
  * is queued), and a gate that then says "no significant change" passes without judging anything.
@@ -97,15 +91,28 @@ export function parseAlpha(raw: string | undefined): number | undefined {
   return alpha;
 }
 
-export async function compareCommand(runId: string, baseline: string | undefined, opts: CompareOptions, out: NodeJS.WriteStream = process.stdout): Promise<number> {
+/** GET /runs/{runId}, checked to be what an Assay server answers. */
+export async function fetchRun(client: AssayClient, runId: string): Promise<RunStatusBody> {
+  return expectAnswer(runStatusSchema, await client.getRun(runId), client.endpoint, `GET /api/experiments/runs/${encodeURIComponent(runId)}`);
+}
+
+/** GET /runs/{runId}/compare, checked to be what an Assay server answers (`{}` from another API failed later on a TypeError). */
+export async function fetchComparison(client: AssayClient, runId: string, query: Parameters<AssayClient['compare']>[1]): Promise<Comparison> {
+  return expectAnswer(comparisonSchema, await client.compare(runId, query), client.endpoint, `GET /api/experiments/runs/${encodeURIComponent(runId)}/compare`);
+}
+
+export async function compareCommand(runId: string, baseline: string | undefined, opts: CompareOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const alpha = parseAlpha(opts.alpha);
   const client = connect(opts);
+  await checkReportFiles([['--markdown', opts.markdown, 'Markdown report'], ['--json', opts.json, 'JSON comparison']]);
+  // A reader that left (`| head`, `| true`) must change neither the exit code nor print a stack.
+  const output = guardOutput(out);
   try {
-    const run = await client.getRun(runId);
+    const run = await fetchRun(client, runId);
     ensureFinished(run, 'candidate');
-    const c = await client.compare(runId, { ...(baseline ? { baseline } : {}), ...(alpha !== undefined ? { alpha } : {}), change: 'regressed', limit: 100 });
-    ensureFinished(await client.getRun(c.baselineRunId), 'baseline');
-    out.write(formatComparison(c));
+    const c = await fetchComparison(client, runId, { ...(baseline ? { baseline } : {}), ...(alpha !== undefined ? { alpha } : {}), change: 'regressed', limit: 100 });
+    ensureFinished(await fetchRun(client, c.baselineRunId), 'baseline');
+    output.write(formatComparison(c));
     const runUrl = run.summary?.runUrl ?? '';
     if (opts.markdown || process.env.GITHUB_STEP_SUMMARY) await publishMarkdown(markdownReport(runId, run.status, run.summary, c, runUrl), opts.markdown);
     if (opts.json) await writeReport(opts.json, `${JSON.stringify(c, null, 2)}\n`, 'JSON comparison');

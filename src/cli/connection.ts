@@ -1,13 +1,37 @@
 // The CLI's connection to a server: endpoint and key from flags or the environment (ASSAY_*
 // first, then LANGWATCH_*), the typed client over them with its request timeout
 // (ASSAY_REQUEST_TIMEOUT), and client failures as one-line CLI errors (exit code 2).
-import { ApiError, AssayClient, NoAnswerError, NotAssayError, REQUEST_TIMEOUT_MS, UnreachableError } from '../client/index.js';
+import { ApiError, AssayClient, ConnectionLostError, NoAnswerError, NotAssayError, REQUEST_TIMEOUT_MS, StreamLostError, UnreachableError } from '../client/index.js';
 import { CliError } from './cli-error.js';
+
+/**
+ * The endpoint with any user:password@ masked, for messages: a URL with credentials would
+ * otherwise end up whole in CI logs. Also for text that is not a URL at all (no scheme).
+ */
+export function maskCredentials(endpoint: string): string {
+  return endpoint.replace(/^([^/?#]*\/\/)?[^/?#]*@/, (_all, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
+/** The endpoint checked: http(s), a valid URL, and no credentials (fetch refuses them; the API key is the way to authenticate). */
+function checkedEndpoint(raw: string): string {
+  const endpoint = raw.replace(/\/+$/, '');
+  const shown = maskCredentials(endpoint);
+  if (!/^https?:\/\//i.test(endpoint)) throw new CliError(`The endpoint must start with http:// or https:// (got ${shown})`);
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new CliError(`The endpoint is not a valid URL (got ${shown})`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new CliError(`The endpoint ${shown} holds credentials (user:password@), which Assay does not use: give the endpoint without them and the project API key with --api-key or ASSAY_API_KEY`);
+  }
+  return endpoint;
+}
 
 /** The client for the flags and environment; `signal` aborts all its requests (`assay run`'s --timeout and Ctrl-C). */
 export function connect(opts: { endpoint?: string; apiKey?: string }, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): AssayClient {
-  const endpoint = (opts.endpoint ?? env.ASSAY_ENDPOINT ?? env.LANGWATCH_ENDPOINT ?? 'http://localhost:5560').replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(endpoint)) throw new CliError(`The endpoint must start with http:// or https:// (got ${endpoint})`);
+  const endpoint = checkedEndpoint(opts.endpoint ?? env.ASSAY_ENDPOINT ?? env.LANGWATCH_ENDPOINT ?? 'http://localhost:5560');
   return new AssayClient({
     endpoint,
     apiKey: opts.apiKey ?? env.ASSAY_API_KEY ?? env.LANGWATCH_API_KEY,
@@ -30,6 +54,7 @@ export function asCliError(error: unknown): unknown {
     const issues = (error.body.issues ?? []).map((i) => `\n  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('');
     return new CliError(`${error.message}${issues}`);
   }
-  if (error instanceof UnreachableError || error instanceof NoAnswerError || error instanceof NotAssayError) return new CliError(error.message);
+  const known = [UnreachableError, NoAnswerError, NotAssayError, ConnectionLostError, StreamLostError];
+  if (known.some((kind) => error instanceof kind)) return new CliError((error as Error).message);
   return error;
 }

@@ -8,6 +8,7 @@ import { AssayClient } from '../client/index.js';
 import { composeAssay } from '../config/compose.js';
 import { type Config, loadConfig } from '../config/env.js';
 import { PACKAGE_ROOT } from '../config/package-root.js';
+import { guardOutput } from './output.js';
 import { progressView } from './progress.js';
 import { startServer } from './serve.js';
 import { formatSummary } from './summary.js';
@@ -70,6 +71,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--exit', 'stop the server after the run instead of keeping it up')
     .description('Run the bundled demo experiment with live progress (no API key needed)')
     .action(async (opts: { exit?: boolean }) => {
+      // `assay demo | head` must not end in an EPIPE crash.
+      const output = guardOutput(process.stdout);
+      const say = (line: string) => output.write(`${line}\n`);
       const { startFaqBot } = (await import(new URL('server.mjs', EXAMPLES).href)) as {
         startFaqBot: (o?: { port?: number }) => Promise<{ url: string; close(): Promise<void> }>;
       };
@@ -81,31 +85,31 @@ export function registerDemoCommand(program: Command): void {
       const attached = await serverOn(config.port);
       const running = attached ? null : await startServer(config);
       const port = running?.port ?? config.port;
-      if (attached) console.log(`Using the Assay server already running on port ${port}`);
+      if (attached) say(`Using the Assay server already running on port ${port}`);
       const key = { apiKey: await demoKey(config, running?.assay) };
       const client = new AssayClient({ endpoint: `http://127.0.0.1:${port}`, apiKey: key.apiKey });
       await client.json('PUT', '/api/experiments/faq-demo', demoExperiment(bot.url, rows));
 
       const started = await client.startRun('faq-demo');
-      console.log(`\nDemo: "${'FAQ bot vs keyword baseline'}", ${rows.length} rows × 2 targets = ${started.total} cells`);
-      const view = progressView(started.total);
+      say(`\nDemo: "${'FAQ bot vs keyword baseline'}", ${rows.length} rows × 2 targets = ${started.total} cells`);
+      const view = progressView(started.total, process.stdout, output.write);
       const failing = new Set<string>();
       for await (const e of client.events(started.runId)) {
         if ((e.type === 'target_result' && e.error !== undefined) || (e.type === 'evaluator_result' && (e.result.status === 'error' || (e.result.status === 'processed' && e.result.passed === false)))) {
           failing.add(`${e.rowIndex}/${e.targetId}/${e.repeat}`);
         }
-        if (e.type === 'progress') view.update(e.completed, failing.size);
+        if (e.type === 'progress' && !output.closed) view.update(e.completed, failing.size);
       }
       view.stop();
       const final = await client.getRun(started.runId);
-      console.log(formatSummary(final.status, final.summary, started.runUrl));
-      console.log(`Demo project key (sign in to the run page with it; API at http://localhost:${port}/docs): ${key.apiKey}`);
+      say(formatSummary(final.status, final.summary, started.runUrl));
+      say(`Demo project key (sign in to the run page with it; API at http://localhost:${port}/docs): ${key.apiKey}`);
       if (opts.exit) {
         await running?.stop();
         await bot.close();
         return;
       }
-      console.log(running ? 'The server keeps running; press Ctrl+C to stop.' : 'The demo agent keeps running for re-runs from the page; press Ctrl+C to stop it.');
+      say(running ? 'The server keeps running; press Ctrl+C to stop.' : 'The demo agent keeps running for re-runs from the page; press Ctrl+C to stop it.');
       const stop = () => {
         void Promise.all([running?.stop(), bot.close()]).then(() => process.exit(0));
       };

@@ -1,13 +1,13 @@
 // `assay push FILE`: create or update an experiment from a YAML or JSON file, through the
 // server's API (PUT /api/experiments/{slug}, idempotent).
-import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/env.js';
 import { slugify } from '../core/model/slug.js';
 import { experimentResponseSchema } from '../http/routes/experiments.js';
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
 import { asCliError, connect } from './connection.js';
+import { guardOutput } from './output.js';
+import { bodyLimit, readTextFile } from './text-file.js';
 
 /** The fields of the server's answer that push prints. */
 const savedSchema = experimentResponseSchema.pick({ id: true, slug: true, version: true });
@@ -21,48 +21,23 @@ export function registerPushCommand(program: Command): void {
     .description('Create or update an experiment from a file')
     .action(async (file: string, opts: { endpoint?: string; apiKey?: string }) => {
       const client = connect(opts);
+      // A reader that left (`| true`) must not turn a saved experiment into an EPIPE crash.
+      const output = guardOutput(process.stdout);
       const { slug, body, contentType } = await readDocument(file);
       const path = `/api/experiments/${encodeURIComponent(slug)}`;
       try {
         const answer = await client.request('PUT', path, body, contentType);
         const saved = expectAnswer(savedSchema, answer.body, client.endpoint, `PUT ${path}`);
-        console.log(`${answer.status === 201 ? 'Created' : 'Updated'} experiment ${saved.slug} (version ${saved.version})`);
+        output.write(`${answer.status === 201 ? 'Created' : 'Updated'} experiment ${saved.slug} (version ${saved.version})\n`);
       } catch (error) {
         throw asCliError(error);
       }
     });
 }
 
-/** Bytes as people read them (the limit is at least 1 KiB). */
-const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
-
-/**
- * Refuses a file larger than the server's body limit before reading it: the server answers 413
- * anyway, and parsing a 25 MB YAML file first took 17 s and 1.7 GB. The limit is the server's
- * ASSAY_MAX_BODY_BYTES (default 10 MiB), read here from this command's environment.
- */
-async function checkSize(file: string): Promise<void> {
-  let bytes: number;
-  try {
-    bytes = (await stat(file)).size;
-  } catch (error) {
-    throw new CliError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  const limit = loadConfig({ ASSAY_MAX_BODY_BYTES: process.env.ASSAY_MAX_BODY_BYTES }).maxBodyBytes;
-  if (bytes > limit) {
-    throw new CliError(`${file} is ${size(bytes)}, over the server's request body limit of ${size(limit)} (ASSAY_MAX_BODY_BYTES; if your server allows more, set it for this command too)`);
-  }
-}
-
 async function readDocument(file: string): Promise<{ slug: string; body: string; contentType: string }> {
-  await checkSize(file);
-  let text: string;
-  try {
-    // A byte order mark (Windows editors write one) is no part of the document: JSON.parse refuses it.
-    text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
-  } catch (error) {
-    throw new CliError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  // Regular, within the server's body limit, UTF-8; its byte order mark dropped (JSON.parse refuses one).
+  const text = await readTextFile(file, bodyLimit());
   const isJson = file.toLowerCase().endsWith('.json');
   let parsed: unknown;
   // `assay serve` loads this module too (cli/main.ts): the YAML library only when a file needs it.

@@ -1,9 +1,9 @@
 // The body `assay run` starts a run with: --param values, --data rows read from a file, and
 // --rows indices (checked against --data's rows, the one case the CLI knows the row count).
-import { readFile } from 'node:fs/promises';
 import type { StartRunBody } from '../client/index.js';
 import { CliError } from './cli-error.js';
 import { parseRows, type RunOptions } from './run-options.js';
+import { bodyLimit, readTextFile } from './text-file.js';
 
 /** `--param k=v`: true/false become booleans and numbers that print back unchanged numbers (as LangWatch's CLI does). */
 export function parseParam(raw: string): [string, string | number | boolean] {
@@ -17,18 +17,13 @@ export function parseParam(raw: string): [string, string | number | boolean] {
 }
 
 async function readRows(file: string): Promise<Record<string, unknown>[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new CliError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  // Regular, within the server's body limit (the rows are sent in one request), UTF-8, no byte order mark.
+  const text = await readTextFile(file, bodyLimit());
   // `assay serve` loads this module too (cli/main.ts): the CSV parser only when a file needs it.
   const csv = file.toLowerCase().endsWith('.csv') ? await import('csv-parse/sync') : null;
   try {
     if (csv !== null) return csv.parse(text, { columns: true, bom: true, skip_empty_lines: true }) as Record<string, unknown>[];
     return text
-      .replace(/^\uFEFF/, '')
       .split('\n')
       .map((l, i) => [l, i + 1] as const)
       .filter(([l]) => l.trim() !== '')

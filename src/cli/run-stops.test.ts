@@ -1,6 +1,6 @@
 // `assay run` when it stops before the end, against a real server: --timeout in the middle of
-// a run, Ctrl-C, a reader that leaves the pipe early (`| head -1`), and `assay compare` asked
-// about a run that has not finished. The "hang" experiment calls an HTTP target that never
+// a run, Ctrl-C, a reader that leaves the pipe early (`| head -1`), and `assay compare` (or
+// `assay run --baseline`) given a run that has not finished. The "hang" experiment calls an HTTP target that never
 // answers, so its run stays running until the test aborts it.
 import { existsSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -84,6 +84,18 @@ describe('assay run stopping before the end', { timeout: 120_000 }, () => {
     expect(await p.exited).toBe(0);
     expect(p.output()).toMatch(/^Run run_\w+ started: 40 cells\n$/);
     expect(existsSync(json)).toBe(true);
+  });
+
+  it('--baseline naming a run that is still running is refused before the run starts', async () => {
+    const started = assay(['run', 'hang', '--no-wait']);
+    expect(await started.exited).toBe(0);
+    const id = runIdOf(started.output());
+    const json = path.join(server.dataDir, 'baseline-running.json');
+    const p = assay(['run', 'quick', '--baseline', id, '--json', json]);
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toContain(`The baseline run ${id} is still running (0/1 cells)`);
+    expect(p.output()).not.toContain('started');
+    expect(existsSync(json)).toBe(false);
   });
 
   it('assay compare refuses a run that is still running rather than passing the gate', async () => {

@@ -1,15 +1,15 @@
 // `assay run SLUG`: starts a run on a server, shows live progress, prints the summary and the
 // runUrl, and exits 0 when the run passed its threshold, 1 when not, 2 when it could not run.
 import type { Command } from 'commander';
-import { type AssayClient, ApiError, type Comparison, type RunStarted, type RunSummary } from '../client/index.js';
-import { runStartedSchema, runStatusSchema } from '../core/model/run-api.js';
+import { type AssayClient, ApiError, type Comparison, type RetryNotice, type RunStarted, type RunStatusBody, type RunSummary, StreamLostError } from '../client/index.js';
+import { runStartedSchema } from '../core/model/run-api.js';
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
-import { ensureFinished, formatComparison, markdownReport, publishMarkdown } from './compare.js';
+import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownReport } from './compare.js';
 import { asCliError, connect } from './connection.js';
 import { guardOutput, type Output } from './output.js';
 import { progressView } from './progress.js';
-import { checkReportFile, writeReport } from './report-files.js';
+import { checkReportFiles, publishMarkdown, type ReportFile, writeReport } from './report-files.js';
 import { buildRunBody, rowList } from './run-body.js';
 import { checkRunOptions, type RunOptions } from './run-options.js';
 import { signalExitCode, type StopCause, stopWaiting } from './stop-waiting.js';
@@ -41,37 +41,62 @@ export function regressionGate(comparison: Comparison | undefined, drop: number 
   return 0;
 }
 
+/**
+ * Without --timeout, how long `assay run` keeps reconnecting to a run's event stream while every
+ * attempt fails (a server restarting, its proxy answering 502): runs survive restarts, and two
+ * minutes covers a restart; longer, and a CI job would wait on a server that is gone. With
+ * --timeout the command reconnects until it runs out.
+ */
+export const RECONNECT_FOR_MS = 120_000;
+
 export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.WriteStream = process.stdout): Promise<number> {
   const { failUnder, timeoutS, maxDrop, gated } = checkRunOptions(opts);
   const body = await buildRunBody(opts);
-  if (opts.junit) await checkReportFile(opts.junit, 'JUnit report');
-  if (opts.json) await checkReportFile(opts.json, 'JSON report');
-  if (opts.markdown) await checkReportFile(opts.markdown, 'Markdown report');
-  // A run id is stored as the run's baseline (and refused at start when missing); `previous` is resolved at comparison time.
+  // Only a run waited for writes its reports and the step summary (--no-wait refuses the report flags).
+  const reports: ReportFile[] = [['--junit', opts.junit, 'JUnit report'], ['--json', opts.json, 'JSON report'], ['--markdown', opts.markdown, 'Markdown report']];
+  await checkReportFiles(reports, opts.wait === false ? {} : process.env);
+  // A run id is stored as the run's baseline (checked before the start: checkBaseline); `previous` is resolved at comparison time.
   if (opts.baseline && opts.baseline !== 'previous') body.baselineRunId = opts.baseline;
   const output = guardOutput(out);
   const stop = stopWaiting(timeoutS);
-  const client = connect(opts, process.env, stop.signal);
+  let client: AssayClient;
+  try {
+    client = connect(opts, process.env, stop.signal);
+  } catch (error) {
+    stop.dispose();
+    throw error;
+  }
   const runPath = `POST /api/experiments/${encodeURIComponent(slug)}/run`;
   let started: RunStarted | undefined;
   try {
+    if (body.baselineRunId) await checkBaseline(client, opts.baseline!);
     started = expectAnswer(runStartedSchema, await client.startRun(slug, body), client.endpoint, runPath);
     output.write(`Run ${started.runId} started: ${started.total} cells\n  ${started.runUrl}\n`);
     if (opts.wait === false) return 0;
-    await followProgress(client, started, stop.signal, out, output);
+    await followProgress(client, started, stop.signal, out, output, timeoutS === undefined ? RECONNECT_FOR_MS : Infinity);
     const cause = stop.cause();
     if (cause) return stopped(cause, started, output, client.endpoint);
-    const final = expectAnswer(runStatusSchema, await client.getRun(started.runId), client.endpoint, 'GET /api/experiments/runs/{runId}');
+    const final = await fetchRun(client, started.runId);
     output.write(formatSummary(final.status, final.summary, started.runUrl));
     if (final.status === 'failed') output.write(`  failed: ${final.message ?? final.error}\n`);
     if (final.status === 'completed' && body.row_indices && !body.data) await warnMissingRows(client, started.runId, body.row_indices, output);
     if (final.summary?.totalCells === 0) output.write('  no cell was run: nothing was evaluated, so the run does not pass\n');
-    const compared = opts.baseline ? await compareWithBaseline(client, started.runId, opts.baseline, output) : undefined;
-    if (opts.junit) await writeReport(opts.junit, await client.exportRun(started.runId, 'junit'), 'JUnit report');
+    // The reports that do not depend on the comparison first: a comparison that fails must not lose them.
     if (opts.json) await writeReport(opts.json, `${JSON.stringify(final, null, 2)}\n`, 'JSON report');
+    if (opts.junit) await writeReport(opts.junit, await client.exportRun(started.runId, 'junit'), 'JUnit report');
+    let compared: Awaited<ReturnType<typeof compareWithBaseline>>;
+    let comparisonFailure: { error: unknown } | undefined;
+    if (opts.baseline) {
+      try {
+        compared = await compareWithBaseline(client, started.runId, opts.baseline, output);
+      } catch (error) {
+        comparisonFailure = { error };
+      }
+    }
     if (opts.markdown || process.env.GITHUB_STEP_SUMMARY) {
       await publishMarkdown(markdownReport(started.runId, final.status, final.summary, compared?.comparison, started.runUrl), opts.markdown);
     }
+    if (comparisonFailure) throw comparisonFailure.error;
     const drop = compared?.baselinePassRate !== undefined && final.summary ? compared.baselinePassRate - final.summary.passRate : undefined;
     if (drop !== undefined && maxDrop !== undefined) output.write(`  pass rate ${drop > 0 ? `fell ${drop.toFixed(1)}` : `rose ${(-drop).toFixed(1)}`} points against the baseline (max drop ${maxDrop})\n`);
     const gate = regressionGate(compared?.comparison, drop, { failOnRegression: opts.failOnRegression === true, maxDrop });
@@ -80,18 +105,39 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     // Stopping aborts whatever request was in flight: report the stop, not the aborted request.
     const cause = stop.cause();
     if (cause) return stopped(cause, started, output, client.endpoint);
+    if (error instanceof StreamLostError && started) throw new CliError(`${error.message}; the run goes on at ${started.runUrl}`);
     throw asCliError(error);
   } finally {
     stop.dispose();
   }
 }
 
+/**
+ * A baseline run id is checked before the run starts: one that does not exist or is still
+ * running would be refused only once the whole run is over (a comparison with a run that has
+ * not ended judges its cells so far).
+ */
+async function checkBaseline(client: AssayClient, runId: string): Promise<void> {
+  let baseline: RunStatusBody;
+  try {
+    baseline = await fetchRun(client, runId);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) throw new CliError(`Baseline run not found: ${runId}`);
+    throw error;
+  }
+  ensureFinished(baseline, 'baseline');
+}
+
 /** Shows the run's progress from its event stream until the run ends or `signal` stops the wait. */
-async function followProgress(client: AssayClient, started: RunStarted, signal: AbortSignal, out: NodeJS.WriteStream, output: Output): Promise<void> {
+async function followProgress(client: AssayClient, started: RunStarted, signal: AbortSignal, out: NodeJS.WriteStream, output: Output, retryForMs: number): Promise<void> {
   const view = progressView(started.total, out, output.write);
   const failing = new Set<string>();
+  // One line when connections start failing (not at every attempt, nor when a healthy stream is cut and picked up at once).
+  const onRetry = ({ error, attempt }: RetryNotice) => {
+    if (attempt === 1) output.write(`\n  ${error.message}; reconnecting${retryForMs === Infinity ? '' : ` for up to ${retryForMs / 60_000} min`} (the run goes on on the server)\n`);
+  };
   try {
-    for await (const event of client.events(started.runId, { signal })) {
+    for await (const event of client.events(started.runId, { signal, retryForMs, onRetry })) {
       if ((event.type === 'target_result' && event.error !== undefined) || (event.type === 'evaluator_result' && (event.result.status === 'error' || (event.result.status === 'processed' && event.result.passed === false)))) {
         failing.add(`${event.rowIndex}/${event.targetId}/${event.repeat}`);
       }
@@ -125,7 +171,7 @@ async function warnMissingRows(client: AssayClient, runId: string, requested: nu
 async function compareWithBaseline(client: AssayClient, runId: string, baseline: string, out: Output): Promise<{ comparison: Comparison; baselinePassRate: number | undefined } | undefined> {
   let comparison: Comparison;
   try {
-    comparison = await client.compare(runId, { baseline, change: 'regressed', limit: 100 });
+    comparison = await fetchComparison(client, runId, { baseline, change: 'regressed', limit: 100 });
   } catch (error) {
     if (baseline === 'previous' && error instanceof ApiError && error.status === 404) {
       out.write('\nNo previous finished run to compare with: nothing to gate on.\n');
@@ -133,7 +179,7 @@ async function compareWithBaseline(client: AssayClient, runId: string, baseline:
     }
     throw error;
   }
-  const base = await client.getRun(comparison.baselineRunId);
+  const base = await fetchRun(client, comparison.baselineRunId);
   ensureFinished(base, 'baseline');
   out.write(formatComparison(comparison));
   return { comparison, baselinePassRate: base.summary?.passRate };

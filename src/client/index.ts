@@ -1,25 +1,21 @@
 // The typed client for Assay's HTTP API and its SSE event stream: the one HTTP client of the
 // CLI, the benchmarks, the fault-injection suite and the web page. Its types are inferred from
-// the schemas the server declares its answers with (src/core/model), never restated. Only fetch
-// and eventsource-parser: no Node-specific APIs, so the page can bundle it.
-import { createParser } from 'eventsource-parser';
-import type { LiveEvent, RunEvent } from '../core/events.js';
-import { isFinalEvent } from '../core/final-event.js';
+// the schemas the server declares its answers with (src/core/model), never restated. Only fetch,
+// web streams and eventsource-parser: no Node-specific APIs, so the page can bundle it.
 import type { Comparison } from '../core/model/compare.js';
 import type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
 import type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
+import { BodyCutError, bytesShown, readBody, TooLargeError } from './body.js';
+import { AbortedError, ApiError, ConnectionLostError, NoAnswerError, NotAssayError, shownPath, UnreachableError } from './errors.js';
+import { type EventsOptions, followEvents, STREAM_SILENCE_MS, type StreamEvent } from './events.js';
 
 export type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 export type { RunSummary } from '../core/model/summary.js';
 export type { Comparison } from '../core/model/compare.js';
 export type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
 export type { LiveEvent, RunEvent } from '../core/events.js';
-
-/**
- * What a run's stream delivers: committed events (with `seq`, the SSE id) and live-only events
- * (`cell_started`, `retrying` as they happen; no seq). Each is delivered once.
- */
-export type StreamEvent = RunEvent | LiveEvent;
+export { AbortedError, ApiError, ConnectionLostError, NoAnswerError, NotAssayError, StreamLostError, UnreachableError } from './errors.js';
+export { RETRY_FOR_MS, STREAM_SILENCE_MS, type EventsOptions, type RetryNotice, type StreamEvent } from './events.js';
 
 export interface ClientOptions {
   endpoint: string;
@@ -29,11 +25,17 @@ export interface ClientOptions {
   /** Extra headers on every request. */
   headers?: Record<string, string>;
   /**
-   * How long a request may wait for the answer's headers (default 30 s): a server that accepts
-   * the connection and never answers must not hang the CLI. Only the headers: an export or an
-   * event stream may then take as long as it takes.
+   * How long a request may take, from sending it to the last byte of its answer (default 30 s):
+   * a server that takes the connection and never answers, or sends its headers and then stalls,
+   * must not hang the CLI. Two exceptions, whose length is not the server's to bound: an
+   * export's body may take as long as it keeps coming (the time restarts at each chunk), and an
+   * event stream is bounded until its headers, then by its silence (`streamSilenceMs`).
    */
   requestTimeoutMs?: number;
+  /** The largest JSON answer read (default MAX_ANSWER_BYTES); past it the server is not taken for Assay. */
+  maxAnswerBytes?: number;
+  /** Silence after which an event stream's connection is taken for dead and replaced (default STREAM_SILENCE_MS, and at least the request timeout). */
+  streamSilenceMs?: number;
   /** Aborts every request of this client (the CLI's --timeout and Ctrl-C). */
   signal?: AbortSignal;
 }
@@ -41,50 +43,22 @@ export interface ClientOptions {
 /** The default of `ClientOptions.requestTimeoutMs`. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
-/** A non-2xx answer: the status and the server's JSON error body. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    /** `code`: the stable error code where `error` carries LangWatch's text instead (run starts). */
-    readonly body: { error?: string; code?: string; message?: string; issues?: { path: (string | number)[]; message: string }[] },
-  ) {
-    super(`${status} ${body.message ?? body.error ?? 'request failed'}`);
-    this.name = 'ApiError';
-  }
-}
+/**
+ * The default of `ClientOptions.maxAnswerBytes`. The server's largest JSON answers are results
+ * pages: PAGE_BYTES (4 MiB, src/core/model/paging.ts) of stored cell text past the page's first
+ * cell, which is sent whole — at most a 32 MiB model answer (src/net/lean-fetch.ts) or a 10 MiB
+ * HTTP target answer (src/targets/http-response.ts) and its 1 MiB row (ASSAY_MAX_ROW_BYTES), so
+ * ≈ 40 MiB; an experiment answers with its document, at most ASSAY_MAX_BODY_BYTES (10 MiB by
+ * default). 256 MiB leaves six times that, and stays half of the longest string V8 can make
+ * (2^29 − 24 characters), which JSON.parse needs the answer as.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
-/** The server could not be reached at all. */
-export class UnreachableError extends Error {
-  constructor(endpoint: string, cause: unknown) {
-    const code = (cause as { cause?: { code?: string } })?.cause?.code;
-    super(`Cannot reach ${endpoint}${code ? ` (${code})` : ''}`);
-    this.name = 'UnreachableError';
-  }
-}
+/** Of an error answer (non-2xx), what is read at most: an Assay error is a small JSON object (its issues included). */
+const MAX_ERROR_BYTES = 1024 * 1024;
 
-/** The server took the connection but sent no answer within the request timeout. */
-export class NoAnswerError extends Error {
-  constructor(endpoint: string, method: string, path: string, timeoutMs: number) {
-    super(`${endpoint} did not answer ${method} ${path.split('?')[0]} within ${timeoutMs / 1000} s`);
-    this.name = 'NoAnswerError';
-  }
-}
-
-/** A 2xx answer that is not what an Assay server sends (an HTML page, another API): the wrong endpoint, most likely. */
-export class NotAssayError extends Error {
-  constructor(endpoint: string, what: string) {
-    super(`${endpoint} did not answer like an Assay server (${what})`);
-    this.name = 'NotAssayError';
-  }
-}
-
-/** A request given up because the caller's signal aborted it (the caller knows why). */
-export class AbortedError extends Error {
-  constructor() {
-    super('The request was aborted');
-    this.name = 'AbortedError';
-  }
-}
+/** An export is text of any length, but a string cannot be longer than V8's limit (2^29 − 24 characters; UTF-8 has at least one byte a character). */
+const MAX_TEXT_BYTES = 2 ** 29 - 24;
 
 /** Body of POST /{slug}/run: LangWatch's fields plus Assay's extensions. */
 export interface StartRunBody {
@@ -100,6 +74,12 @@ export interface Answer<T> {
   status: number;
   body: T;
 }
+
+const typeOf = (res: Response) => res.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** How an answer's body is read: within the request's `signal`, `restart` starting its time again (exports). */
+type BodyReader<T> = (res: Response, signal: AbortSignal, restart: () => void) => Promise<T>;
 
 const enc = encodeURIComponent;
 
@@ -119,55 +99,88 @@ export class AssayClient {
   }
 
   /**
-   * One request; a non-2xx answer is an ApiError, no answer at all an UnreachableError, no
-   * answer in time a NoAnswerError, and an abort by the caller's or the client's signal an
-   * AbortedError.
+   * One exchange: the request, then its answer's body read by `read`, all within the request
+   * timeout (`read` may restart it). A non-2xx answer is an ApiError (Assay's JSON error) or a
+   * NotAssayError (anything else: a proxy's HTML page); no answer at all an UnreachableError; no
+   * answer in time a NoAnswerError; a connection cut mid-answer a ConnectionLostError; an abort
+   * by the caller's or the client's signal an AbortedError.
    */
-  async send(method: string, path: string, init: { body?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+  private async exchange<T>(method: string, path: string, init: { body?: string; headers?: Record<string, string>; signal?: AbortSignal }, read: BodyReader<T>): Promise<T> {
     const timeoutMs = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     const late = new AbortController();
-    const timer = setTimeout(() => late.abort(), timeoutMs);
+    let timer = setTimeout(() => late.abort(), timeoutMs);
+    const restart = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => late.abort(), timeoutMs);
+    };
     const callers = [init.signal, this.options.signal].filter((s): s is AbortSignal => s !== undefined);
-    let res: Response;
+    const signal = AbortSignal.any([late.signal, ...callers]);
+    let res: Response | undefined;
     try {
       res = await this.doFetch(this.endpoint + path, {
         method,
         headers: this.headers(init.headers),
         ...(init.body !== undefined ? { body: init.body } : {}),
-        signal: AbortSignal.any([late.signal, ...callers]),
+        signal,
       });
+      if (!res.ok) throw await this.failure(method, path, res, signal);
+      return await read(res, signal, restart);
     } catch (error) {
       if (callers.some((s) => s.aborted)) throw new AbortedError();
-      if (late.signal.aborted) throw new NoAnswerError(this.endpoint, method, path, timeoutMs);
-      throw new UnreachableError(this.endpoint, error);
+      if (late.signal.aborted) throw new NoAnswerError(this.endpoint, method, path, timeoutMs, res !== undefined);
+      if (res === undefined) throw new UnreachableError(this.endpoint, error);
+      if (error instanceof BodyCutError) throw new ConnectionLostError(this.endpoint, method, path, error.cause);
+      throw error;
     } finally {
       clearTimeout(timer);
     }
-    if (!res.ok) {
-      let body: ApiError['body'] = {};
-      try {
-        body = (await res.json()) as ApiError['body'];
-      } catch {
-        // a non-JSON error page: keep the status only
-      }
-      throw new ApiError(res.status, body);
+  }
+
+  /** A non-2xx answer as an error: Assay's JSON error body, or, from anything else, a NotAssayError naming its status and type. */
+  private async failure(method: string, path: string, res: Response, signal: AbortSignal): Promise<Error> {
+    const request = `${method} ${shownPath(path)}`;
+    let body: unknown;
+    try {
+      body = JSON.parse(decode(await readBody(res, { maxBytes: MAX_ERROR_BYTES, signal })));
+    } catch (error) {
+      if (!(error instanceof TooLargeError || error instanceof SyntaxError)) throw error;
+      return new NotAssayError(this.endpoint, `${request} answered ${res.status} with ${typeOf(res)}${error instanceof TooLargeError ? ` over ${bytesShown(MAX_ERROR_BYTES)}` : ''}, not an Assay error`, res.status);
     }
-    return res;
+    const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    // Every Assay error says what went wrong in `error` or `message`; another API's JSON need not.
+    if (typeof fields.error !== 'string' && typeof fields.message !== 'string') {
+      return new NotAssayError(this.endpoint, `${request} answered ${res.status} with JSON that is not an Assay error`, res.status);
+    }
+    return new ApiError(res.status, fields as ApiError['body']);
+  }
+
+  /**
+   * A request whose answer's headers must come within the request timeout; its body is the
+   * caller's to read, as long as it takes (an event stream). Failures as in `exchange`.
+   */
+  async send(method: string, path: string, init: { body?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+    return this.exchange(method, path, init, async (res) => res);
   }
 
   /** A JSON request and its answer with the status. `body` may be text (YAML, CSV) with its content type. */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Answer<T>> {
-    const res = await this.send(method, path, {
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': contentType } } : {}),
+    const maxBytes = this.options.maxAnswerBytes ?? MAX_ANSWER_BYTES;
+    const init = body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': contentType } } : {};
+    return this.exchange(method, path, init, async (res, signal) => {
+      if (res.status === 204) return { status: 204, body: {} as T };
+      let bytes: Uint8Array;
+      try {
+        bytes = await readBody(res, { maxBytes, signal });
+      } catch (error) {
+        if (!(error instanceof TooLargeError)) throw error;
+        throw new NotAssayError(this.endpoint, `${method} ${shownPath(path)} answered with more than ${bytesShown(maxBytes)}; Assay's largest answers are tens of MiB`, res.status);
+      }
+      try {
+        return { status: res.status, body: JSON.parse(decode(bytes)) as T };
+      } catch {
+        throw new NotAssayError(this.endpoint, `${method} ${shownPath(path)} answered ${res.status} with ${typeOf(res)}, not JSON`, res.status);
+      }
     });
-    if (res.status === 204) return { status: 204, body: {} as T };
-    const text = await res.text();
-    try {
-      return { status: res.status, body: JSON.parse(text) as T };
-    } catch {
-      const type = res.headers.get('content-type')?.split(';')[0] ?? 'no content type';
-      throw new NotAssayError(this.endpoint, `${method} ${path.split('?')[0]} answered ${res.status} with ${type}, not JSON`);
-    }
   }
 
   async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
@@ -228,9 +241,20 @@ export class AssayClient {
     return this.json('GET', `/api/experiments/runs/${enc(runId)}/reviews`);
   }
 
-  /** The run's export in one of the formats, as text. */
+  /**
+   * The run's export in one of the formats, as text. Its length follows the run's, so the
+   * request timeout bounds the wait for each chunk rather than the whole.
+   */
   async exportRun(runId: string, format: 'jsonl' | 'csv' | 'junit'): Promise<string> {
-    return (await this.send('GET', `/api/experiments/runs/${enc(runId)}/export?format=${format}`)).text();
+    const path = `/api/experiments/runs/${enc(runId)}/export?format=${format}`;
+    return this.exchange('GET', path, {}, async (res, signal, restart) => {
+      try {
+        return decode(await readBody(res, { maxBytes: MAX_TEXT_BYTES, signal, onChunk: restart }));
+      } catch (error) {
+        if (!(error instanceof TooLargeError)) throw error;
+        throw new Error(`The ${format} export of run ${runId} is larger than ${bytesShown(MAX_TEXT_BYTES)}, more than can be held as text here; download it from ${this.endpoint}${shownPath(path)}?format=${format}`);
+      }
+    });
   }
 
   /** Polls the run until it has ended (or `timeoutMs` passed: then throws). */
@@ -245,45 +269,21 @@ export class AssayClient {
   }
 
   /**
-   * The run's events after `afterSeq`, until the stream ends. Reconnects (with Last-Event-ID)
-   * when the connection drops before the run's final event.
+   * The run's events after `afterSeq`, until its final event. Reconnects (with Last-Event-ID)
+   * when a connection drops, and retries failing connections with backoff (events.ts).
    */
-  async *events(runId: string, options: { afterSeq?: number; signal?: AbortSignal } = {}): AsyncGenerator<StreamEvent> {
-    let cursor = options.afterSeq ?? 0;
-    for (let attempt = 0; attempt < 20; attempt++) {
-      let res: Response;
-      try {
-        res = await this.send('GET', `/api/experiments/runs/${enc(runId)}/events`, {
-          headers: { accept: 'text/event-stream', 'last-event-id': String(cursor) },
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } catch (error) {
-        // Stopped while (re)connecting: the caller asked for the end, as when it stops mid-stream.
-        if (error instanceof AbortedError && options.signal?.aborted) return;
-        throw error;
-      }
-      const queue: StreamEvent[] = [];
-      const parser = createParser({ onEvent: (e) => queue.push(JSON.parse(e.data) as StreamEvent) });
-      const decoder = new TextDecoder();
-      let final = false;
-      try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          parser.feed(decoder.decode(chunk, { stream: true }));
-          while (queue.length > 0) {
-            const event = queue.shift()!;
-            if ('seq' in event && typeof event.seq === 'number') cursor = event.seq;
-            if (isFinalEvent(event)) final = true;
-            yield event;
-          }
-        }
-      } catch (error) {
-        if (options.signal?.aborted) return;
-        if (attempt === 19) throw error;
-      }
-      if (final || options.signal?.aborted) return;
-      // The connection dropped before the end: pick up after the last event we saw.
-      await new Promise((r) => setTimeout(r, 250));
-    }
+  events(runId: string, options: EventsOptions = {}): AsyncGenerator<StreamEvent> {
+    const timeoutMs = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    return followEvents(
+      {
+        endpoint: this.endpoint,
+        open: (path, headers, signal) => this.send('GET', path, { headers, ...(signal ? { signal } : {}) }),
+        silenceMs: this.options.streamSilenceMs ?? Math.max(STREAM_SILENCE_MS, timeoutMs),
+        maxEventBytes: this.options.maxAnswerBytes ?? MAX_ANSWER_BYTES,
+      },
+      runId,
+      options,
+    );
   }
 }
 

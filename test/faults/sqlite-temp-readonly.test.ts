@@ -5,7 +5,6 @@
 // failed with "disk I/O error" and the run ended `run_crashed_repeatedly` (found 2026-12-04).
 // Here `assay serve` runs in a mount namespace of its own, with /tmp and /var/tmp read-only and
 // /tmp as its working directory, and a 2,000-cell run at concurrency 50 must complete.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { FAULT_KEY, FaultClient } from '../../src/testing/fault-server.js';
 import { type FakeAgent, startFakeAgent } from '../../src/testing/fake-agent.js';
 import { agentExperiment } from '../../src/testing/runs.js';
 import { spawnAssay, type Spawned } from '../../src/testing/spawn.js';
+import { namespacesUnsupported } from '../../src/testing/namespaces.js';
 
 const ROWS = 2000;
 
@@ -35,15 +35,6 @@ const READ_ONLY_TEMP = [
   'sh',
 ];
 
-/** Why mount namespaces are not available here, or null. */
-function namespacesUnsupported(): string | null {
-  try {
-    execFileSync('unshare', ['-m', 'sh', '-c', 'mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp && ! touch /tmp/.assay-ro-check 2>/dev/null'], { stdio: 'pipe' });
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message.split('\n')[0]! : String(error);
-  }
-}
 
 let dataDir: string;
 let agent: FakeAgent;

@@ -1,0 +1,80 @@
+// Reading the files the CLI sends (`assay push FILE`, `assay run --data FILE`): regular files
+// only, within the server's body limit, and strict UTF-8. A FIFO or a device reported size 0
+// and then hung the command; a file of invalid UTF-8 had each bad sequence replaced by U+FFFD
+// without a word, so the server saved text that was never in the file.
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { loadConfig } from '../config/env.js';
+import { CliError } from './cli-error.js';
+
+const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
+
+/** Bytes as people read them (the limit is at least 1 KiB). */
+const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
+
+/**
+ * The server's request body limit, ASSAY_MAX_BODY_BYTES (default 10 MiB), read from this
+ * command's environment: the server answers 413 past it anyway, after the CLI has read and
+ * parsed the whole file (25 MB of YAML took 17 s and 1.7 GB).
+ */
+export function bodyLimit(env: NodeJS.ProcessEnv = process.env): number {
+  return loadConfig({ ASSAY_MAX_BODY_BYTES: env.ASSAY_MAX_BODY_BYTES }).maxBodyBytes;
+}
+
+/** What kind of file it is, for the refusal of anything but a regular file. */
+function kind(s: Awaited<ReturnType<typeof stat>>): string {
+  if (s.isDirectory()) return 'a directory';
+  if (s.isFIFO()) return 'a named pipe (FIFO)';
+  if (s.isSocket()) return 'a socket';
+  if (s.isCharacterDevice() || s.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Offset of the first byte that is not part of valid UTF-8. The strict decoder says that there
+ * is one, not where; the replacing decoder's output is walked in step with the bytes instead:
+ * each code point stands for its own UTF-8 length, and the first U+FFFD where the bytes are not
+ * EF BF BD (a real U+FFFD in the file) is where the invalid sequence starts.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  let at = 0;
+  for (const char of text) {
+    const cp = char.codePointAt(0)!;
+    if (cp === 0xfffd && !(bytes[at] === 0xef && bytes[at + 1] === 0xbf && bytes[at + 2] === 0xbd)) return at;
+    at += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return at;
+}
+
+/**
+ * The text of `file`, for `what` ("--data file"): refused with exit 2 when it is not a regular
+ * file, is larger than `maxBytes` (said against ASSAY_MAX_BODY_BYTES), or is not UTF-8. A byte
+ * order mark is dropped (Windows editors write one; it is no part of the data).
+ */
+export async function readTextFile(file: string, maxBytes: number): Promise<string> {
+  // Non-blocking: opening a FIFO for reading otherwise waits for a writer, before fstat can refuse it.
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((error: unknown) => {
+    throw new CliError(`Cannot read ${file}: ${code(error)}`);
+  });
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new CliError(`Cannot read ${file}: it is ${kind(stats)}, not a regular file`);
+    if (stats.size > maxBytes) {
+      throw new CliError(`${file} is ${size(stats.size)}, over the server's request body limit of ${size(maxBytes)} (ASSAY_MAX_BODY_BYTES; if your server allows more, set it for this command too)`);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await handle.readFile();
+    } catch (error) {
+      throw new CliError(`Cannot read ${file}: ${code(error)}`);
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new CliError(`${file} is not valid UTF-8: the first invalid byte sequence is at byte offset ${firstInvalidUtf8(bytes)}; save it as UTF-8`);
+    }
+  } finally {
+    await handle.close();
+  }
+}

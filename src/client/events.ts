@@ -1,0 +1,199 @@
+// Following a run's event stream (SSE) across dropped connections. A connection that delivered
+// events was healthy: when it is cut (a proxy's connection lifetime, a load balancer), the
+// stream resumes at once after the last event seen (Last-Event-ID), however often that happens
+// — a long run behind a proxy that cut every few minutes used to die after 20 connections in
+// all. Connections that fail (refused while the server restarts, a 502 from its proxy, no
+// answer, nothing heard) are retried with backoff for as long as `retryForMs` allows, counted
+// from the first failure in a row.
+import { createParser } from 'eventsource-parser';
+import type { LiveEvent, RunEvent } from '../core/events.js';
+import { isFinalEvent } from '../core/final-event.js';
+import { BodyAbortedError } from './body.js';
+import { ApiError, ConnectionLostError, NoAnswerError, NotAssayError, StreamLostError, UnreachableError } from './errors.js';
+
+/**
+ * What a run's stream delivers: committed events (with `seq`, the SSE id) and live-only events
+ * (`cell_started`, `retrying` as they happen; no seq). Each is delivered once.
+ */
+export type StreamEvent = RunEvent | LiveEvent;
+
+/** Told before each wait after a failed connection. */
+export interface RetryNotice {
+  error: Error;
+  /** Failed connections in a row, this one included. */
+  attempt: number;
+  delayMs: number;
+}
+
+export interface EventsOptions {
+  afterSeq?: number;
+  /** Ends the stream (quietly) when aborted. */
+  signal?: AbortSignal;
+  /**
+   * How long connections may keep failing in a row before the stream gives up with a
+   * StreamLostError (default RETRY_FOR_MS); Infinity: until `signal` ends it.
+   */
+  retryForMs?: number;
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+/** The default of `EventsOptions.retryForMs`: about as long as the 20 quick retries of before. */
+export const RETRY_FOR_MS = 5_000;
+const FIRST_DELAY_MS = 250;
+const MAX_DELAY_MS = 5_000;
+
+/**
+ * Silence after which a connection counts as dead: the server sends `: ping` every 15 s when it
+ * has no event to send (PING_MS in src/app/runs/events.ts), so 45 s of nothing is three missed.
+ */
+export const STREAM_SILENCE_MS = 45_000;
+
+/** What the client lends the stream: its endpoint, its request (bounded until the headers), and its bounds. */
+export interface StreamSource {
+  endpoint: string;
+  open(path: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<Response>;
+  silenceMs: number;
+  maxEventBytes: number;
+}
+
+/** What one connection did, for the reconnect decision. */
+interface Connection {
+  events: number;
+  /** Anything at all came (events or the server's pings). */
+  heard: boolean;
+  /** Cut by us after STREAM_SILENCE_MS of nothing. */
+  silent: boolean;
+}
+
+/** Failures another connection may get past: the network, the server (or its proxy) restarting or busy, silence. */
+function retryable(error: unknown): boolean {
+  if (error instanceof UnreachableError || error instanceof NoAnswerError || error instanceof ConnectionLostError) return true;
+  const status = error instanceof ApiError ? error.status : error instanceof NotAssayError ? error.status : undefined;
+  return status !== undefined && (status >= 500 || status === 429 || status === 408);
+}
+
+const sleep = (ms: number, signal: AbortSignal | undefined) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+export async function* followEvents(source: StreamSource, runId: string, options: EventsOptions = {}): AsyncGenerator<StreamEvent> {
+  const { signal } = options;
+  const path = `/api/experiments/runs/${encodeURIComponent(runId)}/events`;
+  let cursor = options.afterSeq ?? 0;
+  let failures = 0;
+  let failingSince = 0;
+  for (;;) {
+    const connection: Connection = { events: 0, heard: false, silent: false };
+    let error: Error;
+    try {
+      const res = await source.open(path, { accept: 'text/event-stream', 'last-event-id': String(cursor) }, signal);
+      const type = res.headers.get('content-type')?.split(';')[0]?.trim();
+      if (type !== 'text/event-stream') {
+        await res.body?.cancel().catch(() => {});
+        throw new NotAssayError(source.endpoint, `GET ${path} answered ${res.status} with ${type || 'no content type'}, not an event stream`, res.status);
+      }
+      for await (const event of connectionEvents(source, path, res, connection, signal)) {
+        if ('seq' in event && typeof event.seq === 'number') cursor = event.seq;
+        failures = 0;
+        yield event;
+        if (isFinalEvent(event)) return;
+      }
+      error = new ConnectionLostError(source.endpoint, 'GET', path, connection.silent ? `nothing for ${source.silenceMs / 1000} s` : 'the stream ended before the run did');
+    } catch (e) {
+      // Stopped while (re)connecting or reading: the caller asked for the end.
+      if (signal?.aborted) return;
+      if (!retryable(e)) throw e;
+      error = e as Error;
+    }
+    if (signal?.aborted) return;
+    // Healthy until cut (events came, or pings until the other side closed it): resume at once.
+    if (connection.events > 0 || (connection.heard && !connection.silent)) {
+      failures = 0;
+      await sleep(FIRST_DELAY_MS, signal);
+      continue;
+    }
+    if (failures === 0) failingSince = Date.now();
+    failures++;
+    const delayMs = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (failures - 1));
+    const failingMs = Date.now() - failingSince;
+    if (failingMs + delayMs > (options.retryForMs ?? RETRY_FOR_MS)) throw new StreamLostError(runId, error, failures, failingMs);
+    options.onRetry?.({ error, attempt: failures, delayMs });
+    await sleep(delayMs, signal);
+  }
+}
+
+/** One connection's events, as they arrive; ends when the server ends the stream, throws when it is cut, stalls or sends what is not an event. */
+async function* connectionEvents(source: StreamSource, path: string, res: Response, connection: Connection, signal: AbortSignal | undefined): AsyncGenerator<StreamEvent> {
+  const queue: StreamEvent[] = [];
+  let bad: Error | undefined;
+  const notAssay = (what: string) => new NotAssayError(source.endpoint, `its event stream GET ${path} sent ${what}`);
+  const parser = createParser({
+    maxBufferSize: source.maxEventBytes,
+    onEvent: (e) => {
+      if (bad) return;
+      let event: unknown;
+      try {
+        event = JSON.parse(e.data);
+      } catch {
+        event = undefined;
+      }
+      if (typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string') queue.push(event as StreamEvent);
+      else bad = notAssay(`something that is not an Assay event: ${JSON.stringify(e.data.slice(0, 80))}${e.data.length > 80 ? '…' : ''}`);
+    },
+    onError: (e) => {
+      bad ??= e.type === 'max-buffer-size-exceeded' ? notAssay(`an event larger than ${source.maxEventBytes} bytes`) : undefined;
+    },
+  });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  // Our own cut after silence; with the caller's signal, ends the read in progress.
+  const stop = new AbortController();
+  const stopped = new Promise<never>((_resolve, reject) => stop.signal.addEventListener('abort', () => reject(new BodyAbortedError()), { once: true }));
+  stopped.catch(() => {});
+  const onCallerAbort = () => stop.abort();
+  signal?.addEventListener('abort', onCallerAbort, { once: true });
+  let silence: ReturnType<typeof setTimeout> | undefined;
+  const listen = () => {
+    clearTimeout(silence);
+    silence = setTimeout(() => {
+      connection.silent = true;
+      stop.abort();
+    }, source.silenceMs);
+  };
+  try {
+    listen();
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await Promise.race([reader.read(), stopped]);
+      } catch (error) {
+        if (connection.silent || signal?.aborted) return;
+        throw new ConnectionLostError(source.endpoint, 'GET', path, error);
+      }
+      if (chunk.done) return;
+      connection.heard = true;
+      listen();
+      parser.feed(decoder.decode(chunk.value, { stream: true }));
+      if (bad) throw bad;
+      if (queue.length === 0) continue;
+      // The caller's time with an event is not the server's silence.
+      clearTimeout(silence);
+      while (queue.length > 0) {
+        connection.events++;
+        yield queue.shift()!;
+      }
+      listen();
+    }
+  } finally {
+    clearTimeout(silence);
+    signal?.removeEventListener('abort', onCallerAbort);
+    void reader.cancel().catch(() => {});
+  }
+}
