@@ -2,7 +2,7 @@
 // import of LangWatch workbench states.
 import { experimentNotFound, type Issue, SlugTakenError, ValidationError } from '../core/errors.js';
 import { type ExperimentDocument, experimentDocumentSchema } from '../core/model/experiment.js';
-import { importWorkbenchState, type ReadsInput } from '../core/model/langwatch-import.js';
+import { type ImportCatalogue, importWorkbenchState } from '../core/model/langwatch-import.js';
 import type { ExperimentHeader, ExperimentRecord, Project } from '../core/model/records.js';
 import { nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, Stores } from '../core/ports.js';
@@ -20,8 +20,8 @@ export class ExperimentService {
     private readonly stores: Pick<Stores, 'experiments' | 'datasets' | 'runs'>,
     private readonly clock: Clock,
     checks: DocumentCheck[] = [],
-    /** Which inputs each evaluator reads: imports drop LangWatch's mappings of the others. */
-    private readonly readsInput: ReadsInput = () => true,
+    /** Which inputs and settings each evaluator has: imports drop LangWatch's others. */
+    private readonly catalogue?: ImportCatalogue,
   ) {
     this.checks = [this.datasetExists, ...checks];
   }
@@ -37,7 +37,7 @@ export class ExperimentService {
         const key = extra[0]!.slice(0, 60);
         throw new ValidationError(`Unknown key "${key}" beside workbenchState: an import takes only slug and name with it; set the rest in the experiment after importing it`, [{ path: [key], message: 'unknown key' }]);
       }
-      input = { ...importWorkbenchState(workbenchState, this.readsInput), ...pick(rest, ['slug', 'name']) };
+      input = { ...importWorkbenchState(workbenchState, this.catalogue), ...pick(rest, ['slug', 'name']) };
     }
     await yieldIfBusy();
     const doc = parseOrThrow(experimentDocumentSchema, input, 'experiment');

@@ -41,6 +41,14 @@ describe('evaluator input names', () => {
     expect(run.summary).toMatchObject({ totalPassed: 0, totalFailed: 1 });
   });
 
+  it('a misspelt setting is a 400 too: caseSensitive was dropped and "A" matched "a"', async () => {
+    const { status, body } = await save('setting', [{ id: 'exact', type: 'exact_match', settings: { caseSensitive: true }, inputs: { expected_output: 'row.answer' } }]);
+    expect(status).toBe(400);
+    expect(body.issues).toEqual([
+      { path: ['evaluators', 0, 'settings', 'caseSensitive'], message: 'exact_match has no setting "caseSensitive" (did you mean "case_sensitive"?); its settings are case_sensitive, trim_whitespace, remove_punctuation' },
+    ]);
+  });
+
   it('members of an evaluator set are checked too, at their own path', async () => {
     const set = { id: 'set', type: 'evaluator_set', settings: { evaluators: [{ id: 'm', type: 'exact_match', inputs: { expected: 'row.answer' } }] } };
     const { status, body } = await save('set', [set]);

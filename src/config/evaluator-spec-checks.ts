@@ -3,9 +3,11 @@
 //   `"expectedOutput": "row.answer"` on exact_match left expected_output unset, the evaluator
 //   skipped every cell, and a run gated on its pass rate passed (a skipped result counts against
 //   nothing). Now such a name is refused, naming the inputs the evaluator reads.
+// - Setting names: `"caseSensitive": true` on exact_match (its setting is case_sensitive) was
+//   saved, dropped by the settings' parse, and "A" matched "a".
 // - `threshold` on an evaluator that reports no score: it could never apply.
 import type { Issue } from '../core/errors.js';
-import { findEvaluator } from '../evaluators/catalogue.js';
+import { findEvaluator, settingNames } from '../evaluators/catalogue.js';
 import { EVALUATOR_SET_ID } from '../evaluators/evaluator-set.js';
 
 interface SpecInputs {
@@ -27,6 +29,18 @@ export function evaluatorSpecIssues(spec: SpecInputs, path: (string | number)[])
   const def = findEvaluator(spec.type);
   if (!def) return [];
   const issues: Issue[] = [];
+  const names = settingNames(def.id);
+  if (names && typeof spec.settings === 'object' && spec.settings !== null && !Array.isArray(spec.settings)) {
+    for (const key of Object.keys(spec.settings)) {
+      if (names.includes(key)) continue;
+      const near = names.find((k) => loose(k) === loose(key));
+      const shown = key.length > 60 ? `${key.slice(0, 60)}…` : key;
+      issues.push({
+        path: [...path, 'settings', key],
+        message: `${def.id} has no setting "${shown}"${near ? ` (did you mean "${near}"?)` : ''}; its settings are ${names.join(', ') || 'none'}`,
+      });
+    }
+  }
   if (spec.threshold !== undefined && !def.result.includes('score')) {
     issues.push({ path: [...path, 'threshold'], message: `${def.id} reports no score (it reports ${def.result.join(' and ')}), so a threshold cannot apply; use negate to invert its verdict` });
   }
@@ -47,6 +61,12 @@ export function evaluatorSpecIssues(spec: SpecInputs, path: (string | number)[])
     members.forEach((m, j) => issues.push(...evaluatorSpecIssues(m, [...path, 'settings', 'evaluators', j])));
   }
   return issues;
+}
+
+/** Whether evaluator `type` has a setting `name`; true for types or settings shapes it does not know. */
+export function hasSetting(type: string, name: string): boolean {
+  const names = settingNames(type);
+  return names === null || names.includes(name);
 }
 
 /** Whether evaluator `type` reads input `name`; true for types it does not know (the import's own checks name those). */

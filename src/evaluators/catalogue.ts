@@ -115,6 +115,15 @@ function knownNames(type: string): string[] {
     .map((x) => x.name);
 }
 
+/**
+ * The top-level setting names of an evaluator type, or null when its settings are not an object
+ * of known keys (or the type is unknown): what a document may name under `settings`.
+ */
+export function settingNames(type: string): readonly string[] | null {
+  const schema = findEvaluator(type)?.settings;
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : null;
+}
+
 /** Settings with defaults filled in, or the problems with paths relative to the settings. */
 export type SettingsValidation = { ok: true; settings: unknown } | { ok: false; issues: Issue[] };
 

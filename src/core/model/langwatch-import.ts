@@ -45,16 +45,24 @@ const MAX_NAME = 200;
 /** `llm` keys copied into params (LangWatch's snake_case `max_tokens` is handled separately). */
 const PARAM_KEYS = ['temperature', 'maxTokens', 'topP', 'topK', 'seed', 'frequencyPenalty', 'presencePenalty'] as const;
 
-/** Whether evaluator `type` reads an input named `name` (the catalogue's answer; true when it does not know the type). */
-export type ReadsInput = (type: string, name: string) => boolean;
+/** What the catalogue says of an evaluator type (each true when it does not know the type). */
+export interface ImportCatalogue {
+  /** Whether it reads an input named `name`. */
+  readsInput(type: string, name: string): boolean;
+  /** Whether it has a setting named `name`. */
+  hasSetting(type: string, name: string): boolean;
+}
+
+const KNOWS_NOTHING: ImportCatalogue = { readsInput: () => true, hasSetting: () => true };
 
 /**
  * Converts a LangWatch workbenchState into an experiment document, or throws a ValidationError
  * listing every unsupported part. LangWatch's workbench maps every standard field (input,
  * output, contexts, expected_output, expected_contexts) for every evaluator, and an evaluator
  * reads only its own: mappings of inputs it does not read are dropped, as LangWatch ignores them.
+ * Likewise settings keys the evaluator does not have (LangWatch stores extra keys).
  */
-export function importWorkbenchState(state: unknown, readsInput: ReadsInput = () => true): ExperimentDocumentInput {
+export function importWorkbenchState(state: unknown, catalogue: ImportCatalogue = KNOWS_NOTHING): ExperimentDocumentInput {
   const parsed = workbenchStateSchema.safeParse(state);
   if (!parsed.success) {
     fail(parsed.error.issues.map((i) => ({ path: [ROOT, ...i.path.map(key)], message: i.message })));
@@ -83,7 +91,7 @@ export function importWorkbenchState(state: unknown, readsInput: ReadsInput = ()
   flagDuplicates(ws.evaluators.map((e) => e.id), (i) => report(['evaluators', i, 'id'], 'duplicate evaluator id'));
 
   const takenIds = new Set(ws.evaluators.map((e) => e.id));
-  const evaluators = ws.evaluators.flatMap((e, i) => importEvaluator(e, ['evaluators', i], dsKey, targets, takenIds, report, readsInput));
+  const evaluators = ws.evaluators.flatMap((e, i) => importEvaluator(e, ['evaluators', i], dsKey, targets, takenIds, report, catalogue));
   if (evaluators.length > 100) report(['evaluators'], `make ${evaluators.length} evaluators (after splitting per target); Assay allows at most 100`);
 
   if (issues.length > 0) fail(issues);
@@ -233,14 +241,17 @@ function importEvaluator(
   targets: PromptTarget[],
   takenIds: Set<string>,
   report: Report,
-  readsInput: ReadsInput,
+  catalogue: ImportCatalogue,
 ): EvaluatorSpec[] {
   if (e.comparison != null || e.pairwise != null) {
     report([...at, e.comparison != null ? 'comparison' : 'pairwise'], 'is a comparison evaluator; comparison evaluators are not supported by the importer yet. Remove it, or re-create it after import as a per-target evaluator');
     return [];
   }
   const local = e.localEvaluatorConfig;
-  const settings = local?.settings ?? e.settings ?? undefined;
+  const stored = local?.settings ?? e.settings ?? undefined;
+  const settings = stored && typeof stored === 'object' && !Array.isArray(stored)
+    ? Object.fromEntries(Object.entries(stored).filter(([k]) => catalogue.hasSetting(e.evaluatorType, k)))
+    : stored;
   const settingsPath = local?.settings != null ? [...at, 'localEvaluatorConfig', 'settings'] : [...at, 'settings'];
   const name = local?.name || e.name || undefined;
   const base = {
@@ -249,7 +260,7 @@ function importEvaluator(
     ...(settings ? { settings } : {}),
   };
 
-  const byTarget = targets.map((t) => ({ targetId: t.id, inputs: evaluatorInputs(e, at, dsKey, t.id, report, readsInput) }));
+  const byTarget = targets.map((t) => ({ targetId: t.id, inputs: evaluatorInputs(e, at, dsKey, t.id, report, catalogue.readsInput) }));
   const shapes = new Set(byTarget.map((b) => canonical(b.inputs)));
   const specs: { spec: EvaluatorSpec; targetId?: string }[] =
     shapes.size <= 1
@@ -271,7 +282,7 @@ function importEvaluator(
   });
 }
 
-function evaluatorInputs(e: EvaluatorConfig, at: Path, dsKey: string | undefined, targetId: string, report: Report, readsInput: ReadsInput): Record<string, InputMapping> {
+function evaluatorInputs(e: EvaluatorConfig, at: Path, dsKey: string | undefined, targetId: string, report: Report, readsInput: ImportCatalogue['readsInput']): Record<string, InputMapping> {
   const mappings: Record<string, FieldMapping> = own(own(e.mappings, dsKey), targetId) ?? {};
   const inputs: Record<string, InputMapping> = {};
   for (const [input, m] of Object.entries(mappings)) {
