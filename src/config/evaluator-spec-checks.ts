@@ -21,9 +21,23 @@ interface SpecInputs {
 const loose = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /**
- * Issues of `spec` (at `path`): input names its evaluator does not read, a threshold it cannot
- * apply; and its members' when it is a set. Unknown types and invalid settings are
- * evaluatorCheck's to report.
+ * An issue for each of `given` that is not in `known`, at `at` + its name: `what(shown)` says
+ * what it is not ("has no setting "x""), with a suggestion when only case or separators differ.
+ */
+function unknownNames(given: string[], known: readonly string[], at: (string | number)[], what: (shown: string) => string, listed: string): Issue[] {
+  return given
+    .filter((name) => !known.includes(name))
+    .map((name) => {
+      const near = known.find((k) => loose(k) === loose(name));
+      const shown = name.length > 60 ? `${name.slice(0, 60)}…` : name;
+      return { path: [...at, name], message: `${what(shown)}${near ? ` (did you mean "${near}"?)` : ''}; its ${listed} are ${known.join(', ') || 'none'}` };
+    });
+}
+
+/**
+ * Issues of `spec` (at `path`): settings keys its evaluator does not have, input names it does
+ * not read, a threshold it cannot apply; and its members' when it is a set. Unknown types and
+ * invalid settings are evaluatorCheck's to report.
  */
 export function evaluatorSpecIssues(spec: SpecInputs, path: (string | number)[]): Issue[] {
   const def = findEvaluator(spec.type);
@@ -31,30 +45,14 @@ export function evaluatorSpecIssues(spec: SpecInputs, path: (string | number)[])
   const issues: Issue[] = [];
   const names = settingNames(def.id);
   if (names && typeof spec.settings === 'object' && spec.settings !== null && !Array.isArray(spec.settings)) {
-    for (const key of Object.keys(spec.settings)) {
-      if (names.includes(key)) continue;
-      const near = names.find((k) => loose(k) === loose(key));
-      const shown = key.length > 60 ? `${key.slice(0, 60)}…` : key;
-      issues.push({
-        path: [...path, 'settings', key],
-        message: `${def.id} has no setting "${shown}"${near ? ` (did you mean "${near}"?)` : ''}; its settings are ${names.join(', ') || 'none'}`,
-      });
-    }
+    issues.push(...unknownNames(Object.keys(spec.settings), names, [...path, 'settings'], (shown) => `${def.id} has no setting "${shown}"`, 'settings'));
   }
   if (spec.threshold !== undefined && !def.result.includes('score')) {
     issues.push({ path: [...path, 'threshold'], message: `${def.id} reports no score (it reports ${def.result.join(' and ')}), so a threshold cannot apply; use negate to invert its verdict` });
   }
   if (spec.inputs && !def.anyInputs) {
     const known = [...def.requiredInputs, ...def.optionalInputs];
-    for (const name of Object.keys(spec.inputs)) {
-      if (known.includes(name)) continue;
-      const near = known.find((k) => loose(k) === loose(name));
-      const shown = name.length > 60 ? `${name.slice(0, 60)}…` : name;
-      issues.push({
-        path: [...path, 'inputs', name],
-        message: `${def.id} reads no input named "${shown}"${near ? ` (did you mean "${near}"?)` : ''}; its inputs are ${known.join(', ') || 'none'}`,
-      });
-    }
+    issues.push(...unknownNames(Object.keys(spec.inputs), known, [...path, 'inputs'], (shown) => `${def.id} reads no input named "${shown}"`, 'inputs'));
   }
   if (def.id === EVALUATOR_SET_ID) {
     const members = (spec.settings as { evaluators?: SpecInputs[] } | undefined)?.evaluators ?? [];
