@@ -88,8 +88,14 @@ export function Grid({ store }: { store: RunStore }) {
 
   // Keyboard focus: one cell is tabbable (roving tabindex); arrows move it.
   const [focus, setFocus] = useState({ pos: 0, col: 0 });
-  /** Until when a key's move still waits to focus its cell (performance.now() ms); 0: none waits. */
-  const focusUntil = useRef(0);
+  /**
+   * The cell a key's move still waits to focus, and until when (performance.now() ms); null:
+   * none waits. The target lives here, not in the rendered state: a render of an earlier move
+   * (PageDown's row 24) that commits after a later one (Ctrl+End) was made would otherwise
+   * focus the earlier cell, end the wait, and leave focus on <body> once the scroll unmounted
+   * it (seen in CI, 1 run in 5 on an idle machine).
+   */
+  const focusWait = useRef<{ p: number; c: number; until: number } | null>(null);
   const pos = Math.min(focus.pos, Math.max(0, rows.length - 1));
   const col = Math.min(focus.col, Math.max(0, visibleIds.length - 1));
 
@@ -100,22 +106,24 @@ export function Grid({ store }: { store: RunStore }) {
   // A frame loop backs it up (`move`): on a loaded machine the render that mounts the row can
   // come late, or be the last one for a while, and a move that waited only for renders, and
   // only 3 s, left focus on <body> (seen once in CI after Ctrl+End on a 300-row grid).
-  const focusPending = (p: number, c: number): boolean => {
-    if (focusUntil.current === 0) return false;
+  const focusPending = (): boolean => {
+    const wait = focusWait.current;
+    if (wait === null) return false;
+    const { p, c } = wait;
     const at = document.activeElement;
     const elsewhere = at !== null && at !== document.body && !scrollRef.current?.contains(at);
-    if (elsewhere || performance.now() > focusUntil.current) {
-      focusUntil.current = 0;
+    if (elsewhere || performance.now() > wait.until) {
+      focusWait.current = null;
       return false;
     }
     const cell = scrollRef.current?.querySelector<HTMLElement>(`[data-pos="${p}"] [data-col="${c}"]`);
     if (!cell) return true;
-    focusUntil.current = 0;
+    focusWait.current = null;
     cell.focus({ preventScroll: true });
     return false;
   };
   useEffect(() => {
-    focusPending(pos, col);
+    focusPending();
   });
 
   // The measurement the 10,000-row test reads: the first paint after the data arrived.
@@ -129,13 +137,18 @@ export function Grid({ store }: { store: RunStore }) {
   const move = (nextPos: number, nextCol: number) => {
     const p = Math.max(0, Math.min(rows.length - 1, nextPos));
     const c = Math.max(0, Math.min(visibleIds.length - 1, nextCol));
-    const until = performance.now() + 10_000;
-    focusUntil.current = until;
+    const wait = { p, c, until: performance.now() + 10_000 };
+    focusWait.current = wait;
+    // Until the target row mounts, the grid itself holds focus: when the old cell unmounts,
+    // focus would otherwise fall to <body>, and keys pressed meanwhile (a quick Ctrl+End after
+    // PageDown) would go to the page instead of the grid.
+    const grid = scrollRef.current;
+    if (grid && !grid.querySelector(`[data-pos="${p}"] [data-col="${c}"]`) && grid.contains(document.activeElement)) grid.focus({ preventScroll: true });
     setFocus({ pos: p, col: c });
     virtualizer.scrollToIndex(p, { align: 'auto' });
     const retry = () => {
       // A later move owns the focus from then on.
-      if (focusUntil.current === until && focusPending(p, c)) requestAnimationFrame(retry);
+      if (focusWait.current === wait && focusPending()) requestAnimationFrame(retry);
     };
     requestAnimationFrame(retry);
   };
@@ -175,6 +188,8 @@ export function Grid({ store }: { store: RunStore }) {
       aria-label="Results grid"
       aria-rowcount={rows.length + 1}
       aria-colcount={visibleIds.length}
+      // Focusable from code only: it holds focus while a far move's row mounts (`move`).
+      tabIndex={-1}
       onKeyDown={onKeyDown}
     >
       <div className="grid-inner" style={{ minWidth }}>
