@@ -201,6 +201,15 @@ export class ProviderService {
     return out;
   }
 
+  /**
+   * The base URL calls to `name` would go to (the project's, else the server's), without opening
+   * any stored secret: what a save-time check needs to know that a provider exists.
+   */
+  async baseUrlOf(projectId: string, name: string): Promise<string | undefined> {
+    const stored = PROVIDER_NAME_PATTERN.test(name) ? await this.stores.providers.get(projectId, name) : null;
+    return stored?.baseUrl ?? this.environmentOf(name).baseUrl;
+  }
+
   private environmentOf(name: string): ProviderSettings {
     return Object.hasOwn(this.environment, name) ? this.environment[name]! : {};
   }

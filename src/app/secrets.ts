@@ -63,10 +63,11 @@ export const secretPutSchema = z.strictObject({
   value: boundedValue.describe(`The secret, 1 to ${MAX_VALUE_BYTES} bytes; never returned`),
   allowedOrigins: z
     .array(originSchema)
-    .min(1, 'must name at least one origin (leave the field out to allow any)')
+    .min(1, 'must name at least one origin (null allows any)')
     .max(MAX_ALLOWED_ORIGINS, `at most ${MAX_ALLOWED_ORIGINS} origins`)
+    .nullable()
     .optional()
-    .describe('The only origins (https://host[:port]) an HTTP target may send this value to; absent = any origin. A request to another origin fails its cell'),
+    .describe('The only origins (https://host[:port]) an HTTP target may send this value to. Absent: as stored (any origin for a new secret), so a new value keeps its binding; null: any origin. A request to another origin fails its cell'),
 });
 
 export const UNREADABLE = '[unreadable]';
@@ -101,13 +102,14 @@ export class SecretService {
   ) {}
 
   /**
-   * Creates or replaces a secret (value and allowed origins together: a PUT without
-   * `allowedOrigins` unbinds it); answers with its name, time and origins, never the value.
+   * Creates a secret or replaces its value; answers with its name, time and origins, never the
+   * value. `allowedOrigins` left out keeps the stored binding: rotating a value with
+   * `{"value": …}` alone had unbound it, and the new value went to any origin. `null` unbinds.
    */
   async put(project: Project, name: string, input: unknown): Promise<SecretMeta> {
     parseOrThrow(secretNameSchema, name, 'secret name', ['name']);
     const { value, allowedOrigins } = parseOrThrow(secretPutSchema, input, 'secret');
-    const origins = allowedOrigins === undefined ? null : [...new Set(allowedOrigins)].sort();
+    const origins = allowedOrigins == null ? allowedOrigins : [...new Set(allowedOrigins)].sort();
     return this.stores.secrets.put(project.id, name, this.cipher.seal(value, aad.secret(project.id, name)), this.clock.now(), origins);
   }
 

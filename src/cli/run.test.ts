@@ -16,9 +16,15 @@ beforeAll(async () => {
     slug: 'cli', name: 'cli',
     dataset: { rows: [{ q: 'a', expected: 'A' }, { q: 'b', expected: 'B' }, { q: 'c', expected: 'nope' }] },
     targets: [{ id: 'upper', type: 'code', code: 'return String(row.q).toUpperCase() + (parameters.suffix ?? "")' }],
-    evaluators: [{ id: 'exact', type: 'exact_match', inputs: { output: 'output', expected_output: 'row.expected' } }],
+    evaluators: [
+      { id: 'exact', type: 'exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
+      { id: 'distance', type: 'string_distance', inputs: { output: 'output', expected_output: 'row.expected' } },
+    ],
   };
   expect((await server.post('/api/experiments', doc)).status).toBe(201);
+  // Every target call fails: the run could not do its work (status failed, all_targets_failed).
+  const broken = { ...doc, slug: 'broken', name: 'broken', targets: [{ id: 'upper', type: 'code', code: 'throw new Error("no provider key")' }] };
+  expect((await server.post('/api/experiments', broken)).status).toBe(201);
 });
 afterAll(() => server.stop());
 
@@ -33,6 +39,9 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect(out).toMatch(/progress 3\/3 \(100%\)/);
     expect(out).toContain('COMPLETED');
     expect(out).toContain('passed 2  failed 1');
+    // A score-only evaluator gives no verdict: no pass rate in the table, its mean score instead.
+    expect(out).toMatch(/String Distance\s+0\s+0\s+0\s+0\s+-\s+0\.\d{3}/);
+    expect(out).toMatch(/Exact Match\s+2\s+1\s+0\s+0\s+66\.7%/);
     expect(out).toMatch(/\/default\/experiments\/cli\?runId=run_/);
     expect(code).toBe(1);
     expect(readFileSync(junit, 'utf8')).toContain('<failure');
@@ -51,6 +60,15 @@ describe('assay run', { timeout: 120_000 }, () => {
     const csv = path.join(dataDir, 'rows.csv');
     writeFileSync(csv, 'q,expected\nz,Z\n');
     expect((await run(['run', 'cli', '--data', csv])).code).toBe(0);
+  });
+
+  it('exits 2 when the run failed (every target call failed), with the reason and its reports written', async () => {
+    const json = path.join(dataDir, 'broken.json');
+    const { code, out } = await run(['run', 'broken', '--json', json]);
+    expect(out).toContain('FAILED');
+    expect(out).toContain('failed: ');
+    expect(code).toBe(2);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ status: 'failed', error: 'all_targets_failed' });
   });
 
   it('exits 0 at once with --no-wait', async () => {

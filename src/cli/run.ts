@@ -100,6 +100,10 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     const drop = compared?.baselinePassRate !== undefined && final.summary ? compared.baselinePassRate - final.summary.passRate : undefined;
     if (drop !== undefined && maxDrop !== undefined) output.write(`  pass rate ${drop > 0 ? `fell ${drop.toFixed(1)}` : `rose ${(-drop).toFixed(1)}`} points against the baseline (max drop ${maxDrop})\n`);
     const gate = regressionGate(compared?.comparison, drop, { failOnRegression: opts.failOnRegression === true, maxDrop });
+    // A failed run could not do its work (every target call failed: a missing key, an unknown
+    // model; or a fault of the run): that is a setup problem for CI to show as such, not a
+    // quality verdict (SPEC §10: 2 when it could not run).
+    if (final.status === 'failed') return 2;
     return (verdict(final.status, final.summary, failUnder, gated) || gate) as 0 | 1;
   } catch (error) {
     // Stopping aborts whatever request was in flight: report the stop, not the aborted request.

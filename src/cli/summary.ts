@@ -3,10 +3,13 @@ import type { RunSummary } from '../client/index.js';
 
 const pct = (n: number) => `${n.toFixed(1)}%`;
 const usd = (n: number) => `$${n.toFixed(4)}`;
+/** Why a run stopped, in words (summary.stopReason). */
+const STOP_REASONS: Record<string, string> = { user: 'stopped by a user', budget: 'its cost budget was reached', shutdown: 'the server shut down' };
 
 export function formatSummary(status: string, summary: RunSummary | undefined, runUrl: string): string {
   const lines: string[] = [];
-  lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}`);
+  const why = summary?.stopReason ? ` (${STOP_REASONS[summary.stopReason] ?? summary.stopReason})` : '';
+  lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}${why}`);
   if (summary) {
     lines.push(
       `  cells ${summary.totalCells}  passed ${summary.totalPassed}  failed ${summary.totalFailed}  pass rate ${pct(summary.passRate)}  ` +
@@ -23,10 +26,12 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
     }
     if (summary.evaluators.length > 0) {
       lines.push('', '  evaluator              passed  failed  errors skipped  pass rate  avg score');
+      // An evaluator that gave no verdict (scores only, or every result skipped) has no pass rate to
+      // show: the API's figure is a number for LangWatch's clients (docs/decisions.md).
       for (const e of summary.evaluators) {
         lines.push(
           `  ${e.name.padEnd(22).slice(0, 22)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
-            `${pct(e.passRate).padStart(9)}  ${(e.avgScore === undefined ? '-' : e.avgScore.toFixed(3)).padStart(9)}`,
+            `${(e.passed + e.failed + e.errors > 0 ? pct(e.passRate) : '-').padStart(9)}  ${(e.avgScore === undefined ? '-' : e.avgScore.toFixed(3)).padStart(9)}`,
         );
       }
     }

@@ -28,6 +28,7 @@ import type { AssayMetrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
 import { openTransport, RUNS_PER_PROCESS, type Transport } from './cluster.js';
 import { documentChecks } from './document-checks.js';
+import { modelProviderCheck } from './model-checks.js';
 import { hasSetting, readsInput } from './evaluator-spec-checks.js';
 import type { Config } from './env.js';
 import { composeExecution } from './execution.js';
@@ -139,7 +140,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   // The use cases, and the HTTP app over them.
   const projects = new ProjectService(stores, clock);
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
-  const experiments = new ExperimentService(stores, clock, documentChecks(rowLimits, execution.sandbox), { readsInput, hasSetting });
+  const experiments = new ExperimentService(stores, clock, [...documentChecks(rowLimits, execution.sandbox), modelProviderCheck((projectId, name) => providers.baseUrlOf(projectId, name))], { readsInput, hasSetting });
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, {
     publicUrl: () => config.publicUrl,

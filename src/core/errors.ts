@@ -98,8 +98,9 @@ export class NotFoundError extends AssayError {
 
 /** A slug that was asked for explicitly is already used by another live record. */
 export class SlugTakenError extends AssayError {
-  constructor(readonly slug: string) {
-    super('slug_taken', `The slug "${slug}" is already taken in this project`, { meta: { slug } });
+  /** @param scope where the slug must be unique: "in this project" for experiments and datasets, "by another project" for projects */
+  constructor(readonly slug: string, scope = 'in this project') {
+    super('slug_taken', `The slug "${slug}" is already taken ${scope}`, { meta: { slug } });
   }
 }
 

@@ -35,6 +35,11 @@ function anthropicBase(url: string | undefined): string | undefined {
   return /\/v1$/.test(trimmed) ? trimmed : `${trimmed}/v1`;
 }
 
+/** Whether `provider` names something callable at all: a built-in one, or one with a base URL (the project's or the server's). */
+export function isKnownProvider(provider: string, settings: Pick<ProviderSettings, 'baseUrl'> | null): boolean {
+  return BUILT_IN.includes(provider as (typeof BUILT_IN)[number]) || Boolean(settings?.baseUrl);
+}
+
 /** Why a provider cannot be called with these settings, or null when it can. */
 export function missingSetting(provider: string, settings: ProviderSettings | null): string | null {
   if (BUILT_IN.includes(provider as (typeof BUILT_IN)[number])) {
@@ -53,7 +58,7 @@ export function missingSetting(provider: string, settings: ProviderSettings | nu
     }
     return null;
   }
-  if (!settings?.baseUrl) {
+  if (!isKnownProvider(provider, settings)) {
     return `unknown provider "${provider}": register it with PUT /api/providers/${provider} {"baseUrl": "https://…/v1", "apiKey": …} (any OpenAI-compatible endpoint)`;
   }
   return null;

@@ -2,7 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { SlugTakenError } from '../core/errors.js';
 import type { ApiKeyRecord, Project } from '../core/model/records.js';
-import type { ApiKeyStore, ProjectStore } from '../core/ports.js';
+import type { ApiKeyStore, PageRequest, Paged, ProjectStore } from '../core/ports.js';
 import type { ApiKeysTable, Database, ProjectsTable } from './schema.js';
 import { isUniqueViolation } from './sql-errors.js';
 
@@ -10,7 +10,7 @@ function toProject(r: Selectable<ProjectsTable>): Project {
   return { id: r.id, slug: r.slug, name: r.name, createdAt: r.created_at };
 }
 
-function toKey(r: Selectable<ApiKeysTable>): ApiKeyRecord {
+function toKey(r: Omit<Selectable<ApiKeysTable>, 'key_hash'>): ApiKeyRecord {
   return { id: r.id, projectId: r.project_id, prefix: r.prefix, createdAt: r.created_at, revokedAt: r.revoked_at };
 }
 
@@ -21,7 +21,7 @@ export class SqlProjectStore implements ProjectStore {
     try {
       await this.db.insertInto('projects').values({ id: p.id, slug: p.slug, name: p.name, created_at: p.createdAt }).execute();
     } catch (error) {
-      if (isUniqueViolation(error)) throw new SlugTakenError(p.slug);
+      if (isUniqueViolation(error)) throw new SlugTakenError(p.slug, 'by another project');
       throw error;
     }
     return p;
@@ -92,5 +92,24 @@ export class SqlApiKeyStore implements ApiKeyStore {
   async listForProject(projectId: string): Promise<ApiKeyRecord[]> {
     const rows = await this.db.selectFrom('api_keys').selectAll().where('project_id', '=', projectId).orderBy('created_at').execute();
     return rows.map(toKey);
+  }
+
+  async pageForProject(projectId: string, page: PageRequest): Promise<Paged<ApiKeyRecord>> {
+    const total = await this.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('project_id', '=', projectId)
+      .executeTakeFirstOrThrow();
+    // Never the hash: what leaves this method is shown to admins.
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .select(['id', 'project_id', 'prefix', 'created_at', 'revoked_at'])
+      .where('project_id', '=', projectId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(page.pageSize)
+      .offset((page.page - 1) * page.pageSize)
+      .execute();
+    return { items: rows.map(toKey), total: Number(total.n) };
   }
 }

@@ -33,14 +33,16 @@ function toProvider(r: Selectable<ProviderSettingsTable>): StoredProvider {
 export class SqlSecretStore implements SecretStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async put(projectId: string, name: string, sealedValue: string, at: number, allowedOrigins: string[] | null = null): Promise<SecretMeta> {
-    const origins = allowedOrigins === null ? null : JSON.stringify(allowedOrigins);
-    await this.db
+  async put(projectId: string, name: string, sealedValue: string, at: number, allowedOrigins?: string[] | null): Promise<SecretMeta> {
+    const origins = allowedOrigins == null ? null : JSON.stringify(allowedOrigins);
+    // Origins left out keep the stored binding: one statement, so a concurrent PUT cannot slip between a read and the write.
+    const r = await this.db
       .insertInto('project_secrets')
       .values({ project_id: projectId, name, sealed_value: sealedValue, allowed_origins: origins, created_at: at, updated_at: at })
-      .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ sealed_value: sealedValue, allowed_origins: origins, updated_at: at }))
-      .execute();
-    return { name, updatedAt: at, ...originsOf(origins) };
+      .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ sealed_value: sealedValue, updated_at: at, ...(allowedOrigins !== undefined ? { allowed_origins: origins } : {}) }))
+      .returning(['allowed_origins'])
+      .executeTakeFirstOrThrow();
+    return { name, updatedAt: at, ...originsOf(r.allowed_origins) };
   }
 
   async get(projectId: string, name: string): Promise<StoredSecret | null> {

@@ -58,6 +58,11 @@ describe.each(allDatabases())('secret and provider stores on $name', (database) 
     await stores.secrets.put('p1', 'TOKEN', replaced, 20);
     expect(await stores.secrets.get('p1', 'TOKEN')).toEqual({ name: 'TOKEN', sealedValue: replaced, createdAt: 10, updatedAt: 20 });
     expect((await stores.secrets.values('p1')).map((s) => s.name)).toEqual(['AB', 'A_B', 'TOKEN', '_Z']);
+    // Origins: left out keeps what is stored, null clears them.
+    expect(await stores.secrets.put('p1', 'TOKEN', replaced, 21, ['https://a.example'])).toEqual({ name: 'TOKEN', updatedAt: 21, allowedOrigins: ['https://a.example'] });
+    expect(await stores.secrets.put('p1', 'TOKEN', replaced, 22)).toEqual({ name: 'TOKEN', updatedAt: 22, allowedOrigins: ['https://a.example'] });
+    expect(await stores.secrets.put('p1', 'TOKEN', replaced, 23, null)).toEqual({ name: 'TOKEN', updatedAt: 23 });
+    expect(await stores.secrets.put('p1', 'TOKEN', replaced, 24)).toEqual({ name: 'TOKEN', updatedAt: 24 });
     expect(cipher.open((await stores.secrets.values('p2'))[0]!.sealedValue, 'p2/secret/TOKEN')).toBe('other');
 
     expect(await stores.secrets.get('p2', 'AB')).toBeNull();

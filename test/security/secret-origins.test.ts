@@ -79,9 +79,17 @@ describe('secrets bound to origins', () => {
     expect(elsewhere.requests).toHaveLength(0);
   });
 
-  it('unbinds a secret stored again without allowedOrigins', async () => {
+  it('keeps the binding when only a new value is stored, and unbinds with allowedOrigins null', async () => {
     elsewhere.reset();
-    expect((await t.req('PUT', '/api/secrets/TOKEN', { body: { value: TOKEN } })).status).toBe(200);
+    // Rotating the value with {"value"} alone had unbound it: the new value went anywhere.
+    const rotated = await t.req('PUT', '/api/secrets/TOKEN', { body: { value: `${TOKEN}-rotated` } });
+    expect(rotated.status).toBe(200);
+    expect(await rotated.json()).toMatchObject({ allowedOrigins: [trusted.url] });
+    const kept = await run('rotated', doc('rotated', 'TOKEN', [elsewhere.url]));
+    expect(kept[0]!.error).toBe(`secret "TOKEN" may only be sent to ${trusted.url} (its allowed origins), not to ${elsewhere.url}`);
+    expect(elsewhere.requests).toHaveLength(0);
+    const unbound = await t.req('PUT', '/api/secrets/TOKEN', { body: { value: TOKEN, allowedOrigins: null } });
+    expect(await unbound.json()).not.toHaveProperty('allowedOrigins');
     const cells = await run('unbound', doc('unbound', 'TOKEN', [elsewhere.url]));
     expect(cells[0]!.error).toBeNull();
     expect(elsewhere.requests).toHaveLength(1);

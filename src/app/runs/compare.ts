@@ -123,7 +123,8 @@ export class CompareService {
   private async fold(candidate: RunRecord, baseline: RunRecord, query: Pick<CompareQuery, 'alpha' | 'change' | 'offset' | 'limit'>) {
     const [cDoc, bDoc] = await Promise.all([this.document(candidate), this.document(baseline)]);
     const names = new Map<string, string>();
-    for (const doc of [bDoc, cDoc]) for (const e of doc?.evaluators ?? []) names.set(e.id, e.name ?? e.id);
+    // The same name the summaries and results give: the document's, else the catalogue's.
+    for (const doc of [bDoc, cDoc]) for (const e of doc?.evaluators ?? []) names.set(e.id, e.name ?? this.catalogue.find(e.type)?.name ?? e.id);
     // Loaded on the first comparison, not at start-up: its tests need the statistics packages (≈ 4 MB of heap).
     const { ComparisonFold } = await import('../../core/compare/fold.js');
     const fold = new ComparisonFold({ ...query, names, singleVerdicts: candidate.spec.repeats === 1 && baseline.spec.repeats === 1 });

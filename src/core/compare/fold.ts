@@ -132,7 +132,7 @@ export class ComparisonFold {
   result(ids: { runId: string; baselineRunId: string; matchedBy: 'index' | 'content' }): Omit<Comparison, 'rows'> & { rows: Omit<Comparison['rows'], 'items'> } {
     const tested = [...this.pairs.values()].map((acc) => {
       const onPass = acc.basePass.length > 0;
-      const test = onPass ? pairedTest(acc.basePass, acc.candPass, 100) : pairedTest(acc.baseScore, acc.candScore);
+      const test = onPass ? pairedTest(acc.basePass, acc.candPass, 100, [-100, 100]) : pairedTest(acc.baseScore, acc.candScore);
       return { acc, onPass, test };
     });
     const adjusted = holm(tested.map((t) => t.test.pValue));

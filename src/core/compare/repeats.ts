@@ -31,7 +31,7 @@ export class RepeatSpread {
   of(evaluatorId: string): Spread {
     const acc = this.byEvaluator.get(evaluatorId);
     if (!acc) return { flakyRows: 0 };
-    const pass = meanCI95(acc.pass), score = meanCI95(acc.score);
+    const pass = meanCI95(acc.pass, [0, 100]), score = meanCI95(acc.score);
     const pair = (ci: [number, number] | null) => (ci ? ([round(ci[0]), round(ci[1])] as [number, number]) : undefined);
     const stderr = { ...(pass.stderr !== null ? { passRate: round(pass.stderr) } : {}), ...(score.stderr !== null ? { avgScore: round(score.stderr) } : {}) };
     const ci95 = { ...(pair(pass.ci95) ? { passRate: pair(pass.ci95)! } : {}), ...(pair(score.ci95) ? { avgScore: pair(score.ci95)! } : {}) };

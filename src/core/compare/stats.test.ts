@@ -40,6 +40,19 @@ describe('comparison statistics against scipy', () => {
     expect(meanCI95([3]).ci95).toBeNull();
   });
 
+  it('an interval is clipped to what the mean can be', () => {
+    // Two rows, one regressed: the t-interval is −50 ± 12.706 × 50 points, far past ±100.
+    const paired = pairedTest([1, 1], [0, 1], 100, [-100, 100]);
+    expect(paired.ci95).toEqual([-100, 100]);
+    // The same data without a range gives the raw t-interval (scipy: −685.31 … 585.31).
+    close(pairedTest([1, 1], [0, 1], 100).ci95![0], -685.3102368);
+    // A pass rate stays within 0–100; a side within the range is unchanged.
+    const rate = meanCI95([100, 100, 100, 0, 100, 100, 100, 100], [0, 100]);
+    expect(rate.ci95![0]).toBeGreaterThan(0);
+    expect(rate.ci95![1]).toBe(100);
+    close(rate.ci95![0], meanCI95([100, 100, 100, 0, 100, 100, 100, 100]).ci95![0]);
+  });
+
   it("Holm's step-down adjustment", () => {
     // sorted 0.005, 0.01, 0.03, 0.04 → ×4, ×3, ×2, ×1 = 0.02, 0.03, 0.06, 0.04 → running max
     expect(holm([0.01, 0.04, 0.03, 0.005]).map((p) => Math.round(p * 1e9) / 1e9)).toEqual([0.03, 0.06, 0.06, 0.02]);

@@ -34,8 +34,13 @@ export function wilcoxonSignedRank(diffs: readonly number[]): number {
   return Math.min(1, wilcoxon(Float64Array.from(diffs), { alternative: 'two-sided' }).pValue);
 }
 
-/** Mean of `values` and its t-based 95% interval; null interval with fewer than two values. */
-export function meanCI95(values: readonly number[]): { mean: number; stderr: number | null; ci95: [number, number] | null } {
+/**
+ * Mean of `values` and its t-based 95% interval; null interval with fewer than two values.
+ * `range` is what the mean can possibly be (0–100 for a pass rate, ±100 for a difference of
+ * two): the interval is clipped to it, since with few rows the t-interval reaches far past it
+ * (two rows: ±12.7 standard errors) and an interval of −685 … +585 points reads as a bug.
+ */
+export function meanCI95(values: readonly number[], range?: readonly [number, number]): { mean: number; stderr: number | null; ci95: [number, number] | null } {
   const n = values.length;
   if (n === 0) return { mean: Number.NaN, stderr: null, ci95: null };
   let sum = 0;
@@ -46,7 +51,8 @@ export function meanCI95(values: readonly number[]): { mean: number; stderr: num
   for (const v of values) ss += (v - mean) ** 2;
   const stderr = Math.sqrt(ss / (n - 1) / n);
   const half = tQuantile(0.975, n - 1) * stderr;
-  return { mean, stderr, ci95: [mean - half, mean + half] };
+  if (!range) return { mean, stderr, ci95: [mean - half, mean + half] };
+  return { mean, stderr, ci95: [Math.max(range[0], mean - half), Math.min(range[1], mean + half)] };
 }
 
 /** Holm's step-down adjustment: controls the family-wise error over all tests of a comparison. */
@@ -64,12 +70,13 @@ export function holm(pValues: readonly number[]): number[] {
 /**
  * The paired test for one evaluator × target: exact McNemar when every paired value is a single
  * pass/fail (0 or 1), else Wilcoxon on the differences of per-row means (repeats averaged, or
- * scores). `scale` turns the interval into the delta's unit (100 for pass rates in points).
+ * scores). `scale` turns the interval into the delta's unit (100 for pass rates in points);
+ * `range` is the span the delta can take, the interval's clip (meanCI95).
  */
-export function pairedTest(baseline: readonly number[], candidate: readonly number[], scale = 1): TestResult {
+export function pairedTest(baseline: readonly number[], candidate: readonly number[], scale = 1, range?: readonly [number, number]): TestResult {
   const diffs = candidate.map((c, i) => (c - baseline[i]!) * scale);
   if (diffs.length === 0) return { name: 'none', pValue: 1, ci95: null };
-  const { ci95 } = meanCI95(diffs);
+  const { ci95 } = meanCI95(diffs, range);
   const binary = baseline.every((v) => v === 0 || v === 1) && candidate.every((v) => v === 0 || v === 1);
   if (binary) {
     let b = 0;

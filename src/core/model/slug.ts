@@ -1,4 +1,5 @@
 // Slug rules shared by experiments and datasets (SPEC §4).
+import transliterate from 'slugify';
 import { z } from 'zod';
 
 /** Words that cannot be experiment slugs because they are path segments of the run API. */
@@ -34,12 +35,14 @@ export const NO_NUL: [RegExp, string] = [/^[^\u0000]*$/, 'must not contain U+000
 /**
  * Derives a slug from a display name: lowercase ASCII, runs of other characters become one
  * hyphen, trimmed to leave room for a `-N` suffix. Falls back to `fallback` when nothing is left.
+ * Letters are transliterated by the slugify package's table ("Größe" → "grosse", "Łódź" →
+ * "lodz", Cyrillic and Greek too): Unicode decomposition alone only strips accents, and made
+ * "ß" or "ł" a hyphen. Everything that is not a letter or digit is a separator first, since
+ * slugify itself would drop "/" or "." and join the words around it.
  */
 export function slugify(name: string, fallback = 'experiment'): string {
-  const base = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
+  const words = name.normalize('NFC').replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ');
+  const base = transliterate(words, { lower: true, strict: true })
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 90)

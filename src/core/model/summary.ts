@@ -41,7 +41,10 @@ export const evaluatorSummarySchema = z.object({
   /**
    * Percentage of counted results (processed or error; skipped excluded) that did not fail
    * (failing = passed:false or error); equals passed ÷ (passed + failed) for pass/fail
-   * evaluators without errors. 0 when nothing counted.
+   * evaluators without errors. 0 when nothing counted. A score-only evaluator that never errs
+   * has 100 (it failed no cell): passed + failed + errors = 0 means "no verdict", and the CLI
+   * and the run page show "—" then. Always a number, since LangWatch's clients print it with
+   * toFixed.
    */
   passRate: z.number(),
   /** Mean score among processed results that had one; absent when none (never 0). */
