@@ -26,3 +26,15 @@ export function hashApiKey(key: string): string {
 export function keyDisplayPrefix(key: string): string {
   return `${key.slice(0, KEY_PREFIX.length + 4)}…`;
 }
+
+/**
+ * Whether a value presented as an id holds a key itself (`sk-lw-…`, in any case or wrapped in
+ * other text): such a value is refused before any lookup and never quoted back, since error
+ * bodies and logs are read by more people than the key's owner.
+ */
+export function looksLikeApiKey(value: string): boolean {
+  return /sk-lw-/i.test(value);
+}
+
+/** Shape of a key record's id (`key_` + ULID): only a value of this shape is quoted in a 404. */
+export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{1,64}$/;

@@ -1,15 +1,32 @@
 // Projects and API keys: creation, revocation, authentication and first-start bootstrap.
 import { AssayError, NotFoundError, SlugTakenError } from '../core/errors.js';
 import type { ApiKeyRecord, Project } from '../core/model/records.js';
-import { projectSlugSchema, RESERVED_PROJECT_SLUGS, slugify } from '../core/model/slug.js';
-import type { Clock, Stores } from '../core/ports.js';
-import { generateApiKey, hashApiKey, keyDisplayPrefix } from './api-keys.js';
+import { projectSlugSchema, RESERVED_PROJECT_SLUGS, SLUG_PATTERN, slugify } from '../core/model/slug.js';
+import type { Clock, PageRequest, Paged, Stores } from '../core/ports.js';
+import { generateApiKey, hashApiKey, KEY_ID_PATTERN, keyDisplayPrefix, looksLikeApiKey } from './api-keys.js';
 import { newId } from './ids.js';
 
 export interface CreatedKey {
   id: string;
   /** The key itself, shown once. */
   apiKey: string;
+}
+
+/** What revoking a key did: the record as it is now, and whether it had been revoked before. */
+export interface RevokedKey {
+  key: ApiKeyRecord;
+  alreadyRevoked: boolean;
+}
+
+/** Shape of a project id (`proj_` + ULID): with slugs, the only values quoted in a 404. */
+const PROJECT_ID_PATTERN = /^proj_[0-9A-Za-z]{1,64}$/;
+
+/** Refuses a key where an id is expected, naming where ids are shown; never quotes the value. */
+function refuseKeyAsId(value: string, field: string, expected: string): void {
+  if (!looksLikeApiKey(value)) return;
+  throw new AssayError('validation_error', `Expected ${expected}, got what looks like an API key (sk-lw-…), which is not shown back. Pass the key's id (key_…) instead: \`assay keys list --project P\` or GET /api/admin/projects/{id}/api-keys lists them`, {
+    issues: [{ path: [field], message: `must be ${expected}, not an API key` }],
+  });
 }
 
 /** How long one answer of `keyActive` is shared. */
@@ -40,13 +57,25 @@ export class ProjectService {
     return { project, key };
   }
 
-  /** A new key for an existing project. */
-  async createKey(projectId: string, apiKey = generateApiKey()): Promise<CreatedKey> {
-    const project = await this.stores.projects.get(projectId);
-    if (!project) throw new NotFoundError('project_not_found', `Project not found: ${projectId}`, { id: projectId });
+  /**
+   * A project by id (`proj_…`) or slug (ids hold an underscore, slugs cannot, so they never
+   * collide). A value that looks like an API key is refused unread; an unknown one is quoted
+   * in the 404 only when it has the shape of an id or slug.
+   */
+  async resolveProject(idOrSlug: string): Promise<Project> {
+    refuseKeyAsId(idOrSlug, 'id', "a project's id (proj_…) or slug");
+    const project = (await this.stores.projects.get(idOrSlug)) ?? (await this.stores.projects.getBySlug(idOrSlug));
+    if (project) return project;
+    const quotable = PROJECT_ID_PATTERN.test(idOrSlug) || SLUG_PATTERN.test(idOrSlug);
+    throw new NotFoundError('project_not_found', quotable ? `Project not found: ${idOrSlug}` : 'Project not found', quotable ? { id: idOrSlug } : {});
+  }
+
+  /** A new key for an existing project (by id or slug). */
+  async createKey(projectIdOrSlug: string, apiKey = generateApiKey()): Promise<CreatedKey> {
+    const project = await this.resolveProject(projectIdOrSlug);
     const record: ApiKeyRecord & { hash: string } = {
       id: newId('key'),
-      projectId,
+      projectId: project.id,
       hash: hashApiKey(apiKey),
       prefix: keyDisplayPrefix(apiKey),
       createdAt: this.clock.now(),
@@ -56,10 +85,26 @@ export class ProjectService {
     return { id: record.id, apiKey };
   }
 
-  async revokeKey(id: string): Promise<void> {
-    if (!(await this.stores.apiKeys.revoke(id, this.clock.now()))) {
-      throw new NotFoundError('api_key_not_found', `API key not found: ${id}`, { id });
+  /** A page of a project's keys (by id or slug), oldest first: revoked ones included, never a secret. */
+  async listKeys(projectIdOrSlug: string, page: PageRequest): Promise<{ project: Project } & Paged<ApiKeyRecord>> {
+    const project = await this.resolveProject(projectIdOrSlug);
+    return { project, ...(await this.stores.apiKeys.pageForProject(project.id, page)) };
+  }
+
+  /**
+   * Revokes a key by its record id (`key_…`). The key itself is refused before any lookup (it
+   * would have been echoed in the 404); revoking twice keeps the first time and says so.
+   */
+  async revokeKey(id: string): Promise<RevokedKey> {
+    refuseKeyAsId(id, 'id', "an API key's id (key_…)");
+    const before = await this.stores.apiKeys.get(id);
+    if (!before || !(await this.stores.apiKeys.revoke(id, this.clock.now()))) {
+      const quotable = KEY_ID_PATTERN.test(id);
+      throw new NotFoundError('api_key_not_found', quotable ? `API key not found: ${id}` : "API key not found (a key's id looks like key_…)", quotable ? { id } : {});
     }
+    if (before.revokedAt !== null) return { key: before, alreadyRevoked: true };
+    this.keyChecks.delete(id);
+    return { key: (await this.stores.apiKeys.get(id)) ?? before, alreadyRevoked: false };
   }
 
   /** The project a presented key belongs to, or null for an unknown or revoked key. */
@@ -95,7 +140,7 @@ export class ProjectService {
    * no project at all, create `default` with a fresh key and return it (to be shown once).
    * Safe when several processes start at once.
    */
-  async bootstrap(apiKey: string | undefined): Promise<{ project: Project; createdKey?: string } | null> {
+  async bootstrap(apiKey: string | undefined): Promise<{ project: Project; createdKey?: string; createdKeyId?: string } | null> {
     if (apiKey !== undefined) {
       const project = await this.ensureDefault();
       const existing = await this.stores.apiKeys.findActiveByHash(hashApiKey(apiKey));
@@ -109,7 +154,7 @@ export class ProjectService {
     const project = await this.ensureDefault();
     if ((await this.stores.apiKeys.listForProject(project.id)).length > 0) return { project };
     const key = await this.createKey(project.id);
-    return { project, createdKey: key.apiKey };
+    return { project, createdKey: key.apiKey, createdKeyId: key.id };
   }
 
   private async ensureDefault(): Promise<Project> {

@@ -1,8 +1,10 @@
-// Local administration against the configured database: migrate, create projects and keys.
+// Local administration against the configured database: migrate, create projects, create, list
+// and revoke keys. A key is printed once, at creation, beside its id (what revoking takes).
 import type { Command } from 'commander';
 import { ProjectService } from '../app/projects.js';
 import { loadConfig } from '../config/env.js';
 import { isAssayError, SlugTakenError } from '../core/errors.js';
+import type { ApiKeyRecord, Project } from '../core/model/records.js';
 import { systemClock } from '../core/ports.js';
 import { openDb } from '../storage/connect.js';
 import { migrateToLatest, openStores } from '../storage/index.js';
@@ -54,7 +56,7 @@ export function registerAdminCommands(program: Command): void {
           throw error instanceof SlugTakenError ? new CliError(`A project with the slug "${error.slug}" already exists`) : error;
         });
         say(`Project ${project.slug} (${project.id}) created.`);
-        say(`API key (shown once): ${key.apiKey}`);
+        say(`API key ${key.id} (shown once): ${key.apiKey}`);
       });
     });
 
@@ -62,13 +64,62 @@ export function registerAdminCommands(program: Command): void {
   keys
     .command('create')
     .requiredOption('--project <slug>', 'project slug or id')
-    .description('Create an API key for a project (shown once)')
+    .description('Create an API key for a project (shown once, beside its id)')
     .action(async (opts: { project: string }) => {
-      await withProjects(async (service, stores) => {
-        const project = (await stores.projects.getBySlug(opts.project)) ?? (await stores.projects.get(opts.project));
-        if (!project) throw new CliError(`No project "${opts.project}"`);
+      await withProjects(async (service) => {
+        const project = await findProject(service, opts.project);
         const key = await service.createKey(project.id);
         say(`API key ${key.id} for ${project.slug} (shown once): ${key.apiKey}`);
       });
     });
+
+  keys
+    .command('list')
+    .requiredOption('--project <slug>', 'project slug or id')
+    .description("List a project's API keys: id, prefix, created and revoked times (never the keys themselves)")
+    .action(async (opts: { project: string }) => {
+      await withProjects(async (service) => {
+        const project = await findProject(service, opts.project);
+        const lines: string[] = [];
+        for (let page = 1; ; page++) {
+          const { items, total } = await service.listKeys(project.id, { page, pageSize: 200 });
+          lines.push(...items.map(keyLine));
+          if (items.length === 0 || lines.length >= total) break;
+        }
+        if (lines.length === 0) {
+          say(`Project ${project.slug} has no API keys.`);
+          return;
+        }
+        say(`API keys of project ${project.slug} (${project.id}):`);
+        for (const line of lines) say(`  ${line}`);
+      });
+    });
+
+  keys
+    .command('revoke')
+    .argument('<key-id>', "the key's id (key_…), as `assay keys list` shows it; never the key itself")
+    .description('Revoke an API key by its id: requests with it are refused from then on')
+    .action(async (keyId: string) => {
+      await withProjects(async (service, stores) => {
+        const { key, alreadyRevoked } = await service.revokeKey(keyId);
+        const project = await stores.projects.get(key.projectId);
+        const which = `API key ${key.id} (${key.prefix}) of project ${project?.slug ?? key.projectId}`;
+        say(alreadyRevoked ? `${which} was already revoked at ${isoTime(key.revokedAt!)}.` : `${which} revoked.`);
+      });
+    });
+}
+
+/** The project named by `--project`, or exit 2 saying there is none. */
+async function findProject(service: ProjectService, idOrSlug: string): Promise<Project> {
+  return service.resolveProject(idOrSlug).catch((error: unknown) => {
+    // The value is quoted: a key (`sk-lw-…`) was refused before this, without being quoted.
+    throw isAssayError(error) && error.code === 'project_not_found' ? new CliError(`No project "${idOrSlug}"`) : error;
+  });
+}
+
+const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** One key of `assay keys list`: id, prefix, created, and revoked time or "active". */
+function keyLine(k: ApiKeyRecord): string {
+  return `${k.id}  ${k.prefix}  created ${isoTime(k.createdAt)}  ${k.revokedAt === null ? 'active' : `revoked ${isoTime(k.revokedAt)}`}`;
 }

@@ -36,6 +36,7 @@ export async function startServer(config: Config, out: (line: string) => void = 
     const file = await writeKeyFile(config.dataDir, boot.createdKey);
     out(`Created project "default". Its API key (shown once, also written to ${file}):`);
     out(`  ${boot.createdKey}`);
+    out(`Its id (for \`assay keys revoke\` or DELETE /api/admin/api-keys/{id}): ${boot.createdKeyId}`);
   }
 
   await assay.start();

@@ -33,6 +33,8 @@ export interface ApiKeyStore {
   /** Marks a key revoked; false when no such key exists. Revoking twice keeps the first time. */
   revoke(id: string, at: number): Promise<boolean>;
   listForProject(projectId: string): Promise<ApiKeyRecord[]>;
+  /** A page of a project's keys, revoked ones included, oldest first (so new keys never shift earlier pages). */
+  pageForProject(projectId: string, page: PageRequest): Promise<Paged<ApiKeyRecord>>;
 }
 
 export interface NewExperiment {
@@ -130,7 +132,7 @@ export interface StoredSecret extends SecretMeta {
 
 /** Project secrets for `{{secrets.NAME}}`, sealed by the caller; names are unique per project. */
 export interface SecretStore {
-  /** Creates or replaces a secret (value and allowed origins together; null = any origin). */
+  /** Creates a secret or replaces its value; allowed origins null = any origin, undefined = as stored (any for a new one). */
   put(projectId: string, name: string, sealedValue: string, at: number, allowedOrigins?: string[] | null): Promise<SecretMeta>;
   get(projectId: string, name: string): Promise<StoredSecret | null>;
   /** Names and times, by name; no values. */

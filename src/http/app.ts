@@ -92,7 +92,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     { maxBodyBytes: deps.maxBodyBytes, limits },
   );
 
-  const noRoute = (c: Context) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path}`));
+  // An API key pasted into a path (`DELETE /api/admin/api-keys/sk-lw-…`) is not echoed back.
+  const noRoute = (c: Context) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path.replace(/sk-lw-[^/]*/gi, 'sk-lw-…')}`));
   app.onError(makeErrorHandler(deps.logger));
   if (deps.surface === 'probes') {
     probeRoutes(routes, deps.ping, deps.version, deps.readyTimeoutMs ?? 2_000, deps.redisPing);

@@ -19,6 +19,8 @@ const RUN_ROUTES = [
 const SPEC_ROUTES = [
   'GET /healthz', 'GET /readyz', 'GET /api/openapi.json', 'GET /api/evaluators',
   'POST /api/admin/projects', 'POST /api/admin/projects/{id}/api-keys', 'DELETE /api/admin/api-keys/{id}',
+  // Key administration: a project's keys by id (issue "API key administration").
+  'GET /api/admin/projects/{id}/api-keys',
   'POST /api/experiments', 'GET /api/experiments', 'GET /api/experiments/{slug}', 'PUT /api/experiments/{slug}', 'DELETE /api/experiments/{slug}',
   'POST /api/datasets', 'GET /api/datasets', 'GET /api/datasets/{idOrSlug}', 'POST /api/datasets/{idOrSlug}/records', 'DELETE /api/datasets/{idOrSlug}',
   'PUT /api/secrets/{name}', 'GET /api/secrets', 'DELETE /api/secrets/{name}',

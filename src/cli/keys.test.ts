@@ -1,0 +1,103 @@
+// `assay keys list` and `assay keys revoke`, and the key ids `assay projects create` and
+// `assay keys create` print, run as real processes against the database of a running server.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnAssay, type Spawned } from '../testing/spawn.js';
+
+let dataDir: string;
+let server: Spawned;
+let base: string;
+let firstKey: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-keys-'));
+  server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });
+  [, firstKey] = (await server.waitFor(/^\s+(sk-lw-[A-Za-z0-9]{40})$/m)) as unknown as [string, string];
+  const [, port] = (await server.waitFor(/listening on http:\/\/localhost:(\d+)/)) as unknown as [string, string];
+  base = `http://127.0.0.1:${port}`;
+});
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function run(args: string[]) {
+  const p = spawnAssay(args, { ASSAY_DATA_DIR: dataDir });
+  const code = await p.exited;
+  return { code, out: p.output() };
+}
+
+const status = async (key: string) => (await fetch(`${base}/api/experiments`, { headers: { authorization: `Bearer ${key}` } })).status;
+const KEY = /(sk-lw-[A-Za-z0-9]{40})/;
+
+describe('assay keys list / revoke', { timeout: 240_000 }, () => {
+  it('prints each new key beside its id, lists keys without their secrets, and revokes by id', async () => {
+    const created = await run(['projects', 'create', 'Key Ring']);
+    expect(created.code).toBe(0);
+    const [, firstId, projectKey] = /API key (key_\w+) \(shown once\): (sk-lw-[A-Za-z0-9]{40})/.exec(created.out)!;
+    const extra = await run(['keys', 'create', '--project', 'key-ring']);
+    expect(extra.code).toBe(0);
+    const [, extraId, extraKey] = /API key (key_\w+) for key-ring \(shown once\): (sk-lw-[A-Za-z0-9]{40})/.exec(extra.out)!;
+
+    const listed = await run(['keys', 'list', '--project', 'key-ring']);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/^API keys of project key-ring \(proj_\w+\):$/m);
+    expect(listed.out).toContain(`${firstId}  ${projectKey!.slice(0, 10)}…  created `);
+    expect(listed.out).toContain(`${extraId}  ${extraKey!.slice(0, 10)}…  created `);
+    expect(listed.out).toMatch(/created \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}active$/m);
+    expect(listed.out).not.toMatch(KEY);
+
+    const revoked = await run(['keys', 'revoke', firstId!]);
+    expect(revoked.code).toBe(0);
+    expect(revoked.out).toContain(`API key ${firstId} (${projectKey!.slice(0, 10)}…) of project key-ring revoked.`);
+    expect(await status(projectKey!)).toBe(401);
+    expect(await status(extraKey!)).toBe(200);
+    const after = await run(['keys', 'list', '--project', 'key-ring']);
+    expect(after.out).toMatch(new RegExp(`${firstId}  .*  revoked \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z$`, 'm'));
+    expect(after.out).toMatch(new RegExp(`${extraId}  .*  active$`, 'm'));
+
+    const again = await run(['keys', 'revoke', firstId!]);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('was already revoked at');
+  });
+
+  it('revokes the key printed at first start, found by `keys list --project default`', async () => {
+    const listed = await run(['keys', 'list', '--project', 'default']);
+    expect(listed.code).toBe(0);
+    const [, id] = new RegExp(`(key_\\w+)  ${firstKey.slice(0, 10)}…`).exec(listed.out)!;
+    // The first start printed the same id beside the key.
+    expect(server.output()).toContain(`DELETE /api/admin/api-keys/{id}): ${id}`);
+    expect(await status(firstKey)).toBe(200);
+    expect((await run(['keys', 'revoke', id!])).code).toBe(0);
+    expect(await status(firstKey)).toBe(401);
+  });
+
+  it('refuses the key itself (exit 2, without printing it), unknown ids and projects, and missing arguments', async () => {
+    const created = await run(['projects', 'create', 'Careful']);
+    const [, key] = KEY.exec(created.out)!;
+
+    const bySecret = await run(['keys', 'revoke', key!]);
+    expect(bySecret.code).toBe(2);
+    expect(bySecret.out).toContain('assay keys list');
+    expect(bySecret.out).not.toContain(key!.slice(6));
+    expect(await status(key!)).toBe(200);
+
+    const secretAsProject = await run(['keys', 'list', '--project', key!]);
+    expect(secretAsProject.code).toBe(2);
+    expect(secretAsProject.out).not.toContain(key!.slice(6));
+
+    const missing = await run(['keys', 'revoke', 'key_missing']);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain('API key not found: key_missing');
+
+    const noProject = await run(['keys', 'list', '--project', 'nope']);
+    expect(noProject.code).toBe(2);
+    expect(noProject.out).toContain('No project "nope"');
+
+    expect((await run(['keys', 'list'])).code).toBe(2);
+    expect((await run(['keys', 'revoke'])).code).toBe(2);
+  });
+});
