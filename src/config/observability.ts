@@ -2,9 +2,10 @@
 // ASSAY_METRICS=false, OpenTelemetry traces when an OTLP endpoint is set, and the observers
 // and wrappers that feed them (model calls, run executions, HTTP requests, live gauges). The
 // rest of the wiring only receives what to plug in; with tracing off no adapter is wrapped.
+import type { ExecutionObserver } from '../app/runs/observation.js';
 import type { ModelLimiter } from '../core/engine/adaptive-limiter.js';
 import type { EvaluatorDefinition, TargetFactory } from '../core/model/adapters.js';
-import type { ModelCallObserver, RunObserver } from '../core/observe.js';
+import type { ModelCallObserver } from '../core/observe.js';
 import type { Logger } from '../core/ports.js';
 import { findEvaluator } from '../evaluators/catalogue.js';
 import type { HttpMetrics } from '../http/observe.js';
@@ -34,7 +35,8 @@ export interface Observability {
   tracing: Tracing | null;
   /** Observes model calls of targets and judges; undefined when there is nothing to record. */
   modelObserver: ModelCallObserver | undefined;
-  runObserver: RunObserver;
+  /** Observes run executions and the shards of cluster runs. */
+  runObserver: ExecutionObserver;
   /** Creates targets, traced when tracing is on. */
   createTarget: TargetFactory;
   /** Finds evaluators, traced when tracing is on. */

@@ -35,7 +35,7 @@ export interface GaugeSources {
 
 export class AssayMetrics {
   readonly registry = new Registry();
-  readonly runsStarted = new Counter({ name: 'assay_runs_started_total', help: 'Run executions begun here; kind=new for a run\'s first, continued after a resume or a restart', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly runsStarted = new Counter({ name: 'assay_runs_started_total', help: 'Run executions begun here (a cluster run\'s coordinator, not its shards); kind=new for a run\'s first, continued after a resume, a crash or a restart', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly runsFinished = new Counter({ name: 'assay_runs_finished_total', help: 'Runs ended by this process, by final status', labelNames: ['status'] as const, registers: [this.registry] });
   readonly cells = new SeriesCounter({ name: 'assay_cells_total', help: 'Committed cells by target type and outcome (passed, failed = an evaluator failed it, error = the target call failed)', labelNames: ['target_type', 'outcome'] as const, registers: [this.registry] });
   readonly cellDuration = new SeriesHistogram({ name: 'assay_cell_duration_seconds', help: 'Wall time of a cell: limiter waits, target call with retries, evaluators', labelNames: ['target_type'] as const, buckets: CALL_BUCKETS, registers: [this.registry] });

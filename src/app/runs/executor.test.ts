@@ -1,6 +1,6 @@
 // The executor over in-memory stores and a fake clock (milliseconds, no database, no network):
 // every way a run ends, the event log it leaves, the live events, the lease, and continuing a
-// resumed run without running a committed cell twice.
+// resumed run without running a committed cell twice — observed as continued, not started.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { RunEvent, LiveEvent } from '../../core/events.js';
@@ -8,6 +8,7 @@ import type { EvaluatorDefinition, TargetDeps } from '../../core/model/adapters.
 import { experimentDocumentSchema, type Row } from '../../core/model/experiment.js';
 import { CallError, type TargetOutput } from '../../core/model/results.js';
 import type { RunRecord, RunSpec } from '../../core/model/run.js';
+import { quietRunObserver } from '../../core/observe.js';
 import { silentLogger } from '../../core/ports.js';
 import { InProcessEventBus } from '../../queue/event-bus.js';
 import { FakeClock } from '../../testing/fake-clock.js';
@@ -15,6 +16,7 @@ import { memoryStores } from '../../testing/memory-stores.js';
 import { noModels } from '../../testing/no-models.js';
 import { createFakeSandbox } from '../../testing/fake-sandbox.js';
 import { type ExecutorDeps, MAX_EXECUTIONS, startExecution } from './executor.js';
+import type { ExecutionObserver } from './observation.js';
 
 /** Judges `output === row.expected`. */
 const check: EvaluatorDefinition = {
@@ -83,6 +85,19 @@ function setup(rows: Row[], behaviour: Behaviour, options: { spec?: Partial<RunS
   }
 
   return { clock, stores, bus, calls, events, live, deps, prepare, execute };
+}
+
+/** An observer noting each execution's beginning (`started` or `continued`) and its end with the run's cells committed. */
+function recording(): { seen: string[]; observer: ExecutionObserver } {
+  const seen: string[] = [];
+  const observer: ExecutionObserver = {
+    started(run, shape, resumed) {
+      seen.push(resumed ? 'continued' : 'started');
+      return { ...quietRunObserver.started(run, shape, resumed), ended: (outcome, totals) => seen.push(`${outcome.kind} ${totals?.cellsCommitted ?? '-'}`) };
+    },
+    shardStarted: (run, shape) => quietRunObserver.started(run, shape, true),
+  };
+  return { seen, observer };
 }
 
 const ROWS = [{ q: 1, expected: 'A1' }, { q: 2, expected: 'A2' }, { q: 3, expected: 'nope' }];
@@ -227,6 +242,8 @@ describe('executor', () => {
     const t = setup(ROWS, (id, row, signal) =>
       row.q === 3 ? new Promise<TargetOutput>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })) : answer(id, row, signal),
     );
+    const observed = recording();
+    t.deps.observer = observed.observer;
     await t.prepare();
     await t.execute('A', async () => {
       for (let i = 0; i < 20 && (await t.stores.runs.committedCells('run_1')).length < 4; i++) await t.clock.advance(50);
@@ -236,8 +253,9 @@ describe('executor', () => {
     const callsBefore = t.calls.length;
     expect(await t.stores.runs.reopen('p1', 'run_1', false, t.clock.now())).not.toBeNull();
     // Row 3 answers now.
+    const { progress: kept } = (await t.stores.runs.get('p1', 'run_1'))!;
     const resumed = setup(ROWS, answer);
-    Object.assign(resumed.deps, { stores: t.stores, bus: t.bus, clock: t.clock });
+    Object.assign(resumed.deps, { stores: t.stores, bus: t.bus, clock: t.clock, observer: observed.observer });
     const claimed = (await t.stores.runs.claim('run_1', 'B', t.clock.now() + 15_000, t.clock.now()))!;
     const execution = startExecution(resumed.deps, claimed, 'B');
     const state = { settled: false };
@@ -250,6 +268,27 @@ describe('executor', () => {
     // The log: … stopped, resumed, the re-run cells, done — no gap.
     const log = await t.stores.runs.runEvents('run_1', 0, 100);
     expect(log.map((e) => e.type)).toEqual(['execution_started', 'stopped', 'resumed', 'done']);
+    // The resumed execution continues the run (a reopen resets the executions count) and ends
+    // it with every execution's cells.
+    expect(observed.seen).toEqual(['started', `stopped ${kept}`, 'continued', 'completed 6']);
+  });
+
+  it('observes a new run as started, and one taken over after its executor died as continued', async () => {
+    const fresh = setup(ROWS, answer);
+    const freshSeen = recording();
+    fresh.deps.observer = freshSeen.observer;
+    await fresh.prepare();
+    await fresh.execute();
+    expect(freshSeen.seen).toEqual(['started', 'completed 6']);
+
+    const crashed = setup(ROWS, answer);
+    const crashedSeen = recording();
+    crashed.deps.observer = crashedSeen.observer;
+    await crashed.prepare();
+    // An execution counted and killed before it wrote anything.
+    await crashed.stores.runs.countExecution('run_1');
+    await crashed.execute();
+    expect(crashedSeen.seen).toEqual(['continued', 'completed 6']);
   });
 
   it('fails a run whose experiment version is gone', async () => {

@@ -9,10 +9,10 @@ import { completionOf, type RunEnding, runFinish } from '../../core/engine/run-e
 import { runLoop } from '../../core/engine/run-loop.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
 import type { EventBus, Logger, Stores } from '../../core/ports.js';
-import { quietRunObserver, type RunObserver, type RunWatch } from '../../core/observe.js';
 import type { CellDraft } from '../../core/run-store.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
 import { keepLease, runLease } from './lease-keeper.js';
+import { type ExecutionObserver, type ExecutionWatch, hasHistory, quietExecutionObserver } from './observation.js';
 import { type CellDeps, prepareCellRunner } from './cell-runner.js';
 import { disposeAll, evaluatorsOfTarget, prepareRowEvaluators } from './prepare.js';
 import { runRowPhaseFor } from './row-phase-runner.js';
@@ -30,7 +30,7 @@ export interface ExecutorDeps extends CellDeps {
   /** How often the abort flag and the lease are checked. */
   pollMs: number;
   /** Metrics, traces and logs of executions (src/observability); default: none. */
-  observer?: RunObserver;
+  observer?: ExecutionObserver;
   /** Called once a run's finish (with a webhook delivery owed) is stored: the sender need not wait for its next poll. */
   onDeliveryQueued?: () => void;
 }
@@ -57,11 +57,19 @@ function bitmap(size: number, cells: number[]): Uint8Array {
   return done;
 }
 
-/**
- * Starts executing a run under `owner`'s lease. `initialStop` starts it already stopping (a
- * cluster run whose shards stopped for an abort: it is only ended here, no cell starts).
- */
-export function startExecution(deps: ExecutorDeps, claimed: RunRecord, owner: string, initialStop?: StopReason): Execution {
+export interface ExecutionOptions {
+  /** Starts it already stopping (a cluster run whose shards stopped for an abort: it is only ended here, no cell starts). */
+  initialStop?: StopReason;
+  /**
+   * The watch of the execution this one ends (a cluster run's coordinator: the run was started
+   * or continued there, so it is not observed as beginning again here).
+   */
+  watch?: ExecutionWatch;
+}
+
+/** Starts executing a run under `owner`'s lease. */
+export function startExecution(deps: ExecutorDeps, claimed: RunRecord, owner: string, options: ExecutionOptions = {}): Execution {
+  const { initialStop } = options;
   const controller = new AbortController();
   // Every call in flight listens to the run's signal (up to `concurrency` at once, by design).
   setMaxListeners(0, controller.signal);
@@ -71,7 +79,7 @@ export function startExecution(deps: ExecutorDeps, claimed: RunRecord, owner: st
     controller.abort(new Error(`run stopping: ${reason}`));
   };
   if (initialStop) stop(initialStop);
-  const watching: { watch: RunWatch | null } = { watch: null };
+  const watching: { watch: ExecutionWatch | null } = { watch: options.watch ?? null };
   const done = execute(deps, claimed, owner, controller, () => stopReason, stop, watching).then(
     (): ExecutionEnd => ({ kind: 'settled' }),
     (error: unknown): ExecutionEnd => {
@@ -91,7 +99,7 @@ async function execute(
   controller: AbortController,
   requestedStop: () => StopReason | null,
   stop: (reason: StopReason) => void,
-  watching: { watch: RunWatch | null },
+  watching: { watch: ExecutionWatch | null },
 ): Promise<void> {
   const { stores, clock } = deps;
   const spec = run.spec;
@@ -102,7 +110,10 @@ async function execute(
   const experiment = await stores.experiments.getById(run.projectId, spec.experimentId, spec.experimentVersion);
   const agg = await rebuildSummary(stores, run, experiment?.document, deps.catalogue);
   const threshold = experiment?.document.thresholds?.passRate;
-  const watch = (deps.observer ?? quietRunObserver).started(run, experiment ? runShape(experiment.document, total, deps.catalogue) : null, executions > 1);
+  // Continued: an execution before this one since the last commit or reopen (the count is reset
+  // by both), or a history in the log (a resume, a commit, an ending).
+  const resumed = executions > 1 || hasHistory(run);
+  const watch = watching.watch ?? (deps.observer ?? quietExecutionObserver).started(run, experiment ? runShape(experiment.document, total, deps.catalogue) : null, resumed);
   watching.watch = watch;
   /** Writes the ending with the summary as it stands (a lost lease means another executor ends the run). */
   const end = async (ending: RunEnding): Promise<void> => {
@@ -112,7 +123,7 @@ async function execute(
     const summary = await withRepeatStats(stores.runs, run, evaluatorsOfTarget(experiment?.document, spec, deps.catalogue), counted);
     // Observed before it is stored: a client that sees the run ended finds it counted and its
     // trace span ended. (A lease lost at this very moment counts it here and where it ends.)
-    watch.ended(ending);
+    watch.ended(ending, { cellsCommitted: agg.committed, cellsFailed: summary.failedCells });
     const finish = runFinish(ending, summary, finishedAt);
     const deliveries = finishDeliveries(run, finish, agg.committed);
     const ended = await log.finish(deliveries.length > 0 ? { ...finish, deliveries } : finish);

@@ -3,16 +3,18 @@
 // continues where that worker's last commit left it), committed in groups fenced by the
 // shard's lease, each cell first taking a slot of the run's concurrency shared by every worker.
 // It never ends the run: the run's coordinator (sharded-run.ts) does, once every shard is done.
+// Observed as a shard, not as an execution of the run (observation.ts).
 import { setMaxListeners } from 'node:events';
 import { runLoop } from '../../core/engine/run-loop.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
-import { quietRunObserver } from '../../core/observe.js';
+import type { RunWatch } from '../../core/observe.js';
 import type { CellDraft } from '../../core/run-store.js';
 import type { RunShardStore, ShardRange } from '../../core/shard-store.js';
 import { prepareCellRunner, type SlotAcquire } from './cell-runner.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
 import type { Execution, ExecutorDeps } from './executor.js';
 import { keepLease } from './lease-keeper.js';
+import { quietExecutionObserver } from './observation.js';
 import { rowSourceFor, scopeReader } from './row-reader.js';
 import { runShape } from './run-shape.js';
 
@@ -31,11 +33,13 @@ export function startShard(deps: ShardExecutorDeps, run: RunRecord, shard: Shard
     reason ??= r;
     controller.abort(new Error(`shard stopping: ${r}`));
   };
-  const done = executeShard(deps, run, shard, owner, controller.signal, () => reason, stop).then(
+  const watching: { watch: RunWatch | null } = { watch: null };
+  const done = executeShard(deps, run, shard, owner, controller.signal, () => reason, stop, watching).then(
     () => ({ kind: 'settled' as const }),
     async (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       deps.logger.error({ runId: run.id, shard: shard.shard, err: message }, 'shard execution failed; it will be taken again');
+      watching.watch?.ended({ kind: 'crashed', error: message });
       await deps.shards.release(run.id, shard.shard, owner).catch(() => {});
       return { kind: 'failed' as const, error: message };
     },
@@ -45,6 +49,7 @@ export function startShard(deps: ShardExecutorDeps, run: RunRecord, shard: Shard
 
 async function executeShard(
   deps: ShardExecutorDeps, run: RunRecord, shard: ShardRange, owner: string, signal: AbortSignal, requestedStop: () => StopReason | null, stop: (r: StopReason) => void,
+  watching: { watch: RunWatch | null },
 ): Promise<void> {
   const { stores, clock, shards } = deps;
   const spec = run.spec;
@@ -57,7 +62,8 @@ async function executeShard(
   const doc = experiment.document;
   const perRow = spec.targetIds.length * spec.repeats;
   const log = new RunEventLog(stores, deps.bus, run.id, owner, run.total, () => clock.now(), { store: shards, shard: shard.shard });
-  const watch = (deps.observer ?? quietRunObserver).started(run, runShape(doc, run.total, deps.catalogue), true);
+  const watch = (deps.observer ?? quietExecutionObserver).shardStarted(run, runShape(doc, run.total, deps.catalogue), shard);
+  watching.watch = watch;
   const done = new Set(await shards.committedIn(run.id, shard.fromCell, shard.toCell));
   const cells = await prepareCellRunner(deps, run, doc, {
     signal, log, watch, spentBefore: 0,
@@ -102,10 +108,12 @@ async function executeShard(
   }
   // Done only when every cell of it is committed (a cell abandoned at a stop is not).
   if (outcome.kind === 'finished' && (await shards.committedIn(run.id, shard.fromCell, shard.toCell)).length === shard.toCell - shard.fromCell) {
-    await shards.complete(run.id, shard.shard, owner);
-  } else {
-    // Stopped (abort, shutdown, a lost lease): what is committed stays; the shard is open again.
-    await shards.release(run.id, shard.shard, owner);
+    // Not ours any more (a lost lease): another worker holds it and completes it.
+    watch.ended(await shards.complete(run.id, shard.shard, owner) ? { kind: 'completed' } : { kind: 'released' });
+    return;
   }
-  watch.ended({ kind: 'released' });
+  // Stopped (abort, shutdown, a lost lease): what is committed stays; the shard is open again.
+  await shards.release(run.id, shard.shard, owner);
+  // An abort stops the run (its coordinator ends it); anything else hands the shard on.
+  watch.ended(outcome.kind === 'stopped' && outcome.reason === 'user' ? { kind: 'stopped', reason: 'user' } : { kind: 'released' });
 }

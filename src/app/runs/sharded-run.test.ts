@@ -2,7 +2,9 @@
 // time, and an in-memory shard queue that hands shards to the hosts in turn: the run is split,
 // both hosts execute shards, the run's concurrency bounds both together, the row phase sees
 // complete rows, the run ends exactly once with a gap-free log; an abort stops every shard and
-// ends the run once; a resume continues it without running a committed cell again.
+// ends the run once; a resume continues it without running a committed cell again. Observed as
+// an operator sees it: the coordinator starts (or continues) the run once and the run ends once
+// with its totals, each shard finishing its share is a shard's ending, not an interruption.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Semaphore } from '../../core/engine/limiter.js';
@@ -17,8 +19,10 @@ import { openStores } from '../../storage/index.js';
 import { postgresDatabase } from '../../testing/databases.js';
 import { createFakeSandbox } from '../../testing/fake-sandbox.js';
 import { noModels } from '../../testing/no-models.js';
+import { quietRunObserver } from '../../core/observe.js';
 import type { ExecutorDeps } from './executor.js';
 import { RunHost } from './host.js';
+import type { ExecutionObserver } from './observation.js';
 
 const ROWS = 300;
 const CONCURRENCY = 6;
@@ -64,6 +68,19 @@ let inFlight = 0;
 let peak = 0;
 let gate: Promise<void> = Promise.resolve();
 
+/** What the hosts reported: per run, its beginnings and endings (with its totals), and how its shards ended. */
+const observed = new Map<string, { run: string[]; shards: string[] }>();
+const note = (runId: string) => observed.get(runId) ?? observed.set(runId, { run: [], shards: [] }).get(runId)!;
+const recorder: ExecutionObserver = {
+  started(run, shape, resumed) {
+    note(run.id).run.push(resumed ? 'continued' : 'started');
+    return { ...quietRunObserver.started(run, shape, resumed), ended: (outcome, totals) => note(run.id).run.push(`${outcome.kind} ${totals?.cellsCommitted}`) };
+  },
+  shardStarted(run, shape, shard) {
+    return { ...quietRunObserver.started(run, shape, true), ended: (outcome) => note(run.id).shards.push(`${shard.shard} ${outcome.kind}`) };
+  },
+};
+
 function host(owner: string, queue: TurnQueue, shared: Semaphore): RunHost {
   const deps: ExecutorDeps = {
     stores, bus: new InProcessEventBus(), clock: systemClock, logger: silentLogger,
@@ -86,6 +103,7 @@ function host(owner: string, queue: TurnQueue, shared: Semaphore): RunHost {
     random: () => 0.5,
     leaseMs: 15_000,
     pollMs: 50,
+    observer: recorder,
   };
   return new RunHost(deps, new InProcessQueue(), {
     owner, sweepMs: 60_000, soleExecutor: false,
@@ -161,6 +179,10 @@ describe('a sharded run on two hosts', { timeout: 60_000 }, () => {
       ...(await stores.runs.rowResultsAfterSeq('r1', 0, 1_000)).map((r) => r.seq),
     ].sort((x, y) => x - y);
     expect(seqs).toEqual(Array.from({ length: cursor!.nextSeq - 1 }, (_, i) => i + 1));
+    // Started once by its coordinator (the ending executor does not start it again), ended once
+    // with every shard's cells; each shard finished its share.
+    expect(observed.get('r1')!.run).toEqual(['started', `completed ${ROWS * 2}`]);
+    expect(observed.get('r1')!.shards.sort()).toEqual(['0 completed', '1 completed', '2 completed']);
     for (const h of hosts) await h.shutdown();
   });
 
@@ -175,10 +197,12 @@ describe('a sharded run on two hosts', { timeout: 60_000 }, () => {
     gate = new Promise<void>((resolve) => (open = resolve));
     // The coordination resolves only when the run ends or stops here.
     const coordinated = hosts[0]!.execute('r2');
-    // Cells wait at the gate: abort while both hosts hold shards.
-    const busy = () => inFlight >= CONCURRENCY;
-    for (let i = 0; i < 200 && !busy(); i++) await new Promise((r) => setTimeout(r, 10));
-    expect((await stores.shards!.counts('r2', Date.now())).held).toBeGreaterThanOrEqual(2);
+    // Cells wait at the gate: abort while both hosts hold shards. (The run's permits may all be
+    // taken by one host's cells before the other claims its shard: wait for both, not one.)
+    const held = async () => (await stores.shards!.counts('r2', Date.now())).held;
+    const busy = async () => inFlight >= CONCURRENCY && (await held()) >= 2;
+    for (let i = 0; i < 500 && !(await busy()); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await held()).toBeGreaterThanOrEqual(2);
     await stores.runs.requestAbort('p1', 'r2');
     for (const h of hosts) h.abortLocal('r2');
     open();
@@ -199,6 +223,9 @@ describe('a sharded run on two hosts', { timeout: 60_000 }, () => {
     // Only cells in flight at the abort (abandoned, never committed) may have been called twice.
     const twice = [...calls.values()].filter((n) => n > 1).length;
     expect(twice).toBeLessThanOrEqual(CONCURRENCY);
+    // Started, stopped with what was committed, continued by the resume, completed with the totals.
+    expect(observed.get('r2')!.run).toEqual(['started', `stopped ${stopped.progress}`, 'continued', `completed ${ROWS * 2}`]);
+    expect(observed.get('r2')!.shards.filter((s) => !/ (stopped|completed)$/.test(s))).toEqual([]);
     for (const h of hosts) await h.shutdown();
   });
 });

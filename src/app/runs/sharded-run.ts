@@ -4,13 +4,17 @@
 // REQUEUE_MS, so a shard whose worker died or whose job Redis lost is handed out again — and,
 // when every shard is done (or, after an abort, none is held any more), ends the run exactly
 // once with the whole-run executor: its cells are all committed, so it only rebuilds the
-// summary from storage, runs the row phase over complete rows, and writes the ending.
+// summary from storage, runs the row phase over complete rows, and writes the ending. The
+// coordination is the run's execution as an operator sees it: it logs `run started` (or
+// `run continued`) when it begins, and the ending executor reports the end on the same watch.
 import { setMaxListeners } from 'node:events';
 import { planShards } from '../../core/engine/shards.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
 import type { ShardQueue } from '../../core/ports.js';
 import { type Execution, type ExecutionEnd, startExecution } from './executor.js';
 import { keepLease, runLease } from './lease-keeper.js';
+import { type ExecutionWatch, hasHistory, quietExecutionObserver } from './observation.js';
+import { runShape } from './run-shape.js';
 import type { ShardExecutorDeps } from './shard-executor.js';
 
 /** How often the open shards are queued again (a dead worker's shard opens when its lease expires). */
@@ -24,14 +28,17 @@ export function startShardedRun(deps: ShardExecutorDeps, queue: ShardQueue, run:
   setMaxListeners(0, controller.signal);
   let reason: StopReason | null = null;
   let ending: Execution | null = null;
+  const watching: { watch: ExecutionWatch | null } = { watch: null };
   const stop = (r: StopReason) => {
     reason ??= r;
     controller.abort(new Error(`run stopping: ${r}`));
     ending?.stop(r);
   };
-  const done = coordinate(deps, queue, run, owner, controller.signal, () => reason, stop, (e) => (ending = e)).catch((error: unknown): ExecutionEnd => {
+  const done = coordinate(deps, queue, run, owner, controller.signal, () => reason, stop, (e) => (ending = e), watching).catch((error: unknown): ExecutionEnd => {
     const message = error instanceof Error ? error.message : String(error);
     deps.logger.error({ runId: run.id, err: message }, 'run coordination failed; it will be retried');
+    // The coordination's own failure: the ending executor never rejects, and reports its own.
+    watching.watch?.ended({ kind: 'crashed', error: message });
     return { kind: 'failed', error: message };
   });
   return { stop, done };
@@ -39,10 +46,16 @@ export function startShardedRun(deps: ShardExecutorDeps, queue: ShardQueue, run:
 
 async function coordinate(
   deps: ShardExecutorDeps, queue: ShardQueue, run: RunRecord, owner: string, signal: AbortSignal,
-  requestedStop: () => StopReason | null, stop: (r: StopReason) => void, ending: (e: Execution) => void,
+  requestedStop: () => StopReason | null, stop: (r: StopReason) => void, ending: (e: Execution) => void, watching: { watch: ExecutionWatch | null },
 ): Promise<ExecutionEnd> {
   const { stores, clock, shards } = deps;
   const experiment = await stores.experiments.getById(run.projectId, run.spec.experimentId, run.spec.experimentVersion);
+  // Continued: a history in the log (a resume, a commit, an ending), or shards planned by a
+  // coordinator that died before any of it. (Coordinations are not counted as executions: the
+  // count gives up on a crashing run, and that stays the ending executor's.)
+  const planned = (await shards.counts(run.id, clock.now())).total > 0;
+  const watch = (deps.observer ?? quietExecutionObserver).started(run, experiment ? runShape(experiment.document, run.total, deps.catalogue) : null, planned || hasHistory(run));
+  watching.watch = watch;
   if (experiment) {
     await shards.plan(run.id, planShards(run.spec));
     const stopKeeping = keepLease({ clock, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop, ...runLease(stores, run.id, owner) });
@@ -53,6 +66,7 @@ async function coordinate(
         if (reason === 'shutdown') {
           // The shards go on in their workers; whoever takes the run next coordinates it.
           await stores.runs.release(run.id, owner);
+          watch.ended({ kind: 'released' });
           return { kind: 'settled' };
         }
         const now = clock.now();
@@ -74,7 +88,7 @@ async function coordinate(
       stopKeeping();
     }
   }
-  const execution = startExecution(deps, run, owner, requestedStop() ?? undefined);
+  const execution = startExecution(deps, run, owner, { initialStop: requestedStop() ?? undefined, watch });
   ending(execution);
   return execution.done;
 }
