@@ -88,6 +88,28 @@ function sensitiveHeaders(spec: HttpTarget): Set<string> {
   return names;
 }
 
+/**
+ * The secrets of one request's scope, with every read recorded in `reads()`'s current set. The
+ * templates' static analysis cannot see every read: `{{ [k].TOKEN }}` with a row column k
+ * holding "secrets", or a name built by `{% assign %}`, reads secrets under another spelling
+ * (found by the review of 2026-12-05: such a URL was quoted back in an error after a
+ * `split | join`, and such a header followed a redirect to another origin). What a render
+ * actually read is known for certain, whatever the spelling.
+ */
+function trackedSecrets(values: Readonly<Record<string, string | undefined>>, reads: () => Set<string>): Record<string, string | undefined> {
+  return new Proxy(values as Record<string, string | undefined>, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && Object.hasOwn(target, key)) reads().add(key);
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+    ownKeys(target) {
+      // Listing them (a loop, `| json`) reads them all.
+      for (const key of Object.keys(target)) reads().add(key);
+      return Reflect.ownKeys(target);
+    },
+  });
+}
+
 function invalid(message: string): CallError {
   return new CallError(message, { retryable: false });
 }
@@ -104,7 +126,6 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
   // hand back to the project that cannot otherwise read the value. Once the origin is one the
   // secret is bound to (or the secret is bound nowhere), the origin may be named.
   const urlFromSecrets = readsSecrets(spec.url);
-  const shown = (text: string): string => (urlFromSecrets ? '(not shown: the URL template reads secrets)' : text);
   const method = spec.method ?? 'POST';
   const seamed = options.resolve !== undefined || options.kindOf !== undefined;
   const dispatcher: Dispatcher = deps.allowPrivateNetworks || !seamed ? sharedAgent(!deps.allowPrivateNetworks) : createGuardedAgent(options);
@@ -115,25 +136,27 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
    * anything is sent. Redirects need no check: secret-bearing headers never follow one to another
    * origin, and a URL the server redirects to is the server's, not ours.
    */
-  function checkSecretOrigins(origin: string): void {
+  function checkSecretOrigins(origin: string, shownOrigin: (text: string) => string): void {
     const bound = deps.secretOrigins;
     if (bound === undefined) return;
     for (const name of usedNames) {
       const allowed = Object.hasOwn(bound, name) ? bound[name]! : null;
       if (allowed !== null && !allowed.includes(origin)) {
-        throw invalid(`secret "${name}" may only be sent to ${allowed.join(', ')} (its allowed origins), not to ${shown(origin)}`);
+        throw invalid(`secret "${name}" may only be sent to ${allowed.join(', ')} (its allowed origins), not to ${shownOrigin(origin)}`);
       }
     }
   }
 
   /** Renders url, headers, auth and body for one row; returns what to send and how to redact. */
-  function build(input: TargetCall): { outgoing: Outgoing; redactor: Redactor } {
+  function build(input: TargetCall): { outgoing: Outgoing; redactor: Redactor; sensitive: Set<string> } {
     const missing = usedNames.filter((name) => deps.secrets[name] === undefined);
     if (missing.length > 0) throw invalid(`secret ${missing.map((n) => `"${n}"`).join(', ')} is not set`);
     // The scope holds exactly the secrets the redactor knows. A read the static analysis does
     // not see (the name of `{% include {{ secrets.X }} %}`, quoted back in its error) then
     // finds nothing, instead of a value nobody would redact.
-    const secrets = used === 'all' ? deps.secrets : Object.fromEntries(usedNames.map((name) => [name, deps.secrets[name]]));
+    const values = used === 'all' ? deps.secrets : Object.fromEntries(usedNames.map((name) => [name, deps.secrets[name]]));
+    let reads = new Set<string>();
+    const secrets = usedNames.length > 0 ? trackedSecrets(values, () => reads) : values;
     // Copies with fields set on them, not `{ ...row, parameters }` (docs/decisions.md, "No
     // literal that starts with a spread on the hot path"): this runs for every call.
     const bodyScope: Scope = { ...input.row };
@@ -143,14 +166,17 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     let redactor = baseRedactor;
 
     const urlText = renderUrl(spec.url, withSecrets, baseRedactor);
+    // A URL that read a secret under any spelling is not quoted either.
+    const hide = urlFromSecrets || reads.size > 0;
+    const shownUrl = (text: string): string => (hide ? '(not shown: the URL template reads secrets)' : text);
     let url: URL;
     try {
       url = new URL(urlText);
     } catch {
-      throw invalid(`invalid URL: ${shown(urlText)}`);
+      throw invalid(`invalid URL: ${shownUrl(urlText)}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`unsupported URL scheme ${shown(url.protocol)} (http and https only)`);
-    checkSecretOrigins(url.origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`unsupported URL scheme ${shownUrl(url.protocol)} (http and https only)`);
+    checkSecretOrigins(url.origin, shownUrl);
 
     // No prototype: a header named like an Object.prototype member stays a plain entry.
     const headers = Object.create(null) as Record<string, string>;
@@ -161,7 +187,13 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     };
     // Renders that see the secrets redact them from their own errors, before those are cut.
     const secretRender = (template: string): string => renderString(template, withSecrets, undefined, baseRedactor);
-    for (const [name, template] of Object.entries(spec.headers ?? {})) setHeader(name, secretRender(template));
+    // Headers that read a secret, however spelt, never follow a redirect to another origin.
+    const sensitiveNow = new Set(sensitive);
+    for (const [name, template] of Object.entries(spec.headers ?? {})) {
+      reads = new Set<string>();
+      setHeader(name, secretRender(template));
+      if (reads.size > 0) sensitiveNow.add(name.toLowerCase());
+    }
     const auth = spec.auth;
     if (auth?.type === 'bearer') setHeader('authorization', `Bearer ${secretRender(auth.token)}`);
     if (auth?.type === 'basic') {
@@ -185,22 +217,22 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     // fetch sent `user-agent: node`; name ourselves instead. No accept-encoding: answers come
     // uncompressed, as nothing here inflates them.
     headers['user-agent'] ??= 'assay';
-    return { outgoing: { url, method, headers, body }, redactor };
+    return { outgoing: { url, method, headers, body }, redactor, sensitive: sensitiveNow };
   }
 
   /** Sends the request, following redirects by hand; resolves with the final answer. */
-  async function send(first: Outgoing, exchanges: Exchanges): Promise<{ answer: Answer; url: URL }> {
+  async function send(first: Outgoing, exchanges: Exchanges, sensitiveHeaders: Set<string>): Promise<{ answer: Answer; url: URL }> {
     let current = first;
     for (let hop = 0; ; hop++) {
       const answer = await exchanges.send(current);
       const location = REDIRECTS.has(answer.status) ? headerValue(answer.headers, 'location') : null;
       if (location === null) return { answer, url: current.url };
       if (hop >= MAX_REDIRECTS) throw invalid(`too many redirects (more than ${MAX_REDIRECTS}) from ${first.url.origin}`);
-      current = redirect(current, answer.status, location);
+      current = redirect(current, answer.status, location, sensitiveHeaders);
     }
   }
 
-  function redirect(from: Outgoing, status: number, location: string): Outgoing {
+  function redirect(from: Outgoing, status: number, location: string, sensitiveHeaders: Set<string>): Outgoing {
     let url: URL;
     try {
       url = new URL(location, from.url);
@@ -210,7 +242,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`redirect to unsupported scheme ${url.protocol}`);
     const headers = Object.assign(Object.create(null) as Record<string, string>, from.headers);
     // Credentials never follow a redirect to another origin (as fetch itself does).
-    if (url.origin !== from.url.origin) for (const name of sensitive) delete headers[name];
+    if (url.origin !== from.url.origin) for (const name of sensitiveHeaders) delete headers[name];
     // 303, and 301/302 after a POST, continue as a GET without a body (the fetch standard).
     const toGet = status === 303 ? from.method !== 'HEAD' : (status === 301 || status === 302) && from.method === 'POST';
     if (!toGet) return { url, method: from.method, headers, body: from.body };
@@ -228,21 +260,21 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       // The agent's own spans join the cell's trace (W3C traceparent); a header the experiment sets wins.
       if (trace) for (const [name, value] of Object.entries(trace)) built.outgoing.headers[name] ??= value;
       // The call's deadline when the engine gave one: listening there makes no AbortSignal.
-      return await exchange(built.outgoing, input.deadline ?? input.signal, redactor);
+      return await exchange(built.outgoing, built.sensitive, input.deadline ?? input.signal, redactor);
     } catch (error) {
       throw error instanceof CallError ? redactor.error(error) : error;
     }
   }
 
   /** One call's exchanges, with the failure turned into a CallError (or the stop reason). */
-  async function exchange(outgoing: Outgoing, runStop: Stoppable | AbortSignal, redactor: Redactor): Promise<TargetOutput> {
+  async function exchange(outgoing: Outgoing, sensitiveHeaders: Set<string>, runStop: Stoppable | AbortSignal, redactor: Redactor): Promise<TargetOutput> {
     const started = Date.now();
     const exchanges = new Exchanges(dispatcher, LIMITS);
     // One listener and at most one timer per call: cheaper than AbortSignal.any/timeout.
     const unlisten = listenForStop(runStop, (reason) => exchanges.stop(reason));
     const timer = spec.timeoutMs === undefined ? undefined : setTimeout(() => exchanges.stop(TIMED_OUT), spec.timeoutMs);
     try {
-      const { answer, url } = await send(outgoing, exchanges);
+      const { answer, url } = await send(outgoing, exchanges, sensitiveHeaders);
       // Every quote of the answer in an error is redacted before it is cut (see excerpt()).
       if (answer.status < 200 || answer.status > 299) throw statusError(answer, url.origin, Date.now(), redactor);
       if (answer.truncated) throw invalid(`response from ${url.origin} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);

