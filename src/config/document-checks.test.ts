@@ -39,3 +39,21 @@ describe('the save-time code check', () => {
     expect(issues).toEqual([]);
   });
 });
+
+describe('the save-time template check', () => {
+  it("refuses a document whose templates have more than 100,000 tags in all, at the template that goes past it, without parsing the rest", async () => {
+    // Eleven messages at the per-template bound (10,000 tags each): the eleventh goes past.
+    const heavy = experimentDocumentSchema.parse({
+      name: 'heavy',
+      targets: [{ id: 't', type: 'prompt', model: 'openai/gpt-4o-mini', messages: Array.from({ length: 12 }, (_, i) => ({ role: 'user', content: `${'{{a}}'.repeat(10_000)} ${i}` })) }],
+    });
+    const issues = [];
+    for (const check of documentChecks(limits, { check: async (): Promise<CompileOutcome> => ({ status: 'unavailable', message: 'not needed here' }) })) issues.push(...(await check(heavy, project)));
+    expect(issues).toEqual([{ path: ['targets', 0, 'messages', 10, 'content'], message: expect.stringContaining('more than 100000 tags') }]);
+    // Ten of them are within the bound.
+    const ten = experimentDocumentSchema.parse({ ...heavy, targets: [{ ...heavy.targets[0]!, messages: (heavy.targets[0] as { messages: unknown[] }).messages.slice(0, 10) }] });
+    const none = [];
+    for (const check of documentChecks(limits, { check: async (): Promise<CompileOutcome> => ({ status: 'unavailable', message: 'not needed here' }) })) none.push(...(await check(ten, project)));
+    expect(none).toEqual([]);
+  }, 60_000);
+});

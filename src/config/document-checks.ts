@@ -13,7 +13,7 @@ import { EVALUATOR_SET_ID } from '../evaluators/evaluator-set.js';
 import { evaluatorSpecIssues } from './evaluator-spec-checks.js';
 import type { IsolatedSandbox } from '../sandbox/isolated.js';
 import { CODE_TARGET_PARAMS } from '../targets/code.js';
-import { compileCheck } from '../targets/templates.js';
+import { compileCheck, countTags, MAX_DOCUMENT_TAGS, MAX_TEMPLATE_TAGS } from '../targets/templates.js';
 
 /** Save-time checks: evaluator types and settings exist and are valid, and mapped inputs are read. */
 const evaluatorCheck: DocumentCheck = (doc) => {
@@ -67,11 +67,18 @@ const templateCheck: DocumentCheck = async (doc) => {
   });
   stack.reverse();
   const issues: Issue[] = [];
+  let tags = 0;
   while (stack.length > 0) {
     // A clock read a step: a template of 10,000 tags parses in ≈ 8 ms.
     await yieldIfBusy();
     const { value, place } = stack.pop()!;
     if (typeof value === 'string') {
+      // Counted before parsing: past the document's bound nothing more is parsed.
+      tags += countTags(value, MAX_TEMPLATE_TAGS);
+      if (tags > MAX_DOCUMENT_TAGS) {
+        issues.push({ path: pathOf(place), message: `the experiment's templates have more than ${MAX_DOCUMENT_TAGS} tags ({{ }} or {% %}) in all; this one goes past it` });
+        return issues;
+      }
       const problem = compileCheck(value);
       if (problem) issues.push({ path: pathOf(place), message: `template does not parse: ${problem}` });
     } else if (Array.isArray(value)) {

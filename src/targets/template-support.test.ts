@@ -53,6 +53,23 @@ describe('TemplateCache', () => {
     expect(c.kept('eeeeeeeeee')).toBe(true);
   });
 
+  it('bounds the total weight when entries are weighed (a parsed template by its tags, not its text)', () => {
+    const cache = new TemplateCache<string>(100, 1000);
+    const made: string[] = [];
+    const heavy = (key: string) => cache.get(key, () => (made.push(key), key), () => 200);
+    for (const k of ['a', 'b', 'c', 'd', 'e']) heavy(k); // five short keys of weight 200: 1,000
+    heavy('f'); // 1,200: the oldest goes, though the keys are 6 characters in all
+    const before = made.length;
+    heavy('a');
+    expect(made.length).toBe(before + 1);
+    heavy('f');
+    expect(made.length).toBe(before + 1);
+    // Heavier than a quarter of the bound: parsed, never kept.
+    cache.get('g', () => (made.push('g'), 'g'), () => 251);
+    cache.get('g', () => (made.push('g'), 'g'), () => 251);
+    expect(made.filter((k) => k === 'g')).toHaveLength(2);
+  });
+
   it('never caches a template longer than a quarter of the length bound, but still parses it', () => {
     const c = counted(100, 40);
     const long = 'x'.repeat(11);

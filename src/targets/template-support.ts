@@ -22,6 +22,8 @@ export function plainOutput(value: unknown): unknown {
 interface Entry<V> {
   value: V;
   used: boolean;
+  /** What it counts against the bound: its key's length, or the weight it was given. */
+  weight: number;
 }
 
 /**
@@ -37,21 +39,27 @@ export class TemplateCache<V> {
   private readonly map = new Map<string, Entry<V>>();
   private chars = 0;
 
+  /**
+   * @param maxChars bound on the entries' total weight: their keys' lengths, unless `get` is
+   *   given a weight (a parsed template's size grows with its tags, not its text: 700–900 bytes
+   *   a tag, so 7.5 MB of `{{a}}` held 1.5 GB when the bound was the text's length).
+   */
   constructor(
     private readonly maxEntries: number,
     private readonly maxChars: number,
   ) {}
 
-  get(key: string, make: () => V): V {
+  get(key: string, make: () => V, weigh?: (key: string) => number): V {
     const hit = this.map.get(key);
     if (hit !== undefined) {
       hit.used = true;
       return hit.value;
     }
     const value = make();
-    if (key.length <= this.maxChars / 4) {
-      this.map.set(key, { value, used: false });
-      this.chars += key.length;
+    const weight = weigh ? weigh(key) : key.length;
+    if (weight <= this.maxChars / 4) {
+      this.map.set(key, { value, used: false, weight });
+      this.chars += weight;
       this.evict();
     }
     return value;
@@ -66,7 +74,7 @@ export class TemplateCache<V> {
         entry.used = false;
         this.map.set(oldest, entry);
       } else {
-        this.chars -= oldest.length;
+        this.chars -= entry.weight;
       }
     }
   }

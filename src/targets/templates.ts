@@ -114,7 +114,13 @@ function contextFor(scope: Scope, limits: TurnLimits): Context {
   return new Context(scope, liquid.options, { sync: true }, { ...bound, liquid });
 }
 
-const parsed = new TemplateCache<Template[]>(2000, 20_000_000);
+/**
+ * Parsed templates, weighed in estimated bytes (PARSED_TAG_BYTES a tag plus the text): at most
+ * ≈ 64 MB of them are kept, whatever a project's templates hold.
+ */
+const parsed = new TemplateCache<Template[]>(2000, 64_000_000);
+/** What one parsed tag holds on the heap (Liquid's tokens, expressions, values): 700–900 bytes measured. */
+const PARSED_TAG_BYTES = 1000;
 const expressions = new TemplateCache<Value>(2000, 1_000_000);
 
 /**
@@ -125,26 +131,39 @@ const expressions = new TemplateCache<Value>(2000, 1_000_000);
  */
 export const MAX_TEMPLATE_TAGS = 10_000;
 
+/**
+ * Tags all the templates of one experiment may have together: 150 messages of 10,000 tags each
+ * were 1.5 million tags to parse at every save and run start (seconds of CPU, and ≈ 1 GB of
+ * parsed trees). 100,000 is ten templates at the per-template bound.
+ */
+export const MAX_DOCUMENT_TAGS = 100_000;
+
 /** Tag openings in `template`, counted up to `limit + 1`. */
-function tagsOver(template: string, limit: number): boolean {
+export function countTags(template: string, limit: number): number {
   let count = 0;
   for (let i = template.indexOf('{'); i !== -1; i = template.indexOf('{', i + 1)) {
     const next = template.charCodeAt(i + 1);
     // `{{` or `{%`: one tag, whose second character is not looked at again.
     if (next === 123 || next === 37) {
-      if (++count > limit) return true;
+      if (++count > limit) return count;
       i++;
     }
   }
-  return false;
+  return count;
 }
 
 /** Parses once per distinct template text; throws Liquid's ParseError (or ours, past MAX_TEMPLATE_TAGS). */
 function parse(template: string): Template[] {
-  return parsed.get(template, () => {
-    if (tagsOver(template, MAX_TEMPLATE_TAGS)) throw new Error(`more than ${MAX_TEMPLATE_TAGS} tags ({{ }} or {% %}) in one template`);
-    return liquid.parse(template);
-  });
+  let tags = 0;
+  return parsed.get(
+    template,
+    () => {
+      tags = countTags(template, MAX_TEMPLATE_TAGS);
+      if (tags > MAX_TEMPLATE_TAGS) throw new Error(`more than ${MAX_TEMPLATE_TAGS} tags ({{ }} or {% %}) in one template`);
+      return liquid.parse(template);
+    },
+    (text) => text.length * 2 + tags * PARSED_TAG_BYTES,
+  );
 }
 
 /** Null when the template parses, else Liquid's message (for save-time validation). */
