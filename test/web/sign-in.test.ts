@@ -1,6 +1,7 @@
-// Sign-in in real Chromium: a wrong key is refused with "Invalid API key", the right one goes
-// to the project's experiments; the key lives in sessionStorage only and travels only as a
-// header to the page's own origin; sign-out forgets it.
+// Sign-in in real Chromium: a wrong key is refused with "Invalid API key" (and nothing about a
+// key this tab never had), the right one goes to the project's experiments; the key lives in
+// sessionStorage only and travels only as a header to the page's own origin; sign-out forgets
+// it. Another project's page says whose key opens it, and opens with that key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../../src/testing/harness.js';
 import { axeViolations, type Browser, cspViolations, guardedPage, launch, screenshot, type Server, signIn, startServer } from './browser.js';
@@ -41,6 +42,10 @@ describe('sign-in', () => {
 
     await signIn(page, 'sk-lw-' + 'x'.repeat(40));
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('Invalid API key');
+    // The one message that applies: this tab never had a key that could have stopped working.
+    expect(await page.getByRole('status').count()).toBe(0);
+    expect(await page.locator('main').textContent()).not.toContain('no longer accepted');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 
     await page.getByLabel('API key').fill('');
     await signIn(page, server.t.key);
@@ -70,7 +75,7 @@ describe('sign-in', () => {
     await page.close();
   });
 
-  it('keeps a runUrl opened before signing in, and shows another project as not found', async () => {
+  it('keeps a runUrl opened before signing in', async () => {
     const { page } = await guardedPage(browser, server.url);
     const started = (await (await server.t.req('POST', '/api/experiments/greetings/run', { body: {} })).json()) as { runUrl: string };
     const target = new URL(started.runUrl);
@@ -78,9 +83,42 @@ describe('sign-in', () => {
     await signIn(page, server.t.key);
     await page.locator('[data-cell="0:up"]').waitFor();
     expect(page.url()).toBe(server.url + target.pathname + target.search);
+    await page.close();
+  });
 
-    await page.goto(server.url + '/someone-else/experiments');
-    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  it("says another project's run needs that project's key, and opens it with one", async () => {
+    const other = await server.t.otherProject();
+    const doc = { slug: 'elsewhere', name: 'Elsewhere', dataset: { rows: [{ input: 'yo' }] }, targets: [{ id: 'up', type: 'code', code: 'return row.input.toUpperCase()' }], evaluators: [] };
+    expect((await server.t.req('POST', '/api/experiments', { key: other.key, body: doc })).status).toBe(201);
+    const started = (await (await server.t.req('POST', '/api/experiments/elsewhere/run', { key: other.key, body: {} })).json()) as { runUrl: string };
+    const target = new URL(started.runUrl);
+    const slug = target.pathname.split('/')[1]!;
+    expect(slug).not.toBe('default');
+    const { page, problems } = await guardedPage(browser, server.url);
+    await page.goto(server.url + '/');
+    await signIn(page, server.t.key);
+    await page.waitForURL(server.url + '/default/experiments');
+
+    await page.goto(server.url + target.pathname + target.search);
+    await page.getByRole('heading', { name: "Another project's page" }).waitFor();
+    const text = (await page.getByTestId('other-project').textContent())!;
+    expect(text).toContain(`This address is for project ${slug}, and this tab is signed in to project default.`);
+    expect(text).toContain(`sign in with an API key of project ${slug}`);
+    expect(await page.getByRole('heading', { name: 'Not found' }).count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    // A project that does not exist reads the same, its name aside: the page tells nothing the address did not.
+    await page.goto(server.url + '/no-such-project/experiments');
+    await page.getByRole('heading', { name: "Another project's page" }).waitFor();
+    expect((await page.getByTestId('other-project').textContent())!.replaceAll('no-such-project', slug)).toBe(text);
+
+    await page.goto(server.url + target.pathname + target.search);
+    await page.getByRole('button', { name: 'Sign in with another key' }).click();
+    await page.getByLabel('API key').waitFor();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`sign in with an API key of project ${slug}`);
+    await signIn(page, other.key);
+    await page.locator('[data-cell="0:up"]').waitFor();
+    expect(page.url()).toBe(server.url + target.pathname + target.search);
+    expect(problems).toEqual([]);
     await page.close();
   });
 
@@ -96,6 +134,10 @@ describe('sign-in', () => {
     await page.reload();
     await page.getByLabel('API key').waitFor();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('no longer accepted');
+    // Trying another key that is wrong: its own outcome replaces the explanation.
+    await signIn(page, 'sk-lw-' + 'y'.repeat(40));
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Invalid API key');
+    expect(await page.getByRole('status').count()).toBe(0);
     await page.close();
   });
 });

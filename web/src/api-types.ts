@@ -63,3 +63,15 @@ export interface ExperimentBody {
 /** One changed row × target × evaluator of a comparison. */
 export type CompareItem = Comparison['rows']['items'][number];
 export type EvaluatorComparison = Comparison['evaluators'][number];
+
+/** GET /api/datasets/{idOrSlug}?offset&limit&version: a page of a saved dataset's rows. */
+export interface DatasetRowsBody {
+  id: string;
+  version: number;
+  rowCount: number;
+  offset: number;
+  limit: number;
+  /** Where the next page starts; null once this page holds the last row (pages end at 4 MB). */
+  nextOffset: number | null;
+  rows: Record<string, unknown>[];
+}

@@ -2,7 +2,7 @@
 // key, sent as an Authorization header to this origin only.
 import { ApiError, AssayClient } from '../../src/client/index.js';
 import type {
-  Comparison, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunListBody, RunStatusBody, StartedRun, StartRunBody,
+  Comparison, DatasetRowsBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunListBody, RunStatusBody, StartedRun, StartRunBody,
 } from './api-types.js';
 import { sessionStore, signOut } from './lib/session.js';
 
@@ -18,17 +18,25 @@ export function clientFor(apiKey: string): AssayClient {
 export function api(): Api {
   const session = sessionStore.get();
   if (!session) throw new Error('not signed in');
-  return new Api(clientFor(session.apiKey));
+  return new Api(clientFor(session.apiKey), true);
 }
 
 export class Api {
-  constructor(readonly client: AssayClient) {}
+  /**
+   * `signedIn`: the client holds the tab's key, so a 401 means that key stopped working and
+   * signs the tab out. A key being tried on the sign-in form is merely wrong: no sign-out, and
+   * no notice about a key "this tab used".
+   */
+  constructor(
+    readonly client: AssayClient,
+    private readonly signedIn = false,
+  ) {}
 
   private async signOutOn401<T>(call: Promise<T>): Promise<T> {
     try {
       return await call;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) signOut('The API key this tab used is no longer accepted (revoked, or unknown to this server). Sign in again.');
+      if (this.signedIn && error instanceof ApiError && error.status === 401) signOut('The API key this tab used is no longer accepted (revoked, or unknown to this server). Sign in again.');
       throw error;
     }
   }
@@ -39,7 +47,10 @@ export class Api {
 
   project = () => this.get<ProjectInfo>('/api/projects/current');
   experiments = (page = 1) => this.get<ExperimentListBody>(`/api/experiments?page=${page}&pageSize=200`);
-  experiment = (slug: string) => this.get<ExperimentBody>(`/api/experiments/${enc(slug)}`);
+  experiment = (slug: string, version?: number) => this.get<ExperimentBody>(`/api/experiments/${enc(slug)}${version === undefined ? '' : `?version=${version}`}`);
+  /** Rows [offset, offset + limit) of a saved dataset's version (fewer past 4 MB: see nextOffset). */
+  datasetRows = (idOrSlug: string, version: number, offset: number, limit: number) =>
+    this.get<DatasetRowsBody>(`/api/datasets/${enc(idOrSlug)}?version=${version}&offset=${offset}&limit=${limit}`);
   runs = (slug: string, pageSize = 50): Promise<RunListBody> => this.signOutOn401(this.client.listRuns(slug, 1, pageSize));
   run = (runId: string): Promise<RunStatusBody> => this.signOutOn401(this.client.getRun(runId));
   results = (runId: string, offset: number, limit: number): Promise<ResultsPage> => this.signOutOn401(this.client.results(runId, offset, limit));

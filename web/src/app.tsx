@@ -38,8 +38,7 @@ function Page({ route, session }: { route: Route; session: Session }) {
     if (route.name === 'home') navigate(home, { replace: true });
   }, [route.name, home]);
   if (route.name === 'home') return null;
-  // Another project's pages behave as pages that do not exist (SPEC §2).
-  if (route.name === 'unknown' || route.project !== session.project.slug) {
+  if (route.name === 'unknown') {
     return (
       <main>
         <h1>Not found</h1>
@@ -49,6 +48,7 @@ function Page({ route, session }: { route: Route; session: Session }) {
       </main>
     );
   }
+  if (route.project !== session.project.slug) return <OtherProject project={route.project} session={session} />;
   switch (route.name) {
     case 'experiments':
       return <ExperimentsPage project={route.project} />;
@@ -57,6 +57,29 @@ function Page({ route, session }: { route: Route; session: Session }) {
     case 'run':
       return <RunPage key={route.runId} project={route.project} slug={route.slug} runId={route.runId} />;
   }
+}
+
+/**
+ * A page of another project than the tab's key's. The API answers such pages as if they did not
+ * exist (SPEC §2), and so does this: it repeats only the project the address names, never
+ * whether it exists, and says which key would open it.
+ */
+function OtherProject({ project, session }: { project: string; session: Session }) {
+  return (
+    <main>
+      <h1>Another project's page</h1>
+      <p data-testid="other-project">
+        This address is for project <strong><bdi>{project}</bdi></strong>, and this tab is signed in to project <strong><bdi>{session.project.slug}</bdi></strong>. A key opens only its own project's pages: to see this one, sign in with an API key of project <strong><bdi>{project}</bdi></strong>.
+      </p>
+      <p>
+        {/* The address stays: signing in with the other project's key opens the page. */}
+        <button type="button" onClick={() => signOut(`To open this page, sign in with an API key of project ${project}.`)}>
+          Sign in with another key
+        </button>{' '}
+        <Link to={paths.experiments(session.project.slug)}>Back to {session.project.slug}'s experiments</Link>
+      </p>
+    </main>
+  );
 }
 
 export function App() {

@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { histogram } from './histogram.js';
 
 export interface ChartProps {
   title: string;
@@ -35,41 +36,31 @@ export function UChart({ title, summary, options, data, height = 180 }: ChartPro
   );
 }
 
-/** Equal-width bins over the values' range. */
-export function histogram(values: number[], bins = 10): { edges: number[]; counts: number[]; hi: number } {
-  if (values.length === 0) return { edges: [], counts: [], hi: 0 };
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of values) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  if (lo === hi) return { edges: [lo], counts: [values.length], hi: lo + 1 };
-  const width = (hi - lo) / bins;
-  const counts = new Array<number>(bins).fill(0);
-  for (const v of values) counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
-  return { edges: counts.map((_, i) => lo + i * width), counts, hi };
-}
+/** Steps of a count axis: whole numbers only (uPlot's own steps wrote a count of 2.5). */
+const COUNT_STEPS = Array.from({ length: 10 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
 
 /**
  * A histogram's bars. `format` writes an axis tick; `step` is the distance between ticks, so
  * values that differ only past the usual decimals (scores 0.012 and 0.014) still read apart,
- * and so do uPlot's 2.5 steps (0.025: 0.525, not 0.53; web/src/run/score-ticks.ts).
+ * and so do uPlot's 2.5 steps (0.025: 0.525, not 0.53; web/src/run/score-ticks.ts). `domain`:
+ * the range the values usually take, for values that are all equal (see histogram()).
  */
-export function Histogram({ title, values, unit, format }: { title: string; values: number[]; unit: string; format(v: number, step?: number): string }) {
+export function Histogram({ title, values, unit, format, domain }: { title: string; values: number[]; unit: string; format(v: number, step?: number): string; domain?: [number, number] }) {
   const chart = useMemo(() => {
-    const { edges, counts, hi } = histogram(values);
+    const { edges, counts, hi, lo, max } = histogram(values, 10, domain);
     const options: ChartProps['options'] = {
       legend: { show: false },
       cursor: { show: false },
       scales: { x: { time: false } },
-      axes: [{ values: (_u, ticks, _axis, _space, step) => ticks.map((t) => format(t, step)) }, { label: 'count' }],
+      // 70 px a tick: labels with the decimals a narrow range needs ("1.516 s") stay apart.
+      axes: [{ space: 70, values: (_u, ticks, _axis, _space, step) => ticks.map((t) => format(t, step)) }, { label: 'count', incrs: COUNT_STEPS }],
       series: [{}, { label: unit, fill: 'rgba(31, 79, 209, 0.35)', stroke: '#1f4fd1', paths: uPlot.paths.bars!({ size: [0.9, 60], align: 1 }) }],
     };
     const largest = counts.reduce((m, c) => Math.max(m, c), 0);
-    const summary = counts.length === 0 ? 'no values' : `${values.length} values from ${format(edges[0]!)}; the largest bin holds ${largest}`;
+    const summary =
+      counts.length === 0 ? 'no values' : lo === max ? `${values.length} values, all ${format(lo)}` : `${values.length} values from ${format(lo)} to ${format(max)}; the largest bin holds ${largest}`;
     // A last x at the top of the range, with no bar, so the last bin is drawn whole.
     return { options, data: [[...edges, hi], [...counts, null]] as uPlot.AlignedData, summary };
-  }, [values, unit, format]);
+  }, [values, unit, format, domain]);
   return <UChart title={title} summary={chart.summary} options={chart.options} data={chart.data} height={150} />;
 }

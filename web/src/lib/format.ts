@@ -2,11 +2,29 @@
 
 export const pct = (v: number | undefined | null) => (v === undefined || v === null || Number.isNaN(v) ? '—' : `${(Math.round(v * 10) / 10).toFixed(1)}%`);
 
+/** Two significant digits, in plain decimals at any size (toPrecision writes 3.3e-7). */
+const SMALL_USD = new Intl.NumberFormat('en-US', { minimumSignificantDigits: 2, maximumSignificantDigits: 2, useGrouping: false });
+
+/** USD: "—" when unknown; below a cent with two significant digits ($0.0000033, never $0.0000). */
 export function usd(v: number | undefined | null): string {
-  if (v === undefined || v === null) return '—';
+  if (v === undefined || v === null || Number.isNaN(v)) return '—';
   if (v === 0) return '$0';
-  if (v < 0.01) return `$${v.toPrecision(2)}`;
-  return `$${v.toFixed(v < 10 ? 3 : 2)}`;
+  if (Math.abs(v) < 0.01) return `$${SMALL_USD.format(v)}`;
+  return `$${v.toFixed(Math.abs(v) < 10 ? 3 : 2)}`;
+}
+
+/**
+ * A sum of costs some of which may be unknown (a model without a price): "—" when none is
+ * known, as the cell drawer writes an unknown cost; "≥ $x" when `unknownCalls` calls had none.
+ */
+export function knownUsd(v: number | undefined, unknownCalls: number): string {
+  if (v === undefined) return '—';
+  return unknownCalls > 0 ? `≥ ${usd(v)}` : usd(v);
+}
+
+/** What knownUsd's figure leaves out, for its tooltip; undefined when nothing. */
+export function unknownCostNote(unknownCalls: number): string | undefined {
+  return unknownCalls > 0 ? `${unknownCalls.toLocaleString('en-US')} target call${unknownCalls === 1 ? '' : 's'} with no known cost (a model without a price, an HTTP or code target) not counted` : undefined;
 }
 
 export function ms(v: number | undefined | null): string {

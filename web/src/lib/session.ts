@@ -32,9 +32,9 @@ export function signIn(session: Session): void {
 }
 
 /**
- * Why the page signed the user out by itself (its key stopped working), shown on the sign-in
- * form: landing there from a runUrl with no word of why looked like a bug. Null after a
- * deliberate sign-out and after signing in.
+ * Why the tab was signed out, shown on the sign-in form: its key stopped working (landing
+ * there from a runUrl with no word of why looked like a bug), or another project's page asked
+ * for that project's key. Null after a plain sign-out, and once a key is tried or signed in.
  */
 export const signOutNotice = createStore<string | null>(null);
 

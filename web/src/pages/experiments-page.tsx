@@ -1,4 +1,5 @@
-// The project's experiments, each with its last run's status, pass rate and time.
+// The project's experiments, each with its last run's status, pass rate and start time, the
+// most recently run first (the order the times shown read in).
 import type { RunListItem } from '../api-types.js';
 import { api } from '../api.js';
 import { StatusPill } from '../run/badges.js';
@@ -12,7 +13,24 @@ async function loadExperiments() {
   const { experiments } = await client.experiments();
   // One small request per experiment for its newest run (a page holds at most 200).
   const last = await Promise.all(experiments.map((e) => client.runs(e.slug, 1).then((r) => r.runs[0] ?? null, () => null)));
-  return experiments.map((e, i) => ({ ...e, last: last[i] as RunListItem | null }));
+  return byLastRun(experiments.map((e, i) => ({ ...e, last: last[i] as RunListItem | null })));
+}
+
+/** When an experiment last ran (ms): its newest run's start, else the list's lastRunAt; null when never. */
+function lastRunAt(e: { lastRunAt: string | null; last: RunListItem | null }): number | null {
+  if (e.last) return e.last.timestamps.createdAt;
+  const t = e.lastRunAt === null ? NaN : Date.parse(e.lastRunAt);
+  return Number.isNaN(t) ? null : t;
+}
+
+/**
+ * Newest last run first, then the experiments never run, newest change first. The API lists
+ * experiments by their last change, which read as no order beside a column of run times.
+ */
+function byLastRun<E extends { lastRunAt: string | null; updatedAt: string; last: RunListItem | null }>(experiments: E[]): E[] {
+  const keyed = experiments.map((e) => ({ e, ran: lastRunAt(e), changed: Date.parse(e.updatedAt) || 0 }));
+  keyed.sort((a, b) => (b.ran ?? -Infinity) - (a.ran ?? -Infinity) || b.changed - a.changed);
+  return keyed.map((k) => k.e);
 }
 
 export function ExperimentsPage({ project }: { project: string }) {
@@ -27,8 +45,9 @@ export function ExperimentsPage({ project }: { project: string }) {
           <p>No experiments yet. Create one with <code>assay push FILE</code> or <code>POST /api/experiments</code>.</p>
         ) : (
           <table className="data wide">
+            <caption className="muted note">Most recently run first; experiments never run last.</caption>
             <thead>
-              <tr><th scope="col">Experiment</th><th scope="col">Runs</th><th scope="col">Last run</th><th scope="col">Pass rate</th><th scope="col">When</th></tr>
+              <tr><th scope="col">Experiment</th><th scope="col">Runs</th><th scope="col">Last run</th><th scope="col">Pass rate</th><th scope="col" aria-sort="descending">Last run started</th></tr>
             </thead>
             <tbody>
               {res.data.map((e) => (

@@ -17,6 +17,9 @@ export function SignIn() {
     e.preventDefault();
     setBusy(true);
     setError(null);
+    // Why the tab was signed out no longer applies once another key is tried: this attempt's
+    // own outcome is the one message shown.
+    signOutNotice.set(null);
     try {
       const apiKey = key.trim();
       const project = await new Api(clientFor(apiKey)).project();

@@ -1,15 +1,16 @@
 // Per-target and per-evaluator aggregates, and the distributions: each evaluator's scores and
 // the targets' latencies.
 import { Histogram } from '../charts/uplot-chart.js';
-import { int, ms, pct, usd } from '../lib/format.js';
+import { int, knownUsd, ms, pct, unknownCostNote } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { useStats } from './run-derived.js';
+import { latencyTick } from './latency-ticks.js';
 import { scoreTick } from './score-ticks.js';
 import type { RunStore } from './run-store.js';
 
-/** Axis ticks a few ms apart need a decimal to differ. */
-const latencyTick = (v: number) => (v < 100 ? `${Number(v.toFixed(1))} ms` : ms(v));
+/** The range scores usually take: where scores that are all equal are drawn (histogram()). */
+const SCORE_DOMAIN: [number, number] = [0, 1];
 
 /** One line in place of a table's rows, so an empty table says it is empty. */
 function EmptyRow({ columns, children }: { columns: number; children: string }) {
@@ -38,7 +39,7 @@ export function Aggregates({ store }: { store: RunStore }) {
                 <tr key={t.targetId} data-target={t.targetId}>
                   <th scope="row" dir="auto">{t.name}</th>
                   <td>{int(t.cells)}</td><td>{int(t.passed)}</td><td>{int(t.failed)}</td><td>{int(t.errors)}</td>
-                  <td>{latency(t.latencyP50)}</td><td>{latency(t.latencyP95)}</td><td>{usd(t.cost)}</td>
+                  <td>{latency(t.latencyP50)}</td><td>{latency(t.latencyP95)}</td><td title={unknownCostNote(t.costUnknown)}>{stats.provisional && t.cost === undefined ? '…' : knownUsd(t.cost, t.costUnknown)}</td>
                   <td>{int(t.tokens.input + t.tokens.output)}</td>
                 </tr>
               ))}
@@ -70,7 +71,7 @@ export function Aggregates({ store }: { store: RunStore }) {
         {stats.evaluators
           .filter((e) => e.scores.length > 0)
           .map((e) => (
-            <Histogram key={e.evaluatorId} title={`Scores: ${e.name}`} values={e.scores} unit="results" format={scoreTick} />
+            <Histogram key={e.evaluatorId} title={`Scores: ${e.name}`} values={e.scores} unit="results" format={scoreTick} domain={SCORE_DOMAIN} />
           ))}
       </div>
     </section>

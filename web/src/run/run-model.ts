@@ -41,7 +41,10 @@ export interface CellView {
 
 export interface RowView {
   index: number;
-  /** The row's inputs; unknown until a results page brought them (events do not carry them). */
+  /**
+   * The row's inputs: from a results page, or read from the run's row source while its cells
+   * run (events do not carry them); unknown until then.
+   */
   entry?: Record<string, unknown>;
   cells: Map<string, CellView>;
 }
@@ -279,6 +282,29 @@ export class RunModel {
     }
     this.version++;
     return true;
+  }
+
+  /**
+   * Fills in inputs read from the run's row source (row-entries.ts) for rows that have none yet:
+   * a row whose cells are all still running. Returns whether any row changed.
+   */
+  fillEntries(entries: ReadonlyMap<number, Record<string, unknown>>): boolean {
+    let changed = false;
+    for (const [index, entry] of entries) {
+      const row = this.rows.get(index);
+      if (!row || row.entry) continue;
+      this.setEntry(row, entry);
+      changed = true;
+    }
+    if (changed) this.version++;
+    return changed;
+  }
+
+  /** Indexes of the rows that have cells but no inputs yet. */
+  rowsWithoutEntry(): number[] {
+    const out: number[] = [];
+    for (const row of this.rows.values()) if (!row.entry) out.push(row.index);
+    return out;
   }
 
   /** Rows that have cells but whose inputs are not known yet. */

@@ -9,7 +9,10 @@ export interface TargetStats {
   passed: number;
   failed: number;
   errors: number;
-  cost: number;
+  /** USD of this target's calls whose cost is known; absent when none is (a model without a price, an HTTP or code target). */
+  cost?: number;
+  /** Calls of this target that answered with no known cost: `cost` leaves them out. */
+  costUnknown: number;
   tokens: { input: number; output: number };
   latencyP50?: number;
   latencyP95?: number;
@@ -39,7 +42,13 @@ export interface RunStats {
   /** Cells with a target error or an evaluator error. */
   errored: number;
   passRate?: number;
-  cost: number;
+  /**
+   * USD of the calls (targets and evaluators) whose cost is known; absent when none is, which
+   * is not $0. An evaluator without a cost is not counted as unknown (most never call a model).
+   */
+  cost?: number;
+  /** Target calls that answered with no known cost: `cost` leaves them out. */
+  costUnknown: number;
   tokens: { input: number; output: number };
   latencyP50?: number;
   latencyP95?: number;
@@ -61,13 +70,13 @@ const hasError = (r: RepeatView) => r.error !== undefined || r.evaluations.some(
 export function computeStats(model: RunModel): RunStats {
   const byTarget = new Map<string, TargetStats & { latencies: number[] }>();
   for (const t of model.targets) {
-    byTarget.set(t.id, { targetId: t.id, name: t.name, cells: 0, passed: 0, failed: 0, errors: 0, cost: 0, tokens: { input: 0, output: 0 }, latencies: [] });
+    byTarget.set(t.id, { targetId: t.id, name: t.name, cells: 0, passed: 0, failed: 0, errors: 0, costUnknown: 0, tokens: { input: 0, output: 0 }, latencies: [] });
   }
   const byEvaluator = new Map<string, EvaluatorStats & { counted: number; notFailing: number; scoreSum: number }>();
   for (const [id, name] of model.evaluators) {
     byEvaluator.set(id, { evaluatorId: id, name, passed: 0, failed: 0, errors: 0, skipped: 0, scores: [], counted: 0, notFailing: 0, scoreSum: 0 });
   }
-  const stats: RunStats = { done: 0, passed: 0, failed: 0, errored: 0, cost: 0, tokens: { input: 0, output: 0 }, latencies: [], targets: [], evaluators: [] };
+  const stats: RunStats = { done: 0, passed: 0, failed: 0, errored: 0, costUnknown: 0, tokens: { input: 0, output: 0 }, latencies: [], targets: [], evaluators: [] };
   for (const row of model.rows.values()) {
     for (const cell of row.cells.values()) {
       const t = byTarget.get(cell.targetId);
@@ -78,8 +87,11 @@ export function computeStats(model: RunModel): RunStats {
         if (verdict === 'passed') stats.passed++;
         else stats.failed++;
         if (hasError(r)) stats.errored++;
-        const cost = (r.cost ?? 0) + r.evaluations.reduce((s, e) => s + (e.cost ?? 0), 0);
-        stats.cost += cost;
+        // Only what is known adds up: a missing cost is unknown (the drawer's "—"), not $0.
+        if (r.cost !== undefined) stats.cost = (stats.cost ?? 0) + r.cost;
+        for (const e of r.evaluations) if (e.cost !== undefined) stats.cost = (stats.cost ?? 0) + e.cost;
+        const unpriced = r.cost === undefined && r.error === undefined;
+        if (unpriced) stats.costUnknown++;
         if (r.tokens) {
           stats.tokens.input += r.tokens.input;
           stats.tokens.output += r.tokens.output;
@@ -90,7 +102,8 @@ export function computeStats(model: RunModel): RunStats {
           if (verdict === 'passed') t.passed++;
           else t.failed++;
           if (r.error !== undefined) t.errors++;
-          t.cost += r.cost ?? 0;
+          if (r.cost !== undefined) t.cost = (t.cost ?? 0) + r.cost;
+          if (unpriced) t.costUnknown++;
           if (r.tokens) {
             t.tokens.input += r.tokens.input;
             t.tokens.output += r.tokens.output;
@@ -129,7 +142,8 @@ export function computeStats(model: RunModel): RunStats {
   });
   stats.evaluators = [...byEvaluator.values()].map(({ counted, notFailing, scoreSum, ...e }) => ({
     ...e,
-    passRate: counted > 0 ? (notFailing / counted) * 100 : undefined,
+    // No verdict at all (a score-only evaluator, or every result skipped): "—", as from the summary.
+    passRate: counted > 0 && e.passed + e.failed + e.errors > 0 ? (notFailing / counted) * 100 : undefined,
     avgScore: e.scores.length > 0 ? scoreSum / e.scores.length : undefined,
   }));
   return stats;

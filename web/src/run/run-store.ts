@@ -12,6 +12,7 @@ import { ReviewStore } from './review-store.js';
 import { RunActions } from './run-actions.js';
 import { RunModel } from './run-model.js';
 import { findOwner, type RunOwner } from './run-owner.js';
+import { rowReader } from './row-entries.js';
 import { type CellRef, figuresOf, INITIAL_STATE, RESUMED, type RunPageState } from './run-state.js';
 import type { ViewOptions } from './run-view.js';
 
@@ -50,6 +51,10 @@ export class RunStore {
   private urlExperiment: Promise<ExperimentBody | null> | undefined;
   /** Figures from events, shown with the next render so the header and the grid agree. */
   private pending: Partial<RunPageState> = {};
+  /** Reads rows from the run's row source (row-entries.ts); null when it cannot, undefined until known. */
+  private rows: ReturnType<typeof rowReader> | undefined;
+  /** Row indexes read from the row source or being read: each is asked for once (again after a failure). */
+  private readonly rowsAsked = new Set<number>();
 
   /** `urlSlug`: the experiment the address names, a guess checked against the run's own. */
   constructor(
@@ -178,19 +183,38 @@ export class RunStore {
     }
   }
 
-  /** Rows that arrived as events have no inputs yet: fetch the newest results page now and then. */
+  /**
+   * Rows that arrived as events have no inputs yet: read them from the run's row source, and
+   * fetch the newest results page now and then (which also brings the rows that source cannot).
+   */
   private scheduleEntryRefresh(): void {
     if (this.entryTimer || this.model.missingEntries() === 0) return;
     this.entryTimer = setTimeout(() => {
       // Cells commit nearly in row order, so the newest ones are near the end of the paged
       // results; back off a little for cells committed out of order.
-      void this.loadResults(Math.max(0, this.fetched - 200))
-        .catch(() => undefined)
+      void Promise.all([this.loadResults(Math.max(0, this.fetched - 200)).catch(() => undefined), this.readRows()])
         .finally(() => {
           this.entryTimer = undefined;
           if (this.streaming) this.scheduleEntryRefresh();
         });
     }, ENTRY_REFRESH_MS);
+  }
+
+  /** Reads the inputs of rows that have none from the run's row source, once per row. */
+  private async readRows(): Promise<void> {
+    const { request, experiment, owner } = this.state.get();
+    // The source names the experiment: wait until the run's own is known.
+    if (!request || owner === 'checking') return;
+    this.rows ??= rowReader(request, experiment?.slug, api());
+    const wanted = this.model.rowsWithoutEntry().filter((i) => !this.rowsAsked.has(i));
+    if (!this.rows || wanted.length === 0) return;
+    for (const i of wanted) this.rowsAsked.add(i);
+    try {
+      if (this.model.fillEntries(await this.rows(wanted))) this.scheduleRender();
+    } catch {
+      // Asked again next time; the results pages bring the inputs in the end anyway.
+      for (const i of wanted) this.rowsAsked.delete(i);
+    }
   }
 
   /**

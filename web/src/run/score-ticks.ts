@@ -9,12 +9,13 @@ const MAX_DECIMALS = 6;
 const SCORE_DECIMALS = 2;
 
 /**
- * The decimals that write every multiple of `step` exactly: those the step itself needs (0.0025
- * → 4, 0.025 → 3, 2.5 → 1), at least SCORE_DECIMALS below 1, at most MAX_DECIMALS. Float noise
- * (0.1 + 0.2 = 0.30000000000000004) is not taken for digits.
+ * The decimals that write every multiple of `step` exactly, as the step itself needs them
+ * (0.0025 → 4, 0.025 → 3, 2.5 → 1, 20 → 0), at most MAX_DECIMALS. Float noise
+ * (0.1 + 0.2 = 0.30000000000000004) is not taken for digits. Shared by every axis whose ticks
+ * must read apart (scores here, latencies in latency-ticks.ts).
  */
-export function tickDecimals(step: number): number {
-  if (!Number.isFinite(step) || step <= 0) return SCORE_DECIMALS;
+export function stepDecimals(step: number): number {
+  if (!Number.isFinite(step) || step <= 0) return 0;
   let d = 0;
   for (; d < MAX_DECIMALS; d++) {
     const scaled = step * 10 ** d;
@@ -22,6 +23,13 @@ export function tickDecimals(step: number): number {
     // Relative to the step, so noise in its last bits is ignored at any size.
     if (whole >= 1 && Math.abs(scaled - whole) <= 1e-9 * scaled) break;
   }
+  return d;
+}
+
+/** stepDecimals for a score axis: at least SCORE_DECIMALS below 1, as fmtScore writes scores. */
+export function tickDecimals(step: number): number {
+  if (!Number.isFinite(step) || step <= 0) return SCORE_DECIMALS;
+  const d = stepDecimals(step);
   return step < 1 ? Math.max(SCORE_DECIMALS, d) : d;
 }
 

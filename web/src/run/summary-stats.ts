@@ -32,11 +32,14 @@ export function statsFromSummary(s: RunSummaryView): RunStats {
     failed: s.totalFailed,
     errored: 0,
     ...(s.totalCells > 0 ? { passRate: s.passRate } : {}),
-    cost: s.totalCost,
+    // The summary writes an unknown cost as 0 (a plain number, src/core/model/summary.ts): 0 may
+    // be unknown, so it waits for the results ("…"), which tell the two apart.
+    ...(s.totalCost > 0 ? { cost: s.totalCost } : {}),
+    costUnknown: 0,
     tokens,
     latencies: [],
     targets: s.targets.map((t) => ({
-      targetId: t.targetId, name: t.name, cells: t.passed + t.failed, passed: t.passed, failed: t.failed, errors: t.errors, cost: t.totalCost, tokens: t.tokens,
+      targetId: t.targetId, name: t.name, cells: t.passed + t.failed, passed: t.passed, failed: t.failed, errors: t.errors, ...(t.totalCost > 0 ? { cost: t.totalCost } : {}), costUnknown: 0, tokens: t.tokens,
     })),
     evaluators: s.evaluators.map(evaluatorStats),
   };

@@ -1,0 +1,275 @@
+// What the run page's figures and charts say on runs that used to mislead a reader: latencies
+// a few ms apart (every latency tick read "1.52 s"), scores that are all equal (an axis of
+// 1–2 for a judge scoring 0–1), a model without a price (its unknown cost read $0) beside a
+// tiny real cost, and rows whose cells are still running (their inputs read "…").
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI } from '../../src/testing/fake-openai.js';
+import type { FakeLlmProvider } from '../../src/testing/fake-provider-core.js';
+import { allResults, waitForRun } from './expected.js';
+import { axeViolations, type Browser, guardedPage, launch, onServer, type Server, signIn, startServer } from './browser.js';
+
+declare const window: Record<string, unknown>;
+declare const CanvasRenderingContext2D: { prototype: { fillText(text: string, x: number, y: number): void } };
+
+const OPENAI_KEY = 'sk-openai-test-key-000000000000';
+
+/** An HTTP agent that holds every call until released: cells stay running for as long as a test needs. */
+async function startHoldingAgent(): Promise<{ url: string; calls(): number; releaseOne(): void; release(): void; hold(): void; close(): Promise<void> }> {
+  const held: (() => void)[] = [];
+  let released = false;
+  let calls = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      calls++;
+      const answer = () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ reply: (JSON.parse(body) as { message: string }).message }));
+      };
+      if (released) answer();
+      else held.push(answer);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls: () => calls,
+    /** Answers the oldest call held. */
+    releaseOne() {
+      held.shift()?.();
+    },
+    release() {
+      released = true;
+      for (const answer of held.splice(0)) answer();
+    },
+    hold() {
+      released = false;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+let server: Server;
+let browser: Browser;
+let openai: FakeLlmProvider;
+let agent: Awaited<ReturnType<typeof startHoldingAgent>>;
+let page: Page;
+let problems: string[];
+
+const rows = Array.from({ length: 6 }, (_, i) => ({ q: `q${i}`, expected: `q${i}` }));
+const prompt = (id: string, name: string, model: string) => ({ id, name, type: 'prompt', model, params: { maxTokens: 5 }, messages: [{ role: 'user', content: '{{q}}' }] });
+
+async function create(doc: object): Promise<void> {
+  expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+}
+
+async function start(slug: string, body: object = {}): Promise<{ runId: string; runUrl: string }> {
+  const res = await server.t.req('POST', `/api/experiments/${slug}/run`, { body });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { runId: string; runUrl: string };
+}
+
+async function finished(slug: string): Promise<{ runId: string; runUrl: string }> {
+  const started = await start(slug);
+  await waitForRun(server.t, started.runId);
+  return started;
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  openai = await startFakeOpenAI({ apiKey: OPENAI_KEY });
+  agent = await startHoldingAgent();
+  expect((await server.t.req('PUT', '/api/providers/openai', { body: { apiKey: OPENAI_KEY, baseUrl: openai.baseURL } })).status).toBe(200);
+  await create({
+    slug: 'charts', name: 'Charts', dataset: { rows },
+    targets: [{ id: 'echo', name: 'Echo', type: 'code', code: 'return row.q' }],
+    // Judges whose scores are 0–1, here all equal: every result 1, and every result 0.5.
+    evaluators: [
+      { id: 'all-one', name: 'All one', type: 'custom_code', settings: { code: 'return { score: 1 }' } },
+      { id: 'all-half', name: 'All half', type: 'custom_code', settings: { code: 'return { score: 0.5 }' } },
+    ],
+  });
+  await create({
+    slug: 'costs', name: 'Costs', dataset: { rows: rows.slice(0, 3) },
+    // gpt-4o-mini is in the price table (a few millionths of a dollar a call here); the fine-tune is not.
+    targets: [prompt('mini', 'Mini', 'openai/gpt-4o-mini'), prompt('custom', 'Unpriced', 'openai/my-unpriced-finetune')],
+    evaluators: [{ id: 'exact', name: 'Exact', type: 'langevals/exact_match' }],
+  });
+  await create({ slug: 'unpriced', name: 'Unpriced', dataset: { rows: rows.slice(0, 2) }, targets: [prompt('custom', 'Unpriced', 'openai/my-unpriced-finetune')], evaluators: [] });
+  const held = (slug: string) => ({
+    slug, name: slug, dataset: { rows: rows.slice(0, 3) },
+    targets: [{ id: 'bot', name: 'Held bot', type: 'http', url: `${agent.url}/chat`, body: { message: '{{q}}' }, outputPath: '$.reply', timeoutMs: 60_000 }],
+    evaluators: [], execution: { concurrency: 1, maxRetries: 0 },
+  });
+  await create(held('held'));
+  await create(held('held-dataset'));
+  browser = await launch();
+  ({ page, problems } = await guardedPage(browser, server.url));
+  // uPlot draws its axes on a canvas: keep what it writes there, per canvas.
+  await page.addInitScript(() => {
+    const drawn: { canvas: string; text: string; y: number }[] = [];
+    window.__canvasText = drawn;
+    let canvases = 0;
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (this: { canvas: { dataset: Record<string, string> } }, text: string, x: number, y: number) {
+      this.canvas.dataset.drawn ??= String(canvases++);
+      drawn.push({ canvas: this.canvas.dataset.drawn, text: String(text), y });
+      return fillText.call(this, text, x, y);
+    };
+  });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(server.url + '/');
+  await signIn(page, server.t.key);
+  await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+});
+afterAll(async () => {
+  agent?.release();
+  await browser?.close();
+  await agent?.close();
+  await openai?.close();
+  await server?.close();
+});
+
+/**
+ * The tick labels a chart drew (its title `caption`), as the reader sees them: the x axis's
+ * are those written lowest, the count axis's the others.
+ */
+async function axisTicks(caption: string): Promise<{ x: string[]; y: string[] }> {
+  const chart = page.locator('figure.chart', { has: page.locator('figcaption', { hasText: caption }) });
+  await chart.locator('canvas').waitFor();
+  const id = await chart.locator('canvas').evaluate((c) => (c as unknown as { dataset: Record<string, string> }).dataset.drawn);
+  const read = async () => {
+    const texts = ((await page.evaluate(() => window.__canvasText)) as { canvas: string; text: string; y: number }[]).filter((t) => t.canvas === id && /\d/.test(t.text));
+    const bottom = Math.max(...texts.map((t) => t.y));
+    // Every redraw writes the same labels again: one of each.
+    return { x: [...new Set(texts.filter((t) => t.y === bottom).map((t) => t.text))], y: [...new Set(texts.filter((t) => t.y !== bottom).map((t) => t.text))] };
+  };
+  await expect.poll(async () => (await read()).x.length).toBeGreaterThan(1);
+  return read();
+}
+
+const numberIn = (label: string) => Number(/-?[\d.]+/.exec(label)![0]);
+
+describe('the latency histogram', () => {
+  it('labels ticks apart, at their true values, when the latencies are a few ms apart', async () => {
+    const { runId, runUrl } = await finished('charts');
+    // Wall-clock latencies cannot be set to the millisecond on a busy machine: the results
+    // page answers the run's cells with latencies 1516–1524 ms, a spread of 8 ms past 1.5 s.
+    await page.route(`**/runs/${runId}/results?**`, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { dataset: { index: number; duration: number }[] };
+      for (const d of body.dataset) d.duration = 1516 + (d.index % 5) * 2;
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.goto(onServer(server, runUrl));
+    const ticks = (await axisTicks('Latency distribution')).x;
+    await page.unroute(`**/runs/${runId}/results?**`);
+    // Distinct labels, evenly spaced: what each says is where it stands (1.518 s, not 1.52 s).
+    expect(ticks.length, ticks.join(' ')).toBeGreaterThan(2);
+    const values = ticks.map((t) => numberIn(t) * (t.endsWith(' ms') ? 1 : 1000)).sort((a, b) => a - b);
+    const steps = values.slice(1).map((v, i) => v - values[i]!);
+    for (const step of steps) expect(step, ticks.join(' ')).toBeCloseTo(steps[0]!, 6);
+    expect(values[0]!).toBeGreaterThanOrEqual(1516);
+    expect(values[values.length - 1]!).toBeLessThanOrEqual(1524);
+  });
+});
+
+describe('score histograms', () => {
+  it('draw scores that are all equal on an axis that holds them, inside 0–1', async () => {
+    const { runUrl } = await finished('charts');
+    await page.goto(onServer(server, runUrl));
+    for (const [caption, score] of [['Scores: All one', 1], ['Scores: All half', 0.5]] as const) {
+      const drawn = await axisTicks(caption);
+      const ticks = drawn.x.map(Number);
+      // Counts are whole: no "2.5" on the count axis.
+      expect(drawn.y.length).toBeGreaterThan(1);
+      for (const count of drawn.y) expect(count, drawn.y.join(' ')).toMatch(/^\d+$/);
+      expect(ticks.length, `${caption}: ${ticks.join(' ')}`).toBeGreaterThan(2);
+      expect(Math.min(...ticks), `${caption}: ${ticks.join(' ')}`).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...ticks), `${caption}: ${ticks.join(' ')}`).toBeLessThanOrEqual(1);
+      expect(Math.min(...ticks)).toBeLessThanOrEqual(score);
+      expect(Math.max(...ticks)).toBeGreaterThanOrEqual(score);
+    }
+    expect(await axeViolations(page)).toEqual([]);
+  });
+});
+
+describe('costs', () => {
+  it('shows an unknown cost as "—", as the drawer does, and a tiny one with its digits', async () => {
+    const { runId, runUrl } = await finished('costs');
+    const results = (await (await server.t.req('GET', `/api/experiments/runs/${runId}/results`)).json()) as { dataset: { targetId: string; cost: number | null }[] };
+    const mini = results.dataset.filter((d) => d.targetId === 'mini').reduce((s, d) => s + d.cost!, 0);
+    expect(results.dataset.filter((d) => d.targetId === 'custom').map((d) => d.cost)).toEqual([null, null, null]);
+    expect(mini).toBeGreaterThan(0);
+    expect(mini).toBeLessThan(0.0001);
+    await page.goto(onServer(server, runUrl));
+    await page.locator('[data-cell="2:custom"]').waitFor();
+    const costCell = (target: string) => page.locator(`table.data tr[data-target="${target}"] td`).nth(6);
+    await expect.poll(() => costCell('custom').textContent()).toBe('—');
+    // Two significant digits of the real figure, never $0 or $0.0000.
+    const shown = (await costCell('mini').textContent())!;
+    expect(shown).toMatch(/^\$0\.0+[1-9]\d$/);
+    expect(Math.abs(numberIn(shown) - mini) / mini).toBeLessThan(0.05);
+    // The total leaves the unpriced calls out, and says so.
+    const header = page.getByTestId('cost');
+    expect(await header.textContent()).toBe(`≥ ${shown}`);
+    expect(await header.getAttribute('title')).toMatch(/^3 target calls with no known cost/);
+    // The drawer writes the same unknown cost the same way.
+    await page.locator('[data-cell="0:custom"]').click();
+    const drawer = page.getByRole('dialog');
+    expect(await drawer.locator('dt', { hasText: /^Cost$/ }).locator('xpath=following-sibling::dd[1]').textContent()).toBe('—');
+    await page.keyboard.press('Escape');
+
+    const unpriced = await finished('unpriced');
+    await page.goto(onServer(server, unpriced.runUrl));
+    await page.locator('[data-cell="1:custom"]').waitFor();
+    await expect.poll(() => page.getByTestId('cost').textContent()).toBe('—');
+    expect(await costCell('custom').textContent()).toBe('—');
+  });
+});
+
+describe('rows still running', () => {
+  it('show their inputs, parameters merged, before their target answers', async () => {
+    // A saved dataset as the rows of one run; the experiment's own rows for the other.
+    const created = await server.t.req('POST', '/api/datasets', { body: { name: 'Held rows', rows: [{ q: 'd0' }, { q: 'd1' }, { q: 'd2' }] } });
+    expect(created.status).toBe(201);
+    const datasetId = ((await created.json()) as { id: string }).id;
+    for (const [slug, body, expected] of [
+      ['held', { parameters: { lang: 'fr' } }, ['q1', 'q1', 'fr']],
+      ['held-dataset', { dataset_id: datasetId }, ['d1']],
+    ] as const) {
+      const before = agent.calls();
+      const started = await start(slug, body);
+      // One cell at a time: row 0's call is held.
+      await expect.poll(() => agent.calls() - before).toBe(1);
+      const streaming = page.waitForResponse((r) => r.url().includes(`/runs/${started.runId}/events`));
+      await page.goto(onServer(server, started.runUrl));
+      await streaming;
+      // Row 0 answers; row 1 starts while the page watches, and its call is held in turn.
+      agent.releaseOne();
+      await expect.poll(() => agent.calls() - before).toBe(2);
+      const row = page.locator('[role="row"][data-row-index="1"]');
+      await row.waitFor();
+      await expect.poll(() => row.locator('.cell.input .clamp').allTextContents()).toEqual(expected);
+      // Still running: the inputs came before its result.
+      expect(await row.locator('.cell.target').getAttribute('data-verdict')).toBe('running');
+      expect(await page.locator('.run-status .pill').textContent()).toBe('running');
+      agent.release();
+      await waitForRun(server.t, started.runId);
+      // The results agree with what was shown.
+      const cell = (await allResults(server.t, started.runId)).cells.find((c) => c.index === 1)!;
+      expect(Object.values(cell.entry).map(String)).toEqual(expected);
+      await page.locator('[data-cell="2:bot"]').waitFor();
+      agent.hold();
+    }
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,33 @@
+// How the page writes money: small real costs with their significant digits, unknown ones as "—".
+import { describe, expect, it } from 'vitest';
+import { knownUsd, unknownCostNote, usd } from './format.js';
+
+describe('usd', () => {
+  it.each([
+    [0, '$0'],
+    [0.0000033, '$0.0000033'],
+    [0.0000013499999999999998, '$0.0000013'],
+    [3.3e-7, '$0.00000033'],
+    [0.005, '$0.0050'],
+    [0.0123, '$0.012'],
+    [1.5, '$1.500'],
+    [12.345, '$12.35'],
+  ])('%d → %s', (v, text) => {
+    expect(usd(v)).toBe(text);
+  });
+
+  it('writes an unknown cost as the drawer does', () => {
+    expect(usd(undefined)).toBe('—');
+    expect(usd(null)).toBe('—');
+  });
+});
+
+describe('knownUsd', () => {
+  it('is "—" when nothing is known, the sum when all is, and a lower bound when some calls had no cost', () => {
+    expect(knownUsd(undefined, 3)).toBe('—');
+    expect(knownUsd(0.0000033, 0)).toBe('$0.0000033');
+    expect(knownUsd(0.0000033, 2)).toBe('≥ $0.0000033');
+    expect(unknownCostNote(0)).toBeUndefined();
+    expect(unknownCostNote(2)).toMatch(/^2 target calls with no known cost/);
+  });
+});

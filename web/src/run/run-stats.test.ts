@@ -1,0 +1,57 @@
+// The cost figures: a call whose cost is unknown (a model without a price) is not $0, and a
+// sum that leaves such calls out says so.
+import { describe, expect, it } from 'vitest';
+import type { ResultCell, ResultEvaluation } from '../api-types.js';
+import { RunModel } from './run-model.js';
+import { computeStats } from './run-stats.js';
+import { statsFromSummary } from './summary-stats.js';
+
+const cell = (index: number, targetId: string, cost: number | null, over: Partial<ResultCell> = {}): ResultCell => ({
+  index, targetId, repeat: 0, entry: { q: `q${index}` }, predicted: { output: 'x' }, cost, duration: 10, tokens: { input: 3, output: 4 }, attempts: 1, cached: false, error: null, ...over,
+});
+const evaluation = (index: number, targetId: string, cost: number | null): ResultEvaluation => ({
+  evaluator: 'judge', name: 'Judge', targetId, index, repeat: 0, status: 'processed', passed: true, score: null, label: null, details: null, cost, duration: 1,
+});
+
+function run(cells: ResultCell[], evaluations: ResultEvaluation[] = []): ReturnType<typeof computeStats> {
+  const m = new RunModel();
+  m.setTargets([{ id: 'priced', name: 'Priced', type: 'prompt', model: 'openai/gpt-4o-mini' }, { id: 'unpriced', name: 'Unpriced', type: 'prompt', model: 'openai/custom' }]);
+  m.mergeResults(cells, evaluations);
+  return computeStats(m);
+}
+
+describe('cost', () => {
+  it('is unknown, not 0, when no call has a cost', () => {
+    const s = run([cell(0, 'unpriced', null), cell(1, 'unpriced', null)]);
+    expect(s.cost).toBeUndefined();
+    expect(s.costUnknown).toBe(2);
+    expect(s.targets.find((t) => t.targetId === 'unpriced')).toMatchObject({ costUnknown: 2 });
+    expect(s.targets.find((t) => t.targetId === 'unpriced')!.cost).toBeUndefined();
+  });
+
+  it('adds up the known costs and counts the target calls left out', () => {
+    const s = run([cell(0, 'priced', 0.0000033), cell(0, 'unpriced', null), cell(1, 'priced', 0.0000033)], [evaluation(0, 'unpriced', 0.001)]);
+    expect(s.cost).toBeCloseTo(0.0010066, 12);
+    expect(s.costUnknown).toBe(1);
+    const [priced, unpriced] = s.targets;
+    expect(priced).toMatchObject({ costUnknown: 0 });
+    expect(priced!.cost).toBeCloseTo(0.0000066, 12);
+    expect(unpriced!.cost).toBeUndefined();
+  });
+
+  it('keeps a real $0 and does not count a failed call or a costless evaluator as unknown', () => {
+    const s = run([cell(0, 'priced', 0), cell(1, 'priced', null, { error: 'timed out', predicted: undefined })], [evaluation(0, 'priced', null)]);
+    expect(s.cost).toBe(0);
+    expect(s.costUnknown).toBe(0);
+  });
+
+  it("waits for the results when a summary says $0, which may be unknown", () => {
+    const base = statsFromSummary({
+      runId: 'r', totalCells: 1, completedCells: 1, failedCells: 0, duration: 1, timestamps: { startedAt: 0, finishedAt: 1 }, runUrl: 'u',
+      totalPassed: 1, totalFailed: 0, passRate: 100, totalCost: 0, targetCost: 0, evaluatorCost: 0,
+      targets: [{ targetId: 'unpriced', name: 'Unpriced', passed: 1, failed: 0, errors: 0, totalCost: 0, tokens: { input: 1, output: 1 } }], evaluators: [],
+    });
+    expect(base.cost).toBeUndefined();
+    expect(base.targets[0]!.cost).toBeUndefined();
+  });
+});
