@@ -11,6 +11,7 @@ import { findEvaluator, validateEvaluatorSettings } from '../evaluators/catalogu
 import { CODE_PARAMS, customCode } from '../evaluators/custom-code.js';
 import { EVALUATOR_SET_ID } from '../evaluators/evaluator-set.js';
 import { evaluatorSpecIssues } from './evaluator-spec-checks.js';
+import { jsonPathCheck } from './jsonpath-checks.js';
 import type { IsolatedSandbox } from '../sandbox/isolated.js';
 import { CODE_TARGET_PARAMS } from '../targets/code.js';
 import { compileCheck, countTags, MAX_DOCUMENT_TAGS, MAX_TEMPLATE_TAGS } from '../targets/templates.js';
@@ -189,5 +190,5 @@ const codeCheck = (sandbox: Pick<IsolatedSandbox, 'check'>): DocumentCheck => as
 
 /** Every save-time check of an experiment document, in the order their issues are reported. */
 export function documentChecks(rowLimits: RowLimits, sandbox: Pick<IsolatedSandbox, 'check'>): DocumentCheck[] {
-  return [evaluatorCheck, templateCheck, urlCheck, codeCheck(sandbox), rowLimitCheck(rowLimits)];
+  return [evaluatorCheck, templateCheck, urlCheck, jsonPathCheck, codeCheck(sandbox), rowLimitCheck(rowLimits)];
 }

@@ -8,6 +8,7 @@ import { CallError } from '../core/model/results.js';
 import type { Answer } from '../net/http-transport.js';
 import type { Redactor } from './redact.js';
 import { parseRetryAfter } from '../core/engine/retry-after.js';
+import { compileFilter, filterProblem, FilterRefused, pathScripts, runFilter } from './jsonpath-filters.js';
 
 /** Largest successful body we read (10 MiB); a larger answer is an error, not an output. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -119,41 +120,65 @@ function spend(units: number): void {
   if (work > MAX_JSONPATH_WORK) throw new JsonPathTooCostly();
 }
 
+/** The answer being evaluated now, for `$` and `@root` in scripts (jsonpath-plus's own is unset). */
+let root: unknown;
+
 // Every step of jsonpath-plus goes through `_trace(expr, value, path, …)` (also the re-traces
-// of `^`), and every filter through `_eval`; counting there bounds any path on any answer,
-// including paths that match nothing.
+// of `^`), and every script through `_eval`; counting there bounds any path on any answer,
+// including paths that match nothing. `_eval` is replaced outright: scripts are parsed and run
+// by targets/jsonpath-filters.ts, which allows reading and comparing values only. Scripts reach
+// it from the path and also from the answer (a `[(…)]` key that evaluates to "?(…)" is traced as
+// a filter), so the grammar is enforced here too, not only on the saved path.
 type Internals = {
   _trace: (expr: unknown, value: unknown, path: unknown[], ...rest: unknown[]) => unknown;
-  _eval: (...args: unknown[]) => unknown;
+  _eval: (code: string, value: unknown, property: unknown, path: unknown[], parent: unknown, parentProperty: unknown) => unknown;
 };
 const internals = JSON_PATH as unknown as Internals;
 const trace = internals._trace;
-const evaluateFilter = internals._eval;
 internals._trace = function (this: unknown, expr, value, path, ...rest) {
   spend(1 + (Array.isArray(path) ? path.length : 0));
   return trace.call(this, expr, value, path, ...rest);
 };
-internals._eval = function (this: unknown, ...args) {
+internals._eval = function (code, value, property, path, parent, parentProperty) {
   spend(2);
-  return evaluateFilter.apply(this, args);
+  const filter = compileFilter(String(code));
+  const scope = { value, property, parent, parentProperty, root, path: () => JSONPath.toPathString([...path, property] as string[]) };
+  return runFilter(filter, scope, spend);
 };
 
 /**
- * jsonpath-plus caches every parsed path (and filter script) for the life of the process, keyed
- * by its text. Paths come from saved experiments, so anyone with a key could grow that cache
- * without bound by saving ever new paths; past this many distinct paths it is emptied.
+ * jsonpath-plus caches every parsed path for the life of the process, keyed by its text. Paths
+ * come from saved experiments, so anyone with a key could grow that cache without bound by saving
+ * ever new paths; past this many distinct paths it is emptied (with our verdicts on them).
  */
 export const MAX_CACHED_PATHS = 1_000;
 const pathCache = (JSONPath as unknown as { cache: Record<string, unknown> }).cache;
-const cachedPaths = new Set<string>();
+/** Each path seen, with why its scripts are refused (null: allowed). */
+const pathVerdicts = new Map<string, string | null>();
 
-function notePath(path: string): void {
-  if (cachedPaths.has(path)) return;
-  if (cachedPaths.size >= MAX_CACHED_PATHS) {
-    cachedPaths.clear();
+/** Why a path's scripts are refused, or null; parses the path through jsonpath-plus's cache. */
+function checkPath(path: string): string | null {
+  const known = pathVerdicts.get(path);
+  if (known !== undefined) return known;
+  if (pathVerdicts.size >= MAX_CACHED_PATHS) {
+    pathVerdicts.clear();
     for (const key of Object.keys(pathCache)) delete pathCache[key];
   }
-  cachedPaths.add(path);
+  let verdict: string | null = null;
+  for (const script of pathScripts(JSONPath.toPathArray(path))) {
+    verdict = filterProblem(script);
+    if (verdict !== null) break;
+  }
+  pathVerdicts.set(path, verdict);
+  return verdict;
+}
+
+/**
+ * Why an `outputPath` cannot be used (a filter that does more than read and compare values), or
+ * null: the save-time check of config/jsonpath-checks.ts, and the first step of selectOutput.
+ */
+export function outputPathProblem(path: string): string | null {
+  return path.trim() === '$' ? null : checkPath(path);
 }
 
 /** Entries in jsonpath-plus's cache now (for tests). */
@@ -167,9 +192,12 @@ export function cachedPathCount(): number {
  */
 export function selectOutput(path: string, value: unknown, redactor: Redactor): unknown {
   if (path.trim() === '$') return value;
+  // Refused before looking at the answer: a path saved before filters were checked fails here.
+  const problem = checkPath(path);
+  if (problem !== null) throw new CallError(`invalid outputPath ${path}: ${problem}`, { retryable: false });
   if (value === null || typeof value !== 'object') return undefined;
-  notePath(path);
   work = 0;
+  root = value;
   try {
     return JSON_PATH.evaluate(path, value as object, undefined, undefined) as unknown;
   } catch (error) {
@@ -178,9 +206,13 @@ export function selectOutput(path: string, value: unknown, redactor: Redactor): 
         retryable: false,
       });
     }
+    // A script the answer itself supplied (through a `[(…)]` key): it may quote a secret.
+    if (error instanceof FilterRefused) throw new CallError(`invalid outputPath ${path}: ${redactor.text(error.message)}`, { retryable: false });
     // jsonpath-plus quotes the values it failed on (a whole array, stringified): keep it short.
     const reason = error instanceof Error ? excerpt(error.message, redactor) : 'cannot be evaluated';
     throw new CallError(`invalid outputPath ${path}: ${reason}`, { retryable: false });
+  } finally {
+    root = undefined;
   }
 }
 
