@@ -1,7 +1,7 @@
 // Streams of request bytes → batches of dataset rows, for CSV and JSON Lines uploads. Bytes
 // are decoded as strict UTF-8 and parsed incrementally, so an upload is never held whole.
-// Every source enforces the row limits (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES) as it goes, and
-// a refusal names the row as the client wrote it (`rows[3]`, `line 5`).
+// Every source enforces the row limits (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES) and MAX_COLUMNS as
+// it goes, and a refusal names the row as the client wrote it (`rows[3]`, `line 5`).
 import { pipeline, Readable } from 'node:stream';
 import type { CsvError as CsvErrorClass } from 'csv-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
@@ -19,6 +19,13 @@ export const ROW_BATCH = 1000;
  * "Pages bounded in bytes").
  */
 export const BATCH_CHARS = 4 * 1024 * 1024;
+/**
+ * Most columns a dataset upload (or a run's inline data) may have: a CSV record's fields, and
+ * the distinct keys of JSON and JSON Lines rows together. Real datasets have tens; a CSV header
+ * of a million columns (8.9 MB) held the thread 1.5 s and then overflowed the stack (a 500), and
+ * every column is a key in every stored row.
+ */
+export const MAX_COLUMNS = 10_000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** How many rows one upload (or one run's inline data) may have, and how large one row may be. */
@@ -55,13 +62,35 @@ function tooManyRows(place: RowPlace, max: number): AssayError {
   });
 }
 
-/** 413 for a row larger than `maxRowBytes`. */
-function rowTooLarge(place: RowPlace, bytes: number, max: number): AssayError {
-  const message = `${place.path ?? `The row at line ${place.line} (row index ${place.index})`} is ${bytes} bytes as JSON; a row may have at most ${max} bytes`;
+/** 413 for a row larger than `maxRowBytes`; `bytes` undefined when it was refused before it was all read. */
+function rowTooLarge(place: RowPlace, bytes: number | undefined, max: number): AssayError {
+  const message = `${place.path ?? `The row at line ${place.line} (row index ${place.index})`} is ${bytes ?? `more than ${max}`} bytes as JSON; a row may have at most ${max} bytes`;
   return new AssayError('payload_too_large', message, {
-    meta: { rowIndex: place.index, ...(place.line !== undefined ? { line: place.line } : {}), rowBytes: bytes, limitBytes: max },
+    meta: { rowIndex: place.index, ...(place.line !== undefined ? { line: place.line } : {}), ...(bytes !== undefined ? { rowBytes: bytes } : {}), limitBytes: max },
     issues: [placeIssue(place, `row larger than ${max} bytes`)],
   });
+}
+
+/** 400 for a row (or CSV header) that takes the upload past MAX_COLUMNS. */
+function tooManyColumns(where: string, issuePath: (string | number)[]): AssayError {
+  const limit = MAX_COLUMNS.toLocaleString('en-US');
+  return new ValidationError(`Too many columns: ${where} takes the upload past ${limit} columns; a dataset may have at most ${limit}`, [{ path: issuePath, message: `more than ${limit} columns` }], {
+    meta: { limitColumns: MAX_COLUMNS },
+  });
+}
+
+/** The distinct keys of an upload's rows so far, refused past MAX_COLUMNS. */
+class ColumnCount {
+  private readonly seen = new Set<string>();
+
+  /** Counts the row's keys; a 400 naming `place` when they take the upload past MAX_COLUMNS. */
+  add(row: object, place: RowPlace): void {
+    for (const key of Object.keys(row)) {
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      if (this.seen.size > MAX_COLUMNS) throw tooManyColumns(describePlace(place), placeIssue(place, '').path);
+    }
+  }
 }
 
 /**
@@ -88,11 +117,13 @@ function checkRow(row: Row, place: RowPlace, limits: RowLimits, json?: string): 
  */
 export async function checkRowArray(rows: readonly Row[], limits: RowLimits, field: string): Promise<void> {
   if (rows.length > limits.maxRows) throw tooManyRows({ index: limits.maxRows, path: `${field}[${limits.maxRows}]` }, limits.maxRows);
-  if (limits.maxRowBytes === Infinity) return;
+  const columns = new ColumnCount();
   for (let index = 0; index < rows.length; index++) {
     // Sizing 60,000 rows takes ≈ 20 ms (each is serialized): in turns (core/turns.ts).
     if (index % 1024 === 1023) await yieldIfBusy();
-    checkRow(rows[index]!, { index, path: `${field}[${index}]` }, limits);
+    const place = { index, path: `${field}[${index}]` };
+    columns.add(rows[index]!, place);
+    if (limits.maxRowBytes !== Infinity) checkRow(rows[index]!, place, limits);
   }
 }
 
@@ -132,14 +163,17 @@ function checkHeader(header: string[]): string[] {
 
 /**
  * CSV with a header line → rows of strings, and the header's names as `columns` (so a header
- * with no rows under it still gives the dataset its columns). A malformed line → 400 naming
- * that line; a row over the limits → 413 naming its line.
+ * with no rows under it still gives the dataset its columns). A malformed line, or a record of
+ * more than MAX_COLUMNS fields → 400 naming that line; a row over the limits → 413 naming its
+ * line (a record too long for them is refused before it is parsed: csvRecords).
  */
 export function csvRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimits = NO_ROW_LIMITS, batchSize = ROW_BATCH): RowBatches {
   const columns: string[] = [];
   const header = (names: string[]): string[] => {
+    // csvRecords has refused a longer record already; this keeps the bound where it is used.
+    if (names.length > MAX_COLUMNS) throw tooManyColumns('the CSV header at line 1', ['line', 1]);
     const checked = checkHeader(names);
-    columns.push(...checked);
+    for (const name of checked) columns.push(name);
     return checked;
   };
   return Object.assign(csvBatches(bytes, limits, batchSize, header), { columns });
@@ -149,9 +183,9 @@ async function* csvBatches(bytes: AsyncIterable<Uint8Array>, limits: RowLimits, 
   // Loaded on the first CSV upload: an idle server does not hold the parser (docs/benchmarks.md, "Memory").
   const { CsvError, parse: parseCsv } = await import('csv-parse');
   const parser = parseCsv({ columns: header, bom: true, skip_empty_lines: true, relax_column_count: false, info: true });
-  // pipeline (not pipe) so an error of the source (bad UTF-8, 413) destroys the parser too,
-  // and the loop below rejects instead of waiting forever.
-  pipeline(Readable.from(decodeUtf8(bytes)), parser, () => {});
+  // pipeline (not pipe) so an error of the source (bad UTF-8, 413, too many columns) destroys
+  // the parser too, and the loop below rejects instead of waiting forever.
+  pipeline(Readable.from(csvRecords(decodeUtf8(bytes), limits)), parser, () => {});
   let batch: Row[] = [];
   let index = 0;
   // Where the batch began in the source, in bytes (the parser counts them).
@@ -175,6 +209,100 @@ async function* csvBatches(bytes: AsyncIterable<Uint8Array>, limits: RowLimits, 
   if (batch.length > 0) yield batch;
 }
 
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * CSV text passed on to the parser, a record refused before the parser builds it when it has
+ * more than MAX_COLUMNS fields (400) or more than twice `maxRowBytes` characters (413; its JSON
+ * is at least as long). csv-parse collects a record whole and only then are its fields counted and
+ * its size checked: a header of a million columns (8.9 MB) held the thread 1.5 s and overflowed
+ * the stack, and a field of hundreds of megabytes would be built before it was refused. This
+ * reads the text the way csv-parse does with the options used here: `"` quotes (`""` inside
+ * quotes is one, which toggles the state twice), `,` separates fields, and records end at the
+ * line break it discovers first outside quotes (`\r\n`, `\n` or `\r`), the others being data.
+ * One pass of comparisons, ≈ 1% of csv-parse's own time on the same text.
+ */
+async function* csvRecords(texts: AsyncIterable<string>, limits: RowLimits): AsyncIterable<string> {
+  let quoting = false;
+  /** The record delimiter, once discovered; `pendingCr`: a CR outside quotes came first, and what follows it decides. */
+  let delimiter: 'crlf' | 'lf' | 'cr' | undefined;
+  let pendingCr = false;
+  /** The previous character was a CR (for CRLF, and for line numbers). */
+  let afterCr = false;
+  let fields = 1;
+  /** Characters of the current record in earlier chunks. */
+  let carried = 0;
+  /** Line numbers as csv-parse counts them (a CR, an LF, a CRLF: one line break each), for messages. */
+  let line = 1;
+  let recordLine = 1;
+  /** Records with characters in them so far (csv-parse skips empty lines): the first is the header. */
+  let records = 0;
+  const max = limits.maxRowBytes;
+  // A record up to twice the limit is parsed, so that checkRow names its size exactly; past that
+  // it is refused unread.
+  const maxChars = 2 * max;
+  const tooLong = (): AssayError =>
+    records === 0
+      ? new AssayError('payload_too_large', `The CSV header at line ${recordLine} is more than ${max} bytes; a row may have at most ${max}, and every row holds the header's names`, {
+          meta: { line: recordLine, limitBytes: max },
+          issues: [{ path: ['line', recordLine], message: `header larger than ${max} bytes` }],
+        })
+      : rowTooLarge({ index: records - 1, line: recordLine }, undefined, max);
+  for await (const text of texts) {
+    let start = 0;
+    /** The record ends with its delimiter at `at`; the next one begins at `next`. */
+    const end = (at: number, next: number): void => {
+      const chars = carried + at - start;
+      if (chars > maxChars) throw tooLong();
+      if (chars > 0) records++;
+      fields = 1;
+      carried = 0;
+      start = next;
+      recordLine = line;
+    };
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (pendingCr) {
+        pendingCr = false;
+        if (c === LF) {
+          delimiter = 'crlf';
+          afterCr = false;
+          end(i - 1, i + 1);
+          continue;
+        }
+        // csv-parse settles on CR: the record ended there, and this character begins the next.
+        delimiter = 'cr';
+        end(i - 1, i);
+      }
+      const crBefore = afterCr;
+      afterCr = c === CR;
+      if (c === CR || (c === LF && !crBefore)) line++;
+      if (quoting) {
+        if (c === QUOTE) quoting = false;
+        continue;
+      }
+      if (c === QUOTE) quoting = true;
+      else if (c === COMMA) {
+        if (++fields > MAX_COLUMNS) throw tooManyColumns(`${records === 0 ? 'the CSV header' : 'the record'} at line ${recordLine}`, ['line', recordLine]);
+      } else if (c === CR) {
+        if (delimiter === undefined) pendingCr = true;
+        else if (delimiter === 'cr') end(i, i + 1);
+      } else if (c === LF) {
+        if (delimiter === undefined || delimiter === 'lf') {
+          delimiter = 'lf';
+          end(i, i + 1);
+        } else if (delimiter === 'crlf' && crBefore) end(i - 1, i + 1);
+      }
+    }
+    carried += text.length - start;
+    if (carried > maxChars) throw tooLong();
+    yield text;
+  }
+}
+
 function csvError(error: unknown, CsvError: typeof CsvErrorClass): unknown {
   if (error instanceof AssayError) return error;
   if (error instanceof CsvError) {
@@ -191,8 +319,9 @@ function csvError(error: unknown, CsvError: typeof CsvErrorClass): unknown {
 }
 
 /**
- * JSON Lines: one JSON object per non-blank line. A bad line → 400 naming its number; a row over
- * the limits → 413 naming its line (its size is the line's).
+ * JSON Lines: one JSON object per non-blank line. A bad line → 400 naming its number, as is one
+ * whose keys take the upload past MAX_COLUMNS; a row over the limits → 413 naming its line (its
+ * size is the line's).
  */
 export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimits = NO_ROW_LIMITS, batchSize = ROW_BATCH): AsyncIterable<Row[]> {
   let pending = '';
@@ -200,6 +329,7 @@ export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, limits: RowLi
   let index = 0;
   let batch: Row[] = [];
   let batchChars = 0;
+  const columns = new ColumnCount();
   const take = (line: string): void => {
     lineNo++;
     if (line.trim() === '') return;
@@ -222,6 +352,7 @@ export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, limits: RowLi
     if (outOfRange) {
       throw new ValidationError(`Invalid JSON Lines at line ${lineNo}: ${outOfRange.join('.')} ${OUT_OF_RANGE}`, [{ path: ['line', lineNo, ...outOfRange], message: OUT_OF_RANGE }]);
     }
+    columns.add(value, { index: index - 1, line: lineNo });
     batch.push(value as Row);
   };
   for await (const text of decodeUtf8(bytes)) {

@@ -18,6 +18,17 @@ export interface JsonShapeLimits {
    * in two arrays, which JSON.parse takes ≈ 100 ms to build, and every later read as long.
    */
   maxValues?: number;
+  /**
+   * Most object keys in all, counted by their colons: JSON.parse builds an object of many distinct
+   * keys ten times slower than as many numbers (100,000 keys ≈ 100 ms on a busy 2-core machine).
+   */
+  maxKeys?: number;
+  /**
+   * Count the brackets, commas and colons inside strings too, as an upper bound on JSON text a
+   * later step parses out of a string (a model's structured output arrives as a string in its
+   * answer, and the AI SDK parses it). Ordinary text holds few of them.
+   */
+  inStrings?: boolean;
 }
 
 /** The text's shape as far as one pass tells. */
@@ -38,6 +49,7 @@ export function jsonShapeProblem(text: string, limits: JsonShapeLimits): string 
 }
 
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const tooMany = (limit: number, what: string, hugeNumber: boolean): JsonShape => ({ problem: `more than ${limit.toLocaleString('en-US')} ${what}`, hugeNumber });
 
 /** One pass over the text: its shape's problem, and whether it may hold a number too large for a double. */
 export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
@@ -45,6 +57,9 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
   let containers = 0;
   let separators = 0;
   const maxSeparators = limits.maxValues ?? Infinity;
+  let colons = 0;
+  const maxKeys = limits.maxKeys ?? Infinity;
+  const inStrings = limits.inStrings === true;
   let digits = 0;
   let hugeNumber = false;
   const n = text.length;
@@ -63,7 +78,19 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
       if (k - j >= 3) hugeNumber = true;
     }
     digits = 0;
-    if (c === 0x22) {
+    if (c === 0x22 && inStrings) {
+      // Character by character to the closing quote, counting what JSON inside it would build.
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+        else if (d === 0x5b || d === 0x7b) {
+          if (++containers > limits.maxContainers) return tooMany(limits.maxContainers, 'arrays and objects', hugeNumber);
+        } else if (d === 0x2c) {
+          if (++separators >= maxSeparators) return tooMany(maxSeparators, 'values', hugeNumber);
+        } else if (d === 0x3a && ++colons > maxKeys) return tooMany(maxKeys, 'keys', hugeNumber);
+      }
+    } else if (c === 0x22) {
       // To the closing quote: one not preceded by an odd run of backslashes.
       for (;;) {
         const q = text.indexOf('"', i + 1);
@@ -75,11 +102,13 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
       }
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > limits.maxDepth) return { problem: `nested more than ${limits.maxDepth} levels deep`, hugeNumber };
-      if (++containers > limits.maxContainers) return { problem: `more than ${limits.maxContainers.toLocaleString('en-US')} arrays and objects`, hugeNumber };
+      if (++containers > limits.maxContainers) return tooMany(limits.maxContainers, 'arrays and objects', hugeNumber);
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
-    } else if (c === 0x2c && ++separators >= maxSeparators) {
-      return { problem: `more than ${maxSeparators.toLocaleString('en-US')} values`, hugeNumber };
+    } else if (c === 0x2c) {
+      if (++separators >= maxSeparators) return tooMany(maxSeparators, 'values', hugeNumber);
+    } else if (c === 0x3a && ++colons > maxKeys) {
+      return tooMany(maxKeys, 'keys', hugeNumber);
     }
   }
   return { problem: null, hugeNumber };

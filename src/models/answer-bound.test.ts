@@ -1,4 +1,4 @@
-// A provider's answer is read up to 32 MiB on every path, the lean ones (json-post.ts) and the AI
+// A provider's answer is read up to 8 MiB on every path, the lean ones (json-post.ts) and the AI
 // SDK's (net/lean-fetch.ts): a provider a project registered could otherwise send gigabytes into
 // the server's memory. Real fake servers on loopback, the real client.
 import http from 'node:http';
@@ -6,10 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelCall } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
-import { openFetch } from '../net/lean-fetch.js';
+import { MAX_ANSWER_BYTES, openFetch } from '../net/lean-fetch.js';
 import { type ModelFakes, startModelFakes } from '../testing/model-client.js';
 
 const MIB = 1024 * 1024;
+/** Past the bound by a mebibyte. */
+const OVER = MAX_ANSWER_BYTES + MIB;
 let fakes: ModelFakes;
 beforeAll(async () => {
   fakes = await startModelFakes();
@@ -31,22 +33,22 @@ async function failure(promise: Promise<unknown>): Promise<CallError> {
   return error as CallError;
 }
 
-describe('a model answer over 32 MiB', () => {
+describe('a model answer over 8 MiB', () => {
   it('fails the call without retries on the lean chat path', async () => {
-    fakes.openai.setBehaviour({ respond: () => 'x'.repeat(33 * MIB) });
+    fakes.openai.setBehaviour({ respond: () => 'x'.repeat(OVER) });
     const before = fakes.openai.requests.length;
     const error = await failure(fakes.client.generate(call()));
-    expect(error.message).toBe('openai call failed: the answer is over 32 MiB');
+    expect(error.message).toBe('openai call failed: the answer is over 8 MiB');
     expect(error.retryable).toBe(false);
     expect(fakes.openai.requests.length - before).toBe(1);
   });
 
   it('fails the call without retries through the AI SDK (structured output)', async () => {
-    fakes.openai.setBehaviour({ respond: () => ({ answer: 'x'.repeat(33 * MIB) }) });
+    fakes.openai.setBehaviour({ respond: () => ({ answer: 'x'.repeat(OVER) }) });
     const before = fakes.openai.requests.length;
     const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
     const error = await failure(fakes.client.generate(call({ schema, schemaName: 'reply' })));
-    expect(error.message).toContain('the answer is over 32 MiB');
+    expect(error.message).toContain('the answer is over 8 MiB');
     expect(error.retryable).toBe(false);
     expect(fakes.openai.requests.length - before).toBe(1);
   });
@@ -69,7 +71,7 @@ describe('the SDK fetch', () => {
     server = http.createServer((req, res) => {
       if (req.url === '/big') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(Buffer.alloc(33 * MIB, 'a'));
+        res.end(Buffer.alloc(OVER, 'a'));
         return;
       }
       res.writeHead(500, { 'content-type': 'application/json' });
@@ -93,7 +95,7 @@ describe('the SDK fetch', () => {
   it('reads a request with a streamed body (the standard fetch underneath) within the same bound', async () => {
     const body = () => new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{}')), c.close()) });
     const error = await failure(openFetch(`${url}big`, { method: 'POST', body: body(), duplex: 'half' } as RequestInit));
-    expect(error.message).toContain('the answer is over 32 MiB');
+    expect(error.message).toContain('the answer is over 8 MiB');
     const res = await openFetch(url, { method: 'POST', body: body(), duplex: 'half' } as RequestInit);
     expect(res.status).toBe(500);
     expect((await res.text()).length).toBe(64 * 1024);

@@ -9,7 +9,7 @@ import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSett
 import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
 import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/observe.js';
-import { guardedFetch, openFetch } from '../net/lean-fetch.js';
+import { guardedFetch, openFetch, RefusedAnswer } from '../net/lean-fetch.js';
 import { anthropicInternals, leanMessages } from './anthropic-messages.js';
 import { errorMessage } from './json-post.js';
 import { leanChat, leanChatApplies } from './openai-chat.js';
@@ -79,6 +79,8 @@ function toCallError(error: unknown, provider: string, key: string, deps: ModelC
       cause: error,
     });
   }
+  // An answer refused before parsing (net/lean-fetch.ts): the SDK's fetch does not know whose it was.
+  if (error instanceof RefusedAnswer) return new RefusedAnswer(error.detail, provider);
   if (error instanceof CallError) return error;
   // fetch's network failure (see src/net/lean-fetch.ts): worth retrying, like a 5xx.
   if (error instanceof TypeError && error.message === 'fetch failed') {
@@ -277,6 +279,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         }
         deps.limiter.succeeded(key);
         observed.end({ outcome: 'ok', cost: 0 });
+        // Its size and shape were checked by the fetch (net/lean-fetch.ts, a RefusedAnswer past them).
         const body = JSON.parse(text) as { results?: { flagged?: boolean; categories?: Record<string, boolean>; category_scores?: Record<string, number> }[] };
         return {
           results: (body.results ?? []).map((r) => ({ flagged: r.flagged === true, categories: r.categories ?? {}, scores: r.category_scores ?? {} })),

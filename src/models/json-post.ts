@@ -1,5 +1,6 @@
 // One JSON POST to a model provider for the lean call paths (openai-chat.ts, anthropic-messages.ts):
-// through the shared models Agent, the answer read with a size bound and parsed once, and every
+// through the shared models Agent, the answer read with a size bound, its shape looked at (a
+// RefusedAnswer past net/lean-fetch.ts's bounds) and parsed once, and every
 // failure turned into what the AI SDK raises for the same failure (an APICallError for an HTTP
 // error or an answer that is not JSON, the signal's reason on abort, `TypeError('fetch failed')`
 // with its cause for a network failure, the network guard's CallError for a refused address), so
@@ -10,7 +11,7 @@ import type { ModelCall } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import { listenForStop, type StopState } from '../core/stop-state.js';
 import { sharedAgent } from '../net/agents.js';
-import { MAX_ANSWER_BYTES, MAX_ERROR_BYTES } from '../net/lean-fetch.js';
+import { answerRefusal, MAX_ANSWER_BYTES, MAX_ERROR_BYTES, tooLarge } from '../net/lean-fetch.js';
 import { type Answer, Exchanges } from '../net/http-transport.js';
 
 
@@ -77,9 +78,7 @@ export async function postJson(provider: string, endpoint: JsonEndpoint, body: u
   }
   const { text, status } = res;
   const responseHeaders = headerRecord(res.headers);
-  if (res.truncated && status >= 200 && status <= 299) {
-    throw new CallError(`${provider} call failed: the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`, { retryable: false });
-  }
+  if (res.truncated && status >= 200 && status <= 299) throw tooLarge(provider);
   const failure = (message: string, cause?: unknown) =>
     new APICallError({ message, cause, url, requestBodyValues: body, statusCode: status, responseHeaders: responseHeaders as Record<string, string>, responseBody: text });
   if (status < 200 || status > 299) {
@@ -87,6 +86,9 @@ export async function postJson(provider: string, endpoint: JsonEndpoint, body: u
   }
   // An answer that is not what the protocol says fails as the SDK's does ("Invalid JSON response").
   const invalid = (detail: string, cause?: unknown) => failure(`Invalid JSON response: ${detail}`, cause);
+  // Its shape before JSON.parse builds it (net/lean-fetch.ts, MODEL_ANSWER_SHAPE).
+  const refusal = answerRefusal(text, provider);
+  if (refusal) throw refusal;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
