@@ -67,7 +67,7 @@ function parseShaped(text: string, what: string, hugeNumber: boolean, options: P
         { path: [], message: 'forbidden key __proto__ or constructor.prototype' },
       ]);
     }
-    throw new AssayError('invalid_json', `The ${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new AssayError('invalid_json', `The ${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}${looksLikeYaml(text) ? YAML_HINT : ''}`, {
       compatText: 'Invalid JSON body',
     });
   }
@@ -78,6 +78,15 @@ function parseShaped(text: string, what: string, hugeNumber: boolean, options: P
     if (path) throw new ValidationError(`The ${what} has a number out of range at ${path.join('.') || '(root)'} (beyond ±1.8e308); send it as a string`, [{ path, message: OUT_OF_RANGE }]);
   }
   return value;
+}
+
+/** Said when text that is not JSON starts like YAML: promptfoo users send their files as they are. */
+const YAML_HINT = '. It looks like YAML: send it with Content-Type: application/yaml (or use `assay push FILE`)';
+
+/** A first line that is a YAML comment, document marker or `key:` mapping (JSON never starts so). */
+function looksLikeYaml(text: string): boolean {
+  const first = /^\s*(\S[^\n]*)/.exec(text.slice(0, 1000))?.[1] ?? '';
+  return /^(#|---|[A-Za-z_][\w.-]*:(\s|$))/.test(first);
 }
 
 /** Why a number in a row cannot be stored (issue message, after the field's path). */

@@ -45,6 +45,18 @@ describe('experiments', () => {
     expect(got.document).toEqual({ ...capitals, slug: 'capitals-yaml' });
   });
 
+  it('a YAML file sent without the YAML content type is refused with a hint to set it', async () => {
+    const yaml = `# a comment first, as promptfoo files have\n${YAML.stringify({ ...capitals, slug: 'capitals-hint' })}`;
+    for (const headers of [{}, { 'content-type': 'application/json' }]) {
+      const res = await t.req('POST', '/api/experiments', { raw: yaml, headers });
+      expect(res.status).toBe(400);
+      expect((await json(res)).message).toContain('It looks like YAML: send it with Content-Type: application/yaml');
+    }
+    // JSON that is merely broken gets no such hint.
+    const broken = await t.req('POST', '/api/experiments', { raw: '{"name": "x",', headers: { 'content-type': 'application/json' } });
+    expect((await json(broken)).message).not.toContain('YAML');
+  });
+
   it('refuses an invalid document with validation_error and the issue paths', async () => {
     const bad = { ...capitals, slug: 'bad', targets: [{ id: 'a', type: 'code' }, { id: 'a', type: 'http', url: 'http://x' }], execution: { concurrency: 0 } };
     const res = await t.req('POST', '/api/experiments', { body: bad });
