@@ -65,4 +65,17 @@ describe('the bundled build', { timeout: 120_000 }, () => {
     expect(out).toContain('passed 1  failed 1');
     expect(code).toBe(1);
   });
+
+  it('loads the packages evaluators import on first use (yaml, from its CommonJS build)', async () => {
+    const doc = {
+      slug: 'bundle-yaml', name: 'bundle-yaml',
+      dataset: { rows: [{ q: 'a: 1\nb: [2, 3]\n' }, { q: 'a: [1, 2\n' }] },
+      targets: [{ id: 'echo', type: 'code', code: 'return row.q' }],
+      evaluators: [{ id: 'yaml', type: 'valid_format', settings: { format: 'yaml' } }],
+    };
+    expect((await server.post('/api/experiments', doc)).status).toBe(201);
+    const { out } = await server.run(['run', 'bundle-yaml']);
+    // One valid document passes, the broken one fails: neither is an evaluator error.
+    expect(out).toMatch(/Valid Format\s+1\s+1\s+0\s/);
+  });
 });

@@ -396,7 +396,13 @@ export const pythonFormat: FormatSpec = {
   },
 };
 
-const yaml = lazy(() => import('yaml'));
+// yaml's CommonJS build is what Node resolves; bundled, its namespace has only a default export
+// (the named ones were undefined: "Parser is not a constructor" on every YAML check), as
+// src/cli/push.ts reads it too.
+const yaml = lazy(async () => {
+  const loaded = await import('yaml');
+  return loaded.default ?? loaded;
+});
 
 /**
  * Deepest nesting of collections a YAML output may have (as the engine's MAX_OUTPUT_DEPTH). The

@@ -6,7 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, Options } from 'ajv';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormatsModule from 'ajv-formats';
-import { compileLinearRegex, MAX_MATCH_WORK, matchWork } from './safe-regex.js';
+import { compileLinearRegex, MAX_MATCH_WORK, MAX_PATTERN_WORK, matchWork, regexWork } from './safe-regex.js';
 
 /** Checks one value; returns readable errors (empty when valid). */
 export type SchemaCheck = (value: unknown) => string[];
@@ -50,13 +50,95 @@ const linearRegExp: RegExpEngine = Object.assign(
   { code: 'linearRegExp' },
 );
 
+/**
+ * A `$ref` to a schema of at most this many keys is compiled into every place that names it;
+ * a larger one is compiled once and called. ajv's default inlines every target without refs of
+ * its own, whatever its size: one 2 KB schema naming a 50-property definition 20 times held
+ * the server 0.9 s.
+ */
+const INLINE_REF_KEYS = 8;
+
 const OPTIONS: Options = {
   // Unknown keywords ("example", vendor extensions) are common in hand-written schemas.
   strict: false,
   allErrors: true,
   logger: false,
+  inlineRefs: INLINE_REF_KEYS,
   code: { regExp: linearRegExp },
 };
+
+/**
+ * Largest compile work (schemaWork) of one schema. ajv compiles a schema synchronously into
+ * JavaScript: 2,000 required string properties (≈ 8,000 units) held the server 0.4 s, 50,000 of
+ * them 30 s. At this cap the slowest shapes found (oneOf, wide objects, $ref chains) compiled in
+ * 5–30 ms on the 2-core dev machine (fastest of 15, load ≈ 2).
+ */
+export const MAX_SCHEMA_WORK = 1_000;
+/** Deepest nesting of a schema's JSON: ajv and JSON.stringify recurse. */
+export const MAX_SCHEMA_DEPTH = 64;
+/** Keywords whose value is data, not a schema: ajv keeps it as a value rather than compiling it. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'title', 'description', '$comment']);
+/** What a data node costs while no `$ref` could make a schema of it: enums of 10,000 objects compile in 0.2 ms. */
+const DATA_WORK = 0.02;
+/** Keywords whose value maps names (or patterns) to schemas. */
+const MAP_KEYWORDS = new Set(['properties', '$defs', 'definitions', 'dependentSchemas', 'dependencies']);
+/** A reference costs at most an inlined target (INLINE_REF_KEYS keys); a larger target is compiled once. */
+const REF_KEYWORDS = new Set(['$ref', '$dynamicRef', '$recursiveRef']);
+const REF_WORK = INLINE_REF_KEYS;
+/** Compile work of RE2 patterns (safe-regex.ts units) per schema unit. */
+const REGEX_UNITS_PER_UNIT = 40;
+
+/** What a pattern adds: one over MAX_PATTERN_WORK is refused without being compiled, naming itself. */
+const patternCompileWork = (pattern: string): number => Math.min(regexWork(pattern), MAX_PATTERN_WORK) / REGEX_UNITS_PER_UNIT;
+
+/**
+ * How a value in a schema is read: as a schema; as a map (properties, $defs…) whose every value
+ * is a schema whatever its name; as patternProperties, whose keys are patterns too; as data.
+ */
+type Read = 'schema' | 'map' | 'patterns' | 'data';
+
+/**
+ * Compile work of a schema, from one iterative walk over it: every object, key and array item
+ * counts one unit, a reference REF_WORK more, a `pattern` or patternProperties key its RE2
+ * compile work, and data (enum, default…) DATA_WORK a node unless the schema has a reference,
+ * which could point into it. Stops as soon as the total passes MAX_SCHEMA_WORK (Infinity) or
+ * the JSON nests deeper than MAX_SCHEMA_DEPTH ('too deep').
+ */
+export function schemaWork(schema: unknown): number | 'too deep' {
+  let work = 0;
+  let data = 0;
+  let hasRef = false;
+  const stack: [unknown, number, Read][] = [[schema, 0, 'schema']];
+  while (stack.length > 0) {
+    const [value, depth, read] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_SCHEMA_DEPTH) return 'too deep';
+    const size = 1 + (Array.isArray(value) ? value.length : Object.keys(value).length);
+    if (read === 'data') data += size;
+    else work += size;
+    if (work + data * (hasRef ? 1 : DATA_WORK) > MAX_SCHEMA_WORK) return Number.POSITIVE_INFINITY;
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push([item, depth + 1, read === 'data' ? 'data' : 'schema']);
+    } else {
+      for (const [key, child] of Object.entries(value)) {
+        let next: Read = read === 'data' || (read === 'schema' && DATA_KEYWORDS.has(key)) ? 'data' : 'schema';
+        if (read === 'patterns') work += patternCompileWork(key);
+        if (read === 'schema') {
+          if (key === 'pattern' && typeof child === 'string') work += patternCompileWork(child);
+          else if (key === 'patternProperties') next = 'patterns';
+          else if (MAP_KEYWORDS.has(key)) next = 'map';
+          else if (REF_KEYWORDS.has(key)) {
+            work += REF_WORK;
+            hasRef = true;
+          }
+        }
+        stack.push([child, depth + 1, next]);
+      }
+    }
+    if (work + data * (hasRef ? 1 : DATA_WORK) > MAX_SCHEMA_WORK) return Number.POSITIVE_INFINITY;
+  }
+  return work + data * (hasRef ? 1 : DATA_WORK);
+}
 
 type Draft = '2020-12' | '2019-09' | 'draft-07';
 
@@ -104,9 +186,29 @@ function describe(error: ErrorObject): string {
   return `${error.instancePath || '/'} ${error.message ?? 'is invalid'}${extra}`;
 }
 
+/**
+ * The usable schemas prepared last, by setting (its text, or the parsed object itself): a run
+ * start checks an evaluator's settings and then creates it, preparing the same setting twice
+ * in a row, and the second is not compiled again.
+ */
+const recent = new Map<string | object, PreparedSchema>();
+const RECENT = 16;
+
 /** Parses (when text) and compiles the `json_schema` setting; absent or "" means no schema. */
 export function prepareJsonSchema(setting: string | Record<string, unknown> | undefined): PreparedSchema {
   if (setting === undefined || (typeof setting === 'string' && setting.trim() === '')) return { ok: true, check: undefined };
+  const known = recent.get(setting);
+  if (known) return known;
+  const prepared = prepare(setting);
+  // Only usable schemas are kept: they are bounded (MAX_SCHEMA_WORK), a refused one need not be.
+  if (prepared.ok) {
+    recent.set(setting, prepared);
+    if (recent.size > RECENT) recent.delete(recent.keys().next().value!);
+  }
+  return prepared;
+}
+
+function prepare(setting: string | Record<string, unknown>): PreparedSchema {
   let schema: unknown = setting;
   if (typeof setting === 'string') {
     try {
@@ -117,6 +219,12 @@ export function prepareJsonSchema(setting: string | Record<string, unknown> | un
   }
   if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) {
     return { ok: false, reason: 'must be a JSON Schema object (or true/false)' };
+  }
+  // Bounded before anything recurses into it or compiles it (see MAX_SCHEMA_WORK).
+  const work = schemaWork(schema);
+  if (work === 'too deep') return { ok: false, reason: `is nested too deeply: at most ${MAX_SCHEMA_DEPTH} levels of JSON are allowed` };
+  if (work > MAX_SCHEMA_WORK) {
+    return { ok: false, reason: `is too large to compile: at most ${MAX_SCHEMA_WORK} units of schema (a unit is a subschema, keyword or list item; a $ref counts ${REF_WORK}) are allowed: split it or use fewer properties` };
   }
   const dialect = typeof schema === 'object' ? (schema as Record<string, unknown>)['$schema'] : undefined;
   const draft = draftOf(dialect);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { isAscii, missingInput, quote, textInput } from './inputs.js';
-import { compileLinearRegex, MAX_MATCH_WORK, matchWork } from './safe-regex.js';
+import { compileLinearRegex, MAX_MATCH_WORK, matchWork, type LinearRegexResult } from './safe-regex.js';
 import type { RE2JS } from 're2js';
 
 const RULE_KINDS = ['contains', 'not_contains', 'matches_regex', 'not_matches_regex'] as const;
@@ -19,17 +19,48 @@ const ruleSchema = z.object({
 });
 type Rule = z.output<typeof ruleSchema>;
 
+/**
+ * Compile work (safe-regex.ts units) the regex rules of one evaluator may add up to, counting
+ * every pattern compiled, accepted or not: 100 patterns at MAX_PATTERN_WORK would hold the
+ * server ≈ 0.3 s. At this total the slowest rule sets found took 15–45 ms (2-core machine,
+ * load ≈ 2), and 100 short rules (≈ 450 units each) still fit.
+ */
+export const MAX_RULES_WORK = 60_000;
+
+/**
+ * Each rule's compiled pattern, kept from the settings check for create() and inlineChars(),
+ * which receive the same parsed rule objects: a run start compiles every pattern once, not three times.
+ */
+const compiledRules = new WeakMap<Rule, LinearRegexResult>();
+
+function compiledRule(r: Rule): LinearRegexResult {
+  let compiled = compiledRules.get(r);
+  if (!compiled) {
+    compiled = compileLinearRegex(r.value, { multiline: true });
+    compiledRules.set(r, compiled);
+  }
+  return compiled;
+}
+
 const basicSettings = z.object({
   rules: z
     .array(ruleSchema)
     .min(1, 'add at least one rule')
     .max(100)
     .superRefine((rules, ctx) => {
-      rules.forEach((r, i) => {
-        if (!isRegexRule(r.rule)) return;
-        const compiled = compileLinearRegex(r.value, { multiline: true });
+      // A pattern too costly on its own is refused unseen (safe-regex.ts); the ones compiled,
+      // accepted or not, are counted, and past MAX_RULES_WORK the rest are not compiled at all.
+      let work = 0;
+      for (const [i, r] of rules.entries()) {
+        if (!isRegexRule(r.rule)) continue;
+        const compiled = compiledRule(r);
+        work += compiled.work;
         if (!compiled.ok) ctx.addIssue({ code: 'custom', path: [i, 'value'], message: `rule ${i}: ${compiled.reason}` });
-      });
+        if (work > MAX_RULES_WORK) {
+          ctx.addIssue({ code: 'custom', path: [i, 'value'], message: `rule ${i}: the regex rules up to this one take ${work} units of compile work, at most ${MAX_RULES_WORK} are allowed in one evaluator (use fewer or shorter patterns)` });
+          return;
+        }
+      }
     })
     .default([{ field: 'output', rule: 'not_contains', value: 'artificial intelligence' }])
     .describe('Every rule must pass'),
@@ -59,7 +90,7 @@ function compileRule(r: Rule): CompiledRule {
       return { check: (text) => (text.includes(r.value) ? described : undefined) };
     case 'matches_regex':
     case 'not_matches_regex': {
-      const compiled = compileLinearRegex(r.value, { multiline: true });
+      const compiled = compiledRule(r);
       // Settings were validated, so this only fails if create() is called without parsing.
       if (!compiled.ok) throw new Error(`rule on ${r.field}: ${compiled.reason}`);
       const regex = compiled.regex;
@@ -87,7 +118,7 @@ const SUBSTRING_WORK = 10;
 function rulesInlineChars(rules: readonly Rule[]): number {
   let perChar = 0;
   for (const r of rules) {
-    const compiled = isRegexRule(r.rule) ? compileLinearRegex(r.value, { multiline: true }) : undefined;
+    const compiled = isRegexRule(r.rule) ? compiledRule(r) : undefined;
     perChar += compiled?.ok ? matchWork(compiled.regex, ' ') : SUBSTRING_WORK;
   }
   return Math.floor(INLINE_WORK / Math.max(perChar, 1));

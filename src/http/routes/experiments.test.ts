@@ -47,7 +47,7 @@ describe('experiments', () => {
 
   it('a YAML file sent without the YAML content type is refused with a hint to set it', async () => {
     const yaml = `# a comment first, as promptfoo files have\n${YAML.stringify({ ...capitals, slug: 'capitals-hint' })}`;
-    for (const headers of [{}, { 'content-type': 'application/json' }]) {
+    for (const headers of [{}, { 'content-type': 'application/json' }] as Record<string, string>[]) {
       const res = await t.req('POST', '/api/experiments', { raw: yaml, headers });
       expect(res.status).toBe(400);
       expect((await json(res)).message).toContain('It looks like YAML: send it with Content-Type: application/yaml');
