@@ -27,7 +27,7 @@ beforeAll(async () => {
   const ds = (await (await t.req('POST', '/api/datasets', { body: { name: 'QS rows', slug: 'qs-rows', rows: [{ a: 1 }, { a: 2 }] } })).json()) as { id: string };
   const runId = await startRun(t, 'qs');
   await waitForRun(t, runId);
-  Object.assign(PARAMS, { slug: 'qs', runId, idOrSlug: ds.id });
+  Object.assign(PARAMS, { slug: 'qs', runId, idOrSlug: ds.id, id: t.projectId });
 });
 afterAll(() => t.close());
 
