@@ -80,6 +80,12 @@ export interface FakeAgent {
   readonly peakInFlight: number;
   resetPeak(): void;
   setBehaviour(change: Partial<FakeAgentBehaviour>): void;
+  /**
+   * Holds every answer (requests are still received and counted) until `release()`: a test
+   * that must see a server's state before it makes progress, such as right after a restart.
+   */
+  hold(): void;
+  release(): void;
   /** Stops the server and destroys every open connection (hung calls included). */
   close(): Promise<void>;
 }
@@ -130,6 +136,8 @@ export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<Fa
   let calls = 0;
   let inFlight = 0;
   let peakInFlight = 0;
+  /** Answers waiting for `release()`, while held. */
+  let held: (() => void)[] | null = null;
 
   function later(ms: number, fn: () => void): void {
     if (ms <= 0) return fn();
@@ -141,6 +149,10 @@ export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<Fa
   }
 
   function answer(request: FakeRequest, res: http.ServerResponse): void {
+    if (held) {
+      held.push(() => answer(request, res));
+      return;
+    }
     const b = behaviour;
     const custom = b.handler?.(request);
     if (custom) {
@@ -227,7 +239,16 @@ export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<Fa
     setBehaviour(change) {
       behaviour = { ...behaviour, ...change };
     },
+    hold() {
+      held ??= [];
+    },
+    release() {
+      const waiting = held ?? [];
+      held = null;
+      for (const go of waiting) go();
+    },
     close() {
+      held = null;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       for (const socket of sockets) socket.destroy();

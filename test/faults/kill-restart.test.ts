@@ -1,8 +1,8 @@
-// Kill -9 again and again (issue 6, SPEC §7): one 1,500-cell run on a real `assay serve`
+// Kill -9 again and again (issue 6, SPEC §7): one 3,000-cell run on a real `assay serve`
 // that is SIGKILLed at random moments — by this test after a random amount of progress or a
 // random delay, or by the server itself at failpoints before and after a cell commit and
 // before the run finishes (ASSAY_FAILPOINTS) — and started again, at least 50 times. After
-// the last restart the run is completed with exactly 1,500 cells, none twice; no cell was
+// the last restart the run is completed with exactly 3,000 cells, none twice; no cell was
 // ever called again once it was committed; whatever the API showed as committed before a kill
 // survived it; and the event log replays consistently.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -90,6 +90,12 @@ describe('kill -9 and restart, many times', () => {
         // After the kill phase, boots die right before finishing the run until one has (so
         // that point is always covered), then only at commits.
         const armed = cycles < MIN_CYCLES ? FAILPOINTS : killedBeforeFinish === 0 ? `${COMMIT_FAILPOINTS},finish.before:1` : COMMIT_FAILPOINTS;
+        // In the kill phase the agent answers nothing from the moment a kill is decided until
+        // this test has read the progress the next boot starts from. Without that, on a busy
+        // machine, a slow start-up or a slow read before the kill let the run race through
+        // the cells meant for later cycles, and it finished after 48 kills.
+        if (cycles < MIN_CYCLES) agent.hold();
+        else agent.release();
         const boot = await bootAssay(dataDir, { ASSAY_FAILPOINTS: armed });
         if (boot.kind === 'died') {
           // A failpoint fired while the server was still starting (it resumes runs first).
@@ -128,6 +134,7 @@ describe('kill -9 and restart, many times', () => {
         // Kill after a random share of what is left (spread over the planned cycles), or now
         // and then after a random delay whatever the progress (during recovery, say).
         const start = await client.getRun(runId).catch(() => null);
+        agent.release();
         if (start && start.status !== 'running') {
           // It finished before we got to kill it: this boot ends the run.
           done = true;
@@ -149,7 +156,9 @@ describe('kill -9 and restart, many times', () => {
           }
           await sleep(Math.random() * 20);
         }
-        // What the API shows as committed right before the kill must survive it.
+        // What the API shows as committed right before the kill must survive it. Calls in
+        // flight wait from here on; answered cells may still commit.
+        agent.hold();
         const shown = alive() ? await client.cells(runId).then((cells) => cells.map((c) => c.index)).catch(() => null) : null;
         const killedHere = alive();
         if (killedHere) await server.kill();
