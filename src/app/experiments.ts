@@ -37,7 +37,7 @@ export class ExperimentService {
         const key = extra[0]!.slice(0, 60);
         throw new ValidationError(`Unknown key "${key}" beside workbenchState: an import takes only slug and name with it; set the rest in the experiment after importing it`, [{ path: [key], message: 'unknown key' }]);
       }
-      input = { ...importWorkbenchState(workbenchState, this.catalogue), ...pick(rest, ['slug', 'name']) };
+      input = { ...(await importWorkbenchState(workbenchState, this.catalogue)), ...pick(rest, ['slug', 'name']) };
     }
     await yieldIfBusy();
     const doc = parseOrThrow(experimentDocumentSchema, input, 'experiment');

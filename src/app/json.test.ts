@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startTestAssay } from '../testing/harness.js';
-import { MAX_JSON_CONTAINERS, MAX_JSON_VALUES, parseUntrustedJson } from './json.js';
+import { MAX_JSON_CONTAINERS, MAX_JSON_DISTINCT_KEYS, MAX_JSON_VALUES, parseUntrustedJson } from './json.js';
 
 describe('parseUntrustedJson', () => {
   it('refuses a body too deep or with too many arrays and objects before building it', () => {
@@ -18,6 +18,15 @@ describe('parseUntrustedJson', () => {
     expect(() => parseUntrustedJson(numbers(MAX_JSON_VALUES))).toThrow(/more than 1,000,000 values.*CSV or JSON Lines/);
     expect((parseUntrustedJson(numbers(MAX_JSON_VALUES - 1)) as { rows: { a: number[] }[] }).rows[0]!.a).toHaveLength(MAX_JSON_VALUES - 1);
     expect(parseUntrustedJson(JSON.stringify({ s: ','.repeat(2_000_000) }))).toEqual({ s: ','.repeat(2_000_000) });
+  });
+
+  it('refuses a body of more than 20,000 distinct keys before building it, and keeps rows that repeat their columns', () => {
+    const keys = (n: number) => `{"name":"d","rows":[${Array.from({ length: n }, (_, i) => `{"col${i}":1}`).join(',')}]}`;
+    // The body's own `name` and `rows` are two of them.
+    expect(() => parseUntrustedJson(keys(MAX_JSON_DISTINCT_KEYS - 1))).toThrow(/more than 20,000 distinct keys/);
+    expect((parseUntrustedJson(keys(MAX_JSON_DISTINCT_KEYS - 2)) as { rows: unknown[] }).rows).toHaveLength(MAX_JSON_DISTINCT_KEYS - 2);
+    const rows = `{"name":"d","rows":[${Array.from({ length: 60_000 }, (_, i) => `{${Array.from({ length: 10 }, (_, k) => `"c${k}":${i}`).join(',')}}`).join(',')}]}`;
+    expect((parseUntrustedJson(rows) as { rows: unknown[] }).rows).toHaveLength(60_000);
   });
 
   it('refuses a lone surrogate in a string or a key, and keeps paired ones', () => {

@@ -24,6 +24,14 @@ export interface JsonShapeLimits {
    */
   maxKeys?: number;
   /**
+   * Most distinct object keys (outside strings). What JSON.parse pays for is a key it has not
+   * seen: each new one is interned and makes new object layouts. 600,000 keys of 60,000 rows
+   * of the same ten columns parse in ≈ 40 ms, but 600,000 distinct ones in 7 MB took 0.9 s.
+   * Keys are told apart by a 32-bit hash, so a rare collision undercounts by one; a key spelled
+   * with escapes counts apart from its plain spelling, which can only overcount.
+   */
+  maxDistinctKeys?: number;
+  /**
    * Count the brackets, commas and colons inside strings too, as an upper bound on JSON text a
    * later step parses out of a string (a model's structured output arrives as a string in its
    * answer, and the AI SDK parses it). Ordinary text holds few of them.
@@ -60,6 +68,11 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
   let colons = 0;
   const maxKeys = limits.maxKeys ?? Infinity;
   const inStrings = limits.inStrings === true;
+  const maxDistinct = limits.maxDistinctKeys ?? Infinity;
+  const distinct = maxDistinct === Infinity ? null : new DistinctKeys();
+  /** Where the last string's characters start and end (the key, when a colon follows). */
+  let keyStart = 0;
+  let keyEnd = 0;
   let digits = 0;
   let hugeNumber = false;
   const n = text.length;
@@ -80,6 +93,7 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
     digits = 0;
     if (c === 0x22 && inStrings) {
       // Character by character to the closing quote, counting what JSON inside it would build.
+      keyStart = i + 1;
       for (i++; i < n; i++) {
         const d = text.charCodeAt(i);
         if (d === 0x5c) i++;
@@ -90,8 +104,10 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
           if (++separators >= maxSeparators) return tooMany(maxSeparators, 'values', hugeNumber);
         } else if (d === 0x3a && ++colons > maxKeys) return tooMany(maxKeys, 'keys', hugeNumber);
       }
+      keyEnd = i;
     } else if (c === 0x22) {
       // To the closing quote: one not preceded by an odd run of backslashes.
+      keyStart = i + 1;
       for (;;) {
         const q = text.indexOf('"', i + 1);
         if (q < 0) return { problem: null, hugeNumber };
@@ -100,6 +116,7 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
         i = q;
         if ((q - 1 - b) % 2 === 0) break;
       }
+      keyEnd = i;
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > limits.maxDepth) return { problem: `nested more than ${limits.maxDepth} levels deep`, hugeNumber };
       if (++containers > limits.maxContainers) return tooMany(limits.maxContainers, 'arrays and objects', hugeNumber);
@@ -107,9 +124,50 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
       depth--;
     } else if (c === 0x2c) {
       if (++separators >= maxSeparators) return tooMany(maxSeparators, 'values', hugeNumber);
-    } else if (c === 0x3a && ++colons > maxKeys) {
-      return tooMany(maxKeys, 'keys', hugeNumber);
+    } else if (c === 0x3a) {
+      if (++colons > maxKeys) return tooMany(maxKeys, 'keys', hugeNumber);
+      if (distinct && distinct.add(hashOf(text, keyStart, keyEnd)) && distinct.size > maxDistinct) return tooMany(maxDistinct, 'distinct keys', hugeNumber);
     }
   }
   return { problem: null, hugeNumber };
+}
+
+/** FNV-1a over the UTF-16 code units of text[start, end). */
+function hashOf(text: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/** A set of 32-bit key hashes that only counts (open addressing, grown at half full). */
+class DistinctKeys {
+  size = 0;
+  private slots = new Int32Array(1024);
+
+  /** Adds the hash; true when it was new. */
+  add(hash: number): boolean {
+    const h = hash === 0 ? 1 : hash; // 0 marks an empty slot
+    const mask = this.slots.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const slot = this.slots[i]!;
+      if (slot === h) return false;
+      if (slot === 0) {
+        this.slots[i] = h;
+        if (++this.size * 2 > this.slots.length) this.grow();
+        return true;
+      }
+    }
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    const mask = this.slots.length - 1;
+    for (const h of old) {
+      if (h === 0) continue;
+      let i = h & mask;
+      while (this.slots[i] !== 0) i = (i + 1) & mask;
+      this.slots[i] = h;
+    }
+  }
 }

@@ -43,7 +43,7 @@ export const MAX_ERROR_BYTES = 64 * 1024;
  * keys ≈ 40 ms, 300,000 numbers ≈ 30 ms, 8 MiB mixing every bound ≈ 90 ms (a chat completion
  * padded with 10 million `[]`: 7.2 s).
  */
-export const MODEL_ANSWER_SHAPE: JsonShapeLimits = { maxDepth: 64, maxContainers: 100_000, maxValues: 300_000, maxKeys: 50_000, inStrings: true };
+export const MODEL_ANSWER_SHAPE: JsonShapeLimits = { maxDepth: 64, maxContainers: 100_000, maxValues: 300_000, maxKeys: 50_000, maxDistinctKeys: 20_000, inStrings: true };
 
 /**
  * A model's 2xx answer refused before it is parsed: larger than MAX_ANSWER_BYTES, or of a shape

@@ -96,7 +96,7 @@ export function timedOut(ms: number): CallError {
  * and 1,000,000 `[i]` (8 MB, under the size cap) held every other request for up to 1.9 s. The
  * depth is the engine's output bound (core/engine/cell.ts, MAX_OUTPUT_DEPTH).
  */
-const RESULT_SHAPE = { maxDepth: 500, maxContainers: 200_000 };
+const RESULT_SHAPE = { maxDepth: 500, maxContainers: 200_000, maxValues: 1_000_000, maxDistinctKeys: 20_000 };
 
 /** Unpacks the runner's tagged answer: the result, or the CallError it stands for. */
 export function decode(tagged: unknown, memoryMb: number): unknown {

@@ -114,4 +114,12 @@ describe('bodyValue', () => {
     const fits = `[${Array.from({ length: MAX_JSON_CONTAINERS - 1 }, (_, i) => `[${i}]`).join(',')}]`;
     expect(bodyValue(fits, 'application/json', 'http://agent', none)).toHaveLength(MAX_JSON_CONTAINERS - 1);
   });
+
+  it('refuses an answer of more than a million values or 20,000 distinct keys, before building it', () => {
+    const numbers = `[${Array(1_000_001).fill(0).join(',')}]`;
+    expect(() => bodyValue(numbers, 'application/json', 'http://agent', none)).toThrow('JSON from http://agent is made of more than 1,000,000 values');
+    const keys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":0`).join(',')}}`;
+    expect(() => bodyValue(keys(20_001), 'application/json', 'http://agent', none)).toThrow('JSON from http://agent is made of more than 20,000 distinct keys');
+    expect(Object.keys(bodyValue(keys(20_000), 'application/json', 'http://agent', none) as object)).toHaveLength(20_000);
+  });
 });

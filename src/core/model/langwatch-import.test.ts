@@ -1,6 +1,8 @@
 // Importing LangWatch workbench experiments: what a user moving an experiment over would see.
 import { describe, expect, it } from 'vitest';
+import { turnsDuring } from '../../testing/turns.js';
 import { ValidationError } from '../errors.js';
+import { setTurnBudget, TURN_BUDGET_MS } from '../turns.js';
 import { experimentDocumentSchema } from './experiment.js';
 import { importWorkbenchState, MAX_IMPORTED_CELLS, MAX_IMPORTED_RECORDS, workbenchStateSchema } from './langwatch-import.js';
 
@@ -66,9 +68,9 @@ function exactMatchMappings(targetId: string, expectedColumn = 'expected'): Reco
 }
 
 /** Runs the import and returns the ValidationError it must throw. */
-function importError(state: unknown): ValidationError {
+async function importError(state: unknown): Promise<ValidationError> {
   try {
-    importWorkbenchState(state);
+    await importWorkbenchState(state);
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
     return error as ValidationError;
@@ -77,8 +79,8 @@ function importError(state: unknown): ValidationError {
 }
 
 describe('importWorkbenchState', () => {
-  it('imports the minimal LangWatch experiment into a valid document', () => {
-    const doc = experimentDocumentSchema.parse(importWorkbenchState(minimalState()));
+  it('imports the minimal LangWatch experiment into a valid document', async () => {
+    const doc = experimentDocumentSchema.parse(await importWorkbenchState(minimalState()));
 
     expect(doc.name).toBe('CI/CD Test Evaluation');
     expect(doc.slug).toBe('ci-cd-test');
@@ -106,13 +108,13 @@ describe('importWorkbenchState', () => {
     ]);
   });
 
-  it('keeps a valid slug, drops one that breaks our slug rules, and carries concurrency over', () => {
-    expect(importWorkbenchState({ ...minimalState(), experimentSlug: 'Has Spaces' }).slug).toBeUndefined();
-    expect(importWorkbenchState({ ...minimalState(), experimentSlug: 'runs' }).slug).toBeUndefined();
-    expect(importWorkbenchState({ ...minimalState(), concurrency: 7 }).execution).toEqual({ concurrency: 7 });
+  it('keeps a valid slug, drops one that breaks our slug rules, and carries concurrency over', async () => {
+    expect((await importWorkbenchState({ ...minimalState(), experimentSlug: 'Has Spaces' })).slug).toBeUndefined();
+    expect((await importWorkbenchState({ ...minimalState(), experimentSlug: 'runs' })).slug).toBeUndefined();
+    expect((await importWorkbenchState({ ...minimalState(), concurrency: 7 })).execution).toEqual({ concurrency: 7 });
   });
 
-  it('keys rows by column name even when LangWatch stores them under a different column id', () => {
+  it('keys rows by column name even when LangWatch stores them under a different column id', async () => {
     const state = minimalState();
     state.datasets = [
       {
@@ -129,7 +131,7 @@ describe('importWorkbenchState', () => {
         columns: [],
       },
     ];
-    const doc = importWorkbenchState(state);
+    const doc = await importWorkbenchState(state);
     // The shorter column is padded, and no random LangWatch `id` key is added.
     expect(doc.dataset).toEqual({
       rows: [
@@ -139,7 +141,7 @@ describe('importWorkbenchState', () => {
     });
   });
 
-  it('parses JSON-typed columns and keeps cells that are not valid JSON as text', () => {
+  it('parses JSON-typed columns and keeps cells that are not valid JSON as text', async () => {
     const state = minimalState();
     state.datasets = [
       {
@@ -163,7 +165,7 @@ describe('importWorkbenchState', () => {
         columns: [],
       },
     ];
-    const doc = experimentDocumentSchema.parse(importWorkbenchState(state));
+    const doc = experimentDocumentSchema.parse(await importWorkbenchState(state));
     expect(doc.dataset).toEqual({
       rows: [
         { question: '{"looks":"like json"}', messages: [{ role: 'user', content: 'hi' }], meta: { tags: ['a', 'b'] }, count: '3' },
@@ -172,44 +174,78 @@ describe('importWorkbenchState', () => {
     });
   });
 
-  it('refuses an inline dataset past 100,000 records or 1,000,000 cells, and keeps cells nested too deep as text', () => {
+  it('refuses an inline dataset past 100,000 records or 1,000,000 cells, and keeps cells nested too deep as text', async () => {
     const withRecords = (columns: number, records: number) => {
       const state = minimalState();
       const cols = Array.from({ length: columns }, (_, i) => ({ id: `c${i}`, name: `c${i}`, type: 'string' }));
       state.datasets = [{ id: 'dataset-1', name: 'Big', type: 'inline', inline: { columns: cols, records: Object.fromEntries(cols.map((c) => [c.id, Array.from({ length: records }, () => 'x')])) }, columns: cols }];
       return state;
     };
-    expect(importError(withRecords(1, MAX_IMPORTED_RECORDS + 1)).issues).toContainEqual(expect.objectContaining({ path: ['workbenchState', 'datasets', 0, 'inline', 'records'] }));
-    expect(importError(withRecords(11, MAX_IMPORTED_CELLS / 10)).message).toContain('at most 100000 records and 1000000 cells');
-    expect(importWorkbenchState(withRecords(10, MAX_IMPORTED_CELLS / 10)).dataset).toHaveProperty('rows.length', MAX_IMPORTED_CELLS / 10);
+    expect((await importError(withRecords(1, MAX_IMPORTED_RECORDS + 1))).issues).toContainEqual(expect.objectContaining({ path: ['workbenchState', 'datasets', 0, 'inline', 'records'] }));
+    expect((await importError(withRecords(11, MAX_IMPORTED_CELLS / 10))).message).toContain('at most 100000 records and 1000000 cells');
+    expect((await importWorkbenchState(withRecords(10, MAX_IMPORTED_CELLS / 10))).dataset).toHaveProperty('rows.length', MAX_IMPORTED_CELLS / 10);
 
     const deep = minimalState();
     const nested = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
     deep.datasets = [{ id: 'dataset-1', name: 'Deep', type: 'inline', inline: { columns: [{ id: 'j', name: 'meta', type: 'json' }], records: { j: [nested, '[[1]]'] } }, columns: [] }];
-    expect(importWorkbenchState(deep).dataset).toEqual({ rows: [{ meta: nested }, { meta: [[1]] }] });
+    expect((await importWorkbenchState(deep)).dataset).toEqual({ rows: [{ meta: nested }, { meta: [[1]] }] });
   });
 
-  it('points a saved dataset reference at the dataset id, and imports no datasets as an empty table', () => {
+  it('keeps a JSON cell of too many distinct keys or values as text', async () => {
+    const state = minimalState();
+    const keys = `{${Array.from({ length: 20_001 }, (_, i) => `"k${i}":0`).join(',')}}`;
+    const values = `[${Array(100_001).fill(0).join(',')}]`;
+    state.datasets = [{ id: 'dataset-1', name: 'Wide', type: 'inline', inline: { columns: [{ id: 'j', name: 'meta', type: 'json' }], records: { j: [keys, values, '{"a":[1]}'] } }, columns: [] }];
+    expect((await importWorkbenchState(state)).dataset).toEqual({ rows: [{ meta: keys }, { meta: values }, { meta: { a: [1] } }] });
+  });
+
+  it('refuses a record that is not a string, naming the column and the record', async () => {
+    const state = minimalState();
+    state.datasets = [{ id: 'dataset-1', name: 'Odd', type: 'inline', inline: { columns: [{ id: 'q', name: 'question', type: 'string' }], records: { q: ['a', 'b', 7] } }, columns: [] }];
+    expect((await importError(state)).issues).toContainEqual({ path: ['workbenchState', 'datasets', 0, 'inline', 'records', 'q', 2], message: 'expected a string' });
+    state.datasets = [{ id: 'dataset-1', name: 'Odd', type: 'inline', inline: { columns: [{ id: 'q', name: 'question', type: 'string' }], records: { q: 'abc' } }, columns: [] }];
+    expect((await importError(state)).issues).toContainEqual(expect.objectContaining({ path: ['workbenchState', 'datasets', 0, 'inline', 'records', 'q'] }));
+  });
+
+  it('builds a large inline dataset in turns of the event loop, so other requests are served meanwhile', async () => {
+    const state = minimalState();
+    const columns = Array.from({ length: 10 }, (_, i) => ({ id: `c${i}`, name: `c${i}`, type: 'json' }));
+    state.datasets = [{ id: 'dataset-1', name: 'Big', type: 'inline', inline: { columns, records: Object.fromEntries(columns.map((c) => [c.id, Array(20_000).fill('[1]')])) }, columns }];
+    setTurnBudget(0);
+    try {
+      let rows = 0;
+      const turns = await turnsDuring(async () => {
+        rows = ((await importWorkbenchState(state)).dataset as { rows: unknown[] }).rows.length;
+      });
+      expect(rows).toBe(20_000);
+      // A turn every 100 rows.
+      expect(turns).toBeGreaterThanOrEqual(200);
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
+  });
+
+  it('points a saved dataset reference at the dataset id, and imports no datasets as an empty table', async () => {
     const saved = minimalState();
     saved.datasets = [{ id: 'dataset-1', name: 'Saved', type: 'saved', datasetId: 'ds_abc123', columns: [] }];
-    const doc = experimentDocumentSchema.parse(importWorkbenchState(saved));
+    const doc = experimentDocumentSchema.parse(await importWorkbenchState(saved));
     expect(doc.dataset).toEqual({ datasetId: 'ds_abc123' });
     // Mappings are still keyed by the reference id, so the variables survive.
     expect(doc.targets[0]).toMatchObject({ variables: { input: 'row.question' } });
 
-    expect(importWorkbenchState({ ...minimalState(), datasets: [] }).dataset).toEqual({ rows: [] });
+    expect((await importWorkbenchState({ ...minimalState(), datasets: [] })).dataset).toEqual({ rows: [] });
   });
 
-  it('rejects dataset references that lack their data', () => {
+  it('rejects dataset references that lack their data', async () => {
     const inline = minimalState();
     inline.datasets = [{ id: 'dataset-1', name: 'x', type: 'inline', columns: [] }];
-    expect(importError(inline).issues).toContainEqual(expect.objectContaining({ path: ['workbenchState', 'datasets', 0, 'inline'] }));
+    expect((await importError(inline)).issues).toContainEqual(expect.objectContaining({ path: ['workbenchState', 'datasets', 0, 'inline'] }));
     const saved = minimalState();
     saved.datasets = [{ id: 'dataset-1', name: 'x', type: 'saved', columns: [] }];
-    expect(importError(saved).issues).toContainEqual(expect.objectContaining({ path: ['workbenchState', 'datasets', 0, 'datasetId'] }));
+    expect((await importError(saved)).issues).toContainEqual(expect.objectContaining({ path: ['workbenchState', 'datasets', 0, 'datasetId'] }));
   });
 
-  it('keeps one evaluator when every target maps it the same way', () => {
+  it('keeps one evaluator when every target maps it the same way', async () => {
     const state = minimalState();
     state.targets = [promptTarget('target-1'), promptTarget('target-2')];
     state.evaluators = [
@@ -220,13 +256,13 @@ describe('importWorkbenchState', () => {
         mappings: { 'dataset-1': { 'target-1': exactMatchMappings('target-1'), 'target-2': exactMatchMappings('target-2') } },
       },
     ];
-    const doc = experimentDocumentSchema.parse(importWorkbenchState(state));
+    const doc = experimentDocumentSchema.parse(await importWorkbenchState(state));
     expect(doc.evaluators).toEqual([
       { id: 'eval-1', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
     ]);
   });
 
-  it('splits an evaluator per target when the targets map it differently', () => {
+  it('splits an evaluator per target when the targets map it differently', async () => {
     const state = minimalState();
     state.datasets = [
       {
@@ -265,7 +301,7 @@ describe('importWorkbenchState', () => {
         },
       },
     ];
-    const doc = experimentDocumentSchema.parse(importWorkbenchState(state));
+    const doc = experimentDocumentSchema.parse(await importWorkbenchState(state));
     expect(doc.targets[0]?.name).toBe('GPT');
     expect(doc.evaluators).toHaveLength(2);
     const [first, second] = doc.evaluators;
@@ -283,7 +319,7 @@ describe('importWorkbenchState', () => {
     expect(second?.id.startsWith('eval-1.target-')).toBe(true);
   });
 
-  it('copies structured output, extra params and literal values from a prompt target', () => {
+  it('copies structured output, extra params and literal values from a prompt target', async () => {
     const state = minimalState();
     const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
     state.targets = [
@@ -303,7 +339,7 @@ describe('importWorkbenchState', () => {
         },
       }),
     ];
-    const target = experimentDocumentSchema.parse(importWorkbenchState(state)).targets[0];
+    const target = experimentDocumentSchema.parse(await importWorkbenchState(state)).targets[0];
     expect(target).toMatchObject({
       name: 'Structured',
       model: 'anthropic/claude-3-5-haiku',
@@ -314,7 +350,7 @@ describe('importWorkbenchState', () => {
     });
   });
 
-  it('reports agent and LangWatch-stored prompt targets by path, together with other problems', () => {
+  it('reports agent and LangWatch-stored prompt targets by path, together with other problems', async () => {
     const state = minimalState();
     state.targets = [
       promptTarget('target-1'),
@@ -322,7 +358,7 @@ describe('importWorkbenchState', () => {
       { id: 'prompt-2', type: 'prompt', promptId: 'support-bot', mappings: {} },
     ];
     state.evaluators = [{ id: 'judge', evaluatorType: 'langevals/llm_answer_match', inputs: [], mappings: {}, comparison: { variants: ['target-1', 'agent-1'] } }];
-    const error = importError(state);
+    const error = await importError(state);
     const paths = error.issues?.map((i) => i.path);
     expect(paths).toContainEqual(['workbenchState', 'targets', 1, 'type']);
     expect(paths).toContainEqual(['workbenchState', 'targets', 2, 'promptId']);
@@ -334,7 +370,7 @@ describe('importWorkbenchState', () => {
     expect(error.message).toContain('targets.1.type');
   });
 
-  it('reports values our engine would refuse at the LangWatch field that holds them', () => {
+  it('reports values our engine would refuse at the LangWatch field that holds them', async () => {
     const state = minimalState();
     state.targets = [
       promptTarget('target-1', {
@@ -344,7 +380,7 @@ describe('importWorkbenchState', () => {
         },
       }),
     ];
-    const paths = importError(state).issues?.map((i) => i.path);
+    const paths = (await importError(state)).issues?.map((i) => i.path);
     expect(paths).toEqual(
       expect.arrayContaining([
         ['workbenchState', 'targets', 0, 'localPromptConfig', 'llm', 'model'],
@@ -354,20 +390,20 @@ describe('importWorkbenchState', () => {
     );
   });
 
-  it('answers garbage with a ValidationError, never another exception', () => {
+  it('answers garbage with a ValidationError, never another exception', async () => {
     for (const garbage of ['workbench', [], {}, null, 42, { name: 'x', datasets: 'nope', targets: [], evaluators: [] }]) {
-      const error = importError(garbage);
+      const error = await importError(garbage);
       expect(error.issues?.length).toBeGreaterThan(0);
       expect(error.issues?.every((i) => i.path[0] === 'workbenchState')).toBe(true);
     }
-    expect(importError({}).issues?.map((i) => i.path)).toEqual(
+    expect((await importError({})).issues?.map((i) => i.path)).toEqual(
       expect.arrayContaining([['workbenchState', 'name'], ['workbenchState', 'targets'], ['workbenchState', 'datasets']]),
     );
   });
 
-  it('tolerates the UI-only keys LangWatch stores next to the ones we read', () => {
+  it('tolerates the UI-only keys LangWatch stores next to the ones we read', async () => {
     const state = { ...minimalState(), results: { targetOutputs: {} }, hiddenColumns: ['x'], ui: { rowHeightMode: 'compact' } };
     expect(workbenchStateSchema.safeParse(state).success).toBe(true);
-    expect(() => experimentDocumentSchema.parse(importWorkbenchState(state))).not.toThrow();
+    expect(experimentDocumentSchema.safeParse(await importWorkbenchState(state)).success).toBe(true);
   });
 });

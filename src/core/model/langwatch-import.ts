@@ -6,6 +6,7 @@ import sjson from 'secure-json-parse';
 import type { z } from 'zod';
 import { type Issue, ValidationError } from '../errors.js';
 import { jsonShape } from '../json-scan.js';
+import { yieldIfBusy } from '../turns.js';
 import {
   type DatasetRef,
   type EvaluatorSpec,
@@ -37,7 +38,9 @@ const JSON_COLUMN_TYPES = new Set(['chat_messages', 'json', 'list', 'spans', 'ra
 export const MAX_IMPORTED_RECORDS = 100_000;
 export const MAX_IMPORTED_CELLS = 1_000_000;
 /** A JSON-typed cell is parsed only when its nesting and size are within a body's bounds; else it stays text. */
-const CELL_SHAPE = { maxDepth: 64, maxContainers: 10_000 };
+const CELL_SHAPE = { maxDepth: 64, maxContainers: 10_000, maxValues: 100_000, maxDistinctKeys: 20_000 };
+/** Rows built between two questions to the event loop (core/turns.ts). */
+const ROWS_PER_STEP = 100;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_REF = /\{\{-?\s*secrets\./;
 const MAX_ID = 64;
@@ -62,7 +65,7 @@ const KNOWS_NOTHING: ImportCatalogue = { readsInput: () => true, hasSetting: () 
  * reads only its own: mappings of inputs it does not read are dropped, as LangWatch ignores them.
  * Likewise settings keys the evaluator does not have (LangWatch stores extra keys).
  */
-export function importWorkbenchState(state: unknown, catalogue: ImportCatalogue = KNOWS_NOTHING): ExperimentDocumentInput {
+export async function importWorkbenchState(state: unknown, catalogue: ImportCatalogue = KNOWS_NOTHING): Promise<ExperimentDocumentInput> {
   const parsed = workbenchStateSchema.safeParse(state);
   if (!parsed.success) {
     fail(parsed.error.issues.map((i) => ({ path: [ROOT, ...i.path.map(key)], message: i.message })));
@@ -77,7 +80,7 @@ export function importWorkbenchState(state: unknown, catalogue: ImportCatalogue 
 
   // LangWatch's /run only ever reads the first dataset, and keys every mapping by its id.
   const first = ws.datasets[0];
-  const dataset = importDataset(first, report);
+  const dataset = await importDataset(first, report);
   const dsKey = first?.id;
 
   const targets: PromptTarget[] = [];
@@ -105,7 +108,11 @@ export function importWorkbenchState(state: unknown, catalogue: ImportCatalogue 
   };
 }
 
-function importDataset(ref: WorkbenchState['datasets'][number] | undefined, report: Report): DatasetRef {
+/**
+ * The first dataset's rows. An inline one may hold a million cells, which take ≈ 0.4 s to build
+ * (more when they are JSON): rows are built in steps that give the event loop its turns.
+ */
+async function importDataset(ref: WorkbenchState['datasets'][number] | undefined, report: Report): Promise<DatasetRef> {
   if (ref === undefined) return { rows: [] };
   const at = ['datasets', 0];
   if (ref.type === 'saved') {
@@ -133,7 +140,18 @@ function importDataset(ref: WorkbenchState['datasets'][number] | undefined, repo
   }
   const rows: Row[] = [];
   for (let r = 0; r < count; r++) {
-    rows.push(Object.fromEntries(columns.map((c, k) => [c.name, cell(c.type, values[k]?.[r] ?? '')])));
+    if (r % ROWS_PER_STEP === 0) await yieldIfBusy();
+    const entries: [string, unknown][] = [];
+    for (let k = 0; k < columns.length; k++) {
+      const raw: unknown = values[k]![r] ?? '';
+      if (typeof raw !== 'string') {
+        report([...at, 'inline', 'records', columns[k]!.id, r], 'expected a string');
+        return { rows: [] };
+      }
+      entries.push([columns[k]!.name, cell(columns[k]!.type, raw)]);
+    }
+    // fromEntries defines own properties, so a column named __proto__ stays a column.
+    rows.push(Object.fromEntries(entries));
   }
   return { rows };
 }
