@@ -16,24 +16,29 @@ import type { IsolatedSandbox } from '../sandbox/isolated.js';
 import { CODE_TARGET_PARAMS } from '../targets/code.js';
 import { compileCheck, countTags, MAX_DOCUMENT_TAGS, MAX_TEMPLATE_TAGS } from '../targets/templates.js';
 
-/** Save-time checks: evaluator types and settings exist and are valid, and mapped inputs are read. */
-const evaluatorCheck: DocumentCheck = (doc) => {
+/**
+ * Save-time checks: evaluator types and settings exist and are valid, and mapped inputs are read.
+ * A turn of the event loop at a time: checking settings compiles their schemas and patterns,
+ * each bounded (tens of ms at worst), and a document has up to 100 evaluators.
+ */
+const evaluatorCheck: DocumentCheck = async (doc) => {
   const issues: Issue[] = [];
-  doc.evaluators.forEach((e, i) => {
+  for (const [i, e] of doc.evaluators.entries()) {
+    await yieldIfBusy();
     if (findEvaluator(e.type)?.scope === 'row' && (e.targets?.length ?? doc.targets.length) < 2) {
       issues.push({ path: ['evaluators', i, 'targets'], message: 'a comparison needs at least two targets to compare' });
     }
     const v = validateEvaluatorSettings(e.type, e.settings);
     if (v.ok) {
       issues.push(...evaluatorSpecIssues(e, ['evaluators', i]));
-      return;
+      continue;
     }
     for (const issue of v.issues) {
       issues.push(issue.path.length === 0 && !findEvaluator(e.type)
         ? { path: ['evaluators', i, 'type'], message: issue.message }
         : { path: ['evaluators', i, 'settings', ...issue.path], message: issue.message });
     }
-  });
+  }
   return issues;
 };
 

@@ -12,7 +12,8 @@ import { compileLinearRegex, MAX_MATCH_WORK, MAX_PATTERN_WORK, matchWork, regexW
 export type SchemaCheck = (value: unknown) => string[];
 
 /** A usable schema (`check` absent when none was set), or why it cannot be used. */
-export type PreparedSchema = { ok: true; check: SchemaCheck | undefined } | { ok: false; reason: string };
+/** A compiled schema (`work`: its compile work, see schemaWork), or why it was refused. */
+export type PreparedSchema = { ok: true; check: SchemaCheck | undefined; work: number } | { ok: false; reason: string };
 
 const MAX_ERRORS = 5;
 
@@ -194,12 +195,16 @@ function describe(error: ErrorObject): string {
 const recent = new Map<string | object, PreparedSchema>();
 const RECENT = 16;
 
-/** Parses (when text) and compiles the `json_schema` setting; absent or "" means no schema. */
-export function prepareJsonSchema(setting: string | Record<string, unknown> | undefined): PreparedSchema {
-  if (setting === undefined || (typeof setting === 'string' && setting.trim() === '')) return { ok: true, check: undefined };
+/**
+ * Parses (when text) and compiles the `json_schema` setting; absent or "" means no schema.
+ * `budget` is the compile work left to the caller when it compiles several schemas (never more
+ * than MAX_SCHEMA_WORK for one); past it the schema is refused before compiling.
+ */
+export function prepareJsonSchema(setting: string | Record<string, unknown> | undefined, budget = MAX_SCHEMA_WORK): PreparedSchema {
+  if (setting === undefined || (typeof setting === 'string' && setting.trim() === '')) return { ok: true, check: undefined, work: 0 };
   const known = recent.get(setting);
-  if (known) return known;
-  const prepared = prepare(setting);
+  if (known?.ok && known.work <= budget) return known;
+  const prepared = prepare(setting, Math.min(budget, MAX_SCHEMA_WORK));
   // Only usable schemas are kept: they are bounded (MAX_SCHEMA_WORK), a refused one need not be.
   if (prepared.ok) {
     recent.set(setting, prepared);
@@ -208,7 +213,7 @@ export function prepareJsonSchema(setting: string | Record<string, unknown> | un
   return prepared;
 }
 
-function prepare(setting: string | Record<string, unknown>): PreparedSchema {
+function prepare(setting: string | Record<string, unknown>, budget: number): PreparedSchema {
   let schema: unknown = setting;
   if (typeof setting === 'string') {
     try {
@@ -226,6 +231,7 @@ function prepare(setting: string | Record<string, unknown>): PreparedSchema {
   if (work > MAX_SCHEMA_WORK) {
     return { ok: false, reason: `is too large to compile: at most ${MAX_SCHEMA_WORK} units of schema (a unit is a subschema, keyword or list item; a $ref counts ${REF_WORK}) are allowed: split it or use fewer properties` };
   }
+  if (work > budget) return { ok: false, reason: `takes ${Math.ceil(work)} units of schema to compile, and only ${Math.floor(budget)} are left of the evaluator's budget` };
   const dialect = typeof schema === 'object' ? (schema as Record<string, unknown>)['$schema'] : undefined;
   const draft = draftOf(dialect);
   if (!draft) return { ok: false, reason: `has an unsupported $schema ${JSON.stringify(dialect)}: use draft-07, 2019-09 or 2020-12` };
@@ -236,6 +242,7 @@ function prepare(setting: string | Record<string, unknown>): PreparedSchema {
     if ((validate as { $async?: unknown }).$async === true) return { ok: false, reason: 'must not be an async schema ($async)' };
     return {
       ok: true,
+      work,
       check: (value) => {
         patternWork = 0;
         if (validate(value)) return [];

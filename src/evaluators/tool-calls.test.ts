@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { EvaluatorContext, EvaluatorInputs } from '../core/model/results.js';
 import { createFakeSandbox } from '../testing/fake-sandbox.js';
 import { noModels } from '../testing/no-models.js';
-import { toolCalls } from './tool-calls.js';
+import { MAX_SCHEMA_WORK, schemaWork } from './json-schema.js';
+import { MAX_TOOL_SCHEMAS_WORK, toolCalls } from './tool-calls.js';
 
 const context: EvaluatorContext = { row: {}, target: { id: 't', durationMs: 1 }, signal: new AbortController().signal };
 
@@ -169,6 +170,25 @@ describe('tool_calls, schemas', () => {
   it('refuses schemas that do not compile, naming the tool', () => {
     const parsed = toolCalls.settings.safeParse({ schemas: { get_weather: { type: 'strin' } } });
     expect(parsed.error?.issues[0]?.path).toEqual(['schemas', 'get_weather']);
+  });
+
+  it('refuses more than 128 tools, and schemas past the compile work of one evaluator, at the one that passes it', () => {
+    const tools = (n: number, schema: unknown) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`tool_${i}`, schema]));
+    expect(toolCalls.settings.safeParse({ schemas: tools(128, { type: 'object' }) }).success).toBe(true);
+    expect(toolCalls.settings.safeParse({ schemas: tools(129, { type: 'object' }) }).error?.issues).toEqual([
+      expect.objectContaining({ path: ['schemas'], message: 'at most 128 tool schemas' }),
+    ]);
+    // Each just within the bound of one schema; three fit the evaluator's budget, the fourth does not.
+    const wide = (n: number) => ({ type: 'object', properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, { type: 'string' }])) });
+    let n = 1;
+    const workOf = (schema: unknown) => schemaWork(schema) as number;
+    while (workOf(wide(n + 1)) <= MAX_SCHEMA_WORK) n++;
+    const work = workOf(wide(n));
+    const fit = Math.floor(MAX_TOOL_SCHEMAS_WORK / work);
+    expect(toolCalls.settings.safeParse({ schemas: Object.fromEntries(Array.from({ length: fit }, (_, i) => [`t${i}`, wide(n - i)])) }).success).toBe(true);
+    const issues = toolCalls.settings.safeParse({ schemas: Object.fromEntries(Array.from({ length: fit + 2 }, (_, i) => [`t${i}`, wide(n - i)])) }).error?.issues;
+    expect(issues?.[0]).toMatchObject({ path: ['schemas', `t${fit}`] });
+    expect(issues?.[0]?.message).toMatch(new RegExp(`^schemas\\.t${fit} takes \\d+ units of schema to compile, and only \\d+ are left of the evaluator's budget$`));
   });
 });
 

@@ -15,13 +15,23 @@ import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { missingInput } from './inputs.js';
-import { prepareJsonSchema, SCHEMA_INLINE_CHARS, type SchemaCheck } from './json-schema.js';
+import { MAX_SCHEMA_WORK, prepareJsonSchema, SCHEMA_INLINE_CHARS, type SchemaCheck } from './json-schema.js';
 import { linearSumAssignment } from './lazy.js';
 
 const callSchema = z.object({
   name: z.string().min(1).max(200),
   arguments: z.record(z.string(), z.unknown()).optional().describe('When given, compared by the exact and subset checks'),
 });
+
+/** Most tools with a schema: as many as OpenAI takes in one request. */
+const MAX_TOOL_SCHEMAS = 128;
+/**
+ * Compile work of all the tool schemas together, one and a half schemas at the cap: they are
+ * compiled synchronously at save, and 128 tools of 200 required properties each (≈ 600 units)
+ * held the server seconds; with 3,000 units for all, 300–500 ms on a busy 2-core machine. 1,500
+ * is 50 tools of ten described parameters.
+ */
+export const MAX_TOOL_SCHEMAS_WORK = 1.5 * MAX_SCHEMA_WORK;
 
 const settings = z
   .object({
@@ -33,13 +43,16 @@ const settings = z
     order_matters: z.boolean().default(false).describe('Calls must come in the expected order'),
     schemas: z
       .record(z.string().min(1), z.union([z.string().max(200_000), z.record(z.string(), z.unknown())]))
+      .refine((r) => Object.keys(r).length <= MAX_TOOL_SCHEMAS, { message: `at most ${MAX_TOOL_SCHEMAS} tool schemas` })
       .optional()
       .describe('JSON Schema of each tool\'s arguments, by tool name; without expected calls, the tools that may be called'),
   })
   .superRefine((s, ctx) => {
+    let left = MAX_TOOL_SCHEMAS_WORK;
     for (const [name, schema] of Object.entries(s.schemas ?? {})) {
-      const prepared = prepareJsonSchema(schema);
+      const prepared = prepareJsonSchema(schema, left);
       if (!prepared.ok) ctx.addIssue({ code: 'custom', path: ['schemas', name], message: `schemas.${name} ${prepared.reason}` });
+      else left -= prepared.work;
     }
   });
 type Settings = z.output<typeof settings>;
