@@ -1,7 +1,7 @@
 // Reference values are scipy 1.17's outputs for the same inputs (scipy.stats.wilcoxon,
 // binomtest, t.interval), which are published, independent implementations.
 import { describe, expect, it } from 'vitest';
-import { holm, mcnemarExact, meanCI95, pairedTest, percentile, wilcoxonSignedRank } from './stats.js';
+import { holm, mcnemarExact, meanCI95, newcombePairedCI95, pairedTest, percentile, wilcoxonSignedRank, wilsonCI95 } from './stats.js';
 
 const close = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThan(1e-6);
 
@@ -41,16 +41,88 @@ describe('comparison statistics against scipy', () => {
   });
 
   it('an interval is clipped to what the mean can be', () => {
-    // Two rows, one regressed: the t-interval is −50 ± 12.706 × 50 points, far past ±100.
-    const paired = pairedTest([1, 1], [0, 1], 100, [-100, 100]);
-    expect(paired.ci95).toEqual([-100, 100]);
-    // The same data without a range gives the raw t-interval (scipy: −685.31 … 585.31).
-    close(pairedTest([1, 1], [0, 1], 100).ci95![0], -685.3102368);
+    // Two rows' differences, −100 and 0: the t-interval is −50 ± 12.706 × 50 points, far past ±100.
+    expect(meanCI95([-100, 0], [-100, 100]).ci95).toEqual([-100, 100]);
+    // Without a range, the raw t-interval (scipy: −685.31 … 585.31).
+    close(meanCI95([-100, 0]).ci95![0], -685.3102368);
+    // Fractions of repeats (not single pass/fail) take the t-interval, clipped.
+    expect(pairedTest([1, 0.5], [0, 0.5], 100, [-100, 100]).ci95).toEqual([-100, 100]);
     // A pass rate stays within 0–100; a side within the range is unchanged.
     const rate = meanCI95([100, 100, 100, 0, 100, 100, 100, 100], [0, 100]);
     expect(rate.ci95![0]).toBeGreaterThan(0);
     expect(rate.ci95![1]).toBe(100);
     close(rate.ci95![0], meanCI95([100, 100, 100, 0, 100, 100, 100, 100]).ci95![0]);
+  });
+
+  it("Wilson's interval of a proportion (scipy: binomtest(x, n).proportion_ci(method='wilson'))", () => {
+    const [lo, hi] = wilsonCI95(25, 50);
+    close(lo, 0.3664451431682858);
+    close(hi, 0.6335548568317142);
+    const [lo2, hi2] = wilsonCI95(10, 10);
+    close(lo2, 0.7224672001371109);
+    expect(hi2).toBe(1);
+  });
+
+  it("Newcombe's interval of a paired difference of proportions (method 10, Wilson limits from scipy)", () => {
+    // (both pass, regressed, improved, both fail) → candidate − baseline; expected values
+    // composed by the paper's formula from scipy's Wilson limits (scratch Python, 2026-12-05).
+    const cases: [[number, number, number, number], [number, number]][] = [
+      [[10, 15, 5, 20], [-0.35693657165919257, -0.025838416549251036]],
+      [[168, 30, 2, 0], [-0.1968260109483027, -0.08908796283786358]],
+      [[1, 1, 0, 0], [-0.9054687942657693, 0.2725727851131816]],
+      [[5, 3, 7, 5], [-0.10181933608333354, 0.45624625933177243]],
+      [[40, 2, 9, 49], [0.003825901797611997, 0.13451373844736886]],
+    ];
+    for (const [counts, [lo, hi]] of cases) {
+      const ci = newcombePairedCI95(...counts)!;
+      close(ci[0], lo);
+      close(ci[1], hi);
+    }
+    // No row changed: not a point, as a t-interval of ten zero differences is.
+    const none = newcombePairedCI95(10, 0, 0, 0)!;
+    close(none[1], 0.27753279986288915);
+    close(none[0], -none[1]);
+    expect(newcombePairedCI95(0, 0, 0, 0)).toBeNull();
+  });
+
+  it('95% intervals of a paired pass-rate change cover the true change at least 94% of the time (simulated evaluations)', () => {
+    // mulberry32, seeded: the same draws on every machine.
+    let seed = 7;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) >>> 0;
+      let t = seed;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    // Chances of (both pass, regressed, improved, both fail) per row. Most rows agree in a real
+    // comparison: there a t-interval of the differences covered the truth 63–64% of the time.
+    const worlds: [number[], number][] = [
+      [[0.5, 0.1, 0.2, 0.2], 8],
+      [[0.5, 0.1, 0.2, 0.2], 20],
+      [[0.5, 0.1, 0.2, 0.2], 50],
+      [[0.85, 0.02, 0.08, 0.05], 10],
+      [[0.85, 0.02, 0.08, 0.05], 30],
+      [[0.9, 0, 0.05, 0.05], 20],
+    ];
+    for (const [chances, rows] of worlds) {
+      const truth = chances[2]! - chances[1]!;
+      let covered = 0;
+      const trials = 4_000;
+      for (let k = 0; k < trials; k++) {
+        const base: number[] = [];
+        const cand: number[] = [];
+        for (let i = 0; i < rows; i++) {
+          const r = random();
+          const kind = r < chances[0]! ? 0 : r < chances[0]! + chances[1]! ? 1 : r < chances[0]! + chances[1]! + chances[2]! ? 2 : 3;
+          base.push(kind === 0 || kind === 1 ? 1 : 0);
+          cand.push(kind === 0 || kind === 2 ? 1 : 0);
+        }
+        const ci = pairedTest(base, cand, 100, [-100, 100]).ci95!;
+        if (ci[0] <= truth * 100 && truth * 100 <= ci[1]) covered++;
+      }
+      expect(covered / trials, `${chances.join(' ')} over ${rows} rows`).toBeGreaterThanOrEqual(0.94);
+    }
   });
 
   it("Holm's step-down adjustment", () => {

@@ -1,7 +1,8 @@
 // The statistics of a comparison and of repeats. Distributions and tests come from the
 // @stdlib packages (maintained, tested against R); what is written here is only the plumbing:
 // which test for which data, the edge cases the library refuses (no pairs, all differences
-// zero), Holm's step-down correction and a t-based interval, both a few lines of arithmetic.
+// zero), Holm's step-down correction, a t-based interval and Newcombe's score interval for
+// paired pass/fail, each a few lines of arithmetic.
 import binomialTest from '@stdlib/stats-binomial-test';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import wilcoxon from '@stdlib/stats-wilcoxon';
@@ -55,6 +56,44 @@ export function meanCI95(values: readonly number[], range?: readonly [number, nu
   return { mean, stderr, ci95: [Math.max(range[0], mean - half), Math.min(range[1], mean + half)] };
 }
 
+/** z for a two-sided 95% interval: the 0.975 quantile of the standard normal. */
+const Z95 = 1.959963984540054;
+
+/** Wilson's score interval of a proportion, `x` successes of `n` (n > 0). */
+export function wilsonCI95(x: number, n: number): [number, number] {
+  const z2 = Z95 * Z95;
+  const centre = (x + z2 / 2) / (n + z2);
+  const half = (Z95 * Math.sqrt((x * (n - x)) / n + z2 / 4)) / (n + z2);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+/**
+ * 95% interval of the difference of two paired proportions, candidate − baseline, by
+ * Newcombe's hybrid score method (method 10 of Newcombe 1998, "Improved confidence intervals
+ * for the difference between binomial proportions based on paired data"): each side's Wilson
+ * interval, combined with the correlation of the pairs. Unlike a t-interval of the paired
+ * differences it never leaves −1…1, and it does not shrink to a point when no row changed
+ * (ten rows passing on both sides say little about the eleventh). `bothPass`, `regressed`
+ * (passed before, fails now), `improved` and `bothFail` count the rows.
+ */
+export function newcombePairedCI95(bothPass: number, regressed: number, improved: number, bothFail: number): [number, number] | null {
+  const n = bothPass + regressed + improved + bothFail;
+  if (n === 0) return null;
+  const base = (bothPass + regressed) / n;
+  const cand = (bothPass + improved) / n;
+  const [lb, ub] = wilsonCI95(bothPass + regressed, n);
+  const [lc, uc] = wilsonCI95(bothPass + improved, n);
+  // The correlation of the pairs; a positive one is first reduced by n/2, as the method has it
+  // (a continuity correction on the cross product: it widens the interval a little).
+  const margins = (bothPass + regressed) * (improved + bothFail) * (bothPass + improved) * (regressed + bothFail);
+  const cross = bothPass * bothFail - regressed * improved;
+  const phi = margins === 0 ? 0 : (cross > 0 ? Math.max(cross - n / 2, 0) : cross) / Math.sqrt(margins);
+  const diff = cand - base;
+  const down = Math.sqrt(Math.max(0, (cand - lc) ** 2 - 2 * phi * (cand - lc) * (ub - base) + (ub - base) ** 2));
+  const up = Math.sqrt(Math.max(0, (uc - cand) ** 2 - 2 * phi * (uc - cand) * (base - lb) + (base - lb) ** 2));
+  return [Math.max(-1, diff - down), Math.min(1, diff + up)];
+}
+
 /** Holm's step-down adjustment: controls the family-wise error over all tests of a comparison. */
 export function holm(pValues: readonly number[]): number[] {
   const order = pValues.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
@@ -68,26 +107,30 @@ export function holm(pValues: readonly number[]): number[] {
 }
 
 /**
- * The paired test for one evaluator × target: exact McNemar when every paired value is a single
- * pass/fail (0 or 1), else Wilcoxon on the differences of per-row means (repeats averaged, or
- * scores). `scale` turns the interval into the delta's unit (100 for pass rates in points);
- * `range` is the span the delta can take, the interval's clip (meanCI95).
+ * The paired test for one evaluator × target: exact McNemar with Newcombe's interval when every
+ * paired value is a single pass/fail (0 or 1), else Wilcoxon on the differences of per-row means
+ * (repeats averaged, or scores) with the t-interval of their mean. `scale` turns the interval
+ * into the delta's unit (100 for pass rates in points); `range` is the span the delta can take,
+ * the t-interval's clip (meanCI95).
  */
 export function pairedTest(baseline: readonly number[], candidate: readonly number[], scale = 1, range?: readonly [number, number]): TestResult {
   const diffs = candidate.map((c, i) => (c - baseline[i]!) * scale);
   if (diffs.length === 0) return { name: 'none', pValue: 1, ci95: null };
-  const { ci95 } = meanCI95(diffs, range);
   const binary = baseline.every((v) => v === 0 || v === 1) && candidate.every((v) => v === 0 || v === 1);
   if (binary) {
+    let both = 0;
     let b = 0;
     let c = 0;
     for (let i = 0; i < baseline.length; i++) {
       if (baseline[i] === 1 && candidate[i] === 0) b++;
       else if (baseline[i] === 0 && candidate[i] === 1) c++;
+      else if (baseline[i] === 1) both++;
     }
+    const interval = newcombePairedCI95(both, b, c, baseline.length - both - b - c);
+    const ci95: [number, number] | null = interval && [interval[0] * scale, interval[1] * scale];
     return { name: 'mcnemar_exact', pValue: mcnemarExact(b, c), ci95 };
   }
-  return { name: 'wilcoxon_signed_rank', pValue: wilcoxonSignedRank(diffs), ci95 };
+  return { name: 'wilcoxon_signed_rank', pValue: wilcoxonSignedRank(diffs), ci95: meanCI95(diffs, range).ci95 };
 }
 
 /** p-th percentile (0–100) of `sorted` (ascending), by linear interpolation; undefined when empty. */

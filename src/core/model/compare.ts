@@ -46,7 +46,11 @@ export const evaluatorComparisonSchema = z.object({
     /** Holm-adjusted across every evaluator × target test of this comparison. */
     pValueAdjusted: z.number(),
     significant: z.boolean(),
-    /** 95% t-interval of the mean paired difference, in the tested figure's units; null with fewer than 2 pairs. */
+    /**
+     * 95% interval of the paired difference, in the tested figure's units: Newcombe's score
+     * interval for single pass/fail pairs (null without pairs), else the t-interval of the mean
+     * difference (null with fewer than 2 pairs).
+     */
     ci95: z.tuple([z.number(), z.number()]).nullable(),
   }),
 });
