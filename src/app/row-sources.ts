@@ -1,14 +1,19 @@
 // Streams of request bytes → batches of dataset rows, for CSV and JSON Lines uploads. Bytes
 // are decoded as strict UTF-8 and parsed incrementally, so an upload is never held whole.
 // Every source enforces the row limits (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES) and MAX_COLUMNS as
-// it goes, and a refusal names the row as the client wrote it (`rows[3]`, `line 5`).
+// it goes, and a refusal names the row as the client wrote it (`rows[3]`, `line 5`). The limits
+// and those refusals are in row-limits.ts, the pre-scan of CSV text in csv-records.ts.
 import { pipeline, Readable } from 'node:stream';
 import type { CsvError as CsvErrorClass } from 'csv-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
 import type { RowBatches } from '../core/model/paging.js';
 import { yieldIfBusy } from '../core/turns.js';
+import { csvRecords } from './csv-records.js';
 import { nonFinitePath, OUT_OF_RANGE, parseUntrustedJson } from './json.js';
+import { describePlace, MAX_COLUMNS, NO_ROW_LIMITS, placeIssue, type RowLimits, type RowPlace, rowTooLarge, tooManyColumns, tooManyRows } from './row-limits.js';
+
+// Callers of the row sources pass and check these limits: they take them from here, with the sources.
 
 export const ROW_BATCH = 1000;
 /**
@@ -19,65 +24,7 @@ export const ROW_BATCH = 1000;
  * "Pages bounded in bytes").
  */
 export const BATCH_CHARS = 4 * 1024 * 1024;
-/**
- * Most columns a dataset upload (or a run's inline data) may have: a CSV record's fields, and
- * the distinct keys of JSON and JSON Lines rows together. Real datasets have tens; a CSV header
- * of a million columns (8.9 MB) held the thread 1.5 s and then overflowed the stack (a 500), and
- * every column is a key in every stored row.
- */
-export const MAX_COLUMNS = 10_000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** How many rows one upload (or one run's inline data) may have, and how large one row may be. */
-export interface RowLimits {
-  maxRows: number;
-  /** UTF-8 bytes of the row's JSON (for JSON Lines: of its line). */
-  maxRowBytes: number;
-}
-
-export const NO_ROW_LIMITS: RowLimits = { maxRows: Infinity, maxRowBytes: Infinity };
-
-/** Where a row is, for messages: `rows[3]`, or `line 5` (plus its 0-based index) for text uploads. */
-interface RowPlace {
-  index: number;
-  /** `rows[3]` / `data[3]`, or undefined for a line of a text upload. */
-  path?: string;
-  line?: number;
-}
-
-function describePlace(place: RowPlace): string {
-  return place.path ?? `the row at line ${place.line} (row index ${place.index})`;
-}
-
-function placeIssue(place: RowPlace, message: string) {
-  return { path: place.line !== undefined ? ['line', place.line] : [...(place.path ? [place.path.replace(/\[\d+\]$/, '')] : []), place.index], message };
-}
-
-/** 413 for the first row past `maxRows`. */
-function tooManyRows(place: RowPlace, max: number): AssayError {
-  const message = `Too many rows: at most ${max} are accepted in one upload or run; ${describePlace(place)} is over the limit`;
-  return new AssayError('payload_too_large', message, {
-    meta: { rowIndex: place.index, ...(place.line !== undefined ? { line: place.line } : {}), limitRows: max },
-    issues: [placeIssue(place, `more than ${max} rows`)],
-  });
-}
-
-/** 413 for a row larger than `maxRowBytes`; `bytes` undefined when it was refused before it was all read. */
-function rowTooLarge(place: RowPlace, bytes: number | undefined, max: number): AssayError {
-  const message = `${place.path ?? `The row at line ${place.line} (row index ${place.index})`} is ${bytes ?? `more than ${max}`} bytes as JSON; a row may have at most ${max} bytes`;
-  return new AssayError('payload_too_large', message, {
-    meta: { rowIndex: place.index, ...(place.line !== undefined ? { line: place.line } : {}), ...(bytes !== undefined ? { rowBytes: bytes } : {}), limitBytes: max },
-    issues: [placeIssue(place, `row larger than ${max} bytes`)],
-  });
-}
-
-/** 400 for a row (or CSV header) that takes the upload past MAX_COLUMNS. */
-function tooManyColumns(where: string, issuePath: (string | number)[]): AssayError {
-  const limit = MAX_COLUMNS.toLocaleString('en-US');
-  return new ValidationError(`Too many columns: ${where} takes the upload past ${limit} columns; a dataset may have at most ${limit}`, [{ path: issuePath, message: `more than ${limit} columns` }], {
-    meta: { limitColumns: MAX_COLUMNS },
-  });
-}
 
 /** The distinct keys of an upload's rows so far, refused past MAX_COLUMNS. */
 class ColumnCount {
@@ -165,7 +112,7 @@ function checkHeader(header: string[]): string[] {
  * CSV with a header line → rows of strings, and the header's names as `columns` (so a header
  * with no rows under it still gives the dataset its columns). A malformed line, or a record of
  * more than MAX_COLUMNS fields → 400 naming that line; a row over the limits → 413 naming its
- * line (a record too long for them is refused before it is parsed: csvRecords).
+ * line (a record too long for them is refused before it is parsed: csv-records.ts).
  */
 export function csvRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimits = NO_ROW_LIMITS, batchSize = ROW_BATCH): RowBatches {
   const columns: string[] = [];
@@ -209,99 +156,6 @@ async function* csvBatches(bytes: AsyncIterable<Uint8Array>, limits: RowLimits, 
   if (batch.length > 0) yield batch;
 }
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const LF = 0x0a;
-const CR = 0x0d;
-
-/**
- * CSV text passed on to the parser, a record refused before the parser builds it when it has
- * more than MAX_COLUMNS fields (400) or more than twice `maxRowBytes` characters (413; its JSON
- * is at least as long). csv-parse collects a record whole and only then are its fields counted and
- * its size checked: a header of a million columns (8.9 MB) held the thread 1.5 s and overflowed
- * the stack, and a field of hundreds of megabytes would be built before it was refused. This
- * reads the text the way csv-parse does with the options used here: `"` quotes (`""` inside
- * quotes is one, which toggles the state twice), `,` separates fields, and records end at the
- * line break it discovers first outside quotes (`\r\n`, `\n` or `\r`), the others being data.
- * One pass of comparisons, ≈ 1% of csv-parse's own time on the same text.
- */
-async function* csvRecords(texts: AsyncIterable<string>, limits: RowLimits): AsyncIterable<string> {
-  let quoting = false;
-  /** The record delimiter, once discovered; `pendingCr`: a CR outside quotes came first, and what follows it decides. */
-  let delimiter: 'crlf' | 'lf' | 'cr' | undefined;
-  let pendingCr = false;
-  /** The previous character was a CR (for CRLF, and for line numbers). */
-  let afterCr = false;
-  let fields = 1;
-  /** Characters of the current record in earlier chunks. */
-  let carried = 0;
-  /** Line numbers as csv-parse counts them (a CR, an LF, a CRLF: one line break each), for messages. */
-  let line = 1;
-  let recordLine = 1;
-  /** Records with characters in them so far (csv-parse skips empty lines): the first is the header. */
-  let records = 0;
-  const max = limits.maxRowBytes;
-  // A record up to twice the limit is parsed, so that checkRow names its size exactly; past that
-  // it is refused unread.
-  const maxChars = 2 * max;
-  const tooLong = (): AssayError =>
-    records === 0
-      ? new AssayError('payload_too_large', `The CSV header at line ${recordLine} is more than ${max} bytes; a row may have at most ${max}, and every row holds the header's names`, {
-          meta: { line: recordLine, limitBytes: max },
-          issues: [{ path: ['line', recordLine], message: `header larger than ${max} bytes` }],
-        })
-      : rowTooLarge({ index: records - 1, line: recordLine }, undefined, max);
-  for await (const text of texts) {
-    let start = 0;
-    /** The record ends with its delimiter at `at`; the next one begins at `next`. */
-    const end = (at: number, next: number): void => {
-      const chars = carried + at - start;
-      if (chars > maxChars) throw tooLong();
-      if (chars > 0) records++;
-      fields = 1;
-      carried = 0;
-      start = next;
-      recordLine = line;
-    };
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (pendingCr) {
-        pendingCr = false;
-        if (c === LF) {
-          delimiter = 'crlf';
-          afterCr = false;
-          end(i - 1, i + 1);
-          continue;
-        }
-        // csv-parse settles on CR: the record ended there, and this character begins the next.
-        delimiter = 'cr';
-        end(i - 1, i);
-      }
-      const crBefore = afterCr;
-      afterCr = c === CR;
-      if (c === CR || (c === LF && !crBefore)) line++;
-      if (quoting) {
-        if (c === QUOTE) quoting = false;
-        continue;
-      }
-      if (c === QUOTE) quoting = true;
-      else if (c === COMMA) {
-        if (++fields > MAX_COLUMNS) throw tooManyColumns(`${records === 0 ? 'the CSV header' : 'the record'} at line ${recordLine}`, ['line', recordLine]);
-      } else if (c === CR) {
-        if (delimiter === undefined) pendingCr = true;
-        else if (delimiter === 'cr') end(i, i + 1);
-      } else if (c === LF) {
-        if (delimiter === undefined || delimiter === 'lf') {
-          delimiter = 'lf';
-          end(i, i + 1);
-        } else if (delimiter === 'crlf' && crBefore) end(i - 1, i + 1);
-      }
-    }
-    carried += text.length - start;
-    if (carried > maxChars) throw tooLong();
-    yield text;
-  }
-}
 
 function csvError(error: unknown, CsvError: typeof CsvErrorClass): unknown {
   if (error instanceof AssayError) return error;

@@ -4,10 +4,11 @@
 // Needs no API key and no network.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AssayClient } from '../client/index.js';
+import { ApiError, AssayClient } from '../client/index.js';
 import { composeAssay } from '../config/compose.js';
 import { type Config, loadConfig } from '../config/env.js';
 import { PACKAGE_ROOT } from '../config/package-root.js';
+import { CliError } from './cli-error.js';
 import { guardOutput } from './output.js';
 import { progressView } from './progress.js';
 import { startServer } from './serve.js';
@@ -65,6 +66,21 @@ async function demoKey(config: Config, assay?: Awaited<ReturnType<typeof compose
   }
 }
 
+/**
+ * What to say when the server already on the port refuses the demo's key: it keeps its projects
+ * in another data directory (or database) than the one the demo made the key in. The demo
+ * reads no key from the environment, so the ways out are the server's or the demo's settings.
+ */
+function foreignServerMessage(port: number, config: Pick<Config, 'dataDir' | 'databaseUrl'>): string {
+  // DATABASE_URL may hold a password: named, never printed.
+  const own = config.databaseUrl ? 'DATABASE_URL' : `ASSAY_DATA_DIR ${config.dataDir}`;
+  return (
+    `an Assay server is already running on port ${port} with a different data directory or database: it refused the demo's key (401), ` +
+    `which was made in this demo's ${own}. Stop that server (the demo then starts its own), run the demo with PORT set to a free port, ` +
+    `or set ASSAY_DATA_DIR (or DATABASE_URL) to that server's`
+  );
+}
+
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
@@ -88,7 +104,15 @@ export function registerDemoCommand(program: Command): void {
       if (attached) say(`Using the Assay server already running on port ${port}`);
       const key = { apiKey: await demoKey(config, running?.assay) };
       const client = new AssayClient({ endpoint: `http://127.0.0.1:${port}`, apiKey: key.apiKey });
-      await client.json('PUT', '/api/experiments/faq-demo', demoExperiment(bot.url, rows));
+      try {
+        await client.json('PUT', '/api/experiments/faq-demo', demoExperiment(bot.url, rows));
+      } catch (error) {
+        if (attached && error instanceof ApiError && error.status === 401) {
+          await bot.close();
+          throw new CliError(foreignServerMessage(port, config));
+        }
+        throw error;
+      }
 
       const started = await client.startRun('faq-demo');
       say(`\nDemo: "${'FAQ bot vs keyword baseline'}", ${rows.length} rows × 2 targets = ${started.total} cells`);

@@ -143,4 +143,27 @@ describe('assay demo', { timeout: 120_000 }, () => {
       rmSync(demoDir, { recursive: true, force: true });
     }
   });
+
+  it('says what to do when the server already on the port keeps another data directory (it refuses the key)', async () => {
+    // `npm start` in one folder, `npm run demo` in another: the demo makes its key in its own data
+    // directory, which the running server (this file's, on its own data directory) does not read.
+    const demoDir = mkdtempSync(path.join(os.tmpdir(), 'assay-demo-'));
+    const port = new URL(server.base).port;
+    try {
+      const p = spawnAssay(['demo', '--exit'], { PORT: port, ASSAY_DATA_DIR: demoDir, ASSAY_LOG_LEVEL: 'warn' });
+      expect(await p.exited).toBe(2);
+      const out = p.output();
+      expect(out).toContain(`Using the Assay server already running on port ${port}`);
+      expect(out).toContain(
+        `error: an Assay server is already running on port ${port} with a different data directory or database: it refused the demo's key (401), ` +
+          `which was made in this demo's ASSAY_DATA_DIR ${demoDir}. Stop that server (the demo then starts its own), run the demo with PORT set to a free port, ` +
+          `or set ASSAY_DATA_DIR (or DATABASE_URL) to that server's\n`,
+      );
+      expect(out).not.toMatch(/\n\s+at /);
+      // The server is unharmed and has no demo experiment.
+      expect((await fetch(`${server.base}/api/experiments/faq-demo`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(404);
+    } finally {
+      rmSync(demoDir, { recursive: true, force: true });
+    }
+  });
 });

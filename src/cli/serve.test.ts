@@ -1,5 +1,5 @@
 // End to end: the real `assay serve` process (as `npm start` runs it) on an ephemeral port.
-import { mkdtempSync, rmSync, statSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -37,6 +37,34 @@ describe('assay serve', { timeout: 120_000 }, () => {
     expect((await fetch(`http://127.0.0.1:${port2}/api/experiments`, { headers: { 'x-auth-token': key! } })).status).toBe(200);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  });
+
+  it('refuses a port in use with one line and exit code 2, before creating project default or printing a key', async () => {
+    // Something else holds the port (another server, an earlier `npm start`), on every interface as Assay listens.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const dataDir = tempDir();
+    try {
+      const s = spawnAssay(['serve'], { PORT: String(taken), ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });
+      expect(await s.exited).toBe(2);
+      expect(s.output().trim()).toBe(`error: port ${taken} is already in use — set PORT to another port, or stop what listens on it`);
+      expect(s.output()).not.toContain('sk-lw-');
+      // Nothing was created: no database, no key file, no secret key.
+      expect(readdirSync(dataDir)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+
+    // So the next start on a free port is a first start: it creates project default and prints its key.
+    const next = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });
+    const [, port] = await next.waitFor(/listening on http:\/\/localhost:(\d+)/);
+    const [, key] = next.output().match(/Created project "default"[^\n]*\n\s+(sk-lw-[A-Za-z0-9]{40})\n/) ?? [];
+    expect(key).toBeDefined();
+    expect(readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim()).toBe(key);
+    expect((await fetch(`http://127.0.0.1:${port}/api/experiments`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
   });
 
   it('refuses a data directory it cannot write, naming it, with exit code 2', async () => {

@@ -9,7 +9,7 @@ import { DatasetService } from '../app/datasets.js';
 import { ExperimentService } from '../app/experiments.js';
 import { newId } from '../app/ids.js';
 import { ProjectService } from '../app/projects.js';
-import type { RowLimits } from '../app/row-sources.js';
+import type { RowLimits } from '../app/row-limits.js';
 import { RunHost } from '../app/runs/host.js';
 import { CompareService } from '../app/runs/compare.js';
 import { ReviewService } from '../app/runs/reviews.js';

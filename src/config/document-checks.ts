@@ -3,7 +3,8 @@
 // must not import, so they are written here, where every concrete module may be named.
 import { z } from 'zod';
 import type { DocumentCheck } from '../app/experiments.js';
-import { checkRowArray, type RowLimits } from '../app/row-sources.js';
+import type { RowLimits } from '../app/row-limits.js';
+import { checkRowArray } from '../app/row-sources.js';
 import { type Issue, isAssayError } from '../core/errors.js';
 import type { ExperimentDocument } from '../core/model/experiment.js';
 import { yieldIfBusy } from '../core/turns.js';

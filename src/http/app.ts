@@ -4,7 +4,7 @@ import { type Context, Hono } from 'hono';
 import type { DatasetService } from '../app/datasets.js';
 import type { ExperimentService } from '../app/experiments.js';
 import type { ProjectService } from '../app/projects.js';
-import type { RowLimits } from '../app/row-sources.js';
+import type { RowLimits } from '../app/row-limits.js';
 import type { RunService } from '../app/runs/service.js';
 import type { ProviderService } from '../app/providers.js';
 import type { WebhookService } from '../app/webhooks/service.js';

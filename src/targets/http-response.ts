@@ -8,7 +8,9 @@ import { CallError } from '../core/model/results.js';
 import type { Answer } from '../net/http-transport.js';
 import type { Redactor } from './redact.js';
 import { parseRetryAfter } from '../core/engine/retry-after.js';
-import { compileFilter, filterProblem, FilterRefused, pathScripts, runFilter } from './jsonpath-filters.js';
+import { compileFilter, filterProblem } from './jsonpath-filter-parse.js';
+import { FilterRefused } from './jsonpath-filter-tokens.js';
+import { pathScripts, runFilter } from './jsonpath-filters.js';
 
 /** Largest successful body we read (10 MiB); a larger answer is an error, not an output. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;

@@ -2,7 +2,8 @@
 // README, LangWatch- and promptfoo-style selections), the refusal of calls, constructors,
 // assignments and their spelled variants, and evaluation that never converts arrays to strings.
 import { describe, expect, it } from 'vitest';
-import { compileFilter, filterProblem, type FilterScope, pathScripts, runFilter, STRING_CHARS_PER_UNIT } from './jsonpath-filters.js';
+import { compileFilter, filterProblem } from './jsonpath-filter-parse.js';
+import { type FilterScope, pathScripts, runFilter, STRING_CHARS_PER_UNIT } from './jsonpath-filters.js';
 
 const ALLOWED = /outputPath filters may only read and compare values \(@\.price > 10 && @\.kind == 'x'\); calls like \.repeat\(\) are not allowed$/;
 

@@ -1,7 +1,8 @@
 // What the run page's figures and charts say on runs that used to mislead a reader: latencies
 // a few ms apart (every latency tick read "1.52 s"), scores that are all equal (an axis of
 // 1–2 for a judge scoring 0–1), a model without a price (its unknown cost read $0) beside a
-// tiny real cost, and rows whose cells are still running (their inputs read "…").
+// tiny real cost, a code target's tokens (unknown, read "0 in / 0 out"), and rows whose cells
+// are still running (their inputs read "…").
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
@@ -233,6 +234,31 @@ describe('costs', () => {
     await page.locator('[data-cell="1:custom"]').waitFor();
     await expect.poll(() => page.getByTestId('cost').textContent()).toBe('—');
     expect(await costCell('custom').textContent()).toBe('—');
+  });
+});
+
+describe('tokens', () => {
+  it('shows "—" for a code target, which reports none, and the counts of a prompt target', async () => {
+    const code = await finished('charts');
+    await page.goto(onServer(server, code.runUrl));
+    await page.locator('[data-cell="5:echo"]').waitFor();
+    const tokensCell = (target: string) => page.locator(`table.data tr[data-target="${target}"] td`).nth(7);
+    await expect.poll(() => page.getByTestId('tokens').textContent()).toBe('—');
+    expect(await tokensCell('echo').textContent()).toBe('—');
+    await page.locator('[data-cell="0:echo"]').click();
+    const drawer = page.getByRole('dialog');
+    expect(await drawer.locator('dt', { hasText: /^Tokens$/ }).locator('xpath=following-sibling::dd[1]').textContent()).toBe('—');
+    await page.keyboard.press('Escape');
+
+    const prompt = await finished('costs');
+    const results = (await (await server.t.req('GET', `/api/experiments/runs/${prompt.runId}/results`)).json()) as { dataset: { tokens: { input: number; output: number } | null }[] };
+    const input = results.dataset.reduce((n, d) => n + d.tokens!.input, 0);
+    const output = results.dataset.reduce((n, d) => n + d.tokens!.output, 0);
+    expect(input).toBeGreaterThan(0);
+    await page.goto(onServer(server, prompt.runUrl));
+    await page.locator('[data-cell="2:custom"]').waitFor();
+    await expect.poll(() => page.getByTestId('tokens').textContent()).toBe(`${input.toLocaleString('en-US')} in / ${output.toLocaleString('en-US')} out`);
+    expect(Number((await tokensCell('mini').textContent())!.replace(/,/g, ''))).toBeGreaterThan(0);
   });
 });
 

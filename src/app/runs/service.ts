@@ -13,7 +13,8 @@ import type { Clock, EventBus, PageRequest, Paged, Stores, WorkQueue } from '../
 import { checkCellLimit } from './cell-limit.js';
 import { type StreamDeps, type StreamItem, streamRunEvents } from './events.js';
 import { newId } from '../ids.js';
-import { arrayRows, checkRowArray, NO_ROW_LIMITS, type RowLimits } from '../row-sources.js';
+import { NO_ROW_LIMITS, type RowLimits } from '../row-limits.js';
+import { arrayRows, checkRowArray } from '../row-sources.js';
 import { yieldIfBusy } from '../../core/turns.js';
 import { parseOrThrow } from '../validation.js';
 import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';

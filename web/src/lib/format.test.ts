@@ -1,6 +1,6 @@
-// How the page writes money: small real costs with their significant digits, unknown ones as "—".
+// How the page writes money (small real costs with their significant digits) and tokens; unknown ones as "—".
 import { describe, expect, it } from 'vitest';
-import { knownUsd, unknownCostNote, usd } from './format.js';
+import { inOut, knownUsd, unknownCostNote, usd } from './format.js';
 
 describe('usd', () => {
   it.each([
@@ -29,5 +29,13 @@ describe('knownUsd', () => {
     expect(knownUsd(0.0000033, 2)).toBe('≥ $0.0000033');
     expect(unknownCostNote(0)).toBeUndefined();
     expect(unknownCostNote(2)).toMatch(/^2 target calls with no known cost/);
+  });
+});
+
+describe('inOut', () => {
+  it('writes tokens in and out, and unknown ones (an HTTP or code target) as "—", never "0 in / 0 out"', () => {
+    expect(inOut({ input: 1234, output: 5 })).toBe('1,234 in / 5 out');
+    expect(inOut({ input: 0, output: 0 })).toBe('0 in / 0 out');
+    expect(inOut(undefined)).toBe('—');
   });
 });

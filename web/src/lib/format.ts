@@ -37,6 +37,9 @@ export function ms(v: number | undefined | null): string {
 
 export const int = (v: number | undefined | null) => (v === undefined || v === null ? '—' : v.toLocaleString('en-US'));
 
+/** Tokens as "12 in / 34 out"; "—" when unknown (HTTP and code targets report none), never "0 in / 0 out". */
+export const inOut = (t: { input: number; output: number } | undefined) => (t ? `${int(t.input)} in / ${int(t.output)} out` : '—');
+
 // Dates and times are written one way on every page, tables and chart axes alike (a chart's
 // own default, 12/4/26 9:15pm, read as another format beside 4 Dec 2026, 21:15:24): day month
 // year and a 24-hour clock, whatever the browser's locale, in its time zone.

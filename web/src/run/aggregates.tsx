@@ -40,7 +40,7 @@ export function Aggregates({ store }: { store: RunStore }) {
                   <th scope="row" dir="auto">{t.name}</th>
                   <td>{int(t.cells)}</td><td>{int(t.passed)}</td><td>{int(t.failed)}</td><td>{int(t.errors)}</td>
                   <td>{latency(t.latencyP50)}</td><td>{latency(t.latencyP95)}</td><td title={unknownCostNote(t.costUnknown)}>{stats.provisional && t.cost === undefined ? '…' : knownUsd(t.cost, t.costUnknown)}</td>
-                  <td>{int(t.tokens.input + t.tokens.output)}</td>
+                  <td>{stats.provisional && t.tokens === undefined ? '…' : int(t.tokens && t.tokens.input + t.tokens.output)}</td>
                 </tr>
               ))}
               {stats.targets.length === 0 && <EmptyRow columns={9}>No target results in this run.</EmptyRow>}

@@ -1,6 +1,6 @@
 // Verdict badges. Each names its status in words for assistive technology ("passed",
 // "failed", "skipped", "error"), with the score or label when there is one.
-import type { EvalView } from './run-model.js';
+import type { EvalView } from './cell-views.js';
 
 export type BadgeStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'scored';
 

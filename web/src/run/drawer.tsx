@@ -3,14 +3,14 @@
 // latency and errors. A modal dialog: Tab stays inside it, and Escape or the close button
 // returns to the grid (to the cell that opened it).
 import { type ReactNode, useEffect, useRef } from 'react';
-import { int, ms, usd } from '../lib/format.js';
+import { inOut, ms, usd } from '../lib/format.js';
 import { evalStatus, fmtScore, VerdictBadge } from './badges.js';
 import { useCompare } from './compare-store.js';
 import { OutputDiff } from './output-diff.js';
 import { OutputView } from './output-view.js';
 import { ReviewForm } from './review-form.js';
 import { cellKey } from './run-view.js';
-import { cellOutcome, type RepeatView, repeatVerdict } from './run-model.js';
+import { cellOutcome, type RepeatView, repeatVerdict } from './cell-views.js';
 import { type RunStore, useRunState } from './run-store.js';
 
 export function Drawer({ store }: { store: RunStore }) {
@@ -143,7 +143,7 @@ function RepeatDetails({ r, many, name, children }: { r: RepeatView; many: boole
         <div><dt>Verdict</dt><dd data-verdict={verdict}>{verdict}</dd></div>
         <div><dt>Latency</dt><dd>{ms(r.duration)}</dd></div>
         <div><dt>Cost</dt><dd>{usd(r.cost)}</dd></div>
-        <div><dt>Tokens</dt><dd>{r.tokens ? `${int(r.tokens.input)} in / ${int(r.tokens.output)} out` : '—'}</dd></div>
+        <div><dt>Tokens</dt><dd>{inOut(r.tokens)}</dd></div>
         <div><dt>Attempts</dt><dd>{r.attempts}</dd></div>
         {r.cached && <div><dt>Cached</dt><dd>yes (no provider call)</dd></div>}
       </dl>

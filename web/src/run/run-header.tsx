@@ -1,6 +1,6 @@
 // The run's header: status, live progress ("completed / total"), and the headline figures.
 import { useEffect, useState } from 'react';
-import { int, knownUsd, ms, pct, unknownCostNote } from '../lib/format.js';
+import { inOut, int, knownUsd, ms, pct, unknownCostNote } from '../lib/format.js';
 import { StatusPill } from './badges.js';
 import { useStats } from './run-derived.js';
 import { type RunStore, useRunState } from './run-store.js';
@@ -64,7 +64,7 @@ export function RunHeader({ store }: { store: RunStore }) {
           <div><dt>Threshold</dt><dd>{pct(summary.threshold.passRate)} {summary.threshold.met ? 'met' : 'not met'}</dd></div>
         )}
         <div><dt>Cost</dt><dd data-testid="cost" title={unknownCostNote(stats.costUnknown)}>{stats.provisional && stats.cost === undefined ? '…' : knownUsd(stats.cost, stats.costUnknown)}</dd></div>
-        <div><dt>Tokens</dt><dd>{int(stats.tokens.input)} in / {int(stats.tokens.output)} out</dd></div>
+        <div><dt>Tokens</dt><dd data-testid="tokens">{stats.provisional && stats.tokens === undefined ? '…' : inOut(stats.tokens)}</dd></div>
         <div><dt>Latency p50</dt><dd data-testid="latency-p50">{later(ms(stats.latencyP50))}</dd></div>
         <div><dt>Latency p95</dt><dd data-testid="latency-p95">{later(ms(stats.latencyP95))}</dd></div>
         <div><dt>Duration</dt><dd data-testid="duration">{ms(duration)}</dd></div>

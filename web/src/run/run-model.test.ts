@@ -2,7 +2,8 @@
 // repeats aggregate into passed/n and flaky, and the filters and sorting pick the right cells.
 import { describe, expect, it } from 'vitest';
 import type { ResultCell, ResultEvaluation, RunEvent } from '../api-types.js';
-import { cellOutcome, RunModel } from './run-model.js';
+import { cellOutcome } from './cell-views.js';
+import { RunModel } from './run-model.js';
 import { computeStats, percentile } from './run-stats.js';
 import { type CellChange, cellKey, DEFAULT_VIEW, deriveGrid, failedRowIndexes } from './run-view.js';
 

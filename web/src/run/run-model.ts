@@ -1,93 +1,10 @@
 // The run as the page holds it: rows × targets × repeats, built from results pages and run
 // events alike (both merge idempotently), with no React and no I/O so it is tested in Node.
+// The views it builds, and their verdicts, are in cell-views.ts.
 import type { ResultCell, ResultEvaluation, StreamEvent, TargetMeta } from '../api-types.js';
+import type { EvalView, RepeatView, RowView } from './cell-views.js';
 
-export type EvalStatus = 'processed' | 'skipped' | 'error';
-
-/** One evaluator's result on one repeat of a cell. */
-export interface EvalView {
-  evaluatorId: string;
-  name: string;
-  status: EvalStatus;
-  passed?: boolean;
-  score?: number;
-  label?: string;
-  details?: string;
-  cost?: number;
-  duration?: number;
-}
-
-/** One repeat of a cell (row × target). `done` once its target result is known. */
-export interface RepeatView {
-  repeat: number;
-  done: boolean;
-  output?: unknown;
-  error?: string;
-  cost?: number;
-  duration?: number;
-  tokens?: { input: number; output: number };
-  attempts: number;
-  cached: boolean;
-  retries: { attempt: number; delayMs: number; reason: string }[];
-  evaluations: EvalView[];
-}
-
-export interface CellView {
-  rowIndex: number;
-  targetId: string;
-  /** Indexed by repeat number. */
-  repeats: RepeatView[];
-}
-
-export interface RowView {
-  index: number;
-  /**
-   * The row's inputs: from a results page, or read from the run's row source while its cells
-   * run (events do not carry them); unknown until then.
-   */
-  entry?: Record<string, unknown>;
-  cells: Map<string, CellView>;
-}
-
-/** A repeat's verdict (SPEC §5: a cell passes when its target succeeded and no evaluator failed or errored). */
-export type Verdict = 'passed' | 'failed' | 'error' | 'running';
-
-export function repeatVerdict(r: RepeatView): Verdict {
-  if (!r.done) return 'running';
-  if (r.error !== undefined) return 'error';
-  if (r.evaluations.some((e) => e.status === 'error')) return 'error';
-  if (r.evaluations.some((e) => e.status === 'processed' && e.passed === false)) return 'failed';
-  return 'passed';
-}
-
-/** What a grid cell shows for its repeats: `passed/n`, and flaky when they disagree. */
-export interface CellOutcome {
-  n: number;
-  passed: number;
-  running: number;
-  flaky: boolean;
-  verdict: Verdict;
-}
-
-export function cellOutcome(cell: CellView | undefined): CellOutcome {
-  let n = 0;
-  let passed = 0;
-  let running = 0;
-  let errors = 0;
-  for (const r of cell?.repeats ?? []) {
-    if (!r) continue;
-    const v = repeatVerdict(r);
-    if (v === 'running') {
-      running++;
-      continue;
-    }
-    n++;
-    if (v === 'passed') passed++;
-    if (v === 'error') errors++;
-  }
-  const verdict: Verdict = n === 0 ? 'running' : passed === n ? 'passed' : errors > 0 && passed === 0 && errors === n ? 'error' : 'failed';
-  return { n, passed, running, flaky: passed > 0 && passed < n, verdict };
-}
+// The page's modules read the views from here, beside the model that builds them.
 
 const emptyRepeat = (repeat: number): RepeatView => ({ repeat, done: false, attempts: 0, cached: false, retries: [], evaluations: [] });
 

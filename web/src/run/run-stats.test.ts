@@ -1,5 +1,5 @@
-// The cost figures: a call whose cost is unknown (a model without a price) is not $0, and a
-// sum that leaves such calls out says so.
+// The cost and token figures: a call whose cost is unknown (a model without a price) is not $0, and a
+// sum that leaves such calls out says so; likewise tokens, which HTTP and code targets never report.
 import { describe, expect, it } from 'vitest';
 import type { ResultCell, ResultEvaluation } from '../api-types.js';
 import { RunModel } from './run-model.js';
@@ -53,5 +53,37 @@ describe('cost', () => {
     });
     expect(base.cost).toBeUndefined();
     expect(base.targets[0]!.cost).toBeUndefined();
+  });
+});
+
+describe('tokens', () => {
+  // An HTTP or code target reports no tokens: its cells have none, which is unknown, not 0.
+  const noTokens = { tokens: null };
+
+  it('are unknown, not 0, for a target whose calls reported none, and left out of the total', () => {
+    const s = run([cell(0, 'priced', 0.001), cell(1, 'priced', 0.001), cell(0, 'unpriced', null, noTokens), cell(1, 'unpriced', null, noTokens)]);
+    expect(s.targets.find((t) => t.targetId === 'priced')!.tokens).toEqual({ input: 6, output: 8 });
+    expect(s.targets.find((t) => t.targetId === 'unpriced')!.tokens).toBeUndefined();
+    expect(s.tokens).toEqual({ input: 6, output: 8 });
+  });
+
+  it('are unknown for the whole run when no call reported any, and a real 0 stays 0', () => {
+    expect(run([cell(0, 'unpriced', null, noTokens)]).tokens).toBeUndefined();
+    const zero = run([cell(0, 'priced', 0, { tokens: { input: 0, output: 0 } })]);
+    expect(zero.tokens).toEqual({ input: 0, output: 0 });
+    expect(zero.targets[0]!.tokens).toEqual({ input: 0, output: 0 });
+  });
+
+  it('wait for the results when a summary says 0, which may be unknown', () => {
+    const summary = (targets: { targetId: string; tokens: { input: number; output: number } }[]) =>
+      statsFromSummary({
+        runId: 'r', totalCells: targets.length, completedCells: targets.length, failedCells: 0, duration: 1, timestamps: { startedAt: 0, finishedAt: 1 }, runUrl: 'u',
+        totalPassed: targets.length, totalFailed: 0, passRate: 100, totalCost: 0, targetCost: 0, evaluatorCost: 0,
+        targets: targets.map((t) => ({ ...t, name: t.targetId, passed: 1, failed: 0, errors: 0, totalCost: 0 })), evaluators: [],
+      });
+    const mixed = summary([{ targetId: 'bot', tokens: { input: 0, output: 0 } }, { targetId: 'model', tokens: { input: 3, output: 4 } }]);
+    expect(mixed.targets.map((t) => t.tokens)).toEqual([undefined, { input: 3, output: 4 }]);
+    expect(mixed.tokens).toEqual({ input: 3, output: 4 });
+    expect(summary([{ targetId: 'bot', tokens: { input: 0, output: 0 } }]).tokens).toBeUndefined();
   });
 });

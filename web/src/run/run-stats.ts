@@ -1,6 +1,7 @@
 // The header's figures and the per-target and per-evaluator aggregates, worked out from the
 // model (the summary gives only part of them: no latencies, no errored cells). Pure functions.
-import { type RepeatView, repeatVerdict, type RunModel } from './run-model.js';
+import { type RepeatView, repeatVerdict } from './cell-views.js';
+import type { RunModel } from './run-model.js';
 
 export interface TargetStats {
   targetId: string;
@@ -13,9 +14,21 @@ export interface TargetStats {
   cost?: number;
   /** Calls of this target that answered with no known cost: `cost` leaves them out. */
   costUnknown: number;
-  tokens: { input: number; output: number };
+  /** Tokens its calls reported; absent when none did (HTTP and code targets report none), which is not 0. */
+  tokens?: TokenCounts;
   latencyP50?: number;
   latencyP95?: number;
+}
+
+/** Input and output tokens, as a cell reports them. */
+export interface TokenCounts {
+  input: number;
+  output: number;
+}
+
+/** `sum` plus `more`: a sum of known counts stays unknown until one is known. */
+export function addTokens(sum: TokenCounts | undefined, more: TokenCounts): TokenCounts {
+  return { input: (sum?.input ?? 0) + more.input, output: (sum?.output ?? 0) + more.output };
 }
 
 export interface EvaluatorStats {
@@ -49,7 +62,8 @@ export interface RunStats {
   cost?: number;
   /** Target calls that answered with no known cost: `cost` leaves them out. */
   costUnknown: number;
-  tokens: { input: number; output: number };
+  /** Tokens of the target calls that reported any; absent when none did, which is not 0. */
+  tokens?: TokenCounts;
   latencyP50?: number;
   latencyP95?: number;
   /** Durations of the target calls that succeeded, ms (as per target: an error's time says little about the target). */
@@ -70,13 +84,13 @@ const hasError = (r: RepeatView) => r.error !== undefined || r.evaluations.some(
 export function computeStats(model: RunModel): RunStats {
   const byTarget = new Map<string, TargetStats & { latencies: number[] }>();
   for (const t of model.targets) {
-    byTarget.set(t.id, { targetId: t.id, name: t.name, cells: 0, passed: 0, failed: 0, errors: 0, costUnknown: 0, tokens: { input: 0, output: 0 }, latencies: [] });
+    byTarget.set(t.id, { targetId: t.id, name: t.name, cells: 0, passed: 0, failed: 0, errors: 0, costUnknown: 0, latencies: [] });
   }
   const byEvaluator = new Map<string, EvaluatorStats & { counted: number; notFailing: number; scoreSum: number }>();
   for (const [id, name] of model.evaluators) {
     byEvaluator.set(id, { evaluatorId: id, name, passed: 0, failed: 0, errors: 0, skipped: 0, scores: [], counted: 0, notFailing: 0, scoreSum: 0 });
   }
-  const stats: RunStats = { done: 0, passed: 0, failed: 0, errored: 0, costUnknown: 0, tokens: { input: 0, output: 0 }, latencies: [], targets: [], evaluators: [] };
+  const stats: RunStats = { done: 0, passed: 0, failed: 0, errored: 0, costUnknown: 0, latencies: [], targets: [], evaluators: [] };
   for (const row of model.rows.values()) {
     for (const cell of row.cells.values()) {
       const t = byTarget.get(cell.targetId);
@@ -92,10 +106,8 @@ export function computeStats(model: RunModel): RunStats {
         for (const e of r.evaluations) if (e.cost !== undefined) stats.cost = (stats.cost ?? 0) + e.cost;
         const unpriced = r.cost === undefined && r.error === undefined;
         if (unpriced) stats.costUnknown++;
-        if (r.tokens) {
-          stats.tokens.input += r.tokens.input;
-          stats.tokens.output += r.tokens.output;
-        }
+        // Likewise tokens: a call that reported none (an HTTP or code target) adds nothing, not 0.
+        if (r.tokens) stats.tokens = addTokens(stats.tokens, r.tokens);
         if (r.duration !== undefined && r.error === undefined) stats.latencies.push(r.duration);
         if (t) {
           t.cells++;
@@ -104,10 +116,7 @@ export function computeStats(model: RunModel): RunStats {
           if (r.error !== undefined) t.errors++;
           if (r.cost !== undefined) t.cost = (t.cost ?? 0) + r.cost;
           if (unpriced) t.costUnknown++;
-          if (r.tokens) {
-            t.tokens.input += r.tokens.input;
-            t.tokens.output += r.tokens.output;
-          }
+          if (r.tokens) t.tokens = addTokens(t.tokens, r.tokens);
           if (r.duration !== undefined && r.error === undefined) t.latencies.push(r.duration);
         }
         for (const e of r.evaluations) {

@@ -2,14 +2,15 @@
 // follows it live over SSE (src/client's events(): fetch streaming, so the key goes in a header
 // and Last-Event-ID resumes after a drop). React reads it through useRunState, as the AI SDK's
 // useChat reads its chat store; what is derived from it is in run-derived.ts, what a person
-// does to the run in run-actions.ts.
+// does to the run in run-actions.ts, and reconnecting to the stream in run-follow.ts.
 import { nextResultsOffset } from '../../../src/client/index.js';
 import type { ExperimentBody, ResultsPage, StreamEvent } from '../api-types.js';
-import { api, ApiError, describeError } from '../api.js';
+import { api, describeError } from '../api.js';
 import { createStore, type Store, useStore } from '../lib/store.js';
 import { CompareStore } from './compare-store.js';
 import { ReviewStore } from './review-store.js';
 import { RunActions } from './run-actions.js';
+import { followEvents } from './run-follow.js';
 import { RunModel } from './run-model.js';
 import { findOwner, type RunOwner } from './run-owner.js';
 import { rowReader } from './row-entries.js';
@@ -22,8 +23,6 @@ const PAGE = 5000;
 const RENDER_EVERY_MS = 100;
 /** How often rows that arrived by event but lack their inputs are looked up. */
 const ENTRY_REFRESH_MS = 500;
-/** Attempts to reach the event stream again, with backoff, before the page stops following. */
-const FOLLOW_RETRIES = 8;
 
 /** An owner lookup's outcome: also `failed` when it could not be made (no connection, a 5xx), which is not an answer. */
 type OwnerLookup = RunOwner | { kind: 'failed'; error: unknown };
@@ -218,35 +217,22 @@ export class RunStore {
   }
 
   /**
-   * Follows the run's events until its final event. The client resumes a dropped stream after
-   * the last event seen (Last-Event-ID); when the server cannot be reached at all, this tries
-   * again with backoff, from the same event.
+   * Follows the run's events until its final event (run-follow.ts: the client resumes a dropped
+   * stream after the last event seen, and an unreachable server is tried again with backoff),
+   * then settles the final figures.
    */
   private async follow(): Promise<void> {
     if (this.streaming) return;
     this.streaming = true;
     this.patch({ live: true });
     try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          for await (const e of api().client.events(this.runId, { afterSeq: this.lastSeq, signal: this.stop.signal })) {
-            // Live-only events (cell_started, retrying as they happen) carry no seq.
-            if ('seq' in e) this.lastSeq = e.seq;
-            this.onEvent(e);
-            attempt = 0;
-          }
-          break;
-        } catch (error) {
-          if (this.stop.signal.aborted) break;
-          if (attempt >= FOLLOW_RETRIES || (error instanceof ApiError && error.status < 500 && error.status !== 429)) {
-            this.patch({ notice: `Live updates stopped: ${describeError(error)}` });
-            break;
-          }
-          this.patch({ notice: 'Reconnecting…' });
-          await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
-          if (this.state.get().notice === 'Reconnecting…') this.patch({ notice: '' });
-        }
-      }
+      await followEvents(this.runId, {
+        signal: this.stop.signal,
+        afterSeq: () => this.lastSeq,
+        onEvent: (e) => this.onEvent(e),
+        notice: () => this.state.get().notice,
+        say: (notice) => this.say(notice),
+      });
     } finally {
       this.streaming = false;
       if (!this.stop.signal.aborted) {
@@ -257,6 +243,8 @@ export class RunStore {
   }
 
   private onEvent(e: StreamEvent): void {
+    // Live-only events (cell_started, retrying as they happen) carry no seq.
+    if ('seq' in e) this.lastSeq = e.seq;
     switch (e.type) {
       case 'execution_started':
         this.patch({ total: e.total });

@@ -2,7 +2,8 @@
 // "did not pass", over repeats of row × target), which a table's per-column filters do not
 // express. Pure functions; docs/decisions.md, "Run page".
 import { asText } from '../lib/format.js';
-import { cellOutcome, type CellView, type RepeatView, type RowView, type RunModel } from './run-model.js';
+import { cellOutcome, type CellView, type RepeatView, type RowView } from './cell-views.js';
+import type { RunModel } from './run-model.js';
 
 /** How a row × target changed against the baseline (compare mode). */
 export type CellChange = 'regressed' | 'improved';

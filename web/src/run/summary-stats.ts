@@ -2,7 +2,7 @@
 // results pages have not brought (yet): the whole header and tables while a finished run's
 // results are still loading, and evaluators the summary lists but no result mentions.
 import type { EvaluatorSummaryView, RunSummaryView } from '../api-types.js';
-import type { EvaluatorStats, RunStats } from './run-stats.js';
+import { addTokens, type EvaluatorStats, type RunStats, type TokenCounts } from './run-stats.js';
 
 function evaluatorStats(e: EvaluatorSummaryView): EvaluatorStats {
   // The summary says 0 % when nothing was counted; the page says "—" (no verdict, not all failing).
@@ -20,11 +20,11 @@ function evaluatorStats(e: EvaluatorSummaryView): EvaluatorStats {
  * latency percentiles, no score distributions and no count of errored cells.
  */
 export function statsFromSummary(s: RunSummaryView): RunStats {
-  const tokens = { input: 0, output: 0 };
-  for (const t of s.targets) {
-    tokens.input += t.tokens.input;
-    tokens.output += t.tokens.output;
-  }
+  // The summary writes no tokens as 0 (an HTTP or code target reports none): 0 may be unknown,
+  // so, as for cost, it waits for the results ("…"), which tell the two apart.
+  const known = (t: TokenCounts) => (t.input > 0 || t.output > 0 ? t : undefined);
+  let tokens: TokenCounts | undefined;
+  for (const t of s.targets) if (known(t.tokens)) tokens = addTokens(tokens, t.tokens);
   return {
     provisional: true,
     done: s.totalPassed + s.totalFailed,
@@ -36,10 +36,10 @@ export function statsFromSummary(s: RunSummaryView): RunStats {
     // be unknown, so it waits for the results ("…"), which tell the two apart.
     ...(s.totalCost > 0 ? { cost: s.totalCost } : {}),
     costUnknown: 0,
-    tokens,
+    ...(tokens ? { tokens } : {}),
     latencies: [],
     targets: s.targets.map((t) => ({
-      targetId: t.targetId, name: t.name, cells: t.passed + t.failed, passed: t.passed, failed: t.failed, errors: t.errors, ...(t.totalCost > 0 ? { cost: t.totalCost } : {}), costUnknown: 0, tokens: t.tokens,
+      targetId: t.targetId, name: t.name, cells: t.passed + t.failed, passed: t.passed, failed: t.failed, errors: t.errors, ...(t.totalCost > 0 ? { cost: t.totalCost } : {}), costUnknown: 0, ...(known(t.tokens) ? { tokens: t.tokens } : {}),
     })),
     evaluators: s.evaluators.map(evaluatorStats),
   };

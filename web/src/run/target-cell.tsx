@@ -2,7 +2,7 @@
 // cost and latency. With repeats: `passed/n` and a flaky marker when the repeats disagree.
 import { asText, ms, usd } from '../lib/format.js';
 import { type BadgeStatus, evalStatus, VerdictBadge } from './badges.js';
-import { cellOutcome, type CellView, type RepeatView } from './run-model.js';
+import { cellOutcome, type CellView, type RepeatView } from './cell-views.js';
 import type { CellChange } from './run-view.js';
 
 interface Props {
