@@ -9,8 +9,7 @@ import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
 import { unknownVariables } from '../config/unknown-env.js';
-import { CliError } from './cli-error.js';
-import { closeServer, listen, shownHost } from './listen.js';
+import { closeServer, listenEarly, shownHost } from './listen.js';
 import { endStartUp } from './ready.js';
 
 export interface RunningServer {
@@ -29,35 +28,10 @@ async function writeKeyFile(dataDir: string, key: string): Promise<string> {
   return file;
 }
 
-type Fetch = (request: Request) => Response | Promise<Response>;
-
-/**
- * Binds PORT on HOST before anything else: a port in use stops start-up with one line and exit
- * code 2 before project `default` is created and its key printed (the key of a data directory
- * no server will use). Requests that arrive during start-up wait for it.
- */
-async function bindPort(config: Config, fetch: Fetch): Promise<{ server: Server; port: number }> {
-  try {
-    return await listen(fetch, config.port, config.host);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new CliError(`port ${config.port} is already in use — set PORT to another port, or stop what listens on it`);
-    }
-    throw error;
-  }
-}
-
 export async function startServer(config: Config, out: (line: string) => void = console.log): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   for (const line of unknownVariables(process.env)) logger.warn(line);
-  let ready!: (fetch: Fetch) => void;
-  let failed!: (error: unknown) => void;
-  const app = new Promise<Fetch>((resolve, reject) => ((ready = resolve), (failed = reject)));
-  // Handled here so a start-up that fails with no request waiting is no unhandled rejection.
-  app.catch(() => {});
-  // Swapped for the app itself once it is up, so no request after start-up awaits anything more.
-  let handle: Fetch = async (request) => (await app)(request);
-  const { server, port } = await bindPort(config, (request) => handle(request));
+  const { server, port, ready, abandon } = await listenEarly(config.port, config.host, 'PORT');
   let assay: Assay;
   try {
     assay = await composeAssay(config, { logger });
@@ -70,13 +44,10 @@ export async function startServer(config: Config, out: (line: string) => void = 
     }
     await assay.start();
   } catch (error) {
-    failed(error);
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await abandon(error);
     throw error;
   }
   ready(assay.http.app.fetch);
-  handle = assay.http.app.fetch;
   // Start-up is over: from here on what is allocated is requests' and runs' garbage.
   endStartUp(assay.plan);
   // With PORT=0 the real port is known only once bound; runUrl follows it.

@@ -2,6 +2,7 @@
 // missing, every combination cluster mode cannot run (issue 14, done-when 6). Nothing is
 // opened before the refusal: the data directory stays empty.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,6 +50,19 @@ describe('cluster configuration refusals', { timeout: 60_000 }, () => {
     expect(await refused(['serve'], { ASSAY_ROLE: 'api' })).toMatch(/ASSAY_ROLE=api executes no run, so it needs REDIS_URL/);
     expect(await refused(['serve'], { ASSAY_ROLE: 'worker', DATABASE_URL: PG, REDIS_URL: REDIS })).toMatch(/ASSAY_ROLE=worker: `assay serve` runs as api or all/);
     expect(await refused(['serve'], { ASSAY_ROLE: 'primary' })).toMatch(/ASSAY_ROLE="primary"/);
+  });
+
+  it('assay worker whose ASSAY_WORKER_PORT is in use says so in one line, before it connects or takes a run', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      // Nothing listens on this Redis port: a worker that connected first would fail otherwise.
+      const out = await refused(['worker'], { DATABASE_URL: PG, REDIS_URL: REDIS, ASSAY_WORKER_PORT: String(taken) });
+      expect(out.trim()).toBe(`error: port ${taken} is already in use — set ASSAY_WORKER_PORT to another port, or stop what listens on it`);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('refuses ASSAY_WORKER_CONCURRENCY where no cell executes, and a bad value', async () => {

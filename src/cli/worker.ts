@@ -10,7 +10,7 @@ import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
 import { unknownVariables } from '../config/unknown-env.js';
-import { closeServer, listen, shownHost } from './listen.js';
+import { closeServer, listenEarly, shownHost } from './listen.js';
 import { endStartUp } from './ready.js';
 
 export interface RunningWorker {
@@ -24,22 +24,23 @@ export interface RunningWorker {
 export async function startWorker(config: Config, out: (line: string) => void = console.log): Promise<RunningWorker> {
   const logger = createLogger(config.logLevel);
   for (const line of unknownVariables(process.env)) logger.warn(line);
-  const assay = await composeAssay(config, { logger, command: 'worker' });
-  await assay.start();
-  let server: Server | undefined;
-  let port: number | undefined;
-  if (config.workerPort !== undefined) {
-    try {
-      ({ server, port } = await listen(assay.http.app.fetch, config.workerPort, config.host));
-    } catch (error) {
-      // A port in use: the worker must not go on executing runs with nobody able to see it.
-      await assay.close();
-      throw error;
-    }
+  // The probes' port first: a port in use stops the worker before it takes a run nobody could
+  // watch it execute.
+  const probes = config.workerPort === undefined ? undefined : await listenEarly(config.workerPort, config.host, 'ASSAY_WORKER_PORT');
+  let assay: Assay;
+  try {
+    assay = await composeAssay(config, { logger, command: 'worker' });
+    await assay.start();
+  } catch (error) {
+    await probes?.abandon(error);
+    throw error;
   }
+  probes?.ready(assay.http.app.fetch);
+  const server: Server | undefined = probes?.server;
+  const port = probes?.port;
   endStartUp(assay.plan);
-  const probes = port === undefined ? '' : `; /healthz, /readyz and /metrics on http://${shownHost(config.host)}:${port}`;
-  out(`Assay worker ${assay.processId} taking runs from Redis (${assay.stores.dialect})${probes}`);
+  const probeText = port === undefined ? '' : `; /healthz, /readyz and /metrics on http://${shownHost(config.host)}:${port}`;
+  out(`Assay worker ${assay.processId} taking runs from Redis (${assay.stores.dialect})${probeText}`);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
