@@ -139,35 +139,58 @@ function hashOf(text: string, start: number, end: number): number {
   return h | 0;
 }
 
-/** A set of 32-bit key hashes that only counts (open addressing, grown at half full). */
+/**
+ * A set of 32-bit key hashes that only counts (open addressing, grown at half full). One table
+ * serves every scan, which runs to its end synchronously: a scan starts a new generation
+ * instead of clearing it or allocating its own (4 KB a scan had doubled the cost of scanning a
+ * chat completion, ≈ 1 → 3 µs).
+ */
 class DistinctKeys {
   size = 0;
-  private slots = new Int32Array(1024);
+  private static hashes = new Int32Array(256);
+  private static generations = new Uint32Array(256);
+  private static generation = 0;
+  private readonly gen: number;
+
+  constructor() {
+    DistinctKeys.generation = (DistinctKeys.generation + 1) >>> 0;
+    if (DistinctKeys.generation === 0) {
+      // Wrapped after 4 billion scans: no slot may look current.
+      DistinctKeys.generations.fill(0);
+      DistinctKeys.generation = 1;
+    }
+    this.gen = DistinctKeys.generation;
+  }
 
   /** Adds the hash; true when it was new. */
   add(hash: number): boolean {
-    const h = hash === 0 ? 1 : hash; // 0 marks an empty slot
-    const mask = this.slots.length - 1;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const slot = this.slots[i]!;
-      if (slot === h) return false;
-      if (slot === 0) {
-        this.slots[i] = h;
-        if (++this.size * 2 > this.slots.length) this.grow();
+    const { hashes, generations } = DistinctKeys;
+    const mask = hashes.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      if (generations[i] !== this.gen) {
+        generations[i] = this.gen;
+        hashes[i] = hash;
+        if (++this.size * 2 > hashes.length) this.grow();
         return true;
       }
+      if (hashes[i] === hash) return false;
     }
   }
 
+  /** Doubles the table, keeping this scan's entries (the others are stale). */
   private grow(): void {
-    const old = this.slots;
-    this.slots = new Int32Array(old.length * 2);
-    const mask = this.slots.length - 1;
-    for (const h of old) {
-      if (h === 0) continue;
-      let i = h & mask;
-      while (this.slots[i] !== 0) i = (i + 1) & mask;
-      this.slots[i] = h;
+    const { hashes, generations } = DistinctKeys;
+    const bigger = new Int32Array(hashes.length * 2);
+    const biggerGens = new Uint32Array(hashes.length * 2);
+    const mask = bigger.length - 1;
+    for (let j = 0; j < hashes.length; j++) {
+      if (generations[j] !== this.gen) continue;
+      let i = hashes[j]! & mask;
+      while (biggerGens[i] === this.gen) i = (i + 1) & mask;
+      biggerGens[i] = this.gen;
+      bigger[i] = hashes[j]!;
     }
+    DistinctKeys.hashes = bigger;
+    DistinctKeys.generations = biggerGens;
   }
 }
