@@ -1,12 +1,13 @@
 // Saved datasets: uploads (JSON rows, CSV, JSON Lines), versions, paged reads, append, delete.
 import { z } from 'zod';
-import { datasetNotFound, SlugTakenError } from '../core/errors.js';
+import { datasetNotFound, SlugTakenError, TooManyColumnsError } from '../core/errors.js';
 import { rowsSchema } from '../core/model/experiment.js';
 import { PAGE_BYTES } from '../core/model/paging.js';
 import type { DatasetRecord, Project } from '../core/model/records.js';
 import { NO_NUL, nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, RowBatches, Stores } from '../core/ports.js';
 import { newId } from './ids.js';
+import { MAX_COLUMNS, tooManyColumns } from './row-limits.js';
 import { parseOrThrow } from './validation.js';
 
 export const MAX_PAGE_LIMIT = 1000;
@@ -53,7 +54,13 @@ export class DatasetService {
   async append(project: Project, idOrSlug: string, rows: RowBatches): Promise<DatasetRecord> {
     const found = await this.stores.datasets.get(project.id, idOrSlug);
     if (!found) throw datasetNotFound(idOrSlug);
-    const updated = await this.stores.datasets.append(project.id, found.id, rows, this.clock.now());
+    let updated: DatasetRecord | null;
+    try {
+      updated = await this.stores.datasets.append(project.id, found.id, rows, this.clock.now(), MAX_COLUMNS);
+    } catch (error) {
+      if (error instanceof TooManyColumnsError) throw tooManyColumns(`these rows' columns, with the dataset's ${found.columns.length.toLocaleString('en-US')},`, ['columns']);
+      throw error;
+    }
     if (!updated) throw datasetNotFound(idOrSlug);
     return updated;
   }

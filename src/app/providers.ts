@@ -21,6 +21,8 @@ import { parseOrThrow } from './validation.js';
 
 export const PROVIDER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const MAX_PROVIDER_HEADERS = 50;
+/** Most models with prices of their own: per patch and, after merging, per provider. */
+export const MAX_PROVIDER_PRICES = 500;
 export const MAX_BASE_URL_LENGTH = 2048;
 
 export const providerNameSchema = z
@@ -68,7 +70,7 @@ export const providerPutSchema = z.strictObject({
       z.string().min(1).max(200),
       z.strictObject({ input: z.number().min(0).max(1e6), output: z.number().min(0).max(1e6), cachedInput: z.number().min(0).max(1e6).optional() }).nullable(),
     )
-    .refine((p) => Object.keys(p).length <= 500, 'at most 500 models')
+    .refine((p) => Object.keys(p).length <= MAX_PROVIDER_PRICES, `at most ${MAX_PROVIDER_PRICES} models`)
     .nullable()
     .optional()
     .describe('Per-model prices in USD per million tokens, over the built-in price table; merged per model (null removes one); null clears all'),
@@ -123,6 +125,11 @@ export class ProviderService {
         if (value === null) merged.delete(header.toLowerCase());
         else merged.set(header.toLowerCase(), value);
       }
+      // The bound holds for what is stored, not only for each patch: a settings read is on the
+      // path of every model call (100,000 prices merged over 200 PUTs held each GET 0.9 s).
+      if (merged.size > MAX_PROVIDER_HEADERS) {
+        throw new ValidationError(`Provider "${name}" would have ${merged.size} headers; at most ${MAX_PROVIDER_HEADERS} are kept (remove some with null)`, [{ path: ['headers'], message: `at most ${MAX_PROVIDER_HEADERS} headers in all` }]);
+      }
       sealedHeaders = merged.size === 0 ? null : this.cipher.seal(JSON.stringify(Object.fromEntries(merged)), aad.headers(project.id, name));
     }
     let prices: ModelPrices | null | undefined;
@@ -132,6 +139,10 @@ export class ProviderService {
       for (const [model, price] of Object.entries(patch.prices)) {
         if (price === null) delete merged[model];
         else merged[model] = price;
+      }
+      const count = Object.keys(merged).length;
+      if (count > MAX_PROVIDER_PRICES) {
+        throw new ValidationError(`Provider "${name}" would have prices for ${count} models; at most ${MAX_PROVIDER_PRICES} are kept (remove some with null)`, [{ path: ['prices'], message: `at most ${MAX_PROVIDER_PRICES} models in all` }]);
       }
       prices = Object.keys(merged).length === 0 ? null : merged;
     }

@@ -97,6 +97,14 @@ export class NotFoundError extends AssayError {
 }
 
 /** A slug that was asked for explicitly is already used by another live record. */
+/** A dataset append whose rows would take the dataset past its column bound (app/row-limits.ts). */
+export class TooManyColumnsError extends Error {
+  constructor(readonly columns: number) {
+    super(`the dataset would have ${columns} columns`);
+    this.name = 'TooManyColumnsError';
+  }
+}
+
 export class SlugTakenError extends AssayError {
   /** @param scope where the slug must be unique: "in this project" for experiments and datasets, "by another project" for projects */
   constructor(readonly slug: string, scope = 'in this project') {

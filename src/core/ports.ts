@@ -86,8 +86,12 @@ export interface DatasetStore {
    * Throws SlugTakenError when a live dataset holds the slug.
    */
   create(input: NewDataset, rows: RowBatches): Promise<DatasetRecord>;
-  /** Appends streamed rows as a new version, all or nothing. Null when the dataset is gone. */
-  append(projectId: string, id: string, rows: RowBatches, at: number): Promise<DatasetRecord | null>;
+  /**
+   * Appends streamed rows as a new version, all or nothing. Null when the dataset is gone.
+   * Throws TooManyColumnsError (nothing appended) when the columns merged with the new rows'
+   * would be more than `maxColumns`.
+   */
+  append(projectId: string, id: string, rows: RowBatches, at: number, maxColumns?: number): Promise<DatasetRecord | null>;
   /** Live slugs equal to `base` or starting with `base-`. */
   slugsLike(projectId: string, base: string): Promise<string[]>;
   /** By id or slug; the latest version unless `version` is given. Deleted datasets are null. */

@@ -4,7 +4,7 @@
 // the new version's transaction on PostgreSQL, in place past the row count on SQLite (append).
 // Either way a failed or interrupted upload leaves nothing visible.
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { SlugTakenError } from '../core/errors.js';
+import { SlugTakenError, TooManyColumnsError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
 import { countWithin } from '../core/model/paging.js';
 import type { DatasetRecord } from '../core/model/records.js';
@@ -95,12 +95,12 @@ export class SqlDatasetStore implements DatasetStore {
    * dataset's row count, where no version reads, each step committed on its own; the version's
    * transaction then only raises the count.
    */
-  async append(projectId: string, id: string, rows: RowBatches, at: number): Promise<DatasetRecord | null> {
+  async append(projectId: string, id: string, rows: RowBatches, at: number, maxColumns = Number.POSITIVE_INFINITY): Promise<DatasetRecord | null> {
     if (!(await this.get(projectId, id))) return null;
     const staged = await stage(this.db, rows, at);
     try {
-      if (!this.appendInPlace) return await this.db.transaction().execute((trx) => this.newVersion(trx, projectId, id, staged, at, (base) => copyStaged(trx, staged, id, base)));
-      return await this.oneAtATime(id, () => this.appendCopiedInPlace(projectId, id, staged, at));
+      if (!this.appendInPlace) return await this.db.transaction().execute((trx) => this.newVersion(trx, projectId, id, staged, at, maxColumns, (base) => copyStaged(trx, staged, id, base)));
+      return await this.oneAtATime(id, () => this.appendCopiedInPlace(projectId, id, staged, at, maxColumns));
     } finally {
       await discard(this.db, staged);
     }
@@ -119,7 +119,7 @@ export class SqlDatasetStore implements DatasetStore {
     }
   }
 
-  private async appendCopiedInPlace(projectId: string, id: string, staged: Staged, at: number): Promise<DatasetRecord | null> {
+  private async appendCopiedInPlace(projectId: string, id: string, staged: Staged, at: number, maxColumns: number): Promise<DatasetRecord | null> {
     const current = await this.db.selectFrom('datasets').select('row_count').where('project_id', '=', projectId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
     if (!current) return null;
     const base = current.row_count;
@@ -128,7 +128,7 @@ export class SqlDatasetStore implements DatasetStore {
     await this.db.deleteFrom('dataset_rows').where('dataset_id', '=', id).where('idx', '>=', base).execute();
     try {
       await copyStaged(this.db, staged, id, base);
-      const updated = await this.db.transaction().execute((trx) => this.newVersion(trx, projectId, id, staged, at, async (start) => {
+      const updated = await this.db.transaction().execute((trx) => this.newVersion(trx, projectId, id, staged, at, maxColumns, async (start) => {
         // Only appends move the count, and they take turns here: anything else is a bug.
         if (start !== base) throw new Error(`dataset ${id} grew from ${base} to ${start} rows during an append`);
       }));
@@ -145,7 +145,7 @@ export class SqlDatasetStore implements DatasetStore {
    * and records the version; `copy` gets the index of the first new row. Null when the dataset
    * is gone.
    */
-  private async newVersion(trx: Kysely<Database>, projectId: string, id: string, staged: Staged, at: number, copy: (base: number) => Promise<void>): Promise<DatasetRecord | null> {
+  private async newVersion(trx: Kysely<Database>, projectId: string, id: string, staged: Staged, at: number, maxColumns: number, copy: (base: number) => Promise<void>): Promise<DatasetRecord | null> {
     // The version bump takes the row lock first, so concurrent appends serialise.
     const bumped = await trx
       .updateTable('datasets')
@@ -156,9 +156,12 @@ export class SqlDatasetStore implements DatasetStore {
       .returningAll()
       .executeTakeFirst();
     if (!bumped) return null;
-    const merged = parseJson<string[]>(bumped.columns);
-    for (const c of staged.columns) if (!merged.includes(c)) merged.push(c);
-    const columns = JSON.stringify(merged);
+    // A set: with `includes`, 210,000 columns merged over 21 appends took 3 s an append.
+    const merged = new Set(parseJson<string[]>(bumped.columns));
+    for (const c of staged.columns) merged.add(c);
+    // The bound is the dataset's, not only each upload's; throwing here rolls the version back.
+    if (merged.size > maxColumns) throw new TooManyColumnsError(merged.size);
+    const columns = JSON.stringify([...merged]);
     await trx.updateTable('datasets').set({ columns }).where('id', '=', id).execute();
     await trx.insertInto('dataset_versions').values({ dataset_id: id, version: bumped.version, row_count: bumped.row_count, columns, created_at: at }).execute();
     await copy(bumped.row_count - staged.count);

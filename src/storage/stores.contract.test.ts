@@ -1,6 +1,6 @@
 // One contract, two databases: every store behaves the same on SQLite and PostgreSQL.
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { SlugTakenError } from '../core/errors.js';
+import { SlugTakenError, TooManyColumnsError } from '../core/errors.js';
 import type { ExperimentDocument, Row } from '../core/model/experiment.js';
 import { experimentDocumentSchema } from '../core/model/experiment.js';
 import type { Stores } from '../core/ports.js';
@@ -150,6 +150,15 @@ describe.each(allDatabases())('stores on $name', (database) => {
     expect(await stores.datasets.rowSizes('d1', 2, 0, 10)).toEqual([7, 7, 15]);
     expect(await stores.datasets.get('p1', 'd1', 1)).toMatchObject({ version: 1, rowCount: 2, columns: ['a'] });
     expect(await stores.datasets.append('p2', 'd1', batches([{ a: 9 }]), 6)).toBeNull();
+  });
+
+  it('refuses an append that takes the columns past the bound, keeping the version and rows as they were', async () => {
+    await stores.datasets.create({ id: 'd1', projectId: 'p1', slug: 'wide', name: 'Wide', at: 1 }, batches([{ a: 1, b: 2 }]));
+    await expect(stores.datasets.append('p1', 'd1', batches([{ c: 3, d: 4 }]), 5, 3)).rejects.toBeInstanceOf(TooManyColumnsError);
+    expect(await stores.datasets.get('p1', 'd1')).toMatchObject({ version: 1, rowCount: 1, columns: ['a', 'b'] });
+    expect(await stores.datasets.rows('d1', 1, 0, 10)).toEqual([{ a: 1, b: 2 }]);
+    // Within the bound (columns already there count once), it appends.
+    expect(await stores.datasets.append('p1', 'd1', batches([{ a: 5, c: 6 }]), 6, 3)).toMatchObject({ version: 2, rowCount: 2, columns: ['a', 'b', 'c'] });
   });
 
   it('keeps the columns a source declares, even with no rows (a CSV header alone)', async () => {

@@ -130,6 +130,16 @@ describe('datasets', () => {
     expect((await t.req('POST', '/api/datasets/grow/records', { body: { rows: [{ a: 5 }] } })).status).toBe(404);
   });
 
+  it('refuses appends that take a dataset past 10,000 columns in all, and keeps it as it was', async () => {
+    const row = (from: number, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${from + i}`, i]));
+    expect((await t.req('POST', '/api/datasets', { body: { name: 'Wide', slug: 'wide', rows: [row(0, 6_000)] } })).status).toBe(201);
+    const past = await t.req('POST', '/api/datasets/wide/records', { body: { rows: [row(6_000, 4_001)] } });
+    expect(past.status).toBe(400);
+    expect((await json(past)).message).toContain("with the dataset's 6,000, takes the upload past 10,000 columns");
+    expect(await json(await t.req('GET', '/api/datasets/wide?limit=1'))).toMatchObject({ version: 1, rowCount: 1 });
+    expect((await t.req('POST', '/api/datasets/wide/records', { body: { rows: [row(6_000, 4_000)] } })).status).toBe(200);
+  });
+
   it('answers 413 above the body limit and keeps nothing', async () => {
     const big = `a\n${'x'.repeat(100)}\n`.repeat(1).concat(`${'y'.repeat(1000)}\n`.repeat(9000));
     const res = await t.req('POST', '/api/datasets?name=Huge', { raw: big, headers: { 'content-type': 'text/csv' } });

@@ -100,6 +100,17 @@ describe('secrets', () => {
     expect((await t.assay.secrets.resolveAll(t.projectId)).values.BOT_TOKEN).toBe(SECRET);
   });
 
+  it('keeps at most 200 secrets a project; a stored one can still be replaced', async () => {
+    const { key } = await t.otherProject();
+    for (let i = 0; i < 200; i++) expect((await t.req('PUT', `/api/secrets/S_${i}`, { key, body: { value: 'v' } })).status).toBe(200);
+    const refused = await call('PUT', '/api/secrets/ONE_MORE', { key, body: { value: 'v' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toBe('The project has 200 secrets, the most it may have: delete one before adding "ONE_MORE"');
+    expect((await t.req('PUT', '/api/secrets/S_199', { key, body: { value: 'rotated' } })).status).toBe(200);
+    expect((await t.req('DELETE', '/api/secrets/S_199', { key })).status).toBe(204);
+    expect((await t.req('PUT', '/api/secrets/ONE_MORE', { key, body: { value: 'v' } })).status).toBe(200);
+  });
+
   it('treats __PROTO__ as an ordinary name', async () => {
     expect((await call('PUT', '/api/secrets/__PROTO__', { body: { value: 'p' } })).status).toBe(200);
     const resolved = (await t.assay.secrets.resolveAll(t.projectId)).values;
@@ -159,6 +170,24 @@ describe('providers', () => {
 
     const list = (await call('GET', '/api/providers')).body.providers.map((p: { name: string; source: string }) => `${p.name}:${p.source}`);
     expect(list).toEqual(['anthropic:environment', 'ollama:project', 'openai:environment']);
+  });
+
+  it('bounds prices and headers after merging, not only per patch, and keeps what was stored', async () => {
+    const prices = (from: number, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`model-${from + i}`, { input: 1, output: 2 }]));
+    const headers = (from: number, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-h${from + i}`, 'v']));
+    expect((await call('PUT', '/api/providers/bounded', { body: { baseUrl: 'http://localhost:9/v1', prices: prices(0, 300), headers: headers(0, 30) } })).status).toBe(200);
+    const tooManyPrices = await call('PUT', '/api/providers/bounded', { body: { prices: prices(300, 201) } });
+    expect(tooManyPrices.status).toBe(400);
+    expect(tooManyPrices.body.message).toContain('would have prices for 501 models; at most 500');
+    expect(tooManyPrices.body.issues).toEqual([{ path: ['prices'], message: 'at most 500 models in all' }]);
+    const tooManyHeaders = await call('PUT', '/api/providers/bounded', { body: { headers: headers(30, 21) } });
+    expect(tooManyHeaders.status).toBe(400);
+    expect(tooManyHeaders.body.issues).toEqual([{ path: ['headers'], message: 'at most 50 headers in all' }]);
+    // Nothing of either refused patch was stored; replacing within the bound still works.
+    const view = (await call('GET', '/api/providers')).body.providers.find((p: { name: string }) => p.name === 'bounded');
+    expect(Object.keys(view.prices)).toHaveLength(300);
+    expect(Object.keys(view.headers)).toHaveLength(30);
+    expect((await call('PUT', '/api/providers/bounded', { body: { prices: { ...prices(300, 200), 'model-0': null } } })).status).toBe(200);
   });
 
   it("sends the server's key only to the server's base URL, and falls back when removed", async () => {
