@@ -12,7 +12,7 @@ const TESTS = '(^src/testing/|\\.test\\.ts$)';
 const ADAPTERS = '^src/(storage|queue|cluster|targets|evaluators|models|sandbox)/';
 
 /** npm packages core may use: pure, I/O-free libraries. */
-const CORE_PACKAGES = ['zod', 'ulidx', 'secure-json-parse', 'slugify', '@stdlib/stats-wilcoxon', '@stdlib/stats-binomial-test', '@stdlib/stats-base-dists-t-quantile'];
+const CORE_PACKAGES = ['zod', 'ulidx', 'secure-json-parse', 'slugify', '@stdlib/stats-wilcoxon', '@stdlib/stats-binomial-test', '@stdlib/stats-base-dists-t-quantile', '@stdlib/stats-base-dists-normal-cdf'];
 
 /** Node built-ins that do I/O (matched with or without the `node:` prefix, and subpaths). */
 const IO_BUILTINS = [

@@ -1,9 +1,11 @@
 // The statistics of a comparison and of repeats. Distributions and tests come from the
 // @stdlib packages (maintained, tested against R); what is written here is only the plumbing:
 // which test for which data, the edge cases the library refuses (no pairs, all differences
-// zero), Holm's step-down correction, a t-based interval and Newcombe's score interval for
-// paired pass/fail, each a few lines of arithmetic.
+// zero, one pair), Holm's step-down correction, a t-based interval and Newcombe's score
+// interval for paired pass/fail, each a few lines of arithmetic, and the Wilcoxon normal
+// approximation (stdlib's takes seconds on 100k pairs; see wilcoxonSignedRank).
 import binomialTest from '@stdlib/stats-binomial-test';
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import wilcoxon from '@stdlib/stats-wilcoxon';
 
@@ -31,8 +33,57 @@ export function mcnemarExact(b: number, c: number): number {
  * `method="approx", correction=True` compute it). No non-zero difference: p = 1.
  */
 export function wilcoxonSignedRank(diffs: readonly number[]): number {
-  if (!diffs.some((d) => d !== 0)) return 1;
-  return Math.min(1, wilcoxon(Float64Array.from(diffs), { alternative: 'two-sided' }).pValue);
+  // |d| of the positive and of the negative differences, each sorted ascending (zeros dropped).
+  let positives = 0;
+  let negatives = 0;
+  for (const d of diffs) {
+    if (d > 0) positives++;
+    else if (d < 0) negatives++;
+  }
+  const n = positives + negatives;
+  // No non-zero difference; or one, whose exact two-sided p is 1 (W+ is 0 or 1, each at ½).
+  if (n <= 1) return 1;
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  let i = 0;
+  let j = 0;
+  for (const d of diffs) {
+    if (d > 0) pos[i++] = d;
+    else if (d < 0) neg[j++] = -d;
+  }
+  pos.sort();
+  neg.sort();
+  // Walk both in order of |d|: each run of equal |d| (a tie group of t, a from the positives)
+  // takes the average rank of its places; W+ sums the positives' ranks.
+  let wPlus = 0;
+  let ties = 0;
+  let below = 0;
+  i = 0;
+  j = 0;
+  while (i < positives || j < negatives) {
+    const v = j >= negatives || (i < positives && pos[i]! <= neg[j]!) ? pos[i]! : neg[j]!;
+    const from = i;
+    while (i < positives && pos[i] === v) i++;
+    const a = i - from;
+    const fromNeg = j;
+    while (j < negatives && neg[j] === v) j++;
+    const t = a + j - fromNeg;
+    wPlus += a * (below + (t + 1) / 2);
+    if (t > 1) ties += t * t * t - t;
+    below += t;
+  }
+  // The exact distribution (stdlib's, as before) for few pairs without zeros or ties.
+  if (n <= 50 && n === diffs.length && ties === 0) {
+    return Math.min(1, wilcoxon(Float64Array.from(diffs), { alternative: 'two-sided' }).pValue);
+  }
+  // Normal approximation, tie-corrected variance, continuity correction of ½ toward the mean:
+  // O(n log n), where @stdlib/stats-wilcoxon's takes ~6.6 s on 100k distinct differences.
+  const mean = (n * (n + 1)) / 4;
+  const sd = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - ties / 48);
+  const z = (wPlus - mean - 0.5 * Math.sign(wPlus - mean)) / sd;
+  // 2·Φ(−|z|) is 2·(1 − Φ(|z|)) without its cancellation: far in the tail (p < 1e-16) it
+  // stays exact, as scipy's is, where 1 − Φ rounds to 0.
+  return Math.min(1, 2 * normalCdf(-Math.abs(z), 0, 1));
 }
 
 /**
