@@ -4,6 +4,8 @@ import { CallError, type EvaluationResult, type EvaluatorContext, type Evaluator
 import { applyControls, CellAbandoned, type CellContext, executeCell, type PreparedEvaluator, type PreparedTarget } from './cell.js';
 import { KeyedLimiter } from './limiter.js';
 import { cellAt } from './plan.js';
+import { setTurnBudget, TURN_BUDGET_MS } from '../turns.js';
+import { turnsDuring } from '../../testing/turns.js';
 
 const ROW = { question: 'What is 2+2?', expected: '4' };
 const ref = cellAt({ rowIndices: [7], targetIds: ['t1'], repeats: 1 }, 0);
@@ -370,5 +372,92 @@ describe('executeCell: shared limits and timeouts', () => {
     await clock.advance(600);
     const results = await Promise.all([first, second]);
     expect(results.map((r) => (r.ok ? r.output : r.error))).toEqual(['ok', 'ok']);
+  });
+});
+
+describe('executeCell: hostile outputs and many evaluators', () => {
+  const many = (n: number, evaluate: (inputs: EvaluatorInputs) => Promise<EvaluationResult>, over: Partial<PreparedEvaluator> = {}) =>
+    Array.from({ length: n }, (_, i) => evaluator(`e${i}`, evaluate, over));
+
+  it('gives the event loop turns between the evaluators of a cell once the turn budget is spent', async () => {
+    const { ctx } = setup();
+    const t = target(async () => ({ output: 'x' }));
+    const evaluators = many(20, async () => ({ status: 'processed', passed: true }));
+    setTurnBudget(0);
+    try {
+      let cell: Awaited<ReturnType<typeof executeCell>> | undefined;
+      const turns = await turnsDuring(async () => (cell = await executeCell(ref, ROW, t.prepared, evaluators, ctx)));
+      // One turn given away between each two evaluators' starts (before: all 20 in one turn).
+      expect(turns).toBeGreaterThanOrEqual(19);
+      expect(cell!.evaluations).toHaveLength(20);
+      expect(cell!.evaluations.every((e) => e.result.status === 'processed')).toBe(true);
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
+  });
+
+  it('abandons the cell when the run stops while it waits for a turn, leaving no rejection unhandled', async () => {
+    const { ctx, run } = setup();
+    const t = target(async () => ({ output: 'x' }));
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    // The first evaluator fails the moment the run stops: its rejection waits for Promise.all.
+    const evaluators = many(5, (_inputs) => new Promise((_, reject) => run.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true })));
+    setTurnBudget(0);
+    try {
+      const running = executeCell(ref, ROW, t.prepared, evaluators, ctx);
+      await new Promise((resolve) => setImmediate(resolve));
+      run.abort();
+      await expect(running).rejects.toBeInstanceOf(CellAbandoned);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it('skips an output.<path> evaluation with the reason when the output is JSON past the shape bounds, calling no evaluator', async () => {
+    const { ctx } = setup();
+    // 200,001 arrays: one more than a cell reads a path from (the bounds of a request body).
+    const wide = `[${Array(200_000).fill('[]').join(',')}]`;
+    const t = target(async () => ({ output: wide }));
+    const evaluate = vi.fn(async (): Promise<EvaluationResult> => ({ status: 'processed', passed: true }));
+    const cell = await executeCell(ref, ROW, t.prepared, many(3, evaluate, { inputs: { output: 'output.0' } }), ctx);
+    expect(evaluate).not.toHaveBeenCalled();
+    expect(cell.evaluations.map((e) => e.result)).toEqual(
+      Array(3).fill({ status: 'skipped', details: 'input output (mapped from "output.0") is not read: the text is JSON with more than 200,000 arrays and objects, too large to parse for a path' }),
+    );
+  });
+
+  it('reads output.<path> from one parse of the output shared by the cell\'s evaluators', async () => {
+    const { ctx } = setup();
+    const t = target(async () => ({ output: '{"answer": {"text": "4"}}' }));
+    const seen: unknown[] = [];
+    const evaluators = many(3, async (inputs) => {
+      seen.push(inputs.answer);
+      return { status: 'processed', passed: true };
+    }, { inputs: { answer: 'output.answer' } });
+    await executeCell(ref, ROW, t.prepared, evaluators, ctx);
+    expect(seen).toEqual([{ text: '4' }, { text: '4' }, { text: '4' }]);
+    // The same object, not three parses of the same text.
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[2]).toBe(seen[0]);
+  });
+
+  it('makes the JSON text of an output object once for all the evaluators that take it as a string', async () => {
+    const { ctx } = setup();
+    let serialised = 0;
+    // The output is the project's value: its toJSON tells how often the engine turned it into text.
+    const output = { items: [1, 2, 3], toJSON() { serialised++; return { items: this.items }; } };
+    const t = target(async () => ({ output }));
+    const seen: unknown[] = [];
+    const evaluators = many(10, async (inputs) => {
+      seen.push(inputs.output);
+      return { status: 'processed', passed: true };
+    }, { stringInputs: ['output'] });
+    await executeCell(ref, ROW, t.prepared, evaluators, ctx);
+    expect(seen).toEqual(Array(10).fill('{"items":[1,2,3]}'));
+    expect(serialised).toBe(1);
   });
 });

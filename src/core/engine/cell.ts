@@ -10,7 +10,8 @@ import { type Clock, type Deadline, SHARED_SIGNAL } from '../ports.js';
 import { type SlotLimiter } from './limiter.js';
 import { type CellRef } from './plan.js';
 import { decideRetry, type RetryPolicy } from './retry.js';
-import { type BoundEvaluator, type EvaluationDeadline, evaluate } from './evaluate.js';
+import { type BoundEvaluator, type EvaluationDeadline, evaluate, type Subject } from './evaluate.js';
+import { nextTurn, turnBudget, turnElapsed } from '../turns.js';
 
 export { applyControls } from './evaluate.js';
 
@@ -154,21 +155,45 @@ class PhaseDeadline implements EvaluationDeadline {
   }
 }
 
+/** Marks a promise handled; its rejection still reaches the Promise.all that awaits it. */
+const handled = (): void => {};
+
 /**
  * Runs a cell's evaluators together under one deadline. What they share (the subject, the
  * deadline, the clock) is made once per cell, not once per evaluation: at zero latency a cell is
- * ≈ 200 µs of CPU and its garbage is a good part of that.
+ * ≈ 200 µs of CPU and its garbage is a good part of that. The subject also carries the memo of
+ * the inputs worked out from the output and row (evaluator-inputs.ts), so a large output is
+ * serialised or parsed once per cell, not once per evaluator.
+ *
+ * Each evaluator runs synchronously up to its first await (inputs, a regex over the output, a
+ * sandbox's argument text), so a hundred of them over a megabyte output would hold the main
+ * thread for seconds (measured 2026-12-05): they start one after another, and the turn is given
+ * away between two starts once it has run for the budget (core/turns.ts). Below the budget that
+ * is one clock read per evaluator, and no promise.
  */
 async function runEvaluators(applicable: readonly PreparedEvaluator[], row: Row, cell: CellRef, target: Attempted & { ok: true }, ctx: CellContext): Promise<StoredEvaluation[]> {
   const phase = ctx.clock.deadline(ctx.evaluatorTimeoutMs, ctx.signal, SHARED_SIGNAL);
-  const subject = { row, output: target.value.output, target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens } };
+  const subject: Subject = { row, output: target.value.output, target: { id: cell.targetId, durationMs: target.durationMs, cost: target.value.cost, tokens: target.value.tokens }, memo: undefined };
   const deadline = new PhaseDeadline(phase, ctx.evaluatorTimeoutMs);
   const now = () => ctx.clock.now();
+  const started: Promise<StoredEvaluation>[] = new Array(applicable.length);
+  let guarded = 0;
   try {
-    return await Promise.all(applicable.map((ev) => evaluate(ev, subject, deadline, ctx.signal, now)));
+    for (let i = 0; i < applicable.length; i++) {
+      if (i > 0 && turnElapsed() >= turnBudget()) {
+        // Those started may settle while we wait: none may reject unhandled meanwhile (the
+        // run stopping), Promise.all below still sees it.
+        for (; guarded < i; guarded++) started[guarded]!.catch(handled);
+        await nextTurn();
+        if (ctx.signal.aborted) throw new CellAbandoned();
+      }
+      started[i] = evaluate(applicable[i]!, subject, deadline, ctx.signal, now);
+    }
+    return await Promise.all(started);
   } catch {
     // Only the run's stop gets here (evaluate() records every other failure as a result): the
-    // cell is abandoned, not failed.
+    // cell is abandoned, not failed. Evaluators already started finish on the aborted signal.
+    for (; guarded < started.length; guarded++) started[guarded]?.catch(handled);
     throw new CellAbandoned();
   } finally {
     phase.clear();

@@ -9,7 +9,7 @@ import type { EvaluatorSpec, InputMapping, Row } from '../model/experiment.js';
 import type { EvaluationResult, EvaluatorContext, EvaluatorInstance } from '../model/results.js';
 import type { StoredEvaluation } from '../model/run.js';
 import type { StopState } from '../stop-state.js';
-import { resolveInputs } from './evaluator-inputs.js';
+import { type InputMemo, resolveInputs, UnreadableInput } from './evaluator-inputs.js';
 import { describeFailure } from './retry.js';
 
 /** An evaluator ready to judge: its instance and the controls its spec sets. */
@@ -76,6 +76,11 @@ export interface Subject {
   /** Inputs added after the mapped ones (row comparisons: `candidates`). */
   extra?: Record<string, unknown>;
   target: EvaluatorContext['target'];
+  /**
+   * What the subject's evaluators work out once and share (evaluator-inputs.ts): made by the
+   * first evaluation that needs it, so one subject for a cell's evaluators shares it.
+   */
+  memo?: InputMemo | undefined;
 }
 
 /** The deadline an evaluation runs under: its signal, whether it ran out, and how long it was. */
@@ -127,11 +132,12 @@ export async function evaluate(ev: BoundEvaluator, subject: Subject, deadline: E
   const started = now();
   let result: EvaluationResult;
   try {
-    const mapped = resolveInputs(ev.inputs, subject.row, subject.output, ev.stringInputs);
+    const mapped = resolveInputs(ev.inputs, subject.row, subject.output, ev.stringInputs, subject);
     const inputs = subject.extra ? Object.assign({ ...mapped }, subject.extra) : mapped;
     result = applyControls(await ev.instance.evaluate(inputs, new CallContext(subject.row, subject.target, deadline)), ev);
   } catch (error) {
     if (stop.aborted) throw error;
+    if (error instanceof UnreadableInput) return { evaluatorId: ev.id, name: ev.name, result: { status: 'skipped', details: error.details }, durationMs: now() - started };
     const timedOut = deadline.expired();
     result = {
       status: 'error',

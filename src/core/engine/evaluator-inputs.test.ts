@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asStringInput, readPath, resolveInputs, resolveMapping } from './evaluator-inputs.js';
+import { asStringInput, type MemoHolder, readPath, resolveInputs, resolveMapping, UnreadableInput } from './evaluator-inputs.js';
 
 describe('resolveInputs defaults', () => {
   it('takes input, expected_output and contexts from the same-named columns', () => {
@@ -108,5 +108,44 @@ describe('string inputs', () => {
       ['output', 'expected_output', 'contexts'],
     );
     expect(inputs).toEqual({ input: { q: 1 }, output: '{"answer":true}', expected_output: '5', contexts: null });
+  });
+});
+
+describe('output JSON past the shape bounds', () => {
+  const wide = (n: number) => `[${Array(n).fill('[]').join(',')}]`;
+
+  it('refuses to parse text of more arrays and objects than a request body may hold, saying why', () => {
+    expect(() => readPath(wide(200_000), '0')).toThrow(UnreadableInput);
+    expect(() => readPath(wide(200_000), '0')).toThrow(/more than 200,000 arrays and objects/);
+    expect(readPath(wide(199_999), '0')).toEqual([]);
+  });
+
+  it('refuses text nested deeper than 64 levels, or of too many values or distinct keys', () => {
+    expect(() => readPath(`${'['.repeat(65)}${']'.repeat(65)}`, '0')).toThrow(/more than 64/);
+    expect(() => readPath(`[${Array(1_000_001).fill(1).join(',')}]`, '0')).toThrow(/more than 1,000,000 values/);
+    const keys = `{${Array.from({ length: 20_001 }, (_, i) => `"k${i}":1`).join(',')}}`;
+    expect(() => readPath(keys, 'k0')).toThrow(/distinct keys/);
+  });
+
+  it('names the input and its mapping in the reason', () => {
+    expect(() => resolveInputs({ answer: 'output.0' }, {}, wide(200_000), [])).toThrow(
+      'input answer (mapped from "output.0") is not read: the text is JSON with more than 200,000 arrays and objects, too large to parse for a path',
+    );
+  });
+
+  it('parses the output once per memo holder, and again for another', () => {
+    const holder: MemoHolder = {};
+    const text = '{"a": {"b": 1}}';
+    const first = readPath(text, 'a', holder);
+    expect(readPath(text, 'a', holder)).toBe(first);
+    expect(readPath(text, 'a', {})).not.toBe(first);
+    expect(readPath(text, 'a', {})).toEqual({ b: 1 });
+  });
+
+  it('makes no memo for plain-string inputs and mappings into objects', () => {
+    const holder: MemoHolder = {};
+    resolveInputs({ score: 'output.score', gold: 'row.answer' }, { input: 'i', answer: 'a' }, { score: 1 }, ['input'], holder);
+    resolveInputs(undefined, { input: 'i', expected: 'e' }, 'plain', ['input', 'output', 'expected_output'], holder);
+    expect(holder.memo).toBeUndefined();
   });
 });
