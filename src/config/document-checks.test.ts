@@ -1,11 +1,20 @@
 // The save-time code check (document-checks.ts): it asks the sandbox to compile every code target
 // and custom code evaluator, and says nothing when the sandbox cannot be loaded. The HTTP side,
 // with the real sandbox, is test/hostile/code-documents.test.ts.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { experimentDocumentSchema } from '../core/model/experiment.js';
+import { setTurnBudget, TURN_BUDGET_MS } from '../core/turns.js';
+import { validateEvaluatorSettings } from '../evaluators/catalogue.js';
+import { turnsDuring } from '../testing/turns.js';
 import type { CompileOutcome } from '../sandbox/compile-check.js';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
 import { documentChecks } from './document-checks.js';
+
+// Counted, to see that a save validates each evaluator's settings once.
+vi.mock('../evaluators/catalogue.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../evaluators/catalogue.js')>();
+  return { ...original, validateEvaluatorSettings: vi.fn(original.validateEvaluatorSettings) };
+});
 
 const project = { id: 'p', slug: 'p', name: 'P', createdAt: 0 };
 const limits = { maxRows: 10, maxRowBytes: 10_000 };
@@ -56,4 +65,40 @@ describe('the save-time template check', () => {
     for (const check of documentChecks(limits, { check: async (): Promise<CompileOutcome> => ({ status: 'unavailable', message: 'not needed here' }) })) none.push(...(await check(ten, project)));
     expect(none).toEqual([]);
   }, 60_000);
+});
+
+describe('the save-time evaluator checks', () => {
+  const unavailable = { check: async (): Promise<CompileOutcome> => ({ status: 'unavailable', message: 'not needed here' }) };
+  const rules = [{ field: 'output', rule: 'matches_regex', value: 'a{100}' }];
+  const many = experimentDocumentSchema.parse({
+    name: 'many',
+    dataset: { rows: [{ q: 'a' }] },
+    targets: [{ id: 't', type: 'code', code: 'return 1' }],
+    evaluators: [
+      ...Array.from({ length: 30 }, (_, i) => ({ id: `e${i}`, type: 'text_rules', settings: { rules } })),
+      { id: 's', type: 'evaluator_set', settings: { evaluators: Array.from({ length: 20 }, (_, i) => ({ id: `m${i}`, type: 'custom_code', settings: { code: 'return true' } })) } },
+    ],
+  });
+
+  it("validate each evaluator's settings once: the code check reuses the settings check's verdict", async () => {
+    const validate = vi.mocked(validateEvaluatorSettings);
+    validate.mockClear();
+    const issues = [];
+    for (const check of documentChecks(limits, unavailable)) issues.push(...(await check(many, project)));
+    expect(issues).toEqual([]);
+    // Before, the code check validated every evaluator again (compiling its patterns twice a save).
+    expect(validate).toHaveBeenCalledTimes(many.evaluators.length);
+  });
+
+  it('look for code a turn of the event loop at a time, per evaluator and per set member', async () => {
+    const codeCheck = documentChecks(limits, unavailable)[4]!;
+    setTurnBudget(0);
+    try {
+      // Alone (no settings check before it), so it validates each evaluator itself, a turn each.
+      const turns = await turnsDuring(async () => codeCheck(many, project));
+      expect(turns).toBeGreaterThanOrEqual(30 + 20);
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
+  });
 });

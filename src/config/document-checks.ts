@@ -18,9 +18,17 @@ import { CODE_TARGET_PARAMS } from '../targets/code.js';
 import { compileCheck, countTags, MAX_DOCUMENT_TAGS, MAX_TEMPLATE_TAGS } from '../targets/templates.js';
 
 /**
+ * Whether each evaluator spec's settings passed evaluatorCheck, for codeCheck, which runs after
+ * it on the same document: validating settings compiles their patterns and schemas, and doing it
+ * again there doubled the save of 100 costly text_rules evaluators (4 s, review of 2026-12-05).
+ */
+const settingsValid = new WeakMap<object, boolean>();
+
+/**
  * Save-time checks: evaluator types and settings exist and are valid, and mapped inputs are read.
  * A turn of the event loop at a time: checking settings compiles their schemas and patterns,
- * each bounded (tens of ms at worst), and a document has up to 100 evaluators.
+ * each bounded (tens of ms at worst; a set's members share one budget, evaluator-set.ts), and a
+ * document has up to 100 evaluators.
  */
 const evaluatorCheck: DocumentCheck = async (doc) => {
   const issues: Issue[] = [];
@@ -30,6 +38,7 @@ const evaluatorCheck: DocumentCheck = async (doc) => {
       issues.push({ path: ['evaluators', i, 'targets'], message: 'a comparison needs at least two targets to compare' });
     }
     const v = validateEvaluatorSettings(e.type, e.settings);
+    settingsValid.set(e, v.ok);
     if (v.ok) {
       issues.push(...evaluatorSpecIssues(e, ['evaluators', i]));
       continue;
@@ -150,27 +159,39 @@ const setMembers = z.object({ evaluators: z.array(z.object({ type: z.string(), s
 /**
  * The code of one evaluator spec: a custom code evaluator's, or its set members'. Settings the
  * catalogue refuses are skipped: evaluatorCheck names them already, and an over-long body is not
- * worth compiling.
+ * worth compiling. Their validity is evaluatorCheck's verdict, not validated again (only a spec
+ * it has not seen is); a valid set's members are valid, as the set's settings check parses them.
+ * A turn of the event loop at a time, per evaluator and per member.
  */
-function evaluatorCode(type: string, settings: unknown, path: Path): CodePlace[] {
-  if (!validateEvaluatorSettings(type, settings).ok) return [];
+async function evaluatorCode(spec: { type: string; settings?: unknown }, path: Path, places: CodePlace[]): Promise<void> {
+  await yieldIfBusy();
+  if (!(settingsValid.get(spec) ?? validateEvaluatorSettings(spec.type, spec.settings).ok)) return;
+  await memberCode(spec.type, spec.settings, path, places);
+}
+
+/** evaluatorCode of settings already found valid. */
+async function memberCode(type: string, settings: unknown, path: Path, places: CodePlace[]): Promise<void> {
   const id = findEvaluator(type)?.id;
   if (id === customCode.id) {
     const parsed = customCode.settings.safeParse(settings ?? {});
-    return parsed.success ? [{ path: [...path, 'settings', 'code'], body: parsed.data.code, params: CODE_PARAMS }] : [];
+    if (parsed.success) places.push({ path: [...path, 'settings', 'code'], body: parsed.data.code, params: CODE_PARAMS });
+    return;
   }
-  if (id !== EVALUATOR_SET_ID) return [];
+  if (id !== EVALUATOR_SET_ID) return;
   const members = setMembers.safeParse(settings);
-  if (!members.success) return [];
-  return members.data.evaluators.flatMap((m, j) => evaluatorCode(m.type, m.settings, [...path, 'settings', 'evaluators', j]));
+  if (!members.success) return;
+  for (const [j, m] of members.data.evaluators.entries()) {
+    await yieldIfBusy();
+    await memberCode(m.type, m.settings, [...path, 'settings', 'evaluators', j], places);
+  }
 }
 
-function codePlaces(doc: ExperimentDocument): CodePlace[] {
+async function codePlaces(doc: ExperimentDocument): Promise<CodePlace[]> {
   const places: CodePlace[] = [];
   doc.targets.forEach((t, i) => {
     if (t.type === 'code') places.push({ path: ['targets', i, 'code'], body: t.code, params: CODE_TARGET_PARAMS });
   });
-  doc.evaluators.forEach((e, i) => places.push(...evaluatorCode(e.type, e.settings, ['evaluators', i])));
+  for (const [i, e] of doc.evaluators.entries()) await evaluatorCode(e, ['evaluators', i], places);
   return places;
 }
 
@@ -185,7 +206,7 @@ function codePlaces(doc: ExperimentDocument): CodePlace[] {
  * its isolate ran out of memory twice): that is no verdict on the code, and runs compile it again.
  */
 const codeCheck = (sandbox: Pick<IsolatedSandbox, 'check'>): DocumentCheck => async (doc) => {
-  const places = codePlaces(doc);
+  const places = await codePlaces(doc);
   const outcomes = await Promise.all(places.map((p) => sandbox.check(p.body, p.params)));
   const issues: Issue[] = [];
   outcomes.forEach((outcome, i) => {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
 import { isAscii, missingInput, quote, textInput } from './inputs.js';
-import { compileLinearRegex, MAX_MATCH_WORK, matchWork, type LinearRegexResult } from './safe-regex.js';
+import { compileLinearRegex, MAX_MATCH_WORK, MAX_PATTERN_WORK, matchWork, regexWork, type LinearRegexResult } from './safe-regex.js';
 import type { RE2JS } from 're2js';
 
 const RULE_KINDS = ['contains', 'not_contains', 'matches_regex', 'not_matches_regex'] as const;
@@ -28,17 +28,53 @@ type Rule = z.output<typeof ruleSchema>;
 export const MAX_RULES_WORK = 60_000;
 
 /**
+ * Compile work a rule as written (not yet parsed) would add to MAX_RULES_WORK, weighed from its
+ * text without compiling: 0 for a substring rule, a malformed one, or a pattern refused unseen
+ * (too long or too costly on its own). An evaluator set (evaluator-set.ts) sums it over all its
+ * members, which share one budget.
+ */
+export function regexRuleWork(rule: unknown): number {
+  if (typeof rule !== 'object' || rule === null) return 0;
+  const { rule: kind, value } = rule as Record<string, unknown>;
+  if ((kind !== 'matches_regex' && kind !== 'not_matches_regex') || typeof value !== 'string' || value.length > 10_000) return 0;
+  const work = regexWork(value);
+  return work > MAX_PATTERN_WORK ? 0 : work;
+}
+
+/**
  * Each rule's compiled pattern, kept from the settings check for create() and inlineChars(),
  * which receive the same parsed rule objects: a run start compiles every pattern once, not three times.
  */
 const compiledRules = new WeakMap<Rule, LinearRegexResult>();
 
+/**
+ * Patterns compiled lately, by their text, oldest first, up to RECENT_WORK of compile work in all:
+ * a set's settings check parses its members' settings and its create() parses them again to bind
+ * them (core/engine/evaluate.ts), and a run start right after a save parses them once more. The
+ * budget is still charged on a hit, so what is accepted does not depend on what was compiled before.
+ */
+const recentPatterns = new Map<string, LinearRegexResult>();
+let recentWork = 0;
+const RECENT_WORK = 2 * MAX_RULES_WORK;
+
 function compiledRule(r: Rule): LinearRegexResult {
   let compiled = compiledRules.get(r);
-  if (!compiled) {
+  if (compiled) return compiled;
+  compiled = recentPatterns.get(r.value);
+  if (compiled) {
+    recentPatterns.delete(r.value);
+  } else {
     compiled = compileLinearRegex(r.value, { multiline: true });
-    compiledRules.set(r, compiled);
+    if (compiled.ok) recentWork += compiled.work;
   }
+  // Only compiled patterns are kept; the oldest go once they weigh more than RECENT_WORK.
+  if (compiled.ok) recentPatterns.set(r.value, compiled);
+  for (const [value, old] of recentPatterns) {
+    if (recentWork <= RECENT_WORK) break;
+    recentPatterns.delete(value);
+    recentWork -= old.work;
+  }
+  compiledRules.set(r, compiled);
   return compiled;
 }
 

@@ -22,6 +22,9 @@ function wideSchema(n: number): Record<string, unknown> {
 /** The reported rules: 100 of `(x+x+)+y` 1,250 times (a 1 MB body). */
 const HOSTILE_RULES = Array.from({ length: 100 }, () => ({ field: 'output', rule: 'matches_regex', value: '(x+x+)+y'.repeat(1250) }));
 
+/** 50 text_rules members of 24 `a{1000}` rules: each within MAX_RULES_WORK, 50 times it together. */
+const COSTLY_SET = { evaluators: Array.from({ length: 50 }, (_, i) => ({ id: `m${i}`, type: 'text_rules', settings: { rules: Array.from({ length: 24 }, () => ({ field: 'output', rule: 'matches_regex', value: 'a{1000}' })) } })) };
+
 let t: TestAssay;
 beforeAll(async () => {
   t = await startTestAssay();
@@ -71,6 +74,9 @@ describe('costly settings', () => {
       const many = Array.from({ length: 100 }, (_, i) => ({ field: 'output', rule: 'matches_regex', value: `${'ab'.repeat(300)}${i}` }));
       const total = await refusedAtSave('many-rules', { type: 'langevals/basic', settings: { rules: many } }, ['rules', expect.any(Number), 'value']);
       expect(total).toContain(`units of compile work, at most ${MAX_RULES_WORK} are allowed in one evaluator`);
+      // A set's members share one budget: 50 members, each within its own (the review's set of 2026-12-05).
+      const set = await refusedAtSave('rules-set', { type: 'evaluator_set', settings: COSTLY_SET }, ['evaluators', 1, 'settings', 'rules', 0, 'value']);
+      expect(set).toContain(`at most ${MAX_RULES_WORK} are allowed in one evaluator set, all its members together`);
     });
     console.log(`costly settings refused at save: worst /healthz ${worst.toFixed(0)} ms`);
     // Loose: a busy CI machine. Before the bounds, one save held the server for seconds.
@@ -84,6 +90,7 @@ describe('costly settings', () => {
         { id: 'schema', type: 'valid_format', settings: { format: 'json', json_schema: wideSchema(10_000) } },
         { id: 'tool', type: 'tool_calls', settings: { schemas: { search: JSON.stringify(wideSchema(5_000)) } } },
         { id: 'rules', type: 'langevals/basic', settings: { rules: HOSTILE_RULES } },
+        { id: 'set', type: 'evaluator_set', settings: COSTLY_SET },
         { id: 'fine', type: 'valid_format', settings: { format: 'json' } },
       ]),
     );
@@ -101,6 +108,8 @@ describe('costly settings', () => {
       expect(byId.tool!.details).toContain('schemas.search is too large to compile');
       expect(byId.rules).toMatchObject({ status: 'error' });
       expect(byId.rules!.details).toContain('rule 0: pattern too long');
+      expect(byId.set).toMatchObject({ status: 'error' });
+      expect(byId.set!.details).toContain('in one evaluator set');
       expect(byId.fine).toMatchObject({ status: 'processed', passed: true });
     });
     console.log(`run of a stored document with costly settings: worst /healthz ${worst.toFixed(0)} ms`);
