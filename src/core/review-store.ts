@@ -12,4 +12,8 @@ export interface ReviewStore {
   upsert(review: StoredReview): Promise<void>;
   /** The run's reviews, by row index, target, repeat, then evaluator (the cell's own first). */
   ofRun(runId: string): Promise<StoredReview[]>;
+  /** As ofRun, each with its comment left out (null): what the run's figures need. */
+  verdictsOfRun(runId: string): Promise<StoredReview[]>;
+  /** Changes whenever a review of the run is written: its count and its latest time. */
+  stamp(runId: string): Promise<string>;
 }

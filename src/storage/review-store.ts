@@ -37,4 +37,23 @@ export class SqlReviewStore implements ReviewStore {
       .execute();
     return rows.map(toReview);
   }
+
+  async verdictsOfRun(runId: string): Promise<StoredReview[]> {
+    const rows = await this.db
+      .selectFrom('run_reviews')
+      .select(['run_id', 'row_index', 'target_id', 'repeat', 'evaluator_id', 'verdict', 'reviewer', 'reviewer_key_id', 'reviewed_at', 'cells'])
+      .where('run_id', '=', runId)
+      .orderBy('row_index').orderBy('target_id').orderBy('repeat').orderBy('evaluator_id')
+      .execute();
+    return rows.map((r) => toReview({ ...r, comment: null }));
+  }
+
+  async stamp(runId: string): Promise<string> {
+    const row = await this.db
+      .selectFrom('run_reviews')
+      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.max('reviewed_at').as('at')])
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
+    return `${Number(row?.n ?? 0)}:${Number(row?.at ?? 0)}`;
+  }
 }

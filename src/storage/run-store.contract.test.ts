@@ -380,6 +380,7 @@ describe.each(backends)('run store on $name', (backend) => {
       reviewer: 'sk-lw-abcd…', reviewerKeyId: 'k1', reviewedAt: 10, cells: [2], ...over,
     });
     expect(await reviews.ofRun('r1')).toEqual([]);
+    expect(await reviews.stamp('r1')).toBe('0:0');
     await reviews.upsert(review({ evaluatorId: 'exact', verdict: 'passed', comment: 'judge was wrong' }));
     await reviews.upsert(review({ rowIndex: 0, targetId: 'b', cells: [1] }));
     await reviews.upsert(review({ comment: 'first look' }));
@@ -393,5 +394,12 @@ describe.each(backends)('run store on $name', (backend) => {
       review({ evaluatorId: 'exact', verdict: 'passed', comment: 'judge was wrong' }),
     ]);
     expect(await reviews.ofRun('r2')).toHaveLength(1);
+    // The verdicts alone, in the same order; the stamp moves with every write.
+    expect(await reviews.verdictsOfRun('r1')).toEqual(listed.map((r) => ({ ...r, comment: null })));
+    const before = await reviews.stamp('r1');
+    expect(before).toBe('3:20');
+    await reviews.upsert(review({ rowIndex: 5, cells: [9], reviewedAt: 30 }));
+    expect(await reviews.stamp('r1')).not.toBe(before);
+    expect(await reviews.stamp('r2')).toBe('1:10');
   });
 });

@@ -97,6 +97,15 @@ export class MemoryReviewStore implements ReviewStore {
     const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
     return all.sort((a, b) => a.rowIndex - b.rowIndex || cmp(a.targetId, b.targetId) || a.repeat - b.repeat || cmp(a.evaluatorId ?? '', b.evaluatorId ?? ''));
   }
+
+  async verdictsOfRun(runId: string): Promise<StoredReview[]> {
+    return (await this.ofRun(runId)).map((r) => ({ ...r, comment: null }));
+  }
+
+  async stamp(runId: string): Promise<string> {
+    const all = [...(this.byRun.get(runId)?.values() ?? [])];
+    return `${all.length}:${all.reduce((at, r) => Math.max(at, r.reviewedAt), 0)}`;
+  }
 }
 
 /** No datasets: a test that needs one uses the SQL stores. */

@@ -3,9 +3,11 @@
 // results and figures stay exactly as they were; the same key replaces a review; bad bodies get
 // precise 400s and things that do not exist (or belong to another project) 404s.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTurnBudget, TURN_BUDGET_MS } from '../../core/turns.js';
 import { startFakeAgent, type FakeAgent } from '../../testing/fake-agent.js';
 import { startTestAssay, type TestAssay } from '../../testing/harness.js';
 import { agentExperiment, poll, startRun, waitForRun } from '../../testing/runs.js';
+import { turnsDuring } from '../../testing/turns.js';
 
 let t: TestAssay;
 let agent: FakeAgent;
@@ -134,4 +136,32 @@ describe('reviews', () => {
     expect((await t.req('GET', `/api/experiments/runs/${runId}/reviews`, { key: other.key })).status).toBe(404);
     expect((await poll(t, runId)).summary).toMatchObject({ reviewed: 2 });
   });
+
+  it('a poll of a run with many reviews works its figures out in turns, once per change, and follows every new review', async () => {
+    const big = await t.req('POST', '/api/experiments', { body: agentExperiment('many-reviews', agent.url, 1_200) });
+    expect(big.status).toBe(201);
+    const id = await startRun(t, 'many-reviews');
+    await waitForRun(t, id, 60_000);
+    // The agent echoes: every row passes; reviews fail the first 1,100.
+    for (let row = 0; row < 1_100; row++) expect((await put({ rowIndex: row, targetId: 'agent', verdict: 'failed', comment: 'no' }, { id })).status).toBe(200);
+    setTurnBudget(0);
+    try {
+      let summary: Awaited<ReturnType<typeof poll>>['summary'];
+      const first = await turnsDuring(async () => (summary = (await poll(t, id)).summary));
+      expect(summary).toMatchObject({ reviewed: 1_100, reviewedPassRate: round2((100 / 1_200) * 100) });
+      // The reviewed cells are read 500 at a time, a turn each.
+      expect(first).toBeGreaterThanOrEqual(3);
+      // Nothing changed: the figures are kept, not read again.
+      const again = await turnsDuring(async () => (summary = (await poll(t, id)).summary));
+      expect(again).toBeLessThan(first);
+      expect(summary).toMatchObject({ reviewed: 1_100 });
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
+    // A new review, even within the same millisecond as the last, shows at the next poll.
+    expect((await put({ rowIndex: 0, targetId: 'agent', verdict: 'passed' }, { id })).status).toBe(200);
+    expect((await poll(t, id)).summary).toMatchObject({ reviewed: 1_100, reviewedPassRate: round2((101 / 1_200) * 100) });
+  });
 });
+
+const round2 = (n: number) => Math.round(n * 1e8) / 1e8;
