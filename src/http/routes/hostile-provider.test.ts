@@ -86,7 +86,7 @@ describe('a provider that pads its answers', () => {
     for (const target of ['chat', 'structured']) {
       expect(errors[`${target}:finding`]).toBe('hostile call failed: the answer is over 8 MiB');
       expect(errors[`${target}:wide`]).toBe("hostile call failed: the answer is made of more than 100,000 arrays and objects (JSON inside its strings included), the limit for a model's answer");
-      expect(errors[`${target}:keys`]).toBe("hostile call failed: the answer is made of more than 50,000 keys (JSON inside its strings included), the limit for a model's answer");
+      expect(errors[`${target}:keys`]).toBe("hostile call failed: the answer is made of more than 20,000 distinct keys (JSON inside its strings included), the limit for a model's answer");
       expect(errors[`${target}:plain`] ?? null).toBeNull();
     }
     // Not retried: one call per cell, though the run allows two retries.
