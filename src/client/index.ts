@@ -236,9 +236,10 @@ export class AssayClient {
     return this.json('PUT', `/api/experiments/runs/${enc(runId)}/reviews`, review);
   }
 
-  /** A run's reviews. */
-  reviews(runId: string): Promise<ReviewList> {
-    return this.json('GET', `/api/experiments/runs/${enc(runId)}/reviews`);
+  /** A page of a run's reviews: the first without `cursor`, then each answer's `nextCursor` until it is null. */
+  reviews(runId: string, page: { cursor?: string; limit?: number } = {}): Promise<ReviewList> {
+    const q = Object.entries(page).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${enc(String(v))}`).join('&');
+    return this.json('GET', `/api/experiments/runs/${enc(runId)}/reviews${q ? `?${q}` : ''}`);
   }
 
   /**

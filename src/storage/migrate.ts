@@ -13,6 +13,7 @@ import * as m009 from './migrations/009-reviews.js';
 import * as m010 from './migrations/010-worker-id.js';
 import * as m011 from './migrations/011-run-shards.js';
 import * as m012 from './migrations/012-experiment-definitions.js';
+import * as m013 from './migrations/013-review-stamp.js';
 
 /** Every migration by name, in order (exported for the tests of a migration's data changes). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '010-worker-id': m010,
   '011-run-shards': m011,
   '012-experiment-definitions': m012,
+  '013-review-stamp': m013,
 };
 
 export interface MigrationReport {

@@ -379,7 +379,8 @@ describe.each(backends)('run store on $name', (backend) => {
       runId: 'r1', rowIndex: 1, targetId: 'a', repeat: 0, evaluatorId: null, verdict: 'failed', comment: null,
       reviewer: 'sk-lw-abcd…', reviewerKeyId: 'k1', reviewedAt: 10, cells: [2], ...over,
     });
-    expect(await reviews.ofRun('r1')).toEqual([]);
+    const all = (runId: string) => reviews.pageOfRun(runId, null, 100);
+    expect(await all('r1')).toEqual([]);
     expect(await reviews.stamp('r1')).toBe('0:0');
     await reviews.upsert(review({ evaluatorId: 'exact', verdict: 'passed', comment: 'judge was wrong' }));
     await reviews.upsert(review({ rowIndex: 0, targetId: 'b', cells: [1] }));
@@ -387,15 +388,27 @@ describe.each(backends)('run store on $name', (backend) => {
     // The same key again replaces the review (verdict, comment, reviewer and time).
     await reviews.upsert(review({ verdict: 'passed', comment: null, reviewer: 'sk-lw-wxyz…', reviewerKeyId: 'k2', reviewedAt: 20 }));
     await reviews.upsert(review({ runId: 'r2', rowIndex: 0 }));
-    const listed = await reviews.ofRun('r1');
+    const listed = await all('r1');
     expect(listed).toEqual([
       review({ rowIndex: 0, targetId: 'b', cells: [1] }),
       review({ verdict: 'passed', comment: null, reviewer: 'sk-lw-wxyz…', reviewerKeyId: 'k2', reviewedAt: 20 }),
       review({ evaluatorId: 'exact', verdict: 'passed', comment: 'judge was wrong' }),
     ]);
-    expect(await reviews.ofRun('r2')).toHaveLength(1);
+    expect(await all('r2')).toHaveLength(1);
     // The verdicts alone, in the same order; the stamp moves with every write.
-    expect(await reviews.verdictsOfRun('r1')).toEqual(listed.map((r) => ({ ...r, comment: null })));
+    expect(await reviews.verdictPage('r1', null, 100)).toEqual(listed.map(({ rowIndex, targetId, repeat, evaluatorId, verdict, cells }) => ({ rowIndex, targetId, repeat, evaluatorId, verdict, cells })));
+    expect(await reviews.verdictPage('r1', listed[0]!, 1)).toEqual([{ rowIndex: 1, targetId: 'a', repeat: 0, evaluatorId: null, verdict: 'passed', cells: [2] }]);
+    // Pages by key: each starts after the last one's final review, and together they are the list.
+    const first = await reviews.pageOfRun('r1', null, 2);
+    expect(first).toEqual(listed.slice(0, 2));
+    expect(await reviews.pageOfRun('r1', first[1]!, 2)).toEqual(listed.slice(2));
+    expect(await reviews.pageOfRun('r1', listed[2]!, 2)).toEqual([]);
+    // A position that is no review's key: the page starts at the next key after it.
+    expect(await reviews.pageOfRun('r1', { rowIndex: 1, targetId: '', repeat: 0, evaluatorId: null }, 5)).toEqual(listed.slice(1));
+    // By rows, both ends included: an export page's reviews.
+    expect(await reviews.ofRows('r1', 1, 1)).toEqual(listed.slice(1));
+    expect(await reviews.ofRows('r1', 0, 0)).toEqual(listed.slice(0, 1));
+    expect(await reviews.ofRows('r1', 2, 9)).toEqual([]);
     const before = await reviews.stamp('r1');
     expect(before).toBe('3:20');
     await reviews.upsert(review({ rowIndex: 5, cells: [9], reviewedAt: 30 }));

@@ -6,7 +6,8 @@ import { definitionOf, type ExperimentDocument, type Row } from '../core/model/e
 import type { PageRequest, Paged } from '../core/model/paging.js';
 import type { DatasetRecord, ExperimentHeader, ExperimentRecord } from '../core/model/records.js';
 import type { DatasetStore, ExperimentStore, NewExperiment, Stores } from '../core/ports.js';
-import type { ReviewStore, StoredReview } from '../core/review-store.js';
+import type { ReviewPosition } from '../core/model/reviews.js';
+import type { ReviewStore, StoredReview, StoredVerdict } from '../core/review-store.js';
 import { reviewKey } from '../core/model/reviews.js';
 import { MemoryResponseCache, MemoryRunStore } from './memory-run-store.js';
 
@@ -82,6 +83,11 @@ export class MemoryExperimentStore implements ExperimentStore {
   }
 }
 
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Key order: row index, target, repeat, evaluator (the cell's own, '', first). */
+const compareReviews = (a: ReviewPosition, b: ReviewPosition) =>
+  a.rowIndex - b.rowIndex || cmp(a.targetId, b.targetId) || a.repeat - b.repeat || cmp(a.evaluatorId ?? '', b.evaluatorId ?? '');
+
 /** Reviews in a map by run and key (held to the storage contract in stores.contract.test.ts). */
 export class MemoryReviewStore implements ReviewStore {
   private readonly byRun = new Map<string, Map<string, StoredReview>>();
@@ -92,14 +98,22 @@ export class MemoryReviewStore implements ReviewStore {
     run.set(reviewKey(review), structuredClone(review));
   }
 
-  async ofRun(runId: string): Promise<StoredReview[]> {
-    const all = [...(this.byRun.get(runId)?.values() ?? [])].map((r) => structuredClone(r));
-    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    return all.sort((a, b) => a.rowIndex - b.rowIndex || cmp(a.targetId, b.targetId) || a.repeat - b.repeat || cmp(a.evaluatorId ?? '', b.evaluatorId ?? ''));
+  /** The run's reviews in key order. */
+  private sorted(runId: string): StoredReview[] {
+    const all = [...(this.byRun.get(runId)?.values() ?? [])];
+    return all.sort(compareReviews);
   }
 
-  async verdictsOfRun(runId: string): Promise<StoredReview[]> {
-    return (await this.ofRun(runId)).map((r) => ({ ...r, comment: null }));
+  async pageOfRun(runId: string, after: ReviewPosition | null, limit: number): Promise<StoredReview[]> {
+    return this.sorted(runId).filter((r) => !after || compareReviews(r, after) > 0).slice(0, limit).map((r) => structuredClone(r));
+  }
+
+  async verdictPage(runId: string, after: ReviewPosition | null, limit: number): Promise<StoredVerdict[]> {
+    return (await this.pageOfRun(runId, after, limit)).map(({ rowIndex, targetId, repeat, evaluatorId, verdict, cells }) => ({ rowIndex, targetId, repeat, evaluatorId, verdict, cells }));
+  }
+
+  async ofRows(runId: string, fromRow: number, toRow: number): Promise<StoredReview[]> {
+    return this.sorted(runId).filter((r) => r.rowIndex >= fromRow && r.rowIndex <= toRow).map((r) => structuredClone(r));
   }
 
   async stamp(runId: string): Promise<string> {

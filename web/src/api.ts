@@ -61,7 +61,7 @@ export class Api {
   /** The run against a baseline (a run id; none: the run's baselineRunId, else the previous finished run). */
   compare = (runId: string, baseline: string | null, offset: number, limit: number): Promise<Comparison> =>
     this.signOutOn401(this.client.compare(runId, { ...(baseline ? { baseline } : {}), change: 'changed', offset, limit }));
-  reviews = (runId: string): Promise<ReviewList> => this.signOutOn401(this.client.reviews(runId));
+  reviews = (runId: string, cursor?: string): Promise<ReviewList> => this.signOutOn401(this.client.reviews(runId, cursor === undefined ? { limit: 1000 } : { cursor, limit: 1000 }));
   review = (runId: string, review: ReviewInput): Promise<Review> => this.signOutOn401(this.client.review(runId, review));
 }
 

@@ -50,11 +50,16 @@ const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
 export const xml = (s: string): string =>
   s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!).replace(XML_INVALID, '');
 
-/** People's reviews by cell number (docs/reviews.md); they sit beside the evaluator results, never in place of them. */
-export type ExportReviews = ReadonlyMap<number, CellReviews>;
+/**
+ * People's reviews of a page's cells by cell number (docs/reviews.md), read with each page: a
+ * run's reviews are never held whole. They sit beside the evaluator results, never in place of them.
+ */
+export type ExportReviews = (cells: CellResult[]) => Promise<ReadonlyMap<number, CellReviews>>;
+
+const NO_REVIEWS: ExportReviews = async () => new Map();
 
 /** The export of `run` in `format`, as chunks of text. */
-export function exportRun(run: RunRecord, format: ExportFormat, pages: ExportPages, reviews: ExportReviews = new Map()): AsyncGenerator<string> {
+export function exportRun(run: RunRecord, format: ExportFormat, pages: ExportPages, reviews: ExportReviews = NO_REVIEWS): AsyncGenerator<string> {
   switch (format) {
     case 'jsonl':
       return jsonLines(pages, reviews);
@@ -74,9 +79,10 @@ function reviewList(r: CellReviews | undefined) {
 async function* jsonLines(pages: ExportPages, reviews: ExportReviews): AsyncGenerator<string> {
   for await (const { cells, rows } of pages()) {
     if (cells.length === 0) continue;
+    const reviewsOf = await reviews(cells);
     yield cells
       .map((cell) => {
-        const reviewed = reviewList(reviews.get(cell.cell));
+        const reviewed = reviewList(reviewsOf.get(cell.cell));
         // `reviews` only on reviewed cells: unreviewed lines stay as they were.
         return JSON.stringify({ ...datasetEntry(cell), evaluations: [...evaluationEntries(cell), ...rowsOf(cell, rows).map(rowEvaluationEntry)], ...(reviewed.length > 0 ? { reviews: reviewed } : {}) });
       })
@@ -101,6 +107,7 @@ async function* csv(run: RunRecord, pages: ExportPages, reviews: ExportReviews):
   const stringify = (records: unknown[][]) => stringifyRecords(records, CSV_OPTIONS);
   yield stringify([header.map(csvText)]);
   for await (const { cells, rows } of pages()) {
+    const reviewsOf = await reviews(cells);
     const lines = cells.map((cell) => {
       const byId = new Map(cell.evaluations.map((e) => [e.evaluatorId, e.result]));
       for (const r of rowsOf(cell, rows)) byId.set(r.evaluatorId, r.evaluation.result);
@@ -114,7 +121,7 @@ async function* csv(run: RunRecord, pages: ExportPages, reviews: ExportReviews):
         const processed = r?.status === 'processed' ? r : undefined;
         line.push(r?.status ?? '', processed?.passed ?? '', processed?.score ?? '', csvText(processed?.label ?? ''));
       }
-      const reviewed = reviews.get(cell.cell);
+      const reviewed = reviewsOf.get(cell.cell);
       line.push(reviewed?.cell?.verdict ?? '', csvText(reviewed?.cell?.comment ?? ''), csvText(reviewed?.cell?.reviewer ?? ''));
       for (const id of evaluatorIds) line.push(reviewed?.evaluators.get(id)?.verdict ?? '');
       return line;
@@ -159,11 +166,12 @@ async function* junit(run: RunRecord, pages: ExportPages, reviews: ExportReviews
   const attrs = `tests="${counts.tests}" failures="${counts.failure}" errors="${counts.error}"`;
   yield `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${xml(run.experimentSlug)}" ${attrs}>\n<testsuite name="${xml(`${run.experimentSlug} ${run.id}`)}" ${attrs}>\n`;
   for await (const { cells } of pages()) {
+    const reviewsOf = await reviews(cells);
     let chunk = '';
     for (const cell of cells) {
       const name = `row ${cell.rowIndex}${run.spec.repeats > 1 ? ` repeat ${cell.repeat}` : ''}`;
       chunk += `<testcase classname="${xml(`${run.experimentSlug}.${cell.targetId}`)}" name="${xml(name)}" time="${(cell.durationMs / 1000).toFixed(3)}">`;
-      chunk += junitReviews(reviews.get(cell.cell));
+      chunk += junitReviews(reviewsOf.get(cell.cell));
       if (!cell.ok) chunk += `<error message="${xml(cell.error)}"/>`;
       for (const e of cell.evaluations) {
         const r = e.result;

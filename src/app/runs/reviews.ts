@@ -6,11 +6,12 @@
 import { cellPassed } from '../../core/engine/aggregate.js';
 import { NotFoundError, runNotFound } from '../../core/errors.js';
 import type { Project } from '../../core/model/records.js';
-import type { ReviewList, ReviewRequest, Review } from '../../core/model/reviews.js';
+import { z } from 'zod';
+import type { ReviewList, ReviewPosition, ReviewRequest, Review } from '../../core/model/reviews.js';
 import type { RunStatusBody } from '../../core/model/run-api.js';
 import type { CellResult, LeanCell, RunRecord } from '../../core/model/run.js';
 import type { Clock, Stores } from '../../core/ports.js';
-import type { StoredReview } from '../../core/review-store.js';
+import type { StoredReview, StoredVerdict } from '../../core/review-store.js';
 import { yieldIfBusy } from '../../core/turns.js';
 
 /** Who wrote a review: the API key record and its display prefix. */
@@ -20,13 +21,16 @@ export interface Reviewer {
 }
 
 /** The reviews of one cell: of the cell as a whole, and per evaluator. */
-export interface CellReviews {
-  cell: StoredReview | undefined;
-  evaluators: Map<string, StoredReview>;
+export interface CellReviews<R extends StoredVerdict = StoredReview> {
+  cell: R | undefined;
+  evaluators: Map<string, R>;
 }
 
 const ROW_PAGE = 200;
-/** Reviewed cells read at a time for the run's figures, a turn of the event loop each. */
+/** Reviews a page of GET …/reviews answers by default, and at most (a comment is up to 10,000 characters). */
+export const REVIEW_PAGE = 500;
+export const MAX_REVIEW_PAGE = 1000;
+/** Reviews (and at most as many cells) read at a time for the run's figures, a turn of the event loop each. */
 const CELL_PAGE = 500;
 /** Runs whose reviewed figures are kept (by the reviews' stamp and the run's log position). */
 const FIGURES_KEPT = 256;
@@ -43,7 +47,7 @@ export function publicReview(r: StoredReview): Review {
  * the target must have succeeded and every evaluator (its review's verdict replacing its own)
  * not have failed or errored. Informational evaluators (weight 0) never decide, as in the summary.
  */
-export function reviewedCellPassed(cell: Pick<CellResult, 'ok' | 'evaluations'>, reviews: CellReviews, informational: ReadonlySet<string>): boolean {
+export function reviewedCellPassed(cell: Pick<CellResult, 'ok' | 'evaluations'>, reviews: CellReviews<StoredVerdict>, informational: ReadonlySet<string>): boolean {
   if (reviews.cell) return reviews.cell.verdict === 'passed';
   // The summary's own rule, over the evaluations with the reviewed verdicts put in.
   const evaluations = cell.evaluations.map((e) => {
@@ -54,8 +58,8 @@ export function reviewedCellPassed(cell: Pick<CellResult, 'ok' | 'evaluations'>,
 }
 
 /** The reviews of a run grouped by cell number (a key naming a row run twice reviews both cells). */
-export function reviewsByCell(reviews: StoredReview[]): Map<number, CellReviews> {
-  const byCell = new Map<number, CellReviews>();
+export function reviewsByCell<R extends StoredVerdict>(reviews: R[]): Map<number, CellReviews<R>> {
+  const byCell = new Map<number, CellReviews<R>>();
   for (const r of reviews) {
     for (const n of r.cells) {
       let entry = byCell.get(n);
@@ -65,6 +69,29 @@ export function reviewsByCell(reviews: StoredReview[]): Map<number, CellReviews>
     }
   }
   return byCell;
+}
+
+// A page cursor is the key of the page's last review, as base64url JSON: opaque to clients, and
+// a page starts there by key (a run may hold a million reviews; an OFFSET would step over them).
+const cursorSchema = z.tuple([z.int().min(0), z.string().max(200), z.int().min(0), z.string().max(200).nullable()]);
+
+/** The cursor of the page that starts after `r`. */
+export function reviewCursor(r: ReviewPosition): string {
+  return Buffer.from(JSON.stringify([r.rowIndex, r.targetId, r.repeat, r.evaluatorId])).toString('base64url');
+}
+
+/** The position a cursor names, or null when it is not one `reviewCursor` wrote. */
+export function parseReviewCursor(cursor: string): ReviewPosition | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  const parsed = cursorSchema.safeParse(value);
+  if (!parsed.success) return null;
+  const [rowIndex, targetId, repeat, evaluatorId] = parsed.data;
+  return { rowIndex, targetId, repeat, evaluatorId };
 }
 
 export class ReviewService {
@@ -126,14 +153,20 @@ export class ReviewService {
     return publicReview(review);
   }
 
-  async list(project: Project, runId: string): Promise<ReviewList> {
+  /** A page of the run's reviews in key order, after `after` (null: the first page). */
+  async list(project: Project, runId: string, after: ReviewPosition | null, limit: number): Promise<ReviewList> {
     const run = await this.run(project, runId);
-    return { runId: run.id, reviews: (await this.stores.reviews.ofRun(run.id)).map(publicReview) };
+    // One more than asked: whether a next page exists, without an empty last page.
+    const page = await this.stores.reviews.pageOfRun(run.id, after, limit + 1);
+    const more = page.length > limit;
+    const reviews = page.slice(0, limit);
+    return { runId: run.id, reviews: reviews.map(publicReview), nextCursor: more ? reviewCursor(reviews.at(-1)!) : null };
   }
 
-  /** The run's reviews by cell number, for exports. */
-  async byCell(runId: string): Promise<Map<number, CellReviews>> {
-    return reviewsByCell(await this.stores.reviews.ofRun(runId));
+  /** The reviews of an export page's cells (ordered by row), by cell number. */
+  async ofCells(runId: string, cells: readonly Pick<CellResult, 'rowIndex'>[]): Promise<Map<number, CellReviews>> {
+    if (cells.length === 0) return new Map();
+    return reviewsByCell(await this.stores.reviews.ofRows(runId, cells[0]!.rowIndex, cells.at(-1)!.rowIndex));
   }
 
   /** Evaluators with weight 0 in the experiment version the run executed. */
@@ -163,20 +196,40 @@ export class ReviewService {
     return { ...body, summary: { ...summary, reviewed: figures.reviewed, reviewedPassRate } };
   }
 
-  /** How many cells reviews touch, and how many more (or fewer) of them pass once reviewed; in turns. */
+  /**
+   * How many cells reviews touch, and how many more (or fewer) of them pass once reviewed: the
+   * reviews a page at a time and their cells by number, a turn of the event loop between pages,
+   * so neither a million reviews nor their cells are ever held or read at once.
+   */
   private async reviewedFigures(run: RunRecord): Promise<{ reviewed: number; passedDelta: number }> {
-    const byCell = reviewsByCell(await this.stores.reviews.verdictsOfRun(run.id));
     const informational = await this.informational(run);
-    const numbers = [...byCell.keys()];
     let reviewed = 0;
     let passedDelta = 0;
-    for (let from = 0; from < numbers.length; from += CELL_PAGE) {
-      await yieldIfBusy();
-      for (const c of await this.stores.runs.cellsAt(run.id, numbers.slice(from, from + CELL_PAGE))) {
+    const tally = async (reviews: StoredVerdict[]) => {
+      const byCell = reviewsByCell(reviews);
+      if (byCell.size === 0) return;
+      for (const c of await this.stores.runs.cellsAt(run.id, [...byCell.keys()])) {
         reviewed++;
         passedDelta += Number(reviewedCellPassed(c, byCell.get(c.cell)!, informational)) - Number(cellPassed(c, informational));
       }
+    };
+    // A cell's reviews are adjacent in key order; those of the page's last key wait for the next
+    // page, which may hold more of them.
+    let carried: StoredVerdict[] = [];
+    for (let after: ReviewPosition | null = null; ; ) {
+      await yieldIfBusy();
+      const page = await this.stores.reviews.verdictPage(run.id, after, CELL_PAGE);
+      const reviews = [...carried, ...page];
+      if (page.length < CELL_PAGE) {
+        await tally(reviews);
+        return { reviewed, passedDelta };
+      }
+      const last = page.at(-1)!;
+      const sameCell = (r: StoredVerdict) => r.rowIndex === last.rowIndex && r.targetId === last.targetId && r.repeat === last.repeat;
+      const cut = reviews.findIndex(sameCell);
+      await tally(reviews.slice(0, cut));
+      carried = reviews.slice(cut);
+      after = last;
     }
-    return { reviewed, passedDelta };
   }
 }

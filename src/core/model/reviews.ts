@@ -44,10 +44,24 @@ export const reviewSchema = z.object({
 });
 export type Review = z.infer<typeof reviewSchema>;
 
-export const reviewListSchema = z.object({ runId: z.string(), reviews: z.array(reviewSchema) });
+export const reviewListSchema = z.object({
+  runId: z.string(),
+  reviews: z.array(reviewSchema),
+  /** Where the next page starts (the `cursor` to send), null on the last page. */
+  nextCursor: z.string().nullable(),
+});
 export type ReviewList = z.infer<typeof reviewListSchema>;
 
 /** The key of a review: one per run × row × target × repeat × evaluator ('' for the whole cell). */
 export function reviewKey(r: { rowIndex: number; targetId: string; repeat: number; evaluatorId: string | null | undefined }): string {
   return `${r.rowIndex}\u0000${r.targetId}\u0000${r.repeat}\u0000${r.evaluatorId ?? ''}`;
+}
+
+/** Where a review sits in a run's key order: row index, target, repeat, evaluator (the cell's own first). */
+export interface ReviewPosition {
+  rowIndex: number;
+  targetId: string;
+  repeat: number;
+  /** null: the review of the cell as a whole. */
+  evaluatorId: string | null;
 }

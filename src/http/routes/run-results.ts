@@ -51,11 +51,10 @@ export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: R
       },
       async (c, { params, query }) => {
         const { run, pages } = await runs.pages(c.get('project'), params.runId);
-        const reviewed = await reviews.byCell(run.id);
         c.header('Content-Type', EXPORT_CONTENT_TYPES[query.format]);
         c.header('Content-Disposition', `attachment; filename="${run.id}.${query.format === 'junit' ? 'xml' : query.format}"`);
         return stream(c, async (out) => {
-          for await (const chunk of exportRun(run, query.format, pages, reviewed)) {
+          for await (const chunk of exportRun(run, query.format, pages, (cells) => reviews.ofCells(run.id, cells))) {
             await out.write(chunk);
             await yieldIfBusy();
           }

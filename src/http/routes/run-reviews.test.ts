@@ -144,6 +144,9 @@ describe('reviews', () => {
     await waitForRun(t, id, 60_000);
     // The agent echoes: every row passes; reviews fail the first 1,100.
     for (let row = 0; row < 1_100; row++) expect((await put({ rowIndex: row, targetId: 'agent', verdict: 'failed', comment: 'no' }, { id })).status).toBe(200);
+    // Row 499's cell has a second review, its evaluator's: in key order the 500th and 501st
+    // reviews, the two sides of the figures' first page. Still one reviewed cell.
+    expect((await put({ rowIndex: 499, targetId: 'agent', evaluatorId: 'exact', verdict: 'passed' }, { id })).status).toBe(200);
     setTurnBudget(0);
     try {
       let summary: Awaited<ReturnType<typeof poll>>['summary'];
@@ -158,6 +161,38 @@ describe('reviews', () => {
     } finally {
       setTurnBudget(TURN_BUDGET_MS);
     }
+    // The list in pages by cursor: 500 by default, together every review once, in key order.
+    const keys: string[] = [];
+    let pages = 0;
+    for (let cursor: string | null | undefined; cursor !== null; pages++) {
+      const res = await t.req('GET', `/api/experiments/runs/${id}/reviews${cursor ? `?cursor=${cursor}` : ''}`);
+      const page = (await res.json()) as { reviews: { rowIndex: number; evaluatorId: string | null }[]; nextCursor: string | null };
+      expect(page.reviews.length).toBeLessThanOrEqual(500);
+      keys.push(...page.reviews.map((r) => `${r.rowIndex}/${r.evaluatorId ?? ''}`));
+      cursor = page.nextCursor;
+    }
+    expect(pages).toBe(3);
+    const expected = Array.from({ length: 1_100 }, (_, row) => `${row}/`);
+    expected.splice(500, 0, '499/exact');
+    expect(keys).toEqual(expected);
+    // A limit asks for fewer or more, up to 1,000.
+    const big1 = (await (await t.req('GET', `/api/experiments/runs/${id}/reviews?limit=5000`)).json()) as { reviews: unknown[]; nextCursor: string };
+    expect(big1.reviews).toHaveLength(1_000);
+    const rest = (await (await t.req('GET', `/api/experiments/runs/${id}/reviews?limit=1000&cursor=${big1.nextCursor}`)).json()) as { reviews: unknown[]; nextCursor: null };
+    expect(rest).toMatchObject({ nextCursor: null });
+    expect(rest.reviews).toHaveLength(101);
+    // A cursor no page gave, or a limit that is not a whole number: 400, naming the parameter.
+    for (const query of ['cursor=abc', `cursor=${Buffer.from('[1,"a"]').toString('base64url')}`, `cursor=${'x'.repeat(2_001)}`, 'limit=-1', 'limit=ten']) {
+      const res = await t.req('GET', `/api/experiments/runs/${id}/reviews?${query}`);
+      expect(res.status, query).toBe(400);
+      const answer = (await res.json()) as { error: string; issues: { path: string[] }[] };
+      expect(answer.error).toBe('validation_error');
+      expect(answer.issues.map((i) => i.path.join('.'))).toContain(query.split('=')[0]);
+    }
+    // The export reads each page's reviews with it: every reviewed line has its reviews.
+    const lines = (await (await t.req('GET', `/api/experiments/runs/${id}/export?format=jsonl`)).text()).trim().split('\n').map((l) => JSON.parse(l) as { index: number; reviews?: unknown[] });
+    expect(lines.map((l) => l.reviews?.length ?? 0)).toEqual(Array.from({ length: 1_200 }, (_, row) => (row === 499 ? 2 : row < 1_100 ? 1 : 0)));
+
     // A new review, even within the same millisecond as the last, shows at the next poll.
     expect((await put({ rowIndex: 0, targetId: 'agent', verdict: 'passed' }, { id })).status).toBe(200);
     expect((await poll(t, id)).summary).toMatchObject({ reviewed: 1_100, reviewedPassRate: round2((101 / 1_200) * 100) });

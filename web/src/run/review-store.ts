@@ -38,8 +38,15 @@ export class ReviewStore {
 
   async load(): Promise<void> {
     try {
-      const list = await api().reviews(this.runId);
-      this.state.set((s) => ({ ...s, byKey: new Map(list.reviews.map((r) => [reviewKeyOf(r), r])) }));
+      // Every page, read in turn (the API answers at most 1,000 reviews a page).
+      const byKey = new Map<string, Review>();
+      for (let cursor: string | undefined; ; ) {
+        const page = await api().reviews(this.runId, cursor);
+        for (const r of page.reviews) byKey.set(reviewKeyOf(r), r);
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      this.state.set((s) => ({ ...s, byKey }));
     } catch {
       // no reviews shown; saving still works and reloads them
     }
