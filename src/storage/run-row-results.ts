@@ -59,10 +59,13 @@ export class RowResultsSql {
     return out;
   }
 
-  /** With retryErrors: row results that were not processed run again; answers what was removed. */
-  async takeUnprocessed(trx: Kysely<Database>, runId: string): Promise<RowResult[]> {
-    const rows = await trx.selectFrom('run_row_results').select(['data', 'seq']).where('run_id', '=', runId).where('ok', '=', 0).orderBy('seq').execute();
-    await trx.deleteFrom('run_row_results').where('run_id', '=', runId).where('ok', '=', 0).execute();
+  /** With retryErrors: up to `limit` row results after event `afterSeq` that were not processed leave to run again; answers what was removed. */
+  async takeUnprocessed(trx: Kysely<Database>, runId: string, afterSeq: number, limit: number): Promise<RowResult[]> {
+    const rows = await trx
+      .selectFrom('run_row_results').select(['data', 'seq']).where('run_id', '=', runId).where('seq', '>', afterSeq).where('ok', '=', 0).orderBy('seq').limit(limit).execute();
+    if (rows.length === 0) return [];
+    const seqs = rows.map((r) => r.seq);
+    await trx.deleteFrom('run_row_results').where('run_id', '=', runId).where('seq', 'in', seqs).where('ok', '=', 0).execute();
     return rows.map(toRow);
   }
 }

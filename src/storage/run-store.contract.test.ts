@@ -225,6 +225,19 @@ describe.each(backends)('run store on $name', (backend) => {
     expect(await runs.cursor('r\u00001')).toBeNull();
   });
 
+  it('lists pages of more runs than one read takes (20), newest first, ties by id, with a metadata filter', async () => {
+    // 65 runs, started in threes at the same time: ties are ordered by id, newest first.
+    const ids = Array.from({ length: 65 }, (_, i) => `r${String(i).padStart(2, '0')}`);
+    for (const [i, id] of ids.entries()) await runs.create(runRecord(id, { startedAt: 1_000 + Math.floor(i / 3), spec: { ...runRecord(id).spec, metadata: { odd: String(i % 2) } } }));
+    const newestFirst = [...ids].reverse();
+    const list = async (page: number, pageSize: number, metadata: Record<string, string> = {}) => (await runs.list('p1', 'e1', { page, pageSize }, metadata)).items.map((r) => r.id);
+    expect(await list(1, 200)).toEqual(newestFirst);
+    expect(await list(2, 25)).toEqual(newestFirst.slice(25, 50));
+    expect(await list(3, 25)).toEqual(newestFirst.slice(50));
+    expect(await list(2, 41)).toEqual(newestFirst.slice(41));
+    expect(await list(1, 50, { odd: '1' })).toEqual(newestFirst.filter((id) => Number(id.slice(1)) % 2 === 1));
+  });
+
   it('reads events from any point, in the middle of a cell included', async () => {
     await runs.create(runRecord('r1'));
     await runs.claim('r1', 'A', 5_000, 1);
@@ -269,6 +282,28 @@ describe.each(backends)('run store on $name', (backend) => {
     expect(new Set(orders).size).toBe(orders.length);
     // Two re-run cells of 4 events each after `resumed`.
     expect((await wholeLog(runs, 'r1', 6)).map((e) => e.seq)).toEqual(Array.from({ length: before.length + 1 + 8 }, (_, i) => i + 1));
+  });
+
+  it('reopens with retryErrors when the failed work is more than one batch moves (500 a transaction), keeping the log whole', async () => {
+    const total = 2_400;
+    await runs.create(runRecord('r1', { total }));
+    await runs.claim('r1', 'A', 5_000, 1);
+    // Every third cell failed (800 of them); every other row result was not processed (600).
+    for (let from = 0; from < total; from += 400) {
+      await runs.commitCells('r1', 'A', Array.from({ length: 400 }, (_, i) => draft(from + i, (from + i) % 3 === 0)), 2);
+    }
+    const errored = { ...evaluation, evaluatorId: 'cmp', result: { status: 'error' as const, details: 'judge down' } };
+    await runs.commitRowResults('r1', 'A', Array.from({ length: 1_200 }, (_, pos) => (pos % 2 === 0 ? { ...rowDraft(pos), evaluation: errored } : rowDraft(pos))), 3);
+    await runs.finish('r1', 'A', { status: 'failed', summary: summary('r1'), error: 'x', errorMessage: 'x', stopReason: null, finishedAt: 5, event: { type: 'error', message: 'x' } });
+    const before = await wholeLog(runs, 'r1', total);
+
+    expect(await runs.reopen('p1', 'r1', true, 6)).toMatchObject({ status: 'running', progress: 1_600 });
+    expect((await runs.committedCells('r1')).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, n) => n).filter((n) => n % 3 !== 0));
+    expect((await runs.rowResultKeys('r1')).map((k) => k.rowPos).sort((a, b) => a - b)).toEqual(Array.from({ length: 600 }, (_, i) => 2 * i + 1));
+    const after = await wholeLog(runs, 'r1', total);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.map((e) => e.seq)).toEqual(Array.from({ length: before.length + 1 }, (_, i) => i + 1));
+    expect(after.at(-1)).toMatchObject({ type: 'resumed', retryErrors: true });
   });
 
   it('reopens a completed run only with retryErrors, and a stopped one without losing anything', async () => {

@@ -16,6 +16,10 @@ import { toCell, toRun } from './run-rows.js';
 import { parseJson } from './sql-errors.js';
 
 const EVENT_CHUNK = 200;
+/** Runs a list page reads from the database at a time. */
+const LIST_CHUNK = 20;
+/** Failed cells (or unprocessed row results) a transaction of a retryErrors reopen moves to the log. */
+const RETRY_BATCH = 500;
 
 /**
  * `metadata.key = value` for every entry, on string values only (a number or boolean never
@@ -104,23 +108,31 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
       .where('experiment_id', '=', experimentId)
       .where(matches)
       .executeTakeFirstOrThrow();
-    const rows = await this.db
-      .selectFrom('runs')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .where('experiment_id', '=', experimentId)
-      .where(matches)
-      .orderBy('started_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.pageSize)
-      .offset((page.page - 1) * page.pageSize)
-      .execute();
-    // A run's spec can be ≈ 600 KB (100,000 row indices): fifty of them parsed in one turn held
-    // the main thread ≈ 0.4–0.5 s (review of 2026-12-05).
+    // A run's spec can be ≈ 600 KB (100,000 row indices): a page of 200 read at once held the
+    // main thread 190–280 ms in the database driver alone, and fifty parsed in one turn ≈ 0.4–0.5
+    // s (review of 2026-12-05). Read LIST_CHUNK at a time (the page's start by offset, then by
+    // key) and parsed one by one, a turn given away between them when due.
     const items: RunRecord[] = [];
-    for (const r of rows) {
+    let after: { startedAt: number; id: string } | null = null;
+    while (items.length < page.pageSize) {
       await yieldIfBusy();
-      items.push(toRun(r));
+      const size = Math.min(LIST_CHUNK, page.pageSize - items.length);
+      let q = this.db
+        .selectFrom('runs')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('experiment_id', '=', experimentId)
+        .where(matches);
+      const from = after;
+      q = from ? q.where((eb) => eb(eb.refTuple('started_at', 'id'), '<', eb.tuple(from.startedAt, from.id))) : q.offset((page.page - 1) * page.pageSize);
+      const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(size).execute();
+      for (const r of rows) {
+        await yieldIfBusy();
+        items.push(toRun(r));
+      }
+      if (rows.length < size) break;
+      const last = rows[rows.length - 1]!;
+      after = { startedAt: Number(last.started_at), id: last.id };
     }
     return { items, total: Number(total.n) };
   }
@@ -194,23 +206,21 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
   }
 
   async reopen(projectId: string, runId: string, retryErrors: boolean, at: number): Promise<RunRecord | null> {
+    // With retryErrors, failed work leaves the results in batches, a transaction each, before the
+    // run is reopened: 300,000 failed cells moved in one transaction took 15 s and +900 MB, and
+    // on SQLite every other query of every project waited for it. The run stays ended meanwhile,
+    // so nothing else writes its cells; a crash between batches leaves it ended with part of its
+    // failed work already in the log, and resuming again moves the rest (docs/durability.md).
+    if (retryErrors) {
+      if (!(await this.inBatches(projectId, runId, (trx, after) => this.moveFailedCells(trx, runId, after)))) return null;
+      if (!(await this.inBatches(projectId, runId, (trx, after) => this.moveUnprocessedRows(trx, runId, after)))) return null;
+    }
     return this.db.transaction().execute(async (trx) => {
-      const run = await trx.selectFrom('runs').selectAll().where('id', '=', runId).where('project_id', '=', projectId).executeTakeFirst();
-      if (!run || (run.status !== 'stopped' && run.status !== 'failed' && !(retryErrors && run.status === 'completed'))) return null;
-      // What leaves the results keeps its place in the log: its events are written out as
-      // events, so a replay still shows what happened, in order and without gaps.
-      const history: RunEvent[] = [];
-      if (retryErrors) {
-        const failed = await trx.selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('ok', '=', 0).execute();
-        for (const c of failed) history.push(...cellEvents(toCell(c), run.total));
-        await trx.deleteFrom('run_cells').where('run_id', '=', runId).where('ok', '=', 0).execute();
-        for (const r of await this.rowResults.takeUnprocessed(trx, runId)) history.push(rowEvent(r));
-      }
+      const run = await this.resumable(trx, projectId, runId, retryErrors);
+      if (!run) return null;
+      // What left the results kept its place in the log (above); `resumed` comes after it all.
       const resumed: RunEvent = { type: 'resumed', retryErrors, seq: run.next_seq };
-      history.push(resumed);
-      for (let i = 0; i < history.length; i += EVENT_CHUNK) {
-        await trx.insertInto('run_events').values(history.slice(i, i + EVENT_CHUNK).map((e) => ({ run_id: runId, seq: e.seq, data: JSON.stringify(e) }))).execute();
-      }
+      await trx.insertInto('run_events').values({ run_id: runId, seq: resumed.seq, data: JSON.stringify(resumed) }).execute();
       // A reopened run is planned again: with retryErrors, shards marked done lost cells.
       await trx.deleteFrom('run_shards').where('run_id', '=', runId).execute();
       const left = await trx.selectFrom('run_cells').select((eb) => eb.fn.countAll<number>().as('n')).where('run_id', '=', runId).executeTakeFirstOrThrow();
@@ -225,6 +235,68 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
         .executeTakeFirstOrThrow();
       return toRun(r);
     });
+  }
+
+  /**
+   * Runs `step` a transaction at a time, each time from where the last one stopped, while the
+   * run may still be reopened with retryErrors; false when it no longer may.
+   */
+  private async inBatches(projectId: string, runId: string, step: (trx: Kysely<Database>, after: number) => Promise<number | null>): Promise<boolean> {
+    for (let after: number | null = -1; after !== null; ) {
+      await yieldIfBusy();
+      const from: number = after;
+      const moved: { after: number | null } | null = await this.db.transaction().execute(async (trx) =>
+        (await this.resumable(trx, projectId, runId, true)) ? { after: await step(trx, from) } : null,
+      );
+      if (!moved) return false;
+      after = moved.after;
+    }
+    return true;
+  }
+
+  /** The run's record when it may be reopened (locked on PostgreSQL until the transaction ends). */
+  private async resumable(trx: Kysely<Database>, projectId: string, runId: string, retryErrors: boolean) {
+    let q = trx.selectFrom('runs').selectAll().where('id', '=', runId).where('project_id', '=', projectId);
+    // Two resumes at once: the second waits for the first's batch, then sees what it did.
+    if (trx.getExecutor().adapter instanceof PostgresAdapter) q = q.forUpdate();
+    const run = await q.executeTakeFirst();
+    if (!run || (run.status !== 'stopped' && run.status !== 'failed' && !(retryErrors && run.status === 'completed'))) return null;
+    return run;
+  }
+
+  /**
+   * Moves up to RETRY_BATCH failed cells after cell number `after` from the results to the log
+   * (their events, with the numbers they had); answers the last one moved, or null when no
+   * failed cell is left after it.
+   */
+  private async moveFailedCells(trx: Kysely<Database>, runId: string, after: number): Promise<number | null> {
+    const failed = await trx
+      .selectFrom('run_cells').selectAll().where('run_id', '=', runId).where('cell', '>', after).where('ok', '=', 0).orderBy('cell').limit(RETRY_BATCH).execute();
+    if (failed.length === 0) return null;
+    const total = (await trx.selectFrom('runs').select('total').where('id', '=', runId).executeTakeFirstOrThrow()).total;
+    await this.appendHistory(trx, runId, failed.flatMap((c) => cellEvents(toCell(c), total)));
+    const cells = failed.map((c) => c.cell);
+    await trx.deleteFrom('run_cells').where('run_id', '=', runId).where('cell', 'in', cells).execute();
+    return failed.length < RETRY_BATCH ? null : cells[cells.length - 1]!;
+  }
+
+  /** As moveFailedCells, for row results that were not processed, by their event number. */
+  private async moveUnprocessedRows(trx: Kysely<Database>, runId: string, afterSeq: number): Promise<number | null> {
+    const taken = await this.rowResults.takeUnprocessed(trx, runId, afterSeq, RETRY_BATCH);
+    if (taken.length === 0) return null;
+    await this.appendHistory(trx, runId, taken.map(rowEvent));
+    return taken.length < RETRY_BATCH ? null : taken[taken.length - 1]!.seq;
+  }
+
+  /** Events of work that left the results, at the numbers they had: a replay stays complete and gap-free. */
+  private async appendHistory(trx: Kysely<Database>, runId: string, history: RunEvent[]): Promise<void> {
+    for (let i = 0; i < history.length; i += EVENT_CHUNK) {
+      await trx
+        .insertInto('run_events')
+        .values(history.slice(i, i + EVENT_CHUNK).map((e) => ({ run_id: runId, seq: e.seq, data: JSON.stringify(e) })))
+        .onConflict((oc) => oc.columns(['run_id', 'seq']).doNothing())
+        .execute();
+    }
   }
 
   async inlineRows(runId: string, from: number, to: number): Promise<Row[]> {
