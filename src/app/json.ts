@@ -6,32 +6,15 @@
 // would be stored as null).
 import sjson from 'secure-json-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
-import { jsonShape } from '../core/json-scan.js';
+import { BODY_BOUNDS, jsonShape } from '../core/json-scan.js';
 import { yieldIfBusy } from '../core/turns.js';
 
 export const MAX_JSON_DEPTH = 64;
 
-/**
- * Most arrays and objects in one body. 200,000 is 50,000 dataset rows of four nested values
- * each, and parses in ≈ 100 ms at worst (empty arrays; measured 2,000,000 in 0.85 s); larger
- * datasets stream in as CSV or JSON Lines (docs/large-datasets.md), which this does not bound.
- */
-export const MAX_JSON_CONTAINERS = 200_000;
-
-/**
- * Most values (strings, numbers, literals, arrays, objects) in one body. 60,000 rows of ten
- * fields are ≈ 660,000; 9 MB of small numbers (4.5 million) held the main thread 110–150 ms to
- * scan and parse, and as long again on every read of what was stored.
- */
-export const MAX_JSON_VALUES = 1_000_000;
-
-/**
- * Most distinct object keys in one body. JSON.parse builds a key it has not seen before far
- * slower than one it has: 600,000 keys over 60,000 rows of the same ten columns parse in
- * ≈ 40 ms, 100,000 distinct ones took 190–240 ms and 600,000 took 0.9 s. 20,000 distinct keys
- * parse in ≈ 25 ms; a dataset has at most 10,000 columns.
- */
-export const MAX_JSON_DISTINCT_KEYS = 20_000;
+/** Most arrays and objects, values and distinct keys in one body (the reasons: core/json-scan.ts). */
+export const MAX_JSON_CONTAINERS = BODY_BOUNDS.maxContainers;
+export const MAX_JSON_VALUES = BODY_BOUNDS.maxValues;
+export const MAX_JSON_DISTINCT_KEYS = BODY_BOUNDS.maxDistinctKeys;
 
 /** `\uD800`–`\uDFFF` escapes: the only way JSON text (valid UTF-8) can carry a lone surrogate. */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
@@ -57,7 +40,7 @@ interface ParseOptions {
 
 /** Refuses text whose shape is past the bounds; says whether a number may be out of range. */
 function checkShape(text: string, what: string): boolean {
-  const { problem: shape, hugeNumber } = jsonShape(text, { maxDepth: MAX_JSON_DEPTH, maxContainers: MAX_JSON_CONTAINERS, maxValues: MAX_JSON_VALUES, maxDistinctKeys: MAX_JSON_DISTINCT_KEYS });
+  const { problem: shape, hugeNumber } = jsonShape(text, { maxDepth: MAX_JSON_DEPTH, ...BODY_BOUNDS });
   if (shape !== null) {
     const hint = shape.startsWith('more than') ? ' (upload large datasets as CSV or JSON Lines: they are streamed)' : '';
     throw new ValidationError(`The ${what} has ${shape.startsWith('nested') ? 'values ' : ''}${shape}${hint}`, [{ path: [], message: shape }]);

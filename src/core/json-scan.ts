@@ -39,6 +39,19 @@ export interface JsonShapeLimits {
   inStrings?: boolean;
 }
 
+/**
+ * The breadth bounds of JSON built from text someone else wrote: a request body (app/json.ts),
+ * an HTTP agent's answer (targets/http-response.ts), a code result (sandbox/protocol.ts) and an
+ * output read by path (core/engine/evaluator-inputs.ts). Each use adds its own depth.
+ * - 200,000 arrays and objects: 50,000 dataset rows of four nested values each; they parse in
+ *   ≈ 100 ms at worst (empty arrays), and 1,000,000 `[i]` held every other request for seconds.
+ * - 1,000,000 values: 60,000 rows of ten fields are ≈ 660,000; 9 MB of small numbers (4.5
+ *   million) held the main thread 110–150 ms to scan and parse, and as long again on every read.
+ * - 20,000 distinct keys: 600,000 keys of 60,000 rows of the same ten columns parse in ≈ 40 ms,
+ *   600,000 distinct ones took 0.9 s, 20,000 ≈ 25 ms; a dataset has at most 10,000 columns.
+ */
+export const BODY_BOUNDS = { maxContainers: 200_000, maxValues: 1_000_000, maxDistinctKeys: 20_000 } as const satisfies Omit<JsonShapeLimits, 'maxDepth'>;
+
 /** The text's shape as far as one pass tells. */
 export interface JsonShape {
   /** What is wrong with it, or null when it is within the limits (or is not JSON: JSON.parse says why). */

@@ -1,7 +1,7 @@
 // What crosses the isolate's boundary: the wrapper that turns a user's body into a function,
 // the runner inside the isolate that answers each call with a tagged string, and the one-line
 // errors the host makes of those answers and of isolated-vm's own failures.
-import { jsonShapeProblem } from '../core/json-scan.js';
+import { BODY_BOUNDS, jsonShapeProblem } from '../core/json-scan.js';
 import { CallError } from '../core/model/results.js';
 
 /** Name given to user code in stack traces; only used to find line numbers. */
@@ -96,7 +96,7 @@ export function timedOut(ms: number): CallError {
  * and 1,000,000 `[i]` (8 MB, under the size cap) held every other request for up to 1.9 s. The
  * depth is the engine's output bound (core/engine/cell.ts, MAX_OUTPUT_DEPTH).
  */
-const RESULT_SHAPE = { maxDepth: 500, maxContainers: 200_000, maxValues: 1_000_000, maxDistinctKeys: 20_000 };
+const RESULT_SHAPE = { maxDepth: 500, ...BODY_BOUNDS };
 
 /** Unpacks the runner's tagged answer: the result, or the CallError it stands for. */
 export function decode(tagged: unknown, memoryMb: number): unknown {

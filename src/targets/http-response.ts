@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { JSONPath } from 'jsonpath-plus';
 import { isRetryableStatus } from '../core/engine/retry.js';
-import { jsonShapeProblem } from '../core/json-scan.js';
+import { BODY_BOUNDS, jsonShapeProblem } from '../core/json-scan.js';
 import { CallError } from '../core/model/results.js';
 import type { Answer } from '../net/http-transport.js';
 import type { Redactor } from './redact.js';
@@ -63,19 +63,15 @@ function checkDepth(value: unknown, origin: string): unknown {
 }
 
 /**
- * Most arrays and objects in a JSON answer we build: JSON.parse holds the main thread for as long
- * as it takes to make them (core/json-scan.ts), and redaction and storing walk them again. An
- * agent answering 1,000,000 `[i]` (8.9 MB) held every other request for seconds.
+ * Most arrays and objects, values and distinct keys in a JSON answer we build (core/json-scan.ts):
+ * JSON.parse holds the main thread for as long as it takes to make them, and redaction and
+ * storing walk them again. An agent answering 1,000,000 `[i]` (8.9 MB) held every other request for seconds.
  */
-export const MAX_JSON_CONTAINERS = 200_000;
-/** Most values: 9 MB of small numbers (4.5 million) held the main thread 110–150 ms to parse. */
-const MAX_JSON_VALUES = 1_000_000;
-/** Most distinct keys: 600,000 distinct keys in 7 MB took 0.9 s to parse, 20,000 ≈ 25 ms. */
-const MAX_JSON_DISTINCT_KEYS = 20_000;
+export const MAX_JSON_CONTAINERS = BODY_BOUNDS.maxContainers;
 
 /** Parsed JSON, or undefined when `text` is not JSON; a CallError when its shape is too costly to build. */
 function parseJson(text: string, origin: string): { value: unknown } | undefined {
-  const shape = jsonShapeProblem(text, { maxDepth: MAX_JSON_DEPTH, maxContainers: MAX_JSON_CONTAINERS, maxValues: MAX_JSON_VALUES, maxDistinctKeys: MAX_JSON_DISTINCT_KEYS });
+  const shape = jsonShapeProblem(text, { maxDepth: MAX_JSON_DEPTH, ...BODY_BOUNDS });
   if (shape !== null) throw new CallError(`JSON from ${origin} is ${shape.startsWith('nested') ? '' : 'made of '}${shape}`, { retryable: false });
   try {
     return { value: JSON.parse(text) as unknown };

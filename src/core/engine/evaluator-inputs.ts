@@ -8,7 +8,7 @@
 // a non-string value sent to string inputs is serialised once. Measured on 2026-12-05: a 7.5 MB
 // output of `[[],[],…]` read by 10 evaluators held the main thread 7–11 s, and an answer of
 // 190,000 small objects judged by 100 exact_match evaluators 3.6–28 s.
-import { jsonShape, type JsonShapeLimits } from '../json-scan.js';
+import { BODY_BOUNDS, jsonShape, type JsonShapeLimits } from '../json-scan.js';
 import type { InputMapping, Row } from '../model/experiment.js';
 import type { EvaluatorInputs } from '../model/results.js';
 
@@ -16,7 +16,7 @@ import type { EvaluatorInputs } from '../model/results.js';
  * Bounds on an output string parsed for `output.<path>`: those of a request body (app/json.ts).
  * Past them the text is not parsed, and the evaluation is skipped with the reason.
  */
-export const OUTPUT_JSON_SHAPE: JsonShapeLimits = { maxDepth: 64, maxContainers: 200_000, maxValues: 1_000_000, maxDistinctKeys: 20_000 };
+export const OUTPUT_JSON_SHAPE: JsonShapeLimits = { maxDepth: 64, ...BODY_BOUNDS };
 
 /** Thrown when a mapping cannot be read because the output's JSON is past OUTPUT_JSON_SHAPE; evaluate() records it as skipped. */
 export class UnreadableInput extends Error {
