@@ -69,8 +69,10 @@ export interface RunRecords {
    * retryErrors, cells whose target failed (and row results that were not processed) leave
    * the results to run again; their events stay in the log, so a replay is still complete and
    * has no gap. Returns the reopened record, or null when the run cannot be reopened.
+   * A store that moves the failed work in batches calls `betweenBatches` after each one (the
+   * fault suite's failpoint: a crash there must leave a run that a second resume completes).
    */
-  reopen(projectId: string, runId: string, retryErrors: boolean, at: number): Promise<RunRecord | null>;
+  reopen(projectId: string, runId: string, retryErrors: boolean, at: number, betweenBatches?: () => void): Promise<RunRecord | null>;
   /** Rows sent inline with the run request, by position. */
   inlineRows(runId: string, from: number, to: number): Promise<Row[]>;
   /** Stored sizes in bytes of inline rows [from, to), in order (fewer past the last row). */

@@ -205,15 +205,15 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
     return this.get(projectId, runId);
   }
 
-  async reopen(projectId: string, runId: string, retryErrors: boolean, at: number): Promise<RunRecord | null> {
+  async reopen(projectId: string, runId: string, retryErrors: boolean, at: number, betweenBatches: () => void = () => {}): Promise<RunRecord | null> {
     // With retryErrors, failed work leaves the results in batches, a transaction each, before the
     // run is reopened: 300,000 failed cells moved in one transaction took 15 s and +900 MB, and
     // on SQLite every other query of every project waited for it. The run stays ended meanwhile,
     // so nothing else writes its cells; a crash between batches leaves it ended with part of its
     // failed work already in the log, and resuming again moves the rest (docs/durability.md).
     if (retryErrors) {
-      if (!(await this.inBatches(projectId, runId, (trx, after) => this.moveFailedCells(trx, runId, after)))) return null;
-      if (!(await this.inBatches(projectId, runId, (trx, after) => this.moveUnprocessedRows(trx, runId, after)))) return null;
+      if (!(await this.inBatches(projectId, runId, betweenBatches, (trx, after) => this.moveFailedCells(trx, runId, after)))) return null;
+      if (!(await this.inBatches(projectId, runId, betweenBatches, (trx, after) => this.moveUnprocessedRows(trx, runId, after)))) return null;
     }
     return this.db.transaction().execute(async (trx) => {
       const run = await this.resumable(trx, projectId, runId, retryErrors);
@@ -241,7 +241,7 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
    * Runs `step` a transaction at a time, each time from where the last one stopped, while the
    * run may still be reopened with retryErrors; false when it no longer may.
    */
-  private async inBatches(projectId: string, runId: string, step: (trx: Kysely<Database>, after: number) => Promise<number | null>): Promise<boolean> {
+  private async inBatches(projectId: string, runId: string, between: () => void, step: (trx: Kysely<Database>, after: number) => Promise<number | null>): Promise<boolean> {
     for (let after: number | null = -1; after !== null; ) {
       await yieldIfBusy();
       const from: number = after;
@@ -250,6 +250,7 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
       );
       if (!moved) return false;
       after = moved.after;
+      between();
     }
     return true;
   }
@@ -277,6 +278,9 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
     await this.appendHistory(trx, runId, failed.flatMap((c) => cellEvents(toCell(c), total)));
     const cells = failed.map((c) => c.cell);
     await trx.deleteFrom('run_cells').where('run_id', '=', runId).where('cell', 'in', cells).execute();
+    // Progress counts the committed cells: readers of an ended run between two batches (after a
+    // crash, say) page its results by it.
+    await trx.updateTable('runs').set((eb) => ({ progress: eb('progress', '-', failed.length) })).where('id', '=', runId).execute();
     return failed.length < RETRY_BATCH ? null : cells[cells.length - 1]!;
   }
 

@@ -1,10 +1,11 @@
-// Failpoints for the fault-injection suite (test/faults/): named points of the executor where
+// Failpoints for the fault-injection suite (test/faults/): named points of the executor (and of a
+// resume with retryErrors, between the batches that move failed cells to the log) where
 // the process can be made to die exactly as a crash would (SIGKILL, nothing flushed), with a
 // set probability. ASSAY_FAILPOINTS names them, e.g. `commit.before:0.05,finish.before:0.2`.
 // It is read once at load, and an unset variable leaves failpoint() an immediate return.
 
 /** The points the executor offers. */
-export const FAILPOINTS = ['commit.before', 'commit.after', 'finish.before'] as const;
+export const FAILPOINTS = ['commit.before', 'commit.after', 'finish.before', 'reopen.between'] as const;
 export type FailpointName = (typeof FAILPOINTS)[number];
 
 /** Parses `name:probability,…`; an unknown name or a probability outside [0, 1] is an error. */

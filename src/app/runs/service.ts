@@ -11,6 +11,7 @@ import type { ExperimentHeader, ExperimentRecord, Project } from '../../core/mod
 import { type CellResult, type RowOrderKey, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
 import type { Clock, EventBus, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
 import { checkCellLimit } from './cell-limit.js';
+import { failpoint } from './failpoints.js';
 import { type StreamDeps, type StreamItem, streamRunEvents } from './events.js';
 import { newId } from '../ids.js';
 import { NO_ROW_LIMITS, type RowLimits } from '../row-limits.js';
@@ -335,7 +336,7 @@ export class RunService {
     // The cap is checked again: the operator may have lowered it since the run started, and a
     // resume schedules the run's remaining cells as a start would.
     if (this.options.maxCellsPerRun !== undefined) checkCellLimit(run.spec, this.options.maxCellsPerRun);
-    const reopened = await this.stores.runs.reopen(project.id, runId, retryErrors, this.clock.now());
+    const reopened = await this.stores.runs.reopen(project.id, runId, retryErrors, this.clock.now(), () => failpoint('reopen.between'));
     if (!reopened) {
       throw new AssayError('run_not_resumable', `Run ${runId} is ${run.status}; only stopped or failed runs resume (completed ones with retryErrors)`, {
         meta: { runId, status: run.status },
