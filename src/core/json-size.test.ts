@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approxJsonBytes, draftBytes } from './json-size.js';
+import { approxJsonBytes, draftBytes, eventBytes, sizeOutput } from './json-size.js';
 import type { CellDraft } from './run-store.js';
 
 describe('approxJsonBytes', () => {
@@ -33,5 +33,31 @@ describe('draftBytes', () => {
     expect(draftBytes(ok)).toBeGreaterThan(800_000);
     expect(draftBytes(ok)).toBeLessThan(800_100);
     expect(draftBytes(failed)).toBeLessThan(40);
+  });
+});
+
+describe('sizeOutput', () => {
+  const nested = (levels: number): unknown => {
+    let v: unknown = 'leaf';
+    for (let i = 0; i < levels; i++) v = i % 2 === 0 ? [v, 1, null] : { k: v, n: true };
+    return v;
+  };
+
+  it('sizes as approxJsonBytes does, and refuses containers maxDepth levels down', () => {
+    for (const v of ['text', 42, null, { a: [1, 'two', { three: false }] }, Array.from({ length: 500 }, (_, i) => ({ id: i, s: `s${i}` })), nested(499)]) {
+      expect(sizeOutput(v, 500)).toBe(approxJsonBytes(v));
+    }
+    // 500 levels of containers: the deepest is 499 levels down from the root.
+    expect(sizeOutput(nested(500), 500)).toBe(approxJsonBytes(nested(500)));
+    expect(sizeOutput(nested(501), 500)).toBeNull();
+    expect(sizeOutput(nested(100_000), 500)).toBeNull();
+  });
+
+  it("is what the commit and the event count for the same output", () => {
+    const output = { answer: 'x'.repeat(10_000), items: [1, 2, 3] };
+    const size = sizeOutput(output, 500)!;
+    const draft = { cell: 0, rowIndex: 0, targetId: 't', repeat: 0, durationMs: 1, attempts: 1, retries: [], cached: false, evaluations: [], entry: {}, ok: true, output } as CellDraft;
+    expect(draftBytes(draft)).toBe(approxJsonBytes({}) + size + 2);
+    expect(eventBytes({ type: 'target_result', index: 0, targetId: 't', repeat: 0, output, cost: null, duration: 1, error: null, seq: 1 } as never)).toBe(100 + size);
   });
 });

@@ -12,6 +12,7 @@ import { type CellRef } from './plan.js';
 import { decideRetry, type RetryPolicy } from './retry.js';
 import { type BoundEvaluator, type EvaluationDeadline, evaluate, type Subject } from './evaluate.js';
 import { nextTurn, turnBudget, turnElapsed } from '../turns.js';
+import { sizeOutput } from '../json-size.js';
 
 export { applyControls } from './evaluate.js';
 
@@ -66,21 +67,8 @@ export const MAX_OUTPUT_DEPTH = 500;
  * (770,000) took 170–390 ms with a `[value, depth]` pair per value, 35–60 ms this way.
  */
 function checkOutputDepth(output: unknown): void {
-  const containers: object[] = [];
-  const depths: number[] = [];
-  const visit = (value: unknown, depth: number): void => {
-    if (value === null || typeof value !== 'object') return;
-    if (depth >= MAX_OUTPUT_DEPTH) throw new CallError(`the output is nested more than ${MAX_OUTPUT_DEPTH} levels deep`, { retryable: false });
-    containers.push(value);
-    depths.push(depth);
-  };
-  visit(output, 0);
-  while (containers.length > 0) {
-    const value = containers.pop()!;
-    const depth = depths.pop()! + 1;
-    if (Array.isArray(value)) for (const child of value) visit(child, depth);
-    else for (const child of Object.values(value)) visit(child, depth);
-  }
+  // The walk also sizes the output for its commit and event (core/json-size.ts).
+  if (sizeOutput(output, MAX_OUTPUT_DEPTH) === null) throw new CallError(`the output is nested more than ${MAX_OUTPUT_DEPTH} levels deep`, { retryable: false });
 }
 
 async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, retries: RetryNote[], cell: CellRef): Promise<Attempted> {
