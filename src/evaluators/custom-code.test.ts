@@ -2,7 +2,8 @@ import { noModels } from '../testing/no-models.js';
 import { describe, expect, it } from 'vitest';
 import type { EvaluatorContext, EvaluatorInputs } from '../core/model/results.js';
 import { createFakeSandbox } from '../testing/fake-sandbox.js';
-import { customCode, toResult } from './custom-code.js';
+import { argumentsJson, customCode, toResult } from './custom-code.js';
+import { jsonOf } from '../core/engine/evaluator-inputs.js';
 
 function context(signal = new AbortController().signal): EvaluatorContext {
   return { row: { question: 'Capital of France?', expected: 'Paris' }, target: { id: 't', durationMs: 1 }, signal };
@@ -68,6 +69,34 @@ describe('custom_code inputs', () => {
 
   it('sees missing inputs as null', async () => {
     expect(await instance('return input === null && expected_output === null').run({ output: 'x' })).toMatchObject({ passed: true });
+  });
+
+  it('gets the arguments JSON.stringify would write', () => {
+    const row = { question: 'q', nested: { list: [1, 2, 3] } };
+    const output = { answer: 'Paris', items: Array.from({ length: 5 }, (_, i) => ({ i })) };
+    const cases: EvaluatorInputs[] = [
+      {},
+      { output: 'plain', input: 'q' },
+      { input: 'q', output, expected_output: 'Paris', contexts: ['a', 'b'], tone: 'formal', score: 3, flag: false, none: null, gone: undefined },
+      { output: Number.NaN, input: row },
+    ];
+    for (const inputs of cases) {
+      const or = (v: unknown): unknown => (v === undefined ? null : v);
+      expect(argumentsJson(inputs, row)).toBe(JSON.stringify([or(inputs.input), or(inputs.output), or(inputs.expected_output), or(inputs.contexts), row, inputs]));
+    }
+  });
+
+  it("serialises the cell's output once for all its custom-code evaluators, though each sends it twice", () => {
+    let serialised = 0;
+    const output = { toJSON: () => (serialised++, { answer: 'Paris' }) };
+    const cell = {};
+    const texts = [1, 2, 3].map(() => argumentsJson({ output, input: 'q' }, { q: 1 }, (v) => jsonOf(v, cell)));
+    expect(serialised).toBe(1);
+    expect(new Set(texts).size).toBe(1);
+    expect(JSON.parse(texts[0]!)).toEqual(['q', { answer: 'Paris' }, null, null, { q: 1 }, { output: { answer: 'Paris' }, input: 'q' }]);
+    // Without a cell's memo, as before: twice per call.
+    argumentsJson({ output }, {});
+    expect(serialised).toBe(3);
   });
 });
 

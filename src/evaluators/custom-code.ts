@@ -57,10 +57,18 @@ export function toResult(value: unknown): EvaluationResult {
   return result;
 }
 
-function argumentsFor(inputs: EvaluatorInputs, row: unknown): unknown[] {
-  // Missing inputs arrive as null: JSON copying has no undefined, so make it explicit.
-  const or = (v: unknown): unknown => (v === undefined ? null : v);
-  return [or(inputs.input), or(inputs.output), or(inputs.expected_output), or(inputs.contexts), row, inputs];
+/**
+ * The arguments' JSON text: (input, output, expected_output, contexts, row, inputs). Missing
+ * inputs arrive as null (JSON copying has no undefined). Each object is serialised once per
+ * cell through `jsonOf` (the cell's evaluators share it): the output and row appear twice in the
+ * arguments (as themselves and in `inputs`), and other evaluators may send them too.
+ */
+export function argumentsJson(inputs: EvaluatorInputs, row: unknown, jsonOf: (value: object) => string = JSON.stringify): string {
+  const json = (v: unknown): string => (v === undefined ? 'null' : v !== null && typeof v === 'object' ? jsonOf(v) : (JSON.stringify(v) ?? 'null'));
+  // As JSON.stringify writes an object: entries whose value is undefined (or a function) are left out.
+  const entries = Object.entries(inputs).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
+  const all = `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${json(v)}`).join(',')}}`;
+  return `[${json(inputs.input)},${json(inputs.output)},${json(inputs.expected_output)},${json(inputs.contexts)},${json(row)},${all}]`;
 }
 
 /** `custom_code` / `code` / `code/<id>`: user JavaScript in the sandbox. */
@@ -98,7 +106,13 @@ export const customCode: EvaluatorDefinition<typeof settings> = {
         }
         let value: unknown;
         try {
-          value = await fn.call(argumentsFor(inputs, context.row), context.signal);
+          let args: string;
+          try {
+            args = argumentsJson(inputs, context.row, context.jsonOf ? (v) => context.jsonOf!(v) : undefined);
+          } catch (error) {
+            return { status: 'error', errorType: 'code_error', details: `custom code failed: arguments are not JSON: ${thrownMessage(error)}` };
+          }
+          value = await fn.callJson(args, context.signal);
         } catch (error) {
           // When the engine aborted the call (timeout or run stop), it decides what to record.
           if (context.signal.aborted) throw context.signal.reason;

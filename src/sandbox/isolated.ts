@@ -233,6 +233,11 @@ class IsolatedFunction implements SandboxFunction {
     } catch (error) {
       return Promise.reject(new CallError(`arguments are not JSON: ${oneLine(messageOf(error))}`, { retryable: false }));
     }
+    return this.callJson(argsJson, signal);
+  }
+
+  callJson(argsJson: string, signal: AbortSignal): Promise<unknown> {
+    if (signal.aborted) return Promise.reject(abortReason(signal));
     const run = this.tail.then(() => this.runOne(argsJson, signal));
     this.tail = run.catch(() => undefined);
     // A call still waiting behind others (or for a slot) rejects as soon as its signal aborts.

@@ -42,13 +42,16 @@ export function createFakeSandbox(): FakeSandbox {
     context['__fn'] = fn;
     let disposed = false;
 
-    return {
-      async call(args, signal) {
+    const fake: SandboxFunction = {
+      call(args, signal) {
+        return fake.callJson(JSON.stringify(args.map((a) => (a === undefined ? null : a))), signal);
+      },
+      async callJson(argsJson, signal) {
         if (disposed) throw new CallError('sandboxed function was disposed', { retryable: false });
         if (signal.aborted) throw abortError(signal);
         stats.calls += 1;
         // Arguments go in as JSON text and are parsed inside the context: no host objects leak in.
-        context['__args'] = JSON.stringify(args.map((a) => (a === undefined ? null : a)));
+        context['__args'] = argsJson;
         let result: unknown;
         try {
           result = vm.runInContext('__fn(...JSON.parse(__args))', context, { timeout: options.timeoutMs });
@@ -69,6 +72,7 @@ export function createFakeSandbox(): FakeSandbox {
         disposed = true;
       },
     };
+    return fake;
   }
 
   return { compile, stats };

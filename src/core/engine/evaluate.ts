@@ -9,7 +9,7 @@ import type { EvaluatorSpec, InputMapping, Row } from '../model/experiment.js';
 import type { EvaluationResult, EvaluatorContext, EvaluatorInstance } from '../model/results.js';
 import type { StoredEvaluation } from '../model/run.js';
 import type { StopState } from '../stop-state.js';
-import { type InputMemo, resolveInputs, UnreadableInput } from './evaluator-inputs.js';
+import { type InputMemo, jsonOf, resolveInputs, UnreadableInput } from './evaluator-inputs.js';
 import { describeFailure } from './retry.js';
 
 /** An evaluator ready to judge: its instance and the controls its spec sets. */
@@ -113,6 +113,7 @@ class CallContext implements EvaluatorContext {
     readonly row: Row,
     readonly target: EvaluatorContext['target'],
     private readonly deadline: EvaluationDeadline,
+    private readonly subject: Subject,
   ) {
     this.timeoutMs = deadline.timeoutMs;
     this.stop = deadline.stop;
@@ -120,6 +121,10 @@ class CallContext implements EvaluatorContext {
 
   get signal(): AbortSignal {
     return this.deadline.signal;
+  }
+
+  jsonOf(value: object): string {
+    return jsonOf(value, this.subject);
   }
 }
 
@@ -134,7 +139,7 @@ export async function evaluate(ev: BoundEvaluator, subject: Subject, deadline: E
   try {
     const mapped = resolveInputs(ev.inputs, subject.row, subject.output, ev.stringInputs, subject);
     const inputs = subject.extra ? Object.assign({ ...mapped }, subject.extra) : mapped;
-    result = applyControls(await ev.instance.evaluate(inputs, new CallContext(subject.row, subject.target, deadline)), ev);
+    result = applyControls(await ev.instance.evaluate(inputs, new CallContext(subject.row, subject.target, deadline, subject)), ev);
   } catch (error) {
     if (stop.aborted) throw error;
     if (error instanceof UnreadableInput) return { evaluatorId: ev.id, name: ev.name, result: { status: 'skipped', details: error.details }, durationMs: now() - started };

@@ -116,6 +116,11 @@ export function resolveMapping(mapping: InputMapping, row: Row, output: unknown,
   return exact !== undefined ? exact : readPath(row, column, holder);
 }
 
+/** JSON text of an object, made once per memo (the cell's: its evaluators share it). */
+export function jsonOf(value: object, holder: MemoHolder): string {
+  return memoOf(holder).stringify(value);
+}
+
 /** A non-string value sent to a string input becomes its JSON text; null and undefined stay. Objects are serialised once per memo. */
 export function asStringInput(value: unknown, holder?: MemoHolder): unknown {
   if (value === null || value === undefined || typeof value === 'string') return value;

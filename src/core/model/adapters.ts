@@ -9,6 +9,8 @@ import type { EvaluationResult, EvaluatorContext, EvaluatorInstance, TargetAdapt
 export interface SandboxFunction {
   /** Calls the function with JSON-copied arguments; the result is JSON-copied back. */
   call(args: unknown[], signal: AbortSignal): Promise<unknown>;
+  /** As call, with the arguments' JSON text (an array) made by the caller, which may have parts of it already. */
+  callJson(argsJson: string, signal: AbortSignal): Promise<unknown>;
   dispose(): void;
 }
 
