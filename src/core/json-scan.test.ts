@@ -50,3 +50,19 @@ describe('jsonShape: numbers a double cannot hold', () => {
     expect(huge(`[${'9'.repeat(308)}]`)).toBe(false);
   });
 });
+
+describe('jsonShape: strings that are values', () => {
+  const strings = (n: number) => JSON.stringify({ reply: Array.from({ length: n }, (_, i) => `s${i}`) });
+
+  it('counts string values, not keys, and stops one past the limit', () => {
+    expect(jsonShapeProblem(strings(1_000), { maxDepth: 10, maxContainers: 10, maxStrings: 1_000 })).toBeNull();
+    expect(jsonShapeProblem(strings(1_001), { maxDepth: 10, maxContainers: 10, maxStrings: 1_000 })).toBe('more than 1,000 strings');
+    // A thousand keys with number values: no string values at all.
+    const keyed = JSON.stringify(Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`k${i}`, i])));
+    expect(jsonShapeProblem(keyed, { maxDepth: 10, maxContainers: 10, maxStrings: 1 })).toBeNull();
+    // Keys and values together, with spaces and escapes: only the values count.
+    const rows = JSON.stringify(Array.from({ length: 10 }, (_, i) => ({ name: `a \"${i}\"`, n: i, tag: 'x' })), null, 2);
+    expect(jsonShapeProblem(rows, { maxDepth: 10, maxContainers: 100, maxStrings: 20 })).toBeNull();
+    expect(jsonShapeProblem(rows, { maxDepth: 10, maxContainers: 100, maxStrings: 19 })).toBe('more than 19 strings');
+  });
+});

@@ -32,6 +32,12 @@ export interface JsonShapeLimits {
    */
   maxDistinctKeys?: number;
   /**
+   * Most strings that are values (keys not counted). JSON.parse makes each one a heap string,
+   * about four times the cost of a number: 990,000 short strings in an agent's answer took
+   * 110–140 ms to parse, and as long again to size and store.
+   */
+  maxStrings?: number;
+  /**
    * Count the brackets, commas and colons inside strings too, as an upper bound on JSON text a
    * later step parses out of a string (a model's structured output arrives as a string in its
    * answer, and the AI SDK parses it). Ordinary text holds few of them.
@@ -51,6 +57,14 @@ export interface JsonShapeLimits {
  *   600,000 distinct ones took 0.9 s, 20,000 ≈ 25 ms; a dataset has at most 10,000 columns.
  */
 export const BODY_BOUNDS = { maxContainers: 200_000, maxValues: 1_000_000, maxDistinctKeys: 20_000 } as const satisfies Omit<JsonShapeLimits, 'maxDepth'>;
+
+/**
+ * Most string values in JSON a run builds for every cell: an HTTP agent's answer and a code
+ * result. 300,000 short strings parse in ≈ 40 ms (990,000 took 110–140 ms, then as long again
+ * to size and store); a model's answer has the same bound on all its values (net/lean-fetch.ts).
+ * Request bodies have none: a dataset sent as JSON is many strings, once.
+ */
+export const MAX_ANSWER_STRINGS = 300_000;
 
 /** The text's shape as far as one pass tells. */
 export interface JsonShape {
@@ -82,6 +96,10 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
   const maxKeys = limits.maxKeys ?? Infinity;
   const inStrings = limits.inStrings === true;
   const maxDistinct = limits.maxDistinctKeys ?? Infinity;
+  const maxStrings = limits.maxStrings ?? Infinity;
+  let strings = 0;
+  /** A string just closed, and what follows tells whether it was a key (a colon) or a value. */
+  let pending = false;
   const distinct = maxDistinct === Infinity ? null : new DistinctKeys();
   /** Where the last string's characters start and end (the key, when a colon follows). */
   let keyStart = 0;
@@ -118,6 +136,7 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
         } else if (d === 0x3a && ++colons > maxKeys) return tooMany(maxKeys, 'keys', hugeNumber);
       }
       keyEnd = i;
+      pending = true;
     } else if (c === 0x22) {
       // To the closing quote: one not preceded by an odd run of backslashes.
       keyStart = i + 1;
@@ -130,14 +149,24 @@ export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
         if ((q - 1 - b) % 2 === 0) break;
       }
       keyEnd = i;
+      pending = true;
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > limits.maxDepth) return { problem: `nested more than ${limits.maxDepth} levels deep`, hugeNumber };
       if (++containers > limits.maxContainers) return tooMany(limits.maxContainers, 'arrays and objects', hugeNumber);
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
+      if (pending) {
+        pending = false;
+        if (++strings > maxStrings) return tooMany(maxStrings, 'strings', hugeNumber);
+      }
     } else if (c === 0x2c) {
       if (++separators >= maxSeparators) return tooMany(maxSeparators, 'values', hugeNumber);
+      if (pending) {
+        pending = false;
+        if (++strings > maxStrings) return tooMany(maxStrings, 'strings', hugeNumber);
+      }
     } else if (c === 0x3a) {
+      pending = false;
       if (++colons > maxKeys) return tooMany(maxKeys, 'keys', hugeNumber);
       if (distinct && distinct.add(hashOf(text, keyStart, keyEnd)) && distinct.size > maxDistinct) return tooMany(maxDistinct, 'distinct keys', hugeNumber);
     }

@@ -1,7 +1,7 @@
 // What crosses the isolate's boundary: the wrapper that turns a user's body into a function,
 // the runner inside the isolate that answers each call with a tagged string, and the one-line
 // errors the host makes of those answers and of isolated-vm's own failures.
-import { BODY_BOUNDS, jsonShapeProblem } from '../core/json-scan.js';
+import { BODY_BOUNDS, jsonShapeProblem, MAX_ANSWER_STRINGS } from '../core/json-scan.js';
 import { CallError } from '../core/model/results.js';
 
 /** Name given to user code in stack traces; only used to find line numbers. */
@@ -96,7 +96,7 @@ export function timedOut(ms: number): CallError {
  * and 1,000,000 `[i]` (8 MB, under the size cap) held every other request for up to 1.9 s. The
  * depth is the engine's output bound (core/engine/cell.ts, MAX_OUTPUT_DEPTH).
  */
-const RESULT_SHAPE = { maxDepth: 500, ...BODY_BOUNDS };
+const RESULT_SHAPE = { maxDepth: 500, ...BODY_BOUNDS, maxStrings: MAX_ANSWER_STRINGS };
 
 /** Unpacks the runner's tagged answer: the result, or the CallError it stands for. */
 export function decode(tagged: unknown, memoryMb: number): unknown {

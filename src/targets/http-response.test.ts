@@ -3,6 +3,7 @@
 import { JSONPath } from 'jsonpath-plus';
 import { describe, expect, it } from 'vitest';
 import { CallError } from '../core/model/results.js';
+import { MAX_ANSWER_STRINGS } from '../core/json-scan.js';
 import { bodyValue, cachedPathCount, excerpt, MAX_CACHED_PATHS, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, outputPathProblem, selectOutput } from './http-response.js';
 import { Redactor } from './redact.js';
 
@@ -121,5 +122,14 @@ describe('bodyValue', () => {
     const keys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":0`).join(',')}}`;
     expect(() => bodyValue(keys(20_001), 'application/json', 'http://agent', none)).toThrow('JSON from http://agent is made of more than 20,000 distinct keys');
     expect(Object.keys(bodyValue(keys(20_000), 'application/json', 'http://agent', none) as object)).toHaveLength(20_000);
+  });
+
+  it('refuses an answer of more than 300,000 strings (keys not counted), before building it', () => {
+    const strings = (n: number) => JSON.stringify({ reply: Array.from({ length: n }, (_, i) => `s${i % 100}`) });
+    expect(() => bodyValue(strings(MAX_ANSWER_STRINGS + 1), 'application/json', 'http://agent', none)).toThrow('JSON from http://agent is made of more than 300,000 strings');
+    expect((bodyValue(strings(MAX_ANSWER_STRINGS), 'application/json', 'http://agent', none) as { reply: string[] }).reply).toHaveLength(MAX_ANSWER_STRINGS);
+    // 40,000 rows of ten number columns: 400,000 keys, no string values.
+    const rows = JSON.stringify(Array.from({ length: 40_000 }, (_, i) => Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`c${k}`, i]))));
+    expect(bodyValue(rows, 'application/json', 'http://agent', none)).toHaveLength(40_000);
   });
 });

@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { JSONPath } from 'jsonpath-plus';
 import { isRetryableStatus } from '../core/engine/retry.js';
-import { BODY_BOUNDS, jsonShapeProblem } from '../core/json-scan.js';
+import { BODY_BOUNDS, jsonShapeProblem, MAX_ANSWER_STRINGS } from '../core/json-scan.js';
 import { CallError } from '../core/model/results.js';
 import type { Answer } from '../net/http-transport.js';
 import type { Redactor } from './redact.js';
@@ -62,7 +62,7 @@ export const MAX_JSON_CONTAINERS = BODY_BOUNDS.maxContainers;
 
 /** Parsed JSON, or undefined when `text` is not JSON; a CallError when its shape is too costly to build. */
 function parseJson(text: string, origin: string): { value: unknown } | undefined {
-  const shape = jsonShapeProblem(text, { maxDepth: MAX_JSON_DEPTH, ...BODY_BOUNDS });
+  const shape = jsonShapeProblem(text, { maxDepth: MAX_JSON_DEPTH, ...BODY_BOUNDS, maxStrings: MAX_ANSWER_STRINGS });
   if (shape !== null) throw new CallError(`JSON from ${origin} is ${shape.startsWith('nested') ? '' : 'made of '}${shape}`, { retryable: false });
   try {
     return { value: JSON.parse(text) as unknown };
