@@ -61,7 +61,7 @@ describe('jsonShape: strings that are values', () => {
     const keyed = JSON.stringify(Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`k${i}`, i])));
     expect(jsonShapeProblem(keyed, { maxDepth: 10, maxContainers: 10, maxStrings: 1 })).toBeNull();
     // Keys and values together, with spaces and escapes: only the values count.
-    const rows = JSON.stringify(Array.from({ length: 10 }, (_, i) => ({ name: `a \"${i}\"`, n: i, tag: 'x' })), null, 2);
+    const rows = JSON.stringify(Array.from({ length: 10 }, (_, i) => ({ name: `a "${i}"`, n: i, tag: 'x' })), null, 2);
     expect(jsonShapeProblem(rows, { maxDepth: 10, maxContainers: 100, maxStrings: 20 })).toBeNull();
     expect(jsonShapeProblem(rows, { maxDepth: 10, maxContainers: 100, maxStrings: 19 })).toBe('more than 19 strings');
   });
