@@ -3,8 +3,9 @@
 // that turns out unwritable only after a long run loses what the CI job was run for, and an
 // unwritable step summary turned a passing run's exit code into 2.
 import { constants } from 'node:fs';
-import { access, appendFile, open, stat, writeFile } from 'node:fs/promises';
+import { access, appendFile, type FileHandle, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AssayClient } from '../client/index.js';
 import { CliError } from './cli-error.js';
 
 const reason = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
@@ -68,6 +69,30 @@ export async function writeReport(file: string, text: string, what: string): Pro
     await writeFile(file, text);
   } catch (error) {
     throw new CliError(`Cannot write the ${what} to ${file}: ${reason(error)}`);
+  }
+}
+
+/**
+ * Writes a run's export to `file` as it arrives (a JUnit report of a large run was held whole
+ * in memory, up to 512 MiB, before it was written).
+ */
+export async function writeExportReport(client: AssayClient, runId: string, format: 'jsonl' | 'csv' | 'junit', file: string, what: string): Promise<void> {
+  let out: FileHandle;
+  try {
+    out = await open(file, 'w');
+  } catch (error) {
+    throw new CliError(`Cannot write the ${what} to ${file}: ${reason(error)}`);
+  }
+  try {
+    await client.exportRunTo(runId, format, async (chunk) => {
+      try {
+        await out.write(chunk);
+      } catch (error) {
+        throw new CliError(`Cannot write the ${what} to ${file}: ${reason(error)}`);
+      }
+    });
+  } finally {
+    await out.close().catch(() => {});
   }
 }
 

@@ -9,7 +9,7 @@ import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownRe
 import { asCliError, connect } from './connection.js';
 import { guardOutput, type Output } from './output.js';
 import { progressView } from './progress.js';
-import { checkReportFiles, publishMarkdown, type ReportFile, writeReport } from './report-files.js';
+import { checkReportFiles, publishMarkdown, type ReportFile, writeExportReport, writeReport } from './report-files.js';
 import { buildRunBody, rowList } from './run-body.js';
 import { checkRunOptions, type RunOptions } from './run-options.js';
 import { signalExitCode, type StopCause, stopWaiting } from './stop-waiting.js';
@@ -83,7 +83,7 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     if (final.summary?.totalCells === 0) output.write('  no cell was run: nothing was evaluated, so the run does not pass\n');
     // The reports that do not depend on the comparison first: a comparison that fails must not lose them.
     if (opts.json) await writeReport(opts.json, `${JSON.stringify(final, null, 2)}\n`, 'JSON report');
-    if (opts.junit) await writeReport(opts.junit, await client.exportRun(started.runId, 'junit'), 'JUnit report');
+    if (opts.junit) await writeExportReport(client, started.runId, 'junit', opts.junit, 'JUnit report');
     let compared: Awaited<ReturnType<typeof compareWithBaseline>>;
     let comparisonFailure: { error: unknown } | undefined;
     if (opts.baseline) {

@@ -40,13 +40,34 @@ export interface BodyBounds {
 }
 
 /** The body's bytes, read as a stream and never past `maxBytes`; a stream that fails is a BodyCutError. */
-export async function readBody(res: Response, { maxBytes, signal, onChunk }: BodyBounds): Promise<Uint8Array> {
+export async function readBody(res: Response, bounds: BodyBounds): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  await eachChunk(res, bounds, (chunk) => {
+    chunks.push(chunk);
+    size += chunk.byteLength;
+  });
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * The body chunk by chunk to `each` (awaited before the next is read: a file writer keeps up),
+ * never past `maxBytes`; a stream that fails is a BodyCutError.
+ */
+export async function eachChunk(res: Response, { maxBytes, signal, onChunk }: BodyBounds, each: (chunk: Uint8Array) => void | Promise<void>): Promise<void> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) {
     await res.body?.cancel().catch(() => {});
     throw new TooLargeError(maxBytes);
   }
-  if (!res.body) return new Uint8Array(0);
+  if (!res.body) return;
   const reader = res.body.getReader();
   // A fetch given the same signal errors its stream on abort; another fetch (the server's
   // in-process app.request in tests) may not, so the abort is raced with each read too.
@@ -57,30 +78,29 @@ export async function readBody(res: Response, { maxBytes, signal, onChunk }: Bod
     else signal.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => {});
-  const chunks: Uint8Array[] = [];
   let size = 0;
+  /** What `each` threw: its own error (a full disk), not the connection's. */
+  let sinkError: { error: unknown } | undefined;
   try {
     for (;;) {
       const { done, value } = await Promise.race([reader.read(), aborted]);
       if (done) break;
       size += value.byteLength;
       if (size > maxBytes) throw new TooLargeError(maxBytes);
-      chunks.push(value);
+      try {
+        await each(value);
+      } catch (error) {
+        sinkError = { error };
+        throw error;
+      }
       onChunk?.();
     }
   } catch (error) {
     void reader.cancel().catch(() => {});
     if (error instanceof TooLargeError) throw error;
+    if (sinkError) throw sinkError.error;
     throw signal.aborted ? new BodyAbortedError() : new BodyCutError(error);
   } finally {
     signal.removeEventListener('abort', onAbort!);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
 }

@@ -5,7 +5,7 @@
 import type { Comparison } from '../core/model/compare.js';
 import type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
 import type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
-import { BodyCutError, bytesShown, readBody, TooLargeError } from './body.js';
+import { BodyCutError, bytesShown, eachChunk, readBody, TooLargeError } from './body.js';
 import { AbortedError, ApiError, ConnectionLostError, NoAnswerError, NotAssayError, shownPath, UnreachableError } from './errors.js';
 import { type EventsOptions, followEvents, STREAM_SILENCE_MS, type StreamEvent } from './events.js';
 
@@ -255,6 +255,22 @@ export class AssayClient {
         if (!(error instanceof TooLargeError)) throw error;
         throw new Error(`The ${format} export of run ${runId} is larger than ${bytesShown(MAX_TEXT_BYTES)}, more than can be held as text here; download it from ${this.endpoint}${shownPath(path)}?format=${format}`);
       }
+    });
+  }
+
+  /**
+   * The run's export in one of the formats, chunk by chunk to `write` (awaited before the next
+   * chunk is read), never held whole: a report file of any size. Answers the bytes written.
+   */
+  async exportRunTo(runId: string, format: 'jsonl' | 'csv' | 'junit', write: (chunk: Uint8Array) => Promise<void>): Promise<number> {
+    const path = `/api/experiments/runs/${enc(runId)}/export?format=${format}`;
+    return this.exchange('GET', path, {}, async (res, signal, restart) => {
+      let bytes = 0;
+      await eachChunk(res, { maxBytes: Number.MAX_SAFE_INTEGER, signal, onChunk: restart }, async (chunk) => {
+        bytes += chunk.byteLength;
+        await write(chunk);
+      });
+      return bytes;
     });
   }
 

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, AssayClient, NoAnswerError, NotAssayError, type RetryNotice, type StreamEvent, StreamLostError, UnreachableError } from './index.js';
+import { ApiError, AssayClient, ConnectionLostError, NoAnswerError, NotAssayError, type RetryNotice, type StreamEvent, StreamLostError, UnreachableError } from './index.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -67,6 +67,33 @@ describe('answers within bounds', () => {
     expect(error).toBeInstanceOf(NotAssayError);
     expect((error as Error).message).toBe(`${base} did not answer like an Assay server (GET /api/experiments/runs/run_1 answered with more than 1 MiB; Assay's largest answers are tens of MiB)`);
     expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('an export to a writer gets every chunk as it comes; a cut connection and a failing writer say which it was', async () => {
+    const parts = ['<testsuites>', '<testcase name="a"/>'.repeat(50_000), '</testsuites>\n'];
+    const { base } = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      if (req.url!.includes('run_cut')) {
+        res.write(parts[0]);
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      for (const p of parts) res.write(p);
+      res.end();
+    });
+    const client = new AssayClient({ endpoint: base });
+    const chunks: Uint8Array[] = [];
+    const bytes = await client.exportRunTo('run_1', 'junit', async (chunk) => void chunks.push(chunk));
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(text).toBe(parts.join(''));
+    expect(bytes).toBe(Buffer.byteLength(text));
+    // The body arrived in pieces, each handed over as it came (not gathered first).
+    expect(chunks.length).toBeGreaterThan(1);
+
+    const cut = await client.exportRunTo('run_cut', 'junit', async () => {}).catch((e: unknown) => e);
+    expect(cut).toBeInstanceOf(ConnectionLostError);
+    const full = new Error('ENOSPC: no space left on device');
+    expect(await client.exportRunTo('run_1', 'junit', async () => Promise.reject(full)).catch((e: unknown) => e)).toBe(full);
   });
 
   it('a content-length past the default cap is refused before reading', async () => {
