@@ -10,6 +10,7 @@ import { CliError } from './cli-error.js';
 import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
 import { checkReportFiles, publishMarkdown, writeReport } from './report-files.js';
+import { knownUsd } from './summary.js';
 
 export { publishMarkdown } from './report-files.js';
 
@@ -49,7 +50,7 @@ export function markdownReport(runId: string, status: string, summary: RunSummar
   const lines = [`### Assay run ${cell(runId)}: ${status}`, ''];
   if (summary) {
     lines.push('| cells | passed | failed | pass rate | cost | duration |', '|---:|---:|---:|---:|---:|---:|');
-    lines.push(`| ${summary.totalCells} | ${summary.totalPassed} | ${summary.totalFailed} | ${summary.passRate.toFixed(1)}% | $${summary.totalCost.toFixed(4)} | ${(summary.duration / 1000).toFixed(1)} s |`, '');
+    lines.push(`| ${summary.totalCells} | ${summary.totalPassed} | ${summary.totalFailed} | ${summary.passRate.toFixed(1)}% | ${knownUsd(summary.totalCost, summary.unpricedCalls)} | ${(summary.duration / 1000).toFixed(1)} s |`, '');
   }
   if (comparison) {
     lines.push(`**Compared with ${cell(comparison.baselineRunId)}: ${comparison.verdict.replace(/_/g, ' ')}** — ${comparison.rows.counts.regressed} regressed, ${comparison.rows.counts.improved} improved, ${comparison.matched.rows} rows matched`, '');

@@ -39,6 +39,9 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect(out).toMatch(/progress 3\/3 \(100%\)/);
     expect(out).toContain('COMPLETED');
     expect(out).toContain('passed 2  failed 1');
+    // A code target reports no cost: unknown, not $0.
+    expect(out).toContain('cost unknown');
+    expect(out).toContain('cost leaves out 3 target calls with no known price');
     // A score-only evaluator gives no verdict: no pass rate in the table, its mean score instead.
     expect(out).toMatch(/String Distance\s+0\s+0\s+0\s+0\s+-\s+0\.\d{3}/);
     expect(out).toMatch(/Exact Match\s+2\s+1\s+0\s+0\s+66\.7%/);

@@ -3,6 +3,11 @@ import type { RunSummary } from '../client/index.js';
 
 const pct = (n: number) => `${n.toFixed(1)}%`;
 const usd = (n: number) => `$${n.toFixed(4)}`;
+/**
+ * A cost that leaves out `unpriced` calls (no known price): "unknown" when nothing was priced,
+ * "≥ $x" when some calls were, never a $0 that reads as free.
+ */
+export const knownUsd = (n: number, unpriced: number | undefined, unknown = 'unknown') => (!unpriced ? usd(n) : n === 0 ? unknown : `≥ ${usd(n)}`);
 /** Why a run stopped, in words (summary.stopReason). */
 const STOP_REASONS: Record<string, string> = { user: 'stopped by a user', budget: 'its cost budget was reached', shutdown: 'the server shut down' };
 
@@ -13,16 +18,20 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
   if (summary) {
     lines.push(
       `  cells ${summary.totalCells}  passed ${summary.totalPassed}  failed ${summary.totalFailed}  pass rate ${pct(summary.passRate)}  ` +
-        `duration ${(summary.duration / 1000).toFixed(1)} s  cost ${usd(summary.totalCost)}`,
+        `duration ${(summary.duration / 1000).toFixed(1)} s  cost ${knownUsd(summary.totalCost, summary.unpricedCalls)}`,
     );
     if (summary.targets.length > 0) {
-      lines.push('', '  target                 passed  failed  errors  avg latency      cost');
+      lines.push('', '  target                 passed  failed  errors  avg latency       cost');
       for (const t of summary.targets) {
         lines.push(
           `  ${t.name.padEnd(22).slice(0, 22)} ${String(t.passed).padStart(6)}  ${String(t.failed).padStart(6)}  ${String(t.errors).padStart(6)}  ` +
-            `${(t.avgLatency === undefined ? '-' : `${t.avgLatency} ms`).padStart(11)}  ${usd(t.totalCost).padStart(8)}`,
+            `${(t.avgLatency === undefined ? '-' : `${t.avgLatency} ms`).padStart(11)}  ${knownUsd(t.totalCost, t.unpricedCalls, '-').padStart(9)}`,
         );
       }
+    }
+    if (summary.unpricedCalls) {
+      const n = summary.unpricedCalls;
+      lines.push('', `  cost leaves out ${n} target call${n === 1 ? '' : 's'} with no known price (a model without one, an HTTP or code target)`);
     }
     if (summary.evaluators.length > 0) {
       lines.push('', '  evaluator              passed  failed  errors skipped  pass rate  avg score');

@@ -115,6 +115,15 @@ describe('Aggregator.summary', () => {
     expect(agg.spent).toBeCloseTo(0.34, 10);
   });
 
+  it('counts successful calls without a known cost apart (a failed call has none to know)', () => {
+    const { summary } = summarise([ok('a', [], { cost: 0.1 }), ok('a', []), ok('b', []), ok('b', [], { cost: 0 }), broken('b')]);
+    expect(summary).toMatchObject({ targetCost: 0.1, totalCost: 0.1, unpricedCalls: 2 });
+    expect(summary.targets.map((t) => [t.totalCost, t.unpricedCalls])).toEqual([[0.1, 1], [0, 1]]);
+    // Every call priced (cached answers cost 0): no count at all.
+    expect(summarise(cells).summary).not.toHaveProperty('unpricedCalls');
+    expect(summarise(cells).summary.targets.every((t) => !('unpricedCalls' in t))).toBe(true);
+  });
+
   it('reports duration, timestamps, identity and a stop reason when given', () => {
     const { summary, agg } = summarise(cells, new Set(), { stopReason: 'budget' });
     expect(summary).toMatchObject({ runId: 'run_1', runUrl: 'http://x/run_1', duration: 3_500, timestamps: { startedAt: 1_000, finishedAt: 4_500 }, stopReason: 'budget' });

@@ -10,6 +10,8 @@ interface TargetAcc {
   latencySum: number;
   latencyCount: number;
   cost: number;
+  /** Successful calls with no known cost. */
+  unpriced: number;
   tokensIn: number;
   tokensOut: number;
 }
@@ -43,6 +45,7 @@ export class Aggregator {
   private passed = 0;
   private targetCost = 0;
   private evaluatorCost = 0;
+  private unpriced = 0;
   /** Weighted pass/fail verdicts (errors count as failing) and weighted scores, over every evaluation. */
   private weighted = { passWeight: 0, verdictWeight: 0, scoreSum: 0, scoreWeight: 0 };
 
@@ -58,7 +61,7 @@ export class Aggregator {
     private readonly weights: ReadonlyMap<string, number> = new Map(),
   ) {
     this.informational = new Set([...weights].filter(([, w]) => w === 0).map(([id]) => id));
-    for (const t of targets) this.targets.set(t.id, { name: t.name, passed: 0, failed: 0, errors: 0, latencySum: 0, latencyCount: 0, cost: 0, tokensIn: 0, tokensOut: 0 });
+    for (const t of targets) this.targets.set(t.id, { name: t.name, passed: 0, failed: 0, errors: 0, latencySum: 0, latencyCount: 0, cost: 0, unpriced: 0, tokensIn: 0, tokensOut: 0 });
     for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0, processed: 0, labels: new Map() });
   }
 
@@ -79,6 +82,9 @@ export class Aggregator {
     if (ok) this.completed++;
     if (pass) this.passed++;
     this.targetCost += cell.cost ?? 0;
+    // A failed call has no cost to know; a successful one without a cost is unpriced, not free.
+    const unpriced = ok && cell.cost === undefined;
+    if (unpriced) this.unpriced++;
     if (t) {
       if (pass) t.passed++;
       else t.failed++;
@@ -88,6 +94,7 @@ export class Aggregator {
         t.latencyCount++;
       }
       t.cost += cell.cost ?? 0;
+      if (unpriced) t.unpriced++;
       t.tokensIn += cell.tokens?.input ?? 0;
       t.tokensOut += cell.tokens?.output ?? 0;
     }
@@ -141,7 +148,7 @@ export class Aggregator {
     const targets: TargetSummary[] = [...this.targets].map(([targetId, t]) => ({
       targetId, name: t.name, passed: t.passed, failed: t.failed, errors: t.errors,
       ...(t.latencyCount > 0 ? { avgLatency: Math.round(t.latencySum / t.latencyCount) } : {}),
-      totalCost: round(t.cost), tokens: { input: t.tokensIn, output: t.tokensOut },
+      totalCost: round(t.cost), ...(t.unpriced > 0 ? { unpricedCalls: t.unpriced } : {}), tokens: { input: t.tokensIn, output: t.tokensOut },
     }));
     const evaluators: EvaluatorSummary[] = [...this.evaluators].map(([evaluatorId, e]) => {
       const counted = e.processed + e.errors;
@@ -167,6 +174,7 @@ export class Aggregator {
       totalCost: round(this.targetCost + this.evaluatorCost),
       targetCost: round(this.targetCost),
       evaluatorCost: round(this.evaluatorCost),
+      ...(this.unpriced > 0 ? { unpricedCalls: this.unpriced } : {}),
       targets,
       evaluators,
     };

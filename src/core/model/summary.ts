@@ -25,8 +25,13 @@ export const targetSummarySchema = z.object({
   errors: z.int(),
   /** Mean duration of successful target calls, ms; absent when none succeeded. */
   avgLatency: z.number().optional(),
-  /** USD spent on this target's calls. */
+  /** USD spent on this target's calls whose cost is known. */
   totalCost: z.number(),
+  /**
+   * Successful calls of this target with no known cost (a model without a price, an HTTP or
+   * code target that reports none): totalCost leaves them out. Absent when every call was priced.
+   */
+  unpricedCalls: z.int().optional(),
   tokens: z.object({ input: z.number(), output: z.number() }),
 });
 export type TargetSummary = z.infer<typeof targetSummarySchema>;
@@ -80,10 +85,17 @@ export const runSummarySchema = z.object({
   totalFailed: z.int(),
   /** totalPassed ÷ totalCells, as a percentage (0–100). */
   passRate: z.number(),
-  /** USD, targets and evaluators together. */
+  /** USD, targets and evaluators together, of the calls whose cost is known. */
   totalCost: z.number(),
   targetCost: z.number(),
   evaluatorCost: z.number(),
+  /**
+   * Successful target calls with no known cost, over every target: totalCost and targetCost
+   * leave them out, so a run with some is "at least" its totalCost, and one whose totalCost is 0
+   * has an unknown cost rather than none. Absent when every target call was priced. (A judge's
+   * unpriced call is not counted: an evaluator that calls no model has no cost either.)
+   */
+  unpricedCalls: z.int().optional(),
   targets: z.array(targetSummarySchema),
   evaluators: z.array(evaluatorSummarySchema),
   /**

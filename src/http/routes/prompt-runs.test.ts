@@ -90,6 +90,22 @@ describe('prompt targets', () => {
     }
   });
 
+  it('counts calls to a model without a price apart, never as $0', async () => {
+    const priced = doc('x').targets[0]!;
+    const unpriced = { ...priced, id: 'inhouse', model: 'openai/acme-inhouse-7b' };
+    await t.req('POST', '/api/experiments', { body: { ...doc('unpriced'), targets: [priced, unpriced] } });
+    const done = await waitForRun(t, await startRun(t, 'unpriced'));
+    expect(done.status).toBe('completed');
+    const res = await results(done.runId);
+    expect(res.dataset.filter((d: any) => d.targetId === 'inhouse').map((d: any) => d.cost)).toEqual([null, null, null]);
+    const s = done.summary!;
+    expect(s.unpricedCalls).toBe(3);
+    expect(s.targets.map((x) => [x.targetId, x.unpricedCalls])).toEqual([['mini', undefined], ['inhouse', 3]]);
+    expect(s.targets[1]!.totalCost).toBe(0);
+    expect(s.totalCost).toBeGreaterThan(0);
+    expect(s.totalCost).toBeCloseTo(s.targets[0]!.totalCost, 10);
+  });
+
   it('returns the parsed object when the target has an output schema', async () => {
     const schema = { type: 'object', properties: { city: { type: 'string' }, confidence: { type: 'number', minimum: 0, maximum: 1 } }, required: ['city', 'confidence'], additionalProperties: false };
     await t.req('POST', '/api/experiments', {
@@ -122,6 +138,8 @@ describe('response cache', () => {
     const second = await waitForRun(t, await startRun(t, 'cached'));
     expect(openai.calls + anthropic.calls).toBe(before);
     expect(second.summary).toMatchObject({ totalCells: 6, targetCost: 0, totalCost: 0, totalPassed: 4 });
+    // Served from the cache: free, not unpriced.
+    expect(second.summary).not.toHaveProperty('unpricedCalls');
     const res = await results(second.runId);
     expect(res.dataset.every((d: any) => d.cached === true && d.cost === 0)).toBe(true);
     expect(res.dataset.map((d: any) => d.predicted.output)).toEqual((await results(first.runId)).dataset.map((d: any) => d.predicted.output));

@@ -39,7 +39,7 @@ export function Aggregates({ store }: { store: RunStore }) {
                 <tr key={t.targetId} data-target={t.targetId}>
                   <th scope="row" dir="auto">{t.name}</th>
                   <td>{int(t.cells)}</td><td>{int(t.passed)}</td><td>{int(t.failed)}</td><td>{int(t.errors)}</td>
-                  <td>{latency(t.latencyP50)}</td><td>{latency(t.latencyP95)}</td><td title={unknownCostNote(t.costUnknown)}>{stats.provisional && t.cost === undefined ? '…' : knownUsd(t.cost, t.costUnknown)}</td>
+                  <td>{latency(t.latencyP50)}</td><td>{latency(t.latencyP95)}</td><td title={unknownCostNote(t.costUnknown)}>{stats.provisional && t.cost === undefined && t.costUnknown === 0 ? '…' : knownUsd(t.cost, t.costUnknown)}</td>
                   <td>{stats.provisional && t.tokens === undefined ? '…' : int(t.tokens && t.tokens.input + t.tokens.output)}</td>
                 </tr>
               ))}

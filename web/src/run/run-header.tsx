@@ -63,7 +63,7 @@ export function RunHeader({ store }: { store: RunStore }) {
         {summary?.threshold && (
           <div><dt>Threshold</dt><dd>{pct(summary.threshold.passRate)} {summary.threshold.met ? 'met' : 'not met'}</dd></div>
         )}
-        <div><dt>Cost</dt><dd data-testid="cost" title={unknownCostNote(stats.costUnknown)}>{stats.provisional && stats.cost === undefined ? '…' : knownUsd(stats.cost, stats.costUnknown)}</dd></div>
+        <div><dt>Cost</dt><dd data-testid="cost" title={unknownCostNote(stats.costUnknown)}>{stats.provisional && stats.cost === undefined && stats.costUnknown === 0 ? '…' : knownUsd(stats.cost, stats.costUnknown)}</dd></div>
         <div><dt>Tokens</dt><dd data-testid="tokens">{stats.provisional && stats.tokens === undefined ? '…' : inOut(stats.tokens)}</dd></div>
         <div><dt>Latency p50</dt><dd data-testid="latency-p50">{later(ms(stats.latencyP50))}</dd></div>
         <div><dt>Latency p95</dt><dd data-testid="latency-p95">{later(ms(stats.latencyP95))}</dd></div>

@@ -29,6 +29,18 @@ describe('statsFromSummary', () => {
     expect(s.targets.map((t) => [t.targetId, t.cells, t.errors])).toEqual([['a', 20, 1], ['b', 20, 1]]);
   });
 
+  it('tells an unknown cost from $0 by the count of unpriced calls; an older summary without it waits', () => {
+    const unpriced = summary({
+      totalCost: 0.2, targetCost: 0.2, evaluatorCost: 0, unpricedCalls: 20,
+      targets: [{ ...summary().targets[0]!, unpricedCalls: undefined }, { ...summary().targets[1]!, totalCost: 0, unpricedCalls: 20 }],
+    });
+    const s = statsFromSummary(unpriced);
+    expect(s).toMatchObject({ cost: 0.2, costUnknown: 20 });
+    expect(s.targets.map((t) => [t.cost, t.costUnknown])).toEqual([[0.2, 0], [undefined, 20]]);
+    const old = statsFromSummary(summary({ totalCost: 0, targets: [{ ...summary().targets[0]!, totalCost: 0 }] }));
+    expect([old.cost, old.costUnknown, old.targets[0]!.cost, old.targets[0]!.costUnknown]).toEqual([undefined, 0, undefined, 0]);
+  });
+
   it('says nothing about a pass rate nothing was counted for (the summary says 0)', () => {
     expect(statsFromSummary(summary()).evaluators.map((e) => e.passRate)).toEqual([78.9, undefined]);
     expect(statsFromSummary(summary({ totalCells: 0, totalPassed: 0, totalFailed: 0, passRate: 0 })).passRate).toBeUndefined();

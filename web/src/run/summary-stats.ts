@@ -32,14 +32,15 @@ export function statsFromSummary(s: RunSummaryView): RunStats {
     failed: s.totalFailed,
     errored: 0,
     ...(s.totalCells > 0 ? { passRate: s.passRate } : {}),
-    // The summary writes an unknown cost as 0 (a plain number, src/core/model/summary.ts): 0 may
-    // be unknown, so it waits for the results ("…"), which tell the two apart.
+    // The summary's cost is a plain number that leaves out unpriced calls, which it counts
+    // (unpricedCalls). A summary stored before that count existed writes an unknown cost as 0,
+    // so a 0 with no count waits for the results ("…"), which tell the two apart.
     ...(s.totalCost > 0 ? { cost: s.totalCost } : {}),
-    costUnknown: 0,
+    costUnknown: s.unpricedCalls ?? 0,
     ...(tokens ? { tokens } : {}),
     latencies: [],
     targets: s.targets.map((t) => ({
-      targetId: t.targetId, name: t.name, cells: t.passed + t.failed, passed: t.passed, failed: t.failed, errors: t.errors, ...(t.totalCost > 0 ? { cost: t.totalCost } : {}), costUnknown: 0, ...(known(t.tokens) ? { tokens: t.tokens } : {}),
+      targetId: t.targetId, name: t.name, cells: t.passed + t.failed, passed: t.passed, failed: t.failed, errors: t.errors, ...(t.totalCost > 0 ? { cost: t.totalCost } : {}), costUnknown: t.unpricedCalls ?? 0, ...(known(t.tokens) ? { tokens: t.tokens } : {}),
     })),
     evaluators: s.evaluators.map(evaluatorStats),
   };
