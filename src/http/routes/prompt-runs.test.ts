@@ -97,7 +97,8 @@ describe('prompt targets', () => {
     const done = await waitForRun(t, await startRun(t, 'unpriced'));
     expect(done.status).toBe('completed');
     const res = await results(done.runId);
-    expect(res.dataset.filter((d: any) => d.targetId === 'inhouse').map((d: any) => d.cost)).toEqual([null, null, null]);
+    const dataset = res.dataset as { targetId: string; cost: number | null }[];
+    expect(dataset.filter((d) => d.targetId === 'inhouse').map((d) => d.cost)).toEqual([null, null, null]);
     const s = done.summary!;
     expect(s.unpricedCalls).toBe(3);
     expect(s.targets.map((x) => [x.targetId, x.unpricedCalls])).toEqual([['mini', undefined], ['inhouse', 3]]);
