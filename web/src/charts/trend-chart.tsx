@@ -1,7 +1,7 @@
 // The experiment's history: pass rate (left axis) and cost (right axis) per run, over time.
 import { useMemo } from 'react';
 import type { RunListItem } from '../api-types.js';
-import { pct, timeTicks, usd } from '../lib/format.js';
+import { pct, summaryCost, summaryUsd, timeTicks, usd } from '../lib/format.js';
 import { type ChartProps, UChart } from './uplot-chart.js';
 
 const MINUTE = 60;
@@ -20,7 +20,7 @@ export function TrendChart({ runs }: { runs: RunListItem[] }) {
     const data: ChartProps['data'] = [
       times,
       ended.map((r) => r.summary!.passRate),
-      ended.map((r) => r.summary!.totalCost),
+      ended.map((r) => summaryCost(r.summary!)),
     ];
     const options: ChartProps['options'] = {
       legend: { show: true, live: false },
@@ -40,7 +40,7 @@ export function TrendChart({ runs }: { runs: RunListItem[] }) {
       ],
     };
     const last = ended[ended.length - 1];
-    const summary = last ? `${ended.length} finished runs; the latest passed ${pct(last.summary!.passRate)} at ${usd(last.summary!.totalCost)}` : 'no finished runs';
+    const summary = last ? `${ended.length} finished runs; the latest passed ${pct(last.summary!.passRate)} at ${summaryUsd(last.summary)}` : 'no finished runs';
     return { data, options, summary };
   }, [runs]);
   return <UChart title="Pass rate and cost per run" summary={chart.summary} options={chart.options} data={chart.data} height={200} />;

@@ -1,6 +1,6 @@
 // How the page writes money (small real costs with their significant digits) and tokens; unknown ones as "—".
 import { describe, expect, it } from 'vitest';
-import { inOut, knownUsd, unknownCostNote, usd } from './format.js';
+import { inOut, knownUsd, summaryCost, summaryUsd, unknownCostNote, usd } from './format.js';
 
 describe('usd', () => {
   it.each([
@@ -29,6 +29,17 @@ describe('knownUsd', () => {
     expect(knownUsd(0.0000033, 2)).toBe('≥ $0.0000033');
     expect(unknownCostNote(0)).toBeUndefined();
     expect(unknownCostNote(2)).toMatch(/^2 target calls with no known cost/);
+  });
+});
+
+describe('summaryUsd and summaryCost (a run in the history)', () => {
+  it('writes a run no call of which was priced as unknown, and one with some as "at least"', () => {
+    expect(summaryUsd({ totalCost: 0.5 })).toBe('$0.500');
+    expect(summaryUsd({ totalCost: 0 })).toBe('$0');
+    expect(summaryUsd({ totalCost: 0, unpricedCalls: 4 })).toBe('—');
+    expect(summaryUsd({ totalCost: 0.5, unpricedCalls: 4 })).toBe('≥ $0.500');
+    expect(summaryUsd(null)).toBe('—');
+    expect([summaryCost({ totalCost: 0, unpricedCalls: 4 }), summaryCost({ totalCost: 0 }), summaryCost({ totalCost: 0.5, unpricedCalls: 1 })]).toEqual([null, 0, 0.5]);
   });
 });
 

@@ -22,6 +22,18 @@ export function knownUsd(v: number | undefined, unknownCalls: number): string {
   return unknownCalls > 0 ? `≥ ${usd(v)}` : usd(v);
 }
 
+/**
+ * A run summary's cost: its totalCost leaves out the `unpricedCalls` calls, so "≥ $x" with
+ * some, "—" when nothing was priced (never a $0 that looks free).
+ */
+export function summaryUsd(s: { totalCost: number; unpricedCalls?: number | undefined } | null | undefined): string {
+  if (!s) return '—';
+  return knownUsd(s.totalCost === 0 && s.unpricedCalls ? undefined : s.totalCost, s.unpricedCalls ?? 0);
+}
+
+/** A run's cost for a chart: null (a gap) when no call of it was priced. */
+export const summaryCost = (s: { totalCost: number; unpricedCalls?: number | undefined }): number | null => (s.totalCost === 0 && s.unpricedCalls ? null : s.totalCost);
+
 /** What knownUsd's figure leaves out, for its tooltip; undefined when nothing. */
 export function unknownCostNote(unknownCalls: number): string | undefined {
   return unknownCalls > 0 ? `${unknownCalls.toLocaleString('en-US')} target call${unknownCalls === 1 ? '' : 's'} with no known cost (a model without a price, an HTTP or code target) not counted` : undefined;

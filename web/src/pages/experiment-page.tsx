@@ -4,7 +4,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import type { RunListItem } from '../api-types.js';
 import { api, describeError } from '../api.js';
 import { TrendChart } from '../charts/trend-chart.js';
-import { int, ms, pct, usd, when } from '../lib/format.js';
+import { int, ms, pct, summaryUsd, unknownCostNote, when } from '../lib/format.js';
 import { Link } from '../lib/link.js';
 import { useResource } from '../lib/resource.js';
 import { navigate, paths } from '../lib/router.js';
@@ -108,7 +108,7 @@ function RunHistory({ project, slug, runs }: { project: string; slug: string; ru
               <td>{when(r.timestamps.createdAt)}</td>
               <td>{int(r.progress)} / {int(r.total)}</td>
               <td>{pct(r.summary?.passRate)}</td>
-              <td>{usd(r.summary?.totalCost)}</td>
+              <td title={unknownCostNote(r.summary?.unpricedCalls ?? 0)}>{summaryUsd(r.summary)}</td>
               <td>{ms(r.summary?.duration)}</td>
             </tr>
           ))}
