@@ -19,6 +19,8 @@ interface PairAcc {
 interface TargetSide {
   cells: number;
   cost: number;
+  /** Successful calls with no known cost. */
+  unpriced: number;
   input: number;
   output: number;
   errors: number;
@@ -66,12 +68,13 @@ export class ComparisonFold {
   cell(side: 'baseline' | 'candidate', c: ComparedCell): void {
     let t = this.targets.get(c.targetId);
     if (!t) {
-      const empty = (): TargetSide => ({ cells: 0, cost: 0, input: 0, output: 0, errors: 0, latencies: [] });
+      const empty = (): TargetSide => ({ cells: 0, cost: 0, unpriced: 0, input: 0, output: 0, errors: 0, latencies: [] });
       this.targets.set(c.targetId, (t = { baseline: empty(), candidate: empty() }));
     }
     const s = t[side];
     s.cells++;
     s.cost += c.cost ?? 0;
+    if (c.ok && c.cost === undefined) s.unpriced++;
     s.input += c.tokens?.input ?? 0;
     s.output += c.tokens?.output ?? 0;
     if (c.ok) s.latencies.push(c.durationMs);
@@ -168,7 +171,7 @@ export class ComparisonFold {
         const sorted = Float64Array.from(s.latencies).sort();
         const p50 = percentile(sorted, 50), p95 = percentile(sorted, 95);
         return {
-          cells: s.cells, cost: round(s.cost), tokens: { input: s.input, output: s.output }, errors: s.errors,
+          cells: s.cells, cost: round(s.cost), ...(s.unpriced > 0 ? { unpricedCalls: s.unpriced } : {}), tokens: { input: s.input, output: s.output }, errors: s.errors,
           ...(p50 !== undefined ? { latencyP50: round(p50) } : {}), ...(p95 !== undefined ? { latencyP95: round(p95) } : {}),
         };
       };

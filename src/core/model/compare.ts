@@ -58,7 +58,10 @@ export type EvaluatorComparison = z.infer<typeof evaluatorComparisonSchema>;
 
 const targetSideSchema = z.object({
   cells: z.int(),
+  /** USD of the calls whose cost is known. */
   cost: z.number(),
+  /** Successful calls with no known cost, which `cost` leaves out; absent when none. */
+  unpricedCalls: z.int().optional(),
   tokens: z.object({ input: z.number(), output: z.number() }),
   /** ms of successful calls; absent when none succeeded. */
   latencyP50: z.number().optional(),

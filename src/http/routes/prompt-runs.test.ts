@@ -4,6 +4,7 @@
 // response cache, and clear failures.
 import { calcPrice } from '@pydantic/genai-prices';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../core/model/summary.js';
 import { type FakeLlmProvider } from '../../testing/fake-provider-core.js';
 import { startFakeAnthropic } from '../../testing/fake-anthropic.js';
 import { startFakeOpenAI } from '../../testing/fake-openai.js';
@@ -99,7 +100,7 @@ describe('prompt targets', () => {
     const res = await results(done.runId);
     const dataset = res.dataset as { targetId: string; cost: number | null }[];
     expect(dataset.filter((d) => d.targetId === 'inhouse').map((d) => d.cost)).toEqual([null, null, null]);
-    const s = done.summary!;
+    const s = done.summary as RunSummary;
     expect(s.unpricedCalls).toBe(3);
     expect(s.targets.map((x) => [x.targetId, x.unpricedCalls])).toEqual([['mini', undefined], ['inhouse', 3]]);
     expect(s.targets[1]!.totalCost).toBe(0);

@@ -1,6 +1,6 @@
 // How the page writes money (small real costs with their significant digits) and tokens; unknown ones as "—".
 import { describe, expect, it } from 'vitest';
-import { inOut, knownUsd, summaryCost, summaryUsd, unknownCostNote, usd } from './format.js';
+import { inOut, knownUsd, sideUsd, summaryCost, summaryUsd, unknownCostNote, usd } from './format.js';
 
 describe('usd', () => {
   it.each([
@@ -39,6 +39,7 @@ describe('summaryUsd and summaryCost (a run in the history)', () => {
     expect(summaryUsd({ totalCost: 0, unpricedCalls: 4 })).toBe('—');
     expect(summaryUsd({ totalCost: 0.5, unpricedCalls: 4 })).toBe('≥ $0.500');
     expect(summaryUsd(null)).toBe('—');
+    expect([sideUsd({ cost: 0, unpricedCalls: 2 }), sideUsd({ cost: 0.25 })]).toEqual(['—', '$0.250']);
     expect([summaryCost({ totalCost: 0, unpricedCalls: 4 }), summaryCost({ totalCost: 0 }), summaryCost({ totalCost: 0.5, unpricedCalls: 1 })]).toEqual([null, 0, 0.5]);
   });
 });

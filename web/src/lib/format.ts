@@ -31,6 +31,9 @@ export function summaryUsd(s: { totalCost: number; unpricedCalls?: number | unde
   return knownUsd(s.totalCost === 0 && s.unpricedCalls ? undefined : s.totalCost, s.unpricedCalls ?? 0);
 }
 
+/** The same for one side of a comparison's target (`cost`, `unpricedCalls`). */
+export const sideUsd = (s: { cost: number; unpricedCalls?: number | undefined }): string => summaryUsd({ totalCost: s.cost, unpricedCalls: s.unpricedCalls });
+
 /** A run's cost for a chart: null (a gap) when no call of it was priced. */
 export const summaryCost = (s: { totalCost: number; unpricedCalls?: number | undefined }): number | null => (s.totalCost === 0 && s.unpricedCalls ? null : s.totalCost);
 

@@ -4,7 +4,7 @@
 // errors on both sides. The grid marks the changed cells and the toolbar offers "Changed
 // against baseline" while this is on.
 import type { EvaluatorComparison } from '../api-types.js';
-import { int, ms, pct, usd, when } from '../lib/format.js';
+import { int, ms, pct, sideUsd, when } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { useCompare } from './compare-store.js';
@@ -132,7 +132,7 @@ export function ComparePanel({ store }: { store: RunStore }) {
                     {c.targets.map((t) => (
                       <tr key={t.targetId}>
                         <th scope="row">{targetName(t.targetId)}</th>
-                        <td>{usd(t.baseline.cost)} → {usd(t.candidate.cost)}</td>
+                        <td>{sideUsd(t.baseline)} → {sideUsd(t.candidate)}</td>
                         <td>{ms(t.baseline.latencyP50)} → {ms(t.candidate.latencyP50)}</td>
                         <td>{ms(t.baseline.latencyP95)} → {ms(t.candidate.latencyP95)}</td>
                         <td>{int(t.baseline.errors)} → {int(t.candidate.errors)}</td>
