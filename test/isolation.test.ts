@@ -33,6 +33,7 @@ const A = {
 
 /** Routes that take no project key, and why. B's key must not open them either. */
 const NOT_PROJECT_SCOPED: Record<string, string> = {
+  'get /livez': 'liveness of the process alone: no credentials, no project data',
   'get /healthz': 'liveness probe: no credentials, no project data',
   'get /readyz': 'readiness probe (database reachable): no credentials, no project data',
   'get /api/openapi.json': 'the API description: no credentials, no project data',

@@ -1,4 +1,4 @@
-// An `assay worker` with ASSAY_WORKER_PORT answers /healthz, /readyz and /metrics (behind
+// An `assay worker` with ASSAY_WORKER_PORT answers /livez, /healthz, /readyz and /metrics (behind
 // ASSAY_METRICS_TOKEN) and nothing else. Its /metrics is where a cluster's cells are counted:
 // the API process that started the run executes nothing, so its own /metrics has none of them.
 // Real processes: one API process and one worker over a PostgreSQL schema and a private Redis.
@@ -16,7 +16,7 @@ beforeAll(async () => {
   cluster = await TestCluster.create({ env: { ASSAY_METRICS_TOKEN: METRICS_TOKEN } });
   api = await cluster.api();
   worker = await cluster.worker({ ASSAY_WORKER_PORT: '0', HOST: '127.0.0.1' });
-  const [, port] = worker.proc.output().match(/\/healthz, \/readyz and \/metrics on http:\/\/127\.0\.0\.1:(\d+)/) ?? [];
+  const [, port] = worker.proc.output().match(/\/livez, \/healthz, \/readyz and \/metrics on http:\/\/127\.0\.0\.1:(\d+)/) ?? [];
   expect(port, worker.proc.output()).toBeDefined();
   probes = `http://127.0.0.1:${port}`;
 }, 120_000);
@@ -32,7 +32,10 @@ const metricsOf = async (base: string) => {
 };
 
 describe('the worker on ASSAY_WORKER_PORT', { timeout: 60_000 }, () => {
-  it('answers its probes: /healthz, and /readyz checking PostgreSQL and Redis', async () => {
+  it('answers its probes: /livez, /healthz, and /readyz checking PostgreSQL and Redis', async () => {
+    const live = await fetch(`${probes}/livez`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toMatchObject({ status: 'ok' });
     const health = await fetch(`${probes}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok' });

@@ -1,6 +1,6 @@
 // `assay worker`: a cluster process that executes runs taken from the BullMQ queue on REDIS_URL
 // against the PostgreSQL database of DATABASE_URL (docs/deployment.md). It serves no project:
-// with ASSAY_WORKER_PORT it answers /healthz, /readyz and /metrics there (its cells, model
+// with ASSAY_WORKER_PORT it answers /livez, /healthz, /readyz and /metrics there (its cells, model
 // calls and limits are counted only in the process that executes them), and nothing else.
 // Without DATABASE_URL and REDIS_URL it stops at once with exit code 2 (config/roles.ts). On
 // SIGTERM it stops its runs without ending them; their leases are released and another worker
@@ -39,7 +39,7 @@ export async function startWorker(config: Config, out: (line: string) => void = 
   const server: Server | undefined = probes?.server;
   const port = probes?.port;
   endStartUp(assay.plan);
-  const probeText = port === undefined ? '' : `; /healthz, /readyz and /metrics on http://${shownHost(config.host)}:${port}`;
+  const probeText = port === undefined ? '' : `; /livez, /healthz, /readyz and /metrics on http://${shownHost(config.host)}:${port}`;
   out(`Assay worker ${assay.processId} taking runs from Redis (${assay.stores.dialect})${probeText}`);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

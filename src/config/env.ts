@@ -126,7 +126,7 @@ export interface Config {
   role: 'api' | 'worker' | 'all' | undefined;
   /** ASSAY_WORKER_CONCURRENCY: cells in flight in this process across all runs; undefined = no such bound. */
   workerConcurrency: number | undefined;
-  /** ASSAY_WORKER_PORT: `assay worker` answers /healthz, /readyz and /metrics here (HOST); undefined = no HTTP. */
+  /** ASSAY_WORKER_PORT: `assay worker` answers /livez, /healthz, /readyz and /metrics here (HOST); undefined = no HTTP. */
   workerPort: number | undefined;
   apiKey: string | undefined;
   adminToken: string | undefined;

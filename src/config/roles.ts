@@ -32,7 +32,7 @@ export function planProcess(config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'r
     }
     if (role === 'api' && config.redisUrl === undefined) problems.push('ASSAY_ROLE=api executes no run, so it needs REDIS_URL (the queue workers take runs from) and DATABASE_URL (PostgreSQL)');
     if (role === 'api' && config.workerConcurrency !== undefined) problems.push('ASSAY_WORKER_CONCURRENCY is set but ASSAY_ROLE=api executes no cell: set it on the workers');
-    if (config.workerPort !== undefined) problems.push('ASSAY_WORKER_PORT is set but `assay serve` answers HTTP on PORT (its /healthz, /readyz and /metrics too): ASSAY_WORKER_PORT is for `assay worker`');
+    if (config.workerPort !== undefined) problems.push('ASSAY_WORKER_PORT is set but `assay serve` answers HTTP on PORT (its /livez, /healthz, /readyz and /metrics too): ASSAY_WORKER_PORT is for `assay worker`');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   if (config.redisUrl === undefined) return { mode: 'embedded' };

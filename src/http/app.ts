@@ -66,7 +66,7 @@ export interface HttpDeps {
   /** How long /readyz waits for the database, ms. */
   readyTimeoutMs?: number;
   /**
-   * `api` (default): the whole API. `probes`: only /healthz, /readyz and /metrics, for an
+   * `api` (default): the whole API. `probes`: only /livez, /healthz, /readyz and /metrics, for an
    * `assay worker` (ASSAY_WORKER_PORT), which executes runs but serves no project.
    */
   surface?: 'api' | 'probes';

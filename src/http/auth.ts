@@ -86,7 +86,8 @@ export function adminAuth(adminToken: string | undefined, throttle: AuthThrottle
     }
     const authorization = c.req.header('authorization')?.trim() ?? '';
     const match = /^bearer\s+(.+)$/i.exec(authorization);
-    if (!match) throw missingCredentials();
+    // The admin API's own words: a project key is not what it takes.
+    if (!match) throw new AssayError('missing_credentials', 'Send the admin token (ASSAY_ADMIN_TOKEN) as Authorization: Bearer <token>', { compatText: 'Missing credentials' });
     const address = clientAddress(c);
     await throttle.assertAllowed(address);
     if (!sameSecret(match[1]!.trim(), adminToken)) return refused(throttle, address);

@@ -17,7 +17,7 @@ const RUN_ROUTES = [
   'PUT /runs/{runId}/reviews', 'GET /runs/{runId}/reviews',
 ];
 const SPEC_ROUTES = [
-  'GET /healthz', 'GET /readyz', 'GET /api/openapi.json', 'GET /api/evaluators',
+  'GET /livez', 'GET /healthz', 'GET /readyz', 'GET /api/openapi.json', 'GET /api/evaluators',
   'POST /api/admin/projects', 'POST /api/admin/projects/{id}/api-keys', 'DELETE /api/admin/api-keys/{id}',
   // Key administration: a project's keys by id (issue "API key administration").
   'GET /api/admin/projects/{id}/api-keys',

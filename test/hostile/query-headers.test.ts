@@ -122,8 +122,14 @@ describe('hostile query strings and headers', () => {
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         const body = await saneAnswer(res, what);
         // Probes and the API description take no key.
-        const open = route.path === '/healthz' || route.path === '/readyz' || route.path === '/api/openapi.json';
+        const open = route.path === '/livez' || route.path === '/healthz' || route.path === '/readyz' || route.path === '/api/openapi.json';
         if (open) return;
+        // The admin API takes the operator's token, never a project's key: every variant is a 401.
+        if (route.path.startsWith('/api/admin/')) {
+          expect(res.status, what).toBe(401);
+          if (auth.kind === 'missing') expect(body, what).toMatchObject({ error: 'Missing credentials', message: expect.stringContaining('ASSAY_ADMIN_TOKEN') });
+          return;
+        }
         if (auth.kind === 'missing') expect(body, what).toMatchObject({ error: 'Missing credentials' });
         if (auth.kind === 'invalid') expect(body, what).toMatchObject({ error: 'Invalid credentials' });
         if (auth.kind === 'other') expect([200, 400, 404], what).toContain(res.status);

@@ -18,7 +18,7 @@ export const slugSchema = z
  * page's own assets (src/http/routes/web-page.ts), so a project named `api` would have had
  * every runUrl answered by the API instead of its page.
  */
-export const RESERVED_PROJECT_SLUGS: ReadonlySet<string> = new Set(['api', 'docs', 'healthz', 'metrics', 'readyz', '_app']);
+export const RESERVED_PROJECT_SLUGS: ReadonlySet<string> = new Set(['api', 'docs', 'healthz', 'livez', 'metrics', 'readyz', '_app']);
 
 export const projectSlugSchema = slugSchema.refine((s) => !RESERVED_PROJECT_SLUGS.has(s), {
   message: `is reserved for the server's own paths (${[...RESERVED_PROJECT_SLUGS].join(', ')})`,

@@ -38,7 +38,7 @@ async function check(ping: () => Promise<void>, timeoutMs: number): Promise<'ok'
   }
 }
 
-/** /healthz and /readyz: what every process that answers HTTP serves, workers included. */
+/** /livez, /healthz and /readyz: what every process that answers HTTP serves, workers included. */
 export function probeRoutes(routes: RouteTable, ping: () => Promise<void>, version: string, readyTimeoutMs: number, redisPing?: () => Promise<void>): void {
   routes.add(
     {
@@ -56,6 +56,17 @@ export function probeRoutes(routes: RouteTable, ping: () => Promise<void>, versi
         return c.json({ status: 'unavailable' as const, error: 'storage_unavailable' }, 503);
       }
     },
+  );
+
+  // The process alone: answered from the event loop without touching storage, so a long
+  // transaction or a database that hangs does not get a busy but sound process restarted.
+  routes.add(
+    {
+      method: 'get', path: '/livez', summary: 'Liveness of the process alone', tags: ['Meta'], auth: 'none',
+      description: 'Always 200 while the process answers HTTP; it checks nothing else (/healthz checks the database, /readyz its dependencies within a timeout).',
+      responses: { 200: { description: 'The process answers', schema: z.object({ status: z.literal('ok'), version: z.string() }) } },
+    },
+    (c) => c.json({ status: 'ok' as const, version }),
   );
 
   // Readiness for load balancers and orchestrators: the database — and in cluster mode Redis,

@@ -1,7 +1,7 @@
 // /readyz as a load balancer sees it, against a real PostgreSQL reached through a TCP proxy
 // this test can cut: 200 while the database answers; 503 once it stops answering (connections
 // dropped and new ones left hanging, the way a partitioned network behaves, or refused); 200
-// again when it is back — on the same server, without a restart. /healthz stays liveness.
+// again when it is back — on the same server, without a restart. /livez answers meanwhile.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDatabase } from '../../testing/databases.js';
@@ -80,6 +80,10 @@ describe('/readyz', () => {
     const hung = await t.req('GET', '/readyz', { key: null });
     expect(hung.status).toBe(503);
     expect(await hung.json()).toEqual({ status: 'unavailable', error: 'not_ready', message: 'the database did not answer within 300 ms', checks: { database: 'timeout' } });
+    // The process itself is sound: /livez answers without asking the database.
+    const live = await t.req('GET', '/livez', { key: null });
+    expect(live.status).toBe(200);
+    expect(await live.json()).toMatchObject({ status: 'ok' });
     proxy.mode('refuse');
     const refused = await t.req('GET', '/readyz', { key: null });
     expect(refused.status).toBe(503);

@@ -51,6 +51,7 @@ describe('web page routes', () => {
     ['an API path', '/api/nothing', HTML],
     ['the docs', '/docs/whatever', HTML],
     ['a probe', '/healthz', HTML],
+    ['the process probe', '/livez', HTML],
     ['metrics', '/metrics', HTML],
     ['a client that does not accept HTML', '/default/experiments', 'application/json'],
     ['a client that sends no Accept', '/default/experiments', ''],

@@ -16,7 +16,7 @@ export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist/', impor
 export const ASSET_PREFIX = '/_app/';
 
 /** Paths the page never answers, whatever the Accept header says. */
-const RESERVED = /^\/(api|docs|healthz|metrics|readyz|_app)(\/|$)/;
+const RESERVED = /^\/(api|docs|healthz|livez|metrics|readyz|_app)(\/|$)/;
 
 /**
  * Same-origin only, no inline script or style: model outputs are untrusted, so even an
