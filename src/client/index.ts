@@ -4,12 +4,12 @@
 // web streams and eventsource-parser: no Node-specific APIs, so the page can bundle it.
 import type { Comparison } from '../core/model/compare.js';
 import type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
-import type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
+import type { ResultsPage, RunList, RunRowsPage, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 import { BodyCutError, bytesShown, eachChunk, readBody, TooLargeError } from './body.js';
 import { AbortedError, ApiError, ConnectionLostError, NoAnswerError, NotAssayError, shownPath, UnreachableError } from './errors.js';
 import { type EventsOptions, followEvents, STREAM_SILENCE_MS, type StreamEvent } from './events.js';
 
-export type { ResultsPage, RunList, RunStarted, RunStatusBody } from '../core/model/run-api.js';
+export type { ResultsPage, RunList, RunRowsPage, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 export type { RunSummary } from '../core/model/summary.js';
 export type { Comparison } from '../core/model/compare.js';
 export type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
@@ -210,6 +210,15 @@ export class AssayClient {
   /** One page of results. */
   results(runId: string, offset = 0, limit = 1000): Promise<ResultsPage> {
     return this.json('GET', `/api/experiments/runs/${enc(runId)}/results?offset=${offset}&limit=${limit}`);
+  }
+
+  /**
+   * The run's rows with an index in [offset, offset + limit), as its targets saw them (the rows
+   * sent as `data` included); fewer past 4 MB: follow `nextOffset` until it is null.
+   */
+  runRows(runId: string, page: { offset?: number; limit?: number } = {}): Promise<RunRowsPage> {
+    const q = Object.entries(page).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${enc(String(v))}`).join('&');
+    return this.json('GET', `/api/experiments/runs/${enc(runId)}/rows${q ? `?${q}` : ''}`);
   }
 
   /** Every committed cell of a run, all pages (for finished runs of moderate size). */

@@ -15,6 +15,8 @@ const RUN_ROUTES = [
   'GET /runs/{runId}/webhooks',
   // Reviews (SPEC §5 second wave, docs/reviews.md).
   'PUT /runs/{runId}/reviews', 'GET /runs/{runId}/reviews',
+  // A run's rows as its targets saw them (the rows sent as `data` included).
+  'GET /runs/{runId}/rows',
 ];
 const SPEC_ROUTES = [
   'GET /livez', 'GET /healthz', 'GET /readyz', 'GET /api/openapi.json', 'GET /api/evaluators',

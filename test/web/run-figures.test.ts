@@ -264,13 +264,15 @@ describe('tokens', () => {
 
 describe('rows still running', () => {
   it('show their inputs, parameters merged, before their target answers', async () => {
-    // A saved dataset as the rows of one run; the experiment's own rows for the other.
+    // The experiment's own rows, a saved dataset's, and rows sent with the run request.
     const created = await server.t.req('POST', '/api/datasets', { body: { name: 'Held rows', rows: [{ q: 'd0' }, { q: 'd1' }, { q: 'd2' }] } });
     expect(created.status).toBe(201);
     const datasetId = ((await created.json()) as { id: string }).id;
     for (const [slug, body, expected] of [
       ['held', { parameters: { lang: 'fr' } }, ['q1', 'q1', 'fr']],
       ['held-dataset', { dataset_id: datasetId }, ['d1']],
+      // Rows sent with the run request: read back from the run's own rows.
+      ['held', { data: [{ q: 'i0' }, { q: 'i1' }, { q: 'i2' }], parameters: { lang: 'de' } }, ['i1', 'de']],
     ] as const) {
       const before = agent.calls();
       const started = await start(slug, body);

@@ -2,7 +2,7 @@
 // key, sent as an Authorization header to this origin only.
 import { ApiError, AssayClient } from '../../src/client/index.js';
 import type {
-  Comparison, DatasetRowsBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunListBody, RunStatusBody, StartedRun, StartRunBody,
+  Comparison, DatasetRowsBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
 } from './api-types.js';
 import { sessionStore, signOut } from './lib/session.js';
 
@@ -54,6 +54,8 @@ export class Api {
   runs = (slug: string, pageSize = 50): Promise<RunListBody> => this.signOutOn401(this.client.listRuns(slug, 1, pageSize));
   run = (runId: string): Promise<RunStatusBody> => this.signOutOn401(this.client.getRun(runId));
   results = (runId: string, offset: number, limit: number): Promise<ResultsPage> => this.signOutOn401(this.client.results(runId, offset, limit));
+  /** The run's rows with an index in [offset, offset + limit), parameters merged (fewer past 4 MB: see nextOffset). */
+  runRows = (runId: string, offset: number, limit: number): Promise<RunRowsPage> => this.signOutOn401(this.client.runRows(runId, { offset, limit }));
   start = (slug: string, body: StartRunBody): Promise<StartedRun> => this.client.startRun(slug, body);
   abort = (runId: string) => this.client.abortRun(runId);
   resume = (runId: string, retryErrors: boolean): Promise<StartedRun> => this.client.resumeRun(runId, retryErrors);

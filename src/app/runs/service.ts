@@ -19,6 +19,7 @@ import { arrayRows, checkRowArray } from '../row-sources.js';
 import { yieldIfBusy } from '../../core/turns.js';
 import { parseOrThrow } from '../validation.js';
 import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';
+import { runRowsPage, type RunRowsPage } from './run-rows.js';
 
 /** Cells read by one statement for a results page (fewer when their text passes PAGE_BYTES). */
 const RESULTS_CHUNK = 500;
@@ -299,6 +300,11 @@ export class RunService {
    * The run and a reader of its committed cells in row order, page by page with the row-scoped
    * results of each page's rows (for exports: the record is read once, not once per page).
    */
+  /** The run's rows with an index in [offset, offset + limit), parameters merged (run-rows.ts). */
+  async rows(project: Project, runId: string, offset: number, limit: number): Promise<RunRowsPage> {
+    return runRowsPage(this.stores, await this.get(project, runId), offset, limit);
+  }
+
   async pages(project: Project, runId: string, pageSize = EXPORT_PAGE): Promise<{ run: RunRecord; pages: () => AsyncGenerator<{ cells: CellResult[]; rows: RowResult[] }> }> {
     const run = await this.get(project, runId);
     const { runs } = this.stores;

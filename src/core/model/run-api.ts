@@ -177,3 +177,16 @@ export type ResultsPage = z.infer<typeof resultsPageSchema>;
 /** A line of the JSON Lines export: a dataset entry with its evaluations. */
 export const exportLineSchema = datasetEntrySchema.extend({ evaluations: z.array(evaluationEntrySchema) });
 export type ExportLine = z.infer<typeof exportLineSchema>;
+
+/** GET /runs/{runId}/rows: the rows the run reads, as its targets saw them. */
+export const runRowsPageSchema = z.object({
+  runId: z.string(),
+  offset: z.int(),
+  limit: z.int(),
+  rows: z.array(z.object({
+    index: z.int().describe("The row's index in its source: the `index` of its cells in the results"),
+    entry: z.record(z.string(), z.unknown()).describe("The row with the run's parameters merged"),
+  })),
+  nextOffset: z.int().nullable().describe('Where the next page starts; null once no row of the run is left'),
+});
+export type RunRowsPage = z.infer<typeof runRowsPageSchema>;

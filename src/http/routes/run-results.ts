@@ -8,7 +8,9 @@ import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, exportRun } from '../../app/runs/
 import { presentResults } from '../../app/runs/present.js';
 import type { ReviewService } from '../../app/runs/reviews.js';
 import type { RunService } from '../../app/runs/service.js';
-import { resultsPageSchema } from '../../core/model/run-api.js';
+import { MAX_RUN_ROWS_PAGE, RUN_ROWS_PAGE } from '../../app/runs/run-rows.js';
+import { ValidationError } from '../../core/errors.js';
+import { resultsPageSchema, runRowsPageSchema } from '../../core/model/run-api.js';
 import { yieldIfBusy } from '../../core/turns.js';
 import { jsonAnswer } from '../json-answer.js';
 import type { RouteTable } from '../route.js';
@@ -37,6 +39,33 @@ export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: R
         // 0 is a page of no cells (as for datasets), not one cell: a client asking for the counts gets them.
         const limit = Math.min(query.limit ?? 1000, 5000);
         return jsonAnswer(c, presentResults(await runs.results(c.get('project'), params.runId, offset, limit), offset, limit));
+      },
+    );
+
+    routes.add(
+      {
+        method: 'get', path: `${prefix}/runs/{runId}/rows`, summary: "The run's rows, as its targets saw them", tags, auth: 'project', deprecated: legacy,
+        description:
+          "The rows with an index in [offset, offset + limit), in index order, with the run's parameters merged: the rows sent with the run request (`data`), " +
+          "which nothing else gives back, or those of the experiment's document or the dataset version the run used. Rows the run did not select (`row_indices`) are left out. " +
+          'A page stops early once its rows pass 4 MB of stored text: `nextOffset` says where the next one starts (null once no row of the run is left).',
+        params: runIdParam,
+        query: z.object({
+          offset: z.string().regex(/^\d+$/).transform(Number).optional().describe('A row index; default 0'),
+          limit: z.string().regex(/^\d+$/).transform(Number).optional().describe(`Default ${RUN_ROWS_PAGE}, at most ${MAX_RUN_ROWS_PAGE} rows`),
+        }),
+        responses: {
+          200: { description: 'A page of rows', schema: runRowsPageSchema },
+          400: { description: 'validation_error: an offset or limit that is not a whole number, or a limit of 0' },
+          404: { description: 'run_not_found' },
+        },
+      },
+      async (c, { params, query }) => {
+        // A page of no rows would give the same nextOffset back: a client would loop on it.
+        if (query.limit === 0) throw new ValidationError('limit must be at least 1', [{ path: ['limit'], message: 'must be at least 1' }]);
+        const limit = Math.min(query.limit ?? RUN_ROWS_PAGE, MAX_RUN_ROWS_PAGE);
+        // Rows of up to 4 MB in all: written in turns.
+        return jsonAnswer(c, await runs.rows(c.get('project'), params.runId, query.offset ?? 0, limit));
       },
     );
 

@@ -1,8 +1,8 @@
 // Reading the inputs of running rows from the run's row source: the experiment at the run's
 // version, a dataset version, or the parameters alone, with the parameters merged in; rows sent
-// with the request cannot be read back.
+// with the request are read from the run's own rows.
 import { describe, expect, it } from 'vitest';
-import type { DatasetRowsBody, ExperimentBody, RunStatusBody } from '../api-types.js';
+import type { DatasetRowsBody, ExperimentBody, RunRowsPage, RunStatusBody } from '../api-types.js';
 import type { Api } from '../api.js';
 import { RunModel } from './run-model.js';
 import { rowReader } from './row-entries.js';
@@ -21,6 +21,13 @@ function fakeApi() {
       calls.push(`experiment ${slug}@${version}`);
       return { id: 'e', slug, name: slug, version: version ?? 9, createdAt: 0, updatedAt: 0, document: { targets: [], dataset: { rows: ROWS } } } satisfies ExperimentBody;
     },
+    // The run's own rows (sent as `data`), merged by the server already; at most two a page here.
+    runRows: async (runId: string, offset: number, limit: number) => {
+      calls.push(`run ${runId} ${offset}+${limit}`);
+      const rows = ROWS.map((entry, index) => ({ index, entry })).slice(offset, offset + Math.min(limit, 2));
+      const next = offset + rows.length;
+      return { runId, offset, limit, rows, nextOffset: next < ROWS.length ? next : null } satisfies RunRowsPage;
+    },
     datasetRows: async (id: string, version: number, offset: number, limit: number) => {
       calls.push(`dataset ${id}@${version} ${offset}+${limit}`);
       return { id, version, rowCount: ROWS.length, offset, limit, nextOffset: null, rows: ROWS.slice(offset, offset + limit) } satisfies DatasetRowsBody;
@@ -32,7 +39,7 @@ function fakeApi() {
 describe('rowReader', () => {
   it("reads the experiment's rows at the run's version, parameters winning", async () => {
     const { api, calls } = fakeApi();
-    const read = rowReader(request({ kind: 'experiment' }, { lang: 'fr' }), 'faq', api)!;
+    const read = rowReader(request({ kind: 'experiment' }, { lang: 'fr' }), 'faq', api, 'run_1')!;
     expect(await read([1, 3, 9])).toEqual(new Map([[1, { q: 'q1', lang: 'fr' }], [3, { q: 'q3', lang: 'fr' }]]));
     await read([4]);
     expect(calls).toEqual(['experiment faq@3']);
@@ -40,19 +47,26 @@ describe('rowReader', () => {
 
   it("reads a dataset's version, only the rows around those asked", async () => {
     const { api, calls } = fakeApi();
-    const read = rowReader(request({ kind: 'dataset', datasetId: 'ds_1', version: 2 }), 'faq', api)!;
+    const read = rowReader(request({ kind: 'dataset', datasetId: 'ds_1', version: 2 }), 'faq', api, 'run_1')!;
     expect([...(await read([3, 1])).entries()]).toEqual([[1, ROWS[1]], [3, ROWS[3]]]);
     expect(calls).toEqual(['dataset ds_1@2 1+3']);
   });
 
   it('makes the one row of a run without rows from its parameters', async () => {
-    const read = rowReader(request({ kind: 'parameters' }, { topic: 'tides' }), 'faq', fakeApi().api)!;
+    const read = rowReader(request({ kind: 'parameters' }, { topic: 'tides' }), 'faq', fakeApi().api, 'run_1')!;
     expect(await read([0])).toEqual(new Map([[0, { topic: 'tides' }]]));
   });
 
-  it('cannot read rows sent with the run request, nor an experiment it cannot name', () => {
-    expect(rowReader(request({ kind: 'inline' }), 'faq', fakeApi().api)).toBeNull();
-    expect(rowReader(request({ kind: 'experiment' }), undefined, fakeApi().api)).toBeNull();
+  it("reads rows sent with the run request from the run's own rows, following pages cut short", async () => {
+    const { api, calls } = fakeApi();
+    const read = rowReader(request({ kind: 'inline' }, { lang: 'fr' }), 'faq', api, 'run_1')!;
+    // The server merged the parameters already: the entries are taken as they come.
+    expect(await read([4, 0, 2, 3])).toEqual(new Map([[0, ROWS[0]], [2, ROWS[2]], [3, ROWS[3]], [4, ROWS[4]]]));
+    expect(calls).toEqual(['run run_1 0+5', 'run run_1 2+3', 'run run_1 4+1']);
+  });
+
+  it('cannot read the rows of an experiment it cannot name', () => {
+    expect(rowReader(request({ kind: 'experiment' }), undefined, fakeApi().api, 'run_1')).toBeNull();
   });
 });
 

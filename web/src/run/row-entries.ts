@@ -3,7 +3,8 @@
 // before calling the target. The page reads them where the run did (the poll body's
 // `request.rows`): the experiment's document at the run's version, or the saved dataset's
 // version, with the run's parameters merged by the engine's own withParameters. Rows sent with
-// the run request (`data`) cannot be read back over the API: those wait for their results.
+// the run request (`data`) live only with the run: those come from GET …/runs/{runId}/rows,
+// merged already.
 import { withParameters } from '../../../src/core/engine/plan.js';
 import type { RunStatusBody } from '../api-types.js';
 import type { Api } from '../api.js';
@@ -20,10 +21,10 @@ const DATASET_PAGE = 1000;
 const GAP = 64;
 
 /**
- * How to read the run's rows, or null when they cannot be read (rows sent with the request,
- * or an experiment the page could not name).
+ * How to read the run's rows, or null when they cannot be read (an experiment the page could
+ * not name).
  */
-export function rowReader(request: RunRequest, experimentSlug: string | undefined, api: Api): RowReader | null {
+export function rowReader(request: RunRequest, experimentSlug: string | undefined, api: Api, runId: string): RowReader | null {
   const merged = (row: Row) => withParameters(row, request.parameters);
   const source = request.rows;
   switch (source.kind) {
@@ -56,7 +57,20 @@ export function rowReader(request: RunRequest, experimentSlug: string | undefine
         return out;
       };
     case 'inline':
-      return null;
+      return async (indexes) => {
+        const wanted = new Set(indexes);
+        const out = new Map<number, Row>();
+        for (const [from, last] of ranges(indexes)) {
+          // A page of large rows ends early (4 MB): go on from its nextOffset to the range's end.
+          for (let at: number | null = from; at !== null && at <= last; ) {
+            const page = await api.runRows(runId, at, last - at + 1);
+            for (const { index, entry } of page.rows) if (wanted.has(index)) out.set(index, entry);
+            // Never the same page again, whatever a server answers.
+            at = page.nextOffset !== null && page.nextOffset > at ? page.nextOffset : null;
+          }
+        }
+        return out;
+      };
   }
 }
 

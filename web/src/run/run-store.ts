@@ -204,7 +204,7 @@ export class RunStore {
     const { request, experiment, owner } = this.state.get();
     // The source names the experiment: wait until the run's own is known.
     if (!request || owner === 'checking') return;
-    this.rows ??= rowReader(request, experiment?.slug, api());
+    this.rows ??= rowReader(request, experiment?.slug, api(), this.runId);
     const wanted = this.model.rowsWithoutEntry().filter((i) => !this.rowsAsked.has(i));
     if (!this.rows || wanted.length === 0) return;
     for (const i of wanted) this.rowsAsked.add(i);
