@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAgent } from '../testing/fake-agent.js';
 import { type CliServer, spawnAssay, startCliServer } from '../testing/spawn.js';
 
 const KEY = `sk-lw-${'RunCliTest'.repeat(4)}`;
@@ -119,6 +120,35 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect(data.code).toBe(2);
     expect(data.out).toContain('has 2 rows, so row 2 is not in it');
     expect(data.out).not.toContain('started');
+  });
+
+  it('says when calls are backing off, with the reason and the wait, instead of standing still', async () => {
+    // Each row's first call is refused with a 429 asking for 2 s; the second answers.
+    const seen = new Set<string>();
+    const agent = await startFakeAgent({
+      handler: (request) => {
+        const key = JSON.stringify(request.body);
+        if (seen.has(key)) return undefined;
+        seen.add(key);
+        return { status: 429, headers: { 'retry-after': '2' }, body: 'slow down \u001b[31mnow' };
+      },
+    });
+    try {
+      const doc = {
+        slug: 'throttled', name: 'throttled', dataset: { rows: [{ q: 'a' }, { q: 'b' }] },
+        targets: [{ id: 'agent', type: 'http', url: `${agent.url}/chat`, body: { message: '{{q}}' }, outputPath: '$.reply' }],
+        execution: { maxRetries: 2 },
+      };
+      expect((await server.post('/api/experiments', doc)).status).toBe(201);
+      const { code, out } = await run(['run', 'throttled']);
+      expect(code).toBe(0);
+      expect(out).toMatch(/\n {2}[12] calls? backing off \(HTTP 429[^\n]*\), next try in [12] s\n/);
+      // What the agent answered is quoted without its escape sequence.
+      expect(out).not.toContain('\u001b[31m');
+      expect(out).toContain('passed 2  failed 0');
+    } finally {
+      await agent.close();
+    }
   });
 
   it('a report folder that does not exist is refused before the run starts', async () => {

@@ -13,6 +13,7 @@ import { checkReportFiles, publishMarkdown, type ReportFile, writeExportReport, 
 import { buildRunBody, rowList } from './run-body.js';
 import { checkRunOptions, type RunOptions } from './run-options.js';
 import { signalExitCode, type StopCause, stopWaiting } from './stop-waiting.js';
+import { Backoffs } from './backoffs.js';
 import { formatSummary } from './summary.js';
 
 export { buildRunBody, parseParam } from './run-body.js';
@@ -136,6 +137,10 @@ async function checkBaseline(client: AssayClient, runId: string): Promise<void> 
 async function followProgress(client: AssayClient, started: RunStarted, signal: AbortSignal, out: NodeJS.WriteStream, output: Output, retryForMs: number): Promise<void> {
   const view = progressView(started.total, out, output.write);
   const failing = new Set<string>();
+  const backoffs = new Backoffs();
+  // The wait counts down between events too (a run held by a long Retry-After sends none).
+  const ticker = setInterval(() => output.closed || view.note(backoffs.note()), 1000);
+  ticker.unref();
   // One line when connections start failing (not at every attempt, nor when a healthy stream is cut and picked up at once).
   const onRetry = ({ error, attempt }: RetryNotice) => {
     if (attempt === 1) output.write(`\n  ${error.message}; reconnecting${retryForMs === Infinity ? '' : ` for up to ${retryForMs / 60_000} min`} (the run goes on on the server)\n`);
@@ -145,9 +150,13 @@ async function followProgress(client: AssayClient, started: RunStarted, signal: 
       if ((event.type === 'target_result' && event.error !== undefined) || (event.type === 'evaluator_result' && (event.result.status === 'error' || (event.result.status === 'processed' && event.result.passed === false)))) {
         failing.add(`${event.rowIndex}/${event.targetId}/${event.repeat}`);
       }
+      if (event.type === 'retrying') backoffs.retrying(event);
+      if (event.type === 'target_result') backoffs.settled(event);
+      if ((event.type === 'retrying' || event.type === 'target_result') && !output.closed) view.note(backoffs.note());
       if (event.type === 'progress' && !output.closed) view.update(event.completed, failing.size);
     }
   } finally {
+    clearInterval(ticker);
     // Also on Ctrl-C: the terminal bar hides the cursor until stopped.
     view.stop();
   }
