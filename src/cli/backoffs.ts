@@ -2,6 +2,7 @@
 // 503s) stood still on the progress bar and looked hung — the complaint of promptfoo #3883 — while
 // the server was waiting as asked. The `retrying` events say who waits, why and how long; this
 // keeps the waits not yet over and words them in one short line.
+import { terminalText } from './terminal-text.js';
 
 /** The fields of a `retrying` event this needs. */
 export interface RetryingCell {
@@ -55,13 +56,6 @@ export class Backoffs {
       latest = wait;
     }
     if (!latest) return '';
-    return `${count} call${count === 1 ? '' : 's'} backing off (${shown(latest.reason)}), next try in ${Math.max(1, Math.ceil((next - now) / 1000))} s`;
+    return `${count} call${count === 1 ? '' : 's'} backing off (${terminalText(latest.reason, REASON_CHARS)}), next try in ${Math.max(1, Math.ceil((next - now) / 1000))} s`;
   }
-}
-
-function shown(reason: string): string {
-  // C0 and C1 controls (escape sequences among them) become spaces.
-  // eslint-disable-next-line no-control-regex
-  const flat = reason.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
-  return flat.length > REASON_CHARS ? `${flat.slice(0, REASON_CHARS - 1)}…` : flat;
 }

@@ -11,6 +11,7 @@ import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
 import { checkReportFiles, publishMarkdown, writeReport } from './report-files.js';
 import { knownUsd } from './summary.js';
+import { terminalText } from './terminal-text.js';
 
 export { publishMarkdown } from './report-files.js';
 
@@ -51,6 +52,11 @@ export function markdownReport(runId: string, status: string, summary: RunSummar
   if (summary) {
     lines.push('| cells | passed | failed | pass rate | cost | duration |', '|---:|---:|---:|---:|---:|---:|');
     lines.push(`| ${summary.totalCells} | ${summary.totalPassed} | ${summary.totalFailed} | ${summary.passRate.toFixed(1)}% | ${knownUsd(summary.totalCost, summary.unpricedCalls)} | ${(summary.duration / 1000).toFixed(1)} s |`, '');
+    if (summary.topErrors?.length) {
+      lines.push('| failures alike | where | first message |', '|---:|---|---|');
+      for (const g of summary.topErrors) lines.push(`| ${g.count} | ${g.targetId !== undefined ? `target ${cell(g.targetId)}` : `evaluator ${cell(g.evaluatorId ?? '?')}`} | ${cell(terminalText(g.message, 160))} |`);
+      lines.push('');
+    }
   }
   if (comparison) {
     lines.push(`**Compared with ${cell(comparison.baselineRunId)}: ${comparison.verdict.replace(/_/g, ' ')}** — ${comparison.rows.counts.regressed} regressed, ${comparison.rows.counts.improved} improved, ${comparison.matched.rows} rows matched`, '');

@@ -19,6 +19,21 @@ const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
 
 const targetLine = (text: string, name: string) => text.split('\n').find((l) => l.trimStart().startsWith(`${name} `));
 
+describe('the commonest failures', () => {
+  it('lists them under the tables, who failed and why, on one line each without control characters', () => {
+    const s = summary({
+      topErrors: [
+        { targetId: 'agent', message: 'HTTP 429 from https://agent.example: \u001b[2Jslow down', count: 12 },
+        { evaluatorId: 'judge', message: 'the judge answered no JSON', count: 1 },
+      ],
+    });
+    const text = formatSummary('completed', s, 'http://x/run_1');
+    expect(text).toContain('  commonest failures\n      12 × target agent: HTTP 429 from https://agent.example: [2Jslow down\n       1 × evaluator judge: the judge answered no JSON\n');
+    expect(markdownReport('run_1', 'completed', s, undefined, 'http://x/run_1')).toContain('| 12 | target agent | HTTP 429 from https://agent.example: [2Jslow down |');
+    expect(formatSummary('completed', summary(), 'http://x/run_1')).not.toContain('commonest failures');
+  });
+});
+
 describe('the cost in the summary', () => {
   it('prints a fully priced run as it is', () => {
     const text = formatSummary('completed', summary(), 'http://x/run_1');

@@ -1,5 +1,6 @@
 // The end-of-run summary printed by `assay run` and `assay demo`.
 import type { RunSummary } from '../client/index.js';
+import { terminalText } from './terminal-text.js';
 
 const pct = (n: number) => `${n.toFixed(1)}%`;
 const usd = (n: number) => `$${n.toFixed(4)}`;
@@ -42,6 +43,13 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
           `  ${e.name.padEnd(22).slice(0, 22)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
             `${(e.passed + e.failed + e.errors > 0 ? pct(e.passRate) : '-').padStart(9)}  ${(e.avgScore === undefined ? '-' : e.avgScore.toFixed(3)).padStart(9)}`,
         );
+      }
+    }
+    if (summary.topErrors?.length) {
+      lines.push('', '  commonest failures');
+      for (const g of summary.topErrors) {
+        const who = g.targetId !== undefined ? `target ${g.targetId}` : `evaluator ${g.evaluatorId ?? '?'}`;
+        lines.push(`  ${String(g.count).padStart(6)} × ${terminalText(who, 40)}: ${terminalText(g.message, 160)}`);
       }
     }
     if (summary.threshold) lines.push('', `  threshold: pass rate ≥ ${summary.threshold.passRate}% ${summary.threshold.met ? 'met' : 'NOT met'}`);

@@ -43,14 +43,15 @@ export function resultsAfterQuery(db: Kysely<Database>, runId: string, after: Ro
 const CELL_BYTES = sql<number>`coalesce(octet_length(entry), 0) + coalesce(octet_length(output), 0) + coalesce(octet_length(error), 0) + coalesce(octet_length(evaluations), 0) + coalesce(octet_length(retries), 0)`;
 
 /** The columns of a cell without its entry and output, and how they map to a LeanCell. */
-const LEAN_COLUMNS = ['cell', 'row_index', 'target_id', 'repeat', 'ok', 'duration_ms', 'cost', 'tokens', 'evaluations'] as const;
+const LEAN_COLUMNS = ['cell', 'row_index', 'target_id', 'repeat', 'ok', 'duration_ms', 'cost', 'tokens', 'evaluations', 'error'] as const;
 
-function toLean(r: { cell: number; row_index: number; target_id: string; repeat: number; ok: number; duration_ms: number; cost: number | null; tokens: string | null; evaluations: string; entry?: string }): LeanCell {
+function toLean(r: { cell: number; row_index: number; target_id: string; repeat: number; ok: number; duration_ms: number; cost: number | null; tokens: string | null; evaluations: string; error: string | null; entry?: string }): LeanCell {
   const c: LeanCell = {
     cell: r.cell, rowIndex: r.row_index, targetId: r.target_id, repeat: r.repeat, ok: r.ok === 1, durationMs: r.duration_ms,
     evaluations: parseJson(r.evaluations),
   };
   if (r.cost !== null) c.cost = r.cost;
+  if (r.ok !== 1) c.error = r.error ?? 'failed';
   if (r.tokens !== null) c.tokens = parseJson(r.tokens);
   if (typeof r.entry === 'string') c.entry = parseJson(r.entry);
   return c;

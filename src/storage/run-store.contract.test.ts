@@ -259,6 +259,8 @@ describe.each(backends)('run store on $name', (backend) => {
     await runs.claim('r1', 'A', 5_000, 1);
     await runs.commitCells('r1', 'A', [draft(0), draft(1, true), draft(2), draft(3, true)], 2);
     await runs.commitRowResults('r1', 'A', [{ ...rowDraft(0), evaluation: { ...evaluation, evaluatorId: 'cmp', result: { status: 'error', details: 'judge down' } } }, rowDraft(1)], 3);
+    // The lean read a summary is rebuilt from says why a cell failed (the summary's topErrors).
+    expect((await runs.cellsInCommitOrder('r1', 0, 10)).map((c) => [c.cell, c.ok, c.error])).toEqual([[0, true, undefined], [1, false, 'HTTP 500'], [2, true, undefined], [3, false, 'HTTP 500']]);
     expect(await runs.reopen('p1', 'r1', true, 4)).toBeNull(); // still running
     await runs.finish('r1', 'A', { status: 'stopped', summary: summary('r1'), error: null, errorMessage: null, stopReason: 'user', finishedAt: 5, event: { type: 'stopped', reason: 'user' } });
     const before = await wholeLog(runs, 'r1', 6);

@@ -319,6 +319,7 @@ function leanOf(c: CellResult, withEntry: boolean): LeanCell {
   const lean: LeanCell = { cell: c.cell, rowIndex: c.rowIndex, targetId: c.targetId, repeat: c.repeat, ok: c.ok, durationMs: c.durationMs, evaluations: c.evaluations };
   if (c.cost !== undefined) lean.cost = c.cost;
   if (c.tokens !== undefined) lean.tokens = c.tokens;
+  if (!c.ok) lean.error = c.error;
   if (withEntry) lean.entry = c.entry;
   return lean;
 }

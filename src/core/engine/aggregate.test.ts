@@ -124,6 +124,20 @@ describe('Aggregator.summary', () => {
     expect(summarise(cells).summary.targets.every((t) => !('unpricedCalls' in t))).toBe(true);
   });
 
+  it('lists the commonest failures: failed target calls and evaluator errors, alike ones counted together', () => {
+    const { summary } = summarise([
+      broken('a', { error: 'HTTP 503 from http://agent:8080' } as Partial<Cell>),
+      broken('a', { error: 'HTTP 503 from http://agent:8081' } as Partial<Cell>),
+      ok('b', [errored('judge')]),
+      ok('b', [pass('exact')]),
+    ]);
+    expect(summary.topErrors).toEqual([
+      { targetId: 'a', message: 'HTTP 503 from http://agent:8080', count: 2 },
+      { evaluatorId: 'judge', message: 'boom', count: 1 },
+    ]);
+    expect(summarise([ok('a', [pass('exact')])]).summary).not.toHaveProperty('topErrors');
+  });
+
   it('reports duration, timestamps, identity and a stop reason when given', () => {
     const { summary, agg } = summarise(cells, new Set(), { stopReason: 'budget' });
     expect(summary).toMatchObject({ runId: 'run_1', runUrl: 'http://x/run_1', duration: 3_500, timestamps: { startedAt: 1_000, finishedAt: 4_500 }, stopReason: 'budget' });

@@ -1,6 +1,7 @@
 // Folds committed cells into the SPEC §5 summary. Incremental (one add per cell, O(targets +
 // evaluators) memory) so it is current while a run goes and can be rebuilt from storage.
 import type { CellResult, EvaluatorSummary, RowResult, RunSummary, StopReason, StoredEvaluation, TargetSummary } from '../model/run.js';
+import { ErrorGroups } from './error-groups.js';
 
 interface TargetAcc {
   name: string;
@@ -46,6 +47,7 @@ export class Aggregator {
   private targetCost = 0;
   private evaluatorCost = 0;
   private unpriced = 0;
+  private readonly errorGroups = new ErrorGroups();
   /** Weighted pass/fail verdicts (errors count as failing) and weighted scores, over every evaluation. */
   private weighted = { passWeight: 0, verdictWeight: 0, scoreSum: 0, scoreWeight: 0 };
 
@@ -74,7 +76,7 @@ export class Aggregator {
     return this.cells;
   }
 
-  add(cell: Pick<CellResult, 'targetId' | 'ok' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'>): void {
+  add(cell: Pick<CellResult, 'targetId' | 'ok' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'> & { error?: string | undefined }): void {
     this.cells++;
     const t = this.targets.get(cell.targetId);
     const ok = cell.ok;
@@ -85,6 +87,7 @@ export class Aggregator {
     // A failed call has no cost to know; a successful one without a cost is unpriced, not free.
     const unpriced = ok && cell.cost === undefined;
     if (unpriced) this.unpriced++;
+    if (!ok) this.errorGroups.add({ targetId: cell.targetId }, cell.error ?? 'failed');
     if (t) {
       if (pass) t.passed++;
       else t.failed++;
@@ -108,6 +111,7 @@ export class Aggregator {
 
   private addEvaluation(evaluatorId: string, r: StoredEvaluation['result']): void {
     this.evaluatorCost += r.cost ?? 0;
+    if (r.status === 'error') this.errorGroups.add({ evaluatorId }, r.details ?? 'error');
     const acc = this.evaluators.get(evaluatorId);
     if (!acc) return;
     const w = this.weights.get(evaluatorId) ?? 1;
@@ -182,6 +186,8 @@ export class Aggregator {
     if (wv.verdictWeight > 0) summary.weightedPassRate = round((wv.passWeight / wv.verdictWeight) * 100);
     if (wv.scoreWeight > 0) summary.weightedAvgScore = round(wv.scoreSum / wv.scoreWeight);
     if (meta.stopReason) summary.stopReason = meta.stopReason;
+    const topErrors = this.errorGroups.top();
+    if (topErrors.length > 0) summary.topErrors = topErrors;
     if (meta.thresholdPassRate !== undefined) summary.threshold = { passRate: meta.thresholdPassRate, met: passRate >= meta.thresholdPassRate };
     return summary;
   }

@@ -213,7 +213,7 @@ export interface CellCommit {
 export type CellResult = CellBase & CellOutcome & CellCommit;
 
 /** A committed cell without its output (and its entry only when asked): what comparisons stream. */
-export type LeanCell = Pick<CellResult, 'cell' | 'rowIndex' | 'targetId' | 'repeat' | 'ok' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'> & { entry?: Row };
+export type LeanCell = Pick<CellResult, 'cell' | 'rowIndex' | 'targetId' | 'repeat' | 'ok' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'> & { entry?: Row; /** Why the target call failed (a failed cell). */ error?: string };
 
 /** A position in row order: row index, then cell number. */
 export interface RowOrderKey {

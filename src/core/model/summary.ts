@@ -68,6 +68,17 @@ export const evaluatorSummarySchema = z.object({
 });
 export type EvaluatorSummary = z.infer<typeof evaluatorSummarySchema>;
 
+/** Failures alike, counted: what `assay run` lists under the summary, commonest first. */
+export const errorGroupSchema = z.object({
+  /** The target whose calls failed, or the evaluator that errored (one of the two). */
+  targetId: z.string().optional(),
+  evaluatorId: z.string().optional(),
+  /** The first message of the group, cut to 300 characters. */
+  message: z.string(),
+  count: z.int(),
+});
+export type ErrorGroup = z.infer<typeof errorGroupSchema>;
+
 /** SPEC §5 summary, plus the cost split and the threshold verdict. */
 export const runSummarySchema = z.object({
   runId: z.string(),
@@ -107,6 +118,12 @@ export const runSummarySchema = z.object({
   /** The weighted mean of the scores evaluators gave; absent when none did. */
   weightedAvgScore: z.number().optional(),
   stopReason: stopReasonSchema.optional(),
+  /**
+   * The commonest failures, at most 5: failed target calls per target and evaluator errors per
+   * evaluator, grouped by message (digits, and what follows the first 80 characters, do not
+   * tell two apart). Absent when nothing failed. Counted among the first 200 kinds a run meets.
+   */
+  topErrors: z.array(errorGroupSchema).optional(),
   /**
    * Cells a person reviewed (PUT /runs/{runId}/reviews). Computed on read from the stored
    * reviews (GET /runs/{runId}), never stored with the summary; absent in events and webhooks.
