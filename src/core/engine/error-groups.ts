@@ -24,7 +24,7 @@ export class ErrorGroups {
     const key = `${who}\u0000${message.slice(0, KEY_CHARS).replace(/\d+/g, '#')}`;
     const group = this.groups.get(key);
     if (group) group.count++;
-    else if (this.groups.size < MAX_KINDS) this.groups.set(key, { ...owner, message: message.slice(0, MESSAGE_CHARS), count: 1 });
+    else if (this.groups.size < MAX_KINDS) this.groups.set(key, Object.assign({ ...owner }, { message: message.slice(0, MESSAGE_CHARS), count: 1 }));
   }
 
   /** The commonest groups, most frequent first (the first met first among equals). */
