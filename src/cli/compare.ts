@@ -53,7 +53,7 @@ export function markdownReport(runId: string, status: string, summary: RunSummar
     lines.push('| cells | passed | failed | pass rate | cost | duration |', '|---:|---:|---:|---:|---:|---:|');
     lines.push(`| ${summary.totalCells} | ${summary.totalPassed} | ${summary.totalFailed} | ${summary.passRate.toFixed(1)}% | ${knownUsd(summary.totalCost, summary.unpricedCalls)} | ${(summary.duration / 1000).toFixed(1)} s |`, '');
     if (summary.topErrors?.length) {
-      lines.push('| failures alike | where | first message |', '|---:|---|---|');
+      lines.push('| errors alike | where | first message |', '|---:|---|---|');
       for (const g of summary.topErrors) lines.push(`| ${g.count} | ${g.targetId !== undefined ? `target ${cell(g.targetId)}` : `evaluator ${cell(g.evaluatorId ?? '?')}`} | ${cell(terminalText(g.message, 160))} |`);
       lines.push('');
     }

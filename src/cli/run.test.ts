@@ -72,7 +72,7 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect(out).toContain('FAILED');
     expect(out).toContain('failed: ');
     // Why, from the summary: the three calls failed alike.
-    expect(out).toMatch(/commonest failures\n\s+3 × target upper: [^\n]*no provider key/);
+    expect(out).toMatch(/commonest errors\n\s+3 × target upper: [^\n]*no provider key/);
     expect(code).toBe(2);
     expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ status: 'failed', error: 'all_targets_failed' });
   });

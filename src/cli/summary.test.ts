@@ -19,7 +19,7 @@ const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
 
 const targetLine = (text: string, name: string) => text.split('\n').find((l) => l.trimStart().startsWith(`${name} `));
 
-describe('the commonest failures', () => {
+describe('the commonest errors', () => {
   it('lists them under the tables, who failed and why, on one line each without control characters', () => {
     const s = summary({
       topErrors: [
@@ -28,9 +28,9 @@ describe('the commonest failures', () => {
       ],
     });
     const text = formatSummary('completed', s, 'http://x/run_1');
-    expect(text).toContain('  commonest failures\n      12 × target agent: HTTP 429 from https://agent.example: [2Jslow down\n       1 × evaluator judge: the judge answered no JSON\n');
+    expect(text).toContain('  commonest errors\n      12 × target agent: HTTP 429 from https://agent.example: [2Jslow down\n       1 × evaluator judge: the judge answered no JSON\n');
     expect(markdownReport('run_1', 'completed', s, undefined, 'http://x/run_1')).toContain('| 12 | target agent | HTTP 429 from https://agent.example: [2Jslow down |');
-    expect(formatSummary('completed', summary(), 'http://x/run_1')).not.toContain('commonest failures');
+    expect(formatSummary('completed', summary(), 'http://x/run_1')).not.toContain('commonest errors');
   });
 });
 

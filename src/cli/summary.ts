@@ -46,7 +46,7 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
       }
     }
     if (summary.topErrors?.length) {
-      lines.push('', '  commonest failures');
+      lines.push('', '  commonest errors');
       for (const g of summary.topErrors) {
         const who = g.targetId !== undefined ? `target ${g.targetId}` : `evaluator ${g.evaluatorId ?? '?'}`;
         lines.push(`  ${String(g.count).padStart(6)} × ${terminalText(who, 40)}: ${terminalText(g.message, 160)}`);

@@ -4,7 +4,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { allResults, erroredCells, failedCells, waitForRun } from './expected.js';
-import { axeViolations, type Browser, guardedPage, launch, type Server, signIn, startServer } from './browser.js';
+import { axeViolations, type Browser, guardedPage, launch, screenshot, type Server, signIn, startServer } from './browser.js';
 
 declare const document: { activeElement: { getAttribute(n: string): string | null; closest(s: string): { getAttribute(n: string): string | null } | null } | null };
 
@@ -86,6 +86,20 @@ describe('the grid', () => {
     await expect.poll(() => shownCells(page)).toEqual(errored);
     await page.getByLabel('Errors').uncheck();
     await expect.poll(async () => (await shownCells(page)).size).toBe(results.cells.length);
+  });
+
+  it('lists the commonest errors under the aggregates, counted from the results', async () => {
+    const results = await allResults(server.t, runId);
+    const boom = results.cells.filter((c) => c.error !== null && c.targetId === 'fragile');
+    expect(boom.length).toBeGreaterThan(0);
+    const table = page.getByTestId('common-errors');
+    await table.waitFor();
+    const firstRow = await table.locator('tbody tr').first().locator('td, th').allTextContents();
+    expect(firstRow[0]).toBe(String(boom.length));
+    expect(firstRow[1]).toBe('Fragile');
+    expect(firstRow[2]).toContain('boom!');
+    await table.scrollIntoViewIfNeeded();
+    await screenshot(page, 'common-errors');
   });
 
   it('filters by one evaluator and one target', async () => {

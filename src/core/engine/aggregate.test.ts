@@ -124,7 +124,7 @@ describe('Aggregator.summary', () => {
     expect(summarise(cells).summary.targets.every((t) => !('unpricedCalls' in t))).toBe(true);
   });
 
-  it('lists the commonest failures: failed target calls and evaluator errors, alike ones counted together', () => {
+  it('lists the commonest errors: failed target calls and evaluator errors, alike ones counted together', () => {
     const { summary } = summarise([
       broken('a', { error: 'HTTP 503 from http://agent:8080' } as Partial<Cell>),
       broken('a', { error: 'HTTP 503 from http://agent:8081' } as Partial<Cell>),

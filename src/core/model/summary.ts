@@ -119,7 +119,7 @@ export const runSummarySchema = z.object({
   weightedAvgScore: z.number().optional(),
   stopReason: stopReasonSchema.optional(),
   /**
-   * The commonest failures, at most 5: failed target calls per target and evaluator errors per
+   * The commonest errors, at most 5: failed target calls per target and evaluator errors per
    * evaluator, grouped by message (digits, and what follows the first 80 characters, do not
    * tell two apart). Absent when nothing failed. Counted among the first 200 kinds a run meets.
    */

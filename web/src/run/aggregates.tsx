@@ -7,7 +7,7 @@ import { fmtScore } from './badges.js';
 import { useStats } from './run-derived.js';
 import { latencyTick } from './latency-ticks.js';
 import { scoreTick } from './score-ticks.js';
-import type { RunStore } from './run-store.js';
+import { type RunStore, useRunState } from './run-store.js';
 
 /** The range scores usually take: where scores that are all equal are drawn (histogram()). */
 const SCORE_DOMAIN: [number, number] = [0, 1];
@@ -18,6 +18,34 @@ function EmptyRow({ columns, children }: { columns: number; children: string }) 
     <tr>
       <td colSpan={columns} className="muted">{children}</td>
     </tr>
+  );
+}
+
+/** The summary's commonest errors (topErrors): who failed, how often, and the first message. */
+function CommonErrors({ store }: { store: RunStore }) {
+  const summary = useRunState(store, (s) => s.summary);
+  const groups = summary?.topErrors ?? [];
+  if (groups.length === 0) return null;
+  const names = new Map<string, string>([...summary!.targets.map((t) => [`t:${t.targetId}`, t.name] as const), ...summary!.evaluators.map((e) => [`e:${e.evaluatorId}`, e.name] as const)]);
+  const who = (g: (typeof groups)[number]) => (g.targetId !== undefined ? names.get(`t:${g.targetId}`) ?? g.targetId : names.get(`e:${g.evaluatorId}`) ?? g.evaluatorId ?? '');
+  return (
+    <TableScroll label="Error groups table">
+      <table className="data" data-testid="common-errors">
+        <caption>Commonest errors</caption>
+        <thead>
+          <tr><th scope="col">Count</th><th scope="col">Target or evaluator</th><th scope="col">First message</th></tr>
+        </thead>
+        <tbody>
+          {groups.map((g, i) => (
+            <tr key={i}>
+              <td>{int(g.count)}</td>
+              <th scope="row" dir="auto">{who(g)}</th>
+              <td dir="auto" className="message">{g.message}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
   );
 }
 
@@ -65,6 +93,7 @@ export function Aggregates({ store }: { store: RunStore }) {
             </tbody>
           </table>
         </TableScroll>
+        <CommonErrors store={store} />
       </div>
       <div className="charts">
         {stats.latencies.length > 0 && <Histogram title="Latency distribution" values={stats.latencies} unit="cells" format={latencyTick} />}
