@@ -26,6 +26,9 @@ beforeAll(async () => {
   // Every target call fails: the run could not do its work (status failed, all_targets_failed).
   const broken = { ...doc, slug: 'broken', name: 'broken', targets: [{ id: 'upper', type: 'code', code: 'throw new Error("no provider key")' }] };
   expect((await server.post('/api/experiments', broken)).status).toBe(201);
+  // The same, with control characters in what the failed call said.
+  const hostile = { ...doc, slug: 'hostile', name: 'hostile', targets: [{ id: 'upper', type: 'code', code: 'throw new Error("no key \\u001b]0;owned\\u0007 here")' }] };
+  expect((await server.post('/api/experiments', hostile)).status).toBe(201);
 });
 afterAll(() => server.stop());
 
@@ -75,6 +78,12 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect(out).toMatch(/commonest errors\n\s+3 × target upper: [^\n]*no provider key/);
     expect(code).toBe(2);
     expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ status: 'failed', error: 'all_targets_failed' });
+    // What a failed call said reaches the terminal without its control characters.
+    const hostile = await run(['run', 'hostile']);
+    expect(hostile.code).toBe(2);
+    expect(hostile.out).toMatch(/failed: Every target call failed; first error: [^\n]*no key ]0;owned here/);
+    // eslint-disable-next-line no-control-regex -- the characters it must not find
+    expect(hostile.out).not.toMatch(/[\u0007\u001b]/);
   });
 
   it('exits 0 at once with --no-wait', async () => {

@@ -14,6 +14,7 @@ import { buildRunBody, rowList } from './run-body.js';
 import { checkRunOptions, type RunOptions } from './run-options.js';
 import { signalExitCode, type StopCause, stopWaiting } from './stop-waiting.js';
 import { Backoffs } from './backoffs.js';
+import { terminalText } from './terminal-text.js';
 import { formatSummary } from './summary.js';
 
 export { buildRunBody, parseParam } from './run-body.js';
@@ -79,7 +80,8 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     if (cause) return stopped(cause, started, output, client.endpoint);
     const final = await fetchRun(client, started.runId);
     output.write(formatSummary(final.status, final.summary, started.runUrl));
-    if (final.status === 'failed') output.write(`  failed: ${final.message ?? final.error}\n`);
+    // The message quotes the first failed call's answer: a provider's or an agent's text.
+    if (final.status === 'failed') output.write(`  failed: ${terminalText(final.message ?? final.error ?? 'unknown', 500)}\n`);
     if (final.status === 'completed' && body.row_indices && !body.data) await warnMissingRows(client, started.runId, body.row_indices, output);
     if (final.summary?.totalCells === 0) output.write('  no cell was run: nothing was evaluated, so the run does not pass\n');
     // The reports that do not depend on the comparison first: a comparison that fails must not lose them.
