@@ -13,7 +13,7 @@ import { checkReportFiles, publishMarkdown, type ReportFile, writeExportReport, 
 import { buildRunBody, rowList } from './run-body.js';
 import { checkRunOptions, type RunOptions } from './run-options.js';
 import { signalExitCode, type StopCause, stopWaiting } from './stop-waiting.js';
-import { Backoffs } from './backoffs.js';
+import { Backoffs, backoffText } from '../client/backoffs.js';
 import { terminalText } from './terminal-text.js';
 import { formatSummary } from './summary.js';
 
@@ -135,13 +135,19 @@ async function checkBaseline(client: AssayClient, runId: string): Promise<void> 
   ensureFinished(baseline, 'baseline');
 }
 
+/** The progress line's note about calls backing off ('' when none); a reason quotes a provider, so it is made terminal-safe. */
+function backoffNote(backoffs: Backoffs): string {
+  const state = backoffs.current();
+  return state ? backoffText(state, terminalText(state.reason, 80)) : '';
+}
+
 /** Shows the run's progress from its event stream until the run ends or `signal` stops the wait. */
 async function followProgress(client: AssayClient, started: RunStarted, signal: AbortSignal, out: NodeJS.WriteStream, output: Output, retryForMs: number): Promise<void> {
   const view = progressView(started.total, out, output.write);
   const failing = new Set<string>();
   const backoffs = new Backoffs();
   // The wait counts down between events too (a run held by a long Retry-After sends none).
-  const ticker = setInterval(() => output.closed || view.note(backoffs.note()), 1000);
+  const ticker = setInterval(() => output.closed || view.note(backoffNote(backoffs)), 1000);
   ticker.unref();
   // One line when connections start failing (not at every attempt, nor when a healthy stream is cut and picked up at once).
   const onRetry = ({ error, attempt }: RetryNotice) => {
@@ -154,7 +160,7 @@ async function followProgress(client: AssayClient, started: RunStarted, signal: 
       }
       if (event.type === 'retrying') backoffs.retrying(event);
       if (event.type === 'target_result') backoffs.settled(event);
-      if ((event.type === 'retrying' || event.type === 'target_result') && !output.closed) view.note(backoffs.note());
+      if ((event.type === 'retrying' || event.type === 'target_result') && !output.closed) view.note(backoffNote(backoffs));
       if (event.type === 'progress' && !output.closed) view.update(event.completed, failing.size);
     }
   } finally {

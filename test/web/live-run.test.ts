@@ -170,3 +170,48 @@ describe('a dropped connection', () => {
     await page.close();
   });
 });
+
+describe('calls backing off', () => {
+  it('says how many wait, why and for how long while the run stands still, then says nothing', async () => {
+    // Each row's first call is answered 429 with Retry-After: 3; the next one answers.
+    const seen = new Set<string>();
+    const throttled = await startFakeAgent({
+      handler: (request) => {
+        const key = JSON.stringify(request.body);
+        if (seen.has(key)) return undefined;
+        seen.add(key);
+        return { status: 429, headers: { 'retry-after': '3' }, body: { error: 'slow down' } };
+      },
+    });
+    try {
+      const doc = {
+        slug: 'throttled', name: 'Throttled',
+        dataset: { rows: [{ question: 'a' }, { question: 'b' }] },
+        targets: [{ id: 'bot', name: 'Bot', type: 'http', url: `${throttled.url}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply' }],
+        execution: { maxRetries: 2 },
+      };
+      expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+      const { page, problems } = await guardedPage(browser, server.url);
+      await page.goto(server.url + '/');
+      await signIn(page, server.t.key);
+      await page.waitForURL(/\/experiments$/);
+      // The 429s go out only once the page watches: `retrying` events are sent as they happen, not replayed.
+      throttled.hold();
+      const runUrl = await start('throttled');
+      const streaming = page.waitForResponse((r) => r.url().includes('/events'));
+      await page.goto(onServer(server, runUrl));
+      await streaming;
+      throttled.release();
+      const line = page.getByTestId('backoff');
+      await expect.poll(() => line.textContent(), { timeout: 10_000 }).toMatch(/^[12] calls? backing off \(HTTP 429[^)]*slow down[^)]*\), next try in [1-3] s$/);
+      expect(await page.getByTestId('progress-text').textContent()).toBe('0 / 2');
+      await screenshot(page, 'run-page-backing-off');
+      await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 15_000 }).toBe('completed');
+      expect(await line.count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await throttled.close();
+    }
+  });
+});

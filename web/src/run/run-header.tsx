@@ -28,6 +28,7 @@ export function RunHeader({ store }: { store: RunStore }) {
   const startedAt = useRunState(store, (s) => s.startedAt);
   const finishedAt = useRunState(store, (s) => s.finishedAt);
   const runError = useRunState(store, (s) => s.runError);
+  const backoff = useRunState(store, (s) => s.backoff);
   const summary = useRunState(store, (s) => s.summary);
   const request = useRunState(store, (s) => s.request);
   const metadata = useRunState(store, (s) => s.metadata);
@@ -56,6 +57,9 @@ export function RunHeader({ store }: { store: RunStore }) {
           </span>
         </div>
       </div>
+      {/* A run held by 429s stands still: say it waits, as asked, rather than look hung. Not a live
+          region: its countdown changes every second. */}
+      {backoff && <p className="backoff muted" data-testid="backoff" dir="auto">{backoff}</p>}
       {runError && <p className="error-text" role="alert">Run failed: {runError}</p>}
       {summary?.stopReason && <p className="muted">Stopped: {summary.stopReason}</p>}
       <dl className="figures">

@@ -34,6 +34,8 @@ export interface RunPageState {
   metadata?: RunStatusBody['metadata'];
   /** The event stream is open. */
   live: boolean;
+  /** Calls waiting to be tried again, in words ("3 calls backing off (…), next try in 5 s"); absent when none. */
+  backoff?: string;
   /** The model version last rendered. */
   version: number;
   view: ViewOptions;

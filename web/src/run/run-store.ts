@@ -3,6 +3,7 @@
 // and Last-Event-ID resumes after a drop). React reads it through useRunState, as the AI SDK's
 // useChat reads its chat store; what is derived from it is in run-derived.ts, what a person
 // does to the run in run-actions.ts, and reconnecting to the stream in run-follow.ts.
+import { Backoffs, backoffText } from '../../../src/client/backoffs.js';
 import { nextResultsOffset } from '../../../src/client/index.js';
 import type { ExperimentBody, ResultsPage, StreamEvent } from '../api-types.js';
 import { api, describeError } from '../api.js';
@@ -23,6 +24,10 @@ const PAGE = 5000;
 const RENDER_EVERY_MS = 100;
 /** How often rows that arrived by event but lack their inputs are looked up. */
 const ENTRY_REFRESH_MS = 500;
+/** How often the backing-off line counts down while calls wait. */
+const BACKOFF_TICK_MS = 1000;
+/** Characters of a retry's reason shown (it quotes a provider's answer). */
+const BACKOFF_REASON_CHARS = 120;
 
 /** An owner lookup's outcome: also `failed` when it could not be made (no connection, a 5xx), which is not an answer. */
 type OwnerLookup = RunOwner | { kind: 'failed'; error: unknown };
@@ -42,6 +47,9 @@ export class RunStore {
   private fetched = 0;
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private entryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Calls backing off (the `retrying` events), and the timer that counts their wait down. */
+  private readonly backoffs = new Backoffs();
+  private backoffTimer: ReturnType<typeof setInterval> | undefined;
   private streaming = false;
   /** Finds the run's experiment once the first results page has named its id; made again on Retry when it failed. */
   private ownerLookup: Promise<OwnerLookup> | undefined;
@@ -140,6 +148,20 @@ export class RunStore {
     this.stop.abort();
     clearTimeout(this.renderTimer);
     clearTimeout(this.entryTimer);
+    clearInterval(this.backoffTimer);
+  }
+
+  /** Words the waits running now into the header's line; stops counting down when none is left. */
+  private showBackoff(): void {
+    const state = this.backoffs.current();
+    const reason = state && (state.reason.length > BACKOFF_REASON_CHARS ? `${state.reason.slice(0, BACKOFF_REASON_CHARS - 1)}…` : state.reason);
+    const text = state ? backoffText(state, reason!) : undefined;
+    if (text !== this.state.get().backoff) this.patch({ backoff: text });
+    if (state && !this.backoffTimer) this.backoffTimer = setInterval(() => this.showBackoff(), BACKOFF_TICK_MS);
+    if (!state && this.backoffTimer) {
+      clearInterval(this.backoffTimer);
+      this.backoffTimer = undefined;
+    }
   }
 
   private nameFrom(experiment: ExperimentBody): void {
@@ -235,6 +257,9 @@ export class RunStore {
       });
     } finally {
       this.streaming = false;
+      // No stream, no news of the waits: say nothing rather than something stale.
+      this.backoffs.clear();
+      this.showBackoff();
       if (!this.stop.signal.aborted) {
         this.patch({ live: false });
         await this.settle();
@@ -264,6 +289,14 @@ export class RunStore {
         break;
       case 'resumed':
         this.patch(RESUMED);
+        break;
+      case 'retrying':
+        this.backoffs.retrying(e);
+        this.showBackoff();
+        break;
+      case 'target_result':
+        this.backoffs.settled(e);
+        if (this.state.get().backoff !== undefined) this.showBackoff();
         break;
       default:
         break;

@@ -1,8 +1,7 @@
-// What `assay run` says about calls backing off. A run held by a provider's 429s (or an agent's
-// 503s) stood still on the progress bar and looked hung — the complaint of promptfoo #3883 — while
-// the server was waiting as asked. The `retrying` events say who waits, why and how long; this
-// keeps the waits not yet over and words them in one short line.
-import { terminalText } from './terminal-text.js';
+// Calls backing off, as the `retrying` events tell them: a run held by a provider's 429s (or an
+// agent's 503s) stood still on the progress bar and looked hung — the complaint of promptfoo
+// #3883 — while the server was waiting as asked. This keeps the waits not yet over; `assay run`
+// and the run page word them in one short line. No Node APIs: the page bundles it.
 
 /** The fields of a `retrying` event this needs. */
 export interface RetryingCell {
@@ -15,8 +14,13 @@ export interface RetryingCell {
 
 type CellKey = Pick<RetryingCell, 'rowIndex' | 'targetId' | 'repeat'>;
 
-/** Longest reason shown: a provider's error body can be long. */
-const REASON_CHARS = 80;
+/** The waits running now: how many, the latest reason, and when the soonest ends. */
+export interface BackoffState {
+  count: number;
+  reason: string;
+  /** ms until the soonest wait ends. */
+  nextTryMs: number;
+}
 
 const keyOf = (c: CellKey) => `${c.rowIndex}/${c.targetId}/${c.repeat}`;
 
@@ -35,12 +39,13 @@ export class Backoffs {
     this.waits.delete(keyOf(cell));
   }
 
-  /**
-   * "3 calls backing off (HTTP 429: slow down), next try in 5 s"; '' when no wait is running.
-   * The reason is the latest one, on one line, without terminal control characters (it quotes
-   * what a provider or an agent answered).
-   */
-  note(): string {
+  /** Forgets every wait (the stream ended, or the run was resumed). */
+  clear(): void {
+    this.waits.clear();
+  }
+
+  /** The waits not yet over; null when none. */
+  current(): BackoffState | null {
     const now = this.now();
     let count = 0;
     let next = Infinity;
@@ -55,7 +60,12 @@ export class Backoffs {
       next = Math.min(next, wait.until);
       latest = wait;
     }
-    if (!latest) return '';
-    return `${count} call${count === 1 ? '' : 's'} backing off (${terminalText(latest.reason, REASON_CHARS)}), next try in ${Math.max(1, Math.ceil((next - now) / 1000))} s`;
+    return latest ? { count, reason: latest.reason, nextTryMs: next - now } : null;
   }
+}
+
+/** "3 calls backing off (HTTP 429: slow down), next try in 5 s", with `reason` as the caller shows it. */
+export function backoffText(state: BackoffState, reason: string): string {
+  const n = state.count;
+  return `${n} call${n === 1 ? '' : 's'} backing off (${reason}), next try in ${Math.max(1, Math.ceil(state.nextTryMs / 1000))} s`;
 }
