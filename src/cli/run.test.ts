@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAgent } from '../testing/fake-agent.js';
+import { refuseFirstCall, startFakeAgent } from '../testing/fake-agent.js';
 import { type CliServer, spawnAssay, startCliServer } from '../testing/spawn.js';
 
 const KEY = `sk-lw-${'RunCliTest'.repeat(4)}`;
@@ -135,15 +135,7 @@ describe('assay run', { timeout: 120_000 }, () => {
 
   it('says when calls are backing off, with the reason and the wait, instead of standing still', async () => {
     // Each row's first call is refused with a 429 asking for 2 s; the second answers.
-    const seen = new Set<string>();
-    const agent = await startFakeAgent({
-      handler: (request) => {
-        const key = JSON.stringify(request.body);
-        if (seen.has(key)) return undefined;
-        seen.add(key);
-        return { status: 429, headers: { 'retry-after': '2' }, body: 'slow down \u001b[31mnow' };
-      },
-    });
+    const agent = await startFakeAgent({ handler: refuseFirstCall({ status: 429, headers: { 'retry-after': '2' }, body: 'slow down \u001b[31mnow' }) });
     try {
       const doc = {
         slug: 'throttled', name: 'throttled', dataset: { rows: [{ q: 'a' }, { q: 'b' }] },

@@ -114,6 +114,20 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(text);
 }
 
+/**
+ * A handler that answers each distinct request body's first call with `refusal` (a 429 with
+ * Retry-After, say) and lets every later call through: a row's call is refused once, then answered.
+ */
+export function refuseFirstCall(refusal: FakeResponse): (request: FakeRequest) => FakeResponse | undefined {
+  const seen = new Set<string>();
+  return (request) => {
+    const key = JSON.stringify(request.body);
+    if (seen.has(key)) return undefined;
+    seen.add(key);
+    return refusal;
+  };
+}
+
 export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<FakeAgent> {
   const { seed = 1, keepRequests = 100, ...initial } = options;
   let behaviour: FakeAgentBehaviour = {

@@ -3,7 +3,7 @@
 // final figures; abort and resume from the page's buttons. Evaluator names, which events do
 // not carry, still reach the page while it watches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeAgent, startFakeAgent } from '../../src/testing/fake-agent.js';
+import { type FakeAgent, refuseFirstCall, startFakeAgent } from '../../src/testing/fake-agent.js';
 import { axeViolations, type Browser, cspViolations, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
 
 let server: Server;
@@ -174,15 +174,7 @@ describe('a dropped connection', () => {
 describe('calls backing off', () => {
   it('says how many wait, why and for how long while the run stands still, then says nothing', async () => {
     // Each row's first call is answered 429 with Retry-After: 3; the next one answers.
-    const seen = new Set<string>();
-    const throttled = await startFakeAgent({
-      handler: (request) => {
-        const key = JSON.stringify(request.body);
-        if (seen.has(key)) return undefined;
-        seen.add(key);
-        return { status: 429, headers: { 'retry-after': '3' }, body: { error: 'slow down' } };
-      },
-    });
+    const throttled = await startFakeAgent({ handler: refuseFirstCall({ status: 429, headers: { 'retry-after': '3' }, body: { error: 'slow down' } }) });
     try {
       const doc = {
         slug: 'throttled', name: 'Throttled',
