@@ -29,6 +29,9 @@ beforeAll(async () => {
   // The same, with control characters in what the failed call said.
   const hostile = { ...doc, slug: 'hostile', name: 'hostile', targets: [{ id: 'upper', type: 'code', code: 'throw new Error("no key \\u001b]0;owned\\u0007 here")' }] };
   expect((await server.post('/api/experiments', hostile)).status).toBe(201);
+  // 200 rows whose every call fails alike: the run stops after the first 20.
+  const refused = { ...broken, slug: 'refused', name: 'refused', dataset: { rows: Array.from({ length: 200 }, (_, i) => ({ q: `q${i}`, expected: 'x' })) } };
+  expect((await server.post('/api/experiments', refused)).status).toBe(201);
 });
 afterAll(() => server.stop());
 
@@ -84,6 +87,15 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect(hostile.out).toMatch(/failed: Every target call failed; first error: [^\n]*no key ]0;owned here/);
     // eslint-disable-next-line no-control-regex -- the characters it must not find
     expect(hostile.out).not.toMatch(/[\u0007\u001b]/);
+  });
+
+  it('says a run stopped early because its first calls all failed, and how to go on', async () => {
+    const { code, out } = await run(['run', 'refused']);
+    expect(code).toBe(2);
+    expect(out).toMatch(/failed: The first \d+ target calls all failed, so the run stopped early; first error: upper: [^\n]*no provider key[^\n]*\. Fix the cause, then resume the run with retryErrors/);
+    const cells = Number(/(\d+) target calls all failed/.exec(out)![1]);
+    expect(cells).toBeGreaterThanOrEqual(20);
+    expect(cells).toBeLessThan(200);
   });
 
   it('exits 0 at once with --no-wait', async () => {

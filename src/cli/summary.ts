@@ -10,7 +10,9 @@ const usd = (n: number) => `$${n.toFixed(4)}`;
  */
 export const knownUsd = (n: number, unpriced: number | undefined, unknown = 'unknown') => (!unpriced ? usd(n) : n === 0 ? unknown : `≥ ${usd(n)}`);
 /** Why a run stopped, in words (summary.stopReason). */
-const STOP_REASONS: Record<string, string> = { user: 'stopped by a user', budget: 'its cost budget was reached', shutdown: 'the server shut down' };
+const STOP_REASONS: Record<string, string> = {
+  user: 'stopped by a user', budget: 'its cost budget was reached', errors: 'its error limit (maxErrors) was reached', shutdown: 'the server shut down',
+};
 
 export function formatSummary(status: string, summary: RunSummary | undefined, runUrl: string): string {
   const lines: string[] = [];

@@ -91,6 +91,12 @@ export interface RunLeases {
   countExecution(runId: string): Promise<number>;
 }
 
+/** Target calls that finished, by outcome. */
+export interface CallCounts {
+  succeeded: number;
+  failed: number;
+}
+
 export interface RunLog {
   /**
    * Commits finished cells while `owner` holds the lease, assigning each its block of event
@@ -107,6 +113,8 @@ export interface RunLog {
 
   /** Cell numbers committed. */
   committedCells(runId: string): Promise<number[]>;
+  /** Committed cells by their target call's outcome (a cluster run's early stop for errors). */
+  callCounts(runId: string): Promise<CallCounts>;
   /**
    * Committed cells in commit order after `afterOrder`, paged, without entries or outputs (a
    * summary is rebuilt from verdicts, costs and timings; a page of 1,000 whole cells could be

@@ -7,7 +7,7 @@ import { cellEventCount } from '../core/engine/cell-events.js';
 import { yieldIfBusy } from '../core/turns.js';
 import type { RunEvent } from '../core/events.js';
 import type { CellResult, RowOrderKey, RowResult, RunSummary } from '../core/model/run.js';
-import type { CellDraft, ResultsStart, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
+import type { CallCounts, CellDraft, ResultsStart, RowDraft, RunFinish, RunLog } from '../core/run-store.js';
 import { CellReadsSql } from './run-cell-reads.js';
 import { RowResultsSql } from './run-row-results.js';
 import { CompiledShapes, type Param } from './compiled.js';
@@ -196,6 +196,14 @@ export class SqlRunLog implements RunLog {
   async committedCells(runId: string): Promise<number[]> {
     const rows = await this.db.selectFrom('run_cells').select('cell').where('run_id', '=', runId).execute();
     return rows.map((r) => r.cell);
+  }
+
+  async callCounts(runId: string): Promise<CallCounts> {
+    const rows = await this.db.selectFrom('run_cells').select(['ok', (eb) => eb.fn.countAll<number | string>().as('n')]).where('run_id', '=', runId).groupBy('ok').execute();
+    const counts: CallCounts = { succeeded: 0, failed: 0 };
+    // PostgreSQL's count is a bigint, read as a string.
+    for (const r of rows) counts[r.ok ? 'succeeded' : 'failed'] += Number(r.n);
+    return counts;
   }
 
   // Reads of committed cells (pages, lean reads, output heads): run-cell-reads.ts.

@@ -261,6 +261,9 @@ describe.each(backends)('run store on $name', (backend) => {
     await runs.commitRowResults('r1', 'A', [{ ...rowDraft(0), evaluation: { ...evaluation, evaluatorId: 'cmp', result: { status: 'error', details: 'judge down' } } }, rowDraft(1)], 3);
     // The lean read a summary is rebuilt from says why a cell failed (the summary's topErrors).
     expect((await runs.cellsInCommitOrder('r1', 0, 10)).map((c) => [c.cell, c.ok, c.error])).toEqual([[0, true, undefined], [1, false, 'HTTP 500'], [2, true, undefined], [3, false, 'HTTP 500']]);
+    // Counted by outcome for a cluster run's early stop; another run's cells are not counted.
+    expect(await runs.callCounts('r1')).toEqual({ succeeded: 2, failed: 2 });
+    expect(await runs.callCounts('r2')).toEqual({ succeeded: 0, failed: 0 });
     expect(await runs.reopen('p1', 'r1', true, 4)).toBeNull(); // still running
     await runs.finish('r1', 'A', { status: 'stopped', summary: summary('r1'), error: null, errorMessage: null, stopReason: 'user', finishedAt: 5, event: { type: 'stopped', reason: 'user' } });
     const before = await wholeLog(runs, 'r1', 6);
@@ -270,6 +273,7 @@ describe.each(backends)('run store on $name', (backend) => {
     expect(reopened).toMatchObject({ status: 'running', progress: 2, finishedAt: null, summary: null, stopReason: null });
     expect((await runs.committedCells('r1')).sort()).toEqual([0, 2]);
     expect((await runs.rowResultKeys('r1')).map((k) => k.rowPos)).toEqual([1]);
+    expect(await runs.callCounts('r1')).toEqual({ succeeded: 2, failed: 0 });
     // The log still holds everything that happened, then `resumed`, without a gap.
     const after = await wholeLog(runs, 'r1', 6);
     expect(after.slice(0, before.length)).toEqual(before);

@@ -10,7 +10,7 @@ import { countWithin, PAGE_BYTES, type PageRequest, type Paged, type RowBatches 
 import type { CellResult, LeanCell, RowOrderKey, RowResult, RunRecord, RunSummary } from '../core/model/run.js';
 import type { NewDelivery } from '../core/webhook-store.js';
 import type { ResponseCacheStore } from '../core/ports.js';
-import type { CellDraft, CellsWithin, ResultsStart, RowDraft, RunCursor, RunFinish, RunStore } from '../core/run-store.js';
+import type { CallCounts, CellDraft, CellsWithin, ResultsStart, RowDraft, RunCursor, RunFinish, RunStore } from '../core/run-store.js';
 
 interface Entry {
   run: RunRecord;
@@ -222,6 +222,12 @@ export class MemoryRunStore implements RunStore {
 
   async committedCells(runId: string): Promise<number[]> {
     return [...(this.entry(runId)?.cells.keys() ?? [])];
+  }
+
+  async callCounts(runId: string): Promise<CallCounts> {
+    const counts: CallCounts = { succeeded: 0, failed: 0 };
+    for (const c of this.entry(runId)?.cells.values() ?? []) counts[c.ok ? 'succeeded' : 'failed']++;
+    return counts;
   }
 
   private sortedCells(runId: string, by: (a: CellResult, b: CellResult) => number): CellResult[] {

@@ -30,7 +30,8 @@ describe('a crash during a resume with retryErrors', () => {
     let server: FaultServer | undefined = await bootServing(dataDir);
     try {
       await server.client.json('POST', '/api/experiments', agentExperiment('retried', agent.url, ROWS, { execution: { concurrency: 50, maxRetries: 0 } }));
-      const { runId } = await server.client.json<{ runId: string }>('POST', '/api/experiments/retried/run');
+      // Every call fails: an error limit of all of them keeps the run from stopping after the first 20.
+      const { runId } = await server.client.json<{ runId: string }>('POST', '/api/experiments/retried/run', { maxErrors: ROWS });
       const failed = await server.client.waitForEnd(runId, 120_000);
       expect(failed.summary).toMatchObject({ failedCells: ROWS });
       const before = await server.client.sse(runId);

@@ -105,13 +105,13 @@ describe('a live run', () => {
     const stoppedAt = Number((await page.getByTestId('progress-text').textContent())!.split('/')[0]);
     expect(stoppedAt).toBeLessThan(8);
 
-    await expect.poll(() => page.getByText('Stopped: user').count()).toBe(1);
+    await expect.poll(() => page.getByText('Stopped: by a user').count()).toBe(1);
     const frozen = await page.getByTestId('duration').textContent();
 
     await page.getByRole('button', { name: 'Resume' }).click();
     // Running again: the stop is over and the duration ticks on from the run's start.
     await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('running');
-    expect(await page.getByText('Stopped: user').count()).toBe(0);
+    expect(await page.getByText('Stopped: by a user').count()).toBe(0);
     await expect.poll(async () => {
       const [status, duration] = await Promise.all([page.locator('.run-status .pill').textContent(), page.getByTestId('duration').textContent()]);
       return status === 'running' && duration !== frozen;
@@ -204,6 +204,41 @@ describe('calls backing off', () => {
       await page.close();
     } finally {
       await throttled.close();
+    }
+  });
+});
+
+describe('a run whose calls all fail', () => {
+  it('says it stopped early, why, and how far it got', async () => {
+    const refusing = await startFakeAgent({ failRate: 1, failStatus: 401, latencyMs: 20 });
+    try {
+      const doc = {
+        slug: 'refused', name: 'Refused',
+        dataset: { rows: Array.from({ length: 100 }, (_, i) => ({ question: `question ${i}` })) },
+        targets: [{ id: 'bot', name: 'Bot', type: 'http', url: `${refusing.url}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply' }],
+        execution: { concurrency: 4 },
+      };
+      expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+      const { page, problems } = await guardedPage(browser, server.url);
+      await page.goto(server.url + '/');
+      await signIn(page, server.t.key);
+      await page.waitForURL(/\/experiments$/);
+      await page.goto(onServer(server, await start('refused')));
+      await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 15_000 }).toBe('failed');
+      const alert = page.getByRole('alert');
+      await expect.poll(() => alert.textContent()).toMatch(/^Run failed: The first (\d+) target calls all failed, so the run stopped early; first error: bot: HTTP 401/);
+      const stoppedAt = Number(/The first (\d+)/.exec((await alert.textContent())!)![1]);
+      expect(stoppedAt).toBe(refusing.calls);
+      expect(await page.getByTestId('progress-text').textContent()).toBe(`${stoppedAt} / 100`);
+      // Why, grouped: every call failed alike.
+      const firstRow = await page.getByTestId('common-errors').locator('tbody tr').first().locator('td, th').allTextContents();
+      expect(firstRow[0]).toBe(String(stoppedAt));
+      expect(firstRow[2]).toContain('HTTP 401');
+      await screenshot(page, 'run-stopped-early');
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await refusing.close();
     }
   });
 });

@@ -4,6 +4,7 @@
 // ASSAY_WORKER_CONCURRENCY, and in a cluster the run's concurrency shared by all workers).
 import { CellAbandoned, executeCell, type CellContext } from '../../core/engine/cell.js';
 import type { CellRef } from '../../core/engine/plan.js';
+import type { CallCounts } from '../../core/engine/run-ending.js';
 import type { SlotLimiter } from '../../core/engine/limiter.js';
 import type { EvaluatorDeps, TargetDeps, TargetFactory } from '../../core/model/adapters.js';
 import type { Clock } from '../../core/ports.js';
@@ -41,6 +42,8 @@ export interface CellRunner {
   execute(ref: CellRef, row: Row): Promise<CellDraft>;
   /** Cost of the cells finished so far (from `spentBefore`), counted as each finishes. */
   spent(): number;
+  /** This execution's target calls by outcome, counted as each finishes (the run's error limit). */
+  readonly finished: CallCounts;
   dispose(): Promise<void>;
 }
 
@@ -86,6 +89,7 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
   // Spent counts a cell as soon as it finishes, not when its group commits: a commit window of
   // fast cells would otherwise start cells past the budget.
   let spent = o.spentBefore;
+  const finished: CallCounts = { succeeded: 0, failed: 0 };
   return {
     async execute(ref, row) {
       // The embedded hot path takes neither slot: no allocation beyond the cell's own work.
@@ -95,6 +99,8 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
         if (o.runSlots) shared = await take(o.runSlots, o.signal);
         const draft = await o.watch.cell(ref, () => executeCell(ref, row, targetById.get(ref.targetId)!, evaluators, ctx));
         spent += (draft.cost ?? 0) + draft.evaluations.reduce((sum, e) => sum + (e.result.cost ?? 0), 0);
+        if (draft.ok) finished.succeeded++;
+        else finished.failed++;
         return draft;
       } finally {
         shared?.();
@@ -102,6 +108,7 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
       }
     },
     spent: () => spent,
+    finished,
     dispose: () => disposeAll(targets, evaluators),
   };
 }

@@ -15,6 +15,7 @@ import { FakeClock } from '../../testing/fake-clock.js';
 import { memoryStores } from '../../testing/memory-stores.js';
 import { noModels } from '../../testing/no-models.js';
 import { createFakeSandbox } from '../../testing/fake-sandbox.js';
+import { FAIL_FAST_CALLS } from '../../core/engine/run-ending.js';
 import { type ExecutorDeps, MAX_EXECUTIONS, startExecution } from './executor.js';
 import type { ExecutionObserver } from './observation.js';
 
@@ -227,6 +228,83 @@ describe('executor', () => {
     expect(run).toMatchObject({ status: 'failed', error: 'all_targets_failed' });
     expect(run.errorMessage).toMatch(/^Every target call failed; first error: [ab]: HTTP 400: bad request$/);
     expect(t.events.at(-1)).toMatchObject({ type: 'error', code: 'all_targets_failed' });
+  });
+
+  describe('stopping early for errors', () => {
+    const many = Array.from({ length: 100 }, (_, i) => ({ q: i, expected: `A${i}` }));
+    const refused = async (): Promise<TargetOutput> => {
+      throw new CallError('HTTP 401: invalid api key', { retryable: false, status: 401 });
+    };
+
+    it(`fails a run whose first ${FAIL_FAST_CALLS} target calls all failed, without calling the rest, and runs them on a resume`, async () => {
+      let broken = true;
+      const t = setup(many, (id, row, signal) => (broken ? refused() : answer(id, row, signal)));
+      await t.prepare();
+      await t.execute();
+      const run = (await t.stores.runs.get('p1', 'run_1'))!;
+      expect(run).toMatchObject({ status: 'failed', error: 'all_targets_failed' });
+      expect(run.errorMessage).toMatch(/^The first \d+ target calls all failed, so the run stopped early; first error: [ab]: HTTP 401: invalid api key\. Fix the cause/);
+      // Dispatch stopped at the 20th failure; the four cells in flight then finished.
+      expect(t.calls.length).toBeGreaterThanOrEqual(FAIL_FAST_CALLS);
+      expect(t.calls.length).toBeLessThanOrEqual(FAIL_FAST_CALLS + 4);
+      expect(run.progress).toBe(t.calls.length);
+      expect(run.summary).toMatchObject({ totalCells: t.calls.length, completedCells: 0, failedCells: t.calls.length });
+      expect(t.events.at(-1)).toMatchObject({ type: 'error', code: 'all_targets_failed' });
+
+      // The key fixed, a resume with retryErrors runs every cell, the failed ones again.
+      broken = false;
+      expect(await t.stores.runs.reopen('p1', 'run_1', true, t.clock.now())).not.toBeNull();
+      await t.execute('B');
+      expect(await t.stores.runs.get('p1', 'run_1')).toMatchObject({ status: 'completed', progress: 200, summary: { totalCells: 200, completedCells: 200 } });
+    });
+
+    it('counts each execution afresh: a resume without retryErrors runs the cells not yet run', async () => {
+      let broken = true;
+      const t = setup(many, (id, row, signal) => (broken ? refused() : answer(id, row, signal)));
+      await t.prepare();
+      await t.execute();
+      const failed = (await t.stores.runs.get('p1', 'run_1'))!.progress;
+      broken = false;
+      expect(await t.stores.runs.reopen('p1', 'run_1', false, t.clock.now())).not.toBeNull();
+      await t.execute('B');
+      expect(await t.stores.runs.get('p1', 'run_1')).toMatchObject({ status: 'completed', summary: { totalCells: 200, completedCells: 200 - failed, failedCells: failed } });
+    });
+
+    it('goes on when some calls succeed: one broken target of two does not stop the run', async () => {
+      const t = setup(many, (id, row, signal) => (id === 'a' ? refused() : answer(id, row, signal)), { spec: { concurrency: 1 } });
+      await t.prepare();
+      await t.execute();
+      expect(await t.stores.runs.get('p1', 'run_1')).toMatchObject({ status: 'completed', summary: { totalCells: 200, completedCells: 100, failedCells: 100 } });
+    });
+
+    it('stops at maxErrors failed calls even when others succeed, with stopReason errors', async () => {
+      const t = setup(many, (id, row, signal) => (id === 'a' ? refused() : answer(id, row, signal)), { spec: { concurrency: 1, maxErrors: 5 } });
+      await t.prepare();
+      await t.execute();
+      const run = (await t.stores.runs.get('p1', 'run_1'))!;
+      expect(run).toMatchObject({ status: 'stopped', stopReason: 'errors', error: null, summary: { stopReason: 'errors', failedCells: 5 } });
+      // One cell at a time, row-major (a then b): the fifth failure is row 4's a.
+      expect(run.progress).toBe(9);
+      expect(t.events.at(-1)).toMatchObject({ type: 'stopped', reason: 'errors' });
+    });
+
+    it('with maxErrors, no early stop until that many failed, then failed when none succeeded', async () => {
+      const t = setup(many, refused, { spec: { concurrency: 1, maxErrors: 50 } });
+      await t.prepare();
+      await t.execute();
+      const run = (await t.stores.runs.get('p1', 'run_1'))!;
+      expect(run).toMatchObject({ status: 'failed', error: 'all_targets_failed', progress: 50 });
+      expect(run.errorMessage).toMatch(/^The first 50 target calls all failed/);
+    });
+
+    it('completes as usual when the limit is reached by the last cells', async () => {
+      const t = setup(ROWS, refused, { spec: { concurrency: 1, maxErrors: 6 } });
+      await t.prepare();
+      await t.execute();
+      const run = (await t.stores.runs.get('p1', 'run_1'))!;
+      expect(run).toMatchObject({ status: 'failed', error: 'all_targets_failed', progress: 6 });
+      expect(run.errorMessage).toMatch(/^Every target call failed/);
+    });
   });
 
   it(`gives up a run whose executions died ${MAX_EXECUTIONS} times in a row without committing`, async () => {

@@ -5,7 +5,7 @@
 // of core/engine/run-ending.ts.
 import { setMaxListeners } from 'node:events';
 import { planTotal } from '../../core/engine/plan.js';
-import { completionOf, type RunEnding, runFinish } from '../../core/engine/run-ending.js';
+import { completionOf, errorLimitReached, errorStopEnding, quotedError, type RunEnding, runFinish } from '../../core/engine/run-ending.js';
 import { runLoop } from '../../core/engine/run-loop.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
 import type { EventBus, Logger, Stores } from '../../core/ports.js';
@@ -144,6 +144,7 @@ async function execute(
   const rowEvaluators = prepareRowEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId));
   const done = bitmap(total, await stores.runs.committedCells(run.id));
   let firstError: string | undefined;
+  const failedBefore = agg.calls.failed;
 
   const stopKeeping = keepLease({ clock, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop, ...runLease(stores, run.id, owner) });
 
@@ -168,7 +169,10 @@ async function execute(
   };
 
   const experimentRows = async () => ('rows' in doc.dataset ? doc.dataset.rows : []);
-  const stopReason = () => requestedStop() ?? (spec.budgetUsd !== null && cells.spent() >= spec.budgetUsd ? 'budget' : null);
+  const stopReason = (): StopReason | null =>
+    requestedStop() ??
+    (spec.budgetUsd !== null && cells.spent() >= spec.budgetUsd ? 'budget' : null) ??
+    (errorLimitReached(spec.maxErrors, failedBefore + cells.finished.failed, cells.finished) ? 'errors' : null);
   let outcome;
   try {
     outcome = await runLoop({
@@ -196,9 +200,16 @@ async function execute(
     watch.ended({ kind: 'released' });
     return;
   }
-  if (outcome.kind === 'stopped') {
+  const summaryNow = () => agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now() });
+  // Stopped for its errors after all: the calls in flight at the stop were its last cells.
+  if (outcome.kind === 'stopped' && outcome.reason === 'errors' && agg.committed < total) {
+    await end(errorStopEnding(agg.calls, quotedError(firstError, summaryNow())));
+    return;
+  }
+  if (outcome.kind === 'stopped' && outcome.reason !== 'errors') {
     await end({ kind: 'stopped', reason: outcome.reason });
     return;
   }
-  await end(completionOf(agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now() }), firstError));
+  const summary = summaryNow();
+  await end(completionOf(summary, quotedError(firstError, summary)));
 }

@@ -27,6 +27,9 @@ const RESULTS_CHUNK = 500;
 /** Cells of an export page: 1,000 cells of 9 KB were 9 MB read and parsed in one statement (71–111 ms). */
 const EXPORT_PAGE = 250;
 
+/** The spec's `maxErrors` (absent rather than undefined: specs are stored as JSON and compared). */
+const maxErrorsOf = (maxErrors: number | undefined): { maxErrors?: number } => (maxErrors === undefined ? {} : { maxErrors });
+
 export interface RunServiceOptions {
   /** Base of runUrl; a function because the port may be known only once the server listens. */
   publicUrl: () => string;
@@ -163,6 +166,7 @@ export class RunService {
       timeoutMs: ex.timeoutMs,
       maxRetries: ex.maxRetries,
       budgetUsd: request.budgetUsd ?? ex.budgetUsd ?? null,
+      ...maxErrorsOf(request.maxErrors ?? ex.maxErrors),
       cache: ex.cache,
       baselineRunId: request.baselineRunId ?? null,
       webhookUrl: request.webhookUrl ?? null,

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { Semaphore } from '../../core/engine/limiter.js';
 import type { EvaluatorDefinition, TargetDeps } from '../../core/model/adapters.js';
 import { experimentDocumentSchema } from '../../core/model/experiment.js';
+import { CallError } from '../../core/model/results.js';
 import type { RunRecord } from '../../core/model/run.js';
 import { type ShardQueue, type Stores, silentLogger, systemClock } from '../../core/ports.js';
 import type { OpenShard } from '../../core/shard-store.js';
@@ -67,6 +68,8 @@ const calls = new Map<string, number>();
 let inFlight = 0;
 let peak = 0;
 let gate: Promise<void> = Promise.resolve();
+/** Every call fails (a wrong key), each after 20 ms. */
+let refusing = false;
 
 /** What the hosts reported: per run, its beginnings and endings (with its totals), and how its shards ended. */
 const observed = new Map<string, { run: string[]; shards: string[] }>();
@@ -90,9 +93,10 @@ function host(owner: string, queue: TurnQueue, shared: Semaphore): RunHost {
         calls.set(key, (calls.get(key) ?? 0) + 1);
         inFlight++;
         peak = Math.max(peak, inFlight);
-        await new Promise((r) => setTimeout(r, 2));
+        await new Promise((r) => setTimeout(r, refusing ? 20 : 2));
         await gate;
         inFlight--;
+        if (refusing) throw new CallError('HTTP 401: invalid api key', { retryable: false, status: 401 });
         return { output: { q: row.q } };
       },
     }),
@@ -226,6 +230,31 @@ describe('a sharded run on two hosts', { timeout: 60_000 }, () => {
     // Started, stopped with what was committed, continued by the resume, completed with the totals.
     expect(observed.get('r2')!.run).toEqual(['started', `stopped ${stopped.progress}`, 'continued', `completed ${ROWS * 2}`]);
     expect(observed.get('r2')!.shards.filter((s) => !/ (stopped|completed)$/.test(s))).toEqual([]);
+    for (const h of hosts) await h.shutdown();
+  });
+
+  it('fails a run whose calls all fail soon after the first ones did, stopping every shard; a resume with retryErrors completes it', async () => {
+    calls.clear();
+    const queue = new TurnQueue();
+    const shared = new Semaphore(CONCURRENCY);
+    const hosts = [host('w5', queue, shared), host('w6', queue, shared)];
+    for (const h of hosts) await h.start();
+    await stores.runs.create(run('r3'));
+    refusing = true;
+    await hosts[0]!.execute('r3');
+    const failed = await ended('r3');
+    expect(failed).toMatchObject({ status: 'failed', error: 'all_targets_failed', abortRequested: false });
+    expect(failed.errorMessage).toMatch(/^The first \d+ target calls all failed, so the run stopped early; first error: [ab]: HTTP 401/);
+    // Counted every 250 ms: 600 calls of 20 ms at 6 at once would take 2 s; the run stopped well before.
+    expect(failed.progress).toBeGreaterThanOrEqual(20);
+    expect(failed.progress).toBeLessThan(ROWS);
+    expect(observed.get('r3')!.run).toEqual(['started', `failed ${failed.progress}`]);
+
+    refusing = false;
+    expect(await stores.runs.reopen('p1', 'r3', true, Date.now())).not.toBeNull();
+    void hosts[1]!.execute('r3');
+    const end = await ended('r3');
+    expect(end).toMatchObject({ status: 'completed', progress: ROWS * 2, summary: { completedCells: ROWS * 2 } });
     for (const h of hosts) await h.shutdown();
   });
 });

@@ -8,9 +8,11 @@
 // coordination is the run's execution as an operator sees it: it logs `run started` (or
 // `run continued`) when it begins, and the ending executor reports the end on the same watch.
 import { setMaxListeners } from 'node:events';
+import { errorLimitReached } from '../../core/engine/run-ending.js';
 import { planShards } from '../../core/engine/shards.js';
 import type { RunRecord, StopReason } from '../../core/model/run.js';
 import type { ShardQueue } from '../../core/ports.js';
+import type { CallCounts, RunStore } from '../../core/run-store.js';
 import { type Execution, type ExecutionEnd, startExecution } from './executor.js';
 import { keepLease, runLease } from './lease-keeper.js';
 import { type ExecutionWatch, hasHistory, quietExecutionObserver } from './observation.js';
@@ -21,6 +23,35 @@ import type { ShardExecutorDeps } from './shard-executor.js';
 export const REQUEUE_MS = 5_000;
 /** Open shards queued again at a time: the first ones, which free workers take next. */
 export const REQUEUE_BATCH = 100;
+
+/** How often a coordinator counts the run's failed calls while none of this coordination's succeeded. */
+export const ERROR_CHECK_MS = 250;
+
+/**
+ * The early stop for errors of a sharded run (run-ending.ts: the first FAIL_FAST_CALLS calls all
+ * failed), counted from storage since the coordination began: its shards run in other processes.
+ * Sharded runs have no `maxErrors` (shards.ts). Once a call has succeeded it never counts again,
+ * so a large run pays the counting query only in its first seconds.
+ */
+class EarlyErrors {
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private settled = false;
+
+  constructor(
+    private readonly runs: Pick<RunStore, 'callCounts'>,
+    private readonly run: RunRecord,
+    private readonly before: CallCounts,
+  ) {}
+
+  async due(now: number): Promise<boolean> {
+    if (this.settled || now - this.checkedAt < ERROR_CHECK_MS) return false;
+    this.checkedAt = now;
+    const counts = await this.runs.callCounts(this.run.id);
+    const here = { succeeded: counts.succeeded - this.before.succeeded, failed: counts.failed - this.before.failed };
+    if (here.succeeded > 0) this.settled = true;
+    return errorLimitReached(this.run.spec.maxErrors, counts.failed, here);
+  }
+}
 
 /** Starts coordinating a claimed run; `done` settles when it ended or was released here. */
 export function startShardedRun(deps: ShardExecutorDeps, queue: ShardQueue, run: RunRecord, owner: string): Execution {
@@ -59,9 +90,15 @@ async function coordinate(
   if (experiment) {
     await shards.plan(run.id, planShards(run.spec));
     const stopKeeping = keepLease({ clock, leaseMs: deps.leaseMs, pollMs: deps.pollMs, stop, ...runLease(stores, run.id, owner) });
+    const errors = new EarlyErrors(stores.runs, run, await stores.runs.callCounts(run.id));
     try {
       let queuedAt = Number.NEGATIVE_INFINITY;
       for (;;) {
+        if (requestedStop() === null && (await errors.due(clock.now()))) {
+          // The abort flag stops every shard within a poll; the ending below says why.
+          stop('errors');
+          await stores.runs.requestAbort(run.projectId, run.id);
+        }
         const reason = requestedStop();
         if (reason === 'shutdown') {
           // The shards go on in their workers; whoever takes the run next coordinates it.

@@ -76,6 +76,11 @@ export class Aggregator {
     return this.cells;
   }
 
+  /** Committed target calls by outcome (for the run's error limit). */
+  get calls(): { succeeded: number; failed: number } {
+    return { succeeded: this.completed, failed: this.cells - this.completed };
+  }
+
   add(cell: Pick<CellResult, 'targetId' | 'ok' | 'durationMs' | 'cost' | 'tokens' | 'evaluations'> & { error?: string | undefined }): void {
     this.cells++;
     const t = this.targets.get(cell.targetId);

@@ -4,7 +4,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { RunEventBody } from '../events.js';
 import type { RunSummary, StopReason } from '../model/run.js';
-import type { RunFinish } from '../run-store.js';
+import type { CallCounts, RunFinish } from '../run-store.js';
 
 export type RunFailureCode = Extract<ErrorCode, 'all_targets_failed' | 'run_crashed_repeatedly' | 'experiment_missing'>;
 
@@ -38,10 +38,53 @@ export function runFinish(ending: RunEnding, summary: RunSummary, finishedAt: nu
   }
 }
 
+/**
+ * A failed target call to quote when this execution committed none (a resumed run, or a cluster
+ * run whose shards ran elsewhere): the commonest, from the summary rebuilt from storage.
+ */
+export function quotedError(firstError: string | undefined, summary: RunSummary): string | undefined {
+  if (firstError !== undefined) return firstError;
+  const group = summary.topErrors?.find((g) => g.targetId !== undefined);
+  return group ? `${group.targetId}: ${group.message}` : undefined;
+}
+
 /** A finished run whose every target call failed could not do its work. */
 export function completionOf(summary: RunSummary, firstError: string | undefined): RunEnding {
   if (summary.totalCells > 0 && summary.completedCells === 0) {
     return { kind: 'failed', code: 'all_targets_failed', message: `Every target call failed${firstError ? `; first error: ${firstError}` : ''}` };
   }
   return { kind: 'completed' };
+}
+
+/**
+ * Target calls that must all have failed, with none succeeding, before a run without `maxErrors`
+ * gives up early: a wrong key, model or URL fails every call, and a run that goes on pays
+ * every row's wait for nothing (promptfoo #145). Enough for a few transient failures at the
+ * start not to end a run that would work.
+ */
+export const FAIL_FAST_CALLS = 20;
+
+export type { CallCounts };
+
+/**
+ * True when the run should stop starting cells for its errors: `maxErrors` failed calls in the
+ * run when it has a limit; otherwise this execution's first FAIL_FAST_CALLS calls all failed
+ * (counted per execution, so a resumed run gets a fresh start after its cause was fixed).
+ */
+export function errorLimitReached(maxErrors: number | undefined, runFailed: number, execution: CallCounts): boolean {
+  if (maxErrors !== undefined) return runFailed >= maxErrors;
+  return execution.succeeded === 0 && execution.failed >= FAIL_FAST_CALLS;
+}
+
+/**
+ * How a run stopped for its errors ends: failed when no target call of it has succeeded (it could
+ * not do its work, as in completionOf), otherwise stopped with reason `errors`.
+ */
+export function errorStopEnding(run: CallCounts, firstError: string | undefined): RunEnding {
+  if (run.succeeded > 0) return { kind: 'stopped', reason: 'errors' };
+  const first = firstError ? `; first error: ${firstError}` : '';
+  return {
+    kind: 'failed', code: 'all_targets_failed',
+    message: `The first ${run.failed} target calls all failed, so the run stopped early${first}. Fix the cause, then resume the run with retryErrors to run them again`,
+  };
 }

@@ -25,9 +25,10 @@ describe('shards of a cluster run', () => {
     expect(planShards(spec(10, 1, 1, null, Array.from({ length: 600 }, (_, i) => i % 10))).at(-1)!.toCell).toBe(600);
   });
 
-  it('only runs larger than one shard and without a budget are split', () => {
+  it('only runs larger than one shard and without a budget or an error limit are split', () => {
     expect(isSharded(spec(125))).toBe(false);
     expect(isSharded(spec(126))).toBe(true);
     expect(isSharded(spec(10_000, 2, 1, 5))).toBe(false);
+    expect(isSharded({ ...spec(10_000), maxErrors: 100 })).toBe(false);
   });
 });

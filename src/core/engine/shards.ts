@@ -13,15 +13,15 @@ import { planTotal, rowsInScope } from './plan.js';
  */
 export const SHARD_CELLS = 250;
 
-type Shape = Pick<RunSpec, 'rowIndices' | 'sourceRowCount' | 'targetIds' | 'repeats' | 'budgetUsd'>;
+type Shape = Pick<RunSpec, 'rowIndices' | 'sourceRowCount' | 'targetIds' | 'repeats' | 'budgetUsd' | 'maxErrors'>;
 
 /**
- * Whether a run is split: only runs larger than one shard, and never runs with a budget (the
- * spend that stops them is counted by one executor as cells finish; shards could not share it
- * without a round trip per cell).
+ * Whether a run is split: only runs larger than one shard, and never runs with a budget or an
+ * error limit (the spend or the failures that stop them are counted by one executor as cells
+ * finish; shards could not share them without a round trip per cell).
  */
 export function isSharded(spec: Shape): boolean {
-  return spec.budgetUsd === null && planTotal(spec) > SHARD_CELLS;
+  return spec.budgetUsd === null && spec.maxErrors === undefined && planTotal(spec) > SHARD_CELLS;
 }
 
 /** The run's shards in plan order: whole rows, about `cellsPerShard` cells each. */

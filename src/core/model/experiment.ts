@@ -165,6 +165,8 @@ export const executionSchema = z
     maxRetries: z.int().min(0).max(10).default(3),
     cache: z.boolean().default(false),
     budgetUsd: z.number().positive().optional(),
+    /** Failed target calls that stop a run (the run body's `maxErrors` overrides it). */
+    maxErrors: z.int().min(1).max(100_000_000).optional(),
   })
   .strict();
 export type Execution = z.infer<typeof executionSchema>;

@@ -78,6 +78,12 @@ export const runRequestSchema = z.strictObject({
   /** Run only these evaluators (ids). */
   evaluators: z.array(z.string()).optional(),
   budgetUsd: z.number().positive().optional(),
+  /**
+   * Stop starting cells once this many target calls of the run have failed (status `stopped`,
+   * stopReason `errors`; `failed` when none succeeded). Without it, a run stops early only when
+   * the first 20 calls all failed.
+   */
+  maxErrors: z.int().min(1).max(100_000_000).optional(),
   baselineRunId: z.string().max(200).optional(),
   /** Receives a signed POST when the run ends (docs/webhooks.md); http or https only. */
   webhookUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
@@ -116,6 +122,8 @@ export interface RunSpec {
   timeoutMs: number;
   maxRetries: number;
   budgetUsd: number | null;
+  /** Failed target calls that stop the run (absent: stop only when the first 20 all failed; and in runs stored before it). */
+  maxErrors?: number;
   cache: boolean;
   baselineRunId: string | null;
   webhookUrl: string | null;

@@ -11,8 +11,8 @@ export const tokensSchema = z.object({
   cachedInput: z.number().optional(),
 });
 
-/** Why a run stopped early: a user's abort, the budget, or the server shutting down. */
-export const stopReasonSchema = z.enum(['user', 'budget', 'shutdown']);
+/** Why a run stopped early: a user's abort, the budget, its error limit (`maxErrors`), or the server shutting down. */
+export const stopReasonSchema = z.enum(['user', 'budget', 'errors', 'shutdown']);
 export type StopReason = z.infer<typeof stopReasonSchema>;
 
 export const targetSummarySchema = z.object({

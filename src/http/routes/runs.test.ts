@@ -261,6 +261,48 @@ describe('retries', () => {
   });
 });
 
+describe('stopping early for errors', () => {
+  it('fails a run whose first 20 calls were all refused without calling the other rows, and a resume runs them once fixed', async () => {
+    const refusing = await startFakeAgent({ failRate: 1, failStatus: 401 });
+    try {
+      await create(agentExperiment('refused', refusing.url, 200, { execution: { concurrency: 5 } }));
+      const runId = await startRun(t, 'refused');
+      const done = await waitForRun(t, runId);
+      expect(done).toMatchObject({ status: 'failed', error: 'all_targets_failed' });
+      expect(done.message).toMatch(/^The first \d+ target calls all failed, so the run stopped early; first error: agent: HTTP 401/);
+      // Twenty refusals, and at most the four others then in flight.
+      expect(refusing.calls).toBeGreaterThanOrEqual(20);
+      expect(refusing.calls).toBeLessThanOrEqual(24);
+      expect(done.progress).toBe(refusing.calls);
+
+      refusing.setBehaviour({ failRate: 0 });
+      expect((await t.req('POST', `/api/experiments/runs/${runId}/resume`, { body: { retryErrors: true } })).status).toBe(200);
+      const resumed = await waitForRun(t, runId);
+      expect(resumed).toMatchObject({ status: 'completed', progress: 200, summary: { totalCells: 200, completedCells: 200, totalPassed: 200 } });
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it('stops at the run body\'s maxErrors (stopReason errors) and refuses a limit that is not a positive integer', async () => {
+    const flaky = await startFakeAgent({ failRate: 0.5, failStatus: 400, seed: 3 });
+    try {
+      await create(agentExperiment('error-limit', flaky.url, 100, { execution: { concurrency: 1 } }));
+      const runId = await startRun(t, 'error-limit', { maxErrors: 4 });
+      const done = await waitForRun(t, runId);
+      expect(done).toMatchObject({ status: 'stopped', summary: { stopReason: 'errors', failedCells: 4 } });
+      expect(done.progress).toBeLessThan(100);
+      for (const maxErrors of [0, -1, 2.5, '3']) {
+        const res = await t.req('POST', '/api/experiments/error-limit/run', { body: { maxErrors } });
+        expect(res.status).toBe(400);
+        expect(JSON.stringify(await res.json())).toContain('maxErrors');
+      }
+    } finally {
+      await flaky.close();
+    }
+  });
+});
+
 describe('exports', () => {
   it('exports results as JSON Lines, CSV and JUnit', async () => {
     await create({ ...agentExperiment('exported', agent.url, 3), dataset: { rows: [{ question: 'a', expected: 'a' }, { question: 'b', expected: 'x' }, { question: 'c,"d"', expected: 'c,"d"' }] } });

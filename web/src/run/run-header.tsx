@@ -6,6 +6,11 @@ import { useStats } from './run-derived.js';
 import { type RunStore, useRunState } from './run-store.js';
 import { startedWith } from './started-with.js';
 
+/** Why a run stopped early, in words (summary.stopReason). */
+const STOPPED: Record<string, string> = {
+  user: 'by a user', budget: 'its cost budget was reached', errors: 'its error limit (maxErrors) was reached', shutdown: 'the server shut down',
+};
+
 /** Wall time so far, ticking once a second while the run is live. */
 function useDuration(startedAt: number | undefined, finishedAt: number | undefined, running: boolean): number | undefined {
   const [now, setNow] = useState(() => Date.now());
@@ -61,7 +66,7 @@ export function RunHeader({ store }: { store: RunStore }) {
           region: its countdown changes every second. */}
       {backoff && <p className="backoff muted" data-testid="backoff" dir="auto">{backoff}</p>}
       {runError && <p className="error-text" role="alert">Run failed: {runError}</p>}
-      {summary?.stopReason && <p className="muted">Stopped: {summary.stopReason}</p>}
+      {summary?.stopReason && <p className="muted" data-testid="stop-reason">Stopped: {STOPPED[summary.stopReason] ?? summary.stopReason}</p>}
       <dl className="figures">
         <div><dt>Pass rate</dt><dd data-testid="pass-rate">{pct(stats.passRate)}</dd></div>
         {summary?.threshold && (
