@@ -83,6 +83,19 @@ type BodyReader<T> = (res: Response, signal: AbortSignal, restart: () => void) =
 
 const enc = encodeURIComponent;
 
+/** Which cells and (CSV) columns an export holds: GET …/export's `only` and `columns`. */
+export interface ExportChoice {
+  only?: 'failed' | 'errors';
+  columns?: readonly string[];
+}
+
+function exportPath(runId: string, format: 'jsonl' | 'csv' | 'junit', { only, columns }: ExportChoice): string {
+  let path = `/api/experiments/runs/${enc(runId)}/export?format=${format}`;
+  if (only) path += `&only=${only}`;
+  if (columns) path += `&columns=${columns.map(enc).join(',')}`;
+  return path;
+}
+
 export class AssayClient {
   readonly endpoint: string;
   private readonly doFetch: NonNullable<ClientOptions['fetch']>;
@@ -255,14 +268,14 @@ export class AssayClient {
    * The run's export in one of the formats, as text. Its length follows the run's, so the
    * request timeout bounds the wait for each chunk rather than the whole.
    */
-  async exportRun(runId: string, format: 'jsonl' | 'csv' | 'junit'): Promise<string> {
-    const path = `/api/experiments/runs/${enc(runId)}/export?format=${format}`;
+  async exportRun(runId: string, format: 'jsonl' | 'csv' | 'junit', options: ExportChoice = {}): Promise<string> {
+    const path = exportPath(runId, format, options);
     return this.exchange('GET', path, {}, async (res, signal, restart) => {
       try {
         return decode(await readBody(res, { maxBytes: MAX_TEXT_BYTES, signal, onChunk: restart }));
       } catch (error) {
         if (!(error instanceof TooLargeError)) throw error;
-        throw new Error(`The ${format} export of run ${runId} is larger than ${bytesShown(MAX_TEXT_BYTES)}, more than can be held as text here; download it from ${this.endpoint}${shownPath(path)}?format=${format}`);
+        throw new Error(`The ${format} export of run ${runId} is larger than ${bytesShown(MAX_TEXT_BYTES)}, more than can be held as text here; download it from ${this.endpoint}${path}`);
       }
     });
   }
@@ -271,8 +284,8 @@ export class AssayClient {
    * The run's export in one of the formats, chunk by chunk to `write` (awaited before the next
    * chunk is read), never held whole: a report file of any size. Answers the bytes written.
    */
-  async exportRunTo(runId: string, format: 'jsonl' | 'csv' | 'junit', write: (chunk: Uint8Array) => Promise<void>): Promise<number> {
-    const path = `/api/experiments/runs/${enc(runId)}/export?format=${format}`;
+  async exportRunTo(runId: string, format: 'jsonl' | 'csv' | 'junit', write: (chunk: Uint8Array) => Promise<void>, options: ExportChoice = {}): Promise<number> {
+    const path = exportPath(runId, format, options);
     return this.exchange('GET', path, {}, async (res, signal, restart) => {
       let bytes = 0;
       await eachChunk(res, { maxBytes: Number.MAX_SAFE_INTEGER, signal, onChunk: restart }, async (chunk) => {

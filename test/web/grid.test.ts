@@ -1,6 +1,7 @@
 // The grid's filters, search, sorting, columns and keyboard, on a run with passing, failing
 // and erroring cells: "Failures" shows exactly the failed cells, "Errors" exactly the errored
 // ones (both worked out from the API's results, not by the page's code).
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { allResults, erroredCells, failedCells, waitForRun } from './expected.js';
@@ -100,6 +101,17 @@ describe('the grid', () => {
     expect(firstRow[2]).toContain('boom!');
     await table.scrollIntoViewIfNeeded();
     await screenshot(page, 'common-errors');
+  });
+
+  it('exports only the cells that did not pass when asked, the same cells "Failures" shows', async () => {
+    const failed = failedCells(await allResults(server.t, runId));
+    await page.getByLabel('Failed cells only').check();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: 'Export' }).getByRole('button', { name: 'CSV' }).click()]);
+    expect(download.suggestedFilename()).toBe(`${runId}-failed.csv`);
+    const [header, ...lines] = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    expect(header!.startsWith('index,targetId,')).toBe(true);
+    // Index and target come first and are never quoted here (numbers and plain ids).
+    expect(new Set(lines.map((l) => l.split(',').slice(0, 2).join(':')))).toEqual(failed);
   });
 
   it('filters by one evaluator and one target', async () => {

@@ -59,7 +59,7 @@ export class Api {
   start = (slug: string, body: StartRunBody): Promise<StartedRun> => this.client.startRun(slug, body);
   abort = (runId: string) => this.client.abortRun(runId);
   resume = (runId: string, retryErrors: boolean): Promise<StartedRun> => this.client.resumeRun(runId, retryErrors);
-  export = (runId: string, format: 'jsonl' | 'csv' | 'junit') => this.client.exportRun(runId, format);
+  export = (runId: string, format: 'jsonl' | 'csv' | 'junit', failedOnly = false) => this.client.exportRun(runId, format, failedOnly ? { only: 'failed' } : {});
   /** The run against a baseline (a run id; none: the run's baselineRunId, else the previous finished run). */
   compare = (runId: string, baseline: string | null, offset: number, limit: number): Promise<Comparison> =>
     this.signOutOn401(this.client.compare(runId, { ...(baseline ? { baseline } : {}), change: 'changed', offset, limit }));

@@ -7,6 +7,7 @@
 // OWASP recommends: a field starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
 // leading `'`, so a spreadsheet shows it as text instead of running it (a prompt injection can
 // make a model answer `=HYPERLINK(…)`). Numbers Assay writes itself stay numbers.
+import type { EvaluationResult } from '../../core/model/results.js';
 import type { CellResult, RowResult, RunRecord } from '../../core/model/run.js';
 import { cellPassed } from '../../core/engine/aggregate.js';
 import { datasetEntry, evaluationEntries, rowEvaluationEntry } from './present.js';
@@ -14,6 +15,10 @@ import { type CellReviews, publicReview } from './reviews.js';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'junit'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Which cells an export keeps besides all: those that did not pass, or those with an error (a failed call, an evaluator error). */
+export const EXPORT_ONLY = ['failed', 'errors'] as const;
+export type ExportOnly = (typeof EXPORT_ONLY)[number];
 
 export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
   jsonl: 'application/x-ndjson',
@@ -58,16 +63,31 @@ export type ExportReviews = (cells: CellResult[]) => Promise<ReadonlyMap<number,
 
 const NO_REVIEWS: ExportReviews = async () => new Map();
 
+export interface ExportOptions {
+  /** Only these cells (default: every cell). */
+  only?: ExportOnly | undefined;
+  /** CSV columns, chosen and ordered (csvColumnsNamed); default: every column. */
+  columns?: readonly CsvColumn[] | undefined;
+}
+
 /** The export of `run` in `format`, as chunks of text. */
-export function exportRun(run: RunRecord, format: ExportFormat, pages: ExportPages, reviews: ExportReviews = NO_REVIEWS): AsyncGenerator<string> {
+export function exportRun(run: RunRecord, format: ExportFormat, pages: ExportPages, reviews: ExportReviews = NO_REVIEWS, options: ExportOptions = {}): AsyncGenerator<string> {
+  const only = options.only;
+  const kept: ExportPages = only ? () => keptPages(pages, only) : pages;
   switch (format) {
     case 'jsonl':
-      return jsonLines(pages, reviews);
+      return jsonLines(kept, reviews);
     case 'csv':
-      return csv(run, pages, reviews);
+      return csv(kept, reviews, options.columns ?? csvColumns(run.spec.evaluatorIds));
     case 'junit':
-      return junit(run, pages, reviews);
+      return junit(run, kept, reviews);
   }
+}
+
+/** The pages with only the cells `only` keeps (a page may end up empty: its cells are skipped). */
+async function* keptPages(pages: ExportPages, only: ExportOnly): AsyncGenerator<ExportPage> {
+  const keep = only === 'failed' ? (c: CellResult) => junitOutcome(c) !== 'passed' : (c: CellResult) => junitOutcome(c) === 'error';
+  for await (const page of pages()) yield { cells: page.cells.filter(keep), rows: page.rows };
 }
 
 /** A cell's reviews as the API lists them: the cell's own first, then per evaluator. */
@@ -96,37 +116,105 @@ async function* jsonLines(pages: ExportPages, reviews: ExportReviews): AsyncGene
  */
 const CSV_OPTIONS = { cast: { boolean: (value: boolean) => String(value) } };
 
-async function* csv(run: RunRecord, pages: ExportPages, reviews: ExportReviews): AsyncGenerator<string> {
-  const evaluatorIds = run.spec.evaluatorIds;
-  const header = ['index', 'targetId', 'repeat', 'entry', 'output', 'error', 'cost', 'duration_ms', 'tokens_in', 'tokens_out', 'attempts', 'cached'];
-  for (const id of evaluatorIds) header.push(`${id}.status`, `${id}.passed`, `${id}.score`, `${id}.label`);
+/** What a CSV column reads a value from. */
+interface CsvCell {
+  cell: CellResult;
+  /** Evaluator results by evaluator id, the row-scoped ones of the cell's row included. */
+  results: ReadonlyMap<string, EvaluationResult>;
+  reviewed: CellReviews | undefined;
+}
+
+export interface CsvColumn {
+  name: string;
+  value(c: CsvCell): unknown;
+}
+
+const processedOf = (c: CsvCell, id: string) => {
+  const r = c.results.get(id);
+  return r?.status === 'processed' ? r : undefined;
+};
+
+/** Every CSV column of a run with these evaluators, in the default order. */
+function csvColumns(evaluatorIds: readonly string[]): CsvColumn[] {
+  const columns: CsvColumn[] = [
+    { name: 'index', value: ({ cell }) => cell.rowIndex },
+    { name: 'targetId', value: ({ cell }) => csvText(cell.targetId) },
+    { name: 'repeat', value: ({ cell }) => cell.repeat },
+    { name: 'entry', value: ({ cell }) => csvText(JSON.stringify(cell.entry)) },
+    { name: 'output', value: ({ cell }) => (cell.ok ? csvText(asText(cell.output)) : '') },
+    { name: 'error', value: ({ cell }) => (cell.ok ? '' : csvText(cell.error)) },
+    { name: 'cost', value: ({ cell }) => cell.cost ?? '' },
+    { name: 'duration_ms', value: ({ cell }) => cell.durationMs },
+    { name: 'tokens_in', value: ({ cell }) => cell.tokens?.input ?? '' },
+    { name: 'tokens_out', value: ({ cell }) => cell.tokens?.output ?? '' },
+    { name: 'attempts', value: ({ cell }) => cell.attempts },
+    { name: 'cached', value: ({ cell }) => cell.cached },
+  ];
+  for (const id of evaluatorIds) {
+    columns.push(
+      { name: `${id}.status`, value: (c) => c.results.get(id)?.status ?? '' },
+      { name: `${id}.passed`, value: (c) => processedOf(c, id)?.passed ?? '' },
+      { name: `${id}.score`, value: (c) => processedOf(c, id)?.score ?? '' },
+      { name: `${id}.label`, value: (c) => csvText(processedOf(c, id)?.label ?? '') },
+    );
+  }
   // Reviews after the evaluator columns: the cell's review, its comment and reviewer, then each evaluator's reviewed verdict.
-  header.push('review', 'review.comment', 'review.by', ...evaluatorIds.map((id) => `${id}.review`));
+  columns.push(
+    { name: 'review', value: ({ reviewed }) => reviewed?.cell?.verdict ?? '' },
+    { name: 'review.comment', value: ({ reviewed }) => csvText(reviewed?.cell?.comment ?? '') },
+    { name: 'review.by', value: ({ reviewed }) => csvText(reviewed?.cell?.reviewer ?? '') },
+    ...evaluatorIds.map((id): CsvColumn => ({ name: `${id}.review`, value: ({ reviewed }) => reviewed?.evaluators.get(id)?.verdict ?? '' })),
+  );
+  return columns;
+}
+
+/** `entry.<name>`: one column of the row (parameters merged), numbers and booleans as they are. */
+function entryColumn(name: string, key: string): CsvColumn {
+  return {
+    name,
+    value: ({ cell }) => {
+      const v = Object.hasOwn(cell.entry, key) ? cell.entry[key] : undefined;
+      return typeof v === 'number' || typeof v === 'boolean' ? v : csvText(asText(v));
+    },
+  };
+}
+
+/**
+ * The CSV columns named, in that order: any of the run's columns (`index`, `output`,
+ * `<evaluator>.passed`, …) and `entry.<column>` for a column of the rows. An unknown or
+ * repeated name is a message for the caller, not a column.
+ */
+export function csvColumnsNamed(run: RunRecord, names: readonly string[]): CsvColumn[] | { problem: string } {
+  const all = csvColumns(run.spec.evaluatorIds);
+  const byName = new Map(all.map((c) => [c.name, c]));
+  const chosen: CsvColumn[] = [];
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) return { problem: `Column "${name}" is asked for twice` };
+    seen.add(name);
+    const known = byName.get(name);
+    if (known) chosen.push(known);
+    else if (name.startsWith('entry.') && name.length > 'entry.'.length) chosen.push(entryColumn(name, name.slice('entry.'.length)));
+    else return { problem: `Unknown column "${name}": the columns are ${all.map((c) => c.name).join(', ')}, and entry.<column> for a column of the rows` };
+  }
+  return chosen;
+}
+
+async function* csv(pages: ExportPages, reviews: ExportReviews, columns: readonly CsvColumn[]): AsyncGenerator<string> {
   // Loaded on the first CSV export, not at start-up (docs/benchmarks.md, "Memory").
   const { stringify: stringifyRecords } = await import('csv-stringify/sync');
   const stringify = (records: unknown[][]) => stringifyRecords(records, CSV_OPTIONS);
-  yield stringify([header.map(csvText)]);
+  yield stringify([columns.map((c) => csvText(c.name))]);
   for await (const { cells, rows } of pages()) {
+    if (cells.length === 0) continue;
     const reviewsOf = await reviews(cells);
     const lines = cells.map((cell) => {
-      const byId = new Map(cell.evaluations.map((e) => [e.evaluatorId, e.result]));
-      for (const r of rowsOf(cell, rows)) byId.set(r.evaluatorId, r.evaluation.result);
-      const line: unknown[] = [
-        cell.rowIndex, csvText(cell.targetId), cell.repeat, csvText(JSON.stringify(cell.entry)),
-        cell.ok ? csvText(asText(cell.output)) : '', cell.ok ? '' : csvText(cell.error),
-        cell.cost ?? '', cell.durationMs, cell.tokens?.input ?? '', cell.tokens?.output ?? '', cell.attempts, cell.cached,
-      ];
-      for (const id of evaluatorIds) {
-        const r = byId.get(id);
-        const processed = r?.status === 'processed' ? r : undefined;
-        line.push(r?.status ?? '', processed?.passed ?? '', processed?.score ?? '', csvText(processed?.label ?? ''));
-      }
-      const reviewed = reviewsOf.get(cell.cell);
-      line.push(reviewed?.cell?.verdict ?? '', csvText(reviewed?.cell?.comment ?? ''), csvText(reviewed?.cell?.reviewer ?? ''));
-      for (const id of evaluatorIds) line.push(reviewed?.evaluators.get(id)?.verdict ?? '');
-      return line;
+      const results = new Map<string, EvaluationResult>(cell.evaluations.map((e) => [e.evaluatorId, e.result]));
+      for (const r of rowsOf(cell, rows)) results.set(r.evaluatorId, r.evaluation.result);
+      const at: CsvCell = { cell, results, reviewed: reviewsOf.get(cell.cell) };
+      return columns.map((c) => c.value(at));
     });
-    if (lines.length > 0) yield stringify(lines);
+    yield stringify(lines);
   }
 }
 

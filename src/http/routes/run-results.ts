@@ -4,12 +4,13 @@
 // and the exports are written by app/runs/exports.ts.
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
-import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, exportRun } from '../../app/runs/exports.js';
+import { csvColumnsNamed, EXPORT_CONTENT_TYPES, EXPORT_FORMATS, EXPORT_ONLY, type ExportFormat, exportRun } from '../../app/runs/exports.js';
 import { presentResults } from '../../app/runs/present.js';
 import type { ReviewService } from '../../app/runs/reviews.js';
 import type { RunService } from '../../app/runs/service.js';
 import { MAX_RUN_ROWS_PAGE, RUN_ROWS_PAGE } from '../../app/runs/run-rows.js';
 import { ValidationError } from '../../core/errors.js';
+import type { RunRecord } from '../../core/model/run.js';
 import { resultsPageSchema, runRowsPageSchema } from '../../core/model/run-api.js';
 import { yieldIfBusy } from '../../core/turns.js';
 import { jsonAnswer } from '../json-answer.js';
@@ -17,6 +18,17 @@ import type { RouteTable } from '../route.js';
 import { RUN_PREFIXES } from './runs.js';
 
 const runIdParam = z.object({ runId: z.string().max(200) });
+
+/** The CSV columns `?columns=` asks for, checked before the export starts (a 400, not a cut stream). */
+function chosenColumns(run: RunRecord, format: ExportFormat, columns: string) {
+  const refuse = (message: string) => new ValidationError(message, [{ path: ['columns'], message }]);
+  if (format !== 'csv') throw refuse(`columns chooses CSV columns; this export is ${format}`);
+  const names = columns.split(',').map((n) => n.trim());
+  if (names.some((n) => n === '')) throw refuse('columns is a comma-separated list of column names, with none empty');
+  const chosen = csvColumnsNamed(run, names);
+  if ('problem' in chosen) throw refuse(chosen.problem);
+  return chosen;
+}
 
 export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: ReviewService): void {
   for (const prefix of RUN_PREFIXES) {
@@ -75,15 +87,20 @@ export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: R
         description: 'CSV text fields that start with =, +, -, @, a tab or a carriage return get a leading apostrophe (formula injection). JUnit counts tests, failures and errors. ' +
           "People's reviews come beside the evaluators' results: a `reviews` list on reviewed JSON lines, review columns at the end of CSV rows, properties of JUnit test cases.",
         params: runIdParam,
-        query: z.object({ format: z.enum(EXPORT_FORMATS).default('jsonl') }),
+        query: z.object({
+          format: z.enum(EXPORT_FORMATS).default('jsonl'),
+          only: z.enum(EXPORT_ONLY).optional().describe('Only the cells that did not pass (`failed`), or those with an error: a failed call or an evaluator error (`errors`)'),
+          columns: z.string().max(4_000).optional().describe('CSV only: the columns, comma-separated and in order (`index,output,entry.question,exact.passed`); `entry.<column>` is a column of the rows'),
+        }),
         responses: { 200: { description: 'The export, streamed', schema: z.string(), contentType: 'application/octet-stream' } },
       },
       async (c, { params, query }) => {
         const { run, pages } = await runs.pages(c.get('project'), params.runId);
+        const columns = query.columns === undefined ? undefined : chosenColumns(run, query.format, query.columns);
         c.header('Content-Type', EXPORT_CONTENT_TYPES[query.format]);
         c.header('Content-Disposition', `attachment; filename="${run.id}.${query.format === 'junit' ? 'xml' : query.format}"`);
         return stream(c, async (out) => {
-          for await (const chunk of exportRun(run, query.format, pages, (cells) => reviews.ofCells(run.id, cells))) {
+          for await (const chunk of exportRun(run, query.format, pages, (cells) => reviews.ofCells(run.id, cells), { only: query.only, columns })) {
             await out.write(chunk);
             await yieldIfBusy();
           }

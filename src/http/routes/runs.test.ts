@@ -320,6 +320,47 @@ describe('exports', () => {
     expect((junit.match(/<failure /g) ?? []).length).toBe(1);
     expect((await t.req('GET', `/api/experiments/runs/${runId}/export?format=xls`)).status).toBe(400);
   });
+
+  it('exports only the failed or errored cells, and CSV columns chosen by name, columns of the rows among them', async () => {
+    const half = await startFakeAgent({ reply: (m) => (String(m).endsWith('1') ? 'wrong' : m) });
+    try {
+      // Rows q0…q5: q1 answers wrong (fails exact), q3 gets a 400 (an error).
+      half.setBehaviour({ handler: (r) => ((r.body as { message: string }).message === 'q3' ? { status: 400, body: 'no' } : undefined) });
+      await create(agentExperiment('chosen', half.url, 6, { execution: { maxRetries: 0 } }));
+      const runId = await startRun(t, 'chosen');
+      await waitForRun(t, runId);
+      const exported = async (query: string) => (await t.req('GET', `/api/experiments/runs/${runId}/export?${query}`)).text();
+
+      const failed = (await exported('format=jsonl&only=failed')).trim().split('\n').map((l) => JSON.parse(l));
+      expect(failed.map((l) => l.index)).toEqual([1, 3]);
+      const errors = (await exported('format=jsonl&only=errors')).trim().split('\n').map((l) => JSON.parse(l));
+      expect(errors.map((l) => l.index)).toEqual([3]);
+      const junit = await exported('format=junit&only=failed');
+      expect(junit).toContain('tests="2" failures="1" errors="1"');
+
+      const csv = await exported('format=csv&only=failed&columns=index,entry.question,output,error,exact.passed');
+      expect(csv.trim().split('\n')).toEqual(['index,entry.question,output,error,exact.passed', '1,q1,wrong,,false', expect.stringMatching(/^3,q3,,HTTP 400 .*,$/)]);
+      // A column the rows lack is empty, not an error: rows of one dataset may differ.
+      expect((await exported('format=csv&columns=index,%20entry.nope')).trim().split('\n').slice(0, 2)).toEqual(['index,entry.nope', '0,']);
+
+      const refused: [string, RegExp][] = [
+        ['format=csv&columns=index,bogus', /Unknown column "bogus": the columns are index, targetId, .*exact\.passed.*, and entry\.<column>/],
+        ['format=csv&columns=index,index', /asked for twice/],
+        ['format=csv&columns=index,,output', /none empty/],
+        ['format=csv&columns=entry.', /Unknown column "entry\."/],
+        ['format=jsonl&columns=index', /columns chooses CSV columns; this export is jsonl/],
+        ['format=csv&only=passed', /only/],
+        [`format=csv&columns=${'x'.repeat(4_001)}`, /columns/],
+      ];
+      for (const [query, message] of refused) {
+        const res = await t.req('GET', `/api/experiments/runs/${runId}/export?${query}`);
+        expect(res.status, query).toBe(400);
+        expect(((await res.json()) as { message: string }).message, query).toMatch(message);
+      }
+    } finally {
+      await half.close();
+    }
+  });
 });
 
 describe('bad input', () => {

@@ -17,6 +17,7 @@ export function Actions({ store }: { store: RunStore }) {
   const [retryErrors, setRetryErrors] = useState(true);
   const [busy, setBusy] = useState(false);
   const [curl, setCurl] = useState<string | null>(null);
+  const [failedOnly, setFailedOnly] = useState(false);
   const failedRows = status && status !== 'running' ? failedRowIndexes(store.model).map((index) => ({ index, entry: store.model.rows.get(index)?.entry })) : [];
   const rerunOff = rerunBlocked(failedRows);
 
@@ -29,7 +30,7 @@ export function Actions({ store }: { store: RunStore }) {
     }
   };
 
-  const exportAs = (format: ExportFormat) => act(() => store.actions.export(format));
+  const exportAs = (format: ExportFormat) => act(() => store.actions.export(format, failedOnly));
 
   const copyCurl = async (slug: string) => {
     const text = curlFor(location.origin, slug);
@@ -80,6 +81,10 @@ export function Actions({ store }: { store: RunStore }) {
         <button type="button" disabled={busy} onClick={exportAs('jsonl')}>JSONL</button>
         <button type="button" disabled={busy} onClick={exportAs('csv')}>CSV</button>
         <button type="button" disabled={busy} onClick={exportAs('junit')}>JUnit</button>
+        <label className="check">
+          <input type="checkbox" checked={failedOnly} onChange={(e) => setFailedOnly(e.target.checked)} />
+          Failed cells only
+        </label>
       </span>
       <button type="button" disabled={!experiment} onClick={() => experiment && void copyCurl(experiment.slug)}>
         Copy as curl

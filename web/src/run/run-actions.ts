@@ -85,11 +85,11 @@ export class RunActions {
     }
   }
 
-  /** Fetched with the key (a plain link could not send it) and handed to the browser as a Blob. */
-  async export(format: ExportFormat): Promise<void> {
+  /** Fetched with the key (a plain link could not send it) and handed to the browser as a Blob; all cells, or those that did not pass. */
+  async export(format: ExportFormat, failedOnly = false): Promise<void> {
     try {
-      const text = await api().export(this.host.runId, format);
-      download(new Blob([text], { type: EXPORT_TYPE[format] }), `${this.host.runId}.${format === 'junit' ? 'xml' : format}`);
+      const text = await api().export(this.host.runId, format, failedOnly);
+      download(new Blob([text], { type: EXPORT_TYPE[format] }), `${this.host.runId}${failedOnly ? '-failed' : ''}.${format === 'junit' ? 'xml' : format}`);
     } catch (error) {
       this.host.say(`Export failed: ${(error as Error).message}`);
     }
