@@ -97,6 +97,14 @@ export interface ProviderView {
   unreadable?: ('apiKey' | 'headers')[];
 }
 
+/**
+ * Whether calls with these stored settings count against the project's own quota rather than the
+ * server's: the project's own key, base URL or headers shape the request (prices alone do not).
+ */
+export function ownsQuota(stored: Pick<StoredProvider, 'sealedApiKey' | 'baseUrl' | 'sealedHeaders'>): boolean {
+  return stored.sealedApiKey != null || stored.baseUrl != null || stored.sealedHeaders != null;
+}
+
 export class ProviderService {
   /**
    * `environment`: the server's settings from OPENAI_API_KEY and friends, by provider name (see
@@ -209,7 +217,16 @@ export class ProviderService {
     const headers = { ...(serverCredentials ? env.headers : {}), ...(stored ? this.headersOf(projectId, stored, 'throw') : {}) };
     if (Object.keys(headers).length > 0) out.headers = headers;
     if (stored?.prices) out.prices = stored.prices;
+    if (stored && ownsQuota(stored)) out.limitScope = projectId;
     return out;
+  }
+
+  /**
+   * The providers whose calls count against the project's own quota (ownsQuota), read once when
+   * a run starts: its prompt targets take their model slots under these keys.
+   */
+  async ownQuotas(projectId: string): Promise<ReadonlySet<string>> {
+    return new Set((await this.stores.providers.list(projectId)).filter(ownsQuota).map((p) => p.name));
   }
 
   /**

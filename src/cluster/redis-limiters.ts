@@ -13,7 +13,7 @@
 // A 429 writes half of the limit this process last saw: two processes throttled at the same
 // moment halve it once, not twice. The AIMD arithmetic is core's (core/engine/adaptive-limiter.ts).
 import { Redis } from 'ioredis';
-import { grownLimit, halvedLimit, type LimitSnapshot, type ModelLimiter } from '../core/engine/adaptive-limiter.js';
+import { boundedPause, grownLimit, halvedLimit, type LimitSnapshot, type ModelLimiter } from '../core/engine/adaptive-limiter.js';
 import type { SlotLimiter } from '../core/engine/limiter.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { type Admission, RedisSlots } from './redis-slots.js';
@@ -106,8 +106,9 @@ export class RedisModelLimiter implements ModelLimiter {
     if (pauseMs !== undefined && pauseMs > 0) this.exhausted(key, pauseMs);
   }
 
-  exhausted(key: string, pauseMs: number): void {
+  exhausted(key: string, asked: number): void {
     const s = this.state(key);
+    const pauseMs = boundedPause(asked);
     s.pausedUntil = Math.max(s.pausedUntil, this.options.clock.now() + pauseMs);
     this.write(this.extendPause(key, Math.ceil(pauseMs)));
   }

@@ -6,10 +6,11 @@ import type { ExecutorDeps } from '../app/runs/executor.js';
 import type { ProviderService } from '../app/providers.js';
 import { AdaptiveLimiter, type ModelLimiter } from '../core/engine/adaptive-limiter.js';
 import { KeyedLimiter, Semaphore, type SlotLimiter } from '../core/engine/limiter.js';
-import type { CachedAnswer, TargetCache } from '../core/model/adapters.js';
+import { type CachedAnswer, modelLimitKey, type TargetCache } from '../core/model/adapters.js';
 import type { Clock, EventBus, Logger, ProviderSettings, Stores } from '../core/ports.js';
 import { createEvaluatorPool, type EvaluatorPool, type EvaluatorPoolOptions } from '../evaluators/offload/pool.js';
 import { createModelClient } from '../models/client.js';
+import { splitModel } from '../models/providers.js';
 import { IsolatedSandbox } from '../sandbox/isolated.js';
 import type { Config } from './env.js';
 import type { Observability } from './observability.js';
@@ -100,8 +101,9 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
     observer: observability.runObserver,
     evaluatorDeps: async (projectId) => ({ sandbox: sandbox.forOwner(projectId), models: modelsFor(projectId), offload: evaluatorPool }),
     targetDeps: async (projectId, { cache }) => {
-      const resolved = await secrets.secretsFor(projectId);
+      const [resolved, own] = await Promise.all([secrets.secretsFor(projectId), providers.ownQuotas(projectId)]);
       return {
+        limitKeyOf: (model: string) => modelLimitKey(model, own.has(splitModel(model).provider) ? projectId : undefined),
         sandbox: sandbox.forOwner(projectId),
         secrets: resolved.values,
         secretOrigins: resolved.origins,

@@ -10,7 +10,7 @@ import type { Logger } from '../core/ports.js';
 import { findEvaluator } from '../evaluators/catalogue.js';
 import type { HttpMetrics } from '../http/observe.js';
 import { tracedCatalogue, tracedTargets } from '../observability/instrument.js';
-import { AssayMetrics } from '../observability/metrics.js';
+import { AssayMetrics, type GaugeSources } from '../observability/metrics.js';
 import { createModelObserver, ModelLabels } from '../observability/model-observer.js';
 import { createRunObserver } from '../observability/run-observer.js';
 import { startTracing, type Tracing } from '../observability/tracing.js';
@@ -79,13 +79,34 @@ export async function startObservability(config: Config, plan: ProcessPlan, logg
         activeRuns: live.activeRuns,
         queueDepth: live.queueDepth,
         openStreams: live.openStreams,
-        modelLimits: () =>
-          live.modelLimiter.keyList().map((key) => {
-            const name = key.replace(/^model:/, '');
-            const slash = name.indexOf('/');
-            const snapshot = live.modelLimiter.snapshot(key);
-            return { ...labels.of(name.slice(0, Math.max(0, slash)), name.slice(slash + 1)), limit: snapshot.limit, inFlight: snapshot.inUse, waiting: snapshot.waiting };
-          }),
+        modelLimits: () => modelLimitSeries(live.modelLimiter, labels),
       }),
   };
+}
+
+type LimitSeries = ReturnType<GaugeSources['modelLimits']>[number];
+
+/**
+ * One series per provider/model and quota: the server's key (`server`), and every project's own
+ * keys together (`project`: their limits, calls and waits summed; a series per project would
+ * grow with the projects).
+ */
+function modelLimitSeries(limiter: ModelLimiter, labels: { of(provider: string, model: string): { provider: string; model: string } }): LimitSeries[] {
+  const series = new Map<string, LimitSeries>();
+  for (const key of limiter.keyList()) {
+    let name = key.replace(/^model:/, '');
+    const quota = name.startsWith('@') ? 'project' : 'server';
+    if (quota === 'project') name = name.slice(name.indexOf('/') + 1);
+    const slash = name.indexOf('/');
+    const { provider, model } = labels.of(name.slice(0, Math.max(0, slash)), name.slice(slash + 1));
+    const snapshot = limiter.snapshot(key);
+    const id = `${quota}\u0000${provider}\u0000${model}`;
+    const seen = series.get(id);
+    if (seen) {
+      seen.limit += snapshot.limit;
+      seen.inFlight += snapshot.inUse;
+      seen.waiting += snapshot.waiting;
+    } else series.set(id, { provider, model, quota, limit: snapshot.limit, inFlight: snapshot.inUse, waiting: snapshot.waiting });
+  }
+  return [...series.values()];
 }

@@ -161,6 +161,8 @@ export interface ProviderSettings {
   chosenBy?: 'project' | 'server';
   /** Why the server's API key is not in these settings although the server has one. */
   serverKeyWithheld?: 'project_base_url' | 'not_shared';
+  /** The project whose own key, base URL or headers these calls use: their limiter keys are its own (modelLimitKey). */
+  limitScope?: string;
 }
 
 /** A project's stored settings for one provider; secret-bearing fields are sealed. */

@@ -100,6 +100,14 @@ function toCallError(error: unknown, provider: string, key: string, deps: ModelC
  * endpoint may echo what it was sent, and error texts reach results, events and exports. Done
  * before anything shortens the text, so no cut can leave a prefix of a credential behind.
  */
+/** A target call refused because its provider's settings changed quota during the run (see `once`). */
+function quotaChanged(provider: string): CallError {
+  return new CallError(
+    `the settings of provider "${provider}" changed during the run (the project's own key, base URL or headers were set or removed); resume the run to call it with them`,
+    { retryable: false },
+  );
+}
+
 function withoutCredentials(error: unknown, settings: ProviderSettings): unknown {
   if (!(error instanceof CallError)) return error;
   const values = [settings.apiKey, ...Object.values(settings.headers ?? {})].filter((v): v is string => typeof v === 'string' && v.length >= 4);
@@ -177,7 +185,12 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     // by the ≈ 75 ms the table takes to load (docs/decisions.md, "undici's Agent on its own").
     let pricesLoading: Promise<void> | undefined;
     if (language === null && priceNeedsTable(provider, modelId)) (pricesLoading = loadPriceTable()).catch(() => {});
-    const key = limitKey(call.model);
+    const key = limitKey(call.model, settings.limitScope);
+    // The slot a target holds was taken under the quota its provider's settings had when the run
+    // started. Settings that now count against another quota (the project's own key or base URL
+    // set, or removed, mid-run) would be called under a key that is not theirs: 429s and slow
+    // answers of the project's own endpoint would hold back every project on the server's quota.
+    if (call.slotHeld && call.limitKey !== undefined && call.limitKey !== key) throw quotaChanged(provider);
     const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
     const observed = deps.observer?.begin({ provider, model: modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
     try {
@@ -231,7 +244,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
 
     async embed(call): Promise<EmbeddingResult> {
       const { model, settings } = await resolve(call.model);
-      const key = limitKey(call.model);
+      const key = limitKey(call.model, settings.limitScope);
       const release = await deps.limiter.acquire(key, call.signal);
       const observed = deps.observer?.begin({ provider: model.provider, model: model.modelId, operation: 'embeddings', retry: false }) ?? NOT_OBSERVED;
       try {
@@ -259,7 +272,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       const settings = await deps.settings(provider);
       const missing = missingSetting(provider, settings);
       if (missing) throw new CallError(missing, { retryable: false });
-      const key = limitKey(call.model);
+      const key = limitKey(call.model, settings!.limitScope);
       const release = await deps.limiter.acquire(key, call.signal);
       const observed = deps.observer?.begin({ provider, model: modelId, operation: 'moderation', retry: false }) ?? NOT_OBSERVED;
       try {

@@ -29,8 +29,8 @@ export interface GaugeSources {
   /** Runs handed to this process's queue and not yet executing. */
   queueDepth(): number;
   openStreams(): number;
-  /** Per provider/model: the adaptive limit and the calls holding or waiting for a slot. */
-  modelLimits(): { provider: string; model: string; limit: number; inFlight: number; waiting: number }[];
+  /** Per provider/model and quota (the server's key, or the projects' own): the adaptive limit and the calls holding or waiting for a slot. */
+  modelLimits(): { provider: string; model: string; quota: 'server' | 'project'; limit: number; inFlight: number; waiting: number }[];
 }
 
 export class AssayMetrics {
@@ -57,16 +57,16 @@ export class AssayMetrics {
     new Gauge({ name: 'assay_sse_streams_open', help: 'Open Server-Sent Events streams', registers, collect() { this.set(sources.openStreams()); } });
     const limits = sources.modelLimits;
     new Gauge({
-      name: 'assay_model_concurrency_limit', help: 'Current adaptive concurrency limit per provider/model (halves on 429, grows back)', labelNames: ['provider', 'model'] as const, registers,
-      collect() { this.reset(); for (const l of limits()) this.set({ provider: l.provider, model: l.model }, l.limit); },
+      name: 'assay_model_concurrency_limit', help: 'Current adaptive concurrency limit per provider/model (halves on 429, grows back); quota=project sums the projects\' own keys', labelNames: ['provider', 'model', 'quota'] as const, registers,
+      collect() { this.reset(); for (const l of limits()) this.set({ provider: l.provider, model: l.model, quota: l.quota }, l.limit); },
     });
     new Gauge({
-      name: 'assay_model_calls_in_flight', help: 'Calls holding a slot of the provider/model limit', labelNames: ['provider', 'model'] as const, registers,
-      collect() { this.reset(); for (const l of limits()) this.set({ provider: l.provider, model: l.model }, l.inFlight); },
+      name: 'assay_model_calls_in_flight', help: 'Calls holding a slot of the provider/model limit', labelNames: ['provider', 'model', 'quota'] as const, registers,
+      collect() { this.reset(); for (const l of limits()) this.set({ provider: l.provider, model: l.model, quota: l.quota }, l.inFlight); },
     });
     new Gauge({
-      name: 'assay_model_calls_waiting', help: 'Calls waiting for a slot of the provider/model limit', labelNames: ['provider', 'model'] as const, registers,
-      collect() { this.reset(); for (const l of limits()) this.set({ provider: l.provider, model: l.model }, l.waiting); },
+      name: 'assay_model_calls_waiting', help: 'Calls waiting for a slot of the provider/model limit', labelNames: ['provider', 'model', 'quota'] as const, registers,
+      collect() { this.reset(); for (const l of limits()) this.set({ provider: l.provider, model: l.model, quota: l.quota }, l.waiting); },
     });
   }
 

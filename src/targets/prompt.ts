@@ -18,9 +18,10 @@ export function callFingerprint(model: string, messages: ModelMessage[], params:
 
 export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): TargetAdapter {
   const variables = Object.entries(spec.variables ?? {});
+  const limitKey = deps.limitKeyOf ? deps.limitKeyOf(spec.model) : modelLimitKey(spec.model);
   return {
     // The engine takes the model's shared slot before starting the call's deadline.
-    limitKey: modelLimitKey(spec.model),
+    limitKey,
     async call(input): Promise<TargetOutput> {
       const { row, parameters } = input;
       // A lone spread, then the parameters: `{ ...row, parameters }` is V8's slow path on Node 20
@@ -34,7 +35,7 @@ export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): Target
         const hit = await deps.cache.get(key);
         if (hit) return { output: hit.output, tokens: hit.tokens, cost: 0, cached: true };
       }
-      const result = await deps.models.generate(new TargetModelCall(spec, messages, input));
+      const result = await deps.models.generate(new TargetModelCall(spec, messages, input, limitKey));
       const output = spec.outputSchema ? result.object : result.text;
       if (deps.cache && key) await deps.cache.put(key, { output, tokens: result.tokens });
       return { output, tokens: result.tokens, ...(result.cost !== undefined ? { cost: result.cost } : {}), cached: false };
@@ -59,6 +60,7 @@ class TargetModelCall implements ModelCall {
     spec: PromptTarget,
     readonly messages: ModelMessage[],
     private readonly input: TargetCall,
+    readonly limitKey: string,
   ) {
     this.model = spec.model;
     this.params = spec.params;

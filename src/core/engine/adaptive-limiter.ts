@@ -27,6 +27,16 @@ export interface ModelLimiter extends SlotLimiter {
   snapshot(key: string): LimitSnapshot;
 }
 
+/**
+ * The longest a key's new calls are paused for what a provider said (Retry-After, rate-limit
+ * reset headers): the longest Retry-After a call waits out (core/engine/retry.ts). A day-long
+ * Retry-After would otherwise hold every run on the key for a day.
+ */
+export const MAX_PAUSE_MS = 120_000;
+
+/** The pause a provider's answer asks for, within MAX_PAUSE_MS. */
+export const boundedPause = (pauseMs: number): number => Math.min(pauseMs, MAX_PAUSE_MS);
+
 /** AIMD's additive step: each success adds 1/limit, so a full round of calls adds about one. */
 export function grownLimit(limit: number, max: number): number {
   return Math.min(max, limit + 1 / Math.max(1, limit));
@@ -97,13 +107,13 @@ export class AdaptiveLimiter implements ModelLimiter {
     s.throttles++;
     s.limit = halvedLimit(s.limit, this.options.min ?? 1);
     s.semaphore.setLimit(Math.floor(s.limit));
-    if (pauseMs !== undefined && pauseMs > 0) s.pausedUntil = Math.max(s.pausedUntil, this.options.clock.now() + pauseMs);
+    if (pauseMs !== undefined && pauseMs > 0) s.pausedUntil = Math.max(s.pausedUntil, this.options.clock.now() + boundedPause(pauseMs));
   }
 
   /** The provider says no request is left until `pauseMs` from now (rate-limit headers). */
   exhausted(key: string, pauseMs: number): void {
     const s = this.state(key);
-    s.pausedUntil = Math.max(s.pausedUntil, this.options.clock.now() + pauseMs);
+    s.pausedUntil = Math.max(s.pausedUntil, this.options.clock.now() + boundedPause(pauseMs));
   }
 
   /** Every key seen so far (for /metrics). */

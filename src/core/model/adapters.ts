@@ -40,6 +40,11 @@ export interface TargetDeps {
   allowPrivateNetworks: boolean;
   /** The project's models (prompt targets). */
   models: ModelClient;
+  /**
+   * The limiter key of a model for this run (modelLimitKey with the quota its provider's settings
+   * had when the run started); absent: the server's quota.
+   */
+  limitKeyOf?: (model: string) => string;
   /** The project's response cache when the run has `execution.cache: true`, else null. */
   cache: TargetCache | null;
   /** Trace context headers (W3C `traceparent`) for an outgoing HTTP target call; absent when tracing is off. */
@@ -145,8 +150,14 @@ export interface EvaluatorDefinition<S extends z.ZodType = z.ZodType> {
   create(settings: z.output<S>, deps: EvaluatorDeps): EvaluatorInstance;
 }
 
-/** The limiter key of a model: one per provider/model, shared by targets and judges of every run. */
-export const modelLimitKey = (model: string): string => `model:${model}`;
+/**
+ * The limiter key of a model: one per provider/model and quota, shared by targets and judges of
+ * every run. Calls made with the server's credentials share the server's quota (`model:<model>`);
+ * calls made with a project's own key, base URL or headers count against the project's own
+ * (`model:@<projectId>/<model>`), so one project's 429s, pauses and slow endpoint never hold
+ * another's calls back.
+ */
+export const modelLimitKey = (model: string, scope?: string): string => (scope === undefined ? `model:${model}` : `model:@${scope}/${model}`);
 
 /** One chat message of a model call. */
 export interface ModelMessage {
@@ -188,6 +199,8 @@ export interface ModelCall {
    * call's deadline starts, so waiting for a slot never eats the timeout).
    */
   slotHeld?: boolean;
+  /** With `slotHeld`: the key of the slot held (a call whose settings now count against another quota is refused). */
+  limitKey?: string;
 }
 
 /** Where a call's cost came from. */
