@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../testing/fake-clock.js';
 import { modelLimitKey } from '../model/adapters.js';
 import { AdaptiveLimiter, MAX_PAUSE_MS } from './adaptive-limiter.js';
+import { MAX_LIMITER_KEYS } from './limiter.js';
 
 describe('AdaptiveLimiter', () => {
   it('pauses a key for what the provider asked, at most MAX_PAUSE_MS (a day-long Retry-After does not hold every run for a day)', async () => {
@@ -27,5 +28,18 @@ describe('AdaptiveLimiter', () => {
     limiter.throttled(own, 60_000);
     expect(limiter.snapshot(own)).toMatchObject({ limit: 4, throttles: 1 });
     expect(limiter.snapshot(shared)).toMatchObject({ limit: 8, throttles: 0, pausedUntil: 0 });
+  });
+
+  it('keeps at most MAX_LIMITER_KEYS keys at rest: new model names do not grow it without end, and busy, throttled or paused keys are kept', async () => {
+    const clock = new FakeClock();
+    const limiter = new AdaptiveLimiter({ max: () => 4, clock });
+    const release = await limiter.acquire(modelLimitKey('busy/one'));
+    limiter.throttled(modelLimitKey('slow/one'));
+    limiter.exhausted(modelLimitKey('paused/one'), 60_000);
+    for (let i = 0; limiter.keyList().length < MAX_LIMITER_KEYS; i++) limiter.snapshot(modelLimitKey(`x/model-${i}`));
+    limiter.snapshot(modelLimitKey('x/one-more'));
+    expect(limiter.keyList().sort()).toEqual([modelLimitKey('busy/one'), modelLimitKey('paused/one'), modelLimitKey('slow/one'), modelLimitKey('x/one-more')].sort());
+    expect(limiter.snapshot(modelLimitKey('busy/one')).inUse).toBe(1);
+    release();
   });
 });

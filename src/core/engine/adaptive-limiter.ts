@@ -3,7 +3,7 @@
 // can pause new calls until the provider's reset time; each success adds 1/limit, so the limit
 // grows by about one per round of calls back to its ceiling.
 import type { Clock } from '../ports.js';
-import { Semaphore, type SlotLimiter } from './limiter.js';
+import { forgetIdle, Semaphore, type SlotLimiter } from './limiter.js';
 
 /** What a per-provider/model limit shows of one key (for /metrics and tests). */
 export interface LimitSnapshot {
@@ -72,6 +72,9 @@ export class AdaptiveLimiter implements ModelLimiter {
   private state(key: string): KeyState {
     let s = this.keys.get(key);
     if (!s) {
+      // A key at rest (full limit, no pause, no call) is as good as new: forgetting it loses nothing.
+      const now = this.options.clock.now();
+      forgetIdle(this.keys, (k) => k.semaphore.inUse === 0 && k.semaphore.waiting === 0 && k.limit >= k.max && k.pausedUntil <= now);
       const max = Math.max(1, this.options.max(key));
       s = { semaphore: new Semaphore(max), limit: max, max, pausedUntil: 0, throttles: 0 };
       this.keys.set(key, s);

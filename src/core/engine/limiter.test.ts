@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { settle } from '../../testing/fake-clock.js';
-import { KeyedLimiter, Semaphore } from './limiter.js';
+import { KeyedLimiter, MAX_LIMITER_KEYS, Semaphore } from './limiter.js';
 
 /** Starts `n` holders that each take a slot and keep it until released by the test. */
 function holders(sem: Semaphore, n: number, signal?: AbortSignal) {
@@ -144,6 +144,17 @@ describe('Semaphore', () => {
 });
 
 describe('KeyedLimiter', () => {
+  it('forgets idle keys past MAX_LIMITER_KEYS, never one with a holder', async () => {
+    const limiter = new KeyedLimiter(() => 2);
+    const release = await limiter.acquire('https://busy.example');
+    for (let i = 0; limiter.size < MAX_LIMITER_KEYS; i++) limiter.get(`https://o${i}.example`);
+    limiter.get('https://new.example');
+    expect(limiter.size).toBe(2);
+    // The busy key is still the same semaphore: its holder's slot counts.
+    expect(limiter.get('https://busy.example').inUse).toBe(1);
+    release();
+  });
+
   it('gives each key its own limit, so a busy key does not block another', async () => {
     const limiter = new KeyedLimiter((key) => (key === 'slow' ? 1 : 2));
     await limiter.acquire('slow');

@@ -78,6 +78,18 @@ export interface SlotLimiter {
 }
 
 /** Limits keyed by a string, shared by all runs; each key gets a semaphore on first use. */
+/**
+ * Keys a limiter keeps before it forgets its idle ones: keys come from what projects save (model
+ * names, URL origins), so without a bound a project could grow the map without end.
+ */
+export const MAX_LIMITER_KEYS = 10_000;
+
+/** Forgets the entries `idle` says are at rest, once the map holds MAX_LIMITER_KEYS (a new one is about to come). */
+export function forgetIdle<V>(map: Map<string, V>, idle: (value: V) => boolean): void {
+  if (map.size < MAX_LIMITER_KEYS) return;
+  for (const [key, value] of map) if (idle(value)) map.delete(key);
+}
+
 export class KeyedLimiter implements SlotLimiter {
   private readonly semaphores = new Map<string, Semaphore>();
 
@@ -86,10 +98,17 @@ export class KeyedLimiter implements SlotLimiter {
   get(key: string): Semaphore {
     let s = this.semaphores.get(key);
     if (!s) {
+      // A forgotten key starts again at its full limit, as it was: nothing of it is lost.
+      forgetIdle(this.semaphores, (idle) => idle.inUse === 0 && idle.waiting === 0);
       s = new Semaphore(this.limitFor(key));
       this.semaphores.set(key, s);
     }
     return s;
+  }
+
+  /** Keys held now (tests). */
+  get size(): number {
+    return this.semaphores.size;
   }
 
   acquire(key: string, signal?: AbortSignal): Promise<() => void> {
