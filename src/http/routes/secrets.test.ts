@@ -154,6 +154,8 @@ describe('providers', () => {
     });
     expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({
       apiKey: API_KEY, baseUrl: 'http://localhost:11434/v1', headers: { 'x-org': 'hdr-value-9c8b7a6d5e4f3a2b1c0d', 'x-short': 's' }, chosenBy: 'project',
+      // Its own key, base URL and headers: its calls count against a limit of its own.
+      limitScope: t.projectId,
     });
 
     // Only the base URL changes; the key and headers stay.
@@ -166,7 +168,7 @@ describe('providers', () => {
     expect((await call('PUT', '/api/providers/ollama', { body: {} })).body).toMatchObject({ apiKey: 'sk-…wxyz', headers: { 'x-org': 'hdr…1c0d', 'x-new': '…' } });
     const cleared = await call('PUT', '/api/providers/ollama', { body: { apiKey: null, headers: null } });
     expect(cleared.body).toMatchObject({ source: 'project', apiKey: null, headers: {}, baseUrl: 'http://gpu-box:11434/v1' });
-    expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({ baseUrl: 'http://gpu-box:11434/v1', chosenBy: 'project' });
+    expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({ baseUrl: 'http://gpu-box:11434/v1', chosenBy: 'project', limitScope: t.projectId });
 
     const list = (await call('GET', '/api/providers')).body.providers.map((p: { name: string; source: string }) => `${p.name}:${p.source}`);
     expect(list).toEqual(['anthropic:environment', 'ollama:project', 'openai:environment']);
@@ -201,7 +203,7 @@ describe('providers', () => {
     const own = await call('PUT', '/api/providers/openai', { body: { apiKey: API_KEY } });
     expect(own.body).toMatchObject({ source: 'project', baseUrl: 'https://api.openai.example/v1', apiKey: 'sk-…wxyz', apiKeySource: 'project' });
     await call('PUT', '/api/providers/openai', { body: { baseUrl: 'http://proxy.local/v1' } });
-    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: API_KEY, baseUrl: 'http://proxy.local/v1', chosenBy: 'project' });
+    expect(await t.assay.providers.resolve(t.projectId, 'openai')).toEqual({ apiKey: API_KEY, baseUrl: 'http://proxy.local/v1', chosenBy: 'project', limitScope: t.projectId });
     // Clearing its key while keeping its base URL is refused the same way.
     expect((await call('PUT', '/api/providers/openai', { body: { apiKey: null } })).status).toBe(400);
 
@@ -275,6 +277,6 @@ describe('providers', () => {
     const fixed = await call('PUT', '/api/providers/broken', { body: { apiKey: API_KEY, headers: { 'x-b': 'b' } } });
     expect(fixed.body).toMatchObject({ apiKey: 'sk-…wxyz', headers: { 'x-b': '…' } });
     expect(fixed.body.unreadable).toBeUndefined();
-    expect(await t.assay.providers.resolve(t.projectId, 'broken')).toEqual({ apiKey: API_KEY, headers: { 'x-b': 'b' }, chosenBy: 'server' });
+    expect(await t.assay.providers.resolve(t.projectId, 'broken')).toEqual({ apiKey: API_KEY, headers: { 'x-b': 'b' }, chosenBy: 'server', limitScope: t.projectId });
   });
 });
