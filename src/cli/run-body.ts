@@ -2,7 +2,7 @@
 // --rows indices (checked against --data's rows, the one case the CLI knows the row count).
 import type { StartRunBody } from '../client/index.js';
 import { CliError } from './cli-error.js';
-import { parseRows, type RunOptions } from './run-options.js';
+import { parseMaxErrors, parseRows, type RunOptions } from './run-options.js';
 import { bodyLimit, readTextFile } from './text-file.js';
 
 /** `--param k=v`: true/false become booleans and numbers that print back unchanged numbers (as LangWatch's CLI does). */
@@ -46,6 +46,7 @@ export const rowList = (rows: number[]) => `row${rows.length > 1 ? 's' : ''} ${r
 export async function buildRunBody(opts: RunOptions): Promise<StartRunBody> {
   const body: StartRunBody = {};
   if (opts.param && opts.param.length > 0) body.parameters = Object.fromEntries(opts.param.map(parseParam));
+  if (opts.maxErrors !== undefined) body.maxErrors = parseMaxErrors(opts.maxErrors);
   if (opts.data) body.data = await readRows(opts.data);
   if (opts.rows !== undefined) {
     body.row_indices = parseRows(opts.rows);

@@ -9,6 +9,7 @@ export interface RunOptions {
   param?: string[];
   data?: string;
   rows?: string;
+  maxErrors?: string;
   wait?: boolean;
   timeout?: string;
   failUnder?: string;
@@ -65,6 +66,13 @@ export function checkRunOptions(opts: RunOptions): RunChecks {
   }
   if (gated && !opts.baseline) throw new CliError('--fail-on-regression and --max-drop need --baseline previous|RUN_ID');
   return { failUnder, timeoutS, maxDrop, gated };
+}
+
+/** `--max-errors 5`: a whole number of failed target calls, at least 1. */
+export function parseMaxErrors(raw: string): number {
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 100_000_000) throw new CliError(`--max-errors takes a whole number of failed target calls, from 1 to 100000000 (got "${raw}")`);
+  return n;
 }
 
 /** `--rows 0,2,5` as numbers; an empty list or anything but row numbers is refused. */

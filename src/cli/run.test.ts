@@ -98,6 +98,20 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect(cells).toBeLessThan(200);
   });
 
+  it('--max-errors sets the run\'s own limit, and refuses what is not a count', async () => {
+    const limited = await run(['run', 'refused', '--max-errors', '3']);
+    expect(limited.code).toBe(2);
+    // Three failures stop it; the calls then in flight (concurrency 10) finish: well under 20.
+    const cells = Number(/The first (\d+) target calls all failed/.exec(limited.out)![1]);
+    expect(cells).toBeGreaterThanOrEqual(3);
+    expect(cells).toBeLessThan(20);
+    for (const bad of ['0', '-1', '2.5', 'ten', '']) {
+      const refused = await run(['run', 'refused', '--max-errors', bad]);
+      expect(refused.code, bad).toBe(2);
+      expect(refused.out, bad).toContain('--max-errors takes a whole number of failed target calls');
+    }
+  });
+
   it('exits 0 at once with --no-wait', async () => {
     const { code, out } = await run(['run', 'cli', '--no-wait']);
     expect(code).toBe(0);

@@ -215,6 +215,7 @@ export function registerRunCommand(program: Command): void {
     .option('--param <k=v>', 'a run parameter merged into every row (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--data <file>', 'rows to run instead of the saved dataset (.jsonl or .csv)')
     .option('--rows <list>', 'only these row numbers, e.g. 0,2,5')
+    .option('--max-errors <n>', 'stop the run once this many target calls have failed (default: once its first 20 all failed)')
     .option('--no-wait', 'start the run and exit')
     .option('--timeout <seconds>', 'stop waiting after this long, the run going on (exit 2; Ctrl-C stops waiting too, exit 130)')
     .option('--fail-under <pct>', 'exit 1 when the pass rate is below this percentage')
