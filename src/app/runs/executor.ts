@@ -201,7 +201,8 @@ async function execute(
     return;
   }
   const summaryNow = () => agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now() });
-  // Stopped for its errors after all: the calls in flight at the stop were its last cells.
+  // Stopped for its errors with cells left unrun. (When the calls in flight at the stop were its
+  // last cells, the run simply ran out: it ends below as any finished run does.)
   if (outcome.kind === 'stopped' && outcome.reason === 'errors' && agg.committed < total) {
     await end(errorStopEnding(agg.calls, quotedError(firstError, summaryNow())));
     return;
