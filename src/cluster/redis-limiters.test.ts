@@ -144,6 +144,34 @@ describe('shared limits in Redis', () => {
     (await other)();
   });
 
+  it("serves a process's waiters in turns by project, whether a slot comes back locally or from Redis", async () => {
+    const a = await limits({ prefix: 'fair', perOrigin: () => 2 });
+    const b = await limits({ prefix: 'fair', perOrigin: () => 2 });
+    const key = 'http:http://shared-agent';
+    // b holds both slots in Redis; a's queue fills with one project's calls, then another's.
+    const others = [await b.perOrigin.acquire(key), await b.perOrigin.acquire(key)];
+    const got: string[] = [];
+    const held: (() => void)[] = [];
+    for (let i = 1; i <= 20; i++) void a.perOrigin.acquire(key, undefined, 'big').then((r) => (got.push(`big${i}`), held.push(r)));
+    void a.perOrigin.acquire(key, undefined, 'small').then((r) => (got.push('small'), held.push(r)));
+    await sleep(30);
+    expect(got).toEqual([]);
+    // Two slots come free in Redis: a's poll wins them, for big1 and then small (not big2).
+    for (const r of others) r();
+    for (let i = 0; i < 200 && got.length < 2; i++) await sleep(10);
+    expect(got).toEqual(['big1', 'small']);
+    // Slots freed in a go straight to a's next waiters, big's own order.
+    held.shift()!();
+    held.shift()!();
+    await sleep(10);
+    expect(got).toEqual(['big1', 'small', 'big2', 'big3']);
+    while (got.length < 21) {
+      held.shift()!();
+      await sleep(1);
+    }
+    for (const r of held) r();
+  });
+
   it('a freed slot serves the next call of its process without Redis, and goes back when unused or over a lowered limit', async () => {
     const [a, b] = [await limits({ prefix: 'idle', stateTtlMs: 0, idleMs: 200 }), await limits({ prefix: 'idle', stateTtlMs: 0, idleMs: 200 })];
     const key = 'model:openai/o3';

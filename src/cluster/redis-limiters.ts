@@ -68,9 +68,9 @@ export class RedisKeyedLimiter implements SlotLimiter {
     private readonly limitFor: (key: string) => number,
   ) {}
 
-  acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+  acquire(key: string, signal?: AbortSignal, party?: string): Promise<() => void> {
     const admission: Admission = { limit: this.limitFor(key), pauseMs: 0 };
-    return this.slots.acquire(key, () => admission, signal);
+    return this.slots.acquire(key, () => admission, signal, undefined, party);
   }
 }
 
@@ -85,8 +85,8 @@ export class RedisModelLimiter implements ModelLimiter {
     private readonly options: Pick<SharedLimitsOptions, 'clock' | 'logger' | 'modelMax' | 'modelMin'> & { stateTtlMs: number },
   ) {}
 
-  acquire(key: string, signal?: AbortSignal): Promise<() => void> {
-    return this.slots.acquire(key, () => this.admission(key), signal, (wonAt) => this.reusable(key, wonAt));
+  acquire(key: string, signal?: AbortSignal, party?: string): Promise<() => void> {
+    return this.slots.acquire(key, () => this.admission(key), signal, (wonAt) => this.reusable(key, wonAt), party);
   }
 
   succeeded(key: string): void {

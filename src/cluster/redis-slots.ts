@@ -3,8 +3,8 @@
 // so N workers together never hold more than the limit, and a dead worker's slots come back when
 // their leases expire. docs/deployment.md, "Shared limits".
 //
-// Each process queues its own waiters per key (FIFO, abortable) and lets only the head of that
-// queue ask Redis, so a thousand waiting cells cost one attempt per poll, not a thousand. A slot
+// Each process queues its own waiters per key (abortable; served in turns by project, FIFO
+// within one: core/engine/fair-queue.ts) and lets only the head of that queue ask Redis, so a thousand waiting cells cost one attempt per poll, not a thousand. A slot
 // freed in this process goes straight to the next local waiter, or stays held (and renewed) for
 // `idleMs` in case the next call of this process wants it: a busy worker then takes and gives
 // back slots without a Redis command per call (two commands cost ≈ 0.1–0.2 ms of CPU a call on
@@ -12,6 +12,7 @@
 // are found by the poll.
 import type { Redis } from 'ioredis';
 import { Semaphore } from 'redis-semaphore';
+import { FairQueue } from '../core/engine/fair-queue.js';
 import type { Clock, Logger } from '../core/ports.js';
 
 export interface RedisSlotsOptions {
@@ -54,7 +55,7 @@ interface IdleSlot {
 }
 
 interface Gate {
-  waiters: Waiter[];
+  waiters: FairQueue<Waiter>;
   held: number;
   /** Slots held in Redis that no call of this process uses right now (newest last). */
   idle: IdleSlot[];
@@ -109,10 +110,11 @@ export class RedisSlots {
   }
 
   /**
-   * Waits for a slot of `key`; `admission` is read before every attempt (the adaptive limit
-   * moves). The returned function releases the slot (idempotent).
+   * Waits for a slot of `key`, in turn with the other parties (projects) waiting here;
+   * `admission` is read before every attempt (the adaptive limit moves). The returned function
+   * releases the slot (idempotent).
    */
-  acquire(key: string, admission: () => Admission | Promise<Admission>, signal?: AbortSignal, reuse: Reuse = () => true): Promise<() => void> {
+  acquire(key: string, admission: () => Admission | Promise<Admission>, signal?: AbortSignal, reuse: Reuse = () => true, party = ''): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.stop.signal.aborted) return Promise.reject(new Error('shared limits are closed'));
     const gate = this.gate(key);
@@ -128,13 +130,12 @@ export class RedisSlots {
       const waiter: Waiter = { resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
-          const i = gate.waiters.indexOf(waiter);
-          if (i >= 0) gate.waiters.splice(i, 1);
+          gate.waiters.remove(party, waiter);
           reject(abortError(signal));
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      gate.waiters.push(waiter);
+      gate.waiters.push(party, waiter);
       void this.pump(key, gate, admission);
     });
   }
@@ -153,7 +154,7 @@ export class RedisSlots {
   close(): void {
     this.stop.abort(new Error('shared limits are closed'));
     for (const [key, gate] of this.gates) {
-      for (const w of gate.waiters.splice(0)) {
+      for (const w of gate.waiters.drain()) {
         if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
         w.reject(this.stop.signal.reason);
       }
@@ -165,7 +166,7 @@ export class RedisSlots {
   private gate(key: string): Gate {
     let g = this.gates.get(key);
     if (!g) {
-      g = { waiters: [], held: 0, idle: [], reuse: () => true, pumping: false, woken: false, full: false, interrupt: () => {}, cancel: () => {} };
+      g = { waiters: new FairQueue<Waiter>(), held: 0, idle: [], reuse: () => true, pumping: false, woken: false, full: false, interrupt: () => {}, cancel: () => {} };
       this.gates.set(key, g);
     }
     return g;
@@ -239,7 +240,7 @@ export class RedisSlots {
     }
   }
 
-  /** Gives a slot won to the head waiter, or back to Redis when every waiter gave up meanwhile. */
+  /** Gives a slot won to the waiter whose turn it is, or back to Redis when every waiter gave up meanwhile. */
   private handOver(gate: Gate, slot: RenewingSemaphore): void {
     const w = gate.waiters.shift();
     if (!w) return this.giveBack(gate, slot);

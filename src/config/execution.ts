@@ -84,7 +84,7 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
   const modelObserver = observability.modelObserver;
   const modelsFor = (projectId: string) =>
     createModelClient({
-      settings: recentSettings(projectId), limiter: modelLimiter, clock, allowPrivateNetworks: config.httpTargetsAllowPrivate,
+      settings: recentSettings(projectId), limiter: modelLimiter, party: projectId, clock, allowPrivateNetworks: config.httpTargetsAllowPrivate,
       ...(modelObserver ? { observer: modelObserver } : {}),
     });
   const cacheFor = (projectId: string): TargetCache => ({
@@ -113,8 +113,9 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
       };
     },
     // HTTP origins get fixed limits; provider/model keys share the adaptive limiter with judges.
+    // The party is the run's project (cell-runner.ts): projects take a shared key's slots in turns.
     limiter: {
-      acquire: (key, signal) => (key.startsWith('model:') ? modelLimiter.acquire(key, signal) : httpLimiter.acquire(key, signal)),
+      acquire: (key, signal, party) => (key.startsWith('model:') ? modelLimiter.acquire(key, signal, party) : httpLimiter.acquire(key, signal, party)),
     },
     random: Math.random,
     leaseMs: w.leaseMs,

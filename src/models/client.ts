@@ -26,6 +26,8 @@ export interface ModelClientDeps {
   /** The project's settings for a provider (project over environment), or null. */
   settings(provider: string): Promise<ProviderSettings | null>;
   limiter: ModelLimiter;
+  /** The project the calls are for: projects waiting on one limit take its slots in turns. */
+  party?: string;
   clock: Clock;
   random?: () => number;
   /** When false, a base URL the project chose may only reach public addresses (the network guard). */
@@ -191,7 +193,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     // set, or removed, mid-run) would be called under a key that is not theirs: 429s and slow
     // answers of the project's own endpoint would hold back every project on the server's quota.
     if (call.slotHeld && call.limitKey !== undefined && call.limitKey !== key) throw quotaChanged(provider);
-    const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal);
+    const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal, deps.party);
     const observed = deps.observer?.begin({ provider, model: modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
     try {
       const guarded = fetchFor(settings) === guardedFetch;
@@ -245,7 +247,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     async embed(call): Promise<EmbeddingResult> {
       const { model, settings } = await resolve(call.model);
       const key = limitKey(call.model, settings.limitScope);
-      const release = await deps.limiter.acquire(key, call.signal);
+      const release = await deps.limiter.acquire(key, call.signal, deps.party);
       const observed = deps.observer?.begin({ provider: model.provider, model: model.modelId, operation: 'embeddings', retry: false }) ?? NOT_OBSERVED;
       try {
         const result = await ai!.embedMany({ model: model.embedding(), values: call.values, maxRetries: 0, abortSignal: call.signal });
@@ -273,7 +275,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       const missing = missingSetting(provider, settings);
       if (missing) throw new CallError(missing, { retryable: false });
       const key = limitKey(call.model, settings!.limitScope);
-      const release = await deps.limiter.acquire(key, call.signal);
+      const release = await deps.limiter.acquire(key, call.signal, deps.party);
       const observed = deps.observer?.begin({ provider, model: modelId, operation: 'moderation', retry: false }) ?? NOT_OBSERVED;
       try {
         const base = (settings!.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');

@@ -32,7 +32,7 @@ export interface CellDeps {
    * Slots every cell executing in this process takes, across all its runs
    * (ASSAY_WORKER_CONCURRENCY); absent = only each run's own `concurrency` bounds its cells.
    */
-  cellSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
+  cellSlots?: { acquire(signal?: AbortSignal, party?: string): Promise<() => void> };
 }
 
 /** A slot to take before a cell starts; resolves to its release, rejects when `signal` aborts first. */
@@ -73,7 +73,8 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
   const targetById = new Map(targets.map((t) => [t.id, t]));
   const ctx: CellContext = {
     clock: deps.clock,
-    limiter: deps.limiter,
+    // The run's project waits its turn with other projects for the slots they share (fair-queue.ts).
+    limiter: { acquire: (key, signal) => deps.limiter.acquire(key, signal, run.projectId) },
     retry: { maxRetries: spec.maxRetries, ...DEFAULT_RETRY },
     timeoutMs: spec.timeoutMs,
     evaluatorTimeoutMs: spec.timeoutMs,
@@ -93,7 +94,7 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
   return {
     async execute(ref, row) {
       // The embedded hot path takes neither slot: no allocation beyond the cell's own work.
-      const local = cellSlots ? await take((signal) => cellSlots.acquire(signal), o.signal) : null;
+      const local = cellSlots ? await take((signal) => cellSlots.acquire(signal, run.projectId), o.signal) : null;
       let shared: (() => void) | null = null;
       try {
         if (o.runSlots) shared = await take(o.runSlots, o.signal);

@@ -82,15 +82,15 @@ export class AdaptiveLimiter implements ModelLimiter {
     return s;
   }
 
-  /** Waits for a slot of `key` (and for any pause the provider asked for). */
-  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+  /** Waits for a slot of `key` (and for any pause the provider asked for), in turn with other parties. */
+  async acquire(key: string, signal?: AbortSignal, party?: string): Promise<() => void> {
     const s = this.state(key);
     for (;;) {
       const wait = s.pausedUntil - this.options.clock.now();
       if (wait <= 0) break;
       await this.options.clock.sleep(wait, signal);
     }
-    return s.semaphore.acquire(signal);
+    return s.semaphore.acquire(signal, party);
   }
 
   /** A call succeeded: grow back towards the ceiling. */

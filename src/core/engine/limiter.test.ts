@@ -63,6 +63,45 @@ describe('Semaphore', () => {
     expect(got).toEqual(['waiter', 'newcomer']);
   });
 
+  it("serves parties in turns: one project's queued calls do not all go before another's", async () => {
+    const sem = new Semaphore(2);
+    const held = [await sem.acquire(undefined, 'big'), await sem.acquire(undefined, 'big')];
+    const got: string[] = [];
+    const wait = (party: string, name: string) => void sem.acquire(undefined, party).then((r) => (got.push(name), held.push(r)));
+    for (let i = 1; i <= 50; i++) wait('big', `big${i}`);
+    wait('small', 'small1');
+    wait('small', 'small2');
+    expect(sem.waiting).toBe(52);
+    for (let i = 0; i < 5; i++) {
+      held.shift()!();
+      await settle();
+    }
+    expect(got).toEqual(['big1', 'small1', 'big2', 'small2', 'big3']);
+    // Once the small project is served, the big one has every slot again, in its own order.
+    for (let i = 0; i < 3; i++) {
+      held.shift()!();
+      await settle();
+    }
+    expect(got.slice(5)).toEqual(['big4', 'big5', 'big6']);
+  });
+
+  it("a waiter that gives up leaves its party's turn to the others", async () => {
+    const sem = new Semaphore(1);
+    const first = await sem.acquire(undefined, 'a');
+    const got: string[] = [];
+    const controller = new AbortController();
+    const gaveUp = sem.acquire(controller.signal, 'b');
+    void sem.acquire(undefined, 'a').then((r) => (got.push('a'), r()));
+    void sem.acquire(undefined, 'c').then((r) => (got.push('c'), r()));
+    controller.abort(new Error('stopped'));
+    await expect(gaveUp).rejects.toThrow('stopped');
+    expect(sem.waiting).toBe(2);
+    first();
+    await settle();
+    expect(got).toEqual(['a', 'c']);
+    expect(sem.inUse).toBe(0);
+  });
+
   it('rejects a waiter whose signal aborts, with the signal reason, and does not leak its slot', async () => {
     const sem = new Semaphore(1);
     const release = await sem.acquire();

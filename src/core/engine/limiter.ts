@@ -1,15 +1,28 @@
-// Concurrency primitives: a FIFO semaphore, and limits per key shared by every run of the
-// process (e.g. one per HTTP origin or provider/model). Waiting honours an AbortSignal.
+// Concurrency primitives: a semaphore whose waiters are served in turns by party (FIFO within
+// one), and limits per key shared by every run of the process (e.g. one per HTTP origin or
+// provider/model). Waiting honours an AbortSignal.
+import { FairQueue } from './fair-queue.js';
 
 /** Rejects with the signal's reason, the standard way to say "stop waiting". */
 function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('Aborted', 'AbortError');
 }
 
-/** A counting semaphore with a changeable limit (the AIMD limiter adjusts it). */
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal | undefined;
+  onAbort?: () => void;
+}
+
+/**
+ * A counting semaphore with a changeable limit (the AIMD limiter adjusts it). Waiters name a
+ * party (the project they wait for): while slots are short the parties take them in turns,
+ * so one project's thousand queued calls do not go before another's one (fair-queue.ts).
+ */
 export class Semaphore {
   private active = 0;
-  private readonly waiters: { resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal | undefined; onAbort?: () => void }[] = [];
+  private readonly waiters = new FairQueue<Waiter>();
 
   constructor(private max: number) {}
 
@@ -30,24 +43,23 @@ export class Semaphore {
     this.drain();
   }
 
-  /** Waits for a slot; the returned function releases it (idempotent). */
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  /** Waits for a slot, in turn with other parties' waiters; the returned function releases it (idempotent). */
+  async acquire(signal?: AbortSignal, party = ''): Promise<() => void> {
     if (signal?.aborted) throw abortError(signal);
     if (this.active < this.max && this.waiters.length === 0) {
       this.active++;
       return this.releaser();
     }
     await new Promise<void>((resolve, reject) => {
-      const waiter: (typeof this.waiters)[number] = { resolve, reject, signal };
+      const waiter: Waiter = { resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
+          this.waiters.remove(party, waiter);
           reject(abortError(signal));
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.waiters.push(waiter);
+      this.waiters.push(party, waiter);
     });
     return this.releaser();
   }
@@ -72,12 +84,14 @@ export class Semaphore {
   }
 }
 
-/** Anything that hands out slots per key (fixed per-origin limits, adaptive per-model limits). */
+/**
+ * Anything that hands out slots per key (fixed per-origin limits, adaptive per-model limits).
+ * `party` is the project the slot is for: parties waiting on one key take slots in turns.
+ */
 export interface SlotLimiter {
-  acquire(key: string, signal?: AbortSignal): Promise<() => void>;
+  acquire(key: string, signal?: AbortSignal, party?: string): Promise<() => void>;
 }
 
-/** Limits keyed by a string, shared by all runs; each key gets a semaphore on first use. */
 /**
  * Keys a limiter keeps before it forgets its idle ones: keys come from what projects save (model
  * names, URL origins), so without a bound a project could grow the map without end.
@@ -90,6 +104,7 @@ export function forgetIdle<V>(map: Map<string, V>, idle: (value: V) => boolean):
   for (const [key, value] of map) if (idle(value)) map.delete(key);
 }
 
+/** Limits keyed by a string, shared by all runs; each key gets a semaphore on first use. */
 export class KeyedLimiter implements SlotLimiter {
   private readonly semaphores = new Map<string, Semaphore>();
 
@@ -111,7 +126,7 @@ export class KeyedLimiter implements SlotLimiter {
     return this.semaphores.size;
   }
 
-  acquire(key: string, signal?: AbortSignal): Promise<() => void> {
-    return this.get(key).acquire(signal);
+  acquire(key: string, signal?: AbortSignal, party?: string): Promise<() => void> {
+    return this.get(key).acquire(signal, party);
   }
 }
