@@ -27,8 +27,12 @@ export class FairQueue<T> {
     if (next.done === true) return undefined;
     const [party, queue] = next.value;
     const item = queue.shift() as T;
-    this.parties.delete(party);
-    if (queue.length > 0) this.parties.set(party, queue);
+    // One party alone keeps its place (the common case: no Map work per grant).
+    if (queue.length === 0) this.parties.delete(party);
+    else if (this.parties.size > 1) {
+      this.parties.delete(party);
+      this.parties.set(party, queue);
+    }
     this.count--;
     return item;
   }
