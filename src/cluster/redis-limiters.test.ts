@@ -5,6 +5,7 @@
 // the same process's next call without a Redis command, but never above a lowered limit.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_LIMITER_KEYS } from '../core/engine/limiter.js';
 import { silentLogger, systemClock } from '../core/ports.js';
 import { type PrivateRedis, startRedis } from '../testing/redis-server.js';
 import { SharedLimits, type SharedLimitsOptions } from './redis-limiters.js';
@@ -170,6 +171,23 @@ describe('shared limits in Redis', () => {
       await sleep(1);
     }
     for (const r of held) r();
+  });
+
+  it('keeps at most MAX_LIMITER_KEYS keys at rest in each process: new names do not grow its maps without end', async () => {
+    const l = await limits({ prefix: 'bound', idleMs: 0 });
+    l.model.throttled('model:openai/throttled');
+    // Keys as a project could make them: a new origin or model name each time.
+    for (let at = 0; at < MAX_LIMITER_KEYS + 500; at += 250) {
+      const releases = await Promise.all(Array.from({ length: 250 }, (_, i) => l.perOrigin.acquire(`http:http://h${at + i}.example`)));
+      for (const r of releases) r();
+      for (let i = 0; i < 250; i++) l.model.snapshot(`model:@p/m${at + i}`);
+      await sleep(5);
+    }
+    expect(l.queuedKeys).toBeLessThanOrEqual(MAX_LIMITER_KEYS + 1);
+    expect(l.model.keyList().length).toBeLessThanOrEqual(MAX_LIMITER_KEYS + 1);
+    // A throttled key is kept: its lowered limit is still what this process uses.
+    expect(l.model.keyList()).toContain('model:openai/throttled');
+    expect(l.model.snapshot('model:openai/throttled').limit).toBe(4);
   });
 
   it('a freed slot serves the next call of its process without Redis, and goes back when unused or over a lowered limit', async () => {

@@ -14,7 +14,7 @@
 // moment halve it once, not twice. The AIMD arithmetic is core's (core/engine/adaptive-limiter.ts).
 import { Redis } from 'ioredis';
 import { boundedPause, grownLimit, halvedLimit, type LimitSnapshot, type ModelLimiter } from '../core/engine/adaptive-limiter.js';
-import type { SlotLimiter } from '../core/engine/limiter.js';
+import { forgetIdle, type SlotLimiter } from '../core/engine/limiter.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { type Admission, RedisSlots } from './redis-slots.js';
 
@@ -125,6 +125,10 @@ export class RedisModelLimiter implements ModelLimiter {
   private state(key: string): ModelState {
     let s = this.keys.get(key);
     if (!s) {
+      // Only a cache of what Redis holds: a key at its ceiling, unpaused and not being read is
+      // forgotten once there are MAX_LIMITER_KEYS (as in the embedded limiter), and read again.
+      const now = this.options.clock.now();
+      forgetIdle(this.keys, (k) => !k.reading && k.limit >= k.max && k.pausedUntil <= now);
       const max = Math.max(1, this.options.modelMax(key));
       s = { max, limit: max, readAt: -Infinity, pausedUntil: 0, throttles: 0, reading: false };
       this.keys.set(key, s);
@@ -212,6 +216,11 @@ export class SharedLimits {
     });
     const model = new RedisModelLimiter(redis, slots, { ...options, stateTtlMs: options.stateTtlMs ?? 100 });
     return new SharedLimits(redis, slots, model, new RedisKeyedLimiter(slots, options.perOrigin));
+  }
+
+  /** Keys this process keeps a local queue for (tests): bounded like the model keys. */
+  get queuedKeys(): number {
+    return this.slots.size;
   }
 
   /** Refuses new waiters and closes the connection (slots still held expire with their leases). */

@@ -13,6 +13,7 @@
 import type { Redis } from 'ioredis';
 import { Semaphore } from 'redis-semaphore';
 import { FairQueue } from '../core/engine/fair-queue.js';
+import { forgetIdle } from '../core/engine/limiter.js';
 import type { Clock, Logger } from '../core/ports.js';
 
 export interface RedisSlotsOptions {
@@ -163,9 +164,17 @@ export class RedisSlots {
     }
   }
 
+  /** Keys with a gate now (tests). */
+  get size(): number {
+    return this.gates.size;
+  }
+
   private gate(key: string): Gate {
     let g = this.gates.get(key);
     if (!g) {
+      // Keys come from what projects save: gates with no waiter, no slot held or idle and no
+      // loop running go once there are MAX_LIMITER_KEYS (a new gate is as good as one of those).
+      forgetIdle(this.gates, (idle) => idle.waiters.length === 0 && idle.held === 0 && idle.idle.length === 0 && !idle.pumping);
       g = { waiters: new FairQueue<Waiter>(), held: 0, idle: [], reuse: () => true, pumping: false, woken: false, full: false, interrupt: () => {}, cancel: () => {} };
       this.gates.set(key, g);
     }
