@@ -1,26 +1,27 @@
 // A project's ModelClient over the Vercel AI SDK: every call goes through the adaptive limit
 // of its provider/model (shared by all runs of the process), reports tokens and cost, and
-// turns provider failures into CallErrors that say what to do (401/403: which key; 429/5xx:
-// retryable, with the server's Retry-After).
+// turns provider failures into CallErrors that say what to do (call-errors.ts).
 import { APICallError, type LanguageModelV3 } from '@ai-sdk/provider';
 import type { ModelLimiter } from '../core/engine/adaptive-limiter.js';
-import { decideRetry, DEFAULT_RETRY, isRetryableStatus } from '../core/engine/retry.js';
+import { decideRetry, DEFAULT_RETRY } from '../core/engine/retry.js';
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
 import type { Clock } from '../core/ports.js';
-import type { ModelCallEnd, ModelCallObserver, ModelCallScope } from '../core/observe.js';
-import { guardedFetch, openFetch, RefusedAnswer } from '../net/lean-fetch.js';
+import type { ModelCallObserver, ModelCallScope } from '../core/observe.js';
+import { guardedFetch, openFetch } from '../net/lean-fetch.js';
 import { anthropicInternals, leanMessages } from './anthropic-messages.js';
 import { errorMessage } from './json-post.js';
 import { leanChat, leanChatApplies } from './openai-chat.js';
 import { sdkCall } from './sdk-call.js';
 import { callNeedsTable, loadPriceTable, type PricedTokens, priceCall, priceNeedsTable, reportedCost } from './pricing.js';
 
+import { missingSetting, type ResolvedModel, resolveModel, splitModel } from './providers.js';
+import { exhaustedForMs, lowerHeaders } from './rate-headers.js';
+import { type ErrorDeps, failureEnd, quotaChanged, toCallError, withoutCredentials } from './call-errors.js';
+
 /** The AI SDK, loaded with the first model call (≈ 150 ms and 25 MB at start-up otherwise). */
 let ai: typeof import('ai') | undefined;
 const loadAi = async (): Promise<typeof import('ai')> => (ai ??= await import('ai'));
-import { KEY_VARIABLE, missingSetting, type ResolvedModel, resolveModel, splitModel } from './providers.js';
-import { exhaustedForMs, lowerHeaders, retryAfterMs } from './rate-headers.js';
 
 export interface ModelClientDeps {
   /** The project's settings for a provider (project over environment), or null. */
@@ -38,13 +39,6 @@ export interface ModelClientDeps {
 
 const NOT_OBSERVED: ModelCallScope = { end: () => {} };
 
-/** How a failed call ends for observers, from the error the caller will see. */
-function failureEnd(error: unknown): ModelCallEnd {
-  if (isAbort(error)) return { outcome: 'cancelled' };
-  const status = error instanceof CallError ? error.status : undefined;
-  return { outcome: status === 429 ? 'throttled' : 'error', ...(status !== undefined ? { status } : {}) };
-}
-
 // The AI SDK prints warnings (unsupported settings, …) to the console; they would bypass our
 // logger and its redaction. Outcomes that matter reach callers as results or errors.
 (globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
@@ -52,75 +46,9 @@ function failureEnd(error: unknown): ModelCallEnd {
 export { modelLimitKey as limitKey } from '../core/model/adapters.js';
 import { modelLimitKey as limitKey } from '../core/model/adapters.js';
 
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError' || error.name === 'ResponseAborted');
-}
-
-/** Provider failures → CallError, feeding the limiter on throttling. */
-function toCallError(error: unknown, provider: string, key: string, deps: ModelClientDeps): unknown {
-  if (isAbort(error)) return error;
-  if (APICallError.isInstance(error)) {
-    const headers = lowerHeaders(error.responseHeaders);
-    const status = error.statusCode;
-    if (status === 401 || status === 403) {
-      const variable = KEY_VARIABLE[provider];
-      return new CallError(
-        `${provider} refused the API key (HTTP ${status}): the key is missing or invalid` +
-          (variable ? `; set ${variable} or PUT /api/providers/${provider}` : `; PUT /api/providers/${provider} with a valid apiKey`),
-        { retryable: false, status },
-      );
-    }
-    const retryAfter = retryAfterMs(headers, deps.clock.now());
-    if (status === 429) deps.limiter.throttled(key, retryAfter);
-    const retryable = status === undefined ? error.isRetryable : isRetryableStatus(status);
-    const detail = (error.message || 'request failed').split('\n')[0];
-    return new CallError(`${provider} ${status === undefined ? 'request failed' : `HTTP ${status}`}: ${detail}`, {
-      retryable,
-      status,
-      retryAfterMs: retryAfter,
-      cause: error,
-    });
-  }
-  // An answer refused before parsing (net/lean-fetch.ts): the SDK's fetch does not know whose it was.
-  if (error instanceof RefusedAnswer) return new RefusedAnswer(error.detail, provider);
-  if (error instanceof CallError) return error;
-  // fetch's network failure (see src/net/lean-fetch.ts): worth retrying, like a 5xx.
-  if (error instanceof TypeError && error.message === 'fetch failed') {
-    const cause = (error as { cause?: { code?: unknown } }).cause;
-    const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
-    return new CallError(`${provider} request failed: cannot connect${code}`, { retryable: true, cause: error });
-  }
-  if (ai?.NoObjectGeneratedError.isInstance(error)) {
-    return new CallError(`${provider} did not return valid structured output: ${error.message.split('\n')[0]}`, { retryable: true, cause: error });
-  }
-  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  return new CallError(`${provider} call failed: ${message}`, { retryable: false, cause: error });
-}
-
-/**
- * The error with the call's credentials (API key, header values) removed from its message: an
- * endpoint may echo what it was sent, and error texts reach results, events and exports. Done
- * before anything shortens the text, so no cut can leave a prefix of a credential behind.
- */
-/** A target call refused because its provider's settings changed quota during the run (see `once`). */
-function quotaChanged(provider: string): CallError {
-  return new CallError(
-    `the settings of provider "${provider}" changed during the run (the project's own key, base URL or headers were set or removed); resume the run to call it with them`,
-    { retryable: false },
-  );
-}
-
-function withoutCredentials(error: unknown, settings: ProviderSettings): unknown {
-  if (!(error instanceof CallError)) return error;
-  const values = [settings.apiKey, ...Object.values(settings.headers ?? {})].filter((v): v is string => typeof v === 'string' && v.length >= 4);
-  if (values.length === 0) return error;
-  let message = error.message;
-  for (const value of values) message = message.split(value).join('[redacted]');
-  if (message === error.message) return error;
-  return new CallError(message, { retryable: error.retryable, retryAfterMs: error.retryAfterMs, status: error.status });
-}
-
 export function createModelClient(deps: ModelClientDeps): ModelClient {
+  // A function: the AI SDK loads with the first call that needs it.
+  const errorDeps: ErrorDeps = { limiter: deps.limiter, clock: deps.clock, ai: () => ai };
   const resolved = new Map<string, { model: ResolvedModel; settings: ProviderSettings }>();
   /** The fetch for these settings: a URL the project chose goes through the network guard. */
   const fetchFor = (s: ProviderSettings): typeof fetch => (s.chosenBy === 'project' && !deps.allowPrivateNetworks ? guardedFetch : openFetch);
@@ -220,7 +148,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         finishReason: answer.finishReason,
       };
     } catch (error) {
-      const failure = withoutCredentials(toCallError(error, provider, key, deps), settings);
+      const failure = withoutCredentials(toCallError(error, provider, key, errorDeps), settings);
       observed.end(failureEnd(failure));
       throw failure;
     } finally {
@@ -260,7 +188,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
         observed.end({ outcome: 'ok', tokens: { input: tokens, output: 0 }, ...(priced.cost !== undefined ? { cost: priced.cost } : {}) });
         return { embeddings: result.embeddings, tokens, cost: priced.cost };
       } catch (error) {
-        const failure = withoutCredentials(toCallError(error, model.provider, key, deps), settings);
+        const failure = withoutCredentials(toCallError(error, model.provider, key, errorDeps), settings);
         observed.end(failureEnd(failure));
         throw failure;
       } finally {
@@ -302,7 +230,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
           cost: 0,
         };
       } catch (error) {
-        const failure = withoutCredentials(toCallError(error, provider, key, deps), settings!);
+        const failure = withoutCredentials(toCallError(error, provider, key, errorDeps), settings!);
         observed.end(failureEnd(failure));
         throw failure;
       } finally {

@@ -2,7 +2,8 @@
 // never come out: secrets are listed by name, provider keys and headers masked. Error answers
 // name the field or the secret, never a value (not even a snippet of a malformed body).
 import { z } from 'zod';
-import { providerNameSchema, providerPutSchema, type ProviderService } from '../../app/providers.js';
+import { providerNameSchema, providerPutSchema } from '../../app/provider-schema.js';
+import type { ProviderService } from '../../app/providers.js';
 import { secretNameSchema, secretPutSchema, type SecretService } from '../../app/secrets.js';
 import type { RouteTable } from '../route.js';
 
