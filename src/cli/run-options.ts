@@ -19,6 +19,7 @@ export interface RunOptions {
   failOnRegression?: boolean;
   maxDrop?: string;
   markdown?: string;
+  estimate?: boolean;
 }
 
 /** The numeric flags parsed, and whether a regression gate decides the verdict. */
@@ -60,9 +61,11 @@ export function checkRunOptions(opts: RunOptions): RunChecks {
   const timeoutS = numberFlag(opts.timeout, (n) => n > 0 && n <= MAX_TIMEOUT_S, `--timeout takes a number of seconds, at most ${MAX_TIMEOUT_S} (24 days)`);
   const maxDrop = numberFlag(opts.maxDrop, (n) => n >= 0 && n <= 100, '--max-drop takes percentage points between 0 and 100');
   const gated = opts.failOnRegression === true || maxDrop !== undefined;
-  if (opts.wait === false) {
+  if (opts.wait === false || opts.estimate === true) {
+    const mode = opts.estimate === true ? '--estimate' : '--no-wait';
     const given = WAITING_FLAGS.filter(([key]) => opts[key] !== undefined).map(([, flag]) => flag);
-    if (given.length > 0) throw new CliError(`${given.join(', ')} ${given.length > 1 ? 'act' : 'acts'} on the finished run: ${given.length > 1 ? 'they cannot' : 'it cannot'} be used with --no-wait`);
+    if (opts.estimate === true && opts.wait === false) given.push('--no-wait');
+    if (given.length > 0) throw new CliError(`${given.join(', ')} ${given.length > 1 ? 'act' : 'acts'} on the finished run: ${given.length > 1 ? 'they cannot' : 'it cannot'} be used with ${mode}`);
   }
   if (gated && !opts.baseline) throw new CliError('--fail-on-regression and --max-drop need --baseline previous|RUN_ID');
   return { failUnder, timeoutS, maxDrop, gated };

@@ -2,9 +2,11 @@
 // runUrl, and exits 0 when the run passed its threshold, 1 when not, 2 when it could not run.
 import type { Command } from 'commander';
 import { type AssayClient, ApiError, type Comparison, type RetryNotice, type RunStarted, type RunStatusBody, type RunSummary, StreamLostError } from '../client/index.js';
+import { runEstimateSchema } from '../core/model/estimate.js';
 import { runStartedSchema } from '../core/model/run-api.js';
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
+import { formatEstimate } from './estimate.js';
 import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownReport } from './compare.js';
 import { asCliError, connect } from './connection.js';
 import { guardOutput, type Output } from './output.js';
@@ -71,6 +73,11 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
   const runPath = `POST /api/experiments/${encodeURIComponent(slug)}/run`;
   let started: RunStarted | undefined;
   try {
+    if (opts.estimate === true) {
+      const path = `POST /api/experiments/${encodeURIComponent(slug)}/estimate`;
+      output.write(formatEstimate(expectAnswer(runEstimateSchema, await client.estimateRun(slug, body), client.endpoint, path)));
+      return 0;
+    }
     if (body.baselineRunId) await checkBaseline(client, opts.baseline!);
     started = expectAnswer(runStartedSchema, await client.startRun(slug, body), client.endpoint, runPath);
     output.write(`Run ${started.runId} started: ${started.total} cells\n  ${started.runUrl}\n`);
@@ -217,6 +224,7 @@ export function registerRunCommand(program: Command): void {
     .option('--rows <list>', 'only these row numbers, e.g. 0,2,5')
     .option('--max-errors <n>', 'stop the run once this many target calls have failed (default: once its first 20 all failed)')
     .option('--no-wait', 'start the run and exit')
+    .option('--estimate', 'print what the run would cost (from the experiment\'s earlier runs) and exit, starting nothing')
     .option('--timeout <seconds>', 'stop waiting after this long, the run going on (exit 2; Ctrl-C stops waiting too, exit 130)')
     .option('--fail-under <pct>', 'exit 1 when the pass rate is below this percentage')
     .option('--junit <file>', 'write a JUnit XML report')

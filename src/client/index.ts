@@ -5,6 +5,7 @@
 import type { Comparison } from '../core/model/compare.js';
 import type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
 import type { ResultsPage, RunList, RunRowsPage, RunStarted, RunStatusBody } from '../core/model/run-api.js';
+import type { RunEstimate } from '../core/model/estimate.js';
 import { BodyCutError, bytesShown, eachChunk, readBody, TooLargeError } from './body.js';
 import { AbortedError, ApiError, ConnectionLostError, NoAnswerError, NotAssayError, shownPath, UnreachableError } from './errors.js';
 import { type EventsOptions, followEvents, STREAM_SILENCE_MS, type StreamEvent } from './events.js';
@@ -12,6 +13,7 @@ import { type EventsOptions, followEvents, STREAM_SILENCE_MS, type StreamEvent }
 export type { ResultsPage, RunList, RunRowsPage, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 export type { RunSummary } from '../core/model/summary.js';
 export type { Comparison } from '../core/model/compare.js';
+export type { RunEstimate, TargetEstimate } from '../core/model/estimate.js';
 export type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
 export type { LiveEvent, RunEvent } from '../core/events.js';
 export { AbortedError, ApiError, ConnectionLostError, NoAnswerError, NotAssayError, StreamLostError, UnreachableError } from './errors.js';
@@ -202,6 +204,11 @@ export class AssayClient {
 
   startRun(slug: string, body: StartRunBody = {}): Promise<RunStarted> {
     return this.json('POST', `/api/experiments/${enc(slug)}/run`, body);
+  }
+
+  /** What a run with this body would cost, from the experiment's earlier runs; nothing is started. */
+  estimateRun(slug: string, body: StartRunBody = {}): Promise<RunEstimate> {
+    return this.json('POST', `/api/experiments/${enc(slug)}/estimate`, body);
   }
 
   getRun(runId: string): Promise<RunStatusBody> {

@@ -12,6 +12,7 @@ import { ProjectService } from '../app/projects.js';
 import type { RowLimits } from '../app/row-limits.js';
 import { RunHost } from '../app/runs/host.js';
 import { CompareService } from '../app/runs/compare.js';
+import { RunEstimates } from '../app/runs/estimate.js';
 import { ReviewService } from '../app/runs/reviews.js';
 import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
@@ -155,7 +156,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const compare = new CompareService(stores, { find: findEvaluator });
   const reviews = new ReviewService(stores, clock);
   const http = createHttpApp({
-    projects, experiments, datasets, runs, compare, reviews, secrets: secretService, providers, webhooks, clock, logger,
+    projects, experiments, datasets, runs, estimates: new RunEstimates(runs, stores.runs), compare, reviews, secrets: secretService, providers, webhooks, clock, logger,
     describeEvaluators: describeCatalogue,
     ping: () => stores.ping(),
     ...(redisBus ? { redisPing: () => redisBus.ping() } : {}),

@@ -25,6 +25,7 @@ import { metaRoutes, probeRoutes } from './routes/meta.js';
 import { type HttpMetrics, metricsRoute, requestMetrics } from './observe.js';
 import { projectRoutes } from './routes/projects.js';
 import type { CompareService } from '../app/runs/compare.js';
+import type { RunEstimates } from '../app/runs/estimate.js';
 import type { ReviewService } from '../app/runs/reviews.js';
 import { runCompareRoutes } from './routes/run-compare.js';
 import { runResultRoutes } from './routes/run-results.js';
@@ -39,6 +40,7 @@ export interface HttpDeps {
   experiments: ExperimentService;
   datasets: DatasetService;
   runs: RunService;
+  estimates: RunEstimates;
   compare: CompareService;
   reviews: ReviewService;
   secrets: SecretService;
@@ -111,6 +113,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   // Run routes first: /api/experiments/runs… must win over /api/experiments/{slug}.
   runRoutes(routes, {
     runs: deps.runs,
+    estimates: deps.estimates,
     reviews: deps.reviews,
     keyActive: (keyId) => deps.projects.keyActive(keyId),
   });

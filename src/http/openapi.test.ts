@@ -17,6 +17,8 @@ const RUN_ROUTES = [
   'PUT /runs/{runId}/reviews', 'GET /runs/{runId}/reviews',
   // A run's rows as its targets saw them (the rows sent as `data` included).
   'GET /runs/{runId}/rows',
+  // What a run would cost, before it starts (docs/experiments.md).
+  'POST /{slug}/estimate',
 ];
 const SPEC_ROUTES = [
   'GET /livez', 'GET /healthz', 'GET /readyz', 'GET /api/openapi.json', 'GET /api/evaluators',

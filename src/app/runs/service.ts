@@ -79,7 +79,11 @@ export class RunService {
     return parseOrThrow(runRequestSchema, input, 'run request');
   }
 
-  async start(project: Project, slug: string, body: () => Promise<unknown>): Promise<{ run: RunRecord; started: StartedRun }> {
+  /**
+   * What a run of `slug` with this body would be, checked as a start checks it (404, 400, 413),
+   * without starting it: the estimate reads it (estimate.ts).
+   */
+  async plan(project: Project, slug: string, body: () => Promise<unknown>, runId = newId('run')): Promise<{ experiment: ExperimentRecord; request: RunRequest; spec: RunSpec }> {
     const experiment = await this.stores.experiments.get(project.id, slug);
     if (!experiment) throw experimentNotFound(slug);
     const request = this.parseRequest(await body());
@@ -88,10 +92,16 @@ export class RunService {
     if (request.baselineRunId !== undefined && !(await this.stores.runs.get(project.id, request.baselineRunId))) {
       throw new NotFoundError('run_not_found', `Baseline run not found: ${request.baselineRunId}`, { id: request.baselineRunId, runId: request.baselineRunId });
     }
-    const runId = newId('run');
     const runUrl = `${this.options.publicUrl()}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
     const spec = await this.buildSpec(project, experiment, request, runUrl);
     if (this.options.maxCellsPerRun !== undefined) checkCellLimit(spec, this.options.maxCellsPerRun);
+    return { experiment, request, spec };
+  }
+
+  async start(project: Project, slug: string, body: () => Promise<unknown>): Promise<{ run: RunRecord; started: StartedRun }> {
+    const runId = newId('run');
+    const { experiment, request, spec } = await this.plan(project, slug, body, runId);
+    const runUrl = spec.runUrl;
     const now = this.clock.now();
     const total = planTotal(spec);
     const run: RunRecord = {

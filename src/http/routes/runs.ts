@@ -1,9 +1,11 @@
 // The LangWatch-compatible run API (SPEC §5), served under /api/experiments and under
 // /api/evaluations/v3 (identical behaviour, no redirect): start, poll, list, abort, resume.
 import { z } from 'zod';
+import type { RunEstimates } from '../../app/runs/estimate.js';
 import type { ReviewService } from '../../app/runs/reviews.js';
 import type { RunService } from '../../app/runs/service.js';
 import { AssayError, ValidationError } from '../../core/errors.js';
+import { runEstimateSchema } from '../../core/model/estimate.js';
 import { runRequestSchema } from '../../core/model/run.js';
 import { runListSchema, runStartedSchema, runStatusSchema } from '../../core/model/run-api.js';
 import { presentListItem, presentRun } from '../../app/runs/present.js';
@@ -14,6 +16,8 @@ export const RUN_PREFIXES = ['/api/experiments', '/api/evaluations/v3'] as const
 
 export interface RunRouteDeps {
   runs: RunService;
+  /** What a run would cost, before it starts. */
+  estimates: RunEstimates;
   /** Adds the reviewed figures to the poll body's summary. */
   reviews: ReviewService;
   /** Whether an API key record is still active: a stream whose key was revoked closes. */
@@ -109,6 +113,23 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         }
         return c.json(started);
       },
+    );
+
+    routes.add(
+      {
+        method: 'post', path: `${prefix}/{slug}/estimate`, summary: 'What a run would cost, without starting it', tags, auth: 'project', deprecated: legacy,
+        description:
+          'Takes the body of POST …/{slug}/run and checks it the same way (404, 400, 413), then answers with the cells the run would execute and its cost per target and for its evaluators, '
+          + 'from what the newest finished runs of the experiment paid per call (at the current version when there are any). Nothing is started or stored.',
+        params: slugParam,
+        body: { schema: runRequestSchema, required: false, read: 'lazy', validate: 'service' },
+        responses: {
+          200: { description: 'The estimate', schema: runEstimateSchema },
+          404: { description: 'experiment_not_found, dataset_not_found, run_not_found (baselineRunId)' },
+          413: { description: 'payload_too_large: a body, `data` or one of its rows over the limits, or more cells than ASSAY_MAX_CELLS_PER_RUN' },
+        },
+      },
+      async (c, { params, body }) => c.json(await deps.estimates.estimate(c.get('project'), params.slug, body)),
     );
 
     routes.add(

@@ -1,0 +1,87 @@
+// `assay run SLUG --estimate` against a real server process: it prints what the run would cost
+// from the experiment's earlier runs and starts nothing; the words for each kind of figure are
+// checked on estimates written out here.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEstimate } from '../client/index.js';
+import { type CliServer, startCliServer } from '../testing/spawn.js';
+import { formatEstimate, usd } from './estimate.js';
+
+const KEY = `sk-lw-${'EstimateCl'.repeat(4)}`;
+let server: CliServer;
+
+beforeAll(async () => {
+  server = await startCliServer(KEY, 'assay-estimate-cli-');
+  const quick = await server.post('/api/experiments', {
+    slug: 'quick', name: 'quick',
+    dataset: { rows: Array.from({ length: 12 }, (_, i) => ({ q: `q${i}` })) },
+    targets: [{ id: 'echo', type: 'code', code: 'return row.q' }],
+    evaluators: [{ id: 'exact', type: 'exact_match', inputs: { output: 'output', expected_output: 'row.q' } }],
+  });
+  expect(quick.status).toBe(201);
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function runs(): Promise<number> {
+  const res = await fetch(`${server.base}/api/experiments/runs?experimentSlug=quick`, { headers: { authorization: `Bearer ${KEY}` } });
+  return ((await res.json()) as { runs: unknown[] }).runs.length;
+}
+
+describe('assay run --estimate', { timeout: 60_000 }, () => {
+  it('before any run: the cells, and that nothing earlier made the calls; nothing is started', async () => {
+    const { code, out } = await server.run(['run', 'quick', '--estimate', '--rows', '0,1,2']);
+    expect(out).toContain('Estimate for quick (version 1): 3 cells; nothing was started');
+    expect(out).toMatch(/echo\s+3 cells\s+unknown: no earlier finished run made these calls/);
+    expect(out).toMatch(/total\s+at least \$0/);
+    expect(code).toBe(0);
+    expect(await runs()).toBe(0);
+  });
+
+  it('after a run: the code target reports no cost, its evaluator cost nothing', async () => {
+    expect((await server.run(['run', 'quick'])).code).toBe(0);
+    const { code, out } = await server.run(['run', 'quick', '--estimate']);
+    expect(out).toMatch(/echo\s+12 cells\s+unknown: its calls in earlier runs reported no cost/);
+    expect(out).toMatch(/evaluators\s+12 cells\s+\$0 {2}\(\$0 a cell, from 1 earlier run\)/);
+    expect(code).toBe(0);
+    expect(await runs()).toBe(1);
+  });
+
+  it('refuses the flags that act on a finished run, and a body the server refuses', async () => {
+    const flags = await server.run(['run', 'quick', '--estimate', '--junit', 'x.xml', '--no-wait']);
+    expect(flags.out).toContain('--junit, --no-wait act on the finished run: they cannot be used with --estimate');
+    expect(flags.code).toBe(2);
+    const unknown = await server.run(['run', 'nope', '--estimate']);
+    expect(unknown.out).toContain('nope');
+    expect(unknown.code).toBe(2);
+    expect(await runs()).toBe(1);
+  });
+});
+
+describe('formatEstimate', () => {
+  const estimate: RunEstimate = {
+    experimentSlug: 'qa', experimentVersion: 4, total: 400,
+    targets: [
+      { targetId: 'gpt', cells: 200, basis: 'history', costPerCell: 0.000253, estimatedCost: 0.0506, fromRuns: ['r2', 'r1'] },
+      { targetId: 'claude', cells: 200, basis: 'older_versions', costPerCell: 0.0125, estimatedCost: 2.5, fromRuns: ['r0'] },
+    ],
+    evaluators: { evaluatorIds: ['judge'], cells: 400, basis: 'history', costPerCell: 0.0001, estimatedCost: 0.04, fromRuns: ['r2'] },
+    estimatedCost: 2.5906, complete: true, budgetUsd: 2, overBudget: true,
+  };
+
+  it('words each part, the total and the budget', () => {
+    expect(formatEstimate(estimate)).toBe([
+      'Estimate for qa (version 4): 400 cells; nothing was started',
+      '  gpt             200 cells  $0.0506  ($0.000253 a cell, from 2 earlier runs)',
+      '  claude          200 cells  $2.50  ($0.0125 a cell, from 1 earlier run of earlier versions of the experiment)',
+      '  evaluators      400 cells  $0.04  ($0.0001 a cell, from 1 earlier run)',
+      '  total       $2.59',
+      '  budget $2.00: the run would likely stop for it before the end',
+      '',
+    ].join('\n'));
+  });
+
+  it('prints dollars with the digits that matter', () => {
+    expect([usd(0), usd(0.000012345), usd(0.5), usd(12.345)]).toEqual(['$0', '$0.0000123', '$0.5', '$12.35']);
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { RunSummary, TargetSummary } from '../model/summary.js';
+import { ESTIMATE_RUNS, estimateRun, type PastRun } from './estimate.js';
+
+const target = (targetId: string, ok: number, cost: number, unpriced = 0, errors = 0): TargetSummary => ({
+  targetId, name: targetId, passed: ok, failed: errors, errors, totalCost: cost, tokens: { input: 0, output: 0 }, ...(unpriced ? { unpricedCalls: unpriced } : {}),
+});
+
+function past(id: string, version: number, targets: TargetSummary[], evaluatorCost = 0, evaluatorIds: string[] = []): PastRun {
+  const completed = targets.reduce((n, t) => n + t.passed + t.failed - t.errors, 0);
+  return { id, experimentVersion: version, evaluatorIds, summary: { targets, evaluatorCost, completedCells: completed } as unknown as RunSummary };
+}
+
+const spec = { experimentSlug: 'x', experimentVersion: 3, rowIndices: null, sourceRowCount: 100, targetIds: ['p'], evaluatorIds: [] as string[], repeats: 1, budgetUsd: null };
+
+describe('estimateRun', () => {
+  it('prices a call from the newest runs at the current version, ignoring failed and unpriced calls', () => {
+    const history = [
+      past('r4', 3, [target('p', 8, 0.08, 0, 2)]), // 8 calls succeeded, 2 failed: 0.01 a call
+      past('r3', 3, [target('p', 10, 0.06, 4)]), // 6 priced calls: 0.01 a call
+      past('r2', 2, [target('p', 10, 5)]), // an earlier version: not used while the current one has runs
+    ];
+    const e = estimateRun(spec, history);
+    expect(e.targets[0]).toEqual({ targetId: 'p', cells: 100, basis: 'history', costPerCell: expect.closeTo(0.01, 12), estimatedCost: expect.closeTo(1, 10), fromRuns: ['r4', 'r3'] });
+    expect(e).toMatchObject({ total: 100, estimatedCost: expect.closeTo(1, 10), complete: true, evaluators: null });
+  });
+
+  it('falls back to earlier versions and says so; takes at most ESTIMATE_RUNS runs', () => {
+    const history = Array.from({ length: ESTIMATE_RUNS + 3 }, (_, i) => past(`r${i}`, 1, [target('p', 1, i < ESTIMATE_RUNS ? 0.5 : 100)]));
+    const e = estimateRun(spec, history);
+    expect(e.targets[0]).toMatchObject({ basis: 'older_versions', costPerCell: 0.5, fromRuns: history.slice(0, ESTIMATE_RUNS).map((r) => r.id) });
+  });
+
+  it('skips runs where the target made no successful call, and says unpriced or none', () => {
+    const withAgent = { ...spec, targetIds: ['p', 'agent', 'new'] };
+    const history = [past('r2', 3, [target('p', 0, 0, 0, 5), target('agent', 5, 0, 5)]), past('r1', 3, [target('p', 2, 0.2)])];
+    const e = estimateRun(withAgent, history);
+    expect(e.targets.map((t) => [t.targetId, t.basis, t.fromRuns])).toEqual([['p', 'history', ['r1']], ['agent', 'unpriced', ['r2']], ['new', 'none', []]]);
+    expect(e.estimatedCost).toBeCloseTo(10, 10);
+    expect(e.complete).toBe(false);
+  });
+
+  it('evaluators: the cost per evaluated cell of runs with the same evaluators', () => {
+    const judged = { ...spec, evaluatorIds: ['judge', 'exact'], budgetUsd: 1 };
+    const history = [
+      past('r3', 3, [target('p', 10, 0.1)], 9, ['judge']), // other evaluators: not used
+      past('r2', 3, [target('p', 10, 0.1)], 0.2, ['exact', 'judge']),
+    ];
+    const e = estimateRun(judged, history);
+    expect(e.evaluators).toEqual({ evaluatorIds: ['judge', 'exact'], cells: 100, basis: 'history', costPerCell: expect.closeTo(0.02, 12), estimatedCost: expect.closeTo(2, 10), fromRuns: ['r2'] });
+    expect(e.estimatedCost).toBeCloseTo(1 + 2, 10);
+    expect(e.overBudget).toBe(true);
+  });
+});

@@ -1,0 +1,106 @@
+// A run's cost worked out before it starts, from what earlier finished runs of the same
+// experiment paid per call: no I/O here (app/runs/estimate.ts reads the runs). Earlier runs are
+// the only figure that includes what prices alone cannot give (how long the answers are, what a
+// gateway charged), and an experiment that runs on every change has them.
+import type { EstimateBasis, RunEstimate, TargetEstimate } from '../model/estimate.js';
+import type { RunSpec } from '../model/run.js';
+import type { RunSummary } from '../model/summary.js';
+import { planTotal, rowsInScope } from './plan.js';
+
+/** Earlier runs a figure is taken from, at most (the newest that qualify). */
+export const ESTIMATE_RUNS = 5;
+
+/** A finished earlier run of the experiment, as the estimate reads it. */
+export interface PastRun {
+  id: string;
+  experimentVersion: number;
+  evaluatorIds: readonly string[];
+  summary: RunSummary;
+}
+
+interface Part {
+  basis: EstimateBasis;
+  costPerCell?: number;
+  estimatedCost?: number;
+  fromRuns: string[];
+}
+
+/** Runs at the current version if any qualify, else at earlier ones; newest first, at most ESTIMATE_RUNS. */
+function pick<R extends PastRun>(qualifying: R[], version: number): { runs: R[]; sameVersion: boolean } {
+  const same = qualifying.filter((r) => r.experimentVersion === version);
+  return same.length > 0 ? { runs: same.slice(0, ESTIMATE_RUNS), sameVersion: true } : { runs: qualifying.slice(0, ESTIMATE_RUNS), sameVersion: false };
+}
+
+/** The part's figure from the runs' cost and priced calls. */
+function part(cells: number, runs: PastRun[], sameVersion: boolean, cost: number, pricedCalls: number): Part {
+  const fromRuns = runs.map((r) => r.id);
+  if (runs.length === 0) return { basis: 'none', fromRuns };
+  if (pricedCalls === 0) return { basis: 'unpriced', fromRuns };
+  const costPerCell = cost / pricedCalls;
+  return { basis: sameVersion ? 'history' : 'older_versions', costPerCell, estimatedCost: costPerCell * cells, fromRuns };
+}
+
+function targetPart(targetId: string, cells: number, history: PastRun[], version: number): TargetEstimate {
+  const called = history.filter((r) => {
+    const t = r.summary.targets.find((s) => s.targetId === targetId);
+    return t !== undefined && t.passed + t.failed - t.errors > 0;
+  });
+  const { runs, sameVersion } = pick(called, version);
+  let cost = 0;
+  let priced = 0;
+  for (const r of runs) {
+    const t = r.summary.targets.find((s) => s.targetId === targetId)!;
+    cost += t.totalCost;
+    priced += t.passed + t.failed - t.errors - (t.unpricedCalls ?? 0);
+  }
+  const p = part(cells, runs, sameVersion, cost, priced);
+  return { targetId, cells, basis: p.basis, ...(p.costPerCell !== undefined ? { costPerCell: p.costPerCell, estimatedCost: p.estimatedCost! } : {}), fromRuns: p.fromRuns };
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
+
+/**
+ * Evaluators: the cost per evaluated cell of earlier runs with the same evaluators (a run's
+ * summary has their cost together, not per evaluator). Evaluators that call no model cost 0,
+ * and a judge's call without a price counts as 0 too (the summary cannot tell them apart).
+ */
+function evaluatorsPart(evaluatorIds: string[], cells: number, history: PastRun[], version: number): Part {
+  const evaluated = history.filter((r) => sameSet(r.evaluatorIds, evaluatorIds) && r.summary.completedCells > 0);
+  const { runs, sameVersion } = pick(evaluated, version);
+  let cost = 0;
+  let cellsEvaluated = 0;
+  for (const r of runs) {
+    cost += r.summary.evaluatorCost;
+    cellsEvaluated += r.summary.completedCells;
+  }
+  if (runs.length === 0) return { basis: 'none', fromRuns: [] };
+  const costPerCell = cost / cellsEvaluated;
+  return { basis: sameVersion ? 'history' : 'older_versions', costPerCell, estimatedCost: costPerCell * cells, fromRuns: runs.map((r) => r.id) };
+}
+
+const known = (basis: EstimateBasis): boolean => basis === 'history' || basis === 'older_versions';
+
+/**
+ * The estimate of a run of `spec`, from `history`: finished runs of the experiment, newest first.
+ * Every target call is assumed to succeed once (failed calls and retries are not priced).
+ */
+export function estimateRun(spec: Pick<RunSpec, 'experimentSlug' | 'experimentVersion' | 'rowIndices' | 'sourceRowCount' | 'targetIds' | 'evaluatorIds' | 'repeats' | 'budgetUsd'>, history: PastRun[]): RunEstimate {
+  const total = planTotal(spec);
+  const perTarget = rowsInScope(spec) * spec.repeats;
+  const targets = spec.targetIds.map((id) => targetPart(id, perTarget, history, spec.experimentVersion));
+  const ev = spec.evaluatorIds.length > 0 ? evaluatorsPart(spec.evaluatorIds, total, history, spec.experimentVersion) : null;
+  const evaluators = ev ? { evaluatorIds: spec.evaluatorIds, cells: total, ...ev } : null;
+  const estimatedCost = targets.reduce((sum, t) => sum + (t.estimatedCost ?? 0), 0) + (ev?.estimatedCost ?? 0);
+  const complete = targets.every((t) => known(t.basis)) && (!ev || known(ev.basis));
+  return {
+    experimentSlug: spec.experimentSlug,
+    experimentVersion: spec.experimentVersion,
+    total,
+    targets,
+    evaluators,
+    estimatedCost,
+    complete,
+    budgetUsd: spec.budgetUsd,
+    ...(spec.budgetUsd !== null ? { overBudget: estimatedCost > spec.budgetUsd } : {}),
+  };
+}

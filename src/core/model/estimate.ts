@@ -1,0 +1,62 @@
+// What a run would cost, said before it starts (POST /api/experiments/{slug}/estimate): the
+// cells it would run and, per target and for its evaluators, the cost per cell that earlier
+// finished runs of the experiment paid. One zod schema: the route's response, the OpenAPI
+// document and the client's type.
+import { z } from 'zod';
+
+/** Where a part's cost per cell comes from. */
+export const estimateBasisSchema = z.enum([
+  /** Earlier runs at the experiment's current version paid for these calls. */
+  'history',
+  /** Only runs at earlier versions did (the prompt or model may have changed since). */
+  'older_versions',
+  /** Earlier runs made these calls, and none had a known cost (an HTTP or code target, a model without a price). */
+  'unpriced',
+  /** No earlier finished run made these calls. */
+  'none',
+]);
+export type EstimateBasis = z.infer<typeof estimateBasisSchema>;
+
+const partFields = {
+  basis: estimateBasisSchema,
+  /** USD per cell from the earlier runs; absent unless basis is history or older_versions. */
+  costPerCell: z.number().optional(),
+  /** costPerCell × the cells the part would run; absent with costPerCell. */
+  estimatedCost: z.number().optional(),
+  /** The earlier runs the figure comes from, newest first. */
+  fromRuns: z.array(z.string()),
+};
+
+export const targetEstimateSchema = z.object({
+  targetId: z.string(),
+  /** Cells of this target: rows × repeats. */
+  cells: z.int(),
+  ...partFields,
+});
+export type TargetEstimate = z.infer<typeof targetEstimateSchema>;
+
+export const evaluatorsEstimateSchema = z.object({
+  evaluatorIds: z.array(z.string()),
+  /** Cells evaluated if every target call succeeds (evaluators run on those). */
+  cells: z.int(),
+  ...partFields,
+});
+
+export const runEstimateSchema = z.object({
+  experimentSlug: z.string(),
+  experimentVersion: z.int(),
+  /** Cells the run would execute: rows × targets × repeats (the `total` a run would start with). */
+  total: z.int(),
+  targets: z.array(targetEstimateSchema),
+  /** The run's evaluators together (summaries keep their cost together); null when it has none. */
+  evaluators: evaluatorsEstimateSchema.nullable(),
+  /** USD: the parts that have an estimate, summed (a lower bound when `complete` is false). */
+  estimatedCost: z.number(),
+  /** Every part has an estimate: no target or evaluator is without one (basis unpriced or none). */
+  complete: z.boolean(),
+  /** The budget the run would have (request, else the experiment's), or null. */
+  budgetUsd: z.number().nullable(),
+  /** estimatedCost is over budgetUsd: the run would likely stop for its budget. Absent without a budget. */
+  overBudget: z.boolean().optional(),
+});
+export type RunEstimate = z.infer<typeof runEstimateSchema>;
