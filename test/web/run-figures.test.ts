@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI } from '../../src/testing/fake-openai.js';
 import type { FakeLlmProvider } from '../../src/testing/fake-provider-core.js';
 import { allResults, waitForRun } from './expected.js';
-import { axeViolations, type Browser, guardedPage, launch, onServer, type Server, signIn, startServer } from './browser.js';
+import { axeViolations, type Browser, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
 
 declare const window: Record<string, unknown>;
 declare const CanvasRenderingContext2D: { prototype: { fillText(text: string, x: number, y: number): void } };
@@ -234,6 +234,38 @@ describe('costs', () => {
     await page.locator('[data-cell="1:custom"]').waitFor();
     await expect.poll(() => page.getByTestId('cost').textContent()).toBe('—');
     expect(await costCell('custom').textContent()).toBe('—');
+  });
+});
+
+describe('the cost estimate', () => {
+  it("estimates a run from the experiment page, from the earlier runs' costs, and starts nothing", async () => {
+    const { runUrl } = await finished('costs');
+    const api = (await (await server.t.req('POST', '/api/experiments/costs/estimate', { body: { row_indices: [0, 1] } })).json()) as { targets: { targetId: string; estimatedCost?: number }[] };
+    const mini = api.targets.find((t) => t.targetId === 'mini')!.estimatedCost!;
+    expect(mini).toBeGreaterThan(0);
+    const runsBefore = ((await (await server.t.req('GET', '/api/experiments/runs?experimentSlug=costs')).json()) as { runs: unknown[] }).runs.length;
+    await page.goto(onServer(server, runUrl.split('?')[0]!));
+    await page.getByLabel(/^Rows/).fill('0-1');
+    await page.getByRole('button', { name: 'Estimate cost' }).click();
+    const estimate = page.getByRole('region', { name: 'Cost estimate' });
+    await estimate.waitFor();
+    expect(await estimate.locator('caption').textContent()).toBe('What this run would cost: 4 cells (version 1)');
+    const row = (name: string) => estimate.locator('tbody tr', { has: page.locator('th', { hasText: new RegExp(`^${name}$`) }) });
+    expect(await row('Mini').getAttribute('data-basis')).toBe('history');
+    const shown = (await row('Mini').locator('td').nth(1).textContent())!;
+    expect(shown).toMatch(/^\$0\.0+[1-9]\d$/);
+    expect(Math.abs(numberIn(shown) - mini) / mini).toBeLessThan(0.05);
+    expect(await row('Mini').locator('td').nth(2).textContent()).toMatch(/ a cell, from \d+ earlier runs?$/);
+    // The unpriced model's calls had no cost: no figure, and the total says it is a lower bound.
+    expect(await row('Unpriced').locator('td').nth(1).textContent()).toBe('—');
+    expect(await row('Unpriced').locator('td').nth(2).textContent()).toBe('its calls in earlier runs reported no cost');
+    expect(await row('Evaluators').locator('td').nth(1).textContent()).toBe('$0');
+    expect(await estimate.getByTestId('estimate-total').textContent()).toBe(`≥ ${shown}`);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'estimate');
+    const runsAfter = ((await (await server.t.req('GET', '/api/experiments/runs?experimentSlug=costs')).json()) as { runs: unknown[] }).runs.length;
+    expect(runsAfter).toBe(runsBefore);
+    expect(problems).toEqual([]);
   });
 });
 

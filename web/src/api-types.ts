@@ -4,7 +4,9 @@
 // place, to be swapped the same way when they get one.
 import type { Comparison, ResultsPage, RunList, RunSummary } from '../../src/client/index.js';
 
-export type { Comparison, Review, ReviewInput, ReviewList, ResultsPage, RunEvent, RunRowsPage, RunStatusBody, StartRunBody, StreamEvent, RunStarted as StartedRun } from '../../src/client/index.js';
+export type {
+  Comparison, Review, ReviewInput, ReviewList, ResultsPage, RunEstimate, RunEvent, RunRowsPage, RunStatusBody, StartRunBody, StreamEvent, TargetEstimate, RunStarted as StartedRun,
+} from '../../src/client/index.js';
 export type RunListBody = RunList;
 export type RunListItem = RunList['runs'][number];
 export type RunSummaryView = RunSummary;

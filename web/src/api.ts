@@ -2,7 +2,7 @@
 // key, sent as an Authorization header to this origin only.
 import { ApiError, AssayClient } from '../../src/client/index.js';
 import type {
-  Comparison, DatasetRowsBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
+  Comparison, DatasetRowsBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunEstimate, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
 } from './api-types.js';
 import { sessionStore, signOut } from './lib/session.js';
 
@@ -57,6 +57,8 @@ export class Api {
   /** The run's rows with an index in [offset, offset + limit), parameters merged (fewer past 4 MB: see nextOffset). */
   runRows = (runId: string, offset: number, limit: number): Promise<RunRowsPage> => this.signOutOn401(this.client.runRows(runId, { offset, limit }));
   start = (slug: string, body: StartRunBody): Promise<StartedRun> => this.client.startRun(slug, body);
+  /** What a run with this body would cost (nothing is started). */
+  estimate = (slug: string, body: StartRunBody): Promise<RunEstimate> => this.signOutOn401(this.client.estimateRun(slug, body));
   abort = (runId: string) => this.client.abortRun(runId);
   resume = (runId: string, retryErrors: boolean): Promise<StartedRun> => this.client.resumeRun(runId, retryErrors);
   export = (runId: string, format: 'jsonl' | 'csv' | 'junit', failedOnly = false) => this.client.exportRun(runId, format, failedOnly ? { only: 'failed' } : {});

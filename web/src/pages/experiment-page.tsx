@@ -1,7 +1,7 @@
 // One experiment: its document (read-only YAML), a form that starts a run with parameters and
 // a row selection, its run history as a table and a pass-rate / cost trend.
 import { type FormEvent, useEffect, useState } from 'react';
-import type { RunListItem } from '../api-types.js';
+import type { RunEstimate, RunListItem, StartRunBody } from '../api-types.js';
 import { api, describeError } from '../api.js';
 import { TrendChart } from '../charts/trend-chart.js';
 import { int, ms, pct, summaryUsd, unknownCostNote, when } from '../lib/format.js';
@@ -9,6 +9,7 @@ import { Link } from '../lib/link.js';
 import { useResource } from '../lib/resource.js';
 import { navigate, paths } from '../lib/router.js';
 import { StatusPill } from '../run/badges.js';
+import { EstimateView } from './estimate-view.js';
 
 /** "0,2,5-9" → [0,2,5,6,7,8,9]; null when the text is not such a list. */
 export function parseRows(text: string): number[] | null {
@@ -50,28 +51,41 @@ function YamlView({ document }: { document: unknown }) {
   return <pre className="yaml" tabIndex={0} aria-label="Experiment document (YAML)">{text ?? 'Loading…'}</pre>;
 }
 
-function RunForm({ project, slug, rowCount }: { project: string; slug: string; rowCount: number | undefined }) {
+function RunForm({ project, slug, rowCount, targetNames }: { project: string; slug: string; rowCount: number | undefined; targetNames: Map<string, string> }) {
   const [params, setParams] = useState('');
   const [rows, setRows] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const [estimate, setEstimate] = useState<RunEstimate | null>(null);
+  /** The run body the form describes, or null after showing what is wrong with it. */
+  const body = (): StartRunBody | null => {
     const parameters = parseParameters(params);
-    if (typeof parameters === 'string') return setError(parameters);
     const rowIndexes = rows.trim() ? parseRows(rows) : undefined;
-    if (rowIndexes === null) return setError('Rows: a list like 0,2,5-9');
+    const wrong = typeof parameters === 'string' ? parameters : rowIndexes === null ? 'Rows: a list like 0,2,5-9' : null;
+    if (wrong !== null || typeof parameters === 'string' || rowIndexes === null) {
+      setError(wrong);
+      return null;
+    }
+    return { ...(Object.keys(parameters).length ? { parameters } : {}), ...(rowIndexes ? { row_indices: rowIndexes } : {}) };
+  };
+  const send = async (act: (b: StartRunBody) => Promise<void>) => {
+    const b = body();
+    if (!b) return;
     setBusy(true);
     setError(null);
     try {
-      const started = await api().start(slug, { ...(Object.keys(parameters).length ? { parameters } : {}), ...(rowIndexes ? { row_indices: rowIndexes } : {}) });
-      navigate(paths.run(project, slug, started.runId));
+      await act(b);
     } catch (err) {
       setError(describeError(err));
     } finally {
       setBusy(false);
     }
   };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void send(async (b) => navigate(paths.run(project, slug, (await api().start(slug, b)).runId)));
+  };
+  const estimateCost = () => void send(async (b) => setEstimate(await api().estimate(slug, b)));
   return (
     <form className="run-form" onSubmit={(e) => void submit(e)} aria-label="Start a run">
       <label>
@@ -82,10 +96,16 @@ function RunForm({ project, slug, rowCount }: { project: string; slug: string; r
         Rows <span className="muted">(empty = all{rowCount !== undefined ? ` ${rowCount}` : ''}; e.g. 0,2,5-9)</span>
         <input type="text" value={rows} onChange={(e) => setRows(e.target.value)} />
       </label>
-      <button type="submit" disabled={busy}>
-        Run
-      </button>
+      <div className="buttons">
+        <button type="submit" disabled={busy}>
+          Run
+        </button>
+        <button type="button" className="secondary" disabled={busy} onClick={estimateCost}>
+          Estimate cost
+        </button>
+      </div>
       {error && <p role="alert" className="error-text">{error}</p>}
+      {estimate && <EstimateView estimate={estimate} names={targetNames} />}
     </form>
   );
 }
@@ -139,7 +159,10 @@ export function ExperimentPage({ project, slug }: { project: string; slug: strin
           </p>
           <section aria-labelledby="run-heading">
             <h2 id="run-heading">Run</h2>
-            <RunForm project={project} slug={slug} rowCount={res.data.experiment.document.dataset?.rows?.length} />
+            <RunForm
+              project={project} slug={slug} rowCount={res.data.experiment.document.dataset?.rows?.length}
+              targetNames={new Map((res.data.experiment.document.targets ?? []).map((t) => [t.id, t.name ?? t.id]))}
+            />
           </section>
           <section aria-labelledby="history-heading">
             <h2 id="history-heading">Runs</h2>

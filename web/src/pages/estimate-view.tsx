@@ -1,0 +1,65 @@
+// What a run would cost, shown under the experiment page's run form: the server's estimate
+// (POST …/estimate, from the experiment's earlier finished runs), a line per target and one for
+// the evaluators, with why a part has no figure.
+import type { RunEstimate, TargetEstimate } from '../api-types.js';
+import { int, usd } from '../lib/format.js';
+
+type Part = Pick<TargetEstimate, 'basis' | 'costPerCell' | 'estimatedCost' | 'fromRuns'>;
+
+const runs = (n: number) => `${n} earlier run${n === 1 ? '' : 's'}`;
+
+function source(p: Part): string {
+  switch (p.basis) {
+    case 'history':
+      return `${usd(p.costPerCell)} a cell, from ${runs(p.fromRuns.length)}`;
+    case 'older_versions':
+      return `${usd(p.costPerCell)} a cell, from ${runs(p.fromRuns.length)} of earlier versions`;
+    case 'unpriced':
+      return 'its calls in earlier runs reported no cost';
+    case 'none':
+      return 'no earlier finished run made these calls';
+  }
+}
+
+function PartRow({ name, cells, part }: { name: string; cells: number; part: Part }) {
+  return (
+    <tr data-basis={part.basis}>
+      <th scope="row" dir="auto">{name}</th>
+      <td className="num">{int(cells)}</td>
+      <td className="num">{part.estimatedCost === undefined ? '—' : usd(part.estimatedCost)}</td>
+      <td className="muted">{source(part)}</td>
+    </tr>
+  );
+}
+
+export function EstimateView({ estimate, names }: { estimate: RunEstimate; names: Map<string, string> }) {
+  return (
+    <section className="estimate" aria-label="Cost estimate">
+      <table className="data">
+        <caption>
+          What this run would cost: {int(estimate.total)} cells (version {estimate.experimentVersion})
+        </caption>
+        <thead>
+          <tr><th scope="col">Part</th><th scope="col">Cells</th><th scope="col">Cost</th><th scope="col">From</th></tr>
+        </thead>
+        <tbody>
+          {estimate.targets.map((t) => <PartRow key={t.targetId} name={names.get(t.targetId) ?? t.targetId} cells={t.cells} part={t} />)}
+          {estimate.evaluators && <PartRow name="Evaluators" cells={estimate.evaluators.cells} part={estimate.evaluators} />}
+        </tbody>
+        <tfoot>
+          <tr>
+            <th scope="row">Total</th>
+            <td />
+            <td className="num" data-testid="estimate-total">{estimate.complete ? usd(estimate.estimatedCost) : `≥ ${usd(estimate.estimatedCost)}`}</td>
+            <td className="muted">{estimate.complete ? '' : 'parts without a figure are not counted'}</td>
+          </tr>
+        </tfoot>
+      </table>
+      {estimate.budgetUsd !== null && (
+        <p className={estimate.overBudget ? 'error-text' : 'muted'} data-testid="estimate-budget">
+          Budget {usd(estimate.budgetUsd)}: {estimate.overBudget ? 'the run would likely stop for it before the end' : 'within it'}
+        </p>
+      )}
+    </section>
+  );
+}
