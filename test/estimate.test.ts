@@ -108,6 +108,15 @@ describe('estimating a run before it starts', () => {
     expect(Math.abs(second.summary.totalCost - said.estimatedCost) / second.summary.totalCost).toBeLessThan(0.05);
   });
 
+  it('counts the cells of the rows the body sends, and leaves the evaluators out when it runs none', async () => {
+    const e = (await (await estimate({ data: [{ question: 'a' }, { question: 'b' }, { question: 'c' }], evaluators: [] })).json()) as RunEstimate;
+    expect(e.total).toBe(6);
+    expect(e.targets.map((x) => [x.targetId, x.cells, x.basis])).toEqual([['p', 3, 'history'], ['a', 3, 'unpriced']]);
+    expect(e.evaluators).toBeNull();
+    const p = e.targets.find((x) => x.targetId === 'p')!;
+    expect(e.estimatedCost).toBeCloseTo(p.estimatedCost!, 12);
+  });
+
   it('with a budget, says whether the run would go over it', async () => {
     const over = (await (await estimate({ targets: ['p'], budgetUsd: 1e-9 })).json()) as RunEstimate;
     expect(over).toMatchObject({ budgetUsd: 1e-9, overBudget: true });
