@@ -68,7 +68,7 @@ describe('estimating a run before it starts', () => {
         { targetId: 'p', cells: 10, basis: 'none', fromRuns: [] },
         { targetId: 'a', cells: 10, basis: 'none', fromRuns: [] },
       ],
-      evaluators: { evaluatorIds: ['judge'], cells: 20, basis: 'none', fromRuns: [] },
+      evaluators: [{ evaluatorId: 'judge', cells: 20, basis: 'none', fromRuns: [] }],
       estimatedCost: 0, complete: false, budgetUsd: null,
     });
     expect(await runCount()).toBe(0);
@@ -79,7 +79,11 @@ describe('estimating a run before it starts', () => {
     expect(first.summary.targetCost).toBeGreaterThan(0);
     const p = first.summary.targets.find((x) => x.targetId === 'p')!;
     const perCall = p.totalCost / 10;
-    const judgePerCell = first.summary.evaluatorCost / first.summary.completedCells;
+    // The judge's cost per cell of the run (it judged every cell: both targets succeeded).
+    const judge = first.summary.evaluators.find((x) => x.evaluatorId === 'judge')!;
+    expect(judge.totalCost).toBe(first.summary.evaluatorCost);
+    expect(judge.results).toBe(20);
+    const judgePerCell = judge.totalCost! / first.summary.totalCells;
     expect(judgePerCell).toBeGreaterThan(0);
 
     // Half the rows, twice each, and only the prompt target.
@@ -87,7 +91,7 @@ describe('estimating a run before it starts', () => {
     const e = (await (await estimate(body)).json()) as RunEstimate;
     expect(e.total).toBe(10);
     expect(e.targets).toEqual([{ targetId: 'p', cells: 10, basis: 'history', costPerCell: expect.closeTo(perCall, 12), estimatedCost: expect.closeTo(perCall * 10, 12), fromRuns: [first.runId] }]);
-    expect(e.evaluators).toMatchObject({ cells: 10, basis: 'history', costPerCell: expect.closeTo(judgePerCell, 12), fromRuns: [first.runId] });
+    expect(e.evaluators).toEqual([{ evaluatorId: 'judge', cells: 10, basis: 'history', costPerCell: expect.closeTo(judgePerCell, 12), estimatedCost: expect.closeTo(judgePerCell * 10, 12), fromRuns: [first.runId] }]);
     expect(e.estimatedCost).toBeCloseTo(perCall * 10 + judgePerCell * 10, 12);
     expect(e.complete).toBe(true);
 
@@ -112,7 +116,7 @@ describe('estimating a run before it starts', () => {
     const e = (await (await estimate({ data: [{ question: 'a' }, { question: 'b' }, { question: 'c' }], evaluators: [] })).json()) as RunEstimate;
     expect(e.total).toBe(6);
     expect(e.targets.map((x) => [x.targetId, x.cells, x.basis])).toEqual([['p', 3, 'history'], ['a', 3, 'unpriced']]);
-    expect(e.evaluators).toBeNull();
+    expect(e.evaluators).toEqual([]);
     const p = e.targets.find((x) => x.targetId === 'p')!;
     expect(e.estimatedCost).toBeCloseTo(p.estimatedCost!, 12);
   });

@@ -42,7 +42,7 @@ describe('assay run --estimate', { timeout: 60_000 }, () => {
     expect((await server.run(['run', 'quick'])).code).toBe(0);
     const { code, out } = await server.run(['run', 'quick', '--estimate']);
     expect(out).toMatch(/echo\s+12 cells\s+unknown: its calls in earlier runs reported no cost/);
-    expect(out).toMatch(/evaluators\s+12 cells\s+\$0 {2}\(\$0 a cell, from 1 earlier run\)/);
+    expect(out).toMatch(/exact \(evaluator\)\s+12 cells\s+\$0 {2}\(\$0 a cell, from 1 earlier run\)/);
     expect(code).toBe(0);
     expect(await runs()).toBe(1);
   });
@@ -65,17 +65,17 @@ describe('formatEstimate', () => {
       { targetId: 'gpt', cells: 200, basis: 'history', costPerCell: 0.000253, estimatedCost: 0.0506, fromRuns: ['r2', 'r1'] },
       { targetId: 'claude', cells: 200, basis: 'older_versions', costPerCell: 0.0125, estimatedCost: 2.5, fromRuns: ['r0'] },
     ],
-    evaluators: { evaluatorIds: ['judge'], cells: 400, basis: 'history', costPerCell: 0.0001, estimatedCost: 0.04, fromRuns: ['r2'] },
+    evaluators: [{ evaluatorId: 'judge', cells: 400, basis: 'history', costPerCell: 0.0001, estimatedCost: 0.04, fromRuns: ['r2'] }],
     estimatedCost: 2.5906, complete: true, budgetUsd: 2, overBudget: true,
   };
 
   it('words each part, the total and the budget', () => {
     expect(formatEstimate(estimate)).toBe([
       'Estimate for qa (version 4): 400 cells; nothing was started',
-      '  gpt             200 cells  $0.0506  ($0.000253 a cell, from 2 earlier runs)',
-      '  claude          200 cells  $2.50  ($0.0125 a cell, from 1 earlier run of earlier versions of the experiment)',
-      '  evaluators      400 cells  $0.04  ($0.0001 a cell, from 1 earlier run)',
-      '  total       $2.59',
+      '  gpt                    200 cells  $0.0506  ($0.000253 a cell, from 2 earlier runs)',
+      '  claude                 200 cells  $2.50  ($0.0125 a cell, from 1 earlier run of earlier versions of the experiment)',
+      '  judge (evaluator)      400 cells  $0.04  ($0.0001 a cell, from 1 earlier run)',
+      '  total              $2.59',
       '  budget $2.00: the run would likely stop for it before the end',
       '',
     ].join('\n'));

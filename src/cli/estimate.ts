@@ -1,7 +1,7 @@
 // `assay run SLUG --estimate`: what the run would cost, printed, and nothing started. The
 // figures are the server's (POST …/estimate, from the experiment's earlier runs); this file
 // only words them.
-import type { RunEstimate, TargetEstimate } from '../client/index.js';
+import type { EvaluatorEstimate, RunEstimate, TargetEstimate } from '../client/index.js';
 import { terminalText } from './terminal-text.js';
 
 /** Dollars with enough digits for a cent's fraction (model calls cost tenths of a cent). */
@@ -14,7 +14,7 @@ export function usd(n: number): string {
 const runs = (ids: string[]): string => `${ids.length} earlier run${ids.length === 1 ? '' : 's'}`;
 
 /** One part's figure, or why it has none. */
-function figure(p: Pick<TargetEstimate, 'basis' | 'costPerCell' | 'estimatedCost' | 'fromRuns'>): string {
+function figure(p: Pick<TargetEstimate | EvaluatorEstimate, 'basis' | 'costPerCell' | 'estimatedCost' | 'fromRuns'>): string {
   switch (p.basis) {
     case 'history':
       return `${usd(p.estimatedCost!)}  (${usd(p.costPerCell!)} a cell, from ${runs(p.fromRuns)})`;
@@ -29,9 +29,12 @@ function figure(p: Pick<TargetEstimate, 'basis' | 'costPerCell' | 'estimatedCost
 
 export function formatEstimate(e: RunEstimate): string {
   const lines = [`Estimate for ${terminalText(e.experimentSlug, 200)} (version ${e.experimentVersion}): ${e.total} cells; nothing was started`];
-  const width = Math.max(10, ...e.targets.map((t) => terminalText(t.targetId, 40).length));
-  for (const t of e.targets) lines.push(`  ${terminalText(t.targetId, 40).padEnd(width)}  ${String(t.cells).padStart(7)} cells  ${figure(t)}`);
-  if (e.evaluators) lines.push(`  ${'evaluators'.padEnd(width)}  ${String(e.evaluators.cells).padStart(7)} cells  ${figure(e.evaluators)}`);
+  const parts = [
+    ...e.targets.map((t) => ({ name: terminalText(t.targetId, 40), part: t })),
+    ...e.evaluators.map((v) => ({ name: `${terminalText(v.evaluatorId, 40)} (evaluator)`, part: v })),
+  ];
+  const width = Math.max(10, ...parts.map((p) => p.name.length));
+  for (const { name, part } of parts) lines.push(`  ${name.padEnd(width)}  ${String(part.cells).padStart(7)} cells  ${figure(part)}`);
   lines.push(`  ${'total'.padEnd(width)}  ${e.complete ? '' : 'at least '}${usd(e.estimatedCost)}`);
   if (e.budgetUsd !== null) lines.push(`  budget ${usd(e.budgetUsd)}: ${e.overBudget ? 'the run would likely stop for it before the end' : 'within it'}`);
   return `${lines.join('\n')}\n`;

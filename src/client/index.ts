@@ -13,7 +13,7 @@ import { type EventsOptions, followEvents, STREAM_SILENCE_MS, type StreamEvent }
 export type { ResultsPage, RunList, RunRowsPage, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 export type { RunSummary } from '../core/model/summary.js';
 export type { Comparison } from '../core/model/compare.js';
-export type { RunEstimate, TargetEstimate } from '../core/model/estimate.js';
+export type { EvaluatorEstimate, RunEstimate, TargetEstimate } from '../core/model/estimate.js';
 export type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
 export type { LiveEvent, RunEvent } from '../core/events.js';
 export { AbortedError, ApiError, ConnectionLostError, NoAnswerError, NotAssayError, StreamLostError, UnreachableError } from './errors.js';

@@ -219,6 +219,8 @@ describe('costs', () => {
     const shown = (await costCell('mini').textContent())!;
     expect(shown).toMatch(/^\$0\.0+[1-9]\d$/);
     expect(Math.abs(numberIn(shown) - mini) / mini).toBeLessThan(0.05);
+    // An evaluator that calls no model has no cost to show: "—", not $0.
+    expect(await page.locator('table.data tr[data-evaluator="exact"] td').nth(6).textContent()).toBe('—');
     // The total leaves the unpriced calls out, and says so.
     const header = page.getByTestId('cost');
     expect(await header.textContent()).toBe(`≥ ${shown}`);
@@ -259,7 +261,7 @@ describe('the cost estimate', () => {
     // The unpriced model's calls had no cost: no figure, and the total says it is a lower bound.
     expect(await row('Unpriced').locator('td').nth(1).textContent()).toBe('—');
     expect(await row('Unpriced').locator('td').nth(2).textContent()).toBe('its calls in earlier runs reported no cost');
-    expect(await row('Evaluators').locator('td').nth(1).textContent()).toBe('$0');
+    expect(await row('Exact \\(evaluator\\)').locator('td').nth(1).textContent()).toBe('$0');
     expect(await estimate.getByTestId('estimate-total').textContent()).toBe(`≥ ${shown}`);
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'estimate');

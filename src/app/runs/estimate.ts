@@ -19,11 +19,11 @@ export class RunEstimates {
 
   async estimate(project: Project, slug: string, body: () => Promise<unknown>): Promise<RunEstimate> {
     const { experiment, spec } = await this.runs.plan(project, slug, body);
-    return estimateRun(spec, await this.history(project.id, experiment.id, spec.targetIds.length * ESTIMATE_RUNS));
+    return estimateRun(spec, await this.history(project.id, experiment.id, (spec.targetIds.length + spec.evaluatorIds.length) * ESTIMATE_RUNS));
   }
 
   /**
-   * Finished runs of the experiment with a summary, newest first: enough for every target's
+   * Finished runs of the experiment with a summary, newest first: enough for every part's
    * ESTIMATE_RUNS figures in the common case, never more than RUNS_READ runs read.
    */
   private async history(projectId: string, experimentId: string, enough: number): Promise<PastRun[]> {
@@ -31,7 +31,7 @@ export class RunEstimates {
     for (let page = 1; (page - 1) * PAGE < RUNS_READ; page++) {
       const { items } = await this.store.list(projectId, experimentId, { page, pageSize: PAGE });
       for (const r of items) {
-        if (r.finishedAt !== null && r.summary) past.push({ id: r.id, experimentVersion: r.spec.experimentVersion, evaluatorIds: r.spec.evaluatorIds, summary: r.summary });
+        if (r.finishedAt !== null && r.summary) past.push({ id: r.id, experimentVersion: r.spec.experimentVersion, summary: r.summary });
       }
       if (items.length < PAGE || past.length >= enough) break;
     }

@@ -113,6 +113,8 @@ describe('Aggregator.summary', () => {
     expect(summary.evaluatorCost).toBe(0.02);
     expect(summary.totalCost).toBe(0.34);
     expect(agg.spent).toBeCloseTo(0.34, 10);
+    // Per evaluator too, with the results each gave (a skipped one counts; the broken cell gave none).
+    expect(summary.evaluators.map((e) => [e.evaluatorId, e.totalCost, e.results])).toEqual([['exact', 0, 4], ['judge', 0.02, 4], ['info', 0, 1]]);
   });
 
   it('counts successful calls without a known cost apart (a failed call has none to know)', () => {

@@ -27,6 +27,7 @@ interface EvaluatorAcc {
   scoreCount: number;
   processed: number;
   labels: Map<string, number>;
+  cost: number;
 }
 
 /** A cell passes when its target succeeded and no evaluator said passed:false or errored. */
@@ -64,7 +65,7 @@ export class Aggregator {
   ) {
     this.informational = new Set([...weights].filter(([, w]) => w === 0).map(([id]) => id));
     for (const t of targets) this.targets.set(t.id, { name: t.name, passed: 0, failed: 0, errors: 0, latencySum: 0, latencyCount: 0, cost: 0, unpriced: 0, tokensIn: 0, tokensOut: 0 });
-    for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0, processed: 0, labels: new Map() });
+    for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0, processed: 0, labels: new Map(), cost: 0 });
   }
 
   /** Spent so far, target and evaluator calls together (for budgets). */
@@ -119,6 +120,7 @@ export class Aggregator {
     if (r.status === 'error') this.errorGroups.add({ evaluatorId }, r.details ?? 'error');
     const acc = this.evaluators.get(evaluatorId);
     if (!acc) return;
+    acc.cost += r.cost ?? 0;
     const w = this.weights.get(evaluatorId) ?? 1;
     if (r.status === 'error') this.weighted.verdictWeight += w;
     else if (r.status === 'processed') {
@@ -166,6 +168,8 @@ export class Aggregator {
         passRate: counted > 0 ? round(((counted - e.failed - e.errors) / counted) * 100) : 0,
         ...(e.scoreCount > 0 ? { avgScore: round(e.scoreSum / e.scoreCount) } : {}),
         ...(e.labels.size > 0 ? { labels: Object.fromEntries(e.labels) } : {}),
+        totalCost: round(e.cost),
+        results: e.processed + e.errors + e.skipped,
       };
     });
     const passRate = this.cells > 0 ? round((this.passed / this.cells) * 100) : 0;

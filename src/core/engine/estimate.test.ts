@@ -6,9 +6,10 @@ const target = (targetId: string, ok: number, cost: number, unpriced = 0, errors
   targetId, name: targetId, passed: ok, failed: errors, errors, totalCost: cost, tokens: { input: 0, output: 0 }, ...(unpriced ? { unpricedCalls: unpriced } : {}),
 });
 
-function past(id: string, version: number, targets: TargetSummary[], evaluatorCost = 0, evaluatorIds: string[] = []): PastRun {
-  const completed = targets.reduce((n, t) => n + t.passed + t.failed - t.errors, 0);
-  return { id, experimentVersion: version, evaluatorIds, summary: { targets, evaluatorCost, completedCells: completed } as unknown as RunSummary };
+function past(id: string, version: number, targets: TargetSummary[], evaluatorCosts: Record<string, number | undefined> = {}): PastRun {
+  const cells = targets.reduce((n, t) => n + t.passed + t.failed, 0);
+  const evaluators = Object.entries(evaluatorCosts).map(([evaluatorId, totalCost]) => ({ evaluatorId, ...(totalCost !== undefined ? { totalCost } : {}) }));
+  return { id, experimentVersion: version, summary: { targets, evaluators, totalCells: cells } as unknown as RunSummary };
 }
 
 const spec = { experimentSlug: 'x', experimentVersion: 3, rowIndices: null, sourceRowCount: 100, targetIds: ['p'], evaluatorIds: [] as string[], repeats: 1, budgetUsd: null };
@@ -22,7 +23,7 @@ describe('estimateRun', () => {
     ];
     const e = estimateRun(spec, history);
     expect(e.targets[0]).toEqual({ targetId: 'p', cells: 100, basis: 'history', costPerCell: expect.closeTo(0.01, 12), estimatedCost: expect.closeTo(1, 10), fromRuns: ['r4', 'r3'] });
-    expect(e).toMatchObject({ total: 100, estimatedCost: expect.closeTo(1, 10), complete: true, evaluators: null });
+    expect(e).toMatchObject({ total: 100, estimatedCost: expect.closeTo(1, 10), complete: true, evaluators: [] });
   });
 
   it('falls back to earlier versions and says so; takes at most ESTIMATE_RUNS runs', () => {
@@ -40,15 +41,22 @@ describe('estimateRun', () => {
     expect(e.complete).toBe(false);
   });
 
-  it('evaluators: the cost per evaluated cell of runs with the same evaluators', () => {
-    const judged = { ...spec, evaluatorIds: ['judge', 'exact'], budgetUsd: 1 };
+  it('evaluators: each its cost per cell of the runs it ran in, whatever ran beside it', () => {
+    const judged = { ...spec, evaluatorIds: ['judge', 'exact', 'new'], budgetUsd: 1 };
     const history = [
-      past('r3', 3, [target('p', 10, 0.1)], 9, ['judge']), // other evaluators: not used
-      past('r2', 3, [target('p', 10, 0.1)], 0.2, ['exact', 'judge']),
+      past('r3', 3, [target('p', 10, 0.1)], { judge: 0.3 }),
+      past('r2', 3, [target('p', 10, 0.1)], { exact: 0, judge: 0.1 }),
+      // Written before evaluators' costs were kept apart: not used for them.
+      past('r1', 3, [target('p', 10, 0.1)], { judge: undefined, exact: undefined }),
     ];
     const e = estimateRun(judged, history);
-    expect(e.evaluators).toEqual({ evaluatorIds: ['judge', 'exact'], cells: 100, basis: 'history', costPerCell: expect.closeTo(0.02, 12), estimatedCost: expect.closeTo(2, 10), fromRuns: ['r2'] });
+    expect(e.evaluators).toEqual([
+      { evaluatorId: 'judge', cells: 100, basis: 'history', costPerCell: expect.closeTo(0.02, 12), estimatedCost: expect.closeTo(2, 10), fromRuns: ['r3', 'r2'] },
+      { evaluatorId: 'exact', cells: 100, basis: 'history', costPerCell: 0, estimatedCost: 0, fromRuns: ['r2'] },
+      { evaluatorId: 'new', cells: 100, basis: 'none', fromRuns: [] },
+    ]);
     expect(e.estimatedCost).toBeCloseTo(1 + 2, 10);
+    expect(e.complete).toBe(false);
     expect(e.overBudget).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
 // experiment paid per call: no I/O here (app/runs/estimate.ts reads the runs). Earlier runs are
 // the only figure that includes what prices alone cannot give (how long the answers are, what a
 // gateway charged), and an experiment that runs on every change has them.
-import type { EstimateBasis, RunEstimate, TargetEstimate } from '../model/estimate.js';
+import type { EstimateBasis, EvaluatorEstimate, RunEstimate, TargetEstimate } from '../model/estimate.js';
 import type { RunSpec } from '../model/run.js';
 import type { RunSummary } from '../model/summary.js';
 import { planTotal, rowsInScope } from './plan.js';
@@ -14,7 +14,6 @@ export const ESTIMATE_RUNS = 5;
 export interface PastRun {
   id: string;
   experimentVersion: number;
-  evaluatorIds: readonly string[];
   summary: RunSummary;
 }
 
@@ -31,12 +30,12 @@ function pick<R extends PastRun>(qualifying: R[], version: number): { runs: R[];
   return same.length > 0 ? { runs: same.slice(0, ESTIMATE_RUNS), sameVersion: true } : { runs: qualifying.slice(0, ESTIMATE_RUNS), sameVersion: false };
 }
 
-/** The part's figure from the runs' cost and priced calls. */
-function part(cells: number, runs: PastRun[], sameVersion: boolean, cost: number, pricedCalls: number): Part {
+/** The part's figure from the runs' cost and what it was spread over (priced calls, or cells). */
+function part(cells: number, runs: PastRun[], sameVersion: boolean, cost: number, over: number, unpriced = true): Part {
   const fromRuns = runs.map((r) => r.id);
   if (runs.length === 0) return { basis: 'none', fromRuns };
-  if (pricedCalls === 0) return { basis: 'unpriced', fromRuns };
-  const costPerCell = cost / pricedCalls;
+  if (over === 0 && unpriced) return { basis: 'unpriced', fromRuns };
+  const costPerCell = over === 0 ? 0 : cost / over;
   return { basis: sameVersion ? 'history' : 'older_versions', costPerCell, estimatedCost: costPerCell * cells, fromRuns };
 }
 
@@ -57,25 +56,23 @@ function targetPart(targetId: string, cells: number, history: PastRun[], version
   return { targetId, cells, basis: p.basis, ...(p.costPerCell !== undefined ? { costPerCell: p.costPerCell, estimatedCost: p.estimatedCost! } : {}), fromRuns: p.fromRuns };
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
-
 /**
- * Evaluators: the cost per evaluated cell of earlier runs with the same evaluators (a run's
- * summary has their cost together, not per evaluator). Evaluators that call no model cost 0,
- * and a judge's call without a price counts as 0 too (the summary cannot tell them apart).
+ * An evaluator: its cost per cell of the runs it ran in (so an evaluator limited to some targets,
+ * or comparing a row's targets, is counted as it was run). From summaries that keep evaluators'
+ * costs apart (since 2026-12-06). One that calls no model costs 0, and so does a judge whose
+ * model has no price: the summary cannot tell them apart.
  */
-function evaluatorsPart(evaluatorIds: string[], cells: number, history: PastRun[], version: number): Part {
-  const evaluated = history.filter((r) => sameSet(r.evaluatorIds, evaluatorIds) && r.summary.completedCells > 0);
-  const { runs, sameVersion } = pick(evaluated, version);
+function evaluatorPart(evaluatorId: string, cells: number, history: PastRun[], version: number): EvaluatorEstimate {
+  const ran = history.filter((r) => r.summary.totalCells > 0 && r.summary.evaluators.find((e) => e.evaluatorId === evaluatorId)?.totalCost !== undefined);
+  const { runs, sameVersion } = pick(ran, version);
   let cost = 0;
-  let cellsEvaluated = 0;
+  let runCells = 0;
   for (const r of runs) {
-    cost += r.summary.evaluatorCost;
-    cellsEvaluated += r.summary.completedCells;
+    cost += r.summary.evaluators.find((e) => e.evaluatorId === evaluatorId)!.totalCost!;
+    runCells += r.summary.totalCells;
   }
-  if (runs.length === 0) return { basis: 'none', fromRuns: [] };
-  const costPerCell = cost / cellsEvaluated;
-  return { basis: sameVersion ? 'history' : 'older_versions', costPerCell, estimatedCost: costPerCell * cells, fromRuns: runs.map((r) => r.id) };
+  const p = part(cells, runs, sameVersion, cost, runCells, false);
+  return { evaluatorId, cells, basis: p.basis, ...(p.costPerCell !== undefined ? { costPerCell: p.costPerCell, estimatedCost: p.estimatedCost! } : {}), fromRuns: p.fromRuns };
 }
 
 const known = (basis: EstimateBasis): boolean => basis === 'history' || basis === 'older_versions';
@@ -88,10 +85,10 @@ export function estimateRun(spec: Pick<RunSpec, 'experimentSlug' | 'experimentVe
   const total = planTotal(spec);
   const perTarget = rowsInScope(spec) * spec.repeats;
   const targets = spec.targetIds.map((id) => targetPart(id, perTarget, history, spec.experimentVersion));
-  const ev = spec.evaluatorIds.length > 0 ? evaluatorsPart(spec.evaluatorIds, total, history, spec.experimentVersion) : null;
-  const evaluators = ev ? { evaluatorIds: spec.evaluatorIds, cells: total, ...ev } : null;
-  const estimatedCost = targets.reduce((sum, t) => sum + (t.estimatedCost ?? 0), 0) + (ev?.estimatedCost ?? 0);
-  const complete = targets.every((t) => known(t.basis)) && (!ev || known(ev.basis));
+  const evaluators = spec.evaluatorIds.map((id) => evaluatorPart(id, total, history, spec.experimentVersion));
+  const parts = [...targets, ...evaluators];
+  const estimatedCost = parts.reduce((sum, p) => sum + (p.estimatedCost ?? 0), 0);
+  const complete = parts.every((p) => known(p.basis));
   return {
     experimentSlug: spec.experimentSlug,
     experimentVersion: spec.experimentVersion,

@@ -1,5 +1,5 @@
 // What a run would cost, said before it starts (POST /api/experiments/{slug}/estimate): the
-// cells it would run and, per target and for its evaluators, the cost per cell that earlier
+// cells it would run and, per target and per evaluator, the cost per cell that earlier
 // finished runs of the experiment paid. One zod schema: the route's response, the OpenAPI
 // document and the client's type.
 import { z } from 'zod';
@@ -10,7 +10,7 @@ export const estimateBasisSchema = z.enum([
   'history',
   /** Only runs at earlier versions did (the prompt or model may have changed since). */
   'older_versions',
-  /** Earlier runs made these calls, and none had a known cost (an HTTP or code target, a model without a price). */
+  /** Earlier runs made these calls, and none had a known cost (an HTTP or code target, a model without a price; targets only). */
   'unpriced',
   /** No earlier finished run made these calls. */
   'none',
@@ -35,12 +35,13 @@ export const targetEstimateSchema = z.object({
 });
 export type TargetEstimate = z.infer<typeof targetEstimateSchema>;
 
-export const evaluatorsEstimateSchema = z.object({
-  evaluatorIds: z.array(z.string()),
-  /** Cells evaluated if every target call succeeds (evaluators run on those). */
+export const evaluatorEstimateSchema = z.object({
+  evaluatorId: z.string(),
+  /** The run's cells: an evaluator's cost is counted per cell of the runs it ran in. */
   cells: z.int(),
   ...partFields,
 });
+export type EvaluatorEstimate = z.infer<typeof evaluatorEstimateSchema>;
 
 export const runEstimateSchema = z.object({
   experimentSlug: z.string(),
@@ -48,8 +49,8 @@ export const runEstimateSchema = z.object({
   /** Cells the run would execute: rows × targets × repeats (the `total` a run would start with). */
   total: z.int(),
   targets: z.array(targetEstimateSchema),
-  /** The run's evaluators together (summaries keep their cost together); null when it has none. */
-  evaluators: evaluatorsEstimateSchema.nullable(),
+  /** Per evaluator of the run, in its order. */
+  evaluators: z.array(evaluatorEstimateSchema),
   /** USD: the parts that have an estimate, summed (a lower bound when `complete` is false). */
   estimatedCost: z.number(),
   /** Every part has an estimate: no target or evaluator is without one (basis unpriced or none). */

@@ -57,6 +57,13 @@ export const evaluatorSummarySchema = z.object({
   /** How often each label was given (categories, comparison winners); absent when none. */
   labels: z.record(z.string(), z.int()).optional(),
   /**
+   * USD of this evaluator's calls whose cost is known (a judge's model calls); 0 for one that
+   * calls no model. Absent in summaries written before 2026-12-06.
+   */
+  totalCost: z.number().optional(),
+  /** Results of this evaluator: processed, errored or skipped. Absent in summaries written before 2026-12-06. */
+  results: z.int().optional(),
+  /**
    * With repeats > 1, once the run has ended: the standard error of the pass rate (points) and
    * of the mean score over rows, repeats averaged per row first (rows are the samples).
    */

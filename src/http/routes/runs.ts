@@ -119,7 +119,7 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
       {
         method: 'post', path: `${prefix}/{slug}/estimate`, summary: 'What a run would cost, without starting it', tags, auth: 'project', deprecated: legacy,
         description:
-          'Takes the body of POST …/{slug}/run and checks it the same way (404, 400, 413), then answers with the cells the run would execute and its cost per target and for its evaluators, '
+          'Takes the body of POST …/{slug}/run and checks it the same way (404, 400, 413), then answers with the cells the run would execute and its cost per target and per evaluator, '
           + 'from what the newest finished runs of the experiment paid per call (at the current version when there are any). Nothing is started or stored.',
         params: slugParam,
         body: { schema: runRequestSchema, required: false, read: 'lazy', validate: 'service' },

@@ -1,6 +1,6 @@
 // What a run would cost, shown under the experiment page's run form: the server's estimate
-// (POST …/estimate, from the experiment's earlier finished runs), a line per target and one for
-// the evaluators, with why a part has no figure.
+// (POST …/estimate, from the experiment's earlier finished runs), a line per target and per
+// evaluator, with why a part has no figure.
 import type { RunEstimate, TargetEstimate } from '../api-types.js';
 import { int, usd } from '../lib/format.js';
 
@@ -32,6 +32,7 @@ function PartRow({ name, cells, part }: { name: string; cells: number; part: Par
   );
 }
 
+/** `names`: target ids, and evaluator ids as `evaluator:<id>`, to the names the document gives them. */
 export function EstimateView({ estimate, names }: { estimate: RunEstimate; names: Map<string, string> }) {
   return (
     <section className="estimate" aria-label="Cost estimate">
@@ -44,7 +45,7 @@ export function EstimateView({ estimate, names }: { estimate: RunEstimate; names
         </thead>
         <tbody>
           {estimate.targets.map((t) => <PartRow key={t.targetId} name={names.get(t.targetId) ?? t.targetId} cells={t.cells} part={t} />)}
-          {estimate.evaluators && <PartRow name="Evaluators" cells={estimate.evaluators.cells} part={estimate.evaluators} />}
+          {estimate.evaluators.map((v) => <PartRow key={`evaluator:${v.evaluatorId}`} name={`${names.get(`evaluator:${v.evaluatorId}`) ?? v.evaluatorId} (evaluator)`} cells={v.cells} part={v} />)}
         </tbody>
         <tfoot>
           <tr>

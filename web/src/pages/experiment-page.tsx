@@ -1,7 +1,7 @@
 // One experiment: its document (read-only YAML), a form that starts a run with parameters and
 // a row selection, its run history as a table and a pass-rate / cost trend.
 import { type FormEvent, useEffect, useState } from 'react';
-import type { RunEstimate, RunListItem, StartRunBody } from '../api-types.js';
+import type { ExperimentDocumentView, RunEstimate, RunListItem, StartRunBody } from '../api-types.js';
 import { api, describeError } from '../api.js';
 import { TrendChart } from '../charts/trend-chart.js';
 import { int, ms, pct, summaryUsd, unknownCostNote, when } from '../lib/format.js';
@@ -51,7 +51,15 @@ function YamlView({ document }: { document: unknown }) {
   return <pre className="yaml" tabIndex={0} aria-label="Experiment document (YAML)">{text ?? 'Loading…'}</pre>;
 }
 
-function RunForm({ project, slug, rowCount, targetNames }: { project: string; slug: string; rowCount: number | undefined; targetNames: Map<string, string> }) {
+/** What the estimate calls each part: targets by id, evaluators as `evaluator:<id>` (ids of the two may be alike). */
+function partNames(doc: ExperimentDocumentView): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const t of doc.targets ?? []) names.set(t.id, t.name ?? t.id);
+  for (const e of doc.evaluators ?? []) names.set(`evaluator:${e.id}`, e.name ?? e.id);
+  return names;
+}
+
+function RunForm({ project, slug, rowCount, names }: { project: string; slug: string; rowCount: number | undefined; names: Map<string, string> }) {
   const [params, setParams] = useState('');
   const [rows, setRows] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -105,7 +113,7 @@ function RunForm({ project, slug, rowCount, targetNames }: { project: string; sl
         </button>
       </div>
       {error && <p role="alert" className="error-text">{error}</p>}
-      {estimate && <EstimateView estimate={estimate} names={targetNames} />}
+      {estimate && <EstimateView estimate={estimate} names={names} />}
     </form>
   );
 }
@@ -161,7 +169,7 @@ export function ExperimentPage({ project, slug }: { project: string; slug: strin
             <h2 id="run-heading">Run</h2>
             <RunForm
               project={project} slug={slug} rowCount={res.data.experiment.document.dataset?.rows?.length}
-              targetNames={new Map((res.data.experiment.document.targets ?? []).map((t) => [t.id, t.name ?? t.id]))}
+              names={partNames(res.data.experiment.document)}
             />
           </section>
           <section aria-labelledby="history-heading">

@@ -1,7 +1,7 @@
 // Per-target and per-evaluator aggregates, and the distributions: each evaluator's scores and
 // the targets' latencies.
 import { Histogram } from '../charts/uplot-chart.js';
-import { int, knownUsd, ms, pct, unknownCostNote } from '../lib/format.js';
+import { int, knownUsd, ms, pct, unknownCostNote, usd } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { useStats } from './run-derived.js';
@@ -79,7 +79,7 @@ export function Aggregates({ store }: { store: RunStore }) {
           <table className="data">
             <caption>Evaluators</caption>
             <thead>
-              <tr><th scope="col">Evaluator</th><th scope="col">Pass rate</th><th scope="col">Passed</th><th scope="col">Failed</th><th scope="col">Errors</th><th scope="col">Skipped</th><th scope="col">Avg score</th></tr>
+              <tr><th scope="col">Evaluator</th><th scope="col">Pass rate</th><th scope="col">Passed</th><th scope="col">Failed</th><th scope="col">Errors</th><th scope="col">Skipped</th><th scope="col">Avg score</th><th scope="col">Cost</th></tr>
             </thead>
             <tbody>
               {stats.evaluators.map((e) => (
@@ -87,9 +87,10 @@ export function Aggregates({ store }: { store: RunStore }) {
                   <th scope="row" dir="auto">{e.name}</th>
                   <td>{pct(e.passRate)}</td><td>{int(e.passed)}</td><td>{int(e.failed)}</td><td>{int(e.errors)}</td><td>{int(e.skipped)}</td>
                   <td>{e.avgScore === undefined ? '—' : fmtScore(e.avgScore)}</td>
+                  <td>{usd(e.cost)}</td>
                 </tr>
               ))}
-              {stats.evaluators.length === 0 && <EmptyRow columns={7}>No evaluator results in this run.</EmptyRow>}
+              {stats.evaluators.length === 0 && <EmptyRow columns={8}>No evaluator results in this run.</EmptyRow>}
             </tbody>
           </table>
         </TableScroll>

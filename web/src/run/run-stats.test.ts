@@ -39,6 +39,13 @@ describe('cost', () => {
     expect(unpriced!.cost).toBeUndefined();
   });
 
+  it("keeps each evaluator's known cost apart, and none known is unknown", () => {
+    const s = run([cell(0, 'priced', 0.001), cell(1, 'priced', 0.001)], [evaluation(0, 'priced', 0.0002), evaluation(1, 'priced', 0.0003)]);
+    expect(s.evaluators.find((e) => e.evaluatorId === 'judge')!.cost).toBeCloseTo(0.0005, 12);
+    const none = run([cell(0, 'priced', 0.001)], [evaluation(0, 'priced', null)]);
+    expect(none.evaluators.find((e) => e.evaluatorId === 'judge')!.cost).toBeUndefined();
+  });
+
   it('keeps a real $0 and does not count a failed call or a costless evaluator as unknown', () => {
     const s = run([cell(0, 'priced', 0), cell(1, 'priced', null, { error: 'timed out', predicted: undefined })], [evaluation(0, 'priced', null)]);
     expect(s.cost).toBe(0);

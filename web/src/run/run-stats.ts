@@ -42,6 +42,8 @@ export interface EvaluatorStats {
   passRate?: number;
   avgScore?: number;
   scores: number[];
+  /** USD of its results whose cost is known (a judge's calls); absent when none is. */
+  cost?: number;
 }
 
 export interface RunStats {
@@ -122,6 +124,7 @@ export function computeStats(model: RunModel): RunStats {
         for (const e of r.evaluations) {
           const s = byEvaluator.get(e.evaluatorId);
           if (!s) continue;
+          if (e.cost !== undefined) s.cost = (s.cost ?? 0) + e.cost;
           if (e.status === 'skipped') {
             s.skipped++;
             continue;

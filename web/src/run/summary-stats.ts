@@ -11,6 +11,8 @@ function evaluatorStats(e: EvaluatorSummaryView): EvaluatorStats {
     evaluatorId: e.evaluatorId, name: e.name, passed: e.passed, failed: e.failed, errors: e.errors, skipped: e.skipped,
     ...(counted > 0 ? { passRate: e.passRate } : {}),
     ...(e.avgScore !== undefined ? { avgScore: e.avgScore } : {}),
+    // 0 is what the summary says of an evaluator whose results had no cost: unknown on the page, as from results.
+    ...(e.totalCost ? { cost: e.totalCost } : {}),
     scores: [],
   };
 }
