@@ -9,6 +9,7 @@ import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
 import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
+import { usd } from './estimate.js';
 import { checkReportFiles, publishMarkdown, writeReport } from './report-files.js';
 import { knownUsd } from './summary.js';
 import { terminalText } from './terminal-text.js';
@@ -24,17 +25,21 @@ const mark = (e: Comparison['evaluators'][number]) => {
   const moved = e.test.on === 'passRate' ? e.delta.passRate : e.delta.avgScore;
   return !e.test.significant ? '' : moved !== undefined && moved < 0 ? 'worse' : 'better';
 };
+/** True when some evaluator's results had a cost (a judge): only then is there a cost column. */
+const hasCost = (c: Comparison) => c.evaluators.some((e) => e.baseline.cost !== undefined);
+const cost = (e: Comparison['evaluators'][number]) => (e.baseline.cost === undefined ? '-' : `${usd(e.baseline.cost)} -> ${usd(e.candidate.cost ?? 0)}`);
 
 export function formatComparison(c: Comparison): string {
   const lines = ['', `Compared with ${c.baselineRunId}: ${c.verdict.toUpperCase().replace(/_/g, ' ')} (alpha ${c.alpha}, rows matched by ${c.matchedBy})`];
   lines.push(`  rows matched ${c.matched.rows}  unmatched: candidate ${c.unmatched.candidate}, baseline ${c.unmatched.baseline}  ` +
     `cells regressed ${c.rows.counts.regressed}  improved ${c.rows.counts.improved}`);
   if (c.evaluators.length > 0) {
-    lines.push('', '  evaluator × target            baseline  candidate      delta   p (Holm)  significant');
+    const costs = hasCost(c);
+    lines.push('', `  evaluator × target            baseline  candidate      delta   p (Holm)  significant${costs ? '  cost (baseline -> candidate)' : ''}`);
     for (const e of c.evaluators) {
       lines.push(
         `  ${`${e.name} × ${e.targetId}`.padEnd(28).slice(0, 28)} ${figure(e, 'baseline').padStart(9)}  ${figure(e, 'candidate').padStart(9)}  ${delta(e).padStart(9)}  ` +
-          `${p(e.test.pValueAdjusted).padStart(9)}  ${mark(e) || 'no'}`,
+          `${p(e.test.pValueAdjusted).padStart(9)}  ${costs ? `${(mark(e) || 'no').padEnd(11)}  ${cost(e)}` : mark(e) || 'no'}`,
       );
     }
   }
@@ -60,10 +65,11 @@ export function markdownReport(runId: string, status: string, summary: RunSummar
   }
   if (comparison) {
     lines.push(`**Compared with ${cell(comparison.baselineRunId)}: ${comparison.verdict.replace(/_/g, ' ')}** — ${comparison.rows.counts.regressed} regressed, ${comparison.rows.counts.improved} improved, ${comparison.matched.rows} rows matched`, '');
-    lines.push('| evaluator | target | baseline | candidate | delta | p (Holm) | |', '|---|---|---:|---:|---:|---:|---|');
+    const costs = hasCost(comparison);
+    lines.push(`| evaluator | target | baseline | candidate | delta | p (Holm) |${costs ? ' cost |' : ''} |`, `|---|---|---:|---:|---:|---:|${costs ? '---:|' : ''}---|`);
     for (const e of comparison.evaluators) {
       const m = mark(e);
-      lines.push(`| ${cell(e.name)} | ${cell(e.targetId)} | ${figure(e, 'baseline')} | ${figure(e, 'candidate')} | ${delta(e)} | ${p(e.test.pValueAdjusted)} | ${m === 'worse' ? '🔴 worse' : m === 'better' ? '🟢 better' : ''} |`);
+      lines.push(`| ${cell(e.name)} | ${cell(e.targetId)} | ${figure(e, 'baseline')} | ${figure(e, 'candidate')} | ${delta(e)} | ${p(e.test.pValueAdjusted)} |${costs ? ` ${cost(e)} |` : ''} ${m === 'worse' ? '🔴 worse' : m === 'better' ? '🟢 better' : ''} |`);
     }
     lines.push('');
   }

@@ -1,8 +1,9 @@
 // The end-of-run summary's cost, as `assay run` prints it and as its Markdown report writes it:
-// calls without a known price make it "at least", or unknown, never a $0 that reads as free.
+// calls without a known price make it "at least", or unknown, never a $0 that reads as free;
+// and a comparison's per-evaluator cost, in a column only when some evaluator had one.
 import { describe, expect, it } from 'vitest';
-import type { RunSummary } from '../client/index.js';
-import { markdownReport } from './compare.js';
+import type { Comparison, RunSummary } from '../client/index.js';
+import { formatComparison, markdownReport } from './compare.js';
 import { formatSummary } from './summary.js';
 
 const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
@@ -58,5 +59,38 @@ describe('the cost in the summary', () => {
     expect(text).toContain('cost unknown');
     expect(text).toContain('cost leaves out 1 target call with no known price');
     expect(markdownReport('run_1', 'completed', s, undefined, 'http://x/run_1')).toContain('| unknown |');
+  });
+});
+
+describe("a comparison's evaluator cost", () => {
+  const side = (passRate: number, cost?: number) => ({ n: 10, passRate, ...(cost !== undefined ? { cost } : {}) });
+  const test = { name: 'mcnemar_exact' as const, on: 'passRate' as const, pValue: 1, pValueAdjusted: 1, significant: false, ci95: null };
+  const comparison = (judgeCost: boolean): Comparison => ({
+    runId: 'run_2', baselineRunId: 'run_1', alpha: 0.05, verdict: 'no_significant_change', matchedBy: 'index',
+    matched: { rows: 10, cells: 10 }, unmatched: { candidate: 0, baseline: 0 },
+    evaluators: [
+      { evaluatorId: 'judge', name: 'Judge', targetId: 'gpt', baseline: side(80, judgeCost ? 0.0012 : undefined), candidate: side(90, judgeCost ? 0.0048 : undefined), delta: { passRate: 10, ...(judgeCost ? { cost: 0.0036 } : {}) }, test },
+      { evaluatorId: 'exact', name: 'Exact', targetId: 'gpt', baseline: side(50), candidate: side(50), delta: { passRate: 0 }, test },
+    ],
+    targets: [],
+    rows: { counts: { regressed: 0, improved: 1, unchanged: 19 }, items: [], pagination: { offset: 0, limit: 100, total: 1 } },
+  });
+
+  it('shows each side of a judge that had a cost, and "-" for a check that calls no model', () => {
+    const md = markdownReport('run_2', 'completed', undefined, comparison(true), 'http://x/run_2');
+    expect(md).toContain('| evaluator | target | baseline | candidate | delta | p (Holm) | cost | |');
+    expect(md).toContain('| Judge | gpt | 80.0% | 90.0% | +10.0 pts | 1.0000 | $0.0012 -> $0.0048 |  |');
+    expect(md).toContain('| Exact | gpt | 50.0% | 50.0% | 0.0 pts | 1.0000 | - |  |');
+    const text = formatComparison(comparison(true));
+    expect(text).toContain('cost (baseline -> candidate)');
+    expect(text.split('\n').find((l) => l.includes('Judge × gpt'))).toMatch(/ no {11}\$0\.0012 -> \$0\.0048$/);
+    expect(text.split('\n').find((l) => l.includes('Exact × gpt'))).toMatch(/ -$/);
+  });
+
+  it('has no cost column when no evaluator had a cost', () => {
+    const md = markdownReport('run_2', 'completed', undefined, comparison(false), 'http://x/run_2');
+    expect(md).toContain('| evaluator | target | baseline | candidate | delta | p (Holm) | |');
+    expect(md).not.toContain('cost');
+    expect(formatComparison(comparison(false))).not.toContain('cost');
   });
 });

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Comparison } from '../../src/core/model/compare.js';
 import { startFakeOpenAI } from '../../src/testing/fake-openai.js';
 import type { FakeLlmProvider } from '../../src/testing/fake-provider-core.js';
 import { allResults, waitForRun } from './expected.js';
@@ -103,6 +104,14 @@ beforeAll(async () => {
     // gpt-4o-mini is in the price table (a few millionths of a dollar a call here); the fine-tune is not.
     targets: [prompt('mini', 'Mini', 'openai/gpt-4o-mini'), prompt('custom', 'Unpriced', 'openai/my-unpriced-finetune')],
     evaluators: [{ id: 'exact', name: 'Exact', type: 'langevals/exact_match' }],
+  });
+  await create({
+    slug: 'judged', name: 'Judged', dataset: { rows: rows.slice(0, 3) },
+    targets: [{ id: 'echo', name: 'Echo', type: 'code', code: 'return row.q' }],
+    evaluators: [
+      { id: 'judge', name: 'Judge', type: 'langevals/llm_boolean', settings: { model: 'openai/gpt-4o-mini' } },
+      { id: 'exact', name: 'Exact', type: 'langevals/exact_match' },
+    ],
   });
   await create({ slug: 'unpriced', name: 'Unpriced', dataset: { rows: rows.slice(0, 2) }, targets: [prompt('custom', 'Unpriced', 'openai/my-unpriced-finetune')], evaluators: [] });
   const held = (slug: string) => ({
@@ -267,6 +276,35 @@ describe('the cost estimate', () => {
     await screenshot(page, 'estimate');
     const runsAfter = ((await (await server.t.req('GET', '/api/experiments/runs?experimentSlug=costs')).json()) as { runs: unknown[] }).runs.length;
     expect(runsAfter).toBe(runsBefore);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('a comparison', () => {
+  it("shows a judge's cost on both sides, and none for a check that calls no model", async () => {
+    const baseline = await finished('judged');
+    const { runId, runUrl } = await finished('judged');
+    const api = (await (await server.t.req('GET', `/api/experiments/runs/${runId}/compare?baseline=${baseline.runId}`)).json()) as Comparison;
+    const judge = api.evaluators.find((e) => e.evaluatorId === 'judge')!;
+    expect(judge.baseline.cost).toBeGreaterThan(0);
+    expect(judge.candidate.cost).toBeGreaterThan(0);
+    await page.goto(onServer(server, runUrl));
+    await page.locator('[data-cell="2:echo"]').waitFor();
+    await page.getByLabel('Compare mode').check();
+    await page.getByTestId('compare-verdict').waitFor();
+    const table = page.getByRole('region', { name: 'Evaluators against the baseline' }).locator('table');
+    const headers = await table.locator('thead th').allTextContents();
+    const costColumn = headers.indexOf('Cost');
+    expect(costColumn).toBeGreaterThan(0);
+    const costOf = (name: string) => table.locator('tbody tr', { has: page.locator('th', { hasText: new RegExp(`^${name}$`) }) }).locator('th, td').nth(costColumn);
+    const [before, after] = (await costOf('Judge').textContent())!.split(' → ');
+    for (const [shown, real] of [[before!, judge.baseline.cost!], [after!, judge.candidate.cost!]] as const) {
+      expect(shown).toMatch(/^\$0\.0+[1-9]\d$/);
+      expect(Math.abs(numberIn(shown) - real) / real).toBeLessThan(0.05);
+    }
+    expect(await costOf('Exact').textContent()).toBe('—');
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'compare-evaluator-cost');
     expect(problems).toEqual([]);
   });
 });

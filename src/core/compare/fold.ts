@@ -54,6 +54,8 @@ const scoreOf = (v: EvalValues | undefined) => (v && v.scoreN > 0 ? v.scoreSum /
 export class ComparisonFold {
   private readonly pairs = new Map<string, PairAcc>();
   private readonly targets = new Map<string, { baseline: TargetSide; candidate: TargetSide }>();
+  /** Per target × evaluator, the USD of its results on each side (only keys with a cost). */
+  private readonly evaluatorCosts = new Map<string, { baseline: number; candidate: number }>();
   private matchedRows = 0;
   private matchedCells = 0;
   private unmatchedCandidate = 0;
@@ -64,7 +66,11 @@ export class ComparisonFold {
 
   constructor(private readonly opts: FoldOptions) {}
 
-  /** Every cell of either run (matched or not) counts in its target's cost, tokens, latency and errors. */
+  /**
+   * Every cell of either run (matched or not) counts in its target's cost, tokens, latency and
+   * errors, and its evaluations in their evaluator's cost: what each side paid, as the run
+   * summaries count it, not only for the rows both runs have.
+   */
   cell(side: 'baseline' | 'candidate', c: ComparedCell): void {
     let t = this.targets.get(c.targetId);
     if (!t) {
@@ -79,6 +85,14 @@ export class ComparisonFold {
     s.output += c.tokens?.output ?? 0;
     if (c.ok) s.latencies.push(c.durationMs);
     else s.errors++;
+    for (const e of c.evaluations) {
+      const cost = e.result.cost;
+      if (cost === undefined) continue;
+      const key = `${c.targetId}\u0000${e.evaluatorId}`;
+      let costs = this.evaluatorCosts.get(key);
+      if (!costs) this.evaluatorCosts.set(key, (costs = { baseline: 0, candidate: 0 }));
+      costs[side] += cost;
+    }
   }
 
   unmatched(side: 'baseline' | 'candidate'): void {
@@ -146,12 +160,19 @@ export class ComparisonFold {
         const p = mean(pass), s = mean(score);
         return { n: Math.max(pass.length, score.length), ...(p !== undefined ? { passRate: round(p * 100) } : {}), ...(s !== undefined ? { avgScore: round(s) } : {}) };
       };
-      const baseline = side(acc.basePass, acc.baseScore);
-      const candidate = side(acc.candPass, acc.candScore);
-      const delta = {
+      const baseline: EvaluatorComparison['baseline'] = side(acc.basePass, acc.baseScore);
+      const candidate: EvaluatorComparison['candidate'] = side(acc.candPass, acc.candScore);
+      const delta: EvaluatorComparison['delta'] = {
         ...(baseline.passRate !== undefined && candidate.passRate !== undefined ? { passRate: round(candidate.passRate - baseline.passRate) } : {}),
         ...(baseline.avgScore !== undefined && candidate.avgScore !== undefined ? { avgScore: round(candidate.avgScore - baseline.avgScore) } : {}),
       };
+      // Present on both sides when either side's results had a cost (an evaluator that calls no model has none).
+      const costs = this.evaluatorCosts.get(`${acc.targetId}\u0000${acc.evaluatorId}`);
+      if (costs) {
+        baseline.cost = round(costs.baseline);
+        candidate.cost = round(costs.candidate);
+        delta.cost = round(costs.candidate - costs.baseline);
+      }
       const significant = test.name !== 'none' && adjusted[i]! < this.opts.alpha;
       const moved = onPass ? delta.passRate : delta.avgScore;
       if (significant && moved !== undefined && moved < 0) worse = true;

@@ -27,6 +27,11 @@ const sideStatsSchema = z.object({
   /** Percentage (0–100) of passing verdicts; absent when the evaluator gives none. */
   passRate: z.number().optional(),
   avgScore: z.number().optional(),
+  /**
+   * USD of this evaluator's results for this target over every cell of the run (matched rows or
+   * not, as a target's cost is counted); absent on both sides when neither side's results had a cost.
+   */
+  cost: z.number().optional(),
 });
 
 export const evaluatorComparisonSchema = z.object({
@@ -35,8 +40,8 @@ export const evaluatorComparisonSchema = z.object({
   targetId: z.string(),
   baseline: sideStatsSchema,
   candidate: sideStatsSchema,
-  /** candidate − baseline: pass rate in percentage points, score in the evaluator's units. */
-  delta: z.object({ passRate: z.number().optional(), avgScore: z.number().optional() }),
+  /** candidate − baseline: pass rate in percentage points, score in the evaluator's units, cost in USD. */
+  delta: z.object({ passRate: z.number().optional(), avgScore: z.number().optional(), cost: z.number().optional() }),
   test: z.object({
     /** mcnemar_exact (single pass/fail per row), wilcoxon_signed_rank (repeats' means or scores), none (no pairs). */
     name: z.enum(['mcnemar_exact', 'wilcoxon_signed_rank', 'none']),

@@ -1,10 +1,10 @@
 // Compare mode: a switch, the baseline picker (default: the run's baseline, else the previous
 // finished run), the comparison's verdict, per evaluator × target the two sides, the delta
-// and its test (Holm-adjusted p, significance, 95% interval), and per target cost, latency and
-// errors on both sides. The grid marks the changed cells and the toolbar offers "Changed
-// against baseline" while this is on.
+// and its test (Holm-adjusted p, significance, 95% interval) and, for a judge, what it cost; per
+// target cost, latency and errors on both sides. The grid marks the changed cells and the
+// toolbar offers "Changed against baseline" while this is on.
 import type { EvaluatorComparison } from '../api-types.js';
-import { int, ms, pct, sideUsd, when } from '../lib/format.js';
+import { int, ms, pct, sideUsd, usd, when } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { useCompare } from './compare-store.js';
@@ -39,6 +39,8 @@ export function ComparePanel({ store }: { store: RunStore }) {
   const truncated = useCompare(compare, (s) => s.truncated);
   const candidates = useCompare(compare, (s) => s.candidates);
   const targetName = (id: string) => store.model.targets.find((t) => t.id === id)?.name ?? id;
+  // A Cost column only when some evaluator's results had a cost (a judge): free checks have none to show.
+  const costs = c?.evaluators.some((e) => e.baseline.cost !== undefined) ?? false;
 
   return (
     <section className="compare" aria-labelledby="compare-title">
@@ -94,6 +96,7 @@ export function ComparePanel({ store }: { store: RunStore }) {
                       <th scope="col">p (Holm)</th>
                       <th scope="col">Significant</th>
                       <th scope="col">95% interval</th>
+                      {costs && <th scope="col">Cost</th>}
                     </tr>
                   </thead>
                   <tbody>
@@ -110,6 +113,7 @@ export function ComparePanel({ store }: { store: RunStore }) {
                           <td title={`${e.test.name}, p = ${e.test.pValue}`}>{e.test.name === 'none' ? '—' : pValue(e.test.pValueAdjusted)}</td>
                           <td>{e.test.significant ? (worse < 0 ? 'yes, worse' : 'yes, better') : 'no'}</td>
                           <td>{e.test.ci95 ? `${e.test.ci95[0].toFixed(2)} … ${e.test.ci95[1].toFixed(2)}` : '—'}</td>
+                          {costs && <td>{e.baseline.cost !== undefined ? `${usd(e.baseline.cost)} → ${usd(e.candidate.cost)}` : '—'}</td>}
                         </tr>
                       );
                     })}

@@ -1,0 +1,89 @@
+// What each evaluator cost on either side of a comparison: a judge moved to a pricier model
+// shows its cost per target on both sides and the change, and the sides add up to what each
+// run's summary says the judge cost. An evaluator that calls no model has no cost at all.
+// Real server in process, a fake OpenAI server and a fake agent on loopback.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Comparison } from '../../src/core/model/compare.js';
+import type { RunSummary } from '../../src/core/model/summary.js';
+import { startFakeAgent, type FakeAgent } from '../../src/testing/fake-agent.js';
+import { startFakeOpenAI } from '../../src/testing/fake-openai.js';
+import type { FakeLlmProvider } from '../../src/testing/fake-provider-core.js';
+import { startTestAssay, type TestAssay } from '../../src/testing/harness.js';
+
+const KEY = 'sk-compare-cost-test-key-0123456789';
+let provider: FakeLlmProvider;
+let agent: FakeAgent;
+let t: TestAssay;
+
+beforeAll(async () => {
+  provider = await startFakeOpenAI({ apiKey: KEY });
+  agent = await startFakeAgent({ latencyMs: 0 });
+  t = await startTestAssay({ providers: { openai: { apiKey: KEY, baseUrl: provider.baseURL } } });
+});
+afterAll(async () => {
+  await t?.close();
+  await provider?.close();
+  await agent?.close();
+});
+
+const experiment = (judgeModel: string) => ({
+  slug: 'judged', name: 'Judged',
+  dataset: { rows: Array.from({ length: 8 }, (_, i) => ({ question: `What is ${i} + ${i}?`, expected: String(i + i) })) },
+  targets: [
+    { id: 'p', type: 'prompt', model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: '{{question}}' }] },
+    { id: 'a', type: 'http', url: `${agent.url}/chat`, method: 'POST', body: { message: '{{question}}' }, outputPath: '$.reply' },
+  ],
+  evaluators: [
+    { id: 'judge', type: 'langevals/llm_boolean', settings: { model: judgeModel } },
+    { id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
+  ],
+  execution: { maxRetries: 0 },
+});
+
+async function runToEnd(): Promise<{ runId: string; summary: RunSummary }> {
+  const res = await t.req('POST', '/api/experiments/judged/run', { body: {} });
+  expect(res.status).toBe(200);
+  const { runId } = (await res.json()) as { runId: string };
+  for (;;) {
+    const r = (await (await t.req('GET', `/api/experiments/runs/${runId}`)).json()) as { status: string; summary: RunSummary };
+    if (r.status !== 'running') {
+      expect(r.status).toBe('completed');
+      return { runId, summary: r.summary };
+    }
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+describe('a comparison shows what each evaluator cost', () => {
+  it('a judge on a pricier model: its cost per target on both sides, and the change', async () => {
+    expect((await t.req('POST', '/api/experiments', { body: experiment('openai/gpt-4o-mini') })).status).toBe(201);
+    const base = await runToEnd();
+    expect((await t.req('PUT', '/api/experiments/judged', { body: experiment('openai/gpt-4o') })).status).toBe(200);
+    const cand = await runToEnd();
+
+    const res = await t.req('GET', `/api/experiments/runs/${cand.runId}/compare?baseline=${base.runId}`);
+    expect(res.status).toBe(200);
+    const c = (await res.json()) as Comparison;
+    const judge = c.evaluators.filter((e) => e.evaluatorId === 'judge');
+    expect(judge.map((e) => e.targetId).sort()).toEqual(['a', 'p']);
+    for (const e of judge) {
+      expect(e.baseline.cost).toBeGreaterThan(0);
+      // gpt-4o costs more per token than gpt-4o-mini, for the same prompts.
+      expect(e.candidate.cost).toBeGreaterThan(e.baseline.cost!);
+      expect(e.delta.cost).toBeCloseTo(e.candidate.cost! - e.baseline.cost!, 8);
+    }
+    // Per target, the sides add up to the judge's cost in each run's own summary.
+    const judgeCost = (s: RunSummary) => s.evaluators.find((x) => x.evaluatorId === 'judge')!.totalCost!;
+    expect(judge.reduce((n, e) => n + e.baseline.cost!, 0)).toBeCloseTo(judgeCost(base.summary), 8);
+    expect(judge.reduce((n, e) => n + e.candidate.cost!, 0)).toBeCloseTo(judgeCost(cand.summary), 8);
+
+    // Exact match calls no model: no cost on either side, and no cost change.
+    const exact = c.evaluators.filter((e) => e.evaluatorId === 'exact');
+    expect(exact).toHaveLength(2);
+    for (const e of exact) {
+      expect(e.baseline).not.toHaveProperty('cost');
+      expect(e.candidate).not.toHaveProperty('cost');
+      expect(e.delta).not.toHaveProperty('cost');
+    }
+  });
+});
