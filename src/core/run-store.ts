@@ -23,6 +23,11 @@ export interface RunCursor {
   /** Next event sequence number to assign (events up to nextSeq - 1 exist). */
   nextSeq: number;
   abortRequested: boolean;
+  /**
+   * Why the abort was asked, when not by a user: a cluster run's coordinator stops its shards
+   * through the same flag when the run's error limit is reached (absent for a user's stop).
+   */
+  abortReason?: 'errors';
 }
 
 /** The end of a run, written in one transaction with its final event. */
@@ -61,8 +66,11 @@ export interface RunRecords {
   list(projectId: string, experimentId: string, page: PageRequest, metadata?: Record<string, string>): Promise<Paged<RunRecord>>;
   /** Run counts and last start time per experiment id. */
   statsByExperiment(projectId: string, experimentIds: string[]): Promise<Map<string, { runsCount: number; lastRunAt: number }>>;
-  /** Marks a running run for abort (any process executing it stops). */
-  requestAbort(projectId: string, runId: string): Promise<RunRecord | null>;
+  /**
+   * Marks a running run for abort (any process executing it stops); `reason` is what those
+   * processes report as the stop's reason ('user' unless a coordinator stops for errors).
+   */
+  requestAbort(projectId: string, runId: string, reason?: 'user' | 'errors'): Promise<RunRecord | null>;
   /**
    * Reopens a stopped or failed run (or, with retryErrors, a completed one): status running,
    * abort cleared, and a `resumed` event appended after its earlier final event. With

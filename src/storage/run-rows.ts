@@ -22,7 +22,7 @@ export function toRun(r: Selectable<RunsTable>): RunRecord {
     errorMessage: r.error_message,
     stopReason: r.stop_reason as StopReason | null,
     nextSeq: r.next_seq,
-    abortRequested: r.abort_requested === 1,
+    abortRequested: r.abort_requested !== 0,
     updatedAt: Number(r.updated_at),
     liveSummary: r.live_summary === null ? null : parseJson<RunSummary>(r.live_summary),
   };

@@ -123,8 +123,12 @@ describe.each(backends)('run store on $name', (backend) => {
     expect((await runs.list('p1', 'e1', { page: 2, pageSize: 1 })).items.map((r) => r.id)).toEqual(['r1']);
     expect(await runs.statsByExperiment('p1', ['e1'])).toEqual(new Map([['e1', { runsCount: 2, lastRunAt: 2_000 }]]));
     expect((await runs.requestAbort('p1', 'r1'))?.abortRequested).toBe(true);
-    expect((await runs.cursor('r1'))?.abortRequested).toBe(true);
+    expect(await runs.cursor('r1')).toMatchObject({ abortRequested: true });
+    expect(await runs.cursor('r1')).not.toHaveProperty('abortReason');
     expect(await runs.requestAbort('p2', 'r1')).toBeNull();
+    // A coordinator's stop for errors: the shards read why, and the run reads as aborted.
+    expect((await runs.requestAbort('p1', 'r2', 'errors'))?.abortRequested).toBe(true);
+    expect(await runs.cursor('r2')).toMatchObject({ abortRequested: true, abortReason: 'errors' });
   });
 
   it('keeps the summary so far and updatedAt of each commit, and drops the summary so far at the finish', async () => {

@@ -17,6 +17,11 @@ import { parseJson } from './sql-errors.js';
 
 /** Runs a list page reads from the database at a time. */
 const LIST_CHUNK = 20;
+/**
+ * `abort_requested` is 0 (none), 1 (a user's stop) or this: a cluster coordinator's stop for
+ * errors, which the shards then report as such (no migration: the column was always an integer).
+ */
+const ABORT_FOR_ERRORS = 2;
 
 /**
  * `metadata.key = value` for every entry, on string values only (a number or boolean never
@@ -92,7 +97,8 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
     if (!r) return null;
     return {
       id: r.id, projectId: r.project_id, status: r.status as RunCursor['status'], total: r.total, progress: r.progress,
-      nextSeq: r.next_seq, abortRequested: r.abort_requested === 1,
+      nextSeq: r.next_seq, abortRequested: r.abort_requested !== 0,
+      ...(r.abort_requested === ABORT_FOR_ERRORS ? { abortReason: 'errors' as const } : {}),
     };
   }
 
@@ -197,8 +203,8 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
     return r?.executions ?? 0;
   }
 
-  async requestAbort(projectId: string, runId: string): Promise<RunRecord | null> {
-    await this.db.updateTable('runs').set({ abort_requested: 1 }).where('id', '=', runId).where('project_id', '=', projectId).where('status', '=', 'running').execute();
+  async requestAbort(projectId: string, runId: string, reason: 'user' | 'errors' = 'user'): Promise<RunRecord | null> {
+    await this.db.updateTable('runs').set({ abort_requested: reason === 'errors' ? ABORT_FOR_ERRORS : 1 }).where('id', '=', runId).where('project_id', '=', projectId).where('status', '=', 'running').execute();
     return this.get(projectId, runId);
   }
 

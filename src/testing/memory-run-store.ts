@@ -26,6 +26,8 @@ interface Entry {
   cells: Map<number, CellResult>;
   rowResults: Map<string, RowResult>;
   events: Map<number, RunEvent>;
+  /** Why the last abort was asked (read only while `run.abortRequested`). */
+  abortReason?: 'user' | 'errors';
 }
 
 /** Deep copies, as a database hands out fresh objects: a caller mutating one changes nothing stored. */
@@ -77,7 +79,9 @@ export class MemoryRunStore implements RunStore {
     const e = this.entry(runId);
     if (!e) return null;
     const r = e.run;
-    return { id: r.id, projectId: r.projectId, status: r.status, total: r.total, progress: r.progress, nextSeq: r.nextSeq, abortRequested: r.abortRequested };
+    const cursor: RunCursor = { id: r.id, projectId: r.projectId, status: r.status, total: r.total, progress: r.progress, nextSeq: r.nextSeq, abortRequested: r.abortRequested };
+    if (r.abortRequested && e.abortReason === 'errors') cursor.abortReason = 'errors';
+    return cursor;
   }
 
   async list(projectId: string, experimentId: string, page: PageRequest, metadata: Record<string, string> = {}): Promise<Paged<RunRecord>> {
@@ -100,10 +104,13 @@ export class MemoryRunStore implements RunStore {
     return out;
   }
 
-  async requestAbort(projectId: string, runId: string): Promise<RunRecord | null> {
+  async requestAbort(projectId: string, runId: string, reason: 'user' | 'errors' = 'user'): Promise<RunRecord | null> {
     const e = this.entry(runId);
     if (!e || e.run.projectId !== projectId) return null;
-    if (e.run.status === 'running') e.run.abortRequested = true;
+    if (e.run.status === 'running') {
+      e.run.abortRequested = true;
+      e.abortReason = reason;
+    }
     return view(e);
   }
 

@@ -74,7 +74,7 @@ async function executeShard(
     // Besides the abort flag, a run no longer running (its coordinator ended it) stops the shard.
     check: async () => {
       const cursor = await stores.runs.cursor(run.id);
-      if (cursor?.abortRequested) return 'user';
+      if (cursor?.abortRequested) return cursor.abortReason ?? 'user';
       return cursor && cursor.status !== 'running' ? 'shutdown' : null;
     },
     renew: (until) => shards.renew(run.id, shard.shard, owner, until),
@@ -114,6 +114,8 @@ async function executeShard(
   }
   // Stopped (abort, shutdown, a lost lease): what is committed stays; the shard is open again.
   await shards.release(run.id, shard.shard, owner);
-  // An abort stops the run (its coordinator ends it); anything else hands the shard on.
-  watch.ended(outcome.kind === 'stopped' && outcome.reason === 'user' ? { kind: 'stopped', reason: 'user' } : { kind: 'released' });
+  // An abort (a user's, or the coordinator's for errors) stops the run, which its coordinator
+  // ends; anything else hands the shard on.
+  const aborted = outcome.kind === 'stopped' && (outcome.reason === 'user' || outcome.reason === 'errors') ? outcome.reason : null;
+  watch.ended(aborted ? { kind: 'stopped', reason: aborted } : { kind: 'released' });
 }

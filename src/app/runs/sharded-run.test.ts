@@ -71,7 +71,7 @@ let gate: Promise<void> = Promise.resolve();
 /** Every call fails (a wrong key), each after 20 ms. */
 let refusing = false;
 
-/** What the hosts reported: per run, its beginnings and endings (with its totals), and how its shards ended. */
+/** What the hosts reported: per run, its beginnings and endings (with its totals), and how its shards ended (and why they stopped). */
 const observed = new Map<string, { run: string[]; shards: string[] }>();
 const note = (runId: string) => observed.get(runId) ?? observed.set(runId, { run: [], shards: [] }).get(runId)!;
 const recorder: ExecutionObserver = {
@@ -80,7 +80,7 @@ const recorder: ExecutionObserver = {
     return { ...quietRunObserver.started(run, shape, resumed), ended: (outcome, totals) => note(run.id).run.push(`${outcome.kind} ${totals?.cellsCommitted}`) };
   },
   shardStarted(run, shape, shard) {
-    return { ...quietRunObserver.started(run, shape, true), ended: (outcome) => note(run.id).shards.push(`${shard.shard} ${outcome.kind}`) };
+    return { ...quietRunObserver.started(run, shape, true), ended: (outcome) => note(run.id).shards.push(`${shard.shard} ${outcome.kind}${outcome.kind === 'stopped' ? ` ${outcome.reason}` : ''}`) };
   },
 };
 
@@ -229,7 +229,7 @@ describe('a sharded run on two hosts', { timeout: 60_000 }, () => {
     expect(twice).toBeLessThanOrEqual(CONCURRENCY);
     // Started, stopped with what was committed, continued by the resume, completed with the totals.
     expect(observed.get('r2')!.run).toEqual(['started', `stopped ${stopped.progress}`, 'continued', `completed ${ROWS * 2}`]);
-    expect(observed.get('r2')!.shards.filter((s) => !/ (stopped|completed)$/.test(s))).toEqual([]);
+    expect(observed.get('r2')!.shards.filter((s) => !/ (stopped user|completed)$/.test(s))).toEqual([]);
     for (const h of hosts) await h.shutdown();
   });
 
@@ -249,6 +249,10 @@ describe('a sharded run on two hosts', { timeout: 60_000 }, () => {
     expect(failed.progress).toBeGreaterThanOrEqual(20);
     expect(failed.progress).toBeLessThan(ROWS);
     expect(observed.get('r3')!.run).toEqual(['started', `failed ${failed.progress}`]);
+    // The shards stopped by the coordinator say why: the error limit, not a user.
+    const shardEnds = observed.get('r3')!.shards;
+    expect(shardEnds.some((s) => s.endsWith(' stopped errors'))).toBe(true);
+    expect(shardEnds.filter((s) => !/ (stopped errors|completed)$/.test(s))).toEqual([]);
 
     refusing = false;
     expect(await stores.runs.reopen('p1', 'r3', true, Date.now())).not.toBeNull();

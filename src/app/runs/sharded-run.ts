@@ -97,7 +97,7 @@ async function coordinate(
         if (requestedStop() === null && (await errors.due(clock.now()))) {
           // The abort flag stops every shard within a poll; the ending below says why.
           stop('errors');
-          await stores.runs.requestAbort(run.projectId, run.id);
+          await stores.runs.requestAbort(run.projectId, run.id, 'errors');
         }
         const reason = requestedStop();
         if (reason === 'shutdown') {
