@@ -27,7 +27,9 @@ const mark = (e: Comparison['evaluators'][number]) => {
 };
 /** True when some evaluator's results had a cost (a judge): only then is there a cost column. */
 const hasCost = (c: Comparison) => c.evaluators.some((e) => e.baseline.cost !== undefined);
-const cost = (e: Comparison['evaluators'][number]) => (e.baseline.cost === undefined ? '-' : `${usd(e.baseline.cost)} -> ${usd(e.candidate.cost ?? 0)}`);
+/** One side's cost: "unknown" when none of its calls had a price, "≥ $x" when some did not. */
+const sideCost = (s: Comparison['evaluators'][number]['baseline']) => (!s.unpricedCalls ? usd(s.cost ?? 0) : s.cost ? `≥ ${usd(s.cost)}` : 'unknown');
+const cost = (e: Comparison['evaluators'][number]) => (e.baseline.cost === undefined ? '-' : `${sideCost(e.baseline)} -> ${sideCost(e.candidate)}`);
 
 export function formatComparison(c: Comparison): string {
   const lines = ['', `Compared with ${c.baselineRunId}: ${c.verdict.toUpperCase().replace(/_/g, ' ')} (alpha ${c.alpha}, rows matched by ${c.matchedBy})`];
@@ -56,7 +58,7 @@ export function markdownReport(runId: string, status: string, summary: RunSummar
   const lines = [`### Assay run ${cell(runId)}: ${status}`, ''];
   if (summary) {
     lines.push('| cells | passed | failed | pass rate | cost | duration |', '|---:|---:|---:|---:|---:|---:|');
-    lines.push(`| ${summary.totalCells} | ${summary.totalPassed} | ${summary.totalFailed} | ${summary.passRate.toFixed(1)}% | ${knownUsd(summary.totalCost, summary.unpricedCalls)} | ${(summary.duration / 1000).toFixed(1)} s |`, '');
+    lines.push(`| ${summary.totalCells} | ${summary.totalPassed} | ${summary.totalFailed} | ${summary.passRate.toFixed(1)}% | ${knownUsd(summary.totalCost, (summary.unpricedCalls ?? 0) + (summary.evaluatorUnpricedCalls ?? 0))} | ${(summary.duration / 1000).toFixed(1)} s |`, '');
     if (summary.topErrors?.length) {
       lines.push('| errors alike | where | first message |', '|---:|---|---|');
       for (const g of summary.topErrors) lines.push(`| ${g.count} | ${g.targetId !== undefined ? `target ${cell(g.targetId)}` : `evaluator ${cell(g.evaluatorId ?? '?')}`} | ${cell(terminalText(g.message, 160))} |`);

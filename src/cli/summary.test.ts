@@ -62,6 +62,34 @@ describe('the cost in the summary', () => {
   });
 });
 
+describe("evaluators' cost in the summary", () => {
+  const judged = (unpriced: number, cost: number) => summary({
+    totalCost: 0.0123 + cost, evaluatorCost: cost, ...(unpriced ? { evaluatorUnpricedCalls: unpriced } : {}),
+    evaluators: [
+      { evaluatorId: 'judge', name: 'judge', passed: 4, failed: 0, errors: 0, skipped: 0, passRate: 100, totalCost: cost, ...(unpriced ? { unpricedCalls: unpriced } : {}) },
+      { evaluatorId: 'exact', name: 'exact', passed: 4, failed: 0, errors: 0, skipped: 0, passRate: 100, totalCost: 0 },
+    ],
+  });
+  const evaluatorLine = (text: string, name: string) => text.split('\n').find((l) => l.trimStart().startsWith(`${name} `) && l.includes('%'));
+
+  it("prints each evaluator's cost, '-' for one that calls no model", () => {
+    const text = formatSummary('completed', judged(0, 0.002), 'http://x/run_1');
+    expect(text).toContain('cost $0.0143');
+    expect(evaluatorLine(text, 'judge')).toMatch(/ \$0\.0020$/);
+    expect(evaluatorLine(text, 'exact')).toMatch(/ -$/);
+  });
+
+  it("counts a judge's calls without a price: the cost is 'at least', and says what it leaves out", () => {
+    const some = formatSummary('completed', judged(2, 0.002), 'http://x/run_1');
+    expect(some).toContain('cost ≥ $0.0143');
+    expect(some).toContain('cost leaves out 2 judge model calls with no known price');
+    expect(evaluatorLine(some, 'judge')).toMatch(/ ≥ \$0\.0020$/);
+    const none = formatSummary('completed', judged(4, 0), 'http://x/run_1');
+    expect(evaluatorLine(none, 'judge')).toMatch(/ unknown$/);
+    expect(markdownReport('run_1', 'completed', judged(2, 0.002), undefined, 'http://x/run_1')).toContain('| ≥ $0.0143 |');
+  });
+});
+
 describe("a comparison's evaluator cost", () => {
   const side = (passRate: number, cost?: number) => ({ n: 10, passRate, ...(cost !== undefined ? { cost } : {}) });
   const test = { name: 'mcnemar_exact' as const, on: 'passRate' as const, pValue: 1, pValueAdjusted: 1, significant: false, ci95: null };
@@ -85,6 +113,13 @@ describe("a comparison's evaluator cost", () => {
     expect(text).toContain('cost (baseline -> candidate)');
     expect(text.split('\n').find((l) => l.includes('Judge × gpt'))).toMatch(/ no {11}\$0\.0012 -> \$0\.0048$/);
     expect(text.split('\n').find((l) => l.includes('Exact × gpt'))).toMatch(/ -$/);
+  });
+
+  it('writes a side whose judge calls had no price as unknown, or at least its known cost', () => {
+    const c = comparison(true);
+    c.evaluators[0]!.baseline = { ...c.evaluators[0]!.baseline, cost: 0, unpricedCalls: 10 };
+    c.evaluators[0]!.candidate = { ...c.evaluators[0]!.candidate, unpricedCalls: 1 };
+    expect(markdownReport('run_2', 'completed', undefined, c, 'http://x/run_2')).toContain('| unknown -> ≥ $0.0048 |');
   });
 
   it('has no cost column when no evaluator had a cost', () => {

@@ -4,6 +4,7 @@
 // A, B, C… in an order shuffled per row (seeded, so reruns agree); with swap_and_reconcile the
 // judge sees the reversed order too and, when the two verdicts disagree, the row gets no
 // winner (skipped) rather than a tie — position bias flips 10–30% of contested verdicts.
+import { CallCosts } from './call-costs.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { EvaluatorDefinition, EvaluatorDeps } from '../core/model/adapters.js';
@@ -119,7 +120,7 @@ export const compare: EvaluatorDefinition<typeof settings> = {
         const messages = prompts.map((p) => judgeMessages('You compare candidate replies and answer with the structured verdict requested.', p));
         const estimated = estimateTokens(messages[0]!);
         if (estimated > s.max_tokens) return { status: 'skipped', details: `input is about ${estimated} tokens, above max_tokens ${s.max_tokens}` };
-        let cost: number | undefined;
+        const costs = new CallCosts();
         const winners: string[] = [];
         let reasoning = '';
         try {
@@ -129,18 +130,18 @@ export const compare: EvaluatorDefinition<typeof settings> = {
             const r = await deps.models.generate({
               model: s.model, messages: messages[k]!, schema, schemaName: SCHEMA_NAME, signal: context.signal, retries: 2, params: { temperature: s.temperature },
             });
-            if (r.cost !== undefined) cost = (cost ?? 0) + r.cost;
+            costs.call(r.cost);
             const verdict = r.object as { reasoning?: unknown; winner?: unknown } | undefined;
             const w = typeof verdict?.winner === 'string' ? verdict.winner : undefined;
             const index = w === undefined ? -1 : labels.indexOf(w);
-            if (w !== 'tie' && index < 0) return { status: 'error', details: `the judge answered an unknown slot ${JSON.stringify(w)}`, errorType: 'invalid_output', ...(cost !== undefined ? { cost } : {}) };
+            if (w !== 'tie' && index < 0) return { status: 'error', details: `the judge answered an unknown slot ${JSON.stringify(w)}`, errorType: 'invalid_output', ...costs.fields() };
             winners.push(w === 'tie' ? 'tie' : order[index]!.id);
             if (k === 0 && typeof verdict?.reasoning === 'string') reasoning = verdict.reasoning;
           }
         } catch (error) {
           return modelCallFailed(error, context.signal);
         }
-        const withCost = cost !== undefined ? { cost } : {};
+        const withCost = costs.fields();
         if (winners.length === 2 && winners[0] !== winners[1]) {
           return { status: 'skipped', details: `no winner: the verdict changed when the order was reversed (${winners[0]} then ${winners[1]})`, ...withCost };
         }

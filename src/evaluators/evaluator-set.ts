@@ -4,6 +4,7 @@
 // member that times out or fails reports so with its type; the set passes when the weighted
 // share of passing members reaches its threshold. Skipped members do not count; a member that
 // errors counts as failing.
+import { CallCosts } from './call-costs.js';
 import { z } from 'zod';
 import { bindEvaluator, deadlineOf, evaluate, NEVER_STOPS } from '../core/engine/evaluate.js';
 import type { EvaluatorDefinition, EvaluatorDeps } from '../core/model/adapters.js';
@@ -149,10 +150,10 @@ export function makeEvaluatorSet(find: (type: string) => EvaluatorDefinition | u
           );
           let weightTotal = 0;
           let weightPassed = 0;
-          let cost: number | undefined;
+          const costs = new CallCosts();
           const notes: string[] = [];
           for (const { m, result } of outcomes) {
-            if (result.cost !== undefined) cost = (cost ?? 0) + result.cost;
+            costs.result(result);
             if (result.status === 'skipped') {
               notes.push(`${m.id}: skipped`);
               continue;
@@ -162,14 +163,14 @@ export function makeEvaluatorSet(find: (type: string) => EvaluatorDefinition | u
             if (passed) weightPassed += m.weight;
             notes.push(`${m.id}: ${result.status === 'error' ? `error (${result.errorType ?? 'EvaluatorError'}: ${result.details})` : passed ? 'passed' : 'failed'}`);
           }
-          if (weightTotal === 0) return { status: 'skipped', details: `no member could judge this cell (${notes.join(', ')})`, ...(cost !== undefined ? { cost } : {}) };
+          if (weightTotal === 0) return { status: 'skipped', details: `no member could judge this cell (${notes.join(', ')})`, ...costs.fields() };
           const share = weightPassed / weightTotal;
           return {
             status: 'processed',
             passed: share >= s.threshold,
             score: share,
             details: `${(share * 100).toFixed(0)}% of members passed (threshold ${(s.threshold * 100).toFixed(0)}%): ${notes.join(', ')}`,
-            ...(cost !== undefined ? { cost } : {}),
+            ...costs.fields(),
           };
         },
         dispose: async () => {

@@ -169,11 +169,15 @@ describe('judge cost', () => {
     expect(result.cost).toBeCloseTo((seen.inputTokens * 1 + seen.outputTokens * 4) / 1e6, 12);
   });
 
-  it('is absent when no price is known', async () => {
+  it('is absent when no price is known, and the call is counted as unpriced (not free)', async () => {
     answer(fakes().openai, { reasoning: 'ok', passed: true });
     const result = await run(llmBoolean, { model: 'openai/not-a-real-model-xyz' }, QA);
     expect(result.status).toBe('processed');
     expect(result).not.toHaveProperty('cost');
+    expect(result.unpricedCalls).toBe(1);
+    // A priced call has nothing unpriced to count.
+    answer(fakes().openai, { reasoning: 'ok', passed: true });
+    expect(await run(llmBoolean, {}, QA)).not.toHaveProperty('unpricedCalls');
   });
 });
 

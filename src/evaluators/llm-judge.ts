@@ -3,6 +3,7 @@
 // (./judge-prompt.ts), forces a structured verdict with the reasoning first, and reports the
 // call's cost. Misconfiguration (no provider, no inputs, inputs over max_tokens) is
 // "skipped"; provider faults and malformed verdicts are "error" (reference §2.4).
+import { costFields } from './call-costs.js';
 import { z } from 'zod';
 import type { EvaluatorDefinition, EvaluatorDeps, ModelMessage } from '../core/model/adapters.js';
 import type { EvaluationResult, EvaluatorContext, EvaluatorInstance } from '../core/model/results.js';
@@ -123,8 +124,8 @@ async function judge(call: JudgeCall, deps: EvaluatorDeps, context: EvaluatorCon
   } catch (error) {
     return modelCallFailed(error, context.signal);
   }
-  // Unknown cost stays absent; a free call (0) is reported as 0.
-  const cost = result.cost !== undefined ? { cost: result.cost } : {};
+  // A free call (0) is reported as 0; an unknown cost as an unpriced call, never as 0.
+  const cost = costFields(result.cost);
   const reasoning = reasoningOf(result.object);
   const verdict = reasoning === undefined ? 'it has no "reasoning" text' : call.verdict(result.object);
   if (typeof verdict === 'string') {

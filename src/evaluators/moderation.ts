@@ -2,6 +2,7 @@
 // current omni model by default; LangWatch's legacy names still accepted) and one switch per
 // category. Input and output are moderated in one call through the project's `openai`
 // provider (ModelClient.moderate).
+import { costFields } from './call-costs.js';
 import { z } from 'zod';
 import type { EvaluatorDefinition, ModerationResult } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
@@ -71,7 +72,7 @@ export const moderation: EvaluatorDefinition<typeof settings> = {
         } catch (error) {
           return modelCallFailed(error, context.signal);
         }
-        const cost = result.cost !== undefined ? { cost: result.cost } : {};
+        const cost = costFields(result.cost);
         if (result.results.length !== fields.length) {
           return { status: 'error', errorType: 'invalid_output', details: `${model} returned ${result.results.length} results for ${fields.length} texts`, ...cost };
         }

@@ -2,6 +2,7 @@
 // shared settings, how retrieved contexts are read and shown to a model, and a session that
 // runs several structured calls (and an embeddings call) for one row, sums their costs and
 // turns every way a call can go wrong into the skip/error taxonomy the judges use.
+import { CallCosts } from './call-costs.js';
 import { z } from 'zod';
 import type { EvaluatorDeps, ModelMessage } from '../core/model/adapters.js';
 import type { EvaluationResult, EvaluatorContext } from '../core/model/results.js';
@@ -101,12 +102,12 @@ const shown = (value: unknown): string => {
 };
 
 /**
- * The model calls made for one row. Costs add up over the calls; the total is absent only when
- * no call's cost is known. Every result leaving the evaluator goes through `finish`, so a
+ * The model calls made for one row. Costs add up over the calls (`cost` over the calls with a
+ * known one, `unpricedCalls` counting the others). Every result leaving the evaluator goes through `finish`, so a
  * skip or error after a paid call still reports what was spent.
  */
 export class ModelSession {
-  private cost: number | undefined;
+  private readonly costs = new CallCosts();
 
   constructor(
     private readonly deps: EvaluatorDeps,
@@ -115,12 +116,16 @@ export class ModelSession {
   ) {}
 
   private add(cost: number | undefined): void {
-    if (cost !== undefined) this.cost = (this.cost ?? 0) + cost;
+    this.costs.call(cost);
   }
 
-  /** The result with the session's cost (if any known) attached. */
+  /** The result with the session's cost fields (a known cost, the calls without one) attached. */
   finish(result: EvaluationResult): EvaluationResult {
-    return this.cost === undefined ? result : { ...result, cost: this.cost };
+    const fields = this.costs.fields();
+    if (fields.cost === undefined && fields.unpricedCalls === undefined) return result;
+    const out = { ...result };
+    Object.assign(out, fields);
+    return out;
   }
 
   private fail(result: EvaluationResult): { ok: false; result: EvaluationResult } {

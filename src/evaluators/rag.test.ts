@@ -251,9 +251,12 @@ describe('answer_relevancy', () => {
     const result = await run(answerRelevancy, { model: 'openai/not-a-real-model-xyz' }, FRANCE);
     const tokens = approxTokens([FRANCE.input, ...QUESTIONS].join(''));
     expect(result.cost).toBeCloseTo(calcPrice({ input_tokens: tokens, output_tokens: 0 }, 'text-embedding-ada-002', { providerId: 'openai' })!.total_price, 15);
+    // The generation had no price: counted, so the cost reads as "at least".
+    expect(result.unpricedCalls).toBe(1);
     const none = await run(answerRelevancy, { model: 'openai/not-a-real-model-xyz', embeddings_model: 'openai/not-an-embedder-xyz' }, FRANCE);
     expect(none.status).toBe('processed');
     expect(none).not.toHaveProperty('cost');
+    expect(none.unpricedCalls).toBe(2);
   });
 
   it('skips before any call when the embeddings model cannot be called', async () => {

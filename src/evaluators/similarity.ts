@@ -2,6 +2,7 @@
 // not, to a fixed phrase), plus a mode that compares the field with the row's expected_output
 // instead — the usual "semantically the same answer" check. Both texts go in one embeddings
 // call; the score is their cosine similarity.
+import { costFields } from './call-costs.js';
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { EvaluationResult } from '../core/model/results.js';
@@ -71,7 +72,7 @@ export const semanticSimilarity: EvaluatorDefinition<typeof settings> = {
         } catch (error) {
           return modelCallFailed(error, context.signal);
         }
-        const cost = result.cost !== undefined ? { cost: result.cost } : {};
+        const cost = costFields(result.cost);
         const [a, b] = result.embeddings;
         if (!a || !b || a.length === 0 || a.length !== b.length) {
           return { status: 'error', errorType: 'invalid_output', details: `${s.embeddings_model} returned ${result.embeddings.length} embeddings of unequal or zero length`, ...cost };

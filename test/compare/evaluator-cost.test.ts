@@ -1,9 +1,12 @@
 // What each evaluator cost on either side of a comparison: a judge moved to a pricier model
 // shows its cost per target on both sides and the change, and the sides add up to what each
-// run's summary says the judge cost. An evaluator that calls no model has no cost at all.
-// Real server in process, a fake OpenAI server and a fake agent on loopback.
+// run's summary says the judge cost. An evaluator that calls no model has no cost at all. A
+// judge on a model without a price is counted as unpriced everywhere (results, summary,
+// estimate, comparison), never as free. Real server in process, a fake OpenAI server and a
+// fake agent on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Comparison } from '../../src/core/model/compare.js';
+import type { RunEstimate } from '../../src/core/model/estimate.js';
 import type { RunSummary } from '../../src/core/model/summary.js';
 import { startFakeAgent, type FakeAgent } from '../../src/testing/fake-agent.js';
 import { startFakeOpenAI } from '../../src/testing/fake-openai.js';
@@ -40,8 +43,8 @@ const experiment = (judgeModel: string) => ({
   execution: { maxRetries: 0 },
 });
 
-async function runToEnd(): Promise<{ runId: string; summary: RunSummary }> {
-  const res = await t.req('POST', '/api/experiments/judged/run', { body: {} });
+async function runToEnd(slug = 'judged'): Promise<{ runId: string; summary: RunSummary }> {
+  const res = await t.req('POST', `/api/experiments/${slug}/run`, { body: {} });
   expect(res.status).toBe(200);
   const { runId } = (await res.json()) as { runId: string };
   for (;;) {
@@ -84,6 +87,37 @@ describe('a comparison shows what each evaluator cost', () => {
       expect(e.baseline).not.toHaveProperty('cost');
       expect(e.candidate).not.toHaveProperty('cost');
       expect(e.delta).not.toHaveProperty('cost');
+    }
+  });
+
+  it('a judge on a model without a price: its calls are counted as unpriced, never as $0', async () => {
+    const doc = { ...experiment('openai/my-unpriced-finetune'), slug: 'unpriced-judge', name: 'Unpriced judge' };
+    expect((await t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+    const base = await runToEnd('unpriced-judge');
+    // 8 rows × 2 targets, one judge call each.
+    expect(base.summary.evaluatorUnpricedCalls).toBe(16);
+    expect(base.summary.evaluatorCost).toBe(0);
+    expect(base.summary.evaluators.find((e) => e.evaluatorId === 'judge')).toMatchObject({ totalCost: 0, unpricedCalls: 16 });
+    expect(base.summary.evaluators.find((e) => e.evaluatorId === 'exact')).not.toHaveProperty('unpricedCalls');
+    // Each result says so too.
+    const results = (await (await t.req('GET', `/api/experiments/runs/${base.runId}/results`)).json()) as { evaluations: { evaluator: string; cost: number | null; unpricedCalls?: number }[] };
+    const judged = results.evaluations.filter((e) => e.evaluator === 'judge');
+    expect(judged).toHaveLength(16);
+    for (const e of judged) expect([e.cost, e.unpricedCalls]).toEqual([null, 1]);
+    expect(results.evaluations.filter((e) => e.evaluator === 'exact').every((e) => !('unpricedCalls' in e))).toBe(true);
+
+    // The estimate does not call it free.
+    const estimate = (await (await t.req('POST', '/api/experiments/unpriced-judge/estimate', { body: {} })).json()) as RunEstimate;
+    expect(estimate.evaluators.find((e) => e.evaluatorId === 'judge')).toMatchObject({ basis: 'unpriced', fromRuns: [base.runId] });
+    expect(estimate.evaluators.find((e) => e.evaluatorId === 'exact')).toMatchObject({ basis: 'history', estimatedCost: 0 });
+    expect(estimate.complete).toBe(false);
+
+    // Nor does the comparison: a cost of 0 that leaves out every call.
+    const cand = await runToEnd('unpriced-judge');
+    const c = (await (await t.req('GET', `/api/experiments/runs/${cand.runId}/compare?baseline=${base.runId}`)).json()) as Comparison;
+    for (const e of c.evaluators.filter((x) => x.evaluatorId === 'judge')) {
+      expect(e.baseline).toMatchObject({ cost: 0, unpricedCalls: 8 });
+      expect(e.candidate).toMatchObject({ cost: 0, unpricedCalls: 8 });
     }
   });
 });

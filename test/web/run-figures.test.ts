@@ -113,6 +113,14 @@ beforeAll(async () => {
       { id: 'exact', name: 'Exact', type: 'langevals/exact_match' },
     ],
   });
+  await create({
+    slug: 'unpriced-judge', name: 'Unpriced judge', dataset: { rows: rows.slice(0, 3) },
+    targets: [prompt('mini', 'Mini', 'openai/gpt-4o-mini')],
+    evaluators: [
+      { id: 'judge', name: 'Judge', type: 'langevals/llm_boolean', settings: { model: 'openai/my-unpriced-finetune' } },
+      { id: 'exact', name: 'Exact', type: 'langevals/exact_match' },
+    ],
+  });
   await create({ slug: 'unpriced', name: 'Unpriced', dataset: { rows: rows.slice(0, 2) }, targets: [prompt('custom', 'Unpriced', 'openai/my-unpriced-finetune')], evaluators: [] });
   const held = (slug: string) => ({
     slug, name: slug, dataset: { rows: rows.slice(0, 3) },
@@ -245,6 +253,32 @@ describe('costs', () => {
     await page.locator('[data-cell="1:custom"]').waitFor();
     await expect.poll(() => page.getByTestId('cost').textContent()).toBe('—');
     expect(await costCell('custom').textContent()).toBe('—');
+  });
+});
+
+describe("a judge's cost", () => {
+  it('counts the calls of a judge on a model without a price as unknown, not $0', async () => {
+    const { runUrl } = await finished('unpriced-judge');
+    await page.goto(onServer(server, runUrl));
+    await page.locator('[data-cell="2:mini"]').waitFor();
+    const header = page.getByTestId('cost');
+    // The target's calls are priced, the judge's are not: at least the targets' cost.
+    await expect.poll(() => header.textContent()).toMatch(/^≥ \$0\.0+[1-9]\d$/);
+    expect(await header.getAttribute('title')).toBe('3 judge model calls with no known cost (a model without a price) not counted');
+    const judgeCost = page.locator('table.data tr[data-evaluator="judge"] td').nth(6);
+    expect(await judgeCost.textContent()).toBe('—');
+    expect(await judgeCost.getAttribute('title')).toBe('3 judge model calls with no known cost (a model without a price) not counted');
+    // A check that calls no model has no cost, and nothing unknown either.
+    const exactCost = page.locator('table.data tr[data-evaluator="exact"] td').nth(6);
+    expect(await exactCost.textContent()).toBe('—');
+    expect(await exactCost.getAttribute('title')).toBeNull();
+    await screenshot(page, 'run-page-unpriced-judge');
+    // The drawer says it of each result.
+    await page.locator('[data-cell="0:mini"]').click();
+    const drawer = page.getByRole('dialog');
+    await expect.poll(() => drawer.locator('ul.evals li', { hasText: 'Judge' }).locator('.meta').textContent()).toContain('cost unknown');
+    await page.keyboard.press('Escape');
+    expect(problems).toEqual([]);
   });
 });
 

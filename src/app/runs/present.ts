@@ -73,13 +73,15 @@ export function datasetEntry(c: CellResult, repeats?: DatasetEntry['repeats']): 
 
 function evaluationEntry(e: StoredEvaluation, at: { targetId: string; index: number; repeat: number }): EvaluationEntry {
   const r = e.result;
-  return {
+  const entry: EvaluationEntry = {
     evaluator: e.evaluatorId, name: e.name, targetId: at.targetId, index: at.index, repeat: at.repeat, status: r.status,
     passed: r.status === 'processed' ? (r.passed ?? null) : null,
     score: r.status === 'processed' ? (r.score ?? null) : null,
     label: r.status === 'processed' ? (r.label ?? null) : null,
     details: r.details ?? null, cost: r.cost ?? null, duration: e.durationMs,
   };
+  if (r.unpricedCalls !== undefined) entry.unpricedCalls = r.unpricedCalls;
+  return entry;
 }
 
 export function evaluationEntries(c: CellResult): EvaluationEntry[] {

@@ -16,6 +16,12 @@ interface PairAcc {
   candScore: number[];
 }
 
+interface EvaluatorCost {
+  cost: number;
+  /** Model calls with no known cost. */
+  unpriced: number;
+}
+
 interface TargetSide {
   cells: number;
   cost: number;
@@ -54,8 +60,8 @@ const scoreOf = (v: EvalValues | undefined) => (v && v.scoreN > 0 ? v.scoreSum /
 export class ComparisonFold {
   private readonly pairs = new Map<string, PairAcc>();
   private readonly targets = new Map<string, { baseline: TargetSide; candidate: TargetSide }>();
-  /** Per target × evaluator, the USD of its results on each side (only keys with a cost). */
-  private readonly evaluatorCosts = new Map<string, { baseline: number; candidate: number }>();
+  /** Per target × evaluator, the USD of its results on each side and its calls without a known cost (only keys with either). */
+  private readonly evaluatorCosts = new Map<string, { baseline: EvaluatorCost; candidate: EvaluatorCost }>();
   private matchedRows = 0;
   private matchedCells = 0;
   private unmatchedCandidate = 0;
@@ -86,12 +92,13 @@ export class ComparisonFold {
     if (c.ok) s.latencies.push(c.durationMs);
     else s.errors++;
     for (const e of c.evaluations) {
-      const cost = e.result.cost;
-      if (cost === undefined) continue;
+      const { cost, unpricedCalls } = e.result;
+      if (cost === undefined && unpricedCalls === undefined) continue;
       const key = `${c.targetId}\u0000${e.evaluatorId}`;
       let costs = this.evaluatorCosts.get(key);
-      if (!costs) this.evaluatorCosts.set(key, (costs = { baseline: 0, candidate: 0 }));
-      costs[side] += cost;
+      if (!costs) this.evaluatorCosts.set(key, (costs = { baseline: { cost: 0, unpriced: 0 }, candidate: { cost: 0, unpriced: 0 } }));
+      costs[side].cost += cost ?? 0;
+      costs[side].unpriced += unpricedCalls ?? 0;
     }
   }
 
@@ -166,12 +173,15 @@ export class ComparisonFold {
         ...(baseline.passRate !== undefined && candidate.passRate !== undefined ? { passRate: round(candidate.passRate - baseline.passRate) } : {}),
         ...(baseline.avgScore !== undefined && candidate.avgScore !== undefined ? { avgScore: round(candidate.avgScore - baseline.avgScore) } : {}),
       };
-      // Present on both sides when either side's results had a cost (an evaluator that calls no model has none).
+      // Present on both sides when either side's results had a cost or a call without one (an
+      // evaluator that calls no model has neither); the delta compares known costs only.
       const costs = this.evaluatorCosts.get(`${acc.targetId}\u0000${acc.evaluatorId}`);
       if (costs) {
-        baseline.cost = round(costs.baseline);
-        candidate.cost = round(costs.candidate);
-        delta.cost = round(costs.candidate - costs.baseline);
+        baseline.cost = round(costs.baseline.cost);
+        candidate.cost = round(costs.candidate.cost);
+        if (costs.baseline.unpriced > 0) baseline.unpricedCalls = costs.baseline.unpriced;
+        if (costs.candidate.unpriced > 0) candidate.unpricedCalls = costs.candidate.unpriced;
+        delta.cost = round(costs.candidate.cost - costs.baseline.cost);
       }
       const significant = test.name !== 'none' && adjusted[i]! < this.opts.alpha;
       const moved = onPass ? delta.passRate : delta.avgScore;

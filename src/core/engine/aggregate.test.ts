@@ -126,6 +126,21 @@ describe('Aggregator.summary', () => {
     expect(summarise(cells).summary.targets.every((t) => !('unpricedCalls' in t))).toBe(true);
   });
 
+  it("counts evaluators' model calls without a known cost apart from the targets', per evaluator and in all", () => {
+    const { summary } = summarise([
+      ok('a', [pass('judge', { cost: 0.01 }), pass('exact')], { cost: 0.1 }),
+      ok('a', [pass('judge', { unpricedCalls: 2 }), pass('exact')], { cost: 0.1 }),
+      ok('b', [ev('judge', { status: 'error', details: 'bad verdict', unpricedCalls: 1 })], { cost: 0.1 }),
+    ]);
+    expect(summary).toMatchObject({ targetCost: 0.3, evaluatorCost: 0.01, evaluatorUnpricedCalls: 3 });
+    // The targets' count is theirs alone: every target call was priced.
+    expect(summary).not.toHaveProperty('unpricedCalls');
+    const judge = summary.evaluators.find((e) => e.evaluatorId === 'judge')!;
+    expect([judge.totalCost, judge.unpricedCalls]).toEqual([0.01, 3]);
+    expect(summary.evaluators.find((e) => e.evaluatorId === 'exact')).not.toHaveProperty('unpricedCalls');
+    expect(summarise(cells).summary).not.toHaveProperty('evaluatorUnpricedCalls');
+  });
+
   it('lists the commonest errors: failed target calls and evaluator errors, alike ones counted together', () => {
     const { summary } = summarise([
       broken('a', { error: 'HTTP 503 from http://agent:8080' } as Partial<Cell>),

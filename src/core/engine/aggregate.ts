@@ -28,6 +28,8 @@ interface EvaluatorAcc {
   processed: number;
   labels: Map<string, number>;
   cost: number;
+  /** Model calls of its results with no known cost. */
+  unpriced: number;
 }
 
 /** A cell passes when its target succeeded and no evaluator said passed:false or errored. */
@@ -48,6 +50,7 @@ export class Aggregator {
   private targetCost = 0;
   private evaluatorCost = 0;
   private unpriced = 0;
+  private evaluatorUnpriced = 0;
   private readonly errorGroups = new ErrorGroups();
   /** Weighted pass/fail verdicts (errors count as failing) and weighted scores, over every evaluation. */
   private weighted = { passWeight: 0, verdictWeight: 0, scoreSum: 0, scoreWeight: 0 };
@@ -65,7 +68,7 @@ export class Aggregator {
   ) {
     this.informational = new Set([...weights].filter(([, w]) => w === 0).map(([id]) => id));
     for (const t of targets) this.targets.set(t.id, { name: t.name, passed: 0, failed: 0, errors: 0, latencySum: 0, latencyCount: 0, cost: 0, unpriced: 0, tokensIn: 0, tokensOut: 0 });
-    for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0, processed: 0, labels: new Map(), cost: 0 });
+    for (const e of evaluators) this.evaluators.set(e.id, { name: e.name, passed: 0, failed: 0, errors: 0, skipped: 0, scoreSum: 0, scoreCount: 0, processed: 0, labels: new Map(), cost: 0, unpriced: 0 });
   }
 
   /** Spent so far, target and evaluator calls together (for budgets). */
@@ -117,10 +120,12 @@ export class Aggregator {
 
   private addEvaluation(evaluatorId: string, r: StoredEvaluation['result']): void {
     this.evaluatorCost += r.cost ?? 0;
+    this.evaluatorUnpriced += r.unpricedCalls ?? 0;
     if (r.status === 'error') this.errorGroups.add({ evaluatorId }, r.details ?? 'error');
     const acc = this.evaluators.get(evaluatorId);
     if (!acc) return;
     acc.cost += r.cost ?? 0;
+    acc.unpriced += r.unpricedCalls ?? 0;
     const w = this.weights.get(evaluatorId) ?? 1;
     if (r.status === 'error') this.weighted.verdictWeight += w;
     else if (r.status === 'processed') {
@@ -169,6 +174,7 @@ export class Aggregator {
         ...(e.scoreCount > 0 ? { avgScore: round(e.scoreSum / e.scoreCount) } : {}),
         ...(e.labels.size > 0 ? { labels: Object.fromEntries(e.labels) } : {}),
         totalCost: round(e.cost),
+        ...(e.unpriced > 0 ? { unpricedCalls: e.unpriced } : {}),
         results: e.processed + e.errors + e.skipped,
       };
     });
@@ -188,6 +194,7 @@ export class Aggregator {
       targetCost: round(this.targetCost),
       evaluatorCost: round(this.evaluatorCost),
       ...(this.unpriced > 0 ? { unpricedCalls: this.unpriced } : {}),
+      ...(this.evaluatorUnpriced > 0 ? { evaluatorUnpricedCalls: this.evaluatorUnpriced } : {}),
       targets,
       evaluators,
     };

@@ -6,9 +6,14 @@ const target = (targetId: string, ok: number, cost: number, unpriced = 0, errors
   targetId, name: targetId, passed: ok, failed: errors, errors, totalCost: cost, tokens: { input: 0, output: 0 }, ...(unpriced ? { unpricedCalls: unpriced } : {}),
 });
 
-function past(id: string, version: number, targets: TargetSummary[], evaluatorCosts: Record<string, number | undefined> = {}): PastRun {
+/** An evaluator's cost in a past run: a number, none (an older summary), or a cost with its unpriced calls. */
+type EvaluatorCost = number | undefined | { cost: number; unpriced: number };
+
+function past(id: string, version: number, targets: TargetSummary[], evaluatorCosts: Record<string, EvaluatorCost> = {}): PastRun {
   const cells = targets.reduce((n, t) => n + t.passed + t.failed, 0);
-  const evaluators = Object.entries(evaluatorCosts).map(([evaluatorId, totalCost]) => ({ evaluatorId, ...(totalCost !== undefined ? { totalCost } : {}) }));
+  const evaluators = Object.entries(evaluatorCosts).map(([evaluatorId, c]) =>
+    typeof c === 'object' ? { evaluatorId, totalCost: c.cost, unpricedCalls: c.unpriced } : { evaluatorId, ...(c !== undefined ? { totalCost: c } : {}) },
+  );
   return { id, experimentVersion: version, summary: { targets, evaluators, totalCells: cells } as unknown as RunSummary };
 }
 
@@ -58,5 +63,21 @@ describe('estimateRun', () => {
     expect(e.estimatedCost).toBeCloseTo(1 + 2, 10);
     expect(e.complete).toBe(false);
     expect(e.overBudget).toBe(true);
+  });
+
+  it('evaluators: a judge whose calls had no price is unpriced, not free; one with some priced calls is a lower bound', () => {
+    const judged = { ...spec, evaluatorIds: ['judge', 'exact'] };
+    const unpriced = estimateRun(judged, [past('r2', 3, [target('p', 10, 0.1)], { judge: { cost: 0, unpriced: 10 }, exact: 0 })]);
+    expect(unpriced.evaluators).toEqual([
+      { evaluatorId: 'judge', cells: 100, basis: 'unpriced', fromRuns: ['r2'] },
+      // A free check has cost 0 and no unpriced call: it costs nothing, and says so.
+      { evaluatorId: 'exact', cells: 100, basis: 'history', costPerCell: 0, estimatedCost: 0, fromRuns: ['r2'] },
+    ]);
+    expect(unpriced.complete).toBe(false);
+    const mixed = estimateRun(judged, [past('r2', 3, [target('p', 10, 0.1)], { judge: { cost: 0.05, unpriced: 5 }, exact: 0 })]);
+    expect(mixed.evaluators[0]).toEqual({ evaluatorId: 'judge', cells: 100, basis: 'history', costPerCell: expect.closeTo(0.005, 12), estimatedCost: expect.closeTo(0.5, 10), fromRuns: ['r2'] });
+    expect(mixed.complete).toBe(false);
+    const priced = estimateRun(judged, [past('r2', 3, [target('p', 10, 0.1)], { judge: 0.05, exact: 0 })]);
+    expect(priced.complete).toBe(true);
   });
 });

@@ -59,23 +59,33 @@ function targetPart(targetId: string, cells: number, history: PastRun[], version
 /**
  * An evaluator: its cost per cell of the runs it ran in (so an evaluator limited to some targets,
  * or comparing a row's targets, is counted as it was run). From summaries that keep evaluators'
- * costs apart (since 2026-12-06). One that calls no model costs 0, and so does a judge whose
- * model has no price: the summary cannot tell them apart.
+ * costs apart (since 2026-12-06). One that calls no model costs 0. A judge whose calls had no
+ * price is `unpriced`; one with some priced calls and some not gives the priced ones' figure, a
+ * lower bound (`partial`). (Summaries written before its calls were counted read as $0.)
  */
-function evaluatorPart(evaluatorId: string, cells: number, history: PastRun[], version: number): EvaluatorEstimate {
+function evaluatorPart(evaluatorId: string, cells: number, history: PastRun[], version: number): EvaluatorEstimate & { partial: boolean } {
   const ran = history.filter((r) => r.summary.totalCells > 0 && r.summary.evaluators.find((e) => e.evaluatorId === evaluatorId)?.totalCost !== undefined);
   const { runs, sameVersion } = pick(ran, version);
   let cost = 0;
   let runCells = 0;
+  let unpriced = 0;
   for (const r of runs) {
-    cost += r.summary.evaluators.find((e) => e.evaluatorId === evaluatorId)!.totalCost!;
+    const e = r.summary.evaluators.find((x) => x.evaluatorId === evaluatorId)!;
+    cost += e.totalCost!;
+    unpriced += e.unpricedCalls ?? 0;
     runCells += r.summary.totalCells;
   }
-  const p = part(cells, runs, sameVersion, cost, runCells, false);
-  return { evaluatorId, cells, basis: p.basis, ...(p.costPerCell !== undefined ? { costPerCell: p.costPerCell, estimatedCost: p.estimatedCost! } : {}), fromRuns: p.fromRuns };
+  // Unpriced only when no call had a cost: a cost of 0 with no unpriced call is a free evaluator.
+  const p = unpriced > 0 && cost === 0 ? part(cells, runs, sameVersion, 0, 0) : part(cells, runs, sameVersion, cost, runCells, false);
+  return {
+    evaluatorId, cells, basis: p.basis, ...(p.costPerCell !== undefined ? { costPerCell: p.costPerCell, estimatedCost: p.estimatedCost! } : {}), fromRuns: p.fromRuns,
+    partial: unpriced > 0 && known(p.basis),
+  };
 }
 
-const known = (basis: EstimateBasis): boolean => basis === 'history' || basis === 'older_versions';
+function known(basis: EstimateBasis): boolean {
+  return basis === 'history' || basis === 'older_versions';
+}
 
 /**
  * The estimate of a run of `spec`, from `history`: finished runs of the experiment, newest first.
@@ -85,10 +95,11 @@ export function estimateRun(spec: Pick<RunSpec, 'experimentSlug' | 'experimentVe
   const total = planTotal(spec);
   const perTarget = rowsInScope(spec) * spec.repeats;
   const targets = spec.targetIds.map((id) => targetPart(id, perTarget, history, spec.experimentVersion));
-  const evaluators = spec.evaluatorIds.map((id) => evaluatorPart(id, total, history, spec.experimentVersion));
+  const withPartial = spec.evaluatorIds.map((id) => evaluatorPart(id, total, history, spec.experimentVersion));
+  const evaluators: EvaluatorEstimate[] = withPartial.map(({ partial: _, ...e }) => e);
   const parts = [...targets, ...evaluators];
   const estimatedCost = parts.reduce((sum, p) => sum + (p.estimatedCost ?? 0), 0);
-  const complete = parts.every((p) => known(p.basis));
+  const complete = parts.every((p) => known(p.basis)) && !withPartial.some((e) => e.partial);
   return {
     experimentSlug: spec.experimentSlug,
     experimentVersion: spec.experimentVersion,

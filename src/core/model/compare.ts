@@ -29,9 +29,12 @@ const sideStatsSchema = z.object({
   avgScore: z.number().optional(),
   /**
    * USD of this evaluator's results for this target over every cell of the run (matched rows or
-   * not, as a target's cost is counted); absent on both sides when neither side's results had a cost.
+   * not, as a target's cost is counted) whose cost is known; absent on both sides when neither
+   * side's results had a cost or a model call without one (an evaluator that calls no model).
    */
   cost: z.number().optional(),
+  /** Model calls of those results with no known cost (a judge on a model without a price), which `cost` leaves out; absent when none. */
+  unpricedCalls: z.int().optional(),
 });
 
 export const evaluatorComparisonSchema = z.object({

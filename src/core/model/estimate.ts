@@ -10,7 +10,7 @@ export const estimateBasisSchema = z.enum([
   'history',
   /** Only runs at earlier versions did (the prompt or model may have changed since). */
   'older_versions',
-  /** Earlier runs made these calls, and none had a known cost (an HTTP or code target, a model without a price; targets only). */
+  /** Earlier runs made these calls, and none had a known cost (an HTTP or code target, a model without a price, a judge on one). */
   'unpriced',
   /** No earlier finished run made these calls. */
   'none',
@@ -53,7 +53,10 @@ export const runEstimateSchema = z.object({
   evaluators: z.array(evaluatorEstimateSchema),
   /** USD: the parts that have an estimate, summed (a lower bound when `complete` is false). */
   estimatedCost: z.number(),
-  /** Every part has an estimate: no target or evaluator is without one (basis unpriced or none). */
+  /**
+   * Every part has an estimate: no target or evaluator is without one (basis unpriced or none),
+   * and no evaluator's figure leaves out calls that had no known cost.
+   */
   complete: z.boolean(),
   /** The budget the run would have (request, else the experiment's), or null. */
   budgetUsd: z.number().nullable(),

@@ -62,6 +62,12 @@ export class CallError extends AssayError {
   }
 }
 
+/**
+ * Model calls of an evaluation that succeeded with no known cost (a model without a price):
+ * `cost` leaves them out. Absent when there were none (an evaluator that calls no model has none).
+ */
+const unpricedCalls = z.int().min(1).optional();
+
 /** An evaluator's verdict on one cell (SPEC §8). A missing score is absent, never 0. */
 export const evaluationResultSchema = z.discriminatedUnion('status', [
   z.object({
@@ -71,9 +77,10 @@ export const evaluationResultSchema = z.discriminatedUnion('status', [
     label: z.string().optional(),
     details: z.string().optional(),
     cost: z.number().optional(),
+    unpricedCalls,
   }),
-  z.object({ status: z.literal('skipped'), details: z.string().optional(), cost: z.number().optional() }),
-  z.object({ status: z.literal('error'), details: z.string(), errorType: z.string().optional(), cost: z.number().optional() }),
+  z.object({ status: z.literal('skipped'), details: z.string().optional(), cost: z.number().optional(), unpricedCalls }),
+  z.object({ status: z.literal('error'), details: z.string(), errorType: z.string().optional(), cost: z.number().optional(), unpricedCalls }),
 ]);
 export type EvaluationResult = z.infer<typeof evaluationResultSchema>;
 

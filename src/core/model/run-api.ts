@@ -141,6 +141,8 @@ export const evaluationEntrySchema = z.object({
   label: z.string().nullable(),
   details: z.string().nullable(),
   cost: z.number().nullable(),
+  /** Model calls of this evaluation with no known cost (a model without a price), which `cost` leaves out; absent when none. */
+  unpricedCalls: z.int().optional(),
   duration: z.number(),
   /** Row-scoped evaluators (comparisons): the targets compared. */
   inputs: z.object({ candidates: z.array(z.object({ id: z.string() })) }).optional(),

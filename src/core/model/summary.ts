@@ -61,6 +61,11 @@ export const evaluatorSummarySchema = z.object({
    * calls no model. Absent in summaries written before 2026-12-06.
    */
   totalCost: z.number().optional(),
+  /**
+   * Model calls of this evaluator that succeeded with no known cost (a judge on a model without
+   * a price): totalCost leaves them out. Absent when none.
+   */
+  unpricedCalls: z.int().optional(),
   /** Results of this evaluator: processed, errored or skipped. Absent in summaries written before 2026-12-06. */
   results: z.int().optional(),
   /**
@@ -110,10 +115,15 @@ export const runSummarySchema = z.object({
   /**
    * Successful target calls with no known cost, over every target: totalCost and targetCost
    * leave them out, so a run with some is "at least" its totalCost, and one whose totalCost is 0
-   * has an unknown cost rather than none. Absent when every target call was priced. (A judge's
-   * unpriced call is not counted: an evaluator that calls no model has no cost either.)
+   * has an unknown cost rather than none. Absent when every target call was priced. Evaluators'
+   * calls are counted apart, in evaluatorUnpricedCalls.
    */
   unpricedCalls: z.int().optional(),
+  /**
+   * Evaluators' model calls with no known cost (a judge on a model without a price): totalCost
+   * and evaluatorCost leave them out. Absent when none.
+   */
+  evaluatorUnpricedCalls: z.int().optional(),
   targets: z.array(targetSummarySchema),
   evaluators: z.array(evaluatorSummarySchema),
   /**

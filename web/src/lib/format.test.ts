@@ -29,6 +29,8 @@ describe('knownUsd', () => {
     expect(knownUsd(0.0000033, 2)).toBe('≥ $0.0000033');
     expect(unknownCostNote(0)).toBeUndefined();
     expect(unknownCostNote(2)).toMatch(/^2 target calls with no known cost/);
+    expect(unknownCostNote(1, 3)).toMatch(/^1 target call with no known cost .*; 3 judge model calls with no known cost \(a model without a price\) not counted$/);
+    expect(unknownCostNote(0, 1)).toBe('1 judge model call with no known cost (a model without a price) not counted');
   });
 });
 
@@ -39,6 +41,10 @@ describe('summaryUsd and summaryCost (a run in the history)', () => {
     expect(summaryUsd({ totalCost: 0, unpricedCalls: 4 })).toBe('—');
     expect(summaryUsd({ totalCost: 0.5, unpricedCalls: 4 })).toBe('≥ $0.500');
     expect(summaryUsd(null)).toBe('—');
+    // A judge's calls without a price count as the targets' do.
+    expect(summaryUsd({ totalCost: 0.5, evaluatorUnpricedCalls: 2 })).toBe('≥ $0.500');
+    expect(summaryUsd({ totalCost: 0, evaluatorUnpricedCalls: 2 })).toBe('—');
+    expect(summaryCost({ totalCost: 0, evaluatorUnpricedCalls: 2 })).toBeNull();
     expect([sideUsd({ cost: 0, unpricedCalls: 2 }), sideUsd({ cost: 0.25 })]).toEqual(['—', '$0.250']);
     expect([summaryCost({ totalCost: 0, unpricedCalls: 4 }), summaryCost({ totalCost: 0 }), summaryCost({ totalCost: 0.5, unpricedCalls: 1 })]).toEqual([null, 0, 0.5]);
   });

@@ -22,24 +22,39 @@ export function knownUsd(v: number | undefined, unknownCalls: number): string {
   return unknownCalls > 0 ? `≥ ${usd(v)}` : usd(v);
 }
 
+/** A summary's cost and the calls it leaves out: the targets' and, in a run summary, the evaluators'. */
+interface CostedSummary {
+  totalCost: number;
+  unpricedCalls?: number | undefined;
+  evaluatorUnpricedCalls?: number | undefined;
+}
+
+const unknownIn = (s: CostedSummary): number => (s.unpricedCalls ?? 0) + (s.evaluatorUnpricedCalls ?? 0);
+
 /**
- * A run summary's cost: its totalCost leaves out the `unpricedCalls` calls, so "≥ $x" with
- * some, "—" when nothing was priced (never a $0 that looks free).
+ * A run summary's cost: its totalCost leaves out the unpriced calls (targets' and evaluators'),
+ * so "≥ $x" with some, "—" when nothing was priced (never a $0 that looks free).
  */
-export function summaryUsd(s: { totalCost: number; unpricedCalls?: number | undefined } | null | undefined): string {
+export function summaryUsd(s: CostedSummary | null | undefined): string {
   if (!s) return '—';
-  return knownUsd(s.totalCost === 0 && s.unpricedCalls ? undefined : s.totalCost, s.unpricedCalls ?? 0);
+  const unknown = unknownIn(s);
+  return knownUsd(s.totalCost === 0 && unknown > 0 ? undefined : s.totalCost, unknown);
 }
 
 /** The same for one side of a comparison's target (`cost`, `unpricedCalls`). */
 export const sideUsd = (s: { cost: number; unpricedCalls?: number | undefined }): string => summaryUsd({ totalCost: s.cost, unpricedCalls: s.unpricedCalls });
 
 /** A run's cost for a chart: null (a gap) when no call of it was priced. */
-export const summaryCost = (s: { totalCost: number; unpricedCalls?: number | undefined }): number | null => (s.totalCost === 0 && s.unpricedCalls ? null : s.totalCost);
+export const summaryCost = (s: CostedSummary): number | null => (s.totalCost === 0 && unknownIn(s) > 0 ? null : s.totalCost);
 
-/** What knownUsd's figure leaves out, for its tooltip; undefined when nothing. */
-export function unknownCostNote(unknownCalls: number): string | undefined {
-  return unknownCalls > 0 ? `${unknownCalls.toLocaleString('en-US')} target call${unknownCalls === 1 ? '' : 's'} with no known cost (a model without a price, an HTTP or code target) not counted` : undefined;
+const calls = (n: number, what: string) => `${n.toLocaleString('en-US')} ${what} call${n === 1 ? '' : 's'}`;
+
+/** What knownUsd's figure leaves out (target calls, evaluators' model calls), for its tooltip; undefined when nothing. */
+export function unknownCostNote(targetCalls: number, evaluatorCalls = 0): string | undefined {
+  const parts: string[] = [];
+  if (targetCalls > 0) parts.push(`${calls(targetCalls, 'target')} with no known cost (a model without a price, an HTTP or code target)`);
+  if (evaluatorCalls > 0) parts.push(`${calls(evaluatorCalls, 'judge model')} with no known cost (a model without a price)`);
+  return parts.length > 0 ? `${parts.join('; ')} not counted` : undefined;
 }
 
 export function ms(v: number | undefined | null): string {

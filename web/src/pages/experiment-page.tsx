@@ -136,7 +136,7 @@ function RunHistory({ project, slug, runs }: { project: string; slug: string; ru
               <td>{when(r.timestamps.createdAt)}</td>
               <td>{int(r.progress)} / {int(r.total)}</td>
               <td>{pct(r.summary?.passRate)}</td>
-              <td title={unknownCostNote(r.summary?.unpricedCalls ?? 0)}>{summaryUsd(r.summary)}</td>
+              <td title={unknownCostNote(r.summary?.unpricedCalls ?? 0, r.summary?.evaluatorUnpricedCalls ?? 0)}>{summaryUsd(r.summary)}</td>
               <td>{ms(r.summary?.duration)}</td>
             </tr>
           ))}

@@ -1,7 +1,7 @@
 // Per-target and per-evaluator aggregates, and the distributions: each evaluator's scores and
 // the targets' latencies.
 import { Histogram } from '../charts/uplot-chart.js';
-import { int, knownUsd, ms, pct, unknownCostNote, usd } from '../lib/format.js';
+import { int, knownUsd, ms, pct, unknownCostNote } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { useStats } from './run-derived.js';
@@ -87,7 +87,7 @@ export function Aggregates({ store }: { store: RunStore }) {
                   <th scope="row" dir="auto">{e.name}</th>
                   <td>{pct(e.passRate)}</td><td>{int(e.passed)}</td><td>{int(e.failed)}</td><td>{int(e.errors)}</td><td>{int(e.skipped)}</td>
                   <td>{e.avgScore === undefined ? '—' : fmtScore(e.avgScore)}</td>
-                  <td>{usd(e.cost)}</td>
+                  <td title={unknownCostNote(0, e.costUnknown)}>{knownUsd(e.cost, e.costUnknown)}</td>
                 </tr>
               ))}
               {stats.evaluators.length === 0 && <EmptyRow columns={8}>No evaluator results in this run.</EmptyRow>}

@@ -15,6 +15,8 @@ export interface EvalView {
   label?: string;
   details?: string;
   cost?: number;
+  /** Model calls of this result with no known cost (a judge on a model without a price). */
+  unpricedCalls?: number;
   duration?: number;
 }
 

@@ -4,7 +4,7 @@
 // target cost, latency and errors on both sides. The grid marks the changed cells and the
 // toolbar offers "Changed against baseline" while this is on.
 import type { EvaluatorComparison } from '../api-types.js';
-import { int, ms, pct, sideUsd, usd, when } from '../lib/format.js';
+import { int, ms, pct, sideUsd, when } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { useCompare } from './compare-store.js';
@@ -113,7 +113,7 @@ export function ComparePanel({ store }: { store: RunStore }) {
                           <td title={`${e.test.name}, p = ${e.test.pValue}`}>{e.test.name === 'none' ? '—' : pValue(e.test.pValueAdjusted)}</td>
                           <td>{e.test.significant ? (worse < 0 ? 'yes, worse' : 'yes, better') : 'no'}</td>
                           <td>{e.test.ci95 ? `${e.test.ci95[0].toFixed(2)} … ${e.test.ci95[1].toFixed(2)}` : '—'}</td>
-                          {costs && <td>{e.baseline.cost !== undefined ? `${usd(e.baseline.cost)} → ${usd(e.candidate.cost)}` : '—'}</td>}
+                          {costs && <td>{e.baseline.cost !== undefined ? `${sideUsd({ cost: e.baseline.cost, unpricedCalls: e.baseline.unpricedCalls })} → ${sideUsd({ cost: e.candidate.cost ?? 0, unpricedCalls: e.candidate.unpricedCalls })}` : '—'}</td>}
                         </tr>
                       );
                     })}

@@ -169,7 +169,7 @@ function RepeatDetails({ r, many, name, children }: { r: RepeatView; many: boole
               <li key={e.evaluatorId}>
                 <VerdictBadge name={name(e.evaluatorId)} status={evalStatus(e)} score={e.score} label={e.label} />
                 <span className="meta">
-                  {e.score !== undefined ? ` score ${fmtScore(e.score)}` : ''} {e.cost !== undefined ? usd(e.cost) : ''} {ms(e.duration)}
+                  {e.score !== undefined ? ` score ${fmtScore(e.score)}` : ''} {e.unpricedCalls ? (e.cost !== undefined ? `≥ ${usd(e.cost)}` : 'cost unknown') : e.cost !== undefined ? usd(e.cost) : ''} {ms(e.duration)}
                 </span>
                 {e.details && <pre className="details" dir="auto">{e.details}</pre>}
               </li>

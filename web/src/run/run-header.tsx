@@ -49,6 +49,8 @@ export function RunHeader({ store }: { store: RunStore }) {
   // While a finished run's results load, the figures are its summary's, which has no
   // latencies and no errored-cell count: those say "…" until the results are in.
   const later = (text: string) => (stats.provisional ? '…' : text);
+  // Calls the cost leaves out: the targets' and the judges' with no known price.
+  const costUnknown = stats.costUnknown + stats.evaluatorCostUnknown;
 
   return (
     <section className="run-header" aria-label="Run summary">
@@ -72,7 +74,7 @@ export function RunHeader({ store }: { store: RunStore }) {
         {summary?.threshold && (
           <div><dt>Threshold</dt><dd>{pct(summary.threshold.passRate)} {summary.threshold.met ? 'met' : 'not met'}</dd></div>
         )}
-        <div><dt>Cost</dt><dd data-testid="cost" title={unknownCostNote(stats.costUnknown)}>{stats.provisional && stats.cost === undefined && stats.costUnknown === 0 ? '…' : knownUsd(stats.cost, stats.costUnknown)}</dd></div>
+        <div><dt>Cost</dt><dd data-testid="cost" title={unknownCostNote(stats.costUnknown, stats.evaluatorCostUnknown)}>{stats.provisional && stats.cost === undefined && costUnknown === 0 ? '…' : knownUsd(stats.cost, costUnknown)}</dd></div>
         <div><dt>Tokens</dt><dd data-testid="tokens">{stats.provisional && stats.tokens === undefined ? '…' : inOut(stats.tokens)}</dd></div>
         <div><dt>Latency p50</dt><dd data-testid="latency-p50">{later(ms(stats.latencyP50))}</dd></div>
         <div><dt>Latency p95</dt><dd data-testid="latency-p95">{later(ms(stats.latencyP95))}</dd></div>

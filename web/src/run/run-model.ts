@@ -146,6 +146,7 @@ export class RunModel {
         ...(e.label !== null ? { label: e.label } : {}),
         ...(e.details !== null ? { details: e.details } : {}),
         ...(e.cost !== null ? { cost: e.cost } : {}),
+        ...(e.unpricedCalls !== undefined ? { unpricedCalls: e.unpricedCalls } : {}),
         duration: e.duration,
       }, e.name);
     }
@@ -190,6 +191,7 @@ export class RunModel {
           ...(done?.label !== undefined ? { label: done.label } : {}),
           ...(res.details !== undefined ? { details: res.details } : {}),
           ...(res.cost !== undefined ? { cost: res.cost } : {}),
+          ...(res.unpricedCalls !== undefined ? { unpricedCalls: res.unpricedCalls } : {}),
           duration: e.duration,
         }, undefined);
         break;

@@ -46,10 +46,28 @@ describe('cost', () => {
     expect(none.evaluators.find((e) => e.evaluatorId === 'judge')!.cost).toBeUndefined();
   });
 
+  it("counts a judge's model calls without a known cost, apart from the targets', per evaluator and in all", () => {
+    const s = run([cell(0, 'priced', 0.001), cell(1, 'priced', 0.001)], [{ ...evaluation(0, 'priced', 0.0002), unpricedCalls: 1 }, { ...evaluation(1, 'priced', null), unpricedCalls: 2 }]);
+    expect(s.cost).toBeCloseTo(0.0022, 12);
+    expect([s.costUnknown, s.evaluatorCostUnknown]).toEqual([0, 3]);
+    const judge = s.evaluators.find((e) => e.evaluatorId === 'judge')!;
+    expect(judge.cost).toBeCloseTo(0.0002, 12);
+    expect(judge.costUnknown).toBe(3);
+    // From the summary while the results load: the same counts.
+    const fromSummary = statsFromSummary({
+      runId: 'r', totalCells: 2, completedCells: 2, failedCells: 0, duration: 1, timestamps: { startedAt: 0, finishedAt: 1 }, runUrl: 'u',
+      totalPassed: 2, totalFailed: 0, passRate: 100, totalCost: 0.0022, targetCost: 0.002, evaluatorCost: 0.0002, evaluatorUnpricedCalls: 3,
+      targets: [{ targetId: 'priced', name: 'Priced', passed: 2, failed: 0, errors: 0, totalCost: 0.002, tokens: { input: 1, output: 1 } }],
+      evaluators: [{ evaluatorId: 'judge', name: 'Judge', passed: 2, failed: 0, errors: 0, skipped: 0, passRate: 100, totalCost: 0.0002, unpricedCalls: 3 }],
+    });
+    expect([fromSummary.costUnknown, fromSummary.evaluatorCostUnknown, fromSummary.evaluators[0]!.costUnknown]).toEqual([0, 3, 3]);
+  });
+
   it('keeps a real $0 and does not count a failed call or a costless evaluator as unknown', () => {
     const s = run([cell(0, 'priced', 0), cell(1, 'priced', null, { error: 'timed out', predicted: undefined })], [evaluation(0, 'priced', null)]);
     expect(s.cost).toBe(0);
     expect(s.costUnknown).toBe(0);
+    expect(s.evaluatorCostUnknown).toBe(0);
   });
 
   it("waits for the results when a summary says $0, which may be unknown", () => {

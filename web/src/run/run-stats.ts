@@ -44,6 +44,8 @@ export interface EvaluatorStats {
   scores: number[];
   /** USD of its results whose cost is known (a judge's calls); absent when none is. */
   cost?: number;
+  /** Its model calls with no known cost (a judge on a model without a price): `cost` leaves them out. */
+  costUnknown: number;
 }
 
 export interface RunStats {
@@ -59,11 +61,14 @@ export interface RunStats {
   passRate?: number;
   /**
    * USD of the calls (targets and evaluators) whose cost is known; absent when none is, which
-   * is not $0. An evaluator without a cost is not counted as unknown (most never call a model).
+   * is not $0. An evaluator without a cost is not counted as unknown (most never call a model);
+   * its model calls without one are (evaluatorCostUnknown).
    */
   cost?: number;
   /** Target calls that answered with no known cost: `cost` leaves them out. */
   costUnknown: number;
+  /** Evaluators' model calls with no known cost: `cost` leaves them out too. */
+  evaluatorCostUnknown: number;
   /** Tokens of the target calls that reported any; absent when none did, which is not 0. */
   tokens?: TokenCounts;
   latencyP50?: number;
@@ -90,9 +95,9 @@ export function computeStats(model: RunModel): RunStats {
   }
   const byEvaluator = new Map<string, EvaluatorStats & { counted: number; notFailing: number; scoreSum: number }>();
   for (const [id, name] of model.evaluators) {
-    byEvaluator.set(id, { evaluatorId: id, name, passed: 0, failed: 0, errors: 0, skipped: 0, scores: [], counted: 0, notFailing: 0, scoreSum: 0 });
+    byEvaluator.set(id, { evaluatorId: id, name, passed: 0, failed: 0, errors: 0, skipped: 0, scores: [], costUnknown: 0, counted: 0, notFailing: 0, scoreSum: 0 });
   }
-  const stats: RunStats = { done: 0, passed: 0, failed: 0, errored: 0, costUnknown: 0, latencies: [], targets: [], evaluators: [] };
+  const stats: RunStats = { done: 0, passed: 0, failed: 0, errored: 0, costUnknown: 0, evaluatorCostUnknown: 0, latencies: [], targets: [], evaluators: [] };
   for (const row of model.rows.values()) {
     for (const cell of row.cells.values()) {
       const t = byTarget.get(cell.targetId);
@@ -105,7 +110,10 @@ export function computeStats(model: RunModel): RunStats {
         if (hasError(r)) stats.errored++;
         // Only what is known adds up: a missing cost is unknown (the drawer's "—"), not $0.
         if (r.cost !== undefined) stats.cost = (stats.cost ?? 0) + r.cost;
-        for (const e of r.evaluations) if (e.cost !== undefined) stats.cost = (stats.cost ?? 0) + e.cost;
+        for (const e of r.evaluations) {
+          if (e.cost !== undefined) stats.cost = (stats.cost ?? 0) + e.cost;
+          stats.evaluatorCostUnknown += e.unpricedCalls ?? 0;
+        }
         const unpriced = r.cost === undefined && r.error === undefined;
         if (unpriced) stats.costUnknown++;
         // Likewise tokens: a call that reported none (an HTTP or code target) adds nothing, not 0.
@@ -125,6 +133,7 @@ export function computeStats(model: RunModel): RunStats {
           const s = byEvaluator.get(e.evaluatorId);
           if (!s) continue;
           if (e.cost !== undefined) s.cost = (s.cost ?? 0) + e.cost;
+          s.costUnknown += e.unpricedCalls ?? 0;
           if (e.status === 'skipped') {
             s.skipped++;
             continue;

@@ -13,6 +13,7 @@ function evaluatorStats(e: EvaluatorSummaryView): EvaluatorStats {
     ...(e.avgScore !== undefined ? { avgScore: e.avgScore } : {}),
     // 0 is what the summary says of an evaluator whose results had no cost: unknown on the page, as from results.
     ...(e.totalCost ? { cost: e.totalCost } : {}),
+    costUnknown: e.unpricedCalls ?? 0,
     scores: [],
   };
 }
@@ -39,6 +40,7 @@ export function statsFromSummary(s: RunSummaryView): RunStats {
     // so a 0 with no count waits for the results ("…"), which tell the two apart.
     ...(s.totalCost > 0 ? { cost: s.totalCost } : {}),
     costUnknown: s.unpricedCalls ?? 0,
+    evaluatorCostUnknown: s.evaluatorUnpricedCalls ?? 0,
     ...(tokens ? { tokens } : {}),
     latencies: [],
     targets: s.targets.map((t) => ({
