@@ -55,9 +55,14 @@ export type RunEvent = RunEventBody & { seq: number };
  */
 export type LiveEvent = Extract<RunEventBody, { type: 'cell_started' } | { type: 'retrying' }>;
 
+/** The key of a cell's `cell_started` (live or committed): one per row × target × repeat. */
+export function startedKey(c: { rowIndex: number; targetId: string; repeat: number }): string {
+  return `s/${c.rowIndex}/${c.targetId}/${c.repeat}`;
+}
+
 /** The key a live event and its committed twin share. */
 export function liveKey(e: LiveEvent): string {
-  return e.type === 'cell_started' ? `s/${e.rowIndex}/${e.targetId}/${e.repeat}` : `r/${e.rowIndex}/${e.targetId}/${e.repeat}/${e.attempt}`;
+  return e.type === 'cell_started' ? startedKey(e) : `r/${e.rowIndex}/${e.targetId}/${e.repeat}/${e.attempt}`;
 }
 
 export { isFinalEvent } from './final-event.js';

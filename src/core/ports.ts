@@ -325,12 +325,20 @@ export const silentLogger: Logger = {
 /** Delivers committed run events to live subscribers (SSE) in this process or across processes. */
 export interface EventBus {
   publish(runId: string, events: RunEvent[]): void;
-  /** A live-only event (no seq, never stored): to the run's current live listeners only. */
+  /**
+   * A live-only event (no seq, never stored): to the run's current live listeners. A
+   * `cell_started` published here is also kept as one of the run's cells in flight, until
+   * `settle` (or the run's final event) lets it go, for listeners that come later.
+   */
   publishLive(runId: string, event: LiveEvent): void;
+  /** These cells of the run are being committed: no longer in flight here. */
+  settle(runId: string, cells: readonly { rowIndex: number; targetId: string; repeat: number }[]): void;
   /**
    * Calls `listener` with every batch published for the run, and `onLive` with every live event,
    * until unsubscribed. An empty batch says events were committed that the bus does not carry
-   * (too large to fan out between processes): they are in storage.
+   * (too large to fan out between processes): they are in storage. `onLive` first hears the
+   * `cell_started` of each of the run's cells in flight (in this process at once, in others as
+   * they answer), so a watcher that joins mid-run sees what is running; it may hear one twice.
    */
   subscribe(runId: string, listener: (events: RunEvent[]) => void, onLive?: (event: LiveEvent) => void): () => void;
   /** The run's recent events after `afterSeq`, if the bus still holds all of them; else null. */

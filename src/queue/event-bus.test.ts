@@ -1,8 +1,8 @@
 // The in-process bus keeps a ring of each live run's recent events and forgets a run's ring
 // once the run has ended and nobody listens (readers then use storage), so memory is flat
-// after runs end.
+// after runs end. It tells a watcher who joins mid-run which cells are running here.
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../core/events.js';
+import type { LiveEvent, RunEvent } from '../core/events.js';
 import { InProcessEventBus, RING_BYTES, TOTAL_BYTES } from './event-bus.js';
 
 const progress = (seq: number) => ({ type: 'progress', completed: seq, total: 10, seq }) as RunEvent;
@@ -129,5 +129,44 @@ describe('InProcessEventBus', () => {
     bus.publish('w-0', [done(2)]);
     bus.publish('w-1', [done(2)]);
     expect(bus.heldBytes).toBe(0);
+  });
+});
+
+const started = (rowIndex: number, targetId = 't') => ({ type: 'cell_started', rowIndex, targetId, repeat: 0 }) as LiveEvent;
+
+describe('cells in flight', () => {
+  it('a watcher who joins hears the cells running here; not those committed, nor those of an ended run', () => {
+    const bus = new InProcessEventBus();
+    for (const row of [0, 1, 2]) bus.publishLive('r', started(row));
+    // Another process's cell, relayed here: that process answers for it, not this one.
+    bus.publishLive('r', started(9), false);
+    bus.settle('r', [{ rowIndex: 1, targetId: 't', repeat: 0 }]);
+    const heard: LiveEvent[] = [];
+    const off = bus.subscribe('r', () => {}, (e) => heard.push(e));
+    expect(heard).toEqual([started(0), started(2)]);
+    expect(bus.runningCells('other')).toEqual([]);
+    // Later ones are heard as they happen, as before.
+    bus.publishLive('r', started(3));
+    expect(heard.map((e) => (e as { rowIndex: number }).rowIndex)).toEqual([0, 2, 3]);
+    off();
+    // A stop abandons what was in flight: its final event lets go of it.
+    bus.publish('r', [done(5)]);
+    expect(bus.runningCells('r')).toEqual([]);
+    const late: LiveEvent[] = [];
+    bus.subscribe('r', () => {}, (e) => late.push(e));
+    expect(late).toEqual([]);
+  });
+
+  it('keeps at most RUNNING_CELLS cells a run and RUNNING_RUNS runs, the oldest going first', () => {
+    const bus = new InProcessEventBus();
+    for (let row = 0; row < 5_000; row++) bus.publishLive('r', started(row));
+    const cells = bus.runningCells('r');
+    expect(cells).toHaveLength(4096);
+    expect((cells[0] as { rowIndex: number }).rowIndex).toBe(5_000 - 4096);
+    for (let run = 0; run < 300; run++) bus.publishLive(`run${run}`, started(0));
+    expect(bus.runningCells('r')).toEqual([]);
+    expect(bus.runningCells('run299')).toHaveLength(1);
+    expect(bus.runningCells('run43')).toEqual([]);
+    expect(bus.runningCells('run44')).toHaveLength(1);
   });
 });

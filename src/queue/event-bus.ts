@@ -5,7 +5,10 @@
 // dropped), and the ring of a run that has ended goes once its last subscriber has left (later
 // readers use storage), so finished runs hold no memory. Bytes as well as events: outputs can be
 // 10–32 MB, and 4,096 of them were once held for a run's subscribers.
-import { isFinalEvent, type LiveEvent, type RunEvent } from '../core/events.js';
+// It also keeps the `cell_started` of the cells executing in this process, until they are
+// committed, so that a watcher who joins mid-run is told which cells are running (a live event
+// is otherwise heard only by who listened when it went out); also bounded (RUNNING_*).
+import { isFinalEvent, type LiveEvent, type RunEvent, startedKey } from '../core/events.js';
 import { eventBytes } from '../core/json-size.js';
 import type { EventBus } from '../core/ports.js';
 
@@ -15,6 +18,9 @@ export const RING_BYTES = 8 * 1024 * 1024;
 /** Bytes of events all rings hold together. */
 export const TOTAL_BYTES = 64 * 1024 * 1024;
 const RUNS = 256;
+/** Runs whose cells in flight here are kept (the least recently started go first), and cells a run. */
+const RUNNING_RUNS = 256;
+const RUNNING_CELLS = 4096;
 
 interface Channel {
   ring: RunEvent[];
@@ -34,6 +40,8 @@ export class InProcessEventBus implements EventBus {
   private readonly channels = new Map<string, Channel>();
   /** Bytes held by every ring. */
   private bytes = 0;
+  /** Per run, the `cell_started` of its cells executing in this process, by startedKey. */
+  private readonly running = new Map<string, Map<string, LiveEvent>>();
 
   private channel(runId: string): Channel {
     let ch = this.channels.get(runId);
@@ -86,6 +94,8 @@ export class InProcessEventBus implements EventBus {
 
   publish(runId: string, events: RunEvent[]): void {
     if (events.length === 0) return;
+    // An ended run runs nothing: cells abandoned at a stop are no longer in flight.
+    if (isFinalEvent(events[events.length - 1]!)) this.running.delete(runId);
     const ch = this.channel(runId);
     const newest = events[events.length - 1]!.seq;
     if (newest < ch.maxSeq) {
@@ -132,17 +142,47 @@ export class InProcessEventBus implements EventBus {
     for (const listener of ch.listeners) listener([]);
   }
 
-  /** Delivered only to who listens now; costs a map lookup when nobody does. */
-  publishLive(runId: string, event: LiveEvent): void {
+  /**
+   * Delivered only to who listens now; costs a map lookup when nobody does. A `cell_started`
+   * of this process (`own`; another process's, relayed by the Redis bus, is not) is kept too.
+   */
+  publishLive(runId: string, event: LiveEvent, own = true): void {
+    if (own && event.type === 'cell_started') this.started(runId, event);
     const ch = this.channels.get(runId);
     if (!ch || ch.live.size === 0) return;
     for (const listener of ch.live) listener(event);
   }
 
+  private started(runId: string, event: LiveEvent): void {
+    let cells = this.running.get(runId);
+    if (!cells) {
+      if (this.running.size >= RUNNING_RUNS) this.running.delete(this.running.keys().next().value!);
+      this.running.set(runId, (cells = new Map()));
+    }
+    cells.set(startedKey(event), event);
+    if (cells.size > RUNNING_CELLS) cells.delete(cells.keys().next().value!);
+  }
+
+  settle(runId: string, cells: readonly { rowIndex: number; targetId: string; repeat: number }[]): void {
+    const running = this.running.get(runId);
+    if (!running) return;
+    for (const c of cells) running.delete(startedKey(c));
+    if (running.size === 0) this.running.delete(runId);
+  }
+
+  /** The `cell_started` of the run's cells executing in this process. */
+  runningCells(runId: string): LiveEvent[] {
+    const cells = this.running.get(runId);
+    return cells ? [...cells.values()] : [];
+  }
+
   subscribe(runId: string, listener: (events: RunEvent[]) => void, onLive?: (event: LiveEvent) => void): () => void {
     const ch = this.channel(runId);
     ch.listeners.add(listener);
-    if (onLive) ch.live.add(onLive);
+    if (onLive) {
+      ch.live.add(onLive);
+      for (const event of this.runningCells(runId)) onLive(event);
+    }
     return () => {
       ch.listeners.delete(listener);
       if (onLive) ch.live.delete(onLive);
@@ -171,6 +211,7 @@ export class InProcessEventBus implements EventBus {
 
   async close(): Promise<void> {
     this.channels.clear();
+    this.running.clear();
     this.bytes = 0;
   }
 }

@@ -15,7 +15,8 @@ import { InProcessEventBus } from './event-bus.js';
 
 /**
  * One message on the events channel: the publishing process, the run, and a batch, a live event
- * or `s`, the seq of the last of some events too large to send (read them from storage).
+ * or `s`, the seq of the last of some events too large to send (read them from storage); or `q`,
+ * a watcher joined the run (who executes its cells answers with `L`, their `cell_started`).
  */
 interface Envelope {
   o: string;
@@ -23,6 +24,8 @@ interface Envelope {
   e?: RunEvent[];
   l?: LiveEvent;
   s?: number;
+  q?: 1;
+  L?: LiveEvent[];
 }
 
 /**
@@ -126,7 +129,13 @@ export class RedisEventBus implements EventBus {
     if (m.o === this.origin) return;
     if (m.e) this.local.publish(m.r, m.e);
     else if (m.s !== undefined) this.local.publishStored(m.r);
-    else if (m.l) this.local.publishLive(m.r, m.l);
+    else if (m.l) this.local.publishLive(m.r, m.l, false);
+    else if (m.L) for (const event of m.L) this.local.publishLive(m.r, event, false);
+    else if (m.q) {
+      // A watcher joined elsewhere: tell it (and, once more, the others) what runs here.
+      const running = this.local.runningCells(m.r);
+      if (running.length > 0) this.send({ o: this.origin, r: m.r, L: running });
+    }
   }
 
   private send(m: Envelope): void {
@@ -160,12 +169,24 @@ export class RedisEventBus implements EventBus {
     this.send({ o: this.origin, r: runId, l: event });
   }
 
+  settle(runId: string, cells: readonly { rowIndex: number; targetId: string; repeat: number }[]): void {
+    this.local.settle(runId, cells);
+  }
+
   subscribe(runId: string, listener: (events: RunEvent[]) => void, onLive?: (event: LiveEvent) => void): () => void {
-    return this.local.subscribe(runId, listener, onLive);
+    const unsubscribe = this.local.subscribe(runId, listener, onLive);
+    // The cells running in other processes: whoever executes them answers (receive, `q`).
+    if (onLive) this.send({ o: this.origin, r: runId, q: 1 });
+    return unsubscribe;
   }
 
   recent(runId: string, afterSeq: number, limit: number): RunEvent[] | null {
     return this.local.recent(runId, afterSeq, limit);
+  }
+
+  /** The `cell_started` of the run's cells executing in this process. */
+  runningCells(runId: string): LiveEvent[] {
+    return this.local.runningCells(runId);
   }
 
   /** Asks every process (this one included) to stop the run now; the database flag is the durable request. */

@@ -129,6 +129,7 @@ beforeAll(async () => {
   });
   await create(held('held'));
   await create(held('held-dataset'));
+  await create({ ...held('held-three'), dataset: { rows: rows.slice(0, 5) }, execution: { concurrency: 3, maxRetries: 0 } });
   browser = await launch();
   ({ page, problems } = await guardedPage(browser, server.url));
   // uPlot draws its axes on a canvas: keep what it writes there, per canvas.
@@ -369,6 +370,27 @@ describe('tokens', () => {
 });
 
 describe('rows still running', () => {
+  it('that started before the page was opened show as running, with their inputs', async () => {
+    const before = agent.calls();
+    const started = await start('held-three');
+    // Three cells at once, each call held: they started before anyone watched.
+    await expect.poll(() => agent.calls() - before).toBe(3);
+    await page.goto(onServer(server, started.runUrl));
+    const row = (index: number) => page.locator(`[role="row"][data-row-index="${index}"]`);
+    for (const index of [0, 1, 2]) {
+      await expect.poll(() => row(index).locator('.cell.target').textContent()).toBe('running…');
+      expect(await row(index).locator('.cell.input .clamp').first().textContent()).toBe(`q${index}`);
+    }
+    // The rows not started yet are not shown until they start.
+    expect(await row(3).count()).toBe(0);
+    await screenshot(page, 'run-page-opened-mid-run');
+    agent.release();
+    await waitForRun(server.t, started.runId);
+    await page.locator('[data-cell="4:bot"]').waitFor();
+    agent.hold();
+    expect(problems).toEqual([]);
+  });
+
   it('show their inputs, parameters merged, before their target answers', async () => {
     // The experiment's own rows, a saved dataset's, and rows sent with the run request.
     const created = await server.t.req('POST', '/api/datasets', { body: { name: 'Held rows', rows: [{ q: 'd0' }, { q: 'd1' }, { q: 'd2' }] } });

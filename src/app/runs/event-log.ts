@@ -39,6 +39,9 @@ export class RunEventLog {
     // backlog of batches, each batch's publish (which frames the events for SSE) and the next
     // batch ran in one macrotask, and cells of 4 MB held the main thread 100–190 ms.
     await yieldIfBusy();
+    // No longer in flight, from before the commit: a watcher joining now is not told a cell is
+    // running once its result may already be in storage.
+    this.bus.settle(this.runId, drafts);
     failpoint('commit.before');
     const cells = this.shard
       ? await this.shard.store.commitCells(this.runId, this.shard.shard, this.owner, drafts, this.now())

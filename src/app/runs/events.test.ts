@@ -105,6 +105,35 @@ async function fakeClockStream() {
   return { clock, settle, bus, run, controller, items, state, consumer };
 }
 
+describe('streamRunEvents: a watcher who joins mid-run', () => {
+  it('hears the cells already running, each once, even when they are announced again', async () => {
+    const clock = new FakeClock();
+    const bus = new InProcessEventBus();
+    const { stores } = fakeRuns({ status: 'running', nextSeq: 2 });
+    bus.publish('run_1', [{ type: 'execution_started', runId: 'run_1', total: 100, runUrl: 'u', seq: 1 } as RunEvent]);
+    const started = (rowIndex: number) => ({ type: 'cell_started', rowIndex, targetId: 'a', repeat: 0 }) as const;
+    // Two cells started before the watcher came, a third was committed already.
+    for (const row of [0, 1, 2]) bus.publishLive('run_1', started(row));
+    bus.settle('run_1', [{ rowIndex: 2, targetId: 'a', repeat: 0 }]);
+    const controller = new AbortController();
+    const items: StreamItem[] = [];
+    const consumer = (async () => {
+      for await (const item of streamRunEvents({ stores, bus, clock }, 'run_1', 0, controller.signal)) items.push(item);
+    })();
+    await settle();
+    await clock.advance(200);
+    // Told again, as when another process answers a watcher who joined there: not sent twice.
+    bus.publishLive('run_1', started(1), false);
+    bus.publishLive('run_1', started(3));
+    await clock.advance(200);
+    controller.abort();
+    await clock.advance(1_000);
+    await consumer;
+    const live = items.flatMap((i) => (i.kind === 'live' ? i.events.map((e) => e.rowIndex) : []));
+    expect(live).toEqual([0, 1, 3]);
+  });
+});
+
 describe('streamRunEvents: the end of a run', () => {
   it('sends the final event, with what waits before it, at once rather than after the flush gap', async () => {
     const { clock, settle, bus, run, items, state, consumer } = await fakeClockStream();

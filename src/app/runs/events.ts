@@ -132,8 +132,11 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
     },
     (event) => {
       if (liveQueue.length >= MAX_LIVE_QUEUE) return;
+      const key = liveKey(event);
+      // Told again (another watcher joined, and the cells in flight were announced once more).
+      if (queued.has(key) || announced.has(key)) return;
       liveQueue.push(event);
-      queued.add(liveKey(event));
+      queued.add(key);
       wake?.();
     },
   );
