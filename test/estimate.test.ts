@@ -58,18 +58,20 @@ async function runCount(): Promise<number> {
 describe('estimating a run before it starts', () => {
   let first: { runId: string; summary: RunSummary };
 
-  it('with no earlier run: the cells, and no figure for any part', async () => {
+  it("with no earlier run: the prompt target's prompts at its model's price, and no figure for the others", async () => {
     expect((await t.req('POST', '/api/experiments', { body: experiment('openai/gpt-4o-mini') })).status).toBe(201);
     const res = await estimate();
     expect(res.status).toBe(200);
+    // "What is 0 + 0?": 14 characters, about 4 tokens, at gpt-4o-mini's $0.15 per million input
+    // tokens; the target sets no maxTokens, so the answers are not counted (at least).
     expect(await res.json()).toEqual({
       experimentSlug: 'priced', experimentVersion: 1, total: 20,
       targets: [
-        { targetId: 'p', cells: 10, basis: 'none', fromRuns: [] },
+        { targetId: 'p', cells: 10, basis: 'prices_input', costPerCell: expect.closeTo(4 * 0.15e-6, 12), estimatedCost: expect.closeTo(40 * 0.15e-6, 12), fromRuns: [], inputTokensPerCell: 4, rowsSampled: 10 },
         { targetId: 'a', cells: 10, basis: 'none', fromRuns: [] },
       ],
       evaluators: [{ evaluatorId: 'judge', cells: 20, basis: 'none', fromRuns: [] }],
-      estimatedCost: 0, complete: false, budgetUsd: null,
+      estimatedCost: expect.closeTo(40 * 0.15e-6, 12), complete: false, budgetUsd: null,
     });
     expect(await runCount()).toBe(0);
   });
@@ -150,5 +152,73 @@ describe('estimating a run before it starts', () => {
     const other = await t.otherProject();
     expect((await estimate(undefined, other.key)).status).toBe(404);
     expect(await runCount()).toBe(before);
+  });
+});
+
+describe("a first run's estimate, from the models' prices", () => {
+  // 1,000 rows whose questions are 0–39 characters long; the prompt reads a run parameter too.
+  const rows = Array.from({ length: 1_000 }, (_, i) => ({ question: 'x'.repeat(i % 40) }));
+  const fresh = (model: string) => ({
+    slug: 'fresh', name: 'Fresh', dataset: { rows },
+    targets: [{ id: 'p', type: 'prompt', model, params: { maxTokens: 50 }, messages: [{ role: 'user', content: 'Answer in {{lang}}: {{question}}' }] }],
+    evaluators: [
+      { id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.question' } },
+      { id: 'code', type: 'custom_code', settings: { code: 'return { passed: true }' } },
+    ],
+  });
+  /** About 4 characters a token, per rendered prompt, over rows 0, 10, 20 … 990 (a sample of 100 spread evenly). */
+  const tokensOf = (lang: string) => {
+    let sum = 0;
+    for (let i = 0; i < 100; i++) sum += Math.ceil(`Answer in ${lang}: ${'x'.repeat((i * 10) % 40)}`.length / 4);
+    return sum / 100;
+  };
+
+  it('prices a prompt target at most (answers at maxTokens), and evaluators that call no model at $0: complete', async () => {
+    expect((await t.req('POST', '/api/experiments', { body: fresh('openai/gpt-4o-mini') })).status).toBe(201);
+    const res = await t.req('POST', '/api/experiments/fresh/estimate', { body: { parameters: { lang: 'French' } } });
+    expect(res.status).toBe(200);
+    const e = (await res.json()) as RunEstimate;
+    const input = tokensOf('French');
+    // gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens.
+    const perCell = (input * 0.15 + 50 * 0.6) / 1e6;
+    expect(e.targets).toEqual([
+      { targetId: 'p', cells: 1_000, basis: 'prices', costPerCell: expect.closeTo(perCell, 12), estimatedCost: expect.closeTo(perCell * 1_000, 10), fromRuns: [], inputTokensPerCell: expect.closeTo(input, 10), outputTokensPerCell: 50, rowsSampled: 100 },
+    ]);
+    expect(e.evaluators).toEqual([
+      { evaluatorId: 'exact', cells: 1_000, basis: 'no_model', costPerCell: 0, estimatedCost: 0, fromRuns: [] },
+      { evaluatorId: 'code', cells: 1_000, basis: 'no_model', costPerCell: 0, estimatedCost: 0, fromRuns: [] },
+    ]);
+    expect(e.complete).toBe(true);
+    expect(e.estimatedCost).toBeCloseTo(perCell * 1_000, 10);
+    // The parameter is part of the prompt: a longer one costs more.
+    const longer = (await (await t.req('POST', '/api/experiments/fresh/estimate', { body: { parameters: { lang: 'Portuguese (Brazil)' } } })).json()) as RunEstimate;
+    expect(longer.targets[0]!.inputTokensPerCell).toBeCloseTo(tokensOf('Portuguese (Brazil)'), 10);
+  });
+
+  it('reads rows sent in the body, and the rows asked for', async () => {
+    const data = [{ question: 'x'.repeat(400) }, { question: 'y'.repeat(800) }];
+    const e = (await (await t.req('POST', '/api/experiments/fresh/estimate', { body: { data, parameters: { lang: 'en' } } })).json()) as RunEstimate;
+    expect(e.targets[0]).toMatchObject({ basis: 'prices', cells: 2, rowsSampled: 2, inputTokensPerCell: (Math.ceil(414 / 4) + Math.ceil(814 / 4)) / 2 });
+    const picked = (await (await t.req('POST', '/api/experiments/fresh/estimate', { body: { row_indices: [39, 79], parameters: { lang: 'en' } } })).json()) as RunEstimate;
+    // Rows 39 and 79: 39 characters each.
+    expect(picked.targets[0]).toMatchObject({ basis: 'prices', cells: 2, rowsSampled: 2, inputTokensPerCell: Math.ceil(53 / 4) });
+  });
+
+  it('a model without a price gets no figure, and after a run the history is used instead', async () => {
+    expect((await t.req('PUT', '/api/experiments/fresh', { body: fresh('openai/my-unpriced-finetune') })).status).toBe(200);
+    const unpriced = (await (await t.req('POST', '/api/experiments/fresh/estimate', { body: { parameters: { lang: 'en' } } })).json()) as RunEstimate;
+    expect(unpriced.targets[0]).toEqual({ targetId: 'p', cells: 1_000, basis: 'none', fromRuns: [] });
+    expect(unpriced.complete).toBe(false);
+    expect((await t.req('PUT', '/api/experiments/fresh', { body: fresh('openai/gpt-4o-mini') })).status).toBe(200);
+    const { runId } = (await (await t.req('POST', '/api/experiments/fresh/run', { body: { row_indices: [0, 1, 2], parameters: { lang: 'en' } } })).json()) as { runId: string };
+    for (;;) {
+      const r = (await (await t.req('GET', `/api/experiments/runs/${runId}`)).json()) as { status: string };
+      if (r.status !== 'running') break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    const after = (await (await t.req('POST', '/api/experiments/fresh/estimate', { body: { parameters: { lang: 'en' } } })).json()) as RunEstimate;
+    expect(after.targets[0]).toMatchObject({ basis: 'history', fromRuns: [runId] });
+    // What the checks cost in that run: nothing, from history now.
+    expect(after.evaluators.map((x) => [x.basis, x.estimatedCost])).toEqual([['history', 0], ['history', 0]]);
   });
 });

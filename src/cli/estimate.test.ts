@@ -81,7 +81,27 @@ describe('formatEstimate', () => {
     ].join('\n'));
   });
 
+  it("words a first run's figures from prices: at most with maxTokens, at least without, and checks that call no model", () => {
+    const first: RunEstimate = {
+      experimentSlug: 'qa', experimentVersion: 1, total: 2000,
+      targets: [
+        { targetId: 'capped', cells: 1000, basis: 'prices', costPerCell: 0.0000306, estimatedCost: 0.0306, fromRuns: [], inputTokensPerCell: 1234.4, outputTokensPerCell: 50, rowsSampled: 100 },
+        { targetId: 'open', cells: 1000, basis: 'prices_input', costPerCell: 0.0000006, estimatedCost: 0.0006, fromRuns: [], inputTokensPerCell: 4, rowsSampled: 7 },
+      ],
+      evaluators: [{ evaluatorId: 'exact', cells: 2000, basis: 'no_model', costPerCell: 0, estimatedCost: 0, fromRuns: [] }],
+      estimatedCost: 0.0312, complete: false, budgetUsd: null,
+    };
+    const text = formatEstimate(first);
+    expect(text).toContain("  capped                1000 cells  at most $0.0306  ($0.0000306 a cell at the model's price: about 1,234 prompt tokens, from 100 rows, and answers of up to 50 tokens, its maxTokens)");
+    expect(text).toContain("  open                  1000 cells  at least $0.0006  ($0.0000006 a cell at the model's price for about 4 prompt tokens, from 7 rows; the answers are not counted: the target sets no maxTokens)");
+    expect(text).toContain('  exact (evaluator)     2000 cells  $0  (it calls no model)');
+    expect(text).toContain('total              at least $0.0312');
+    // Complete, with answers counted at their maxTokens: an upper bound.
+    const capped: RunEstimate = { ...first, targets: [first.targets[0]!], estimatedCost: 0.0306, complete: true };
+    expect(formatEstimate(capped)).toContain('total              at most $0.0306');
+  });
+
   it('prints dollars with the digits that matter', () => {
-    expect([usd(0), usd(0.000012345), usd(0.5), usd(12.345)]).toEqual(['$0', '$0.0000123', '$0.5', '$12.35']);
+    expect([usd(0), usd(0.000012345), usd(0.5), usd(12.345), usd(6e-7)]).toEqual(['$0', '$0.0000123', '$0.5', '$12.35', '$0.0000006']);
   });
 });

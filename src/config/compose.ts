@@ -16,6 +16,7 @@ import { RunEstimates } from '../app/runs/estimate.js';
 import { ReviewService } from '../app/runs/reviews.js';
 import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
+import { promptPricer } from './estimate-prices.js';
 import { SecretService } from '../app/secrets.js';
 import type { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
 import type { WebhookService } from '../app/webhooks/service.js';
@@ -156,7 +157,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const compare = new CompareService(stores, { find: findEvaluator });
   const reviews = new ReviewService(stores, clock);
   const http = createHttpApp({
-    projects, experiments, datasets, runs, estimates: new RunEstimates(runs, stores.runs), compare, reviews, secrets: secretService, providers, webhooks, clock, logger,
+    projects, experiments, datasets, runs, estimates: new RunEstimates(runs, stores.runs, { datasets: stores.datasets, catalogue: { find: findEvaluator }, pricePrompt: promptPricer(providers) }), compare, reviews, secrets: secretService, providers, webhooks, clock, logger,
     describeEvaluators: describeCatalogue,
     ping: () => stores.ping(),
     ...(redisBus ? { redisPing: () => redisBus.ping() } : {}),

@@ -192,3 +192,12 @@ function learnFlatPrice(provider: string, model: string, tokens: PricedTokens, p
   if (Math.abs(ours - total) <= 1e-9 * Math.max(1, Math.abs(total))) entry.confirmed.add(shapeOf(tokens, entry.rates.starts));
   else entry.rates = null;
 }
+
+/**
+ * What `tokens` would cost on `provider/model` before any call (a run's cost estimate): the
+ * project's own prices, else the table, loaded if needed. Undefined when neither knows it.
+ */
+export async function priceOf(provider: string, model: string, tokens: PricedTokens, prices: ProviderSettings['prices']): Promise<number | undefined> {
+  if (!prices?.[model] && callNeedsTable(provider, model, tokens)) await loadPriceTable();
+  return priceCall(provider, model, tokens, undefined, prices).cost;
+}

@@ -16,20 +16,30 @@ export function callFingerprint(model: string, messages: ModelMessage[], params:
   return createHash('sha256').update(JSON.stringify({ v: 1, model, messages, params: params ?? {}, schema: schema ?? null })).digest('hex');
 }
 
+/** A prompt target's variables, as promptMessages takes them (listed once per target, not per call). */
+export const promptVariables = (spec: PromptTarget) => Object.entries(spec.variables ?? {});
+
+/**
+ * The messages of a prompt target for one row: Liquid over the row's columns, the run's
+ * `parameters` and the target's variables (what the call sends, and what a cost estimate prices).
+ */
+export function promptMessages(spec: PromptTarget, variables: ReturnType<typeof promptVariables>, row: Record<string, unknown>, parameters: unknown): Promise<ModelMessage[]> {
+  // A lone spread, then the parameters: `{ ...row, parameters }` is V8's slow path on Node 20
+  // (docs/decisions.md, "No literal that starts with a spread on the hot path").
+  const scope: Scope = { ...row };
+  scope.parameters = parameters;
+  for (const [name, mapping] of variables) scope[name] = resolveMapping(mapping, row, undefined);
+  return renderTurn(() => spec.messages.map((m) => ({ role: m.role, content: renderString(m.content, scope) })));
+}
+
 export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): TargetAdapter {
-  const variables = Object.entries(spec.variables ?? {});
+  const variables = promptVariables(spec);
   const limitKey = deps.limitKeyOf ? deps.limitKeyOf(spec.model) : modelLimitKey(spec.model);
   return {
     // The engine takes the model's shared slot before starting the call's deadline.
     limitKey,
     async call(input): Promise<TargetOutput> {
-      const { row, parameters } = input;
-      // A lone spread, then the parameters: `{ ...row, parameters }` is V8's slow path on Node 20
-      // (docs/decisions.md, "No literal that starts with a spread on the hot path").
-      const scope: Scope = { ...row };
-      scope.parameters = parameters;
-      for (const [name, mapping] of variables) scope[name] = resolveMapping(mapping, row, undefined);
-      const messages: ModelMessage[] = await renderTurn(() => spec.messages.map((m) => ({ role: m.role, content: renderString(m.content, scope) })));
+      const messages = await promptMessages(spec, variables, input.row, input.parameters);
       const key = deps.cache ? callFingerprint(spec.model, messages, spec.params, spec.outputSchema) : null;
       if (deps.cache && key) {
         const hit = await deps.cache.get(key);

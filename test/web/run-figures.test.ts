@@ -121,6 +121,11 @@ beforeAll(async () => {
       { id: 'exact', name: 'Exact', type: 'langevals/exact_match' },
     ],
   });
+  await create({
+    slug: 'first-estimate', name: 'First estimate', dataset: { rows },
+    targets: [prompt('mini', 'Mini', 'openai/gpt-4o-mini')],
+    evaluators: [{ id: 'exact', name: 'Exact', type: 'langevals/exact_match' }],
+  });
   await create({ slug: 'unpriced', name: 'Unpriced', dataset: { rows: rows.slice(0, 2) }, targets: [prompt('custom', 'Unpriced', 'openai/my-unpriced-finetune')], evaluators: [] });
   const held = (slug: string) => ({
     slug, name: slug, dataset: { rows: rows.slice(0, 3) },
@@ -340,6 +345,32 @@ describe('a comparison', () => {
     expect(await costOf('Exact').textContent()).toBe('—');
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'compare-evaluator-cost');
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("a first run's estimate", () => {
+  it("prices the prompts at the model's price, answers at maxTokens, and a check that calls no model at $0", async () => {
+    const api = (await (await server.t.req('POST', '/api/experiments/first-estimate/estimate', { body: {} })).json()) as { targets: { estimatedCost: number }[]; complete: boolean };
+    expect(api.complete).toBe(true);
+    // The experiment page's address, from another experiment's run.
+    const { runUrl } = await finished('costs');
+    await page.goto(onServer(server, runUrl.split('?')[0]!.replace('/experiments/costs', '/experiments/first-estimate')));
+    await page.getByRole('button', { name: 'Estimate cost' }).click();
+    const estimate = page.getByRole('region', { name: 'Cost estimate' });
+    await estimate.waitFor();
+    const row = (name: string) => estimate.locator('tbody tr', { has: page.locator('th', { hasText: new RegExp(`^${name}$`) }) });
+    expect(await row('Mini').getAttribute('data-basis')).toBe('prices');
+    const shown = (await row('Mini').locator('td').nth(1).textContent())!;
+    expect(shown).toMatch(/^≤ \$0\.0+[1-9]\d$/);
+    expect(Math.abs(numberIn(shown) - api.targets[0]!.estimatedCost) / api.targets[0]!.estimatedCost).toBeLessThan(0.05);
+    expect(await row('Mini').locator('td').nth(2).textContent()).toMatch(/ a cell at most, at the model's price: about \d+ prompt tokens \(from 6 rows\) and answers up to 5 tokens \(maxTokens\)$/);
+    expect(await row('Exact \\(evaluator\\)').getAttribute('data-basis')).toBe('no_model');
+    expect(await row('Exact \\(evaluator\\)').locator('td').nth(2).textContent()).toBe('it calls no model');
+    // Answers counted at their maxTokens: the total is at most that.
+    expect(await estimate.getByTestId('estimate-total').textContent()).toMatch(/^≤ \$0\.0+[1-9]\d$/);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'estimate-first-run');
     expect(problems).toEqual([]);
   });
 });

@@ -1,25 +1,86 @@
 // POST /api/experiments/{slug}/estimate: the run a body would start, checked as a start checks
-// it, and what it would cost from the experiment's earlier finished runs (core/engine/estimate.ts).
-// Nothing is stored or started.
-import { estimateRun, ESTIMATE_RUNS, type PastRun } from '../../core/engine/estimate.js';
+// it, and what it would cost (core/engine/estimate.ts): from the experiment's earlier finished
+// runs, else, for a prompt target no earlier run called, from its model's price for its prompts
+// rendered over a sample of the rows. Nothing is stored or started.
+import { type EstimateExtras, estimateRun, ESTIMATE_RUNS, type PastRun, type PriceFigure } from '../../core/engine/estimate.js';
+import { rowsInScope } from '../../core/engine/plan.js';
 import type { RunEstimate } from '../../core/model/estimate.js';
+import type { EvaluatorSpec, ExperimentDocument, PromptTarget, Row } from '../../core/model/experiment.js';
 import type { Project } from '../../core/model/records.js';
+import type { RunSpec } from '../../core/model/run.js';
+import type { Stores } from '../../core/ports.js';
 import type { RunStore } from '../../core/run-store.js';
+import type { EvaluatorCatalogue } from './prepare.js';
+import { rowSourceFor, scopeReader } from './row-reader.js';
 import type { RunService } from './service.js';
 
 /** Runs of the experiment read for the estimate, at most: newest first, a page at a time. */
 const RUNS_READ = 200;
 const PAGE = 50;
+/** Rows whose prompts are rendered to price a target no earlier run called (spread over the rows in scope). */
+export const SAMPLE_ROWS = 100;
+
+/**
+ * What a prompt target's calls would cost for these rows (rendered, counted and priced by the
+ * composition root, which has the templates and the price table); null when none renders.
+ */
+export type PromptPricer = (projectId: string, target: PromptTarget, rows: Row[], parameters: RunSpec['parameters']) => Promise<PriceFigure | null>;
+
+export interface EstimateDeps {
+  /** The saved datasets' rows, for the sample. */
+  datasets: Pick<Stores['datasets'], 'rows' | 'rowSizes'>;
+  catalogue: EvaluatorCatalogue;
+  pricePrompt: PromptPricer;
+}
 
 export class RunEstimates {
   constructor(
     private readonly runs: Pick<RunService, 'plan'>,
     private readonly store: Pick<RunStore, 'list'>,
+    private readonly deps: EstimateDeps,
   ) {}
 
   async estimate(project: Project, slug: string, body: () => Promise<unknown>): Promise<RunEstimate> {
-    const { experiment, spec } = await this.runs.plan(project, slug, body);
-    return estimateRun(spec, await this.history(project.id, experiment.id, (spec.targetIds.length + spec.evaluatorIds.length) * ESTIMATE_RUNS));
+    const { experiment, request, spec } = await this.runs.plan(project, slug, body);
+    const doc = experiment.document;
+    const history = await this.history(project.id, experiment.id, (spec.targetIds.length + spec.evaluatorIds.length) * ESTIMATE_RUNS);
+    const extras: EstimateExtras = { noModel: new Set(spec.evaluatorIds.filter((id) => this.callsNoModel(doc.evaluators.find((e) => e.id === id)))) };
+    // Prices only for the prompt targets that no earlier run called: history knows better.
+    const unknown = estimateRun(spec, history, extras).targets.filter((t) => t.basis === 'none').map((t) => t.targetId);
+    const prompts = doc.targets.filter((t): t is PromptTarget => t.type === 'prompt' && unknown.includes(t.id));
+    if (prompts.length > 0) {
+      const rows = await this.sample(spec, doc, request.data);
+      const prices = new Map<string, PriceFigure>();
+      for (const t of prompts) {
+        const figure = rows.length > 0 ? await this.deps.pricePrompt(project.id, t, rows, spec.parameters) : null;
+        if (figure) prices.set(t.id, figure);
+      }
+      extras.prices = prices;
+    }
+    return estimateRun(spec, history, extras);
+  }
+
+  /** An evaluator that calls no model (its members too, for an evaluator set). */
+  private callsNoModel(e: Pick<EvaluatorSpec, 'type' | 'settings'> | undefined): boolean {
+    if (!e || this.deps.catalogue.find(e.type)?.needsModel !== false) return false;
+    const members = (e.settings as { evaluators?: unknown } | undefined)?.evaluators;
+    return !Array.isArray(members) || members.every((m) => this.callsNoModel(m as Pick<EvaluatorSpec, 'type' | 'settings'>));
+  }
+
+  /** Up to SAMPLE_ROWS rows in scope, spread over them evenly, as the run would read them (parameters merged). */
+  private async sample(spec: RunSpec, doc: ExperimentDocument, data: Row[] | undefined): Promise<Row[]> {
+    const n = rowsInScope(spec);
+    // The body's rows are not stored yet: read from the body, as the run would from its own rows.
+    const inline = data ?? [];
+    const runs = { inlineRows: async (_: string, from: number, to: number) => inline.slice(from, to), inlineRowSizes: async (_: string, from: number, to: number) => inline.slice(from, to).map(() => 0) };
+    const read = scopeReader(spec, rowSourceFor('', spec, { datasets: this.deps.datasets, runs }, async () => ('rows' in doc.dataset ? doc.dataset.rows : [])));
+    const rows: Row[] = [];
+    const count = Math.min(n, SAMPLE_ROWS);
+    for (let i = 0; i < count; i++) {
+      const at = Math.floor((i * n) / count);
+      rows.push(...(await read(at, at + 1)));
+    }
+    return rows;
   }
 
   /**

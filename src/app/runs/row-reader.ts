@@ -22,7 +22,12 @@ const GAP = 64;
 /** Share of a page's byte budget that a range may spend on unwanted rows between two wanted ones (64 KB of 4 MB). */
 const GAP_SHARE = 1 / 64;
 
-export function rowSourceFor(runId: string, spec: RunSpec, stores: Pick<Stores, 'datasets' | 'runs'>, experimentRows: () => Promise<Row[]>): RowSource {
+export function rowSourceFor(
+  runId: string,
+  spec: RunSpec,
+  stores: { datasets: Pick<Stores['datasets'], 'rows' | 'rowSizes'>; runs: Pick<Stores['runs'], 'inlineRows' | 'inlineRowSizes'> },
+  experimentRows: () => Promise<Row[]>,
+): RowSource {
   const source = spec.rows;
   switch (source.kind) {
     case 'experiment':

@@ -80,4 +80,32 @@ describe('estimateRun', () => {
     const priced = estimateRun(judged, [past('r2', 3, [target('p', 10, 0.1)], { judge: 0.05, exact: 0 })]);
     expect(priced.complete).toBe(true);
   });
+
+  it("without history: a priced prompt target's figure (at most with maxTokens, at least without), checks that call no model at $0", () => {
+    const both = { ...spec, targetIds: ['capped', 'open', 'unknown', 'p'], evaluatorIds: ['exact', 'judge'] };
+    const prices = new Map([
+      ['capped', { rowsSampled: 100, inputTokensPerCell: 20, outputTokensPerCell: 50, costPerCell: 0.00003 }],
+      ['open', { rowsSampled: 100, inputTokensPerCell: 20, costPerCell: 0.000003 }],
+      // Rendered, but the model has no price: no figure.
+      ['unknown', { rowsSampled: 100, inputTokensPerCell: 20 }],
+      // History wins over prices: what was paid includes what prices cannot know.
+      ['p', { rowsSampled: 100, inputTokensPerCell: 20, outputTokensPerCell: 50, costPerCell: 1 }],
+    ]);
+    const e = estimateRun(both, [past('r1', 3, [target('p', 10, 0.1)])], { prices, noModel: new Set(['exact']) });
+    expect(e.targets).toEqual([
+      { targetId: 'capped', cells: 100, basis: 'prices', costPerCell: 0.00003, estimatedCost: expect.closeTo(0.003, 12), fromRuns: [], inputTokensPerCell: 20, outputTokensPerCell: 50, rowsSampled: 100 },
+      { targetId: 'open', cells: 100, basis: 'prices_input', costPerCell: 0.000003, estimatedCost: expect.closeTo(0.0003, 12), fromRuns: [], inputTokensPerCell: 20, rowsSampled: 100 },
+      { targetId: 'unknown', cells: 100, basis: 'none', fromRuns: [] },
+      { targetId: 'p', cells: 100, basis: 'history', costPerCell: 0.01, estimatedCost: 1, fromRuns: ['r1'] },
+    ]);
+    expect(e.evaluators).toEqual([
+      { evaluatorId: 'exact', cells: 400, basis: 'no_model', costPerCell: 0, estimatedCost: 0, fromRuns: [] },
+      { evaluatorId: 'judge', cells: 400, basis: 'none', fromRuns: [] },
+    ]);
+    expect(e.complete).toBe(false);
+    // Only parts with a figure, none of them a lower bound: complete.
+    const capped = estimateRun({ ...spec, targetIds: ['capped'], evaluatorIds: ['exact'] }, [], { prices, noModel: new Set(['exact']) });
+    expect(capped.complete).toBe(true);
+    expect(estimateRun({ ...spec, targetIds: ['open'] }, [], { prices }).complete).toBe(false);
+  });
 });

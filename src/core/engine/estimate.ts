@@ -10,6 +10,25 @@ import { planTotal, rowsInScope } from './plan.js';
 /** Earlier runs a figure is taken from, at most (the newest that qualify). */
 export const ESTIMATE_RUNS = 5;
 
+/**
+ * A prompt target priced from its model's price, for a run with no earlier calls of it (the
+ * app renders its prompts for a sample of the rows and asks the price table).
+ */
+export interface PriceFigure {
+  rowsSampled: number;
+  inputTokensPerCell: number;
+  /** The target's maxTokens; absent when it sets none (the answers' length is then unknown). */
+  outputTokensPerCell?: number;
+  /** USD a cell for those tokens; absent when the model has no known price. */
+  costPerCell?: number;
+}
+
+/** What the estimate knows besides the history: prices of targets without one, evaluators that call no model. */
+export interface EstimateExtras {
+  prices?: ReadonlyMap<string, PriceFigure>;
+  noModel?: ReadonlySet<string>;
+}
+
 /** A finished earlier run of the experiment, as the estimate reads it. */
 export interface PastRun {
   id: string;
@@ -56,6 +75,18 @@ function targetPart(targetId: string, cells: number, history: PastRun[], version
   return { targetId, cells, basis: p.basis, ...(p.costPerCell !== undefined ? { costPerCell: p.costPerCell, estimatedCost: p.estimatedCost! } : {}), fromRuns: p.fromRuns };
 }
 
+/** A target no earlier run called, from its prices: at most (answers at maxTokens) or, without maxTokens, at least. */
+function pricedPart(t: TargetEstimate, f: PriceFigure): TargetEstimate {
+  if (f.costPerCell === undefined) return t;
+  const out: TargetEstimate = {
+    targetId: t.targetId, cells: t.cells, basis: f.outputTokensPerCell !== undefined ? 'prices' : 'prices_input',
+    costPerCell: f.costPerCell, estimatedCost: f.costPerCell * t.cells, fromRuns: [],
+    inputTokensPerCell: f.inputTokensPerCell, rowsSampled: f.rowsSampled,
+  };
+  if (f.outputTokensPerCell !== undefined) out.outputTokensPerCell = f.outputTokensPerCell;
+  return out;
+}
+
 /**
  * An evaluator: its cost per cell of the runs it ran in (so an evaluator limited to some targets,
  * or comparing a row's targets, is counted as it was run). From summaries that keep evaluators'
@@ -84,18 +115,31 @@ function evaluatorPart(evaluatorId: string, cells: number, history: PastRun[], v
 }
 
 function known(basis: EstimateBasis): boolean {
-  return basis === 'history' || basis === 'older_versions';
+  return basis === 'history' || basis === 'older_versions' || basis === 'prices' || basis === 'no_model';
 }
 
 /**
  * The estimate of a run of `spec`, from `history`: finished runs of the experiment, newest first.
  * Every target call is assumed to succeed once (failed calls and retries are not priced).
  */
-export function estimateRun(spec: Pick<RunSpec, 'experimentSlug' | 'experimentVersion' | 'rowIndices' | 'sourceRowCount' | 'targetIds' | 'evaluatorIds' | 'repeats' | 'budgetUsd'>, history: PastRun[]): RunEstimate {
+export function estimateRun(
+  spec: Pick<RunSpec, 'experimentSlug' | 'experimentVersion' | 'rowIndices' | 'sourceRowCount' | 'targetIds' | 'evaluatorIds' | 'repeats' | 'budgetUsd'>,
+  history: PastRun[],
+  extras: EstimateExtras = {},
+): RunEstimate {
   const total = planTotal(spec);
   const perTarget = rowsInScope(spec) * spec.repeats;
-  const targets = spec.targetIds.map((id) => targetPart(id, perTarget, history, spec.experimentVersion));
-  const withPartial = spec.evaluatorIds.map((id) => evaluatorPart(id, total, history, spec.experimentVersion));
+  // Earlier runs first: what was paid includes what prices cannot know (answer lengths, a gateway's charges).
+  const targets = spec.targetIds.map((id) => {
+    const t = targetPart(id, perTarget, history, spec.experimentVersion);
+    const f = extras.prices?.get(id);
+    return t.basis === 'none' && f ? pricedPart(t, f) : t;
+  });
+  const withPartial = spec.evaluatorIds.map((id) => {
+    const e = evaluatorPart(id, total, history, spec.experimentVersion);
+    if (e.basis !== 'none' || !extras.noModel?.has(id)) return e;
+    return { evaluatorId: id, cells: total, basis: 'no_model' as const, costPerCell: 0, estimatedCost: 0, fromRuns: [], partial: false };
+  });
   const evaluators: EvaluatorEstimate[] = withPartial.map(({ partial: _, ...e }) => e);
   const parts = [...targets, ...evaluators];
   const estimatedCost = parts.reduce((sum, p) => sum + (p.estimatedCost ?? 0), 0);

@@ -12,6 +12,16 @@ export const estimateBasisSchema = z.enum([
   'older_versions',
   /** Earlier runs made these calls, and none had a known cost (an HTTP or code target, a model without a price, a judge on one). */
   'unpriced',
+  /**
+   * No earlier finished run made these calls (a prompt target): priced from the model's price,
+   * for the prompts as rendered for a sample of the rows and answers as long as the target's
+   * `params.maxTokens` allows, so at most that.
+   */
+  'prices',
+  /** As `prices`, but the target sets no `maxTokens`: the prompts only, so at least that. */
+  'prices_input',
+  /** An evaluator that calls no model (exact match, regex, custom code…): it costs nothing. */
+  'no_model',
   /** No earlier finished run made these calls. */
   'none',
 ]);
@@ -19,12 +29,18 @@ export type EstimateBasis = z.infer<typeof estimateBasisSchema>;
 
 const partFields = {
   basis: estimateBasisSchema,
-  /** USD per cell from the earlier runs; absent unless basis is history or older_versions. */
+  /** USD per cell from the earlier runs (or the prices); absent when basis is unpriced or none. */
   costPerCell: z.number().optional(),
   /** costPerCell × the cells the part would run; absent with costPerCell. */
   estimatedCost: z.number().optional(),
   /** The earlier runs the figure comes from, newest first. */
   fromRuns: z.array(z.string()),
+  /** Basis prices or prices_input: the prompt's tokens a cell, about (4 characters a token), over the rows sampled. */
+  inputTokensPerCell: z.number().optional(),
+  /** Basis prices: the answer's tokens a cell at most (the target's maxTokens). */
+  outputTokensPerCell: z.number().optional(),
+  /** Basis prices or prices_input: the rows whose prompts were rendered. */
+  rowsSampled: z.int().optional(),
 };
 
 export const targetEstimateSchema = z.object({
@@ -54,8 +70,9 @@ export const runEstimateSchema = z.object({
   /** USD: the parts that have an estimate, summed (a lower bound when `complete` is false). */
   estimatedCost: z.number(),
   /**
-   * Every part has an estimate: no target or evaluator is without one (basis unpriced or none),
-   * and no evaluator's figure leaves out calls that had no known cost.
+   * Every part has an estimate: no target or evaluator is without one (basis unpriced or none)
+   * or has only its prompts' cost (prices_input), and no evaluator's figure leaves out calls
+   * that had no known cost.
    */
   complete: z.boolean(),
   /** The budget the run would have (request, else the experiment's), or null. */

@@ -1,10 +1,10 @@
 // What a run would cost, shown under the experiment page's run form: the server's estimate
-// (POST …/estimate, from the experiment's earlier finished runs), a line per target and per
-// evaluator, with why a part has no figure.
+// (POST …/estimate, from the experiment's earlier finished runs, else the models' prices), a
+// line per target and per evaluator, with where its figure comes from or why it has none.
 import type { RunEstimate, TargetEstimate } from '../api-types.js';
 import { int, usd } from '../lib/format.js';
 
-type Part = Pick<TargetEstimate, 'basis' | 'costPerCell' | 'estimatedCost' | 'fromRuns'>;
+type Part = Pick<TargetEstimate, 'basis' | 'costPerCell' | 'estimatedCost' | 'fromRuns' | 'inputTokensPerCell' | 'outputTokensPerCell' | 'rowsSampled'>;
 
 const runs = (n: number) => `${n} earlier run${n === 1 ? '' : 's'}`;
 
@@ -14,6 +14,12 @@ function source(p: Part): string {
       return `${usd(p.costPerCell)} a cell, from ${runs(p.fromRuns.length)}`;
     case 'older_versions':
       return `${usd(p.costPerCell)} a cell, from ${runs(p.fromRuns.length)} of earlier versions`;
+    case 'prices':
+      return `${usd(p.costPerCell)} a cell at most, at the model's price: about ${int(Math.round(p.inputTokensPerCell ?? 0))} prompt tokens (${runsSampled(p)}) and answers up to ${int(p.outputTokensPerCell)} tokens (maxTokens)`;
+    case 'prices_input':
+      return `${usd(p.costPerCell)} a cell for about ${int(Math.round(p.inputTokensPerCell ?? 0))} prompt tokens (${runsSampled(p)}); answers not counted: no maxTokens`;
+    case 'no_model':
+      return 'it calls no model';
     case 'unpriced':
       return 'its calls in earlier runs reported no cost';
     case 'none':
@@ -21,12 +27,17 @@ function source(p: Part): string {
   }
 }
 
+/** A complete estimate with a part priced at its maxTokens is an upper bound. */
+const atMost = (e: RunEstimate) => e.targets.some((t) => t.basis === 'prices');
+
+const runsSampled = (p: Part) => `from ${int(p.rowsSampled)} row${p.rowsSampled === 1 ? '' : 's'}`;
+
 function PartRow({ name, cells, part }: { name: string; cells: number; part: Part }) {
   return (
     <tr data-basis={part.basis}>
       <th scope="row" dir="auto">{name}</th>
       <td className="num">{int(cells)}</td>
-      <td className="num">{part.estimatedCost === undefined ? '—' : usd(part.estimatedCost)}</td>
+      <td className="num">{part.estimatedCost === undefined ? '—' : `${part.basis === 'prices' ? '≤ ' : part.basis === 'prices_input' ? '≥ ' : ''}${usd(part.estimatedCost)}`}</td>
       <td className="muted">{source(part)}</td>
     </tr>
   );
@@ -51,8 +62,8 @@ export function EstimateView({ estimate, names }: { estimate: RunEstimate; names
           <tr>
             <th scope="row">Total</th>
             <td />
-            <td className="num" data-testid="estimate-total">{estimate.complete ? usd(estimate.estimatedCost) : `≥ ${usd(estimate.estimatedCost)}`}</td>
-            <td className="muted">{estimate.complete ? '' : 'parts without a figure are not counted'}</td>
+            <td className="num" data-testid="estimate-total">{!estimate.complete ? `≥ ${usd(estimate.estimatedCost)}` : atMost(estimate) ? `≤ ${usd(estimate.estimatedCost)}` : usd(estimate.estimatedCost)}</td>
+            <td className="muted">{!estimate.complete ? 'parts without a figure are not counted' : atMost(estimate) ? 'answers counted at their maxTokens' : ''}</td>
           </tr>
         </tfoot>
       </table>
