@@ -204,6 +204,16 @@ describe("a first run's estimate, from the models' prices", () => {
     expect(picked.targets[0]).toMatchObject({ basis: 'prices', cells: 2, rowsSampled: 2, inputTokensPerCell: Math.ceil(53 / 4) });
   });
 
+  it('holds at most about 4 MB of rows for the sample, however large the rows', async () => {
+    // 20 rows of 300 KB: the sample stops once it holds 4 MB (the row that passes it included).
+    const data = Array.from({ length: 20 }, (_, i) => ({ question: String(i % 10).repeat(300 * 1024) }));
+    const res = await t.req('POST', '/api/experiments/fresh/estimate', { body: { data, parameters: { lang: 'en' } } });
+    expect(res.status).toBe(200);
+    const e = (await res.json()) as RunEstimate;
+    expect(e.targets[0]).toMatchObject({ basis: 'prices', cells: 20, rowsSampled: 14 });
+    expect(e.targets[0]!.inputTokensPerCell).toBeCloseTo(Math.ceil((14 + 300 * 1024) / 4), 6);
+  });
+
   it('a model without a price gets no figure, and after a run the history is used instead', async () => {
     expect((await t.req('PUT', '/api/experiments/fresh', { body: fresh('openai/my-unpriced-finetune') })).status).toBe(200);
     const unpriced = (await (await t.req('POST', '/api/experiments/fresh/estimate', { body: { parameters: { lang: 'en' } } })).json()) as RunEstimate;

@@ -4,6 +4,7 @@
 // rendered over a sample of the rows. Nothing is stored or started.
 import { type EstimateExtras, estimateRun, ESTIMATE_RUNS, type PastRun, type PriceFigure } from '../../core/engine/estimate.js';
 import { rowsInScope } from '../../core/engine/plan.js';
+import { approxJsonBytes } from '../../core/json-size.js';
 import type { RunEstimate } from '../../core/model/estimate.js';
 import type { EvaluatorSpec, ExperimentDocument, PromptTarget, Row } from '../../core/model/experiment.js';
 import type { Project } from '../../core/model/records.js';
@@ -19,6 +20,11 @@ const RUNS_READ = 200;
 const PAGE = 50;
 /** Rows whose prompts are rendered to price a target no earlier run called (spread over the rows in scope). */
 export const SAMPLE_ROWS = 100;
+/**
+ * Bytes of rows the sample holds, at most (it ends at the row that passes it): rows may be a
+ * megabyte each, and 100 of them held per estimate request would be 100 MB.
+ */
+export const SAMPLE_BYTES = 4 * 1024 * 1024;
 
 /**
  * What a prompt target's calls would cost for these rows (rendered, counted and priced by the
@@ -76,9 +82,13 @@ export class RunEstimates {
     const read = scopeReader(spec, rowSourceFor('', spec, { datasets: this.deps.datasets, runs }, async () => ('rows' in doc.dataset ? doc.dataset.rows : [])));
     const rows: Row[] = [];
     const count = Math.min(n, SAMPLE_ROWS);
-    for (let i = 0; i < count; i++) {
+    let bytes = 0;
+    for (let i = 0; i < count && bytes < SAMPLE_BYTES; i++) {
       const at = Math.floor((i * n) / count);
-      rows.push(...(await read(at, at + 1)));
+      for (const row of await read(at, at + 1)) {
+        rows.push(row);
+        bytes += approxJsonBytes(row);
+      }
     }
     return rows;
   }
