@@ -3,6 +3,7 @@
 // runs, else, for a prompt target no earlier run called, from its model's price for its prompts
 // rendered over a sample of the rows. Nothing is stored or started.
 import { type EstimateExtras, estimateRun, ESTIMATE_RUNS, type PastRun, type PriceFigure } from '../../core/engine/estimate.js';
+import { Semaphore } from '../../core/engine/limiter.js';
 import { rowsInScope } from '../../core/engine/plan.js';
 import { approxJsonBytes } from '../../core/json-size.js';
 import type { RunEstimate } from '../../core/model/estimate.js';
@@ -25,6 +26,12 @@ export const SAMPLE_ROWS = 100;
  * megabyte each, and 100 of them held per estimate request would be 100 MB.
  */
 export const SAMPLE_BYTES = 4 * 1024 * 1024;
+/**
+ * Estimates that read and render their sample at once, in this process; the others wait, the
+ * projects in turns. So the samples held are at most this × SAMPLE_BYTES, however many
+ * estimates are asked at once.
+ */
+export const PRICING_AT_ONCE = 2;
 
 /**
  * What a prompt target's calls would cost for these rows (rendered, counted and priced by the
@@ -46,6 +53,8 @@ export class RunEstimates {
     private readonly deps: EstimateDeps,
   ) {}
 
+  private readonly pricing = new Semaphore(PRICING_AT_ONCE);
+
   async estimate(project: Project, slug: string, body: () => Promise<unknown>): Promise<RunEstimate> {
     const { experiment, request, spec } = await this.runs.plan(project, slug, body);
     const doc = experiment.document;
@@ -55,13 +64,18 @@ export class RunEstimates {
     const unknown = estimateRun(spec, history, extras).targets.filter((t) => t.basis === 'none').map((t) => t.targetId);
     const prompts = doc.targets.filter((t): t is PromptTarget => t.type === 'prompt' && unknown.includes(t.id));
     if (prompts.length > 0) {
-      const rows = await this.sample(spec, doc, request.data);
-      const prices = new Map<string, PriceFigure>();
-      for (const t of prompts) {
-        const figure = rows.length > 0 ? await this.deps.pricePrompt(project.id, t, rows, spec.parameters) : null;
-        if (figure) prices.set(t.id, figure);
+      const release = await this.pricing.acquire(undefined, project.id);
+      try {
+        const rows = await this.sample(spec, doc, request.data);
+        const prices = new Map<string, PriceFigure>();
+        for (const t of prompts) {
+          const figure = rows.length > 0 ? await this.deps.pricePrompt(project.id, t, rows, spec.parameters) : null;
+          if (figure) prices.set(t.id, figure);
+        }
+        extras.prices = prices;
+      } finally {
+        release();
       }
-      extras.prices = prices;
     }
     return estimateRun(spec, history, extras);
   }
