@@ -5,26 +5,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEstimate } from '../src/core/model/estimate.js';
 import type { RunSummary } from '../src/core/model/summary.js';
-import { startFakeAgent, type FakeAgent } from '../src/testing/fake-agent.js';
-import { startFakeOpenAI } from '../src/testing/fake-openai.js';
-import type { FakeLlmProvider } from '../src/testing/fake-provider-core.js';
-import { startTestAssay, type TestAssay } from '../src/testing/harness.js';
+import type { FakeAgent } from '../src/testing/fake-agent.js';
+import type { TestAssay } from '../src/testing/harness.js';
+import { type PricedAssay, startPricedAssay } from '../src/testing/priced-assay.js';
+import { startRun, waitForRun } from '../src/testing/runs.js';
 
 const KEY = 'sk-estimate-test-key-0123456789';
-let provider: FakeLlmProvider;
+let priced: PricedAssay;
 let agent: FakeAgent;
 let t: TestAssay;
 
 beforeAll(async () => {
-  provider = await startFakeOpenAI({ apiKey: KEY });
-  agent = await startFakeAgent({ latencyMs: 0 });
-  t = await startTestAssay({ providers: { openai: { apiKey: KEY, baseUrl: provider.baseURL } } });
+  priced = await startPricedAssay(KEY);
+  ({ t, agent } = priced);
 });
-afterAll(async () => {
-  await t?.close();
-  await provider?.close();
-  await agent?.close();
-});
+afterAll(() => priced?.close());
 
 const experiment = (model: string) => ({
   slug: 'priced', name: 'Priced',
@@ -42,12 +37,8 @@ async function estimate(body?: unknown, key?: string): Promise<Response> {
 }
 
 async function runToEnd(body: unknown = {}): Promise<{ runId: string; summary: RunSummary }> {
-  const { runId } = (await (await t.req('POST', '/api/experiments/priced/run', { body })).json()) as { runId: string };
-  for (;;) {
-    const r = (await (await t.req('GET', `/api/experiments/runs/${runId}`)).json()) as { status: string; summary: RunSummary };
-    if (r.status !== 'running') return { runId, summary: r.summary };
-    await new Promise((res) => setTimeout(res, 20));
-  }
+  const runId = await startRun(t, 'priced', body);
+  return { runId, summary: (await waitForRun(t, runId)).summary as RunSummary };
 }
 
 async function runCount(): Promise<number> {
@@ -220,12 +211,8 @@ describe("a first run's estimate, from the models' prices", () => {
     expect(unpriced.targets[0]).toEqual({ targetId: 'p', cells: 1_000, basis: 'none', fromRuns: [] });
     expect(unpriced.complete).toBe(false);
     expect((await t.req('PUT', '/api/experiments/fresh', { body: fresh('openai/gpt-4o-mini') })).status).toBe(200);
-    const { runId } = (await (await t.req('POST', '/api/experiments/fresh/run', { body: { row_indices: [0, 1, 2], parameters: { lang: 'en' } } })).json()) as { runId: string };
-    for (;;) {
-      const r = (await (await t.req('GET', `/api/experiments/runs/${runId}`)).json()) as { status: string };
-      if (r.status !== 'running') break;
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    const runId = await startRun(t, 'fresh', { row_indices: [0, 1, 2], parameters: { lang: 'en' } });
+    await waitForRun(t, runId);
     const after = (await (await t.req('POST', '/api/experiments/fresh/estimate', { body: { parameters: { lang: 'en' } } })).json()) as RunEstimate;
     expect(after.targets[0]).toMatchObject({ basis: 'history', fromRuns: [runId] });
     // What the checks cost in that run: nothing, from history now.

@@ -8,26 +8,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Comparison } from '../../src/core/model/compare.js';
 import type { RunEstimate } from '../../src/core/model/estimate.js';
 import type { RunSummary } from '../../src/core/model/summary.js';
-import { startFakeAgent, type FakeAgent } from '../../src/testing/fake-agent.js';
-import { startFakeOpenAI } from '../../src/testing/fake-openai.js';
-import type { FakeLlmProvider } from '../../src/testing/fake-provider-core.js';
-import { startTestAssay, type TestAssay } from '../../src/testing/harness.js';
+import type { FakeAgent } from '../../src/testing/fake-agent.js';
+import type { TestAssay } from '../../src/testing/harness.js';
+import { type PricedAssay, startPricedAssay } from '../../src/testing/priced-assay.js';
+import { startRun, waitForRun } from '../../src/testing/runs.js';
 
 const KEY = 'sk-compare-cost-test-key-0123456789';
-let provider: FakeLlmProvider;
+let priced: PricedAssay;
 let agent: FakeAgent;
 let t: TestAssay;
 
 beforeAll(async () => {
-  provider = await startFakeOpenAI({ apiKey: KEY });
-  agent = await startFakeAgent({ latencyMs: 0 });
-  t = await startTestAssay({ providers: { openai: { apiKey: KEY, baseUrl: provider.baseURL } } });
+  priced = await startPricedAssay(KEY);
+  ({ t, agent } = priced);
 });
-afterAll(async () => {
-  await t?.close();
-  await provider?.close();
-  await agent?.close();
-});
+afterAll(() => priced?.close());
 
 const experiment = (judgeModel: string) => ({
   slug: 'judged', name: 'Judged',
@@ -44,17 +39,10 @@ const experiment = (judgeModel: string) => ({
 });
 
 async function runToEnd(slug = 'judged'): Promise<{ runId: string; summary: RunSummary }> {
-  const res = await t.req('POST', `/api/experiments/${slug}/run`, { body: {} });
-  expect(res.status).toBe(200);
-  const { runId } = (await res.json()) as { runId: string };
-  for (;;) {
-    const r = (await (await t.req('GET', `/api/experiments/runs/${runId}`)).json()) as { status: string; summary: RunSummary };
-    if (r.status !== 'running') {
-      expect(r.status).toBe('completed');
-      return { runId, summary: r.summary };
-    }
-    await new Promise((res) => setTimeout(res, 20));
-  }
+  const runId = await startRun(t, slug, {});
+  const r = await waitForRun(t, runId);
+  expect(r.status).toBe('completed');
+  return { runId, summary: r.summary as RunSummary };
 }
 
 describe('a comparison shows what each evaluator cost', () => {

@@ -131,7 +131,10 @@ export interface EvaluatorDefinition<S extends z.ZodType = z.ZodType> {
   settings: S;
   /** Which result fields the evaluator reports. */
   result: ('passed' | 'score' | 'label')[];
-  /** True when it calls a model (judges, embeddings). */
+  /**
+   * True when it calls a model itself (judges, embeddings). An evaluator set calls none itself:
+   * whether it does depends on its members (the cost estimate looks into them).
+   */
   needsModel: boolean;
   /**
    * `row` evaluators compare the targets of a row (N-way comparison): they run once per row

@@ -11,7 +11,7 @@ export const evaluatorDescriptionSchema = z.object({
   requiredInputs: z.array(z.string()),
   optionalInputs: z.array(z.string()),
   result: z.array(z.string()),
-  needsModel: z.boolean(),
+  needsModel: z.boolean().describe('Calls a model itself (judges, embeddings). An evaluator set is false: it calls one only through its members'),
   settings: z.record(z.string(), z.unknown()).describe('JSON Schema of the settings, with defaults'),
 });
 
