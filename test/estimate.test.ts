@@ -1,7 +1,8 @@
 // What a run would cost, asked before starting it: POST /api/experiments/{slug}/estimate takes a
-// run body and answers from the experiment's earlier finished runs. Real server in process, a
-// fake OpenAI server and a fake agent on loopback; the figures are checked against the
-// summaries of the runs that really ran.
+// run body and answers from the experiment's earlier finished runs, or for a first run from the
+// models' prices. Real server in process, a fake OpenAI server and a fake agent on loopback; the
+// figures are checked against the summaries of the runs that really ran, and against prompts'
+// lengths and prices worked out here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEstimate } from '../src/core/model/estimate.js';
 import type { RunSummary } from '../src/core/model/summary.js';
