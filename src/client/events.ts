@@ -99,12 +99,18 @@ export async function* followEvents(source: StreamSource, runId: string, options
         await res.body?.cancel().catch(() => {});
         throw new NotAssayError(source.endpoint, `GET ${path} answered ${res.status} with ${type || 'no content type'}, not an event stream`, res.status);
       }
+      // A final event ends the stream only when the server then closes it: replayed from
+      // before a resume, a run's history has an earlier `done` or `stopped`, and `resumed`
+      // and the events of the execution after it follow (SPEC §6). The server closes a stream
+      // as soon as it has sent the run's last event.
+      let ended = false;
       for await (const event of connectionEvents(source, path, res, connection, signal)) {
         if ('seq' in event && typeof event.seq === 'number') cursor = event.seq;
         failures = 0;
         yield event;
-        if (isFinalEvent(event)) return;
+        if ('seq' in event) ended = isFinalEvent(event);
       }
+      if (ended) return;
       error = new ConnectionLostError(source.endpoint, 'GET', path, connection.silent ? `nothing for ${source.silenceMs / 1000} s` : 'the stream ended before the run did');
     } catch (e) {
       // Stopped while (re)connecting or reading: the caller asked for the end.

@@ -4,10 +4,14 @@
 // not carry, still reach the page while it watches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeAgent, refuseFirstCall, startFakeAgent } from '../../src/testing/fake-agent.js';
+import { waitForRun } from '../../src/testing/runs.js';
 import { axeViolations, type Browser, cspViolations, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
 
 let server: Server;
 let agent: FakeAgent;
+/** Fails every call but the first row's until a test says otherwise: a run with errored cells. */
+let failing: FakeAgent;
+let failingOn = true;
 let browser: Browser;
 
 const ROWS = 16;
@@ -30,6 +34,13 @@ beforeAll(async () => {
     expect((await server.t.req('POST', '/api/experiments', { body: experiment(slug, rows, concurrency) })).status).toBe(201);
   }
   // Two evaluators of one type and no names: the server names them alike, from its catalogue.
+  failing = await startFakeAgent({
+    reply: (m) => m,
+    handler: (request) => (failingOn && (request.body as { message?: string }).message !== 'question 0' ? { status: 500, body: { error: 'down' } } : undefined),
+  });
+  const broken = experiment('broken', 4, 4);
+  broken.targets = [{ ...broken.targets[0]!, url: `${failing.url}/chat` }];
+  expect((await server.t.req('POST', '/api/experiments', { body: broken })).status).toBe(201);
   const unnamed = [{ id: 'exact-a', type: 'langevals/exact_match' }, { id: 'exact-b', type: 'langevals/exact_match' }];
   expect((await server.t.req('POST', '/api/experiments', { body: experiment('unnamed', 8, 2, unnamed) })).status).toBe(201);
   browser = await launch();
@@ -37,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await agent?.close();
+  await failing?.close();
   await server?.close();
 });
 
@@ -116,9 +128,49 @@ describe('a live run', () => {
       const [status, duration] = await Promise.all([page.locator('.run-status .pill').textContent(), page.getByTestId('duration').textContent()]);
       return status === 'running' && duration !== frozen;
     }, { timeout: 5_000 }).toBe(true);
+    // A page opened now replays the run from its first event, the stop included, and follows
+    // on through `resumed` to the end (it once stopped following at the earlier `stopped`).
+    const { page: late } = await guardedPage(browser, server.url);
+    await late.goto(server.url + '/');
+    await signIn(late, server.t.key);
+    await late.waitForURL(/\/experiments$/);
+    await late.goto(onServer(server, runUrl));
+    await expect.poll(() => late.locator('.run-status .pill').textContent()).toBe('running');
+    await expect.poll(() => late.getByTestId('progress-text').textContent(), { timeout: 20_000 }).toBe('8 / 8');
+    await expect.poll(() => late.locator('.run-status .pill').textContent()).toBe('completed');
+    await late.close();
     await expect.poll(() => page.getByTestId('progress-text').textContent(), { timeout: 20_000 }).toBe('8 / 8');
     await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('completed');
     await expect.poll(() => page.getByTestId('row-count').textContent()).toBe('8 of 8 rows');
+    await page.close();
+  });
+});
+
+describe('retrying errored cells', () => {
+  it('shows them running from the moment the resume starts them until they answer', async () => {
+    const { page, problems } = await guardedPage(browser, server.url);
+    await page.goto(server.url + '/');
+    await signIn(page, server.t.key);
+    await page.waitForURL(/\/experiments$/);
+    const runUrl = await start('broken');
+    const runId = new URL(runUrl).searchParams.get('runId')!;
+    await waitForRun(server.t, runId);
+    await page.goto(onServer(server, runUrl));
+    const target = (index: number) => page.locator(`[role="row"][data-row-index="${index}"] .cell.target`);
+    for (const index of [1, 2, 3]) await expect.poll(() => target(index).textContent()).toContain('500');
+
+    // The agent answers now, but holds its answers: the retried cells are seen running.
+    failingOn = false;
+    failing.hold();
+    const before = failing.calls;
+    await page.getByRole('button', { name: 'Retry errored cells' }).click();
+    await expect.poll(() => failing.calls - before).toBe(3);
+    for (const index of [1, 2, 3]) await expect.poll(() => target(index).textContent()).toBe('running…');
+    expect(await target(0).textContent()).toContain('question 0');
+    failing.release();
+    await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 20_000 }).toBe('completed');
+    for (const index of [0, 1, 2, 3]) await expect.poll(() => target(index).textContent()).toContain(`question ${index}`);
+    expect(problems).toEqual([]);
     await page.close();
   });
 });

@@ -134,6 +134,38 @@ describe('streamRunEvents: a watcher who joins mid-run', () => {
   });
 });
 
+describe('streamRunEvents: a resumed run', () => {
+  it('replays the first execution whole and still hears the live start of a cell it runs again', async () => {
+    // Row 0 failed in the first execution; a resume that retries errors runs it again, under
+    // the same keys. The replay's old `cell_started` is not the twin of the live one.
+    const clock = new FakeClock();
+    const bus = new InProcessEventBus();
+    const { stores } = fakeRuns({ status: 'running', nextSeq: 6 });
+    const cell = { rowIndex: 0, targetId: 'a', repeat: 0 };
+    bus.publish('run_1', [
+      { type: 'execution_started', runId: 'run_1', total: 1, runUrl: 'u', seq: 1 },
+      { type: 'cell_started', ...cell, seq: 2 },
+      { type: 'target_result', ...cell, error: 'HTTP 500', attempts: 1, seq: 3 },
+      { type: 'done', summary: {}, seq: 4 },
+      { type: 'resumed', retryErrors: true, seq: 5 },
+    ] as unknown as RunEvent[]);
+    bus.publishLive('run_1', { type: 'cell_started', ...cell });
+    const controller = new AbortController();
+    const items: StreamItem[] = [];
+    const consumer = (async () => {
+      for await (const item of streamRunEvents({ stores, bus, clock }, 'run_1', 0, controller.signal)) items.push(item);
+    })();
+    await settle();
+    await clock.advance(300);
+    controller.abort();
+    await clock.advance(1_000);
+    await consumer;
+    const committed = items.flatMap((i) => (i.kind === 'events' ? i.events.map((e) => e.seq) : []));
+    expect(committed).toEqual([1, 2, 3, 4, 5]);
+    expect(items.flatMap((i) => (i.kind === 'live' ? i.events : []))).toEqual([{ type: 'cell_started', ...cell }]);
+  });
+});
+
 describe('streamRunEvents: the end of a run', () => {
   it('sends the final event, with what waits before it, at once rather than after the flush gap', async () => {
     const { clock, settle, bus, run, items, state, consumer } = await fakeClockStream();

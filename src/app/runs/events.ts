@@ -116,6 +116,14 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   // Set when the run's final event was published: it goes out at once, not after the flush
   // gap, so a client waiting for the end (the CLI, an SDK, a CI job) learns it without delay.
   let ending = false;
+  // Read before subscribing: every live event this stream hears is of a cell that had not been
+  // committed then (a cell leaves the bus's cells in flight before its commit), so its committed
+  // twin has a seq of at least this. Older committed events are never twins: a resumed run's
+  // first execution committed `cell_started`s under the same keys as the cells it runs again,
+  // and those, replayed, must not cancel the live start of a retried cell.
+  const first = await deps.stores.runs.cursor(runId);
+  if (!first) return;
+  const liveFloor = first.nextSeq;
   const liveQueue: LiveEvent[] = [];
   /** Keys of the live events waiting in the queue (a committed twin that overtakes one cancels it). */
   const queued = new Set<string>();
@@ -167,7 +175,7 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   const unannounced = (events: RunEvent[]): RunEvent[] => {
     if (announced.size === 0 && queued.size === 0) return events;
     return events.filter((e) => {
-      if (e.type !== 'cell_started' && e.type !== 'retrying') return true;
+      if ((e.type !== 'cell_started' && e.type !== 'retrying') || e.seq < liveFloor) return true;
       const key = liveKey(e);
       if (announced.delete(key)) return false;
       queued.delete(key);
@@ -218,8 +226,7 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   };
 
   try {
-    let run = await deps.stores.runs.cursor(runId);
-    if (!run) return;
+    let run = first;
     while (!signal.aborted) {
       if (deps.keyActive && clock.now() - lastKeyCheck >= KEY_CHECK_MS) {
         lastKeyCheck = clock.now();

@@ -43,10 +43,59 @@ describe('RunModel', () => {
 
   it('shows a cell running again when a resumed run retries it', () => {
     const m = model();
+    expect(cellOutcome(m.rows.get(1)!.cells.get('a')).verdict).toBe('error');
+    m.applyEvent(ev({ type: 'resumed', retryErrors: true }));
     m.applyEvent(ev({ type: 'cell_started', rowIndex: 1, targetId: 'a', repeat: 0 }));
     expect(cellOutcome(m.rows.get(1)!.cells.get('a')).verdict).toBe('running');
     m.applyEvent(ev({ type: 'target_result', rowIndex: 1, targetId: 'a', repeat: 0, output: 'ok now', attempts: 1 }));
     expect(cellOutcome(m.rows.get(1)!.cells.get('a')).verdict).toBe('passed');
+  });
+
+  it('keeps a failed cell failed when its cell_started comes after its result and no resume came between', () => {
+    // In a cluster a page joining mid-run asks the running processes for their cells in flight;
+    // an answer sent just before a cell's commit can arrive after the page read the commit.
+    const m = new RunModel();
+    m.applyEvent(ev({ type: 'target_result', rowIndex: 0, targetId: 'a', repeat: 0, error: 'timeout', attempts: 3 }));
+    m.applyEvent({ type: 'cell_started', rowIndex: 0, targetId: 'a', repeat: 0 } as never);
+    expect(cellOutcome(m.rows.get(0)!.cells.get('a')).verdict).toBe('error');
+    expect(m.rows.get(0)!.cells.get('a')!.repeats[0]!.error).toBe('timeout');
+    // The same from a results page.
+    m.mergeResults([cell(1, 'a', { error: 'boom', predicted: undefined })], []);
+    m.applyEvent({ type: 'cell_started', rowIndex: 1, targetId: 'a', repeat: 0 } as never);
+    expect(cellOutcome(m.rows.get(1)!.cells.get('a')).verdict).toBe('error');
+    // After a resume that retries errors, both run again; a cell that finishes after the resume
+    // keeps its result against a later stale start.
+    m.applyEvent(ev({ type: 'resumed', retryErrors: true }));
+    m.applyEvent({ type: 'cell_started', rowIndex: 0, targetId: 'a', repeat: 0 } as never);
+    expect(cellOutcome(m.rows.get(0)!.cells.get('a')).verdict).toBe('running');
+    m.applyEvent(ev({ type: 'target_result', rowIndex: 1, targetId: 'a', repeat: 0, error: 'boom again', attempts: 1 }));
+    m.applyEvent({ type: 'cell_started', rowIndex: 1, targetId: 'a', repeat: 0 } as never);
+    expect(cellOutcome(m.rows.get(1)!.cells.get('a')).verdict).toBe('error');
+  });
+
+  it('shows a retried cell running when its live cell_started overtakes the resumed event', () => {
+    // A stream sends live events before committed ones waiting with them.
+    const m = model();
+    m.applyEvent({ type: 'cell_started', rowIndex: 1, targetId: 'a', repeat: 0 } as never);
+    expect(cellOutcome(m.rows.get(1)!.cells.get('a')).verdict).toBe('error');
+    expect(m.applyEvent(ev({ type: 'resumed', retryErrors: true }))).toBe(true);
+    expect(cellOutcome(m.rows.get(1)!.cells.get('a')).verdict).toBe('running');
+    // A page following a finished run from its first event, after a resume: the replay of the
+    // run's older events (the first execution's start and error) comes between.
+    const replayed = new RunModel();
+    replayed.mergeResults([cell(0, 'a', { error: 'boom', predicted: undefined })], []);
+    replayed.applyEvent({ type: 'cell_started', rowIndex: 0, targetId: 'a', repeat: 0 } as never);
+    replayed.applyEvent(ev({ type: 'cell_started', rowIndex: 0, targetId: 'a', repeat: 0 }));
+    replayed.applyEvent(ev({ type: 'target_result', rowIndex: 0, targetId: 'a', repeat: 0, error: 'boom', attempts: 1 }));
+    replayed.applyEvent(ev({ type: 'done', summary: {} }));
+    expect(cellOutcome(replayed.rows.get(0)!.cells.get('a')).verdict).toBe('error');
+    replayed.applyEvent(ev({ type: 'resumed', retryErrors: true }));
+    expect(cellOutcome(replayed.rows.get(0)!.cells.get('a')).verdict).toBe('running');
+    // A resume that does not retry errors leaves a failed cell as it is.
+    const plain = model();
+    plain.applyEvent({ type: 'cell_started', rowIndex: 1, targetId: 'a', repeat: 0 } as never);
+    plain.applyEvent(ev({ type: 'resumed', retryErrors: false }));
+    expect(cellOutcome(plain.rows.get(1)!.cells.get('a')).verdict).toBe('error');
   });
 
   it('counts passed/n over repeats and marks disagreeing repeats flaky', () => {

@@ -25,6 +25,17 @@ export class RunModel {
   /** Input column names in first-seen order. */
   readonly columns: string[] = [];
   private readonly columnSet = new Set<string>();
+  /** `resumed` events seen: a cell that ended in error runs again only after one. */
+  private resumes = 0;
+  /** For each finished repeat, how many `resumed` events had been seen when it finished. */
+  private readonly finishedAfter = new WeakMap<RepeatView, number>();
+  /**
+   * Failed repeats whose `cell_started` came with no `resumed` after their result: either stale
+   * (see applyEvent) or ahead of the `resumed` that retries them (a stream sends live events
+   * before the committed ones waiting with them, and a replay of the run's older events may come
+   * between). The next `resumed` settles which.
+   */
+  private readonly startsBeforeResume = new Map<string, { rowIndex: number; targetId: string; repeat: number }>();
 
   /** Row indexes in ascending order. */
   rowIndexes(): number[] {
@@ -123,6 +134,7 @@ export class RunModel {
       const r = this.repeat(c.index, c.targetId, c.repeat);
       if (r.done) continue;
       r.done = true;
+      this.finishedAfter.set(r, this.resumes);
       if (c.error !== null) r.error = c.error;
       else r.output = c.predicted?.output;
       if (c.cost !== null) r.cost = c.cost;
@@ -158,8 +170,34 @@ export class RunModel {
     switch (e.type) {
       case 'cell_started': {
         const r = this.repeat(e.rowIndex, e.targetId, e.repeat);
-        // A resumed run (retry errors) runs a finished cell again: show it running.
-        if (r.done && r.error !== undefined) this.resetRepeat(e.rowIndex, e.targetId, e.repeat);
+        // A resumed run (retry errors) runs a failed cell again: show it running. Only after a
+        // `resumed` that came after its result: in a cluster, a page that joins mid-run may hear
+        // a cell's `cell_started` (asked of the process running it) after reading its result
+        // from storage, and that cell is not running any more.
+        if (r.done && r.error !== undefined) {
+          if ((this.finishedAfter.get(r) ?? 0) < this.resumes) this.resetRepeat(e.rowIndex, e.targetId, e.repeat);
+          else {
+            this.startsBeforeResume.set(`${e.rowIndex}/${e.targetId}/${e.repeat}`, { rowIndex: e.rowIndex, targetId: e.targetId, repeat: e.repeat });
+            return false;
+          }
+        }
+        break;
+      }
+      case 'resumed': {
+        this.resumes++;
+        const early = [...this.startsBeforeResume.values()];
+        this.startsBeforeResume.clear();
+        // Only a resume that retries errors runs a failed cell again. (No result of this
+        // execution can have come yet: committed events come in order, and it follows this.)
+        if (!e.retryErrors) return false;
+        let changed = false;
+        for (const at of early) {
+          const r = this.repeat(at.rowIndex, at.targetId, at.repeat);
+          if (!r.done || r.error === undefined) continue;
+          this.resetRepeat(at.rowIndex, at.targetId, at.repeat);
+          changed = true;
+        }
+        if (!changed) return false;
         break;
       }
       case 'retrying': {
@@ -170,6 +208,7 @@ export class RunModel {
       case 'target_result': {
         const r = this.resetRepeat(e.rowIndex, e.targetId, e.repeat);
         r.done = true;
+        this.finishedAfter.set(r, this.resumes);
         r.attempts = e.attempts;
         r.cached = e.cached ?? false;
         if (e.error !== undefined) r.error = e.error;
