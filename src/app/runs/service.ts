@@ -159,6 +159,10 @@ export class RunService {
       if (!knownEvaluators.includes(id)) issues.push({ path: ['evaluators', i], message: `unknown evaluator "${id}"` });
     });
     if (issues.length > 0) throw new ValidationError(`Invalid run request: ${issues[0]!.message}`, issues);
+    const rowIndices = request.row_indices ? inRangeIndices(request.row_indices, count) : null;
+    // Out-of-range indices are dropped, as LangWatch does; but a run of none at all is a
+    // mistake (a stale index list, another dataset's), not an empty run to report as passed.
+    if (rowIndices?.length === 0) throw new ValidationError(noRowSelected(request.row_indices!, count), [{ path: ['row_indices'], message: 'selects no row' }]);
 
     const ex = doc.execution;
     return {
@@ -167,7 +171,7 @@ export class RunService {
       experimentVersion: experiment.version,
       rows,
       sourceRowCount: count,
-      rowIndices: request.row_indices ? inRangeIndices(request.row_indices, count) : null,
+      rowIndices,
       parameters,
       targetIds: [...new Set(targetIds)],
       evaluatorIds: [...new Set(evaluatorIds)],
@@ -365,4 +369,12 @@ export class RunService {
     await this.queue.enqueue(runId);
     return { runId, status: 'running', total: reopened.total, runUrl: reopened.spec.runUrl };
   }
+}
+
+/** Why a run request's `row_indices` select nothing, in the words a user acts on. */
+function noRowSelected(indices: number[], count: number): string {
+  const rows = count === 1 ? 'the 1 row (index 0)' : `the ${count} rows (indices 0–${count - 1})`;
+  if (indices.length === 0) return `row_indices is empty: it selects none of ${rows}; leave it out to run every row`;
+  const shown = indices.slice(0, 5).join(', ') + (indices.length > 5 ? ', …' : '');
+  return `row_indices selects none of ${rows}: ${shown} ${indices.length === 1 ? 'is' : 'are'} out of range`;
 }

@@ -385,6 +385,15 @@ describe('bad input', () => {
     const outOfRange = await startRun(t, 'strict', { row_indices: [1, 5, 99] });
     expect((await poll(t, outOfRange)).total).toBe(1);
     expect((await waitForRun(t, outOfRange)).status).toBe('completed');
+    // None in range: refused, saying why, rather than a run of 0 cells reported as passed.
+    const runsBefore = (await (await t.req('GET', '/api/experiments/runs?experimentSlug=strict')).json()) as { runs: unknown[] };
+    const none = await t.req('POST', '/api/experiments/strict/run', { body: { row_indices: [5, 99] } });
+    expect(none.status).toBe(400);
+    expect(((await none.json()) as { message: string }).message).toBe('row_indices selects none of the 2 rows (indices 0–1): 5, 99 are out of range');
+    const empty = await t.req('POST', '/api/experiments/strict/run', { body: { row_indices: [] } });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { message: string }).message).toMatch(/^row_indices is empty: it selects none of the 2 rows/);
+    expect(((await (await t.req('GET', '/api/experiments/runs?experimentSlug=strict')).json()) as { runs: unknown[] }).runs).toHaveLength(runsBefore.runs.length);
 
     expect((await t.req('POST', '/api/experiments/strict/run', { body: { targets: ['ghost'] } })).status).toBe(400);
     expect((await t.req('POST', '/api/experiments/strict/run', { body: { dataset_id: 'ds_missing' } })).status).toBe(404);
