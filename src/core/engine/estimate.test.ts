@@ -6,14 +6,20 @@ const target = (targetId: string, ok: number, cost: number, unpriced = 0, errors
   targetId, name: targetId, passed: ok, failed: errors, errors, totalCost: cost, tokens: { input: 0, output: 0 }, ...(unpriced ? { unpricedCalls: unpriced } : {}),
 });
 
-/** An evaluator's cost in a past run: a number, none (an older summary), or a cost with its unpriced calls. */
-type EvaluatorCost = number | undefined | { cost: number; unpriced: number };
+/**
+ * An evaluator's cost in a past run: a number, none (an older summary), or a cost with its
+ * unpriced calls and the cells on which it was skipped (their target call failed).
+ */
+type EvaluatorCost = number | undefined | { cost: number; unpriced?: number; skipped?: number };
 
 function past(id: string, version: number, targets: TargetSummary[], evaluatorCosts: Record<string, EvaluatorCost> = {}): PastRun {
   const cells = targets.reduce((n, t) => n + t.passed + t.failed, 0);
-  const evaluators = Object.entries(evaluatorCosts).map(([evaluatorId, c]) =>
-    typeof c === 'object' ? { evaluatorId, totalCost: c.cost, unpricedCalls: c.unpriced } : { evaluatorId, ...(c !== undefined ? { totalCost: c } : {}) },
-  );
+  const evaluators = Object.entries(evaluatorCosts).map(([evaluatorId, c]) => {
+    const skipped = typeof c === 'object' ? (c.skipped ?? 0) : 0;
+    const counts = { evaluatorId, passed: cells - skipped, failed: 0, errors: 0, skipped, results: cells };
+    if (typeof c === 'object') return Object.assign(counts, { totalCost: c.cost }, c.unpriced ? { unpricedCalls: c.unpriced } : {});
+    return c !== undefined ? Object.assign(counts, { totalCost: c }) : counts;
+  });
   return { id, experimentVersion: version, summary: { targets, evaluators, totalCells: cells } as unknown as RunSummary };
 }
 
@@ -79,6 +85,17 @@ describe('estimateRun', () => {
     expect(mixed.complete).toBe(false);
     const priced = estimateRun(judged, [past('r2', 3, [target('p', 10, 0.1)], { judge: 0.05, exact: 0 })]);
     expect(priced.complete).toBe(true);
+  });
+
+  it('evaluators: runs where a judge was skipped on every cell say nothing of its cost; skipped cells do not dilute it', () => {
+    // Every target call failed: the judge made no call, and its $0 is not a price.
+    const judged = { ...spec, evaluatorIds: ['judge'] };
+    const neverRan = estimateRun(judged, [past('r1', 3, [target('p', 0, 0, 0, 10)], { judge: { cost: 0, skipped: 10 } })]);
+    expect(neverRan.evaluators).toEqual([{ evaluatorId: 'judge', cells: 100, basis: 'none', fromRuns: [] }]);
+    expect(neverRan.complete).toBe(false);
+    // Half the target calls failed: $0.05 over the 5 cells it judged is $0.01 a cell.
+    const half = estimateRun(judged, [past('r2', 3, [target('p', 5, 0.05, 0, 5)], { judge: { cost: 0.05, skipped: 5 } })]);
+    expect(half.evaluators[0]).toEqual({ evaluatorId: 'judge', cells: 100, basis: 'history', costPerCell: expect.closeTo(0.01, 12), estimatedCost: expect.closeTo(1, 10), fromRuns: ['r2'] });
   });
 
   it("without history: a priced prompt target's figure (at most with maxTokens, at least without), checks that call no model at $0", () => {

@@ -95,7 +95,10 @@ function pricedPart(t: TargetEstimate, f: PriceFigure): TargetEstimate {
  * lower bound (`partial`). (Summaries written before its calls were counted read as $0.)
  */
 function evaluatorPart(evaluatorId: string, cells: number, history: PastRun[], version: number): EvaluatorEstimate & { partial: boolean } {
-  const ran = history.filter((r) => r.summary.totalCells > 0 && r.summary.evaluators.find((e) => e.evaluatorId === evaluatorId)?.totalCost !== undefined);
+  const ran = history.filter((r) => {
+    const e = r.summary.evaluators.find((x) => x.evaluatorId === evaluatorId);
+    return r.summary.totalCells > 0 && e?.totalCost !== undefined && evaluated(e) > 0;
+  });
   const { runs, sameVersion } = pick(ran, version);
   let cost = 0;
   let runCells = 0;
@@ -104,7 +107,9 @@ function evaluatorPart(evaluatorId: string, cells: number, history: PastRun[], v
     const e = r.summary.evaluators.find((x) => x.evaluatorId === evaluatorId)!;
     cost += e.totalCost!;
     unpriced += e.unpricedCalls ?? 0;
-    runCells += r.summary.totalCells;
+    // The run's cells, less the share on which it was skipped (its cell's target call
+    // failed): a run assumes every call succeeds, and then the evaluator runs on those too.
+    runCells += e.results ? (r.summary.totalCells * evaluated(e)) / e.results : r.summary.totalCells;
   }
   // Unpriced only when no call had a cost: a cost of 0 with no unpriced call is a free evaluator.
   const p = unpriced > 0 && cost === 0 ? part(cells, runs, sameVersion, 0, 0) : part(cells, runs, sameVersion, cost, runCells, false);
@@ -112,6 +117,16 @@ function evaluatorPart(evaluatorId: string, cells: number, history: PastRun[], v
     evaluatorId, cells, basis: p.basis, ...(p.costPerCell !== undefined ? { costPerCell: p.costPerCell, estimatedCost: p.estimatedCost! } : {}), fromRuns: p.fromRuns,
     partial: unpriced > 0 && known(p.basis),
   };
+}
+
+/**
+ * Results of an evaluator that were not skipped. A judge skipped on every cell (each target
+ * call failed) made no call: its $0 says nothing of its price. Summaries written before
+ * `results` was counted tell it from the verdicts.
+ */
+function evaluated(e: RunSummary['evaluators'][number]): number {
+  if (e.results !== undefined) return e.results - e.skipped;
+  return e.passed + e.failed + e.errors + (e.avgScore !== undefined || e.labels !== undefined ? 1 : 0);
 }
 
 function known(basis: EstimateBasis): boolean {
