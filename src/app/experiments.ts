@@ -7,6 +7,7 @@ import type { ExperimentHeader, ExperimentRecord, Project } from '../core/model/
 import { nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, Stores } from '../core/ports.js';
 import { yieldIfBusy } from '../core/turns.js';
+import { isDeepStrictEqual } from 'node:util';
 import { newId } from './ids.js';
 import { describeIssues, parseOrThrow } from './validation.js';
 
@@ -87,7 +88,7 @@ export class ExperimentService {
    * Replaces the document as a new version, or creates the experiment under this slug when
    * there is none (so `assay push` is one idempotent PUT).
    */
-  async put(project: Project, slug: string, body: unknown): Promise<{ record: ExperimentRecord; created: boolean }> {
+  async put(project: Project, slug: string, body: unknown): Promise<{ record: ExperimentRecord; created: boolean; unchanged: boolean }> {
     // The URL's slug first: a bad one needs no document checks (they compile code).
     parseOrThrow(slugSchema, slug, 'slug', ['slug']);
     const doc = await this.parseDocument(body, project);
@@ -95,18 +96,22 @@ export class ExperimentService {
       throw new ValidationError(`The document's slug "${doc.slug}" differs from the URL's "${slug}"`, [{ path: ['slug'], message: 'must match the slug in the URL' }]);
     }
     const document = { ...doc, slug };
+    // The same document again (`assay push` on every commit of a CI pipeline) is no new
+    // version: a version is a change, and the estimate and comparisons group runs by version.
+    const current = await this.stores.experiments.get(project.id, slug);
+    if (current && current.name === doc.name && sameDocument(current.document, document)) return { record: current, created: false, unchanged: true };
     const at = this.clock.now();
     const replaced = await this.stores.experiments.replace(project.id, slug, { name: doc.name, document, at });
-    if (replaced) return { record: replaced, created: false };
+    if (replaced) return { record: replaced, created: false, unchanged: false };
     try {
       const record = await this.stores.experiments.create({ id: newId('exp'), projectId: project.id, slug, name: doc.name, document, at });
-      return { record, created: true };
+      return { record, created: true, unchanged: false };
     } catch (error) {
       // Someone created it between our replace and create: replace theirs.
       if (!(error instanceof SlugTakenError)) throw error;
       const again = await this.stores.experiments.replace(project.id, slug, { name: doc.name, document, at });
       if (!again) throw error;
-      return { record: again, created: false };
+      return { record: again, created: false, unchanged: false };
     }
   }
 
@@ -128,4 +133,10 @@ function pick(obj: Record<string, unknown>, keys: string[]): Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
   return out;
+}
+
+/** Whether a stored document (read back from JSON) and a parsed one say the same, key order aside. */
+function sameDocument(stored: ExperimentDocument, parsed: ExperimentDocument): boolean {
+  // Through JSON, as it was stored: fields the parse left undefined drop out on both sides.
+  return isDeepStrictEqual(stored, JSON.parse(JSON.stringify(parsed)));
 }

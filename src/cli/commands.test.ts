@@ -66,6 +66,10 @@ describe('assay push', { timeout: 120_000 }, () => {
     const first = await run(['push', file], env);
     expect(first.out).toContain('Created experiment pushed-eval (version 1)');
     expect(first.code).toBe(0);
+    // The same file again (a CI job pushing on every commit) makes no new version.
+    const same = await run(['push', file], env);
+    expect(same.out).toContain('Unchanged: experiment pushed-eval (version 1)');
+    writeFileSync(file, 'name: Pushed Eval\ntargets:\n  - { id: t, type: code, code: "return row.q + 1" }\n');
     const second = await run(['push', file], env);
     expect(second.out).toContain('Updated experiment pushed-eval (version 2)');
     const got = await (await fetch(`http://127.0.0.1:${port}/api/experiments/pushed-eval`, { headers: { 'x-auth-token': key } })).json();

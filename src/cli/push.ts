@@ -1,5 +1,6 @@
 // `assay push FILE`: create or update an experiment from a YAML or JSON file, through the
 // server's API (PUT /api/experiments/{slug}, idempotent).
+import { z } from 'zod';
 import type { Command } from 'commander';
 import { slugify } from '../core/model/slug.js';
 import { experimentResponseSchema } from '../http/routes/experiments.js';
@@ -10,7 +11,7 @@ import { guardOutput } from './output.js';
 import { bodyLimit, readTextFile } from './text-file.js';
 
 /** The fields of the server's answer that push prints. */
-const savedSchema = experimentResponseSchema.pick({ id: true, slug: true, version: true });
+const savedSchema = experimentResponseSchema.pick({ id: true, slug: true, version: true }).extend({ unchanged: z.literal(true).optional() });
 
 export function registerPushCommand(program: Command): void {
   program
@@ -28,7 +29,8 @@ export function registerPushCommand(program: Command): void {
       try {
         const answer = await client.request('PUT', path, body, contentType);
         const saved = expectAnswer(savedSchema, answer.body, client.endpoint, `PUT ${path}`);
-        output.write(`${answer.status === 201 ? 'Created' : 'Updated'} experiment ${saved.slug} (version ${saved.version})\n`);
+        const what = answer.status === 201 ? 'Created' : saved.unchanged ? 'Unchanged:' : 'Updated';
+        output.write(`${what} experiment ${saved.slug} (version ${saved.version})\n`);
       } catch (error) {
         throw asCliError(error);
       }

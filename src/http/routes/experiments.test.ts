@@ -151,6 +151,24 @@ describe('experiments', () => {
     expect(created.status).toBe(201);
   });
 
+  it('keeps the version when PUT sends the same document again, in any key order or as YAML', async () => {
+    const doc = { ...capitals, slug: 'same-again' };
+    expect((await t.req('PUT', '/api/experiments/same-again', { body: doc })).status).toBe(201);
+    const again = await t.req('PUT', '/api/experiments/same-again', { body: doc });
+    expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({ version: 1, unchanged: true });
+    // The same fields in another order, written as YAML: still the same document.
+    const reordered = Object.fromEntries(Object.entries(doc).reverse());
+    const yaml = await t.req('PUT', '/api/experiments/same-again', { raw: YAML.stringify(reordered), headers: { 'content-type': 'application/yaml' } });
+    expect(await json(yaml)).toMatchObject({ version: 1, unchanged: true });
+    // Any change is a version: a setting, or only the name.
+    const changed = await json(await t.req('PUT', '/api/experiments/same-again', { body: { ...doc, execution: { ...doc.execution, concurrency: 5 } } }));
+    expect(changed).toMatchObject({ version: 2 });
+    expect(changed.unchanged).toBeUndefined();
+    expect(await json(await t.req('PUT', '/api/experiments/same-again', { body: { ...doc, execution: { ...doc.execution, concurrency: 5 }, name: 'Renamed' } }))).toMatchObject({ version: 3 });
+    expect((await json(await t.req('GET', '/api/experiments/same-again'))).version).toBe(3);
+  });
+
   it('archives: 404 afterwards and gone from the list', async () => {
     await t.req('POST', '/api/experiments', { body: { ...capitals, slug: 'doomed' } });
     expect((await t.req('DELETE', '/api/experiments/doomed')).status).toBe(204);

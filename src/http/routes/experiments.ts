@@ -17,10 +17,14 @@ export const experimentResponseSchema = z.object({
   id: z.string(),
   slug: z.string(),
   name: z.string(),
-  version: z.int().describe('Increases by one on every save'),
+  version: z.int().describe('Increases by one on every save that changes the document'),
   createdAt: z.number().describe('Unix ms'),
   updatedAt: z.number().describe('Unix ms'),
   document: experimentDocumentSchema,
+});
+
+const putResponseSchema = experimentResponseSchema.extend({
+  unchanged: z.literal(true).optional().describe('The document was the same as the current version: no new version was made'),
 });
 
 const experimentListSchema = z.object({
@@ -90,14 +94,18 @@ export function experimentRoutes(routes: RouteTable, experiments: ExperimentServ
   routes.add(
     {
       method: 'put', path: '/api/experiments/{slug}', summary: 'Replace (or create) an experiment', tags: ['Experiments'], auth: 'project',
-      description: 'Each save is a new version. Creates the experiment when the slug is free (used by `assay push`).',
+      description:
+        'Each save that changes the document is a new version; the same document again keeps the current version and answers `unchanged: true`. ' +
+        'Creates the experiment when the slug is free (used by `assay push`).',
       params: slugParam,
       body: { schema: experimentBodySchema, contentTypes: DOC_TYPES, read: 'document', validate: 'service' },
-      responses: { 200: { description: 'Replaced', schema: experimentResponseSchema }, 201: { description: 'Created', schema: experimentResponseSchema } },
+      responses: { 200: { description: 'Replaced, or unchanged', schema: putResponseSchema }, 201: { description: 'Created', schema: putResponseSchema } },
     },
     async (c, { params, body }) => {
-      const { record, created } = await experiments.put(c.get('project'), params.slug, body);
-      return jsonAnswer(c, present(record), created ? 201 : 200);
+      const { record, created, unchanged } = await experiments.put(c.get('project'), params.slug, body);
+      const answer: z.infer<typeof putResponseSchema> = present(record);
+      if (unchanged) answer.unchanged = true;
+      return jsonAnswer(c, answer, created ? 201 : 200);
     },
   );
 
