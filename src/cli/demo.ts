@@ -12,6 +12,7 @@ import { CliError } from './cli-error.js';
 import { guardOutput } from './output.js';
 import { progressView } from './progress.js';
 import { startServer } from './serve.js';
+import { freeTargets } from './costs.js';
 import { formatSummary } from './summary.js';
 
 const EXAMPLES = new URL('examples/faq-bot/', PACKAGE_ROOT);
@@ -126,7 +127,7 @@ export function registerDemoCommand(program: Command): void {
       }
       view.stop();
       const final = await client.getRun(started.runId);
-      say(formatSummary(final.status, final.summary, started.runUrl));
+      say(formatSummary(final.status, final.summary, started.runUrl, await freeTargets(client, started.runId)));
       say(`Demo project key (sign in to the run page with it; API at http://localhost:${port}/docs): ${key.apiKey}`);
       if (opts.exit) {
         await running?.stop();

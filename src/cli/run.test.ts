@@ -46,9 +46,10 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect(out).toMatch(/progress 3\/3 \(100%\)/);
     expect(out).toContain('COMPLETED');
     expect(out).toContain('passed 2  failed 1');
-    // A code target reports no cost: unknown, not $0.
-    expect(out).toContain('cost unknown');
-    expect(out).toContain('cost leaves out 3 target calls with no known price');
+    // A code target costs nothing: $0, and its calls are not "calls with no known price".
+    expect(out).toMatch(/ cost \$0\n/);
+    expect(out).toMatch(/\n {2}upper +2 +1 +0 +\d+ ms +\$0\n/);
+    expect(out).not.toContain('leaves out');
     // A score-only evaluator gives no verdict: no pass rate in the table, its mean score instead.
     expect(out).toMatch(/String Distance\s+0\s+0\s+0\s+0\s+-\s+0\.\d{3}/);
     expect(out).toMatch(/Exact Match\s+2\s+1\s+0\s+0\s+66\.7%/);
@@ -147,10 +148,11 @@ describe('assay run', { timeout: 120_000 }, () => {
     const partly = await run(['run', 'cli', '--rows', '0,5']);
     expect(partly.out).toContain('warning: --rows row 5 is not in the dataset and was not run');
     expect(partly.code).toBe(0);
+    // None in range: the server refuses the run (no run of 0 cells shown as passed).
     const none = await run(['run', 'cli', '--rows', '5,7']);
-    expect(none.out).toContain('warning: --rows rows 5, 7 are not in the dataset and were not run');
-    expect(none.out).toContain('no cell was run');
-    expect(none.code).toBe(1);
+    expect(none.out).toContain('row_indices selects none of the 3 rows (indices 0–2): 5, 7 are out of range');
+    expect(none.out).not.toContain('started');
+    expect(none.code).toBe(2);
     const file = path.join(dataDir, 'two.jsonl');
     writeFileSync(file, '\uFEFF{"q":"x","expected":"X"}\n{"q":"y","expected":"Y"}\n');
     const data = await run(['run', 'cli', '--data', file, '--rows', '1,2']);
@@ -199,7 +201,8 @@ describe('assay demo', { timeout: 120_000 }, () => {
       expect(out).toContain('26 rows × 2 targets = 52 cells');
       expect(out).toMatch(/progress 52\/52/);
       expect(out).toContain('FAQ bot (HTTP)');
-      expect(out).toContain('Keyword baseline (code');
+      // Names longer than the column are cut with "…".
+      expect(out).toContain('Keyword baseline (cod… ');
       expect(out).toMatch(/http:\/\/localhost:\d+\/demo\/experiments\/faq-demo\?runId=run_/);
     } finally {
       rmSync(demoDir, { recursive: true, force: true });

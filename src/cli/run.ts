@@ -17,6 +17,7 @@ import { checkRunOptions, type RunOptions } from './run-options.js';
 import { signalExitCode, type StopCause, stopWaiting } from './stop-waiting.js';
 import { Backoffs, backoffText } from '../client/backoffs.js';
 import { terminalText } from './terminal-text.js';
+import { freeTargets } from './costs.js';
 import { formatSummary } from './summary.js';
 
 export { buildRunBody, parseParam } from './run-body.js';
@@ -86,7 +87,8 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     const cause = stop.cause();
     if (cause) return stopped(cause, started, output, client.endpoint);
     const final = await fetchRun(client, started.runId);
-    output.write(formatSummary(final.status, final.summary, started.runUrl));
+    const free = await freeTargets(client, started.runId);
+    output.write(formatSummary(final.status, final.summary, started.runUrl, free));
     // The message quotes the first failed call's answer: a provider's or an agent's text.
     if (final.status === 'failed') output.write(`  failed: ${terminalText(final.message ?? final.error ?? 'unknown', 500)}\n`);
     if (final.status === 'completed' && body.row_indices && !body.data) await warnMissingRows(client, started.runId, body.row_indices, output);
@@ -104,7 +106,7 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
       }
     }
     if (opts.markdown || process.env.GITHUB_STEP_SUMMARY) {
-      await publishMarkdown(markdownReport(started.runId, final.status, final.summary, compared?.comparison, started.runUrl), opts.markdown);
+      await publishMarkdown(markdownReport(started.runId, final.status, final.summary, compared?.comparison, started.runUrl, free), opts.markdown);
     }
     if (comparisonFailure) throw comparisonFailure.error;
     const drop = compared?.baselinePassRate !== undefined && final.summary ? compared.baselinePassRate - final.summary.passRate : undefined;

@@ -1,52 +1,44 @@
 // The end-of-run summary printed by `assay run` and `assay demo`.
 import type { RunSummary } from '../client/index.js';
+import { costNote, evaluatorUsd, type FreeTargets, runUsd, targetUsd } from './costs.js';
+import { column, evaluatorLabels } from './labels.js';
 import { terminalText } from './terminal-text.js';
 
 const pct = (n: number) => `${n.toFixed(1)}%`;
-const usd = (n: number) => `$${n.toFixed(4)}`;
-/**
- * A cost that leaves out `unpriced` calls (no known price): "unknown" when nothing was priced,
- * "≥ $x" when some calls were, never a $0 that reads as free.
- */
-export const knownUsd = (n: number, unpriced: number | undefined, unknown = 'unknown') => (!unpriced ? usd(n) : n === 0 ? unknown : `≥ ${usd(n)}`);
-const calls = (n: number, what: string) => `${n} ${what} call${n === 1 ? '' : 's'}`;
-/** An evaluator's cost: "-" for one that had none to count (it calls no model, or an older summary). */
-const evaluatorUsd = (e: RunSummary['evaluators'][number]) => (!e.totalCost && !e.unpricedCalls ? '-' : knownUsd(e.totalCost ?? 0, e.unpricedCalls, 'unknown'));
 /** Why a run stopped, in words (summary.stopReason). */
 const STOP_REASONS: Record<string, string> = {
   user: 'stopped by a user', budget: 'its cost budget was reached', errors: 'its error limit (maxErrors) was reached', shutdown: 'the server shut down',
 };
 
-export function formatSummary(status: string, summary: RunSummary | undefined, runUrl: string): string {
+/** The summary as text; `free` names the run's code targets (their calls cost nothing), when known. */
+export function formatSummary(status: string, summary: RunSummary | undefined, runUrl: string, free?: FreeTargets): string {
   const lines: string[] = [];
   const why = summary?.stopReason ? ` (${STOP_REASONS[summary.stopReason] ?? summary.stopReason})` : '';
   lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}${why}`);
   if (summary) {
-    const unpricedJudged = summary.evaluatorUnpricedCalls ?? 0;
     lines.push(
       `  cells ${summary.totalCells}  passed ${summary.totalPassed}  failed ${summary.totalFailed}  pass rate ${pct(summary.passRate)}  ` +
-        `duration ${(summary.duration / 1000).toFixed(1)} s  cost ${knownUsd(summary.totalCost, (summary.unpricedCalls ?? 0) + unpricedJudged)}`,
+        `duration ${(summary.duration / 1000).toFixed(1)} s  cost ${runUsd(summary, free)}`,
     );
     if (summary.targets.length > 0) {
       lines.push('', '  target                 passed  failed  errors  avg latency       cost');
       for (const t of summary.targets) {
         lines.push(
-          `  ${t.name.padEnd(22).slice(0, 22)} ${String(t.passed).padStart(6)}  ${String(t.failed).padStart(6)}  ${String(t.errors).padStart(6)}  ` +
-            `${(t.avgLatency === undefined ? '-' : `${t.avgLatency} ms`).padStart(11)}  ${knownUsd(t.totalCost, t.unpricedCalls, '-').padStart(9)}`,
+          `  ${column(t.name, 22)} ${String(t.passed).padStart(6)}  ${String(t.failed).padStart(6)}  ${String(t.errors).padStart(6)}  ` +
+            `${(t.avgLatency === undefined ? '-' : `${t.avgLatency} ms`).padStart(11)}  ${targetUsd(t, free).padStart(9)}`,
         );
       }
     }
-    const leftOut: string[] = [];
-    if (summary.unpricedCalls) leftOut.push(`${calls(summary.unpricedCalls, 'target')} with no known price (a model without one, an HTTP or code target)`);
-    if (unpricedJudged) leftOut.push(`${calls(unpricedJudged, 'judge model')} with no known price`);
-    if (leftOut.length > 0) lines.push('', `  cost leaves out ${leftOut.join(' and ')}`);
+    const note = costNote(summary, free);
+    if (note) lines.push('', `  ${note}`);
     if (summary.evaluators.length > 0) {
+      const labels = evaluatorLabels(summary.evaluators);
       lines.push('', '  evaluator              passed  failed  errors skipped  pass rate  avg score       cost');
       // An evaluator that gave no verdict (scores only, or every result skipped) has no pass rate to
       // show: the API's figure is a number for LangWatch's clients (docs/decisions.md).
       for (const e of summary.evaluators) {
         lines.push(
-          `  ${e.name.padEnd(22).slice(0, 22)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
+          `  ${column(labels.get(e.evaluatorId)!, 22)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
             `${(e.passed + e.failed + e.errors > 0 ? pct(e.passRate) : '-').padStart(9)}  ${(e.avgScore === undefined ? '-' : e.avgScore.toFixed(3)).padStart(9)}  ${evaluatorUsd(e).padStart(9)}`,
         );
       }
