@@ -45,4 +45,16 @@ describe('the experiments list', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it('links the slug beside the name to the experiment too', async () => {
+    const { page, problems } = await signedInOnList(browser, server);
+    const slug = page.locator('table.data tbody tr', { hasText: 'late' }).locator('th .muted');
+    // One link holds both: its name is the name and the slug.
+    expect(await slug.evaluate((el) => el.closest('a')?.textContent)).toBe('Experiment late late');
+    await slug.click();
+    await page.getByRole('heading', { name: 'Experiment late' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/default/experiments/late');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

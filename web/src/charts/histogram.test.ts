@@ -1,7 +1,7 @@
 // A histogram's bins: values that are all equal are drawn around their value (scores all 1 had
 // an axis of 1–2), inside the usual range when it holds them.
 import { describe, expect, it } from 'vitest';
-import { histogram } from './histogram.js';
+import { countRange, histogram } from './histogram.js';
 
 describe('histogram', () => {
   it('bins values over their own range', () => {
@@ -39,5 +39,14 @@ describe('histogram', () => {
 
   it('has no bins for no values', () => {
     expect(histogram([]).counts).toEqual([]);
+  });
+});
+
+describe('countRange', () => {
+  it('starts a count axis at 0 whatever the smallest count, a little above the largest', () => {
+    expect(countRange(42)).toEqual([0, 47]);
+    expect(countRange(1)).toEqual([0, 2]);
+    expect(countRange(0)).toEqual([0, 1]);
+    expect(countRange(null)).toEqual([0, 1]);
   });
 });

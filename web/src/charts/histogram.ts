@@ -37,3 +37,13 @@ function binned(values: number[], lo: number, hi: number, bins: number): { edges
   for (const v of values) counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]!++;
   return { edges: counts.map((_, i) => lo + i * width), counts, hi };
 }
+
+/**
+ * A count axis's range: from 0, so a bar's height is its count (uPlot's own range fitted the
+ * counts, so bins of 38–42 stood on an axis from 37: bars cut at the bottom), to a little
+ * above the largest count, at least 1 (no values draws an empty axis of 0–1).
+ */
+export function countRange(max: number | null | undefined): [number, number] {
+  const top = max !== null && max !== undefined && Number.isFinite(max) && max > 0 ? max : 0;
+  return [0, top > 0 ? Math.ceil(top * 1.1) : 1];
+}

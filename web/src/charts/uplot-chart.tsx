@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { histogram } from './histogram.js';
+import { countRange, histogram } from './histogram.js';
 
 export interface ChartProps {
   title: string;
@@ -51,7 +51,8 @@ export function Histogram({ title, values, unit, format, domain }: { title: stri
     const options: ChartProps['options'] = {
       legend: { show: false },
       cursor: { show: false },
-      scales: { x: { time: false } },
+      // The count axis starts at 0, as bars' heights are read from it (countRange()).
+      scales: { x: { time: false }, y: { range: (_u, _min, max) => countRange(max) } },
       // 70 px a tick: labels with the decimals a narrow range needs ("1.516 s") stay apart.
       axes: [{ space: 70, values: (_u, ticks, _axis, _space, step) => ticks.map((t) => format(t, step)) }, { label: 'count', incrs: COUNT_STEPS }],
       series: [{}, { label: unit, fill: 'rgba(31, 79, 209, 0.35)', stroke: '#1f4fd1', paths: uPlot.paths.bars!({ size: [0.9, 60], align: 1 }) }],

@@ -53,7 +53,8 @@ export function ExperimentsPage({ project }: { project: string }) {
               {res.data.map((e) => (
                 <tr key={e.id}>
                   <th scope="row">
-                    <Link to={paths.experiment(project, e.slug)}><bdi>{e.name ?? e.slug}</bdi></Link> <span className="muted">{e.slug}</span>
+                    {/* The slug is part of the link: a reader who knows the experiment by its slug clicks that. */}
+                    <Link to={paths.experiment(project, e.slug)} className="experiment-link"><bdi>{e.name ?? e.slug}</bdi> <span className="muted">{e.slug}</span></Link>
                   </th>
                   <td>{int(e.runsCount)}</td>
                   <td>{e.last ? <Link to={paths.run(project, e.slug, e.last.runId)}><StatusPill status={e.last.status} /></Link> : '—'}</td>

@@ -1,0 +1,167 @@
+// Rough edges a new user's review found on the page, each checked where only a browser shows
+// it: a score histogram whose count axis did not start at 0 (bars cut at the bottom), runs
+// minutes apart drawn on one spot of a time axis, evaluators named one way in the header and
+// another in the tables ("Custom Code, Custom Code"), evaluator chips cut to "✗ Custom" in one
+// column and whole in the next, and a Run form that started a run of 0 cells for rows the
+// dataset does not have. Screenshots of each fixed view.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRun } from './expected.js';
+import { axeViolations, type Browser, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
+
+declare const window: Record<string, unknown>;
+declare const CanvasRenderingContext2D: { prototype: { fillText(text: string, x: number, y: number): void } };
+
+let server: Server;
+let browser: Browser;
+let page: Page;
+let problems: string[];
+let runUrl: string;
+
+const ROWS = 40;
+
+async function startRun(slug: string): Promise<{ runId: string; runUrl: string }> {
+  const started = (await (await server.t.req('POST', `/api/experiments/${slug}/run`, { body: {} })).json()) as { runId: string; runUrl: string };
+  await waitForRun(server.t, started.runId);
+  return started;
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  const doc = {
+    slug: 'review', name: 'Review',
+    dataset: { rows: Array.from({ length: ROWS }, (_, i) => ({ i, q: `Question ${i}` })) },
+    targets: [
+      { id: 'short', name: 'Short', type: 'code', code: 'return "ok"' },
+      { id: 'long', name: 'Long answer bot', type: 'code', code: 'return "A much longer answer to " + row.q' },
+    ],
+    // Two unnamed evaluators of one type (both "Custom Code" in the catalogue) and a long name.
+    // e2's scores fill every bin of its histogram, 6 to 10 in each: no empty bin to pull the
+    // count axis down to 0 (uPlot fitted it to 6–10, bars cut at the bottom).
+    evaluators: [
+      { id: 'e1', type: 'custom_code', settings: { code: 'return { passed: row.i % 3 !== 0 }' } },
+      { id: 'e2', type: 'custom_code', settings: { code: 'return { score: (row.i === 0 ? 1 : row.i % 10) / 10 + 0.001 }' } },
+      { id: 'judge', name: 'LLM-as-a-Judge Score', type: 'custom_code', settings: { code: 'return { passed: true, score: 0.9 }' } },
+    ],
+  };
+  expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+  const tiny = { slug: 'tiny', name: 'Tiny', dataset: { rows: [{ q: 'a' }, { q: 'b' }] }, targets: [{ id: 'echo', type: 'code', code: 'return row.q' }], evaluators: [] };
+  expect((await server.t.req('POST', '/api/experiments', { body: tiny })).status).toBe(201);
+  // Three runs within a second or so: one spot on a time axis.
+  for (let i = 0; i < 3; i++) ({ runUrl } = await startRun('review'));
+  browser = await launch();
+  ({ page, problems } = await guardedPage(browser, server.url));
+  // uPlot draws its axes on a canvas: keep what it writes there, per canvas.
+  await page.addInitScript(() => {
+    const drawn: { canvas: string; text: string; x: number; y: number }[] = [];
+    window.__canvasText = drawn;
+    let canvases = 0;
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (this: { canvas: { dataset: Record<string, string> } }, text: string, x: number, y: number) {
+      this.canvas.dataset.drawn ??= String(canvases++);
+      drawn.push({ canvas: this.canvas.dataset.drawn, text: String(text), x, y });
+      return fillText.call(this, text, x, y);
+    };
+  });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(server.url + '/');
+  await signIn(page, server.t.key);
+  await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** The labels a chart (its title `caption`) drew on its canvas, with where, one of each. */
+async function drawnIn(caption: string): Promise<{ text: string; x: number; y: number }[]> {
+  const chart = page.locator('figure.chart', { has: page.locator('figcaption', { hasText: caption }) });
+  await chart.locator('canvas').waitFor();
+  const id = await chart.locator('canvas').evaluate((c) => (c as unknown as { dataset: Record<string, string> }).dataset.drawn);
+  const read = async () => {
+    const all = (await page.evaluate(() => window.__canvasText)) as { canvas: string; text: string; x: number; y: number }[];
+    const seen = new Map<string, { text: string; x: number; y: number }>();
+    for (const t of all) if (t.canvas === id) seen.set(`${t.text}@${t.x},${t.y}`, { text: t.text, x: t.x, y: t.y });
+    return [...seen.values()];
+  };
+  await expect.poll(async () => (await read()).length).toBeGreaterThan(2);
+  return read();
+}
+
+describe('the score histogram', () => {
+  it('starts its count axis at 0, as the latency histogram does, when no bin is empty', async () => {
+    await page.goto(onServer(server, runUrl));
+    const drawn = await drawnIn('Scores: Custom Code (e2)');
+    const bottom = Math.max(...drawn.map((t) => t.y));
+    // The count axis: labels not on the x axis's line, whole numbers.
+    const counts = drawn.filter((t) => t.y !== bottom && /^\d+$/.test(t.text)).map((t) => Number(t.text));
+    expect(counts, JSON.stringify(drawn)).toContain(0);
+    expect(Math.min(...counts)).toBe(0);
+    const figure = page.locator('figure.chart', { has: page.locator('figcaption', { hasText: 'Scores: Custom Code (e2)' }) });
+    await figure.scrollIntoViewIfNeeded();
+    await screenshot(page, 'run-page-score-histogram');
+  });
+});
+
+describe('the run history chart', () => {
+  it('gives each run its own place, by order, with when it started', async () => {
+    await page.goto(onServer(server, runUrl).replace(/\?.*$/, ''));
+    await page.getByRole('heading', { name: 'Review' }).waitFor();
+    const drawn = await drawnIn('Pass rate and cost per run');
+    const runs = drawn.filter((t) => t.text.startsWith('Run '));
+    expect(runs.map((t) => t.text), JSON.stringify(drawn)).toEqual(['Run 1', 'Run 2', 'Run 3']);
+    // Evenly apart, left to right.
+    const xs = runs.map((t) => t.x);
+    expect(xs[1]! - xs[0]!).toBeGreaterThan(50);
+    expect(Math.abs(xs[2]! - xs[1]! - (xs[1]! - xs[0]!))).toBeLessThanOrEqual(2);
+    // Each labelled with its clock; the history table has the same second.
+    const started = await page.locator('table.data tbody tr td:nth-child(3)').allTextContents();
+    const clock = /\d{2}:\d{2}:\d{2}$/.exec(started[started.length - 1]!)![0];
+    // uPlot writes a label's lines one by one: the clock is the line under "Run 1".
+    expect(drawn.filter((t) => t.x === runs[0]!.x && t.y > runs[0]!.y).map((t) => t.text)).toContain(clock);
+    const figure = page.locator('figure.chart').first();
+    await figure.scrollIntoViewIfNeeded();
+    // Hovering the second run names it in the legend, with its start.
+    const box = (await figure.locator('.u-over').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await expect.poll(() => figure.locator('.u-legend').textContent()).toMatch(/Run\s*2 · \d{1,2} [A-Z][a-z]{2,3} \d{4}, \d{2}:\d{2}:\d{2}/);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'experiment-trend-by-run');
+  });
+});
+
+describe('the Run form', () => {
+  it('refuses rows the dataset does not have, and says every bad parameter line', async () => {
+    await page.goto(server.url + '/default/experiments/tiny');
+    const form = page.getByRole('form', { name: 'Start a run' });
+    await form.waitFor();
+    await form.getByLabel(/^Rows/).fill('5');
+    await form.getByLabel(/^Parameters/).fill('lang=fr\noops\nalso wrong');
+    await form.getByRole('button', { name: 'Run' }).click();
+    const alert = form.getByRole('alert');
+    expect(await alert.locator('p').allTextContents()).toEqual([
+      'Parameters, line 2: expected name=value, got "oops"',
+      'Parameters, line 3: expected name=value, got "also wrong"',
+      'Rows: the dataset has 2 rows, numbered 0–1; row 5 is not in it',
+    ]);
+    // Nothing was started.
+    expect(new URL(page.url()).search).toBe('');
+    expect((await server.t.client.listRuns('tiny')).runs).toEqual([]);
+    await screenshot(page, 'experiment-run-form-errors');
+  });
+
+  it("shows the server's message when it refuses the run", async () => {
+    await page.goto(server.url + '/default/experiments/tiny');
+    const form = page.getByRole('form', { name: 'Start a run' });
+    await form.waitFor();
+    // What the server answers for rows of a saved dataset it does not have (the form cannot know their count).
+    await page.route('**/api/experiments/tiny/run', (route) =>
+      route.fulfill({ status: 400, contentType: 'application/json', json: { error: 'invalid_request', message: 'row_indices: 7 is past the dataset\'s 2 rows' } }),
+    );
+    await form.getByLabel(/^Rows/).fill('1');
+    await form.getByRole('button', { name: 'Run' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toBe("row_indices: 7 is past the dataset's 2 rows");
+    await page.unroute('**/api/experiments/tiny/run');
+    expect(problems).toEqual([]);
+  });
+});
