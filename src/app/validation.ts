@@ -1,19 +1,29 @@
 // Turns zod failures into Assay's validation_error with field paths.
 import type { z } from 'zod';
 import { type Issue, ValidationError } from '../core/errors.js';
+import { keysAt, suggestKey } from './key-suggestions.js';
 
-export function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): Issue[] {
+/** zod's issues with `prefix` before their paths; given the schema, a misspelt key's likely meaning. */
+export function zodIssues(error: z.ZodError, prefix: (string | number)[] = [], schema?: z.ZodType): Issue[] {
   return error.issues.map((i) => ({
     path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-    message: i.message,
+    message: schema && i.code === 'unrecognized_keys' ? withSuggestions(i.message, i.keys, keysAt(schema, i.path)) : i.message,
   }));
+}
+
+function withSuggestions(message: string, keys: readonly string[], known: string[]): string {
+  const hints = keys.flatMap((key) => {
+    const near = suggestKey(key, known);
+    return near ? [keys.length > 1 ? `"${near}" for "${key.slice(0, 60)}"` : `"${near}"`] : [];
+  });
+  return hints.length > 0 ? `${message} (did you mean ${hints.join(', ')}?)` : message;
 }
 
 /** Parses or throws a ValidationError whose message names the first offending field. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix: (string | number)[] = []): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = zodIssues(result.error, prefix);
+  const issues = zodIssues(result.error, prefix, schema);
   throw new ValidationError(describeIssues(what, issues), issues);
 }
 

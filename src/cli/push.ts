@@ -8,6 +8,7 @@ import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
 import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
+import { parseErrorText } from './parse-error.js';
 import { bodyLimit, readTextFile } from './text-file.js';
 
 /** The fields of the server's answer that push prints. */
@@ -47,7 +48,7 @@ async function readDocument(file: string): Promise<{ slug: string; body: string;
   try {
     parsed = yaml === null ? JSON.parse(text) : yaml.parse(text);
   } catch (error) {
-    throw new CliError(`${file} is not valid ${isJson ? 'JSON' : 'YAML'}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new CliError(`${file} is not valid ${isJson ? 'JSON' : 'YAML'}: ${error instanceof Error ? parseErrorText(error.message) : String(error)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${file} must hold an experiment object`);
   const doc = parsed as { slug?: unknown; name?: unknown; workbenchState?: { experimentSlug?: unknown; name?: unknown } };

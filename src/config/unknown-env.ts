@@ -2,6 +2,7 @@
 // `ASSAY_ADMIN_TOKN=…` started a server with the default limit and no admin API, without a word.
 // They are warned about, not refused: a shell or CI environment often carries variables meant
 // for another Assay command (the CLI's ASSAY_ENDPOINT beside a server) or another version.
+import { distance } from 'fastest-levenshtein';
 import { SETTING_NAMES } from './env.js';
 
 /** Read by `assay run`, `push`, `compare` (src/cli/connection.ts), not by a server. */
@@ -10,17 +11,6 @@ const CLIENT_VARIABLES = ['ASSAY_ENDPOINT', 'ASSAY_REQUEST_TIMEOUT'];
 const OTHER_VARIABLES = ['ASSAY_FAILPOINTS', 'ASSAY_FROM_SOURCE'];
 /** Families: `{{secrets.NAME}}` values and their origins (ASSAY_SECRET_*), the test suites' own. */
 const PREFIXES = ['ASSAY_SECRET_', 'ASSAY_TEST_'];
-
-/** Edit distance (insertions, deletions, substitutions), for a suggestion. */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
-}
 
 /** One line per ASSAY_* variable of `env` that nothing reads, with the closest name Assay reads. */
 export function unknownVariables(env: NodeJS.ProcessEnv): string[] {

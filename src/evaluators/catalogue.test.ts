@@ -54,10 +54,19 @@ describe('validateEvaluatorSettings', () => {
     if (result.ok) return;
     expect(result.issues).toHaveLength(1);
     expect(result.issues[0]?.path).toEqual([]);
-    expect(result.issues[0]?.message).toMatch(/^unknown evaluator type "langevals\/exact_mach"; known: langevals\/exact_match, exact_match, /);
+    expect(result.issues[0]?.message).toMatch(/^unknown evaluator type "langevals\/exact_mach" \(did you mean "langevals\/exact_match"\?\); the closest known: langevals\/exact_match, exact_match, /);
     expect(result.issues[0]?.message).toContain('code/<id>');
     const typo = validateEvaluatorSettings('valid_fromat', {});
-    expect(typo.ok ? '' : typo.issues[0]?.message).toMatch(/; known: valid_format, langevals\/valid_format, /);
+    expect(typo.ok ? '' : typo.issues[0]?.message).toMatch(/ \(did you mean "valid_format"\?\); the closest known: valid_format, langevals\/valid_format, /);
+    // A few names, not the catalogue: the message says where the rest are.
+    const missing = validateEvaluatorSettings('exactmatch', {});
+    const message = missing.ok ? '' : missing.issues[0]!.message;
+    expect(message).toMatch(/\(did you mean "(langevals\/)?exact_match"\?\)/);
+    expect(message.split('; the closest known: ')[1]!.split(';')[0]!.split(', ')).toHaveLength(5);
+    expect(message).toMatch(/GET \/api\/evaluators lists all \d+/);
+    // Nothing near: no guess.
+    const far = validateEvaluatorSettings('sentiment_of_the_moon_phase', {});
+    expect(far.ok ? '' : far.issues[0]!.message).not.toContain('did you mean');
   });
 });
 

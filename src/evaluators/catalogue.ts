@@ -1,5 +1,6 @@
 // The evaluator catalogue: every definition Assay ships, looked up by id, alias or LangWatch's
 // `code/<id>`. Adding an evaluator is its own file plus one line in CATALOGUE.
+import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import type { EvaluatorDefinition } from '../core/model/adapters.js';
 import type { Issue } from '../core/errors.js';
@@ -87,19 +88,6 @@ export function findEvaluator(type: string): EvaluatorDefinition | undefined {
   return undefined;
 }
 
-/** Edit distance, to put the names closest to a typo first. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
 /** The part after a vendor prefix: `langevals/exact_mach` is a typo of `exact_match` too. */
 const lastSegment = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
 
@@ -113,6 +101,26 @@ function knownNames(type: string): string[] {
     })
     .sort((x, y) => x.d - y.d || x.whole - y.whole || x.name.localeCompare(y.name))
     .map((x) => x.name);
+}
+
+/** Names shown after an unknown type: the closest; the catalogue has them all. */
+const CLOSEST_SHOWN = 5;
+
+/**
+ * Why a type is unknown: the closest name as a suggestion when it is near (a typo, a missing
+ * prefix), the few closest after it, and where the whole catalogue is (seventy names in one
+ * line hid the one that mattered).
+ */
+function unknownType(type: string): string {
+  const names = knownNames(type);
+  const shown = JSON.stringify(type.length > 60 ? `${type.slice(0, 60)}…` : type);
+  const best = names[0]!;
+  const lower = type.toLowerCase();
+  const near = Math.min(distance(lower, best.toLowerCase()), distance(lastSegment(lower), lastSegment(best.toLowerCase()))) <= Math.max(2, Math.floor(lastSegment(lower).length / 3));
+  return (
+    `unknown evaluator type ${shown}${near ? ` (did you mean "${best}"?)` : ''}; the closest known: ${names.slice(0, CLOSEST_SHOWN).join(', ')}; ` +
+    `GET /api/evaluators lists all ${BY_NAME.size}, and ${CODE_PREFIX}<id> names a custom code evaluator`
+  );
 }
 
 /**
@@ -134,7 +142,7 @@ export type SettingsValidation = { ok: true; settings: unknown } | { ok: false; 
 export function validateEvaluatorSettings(type: string, settings: unknown): SettingsValidation {
   const def = findEvaluator(type);
   if (!def) {
-    return { ok: false, issues: [{ path: [], message: `unknown evaluator type ${JSON.stringify(type)}; known: ${knownNames(type).join(', ')}` }] };
+    return { ok: false, issues: [{ path: [], message: unknownType(type) }] };
   }
   // LangWatch stores "no settings" as null; both null and absent mean "all defaults".
   const parsed = def.settings.safeParse(settings ?? {});

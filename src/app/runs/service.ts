@@ -144,7 +144,10 @@ export class RunService {
       count = 1;
     }
     if (count === 0) {
-      throw new ValidationError('There are no rows to run: the dataset is empty; send data, dataset_id or parameters', [{ path: ['data'], message: 'no rows' }]);
+      // Said of what was sent: `"data": []` is not an empty saved dataset.
+      if (request.data) throw new ValidationError('There are no rows to run: data is an empty list; send at least one row, or leave data out to run the experiment\'s dataset', [{ path: ['data'], message: 'no rows' }]);
+      const which = request.dataset_id ? `dataset "${request.dataset_id}" is empty` : "the experiment's dataset is empty";
+      throw new ValidationError(`There are no rows to run: ${which}; send data, dataset_id or parameters`, [{ path: [request.dataset_id ? 'dataset_id' : 'data'], message: 'no rows' }]);
     }
 
     const issues: Issue[] = [];

@@ -70,11 +70,26 @@ const targetBase = {
   name: z.string().min(1).max(200).optional(),
 };
 
+/** The model families whose provider a bare model name gives away. */
+const FAMILIES: [RegExp, string][] = [
+  [/^(gpt-|o\d|chatgpt-|text-embedding-)/i, 'openai'],
+  [/^claude-/i, 'anthropic'],
+  [/^gemini-/i, 'google'],
+];
+
+/** Why a model name without its provider is refused, with the name it probably meant. */
+function modelWithoutProvider(input: unknown): string {
+  const name = typeof input === 'string' ? input.slice(0, 100) : '';
+  const provider = FAMILIES.find(([re]) => re.test(name))?.[1];
+  if (provider) return `must be "provider/model": did you mean "${provider}/${name}"?`;
+  return 'must be "provider/model", e.g. "openai/gpt-4o-mini", or a provider registered with PUT /api/providers/{name} followed by its model';
+}
+
 export const promptTargetSchema = z.object({
   ...targetBase,
   type: z.literal('prompt'),
   /** `provider/model`, e.g. `openai/gpt-4o-mini`. */
-  model: z.string().regex(/^[A-Za-z0-9_.-]+\/.+$/, 'must be "provider/model"').max(200),
+  model: z.string().regex(/^[A-Za-z0-9_.-]+\/.+$/, { error: (issue) => modelWithoutProvider(issue.input) }).max(200),
   params: modelParamsSchema.optional(),
   messages: z.array(messageSchema).min(1).max(200),
   /**

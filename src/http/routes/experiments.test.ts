@@ -80,9 +80,10 @@ describe('experiments', () => {
     ].join('\n');
     const res = await t.req('POST', '/api/experiments', { raw: yaml, headers: { 'content-type': 'application/yaml' } });
     expect(res.status).toBe(400);
-    const text = await res.text();
-    expect(text).toContain('evaluator');
-    expect(text).toContain('treshold');
+    const body = (await res.json()) as { message: string; issues: { path: unknown[]; message: string }[] };
+    // Each misspelt key is named, with the key it was probably meant to be.
+    expect(body.issues.map((i) => i.message).join('\n')).toMatch(/Unrecognized keys: "evaluator", "treshold" \(did you mean "evaluators" for "evaluator", "thresholds" for "treshold"\?\)/);
+    expect(body.message).toContain('did you mean "evaluators" for "evaluator"');
     const nested = [
       { targets: [{ id: 't', type: 'code', code: 'return 1', temperature: 0 }] },
       { targets: [{ id: 't', type: 'prompt', model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x', name: 'n' }] }] },
@@ -93,6 +94,19 @@ describe('experiments', () => {
       expect(r.status, JSON.stringify(part)).toBe(400);
       expect(await r.text()).toMatch(/Unrecognized key/);
     }
+    // Nested, in an evaluator: `setting` for `settings`; a key near nothing gets no guess.
+    const nestedTypo = await t.req('POST', '/api/experiments', { body: { name: 'typo', slug: 'typo', ...nested[2] } });
+    expect(((await nestedTypo.json()) as { message: string }).message).toMatch(/evaluators\.0: Unrecognized key: "setting" \(did you mean "settings"\?\)/);
+    const codeTypo = await t.req('POST', '/api/experiments', { body: { name: 'typo', slug: 'typo', ...nested[0] } });
+    expect(((await codeTypo.json()) as { message: string }).message).not.toContain('did you mean');
+    // A model without its provider: the provider its family gives away, else an example.
+    const prompt = (model: string) => ({ name: 'typo', slug: 'typo', targets: [{ id: 't', type: 'prompt', model, messages: [{ role: 'user', content: 'x' }] }] });
+    const bare = await t.req('POST', '/api/experiments', { body: prompt('gpt-4o') });
+    expect(((await bare.json()) as { message: string }).message).toBe('Invalid experiment: targets.0.model: must be "provider/model": did you mean "openai/gpt-4o"?');
+    const claude = await t.req('POST', '/api/experiments', { body: prompt('claude-3-5-haiku-latest') });
+    expect(((await claude.json()) as { message: string }).message).toContain('did you mean "anthropic/claude-3-5-haiku-latest"?');
+    const llama = await t.req('POST', '/api/experiments', { body: prompt('llama3') });
+    expect(((await llama.json()) as { message: string }).message).toContain('e.g. "openai/gpt-4o-mini", or a provider registered with PUT /api/providers/{name}');
     expect((await t.req('GET', '/api/experiments/typo')).status).toBe(404);
   });
 

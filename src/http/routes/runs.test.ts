@@ -385,6 +385,9 @@ describe('bad input', () => {
     const outOfRange = await startRun(t, 'strict', { row_indices: [1, 5, 99] });
     expect((await poll(t, outOfRange)).total).toBe(1);
     expect((await waitForRun(t, outOfRange)).status).toBe('completed');
+    const noData = await t.req('POST', '/api/experiments/strict/run', { body: { data: [] } });
+    expect(noData.status).toBe(400);
+    expect(((await noData.json()) as { message: string }).message).toBe("There are no rows to run: data is an empty list; send at least one row, or leave data out to run the experiment's dataset");
     // None in range: refused, saying why, rather than a run of 0 cells reported as passed.
     const runsBefore = (await (await t.req('GET', '/api/experiments/runs?experimentSlug=strict')).json()) as { runs: unknown[] };
     const none = await t.req('POST', '/api/experiments/strict/run', { body: { row_indices: [5, 99] } });
