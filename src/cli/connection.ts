@@ -48,11 +48,23 @@ function requestTimeoutMs(raw: string | undefined): number {
   return seconds * 1000;
 }
 
+/**
+ * What a CLI user does about a 401: the server's message speaks of HTTP headers, which the CLI
+ * sends for them; they need the flag or the variable that gives it the key.
+ */
+function keyHint(error: ApiError): string {
+  if (error.status !== 401) return '';
+  if (error.body.code === 'invalid_credentials') {
+    return '\n  hint: the key given (--api-key, else ASSAY_API_KEY, else LANGWATCH_API_KEY) is not a project key of this server: check it, and --endpoint / ASSAY_ENDPOINT';
+  }
+  return "\n  hint: give a project API key with --api-key KEY or ASSAY_API_KEY=KEY (a server's first start prints the default project's key and writes it to the api-key file in its data directory)";
+}
+
 /** A client failure as the CLI reports it: the server's message and the fields it names. */
 export function asCliError(error: unknown): unknown {
   if (error instanceof ApiError) {
     const issues = (error.body.issues ?? []).map((i) => `\n  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('');
-    return new CliError(`${error.message}${issues}`);
+    return new CliError(`${error.message}${issues}${keyHint(error)}`);
   }
   const known = [UnreachableError, NoAnswerError, NotAssayError, ConnectionLostError, StreamLostError];
   if (known.some((kind) => error instanceof kind)) return new CliError((error as Error).message);

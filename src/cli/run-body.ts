@@ -1,8 +1,10 @@
-// The body `assay run` starts a run with: --param values, --data rows read from a file, and
-// --rows indices (checked against --data's rows, the one case the CLI knows the row count).
+// The body `assay run` starts a run with: --param values, --data rows read from a file,
+// --rows indices (checked against --data's rows, the one case the CLI knows the row count),
+// and --max-errors, --repeats, --concurrency and --metadata as the body's fields of those names.
 import type { StartRunBody } from '../client/index.js';
 import { CliError } from './cli-error.js';
-import { parseMaxErrors, parseRows, type RunOptions } from './run-options.js';
+import { parseConcurrency, parseMaxErrors, parseMetadata, parseRepeats, type RunOptions } from './run-options.js';
+import { parseRows, rowList } from './row-numbers.js';
 import { bodyLimit, readTextFile } from './text-file.js';
 
 /** `--param k=v`: true/false become booleans and numbers that print back unchanged numbers (as LangWatch's CLI does). */
@@ -40,13 +42,13 @@ async function readRows(file: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-/** "row 5" or "rows 5, 7": for messages about --rows. */
-export const rowList = (rows: number[]) => `row${rows.length > 1 ? 's' : ''} ${rows.join(', ')}`;
-
 export async function buildRunBody(opts: RunOptions): Promise<StartRunBody> {
   const body: StartRunBody = {};
   if (opts.param && opts.param.length > 0) body.parameters = Object.fromEntries(opts.param.map(parseParam));
   if (opts.maxErrors !== undefined) body.maxErrors = parseMaxErrors(opts.maxErrors);
+  if (opts.repeats !== undefined) body.repeats = parseRepeats(opts.repeats);
+  if (opts.concurrency !== undefined) body.concurrency = parseConcurrency(opts.concurrency);
+  if (opts.metadata && opts.metadata.length > 0) body.metadata = parseMetadata(opts.metadata);
   if (opts.data) body.data = await readRows(opts.data);
   if (opts.rows !== undefined) {
     body.row_indices = parseRows(opts.rows);

@@ -10,6 +10,9 @@ export interface RunOptions {
   data?: string;
   rows?: string;
   maxErrors?: string;
+  repeats?: string;
+  concurrency?: string;
+  metadata?: string[];
   wait?: boolean;
   timeout?: string;
   failUnder?: string;
@@ -71,16 +74,35 @@ export function checkRunOptions(opts: RunOptions): RunChecks {
   return { failUnder, timeoutS, maxDrop, gated };
 }
 
-/** `--max-errors 5`: a whole number of failed target calls, at least 1. */
-export function parseMaxErrors(raw: string): number {
+/** A whole-number flag within [min, max]; anything else is refused naming the flag and what it counts. */
+function wholeNumber(raw: string, flag: string, what: string, min: number, max: number): number {
   const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > 100_000_000) throw new CliError(`--max-errors takes a whole number of failed target calls, from 1 to 100000000 (got "${raw}")`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new CliError(`${flag} takes a whole number of ${what}, from ${min} to ${max} (got "${raw}")`);
   return n;
 }
 
-/** `--rows 0,2,5` as numbers; an empty list or anything but row numbers is refused. */
-export function parseRows(raw: string): number[] {
-  const rows = raw.split(',').map((s) => s.trim());
-  if (rows.some((r) => !/^\d+$/.test(r))) throw new CliError(`--rows takes comma-separated row numbers (got "${raw}")`);
-  return rows.map(Number);
+/** `--max-errors 5`: a whole number of failed target calls, at least 1. */
+export const parseMaxErrors = (raw: string): number => wholeNumber(raw, '--max-errors', 'failed target calls', 1, 100_000_000);
+
+/** `--repeats 3`: runs of each cell (the run body's `repeats`, at most 100). */
+export const parseRepeats = (raw: string): number => wholeNumber(raw, '--repeats', 'runs of each cell', 1, 100);
+
+/** `--concurrency 20`: cells run at once (the run body's `concurrency`, at most 1000). */
+export const parseConcurrency = (raw: string): number => wholeNumber(raw, '--concurrency', 'cells run at once', 1, 1000);
+
+/**
+ * `--metadata commit=abc123 --metadata branch=main`: the run's `metadata`, labels kept with it
+ * and shown wherever it is. Values stay text (a commit of digits only, or "007", must not turn
+ * into a number); a key given twice is refused rather than one value silently dropped.
+ */
+export function parseMetadata(pairs: string[]): Record<string, string> {
+  const metadata = new Map<string, string>();
+  for (const raw of pairs) {
+    const eq = raw.indexOf('=');
+    const key = eq < 0 ? '' : raw.slice(0, eq).trim();
+    if (key === '') throw new CliError(`--metadata needs key=value, e.g. --metadata commit=$GITHUB_SHA (got "${raw}")`);
+    if (metadata.has(key)) throw new CliError(`--metadata gives "${key}" twice: give each key once`);
+    metadata.set(key, raw.slice(eq + 1));
+  }
+  return Object.fromEntries(metadata);
 }

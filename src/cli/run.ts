@@ -12,7 +12,8 @@ import { asCliError, connect } from './connection.js';
 import { guardOutput, type Output } from './output.js';
 import { progressView } from './progress.js';
 import { checkReportFiles, publishMarkdown, type ReportFile, writeExportReport, writeReport } from './report-files.js';
-import { buildRunBody, rowList } from './run-body.js';
+import { buildRunBody } from './run-body.js';
+import { rowList } from './row-numbers.js';
 import { checkRunOptions, type RunOptions } from './run-options.js';
 import { signalExitCode, type StopCause, stopWaiting } from './stop-waiting.js';
 import { Backoffs, backoffText } from '../client/backoffs.js';
@@ -223,7 +224,10 @@ export function registerRunCommand(program: Command): void {
     .option('--api-key <key>', 'project API key (default $ASSAY_API_KEY or $LANGWATCH_API_KEY)')
     .option('--param <k=v>', 'a run parameter merged into every row (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--data <file>', 'rows to run instead of the saved dataset (.jsonl or .csv)')
-    .option('--rows <list>', 'only these row numbers, e.g. 0,2,5')
+    .option('--rows <list>', 'only these row numbers and ranges (from 0), e.g. 0,2,5 or 0-4,7,10-12; at most 100000')
+    .option('--repeats <n>', "run each cell n times, 1-100 (default: the experiment's execution.repeats, else 1)")
+    .option('--concurrency <n>', "cells run at once, 1-1000 (default: the experiment's execution.concurrency, else 10)")
+    .option('--metadata <k=v>', 'a label kept with the run, e.g. commit=$GITHUB_SHA (repeatable; values stay text)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--max-errors <n>', 'stop the run once this many target calls have failed (default: once its first 20 all failed)')
     .option('--no-wait', 'start the run and exit')
     .option('--estimate', 'print what the run would cost (from the experiment\'s earlier runs) and exit, starting nothing')
