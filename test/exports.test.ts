@@ -72,7 +72,12 @@ describe('JUnit export', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(9);
     expect(xml.match(/<failure /g)).toHaveLength(7);
     // The failure's text is the evaluator's details (escaped), else what it returned.
-    expect(xml).toContain('<failure message="exact failed">Exact Match returned passed: false</failure>');
-    expect(xml).toContain('<error message="code threw: =ERR boom (line 1)"/>');
+    expect(xml).toContain('<failure message="exact failed">exact failed: Exact Match returned passed: false</failure>');
+    expect(xml).toContain('<error message="code threw: =ERR boom (line 1)">code threw: =ERR boom (line 1)</error>');
+    // One failure or error per failing case (CI reports show only the first of several).
+    for (const testcase of xml.match(/<testcase [\s\S]*?<\/testcase>/g)!) expect(testcase.match(/<(failure|error) /g)?.length ?? 0).toBeLessThanOrEqual(1);
+    // Cases are named by their row and its first text, so a report says which question failed.
+    expect(xml).toContain('classname="hostile-export.target" name="row 7: safe"');
+    expect(xml).toContain('name="row 0: =HYPERLINK(&quot;http://evil.example&quot;,&quot;x&quot;)"');
   });
 });

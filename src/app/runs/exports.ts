@@ -241,6 +241,41 @@ function junitReviews(r: CellReviews | undefined): string {
   return props.length > 0 ? `<properties>${props.join('')}</properties>` : '';
 }
 
+/** Longest part of a row's first text shown in a case's name. */
+const CASE_TEXT = 60;
+
+/**
+ * A case's name: its row, and the row's first text value (its question, as a rule), so a CI
+ * report lists "row 3: Capital of France?" rather than a column of "row N".
+ */
+function caseName(cell: CellResult, repeats: number): string {
+  const first = Object.values(cell.entry).find((v): v is string => typeof v === 'string' && v.trim() !== '');
+  const text = first === undefined ? '' : `: ${first.length > CASE_TEXT ? `${first.slice(0, CASE_TEXT)}…` : first}`.replace(/\s+/g, ' ');
+  return `row ${cell.rowIndex}${repeats > 1 ? ` repeat ${cell.repeat}` : ''}${text}`;
+}
+
+/**
+ * The case's one `<error>` or `<failure>`, or nothing when it passed. JUnit's schema allows one
+ * per case, and CI reports (GitHub's test reporters, Jenkins) show only the first of several:
+ * each evaluator that said no or errored is a line of the text. A failed call or an evaluator
+ * error makes it an error; otherwise a failure.
+ */
+function junitProblem(cell: CellResult): string {
+  const errors: string[] = cell.ok ? [] : [cell.error];
+  const failures: string[] = [];
+  for (const e of cell.evaluations) {
+    const r = e.result;
+    // The details say why: they go in the element's text, escaped, where CI reports show them.
+    if (r.status === 'error') errors.push(`${e.evaluatorId} errored: ${r.details}`);
+    else if (r.status === 'processed' && r.passed === false) failures.push(`${e.evaluatorId} failed: ${failureText(e.name, r)}`);
+  }
+  if (errors.length === 0 && failures.length === 0) return '';
+  const kind = errors.length > 0 ? 'error' : 'failure';
+  const lines = [...errors, ...failures];
+  const message = cell.ok ? lines.map((l) => l.slice(0, l.indexOf(':'))).join(', ') : cell.error;
+  return `<${kind} message="${xml(message)}">${xml(lines.join('\n'))}</${kind}>`;
+}
+
 async function* junit(run: RunRecord, pages: ExportPages, reviews: ExportReviews): AsyncGenerator<string> {
   // A first pass counts the outcomes: `tests`, `failures` and `errors` go in the opening tags.
   const counts = { tests: 0, failure: 0, error: 0 };
@@ -257,16 +292,9 @@ async function* junit(run: RunRecord, pages: ExportPages, reviews: ExportReviews
     const reviewsOf = await reviews(cells);
     let chunk = '';
     for (const cell of cells) {
-      const name = `row ${cell.rowIndex}${run.spec.repeats > 1 ? ` repeat ${cell.repeat}` : ''}`;
-      chunk += `<testcase classname="${xml(`${run.experimentSlug}.${cell.targetId}`)}" name="${xml(name)}" time="${(cell.durationMs / 1000).toFixed(3)}">`;
+      chunk += `<testcase classname="${xml(`${run.experimentSlug}.${cell.targetId}`)}" name="${xml(caseName(cell, run.spec.repeats))}" time="${(cell.durationMs / 1000).toFixed(3)}">`;
       chunk += junitReviews(reviewsOf.get(cell.cell));
-      if (!cell.ok) chunk += `<error message="${xml(cell.error)}"/>`;
-      for (const e of cell.evaluations) {
-        const r = e.result;
-        // The details say why: they go in the element's text, escaped, where CI reports show them.
-        if (r.status === 'error') chunk += `<error message="${xml(`${e.evaluatorId} errored`)}">${xml(r.details)}</error>`;
-        else if (r.status === 'processed' && r.passed === false) chunk += `<failure message="${xml(`${e.evaluatorId} failed`)}">${xml(failureText(e.name, r))}</failure>`;
-      }
+      chunk += junitProblem(cell);
       chunk += '</testcase>\n';
     }
     if (chunk !== '') yield chunk;
