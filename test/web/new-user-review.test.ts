@@ -4,6 +4,8 @@
 // another in the tables ("Custom Code, Custom Code"), evaluator chips cut to "✗ Custom" in one
 // column and whole in the next, and a Run form that started a run of 0 cells for rows the
 // dataset does not have. Screenshots of each fixed view.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRun } from './expected.js';
@@ -17,6 +19,43 @@ let browser: Browser;
 let page: Page;
 let problems: string[];
 let runUrl: string;
+let agent: { url: string; release(): void; close(): Promise<void> };
+
+/** An HTTP agent that holds every call until released: a run stays live for as long as a test needs. */
+async function holdingAgent(): Promise<typeof agent> {
+  const held: (() => void)[] = [];
+  let released = false;
+  const srv = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const answer = () => res.setHeader('content-type', 'application/json').end(JSON.stringify({ reply: 'held answer' }));
+      if (released) answer();
+      else held.push(answer);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+    release() {
+      released = true;
+      for (const answer of held.splice(0)) answer();
+    },
+    close: () => new Promise<void>((r) => {
+      srv.closeAllConnections();
+      srv.close(() => r());
+    }),
+  };
+}
+
+/** Two unnamed evaluators of one type (both "Custom Code" in the catalogue) and a long name. */
+const EVALUATORS = [
+  { id: 'e1', type: 'custom_code', settings: { code: 'return { passed: row.i % 3 !== 0 }' } },
+  // Scores that fill every bin of the histogram, 6 to 10 in each: no empty bin to pull the
+  // count axis down to 0 (uPlot fitted it to 6–10, bars cut at the bottom).
+  { id: 'e2', type: 'custom_code', settings: { code: 'return { score: (row.i === 0 ? 1 : row.i % 10) / 10 + 0.001 }' } },
+  { id: 'judge', name: 'LLM-as-a-Judge Score', type: 'custom_code', settings: { code: 'return { passed: true, score: 0.9 }' } },
+];
+const NAMES = ['Custom Code (e1)', 'Custom Code (e2)', 'LLM-as-a-Judge Score'];
 
 const ROWS = 40;
 
@@ -35,18 +74,18 @@ beforeAll(async () => {
       { id: 'short', name: 'Short', type: 'code', code: 'return "ok"' },
       { id: 'long', name: 'Long answer bot', type: 'code', code: 'return "A much longer answer to " + row.q' },
     ],
-    // Two unnamed evaluators of one type (both "Custom Code" in the catalogue) and a long name.
-    // e2's scores fill every bin of its histogram, 6 to 10 in each: no empty bin to pull the
-    // count axis down to 0 (uPlot fitted it to 6–10, bars cut at the bottom).
-    evaluators: [
-      { id: 'e1', type: 'custom_code', settings: { code: 'return { passed: row.i % 3 !== 0 }' } },
-      { id: 'e2', type: 'custom_code', settings: { code: 'return { score: (row.i === 0 ? 1 : row.i % 10) / 10 + 0.001 }' } },
-      { id: 'judge', name: 'LLM-as-a-Judge Score', type: 'custom_code', settings: { code: 'return { passed: true, score: 0.9 }' } },
-    ],
+    evaluators: EVALUATORS,
   };
   expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
   const tiny = { slug: 'tiny', name: 'Tiny', dataset: { rows: [{ q: 'a' }, { q: 'b' }] }, targets: [{ id: 'echo', type: 'code', code: 'return row.q' }], evaluators: [] };
   expect((await server.t.req('POST', '/api/experiments', { body: tiny })).status).toBe(201);
+  agent = await holdingAgent();
+  const held = {
+    slug: 'held', name: 'Held', dataset: { rows: [{ i: 1, q: 'a' }, { i: 2, q: 'b' }] },
+    targets: [{ id: 'bot', name: 'Held bot', type: 'http', url: `${agent.url}/chat`, body: { message: '{{q}}' }, outputPath: '$.reply', timeoutMs: 60_000 }],
+    evaluators: EVALUATORS, execution: { maxRetries: 0 },
+  };
+  expect((await server.t.req('POST', '/api/experiments', { body: held })).status).toBe(201);
   // Three runs within a second or so: one spot on a time axis.
   for (let i = 0; i < 3; i++) ({ runUrl } = await startRun('review'));
   browser = await launch();
@@ -69,6 +108,8 @@ beforeAll(async () => {
   await page.getByRole('heading', { name: 'Experiments' }).waitFor();
 });
 afterAll(async () => {
+  agent?.release();
+  await agent?.close();
   await browser?.close();
   await server?.close();
 });
@@ -164,4 +205,79 @@ describe('the Run form', () => {
     await page.unroute('**/api/experiments/tiny/run');
     expect(problems).toEqual([]);
   });
+});
+
+/** The header's "Started with" evaluators. */
+const headerEvaluators = (p: Page) => p.getByTestId('started-with').locator('div', { has: p.locator('dt', { hasText: /^Evaluators$/ }) }).locator('dd').textContent();
+
+describe('evaluator names', () => {
+  it('are one name each, everywhere on a finished run: header, tables, charts, grid and compare panel', async () => {
+    await page.goto(onServer(server, runUrl));
+    await page.locator('[data-cell="3:long"]').waitFor();
+    await expect.poll(() => headerEvaluators(page)).toBe(NAMES.join(', '));
+    expect(await page.locator('table.data tr[data-evaluator] th').allTextContents()).toEqual(NAMES);
+    expect(await page.locator('figure.chart figcaption').allTextContents()).toEqual(['Latency distribution', `Scores: ${NAMES[1]}`, `Scores: ${NAMES[2]}`]);
+    expect(new Set(await page.locator('[role="grid"] .badge-name').allTextContents())).toEqual(new Set(NAMES));
+    await page.getByLabel('Compare mode').check();
+    await page.getByTestId('compare-verdict').waitFor();
+    const compared = await page.locator('table.compare-table:not(.compare-targets) tbody th').allTextContents();
+    expect(new Set(compared)).toEqual(new Set(NAMES));
+    await page.locator('section.compare').scrollIntoViewIfNeeded();
+    await screenshot(page, 'run-page-evaluator-names-compare');
+    await page.getByLabel('Compare mode').uncheck();
+  });
+
+  it('are the same while the run is live, before any result names them', async () => {
+    const started = (await (await server.t.req('POST', '/api/experiments/held/run', { body: {} })).json()) as { runId: string; runUrl: string };
+    await page.goto(onServer(server, started.runUrl));
+    await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('running');
+    await expect.poll(() => headerEvaluators(page)).toBe(NAMES.join(', '));
+    await page.locator('.run-header').scrollIntoViewIfNeeded();
+    await screenshot(page, 'run-page-live-evaluator-names');
+    agent.release();
+    await waitForRun(server.t, started.runId);
+    await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('completed');
+    expect(await headerEvaluators(page)).toBe(NAMES.join(', '));
+    expect(await page.locator('table.data tr[data-evaluator] th').allTextContents()).toEqual(NAMES);
+    expect(problems).toEqual([]);
+  });
+});
+
+/**
+ * Per evaluator chip in the grid: its name, whether the name is cut, whether a cut shows an
+ * ellipsis, and its tooltip.
+ */
+const chips = (p: Page) =>
+  p.locator('[role="grid"] .badge').evaluateAll((badges) =>
+    badges.map((badge) => {
+      const name = badge.querySelector('.badge-name')!;
+      const style = name.ownerDocument.defaultView!.getComputedStyle(name);
+      // The badge whole inside its cell's footer: cut by nothing but its own ellipsis.
+      const foot = badge.closest('.cell-foot')!.getBoundingClientRect();
+      const box = badge.getBoundingClientRect();
+      return {
+        name: name.textContent ?? '', cut: name.scrollWidth > name.clientWidth + 0.5, ellipsis: style.textOverflow === 'ellipsis' && style.whiteSpace === 'nowrap',
+        inside: box.left >= foot.left - 0.5 && box.right <= foot.right + 0.5, title: badge.getAttribute('title') ?? '', col: badge.closest('[data-col]')?.getAttribute('data-col'),
+      };
+    }),
+  );
+
+describe('evaluator chips', () => {
+  for (const width of [1280, 900]) {
+    it(`show every chip in its cell, a cut name ending in an ellipsis, the whole name in the tooltip, at ${width} px`, async () => {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(onServer(server, runUrl));
+      await page.locator('[data-cell="3:long"]').waitFor();
+      const all = await chips(page);
+      expect(all.length).toBeGreaterThan(0);
+      for (const c of all) {
+        expect(c.title.startsWith(`${c.name}: `), c.title).toBe(true);
+        expect(c.inside, `${c.name} in column ${c.col} is cut off by its cell`).toBe(true);
+        if (c.cut) expect(c.ellipsis, `${c.name} in column ${c.col} is cut without an ellipsis`).toBe(true);
+      }
+      await page.getByRole('heading', { name: 'Results' }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await screenshot(page, `run-page-evaluator-chips-${width}`);
+      await page.setViewportSize({ width: 1280, height: 900 });
+    });
+  }
 });

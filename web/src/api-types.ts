@@ -62,6 +62,11 @@ export interface ExperimentBody {
   document: ExperimentDocumentView;
 }
 
+/** GET /api/evaluators: the parts of the evaluator catalogue the page reads (an evaluator type's name). */
+export interface EvaluatorCatalogueBody {
+  evaluators: { id: string; aliases: string[]; name: string }[];
+}
+
 /** One changed row × target × evaluator of a comparison. */
 export type CompareItem = Comparison['rows']['items'][number];
 export type EvaluatorComparison = Comparison['evaluators'][number];

@@ -2,7 +2,7 @@
 // key, sent as an Authorization header to this origin only.
 import { ApiError, AssayClient } from '../../src/client/index.js';
 import type {
-  Comparison, DatasetRowsBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunEstimate, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
+  Comparison, DatasetRowsBody, EvaluatorCatalogueBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunEstimate, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
 } from './api-types.js';
 import { sessionStore, signOut } from './lib/session.js';
 
@@ -46,6 +46,8 @@ export class Api {
   }
 
   project = () => this.get<ProjectInfo>('/api/projects/current');
+  /** The evaluator catalogue: what an unnamed evaluator of each type is called. */
+  evaluatorCatalogue = () => this.get<EvaluatorCatalogueBody>('/api/evaluators');
   experiments = (page = 1) => this.get<ExperimentListBody>(`/api/experiments?page=${page}&pageSize=200`);
   experiment = (slug: string, version?: number) => this.get<ExperimentBody>(`/api/experiments/${enc(slug)}${version === undefined ? '' : `?version=${version}`}`);
   /** Rows [offset, offset + limit) of a saved dataset's version (fewer past 4 MB: see nextOffset). */

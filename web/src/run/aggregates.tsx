@@ -26,8 +26,9 @@ function CommonErrors({ store }: { store: RunStore }) {
   const summary = useRunState(store, (s) => s.summary);
   const groups = summary?.topErrors ?? [];
   if (groups.length === 0) return null;
-  const names = new Map<string, string>([...summary!.targets.map((t) => [`t:${t.targetId}`, t.name] as const), ...summary!.evaluators.map((e) => [`e:${e.evaluatorId}`, e.name] as const)]);
-  const who = (g: (typeof groups)[number]) => (g.targetId !== undefined ? names.get(`t:${g.targetId}`) ?? g.targetId : names.get(`e:${g.evaluatorId}`) ?? g.evaluatorId ?? '');
+  const targets = new Map(summary!.targets.map((t) => [t.targetId, t.name]));
+  // Evaluators named as everywhere on the page (the model: the id beside a name two share).
+  const who = (g: (typeof groups)[number]) => (g.targetId !== undefined ? targets.get(g.targetId) ?? g.targetId : g.evaluatorId !== undefined ? store.model.evaluatorName(g.evaluatorId) : '');
   return (
     <TableScroll label="Error groups table">
       <table className="data" data-testid="common-errors">

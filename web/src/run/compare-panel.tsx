@@ -105,7 +105,7 @@ export function ComparePanel({ store }: { store: RunStore }) {
                       const mark = e.test.significant ? (worse < 0 ? 'regressed' : 'improved') : 'same';
                       return (
                         <tr key={`${e.evaluatorId}:${e.targetId}`} data-change={mark}>
-                          <th scope="row">{e.name}</th>
+                          <th scope="row">{store.model.evaluators.get(e.evaluatorId) ?? e.name}</th>
                           <td>{targetName(e.targetId)}</td>
                           <td>{side(e, 'baseline')}</td>
                           <td>{side(e, 'candidate')}</td>

@@ -47,7 +47,8 @@ export function statsOf(store: RunStore): RunStats {
   const provisional = phase !== 'ready' && summary !== undefined;
   const m = memo.stats;
   if (!m || m.version !== version || m.provisional !== provisional || m.summary !== summary) {
-    const stats = provisional ? statsFromSummary(summary) : withSummaryEvaluators(computeStats(store.model), summary);
+    const name = (id: string) => store.model.evaluators.get(id);
+    const stats = provisional ? statsFromSummary(summary, name) : withSummaryEvaluators(computeStats(store.model), summary, name);
     memo.stats = { version, provisional, summary, stats };
     return stats;
   }

@@ -37,11 +37,12 @@ export function RunHeader({ store }: { store: RunStore }) {
   const summary = useRunState(store, (s) => s.summary);
   const request = useRunState(store, (s) => s.request);
   const metadata = useRunState(store, (s) => s.metadata);
-  // Target names come with the results pages (the model), evaluator names with the summary.
+  // Names as the rest of the page writes them, from the model (results, the summary, the
+  // experiment's document): an evaluator's name, with its id when two share it.
   useRunState(store, (s) => s.version);
   const names = {
     target: (id: string) => store.model.targets.find((t) => t.id === id)?.name,
-    evaluator: (id: string) => summary?.evaluators.find((e) => e.evaluatorId === id)?.name,
+    evaluator: (id: string) => store.model.evaluatorName(id),
   };
   const stats = useStats(store);
   const duration = useDuration(startedAt, finishedAt, status === 'running');

@@ -130,6 +130,29 @@ describe('RunModel', () => {
     ]);
     expect([...m.evaluators]).toEqual([['exact-1', 'Exact Match (exact-1)'], ['exact-2', 'Exact Match (exact-2)'], ['judge', 'Judge']]);
   });
+
+  it("names a live run's evaluators, known only from events, by the summary's names and the same rule", () => {
+    const m = new RunModel();
+    m.applyEvent(ev({ type: 'target_result', rowIndex: 0, targetId: 'a', repeat: 0, output: 'x', attempts: 1 }));
+    for (const id of ['e1', 'e2']) m.applyEvent(ev({ type: 'evaluator_result', rowIndex: 0, targetId: 'a', repeat: 0, evaluatorId: id, result: { status: 'processed', passed: true }, duration: 1 }));
+    expect(['e1', 'e2', 'judge'].map((id) => m.evaluatorName(id))).toEqual(['e1', 'e2', 'judge']);
+    const version = m.version;
+    // The `done` event's summary: two unnamed evaluators of one type, and one no result mentions.
+    expect(m.nameEvaluators([{ id: 'e1', name: 'Custom Code' }, { id: 'e2', name: 'Custom Code' }, { id: 'judge', name: 'LLM-as-a-Judge Score' }])).toBe(true);
+    expect(m.version).toBeGreaterThan(version);
+    expect(['e1', 'e2', 'judge'].map((id) => m.evaluatorName(id))).toEqual(['Custom Code (e1)', 'Custom Code (e2)', 'LLM-as-a-Judge Score']);
+    // The same names again change nothing.
+    expect(m.nameEvaluators([{ id: 'e1', name: 'Custom Code' }])).toBe(false);
+  });
+
+  it('names evaluators from the experiment document (catalogue names for the unnamed) before any result', () => {
+    const m = new RunModel();
+    m.setNames([], [{ id: 'mentions', name: 'Custom Code' }, { id: 'judge', name: 'LLM-as-a-Judge Score' }, { id: 'other', name: undefined }]);
+    expect(['mentions', 'judge', 'other'].map((id) => m.evaluatorName(id))).toEqual(['Custom Code', 'LLM-as-a-Judge Score', 'other']);
+    // Results name them alike: nothing changes.
+    m.mergeResults([cell(0, 'a')], [evaluation(0, 'a', { evaluator: 'mentions', name: 'Custom Code' })]);
+    expect(m.evaluatorName('mentions')).toBe('Custom Code');
+  });
 });
 
 describe('views', () => {

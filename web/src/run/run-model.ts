@@ -46,9 +46,33 @@ export class RunModel {
     return this.sortedIndexes;
   }
 
-  /** Display names from the experiment document, before any result names them. */
-  setNames(targets: { id: string; name?: string }[], evaluators: { id: string; name?: string }[]): void {
-    for (const e of evaluators) if (e.name && (this.ownNames.get(e.id) ?? e.id) === e.id) this.nameEvaluator(e.id, e.name);
+  /**
+   * The name the page shows for an evaluator, everywhere on it (header, tables, charts, grid,
+   * compare panel): its own name, with its id beside it only when two share it; the id while
+   * nothing has named it yet.
+   */
+  evaluatorName(id: string): string {
+    return this.evaluators.get(id) ?? id;
+  }
+
+  /**
+   * Names evaluators from what knows their names besides the results (the run's summary); an
+   * evaluator already named keeps its name. Returns whether anything changed.
+   */
+  nameEvaluators(named: readonly { id: string; name?: string | undefined }[]): boolean {
+    let changed = false;
+    for (const e of named) if (this.nameEvaluator(e.id, e.name)) changed = true;
+    if (changed) this.version++;
+    return changed;
+  }
+
+  /**
+   * Display names from the experiment document (an unnamed evaluator's: its type's catalogue
+   * name, as results name it), before any result names them.
+   */
+  setNames(targets: { id: string; name?: string }[], evaluators: { id: string; name?: string | undefined }[]): void {
+    // An evaluator not seen yet takes its place in this order, named or not (by its id until named).
+    for (const e of evaluators) if (!this.ownNames.has(e.id) || (e.name && this.ownNames.get(e.id) === e.id)) this.nameEvaluator(e.id, e.name);
     const names = new Map(targets.map((t) => [t.id, t.name]));
     this.targets = this.targets.map((t) => (t.name === t.id && names.get(t.id) ? { ...t, name: names.get(t.id)! } : t));
     this.version++;
@@ -107,13 +131,14 @@ export class RunModel {
    * Records an evaluator's name. Events carry none (`undefined`, or the id standing in): they
    * add an evaluator but never rename one; results pages and the experiment name it.
    */
-  private nameEvaluator(id: string, name: string | undefined): void {
+  private nameEvaluator(id: string, name: string | undefined): boolean {
     const known = this.ownNames.get(id);
-    if (known !== undefined && (name === undefined || name === id || name === known)) return;
+    if (known !== undefined && (name === undefined || name === id || name === known)) return false;
     this.ownNames.set(id, name ?? id);
     const uses = new Map<string, number>();
     for (const n of this.ownNames.values()) uses.set(n, (uses.get(n) ?? 0) + 1);
     for (const [eid, n] of this.ownNames) this.evaluators.set(eid, uses.get(n)! > 1 && n !== eid ? `${n} (${eid})` : n);
+    return true;
   }
 
   private setEvaluation(r: RepeatView, e: EvalView, name: string | undefined): void {

@@ -94,6 +94,11 @@ export class RunStore {
   }
 
   private patch(p: Partial<RunPageState>): void {
+    // The summary names every evaluator of the run: the model takes the names it did not have
+    // yet (a live run's evaluators known only from events), so the page names them one way.
+    if (p.summary && this.model.nameEvaluators(p.summary.evaluators.map((e) => ({ id: e.evaluatorId, name: e.name })))) {
+      p = Object.assign({}, p, { version: this.model.version });
+    }
     this.state.set((s) => ({ ...s, ...p }));
   }
 
@@ -164,8 +169,29 @@ export class RunStore {
     }
   }
 
+  /**
+   * Names from the experiment's document. An evaluator without a name there is called by its
+   * type's catalogue name, as results name it; the catalogue is asked only then, and a live
+   * run's header says its evaluators' names before any result has come.
+   */
   private nameFrom(experiment: ExperimentBody): void {
-    this.model.setNames(experiment.document.targets, experiment.document.evaluators ?? []);
+    // The run's evaluators, in its order (the document may have changed since it started).
+    const ran = this.state.get().request?.evaluators;
+    const all = experiment.document.evaluators ?? [];
+    const evaluators = ran ? ran.map((id) => all.find((e) => e.id === id)).filter((e) => e !== undefined) : all;
+    this.model.setNames(experiment.document.targets, evaluators);
+    const unnamed = evaluators.filter((e) => !e.name && this.model.evaluatorName(e.id) === e.id);
+    if (unnamed.length === 0) return;
+    void api()
+      .evaluatorCatalogue()
+      .then(({ evaluators: catalogue }) => {
+        const names = new Map<string, string>();
+        for (const c of catalogue) for (const type of [c.id, ...c.aliases]) names.set(type, c.name);
+        this.model.setNames([], unnamed.map((e) => ({ id: e.id, name: names.get(e.type) })));
+        this.patch({ version: this.model.version });
+      })
+      // The ids stay until the results name them.
+      .catch(() => undefined);
   }
 
   /** Reads results pages from `offset` to the end and merges them. */

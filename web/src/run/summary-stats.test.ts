@@ -41,6 +41,13 @@ describe('statsFromSummary', () => {
     expect([old.cost, old.costUnknown, old.targets[0]!.cost, old.targets[0]!.costUnknown]).toEqual([undefined, 0, undefined, 0]);
   });
 
+  it('names evaluators as the rest of the page does: the id beside a name two share', () => {
+    const twins = summary({ evaluators: [{ ...summary().evaluators[0]!, evaluatorId: 'e1', name: 'Custom Code' }, { ...summary().evaluators[0]!, evaluatorId: 'e2', name: 'Custom Code' }] });
+    const m = new RunModel();
+    m.nameEvaluators(twins.evaluators.map((e) => ({ id: e.evaluatorId, name: e.name })));
+    expect(statsFromSummary(twins, (id) => m.evaluators.get(id)).evaluators.map((e) => e.name)).toEqual(['Custom Code (e1)', 'Custom Code (e2)']);
+  });
+
   it('says nothing about a pass rate nothing was counted for (the summary says 0)', () => {
     expect(statsFromSummary(summary()).evaluators.map((e) => e.passRate)).toEqual([78.9, undefined]);
     expect(statsFromSummary(summary({ totalCells: 0, totalPassed: 0, totalFailed: 0, passRate: 0 })).passRate).toBeUndefined();

@@ -4,11 +4,14 @@
 import type { EvaluatorSummaryView, RunSummaryView } from '../api-types.js';
 import { addTokens, type EvaluatorStats, type RunStats, type TokenCounts } from './run-stats.js';
 
-function evaluatorStats(e: EvaluatorSummaryView): EvaluatorStats {
+/** The name the page shows for an evaluator (RunModel.evaluatorName); the summary's own name without one. */
+export type EvaluatorNamer = (id: string) => string | undefined;
+
+function evaluatorStats(e: EvaluatorSummaryView, name?: EvaluatorNamer): EvaluatorStats {
   // The summary says 0 % when nothing was counted; the page says "—" (no verdict, not all failing).
   const counted = e.passed + e.failed + e.errors;
   return {
-    evaluatorId: e.evaluatorId, name: e.name, passed: e.passed, failed: e.failed, errors: e.errors, skipped: e.skipped,
+    evaluatorId: e.evaluatorId, name: name?.(e.evaluatorId) ?? e.name, passed: e.passed, failed: e.failed, errors: e.errors, skipped: e.skipped,
     ...(counted > 0 ? { passRate: e.passRate } : {}),
     ...(e.avgScore !== undefined ? { avgScore: e.avgScore } : {}),
     // 0 is what the summary says of an evaluator whose results had no cost: unknown on the page, as from results.
@@ -22,7 +25,7 @@ function evaluatorStats(e: EvaluatorSummaryView): EvaluatorStats {
  * The summary's figures in the shape the page shows. Provisional: the summary has no
  * latency percentiles, no score distributions and no count of errored cells.
  */
-export function statsFromSummary(s: RunSummaryView): RunStats {
+export function statsFromSummary(s: RunSummaryView, name?: EvaluatorNamer): RunStats {
   // The summary writes no tokens as 0 (an HTTP or code target reports none): 0 may be unknown,
   // so, as for cost, it waits for the results ("…"), which tell the two apart.
   const known = (t: TokenCounts) => (t.input > 0 || t.output > 0 ? t : undefined);
@@ -46,7 +49,7 @@ export function statsFromSummary(s: RunSummaryView): RunStats {
     targets: s.targets.map((t) => ({
       targetId: t.targetId, name: t.name, cells: t.passed + t.failed, passed: t.passed, failed: t.failed, errors: t.errors, ...(t.totalCost > 0 ? { cost: t.totalCost } : {}), costUnknown: t.unpricedCalls ?? 0, ...(known(t.tokens) ? { tokens: t.tokens } : {}),
     })),
-    evaluators: s.evaluators.map(evaluatorStats),
+    evaluators: s.evaluators.map((e) => evaluatorStats(e, name)),
   };
 }
 
@@ -54,7 +57,7 @@ export function statsFromSummary(s: RunSummaryView): RunStats {
  * The model's figures plus the evaluators the summary lists that no result mentions (a run
  * that failed before any evaluation still names its evaluators).
  */
-export function withSummaryEvaluators(stats: RunStats, summary: RunSummaryView | undefined): RunStats {
+export function withSummaryEvaluators(stats: RunStats, summary: RunSummaryView | undefined, name?: EvaluatorNamer): RunStats {
   const missing = summary?.evaluators.filter((e) => !stats.evaluators.some((x) => x.evaluatorId === e.evaluatorId)) ?? [];
-  return missing.length === 0 ? stats : { ...stats, evaluators: [...stats.evaluators, ...missing.map(evaluatorStats)] };
+  return missing.length === 0 ? stats : { ...stats, evaluators: [...stats.evaluators, ...missing.map((e) => evaluatorStats(e, name))] };
 }
