@@ -106,7 +106,7 @@ function paramValue(name: string, path: string, variant: number): string {
 
 /** Query parameters worth filling with A's things, by name. */
 function queryValue(name: string): string | undefined {
-  return ({ experimentSlug: A.experimentSlug, baseline: A.otherRunId, runId: A.runId, datasetId: A.datasetId, dataset_id: A.datasetId } as Record<string, string>)[name];
+  return ({ experimentSlug: A.experimentSlug, baseline: A.otherRunId, runId: A.runId, datasetId: A.datasetId, dataset_id: A.datasetId, rowIndex: '0', targetId: 'echo' } as Record<string, string>)[name];
 }
 
 /** Texts that only A's things contain: none may appear in any answer to B. */

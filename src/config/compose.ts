@@ -17,6 +17,7 @@ import { ReviewService } from '../app/runs/reviews.js';
 import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
 import { promptPricer } from './estimate-prices.js';
+import { promptRenderer } from './prompt-render.js';
 import { SecretService } from '../app/secrets.js';
 import type { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
 import type { WebhookService } from '../app/webhooks/service.js';
@@ -146,6 +147,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, {
     publicUrl: () => config.publicUrl,
+    renderPrompt: promptRenderer(),
     // In a cluster the run may execute in any worker: the nudge reaches them all (the flag is the durable request).
     abortLocal: (id) => {
       host.abortLocal(id);

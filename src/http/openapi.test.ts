@@ -17,6 +17,8 @@ const RUN_ROUTES = [
   'PUT /runs/{runId}/reviews', 'GET /runs/{runId}/reviews',
   // A run's rows as its targets saw them (the rows sent as `data` included).
   'GET /runs/{runId}/rows',
+  // What a prompt target sent for one row (docs/experiments.md).
+  'GET /runs/{runId}/request',
   // What a run would cost, before it starts (docs/experiments.md).
   'POST /{slug}/estimate',
 ];

@@ -3,7 +3,7 @@
 import { AssayError, experimentNotFound, type Issue, NotFoundError, runNotFound, ValidationError } from '../../core/errors.js';
 import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
 import { addCell, repeatCounts, type RowValues } from '../../core/compare/row-values.js';
-import type { DatasetEntry } from '../../core/model/run-api.js';
+import type { CellRequest, DatasetEntry } from '../../core/model/run-api.js';
 import type { ExperimentDocument } from '../../core/model/experiment.js';
 import type { ResultsStart, RunCursor } from '../../core/run-store.js';
 import { PAGE_BYTES } from '../../core/model/paging.js';
@@ -20,6 +20,7 @@ import { yieldIfBusy } from '../../core/turns.js';
 import { parseOrThrow } from '../validation.js';
 import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';
 import { runRowsPage, type RunRowsPage } from './run-rows.js';
+import { cellRequest, type PromptRenderer } from './cell-request.js';
 
 /** Cells read by one statement for a results page (fewer when their text passes PAGE_BYTES). */
 const RESULTS_CHUNK = 500;
@@ -47,6 +48,8 @@ export interface RunServiceOptions {
   afterStart?: (run: RunRecord) => Promise<void>;
   /** Tells row-scoped evaluators apart (repeats' verdicts count cell-scoped ones); none: every evaluator is cell-scoped. */
   catalogue?: EvaluatorCatalogue;
+  /** Renders a prompt target's messages (GET …/runs/{runId}/request). */
+  renderPrompt: PromptRenderer;
 }
 
 export interface StartedRun {
@@ -324,6 +327,11 @@ export class RunService {
   /** The run's rows with an index in [offset, offset + limit), parameters merged (run-rows.ts). */
   async rows(project: Project, runId: string, offset: number, limit: number): Promise<RunRowsPage> {
     return runRowsPage(this.stores, await this.get(project, runId), offset, limit);
+  }
+
+  /** What a prompt target sent for one row of the run (cell-request.ts). */
+  async cellRequest(project: Project, runId: string, rowIndex: number, targetId: string): Promise<CellRequest> {
+    return cellRequest(this.stores, await this.get(project, runId), rowIndex, targetId, this.options.renderPrompt);
   }
 
   async pages(project: Project, runId: string, pageSize = EXPORT_PAGE): Promise<{ run: RunRecord; pages: () => AsyncGenerator<{ cells: CellResult[]; rows: RowResult[] }> }> {

@@ -3,6 +3,7 @@
 // the OpenAPI document is typed), the client and the web page infer their types from them,
 // and src/app/runs/present.ts maps stored records onto them in one place.
 import { z } from 'zod';
+import { modelParamsSchema } from './experiment.js';
 import { paginationSchema } from './paging.js';
 import { runSummarySchema, stopReasonSchema } from './summary.js';
 
@@ -192,3 +193,19 @@ export const runRowsPageSchema = z.object({
   nextOffset: z.int().nullable().describe('Where the next page starts; null once no row of the run is left'),
 });
 export type RunRowsPage = z.infer<typeof runRowsPageSchema>;
+
+export const cellRequestSchema = z.object({
+  runId: z.string(),
+  rowIndex: z.int(),
+  targetId: z.string(),
+  type: z.literal('prompt'),
+  model: z.string().describe('provider/model, as the target names it'),
+  params: modelParamsSchema.optional().describe("The target's model parameters (temperature, maxTokens…)"),
+  messages: z
+    .array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }))
+    .optional()
+    .describe("The messages the target sent for this row: its templates rendered over the row as the run saw it, the run's parameters and the target's variables"),
+  outputSchema: z.unknown().optional().describe('The JSON Schema the answer was asked to follow, when the target has one'),
+  error: z.string().optional().describe("Why the messages could not be rendered for this row (the cell failed the same way); then there are no messages"),
+});
+export type CellRequest = z.infer<typeof cellRequestSchema>;

@@ -11,7 +11,7 @@ import type { RunService } from '../../app/runs/service.js';
 import { MAX_RUN_ROWS_PAGE, RUN_ROWS_PAGE } from '../../app/runs/run-rows.js';
 import { ValidationError } from '../../core/errors.js';
 import type { RunRecord } from '../../core/model/run.js';
-import { resultsPageSchema, runRowsPageSchema } from '../../core/model/run-api.js';
+import { cellRequestSchema, resultsPageSchema, runRowsPageSchema } from '../../core/model/run-api.js';
 import { yieldIfBusy } from '../../core/turns.js';
 import { jsonAnswer } from '../json-answer.js';
 import type { RouteTable } from '../route.js';
@@ -52,6 +52,27 @@ export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: R
         const limit = Math.min(query.limit ?? 1000, 5000);
         return jsonAnswer(c, presentResults(await runs.results(c.get('project'), params.runId, offset, limit), offset, limit));
       },
+    );
+
+    routes.add(
+      {
+        method: 'get', path: `${prefix}/runs/{runId}/request`, summary: 'What a prompt target sent for one row', tags, auth: 'project', deprecated: legacy,
+        description:
+          "A prompt target's messages for the row, rendered again by the target's own templates from what the run read (the experiment at the run's version, " +
+          "the row with the run's parameters merged, the target's variables), with its model, parameters and output schema: the request behind a cell's output. " +
+          'Only prompt targets: an HTTP or code target is a 400.',
+        params: runIdParam,
+        query: z.object({
+          rowIndex: z.string().regex(/^\d{1,9}$/, 'a row index: a whole number').transform(Number).describe('The row index (`index` of the cell in the results)'),
+          targetId: z.string().min(1).max(200).describe('The target id'),
+        }),
+        responses: {
+          200: { description: 'The request', schema: cellRequestSchema },
+          400: { description: 'validation_error: a missing or malformed rowIndex or targetId, or a target that is not a prompt target' },
+          404: { description: 'run_not_found, or cell_not_found: a target the run does not have, or a row it did not read' },
+        },
+      },
+      async (c, { params, query }) => jsonAnswer(c, await runs.cellRequest(c.get('project'), params.runId, query.rowIndex, query.targetId)),
     );
 
     routes.add(
