@@ -34,8 +34,8 @@ afterEach(async () => {
 describe('code target', () => {
   it('returns the JSON value the code returns, from the row and parameters', async () => {
     const t = target('return { upper: row.question.toUpperCase(), lang: parameters.lang }');
-    expect(await t.call({ row: { question: 'hi' }, parameters: { lang: 'fr' }, signal: signal() })).toEqual({ output: { upper: 'HI', lang: 'fr' } });
-    expect(await t.call({ row: { question: 'yo' }, parameters: { lang: 'de' }, signal: signal() })).toEqual({ output: { upper: 'YO', lang: 'de' } });
+    expect(await t.call({ row: { question: 'hi' }, parameters: { lang: 'fr' }, signal: signal() })).toEqual({ output: { upper: 'HI', lang: 'fr' }, cost: 0 });
+    expect(await t.call({ row: { question: 'yo' }, parameters: { lang: 'de' }, signal: signal() })).toEqual({ output: { upper: 'YO', lang: 'de' }, cost: 0 });
     expect(compiles).toHaveLength(1);
   });
 
@@ -56,7 +56,7 @@ describe('code target', () => {
   });
 
   it('answers null when the code returns nothing', async () => {
-    expect(await target('row.x = 1').call({ row: {}, parameters: {}, signal: signal() })).toEqual({ output: null });
+    expect(await target('row.x = 1').call({ row: {}, parameters: {}, signal: signal() })).toEqual({ output: null, cost: 0 });
   });
 
   it('is disposed with the run', async () => {

@@ -23,8 +23,10 @@ export function createCodeTarget(spec: CodeTarget, deps: TargetDeps): TargetAdap
     async call(input): Promise<TargetOutput> {
       const fn = await load();
       const output = await fn.call([input.row, input.parameters], input.signal);
-      // Outputs are JSON values; a sandbox that hands back `undefined` means "nothing".
-      return { output: output === undefined ? null : output };
+      // Outputs are JSON values; a sandbox that hands back `undefined` means "nothing". The
+      // sandbox reaches no network and no provider: a call costs nothing, and says so (no
+      // cost at all read as "unpriced", and a run of code targets as "cost unknown").
+      return { output: output === undefined ? null : output, cost: 0 };
     },
     async dispose() {
       if (disposed || compiled === undefined) return;

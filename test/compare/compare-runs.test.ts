@@ -71,8 +71,9 @@ describe('compare runs', () => {
     expect(ev!.test.significant).toBe(true);
     // The interval of the paired difference (points) lies below zero.
     expect(ev!.test.ci95![1]).toBeLessThan(0);
-    // A code target reports no cost: each side's 200 calls are unpriced, not free.
-    expect(c.targets[0]).toMatchObject({ targetId: 'code', baseline: { cells: 200, errors: 0, cost: 0, unpricedCalls: 200 }, candidate: { cells: 200, errors: 0, cost: 0, unpricedCalls: 200 }, delta: { errors: 0 } });
+    // A code target runs in the sandbox, which reaches no provider: its calls are free, and priced at $0.
+    expect(c.targets[0]).toMatchObject({ targetId: 'code', baseline: { cells: 200, errors: 0, cost: 0 }, candidate: { cells: 200, errors: 0, cost: 0 }, delta: { errors: 0, cost: 0 } });
+    expect(c.targets[0]!.baseline).not.toHaveProperty('unpricedCalls');
   });
 
   it('without ?baseline= compares with the previous finished run of the experiment', async () => {
