@@ -4,13 +4,13 @@
 // web streams and eventsource-parser: no Node-specific APIs, so the page can bundle it.
 import type { Comparison } from '../core/model/compare.js';
 import type { Review, ReviewInput, ReviewList } from '../core/model/reviews.js';
-import type { ResultsPage, RunList, RunRowsPage, RunStarted, RunStatusBody } from '../core/model/run-api.js';
+import type { CellRequest, ResultsPage, RunList, RunRowsPage, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 import type { RunEstimate } from '../core/model/estimate.js';
 import { BodyCutError, bytesShown, eachChunk, readBody, TooLargeError } from './body.js';
 import { AbortedError, ApiError, ConnectionLostError, NoAnswerError, NotAssayError, shownPath, UnreachableError } from './errors.js';
 import { type EventsOptions, followEvents, STREAM_SILENCE_MS, type StreamEvent } from './events.js';
 
-export type { ResultsPage, RunList, RunRowsPage, RunStarted, RunStatusBody } from '../core/model/run-api.js';
+export type { CellRequest, ResultsPage, RunList, RunRowsPage, RunStarted, RunStatusBody } from '../core/model/run-api.js';
 export type { RunSummary } from '../core/model/summary.js';
 export type { Comparison } from '../core/model/compare.js';
 export type { EvaluatorEstimate, RunEstimate, TargetEstimate } from '../core/model/estimate.js';
@@ -239,6 +239,11 @@ export class AssayClient {
   runRows(runId: string, page: { offset?: number; limit?: number } = {}): Promise<RunRowsPage> {
     const q = Object.entries(page).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${enc(String(v))}`).join('&');
     return this.json('GET', `/api/experiments/runs/${enc(runId)}/rows${q ? `?${q}` : ''}`);
+  }
+
+  /** What a prompt target sent for one row of the run: its messages, model and parameters. */
+  cellRequest(runId: string, rowIndex: number, targetId: string): Promise<CellRequest> {
+    return this.json('GET', `/api/experiments/runs/${enc(runId)}/request?rowIndex=${rowIndex}&targetId=${enc(targetId)}`);
   }
 
   /** Every committed cell of a run, all pages (for finished runs of moderate size). */

@@ -79,8 +79,8 @@ async function start(slug: string, body: object = {}): Promise<{ runId: string; 
   return (await res.json()) as { runId: string; runUrl: string };
 }
 
-async function finished(slug: string): Promise<{ runId: string; runUrl: string }> {
-  const started = await start(slug);
+async function finished(slug: string, body: object = {}): Promise<{ runId: string; runUrl: string }> {
+  const started = await start(slug, body);
   await waitForRun(server.t, started.runId);
   return started;
 }
@@ -125,6 +125,11 @@ beforeAll(async () => {
     slug: 'first-estimate', name: 'First estimate', dataset: { rows },
     targets: [prompt('mini', 'Mini', 'openai/gpt-4o-mini')],
     evaluators: [{ id: 'exact', name: 'Exact', type: 'langevals/exact_match' }],
+  });
+  await create({
+    slug: 'asked', name: 'Asked', dataset: { rows: rows.slice(0, 2) },
+    targets: [{ id: 'mini', name: 'Mini', type: 'prompt', model: 'openai/gpt-4o-mini', params: { temperature: 0, maxTokens: 5 }, messages: [{ role: 'system', content: 'Answer in a {{parameters.tone}} voice.' }, { role: 'user', content: 'Question: {{q}}' }] }],
+    evaluators: [],
   });
   await create({ slug: 'unpriced', name: 'Unpriced', dataset: { rows: rows.slice(0, 2) }, targets: [prompt('custom', 'Unpriced', 'openai/my-unpriced-finetune')], evaluators: [] });
   const held = (slug: string) => ({
@@ -223,6 +228,29 @@ describe('score histograms', () => {
       expect(Math.max(...ticks)).toBeGreaterThanOrEqual(score);
     }
     expect(await axeViolations(page)).toEqual([]);
+  });
+});
+
+describe('the prompt sent', () => {
+  it("shows a prompt cell's messages as the run rendered them, on request, and offers nothing for a code cell", async () => {
+    const { runUrl } = await finished('asked', { parameters: { tone: 'dry' } });
+    await page.goto(onServer(server, runUrl));
+    await page.locator('[data-cell="1:mini"]').click();
+    const drawer = page.getByRole('dialog');
+    await drawer.getByText('Prompt sent').click();
+    const messages = drawer.locator('ol.messages li');
+    await expect.poll(() => messages.count()).toBe(2);
+    expect(await messages.allInnerTexts()).toEqual(['SYSTEM\nAnswer in a dry voice.', 'USER\nQuestion: q1']);
+    expect(await drawer.locator('details.request .meta').textContent()).toBe('openai/gpt-4o-mini · temperature 0, maxTokens 5');
+    await screenshot(page, 'run-page-prompt-sent');
+    await page.keyboard.press('Escape');
+
+    const code = await finished('charts');
+    await page.goto(onServer(server, code.runUrl));
+    await page.locator('[data-cell="0:echo"]').click();
+    await expect.poll(() => page.getByRole('dialog').locator('h3', { hasText: 'Row inputs' }).count()).toBe(1);
+    expect(await page.getByRole('dialog').getByText('Prompt sent').count()).toBe(0);
+    await page.keyboard.press('Escape');
   });
 });
 

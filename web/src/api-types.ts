@@ -5,7 +5,7 @@
 import type { Comparison, ResultsPage, RunList, RunSummary } from '../../src/client/index.js';
 
 export type {
-  Comparison, Review, ReviewInput, ReviewList, ResultsPage, RunEstimate, RunEvent, RunRowsPage, RunStatusBody, StartRunBody, StreamEvent, TargetEstimate, RunStarted as StartedRun,
+  CellRequest, Comparison, Review, ReviewInput, ReviewList, ResultsPage, RunEstimate, RunEvent, RunRowsPage, RunStatusBody, StartRunBody, StreamEvent, TargetEstimate, RunStarted as StartedRun,
 } from '../../src/client/index.js';
 export type RunListBody = RunList;
 export type RunListItem = RunList['runs'][number];

@@ -2,7 +2,7 @@
 // key, sent as an Authorization header to this origin only.
 import { ApiError, AssayClient } from '../../src/client/index.js';
 import type {
-  Comparison, DatasetRowsBody, EvaluatorCatalogueBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunEstimate, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
+  CellRequest, Comparison, DatasetRowsBody, EvaluatorCatalogueBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunEstimate, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
 } from './api-types.js';
 import { sessionStore, signOut } from './lib/session.js';
 
@@ -58,6 +58,7 @@ export class Api {
   results = (runId: string, offset: number, limit: number): Promise<ResultsPage> => this.signOutOn401(this.client.results(runId, offset, limit));
   /** The run's rows with an index in [offset, offset + limit), parameters merged (fewer past 4 MB: see nextOffset). */
   runRows = (runId: string, offset: number, limit: number): Promise<RunRowsPage> => this.signOutOn401(this.client.runRows(runId, { offset, limit }));
+  cellRequest = (runId: string, rowIndex: number, targetId: string): Promise<CellRequest> => this.signOutOn401(this.client.cellRequest(runId, rowIndex, targetId));
   start = (slug: string, body: StartRunBody): Promise<StartedRun> => this.client.startRun(slug, body);
   /** What a run with this body would cost (nothing is started). */
   estimate = (slug: string, body: StartRunBody): Promise<RunEstimate> => this.signOutOn401(this.client.estimateRun(slug, body));

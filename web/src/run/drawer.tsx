@@ -8,6 +8,7 @@ import { evalStatus, fmtScore, VerdictBadge } from './badges.js';
 import { useCompare } from './compare-store.js';
 import { OutputDiff } from './output-diff.js';
 import { OutputView } from './output-view.js';
+import { RequestView } from './request-view.js';
 import { ReviewForm } from './review-form.js';
 import { cellKey } from './run-view.js';
 import { cellOutcome, type RepeatView, repeatVerdict } from './cell-views.js';
@@ -75,6 +76,7 @@ export function Drawer({ store }: { store: RunStore }) {
           ) : (
             <p className="muted">Loading the row's inputs…</p>
           )}
+          {target?.type === 'prompt' && <RequestView runId={store.runId} rowIndex={ref.rowIndex} targetId={ref.targetId} />}
         </section>
         {changed && changed.length > 0 && (
           <section aria-labelledby="drawer-baseline" className="against-baseline">
