@@ -32,16 +32,17 @@ describe('assay run --estimate', { timeout: 60_000 }, () => {
   it('before any run: the cells, and that nothing earlier made the calls; nothing is started', async () => {
     const { code, out } = await server.run(['run', 'quick', '--estimate', '--rows', '0,1,2']);
     expect(out).toContain('Estimate for quick (version 1): 3 cells; nothing was started');
-    expect(out).toMatch(/echo\s+3 cells\s+unknown: no earlier finished run made these calls/);
-    expect(out).toMatch(/total\s+at least \$0/);
+    // A code target calls no model: $0 before any run, and the total is known.
+    expect(out).toMatch(/echo\s+3 cells\s+\$0 {2}\(it calls no model\)/);
+    expect(out).toMatch(/total\s+\$0\n/);
     expect(code).toBe(0);
     expect(await runs()).toBe(0);
   });
 
-  it('after a run: the code target reports no cost, its evaluator cost nothing', async () => {
+  it('after a run: the code target and its evaluator cost nothing, from the run', async () => {
     expect((await server.run(['run', 'quick'])).code).toBe(0);
     const { code, out } = await server.run(['run', 'quick', '--estimate']);
-    expect(out).toMatch(/echo\s+12 cells\s+unknown: its calls in earlier runs reported no cost/);
+    expect(out).toMatch(/echo\s+12 cells\s+\$0 {2}\(\$0 a cell, from 1 earlier run\)/);
     expect(out).toMatch(/exact \(evaluator\)\s+12 cells\s+\$0 {2}\(\$0 a cell, from 1 earlier run\)/);
     expect(code).toBe(0);
     expect(await runs()).toBe(1);

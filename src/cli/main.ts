@@ -8,6 +8,7 @@ import { registerCompareCommand } from './compare.js';
 import { registerDemoCommand } from './demo.js';
 import { registerPushCommand } from './push.js';
 import { registerRunCommand } from './run.js';
+import { registerRunCommands } from './run-commands.js';
 import { startServer } from './serve.js';
 import { startWorker } from './worker.js';
 import { CliError } from './cli-error.js';
@@ -54,6 +55,7 @@ program
 registerAdminCommands(program);
 registerPushCommand(program);
 registerRunCommand(program);
+registerRunCommands(program);
 registerCompareCommand(program);
 registerDemoCommand(program);
 

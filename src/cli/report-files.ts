@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { access, appendFile, type FileHandle, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AssayClient } from '../client/index.js';
+import type { AssayClient, ExportChoice } from '../client/index.js';
 import { CliError } from './cli-error.js';
 
 const reason = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
@@ -76,7 +76,7 @@ export async function writeReport(file: string, text: string, what: string): Pro
  * Writes a run's export to `file` as it arrives (a JUnit report of a large run was held whole
  * in memory, up to 512 MiB, before it was written).
  */
-export async function writeExportReport(client: AssayClient, runId: string, format: 'jsonl' | 'csv' | 'junit', file: string, what: string): Promise<void> {
+export async function writeExportReport(client: AssayClient, runId: string, format: 'jsonl' | 'csv' | 'junit', file: string, what: string, choice: ExportChoice = {}): Promise<void> {
   let out: FileHandle;
   try {
     out = await open(file, 'w');
@@ -90,7 +90,7 @@ export async function writeExportReport(client: AssayClient, runId: string, form
       } catch (error) {
         throw new CliError(`Cannot write the ${what} to ${file}: ${reason(error)}`);
       }
-    });
+    }, choice);
   } finally {
     await out.close().catch(() => {});
   }

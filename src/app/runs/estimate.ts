@@ -59,7 +59,10 @@ export class RunEstimates {
     const { experiment, request, spec } = await this.runs.plan(project, slug, body);
     const doc = experiment.document;
     const history = await this.history(project.id, experiment.id, (spec.targetIds.length + spec.evaluatorIds.length) * ESTIMATE_RUNS);
-    const extras: EstimateExtras = { noModel: new Set(spec.evaluatorIds.filter((id) => this.callsNoModel(doc.evaluators.find((e) => e.id === id)))) };
+    const extras: EstimateExtras = {
+      noModel: new Set(spec.evaluatorIds.filter((id) => this.callsNoModel(doc.evaluators.find((e) => e.id === id)))),
+      freeTargets: new Set(doc.targets.filter((t) => t.type === 'code').map((t) => t.id)),
+    };
     // Prices only for the prompt targets that no earlier run called: history knows better.
     const unknown = estimateRun(spec, history, extras).targets.filter((t) => t.basis === 'none').map((t) => t.targetId);
     const prompts = doc.targets.filter((t): t is PromptTarget => t.type === 'prompt' && unknown.includes(t.id));

@@ -7,13 +7,13 @@ import type { CellResult, RowResult, RunRecord, StoredEvaluation } from '../../c
 
 /** GET /runs/{runId} body (LangWatch field order). */
 export function presentRun(run: RunRecord): RunStatusBody {
-  const body: Omit<RunStatusBody, 'metadata' | 'request'> = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
+  const body: Omit<RunStatusBody, 'metadata' | 'request' | 'runUrl'> = { runId: run.id, status: run.status, progress: run.progress, total: run.total, startedAt: run.startedAt };
   if (run.finishedAt !== null) body.finishedAt = run.finishedAt;
   if (run.summary) body.summary = run.summary;
   if (run.error) body.error = run.error;
   if (run.errorMessage) body.message = run.errorMessage;
   if (run.stopReason) body.stopReason = run.stopReason;
-  return { ...body, metadata: run.spec.metadata ?? {}, request: requestEcho(run) };
+  return { ...body, metadata: run.spec.metadata ?? {}, request: requestEcho(run), runUrl: run.spec.runUrl };
 }
 
 /** What the run was started with (runRequestEchoSchema); no ids of other projects, nothing secret. */

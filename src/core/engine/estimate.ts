@@ -26,7 +26,10 @@ export interface PriceFigure {
 /** What the estimate knows besides the history: prices of targets without one, evaluators that call no model. */
 export interface EstimateExtras {
   prices?: ReadonlyMap<string, PriceFigure>;
+  /** Evaluators that call no model. */
   noModel?: ReadonlySet<string>;
+  /** Targets whose calls cost nothing (code, in the sandbox). */
+  freeTargets?: ReadonlySet<string>;
 }
 
 /** A finished earlier run of the experiment, as the estimate reads it. */
@@ -147,6 +150,7 @@ export function estimateRun(
   // Earlier runs first: what was paid includes what prices cannot know (answer lengths, a gateway's charges).
   const targets = spec.targetIds.map((id) => {
     const t = targetPart(id, perTarget, history, spec.experimentVersion);
+    if (t.basis === 'none' && extras.freeTargets?.has(id)) return { targetId: id, cells: perTarget, basis: 'no_model' as const, costPerCell: 0, estimatedCost: 0, fromRuns: [] };
     const f = extras.prices?.get(id);
     return t.basis === 'none' && f ? pricedPart(t, f) : t;
   });

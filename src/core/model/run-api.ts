@@ -60,6 +60,7 @@ export const runStatusSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   /** Always sent by this server; optional so that clients keep reading servers from before it. */
   request: runRequestEchoSchema.optional(),
+  runUrl: z.string().optional().describe("The run's page (as in the start's answer); sent by servers since 2026-12-06"),
 });
 export type RunStatusBody = z.infer<typeof runStatusSchema>;
 

@@ -1,0 +1,163 @@
+// Commands on a run that already exists, by its id: `assay watch` (follow it to its end and gate
+// on it, as `assay run` does for the run it starts), `assay resume` (resume it, retrying its
+// errors if asked, then the same), `assay abort` and `assay export`. A CI job that timed out
+// waiting, or a person whose Ctrl-C left a run going, no longer needs curl to finish the job.
+import type { Command } from 'commander';
+import type { AssayClient, ExportChoice, RunStarted } from '../client/index.js';
+import { runStartedSchema } from '../core/model/run-api.js';
+import { expectAnswer } from './answers.js';
+import { CliError } from './cli-error.js';
+import { fetchRun } from './compare.js';
+import { asCliError, connect } from './connection.js';
+import { guardOutput } from './output.js';
+import { checkReportFiles, writeExportReport } from './report-files.js';
+import { checkRunOptions, type RunOptions } from './run-options.js';
+import { followAndReport, stopped } from './run-report.js';
+import { stopWaiting } from './stop-waiting.js';
+
+type WaitOptions = Pick<RunOptions, 'endpoint' | 'apiKey' | 'wait' | 'timeout' | 'failUnder' | 'junit' | 'json' | 'markdown' | 'baseline' | 'failOnRegression' | 'maxDrop'>;
+
+/**
+ * Runs `begin` (which finds or resumes the run), then follows it as `assay run` does. The flags
+ * are checked, and the report files, before the first request.
+ */
+async function onRun(opts: WaitOptions, begin: (client: AssayClient) => Promise<RunStarted>): Promise<number> {
+  const checks = checkRunOptions(opts);
+  await checkReportFiles([['--junit', opts.junit, 'JUnit report'], ['--json', opts.json, 'JSON report'], ['--markdown', opts.markdown, 'Markdown report']], opts.wait === false ? {} : process.env);
+  const out = process.stdout;
+  const output = guardOutput(out);
+  const stop = stopWaiting(checks.timeoutS);
+  let client: AssayClient | undefined;
+  let started: RunStarted | undefined;
+  try {
+    client = connect(opts, process.env, stop.signal);
+    started = await begin(client);
+    output.write(`  ${started.runUrl}\n`);
+    if (opts.wait === false) return 0;
+    return await followAndReport(client, started, { opts, checks, output, out, stop });
+  } catch (error) {
+    const cause = stop.cause();
+    if (cause && client) return stopped(cause, started, output, client.endpoint);
+    throw asCliError(error);
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** The run as `followAndReport` takes it, from its poll body. */
+async function existingRun(client: AssayClient, runId: string): Promise<RunStarted & { state: string }> {
+  const run = await fetchRun(client, runId);
+  const runUrl = run.runUrl ?? run.summary?.runUrl;
+  if (runUrl === undefined) throw new CliError(`${client.endpoint} did not say where run ${runId}'s page is; upgrade the server`);
+  const state = run.status === 'running' ? `running, ${run.progress}/${run.total} cells` : `${run.status}, ${run.progress}/${run.total} cells`;
+  return { runId, status: 'running', total: run.total, runUrl, state };
+}
+
+const EXPORT_FORMATS = ['jsonl', 'csv', 'junit'] as const;
+const EXPORT_ONLY = ['failed', 'errors'] as const;
+
+interface ExportOptions {
+  endpoint?: string;
+  apiKey?: string;
+  format?: string;
+  only?: string;
+  columns?: string;
+  output?: string;
+}
+
+async function exportCommand(runId: string, opts: ExportOptions): Promise<void> {
+  const format = opts.format ?? 'jsonl';
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new CliError(`--format is one of ${EXPORT_FORMATS.join(', ')} (got "${format}")`);
+  if (opts.only !== undefined && !(EXPORT_ONLY as readonly string[]).includes(opts.only)) throw new CliError(`--only is one of ${EXPORT_ONLY.join(', ')} (got "${opts.only}")`);
+  const columns = opts.columns?.split(',').map((c) => c.trim());
+  const choice: ExportChoice = {};
+  if (opts.only) choice.only = opts.only as (typeof EXPORT_ONLY)[number];
+  if (columns) choice.columns = columns;
+  if (opts.output) await checkReportFiles([['--output', opts.output, 'export']], {});
+  const client = connect(opts);
+  try {
+    const kind = format as (typeof EXPORT_FORMATS)[number];
+    if (opts.output) return await writeExportReport(client, runId, kind, opts.output, 'export', choice);
+    const output = guardOutput(process.stdout);
+    // Written as the server sends it, at the reader's pace: a large export piped into a slow
+    // reader is not gathered in memory. A reader that left (`| head`) ends the writing.
+    await client.exportRunTo(runId, kind, async (chunk) => {
+      if (output.closed || process.stdout.write(chunk)) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          process.stdout.off('drain', done);
+          process.stdout.off('error', done);
+          resolve();
+        };
+        process.stdout.once('drain', done);
+        process.stdout.once('error', done);
+      });
+    }, choice);
+  } catch (error) {
+    throw asCliError(error);
+  }
+}
+
+const connection = (c: Command) =>
+  c
+    .option('--endpoint <url>', 'Assay server (default $ASSAY_ENDPOINT, $LANGWATCH_ENDPOINT or http://localhost:5560)')
+    .option('--api-key <key>', 'project API key (default $ASSAY_API_KEY or $LANGWATCH_API_KEY)');
+
+/** The flags of the wait and its reports, as `assay run` has them. */
+const waiting = (c: Command) =>
+  c
+    .option('--timeout <seconds>', 'stop waiting after this long, the run going on (exit 2; Ctrl-C stops waiting too, exit 130)')
+    .option('--fail-under <pct>', 'exit 1 when the pass rate is below this percentage')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--json <file>', 'write the final run (with its summary) as JSON')
+    .option('--baseline <run>', 'compare the finished run with this run id, or "previous" (the previous finished run)')
+    .option('--fail-on-regression', 'exit 1 when the comparison says "regressed" (needs --baseline)')
+    .option('--max-drop <points>', 'exit 1 when the pass rate fell more than this many points against the baseline (needs --baseline)')
+    .option('--markdown <file>', 'write the summary (and comparison) as Markdown; appended to $GITHUB_STEP_SUMMARY when set');
+
+export function registerRunCommands(program: Command): void {
+  waiting(connection(program.command('watch').argument('<runId>', 'the run id (`assay run` prints it)')))
+    .description("Follow a run to its end (a running one live, a finished one at once), print its summary and exit as `assay run` does")
+    .action(async (runId: string, opts: WaitOptions) => {
+      process.exitCode = await onRun(opts, async (client) => {
+        const run = await existingRun(client, runId);
+        guardOutput(process.stdout).write(`Run ${runId}: ${run.state}\n`);
+        return run;
+      });
+    });
+
+  waiting(connection(program.command('resume').argument('<runId>', 'a stopped or failed run, or a finished one with errors and --retry-errors')))
+    .option('--retry-errors', 'run the cells that ended in error again (with the cells not run yet)')
+    .option('--no-wait', 'resume the run and exit')
+    .description('Resume a run where it stopped, then follow it to its end as `assay run` does')
+    .action(async (runId: string, opts: WaitOptions & { retryErrors?: boolean }) => {
+      process.exitCode = await onRun(opts, async (client) => {
+        const path = `POST /api/experiments/runs/${encodeURIComponent(runId)}/resume`;
+        const resumed = expectAnswer(runStartedSchema, await client.resumeRun(runId, opts.retryErrors === true), client.endpoint, path);
+        guardOutput(process.stdout).write(`Run ${runId} resumed${opts.retryErrors ? ', retrying its errors' : ''}: ${resumed.total} cells\n`);
+        return resumed;
+      });
+    });
+
+  connection(program.command('abort').argument('<runId>', 'a running run'))
+    .description('Stop a running run (its finished cells are kept; `assay resume` goes on from there)')
+    .action(async (runId: string, opts: { endpoint?: string; apiKey?: string }) => {
+      const client = connect(opts);
+      try {
+        const answer = await client.abortRun(runId);
+        guardOutput(process.stdout).write(`${answer.message || `Run ${runId}: stop requested`}\n`);
+      } catch (error) {
+        throw asCliError(error);
+      }
+    });
+
+  connection(program.command('export').argument('<runId>', 'the run id'))
+    .option('--format <format>', 'jsonl (default), csv or junit')
+    .option('--only <which>', 'failed (cells that did not pass) or errors (cells with an error)')
+    .option('--columns <list>', 'CSV only: column names in order, e.g. index,targetId,entry.question,output,exact.passed')
+    .option('--output <file>', 'write to this file instead of standard output')
+    .description("Export a run's cells (streamed: any size)")
+    .action(async (runId: string, opts: ExportOptions) => {
+      await exportCommand(runId, opts);
+    });
+}

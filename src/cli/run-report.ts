@@ -1,0 +1,183 @@
+// Following a started run to its end and reporting on it: the progress bar, the summary, the
+// report files, the comparison with a baseline and the exit code. `assay run` comes here once
+// its run started; `assay watch` and `assay resume` once they found or resumed one.
+import { type AssayClient, ApiError, type Comparison, type RetryNotice, type RunStarted, type RunSummary, StreamLostError } from '../client/index.js';
+import { Backoffs, backoffText } from '../client/backoffs.js';
+import { CliError } from './cli-error.js';
+import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownReport } from './compare.js';
+import { asCliError } from './connection.js';
+import { freeTargets } from './costs.js';
+import type { Output } from './output.js';
+import { progressView } from './progress.js';
+import { publishMarkdown, writeExportReport, writeReport } from './report-files.js';
+import { rowList } from './row-numbers.js';
+import type { RunChecks, RunOptions } from './run-options.js';
+import { signalExitCode, type StopCause, type StopWaiting } from './stop-waiting.js';
+import { formatSummary } from './summary.js';
+import { terminalText } from './terminal-text.js';
+
+/**
+ * 0 passed, 1 not passed. --fail-under wins, then the experiment's threshold, then "no failed
+ * cell" — unless a regression gate decides (`gated`): a suite that always has some failing rows
+ * is then judged against its baseline instead.
+ */
+export function verdict(status: string, summary: RunSummary | undefined, failUnder: number | undefined, gated = false): 0 | 1 {
+  if (status !== 'completed' || !summary) return 1;
+  // A run of no cell evaluated nothing: it cannot pass a gate (e.g. --rows past the dataset's end).
+  if (summary.totalCells === 0) return 1;
+  if (failUnder !== undefined) return summary.passRate >= failUnder ? 0 : 1;
+  if (summary.threshold) return summary.threshold.met ? 0 : 1;
+  if (gated) return 0;
+  return summary.totalFailed > 0 ? 1 : 0;
+}
+
+/** The regression gate: 1 when the comparison regressed (--fail-on-regression) or the pass rate fell more than maxDrop points. */
+export function regressionGate(comparison: Comparison | undefined, drop: number | undefined, opts: { failOnRegression: boolean; maxDrop: number | undefined }): 0 | 1 {
+  if (!comparison) return 0;
+  if (opts.failOnRegression && comparison.verdict === 'regressed') return 1;
+  if (opts.maxDrop !== undefined && drop !== undefined && drop > opts.maxDrop) return 1;
+  return 0;
+}
+
+/**
+ * Without --timeout, how long `assay run` keeps reconnecting to a run's event stream while every
+ * attempt fails (a server restarting, its proxy answering 502): runs survive restarts, and two
+ * minutes covers a restart; longer, and a CI job would wait on a server that is gone. With
+ * --timeout the command reconnects until it runs out.
+ */
+export const RECONNECT_FOR_MS = 120_000;
+
+/** What following a run needs from the command that started (or found) it. */
+export interface FollowContext {
+  /** The report flags (--junit, --json, --markdown, --baseline…), as given. */
+  opts: Pick<RunOptions, 'junit' | 'json' | 'markdown' | 'baseline' | 'failOnRegression'>;
+  checks: RunChecks;
+  output: Output;
+  out: NodeJS.WriteStream;
+  stop: StopWaiting;
+  /** The rows `--rows` asked for, to say which of them the dataset did not have. */
+  rowIndices?: number[];
+}
+
+/**
+ * Follows `started` to its end and reports: the summary, the files asked for, the comparison;
+ * answers the exit code (0 passed, 1 not, 2 could not run; a stopped wait says so).
+ */
+export async function followAndReport(client: AssayClient, started: RunStarted, ctx: FollowContext): Promise<number> {
+  const { opts, output, out, stop } = ctx;
+  const { failUnder, timeoutS, maxDrop, gated } = ctx.checks;
+  try {
+    await followProgress(client, started, stop.signal, out, output, timeoutS === undefined ? RECONNECT_FOR_MS : Infinity);
+    const cause = stop.cause();
+    if (cause) return stopped(cause, started, output, client.endpoint);
+    const final = await fetchRun(client, started.runId);
+    const free = await freeTargets(client, started.runId);
+    output.write(formatSummary(final.status, final.summary, started.runUrl, free));
+    // The message quotes the first failed call's answer: a provider's or an agent's text.
+    if (final.status === 'failed') output.write(`  failed: ${terminalText(final.message ?? final.error ?? 'unknown', 500)}\n`);
+    if (final.status === 'completed' && ctx.rowIndices) await warnMissingRows(client, started.runId, ctx.rowIndices, output);
+    if (final.summary?.totalCells === 0) output.write('  no cell was run: nothing was evaluated, so the run does not pass\n');
+    // The reports that do not depend on the comparison first: a comparison that fails must not lose them.
+    if (opts.json) await writeReport(opts.json, `${JSON.stringify(final, null, 2)}\n`, 'JSON report');
+    if (opts.junit) await writeExportReport(client, started.runId, 'junit', opts.junit, 'JUnit report');
+    let compared: Awaited<ReturnType<typeof compareWithBaseline>>;
+    let comparisonFailure: { error: unknown } | undefined;
+    if (opts.baseline) {
+      try {
+        compared = await compareWithBaseline(client, started.runId, opts.baseline, output);
+      } catch (error) {
+        comparisonFailure = { error };
+      }
+    }
+    if (opts.markdown || process.env.GITHUB_STEP_SUMMARY) {
+      await publishMarkdown(markdownReport(started.runId, final.status, final.summary, compared?.comparison, started.runUrl, free), opts.markdown);
+    }
+    if (comparisonFailure) throw comparisonFailure.error;
+    const drop = compared?.baselinePassRate !== undefined && final.summary ? compared.baselinePassRate - final.summary.passRate : undefined;
+    if (drop !== undefined && maxDrop !== undefined) output.write(`  pass rate ${drop > 0 ? `fell ${drop.toFixed(1)}` : `rose ${(-drop).toFixed(1)}`} points against the baseline (max drop ${maxDrop})\n`);
+    const gate = regressionGate(compared?.comparison, drop, { failOnRegression: opts.failOnRegression === true, maxDrop });
+    // A failed run could not do its work (every target call failed: a missing key, an unknown
+    // model; or a fault of the run): that is a setup problem for CI to show as such, not a
+    // quality verdict (SPEC §10: 2 when it could not run).
+    if (final.status === 'failed') return 2;
+    return (verdict(final.status, final.summary, failUnder, gated) || gate) as 0 | 1;
+  } catch (error) {
+    // Stopping aborts whatever request was in flight: report the stop, not the aborted request.
+    const cause = stop.cause();
+    if (cause) return stopped(cause, started, output, client.endpoint);
+    if (error instanceof StreamLostError) throw new CliError(`${error.message}; the run goes on at ${started.runUrl}`);
+    throw asCliError(error);
+  }
+}
+
+/** The progress line's note about calls backing off ('' when none); a reason quotes a provider, so it is made terminal-safe. */
+function backoffNote(backoffs: Backoffs): string {
+  const state = backoffs.current();
+  return state ? backoffText(state, terminalText(state.reason, 80)) : '';
+}
+
+/** Shows the run's progress from its event stream until the run ends or `signal` stops the wait. */
+async function followProgress(client: AssayClient, started: RunStarted, signal: AbortSignal, out: NodeJS.WriteStream, output: Output, retryForMs: number): Promise<void> {
+  const view = progressView(started.total, out, output.write);
+  const failing = new Set<string>();
+  const backoffs = new Backoffs();
+  // The wait counts down between events too (a run held by a long Retry-After sends none).
+  const ticker = setInterval(() => output.closed || view.note(backoffNote(backoffs)), 1000);
+  ticker.unref();
+  // One line when connections start failing (not at every attempt, nor when a healthy stream is cut and picked up at once).
+  const onRetry = ({ error, attempt }: RetryNotice) => {
+    if (attempt === 1) output.write(`\n  ${error.message}; reconnecting${retryForMs === Infinity ? '' : ` for up to ${retryForMs / 60_000} min`} (the run goes on on the server)\n`);
+  };
+  try {
+    for await (const event of client.events(started.runId, { signal, retryForMs, onRetry })) {
+      if ((event.type === 'target_result' && event.error !== undefined) || (event.type === 'evaluator_result' && (event.result.status === 'error' || (event.result.status === 'processed' && event.result.passed === false)))) {
+        failing.add(`${event.rowIndex}/${event.targetId}/${event.repeat}`);
+      }
+      if (event.type === 'retrying') backoffs.retrying(event);
+      if (event.type === 'target_result') backoffs.settled(event);
+      if ((event.type === 'retrying' || event.type === 'target_result') && !output.closed) view.note(backoffNote(backoffs));
+      if (event.type === 'progress' && !output.closed) view.update(event.completed, failing.size);
+    }
+  } finally {
+    clearInterval(ticker);
+    // Also on Ctrl-C: the terminal bar hides the cursor until stopped.
+    view.stop();
+  }
+}
+
+/** What the command says and exits with when it stopped waiting; the run goes on on the server. */
+export function stopped(cause: StopCause, started: RunStarted | undefined, output: Output, endpoint: string): number {
+  if (cause.kind === 'timeout') {
+    if (!started) throw new CliError(`Timed out after ${cause.seconds} s waiting for ${endpoint} to start the run`);
+    output.write(`\nTimed out after ${cause.seconds} s; the run goes on at ${started.runUrl}\n`);
+    return 2;
+  }
+  output.write(started ? `\nStopped waiting; the run goes on at ${started.runUrl}\n` : `\nStopped before ${endpoint} answered; the run may have started\n`);
+  return signalExitCode(cause.signal);
+}
+
+/** Warns about --rows numbers past the saved dataset's end, which the server leaves out of the run. */
+async function warnMissingRows(client: AssayClient, runId: string, requested: number[], output: Output): Promise<void> {
+  const ran = new Set((await client.allResults(runId)).dataset.map((cell) => cell.index));
+  const missing = [...new Set(requested.filter((r) => !ran.has(r)))];
+  if (missing.length > 0) output.write(`  warning: --rows ${rowList(missing)} ${missing.length > 1 ? 'are' : 'is'} not in the dataset and ${missing.length > 1 ? 'were' : 'was'} not run\n`);
+}
+
+/** The comparison with the baseline, printed; a first run with `previous` has none, which is said and not an error. */
+async function compareWithBaseline(client: AssayClient, runId: string, baseline: string, out: Output): Promise<{ comparison: Comparison; baselinePassRate: number | undefined } | undefined> {
+  let comparison: Comparison;
+  try {
+    comparison = await fetchComparison(client, runId, { baseline, change: 'regressed', limit: 100 });
+  } catch (error) {
+    if (baseline === 'previous' && error instanceof ApiError && error.status === 404) {
+      out.write('\nNo previous finished run to compare with: nothing to gate on.\n');
+      return undefined;
+    }
+    throw error;
+  }
+  const base = await fetchRun(client, comparison.baselineRunId);
+  ensureFinished(base, 'baseline');
+  out.write(formatComparison(comparison));
+  return { comparison, baselinePassRate: base.summary?.passRate };
+}
+
