@@ -281,3 +281,29 @@ describe('evaluator chips', () => {
     });
   }
 });
+
+describe('the run history table', () => {
+  it("tells runs of one experiment apart by their version, parameters and metadata", async () => {
+    const run = async (body: object) => {
+      const started = (await (await server.t.req('POST', '/api/experiments/tiny/run', { body })).json()) as { runId: string };
+      await waitForRun(server.t, started.runId);
+    };
+    await run({ parameters: { tone: 'dry' }, metadata: { commit: '3f2a9c1', branch: 'main' } });
+    const current = (await (await server.t.req('GET', '/api/experiments/tiny')).json()) as { document: Record<string, unknown> };
+    expect((await server.t.req('PUT', '/api/experiments/tiny', { body: { ...current.document, name: 'Tiny v2' } })).status).toBe(200);
+    await run({ parameters: { tone: 'warm', long: 'x'.repeat(60) } });
+    await page.goto(onServer(server, runUrl).replace(/experiments\/review.*$/, 'experiments/tiny'));
+    const rows = page.locator('table.data tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    const version = (i: number) => rows.nth(i).locator('td').nth(2).textContent();
+    const labels = (i: number) => rows.nth(i).locator('.run-label').allTextContents();
+    // Newest first.
+    expect([await version(0), await version(1)]).toEqual(['2', '1']);
+    expect(await labels(1)).toEqual(['tone=dry', 'commit=3f2a9c1', 'branch=main']);
+    expect(await labels(0)).toEqual(['tone=warm', `long=${'x'.repeat(26)}…`]);
+    expect(await rows.nth(0).locator('.run-labels').getAttribute('title')).toBe(`parameter tone=warm\nparameter long=${'x'.repeat(60)}`);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.locator('table.data').scrollIntoViewIfNeeded();
+    await screenshot(page, 'experiment-run-history-labels');
+  });
+});

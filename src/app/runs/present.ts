@@ -57,6 +57,7 @@ export function presentListItem(run: RunRecord): RunListItem {
   return {
     experimentId: run.experimentId, runId: run.id, status: run.status, workflowVersion: null,
     timestamps: timestamps(run), progress: run.progress, total: run.total, summary: listSummary(run), metadata: run.spec.metadata ?? {},
+    experimentVersion: run.spec.experimentVersion, parameters: run.spec.parameters,
   };
 }
 

@@ -89,6 +89,8 @@ export const runListItemSchema = z.object({
   summary: listSummarySchema.nullable(),
   /** The run's `metadata` ({} when none). */
   metadata: z.record(z.string(), z.unknown()),
+  experimentVersion: z.int().optional().describe('The version of the experiment the run ran (sent since 2026-12-06)'),
+  parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("The run's `parameters` ({} when none; sent since 2026-12-06)"),
 });
 export type RunListItem = z.infer<typeof runListItemSchema>;
 

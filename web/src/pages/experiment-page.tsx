@@ -32,6 +32,30 @@ function partNames(doc: ExperimentDocumentView): Map<string, string> {
   return names;
 }
 
+/** Labels shown of a run at most; the rest are in the title. */
+const LABELS_SHOWN = 4;
+
+/**
+ * What tells two runs of one version apart: their parameters (`tone=dry`) and metadata
+ * (`commit=3f2a…`), each cut to a readable length; all of them in the title.
+ */
+function RunLabels({ run }: { run: RunListItem }) {
+  const labels = [
+    ...Object.entries(run.parameters ?? {}).map(([k, v]) => ({ kind: 'parameter', text: `${k}=${String(v)}` })),
+    ...Object.entries(run.metadata).map(([k, v]) => ({ kind: 'metadata', text: `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}` })),
+  ];
+  if (labels.length === 0) return <span className="muted">—</span>;
+  const cut = (t: string) => (t.length > 32 ? `${t.slice(0, 31)}…` : t);
+  return (
+    <span className="run-labels" title={labels.map((l) => `${l.kind === 'parameter' ? 'parameter' : 'metadata'} ${l.text}`).join('\n')}>
+      {labels.slice(0, LABELS_SHOWN).map((l, i) => (
+        <span key={i} className={`run-label ${l.kind}`} dir="auto">{cut(l.text)}</span>
+      ))}
+      {labels.length > LABELS_SHOWN && <span className="muted"> +{labels.length - LABELS_SHOWN}</span>}
+    </span>
+  );
+}
+
 function RunHistory({ project, slug, runs }: { project: string; slug: string; runs: RunListItem[] }) {
   if (runs.length === 0) return <p>No runs yet.</p>;
   return (
@@ -40,7 +64,7 @@ function RunHistory({ project, slug, runs }: { project: string; slug: string; ru
       <table className="data wide">
         <caption>Run history (newest first)</caption>
         <thead>
-          <tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Cells</th><th scope="col">Pass rate</th><th scope="col">Cost</th><th scope="col">Duration</th></tr>
+          <tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Version</th><th scope="col">Parameters and metadata</th><th scope="col">Cells</th><th scope="col">Pass rate</th><th scope="col">Cost</th><th scope="col">Duration</th></tr>
         </thead>
         <tbody>
           {runs.map((r) => (
@@ -48,6 +72,8 @@ function RunHistory({ project, slug, runs }: { project: string; slug: string; ru
               <th scope="row"><Link to={paths.run(project, slug, r.runId)}>{r.runId}</Link></th>
               <td><StatusPill status={r.status} /></td>
               <td>{when(r.timestamps.createdAt)}</td>
+              <td>{r.experimentVersion ?? '—'}</td>
+              <td><RunLabels run={r} /></td>
               <td>{int(r.progress)} / {int(r.total)}</td>
               <td>{pct(r.summary?.passRate)}</td>
               <td title={unknownCostNote(r.summary?.unpricedCalls ?? 0, r.summary?.evaluatorUnpricedCalls ?? 0)}>{summaryUsd(r.summary)}</td>
