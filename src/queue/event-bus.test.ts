@@ -157,6 +157,26 @@ describe('cells in flight', () => {
     expect(late).toEqual([]);
   });
 
+  it('a watcher who joins during a retry wait hears the wait, with what is left of it', () => {
+    let now = 1_000;
+    const bus = new InProcessEventBus(() => now);
+    const retrying = (rowIndex: number, attempt: number, delayMs: number): LiveEvent => ({ type: 'retrying', rowIndex, targetId: 't', repeat: 0, attempt, delayMs, reason: 'HTTP 429' });
+    for (const row of [0, 1, 2]) bus.publishLive('r', started(row));
+    bus.publishLive('r', retrying(0, 1, 5_000));
+    // A second wait replaces the first; a cell not running here keeps nothing.
+    bus.publishLive('r', retrying(0, 2, 30_000));
+    bus.publishLive('r', retrying(1, 1, 2_000));
+    bus.publishLive('r', retrying(7, 1, 30_000));
+    now += 10_000;
+    const heard: LiveEvent[] = [];
+    bus.subscribe('r', () => {}, (e) => heard.push(e));
+    // Row 1's wait is over (it is trying again): only row 0's, 20 s of 30 left, after the starts.
+    expect(heard).toEqual([started(0), started(1), started(2), retrying(0, 2, 20_000)]);
+    // Committed: nothing of it is kept.
+    bus.settle('r', [{ rowIndex: 0, targetId: 't', repeat: 0 }]);
+    expect(bus.runningCells('r')).toEqual([started(1), started(2)]);
+  });
+
   it('keeps at most RUNNING_CELLS cells a run and RUNNING_RUNS runs, the oldest going first', () => {
     const bus = new InProcessEventBus();
     for (let row = 0; row < 5_000; row++) bus.publishLive('r', started(row));

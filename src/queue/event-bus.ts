@@ -7,7 +7,8 @@
 // 10–32 MB, and 4,096 of them were once held for a run's subscribers.
 // It also keeps the `cell_started` of the cells executing in this process, until they are
 // committed, so that a watcher who joins mid-run is told which cells are running (a live event
-// is otherwise heard only by who listened when it went out); also bounded (RUNNING_*).
+// is otherwise heard only by who listened when it went out), and the last `retrying` of those
+// waiting to try again; also bounded (RUNNING_*).
 import { isFinalEvent, type LiveEvent, type RunEvent, startedKey } from '../core/events.js';
 import { eventBytes } from '../core/json-size.js';
 import type { EventBus } from '../core/ports.js';
@@ -42,6 +43,14 @@ export class InProcessEventBus implements EventBus {
   private bytes = 0;
   /** Per run, the `cell_started` of its cells executing in this process, by startedKey. */
   private readonly running = new Map<string, Map<string, LiveEvent>>();
+  /**
+   * Per run, the last `retrying` of each of those cells that is waiting to try again, with when
+   * it was published: a watcher who joins during a long Retry-After is told the wait, and what
+   * is left of it.
+   */
+  private readonly waiting = new Map<string, Map<string, { event: Extract<LiveEvent, { type: 'retrying' }>; at: number }>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   private channel(runId: string): Channel {
     let ch = this.channels.get(runId);
@@ -95,7 +104,7 @@ export class InProcessEventBus implements EventBus {
   publish(runId: string, events: RunEvent[]): void {
     if (events.length === 0) return;
     // An ended run runs nothing: cells abandoned at a stop are no longer in flight.
-    if (isFinalEvent(events[events.length - 1]!)) this.running.delete(runId);
+    if (isFinalEvent(events[events.length - 1]!)) this.forgetRunning(runId);
     const ch = this.channel(runId);
     const newest = events[events.length - 1]!.seq;
     if (newest < ch.maxSeq) {
@@ -148,6 +157,7 @@ export class InProcessEventBus implements EventBus {
    */
   publishLive(runId: string, event: LiveEvent, own = true): void {
     if (own && event.type === 'cell_started') this.started(runId, event);
+    else if (own && event.type === 'retrying') this.retrying(runId, event);
     const ch = this.channels.get(runId);
     if (!ch || ch.live.size === 0) return;
     for (const listener of ch.live) listener(event);
@@ -156,24 +166,60 @@ export class InProcessEventBus implements EventBus {
   private started(runId: string, event: LiveEvent): void {
     let cells = this.running.get(runId);
     if (!cells) {
-      if (this.running.size >= RUNNING_RUNS) this.running.delete(this.running.keys().next().value!);
+      if (this.running.size >= RUNNING_RUNS) this.forgetRunning(this.running.keys().next().value!);
       this.running.set(runId, (cells = new Map()));
     }
     cells.set(startedKey(event), event);
-    if (cells.size > RUNNING_CELLS) cells.delete(cells.keys().next().value!);
+    if (cells.size > RUNNING_CELLS) {
+      const oldest = cells.keys().next().value!;
+      cells.delete(oldest);
+      this.waiting.get(runId)?.delete(oldest);
+    }
+  }
+
+  /** Kept only for a cell kept as running (so within the same bounds), replacing its earlier wait. */
+  private retrying(runId: string, event: Extract<LiveEvent, { type: 'retrying' }>): void {
+    const key = startedKey(event);
+    if (!this.running.get(runId)?.has(key)) return;
+    let cells = this.waiting.get(runId);
+    if (!cells) this.waiting.set(runId, (cells = new Map()));
+    cells.set(key, { event, at: this.now() });
   }
 
   settle(runId: string, cells: readonly { rowIndex: number; targetId: string; repeat: number }[]): void {
     const running = this.running.get(runId);
     if (!running) return;
-    for (const c of cells) running.delete(startedKey(c));
-    if (running.size === 0) this.running.delete(runId);
+    const waiting = this.waiting.get(runId);
+    for (const c of cells) {
+      const key = startedKey(c);
+      running.delete(key);
+      waiting?.delete(key);
+    }
+    if (running.size === 0) this.forgetRunning(runId);
   }
 
-  /** The `cell_started` of the run's cells executing in this process. */
+  private forgetRunning(runId: string): void {
+    this.running.delete(runId);
+    this.waiting.delete(runId);
+  }
+
+  /**
+   * The `cell_started` of the run's cells executing in this process, then the last `retrying`
+   * of those waiting to try again, its delay cut to what is left of it.
+   */
   runningCells(runId: string): LiveEvent[] {
     const cells = this.running.get(runId);
-    return cells ? [...cells.values()] : [];
+    if (!cells) return [];
+    const out: LiveEvent[] = [...cells.values()];
+    const now = this.now();
+    for (const [key, { event, at }] of this.waiting.get(runId) ?? []) {
+      const left = event.delayMs - (now - at);
+      if (left <= 0 || !cells.has(key)) continue;
+      const copy = { ...event };
+      copy.delayMs = left;
+      out.push(copy);
+    }
+    return out;
   }
 
   subscribe(runId: string, listener: (events: RunEvent[]) => void, onLive?: (event: LiveEvent) => void): () => void {
@@ -212,6 +258,7 @@ export class InProcessEventBus implements EventBus {
   async close(): Promise<void> {
     this.channels.clear();
     this.running.clear();
+    this.waiting.clear();
     this.bytes = 0;
   }
 }

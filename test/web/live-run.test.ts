@@ -260,6 +260,41 @@ describe('calls backing off', () => {
   });
 });
 
+describe('a page opened during a wait', () => {
+  it('says how many wait and for how long, though the waits began before it was opened', async () => {
+    // Each row's first call is answered 429 with Retry-After: 6, before anyone watches.
+    const throttled = await startFakeAgent({ handler: refuseFirstCall({ status: 429, headers: { 'retry-after': '6' }, body: { error: 'slow down' } }) });
+    try {
+      const doc = {
+        slug: 'throttled-early', name: 'Throttled early',
+        dataset: { rows: [{ question: 'a' }, { question: 'b' }] },
+        targets: [{ id: 'bot', name: 'Bot', type: 'http', url: `${throttled.url}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply' }],
+        execution: { maxRetries: 2 },
+      };
+      expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+      const { page, problems } = await guardedPage(browser, server.url);
+      await page.goto(server.url + '/');
+      await signIn(page, server.t.key);
+      await page.waitForURL(/\/experiments$/);
+      const runUrl = await start('throttled-early');
+      await expect.poll(() => throttled.calls).toBe(2);
+      await page.goto(onServer(server, runUrl));
+      const line = page.getByTestId('backoff');
+      await expect.poll(() => line.textContent(), { timeout: 5_000 }).toMatch(/^2 calls backing off \(HTTP 429[^)]*slow down[^)]*\), next try in [1-6] s$/);
+      // The cells show their retry in the drawer too.
+      await page.locator('[data-cell="0:bot"]').click();
+      await expect.poll(() => page.getByRole('dialog').locator('li', { hasText: /^Attempt \d+: .*429/ }).count()).toBe(1);
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 15_000 }).toBe('completed');
+      expect(await line.count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await throttled.close();
+    }
+  });
+});
+
 describe('a run whose calls all fail', () => {
   it('says it stopped early, why, and how far it got', async () => {
     const refusing = await startFakeAgent({ failRate: 1, failStatus: 401, latencyMs: 20 });
