@@ -220,8 +220,8 @@ describe('context_precision, llm mode', () => {
     expect(fakes().openai.requests).toHaveLength(0);
   });
 
-  it('skips when the model cannot be called', async () => {
-    expect(await run(contextPrecision, { model: 'google/gemini-2.5-flash' }, { ...EIFFEL, contexts: CONTEXTS })).toMatchObject({ status: 'skipped', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
+  it('errors when the model cannot be called', async () => {
+    expect(await run(contextPrecision, { model: 'google/gemini-2.5-flash' }, { ...EIFFEL, contexts: CONTEXTS })).toMatchObject({ status: 'error', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
   });
 });
 

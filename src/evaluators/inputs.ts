@@ -64,8 +64,14 @@ export function quote(text: string, max = 80): string {
 }
 
 /** The answer when an evaluator's model cannot be called (provider not set up): inconclusive. */
+/**
+ * An evaluator whose model cannot be called (no key for its provider, an unknown provider) is
+ * an error, not "skipped" as LangWatch has it: skipped results count against nothing, so a run
+ * whose judge never ran passed every gate at 100% (docs/decisions.md, "A judge that cannot be
+ * called fails its cells").
+ */
 export function modelUnavailable(model: string, reason: string): EvaluationResult {
-  return { status: 'skipped', details: `model ${model} cannot be called: ${reason}` };
+  return { status: 'error', errorType: 'provider_not_configured', details: `model ${model} cannot be called: ${reason}` };
 }
 
 /**

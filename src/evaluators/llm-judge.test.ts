@@ -182,15 +182,15 @@ describe('judge cost', () => {
 });
 
 describe('judge skips and errors', () => {
-  it('skips when the provider is not configured, naming the variable to set', async () => {
+  it('errors when the provider is not configured, naming the variable to set', async () => {
     const result = await run(llmBoolean, { model: 'google/gemini-2.5-flash' }, QA);
-    expect(result).toMatchObject({ status: 'skipped', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
+    expect(result).toMatchObject({ status: 'error', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
     expect(result.details).toContain('google/gemini-2.5-flash');
   });
 
-  it('skips when the OpenAI key is missing', async () => {
+  it('errors when the OpenAI key is missing', async () => {
     const result = await run(llmBoolean, {}, QA, { models: fakes().clientWith({ openai: { baseUrl: fakes().openai.baseURL } }) });
-    expect(result).toMatchObject({ status: 'skipped', details: expect.stringContaining('OPENAI_API_KEY') });
+    expect(result).toMatchObject({ status: 'error', details: expect.stringContaining('OPENAI_API_KEY') });
     expect(fakes().openai.requests).toHaveLength(0);
   });
 

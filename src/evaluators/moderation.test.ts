@@ -66,10 +66,10 @@ describe('moderation (openai/moderation)', () => {
     expect(fakes.openai.requests.at(-1)!.body).toMatchObject({ model: 'text-moderation-stable', input: ['stab'] });
   });
 
-  it('skips without a call when the texts are missing or the openai key is not set', async () => {
+  it('skips without a call when the texts are missing, and errors when the openai key is not set', async () => {
     expect(await run({ input: null, output: '' })).toEqual({ status: 'skipped', details: 'input and output are both missing or empty: map at least one of them' });
     const noKey = await run({ output: 'hello' }, {}, fakes.clientWith({ openai: null }));
-    expect(noKey).toMatchObject({ status: 'skipped', details: expect.stringMatching(/^model openai\/omni-moderation-latest cannot be called: no API key for provider "openai"/) });
+    expect(noKey).toMatchObject({ status: 'error', details: expect.stringMatching(/^model openai\/omni-moderation-latest cannot be called: no API key for provider "openai"/) });
     expect(fakes.openai.requests).toHaveLength(0);
   });
 

@@ -185,10 +185,10 @@ describe('faithfulness', () => {
     expect(seen.map((s) => s.request.messages[0]!.role)).toEqual(['system', 'system']);
   });
 
-  it('skips when the provider is not configured or its key is missing; errors on a rejected key or a 5xx', async () => {
-    expect(await run(faithfulness, { model: 'google/gemini-2.5-flash' }, EINSTEIN)).toMatchObject({ status: 'skipped', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
+  it('errors when the provider is not configured or its key is missing, on a rejected key or a 5xx', async () => {
+    expect(await run(faithfulness, { model: 'google/gemini-2.5-flash' }, EINSTEIN)).toMatchObject({ status: 'error', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
     const keyless = fakes().clientWith({ openai: { baseUrl: fakes().openai.baseURL } });
-    expect(await run(faithfulness, {}, EINSTEIN, { models: keyless })).toMatchObject({ status: 'skipped', details: expect.stringContaining('OPENAI_API_KEY') });
+    expect(await run(faithfulness, {}, EINSTEIN, { models: keyless })).toMatchObject({ status: 'error', details: expect.stringContaining('OPENAI_API_KEY') });
     expect(fakes().openai.requests).toHaveLength(0);
 
     const wrongKey = fakes().clientWith({ openai: { apiKey: 'sk-wrong', baseUrl: fakes().openai.baseURL } });
@@ -259,9 +259,9 @@ describe('answer_relevancy', () => {
     expect(none.unpricedCalls).toBe(2);
   });
 
-  it('skips before any call when the embeddings model cannot be called', async () => {
+  it('errors before any call when the embeddings model cannot be called', async () => {
     const result = await run(answerRelevancy, { embeddings_model: 'google/text-embedding-004' }, FRANCE);
-    expect(result).toMatchObject({ status: 'skipped', details: expect.stringContaining('google/text-embedding-004') });
+    expect(result).toMatchObject({ status: 'error', details: expect.stringContaining('google/text-embedding-004') });
     expect(fakes().openai.requests).toHaveLength(0);
   });
 

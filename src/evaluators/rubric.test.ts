@@ -93,8 +93,8 @@ describe('rubric_score', () => {
     expect(fakes().openai.requests).toHaveLength(0);
   });
 
-  it('skips when the provider is not configured, and errors when the key is rejected', async () => {
-    expect(await run({ model: 'google/gemini-2.5-flash' }, EIFFEL)).toMatchObject({ status: 'skipped', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
+  it('errors when the provider is not configured, and when the key is rejected', async () => {
+    expect(await run({ model: 'google/gemini-2.5-flash' }, EIFFEL)).toMatchObject({ status: 'error', details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY') });
     const models = fakes().clientWith({ openai: { apiKey: 'sk-wrong', baseUrl: fakes().openai.baseURL } });
     const instance = rubricScore.create(rubricScore.settings.parse({}), { sandbox: createFakeSandbox(), models });
     const result = await instance.evaluate(EIFFEL, { row: {}, target: { id: 't', durationMs: 1 }, signal: new AbortController().signal });

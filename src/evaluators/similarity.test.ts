@@ -80,11 +80,11 @@ describe('semantic_similarity', () => {
     expect(fakes.openai.requests).toHaveLength(0);
   });
 
-  it('skips when the embeddings provider is not configured', async () => {
+  it('errors when the embeddings provider is not configured', async () => {
     const result = await run({}, { output: 'x' }, fakes.clientWith({ openai: null }));
-    expect(result).toMatchObject({ status: 'skipped', details: expect.stringContaining('OPENAI_API_KEY') });
+    expect(result).toMatchObject({ status: 'error', details: expect.stringContaining('OPENAI_API_KEY') });
     expect(await run({ embeddings_model: 'google/text-embedding-004' }, { output: 'x' })).toMatchObject({
-      status: 'skipped',
+      status: 'error',
       details: expect.stringContaining('GOOGLE_GENERATIVE_AI_API_KEY'),
     });
   });
