@@ -13,6 +13,21 @@ import { RunHeader } from '../run/run-header.js';
 import { RunStore, useRunState } from '../run/run-store.js';
 import { Toolbar } from '../run/toolbar.js';
 
+/** The next automatic attempt after a failed load, counting down each second. */
+function RetryCountdown({ at, attempt }: { at: number; attempt: number }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [at]);
+  const seconds = Math.max(0, Math.ceil((at - now) / 1000));
+  return (
+    <span className="muted" data-testid="load-retry">
+      {seconds > 0 ? `Trying again by itself in ${seconds} s (attempt ${attempt})…` : `Trying again (attempt ${attempt})…`}
+    </span>
+  );
+}
+
 export function RunPage({ project, slug, runId }: { project: string; slug: string; runId: string }) {
   // One store per mount; the app keys this page by run id, so another run gets a fresh one.
   const [store] = useState(() => new RunStore(runId, slug));
@@ -26,6 +41,7 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
   const notice = useRunState(store, (s) => s.notice);
   const owner = useRunState(store, (s) => s.owner);
   const experiment = useRunState(store, (s) => s.experiment);
+  const loadRetry = useRunState(store, (s) => s.loadRetry);
 
   // The address names the run's own experiment: a link that paired this run with another
   // slug (or one that does not exist) is corrected in place, and the page says so.
@@ -55,9 +71,10 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
           <p role="alert" className="error-text">
             Could not load this run: {loadError}
           </p>
-          <button type="button" onClick={() => store.retry()}>
+          <button type="button" onClick={() => store.retry(true)}>
             Retry
           </button>
+          {loadRetry && <RetryCountdown at={loadRetry.at} attempt={loadRetry.attempt} />}
         </div>
       ) : (
         <>

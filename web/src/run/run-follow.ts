@@ -1,14 +1,14 @@
 // Following a run's event stream for the run page. src/client's events() already resumes a
-// dropped stream after the last event seen (Last-Event-ID); this adds what a page needs when the
-// server cannot be reached at all: attempts again with backoff, from the same event, and a notice
-// that says so. Kept apart from RunStore, which decides what each event changes.
+// dropped stream after the last event seen (Last-Event-ID) and retries failed connections for a
+// few seconds; this adds what a page needs when the server cannot be reached at all: attempts
+// again with backoff, from the same event, and says at once, from the first failed connection,
+// that the stream is lost (and when it is back). Kept apart from RunStore, which decides what
+// each event changes and how the page shows a lost stream.
 import type { StreamEvent } from '../api-types.js';
 import { api, ApiError, describeError } from '../api.js';
 
-/** Attempts to reach the event stream again, with backoff, before the page stops following. */
+/** Rounds of the client's retries that may fail in a row, with backoff, before the page stops following. */
 const FOLLOW_RETRIES = 8;
-/** The notice while reconnecting; cleared after the wait unless something else replaced it. */
-const RECONNECTING = 'Reconnecting…';
 
 /** What following reads from the page and tells it. */
 export interface FollowHooks {
@@ -18,35 +18,55 @@ export interface FollowHooks {
   afterSeq: () => number;
   /** Each event as it arrives. */
   onEvent: (e: StreamEvent) => void;
-  /** The notice the page shows now. */
-  notice: () => string | undefined;
-  /** Shows a notice ('' clears it). */
-  say: (notice: string) => void;
+  /** The stream cannot reach the server: `attempt` connections have failed in a row. */
+  lost: (attempt: number) => void;
+  /** An event came after a loss: the stream is back. */
+  back: () => void;
+  /** Following stopped before the run's end, in words. */
+  stopped: (notice: string) => void;
 }
 
+/** True for an answer that another try would not change (a 4xx other than 408 and 429). */
+export const isRefusal = (error: unknown): boolean => error instanceof ApiError && error.status < 500 && error.status !== 408 && error.status !== 429;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+
 /**
- * Follows the run's events until its final event, or until `signal` aborts. Gives up with a
- * notice after FOLLOW_RETRIES failed attempts in a row, or at once when the server refuses (a 4xx
- * other than 429): trying again would not change its answer.
+ * Follows the run's events until its final event, or until `signal` aborts. Gives up after
+ * FOLLOW_RETRIES rounds that failed in a row, or at once when the server refuses: trying again
+ * would not change its answer.
  */
 export async function followEvents(runId: string, hooks: FollowHooks): Promise<void> {
   const { signal } = hooks;
-  for (let attempt = 0; ; attempt++) {
+  // Failed connections in a row, the client's own retries included: the number the page shows.
+  let failures = 0;
+  const failed = () => hooks.lost(++failures);
+  for (let round = 0; ; round++) {
     try {
-      for await (const e of api().client.events(runId, { afterSeq: hooks.afterSeq(), signal })) {
+      for await (const e of api().client.events(runId, { afterSeq: hooks.afterSeq(), signal, onRetry: failed })) {
+        if (failures > 0) {
+          failures = 0;
+          hooks.back();
+        }
         hooks.onEvent(e);
-        attempt = 0;
+        round = 0;
       }
       return;
     } catch (error) {
       if (signal.aborted) return;
-      if (attempt >= FOLLOW_RETRIES || (error instanceof ApiError && error.status < 500 && error.status !== 429)) {
-        hooks.say(`Live updates stopped: ${describeError(error)}`);
+      if (round >= FOLLOW_RETRIES || isRefusal(error)) {
+        hooks.stopped(`Live updates stopped: ${describeError(error)}. Reload the page to follow the run again.`);
         return;
       }
-      hooks.say(RECONNECTING);
-      await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
-      if (hooks.notice() === RECONNECTING) hooks.say('');
+      failed();
+      await sleep(Math.min(8000, 500 * 2 ** round), signal);
     }
   }
 }

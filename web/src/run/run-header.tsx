@@ -11,8 +11,11 @@ const STOPPED: Record<string, string> = {
   user: 'by a user', budget: 'its cost budget was reached', errors: 'its error limit (maxErrors) was reached', shutdown: 'the server shut down',
 };
 
-/** Wall time so far, ticking once a second while the run is live. */
-function useDuration(startedAt: number | undefined, finishedAt: number | undefined, running: boolean): number | undefined {
+/**
+ * Wall time so far, ticking once a second while the run is live; while the stream is lost it
+ * stands at the last contact (`lostSince`): the page cannot tell the run still goes.
+ */
+function useDuration(startedAt: number | undefined, finishedAt: number | undefined, running: boolean, lostSince: number | undefined): number | undefined {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!running) return;
@@ -22,12 +25,13 @@ function useDuration(startedAt: number | undefined, finishedAt: number | undefin
     return () => clearInterval(t);
   }, [running]);
   if (startedAt === undefined) return undefined;
-  return (finishedAt ?? (running ? now : undefined) ?? now) - startedAt;
+  return (finishedAt ?? lostSince ?? now) - startedAt;
 }
 
 export function RunHeader({ store }: { store: RunStore }) {
   const status = useRunState(store, (s) => s.status);
   const live = useRunState(store, (s) => s.live);
+  const lost = useRunState(store, (s) => s.lost);
   const total = useRunState(store, (s) => s.total);
   const completed = useRunState(store, (s) => s.completed);
   const startedAt = useRunState(store, (s) => s.startedAt);
@@ -45,7 +49,7 @@ export function RunHeader({ store }: { store: RunStore }) {
     evaluator: (id: string) => store.model.evaluatorName(id),
   };
   const stats = useStats(store);
-  const duration = useDuration(startedAt, finishedAt, status === 'running');
+  const duration = useDuration(startedAt, finishedAt, status === 'running' && !lost, lost?.since);
   const shown = Math.max(completed, 0);
   // While a finished run's results load, the figures are its summary's, which has no
   // latencies and no errored-cell count: those say "…" until the results are in.
@@ -56,8 +60,10 @@ export function RunHeader({ store }: { store: RunStore }) {
   return (
     <section className="run-header" aria-label="Run summary">
       <div className="run-status">
+        {/* Without the stream the status is the last one heard, not news: it says so. */}
+        {lost && status && <span className="muted">last known:</span>}
         {status && <StatusPill status={status} />}
-        {live && <span className="live" aria-hidden="true">● live</span>}
+        {live && !lost && <span className="live" aria-hidden="true">● live</span>}
         <div className="progress">
           <progress max={Math.max(total, 1)} value={shown} aria-label="Cells completed" />
           <span data-testid="progress-text" aria-live="polite">
@@ -65,6 +71,12 @@ export function RunHeader({ store }: { store: RunStore }) {
           </span>
         </div>
       </div>
+      {/* A lost server is not a quiet run: say so plainly, with the attempt, until the stream is back. */}
+      {lost && (
+        <p className="connection-lost" role="alert" data-testid="connection-lost">
+          Lost the connection to the server — retrying (attempt {lost.attempt})… The figures below are from before it was lost.
+        </p>
+      )}
       {/* A run held by 429s stands still: say it waits, as asked, rather than look hung. Not a live
           region: its countdown changes every second. */}
       {backoff && <p className="backoff muted" data-testid="backoff" dir="auto">{backoff}</p>}
@@ -79,7 +91,7 @@ export function RunHeader({ store }: { store: RunStore }) {
         <div><dt>Tokens</dt><dd data-testid="tokens">{stats.provisional && stats.tokens === undefined ? '…' : inOut(stats.tokens)}</dd></div>
         <div><dt>Latency p50</dt><dd data-testid="latency-p50">{later(ms(stats.latencyP50))}</dd></div>
         <div><dt>Latency p95</dt><dd data-testid="latency-p95">{later(ms(stats.latencyP95))}</dd></div>
-        <div><dt>Duration</dt><dd data-testid="duration">{ms(duration)}</dd></div>
+        <div><dt>Duration</dt><dd data-testid="duration" title={lost ? 'Until the connection was lost' : undefined}>{ms(duration)}{lost && <span className="stale"> (at last contact)</span>}</dd></div>
         <div><dt>Failed cells</dt><dd data-testid="failed-cells">{int(stats.failed)}</dd></div>
         <div><dt>Errored cells</dt><dd data-testid="errored-cells">{later(int(stats.errored))}</dd></div>
         {summary?.reviewed !== undefined && (

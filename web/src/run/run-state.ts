@@ -34,6 +34,13 @@ export interface RunPageState {
   metadata?: RunStatusBody['metadata'];
   /** The event stream is open. */
   live: boolean;
+  /**
+   * The event stream cannot reach the server: connections failed in a row, and since when
+   * (Date.now() ms; the duration stops there). Absent while connected.
+   */
+  lost?: { attempt: number; since: number };
+  /** After a failed load: the next attempt, made by itself (retry-later.ts). Absent when none is due. */
+  loadRetry?: { attempt: number; at: number };
   /** Calls waiting to be tried again, in words ("3 calls backing off (…), next try in 5 s"); absent when none. */
   backoff?: string;
   /** The model version last rendered. */

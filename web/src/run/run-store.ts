@@ -12,6 +12,7 @@ import { CompareStore } from './compare-store.js';
 import { ReviewStore } from './review-store.js';
 import { RunActions } from './run-actions.js';
 import { followEvents } from './run-follow.js';
+import { RetryLater } from './retry-later.js';
 import { RunModel } from './run-model.js';
 import { findOwner, type RunOwner } from './run-owner.js';
 import { rowReader } from './row-entries.js';
@@ -51,6 +52,10 @@ export class RunStore {
   private readonly backoffs = new Backoffs();
   private backoffTimer: ReturnType<typeof setInterval> | undefined;
   private streaming = false;
+  /** A load is in flight (start()): Retry while one is waits for it. */
+  private loading = false;
+  /** Tries a failed load again by itself, with backoff. */
+  private readonly retryLater = new RetryLater(() => this.retry());
   /** Finds the run's experiment once the first results page has named its id; made again on Retry when it failed. */
   private ownerLookup: Promise<OwnerLookup> | undefined;
   /** The lookup above failed (it is dropped on Retry, so the page does not keep a passing failure). */
@@ -114,6 +119,8 @@ export class RunStore {
   }
 
   async start(): Promise<void> {
+    if (this.loading) return;
+    this.loading = true;
     try {
       const client = api();
       this.urlExperiment = client.experiment(this.urlSlug).catch(() => null);
@@ -128,20 +135,29 @@ export class RunStore {
       if (owner?.kind === 'failed') throw new Error(`its experiment could not be looked up: ${describeError(owner.error)}`);
       if (owner?.kind === 'found') this.nameFrom(owner.experiment);
       performance.mark('assay:data-loaded');
-      this.patch({ phase: 'ready', version: this.model.version, dataLoadedAt: performance.now() });
+      this.retryLater.reset();
+      this.patch({ phase: 'ready', version: this.model.version, dataLoadedAt: performance.now(), loadRetry: undefined });
     } catch (error) {
       if (this.stop.signal.aborted) return;
-      this.patch({ phase: 'error', loadError: describeError(error) });
+      this.patch({ phase: 'error', loadError: describeError(error), loadRetry: this.retryLater.schedule(error) });
+    } finally {
+      this.loading = false;
     }
   }
 
   /**
    * Loads again after a failed load (a network error, a 5xx), without reloading the page:
-   * what had arrived stays, and results merge into the model idempotently.
+   * what had arrived stays, and results merge into the model idempotently. Made by itself
+   * too (retry-later.ts), while the error and its Retry button stay in view.
    */
-  retry(): void {
+  retry(byHand = false): void {
     if (this.state.get().phase !== 'error' || this.stop.signal.aborted) return;
-    this.patch({ phase: 'loading', loadError: undefined });
+    this.retryLater.cancel();
+    // By hand the page says it is loading; by itself it keeps the error (and Retry) in view
+    // until the attempt succeeds, so the page does not flicker every few seconds.
+    this.patch(byHand ? { phase: 'loading', loadError: undefined, loadRetry: undefined } : { loadRetry: undefined });
+    // An attempt in flight settles it.
+    if (this.loading) return;
     if (this.ownerFailed) {
       this.ownerLookup = undefined;
       this.ownerFailed = false;
@@ -151,6 +167,7 @@ export class RunStore {
 
   dispose(): void {
     this.stop.abort();
+    this.retryLater.cancel();
     clearTimeout(this.renderTimer);
     clearTimeout(this.entryTimer);
     clearInterval(this.backoffTimer);
@@ -278,8 +295,9 @@ export class RunStore {
         signal: this.stop.signal,
         afterSeq: () => this.lastSeq,
         onEvent: (e) => this.onEvent(e),
-        notice: () => this.state.get().notice,
-        say: (notice) => this.say(notice),
+        lost: (attempt) => this.patch({ lost: { attempt, since: this.state.get().lost?.since ?? Date.now() } }),
+        back: () => this.patch({ lost: undefined }),
+        stopped: (notice) => this.patch({ lost: undefined, notice }),
       });
     } finally {
       this.streaming = false;
@@ -287,7 +305,7 @@ export class RunStore {
       this.backoffs.clear();
       this.showBackoff();
       if (!this.stop.signal.aborted) {
-        this.patch({ live: false });
+        this.patch({ live: false, lost: undefined });
         await this.settle();
       }
     }
