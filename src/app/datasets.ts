@@ -1,6 +1,6 @@
 // Saved datasets: uploads (JSON rows, CSV, JSON Lines), versions, paged reads, append, delete.
 import { z } from 'zod';
-import { datasetNotFound, SlugTakenError, TooManyColumnsError } from '../core/errors.js';
+import { AssayError, datasetNotFound, SlugTakenError, TooManyColumnsError } from '../core/errors.js';
 import { rowsSchema } from '../core/model/experiment.js';
 import { PAGE_BYTES } from '../core/model/paging.js';
 import type { DatasetRecord, Project } from '../core/model/records.js';
@@ -11,6 +11,8 @@ import { MAX_COLUMNS, tooManyColumns } from './row-limits.js';
 import { parseOrThrow } from './validation.js';
 
 export const MAX_PAGE_LIMIT = 1000;
+/** Experiments a refused delete names. */
+const USERS_NAMED = 5;
 
 /**
  * The rows of a JSON upload, checked in one loop (zod's per-row record parse of 60,000 rows held
@@ -30,7 +32,7 @@ export const datasetAppendSchema = z.strictObject({ rows: uploadRowsSchema });
 
 export class DatasetService {
   constructor(
-    private readonly stores: Pick<Stores, 'datasets'>,
+    private readonly stores: Pick<Stores, 'datasets' | 'experiments'>,
     private readonly clock: Clock,
   ) {}
 
@@ -84,7 +86,35 @@ export class DatasetService {
     return this.stores.datasets.list(project.id, page);
   }
 
+  /**
+   * Deletes a dataset no live experiment uses. One that does is a 409 naming them: deleted, its
+   * experiments could no longer run, and a new upload under the same name took its slug, so an
+   * experiment that named it by slug ran other rows without a word.
+   */
   async remove(project: Project, idOrSlug: string): Promise<void> {
+    const dataset = await this.stores.datasets.get(project.id, idOrSlug);
+    if (!dataset) throw datasetNotFound(idOrSlug);
+    const users = await this.usedBy(project, dataset);
+    if (users.length > 0) {
+      const named = users.slice(0, USERS_NAMED).map((u) => `"${u}"`).join(', ') + (users.length > USERS_NAMED ? ', …' : '');
+      throw new AssayError('conflict', `Dataset "${dataset.slug}" is used by ${users.length === 1 ? 'experiment' : 'experiments'} ${named}: point ${users.length === 1 ? 'it' : 'them'} at another dataset, or archive ${users.length === 1 ? 'it' : 'them'}, then delete it`, {
+        meta: { experiments: users.slice(0, USERS_NAMED) },
+      });
+    }
     if (!(await this.stores.datasets.remove(project.id, idOrSlug, this.clock.now()))) throw datasetNotFound(idOrSlug);
+  }
+
+  /** Slugs of the live experiments whose latest version runs `dataset` (by its id or its slug). */
+  private async usedBy(project: Project, dataset: DatasetRecord): Promise<string[]> {
+    const users: string[] = [];
+    for (let page = 1; ; page++) {
+      const { items } = await this.stores.experiments.list(project.id, { page, pageSize: 100 });
+      for (const header of items) {
+        const doc = await this.stores.experiments.definitionById(project.id, header.id, header.version);
+        const ref = doc && 'datasetId' in doc.dataset ? doc.dataset.datasetId : undefined;
+        if (ref === dataset.id || ref === dataset.slug) users.push(header.slug);
+      }
+      if (items.length < 100) return users;
+    }
   }
 }

@@ -130,6 +130,22 @@ describe('datasets', () => {
     expect((await t.req('POST', '/api/datasets/grow/records', { body: { rows: [{ a: 5 }] } })).status).toBe(404);
   });
 
+  it('refuses to delete a dataset a live experiment runs, naming it; deletes it once none does', async () => {
+    const ds = await json(await t.req('POST', '/api/datasets', { body: { name: 'Used', slug: 'used', rows: [{ q: 'a' }] } }));
+    const doc = (slug: string, datasetId: string) => ({ slug, name: slug, dataset: { datasetId }, targets: [{ id: 't', type: 'code', code: 'return row.q' }] });
+    expect((await t.req('POST', '/api/experiments', { body: doc('by-slug', 'used') })).status).toBe(201);
+    expect((await t.req('POST', '/api/experiments', { body: doc('by-id', ds.id) })).status).toBe(201);
+    const refused = await t.req('DELETE', '/api/datasets/used');
+    expect(refused.status).toBe(409);
+    expect((await json(refused)).message).toMatch(/^Dataset "used" is used by experiments "by-(slug|id)", "by-(slug|id)": point them at another dataset, or archive them, then delete it$/);
+    expect((await json(await t.req('GET', '/api/datasets/used'))).rows).toEqual([{ q: 'a' }]);
+    // Archived, or pointed elsewhere: no longer a user.
+    expect((await t.req('DELETE', '/api/experiments/by-id')).status).toBe(204);
+    const other = await json(await t.req('POST', '/api/datasets', { body: { name: 'Other', slug: 'other', rows: [{ q: 'b' }] } }));
+    expect((await t.req('PUT', '/api/experiments/by-slug', { body: doc('by-slug', other.id) })).status).toBe(200);
+    expect((await t.req('DELETE', '/api/datasets/used')).status).toBe(204);
+  });
+
   it('refuses appends that take a dataset past 10,000 columns in all, and keeps it as it was', async () => {
     const row = (from: number, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${from + i}`, i]));
     expect((await t.req('POST', '/api/datasets', { body: { name: 'Wide', slug: 'wide', rows: [row(0, 6_000)] } })).status).toBe(201);
