@@ -78,6 +78,20 @@ describe('the regression gate', { timeout: 180_000 }, () => {
     expect((await run(['compare', good, bad, '--fail-on-regression'])).code).toBe(0);
   });
 
+  it('runs that share no row are not compared: the gate says it could not judge, exit 2', async () => {
+    const first = runIdOf((await run(['run', 'gate', '--rows', '0-9', '--no-wait'])).out);
+    await run(['watch', first]);
+    const second = await run(['run', 'gate', '--rows', '20-29', '--baseline', first, '--fail-on-regression']);
+    expect(second.out).toContain(`Compared with ${first}: NOTHING TO COMPARE: no row of the run matches one of the baseline`);
+    expect(second.out).toContain('the regression gate could not judge: no row of the run matches one of the baseline (exit 2)');
+    expect(second.code).toBe(2);
+    const compared = await run(['compare', runIdOf(second.out), first, '--fail-on-regression']);
+    expect(compared.out).toContain('--fail-on-regression: no row matched, so nothing was judged (exit 2)');
+    expect(compared.code).toBe(2);
+    // Without a gate it is information only.
+    expect((await run(['compare', runIdOf(second.out), first])).code).toBe(0);
+  });
+
   it('refuses what cannot work with exit 2 and a message', async () => {
     const noBaseline = await run(['run', 'gate', '--fail-on-regression']);
     expect(noBaseline.code).toBe(2);

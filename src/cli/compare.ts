@@ -18,8 +18,15 @@ import { checkReportFiles, publishMarkdown, writeReport } from './report-files.j
 export { publishMarkdown } from './report-files.js';
 export { markdownReport } from './markdown-report.js';
 
+/**
+ * Two runs that share no row (other datasets, other row selections) were not compared at all;
+ * their verdict says "no significant change", which a gate must not read as a pass.
+ */
+export const nothingMatched = (c: Comparison): boolean => c.matched.rows === 0;
+
 export function formatComparison(c: Comparison): string {
-  const lines = ['', `Compared with ${c.baselineRunId}: ${c.verdict.toUpperCase().replace(/_/g, ' ')} (alpha ${c.alpha}, rows matched by ${c.matchedBy})`];
+  const head = nothingMatched(c) ? 'NOTHING TO COMPARE: no row of the run matches one of the baseline' : c.verdict.toUpperCase().replace(/_/g, ' ');
+  const lines = ['', `Compared with ${c.baselineRunId}: ${head} (alpha ${c.alpha}, rows matched by ${c.matchedBy})`];
   lines.push(`  rows matched ${c.matched.rows}  unmatched: candidate ${c.unmatched.candidate}, baseline ${c.unmatched.baseline}  ` +
     `cells regressed ${c.rows.counts.regressed}  improved ${c.rows.counts.improved}`);
   if (c.evaluators.length > 0) {
@@ -91,6 +98,11 @@ export async function compareCommand(runId: string, baseline: string | undefined
     const runUrl = run.summary?.runUrl ?? '';
     if (opts.markdown || process.env.GITHUB_STEP_SUMMARY) await publishMarkdown(markdownReport(runId, run.status, run.summary, c, runUrl, await freeTargets(client, runId)), opts.markdown);
     if (opts.json) await writeReport(opts.json, `${JSON.stringify(c, null, 2)}\n`, 'JSON comparison');
+    // A gate that could not judge: 2, as a run that could not run.
+    if (opts.failOnRegression && nothingMatched(c)) {
+      output.write('  --fail-on-regression: no row matched, so nothing was judged (exit 2)\n');
+      return 2;
+    }
     return opts.failOnRegression && c.verdict === 'regressed' ? 1 : 0;
   } catch (error) {
     throw asCliError(error);

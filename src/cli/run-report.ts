@@ -4,7 +4,7 @@
 import { type AssayClient, ApiError, type Comparison, type RetryNotice, type RunStarted, type RunSummary, StreamLostError } from '../client/index.js';
 import { Backoffs, backoffText } from '../client/backoffs.js';
 import { CliError } from './cli-error.js';
-import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownReport } from './compare.js';
+import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownReport, nothingMatched } from './compare.js';
 import { asCliError } from './connection.js';
 import { freeTargets } from './costs.js';
 import type { Output } from './output.js';
@@ -93,6 +93,10 @@ export async function followAndReport(client: AssayClient, started: RunStarted, 
       await publishMarkdown(markdownReport(started.runId, final.status, final.summary, compared?.comparison, started.runUrl, free), opts.markdown);
     }
     if (comparisonFailure) throw comparisonFailure.error;
+    if (compared && nothingMatched(compared.comparison) && (opts.failOnRegression === true || maxDrop !== undefined)) {
+      output.write('  the regression gate could not judge: no row of the run matches one of the baseline (exit 2)\n');
+      return 2;
+    }
     const drop = compared?.baselinePassRate !== undefined && final.summary ? compared.baselinePassRate - final.summary.passRate : undefined;
     if (drop !== undefined && maxDrop !== undefined) output.write(`  pass rate ${drop > 0 ? `fell ${drop.toFixed(1)}` : `rose ${(-drop).toFixed(1)}`} points against the baseline (max drop ${maxDrop})\n`);
     const gate = regressionGate(compared?.comparison, drop, { failOnRegression: opts.failOnRegression === true, maxDrop });

@@ -119,6 +119,30 @@ describe('compare mode', () => {
   });
 });
 
+describe('compare mode over runs that share no row', () => {
+  it('says there is nothing to compare, not "no significant change"', async () => {
+    const start = async (rows: number[]) => {
+      const res = await server.t.req('POST', '/api/experiments/support-bot/run', { body: { parameters: { mode: 'old' }, row_indices: rows } });
+      const started = (await res.json()) as { runId: string; runUrl: string };
+      await waitForRun(server.t, started.runId);
+      return started;
+    };
+    await start([0, 1, 2]);
+    const other = await start([20, 21, 22]);
+    const u = new URL(other.runUrl);
+    const p = (await guardedPage(browser, server.url)).page;
+    await p.goto(server.url + u.pathname + u.search);
+    await signIn(p, server.t.key);
+    await p.locator('[data-cell="22:bot"]').waitFor();
+    await p.getByLabel('Compare mode').check();
+    const verdict = p.getByTestId('compare-verdict');
+    await verdict.waitFor();
+    expect(await verdict.textContent()).toBe('Nothing to compare');
+    expect(await p.locator('.compare-verdict').textContent()).toContain('0 matched');
+    await p.close();
+  });
+});
+
 describe('reviews in the drawer', () => {
   it('a review round-trips: stored with the key, counted in the header, listed after a reload; the verdict stays', async () => {
     expect(await page.getByTestId('reviewed').textContent()).toBe('0');

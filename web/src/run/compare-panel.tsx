@@ -73,7 +73,8 @@ export function ComparePanel({ store }: { store: RunStore }) {
             <>
               <p className="compare-verdict">
                 <span className={`pill verdict-${c.verdict}`} data-testid="compare-verdict" data-verdict={c.verdict}>
-                  {VERDICT_TEXT[c.verdict]}
+                  {/* Runs that share no row were not compared: their "no significant change" judged nothing. */}
+                  {c.matched.rows === 0 ? 'Nothing to compare' : VERDICT_TEXT[c.verdict]}
                 </span>{' '}
                 against <span className="mono">{c.baselineRunId}</span> (α = {c.alpha}; rows paired by {c.matchedBy}, {int(c.matched.rows)} matched
                 {c.unmatched.candidate + c.unmatched.baseline > 0 ? `, ${int(c.unmatched.candidate)} only here, ${int(c.unmatched.baseline)} only in the baseline` : ''}).
