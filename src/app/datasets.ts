@@ -1,7 +1,7 @@
 // Saved datasets: uploads (JSON rows, CSV, JSON Lines), versions, paged reads, append, delete.
 import { z } from 'zod';
-import { AssayError, datasetNotFound, SlugTakenError, TooManyColumnsError } from '../core/errors.js';
-import { rowsSchema } from '../core/model/experiment.js';
+import { AssayError, datasetNotFound, SlugTakenError, TooManyColumnsError, ValidationError } from '../core/errors.js';
+import { type Row, rowsSchema } from '../core/model/experiment.js';
 import { PAGE_BYTES } from '../core/model/paging.js';
 import type { DatasetRecord, Project } from '../core/model/records.js';
 import { NO_NUL, nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
@@ -56,9 +56,15 @@ export class DatasetService {
   async append(project: Project, idOrSlug: string, rows: RowBatches): Promise<DatasetRecord> {
     const found = await this.stores.datasets.get(project.id, idOrSlug);
     if (!found) throw datasetNotFound(idOrSlug);
+    // A version is a change: an append of no row (`{"rows": []}`, a CSV of the dataset's own
+    // header alone) made a version of the same rows. A header that brings new columns is one.
+    const some = await withFirstBatch(rows);
+    if (!some && !(rows.columns ?? []).some((c) => !found.columns.includes(c))) {
+      throw new ValidationError('Nothing to append: the body has no row and no new column; a new version is made only for a change', [{ path: ['rows'], message: 'no rows' }]);
+    }
     let updated: DatasetRecord | null;
     try {
-      updated = await this.stores.datasets.append(project.id, found.id, rows, this.clock.now(), MAX_COLUMNS);
+      updated = await this.stores.datasets.append(project.id, found.id, some ?? rows, this.clock.now(), MAX_COLUMNS);
     } catch (error) {
       if (error instanceof TooManyColumnsError) throw tooManyColumns(`these rows' columns, with the dataset's ${found.columns.length.toLocaleString('en-US')},`, ['columns']);
       throw error;
@@ -117,4 +123,23 @@ export class DatasetService {
       if (items.length < 100) return users;
     }
   }
+}
+
+/**
+ * `rows` with its first non-empty batch read ahead, or null when it has none. The rows are a
+ * stream: the batch read is put back in front, and what the batches carry (the CSV's columns)
+ * stays on the object.
+ */
+async function withFirstBatch(rows: RowBatches): Promise<RowBatches | null> {
+  const it = rows[Symbol.asyncIterator]();
+  let first: IteratorResult<Row[]>;
+  do first = await it.next();
+  while (!first.done && first.value.length === 0);
+  if (first.done) return null;
+  const head = first.value;
+  async function* all(): AsyncGenerator<Row[]> {
+    yield head;
+    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+  }
+  return Object.assign(all(), { columns: rows.columns });
 }

@@ -3,6 +3,7 @@
 // Every source enforces the row limits (ASSAY_MAX_ROWS, ASSAY_MAX_ROW_BYTES) and MAX_COLUMNS as
 // it goes, and a refusal names the row as the client wrote it (`rows[3]`, `line 5`). The limits
 // and those refusals are in row-limits.ts, the pre-scan of CSV text in csv-records.ts.
+import { encodingHint, firstInvalidUtf8 } from '../core/utf8.js';
 import { pipeline, Readable } from 'node:stream';
 import type { CsvError as CsvErrorClass } from 'csv-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
@@ -79,21 +80,45 @@ export { nonFinitePath, OUT_OF_RANGE };
 /** Decodes UTF-8 strictly, chunk by chunk; invalid bytes → 400 invalid_encoding. */
 export async function* decodeUtf8(bytes: AsyncIterable<Uint8Array>): AsyncIterable<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  // Where the failing chunk starts: bytes before it, and lines (newlines decoded) before it.
   let offset = 0;
+  let lines = 1;
+  let first: Uint8Array | undefined;
+  let current: Uint8Array | undefined;
   try {
     for await (const chunk of bytes) {
+      first ??= chunk;
+      current = chunk;
       const text = decoder.decode(chunk, { stream: true });
       offset += chunk.byteLength;
-      if (text.length > 0) yield text;
+      if (text.length > 0) {
+        for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
+        yield text;
+      }
     }
+    current = undefined;
     const tail = decoder.decode();
     if (tail.length > 0) yield tail;
   } catch (error) {
-    if (error instanceof TypeError) {
-      throw new AssayError('invalid_encoding', `The body is not valid UTF-8 (near byte ${offset})`);
-    }
+    if (error instanceof TypeError) throw notUtf8(offset, lines, current, first);
     throw error;
   }
+}
+
+/**
+ * The refusal of a body that is not UTF-8, naming the byte and line of the first bad sequence
+ * (the failing chunk's own; one cut between two chunks is placed at the chunk's start) and what
+ * the file probably is.
+ */
+function notUtf8(offset: number, lines: number, chunk: Uint8Array | undefined, first: Uint8Array | undefined): AssayError {
+  const start = offset;
+  const within = chunk ? firstInvalidUtf8(chunk) : 0;
+  const before = chunk ? chunk.subarray(0, within) : new Uint8Array();
+  let line = lines;
+  for (const b of before) if (b === 0x0a) line++;
+  return new AssayError('invalid_encoding', `The body is not valid UTF-8: the first invalid byte sequence is at byte ${start + within} (line ${line}); ${encodingHint(first ?? new Uint8Array())}`, {
+    meta: { byte: start + within, line },
+  });
 }
 
 function checkHeader(header: string[]): string[] {
@@ -129,7 +154,18 @@ export function csvRows(bytes: AsyncIterable<Uint8Array>, limits: RowLimits = NO
 async function* csvBatches(bytes: AsyncIterable<Uint8Array>, limits: RowLimits, batchSize: number, header: (names: string[]) => string[]): AsyncIterable<Row[]> {
   // Loaded on the first CSV upload: an idle server does not hold the parser (docs/benchmarks.md, "Memory").
   const { CsvError, parse: parseCsv } = await import('csv-parse');
-  const parser = parseCsv({ columns: header, bom: true, skip_empty_lines: true, relax_column_count: false, info: true });
+  let sawHeader = false;
+  const columns = (names: string[]): string[] => {
+    sawHeader = true;
+    // Spreadsheets in some locales separate columns with semicolons: the file read as one
+    // column named "question;expected", and every row as one text.
+    if (names.length === 1 && /[;\t]/.test(names[0]!)) {
+      const sep = names[0]!.includes(';') ? 'semicolons' : 'tabs';
+      throw new ValidationError(`Malformed CSV at line 1: one column named "${names[0]!.slice(0, 80)}": its columns are separated by ${sep}; save the file with commas between columns`, [{ path: ['line', 1], message: `separated by ${sep}` }]);
+    }
+    return header(names);
+  };
+  const parser = parseCsv({ columns, bom: true, skip_empty_lines: true, relax_column_count: false, info: true });
   // pipeline (not pipe) so an error of the source (bad UTF-8, 413, too many columns) destroys
   // the parser too, and the loop below rejects instead of waiting forever.
   pipeline(Readable.from(csvRecords(decodeUtf8(bytes), limits)), parser, () => {});
@@ -153,6 +189,7 @@ async function* csvBatches(bytes: AsyncIterable<Uint8Array>, limits: RowLimits, 
     // the upload at once.
     throw csvError(error, CsvError);
   }
+  if (!sawHeader) throw new ValidationError('The CSV is empty: it needs a header line (the column names), then a row a line', [{ path: ['line', 1], message: 'no header line' }]);
   if (batch.length > 0) yield batch;
 }
 

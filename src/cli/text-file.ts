@@ -2,6 +2,7 @@
 // only, within the server's body limit, and strict UTF-8. A FIFO or a device reported size 0
 // and then hung the command; a file of invalid UTF-8 had each bad sequence replaced by U+FFFD
 // without a word, so the server saved text that was never in the file.
+import { firstInvalidUtf8 } from '../core/utf8.js';
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { loadConfig } from '../config/env.js';
@@ -30,22 +31,6 @@ function kind(s: Awaited<ReturnType<typeof stat>>): string {
   return 'not a regular file';
 }
 
-/**
- * Offset of the first byte that is not part of valid UTF-8. The strict decoder says that there
- * is one, not where; the replacing decoder's output is walked in step with the bytes instead:
- * each code point stands for its own UTF-8 length, and the first U+FFFD where the bytes are not
- * EF BF BD (a real U+FFFD in the file) is where the invalid sequence starts.
- */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
-  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
-  let at = 0;
-  for (const char of text) {
-    const cp = char.codePointAt(0)!;
-    if (cp === 0xfffd && !(bytes[at] === 0xef && bytes[at + 1] === 0xbf && bytes[at + 2] === 0xbd)) return at;
-    at += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-  }
-  return at;
-}
 
 /**
  * The text of `file`, for `what` ("--data file"): refused with exit 2 when it is not a regular
@@ -78,3 +63,5 @@ export async function readTextFile(file: string, maxBytes: number): Promise<stri
     await handle.close();
   }
 }
+
+export { firstInvalidUtf8 } from '../core/utf8.js';

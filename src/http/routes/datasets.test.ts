@@ -164,11 +164,41 @@ describe('datasets', () => {
     expect((await t.req('GET', '/api/datasets/huge')).status).toBe(404);
   });
 
+  it('says what is wrong with a CSV sent as something else, an empty one, one separated by semicolons, and an empty append', async () => {
+    const plain = await t.req('POST', '/api/datasets?name=Plain', { raw: 'question,answer\nq,a\n', headers: { 'content-type': 'text/plain' } });
+    expect(plain.status).toBe(400);
+    expect((await json(plain)).message).toMatch(/; the body was read as JSON because its Content-Type is "text\/plain": send CSV as text\/csv and JSON Lines as application\/x-ndjson$/);
+    const empty = await t.req('POST', '/api/datasets?name=Empty', { raw: '', headers: { 'content-type': 'text/csv' } });
+    expect(empty.status).toBe(400);
+    expect((await json(empty)).message).toBe('The CSV is empty: it needs a header line (the column names), then a row a line');
+    const semi = await t.req('POST', '/api/datasets?name=Semi', { raw: 'question;expected\nq1;a1\n', headers: { 'content-type': 'text/csv' } });
+    expect(semi.status).toBe(400);
+    expect((await json(semi)).message).toBe('Malformed CSV at line 1: one column named "question;expected": its columns are separated by semicolons; save the file with commas between columns');
+    for (const name of ['Plain', 'Empty', 'Semi']) expect((await t.req('GET', `/api/datasets/${name.toLowerCase()}`)).status).toBe(404);
+    expect((await t.req('POST', '/api/datasets', { body: { name: 'Kept', slug: 'kept', rows: [{ q: 'a' }] } })).status).toBe(201);
+    for (const request of [{ body: { rows: [] } }, { raw: 'q\n', headers: { 'content-type': 'text/csv' } }]) {
+      const none = await t.req('POST', '/api/datasets/kept/records', request);
+      expect(none.status).toBe(400);
+      expect((await json(none)).message).toBe('Nothing to append: the body has no row and no new column; a new version is made only for a change');
+    }
+    expect(await json(await t.req('GET', '/api/datasets/kept'))).toMatchObject({ version: 1, rowCount: 1 });
+    // An append with rows still works after the peek.
+    expect(await json(await t.req('POST', '/api/datasets/kept/records', { raw: 'q\nb\nc\n', headers: { 'content-type': 'text/csv' } }))).toMatchObject({ version: 2, rowCount: 3 });
+  });
+
   it('refuses invalid UTF-8 and a CSV upload without a name', async () => {
     const bytes = new Uint8Array([0x61, 0x0a, 0xff, 0xfe, 0x0a]);
     const res = await t.req('POST', '/api/datasets?name=Bin', { raw: bytes, headers: { 'content-type': 'text/csv' } });
     expect(res.status).toBe(400);
     expect(await json(res)).toMatchObject({ error: 'invalid_encoding' });
     expect((await t.req('POST', '/api/datasets', { raw: 'a\n1\n', headers: { 'content-type': 'text/csv' } })).status).toBe(400);
+    // Where: the byte and line of the first bad sequence, far into the file too; and what the file probably is.
+    const latin1 = Buffer.concat([Buffer.from(`question,answer\n${'plain row,ok\n'.repeat(3000)}caf`), Buffer.from([0xe9]), Buffer.from(',ok\n')]);
+    const far = await json(await t.req('POST', '/api/datasets?name=Latin', { raw: latin1, headers: { 'content-type': 'text/csv' } }));
+    const at = latin1.indexOf(0xe9);
+    expect(far.message).toBe(`The body is not valid UTF-8: the first invalid byte sequence is at byte ${at} (line 3002); save it as UTF-8 (a spreadsheet may have written Latin-1 or Windows-1252)`);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\n1\n', 'utf16le')]);
+    const sixteen = await json(await t.req('POST', '/api/datasets?name=Wide', { raw: utf16, headers: { 'content-type': 'text/csv' } }));
+    expect(sixteen.message).toMatch(/at byte 0 \(line 1\); it looks like UTF-16 \(a UTF-16 byte order mark\): save it as UTF-8$/);
   });
 });

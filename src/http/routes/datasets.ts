@@ -7,7 +7,7 @@ import { datasetAppendSchema, datasetCreateSchema, type DatasetService, MAX_PAGE
 import type { RowLimits } from '../../app/row-limits.js';
 import { arrayRows, checkRowArray, csvRows, jsonlRows } from '../../app/row-sources.js';
 import { parseOrThrow } from '../../app/validation.js';
-import { ValidationError } from '../../core/errors.js';
+import { AssayError, isAssayError, ValidationError } from '../../core/errors.js';
 import type { DatasetRecord } from '../../core/model/records.js';
 import type { RowBatches } from '../../core/ports.js';
 import { bodyBytes, jsonBody, mediaType } from '../body.js';
@@ -61,7 +61,14 @@ async function uploadRows<S extends z.ZodType<{ rows: Record<string, unknown>[] 
   const type = mediaType(c);
   if (CSV_TYPES.has(type)) return { rows: csvRows(bodyBytes(c, max.stream), limits) };
   if (JSONL_TYPES.has(type)) return { rows: jsonlRows(bodyBytes(c, max.stream), limits) };
-  const json = parseOrThrow(schema, await jsonBody(c, max.json), 'dataset');
+  const json = parseOrThrow(schema, await jsonBody(c, max.json).catch((error: unknown) => {
+    // curl sends `--data-binary @rows.csv` as a form, a browser a file as text/plain: a CSV or
+    // JSON Lines file sent without its type failed as JSON, with no word of the type to set.
+    if (isAssayError(error) && error.code === 'invalid_json' && type !== 'application/json') {
+      throw new AssayError('invalid_json', `${error.message}; the body was read as JSON because its Content-Type is ${type ? `"${type}"` : 'missing'}: send CSV as text/csv and JSON Lines as application/x-ndjson`);
+    }
+    throw error;
+  }), 'dataset');
   await checkRowArray(json.rows, limits, 'rows');
   return { rows: arrayRows(json.rows), json };
 }
