@@ -233,7 +233,8 @@ export async function* jsonlRows(bytes: AsyncIterable<Uint8Array>, limits: RowLi
       // Numbers out of range are named below, with the line's own wording.
       value = parseUntrustedJson(line, `line ${lineNo}`, { numbers: 'caller-checks' });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      // The parser's message names the line too ("The line 2 is not valid JSON: …"): said once.
+      const reason = (error instanceof Error ? error.message : String(error)).replace(`The line ${lineNo} `, 'it ');
       throw new ValidationError(`Malformed JSON Lines at line ${lineNo}: ${reason}`, [{ path: ['line', lineNo], message: reason }]);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -86,6 +86,16 @@ describe('OpenAPI', () => {
     expect(result.valid).toBe(true);
   });
 
+  it('documents a CSV or JSON Lines upload as text, not as the JSON body', async () => {
+    const doc = (await (await t.req('GET', '/api/openapi.json', { key: null })).json()) as { paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: { type?: string; description?: string } }> } }>> };
+    for (const path of ['/api/datasets', '/api/datasets/{idOrSlug}/records']) {
+      const content = doc.paths[path]!.post!.requestBody.content;
+      expect(content['text/csv']!.schema).toMatchObject({ type: 'string', description: expect.stringContaining('a header line of column names') });
+      expect(content['application/x-ndjson']!.schema).toMatchObject({ type: 'string', description: expect.stringContaining('one JSON object a line') });
+      expect(content['application/json']!.schema.type ?? 'ref').not.toBe('string');
+    }
+  });
+
   it("documents exactly the SPEC's routes", async () => {
     const doc = (await (await t.req('GET', '/api/openapi.json', { key: null })).json()) as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
@@ -119,6 +129,9 @@ describe('OpenAPI', () => {
   });
 
   it('serves the browsable docs page and its assets without internet', async () => {
+    const slash = await t.req('GET', '/docs/', { key: null });
+    expect(slash.status).toBe(301);
+    expect(slash.headers.get('location')).toBe('/docs');
     const page = await t.req('GET', '/docs', { key: null });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/api/openapi.json');

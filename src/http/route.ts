@@ -39,6 +39,8 @@ export interface BodySpec<B extends z.ZodType = z.ZodType> {
   schema: B;
   /** Media types accepted (documented); default application/json. */
   contentTypes?: string[];
+  /** What the docs show for a media type whose body is not `schema` (a CSV upload is text, not JSON). */
+  schemaOf?: Record<string, z.ZodType>;
   required?: boolean;
   description?: string;
   read?: 'json' | 'document' | 'private' | 'lazy' | 'stream';
@@ -240,7 +242,7 @@ export class RouteTable {
               body: {
                 required: spec.body.required ?? true,
                 ...(spec.body.description ? { description: spec.body.description } : {}),
-                content: Object.fromEntries((spec.body.contentTypes ?? ['application/json']).map((t) => [t, { schema: spec.body!.schema }])),
+                content: Object.fromEntries((spec.body.contentTypes ?? ['application/json']).map((t) => [t, { schema: spec.body!.schemaOf?.[t] ?? spec.body!.schema }])),
               },
             }
           : {}),

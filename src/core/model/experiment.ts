@@ -213,7 +213,7 @@ export type WebhookWhen = z.infer<typeof webhookWhenSchema>;
 /** An experiment's webhook: POSTed (signed) on every run's `events`; default the three endings. */
 export const experimentWebhookSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/ }).max(2000),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000),
     events: z.array(webhookWhenSchema).min(1).max(4).optional(),
   })
   .strict();

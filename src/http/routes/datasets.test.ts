@@ -110,6 +110,9 @@ describe('datasets', () => {
       expect(res.status, raw).toBe(400);
       expect((await json(res)).message).toContain(`line ${line}`);
     }
+    // The line is named once.
+    const once = await json(await t.req('POST', '/api/datasets?name=Bad%20lines', { raw: '{"q":1}\n{"q":\n', headers: { 'content-type': 'application/x-ndjson' } }));
+    expect(once.message).toMatch(/^Malformed JSON Lines at line 2: it is not valid JSON: /);
     expect((await t.req('GET', '/api/datasets/bad-lines')).status).toBe(404);
   });
 

@@ -18,6 +18,11 @@ import { pageQuery, pagination, paginationSchema, type RouteTable } from '../rou
 const CSV_TYPES = new Set(['text/csv', 'application/csv']);
 const JSONL_TYPES = new Set(['application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines']);
 const UPLOAD_TYPES = ['application/json', 'text/csv', 'application/x-ndjson'];
+/** The docs' bodies of the text uploads: text, with the dataset's name in `?name=`. */
+const TEXT_UPLOADS = {
+  'text/csv': z.string().describe('CSV, UTF-8: a header line of column names, then a row a line (e.g. "question,expected\\nCapital of France?,Paris")'),
+  'application/x-ndjson': z.string().describe('JSON Lines, UTF-8: one JSON object a line (e.g. {"question": "Capital of France?", "expected": "Paris"})'),
+};
 
 export const datasetSchema = z.object({
   id: z.string(), slug: z.string(), name: z.string(), version: z.int(), rowCount: z.int(),
@@ -82,7 +87,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
         'read as a stream and stored in batches (at most ASSAY_MAX_UPLOAD_BYTES, default 1 GiB, and ASSAY_MAX_ROWS rows). All or nothing.',
       query: uploadQuery,
       // Streamed: CSV and JSON Lines uploads are read row by row (uploadRows), JSON validated there.
-      body: { schema: datasetCreateSchema, contentTypes: UPLOAD_TYPES, read: 'stream' },
+      body: { schema: datasetCreateSchema, contentTypes: UPLOAD_TYPES, schemaOf: TEXT_UPLOADS, read: 'stream' },
       responses: { 201: { description: 'Created', schema: datasetSchema }, 409: { description: 'The explicit slug is taken' } },
     },
     async (c, { query }) => {
@@ -138,7 +143,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
     {
       method: 'post', path: '/api/datasets/{idOrSlug}/records', summary: 'Append rows (a new version)', tags: ['Datasets'], auth: 'project',
       params: idParam,
-      body: { schema: datasetAppendSchema, contentTypes: UPLOAD_TYPES, read: 'stream' },
+      body: { schema: datasetAppendSchema, contentTypes: UPLOAD_TYPES, schemaOf: TEXT_UPLOADS, read: 'stream' },
       responses: { 200: { description: 'The new version', schema: datasetSchema } },
     },
     async (c, { params }) => {

@@ -115,6 +115,8 @@ export function metaRoutes(app: Hono<HttpEnv>, routes: RouteTable, ping: () => P
   );
 
   app.get('/docs', (c) => c.html(DOCS_HTML));
+  // A trailing slash is how people type a folder: the same page, by its one address.
+  app.get('/docs/', (c) => c.redirect('/docs', 301));
   app.get('/docs/assets/:file', async (c) => {
     const file = c.req.param('file');
     const type = ASSETS[file];

@@ -385,6 +385,9 @@ describe('bad input', () => {
     const outOfRange = await startRun(t, 'strict', { row_indices: [1, 5, 99] });
     expect((await poll(t, outOfRange)).total).toBe(1);
     expect((await waitForRun(t, outOfRange)).status).toBe('completed');
+    const ftp = await t.req('POST', '/api/experiments/strict/run', { body: { webhookUrl: 'ftp://hooks.example/x' } });
+    expect(ftp.status).toBe(400);
+    expect(((await ftp.json()) as { message: string }).message).toBe('Invalid run request: webhookUrl: must be an http:// or https:// URL');
     const noData = await t.req('POST', '/api/experiments/strict/run', { body: { data: [] } });
     expect(noData.status).toBe(400);
     expect(((await noData.json()) as { message: string }).message).toBe("There are no rows to run: data is an empty list; send at least one row, or leave data out to run the experiment's dataset");
