@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRun } from './expected.js';
 import { axeViolations, type Browser, guardedPage, launch, screenshot, type Server, signIn, startServer } from './browser.js';
 
+declare function getComputedStyle(el: unknown): { webkitLineClamp: string };
 declare const document: {
   activeElement: { tagName: string; getAttribute(n: string): string | null; closest(s: string): { getAttribute(n: string): string | null } | null } | null;
   documentElement: { scrollWidth: number; clientWidth: number };
@@ -135,6 +136,40 @@ describe('a 390 px wide screen', () => {
     await page.locator('.compare').scrollIntoViewIfNeeded();
     await screenshot(page, 'run-page-mobile-390-compare');
     await page.getByLabel('Compare mode').uncheck();
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+  it('fits the experiments list, the experiment page and the run grid to the screen: tables scroll in their boxes, cut inputs end in an ellipsis', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(server.url + '/');
+    await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+    await page.getByRole('region', { name: 'Experiments table' }).waitFor();
+    expect(await overflow()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'experiments-mobile-390');
+
+    await page.getByRole('link', { name: /A long list/ }).click();
+    const history = page.getByRole('region', { name: 'Run history table' });
+    await history.waitFor();
+    expect(await overflow()).toBe(0);
+    // The history is wider than the screen: its box scrolls, the page does not.
+    expect(await history.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
+    await history.scrollIntoViewIfNeeded();
+    await screenshot(page, 'experiment-page-mobile-390');
+
+    await page.goto(server.url + runPath);
+    await page.locator('[data-cell="0:echo"]').waitFor();
+    expect(await overflow()).toBe(0);
+    // The first target's output starts on the screen, not past its right edge.
+    const output = (await page.locator('[data-cell="0:echo"]').boundingBox())!;
+    expect(output.x).toBeLessThan(390 - 100);
+    // A cut input ends in an ellipsis (a two-line clamp) and its tooltip has it whole.
+    const input = page.locator('[data-pos="0"] .cell.input').first();
+    const clamp = input.locator('.clamp');
+    expect(await clamp.evaluate((el) => [getComputedStyle(el).webkitLineClamp, el.scrollHeight > el.clientHeight])).toEqual(['2', true]);
+    expect(await input.getAttribute('title')).toBe('Question number 0, asked at some length');
+    await page.locator('.grid-title').scrollIntoViewIfNeeded();
+    await screenshot(page, 'run-page-mobile-390-grid');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 });

@@ -5,6 +5,7 @@ import { ExperimentsPage } from './pages/experiments-page.js';
 import { RunPage } from './pages/run-page.js';
 import { SignIn } from './pages/sign-in.js';
 import { Link } from './lib/link.js';
+import { SkipLink } from './run/skip-link.js';
 import { navigate, paths, type Route, useRoute } from './lib/router.js';
 import { type Session, signOut, useSession } from './lib/session.js';
 
@@ -87,6 +88,8 @@ export function App() {
   const route = useRoute();
   return (
     <>
+      {/* Before the header: the run page's first Tab stop. */}
+      {session && route.name === 'run' && <SkipLink />}
       <Header session={session} />
       {session ? <Page route={route} session={session} /> : <SignIn />}
     </>

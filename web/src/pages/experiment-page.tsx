@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { TrendChart } from '../charts/trend-chart.js';
 import { int, ms, pct, summaryUsd, unknownCostNote, when } from '../lib/format.js';
 import { Link } from '../lib/link.js';
+import { TableScroll } from '../lib/table-scroll.js';
 import { useResource } from '../lib/resource.js';
 import { paths } from '../lib/router.js';
 import { StatusPill } from '../run/badges.js';
@@ -61,27 +62,29 @@ function RunHistory({ project, slug, runs }: { project: string; slug: string; ru
   return (
     <>
       <TrendChart runs={runs} />
-      <table className="data wide">
-        <caption>Run history (newest first)</caption>
-        <thead>
-          <tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Version</th><th scope="col">Parameters and metadata</th><th scope="col">Cells</th><th scope="col">Pass rate</th><th scope="col">Cost</th><th scope="col">Duration</th></tr>
-        </thead>
-        <tbody>
-          {runs.map((r) => (
-            <tr key={r.runId}>
-              <th scope="row"><Link to={paths.run(project, slug, r.runId)}>{r.runId}</Link></th>
-              <td><StatusPill status={r.status} /></td>
-              <td>{when(r.timestamps.createdAt)}</td>
-              <td>{r.experimentVersion ?? '—'}</td>
-              <td><RunLabels run={r} /></td>
-              <td>{int(r.progress)} / {int(r.total)}</td>
-              <td>{pct(r.summary?.passRate)}</td>
-              <td title={unknownCostNote(r.summary?.unpricedCalls ?? 0, r.summary?.evaluatorUnpricedCalls ?? 0)}>{summaryUsd(r.summary)}</td>
-              <td>{ms(r.summary?.duration)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <TableScroll label="Run history table">
+        <table className="data wide">
+          <caption>Run history (newest first)</caption>
+          <thead>
+            <tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Version</th><th scope="col">Parameters and metadata</th><th scope="col">Cells</th><th scope="col">Pass rate</th><th scope="col">Cost</th><th scope="col">Duration</th></tr>
+          </thead>
+          <tbody>
+            {runs.map((r) => (
+              <tr key={r.runId}>
+                <th scope="row"><Link to={paths.run(project, slug, r.runId)}>{r.runId}</Link></th>
+                <td><StatusPill status={r.status} /></td>
+                <td>{when(r.timestamps.createdAt)}</td>
+                <td>{r.experimentVersion ?? '—'}</td>
+                <td><RunLabels run={r} /></td>
+                <td>{int(r.progress)} / {int(r.total)}</td>
+                <td>{pct(r.summary?.passRate)}</td>
+                <td title={unknownCostNote(r.summary?.unpricedCalls ?? 0, r.summary?.evaluatorUnpricedCalls ?? 0)}>{summaryUsd(r.summary)}</td>
+                <td>{ms(r.summary?.duration)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
     </>
   );
 }

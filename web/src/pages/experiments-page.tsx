@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { StatusPill } from '../run/badges.js';
 import { int, pct, when } from '../lib/format.js';
 import { Link } from '../lib/link.js';
+import { TableScroll } from '../lib/table-scroll.js';
 import { useResource } from '../lib/resource.js';
 import { paths } from '../lib/router.js';
 
@@ -44,26 +45,28 @@ export function ExperimentsPage({ project }: { project: string }) {
         (res.data.length === 0 ? (
           <p>No experiments yet. Create one with <code>assay push FILE</code> or <code>POST /api/experiments</code>.</p>
         ) : (
-          <table className="data wide">
-            <caption className="muted note">Most recently run first; experiments never run last.</caption>
-            <thead>
-              <tr><th scope="col">Experiment</th><th scope="col">Runs</th><th scope="col">Last run</th><th scope="col">Pass rate</th><th scope="col" aria-sort="descending">Last run started</th></tr>
-            </thead>
-            <tbody>
-              {res.data.map((e) => (
-                <tr key={e.id}>
-                  <th scope="row">
-                    {/* The slug is part of the link: a reader who knows the experiment by its slug clicks that. */}
-                    <Link to={paths.experiment(project, e.slug)} className="experiment-link"><bdi>{e.name ?? e.slug}</bdi> <span className="muted">{e.slug}</span></Link>
-                  </th>
-                  <td>{int(e.runsCount)}</td>
-                  <td>{e.last ? <Link to={paths.run(project, e.slug, e.last.runId)}><StatusPill status={e.last.status} /></Link> : '—'}</td>
-                  <td>{pct(e.last?.summary?.passRate)}</td>
-                  <td>{when(e.last?.timestamps.createdAt ?? null)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <TableScroll label="Experiments table">
+            <table className="data wide">
+              <caption className="muted note">Most recently run first; experiments never run last.</caption>
+              <thead>
+                <tr><th scope="col">Experiment</th><th scope="col">Runs</th><th scope="col">Last run</th><th scope="col">Pass rate</th><th scope="col" aria-sort="descending">Last run started</th></tr>
+              </thead>
+              <tbody>
+                {res.data.map((e) => (
+                  <tr key={e.id}>
+                    <th scope="row">
+                      {/* The slug is part of the link: a reader who knows the experiment by its slug clicks that. */}
+                      <Link to={paths.experiment(project, e.slug)} className="experiment-link"><bdi>{e.name ?? e.slug}</bdi> <span className="muted">{e.slug}</span></Link>
+                    </th>
+                    <td>{int(e.runsCount)}</td>
+                    <td>{e.last ? <Link to={paths.run(project, e.slug, e.last.runId)}><StatusPill status={e.last.status} /></Link> : '—'}</td>
+                    <td>{pct(e.last?.summary?.passRate)}</td>
+                    <td>{when(e.last?.timestamps.createdAt ?? null)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
         ))}
     </main>
   );

@@ -11,6 +11,7 @@ import { Drawer } from '../run/drawer.js';
 import { Grid } from '../run/grid.js';
 import { RunHeader } from '../run/run-header.js';
 import { RunStore, useRunState } from '../run/run-store.js';
+import { RESULTS_ID } from '../run/skip-link.js';
 import { Toolbar } from '../run/toolbar.js';
 
 /** The next automatic attempt after a failed load, counting down each second. */
@@ -85,7 +86,7 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
           </p>
           <Aggregates store={store} />
           <ComparePanel store={store} />
-          <h2 className="grid-title">Results</h2>
+          <h2 className="grid-title" id={RESULTS_ID} tabIndex={-1}>Results</h2>
           <Toolbar store={store} />
           {phase === 'loading' && store.model.rows.size === 0 ? <p className="muted">Loading results…</p> : <Grid store={store} />}
           <Drawer store={store} />

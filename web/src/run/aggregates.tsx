@@ -6,6 +6,7 @@ import { TableScroll } from '../lib/table-scroll.js';
 import { fmtScore } from './badges.js';
 import { useStats } from './run-derived.js';
 import { latencyTick } from './latency-ticks.js';
+import { repeatFigures } from './repeat-stats.js';
 import { scoreTick } from './score-ticks.js';
 import { type RunStore, useRunState } from './run-store.js';
 
@@ -50,6 +51,53 @@ function CommonErrors({ store }: { store: RunStore }) {
   );
 }
 
+/**
+ * Per evaluator: verdict counts, pass rate, mean score and cost; with repeats, once the run has
+ * ended, the summary's 95% intervals beside the pass rate and the mean score, a standard error
+ * column and the flaky rows (columns shown only when the summary has them).
+ */
+function EvaluatorsTable({ store }: { store: RunStore }) {
+  const stats = useStats(store);
+  const summary = useRunState(store, (s) => s.summary);
+  const figures = new Map(stats.evaluators.map((e) => [e.evaluatorId, repeatFigures(summary?.evaluators.find((x) => x.evaluatorId === e.evaluatorId))]));
+  const withStderr = [...figures.values()].some((f) => f.stderr !== undefined);
+  const withFlaky = [...figures.values()].some((f) => f.flakyRows !== undefined);
+  const columns = 8 + (withStderr ? 1 : 0) + (withFlaky ? 1 : 0);
+  return (
+    <TableScroll label="Evaluators table">
+      <table className="data">
+        <caption>Evaluators</caption>
+        <thead>
+          <tr>
+            <th scope="col">Evaluator</th><th scope="col">Pass rate</th>
+            {withStderr && <th scope="col" title="Standard error over rows (repeats averaged per row)">Std. error</th>}
+            <th scope="col">Passed</th><th scope="col">Failed</th><th scope="col">Errors</th><th scope="col">Skipped</th>
+            {withFlaky && <th scope="col" title="Rows × targets whose repeats disagree">Flaky rows</th>}
+            <th scope="col">Avg score</th><th scope="col">Cost</th>
+          </tr>
+        </thead>
+        <tbody>
+          {stats.evaluators.map((e) => {
+            const f = figures.get(e.evaluatorId)!;
+            return (
+              <tr key={e.evaluatorId} data-evaluator={e.evaluatorId}>
+                <th scope="row" dir="auto">{e.name}</th>
+                <td data-testid="evaluator-pass-rate">{pct(e.passRate)}{f.passRateCi && <span className="ci"> ({f.passRateCi})</span>}</td>
+                {withStderr && <td>{f.stderr ?? '—'}</td>}
+                <td>{int(e.passed)}</td><td>{int(e.failed)}</td><td>{int(e.errors)}</td><td>{int(e.skipped)}</td>
+                {withFlaky && <td data-testid="evaluator-flaky">{f.flakyRows === undefined ? '—' : int(f.flakyRows)}</td>}
+                <td>{e.avgScore === undefined ? '—' : fmtScore(e.avgScore)}{e.avgScore !== undefined && f.scoreCi && <span className="ci"> ({f.scoreCi})</span>}</td>
+                <td title={unknownCostNote(0, e.costUnknown)}>{knownUsd(e.cost, e.costUnknown)}</td>
+              </tr>
+            );
+          })}
+          {stats.evaluators.length === 0 && <EmptyRow columns={columns}>No evaluator results in this run.</EmptyRow>}
+        </tbody>
+      </table>
+    </TableScroll>
+  );
+}
+
 export function Aggregates({ store }: { store: RunStore }) {
   const stats = useStats(store);
   // Latency percentiles are not in the summary the figures come from while results load.
@@ -76,25 +124,7 @@ export function Aggregates({ store }: { store: RunStore }) {
             </tbody>
           </table>
         </TableScroll>
-        <TableScroll label="Evaluators table">
-          <table className="data">
-            <caption>Evaluators</caption>
-            <thead>
-              <tr><th scope="col">Evaluator</th><th scope="col">Pass rate</th><th scope="col">Passed</th><th scope="col">Failed</th><th scope="col">Errors</th><th scope="col">Skipped</th><th scope="col">Avg score</th><th scope="col">Cost</th></tr>
-            </thead>
-            <tbody>
-              {stats.evaluators.map((e) => (
-                <tr key={e.evaluatorId} data-evaluator={e.evaluatorId}>
-                  <th scope="row" dir="auto">{e.name}</th>
-                  <td>{pct(e.passRate)}</td><td>{int(e.passed)}</td><td>{int(e.failed)}</td><td>{int(e.errors)}</td><td>{int(e.skipped)}</td>
-                  <td>{e.avgScore === undefined ? '—' : fmtScore(e.avgScore)}</td>
-                  <td title={unknownCostNote(0, e.costUnknown)}>{knownUsd(e.cost, e.costUnknown)}</td>
-                </tr>
-              ))}
-              {stats.evaluators.length === 0 && <EmptyRow columns={8}>No evaluator results in this run.</EmptyRow>}
-            </tbody>
-          </table>
-        </TableScroll>
+        <EvaluatorsTable store={store} />
         <CommonErrors store={store} />
       </div>
       <div className="charts">

@@ -21,9 +21,11 @@ export const fmtScore = (s: number) => (Number.isInteger(s) ? String(s) : s.toFi
  * cell the name and the label give way (clipped; the tooltip has them whole) and the figures
  * never do: they are what a reader scans the grid for.
  */
-export function VerdictBadge({ name, status, score, label, passed, n }: { name: string; status: BadgeStatus; score?: number | undefined; label?: string | undefined; passed?: number; n?: number }) {
-  const figures = [n !== undefined && n > 1 ? `${passed}/${n}` : '', score !== undefined ? fmtScore(score) : ''].filter(Boolean).join(' ');
-  const spoken = `${name}: ${status === 'scored' ? 'score' : status}${score !== undefined ? `, score ${fmtScore(score)}` : ''}${label ? `, label ${label}` : ''}${n !== undefined && n > 1 ? `, ${passed} of ${n} passed` : ''}`;
+export function VerdictBadge({ name, status, score, label, passed, n, skipped = 0 }: { name: string; status: BadgeStatus; score?: number | undefined; label?: string | undefined; passed?: number; n?: number; skipped?: number }) {
+  // Over repeats, `n` counts the judged ones (skipped left out): "1/2" of three repeats, one skipped.
+  const many = n !== undefined && n + skipped > 1 && n > 0;
+  const figures = [many ? `${passed}/${n}` : n === 0 && skipped > 1 ? 'skipped' : '', score !== undefined ? fmtScore(score) : ''].filter(Boolean).join(' ');
+  const spoken = `${name}: ${status === 'scored' ? 'score' : status}${score !== undefined ? `, score ${fmtScore(score)}` : ''}${label ? `, label ${label}` : ''}${many ? `, ${passed} of ${n} passed` : ''}${skipped > 0 && status !== 'skipped' ? `, ${skipped} skipped` : ''}`;
   return (
     <span className={`badge ${status}`} role="img" aria-label={spoken} title={spoken} data-status={status}>
       {/* The spaces keep the copied text readable; a flex row does not lay them out. */}

@@ -1,7 +1,9 @@
 // The detail drawer of one cell: the whole row's inputs, then each repeat's output (text,
 // JSON or Markdown), evaluator results with details, attempts and retries, tokens, cost,
 // latency and errors. A modal dialog: Tab stays inside it, and Escape or the close button
-// returns to the grid (to the cell that opened it).
+// returns to the grid (to the cell shown last, or the one that opened it). Previous and next
+// step through the grid's cells in its order (drawer-nav.ts): buttons, or "[" and "]" (Alt+↑
+// and Alt+↓ while typing in a field).
 import { type ReactNode, useEffect, useRef } from 'react';
 import { inOut, ms, usd } from '../lib/format.js';
 import { evalStatus, fmtScore, VerdictBadge } from './badges.js';
@@ -12,6 +14,8 @@ import { RequestView } from './request-view.js';
 import { ReviewForm } from './review-form.js';
 import { cellKey } from './run-view.js';
 import { cellOutcome, type RepeatView, repeatVerdict } from './cell-views.js';
+import { navKey, neighbourCell } from './drawer-nav.js';
+import { useGrid } from './run-derived.js';
 import { type RunStore, useRunState } from './run-store.js';
 
 export function Drawer({ store }: { store: RunStore }) {
@@ -21,21 +25,49 @@ export function Drawer({ store }: { store: RunStore }) {
   const close = useRef<HTMLButtonElement>(null);
   const dialog = useRef<HTMLElement>(null);
   const opener = useRef<Element | null>(null);
+  const grid = useGrid(store);
+  const visibility = useRunState(store, (s) => s.columnVisibility);
+  const targetIds = grid.targetIds.filter((id) => visibility[`t:${id}`] !== false);
+  const prev = ref && neighbourCell(grid, targetIds, ref, -1);
+  const next = ref && neighbourCell(grid, targetIds, ref, 1);
+  // The cell shown last, kept through the render that closes the drawer (focus goes back to it).
+  const shown = useRef(ref);
+  if (ref) shown.current = ref;
+  const open = ref !== null;
 
+  // Opening focuses Close; closing gives focus back to the grid.
   useEffect(() => {
-    if (!ref) return;
+    if (!open) return;
     opener.current = document.activeElement;
     close.current?.focus();
+    return () => {
+      const last = shown.current;
+      const cell = last && document.querySelector<HTMLElement>(`[data-cell="${last.rowIndex}:${CSS.escape(last.targetId)}"]`);
+      (cell ?? (opener.current as HTMLElement | null))?.focus?.();
+    };
+  }, [open]);
+
+  // Another cell starts at the top.
+  useEffect(() => {
+    if (dialog.current) dialog.current.scrollTop = 0;
+  }, [ref?.rowIndex, ref?.targetId]);
+
+  useEffect(() => {
+    if (!open) return;
     const onKey = (e: globalThis.KeyboardEvent) => {
       if (e.key === 'Escape') store.openCell(null);
       else if (e.key === 'Tab' && dialog.current) trapTab(e, dialog.current);
+      else {
+        const step = navKey(e);
+        const to = step === -1 ? prev : step === 1 ? next : null;
+        if (!to) return;
+        e.preventDefault();
+        store.openCell(to);
+      }
     };
     addEventListener('keydown', onKey);
-    return () => {
-      removeEventListener('keydown', onKey);
-      (opener.current as HTMLElement | null)?.focus?.();
-    };
-  }, [ref, store]);
+    return () => removeEventListener('keydown', onKey);
+  }, [open, prev, next, store]);
 
   if (!ref) return null;
   const row = store.model.rows.get(ref.rowIndex);
@@ -50,10 +82,21 @@ export function Drawer({ store }: { store: RunStore }) {
       <aside ref={dialog} className="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title">
         <header className="drawer-head">
           <h2 id="drawer-title">{title}</h2>
-          <button ref={close} type="button" onClick={() => store.openCell(null)}>
-            Close
-          </button>
+          <span className="drawer-nav">
+            <button type="button" disabled={!prev} onClick={() => prev && store.openCell(prev)} aria-keyshortcuts="[ Alt+ArrowUp" title="Previous cell ([ or Alt+↑)">
+              ↑ Previous
+            </button>
+            <button type="button" disabled={!next} onClick={() => next && store.openCell(next)} aria-keyshortcuts="] Alt+ArrowDown" title="Next cell (] or Alt+↓)">
+              Next ↓
+            </button>
+            <button ref={close} type="button" onClick={() => store.openCell(null)} aria-keyshortcuts="Escape">
+              Close
+            </button>
+          </span>
         </header>
+        <p className="muted drawer-keys" data-testid="drawer-keys">
+          Keys: <kbd>[</kbd> and <kbd>]</kbd> (or <kbd>Alt</kbd>+<kbd>↑</kbd> and <kbd>Alt</kbd>+<kbd>↓</kbd>) step to the previous and next cell of the grid; <kbd>Esc</kbd> closes.
+        </p>
         <p>
           {outcome.n > 1 ? `${outcome.passed}/${outcome.n} repeats passed` : outcome.n === 1 ? (outcome.passed === 1 ? 'Passed' : 'Did not pass') : 'Not finished'}
           {outcome.flaky ? ' — flaky: the repeats disagree' : ''}
@@ -96,7 +139,8 @@ export function Drawer({ store }: { store: RunStore }) {
           </section>
         )}
         {repeats.map((r) => (
-          <RepeatDetails key={r.repeat} r={r} many={repeats.length > 1} name={(id) => store.model.evaluators.get(id) ?? id}>
+          // Keyed by the cell too: stepping to another cell gives each repeat a fresh review form.
+          <RepeatDetails key={`${ref.rowIndex}:${ref.targetId}:${r.repeat}`} r={r} many={repeats.length > 1} name={(id) => store.model.evaluators.get(id) ?? id}>
             {r.done && (
               <ReviewForm store={store} rowIndex={ref.rowIndex} targetId={ref.targetId} repeat={r.repeat} evaluatorIds={r.evaluations.map((e) => e.evaluatorId)} name={(id) => store.model.evaluators.get(id) ?? id} />
             )}

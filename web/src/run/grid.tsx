@@ -44,8 +44,9 @@ function useColumns(model: RunModel, version: number): ColumnDef<Features, GridR
   ) as ColumnDef<Features, GridRow, unknown>[];
 }
 
-const widthOf = (id: string) => (id === 'row' ? '56px' : id.startsWith(TARGET) ? 'minmax(280px, 2fr)' : 'minmax(140px, 1fr)');
-const minWidthOf = (id: string) => (id === 'row' ? 56 : id.startsWith(TARGET) ? 280 : 140);
+// Widths from CSS variables (styles.css): a phone's narrower ones put the first target's output on screen.
+const VAR = (id: string) => (id === 'row' ? 'var(--row-w)' : id.startsWith(TARGET) ? 'var(--target-min)' : 'var(--input-min)');
+const widthOf = (id: string) => (id === 'row' ? VAR(id) : `minmax(${VAR(id)}, ${id.startsWith(TARGET) ? 2 : 1}fr)`);
 
 export function Grid({ store }: { store: RunStore }) {
   const version = useRunState(store, (s) => s.version);
@@ -71,7 +72,7 @@ export function Grid({ store }: { store: RunStore }) {
   const visible = table.getVisibleLeafColumns().filter((c) => !c.id.startsWith(TARGET) || grid.targetIds.includes(c.id.slice(TARGET.length)));
   const visibleIds = visible.map((c) => c.id);
   const template = visibleIds.map(widthOf).join(' ');
-  const minWidth = visibleIds.reduce((s, id) => s + minWidthOf(id), 0);
+  const minWidth = `calc(${visibleIds.map(VAR).join(' + ')})`;
   const rows = table.getRowModel().rows;
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -273,7 +274,7 @@ function GridRowView({ gr, cells, pos, start, template, focusCol, model, evaluat
         if (id.startsWith(INPUT)) {
           const text = gr.row.entry ? asText(gr.row.entry[id.slice(INPUT.length)]) : '…';
           return (
-            <div role="gridcell" aria-colindex={i + 1} data-col={i} tabIndex={tabIndex} key={id} className="cell input" title={text.length > 60 ? text.slice(0, 500) : undefined}>
+            <div role="gridcell" aria-colindex={i + 1} data-col={i} tabIndex={tabIndex} key={id} className="cell input" title={text && text !== '…' ? text.slice(0, 500) : undefined}>
               <span className="clamp" dir="auto">{text}</span>
             </div>
           );

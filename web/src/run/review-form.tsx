@@ -1,9 +1,12 @@
 // Review controls of one repeat of a cell, in the drawer: the reviews it has (verdict, who,
 // when, comment) and a form to mark the cell's verdict, or one evaluator's, passed or failed
-// with a comment (PUT /runs/{id}/reviews; the same target again replaces the review).
-import { type FormEvent, useId, useState } from 'react';
+// with a comment (PUT /runs/{id}/reviews; the same target again replaces the review). The form
+// edits the review of what "Of" names: it shows that review's verdict and comment, so saving
+// again replaces them knowingly and never drops a comment by leaving the box empty. Each form
+// says the outcome of its own saves only.
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { when } from '../lib/format.js';
-import { reviewKeyOf, useReviews } from './review-store.js';
+import { formKeyOf, reviewKeyOf, useReviews } from './review-store.js';
 import type { RunStore } from './run-store.js';
 
 interface Props {
@@ -19,19 +22,29 @@ interface Props {
 export function ReviewForm({ store, rowIndex, targetId, repeat, evaluatorIds, name }: Props) {
   const reviews = store.reviews;
   useReviews(reviews, (s) => s.byKey);
-  const saving = useReviews(reviews, (s) => s.saving);
-  const message = useReviews(reviews, (s) => s.message);
+  const form = formKeyOf({ rowIndex, targetId, repeat });
+  const saving = useReviews(reviews, (s) => s.saving === form);
+  const message = useReviews(reviews, (s) => (s.message?.form === form ? s.message : undefined));
   const [verdict, setVerdict] = useState<'passed' | 'failed' | null>(null);
   const [of, setOf] = useState('');
   const [comment, setComment] = useState('');
   const id = useId();
   const existing = reviews.of(rowIndex, targetId, repeat);
+  // The stored review of what "Of" names: the form shows it when it arrives or changes (loaded,
+  // saved here, "Of" turned to it), and a save replaces it. With none stored, what the reader
+  // chose stays. Keyed on the review, not on every render, so typing is never overwritten.
+  const stored = existing.find((r) => (r.evaluatorId ?? '') === of);
+  const storedKey = stored ? `${reviewKeyOf(stored)}@${stored.reviewedAt}` : '';
+  useEffect(() => {
+    if (!stored) return;
+    setVerdict(stored.verdict);
+    setComment(stored.comment ?? '');
+  }, [storedKey]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!verdict) return;
-    const ok = await reviews.save({ rowIndex, targetId, repeat, verdict, ...(of ? { evaluatorId: of } : {}), ...(comment.trim() ? { comment: comment.trim() } : {}) });
-    if (ok) setComment('');
+    await reviews.save({ rowIndex, targetId, repeat, verdict, ...(of ? { evaluatorId: of } : {}), ...(comment.trim() ? { comment: comment.trim() } : {}) });
   };
 
   return (
@@ -73,7 +86,7 @@ export function ReviewForm({ store, rowIndex, targetId, repeat, evaluatorIds, na
         <label htmlFor={`${id}-comment`}>Comment</label>
         <textarea id={`${id}-comment`} dir="auto" rows={2} maxLength={10_000} value={comment} onChange={(e) => setComment(e.target.value)} />
         <button type="submit" disabled={!verdict || saving}>
-          {saving ? 'Saving…' : 'Save review'}
+          {saving ? 'Saving…' : stored ? 'Update review' : 'Save review'}
         </button>
       </form>
       <p role="status" className={message && !message.ok ? 'error-text' : 'muted'}>

@@ -8,10 +8,14 @@ import { createStore, type Store, useStore } from '../lib/store.js';
 export interface ReviewsState {
   /** By reviewKey(): row, target, repeat, evaluator ('' for the whole cell). */
   byKey: ReadonlyMap<string, Review>;
-  saving: boolean;
-  /** The last save's outcome, announced in the drawer. */
-  message?: { ok: boolean; text: string };
+  /** The form (formKeyOf: row × target × repeat) whose save is in flight; undefined when none. */
+  saving?: string;
+  /** The last save's outcome, announced by the form that made it (`form`) and no other. */
+  message?: { form: string; ok: boolean; text: string };
 }
+
+/** One review form's key: a row × target × repeat (each repeat in the drawer has its form). */
+export const formKeyOf = (r: { rowIndex: number; targetId: string; repeat: number }) => `${r.rowIndex}:${r.targetId}:${r.repeat}`;
 
 export const reviewKeyOf = (r: { rowIndex: number; targetId: string; repeat: number; evaluatorId?: string | null | undefined }) =>
   `${r.rowIndex}:${r.targetId}:${r.repeat}:${r.evaluatorId ?? ''}`;
@@ -33,7 +37,7 @@ export class ReviewStore {
     /** Called after a review is stored (the run page re-reads its summary). */
     private readonly onSaved: () => Promise<void>,
   ) {
-    this.state = createStore<ReviewsState>({ byKey: new Map(), saving: false });
+    this.state = createStore<ReviewsState>({ byKey: new Map() });
   }
 
   async load(): Promise<void> {
@@ -46,21 +50,23 @@ export class ReviewStore {
         if (page.nextCursor === null) break;
         cursor = page.nextCursor;
       }
-      this.state.set((s) => ({ ...s, byKey }));
+      this.state.set((s) => Object.assign({}, s, { byKey }));
     } catch {
       // no reviews shown; saving still works and reloads them
     }
   }
 
   async save(input: ReviewInput): Promise<boolean> {
-    this.state.set((s) => ({ ...s, saving: true, message: undefined }));
+    const form = formKeyOf({ rowIndex: input.rowIndex, targetId: input.targetId, repeat: input.repeat ?? 0 });
+    this.state.set((s) => ({ byKey: s.byKey, saving: form, message: undefined }));
     try {
       const review = await api().review(this.runId, input);
-      this.state.set((s) => ({ ...s, saving: false, byKey: new Map(s.byKey).set(reviewKeyOf(review), review), message: { ok: true, text: `Review saved: ${review.verdict}` } }));
+      const text = `Review saved: ${review.verdict}${review.comment ? ', with its comment' : ''}`;
+      this.state.set((s) => ({ byKey: new Map(s.byKey).set(reviewKeyOf(review), review), saving: undefined, message: { form, ok: true, text } }));
       await this.onSaved();
       return true;
     } catch (error) {
-      this.state.set((s) => ({ ...s, saving: false, message: { ok: false, text: `Could not save the review: ${describeError(error)}` } }));
+      this.state.set((s) => ({ byKey: s.byKey, saving: undefined, message: { form, ok: false, text: `Could not save the review: ${describeError(error)}` } }));
       return false;
     }
   }

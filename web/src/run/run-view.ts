@@ -18,6 +18,8 @@ export interface ViewOptions {
   failures: boolean;
   /** Only cells with a target or evaluator error. */
   errors: boolean;
+  /** Only cells whose repeats disagree (some passed, some did not). */
+  flaky: boolean;
   /** One evaluator: its badges only, and failures/errors judged on it alone. */
   evaluatorId: string | null;
   /** One target: its column only. */
@@ -30,7 +32,7 @@ export interface ViewOptions {
   descending: boolean;
 }
 
-export const DEFAULT_VIEW: ViewOptions = { failures: false, errors: false, evaluatorId: null, targetId: null, search: '', regex: false, changed: false, sort: 'row', descending: false };
+export const DEFAULT_VIEW: ViewOptions = { failures: false, errors: false, flaky: false, evaluatorId: null, targetId: null, search: '', regex: false, changed: false, sort: 'row', descending: false };
 
 /** A grid row: the model row and which of its target cells pass the cell filters. */
 export interface GridRow {
@@ -59,10 +61,11 @@ function repeatErrs(r: RepeatView, evaluatorId: string | null): boolean {
   return r.evaluations.some((e) => (evaluatorId === null || e.evaluatorId === evaluatorId) && e.status === 'error');
 }
 
-/** Whether a cell passes the cell filters (failures, errors). */
+/** Whether a cell passes the cell filters (failures, errors, flaky). */
 export function cellShown(cell: CellView | undefined, o: ViewOptions): boolean {
-  if (!o.failures && !o.errors) return true;
+  if (!o.failures && !o.errors && !o.flaky) return true;
   if (!cell) return false;
+  if (o.flaky && !cellOutcome(cell).flaky) return false;
   const reps = cell.repeats.filter(Boolean);
   if (o.failures && !reps.some((r) => repeatFails(r, o.evaluatorId))) return false;
   if (o.errors && !reps.some((r) => repeatErrs(r, o.evaluatorId))) return false;
@@ -133,7 +136,7 @@ export function deriveGrid(model: RunModel, o: ViewOptions, changes?: ReadonlyMa
     }
   }
   const onlyChanged = o.changed && changes !== undefined;
-  const cellFilters = o.failures || o.errors || onlyChanged;
+  const cellFilters = o.failures || o.errors || o.flaky || onlyChanged;
   const rows: GridRow[] = [];
   for (const index of model.rowIndexes()) {
     const row = model.rows.get(index)!;

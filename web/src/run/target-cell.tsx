@@ -1,7 +1,8 @@
 // One target's cell in the grid: the output (or error), the evaluators' verdicts, and the
 // cost and latency. With repeats: `passed/n` and a flaky marker when the repeats disagree.
 import { asText, ms, usd } from '../lib/format.js';
-import { type BadgeStatus, evalStatus, VerdictBadge } from './badges.js';
+import { VerdictBadge } from './badges.js';
+import { aggregate } from './cell-aggregate.js';
 import { cellOutcome, type CellView, type RepeatView } from './cell-views.js';
 import type { CellChange } from './run-view.js';
 
@@ -18,39 +19,6 @@ interface Props {
   evaluatorId: string | null;
   evaluatorName(id: string): string;
   onOpen(): void;
-}
-
-interface Aggregate {
-  id: string;
-  status: BadgeStatus;
-  passed: number;
-  n: number;
-  score?: number;
-  label?: string;
-}
-
-/** Each evaluator's verdict over the cell's repeats. */
-function aggregate(repeats: RepeatView[], only: string | null): Aggregate[] {
-  const by = new Map<string, { statuses: BadgeStatus[]; scores: number[]; label?: string }>();
-  for (const r of repeats) {
-    for (const e of r.evaluations) {
-      if (only !== null && e.evaluatorId !== only) continue;
-      let a = by.get(e.evaluatorId);
-      if (!a) by.set(e.evaluatorId, (a = { statuses: [], scores: [] }));
-      a.statuses.push(evalStatus(e));
-      if (e.score !== undefined) a.scores.push(e.score);
-      if (e.label !== undefined) a.label = e.label;
-    }
-  }
-  return [...by].map(([id, a]) => {
-    const has = (s: BadgeStatus) => a.statuses.includes(s);
-    const status: BadgeStatus = has('error') ? 'error' : has('failed') ? 'failed' : has('passed') ? 'passed' : has('scored') ? 'scored' : 'skipped';
-    return {
-      id, status, passed: a.statuses.filter((s) => s === 'passed' || s === 'scored').length, n: a.statuses.length,
-      ...(a.scores.length > 0 ? { score: a.scores.reduce((x, y) => x + y, 0) / a.scores.length } : {}),
-      ...(a.label !== undefined ? { label: a.label } : {}),
-    };
-  });
 }
 
 export function TargetCell({ col, tabIndex, cell, shown, change, reviewed, evaluatorId, evaluatorName, onOpen }: Props) {
@@ -107,7 +75,7 @@ export function TargetCell({ col, tabIndex, cell, shown, change, reviewed, evalu
         )}
         {outcome.flaky && <span className="flaky" title="The repeats of this row disagree">flaky</span>}
         {aggregate(repeats, evaluatorId).map((a) => (
-          <VerdictBadge key={a.id} name={evaluatorName(a.id)} status={a.status} score={a.score} label={a.label} passed={a.passed} n={a.n} />
+          <VerdictBadge key={a.id} name={evaluatorName(a.id)} status={a.status} score={a.score} label={a.label} passed={a.passed} n={a.n} skipped={a.skipped} />
         ))}
         <span className="meta">
           {cost > 0 ? usd(cost) : ''} {durations.length > 0 ? ms(durations.reduce((x, y) => x + y, 0) / durations.length) : ''}

@@ -14,6 +14,8 @@ export function Toolbar({ store }: { store: RunStore }) {
   const model = store.model;
   const [search, setSearch] = useState(view.search);
   const comparing = useCompare(store.compare, (s) => s.on);
+  // Repeats can disagree only when there are several.
+  const repeated = useRunState(store, (s) => (s.request?.repeats ?? 1) > 1);
 
   // Typing filters after a pause, not on every key (a search walks every row).
   useEffect(() => {
@@ -36,6 +38,12 @@ export function Toolbar({ store }: { store: RunStore }) {
         <input type="checkbox" checked={view.errors} onChange={(e) => store.setView({ errors: e.target.checked })} />
         Errors
       </label>
+      {(repeated || view.flaky) && (
+        <label className="check" title="Cells whose repeats disagree: some passed, some did not">
+          <input type="checkbox" checked={view.flaky} onChange={(e) => store.setView({ flaky: e.target.checked })} />
+          Flaky only
+        </label>
+      )}
       {comparing && (
         <label className="check">
           <input type="checkbox" checked={view.changed} onChange={(e) => store.setView({ changed: e.target.checked })} />
