@@ -36,7 +36,7 @@ export function formatComparison(c: Comparison): string {
     for (const e of c.evaluators) {
       lines.push(
         `  ${column(`${labels.get(e.evaluatorId)!} × ${e.targetId}`, 28)} ${figure(e, 'baseline').padStart(9)}  ${figure(e, 'candidate').padStart(9)}  ${delta(e).padStart(9)}  ` +
-          `${p(e.test.pValueAdjusted).padStart(9)}  ${costs ? `${(mark(e) || 'no').padEnd(11)}  ${cost(e)}` : mark(e) || 'no'}`,
+          `${p(e.test.pValueAdjusted).padStart(9)}  ${costs ? `${(mark(e) || 'no').padEnd(11)}  ${cost(e, c)}` : mark(e) || 'no'}`,
       );
     }
   }

@@ -1,6 +1,7 @@
 // A comparison's figures as `assay compare` and the Markdown report write them: each side's
 // pass rate or mean score, the delta, the adjusted p-value, the verdict mark and the judges' cost.
 import type { Comparison } from '../client/index.js';
+import { perCellBasis } from '../core/compare/cost-basis.js';
 import { usd } from './costs.js';
 
 type Entry = Comparison['evaluators'][number];
@@ -20,7 +21,18 @@ export const mark = (e: Entry) => {
 };
 /** True when some evaluator's results had a cost (a judge): only then is there a cost column. */
 export const hasCost = (c: Comparison) => c.evaluators.some((e) => e.baseline.cost !== undefined);
-/** One side's cost: "unknown" when none of its calls had a price, "≥ $x" when some did not. */
-const sideCost = (s: Entry['baseline']) => (!s.unpricedCalls ? usd(s.cost ?? 0) : s.cost ? `≥ ${usd(s.cost)}` : 'unknown');
-/** Both sides' cost, "-" for an evaluator that calls no model. */
-export const cost = (e: Entry) => (e.baseline.cost === undefined ? '-' : `${sideCost(e.baseline)} -> ${sideCost(e.candidate)}`);
+/** One side's cost (over `cells` when given): "unknown" when none of its calls had a price, "≥ $x" when some did not. */
+const sideCost = (s: Entry['baseline'], cells = 1) => {
+  const amount = usd((s.cost ?? 0) / cells);
+  return !s.unpricedCalls ? amount : s.cost ? `≥ ${amount}` : 'unknown';
+};
+/**
+ * Both sides' cost, "-" for an evaluator that calls no model; per cell ("a cell") when the
+ * target ran a different number of cells on each side (core/compare/cost-basis.ts).
+ */
+export const cost = (e: Entry, c?: Pick<Comparison, 'targets'>) => {
+  if (e.baseline.cost === undefined) return '-';
+  const per = c ? perCellBasis(c.targets, e.targetId) : null;
+  if (!per) return `${sideCost(e.baseline)} -> ${sideCost(e.candidate)}`;
+  return `${sideCost(e.baseline, per.baseline)} -> ${sideCost(e.candidate, per.candidate)} a cell`;
+};

@@ -41,13 +41,14 @@ function summaryTables(summary: RunSummary, free: FreeTargets): string[] {
 }
 
 function comparisonTable(comparison: Comparison): string[] {
-  const lines = [`**Compared with ${cell(comparison.baselineRunId)}: ${comparison.verdict.replace(/_/g, ' ')}** — ${comparison.rows.counts.regressed} regressed, ${comparison.rows.counts.improved} improved, ${comparison.matched.rows} rows matched`, ''];
+  const verdict = comparison.matched.rows === 0 ? 'nothing to compare (no row matched)' : comparison.verdict.replace(/_/g, ' ');
+  const lines = [`**Compared with ${cell(comparison.baselineRunId)}: ${verdict}** — ${comparison.rows.counts.regressed} regressed, ${comparison.rows.counts.improved} improved, ${comparison.matched.rows} rows matched`, ''];
   const costs = hasCost(comparison);
   const labels = evaluatorLabels(comparison.evaluators);
   lines.push(`| evaluator | target | baseline | candidate | delta | p (Holm) |${costs ? ' cost |' : ''} |`, `|---|---|---:|---:|---:|---:|${costs ? '---:|' : ''}---|`);
   for (const e of comparison.evaluators) {
     const m = mark(e);
-    lines.push(`| ${cell(labels.get(e.evaluatorId)!)} | ${cell(e.targetId)} | ${figure(e, 'baseline')} | ${figure(e, 'candidate')} | ${delta(e)} | ${p(e.test.pValueAdjusted)} |${costs ? ` ${cost(e)} |` : ''} ${m === 'worse' ? '🔴 worse' : m === 'better' ? '🟢 better' : ''} |`);
+    lines.push(`| ${cell(labels.get(e.evaluatorId)!)} | ${cell(e.targetId)} | ${figure(e, 'baseline')} | ${figure(e, 'candidate')} | ${delta(e)} | ${p(e.test.pValueAdjusted)} |${costs ? ` ${cost(e, comparison)} |` : ''} ${m === 'worse' ? '🔴 worse' : m === 'better' ? '🟢 better' : ''} |`);
   }
   lines.push('');
   return lines;

@@ -6,6 +6,7 @@
 import type { EvaluatorComparison } from '../api-types.js';
 import { int, ms, pct, sideUsd, when } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
+import { perCellBasis } from '../../../src/core/compare/cost-basis.js';
 import { fmtScore } from './badges.js';
 import { useCompare } from './compare-store.js';
 import type { RunStore } from './run-store.js';
@@ -27,6 +28,20 @@ function delta(e: EvaluatorComparison): string {
 
 function pValue(p: number): string {
   return p < 0.001 ? '< 0.001' : p.toFixed(3);
+}
+
+/**
+ * Both sides' cost; per cell ("a cell", the totals in the title) when the target ran a
+ * different number of cells on each side, since totals over different rows do not compare.
+ */
+function costPair(b: { cost?: number | undefined; unpricedCalls?: number | undefined }, a: { cost?: number | undefined; unpricedCalls?: number | undefined }, per: { baseline: number; candidate: number } | null) {
+  const side = (s: typeof b, cells: number) => sideUsd({ cost: (s.cost ?? 0) / cells, unpricedCalls: s.unpricedCalls });
+  if (!per) return `${side(b, 1)} → ${side(a, 1)}`;
+  return (
+    <span title={`${side(b, 1)} over ${int(per.baseline)} cells → ${side(a, 1)} over ${int(per.candidate)} cells`}>
+      {side(b, per.baseline)} → {side(a, per.candidate)} a cell
+    </span>
+  );
 }
 
 export function ComparePanel({ store }: { store: RunStore }) {
@@ -114,7 +129,7 @@ export function ComparePanel({ store }: { store: RunStore }) {
                           <td title={`${e.test.name}, p = ${e.test.pValue}`}>{e.test.name === 'none' ? '—' : pValue(e.test.pValueAdjusted)}</td>
                           <td>{e.test.significant ? (worse < 0 ? 'yes, worse' : 'yes, better') : 'no'}</td>
                           <td>{e.test.ci95 ? `${e.test.ci95[0].toFixed(2)} … ${e.test.ci95[1].toFixed(2)}` : '—'}</td>
-                          {costs && <td>{e.baseline.cost !== undefined ? `${sideUsd({ cost: e.baseline.cost, unpricedCalls: e.baseline.unpricedCalls })} → ${sideUsd({ cost: e.candidate.cost ?? 0, unpricedCalls: e.candidate.unpricedCalls })}` : '—'}</td>}
+                          {costs && <td>{e.baseline.cost !== undefined ? costPair(e.baseline, e.candidate, perCellBasis(c.targets, e.targetId)) : '—'}</td>}
                         </tr>
                       );
                     })}
@@ -137,7 +152,7 @@ export function ComparePanel({ store }: { store: RunStore }) {
                     {c.targets.map((t) => (
                       <tr key={t.targetId}>
                         <th scope="row">{targetName(t.targetId)}</th>
-                        <td>{sideUsd(t.baseline)} → {sideUsd(t.candidate)}</td>
+                        <td>{costPair(t.baseline, t.candidate, perCellBasis(c.targets, t.targetId))}</td>
                         <td>{ms(t.baseline.latencyP50)} → {ms(t.candidate.latencyP50)}</td>
                         <td>{ms(t.baseline.latencyP95)} → {ms(t.candidate.latencyP95)}</td>
                         <td>{int(t.baseline.errors)} → {int(t.candidate.errors)}</td>
