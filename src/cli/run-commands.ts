@@ -11,7 +11,7 @@ import { fetchRun } from './compare.js';
 import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
 import { checkReportFiles, writeExportReport } from './report-files.js';
-import { checkRunOptions, type RunOptions } from './run-options.js';
+import { checkRunOptions, type RunOptions, waitingOptions as waiting } from './run-options.js';
 import { followAndReport, stopped } from './run-report.js';
 import { stopWaiting } from './stop-waiting.js';
 
@@ -102,18 +102,6 @@ const connection = (c: Command) =>
   c
     .option('--endpoint <url>', 'Assay server (default $ASSAY_ENDPOINT, $LANGWATCH_ENDPOINT or http://localhost:5560)')
     .option('--api-key <key>', 'project API key (default $ASSAY_API_KEY or $LANGWATCH_API_KEY)');
-
-/** The flags of the wait and its reports, as `assay run` has them. */
-const waiting = (c: Command) =>
-  c
-    .option('--timeout <seconds>', 'stop waiting after this long, the run going on (exit 2; Ctrl-C stops waiting too, exit 130)')
-    .option('--fail-under <pct>', 'exit 1 when the pass rate is below this percentage')
-    .option('--junit <file>', 'write a JUnit XML report')
-    .option('--json <file>', 'write the final run (with its summary) as JSON')
-    .option('--baseline <run>', 'compare the finished run with this run id, or "previous" (the previous finished run)')
-    .option('--fail-on-regression', 'exit 1 when the comparison says "regressed" (needs --baseline)')
-    .option('--max-drop <points>', 'exit 1 when the pass rate fell more than this many points against the baseline (needs --baseline)')
-    .option('--markdown <file>', 'write the summary (and comparison) as Markdown; appended to $GITHUB_STEP_SUMMARY when set');
 
 export function registerRunCommands(program: Command): void {
   waiting(connection(program.command('watch').argument('<runId>', 'the run id (`assay run` prints it)')))

@@ -1,5 +1,6 @@
 // `assay run`'s flags checked before anything is sent: numbers that are numbers, a timeout a
 // timer can hold, and the flags that only mean something when the CLI waits for the end.
+import type { Command } from 'commander';
 import { CliError } from './cli-error.js';
 
 /** The flags of `assay run`, as commander hands them over (strings, unparsed). */
@@ -106,3 +107,15 @@ export function parseMetadata(pairs: string[]): Record<string, string> {
   }
   return Object.fromEntries(metadata);
 }
+
+/** The flags of the wait and its reports, as `assay run` has them. */
+export const waitingOptions = (c: Command): Command =>
+  c
+    .option('--timeout <seconds>', 'stop waiting after this long, the run going on (exit 2; Ctrl-C stops waiting too, exit 130)')
+    .option('--fail-under <pct>', 'exit 1 when the pass rate is below this percentage')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--json <file>', 'write the final run (with its summary) as JSON')
+    .option('--baseline <run>', 'compare the finished run with this run id, or "previous" (the previous finished run)')
+    .option('--fail-on-regression', 'exit 1 when the comparison says "regressed" (needs --baseline)')
+    .option('--max-drop <points>', 'exit 1 when the pass rate fell more than this many points against the baseline (needs --baseline)')
+    .option('--markdown <file>', 'write the summary (and comparison) as Markdown; appended to $GITHUB_STEP_SUMMARY when set');

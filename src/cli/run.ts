@@ -14,7 +14,7 @@ import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
 import { checkReportFiles, type ReportFile } from './report-files.js';
 import { buildRunBody } from './run-body.js';
-import { checkRunOptions, type RunOptions } from './run-options.js';
+import { checkRunOptions, type RunOptions, waitingOptions } from './run-options.js';
 import { followAndReport, stopped } from './run-report.js';
 import { stopWaiting } from './stop-waiting.js';
 
@@ -80,7 +80,7 @@ async function checkBaseline(client: AssayClient, runId: string): Promise<void> 
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  const run = program
     .command('run')
     .argument('<slug>', 'experiment slug')
     .option('--endpoint <url>', 'Assay server (default $ASSAY_ENDPOINT, $LANGWATCH_ENDPOINT or http://localhost:5560)')
@@ -93,15 +93,9 @@ export function registerRunCommand(program: Command): void {
     .option('--metadata <k=v>', 'a label kept with the run, e.g. commit=$GITHUB_SHA (repeatable; values stay text)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--max-errors <n>', 'stop the run once this many target calls have failed (default: once its first 20 all failed)')
     .option('--no-wait', 'start the run and exit')
-    .option('--estimate', 'print what the run would cost (from the experiment\'s earlier runs) and exit, starting nothing')
-    .option('--timeout <seconds>', 'stop waiting after this long, the run going on (exit 2; Ctrl-C stops waiting too, exit 130)')
-    .option('--fail-under <pct>', 'exit 1 when the pass rate is below this percentage')
-    .option('--junit <file>', 'write a JUnit XML report')
-    .option('--json <file>', 'write the final run (with its summary) as JSON')
-    .option('--baseline <run>', 'compare the finished run with this run id, or "previous" (the previous finished run)')
-    .option('--fail-on-regression', 'exit 1 when the comparison says "regressed" (needs --baseline)')
-    .option('--max-drop <points>', 'exit 1 when the pass rate fell more than this many points against the baseline (needs --baseline)')
-    .option('--markdown <file>', 'write the summary (and comparison) as Markdown; appended to $GITHUB_STEP_SUMMARY when set')
+    .option('--estimate', 'print what the run would cost (from the experiment\'s earlier runs) and exit, starting nothing');
+  // The wait's flags and reports, shared with `assay watch` and `assay resume`.
+  waitingOptions(run)
     .description('Run an experiment and wait for its result (exit 0 passed, 1 not passed, 2 could not run)')
     .action(async (slug: string, opts: RunOptions) => {
       process.exitCode = await runCommand(slug, opts);

@@ -143,3 +143,33 @@ export function onServer(server: Server, runUrl: string): string {
   const u = new URL(runUrl);
   return server.url + u.pathname + u.search;
 }
+
+declare const CanvasRenderingContext2D: { prototype: { fillText(text: string, x: number, y: number): void } };
+
+/** A text a page drew on a canvas (uPlot draws its axes so), with where and on which canvas. */
+export interface CanvasText {
+  canvas: string;
+  text: string;
+  x: number;
+  y: number;
+}
+
+/** Keeps what the page's canvases draw as text, per canvas (each gets `data-drawn`): read it with `canvasTexts`. */
+export async function recordCanvasText(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const drawn: { canvas: string; text: string; x: number; y: number }[] = [];
+    window.__canvasText = drawn;
+    let canvases = 0;
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (this: { canvas: { dataset: Record<string, string> } }, text: string, x: number, y: number) {
+      this.canvas.dataset.drawn ??= String(canvases++);
+      drawn.push({ canvas: this.canvas.dataset.drawn, text: String(text), x, y });
+      return fillText.call(this, text, x, y);
+    };
+  });
+}
+
+/** Every text drawn so far on the page's canvases (recordCanvasText). */
+export async function canvasTexts(page: Page): Promise<CanvasText[]> {
+  return (await page.evaluate(() => window.__canvasText)) as CanvasText[];
+}

@@ -223,22 +223,31 @@ describe('a dropped connection', () => {
   });
 });
 
+/**
+ * An experiment of two rows on an agent that answers each row's first call 429 with this
+ * Retry-After (seconds), and a page signed in on the experiments list.
+ */
+async function throttledRun(slug: string, retryAfter: number) {
+  const throttled = await startFakeAgent({ handler: refuseFirstCall({ status: 429, headers: { 'retry-after': String(retryAfter) }, body: { error: 'slow down' } }) });
+  const doc = {
+    slug, name: slug,
+    dataset: { rows: [{ question: 'a' }, { question: 'b' }] },
+    targets: [{ id: 'bot', name: 'Bot', type: 'http', url: `${throttled.url}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply' }],
+    execution: { maxRetries: 2 },
+  };
+  expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+  const { page, problems } = await guardedPage(browser, server.url);
+  await page.goto(server.url + '/');
+  await signIn(page, server.t.key);
+  await page.waitForURL(/\/experiments$/);
+  return { throttled, page, problems };
+}
+
 describe('calls backing off', () => {
   it('says how many wait, why and for how long while the run stands still, then says nothing', async () => {
     // Each row's first call is answered 429 with Retry-After: 3; the next one answers.
-    const throttled = await startFakeAgent({ handler: refuseFirstCall({ status: 429, headers: { 'retry-after': '3' }, body: { error: 'slow down' } }) });
+    const { throttled, page, problems } = await throttledRun('throttled', 3);
     try {
-      const doc = {
-        slug: 'throttled', name: 'Throttled',
-        dataset: { rows: [{ question: 'a' }, { question: 'b' }] },
-        targets: [{ id: 'bot', name: 'Bot', type: 'http', url: `${throttled.url}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply' }],
-        execution: { maxRetries: 2 },
-      };
-      expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
-      const { page, problems } = await guardedPage(browser, server.url);
-      await page.goto(server.url + '/');
-      await signIn(page, server.t.key);
-      await page.waitForURL(/\/experiments$/);
       // The 429s go out only once the page watches: `retrying` events are sent as they happen, not replayed.
       throttled.hold();
       const runUrl = await start('throttled');
@@ -263,19 +272,8 @@ describe('calls backing off', () => {
 describe('a page opened during a wait', () => {
   it('says how many wait and for how long, though the waits began before it was opened', async () => {
     // Each row's first call is answered 429 with Retry-After: 6, before anyone watches.
-    const throttled = await startFakeAgent({ handler: refuseFirstCall({ status: 429, headers: { 'retry-after': '6' }, body: { error: 'slow down' } }) });
+    const { throttled, page, problems } = await throttledRun('throttled-early', 6);
     try {
-      const doc = {
-        slug: 'throttled-early', name: 'Throttled early',
-        dataset: { rows: [{ question: 'a' }, { question: 'b' }] },
-        targets: [{ id: 'bot', name: 'Bot', type: 'http', url: `${throttled.url}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply' }],
-        execution: { maxRetries: 2 },
-      };
-      expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
-      const { page, problems } = await guardedPage(browser, server.url);
-      await page.goto(server.url + '/');
-      await signIn(page, server.t.key);
-      await page.waitForURL(/\/experiments$/);
       const runUrl = await start('throttled-early');
       await expect.poll(() => throttled.calls).toBe(2);
       await page.goto(onServer(server, runUrl));

@@ -9,10 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRun } from './expected.js';
-import { axeViolations, type Browser, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
+import { axeViolations, type Browser, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer, canvasTexts, recordCanvasText } from './browser.js';
 
-declare const window: Record<string, unknown>;
-declare const CanvasRenderingContext2D: { prototype: { fillText(text: string, x: number, y: number): void } };
 
 let server: Server;
 let browser: Browser;
@@ -91,17 +89,7 @@ beforeAll(async () => {
   browser = await launch();
   ({ page, problems } = await guardedPage(browser, server.url));
   // uPlot draws its axes on a canvas: keep what it writes there, per canvas.
-  await page.addInitScript(() => {
-    const drawn: { canvas: string; text: string; x: number; y: number }[] = [];
-    window.__canvasText = drawn;
-    let canvases = 0;
-    const fillText = CanvasRenderingContext2D.prototype.fillText;
-    CanvasRenderingContext2D.prototype.fillText = function (this: { canvas: { dataset: Record<string, string> } }, text: string, x: number, y: number) {
-      this.canvas.dataset.drawn ??= String(canvases++);
-      drawn.push({ canvas: this.canvas.dataset.drawn, text: String(text), x, y });
-      return fillText.call(this, text, x, y);
-    };
-  });
+  await recordCanvasText(page);
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto(server.url + '/');
   await signIn(page, server.t.key);
@@ -120,7 +108,7 @@ async function drawnIn(caption: string): Promise<{ text: string; x: number; y: n
   await chart.locator('canvas').waitFor();
   const id = await chart.locator('canvas').evaluate((c) => (c as unknown as { dataset: Record<string, string> }).dataset.drawn);
   const read = async () => {
-    const all = (await page.evaluate(() => window.__canvasText)) as { canvas: string; text: string; x: number; y: number }[];
+    const all = await canvasTexts(page);
     const seen = new Map<string, { text: string; x: number; y: number }>();
     for (const t of all) if (t.canvas === id) seen.set(`${t.text}@${t.x},${t.y}`, { text: t.text, x: t.x, y: t.y });
     return [...seen.values()];

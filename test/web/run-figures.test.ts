@@ -11,10 +11,8 @@ import type { Comparison } from '../../src/core/model/compare.js';
 import { startFakeOpenAI } from '../../src/testing/fake-openai.js';
 import type { FakeLlmProvider } from '../../src/testing/fake-provider-core.js';
 import { allResults, waitForRun } from './expected.js';
-import { axeViolations, type Browser, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
+import { axeViolations, type Browser, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer, canvasTexts, recordCanvasText } from './browser.js';
 
-declare const window: Record<string, unknown>;
-declare const CanvasRenderingContext2D: { prototype: { fillText(text: string, x: number, y: number): void } };
 
 const OPENAI_KEY = 'sk-openai-test-key-000000000000';
 
@@ -143,17 +141,7 @@ beforeAll(async () => {
   browser = await launch();
   ({ page, problems } = await guardedPage(browser, server.url));
   // uPlot draws its axes on a canvas: keep what it writes there, per canvas.
-  await page.addInitScript(() => {
-    const drawn: { canvas: string; text: string; y: number }[] = [];
-    window.__canvasText = drawn;
-    let canvases = 0;
-    const fillText = CanvasRenderingContext2D.prototype.fillText;
-    CanvasRenderingContext2D.prototype.fillText = function (this: { canvas: { dataset: Record<string, string> } }, text: string, x: number, y: number) {
-      this.canvas.dataset.drawn ??= String(canvases++);
-      drawn.push({ canvas: this.canvas.dataset.drawn, text: String(text), y });
-      return fillText.call(this, text, x, y);
-    };
-  });
+  await recordCanvasText(page);
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto(server.url + '/');
   await signIn(page, server.t.key);
@@ -176,7 +164,7 @@ async function axisTicks(caption: string): Promise<{ x: string[]; y: string[] }>
   await chart.locator('canvas').waitFor();
   const id = await chart.locator('canvas').evaluate((c) => (c as unknown as { dataset: Record<string, string> }).dataset.drawn);
   const read = async () => {
-    const texts = ((await page.evaluate(() => window.__canvasText)) as { canvas: string; text: string; y: number }[]).filter((t) => t.canvas === id && /\d/.test(t.text));
+    const texts = ((await canvasTexts(page))).filter((t) => t.canvas === id && /\d/.test(t.text));
     const bottom = Math.max(...texts.map((t) => t.y));
     // Every redraw writes the same labels again: one of each.
     return { x: [...new Set(texts.filter((t) => t.y === bottom).map((t) => t.text))], y: [...new Set(texts.filter((t) => t.y !== bottom).map((t) => t.text))] };
