@@ -113,9 +113,11 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
  * A guarded page at 1280 × 800, signed in on the experiments list: each test then opens the
  * page it looks at itself.
  */
-export async function signedInOnList(browser: Browser, server: Server): Promise<Guarded> {
+export async function signedInOnList(browser: Browser, server: Server, options: { height?: number; recordCanvas?: boolean } = {}): Promise<Guarded> {
   const guarded = await guardedPage(browser, server.url);
-  await guarded.page.setViewportSize({ width: 1280, height: 800 });
+  // uPlot draws its axes on a canvas: what it writes there is kept, per canvas, when asked.
+  if (options.recordCanvas) await recordCanvasText(guarded.page);
+  await guarded.page.setViewportSize({ width: 1280, height: options.height ?? 800 });
   await guarded.page.goto(server.url + '/');
   await signIn(guarded.page, server.t.key);
   await guarded.page.getByRole('heading', { name: 'Experiments' }).waitFor();

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRun } from './expected.js';
-import { axeViolations, type Browser, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer, canvasTexts, recordCanvasText } from './browser.js';
+import { axeViolations, type Browser, canvasTexts, launch, onServer, screenshot, type Server, signedInOnList, startServer } from './browser.js';
 
 
 let server: Server;
@@ -87,13 +87,7 @@ beforeAll(async () => {
   // Three runs within a second or so: one spot on a time axis.
   for (let i = 0; i < 3; i++) ({ runUrl } = await startRun('review'));
   browser = await launch();
-  ({ page, problems } = await guardedPage(browser, server.url));
-  // uPlot draws its axes on a canvas: keep what it writes there, per canvas.
-  await recordCanvasText(page);
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.goto(server.url + '/');
-  await signIn(page, server.t.key);
-  await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+  ({ page, problems } = await signedInOnList(browser, server, { height: 900, recordCanvas: true }));
 });
 afterAll(async () => {
   agent?.release();

@@ -11,7 +11,7 @@ import type { Comparison } from '../../src/core/model/compare.js';
 import { startFakeOpenAI } from '../../src/testing/fake-openai.js';
 import type { FakeLlmProvider } from '../../src/testing/fake-provider-core.js';
 import { allResults, waitForRun } from './expected.js';
-import { axeViolations, type Browser, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer, canvasTexts, recordCanvasText } from './browser.js';
+import { axeViolations, type Browser, canvasTexts, launch, onServer, screenshot, type Server, signedInOnList, startServer } from './browser.js';
 
 
 const OPENAI_KEY = 'sk-openai-test-key-000000000000';
@@ -139,13 +139,7 @@ beforeAll(async () => {
   await create(held('held-dataset'));
   await create({ ...held('held-three'), dataset: { rows: rows.slice(0, 5) }, execution: { concurrency: 3, maxRetries: 0 } });
   browser = await launch();
-  ({ page, problems } = await guardedPage(browser, server.url));
-  // uPlot draws its axes on a canvas: keep what it writes there, per canvas.
-  await recordCanvasText(page);
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.goto(server.url + '/');
-  await signIn(page, server.t.key);
-  await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+  ({ page, problems } = await signedInOnList(browser, server, { height: 900, recordCanvas: true }));
 });
 afterAll(async () => {
   agent?.release();
