@@ -119,6 +119,41 @@ describe('compare mode', () => {
   });
 });
 
+describe('compare mode in the address', () => {
+  it('is written to the page address as it is chosen, and a link with it opens the same comparison', async () => {
+    const p = (await guardedPage(browser, server.url)).page;
+    await p.setViewportSize({ width: 1440, height: 1000 });
+    await p.goto(server.url + runPath);
+    await signIn(p, server.t.key);
+    await p.locator('[data-cell="0:bot"]').waitFor();
+    await p.getByLabel('Compare mode').check();
+    await expect.poll(() => new URL(p.url()).searchParams.get('compare')).toBe('1');
+    const picker = p.getByLabel('Baseline', { exact: true });
+    await picker.locator(`option[value="${baselineId}"]`).waitFor({ state: 'attached' });
+    await picker.selectOption(baselineId);
+    await expect.poll(() => new URL(p.url()).searchParams.get('baseline')).toBe(baselineId);
+    const link = p.url();
+    expect(new URL(link).searchParams.get('runId')).toBe(runId);
+
+    // The link, opened by someone else: compare mode on, against that baseline.
+    const other = (await guardedPage(browser, server.url)).page;
+    await other.goto(server.url + '/');
+    await signIn(other, server.t.key);
+    await other.getByRole('heading', { name: 'Experiments' }).waitFor();
+    await other.goto(link);
+    await expect.poll(() => other.getByTestId('compare-verdict').getAttribute('data-verdict')).toBe('regressed');
+    expect(await other.getByLabel('Compare mode').isChecked()).toBe(true);
+    expect(await other.locator('.compare-verdict .mono').textContent()).toBe(baselineId);
+    expect(await other.getByLabel('Baseline', { exact: true }).inputValue()).toBe(baselineId);
+    // Turned off, the address forgets it.
+    await p.getByLabel('Compare mode').uncheck();
+    await expect.poll(() => new URL(p.url()).searchParams.has('compare')).toBe(false);
+    expect(new URL(p.url()).searchParams.has('baseline')).toBe(false);
+    await other.close();
+    await p.close();
+  });
+});
+
 describe('compare mode over runs that share no row', () => {
   it('says there is nothing to compare, not "no significant change"', async () => {
     const start = async (rows: number[]) => {

@@ -1,12 +1,13 @@
 // The run page (runUrl): header with live progress and figures (reviewed ones included),
 // actions, aggregates and charts, compare mode, then the grid with its filters, and the cell
 // drawer (with its review controls).
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from '../lib/link.js';
 import { navigate, paths } from '../lib/router.js';
 import { Actions } from '../run/actions.js';
 import { Aggregates } from '../run/aggregates.js';
 import { ComparePanel } from '../run/compare-panel.js';
+import { compareInAddress } from '../run/compare-store.js';
 import { Drawer } from '../run/drawer.js';
 import { Grid } from '../run/grid.js';
 import { RunHeader } from '../run/run-header.js';
@@ -43,6 +44,16 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
   const owner = useRunState(store, (s) => s.owner);
   const experiment = useRunState(store, (s) => s.experiment);
   const loadRetry = useRunState(store, (s) => s.loadRetry);
+
+  // A link with `?compare=1&baseline=…` opens the comparison it names, once the run's
+  // experiment (whose runs the baseline picker lists) is known.
+  const [compareAsked] = useState(() => compareInAddress(location.search));
+  const compareOpened = useRef(false);
+  useEffect(() => {
+    if (!experiment || !compareAsked.on || compareOpened.current) return;
+    compareOpened.current = true;
+    void store.compare.open(compareAsked.baseline);
+  }, [experiment, compareAsked, store]);
 
   // The address names the run's own experiment: a link that paired this run with another
   // slug (or one that does not exist) is corrected in place, and the page says so.

@@ -35,6 +35,27 @@ export interface CompareState {
 }
 
 
+/**
+ * Compare mode and its baseline are kept in the page's address (`compare=1`, `baseline=…`), so a
+ * link opens the same comparison, as LangWatch's and Braintrust's comparison views do. Replaced,
+ * not pushed: toggling is no step to go back through.
+ */
+function writeAddress(on: boolean, baseline: string | null): void {
+  if (typeof location === 'undefined') return;
+  const url = new URL(location.href);
+  if (on) url.searchParams.set('compare', '1');
+  else url.searchParams.delete('compare');
+  if (on && baseline) url.searchParams.set('baseline', baseline);
+  else url.searchParams.delete('baseline');
+  history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+}
+
+/** What an address asks of compare mode: on or not, and against which baseline (null: the default). */
+export function compareInAddress(search: string): { on: boolean; baseline: string | null } {
+  const q = new URLSearchParams(search);
+  return { on: q.get('compare') === '1', baseline: q.get('baseline') || null };
+}
+
 export class CompareStore {
   readonly state: Store<CompareState>;
   /** Answers of an earlier choice are dropped when another is made meanwhile. */
@@ -54,6 +75,7 @@ export class CompareStore {
 
   async toggle(on: boolean): Promise<void> {
     this.patch({ on });
+    writeAddress(on, this.state.get().baseline);
     if (!on) return;
     if (this.state.get().candidates.length === 0) this.loadCandidates();
     if (!this.state.get().comparison) await this.load();
@@ -69,8 +91,15 @@ export class CompareStore {
       .catch(() => undefined);
   }
 
+  /** Compare mode as a link gave it (`?compare=1&baseline=…`): on, against that baseline. */
+  async open(baseline: string | null): Promise<void> {
+    this.patch({ baseline });
+    await this.toggle(true);
+  }
+
   async choose(baseline: string | null): Promise<void> {
     this.patch({ baseline });
+    writeAddress(this.state.get().on, baseline);
     await this.load();
   }
 
