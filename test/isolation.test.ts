@@ -124,6 +124,8 @@ async function snapshotA(): Promise<unknown> {
     experiment: await get(`/api/experiments/${A.experimentSlug}`),
     experiments: await get('/api/experiments'),
     dataset: await get(`/api/datasets/${A.datasetId}?limit=1000`),
+    datasetVersions: await get(`/api/datasets/${A.datasetId}/versions`),
+    datasetUsers: await get(`/api/datasets/${A.datasetId}/experiments`),
     datasets: await get('/api/datasets'),
     secrets: await get('/api/secrets'),
     providers: await get('/api/providers'),

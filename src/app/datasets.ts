@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AssayError, datasetNotFound, SlugTakenError, TooManyColumnsError, ValidationError } from '../core/errors.js';
 import { type Row, rowsSchema } from '../core/model/experiment.js';
 import { PAGE_BYTES } from '../core/model/paging.js';
+import type { DatasetVersion } from '../core/model/dataset-api.js';
 import type { DatasetRecord, Project } from '../core/model/records.js';
 import { NO_NUL, nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, RowBatches, Stores } from '../core/ports.js';
@@ -92,6 +93,17 @@ export class DatasetService {
     return this.stores.datasets.list(project.id, page);
   }
 
+  /** Every version of a dataset of the project, newest first. */
+  async versions(project: Project, idOrSlug: string): Promise<DatasetVersion[]> {
+    const dataset = await this.get(project, idOrSlug);
+    return this.stores.datasets.versions(dataset.id);
+  }
+
+  /** The live experiments whose latest version runs the dataset, as the page lists them. */
+  async users(project: Project, idOrSlug: string): Promise<{ slug: string; name: string }[]> {
+    return this.usedBy(project, await this.get(project, idOrSlug));
+  }
+
   /**
    * Deletes a dataset no live experiment uses. One that does is a 409 naming them: deleted, its
    * experiments could no longer run, and a new upload under the same name took its slug, so an
@@ -100,7 +112,7 @@ export class DatasetService {
   async remove(project: Project, idOrSlug: string): Promise<void> {
     const dataset = await this.stores.datasets.get(project.id, idOrSlug);
     if (!dataset) throw datasetNotFound(idOrSlug);
-    const users = await this.usedBy(project, dataset);
+    const users = (await this.usedBy(project, dataset)).map((u) => u.slug);
     if (users.length > 0) {
       const named = users.slice(0, USERS_NAMED).map((u) => `"${u}"`).join(', ') + (users.length > USERS_NAMED ? ', …' : '');
       throw new AssayError('conflict', `Dataset "${dataset.slug}" is used by ${users.length === 1 ? 'experiment' : 'experiments'} ${named}: point ${users.length === 1 ? 'it' : 'them'} at another dataset, or archive ${users.length === 1 ? 'it' : 'them'}, then delete it`, {
@@ -110,15 +122,19 @@ export class DatasetService {
     if (!(await this.stores.datasets.remove(project.id, idOrSlug, this.clock.now()))) throw datasetNotFound(idOrSlug);
   }
 
-  /** Slugs of the live experiments whose latest version runs `dataset` (by its id or its slug). */
-  private async usedBy(project: Project, dataset: DatasetRecord): Promise<string[]> {
-    const users: string[] = [];
+  /**
+   * The live experiments whose latest version runs `dataset` (by its id or its slug). One
+   * definition read per live experiment: a project's experiments are few (a delete and the
+   * dataset page ask; docs/decisions.md, "Datasets in the web page").
+   */
+  private async usedBy(project: Project, dataset: DatasetRecord): Promise<{ slug: string; name: string }[]> {
+    const users: { slug: string; name: string }[] = [];
     for (let page = 1; ; page++) {
       const { items } = await this.stores.experiments.list(project.id, { page, pageSize: 100 });
       for (const header of items) {
         const doc = await this.stores.experiments.definitionById(project.id, header.id, header.version);
         const ref = doc && 'datasetId' in doc.dataset ? doc.dataset.datasetId : undefined;
-        if (ref === dataset.id || ref === dataset.slug) users.push(header.slug);
+        if (ref === dataset.id || ref === dataset.slug) users.push({ slug: header.slug, name: header.name });
       }
       if (items.length < 100) return users;
     }

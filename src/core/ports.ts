@@ -3,6 +3,7 @@
 import type { Deadline } from './deadline.js';
 import { makeDeadline } from './deadline.js';
 import type { ExperimentDocument, Row } from './model/experiment.js';
+import type { DatasetVersion } from './model/dataset-api.js';
 import type { ApiKeyRecord, DatasetRecord, ExperimentHeader, ExperimentRecord, Project } from './model/records.js';
 import type { RunStore } from './run-store.js';
 import type { OpenShard, RunShardStore } from './shard-store.js';
@@ -104,6 +105,8 @@ export interface DatasetStore {
   /** Stored sizes in bytes of rows [from, to) of a version, in order (fewer past its last row). */
   rowSizes(datasetId: string, version: number, from: number, to: number): Promise<number[]>;
   list(projectId: string, page: PageRequest): Promise<Paged<DatasetRecord>>;
+  /** Every version of a dataset (found by `get` first: this does not check the project), newest first. */
+  versions(datasetId: string): Promise<DatasetVersion[]>;
   /** Soft-deletes; rows stay for runs that recorded this dataset. False when there is none. */
   remove(projectId: string, idOrSlug: string, at: number): Promise<boolean>;
 }

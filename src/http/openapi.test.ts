@@ -29,6 +29,8 @@ const SPEC_ROUTES = [
   'GET /api/admin/projects/{id}/api-keys',
   'POST /api/experiments', 'GET /api/experiments', 'GET /api/experiments/{slug}', 'PUT /api/experiments/{slug}', 'DELETE /api/experiments/{slug}',
   'POST /api/datasets', 'GET /api/datasets', 'GET /api/datasets/{idOrSlug}', 'POST /api/datasets/{idOrSlug}/records', 'DELETE /api/datasets/{idOrSlug}',
+  // A dataset's versions and the experiments that run it (the web page's Datasets pages).
+  'GET /api/datasets/{idOrSlug}/versions', 'GET /api/datasets/{idOrSlug}/experiments',
   'PUT /api/secrets/{name}', 'GET /api/secrets', 'DELETE /api/secrets/{name}',
   'PUT /api/providers/{name}', 'GET /api/providers', 'DELETE /api/providers/{name}',
   // The run page's sign-in (SPEC §9, issue "the run page"): the key's project.

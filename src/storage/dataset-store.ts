@@ -7,6 +7,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import { SlugTakenError, TooManyColumnsError } from '../core/errors.js';
 import type { Row } from '../core/model/experiment.js';
 import { countWithin } from '../core/model/paging.js';
+import type { DatasetVersion } from '../core/model/dataset-api.js';
 import type { DatasetRecord } from '../core/model/records.js';
 import type { DatasetStore, NewDataset, PageRequest, Paged, RowBatches } from '../core/ports.js';
 import { copyStaged, discard, dropRows, newStaged, type Staged, stage, writeRows } from './dataset-rows.js';
@@ -265,6 +266,11 @@ export class SqlDatasetStore implements DatasetStore {
       .offset((page.page - 1) * page.pageSize)
       .execute();
     return { items: rows.map(toRecord), total: Number(total.n) };
+  }
+
+  async versions(datasetId: string): Promise<DatasetVersion[]> {
+    const rows = await this.db.selectFrom('dataset_versions').selectAll().where('dataset_id', '=', datasetId).orderBy('version', 'desc').execute();
+    return rows.map((v) => ({ version: v.version, rowCount: v.row_count, columns: parseJson<string[]>(v.columns), createdAt: v.created_at }));
   }
 
   async remove(projectId: string, idOrSlug: string, at: number): Promise<boolean> {

@@ -150,6 +150,11 @@ describe.each(allDatabases())('stores on $name', (database) => {
     expect(await stores.datasets.rowSizes('d1', 2, 0, 10)).toEqual([7, 7, 15]);
     expect(await stores.datasets.get('p1', 'd1', 1)).toMatchObject({ version: 1, rowCount: 2, columns: ['a'] });
     expect(await stores.datasets.append('p2', 'd1', batches([{ a: 9 }]), 6)).toBeNull();
+    expect(await stores.datasets.versions('d1')).toEqual([
+      { version: 2, rowCount: 3, columns: ['a', 'b'], createdAt: 5 },
+      { version: 1, rowCount: 2, columns: ['a'], createdAt: 1 },
+    ]);
+    expect(await stores.datasets.versions('none')).toEqual([]);
   });
 
   it('refuses an append that takes the columns past the bound, keeping the version and rows as they were', async () => {

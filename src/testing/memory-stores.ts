@@ -131,6 +131,7 @@ const noDatasets: DatasetStore = {
   rows: async (): Promise<Row[]> => [],
   rowSizes: async (): Promise<number[]> => [],
   list: async () => ({ items: [], total: 0 }),
+  versions: async () => [],
   remove: async () => false,
 };
 

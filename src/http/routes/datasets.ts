@@ -2,6 +2,7 @@
 // append, delete.
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { datasetListSchema, datasetPageSchema, datasetSchema, datasetUsersSchema, datasetVersionsSchema } from '../../core/model/dataset-api.js';
 import { NO_NUL } from '../../core/model/slug.js';
 import { datasetAppendSchema, datasetCreateSchema, type DatasetService, MAX_PAGE_LIMIT } from '../../app/datasets.js';
 import type { RowLimits } from '../../app/row-limits.js';
@@ -13,7 +14,7 @@ import type { RowBatches } from '../../core/ports.js';
 import { bodyBytes, jsonBody, mediaType } from '../body.js';
 import { jsonAnswer } from '../json-answer.js';
 import type { HttpEnv } from '../context.js';
-import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
+import { pageQuery, pagination, type RouteTable } from '../route.js';
 
 const CSV_TYPES = new Set(['text/csv', 'application/csv']);
 const JSONL_TYPES = new Set(['application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines']);
@@ -24,10 +25,6 @@ const TEXT_UPLOADS = {
   'application/x-ndjson': z.string().describe('JSON Lines, UTF-8: one JSON object a line (e.g. {"question": "Capital of France?", "expected": "Paris"})'),
 };
 
-export const datasetSchema = z.object({
-  id: z.string(), slug: z.string(), name: z.string(), version: z.int(), rowCount: z.int(),
-  columns: z.array(z.string()), createdAt: z.number(), updatedAt: z.number(),
-});
 
 const uploadQuery = z.object({
   name: z.string().trim().min(1).max(200).regex(...NO_NUL).optional().describe('Required for CSV and JSON Lines bodies'),
@@ -108,7 +105,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
     {
       method: 'get', path: '/api/datasets', summary: 'List datasets', tags: ['Datasets'], auth: 'project',
       query: pageQuery,
-      responses: { 200: { description: 'A page', schema: z.object({ datasets: z.array(datasetSchema), pagination: paginationSchema }) } },
+      responses: { 200: { description: 'A page', schema: datasetListSchema } },
     },
     async (c, { query }) => {
       const { items, total } = await datasets.list(c.get('project'), query);
@@ -123,12 +120,7 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
       responses: {
         200: {
           description: 'The dataset with rows [offset, offset+limit), fewer when they pass 4 MB of stored text: nextOffset says where the next page starts',
-          schema: datasetSchema.extend({
-            offset: z.int(),
-            limit: z.int(),
-            nextOffset: z.int().nullable().describe('Where the next page starts; null once this page holds the last row'),
-            rows: z.array(z.record(z.string(), z.unknown())),
-          }),
+          schema: datasetPageSchema,
         },
       },
     },
@@ -137,6 +129,26 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
       const page = await datasets.page(c.get('project'), params.idOrSlug, query.offset ?? 0, limit, query.version);
       return jsonAnswer(c, { ...presentDataset(page.dataset), offset: page.offset, limit, nextOffset: page.nextOffset, rows: page.rows });
     },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/api/datasets/{idOrSlug}/versions', summary: 'List a dataset\'s versions', tags: ['Datasets'], auth: 'project',
+      description: 'Newest first. Each upload and append made one; read an old one\'s rows with `GET /api/datasets/{idOrSlug}?version=`.',
+      params: idParam,
+      responses: { 200: { description: 'The versions, newest first', schema: datasetVersionsSchema } },
+    },
+    async (c, { params }) => jsonAnswer(c, { versions: await datasets.versions(c.get('project'), params.idOrSlug) }),
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/api/datasets/{idOrSlug}/experiments', summary: 'List the experiments that run a dataset', tags: ['Datasets'], auth: 'project',
+      description: 'The live (not archived) experiments whose latest version names the dataset, by its id or its slug: those that would stop a delete.',
+      params: idParam,
+      responses: { 200: { description: 'The experiments', schema: datasetUsersSchema } },
+    },
+    async (c, { params }) => c.json({ experiments: await datasets.users(c.get('project'), params.idOrSlug) }),
   );
 
   routes.add(
