@@ -18,6 +18,7 @@ import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
 import { promptPricer } from './estimate-prices.js';
 import { promptRenderer } from './prompt-render.js';
+import { missingSecretsOf } from './secret-checks.js';
 import { SecretService } from '../app/secrets.js';
 import type { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
 import type { WebhookService } from '../app/webhooks/service.js';
@@ -148,6 +149,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const runs = new RunService(stores, queue, clock, {
     publicUrl: () => config.publicUrl,
     renderPrompt: promptRenderer(),
+    missingSecrets: missingSecretsOf(secrets),
     // In a cluster the run may execute in any worker: the nudge reaches them all (the flag is the durable request).
     abortLocal: (id) => {
       host.abortLocal(id);

@@ -12,6 +12,7 @@ import { bodyValue, excerpt, headerValue, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, 
 import { type Answer, Exchanges, type Outgoing } from '../net/http-transport.js';
 import { createGuardedAgent, type GuardSeams, sharedAgent } from '../net/agents.js';
 import { Redactor } from './redact.js';
+import { secretsUsed } from './secret-reads.js';
 import { type Scope, jsonStringEscape, referencedKeys, renderJsonTemplate, renderString, renderTurn, urlEscape } from './templates.js';
 
 const MAX_REDIRECTS = 5;
@@ -40,27 +41,6 @@ function limitKeyOf(urlTemplate: string): string {
     }
   }
   return `http:${authority}`;
-}
-
-/** The secret names every url/header/auth template reads, or 'all'. */
-function secretsUsed(spec: HttpTarget): Set<string> | 'all' {
-  const templates = [spec.url, ...Object.values(spec.headers ?? {})];
-  const auth = spec.auth;
-  if (auth?.type === 'bearer') templates.push(auth.token);
-  if (auth?.type === 'basic') templates.push(auth.username, auth.password);
-  if (auth?.type === 'api_key') templates.push(auth.value);
-  const names = new Set<string>();
-  for (const template of templates) {
-    let keys: string[] | 'all';
-    try {
-      keys = referencedKeys(template, 'secrets');
-    } catch {
-      continue; // an invalid template fails at render time with its own message
-    }
-    if (keys === 'all') return 'all';
-    for (const key of keys) names.add(key);
-  }
-  return names;
 }
 
 /**

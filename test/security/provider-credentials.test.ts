@@ -170,8 +170,11 @@ describe('ASSAY_SHARED_CREDENTIALS_PROJECTS', () => {
       targets: [{ id: 'agent', type: 'http', url: `${receiver.url}/chat`, headers: { authorization: 'Bearer {{secrets.SHARED_TOKEN}}' }, body: { q: '{{q}}' }, outputPath: '$.reply' }],
       evaluators: [],
     });
-    const refused = await runOnce(t, doc('env-secret-other'), other.key);
-    expect(refused.results.dataset[0].error).toContain('secret "SHARED_TOKEN" is not set');
+    // A project not named has no such secret: its run is refused at the start, before any cell.
+    expect((await t.req('POST', '/api/experiments', { body: doc('env-secret-other'), key: other.key })).status).toBe(201);
+    const refused = await t.req('POST', '/api/experiments/env-secret-other/run', { key: other.key });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { message: string }).message).toContain('target "agent" reads {{secrets.SHARED_TOKEN}}');
     expect(receiver.requests).toHaveLength(0);
     const allowed = await runOnce(t, doc('env-secret-default'));
     expect(allowed.results.dataset[0].error).toBeNull();

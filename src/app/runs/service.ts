@@ -21,6 +21,7 @@ import { parseOrThrow } from '../validation.js';
 import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';
 import { runRowsPage, type RunRowsPage } from './run-rows.js';
 import { cellRequest, type PromptRenderer } from './cell-request.js';
+import { checkSecretsSet, type MissingSecrets } from './secret-check.js';
 
 /** Cells read by one statement for a results page (fewer when their text passes PAGE_BYTES). */
 const RESULTS_CHUNK = 500;
@@ -50,6 +51,8 @@ export interface RunServiceOptions {
   catalogue?: EvaluatorCatalogue;
   /** Renders a prompt target's messages (GET …/runs/{runId}/request). */
   renderPrompt: PromptRenderer;
+  /** The secrets a run's targets read that the project has not set (refused at start); none: not checked. */
+  missingSecrets?: MissingSecrets;
 }
 
 export interface StartedRun {
@@ -98,6 +101,8 @@ export class RunService {
     const runUrl = `${this.options.publicUrl()}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
     const spec = await this.buildSpec(project, experiment, request, runUrl);
     if (this.options.maxCellsPerRun !== undefined) checkCellLimit(spec, this.options.maxCellsPerRun);
+    const targets = experiment.document.targets.filter((t) => spec.targetIds.includes(t.id));
+    await checkSecretsSet(this.options.missingSecrets, project.id, targets);
     return { experiment, request, spec };
   }
 

@@ -105,11 +105,42 @@ describe('runs with stored secrets', () => {
     });
     expect((await t.req('POST', '/api/experiments', { key: other.key, body: doc })).status).toBe(201);
     const before = agent.calls;
-    const { done, shown } = await run(other.key);
-    expect(done.status).toBe('failed');
+    // Refused at the start, before any cell: the other project has no such secret, and the
+    // message says what to set without saying whether anyone else has one.
+    const started = await t.req('POST', '/api/experiments/secret-agent/run', { key: other.key });
+    expect(started.status).toBe(400);
+    const body = (await started.json()) as { message: string };
+    expect(body.message).toBe('A secret is not set in this project: target "agent" reads {{secrets.PROJECT_ONLY}}. Set it with PUT /api/secrets/PROJECT_ONLY {"value": "…"}, then start the run again');
+    expect(JSON.stringify(body)).not.toContain(STORED);
+    const estimate = await t.req('POST', '/api/experiments/secret-agent/estimate', { key: other.key });
+    expect(estimate.status).toBe(400);
+    expect(((await estimate.json()) as { message: string }).message).toContain('{{secrets.PROJECT_ONLY}}');
+    expect(((await (await t.req('GET', '/api/experiments/runs?experimentSlug=secret-agent', { key: other.key })).json()) as { runs: unknown[] }).runs).toEqual([]);
     expect(agent.calls).toBe(before);
-    expect(shown.results).toContain('secret \\"PROJECT_ONLY\\" is not set');
-    for (const text of Object.values(shown)) expect(text).not.toContain(STORED);
+  });
+
+  it('refuses a start naming every missing secret of the selected targets, and runs once they are set', async () => {
+    const doc = agentExperiment('two-secrets', agent.url, 1, {
+      targets: [
+        { id: 'a', type: 'http', url: `${agent.url}/chat`, headers: { 'X-One': '{{secrets.ONE_TOKEN}}', 'X-Two': '{{ secrets.TWO_TOKEN }}' }, body: { message: '{{question}}' } },
+        { id: 'b', type: 'http', url: `${agent.url}/chat`, auth: { type: 'bearer', token: '{{secrets.THREE_TOKEN}}' }, body: { message: '{{question}}' } },
+      ],
+      evaluators: [],
+    });
+    expect((await t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+    const before = agent.calls;
+    const refused = await t.req('POST', '/api/experiments/two-secrets/run');
+    expect(refused.status).toBe(400);
+    const body = (await refused.json()) as { message: string; issues?: { path: unknown[]; message: string }[] };
+    expect(body.message).toBe('Secrets are not set in this project: target "a" reads {{secrets.ONE_TOKEN}}, {{secrets.TWO_TOKEN}}; target "b" reads {{secrets.THREE_TOKEN}}. Set them with PUT /api/secrets/ONE_TOKEN, PUT /api/secrets/TWO_TOKEN, PUT /api/secrets/THREE_TOKEN {"value": "…"}, then start the run again');
+    // Only the targets the run selects are checked.
+    expect((await t.req('PUT', '/api/secrets/THREE_TOKEN', { body: { value: 'three' } })).status).toBe(200);
+    const onlyB = await t.req('POST', '/api/experiments/two-secrets/run', { body: { targets: ['b'] } });
+    expect(onlyB.status, await onlyB.clone().text()).toBe(200);
+    await waitForRun(t, ((await onlyB.json()) as { runId: string }).runId);
+    expect(agent.calls).toBe(before + 1);
+    const stillA = await t.req('POST', '/api/experiments/two-secrets/run', { body: { targets: ['a'] } });
+    expect(((await stillA.json()) as { message: string }).message).toContain('target "a" reads {{secrets.ONE_TOKEN}}, {{secrets.TWO_TOKEN}}.');
   });
 
   it('logs a stored secret that no longer decrypts by name only, and the run uses the environment value', async () => {
