@@ -2,20 +2,23 @@
 // follows it live over SSE (src/client's events(): fetch streaming, so the key goes in a header
 // and Last-Event-ID resumes after a drop). React reads it through useRunState, as the AI SDK's
 // useChat reads its chat store; what is derived from it is in run-derived.ts, what a person
-// does to the run in run-actions.ts, and reconnecting to the stream in run-follow.ts.
-import { Backoffs, backoffText } from '../../../src/client/backoffs.js';
+// does to the run in run-actions.ts, reconnecting to the stream in run-follow.ts, the
+// backing-off line in backoff-line.ts, the inputs of rows that came by event in row-inputs.ts,
+// finding the run's experiment in run-owner.ts, and names from its document in run-names.ts.
 import { nextResultsOffset } from '../../../src/client/index.js';
-import type { ExperimentBody, ResultsPage, StreamEvent } from '../api-types.js';
+import type { ResultsPage, StreamEvent } from '../api-types.js';
 import { api, describeError } from '../api.js';
 import { createStore, type Store, useStore } from '../lib/store.js';
+import { BackoffLine } from './backoff-line.js';
 import { CompareStore } from './compare-store.js';
 import { ReviewStore } from './review-store.js';
 import { RunActions } from './run-actions.js';
 import { followEvents } from './run-follow.js';
 import { RetryLater } from './retry-later.js';
 import { RunModel } from './run-model.js';
-import { findOwner, type RunOwner } from './run-owner.js';
-import { rowReader } from './row-entries.js';
+import { nameFrom } from './run-names.js';
+import { OwnerLookup } from './run-owner.js';
+import { RowInputs } from './row-inputs.js';
 import { type CellRef, figuresOf, INITIAL_STATE, RESUMED, type RunPageState } from './run-state.js';
 import type { ViewOptions } from './run-view.js';
 
@@ -23,15 +26,6 @@ import type { ViewOptions } from './run-view.js';
 const PAGE = 5000;
 /** Longest wait between a change and its render while a run streams. */
 const RENDER_EVERY_MS = 100;
-/** How often rows that arrived by event but lack their inputs are looked up. */
-const ENTRY_REFRESH_MS = 500;
-/** How often the backing-off line counts down while calls wait. */
-const BACKOFF_TICK_MS = 1000;
-/** Characters of a retry's reason shown (it quotes a provider's answer). */
-const BACKOFF_REASON_CHARS = 120;
-
-/** An owner lookup's outcome: also `failed` when it could not be made (no connection, a 5xx), which is not an answer. */
-type OwnerLookup = RunOwner | { kind: 'failed'; error: unknown };
 
 export class RunStore {
   readonly model = new RunModel();
@@ -47,26 +41,22 @@ export class RunStore {
   /** Cells received from results pages (the next page's offset, roughly). */
   private fetched = 0;
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
-  private entryTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Calls backing off (the `retrying` events), and the timer that counts their wait down. */
-  private readonly backoffs = new Backoffs();
-  private backoffTimer: ReturnType<typeof setInterval> | undefined;
+  /** The header's line about calls backing off, counting their wait down. */
+  private readonly backoffLine = new BackoffLine(
+    () => this.state.get().backoff,
+    (backoff) => this.patch({ backoff }),
+  );
   private streaming = false;
   /** A load is in flight (start()): Retry while one is waits for it. */
   private loading = false;
   /** Tries a failed load again by itself, with backoff. */
   private readonly retryLater = new RetryLater(() => this.retry());
   /** Finds the run's experiment once the first results page has named its id; made again on Retry when it failed. */
-  private ownerLookup: Promise<OwnerLookup> | undefined;
-  /** The lookup above failed (it is dropped on Retry, so the page does not keep a passing failure). */
-  private ownerFailed = false;
-  private urlExperiment: Promise<ExperimentBody | null> | undefined;
+  private readonly ownerLookup: OwnerLookup;
   /** Figures from events, shown with the next render so the header and the grid agree. */
   private pending: Partial<RunPageState> = {};
-  /** Reads rows from the run's row source (row-entries.ts); null when it cannot, undefined until known. */
-  private rows: ReturnType<typeof rowReader> | undefined;
-  /** Row indexes read from the row source or being read: each is asked for once (again after a failure). */
-  private readonly rowsAsked = new Set<number>();
+  /** Fills in the inputs of rows that arrived as events. */
+  private readonly rowInputs: RowInputs;
 
   /** `urlSlug`: the experiment the address names, a guess checked against the run's own. */
   constructor(
@@ -85,6 +75,26 @@ export class RunStore {
         this.patch({ ...RESUMED, notice });
         void this.follow();
       },
+    });
+    // Settles `owner` and `experiment` from the run's experimentId; the page corrects its address from them.
+    this.ownerLookup = new OwnerLookup(urlSlug, (owner) => {
+      if (owner.kind === 'missing') {
+        this.patch({ owner: 'missing' });
+        return;
+      }
+      const { slug, name } = owner.experiment;
+      this.patch({ owner: 'found', experiment: { slug, name } });
+      // Compare mode switched on before the owner was known has no baseline candidates yet.
+      if (this.compare.state.get().on) this.compare.loadCandidates();
+    });
+    this.rowInputs = new RowInputs({
+      runId,
+      model: this.model,
+      state: () => this.state.get(),
+      loadResults: (offset) => this.loadResults(offset),
+      fetched: () => this.fetched,
+      streaming: () => this.streaming,
+      changed: () => this.scheduleRender(),
     });
   }
 
@@ -123,17 +133,17 @@ export class RunStore {
     this.loading = true;
     try {
       const client = api();
-      this.urlExperiment = client.experiment(this.urlSlug).catch(() => null);
+      this.ownerLookup.guessFrom(client);
       const run = await client.run(this.runId);
       void this.reviews.load();
       this.patch({ ...figuresOf(run), startedAt: run.startedAt });
       if (run.status === 'running') void this.follow();
       await this.loadResults(0);
-      const owner = await this.ownerLookup;
+      const owner = await this.ownerLookup.outcome();
       // Not knowing the owner is not the same as its having none: the load failed, and Retry
       // looks again (the page would otherwise say the experiment does not exist).
       if (owner?.kind === 'failed') throw new Error(`its experiment could not be looked up: ${describeError(owner.error)}`);
-      if (owner?.kind === 'found') this.nameFrom(owner.experiment);
+      if (owner?.kind === 'found') nameFrom(this.model, owner.experiment, this.state.get().request?.evaluators, () => this.patch({ version: this.model.version }));
       performance.mark('assay:data-loaded');
       this.retryLater.reset();
       this.patch({ phase: 'ready', version: this.model.version, dataLoadedAt: performance.now(), loadRetry: undefined });
@@ -158,10 +168,7 @@ export class RunStore {
     this.patch(byHand ? { phase: 'loading', loadError: undefined, loadRetry: undefined } : { loadRetry: undefined });
     // An attempt in flight settles it.
     if (this.loading) return;
-    if (this.ownerFailed) {
-      this.ownerLookup = undefined;
-      this.ownerFailed = false;
-    }
+    this.ownerLookup.forgetFailure();
     void this.start();
   }
 
@@ -169,115 +176,21 @@ export class RunStore {
     this.stop.abort();
     this.retryLater.cancel();
     clearTimeout(this.renderTimer);
-    clearTimeout(this.entryTimer);
-    clearInterval(this.backoffTimer);
-  }
-
-  /** Words the waits running now into the header's line; stops counting down when none is left. */
-  private showBackoff(): void {
-    const state = this.backoffs.current();
-    const reason = state && (state.reason.length > BACKOFF_REASON_CHARS ? `${state.reason.slice(0, BACKOFF_REASON_CHARS - 1)}…` : state.reason);
-    const text = state ? backoffText(state, reason!) : undefined;
-    if (text !== this.state.get().backoff) this.patch({ backoff: text });
-    if (state && !this.backoffTimer) this.backoffTimer = setInterval(() => this.showBackoff(), BACKOFF_TICK_MS);
-    if (!state && this.backoffTimer) {
-      clearInterval(this.backoffTimer);
-      this.backoffTimer = undefined;
-    }
-  }
-
-  /**
-   * Names from the experiment's document. An evaluator without a name there is called by its
-   * type's catalogue name, as results name it; the catalogue is asked only then, and a live
-   * run's header says its evaluators' names before any result has come.
-   */
-  private nameFrom(experiment: ExperimentBody): void {
-    // The run's evaluators, in its order (the document may have changed since it started).
-    const ran = this.state.get().request?.evaluators;
-    const all = experiment.document.evaluators ?? [];
-    const evaluators = ran ? ran.map((id) => all.find((e) => e.id === id)).filter((e) => e !== undefined) : all;
-    this.model.setNames(experiment.document.targets, evaluators);
-    const unnamed = evaluators.filter((e) => !e.name && this.model.evaluatorName(e.id) === e.id);
-    if (unnamed.length === 0) return;
-    void api()
-      .evaluatorCatalogue()
-      .then(({ evaluators: catalogue }) => {
-        const names = new Map<string, string>();
-        for (const c of catalogue) for (const type of [c.id, ...c.aliases]) names.set(type, c.name);
-        this.model.setNames([], unnamed.map((e) => ({ id: e.id, name: names.get(e.type) })));
-        this.patch({ version: this.model.version });
-      })
-      // The ids stay until the results name them.
-      .catch(() => undefined);
+    this.rowInputs.dispose();
+    this.backoffLine.dispose();
   }
 
   /** Reads results pages from `offset` to the end and merges them. */
   private async loadResults(offset: number): Promise<void> {
     for (let at: number | null = offset; at !== null && !this.stop.signal.aborted; ) {
       const page: ResultsPage = await api().results(this.runId, at, PAGE);
-      this.ownerLookup ??= this.resolveOwner(page.experimentId);
+      this.ownerLookup.lookUp(page.experimentId);
       this.model.setTargets(page.targets);
       this.model.mergeResults(page.dataset, page.evaluations);
       this.fetched = Math.max(this.fetched, at + page.dataset.length);
       this.scheduleRender();
       // A page of large outputs ends before PAGE cells: follow the server's nextOffset.
       at = nextResultsOffset(page, at, PAGE);
-    }
-  }
-
-  /**
-   * Settles `owner` and `experiment` from the run's experimentId; the page corrects its address
-   * from them. A lookup that fails leaves the owner unsettled ('checking'): start() reports it.
-   */
-  private async resolveOwner(experimentId: string): Promise<OwnerLookup> {
-    try {
-      const owner = await findOwner(experimentId, this.urlExperiment ?? Promise.resolve(null));
-      if (owner.kind === 'missing') {
-        this.patch({ owner: 'missing' });
-        return owner;
-      }
-      const { slug, name } = owner.experiment;
-      this.patch({ owner: 'found', experiment: { slug, name } });
-      // Compare mode switched on before the owner was known has no baseline candidates yet.
-      if (this.compare.state.get().on) this.compare.loadCandidates();
-      return owner;
-    } catch (error) {
-      this.ownerFailed = true;
-      return { kind: 'failed', error };
-    }
-  }
-
-  /**
-   * Rows that arrived as events have no inputs yet: read them from the run's row source, and
-   * fetch the newest results page now and then (which also brings the rows that source cannot).
-   */
-  private scheduleEntryRefresh(): void {
-    if (this.entryTimer || this.model.missingEntries() === 0) return;
-    this.entryTimer = setTimeout(() => {
-      // Cells commit nearly in row order, so the newest ones are near the end of the paged
-      // results; back off a little for cells committed out of order.
-      void Promise.all([this.loadResults(Math.max(0, this.fetched - 200)).catch(() => undefined), this.readRows()])
-        .finally(() => {
-          this.entryTimer = undefined;
-          if (this.streaming) this.scheduleEntryRefresh();
-        });
-    }, ENTRY_REFRESH_MS);
-  }
-
-  /** Reads the inputs of rows that have none from the run's row source, once per row. */
-  private async readRows(): Promise<void> {
-    const { request, experiment, owner } = this.state.get();
-    // The source names the experiment: wait until the run's own is known.
-    if (!request || owner === 'checking') return;
-    this.rows ??= rowReader(request, experiment?.slug, api(), this.runId);
-    const wanted = this.model.rowsWithoutEntry().filter((i) => !this.rowsAsked.has(i));
-    if (!this.rows || wanted.length === 0) return;
-    for (const i of wanted) this.rowsAsked.add(i);
-    try {
-      if (this.model.fillEntries(await this.rows(wanted))) this.scheduleRender();
-    } catch {
-      // Asked again next time; the results pages bring the inputs in the end anyway.
-      for (const i of wanted) this.rowsAsked.delete(i);
     }
   }
 
@@ -302,8 +215,7 @@ export class RunStore {
     } finally {
       this.streaming = false;
       // No stream, no news of the waits: say nothing rather than something stale.
-      this.backoffs.clear();
-      this.showBackoff();
+      this.backoffLine.clear();
       if (!this.stop.signal.aborted) {
         this.patch({ live: false, lost: undefined });
         await this.settle();
@@ -335,18 +247,16 @@ export class RunStore {
         this.patch(RESUMED);
         break;
       case 'retrying':
-        this.backoffs.retrying(e);
-        this.showBackoff();
+        this.backoffLine.retrying(e);
         break;
       case 'target_result':
-        this.backoffs.settled(e);
-        if (this.state.get().backoff !== undefined) this.showBackoff();
+        this.backoffLine.settled(e);
         break;
       default:
         break;
     }
     if (this.model.applyEvent(e)) {
-      this.scheduleEntryRefresh();
+      this.rowInputs.schedule();
       this.scheduleRender();
     }
   }
