@@ -1,11 +1,10 @@
 // Run use cases (SPEC §5): start a run of an experiment by slug, read it, list runs, read
 // results, abort and resume. Starting is O(1) in the dataset size: rows are counted, not read.
-import { AssayError, experimentNotFound, type Issue, NotFoundError, runNotFound, ValidationError } from '../../core/errors.js';
-import { inRangeIndices, planTotal } from '../../core/engine/plan.js';
-import { addCell, repeatCounts, type RowValues } from '../../core/compare/row-values.js';
+import { AssayError, experimentNotFound, NotFoundError, runNotFound } from '../../core/errors.js';
+import { planTotal } from '../../core/engine/plan.js';
 import type { CellRequest, DatasetEntry } from '../../core/model/run-api.js';
 import type { ExperimentDocument } from '../../core/model/experiment.js';
-import type { ResultsStart, RunCursor } from '../../core/run-store.js';
+import type { RunCursor } from '../../core/run-store.js';
 import { PAGE_BYTES } from '../../core/model/paging.js';
 import type { ExperimentHeader, ExperimentRecord, Project } from '../../core/model/records.js';
 import { type CellResult, type RowOrderKey, type RowResult, type RunRecord, type RunRequest, runRequestSchema, type RunSpec } from '../../core/model/run.js';
@@ -18,19 +17,15 @@ import { NO_ROW_LIMITS, type RowLimits } from '../row-limits.js';
 import { arrayRows, checkRowArray } from '../row-sources.js';
 import { yieldIfBusy } from '../../core/turns.js';
 import { parseOrThrow } from '../validation.js';
-import { type EvaluatorCatalogue, evaluatorsOfTarget } from './prepare.js';
+import type { EvaluatorCatalogue } from './prepare.js';
 import { runRowsPage, type RunRowsPage } from './run-rows.js';
 import { cellRequest, type PromptRenderer } from './cell-request.js';
 import { checkSecretsSet, type MissingSecrets } from './secret-check.js';
-
-/** Cells read by one statement for a results page (fewer when their text passes PAGE_BYTES). */
-const RESULTS_CHUNK = 500;
+import { buildRunSpec } from './run-spec.js';
+import { repeatVerdicts, resultsPage, rowResultsOnPage } from './results-page.js';
 
 /** Cells of an export page: 1,000 cells of 9 KB were 9 MB read and parsed in one statement (71–111 ms). */
 const EXPORT_PAGE = 250;
-
-/** The spec's `maxErrors` (absent rather than undefined: specs are stored as JSON and compared). */
-const maxErrorsOf = (maxErrors: number | undefined): { maxErrors?: number } => (maxErrors === undefined ? {} : { maxErrors });
 
 export interface RunServiceOptions {
   /** Base of runUrl; a function because the port may be known only once the server listens. */
@@ -99,7 +94,7 @@ export class RunService {
       throw new NotFoundError('run_not_found', `Baseline run not found: ${request.baselineRunId}`, { id: request.baselineRunId, runId: request.baselineRunId });
     }
     const runUrl = `${this.options.publicUrl()}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
-    const spec = await this.buildSpec(project, experiment, request, runUrl);
+    const spec = await buildRunSpec(this.stores.datasets, project, experiment, request, runUrl);
     if (this.options.maxCellsPerRun !== undefined) checkCellLimit(spec, this.options.maxCellsPerRun);
     const targets = experiment.document.targets.filter((t) => spec.targetIds.includes(t.id));
     await checkSecretsSet(this.options.missingSecrets, project.id, targets);
@@ -121,84 +116,6 @@ export class RunService {
     await this.queue.enqueue(runId);
     await this.options.afterStart?.(run);
     return { run, started: { runId, status: 'running', total, runUrl } };
-  }
-
-  private async buildSpec(project: Project, experiment: ExperimentRecord, request: RunRequest, runUrl: string): Promise<RunSpec> {
-    const doc = experiment.document;
-    const parameters = request.parameters ?? {};
-    let rows: RunSpec['rows'];
-    let count: number;
-    if (request.data) {
-      rows = { kind: 'inline' };
-      count = request.data.length;
-    } else if (request.dataset_id) {
-      const ds = await this.stores.datasets.get(project.id, request.dataset_id);
-      if (!ds) {
-        throw new AssayError('dataset_not_found', `Dataset "${request.dataset_id}" not found`, { compatText: `Dataset "${request.dataset_id}" not found`, meta: { id: request.dataset_id } });
-      }
-      rows = { kind: 'dataset', datasetId: ds.id, version: ds.version, rowCount: ds.rowCount };
-      count = ds.rowCount;
-    } else if ('datasetId' in doc.dataset) {
-      const ds = await this.stores.datasets.get(project.id, doc.dataset.datasetId, doc.dataset.version);
-      if (!ds) throw new AssayError('dataset_not_found', `The experiment's dataset "${doc.dataset.datasetId}" no longer exists`, { compatText: 'Dataset not found' });
-      rows = { kind: 'dataset', datasetId: ds.id, version: ds.version, rowCount: ds.rowCount };
-      count = ds.rowCount;
-    } else {
-      rows = { kind: 'experiment', experimentId: experiment.id, version: experiment.version };
-      count = doc.dataset.rows.length;
-    }
-    if (count === 0 && Object.keys(parameters).length > 0) {
-      rows = { kind: 'parameters' };
-      count = 1;
-    }
-    if (count === 0) {
-      // Said of what was sent: `"data": []` is not an empty saved dataset.
-      if (request.data) throw new ValidationError('There are no rows to run: data is an empty list; send at least one row, or leave data out to run the experiment\'s dataset', [{ path: ['data'], message: 'no rows' }]);
-      const which = request.dataset_id ? `dataset "${request.dataset_id}" is empty` : "the experiment's dataset is empty";
-      throw new ValidationError(`There are no rows to run: ${which}; send data, dataset_id or parameters`, [{ path: [request.dataset_id ? 'dataset_id' : 'data'], message: 'no rows' }]);
-    }
-
-    const issues: Issue[] = [];
-    const knownTargets = doc.targets.map((t) => t.id);
-    const targetIds = request.targets ?? knownTargets;
-    targetIds.forEach((id, i) => {
-      if (!knownTargets.includes(id)) issues.push({ path: ['targets', i], message: `unknown target "${id}"; the experiment has ${knownTargets.join(', ')}` });
-    });
-    const knownEvaluators = doc.evaluators.map((e) => e.id);
-    const evaluatorIds = request.evaluators ?? knownEvaluators;
-    evaluatorIds.forEach((id, i) => {
-      if (!knownEvaluators.includes(id)) issues.push({ path: ['evaluators', i], message: `unknown evaluator "${id}"` });
-    });
-    if (issues.length > 0) throw new ValidationError(`Invalid run request: ${issues[0]!.message}`, issues);
-    const rowIndices = request.row_indices ? inRangeIndices(request.row_indices, count) : null;
-    // Out-of-range indices are dropped, as LangWatch does; but a run of none at all is a
-    // mistake (a stale index list, another dataset's), not an empty run to report as passed.
-    if (rowIndices?.length === 0) throw new ValidationError(noRowSelected(request.row_indices!, count), [{ path: ['row_indices'], message: 'selects no row' }]);
-
-    const ex = doc.execution;
-    return {
-      experimentId: experiment.id,
-      experimentSlug: experiment.slug,
-      experimentVersion: experiment.version,
-      rows,
-      sourceRowCount: count,
-      rowIndices,
-      parameters,
-      targetIds: [...new Set(targetIds)],
-      evaluatorIds: [...new Set(evaluatorIds)],
-      repeats: request.repeats ?? ex.repeats,
-      concurrency: request.concurrency ?? ex.concurrency,
-      timeoutMs: ex.timeoutMs,
-      maxRetries: ex.maxRetries,
-      budgetUsd: request.budgetUsd ?? ex.budgetUsd ?? null,
-      ...maxErrorsOf(request.maxErrors ?? ex.maxErrors),
-      cache: ex.cache,
-      baselineRunId: request.baselineRunId ?? null,
-      webhookUrl: request.webhookUrl ?? null,
-      webhooks: (doc.webhooks ?? []).map((w) => ({ url: w.url, events: w.events ?? ['completed', 'failed', 'stopped'] })),
-      metadata: request.metadata ?? {},
-      runUrl,
-    };
   }
 
   async get(project: Project, runId: string): Promise<RunRecord> {
@@ -243,9 +160,9 @@ export class RunService {
     // Targets and evaluators only: the version's rows (up to 10 MB) are not read (migration 012).
     const definition = await this.stores.experiments.definitionById(project.id, run.experimentId, run.spec.experimentVersion);
     const experiment = definition ? { document: definition } : null;
-    const { cells, cut } = await this.resultsPage(run, offset, limit);
-    const rows = cells.length === 0 ? [] : await this.rowResultsOnPage(run, cells);
-    const repeatsOf = run.spec.repeats > 1 ? await this.repeatsOf(run, experiment, cells) : undefined;
+    const { cells, cut } = await resultsPage(this.stores.runs, run, offset, limit);
+    const rows = cells.length === 0 ? [] : await rowResultsOnPage(this.stores.runs, run, cells);
+    const repeatsOf = run.spec.repeats > 1 ? await repeatVerdicts(this.stores.runs, this.options.catalogue, run, experiment, cells) : undefined;
     // Where the next page starts while committed cells remain (progress was read before the
     // cells, so a page cut by its byte budget says so itself).
     const next = offset + cells.length;
@@ -253,82 +170,6 @@ export class RunService {
     return { run, experiment, cells, rows, nextOffset, ...(repeatsOf ? { repeatsOf } : {}) };
   }
 
-  /**
-   * Cells [offset, offset+limit) in row order, stopping early once PAGE_BYTES of stored text
-   * have been read (`cut`). When every cell is committed and rows run in dataset order (no
-   * row_indices), row order is cell order and the offset-th cell is cell number `offset`: a
-   * range of the primary key. Otherwise an OFFSET, which steps over every earlier cell (366 ms
-   * for the last page of a million-cell run; docs/large-datasets.md).
-   */
-  private async resultsPage(run: RunRecord, offset: number, limit: number): Promise<{ cells: CellResult[]; cut: boolean }> {
-    const byKey = !run.spec.rowIndices && run.progress === run.total;
-    // In reads of RESULTS_CHUNK cells, a turn of the event loop between them when due: 5,000
-    // cells of 9 KB read and parsed at once held the main thread 157–342 ms.
-    const cells: CellResult[] = [];
-    let budget = PAGE_BYTES;
-    for (let from = offset; from < offset + limit; from += RESULTS_CHUNK) {
-      await yieldIfBusy();
-      const size = Math.min(RESULTS_CHUNK, offset + limit - from);
-      const last = cells.at(-1);
-      // After the first chunk, by key: an OFFSET again would step over every earlier cell again.
-      const start: ResultsStart = last ? { after: { rowIndex: last.rowIndex, cell: last.cell } } : byKey ? { fromCell: from } : { offset: from };
-      const chunk = await this.stores.runs.resultsWithin(run.id, start, size, budget, last ? 0 : 1);
-      cells.push(...chunk.cells);
-      budget -= chunk.bytes;
-      if (chunk.cut) return { cells, cut: true };
-      if (chunk.cells.length < size) break;
-    }
-    return { cells, cut: false };
-  }
-
-  /**
-   * Row-scoped results (comparisons) of the row positions that start on this page: a row whose
-   * cells a page boundary splits lists them on the page of its first committed cell, not on
-   * both (pages cut by bytes split rows anywhere). Cells are numbered row position, then
-   * target, then repeat, so a row position's cells are consecutive in row order.
-   */
-  private async rowResultsOnPage(run: RunRecord, cells: CellResult[]): Promise<RowResult[]> {
-    const perRow = run.spec.targetIds.length * run.spec.repeats;
-    const positions = new Set(cells.map((c) => Math.floor(c.cell / perRow)));
-    const first = cells[0]!;
-    const firstPos = Math.floor(first.cell / perRow);
-    if (first.cell % perRow !== 0) {
-      const before = Array.from({ length: first.cell - firstPos * perRow }, (_, k) => firstPos * perRow + k);
-      if ((await this.stores.runs.cellsAt(run.id, before)).length > 0) positions.delete(firstPos);
-    }
-    const rows = await this.stores.runs.rowResultsOfRows(run.id, [...new Set(cells.map((c) => c.rowIndex))]);
-    return rows.filter((r) => positions.has(r.rowPos));
-  }
-
-  /**
-   * With repeats: the verdicts of every repeat of each row × target on the page, per evaluator.
-   * A page may hold only some repeats of its first and last rows; the others are read too.
-   */
-  private async repeatsOf(run: RunRecord, experiment: { document: ExperimentDocument } | null, cells: CellResult[]): Promise<(c: CellResult) => DatasetEntry['repeats']> {
-    const { repeats } = run.spec;
-    const unitOf = (cell: number) => Math.floor(cell / repeats);
-    const onPage = new Set(cells.map((c) => c.cell));
-    const missing = [...new Set(cells.map((c) => unitOf(c.cell)))].flatMap((u) => Array.from({ length: repeats }, (_, r) => u * repeats + r)).filter((n) => !onPage.has(n));
-    const all = missing.length === 0 ? cells : [...cells, ...(await this.stores.runs.cellsAt(run.id, missing))];
-    const applicable = evaluatorsOfTarget(experiment?.document, run.spec, this.options.catalogue ?? { find: () => undefined });
-    // A unit is one row position × target: cells are numbered row, then target, then repeat.
-    const units = new Map<number, RowValues>();
-    for (const c of all) {
-      const u = unitOf(c.cell);
-      let values = units.get(u);
-      if (!values) units.set(u, (values = { rowIndex: c.rowIndex, targets: new Map() }));
-      addCell(values, c, applicable);
-    }
-    return (c) => {
-      const evals = units.get(unitOf(c.cell))?.targets.get(c.targetId)?.evals;
-      return evals ? Object.fromEntries([...evals].map(([id, v]) => [id, repeatCounts(v)])) : undefined;
-    };
-  }
-
-  /**
-   * The run and a reader of its committed cells in row order, page by page with the row-scoped
-   * results of each page's rows (for exports: the record is read once, not once per page).
-   */
   /** The run's rows with an index in [offset, offset + limit), parameters merged (run-rows.ts). */
   async rows(project: Project, runId: string, offset: number, limit: number): Promise<RunRowsPage> {
     return runRowsPage(this.stores, await this.get(project, runId), offset, limit);
@@ -339,6 +180,10 @@ export class RunService {
     return cellRequest(this.stores, await this.get(project, runId), rowIndex, targetId, this.options.renderPrompt);
   }
 
+  /**
+   * The run and a reader of its committed cells in row order, page by page with the row-scoped
+   * results of each page's rows (for exports: the record is read once, not once per page).
+   */
   async pages(project: Project, runId: string, pageSize = EXPORT_PAGE): Promise<{ run: RunRecord; pages: () => AsyncGenerator<{ cells: CellResult[]; rows: RowResult[] }> }> {
     const run = await this.get(project, runId);
     const { runs } = this.stores;
@@ -385,12 +230,4 @@ export class RunService {
     await this.queue.enqueue(runId);
     return { runId, status: 'running', total: reopened.total, runUrl: reopened.spec.runUrl };
   }
-}
-
-/** Why a run request's `row_indices` select nothing, in the words a user acts on. */
-function noRowSelected(indices: number[], count: number): string {
-  const rows = count === 1 ? 'the 1 row (index 0)' : `the ${count} rows (indices 0–${count - 1})`;
-  if (indices.length === 0) return `row_indices is empty: it selects none of ${rows}; leave it out to run every row`;
-  const shown = indices.slice(0, 5).join(', ') + (indices.length > 5 ? ', …' : '');
-  return `row_indices selects none of ${rows}: ${shown} ${indices.length === 1 ? 'is' : 'are'} out of range`;
 }
