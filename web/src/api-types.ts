@@ -3,6 +3,7 @@
 // src/client (STYLE.md §16); the few shapes with no shared type yet are written here, in one
 // place, to be swapped the same way when they get one.
 import type { Comparison, ResultsPage, RunList, RunSummary } from '../../src/client/index.js';
+import type { DatasetPage } from '../../src/core/model/dataset-api.js';
 
 export type {
   CellRequest, Comparison, Review, ReviewInput, ReviewList, ResultsPage, RunEstimate, RunEvent, RunRowsPage, RunStatusBody, StartRunBody, StreamEvent, TargetEstimate, RunStarted as StartedRun,
@@ -71,14 +72,7 @@ export interface EvaluatorCatalogueBody {
 export type CompareItem = Comparison['rows']['items'][number];
 export type EvaluatorComparison = Comparison['evaluators'][number];
 
-/** GET /api/datasets/{idOrSlug}?offset&limit&version: a page of a saved dataset's rows. */
-export interface DatasetRowsBody {
-  id: string;
-  version: number;
-  rowCount: number;
-  offset: number;
-  limit: number;
-  /** Where the next page starts; null once this page holds the last row (pages end at 4 MB). */
-  nextOffset: number | null;
-  rows: Record<string, unknown>[];
-}
+export type { DatasetList, DatasetPage, DatasetUsers, DatasetVersion, DatasetVersions, DatasetView } from '../../src/core/model/dataset-api.js';
+
+/** The part of a dataset page (GET /api/datasets/{idOrSlug}?offset&limit&version) a run's row reader needs. */
+export type DatasetRowsBody = Pick<DatasetPage, 'id' | 'version' | 'rowCount' | 'offset' | 'limit' | 'nextOffset' | 'rows'>;

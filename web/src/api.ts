@@ -2,7 +2,7 @@
 // key, sent as an Authorization header to this origin only.
 import { ApiError, AssayClient } from '../../src/client/index.js';
 import type {
-  CellRequest, Comparison, DatasetRowsBody, EvaluatorCatalogueBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunEstimate, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
+  CellRequest, Comparison, DatasetList, DatasetPage, DatasetUsers, DatasetVersions, EvaluatorCatalogueBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunEstimate, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
 } from './api-types.js';
 import { sessionStore, signOut } from './lib/session.js';
 
@@ -50,9 +50,18 @@ export class Api {
   evaluatorCatalogue = () => this.get<EvaluatorCatalogueBody>('/api/evaluators');
   experiments = (page = 1) => this.get<ExperimentListBody>(`/api/experiments?page=${page}&pageSize=200`);
   experiment = (slug: string, version?: number) => this.get<ExperimentBody>(`/api/experiments/${enc(slug)}${version === undefined ? '' : `?version=${version}`}`);
-  /** Rows [offset, offset + limit) of a saved dataset's version (fewer past 4 MB: see nextOffset). */
-  datasetRows = (idOrSlug: string, version: number, offset: number, limit: number) =>
-    this.get<DatasetRowsBody>(`/api/datasets/${enc(idOrSlug)}?version=${version}&offset=${offset}&limit=${limit}`);
+  /** The project's datasets, the last changed first (the first 200). */
+  datasets = () => this.get<DatasetList>('/api/datasets?page=1&pageSize=200');
+  /**
+   * A saved dataset's version (the latest when `version` is null) and its rows [offset, offset +
+   * limit), fewer past 4 MB: see nextOffset.
+   */
+  datasetRows = (idOrSlug: string, version: number | null, offset: number, limit: number) =>
+    this.get<DatasetPage>(`/api/datasets/${enc(idOrSlug)}?${version === null ? '' : `version=${version}&`}offset=${offset}&limit=${limit}`);
+  /** A dataset's versions, newest first. */
+  datasetVersions = (idOrSlug: string) => this.get<DatasetVersions>(`/api/datasets/${enc(idOrSlug)}/versions`);
+  /** The live experiments whose latest version runs the dataset. */
+  datasetUsers = (idOrSlug: string) => this.get<DatasetUsers>(`/api/datasets/${enc(idOrSlug)}/experiments`);
   runs = (slug: string, pageSize = 50): Promise<RunListBody> => this.signOutOn401(this.client.listRuns(slug, 1, pageSize));
   run = (runId: string): Promise<RunStatusBody> => this.signOutOn401(this.client.getRun(runId));
   results = (runId: string, offset: number, limit: number): Promise<ResultsPage> => this.signOutOn401(this.client.results(runId, offset, limit));

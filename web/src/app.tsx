@@ -1,5 +1,7 @@
-// The page shell: sign-in gate, header with sign-out, and the four routes.
+// The page shell: sign-in gate, header with the project's sections and sign-out, and the routes.
 import { useEffect } from 'react';
+import { DatasetPage } from './pages/dataset-page.js';
+import { DatasetsPage } from './pages/datasets-page.js';
 import { ExperimentPage } from './pages/experiment-page.js';
 import { ExperimentsPage } from './pages/experiments-page.js';
 import { RunPage } from './pages/run-page.js';
@@ -9,12 +11,24 @@ import { SkipLink } from './run/skip-link.js';
 import { navigate, paths, type Route, useRoute } from './lib/router.js';
 import { type Session, signOut, useSession } from './lib/session.js';
 
-function Header({ session }: { session: Session | null }) {
+/** The project's two sections; the one the route is in is marked current. */
+function Sections({ project, route }: { project: string; route: Route }) {
+  const section = route.name === 'datasets' || route.name === 'dataset' ? 'datasets' : route.name === 'unknown' || route.name === 'home' ? null : 'experiments';
+  return (
+    <nav aria-label="Project" className="sections">
+      <Link to={paths.experiments(project)} current={section === 'experiments'}>Experiments</Link>
+      <Link to={paths.datasets(project)} current={section === 'datasets'}>Datasets</Link>
+    </nav>
+  );
+}
+
+function Header({ session, route }: { session: Session | null; route: Route }) {
   return (
     <header className="top">
       <Link to={session ? paths.experiments(session.project.slug) : '/'} className="brand">
         Assay
       </Link>
+      {session && <Sections project={session.project.slug} route={route} />}
       {session && (
         <span className="who">
           Project <strong>{session.project.name}</strong>
@@ -57,6 +71,10 @@ function Page({ route, session }: { route: Route; session: Session }) {
       return <ExperimentPage key={route.slug} project={route.project} slug={route.slug} />;
     case 'run':
       return <RunPage key={route.runId} project={route.project} slug={route.slug} runId={route.runId} />;
+    case 'datasets':
+      return <DatasetsPage project={route.project} />;
+    case 'dataset':
+      return <DatasetPage key={route.slug} project={route.project} slug={route.slug} version={route.version} offset={route.offset} />;
   }
 }
 
@@ -90,7 +108,7 @@ export function App() {
     <>
       {/* Before the header: the run page's first Tab stop. */}
       {session && route.name === 'run' && <SkipLink />}
-      <Header session={session} />
+      <Header session={session} route={route} />
       {session ? <Page route={route} session={session} /> : <SignIn />}
     </>
   );

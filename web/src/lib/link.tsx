@@ -2,9 +2,10 @@
 import type { ReactNode } from 'react';
 import { onLinkClick } from './router.js';
 
-export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
+/** `current`: the link is to the section (or page) shown, said to assistive technology (aria-current) and styled by it. */
+export function Link({ to, children, className, current }: { to: string; children: ReactNode; className?: string; current?: boolean }) {
   return (
-    <a href={to} className={className} onClick={(e) => onLinkClick(e, to)}>
+    <a href={to} className={className} aria-current={current ? 'true' : undefined} onClick={(e) => onLinkClick(e, to)}>
       {children}
     </a>
   );
