@@ -17,7 +17,7 @@ import { ReviewService } from '../app/runs/reviews.js';
 import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
 import { promptPricer } from './estimate-prices.js';
-import { promptRenderer } from './prompt-render.js';
+import { requestRenderers } from './prompt-render.js';
 import { missingSecretsOf } from './secret-checks.js';
 import { SecretService } from '../app/secrets.js';
 import type { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
@@ -148,7 +148,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, {
     publicUrl: () => config.publicUrl,
-    renderPrompt: promptRenderer(),
+    renderRequest: requestRenderers(),
     missingSecrets: missingSecretsOf(secrets),
     // In a cluster the run may execute in any worker: the nudge reaches them all (the flag is the durable request).
     abortLocal: (id) => {

@@ -12,8 +12,9 @@ import { bodyValue, excerpt, headerValue, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES, 
 import { type Answer, Exchanges, type Outgoing } from '../net/http-transport.js';
 import { createGuardedAgent, type GuardSeams, sharedAgent } from '../net/agents.js';
 import { Redactor } from './redact.js';
-import { secretsUsed } from './secret-reads.js';
-import { type Scope, jsonStringEscape, referencedKeys, renderJsonTemplate, renderString, renderTurn, urlEscape } from './templates.js';
+import { readsSecrets, secretsUsed } from './secret-reads.js';
+import { renderBody, renderUrl } from './http-request-parts.js';
+import { type Scope, renderString, renderTurn } from './templates.js';
 
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -41,21 +42,6 @@ function limitKeyOf(urlTemplate: string): string {
     }
   }
   return `http:${authority}`;
-}
-
-/**
- * Whether a template reads `secrets` at all, as Liquid sees it: the text alone is not enough,
- * since Liquid decodes escapes in string keys (`{{ ["\u0073ecrets"].X }}` reads secrets.X).
- * A template that does not parse is counted as reading them (it fails at render time anyway).
- */
-function readsSecrets(template: string): boolean {
-  if (template.includes('secrets')) return true;
-  try {
-    const keys = referencedKeys(template, 'secrets');
-    return keys === 'all' || keys.length > 0;
-  } catch {
-    return true;
-  }
 }
 
 /** Header names (lower case) that must not follow a redirect to another origin. */
@@ -183,20 +169,7 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
     }
     if (auth?.type === 'api_key') setHeader(auth.header, secretRender(auth.value));
 
-    let body: string | undefined;
-    if (spec.body !== undefined && method !== 'GET') {
-      if (typeof spec.body === 'string') {
-        body = renderString(spec.body, bodyScope, jsonStringEscape);
-        headers['content-type'] ??= parsesAsJson(body) ? 'application/json' : 'text/plain; charset=utf-8';
-      } else {
-        body = JSON.stringify(renderJsonTemplate(spec.body, bodyScope));
-        headers['content-type'] ??= 'application/json';
-      }
-    }
-    headers.accept ??= 'application/json, text/plain;q=0.9, */*;q=0.8';
-    // fetch sent `user-agent: node`; name ourselves instead. No accept-encoding: answers come
-    // uncompressed, as nothing here inflates them.
-    headers['user-agent'] ??= 'assay';
+    const body = renderBody(spec, method, bodyScope, headers);
     return { outgoing: { url, method, headers, body }, redactor, sensitive: sensitiveNow };
   }
 
@@ -282,24 +255,3 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
   return { limitKey: limitKeyOf(spec.url), call };
 }
 
-/** A leading `{{ … }}` (e.g. `{{ base_url }}/chat`) is the URL's base. */
-const LEADING_OUTPUT = /^\{\{(?:(?!\{\{|\}\})[\s\S])*\}\}/;
-
-/**
- * Renders a URL template with every output percent-encoded, except an output that starts the
- * URL: that one is the scheme and host (`{{ base_url }}/chat`) and is written as is.
- */
-function renderUrl(template: string, scope: Scope, redactor: Redactor): string {
-  const base = LEADING_OUTPUT.exec(template)?.[0];
-  if (base === undefined) return renderString(template, scope, urlEscape, redactor);
-  return renderString(base, scope, undefined, redactor) + renderString(template.slice(base.length), scope, urlEscape, redactor);
-}
-
-function parsesAsJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}

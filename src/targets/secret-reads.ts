@@ -25,3 +25,18 @@ export function secretsUsed(spec: HttpTarget): Set<string> | 'all' {
   }
   return names;
 }
+
+/**
+ * Whether a template reads `secrets` at all, as Liquid sees it: the text alone is not enough,
+ * since Liquid decodes escapes in string keys (`{{ ["\u0073ecrets"].X }}` reads secrets.X).
+ * A template that does not parse is counted as reading them (it fails at render time anyway).
+ */
+export function readsSecrets(template: string): boolean {
+  if (template.includes('secrets')) return true;
+  try {
+    const keys = referencedKeys(template, 'secrets');
+    return keys === 'all' || keys.length > 0;
+  } catch {
+    return true;
+  }
+}

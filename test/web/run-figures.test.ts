@@ -232,6 +232,33 @@ describe('the prompt sent', () => {
     await page.locator('[data-cell="0:echo"]').click();
     await expect.poll(() => page.getByRole('dialog').locator('h3', { hasText: 'Row inputs' }).count()).toBe(1);
     expect(await page.getByRole('dialog').getByText('Prompt sent').count()).toBe(0);
+    expect(await page.getByRole('dialog').getByText('Request sent').count()).toBe(0);
+    await page.keyboard.press('Escape');
+  });
+
+  it("shows an HTTP cell's request line, headers and body, with a header read from secrets as its template", async () => {
+    expect((await server.t.req('PUT', '/api/secrets/BOT_TOKEN', { body: { value: 'tok-secret-value-42' } })).status).toBe(200);
+    await create({
+      slug: 'agent-asked', name: 'Agent asked', dataset: { rows: rows.slice(0, 2) },
+      targets: [{ id: 'bot', name: 'Bot', type: 'http', url: `${agent.url}/chat?tone={{parameters.tone}}`, auth: { type: 'bearer', token: '{{secrets.BOT_TOKEN}}' }, body: { message: '{{q}}' }, outputPath: '$.reply' }],
+      evaluators: [],
+    });
+    agent.release();
+    const { runUrl } = await finished('agent-asked', { parameters: { tone: 'dry' } });
+    agent.hold();
+    await page.goto(onServer(server, runUrl));
+    await page.locator('[data-cell="1:bot"]').click();
+    const drawer = page.getByRole('dialog');
+    await drawer.getByText('Request sent').click();
+    const line = drawer.locator('.http-request pre.request-line');
+    await expect.poll(() => line.count()).toBe(1);
+    expect(await line.textContent()).toBe(`POST ${agent.url}/chat?tone=dry`);
+    const headers = Object.fromEntries((await drawer.locator('.http-request table.headers tr').allInnerTexts()).map((r) => r.split('\t')));
+    expect(headers).toMatchObject({ authorization: 'Bearer {{secrets.BOT_TOKEN}}', 'content-type': 'application/json' });
+    expect(await drawer.locator('.http-request pre.request-body').textContent()).toBe('{\n  "message": "q1"\n}');
+    expect(await drawer.textContent()).not.toContain('tok-secret-value-42');
+    expect(await drawer.getByText('authorization reads a secret: shown as its template, never as the value sent.').count()).toBe(1);
+    await screenshot(page, 'run-page-request-sent');
     await page.keyboard.press('Escape');
   });
 });

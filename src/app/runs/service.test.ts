@@ -20,7 +20,7 @@ async function setup() {
   const enqueued: string[] = [];
   const queue: WorkQueue = { enqueue: async (id) => void enqueued.push(id), start: () => {}, close: async () => {} };
   const aborted: string[] = [];
-  const service = new RunService(stores, queue, clock, { publicUrl: () => 'http://assay.test', abortLocal: (id) => aborted.push(id), bus: new InProcessEventBus(), renderPrompt: async () => [] });
+  const service = new RunService(stores, queue, clock, { publicUrl: () => 'http://assay.test', abortLocal: (id) => aborted.push(id), bus: new InProcessEventBus(), renderRequest: { prompt: async () => [], http: async () => ({ method: 'POST', url: '', headers: {}, unrendered: [] }) } });
   const doc = experimentDocumentSchema.parse({
     slug: 'exp', name: 'exp', dataset: { rows: [{ q: 1 }, { q: 2 }, { q: 3 }] },
     targets: [{ id: 'a', type: 'code', code: 'return 1' }, { id: 'b', type: 'code', code: 'return 2' }],

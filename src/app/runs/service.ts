@@ -19,7 +19,7 @@ import { yieldIfBusy } from '../../core/turns.js';
 import { parseOrThrow } from '../validation.js';
 import type { EvaluatorCatalogue } from './prepare.js';
 import { runRowsPage, type RunRowsPage } from './run-rows.js';
-import { cellRequest, type PromptRenderer } from './cell-request.js';
+import { cellRequest, type RequestRenderers } from './cell-request.js';
 import { checkSecretsSet, type MissingSecrets } from './secret-check.js';
 import { buildRunSpec } from './run-spec.js';
 import { repeatVerdicts, resultsPage, rowResultsOnPage } from './results-page.js';
@@ -44,8 +44,8 @@ export interface RunServiceOptions {
   afterStart?: (run: RunRecord) => Promise<void>;
   /** Tells row-scoped evaluators apart (repeats' verdicts count cell-scoped ones); none: every evaluator is cell-scoped. */
   catalogue?: EvaluatorCatalogue;
-  /** Renders a prompt target's messages (GET …/runs/{runId}/request). */
-  renderPrompt: PromptRenderer;
+  /** Renders a prompt target's messages and an HTTP target's request (GET …/runs/{runId}/request). */
+  renderRequest: RequestRenderers;
   /** The secrets a run's targets read that the project has not set (refused at start); none: not checked. */
   missingSecrets?: MissingSecrets;
 }
@@ -175,9 +175,9 @@ export class RunService {
     return runRowsPage(this.stores, await this.get(project, runId), offset, limit);
   }
 
-  /** What a prompt target sent for one row of the run (cell-request.ts). */
+  /** What a prompt or HTTP target sent for one row of the run (cell-request.ts). */
   async cellRequest(project: Project, runId: string, rowIndex: number, targetId: string): Promise<CellRequest> {
-    return cellRequest(this.stores, await this.get(project, runId), rowIndex, targetId, this.options.renderPrompt);
+    return cellRequest(this.stores, await this.get(project, runId), rowIndex, targetId, this.options.renderRequest);
   }
 
   /**

@@ -197,7 +197,7 @@ export const runRowsPageSchema = z.object({
 });
 export type RunRowsPage = z.infer<typeof runRowsPageSchema>;
 
-export const cellRequestSchema = z.object({
+const promptRequestSchema = z.object({
   runId: z.string(),
   rowIndex: z.int(),
   targetId: z.string(),
@@ -211,4 +211,20 @@ export const cellRequestSchema = z.object({
   outputSchema: z.unknown().optional().describe('The JSON Schema the answer was asked to follow, when the target has one'),
   error: z.string().optional().describe("Why the messages could not be rendered for this row (the cell failed the same way); then there are no messages"),
 });
+
+const httpRequestSchema = z.object({
+  runId: z.string(),
+  rowIndex: z.int(),
+  targetId: z.string(),
+  type: z.literal('http'),
+  method: z.string().optional(),
+  url: z.string().optional().describe("The URL the first request went to (before any redirect), or its template when it reads secrets"),
+  headers: z.record(z.string(), z.string()).optional().describe('Request headers (lower case), the defaults included; a value read from secrets is shown as its template'),
+  body: z.string().optional().describe('The request body as sent; absent for a GET or a target without body'),
+  unrendered: z.array(z.string()).optional().describe('Parts shown as their templates because they read secrets (`url`, `headers.NAME`, `auth.username`, `auth.password`, `auth.token`): secret values are never rendered here'),
+  error: z.string().optional().describe('Why the request could not be rendered for this row (the cell failed the same way)'),
+});
+
+/** GET /runs/{runId}/request: what a prompt or HTTP target sent for one row. */
+export const cellRequestSchema = z.discriminatedUnion('type', [promptRequestSchema, httpRequestSchema]);
 export type CellRequest = z.infer<typeof cellRequestSchema>;

@@ -119,7 +119,7 @@ export function Drawer({ store }: { store: RunStore }) {
           ) : (
             <p className="muted">Loading the row's inputs…</p>
           )}
-          {target?.type === 'prompt' && <RequestView runId={store.runId} rowIndex={ref.rowIndex} targetId={ref.targetId} />}
+          {(target?.type === 'prompt' || target?.type === 'http') && <RequestView runId={store.runId} rowIndex={ref.rowIndex} targetId={ref.targetId} kind={target.type} />}
         </section>
         {changed && changed.length > 0 && (
           <section aria-labelledby="drawer-baseline" className="against-baseline">
