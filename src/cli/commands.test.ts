@@ -87,6 +87,30 @@ describe('assay push', { timeout: 120_000 }, () => {
     expect(help.out).toContain('$LANGWATCH_API_KEY');
   });
 
+  it('points each issue of a refused YAML file at its line, and a compile error at the line inside the code block', async () => {
+    const file = path.join(dataDir, 'lines.yaml');
+    writeFileSync(file, [
+      'name: Lines',
+      'dataset:',
+      '  rows:',
+      '    - question: hi',
+      'targets:',
+      '  - id: upper',
+      '    type: code',
+      '    code: |',
+      '      const x = row.question;',
+      '      return x.toUpperCase(;',
+      'evaluators:',
+      '  - id: ex',
+      '    type: langevals/exact_matc',
+      '',
+    ].join('\n'));
+    const refused = await run(['push', file], { ASSAY_ENDPOINT: `http://127.0.0.1:${port}`, ASSAY_API_KEY: key });
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain(`  - ${file}:13: evaluators.0.type: unknown evaluator type "langevals/exact_matc"`);
+    expect(refused.out).toContain(`  - ${file}:10: targets.0.code: code does not compile: Unexpected token ';' (line 2)`);
+  });
+
   it('reports invalid documents, bad files and an unreachable server with exit 2', async () => {
     const bad = path.join(dataDir, 'bad.yaml');
     writeFileSync(bad, 'name: Bad\ntargets: []\n');

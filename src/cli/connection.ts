@@ -60,10 +60,18 @@ function keyHint(error: ApiError): string {
   return "\n  hint: give a project API key with --api-key KEY or ASSAY_API_KEY=KEY (a server's first start prints the default project's key and writes it to the api-key file in its data directory)";
 }
 
+/** Where an issue is in the file the request came from (`file:line`), when the command sent one. */
+export type IssueLocation = (path: readonly (string | number)[], message: string) => string | undefined;
+
 /** A client failure as the CLI reports it: the server's message and the fields it names. */
-export function asCliError(error: unknown): unknown {
+export function asCliError(error: unknown, locate?: IssueLocation): unknown {
   if (error instanceof ApiError) {
-    const issues = (error.body.issues ?? []).map((i) => `\n  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('');
+    const issues = (error.body.issues ?? [])
+      .map((i) => {
+        const at = locate?.(i.path, i.message);
+        return `\n  - ${at === undefined ? '' : `${at}: `}${i.path.join('.') || '(root)'}: ${i.message}`;
+      })
+      .join('');
     return new CliError(`${error.message}${issues}${keyHint(error)}`);
   }
   const known = [UnreachableError, NoAnswerError, NotAssayError, ConnectionLostError, StreamLostError];

@@ -6,7 +6,8 @@ import { slugify } from '../core/model/slug.js';
 import { experimentResponseSchema } from '../http/routes/experiments.js';
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
-import { asCliError, connect } from './connection.js';
+import { ApiError } from '../client/errors.js';
+import { asCliError, connect, type IssueLocation } from './connection.js';
 import { guardOutput } from './output.js';
 import { parseErrorText } from './parse-error.js';
 import { bodyLimit, readTextFile } from './text-file.js';
@@ -33,9 +34,20 @@ export function registerPushCommand(program: Command): void {
         const what = answer.status === 201 ? 'Created' : saved.unchanged ? 'Unchanged:' : 'Updated';
         output.write(`${what} experiment ${saved.slug} (version ${saved.version})\n`);
       } catch (error) {
-        throw asCliError(error);
+        throw asCliError(error, await locator(file, body, error));
       }
     });
+}
+
+/** `file:line` of the issues of a refused document; the YAML library is loaded only then. */
+async function locator(file: string, text: string, error: unknown): Promise<IssueLocation | undefined> {
+  if (!(error instanceof ApiError) || !error.body.issues?.length) return undefined;
+  const { issueLocator } = await import('./issue-lines.js');
+  const lineOf = issueLocator(text);
+  return (path, message) => {
+    const line = lineOf(path, message);
+    return line === undefined ? undefined : `${file}:${line}`;
+  };
 }
 
 async function readDocument(file: string): Promise<{ slug: string; body: string; contentType: string }> {
