@@ -7,6 +7,7 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerCompareCommand } from './compare.js';
 import { registerDemoCommand } from './demo.js';
 import { registerPushCommand } from './push.js';
+import { registerDatasetCommands } from './datasets.js';
 import { registerRunCommand } from './run.js';
 import { registerRunCommands } from './run-commands.js';
 import { startServer } from './serve.js';
@@ -54,6 +55,7 @@ program
 
 registerAdminCommands(program);
 registerPushCommand(program);
+registerDatasetCommands(program);
 registerRunCommand(program);
 registerRunCommands(program);
 registerCompareCommand(program);

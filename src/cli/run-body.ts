@@ -1,4 +1,5 @@
-// The body `assay run` starts a run with: --param values, --data rows read from a file,
+// The body `assay run` starts a run with: --param values, --data rows read from a file (or
+// --dataset, a saved dataset's slug or id),
 // --rows indices (checked against --data's rows, the one case the CLI knows the row count),
 // and --max-errors, --repeats, --concurrency and --metadata as the body's fields of those names.
 import type { StartRunBody } from '../client/index.js';
@@ -49,7 +50,9 @@ export async function buildRunBody(opts: RunOptions): Promise<StartRunBody> {
   if (opts.repeats !== undefined) body.repeats = parseRepeats(opts.repeats);
   if (opts.concurrency !== undefined) body.concurrency = parseConcurrency(opts.concurrency);
   if (opts.metadata && opts.metadata.length > 0) body.metadata = parseMetadata(opts.metadata);
+  if (opts.data && opts.dataset) throw new CliError('--data and --dataset both name the rows to run: give one');
   if (opts.data) body.data = await readRows(opts.data);
+  if (opts.dataset) body.dataset_id = opts.dataset;
   if (opts.rows !== undefined) {
     body.row_indices = parseRows(opts.rows);
     const count = body.data?.length;

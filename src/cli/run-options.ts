@@ -9,6 +9,7 @@ export interface RunOptions {
   apiKey?: string;
   param?: string[];
   data?: string;
+  dataset?: string;
   rows?: string;
   maxErrors?: string;
   repeats?: string;

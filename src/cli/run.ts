@@ -87,6 +87,7 @@ export function registerRunCommand(program: Command): void {
     .option('--api-key <key>', 'project API key (default $ASSAY_API_KEY or $LANGWATCH_API_KEY)')
     .option('--param <k=v>', 'a run parameter merged into every row (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--data <file>', 'rows to run instead of the saved dataset (.jsonl or .csv)')
+    .option('--dataset <slug>', "a saved dataset to run instead of the experiment's (slug or id; `assay datasets list`)")
     .option('--rows <list>', 'only these row numbers and ranges (from 0), e.g. 0,2,5 or 0-4,7,10-12; at most 100000')
     .option('--repeats <n>', "run each cell n times, 1-100 (default: the experiment's execution.repeats, else 1)")
     .option('--concurrency <n>', "cells run at once, 1-1000 (default: the experiment's execution.concurrency, else 10)")

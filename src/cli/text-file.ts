@@ -22,6 +22,14 @@ export function bodyLimit(env: NodeJS.ProcessEnv = process.env): number {
   return loadConfig({ ASSAY_MAX_BODY_BYTES: env.ASSAY_MAX_BODY_BYTES }).maxBodyBytes;
 }
 
+/**
+ * What a CSV or JSON Lines upload may hold: the server streams those up to ASSAY_MAX_UPLOAD_BYTES
+ * (default 1 GiB), but the CLI reads a file into one string, which V8 caps below 512 MiB.
+ */
+export function uploadLimit(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.min(loadConfig({ ASSAY_MAX_UPLOAD_BYTES: env.ASSAY_MAX_UPLOAD_BYTES }).maxUploadBytes, 2 ** 29 - 24);
+}
+
 /** What kind of file it is, for the refusal of anything but a regular file. */
 function kind(s: Awaited<ReturnType<typeof stat>>): string {
   if (s.isDirectory()) return 'a directory';
@@ -37,7 +45,7 @@ function kind(s: Awaited<ReturnType<typeof stat>>): string {
  * file, is larger than `maxBytes` (said against ASSAY_MAX_BODY_BYTES), or is not UTF-8. A byte
  * order mark is dropped (Windows editors write one; it is no part of the data).
  */
-export async function readTextFile(file: string, maxBytes: number): Promise<string> {
+export async function readTextFile(file: string, maxBytes: number, limitName = 'request body limit of', variable = 'ASSAY_MAX_BODY_BYTES'): Promise<string> {
   // Non-blocking: opening a FIFO for reading otherwise waits for a writer, before fstat can refuse it.
   const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((error: unknown) => {
     throw new CliError(`Cannot read ${file}: ${code(error)}`);
@@ -46,7 +54,7 @@ export async function readTextFile(file: string, maxBytes: number): Promise<stri
     const stats = await handle.stat();
     if (!stats.isFile()) throw new CliError(`Cannot read ${file}: it is ${kind(stats)}, not a regular file`);
     if (stats.size > maxBytes) {
-      throw new CliError(`${file} is ${size(stats.size)}, over the server's request body limit of ${size(maxBytes)} (ASSAY_MAX_BODY_BYTES; if your server allows more, set it for this command too)`);
+      throw new CliError(`${file} is ${size(stats.size)}, over the server's ${limitName} ${size(maxBytes)} (${variable}; if your server allows more, set it for this command too)`);
     }
     let bytes: Buffer;
     try {
