@@ -19,6 +19,7 @@ const A = {
   experimentId: '',
   runId: '',
   otherRunId: '',
+  deliveryId: '',
   datasetId: '',
   datasetSlug: 'iso-ds',
   datasetName: 'Isolation dataset of A',
@@ -90,6 +91,8 @@ function paramValue(name: string, path: string, variant: number): string {
       return A.experimentSlug;
     case 'runId':
       return variant === 0 ? A.runId : A.otherRunId;
+    case 'deliveryId':
+      return A.deliveryId;
     case 'idOrSlug':
       return variant === 0 ? A.datasetId : A.datasetSlug;
     case 'name':
@@ -111,7 +114,7 @@ function queryValue(name: string): string | undefined {
 
 /** Texts that only A's things contain: none may appear in any answer to B. */
 function fingerprints(): string[] {
-  return [t.projectId, t.key, A.experimentId, A.experimentName, A.runId, A.otherRunId, A.datasetId, A.datasetName, A.secretName, A.secretValue, A.providerBaseUrl, A.apiKeyId, A.webhookSecret, A.reviewComment];
+  return [t.projectId, t.key, A.deliveryId, A.experimentId, A.experimentName, A.runId, A.otherRunId, A.datasetId, A.datasetName, A.secretName, A.secretValue, A.providerBaseUrl, A.apiKeyId, A.webhookSecret, A.reviewComment];
 }
 
 /** Everything of A, read with A's key: must be identical before and after the walk. */
@@ -173,9 +176,11 @@ beforeAll(async () => {
   A.runId = await startRun(t, A.experimentSlug);
   await waitForRun(t, A.runId);
   expect((await t.req('PUT', `/api/experiments/runs/${A.runId}/reviews`, { body: { rowIndex: 1, targetId: 'echo', verdict: 'passed', comment: A.reviewComment } })).status).toBe(200);
-  A.otherRunId = await startRun(t, A.experimentSlug, { data: Array.from({ length: 200 }, (_, i) => ({ question: `slow ${i}` })), concurrency: 1 });
+  // With a webhook (to a port nothing listens on): A has a delivery for the redelivery route.
+  A.otherRunId = await startRun(t, A.experimentSlug, { data: Array.from({ length: 200 }, (_, i) => ({ question: `slow ${i}` })), concurrency: 1, webhookUrl: 'http://127.0.0.1:9/hook' });
   await t.req('POST', `/api/experiments/runs/${A.otherRunId}/abort`);
   await waitForRun(t, A.otherRunId);
+  A.deliveryId = ((await (await t.req('GET', `/api/experiments/runs/${A.otherRunId}/webhooks`)).json()) as { deliveries: { id: string }[] }).deliveries[0]!.id;
   const ds = (await (await t.req('POST', '/api/datasets', { body: { name: A.datasetName, slug: A.datasetSlug, rows: [{ question: 'a' }] } })).json()) as { id: string };
   A.datasetId = ds.id;
   expect((await t.req('PUT', `/api/secrets/${A.secretName}`, { body: { value: A.secretValue } })).status).toBe(200);

@@ -40,8 +40,9 @@ export interface WebhookWiring {
 
 /** Builds the webhook service and dispatcher; nothing is sent until the dispatcher starts. */
 export function composeWebhooks({ config, stores, cipher, clock, logger, random }: WebhookWiring): Webhooks {
-  const webhooks = new WebhookService(stores, cipher, clock);
-  const dispatcher = new WebhookDispatcher({
+  // The service's redeliveries go through the dispatcher (one sender, one log), made just below.
+  const webhooks: WebhookService = new WebhookService(stores, cipher, clock, (d) => dispatcher.redeliver(d), WEBHOOK_TIMEOUT_MS + 60_000);
+  const dispatcher: WebhookDispatcher = new WebhookDispatcher({
     store: stores.webhooks, signingKey: (projectId) => webhooks.signingKey(projectId), post: webhookPost(config.httpTargetsAllowPrivate),
     clock, random, logger, timeoutMs: WEBHOOK_TIMEOUT_MS, pollMs: WEBHOOK_POLL_MS,
     // With SQLite this is the only process, so outbox locks found at start are a dead process's.

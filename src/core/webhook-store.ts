@@ -37,6 +37,11 @@ export interface WebhookStore {
    * too (a sole process starting up: any lock is a previous, dead process's).
    */
   claimDue(now: number, lockUntil: number, limit: number, ignoreLocks?: boolean): Promise<DeliveryRecord[]>;
+  /**
+   * Locks a finished delivery (delivered or failed) of `runId` for a redelivery, unless a
+   * sender holds it: the record, or why not (`missing`, `pending`, `locked`).
+   */
+  claimForRedelivery(runId: string, deliveryId: string, now: number, lockUntil: number): Promise<DeliveryRecord | 'missing' | 'pending' | 'locked'>;
   /** Appends the attempt to the log and moves the delivery on (unlocking it). */
   record(deliveryId: string, outcome: AttemptOutcome): Promise<void>;
   /** A run's deliveries, oldest first, each with its attempt log. */

@@ -12,7 +12,7 @@ const RUN_ROUTES = [
   // Comparisons (SPEC §5, issue "compare runs").
   'GET /runs/{runId}/compare', 'GET /runs/{runId}/compare/export',
   // Webhooks (SPEC §5 second wave, docs/webhooks.md): a run's delivery log.
-  'GET /runs/{runId}/webhooks',
+  'GET /runs/{runId}/webhooks', 'POST /runs/{runId}/webhooks/{deliveryId}/redeliver',
   // Reviews (SPEC §5 second wave, docs/reviews.md).
   'PUT /runs/{runId}/reviews', 'GET /runs/{runId}/reviews',
   // A run's rows as its targets saw them (the rows sent as `data` included).

@@ -51,6 +51,23 @@ export class SqlWebhookStore implements WebhookStore {
     return rows.map(toDelivery).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
   }
 
+  async claimForRedelivery(runId: string, deliveryId: string, now: number, lockUntil: number): Promise<DeliveryRecord | 'missing' | 'pending' | 'locked'> {
+    // One conditional UPDATE: of two redeliveries racing (or a redelivery and a sender), one wins.
+    const claimed = await this.db
+      .updateTable('webhook_deliveries')
+      .set({ locked_until: lockUntil })
+      .where('id', '=', deliveryId)
+      .where('run_id', '=', runId)
+      .where('status', 'in', ['delivered', 'failed'])
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+      .returningAll()
+      .executeTakeFirst();
+    if (claimed) return toDelivery(claimed);
+    const found = await this.db.selectFrom('webhook_deliveries').select(['status']).where('id', '=', deliveryId).where('run_id', '=', runId).executeTakeFirst();
+    if (!found) return 'missing';
+    return found.status === 'pending' ? 'pending' : 'locked';
+  }
+
   async record(deliveryId: string, outcome: AttemptOutcome): Promise<void> {
     const a = outcome.attempt;
     const next = outcome.next;

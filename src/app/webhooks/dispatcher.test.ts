@@ -279,4 +279,45 @@ describe.each(allDatabases())('webhook outbox on $name', (db) => {
       await server.close();
     }
   });
+
+  it('redelivers a failed delivery once on request, with its id, and refuses a pending or unknown one', async () => {
+    let down = true;
+    receiver.answer = (r): Answer => (r.path === '/gone' || down ? { status: 410, body: 'not deployed yet' } : { status: 200, body: 'ok' });
+    const id = await finishRun('run_j', `${receiver.url}/hook`);
+    const sender = dispatcher();
+    const asking = new WebhookService(stores, new AesGcmCipher(Buffer.alloc(32, 7)), clock, (d) => sender.redeliver(d));
+    sender.start();
+    await until(async () => (await log('run_j'))[0]?.status === 'failed');
+    expect(receiver.requests).toHaveLength(1);
+
+    // The receiver is fixed; a person sends the delivery again.
+    down = false;
+    await clock.advance(5_000);
+    const again = await asking.redeliver({ id: 'p1' }, 'run_j', id);
+    expect(again).toMatchObject({ id, status: 'delivered', attempts: 2, deliveredAt: START + 5_000 });
+    expect(again.log.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 410], [2, 200]]);
+    expect(receiver.requests.map((r) => r.headers['assay-delivery'])).toEqual([id, id]);
+    expect(receiver.requests[1]!.body).toBe(receiver.requests[0]!.body);
+    const { secret } = await service.secret({ id: 'p1' });
+    expect(signatureValid(secret, String(receiver.requests[1]!.headers['assay-signature']), receiver.requests[1]!.body)).toBe(true);
+    expect((await log('run_j'))[0]).toMatchObject({ status: 'delivered', attempts: 2 });
+
+    // A redelivery that fails with a retryable status is not retried: it stays failed, said plainly.
+    down = true;
+    receiver.answer = () => ({ status: 503, body: 'down' });
+    const failed = await asking.redeliver({ id: 'p1' }, 'run_j', id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 3, nextAttemptAt: null });
+    expect(failed.log.at(-1)!.error).toBe('the receiver answered 503');
+    await clock.advance(3_600_000);
+    expect(receiver.requests).toHaveLength(3);
+
+    // Refusals: a pending delivery (its next attempt is scheduled), another run's id, another project's run.
+    receiver.answer = () => ({ status: 500, body: 'boom' });
+    const pending = await finishRun('run_k', receiver.url);
+    sender.wake();
+    await until(async () => (await log('run_k'))[0]?.attempts === 1);
+    await expect(asking.redeliver({ id: 'p1' }, 'run_k', pending)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(asking.redeliver({ id: 'p1' }, 'run_k', id)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(asking.redeliver({ id: 'p2' }, 'run_j', id)).rejects.toMatchObject({ code: 'run_not_found' });
+  });
 });

@@ -112,7 +112,16 @@ export class WebhookDispatcher {
     }
   }
 
-  private async attempt(d: DeliveryRecord): Promise<void> {
+  /**
+   * One attempt of a delivery that was delivered or failed, now, for a person who asked
+   * (POST …/webhooks/{deliveryId}/redeliver): recorded in its log like any attempt, with no
+   * retry after it, so it ends delivered or failed again. The caller has locked it.
+   */
+  async redeliver(d: DeliveryRecord): Promise<void> {
+    await this.attempt(d, false);
+  }
+
+  private async attempt(d: DeliveryRecord, retries = true): Promise<void> {
     const { clock } = this.o;
     const number = d.attempts + 1;
     const at = clock.now();
@@ -141,13 +150,13 @@ export class WebhookDispatcher {
     }
     // Abandoned on shutdown: the lock keeps others off until it expires; nothing to record.
     if (this.shutdownSignal.signal.aborted && !answer) return;
-    const outcome = this.outcome(number, at, answer, failure, deadline.expired, secret);
+    const outcome = this.outcome(number, at, answer, failure, deadline.expired, secret, retries);
     await this.o.store.record(d.id, outcome);
     if (outcome.next.status === 'pending') this.wakeAt(outcome.next.nextAttemptAt);
     if (outcome.next.status === 'failed') this.o.logger.warn({ deliveryId: d.id, runId: d.runId, err: outcome.attempt.error }, 'webhook delivery given up');
   }
 
-  private outcome(number: number, at: number, answer: WebhookAnswer | null, failure: unknown, timedOut: boolean, secret: string): AttemptOutcome {
+  private outcome(number: number, at: number, answer: WebhookAnswer | null, failure: unknown, timedOut: boolean, secret: string, retries: boolean): AttemptOutcome {
     const durationMs = Math.max(0, Math.round(this.o.clock.now() - at));
     const base = { attempt: number, at, durationMs };
     if (answer && answer.status >= 200 && answer.status <= 299) {
@@ -170,9 +179,9 @@ export class WebhookDispatcher {
       error = describeFailure(failure);
     }
     const attempt = { ...base, statusCode: answer?.status ?? null, responseExcerpt: answer ? excerpt(answer.head, secret) : null };
-    const delay = retryable ? webhookRetryDelay(number, retryAfterMs, this.o.random) : null;
+    const delay = retryable && retries ? webhookRetryDelay(number, retryAfterMs, this.o.random) : null;
     if (delay === null) {
-      const final = retryable ? `${error}; gave up after ${WEBHOOK_RETRY.maxAttempts} attempts` : error;
+      const final = retryable && retries ? `${error}; gave up after ${WEBHOOK_RETRY.maxAttempts} attempts` : error;
       return { attempt: { ...attempt, error: final }, next: { status: 'failed' } };
     }
     return { attempt: { ...attempt, error }, next: { status: 'pending', nextAttemptAt: at + delay } };

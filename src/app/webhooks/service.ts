@@ -2,10 +2,12 @@
 // and the delivery log of a run. The secret is made on first use (a read, or the first
 // delivery) and stored sealed like project secrets. It is shown once — the first read, or the
 // answer of a rotation — so a key that leaks later cannot read it back; whoever lost it rotates.
+// A finished delivery can be sent again on request (redeliver): one attempt, now.
 import { randomBytes } from 'node:crypto';
-import { AssayError, runNotFound } from '../../core/errors.js';
+import { AssayError, NotFoundError, runNotFound } from '../../core/errors.js';
 import type { Project } from '../../core/model/records.js';
-import type { WebhookDeliveryList, WebhookSecret } from '../../core/model/webhooks.js';
+import type { WebhookDelivery, WebhookDeliveryList, WebhookSecret } from '../../core/model/webhooks.js';
+import type { DeliveryRecord } from '../../core/webhook-store.js';
 import type { Cipher, Clock, Stores } from '../../core/ports.js';
 
 const aad = (projectId: string) => `${projectId}/webhook/secret`;
@@ -19,6 +21,12 @@ export class WebhookService {
     private readonly stores: Pick<Stores, 'runs' | 'webhooks'>,
     private readonly cipher: Cipher,
     private readonly clock: Clock,
+    /** Sends one attempt of a locked delivery and records it (WebhookDispatcher.redeliver). */
+    private readonly sendOnce: (delivery: DeliveryRecord) => Promise<void> = async () => {
+      throw new Error('no webhook sender');
+    },
+    /** How long a redelivery holds its lock: one attempt's timeout and a margin. */
+    private readonly lockMs = 70_000,
   ) {}
 
   /** The project's signing secret, made now if it has none (deliveries sign with it; nothing is shown). */
@@ -56,12 +64,33 @@ export class WebhookService {
     const run = await this.stores.runs.get(project.id, runId);
     if (!run) throw runNotFound(runId);
     const deliveries = await this.stores.webhooks.ofRun(run.id);
-    return {
-      runId: run.id,
-      deliveries: deliveries.map((d) => ({
-        id: d.id, event: d.event, url: d.url, status: d.status, attempts: d.attempts, nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
-        createdAt: d.createdAt, deliveredAt: d.deliveredAt, log: d.log,
-      })),
-    };
+    return { runId: run.id, deliveries: deliveries.map(present) };
   }
+
+  /**
+   * Sends a delivered or failed delivery once more, now, with its own id and body (a receiver
+   * that dedupes by Assay-Delivery drops a copy it has), and answers it with the attempt in its
+   * log. No retry follows: it ends delivered or failed again. A pending one is refused (409):
+   * its next attempt is already scheduled.
+   */
+  async redeliver(project: Pick<Project, 'id'>, runId: string, deliveryId: string): Promise<WebhookDelivery> {
+    const run = await this.stores.runs.get(project.id, runId);
+    if (!run) throw runNotFound(runId);
+    const now = this.clock.now();
+    const claimed = await this.stores.webhooks.claimForRedelivery(run.id, deliveryId, now, now + this.lockMs);
+    const shown = deliveryId.slice(0, 100);
+    if (claimed === 'missing') throw new NotFoundError('not_found', `Run ${run.id} has no webhook delivery ${shown}; GET …/runs/${run.id}/webhooks lists its deliveries`, { id: shown });
+    if (claimed === 'pending') throw new AssayError('conflict', `Delivery ${shown} is pending: its next attempt is scheduled (nextAttemptAt in GET …/runs/${run.id}/webhooks); only a delivered or failed delivery is sent again`, { meta: { id: shown, status: 'pending' } });
+    if (claimed === 'locked') throw new AssayError('conflict', `Delivery ${shown} is being sent right now; look at its log in a few seconds`, { meta: { id: shown } });
+    await this.sendOnce(claimed);
+    const after = (await this.stores.webhooks.ofRun(run.id)).find((d) => d.id === claimed.id)!;
+    return present(after);
+  }
+}
+
+function present(d: DeliveryRecord & { log: WebhookDelivery['log'] }): WebhookDelivery {
+  return {
+    id: d.id, event: d.event, url: d.url, status: d.status, attempts: d.attempts, nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
+    createdAt: d.createdAt, deliveredAt: d.deliveredAt, log: d.log,
+  };
 }

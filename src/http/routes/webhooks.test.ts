@@ -1,6 +1,6 @@
 // Webhooks through the HTTP API (docs/webhooks.md): the signing secret (made once, rotated), the
 // delivery log per run (a stopped run delivers too; another project's run is not found), only
-// http(s) URLs accepted, and the network guard's refusal visible in the log.
+// http(s) URLs accepted, the network guard's refusal visible in the log, and a redelivery on request.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../../testing/fake-agent.js';
@@ -134,5 +134,29 @@ describe('webhooks with private networks not allowed', () => {
     } finally {
       await guarded.close();
     }
+  });
+
+  it('redelivers a failed delivery on request and answers it with the new attempt; refuses unknown ids and other projects', async () => {
+    receiver.reset();
+    let up = false;
+    receiver.answer = () => (up ? { status: 204 } : { status: 404, body: 'no such route yet' });
+    const { runId } = (await (await t.req('POST', '/api/experiments/hooks/run', { body: { webhookUrl: `${receiver.url}/late` } })).json()) as { runId: string };
+    await waitForRun(t, runId);
+    const [failed] = (await deliveries(t, runId)).deliveries;
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
+    up = true;
+    const res = await t.req('POST', `/api/experiments/runs/${runId}/webhooks/${failed!.id}/redeliver`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: failed!.id, status: 'delivered', attempts: 2, log: [{ statusCode: 404 }, { statusCode: 204, error: null }] });
+    expect(receiver.requests.map((r) => r.headers['assay-delivery'])).toEqual([failed!.id, failed!.id]);
+
+    const unknown = await t.req('POST', `/api/experiments/runs/${runId}/webhooks/whd_nope/redeliver`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { message: string }).message).toBe(`Run ${runId} has no webhook delivery whd_nope; GET …/runs/${runId}/webhooks lists its deliveries`);
+    const other = await t.otherProject();
+    const foreign = await t.req('POST', `/api/experiments/runs/${runId}/webhooks/${failed!.id}/redeliver`, { key: other.key });
+    expect(foreign.status).toBe(404);
+    expect(((await foreign.json()) as { message: string }).message).toBe(`Run not found: ${runId}`);
+    expect(receiver.requests).toHaveLength(2);
   });
 });

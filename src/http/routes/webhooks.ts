@@ -1,8 +1,8 @@
-// Webhooks (docs/webhooks.md): the project's signing secret and a run's delivery log. The
+// Webhooks (docs/webhooks.md): the project's signing secret, a run's delivery log and a redelivery. The
 // deliveries themselves are sent by the app's dispatcher, not by a route.
 import { z } from 'zod';
 import type { WebhookService } from '../../app/webhooks/service.js';
-import { webhookDeliveryListSchema, webhookSecretSchema } from '../../core/model/webhooks.js';
+import { webhookDeliveryListSchema, webhookDeliverySchema, webhookSecretSchema } from '../../core/model/webhooks.js';
 import type { RouteTable } from '../route.js';
 import { RUN_PREFIXES } from './runs.js';
 
@@ -38,6 +38,18 @@ export function webhookRoutes(routes: RouteTable, webhooks: WebhookService): voi
         responses: { 200: { description: 'Deliveries, oldest first', schema: webhookDeliveryListSchema }, 404: { description: 'run_not_found' } },
       },
       async (c, { params }) => c.json(await webhooks.deliveries(c.get('project'), params.runId)),
+    );
+    routes.add(
+      {
+        method: 'post', path: `${prefix}/runs/{runId}/webhooks/{deliveryId}/redeliver`, summary: 'Send a delivered or failed webhook delivery again, now', tags: ['Webhooks'], auth: 'project',
+        deprecated: prefix !== '/api/experiments',
+        description:
+          'One attempt, now, with the same Assay-Delivery id and body (signed anew), recorded in the delivery\'s log; no retry follows, so the delivery ends delivered or failed. '
+          + 'Answers the delivery with its log once the attempt is over (at most 10 s). A pending delivery is a 409: its next attempt is already scheduled.',
+        params: runIdParam.extend({ deliveryId: z.string().max(200) }),
+        responses: { 200: { description: 'The delivery after the attempt', schema: webhookDeliverySchema }, 404: { description: 'run_not_found, or no such delivery of the run' }, 409: { description: 'The delivery is pending, or being sent' } },
+      },
+      async (c, { params }) => c.json(await webhooks.redeliver(c.get('project'), params.runId, params.deliveryId)),
     );
   }
 }
