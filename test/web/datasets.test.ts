@@ -134,9 +134,10 @@ describe('the Datasets pages', () => {
     await page.getByRole('heading', { name: 'Experiments' }).waitFor();
     await page.getByRole('link', { name: 'Datasets' }).click();
     await page.getByText('No datasets yet').waitFor();
-    const command = await page.getByLabel('Upload command').textContent();
-    expect(command).toContain(`curl -X POST '${server.url}/api/datasets?name=questions'`);
-    expect(command).toContain("-H 'Content-Type: text/csv' --data-binary @questions.csv");
+    expect(await page.getByLabel('Upload command').textContent()).toBe(`ASSAY_ENDPOINT=${server.url} ASSAY_API_KEY=$KEY npx assay datasets upload questions.csv`);
+    const request = await page.getByLabel('Upload request').textContent();
+    expect(request).toContain(`curl -X POST '${server.url}/api/datasets?name=questions'`);
+    expect(request).toContain("-H 'Content-Type: text/csv' --data-binary @questions.csv");
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'datasets-empty');
     expect(problems).toEqual([]);

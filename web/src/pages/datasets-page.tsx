@@ -22,21 +22,25 @@ function Columns({ columns }: { columns: string[] }) {
 }
 
 /**
- * How to upload a dataset: there is no CLI command for it (assay push sends experiments), so
- * the curl of the README, against this server's address.
+ * How to upload a dataset: the CLI (`assay datasets upload`), or the README's curl, against this
+ * server's address.
  */
 export function UploadHint() {
-  const curl = `curl -X POST '${location.origin}/api/datasets?name=questions' \\\n  -H "Authorization: Bearer $ASSAY_API_KEY" \\\n  -H 'Content-Type: text/csv' --data-binary @questions.csv`;
+  const cli = `ASSAY_ENDPOINT=${location.origin} ASSAY_API_KEY=$KEY npx assay datasets upload questions.csv`;
+  const curl = `curl -X POST '${location.origin}/api/datasets?name=questions' \\\n  -H "Authorization: Bearer $KEY" \\\n  -H 'Content-Type: text/csv' --data-binary @questions.csv`;
   return (
     <div className="upload-hint">
       <p>
-        No datasets yet — upload one with <code>POST /api/datasets</code>: a CSV (header line first) or JSON Lines body with <code>?name=</code>, or
-        JSON <code>{'{"name": …, "rows": [ … ]}'}</code>. For example:
+        No datasets yet — upload a CSV (header line first), JSON Lines or JSON file with the CLI:
       </p>
-      <pre tabIndex={0} aria-label="Upload command">{curl}</pre>
+      <pre tabIndex={0} aria-label="Upload command">{cli}</pre>
+      <p>
+        or with <code>POST /api/datasets</code> (a CSV or JSON Lines body with <code>?name=</code>, or JSON <code>{'{"name": …, "rows": [ … ]}'}</code>):
+      </p>
+      <pre tabIndex={0} aria-label="Upload request">{curl}</pre>
       <p className="muted">
-        An experiment runs it with <code>dataset: {'{datasetId: questions}'}</code> (docs/experiments.md); appending rows
-        (<code>POST /api/datasets/questions/records</code>) makes a new version.
+        An experiment runs it with <code>dataset: {'{datasetId: questions}'}</code> (docs/experiments.md), or one run with <code>assay run SLUG --dataset questions</code>;
+        appending rows (<code>assay datasets append questions more.csv</code>) makes a new version.
       </p>
     </div>
   );
