@@ -70,6 +70,19 @@ export async function startServer(options: { pingMs?: number } = {}): Promise<Se
   };
 }
 
+/** What a test file starts and must stop: a browser, a fake agent, a server. */
+interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * Closes what a test file started, in this order, for its afterAll; one that never started
+ * (its beforeAll failed first) is skipped, so the failure shown is the real one.
+ */
+export async function closeAll(...started: (Closable | undefined)[]): Promise<void> {
+  for (const s of started) await s?.close();
+}
+
 export interface Guarded {
   page: Page;
   /** CSP violations and requests to other origins seen so far. */

@@ -7,7 +7,7 @@ import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeAgent, startFakeAgent } from '../../src/testing/fake-agent.js';
 import { waitForRun } from '../../src/testing/runs.js';
-import { axeViolations, type Browser, launch, onServer, screenshot, type Server, signedInOnList, startServer } from './browser.js';
+import { axeViolations, type Browser, closeAll, launch, onServer, screenshot, type Server, signedInOnList, startServer } from './browser.js';
 
 let server: Server;
 let agent: FakeAgent;
@@ -30,11 +30,7 @@ beforeAll(async () => {
   browser = await launch();
   ({ page } = await signedInOnList(browser, server));
 });
-afterAll(async () => {
-  await browser?.close();
-  await agent?.close();
-  await server?.close();
-});
+afterAll(() => closeAll(browser, agent, server));
 
 /** The server "goes away" for this page: every API request is refused until `back()`. */
 async function serverDown(p: Page): Promise<{ refused: () => number; back: () => Promise<void> }> {

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeAgent, startFakeAgent } from '../../src/testing/fake-agent.js';
 import { waitForRun } from './expected.js';
-import { axeViolations, type Browser, launch, screenshot, type Server, signedInOnList, startServer } from './browser.js';
+import { axeViolations, type Browser, closeAll, launch, screenshot, type Server, signedInOnList, startServer } from './browser.js';
 
 let server: Server;
 let agent: FakeAgent;
@@ -66,11 +66,7 @@ beforeAll(async () => {
   browser = await launch();
   ({ page } = await signedInOnList(browser, server));
 });
-afterAll(async () => {
-  await browser?.close();
-  await agent?.close();
-  await server?.close();
-});
+afterAll(() => closeAll(browser, agent, server));
 
 async function open(p: Page): Promise<void> {
   await p.setViewportSize({ width: 1100, height: 1000 });
