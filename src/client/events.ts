@@ -35,6 +35,11 @@ export interface EventsOptions {
    */
   retryForMs?: number;
   onRetry?: (notice: RetryNotice) => void;
+  /**
+   * Told each time a connection is answered with an event stream: after failures, the stream
+   * is back, though a quiet run may send no event (nor a ping) for a while yet.
+   */
+  onOpen?: () => void;
 }
 
 /** The default of `EventsOptions.retryForMs`: about as long as the 20 quick retries of before. */
@@ -99,6 +104,7 @@ export async function* followEvents(source: StreamSource, runId: string, options
         await res.body?.cancel().catch(() => {});
         throw new NotAssayError(source.endpoint, `GET ${path} answered ${res.status} with ${type || 'no content type'}, not an event stream`, res.status);
       }
+      options.onOpen?.();
       // A final event ends the stream only when the server then closes it: replayed from
       // before a resume, a run's history has an earlier `done` or `stopped`, and `resumed`
       // and the events of the execution after it follow (SPEC §6). The server closes a stream

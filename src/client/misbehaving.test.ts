@@ -180,6 +180,24 @@ describe('the event stream', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(5000);
   });
 
+  it('says when a connection opens again after failures, before any event comes', async () => {
+    let connections = 0;
+    let quiet: ServerResponse | undefined;
+    const { base } = await serve((_req, res) => {
+      connections++;
+      // Two 503s (the server restarting), then a stream that sends nothing until told to.
+      if (connections <= 2) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"restarting"}');
+      sse(res);
+      res.flushHeaders();
+      quiet = res;
+    });
+    const told: string[] = [];
+    const seen = collect(new AssayClient({ endpoint: base }).events('run_1', { onRetry: (n) => told.push(`retry ${n.attempt}`), onOpen: () => told.push('open') }));
+    await expect.poll(() => told).toEqual(['retry 1', 'retry 2', 'open']);
+    quiet!.end(done(1));
+    expect((await seen).map((e) => e.type)).toEqual(['done']);
+  });
+
   it('gives up once connections have failed for longer than retryForMs, saying why', async () => {
     const { server, base } = await serve(() => {});
     server.close();

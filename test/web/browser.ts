@@ -55,9 +55,13 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** A real Assay (SQLite in a temp dir) on 127.0.0.1, runUrl pointing at it. */
-export async function startServer(options: { pingMs?: number } = {}): Promise<Server> {
-  const t = await startTestAssay({}, undefined, options);
+/**
+ * A real Assay (SQLite in a temp dir) on 127.0.0.1, runUrl pointing at it. `workerConcurrency`:
+ * cells executing at once across all runs (ASSAY_WORKER_CONCURRENCY), so one run can wait on another.
+ */
+export async function startServer(options: { pingMs?: number; workerConcurrency?: number } = {}): Promise<Server> {
+  const { workerConcurrency, ...compose } = options;
+  const t = await startTestAssay(workerConcurrency === undefined ? {} : { workerConcurrency }, undefined, compose);
   const http = await listen(t);
   t.config.publicUrl = http.url;
   return {

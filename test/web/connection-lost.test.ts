@@ -1,6 +1,7 @@
 // The server lost mid-run, and a page opened while it was down. A lost event stream must be
 // plain: no "● live", the duration stops at the last contact, and a notice says the page is
-// retrying (with the attempt), gone once the stream is back. A page whose first load failed
+// retrying (with the attempt), gone once the stream is back — as soon as it reconnects, though a
+// quiet run sends no event for a long while. A page whose first load failed
 // loads by itself once the server answers again (its Retry button stays). The server's going
 // away is played by refusing every request of the page and cutting its open connections.
 import type { Page, Route } from 'playwright-core';
@@ -17,7 +18,8 @@ let page: Page;
 const ROWS = 30;
 
 beforeAll(async () => {
-  server = await startServer({ pingMs: 200 });
+  // One cell at a time across runs: a run can be kept quiet behind another (see below).
+  server = await startServer({ pingMs: 200, workerConcurrency: 1 });
   agent = await startFakeAgent({ latencyMs: 400, reply: (m) => m });
   const doc = {
     slug: 'far-away', name: 'Far away',
@@ -77,6 +79,52 @@ describe('the server lost mid-run', () => {
     await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('completed');
     expect(down.refused()).toBeGreaterThan(0);
     await waitForRun(server.t, runId);
+  });
+});
+
+describe('the server lost while the run is quiet', () => {
+  it('clears the notice as soon as the stream reconnects, with no event from the run', async () => {
+    // Quiet: the server executes one cell at a time (workerConcurrency: 1), and another run's
+    // call, held by the agent, keeps the watched run's cell waiting: no event, and no cell in
+    // flight for a new connection to be told of, until release().
+    const quiet = {
+      slug: 'quiet', name: 'Quiet',
+      dataset: { rows: [{ question: 'q' }] },
+      targets: [{ id: 'echo', name: 'Echo', type: 'code', code: 'return row.question' }],
+    };
+    // Its call outlasts the test: a timeout would free the cell slot and let the watched run go.
+    const blocker = {
+      slug: 'blocker', name: 'Blocker',
+      dataset: { rows: [{ question: 'held' }] },
+      targets: [{ id: 'bot', name: 'Held bot', type: 'http', url: `${agent.url}/chat`, body: { message: '{{question}}' }, outputPath: '$.reply', timeoutMs: 120_000 }],
+      execution: { maxRetries: 0 },
+    };
+    for (const doc of [quiet, blocker]) expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+    agent.hold();
+    const runs: string[] = [];
+    try {
+      runs.push(((await (await server.t.req('POST', '/api/experiments/blocker/run', { body: {} })).json()) as { runId: string }).runId);
+      await expect.poll(() => agent.inFlight).toBe(1);
+      const { runId, runUrl } = (await (await server.t.req('POST', '/api/experiments/quiet/run', { body: {} })).json()) as { runId: string; runUrl: string };
+      runs.push(runId);
+      await page.goto(onServer(server, runUrl));
+      await page.locator('.live').waitFor();
+      expect(await page.getByTestId('progress-text').textContent()).toBe('0 / 1');
+
+      const down = await serverDown(page);
+      const notice = page.getByTestId('connection-lost');
+      await notice.waitFor({ timeout: 3000 });
+      await down.back();
+      // The next attempt is at most 8 s away (run-follow.ts); the run still sends nothing.
+      await notice.waitFor({ state: 'detached', timeout: 15_000 });
+      expect(agent.inFlight).toBe(1);
+      expect(await page.getByTestId('progress-text').textContent()).toBe('0 / 1');
+      expect(await page.locator('.live').count()).toBe(1);
+      expect(await page.getByTestId('duration').textContent()).not.toContain('(at last contact)');
+    } finally {
+      agent.release();
+    }
+    for (const runId of runs) await waitForRun(server.t, runId);
   });
 });
 

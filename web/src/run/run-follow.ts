@@ -2,8 +2,9 @@
 // dropped stream after the last event seen (Last-Event-ID) and retries failed connections for a
 // few seconds; this adds what a page needs when the server cannot be reached at all: attempts
 // again with backoff, from the same event, and says at once, from the first failed connection,
-// that the stream is lost (and when it is back). Kept apart from RunStore, which decides what
-// each event changes and how the page shows a lost stream.
+// that the stream is lost, and as soon as a connection opens again that it is back (a quiet run
+// may send no event for minutes: waiting for one kept the notice up). Kept apart from RunStore,
+// which decides what each event changes and how the page shows a lost stream.
 import type { StreamEvent } from '../api-types.js';
 import { api, ApiError, describeError } from '../api.js';
 
@@ -20,7 +21,7 @@ export interface FollowHooks {
   onEvent: (e: StreamEvent) => void;
   /** The stream cannot reach the server: `attempt` connections have failed in a row. */
   lost: (attempt: number) => void;
-  /** An event came after a loss: the stream is back. */
+  /** A connection opened (or an event came) after a loss: the stream is back. */
   back: () => void;
   /** Following stopped before the run's end, in words. */
   stopped: (notice: string) => void;
@@ -48,13 +49,16 @@ export async function followEvents(runId: string, hooks: FollowHooks): Promise<v
   // Failed connections in a row, the client's own retries included: the number the page shows.
   let failures = 0;
   const failed = () => hooks.lost(++failures);
+  const reached = () => {
+    if (failures === 0) return;
+    failures = 0;
+    hooks.back();
+  };
   for (let round = 0; ; round++) {
     try {
-      for await (const e of api().client.events(runId, { afterSeq: hooks.afterSeq(), signal, onRetry: failed })) {
-        if (failures > 0) {
-          failures = 0;
-          hooks.back();
-        }
+      // Back once the server answers with the stream (onOpen), not at the next event.
+      for await (const e of api().client.events(runId, { afterSeq: hooks.afterSeq(), signal, onRetry: failed, onOpen: reached })) {
+        reached();
         hooks.onEvent(e);
         round = 0;
       }
