@@ -16,6 +16,8 @@ import { jsonPathCheck } from './jsonpath-checks.js';
 import type { IsolatedSandbox } from '../sandbox/isolated.js';
 import { CODE_TARGET_PARAMS } from '../targets/code.js';
 import { compileCheck, countTags, MAX_DOCUMENT_TAGS, MAX_TEMPLATE_TAGS } from '../targets/templates.js';
+import { secretsUsed } from '../targets/secret-reads.js';
+import { SECRET_NAME_PATTERN } from '../app/secrets.js';
 
 /**
  * Whether each evaluator spec's settings passed evaluatorCheck, for codeCheck, which runs after
@@ -144,6 +146,27 @@ const urlCheck: DocumentCheck = (doc) => {
   return issues;
 };
 
+/**
+ * Save-time checks: `{{secrets.NAME}}` names a secret that can exist. Names are upper case
+ * (secrets.ts); `{{ secrets.agent_token }}` was saved, and its run was refused with "set it with
+ * PUT /api/secrets/agent_token", which the secrets API refuses: a dead end (review of 2026-12-06).
+ */
+const secretNameCheck: DocumentCheck = (doc) => {
+  const issues: Issue[] = [];
+  doc.targets.forEach((t, i) => {
+    if (t.type !== 'http') return;
+    const used = secretsUsed(t);
+    if (used === 'all') return;
+    for (const name of used) {
+      if (SECRET_NAME_PATTERN.test(name)) continue;
+      const upper = name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+      const hint = SECRET_NAME_PATTERN.test(upper) ? `: did you mean {{secrets.${upper}}}?` : '';
+      issues.push({ path: ['targets', i], message: `{{secrets.${name.slice(0, 130)}}} can never be set: secret names are upper-case letters, digits and _ (^[A-Z_][A-Z0-9_]{0,127}$)${hint}` });
+    }
+  });
+  return issues;
+};
+
 type Path = (string | number)[];
 
 /** A piece of user code in a document: where it is, and the parameters the sandbox gives it. */
@@ -217,5 +240,5 @@ const codeCheck = (sandbox: Pick<IsolatedSandbox, 'check'>): DocumentCheck => as
 
 /** Every save-time check of an experiment document, in the order their issues are reported. */
 export function documentChecks(rowLimits: RowLimits, sandbox: Pick<IsolatedSandbox, 'check'>): DocumentCheck[] {
-  return [evaluatorCheck, templateCheck, urlCheck, jsonPathCheck, codeCheck(sandbox), rowLimitCheck(rowLimits)];
+  return [evaluatorCheck, templateCheck, urlCheck, jsonPathCheck, codeCheck(sandbox), rowLimitCheck(rowLimits), secretNameCheck];
 }

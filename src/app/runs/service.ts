@@ -22,6 +22,7 @@ import { runRowsPage, type RunRowsPage } from './run-rows.js';
 import { cellRequest, type RequestRenderers } from './cell-request.js';
 import { checkSecretsSet, type MissingSecrets } from './secret-check.js';
 import { buildRunSpec } from './run-spec.js';
+import { checkMappedColumns, runColumns } from './column-check.js';
 import { repeatVerdicts, resultsPage, rowResultsOnPage } from './results-page.js';
 
 /** Cells of an export page: 1,000 cells of 9 KB were 9 MB read and parsed in one statement (71–111 ms). */
@@ -98,7 +99,26 @@ export class RunService {
     if (this.options.maxCellsPerRun !== undefined) checkCellLimit(spec, this.options.maxCellsPerRun);
     const targets = experiment.document.targets.filter((t) => spec.targetIds.includes(t.id));
     await checkSecretsSet(this.options.missingSecrets, project.id, targets);
+    await this.checkColumns(project, experiment, request, spec);
     return { experiment, request, spec };
+  }
+
+  /** Evaluator inputs mapped to columns the run's rows lack are refused (column-check.ts). */
+  private async checkColumns(project: Project, experiment: ExperimentRecord, request: RunRequest, spec: RunSpec): Promise<void> {
+    const doc = experiment.document;
+    const evaluators = doc.evaluators.filter((e) => spec.evaluatorIds.includes(e.id));
+    if (!evaluators.some((e) => e.inputs !== undefined || e.settings !== undefined)) return;
+    const rows = spec.rows;
+    let columns: Set<string>;
+    if (rows.kind === 'inline') columns = runColumns({ rows: request.data ?? [] }, spec.parameters);
+    else if (rows.kind === 'experiment') columns = runColumns({ rows: 'rows' in doc.dataset ? doc.dataset.rows : [] }, spec.parameters);
+    else if (rows.kind === 'parameters') columns = runColumns({ columns: [] }, spec.parameters);
+    else {
+      const ds = await this.stores.datasets.get(project.id, rows.datasetId, rows.version);
+      if (!ds) return;
+      columns = runColumns({ columns: ds.columns }, spec.parameters);
+    }
+    checkMappedColumns(evaluators, columns);
   }
 
   async start(project: Project, slug: string, body: () => Promise<unknown>): Promise<{ run: RunRecord; started: StartedRun }> {

@@ -119,6 +119,17 @@ describe('runs with stored secrets', () => {
     expect(agent.calls).toBe(before);
   });
 
+  it('refuses at save a secret name that no secret can have, naming the one meant', async () => {
+    const doc = agentExperiment('lower-secret', agent.url, 1, {
+      targets: [{ id: 'agent', type: 'http', url: `${agent.url}/chat`, headers: { 'X-Token': '{{ secrets.agent_token }}' }, body: { message: '{{question}}' } }],
+      evaluators: [],
+    });
+    const res = await t.req('POST', '/api/experiments', { body: doc });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { issues: { path: unknown[]; message: string }[] };
+    expect(body.issues).toContainEqual({ path: ['targets', 0], message: '{{secrets.agent_token}} can never be set: secret names are upper-case letters, digits and _ (^[A-Z_][A-Z0-9_]{0,127}$): did you mean {{secrets.AGENT_TOKEN}}?' });
+  });
+
   it('refuses a start naming every missing secret of the selected targets, and runs once they are set', async () => {
     const doc = agentExperiment('two-secrets', agent.url, 1, {
       targets: [

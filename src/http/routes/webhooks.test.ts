@@ -139,7 +139,7 @@ describe('webhooks with private networks not allowed', () => {
   it('redelivers a failed delivery on request and answers it with the new attempt; refuses unknown ids and other projects', async () => {
     receiver.reset();
     let up = false;
-    receiver.answer = () => (up ? { status: 204 } : { status: 404, body: 'no such route yet' });
+    receiver.answer = () => (up ? { status: 204, body: '' } : { status: 404, body: 'no such route yet' });
     const { runId } = (await (await t.req('POST', '/api/experiments/hooks/run', { body: { webhookUrl: `${receiver.url}/late` } })).json()) as { runId: string };
     await waitForRun(t, runId);
     const [failed] = (await deliveries(t, runId)).deliveries;
