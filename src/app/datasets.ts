@@ -1,6 +1,6 @@
 // Saved datasets: uploads (JSON rows, CSV, JSON Lines), versions, paged reads, append, delete.
 import { z } from 'zod';
-import { AssayError, datasetNotFound, SlugTakenError, TooManyColumnsError, ValidationError } from '../core/errors.js';
+import { AssayError, datasetNotFound, NotFoundError, SlugTakenError, TooManyColumnsError, ValidationError } from '../core/errors.js';
 import { type Row, rowsSchema } from '../core/model/experiment.js';
 import { PAGE_BYTES } from '../core/model/paging.js';
 import type { DatasetVersion } from '../core/model/dataset-api.js';
@@ -76,8 +76,14 @@ export class DatasetService {
 
   async get(project: Project, idOrSlug: string, version?: number): Promise<DatasetRecord> {
     const found = await this.stores.datasets.get(project.id, idOrSlug, version);
-    if (!found) throw datasetNotFound(idOrSlug);
-    return found;
+    if (found) return found;
+    // A version past the latest said as such: "Dataset not found" sent the reader looking for a
+    // dataset that is there.
+    const latest = version === undefined ? null : await this.stores.datasets.get(project.id, idOrSlug);
+    if (latest) {
+      throw new NotFoundError('dataset_not_found', `Dataset ${latest.slug} has no version ${version}: its versions are 1–${latest.version} (GET /api/datasets/${latest.slug}/versions)`, { id: idOrSlug, version });
+    }
+    throw datasetNotFound(idOrSlug);
   }
 
   /** One page of rows of a version (the latest by default). */

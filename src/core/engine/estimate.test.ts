@@ -10,13 +10,14 @@ const target = (targetId: string, ok: number, cost: number, unpriced = 0, errors
  * An evaluator's cost in a past run: a number, none (an older summary), or a cost with its
  * unpriced calls and the cells on which it was skipped (their target call failed).
  */
-type EvaluatorCost = number | undefined | { cost: number; unpriced?: number; skipped?: number };
+type EvaluatorCost = number | undefined | { cost: number; unpriced?: number; skipped?: number; errors?: number };
 
 function past(id: string, version: number, targets: TargetSummary[], evaluatorCosts: Record<string, EvaluatorCost> = {}): PastRun {
   const cells = targets.reduce((n, t) => n + t.passed + t.failed, 0);
   const evaluators = Object.entries(evaluatorCosts).map(([evaluatorId, c]) => {
     const skipped = typeof c === 'object' ? (c.skipped ?? 0) : 0;
-    const counts = { evaluatorId, passed: cells - skipped, failed: 0, errors: 0, skipped, results: cells };
+    const errors = typeof c === 'object' ? (c.errors ?? 0) : 0;
+    const counts = { evaluatorId, passed: cells - skipped - errors, failed: 0, errors, skipped, results: cells };
     if (typeof c === 'object') return Object.assign(counts, { totalCost: c.cost }, c.unpriced ? { unpricedCalls: c.unpriced } : {});
     return c !== undefined ? Object.assign(counts, { totalCost: c }) : counts;
   });
@@ -96,6 +97,16 @@ describe('estimateRun', () => {
     // Half the target calls failed: $0.05 over the 5 cells it judged is $0.01 a cell.
     const half = estimateRun(judged, [past('r2', 3, [target('p', 5, 0.05, 0, 5)], { judge: { cost: 0.05, skipped: 5 } })]);
     expect(half.evaluators[0]).toEqual({ evaluatorId: 'judge', cells: 100, basis: 'history', costPerCell: expect.closeTo(0.01, 12), estimatedCost: expect.closeTo(1, 10), fromRuns: ['r2'] });
+  });
+
+  it('evaluators: a judge whose every call errored (no key for its model) says nothing of its cost either', () => {
+    const judged = { ...spec, evaluatorIds: ['judge'] };
+    const noKey = estimateRun(judged, [past('r1', 3, [target('p', 10, 0.1)], { judge: { cost: 0, errors: 10 } })]);
+    expect(noKey.evaluators).toEqual([{ evaluatorId: 'judge', cells: 100, basis: 'none', fromRuns: [] }]);
+    expect(noKey.complete).toBe(false);
+    // Errors on half its cells: the other half's cost, per cell they judged.
+    const half = estimateRun(judged, [past('r2', 3, [target('p', 10, 0.1)], { judge: { cost: 0.05, errors: 5 } })]);
+    expect(half.evaluators[0]).toMatchObject({ basis: 'history', costPerCell: expect.closeTo(0.01, 12) });
   });
 
   it("without history: a priced prompt target's figure (at most with maxTokens, at least without), checks that call no model at $0", () => {

@@ -111,7 +111,7 @@ function evaluatorPart(evaluatorId: string, cells: number, history: PastRun[], v
     cost += e.totalCost!;
     unpriced += e.unpricedCalls ?? 0;
     // The run's cells, less the share on which it was skipped (its cell's target call
-    // failed): a run assumes every call succeeds, and then the evaluator runs on those too.
+    // failed) or errored: a run assumes every call succeeds, and then the evaluator runs on those too.
     runCells += e.results ? (r.summary.totalCells * evaluated(e)) / e.results : r.summary.totalCells;
   }
   // Unpriced only when no call had a cost: a cost of 0 with no unpriced call is a free evaluator.
@@ -123,13 +123,15 @@ function evaluatorPart(evaluatorId: string, cells: number, history: PastRun[], v
 }
 
 /**
- * Results of an evaluator that were not skipped. A judge skipped on every cell (each target
- * call failed) made no call: its $0 says nothing of its price. Summaries written before
- * `results` was counted tell it from the verdicts.
+ * Results of an evaluator that came from a call: not skipped, not an error. A judge skipped on
+ * every cell (each target call failed) or erroring on every cell (no key for its model) made no
+ * priced call: its $0 says nothing of its price (review of 2026-12-06: "$0 a cell, from 1
+ * earlier run" for a judge that never ran). Summaries written before `results` was counted
+ * tell it from the verdicts.
  */
 function evaluated(e: RunSummary['evaluators'][number]): number {
-  if (e.results !== undefined) return e.results - e.skipped;
-  return e.passed + e.failed + e.errors + (e.avgScore !== undefined || e.labels !== undefined ? 1 : 0);
+  if (e.results !== undefined) return e.results - e.skipped - e.errors;
+  return e.passed + e.failed + (e.avgScore !== undefined || e.labels !== undefined ? 1 : 0);
 }
 
 function known(basis: EstimateBasis): boolean {

@@ -34,6 +34,10 @@ describe('dataset versions', () => {
     // By id too; and each version's rows are what it counted.
     expect(await json(await t.req('GET', `/api/datasets/${created.id}/versions`))).toEqual({ versions });
     expect((await json(await t.req('GET', '/api/datasets/versions?version=2'))).rows).toEqual([{ q: 'a' }, { q: 'b' }, { q: 'c', expected: 'C' }]);
+    // A version past the latest is said as such, not as a missing dataset.
+    const past = await t.req('GET', '/api/datasets/versions?version=9');
+    expect(past.status).toBe(404);
+    expect((await json(past)).message).toBe('Dataset versions has no version 9: its versions are 1–3 (GET /api/datasets/versions/versions)');
   });
 
   it('answers 404 for an unknown dataset, a deleted one and another project\'s, alike', async () => {
