@@ -41,6 +41,7 @@ const NOT_PROJECT_SCOPED: Record<string, string> = {
   'post /api/admin/projects': 'admin API: ASSAY_ADMIN_TOKEN only; creates projects, belongs to no project',
   'post /api/admin/projects/{id}/api-keys': 'admin API: ASSAY_ADMIN_TOKEN only; addresses any project by id by design',
   'delete /api/admin/api-keys/{id}': 'admin API: ASSAY_ADMIN_TOKEN only; addresses any key by id by design',
+  'get /api/admin/projects': 'admin API: ASSAY_ADMIN_TOKEN only; lists every project (never a key) by design',
   'get /api/admin/projects/{id}/api-keys': 'admin API: ASSAY_ADMIN_TOKEN only; lists the keys of any project (never the keys themselves) by design',
 };
 

@@ -18,6 +18,12 @@ export interface RevokedKey {
   alreadyRevoked: boolean;
 }
 
+/** A project as the admin list shows it: with how many keys it has, revoked ones included, and how many work. */
+export interface ProjectSummary extends Project {
+  keyCount: number;
+  activeKeyCount: number;
+}
+
 /** Shape of a project id (`proj_` + ULID): with slugs, the only values quoted in a 404. */
 const PROJECT_ID_PATTERN = /^proj_[0-9A-Za-z]{1,64}$/;
 
@@ -83,6 +89,23 @@ export class ProjectService {
     };
     await this.stores.apiKeys.create(record);
     return { id: record.id, apiKey };
+  }
+
+  /**
+   * A page of every project, oldest first (new projects never shift earlier pages), each with
+   * its key counts. The store's port lists projects whole and keys per project: a server holds
+   * few projects, and a page of 200 costs 200 small key reads (admin use only).
+   */
+  async listProjects(page: PageRequest): Promise<Paged<ProjectSummary>> {
+    const all = await this.stores.projects.list();
+    const start = (page.page - 1) * page.pageSize;
+    const items = await Promise.all(
+      all.slice(start, start + page.pageSize).map(async (project) => {
+        const keys = await this.stores.apiKeys.listForProject(project.id);
+        return { ...project, keyCount: keys.length, activeKeyCount: keys.filter((k) => k.revokedAt === null).length };
+      }),
+    );
+    return { items, total: all.length };
   }
 
   /** A page of a project's keys (by id or slug), oldest first: revoked ones included, never a secret. */

@@ -90,7 +90,11 @@ export function adminAuth(adminToken: string | undefined, throttle: AuthThrottle
     if (!match) throw new AssayError('missing_credentials', 'Send the admin token (ASSAY_ADMIN_TOKEN) as Authorization: Bearer <token>', { compatText: 'Missing credentials' });
     const address = clientAddress(c);
     await throttle.assertAllowed(address);
-    if (!sameSecret(match[1]!.trim(), adminToken)) return refused(throttle, address);
+    if (!sameSecret(match[1]!.trim(), adminToken)) {
+      await throttle.failed(address);
+      // Not "the API key is unknown": what is wrong is the admin token (and nothing more is said).
+      throw new AssayError('invalid_credentials', 'The admin token is wrong: send ASSAY_ADMIN_TOKEN as Authorization: Bearer <token>', { compatText: 'Invalid credentials' });
+    }
     await next();
   };
 }

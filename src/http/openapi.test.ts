@@ -27,6 +27,8 @@ const SPEC_ROUTES = [
   'POST /api/admin/projects', 'POST /api/admin/projects/{id}/api-keys', 'DELETE /api/admin/api-keys/{id}',
   // Key administration: a project's keys by id (issue "API key administration").
   'GET /api/admin/projects/{id}/api-keys',
+  // Every project, for an operator who has only the admin token (a new user's review).
+  'GET /api/admin/projects',
   'POST /api/experiments', 'GET /api/experiments', 'GET /api/experiments/{slug}', 'PUT /api/experiments/{slug}', 'DELETE /api/experiments/{slug}',
   'POST /api/datasets', 'GET /api/datasets', 'GET /api/datasets/{idOrSlug}', 'POST /api/datasets/{idOrSlug}/records', 'DELETE /api/datasets/{idOrSlug}',
   // A dataset's versions and the experiments that run it (the web page's Datasets pages).

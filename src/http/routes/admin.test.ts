@@ -147,6 +147,33 @@ describe.each(allDatabases())('admin API keys on $name', (db) => {
     expect(await works(b.apiKey)).toBe(401);
   });
 
+  it('lists every project, oldest first and paged, with its key counts and never a key', async () => {
+    const a = await newProject('Listed A');
+    const b = await newProject('Listed B');
+    await newKey(b.id);
+    expect((await call('DELETE', `/api/admin/api-keys/${b.keyId}`)).status).toBe(204);
+    type Listed = { id: string; slug: string; name: string; createdAt: number; keyCount: number; activeKeyCount: number };
+    const all: Listed[] = [];
+    let total = 0;
+    for (let page = 1; ; page++) {
+      const res = await call('GET', `/api/admin/projects?page=${page}&pageSize=2`);
+      expect(res.status).toBe(200);
+      const body = res.body as unknown as { projects: Listed[]; pagination: { totalHits: number; hasMore: boolean; pageSize: number } };
+      expect(body.pagination.pageSize).toBe(2);
+      all.push(...body.projects);
+      total = body.pagination.totalHits;
+      if (!body.pagination.hasMore) break;
+    }
+    expect(all.length).toBe(total);
+    // The harness's own project comes first: it is the oldest.
+    expect(all[0]!.id).toBe(t.projectId);
+    expect(all.find((p) => p.id === a.id)).toEqual({ id: a.id, slug: a.slug, name: 'Listed A', createdAt: expect.any(Number), keyCount: 1, activeKeyCount: 1 });
+    expect(all.find((p) => p.id === b.id)).toMatchObject({ slug: b.slug, name: 'Listed B', keyCount: 2, activeKeyCount: 1 });
+    expect(all.findIndex((p) => p.id === a.id)).toBeLessThan(all.findIndex((p) => p.id === b.id));
+    expect((await call('GET', '/api/admin/projects', { headers: {} })).status).toBe(401);
+    expect((await call('GET', '/api/admin/projects', { headers: { authorization: `Bearer ${a.apiKey}` } })).status).toBe(401);
+  });
+
   it('wants the admin token: none, a project key or a wrong token is a 401; without ASSAY_ADMIN_TOKEN a 404', async () => {
     const project = await newProject('Auth');
     const path = `/api/admin/projects/${project.id}/api-keys`;
@@ -155,6 +182,8 @@ describe.each(allDatabases())('admin API keys on $name', (db) => {
       expect(res.status, JSON.stringify(headers)).toBe(401);
       // Without a bearer token the answer says which token: not a project key.
       if (!headers.authorization) expect(res.body?.message).toBe('Send the admin token (ASSAY_ADMIN_TOKEN) as Authorization: Bearer <token>');
+      // A wrong bearer token is the admin token that is wrong, not "an API key unknown or revoked".
+      else expect(res.body?.message).toBe('The admin token is wrong: send ASSAY_ADMIN_TOKEN as Authorization: Bearer <token>');
     }
     const revoke = await call('DELETE', `/api/admin/api-keys/${project.keyId}`, { headers: { authorization: `Bearer ${project.apiKey}` } });
     expect(revoke.status).toBe(401);
@@ -193,6 +222,9 @@ describe('admin API keys in the OpenAPI document', () => {
       for (const field of ['apiKeys', 'id', 'projectId', 'prefix', 'createdAt', 'revokedAt', 'pagination']) expect(list).toContain(`"${field}"`);
       expect(list).not.toContain('"apiKey"');
       expect(schemaOf(doc.paths['/api/admin/projects']?.post, '201')).toContain('"keyId"');
+      const projectsOp = doc.paths['/api/admin/projects']?.get;
+      expect(projectsOp?.parameters?.map((p) => `${p.in} ${p.name}`).sort()).toEqual(['query page', 'query pageSize']);
+      for (const field of ['projects', 'id', 'slug', 'name', 'createdAt', 'keyCount', 'activeKeyCount', 'pagination']) expect(schemaOf(projectsOp, '200')).toContain(`"${field}"`);
       expect(schemaOf(doc.paths['/api/admin/projects/{id}/api-keys']?.post, '201')).toContain('"id"');
     } finally {
       await t.close();

@@ -1,4 +1,4 @@
-// Admin API (SPEC §2): projects and keys, behind ASSAY_ADMIN_TOKEN. A key is shown once, at
+// Admin API (SPEC §2): projects (created and listed) and keys, behind ASSAY_ADMIN_TOKEN. A key is shown once, at
 // creation, always beside its id (`key_…`): the id is what lists show and what revoking takes.
 import { z } from 'zod';
 import type { ProjectService } from '../../app/projects.js';
@@ -25,6 +25,15 @@ const apiKeySchema = z.object({
   createdAt: z.number().describe('Unix ms'),
   revokedAt: z.number().nullable().describe('Unix ms; null while the key works'),
 });
+const projectSummarySchema = z.object({
+  id: z.string().describe("The project's id (proj_…)"),
+  slug: z.string(),
+  name: z.string(),
+  createdAt: z.number().describe('Unix ms'),
+  keyCount: z.int().describe('API keys ever created for the project, revoked ones included'),
+  activeKeyCount: z.int().describe('API keys of the project that still work'),
+});
+const projectListSchema = z.object({ projects: z.array(projectSummarySchema), pagination: paginationSchema });
 const apiKeyListSchema = z.object({ apiKeys: z.array(apiKeySchema), pagination: paginationSchema });
 const idParam = z.object({ id: z.string().max(200) });
 const projectParam = z.object({ id: z.string().max(200).describe("The project's id (proj_…) or slug") });
@@ -43,6 +52,20 @@ export function adminRoutes(routes: RouteTable, projects: ProjectService): void 
     async (c, { body }) => {
       const { project, key } = await projects.createProject(body.name, body.slug);
       return c.json({ id: project.id, slug: project.slug, name: project.name, apiKey: key.apiKey, keyId: key.id }, 201);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get', path: '/api/admin/projects', summary: 'List projects', tags: ['Admin'], auth: 'admin',
+      description: 'Every project on the server, oldest first, with how many API keys it has (never the keys).',
+      query: pageQuery,
+      responses: { 200: { description: 'A page', schema: projectListSchema } },
+    },
+    async (c, { query }) => {
+      const { items, total } = await projects.listProjects(query);
+      const shown = items.map((p) => ({ id: p.id, slug: p.slug, name: p.name, createdAt: p.createdAt, keyCount: p.keyCount, activeKeyCount: p.activeKeyCount }));
+      return c.json({ projects: shown, pagination: pagination(query.page, query.pageSize, items.length, total) });
     },
   );
 
