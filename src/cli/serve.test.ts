@@ -23,6 +23,8 @@ describe('assay serve', { timeout: 120_000 }, () => {
     const file = path.join(dataDir, 'api-key');
     expect(readFileSync(file, 'utf8').trim()).toBe(key);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    // The database holds every prompt and output: it and its WAL files are the owner's only, as the key files are.
+    for (const name of ['assay.db', 'assay.db-wal', 'assay.db-shm']) expect(statSync(path.join(dataDir, name)).mode & 0o777, name).toBe(0o600);
     const res = await fetch(`http://127.0.0.1:${port}/api/experiments`, { headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(200);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -78,6 +80,28 @@ describe('assay serve', { timeout: 120_000 }, () => {
       expect(s.output()).toContain(`ASSAY_DATA_DIR ${dataDir} is not writable (ENOTDIR)`);
       expect(s.output()).not.toMatch(/\n\s+at /);
     }
+  });
+
+  it('names the setting when start-up cannot use it: HOST, DATABASE_URL (credentials masked), ASSAY_DATA_DIR (at once)', async () => {
+    const host = spawnAssay(['serve'], { PORT: '0', HOST: '999.1.1.1', ASSAY_DATA_DIR: tempDir(), ASSAY_LOG_LEVEL: 'warn' });
+    expect(await host.exited).toBe(2);
+    expect(host.output()).toContain('error: HOST=999.1.1.1 cannot be listened on (ENOTFOUND): set HOST to an address of this machine');
+
+    // A database that does not exist on the local server (trust auth: the password is never checked, only hidden).
+    const missing = `assay_review_missing_${Date.now().toString(36)}`;
+    const db = spawnAssay(['serve'], { PORT: '0', DATABASE_URL: `postgres://postgres:hunter2secret@127.0.0.1:5432/${missing}`, ASSAY_DATA_DIR: tempDir(), ASSAY_LOG_LEVEL: 'warn' });
+    expect(await db.exited).toBe(2);
+    expect(db.output()).toContain(`DATABASE_URL=postgres://***@127.0.0.1:5432/${missing}: cannot connect to the database: database "${missing}" does not exist (3D000)`);
+    expect(db.output()).not.toContain('hunter2secret');
+    expect(db.output()).not.toContain('Migration');
+
+    // Node's recursive mkdir never returns for a folder under /proc: start-up hung without a word.
+    const started = Date.now();
+    const proc = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: '/proc/assay-data', ASSAY_LOG_LEVEL: 'warn' });
+    expect(await Promise.race([proc.exited, new Promise((resolve) => setTimeout(() => resolve('hung'), 20_000))])).toBe(2);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(proc.output()).toContain('ASSAY_DATA_DIR /proc/assay-data is not writable (ENOENT)');
+    if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
   });
 
   it('uses ASSAY_API_KEY for project default when given', async () => {

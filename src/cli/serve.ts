@@ -9,6 +9,7 @@ import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
 import { unknownVariables } from '../config/unknown-env.js';
+import { CliError } from './cli-error.js';
 import { closeServer, listenEarly, shownHost } from './listen.js';
 import { endStartUp } from './ready.js';
 
@@ -28,10 +29,22 @@ async function writeKeyFile(dataDir: string, key: string): Promise<string> {
   return file;
 }
 
+/**
+ * A HOST that is no address of this machine (a name that does not resolve, an address of
+ * another) stops start-up naming HOST, not with the bare "getaddrinfo ENOTFOUND" it was.
+ */
+function hostError(host: string, error: unknown): unknown {
+  const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (syscall !== 'getaddrinfo' && code !== 'EADDRNOTAVAIL') return error;
+  return new CliError(`HOST=${host} cannot be listened on (${code ?? 'error'}): set HOST to an address of this machine, such as 0.0.0.0 (every interface) or 127.0.0.1 (this machine only)`);
+}
+
 export async function startServer(config: Config, out: (line: string) => void = console.log): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   for (const line of unknownVariables(process.env)) logger.warn(line);
-  const { server, port, ready, abandon } = await listenEarly(config.port, config.host, 'PORT');
+  const { server, port, ready, abandon } = await listenEarly(config.port, config.host, 'PORT').catch((error: unknown) => {
+    throw hostError(config.host, error);
+  });
   let assay: Assay;
   try {
     assay = await composeAssay(config, { logger });

@@ -3,11 +3,18 @@
 // on SQLite or PostgreSQL. Both are opened together because a database is useless without the
 // key its secrets were written with.
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, open, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger, Stores } from '../core/ports.js';
-import { AesGcmCipher, openStores } from '../storage/index.js';
-import type { Config } from './env.js';
+import { AesGcmCipher, isPostgresUrl, openStores } from '../storage/index.js';
+import { type Config, ConfigError } from './env.js';
 import { dataDirError, loadSecretKey } from './secret-key.js';
+
+/** The SQLite database's file name in ASSAY_DATA_DIR. */
+export const SQLITE_FILE = 'assay.db';
+
+/** Where the SQLite database of `dataDir` is. */
+export const sqlitePath = (dataDir: string): string => path.join(dataDir, SQLITE_FILE);
 
 /** The opened stores and the cipher of the secrets they hold. */
 export interface Storage {
@@ -17,6 +24,8 @@ export interface Storage {
 
 /** Loads the secret key (warning about what an operator must fix) and opens the stores. */
 export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
+  // The data directory holds the generated secret key and, on SQLite, the database.
+  if (config.databaseUrl === undefined || config.secretKey === undefined) await makeDataDir(config.dataDir);
   const secretKey = await loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
   if (secretKey.created) logger.info({ file: secretKey.file }, 'generated the key that encrypts stored secrets; keep it with the database');
   if (secretKey.looseMode) logger.warn({ file: secretKey.file }, 'the secret key file is readable by other users; chmod 600 it');
@@ -24,8 +33,13 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
     logger.warn({ file: secretKey.file }, 'ASSAY_SECRET_KEY is not set: with a shared database every server and worker must use the same key, so set it everywhere');
   }
   const cipher = new AesGcmCipher(secretKey.key);
-  if (config.databaseUrl === undefined) await checkWritable(config.dataDir);
-  const stores = await openStores({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir });
+  if (config.databaseUrl === undefined) {
+    await checkWritable(config.dataDir);
+    await createPrivateFile(sqlitePath(config.dataDir));
+  }
+  const stores = await openStores({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir, sqliteFile: SQLITE_FILE }).catch((error: unknown) => {
+    throw databaseFailure(config.databaseUrl, error);
+  });
   return { cipher, stores };
 }
 
@@ -36,9 +50,81 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
  */
 async function checkWritable(dataDir: string): Promise<void> {
   try {
-    await mkdir(dataDir, { recursive: true });
     await access(dataDir, constants.W_OK);
   } catch (error) {
     throw dataDirError(dataDir, error);
   }
+}
+
+/**
+ * Makes the data directory and its missing parents one at a time. Node 20's recursive mkdir
+ * never returns for a folder that cannot be made in a parent that exists (ASSAY_DATA_DIR=/proc/x:
+ * ENOENT, so it makes the parent, which exists, and tries again, forever), so start-up hung
+ * without a word. A plain mkdir answers at once, and the folder is named in the error.
+ */
+export async function makeDataDir(dataDir: string): Promise<void> {
+  const missing: string[] = [];
+  try {
+    for (let dir = path.resolve(dataDir); ; dir = path.dirname(dir)) {
+      const found = await stat(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      });
+      if (found) {
+        if (!found.isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
+        break;
+      }
+      missing.unshift(dir);
+      if (path.dirname(dir) === dir) break;
+    }
+    for (const dir of missing) {
+      await mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+    }
+  } catch (error) {
+    throw dataDirError(dataDir, error);
+  }
+}
+
+/**
+ * Creates `file` empty, readable by its owner only, unless it exists. SQLite opens an empty file
+ * as a new database and gives its -wal and -shm files the database's mode, so none of the three
+ * is readable by other users (they hold every prompt, output and key hash). An existing file's
+ * mode is left as the operator set it.
+ */
+export async function createPrivateFile(file: string): Promise<void> {
+  try {
+    await (await open(file, 'wx', 0o600)).close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw dataDirError(path.dirname(file), error);
+  }
+}
+
+/** A database URL with its user, password and any password parameter hidden, for messages. */
+export function maskDatabaseUrl(url: string): string {
+  return url.replace(/^([^/?#]*\/\/)?[^/?#]*@/, (_all, scheme: string | undefined) => `${scheme ?? ''}***@`).replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+/** SQLSTATE classes that mean the database cannot be reached or entered, not that a statement failed. */
+const CONNECTION_SQLSTATE = /^(08|28|3D|53|57P0)/;
+
+/**
+ * What to throw for a failure to open the configured database. One that is about reaching it
+ * (no such database or role, wrong password, refused or unknown host) becomes a ConfigError
+ * naming DATABASE_URL, its credentials masked, with the driver's reason; anything else (a
+ * migration's statement) is returned as it came.
+ */
+export function databaseFailure(databaseUrl: string | undefined, error: unknown): unknown {
+  if (!isPostgresUrl(databaseUrl)) return error;
+  let root: unknown = error;
+  while (root instanceof Error && root.cause !== undefined) root = root.cause;
+  const failure = root as (Error & { code?: unknown; syscall?: unknown; errors?: unknown[] }) | null;
+  const code = typeof failure?.code === 'string' ? failure.code : '';
+  const systemError = typeof failure?.syscall === 'string' || /^E[A-Z]+$/.test(code);
+  if (!(failure instanceof Error) || !(systemError || CONNECTION_SQLSTATE.test(code))) return error;
+  // A refused connection to a name with several addresses is an AggregateError with no message of its own.
+  const first = failure.errors?.[0];
+  const reason = failure.message || (first instanceof Error ? first.message : '') || code;
+  return new ConfigError([`DATABASE_URL=${maskDatabaseUrl(databaseUrl)}: cannot connect to the database: ${reason}${code !== '' && !reason.includes(code) ? ` (${code})` : ''}`]);
 }
