@@ -1,8 +1,12 @@
-// Local administration against the configured database: migrate, create projects, create, list
-// and revoke keys. A key is printed once, at creation, beside its id (what revoking takes).
+// Local administration against the configured database: migrate, create and list projects,
+// create, list and revoke keys. A key is printed once, at creation, beside its id (what revoking
+// takes). Only `migrate` and `projects create` may make a new SQLite database: the others, run
+// outside the server's folder, would otherwise make an empty one there and report nothing found.
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ProjectService } from '../app/projects.js';
-import { loadConfig } from '../config/env.js';
+import { ProjectService, type ProjectSummary } from '../app/projects.js';
+import { type Config, loadConfig } from '../config/env.js';
+import { createPrivateFile, databaseFailure, makeDataDir, SQLITE_FILE, sqlitePath } from '../config/storage.js';
 import { isAssayError, SlugTakenError } from '../core/errors.js';
 import type { ApiKeyRecord, Project } from '../core/model/records.js';
 import { systemClock } from '../core/ports.js';
@@ -10,13 +14,36 @@ import { openDb } from '../storage/connect.js';
 import { migrateToLatest, openStores } from '../storage/index.js';
 import { CliError } from './cli-error.js';
 import { guardOutput } from './output.js';
+import { terminalText } from './terminal-text.js';
 
 /** Lines on stdout; a reader that left (`| true`) must not turn a done command into an EPIPE crash. */
 const say = (line: string) => guardOutput(process.stdout).write(`${line}\n`);
 
-async function withProjects<T>(fn: (projects: ProjectService, stores: Awaited<ReturnType<typeof openStores>>) => Promise<T>): Promise<T> {
+/**
+ * Readies the configured database's place: with `create`, the data directory and a new SQLite
+ * file readable by its owner only (as `assay serve` makes them); without, a SQLite database that
+ * is not there is refused (exit 2), nothing created. PostgreSQL is left to the connection.
+ */
+async function prepareDatabase(config: Config, create: boolean): Promise<void> {
+  if (config.databaseUrl !== undefined) return;
+  const file = sqlitePath(config.dataDir);
+  if (create) {
+    await makeDataDir(config.dataDir);
+    await createPrivateFile(file);
+    return;
+  }
+  if (existsSync(file)) return;
+  const setting = process.env.ASSAY_DATA_DIR?.trim() ? `ASSAY_DATA_DIR=${process.env.ASSAY_DATA_DIR}` : 'ASSAY_DATA_DIR unset, so ./.assay';
+  throw new CliError(`no Assay database at ${file} (${setting}): run this in the server's directory or set ASSAY_DATA_DIR / DATABASE_URL`);
+}
+
+/** The configured database's stores, opened for `fn` (creating the database only when `create`). */
+async function withProjects<T>(create: boolean, fn: (projects: ProjectService, stores: Awaited<ReturnType<typeof openStores>>) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const stores = await openStores({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir });
+  await prepareDatabase(config, create);
+  const stores = await openStores({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir, sqliteFile: SQLITE_FILE }).catch((error: unknown) => {
+    throw databaseFailure(config.databaseUrl, error);
+  });
   try {
     return await fn(new ProjectService(stores, systemClock), stores);
   } catch (error) {
@@ -33,9 +60,14 @@ export function registerAdminCommands(program: Command): void {
     .description('Apply database migrations and exit')
     .action(async () => {
       const config = loadConfig();
-      const { db, dialect } = await openDb({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir });
+      await prepareDatabase(config, true);
+      const { db, dialect } = await openDb({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir, sqliteFile: SQLITE_FILE }).catch((error: unknown) => {
+        throw databaseFailure(config.databaseUrl, error);
+      });
       try {
-        const report = await migrateToLatest(db, dialect === 'postgres' ? config.dbSchema : undefined);
+        const report = await migrateToLatest(db, dialect === 'postgres' ? config.dbSchema : undefined).catch((error: unknown) => {
+          throw databaseFailure(config.databaseUrl, error);
+        });
         say(report.applied.length > 0 ? `Applied: ${report.applied.join(', ')}` : 'Database is up to date');
       } finally {
         await db.destroy();
@@ -50,7 +82,7 @@ export function registerAdminCommands(program: Command): void {
     .description('Create a project and print its first API key (shown once)')
     .action(async (name: string, opts: { slug?: string }) => {
       if (name.trim() === '') throw new CliError('A project needs a name (got an empty one)');
-      await withProjects(async (service) => {
+      await withProjects(true, async (service) => {
         const { project, key } = await service.createProject(name, opts.slug).catch((error: unknown) => {
           // The store's error speaks of a slug taken "in this project", right for experiments; a project's slug is server-wide.
           throw error instanceof SlugTakenError ? new CliError(`A project with the slug "${error.slug}" already exists`) : error;
@@ -60,13 +92,33 @@ export function registerAdminCommands(program: Command): void {
       });
     });
 
+  projects
+    .command('list')
+    .description('List every project: slug, id, creation time, key counts and name (never a key)')
+    .action(async () => {
+      await withProjects(false, async (service) => {
+        const lines: string[] = [];
+        for (let page = 1; ; page++) {
+          const { items, total } = await service.listProjects({ page, pageSize: 200 });
+          lines.push(...items.map(projectLine));
+          if (items.length === 0 || lines.length >= total) break;
+        }
+        if (lines.length === 0) {
+          say('No projects yet: `assay projects create NAME` makes one (so does the first `assay serve`).');
+          return;
+        }
+        say(`${lines.length} ${lines.length === 1 ? 'project' : 'projects'}:`);
+        for (const line of lines) say(`  ${line}`);
+      });
+    });
+
   const keys = program.command('keys').description('Manage API keys');
   keys
     .command('create')
     .requiredOption('--project <slug>', 'project slug or id')
     .description('Create an API key for a project (shown once, beside its id)')
     .action(async (opts: { project: string }) => {
-      await withProjects(async (service) => {
+      await withProjects(false, async (service) => {
         const project = await findProject(service, opts.project);
         const key = await service.createKey(project.id);
         say(`API key ${key.id} for ${project.slug} (shown once): ${key.apiKey}`);
@@ -78,7 +130,7 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--project <slug>', 'project slug or id')
     .description("List a project's API keys: id, prefix, created and revoked times (never the keys themselves)")
     .action(async (opts: { project: string }) => {
-      await withProjects(async (service) => {
+      await withProjects(false, async (service) => {
         const project = await findProject(service, opts.project);
         const lines: string[] = [];
         for (let page = 1; ; page++) {
@@ -100,7 +152,7 @@ export function registerAdminCommands(program: Command): void {
     .argument('<key-id>', "the key's id (key_…), as `assay keys list` shows it; never the key itself")
     .description('Revoke an API key by its id: requests with it are refused from then on')
     .action(async (keyId: string) => {
-      await withProjects(async (service, stores) => {
+      await withProjects(false, async (service, stores) => {
         const { key, alreadyRevoked } = await service.revokeKey(keyId);
         const project = await stores.projects.get(key.projectId);
         const which = `API key ${key.id} (${key.prefix}) of project ${project?.slug ?? key.projectId}`;
@@ -118,6 +170,12 @@ async function findProject(service: ProjectService, idOrSlug: string): Promise<P
 }
 
 const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** One project of `assay projects list`: slug, id, created, keys, and the name last (it may hold spaces). */
+function projectLine(p: ProjectSummary): string {
+  const keys = `${p.keyCount} ${p.keyCount === 1 ? 'key' : 'keys'} (${p.activeKeyCount} active)`;
+  return `${p.slug}  ${p.id}  created ${isoTime(p.createdAt)}  ${keys}  ${terminalText(p.name, 200)}`;
+}
 
 /** One key of `assay keys list`: id, prefix, created, and revoked time or "active". */
 function keyLine(k: ApiKeyRecord): string {

@@ -1,6 +1,6 @@
 // `assay keys list` and `assay keys revoke`, and the key ids `assay projects create` and
 // `assay keys create` print, run as real processes against the database of a running server.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,12 @@ afterAll(async () => {
 
 async function run(args: string[]) {
   const p = spawnAssay(args, { ASSAY_DATA_DIR: dataDir });
+  const code = await p.exited;
+  return { code, out: p.output() };
+}
+
+async function run2(args: string[], dir: string) {
+  const p = spawnAssay(args, { ASSAY_DATA_DIR: dir });
   const code = await p.exited;
   return { code, out: p.output() };
 }
@@ -73,6 +79,41 @@ describe('assay keys list / revoke', { timeout: 240_000 }, () => {
     expect(await status(firstKey)).toBe(200);
     expect((await run(['keys', 'revoke', id!])).code).toBe(0);
     expect(await status(firstKey)).toBe(401);
+  });
+
+  it('lists every project with its key counts, never a key', async () => {
+    expect((await run(['projects', 'create', 'Listed Twice', '--slug', 'listed'])).code).toBe(0);
+    expect((await run(['keys', 'create', '--project', 'listed'])).code).toBe(0);
+    const listed = await run(['projects', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/^\d+ projects:$/m);
+    // The first start's project comes first: oldest first.
+    expect(listed.out).toMatch(/ projects:\n {2}default {2}proj_\w+ {2}created \d{4}-\d\d-\d\dT[\d:]+Z {2}\d+ keys? \(\d+ active\) {2}Default$/m);
+    expect(listed.out).toMatch(/^ {2}listed {2}proj_\w+ {2}created [\dT:Z-]+ {2}2 keys \(2 active\) {2}Listed Twice$/m);
+    expect(listed.out).not.toMatch(KEY);
+  });
+
+  it('refuses to work on a database that is not there, creating nothing (run outside the server\'s folder)', async () => {
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'assay-keys-elsewhere-'));
+    try {
+      const missing = path.join(elsewhere, 'data');
+      for (const args of [['keys', 'list', '--project', 'default'], ['keys', 'create', '--project', 'default'], ['keys', 'revoke', 'key_x'], ['projects', 'list']]) {
+        const p = spawnAssay(args, { ASSAY_DATA_DIR: missing });
+        expect(await p.exited, args.join(' ')).toBe(2);
+        expect(p.output().trim()).toBe(`error: no Assay database at ${path.join(missing, 'assay.db')} (ASSAY_DATA_DIR=${missing}): run this in the server's directory or set ASSAY_DATA_DIR / DATABASE_URL`);
+      }
+      // Without ASSAY_DATA_DIR: ./.assay of the folder the command runs in.
+      const here = spawnAssay(['keys', 'list', '--project', 'default'], {}, undefined, ['sh', '-c', 'cd "$0" && exec "$@"', elsewhere]);
+      expect(await here.exited).toBe(2);
+      expect(here.output()).toContain(`no Assay database at ${path.join(elsewhere, '.assay', 'assay.db')} (ASSAY_DATA_DIR unset, so ./.assay)`);
+      expect(readdirSync(elsewhere)).toEqual([]);
+      // Creating a project makes the database (as the first start does), readable by its owner only.
+      expect((await run2(['projects', 'create', 'First'], missing)).code).toBe(0);
+      expect(statSync(path.join(missing, 'assay.db')).mode & 0o777).toBe(0o600);
+      expect((await run2(['projects', 'list'], missing)).out).toMatch(/^1 project:\n {2}first {2}proj_/m);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('refuses the key itself (exit 2, without printing it), unknown ids and projects, and missing arguments', async () => {
