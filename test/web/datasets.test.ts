@@ -24,6 +24,8 @@ beforeAll(async () => {
   expect((await server.t.req('POST', '/api/datasets', { body: { name: 'Tiny', slug: 'tiny', rows: [{ q: 'only row', meta: { lang: 'en', tags: ['a', 'b'] } }] } })).status).toBe(201);
   const doc = { slug: 'sums', name: 'Sums bot', dataset: { datasetId: 'arithmetic-questions' }, targets: [{ id: 't', type: 'code', code: 'return row.expected' }] };
   expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+  // Two more that share a name (a copy, renamed later or not): told apart by their slugs.
+  for (const slug of ['geo', 'geo-2']) expect((await server.t.req('POST', '/api/experiments', { body: { ...doc, slug, name: 'Geography bot' } })).status).toBe(201);
   browser = await launch();
 });
 afterAll(async () => {
@@ -52,8 +54,13 @@ describe('the Datasets pages', () => {
     await expect.poll(() => table.locator('tbody tr').count()).toBe(50);
     expect(await table.locator('thead th').allTextContents()).toEqual(['Index', 'question', 'expected', 'context']);
     expect(await page.locator('.pager').first().textContent()).toContain('Index 0–49 of 120 rows');
-    expect(await page.getByTestId('used-by').textContent()).toBe('Run by experiment Sums bot (their latest versions)');
-    expect(await page.getByTestId('used-by').getByRole('link', { name: 'Sums bot' }).getAttribute('href')).toBe('/default/experiments/sums');
+    const usedBy = page.getByTestId('used-by');
+    expect(await usedBy.textContent()).toMatch(/^Run by experiments (Sums bot|Geography bot \(geo(-2)?\))(, (Sums bot|Geography bot \(geo(-2)?\))){2} \(their latest versions\)$/);
+    expect(await usedBy.getByRole('link', { name: 'Sums bot' }).getAttribute('href')).toBe('/default/experiments/sums');
+    // Only names that two share show the slug.
+    expect(await usedBy.getByRole('link', { name: 'Sums bot' }).textContent()).toBe('Sums bot');
+    expect(await usedBy.getByRole('link', { name: 'Geography bot (geo)', exact: true }).getAttribute('href')).toBe('/default/experiments/geo');
+    expect(await usedBy.getByRole('link', { name: 'Geography bot (geo-2)', exact: true }).getAttribute('href')).toBe('/default/experiments/geo-2');
 
     await screenshot(page, 'dataset');
     // The long cell is cut at three lines, its text in the tooltip; its row's toggle shows it whole

@@ -23,6 +23,9 @@ async function loadDataset(slug: string) {
 
 function UsedBy({ project, users }: { project: string; users: { slug: string; name: string }[] | null }) {
   if (users === null) return null;
+  // Experiments may share a name: those that do show their slug (unique in the project) too.
+  const named = new Map<string, number>();
+  for (const u of users) named.set(u.name, (named.get(u.name) ?? 0) + 1);
   return (
     <p data-testid="used-by">
       {users.length === 0 ? (
@@ -33,7 +36,10 @@ function UsedBy({ project, users }: { project: string; users: { slug: string; na
           {users.map((u, i) => (
             <span key={u.slug}>
               {i > 0 && ', '}
-              <Link to={paths.experiment(project, u.slug)}><bdi>{u.name}</bdi></Link>
+              <Link to={paths.experiment(project, u.slug)}>
+                <bdi>{u.name}</bdi>
+                {named.get(u.name)! > 1 && <span className="muted"> ({u.slug})</span>}
+              </Link>
             </span>
           ))}
           <span className="muted"> (their latest versions)</span>
