@@ -4,6 +4,7 @@
 // place, to be swapped the same way when they get one.
 import type { Comparison, ResultsPage, RunList, RunSummary } from '../../src/client/index.js';
 import type { DatasetPage } from '../../src/core/model/dataset-api.js';
+export type { WebhookDelivery, WebhookDeliveryList } from '../../src/core/model/webhooks.js';
 
 export type {
   CellRequest, Comparison, Review, ReviewInput, ReviewList, ResultsPage, RunEstimate, RunEvent, RunRowsPage, RunStatusBody, StartRunBody, StreamEvent, TargetEstimate, RunStarted as StartedRun,

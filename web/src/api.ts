@@ -2,7 +2,7 @@
 // key, sent as an Authorization header to this origin only.
 import { ApiError, AssayClient } from '../../src/client/index.js';
 import type {
-  CellRequest, Comparison, DatasetList, DatasetPage, DatasetUsers, DatasetVersions, EvaluatorCatalogueBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunEstimate, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody,
+  CellRequest, Comparison, DatasetList, DatasetPage, DatasetUsers, DatasetVersions, EvaluatorCatalogueBody, ExperimentBody, ExperimentListBody, ProjectInfo, ResultsPage, Review, ReviewInput, ReviewList, RunEstimate, RunListBody, RunRowsPage, RunStatusBody, StartedRun, StartRunBody, WebhookDelivery, WebhookDeliveryList,
 } from './api-types.js';
 import { sessionStore, signOut } from './lib/session.js';
 
@@ -68,6 +68,10 @@ export class Api {
   /** The run's rows with an index in [offset, offset + limit), parameters merged (fewer past 4 MB: see nextOffset). */
   runRows = (runId: string, offset: number, limit: number): Promise<RunRowsPage> => this.signOutOn401(this.client.runRows(runId, { offset, limit }));
   cellRequest = (runId: string, rowIndex: number, targetId: string): Promise<CellRequest> => this.signOutOn401(this.client.cellRequest(runId, rowIndex, targetId));
+  /** A run's webhook deliveries with their attempts. */
+  webhooks = (runId: string) => this.get<WebhookDeliveryList>(`/api/experiments/runs/${enc(runId)}/webhooks`);
+  /** Sends a delivered or failed delivery once more; answers it after the attempt. */
+  redeliver = (runId: string, deliveryId: string) => this.signOutOn401(this.client.json<WebhookDelivery>('POST', `/api/experiments/runs/${enc(runId)}/webhooks/${enc(deliveryId)}/redeliver`));
   start = (slug: string, body: StartRunBody): Promise<StartedRun> => this.client.startRun(slug, body);
   /** What a run with this body would cost (nothing is started). */
   estimate = (slug: string, body: StartRunBody): Promise<RunEstimate> => this.signOutOn401(this.client.estimateRun(slug, body));

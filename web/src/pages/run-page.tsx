@@ -7,6 +7,7 @@ import { navigate, paths } from '../lib/router.js';
 import { Actions } from '../run/actions.js';
 import { Aggregates } from '../run/aggregates.js';
 import { ComparePanel } from '../run/compare-panel.js';
+import { WebhooksView } from '../run/webhooks-view.js';
 import { compareInAddress } from '../run/compare-store.js';
 import { Drawer } from '../run/drawer.js';
 import { Grid } from '../run/grid.js';
@@ -97,6 +98,7 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
           </p>
           <Aggregates store={store} />
           <ComparePanel store={store} />
+          <WebhooksView store={store} />
           <h2 className="grid-title" id={RESULTS_ID} tabIndex={-1}>Results</h2>
           <Toolbar store={store} />
           {phase === 'loading' && store.model.rows.size === 0 ? <p className="muted">Loading results…</p> : <Grid store={store} />}
