@@ -178,7 +178,7 @@ beforeAll(async () => {
   await waitForRun(t, A.runId);
   expect((await t.req('PUT', `/api/experiments/runs/${A.runId}/reviews`, { body: { rowIndex: 1, targetId: 'echo', verdict: 'passed', comment: A.reviewComment } })).status).toBe(200);
   // With a webhook (to a port nothing listens on): A has a delivery for the redelivery route.
-  A.otherRunId = await startRun(t, A.experimentSlug, { data: Array.from({ length: 200 }, (_, i) => ({ question: `slow ${i}` })), concurrency: 1, webhookUrl: 'http://127.0.0.1:9/hook' });
+  A.otherRunId = await startRun(t, A.experimentSlug, { data: Array.from({ length: 200 }, (_, i) => ({ question: `slow ${i}`, expected: 'x' })), concurrency: 1, webhookUrl: 'http://127.0.0.1:9/hook' });
   await t.req('POST', `/api/experiments/runs/${A.otherRunId}/abort`);
   await waitForRun(t, A.otherRunId);
   A.deliveryId = ((await (await t.req('GET', `/api/experiments/runs/${A.otherRunId}/webhooks`)).json()) as { deliveries: { id: string }[] }).deliveries[0]!.id;
