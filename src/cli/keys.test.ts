@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { TEST_PG_URL } from '../testing/databases.js';
 import { spawnAssay, type Spawned } from '../testing/spawn.js';
 
 let dataDir: string;
@@ -113,6 +115,39 @@ describe('assay keys list / revoke', { timeout: 240_000 }, () => {
       expect((await run2(['projects', 'list'], missing)).out).toMatch(/^1 project:\n {2}first {2}proj_/m);
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('works on PostgreSQL through DATABASE_URL, and names it (masked) when the database is not there', async () => {
+    const name = `assay_review_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+    const admin = new pg.Client({ connectionString: TEST_PG_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = new URL(TEST_PG_URL);
+      url.pathname = `/${name}`;
+      const env = { DATABASE_URL: url.toString(), ASSAY_DATA_DIR: path.join(dataDir, 'unused') };
+      const pgRun = async (args: string[], extra: Record<string, string> = {}) => {
+        const p = spawnAssay(args, { ...env, ...extra });
+        return { code: await p.exited, out: p.output() };
+      };
+      // No SQLite file is asked for: the database is PostgreSQL's.
+      expect((await pgRun(['projects', 'list'])).out).toContain('No projects yet');
+      expect((await pgRun(['projects', 'create', 'On Postgres'])).code).toBe(0);
+      expect((await pgRun(['projects', 'list'])).out).toMatch(/^ {2}on-postgres {2}proj_\w+ {2}created [\dT:Z-]+ {2}1 key \(1 active\) {2}On Postgres$/m);
+
+      const missing = `${name}_missing`;
+      url.pathname = `/${missing}`;
+      url.password = 'hunter2secret';
+      for (const args of [['projects', 'list'], ['migrate']]) {
+        const gone = await pgRun(args, { DATABASE_URL: url.toString() });
+        expect(gone.code, args.join(' ')).toBe(2);
+        expect(gone.out).toContain(`DATABASE_URL=postgres://***@${url.host}/${missing}: cannot connect to the database: database "${missing}" does not exist (3D000)`);
+        expect(gone.out).not.toContain('hunter2secret');
+      }
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
     }
   });
 
