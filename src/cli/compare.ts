@@ -11,7 +11,7 @@ import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
 import { cost, delta, figure, hasCost, mark, p } from './comparison-figures.js';
 import { freeTargets } from './costs.js';
-import { column, evaluatorLabels } from './labels.js';
+import { evaluatorColumn, evaluatorLabels } from './labels.js';
 import { markdownReport } from './markdown-report.js';
 import { checkReportFiles, publishMarkdown, writeReport } from './report-files.js';
 
@@ -35,7 +35,7 @@ export function formatComparison(c: Comparison): string {
     lines.push('', `  evaluator × target            baseline  candidate      delta   p (Holm)  significant${costs ? '  cost (baseline -> candidate)' : ''}`);
     for (const e of c.evaluators) {
       lines.push(
-        `  ${column(`${labels.get(e.evaluatorId)!} × ${e.targetId}`, 28)} ${figure(e, 'baseline').padStart(9)}  ${figure(e, 'candidate').padStart(9)}  ${delta(e).padStart(9)}  ` +
+        `  ${evaluatorColumn(labels, e, 28, ` × ${e.targetId}`)} ${figure(e, 'baseline').padStart(9)}  ${figure(e, 'candidate').padStart(9)}  ${delta(e).padStart(9)}  ` +
           `${p(e.test.pValueAdjusted).padStart(9)}  ${costs ? `${(mark(e) || 'no').padEnd(11)}  ${cost(e, c)}` : mark(e) || 'no'}`,
       );
     }

@@ -67,6 +67,8 @@ export type IssueLocation = (path: readonly (string | number)[], message: string
 export function asCliError(error: unknown, locate?: IssueLocation): unknown {
   if (error instanceof ApiError) {
     const issues = (error.body.issues ?? [])
+      // A bullet that only says again what the headline says (a one-issue 400) is left out; one with a file:line is not.
+      .filter((i) => i.message === '' || !error.message.includes(i.message) || locate?.(i.path, i.message) !== undefined)
       .map((i) => {
         const at = locate?.(i.path, i.message);
         return `\n  - ${at === undefined ? '' : `${at}: `}${i.path.join('.') || '(root)'}: ${i.message}`;

@@ -8,6 +8,28 @@ export function column(text: string, width: number): string {
 }
 
 /**
+ * `head` then `tail` in a column of `width`: when too long, `head` is cut and `tail` stays whole
+ * (two "LLM-as-a-Judge Boolean (…)" evaluators cut alike read as one; their ids tell them apart).
+ * A tail that leaves the head fewer than 6 characters is cut with it.
+ */
+export function columnKeepingTail(head: string, tail: string, width: number): string {
+  const whole = terminalText(`${head}${tail}`, Infinity);
+  if (whole.length <= width) return whole.padEnd(width);
+  // terminalText trims: the space between head and tail is put back.
+  const end = `${/^\s/.test(tail) ? ' ' : ''}${terminalText(tail, Infinity)}`;
+  const room = width - end.length;
+  if (room < 6) return column(whole, width);
+  return `${terminalText(head, room)}${end}`.padEnd(width);
+}
+
+/** An evaluator's label in a column of `width`: its name cut, the "(id)" that tells it from a namesake kept whole; `tail` follows the id (" × target"). */
+export function evaluatorColumn(labels: Map<string, string>, e: { evaluatorId: string; name: string }, width: number, tail = ''): string {
+  const label = labels.get(e.evaluatorId) ?? e.name;
+  const suffix = label.startsWith(e.name) ? label.slice(e.name.length) : '';
+  return columnKeepingTail(suffix ? e.name : label, `${suffix}${tail}`, width);
+}
+
+/**
  * Each evaluator's label, by id: its name, with "(id)" after it only when two evaluators share
  * the name (two unnamed evaluators of one type are both "Custom Code") — the run page's rule
  * (web/src/run/run-model.ts).

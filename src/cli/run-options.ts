@@ -63,6 +63,11 @@ const WAITING_FLAGS: [keyof RunOptions, string][] = [
 
 export function checkRunOptions(opts: RunOptions): RunChecks {
   const failUnder = numberFlag(opts.failUnder, (n) => n >= 0 && n <= 100, '--fail-under takes a percentage between 0 and 100');
+  // A fraction written for a percentage (0.9 for 90 %) would gate at 0.9 % and pass nearly anything.
+  if (failUnder !== undefined && failUnder > 0 && failUnder < 1) {
+    const percent = Number((failUnder * 100).toPrecision(12));
+    throw new CliError(`--fail-under is a percentage from 0 to 100: ${failUnder} means ${failUnder} %; for ${percent} % write ${percent}`);
+  }
   const timeoutS = numberFlag(opts.timeout, (n) => n > 0 && n <= MAX_TIMEOUT_S, `--timeout takes a number of seconds, at most ${MAX_TIMEOUT_S} (24 days)`);
   const maxDrop = numberFlag(opts.maxDrop, (n) => n >= 0 && n <= 100, '--max-drop takes percentage points between 0 and 100');
   const gated = opts.failOnRegression === true || maxDrop !== undefined;
