@@ -65,7 +65,7 @@ describe('the regression gate', { timeout: 180_000 }, () => {
     // 55 → 25 passing rows of 60: a drop of 50 points.
     expect((await run(['run', 'gate', '--param', 'variant=bad', '--baseline', good, '--max-drop', '10'])).code).toBe(1);
     const within = await run(['run', 'gate', '--param', 'variant=bad', '--baseline', good, '--max-drop', '60']);
-    expect(within.out).toContain('pass rate fell 50.0 points');
+    expect(within.out).toContain('pass rate over the 60 matched rows fell 50.0 points against the baseline (91.7% -> 41.7%; max drop 60)');
     expect(within.code).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 // A comparison's figures as `assay compare` and the Markdown report write them: each side's
 // pass rate or mean score, the delta, the adjusted p-value, the verdict mark and the judges' cost.
-import type { Comparison } from '../client/index.js';
+import type { Comparison, ResultsPage } from '../client/index.js';
 import { perCellBasis } from '../core/compare/cost-basis.js';
 import { usd } from './costs.js';
 
@@ -36,3 +36,39 @@ export const cost = (e: Entry, c?: Pick<Comparison, 'targets'>) => {
   if (!per) return `${sideCost(e.baseline)} -> ${sideCost(e.candidate)}`;
   return `${sideCost(e.baseline, per.baseline)} -> ${sideCost(e.candidate, per.candidate)} a cell`;
 };
+
+/** A run's cells as the pass rate counts them: keyed row/target/repeat, passed when the target succeeded and no evaluator failed or errored. */
+export function cellVerdicts(results: Pick<ResultsPage, 'dataset' | 'evaluations'>): Map<string, { row: number; targetId: string; passed: boolean }> {
+  const cells = new Map<string, { row: number; targetId: string; passed: boolean }>();
+  const key = (row: number, targetId: string, repeat: number) => `${row}\u0000${targetId}\u0000${repeat}`;
+  for (const d of results.dataset) cells.set(key(d.index, d.targetId, d.repeat), { row: d.index, targetId: d.targetId, passed: d.error === null || d.error === undefined });
+  for (const e of results.evaluations) {
+    const cell = cells.get(key(e.index, e.targetId, e.repeat));
+    if (cell && (e.status === 'error' || (e.status === 'processed' && e.passed === false))) cell.passed = false;
+  }
+  return cells;
+}
+
+/**
+ * The pass rate of each side over the matched rows only (`pairs`: candidate row → baseline row),
+ * counting the cells of targets both runs ran, as the run's pass rate counts cells. Two runs of
+ * other row scopes (`--rows`) differ in their whole-run pass rates by the rows alone; these
+ * figures differ by what changed. Undefined when no cell is matched.
+ */
+export function matchedPassRates(
+  baseline: ReturnType<typeof cellVerdicts>, candidate: ReturnType<typeof cellVerdicts>, pairs: ReadonlyMap<number, number>,
+): { baseline: number; candidate: number; rows: number } | undefined {
+  const rate = (cells: ReturnType<typeof cellVerdicts>, rows: Set<number>, targets: Set<string>) => {
+    const counted = [...cells.values()].filter((c) => rows.has(c.row) && targets.has(c.targetId));
+    return counted.length === 0 ? undefined : (100 * counted.filter((c) => c.passed).length) / counted.length;
+  };
+  const targetsOf = (cells: ReturnType<typeof cellVerdicts>) => new Set([...cells.values()].map((c) => c.targetId));
+  const baseTargets = targetsOf(baseline);
+  const targets = new Set([...targetsOf(candidate)].filter((t) => baseTargets.has(t)));
+  const b = rate(baseline, new Set(pairs.values()), targets);
+  const c = rate(candidate, new Set(pairs.keys()), targets);
+  return b === undefined || c === undefined ? undefined : { baseline: b, candidate: c, rows: pairs.size };
+}
+
+/** "fell 9.1 points", "rose 2.0 points" or "unchanged", for a drop in points (baseline − candidate). */
+export const dropText = (drop: number): string => (drop.toFixed(1) === '0.0' || drop.toFixed(1) === '-0.0' ? 'unchanged' : drop > 0 ? `fell ${drop.toFixed(1)} points` : `rose ${(-drop).toFixed(1)} points`);

@@ -5,6 +5,7 @@ import type { Comparison, RunSummary } from '../client/index.js';
 import { cost, delta, figure, hasCost, mark, p } from './comparison-figures.js';
 import { costNote, evaluatorUsd, type FreeTargets, runUsd, targetUsd } from './costs.js';
 import { evaluatorLabels } from './labels.js';
+import { type ReportNotes, skipWarnings } from './summary.js';
 import { terminalText } from './terminal-text.js';
 
 /** Text for a table cell: one line, its pipes escaped. */
@@ -54,10 +55,17 @@ function comparisonTable(comparison: Comparison): string[] {
   return lines;
 }
 
-/** The summary (and the comparison, when there is one) as Markdown tables; `free` names the run's code targets, when known. */
-export function markdownReport(runId: string, status: string, summary: RunSummary | undefined, comparison: Comparison | undefined, runUrl: string, free?: FreeTargets): string {
+/**
+ * The summary (and the comparison, when there is one) as Markdown tables; `free` names the run's
+ * code targets, when known; `notes`, the gate that decided `assay run`'s exit code and its warnings.
+ */
+export function markdownReport(runId: string, status: string, summary: RunSummary | undefined, comparison: Comparison | undefined, runUrl: string, free?: FreeTargets, notes?: ReportNotes): string {
   const lines = [`### Assay run ${cell(runId)}: ${status}`, ''];
-  if (summary) lines.push(...summaryTables(summary, free));
+  if (summary) {
+    lines.push(...summaryTables(summary, free));
+    for (const w of notes?.warnings ?? skipWarnings(summary)) lines.push(`> ⚠️ **${cell(w)}**`, '');
+    if (notes?.gate.length) lines.push(`**${cell(notes.gate[0]!)}**${notes.gate.slice(1).map((g) => ` ${cell(g)}`).join('')}`, '');
+  }
   if (comparison) lines.push(...comparisonTable(comparison));
   lines.push(`[Open the run](${runUrl})`, '');
   return lines.join('\n');

@@ -1,7 +1,7 @@
 // The end-of-run summary printed by `assay run` and `assay demo`.
 import type { RunSummary } from '../client/index.js';
 import { costNote, evaluatorUsd, type FreeTargets, runUsd, targetUsd } from './costs.js';
-import { column, evaluatorLabels } from './labels.js';
+import { column, evaluatorColumn, evaluatorLabels } from './labels.js';
 import { terminalText } from './terminal-text.js';
 
 const pct = (n: number) => `${n.toFixed(1)}%`;
@@ -10,8 +10,72 @@ const STOP_REASONS: Record<string, string> = {
   user: 'stopped by a user', budget: 'its cost budget was reached', errors: 'its error limit (maxErrors) was reached', shutdown: 'the server shut down',
 };
 
-/** The summary as text; `free` names the run's code targets (their calls cost nothing), when known. */
-export function formatSummary(status: string, summary: RunSummary | undefined, runUrl: string, free?: FreeTargets): string {
+/**
+ * An evaluator that skipped every result it had: no verdict, no score, no label (an input mapped
+ * to a column the rows lack, custom code that returned nothing). Its cells count as passed.
+ */
+export function skippedAll(e: RunSummary['evaluators'][number]): boolean {
+  if (e.skipped === 0 || e.passed + e.failed + e.errors > 0) return false;
+  // Summaries before 2026-12-06 have no `results`: a score or a label then shows something was processed.
+  return e.results !== undefined ? e.skipped === e.results : e.avgScore === undefined && e.labels === undefined;
+}
+
+/**
+ * True when the run has evaluators and every one skipped every cell: each cell "passed" for want
+ * of a check, so the pass rate reads 100% and no gate may pass on it. The server's figures stay
+ * LangWatch's (docs/decisions.md); only the CLI's verdict refuses them.
+ */
+export const nothingChecked = (summary: RunSummary): boolean => summary.evaluators.length > 0 && summary.evaluators.every(skippedAll);
+
+/** The line said when nothing was checked. */
+export const NO_VERDICT = "no verdict: every evaluator skipped every cell — nothing was checked (see each evaluator's skip reason in the results)";
+
+/**
+ * One warning per evaluator that skipped all its cells while others gave verdicts, with a skip
+ * reason when one is known (`reasons`, by evaluator id); none when nothing was checked at all.
+ */
+export function skipWarnings(summary: RunSummary, reasons: ReadonlyMap<string, string> = new Map()): string[] {
+  if (nothingChecked(summary)) return [];
+  const labels = evaluatorLabels(summary.evaluators);
+  return summary.evaluators.filter(skippedAll).map((e) => {
+    const reason = reasons.get(e.evaluatorId);
+    return `warning: ${terminalText(labels.get(e.evaluatorId)!, 80)} skipped all ${e.skipped} cells${reason ? ` (${terminalText(reason, 200)})` : ''}: it checked nothing`;
+  });
+}
+
+/**
+ * The lines that say what decided the exit code, and how: --fail-under, else the experiment's
+ * threshold, else "no failed cell" (src/cli/run-report.ts `verdict`). The threshold that does not
+ * decide is shown as information; `gated`: the comparison with the baseline decides.
+ */
+export function gateLines(status: string, summary: RunSummary, failUnder: number | undefined, gated: boolean): string[] {
+  const rate = pct(summary.passRate);
+  const threshold = summary.threshold;
+  if (status !== 'completed') return [`gate: NOT met (the run ${status === 'stopped' ? 'was stopped before its end' : 'did not complete'})`];
+  if (summary.totalCells === 0) return ['gate: NOT met (no cell was run)'];
+  if (nothingChecked(summary)) return [`gate: NOT met — ${NO_VERDICT}`];
+  if (failUnder !== undefined) {
+    const met = summary.passRate >= failUnder;
+    const lines = [`gate: pass rate ${rate} ${met ? '≥' : '<'} ${failUnder}% (--fail-under) ${met ? 'met' : 'NOT met'}`];
+    if (threshold) lines.push(`(the experiment's threshold, pass rate ≥ ${threshold.passRate}%, is ${threshold.met ? 'met' : 'not met'}; --fail-under decides)`);
+    return lines;
+  }
+  if (threshold) return [`gate: pass rate ${rate} ${threshold.met ? '≥' : '<'} ${threshold.passRate}% (the experiment's threshold) ${threshold.met ? 'met' : 'NOT met'}`];
+  if (gated) return ['gate: the comparison with the baseline (--fail-on-regression, --max-drop) decides'];
+  return [summary.totalFailed > 0 ? `gate: ${summary.totalFailed} failed cell${summary.totalFailed === 1 ? '' : 's'} (no --fail-under, no threshold in the experiment) NOT met` : 'gate: no failed cell (no --fail-under, no threshold in the experiment) met'];
+}
+
+/** What `assay run` adds under the tables: the gate that decides the exit code, and warnings. */
+export interface ReportNotes {
+  gate: string[];
+  warnings: string[];
+}
+
+/**
+ * The summary as text; `free` names the run's code targets (their calls cost nothing), when
+ * known; `notes`, the gate and warnings (without them, the experiment's threshold is shown).
+ */
+export function formatSummary(status: string, summary: RunSummary | undefined, runUrl: string, free?: FreeTargets, notes?: ReportNotes): string {
   const lines: string[] = [];
   const why = summary?.stopReason ? ` (${STOP_REASONS[summary.stopReason] ?? summary.stopReason})` : '';
   lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}${why}`);
@@ -38,7 +102,7 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
       // show: the API's figure is a number for LangWatch's clients (docs/decisions.md).
       for (const e of summary.evaluators) {
         lines.push(
-          `  ${column(labels.get(e.evaluatorId)!, 22)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
+          `  ${evaluatorColumn(labels, e, 22)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
             `${(e.passed + e.failed + e.errors > 0 ? pct(e.passRate) : '-').padStart(9)}  ${(e.avgScore === undefined ? '-' : e.avgScore.toFixed(3)).padStart(9)}  ${evaluatorUsd(e).padStart(9)}`,
         );
       }
@@ -50,7 +114,10 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
         lines.push(`  ${String(g.count).padStart(6)} × ${terminalText(who, 40)}: ${terminalText(g.message, 160)}`);
       }
     }
-    if (summary.threshold) lines.push('', `  threshold: pass rate ≥ ${summary.threshold.passRate}% ${summary.threshold.met ? 'met' : 'NOT met'}`);
+    const warnings = notes?.warnings ?? skipWarnings(summary);
+    if (warnings.length > 0) lines.push('', ...warnings.map((w) => `  ${w}`));
+    if (notes) lines.push('', ...notes.gate.map((g) => `  ${g}`));
+    else if (summary.threshold) lines.push('', `  threshold: pass rate ≥ ${summary.threshold.passRate}% ${summary.threshold.met ? 'met' : 'NOT met'}`);
   }
   lines.push('', `  ${runUrl}`, '');
   return lines.join('\n');
