@@ -57,7 +57,7 @@ const HUGE = {
   /** Over the 4 MiB body limit: 413. */
   indicesOverBody: Array.from({ length: 2_500_000 }, () => 0),
   manyIndices: Array.from({ length: 100_000 }, (_, i) => i % 7),
-  manyRows: Array.from({ length: 20_000 }, (_, i) => ({ q: `r${i}` })),
+  manyRows: Array.from({ length: 20_000 }, (_, i) => ({ q: `r${i}`, expected: `r${i}` })),
   deepRow: [JSON.parse('{"a":'.repeat(80) + '1' + '}'.repeat(80)) as unknown],
 };
 
