@@ -84,7 +84,12 @@ describe('a failed load', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
 
     await broken.heal();
-    await retry.click();
+    // The page also retries by itself, with backoff (it went on while the screenshots were
+    // taken): its own retry may load the run between the heal and this click, and take the
+    // button away (CI of 2026-12-06 waited 30 s on a detached button). Either loads in place.
+    await retry.click({ timeout: 5_000 }).catch((error: unknown) => {
+      if (!/detached|Timeout/i.test(String(error))) throw error;
+    });
     await page.locator('[data-cell="4:echo"]').waitFor();
     expect(await page.getByTestId('progress-text').textContent()).toBe('5 / 5');
     await expect.poll(() => page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
@@ -110,7 +115,12 @@ describe('a failed load', () => {
     await retry.waitFor();
 
     await broken.heal();
-    await retry.click();
+    // The page also retries by itself, with backoff (it went on while the screenshots were
+    // taken): its own retry may load the run between the heal and this click, and take the
+    // button away (CI of 2026-12-06 waited 30 s on a detached button). Either loads in place.
+    await retry.click({ timeout: 5_000 }).catch((error: unknown) => {
+      if (!/detached|Timeout/i.test(String(error))) throw error;
+    });
     await page.locator('[data-cell="4:echo"]').waitFor();
     expect(await page.locator('[data-cell]').count()).toBe(5);
     expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
@@ -132,7 +142,12 @@ describe('a failed load', () => {
     expect(await page.getByTestId('owner-missing').count()).toBe(0);
 
     await broken.heal();
-    await retry.click();
+    // The page also retries by itself, with backoff (it went on while the screenshots were
+    // taken): its own retry may load the run between the heal and this click, and take the
+    // button away (CI of 2026-12-06 waited 30 s on a detached button). Either loads in place.
+    await retry.click({ timeout: 5_000 }).catch((error: unknown) => {
+      if (!/detached|Timeout/i.test(String(error))) throw error;
+    });
     await page.locator('[data-cell="4:echo"]').waitFor();
     const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
     await expect.poll(() => crumbs.getByRole('link', { name: 'flaky-network' }).count()).toBe(1);
