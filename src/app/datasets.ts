@@ -121,7 +121,11 @@ export class DatasetService {
     const users = (await this.usedBy(project, dataset)).map((u) => u.slug);
     if (users.length > 0) {
       const named = users.slice(0, USERS_NAMED).map((u) => `"${u}"`).join(', ') + (users.length > USERS_NAMED ? ', …' : '');
-      throw new AssayError('conflict', `Dataset "${dataset.slug}" is used by ${users.length === 1 ? 'experiment' : 'experiments'} ${named}: point ${users.length === 1 ? 'it' : 'them'} at another dataset, or archive ${users.length === 1 ? 'it' : 'them'}, then delete it`, {
+      // How to archive, said where it is needed: the route and the CLI command, with the slug when there is one.
+      const how = users.length === 1
+        ? `\`assay experiments archive ${users[0]}\` or DELETE /api/experiments/${users[0]}; its runs stay readable`
+        : '`assay experiments archive SLUG` or DELETE /api/experiments/{slug} for each; their runs stay readable';
+      throw new AssayError('conflict', `Dataset "${dataset.slug}" is used by ${users.length === 1 ? 'experiment' : 'experiments'} ${named}: point ${users.length === 1 ? 'it' : 'them'} at another dataset, or archive ${users.length === 1 ? 'it' : 'them'} (${how}), then delete it`, {
         meta: { experiments: users.slice(0, USERS_NAMED) },
       });
     }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAssayError } from '../core/errors.js';
+import { isAssayError, ProjectExistsError } from '../core/errors.js';
 import type { Stores } from '../core/ports.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { openStores } from '../storage/index.js';
@@ -61,3 +61,17 @@ describe('ProjectService keys', () => {
     await expect(service.resolveProject('Zm9v_YmFy')).rejects.toThrow(/^Project not found$/);
   });
 });
+
+describe('ProjectService.createProject', () => {
+  it('refuses a taken slug, given or derived from the name, naming the project that holds it', async () => {
+    const { project } = await service.createProject('Team B');
+    for (const attempt of [() => service.createProject('Team B'), () => service.createProject('team   b!'), () => service.createProject('Other', 'team-b')]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProjectExistsError);
+      expect((error as ProjectExistsError).existing).toEqual(project);
+      expect(code(error)).toBe('slug_taken');
+    }
+    expect((await stores.projects.list()).map((p) => p.slug)).toEqual(['team-b']);
+  });
+});
+

@@ -1,5 +1,5 @@
 // Projects and API keys: creation, revocation, authentication and first-start bootstrap.
-import { AssayError, NotFoundError, SlugTakenError } from '../core/errors.js';
+import { AssayError, NotFoundError, ProjectExistsError, SlugTakenError } from '../core/errors.js';
 import type { ApiKeyRecord, Project } from '../core/model/records.js';
 import { projectSlugSchema, RESERVED_PROJECT_SLUGS, SLUG_PATTERN, slugify } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, Stores } from '../core/ports.js';
@@ -46,19 +46,33 @@ export class ProjectService {
     private readonly clock: Clock,
   ) {}
 
-  /** Creates a project and its first key. An explicit slug that is taken → SlugTakenError. */
+  /**
+   * Creates a project and its first key. A slug another project holds, given or derived from
+   * the name, is refused with ProjectExistsError naming that project: a name is never
+   * deduplicated into `name-2`, so a provisioning script run twice makes one project, not two
+   * (docs/decisions.md, "Project names are not deduplicated").
+   */
   async createProject(name: string, slug?: string): Promise<{ project: Project; key: CreatedKey }> {
-    let chosen = slug;
-    if (chosen === undefined) {
+    let chosen: string;
+    if (slug === undefined) {
       const derived = slugify(name, 'project');
-      const base = RESERVED_PROJECT_SLUGS.has(derived) ? `${derived}-1` : derived;
-      chosen = base;
-      for (let n = 2; await this.stores.projects.getBySlug(chosen); n++) chosen = `${base}-${n}`;
+      chosen = RESERVED_PROJECT_SLUGS.has(derived) ? `${derived}-1` : derived;
     } else {
-      const ok = projectSlugSchema.safeParse(chosen);
+      const ok = projectSlugSchema.safeParse(slug);
       if (!ok.success) throw new AssayError('validation_error', `Invalid slug: ${ok.error.issues[0]?.message}`, { issues: [{ path: ['slug'], message: ok.error.issues[0]?.message ?? 'invalid' }] });
+      chosen = slug;
     }
-    const project = await this.stores.projects.create({ id: newId('proj'), slug: chosen, name, createdAt: this.clock.now() });
+    const existing = await this.stores.projects.getBySlug(chosen);
+    if (existing) throw new ProjectExistsError(existing);
+    let project: Project;
+    try {
+      project = await this.stores.projects.create({ id: newId('proj'), slug: chosen, name, createdAt: this.clock.now() });
+    } catch (error) {
+      // Two creations at once: the loser names the project the winner made.
+      if (!(error instanceof SlugTakenError)) throw error;
+      const raced = await this.stores.projects.getBySlug(chosen);
+      throw raced ? new ProjectExistsError(raced) : error;
+    }
     const key = await this.createKey(project.id);
     return { project, key };
   }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { ProjectService, type ProjectSummary } from '../app/projects.js';
 import { type Config, loadConfig } from '../config/env.js';
 import { createPrivateFile, databaseFailure, makeDataDir, SQLITE_FILE, sqlitePath } from '../config/storage.js';
-import { isAssayError, SlugTakenError } from '../core/errors.js';
+import { isAssayError, ProjectExistsError } from '../core/errors.js';
 import type { ApiKeyRecord, Project } from '../core/model/records.js';
 import { systemClock } from '../core/ports.js';
 import { openDb } from '../storage/connect.js';
@@ -38,7 +38,7 @@ async function prepareDatabase(config: Config, create: boolean): Promise<void> {
 }
 
 /** The configured database's stores, opened for `fn` (creating the database only when `create`). */
-async function withProjects<T>(create: boolean, fn: (projects: ProjectService, stores: Awaited<ReturnType<typeof openStores>>) => Promise<T>): Promise<T> {
+export async function withProjects<T>(create: boolean, fn: (projects: ProjectService, stores: Awaited<ReturnType<typeof openStores>>) => Promise<T>): Promise<T> {
   const config = loadConfig();
   await prepareDatabase(config, create);
   const stores = await openStores({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir, sqliteFile: SQLITE_FILE }).catch((error: unknown) => {
@@ -79,14 +79,24 @@ export function registerAdminCommands(program: Command): void {
     .command('create')
     .argument('<name>', 'display name')
     .option('--slug <slug>', 'project slug (derived from the name when absent)')
-    .description('Create a project and print its first API key (shown once)')
-    .action(async (name: string, opts: { slug?: string }) => {
+    .option('--if-not-exists', 'when a project already holds the slug, print it and exit 0 instead of refusing (exit 2); no key is printed then')
+    .description('Create a project and print its first API key (shown once); a slug already taken is refused, naming its project')
+    .action(async (name: string, opts: { slug?: string; ifNotExists?: boolean }) => {
       if (name.trim() === '') throw new CliError('A project needs a name (got an empty one)');
       await withProjects(true, async (service) => {
-        const { project, key } = await service.createProject(name, opts.slug).catch((error: unknown) => {
-          // The store's error speaks of a slug taken "in this project", right for experiments; a project's slug is server-wide.
-          throw error instanceof SlugTakenError ? new CliError(`A project with the slug "${error.slug}" already exists`) : error;
-        });
+        let created;
+        try {
+          created = await service.createProject(name, opts.slug);
+        } catch (error) {
+          if (!(error instanceof ProjectExistsError)) throw error;
+          const { slug, id } = error.existing;
+          if (opts.ifNotExists) {
+            say(`Project ${slug} (${id}) already exists: nothing created. Its keys are not shown again; \`assay keys create --project ${slug}\` makes another.`);
+            return;
+          }
+          throw new CliError(`A project with the slug "${slug}" already exists: ${id}, named "${terminalText(error.existing.name, 200)}". Pick another name or --slug, or pass --if-not-exists to accept the existing one`);
+        }
+        const { project, key } = created;
         say(`Project ${project.slug} (${project.id}) created.`);
         say(`API key ${key.id} (shown once): ${key.apiKey}`);
       });

@@ -46,6 +46,18 @@ describe('assay projects / keys', { timeout: 120_000 }, () => {
     const clash = await run(['projects', 'create', 'Again', '--slug', 'team-rocket']);
     expect(clash.code).toBe(2);
     expect(clash.out).toContain('A project with the slug "team-rocket" already exists');
+    // The same name again (a provisioning script run twice) is refused naming the project, not made `team-rocket-2`…
+    const projectId = /Project team-rocket \((proj_[0-9A-Za-z]+)\) created/.exec(created.out)![1]!;
+    const again = await run(['projects', 'create', 'Team Rocket']);
+    expect(again.code).toBe(2);
+    expect(again.out).toContain(`A project with the slug "team-rocket" already exists: ${projectId}, named "Team Rocket"`);
+    expect(again.out).toContain('--if-not-exists');
+    // … or, with --if-not-exists, accepted: exit 0, the existing project's id, no key.
+    const idempotent = await run(['projects', 'create', 'Team Rocket', '--if-not-exists']);
+    expect(idempotent.code).toBe(0);
+    expect(idempotent.out).toContain(`Project team-rocket (${projectId}) already exists: nothing created.`);
+    expect(idempotent.out).not.toMatch(/sk-lw-[A-Za-z0-9]{40}/);
+    expect((await run(['projects', 'list'])).out).not.toContain('team-rocket-2');
     const unnamed = await run(['projects', 'create', ' ']);
     expect(unnamed.code).toBe(2);
     expect(unnamed.out).toContain('A project needs a name');

@@ -1,6 +1,7 @@
 // `assay datasets …` and `assay run --dataset`, as real processes against a real server:
 // upload each file kind, append, list, show a page and an older version, delete, and the
-// mistakes a user makes (a taken slug, a file of another kind, --data with --dataset).
+// mistakes a user makes (a taken slug, a file of another kind, --data with --dataset); a delete
+// refused while an experiment runs the dataset, then done after `assay experiments archive`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,5 +101,30 @@ describe('assay datasets', { timeout: 120_000 }, () => {
     expect(both.out).toContain('--data and --dataset both name the rows to run: give one');
     const limit = await assay('datasets', 'show', 'dup', '--limit', '0');
     expect(limit.out).toContain('--limit must be a whole number from 1 to 1000, not "0"');
+  });
+
+  it('refuses to delete a dataset an experiment runs, saying how to archive it; `assay experiments archive` does, and the delete goes through', async () => {
+    expect((await assay('datasets', 'upload', file('kept.csv', 'q,expected\na,a\n'), '--slug', 'kept')).code).toBe(0);
+    const doc = file('on-kept.yaml', 'slug: on-kept\nname: On kept\ndataset: { datasetId: kept }\ntargets:\n  - { id: echo, type: code, code: "return row.q" }\nevaluators:\n  - { id: ex, type: langevals/exact_match }\n');
+    expect((await assay('push', doc)).code).toBe(0);
+    const ran = await assay('run', 'on-kept');
+    expect(ran.code).toBe(0);
+    const runId = /(run_[0-9A-Za-z]+)/.exec(ran.out)![1]!;
+
+    const refused = await assay('datasets', 'delete', 'kept');
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain('409 Dataset "kept" is used by experiment "on-kept": point it at another dataset, or archive it (`assay experiments archive on-kept` or DELETE /api/experiments/on-kept; its runs stay readable), then delete it');
+
+    const archived = await assay('experiments', 'archive', 'on-kept');
+    expect(archived.code).toBe(0);
+    expect(archived.out).toContain('Archived experiment on-kept: its runs stay readable by run id');
+    // What the server holds, read apart from the CLI: the experiment is gone, its run is not.
+    expect(await api('GET', '/api/experiments/on-kept')).toMatchObject({ error: 'experiment_not_found' });
+    expect(await api('GET', `/api/experiments/runs/${runId}`)).toMatchObject({ runId, status: 'completed' });
+    expect((await assay('datasets', 'delete', 'kept')).out).toContain('Deleted dataset kept');
+
+    const again = await assay('experiments', 'archive', 'on-kept');
+    expect(again.code).toBe(2);
+    expect(again.out).toContain('404 Experiment not found: on-kept');
   });
 });

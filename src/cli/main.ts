@@ -8,6 +8,7 @@ import { registerCompareCommand } from './compare.js';
 import { registerDemoCommand } from './demo.js';
 import { registerPushCommand } from './push.js';
 import { registerDatasetCommands } from './datasets.js';
+import { registerExperimentCommands } from './experiments.js';
 import { registerRunCommand } from './run.js';
 import { registerRunCommands } from './run-commands.js';
 import { startServer } from './serve.js';
@@ -56,6 +57,7 @@ program
 registerAdminCommands(program);
 registerPushCommand(program);
 registerDatasetCommands(program);
+registerExperimentCommands(program);
 registerRunCommand(program);
 registerRunCommands(program);
 registerCompareCommand(program);

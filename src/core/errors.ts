@@ -112,6 +112,19 @@ export class SlugTakenError extends AssayError {
   }
 }
 
+/**
+ * A project's slug — given, or derived from its name — that an existing project holds. Carries
+ * that project, so an admin API 409 and the CLI name it (a provisioning script run twice is
+ * told which project it already made, rather than getting `team-b-2`).
+ */
+export class ProjectExistsError extends AssayError {
+  constructor(readonly existing: { id: string; slug: string; name: string }) {
+    super('slug_taken', `A project with the slug "${existing.slug}" already exists: ${existing.id}, named "${existing.name}". Pick another name or slug, or use that project`, {
+      meta: { slug: existing.slug, projectId: existing.id, name: existing.name },
+    });
+  }
+}
+
 export function experimentNotFound(slug: string): NotFoundError {
   return new NotFoundError('experiment_not_found', `Experiment not found: ${slug}`, { id: slug, experimentId: slug });
 }

@@ -83,9 +83,23 @@ describe('admin API', () => {
     expect((await t.req('POST', '/api/admin/projects', { key: null, body: { name: 'x' } })).status).toBe(401);
     const clash = await t.req('POST', '/api/admin/projects', { key: null, headers: admin, body: { name: 'x', slug: 'default' } });
     expect(clash.status).toBe(409);
-    expect(await clash.json()).toMatchObject({ error: 'slug_taken' });
+    expect(await clash.json()).toMatchObject({ error: 'slug_taken', slug: 'default', projectId: t.projectId, name: 'Default' });
     expect((await t.req('DELETE', '/api/admin/api-keys/key_missing', { key: null, headers: admin })).status).toBe(404);
     expect((await t.req('POST', '/api/admin/projects/proj_missing/api-keys', { key: null, headers: admin })).status).toBe(404);
+  });
+
+  it('409s a name whose derived slug another project holds, naming it, rather than making `-2`', async () => {
+    const first = await t.req('POST', '/api/admin/projects', { key: null, headers: admin, body: { name: 'Team C' } });
+    const made = (await first.json()) as { id: string; slug: string };
+    expect(made.slug).toBe('team-c');
+    const again = await t.req('POST', '/api/admin/projects', { key: null, headers: admin, body: { name: 'team c' } });
+    expect(again.status).toBe(409);
+    const body = (await again.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ error: 'slug_taken', slug: 'team-c', projectId: made.id, name: 'Team C' });
+    expect(body.message).toBe(`A project with the slug "team-c" already exists: ${made.id}, named "Team C". Pick another name or slug, or use that project`);
+    expect(JSON.stringify(body)).not.toContain('sk-lw-');
+    const list = (await (await t.req('GET', '/api/admin/projects?pageSize=200', { key: null, headers: admin })).json()) as { projects: { slug: string }[] };
+    expect(list.projects.map((p) => p.slug).filter((s) => s.startsWith('team-c'))).toEqual(['team-c']);
   });
 
   it("refuses a project slug that is one of the server's own paths, and a name holding U+0000", async () => {
@@ -98,6 +112,7 @@ describe('admin API', () => {
     // Derived from the name, it steps aside instead.
     const derived = await t.req('POST', '/api/admin/projects', { key: null, headers: admin, body: { name: 'API' } });
     expect(((await derived.json()) as { slug: string }).slug).toBe('api-1');
+    expect((await t.req('POST', '/api/admin/projects', { key: null, headers: admin, body: { name: 'API' } })).status).toBe(409);
     const nul = await t.req('POST', '/api/admin/projects', { key: null, headers: admin, body: { name: 'a\u0000b' } });
     expect(nul.status).toBe(400);
     expect(JSON.stringify(await nul.json())).toContain('U+0000');

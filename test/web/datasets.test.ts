@@ -2,10 +2,11 @@
 // from the header's Datasets link, its rows page forward by offset (in the address), a long
 // cell is cut with its text in the tooltip and opens whole, an append's version 1 reads its old
 // row count, the experiments that run it are linked, a project with none says how to upload
-// one, and a 390 px screen never scrolls sideways. Screenshots into docs/screenshots.
+// one, a run of a saved dataset names it and links to the version it read, and a 390 px screen
+// never scrolls sideways. Screenshots into docs/screenshots.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, type Browser, guardedPage, launch, screenshot, type Server, signedInOnList, signIn, startServer } from './browser.js';
+import { axeViolations, type Browser, guardedPage, launch, onServer, screenshot, type Server, signedInOnList, signIn, startServer } from './browser.js';
 
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
 
@@ -147,6 +148,32 @@ describe('the Datasets pages', () => {
     expect(request).toContain("-H 'Content-Type: text/csv' --data-binary @questions.csv");
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'datasets-empty');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("names a run's saved dataset on the run page, linked to the version the run read", async () => {
+    const started = await server.t.req('POST', '/api/experiments/sums/run', { body: {} });
+    expect(started.status).toBe(200);
+    const { runUrl } = (await started.json()) as { runUrl: string };
+    const dataset = (await (await server.t.req('GET', '/api/datasets/arithmetic-questions?limit=0')).json()) as { id: string };
+    const { page, problems } = await signedInOnList(browser, server);
+    await page.goto(onServer(server, runUrl));
+    await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 30_000 }).toBe('completed');
+    const rows = page.getByTestId('run-dataset');
+    // By its name, not its id (ds_…); the link goes by id (a slug may name another dataset later) to version 1.
+    expect(await rows.textContent()).toBe('120 of dataset Arithmetic questions (version 1)');
+    const link = rows.getByRole('link', { name: 'Arithmetic questions' });
+    expect(await link.getAttribute('href')).toBe(`/default/datasets/${dataset.id}?version=1`);
+    expect(await link.locator('bdi').getAttribute('title')).toBe(`arithmetic-questions · ${dataset.id}`);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'run-page-dataset');
+
+    await link.click();
+    await page.getByRole('heading', { name: 'Arithmetic questions' }).waitFor();
+    // Opened by id, the breadcrumb still says the slug.
+    expect(await page.locator('nav.crumbs [aria-current="page"]').textContent()).toBe('arithmetic-questions');
+    await expect.poll(() => page.locator('table.ds-rows tbody tr').count()).toBe(50);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -3,7 +3,7 @@
 // so a field is added, renamed or computed once.
 import type { ExperimentDocument } from '../../core/model/experiment.js';
 import type { DatasetEntry, EvaluationEntry, ResultsPage, RunListItem, RunRequestEcho, RunStatusBody } from '../../core/model/run-api.js';
-import type { CellResult, RowResult, RunRecord, StoredEvaluation } from '../../core/model/run.js';
+import type { CellResult, RowResult, RowSourceSpec, RunRecord, StoredEvaluation } from '../../core/model/run.js';
 
 /** GET /runs/{runId} body (LangWatch field order). */
 export function presentRun(run: RunRecord): RunStatusBody {
@@ -19,11 +19,19 @@ export function presentRun(run: RunRecord): RunStatusBody {
 /** What the run was started with (runRequestEchoSchema); no ids of other projects, nothing secret. */
 export function requestEcho(run: RunRecord): RunRequestEcho {
   const { spec } = run;
-  const rows: RunRequestEcho['rows'] = spec.rows.kind === 'dataset' ? { kind: 'dataset', datasetId: spec.rows.datasetId, version: spec.rows.version } : { kind: spec.rows.kind };
   return {
-    experimentVersion: spec.experimentVersion, rows, rowCount: spec.sourceRowCount, rowIndices: spec.rowIndices?.length ?? null,
+    experimentVersion: spec.experimentVersion, rows: rowsEcho(spec.rows), rowCount: spec.sourceRowCount, rowIndices: spec.rowIndices?.length ?? null,
     parameters: spec.parameters, targets: spec.targetIds, evaluators: spec.evaluatorIds, repeats: spec.repeats,
   };
+}
+
+/** Where the rows came from: a saved dataset by id and version, with its slug and name where the run kept them. */
+function rowsEcho(rows: RowSourceSpec): RunRequestEcho['rows'] {
+  if (rows.kind !== 'dataset') return { kind: rows.kind };
+  const echo: Extract<RunRequestEcho['rows'], { kind: 'dataset' }> = { kind: 'dataset', datasetId: rows.datasetId, version: rows.version };
+  if (rows.slug !== undefined) echo.slug = rows.slug;
+  if (rows.name !== undefined) echo.name = rows.name;
+  return echo;
 }
 
 /** The timestamps block of list items and results pages (LangWatch's names). */

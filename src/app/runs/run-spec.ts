@@ -23,12 +23,12 @@ export async function buildRunSpec(datasets: Stores['datasets'], project: Projec
     if (!ds) {
       throw new AssayError('dataset_not_found', `Dataset "${request.dataset_id}" not found`, { compatText: `Dataset "${request.dataset_id}" not found`, meta: { id: request.dataset_id } });
     }
-    rows = { kind: 'dataset', datasetId: ds.id, version: ds.version, rowCount: ds.rowCount };
+    rows = { kind: 'dataset', datasetId: ds.id, version: ds.version, rowCount: ds.rowCount, slug: ds.slug, name: ds.name };
     count = ds.rowCount;
   } else if ('datasetId' in doc.dataset) {
     const ds = await datasets.get(project.id, doc.dataset.datasetId, doc.dataset.version);
     if (!ds) throw new AssayError('dataset_not_found', `The experiment's dataset "${doc.dataset.datasetId}" no longer exists`, { compatText: 'Dataset not found' });
-    rows = { kind: 'dataset', datasetId: ds.id, version: ds.version, rowCount: ds.rowCount };
+    rows = { kind: 'dataset', datasetId: ds.id, version: ds.version, rowCount: ds.rowCount, slug: ds.slug, name: ds.name };
     count = ds.rowCount;
   } else {
     rows = { kind: 'experiment', experimentId: experiment.id, version: experiment.version };

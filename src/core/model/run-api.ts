@@ -29,7 +29,13 @@ export const runRequestEchoSchema = z.object({
   rows: z
     .discriminatedUnion('kind', [
       z.object({ kind: z.literal('experiment').describe("The rows inline in the experiment's document") }),
-      z.object({ kind: z.literal('dataset').describe('A saved dataset: the one the experiment refers to, or the run request\'s `dataset_id`'), datasetId: z.string(), version: z.int() }),
+      z.object({
+        kind: z.literal('dataset').describe('A saved dataset: the one the experiment refers to, or the run request\'s `dataset_id`'),
+        datasetId: z.string(),
+        version: z.int(),
+        slug: z.string().optional().describe("The dataset's slug when the run started; absent for runs started before servers kept it"),
+        name: z.string().optional().describe("The dataset's name when the run started; absent for runs started before servers kept it"),
+      }),
       z.object({ kind: z.literal('inline').describe('The run request\'s `data`') }),
       z.object({ kind: z.literal('parameters').describe('No rows: one row made of `parameters`') }),
     ])

@@ -98,7 +98,15 @@ export const TERMINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 
 /** Where a run's rows come from; rows are read lazily in pages, never all at once. */
 export type RowSourceSpec =
   | { kind: 'experiment'; experimentId: string; version: number }
-  | { kind: 'dataset'; datasetId: string; version: number; rowCount: number }
+  | {
+      kind: 'dataset';
+      datasetId: string;
+      version: number;
+      rowCount: number;
+      /** The dataset's slug and name when the run started, for pages that name it (absent in runs stored before they were kept). */
+      slug?: string;
+      name?: string;
+    }
   | { kind: 'inline' }
   | { kind: 'parameters' };
 

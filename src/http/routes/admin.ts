@@ -47,7 +47,8 @@ export function adminRoutes(routes: RouteTable, projects: ProjectService): void 
     {
       method: 'post', path: '/api/admin/projects', summary: 'Create a project and its first API key', tags: ['Admin'], auth: 'admin',
       body: { schema: createProjectSchema },
-      responses: { 201: { description: 'Created', schema: createdProjectSchema }, 409: { description: 'Slug taken' } },
+      description: 'The slug is derived from the name when not given. A slug another project holds (given or derived) is a 409 `slug_taken` naming that project (`projectId`, `slug`, `name`): a name is never made unique with `-2`, so a provisioning script run twice creates one project.',
+      responses: { 201: { description: 'Created', schema: createdProjectSchema }, 409: { description: 'A project holds the slug; the body names it' } },
     },
     async (c, { body }) => {
       const { project, key } = await projects.createProject(body.name, body.slug);

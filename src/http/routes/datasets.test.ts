@@ -140,10 +140,14 @@ describe('datasets', () => {
     expect((await t.req('POST', '/api/experiments', { body: doc('by-id', ds.id) })).status).toBe(201);
     const refused = await t.req('DELETE', '/api/datasets/used');
     expect(refused.status).toBe(409);
-    expect((await json(refused)).message).toMatch(/^Dataset "used" is used by experiments "by-(slug|id)", "by-(slug|id)": point them at another dataset, or archive them, then delete it$/);
+    expect((await json(refused)).message).toMatch(/^Dataset "used" is used by experiments "by-(slug|id)", "by-(slug|id)": point them at another dataset, or archive them \(`assay experiments archive SLUG` or DELETE \/api\/experiments\/\{slug\} for each; their runs stay readable\), then delete it$/);
     expect((await json(await t.req('GET', '/api/datasets/used'))).rows).toEqual([{ q: 'a' }]);
     // Archived, or pointed elsewhere: no longer a user.
     expect((await t.req('DELETE', '/api/experiments/by-id')).status).toBe(204);
+    // One user left: the message names the command and the route for its slug.
+    expect((await json(await t.req('DELETE', '/api/datasets/used'))).message).toBe(
+      'Dataset "used" is used by experiment "by-slug": point it at another dataset, or archive it (`assay experiments archive by-slug` or DELETE /api/experiments/by-slug; its runs stay readable), then delete it',
+    );
     const other = await json(await t.req('POST', '/api/datasets', { body: { name: 'Other', slug: 'other', rows: [{ q: 'b' }] } }));
     expect((await t.req('PUT', '/api/experiments/by-slug', { body: doc('by-slug', other.id) })).status).toBe(200);
     expect((await t.req('DELETE', '/api/datasets/used')).status).toBe(204);

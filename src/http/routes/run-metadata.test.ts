@@ -50,9 +50,10 @@ describe.each(allDatabases())('run metadata and the runs list on $name', (db) =>
     });
     const inline = await waitForRun(t, await start({ data: [{ question: 'x', expected: 'x' }], parameters: { tone: 'dry' }, repeats: 2, evaluators: [] }));
     expect(inline.request).toMatchObject({ rows: { kind: 'inline' }, rowCount: 1, parameters: { tone: 'dry' }, evaluators: [], repeats: 2 });
-    const ds = (await (await t.req('POST', '/api/datasets', { body: { name: 'three', rows: [{ question: 'a', expected: 'a' }, { question: 'b', expected: 'b' }, { question: 'c', expected: 'c' }] } })).json()) as { id: string };
+    const ds = (await (await t.req('POST', '/api/datasets', { body: { name: 'Three rows', slug: 'three', rows: [{ question: 'a', expected: 'a' }, { question: 'b', expected: 'b' }, { question: 'c', expected: 'c' }] } })).json()) as { id: string };
     const picked = await waitForRun(t, await start({ dataset_id: ds.id, row_indices: [2, 0] }));
-    expect(picked.request).toMatchObject({ rows: { kind: 'dataset', datasetId: ds.id, version: 1 }, rowCount: 3, rowIndices: 2 });
+    // The dataset by id and version, and by the slug and name it had when the run started (the run page names it so).
+    expect(picked.request).toMatchObject({ rows: { kind: 'dataset', datasetId: ds.id, version: 1, slug: 'three', name: 'Three rows' }, rowCount: 3, rowIndices: 2 });
     // The runs list and the results leave it out: it is the poll body's.
     expect((await list()).runs.find((r) => r.runId === picked.runId)).not.toHaveProperty('request');
   });

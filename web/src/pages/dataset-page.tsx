@@ -63,7 +63,8 @@ export function DatasetPage({ project, slug, version, offset }: { project: strin
   return (
     <main>
       <nav aria-label="Breadcrumb" className="crumbs">
-        <Link to={paths.datasets(project)}>Datasets</Link> / <span aria-current="page">{slug}</span>
+        {/* The address may name the dataset by id (a run page's link): once read, its slug. */}
+        <Link to={paths.datasets(project)}>Datasets</Link> / <span aria-current="page">{res.status === 'ready' ? res.data.latest.slug : slug}</span>
       </nav>
       {res.status === 'loading' && <p className="muted">Loading…</p>}
       {res.status === 'error' && <p role="alert" className="error-text">{res.error}</p>}

@@ -91,7 +91,7 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
         </div>
       ) : (
         <>
-          <RunHeader store={store} />
+          <RunHeader store={store} project={project} />
           <Actions store={store} />
           <p className="notice" role="status">
             {notice ?? ''}

@@ -1,6 +1,8 @@
 // The run's header: status, live progress ("completed / total"), and the headline figures.
 import { useEffect, useState } from 'react';
 import { inOut, int, knownUsd, ms, pct, unknownCostNote } from '../lib/format.js';
+import { Link } from '../lib/link.js';
+import { paths } from '../lib/router.js';
 import { StatusPill } from './badges.js';
 import { useStats } from './run-derived.js';
 import { type RunStore, useRunState } from './run-store.js';
@@ -28,7 +30,8 @@ function useDuration(startedAt: number | undefined, finishedAt: number | undefin
   return (finishedAt ?? lostSince ?? now) - startedAt;
 }
 
-export function RunHeader({ store }: { store: RunStore }) {
+/** `project`: the project's slug, for links to its pages (the run's dataset). */
+export function RunHeader({ store, project }: { store: RunStore; project: string }) {
   const status = useRunState(store, (s) => s.status);
   const live = useRunState(store, (s) => s.live);
   const lost = useRunState(store, (s) => s.lost);
@@ -107,7 +110,18 @@ export function RunHeader({ store }: { store: RunStore }) {
           {startedWith(request, metadata ?? {}, names).map((item) => (
             <div key={item.label}>
               <dt>{item.label}</dt>
-              <dd dir="auto">{item.value}</dd>
+              {item.dataset ? (
+                // The dataset by name, linked to the version the run read (by id: its slug may name another dataset since).
+                <dd dir="auto" data-testid="run-dataset">
+                  {item.dataset.before}
+                  <Link to={paths.dataset(project, item.dataset.id, { version: item.dataset.version })}>
+                    <bdi title={[item.dataset.slug, item.dataset.id].filter(Boolean).join(' · ')}>{item.dataset.name}</bdi>
+                  </Link>
+                  {item.dataset.after}
+                </dd>
+              ) : (
+                <dd dir="auto">{item.value}</dd>
+              )}
             </div>
           ))}
         </dl>

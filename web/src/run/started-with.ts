@@ -6,6 +6,12 @@ import type { RunRequest } from './rerun-request.js';
 export interface StartedWithItem {
   label: string;
   value: string;
+  /**
+   * The saved dataset `value` names, as `before` + `name` + `after` (= value), for the page to
+   * link the name to that version of the dataset. By id: a slug may have been taken by another
+   * dataset since the run.
+   */
+  dataset?: { before: string; name: string; after: string; id: string; slug?: string; version: number };
 }
 
 const MAX_VALUE = 80;
@@ -21,17 +27,24 @@ function pairs(record: Record<string, unknown>): string {
     .join(', ');
 }
 
-function rowsPhrase(r: RunRequest): string {
+function rowsItem(r: RunRequest): StartedWithItem {
   const taken = r.rowIndices === null ? `${r.rowCount}` : `${r.rowIndices} of ${r.rowCount}`;
+  const item = (value: string): StartedWithItem => ({ label: 'Rows', value });
   switch (r.rows.kind) {
     case 'experiment':
-      return `${taken} of the experiment's`;
-    case 'dataset':
-      return `${taken} of dataset ${r.rows.datasetId} (version ${r.rows.version})`;
+      return item(`${taken} of the experiment's`);
+    case 'dataset': {
+      // Its name as the run started (runs from before servers kept it have only the id).
+      const { datasetId, version, slug } = r.rows;
+      const name = r.rows.name ?? datasetId;
+      const before = `${taken} of dataset `;
+      const after = ` (version ${version})`;
+      return { label: 'Rows', value: `${before}${name}${after}`, dataset: { before, name, after, id: datasetId, version, ...(slug === undefined ? {} : { slug }) } };
+    }
     case 'inline':
-      return `${taken} sent with the run`;
+      return item(`${taken} sent with the run`);
     case 'parameters':
-      return 'one, made of the parameters';
+      return item('one, made of the parameters');
   }
 }
 
@@ -47,7 +60,7 @@ export function startedWith(r: RunRequest, metadata: Record<string, unknown>, na
   const evaluators = r.evaluators.map((id) => names.evaluator?.(id) ?? id);
   const items: StartedWithItem[] = [
     { label: 'Version', value: `${r.experimentVersion}` },
-    { label: 'Rows', value: rowsPhrase(r) },
+    rowsItem(r),
     { label: 'Targets', value: short(targets.join(', ')) },
     { label: 'Evaluators', value: evaluators.length > 0 ? short(evaluators.join(', ')) : 'none' },
   ];
