@@ -29,9 +29,22 @@ export interface EarlyListener {
 }
 
 /**
- * Binds `port` before start-up opens anything, so a port in use stops a process with one line
- * (exit code 2) before it has created a project, printed a key or taken a run. Requests that
- * arrive during start-up wait for it. `variable` is the setting that chose the port.
+ * A HOST that is no address of this machine (a name that does not resolve, an address of
+ * another) stops start-up naming HOST, not with the bare "getaddrinfo ENOTFOUND" it was.
+ * `variable` is the port's setting (PORT, or ASSAY_WORKER_PORT for a worker's probes).
+ */
+function hostError(host: string, variable: string, error: unknown): unknown {
+  const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (syscall !== 'getaddrinfo' && code !== 'EADDRNOTAVAIL') return error;
+  const what = variable === 'PORT' ? '' : ` for ${variable}`;
+  return new CliError(`HOST=${host} cannot be listened on${what} (${code ?? 'error'}): set HOST to an address of this machine, such as 0.0.0.0 (every interface) or 127.0.0.1 (this machine only)`);
+}
+
+/**
+ * Binds `port` before start-up opens anything, so a port in use (or a HOST that is not this
+ * machine's) stops a process with one line (exit code 2) before it has created a project,
+ * printed a key or taken a run. Requests that arrive during start-up wait for it. `variable`
+ * is the setting that chose the port.
  */
 export async function listenEarly(port: number, host: string, variable: string): Promise<EarlyListener> {
   let resolve!: (fetch: Fetch) => void;
@@ -48,7 +61,7 @@ export async function listenEarly(port: number, host: string, variable: string):
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new CliError(`port ${port} is already in use — set ${variable} to another port, or stop what listens on it`);
     }
-    throw error;
+    throw hostError(host, variable, error);
   }
   return {
     ...bound,
@@ -66,17 +79,25 @@ export async function listenEarly(port: number, host: string, variable: string):
 
 /**
  * Stops accepting, lets requests in flight finish, and closes connections as soon as they are
- * idle rather than at their keep-alive timeout; after `timeoutMs` closes whatever is left.
+ * idle rather than at their keep-alive timeout; after `timeoutMs` closes whatever is left, and
+ * tells `onForced` first (a response that never ends held the shutdown that long).
  */
-export async function closeServer(server: Server, timeoutMs: number): Promise<void> {
+export async function closeServer(server: Server, timeoutMs: number, onForced: () => void = () => {}): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const sweep = setInterval(() => server.closeIdleConnections(), 50);
-  const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+  const timer = setTimeout(() => {
+    onForced();
+    server.closeAllConnections();
+  }, timeoutMs);
   await closed;
   clearInterval(sweep);
   clearTimeout(timer);
 }
+
+/** Logged (warn) when connections still open at ASSAY_SHUTDOWN_TIMEOUT_MS are cut. */
+export const forcedClose = (timeoutMs: number): string =>
+  `requests still open ${timeoutMs} ms after the shutdown began (ASSAY_SHUTDOWN_TIMEOUT_MS) were cut`;
 
 /** How a listener's address is printed: 0.0.0.0 as localhost. */
 export const shownHost = (host: string): string => (host === '0.0.0.0' ? 'localhost' : host);

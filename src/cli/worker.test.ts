@@ -5,7 +5,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_PG_URL } from '../testing/databases.js';
 import { spawnAssay } from '../testing/spawn.js';
 
 const dirs: string[] = [];
@@ -62,6 +64,36 @@ describe('cluster configuration refusals', { timeout: 60_000 }, () => {
       expect(out.trim()).toBe(`error: port ${taken} is already in use — set ASSAY_WORKER_PORT to another port, or stop what listens on it`);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('assay worker whose HOST does not resolve names HOST and ASSAY_WORKER_PORT, in one line, before it connects', async () => {
+    // Nothing listens on this Redis port, and the database is never opened (the data directory stays empty).
+    const out = await refused(['worker'], { DATABASE_URL: PG, REDIS_URL: REDIS, HOST: 'no-such-host.invalid', ASSAY_WORKER_PORT: '0' });
+    expect(out.trim()).toMatch(/^error: HOST=no-such-host\.invalid cannot be listened on for ASSAY_WORKER_PORT \((ENOTFOUND|EAI_AGAIN)\): set HOST to an address of this machine/);
+    expect(out).not.toMatch(/\n\s+at /);
+  });
+
+  it('assay worker whose REDIS_URL host does not resolve says so, naming REDIS_URL, in one line (exit 2)', async () => {
+    // A database of its own, as the worker opens (and migrates) PostgreSQL before Redis.
+    const name = `assay_worker_redis_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+    const admin = new pg.Client({ connectionString: TEST_PG_URL });
+    await admin.connect();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'assay-role-'));
+    dirs.push(dataDir);
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = new URL(TEST_PG_URL);
+      url.pathname = `/${name}`;
+      const p = spawnAssay(['worker'], {
+        ASSAY_DATA_DIR: dataDir, DATABASE_URL: url.toString(), REDIS_URL: 'redis://no-such-host.invalid:6379',
+        ASSAY_SECRET_KEY: 'a-secret-key-of-at-least-32-characters', ASSAY_LOG_LEVEL: 'warn',
+      });
+      expect(await p.exited, p.output()).toBe(2);
+      expect(p.output().trim()).toMatch(/^error: could not reach Redis at REDIS_URL \(redis:\/\/no-such-host\.invalid:6379\): the host no-such-host\.invalid is not found \((ENOTFOUND|EAI_AGAIN)\)$/);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
     }
   });
 

@@ -10,7 +10,7 @@ import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
 import { unknownVariables } from '../config/unknown-env.js';
-import { closeServer, listenEarly, shownHost } from './listen.js';
+import { closeServer, forcedClose, listenEarly, shownHost } from './listen.js';
 import { endStartUp } from './ready.js';
 
 export interface RunningWorker {
@@ -24,8 +24,8 @@ export interface RunningWorker {
 export async function startWorker(config: Config, out: (line: string) => void = console.log): Promise<RunningWorker> {
   const logger = createLogger(config.logLevel);
   for (const line of unknownVariables(process.env)) logger.warn(line);
-  // The probes' port first: a port in use stops the worker before it takes a run nobody could
-  // watch it execute.
+  // The probes' port first: a port in use (or a HOST that is not this machine's) stops the
+  // worker before it takes a run nobody could watch it execute.
   const probes = config.workerPort === undefined ? undefined : await listenEarly(config.workerPort, config.host, 'ASSAY_WORKER_PORT');
   let assay: Assay;
   try {
@@ -44,7 +44,7 @@ export async function startWorker(config: Config, out: (line: string) => void = 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      if (server) await closeServer(server, config.shutdownTimeoutMs);
+      if (server) await closeServer(server, config.shutdownTimeoutMs, () => logger.warn(forcedClose(config.shutdownTimeoutMs)));
       await assay.close();
     })();
     return stopping;

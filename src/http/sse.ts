@@ -41,7 +41,8 @@ export const WRITE_CHARS = 256 * 1024;
  */
 export function* chunksOf(item: StreamItem): Generator<string> {
   if (item.kind === 'ping') yield ': ping\n\n';
-  // A comment, so clients see why the stream ended; reconnecting with the key then gets a 401.
+  // A comment, so clients see why the stream ended: `key_revoked` (reconnecting with the key then
+  // gets a 401) or `shutdown` (the server is going away; a reconnect reaches the next one).
   else if (item.kind === 'closed') yield `: closed: ${item.reason}\n\n`;
   // Live-only events carry no id: a client's Last-Event-ID stays on the last committed event.
   else if (item.kind === 'live') yield* grouped(item.events, (e) => `data: ${JSON.stringify(e)}\n\n`);

@@ -133,6 +133,12 @@ describe('RedisEventBus', () => {
   });
 
   it('gives up on an unreachable Redis with a message instead of waiting forever', async () => {
-    await expect(RedisEventBus.connect({ redisUrl: 'redis://127.0.0.1:1', logger: silentLogger, connectTimeoutMs: 1_000 })).rejects.toThrow(/^could not reach Redis at REDIS_URL \(redis:\/\/127\.0\.0\.1:1\): /);
+    await expect(RedisEventBus.connect({ redisUrl: 'redis://127.0.0.1:1', logger: silentLogger, connectTimeoutMs: 1_000 })).rejects.toThrow(/^could not reach Redis at REDIS_URL \(redis:\/\/127\.0\.0\.1:1\): nothing listens there \(ECONNREFUSED\)$/);
+  });
+
+  it('says a REDIS_URL host that does not resolve is not found (ioredis itself says only "Connection is closed.")', async () => {
+    await expect(RedisEventBus.connect({ redisUrl: 'redis://no-such-host.invalid:6379', logger: silentLogger, connectTimeoutMs: 5_000 })).rejects.toThrow(
+      /^could not reach Redis at REDIS_URL \(redis:\/\/no-such-host\.invalid:6379\): the host no-such-host\.invalid is not found \((ENOTFOUND|EAI_AGAIN)\)$/,
+    );
   });
 });

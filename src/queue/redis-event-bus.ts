@@ -51,6 +51,17 @@ function redactedUrl(url: string): string {
   }
 }
 
+/**
+ * Why a connection failed, from the error ioredis emitted (its own rejection says only
+ * "Connection is closed."): a host that does not resolve or a refused port said as such.
+ */
+function connectReason(error: unknown): string {
+  const { code, hostname, message } = (error ?? {}) as NodeJS.ErrnoException & { hostname?: string };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host ${hostname ? `${hostname} ` : ''}is not found (${code})`;
+  if (code === 'ECONNREFUSED') return `nothing listens there (${code})`;
+  return message ?? String(error);
+}
+
 export interface RedisEventBusOptions {
   redisUrl: string;
   /** Channel prefix (default `assay`): `<prefix>:events`, `<prefix>:abort`. */
@@ -91,8 +102,14 @@ export class RedisEventBus implements EventBus {
     // the events are in PostgreSQL, and streams read them there.
     const pub = new Redis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false, lazyConnect: true });
     const sub = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    // Until connected, a failure is the start-up's one error line below, not warnings before it.
+    let connected = false;
+    let firstError: unknown;
     for (const [name, c] of [['publish', pub], ['subscribe', sub]] as const) {
-      c.on('error', (err: Error) => options.logger.warn({ err: err.message, connection: name }, 'redis (events) connection error'));
+      c.on('error', (err: Error) => {
+        if (connected) options.logger.warn({ err: err.message, connection: name }, 'redis (events) connection error');
+        else firstError ??= err;
+      });
     }
     const bus = new RedisEventBus(pub, sub, options.prefix ?? 'assay', options.logger);
     pub.on('ready', () => (bus.warned = false));
@@ -104,11 +121,11 @@ export class RedisEventBus implements EventBus {
     });
     try {
       await Promise.race([Promise.all([pub.connect(), sub.subscribe(bus.eventsChannel, bus.abortChannel)]), unreachable]);
+      connected = true;
     } catch (error) {
       pub.disconnect();
       sub.disconnect();
-      const why = error instanceof Error ? error.message : String(error);
-      throw new Error(`could not reach Redis at REDIS_URL (${redactedUrl(options.redisUrl)}): ${why}`, { cause: error });
+      throw new Error(`could not reach Redis at REDIS_URL (${redactedUrl(options.redisUrl)}): ${connectReason(firstError ?? error)}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }

@@ -88,7 +88,7 @@ describe('streamRunEvents', () => {
 });
 
 /** A stream of run_1 on a fake clock, its first event already published; items are recorded with their time. */
-async function fakeClockStream() {
+async function fakeClockStream(closing?: AbortSignal) {
   const { FakeClock, settle } = await import('../../testing/fake-clock.js');
   const clock = new FakeClock();
   const bus = new InProcessEventBus();
@@ -99,7 +99,7 @@ async function fakeClockStream() {
   const items: { at: number; item: StreamItem }[] = [];
   const state = { ended: false };
   const consumer = (async () => {
-    for await (const item of streamRunEvents({ stores, bus, clock }, 'run_1', 0, controller.signal)) items.push({ at: clock.now(), item });
+    for await (const item of streamRunEvents({ stores, bus, clock, ...(closing ? { closing } : {}) }, 'run_1', 0, controller.signal)) items.push({ at: clock.now(), item });
     state.ended = true;
   })();
   return { clock, settle, bus, run, controller, items, state, consumer };
@@ -187,6 +187,39 @@ describe('streamRunEvents: the end of a run', () => {
     expect(last.at).toBe(doneAt);
     expect(last.item.kind === 'events' && last.item.events.map((e) => e.seq)).toEqual([2, 3]);
     expect(doneAt - items[0]!.at).toBeLessThan(FLUSH_GAP_MS);
+  });
+});
+
+describe('streamRunEvents: the server shutting down', () => {
+  it('sends the committed events it holds, then ends with closed: shutdown at once, the run still running', async () => {
+    const closing = new AbortController();
+    const { clock, settle, bus, items, state, consumer } = await fakeClockStream(closing.signal);
+    await settle();
+    expect(items).toHaveLength(1);
+    // Committed after the last write: it waits for the flush gap…
+    bus.publish('run_1', [progress(2)]);
+    await clock.advance(10);
+    expect(items).toHaveLength(1);
+    // …but the shutdown sends it along and ends the stream without waiting for the gap or the run.
+    const closedAt = clock.now();
+    closing.abort();
+    await settle();
+    expect(state.ended).toBe(true);
+    await consumer;
+    expect(items.slice(1).map(({ at, item }) => ({ at, item }))).toEqual([
+      { at: closedAt, item: { kind: 'events', events: [progress(2)] } },
+      { at: closedAt, item: { kind: 'closed', reason: 'shutdown' } },
+    ]);
+  });
+
+  it('a stream opened once the shutdown began sends its page and ends the same way', async () => {
+    const closing = new AbortController();
+    closing.abort();
+    const { settle, items, state, consumer } = await fakeClockStream(closing.signal);
+    await settle();
+    expect(state.ended).toBe(true);
+    await consumer;
+    expect(items.map(({ item }) => (item.kind === 'events' ? item.events.map((e) => e.seq) : item))).toEqual([[1], { kind: 'closed', reason: 'shutdown' }]);
   });
 });
 

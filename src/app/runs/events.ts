@@ -80,13 +80,14 @@ export const LIVE_GAP_MS = 100;
 
 /**
  * A page of consecutive committed events (written as one chunk), live-only events (no SSE id),
- * a keep-alive, or why the stream ends early.
+ * a keep-alive, or why the stream ends early: the key that opened it was revoked, or the server
+ * is shutting down (the run goes on; the client reconnects with Last-Event-ID).
  */
 export type StreamItem =
   | { kind: 'events'; events: RunEvent[] }
   | { kind: 'live'; events: LiveEvent[] }
   | { kind: 'ping' }
-  | { kind: 'closed'; reason: 'key_revoked' };
+  | { kind: 'closed'; reason: 'key_revoked' | 'shutdown' };
 
 /** What a stream reads from: storage, the bus and the clock, and whether its key still holds. */
 export interface StreamDeps {
@@ -96,6 +97,12 @@ export interface StreamDeps {
   pingMs?: number;
   /** False once the API key that opened the stream was revoked; checked every KEY_CHECK_MS. */
   keyActive?: () => Promise<boolean>;
+  /**
+   * Aborted when the server shuts down: the stream sends the committed events it has not sent
+   * (one page at most), then ends with `closed: shutdown` instead of holding the server's
+   * close until its timeout (docs/deployment.md, "What survives what").
+   */
+  closing?: AbortSignal;
 }
 
 /**
@@ -150,6 +157,10 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   );
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
+  const closing = deps.closing;
+  closing?.addEventListener('abort', onAbort);
+  /** The client left, or the server is going away: either ends a wait. */
+  const interrupted = (): boolean => signal.aborted || closing?.aborted === true;
   /** Sleeps up to `ms`; `early` says which wake-ups end the sleep. Answers true when the time ran out. */
   const sleep = (ms: number, early: () => boolean): Promise<boolean> =>
     new Promise<boolean>((resolve) => {
@@ -212,7 +223,7 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
     const recheckAt = clock.now() + Math.min(RECHECK_MS, pingMs);
     for (;;) {
       const now = clock.now();
-      if (signal.aborted) return false;
+      if (interrupted()) return false;
       if ((pending && (ending || now - lastWrite >= FLUSH_GAP_MS)) || (liveQueue.length > 0 && now - lastLiveWrite >= LIVE_GAP_MS)) return false;
       if (now >= recheckAt) return true;
       let next = recheckAt;
@@ -221,13 +232,24 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
       // A notification ends the sleep early only when it makes something due before the sleep
       // would end anyway (or the client left): live events arrive once per cell, and waking,
       // re-arming a timer and sleeping again for each of them cost more than the batch they join.
-      await sleep(Math.max(0, next - now), () => signal.aborted || dueAt() < next);
+      await sleep(Math.max(0, next - now), () => interrupted() || dueAt() < next);
     }
   };
 
   try {
     let run = first;
     while (!signal.aborted) {
+      if (closing?.aborted) {
+        // A last page of what was committed before the shutdown (a reconnect replays the rest);
+        // live events are left out, their committed twins come with the replay.
+        const { events } = await readEventPage(deps.stores, deps.bus, runId, run.total, cursor);
+        const shown = unannounced(events);
+        if (shown.length > 0) yield { kind: 'events', events: shown };
+        // The run ended in that page: the stream ends as it always does, after its final event.
+        if (events.length > 0 && isFinalEvent(events[events.length - 1]!)) return;
+        yield { kind: 'closed', reason: 'shutdown' };
+        return;
+      }
       if (deps.keyActive && clock.now() - lastKeyCheck >= KEY_CHECK_MS) {
         lastKeyCheck = clock.now();
         if (!(await deps.keyActive())) {
@@ -289,5 +311,6 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   } finally {
     unsubscribe();
     signal.removeEventListener('abort', onAbort);
+    closing?.removeEventListener('abort', onAbort);
   }
 }

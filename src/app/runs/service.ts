@@ -59,6 +59,9 @@ export interface StartedRun {
 }
 
 export class RunService {
+  /** Aborted by endStreams(): every stream of this process, open or opened later, ends. */
+  private readonly closing = new AbortController();
+
   constructor(
     private readonly stores: Pick<Stores, 'runs' | 'experiments' | 'datasets'>,
     private readonly queue: WorkQueue,
@@ -151,8 +154,20 @@ export class RunService {
    */
   async stream(project: Project, runId: string, afterSeq: number, keyActive: () => Promise<boolean>): Promise<(signal: AbortSignal) => AsyncGenerator<StreamItem>> {
     const run = await this.cursor(project, runId);
-    const deps: StreamDeps = { stores: this.stores, bus: this.options.bus, clock: this.clock, keyActive, ...(this.options.pingMs ? { pingMs: this.options.pingMs } : {}) };
+    const deps: StreamDeps = {
+      stores: this.stores, bus: this.options.bus, clock: this.clock, keyActive, closing: this.closing.signal,
+      ...(this.options.pingMs ? { pingMs: this.options.pingMs } : {}),
+    };
     return (signal) => streamRunEvents(deps, run.id, afterSeq, signal);
+  }
+
+  /**
+   * The server is shutting down: every event stream sends what it has and ends with
+   * `: closed: shutdown`, so its connection no longer holds the server's close. The runs go on
+   * (here until the executions stop, then in the next process); clients reconnect.
+   */
+  endStreams(): void {
+    this.closing.abort();
   }
 
   /** The run's changing fields (no spec): enough to open a stream. Another project's run is not found. */
