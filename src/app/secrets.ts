@@ -98,6 +98,7 @@ export const aad = {
   secret: (projectId: string, name: string) => `${projectId}/secret/${name}`,
   apiKey: (projectId: string, name: string) => `${projectId}/provider-api-key/${name}`,
   headers: (projectId: string, name: string) => `${projectId}/provider-headers/${name}`,
+  webhookSecret: (projectId: string) => `${projectId}/webhook/secret`,
 };
 
 export class SecretService {

@@ -11,6 +11,7 @@ import { registerDatasetCommands } from './datasets.js';
 import { registerExperimentCommands } from './experiments.js';
 import { registerRunCommand } from './run.js';
 import { registerRunCommands } from './run-commands.js';
+import { registerSecretsCommands } from './secrets-commands.js';
 import { startServer } from './serve.js';
 import { startWorker } from './worker.js';
 import { CliError } from './cli-error.js';
@@ -55,6 +56,7 @@ program
   });
 
 registerAdminCommands(program);
+registerSecretsCommands(program);
 registerPushCommand(program);
 registerDatasetCommands(program);
 registerExperimentCommands(program);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
+import { privateNetworkWarning } from '../config/private-network.js';
 import { unknownVariables } from '../config/unknown-env.js';
 import { closeServer, forcedClose, listenEarly, shownHost } from './listen.js';
 import { endStartUp } from './ready.js';
@@ -53,6 +54,9 @@ export async function startServer(config: Config, out: (line: string) => void = 
   endStartUp(assay.plan);
   // With PORT=0 the real port is known only once bound; runUrl follows it.
   if (config.publicUrlDerived) config.publicUrl = `http://localhost:${port}`;
+  // Once up, so a start-up that fails says only why.
+  const exposed = privateNetworkWarning(config, process.env);
+  if (exposed) logger.warn(exposed);
   const mode = assay.plan.mode === 'cluster' ? `, cluster role ${assay.plan.role}, process ${assay.processId}` : '';
   out(`Assay listening on http://${shownHost(config.host)}:${port} (${assay.stores.dialect}${mode}; API docs at /docs)`);
 

@@ -179,10 +179,10 @@ export interface Config {
   envSecretOrigins: Record<string, string[]>;
 }
 
-/** A bad environment; `problems` name each variable. */
+/** A bad environment; `problems` name each variable (or each way out, under another `heading`). */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(readonly problems: string[], heading = 'Invalid configuration') {
+    super(`${heading}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }

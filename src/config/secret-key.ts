@@ -63,16 +63,32 @@ export function deriveSecretKey(secret: string): Buffer {
 
 /** The encryption key: derived from `secretKey` when given, else read or created in `dataDir`. */
 export async function loadSecretKey(options: { secretKey: string | undefined; dataDir: string }): Promise<SecretKey> {
+  return (await findSecretKey(options)) ?? createSecretKey(options.dataDir);
+}
+
+/**
+ * The key there is: derived from `secretKey` when given, else read from `dataDir`'s key file;
+ * null when neither exists. Nothing is created, so start-up can look at the database first.
+ */
+export async function findSecretKey(options: { secretKey: string | undefined; dataDir: string }): Promise<SecretKey | null> {
   if (options.secretKey !== undefined) return { key: deriveSecretKey(options.secretKey), source: 'env' };
-  const file = path.join(options.dataDir, SECRET_KEY_FILE);
+  const file = secretKeyFile(options.dataDir);
   const existing = await readKeyFile(file);
-  if (existing) return { key: existing, source: 'file', file, created: false, looseMode: await isLoose(file) };
+  return existing ? { key: existing, source: 'file', file, created: false, looseMode: await isLoose(file) } : null;
+}
+
+/** Where the generated key of `dataDir` is kept. */
+export const secretKeyFile = (dataDir: string): string => path.join(dataDir, SECRET_KEY_FILE);
+
+/** Generates `dataDir`'s key file, or reads the one another process made first. */
+export async function createSecretKey(dataDir: string): Promise<SecretKey> {
+  const file = secretKeyFile(dataDir);
   let created: boolean;
   try {
-    await mkdir(options.dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true });
     created = await createKeyFile(file);
   } catch (error) {
-    throw dataDirError(options.dataDir, error);
+    throw dataDirError(dataDir, error);
   }
   // Whoever won the race, everyone uses what is in the file now.
   const key = await readKeyFile(file, true);

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { Logger, Stores } from '../core/ports.js';
 import { AesGcmCipher, isPostgresUrl, openStores } from '../storage/index.js';
 import { type Config, ConfigError } from './env.js';
-import { dataDirError, loadSecretKey } from './secret-key.js';
+import { settleSecretKey } from './key-check.js';
+import { dataDirError, type SecretKey } from './secret-key.js';
 
 /** The SQLite database's file name in ASSAY_DATA_DIR. */
 export const SQLITE_FILE = 'assay.db';
@@ -22,17 +23,14 @@ export interface Storage {
   stores: Stores & { dialect: 'sqlite' | 'postgres' };
 }
 
-/** Loads the secret key (warning about what an operator must fix) and opens the stores. */
+/**
+ * Opens the stores, then settles the secret key against what they hold (config/key-check.ts:
+ * a missing or wrong key stops start-up rather than sealing beside values it cannot open), with
+ * the warnings an operator must see.
+ */
 export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
   // The data directory holds the generated secret key and, on SQLite, the database.
   if (config.databaseUrl === undefined || config.secretKey === undefined) await makeDataDir(config.dataDir);
-  const secretKey = await loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
-  if (secretKey.created) logger.info({ file: secretKey.file }, 'generated the key that encrypts stored secrets; keep it with the database');
-  if (secretKey.looseMode) logger.warn({ file: secretKey.file }, 'the secret key file is readable by other users; chmod 600 it');
-  if (secretKey.source === 'file' && config.databaseUrl !== undefined) {
-    logger.warn({ file: secretKey.file }, 'ASSAY_SECRET_KEY is not set: with a shared database every server and worker must use the same key, so set it everywhere');
-  }
-  const cipher = new AesGcmCipher(secretKey.key);
   if (config.databaseUrl === undefined) {
     await checkWritable(config.dataDir);
     await createPrivateFile(sqlitePath(config.dataDir));
@@ -40,7 +38,19 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
   const stores = await openStores({ databaseUrl: config.databaseUrl, schema: config.dbSchema, dataDir: config.dataDir, sqliteFile: SQLITE_FILE }).catch((error: unknown) => {
     throw databaseFailure(config.databaseUrl, error);
   });
-  return { cipher, stores };
+  let secretKey: SecretKey;
+  try {
+    secretKey = await settleSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir, sealed: stores.sealed, logger });
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+  if (secretKey.created) logger.info({ file: secretKey.file }, 'generated the key that encrypts stored secrets; keep it with the database');
+  if (secretKey.looseMode) logger.warn({ file: secretKey.file }, 'the secret key file is readable by other users; chmod 600 it');
+  if (secretKey.source === 'file' && config.databaseUrl !== undefined) {
+    logger.warn({ file: secretKey.file }, 'ASSAY_SECRET_KEY is not set: with a shared database every server and worker must use the same key, so set it everywhere (values sealed with this key file do not open under it; store them again after: docs/deployment.md, "Backups and the secret key")');
+  }
+  return { cipher: new AesGcmCipher(secretKey.key), stores };
 }
 
 /**

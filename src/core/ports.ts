@@ -204,6 +204,40 @@ export interface ProviderStore {
   remove(projectId: string, name: string): Promise<boolean>;
 }
 
+/** Which column a sealed value is kept in (each has its own associated data, app/secrets.ts `aad`). */
+export type SealedKind = 'secret' | 'provider-api-key' | 'provider-headers' | 'webhook-secret';
+
+/** One sealed value wherever it is stored: a project secret, a provider's key or headers, a webhook signing secret. */
+export interface SealedValue {
+  kind: SealedKind;
+  projectId: string;
+  /** The secret's or provider's name; '' for a webhook signing secret (one per project). */
+  name: string;
+  sealed: string;
+  /** Unix ms it was last stored. */
+  storedAt: number;
+}
+
+/**
+ * Every sealed value across the stores, for the start-up check that the secret key opens them
+ * and for `assay secrets drop-unreadable` (docs/deployment.md, "Backups and the secret key").
+ * Not part of Stores: only the composition root and the admin command use it.
+ */
+export interface SealedValueStore {
+  /** How many sealed values the database holds. */
+  count(): Promise<number>;
+  /** The `limit` most recently stored, newest first. */
+  newest(limit: number): Promise<SealedValue[]>;
+  /** Every sealed value (an admin command's walk; start-up reads `newest`). */
+  all(): Promise<SealedValue[]>;
+  /**
+   * Removes `value` if it is still stored as it was read (a value stored again since stays):
+   * a secret or webhook signing secret is deleted, a provider's key or headers cleared (its
+   * other settings kept). True when removed.
+   */
+  drop(value: SealedValue): Promise<boolean>;
+}
+
 /** Every store, as handed to the app layer. */
 export interface Stores {
   projects: ProjectStore;

@@ -1,5 +1,5 @@
 // Builds every SQL-backed store over one Kysely instance.
-import type { Stores } from '../core/ports.js';
+import type { SealedValueStore, Stores } from '../core/ports.js';
 import { type DbOptions, openDb } from './connect.js';
 import { SqlDatasetStore } from './dataset-store.js';
 import { SqlExperimentStore } from './experiment-store.js';
@@ -9,6 +9,7 @@ import { SqlResponseCache } from './response-cache.js';
 import { SqlReviewStore } from './review-store.js';
 import { SqlRunShards } from './run-shards.js';
 import { SqlRunStore } from './run-store.js';
+import { SqlSealedValues } from './sealed-values.js';
 import { SqlProviderStore, SqlSecretStore } from './secret-store.js';
 import { SqlWebhookStore } from './webhook-store.js';
 import { sql } from 'kysely';
@@ -23,7 +24,10 @@ export interface OpenStoresOptions extends DbOptions {
 
 const STAGING_MAX_AGE_MS = 60 * 60 * 1000;
 
-export async function openStores(options: OpenStoresOptions): Promise<Stores & { dialect: 'sqlite' | 'postgres' }> {
+/** The SQL stores, with the dialect chosen and the sealed values across them (for the key check). */
+export type SqlStores = Stores & { dialect: 'sqlite' | 'postgres'; sealed: SealedValueStore };
+
+export async function openStores(options: OpenStoresOptions): Promise<SqlStores> {
   const { db, dialect } = await openDb(options);
   try {
     if (options.migrate !== false) await migrateToLatest(db, dialect === 'postgres' ? options.schema : undefined);
@@ -48,6 +52,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores & {
     providers: new SqlProviderStore(db),
     webhooks: new SqlWebhookStore(db),
     reviews: new SqlReviewStore(db),
+    sealed: new SqlSealedValues(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -9,8 +9,9 @@ import type { Project } from '../../core/model/records.js';
 import type { WebhookDelivery, WebhookDeliveryList, WebhookSecret } from '../../core/model/webhooks.js';
 import type { DeliveryRecord } from '../../core/webhook-store.js';
 import type { Cipher, Clock, Stores } from '../../core/ports.js';
+import { aad as sealedAad } from '../secrets.js';
 
-const aad = (projectId: string) => `${projectId}/webhook/secret`;
+const aad = sealedAad.webhookSecret;
 
 function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64url')}`;
