@@ -19,6 +19,7 @@ import { ProviderService } from '../app/providers.js';
 import { promptPricer } from './estimate-prices.js';
 import { requestRenderers } from './prompt-render.js';
 import { missingSecretsOf } from './secret-checks.js';
+import { targetTemplateReads } from '../targets/template-reads.js';
 import { SecretService } from '../app/secrets.js';
 import type { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
 import type { WebhookService } from '../app/webhooks/service.js';
@@ -150,6 +151,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     publicUrl: () => config.publicUrl,
     renderRequest: requestRenderers(),
     missingSecrets: missingSecretsOf(secrets),
+    templateReads: targetTemplateReads,
     // In a cluster the run may execute in any worker: the nudge reaches them all (the flag is the durable request).
     abortLocal: (id) => {
       host.abortLocal(id);

@@ -220,6 +220,22 @@ export function referencedKeys(template: string, root: string): string[] | 'all'
   return [...keys];
 }
 
+/**
+ * The top-level names a template reads from its scope (not those it assigns or loops over),
+ * each with the key read under it (`q` in `{{ row.q }}`) and where (1-based line and column): a run start checks them against the
+ * rows' columns (template-reads.ts). Throws when the template does not parse.
+ */
+export function readNames(template: string): { name: string; key: string | undefined; line: number; col: number }[] {
+  const reads: { name: string; key: string | undefined; line: number; col: number }[] = [];
+  for (const [name, uses] of Object.entries(liquid.analyzeSync(parse(template)).globals)) {
+    for (const use of uses) {
+      const key = use.segments[1];
+      reads.push({ name, key: typeof key === 'string' ? key : undefined, line: use.location.row, col: use.location.col });
+    }
+  }
+  return reads;
+}
+
 /** `{{ expr }}` and nothing else: the expression, or null. */
 const SINGLE_OUTPUT = /^\{\{-?([\s\S]*?)-?\}\}$/;
 

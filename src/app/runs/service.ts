@@ -22,7 +22,7 @@ import { runRowsPage, type RunRowsPage } from './run-rows.js';
 import { cellRequest, type RequestRenderers } from './cell-request.js';
 import { checkSecretsSet, type MissingSecrets } from './secret-check.js';
 import { buildRunSpec } from './run-spec.js';
-import { checkMappedColumns, runColumns } from './column-check.js';
+import { checkColumns, runColumns, type TemplateReads } from './column-check.js';
 import { repeatVerdicts, resultsPage, rowResultsOnPage } from './results-page.js';
 
 /** Cells of an export page: 1,000 cells of 9 KB were 9 MB read and parsed in one statement (71–111 ms). */
@@ -49,6 +49,8 @@ export interface RunServiceOptions {
   renderRequest: RequestRenderers;
   /** The secrets a run's targets read that the project has not set (refused at start); none: not checked. */
   missingSecrets?: MissingSecrets;
+  /** The names a target's templates read, for the start's column check (src/targets/template-reads.ts). */
+  templateReads?: TemplateReads;
 }
 
 export interface StartedRun {
@@ -106,11 +108,12 @@ export class RunService {
     return { experiment, request, spec };
   }
 
-  /** Evaluator inputs mapped to columns the run's rows lack are refused (column-check.ts). */
+  /** Evaluator inputs, prompt variables and template names reading columns the run's rows lack are refused (column-check.ts). */
   private async checkColumns(project: Project, experiment: ExperimentRecord, request: RunRequest, spec: RunSpec): Promise<void> {
     const doc = experiment.document;
     const evaluators = doc.evaluators.filter((e) => spec.evaluatorIds.includes(e.id));
-    if (!evaluators.some((e) => e.inputs !== undefined || e.settings !== undefined)) return;
+    const targets = doc.targets.map((target, index) => ({ target, index })).filter(({ target }) => spec.targetIds.includes(target.id) && target.type !== 'code');
+    if (targets.length === 0 && !evaluators.some((e) => e.inputs !== undefined || e.settings !== undefined)) return;
     const rows = spec.rows;
     let columns: Set<string>;
     if (rows.kind === 'inline') columns = runColumns({ rows: request.data ?? [] }, spec.parameters);
@@ -121,7 +124,7 @@ export class RunService {
       if (!ds) return;
       columns = runColumns({ columns: ds.columns }, spec.parameters);
     }
-    checkMappedColumns(evaluators, columns);
+    checkColumns(evaluators, targets, columns, this.options.templateReads);
   }
 
   async start(project: Project, slug: string, body: () => Promise<unknown>): Promise<{ run: RunRecord; started: StartedRun }> {

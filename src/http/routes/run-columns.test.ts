@@ -62,3 +62,72 @@ describe('mapped columns at the start of a run', () => {
     expect((await t.req('POST', '/api/experiments/unselected/run', { body: { evaluators: ['ok'] } })).status).toBe(200);
   });
 });
+
+describe('template names at the start of a run', () => {
+  const rows = [{ country: 'France', question: 'Capital?', expected: 'Paris' }];
+  const prompt = (slug: string, content: string, extra: object = {}) => ({
+    slug, name: slug, dataset: { rows },
+    targets: [{ id: 'p', type: 'prompt', model: 'openai/gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content }], ...extra }],
+    evaluators: [{ id: 'exact', type: 'langevals/exact_match' }],
+  });
+
+  it('refuses a prompt that reads a name the rows lack, with the column meant, and starts nothing', async () => {
+    expect((await t.req('POST', '/api/experiments', { body: prompt('tpl-typo', 'What is the capital of {{ contry }}?') })).status).toBe(201);
+    const res = await t.req('POST', '/api/experiments/tpl-typo/run');
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { message: string; issues: { path: unknown[] }[] };
+    expect(body.message).toBe(
+      'Invalid run: target "p" reads {{ contry }} in messages.1.content, but the rows have no column "contry" (did you mean "country"?); it would render empty on every row'
+      + ' (if it may be missing, guard it: {% if contry %}, or | default:). The rows\' columns: country, question, expected',
+    );
+    expect(body.issues[0]!.path).toEqual(['targets', 0, 'messages', 1, 'content']);
+    expect((await t.req('POST', '/api/experiments/tpl-typo/estimate')).status).toBe(400);
+    const runs = (await (await t.req('GET', '/api/experiments/runs?experimentSlug=tpl-typo')).json()) as { runs: unknown[] };
+    expect(runs.runs).toEqual([]);
+    // Data that has the column runs.
+    expect((await t.req('POST', '/api/experiments/tpl-typo/run', { body: { data: [{ contry: 'Peru' }] } })).status).toBe(200);
+  });
+
+  it('says columns are read by name when a template reads row.<column>', async () => {
+    expect((await t.req('POST', '/api/experiments', { body: prompt('tpl-row', 'Answer: {{ row.question }}') })).status).toBe(201);
+    const res = await t.req('POST', '/api/experiments/tpl-row/run');
+    expect(await message(res)).toContain('target "p" reads {{ row.question }} in messages.1.content: columns are read by their name, {{ question }}; it would render empty on every row.');
+  });
+
+  it('lets parameters, variables, loop and assigned names, and names the template guards, through', async () => {
+    const content = [
+      '{{ question }} in {{ parameters.lang }} for {{ audience }}, {{ lang }}.',
+      '{% if hint %}Hint: {{ hint }}{% endif %}{% unless extra %}-{% endunless %}',
+      'Tone: {{ tone | default: "calm" }}.',
+      '{% assign n = 2 %}{{ n }}{% for c in countries %}{{ c }}{{ forloop.index }}{% endfor %}',
+    ].join('\n');
+    const doc = prompt('tpl-ok', content, { variables: { audience: { value: 'kids' } } });
+    expect((await t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+    // `countries` is read (the loop's collection) and is not a column: refused until the run has it.
+    expect(await message(await t.req('POST', '/api/experiments/tpl-ok/run', { body: { parameters: { lang: 'fr' } } }))).toContain('reads {{ countries }}');
+    const ok = await t.req('POST', '/api/experiments/tpl-ok/run', { body: { parameters: { lang: 'fr' }, data: [{ question: 'q', countries: ['a', 'b'] }] } });
+    expect(ok.status, await ok.clone().text()).toBe(200);
+  });
+
+  it("refuses a prompt variable mapped to a missing column, and checks an HTTP target's url, headers and body but not its secrets", async () => {
+    expect((await t.req('POST', '/api/experiments', { body: prompt('tpl-var', '{{ topic }}', { variables: { topic: 'row.subject' } }) })).status).toBe(201);
+    expect(await message(await t.req('POST', '/api/experiments/tpl-var/run'))).toContain('target "p" maps its variable topic to row.subject, but the rows have no column "subject"');
+
+    await t.req('PUT', '/api/secrets/AGENT_TOKEN', { body: { value: 'tok' } });
+    const http = {
+      slug: 'tpl-http', name: 'tpl-http', dataset: { rows },
+      targets: [{
+        id: 'agent', type: 'http', url: 'http://127.0.0.1:9/ask/{{ country }}', headers: { authorization: 'Bearer {{ secrets.AGENT_TOKEN }}', 'x-user': '{{ user_id }}' },
+        body: { input: '{{ question }}', history: ['{{ histroy }}'] },
+      }],
+      evaluators: [{ id: 'exact', type: 'langevals/exact_match' }],
+    };
+    expect((await t.req('POST', '/api/experiments', { body: http })).status).toBe(201);
+    const res = await t.req('POST', '/api/experiments/tpl-http/run');
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { message: string; issues: { path: unknown[] }[] };
+    expect(body.message).toContain('target "agent" reads {{ user_id }} in headers.x-user, but the rows have no column "user_id"');
+    expect(body.message).toContain('(and 1 more)');
+    expect(body.issues.map((i) => i.path)).toEqual([['targets', 0, 'headers', 'x-user'], ['targets', 0, 'body', 'history', 0]]);
+  });
+});
