@@ -51,23 +51,23 @@ export async function openTransport(config: Config, plan: ProcessPlan, clock: Cl
   // BullMQ and ioredis are loaded only in cluster mode: an embedded server never uses them,
   // and they are ≈ 7 MB of heap and half a second of start-up (docs/benchmarks.md, "Memory").
   const [{ RedisEventBus }, { BullMqQueue }] = await Promise.all([import('../queue/redis-event-bus.js'), import('../queue/bullmq-queue.js')]);
-  const redisBus = await RedisEventBus.connect({ redisUrl: plan.redisUrl, logger });
+  // Every key and channel starts with ASSAY_REDIS_PREFIX: installations sharing one Redis
+  // (whose pub/sub ignores database numbers) keep apart (docs/deployment.md, "Sharing one Redis").
+  const prefix = config.redisPrefix;
+  const redisBus = await RedisEventBus.connect({ redisUrl: plan.redisUrl, prefix, logger });
   let sharedLimits: SharedLimits | null = null;
   try {
-    const queue = new BullMqQueue({ redisUrl: plan.redisUrl, runsAtOnce: RUNS_PER_PROCESS, shardsAtOnce: SHARDS_PER_PROCESS, logger });
+    const queue = new BullMqQueue({ redisUrl: plan.redisUrl, prefix, runsAtOnce: RUNS_PER_PROCESS, shardsAtOnce: SHARDS_PER_PROCESS, logger });
     // An API-only process executes nothing, so it keeps the in-process limits and needs no slots.
     let slotsRedis: Redis | null = null;
     let runSlots: RedisRunSlots | null = null;
     if (plan.executes) {
       const { SharedLimits } = await import('../cluster/redis-limiters.js');
       sharedLimits = await SharedLimits.connect({
-        redisUrl: plan.redisUrl, clock, logger, modelMax: () => config.modelConcurrency, perOrigin: () => config.limitPerKey,
+        redisUrl: plan.redisUrl, prefix, clock, logger, modelMax: () => config.modelConcurrency, perOrigin: () => config.limitPerKey,
       });
-      // Commands fail fast while Redis is away (no offline queue): a cell waiting for a permit
-      // asks again, it does not pile up.
-      const [{ Redis }, { RedisRunSlots }] = await Promise.all([import('ioredis'), import('../queue/redis-run-slots.js')]);
-      slotsRedis = new Redis(plan.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-      slotsRedis.on('error', () => {});
+      const { RedisRunSlots } = await import('../queue/redis-run-slots.js');
+      slotsRedis = RedisRunSlots.connection(plan.redisUrl, prefix);
       runSlots = new RedisRunSlots(slotsRedis, logger);
     }
     const limits = sharedLimits;

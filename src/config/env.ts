@@ -35,6 +35,11 @@ const envSchema = z.object({
   /** PostgreSQL schema for all tables (default: the connection's search_path). */
   ASSAY_DB_SCHEMA: z.string().trim().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').optional(),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  /**
+   * First segment of every Redis key and pub/sub channel of this installation (docs/deployment.md,
+   * "Sharing one Redis"). No `:` (the separator) and no braces (Redis Cluster hash tags).
+   */
+  ASSAY_REDIS_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . or -').default('assay'),
   /** What this process does in cluster mode (docs/deployment.md); checked against the command in config/roles.ts. */
   ASSAY_ROLE: z.enum(['api', 'worker', 'all']).optional(),
   /** Cells executing at once in this process across all its runs (unset: each run's own concurrency only). */
@@ -122,6 +127,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dbSchema: string | undefined;
   redisUrl: string | undefined;
+  /** ASSAY_REDIS_PREFIX: every Redis key and channel of the installation starts with `<redisPrefix>:`. */
+  redisPrefix: string;
   /** ASSAY_ROLE as given (undefined: the command's default); see config/roles.ts. */
   role: 'api' | 'worker' | 'all' | undefined;
   /** ASSAY_WORKER_CONCURRENCY: cells in flight in this process across all runs; undefined = no such bound. */
@@ -217,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dbSchema: e.ASSAY_DB_SCHEMA,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.ASSAY_REDIS_PREFIX,
     role: e.ASSAY_ROLE,
     workerConcurrency: e.ASSAY_WORKER_CONCURRENCY,
     workerPort: e.ASSAY_WORKER_PORT,

@@ -132,6 +132,42 @@ describe('RedisEventBus', () => {
     }
   });
 
+  it('keeps installations on different databases of one Redis apart, though pub/sub ignores the number', async () => {
+    // Raw Redis first: a message published on database 2 reaches a subscriber on database 1.
+    const [listener, publisher] = [new Redis(`${redis.url}/1`), new Redis(`${redis.url}/2`)];
+    const crossed: string[] = [];
+    listener.on('message', (_channel: string, message: string) => crossed.push(message));
+    await listener.subscribe('raw');
+    await publisher.publish('raw', 'from db 2');
+    await until(() => crossed.length === 1);
+    listener.disconnect();
+    publisher.disconnect();
+
+    const bus = (redisUrl: string) => RedisEventBus.connect({ redisUrl, prefix: 'db', logger: silentLogger });
+    const [db1, db1Again, db2, db0] = await Promise.all([bus(`${redis.url}/1`), bus(`${redis.url}/1`), bus(`${redis.url}/2`), bus(redis.url)]);
+    try {
+      expect([db1, db2, db0].map((b) => b.channels)).toEqual([
+        { events: 'db:db1:events', abort: 'db:db1:abort' },
+        { events: 'db:db2:events', abort: 'db:db2:abort' },
+        { events: 'db:events', abort: 'db:abort' },
+      ]);
+      const heard: Record<string, number[]> = { db1Again: [], db2: [], db0: [] };
+      const aborted: string[] = [];
+      for (const [name, listener] of [['db1Again', db1Again], ['db2', db2], ['db0', db0]] as const) {
+        listener.subscribe('run_1', (events) => heard[name]!.push(...events.map((e) => e.seq)));
+        listener.onAbort((runId) => aborted.push(`${name}:${runId}`));
+      }
+      db1.publish('run_1', [progress(1)]);
+      db1.nudgeAbort('run_1');
+      await until(() => heard.db1Again!.length === 1 && aborted.length === 1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(heard).toEqual({ db1Again: [1], db2: [], db0: [] });
+      expect(aborted).toEqual(['db1Again:run_1']);
+    } finally {
+      await Promise.all([db1, db1Again, db2, db0].map((b) => b.close()));
+    }
+  });
+
   it('gives up on an unreachable Redis with a message instead of waiting forever', async () => {
     await expect(RedisEventBus.connect({ redisUrl: 'redis://127.0.0.1:1', logger: silentLogger, connectTimeoutMs: 1_000 })).rejects.toThrow(/^could not reach Redis at REDIS_URL \(redis:\/\/127\.0\.0\.1:1\): nothing listens there \(ECONNREFUSED\)$/);
   });

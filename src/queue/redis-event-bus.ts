@@ -62,9 +62,21 @@ function connectReason(error: unknown): string {
   return message ?? String(error);
 }
 
+/**
+ * What the channels' names start with. Pub/sub ignores the database number (a message published
+ * on database 2 reaches subscribers on database 1), so the number a REDIS_URL selects is part of
+ * the name: two installations told apart by their databases alone do not hear each other either.
+ */
+export function channelBase(prefix: string, db: number): string {
+  return db === 0 ? prefix : `${prefix}:db${db}`;
+}
+
 export interface RedisEventBusOptions {
   redisUrl: string;
-  /** Channel prefix (default `assay`): `<prefix>:events`, `<prefix>:abort`. */
+  /**
+   * Channel prefix (default `assay`, ASSAY_REDIS_PREFIX): `<prefix>:events` and `<prefix>:abort`,
+   * or `<prefix>:db<N>:events` and `<prefix>:db<N>:abort` when REDIS_URL selects database N ≠ 0.
+   */
   prefix?: string;
   logger: Logger;
   /** How long start-up waits for Redis (default 10 s). */
@@ -87,8 +99,14 @@ export class RedisEventBus implements EventBus {
     prefix: string,
     private readonly logger: Logger,
   ) {
-    this.eventsChannel = `${prefix}:events`;
-    this.abortChannel = `${prefix}:abort`;
+    const base = channelBase(prefix, pub.options.db ?? 0);
+    this.eventsChannel = `${base}:events`;
+    this.abortChannel = `${base}:abort`;
+  }
+
+  /** The channels this bus publishes and listens on (events, abort nudges). */
+  get channels(): { events: string; abort: string } {
+    return { events: this.eventsChannel, abort: this.abortChannel };
   }
 
   /** Connects and subscribes; resolves once messages of other processes are arriving. */

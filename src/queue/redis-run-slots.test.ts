@@ -13,8 +13,7 @@ let redis: PrivateRedis;
 const clients: Redis[] = [];
 
 function worker(options: { lockMs?: number } = {}): { slots: RedisRunSlots; client: Redis } {
-  const client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-  client.on('error', () => {});
+  const client = RedisRunSlots.connection(redis.url, 'assay');
   clients.push(client);
   return { slots: new RedisRunSlots(client, silentLogger, { retryMs: 5, ...options }), client };
 }
@@ -22,6 +21,13 @@ function worker(options: { lockMs?: number } = {}): { slots: RedisRunSlots; clie
 beforeAll(async () => {
   redis = await startRedis();
 }, 30_000);
+
+/** A connection without the slots' key prefix, to read the keys where they are. */
+function raw(): Redis {
+  const client = new Redis(redis.url);
+  clients.push(client);
+  return client;
+}
 
 afterAll(async () => {
   for (const c of clients) c.disconnect();
@@ -54,7 +60,7 @@ describe('run slots shared through Redis', () => {
     expect(peak).toBeLessThanOrEqual(3);
     expect(peak).toBe(3);
     // Every permit was given back: a fresh cell gets one at once.
-    expect(await a.client.zcard('semaphore:assay:run-cells:run-1')).toBe(0);
+    expect(await raw().zcard('assay:run-cells:semaphore:run-1')).toBe(0);
   });
 
   it('a cell waiting for a permit stops waiting when its run stops, and takes none', async () => {
@@ -69,7 +75,7 @@ describe('run slots shared through Redis', () => {
     await expect(waiting).rejects.toThrow('run stopping');
     for (const release of holders) release();
     await new Promise((r) => setTimeout(r, 20));
-    expect(await client.zcard('semaphore:assay:run-cells:run-2')).toBe(0);
+    expect(await raw().zcard('assay:run-cells:semaphore:run-2')).toBe(0);
   });
 
   it('a permit held longer than its lease stays held while its worker lives (renewed)', async () => {
@@ -81,7 +87,7 @@ describe('run slots shared through Redis', () => {
     const waiting = new AbortController();
     const other = b.slots.acquirer('run-4', 1)(waiting.signal);
     await new Promise((r) => setTimeout(r, 900));
-    expect(await a.client.zcard('semaphore:assay:run-cells:run-4')).toBe(1);
+    expect(await raw().zcard('assay:run-cells:semaphore:run-4')).toBe(1);
     waiting.abort(new Error('still held'));
     await expect(other).rejects.toThrow('still held');
     release();
@@ -104,9 +110,9 @@ describe('run slots shared through Redis', () => {
     const first = await alive.slots.acquirer('run-3', 2)(stopAfter.signal);
     const second = await alive.slots.acquirer('run-3', 2)(stopAfter.signal);
     clearTimeout(t);
-    expect(await alive.client.zcard('semaphore:assay:run-cells:run-3')).toBe(2);
+    expect(await raw().zcard('assay:run-cells:semaphore:run-3')).toBe(2);
     first();
     second();
-    expect(await alive.client.zcard('semaphore:assay:run-cells:run-3')).toBe(0);
+    expect(await raw().zcard('assay:run-cells:semaphore:run-3')).toBe(0);
   });
 });

@@ -1,10 +1,11 @@
 // A cluster run's `execution.concurrency` shared by every worker executing its shards: one
-// redis-semaphore Semaphore per run (key `semaphore:assay:run-cells:<runId>`), a permit per cell
+// redis-semaphore Semaphore per run (key `<prefix>:run-cells:semaphore:<runId>`, the prefix
+// being ASSAY_REDIS_PREFIX, by default `assay`), a permit per cell
 // in flight. Permits are leases (LOCK_MS, renewed while the cell runs), so the permits of a
 // killed worker come back on their own. Chosen over dividing the concurrency among shards:
 // the number of shards in flight changes all the time (workers join, die, finish early), and a
 // fixed split leaves a lone worker running a run at a fraction of its concurrency.
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { Semaphore } from 'redis-semaphore';
 import { Semaphore as LocalSemaphore } from '../core/engine/limiter.js';
 import type { Logger } from '../core/ports.js';
@@ -45,6 +46,7 @@ export class RedisRunSlots {
   private readonly releasing = new Set<Promise<void>>();
 
   constructor(
+    /** A connection whose `keyPrefix` is `<prefix>:run-cells:` (see open()); the class adds none. */
     private readonly redis: Redis,
     private readonly logger: Logger,
     /** Tests shorten these; defaults LOCK_MS and RETRY_MS. */
@@ -52,6 +54,18 @@ export class RedisRunSlots {
   ) {
     this.lockMs = options.lockMs ?? LOCK_MS;
     this.retryMs = options.retryMs ?? RETRY_MS;
+  }
+
+  /**
+   * The connection a cluster process uses, its keys under `<prefix>:run-cells:` (redis-semaphore
+   * puts `semaphore:` before every key it is given, so the prefix has to be the connection's).
+   * Commands fail fast while Redis is away (no offline queue): a cell waiting for a permit asks
+   * again, it does not pile up.
+   */
+  static connection(redisUrl: string, prefix: string): Redis {
+    const redis = new Redis(redisUrl, { keyPrefix: `${prefix}:run-cells:`, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    redis.on('error', () => {});
+    return redis;
   }
 
   /** Takes a permit of run `runId` (at most `limit` held at once, all processes together). */
@@ -78,7 +92,7 @@ export class RedisRunSlots {
   }
 
   private async remote(runId: string, limit: number, signal: AbortSignal): Promise<() => void> {
-    const key = `assay:run-cells:${runId}`;
+    const key = runId;
     let warned = false;
     for (;;) {
       if (signal.aborted) throw signal.reason;
