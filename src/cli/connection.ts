@@ -2,15 +2,8 @@
 // first, then LANGWATCH_*), the typed client over them with its request timeout
 // (ASSAY_REQUEST_TIMEOUT), and client failures as one-line CLI errors (exit code 2).
 import { ApiError, AssayClient, ConnectionLostError, NoAnswerError, NotAssayError, REQUEST_TIMEOUT_MS, StreamLostError, UnreachableError } from '../client/index.js';
+import { maskCredentials } from '../core/mask-credentials.js';
 import { CliError } from './cli-error.js';
-
-/**
- * The endpoint with any user:password@ masked, for messages: a URL with credentials would
- * otherwise end up whole in CI logs. Also for text that is not a URL at all (no scheme).
- */
-export function maskCredentials(endpoint: string): string {
-  return endpoint.replace(/^([^/?#]*\/\/)?[^/?#]*@/, (_all, scheme: string | undefined) => `${scheme ?? ''}***@`);
-}
 
 /** The endpoint checked: http(s), a valid URL, and no credentials (fetch refuses them; the API key is the way to authenticate). */
 function checkedEndpoint(raw: string): string {

@@ -5,6 +5,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { maskCredentials } from '../core/mask-credentials.js';
 import type { Logger, Stores } from '../core/ports.js';
 import { AesGcmCipher, isPostgresUrl, openStores } from '../storage/index.js';
 import { type Config, ConfigError } from './env.js';
@@ -111,11 +112,6 @@ export async function createPrivateFile(file: string): Promise<void> {
   }
 }
 
-/** A database URL with its user, password and any password parameter hidden, for messages. */
-export function maskDatabaseUrl(url: string): string {
-  return url.replace(/^([^/?#]*\/\/)?[^/?#]*@/, (_all, scheme: string | undefined) => `${scheme ?? ''}***@`).replace(/([?&]password=)[^&#]*/gi, '$1***');
-}
-
 /** SQLSTATE classes that mean the database cannot be reached or entered, not that a statement failed. */
 const CONNECTION_SQLSTATE = /^(08|28|3D|53|57P0)/;
 
@@ -136,5 +132,5 @@ export function databaseFailure(databaseUrl: string | undefined, error: unknown)
   // A refused connection to a name with several addresses is an AggregateError with no message of its own.
   const first = failure.errors?.[0];
   const reason = failure.message || (first instanceof Error ? first.message : '') || code;
-  return new ConfigError([`DATABASE_URL=${maskDatabaseUrl(databaseUrl)}: cannot connect to the database: ${reason}${code !== '' && !reason.includes(code) ? ` (${code})` : ''}`]);
+  return new ConfigError([`DATABASE_URL=${maskCredentials(databaseUrl)}: cannot connect to the database: ${reason}${code !== '' && !reason.includes(code) ? ` (${code})` : ''}`]);
 }
