@@ -31,7 +31,7 @@ describe('dollars', () => {
     expect(text).toContain('cost $0.00071');
     expect(lineOf(text, 'gpt-4o-mini')).toMatch(/ \$0\.00071$/);
     expect(text).not.toContain('$0.0000');
-    expect(markdownReport('run_1', 'completed', s, undefined, 'http://x/run_1')).toContain('| 3 | 3 | 0 | 100.0% | $0.00071 | 1.0 s |');
+    expect(markdownReport('run_1', 'completed', s, undefined, 'http://x/run_1')).toContain('| 3 | 3 | 0 | — (no evaluators) | $0.00071 | 1.0 s |');
   });
 });
 

@@ -26,6 +26,7 @@ beforeAll(async () => {
     { slug: 'partly', name: 'partly', dataset: { rows }, targets: [upper], evaluators: [silent, exact] },
     { slug: 'half', name: 'half', dataset: { rows }, targets: [upper], evaluators: [exact], thresholds: { passRate: 100 } },
     { slug: 'scoped', name: 'scoped', dataset: { rows }, targets: [upper], evaluators: [exact] },
+    { slug: 'unjudged', name: 'unjudged', dataset: { rows }, targets: [upper], evaluators: [] },
   ]) expect((await server.post('/api/experiments', doc)).status).toBe(201);
 });
 afterAll(() => server.stop());
@@ -35,12 +36,22 @@ const run = (args: string[]) => server.run(args, { GITHUB_STEP_SUMMARY: '' });
 describe('the gate of `assay run`', { timeout: 180_000 }, () => {
   it('fails a run whose every evaluator skipped every cell, and warns of one that skipped all while others judged', async () => {
     const none = await run(['run', 'nothing', '--fail-under', '100']);
-    expect(none.out).toContain('pass rate 100.0%');
+    expect(none.out).toContain('pass rate — (nothing judged)');
     expect(none.out).toContain("no verdict: every evaluator skipped every cell — nothing was checked (see each evaluator's skip reason in the results)");
     expect(none.code).toBe(1);
     const partly = await run(['run', 'partly', '--rows', '0-1']);
     expect(partly.out).toContain('warning: Custom Code skipped all 2 cells (custom code returned null: no verdict for this row): it checked nothing');
     expect(partly.code).toBe(0);
+  });
+
+  it('passes a run with no evaluators on "no failed cell", shows no pass rate, and fails a pass-rate gate on it', async () => {
+    const plain = await run(['run', 'unjudged']);
+    expect(plain.out).toContain('cells 4  passed 4  failed 0  pass rate — (no evaluators)');
+    expect(plain.out).toContain('gate: no failed cell (no evaluators: a cell fails when its target call failed) met');
+    expect(plain.code).toBe(0);
+    const gated = await run(['run', 'unjudged', '--fail-under', '50']);
+    expect(gated.out).toContain('gate: NOT met — the run has no evaluators — nothing was judged, so it has no pass rate to hold to --fail-under 50%');
+    expect(gated.code).toBe(1);
   });
 
   it('prints the gate that decides: --fail-under over the experiment\'s threshold', async () => {

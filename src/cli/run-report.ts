@@ -5,6 +5,7 @@ import {
   type AssayClient, ApiError, type Comparison, ConnectionLostError, NoAnswerError, NotAssayError, type RetryNotice, type RunStarted, type RunSummary, StreamLostError, UnreachableError,
 } from '../client/index.js';
 import { Backoffs, backoffText } from '../client/backoffs.js';
+import { skippedAll } from '../core/model/summary-judged.js';
 import { CliError } from './cli-error.js';
 import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownReport, nothingMatched } from './compare.js';
 import { cellVerdicts, dropText, matchedPassRates } from './comparison-figures.js';
@@ -16,7 +17,7 @@ import { publishMarkdown, writeExportReport, writeReport } from './report-files.
 import { rowList } from './row-numbers.js';
 import type { RunChecks, RunOptions } from './run-options.js';
 import { signalExitCode, type StopCause, type StopWaiting } from './stop-waiting.js';
-import { formatSummary, gateLines, nothingChecked, type ReportNotes, skippedAll, skipWarnings } from './summary.js';
+import { formatSummary, gateLines, noEvaluators, nothingChecked, type ReportNotes, skipWarnings } from './summary.js';
 import { terminalText } from './terminal-text.js';
 
 /**
@@ -31,6 +32,9 @@ export function verdict(status: string, summary: RunSummary | undefined, failUnd
   // Every evaluator skipped every cell (a mapping typo, code that returns nothing): each cell
   // "passed" for want of a check and the pass rate reads 100%; nothing was checked, nothing passes.
   if (nothingChecked(summary)) return 1;
+  // No evaluators at all (outputs collected, not judged): no pass rate, so a pass-rate gate is
+  // not met; without one, "no failed cell" (every target call answered) decides, as below.
+  if (noEvaluators(summary) && (failUnder !== undefined || summary.threshold)) return 1;
   if (failUnder !== undefined) return summary.passRate >= failUnder ? 0 : 1;
   if (summary.threshold) return summary.threshold.met ? 0 : 1;
   if (gated) return 0;

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Comparison, RunSummary } from '../client/index.js';
 import { formatComparison, markdownReport } from './compare.js';
-import { formatSummary } from './summary.js';
+import { verdict } from './run-report.js';
+import { formatSummary, gateLines } from './summary.js';
 
 const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
   runId: 'run_1', totalCells: 4, completedCells: 4, failedCells: 0, duration: 2_000,
@@ -128,5 +129,44 @@ describe("a comparison's evaluator cost", () => {
     expect(md).toContain('| evaluator | target | baseline | candidate | delta | p (Holm) | |');
     expect(md).not.toContain('cost');
     expect(formatComparison(comparison(false))).not.toContain('cost');
+  });
+});
+
+describe('a run that judged nothing', () => {
+  const silent = { evaluatorId: 'silent', name: 'Silent', passed: 0, failed: 0, errors: 0, skipped: 4, passRate: 100, results: 4 };
+
+  it('prints no pass rate for a run with no evaluators, and gates it on its failed cells', () => {
+    const text = formatSummary('completed', summary(), 'http://x/run_1', undefined, { gate: gateLines('completed', summary(), undefined, false), warnings: [] });
+    expect(text).toContain('pass rate — (no evaluators)');
+    expect(text).not.toContain('100.0%');
+    expect(text).toContain('gate: no failed cell (no evaluators: a cell fails when its target call failed) met');
+    expect(verdict('completed', summary(), undefined)).toBe(0);
+    expect(markdownReport('run_1', 'completed', summary(), undefined, 'http://x/run_1')).toContain('| 4 | 4 | 0 | — (no evaluators) |');
+
+    const broken = summary({ totalPassed: 3, totalFailed: 1, passRate: 75, failedCells: 1, completedCells: 3 });
+    expect(gateLines('completed', broken, undefined, false)).toEqual(['gate: 1 failed cell (no evaluators: a cell fails when its target call failed) NOT met']);
+    expect(verdict('completed', broken, undefined)).toBe(1);
+  });
+
+  it('does not meet a pass-rate gate (--fail-under, the threshold) with no evaluators', () => {
+    expect(verdict('completed', summary(), 50)).toBe(1);
+    expect(gateLines('completed', summary(), 50, false)).toEqual(['gate: NOT met — the run has no evaluators — nothing was judged, so it has no pass rate to hold to --fail-under 50%']);
+    const threshold = summary({ threshold: { passRate: 90, met: true } });
+    expect(verdict('completed', threshold, undefined)).toBe(1);
+    expect(gateLines('completed', threshold, undefined, false)[0]).toContain("no pass rate to hold to the experiment's threshold (pass rate ≥ 90%)");
+  });
+
+  it('prints no pass rate when every evaluator skipped every cell (and the gate stays "no verdict")', () => {
+    const s = summary({ evaluators: [silent] });
+    expect(formatSummary('completed', s, 'http://x/run_1')).toContain('pass rate — (nothing judged)');
+    expect(gateLines('completed', s, undefined, false)[0]).toContain('no verdict: every evaluator skipped every cell');
+    expect(verdict('completed', s, undefined)).toBe(1);
+  });
+
+  it('prints the pass rate when an evaluator judged', () => {
+    const exact = { ...silent, evaluatorId: 'exact', name: 'Exact', passed: 3, failed: 1, skipped: 0, passRate: 75 };
+    const s = summary({ evaluators: [exact], totalPassed: 3, totalFailed: 1, passRate: 75 });
+    expect(formatSummary('completed', s, 'http://x/run_1')).toContain('pass rate 75.0%');
+    expect(gateLines('completed', s, 50, false)).toEqual(['gate: pass rate 75.0% ≥ 50% (--fail-under) met']);
   });
 });

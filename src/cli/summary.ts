@@ -1,5 +1,6 @@
 // The end-of-run summary printed by `assay run` and `assay demo`.
 import type { RunSummary } from '../client/index.js';
+import { judgedPassRate, nothingJudged, skippedAll } from '../core/model/summary-judged.js';
 import { costNote, evaluatorUsd, type FreeTargets, runUsd, targetUsd } from './costs.js';
 import { column, evaluatorColumn, evaluatorLabels } from './labels.js';
 import { terminalText } from './terminal-text.js';
@@ -11,21 +12,28 @@ const STOP_REASONS: Record<string, string> = {
 };
 
 /**
- * An evaluator that skipped every result it had: no verdict, no score, no label (an input mapped
- * to a column the rows lack, custom code that returned nothing). Its cells count as passed.
- */
-export function skippedAll(e: RunSummary['evaluators'][number]): boolean {
-  if (e.skipped === 0 || e.passed + e.failed + e.errors > 0) return false;
-  // Summaries before 2026-12-06 have no `results`: a score or a label then shows something was processed.
-  return e.results !== undefined ? e.skipped === e.results : e.avgScore === undefined && e.labels === undefined;
-}
-
-/**
  * True when the run has evaluators and every one skipped every cell: each cell "passed" for want
  * of a check, so the pass rate reads 100% and no gate may pass on it. The server's figures stay
  * LangWatch's (docs/decisions.md); only the CLI's verdict refuses them.
  */
-export const nothingChecked = (summary: RunSummary): boolean => summary.evaluators.length > 0 && summary.evaluators.every(skippedAll);
+export const nothingChecked = (summary: RunSummary): boolean => summary.evaluators.length > 0 && nothingJudged(summary);
+
+/**
+ * True when the run has no evaluator at all: its cells "pass" when the target answered, so its
+ * pass rate is no judgement. Such a run (outputs collected for reading or review) is judged by
+ * "no failed cell"; a pass-rate gate (--fail-under, a threshold) is NOT met (docs/decisions.md).
+ */
+export const noEvaluators = (summary: RunSummary): boolean => summary.evaluators.length === 0;
+
+/** Why there is no pass rate to gate on: said for a run with no evaluators and a pass-rate gate. */
+export const NO_PASS_RATE = 'the run has no evaluators — nothing was judged, so it has no pass rate to hold to';
+
+/** The run's pass rate as printed: "—" and why when no evaluator judged a cell (the server's figure stays LangWatch's). */
+export function passRateText(summary: RunSummary): string {
+  const rate = judgedPassRate(summary);
+  if (rate !== undefined) return pct(rate);
+  return noEvaluators(summary) ? '— (no evaluators)' : '— (nothing judged)';
+}
 
 /** The line said when nothing was checked. */
 export const NO_VERDICT = "no verdict: every evaluator skipped every cell — nothing was checked (see each evaluator's skip reason in the results)";
@@ -54,6 +62,8 @@ export function gateLines(status: string, summary: RunSummary, failUnder: number
   if (status !== 'completed') return [`gate: NOT met (the run ${status === 'stopped' ? 'was stopped before its end' : 'did not complete'})`];
   if (summary.totalCells === 0) return ['gate: NOT met (no cell was run)'];
   if (nothingChecked(summary)) return [`gate: NOT met — ${NO_VERDICT}`];
+  if (noEvaluators(summary) && failUnder !== undefined) return [`gate: NOT met — ${NO_PASS_RATE} --fail-under ${failUnder}%`];
+  if (noEvaluators(summary) && threshold) return [`gate: NOT met — ${NO_PASS_RATE} the experiment's threshold (pass rate ≥ ${threshold.passRate}%)`];
   if (failUnder !== undefined) {
     const met = summary.passRate >= failUnder;
     const lines = [`gate: pass rate ${rate} ${met ? '≥' : '<'} ${failUnder}% (--fail-under) ${met ? 'met' : 'NOT met'}`];
@@ -62,7 +72,9 @@ export function gateLines(status: string, summary: RunSummary, failUnder: number
   }
   if (threshold) return [`gate: pass rate ${rate} ${threshold.met ? '≥' : '<'} ${threshold.passRate}% (the experiment's threshold) ${threshold.met ? 'met' : 'NOT met'}`];
   if (gated) return ['gate: the comparison with the baseline (--fail-on-regression, --max-drop) decides'];
-  return [summary.totalFailed > 0 ? `gate: ${summary.totalFailed} failed cell${summary.totalFailed === 1 ? '' : 's'} (no --fail-under, no threshold in the experiment) NOT met` : 'gate: no failed cell (no --fail-under, no threshold in the experiment) met'];
+  // With no evaluators a cell fails only when its target call failed.
+  const how = noEvaluators(summary) ? 'no evaluators: a cell fails when its target call failed' : 'no --fail-under, no threshold in the experiment';
+  return [summary.totalFailed > 0 ? `gate: ${summary.totalFailed} failed cell${summary.totalFailed === 1 ? '' : 's'} (${how}) NOT met` : `gate: no failed cell (${how}) met`];
 }
 
 /** What `assay run` adds under the tables: the gate that decides the exit code, and warnings. */
@@ -81,7 +93,7 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
   lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}${why}`);
   if (summary) {
     lines.push(
-      `  cells ${summary.totalCells}  passed ${summary.totalPassed}  failed ${summary.totalFailed}  pass rate ${pct(summary.passRate)}  ` +
+      `  cells ${summary.totalCells}  passed ${summary.totalPassed}  failed ${summary.totalFailed}  pass rate ${passRateText(summary)}  ` +
         `duration ${(summary.duration / 1000).toFixed(1)} s  cost ${runUsd(summary, free)}`,
     );
     if (summary.targets.length > 0) {

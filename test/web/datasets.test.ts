@@ -166,6 +166,11 @@ describe('the Datasets pages', () => {
     const link = rows.getByRole('link', { name: 'Arithmetic questions' });
     expect(await link.getAttribute('href')).toBe(`/default/datasets/${dataset.id}?version=1`);
     expect(await link.locator('bdi').getAttribute('title')).toBe(`arithmetic-questions · ${dataset.id}`);
+    // No evaluators: no cell was judged, so no pass rate (the summary's 100 % is targets that answered).
+    expect(await page.getByTestId('pass-rate').textContent()).toBe('— (no evaluators)');
+    expect(await page.getByTestId('pass-rate').getAttribute('title')).toBe('The run has no evaluators: no cell was judged');
+    expect(await page.getByTestId('reviewed-pass-rate').textContent()).toBe('—');
+    await page.getByText('No evaluator results in this run.').waitFor();
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'run-page-dataset');
 

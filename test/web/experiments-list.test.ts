@@ -41,6 +41,9 @@ describe('the experiments list', () => {
     const header = await page.locator('table.data thead th').allTextContents();
     expect(header[header.length - 1]).toBe('Last run started');
     expect(await rows.locator('td:last-child').allTextContents()).toEqual([expect.stringMatching(/\d{2}:\d{2}:\d{2}$/), expect.stringMatching(/\d{2}:\d{2}:\d{2}$/), '—']);
+    // Their runs have no evaluators: no cell was judged, so no pass rate (the summary's 100 % is targets that answered).
+    expect(header[3]).toBe('Pass rate');
+    expect(await rows.locator('td:nth-child(4)').allTextContents()).toEqual(['—', '—', '—']);
     expect(await axeViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();

@@ -1,6 +1,7 @@
 // The experiment's history: pass rate (left axis) and cost (right axis) per run, runs in the
 // order they started (run-axis.ts: a time axis drew runs minutes apart on top of each other).
 import { useMemo } from 'react';
+import { judgedPassRate } from '../../../src/core/model/summary-judged.js';
 import type { RunListItem } from '../api-types.js';
 import { pct, summaryCost, summaryUsd, usd } from '../lib/format.js';
 import { RUN_STEPS, runLabel, runRange, runTicks } from './run-axis.js';
@@ -22,7 +23,8 @@ export function TrendChart({ runs }: { runs: RunListItem[] }) {
     const [min, max] = runRange(ended.length);
     const data: ChartProps['data'] = [
       ended.map((_, i) => i + 1),
-      ended.map((r) => r.summary!.passRate),
+      // A run no evaluator judged has no pass rate: a gap, not a 100 % point.
+      ended.map((r) => judgedPassRate(r.summary!) ?? null),
       ended.map((r) => summaryCost(r.summary!)),
     ];
     const options: ChartProps['options'] = {
@@ -46,7 +48,9 @@ export function TrendChart({ runs }: { runs: RunListItem[] }) {
       ],
     };
     const last = ended[ended.length - 1];
-    const summary = last ? `${ended.length} finished runs, in the order they started; the latest, run ${ended.length}, passed ${pct(last.summary!.passRate)} at ${summaryUsd(last.summary)}` : 'no finished runs';
+    const lastRate = last && judgedPassRate(last.summary!);
+    const lastPassed = lastRate === undefined ? 'had no pass rate (no evaluator judged a cell)' : `passed ${pct(lastRate)}`;
+    const summary = last ? `${ended.length} finished runs, in the order they started; the latest, run ${ended.length}, ${lastPassed} at ${summaryUsd(last.summary)}` : 'no finished runs';
     return { data, options, summary };
   }, [runs]);
   return <UChart title="Pass rate and cost per run" summary={chart.summary} options={chart.options} data={chart.data} height={220} />;

@@ -1,6 +1,7 @@
 // One experiment: its document (read-only YAML), a form that starts a run with parameters and
 // a row selection, its run history as a table and a pass-rate / cost trend.
 import { useEffect, useState } from 'react';
+import { judgedPassRate } from '../../../src/core/model/summary-judged.js';
 import type { ExperimentDocumentView, RunListItem } from '../api-types.js';
 import { api } from '../api.js';
 import { TrendChart } from '../charts/trend-chart.js';
@@ -77,7 +78,7 @@ function RunHistory({ project, slug, runs }: { project: string; slug: string; ru
                 <td>{r.experimentVersion ?? '—'}</td>
                 <td><RunLabels run={r} /></td>
                 <td>{int(r.progress)} / {int(r.total)}</td>
-                <td>{pct(r.summary?.passRate)}</td>
+                <td>{pct(r.summary && judgedPassRate(r.summary))}</td>
                 <td title={unknownCostNote(r.summary?.unpricedCalls ?? 0, r.summary?.evaluatorUnpricedCalls ?? 0)}>{summaryUsd(r.summary)}</td>
                 <td>{ms(r.summary?.duration)}</td>
               </tr>

@@ -1,5 +1,6 @@
 // The project's experiments, each with its last run's status, pass rate and start time, the
 // most recently run first (the order the times shown read in).
+import { judgedPassRate } from '../../../src/core/model/summary-judged.js';
 import type { RunListItem } from '../api-types.js';
 import { api } from '../api.js';
 import { StatusPill } from '../run/badges.js';
@@ -60,7 +61,8 @@ export function ExperimentsPage({ project }: { project: string }) {
                     </th>
                     <td>{int(e.runsCount)}</td>
                     <td>{e.last ? <Link to={paths.run(project, e.slug, e.last.runId)}><StatusPill status={e.last.status} /></Link> : '—'}</td>
-                    <td>{pct(e.last?.summary?.passRate)}</td>
+                    {/* "—" for a run no evaluator judged (none, or all skipped): its 100 % is targets that answered. */}
+                    <td>{pct(e.last?.summary && judgedPassRate(e.last.summary))}</td>
                     <td>{when(e.last?.timestamps.createdAt ?? null)}</td>
                   </tr>
                 ))}

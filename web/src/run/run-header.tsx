@@ -59,6 +59,10 @@ export function RunHeader({ store, project }: { store: RunStore; project: string
   const later = (text: string) => (stats.provisional ? '…' : text);
   // Calls the cost leaves out: the targets' and the judges' with no known price.
   const costUnknown = stats.costUnknown + stats.evaluatorCostUnknown;
+  // Cells done and no pass rate: no evaluator judged any (the run has none, or all skipped), so a
+  // cell "passed" because its target answered; the summary's 100 % is LangWatch's, not a verdict.
+  const unjudged = stats.passRate === undefined && stats.done > 0 ? (stats.evaluators.length === 0 ? 'no evaluators' : 'nothing judged') : undefined;
+  const unjudgedNote = unjudged && (unjudged === 'no evaluators' ? 'The run has no evaluators: no cell was judged' : 'Every evaluator skipped every cell: no cell was judged');
 
   return (
     <section className="run-header" aria-label="Run summary">
@@ -86,7 +90,10 @@ export function RunHeader({ store, project }: { store: RunStore; project: string
       {runError && <p className="error-text" role="alert">Run failed: {runError}</p>}
       {summary?.stopReason && <p className="muted" data-testid="stop-reason">Stopped: {STOPPED[summary.stopReason] ?? summary.stopReason}</p>}
       <dl className="figures">
-        <div><dt>Pass rate</dt><dd data-testid="pass-rate">{pct(stats.passRate)}</dd></div>
+        <div>
+          <dt>Pass rate</dt>
+          <dd data-testid="pass-rate" title={unjudgedNote}>{pct(stats.passRate)}{unjudged && <span className="figure-note" data-testid="pass-rate-note"> ({unjudged})</span>}</dd>
+        </div>
         {summary?.threshold && (
           <div><dt>Threshold</dt><dd>{pct(summary.threshold.passRate)} {summary.threshold.met ? 'met' : 'not met'}</dd></div>
         )}
@@ -101,7 +108,8 @@ export function RunHeader({ store, project }: { store: RunStore; project: string
           <>
             {/* From the server's summary: reviews override verdicts there; the figures above stay the evaluators'. */}
             <div><dt>Reviewed cells</dt><dd data-testid="reviewed">{int(summary.reviewed)}</dd></div>
-            <div><dt>Reviewed pass rate</dt><dd data-testid="reviewed-pass-rate">{pct(summary.reviewedPassRate)}</dd></div>
+            {/* People's reviews are verdicts: with none, a run no evaluator judged has no reviewed pass rate either. */}
+            <div><dt>Reviewed pass rate</dt><dd data-testid="reviewed-pass-rate" title={summary.reviewed === 0 ? unjudgedNote : undefined}>{pct(unjudged && summary.reviewed === 0 ? undefined : summary.reviewedPassRate)}</dd></div>
           </>
         )}
       </dl>

@@ -58,6 +58,11 @@ export interface RunStats {
   failed: number;
   /** Cells with a target error or an evaluator error. */
   errored: number;
+  /**
+   * Cells that passed over cells done, in percent; absent while none is done and when no
+   * evaluator judged a cell (the run has none, or every one skipped every result): a cell then
+   * "passes" because its target answered, and the page shows "—" (core/model/summary-judged.ts).
+   */
   passRate?: number;
   /**
    * USD of the calls (targets and evaluators) whose cost is known; absent when none is, which
@@ -153,7 +158,10 @@ export function computeStats(model: RunModel): RunStats {
       }
     }
   }
-  stats.passRate = stats.done > 0 ? (stats.passed / stats.done) * 100 : undefined;
+  // As the summary's nothingJudged (core/model/summary-judged.ts): no evaluator, or each skipped
+  // all it had, judged no cell; an evaluator with no result yet (its cells' targets failed) did not skip.
+  const judged = [...byEvaluator.values()].some((e) => !(e.skipped > 0 && e.counted === 0));
+  stats.passRate = stats.done > 0 && judged ? (stats.passed / stats.done) * 100 : undefined;
   const sorted = [...stats.latencies].sort((a, b) => a - b);
   stats.latencyP50 = percentile(sorted, 50);
   stats.latencyP95 = percentile(sorted, 95);

@@ -71,3 +71,48 @@ describe('withSummaryEvaluators', () => {
     expect(stats.evaluators.map((e) => [e.evaluatorId, e.passed])).toEqual([['exact', 1], ['judge', 0]]);
   });
 });
+
+describe('the pass rate of a run no evaluator judged', () => {
+  const cell = (index: number, error: string | null = null) => ({
+    index, targetId: 'a', repeat: 0, entry: { q: `q${index}` }, predicted: { output: 'x' }, cost: null, duration: 10, tokens: { input: 0, output: 0 }, attempts: 1, cached: false, error,
+  });
+  const evaluation = (index: number, status: 'processed' | 'skipped' | 'error', passed: boolean | null) => ({
+    evaluator: 'exact', name: 'Exact', targetId: 'a', index, repeat: 0, status, passed, score: null, label: null, details: null, cost: null, duration: 1,
+  });
+  const model = (cells: ReturnType<typeof cell>[], evaluations: ReturnType<typeof evaluation>[]) => {
+    const m = new RunModel();
+    m.setTargets([{ id: 'a', name: 'A', type: 'code', model: null }]);
+    m.mergeResults(cells, evaluations);
+    return computeStats(m);
+  };
+
+  it('is "—" (absent) for a run with no evaluators, from the summary and from the results', () => {
+    // The summary's 100 % counts cells whose target answered: no cell was judged.
+    const s = statsFromSummary(summary({ evaluators: [], totalPassed: 40, totalFailed: 0, passRate: 100 }));
+    expect(s.passRate).toBeUndefined();
+    expect(s.evaluators).toEqual([]);
+    const m = model([cell(0), cell(1), cell(2, 'HTTP 500')], []);
+    expect(m).toMatchObject({ done: 3, passed: 2, failed: 1, evaluators: [] });
+    expect(m.passRate).toBeUndefined();
+  });
+
+  it('is "—" when every evaluator skipped every cell, and a figure once one judged a cell', () => {
+    const silent = { evaluatorId: 'exact', name: 'Exact', passed: 0, failed: 0, errors: 0, skipped: 40, passRate: 100, results: 40 };
+    expect(statsFromSummary(summary({ evaluators: [silent], passRate: 100 })).passRate).toBeUndefined();
+    expect(model([cell(0), cell(1)], [evaluation(0, 'skipped', null), evaluation(1, 'skipped', null)]).passRate).toBeUndefined();
+
+    expect(model([cell(0), cell(1)], [evaluation(0, 'skipped', null), evaluation(1, 'processed', false)]).passRate).toBeCloseTo(50);
+    expect(model([cell(0), cell(1)], [evaluation(0, 'error', null), evaluation(1, 'skipped', null)]).passRate).toBeCloseTo(50);
+    expect(statsFromSummary(summary()).passRate).toBe(75);
+  });
+
+  it('stays 0 % for a run whose every target failed before its evaluators ran: nothing passed', () => {
+    const never = { evaluatorId: 'exact', name: 'Exact', passed: 0, failed: 0, errors: 0, skipped: 0, passRate: 0, results: 0 };
+    expect(statsFromSummary(summary({ evaluators: [never], totalPassed: 0, totalFailed: 40, passRate: 0 })).passRate).toBe(0);
+    const m = new RunModel();
+    m.setTargets([{ id: 'a', name: 'A', type: 'code', model: null }]);
+    m.setNames([], [{ id: 'exact', name: 'Exact' }]);
+    m.mergeResults([cell(0, 'down'), cell(1, 'down')], []);
+    expect(computeStats(m).passRate).toBe(0);
+  });
+});

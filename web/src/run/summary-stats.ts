@@ -1,6 +1,7 @@
 // The run's figures taken from its summary (the poll body's or the `done` event's), for what the
 // results pages have not brought (yet): the whole header and tables while a finished run's
 // results are still loading, and evaluators the summary lists but no result mentions.
+import { judgedPassRate } from '../../../src/core/model/summary-judged.js';
 import type { EvaluatorSummaryView, RunSummaryView } from '../api-types.js';
 import { addTokens, type EvaluatorStats, type RunStats, type TokenCounts } from './run-stats.js';
 
@@ -37,7 +38,8 @@ export function statsFromSummary(s: RunSummaryView, name?: EvaluatorNamer): RunS
     passed: s.totalPassed,
     failed: s.totalFailed,
     errored: 0,
-    ...(s.totalCells > 0 ? { passRate: s.passRate } : {}),
+    // No evaluator judged a cell (none, or all skipped): its 100 % is targets that answered; "—".
+    ...(s.totalCells > 0 && judgedPassRate(s) !== undefined ? { passRate: s.passRate } : {}),
     // The summary's cost is a plain number that leaves out unpriced calls, which it counts
     // (unpricedCalls). A summary stored before that count existed writes an unknown cost as 0,
     // so a 0 with no count waits for the results ("…"), which tell the two apart.
