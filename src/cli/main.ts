@@ -20,19 +20,29 @@ const program = new Command('assay').version(VERSION).description('Runs saved LL
 program.exitOverride();
 program.configureOutput({ outputError: (s, write) => write(s) });
 
-/** Stops on the first SIGTERM/SIGINT (gracefully), exits at once on the second. */
-function stopOnSignals(stop: () => Promise<void>, what: string): void {
+/**
+ * Stops on the first SIGTERM/SIGINT (gracefully), exits at once on the second. The handlers are
+ * installed before start-up, not once it is over: a supervisor (or a test) that sends SIGTERM as
+ * soon as it reads "listening on" raced the few microtasks between that line and the handlers,
+ * and the process died of the signal's default action instead of stopping (exit code null). A
+ * signal during start-up stops the server once it is up; a start-up that fails is reported by
+ * the command itself.
+ */
+function stopOnSignals(started: Promise<{ stop(): Promise<void> }>, what: string): void {
   let signals = 0;
   const onSignal = (signal: string) => {
     signals++;
     if (signals > 1) process.exit(1);
     console.log(`${signal} received: ${what}…`);
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
+    started.then(
+      (running) => running.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      ),
+      () => undefined,
     );
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
@@ -43,16 +53,18 @@ program
   .command('serve')
   .description('Start the HTTP server (embedded SQLite unless DATABASE_URL is set; with REDIS_URL, a cluster API process)')
   .action(async () => {
-    const running = await startServer(loadConfig());
-    stopOnSignals(() => running.stop(), 'finishing in-flight requests');
+    const started = startServer(loadConfig());
+    stopOnSignals(started, 'finishing in-flight requests');
+    await started;
   });
 
 program
   .command('worker')
   .description('Execute runs taken from the Redis queue (cluster mode: needs DATABASE_URL=postgres://… and REDIS_URL)')
   .action(async () => {
-    const running = await startWorker(loadConfig());
-    stopOnSignals(() => running.stop(), 'stopping runs for other workers to continue');
+    const started = startWorker(loadConfig());
+    stopOnSignals(started, 'stopping runs for other workers to continue');
+    await started;
   });
 
 registerAdminCommands(program);

@@ -43,7 +43,8 @@ async function put(base: string, p: string, body: unknown): Promise<void> {
 
 async function stop(s: Spawned): Promise<void> {
   s.child.kill('SIGTERM');
-  expect(await s.exited).toBe(0);
+  const code = await s.exited;
+  expect(code, `signal ${s.child.signalCode}: ${s.output()}`).toBe(0);
 }
 
 async function refused(env: Record<string, string>): Promise<string> {
