@@ -9,6 +9,7 @@ import { TableScroll } from '../lib/table-scroll.js';
 import { perCellBasis } from '../../../src/core/compare/cost-basis.js';
 import { fmtScore } from './badges.js';
 import { useCompare } from './compare-store.js';
+import { pickerRate } from './summary-stats.js';
 import type { RunStore } from './run-store.js';
 
 const VERDICT_TEXT = { regressed: 'Regressed', improved: 'Improved', no_significant_change: 'No significant change' } as const;
@@ -73,7 +74,7 @@ export function ComparePanel({ store }: { store: RunStore }) {
               {candidates.map((r) => (
                 <option key={r.runId} value={r.runId}>
                   {r.runId} · {when(r.timestamps.createdAt)} · {r.status}
-                  {r.summary ? ` · ${pct(r.summary.passRate)}` : ''}
+                  {r.summary ? pickerRate(r.summary) : ''}
                 </option>
               ))}
             </select>

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunSummaryView } from '../api-types.js';
 import { RunModel } from './run-model.js';
 import { computeStats } from './run-stats.js';
-import { statsFromSummary, withSummaryEvaluators } from './summary-stats.js';
+import { pickerRate, statsFromSummary, withSummaryEvaluators } from './summary-stats.js';
 
 const summary = (over: Partial<RunSummaryView> = {}): RunSummaryView => ({
   runId: 'run_1', totalCells: 40, completedCells: 38, failedCells: 2, duration: 1000,
@@ -94,6 +94,11 @@ describe('the pass rate of a run no evaluator judged', () => {
     const m = model([cell(0), cell(1), cell(2, 'HTTP 500')], []);
     expect(m).toMatchObject({ done: 3, passed: 2, failed: 1, evaluators: [] });
     expect(m.passRate).toBeUndefined();
+  });
+
+  it("is left out of the compare picker's label for a run that judged nothing, and shown for one that did", () => {
+    expect(pickerRate(summary({ evaluators: [], passRate: 100 }))).toBe('');
+    expect(pickerRate(summary())).toBe(' · 75.0%');
   });
 
   it('is "—" when every evaluator skipped every cell, and a figure once one judged a cell', () => {

@@ -3,6 +3,7 @@
 // results are still loading, and evaluators the summary lists but no result mentions.
 import { judgedPassRate } from '../../../src/core/model/summary-judged.js';
 import type { EvaluatorSummaryView, RunSummaryView } from '../api-types.js';
+import { pct } from '../lib/format.js';
 import { addTokens, type EvaluatorStats, type RunStats, type TokenCounts } from './run-stats.js';
 
 /** The name the page shows for an evaluator (RunModel.evaluatorName); the summary's own name without one. */
@@ -62,4 +63,10 @@ export function statsFromSummary(s: RunSummaryView, name?: EvaluatorNamer): RunS
 export function withSummaryEvaluators(stats: RunStats, summary: RunSummaryView | undefined, name?: EvaluatorNamer): RunStats {
   const missing = summary?.evaluators.filter((e) => !stats.evaluators.some((x) => x.evaluatorId === e.evaluatorId)) ?? [];
   return missing.length === 0 ? stats : { ...stats, evaluators: [...stats.evaluators, ...missing.map((e) => evaluatorStats(e, name))] };
+}
+
+/** A baseline candidate's pass rate in the compare picker (" · 87.5%"), nothing when it judged nothing. */
+export function pickerRate(summary: Pick<RunSummaryView, 'evaluators' | 'passRate'>): string {
+  const rate = judgedPassRate(summary);
+  return rate === undefined ? '' : ` · ${pct(rate)}`;
 }
