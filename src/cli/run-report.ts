@@ -153,8 +153,10 @@ async function followProgress(client: AssayClient, started: RunStarted, signal: 
   const ticker = setInterval(() => output.closed || view.note(backoffNote(backoffs)), 1000);
   ticker.unref();
   // One line when connections start failing (not at every attempt, nor when a healthy stream is cut and picked up at once).
-  const onRetry = ({ error, attempt }: RetryNotice) => {
-    if (attempt === 1) output.write(`\n  ${error.message}; reconnecting${retryForMs === Infinity ? '' : ` for up to ${retryForMs / 60_000} min`} (the run goes on on the server)\n`);
+  const onRetry = ({ error, attempt, serverClosed }: RetryNotice) => {
+    // A server that ended the stream for its shutdown is restarting (or stopping): say that, not only the refused connection.
+    const why = serverClosed === 'shutdown' ? `the server is shutting down or restarting (${error.message})` : error.message;
+    if (attempt === 1) output.write(`\n  ${why}; reconnecting${retryForMs === Infinity ? '' : ` for up to ${retryForMs / 60_000} min`} (the run goes on on the server)\n`);
   };
   try {
     for await (const event of client.events(started.runId, { signal, retryForMs, onRetry })) {

@@ -104,7 +104,7 @@ describe('assay serve: SIGTERM with event streams open', { timeout: 180_000 }, (
     const second = serve(port!);
     await second.waitFor(/listening on/);
     expect(await cli.exited, cli.output()).toBe(0);
-    expect(cli.output()).toMatch(/reconnecting/);
+    expect(cli.output()).toMatch(/the server is shutting down or restarting \(.*\); reconnecting/);
     const run = (await (await fetch(`${base}/api/experiments/runs/${runId}`, { headers: auth })).json()) as { status: string; progress: number };
     expect(run).toMatchObject({ status: 'completed', progress: 2 });
     second.child.kill('SIGTERM');

@@ -23,6 +23,8 @@ export interface RetryNotice {
   /** Failed connections in a row, this one included. */
   attempt: number;
   delayMs: number;
+  /** The reason the server gave when it last ended the stream (`: closed: shutdown`), if it gave one. */
+  serverClosed?: string;
 }
 
 export interface EventsOptions {
@@ -68,6 +70,8 @@ interface Connection {
   heard: boolean;
   /** Cut by us after STREAM_SILENCE_MS of nothing. */
   silent: boolean;
+  /** The reason in the server's `: closed: REASON` comment, when it ended the stream with one. */
+  closedBy?: string;
 }
 
 /** Failures another connection may get past: the network, the server (or its proxy) restarting or busy, silence. */
@@ -94,6 +98,8 @@ export async function* followEvents(source: StreamSource, runId: string, options
   let cursor = options.afterSeq ?? 0;
   let failures = 0;
   let failingSince = 0;
+  // Why the server last ended the stream (`shutdown`: it is stopping or restarting), until a connection opens again.
+  let serverClosed: string | undefined;
   for (;;) {
     const connection: Connection = { events: 0, heard: false, silent: false };
     let error: Error;
@@ -104,6 +110,7 @@ export async function* followEvents(source: StreamSource, runId: string, options
         await res.body?.cancel().catch(() => {});
         throw new NotAssayError(source.endpoint, `GET ${path} answered ${res.status} with ${type || 'no content type'}, not an event stream`, res.status);
       }
+      serverClosed = undefined;
       options.onOpen?.();
       // A final event ends the stream only when the server then closes it: replayed from
       // before a resume, a run's history has an earlier `done` or `stopped`, and `resumed`
@@ -117,7 +124,9 @@ export async function* followEvents(source: StreamSource, runId: string, options
         if ('seq' in event) ended = isFinalEvent(event);
       }
       if (ended) return;
-      error = new ConnectionLostError(source.endpoint, 'GET', path, connection.silent ? `nothing for ${source.silenceMs / 1000} s` : 'the stream ended before the run did');
+      serverClosed = connection.closedBy;
+      const why = connection.silent ? `nothing for ${source.silenceMs / 1000} s` : serverClosed === 'shutdown' ? 'the server shut down before the run ended' : 'the stream ended before the run did';
+      error = new ConnectionLostError(source.endpoint, 'GET', path, why);
     } catch (e) {
       // Stopped while (re)connecting or reading: the caller asked for the end.
       if (signal?.aborted) return;
@@ -136,7 +145,7 @@ export async function* followEvents(source: StreamSource, runId: string, options
     const delayMs = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (failures - 1));
     const failingMs = Date.now() - failingSince;
     if (failingMs + delayMs > (options.retryForMs ?? RETRY_FOR_MS)) throw new StreamLostError(runId, error, failures, failingMs);
-    options.onRetry?.({ error, attempt: failures, delayMs });
+    options.onRetry?.(serverClosed === undefined ? { error, attempt: failures, delayMs } : { error, attempt: failures, delayMs, serverClosed });
     await sleep(delayMs, signal);
   }
 }
@@ -158,6 +167,11 @@ async function* connectionEvents(source: StreamSource, path: string, res: Respon
       }
       if (typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string') queue.push(event as StreamEvent);
       else bad = notAssay(`something that is not an Assay event: ${JSON.stringify(e.data.slice(0, 80))}${e.data.length > 80 ? '…' : ''}`);
+    },
+    // The server says why it ends a stream in a comment (src/http/sse.ts): `: closed: shutdown`.
+    onComment: (comment) => {
+      const reason = /^\s*closed: (\S+)/.exec(comment)?.[1];
+      if (reason !== undefined) connection.closedBy = reason;
     },
     onError: (e) => {
       bad ??= e.type === 'max-buffer-size-exceeded' ? notAssay(`an event larger than ${source.maxEventBytes} bytes`) : undefined;
