@@ -1,11 +1,12 @@
 // The SSE fan-out reads: a subscriber woken by a notification reads the bus ring, not storage;
 // storage is read on attach, on the periodic re-check and after the final event. Writes of a
 // live stream are spaced by FLUSH_GAP_MS, and nothing is lost or repeated either way.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../core/events.js';
 import type { RunRecord } from '../../core/model/run.js';
 import type { Stores } from '../../core/ports.js';
 import { systemClock } from '../../core/ports.js';
+import { setTurnBudget, TURN_BUDGET_MS } from '../../core/turns.js';
 import { InProcessEventBus } from '../../queue/event-bus.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { MemoryRunStore } from '../../testing/memory-run-store.js';
@@ -33,6 +34,13 @@ function fakeRuns(run: { status: RunRecord['status']; nextSeq: number }) {
   };
   return { stores: { runs } as unknown as Pick<Stores, 'runs'>, reads };
 }
+
+// The stream gives the turn away (core/turns.ts) once a turn has run TURN_BUDGET_MS of real
+// time. These tests move time with a fake clock and settle() waits one turn: on a loaded
+// machine a turn given away moved a write past that settle (CI, 2026-12-06), so here the
+// stream never gives its turn away. src/http/routes/run-reads-turns.test.ts tests the yielding.
+beforeEach(() => setTurnBudget(Number.POSITIVE_INFINITY));
+afterEach(() => setTurnBudget(TURN_BUDGET_MS));
 
 const progress = (seq: number): RunEvent => ({ type: 'progress', completed: seq - 1, total: 100, seq }) as RunEvent;
 
