@@ -18,6 +18,10 @@ import { CliError } from './cli-error.js';
 
 const program = new Command('assay').version(VERSION).description('Runs saved LLM evaluations');
 program.exitOverride();
+// Program options only before the subcommand: by default commander also took `--version` after
+// one, so `assay run capitals --version 2` printed the version and exited 0 without running (a
+// CI gate that passed on nothing). Now a subcommand's unknown `--version` is an error (exit 2).
+program.enablePositionalOptions();
 program.configureOutput({ outputError: (s, write) => write(s) });
 
 /**

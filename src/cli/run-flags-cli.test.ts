@@ -84,4 +84,16 @@ describe('assay run for a new user', { timeout: 120_000 }, () => {
     expect(report).toContain('| Exact Match (exact) | 4 | 0 | 0 | 0 | 100.0% | - | - |');
     expect(report).toContain('| Exact Match (exact_again) | 0 | 4 | 0 | 0 | 0.0% | - | - |');
   });
+
+  it('refuses --version after a subcommand instead of printing the version and passing without a run', async () => {
+    const runsOf = async () => ((await (await fetch(`${server.base}/api/experiments/runs?experimentSlug=capitals`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { total: number }).total;
+    const before = await runsOf();
+    const stray = await run(['run', 'capitals', '--version', '2']);
+    expect(stray.code).toBe(2);
+    expect(stray.out).toContain("unknown option '--version'");
+    expect(await runsOf()).toBe(before);
+    const top = await run(['--version']);
+    expect(top.code).toBe(0);
+    expect(top.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
 });
