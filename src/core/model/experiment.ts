@@ -203,7 +203,16 @@ export const datasetRefSchema = z.union([
       version: z.int().min(1).optional(),
     })
     .strict(),
-]);
+], {
+  // Without this, a slug given alone (`dataset: questions`, `{slug: questions}`) read
+  // "Invalid input": say which two shapes there are, with the value the user meant.
+  error: (issue) => {
+    const input = issue.input;
+    const named = typeof input === 'string' ? input : input !== null && typeof input === 'object' && 'slug' in input ? (input as { slug: unknown }).slug : undefined;
+    const hint = typeof named === 'string' && named.length <= 200 ? ` (for this dataset: {datasetId: ${JSON.stringify(named)}})` : '';
+    return `must be {datasetId: "<a saved dataset's id or slug>", version?: N}${hint} or {rows: [ … ]} (inline rows)`;
+  },
+});
 export type DatasetRef = z.infer<typeof datasetRefSchema>;
 
 /** When an experiment's webhook is called: as a run starts, or as it ends with a status. */
