@@ -144,6 +144,13 @@ describe('HTTP target: answers', () => {
     expect(error.retryable).toBe(false);
   });
 
+  it('says an answer is not JSON when outputPath has nothing to read in an HTML page', async () => {
+    agent.setBehaviour({ handler: () => ({ headers: { 'content-type': 'text/html' }, body: '<html>hi</html>' }) });
+    const error = await failure(call(target({ outputPath: '$.reply' })));
+    expect(error.message).toMatch(/^outputPath \$\.reply has nothing to read: the response from http:\/\/127\.0\.0\.1:\d+ is not JSON \(content-type text\/html\): <html>hi<\/html>$/);
+    expect(error.retryable).toBe(false);
+  });
+
   it('treats malformed JSON as a final error', async () => {
     agent.setBehaviour({ malformedRate: 1 });
     const error = await failure(call(target({ body: { message: 'x' } })));

@@ -231,10 +231,15 @@ export function createHttpTarget(spec: HttpTarget, deps: TargetDeps, options: Ht
       // Every quote of the answer in an error is redacted before it is cut (see excerpt()).
       if (answer.status < 200 || answer.status > 299) throw statusError(answer, url.origin, Date.now(), redactor);
       if (answer.truncated) throw invalid(`response from ${url.origin} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
-      const value = bodyValue(answer.text, headerValue(answer.headers, 'content-type'), url.origin, redactor);
+      const contentType = headerValue(answer.headers, 'content-type');
+      const value = bodyValue(answer.text, contentType, url.origin, redactor);
       if (spec.outputPath === undefined) return { output: redactor.deep(value) };
       const output = selectOutput(spec.outputPath, value, redactor);
-      if (output === undefined) throw invalid(`outputPath ${spec.outputPath} matched nothing in the response: ${excerpt(answer.text, redactor)}`);
+      if (output === undefined) {
+        // An HTML error page or plain text: "matched nothing" sent users looking at the path.
+        if (value === answer.text) throw invalid(`outputPath ${spec.outputPath} has nothing to read: the response from ${url.origin} is not JSON (content-type ${contentType ?? 'none'}): ${excerpt(answer.text, redactor)}`);
+        throw invalid(`outputPath ${spec.outputPath} matched nothing in the response: ${excerpt(answer.text, redactor)}`);
+      }
       return { output: redactor.deep(output) };
     } catch (error) {
       if (runStop.aborted) {
