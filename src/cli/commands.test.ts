@@ -88,6 +88,31 @@ describe('assay push', { timeout: 120_000 }, () => {
     expect(got).toMatchObject({ slug: 'pushed-eval', version: 2 });
   });
 
+  it("pushes a YAML file past the server's 128 KiB YAML body limit (3,000 inline rows), and refuses what the server would", async () => {
+    const file = path.join(dataDir, 'big-rows.yaml');
+    const rows = Array.from({ length: 3000 }, (_, i) => `    - { question: "What is question number ${i} about, in a sentence?", expected: "answer ${i}" }`);
+    writeFileSync(file, ['name: Big Rows', 'dataset:', '  rows:', ...rows, 'targets:', '  - { id: t, type: code, code: "return row.question" }', ''].join('\n'));
+    const env = { ASSAY_ENDPOINT: `http://127.0.0.1:${port}`, ASSAY_API_KEY: key };
+    const pushed = await run(['push', file], env);
+    expect(pushed.out).toContain('Created experiment big-rows (version 1)');
+    expect(pushed.code).toBe(0);
+    const got = await (await fetch(`http://127.0.0.1:${port}/api/experiments/big-rows`, { headers: { 'x-auth-token': key } })).json();
+    expect(got.document.dataset.rows).toHaveLength(3000);
+    expect(got.document.dataset.rows[2999]).toEqual({ question: 'What is question number 2999 about, in a sentence?', expected: 'answer 2999' });
+    // Values the server's YAML reader refuses are refused here too, with their line, not sent as something else.
+    const set = path.join(dataDir, 'set.yaml');
+    writeFileSync(set, 'name: Set\ndataset:\n  rows:\n    - q: !!set {a, b}\n');
+    const refused = await run(['push', set], env);
+    expect(refused.out).toContain(`error: ${set}: Invalid YAML at line 4: !!set has no JSON form`);
+    expect(refused.code).toBe(2);
+    const broken = path.join(dataDir, 'broken.yaml');
+    writeFileSync(broken, 'name: Broken\ntargets: [\n');
+    const invalid = await run(['push', broken], env);
+    expect(invalid.out).toContain(`error: ${broken} is not valid YAML: `);
+    expect(invalid.out).toMatch(/\(line \d+, column \d+/);
+    expect(invalid.code).toBe(2);
+  });
+
   it('reads a JSON file saved with a byte order mark, and its help names the LANGWATCH_* variables', async () => {
     const file = path.join(dataDir, 'bom.json');
     writeFileSync(file, `\uFEFF${JSON.stringify({ name: 'With BOM', targets: [{ id: 't', type: 'code', code: 'return 1' }] })}`);

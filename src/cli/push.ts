@@ -1,19 +1,24 @@
 // `assay push FILE`: create or update an experiment from a YAML or JSON file, through the
-// server's API (PUT /api/experiments/{slug}, idempotent).
+// server's API (PUT /api/experiments/{slug}, idempotent). A YAML file is read here with the
+// server's own YAML reader (its guards and refusals) and sent as JSON: the server takes YAML
+// bodies of at most 128 KiB (YAML parses slowly on its main thread), and a promptfoo-sized
+// document of a few thousand inline rows is larger.
 import { z } from 'zod';
 import type { Command } from 'commander';
 import { slugify } from '../core/model/slug.js';
-import { experimentResponseSchema } from '../http/routes/experiments.js';
+import { experimentResponseSchema, saveWarningsSchema } from '../http/routes/experiments.js';
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
 import { ApiError } from '../client/errors.js';
 import { asCliError, connect, type IssueLocation } from './connection.js';
 import { guardOutput } from './output.js';
 import { parseErrorText } from './parse-error.js';
-import { bodyLimit, readTextFile } from './text-file.js';
+import { terminalText } from './terminal-text.js';
+import { isAssayError } from '../core/errors.js';
+import { bodyLimit, byteSize, readTextFile } from './text-file.js';
 
 /** The fields of the server's answer that push prints. */
-const savedSchema = experimentResponseSchema.pick({ id: true, slug: true, version: true }).extend({ unchanged: z.literal(true).optional() });
+const savedSchema = experimentResponseSchema.pick({ id: true, slug: true, version: true }).extend({ unchanged: z.literal(true).optional(), warnings: saveWarningsSchema });
 
 export function registerPushCommand(program: Command): void {
   program
@@ -26,15 +31,18 @@ export function registerPushCommand(program: Command): void {
       const client = connect(opts);
       // A reader that left (`| true`) must not turn a saved experiment into an EPIPE crash.
       const output = guardOutput(process.stdout);
-      const { slug, body, contentType } = await readDocument(file);
+      const { slug, text, body, contentType } = await readDocument(file);
       const path = `/api/experiments/${encodeURIComponent(slug)}`;
       try {
         const answer = await client.request('PUT', path, body, contentType);
         const saved = expectAnswer(savedSchema, answer.body, client.endpoint, `PUT ${path}`);
         const what = answer.status === 201 ? 'Created' : saved.unchanged ? 'Unchanged:' : 'Updated';
         output.write(`${what} experiment ${saved.slug} (version ${saved.version})\n`);
+        // Save warnings (names the inline rows lack; a run of them is refused at its start): printed, the save stands.
+        for (const w of saved.warnings ?? []) guardOutput(process.stderr).write(`warning: ${terminalText(w.path.join('.') || '(root)', 200)}: ${terminalText(w.message, 2000)}\n`);
       } catch (error) {
-        throw asCliError(error, await locator(file, body, error));
+        // Issues are located in the file as written (its YAML), whatever was sent.
+        throw asCliError(error, await locator(file, text, error));
       }
     });
 }
@@ -50,17 +58,20 @@ async function locator(file: string, text: string, error: unknown): Promise<Issu
   };
 }
 
-async function readDocument(file: string): Promise<{ slug: string; body: string; contentType: string }> {
+async function readDocument(file: string): Promise<{ slug: string; text: string; body: string; contentType: string }> {
   // Regular, within the server's body limit, UTF-8; its byte order mark dropped (JSON.parse refuses one).
-  const text = await readTextFile(file, bodyLimit());
+  const limit = bodyLimit();
+  const text = await readTextFile(file, limit);
   const isJson = file.toLowerCase().endsWith('.json');
   let parsed: unknown;
-  // `assay serve` loads this module too (cli/main.ts): the YAML library only when a file needs it.
-  const yaml = isJson ? null : (await import('yaml')).default;
-  try {
-    parsed = yaml === null ? JSON.parse(text) : yaml.parse(text);
-  } catch (error) {
-    throw new CliError(`${file} is not valid ${isJson ? 'JSON' : 'YAML'}: ${error instanceof Error ? parseErrorText(error.message) : String(error)}`);
+  if (isJson) {
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new CliError(`${file} is not valid JSON: ${error instanceof Error ? parseErrorText(error.message) : String(error)}`);
+    }
+  } else {
+    parsed = await readYaml(file, text, limit);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${file} must hold an experiment object`);
   const doc = parsed as { slug?: unknown; name?: unknown; workbenchState?: { experimentSlug?: unknown; name?: unknown } };
@@ -68,5 +79,39 @@ async function readDocument(file: string): Promise<{ slug: string; body: string;
   const nameSource = doc.name ?? doc.workbenchState?.name;
   const slug = typeof slugSource === 'string' ? slugSource : typeof nameSource === 'string' ? slugify(nameSource) : undefined;
   if (!slug) throw new CliError(`${file} needs a slug or a name`);
-  return { slug, body: text, contentType: isJson ? 'application/json' : 'application/yaml' };
+  return { slug, text, body: isJson ? text : JSON.stringify(parsed), contentType: 'application/json' };
+}
+
+/**
+ * The JSON value of a YAML file, read as the server reads a YAML body (http/yaml-body.ts: no
+ * values JSON cannot hold, duplicate keys refused, aliases counted in full against `limit`), so
+ * sending it as JSON changes nothing but the size the server accepts. `assay serve` loads this
+ * module too (cli/main.ts): the YAML library is loaded only when a file needs it.
+ */
+async function readYaml(file: string, text: string, limit: number): Promise<unknown> {
+  const { parseYamlBody } = await import('../http/yaml-body.js');
+  try {
+    return parseYamlBody(text, limit);
+  } catch (error) {
+    if (!isAssayError(error)) throw error;
+    if (error.code === 'payload_too_large') {
+      const expanded = typeof error.meta.expandedBytes === 'number' ? error.meta.expandedBytes : undefined;
+      throw new CliError(
+        `${file} comes to ${expanded === undefined ? 'more' : byteSize(expanded)} as JSON (each alias counted as a copy of its anchor), over the server's request body limit of ${byteSize(limit)} (ASSAY_MAX_BODY_BYTES; if your server allows more, set it for this command too)`,
+      );
+    }
+    if (error.code === 'invalid_yaml') {
+      // The yaml library's own message, on one line with the offending text, for a syntax error.
+      const yaml = (await import('yaml')).default;
+      let syntax: string | undefined;
+      try {
+        yaml.parse(text);
+      } catch (cause) {
+        syntax = cause instanceof Error ? parseErrorText(cause.message) : String(cause);
+      }
+      // A value JSON cannot hold (a set, a timestamp, .inf) is valid YAML: the server's words and line.
+      throw new CliError(syntax === undefined ? `${file}: ${error.message}` : `${file} is not valid YAML: ${syntax}`);
+    }
+    throw new CliError(`${file}: ${error.message}`);
+  }
 }

@@ -11,7 +11,7 @@ import { CliError } from './cli-error.js';
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 
 /** Bytes as people read them (the limit is at least 1 KiB). */
-const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
+export const byteSize = (bytes: number): string => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
 
 /**
  * The server's request body limit, ASSAY_MAX_BODY_BYTES (default 10 MiB), read from this
@@ -54,7 +54,7 @@ export async function readTextFile(file: string, maxBytes: number, limitName = '
     const stats = await handle.stat();
     if (!stats.isFile()) throw new CliError(`Cannot read ${file}: it is ${kind(stats)}, not a regular file`);
     if (stats.size > maxBytes) {
-      throw new CliError(`${file} is ${size(stats.size)}, over the server's ${limitName} ${size(maxBytes)} (${variable}; if your server allows more, set it for this command too)`);
+      throw new CliError(`${file} is ${byteSize(stats.size)}, over the server's ${limitName} ${byteSize(maxBytes)} (${variable}; if your server allows more, set it for this command too)`);
     }
     let bytes: Buffer;
     try {
