@@ -7,8 +7,14 @@ import { keysAt, suggestKey } from './key-suggestions.js';
 export function zodIssues(error: z.ZodError, prefix: (string | number)[] = [], schema?: z.ZodType): Issue[] {
   return error.issues.map((i) => ({
     path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-    message: schema && i.code === 'unrecognized_keys' ? withSuggestions(i.message, i.keys, keysAt(schema, i.path)) : i.message,
+    message: schema && i.code === 'unrecognized_keys' ? withSuggestions(i.message, i.keys, keysAt(schema, i.path)) : missing(i) ?? i.message,
   }));
+}
+
+/** A field left out reads "required", not zod's "Invalid input: expected string, received undefined". */
+function missing(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== 'invalid_type' || !issue.message.endsWith('received undefined')) return undefined;
+  return `required (expected ${issue.expected})`;
 }
 
 function withSuggestions(message: string, keys: readonly string[], known: string[]): string {

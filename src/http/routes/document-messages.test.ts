@@ -1,6 +1,7 @@
-// A user naming a saved dataset the way README reads ("names a dataset by id or slug") wrote
-// `dataset: questions` or `dataset: {slug: questions}` and got `dataset: Invalid input`. The
-// refusal now shows both shapes a dataset takes, with the reference the user meant.
+// What a new user's mistakes in an experiment document read. Naming a saved dataset the way
+// README reads ("names a dataset by id or slug"), `dataset: questions` or `{slug: questions}`,
+// got `dataset: Invalid input`; a document without its name got "Invalid input: expected
+// string, received undefined".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAssay, type TestAssay } from '../../testing/harness.js';
 
@@ -34,5 +35,15 @@ describe('an experiment naming its dataset in a shape the server does not take',
     expect(upload.status).toBe(201);
     const saved = await t.req('POST', '/api/experiments', { body: { ...doc, dataset: { datasetId: 'questions' } } });
     expect(saved.status).toBe(201);
+  });
+});
+
+describe('an experiment document without a required field', () => {
+  it('says the field is required, and what it takes', async () => {
+    const res = await t.req('POST', '/api/experiments', { body: { slug: 'nameless', targets: [{ id: 'c', type: 'code', code: 'return 1' }] } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as Refusal & { message: string };
+    expect(body.issues).toContainEqual({ path: ['name'], message: 'required (expected string)' });
+    expect(body.message).toContain('name: required (expected string)');
   });
 });
