@@ -96,7 +96,7 @@ describe('assay push', { timeout: 120_000 }, () => {
     const pushed = await run(['push', file], env);
     expect(pushed.out).toContain('Created experiment big-rows (version 1)');
     expect(pushed.code).toBe(0);
-    const got = await (await fetch(`http://127.0.0.1:${port}/api/experiments/big-rows`, { headers: { 'x-auth-token': key } })).json();
+    const got = (await (await fetch(`http://127.0.0.1:${port}/api/experiments/big-rows`, { headers: { 'x-auth-token': key } })).json()) as { document: { dataset: { rows: unknown[] } } };
     expect(got.document.dataset.rows).toHaveLength(3000);
     expect(got.document.dataset.rows[2999]).toEqual({ question: 'What is question number 2999 about, in a sentence?', expected: 'answer 2999' });
     // Values the server's YAML reader refuses are refused here too, with their line, not sent as something else.
