@@ -9,10 +9,18 @@ import type { Clock, PageRequest, Paged, Stores } from '../core/ports.js';
 import { yieldIfBusy } from '../core/turns.js';
 import { isDeepStrictEqual } from 'node:util';
 import { newId } from './ids.js';
+import { columnIssues, runColumns, type TemplateReads } from './runs/column-check.js';
 import { describeIssues, parseOrThrow } from './validation.js';
 
 /** Extra save-time checks that need more than the schema (catalogue, datasets, templates). */
 export type DocumentCheck = (doc: ExperimentDocument, project: Project) => Promise<Issue[]> | Issue[];
+
+/** What a save answers: the record, and what a run of the document's own rows would be refused for (the save stands). */
+export interface Saved {
+  record: ExperimentRecord;
+  /** Names the targets' templates or the evaluators' mappings read that the inline rows lack. */
+  warnings: Issue[];
+}
 
 export class ExperimentService {
   private readonly checks: DocumentCheck[];
@@ -23,6 +31,8 @@ export class ExperimentService {
     checks: DocumentCheck[] = [],
     /** Which inputs and settings each evaluator has: imports drop LangWatch's others. */
     private readonly catalogue?: ImportCatalogue,
+    /** The names a target's templates read (src/targets/template-reads.ts, injected), for the save's warnings. */
+    private readonly templateReads?: TemplateReads,
   ) {
     this.checks = [this.datasetExists, ...checks];
   }
@@ -59,9 +69,31 @@ export class ExperimentService {
     return found ? [] : [{ path: ['dataset', 'datasetId'], message: `dataset "${doc.dataset.datasetId}"${doc.dataset.version ? ` version ${doc.dataset.version}` : ''} not found` }];
   };
 
+  /**
+   * The names the document's targets and evaluators read that its inline rows lack: the check a
+   * run start makes (runs/column-check.ts), as warnings. A run may pass its own `data` or
+   * `parameters`, so the save is not refused; a run over these rows would be. Without inline rows
+   * (none, or a saved dataset) there is nothing to check yet.
+   */
+  private async rowWarnings(doc: ExperimentDocument): Promise<Issue[]> {
+    if (!('rows' in doc.dataset) || doc.dataset.rows.length === 0) return [];
+    await yieldIfBusy();
+    const columns = runColumns({ rows: doc.dataset.rows }, {});
+    const targets = doc.targets.map((target, index) => ({ target, index })).filter(({ target }) => target.type !== 'code');
+    return columnIssues(doc.evaluators, targets, columns, this.templateReads).map((issue) => ({
+      path: issue.path,
+      message: `${issue.message}. A run of the inline rows would be refused at its start (one passing data or parameters with that name would not)`,
+    }));
+  }
+
   /** Creates from a body. An explicit slug that is taken → 409; a derived one gets -2, -3… */
-  async create(project: Project, body: unknown): Promise<ExperimentRecord> {
+  async create(project: Project, body: unknown): Promise<Saved> {
     const doc = await this.parseDocument(body, project);
+    const warnings = await this.rowWarnings(doc);
+    return { record: await this.insert(project, doc), warnings };
+  }
+
+  private async insert(project: Project, doc: ExperimentDocument): Promise<ExperimentRecord> {
     const at = this.clock.now();
     if (doc.slug !== undefined) {
       return this.stores.experiments.create({ id: newId('exp'), projectId: project.id, slug: doc.slug, name: doc.name, document: doc, at });
@@ -88,7 +120,7 @@ export class ExperimentService {
    * Replaces the document as a new version, or creates the experiment under this slug when
    * there is none (so `assay push` is one idempotent PUT).
    */
-  async put(project: Project, slug: string, body: unknown): Promise<{ record: ExperimentRecord; created: boolean; unchanged: boolean }> {
+  async put(project: Project, slug: string, body: unknown): Promise<Saved & { created: boolean; unchanged: boolean }> {
     // The URL's slug first: a bad one needs no document checks (they compile code).
     parseOrThrow(slugSchema, slug, 'slug', ['slug']);
     const doc = await this.parseDocument(body, project);
@@ -96,22 +128,23 @@ export class ExperimentService {
       throw new ValidationError(`The document's slug "${doc.slug}" differs from the URL's "${slug}"`, [{ path: ['slug'], message: 'must match the slug in the URL' }]);
     }
     const document = { ...doc, slug };
+    const warnings = await this.rowWarnings(document);
     // The same document again (`assay push` on every commit of a CI pipeline) is no new
     // version: a version is a change, and the estimate and comparisons group runs by version.
     const current = await this.stores.experiments.get(project.id, slug);
-    if (current && current.name === doc.name && sameDocument(current.document, document)) return { record: current, created: false, unchanged: true };
+    if (current && current.name === doc.name && sameDocument(current.document, document)) return { record: current, created: false, unchanged: true, warnings };
     const at = this.clock.now();
     const replaced = await this.stores.experiments.replace(project.id, slug, { name: doc.name, document, at });
-    if (replaced) return { record: replaced, created: false, unchanged: false };
+    if (replaced) return { record: replaced, created: false, unchanged: false, warnings };
     try {
       const record = await this.stores.experiments.create({ id: newId('exp'), projectId: project.id, slug, name: doc.name, document, at });
-      return { record, created: true, unchanged: false };
+      return { record, created: true, unchanged: false, warnings };
     } catch (error) {
       // Someone created it between our replace and create: replace theirs.
       if (!(error instanceof SlugTakenError)) throw error;
       const again = await this.stores.experiments.replace(project.id, slug, { name: doc.name, document, at });
       if (!again) throw error;
-      return { record: again, created: false, unchanged: false };
+      return { record: again, created: false, unchanged: false, warnings };
     }
   }
 

@@ -6,18 +6,19 @@
 import { z } from 'zod';
 import type { Command } from 'commander';
 import { slugify } from '../core/model/slug.js';
-import { experimentResponseSchema } from '../http/routes/experiments.js';
+import { experimentResponseSchema, saveWarningsSchema } from '../http/routes/experiments.js';
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
 import { ApiError } from '../client/errors.js';
 import { asCliError, connect, type IssueLocation } from './connection.js';
 import { guardOutput } from './output.js';
 import { parseErrorText } from './parse-error.js';
+import { terminalText } from './terminal-text.js';
 import { isAssayError } from '../core/errors.js';
 import { bodyLimit, byteSize, readTextFile } from './text-file.js';
 
 /** The fields of the server's answer that push prints. */
-const savedSchema = experimentResponseSchema.pick({ id: true, slug: true, version: true }).extend({ unchanged: z.literal(true).optional() });
+const savedSchema = experimentResponseSchema.pick({ id: true, slug: true, version: true }).extend({ unchanged: z.literal(true).optional(), warnings: saveWarningsSchema });
 
 export function registerPushCommand(program: Command): void {
   program
@@ -37,6 +38,8 @@ export function registerPushCommand(program: Command): void {
         const saved = expectAnswer(savedSchema, answer.body, client.endpoint, `PUT ${path}`);
         const what = answer.status === 201 ? 'Created' : saved.unchanged ? 'Unchanged:' : 'Updated';
         output.write(`${what} experiment ${saved.slug} (version ${saved.version})\n`);
+        // Save warnings (names the inline rows lack; a run of them is refused at its start): printed, the save stands.
+        for (const w of saved.warnings ?? []) guardOutput(process.stderr).write(`warning: ${terminalText(w.path.join('.') || '(root)', 200)}: ${terminalText(w.message, 2000)}\n`);
       } catch (error) {
         // Issues are located in the file as written (its YAML), whatever was sent.
         throw asCliError(error, await locator(file, text, error));

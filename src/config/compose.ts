@@ -18,7 +18,7 @@ import { RunService } from '../app/runs/service.js';
 import { ProviderService } from '../app/providers.js';
 import { promptPricer } from './estimate-prices.js';
 import { requestRenderers } from './prompt-render.js';
-import { missingSecretsOf } from './secret-checks.js';
+import { secretProblemsOf } from './secret-checks.js';
 import { targetTemplateReads } from '../targets/template-reads.js';
 import { SecretService } from '../app/secrets.js';
 import type { WebhookDispatcher } from '../app/webhooks/dispatcher.js';
@@ -145,12 +145,12 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
   // The use cases, and the HTTP app over them.
   const projects = new ProjectService(stores, clock);
   const rowLimits: RowLimits = { maxRows: config.maxRows, maxRowBytes: config.maxRowBytes };
-  const experiments = new ExperimentService(stores, clock, [...documentChecks(rowLimits, execution.sandbox), modelProviderCheck((projectId, name) => providers.baseUrlOf(projectId, name))], { readsInput, hasSetting });
+  const experiments = new ExperimentService(stores, clock, [...documentChecks(rowLimits, execution.sandbox), modelProviderCheck((projectId, name) => providers.baseUrlOf(projectId, name))], { readsInput, hasSetting }, targetTemplateReads);
   const datasets = new DatasetService(stores, clock);
   const runs = new RunService(stores, queue, clock, {
     publicUrl: () => config.publicUrl,
     renderRequest: requestRenderers(),
-    missingSecrets: missingSecretsOf(secrets),
+    secretProblems: secretProblemsOf(secrets),
     templateReads: targetTemplateReads,
     // In a cluster the run may execute in any worker: the nudge reaches them all (the flag is the durable request).
     abortLocal: (id) => {

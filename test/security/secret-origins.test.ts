@@ -179,3 +179,86 @@ describe('a bound secret cannot be read back through a filter or a spelling', ()
     }
   });
 });
+
+// A target whose URL has a fixed origin sends every row to that origin: a secret it reads that
+// is bound elsewhere would fail every cell, so the start (and the estimate) refuse it before
+// anything is stored. A templated origin may differ per row and stays checked call by call.
+describe('a secret bound elsewhere than a fixed URL, at the start', () => {
+  const FIXED = 'fixed-token-value-5e6f7a8b9c0d';
+  const fixedDoc = (slug: string, url: string, target: object = {}) => ({
+    slug, name: slug, dataset: { rows: [{ q: 'one' }, { q: 'two' }] }, evaluators: [],
+    targets: [{ id: 'agent', type: 'http', url, auth: { type: 'bearer', token: '{{secrets.FIXED_TOKEN}}' }, body: { q: '{{ q }}' }, ...target }],
+  });
+  const runsOf = async (slug: string) => ((await (await t.req('GET', `/api/experiments/runs?experimentSlug=${slug}`)).json()) as { runs: unknown[] }).runs;
+
+  beforeEach(async () => {
+    trusted.reset();
+    elsewhere.reset();
+    expect((await t.req('PUT', '/api/secrets/FIXED_TOKEN', { body: { value: FIXED, allowedOrigins: [trusted.url] } })).status).toBe(200);
+  });
+
+  it("refuses the start and the estimate naming the target, the secret, its allowed origins and the URL's origin, and stores nothing", async () => {
+    expect((await t.req('POST', '/api/experiments', { body: fixedDoc('fixed-elsewhere', `${elsewhere.url}/chat?q={{ q }}`) })).status).toBe(201);
+    const expected = `A secret would be sent outside its allowed origins: target "agent" sends {{secrets.FIXED_TOKEN}} to ${elsewhere.url}, but the secret may only be sent to ${trusted.url}. Each call would fail before sending anything: point the target's url at an allowed origin, or add that origin to the secret's allowedOrigins, then start the run again`;
+    for (const path of ['run', 'estimate']) {
+      const res = await t.req('POST', `/api/experiments/fixed-elsewhere/${path}`);
+      expect(res.status, path).toBe(400);
+      const text = await res.text();
+      expect(text).not.toContain(FIXED);
+      const body = JSON.parse(text) as { error: string; message: string; issues: unknown[] };
+      expect(body.error).toBe('validation_error');
+      expect(body.message).toBe(expected);
+      expect(body.issues).toEqual([{ path: ['targets', 0, 'url'], message: `sends secret "FIXED_TOKEN" to ${elsewhere.url}, outside its allowed origins (${trusted.url})` }]);
+    }
+    expect(await runsOf('fixed-elsewhere')).toEqual([]);
+    expect(elsewhere.requests).toHaveLength(0);
+
+    // At an allowed origin, the same target runs.
+    expect((await t.req('PUT', '/api/experiments/fixed-elsewhere', { body: fixedDoc('fixed-elsewhere', `${trusted.url}/chat?q={{ q }}`) })).status).toBe(200);
+    await waitForRun(t, await startRun(t, 'fixed-elsewhere'));
+    expect(trusted.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${FIXED}`, `Bearer ${FIXED}`]);
+  });
+
+  it('checks a server secret bound by ASSAY_SECRET_ORIGINS_<NAME>, one read in a header or as a whole, and only the selected targets', async () => {
+    const body = {
+      slug: 'fixed-env', name: 'fixed-env', dataset: { rows: [{ q: 'x' }] }, evaluators: [],
+      targets: [
+        { id: 'header', type: 'http', url: `${elsewhere.url}/chat`, headers: { 'X-Token': '{{ secrets.ENV_TOKEN }}' }, body: { q: 'x' } },
+        { id: 'whole', type: 'http', url: `${elsewhere.url}/all`, headers: { 'X-All': '{{ secrets | json | size }}' }, body: { q: 'x' } },
+        { id: 'fine', type: 'http', url: `${trusted.url}/chat`, headers: { 'X-Token': '{{ secrets.ENV_TOKEN }}' }, body: { q: 'x' } },
+      ],
+    };
+    expect((await t.req('POST', '/api/experiments', { body })).status).toBe(201);
+    const res = await t.req('POST', '/api/experiments/fixed-env/run');
+    expect(res.status).toBe(400);
+    const refused = (await res.json()) as { message: string; issues: { path: unknown[]; message: string }[] };
+    expect(refused.message).toContain(`target "header" sends {{secrets.ENV_TOKEN}} to ${elsewhere.url}, but the secret may only be sent to ${trusted.url}`);
+    // A template reading `secrets` as a whole sends them all.
+    expect(refused.message).toContain(`target "whole" sends {{secrets.ENV_TOKEN}} to ${elsewhere.url}`);
+    expect(refused.message).toContain(`target "whole" sends {{secrets.FIXED_TOKEN}} to ${elsewhere.url}`);
+    expect(refused.message).not.toContain('target "fine"');
+    expect(refused.issues.map((i) => i.path)).toEqual(expect.arrayContaining([['targets', 0, 'url'], ['targets', 1, 'url']]));
+    expect(JSON.stringify(refused)).not.toContain(ENV_TOKEN);
+    expect(JSON.stringify(refused)).not.toContain(FIXED);
+    // The target at the allowed origin alone starts.
+    await waitForRun(t, await startRun(t, 'fixed-env', { targets: ['fine'] }));
+    expect(trusted.requests).toHaveLength(1);
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('leaves a URL whose origin is templated to the check of each call: the run starts, and only the bound origin receives the secret', async () => {
+    const body = {
+      slug: 'templated-origin', name: 'templated-origin', evaluators: [],
+      dataset: { rows: [{ base: trusted.url }, { base: elsewhere.url }] },
+      targets: [{ id: 'agent', type: 'http', url: '{{ base }}/chat', auth: { type: 'bearer', token: '{{secrets.FIXED_TOKEN}}' }, body: { q: 'x' } }],
+    };
+    expect((await t.req('POST', '/api/experiments', { body })).status).toBe(201);
+    const started = await t.req('POST', '/api/experiments/templated-origin/run');
+    expect(started.status).toBe(200);
+    const runId = ((await started.json()) as { runId: string }).runId;
+    await waitForRun(t, runId);
+    const results = (await (await t.req('GET', `/api/experiments/runs/${runId}/results`)).json()) as { dataset: { index: number; error: string | null }[] };
+    expect(results.dataset.map((d) => d.error)).toEqual([null, `secret "FIXED_TOKEN" may only be sent to ${trusted.url} (its allowed origins), not to ${elsewhere.url}`]);
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+});

@@ -34,6 +34,32 @@ export function runColumns(source: { columns: readonly string[] } | { rows: read
   return columns;
 }
 
+/**
+ * Every evaluator input, prompt variable and template read of a column the rows lack, an issue
+ * each (path into the document). A save answers them as warnings for its inline rows
+ * (app/experiments.ts): a run may bring rows of its own, so they refuse only a start.
+ */
+export function columnIssues(
+  evaluators: readonly EvaluatorSpec[],
+  targets: readonly { target: Target; index: number }[],
+  columns: ReadonlySet<string>,
+  templateReads: TemplateReads | undefined,
+): Issue[] {
+  return findColumns(evaluators, targets, columns, templateReads).issues;
+}
+
+function findColumns(
+  evaluators: readonly EvaluatorSpec[],
+  targets: readonly { target: Target; index: number }[],
+  columns: ReadonlySet<string>,
+  templateReads: TemplateReads | undefined,
+): Found {
+  const found: Found = { issues: [], messages: [] };
+  for (const { target, index } of targets) checkTarget(target, index, columns, templateReads, found);
+  evaluators.forEach((e, i) => checkEvaluator(e, ['evaluators', i], columns, found));
+  return found;
+}
+
 /** Throws a 400 naming every evaluator input, prompt variable and template read of a column the rows lack. */
 export function checkColumns(
   evaluators: readonly EvaluatorSpec[],
@@ -41,9 +67,7 @@ export function checkColumns(
   columns: ReadonlySet<string>,
   templateReads: TemplateReads | undefined,
 ): void {
-  const found: Found = { issues: [], messages: [] };
-  for (const { target, index } of targets) checkTarget(target, index, columns, templateReads, found);
-  evaluators.forEach((e, i) => checkEvaluator(e, ['evaluators', i], columns, found));
+  const found = findColumns(evaluators, targets, columns, templateReads);
   if (found.issues.length === 0) return;
   const shown = [...columns].slice(0, 20).join(', ') + (columns.size > 20 ? ', …' : '');
   const more = found.messages.length > 1 ? ` (and ${found.messages.length - 1} more)` : '';

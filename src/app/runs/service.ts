@@ -20,7 +20,7 @@ import { parseOrThrow } from '../validation.js';
 import type { EvaluatorCatalogue } from './prepare.js';
 import { runRowsPage, type RunRowsPage } from './run-rows.js';
 import { cellRequest, type RequestRenderers } from './cell-request.js';
-import { checkSecretsSet, type MissingSecrets } from './secret-check.js';
+import { checkSecrets, type SecretProblemsOf } from './secret-check.js';
 import { buildRunSpec } from './run-spec.js';
 import { checkColumns, runColumns, type TemplateReads } from './column-check.js';
 import { repeatVerdicts, resultsPage, rowResultsOnPage } from './results-page.js';
@@ -47,8 +47,8 @@ export interface RunServiceOptions {
   catalogue?: EvaluatorCatalogue;
   /** Renders a prompt target's messages and an HTTP target's request (GET …/runs/{runId}/request). */
   renderRequest: RequestRenderers;
-  /** The secrets a run's targets read that the project has not set (refused at start); none: not checked. */
-  missingSecrets?: MissingSecrets;
+  /** The secrets a run's targets read that the project has not set, or that are bound to other origins than a fixed URL's (refused at start); none: not checked. */
+  secretProblems?: SecretProblemsOf;
   /** The names a target's templates read, for the start's column check (src/targets/template-reads.ts). */
   templateReads?: TemplateReads;
 }
@@ -102,8 +102,8 @@ export class RunService {
     const runUrl = `${this.options.publicUrl()}/${project.slug}/experiments/${experiment.slug}?runId=${runId}`;
     const spec = await buildRunSpec(this.stores.datasets, project, experiment, request, runUrl);
     if (this.options.maxCellsPerRun !== undefined) checkCellLimit(spec, this.options.maxCellsPerRun);
-    const targets = experiment.document.targets.filter((t) => spec.targetIds.includes(t.id));
-    await checkSecretsSet(this.options.missingSecrets, project.id, targets);
+    const targets = experiment.document.targets.map((target, index) => ({ target, index })).filter(({ target }) => spec.targetIds.includes(target.id));
+    await checkSecrets(this.options.secretProblems, project.id, targets);
     await this.checkColumns(project, experiment, request, spec);
     return { experiment, request, spec };
   }

@@ -23,8 +23,17 @@ export const experimentResponseSchema = z.object({
   document: experimentDocumentSchema,
 });
 
+/** Names the document's own rows lack (app/experiments.ts): the save stands, a run of those rows is refused at its start. */
+export const saveWarningsSchema = z
+  .array(z.object({ path: z.array(z.union([z.string(), z.number()])).describe('Where in the document'), message: z.string() }))
+  .optional()
+  .describe("Present when the document's inline rows lack names its targets' templates or evaluators' mappings read: the document is saved, but a run over those rows is refused at its start (one passing its own data may not be)");
+
+const createResponseSchema = experimentResponseSchema.extend({ warnings: saveWarningsSchema });
+
 const putResponseSchema = experimentResponseSchema.extend({
   unchanged: z.literal(true).optional().describe('The document was the same as the current version: no new version was made'),
+  warnings: saveWarningsSchema,
 });
 
 const experimentListSchema = z.object({
@@ -54,11 +63,13 @@ export function experimentRoutes(routes: RouteTable, experiments: ExperimentServ
       description: 'JSON or YAML. Without `slug`, one is derived from the name (-2, -3… on clashes). `{workbenchState}` imports a LangWatch experiment.',
       // The experiment service validates the document (its messages name each field in place).
       body: { schema: experimentBodySchema, contentTypes: DOC_TYPES, read: 'document', validate: 'service' },
-      responses: { 201: { description: 'Created', schema: experimentResponseSchema }, 409: { description: 'The explicit slug is taken' } },
+      responses: { 201: { description: 'Created', schema: createResponseSchema }, 409: { description: 'The explicit slug is taken' } },
     },
     async (c, { body }) => {
-      const record = await experiments.create(c.get('project'), body);
-      return jsonAnswer(c, present(record), 201);
+      const { record, warnings } = await experiments.create(c.get('project'), body);
+      const answer: z.infer<typeof createResponseSchema> = present(record);
+      if (warnings.length > 0) answer.warnings = warnings;
+      return jsonAnswer(c, answer, 201);
     },
   );
 
@@ -102,9 +113,10 @@ export function experimentRoutes(routes: RouteTable, experiments: ExperimentServ
       responses: { 200: { description: 'Replaced, or unchanged', schema: putResponseSchema }, 201: { description: 'Created', schema: putResponseSchema } },
     },
     async (c, { params, body }) => {
-      const { record, created, unchanged } = await experiments.put(c.get('project'), params.slug, body);
+      const { record, created, unchanged, warnings } = await experiments.put(c.get('project'), params.slug, body);
       const answer: z.infer<typeof putResponseSchema> = present(record);
       if (unchanged) answer.unchanged = true;
+      if (warnings.length > 0) answer.warnings = warnings;
       return jsonAnswer(c, answer, created ? 201 : 200);
     },
   );

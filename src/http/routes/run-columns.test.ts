@@ -131,3 +131,57 @@ describe('template names at the start of a run', () => {
     expect(body.issues.map((i) => i.path)).toEqual([['targets', 0, 'headers', 'x-user'], ['targets', 0, 'body', 'history', 0]]);
   });
 });
+
+// A save is not refused for names its inline rows lack (a run may pass data of its own), but
+// says so: the answer's `warnings` carry what a run over those rows would be refused for.
+describe('save warnings for names the inline rows lack', () => {
+  const rows = [{ question: 'Capital of France?', expected: 'Paris' }];
+  const doc = (slug: string, content: string, mapping: string, dataset: object = { rows }) => ({
+    slug, name: slug, dataset,
+    targets: [{ id: 'p', type: 'prompt', model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content }] }],
+    evaluators: [{ id: 'exact', type: 'langevals/exact_match', inputs: { expected_output: mapping } }],
+  });
+  type Saved = { slug: string; version: number; warnings?: { path: (string | number)[]; message: string }[] };
+
+  it('answers a create and a replace with a warning per name, saved all the same, and the start refuses what they said', async () => {
+    const created = await t.req('POST', '/api/experiments', { body: doc('warned', '{{questoin}}', 'row.expectd') });
+    expect(created.status).toBe(201);
+    const body = (await created.json()) as Saved;
+    expect(body.slug).toBe('warned');
+    expect(body.warnings).toEqual([
+      {
+        path: ['targets', 0, 'messages', 0, 'content'],
+        message: 'target "p" reads {{ questoin }} in messages.0.content, but the rows have no column "questoin" (did you mean "question"?); it would render empty on every row (if it may be missing, guard it: {% if questoin %}, or | default:). A run of the inline rows would be refused at its start (one passing data or parameters with that name would not)',
+      },
+      {
+        path: ['evaluators', 0, 'inputs', 'expected_output'],
+        message: 'evaluator "exact" maps expected_output to row.expectd, but the rows have no column "expectd" (did you mean "expected"?); every cell would skip it. A run of the inline rows would be refused at its start (one passing data or parameters with that name would not)',
+      },
+    ]);
+    expect((await t.req('GET', '/api/experiments/warned')).status).toBe(200);
+    expect((await t.req('POST', '/api/experiments/warned/run')).status).toBe(400);
+
+    // PUT says it again, unchanged or not, until the document reads what its rows have.
+    for (const [content, version] of [['{{questoin}}', 1], ['Q: {{questoin}}', 2]] as const) {
+      const put = await t.req('PUT', '/api/experiments/warned', { body: doc('warned', content, 'row.expectd') });
+      expect(put.status).toBe(200);
+      const again = (await put.json()) as Saved;
+      expect(again.version).toBe(version);
+      expect(again.warnings?.map((w) => w.path)).toEqual([['targets', 0, 'messages', 0, 'content'], ['evaluators', 0, 'inputs', 'expected_output']]);
+    }
+    const fixed = await t.req('PUT', '/api/experiments/warned', { body: doc('warned', '{{question}}', 'row.expected') });
+    expect(fixed.status).toBe(200);
+    expect(await fixed.json()).not.toHaveProperty('warnings');
+  });
+
+  it('answers no warnings when the rows have the names, or the document has no inline rows to check', async () => {
+    for (const [slug, dataset] of [['clean', { rows }], ['no-rows', { rows: [] }]] as const) {
+      const content = slug === 'clean' ? '{{ question }}{% if hint %}{{ hint }}{% endif %}' : '{{ questoin }}';
+      const res = await t.req('POST', '/api/experiments', { body: doc(slug, content, slug === 'clean' ? 'row.expected' : 'row.expectd', dataset) });
+      expect(res.status, slug).toBe(201);
+      expect(await res.json(), slug).not.toHaveProperty('warnings');
+    }
+    // Rows of its own: the run with the names starts.
+    expect((await t.req('POST', '/api/experiments/no-rows/run', { body: { data: [{ questoin: 'q', expectd: 'a' }] } })).status).toBe(200);
+  });
+});
