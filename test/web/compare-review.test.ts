@@ -156,14 +156,15 @@ describe('compare mode in the address', () => {
 
 describe('compare mode over runs that share no row', () => {
   it('says there is nothing to compare, not "no significant change"', async () => {
-    const start = async (rows: number[]) => {
-      const res = await server.t.req('POST', '/api/experiments/support-bot/run', { body: { parameters: { mode: 'old' }, row_indices: rows } });
+    const start = async (rows: number[], baselineRunId?: string) => {
+      const res = await server.t.req('POST', '/api/experiments/support-bot/run', { body: { parameters: { mode: 'old' }, row_indices: rows, baselineRunId } });
       const started = (await res.json()) as { runId: string; runUrl: string };
       await waitForRun(server.t, started.runId);
       return started;
     };
-    await start([0, 1, 2]);
-    const other = await start([20, 21, 22]);
+    // The baseline named: `previous` would pass over a run of other rows for one that covers these.
+    const first = await start([0, 1, 2]);
+    const other = await start([20, 21, 22], first.runId);
     const u = new URL(other.runUrl);
     const p = (await guardedPage(browser, server.url)).page;
     await p.goto(server.url + u.pathname + u.search);

@@ -41,6 +41,32 @@ export function sameRows(a: RunSpec, b: RunSpec): boolean {
   return false;
 }
 
+/** How many earlier finished runs `previous` weighs for one that covers the candidate's rows. */
+const PREVIOUS_LOOKS = 200;
+
+/**
+ * True when `base` ran every row of `candidate`'s, so that `previous` compares the whole run.
+ * Of the same rows (`sameRows`: paired by index) a run of every row covers any selection and a
+ * partial run a selection within its own indices. Of other rows (another version, a dataset, or
+ * inline data: paired by content) indices name other rows, so only a run of every row of its
+ * source, at least as many as the candidate runs, covers it: its rows are not read to check
+ * they hold the candidate's. Either way the run ran every cell it planned (one stopped or
+ * failed part-way has rows it never ran).
+ */
+export function covers(base: Pick<RunRecord, 'progress' | 'total' | 'spec'>, candidate: RunSpec): boolean {
+  if (base.progress < base.total) return false;
+  const own = base.spec.rowIndices;
+  if (!sameRows(base.spec, candidate)) return own === null && base.spec.sourceRowCount >= (candidate.rowIndices?.length ?? candidate.sourceRowCount);
+  if (own === null) return true;
+  if (candidate.rowIndices === null && own.length < candidate.sourceRowCount) return false;
+  const has = new Set(own);
+  if (candidate.rowIndices === null) {
+    for (let i = 0; i < candidate.sourceRowCount; i++) if (!has.has(i)) return false;
+    return true;
+  }
+  return candidate.rowIndices.every((i) => has.has(i));
+}
+
 /** A row's content key: its data without the run's parameters (which change between runs by design). */
 function contentHash(entry: Record<string, unknown> | undefined, parameters: Record<string, unknown>): string {
   const data = Object.fromEntries(Object.entries(entry ?? {}).filter(([k]) => !(k in parameters)).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -69,13 +95,26 @@ export class CompareService {
     return { candidate, baseline: base };
   }
 
-  /** The newest finished run of the same experiment that started before `run`. */
+  /**
+   * `previous`: the newest finished run of the same experiment, started before `run`, whose rows
+   * cover the candidate's (`covers`); a partial re-run ("Re-run failed rows", `--rows`) is passed
+   * over for an earlier run of every row. When no earlier run covers it (the first full run
+   * after partial ones), the newest finished earlier run, as before: the comparison then says how
+   * many rows matched. Pages of 50 as listed until the list ends, as before; at most
+   * PREVIOUS_LOOKS earlier finished runs are weighed for a cover.
+   */
   private async previous(project: Project, run: RunRecord): Promise<RunRecord | null> {
+    let newest: RunRecord | null = null;
+    let looked = 0;
     for (let page = 1; ; page++) {
       const { items } = await this.stores.runs.list(project.id, run.experimentId, { page, pageSize: 50 });
-      const found = items.find((r) => r.id !== run.id && r.finishedAt !== null && r.startedAt <= run.startedAt);
-      if (found) return found;
-      if (items.length < 50) return null;
+      for (const r of items) {
+        if (r.id === run.id || r.finishedAt === null || r.startedAt > run.startedAt) continue;
+        newest ??= r;
+        if (covers(r, run.spec)) return r;
+        if (++looked >= PREVIOUS_LOOKS) return newest;
+      }
+      if (items.length < 50) return newest;
     }
   }
 

@@ -66,6 +66,7 @@ export function presentListItem(run: RunRecord): RunListItem {
     experimentId: run.experimentId, runId: run.id, status: run.status, workflowVersion: null,
     timestamps: timestamps(run), progress: run.progress, total: run.total, summary: listSummary(run), metadata: run.spec.metadata ?? {},
     experimentVersion: run.spec.experimentVersion, parameters: run.spec.parameters,
+    rowCount: run.spec.sourceRowCount, rowIndices: run.spec.rowIndices?.length ?? null,
   };
 }
 

@@ -97,6 +97,8 @@ export const runListItemSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   experimentVersion: z.int().optional().describe('The version of the experiment the run ran (sent since 2026-12-06)'),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("The run's `parameters` ({} when none; sent since 2026-12-06)"),
+  rowCount: z.int().optional().describe("Rows in the run's source when it started, as the poll body's `request.rowCount` (sent since 2026-12-06)"),
+  rowIndices: z.int().nullable().optional().describe('How many rows `row_indices` selected, as the poll body\'s `request.rowIndices`; null when the run took every row (sent since 2026-12-06)'),
 });
 export type RunListItem = z.infer<typeof runListItemSchema>;
 

@@ -1,9 +1,11 @@
-// The project's experiments, each with its last run's status, pass rate and start time, the
-// most recently run first (the order the times shown read in).
+// The project's experiments, each with its last run's status, pass rate (marked "1 of 3 rows"
+// when that run ran part of the rows) and start time, the most recently run first (the order
+// the times shown read in).
 import { judgedPassRate } from '../../../src/core/model/summary-judged.js';
 import type { RunListItem } from '../api-types.js';
 import { api } from '../api.js';
 import { StatusPill } from '../run/badges.js';
+import { isPartial, rowShare } from '../run/row-share.js';
 import { int, pct, when } from '../lib/format.js';
 import { Link } from '../lib/link.js';
 import { TableScroll } from '../lib/table-scroll.js';
@@ -62,7 +64,11 @@ export function ExperimentsPage({ project }: { project: string }) {
                     <td>{int(e.runsCount)}</td>
                     <td>{e.last ? <Link to={paths.run(project, e.slug, e.last.runId)}><StatusPill status={e.last.status} /></Link> : '—'}</td>
                     {/* "—" for a run no evaluator judged (none, or all skipped): its 100 % is targets that answered. */}
-                    <td>{pct(e.last?.summary && judgedPassRate(e.last.summary))}</td>
+                    <td>
+                      {pct(e.last?.summary && judgedPassRate(e.last.summary))}
+                      {/* A run of part of the rows (a re-run of the failed ones): its rate is not the whole suite's. */}
+                      {e.last && isPartial(e.last) && <span className="muted" data-testid="partial-run"> ({rowShare(e.last)})</span>}
+                    </td>
                     <td>{when(e.last?.timestamps.createdAt ?? null)}</td>
                   </tr>
                 ))}

@@ -1,14 +1,16 @@
 // Compare mode: a switch, the baseline picker (default: the run's baseline, else the previous
-// finished run), the comparison's verdict, per evaluator × target the two sides, the delta
-// and its test (Holm-adjusted p, significance, 95% interval) and, for a judge, what it cost; per
-// target cost, latency and errors on both sides. The grid marks the changed cells and the
-// toolbar offers "Changed against baseline" while this is on.
+// finished run over its rows; each listed run with its rows, "1 of 3 rows"), the comparison's
+// verdict, per evaluator × target the two sides, the delta and its test (Holm-adjusted p,
+// significance, 95% interval) and, for a judge, what it cost; per target cost, latency and
+// errors on both sides. The grid marks the changed cells and the toolbar offers "Changed
+// against baseline" while this is on.
 import type { EvaluatorComparison } from '../api-types.js';
 import { int, ms, pct, sideUsd, when } from '../lib/format.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { perCellBasis } from '../../../src/core/compare/cost-basis.js';
 import { fmtScore } from './badges.js';
 import { useCompare } from './compare-store.js';
+import { rowShare } from './row-share.js';
 import { pickerRate } from './summary-stats.js';
 import type { RunStore } from './run-store.js';
 
@@ -70,10 +72,11 @@ export function ComparePanel({ store }: { store: RunStore }) {
           <span className="field">
             <label htmlFor="f-baseline">Baseline</label>{' '}
             <select id="f-baseline" value={baseline ?? ''} onChange={(e) => void compare.choose(e.target.value || null)}>
-              <option value="">Default: the run's baseline, else the previous run</option>
+              <option value="">Default: the run's baseline, else the previous run over its rows</option>
               {candidates.map((r) => (
                 <option key={r.runId} value={r.runId}>
                   {r.runId} · {when(r.timestamps.createdAt)} · {r.status}
+                  {rowShare(r) === undefined ? '' : ` · ${rowShare(r)}`}
                   {r.summary ? pickerRate(r.summary) : ''}
                 </option>
               ))}
