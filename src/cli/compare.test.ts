@@ -82,7 +82,7 @@ describe('the regression gate', { timeout: 180_000 }, () => {
     const first = runIdOf((await run(['run', 'gate', '--rows', '0-9', '--no-wait'])).out);
     await run(['watch', first]);
     const second = await run(['run', 'gate', '--rows', '20-29', '--baseline', first, '--fail-on-regression']);
-    expect(second.out).toContain(`Compared with ${first}: NOTHING TO COMPARE: no row of the run matches one of the baseline`);
+    expect(second.out).toContain(`Compared with ${first}: NOTHING TO COMPARE: no row of the run matches one of the baseline (their rows differ: another experiment, dataset or row selection)`);
     expect(second.out).toContain('the regression gate could not judge: no row of the run matches one of the baseline (exit 2)');
     expect(second.code).toBe(2);
     const compared = await run(['compare', runIdOf(second.out), first, '--fail-on-regression']);

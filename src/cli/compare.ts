@@ -25,7 +25,7 @@ export { markdownReport } from './markdown-report.js';
 export const nothingMatched = (c: Comparison): boolean => c.matched.rows === 0;
 
 export function formatComparison(c: Comparison): string {
-  const head = nothingMatched(c) ? 'NOTHING TO COMPARE: no row of the run matches one of the baseline' : c.verdict.toUpperCase().replace(/_/g, ' ');
+  const head = nothingMatched(c) ? 'NOTHING TO COMPARE: no row of the run matches one of the baseline (their rows differ: another experiment, dataset or row selection)' : c.verdict.toUpperCase().replace(/_/g, ' ');
   const lines = ['', `Compared with ${c.baselineRunId}: ${head} (alpha ${c.alpha}, rows matched by ${c.matchedBy})`];
   lines.push(`  rows matched ${c.matched.rows}  unmatched: candidate ${c.unmatched.candidate}, baseline ${c.unmatched.baseline}  ` +
     `cells regressed ${c.rows.counts.regressed}  improved ${c.rows.counts.improved}`);
