@@ -2,7 +2,8 @@
 // /api/experiments/{slug}), as a dataset that an experiment runs needs before it can be deleted
 // (the 409 of `assay datasets delete` names this command). Its runs stay readable by run id.
 import type { Command } from 'commander';
-import { asCliError, connect } from './connection.js';
+import { connect } from './connection.js';
+import { asSlugError } from './experiment-hint.js';
 import { guardOutput } from './output.js';
 
 interface ConnectOptions {
@@ -25,7 +26,7 @@ export function registerExperimentCommands(program: Command): void {
       try {
         await client.request('DELETE', `/api/experiments/${encodeURIComponent(slug)}`);
       } catch (error) {
-        throw asCliError(error);
+        throw await asSlugError(error, client, slug);
       }
       output.write(`Archived experiment ${slug}: its runs stay readable by run id (assay watch RUN_ID, assay export RUN_ID)\n`);
     });

@@ -10,7 +10,8 @@ import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
 import { formatEstimate } from './estimate.js';
 import { ensureFinished, fetchRun } from './compare.js';
-import { asCliError, connect } from './connection.js';
+import { connect } from './connection.js';
+import { asSlugError } from './experiment-hint.js';
 import { guardOutput } from './output.js';
 import { checkReportFiles, type ReportFile } from './report-files.js';
 import { buildRunBody } from './run-body.js';
@@ -57,7 +58,8 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     // Stopping aborts whatever request was in flight: report the stop, not the aborted request.
     const cause = stop.cause();
     if (cause) return stopped(cause, started, output, client.endpoint);
-    throw asCliError(error);
+    // A misspelt slug gets the project's closest experiment as a hint.
+    throw await asSlugError(error, client, slug);
   } finally {
     stop.dispose();
   }
