@@ -157,7 +157,7 @@ describe('assay push', { timeout: 120_000 }, () => {
     expect(invalid.out).toContain('targets');
     const absent = await run(['push', path.join(dataDir, 'absent.yaml')], env);
     expect(absent.code).toBe(2);
-    expect(absent.out).toContain('ENOENT');
+    expect(absent.out).toContain('absent.yaml: no such file (ENOENT)');
     const unreachable = await run(['push', bad], { ASSAY_ENDPOINT: 'http://127.0.0.1:9', ASSAY_API_KEY: key });
     expect(unreachable.code).toBe(2);
     expect(unreachable.out).toContain('Cannot reach');

@@ -120,6 +120,22 @@ describe('files sent: --data and push', { timeout: 120_000 }, () => {
     expect((await assay(['run', 'x', '--data', folder])).out).toContain(`error: Cannot read ${folder}: it is a directory, not a regular file`);
   });
 
+  it('says in words why a file cannot be read, for push, run --data and datasets upload', async () => {
+    const absent = path.join(dir, 'nonexistent.yaml');
+    const pushed = await assay(['push', absent]);
+    expect(pushed.out).toContain(`error: Cannot read ${absent}: no such file (ENOENT)`);
+    expect(pushed.code).toBe(2);
+    const rows = path.join(dir, 'nonexistent.jsonl');
+    expect((await assay(['run', 'x', '--data', rows])).out).toContain(`error: Cannot read ${rows}: no such file (ENOENT)`);
+    const csv = path.join(dir, 'nonexistent.csv');
+    const uploaded = await assay(['datasets', 'upload', csv]);
+    expect(uploaded.out).toContain(`error: Cannot read ${csv}: no such file (ENOENT)`);
+    expect(uploaded.code).toBe(2);
+    // A path through a file, as if it were a folder.
+    const through = path.join(file('plain.txt', 'x'), 'exp.yaml');
+    expect((await assay(['push', through])).out).toContain(`error: Cannot read ${through}: a part of its path is a file, not a directory (ENOTDIR)`);
+  });
+
   it('refuses --data larger than the server body limit before reading it', async () => {
     const big = file('big.jsonl', `${JSON.stringify({ q: 'x'.repeat(3000) })}\n`);
     const res = await assay(['run', 'x', '--data', big], { ASSAY_MAX_BODY_BYTES: '2048' });

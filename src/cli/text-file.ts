@@ -10,6 +10,25 @@ import { CliError } from './cli-error.js';
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 
+/** Why a file could not be opened or read, in words, its error code after them ("no such file (ENOENT)"). */
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of its path is a file, not a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+  EIO: 'an input/output error',
+};
+
+function reason(error: unknown): string {
+  const c = code(error);
+  const words = REASONS[c];
+  return words === undefined ? c : `${words} (${c})`;
+}
+
 /** Bytes as people read them (the limit is at least 1 KiB). */
 export const byteSize = (bytes: number): string => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
 
@@ -48,7 +67,7 @@ function kind(s: Awaited<ReturnType<typeof stat>>): string {
 export async function readTextFile(file: string, maxBytes: number, limitName = 'request body limit of', variable = 'ASSAY_MAX_BODY_BYTES'): Promise<string> {
   // Non-blocking: opening a FIFO for reading otherwise waits for a writer, before fstat can refuse it.
   const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((error: unknown) => {
-    throw new CliError(`Cannot read ${file}: ${code(error)}`);
+    throw new CliError(`Cannot read ${file}: ${reason(error)}`);
   });
   try {
     const stats = await handle.stat();
@@ -60,7 +79,7 @@ export async function readTextFile(file: string, maxBytes: number, limitName = '
     try {
       bytes = await handle.readFile();
     } catch (error) {
-      throw new CliError(`Cannot read ${file}: ${code(error)}`);
+      throw new CliError(`Cannot read ${file}: ${reason(error)}`);
     }
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
