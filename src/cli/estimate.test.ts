@@ -1,6 +1,8 @@
 // `assay run SLUG --estimate` against a real server process: it prints what the run would cost
 // from the experiment's earlier runs and starts nothing; the words for each kind of figure are
 // checked on estimates written out here.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEstimate } from '../client/index.js';
 import { type CliServer, startCliServer } from '../testing/spawn.js';
@@ -57,6 +59,21 @@ describe('assay run --estimate', { timeout: 60_000 }, () => {
     expect(unknown.code).toBe(2);
     expect(await runs()).toBe(1);
   });
+
+  it('says one cell and one row in the singular', async () => {
+    const estimate = await server.run(['run', 'quick', '--estimate', '--rows', '0']);
+    expect(estimate.out).toContain('Estimate for quick (version 1): 1 cell; nothing was started');
+    expect(estimate.out).toMatch(/echo\s+1 cell {3}\$0 {2}\(\$0 a cell, from 1 earlier run\)/);
+    expect(estimate.out).not.toMatch(/\b1 cells\b/);
+    const started = await server.run(['run', 'quick', '--rows', '0']);
+    expect(started.out).toMatch(/Run run_\w+ started: 1 cell\n/);
+    expect(started.code).toBe(0);
+    const data = path.join(server.dataDir, 'one-row.jsonl');
+    writeFileSync(data, '{"q":"q0"}\n');
+    const outside = await server.run(['run', 'quick', '--data', data, '--rows', '0,3']);
+    expect(outside.out).toContain(`--rows: ${data} has 1 row, so row 3 is not in it`);
+    expect(outside.code).toBe(2);
+  });
 });
 
 describe('formatEstimate', () => {
@@ -100,6 +117,8 @@ describe('formatEstimate', () => {
     // Complete, with answers counted at their maxTokens: an upper bound.
     const capped: RunEstimate = { ...first, targets: [first.targets[0]!], estimatedCost: 0.0306, complete: true };
     expect(formatEstimate(capped)).toContain('total              at most $0.0306');
+    const oneRow: RunEstimate = { ...first, targets: [{ ...first.targets[0]!, cells: 1, rowsSampled: 1 }] };
+    expect(formatEstimate(oneRow)).toContain("  capped                   1 cell   at most $0.0306  ($0.0000306 a cell at the model's price: about 1,234 prompt tokens, from 1 row, and answers");
   });
 
   it('prints dollars with the digits that matter', () => {

@@ -7,6 +7,7 @@ import { CliError } from './cli-error.js';
 import { parseConcurrency, parseMaxErrors, parseMetadata, parseRepeats, type RunOptions } from './run-options.js';
 import { parseRows, rowList } from './row-numbers.js';
 import { bodyLimit, readTextFile } from './text-file.js';
+import { counted } from './plural.js';
 
 /** `--param k=v`: true/false become booleans and numbers that print back unchanged numbers (as LangWatch's CLI does). */
 export function parseParam(raw: string): [string, string | number | boolean] {
@@ -57,7 +58,7 @@ export async function buildRunBody(opts: RunOptions): Promise<StartRunBody> {
     body.row_indices = parseRows(opts.rows);
     const count = body.data?.length;
     const outside = count === undefined ? [] : [...new Set(body.row_indices.filter((r) => r >= count))];
-    if (outside.length > 0) throw new CliError(`--rows: ${opts.data} has ${count} rows, so ${rowList(outside)} ${outside.length > 1 ? 'are' : 'is'} not in it`);
+    if (outside.length > 0) throw new CliError(`--rows: ${opts.data} has ${counted(count ?? 0, 'row')}, so ${rowList(outside)} ${outside.length > 1 ? 'are' : 'is'} not in it`);
   }
   return body;
 }

@@ -12,6 +12,7 @@ import { cellVerdicts, dropText, matchedPassRates } from './comparison-figures.j
 import { asCliError } from './connection.js';
 import { freeTargets } from './costs.js';
 import type { Output } from './output.js';
+import { counted } from './plural.js';
 import { progressView } from './progress.js';
 import { publishMarkdown, writeExportReport, writeReport } from './report-files.js';
 import { rowList } from './row-numbers.js';
@@ -290,7 +291,7 @@ async function compareWithBaseline(client: AssayClient, runId: string, baseline:
   // A baseline of other rows (`previous` after a `--rows` run) is compared on the rows both have only: say so.
   const { matched: m, unmatched } = comparison;
   if (m.rows > 0 && (unmatched.baseline > 0 || unmatched.candidate > 0)) {
-    out.write(`  warning: the baseline ${base.runId} covered ${m.rows} of this run's ${m.rows + unmatched.candidate} rows${unmatched.baseline > 0 ? ` (and ${unmatched.baseline} this run has not)` : ''}: the comparison judges the matched rows only\n`);
+    out.write(`  warning: the baseline ${base.runId} covered ${m.rows} of this run's ${counted(m.rows + unmatched.candidate, 'row')}${unmatched.baseline > 0 ? ` (and ${unmatched.baseline} this run has not)` : ''}: the comparison judges the matched rows only\n`);
   }
   if (!matched || m.rows === 0) return { comparison, matchedRates: undefined };
   const candidate = cellVerdicts(await again(() => client.allResults(runId)));

@@ -13,6 +13,7 @@ import { ensureFinished, fetchRun } from './compare.js';
 import { connect } from './connection.js';
 import { asSlugError } from './experiment-hint.js';
 import { guardOutput } from './output.js';
+import { counted } from './plural.js';
 import { checkReportFiles, type ReportFile } from './report-files.js';
 import { buildRunBody } from './run-body.js';
 import { checkRunOptions, type RunOptions, waitingOptions } from './run-options.js';
@@ -51,7 +52,7 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     }
     if (body.baselineRunId) await checkBaseline(client, opts.baseline!);
     started = expectAnswer(runStartedSchema, await client.startRun(slug, body), client.endpoint, runPath);
-    output.write(`Run ${started.runId} started: ${started.total} cells\n  ${started.runUrl}\n`);
+    output.write(`Run ${started.runId} started: ${counted(started.total, 'cell')}\n  ${started.runUrl}\n`);
     if (opts.wait === false) return 0;
     return await followAndReport(client, started, { opts, checks, output, out, stop, ...(body.row_indices && !body.data ? { rowIndices: body.row_indices } : {}) });
   } catch (error) {
