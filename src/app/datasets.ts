@@ -7,6 +7,7 @@ import type { DatasetVersion } from '../core/model/dataset-api.js';
 import type { DatasetRecord, Project } from '../core/model/records.js';
 import { NO_NUL, nextFreeSlug, slugify, slugSchema } from '../core/model/slug.js';
 import type { Clock, PageRequest, Paged, RowBatches, Stores } from '../core/ports.js';
+import { appendColumnsChecked, checkAppendColumns } from './append-columns.js';
 import { newId } from './ids.js';
 import { MAX_COLUMNS, tooManyColumns } from './row-limits.js';
 import { parseOrThrow } from './validation.js';
@@ -54,18 +55,26 @@ export class DatasetService {
     return this.stores.datasets.create({ id: newId('ds'), projectId: project.id, slug, name, at: this.clock.now() }, rows);
   }
 
-  async append(project: Project, idOrSlug: string, rows: RowBatches): Promise<DatasetRecord> {
+  /**
+   * Appends rows as a new version. Their columns are the dataset's (append-columns.ts): a CSV
+   * header or a JSON body's keys (`rows.columns`) are checked before anything is stored, JSON
+   * Lines rows as they stream. `newColumns`: they may bring columns the dataset lacks.
+   */
+  async append(project: Project, idOrSlug: string, rows: RowBatches, options: { newColumns?: boolean } = {}): Promise<DatasetRecord> {
     const found = await this.stores.datasets.get(project.id, idOrSlug);
     if (!found) throw datasetNotFound(idOrSlug);
+    const allowNew = options.newColumns === true;
     // A version is a change: an append of no row (`{"rows": []}`, a CSV of the dataset's own
     // header alone) made a version of the same rows. A header that brings new columns is one.
     const some = await withFirstBatch(rows);
-    if (!some && !(rows.columns ?? []).some((c) => !found.columns.includes(c))) {
+    const named = rows.columns ?? [];
+    if (named.length > 0) checkAppendColumns(found, named, allowNew);
+    if (!some && !named.some((c) => !found.columns.includes(c))) {
       throw new ValidationError('Nothing to append: the body has no row and no new column; a new version is made only for a change', [{ path: ['rows'], message: 'no rows' }]);
     }
     let updated: DatasetRecord | null;
     try {
-      updated = await this.stores.datasets.append(project.id, found.id, some ?? rows, this.clock.now(), MAX_COLUMNS);
+      updated = await this.stores.datasets.append(project.id, found.id, appendColumnsChecked(some ?? rows, found, allowNew), this.clock.now(), MAX_COLUMNS);
     } catch (error) {
       if (error instanceof TooManyColumnsError) throw tooManyColumns(`these rows' columns, with the dataset's ${found.columns.length.toLocaleString('en-US')},`, ['columns']);
       throw error;

@@ -1,7 +1,8 @@
 // `assay datasets …` and `assay run --dataset`, as real processes against a real server:
 // upload each file kind, append, list, show a page and an older version, delete, and the
-// mistakes a user makes (a taken slug, a file of another kind, --data with --dataset); a delete
-// refused while an experiment runs the dataset, then done after `assay experiments archive`.
+// mistakes a user makes (a taken slug, a file of another kind, --data with --dataset, an append
+// of other columns); a delete refused while an experiment runs the dataset, then done after
+// `assay experiments archive`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,7 +50,7 @@ describe('assay datasets', { timeout: 120_000 }, () => {
     const created = await assay('datasets', 'upload', csv);
     expect(created.code).toBe(0);
     expect(created.out).toContain('Created dataset capitals (version 1, 2 rows; columns: question, expected)');
-    const appended = await assay('datasets', 'append', 'capitals', file('more.jsonl', '{"question":"Capital of Chad?","expected":"N\'Djamena","region":"Africa"}\n'));
+    const appended = await assay('datasets', 'append', 'capitals', file('more.jsonl', '{"question":"Capital of Chad?","expected":"N\'Djamena","region":"Africa"}\n'), '--new-columns');
     expect(appended.code).toBe(0);
     expect(appended.out).toContain('Appended to dataset capitals (version 2, 3 rows; columns: question, expected, region)');
     // What the server holds, read apart from the CLI.
@@ -84,6 +85,28 @@ describe('assay datasets', { timeout: 120_000 }, () => {
     // Row b fails exact match: the gate sees the dataset's rows, not the experiment's one row.
     expect(run.out).toContain('cells 2  passed 1  failed 1');
     expect(run.code).toBe(1);
+  });
+
+  it('refuses an append whose columns are not the dataset\'s, naming them, and stores nothing; --new-columns adds a column on purpose', async () => {
+    expect((await assay('datasets', 'upload', file('questions.csv', 'question,expected,product\nq1,a1,p\nq2,a2,p\n'), '--slug', 'questions')).code).toBe(0);
+    // The finding: a file of other columns was appended as version 2, its rows with an empty question.
+    const other = await assay('datasets', 'append', 'questions', file('other.csv', 'foo,bar\n1,2\n3,4\n'));
+    expect(other.code).toBe(2);
+    expect(other.out).toContain('400 The appended rows\' columns do not match dataset "questions" ("question", "expected", "product"): they lack columns "question", "expected", "product" and bring columns "foo", "bar", which it does not have; nothing was appended.');
+    expect(other.out).toContain('to add columns, append with ?newColumns=allow (assay datasets append --new-columns)');
+    const typo = await assay('datasets', 'append', 'questions', file('typo.jsonl', '{"questoin":"q3","expected":"a3","product":"p"}\n'));
+    expect(typo.code).toBe(2);
+    expect(typo.out).toContain('400 Appended row 1 (counting from 1) brings column "questoin" (did you mean "question"?), which dataset "questions"');
+    expect(await api('GET', '/api/datasets/questions')).toMatchObject({ version: 1, rowCount: 2, columns: ['question', 'expected', 'product'] });
+
+    const added = await assay('datasets', 'append', 'questions', file('region.csv', 'question,expected,product,region\nq3,a3,p,EU\n'), '--new-columns');
+    expect(added.code).toBe(0);
+    expect(added.out).toContain('Appended to dataset questions (version 2, 3 rows; columns: question, expected, product, region)');
+    // --new-columns lets rows bring columns, not lack them.
+    const lacks = await assay('datasets', 'append', 'questions', file('lacks.csv', 'question,expected,notes\nq4,a4,n\n'), '--new-columns');
+    expect(lacks.code).toBe(2);
+    expect(lacks.out).toContain('they lack columns "product", "region"; nothing was appended.');
+    expect(await api('GET', '/api/datasets/questions')).toMatchObject({ version: 2, rowCount: 3 });
   });
 
   it('says what to do about a taken slug, a file of another kind, and --data with --dataset', async () => {

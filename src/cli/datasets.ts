@@ -118,12 +118,13 @@ export function registerDatasetCommands(program: Command): void {
       .command('append')
       .argument('<dataset>', 'slug or id')
       .argument('<file>', '.csv, .jsonl or .json, as for upload')
-      .description('Append the rows of a file to a dataset (a new version; runs that read an older one keep reading it)'),
-  ).action(async (dataset: string, file: string, opts: ConnectOptions) => {
+      .option('--new-columns', "let the rows bring columns the dataset does not have (the rows already there read them as empty); without it they are refused")
+      .description("Append the rows of a file to a dataset (a new version; runs that read an older one keep reading it). The rows have the dataset's columns"),
+  ).action(async (dataset: string, file: string, opts: ConnectOptions & { newColumns?: boolean }) => {
     const output = guardOutput(process.stdout);
     const upload = await readUpload(file);
     await withClient(opts, async (client) => {
-      const at = `/api/datasets/${enc(dataset)}/records`;
+      const at = `/api/datasets/${enc(dataset)}/records${opts.newColumns ? '?newColumns=allow' : ''}`;
       const answer = upload.kind === 'text' ? await client.request('POST', at, upload.body, upload.contentType) : await client.request('POST', at, { rows: upload.rows });
       const updated = expectAnswer(datasetSchema, answer.body, client.endpoint, `POST ${at}`);
       output.write(`Appended to dataset ${describe(updated)}\n`);

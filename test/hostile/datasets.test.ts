@@ -183,17 +183,17 @@ let names = 0;
 
 describe('hostile dataset uploads', () => {
   it('store exactly what parses, or refuse the whole upload naming the line, for create and append', async () => {
-    // The dataset appends go to; its rows must change only by accepted appends.
-    const base = (await (await t.req('POST', '/api/datasets', { body: { name: 'Append target', rows: [{ a: 'first' }] } })).json()) as { id: string };
-    let baseRows: Record<string, unknown>[] = [{ a: 'first' }];
-    let baseVersion = 1;
     const tally = { created: 0, appended: 0, refused: 0 };
     await fc.assert(
       fc.asyncProperty(fc.oneof(csvArb.map((b) => ['csv', labelled('csv', b)] as const), jsonlArb.map((b) => ['jsonl', labelled('jsonl', b)] as const)), fc.boolean(), async ([kind, bytes], append) => {
         const oversized = bytes.length > MAX_BODY_BYTES;
         const expected: Expectation = oversized ? { ok: false, status: 413 } : kind === 'csv' ? csvOracle(bytes) : jsonlOracle(bytes);
         const type = kind === 'csv' ? 'text/csv' : 'application/x-ndjson';
-        const url = append ? `/api/datasets/${base.id}/records` : `/api/datasets?name=${encodeURIComponent(`upload ${++names}`)}`;
+        // Each append goes to a dataset of no columns yet, which takes any (the rows appended to one
+        // that has columns must have them: src/http/routes/dataset-append-columns.test.ts); its rows
+        // change only by an accepted append.
+        const base = append ? ((await (await t.req('POST', '/api/datasets', { body: { name: `append target ${++names}`, rows: [] } })).json()) as { id: string }) : undefined;
+        const url = base ? `/api/datasets/${base.id}/records` : `/api/datasets?name=${encodeURIComponent(`upload ${++names}`)}`;
         const what = `${append ? 'append' : 'create'} ${kind} ${JSON.stringify(Buffer.from(bytes).toString('utf8').slice(0, 160))}`;
         const res = await within(t.req('POST', url, { raw: bytes, headers: { 'content-type': type } }), 15_000, what);
         const body = await saneAnswer(res, what);
@@ -204,27 +204,22 @@ describe('hostile dataset uploads', () => {
           if (oversized) expect([400, 413], what).toContain(res.status);
           else expect([expected.status, expected.also ?? expected.status], `${what}: ${res.status} ${JSON.stringify(body).slice(0, 300)} (oracle: ${expected.why})`).toContain(res.status);
           if (res.status === 400 && body!.error === 'validation_error') expect(String(body!.message), what).toMatch(/line|row|empty|rows/i);
+          if (base) expect(await (await t.req('GET', `/api/datasets/${base.id}`)).json(), what).toMatchObject({ version: 1, rowCount: 0, rows: [] });
           return;
         }
         expect(res.status, `${what}: ${JSON.stringify(body).slice(0, 300)}`).toBe(append ? 200 : 201);
         const stored = body as { id: string; rowCount: number; version: number; columns: string[] };
         if (append) {
           tally.appended++;
-          baseRows = [...baseRows, ...expected.rows];
-          expect(stored.version).toBe(++baseVersion);
+          expect(stored.version).toBe(2);
         } else tally.created++;
-        const want = append ? baseRows : expected.rows;
-        expect(stored.rowCount, what).toBe(want.length);
+        expect(stored.rowCount, what).toBe(expected.rows.length);
         const got = await allRows(stored.id, stored.rowCount);
-        expect(got, what).toEqual(want);
+        expect(got, what).toEqual(expected.rows);
         for (const row of got) expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
       }),
       { numRuns: 200, seed: SEED, endOnFailure: true },
     );
-    // The append target holds exactly the accepted appends, at the right version.
-    const final = (await (await t.req('GET', `/api/datasets/${base.id}`)).json()) as { version: number; rowCount: number };
-    expect(final).toMatchObject({ version: baseVersion, rowCount: baseRows.length });
-    expect(await allRows(base.id, baseRows.length)).toEqual(baseRows);
     await expectHealthy(t);
     console.log(`dataset uploads: seed ${SEED}, 200 uploads, ${JSON.stringify(tally)}`);
   }, 90_000);

@@ -12,6 +12,7 @@ import type { CellResult, RowResult, RunRecord } from '../../core/model/run.js';
 import { cellPassed } from '../../core/engine/aggregate.js';
 import { datasetEntry, evaluationEntries, rowEvaluationEntry } from './present.js';
 import { type CellReviews, publicReview } from './reviews.js';
+import { suggestKey } from '../key-suggestions.js';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'junit'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -180,11 +181,29 @@ function entryColumn(name: string, key: string): CsvColumn {
 }
 
 /**
+ * The names of row columns that `names` may mean: those `entry.<name>` reads, and a name that is
+ * none of the run's own columns (`question` for `entry.question`). Empty: the rows' columns need
+ * not be read.
+ */
+export function rowNamesAsked(run: RunRecord, names: readonly string[]): string[] {
+  const own = new Set(csvColumns(run.spec.evaluatorIds).map((c) => c.name));
+  return names.filter((n) => !own.has(n)).map((n) => (n.startsWith(ENTRY) && n.length > ENTRY.length ? n.slice(ENTRY.length) : n));
+}
+
+const ENTRY = 'entry.';
+/** Names a message lists at most. */
+const LISTED = 20;
+
+const listed = (names: readonly string[]): string => names.slice(0, LISTED).join(', ') + (names.length > LISTED ? `, … (${names.length} in all)` : '');
+
+/**
  * The CSV columns named, in that order: any of the run's columns (`index`, `output`,
  * `<evaluator>.passed`, …) and `entry.<column>` for a column of the rows. An unknown or
- * repeated name is a message for the caller, not a column.
+ * repeated name is a message for the caller, not a column; so is `entry.<name>` for a name that
+ * is not a column of the run's rows (`rowColumns`: runRowColumns; null when they are not known).
+ * A column only some rows have is a column: the rows without it export an empty field.
  */
-export function csvColumnsNamed(run: RunRecord, names: readonly string[]): CsvColumn[] | { problem: string } {
+export function csvColumnsNamed(run: RunRecord, names: readonly string[], rowColumns: ReadonlySet<string> | null = null): CsvColumn[] | { problem: string } {
   const all = csvColumns(run.spec.evaluatorIds);
   const byName = new Map(all.map((c) => [c.name, c]));
   const chosen: CsvColumn[] = [];
@@ -193,9 +212,26 @@ export function csvColumnsNamed(run: RunRecord, names: readonly string[]): CsvCo
     if (seen.has(name)) return { problem: `Column "${name}" is asked for twice` };
     seen.add(name);
     const known = byName.get(name);
-    if (known) chosen.push(known);
-    else if (name.startsWith('entry.') && name.length > 'entry.'.length) chosen.push(entryColumn(name, name.slice('entry.'.length)));
-    else return { problem: `Unknown column "${name}": the columns are ${all.map((c) => c.name).join(', ')}, and entry.<column> for a column of the rows` };
+    if (known) {
+      chosen.push(known);
+      continue;
+    }
+    if (name.startsWith(ENTRY) && name.length > ENTRY.length) {
+      const key = name.slice(ENTRY.length);
+      if (rowColumns === null || rowColumns.has(key)) {
+        chosen.push(entryColumn(name, key));
+        continue;
+      }
+      const columns = [...rowColumns];
+      const near = suggestKey(key, columns);
+      const guess = near === undefined ? '' : ` (did you mean "${ENTRY}${near}"?)`;
+      return { problem: `Unknown column "${name}": the run's rows have no column "${key}"${guess}; their columns are ${columns.length === 0 ? 'none' : listed(columns)}` };
+    }
+    // A plain name may be a near-typo of one of the run's columns, or a column of the rows without its `entry.`.
+    const rowGuess = rowColumns?.has(name) ? `${ENTRY}${name}` : undefined;
+    const near = rowGuess ?? suggestKey(name, all.map((c) => c.name));
+    const guess = near === undefined ? '' : ` (did you mean "${near}"?)`;
+    return { problem: `Unknown column "${name}"${guess}: the columns are ${all.map((c) => c.name).join(', ')}, and entry.<column> for a column of the rows` };
   }
   return chosen;
 }

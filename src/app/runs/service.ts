@@ -19,6 +19,7 @@ import { yieldIfBusy } from '../../core/turns.js';
 import { parseOrThrow } from '../validation.js';
 import type { EvaluatorCatalogue } from './prepare.js';
 import { runRowsPage, type RunRowsPage } from './run-rows.js';
+import { runRowColumns } from './row-columns.js';
 import { cellRequest, type RequestRenderers } from './cell-request.js';
 import { checkSecrets, type SecretProblemsOf } from './secret-check.js';
 import { buildRunSpec } from './run-spec.js';
@@ -211,6 +212,11 @@ export class RunService {
   /** The run's rows with an index in [offset, offset + limit), parameters merged (run-rows.ts). */
   async rows(project: Project, runId: string, offset: number, limit: number): Promise<RunRowsPage> {
     return runRowsPage(this.stores, await this.get(project, runId), offset, limit);
+  }
+
+  /** The columns of the run's rows, at least those of `wanted` that are (row-columns.ts); null: not known. */
+  rowColumns(run: RunRecord, wanted: readonly string[]): Promise<Set<string> | null> {
+    return runRowColumns(this.stores, run, wanted);
   }
 
   /** What a prompt or HTTP target sent for one row of the run (cell-request.ts). */

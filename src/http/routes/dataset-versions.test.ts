@@ -17,8 +17,8 @@ async function json(res: Response): Promise<any> {
 describe('dataset versions', () => {
   it('lists every version, newest first, with its row count and columns', async () => {
     const created = await json(await t.req('POST', '/api/datasets', { body: { name: 'Versions', slug: 'versions', rows: [{ q: 'a' }, { q: 'b' }] } }));
-    expect((await t.req('POST', '/api/datasets/versions/records', { raw: 'q,expected\nc,C\n', headers: { 'content-type': 'text/csv' } })).status).toBe(200);
-    expect((await t.req('POST', '/api/datasets/versions/records', { body: { rows: [{ q: 'd' }, { q: 'e' }] } })).status).toBe(200);
+    expect((await t.req('POST', '/api/datasets/versions/records?newColumns=allow', { raw: 'q,expected\nc,C\n', headers: { 'content-type': 'text/csv' } })).status).toBe(200);
+    expect((await t.req('POST', '/api/datasets/versions/records', { body: { rows: [{ q: 'd', expected: 'D' }, { q: 'e' }] } })).status).toBe(200);
 
     const res = await t.req('GET', '/api/datasets/versions/versions');
     expect(res.status).toBe(200);

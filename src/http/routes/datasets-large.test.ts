@@ -143,7 +143,7 @@ describe('large dataset uploads', () => {
     expect((await t.req('GET', '/api/datasets/over')).status).toBe(404);
     expect(storedRows()).toBe(rowsBefore + MAX_ROWS);
     // An append may not take a dataset past the limit in one upload either.
-    const lines = await upload('/api/datasets/full/records', streamed(`${Array.from({ length: MAX_ROWS + 1 }, (_, i) => `{"q":${i}}`).join('\n')}\n`), 'application/x-ndjson');
+    const lines = await upload('/api/datasets/full/records', streamed(`${Array.from({ length: MAX_ROWS + 1 }, (_, i) => `{"question":${i},"expected":${i}}`).join('\n')}\n`), 'application/x-ndjson');
     expect(lines.status).toBe(413);
     expect(await (await t.req('GET', '/api/datasets/full')).json()).toMatchObject({ version: 1, rowCount: MAX_ROWS });
     expect(stagedRows()).toBe(0);

@@ -39,6 +39,17 @@ const rowsQuery = z.object({
 
 const idParam = z.object({ idOrSlug: z.string().max(200) });
 
+const appendQuery = z.object({
+  newColumns: z.enum(['allow']).optional().describe("`allow`: the rows may bring columns the dataset does not have (they still need each of its own); without it they are refused"),
+});
+
+/** The keys of rows together, in first-seen order. */
+function keysOf(rows: readonly Record<string, unknown>[]): string[] {
+  const keys = new Set<string>();
+  for (const row of rows) for (const key of Object.keys(row)) keys.add(key);
+  return [...keys];
+}
+
 export function presentDataset(d: DatasetRecord) {
   return { id: d.id, slug: d.slug, name: d.name, version: d.version, rowCount: d.rowCount, columns: d.columns, createdAt: d.createdAt, updatedAt: d.updatedAt };
 }
@@ -154,15 +165,24 @@ export function datasetRoutes(routes: RouteTable, datasets: DatasetService, maxB
   routes.add(
     {
       method: 'post', path: '/api/datasets/{idOrSlug}/records', summary: 'Append rows (a new version)', tags: ['Datasets'], auth: 'project',
+      description: "The rows have the dataset's columns: a CSV's header, or the keys of its JSON or JSON Lines rows together, are each of the dataset's columns and no other " +
+        '(a JSON row may leave a key out, an empty value). Otherwise a 400 naming the missing and the unexpected columns (`missingColumns`, `unexpectedColumns`), ' +
+        'and nothing is stored; `?newColumns=allow` lets the rows bring new columns, which the rows already there read as empty.',
       params: idParam,
+      query: appendQuery,
       body: { schema: datasetAppendSchema, contentTypes: UPLOAD_TYPES, schemaOf: TEXT_UPLOADS, read: 'stream' },
-      responses: { 200: { description: 'The new version', schema: datasetSchema } },
+      responses: {
+        200: { description: 'The new version', schema: datasetSchema },
+        400: { description: "validation_error: rows whose columns are not the dataset's (missingColumns, unexpectedColumns), no row and no new column, a malformed body" },
+      },
     },
-    async (c, { params }) => {
+    async (c, { params, query }) => {
       const project = c.get('project');
       await datasets.get(project, params.idOrSlug);
-      const { rows } = await uploadRows(c, maxBytes, rowLimits, datasetAppendSchema);
-      return c.json(presentDataset(await datasets.append(project, params.idOrSlug, rows)));
+      const { rows, json } = await uploadRows(c, maxBytes, rowLimits, datasetAppendSchema);
+      // A JSON body is whole already: its columns (the keys of its rows together) are checked before a row is stored.
+      const batches = json ? Object.assign(arrayRows(json.rows), { columns: keysOf(json.rows) }) : rows;
+      return c.json(presentDataset(await datasets.append(project, params.idOrSlug, batches, { newColumns: query.newColumns === 'allow' })));
     },
   );
 

@@ -4,7 +4,7 @@
 // and the exports are written by app/runs/exports.ts.
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
-import { csvColumnsNamed, EXPORT_CONTENT_TYPES, EXPORT_FORMATS, EXPORT_ONLY, type ExportFormat, exportRun } from '../../app/runs/exports.js';
+import { csvColumnsNamed, EXPORT_CONTENT_TYPES, EXPORT_FORMATS, EXPORT_ONLY, type ExportFormat, exportRun, rowNamesAsked } from '../../app/runs/exports.js';
 import { presentResults } from '../../app/runs/present.js';
 import type { ReviewService } from '../../app/runs/reviews.js';
 import type { RunService } from '../../app/runs/service.js';
@@ -19,13 +19,17 @@ import { RUN_PREFIXES } from './runs.js';
 
 const runIdParam = z.object({ runId: z.string().max(200) });
 
-/** The CSV columns `?columns=` asks for, checked before the export starts (a 400, not a cut stream). */
-function chosenColumns(run: RunRecord, format: ExportFormat, columns: string) {
+/**
+ * The CSV columns `?columns=` asks for, checked before the export starts (a 400, not a cut
+ * stream): `entry.<name>` against the columns of the run's rows (read only when a name may be one).
+ */
+async function chosenColumns(runs: RunService, run: RunRecord, format: ExportFormat, columns: string) {
   const refuse = (message: string) => new ValidationError(message, [{ path: ['columns'], message }]);
   if (format !== 'csv') throw refuse(`columns chooses CSV columns; this export is ${format}`);
   const names = columns.split(',').map((n) => n.trim());
   if (names.some((n) => n === '')) throw refuse('columns is a comma-separated list of column names, with none empty');
-  const chosen = csvColumnsNamed(run, names);
+  const wanted = rowNamesAsked(run, names);
+  const chosen = csvColumnsNamed(run, names, wanted.length > 0 ? await runs.rowColumns(run, wanted) : null);
   if ('problem' in chosen) throw refuse(chosen.problem);
   return chosen;
 }
@@ -111,13 +115,13 @@ export function runResultRoutes(routes: RouteTable, runs: RunService, reviews: R
         query: z.object({
           format: z.enum(EXPORT_FORMATS).default('jsonl'),
           only: z.enum(EXPORT_ONLY).optional().describe('Only the cells that did not pass (`failed`), or those with an error: a failed call or an evaluator error (`errors`)'),
-          columns: z.string().max(4_000).optional().describe('CSV only: the columns, comma-separated and in order (`index,output,entry.question,exact.passed`); `entry.<column>` is a column of the rows'),
+          columns: z.string().max(4_000).optional().describe('CSV only: the columns, comma-separated and in order (`index,output,entry.question,exact.passed`); `entry.<column>` is a column of the rows, and one they do not have is refused'),
         }),
         responses: { 200: { description: 'The export, streamed', schema: z.string(), contentType: 'application/octet-stream' } },
       },
       async (c, { params, query }) => {
         const { run, pages } = await runs.pages(c.get('project'), params.runId);
-        const columns = query.columns === undefined ? undefined : chosenColumns(run, query.format, query.columns);
+        const columns = query.columns === undefined ? undefined : await chosenColumns(runs, run, query.format, query.columns);
         c.header('Content-Type', EXPORT_CONTENT_TYPES[query.format]);
         c.header('Content-Disposition', `attachment; filename="${run.id}.${query.format === 'junit' ? 'xml' : query.format}"`);
         return stream(c, async (out) => {
