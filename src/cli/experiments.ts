@@ -12,7 +12,7 @@ interface ConnectOptions {
 }
 
 export function registerExperimentCommands(program: Command): void {
-  const experiments = program.command('experiments').description('Saved experiments: archive (create and update with `assay push FILE`)');
+  const experiments = program.command('experiments').description('Saved experiments: list, archive (create and update with `assay push FILE`)');
 
   experiments
     .command('archive')

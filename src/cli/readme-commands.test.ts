@@ -9,6 +9,7 @@ import { registerCompareCommand } from './compare.js';
 import { registerDatasetCommands } from './datasets.js';
 import { registerDemoCommand } from './demo.js';
 import { registerExperimentCommands } from './experiments.js';
+import { registerListCommands } from './list-commands.js';
 import { registerPushCommand } from './push.js';
 import { registerRunCommand } from './run.js';
 import { registerRunCommands } from './run-commands.js';
@@ -18,7 +19,7 @@ const root = new URL('../../', import.meta.url);
 const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
 
 const REGISTERED = {
-  registerAdminCommands, registerSecretsCommands, registerPushCommand, registerDatasetCommands, registerExperimentCommands,
+  registerAdminCommands, registerSecretsCommands, registerPushCommand, registerDatasetCommands, registerExperimentCommands, registerListCommands,
   registerRunCommand, registerRunCommands, registerCompareCommand, registerDemoCommand,
 };
 

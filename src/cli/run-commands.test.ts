@@ -7,11 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeAgent, startFakeAgent } from '../testing/fake-agent.js';
-import { type CliServer, startCliServer } from '../testing/spawn.js';
+import { type CliServer, spawnAssay, startCliServer } from '../testing/spawn.js';
 
 const KEY = `sk-lw-${'RunCmdsTst'.repeat(4)}`;
 let server: CliServer;
 let agent: FakeAgent;
+/** Answers 6 calls, then holds every answer until released: a run that stops at 6/20 while running. */
+let paced: FakeAgent;
+/** Fails the rows `q4` and `q5` while `flaky` is set. */
+let flakyAgent: FakeAgent;
+let flaky = true;
 
 beforeAll(async () => {
   server = await startCliServer(KEY, 'assay-run-commands-');
@@ -22,17 +27,35 @@ beforeAll(async () => {
   // One cell at a time against an agent that the test holds: a run that stays running until released.
   const slow = { slug: 'slow', name: 'slow', dataset: { rows }, targets: [{ id: 'bot', type: 'http', url: `${agent.url}/chat`, body: { message: '{{q}}' }, outputPath: '$.reply' }], evaluators: exact, execution: { concurrency: 1, maxRetries: 0 } };
   expect((await server.post('/api/experiments', slow)).status).toBe(201);
+  paced = await startFakeAgent({ reply: (m) => m, handler: () => (paced.calls === 6 ? void paced.hold() : undefined) });
+  const twenty = Array.from({ length: 20 }, (_, i) => ({ q: `q${i}`, expected: `q${i}` }));
+  const pacedExperiment = { slug: 'paced', name: 'paced', dataset: { rows: twenty }, targets: [{ id: 'bot', type: 'http', url: `${paced.url}/chat`, body: { message: '{{q}}' }, outputPath: '$.reply' }], evaluators: exact, execution: { concurrency: 1, maxRetries: 0 } };
+  expect((await server.post('/api/experiments', pacedExperiment)).status).toBe(201);
+  flakyAgent = await startFakeAgent({
+    reply: (m) => m,
+    handler: (req) => (flaky && ['q4', 'q5'].includes(String((req.body as { message?: unknown }).message)) ? { status: 500, body: { error: 'down' } } : undefined),
+  });
+  const flakyExperiment = { slug: 'flaky', name: 'flaky', dataset: { rows: rows.map((r) => ({ q: r.q, expected: r.q })) }, targets: [{ id: 'bot', type: 'http', url: `${flakyAgent.url}/chat`, body: { message: '{{q}}' }, outputPath: '$.reply' }], evaluators: exact, execution: { concurrency: 1, maxRetries: 0 } };
+  expect((await server.post('/api/experiments', flakyExperiment)).status).toBe(201);
 });
 afterAll(async () => {
   agent.release();
+  paced.release();
   await server.stop();
-  await agent.close();
+  await Promise.all([agent.close(), paced.close(), flakyAgent.close()]);
 });
+
+const poll = async (runId: string) =>
+  (await (await fetch(`${server.base}/api/experiments/runs/${runId}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { status: string; progress: number };
+/** The plain progress lines (stdout is a pipe: a line at each 10% step). */
+const progressLines = (out: string) => out.split('\n').filter((l) => l.startsWith('progress '));
+const counted = (line: string) => Number(/^progress (\d+)\//.exec(line)![1]);
+const rateOf = (line: string) => /, ([\d.]+) cells\/s$/.exec(line)?.[1];
 
 const env = { GITHUB_STEP_SUMMARY: '' };
 const runIdOf = (out: string) => /Run (run_\w+) started/.exec(out)![1]!;
 
-describe('commands on a run by its id', { timeout: 120_000 }, () => {
+describe('commands on a run by its id', { timeout: 300_000 }, () => {
   it('assay watch follows a run started with --no-wait to its summary, and gates on it as assay run does', async () => {
     const started = await server.run(['run', 'quick', '--no-wait'], env);
     expect(started.code).toBe(0);
@@ -86,5 +109,51 @@ describe('commands on a run by its id', { timeout: 120_000 }, () => {
     const unknownColumn = await server.run(['export', runId, '--format', 'csv', '--columns', 'index,nope'], env);
     expect(unknownColumn.code).toBe(2);
     expect(unknownColumn.out).toContain('nope');
+  });
+
+  it('assay watch of a running run starts at its count and measures cells/s over live cells only; of a finished run, one line', async () => {
+    const { runId } = (await (await server.post('/api/experiments/paced/run', {})).json()) as { runId: string };
+    // 6 cells done, the 7th held by the agent: the run is running at 6/20.
+    await expect.poll(() => paced.calls, { timeout: 30_000 }).toBe(7);
+    await expect.poll(async () => (await poll(runId)).progress, { timeout: 30_000 }).toBe(6);
+    const watch = spawnAssay(['watch', runId], { ASSAY_ENDPOINT: server.base, ASSAY_API_KEY: KEY, ...env });
+    await watch.waitFor(new RegExp(`Run ${runId}: running, 6/20 cells`));
+    await watch.waitFor(/^progress 6\/20/m);
+    // From here the cells are live, none faster than the agent's 30 ms answer.
+    paced.setBehaviour({ latencyMs: 30 });
+    paced.release();
+    expect(await watch.exited).toBe(0);
+    const lines = progressLines(watch.output());
+    // No line for the replayed cells 1–5: the backlog is one line at the count the run was at, with no rate.
+    expect(lines.map(counted).filter((n) => n < 6)).toEqual([]);
+    expect(lines[0]).toBe('progress 6/20 (30%), 0 failing');
+    expect(lines.at(-1)).toMatch(/^progress 20\/20 \(100%\), 0 failing, [\d.]+ cells\/s$/);
+    for (const line of lines.slice(1)) expect(Number(rateOf(line))).toBeLessThanOrEqual(1000 / 30);
+
+    // Finished: the whole stream is a replay, said as one line.
+    const again = await server.run(['watch', runId], env);
+    expect(again.code).toBe(0);
+    expect(progressLines(again.out)).toEqual(['progress 20/20 (100%), 0 failing']);
+  });
+
+  it('assay resume --retry-errors shows the new execution only, says what its duration counts, and a refusal names --retry-errors', async () => {
+    const { runId } = (await (await server.post('/api/experiments/flaky/run', {})).json()) as { runId: string };
+    await expect.poll(async () => (await poll(runId)).status, { timeout: 30_000 }).toBe('completed');
+    flaky = false;
+    const resumed = await server.run(['resume', runId, '--retry-errors'], env);
+    expect(resumed.out).toContain(`Run ${runId} resumed, retrying its errors`);
+    expect(resumed.out).toContain(`Run ${runId} COMPLETED`);
+    expect(resumed.code).toBe(0);
+    // The first execution's 1/6 … 6/6 are history: none of them is a line.
+    const lines = progressLines(resumed.out);
+    expect(lines.map(counted).filter((n) => n < 4)).toEqual([]);
+    expect(lines.at(-1)).toMatch(/^progress 6\/6 \(100%\)/);
+    // The summary's duration runs from the run's first start, the time before the resume included.
+    expect(resumed.out).toMatch(/duration \d+\.\d s since start/);
+
+    const refused = await server.run(['resume', runId], env);
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain(`error: Run ${runId} is completed: only a stopped or failed run resumes, or a completed one with --retry-errors (its errored cells run again)`);
+    expect(refused.out).not.toContain('retryErrors');
   });
 });

@@ -3,13 +3,15 @@
 // errors if asked, then the same), `assay abort` and `assay export`. A CI job that timed out
 // waiting, or a person whose Ctrl-C left a run going, no longer needs curl to finish the job.
 import type { Command } from 'commander';
-import type { AssayClient, ExportChoice, RunStarted } from '../client/index.js';
+import { ApiError, type AssayClient, type ExportChoice, type RunStarted } from '../client/index.js';
 import { runStartedSchema } from '../core/model/run-api.js';
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
 import { fetchRun } from './compare.js';
 import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
+import { counted } from './plural.js';
+import { type Backlog, liveProgress } from './progress.js';
 import { checkReportFiles, writeExportReport } from './report-files.js';
 import { checkRunOptions, type RunOptions, waitingOptions as waiting } from './run-options.js';
 import { followAndReport, stopped } from './run-report.js';
@@ -17,11 +19,27 @@ import { stopWaiting } from './stop-waiting.js';
 
 type WaitOptions = Pick<RunOptions, 'endpoint' | 'apiKey' | 'wait' | 'timeout' | 'failUnder' | 'junit' | 'json' | 'markdown' | 'baseline' | 'failOnRegression' | 'maxDrop'>;
 
+/** A run found or resumed, and where it was then: its stream replays that much before it is live. */
+interface Found {
+  started: RunStarted;
+  backlog: Backlog;
+}
+
+/**
+ * The client with its event stream read through `liveProgress`: `followAndReport` (run-report.ts)
+ * follows a run from its first event, and a run found or resumed has a history to replay first.
+ * Every other request goes to `client` itself.
+ */
+function following(client: AssayClient, backlog: Backlog): AssayClient {
+  const events: AssayClient['events'] = (runId, options) => liveProgress(client.events(runId, options), backlog);
+  return Object.create(client, { events: { value: events } }) as AssayClient;
+}
+
 /**
  * Runs `begin` (which finds or resumes the run), then follows it as `assay run` does. The flags
  * are checked, and the report files, before the first request.
  */
-async function onRun(opts: WaitOptions, begin: (client: AssayClient) => Promise<RunStarted>): Promise<number> {
+async function onRun(opts: WaitOptions, begin: (client: AssayClient) => Promise<Found>): Promise<number> {
   const checks = checkRunOptions(opts);
   await checkReportFiles([['--junit', opts.junit, 'JUnit report'], ['--json', opts.json, 'JSON report'], ['--markdown', opts.markdown, 'Markdown report']], opts.wait === false ? {} : process.env);
   const out = process.stdout;
@@ -31,10 +49,11 @@ async function onRun(opts: WaitOptions, begin: (client: AssayClient) => Promise<
   let started: RunStarted | undefined;
   try {
     client = connect(opts, process.env, stop.signal);
-    started = await begin(client);
+    const found = await begin(client);
+    started = found.started;
     output.write(`  ${started.runUrl}\n`);
     if (opts.wait === false) return 0;
-    return await followAndReport(client, started, { opts, checks, output, out, stop });
+    return await followAndReport(following(client, found.backlog), started, { opts, checks, output, out, stop });
   } catch (error) {
     const cause = stop.cause();
     if (cause && client) return stopped(cause, started, output, client.endpoint);
@@ -44,13 +63,31 @@ async function onRun(opts: WaitOptions, begin: (client: AssayClient) => Promise<
   }
 }
 
-/** The run as `followAndReport` takes it, from its poll body. */
-async function existingRun(client: AssayClient, runId: string): Promise<RunStarted & { state: string }> {
+/** The run as `followAndReport` takes it, from its poll body, and where it is. */
+async function existingRun(client: AssayClient, runId: string): Promise<Found & { state: string }> {
   const run = await fetchRun(client, runId);
   const runUrl = run.runUrl ?? run.summary?.runUrl;
   if (runUrl === undefined) throw new CliError(`${client.endpoint} did not say where run ${runId}'s page is; upgrade the server`);
-  const state = run.status === 'running' ? `running, ${run.progress}/${run.total} cells` : `${run.status}, ${run.progress}/${run.total} cells`;
-  return { runId, status: 'running', total: run.total, runUrl, state };
+  return {
+    started: { runId, status: 'running', total: run.total, runUrl },
+    backlog: { running: run.status === 'running', completed: run.progress, resumed: false },
+    state: `${run.status}, ${run.progress}/${run.total} cells`,
+  };
+}
+
+/**
+ * The server's refusal to resume, in the CLI's words: it names the API's `retryErrors` field,
+ * which a CLI user gives as --retry-errors. Other errors pass unchanged.
+ */
+function resumeRefusal(error: unknown, runId: string, retryErrors: boolean): unknown {
+  if (!(error instanceof ApiError) || error.body.error !== 'run_not_resumable') return error;
+  const status = (error.body as { status?: unknown }).status;
+  const is = typeof status === 'string' ? ` is ${status}` : ' cannot resume';
+  if (status === 'running') return new CliError(`Run ${runId} is running: only a stopped or failed run resumes (\`assay watch ${runId}\` follows it)`);
+  if (status === 'completed' && !retryErrors) {
+    return new CliError(`Run ${runId} is completed: only a stopped or failed run resumes, or a completed one with --retry-errors (its errored cells run again)`);
+  }
+  return new CliError(`Run ${runId}${is}: only a stopped or failed run resumes, or a completed one with --retry-errors`);
 }
 
 const EXPORT_FORMATS = ['jsonl', 'csv', 'junit'] as const;
@@ -120,10 +157,17 @@ export function registerRunCommands(program: Command): void {
     .description('Resume a run where it stopped, then follow it to its end as `assay run` does')
     .action(async (runId: string, opts: WaitOptions & { retryErrors?: boolean }) => {
       process.exitCode = await onRun(opts, async (client) => {
+        const retryErrors = opts.retryErrors === true;
         const path = `POST /api/experiments/runs/${encodeURIComponent(runId)}/resume`;
-        const resumed = expectAnswer(runStartedSchema, await client.resumeRun(runId, opts.retryErrors === true), client.endpoint, path);
-        guardOutput(process.stdout).write(`Run ${runId} resumed${opts.retryErrors ? ', retrying its errors' : ''}: ${resumed.total} cells\n`);
-        return resumed;
+        const answer = await client.resumeRun(runId, retryErrors).catch((error: unknown) => {
+          throw resumeRefusal(error, runId, retryErrors);
+        });
+        const resumed = expectAnswer(runStartedSchema, answer, client.endpoint, path);
+        guardOutput(process.stdout).write(`Run ${runId} resumed${retryErrors ? ', retrying its errors' : ''}: ${counted(resumed.total, 'cell')}\n`);
+        if (opts.wait === false) return { started: resumed, backlog: { running: true, completed: 0, resumed: true } };
+        // Where the run is now: its stream replays the executions before this one, then this one's cells done so far.
+        const now = await fetchRun(client, runId);
+        return { started: resumed, backlog: { running: now.status === 'running', completed: now.progress, resumed: true } };
       });
     });
 

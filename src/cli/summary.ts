@@ -92,9 +92,10 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
   const why = summary?.stopReason ? ` (${STOP_REASONS[summary.stopReason] ?? summary.stopReason})` : '';
   lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}${why}`);
   if (summary) {
+    // The summary's duration runs from the run's start to its end (SPEC §5), pauses between a stop and a resume included: said so.
     lines.push(
       `  cells ${summary.totalCells}  passed ${summary.totalPassed}  failed ${summary.totalFailed}  pass rate ${passRateText(summary)}  ` +
-        `duration ${(summary.duration / 1000).toFixed(1)} s  cost ${runUsd(summary, free)}`,
+        `duration ${(summary.duration / 1000).toFixed(1)} s since start  cost ${runUsd(summary, free)}`,
     );
     if (summary.targets.length > 0) {
       lines.push('', '  target                 passed  failed  errors  avg latency       cost');
