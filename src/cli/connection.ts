@@ -4,6 +4,7 @@
 import { ApiError, AssayClient, ConnectionLostError, NoAnswerError, NotAssayError, REQUEST_TIMEOUT_MS, StreamLostError, UnreachableError } from '../client/index.js';
 import { maskCredentials } from '../core/mask-credentials.js';
 import { CliError } from './cli-error.js';
+import { cliWords } from './flag-words.js';
 
 /** The endpoint checked: http(s), a valid URL, and no credentials (fetch refuses them; the API key is the way to authenticate). */
 function checkedEndpoint(raw: string): string {
@@ -67,7 +68,8 @@ export function asCliError(error: unknown, locate?: IssueLocation): unknown {
         return `\n  - ${at === undefined ? '' : `${at}: `}${i.path.join('.') || '(root)'}: ${i.message}`;
       })
       .join('');
-    return new CliError(`${error.message}${issues}${keyHint(error)}`);
+    // The API's field names said as the CLI's flags (`retryErrors` as --retry-errors): flag-words.ts.
+    return new CliError(`${cliWords(error.message)}${issues}${keyHint(error)}`);
   }
   const known = [UnreachableError, NoAnswerError, NotAssayError, ConnectionLostError, StreamLostError];
   if (known.some((kind) => error instanceof kind)) return new CliError((error as Error).message);

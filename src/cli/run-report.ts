@@ -11,6 +11,7 @@ import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownRe
 import { cellVerdicts, dropText, matchedPassRates } from './comparison-figures.js';
 import { asCliError } from './connection.js';
 import { freeTargets } from './costs.js';
+import { runMessageWords } from './flag-words.js';
 import type { Output } from './output.js';
 import { counted } from './plural.js';
 import { progressView } from './progress.js';
@@ -91,7 +92,7 @@ export async function followAndReport(client: AssayClient, started: RunStarted, 
     };
     output.write(formatSummary(final.status, final.summary, started.runUrl, free, notes));
     // The message quotes the first failed call's answer: a provider's or an agent's text.
-    if (final.status === 'failed') output.write(`  failed: ${terminalText(final.message ?? final.error ?? 'unknown', 500)}\n`);
+    if (final.status === 'failed') output.write(`  failed: ${terminalText(runMessageWords(final.message ?? final.error ?? 'unknown', started.runId), 500)}\n`);
     if (final.status === 'completed' && ctx.rowIndices) await again(() => warnMissingRows(client, started.runId, ctx.rowIndices!, final.request?.rowCount, output));
     if (final.summary?.totalCells === 0) output.write('  no cell was run: nothing was evaluated, so the run does not pass\n');
     // The reports that do not depend on the comparison first: a comparison that fails must not lose them.

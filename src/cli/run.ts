@@ -12,6 +12,7 @@ import { formatEstimate } from './estimate.js';
 import { ensureFinished, fetchRun } from './compare.js';
 import { connect } from './connection.js';
 import { asSlugError } from './experiment-hint.js';
+import { runIssueWords } from './flag-words.js';
 import { guardOutput } from './output.js';
 import { counted } from './plural.js';
 import { checkReportFiles, type ReportFile } from './report-files.js';
@@ -59,8 +60,9 @@ export async function runCommand(slug: string, opts: RunOptions, out: NodeJS.Wri
     // Stopping aborts whatever request was in flight: report the stop, not the aborted request.
     const cause = stop.cause();
     if (cause) return stopped(cause, started, output, client.endpoint);
-    // A misspelt slug gets the project's closest experiment as a hint.
-    throw await asSlugError(error, client, slug);
+    // A misspelt slug gets the project's closest experiment as a hint; issues name the flags that set the fields.
+    const reported = await asSlugError(error, client, slug);
+    throw reported instanceof CliError ? new CliError(runIssueWords(reported.message), reported.exitCode) : reported;
   } finally {
     stop.dispose();
   }
