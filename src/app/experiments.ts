@@ -80,7 +80,7 @@ export class ExperimentService {
     await yieldIfBusy();
     const columns = runColumns({ rows: doc.dataset.rows }, {});
     const targets = doc.targets.map((target, index) => ({ target, index })).filter(({ target }) => target.type !== 'code');
-    return columnIssues(doc.evaluators, targets, columns, this.templateReads).map((issue) => ({
+    return columnIssues(doc.evaluators.map((evaluator, index) => ({ evaluator, index })), targets, columns, this.templateReads).map((issue) => ({
       path: issue.path,
       message: `${issue.message}. A run of the inline rows would be refused at its start (one passing data or parameters with that name would not)`,
     }));

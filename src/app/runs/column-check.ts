@@ -40,7 +40,7 @@ export function runColumns(source: { columns: readonly string[] } | { rows: read
  * (app/experiments.ts): a run may bring rows of its own, so they refuse only a start.
  */
 export function columnIssues(
-  evaluators: readonly EvaluatorSpec[],
+  evaluators: readonly { evaluator: EvaluatorSpec; index: number }[],
   targets: readonly { target: Target; index: number }[],
   columns: ReadonlySet<string>,
   templateReads: TemplateReads | undefined,
@@ -49,20 +49,21 @@ export function columnIssues(
 }
 
 function findColumns(
-  evaluators: readonly EvaluatorSpec[],
+  evaluators: readonly { evaluator: EvaluatorSpec; index: number }[],
   targets: readonly { target: Target; index: number }[],
   columns: ReadonlySet<string>,
   templateReads: TemplateReads | undefined,
 ): Found {
   const found: Found = { issues: [], messages: [] };
   for (const { target, index } of targets) checkTarget(target, index, columns, templateReads, found);
-  evaluators.forEach((e, i) => checkEvaluator(e, ['evaluators', i], columns, found));
+  // Paths name the evaluator's place in the document, not among those the run selected.
+  for (const { evaluator, index } of evaluators) checkEvaluator(evaluator, ['evaluators', index], columns, found);
   return found;
 }
 
 /** Throws a 400 naming every evaluator input, prompt variable and template read of a column the rows lack. */
 export function checkColumns(
-  evaluators: readonly EvaluatorSpec[],
+  evaluators: readonly { evaluator: EvaluatorSpec; index: number }[],
   targets: readonly { target: Target; index: number }[],
   columns: ReadonlySet<string>,
   templateReads: TemplateReads | undefined,

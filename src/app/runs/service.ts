@@ -112,9 +112,9 @@ export class RunService {
   /** Evaluator inputs, prompt variables and template names reading columns the run's rows lack are refused (column-check.ts). */
   private async checkColumns(project: Project, experiment: ExperimentRecord, request: RunRequest, spec: RunSpec): Promise<void> {
     const doc = experiment.document;
-    const evaluators = doc.evaluators.filter((e) => spec.evaluatorIds.includes(e.id));
+    const evaluators = doc.evaluators.map((evaluator, index) => ({ evaluator, index })).filter(({ evaluator }) => spec.evaluatorIds.includes(evaluator.id));
     const targets = doc.targets.map((target, index) => ({ target, index })).filter(({ target }) => spec.targetIds.includes(target.id) && target.type !== 'code');
-    if (targets.length === 0 && !evaluators.some((e) => e.inputs !== undefined || e.settings !== undefined)) return;
+    if (targets.length === 0 && !evaluators.some(({ evaluator: e }) => e.inputs !== undefined || e.settings !== undefined)) return;
     const rows = spec.rows;
     let columns: Set<string>;
     if (rows.kind === 'inline') columns = runColumns({ rows: request.data ?? [] }, spec.parameters);

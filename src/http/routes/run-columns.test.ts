@@ -61,6 +61,15 @@ describe('mapped columns at the start of a run', () => {
     expect((await t.req('POST', '/api/experiments', { body: { ...doc('unselected', 'row.nope'), evaluators: [...doc('x', 'row.nope').evaluators, { id: 'ok', type: 'langevals/exact_match' }] } })).status).toBe(201);
     expect((await t.req('POST', '/api/experiments/unselected/run', { body: { evaluators: ['ok'] } })).status).toBe(200);
   });
+
+  it("names a selected evaluator by its place in the document, not among those the run selected", async () => {
+    const evaluators = [{ id: 'first', type: 'langevals/exact_match' }, { id: 'second', type: 'langevals/exact_match', inputs: { expected_output: 'row.expectd' } }];
+    expect((await t.req('POST', '/api/experiments', { body: { ...doc('second-only', 'row.expected'), evaluators } })).status).toBe(201);
+    const res = await t.req('POST', '/api/experiments/second-only/run', { body: { evaluators: ['second'] } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { issues: { path: unknown[] }[] };
+    expect(body.issues.map((i) => i.path)).toEqual([['evaluators', 1, 'inputs', 'expected_output']]);
+  });
 });
 
 describe('template names at the start of a run', () => {
