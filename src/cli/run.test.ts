@@ -93,7 +93,7 @@ describe('assay run', { timeout: 120_000 }, () => {
   it('says a run stopped early because its first calls all failed, and how to go on', async () => {
     const { code, out } = await run(['run', 'refused']);
     expect(code).toBe(2);
-    expect(out).toMatch(/failed: The first \d+ target calls all failed, so the run stopped early; first error: upper: [^\n]*no provider key[^\n]*\. Fix the cause, then resume the run with retryErrors/);
+    expect(out).toMatch(/failed: The first \d+ target calls all failed, so the run stopped early; first error: upper: [^\n]*no provider key[^\n]*\. Fix the cause, then resume the run with `assay resume run_\w+ --retry-errors`/);
     const cells = Number(/(\d+) target calls all failed/.exec(out)![1]);
     expect(cells).toBeGreaterThanOrEqual(20);
     expect(cells).toBeLessThan(200);
@@ -150,7 +150,7 @@ describe('assay run', { timeout: 120_000 }, () => {
     expect(partly.code).toBe(0);
     // None in range: the server refuses the run (no run of 0 cells shown as passed).
     const none = await run(['run', 'cli', '--rows', '5,7']);
-    expect(none.out).toContain('row_indices selects none of the 3 rows (indices 0–2): 5, 7 are out of range');
+    expect(none.out).toContain('--rows selects none of the 3 rows (indices 0–2): 5, 7 are out of range');
     expect(none.out).not.toContain('started');
     expect(none.code).toBe(2);
     const file = path.join(dataDir, 'two.jsonl');
