@@ -94,7 +94,7 @@ describe('the gate of `assay run`', { timeout: 180_000 }, () => {
     const proxy = await flakyProxy(new URL(server.base).port);
     try {
       const p = spawnAssay(['run', 'scoped', '--rows', '0'], { ASSAY_ENDPOINT: `http://127.0.0.1:${proxy.port}`, ASSAY_API_KEY: KEY, GITHUB_STEP_SUMMARY: '' });
-      await p.waitFor(/started: 1 cells/);
+      await p.waitFor(/started: 1 cell\n/);
       // The run ends before the CLI asks for it: the proxy then refuses connections for 3 s.
       await p.waitFor(/progress 1\/1/);
       expect(await p.exited).toBe(0);

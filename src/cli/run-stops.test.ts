@@ -71,7 +71,7 @@ describe('assay run stopping before the end', { timeout: 120_000 }, () => {
 
   it('Ctrl-C stops waiting, says where the run goes on, and exits 130', async () => {
     const p = assay(['run', 'hang']);
-    await p.waitFor(/started: 1 cells/);
+    await p.waitFor(/started: 1 cell\n/);
     p.child.kill('SIGINT');
     expect(await p.exited).toBe(130);
     expect(p.output()).toMatch(/Stopped waiting; the run goes on at http:\/\/\S+\?runId=run_/);
