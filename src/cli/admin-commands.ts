@@ -107,12 +107,13 @@ export function registerAdminCommands(program: Command): void {
     .description('List every project: slug, id, creation time, key counts and name (never a key)')
     .action(async () => {
       await withProjects(false, async (service) => {
-        const lines: string[] = [];
+        const rows: string[][] = [];
         for (let page = 1; ; page++) {
           const { items, total } = await service.listProjects({ page, pageSize: 200 });
-          lines.push(...items.map(projectLine));
-          if (items.length === 0 || lines.length >= total) break;
+          rows.push(...items.map(projectColumns));
+          if (items.length === 0 || rows.length >= total) break;
         }
+        const lines = aligned(rows);
         if (lines.length === 0) {
           say('No projects yet: `assay projects create NAME` makes one (so does the first `assay serve`).');
           return;
@@ -182,9 +183,16 @@ async function findProject(service: ProjectService, idOrSlug: string): Promise<P
 const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** One project of `assay projects list`: slug, id, created, keys, and the name last (it may hold spaces). */
-function projectLine(p: ProjectSummary): string {
+function projectColumns(p: ProjectSummary): string[] {
   const keys = `${p.keyCount} ${p.keyCount === 1 ? 'key' : 'keys'} (${p.activeKeyCount} active)`;
-  return `${p.slug}  ${p.id}  created ${isoTime(p.createdAt)}  ${keys}  ${terminalText(p.name, 200)}`;
+  return [terminalText(p.slug, 200), p.id, `created ${isoTime(p.createdAt)}`, keys, terminalText(p.name, 200)];
+}
+
+/** Rows of columns as lines, each column but the last padded to its widest cell, two spaces apart. */
+function aligned(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }
 
 /** One key of `assay keys list`: id, prefix, created, and revoked time or "active". */

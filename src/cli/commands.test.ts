@@ -63,6 +63,20 @@ describe('assay projects / keys', { timeout: 120_000 }, () => {
     expect(unnamed.out).toContain('A project needs a name');
   });
 
+  it('lists projects in aligned columns, whatever the length of their slugs and key counts', async () => {
+    expect((await run(['projects', 'create', 'X'])).code).toBe(0);
+    expect((await run(['projects', 'create', 'A Much Longer Project Name', '--slug', 'a-much-longer-project-slug'])).code).toBe(0);
+    const listed = await run(['projects', 'list']);
+    expect(listed.code).toBe(0);
+    const lines = listed.out.split('\n').filter((l) => /^ {2}\S+ +proj_/.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    // Each column starts at the same place on every line: the id, the creation time and the key counts.
+    for (const column of [/proj_/, /created /, /\d+ keys? \(/]) {
+      expect(new Set(lines.map((l) => l.search(column))).size).toBe(1);
+    }
+    expect(lines.find((l) => l.startsWith('  x '))).toMatch(/^ {2}x +proj_\w+ {2}created \S+ {2}1 key \(1 active\) +X$/);
+  });
+
   it('migrate reports an up-to-date database', async () => {
     const res = await run(['migrate']);
     expect(res.code).toBe(0);
