@@ -1,13 +1,18 @@
 // `assay demo` (npm run demo): starts the embedded server and the example FAQ bot, saves a
 // demo experiment comparing the bot (an HTTP target) with a naive code target on a bundled
 // 26-row dataset, runs it with live progress, and prints the summary and the runUrl.
-// Needs no API key and no network.
-import { readFile } from 'node:fs/promises';
+// Needs no API key and no network. The demo project's key is made once and kept in the data
+// directory (demo-api-key, readable by its owner only, as serve's api-key file): every later demo
+// uses it again, so demos do not pile up active keys, and a run page signed in with it stays so.
+import { existsSync } from 'node:fs';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ApiError, AssayClient } from '../client/index.js';
 import { composeAssay } from '../config/compose.js';
 import { type Config, loadConfig } from '../config/env.js';
 import { PACKAGE_ROOT } from '../config/package-root.js';
+import { sqlitePath } from '../config/storage.js';
 import { CliError } from './cli-error.js';
 import { guardOutput } from './output.js';
 import { progressView } from './progress.js';
@@ -55,12 +60,56 @@ async function serverOn(port: number): Promise<boolean> {
   }
 }
 
-/** The demo project's key, created in the shared database (the server process reads the same one). */
-async function demoKey(config: Config, assay?: Awaited<ReturnType<typeof composeAssay>>): Promise<string> {
+/** Where the demo keeps its project's key, beside the database it was made in. */
+export const demoKeyFile = (dataDir: string): string => path.join(dataDir, 'demo-api-key');
+
+/** The key a previous demo saved, or undefined when there is none it can read. */
+async function savedKey(dataDir: string): Promise<string | undefined> {
+  try {
+    const key = (await readFile(demoKeyFile(dataDir), 'utf8')).trim();
+    return key === '' ? undefined : key;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Saves the demo's key for the next demo, readable by its owner only. Best effort: a data
+ * directory that cannot take the file (PostgreSQL with ASSAY_SECRET_KEY set has none) only means
+ * the next demo makes another key.
+ */
+async function saveKey(dataDir: string, key: string): Promise<boolean> {
+  const file = demoKeyFile(dataDir);
+  try {
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    return true;
+  } catch {
+    // The key is printed all the same.
+    return false;
+  }
+}
+
+/**
+ * The demo project's key, in the shared database (the server process reads the same one): the
+ * saved one while it is an active key of project `demo`, else a new one (the project's first key
+ * when the demo makes the project), saved for the next demo.
+ */
+async function demoKey(config: Config, assay?: Awaited<ReturnType<typeof composeAssay>>): Promise<{ apiKey: string; kept: boolean }> {
   const own = assay ?? (await composeAssay(config));
   try {
-    const demo = (await own.stores.projects.getBySlug('demo')) ?? (await own.projects.createProject('Demo', 'demo')).project;
-    return (await own.projects.createKey(demo.id)).apiKey;
+    let demo = await own.stores.projects.getBySlug('demo');
+    let key: string;
+    if (demo) {
+      const saved = await savedKey(config.dataDir);
+      if (saved !== undefined && (await own.projects.identify(saved))?.project.id === demo.id) return { apiKey: saved, kept: true };
+      key = (await own.projects.createKey(demo.id)).apiKey;
+    } else {
+      const created = await own.projects.createProject('Demo', 'demo');
+      demo = created.project;
+      key = created.key.apiKey;
+    }
+    return { apiKey: key, kept: await saveKey(config.dataDir, key) };
   } finally {
     // A borrowed connection only: runs are executed by the server that is already up.
     if (!assay) await own.close();
@@ -68,16 +117,18 @@ async function demoKey(config: Config, assay?: Awaited<ReturnType<typeof compose
 }
 
 /**
- * What to say when the server already on the port refuses the demo's key: it keeps its projects
- * in another data directory (or database) than the one the demo made the key in. The demo
- * reads no key from the environment, so the ways out are the server's or the demo's settings.
+ * What to say when the server already on the port keeps its projects in another data directory
+ * (or database) than this demo's: it refused the demo's key, or (`noDatabase`) this demo's data
+ * directory has no database at all, so that server cannot be using it. The demo reads no key from
+ * the environment, so the ways out are the server's or the demo's settings.
  */
-function foreignServerMessage(port: number, config: Pick<Config, 'dataDir' | 'databaseUrl'>): string {
+function foreignServerMessage(port: number, config: Pick<Config, 'dataDir' | 'databaseUrl'>, noDatabase = false): string {
   // DATABASE_URL may hold a password: named, never printed.
   const own = config.databaseUrl ? 'DATABASE_URL' : `ASSAY_DATA_DIR ${config.dataDir}`;
+  const why = noDatabase ? `this demo's ${own} holds no database, so that server keeps its projects elsewhere` : `it refused the demo's key (401), which was made in this demo's ${own}`;
   return (
-    `an Assay server is already running on port ${port} with a different data directory or database: it refused the demo's key (401), ` +
-    `which was made in this demo's ${own}. Stop that server (the demo then starts its own), run the demo with PORT set to a free port, ` +
+    `an Assay server is already running on port ${port} with a different data directory or database: ${why}. ` +
+    `Stop that server (the demo then starts its own), run the demo with PORT set to a free port, ` +
     `or set ASSAY_DATA_DIR (or DATABASE_URL) to that server's`
   );
 }
@@ -95,15 +146,19 @@ export function registerDemoCommand(program: Command): void {
         startFaqBot: (o?: { port?: number }) => Promise<{ url: string; close(): Promise<void> }>;
       };
       const rows = JSON.parse(await readFile(new URL('dataset.json', EXAMPLES), 'utf8')) as unknown[];
-      const bot = await startFaqBot();
       const config = loadConfig();
       // With a server already on the port (npm start, then npm run demo), the demo uses it:
       // same database, so its key works there and its runUrl opens on that server.
       const attached = await serverOn(config.port);
+      // A server on the port while this demo's data directory has no database keeps its data
+      // elsewhere: said before anything is made (the demo's own server, like `assay serve`,
+      // binds the port before it touches the data directory).
+      if (attached && config.databaseUrl === undefined && !existsSync(sqlitePath(config.dataDir))) throw new CliError(foreignServerMessage(config.port, config, true));
+      const bot = await startFaqBot();
       const running = attached ? null : await startServer(config);
       const port = running?.port ?? config.port;
       if (attached) say(`Using the Assay server already running on port ${port}`);
-      const key = { apiKey: await demoKey(config, running?.assay) };
+      const key = await demoKey(config, running?.assay);
       const client = new AssayClient({ endpoint: `http://127.0.0.1:${port}`, apiKey: key.apiKey });
       try {
         await client.json('PUT', '/api/experiments/faq-demo', demoExperiment(bot.url, rows));
@@ -129,6 +184,7 @@ export function registerDemoCommand(program: Command): void {
       const final = await client.getRun(started.runId);
       say(formatSummary(final.status, final.summary, started.runUrl, await freeTargets(client, started.runId)));
       say(`Demo project key (sign in to the run page with it; API at http://localhost:${port}/docs): ${key.apiKey}`);
+      if (key.kept) say(`  kept in ${demoKeyFile(config.dataDir)}: the next demo uses it again`);
       if (opts.exit) {
         await running?.stop();
         await bot.close();

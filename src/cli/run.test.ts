@@ -1,5 +1,5 @@
 // `assay run` and `assay demo` as real processes against a real server.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,20 +204,42 @@ describe('assay demo', { timeout: 120_000 }, () => {
       // Names longer than the column are cut with "…".
       expect(out).toContain('Keyword baseline (cod… ');
       expect(out).toMatch(/http:\/\/localhost:\d+\/demo\/experiments\/faq-demo\?runId=run_/);
+      // A second demo uses the key the first one made and kept: the demo project still has one key.
+      const key = /Demo project key[^\n]*: (sk-lw-\w+)/.exec(out)![1]!;
+      expect(out).toContain(`kept in ${path.join(demoDir, 'demo-api-key')}: the next demo uses it again`);
+      const again = spawnAssay(['demo', '--exit'], { PORT: '0', ASSAY_DATA_DIR: demoDir, ASSAY_LOG_LEVEL: 'warn' });
+      expect(await again.exited).toBe(0);
+      expect(/Demo project key[^\n]*: (sk-lw-\w+)/.exec(again.output())![1]).toBe(key);
+      const keys = spawnAssay(['keys', 'list', '--project', 'demo'], { ASSAY_DATA_DIR: demoDir });
+      expect(await keys.exited).toBe(0);
+      expect(keys.output().match(/^ {2}key_/gm)).toHaveLength(1);
     } finally {
       rmSync(demoDir, { recursive: true, force: true });
     }
   });
 
-  it('says what to do when the server already on the port keeps another data directory (it refuses the key)', async () => {
-    // `npm start` in one folder, `npm run demo` in another: the demo makes its key in its own data
-    // directory, which the running server (this file's, on its own data directory) does not read.
-    const demoDir = mkdtempSync(path.join(os.tmpdir(), 'assay-demo-'));
+  it('says what to do when the server already on the port keeps another data directory, before making one of its own', async () => {
+    // `npm start` in one folder, `npm run demo` in another: the demo's data directory (./.assay
+    // there) has no database, so the running server (this file's, on its own data directory) cannot
+    // be using it. Said before anything is made, as `assay serve` makes nothing on a port in use.
+    const parent = mkdtempSync(path.join(os.tmpdir(), 'assay-demo-'));
+    const demoDir = path.join(parent, '.assay');
     const port = new URL(server.base).port;
     try {
       const p = spawnAssay(['demo', '--exit'], { PORT: port, ASSAY_DATA_DIR: demoDir, ASSAY_LOG_LEVEL: 'warn' });
       expect(await p.exited).toBe(2);
-      const out = p.output();
+      expect(p.output()).toContain(
+        `error: an Assay server is already running on port ${port} with a different data directory or database: this demo's ASSAY_DATA_DIR ${demoDir} holds no database, ` +
+          `so that server keeps its projects elsewhere. Stop that server (the demo then starts its own), run the demo with PORT set to a free port, ` +
+          `or set ASSAY_DATA_DIR (or DATABASE_URL) to that server's\n`,
+      );
+      expect(existsSync(demoDir)).toBe(false);
+      // A data directory of its own (an earlier demo's): the server refuses the key made there.
+      const migrated = spawnAssay(['migrate'], { ASSAY_DATA_DIR: demoDir });
+      expect(await migrated.exited).toBe(0);
+      const q = spawnAssay(['demo', '--exit'], { PORT: port, ASSAY_DATA_DIR: demoDir, ASSAY_LOG_LEVEL: 'warn' });
+      expect(await q.exited).toBe(2);
+      const out = q.output();
       expect(out).toContain(`Using the Assay server already running on port ${port}`);
       expect(out).toContain(
         `error: an Assay server is already running on port ${port} with a different data directory or database: it refused the demo's key (401), ` +
@@ -228,7 +250,8 @@ describe('assay demo', { timeout: 120_000 }, () => {
       // The server is unharmed and has no demo experiment.
       expect((await fetch(`${server.base}/api/experiments/faq-demo`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(404);
     } finally {
-      rmSync(demoDir, { recursive: true, force: true });
+      rmSync(parent, { recursive: true, force: true });
     }
   });
+
 });
