@@ -7,6 +7,7 @@ import { costNote, evaluatorUsd, type FreeTargets, runUsd, targetUsd } from './c
 import { evaluatorLabels } from './labels.js';
 import { passRateText, type ReportNotes, skipWarnings } from './summary.js';
 import { terminalText } from './terminal-text.js';
+import { counted } from './plural.js';
 
 /** Text for a table cell: one line, its pipes escaped. */
 const cell = (s: string) => terminalText(s, 200).replace(/\|/g, '\\|');
@@ -43,7 +44,7 @@ function summaryTables(summary: RunSummary, free: FreeTargets): string[] {
 
 function comparisonTable(comparison: Comparison): string[] {
   const verdict = comparison.matched.rows === 0 ? 'nothing to compare (no row matched)' : comparison.verdict.replace(/_/g, ' ');
-  const lines = [`**Compared with ${cell(comparison.baselineRunId)}: ${verdict}** — ${comparison.rows.counts.regressed} regressed, ${comparison.rows.counts.improved} improved, ${comparison.matched.rows} rows matched`, ''];
+  const lines = [`**Compared with ${cell(comparison.baselineRunId)}: ${verdict}** — ${comparison.rows.counts.regressed} regressed, ${comparison.rows.counts.improved} improved, ${counted(comparison.matched.rows, 'row')} matched`, ''];
   const costs = hasCost(comparison);
   const labels = evaluatorLabels(comparison.evaluators);
   lines.push(`| evaluator | target | baseline | candidate | delta | p (Holm) |${costs ? ' cost |' : ''} |`, `|---|---|---:|---:|---:|---:|${costs ? '---:|' : ''}---|`);

@@ -2,7 +2,10 @@
 // whose evaluators skipped every cell passed any gate; --max-drop compared whole-run pass rates
 // of runs over other rows; the experiment's threshold was printed as the verdict while
 // --fail-under decided; --fail-under 0.9 read as 0.9 %; a server gone as the run ended lost it.
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, UnreachableError } from '../client/index.js';
 import { type CliServer, spawnAssay, startCliServer } from '../testing/spawn.js';
@@ -42,6 +45,16 @@ describe('the gate of `assay run`', { timeout: 180_000 }, () => {
     const partly = await run(['run', 'partly', '--rows', '0-1']);
     expect(partly.out).toContain('warning: Custom Code skipped all 2 cells (custom code returned null: no verdict for this row): it checked nothing');
     expect(partly.code).toBe(0);
+    const one = await run(['run', 'partly', '--rows', '0']);
+    expect(one.out).toContain('warning: Custom Code skipped all 1 cell (custom code returned null: no verdict for this row): it checked nothing');
+    // Compared with it, one row matched, in the singular (the Markdown report).
+    const again = await run(['run', 'partly', '--rows', '0']);
+    const [first, second] = [one, again].map((r) => /Run (run_\w+) started/.exec(r.out)![1]!);
+    const md = path.join(os.tmpdir(), `assay-one-row-${process.pid}.md`);
+    const compared = await run(['compare', second!, first!, '--markdown', md]);
+    expect(compared.code).toBe(0);
+    expect(readFileSync(md, 'utf8')).toContain(' 1 row matched');
+    rmSync(md, { force: true });
   });
 
   it('passes a run with no evaluators on "no failed cell", shows no pass rate, and fails a pass-rate gate on it', async () => {

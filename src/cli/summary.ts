@@ -4,6 +4,7 @@ import { judgedPassRate, nothingJudged, skippedAll } from '../core/model/summary
 import { costNote, evaluatorUsd, type FreeTargets, runUsd, targetUsd } from './costs.js';
 import { column, evaluatorColumn, evaluatorLabels } from './labels.js';
 import { terminalText } from './terminal-text.js';
+import { counted } from './plural.js';
 
 const pct = (n: number) => `${n.toFixed(1)}%`;
 /** Why a run stopped, in words (summary.stopReason). */
@@ -47,7 +48,7 @@ export function skipWarnings(summary: RunSummary, reasons: ReadonlyMap<string, s
   const labels = evaluatorLabels(summary.evaluators);
   return summary.evaluators.filter(skippedAll).map((e) => {
     const reason = reasons.get(e.evaluatorId);
-    return `warning: ${terminalText(labels.get(e.evaluatorId)!, 80)} skipped all ${e.skipped} cells${reason ? ` (${terminalText(reason, 200)})` : ''}: it checked nothing`;
+    return `warning: ${terminalText(labels.get(e.evaluatorId)!, 80)} skipped all ${counted(e.skipped, 'cell')}${reason ? ` (${terminalText(reason, 200)})` : ''}: it checked nothing`;
   });
 }
 
