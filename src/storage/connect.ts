@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { type DatabaseConnection, type Driver, Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, SqliteDriver } from 'kysely';
+import { type DatabaseConnection, type Driver, Kysely, type SqliteDatabase, SqliteDialect, SqliteDriver } from 'kysely';
+import { OwnSchemaPostgresDialect } from './own-schema-introspector.js';
 import { nulSafeClient } from './pg-text.js';
 import type { Database } from './schema.js';
 
@@ -97,7 +98,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
     // pool only listens to while the client is idle, so a connection dropped mid-query was an
     // uncaught exception (found by /readyz's test, src/http/routes/readyz.test.ts).
     pool.on('connect', (client) => client.on('error', () => {}));
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+    return { db: new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) }), dialect: 'postgres' };
   }
   mkdirSync(options.dataDir, { recursive: true });
   const file = path.join(options.dataDir, options.sqliteFile ?? 'assay.db');
