@@ -75,3 +75,19 @@ export function asCliError(error: unknown, locate?: IssueLocation): unknown {
   if (known.some((kind) => error instanceof kind)) return new CliError((error as Error).message);
   return error;
 }
+
+/** Where and as whom a command connects (--endpoint, --api-key; else the environment). */
+export interface ConnectOptions {
+  endpoint?: string;
+  apiKey?: string;
+}
+
+/** Runs `act` with a client for `opts`; what it throws reaches the user as a CLI error. */
+export async function withClient<T>(opts: ConnectOptions, act: (client: AssayClient) => Promise<T>): Promise<T> {
+  const client = connect(opts);
+  try {
+    return await act(client);
+  } catch (error) {
+    throw asCliError(error);
+  }
+}

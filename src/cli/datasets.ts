@@ -5,19 +5,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { datasetListSchema, datasetPageSchema, datasetSchema, type DatasetView } from '../core/model/dataset-api.js';
-import type { AssayClient } from '../client/index.js';
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
-import { asCliError, connect } from './connection.js';
+import { type ConnectOptions, withClient } from './connection.js';
 import { column } from './labels.js';
 import { guardOutput } from './output.js';
 import { terminalText } from './terminal-text.js';
 import { bodyLimit, readTextFile, uploadLimit } from './text-file.js';
-
-interface ConnectOptions {
-  endpoint?: string;
-  apiKey?: string;
-}
 
 const enc = encodeURIComponent;
 
@@ -46,15 +40,6 @@ async function readUpload(file: string): Promise<Upload> {
 function describe(d: DatasetView): string {
   const cols = d.columns.length === 0 ? 'no columns' : `columns: ${d.columns.slice(0, 8).join(', ')}${d.columns.length > 8 ? `, … (${d.columns.length})` : ''}`;
   return `${d.slug} (version ${d.version}, ${d.rowCount} ${d.rowCount === 1 ? 'row' : 'rows'}; ${cols})`;
-}
-
-async function withClient<T>(opts: ConnectOptions, act: (client: AssayClient) => Promise<T>): Promise<T> {
-  const client = connect(opts);
-  try {
-    return await act(client);
-  } catch (error) {
-    throw asCliError(error);
-  }
 }
 
 function connectionOptions(command: Command): Command {

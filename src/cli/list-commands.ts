@@ -11,16 +11,11 @@ import { paginationSchema } from '../core/model/paging.js';
 import { runListSchema } from '../core/model/run-api.js';
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
-import { asCliError, connect } from './connection.js';
+import { type ConnectOptions, withClient } from './connection.js';
 import { column } from './labels.js';
 import { guardOutput } from './output.js';
 import { passRateText } from './summary.js';
 import { terminalText } from './terminal-text.js';
-
-interface ConnectOptions {
-  endpoint?: string;
-  apiKey?: string;
-}
 
 /** The fields of GET /api/experiments' answer the CLI reads (the route declares the whole answer). */
 const experimentListSchema = z.object({
@@ -56,15 +51,6 @@ function runDuration(run: RunItem): number | undefined {
 
 /** The pass rate as the other commands print it: "—" and why when no evaluator judged a cell; "-" before the first commit. */
 const runPassRate = (run: RunItem): string => (run.summary ? passRateText(run.summary) : '-');
-
-async function withClient<T>(opts: ConnectOptions, act: (client: AssayClient) => Promise<T>): Promise<T> {
-  const client = connect(opts);
-  try {
-    return await act(client);
-  } catch (error) {
-    throw asCliError(error);
-  }
-}
 
 /** Every live experiment, page after page. */
 async function allExperiments(client: AssayClient): Promise<ExperimentItem[]> {
