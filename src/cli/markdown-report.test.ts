@@ -21,7 +21,7 @@ const summary: RunSummary = {
 describe('the Markdown report', () => {
   it('has a table of targets and one of evaluators, as the terminal summary', () => {
     const md = markdownReport('run_1', 'completed', summary, undefined, 'http://x/run_1', new Set(['kw']));
-    expect(md).toContain('| cells | passed | failed | pass rate | cost | duration |\n|---:|---:|---:|---:|---:|---:|\n| 6 | 4 | 2 | 66.7% | $0.0042 | 2.5 s |');
+    expect(md).toContain('| cells | passed | failed | pass rate | cost | duration since start |\n|---:|---:|---:|---:|---:|---:|\n| 6 | 4 | 2 | 66.7% | $0.0042 | 2.5 s |');
     expect(md).toContain('| target | passed | failed | errors | avg latency | cost |\n|---|---:|---:|---:|---:|---:|\n' +
       '| gpt-4o-mini \\| short | 2 | 1 | 1 | 640 ms | $0.0040 |\n| Keyword baseline | 2 | 1 | 0 | 2 ms | $0 |\n');
     expect(md).toContain('| evaluator | passed | failed | errors | skipped | pass rate | avg score | cost |\n|---|---:|---:|---:|---:|---:|---:|---:|\n' +

@@ -14,7 +14,7 @@ const cell = (s: string) => terminalText(s, 200).replace(/\|/g, '\\|');
 const pct = (n: number) => `${n.toFixed(1)}%`;
 
 function summaryTables(summary: RunSummary, free: FreeTargets): string[] {
-  const lines = ['| cells | passed | failed | pass rate | cost | duration |', '|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| cells | passed | failed | pass rate | cost | duration since start |', '|---:|---:|---:|---:|---:|---:|'];
   lines.push(`| ${summary.totalCells} | ${summary.totalPassed} | ${summary.totalFailed} | ${passRateText(summary)} | ${runUsd(summary, free)} | ${(summary.duration / 1000).toFixed(1)} s |`, '');
   if (summary.targets.length > 0) {
     lines.push('| target | passed | failed | errors | avg latency | cost |', '|---|---:|---:|---:|---:|---:|');
