@@ -92,6 +92,12 @@ export class DatasetService {
     if (latest) {
       throw new NotFoundError('dataset_not_found', `Dataset ${latest.slug} has no version ${version}: its versions are 1–${latest.version} (GET /api/datasets/${latest.slug}/versions)`, { id: idOrSlug, version });
     }
+    // A run page links its dataset by id: after a delete, "not found" read as a broken link.
+    const deletedAt = await this.stores.datasets.deletedAt(project.id, idOrSlug);
+    if (deletedAt !== null) {
+      const at = new Date(deletedAt).toISOString();
+      throw new NotFoundError('dataset_not_found', `Dataset not found: ${idOrSlug} was deleted at ${at}; the runs that read it keep their rows and results`, { id: idOrSlug, deletedAt: at });
+    }
     throw datasetNotFound(idOrSlug);
   }
 

@@ -109,6 +109,8 @@ export interface DatasetStore {
   versions(datasetId: string): Promise<DatasetVersion[]>;
   /** Soft-deletes; rows stay for runs that recorded this dataset. False when there is none. */
   remove(projectId: string, idOrSlug: string, at: number): Promise<boolean>;
+  /** When the project's dataset with this id was deleted; null when it was not (or never was one). */
+  deletedAt(projectId: string, id: string): Promise<number | null>;
 }
 
 /**

@@ -279,4 +279,10 @@ export class SqlDatasetStore implements DatasetStore {
     const r = await this.db.updateTable('datasets').set({ deleted_at: at }).where('id', '=', found.id).where('deleted_at', 'is', null).executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
+
+  async deletedAt(projectId: string, id: string): Promise<number | null> {
+    // By id alone: a slug is free again once its dataset is deleted, and may name another since.
+    const r = await this.db.selectFrom('datasets').select('deleted_at').where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
+    return r?.deleted_at ?? null;
+  }
 }

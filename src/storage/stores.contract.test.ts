@@ -225,8 +225,13 @@ describe.each(allDatabases())('stores on $name', (database) => {
     ).rejects.toBeInstanceOf(SlugTakenError);
     expect(await stores.datasets.rows('d2', 1, 0, 10)).toEqual([]);
     expect(await stores.datasets.remove('p2', 'qa', 3)).toBe(false);
+    expect(await stores.datasets.deletedAt('p1', 'd1')).toBeNull();
     expect(await stores.datasets.remove('p1', 'qa', 3)).toBe(true);
     expect(await stores.datasets.get('p1', 'qa')).toBeNull();
+    // When, as a number on both databases (PostgreSQL's bigint included); by id, in its project only.
+    expect(await stores.datasets.deletedAt('p1', 'd1')).toBe(3);
+    expect(await stores.datasets.deletedAt('p2', 'd1')).toBeNull();
+    expect(await stores.datasets.deletedAt('p1', 'qa')).toBeNull();
     // Rows stay for runs that recorded the dataset.
     expect(await stores.datasets.rows('d1', 1, 0, 10)).toEqual([{ a: 1 }]);
   });

@@ -133,6 +133,7 @@ const noDatasets: DatasetStore = {
   list: async () => ({ items: [], total: 0 }),
   versions: async () => [],
   remove: async () => false,
+  deletedAt: async () => null,
 };
 
 /** The stores the run machinery uses, in memory. */

@@ -184,6 +184,31 @@ describe('the Datasets pages', () => {
     await page.close();
   });
 
+  it("says a run's dataset was deleted, where its link used to open the rows", async () => {
+    const ds = (await (await server.t.req('POST', '/api/datasets', { body: { name: 'Doomed', slug: 'doomed', rows: [{ expected: 'kept' }] } })).json()) as { id: string };
+    const doc = { slug: 'doomed-run', name: 'Doomed run', dataset: { datasetId: 'doomed' }, targets: [{ id: 't', type: 'code', code: 'return row.expected' }] };
+    expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+    const started = await server.t.req('POST', '/api/experiments/doomed-run/run', { body: {} });
+    const { runUrl } = (await started.json()) as { runUrl: string };
+    // A dataset an experiment runs cannot be deleted: archive the experiment first.
+    expect((await server.t.req('DELETE', '/api/experiments/doomed-run')).status).toBe(204);
+    expect((await server.t.req('DELETE', '/api/datasets/doomed')).status).toBe(204);
+
+    const { page, problems } = await signedInOnList(browser, server);
+    await page.goto(onServer(server, runUrl));
+    await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 30_000 }).toBe('completed');
+    // The run's rows are its own: still there.
+    await page.getByText('kept').first().waitFor();
+    await page.getByTestId('run-dataset').getByRole('link', { name: 'Doomed' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(new RegExp(`^Dataset not found: ${ds.id} was deleted at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; the runs that read it keep their rows and results$`));
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'dataset-deleted');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('fits a 390 px screen: the list and the rows scroll in their own boxes', async () => {
     const { page, problems } = await signedInOnList(browser, server);
     await page.setViewportSize({ width: 390, height: 844 });

@@ -40,7 +40,7 @@ describe('dataset versions', () => {
     expect((await json(past)).message).toBe('Dataset versions has no version 9: its versions are 1–3 (GET /api/datasets/versions/versions)');
   });
 
-  it('answers 404 for an unknown dataset, a deleted one and another project\'s, alike', async () => {
+  it('answers 404 for an unknown dataset and another project\'s alike; a deleted one, asked by id, says so', async () => {
     const unknown = await t.req('GET', '/api/datasets/no-such-dataset/versions');
     expect(unknown.status).toBe(404);
     expect(await json(unknown)).toEqual({ error: 'dataset_not_found', message: 'Dataset not found: no-such-dataset', id: 'no-such-dataset' });
@@ -61,9 +61,20 @@ describe('dataset versions', () => {
     expect((await json(await t.req('GET', '/api/datasets/private/versions', { key: other.key }))).versions).toMatchObject([{ version: 1, rowCount: 2, columns: ['b'] }]);
     expect((await json(await t.req('GET', '/api/datasets/private/versions'))).versions).toMatchObject([{ version: 1, rowCount: 1, columns: ['secret'] }]);
 
-    expect((await t.req('POST', '/api/datasets', { body: { name: 'Gone', slug: 'gone', rows: [{ a: 1 }] } })).status).toBe(201);
+    const gone = await json(await t.req('POST', '/api/datasets', { body: { name: 'Gone', slug: 'gone', rows: [{ a: 1 }] } }));
     expect((await t.req('DELETE', '/api/datasets/gone')).status).toBe(204);
-    expect((await t.req('GET', '/api/datasets/gone/versions')).status).toBe(404);
+    // By slug: the slug is free again, so it may have named anything; no more is said.
+    expect(await json(await t.req('GET', '/api/datasets/gone/versions'))).toEqual({ error: 'dataset_not_found', message: 'Dataset not found: gone', id: 'gone' });
+    // By id (how a run page links its dataset): when it was deleted, and that its runs keep their rows.
+    for (const path of [`/api/datasets/${gone.id}`, `/api/datasets/${gone.id}/versions`]) {
+      const res = await t.req('GET', path);
+      expect(res.status, path).toBe(404);
+      const body = await json(res);
+      expect(body).toEqual({ error: 'dataset_not_found', message: `Dataset not found: ${gone.id} was deleted at ${body.deletedAt}; the runs that read it keep their rows and results`, id: gone.id, deletedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      expect(Date.parse(body.deletedAt)).toBeGreaterThanOrEqual(gone.createdAt);
+    }
+    // Another project learns nothing of it.
+    expect(await json(await t.req('GET', `/api/datasets/${gone.id}/versions`, { key: other.key }))).toEqual({ error: 'dataset_not_found', message: `Dataset not found: ${gone.id}`, id: gone.id });
   });
 });
 
