@@ -29,7 +29,8 @@ it('lifts the listener limit of shared deadline signals only', async () => {
   expect(await warningsDuring(() => {
     for (let i = 0; i < 20; i++) shared.signal.addEventListener('abort', () => {});
   })).toEqual([]);
-  // A single call's deadline keeps Node's limit, and its warning.
+  // A single call's deadline keeps Node's limit, and its warning. (Node prints that warning to the
+  // test output too: the MaxListenersExceededWarning seen in `npm test` is this one.)
   expect(await warningsDuring(() => {
     for (let i = 0; i < 20; i++) single.signal.addEventListener('abort', () => {});
   })).toEqual(['MaxListenersExceededWarning']);
