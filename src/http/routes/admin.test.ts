@@ -174,6 +174,21 @@ describe.each(allDatabases())('admin API keys on $name', (db) => {
     expect((await call('GET', '/api/admin/projects', { headers: { authorization: `Bearer ${a.apiKey}` } })).status).toBe(401);
   });
 
+  it('refuses a project body with a key it does not take, naming the key and creating nothing', async () => {
+    const before = (await call('GET', '/api/admin/projects')).body as { pagination: { totalHits: number } };
+    // A misspelt `slug` used to make a project under the slug derived from the name instead.
+    for (const body of [{ name: 'Typo Team', slg: 'typo' }, { name: 'Typo Team', description: 'ours' }]) {
+      const res = await call('POST', '/api/admin/projects', { body });
+      const extra = Object.keys(body)[1]!;
+      expect(res.status, extra).toBe(400);
+      expect(res.body).toMatchObject({ error: 'validation_error' });
+      expect(String(res.body!.message)).toContain(`"${extra}"`);
+    }
+    const after = (await call('GET', '/api/admin/projects')).body as { pagination: { totalHits: number } };
+    expect(after.pagination.totalHits).toBe(before.pagination.totalHits);
+    expect((await call('POST', '/api/admin/projects', { body: { name: 'Typo Team', slug: 'typo' }, handsOutKey: true })).status).toBe(201);
+  });
+
   it('wants the admin token: none, a project key or a wrong token is a 401; without ASSAY_ADMIN_TOKEN a 404', async () => {
     const project = await newProject('Auth');
     const path = `/api/admin/projects/${project.id}/api-keys`;

@@ -6,7 +6,9 @@ import type { ApiKeyRecord } from '../../core/model/records.js';
 import { NO_NUL, projectSlugSchema } from '../../core/model/slug.js';
 import { pageQuery, pagination, paginationSchema, type RouteTable } from '../route.js';
 
-const createProjectSchema = z.object({ name: z.string().trim().min(1).max(200).regex(...NO_NUL), slug: projectSlugSchema.optional() });
+// Strict: a key it does not take (`{"name", "slg"}`, `{"name", "description"}`) is a 400 naming
+// it, not a project made without it (a typo'd slug would otherwise become a derived one).
+const createProjectSchema = z.strictObject({ name: z.string().trim().min(1).max(200).regex(...NO_NUL), slug: projectSlugSchema.optional() });
 const createdProjectSchema = z.object({
   id: z.string().describe("The project's id (proj_…)"),
   slug: z.string(),
@@ -47,7 +49,7 @@ export function adminRoutes(routes: RouteTable, projects: ProjectService): void 
     {
       method: 'post', path: '/api/admin/projects', summary: 'Create a project and its first API key', tags: ['Admin'], auth: 'admin',
       body: { schema: createProjectSchema },
-      description: 'The slug is derived from the name when not given. A slug another project holds (given or derived) is a 409 `slug_taken` naming that project (`projectId`, `slug`, `name`): a name is never made unique with `-2`, so a provisioning script run twice creates one project.',
+      description: 'The slug is derived from the name when not given. A slug another project holds (given or derived) is a 409 `slug_taken` naming that project (`projectId`, `slug`, `name`): a name is never made unique with `-2`, so a provisioning script run twice creates one project. A key other than `name` and `slug` is a 400 `validation_error` naming it.',
       responses: { 201: { description: 'Created', schema: createdProjectSchema }, 409: { description: 'A project holds the slug; the body names it' } },
     },
     async (c, { body }) => {
