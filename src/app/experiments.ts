@@ -10,7 +10,8 @@ import { yieldIfBusy } from '../core/turns.js';
 import { isDeepStrictEqual } from 'node:util';
 import { newId } from './ids.js';
 import { columnIssues, runColumns, type TemplateReads } from './runs/column-check.js';
-import { describeIssues, parseOrThrow } from './validation.js';
+import { partialDocument } from './partial-document.js';
+import { describeIssues, parseOrThrow, zodIssues } from './validation.js';
 
 /** Extra save-time checks that need more than the schema (catalogue, datasets, templates). */
 export type DocumentCheck = (doc: ExperimentDocument, project: Project) => Promise<Issue[]> | Issue[];
@@ -51,16 +52,45 @@ export class ExperimentService {
       input = { ...(await importWorkbenchState(workbenchState, this.catalogue)), ...pick(rest, ['slug', 'name']) };
     }
     await yieldIfBusy();
-    const doc = parseOrThrow(experimentDocumentSchema, input, 'experiment');
+    const parsed = experimentDocumentSchema.safeParse(input);
+    if (!parsed.success) throw await this.allIssues(input, zodIssues(parsed.error, [], experimentDocumentSchema), project);
+    const issues = await this.checkIssues(parsed.data, project);
+    await yieldIfBusy();
+    if (issues.length > 0) throw new ValidationError(describeIssues('experiment', issues), issues);
+    return parsed.data;
+  }
+
+  private async checkIssues(doc: ExperimentDocument, project: Project): Promise<Issue[]> {
     const issues: Issue[] = [];
     for (const check of this.checks) {
       // A large document's checks (rows, templates, code) each take a turn of their own.
       await yieldIfBusy();
       issues.push(...(await check(doc, project)));
     }
+    return issues;
+  }
+
+  /**
+   * A document that failed its schema: the schema's issues, then those of the checks over the
+   * parts valid on their own (partial-document.ts), so one save names every problem of the file.
+   * What only follows from a failed part is left out, as is an issue said twice.
+   */
+  private async allIssues(input: unknown, schemaIssues: Issue[], project: Project): Promise<ValidationError> {
+    // The parts are parsed again, one by one: a turn of their own.
     await yieldIfBusy();
-    if (issues.length > 0) throw new ValidationError(describeIssues('experiment', issues), issues);
-    return doc;
+    const partial = partialDocument(input, schemaIssues);
+    const issues = [...schemaIssues];
+    if (partial) {
+      const checked = (await this.checkIssues(partial.doc, project)).filter((issue) => !partial.follows(issue.path));
+      const seen = new Set(issues.map(issueKey));
+      for (const issue of [...partial.ruleIssues, ...checked]) {
+        const key = issueKey(issue);
+        if (!seen.has(key)) issues.push(issue);
+        seen.add(key);
+      }
+    }
+    await yieldIfBusy();
+    return new ValidationError(describeIssues('experiment', issues), issues);
   }
 
   private datasetExists: DocumentCheck = async (doc, project) => {
@@ -161,6 +191,8 @@ export class ExperimentService {
     };
   }
 }
+
+const issueKey = (issue: Issue): string => JSON.stringify([issue.path, issue.message]);
 
 function pick(obj: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -10,7 +10,7 @@ import { experimentResponseSchema, saveWarningsSchema } from '../http/routes/exp
 import { expectAnswer } from './answers.js';
 import { CliError } from './cli-error.js';
 import { ApiError } from '../client/errors.js';
-import { asCliError, connect, type IssueLocation } from './connection.js';
+import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
 import { parseErrorText } from './parse-error.js';
 import { terminalText } from './terminal-text.js';
@@ -41,21 +41,51 @@ export function registerPushCommand(program: Command): void {
         // Save warnings (names the inline rows lack; a run of them is refused at its start): printed, the save stands.
         for (const w of saved.warnings ?? []) guardOutput(process.stderr).write(`warning: ${terminalText(w.path.join('.') || '(root)', 200)}: ${terminalText(w.message, 2000)}\n`);
       } catch (error) {
-        // Issues are located in the file as written (its YAML), whatever was sent.
-        throw asCliError(error, await locator(file, text, error));
+        // Issues are located in the file as written (its YAML), whatever was sent, and listed in its order.
+        const lineOf = await issueLines(text, error);
+        const { shown, left } = fewerIssues(inFileOrder(error, lineOf));
+        const refusal = asCliError(shown, lineOf && ((path, message) => {
+          const line = lineOf(path, message);
+          return line === undefined ? undefined : `${file}:${line}`;
+        }));
+        throw left > 0 && refusal instanceof CliError ? new CliError(`${refusal.message}\n  … and ${left} more`, refusal.exitCode) : refusal;
       }
     });
 }
 
-/** `file:line` of the issues of a refused document; the YAML library is loaded only then. */
-async function locator(file: string, text: string, error: unknown): Promise<IssueLocation | undefined> {
+/**
+ * The issues a refusal lists at most: a save names every problem of a document at once, and a
+ * generated file can have hundreds; past this many, the terminal would scroll its headline away.
+ */
+export const MAX_ISSUES_SHOWN = 50;
+
+/** A refusal with at most MAX_ISSUES_SHOWN issues, and how many were left out. */
+function fewerIssues(error: unknown): { shown: unknown; left: number } {
+  const issues = error instanceof ApiError ? error.body.issues ?? [] : [];
+  if (!(error instanceof ApiError) || issues.length <= MAX_ISSUES_SHOWN) return { shown: error, left: 0 };
+  return { shown: new ApiError(error.status, { ...error.body, issues: issues.slice(0, MAX_ISSUES_SHOWN) }), left: issues.length - MAX_ISSUES_SHOWN };
+}
+
+type LineOf = (path: readonly (string | number)[], message: string) => number | undefined;
+
+/** The file's line of each issue of a refused document; the YAML library is loaded only then. */
+async function issueLines(text: string, error: unknown): Promise<LineOf | undefined> {
   if (!(error instanceof ApiError) || !error.body.issues?.length) return undefined;
   const { issueLocator } = await import('./issue-lines.js');
-  const lineOf = issueLocator(text);
-  return (path, message) => {
-    const line = lineOf(path, message);
-    return line === undefined ? undefined : `${file}:${line}`;
-  };
+  return issueLocator(text);
+}
+
+/**
+ * The refusal with its issues in the order of their lines: the server lists the schema's issues
+ * before the checks' (a code target's compile error after a later evaluator's misspelt key), a
+ * reader goes down the file. Those without a line (a field the document lacks) come first.
+ */
+function inFileOrder(error: unknown, lineOf: LineOf | undefined): unknown {
+  if (!lineOf || !(error instanceof ApiError) || !error.body.issues) return error;
+  const issues = error.body.issues.map((issue) => ({ issue, line: lineOf(issue.path, issue.message) ?? 0 }));
+  // Sorting is stable: issues on one line keep the server's order.
+  issues.sort((a, b) => a.line - b.line);
+  return new ApiError(error.status, { ...error.body, issues: issues.map((i) => i.issue) });
 }
 
 async function readDocument(file: string): Promise<{ slug: string; text: string; body: string; contentType: string }> {

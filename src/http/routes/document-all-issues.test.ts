@@ -1,0 +1,125 @@
+// A save of an experiment document names every problem of it in one 400: before, a schema error
+// (a model without its provider) hid the checks' issues (an evaluator setting, a template, code,
+// a saved dataset), which the user met only after fixing it and saving again. What only follows
+// from a part that failed (an evaluator naming that target) is not said as well.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAssay, type TestAssay } from '../../testing/harness.js';
+
+let t: TestAssay;
+beforeAll(async () => {
+  t = await startTestAssay();
+});
+afterAll(() => t.close());
+
+type Refusal = { error: string; message: string; issues: { path: (string | number)[]; message: string }[] };
+
+async function refusal(method: 'POST' | 'PUT', url: string, body: unknown): Promise<Refusal> {
+  const res = await t.req(method, url, { body });
+  expect(res.status).toBe(400);
+  const answer = (await res.json()) as Refusal;
+  expect(answer.error).toBe('validation_error');
+  return answer;
+}
+
+const paths = (r: Refusal): string[] => r.issues.map((i) => i.path.join('.'));
+
+describe('an experiment document with problems in several places', () => {
+  it('names the schema error and the checks\' issues of the other parts in one 400', async () => {
+    const doc = {
+      name: 'several',
+      dataset: { datasetId: 'no-such-dataset' },
+      targets: [
+        { id: 'mini', type: 'prompt', model: 'gpt-4o-mini', messages: [{ role: 'user', content: '{{ question }}' }] },
+        { id: 'upper', type: 'code', code: 'return row.question.toUpperCase(' },
+        { id: 'bot', type: 'http', url: 'ftp://127.0.0.1/x', body: { q: '{{ question' } },
+      ],
+      evaluators: [
+        { id: 'exact', type: 'langevals/exact_match', settings: { case_sensitive: 'yes' } },
+        { id: 'judge', type: 'custom_code', settings: { code: 'return ]' } },
+      ],
+    };
+    const answer = await refusal('PUT', '/api/experiments/several', doc);
+    // The schema's issue first, as its headline; then the checks', each once.
+    expect(answer.issues[0]).toEqual({ path: ['targets', 0, 'model'], message: 'must be "provider/model": did you mean "openai/gpt-4o-mini"?' });
+    expect(answer.message).toBe(`Invalid experiment: targets.0.model: must be "provider/model": did you mean "openai/gpt-4o-mini"? (and ${answer.issues.length - 1} more)`);
+    expect(paths(answer).sort()).toEqual([
+      'dataset.datasetId',
+      'evaluators.0.settings.case_sensitive',
+      'evaluators.1.settings.code',
+      'targets.0.model',
+      'targets.1.code',
+      'targets.2.body.q',
+      'targets.2.url',
+    ]);
+    expect(answer.issues.find((i) => i.path.join('.') === 'targets.1.code')?.message).toContain('code does not compile');
+    expect(answer.issues.find((i) => i.path.join('.') === 'dataset.datasetId')?.message).toBe('dataset "no-such-dataset" not found');
+    expect((await t.req('GET', '/api/experiments/several')).status).toBe(404);
+  });
+
+  it('checks the valid targets and evaluators beside one that fails the schema (POST)', async () => {
+    const answer = await refusal('POST', '/api/experiments', {
+      name: 'beside',
+      targets: [
+        { id: 'a', type: 'code' },
+        { id: 'b', type: 'code', code: 'return (' },
+      ],
+      evaluators: [
+        { id: 'x', type: 'exact_match', settings: { caseSensitive: true } },
+        { id: 'y', type: 'exact_match', settings: { case_sensitive: true }, bogus: 1 },
+      ],
+    });
+    expect(answer.issues).toEqual([
+      { path: ['targets', 0, 'code'], message: 'required (expected string)' },
+      { path: ['evaluators', 1], message: 'Unrecognized key: "bogus"' },
+      { path: ['evaluators', 0, 'settings', 'caseSensitive'], message: expect.stringContaining('exact_match has no setting "caseSensitive" (did you mean "case_sensitive"?)') },
+      { path: ['targets', 1, 'code'], message: expect.stringContaining('code does not compile') },
+    ]);
+  });
+});
+
+describe('what only follows from a part that failed', () => {
+  it('is not said: an evaluator naming a target whose entry failed finds it', async () => {
+    const answer = await refusal('POST', '/api/experiments', {
+      name: 'follows',
+      targets: [
+        { id: 'a', type: 'prompt', model: 'openai/gpt-4o-mini' },
+        { id: 'b', type: 'code', code: 'return 1' },
+      ],
+      evaluators: [
+        { id: 'only-a', type: 'exact_match', targets: ['a'] },
+        // A comparison of the two targets: one failing does not make it a comparison of one.
+        { id: 'pick', type: 'compare' },
+        { id: 'nowhere', type: 'exact_match', targets: ['c'] },
+      ],
+    });
+    expect(answer.issues).toEqual([
+      { path: ['targets', 0, 'messages'], message: 'required (expected array)' },
+      // A target no entry has is still unknown.
+      { path: ['evaluators', 2, 'targets', 0], message: 'unknown target "c"' },
+    ]);
+  });
+
+  it('is not said when the targets list itself is wrong, and the evaluators are still checked', async () => {
+    const answer = await refusal('POST', '/api/experiments', {
+      name: 'no list',
+      targets: { id: 'a', type: 'code', code: 'return 1' },
+      evaluators: [
+        { id: 'only-a', type: 'exact_match', targets: ['a'], settings: { case_sensitive: 'no' } },
+        { id: 'only-a', type: 'exact_match' },
+      ],
+    });
+    expect(answer.issues).toEqual([
+      { path: ['targets'], message: expect.stringContaining('expected array') },
+      { path: ['evaluators', 1, 'id'], message: 'duplicate evaluator id "only-a"' },
+      { path: ['evaluators', 0, 'settings', 'case_sensitive'], message: expect.any(String) },
+    ]);
+  });
+
+  it('is not said of a dataset that failed the schema, nor of a field left out', async () => {
+    const answer = await refusal('POST', '/api/experiments', {
+      dataset: { datasetId: '' },
+      targets: [{ id: 'a', type: 'code', code: 'return (' }],
+    });
+    expect(paths(answer)).toEqual(['name', 'dataset.datasetId', 'targets.0.code']);
+  });
+});
