@@ -8,6 +8,7 @@ import { ProjectService, type ProjectSummary } from '../app/projects.js';
 import { type Config, loadConfig } from '../config/env.js';
 import { createPrivateFile, databaseFailure, makeDataDir, SQLITE_FILE, sqlitePath } from '../config/storage.js';
 import { isAssayError, ProjectExistsError } from '../core/errors.js';
+import { maskCredentials } from '../core/mask-credentials.js';
 import type { ApiKeyRecord, Project } from '../core/model/records.js';
 import { systemClock } from '../core/ports.js';
 import { openDb } from '../storage/connect.js';
@@ -22,10 +23,14 @@ const say = (line: string) => guardOutput(process.stdout).write(`${line}\n`);
 /**
  * Readies the configured database's place: with `create`, the data directory and a new SQLite
  * file readable by its owner only (as `assay serve` makes them); without, a SQLite database that
- * is not there is refused (exit 2), nothing created. PostgreSQL is left to the connection.
+ * is not there is refused (exit 2), nothing created, and so is an ASSAY_DB_SCHEMA that holds no
+ * Assay database. Otherwise PostgreSQL is left to the connection.
  */
 async function prepareDatabase(config: Config, create: boolean): Promise<void> {
-  if (config.databaseUrl !== undefined) return;
+  if (config.databaseUrl !== undefined) {
+    if (!create && config.dbSchema !== undefined) await requireSchema(config.databaseUrl, config.dbSchema);
+    return;
+  }
   const file = sqlitePath(config.dataDir);
   if (create) {
     await makeDataDir(config.dataDir);
@@ -35,6 +40,29 @@ async function prepareDatabase(config: Config, create: boolean): Promise<void> {
   if (existsSync(file)) return;
   const setting = process.env.ASSAY_DATA_DIR?.trim() ? `ASSAY_DATA_DIR=${process.env.ASSAY_DATA_DIR}` : 'ASSAY_DATA_DIR unset, so ./.assay';
   throw new CliError(`no Assay database at ${file} (${setting}): run this in the server's directory or set ASSAY_DATA_DIR / DATABASE_URL`);
+}
+
+/**
+ * Refuses a named PostgreSQL schema without Assay's tables. Opening the stores makes the schema
+ * and migrates it, so a misspelt ASSAY_DB_SCHEMA used to leave a new empty schema behind and
+ * answer "No project \"default\"" or "No projects yet" as if the server's database were empty.
+ */
+async function requireSchema(databaseUrl: string, schema: string): Promise<void> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  let found: boolean;
+  try {
+    await client.connect();
+    const res = await client.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'kysely_migration'", [schema]);
+    found = res.rowCount !== null && res.rowCount > 0;
+  } catch (error) {
+    throw databaseFailure(databaseUrl, error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+  if (!found) {
+    throw new CliError(`no Assay database in schema "${schema}" (ASSAY_DB_SCHEMA) of DATABASE_URL=${maskCredentials(databaseUrl)}: set ASSAY_DB_SCHEMA to the server's, or run \`assay migrate\` to make one there`);
+  }
 }
 
 /** The configured database's stores, opened for `fn` (creating the database only when `create`). */
