@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { TEST_PG_URL } from '../testing/databases.js';
 import { spawnAssay } from '../testing/spawn.js';
 
 const dirs: string[] = [];
@@ -39,6 +41,39 @@ describe('assay serve', { timeout: 120_000 }, () => {
     expect((await fetch(`http://127.0.0.1:${port2}/api/experiments`, { headers: { 'x-auth-token': key! } })).status).toBe(200);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  });
+
+  it('on PostgreSQL, makes the data directory for the first key, and prints the key even when it cannot be written', async () => {
+    const url = new URL(TEST_PG_URL);
+    const schemas = ['a', 'b'].map((s) => `assay_serve_key_${s}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`);
+    const admin = new pg.Client({ connectionString: TEST_PG_URL });
+    await admin.connect();
+    try {
+      const env = (schema: string, dataDir: string) => ({ PORT: '0', DATABASE_URL: url.toString(), ASSAY_DB_SCHEMA: schema, ASSAY_SECRET_KEY: 'serve-key-test-secret-0123456789abcdef', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });
+      // Nothing else needs the data directory here (the database and secret key are elsewhere).
+      const missing = path.join(tempDir(), 'not', 'made', 'yet');
+      const first = spawnAssay(['serve'], env(schemas[0]!, missing));
+      const [, key] = await first.waitFor(/^\s+(sk-lw-[A-Za-z0-9]{40})$/m);
+      await first.waitFor(/listening on/);
+      expect(first.output()).toContain(`also written to ${path.join(missing, 'api-key')}`);
+      expect(readFileSync(path.join(missing, 'api-key'), 'utf8').trim()).toBe(key);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+
+      // A data directory that cannot be made: the key is in the database, so it is printed and the server runs.
+      const unwritable = spawnAssay(['serve'], env(schemas[1]!, '/proc/assay-key-dir'));
+      const [, key2] = await unwritable.waitFor(/^\s+(sk-lw-[A-Za-z0-9]{40})$/m);
+      const [, port] = await unwritable.waitFor(/listening on http:\/\/localhost:(\d+)/);
+      expect(unwritable.output()).toContain('Created project "default". Its API key (shown once):');
+      // The warning goes through the logger (stderr), which may come a moment after.
+      await unwritable.waitFor(/The key was not written to \/proc\/assay-key-dir\/api-key \(ASSAY_DATA_DIR \/proc\/assay-key-dir is not writable \(ENOENT\)\): keep it from the line above/);
+      expect((await fetch(`http://127.0.0.1:${port}/api/experiments`, { headers: { authorization: `Bearer ${key2}` } })).status).toBe(200);
+      unwritable.child.kill('SIGTERM');
+      expect(await unwritable.exited).toBe(0);
+    } finally {
+      for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
   });
 
   it('refuses a port in use with one line and exit code 2, before creating project default or printing a key', async () => {

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
+import { DataDirNotWritable } from '../config/secret-key.js';
+import { makeDataDir } from '../config/storage.js';
 import { privateNetworkWarning } from '../config/private-network.js';
 import { unknownVariables } from '../config/unknown-env.js';
 import { closeServer, forcedClose, listenEarly, shownHost } from './listen.js';
@@ -21,12 +23,34 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Writes the first-start key where only the owner can read it. */
+/**
+ * Writes the first-start key where only the owner can read it. On PostgreSQL with
+ * ASSAY_SECRET_KEY nothing else makes the data directory, so it is made here.
+ */
 async function writeKeyFile(dataDir: string, key: string): Promise<string> {
+  await makeDataDir(dataDir);
   const file = path.join(dataDir, 'api-key');
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return file;
+}
+
+/**
+ * The first-start key, printed whatever happens to its file: it is already in the database, and
+ * this is the only time it is shown. A start that stopped on the file (no data directory on
+ * PostgreSQL) left a key no one had seen, and the next start printed none.
+ */
+async function showCreatedKey(dataDir: string, key: string, keyId: string, out: (line: string) => void, warn: (line: string) => void): Promise<void> {
+  const written = await writeKeyFile(dataDir, key).then((file) => ({ file }), (error: unknown) => ({ error }));
+  out(`Created project "default". Its API key (shown once${'file' in written ? `, also written to ${written.file}` : ''}):`);
+  out(`  ${key}`);
+  out(`Its id (for \`assay keys revoke\` or DELETE /api/admin/api-keys/{id}): ${keyId}`);
+  if ('error' in written) {
+    const { error } = written;
+    // The folder's own error says how to set the data directory up; here only why the file is not there.
+    const why = error instanceof DataDirNotWritable ? `ASSAY_DATA_DIR ${error.dataDir} is not writable (${error.code})` : error instanceof Error ? error.message : String(error);
+    warn(`The key was not written to ${path.join(dataDir, 'api-key')} (${why}): keep it from the line above, or make another with \`assay keys create --project default\``);
+  }
 }
 
 export async function startServer(config: Config, out: (line: string) => void = console.log): Promise<RunningServer> {
@@ -38,12 +62,7 @@ export async function startServer(config: Config, out: (line: string) => void = 
   try {
     assay = await composeAssay(config, { logger });
     const boot = await assay.projects.bootstrap(config.apiKey);
-    if (boot?.createdKey) {
-      const file = await writeKeyFile(config.dataDir, boot.createdKey);
-      out(`Created project "default". Its API key (shown once, also written to ${file}):`);
-      out(`  ${boot.createdKey}`);
-      out(`Its id (for \`assay keys revoke\` or DELETE /api/admin/api-keys/{id}): ${boot.createdKeyId}`);
-    }
+    if (boot?.createdKey) await showCreatedKey(config.dataDir, boot.createdKey, boot.createdKeyId!, out, (line) => logger.warn(line));
     await assay.start();
   } catch (error) {
     await abandon(error);

@@ -42,7 +42,7 @@ export class SecretKeyFileError extends Error {
  * why, not only the temporary file's path that the system call names.
  */
 export class DataDirNotWritable extends ConfigError {
-  constructor(readonly dataDir: string, code: string) {
+  constructor(readonly dataDir: string, readonly code: string) {
     super([`ASSAY_DATA_DIR ${dataDir} is not writable (${code}): Assay keeps the generated secret key there, and on SQLite the database and its temporary files. Point ASSAY_DATA_DIR at a writable folder (in a container, a volume), or set ASSAY_SECRET_KEY when the database is PostgreSQL.`]);
   }
 }
