@@ -27,10 +27,16 @@ export interface ProjectSummary extends Project {
 /** Shape of a project id (`proj_` + ULID): with slugs, the only values quoted in a 404. */
 const PROJECT_ID_PATTERN = /^proj_[0-9A-Za-z]{1,64}$/;
 
+/** Where the ids a refusal asks for are listed: a project's, or a key's. */
+const INSTEAD = {
+  project: "Pass the project's id (proj_…) or slug instead: `assay projects list` or GET /api/admin/projects lists them",
+  key: "Pass the key's id (key_…) instead: `assay keys list --project P` or GET /api/admin/projects/{id}/api-keys lists them",
+};
+
 /** Refuses a key where an id is expected, naming where ids are shown; never quotes the value. */
-function refuseKeyAsId(value: string, field: string, expected: string): void {
+function refuseKeyAsId(value: string, field: string, expected: string, instead: keyof typeof INSTEAD): void {
   if (!looksLikeApiKey(value)) return;
-  throw new AssayError('validation_error', `Expected ${expected}, got what looks like an API key (sk-lw-…), which is not shown back. Pass the key's id (key_…) instead: \`assay keys list --project P\` or GET /api/admin/projects/{id}/api-keys lists them`, {
+  throw new AssayError('validation_error', `Expected ${expected}, got what looks like an API key (sk-lw-…), which is not shown back. ${INSTEAD[instead]}`, {
     issues: [{ path: [field], message: `must be ${expected}, not an API key` }],
   });
 }
@@ -83,7 +89,7 @@ export class ProjectService {
    * in the 404 only when it has the shape of an id or slug.
    */
   async resolveProject(idOrSlug: string): Promise<Project> {
-    refuseKeyAsId(idOrSlug, 'id', "a project's id (proj_…) or slug");
+    refuseKeyAsId(idOrSlug, 'id', "a project's id (proj_…) or slug", 'project');
     const project = (await this.stores.projects.get(idOrSlug)) ?? (await this.stores.projects.getBySlug(idOrSlug));
     if (project) return project;
     const quotable = PROJECT_ID_PATTERN.test(idOrSlug) || SLUG_PATTERN.test(idOrSlug);
@@ -133,7 +139,7 @@ export class ProjectService {
    * would have been echoed in the 404); revoking twice keeps the first time and says so.
    */
   async revokeKey(id: string): Promise<RevokedKey> {
-    refuseKeyAsId(id, 'id', "an API key's id (key_…)");
+    refuseKeyAsId(id, 'id', "an API key's id (key_…)", 'key');
     const before = await this.stores.apiKeys.get(id);
     if (!before || !(await this.stores.apiKeys.revoke(id, this.clock.now()))) {
       const quotable = KEY_ID_PATTERN.test(id);

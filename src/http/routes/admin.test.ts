@@ -117,6 +117,8 @@ describe.each(allDatabases())('admin API keys on $name', (db) => {
     for (const method of ['GET', 'POST']) {
       const res = await call(method, `/api/admin/projects/${project.apiKey}/api-keys`);
       expect(res.status, method).toBe(400);
+      // Where a project's id or slug is listed, not a key's.
+      expect(String(res.body!.message)).toContain("Pass the project's id (proj_…) or slug instead: `assay projects list`");
       expect(JSON.stringify(res.body)).not.toContain(project.apiKey.slice(6));
     }
   });
