@@ -61,7 +61,12 @@ export class ProjectService {
   async createProject(name: string, slug?: string): Promise<{ project: Project; key: CreatedKey }> {
     let chosen: string;
     if (slug === undefined) {
-      const derived = slugify(name, 'project');
+      const derived = slugify(name, '');
+      // A name with nothing to make a slug of ("中文", "!!!") all became `project`, so the second
+      // such project was refused as that unrelated one: asked for a slug instead.
+      if (derived === '') {
+        throw new AssayError('validation_error', `No slug can be made from the name "${name.slice(0, 80)}" (it has no Latin letters or digits): pass \`slug\` too (lowercase letters, digits and hyphens; \`assay projects create NAME --slug S\`)`, { issues: [{ path: ['slug'], message: 'required: the name gives no slug' }] });
+      }
       chosen = RESERVED_PROJECT_SLUGS.has(derived) ? `${derived}-1` : derived;
     } else {
       const ok = projectSlugSchema.safeParse(slug);

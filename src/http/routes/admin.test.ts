@@ -191,6 +191,19 @@ describe.each(allDatabases())('admin API keys on $name', (db) => {
     expect((await call('POST', '/api/admin/projects', { body: { name: 'Typo Team', slug: 'typo' }, handsOutKey: true })).status).toBe(201);
   });
 
+  it('asks for a slug when the name gives none, instead of calling every such project "project"', async () => {
+    for (const name of ['中文团队', '!!!']) {
+      const res = await call('POST', '/api/admin/projects', { body: { name } });
+      expect(res.status, name).toBe(400);
+      expect(res.body).toMatchObject({ error: 'validation_error', issues: [{ path: ['slug'] }] });
+      expect(String(res.body!.message)).toContain(`No slug can be made from the name "${name}"`);
+    }
+    const named = await call('POST', '/api/admin/projects', { body: { name: '中文团队', slug: 'zh-team' }, handsOutKey: true });
+    expect(named.status).toBe(201);
+    expect(named.body).toMatchObject({ slug: 'zh-team', name: '中文团队' });
+    secrets.add((named.body as { apiKey: string }).apiKey);
+  });
+
   it('wants the admin token: none, a project key or a wrong token is a 401; without ASSAY_ADMIN_TOKEN a 404', async () => {
     const project = await newProject('Auth');
     const path = `/api/admin/projects/${project.id}/api-keys`;
