@@ -109,6 +109,12 @@ export function isYaml(type: string): boolean {
  * whitespace-only bodies give `emptyValue` when provided, else a 400.
  */
 export async function jsonBody(c: Context, max: number, emptyValue?: unknown): Promise<unknown> {
+  const type = mediaType(c);
+  // Sent as YAML where only JSON is read, the body failed as JSON with a hint to send it as
+  // YAML, which it had been: said as it is, before the body is read.
+  if (isYaml(type)) {
+    throw new AssayError('unsupported_media_type', `This endpoint takes JSON, not YAML (Content-Type: ${type}); only experiment documents take YAML (POST /api/experiments, PUT /api/experiments/{slug}, \`assay push FILE\`)`);
+  }
   const text = await bodyText(c, max);
   if (text.trim() === '') {
     if (emptyValue !== undefined) return emptyValue;

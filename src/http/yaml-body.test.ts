@@ -82,3 +82,30 @@ describe('POST /api/experiments with YAML', () => {
     expect((await t.req('GET', '/api/experiments/tagged')).status).toBe(404);
   });
 });
+
+describe('YAML where only JSON is read', () => {
+  let t: TestAssay;
+  beforeAll(async () => {
+    t = await startTestAssay();
+  });
+  afterAll(() => t.close());
+
+  it('is a 415 saying the endpoint takes JSON, not a JSON syntax error hinting to send YAML', async () => {
+    // Where YAML is read, it is.
+    const saved = await t.req('POST', '/api/experiments', { raw: 'slug: yaml-ok\nname: YAML ok\ndataset:\n  rows: [{q: a}]\ntargets:\n  - id: t\n    type: code\n    code: return row.q\n', headers: { 'content-type': 'application/yaml' } });
+    expect(saved.status).toBe(201);
+    const bodies: [string, string][] = [['/api/secrets/OPENAI_API_KEY', 'PUT'], ['/api/datasets', 'POST'], ['/api/experiments/yaml-ok/run', 'POST']];
+    for (const [path, method] of bodies) {
+      for (const type of ['application/yaml', 'text/yaml; charset=utf-8']) {
+        const res = await t.req(method, path, { raw: 'value: sk-not-json\n', headers: { 'content-type': type } });
+        expect(res.status, `${method} ${path} ${type}`).toBe(415);
+        const body = (await res.json()) as { error: string; message: string };
+        expect(body.error).toBe('unsupported_media_type');
+        expect(body.message).toBe(`This endpoint takes JSON, not YAML (Content-Type: ${type.split(';')[0]}); only experiment documents take YAML (POST /api/experiments, PUT /api/experiments/{slug}, \`assay push FILE\`)`);
+        expect(body.message).not.toContain('sk-not-json');
+      }
+    }
+    // Nothing was run or stored.
+    expect(((await (await t.req('GET', '/api/experiments/runs?experimentSlug=yaml-ok')).json()) as { runs: unknown[] }).runs).toEqual([]);
+  });
+});
