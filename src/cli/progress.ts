@@ -16,6 +16,11 @@ export interface ProgressView {
 
 /** A note that stays the same is written again at most this often, as a plain line. */
 const NOTE_REPEAT_MS = 15_000;
+/**
+ * A plain line about calls backing off waits this long after the first: 429s come in bursts,
+ * and the first line, written at the first refusal, said "1 call backing off" of the five.
+ */
+const NOTE_SETTLE_MS = 500;
 
 /**
  * Cells a second since the first update: its count and time are the base (a run's backlog, or
@@ -30,7 +35,10 @@ function rateMeter(now: () => number): (completed: number) => string | undefined
       base = { completed, at: now() };
       return undefined;
     }
-    return ((completed - base.completed) / Math.max(0.001, (now() - base.at) / 1000)).toFixed(1);
+    // Under a second, a burst (cells committed together, a stream read back from storage)
+    // read as thousands a second.
+    const seconds = (now() - base.at) / 1000;
+    return seconds < 1 ? undefined : ((completed - base.completed) / seconds).toFixed(1);
   };
 }
 
@@ -53,9 +61,15 @@ export function progressView(total: number, out: NodeJS.WriteStream = process.st
   // CI logs: a line when calls start backing off, then at most one every NOTE_REPEAT_MS while
   // they go on backing off (waits that come and go must not fill the log).
   let lastNoteAt = -Infinity;
+  let backingOffSince: number | undefined;
   return {
     note(text) {
-      if (!text || now() - lastNoteAt < NOTE_REPEAT_MS) return;
+      if (!text) {
+        backingOffSince = undefined;
+        return;
+      }
+      backingOffSince ??= now();
+      if (now() - backingOffSince < NOTE_SETTLE_MS || now() - lastNoteAt < NOTE_REPEAT_MS) return;
       lastNoteAt = now();
       write(`  ${text}\n`);
     },
