@@ -136,9 +136,13 @@ const NO_BODY_BYTES = 4096;
  */
 async function refuseBody(c: Context<HttpEnv>): Promise<undefined> {
   if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.raw.body === null || c.req.header('content-length') === '0') return undefined;
-  const value = await jsonBody(c, NO_BODY_BYTES, {});
+  const noBody = () => new AssayError('validation_error', `${c.req.method} ${c.req.routePath.replace(/:(\w+)/g, '{$1}')} takes no body; send none (or {})`, { issues: [{ path: [], message: 'no body expected' }] });
+  // A large or YAML body is refused for what it is (none is taken), not for its size or type.
+  const value = await jsonBody(c, NO_BODY_BYTES, {}).catch((error: unknown) => {
+    throw isAssayError(error) && (error.code === 'payload_too_large' || error.code === 'unsupported_media_type') ? noBody() : error;
+  });
   const empty = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
-  if (!empty) throw new AssayError('validation_error', `${c.req.method} ${c.req.routePath.replace(/:(\w+)/g, '{$1}')} takes no body; send none (or {})`, { issues: [{ path: [], message: 'no body expected' }] });
+  if (!empty) throw noBody();
   return undefined;
 }
 
