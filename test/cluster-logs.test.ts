@@ -47,11 +47,14 @@ beforeAll(async () => {
   // 20 ms a call: at concurrency 10 the run lasts a second or more, so both workers take shards.
   agent = await startFakeAgent({ latencyMs: 20 });
   api = await cluster.api();
+  // Each start-up line names the Redis key prefix (and a worker its Redis), so a mismatch shows.
+  expect(api.server.output()).toMatch(/cluster role api, process proc_\w+, Redis key prefix assay; API docs at \/docs\)/);
   workers = [];
   for (let i = 0; i < 2; i++) {
     const worker = await cluster.worker({ ASSAY_WORKER_PORT: '0', HOST: '127.0.0.1' });
     const [, port] = worker.proc.output().match(/\/healthz, \/readyz and \/metrics on http:\/\/127\.0\.0\.1:(\d+)/) ?? [];
     expect(port, worker.proc.output()).toBeDefined();
+    expect(worker.proc.output()).toMatch(/taking runs from Redis redis:\/\/127\.0\.0\.1:\d+\/? \(key prefix assay; postgres\)/);
     workers.push({ worker, probes: `http://127.0.0.1:${port}` });
   }
 }, 120_000);

@@ -76,7 +76,7 @@ export async function startServer(config: Config, out: (line: string) => void = 
   // Once up, so a start-up that fails says only why.
   const exposed = privateNetworkWarning(config, process.env);
   if (exposed) logger.warn(exposed);
-  const mode = assay.plan.mode === 'cluster' ? `, cluster role ${assay.plan.role}, process ${assay.processId}` : '';
+  const mode = assay.plan.mode === 'cluster' ? `, cluster role ${assay.plan.role}, process ${assay.processId}, Redis key prefix ${config.redisPrefix}` : '';
   out(`Assay listening on http://${shownHost(config.host)}:${port} (${assay.stores.dialect}${mode}; API docs at /docs)`);
 
   let stopping: Promise<void> | undefined;

@@ -5,6 +5,7 @@
 // Without DATABASE_URL and REDIS_URL it stops at once with exit code 2 (config/roles.ts). On
 // SIGTERM it stops its runs without ending them; their leases are released and another worker
 // continues them.
+import { maskCredentials } from '../core/mask-credentials.js';
 import type { Server } from 'node:http';
 import { type Assay, composeAssay } from '../config/compose.js';
 import type { Config } from '../config/env.js';
@@ -40,7 +41,9 @@ export async function startWorker(config: Config, out: (line: string) => void = 
   const port = probes?.port;
   endStartUp(assay.plan);
   const probeText = port === undefined ? '' : `; /livez, /healthz, /readyz and /metrics on http://${shownHost(config.host)}:${port}`;
-  out(`Assay worker ${assay.processId} taking runs from Redis (${assay.stores.dialect})${probeText}`);
+  // The Redis and its key prefix named: an API process on another prefix hands this worker
+  // nothing, and the two start-up lines side by side show why.
+  out(`Assay worker ${assay.processId} taking runs from Redis ${maskCredentials(config.redisUrl ?? '')} (key prefix ${config.redisPrefix}; ${assay.stores.dialect})${probeText}`);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
