@@ -59,7 +59,7 @@ describe('input the API would not read', () => {
     const secret = await refused('POST', '/api/webhooks/secret', { secret: 'my-own-secret-value' });
     expect(secret.message).toContain('takes no body');
     // A large body, or a YAML one, is refused for being there, not for its size or type.
-    for (const [raw, type] of [[`{"pad":"${'x'.repeat(64 * 1024)}"}`, 'application/json'], ['force: true\n', 'application/yaml']]) {
+    for (const [raw, type] of <[string, string][]>[[`{"pad":"${'x'.repeat(64 * 1024)}"}`, 'application/json'], ['force: true\n', 'application/yaml']]) {
       const res = await t.req('POST', `/api/experiments/runs/${stoppedRun}/abort`, { raw, headers: { 'content-type': type } });
       expect(res.status, type).toBe(400);
       expect(((await res.json()) as { message: string }).message).toBe('POST /api/experiments/runs/{runId}/abort takes no body; send none (or {})');
