@@ -119,8 +119,9 @@ describe('commands on a run by its id', { timeout: 300_000 }, () => {
     const watch = spawnAssay(['watch', runId], { ASSAY_ENDPOINT: server.base, ASSAY_API_KEY: KEY, ...env });
     await watch.waitFor(new RegExp(`Run ${runId}: running, 6/20 cells`));
     await watch.waitFor(/^progress 6\/20/m);
-    // From here the cells are live, none faster than the agent's 30 ms answer.
-    paced.setBehaviour({ latencyMs: 30 });
+    // From here the cells are live, none faster than the agent's 100 ms answer (14 of them: over
+    // the second a rate needs).
+    paced.setBehaviour({ latencyMs: 100 });
     paced.release();
     expect(await watch.exited).toBe(0);
     const lines = progressLines(watch.output());
@@ -128,7 +129,11 @@ describe('commands on a run by its id', { timeout: 300_000 }, () => {
     expect(lines.map(counted).filter((n) => n < 6)).toEqual([]);
     expect(lines[0]).toBe('progress 6/20 (30%), 0 failing');
     expect(lines.at(-1)).toMatch(/^progress 20\/20 \(100%\), 0 failing, [\d.]+ cells\/s$/);
-    for (const line of lines.slice(1)) expect(Number(rateOf(line))).toBeLessThanOrEqual(1000 / 30);
+    // A rate once a second has passed (none over less), never above what live cells allow.
+    for (const line of lines.slice(1)) {
+      const rate = rateOf(line);
+      if (rate !== undefined) expect(Number(rate)).toBeLessThanOrEqual(1000 / 100);
+    }
 
     // Finished: the whole stream is a replay, said as one line.
     const again = await server.run(['watch', runId], env);

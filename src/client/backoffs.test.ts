@@ -1,6 +1,6 @@
 // Calls backing off as `assay run` and the run page say it: the waits not yet over, counted,
-// with the latest reason (made safe for a terminal by the CLI), and, in CI logs, a line when they
-// start and at most one every 15 s while they go on.
+// with the latest reason (made safe for a terminal by the CLI), and, in CI logs, a line once
+// they have gone on for half a second (a burst of 429s counted whole) and at most one every 15 s.
 import { describe, expect, it } from 'vitest';
 import { progressView } from '../cli/progress.js';
 import { terminalText } from '../cli/terminal-text.js';
@@ -50,7 +50,7 @@ describe('Backoffs', () => {
 });
 
 describe('the progress line in CI logs', () => {
-  it('writes a note when calls start backing off, then at most one every 15 s', () => {
+  it('writes a note once calls have backed off for half a second, then at most one every 15 s', () => {
     let now = 0;
     const lines: string[] = [];
     const out = { isTTY: false } as unknown as NodeJS.WriteStream;
@@ -62,6 +62,11 @@ describe('the progress line in CI logs', () => {
     view.note('');
     now += 14_000;
     view.note('1 call backing off (HTTP 429), next try in 9 s');
-    expect(lines).toEqual(['  2 calls backing off (HTTP 429), next try in 5 s\n', '  1 call backing off (HTTP 429), next try in 9 s\n']);
+    now += 500;
+    // Settled, but within 15 s of the last line.
+    view.note('1 call backing off (HTTP 429), next try in 9 s');
+    now += 500;
+    view.note('1 call backing off (HTTP 429), next try in 8 s');
+    expect(lines).toEqual(['  2 calls backing off (HTTP 429), next try in 4 s\n', '  1 call backing off (HTTP 429), next try in 8 s\n']);
   });
 });
