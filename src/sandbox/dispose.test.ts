@@ -3,56 +3,26 @@
 // disposed as dispose.ts does, under 25 ms. Making isolates right after is covered too: a
 // `new Isolate` on the main thread waits for tear-downs in progress (maker.ts).
 //
-// On a loaded machine the event loop is late for want of a CPU alone (a 5 ms timer 140–250 ms
-// late at load 12, with nothing held), so where Linux tells the thread's own times
-// (/proc/thread-self/schedstat: time run and time waited for a CPU) the time waited for a CPU
-// is taken out of each late turn, and the CPU the main thread spent in its longest turn is
-// checked too: 1–2 ms disposed as dispose.ts does, 25–44 ms disposed plainly (the tear-down),
-// at load 11 as without load.
-import { existsSync, readFileSync } from 'node:fs';
+// On a loaded machine the event loop is late for want of a CPU alone, so the time the main
+// thread waited for a CPU is taken out of each late turn (src/testing/thread-times.ts), and
+// the CPU it spent in its longest turn is checked too: 1–2 ms disposed as dispose.ts does,
+// 25–44 ms disposed plainly (the tear-down), at load 11 as without load.
 import { describe, expect, it } from 'vitest';
 import type { SandboxFunction } from '../core/model/adapters.js';
+import { HAS_THREAD_TIMES, type Held, heldMonitor } from '../testing/thread-times.js';
 import { IsolatedSandbox } from './isolated.js';
 
 const never = new AbortController().signal;
 const KEEP_100_MB = 'globalThis.kept = []; for (let i = 0; i < 100; i++) kept.push(new Array(131072).fill(i + 0.5)); return kept.length';
-const SCHEDSTAT = '/proc/thread-self/schedstat';
-/** Whether this system counts the thread's times (a kernel without them shows zeros). */
-const HAS_SCHEDSTAT = existsSync(SCHEDSTAT) && Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) > 0;
 /** The most CPU one event-loop turn of the main thread may take here: far under a tear-down's. */
 const TURN_CPU_MS = 12;
 
-/** This thread's time run on a CPU and time waited for one, ms (zeros where Linux does not tell). */
-function threadTimes(): { run: number; wait: number } {
-  if (!HAS_SCHEDSTAT) return { run: 0, wait: 0 };
-  const [run = 0, wait = 0] = readFileSync(SCHEDSTAT, 'utf8').split(' ').map(Number);
-  return { run: run / 1e6, wait: wait / 1e6 };
-}
-
-interface Held {
-  /** The most a 5 ms timer was late, less the time the thread waited for a CPU meanwhile. */
-  held: number;
-  /** The most CPU the main thread spent between two ticks of that timer (0 where unknown). */
-  turnCpu: number;
-}
-
 /** Calls `work`, then watches the event loop for `ms`. */
 async function mainThreadHeld(work: () => void, ms: number): Promise<Held> {
-  let last = performance.now();
-  let before = threadTimes();
-  const worst: Held = { held: 0, turnCpu: 0 };
-  const timer = setInterval(() => {
-    const now = performance.now();
-    const times = threadTimes();
-    worst.held = Math.max(worst.held, now - last - 5 - (times.wait - before.wait));
-    worst.turnCpu = Math.max(worst.turnCpu, times.run - before.run);
-    last = now;
-    before = times;
-  }, 5);
+  const monitor = heldMonitor();
   work();
   await new Promise((r) => setTimeout(r, ms));
-  clearInterval(timer);
-  return worst;
+  return monitor.stop();
 }
 
 /**
@@ -62,7 +32,7 @@ async function mainThreadHeld(work: () => void, ms: number): Promise<Held> {
  */
 function expectFree(seen: Held): void {
   // Without the thread's times, `held` is the plain lateness: the product rule only.
-  expect(seen.held).toBeLessThan(HAS_SCHEDSTAT ? 50 : 100);
+  expect(seen.held).toBeLessThan(HAS_THREAD_TIMES ? 50 : 100);
   expect(seen.turnCpu).toBeLessThan(TURN_CPU_MS);
 }
 

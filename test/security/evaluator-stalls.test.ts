@@ -12,18 +12,34 @@
 // before any evaluator runs (the uniqueItems reproduction below is one, of 20,000 objects).
 //
 // Responsiveness is measured as the longest event-loop stall of this process, which is the
-// server's (the harness runs it in-process), plus /healthz probes every 20 ms. The bound
-// (1 s) separates "fixed" (tens of ms) from "broken" (seconds to hours) with room for a busy
-// shared machine; unfixed, these runs stall the process for 2 s to hours.
+// server's (the harness runs it in-process), plus /healthz probes every 20 ms, each less the
+// time the main thread waited for a CPU meanwhile (src/testing/thread-times.ts): at load 11 the
+// plain figures reached 1.8 s on runs that hold the thread for a few hundred ms. The bound
+// (1 s) separates "fixed" (tens to hundreds of ms) from "broken" (seconds to hours); unfixed,
+// these runs stall the process for 2 s to hours, most of it the main thread's own work.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generator, WORST_CASES, type WorstCase } from '../../src/testing/evaluator-worst-cases.js';
 import { startFakeAgent, type FakeAgent } from '../../src/testing/fake-agent.js';
 import { startTestAssay, type TestAssay } from '../../src/testing/harness.js';
 import { startRun, waitForRun } from '../../src/testing/runs.js';
-import { healthProbe } from '../hostile/support.js';
+import { heldMonitor, heldProbe } from '../../src/testing/thread-times.js';
 
 /** execution.timeoutMs of every run here: the target call's limit and the evaluators' deadline. */
 const TIMEOUT_MS = 3_000;
+/**
+ * A longer deadline for cases whose inputs take seconds to build in the sandbox, so that the
+ * code target building them (and the host decoding its 10 MB) cannot time out on a loaded
+ * machine: built alone at load 9, jaro took 6.1 s and these others 2.1–2.6 s, the rest at most
+ * 1 s. Their evaluators then run until this deadline.
+ */
+const SLOW_TO_BUILD: Record<string, number> = {
+  'context metrics jaro': 20_000,
+  'context metrics': 10_000,
+  'context metrics id': 10_000,
+  'valid_format yaml': 10_000,
+  'valid_format json_schema': 10_000,
+  'valid_format xml': 10_000,
+};
 /** Longest main-thread stall allowed (fixed: tens of ms; broken: seconds). */
 const STALL_BOUND_MS = 1_000;
 /** Slack for a busy machine on top of the timeout, for a cell to end and a run to finish. */
@@ -68,41 +84,26 @@ interface Outcome extends Evaluation {
   worstHealthMs: number;
 }
 
-/**
- * Measures the longest stall of this thread's event loop: a 5 ms interval timer, and the longest
- * gap between its ticks beyond those 5 ms.
- */
-function stallMonitor(): { stop(): number } {
-  let last = performance.now();
-  let longest = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last - 5);
-    last = now;
-  }, 5);
-  return {
-    stop() {
-      clearInterval(timer);
-      return Math.max(longest, performance.now() - last - 5);
-    },
-  };
-}
-
 /** Runs a one-row experiment while measuring stalls; returns its first evaluation and the figures. */
 async function measuredRun(doc: Record<string, unknown>): Promise<Outcome> {
   const slug = `stall-${++slugs}`;
   const saved = await t.req('POST', '/api/experiments', { body: { slug, name: slug, ...doc, execution: { concurrency: 1, maxRetries: 0, timeoutMs: TIMEOUT_MS, ...(doc as { execution?: object }).execution } } });
   expect(saved.status, await saved.clone().text()).toBe(201);
-  const stalls = stallMonitor();
-  const probe = healthProbe(t);
+  const stalls = heldMonitor();
+  const probe = heldProbe(async () => {
+    const res = await t.req('GET', '/healthz', { key: null });
+    const text = await res.text();
+    expect(res.status, `/healthz: ${text}`).toBe(200);
+  });
   let runId = '';
   let maxStallMs = 0;
   try {
     runId = await startRun(t, slug);
-    const run = await waitForRun(t, runId, 2 * TIMEOUT_MS + 4 * SLACK_MS);
+    const timeoutMs = (doc as { execution?: { timeoutMs?: number } }).execution?.timeoutMs ?? TIMEOUT_MS;
+    const run = await waitForRun(t, runId, 2 * timeoutMs + 4 * SLACK_MS);
     expect(['completed', 'failed']).toContain(run.status);
   } finally {
-    maxStallMs = stalls.stop();
+    maxStallMs = stalls.stop().held;
   }
   const worstHealthMs = await probe.stop();
   const results = (await (await t.req('GET', `/api/experiments/runs/${runId}/results`)).json()) as {
@@ -133,18 +134,18 @@ function sizeFor(c: WorstCase): number {
  * A code target that builds the case's inputs in the sandbox and returns them as its output,
  * judged by `copies` copies of the evaluator.
  */
-function attackDoc(c: WorstCase, n: number, evaluator: Record<string, unknown> = { type: c.type, settings: c.settings }, copies = 1) {
+function attackDoc(c: WorstCase, n: number, evaluator: Record<string, unknown> = { type: c.type, settings: c.settings }, copies = 1, timeoutMs = TIMEOUT_MS) {
   const names = Object.keys(generator(c)(100));
   const inputs = Object.fromEntries(names.map((name) => [name, `output.${name}`]));
   return {
     dataset: { rows: [{ n }] },
-    targets: [{ id: 't', type: 'code', code: `const make = ${c.source};\nreturn make(row.n);`, timeoutMs: TIMEOUT_MS }],
+    targets: [{ id: 't', type: 'code', code: `const make = ${c.source};\nreturn make(row.n);`, timeoutMs }],
     evaluators: Array.from({ length: copies }, (_, i) => ({ id: `e${i}`, ...evaluator, inputs })),
   };
 }
 
 /** The checks every attack shares, with the figures printed for the record. */
-function expectBounded(label: string, o: Outcome): void {
+function expectBounded(label: string, o: Outcome, timeoutMs = TIMEOUT_MS): void {
   const statuses = o.all.map((e) => e.status).reduce<Record<string, number>>((n, s) => ({ ...n, [s]: (n[s] ?? 0) + 1 }), {});
   console.log(`${label}: ${JSON.stringify(statuses)}, first ${o.status} after ${o.duration} ms (${(o.details ?? o.cellError ?? '').slice(0, 60)}); longest stall ${o.maxStallMs.toFixed(0)} ms, worst /healthz ${o.worstHealthMs.toFixed(0)} ms`);
   expect(o.cellError, label).toBeNull();
@@ -153,7 +154,7 @@ function expectBounded(label: string, o: Outcome): void {
     // Each evaluation ended within the timeout: a result, or an error with a message (the
     // timeout, a parser's stack overflow, a refusal).
     expect(['processed', 'skipped', 'error'], label).toContain(e.status);
-    expect(e.duration, label).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    expect(e.duration, label).toBeLessThan(timeoutMs + SLACK_MS);
     if (e.status === 'error') expect(e.details, label).toMatch(/\S/);
   }
   expect(o.maxStallMs, `${label}: longest main-thread stall`).toBeLessThan(STALL_BOUND_MS);
@@ -164,8 +165,10 @@ describe('offline evaluators at the size limit, in a real run', () => {
   it.each(WORST_CASES.map((c) => [c.name, c] as const))('%s: the cell ends within the timeout and the server keeps answering', async (name, c) => {
     const n = sizeFor(c);
     const copies = copiesOf(c);
-    expectBounded(`${name} (n = ${n}, ${copies} evaluators)`, await measuredRun(attackDoc(c, n, undefined, copies)));
-  }, 60_000);
+    const timeoutMs = SLOW_TO_BUILD[name] ?? TIMEOUT_MS;
+    const doc = { ...attackDoc(c, n, undefined, copies, timeoutMs), execution: { timeoutMs } };
+    expectBounded(`${name} (n = ${n}, ${copies} evaluators)`, await measuredRun(doc), timeoutMs);
+  }, 120_000);
 });
 
 describe('the reported reproductions', () => {
@@ -231,10 +234,11 @@ describe('the same protection elsewhere', () => {
     const c: WorstCase = { name: 'yaml nesting', type: 'valid_format', settings: { format: 'yaml' }, source: `(n) => ({ output: '['.repeat(n) + ']'.repeat(n) })`, limit: 3_000 };
     for (let i = 0; i < 2; i++) {
       // A longer deadline than the other attacks: this checks the nesting refusal, which must not
-      // lose a race with the 3 s deadline on a machine whose cores are busy with other work.
-      const o = await measuredRun({ ...attackDoc(c, 3_000), dataset: { rows: [{ n: 3_000 }, { n: 3_000 }] }, execution: { timeoutMs: 6_000 } });
-      expectBounded('yaml nested 3,000 deep', o);
+      // lose a race with the deadline on a machine whose cores are busy with other work (it lost
+      // one with 6 s at load 11, the pool's one thread still busy with the attack before).
+      const o = await measuredRun({ ...attackDoc(c, 3_000), dataset: { rows: [{ n: 3_000 }, { n: 3_000 }] }, execution: { timeoutMs: 30_000 } });
+      expectBounded('yaml nested 3,000 deep', o, 30_000);
       expect(o.details).toContain('nested more than 500 levels deep');
     }
-  }, 60_000);
+  }, 240_000);
 });
