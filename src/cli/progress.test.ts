@@ -64,26 +64,4 @@ describe('progressView', () => {
     view.update(200, 0);
     expect(lines).toEqual(['progress 0/1000 (0%), 0 failing\n', 'progress 100/1000 (10%), 0 failing\n', 'progress 200/1000 (20%), 0 failing, 100.0 cells/s\n']);
   });
-
-  it('writes the first backing-off line once the burst has settled, then at most every 15 s', () => {
-    let now = 0;
-    const lines: string[] = [];
-    const view = progressView(10, { isTTY: false } as unknown as NodeJS.WriteStream, (text) => lines.push(text), () => now);
-    view.note('1 call backing off (HTTP 429), next try in 2 s');
-    now += 100;
-    view.note('5 calls backing off (HTTP 429), next try in 2 s');
-    expect(lines).toEqual([]);
-    now += 400;
-    view.note('5 calls backing off (HTTP 429), next try in 1 s');
-    expect(lines).toEqual(['  5 calls backing off (HTTP 429), next try in 1 s\n']);
-    now += 1_000;
-    view.note('5 calls backing off (HTTP 429), next try in 1 s');
-    // Over, then back: it settles again, and the repeat bound still holds.
-    view.note('');
-    now += 20_000;
-    view.note('2 calls backing off (HTTP 503), next try in 3 s');
-    now += 600;
-    view.note('2 calls backing off (HTTP 503), next try in 2 s');
-    expect(lines).toEqual(['  5 calls backing off (HTTP 429), next try in 1 s\n', '  2 calls backing off (HTTP 503), next try in 2 s\n']);
-  });
 });
