@@ -48,11 +48,17 @@ describe('assay serve', { timeout: 120_000 }, () => {
     const schemas = ['a', 'b'].map((s) => `assay_serve_key_${s}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`);
     const admin = new pg.Client({ connectionString: TEST_PG_URL });
     await admin.connect();
+    const started: ReturnType<typeof spawnAssay>[] = [];
+    const serve = (env: Record<string, string>) => {
+      const p = spawnAssay(['serve'], env);
+      started.push(p);
+      return p;
+    };
     try {
       const env = (schema: string, dataDir: string) => ({ PORT: '0', DATABASE_URL: url.toString(), ASSAY_DB_SCHEMA: schema, ASSAY_SECRET_KEY: 'serve-key-test-secret-0123456789abcdef', ASSAY_DATA_DIR: dataDir, ASSAY_LOG_LEVEL: 'warn' });
       // Nothing else needs the data directory here (the database and secret key are elsewhere).
       const missing = path.join(tempDir(), 'not', 'made', 'yet');
-      const first = spawnAssay(['serve'], env(schemas[0]!, missing));
+      const first = serve(env(schemas[0]!, missing));
       const [, key] = await first.waitFor(/^\s+(sk-lw-[A-Za-z0-9]{40})$/m);
       await first.waitFor(/listening on/);
       expect(first.output()).toContain(`also written to ${path.join(missing, 'api-key')}`);
@@ -61,7 +67,7 @@ describe('assay serve', { timeout: 120_000 }, () => {
       expect(await first.exited).toBe(0);
 
       // A data directory that cannot be made: the key is in the database, so it is printed and the server runs.
-      const unwritable = spawnAssay(['serve'], env(schemas[1]!, '/proc/assay-key-dir'));
+      const unwritable = serve(env(schemas[1]!, '/proc/assay-key-dir'));
       const [, key2] = await unwritable.waitFor(/^\s+(sk-lw-[A-Za-z0-9]{40})$/m);
       const [, port] = await unwritable.waitFor(/listening on http:\/\/localhost:(\d+)/);
       expect(unwritable.output()).toContain('Created project "default". Its API key (shown once):');
@@ -71,6 +77,9 @@ describe('assay serve', { timeout: 120_000 }, () => {
       unwritable.child.kill('SIGTERM');
       expect(await unwritable.exited).toBe(0);
     } finally {
+      // A failed wait leaves its server running: stopped here, before its schema is dropped.
+      for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      await Promise.all(started.map((p) => p.exited));
       for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
     }
