@@ -173,6 +173,37 @@ describe('the Run form', () => {
     await screenshot(page, 'experiment-run-form-errors');
   });
 
+  it('lists every column the rows lack when the server refuses the run, not only the first', async () => {
+    // Two evaluators map columns the saved rows lack: the server's message names the first
+    // and "(and 1 more)"; the form lists the other under it. A parameter fills one of them.
+    const doc = {
+      slug: 'unmapped', name: 'Unmapped', dataset: { rows: [{ q: 'a' }] },
+      targets: [{ id: 'echo', type: 'code', code: 'return row.q' }],
+      evaluators: [
+        { id: 'exact', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.expected' } },
+        { id: 'ctx', type: 'langevals/exact_match', inputs: { output: 'output', expected_output: 'row.context' } },
+      ],
+    };
+    expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+    await page.goto(server.url + '/default/experiments/unmapped');
+    const form = page.getByRole('form', { name: 'Start a run' });
+    await form.waitFor();
+    expect(await form.locator('label', { hasText: 'Rows' }).textContent()).toContain('(empty = its one row, numbered 0;');
+    await form.getByRole('button', { name: 'Run' }).click();
+    const alert = form.getByRole('alert');
+    await expect.poll(() => alert.locator('p').textContent()).toMatch(/^Invalid run: evaluator "exact" maps expected_output to row\.expected, .* \(and 1 more\)/);
+    expect(await alert.locator('li').allTextContents()).toEqual([
+      'evaluators.1.inputs.expected_output: evaluator "ctx" maps expected_output to row.context, but the rows have no column "context"; every cell would skip it',
+    ]);
+    await screenshot(page, 'experiment-run-form-issues');
+    // With one of them given as a parameter, only the other is said, and no list is left over.
+    await form.getByLabel(/^Parameters/).fill('context=x');
+    await form.getByRole('button', { name: 'Run' }).click();
+    await expect.poll(() => alert.locator('p').textContent()).toMatch(/^Invalid run: evaluator "exact" maps expected_output to row\.expected, [^(]*$/);
+    expect(await alert.locator('li').count()).toBe(0);
+    expect((await server.t.client.listRuns('unmapped')).runs).toEqual([]);
+  });
+
   it("shows the server's message when it refuses the run", async () => {
     await page.goto(server.url + '/default/experiments/tiny');
     const form = page.getByRole('form', { name: 'Start a run' });

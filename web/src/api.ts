@@ -85,6 +85,24 @@ export class Api {
   review = (runId: string, review: ReviewInput): Promise<Review> => this.signOutOn401(this.client.review(runId, review));
 }
 
+/** The issues a form lists under a refusal's message, at most this many (then "… and N more"). */
+const ISSUES_SHOWN = 20;
+
+/**
+ * The fields a refusal names, one line each (`path: message`), as the CLI lists them: a refusal
+ * of a run start can name many (every column the rows lack, every secret not set) while its
+ * message says only the first and "(and N more)". An issue the message already says is left out.
+ */
+export function describeIssues(error: unknown): string[] {
+  if (!(error instanceof ApiError)) return [];
+  const message = describeError(error);
+  const lines = (error.body.issues ?? [])
+    .filter((i) => i.message !== '' && !message.includes(i.message))
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  if (lines.length <= ISSUES_SHOWN) return lines;
+  return [...lines.slice(0, ISSUES_SHOWN), `… and ${lines.length - ISSUES_SHOWN} more`];
+}
+
 /** A user-facing sentence for a failed call. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) return error.body.message ?? error.body.error ?? `Request failed (${error.status})`;

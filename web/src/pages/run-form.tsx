@@ -3,7 +3,7 @@
 // what only the server can check (rows of a saved dataset) comes back as its error message.
 import { type FormEvent, useState } from 'react';
 import type { RunEstimate, StartRunBody } from '../api-types.js';
-import { api, describeError } from '../api.js';
+import { api, describeError, describeIssues } from '../api.js';
 import { navigate, paths } from '../lib/router.js';
 import { EstimateView } from './estimate-view.js';
 import { checkRunForm } from './run-form-check.js';
@@ -12,10 +12,13 @@ export function RunForm({ project, slug, rowCount, names }: { project: string; s
   const [params, setParams] = useState('');
   const [rows, setRows] = useState('');
   const [errors, setErrors] = useState<string[]>([]);
+  // The fields a server's refusal names beyond its message (every column the rows lack, …).
+  const [issues, setIssues] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [estimate, setEstimate] = useState<RunEstimate | null>(null);
   const send = async (act: (b: StartRunBody) => Promise<void>) => {
     const checked = checkRunForm(params, rows, rowCount);
+    setIssues([]);
     if ('errors' in checked) {
       setErrors(checked.errors);
       return;
@@ -26,6 +29,7 @@ export function RunForm({ project, slug, rowCount, names }: { project: string; s
       await act(checked.body);
     } catch (err) {
       setErrors([describeError(err)]);
+      setIssues(describeIssues(err));
     } finally {
       setBusy(false);
     }
@@ -35,7 +39,7 @@ export function RunForm({ project, slug, rowCount, names }: { project: string; s
     void send(async (b) => navigate(paths.run(project, slug, (await api().start(slug, b)).runId)));
   };
   const estimateCost = () => void send(async (b) => setEstimate(await api().estimate(slug, b)));
-  const rowsHint = rowCount === undefined ? 'empty = all' : rowCount === 0 ? 'the dataset has no rows' : `empty = all ${rowCount}, numbered 0–${rowCount - 1}`;
+  const rowsHint = rowCount === undefined ? 'empty = all' : rowCount === 0 ? 'the dataset has no rows' : rowCount === 1 ? 'empty = its one row, numbered 0' : `empty = all ${rowCount}, numbered 0–${rowCount - 1}`;
   return (
     <form className="run-form" onSubmit={(e) => void submit(e)} aria-label="Start a run">
       <label>
@@ -59,6 +63,13 @@ export function RunForm({ project, slug, rowCount, names }: { project: string; s
           {errors.map((m, i) => (
             <p key={i} dir="auto">{m}</p>
           ))}
+          {issues.length > 0 && (
+            <ul>
+              {issues.map((m, i) => (
+                <li key={i} dir="auto">{m}</li>
+              ))}
+            </ul>
+          )}
         </div>
       )}
       {estimate && <EstimateView estimate={estimate} names={names} />}
