@@ -1,27 +1,42 @@
 // Limits of template rendering (./templates.ts). Rendering is synchronous and holds up the
 // whole server while it runs, so a target call renders all its templates in one turn: they
-// share one budget of wall time, of characters Liquid allocates in filters and loops, and of
-// characters written; and between turns the process yields to the event loop once it has
+// share one budget of the thread's time (wall time less any wait for a CPU), of characters
+// Liquid allocates in filters and loops, and of characters written; and between turns the process yields to the event loop once it has
 // rendered for a while. A runaway template then holds up the server for at most one turn's
 // time limit, whatever the run's concurrency. Real prompts and bodies render in well under a
 // millisecond. See test/hostile/templates.test.ts.
 import { type Emitter, toValue } from 'liquidjs';
+import { threadWaitMs } from './thread-wait.js';
 
 /**
- * Limits of one turn (every template of one target call, or one render outside a turn): wall
- * time, characters Liquid allocates in filters and loops, and characters written. Output
+ * Limits of one turn (every template of one target call, or one render outside a turn): the
+ * thread's time (see MAX_TURN_WALL_MS), characters Liquid allocates in filters and loops, and characters written. Output
  * counts because it is kept while the call is in flight: a loop repeating a large column could
  * otherwise build hundreds of MB per cell and, over concurrent cells, exhaust the heap.
  */
 export const RENDER_LIMITS = { timeMs: 100, memory: 50_000_000, outputChars: 10_000_000 } as const;
 /** Render time after which the process lets other work run before the next turn. */
 const SLICE_MS = 20;
+/**
+ * The time limit counts the thread's own time: time it waited for a CPU (a loaded machine)
+ * moves the deadline on, up to this much wall time a turn. Read from Linux once the deadline is
+ * passed, against a reading taken at most WAIT_READ_EVERY_MS before the turn began (one read
+ * per turn would cost a few µs on every target call). thread-wait.ts says why.
+ */
+const MAX_TURN_WALL_MS = 10_000;
+const WAIT_READ_EVERY_MS = 5;
+
+/** The last reading of the thread's CPU wait (ms; undefined where unknown) and when it was taken. */
+let lastWait: { at: number; waited: number | undefined } = { at: -Infinity, waited: undefined };
 
 /** The limits of the running turn, in the shape of Liquid's Limiter (`use` counts, `check` compares). */
 export class TurnLimits {
   private allocated = 0;
   private written = 0;
-  private readonly deadline = performance.now() + RENDER_LIMITS.timeMs;
+  private readonly started = performance.now();
+  private deadline = this.started + RENDER_LIMITS.timeMs;
+  /** The thread's CPU wait read before this turn began (at most WAIT_READ_EVERY_MS before). */
+  private readonly waitBefore = this.started - lastWait.at > WAIT_READ_EVERY_MS ? (lastWait = { at: this.started, waited: threadWaitMs() }) : lastWait;
   readonly memory = {
     use: (count: number): void => {
       if (+count > 0 && (this.allocated += +count) > RENDER_LIMITS.memory) throw new Error('memory alloc limit exceeded');
@@ -31,9 +46,22 @@ export class TurnLimits {
   readonly time = {
     use: (): void => undefined,
     check: (now: number): void => {
-      if (+now > this.deadline) throw new Error('template render limit exceeded');
+      if (+now > this.deadline) this.pastDeadline(+now);
     },
   };
+
+  /** Past the deadline: on, if the thread waited for a CPU meanwhile (and not past the wall-time cap); else the render stops. */
+  private pastDeadline(now: number): void {
+    const waited = threadWaitMs();
+    const before = this.waitBefore.waited;
+    if (waited !== undefined && before !== undefined) {
+      // At least this much of the wait fell within the turn (the reading may predate its start).
+      const inTurn = Math.max(0, waited - before - (this.started - this.waitBefore.at));
+      this.deadline = Math.min(this.started + MAX_TURN_WALL_MS, this.started + RENDER_LIMITS.timeMs + inTurn);
+      if (now <= this.deadline) return;
+    }
+    throw new Error('template render limit exceeded');
+  }
   /** JSON lengths of the objects this turn wrote as typed values (one column may be written many times). */
   private readonly jsonLengths = new WeakMap<object, number>();
 
