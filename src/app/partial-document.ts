@@ -1,10 +1,12 @@
 // An experiment document that failed its schema, as far as it is valid: so a save names every
 // problem of the file at once, not the schema's first and, once that is fixed, the checks' ones
 // (evaluator settings, code, templates, models). Each top-level field and each target and
-// evaluator is parsed on its own; a part that fails is replaced by a stand-in the checks pass
-// over, and whatever is then said about a stand-in — or only follows from one failing (an
-// evaluator naming a target whose entry failed is no "unknown target") — is left out.
-// Only built when the whole parse failed: a valid document is parsed once, as before.
+// evaluator is parsed on its own, and a target or evaluator that fails keeps its valid fields:
+// only the fields that failed are stood in for (left out, or a valid stand-in when required), so
+// its own templates, code and settings are still checked. Whatever is then said about a stand-in
+// — or only follows from one failing (an evaluator naming a target whose entry failed is no
+// "unknown target") — is left out. Only built when the whole parse failed: a valid document is
+// parsed once, as before.
 import type { z } from 'zod';
 import type { Issue } from '../core/errors.js';
 import { evaluatorSpecSchema, type ExperimentDocument, experimentDocumentSchema, targetSchema } from '../core/model/experiment.js';
@@ -28,6 +30,20 @@ const idSchema = evaluatorSpecSchema.shape.id;
 const standInTarget = (id: string): unknown => ({ id, type: 'http', url: 'http://unparsed.invalid', method: 'POST' });
 const standInEvaluator = (id: string): unknown => ({ id, type: 'unparsed' });
 
+/** Stand-ins of the required fields of an entry (its id is its own, entries() gives it). */
+const REQUIRED: Record<string, unknown> = {
+  model: 'openai/unparsed',
+  messages: [{ role: 'user', content: '' }],
+  url: 'http://unparsed.invalid',
+  code: 'return null',
+  type: 'unparsed',
+};
+
+/** The object schema an entry is checked against field by field: a target's by its `type`; undefined when that type is none of them. */
+type EntryShape = (entry: Record<string, unknown>) => z.ZodObject | undefined;
+const targetShape: EntryShape = (entry) => targetSchema.options.find((option) => option.shape.type.value === entry.type);
+const evaluatorShape: EntryShape = () => evaluatorSpecSchema;
+
 /**
  * The valid parts of `input`, whose whole parse gave `issues`; undefined when it is not even an
  * object (there is nothing to check apart).
@@ -47,26 +63,29 @@ export function partialDocument(input: unknown, issues: readonly Issue[]): Parti
   }
   // The one required field besides the lists; no check reads it.
   doc.name ??= 'unparsed';
-  const targets = entries(raw, 'targets', targetSchema, issues, failed, standInTarget);
+  // The rules of an entry (a GET with a body) that the whole parse did not reach, as a field of it failed.
+  const entryRules: Issue[] = [];
+  const targets = entries(raw, 'targets', targetShape, issues, failed, standInTarget, entryRules);
   // The schema wants one target: a stand-in for a list that failed as a whole, so the rules still run on the evaluators.
   doc.targets = targets.known ? targets.list : [standInTarget('unparsed')];
-  doc.evaluators = entries(raw, 'evaluators', evaluatorSpecSchema, issues, failed, standInEvaluator).list;
+  doc.evaluators = entries(raw, 'evaluators', evaluatorShape, issues, failed, standInEvaluator, entryRules).list;
   const follows = (path: Path): boolean =>
     failed.some((prefix) => prefix.every((key, i) => path[i] === key)) ||
     // Which targets an evaluator applies to ("unknown target", "a comparison needs two") cannot be judged without the list.
     (!targets.known && path[0] === 'evaluators' && path[2] === 'targets');
   const again = experimentDocumentSchema.safeParse(doc);
-  const ruleIssues = again.success ? [] : zodIssues(again.error).filter((issue) => !follows(issue.path));
+  const ruleIssues = [...entryRules, ...(again.success ? [] : zodIssues(again.error).filter((issue) => !follows(issue.path)))];
   return { doc: doc as ExperimentDocument, ruleIssues, follows };
 }
 
 /**
- * A list's entries, each parsed on its own; one that fails is marked failed and gets a stand-in
- * under its own id when that is valid (so an evaluator naming it finds it, and the list keeps
- * its length and indices). `known`: false when the list itself failed (not a list, empty, too
- * long): then its entries are not checked at all, as a list of 10,000 would be costly to.
+ * A list's entries, each parsed on its own; one that fails keeps its valid fields (validFields), or
+ * else is marked failed whole and replaced by a stand-in. Either way it keeps its own id when
+ * that is valid (so an evaluator naming it finds it), and the list its length and indices.
+ * `known`: false when the list itself failed (not a list, empty, too long): then its entries are
+ * not checked at all, as a list of 10,000 would be costly to.
  */
-function entries(raw: Record<string, unknown>, key: 'targets' | 'evaluators', schema: z.ZodType, issues: readonly Issue[], failed: Path[], standIn: (id: string) => unknown): { list: unknown[]; known: boolean } {
+function entries(raw: Record<string, unknown>, key: 'targets' | 'evaluators', shapeOf: EntryShape, issues: readonly Issue[], failed: Path[], standIn: (id: string) => unknown, rules: Issue[]): { list: unknown[]; known: boolean } {
   const value = raw[key];
   if (issues.some((issue) => issue.path.length === 1 && issue.path[0] === key)) {
     failed.push([key]);
@@ -77,16 +96,53 @@ function entries(raw: Record<string, unknown>, key: 'targets' | 'evaluators', sc
   return {
     known: true,
     list: value.map((entry, i) => {
-      const parsed = schema.safeParse(entry);
-      if (parsed.success) return parsed.data;
+      let id = idOf(entry);
+      if (id === undefined || !idSchema.safeParse(id).success) {
+        id = `unparsed.${i}`;
+        while (ids.has(id)) id += '_';
+      }
+      const object = typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? (entry as Record<string, unknown>) : undefined;
+      const schema = object && shapeOf(object);
+      const kept = schema && object ? validFields(object, schema, id) : undefined;
+      if (kept) {
+        failed.push(...kept.failed.map((field) => [key, i, field]));
+        rules.push(...kept.rules.map((issue) => ({ path: [key, i, ...issue.path], message: issue.message })));
+        return kept.entry;
+      }
       failed.push([key, i]);
-      const id = idOf(entry);
-      if (id !== undefined && idSchema.safeParse(id).success) return standIn(id);
-      let fresh = `unparsed.${i}`;
-      while (ids.has(fresh)) fresh += '_';
-      return standIn(fresh);
+      return standIn(id);
     }),
   };
+}
+
+/**
+ * `entry` with the fields that fail `schema` left out, or stood in for when required (`id` by
+ * `id`): each round parses the entry and takes out the fields its issues name (a valid entry
+ * passes the first, `failed` empty; so does one whose only fault is an unknown key). A later round's
+ * issues are the whole entry's rules (a GET with a body), which zod runs only once its fields
+ * are valid, so the document's parse did not say them: they are `rules`, said as well. Unknown
+ * keys are left out and not marked failed: no check reads them, and the schema names them
+ * already. Undefined when that does not give a valid entry (an issue of no field).
+ */
+function validFields(entry: Record<string, unknown>, schema: z.ZodObject, id: string): { entry: unknown; failed: string[]; rules: Issue[] } | undefined {
+  const candidate: Record<string, unknown> = {};
+  for (const field of Object.keys(schema.shape)) if (field in entry) candidate[field] = entry[field];
+  const failed: string[] = [];
+  const rules: Issue[] = [];
+  for (let round = 0; round < 3; round++) {
+    const parsed = schema.safeParse(candidate);
+    if (parsed.success) return { entry: parsed.data, failed, rules };
+    if (round > 0) rules.push(...zodIssues(parsed.error));
+    const fields = new Set(parsed.error.issues.map((issue) => issue.path[0]));
+    for (const field of fields) {
+      if (typeof field !== 'string' || failed.includes(field)) return undefined;
+      failed.push(field);
+      const standIn = field === 'id' ? id : REQUIRED[field];
+      if (standIn === undefined) delete candidate[field];
+      else candidate[field] = standIn;
+    }
+  }
+  return undefined;
 }
 
 function idOf(entry: unknown): string | undefined {

@@ -53,6 +53,34 @@ describe('assay push of a file with several problems', { timeout: 120_000 }, () 
     expect(refused.out).not.toContain('… and');
   });
 
+  it('lists the checks\' issues inside a target whose schema error it names too', async () => {
+    const file = path.join(server.dataDir, 'inside.yaml');
+    writeFileSync(file, [
+      'name: Inside', //                                    1
+      'targets:', //                                        2
+      '  - id: mini', //                                    3
+      '    type: prompt', //                                4
+      '    model: gpt-4o-mini', //                          5
+      '    messages:', //                                   6
+      '      - role: user', //                              7
+      '        content: "{% if q %}never closed"', //       8
+      '  - id: upper', //                                   9
+      '    type: code', //                                  10
+      '    timeoutMs: slow', //                             11
+      '    code: return row.q.toUpperCase(;', //            12
+      '',
+    ].join('\n'));
+    const refused = await server.run(['push', file]);
+    expect(refused.code).toBe(2);
+    const bullets = refused.out.split('\n').filter((line) => line.startsWith('  - '));
+    expect(bullets).toEqual([
+      `  - ${file}:5: targets.0.model: must be "provider/model": did you mean "openai/gpt-4o-mini"?`,
+      expect.stringContaining(`  - ${file}:8: targets.0.messages.0.content: template does not parse`),
+      expect.stringContaining(`  - ${file}:11: targets.1.timeoutMs:`),
+      `  - ${file}:12: targets.1.code: code does not compile: Unexpected token ';' (line 1)`,
+    ]);
+  });
+
   it(`lists at most ${MAX_ISSUES_SHOWN}, and says how many more there are`, async () => {
     const file = path.join(server.dataDir, 'many.json');
     const evaluators = Array.from({ length: 60 }, (_, i) => ({ id: `e${i}`, type: 'exact_match', settings: { case_sensitive: 'yes' } }));

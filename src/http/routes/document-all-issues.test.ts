@@ -123,3 +123,71 @@ describe('what only follows from a part that failed', () => {
     expect(paths(answer)).toEqual(['name', 'dataset.datasetId', 'targets.0.code']);
   });
 });
+
+describe('the checks inside a target or evaluator that failed the schema', () => {
+  it('still run on its valid fields: templates, models, code and URLs beside the field that failed', async () => {
+    const answer = await refusal('PUT', '/api/experiments/inside', {
+      name: 'inside',
+      targets: [
+        // A model without its provider, and a template that does not parse.
+        { id: 'mini', type: 'prompt', model: 'gpt-4o-mini', messages: [{ role: 'user', content: '{% if question %}never closed' }] },
+        // A wrong type in a model parameter, and a provider that does not exist.
+        { id: 'typo', type: 'prompt', model: 'opneai/gpt-4o-mini', params: { temperature: 'hot' }, messages: [{ role: 'user', content: '{{ question }}' }] },
+        // A wrong type in timeoutMs, and code that does not compile.
+        { id: 'upper', type: 'code', code: 'return row.question.toUpperCase(', timeoutMs: 'slow' },
+        // Headers that are no object, a GET with a body (the entry's rule, which zod runs only
+        // once its fields are valid) and a URL of another scheme.
+        { id: 'bot', type: 'http', method: 'GET', headers: 'none', url: 'ftp://127.0.0.1/x', body: { q: '{{ question' } },
+      ],
+    });
+    expect(paths(answer).sort()).toEqual([
+      'targets.0.messages.0.content',
+      'targets.0.model',
+      'targets.1.model',
+      'targets.1.params.temperature',
+      'targets.2.code',
+      'targets.2.timeoutMs',
+      'targets.3.body',
+      'targets.3.headers',
+      'targets.3.url',
+    ]);
+    const at = (p: string): string | undefined => answer.issues.find((i) => i.path.join('.') === p)?.message;
+    expect(at('targets.0.messages.0.content')).toContain('template does not parse');
+    expect(at('targets.1.model')).toContain('unknown provider "opneai"');
+    expect(at('targets.2.code')).toContain('code does not compile');
+    expect(at('targets.3.url')).toContain('unsupported URL scheme ftp:');
+    // The GET's body is the rule's to name; its template is not parsed as well.
+    expect(at('targets.3.body')).toContain('a GET request has no body');
+  });
+
+  it('still run on an evaluator\'s valid fields, and say nothing of the stand-in of a failed one', async () => {
+    const answer = await refusal('POST', '/api/experiments', {
+      name: 'evaluators inside',
+      targets: [{ id: 'a', type: 'code', code: 'return 1' }],
+      evaluators: [
+        // A name of the wrong type, and a setting of the wrong type.
+        { id: 'exact', type: 'exact_match', name: 5, settings: { case_sensitive: 'yes' } },
+        // A negative weight, and code that does not compile.
+        { id: 'judge', type: 'custom_code', weight: -1, settings: { code: 'return ]' } },
+        // A type that is no string (no "unknown evaluator" for its stand-in), and a target no entry has.
+        { id: 'lost', type: 5, targets: ['nope'] },
+        // Settings that are no object (nothing said of the defaults standing in), and an input exact_match does not read.
+        { id: 'loose', type: 'exact_match', settings: 'strict', inputs: { expectedOutput: 'row.answer' } },
+      ],
+    });
+    expect(paths(answer).sort()).toEqual([
+      'evaluators.0.name',
+      'evaluators.0.settings.case_sensitive',
+      'evaluators.1.settings.code',
+      'evaluators.1.weight',
+      'evaluators.2.targets.0',
+      'evaluators.2.type',
+      'evaluators.3.inputs.expectedOutput',
+      'evaluators.3.settings',
+    ]);
+    const at = (p: string): string | undefined => answer.issues.find((i) => i.path.join('.') === p)?.message;
+    expect(at('evaluators.1.settings.code')).toContain('code does not compile');
+    expect(at('evaluators.2.targets.0')).toBe('unknown target "nope"');
+    expect(at('evaluators.3.inputs.expectedOutput')).toContain('exact_match reads no input named "expectedOutput"');
+  });
+});
