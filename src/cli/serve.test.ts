@@ -3,10 +3,10 @@ import { mkdtempSync, readdirSync, rmSync, statSync, readFileSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { TEST_PG_URL } from '../testing/databases.js';
-import { spawnAssay } from '../testing/spawn.js';
+import { type Spawned, spawnAssay as spawnUntracked } from '../testing/spawn.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -15,6 +15,18 @@ const tempDir = () => {
   return d;
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+// A test that fails before it stops its server would leave `assay serve` running after the
+// suite: every server a test starts is stopped after it, whatever happened.
+const running: Spawned[] = [];
+const spawnAssay = (...args: Parameters<typeof spawnUntracked>): Spawned => {
+  const spawned = spawnUntracked(...args);
+  running.push(spawned);
+  return spawned;
+};
+afterEach(() => {
+  for (const s of running.splice(0)) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+});
 
 describe('assay serve', { timeout: 120_000 }, () => {
   it('creates the default project on first start, prints its key once and writes it 0600', async () => {
