@@ -124,3 +124,76 @@ describe('a worker that fails while idle', () => {
     }
   }, 30_000);
 });
+
+describe('a task waiting for a worker', () => {
+  it('goes to the worker that frees up first, not to one still loading', async () => {
+    // The first worker loads at once; any later one only once the test writes `load`. A task
+    // that arrives while the first is busy starts a second worker; when the first frees up the
+    // task must run there, not wait for the second to load (Piscina's balancer sent it there).
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-pool-'));
+    const entry = path.join(dir, 'gated-worker.mjs');
+    writeFileSync(
+      entry,
+      [
+        "import { existsSync, mkdirSync } from 'node:fs';",
+        "import { threadId } from 'node:worker_threads';",
+        `const dir = ${JSON.stringify(dir)};`,
+        "const until = async (name) => { while (!existsSync(dir + '/' + name)) await new Promise((r) => setTimeout(r, 10)); };",
+        'let first = true;',
+        "try { mkdirSync(dir + '/first'); } catch { first = false; }",
+        "if (!first) await until('load');",
+        'export default async function (call) {',
+        "  if (call.evaluatorId === 'hold') await until('finish');",
+        "  return { status: 'processed', details: String(threadId) };",
+        '}',
+      ].join('\n'),
+    );
+    const gated = createEvaluatorPool({ entry, maxThreads: 2 });
+    const call = (evaluatorId: string) => ({ ...task('exact_match', {}, { output: 'a', expected_output: 'a' }), evaluatorId });
+    const signal = new AbortController().signal;
+    try {
+      const loaded = await gated.evaluate(call('quick'), signal);
+      const held = gated.evaluate(call('hold'), signal);
+      const waiting = gated.evaluate(call('quick'), signal);
+      writeFileSync(path.join(dir, 'finish'), '');
+      expect(await held).toEqual(loaded);
+      // The waiting task was handed on when the first worker finished; let the second one load.
+      writeFileSync(path.join(dir, 'load'), '');
+      expect(await waiting).toEqual(loaded);
+    } finally {
+      await gated.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe.runIf(process.platform === 'linux')('the priority of a worker (Linux: per thread)', () => {
+  it('is the server’s while the worker loads, and 10 lower (nice +10) while it evaluates', async () => {
+    // Loading is Assay's own fixed work; at +10 on a machine busy with other processes it took
+    // a worker 35 s, and the evaluation waiting for it reached its deadline.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-pool-'));
+    const entry = path.join(dir, 'priority-worker.mjs');
+    writeFileSync(
+      entry,
+      [
+        "import os from 'node:os';",
+        'const atLoad = os.getPriority();',
+        `const { default: evaluate } = await import(${JSON.stringify(new URL('./worker-tsx.mjs', import.meta.url).href)});`,
+        'export default async function (call) {',
+        '  const result = await evaluate(call);',
+        '  return { ...result, details: JSON.stringify({ atLoad, atTask: os.getPriority() }) };',
+        '}',
+      ].join('\n'),
+    );
+    const probed = createEvaluatorPool({ entry });
+    try {
+      const result = await probed.evaluate(task('exact_match', {}, { output: 'a', expected_output: 'a' }), new AbortController().signal);
+      expect(result).toMatchObject({ status: 'processed', passed: true });
+      const server = os.getPriority();
+      expect(JSON.parse(result.details!)).toEqual({ atLoad: server, atTask: Math.min(19, server + 10) });
+    } finally {
+      await probed.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

@@ -9,6 +9,7 @@ import type { Piscina } from 'piscina';
 import type { EvaluatorOffload, OffloadedEvaluation } from '../../core/model/adapters.js';
 import type { EvaluationResult } from '../../core/model/results.js';
 import { Admission } from './admission.js';
+import { LOWERED_AFTER_LOADING, WORKER_NICE_INCREMENT } from './priority.js';
 
 export interface EvaluatorPool extends EvaluatorOffload {
   /** Terminates the workers; tasks still queued or running reject. */
@@ -44,9 +45,10 @@ function workerEntry(): string {
 
 /**
  * The pool, created on the first offloaded evaluation (Piscina itself is imported then): no
- * thread exists until an input needs one, and workers exit when idle. Workers run at a lower
+ * thread exists until an input needs one, and workers exit when idle. Workers evaluate at a lower
  * scheduling priority (nice +10 on Linux, per thread), so on a small machine the main thread
- * still gets the CPU it needs to answer requests while they compute.
+ * still gets the CPU it needs to answer requests while they compute; on Linux they load at the
+ * server's priority first (./priority.ts).
  */
 export function createEvaluatorPool(options: EvaluatorPoolOptions = {}): EvaluatorPool {
   let pool: Promise<Running> | undefined;
@@ -55,6 +57,8 @@ export function createEvaluatorPool(options: EvaluatorPoolOptions = {}): Evaluat
   const admission = new Admission(maxThreads);
   const start = (): Promise<Running> =>
     (pool ??= import('piscina').then(({ Piscina }) => {
+      // Threads of the workers that have loaded (Piscina's 'workerCreate' comes when one has).
+      const loaded = new Set<number>();
       const piscina = new Piscina({
         filename: options.entry ?? workerEntry(),
         minThreads: 0,
@@ -63,9 +67,18 @@ export function createEvaluatorPool(options: EvaluatorPoolOptions = {}): Evaluat
         // Workers wait for tasks on their event loop rather than blocked in Atomics.wait, so
         // the asynchronous loading of an evaluator's libraries can finish between tasks.
         atomics: 'disabled',
-        niceIncrement: 10,
+        // On Linux the worker lowers its own thread once its modules are loaded (./priority.ts).
+        niceIncrement: LOWERED_AFTER_LOADING ? 0 : WORKER_NICE_INCREMENT,
         resourceLimits: { maxOldGenerationSizeMb: options.heapMb ?? 512 },
+        // A task goes to an idle worker that has loaded, or waits for one. Piscina's own balancer
+        // also hands a waiting task to a worker still loading, where it stays even when another
+        // worker frees up first (piscinajs/piscina#1056): it waited out that load (seconds, and
+        // tens of seconds at nice +10 on a busy machine) while later tasks ran past it. Every
+        // task here has a signal, so a busy worker takes no second one.
+        loadBalancer: (_task, workers) => workers.find((w) => w.currentUsage === 0 && loaded.has(w.id)) ?? null,
       });
+      piscina.on('workerCreate', (worker: { id: number }) => loaded.add(worker.id));
+      piscina.on('workerDestroy', (worker: { id: number }) => loaded.delete(worker.id));
       let fail: (error: unknown) => void = () => {};
       const failed = new Promise<never>((_resolve, reject) => (fail = reject));
       failed.catch(() => {});

@@ -6,6 +6,12 @@ import type { EvaluatorDeps, ModelClient, OffloadedEvaluation, SandboxFactory } 
 import type { EvaluationResult, EvaluatorInstance } from '../../core/model/results.js';
 import { findEvaluator } from '../catalogue.js';
 import { decodeInputs } from './codec.js';
+import { lowerThisThread } from './priority.js';
+
+// The modules above are loaded, at the server's priority; tasks, which evaluate a project's
+// inputs, run at the lower one (./priority.ts). Piscina's worker takes no task before it has
+// loaded this module.
+lowerThisThread();
 
 const unavailable = (what: string) => () => Promise.reject(new Error(`${what} is not available in the evaluator worker`));
 
