@@ -170,3 +170,22 @@ describe('a run that judged nothing', () => {
     expect(gateLines('completed', s, 50, false)).toEqual(['gate: pass rate 75.0% ≥ 50% (--fail-under) met']);
   });
 });
+
+describe('the duration of a resumed run', () => {
+  const line = (s: RunSummary) => formatSummary('completed', s, 'http://x/run_1').split('\n').find((l) => l.includes('duration'))!;
+
+  it('says how long it ran when the pauses were material (over 1 s and 10%)', () => {
+    const resumed = summary({ duration: 167_000, runningTime: 2_000, timestamps: { startedAt: 0, finishedAt: 167_000 } });
+    expect(line(resumed)).toContain('duration 167.0 s since start (2.0 s running)  cost $0.0123');
+    expect(markdownReport('run_1', 'completed', resumed, undefined, 'http://x/run_1')).toContain('| $0.0123 | 167.0 s (2.0 s running) |');
+  });
+
+  it('says the duration alone otherwise: never resumed, a short pause, or a summary without runningTime', () => {
+    expect(line(summary({ runningTime: 2_000 }))).toContain('duration 2.0 s since start  cost');
+    // 0.9 s stopped of 2 s: not over 1 s. 1.5 s stopped of 60 s: not over 10%.
+    expect(line(summary({ runningTime: 1_100 }))).toContain('duration 2.0 s since start  cost');
+    expect(line(summary({ duration: 60_000, runningTime: 58_500 }))).toContain('duration 60.0 s since start  cost');
+    expect(line(summary())).toContain('duration 2.0 s since start  cost');
+    expect(markdownReport('run_1', 'completed', summary({ runningTime: 2_000 }), undefined, 'http://x/run_1')).toContain('| $0.0123 | 2.0 s |');
+  });
+});

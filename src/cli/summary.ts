@@ -36,6 +36,18 @@ export function passRateText(summary: RunSummary): string {
   return noEvaluators(summary) ? '— (no evaluators)' : '— (nothing judged)';
 }
 
+/**
+ * The running time said beside the duration ("(2.0 s running)"), when it tells something: the run
+ * stood stopped between executions for more than 1 s and 10% of its duration. Empty otherwise,
+ * and for summaries stored before servers kept `runningTime`.
+ */
+export function runningNote(summary: RunSummary): string {
+  const running = summary.runningTime;
+  if (running === undefined) return '';
+  const paused = summary.duration - running;
+  return paused > 1_000 && paused > summary.duration / 10 ? ` (${(running / 1000).toFixed(1)} s running)` : '';
+}
+
 /** The line said when nothing was checked. */
 export const NO_VERDICT = "no verdict: every evaluator skipped every cell — nothing was checked (see each evaluator's skip reason in the results)";
 
@@ -93,10 +105,11 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
   const why = summary?.stopReason ? ` (${STOP_REASONS[summary.stopReason] ?? summary.stopReason})` : '';
   lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}${why}`);
   if (summary) {
-    // The summary's duration runs from the run's start to its end (SPEC §5), pauses between a stop and a resume included: said so.
+    // The summary's duration runs from the run's start to its end (SPEC §5), pauses between a stop
+    // and a resume included: said so, with the time it ran when the pauses were material.
     lines.push(
       `  cells ${summary.totalCells}  passed ${summary.totalPassed}  failed ${summary.totalFailed}  pass rate ${passRateText(summary)}  ` +
-        `duration ${(summary.duration / 1000).toFixed(1)} s since start  cost ${runUsd(summary, free)}`,
+        `duration ${(summary.duration / 1000).toFixed(1)} s since start${runningNote(summary)}  cost ${runUsd(summary, free)}`,
     );
     if (summary.targets.length > 0) {
       lines.push('', '  target                 passed  failed  errors  avg latency       cost');

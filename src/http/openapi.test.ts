@@ -132,6 +132,21 @@ describe('OpenAPI', () => {
     expect(problems).toEqual([]);
   });
 
+  it("documents the summary's runningTime beside its duration, saying what it counts", async () => {
+    const doc = (await (await t.req('GET', '/api/openapi.json', { key: null })).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>;
+      components?: { schemas?: Record<string, Schema> };
+    };
+    const resolve = (s: Schema): Schema => (typeof s.$ref === 'string' ? resolve(doc.components!.schemas![s.$ref.split('/').pop()!]!) : s);
+    const poll = resolve(doc.paths['/api/experiments/runs/{runId}']!.get!.responses['200']!.content!['application/json']!.schema);
+    const summary = resolve((poll.properties as Record<string, Schema>).summary!);
+    const props = summary.properties as Record<string, Schema>;
+    expect(props.duration).toMatchObject({ type: 'number' });
+    expect(props.runningTime).toMatchObject({ type: 'number', description: expect.stringContaining('resume') });
+    expect(summary.required).toContain('duration');
+    expect(summary.required).not.toContain('runningTime');
+  });
+
   it('serves the browsable docs page and its assets without internet', async () => {
     const slash = await t.req('GET', '/docs/', { key: null });
     expect(slash.status).toBe(301);

@@ -14,6 +14,7 @@ import * as m010 from './migrations/010-worker-id.js';
 import * as m011 from './migrations/011-run-shards.js';
 import * as m012 from './migrations/012-experiment-definitions.js';
 import * as m013 from './migrations/013-review-stamp.js';
+import * as m014 from './migrations/014-running-time.js';
 
 /** Every migration by name, in order (exported for the tests of a migration's data changes). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '011-run-shards': m011,
   '012-experiment-definitions': m012,
   '013-review-stamp': m013,
+  '014-running-time': m014,
 };
 
 export interface MigrationReport {

@@ -52,11 +52,16 @@ class Reopening {
       // A reopened run is planned again: with retryErrors, shards marked done lost cells.
       await trx.deleteFrom('run_shards').where('run_id', '=', runId).execute();
       const left = await trx.selectFrom('run_cells').select((eb) => eb.fn.countAll<number>().as('n')).where('run_id', '=', runId).executeTakeFirstOrThrow();
+      // The ended execution ran from its beginning (the start, for a run stored before migration
+      // 014) to its finish; the one that begins now is counted from `at` (the pause is not).
+      const began = Number(run.execution_started_at ?? run.started_at);
+      const ran = Math.max(0, Number(run.finished_at ?? at) - began);
       const r = await trx
         .updateTable('runs')
         .set({
           status: 'running', progress: Number(left.n), finished_at: null, summary: null, error: null, error_message: null, next_seq: run.next_seq + 1,
           stop_reason: null, abort_requested: 0, lease_owner: null, lease_expires_at: null, executions: 0, updated_at: at, live_summary: null,
+          running_ms_before: Number(run.running_ms_before) + ran, execution_started_at: at,
         })
         .where('id', '=', runId)
         .returningAll()

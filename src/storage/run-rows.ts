@@ -25,6 +25,9 @@ export function toRun(r: Selectable<RunsTable>): RunRecord {
     abortRequested: r.abort_requested !== 0,
     updatedAt: Number(r.updated_at),
     liveSummary: r.live_summary === null ? null : parseJson<RunSummary>(r.live_summary),
+    earlierRunningMs: Number(r.running_ms_before),
+    // Runs stored before migration 014 count their current execution from their start.
+    executionStartedAt: r.execution_started_at === null ? r.started_at : Number(r.execution_started_at),
   };
 }
 

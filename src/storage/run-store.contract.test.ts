@@ -326,6 +326,24 @@ describe.each(backends)('run store on $name', (backend) => {
     expect(await runs.committedCells('r1')).toEqual([0]);
   });
 
+  it("keeps a resumed run's running time: a reopen adds the ended execution's and begins the next at the reopen, in its project only", async () => {
+    await runs.create(runRecord('r1'));
+    expect(await runs.get('p1', 'r1')).toMatchObject({ earlierRunningMs: 0, executionStartedAt: 1_000 });
+    const stop = (finishedAt: number) => ({ status: 'stopped' as const, summary: summary('r1'), error: null, errorMessage: null, stopReason: 'user' as const, finishedAt, event: { type: 'stopped' as const, reason: 'user' as const } });
+    // Ran 1,000 → 3,000; stood stopped until 160,000.
+    await runs.claim('r1', 'A', 60_000, 1_000);
+    await runs.finish('r1', 'A', stop(3_000));
+    expect(await runs.reopen('p2', 'r1', false, 160_000)).toBeNull();
+    expect(await runs.get('p1', 'r1')).toMatchObject({ status: 'stopped', earlierRunningMs: 0, executionStartedAt: 1_000 });
+    expect(await runs.reopen('p1', 'r1', false, 160_000)).toMatchObject({ status: 'running', earlierRunningMs: 2_000, executionStartedAt: 160_000 });
+    // A takeover after a crash is the same execution: the lease changes hands, the clock does not.
+    await runs.claim('r1', 'B', 200_000, 170_000);
+    expect(await runs.get('p1', 'r1')).toMatchObject({ earlierRunningMs: 2_000, executionStartedAt: 160_000 });
+    await runs.finish('r1', 'B', stop(175_000));
+    expect(await runs.reopen('p1', 'r1', false, 400_000)).toMatchObject({ earlierRunningMs: 17_000, executionStartedAt: 400_000 });
+    expect((await runs.list('p1', 'e1', { page: 1, pageSize: 5 })).items[0]).toMatchObject({ earlierRunningMs: 17_000, executionStartedAt: 400_000 });
+  });
+
   it('pages results by row then cell, and reads cells by commit order, by range and row results by row', async () => {
     await runs.create(runRecord('r1'));
     await runs.claim('r1', 'A', 5_000, 1);

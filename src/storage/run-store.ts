@@ -68,6 +68,7 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
             spec: JSON.stringify(run.spec), summary: null, error: null, error_message: null, stop_reason: null,
             next_seq: 2, abort_requested: 0, lease_owner: null, lease_expires_at: null, executions: 0, updated_at: run.startedAt, commit_count: 0,
             live_summary: null, metadata: JSON.stringify(run.spec.metadata ?? {}),
+            running_ms_before: run.earlierRunningMs ?? 0, execution_started_at: run.executionStartedAt ?? run.startedAt,
           })
           .execute();
         await trx.insertInto('run_events').values({ run_id: run.id, seq: first.seq, data: JSON.stringify(first) }).execute();

@@ -111,6 +111,10 @@ export interface RunsTable {
   live_summary: string | null;
   /** The run's metadata object, JSON (also in spec; a column for the list's filter). */
   metadata: string;
+  /** ms the executions that ended before the current one ran (migration 014); a reopen adds the ended one's. */
+  running_ms_before: number;
+  /** When the current execution began (the start, then each reopen); null in runs stored before migration 014. */
+  execution_started_at: number | null;
 }
 
 /** A shard of a cluster run (migration 011): whole rows, claimed and executed by one worker at a time. */

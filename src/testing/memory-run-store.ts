@@ -7,7 +7,7 @@ import type { RunEvent } from '../core/events.js';
 import type { OutputHead } from '../core/compare/item-output.js';
 import type { Row } from '../core/model/experiment.js';
 import { countWithin, PAGE_BYTES, type PageRequest, type Paged, type RowBatches } from '../core/model/paging.js';
-import type { CellResult, LeanCell, RowOrderKey, RowResult, RunRecord, RunSummary } from '../core/model/run.js';
+import { type CellResult, type LeanCell, type RowOrderKey, type RowResult, type RunRecord, type RunSummary, runningClock } from '../core/model/run.js';
 import type { NewDelivery } from '../core/webhook-store.js';
 import type { ResponseCacheStore } from '../core/ports.js';
 import type { CallCounts, CellDraft, CellsWithin, ResultsStart, RowDraft, RunCursor, RunFinish, RunStore } from '../core/run-store.js';
@@ -59,7 +59,7 @@ export class MemoryRunStore implements RunStore {
     if (inlineRows) for await (const batch of inlineRows) rows.push(...copy(batch));
     const first: RunEvent = { type: 'execution_started', runId: run.id, total: run.total, runUrl: run.spec.runUrl, seq: 1 };
     this.runs.set(run.id, {
-      run: { ...copy(run), nextSeq: 2, abortRequested: false },
+      run: { ...copy(run), nextSeq: 2, abortRequested: false, ...runningClock(run) },
       leaseOwner: null, leaseExpiresAt: null, executions: 0, commitCount: 0, updatedAt: run.startedAt, liveSummary: null, deliveries: [],
       rows, cells: new Map(), rowResults: new Map(), events: new Map([[1, first]]),
     });
@@ -133,9 +133,12 @@ export class MemoryRunStore implements RunStore {
     }
     const seq = e.run.nextSeq;
     e.events.set(seq, { type: 'resumed', retryErrors, seq });
+    // As the SQL store: the ended execution's time (its beginning to its finish) joins the earlier ones'.
+    const clock = runningClock(e.run);
     Object.assign(e.run, {
       status: 'running', progress: e.cells.size, finishedAt: null, summary: null, error: null, errorMessage: null, stopReason: null,
       abortRequested: false, nextSeq: seq + 1,
+      earlierRunningMs: clock.earlierRunningMs + Math.max(0, (e.run.finishedAt ?? at) - clock.executionStartedAt), executionStartedAt: at,
     });
     Object.assign(e, { leaseOwner: null, leaseExpiresAt: null, executions: 0, updatedAt: at, liveSummary: null });
     return view(e);

@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { planTotal } from '../../core/engine/plan.js';
 import { completionOf, errorLimitReached, errorStopEnding, quotedError, type RunEnding, runFinish } from '../../core/engine/run-ending.js';
 import { runLoop } from '../../core/engine/run-loop.js';
-import type { RunRecord, StopReason } from '../../core/model/run.js';
+import { type RunRecord, runningClock, type StopReason } from '../../core/model/run.js';
 import type { EventBus, Logger, Stores } from '../../core/ports.js';
 import type { CellDraft } from '../../core/run-store.js';
 import { LeaseLost, RunEventLog } from './event-log.js';
@@ -104,6 +104,8 @@ async function execute(
   const { stores, clock } = deps;
   const spec = run.spec;
   const total = planTotal(spec);
+  // The summary's runningTime: earlier executions' time, and this one's from its beginning.
+  const running = runningClock(run);
   const log = new RunEventLog(stores, deps.bus, run.id, owner, total, () => clock.now());
 
   const executions = await stores.runs.countExecution(run.id);
@@ -119,7 +121,7 @@ async function execute(
   const end = async (ending: RunEnding): Promise<void> => {
     const finishedAt = clock.now();
     const stopReason = ending.kind === 'stopped' ? ending.reason : undefined;
-    const counted = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt, stopReason, thresholdPassRate: threshold });
+    const counted = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, ...running, finishedAt, stopReason, thresholdPassRate: threshold });
     const summary = await withRepeatStats(stores.runs, run, evaluatorsOfTarget(experiment?.document, spec, deps.catalogue), counted);
     // Observed before it is stored: a client that sees the run ended finds it counted and its
     // trace span ended. (A lease lost at this very moment counts it here and where it ends.)
@@ -153,7 +155,7 @@ async function execute(
     // figures) in the update it makes anyway. A commit that fails ends this execution, and the
     // next one rebuilds the aggregator from storage, so nothing is counted twice.
     for (const d of drafts) agg.add(d);
-    const soFar = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now(), thresholdPassRate: threshold });
+    const soFar = agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, ...running, finishedAt: clock.now(), thresholdPassRate: threshold });
     let committed;
     try {
       committed = await log.commitCells(drafts, soFar);
@@ -200,7 +202,7 @@ async function execute(
     watch.ended({ kind: 'released' });
     return;
   }
-  const summaryNow = () => agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, finishedAt: clock.now() });
+  const summaryNow = () => agg.summary({ runId: run.id, runUrl: spec.runUrl, startedAt: run.startedAt, ...running, finishedAt: clock.now() });
   // Stopped for its errors with cells left unrun. (When the calls in flight at the stop were its
   // last cells, the run simply ran out: it ends below as any finished run does.)
   if (outcome.kind === 'stopped' && outcome.reason === 'errors' && agg.committed < total) {

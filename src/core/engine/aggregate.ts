@@ -157,6 +157,10 @@ export class Aggregator {
     runUrl: string;
     startedAt: number;
     finishedAt: number;
+    /** ms the run's earlier executions ran (RunRecord.earlierRunningMs); default 0. */
+    earlierRunningMs?: number | undefined;
+    /** When the current execution began (RunRecord.executionStartedAt); default startedAt. */
+    executionStartedAt?: number | undefined;
     stopReason?: StopReason | undefined;
     thresholdPassRate?: number | undefined;
   }): RunSummary {
@@ -185,6 +189,7 @@ export class Aggregator {
       completedCells: this.completed,
       failedCells: this.cells - this.completed,
       duration: Math.max(0, meta.finishedAt - meta.startedAt),
+      runningTime: Math.max(0, (meta.earlierRunningMs ?? 0) + meta.finishedAt - (meta.executionStartedAt ?? meta.startedAt)),
       timestamps: { startedAt: meta.startedAt, finishedAt: meta.finishedAt },
       runUrl: meta.runUrl,
       totalPassed: this.passed,

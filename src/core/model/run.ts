@@ -167,6 +167,21 @@ export interface RunRecord {
   updatedAt?: number;
   /** The summary as of the last commit while running (the runs list shows it); the final one is `summary`. */
   liveSummary?: RunSummary | null;
+  /**
+   * ms the run's executions that ended before the current one ran, each from its beginning to its
+   * finish (a reopen adds the ended one's); absent: 0. The summary's `runningTime` adds the current one's.
+   */
+  earlierRunningMs?: number;
+  /** When the current execution began: the run's start, then the time of its latest reopen; absent: `startedAt`. */
+  executionStartedAt?: number;
+}
+
+/**
+ * What the summary's `runningTime` is made of: the earlier executions' ms and when the current
+ * one began. Time between a crash and another process taking the run over is the same execution.
+ */
+export function runningClock(run: Pick<RunRecord, 'startedAt' | 'earlierRunningMs' | 'executionStartedAt'>): { earlierRunningMs: number; executionStartedAt: number } {
+  return { earlierRunningMs: run.earlierRunningMs ?? 0, executionStartedAt: run.executionStartedAt ?? run.startedAt };
 }
 
 /** One retry, as recorded in a cell's attempt history. */

@@ -101,6 +101,19 @@ export const runSummarySchema = z.object({
   failedCells: z.int(),
   /** ms from start to finish (or to now, while running). */
   duration: z.number(),
+  /**
+   * ms the run ran: duration without the pauses between a stop (or a failure, or the end) and a
+   * resume. Absent in summaries stored before servers kept it.
+   */
+  runningTime: z
+    .number()
+    .optional()
+    .describe(
+      'ms the run spent running: each execution from its beginning (the start, or a resume) to its finish, summed. ' +
+        'Unlike `duration` (finishedAt − startedAt) it leaves out the time a run stood stopped, failed or completed before a resume; ' +
+        'time between a crash and another process taking the run over counts as running. Equals `duration` for a run never resumed. ' +
+        'Absent in summaries stored before servers kept it.',
+    ),
   timestamps: z.object({ startedAt: z.number(), finishedAt: z.number() }),
   runUrl: z.string(),
   /** Cells that passed: the target succeeded and no evaluator returned passed:false or errored. */
