@@ -11,6 +11,7 @@ let seq = 0;
 const p = (completed: number): StreamEvent => ({ type: 'progress', completed, total: 6, seq: ++seq });
 const done: StreamEvent = { type: 'stopped', reason: 'user', seq: 0 };
 const resumed: StreamEvent = { type: 'resumed', retryErrors: true, seq: 0 };
+const seqOf = (e: StreamEvent): number => ('seq' in e ? e.seq : -1);
 
 async function shown(events: StreamEvent[], backlog: Backlog): Promise<(number | string)[]> {
   async function* stream() {
@@ -36,6 +37,24 @@ describe('liveProgress', () => {
     expect(await shown(stream, { running: true, completed: 4, resumed: true })).toEqual(['stopped', 'resumed', 4, 5, 6]);
     // Watched after such a resume: the history past the count passes as live until `resumed` folds the rest (approximate, docs/decisions.md).
     expect(await shown([p(1), p(4), p(5), done, resumed, p(5), p(6)], { running: true, completed: 5, resumed: false })).toEqual([5, 'stopped', 'resumed', 5, 6]);
+  });
+
+  it('follows a server that says where its replay ends: the history is one count, the current execution\'s, and live starts after it', async () => {
+    const history = (): StreamEvent[] => [p(1), p(4), p(5), { type: 'stopped', reason: 'user', seq: ++seq }, { type: 'resumed', retryErrors: true, seq: ++seq }];
+    // Watched after a resume that retried errors, the current execution at 2 (below the history's 5): no history line passes as live.
+    const watched = [...history(), p(2)];
+    const live: StreamEvent = { type: 'cell_started', rowIndex: 3, targetId: 't', repeat: 0 } as StreamEvent;
+    expect(await shown([...watched, live, p(3), p(4)], { running: true, completed: 2, resumed: false, replayTo: seqOf(watched.at(-1)!) })).toEqual(['stopped', 'resumed', 2, 'cell_started', 3, 4]);
+    // Nothing committed yet by the current execution: no count until its first.
+    const fresh = history();
+    expect(await shown([...fresh, p(5)], { running: true, completed: 4, resumed: false, replayTo: seqOf(fresh.at(-1)!) })).toEqual(['stopped', 'resumed', 5]);
+    // A live-only event during the replay passes without ending it.
+    const early = [p(1), p(2)];
+    const rest = [p(3)];
+    expect(await shown([...early, live, ...rest, p(4)], { running: true, completed: 3, resumed: false, replayTo: seqOf(rest[0]!) })).toEqual(['cell_started', 3, 4]);
+    // An ended run: its last count, then how it ended.
+    const ended = [p(1), p(2), p(3), { type: 'stopped', reason: 'user', seq: ++seq } as StreamEvent];
+    expect(await shown(ended, { running: false, completed: 3, resumed: false, replayTo: seqOf(ended.at(-1)!) })).toEqual([3, 'stopped']);
   });
 });
 

@@ -92,6 +92,11 @@ export interface Backlog {
   completed: number;
   /** The command resumed the run: every execution before a `resumed` event is history, whatever its counts. */
   resumed: boolean;
+  /**
+   * Where the stream's replay ends, when the server said so (`: replay-to SEQ`, set as each
+   * connection opens): then the replay is told apart by seq, exactly, and nothing above is guessed.
+   */
+  replayTo?: number;
 }
 
 /**
@@ -103,9 +108,11 @@ export interface Backlog {
  *
  * The count is that of the run's current execution: a `resumed` event starts the count again,
  * for a resume that retries errors lowers the run's progress below counts its history reached.
- * One case stays approximate: watching a run whose current execution follows such a resume and
- * is still below the counts of the execution before: those lines pass as live until the
- * `resumed` event folds the rest again (docs/decisions.md, "Progress of a replay").
+ * A server that says where its replay ends (`backlog.replayTo`) is followed exactly. With one
+ * that does not (before 2026-12-06) one case stays approximate: watching a run whose current
+ * execution follows such a resume and is still below the counts of the execution before: those
+ * lines pass as live until the `resumed` event folds the rest again (docs/decisions.md,
+ * "Progress of a replay").
  */
 export async function* liveProgress(events: AsyncIterable<StreamEvent>, backlog: Backlog): AsyncGenerator<StreamEvent> {
   let live = false;
@@ -113,6 +120,29 @@ export async function* liveProgress(events: AsyncIterable<StreamEvent>, backlog:
   /** The last replayed progress event, passed when the stream ends before going live. */
   let held: StreamEvent | undefined;
   for await (const event of events) {
+    const replayTo = backlog.replayTo;
+    if (replayTo !== undefined) {
+      // Live-only events carry no seq (a cell starting, a retry scheduled): they pass as they come.
+      if (!('seq' in event)) {
+        yield event;
+        continue;
+      }
+      if (event.seq > replayTo) {
+        if (held) yield held;
+        held = undefined;
+        yield event;
+        continue;
+      }
+      // Replayed: the count to show is the last of the current execution, passed where the replay ends.
+      if (event.type === 'resumed') held = undefined;
+      if (event.type === 'progress') held = event;
+      if (event.seq === replayTo && held) {
+        yield held;
+        held = undefined;
+      }
+      if (event.type !== 'progress') yield event;
+      continue;
+    }
     if (event.type === 'resumed') {
       waitingForResume = false;
       // Live only from a count of the execution after it: what went before was a replay after all.

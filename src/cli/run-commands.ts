@@ -31,7 +31,14 @@ interface Found {
  * Every other request goes to `client` itself.
  */
 function following(client: AssayClient, backlog: Backlog): AssayClient {
-  const events: AssayClient['events'] = (runId, options) => liveProgress(client.events(runId, options), backlog);
+  const events: AssayClient['events'] = (runId, options = {}) => {
+    const told = options.onReplay;
+    const onReplay = (to: number): void => {
+      backlog.replayTo = to;
+      told?.(to);
+    };
+    return liveProgress(client.events(runId, Object.assign({}, options, { onReplay })), backlog);
+  };
   return Object.create(client, { events: { value: events } }) as AssayClient;
 }
 

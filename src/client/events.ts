@@ -42,6 +42,12 @@ export interface EventsOptions {
    * is back, though a quiet run may send no event (nor a ping) for a while yet.
    */
   onOpen?: () => void;
+  /**
+   * Told as each connection begins, before its first event, when the server says where its
+   * replay ends (`: replay-to SEQ`, servers since 2026-12-06): committed events up to that seq
+   * were stored before the connection opened; the ones after it are live.
+   */
+  onReplay?: (to: number) => void;
 }
 
 /** The default of `EventsOptions.retryForMs`: about as long as the 20 quick retries of before. */
@@ -117,7 +123,7 @@ export async function* followEvents(source: StreamSource, runId: string, options
       // and the events of the execution after it follow (SPEC §6). The server closes a stream
       // as soon as it has sent the run's last event.
       let ended = false;
-      for await (const event of connectionEvents(source, path, res, connection, signal)) {
+      for await (const event of connectionEvents(source, path, res, connection, signal, options.onReplay)) {
         if ('seq' in event && typeof event.seq === 'number') cursor = event.seq;
         failures = 0;
         yield event;
@@ -151,7 +157,7 @@ export async function* followEvents(source: StreamSource, runId: string, options
 }
 
 /** One connection's events, as they arrive; ends when the server ends the stream, throws when it is cut, stalls or sends what is not an event. */
-async function* connectionEvents(source: StreamSource, path: string, res: Response, connection: Connection, signal: AbortSignal | undefined): AsyncGenerator<StreamEvent> {
+async function* connectionEvents(source: StreamSource, path: string, res: Response, connection: Connection, signal: AbortSignal | undefined, onReplay?: (to: number) => void): AsyncGenerator<StreamEvent> {
   const queue: StreamEvent[] = [];
   let bad: Error | undefined;
   const notAssay = (what: string) => new NotAssayError(source.endpoint, `its event stream GET ${path} sent ${what}`);
@@ -169,9 +175,13 @@ async function* connectionEvents(source: StreamSource, path: string, res: Respon
       else bad = notAssay(`something that is not an Assay event: ${JSON.stringify(e.data.slice(0, 80))}${e.data.length > 80 ? '…' : ''}`);
     },
     // The server says why it ends a stream in a comment (src/http/sse.ts): `: closed: shutdown`.
+    // And where its replay ends, before any event (`: replay-to 41`); told at once, as no event of
+    // this connection is waiting to be read yet.
     onComment: (comment) => {
       const reason = /^\s*closed: (\S+)/.exec(comment)?.[1];
       if (reason !== undefined) connection.closedBy = reason;
+      const to = /^\s*replay-to (\d+)\s*$/.exec(comment)?.[1];
+      if (to !== undefined && connection.events === 0 && queue.length === 0) onReplay?.(Number(to));
     },
     onError: (e) => {
       bad ??= e.type === 'max-buffer-size-exceeded' ? notAssay(`an event larger than ${source.maxEventBytes} bytes`) : undefined;

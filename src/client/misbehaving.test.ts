@@ -219,3 +219,37 @@ describe('the event stream', () => {
     expect(connections).toBe(2);
   });
 });
+
+describe('where the replay ends', () => {
+  it('is told as each connection opens, before its events: from the start, and again after a cut, from where it resumed', async () => {
+    let connections = 0;
+    const { base } = await serve((req, res) => {
+      connections++;
+      sse(res);
+      if (connections === 1) {
+        // Two events stored when it opened, a third live; then the connection is cut.
+        res.write(': replay-to 2\n\n' + frame({ type: 'progress', completed: 1, total: 3 }, 1) + frame({ type: 'progress', completed: 2, total: 3 }, 2) + frame({ type: 'progress', completed: 3, total: 3 }, 3));
+        setTimeout(() => res.destroy(), 50);
+        return;
+      }
+      expect(req.headers['last-event-id']).toBe('3');
+      res.end(': replay-to 4\n\n' + done(4));
+    });
+    const told: string[] = [];
+    const client = new AssayClient({ endpoint: base });
+    for await (const e of client.events('run_1', { onReplay: (to) => told.push(`replay to ${to}`) })) told.push(`${e.type} ${'seq' in e ? e.seq : ''}`);
+    expect(told).toEqual(['replay to 2', 'progress 1', 'progress 2', 'progress 3', 'replay to 4', 'done 4']);
+  });
+
+  it('is not told by a server that does not say it, nor by a comment that only looks like it', async () => {
+    const { base } = await serve((_req, res) => {
+      sse(res);
+      res.end(': ping\n\n' + frame({ type: 'progress', completed: 1, total: 1 }, 1) + ': replay-to 1\n\n' + done(2));
+    });
+    const told: number[] = [];
+    const seen = await collect(new AssayClient({ endpoint: base }).events('run_1', { onReplay: (to) => told.push(to) }));
+    expect(seen.map((e) => e.type)).toEqual(['progress', 'done']);
+    // A replay mark after an event of the connection is no replay mark.
+    expect(told).toEqual([]);
+  });
+});

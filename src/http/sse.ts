@@ -41,6 +41,8 @@ export const WRITE_CHARS = 256 * 1024;
  */
 export function* chunksOf(item: StreamItem): Generator<string> {
   if (item.kind === 'ping') yield ': ping\n\n';
+  // A comment, invisible to EventSource and to LangWatch's parser: the seq the replay ends at.
+  else if (item.kind === 'replay') yield `: replay-to ${item.to}\n\n`;
   // A comment, so clients see why the stream ended: `key_revoked` (reconnecting with the key then
   // gets a 401) or `shutdown` (the server is going away; a reconnect reaches the next one).
   else if (item.kind === 'closed') yield `: closed: ${item.reason}\n\n`;

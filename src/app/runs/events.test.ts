@@ -107,11 +107,30 @@ async function fakeClockStream(closing?: AbortSignal) {
   const items: { at: number; item: StreamItem }[] = [];
   const state = { ended: false };
   const consumer = (async () => {
-    for await (const item of streamRunEvents({ stores, bus, clock, ...(closing ? { closing } : {}) }, 'run_1', 0, controller.signal)) items.push({ at: clock.now(), item });
+    // The replay mark, first on every stream, has a test of its own.
+    for await (const item of streamRunEvents({ stores, bus, clock, ...(closing ? { closing } : {}) }, 'run_1', 0, controller.signal)) if (item.kind !== 'replay') items.push({ at: clock.now(), item });
     state.ended = true;
   })();
   return { clock, settle, bus, run, controller, items, state, consumer };
 }
+
+describe('streamRunEvents: where the replay ends', () => {
+  it('says first where its replay ends: the last seq stored when it opened, from the start or after Last-Event-ID', async () => {
+    const first = async (afterSeq: number, nextSeq: number): Promise<StreamItem | undefined> => {
+      const { stores } = fakeRuns({ status: 'running', nextSeq });
+      const controller = new AbortController();
+      const stream = streamRunEvents({ stores, bus: new InProcessEventBus(), clock: new FakeClock() }, 'run_1', afterSeq, controller.signal);
+      const item = (await stream.next()).value as StreamItem | undefined;
+      controller.abort();
+      await stream.return(undefined);
+      return item;
+    };
+    expect(await first(0, 42)).toEqual({ kind: 'replay', to: 41 });
+    expect(await first(41, 42)).toEqual({ kind: 'replay', to: 41 });
+    // A run with nothing stored yet: nothing to replay.
+    expect(await first(0, 1)).toEqual({ kind: 'replay', to: 0 });
+  });
+});
 
 describe('streamRunEvents: a watcher who joins mid-run', () => {
   it('hears the cells already running, each once, even when they are announced again', async () => {

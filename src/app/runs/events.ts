@@ -84,6 +84,8 @@ export const LIVE_GAP_MS = 100;
  * is shutting down (the run goes on; the client reconnects with Last-Event-ID).
  */
 export type StreamItem =
+  /** First on every stream: committed events up to seq `to` are a replay (they were stored when it opened); those after are live. */
+  | { kind: 'replay'; to: number }
   | { kind: 'events'; events: RunEvent[] }
   | { kind: 'live'; events: LiveEvent[] }
   | { kind: 'ping' }
@@ -131,6 +133,9 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   const first = await deps.stores.runs.cursor(runId);
   if (!first) return;
   const liveFloor = first.nextSeq;
+  // Where the replay ends, told first: a client can then tell history from live events (the
+  // CLI's progress line prints a resumed run's earlier executions as one count, not as live).
+  yield { kind: 'replay', to: liveFloor - 1 };
   const liveQueue: LiveEvent[] = [];
   /** Keys of the live events waiting in the queue (a committed twin that overtakes one cancels it). */
   const queued = new Set<string>();
