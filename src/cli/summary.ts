@@ -1,6 +1,7 @@
 // The end-of-run summary printed by `assay run` and `assay demo`.
 import type { RunSummary } from '../client/index.js';
 import { judgedPassRate, nothingJudged, skippedAll } from '../core/model/summary-judged.js';
+import { materialRunningTime } from '../core/model/summary-running.js';
 import { costNote, evaluatorUsd, type FreeTargets, runUsd, targetUsd } from './costs.js';
 import { column, evaluatorColumn, evaluatorLabels } from './labels.js';
 import { terminalText } from './terminal-text.js';
@@ -42,10 +43,8 @@ export function passRateText(summary: RunSummary): string {
  * and for summaries stored before servers kept `runningTime`.
  */
 export function runningNote(summary: RunSummary): string {
-  const running = summary.runningTime;
-  if (running === undefined) return '';
-  const paused = summary.duration - running;
-  return paused > 1_000 && paused > summary.duration / 10 ? ` (${(running / 1000).toFixed(1)} s running)` : '';
+  const running = materialRunningTime(summary);
+  return running === undefined ? '' : ` (${(running / 1000).toFixed(1)} s running)`;
 }
 
 /** The line said when nothing was checked. */

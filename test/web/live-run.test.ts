@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeAgent, refuseFirstCall, startFakeAgent } from '../../src/testing/fake-agent.js';
 import { waitForRun } from '../../src/testing/runs.js';
+import { ms } from '../../web/src/lib/format.js';
 import { axeViolations, type Browser, cspViolations, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
 
 let server: Server;
@@ -119,6 +120,10 @@ describe('a live run', () => {
 
     await expect.poll(() => page.getByText('Stopped: by a user').count()).toBe(1);
     const frozen = await page.getByTestId('duration').textContent();
+    // A stopped run that never resumed ran all its duration: no running figure.
+    expect(await page.getByTestId('running-time').count()).toBe(0);
+    // Stopped a while (the run itself takes ≈ 3 s): its duration will count the pause, its running time not.
+    await page.waitForTimeout(4_000);
 
     await page.getByRole('button', { name: 'Resume' }).click();
     // Running again: the stop is over and the duration ticks on from the run's start.
@@ -142,6 +147,13 @@ describe('a live run', () => {
     await expect.poll(() => page.getByTestId('progress-text').textContent(), { timeout: 20_000 }).toBe('8 / 8');
     await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('completed');
     await expect.poll(() => page.getByTestId('row-count').textContent()).toBe('8 of 8 rows');
+    // The header says how long it ran, beside the duration since its start, as the server counted it.
+    const runId = new URL(runUrl).searchParams.get('runId')!;
+    const { summary } = (await (await server.t.req('GET', `/api/experiments/runs/${runId}`)).json()) as { summary: { duration: number; runningTime: number } };
+    expect(summary.duration - summary.runningTime).toBeGreaterThanOrEqual(4_000);
+    await expect.poll(() => page.getByTestId('running-time').textContent()).toBe(` (${ms(summary.runningTime)} running)`);
+    expect(await page.getByTestId('duration').textContent()).toBe(`${ms(summary.duration)} (${ms(summary.runningTime)} running)`);
+    await screenshot(page, 'run-page-resumed');
     await page.close();
   });
 });

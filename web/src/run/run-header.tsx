@@ -1,5 +1,6 @@
 // The run's header: status, live progress ("completed / total"), and the headline figures.
 import { useEffect, useState } from 'react';
+import { materialRunningTime } from '../../../src/core/model/summary-running.js';
 import { inOut, int, knownUsd, ms, pct, unknownCostNote } from '../lib/format.js';
 import { Link } from '../lib/link.js';
 import { paths } from '../lib/router.js';
@@ -53,6 +54,9 @@ export function RunHeader({ store, project }: { store: RunStore; project: string
   };
   const stats = useStats(store);
   const duration = useDuration(startedAt, finishedAt, status === 'running' && !lost, lost?.since);
+  // The duration runs from the start, a stop before a resume included: an ended run that stood
+  // stopped a material while also says how long it ran (the CLI's rule, summary-running.ts).
+  const running = status !== 'running' && summary ? materialRunningTime(summary) : undefined;
   const shown = Math.max(completed, 0);
   // While a finished run's results load, the figures are its summary's, which has no
   // latencies and no errored-cell count: those say "…" until the results are in.
@@ -101,7 +105,13 @@ export function RunHeader({ store, project }: { store: RunStore; project: string
         <div><dt>Tokens</dt><dd data-testid="tokens">{stats.provisional && stats.tokens === undefined ? '…' : inOut(stats.tokens)}</dd></div>
         <div><dt>Latency p50</dt><dd data-testid="latency-p50">{later(ms(stats.latencyP50))}</dd></div>
         <div><dt>Latency p95</dt><dd data-testid="latency-p95">{later(ms(stats.latencyP95))}</dd></div>
-        <div><dt>Duration</dt><dd data-testid="duration" title={lost ? 'Until the connection was lost' : undefined}>{ms(duration)}{lost && <span className="stale"> (at last contact)</span>}</dd></div>
+        <div><dt>Duration</dt><dd data-testid="duration" title={lost ? 'Until the connection was lost' : undefined}>
+          {ms(duration)}
+          {running !== undefined && (
+            <span className="figure-note" data-testid="running-time" title="Time spent running; the duration counts from the start, the time the run stood stopped before a resume included"> ({ms(running)} running)</span>
+          )}
+          {lost && <span className="stale"> (at last contact)</span>}
+        </dd></div>
         <div><dt>Failed cells</dt><dd data-testid="failed-cells">{int(stats.failed)}</dd></div>
         <div><dt>Errored cells</dt><dd data-testid="errored-cells">{later(int(stats.errored))}</dd></div>
         {summary?.reviewed !== undefined && (
