@@ -141,6 +141,35 @@ describe('commands on a run by its id', { timeout: 300_000 }, () => {
     expect(progressLines(again.out)).toEqual(['progress 20/20 (100%), 0 failing']);
   });
 
+  it('assay watch of a run resumed with --retry-errors prints no earlier execution\'s count as live, though they pass the count it is at', async () => {
+    // The flaky agent fails q4 and q5: the run completes at 6/6 with two errors.
+    flaky = true;
+    const { runId } = (await (await server.post('/api/experiments/flaky/run', {})).json()) as { runId: string };
+    await expect.poll(async () => (await poll(runId)).status, { timeout: 30_000 }).toBe('completed');
+    // Resumed, retrying them, with the agent holding its answers: the run is running at 4/6 (its
+    // history reached 6/6 before).
+    flaky = false;
+    flakyAgent.hold();
+    const before = flakyAgent.calls;
+    expect((await server.post(`/api/experiments/runs/${runId}/resume`, { retryErrors: true })).status).toBe(200);
+    await expect.poll(() => flakyAgent.calls, { timeout: 30_000 }).toBe(before + 1);
+    expect(await poll(runId)).toMatchObject({ status: 'running', progress: 4 });
+    const watch = spawnAssay(['watch', runId], { ASSAY_ENDPOINT: server.base, ASSAY_API_KEY: KEY, ...env });
+    await watch.waitFor(new RegExp(`Run ${runId}: running, 4/6 cells`));
+    flakyAgent.release();
+    expect(await watch.exited, watch.output()).toBe(0);
+    flaky = true;
+    // The current execution's counts only, each once and rising, to 6/6; the first execution's
+    // 4/6 … 6/6 (before its `resumed`) were printed as live lines before the stream said where
+    // its replay ends. (The new counts are lines of their own, or one folded line when the
+    // stream opened after they were stored.)
+    const counts = progressLines(watch.output()).map(counted);
+    expect(counts.at(-1), watch.output()).toBe(6);
+    // The retried cells answered this time: nothing is failing any more (the errors of the execution before were counted on).
+    expect(progressLines(watch.output()).at(-1)).toMatch(/^progress 6\/6 \(100%\), 0 failing/);
+    expect(counts.every((n, i) => n >= 5 && (i === 0 || n > counts[i - 1]!)), watch.output()).toBe(true);
+  });
+
   it('assay resume --retry-errors shows the new execution only, says what its duration counts, and a refusal names --retry-errors', async () => {
     const { runId } = (await (await server.post('/api/experiments/flaky/run', {})).json()) as { runId: string };
     await expect.poll(async () => (await poll(runId)).status, { timeout: 30_000 }).toBe('completed');

@@ -150,6 +150,8 @@ function backoffNote(backoffs: Backoffs): string {
 async function followProgress(client: AssayClient, started: RunStarted, signal: AbortSignal, out: NodeJS.WriteStream, output: Output, retryForMs: number): Promise<void> {
   const view = progressView(started.total, out, output.write);
   const failing = new Set<string>();
+  // Of those, the cells whose target failed: a resume that retries errors runs them again.
+  const errored = new Set<string>();
   const backoffs = new Backoffs();
   // The wait counts down between events too (a run held by a long Retry-After sends none).
   const ticker = setInterval(() => output.closed || view.note(backoffNote(backoffs)), 1000);
@@ -163,7 +165,13 @@ async function followProgress(client: AssayClient, started: RunStarted, signal: 
   try {
     for await (const event of client.events(started.runId, { signal, retryForMs, onRetry })) {
       if ((event.type === 'target_result' && event.error !== undefined) || (event.type === 'evaluator_result' && (event.result.status === 'error' || (event.result.status === 'processed' && event.result.passed === false)))) {
-        failing.add(`${event.rowIndex}/${event.targetId}/${event.repeat}`);
+        const key = `${event.rowIndex}/${event.targetId}/${event.repeat}`;
+        failing.add(key);
+        if (event.type === 'target_result') errored.add(key);
+      }
+      if (event.type === 'resumed' && event.retryErrors) {
+        for (const key of errored) failing.delete(key);
+        errored.clear();
       }
       if (event.type === 'retrying') backoffs.retrying(event);
       if (event.type === 'target_result') backoffs.settled(event);
