@@ -32,6 +32,23 @@ async function finishedRun(slug: string): Promise<string> {
 }
 
 describe('assay experiments list / runs list', { timeout: 300_000 }, () => {
+  it('says how long a run ran beside its duration when it stood ended for a while before a resume', async () => {
+    const failing = [{ id: 'echo', type: 'code', code: 'if (row.q === "q3") throw new Error("down"); return row.q' }];
+    expect((await server.post('/api/experiments', { slug: 'resumed', name: 'Resumed', dataset: { rows: [{ q: 'q0' }, { q: 'q3' }] }, targets: failing })).status).toBe(201);
+    const runId = await finishedRun('resumed');
+    // 1.5 s ended, then its errored cell runs again.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await server.post(`/api/experiments/runs/${runId}/resume`, { retryErrors: true })).status).toBe(200);
+    await expect
+      .poll(async () => ((await (await fetch(`${server.base}/api/experiments/runs/${runId}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { status: string }).status, { timeout: 60_000 })
+      .toBe('completed');
+    const listed = await server.run(['runs', 'list', 'resumed'], env);
+    expect(listed.out).toMatch(new RegExp(`^${runId}\\s+resumed\\s+completed\\s+2/2\\s.*\\s(\\d+\\.\\d) s \\((\\d+\\.\\d) s running\\)$`, 'm'));
+    const [run] = JSON.parse((await server.run(['runs', 'list', 'resumed', '--json'], env)).out) as { durationMs: number; runningMs: number }[];
+    expect(run!.durationMs - run!.runningMs).toBeGreaterThanOrEqual(1500);
+  });
+
+
   it('lists the runs of an experiment newest first, with --limit and --json, and the experiments with their latest run', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await finishedRun('graded'));
@@ -54,6 +71,8 @@ describe('assay experiments list / runs list', { timeout: 300_000 }, () => {
     const parsed = JSON.parse(json.out) as { runId: string }[];
     expect(parsed.map((r) => r.runId)).toEqual([...ids].reverse());
     expect(parsed[0]).toEqual(expect.objectContaining({ experiment: 'graded', status: 'completed', progress: 4, total: 4, passRate: 75, finishedAt: expect.any(String) as unknown, durationMs: expect.any(Number) as unknown }));
+    // Never resumed: it ran for all of its duration.
+    expect((parsed[0] as unknown as { runningMs: number }).runningMs).toBe((parsed[0] as unknown as { durationMs: number }).durationMs);
 
     // A run with no evaluator judged nothing: no pass rate, as `assay run` says it.
     const outputs = await server.run(['runs', 'list', 'outputs'], env);

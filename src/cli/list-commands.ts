@@ -3,6 +3,7 @@
 // (GET /api/experiments, GET /api/experiments/runs?experimentSlug=), which LangWatch's clients
 // read too; the runs list is per experiment on the server (a missing experimentSlug is a 400,
 // SPEC §5), so `runs list` takes the slug. `--json` prints the same rows for scripts.
+import { materialRunningTime } from '../core/model/summary-running.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { AssayClient, RunList } from '../client/index.js';
@@ -47,6 +48,14 @@ export function durationText(ms: number): string {
 function runDuration(run: RunItem): number | undefined {
   const end = run.timestamps.finishedAt ?? run.timestamps.stoppedAt;
   return end === null || run.status === 'running' ? undefined : Math.max(0, end - run.timestamps.createdAt);
+}
+
+/** The run's DURATION cell: its duration, and how long it ran when it stood stopped for a material time before a resume. */
+function durationCell(run: RunItem): string {
+  const duration = runDuration(run);
+  if (duration === undefined) return '-';
+  const running = run.summary ? materialRunningTime(run.summary) : undefined;
+  return running === undefined ? durationText(duration) : `${durationText(duration)} (${durationText(running)} running)`;
 }
 
 /** The pass rate as the other commands print it: "—" and why when no evaluator judged a cell; "-" before the first commit. */
@@ -103,6 +112,8 @@ function runJson(run: RunItem, experiment: string) {
     startedAt: new Date(run.timestamps.createdAt).toISOString(),
     finishedAt: run.timestamps.finishedAt === null && run.timestamps.stoppedAt === null ? null : new Date((run.timestamps.finishedAt ?? run.timestamps.stoppedAt)!).toISOString(),
     durationMs: duration ?? null,
+    // Without the pauses between a stop and a resume (the summary's runningTime); null before the run ends.
+    runningMs: duration === undefined ? null : (run.summary?.runningTime ?? duration),
     metadata: run.metadata,
   };
 }
@@ -110,10 +121,9 @@ function runJson(run: RunItem, experiment: string) {
 const RUN_HEADER = `${column('RUN ID', 30)}  ${column('EXPERIMENT', 20)}  ${column('STATUS', 9)}  ${'CELLS'.padStart(11)}  ${column('PASS RATE', 18)}  ${column('STARTED', 20)}  DURATION`;
 
 function runLine(run: RunItem, experiment: string): string {
-  const duration = runDuration(run);
   return (
     `${terminalText(run.runId, 100).padEnd(30)}  ${column(experiment, 20)}  ${column(run.status, 9)}  ${`${run.progress}/${run.total}`.padStart(11)}  ` +
-    `${column(runPassRate(run), 18)}  ${column(isoTime(run.timestamps.createdAt), 20)}  ${duration === undefined ? '-' : durationText(duration)}`
+    `${column(runPassRate(run), 18)}  ${column(isoTime(run.timestamps.createdAt), 20)}  ${durationCell(run)}`
   ).trimEnd();
 }
 
