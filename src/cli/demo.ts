@@ -146,6 +146,11 @@ export function registerDemoCommand(program: Command): void {
         startFaqBot: (o?: { port?: number }) => Promise<{ url: string; close(): Promise<void> }>;
       };
       const rows = JSON.parse(await readFile(new URL('dataset.json', EXAMPLES), 'utf8')) as unknown[];
+      // A demo is a look on this machine: its own server serves this machine only (no warning
+      // about a network it does not face) and speaks in the demo's lines, not in info logs ("took
+      // run", "run started"), unless HOST or ASSAY_LOG_LEVEL say otherwise.
+      process.env.HOST ??= '127.0.0.1';
+      process.env.ASSAY_LOG_LEVEL ??= 'warn';
       const config = loadConfig();
       // With a server already on the port (npm start, then npm run demo), the demo uses it:
       // same database, so its key works there and its runUrl opens on that server.

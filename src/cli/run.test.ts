@@ -191,6 +191,23 @@ describe('assay run', { timeout: 120_000 }, () => {
 });
 
 describe('assay demo', { timeout: 120_000 }, () => {
+  it('serves this machine only and prints no log lines, unless HOST and ASSAY_LOG_LEVEL say otherwise', async () => {
+    const demoDir = mkdtempSync(path.join(os.tmpdir(), 'assay-demo-'));
+    try {
+      const quiet = spawnAssay(['demo', '--exit'], { PORT: '0', ASSAY_DATA_DIR: demoDir });
+      expect(await quiet.exited, quiet.output()).toBe(0);
+      // No JSON log line: neither "took run" / "run ended" nor the warning about other machines reaching HOST=0.0.0.0.
+      expect(quiet.output()).not.toMatch(/^\{"level"/m);
+      expect(quiet.output()).toMatch(/Assay listening on http:\/\/(localhost|127\.0\.0\.1):\d+ /);
+      const loud = spawnAssay(['demo', '--exit'], { PORT: '0', ASSAY_DATA_DIR: demoDir, HOST: '0.0.0.0', ASSAY_LOG_LEVEL: 'info' });
+      expect(await loud.exited, loud.output()).toBe(0);
+      expect(loud.output()).toMatch(/"msg":"ASSAY_HTTP_TARGETS_ALLOW_PRIVATE is unset/);
+      expect(loud.output()).toMatch(/"msg":"run ended"/);
+    } finally {
+      rmSync(demoDir, { recursive: true, force: true });
+    }
+  });
+
   it('runs the bundled demo with progress and a summary, without keys or network', async () => {
     const demoDir = mkdtempSync(path.join(os.tmpdir(), 'assay-demo-'));
     try {
