@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../testing/fake-agent.js';
 import { listen, startTestAssay, type TestAssay } from '../testing/harness.js';
 import { agentExperiment, parseSse, waitForRun } from '../testing/runs.js';
+import { AssayClient, type RetryNotice, StreamLostError } from '../client/index.js';
 
 let t: TestAssay;
 let agent: FakeAgent;
@@ -52,6 +53,42 @@ describe('SSE keep-alive', () => {
       await server.close();
     }
   });
+
+  it('a stream with nothing to send after Last-Event-ID writes nothing: a client backs off and gives up, not reconnects at once for ever', async () => {
+    // An ended run followed from its last event (a connection cut just after it, say): the
+    // stream ends at once. Its replay mark alone made the client take each connection for a
+    // healthy one and reconnect every 250 ms without end.
+    const server = await listen(t);
+    try {
+      await t.req('POST', '/api/experiments', { body: agentExperiment('ended', agent.url, 1) });
+      const { runId } = (await (await t.req('POST', '/api/experiments/ended/run')).json()) as { runId: string };
+      await waitForRun(t, runId);
+      const all = parseSse(await (await fetch(`${server.url}/api/experiments/runs/${runId}/events`, { headers: { 'x-auth-token': t.key } })).text());
+      const last = all.ids.at(-1)!;
+      expect(all.comments[0]).toBe(`: replay-to ${last}`);
+      const after = await fetch(`${server.url}/api/experiments/runs/${runId}/events`, { headers: { 'x-auth-token': t.key, 'last-event-id': String(last) } });
+      expect(await after.text()).toBe('');
+      // The same without a Node response (Hono's web stream).
+      expect(await (await t.req('GET', `/api/experiments/runs/${runId}/events`, { headers: { 'last-event-id': String(last) } })).text()).toBe('');
+
+      const client = new AssayClient({ endpoint: server.url, apiKey: t.key });
+      const stop = AbortSignal.timeout(10_000);
+      const notices: RetryNotice[] = [];
+      let connections = 0;
+      const error = await (async () => {
+        for await (const e of client.events(runId, { afterSeq: last, retryForMs: 1_000, signal: stop, onRetry: (n) => notices.push(n), onOpen: () => connections++ })) void e;
+      })().catch((e: unknown) => e);
+      expect(stop.aborted).toBe(false);
+      expect(error).toBeInstanceOf(StreamLostError);
+      // Backoff from 0.25 s, each wait at least the one before, one connection per wait (and the first).
+      const delays = notices.map((n) => n.delayMs);
+      expect(delays[0]).toBe(250);
+      expect(delays).toEqual([...delays].sort((a, b) => a - b));
+      expect(connections).toBe(notices.length + 1);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
 
   it('streams of one run watched together, and one watched alone, carry the same frames', async () => {
     const server = await listen(t);

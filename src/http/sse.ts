@@ -42,6 +42,7 @@ export const WRITE_CHARS = 256 * 1024;
 export function* chunksOf(item: StreamItem): Generator<string> {
   if (item.kind === 'ping') yield ': ping\n\n';
   // A comment, invisible to EventSource and to LangWatch's parser: the seq the replay ends at.
+  // The writers below send it at the head of the stream's next write (withMark).
   else if (item.kind === 'replay') yield `: replay-to ${item.to}\n\n`;
   // A comment, so clients see why the stream ended: `key_revoked` (reconnecting with the key then
   // gets a 401) or `shutdown` (the server is going away; a reconnect reaches the next one).
@@ -64,6 +65,32 @@ function* grouped<E>(events: readonly E[], frame: (e: E) => string): Generator<s
     chunk += f;
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/**
+ * The replay mark (`: replay-to SEQ`, first of a stream's items) is not written on its own: it
+ * waits for the stream's next write and goes out at its head. A stream that ends with nothing
+ * else to say (an ended run followed from its last event; a storage read that failed) then
+ * writes nothing, as before there was a mark: a client reconnects at once after a connection it
+ * heard anything from and backs off from one that said nothing (src/client/events.ts, and the
+ * published CLIs), and the mark alone made it reconnect every 250 ms without end. The first
+ * write of a stream also keeps its first event, as before the mark.
+ */
+class Mark {
+  private text = '';
+  /** True when `item` is the mark (held for the next write). */
+  held(item: StreamItem): boolean {
+    if (item.kind !== 'replay') return false;
+    for (const chunk of chunksOf(item)) this.text += chunk;
+    return true;
+  }
+  /** `chunk`, headed by the mark when one waits. */
+  withMark(chunk: string): string {
+    if (this.text === '') return chunk;
+    const out = this.text + chunk;
+    this.text = '';
+    return out;
+  }
 }
 
 // No `Connection: keep-alive` (Hono's streamSSE sets one): it stops Node from sending its
@@ -112,7 +139,9 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal) => A
   try {
     out.writeHead(200, SSE_HEADERS);
     out.flushHeaders();
+    const mark = new Mark();
     for await (const item of items(controller.signal)) {
+      if (mark.held(item)) continue;
       const chunks = chunksOf(item);
       for (;;) {
         // Framing a megabyte output costs milliseconds (serializing it, then encoding it for the
@@ -125,7 +154,7 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal) => A
         if (closed) break;
         const next = chunks.next();
         if (next.done) break;
-        if (!out.write(next.value) && !closed) {
+        if (!out.write(mark.withMark(next.value)) && !closed) {
           await new Promise<void>((resolve) => {
             wake = resolve;
             out.once('drain', resolve);
@@ -154,10 +183,12 @@ function viaWebStream(c: Context, items: (signal: AbortSignal) => AsyncGenerator
       controller.abort();
     });
     try {
+      const mark = new Mark();
       for await (const item of items(controller.signal)) {
+        if (mark.held(item)) continue;
         for (const chunk of chunksOf(item)) {
           if (stream.aborted || stream.closed) break;
-          await stream.write(chunk);
+          await stream.write(mark.withMark(chunk));
         }
         if (stream.aborted || stream.closed) break;
       }

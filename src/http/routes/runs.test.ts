@@ -106,7 +106,8 @@ describe('SSE', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const text = await res.text();
-    expect(text.startsWith('id: 1\ndata: ')).toBe(true);
+    // First where the replay ends (the run's start was stored as it was created), in the write of its first event.
+    expect(text.startsWith(': replay-to 1\n\nid: 1\ndata: ')).toBe(true);
     const { events, ids } = parseSse(text);
     // Committed events carry increasing ids; live-only cell_started events (sent as each call
     // began, SPEC §6) carry none, and their committed twins are not sent again.
