@@ -23,7 +23,10 @@ const SLICE_MS = 20;
  * passed, against a reading taken at most WAIT_READ_EVERY_MS before the turn began (one read
  * per turn would cost a few µs on every target call). thread-wait.ts says why.
  */
-const MAX_TURN_WALL_MS = 10_000;
+// The cap bounds how long a runaway template holds a starved main thread in wall time (its CPU
+// stays 100 ms): on a machine loaded enough to give the thread 5% of a core, 100 ms of CPU
+// would take 2 s anyway, and a normal render waits 100–250 ms at worst.
+const MAX_TURN_WALL_MS = 2_000;
 const WAIT_READ_EVERY_MS = 5;
 
 /** The last reading of the thread's CPU wait (ms; undefined where unknown) and when it was taken. */
