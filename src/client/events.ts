@@ -106,6 +106,8 @@ export async function* followEvents(source: StreamSource, runId: string, options
   let failingSince = 0;
   // Why the server last ended the stream (`shutdown`: it is stopping or restarting), until a connection opens again.
   let serverClosed: string | undefined;
+  // The last committed event seen, on this connection or an earlier one, was a final one.
+  let lastFinal = false;
   for (;;) {
     const connection: Connection = { events: 0, heard: false, silent: false };
     let error: Error;
@@ -122,14 +124,16 @@ export async function* followEvents(source: StreamSource, runId: string, options
       // before a resume, a run's history has an earlier `done` or `stopped`, and `resumed`
       // and the events of the execution after it follow (SPEC §6). The server closes a stream
       // as soon as it has sent the run's last event.
-      let ended = false;
       for await (const event of connectionEvents(source, path, res, connection, signal, options.onReplay)) {
         if ('seq' in event && typeof event.seq === 'number') cursor = event.seq;
         failures = 0;
         yield event;
-        if ('seq' in event) ended = isFinalEvent(event);
+        if ('seq' in event) lastFinal = isFinalEvent(event);
       }
-      if (ended) return;
+      // Closed by the server (or silent) after a final event: the run ended there. So it did
+      // when a connection cut after one is picked up again and the server closes it with
+      // nothing more (a resumed run would send its `resumed` at least).
+      if (lastFinal && connection.closedBy === undefined) return;
       serverClosed = connection.closedBy;
       const why = connection.silent ? `nothing for ${source.silenceMs / 1000} s` : serverClosed === 'shutdown' ? 'the server shut down before the run ended' : 'the stream ended before the run did';
       error = new ConnectionLostError(source.endpoint, 'GET', path, why);

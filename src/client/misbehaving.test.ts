@@ -253,3 +253,26 @@ describe('where the replay ends', () => {
     expect(told).toEqual([]);
   });
 });
+
+describe('a cut after the final event', () => {
+  it('ends the stream when the reconnect finds nothing more, instead of retrying until it gives up', async () => {
+    let connections = 0;
+    const { base } = await serve((_req, res) => {
+      connections++;
+      sse(res);
+      // The run's last events, then the connection is cut before the server could close it.
+      if (connections === 1) {
+        res.write(frame({ type: 'progress', completed: 1, total: 1 }, 1) + done(2));
+        setTimeout(() => res.destroy(), 50);
+        return;
+      }
+      // Picked up after seq 2: the run ended there, and the server closes the stream with nothing to send.
+      res.end();
+    });
+    const notices: RetryNotice[] = [];
+    const seen = await collect(new AssayClient({ endpoint: base }).events('run_1', { retryForMs: 60_000, onRetry: (n) => notices.push(n) }));
+    expect(seen.map((e) => e.type)).toEqual(['progress', 'done']);
+    expect(connections).toBe(2);
+    expect(notices).toEqual([]);
+  });
+});
