@@ -3,11 +3,12 @@
 // (evaluator settings, code, templates, models). Each top-level field and each target and
 // evaluator is parsed on its own, and a target or evaluator that fails keeps its valid fields:
 // only the fields that failed are stood in for (left out, or a valid stand-in when required), so
-// its own templates, code and settings are still checked. Whatever is then said about a stand-in
+// its own templates, code and settings are still checked; in a list or map field (messages,
+// headers) only the entries that failed. Whatever is then said about a stand-in
 // — or only follows from one failing (an evaluator naming a target whose entry failed is no
 // "unknown target") — is left out. Only built when the whole parse failed: a valid document is
 // parsed once, as before.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Issue } from '../core/errors.js';
 import { evaluatorSpecSchema, type ExperimentDocument, experimentDocumentSchema, targetSchema } from '../core/model/experiment.js';
 import { zodIssues } from './validation.js';
@@ -30,10 +31,13 @@ const idSchema = evaluatorSpecSchema.shape.id;
 const standInTarget = (id: string): unknown => ({ id, type: 'http', url: 'http://unparsed.invalid', method: 'POST' });
 const standInEvaluator = (id: string): unknown => ({ id, type: 'unparsed' });
 
+/** Stand-ins of one entry of a list field, in place so the others keep their indices (and what is said of them its path). */
+const ENTRY: Record<string, unknown> = { messages: { role: 'user', content: '' } };
+
 /** Stand-ins of the required fields of an entry (its id is its own, entries() gives it). */
 const REQUIRED: Record<string, unknown> = {
   model: 'openai/unparsed',
-  messages: [{ role: 'user', content: '' }],
+  messages: [ENTRY.messages],
   url: 'http://unparsed.invalid',
   code: 'return null',
   type: 'unparsed',
@@ -105,7 +109,7 @@ function entries(raw: Record<string, unknown>, key: 'targets' | 'evaluators', sh
       const schema = object && shapeOf(object);
       const kept = schema && object ? validFields(object, schema, id) : undefined;
       if (kept) {
-        failed.push(...kept.failed.map((field) => [key, i, field]));
+        failed.push(...kept.failed.map((path) => [key, i, ...path]));
         rules.push(...kept.rules.map((issue) => ({ path: [key, i, ...issue.path], message: issue.message })));
         return kept.entry;
       }
@@ -117,17 +121,19 @@ function entries(raw: Record<string, unknown>, key: 'targets' | 'evaluators', sh
 
 /**
  * `entry` with the fields that fail `schema` left out, or stood in for when required (`id` by
- * `id`): each round parses the entry and takes out the fields its issues name (a valid entry
+ * `id`), or of a list or map field only the entries that fail (entriesKept): each round parses
+ * the entry and takes out the fields its issues name (a valid entry
  * passes the first, `failed` empty; so does one whose only fault is an unknown key). A later round's
  * issues are the whole entry's rules (a GET with a body), which zod runs only once its fields
  * are valid, so the document's parse did not say them: they are `rules`, said as well. Unknown
  * keys are left out and not marked failed: no check reads them, and the schema names them
  * already. Undefined when that does not give a valid entry (an issue of no field).
  */
-function validFields(entry: Record<string, unknown>, schema: z.ZodObject, id: string): { entry: unknown; failed: string[]; rules: Issue[] } | undefined {
+function validFields(entry: Record<string, unknown>, schema: z.ZodObject, id: string): { entry: unknown; failed: Path[]; rules: Issue[] } | undefined {
   const candidate: Record<string, unknown> = {};
   for (const field of Object.keys(schema.shape)) if (field in entry) candidate[field] = entry[field];
-  const failed: string[] = [];
+  const failed: Path[] = [];
+  const touched = new Set<string>();
   const rules: Issue[] = [];
   for (let round = 0; round < 3; round++) {
     const parsed = schema.safeParse(candidate);
@@ -135,12 +141,38 @@ function validFields(entry: Record<string, unknown>, schema: z.ZodObject, id: st
     if (round > 0) rules.push(...zodIssues(parsed.error));
     const fields = new Set(parsed.error.issues.map((issue) => issue.path[0]));
     for (const field of fields) {
-      if (typeof field !== 'string' || failed.includes(field)) return undefined;
-      failed.push(field);
+      if (typeof field !== 'string' || touched.has(field)) return undefined;
+      touched.add(field);
+      const kept = entriesKept(field, candidate[field], schema.shape[field] as z.ZodType, parsed.error.issues.filter((issue) => issue.path[0] === field));
+      if (kept) {
+        candidate[field] = kept.value;
+        failed.push(...kept.failed.map((key) => [field, key]));
+        continue;
+      }
+      failed.push([field]);
       const standIn = field === 'id' ? id : REQUIRED[field];
       if (standIn === undefined) delete candidate[field];
       else candidate[field] = standIn;
     }
+  }
+  return undefined;
+}
+
+/**
+ * `value` of a list or map field whose issues are all inside its entries, those entries taken
+ * out: a map's left out, a list's stood in for in place (ENTRY; a list with no entry stand-in
+ * fails whole). Undefined when the field fails as a whole (not a list, too long) or is of no such kind.
+ */
+function entriesKept(field: string, value: unknown, fieldSchema: z.ZodType, issues: readonly z.core.$ZodIssue[]): { value: unknown; failed: (string | number)[] } | undefined {
+  let inner = fieldSchema;
+  while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType;
+  if (issues.some((issue) => issue.path.length < 2)) return undefined;
+  const failed = [...new Set(issues.map((issue) => issue.path[1] as string | number))];
+  if (inner instanceof z.ZodArray && Array.isArray(value) && ENTRY[field] !== undefined) {
+    return { value: value.map((entry, i) => (failed.includes(i) ? ENTRY[field] : entry)), failed };
+  }
+  if (inner instanceof z.ZodRecord && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    return { value: Object.fromEntries(Object.entries(value).filter(([key]) => !failed.includes(key))), failed };
   }
   return undefined;
 }

@@ -160,6 +160,27 @@ describe('the checks inside a target or evaluator that failed the schema', () =>
     expect(at('targets.3.body')).toContain('a GET request has no body');
   });
 
+  it('still run on the valid entries of a list or map field beside the entry that failed', async () => {
+    const answer = await refusal('POST', '/api/experiments', {
+      name: 'entries inside',
+      targets: [
+        // A role that does not exist in one message, a template that does not parse in the next.
+        { id: 'chat', type: 'prompt', model: 'openai/gpt-4o-mini', messages: [{ role: 'usr', content: '{{ question }}' }, { role: 'user', content: '{% if question %}never closed' }] },
+        // A header name that is not one, and a template that does not parse in the next header.
+        { id: 'bot', type: 'http', url: 'http://127.0.0.1/x', headers: { 'bad name': 'x', 'X-Q': '{{ question' } },
+      ],
+    });
+    expect(paths(answer).sort()).toEqual([
+      'targets.0.messages.0.role',
+      'targets.0.messages.1.content',
+      'targets.1.headers.X-Q',
+      'targets.1.headers.bad name',
+    ]);
+    const at = (p: string): string | undefined => answer.issues.find((i) => i.path.join('.') === p)?.message;
+    expect(at('targets.0.messages.1.content')).toContain('template does not parse');
+    expect(at('targets.1.headers.X-Q')).toContain('template does not parse');
+  });
+
   it('still run on an evaluator\'s valid fields, and say nothing of the stand-in of a failed one', async () => {
     const answer = await refusal('POST', '/api/experiments', {
       name: 'evaluators inside',
