@@ -133,6 +133,11 @@ describe('a live run', () => {
       const [status, duration] = await Promise.all([page.locator('.run-status .pill').textContent(), page.getByTestId('duration').textContent()]);
       return status === 'running' && duration !== frozen;
     }, { timeout: 5_000 }).toBe(true);
+    // While it runs again, the header already says how long it has run: the 4 s stop left out.
+    await expect.poll(async () => {
+      const [status, running] = await Promise.all([page.locator('.run-status .pill').textContent(), page.getByTestId('running-time').allTextContents()]);
+      return status === 'running' && running.length === 1 && /^ \(.+ running\)$/.test(running[0]!);
+    }, { timeout: 5_000 }).toBe(true);
     // A page opened now replays the run from its first event, the stop included, and follows
     // on through `resumed` to the end (it once stopped following at the earlier `stopped`).
     const { page: late } = await guardedPage(browser, server.url);
@@ -141,6 +146,8 @@ describe('a live run', () => {
     await late.waitForURL(/\/experiments$/);
     await late.goto(onServer(server, runUrl));
     await expect.poll(() => late.locator('.run-status .pill').textContent()).toBe('running');
+    // From the poll body's clock, as soon as the page has loaded the run.
+    await expect.poll(() => late.getByTestId('running-time').count()).toBe(1);
     await expect.poll(() => late.getByTestId('progress-text').textContent(), { timeout: 20_000 }).toBe('8 / 8');
     await expect.poll(() => late.locator('.run-status .pill').textContent()).toBe('completed');
     await late.close();

@@ -3,7 +3,7 @@
 // so a field is added, renamed or computed once.
 import type { ExperimentDocument } from '../../core/model/experiment.js';
 import type { DatasetEntry, EvaluationEntry, ResultsPage, RunListItem, RunRequestEcho, RunStatusBody } from '../../core/model/run-api.js';
-import type { CellResult, RowResult, RowSourceSpec, RunRecord, StoredEvaluation } from '../../core/model/run.js';
+import { type CellResult, type RowResult, type RowSourceSpec, type RunRecord, runningClock, type StoredEvaluation } from '../../core/model/run.js';
 
 /** GET /runs/{runId} body (LangWatch field order). */
 export function presentRun(run: RunRecord): RunStatusBody {
@@ -13,6 +13,13 @@ export function presentRun(run: RunRecord): RunStatusBody {
   if (run.error) body.error = run.error;
   if (run.errorMessage) body.message = run.errorMessage;
   if (run.stopReason) body.stopReason = run.stopReason;
+  // A resumed run's running time so far, for a reader that shows it live (the run page); a run
+  // never resumed runs all its duration, and an ended one has the summary's runningTime.
+  if (run.status === 'running' && run.executionStartedAt !== undefined && run.executionStartedAt !== run.startedAt) {
+    const clock = runningClock(run);
+    body.executionStartedAt = clock.executionStartedAt;
+    body.runningTimeBefore = clock.earlierRunningMs;
+  }
   return { ...body, metadata: run.spec.metadata ?? {}, request: requestEcho(run), runUrl: run.spec.runUrl };
 }
 

@@ -62,6 +62,16 @@ export const runStatusSchema = z.object({
   error: z.string().optional(),
   message: z.string().optional(),
   stopReason: stopReasonSchema.optional(),
+  executionStartedAt: z
+    .number()
+    .optional()
+    .describe("Unix ms; while a resumed run runs: when its current execution began (its last resume). Assay's addition"),
+  runningTimeBefore: z
+    .number()
+    .optional()
+    .describe(
+      "ms; while a resumed run runs: how long its earlier executions ran. Its running time so far is this plus the time since executionStartedAt, without the pauses `startedAt` counts (the summary's `runningTime` once it ends). Assay's addition",
+    ),
   /** The `metadata` object the run was started with ({} when none): echoed, never interpreted. */
   metadata: z.record(z.string(), z.unknown()),
   /** Always sent by this server; optional so that clients keep reading servers from before it. */

@@ -184,10 +184,21 @@ describe('abort and resume', () => {
       expect(slow.calls).toBeLessThanOrEqual(kept + 20);
       expect((await t.req('POST', `/api/experiments/runs/${runId}/abort`)).status).toBe(409);
 
+      // A stopped run, and a run never resumed, have no running clock: their duration is it.
+      expect(stopped).not.toHaveProperty('executionStartedAt');
+      expect(stopped).not.toHaveProperty('runningTimeBefore');
+      const resumedAt = Date.now();
       const resumed = await t.req('POST', `/api/experiments/runs/${runId}/resume`, { body: {} });
       expect(resumed.status).toBe(200);
+      // While it runs again, the poll body says when this execution began and how long the first ran.
+      const again = (await (await t.req('GET', `/api/experiments/runs/${runId}`)).json()) as { status: string; executionStartedAt: number; runningTimeBefore: number };
+      expect(again.status).toBe('running');
+      expect(again.executionStartedAt).toBeGreaterThanOrEqual(resumedAt);
+      expect(again.runningTimeBefore).toBe(stopped.summary!.runningTime);
       const done = await waitForRun(t, runId, 60_000);
       expect(done).toMatchObject({ status: 'completed', progress: 1000 });
+      expect(done).not.toHaveProperty('executionStartedAt');
+      expect(done.summary!.runningTime).toBeLessThan(done.summary!.duration);
       expect(done.summary).toMatchObject({ totalCells: 1000, totalPassed: 1000 });
       // Finished cells were never called again.
       const perKey = [...slow.callsByKey.values()];

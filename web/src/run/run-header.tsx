@@ -15,10 +15,11 @@ const STOPPED: Record<string, string> = {
 };
 
 /**
- * Wall time so far, ticking once a second while the run is live; while the stream is lost it
- * stands at the last contact (`lostSince`): the page cannot tell the run still goes.
+ * The moment the header's figures are as of: the finish once the run ended; while it is live,
+ * now, ticking once a second; while the stream is lost, the last contact (`lostSince`): the page
+ * cannot tell the run still goes.
  */
-function useDuration(startedAt: number | undefined, finishedAt: number | undefined, running: boolean, lostSince: number | undefined): number | undefined {
+function useAsOf(finishedAt: number | undefined, running: boolean, lostSince: number | undefined): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!running) return;
@@ -27,8 +28,7 @@ function useDuration(startedAt: number | undefined, finishedAt: number | undefin
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, [running]);
-  if (startedAt === undefined) return undefined;
-  return (finishedAt ?? lostSince ?? now) - startedAt;
+  return finishedAt ?? lostSince ?? now;
 }
 
 /** `project`: the project's slug, for links to its pages (the run's dataset). */
@@ -53,10 +53,17 @@ export function RunHeader({ store, project }: { store: RunStore; project: string
     evaluator: (id: string) => store.model.evaluatorName(id),
   };
   const stats = useStats(store);
-  const duration = useDuration(startedAt, finishedAt, status === 'running' && !lost, lost?.since);
-  // The duration runs from the start, a stop before a resume included: an ended run that stood
-  // stopped a material while also says how long it ran (the CLI's rule, summary-running.ts).
-  const running = status !== 'running' && summary ? materialRunningTime(summary) : undefined;
+  const runningClock = useRunState(store, (s) => s.runningClock);
+  const asOf = useAsOf(finishedAt, status === 'running' && !lost, lost?.since);
+  const duration = startedAt === undefined ? undefined : asOf - startedAt;
+  // The duration runs from the start, a stop before a resume included: a run that stood stopped
+  // a material while also says how long it ran (the CLI's rule, summary-running.ts): once ended,
+  // the summary's; while a resumed run runs, ticking from the poll body's clock.
+  const running = status !== 'running'
+    ? summary && materialRunningTime(summary)
+    : runningClock && duration !== undefined
+      ? materialRunningTime({ duration, runningTime: runningClock.before + Math.max(0, asOf - runningClock.since) })
+      : undefined;
   const shown = Math.max(completed, 0);
   // While a finished run's results load, the figures are its summary's, which has no
   // latencies and no errored-cell count: those say "…" until the results are in.

@@ -18,6 +18,12 @@ export interface RunPageState {
   completed: number;
   startedAt?: number;
   finishedAt?: number;
+  /**
+   * While a resumed run runs: how long its earlier executions ran (ms) and when the current one
+   * began (Unix ms), from the poll body; the header's running time ticks from them. Absent for a
+   * run never resumed (it runs all its duration) and once it ends (the summary's runningTime).
+   */
+  runningClock?: { before: number; since: number };
   /** Why the run failed (run-level error). */
   runError?: string;
   summary?: RunSummaryView;
@@ -58,12 +64,18 @@ export interface RunPageState {
 /**
  * A resumed run is running again: the end it had (its finish time, its summary with the stop
  * reason, a run error) no longer holds, and the header's duration ticks from its start again.
+ * Its running clock comes from the poll body read after the `resumed` event (RunStore).
  */
 export const RESUMED: Partial<RunPageState> = { status: 'running', finishedAt: undefined, summary: undefined, runError: undefined };
 
 /** The poll body's figures; what it leaves out (no finish time yet, no summary) keeps its value. */
 export function figuresOf(run: RunStatusBody): Partial<RunPageState> {
-  return { status: run.status, total: run.total, completed: run.progress, request: run.request, metadata: run.metadata, ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) };
+  return { status: run.status, total: run.total, completed: run.progress, request: run.request, metadata: run.metadata, runningClock: runningClockOf(run), ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}), ...(run.summary ? { summary: run.summary } : {}), ...(run.status === 'failed' ? { runError: run.message ?? run.error } : {}) };
+}
+
+/** The poll body's clock of a resumed run that runs (the server sends it for no other). */
+export function runningClockOf(run: RunStatusBody): RunPageState['runningClock'] {
+  return run.executionStartedAt !== undefined && run.runningTimeBefore !== undefined ? { before: run.runningTimeBefore, since: run.executionStartedAt } : undefined;
 }
 
 /** Before the poll body has answered. */

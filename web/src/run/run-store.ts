@@ -19,7 +19,7 @@ import { RunModel } from './run-model.js';
 import { nameFrom } from './run-names.js';
 import { OwnerLookup } from './run-owner.js';
 import { RowInputs } from './row-inputs.js';
-import { type CellRef, figuresOf, INITIAL_STATE, RESUMED, type RunPageState } from './run-state.js';
+import { type CellRef, figuresOf, INITIAL_STATE, RESUMED, type RunPageState, runningClockOf } from './run-state.js';
 import type { ViewOptions } from './run-view.js';
 
 /** Cells per results request (the server's maximum). */
@@ -245,6 +245,7 @@ export class RunStore {
         break;
       case 'resumed':
         this.patch(RESUMED);
+        void this.readRunningClock();
         break;
       case 'retrying':
         this.backoffLine.retrying(e);
@@ -258,6 +259,19 @@ export class RunStore {
     if (this.model.applyEvent(e)) {
       this.rowInputs.schedule();
       this.scheduleRender();
+    }
+  }
+
+  /**
+   * A resume began a new execution: its clock (when it began, how long the earlier ones ran) is
+   * the poll body's, not in the event. A replayed `resumed` reads the current one, as a live one.
+   */
+  private async readRunningClock(): Promise<void> {
+    try {
+      const run = await api().run(this.runId);
+      if (run.status === 'running') this.patch({ runningClock: runningClockOf(run) });
+    } catch {
+      // the header shows the duration alone until the run ends
     }
   }
 
