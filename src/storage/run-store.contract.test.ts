@@ -12,36 +12,7 @@ import type { ResponseCacheStore } from '../core/ports.js';
 import type { CellDraft, RowDraft, RunStore } from '../core/run-store.js';
 import type { ReviewStore, StoredReview } from '../core/review-store.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
-import { allDatabases, type TestDatabase } from '../testing/databases.js';
-import { MemoryResponseCache, MemoryRunStore } from '../testing/memory-run-store.js';
-import { MemoryReviewStore } from '../testing/memory-stores.js';
-import { openStores } from './index.js';
-
-interface Backend {
-  name: string;
-  open(): Promise<{ runs: RunStore; responses: ResponseCacheStore; reviews: ReviewStore; close(): Promise<void> }>;
-  cleanup(): Promise<void>;
-}
-
-function sqlBackend(db: TestDatabase): Backend {
-  return {
-    name: db.name,
-    async open() {
-      const stores = await openStores(await db.options());
-      // Runs reference their project.
-      await stores.projects.create({ id: 'p1', slug: 'one', name: 'One', createdAt: 1 });
-      await stores.projects.create({ id: 'p2', slug: 'two', name: 'Two', createdAt: 2 });
-      return { runs: stores.runs, responses: stores.responses, reviews: stores.reviews, close: () => stores.close() };
-    },
-    cleanup: () => db.cleanup(),
-  };
-}
-
-const memoryBackend: Backend = {
-  name: 'memory',
-  open: async () => ({ runs: new MemoryRunStore(), responses: new MemoryResponseCache(), reviews: new MemoryReviewStore(), close: async () => {} }),
-  cleanup: async () => {},
-};
+import { storeBackends } from '../testing/store-backends.js';
 
 function runRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {
   return {
@@ -89,7 +60,8 @@ async function wholeLog(runs: RunStore, runId: string, total: number): Promise<R
   }
 }
 
-const backends: Backend[] = [...allDatabases().map(sqlBackend), memoryBackend];
+// Runs reference their project.
+const backends = storeBackends([{ id: 'p1', slug: 'one', name: 'One', createdAt: 1 }, { id: 'p2', slug: 'two', name: 'Two', createdAt: 2 }]);
 
 describe.each(backends)('run store on $name', (backend) => {
   let runs: RunStore;

@@ -4,19 +4,17 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { RunEvent, LiveEvent } from '../../core/events.js';
-import type { EvaluatorDefinition, TargetDeps } from '../../core/model/adapters.js';
+import type { EvaluatorDefinition } from '../../core/model/adapters.js';
 import { experimentDocumentSchema, type Row } from '../../core/model/experiment.js';
 import { CallError, type TargetOutput } from '../../core/model/results.js';
 import type { RunRecord, RunSpec } from '../../core/model/run.js';
 import { quietRunObserver } from '../../core/observe.js';
-import { silentLogger } from '../../core/ports.js';
 import { InProcessEventBus } from '../../queue/event-bus.js';
+import { testExecutorDeps } from '../../testing/executor-deps.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import { memoryStores } from '../../testing/memory-stores.js';
-import { noModels } from '../../testing/no-models.js';
-import { createFakeSandbox } from '../../testing/fake-sandbox.js';
 import { FAIL_FAST_CALLS } from '../../core/engine/run-ending.js';
-import { type ExecutorDeps, MAX_EXECUTIONS, startExecution } from './executor.js';
+import { MAX_EXECUTIONS, startExecution } from './executor.js';
 import type { ExecutionObserver } from './observation.js';
 
 /** Judges `output === row.expected`. */
@@ -38,8 +36,8 @@ function setup(rows: Row[], behaviour: Behaviour, options: { spec?: Partial<RunS
     targets: [{ id: 'a', type: 'code', code: 'return 1' }, { id: 'b', type: 'code', code: 'return 1' }],
     evaluators: [{ id: 'ok', type: 'check' }],
   });
-  const deps: ExecutorDeps = {
-    stores, bus, clock, logger: silentLogger,
+  const deps = testExecutorDeps({
+    stores, bus, clock,
     createTarget: (spec) => ({
       call: ({ row, signal }) => {
         calls.push(`${spec.id}:${String(row.q)}`);
@@ -47,13 +45,7 @@ function setup(rows: Row[], behaviour: Behaviour, options: { spec?: Partial<RunS
       },
     }),
     catalogue: { find: (type) => (type === 'check' ? check : undefined) },
-    evaluatorDeps: async () => ({ sandbox: createFakeSandbox(), models: noModels }),
-    targetDeps: async (): Promise<TargetDeps> => ({ sandbox: createFakeSandbox(), secrets: {}, allowPrivateNetworks: true, models: noModels, cache: null }),
-    limiter: { acquire: async () => () => {} },
-    random: () => 0,
-    leaseMs: 15_000,
-    pollMs: 250,
-  };
+  });
   const spec: RunSpec = {
     experimentId: 'e1', experimentSlug: 'exp', experimentVersion: 1, rows: { kind: 'experiment', experimentId: 'e1', version: 1 },
     sourceRowCount: rows.length, rowIndices: null, parameters: {}, targetIds: ['a', 'b'], evaluatorIds: ['ok'], repeats: 1, concurrency: 4,

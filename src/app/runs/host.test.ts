@@ -3,18 +3,14 @@
 // backoff on the clock, and a shutdown that leaves runs for the next process.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { EvaluatorDefinition, TargetDeps } from '../../core/model/adapters.js';
+import type { EvaluatorDefinition } from '../../core/model/adapters.js';
 import { experimentDocumentSchema } from '../../core/model/experiment.js';
 import type { RunRecord } from '../../core/model/run.js';
 import type { RunStore } from '../../core/run-store.js';
-import { silentLogger } from '../../core/ports.js';
-import { InProcessEventBus } from '../../queue/event-bus.js';
 import { InProcessQueue } from '../../queue/in-process.js';
+import { testExecutorDeps } from '../../testing/executor-deps.js';
 import { FakeClock } from '../../testing/fake-clock.js';
-import { createFakeSandbox } from '../../testing/fake-sandbox.js';
 import { memoryStores } from '../../testing/memory-stores.js';
-import { noModels } from '../../testing/no-models.js';
-import type { ExecutorDeps } from './executor.js';
 import { RETRY_BASE_MS, RunHost } from './host.js';
 import { Semaphore } from '../../core/engine/limiter.js';
 
@@ -27,17 +23,12 @@ async function setup() {
   const clock = new FakeClock();
   const stores = memoryStores();
   const calls: string[] = [];
-  const deps: ExecutorDeps = {
-    stores, bus: new InProcessEventBus(), clock, logger: silentLogger,
+  const deps = testExecutorDeps({
+    stores, clock,
     createTarget: () => ({ call: async ({ row }) => (calls.push(String(row.q)), { output: row.q }) }),
     catalogue: { find: () => none },
-    evaluatorDeps: async () => ({ sandbox: createFakeSandbox(), models: noModels }),
-    targetDeps: async (): Promise<TargetDeps> => ({ sandbox: createFakeSandbox(), secrets: {}, allowPrivateNetworks: true, models: noModels, cache: null }),
-    limiter: { acquire: async () => () => {} },
     random: () => 0.5,
-    leaseMs: 15_000,
-    pollMs: 250,
-  };
+  });
   const doc = experimentDocumentSchema.parse({ slug: 'exp', name: 'exp', dataset: { rows: [{ q: 'a' }, { q: 'b' }] }, targets: [{ id: 't', type: 'code', code: 'return 1' }] });
   await stores.experiments.create({ id: 'e1', projectId: 'p1', slug: 'exp', name: 'exp', document: doc, at: clock.now() });
   const run = (id: string): RunRecord => ({

@@ -4,18 +4,13 @@
 // the two executions; a takeover after a restart is no pause (the run stayed `running`).
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { EvaluatorDefinition, TargetDeps } from '../../core/model/adapters.js';
+import type { EvaluatorDefinition } from '../../core/model/adapters.js';
 import { experimentDocumentSchema } from '../../core/model/experiment.js';
 import type { RunRecord, RunSpec } from '../../core/model/run.js';
-import { silentLogger } from '../../core/ports.js';
-import { InProcessEventBus } from '../../queue/event-bus.js';
-import { openStores } from '../../storage/index.js';
-import { allDatabases, type TestDatabase } from '../../testing/databases.js';
-import { createFakeSandbox } from '../../testing/fake-sandbox.js';
+import { testExecutorDeps } from '../../testing/executor-deps.js';
 import { FakeClock } from '../../testing/fake-clock.js';
-import { memoryStores } from '../../testing/memory-stores.js';
-import { noModels } from '../../testing/no-models.js';
-import { type Execution, type ExecutorDeps, startExecution } from './executor.js';
+import { storeBackends } from '../../testing/store-backends.js';
+import { type Execution, startExecution } from './executor.js';
 
 const check: EvaluatorDefinition = {
   id: 'check', aliases: [], name: 'Check', category: 'quality', description: '', requiredInputs: [], optionalInputs: [], stringInputs: [],
@@ -29,43 +24,19 @@ const CALL_MS = 1_000;
 const PAUSE_MS = 165_000;
 const ROWS = [{ q: 1 }, { q: 2 }, { q: 3 }, { q: 4 }];
 
-interface Backend {
-  name: string;
-  open(): Promise<{ stores: ExecutorDeps['stores']; close(): Promise<void> }>;
-  cleanup(): Promise<void>;
-}
-
-function sqlBackend(db: TestDatabase): Backend {
-  return {
-    name: db.name,
-    async open() {
-      const stores = await openStores(await db.options());
-      await stores.projects.create({ id: 'p1', slug: 'one', name: 'One', createdAt: 1 });
-      return { stores, close: () => stores.close() };
-    },
-    cleanup: () => db.cleanup(),
-  };
-}
-
-const backends: Backend[] = [...allDatabases().map(sqlBackend), { name: 'memory', open: async () => ({ stores: memoryStores(), close: async () => {} }), cleanup: async () => {} }];
+const backends = storeBackends([{ id: 'p1', slug: 'one', name: 'One', createdAt: 1 }]);
 
 describe.each(backends)('running time on $name', (backend) => {
   afterAll(() => backend.cleanup());
 
   async function setup() {
-    const { stores, close } = await backend.open();
+    const stores = await backend.open();
     const clock = new FakeClock();
-    const deps: ExecutorDeps = {
-      stores, bus: new InProcessEventBus(), clock, logger: silentLogger,
+    const deps = testExecutorDeps({
+      stores, clock,
       createTarget: () => ({ call: async ({ row, signal }) => (await clock.sleep(CALL_MS, signal), { output: String(row.q) }) }),
       catalogue: { find: (type) => (type === 'check' ? check : undefined) },
-      evaluatorDeps: async () => ({ sandbox: createFakeSandbox(), models: noModels }),
-      targetDeps: async (): Promise<TargetDeps> => ({ sandbox: createFakeSandbox(), secrets: {}, allowPrivateNetworks: true, models: noModels, cache: null }),
-      limiter: { acquire: async () => () => {} },
-      random: () => 0,
-      leaseMs: 15_000,
-      pollMs: 250,
-    };
+    });
     const document = experimentDocumentSchema.parse({
       slug: 'exp', name: 'exp', dataset: { rows: ROWS },
       targets: [{ id: 'a', type: 'code', code: 'return 1' }, { id: 'b', type: 'code', code: 'return 1' }],
@@ -99,7 +70,7 @@ describe.each(backends)('running time on $name', (backend) => {
       for (let i = 0; i < 1_000 && (await stores.runs.committedCells('run_1')).length < n; i++) await clock.advance(50);
     }
     const read = async () => (await stores.runs.get('p1', 'run_1'))!;
-    return { stores, clock, startedAt: run.startedAt, execute, until, read, close };
+    return { stores, clock, startedAt: run.startedAt, execute, until, read, close: () => stores.close() };
   }
 
   it('leaves the pause between a stop and a resume out of runningTime; duration keeps it', async () => {

@@ -8,20 +8,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Semaphore } from '../../core/engine/limiter.js';
-import type { EvaluatorDefinition, TargetDeps } from '../../core/model/adapters.js';
+import type { EvaluatorDefinition } from '../../core/model/adapters.js';
 import { experimentDocumentSchema } from '../../core/model/experiment.js';
 import { CallError } from '../../core/model/results.js';
 import type { RunRecord } from '../../core/model/run.js';
-import { type ShardQueue, type Stores, silentLogger, systemClock } from '../../core/ports.js';
+import { type ShardQueue, type Stores, systemClock } from '../../core/ports.js';
 import type { OpenShard } from '../../core/shard-store.js';
-import { InProcessEventBus } from '../../queue/event-bus.js';
 import { InProcessQueue } from '../../queue/in-process.js';
-import { openStores } from '../../storage/index.js';
 import { postgresDatabase } from '../../testing/databases.js';
-import { createFakeSandbox } from '../../testing/fake-sandbox.js';
-import { noModels } from '../../testing/no-models.js';
+import { testExecutorDeps } from '../../testing/executor-deps.js';
+import { openTestStores } from '../../testing/store-backends.js';
 import { quietRunObserver } from '../../core/observe.js';
-import type { ExecutorDeps } from './executor.js';
 import { RunHost } from './host.js';
 import type { ExecutionObserver } from './observation.js';
 
@@ -85,8 +82,8 @@ const recorder: ExecutionObserver = {
 };
 
 function host(owner: string, queue: TurnQueue, shared: Semaphore): RunHost {
-  const deps: ExecutorDeps = {
-    stores, bus: new InProcessEventBus(), clock: systemClock, logger: silentLogger,
+  const deps = testExecutorDeps({
+    stores, clock: systemClock,
     createTarget: (t) => ({
       call: async ({ row }) => {
         const key = `${String(row.q)}/${t.id}`;
@@ -101,14 +98,10 @@ function host(owner: string, queue: TurnQueue, shared: Semaphore): RunHost {
       },
     }),
     catalogue: { find: (type) => (type === 'row-check' ? rowCheck : none) },
-    evaluatorDeps: async () => ({ sandbox: createFakeSandbox(), models: noModels }),
-    targetDeps: async (): Promise<TargetDeps> => ({ sandbox: createFakeSandbox(), secrets: {}, allowPrivateNetworks: true, models: noModels, cache: null }),
-    limiter: { acquire: async () => () => {} },
     random: () => 0.5,
-    leaseMs: 15_000,
     pollMs: 50,
     observer: recorder,
-  };
+  });
   return new RunHost(deps, new InProcessQueue(), {
     owner, sweepMs: 60_000, soleExecutor: false,
     // The run's concurrency shared by both hosts (Redis in a cluster: redis-run-slots.ts).
@@ -138,8 +131,7 @@ async function ended(id: string): Promise<RunRecord> {
 }
 
 beforeAll(async () => {
-  stores = await openStores(await db.options());
-  await stores.projects.create({ id: 'p1', slug: 'one', name: 'One', createdAt: 1 });
+  stores = await openTestStores(db, [{ id: 'p1', slug: 'one', name: 'One', createdAt: 1 }]);
   const doc = experimentDocumentSchema.parse({
     slug: 'exp', name: 'exp', dataset: { rows: Array.from({ length: ROWS }, (_, i) => ({ q: `q${i}` })) },
     targets: [{ id: 'a', type: 'code', code: 'return 1' }, { id: 'b', type: 'code', code: 'return 1' }],
