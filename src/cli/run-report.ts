@@ -10,6 +10,7 @@ import { CliError } from './cli-error.js';
 import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownReport, nothingMatched } from './compare.js';
 import { cellVerdicts, dropText, matchedPassRates } from './comparison-figures.js';
 import { asCliError } from './connection.js';
+import { FailingCells } from './failing-cells.js';
 import { freeTargets } from './costs.js';
 import { runMessageWords } from './flag-words.js';
 import type { Output } from './output.js';
@@ -149,9 +150,7 @@ function backoffNote(backoffs: Backoffs): string {
 /** Shows the run's progress from its event stream until the run ends or `signal` stops the wait. */
 async function followProgress(client: AssayClient, started: RunStarted, signal: AbortSignal, out: NodeJS.WriteStream, output: Output, retryForMs: number): Promise<void> {
   const view = progressView(started.total, out, output.write);
-  const failing = new Set<string>();
-  // Of those, the cells whose target failed: a resume that retries errors runs them again.
-  const errored = new Set<string>();
+  const failing = new FailingCells();
   const backoffs = new Backoffs();
   // The wait counts down between events too (a run held by a long Retry-After sends none).
   const ticker = setInterval(() => output.closed || view.note(backoffNote(backoffs)), 1000);
@@ -164,15 +163,7 @@ async function followProgress(client: AssayClient, started: RunStarted, signal: 
   };
   try {
     for await (const event of client.events(started.runId, { signal, retryForMs, onRetry })) {
-      if ((event.type === 'target_result' && event.error !== undefined) || (event.type === 'evaluator_result' && (event.result.status === 'error' || (event.result.status === 'processed' && event.result.passed === false)))) {
-        const key = `${event.rowIndex}/${event.targetId}/${event.repeat}`;
-        failing.add(key);
-        if (event.type === 'target_result') errored.add(key);
-      }
-      if (event.type === 'resumed' && event.retryErrors) {
-        for (const key of errored) failing.delete(key);
-        errored.clear();
-      }
+      failing.note(event);
       if (event.type === 'retrying') backoffs.retrying(event);
       if (event.type === 'target_result') backoffs.settled(event);
       if ((event.type === 'retrying' || event.type === 'target_result') && !output.closed) view.note(backoffNote(backoffs));
