@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../client/index.js';
 import { FailingCells } from './failing-cells.js';
 
-const cell = (rowIndex: number, targetId = 'a') => ({ rowIndex, targetId, repeat: 0 });
+let seq = 0;
+/** A committed event's key, with its seq (the stream's order). */
+const cell = (rowIndex: number, targetId = 'a') => ({ rowIndex, targetId, repeat: 0, seq: ++seq });
 const targetError = (rowIndex: number): StreamEvent => ({ type: 'target_result', ...cell(rowIndex), attempts: 1, error: 'HTTP 500' });
 const answered = (rowIndex: number): StreamEvent => ({ type: 'target_result', ...cell(rowIndex), attempts: 1, output: 'ok' });
 const verdict = (rowIndex: number, evaluatorId: string, passed: boolean): StreamEvent => ({
@@ -16,7 +18,7 @@ const comparison = (rowIndex: number, status: 'error' | 'processed'): StreamEven
   result: status === 'error' ? { status, details: 'judge timed out' } : { status, passed: true },
   inputs: { candidates: [{ id: 'a' }, { id: 'b' }] },
 });
-const resumed = (retryErrors: boolean): StreamEvent => ({ type: 'resumed', retryErrors });
+const resumed = (retryErrors: boolean): StreamEvent => ({ type: 'resumed', retryErrors, seq: ++seq });
 
 function count(events: StreamEvent[]): number {
   const failing = new FailingCells();
