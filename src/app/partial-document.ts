@@ -36,6 +36,9 @@ const ENTRY: Record<string, unknown> = { messages: { role: 'user', content: '' }
 
 /** Stand-ins of the required fields of an entry (its id is its own, entries() gives it). */
 const REQUIRED: Record<string, unknown> = {
+  // A message's (in a messages list).
+  role: 'user',
+  content: '',
   model: 'openai/unparsed',
   messages: [ENTRY.messages],
   url: 'http://unparsed.invalid',
@@ -105,7 +108,7 @@ function entries(raw: Record<string, unknown>, key: 'targets' | 'evaluators', sh
         id = `unparsed.${i}`;
         while (ids.has(id)) id += '_';
       }
-      const object = typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? (entry as Record<string, unknown>) : undefined;
+      const object = isObject(entry) ? entry : undefined;
       const schema = object && shapeOf(object);
       const kept = schema && object ? validFields(object, schema, id) : undefined;
       if (kept) {
@@ -146,7 +149,8 @@ function validFields(entry: Record<string, unknown>, schema: z.ZodObject, id: st
       const kept = entriesKept(field, candidate[field], schema.shape[field] as z.ZodType, parsed.error.issues.filter((issue) => issue.path[0] === field));
       if (kept) {
         candidate[field] = kept.value;
-        failed.push(...kept.failed.map((key) => [field, key]));
+        failed.push(...kept.failed.map((path) => [field, ...path]));
+        rules.push(...kept.rules.map((issue) => ({ path: [field, ...issue.path], message: issue.message })));
         continue;
       }
       failed.push([field]);
@@ -160,21 +164,41 @@ function validFields(entry: Record<string, unknown>, schema: z.ZodObject, id: st
 
 /**
  * `value` of a list or map field whose issues are all inside its entries, those entries taken
- * out: a map's left out, a list's stood in for in place (ENTRY; a list with no entry stand-in
- * fails whole). Undefined when the field fails as a whole (not a list, too long) or is of no such kind.
+ * out: a map's left out; a list's kept as far as valid when they are objects (validFields: a
+ * message with a bad role or an unknown key keeps its content, whose template is then checked),
+ * else stood in for in place (ENTRY; a list with no entry stand-in fails whole). Undefined when
+ * the field fails as a whole (not a list, too long) or is of no such kind.
  */
-function entriesKept(field: string, value: unknown, fieldSchema: z.ZodType, issues: readonly z.core.$ZodIssue[]): { value: unknown; failed: (string | number)[] } | undefined {
+function entriesKept(field: string, value: unknown, fieldSchema: z.ZodType, issues: readonly z.core.$ZodIssue[]): { value: unknown; failed: Path[]; rules: Issue[] } | undefined {
   let inner = fieldSchema;
   while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType;
   if (issues.some((issue) => issue.path.length < 2)) return undefined;
-  const failed = [...new Set(issues.map((issue) => issue.path[1] as string | number))];
+  const keys = [...new Set(issues.map((issue) => issue.path[1] as string | number))];
   if (inner instanceof z.ZodArray && Array.isArray(value) && ENTRY[field] !== undefined) {
-    return { value: value.map((entry, i) => (failed.includes(i) ? ENTRY[field] : entry)), failed };
+    const element = inner.element;
+    const failed: Path[] = [];
+    const rules: Issue[] = [];
+    const list = value.map((entry, i) => {
+      if (!keys.includes(i)) return entry;
+      const kept = element instanceof z.ZodObject && isObject(entry) ? validFields(entry, element, '') : undefined;
+      if (!kept) {
+        failed.push([i]);
+        return ENTRY[field];
+      }
+      failed.push(...kept.failed.map((path) => [i, ...path]));
+      rules.push(...kept.rules.map((issue) => ({ path: [i, ...issue.path], message: issue.message })));
+      return kept.entry;
+    });
+    return { value: list, failed, rules };
   }
-  if (inner instanceof z.ZodRecord && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    return { value: Object.fromEntries(Object.entries(value).filter(([key]) => !failed.includes(key))), failed };
+  if (inner instanceof z.ZodRecord && isObject(value)) {
+    return { value: Object.fromEntries(Object.entries(value).filter(([key]) => !keys.includes(key))), failed: keys.map((key) => [key]), rules: [] };
   }
   return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function idOf(entry: unknown): string | undefined {

@@ -164,8 +164,16 @@ describe('the checks inside a target or evaluator that failed the schema', () =>
     const answer = await refusal('POST', '/api/experiments', {
       name: 'entries inside',
       targets: [
-        // A role that does not exist in one message, a template that does not parse in the next.
-        { id: 'chat', type: 'prompt', model: 'openai/gpt-4o-mini', messages: [{ role: 'usr', content: '{{ question }}' }, { role: 'user', content: '{% if question %}never closed' }] },
+        // A role that does not exist in one message, a template that does not parse in the next;
+        // in the last two, a key messages do not have or a role that does not exist, each with a
+        // template that does not parse (the message's valid fields are still checked).
+        {
+          id: 'chat', type: 'prompt', model: 'openai/gpt-4o-mini',
+          messages: [
+            { role: 'usr', content: '{{ question }}' }, { role: 'user', content: '{% if question %}never closed' },
+            { role: 'user', content: '{{ question', name: 'asker' }, { role: 'human', content: '{% for %}' },
+          ],
+        },
         // A header name that is not one, and a template that does not parse in the next header.
         { id: 'bot', type: 'http', url: 'http://127.0.0.1/x', headers: { 'bad name': 'x', 'X-Q': '{{ question' } },
       ],
@@ -173,11 +181,18 @@ describe('the checks inside a target or evaluator that failed the schema', () =>
     expect(paths(answer).sort()).toEqual([
       'targets.0.messages.0.role',
       'targets.0.messages.1.content',
+      'targets.0.messages.2',
+      'targets.0.messages.2.content',
+      'targets.0.messages.3.content',
+      'targets.0.messages.3.role',
       'targets.1.headers.X-Q',
       'targets.1.headers.bad name',
     ]);
     const at = (p: string): string | undefined => answer.issues.find((i) => i.path.join('.') === p)?.message;
     expect(at('targets.0.messages.1.content')).toContain('template does not parse');
+    expect(at('targets.0.messages.2')).toContain('Unrecognized key: "name"');
+    expect(at('targets.0.messages.2.content')).toContain('template does not parse');
+    expect(at('targets.0.messages.3.content')).toContain('template does not parse');
     expect(at('targets.1.headers.X-Q')).toContain('template does not parse');
   });
 
