@@ -11,7 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { newId } from './ids.js';
 import { columnIssues, runColumns, type TemplateReads } from './runs/column-check.js';
 import { partialDocument } from './partial-document.js';
-import { describeIssues, parseOrThrow, zodIssues } from './validation.js';
+import { describeIssues, zodIssues } from './validation.js';
 
 /** Extra save-time checks that need more than the schema (catalogue, datasets, templates). */
 export type DocumentCheck = (doc: ExperimentDocument, project: Project) => Promise<Issue[]> | Issue[];
@@ -151,9 +151,7 @@ export class ExperimentService {
    * there is none (so `assay push` is one idempotent PUT).
    */
   async put(project: Project, slug: string, body: unknown): Promise<Saved & { created: boolean; unchanged: boolean }> {
-    // The URL's slug first: a bad one needs no document checks (they compile code).
-    parseOrThrow(slugSchema, slug, 'slug', ['slug']);
-    const doc = await this.parseDocument(body, project);
+    const doc = await this.parseWithSlug(body, slug, project);
     if (doc.slug !== undefined && doc.slug !== slug) {
       throw new ValidationError(`The document's slug "${doc.slug}" differs from the URL's "${slug}"`, [{ path: ['slug'], message: 'must match the slug in the URL' }]);
     }
@@ -176,6 +174,27 @@ export class ExperimentService {
       if (!again) throw error;
       return { record: again, created: false, unchanged: false, warnings };
     }
+  }
+
+  /**
+   * The document of a PUT, its URL slug checked with it: a bad slug (`assay push` takes it from
+   * the document) is named with every other issue of the document, not alone and the rest only
+   * on the next push.
+   */
+  private async parseWithSlug(body: unknown, slug: string, project: Project): Promise<ExperimentDocument> {
+    const slugParsed = slugSchema.safeParse(slug);
+    if (slugParsed.success) return this.parseDocument(body, project);
+    const slugIssues = zodIssues(slugParsed.error, ['slug'], slugSchema);
+    let issues: Issue[] = [];
+    try {
+      await this.parseDocument(body, project);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues = error.issues ?? [];
+    }
+    // The document's own slug, when it is the same bad one, is already named at this path.
+    const all = issues.some((issue) => issue.path.length === 1 && issue.path[0] === 'slug') ? issues : [...slugIssues, ...issues];
+    throw new ValidationError(describeIssues('experiment', all), all);
   }
 
   async archive(project: Project, slug: string): Promise<void> {

@@ -56,6 +56,24 @@ describe('an experiment document with problems in several places', () => {
     expect((await t.req('GET', '/api/experiments/several')).status).toBe(404);
   });
 
+  it('names a bad slug with the document\'s other problems, not alone (assay push takes the URL\'s slug from the document)', async () => {
+    const doc = {
+      slug: 'Bad_Slug', name: 'bad slug',
+      targets: [{ id: 'upper', type: 'code', code: 'return row.question.toUpperCase(' }],
+      evaluators: [{ id: 'exact', type: 'langevals/exact_match', settings: { case_sensitive: 'yes' } }],
+    };
+    const answer = await refusal('PUT', '/api/experiments/Bad_Slug', doc);
+    expect(paths(answer).sort()).toEqual(['evaluators.0.settings.case_sensitive', 'slug', 'targets.0.code']);
+    // A URL slug that is bad while the document names none: said at `slug` too.
+    const { slug: _, ...unnamed } = doc;
+    expect(paths(await refusal('PUT', '/api/experiments/Bad_Slug', unnamed)).sort()).toEqual(['evaluators.0.settings.case_sensitive', 'slug', 'targets.0.code']);
+    // A valid document under a bad URL slug: the slug alone.
+    const valid = await refusal('PUT', '/api/experiments/Bad_Slug', { name: 'fine', targets: [{ id: 'a', type: 'code', code: 'return 1' }] });
+    expect(paths(valid)).toEqual(['slug']);
+    expect(valid.message).toMatch(/^Invalid experiment: slug: /);
+    expect((await t.req('GET', '/api/experiments/Bad_Slug')).status).toBe(404);
+  });
+
   it('checks the valid targets and evaluators beside one that fails the schema (POST)', async () => {
     const answer = await refusal('POST', '/api/experiments', {
       name: 'beside',
