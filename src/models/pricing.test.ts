@@ -47,3 +47,17 @@ describe('price table costs', () => {
     expect(large / small).toBeGreaterThan(2.5);
   });
 });
+
+describe('costs as written out', () => {
+  it('carry no binary noise of the multiplication (20 × $0.15 + 12 × $0.60 per million is $0.0000102)', () => {
+    const prices = { 'my-model': { input: 0.15, output: 0.6 } };
+    const priced = priceCall('gateway', 'my-model', { input: 20, output: 12 }, undefined, prices);
+    expect(priced).toEqual({ cost: 0.0000102, costSource: 'project_override' });
+    expect(JSON.stringify(priced.cost)).toBe('0.0000102');
+    // From the table too, every call of every kind: at most 12 significant digits.
+    for (const t of calls) {
+      const cost = priceCall('openai', 'gpt-4o-mini', t, undefined, undefined).cost!;
+      expect(Number(cost.toPrecision(12))).toBe(cost);
+    }
+  });
+});

@@ -53,6 +53,13 @@ export function reportedCost(body: unknown): number | undefined {
   return typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
 }
 
+/**
+ * A computed price in USD at 12 significant digits: tokens × a per-million rate leaves binary
+ * noise (20 × 0.15 + 12 × 0.6 per million is 0.000010199999999999999), which every result,
+ * event and export would carry. 12 digits keep any real price whole.
+ */
+const usd = (cost: number): number => Number(cost.toPrecision(12));
+
 export function priceCall(
   provider: string,
   model: string,
@@ -67,14 +74,14 @@ export function priceCall(
     const cached = tokens.cachedInput ?? 0;
     const cachedRate = override.cachedInput ?? override.input;
     const cost = ((tokens.input - cached) * override.input + cached * cachedRate + tokens.output * override.output) / 1e6;
-    return { cost, costSource: 'project_override' };
+    return { cost: usd(cost), costSource: 'project_override' };
   }
   const provided = tableProvider(provider);
   const known = knownRates(provided, model);
-  if (known && ratesHold(known, tokens.input)) return { cost: costAt(known, tokens), costSource: 'price_table' };
+  if (known && ratesHold(known, tokens.input)) return { cost: usd(costAt(known, tokens)), costSource: 'price_table' };
   if (!table) return { costSource: 'unknown' };
   const fast = flatPrice(provider, model, tokens);
-  if (fast !== undefined) return { cost: fast, costSource: 'price_table' };
+  if (fast !== undefined) return { cost: usd(fast), costSource: 'price_table' };
   try {
     const result = table.calcPrice(
       { input_tokens: tokens.input, output_tokens: tokens.output, cache_read_tokens: tokens.cachedInput ?? 0, cache_write_tokens: tokens.cacheWrite ?? 0 },
@@ -83,7 +90,7 @@ export function priceCall(
     );
     if (result) {
       learnFlatPrice(provider, model, tokens, result.model_price, result.total_price);
-      return { cost: result.total_price, costSource: 'price_table' };
+      return { cost: usd(result.total_price), costSource: 'price_table' };
     }
   } catch {
     // The table does not know this model.
