@@ -43,6 +43,17 @@ describe('project API keys', () => {
     }
   });
 
+  it('says a valid key under Basic naming another project is not that project\'s, rather than unknown', async () => {
+    const other = await t.req('GET', '/api/experiments', { key: null, headers: { authorization: basic('proj_someone_else', t.key) } });
+    expect(other.status).toBe(401);
+    const body = (await other.json()) as { error: string; message: string };
+    expect(body.error).toBe('Invalid credentials');
+    expect(body.message).toContain('not a key of project "proj_someone_else"');
+    // A key that is no key at all, under any project, stays "unknown or revoked".
+    const unknown = await t.req('GET', '/api/experiments', { key: null, headers: { authorization: basic(t.projectId, 'sk-lw-nope') } });
+    expect(((await unknown.json()) as { message: string }).message).toBe('The API key is unknown or revoked');
+  });
+
   it('falls through a malformed Basic header to X-Auth-Token, first match wins', async () => {
     const res = await t.req('GET', '/api/experiments', { key: null, headers: { authorization: 'Basic !!!notbase64', 'x-auth-token': t.key } });
     expect(res.status).toBe(200);

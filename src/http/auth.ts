@@ -44,10 +44,22 @@ export function presentedCredentials(c: Context): Presented | null {
 }
 
 /** A refusal of presented credentials, counted against the client's address first. */
-async function refused(throttle: AuthThrottle, address: string): Promise<never> {
+async function refused(throttle: AuthThrottle, address: string, error: AssayError = invalidCredentials()): Promise<never> {
   await throttle.failed(address);
-  throw invalidCredentials();
+  throw error;
 }
+
+/**
+ * A valid key under a Basic header naming another project: said as such, since "unknown or
+ * revoked" sends its holder looking at the key. Nothing is said of the named project (whether it
+ * exists); the caller holds the key, so that it is valid is no news to them.
+ */
+const otherProject = (named: string): AssayError =>
+  new AssayError(
+    'invalid_credentials',
+    `The API key is not a key of project "${named.slice(0, 80)}" (the Basic credentials' user name): send its own project's id there, or the key alone as Authorization: Bearer <key>`,
+    { compatText: 'Invalid credentials' },
+  );
 
 /** Requires a valid project key and puts its project on the context. */
 export function projectAuth(projects: ProjectService, throttle: AuthThrottle): MiddlewareHandler<HttpEnv> {
@@ -62,7 +74,7 @@ export function projectAuth(projects: ProjectService, throttle: AuthThrottle): M
     if (!found) return refused(throttle, address);
     const { project, keyId, keyName } = found;
     if (presented.projectId !== undefined && presented.projectId !== project.id && presented.projectId !== project.slug) {
-      return refused(throttle, address);
+      return refused(throttle, address, otherProject(presented.projectId));
     }
     c.set('project', project);
     c.set('apiKeyId', keyId);
