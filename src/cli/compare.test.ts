@@ -92,6 +92,31 @@ describe('the regression gate', { timeout: 180_000 }, () => {
     expect((await run(['compare', runIdOf(second.out), first])).code).toBe(0);
   });
 
+  it('runs of two different experiments are not compared: both gates of assay run and the gate of assay compare exit 2', async () => {
+    // A new user's trial compared runs of two experiments and saw "NOTHING TO COMPARE" exit 0: it passed no gate.
+    const res = await server.post('/api/experiments', {
+      slug: 'gate-other', name: 'gate other',
+      dataset: { rows: Array.from({ length: 5 }, (_, i) => ({ question: `q${i}`, expected: 'yes' })) },
+      targets: [{ id: 'model', type: 'code', code: "return 'yes'" }],
+      evaluators: [{ id: 'exact', name: 'Exact', type: 'exact_match', inputs: { output: 'output', expected_output: 'row.expected' } }],
+    });
+    expect(res.status).toBe(201);
+    const other = await run(['run', 'gate-other', '--baseline', good, '--fail-on-regression']);
+    expect(other.out).toContain(`Compared with ${good}: NOTHING TO COMPARE`);
+    expect(other.out).toContain('the regression gate could not judge');
+    expect(other.code).toBe(2);
+    const dropped = await run(['run', 'gate-other', '--baseline', good, '--max-drop', '5']);
+    expect(dropped.out).toContain('the regression gate could not judge');
+    expect(dropped.code).toBe(2);
+    const otherRun = runIdOf(other.out);
+    const compared = await run(['compare', otherRun, good, '--fail-on-regression']);
+    expect(compared.out).toContain('NOTHING TO COMPARE');
+    expect(compared.out).toContain('--fail-on-regression: no row matched, so nothing was judged (exit 2)');
+    expect(compared.code).toBe(2);
+    // Without a gate it is information only, as the trial saw.
+    expect((await run(['compare', otherRun, good])).code).toBe(0);
+  });
+
   it('refuses what cannot work with exit 2 and a message', async () => {
     const noBaseline = await run(['run', 'gate', '--fail-on-regression']);
     expect(noBaseline.code).toBe(2);
