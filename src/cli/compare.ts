@@ -11,7 +11,7 @@ import { asCliError, connect } from './connection.js';
 import { guardOutput } from './output.js';
 import { cost, delta, figure, hasCost, mark, p } from './comparison-figures.js';
 import { freeTargets } from './costs.js';
-import { evaluatorColumn, evaluatorLabels } from './labels.js';
+import { evaluatorColumn, evaluatorLabels, nameWidth, terminalColumns } from './labels.js';
 import { markdownReport } from './markdown-report.js';
 import { checkReportFiles, publishMarkdown, writeReport } from './report-files.js';
 
@@ -24,7 +24,11 @@ export { markdownReport } from './markdown-report.js';
  */
 export const nothingMatched = (c: Comparison): boolean => c.matched.rows === 0;
 
-export function formatComparison(c: Comparison): string {
+/** The characters of a comparison row besides its name and its cost: the figures and "significant". */
+const COMPARISON_FIGURES = 58;
+
+/** The comparison as text; `columns`, the terminal's width, which the name column widens to (none: a CI log's fixed layout). */
+export function formatComparison(c: Comparison, columns = terminalColumns()): string {
   const head = nothingMatched(c) ? 'NOTHING TO COMPARE: no row of the run matches one of the baseline (their rows differ: another experiment, dataset or row selection)' : c.verdict.toUpperCase().replace(/_/g, ' ');
   const lines = ['', `Compared with ${c.baselineRunId}: ${head} (alpha ${c.alpha}, rows matched by ${c.matchedBy})`];
   lines.push(`  rows matched ${c.matched.rows}  unmatched: candidate ${c.unmatched.candidate}, baseline ${c.unmatched.baseline}  ` +
@@ -32,10 +36,13 @@ export function formatComparison(c: Comparison): string {
   if (c.evaluators.length > 0) {
     const costs = hasCost(c);
     const labels = evaluatorLabels(c.evaluators);
-    lines.push('', `  evaluator × target            baseline  candidate      delta   p (Holm)  significant${costs ? '  cost (baseline -> candidate)' : ''}`);
+    const costWidth = costs ? 2 + Math.max(...c.evaluators.map((e) => cost(e, c).length)) : 0;
+    const names = c.evaluators.map((e) => `${labels.get(e.evaluatorId) ?? e.name} × ${e.targetId}`);
+    const width = nameWidth(names, COMPARISON_FIGURES + costWidth, columns, 28);
+    lines.push('', `  ${'evaluator × target'.padEnd(width)}  baseline  candidate      delta   p (Holm)  significant${costs ? '  cost (baseline -> candidate)' : ''}`);
     for (const e of c.evaluators) {
       lines.push(
-        `  ${evaluatorColumn(labels, e, 28, ` × ${e.targetId}`)} ${figure(e, 'baseline').padStart(9)}  ${figure(e, 'candidate').padStart(9)}  ${delta(e).padStart(9)}  ` +
+        `  ${evaluatorColumn(labels, e, width, ` × ${e.targetId}`)} ${figure(e, 'baseline').padStart(9)}  ${figure(e, 'candidate').padStart(9)}  ${delta(e).padStart(9)}  ` +
           `${p(e.test.pValueAdjusted).padStart(9)}  ${costs ? `${(mark(e) || 'no').padEnd(11)}  ${cost(e, c)}` : mark(e) || 'no'}`,
       );
     }

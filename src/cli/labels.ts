@@ -2,6 +2,30 @@
 // as the whole name: "gpt-4o-mini, short ans"), and evaluators named as the run page names them.
 import { terminalText } from './terminal-text.js';
 
+/** A name column's width when the screen's is unknown (a CI log, a pipe): the tables' fixed layout. */
+export const NAME_WIDTH = 22;
+/** The narrowest a name column gets on a narrow terminal ("…" and the start of a name still read). */
+const NARROWEST = 12;
+
+/** Standard output's width in characters when it is a terminal; undefined for a pipe or a file (a CI log). */
+export function terminalColumns(stream: { isTTY?: boolean; columns?: number } = process.stdout): number | undefined {
+  return stream.isTTY === true && typeof stream.columns === 'number' && stream.columns > 0 ? stream.columns : undefined;
+}
+
+/**
+ * The width of a table's name column: `fixed` where the screen's width is unknown (`columns`
+ * undefined: CI logs keep one layout); on a terminal, wide enough for the longest name (at least
+ * `fixed`) as far as the line's other columns (`rest` characters) leave room, so a row never
+ * wraps, down to NARROWEST on a terminal too narrow for the table.
+ */
+export function nameWidth(names: readonly string[], rest: number, columns: number | undefined, fixed = NAME_WIDTH): number {
+  if (columns === undefined) return fixed;
+  const longest = Math.max(0, ...names.map((n) => terminalText(n, Infinity).length));
+  // One column spare: a line of exactly the terminal's width wraps on some terminals.
+  const room = Math.max(NARROWEST, columns - 1 - rest);
+  return Math.min(room, Math.max(fixed, longest));
+}
+
 /** `text` on one line, cut to `width` characters with "…" when longer, padded to `width` (a table column). */
 export function column(text: string, width: number): string {
   return terminalText(text, width).padEnd(width);

@@ -3,7 +3,7 @@ import type { RunSummary } from '../client/index.js';
 import { judgedPassRate, nothingJudged, skippedAll } from '../core/model/summary-judged.js';
 import { materialRunningTime } from '../core/model/summary-running.js';
 import { costNote, evaluatorUsd, type FreeTargets, runUsd, targetUsd } from './costs.js';
-import { column, evaluatorColumn, evaluatorLabels } from './labels.js';
+import { column, evaluatorColumn, evaluatorLabels, nameWidth, terminalColumns } from './labels.js';
 import { terminalText } from './terminal-text.js';
 import { counted } from './plural.js';
 
@@ -95,11 +95,16 @@ export interface ReportNotes {
   warnings: string[];
 }
 
+/** The characters of a targets-table row besides the name, and of an evaluators-table row. */
+const TARGET_FIGURES = 49;
+const EVALUATOR_FIGURES = 66;
+
 /**
  * The summary as text; `free` names the run's code targets (their calls cost nothing), when
- * known; `notes`, the gate and warnings (without them, the experiment's threshold is shown).
+ * known; `notes`, the gate and warnings (without them, the experiment's threshold is shown);
+ * `columns`, the terminal's width, which the name columns widen to (none: a CI log's fixed layout).
  */
-export function formatSummary(status: string, summary: RunSummary | undefined, runUrl: string, free?: FreeTargets, notes?: ReportNotes): string {
+export function formatSummary(status: string, summary: RunSummary | undefined, runUrl: string, free?: FreeTargets, notes?: ReportNotes, columns = terminalColumns()): string {
   const lines: string[] = [];
   const why = summary?.stopReason ? ` (${STOP_REASONS[summary.stopReason] ?? summary.stopReason})` : '';
   lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}${why}`);
@@ -111,10 +116,11 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
         `duration ${(summary.duration / 1000).toFixed(1)} s since start${runningNote(summary)}  cost ${runUsd(summary, free)}`,
     );
     if (summary.targets.length > 0) {
-      lines.push('', '  target                 passed  failed  errors  avg latency       cost');
+      const width = nameWidth(summary.targets.map((t) => t.name), TARGET_FIGURES, columns);
+      lines.push('', `  ${'target'.padEnd(width)} passed  failed  errors  avg latency       cost`);
       for (const t of summary.targets) {
         lines.push(
-          `  ${column(t.name, 22)} ${String(t.passed).padStart(6)}  ${String(t.failed).padStart(6)}  ${String(t.errors).padStart(6)}  ` +
+          `  ${column(t.name, width)} ${String(t.passed).padStart(6)}  ${String(t.failed).padStart(6)}  ${String(t.errors).padStart(6)}  ` +
             `${(t.avgLatency === undefined ? '-' : `${t.avgLatency} ms`).padStart(11)}  ${targetUsd(t, free).padStart(9)}`,
         );
       }
@@ -123,12 +129,13 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
     if (note) lines.push('', `  ${note}`);
     if (summary.evaluators.length > 0) {
       const labels = evaluatorLabels(summary.evaluators);
-      lines.push('', '  evaluator              passed  failed  errors skipped  pass rate  avg score       cost');
+      const width = nameWidth(summary.evaluators.map((e) => labels.get(e.evaluatorId) ?? e.name), EVALUATOR_FIGURES, columns);
+      lines.push('', `  ${'evaluator'.padEnd(width)} passed  failed  errors skipped  pass rate  avg score       cost`);
       // An evaluator that gave no verdict (scores only, or every result skipped) has no pass rate to
       // show: the API's figure is a number for LangWatch's clients (docs/decisions.md).
       for (const e of summary.evaluators) {
         lines.push(
-          `  ${evaluatorColumn(labels, e, 22)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
+          `  ${evaluatorColumn(labels, e, width)} ${String(e.passed).padStart(6)}  ${String(e.failed).padStart(6)}  ${String(e.errors).padStart(6)} ${String(e.skipped).padStart(7)}  ` +
             `${(e.passed + e.failed + e.errors > 0 ? pct(e.passRate) : '-').padStart(9)}  ${(e.avgScore === undefined ? '-' : e.avgScore.toFixed(3)).padStart(9)}  ${evaluatorUsd(e).padStart(9)}`,
         );
       }
