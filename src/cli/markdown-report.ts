@@ -5,7 +5,7 @@ import type { Comparison, RunSummary } from '../client/index.js';
 import { cost, delta, figure, hasCost, mark, p } from './comparison-figures.js';
 import { costNote, evaluatorUsd, type FreeTargets, runUsd, targetUsd } from './costs.js';
 import { evaluatorLabels } from './labels.js';
-import { passRateText, type ReportNotes, runningNote, skipWarnings } from './summary.js';
+import { durationSinceStart, passRateText, type ReportNotes, runningNote, skipWarnings } from './summary.js';
 import { terminalText } from './terminal-text.js';
 import { counted } from './plural.js';
 
@@ -14,7 +14,7 @@ const cell = (s: string) => terminalText(s, 200).replace(/\|/g, '\\|');
 const pct = (n: number) => `${n.toFixed(1)}%`;
 
 function summaryTables(summary: RunSummary, free: FreeTargets): string[] {
-  const lines = ['| cells | passed | failed | pass rate | cost | duration since start |', '|---:|---:|---:|---:|---:|---:|'];
+  const lines = [`| cells | passed | failed | pass rate | cost | duration${durationSinceStart(summary) ? ' since start' : ''} |`, '|---:|---:|---:|---:|---:|---:|'];
   lines.push(`| ${summary.totalCells} | ${summary.totalPassed} | ${summary.totalFailed} | ${passRateText(summary)} | ${runUsd(summary, free)} | ${(summary.duration / 1000).toFixed(1)} s${runningNote(summary)} |`, '');
   if (summary.targets.length > 0) {
     lines.push('| target | passed | failed | errors | avg latency | cost |', '|---|---:|---:|---:|---:|---:|');

@@ -181,11 +181,17 @@ describe('the duration of a resumed run', () => {
   });
 
   it('says the duration alone otherwise: never resumed, a short pause, or a summary without runningTime', () => {
-    expect(line(summary({ runningTime: 2_000 }))).toContain('duration 2.0 s since start  cost');
-    // 0.9 s stopped of 2 s: not over 1 s. 1.5 s stopped of 60 s: not over 10%.
+    // 0.9 s stopped of 2 s: not over 1 s. 1.5 s stopped of 60 s: not over 10%. Resumed all the same: "since start".
     expect(line(summary({ runningTime: 1_100 }))).toContain('duration 2.0 s since start  cost');
     expect(line(summary({ duration: 60_000, runningTime: 58_500 }))).toContain('duration 60.0 s since start  cost');
+    // A server before runningTime: whether it was resumed is unknown, so the duration says what it counts.
     expect(line(summary())).toContain('duration 2.0 s since start  cost');
     expect(markdownReport('run_1', 'completed', summary({ runningTime: 2_000 }), undefined, 'http://x/run_1')).toContain('| $0.0123 | 2.0 s |');
+  });
+
+  it('says "since start" only for a run that was resumed: one never resumed ran all its duration', () => {
+    expect(line(summary({ runningTime: 2_000 }))).toContain('duration 2.0 s  cost');
+    expect(markdownReport('run_1', 'completed', summary({ runningTime: 2_000 }), undefined, 'http://x/run_1')).toContain('| cells | passed | failed | pass rate | cost | duration |\n');
+    expect(markdownReport('run_1', 'completed', summary({ runningTime: 1_100 }), undefined, 'http://x/run_1')).toContain('| cost | duration since start |\n');
   });
 });

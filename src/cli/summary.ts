@@ -47,6 +47,14 @@ export function runningNote(summary: RunSummary): string {
   return running === undefined ? '' : ` (${(running / 1000).toFixed(1)} s running)`;
 }
 
+/**
+ * Whether the duration counts time the run stood stopped before a resume, so "since start" says
+ * what it counts: its runningTime falls short of it, or is unknown (a server before the field).
+ * A run never resumed ran all its duration (runningTime equals it): its duration is said alone.
+ */
+export const durationSinceStart = (summary: Pick<RunSummary, 'duration' | 'runningTime'>): boolean =>
+  summary.runningTime === undefined || summary.runningTime < summary.duration;
+
 /** The line said when nothing was checked. */
 export const NO_VERDICT = "no verdict: every evaluator skipped every cell — nothing was checked (see each evaluator's skip reason in the results)";
 
@@ -110,10 +118,10 @@ export function formatSummary(status: string, summary: RunSummary | undefined, r
   lines.push('', `Run ${summary?.runId ?? ''} ${status.toUpperCase()}${why}`);
   if (summary) {
     // The summary's duration runs from the run's start to its end (SPEC §5), pauses between a stop
-    // and a resume included: said so, with the time it ran when the pauses were material.
+    // and a resume included: said so for a resumed run, with the time it ran when the pauses were material.
     lines.push(
       `  cells ${summary.totalCells}  passed ${summary.totalPassed}  failed ${summary.totalFailed}  pass rate ${passRateText(summary)}  ` +
-        `duration ${(summary.duration / 1000).toFixed(1)} s since start${runningNote(summary)}  cost ${runUsd(summary, free)}`,
+        `duration ${(summary.duration / 1000).toFixed(1)} s${durationSinceStart(summary) ? ' since start' : ''}${runningNote(summary)}  cost ${runUsd(summary, free)}`,
     );
     if (summary.targets.length > 0) {
       const width = nameWidth(summary.targets.map((t) => t.name), TARGET_FIGURES, columns);
