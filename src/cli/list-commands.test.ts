@@ -85,10 +85,14 @@ describe('assay experiments list / runs list', { timeout: 300_000 }, () => {
     expect(experiments.out).toMatch(new RegExp(`^graded\\s+Graded answers\\s+3\\s+${ids[2]}\\s+completed\\s+75\\.0%\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z$`, 'm'));
     expect(experiments.out).toMatch(new RegExp(`^outputs\\s+Outputs only\\s+1\\s+${outputsId}\\s+completed\\s+— \\(no evaluators\\)`, 'm'));
     expect(experiments.out).toMatch(/^unrun\s+Never run\s+0\s+-\s+no runs$/m);
+    // The web page's order: most recently run first, never run last (the API lists by last change: unrun, made last, came first).
+    const slugs = experiments.out.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]);
+    expect(slugs).toEqual(['outputs', 'graded', 'resumed', 'unrun']);
     const experimentsJson = JSON.parse((await server.run(['experiments', 'list', '--json'], env)).out) as { slug: string; latestRun: { runId: string; passRate: number | null } | null }[];
     expect(experimentsJson.find((e) => e.slug === 'graded')?.latestRun).toEqual(expect.objectContaining({ runId: ids[2], passRate: 75 }));
     expect(experimentsJson.find((e) => e.slug === 'outputs')?.latestRun).toEqual(expect.objectContaining({ runId: outputsId, passRate: null }));
     expect(experimentsJson.find((e) => e.slug === 'unrun')?.latestRun).toBeNull();
+    expect(experimentsJson.map((e) => e.slug)).toEqual(slugs);
   });
 
   it('says what it needs: a slug (the server lists runs per experiment), a known experiment, a whole --limit', async () => {

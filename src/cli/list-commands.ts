@@ -20,7 +20,7 @@ import { terminalText } from './terminal-text.js';
 
 /** The fields of GET /api/experiments' answer the CLI reads (the route declares the whole answer). */
 const experimentListSchema = z.object({
-  experiments: z.array(z.object({ slug: z.string(), name: z.string().nullable(), runsCount: z.int(), lastRunAt: z.string().nullable() })),
+  experiments: z.array(z.object({ slug: z.string(), name: z.string().nullable(), updatedAt: z.string(), runsCount: z.int(), lastRunAt: z.string().nullable() })),
   pagination: paginationSchema,
 });
 type ExperimentItem = z.infer<typeof experimentListSchema>['experiments'][number];
@@ -154,11 +154,30 @@ async function listRuns(slug: string, opts: ConnectOptions & { limit?: string; j
   });
 }
 
+/**
+ * The experiments with their latest runs, most recently run first and those never run last, newest
+ * change first: the web page's order (web/src/pages/experiments-page.tsx, `byLastRun`). The API
+ * lists them by their last change, which put never-run experiments first beside a column of runs.
+ */
+export function byLastRun<E extends { updatedAt: string; lastRunAt: string | null }>(experiments: readonly E[], latest: readonly (RunItem | undefined)[]): { e: E; run: RunItem | undefined }[] {
+  const ranAt = (e: E, run: RunItem | undefined): number | null => {
+    if (run) return run.timestamps.createdAt;
+    const t = e.lastRunAt === null ? NaN : Date.parse(e.lastRunAt);
+    return Number.isNaN(t) ? null : t;
+  };
+  const keyed = experiments.map((e, i) => ({ e, run: latest[i], ran: ranAt(e, latest[i]), changed: Date.parse(e.updatedAt) || 0 }));
+  keyed.sort((a, b) => (b.ran ?? -Infinity) - (a.ran ?? -Infinity) || b.changed - a.changed);
+  return keyed.map(({ e, run }) => ({ e, run }));
+}
+
 async function listExperiments(opts: ConnectOptions & { json?: boolean }): Promise<void> {
   const output = guardOutput(process.stdout);
   await withClient(opts, async (client) => {
-    const experiments = await allExperiments(client);
-    const latest = await mapAtMost(experiments, LATEST_AT_ONCE, async (e) => (e.runsCount > 0 ? (await newestRuns(client, e.slug, 1)).runs[0] : undefined));
+    const listed = await allExperiments(client);
+    const runs = await mapAtMost(listed, LATEST_AT_ONCE, async (e) => (e.runsCount > 0 ? (await newestRuns(client, e.slug, 1)).runs[0] : undefined));
+    const ordered = byLastRun(listed, runs);
+    const experiments = ordered.map((o) => o.e);
+    const latest = ordered.map((o) => o.run);
     if (opts.json) {
       const rows = experiments.map((e, i) => ({ slug: e.slug, name: e.name, runsCount: e.runsCount, lastRunAt: e.lastRunAt, latestRun: latest[i] ? runJson(latest[i], e.slug) : null }));
       output.write(`${JSON.stringify(rows, null, 2)}\n`);
