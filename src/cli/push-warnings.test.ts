@@ -1,6 +1,6 @@
 // `assay push` of a document whose own inline rows lack a name it reads: the server saves it
-// and answers `warnings`; push prints each one (`warning: PATH: MESSAGE`) and still exits 0,
-// since a run may pass rows of its own.
+// and answers `warnings`; push prints each one (`warning: FILE:LINE: PATH: MESSAGE`, its line
+// found as a refusal's issues are) and still exits 0, since a run may pass rows of its own.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +34,7 @@ describe('assay push warnings', { timeout: 120_000 }, () => {
     const pushed = await server.run(['push', file]);
     expect(pushed.out).toContain('Created experiment warned (version 1)');
     expect(pushed.out).toContain(
-      'warning: evaluators.0.inputs.expected_output: evaluator "exact" maps expected_output to row.expectd, but the rows have no column "expectd" (did you mean "expected"?); every cell would skip it. A run of the inline rows would be refused at its start (one passing data or parameters with that name would not)\n',
+      `warning: ${file}:8: evaluators.0.inputs.expected_output: evaluator "exact" maps expected_output to row.expectd, but the rows have no column "expectd" (did you mean "expected"?); every cell would skip it. A run of the inline rows would be refused at its start (one passing data or parameters with that name would not)\n`,
     );
     expect(pushed.code).toBe(0);
     write('row.expected');

@@ -38,8 +38,14 @@ export function registerPushCommand(program: Command): void {
         const saved = expectAnswer(savedSchema, answer.body, client.endpoint, `PUT ${path}`);
         const what = answer.status === 201 ? 'Created' : saved.unchanged ? 'Unchanged:' : 'Updated';
         output.write(`${what} experiment ${saved.slug} (version ${saved.version})\n`);
-        // Save warnings (names the inline rows lack; a run of them is refused at its start): printed, the save stands.
-        for (const w of saved.warnings ?? []) guardOutput(process.stderr).write(`warning: ${terminalText(w.path.join('.') || '(root)', 200)}: ${terminalText(w.message, 2000)}\n`);
+        // Save warnings (names the inline rows lack; a run of them is refused at its start): printed
+        // at their line of the file, as a refusal's issues are; the save stands.
+        const warnings = saved.warnings ?? [];
+        const lineOf = warnings.length > 0 ? await locator(text) : undefined;
+        for (const w of warnings) {
+          const line = lineOf?.(w.path, w.message);
+          guardOutput(process.stderr).write(`warning: ${line === undefined ? '' : `${file}:${line}: `}${terminalText(w.path.join('.') || '(root)', 200)}: ${terminalText(w.message, 2000)}\n`);
+        }
       } catch (error) {
         // Issues are located in the file as written (its YAML), whatever was sent, and listed in its order.
         const lineOf = await issueLines(text, error);
@@ -68,11 +74,16 @@ function fewerIssues(error: unknown): { shown: unknown; left: number } {
 
 type LineOf = (path: readonly (string | number)[], message: string) => number | undefined;
 
-/** The file's line of each issue of a refused document; the YAML library is loaded only then. */
-async function issueLines(text: string, error: unknown): Promise<LineOf | undefined> {
-  if (!(error instanceof ApiError) || !error.body.issues?.length) return undefined;
+/** The file's line of each issue the server names in `text`; the YAML library is loaded only when there is one. */
+async function locator(text: string): Promise<LineOf> {
   const { issueLocator } = await import('./issue-lines.js');
   return issueLocator(text);
+}
+
+/** The file's line of each issue of a refused document. */
+async function issueLines(text: string, error: unknown): Promise<LineOf | undefined> {
+  if (!(error instanceof ApiError) || !error.body.issues?.length) return undefined;
+  return locator(text);
 }
 
 /**
