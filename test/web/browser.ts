@@ -163,7 +163,7 @@ export function onServer(server: Server, runUrl: string): string {
   return server.url + u.pathname + u.search;
 }
 
-declare const CanvasRenderingContext2D: { prototype: { fillText(text: string, x: number, y: number): void } };
+declare const CanvasRenderingContext2D: { prototype: { fillText(text: string, x: number, y: number): void; measureText(text: string): { width: number }; textAlign: string } };
 
 /** A text a page drew on a canvas (uPlot draws its axes so), with where and on which canvas. */
 export interface CanvasText {
@@ -171,18 +171,22 @@ export interface CanvasText {
   text: string;
   x: number;
   y: number;
+  /** Its width as drawn (measureText), its alignment on x, and the canvas's width, all in canvas pixels. */
+  width: number;
+  align: string;
+  canvasWidth: number;
 }
 
 /** Keeps what the page's canvases draw as text, per canvas (each gets `data-drawn`): read it with `canvasTexts`. */
 export async function recordCanvasText(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const drawn: { canvas: string; text: string; x: number; y: number }[] = [];
+    const drawn: { canvas: string; text: string; x: number; y: number; width: number; align: string; canvasWidth: number }[] = [];
     window.__canvasText = drawn;
     let canvases = 0;
     const fillText = CanvasRenderingContext2D.prototype.fillText;
-    CanvasRenderingContext2D.prototype.fillText = function (this: { canvas: { dataset: Record<string, string> } }, text: string, x: number, y: number) {
+    CanvasRenderingContext2D.prototype.fillText = function (this: { canvas: { dataset: Record<string, string>; width: number }; measureText(text: string): { width: number }; textAlign: string }, text: string, x: number, y: number) {
       this.canvas.dataset.drawn ??= String(canvases++);
-      drawn.push({ canvas: this.canvas.dataset.drawn, text: String(text), x, y });
+      drawn.push({ canvas: this.canvas.dataset.drawn, text: String(text), x, y, width: this.measureText(String(text)).width, align: this.textAlign, canvasWidth: this.canvas.width });
       return fillText.call(this, text, x, y);
     };
   });

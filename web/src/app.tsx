@@ -7,6 +7,7 @@ import { ExperimentsPage } from './pages/experiments-page.js';
 import { RunPage } from './pages/run-page.js';
 import { SignIn } from './pages/sign-in.js';
 import { Link } from './lib/link.js';
+import { useTitle } from './lib/title.js';
 import { SkipLink } from './run/skip-link.js';
 import { navigate, paths, type Route, useRoute } from './lib/router.js';
 import { type Session, signOut, useSession } from './lib/session.js';
@@ -53,16 +54,7 @@ function Page({ route, session }: { route: Route; session: Session }) {
     if (route.name === 'home') navigate(home, { replace: true });
   }, [route.name, home]);
   if (route.name === 'home') return null;
-  if (route.name === 'unknown') {
-    return (
-      <main>
-        <h1>Not found</h1>
-        <p>
-          There is no such page for project <strong>{session.project.slug}</strong>. <Link to={home}>Its experiments</Link>
-        </p>
-      </main>
-    );
-  }
+  if (route.name === 'unknown') return <NotFound home={home} project={session.project.slug} />;
   if (route.project !== session.project.slug) return <OtherProject project={route.project} session={session} />;
   switch (route.name) {
     case 'experiments':
@@ -78,12 +70,26 @@ function Page({ route, session }: { route: Route; session: Session }) {
   }
 }
 
+/** An address no page answers. */
+function NotFound({ home, project }: { home: string; project: string }) {
+  useTitle('Not found');
+  return (
+    <main>
+      <h1>Not found</h1>
+      <p>
+        There is no such page for project <strong>{project}</strong>. <Link to={home}>Its experiments</Link>
+      </p>
+    </main>
+  );
+}
+
 /**
  * A page of another project than the tab's key's. The API answers such pages as if they did not
  * exist (SPEC §2), and so does this: it repeats only the project the address names, never
  * whether it exists, and says which key would open it.
  */
 function OtherProject({ project, session }: { project: string; session: Session }) {
+  useTitle("Another project's page");
   return (
     <main>
       <h1>Another project's page</h1>

@@ -15,6 +15,15 @@ function costAxisWidth(_u: unknown, values: string[] | null): number {
   return Math.max(48, ...(values ?? []).map((v) => String(v).length * 7 + 18));
 }
 
+/** A series' value at the legend's index; with none (nothing hovered), the latest run's. */
+function latest(data: ChartProps['data'], series: number, idx: number | null, v: number | null): number | null {
+  if (idx !== null) return v;
+  const values = data[series] as (number | null | undefined)[];
+  return values[values.length - 1] ?? null;
+}
+
+const rate = (v: number | null): string => (v === null ? '—' : pct(v));
+
 export function TrendChart({ runs }: { runs: RunListItem[] }) {
   const chart = useMemo(() => {
     // A running run's list item has the summary so far (issue 15): only ended runs are history.
@@ -41,10 +50,12 @@ export function TrendChart({ runs }: { runs: RunListItem[] }) {
         { scale: 'pct', values: (_u, t) => t.map((v) => `${v}%`) },
         { scale: 'usd', side: 1, size: costAxisWidth, grid: { show: false }, values: (_u, t) => t.map((v) => usd(v)) },
       ],
+      // With no run under the pointer (idx null) the legend shows the latest run's figures, not
+      // a row of "—" placeholders.
       series: [
-        { label: 'Run', value: (_u, v) => runLabel(v, startedAt) },
-        { label: 'Pass rate', scale: 'pct', stroke: '#1a7f37', width: 2, points: { show: true, size: 6 }, value: (_u, v) => (v === null ? '—' : pct(v)) },
-        { label: 'Cost', scale: 'usd', stroke: '#9a6700', width: 2, dash: [6, 4], points: { show: true, size: 6 }, value: (_u, v) => usd(v) },
+        { label: 'Run', value: (_u, v, _s, idx) => (idx === null ? `${runLabel(ended.length, startedAt)} (latest)` : runLabel(v, startedAt)) },
+        { label: 'Pass rate', scale: 'pct', stroke: '#1a7f37', width: 2, points: { show: true, size: 6 }, value: (_u, v, s, idx) => rate(latest(data, s, idx, v)) },
+        { label: 'Cost', scale: 'usd', stroke: '#9a6700', width: 2, dash: [6, 4], points: { show: true, size: 6 }, value: (_u, v, s, idx) => usd(latest(data, s, idx, v)) },
       ],
     };
     const last = ended[ended.length - 1];

@@ -8,6 +8,7 @@ import { Link } from '../lib/link.js';
 import { useResource } from '../lib/resource.js';
 import { navigate, paths } from '../lib/router.js';
 import { DatasetRows } from './dataset-rows.js';
+import { useTitle } from '../lib/title.js';
 
 async function loadDataset(slug: string) {
   const client = api();
@@ -55,6 +56,7 @@ function versionLabel(v: DatasetVersion, latest: number): string {
 
 export function DatasetPage({ project, slug, version, offset }: { project: string; slug: string; version: number | null; offset: number }) {
   const [res] = useResource(() => loadDataset(slug));
+  useTitle(res.status === 'ready' ? res.data.latest.name : slug, 'Datasets');
   const go = (view: { version: number | null; offset: number }) => {
     navigate(paths.dataset(project, slug, view), { replace: true });
     // navigate() goes to the page's top; the rows' heading is where the reader was.

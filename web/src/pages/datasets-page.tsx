@@ -6,6 +6,7 @@ import { Link } from '../lib/link.js';
 import { useResource } from '../lib/resource.js';
 import { paths } from '../lib/router.js';
 import { TableScroll } from '../lib/table-scroll.js';
+import { useTitle } from '../lib/title.js';
 
 /** Column names listed in the table before "+ n more" (the dataset's page has them all). */
 const COLUMNS_SHOWN = 4;
@@ -48,6 +49,7 @@ export function UploadHint() {
 
 export function DatasetsPage({ project }: { project: string }) {
   const [res] = useResource(() => api().datasets());
+  useTitle('Datasets');
   return (
     <main>
       <h1>Datasets</h1>

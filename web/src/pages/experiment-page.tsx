@@ -11,7 +11,9 @@ import { TableScroll } from '../lib/table-scroll.js';
 import { useResource } from '../lib/resource.js';
 import { paths } from '../lib/router.js';
 import { StatusPill } from '../run/badges.js';
+import { isPartial, rowShare } from '../run/row-share.js';
 import { RunForm } from './run-form.js';
+import { useTitle } from '../lib/title.js';
 
 function YamlView({ document }: { document: unknown }) {
   const [text, setText] = useState<string | null>(null);
@@ -78,7 +80,11 @@ function RunHistory({ project, slug, runs }: { project: string; slug: string; ru
                 <td>{r.experimentVersion ?? '—'}</td>
                 <td><RunLabels run={r} /></td>
                 <td>{int(r.progress)} / {int(r.total)}</td>
-                <td>{pct(r.summary && judgedPassRate(r.summary))}</td>
+                <td>
+                  {pct(r.summary && judgedPassRate(r.summary))}
+                  {/* As in the experiments list: a run of part of the rows has a rate that is not the whole suite's. */}
+                  {isPartial(r) && <span className="muted" data-testid="partial-run"> ({rowShare(r)})</span>}
+                </td>
                 <td title={unknownCostNote(r.summary?.unpricedCalls ?? 0, r.summary?.evaluatorUnpricedCalls ?? 0)}>{summaryUsd(r.summary)}</td>
                 <td>{ms(r.summary?.duration)}</td>
               </tr>
@@ -96,6 +102,7 @@ export function ExperimentPage({ project, slug }: { project: string; slug: strin
     const [experiment, runs] = await Promise.all([client.experiment(slug), client.runs(slug, 100)]);
     return { experiment, runs: runs.runs };
   });
+  useTitle(res.status === 'ready' ? res.data.experiment.name : slug, 'Experiments');
   return (
     <main>
       <nav aria-label="Breadcrumb" className="crumbs">

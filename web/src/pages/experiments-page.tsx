@@ -11,6 +11,7 @@ import { Link } from '../lib/link.js';
 import { TableScroll } from '../lib/table-scroll.js';
 import { useResource } from '../lib/resource.js';
 import { paths } from '../lib/router.js';
+import { useTitle } from '../lib/title.js';
 
 async function loadExperiments() {
   const client = api();
@@ -39,6 +40,7 @@ function byLastRun<E extends { lastRunAt: string | null; updatedAt: string; last
 
 export function ExperimentsPage({ project }: { project: string }) {
   const [res] = useResource(loadExperiments);
+  useTitle('Experiments');
   return (
     <main>
       <h1>Experiments</h1>

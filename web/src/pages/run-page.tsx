@@ -3,6 +3,7 @@
 // drawer (with its review controls).
 import { useEffect, useRef, useState } from 'react';
 import { Link } from '../lib/link.js';
+import { shortRunId, useTitle } from '../lib/title.js';
 import { navigate, paths } from '../lib/router.js';
 import { Actions } from '../run/actions.js';
 import { Aggregates } from '../run/aggregates.js';
@@ -45,6 +46,7 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
   const owner = useRunState(store, (s) => s.owner);
   const experiment = useRunState(store, (s) => s.experiment);
   const loadRetry = useRunState(store, (s) => s.loadRetry);
+  useTitle(phase === 'missing' ? 'Run not found' : (experiment?.name ?? slug), phase === 'missing' ? undefined : `run ${shortRunId(runId)}`);
 
   // A link with `?compare=1&baseline=…` opens the comparison it names, once the run's
   // experiment (whose runs the baseline picker lists) is known.
@@ -68,16 +70,22 @@ export function RunPage({ project, slug, runId }: { project: string; slug: strin
     <main className="run-page">
       <nav aria-label="Breadcrumb" className="crumbs">
         <Link to={paths.experiments(project)}>Experiments</Link> /{' '}
-        {experiment ? <Link to={paths.experiment(project, experiment.slug)}>{experiment.slug}</Link> : <span className="muted">{owner === 'missing' ? 'unknown experiment' : '…'}</span>} /{' '}
+        {/* Until the run names its own experiment, the one the address names (a guess, corrected once known). */}
+        {experiment ? <Link to={paths.experiment(project, experiment.slug)}>{experiment.slug}</Link> : owner === 'missing' ? <span className="muted">unknown experiment</span> : <Link to={paths.experiment(project, slug)}>{slug}</Link>} /{' '}
         <span aria-current="page">{runId}</span>
       </nav>
       <h1>Run {runId}</h1>
-      {owner === 'missing' && phase !== 'error' && (
+      {owner === 'missing' && phase !== 'error' && phase !== 'missing' && (
         <p role="alert" className="error-text" data-testid="owner-missing">
           This run's experiment was not found among the project's experiments (it may be archived, or the address names another one). Its results are shown; re-running, curl and the baseline list are off.
         </p>
       )}
-      {phase === 'error' ? (
+      {phase === 'missing' ? (
+        // A 404 is an answer: trying again would get the same one.
+        <p role="alert" className="error-text" data-testid="run-missing">
+          There is no run <code>{runId}</code> in project <bdi>{project}</bdi>. <Link to={paths.experiment(project, slug)}>Runs of experiment {slug}</Link>
+        </p>
+      ) : phase === 'error' ? (
         // A dropped connection or a busy server is usually passing: try again in place, keeping
         // the tab's key and whatever had arrived, rather than sending the reader to reload.
         <div className="load-error">

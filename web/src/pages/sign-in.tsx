@@ -5,6 +5,7 @@ import { ApiError, Api, clientFor, describeError } from '../api.js';
 import { navigate, paths, useRoute } from '../lib/router.js';
 import { signIn, signOutNotice } from '../lib/session.js';
 import { useStore } from '../lib/store.js';
+import { useTitle } from '../lib/title.js';
 
 export function SignIn() {
   const route = useRoute();
@@ -12,6 +13,7 @@ export function SignIn() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const notice = useStore(signOutNotice);
+  useTitle('Sign in');
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();

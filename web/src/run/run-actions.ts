@@ -1,7 +1,7 @@
 // What a person can do to the run from its page: abort it, resume it, re-run its failed rows as
 // a new run, export it, copy the call that starts it. Kept apart from RunStore, which loads and
 // follows the run: each action is one call whose outcome is announced, never thrown.
-import type { StartedRun } from '../api-types.js';
+import type { RunStatus, StartedRun } from '../api-types.js';
 import { api, ApiError, describeError } from '../api.js';
 import { download } from '../lib/download.js';
 import { type ExperimentNow, type FailedRow, type RunRequest, rerunRequest } from './rerun-request.js';
@@ -21,6 +21,17 @@ export interface ActionHost {
 
 export type ExportFormat = 'jsonl' | 'csv' | 'junit';
 
+/** Said once the server took an abort, while the run's calls in flight end. */
+export const ABORT_REQUESTED = 'Abort requested';
+
+/**
+ * What replaces "Abort requested" once the run no longer runs (RunStore): the request is
+ * done with, and a notice left beside the Resume button read as a stop still pending.
+ */
+export function afterAbort(status: RunStatus): string {
+  return status === 'stopped' ? 'Run stopped' : `Run ${status} before the abort took effect`;
+}
+
 const EXPORT_TYPE: Record<ExportFormat, string> = { jsonl: 'application/x-ndjson', csv: 'text/csv', junit: 'application/xml' };
 
 /** The curl that starts this experiment over the API; the key stays a placeholder. */
@@ -35,7 +46,7 @@ export class RunActions {
   async abort(): Promise<void> {
     try {
       await api().abort(this.host.runId);
-      this.host.say('Abort requested');
+      this.host.say(ABORT_REQUESTED);
     } catch (error) {
       this.host.say(`Abort failed: ${describeError(error)}`);
     }

@@ -121,12 +121,13 @@ export function RunHeader({ store, project }: { store: RunStore; project: string
         </dd></div>
         <div><dt>Failed cells</dt><dd data-testid="failed-cells">{int(stats.failed)}</dd></div>
         <div><dt>Errored cells</dt><dd data-testid="errored-cells">{later(int(stats.errored))}</dd></div>
-        {summary?.reviewed !== undefined && (
+        {/* From the server's summary: reviews override verdicts there; the figures above stay the
+            evaluators'. Shown once a cell is reviewed: before, they repeat the cell count's 0 and
+            the pass rate, two figures that said nothing to a reader who never reviewed. */}
+        {summary?.reviewed !== undefined && summary.reviewed > 0 && (
           <>
-            {/* From the server's summary: reviews override verdicts there; the figures above stay the evaluators'. */}
             <div><dt>Reviewed cells</dt><dd data-testid="reviewed">{int(summary.reviewed)}</dd></div>
-            {/* People's reviews are verdicts: with none, a run no evaluator judged has no reviewed pass rate either. */}
-            <div><dt>Reviewed pass rate</dt><dd data-testid="reviewed-pass-rate" title={summary.reviewed === 0 ? unjudgedNote : undefined}>{pct(unjudged && summary.reviewed === 0 ? undefined : summary.reviewedPassRate)}</dd></div>
+            <div><dt>Reviewed pass rate</dt><dd data-testid="reviewed-pass-rate">{pct(summary.reviewedPassRate)}</dd></div>
           </>
         )}
       </dl>

@@ -11,7 +11,8 @@ export interface CellRef {
 
 /** What the page shows of the run; React selects slices of it (useRunState). */
 export interface RunPageState {
-  phase: 'loading' | 'ready' | 'error';
+  /** `missing`: the server has no such run in this project (a 404), which no retry changes. */
+  phase: 'loading' | 'ready' | 'error' | 'missing';
   loadError?: string;
   status?: RunStatus;
   total: number;

@@ -7,12 +7,12 @@
 // finding the run's experiment in run-owner.ts, and names from its document in run-names.ts.
 import { nextResultsOffset } from '../../../src/client/index.js';
 import type { ResultsPage, StreamEvent } from '../api-types.js';
-import { api, describeError } from '../api.js';
+import { api, ApiError, describeError } from '../api.js';
 import { createStore, type Store, useStore } from '../lib/store.js';
 import { BackoffLine } from './backoff-line.js';
 import { CompareStore } from './compare-store.js';
 import { ReviewStore } from './review-store.js';
-import { RunActions } from './run-actions.js';
+import { ABORT_REQUESTED, afterAbort, RunActions } from './run-actions.js';
 import { followEvents } from './run-follow.js';
 import { RetryLater } from './retry-later.js';
 import { RunModel } from './run-model.js';
@@ -114,6 +114,11 @@ export class RunStore {
     if (p.summary && this.model.nameEvaluators(p.summary.evaluators.map((e) => ({ id: e.evaluatorId, name: e.name })))) {
       p = Object.assign({}, p, { version: this.model.version });
     }
+    // "Abort requested" holds only while the run runs: once it has stopped (the `stopped` event,
+    // the poll body after the stream, or already when the abort's answer came) it says so.
+    const now = this.state.get();
+    const status = p.status ?? now.status;
+    if (status && status !== 'running' && ('notice' in p ? p.notice : now.notice) === ABORT_REQUESTED) p = { ...p, notice: afterAbort(status) };
     this.state.set((s) => ({ ...s, ...p }));
   }
 
@@ -134,7 +139,16 @@ export class RunStore {
     try {
       const client = api();
       this.ownerLookup.guessFrom(client);
-      const run = await client.run(this.runId);
+      const run = await client.run(this.runId).catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) return null;
+        throw error;
+      });
+      // No such run here (a mistyped or another project's id): an answer, not a failed load.
+      if (run === null) {
+        this.retryLater.reset();
+        this.patch({ phase: 'missing', loadError: undefined, loadRetry: undefined });
+        return;
+      }
       void this.reviews.load();
       this.patch({ ...figuresOf(run), startedAt: run.startedAt });
       if (run.status === 'running') void this.follow();
