@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'invalid_credentials'
   | 'admin_disabled'
   | 'not_found'
+  | 'method_not_allowed'
   | 'experiment_not_found'
   | 'run_not_found'
   | 'cell_not_found'

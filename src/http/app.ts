@@ -1,5 +1,6 @@
 // The Hono application: middleware, the route table and the error handlers. Tested with
 // app.request() without opening a port (see *.test.ts beside the routes).
+import { allowedMethods } from './allowed-methods.js';
 import { type Context, Hono } from 'hono';
 import type { DatasetService } from '../app/datasets.js';
 import type { ExperimentService } from '../app/experiments.js';
@@ -94,8 +95,16 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     { maxBodyBytes: deps.maxBodyBytes, limits },
   );
 
-  // An API key pasted into a path (`DELETE /api/admin/api-keys/sk-lw-…`) is not echoed back.
-  const noRoute = (c: Context) => errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${c.req.path.replace(/sk-lw-[^/]*/gi, 'sk-lw-…')}`));
+  const allowed = allowedMethods(routes.routes);
+  const noRoute = (c: Context) => {
+    // An API key pasted into a path (`DELETE /api/admin/api-keys/sk-lw-…`) is not echoed back.
+    const path = c.req.path.replace(/sk-lw-[^/]*/gi, 'sk-lw-…');
+    // Without ASSAY_ADMIN_TOKEN the admin API does not exist (admin_disabled): no Allow for it either.
+    const allow = deps.adminToken === undefined && c.req.path.startsWith('/api/admin/') ? [] : allowed(c.req.path);
+    if (allow.length === 0) return errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${path}`));
+    c.header('Allow', allow.join(', '));
+    return errorResponse(c, new AssayError('method_not_allowed', `${c.req.method} is not allowed on ${path}; it answers ${allow.join(', ')}`));
+  };
   app.onError(makeErrorHandler(deps.logger));
   if (deps.surface === 'probes') {
     probeRoutes(routes, deps.ping, deps.version, deps.readyTimeoutMs ?? 2_000, deps.redisPing);

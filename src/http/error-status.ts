@@ -12,6 +12,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_credentials: 401,
   admin_disabled: 404,
   not_found: 404,
+  method_not_allowed: 405,
   experiment_not_found: 404,
   run_not_found: 404,
   cell_not_found: 404,
