@@ -160,7 +160,8 @@ export function registerDemoCommand(program: Command): void {
       // binds the port before it touches the data directory).
       if (attached && config.databaseUrl === undefined && !existsSync(sqlitePath(config.dataDir))) throw new CliError(foreignServerMessage(config.port, config, true));
       const bot = await startFaqBot();
-      const running = attached ? null : await startServer(config);
+      // One key is printed, the demo project's: the default project's first key is left in its file.
+      const running = attached ? null : await startServer(config, console.log, { createdKeyInFileOnly: true });
       const port = running?.port ?? config.port;
       if (attached) say(`Using the Assay server already running on port ${port}`);
       const key = await demoKey(config, running?.assay);
@@ -187,14 +188,22 @@ export function registerDemoCommand(program: Command): void {
       }
       view.stop();
       const final = await client.getRun(started.runId);
-      say(formatSummary(final.status, final.summary, started.runUrl, await freeTargets(client, started.runId)));
-      say(`Demo project key (sign in to the run page with it; API at http://localhost:${port}/docs): ${key.apiKey}`);
-      if (key.kept) say(`  kept in ${demoKeyFile(config.dataDir)}: the next demo uses it again`);
+      const free = await freeTargets(client, started.runId);
+      // With --exit, what stops stops before the lines that point at it, which then say so: a
+      // run URL and a sign-in key for a server that has gone read as if they worked.
       if (opts.exit) {
         await running?.stop();
         await bot.close();
-        return;
       }
+      say(formatSummary(final.status, final.summary, started.runUrl, free));
+      if (opts.exit && running) {
+        say(`The demo's server has stopped (--exit). The run page above opens again once a server on this data directory listens on port ${port} (npm start), signed in with the demo project's key: ${key.apiKey}`);
+      } else {
+        say(`Demo project key (sign in to the run page with it; API at http://localhost:${port}/docs): ${key.apiKey}`);
+        if (opts.exit) say('The demo agent has stopped (--exit): a re-run from the page cannot call it; run the demo again to start it.');
+      }
+      if (key.kept) say(`  kept in ${demoKeyFile(config.dataDir)}: the next demo uses it again`);
+      if (opts.exit) return;
       say(running ? 'The server keeps running; press Ctrl+C to stop.' : 'The demo agent keeps running for re-runs from the page; press Ctrl+C to stop it.');
       const stop = () => {
         void Promise.all([running?.stop(), bot.close()]).then(() => process.exit(0));

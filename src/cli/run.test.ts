@@ -221,12 +221,18 @@ describe('assay demo', { timeout: 120_000 }, () => {
       // Names longer than the column are cut with "…".
       expect(out).toContain('Keyword baseline (cod… ');
       expect(out).toMatch(/http:\/\/localhost:\d+\/demo\/experiments\/faq-demo\?runId=run_/);
+      // One key on a fresh data directory, the demo project's: the default project's first key stays in its file.
+      expect(out).toContain(`Created project "default" (its API key is in ${path.join(demoDir, 'api-key')})`);
+      expect(out.match(/sk-lw-\w+/g)).toHaveLength(1);
+      // With --exit the server has stopped: said, not offered as if the URL and the key worked now.
+      expect(out).toMatch(/The demo's server has stopped \(--exit\)\. The run page above opens again once a server on this data directory listens on port \d+ \(npm start\), signed in with the demo project's key: sk-lw-\w+\n/);
+      expect(out).not.toContain('Demo project key (sign in to the run page with it; API at');
       // A second demo uses the key the first one made and kept: the demo project still has one key.
-      const key = /Demo project key[^\n]*: (sk-lw-\w+)/.exec(out)![1]!;
+      const key = /demo project's key: (sk-lw-\w+)/.exec(out)![1]!;
       expect(out).toContain(`kept in ${path.join(demoDir, 'demo-api-key')}: the next demo uses it again`);
       const again = spawnAssay(['demo', '--exit'], { PORT: '0', ASSAY_DATA_DIR: demoDir, ASSAY_LOG_LEVEL: 'warn' });
       expect(await again.exited).toBe(0);
-      expect(/Demo project key[^\n]*: (sk-lw-\w+)/.exec(again.output())![1]).toBe(key);
+      expect(/demo project's key: (sk-lw-\w+)/.exec(again.output())![1]).toBe(key);
       const keys = spawnAssay(['keys', 'list', '--project', 'demo'], { ASSAY_DATA_DIR: demoDir });
       expect(await keys.exited).toBe(0);
       expect(keys.output().match(/^ {2}key_/gm)).toHaveLength(1);

@@ -40,8 +40,12 @@ async function writeKeyFile(dataDir: string, key: string): Promise<string> {
  * this is the only time it is shown. A start that stopped on the file (no data directory on
  * PostgreSQL) left a key no one had seen, and the next start printed none.
  */
-async function showCreatedKey(dataDir: string, key: string, keyId: string, out: (line: string) => void, warn: (line: string) => void): Promise<void> {
+async function showCreatedKey(dataDir: string, key: string, keyId: string, out: (line: string) => void, warn: (line: string) => void, fileOnly: boolean): Promise<void> {
   const written = await writeKeyFile(dataDir, key).then((file) => ({ file }), (error: unknown) => ({ error }));
+  if (fileOnly && 'file' in written) {
+    out(`Created project "default" (its API key is in ${written.file})`);
+    return;
+  }
   out(`Created project "default". Its API key (shown once${'file' in written ? `, also written to ${written.file}` : ''}):`);
   out(`  ${key}`);
   out(`Its id (for \`assay keys revoke\` or DELETE /api/admin/api-keys/{id}): ${keyId}`);
@@ -53,7 +57,17 @@ async function showCreatedKey(dataDir: string, key: string, keyId: string, out: 
   }
 }
 
-export async function startServer(config: Config, out: (line: string) => void = console.log): Promise<RunningServer> {
+/** How a server started for another command speaks. */
+export interface StartOptions {
+  /**
+   * The first start's key of project "default" is said to be in its file, not printed, when the
+   * file was written (`assay demo`, which prints its own project's key: two keys read as a choice).
+   * Printed all the same when the file could not be written: it is shown once.
+   */
+  createdKeyInFileOnly?: boolean;
+}
+
+export async function startServer(config: Config, out: (line: string) => void = console.log, options: StartOptions = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   for (const line of unknownVariables(process.env)) logger.warn(line);
   // A port in use or a HOST that is not this machine's is a CliError naming the setting.
@@ -62,7 +76,7 @@ export async function startServer(config: Config, out: (line: string) => void = 
   try {
     assay = await composeAssay(config, { logger });
     const boot = await assay.projects.bootstrap(config.apiKey);
-    if (boot?.createdKey) await showCreatedKey(config.dataDir, boot.createdKey, boot.createdKeyId!, out, (line) => logger.warn(line));
+    if (boot?.createdKey) await showCreatedKey(config.dataDir, boot.createdKey, boot.createdKeyId!, out, (line) => logger.warn(line), options.createdKeyInFileOnly === true);
     await assay.start();
   } catch (error) {
     await abandon(error);
