@@ -1,7 +1,8 @@
 // The evaluator workers' scheduling priority. A worker evaluates a project's inputs at nice +10,
 // so that on a small machine the main thread keeps the CPU it needs to answer requests. Loading
-// the worker (Assay's own modules: ≈ 250 ms of CPU from dist/, twice that from the sources) is
-// not a project's work and runs at the server's priority: loaded at +10 beside busy processes, a
+// the worker (the modules of the first evaluator it is sent: ≈ 65–90 ms of thread CPU from dist/
+// since it stopped loading the whole catalogue, ≈ 140 ms before) is not a project's work and
+// runs at the server's priority: loaded at +10 beside busy processes, a
 // worker took 35 s to start (0.5 s of CPU), and the 10 ms evaluation waiting for it came within
 // 3 s of its 30 s deadline. See docs/decisions.md, "Evaluator workers load before they lower
 // their priority".
