@@ -60,7 +60,8 @@ describe('semantic_similarity', () => {
     expect(embeddings[0]!.body).toMatchObject({ model: 'text-embedding-3-small', input: ['what is the refund policy', 'refund policy'] });
     const tokens = approxTokens('what is the refund policyrefund policy');
     const price = calcPrice({ input_tokens: tokens, output_tokens: 0 }, 'text-embedding-3-small', { providerId: 'openai' })!.total_price;
-    expect(result).toMatchObject({ status: 'processed', cost: price });
+    // Written at 12 significant digits (the table's 2.0000000000000002e-7 is 2e-7).
+    expect(result).toMatchObject({ status: 'processed', cost: Number(price.toPrecision(12)) });
     expect(result.status === 'processed' && result.score).toBeCloseTo(expectedSimilarity('what is the refund policy', 'refund policy'), 10);
   });
 
