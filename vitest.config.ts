@@ -7,8 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // CI prints every test name, so its log shows that the PostgreSQL suites ran.
-    reporters: process.env.CI ? ['verbose'] : ['default'],
+    // CI prints every test name, so its log shows that the PostgreSQL suites ran, and keeps each
+    // file's duration (test-results/unit-and-web.json) for .ci/run to list the slowest.
+    reporters: process.env.CI ? ['verbose', ['json', { outputFile: 'test-results/unit-and-web.json' }]] : ['default'],
     projects: [
       {
         extends: true,
