@@ -32,7 +32,11 @@ const standInTarget = (id: string): unknown => ({ id, type: 'http', url: 'http:/
 const standInEvaluator = (id: string): unknown => ({ id, type: 'unparsed' });
 
 /** Stand-ins of one entry of a list field, in place so the others keep their indices (and what is said of them its path). */
-const ENTRY: Record<string, unknown> = { messages: { role: 'user', content: '' } };
+const ENTRY: Record<string, unknown> = {
+  messages: { role: 'user', content: '' },
+  // An evaluator's target id: what is said of it ("unknown target") is at a failed path, dropped.
+  targets: 'unparsed',
+};
 
 /** Stand-ins of the required fields of an entry (its id is its own, entries() gives it). */
 const REQUIRED: Record<string, unknown> = {

@@ -227,6 +227,8 @@ describe('the checks inside a target or evaluator that failed the schema', () =>
         { id: 'lost', type: 5, targets: ['nope'] },
         // Settings that are no object (nothing said of the defaults standing in), and an input exact_match does not read.
         { id: 'loose', type: 'exact_match', settings: 'strict', inputs: { expectedOutput: 'row.answer' } },
+        // A target id that is no id, beside one no target has: both named.
+        { id: 'aimed', type: 'exact_match', targets: ['not an id', 'gone'] },
       ],
     });
     expect(paths(answer).sort()).toEqual([
@@ -238,10 +240,14 @@ describe('the checks inside a target or evaluator that failed the schema', () =>
       'evaluators.2.type',
       'evaluators.3.inputs.expectedOutput',
       'evaluators.3.settings',
+      'evaluators.4.targets.0',
+      'evaluators.4.targets.1',
     ]);
     const at = (p: string): string | undefined => answer.issues.find((i) => i.path.join('.') === p)?.message;
     expect(at('evaluators.1.settings.code')).toContain('code does not compile');
     expect(at('evaluators.2.targets.0')).toBe('unknown target "nope"');
     expect(at('evaluators.3.inputs.expectedOutput')).toContain('exact_match reads no input named "expectedOutput"');
+    expect(at('evaluators.4.targets.0')).toContain('must be 1–64 letters');
+    expect(at('evaluators.4.targets.1')).toBe('unknown target "gone"');
   });
 });
