@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { inlineTurn } from './inline-slices.js';
 
 const busy = (ms: number) => {
@@ -58,12 +58,17 @@ describe('inline turns', () => {
   });
 
   it('lets the event loop in between evaluations once a slice of busy time has gone by', async () => {
+    // A fresh copy of the module: the busy time that earlier tests' turns left counted would
+    // otherwise make the first turn here wait for the event loop, and a timer could then fire
+    // before any evaluation had run (as it did once in CI on a loaded machine).
+    vi.resetModules();
+    const fresh = (await import('./inline-slices.js')).inlineTurn;
     const signal = new AbortController().signal;
     const order: string[] = [];
-    // 40 evaluations of 2 ms each started together: 80 ms of work. A timer due now must not
-    // wait for all of them.
+    // 40 evaluations of 2 ms each started together: 80 ms of work. The first starts at once;
+    // a timer due now must not wait for all of them.
     const all = Array.from({ length: 40 }, (_, i) =>
-      inlineTurn(async () => {
+      fresh(async () => {
         busy(2);
         order.push(`e${i}`);
       }, signal),
