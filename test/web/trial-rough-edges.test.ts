@@ -162,7 +162,9 @@ describe('the experiment page', () => {
     expect(await history.nth(0).locator('td:nth-child(7)').textContent()).toBe('0.0% (1 of 3 rows)');
     expect(await history.nth(1).locator('td:nth-child(7)').textContent()).toBe('66.7%');
     const legend = page.locator('figure.chart .u-legend');
-    await expect.poll(() => legend.textContent()).toMatch(/Run\s*2 · \d{1,2} [A-Z][a-z]{2,3} \d{4}, \d{2}:\d{2}:\d{2} \(latest\)/);
+    // The latest run is the partial one: its point says so, as the history does.
+    await expect.poll(() => legend.textContent()).toMatch(/Run\s*2 · \d{1,2} [A-Z][a-z]{2,3} \d{4}, \d{2}:\d{2}:\d{2} · 1 of 3 rows \(latest\)/);
+    expect(await page.locator('figure.chart [role="img"]').getAttribute('aria-label')).toContain('the latest, run 2, passed 0.0% (a run of 1 of 3 rows) at $0');
     const text = (await legend.textContent())!;
     expect(text).toMatch(/Pass rate\s*0\.0%/);
     expect(text).toMatch(/Cost\s*\$0/);

@@ -4,6 +4,7 @@ import { useMemo } from 'react';
 import { judgedPassRate } from '../../../src/core/model/summary-judged.js';
 import type { RunListItem } from '../api-types.js';
 import { pct, summaryCost, summaryUsd, usd } from '../lib/format.js';
+import { isPartial, rowShare } from '../run/row-share.js';
 import { RUN_STEPS, runLabel, runRange, runTicks } from './run-axis.js';
 import { type ChartProps, UChart } from './uplot-chart.js';
 
@@ -29,6 +30,14 @@ export function TrendChart({ runs }: { runs: RunListItem[] }) {
     // A running run's list item has the summary so far (issue 15): only ended runs are history.
     const ended = runs.filter((r) => r.status !== 'running' && r.summary).sort((a, b) => a.timestamps.createdAt - b.timestamps.createdAt);
     const startedAt = ended.map((r) => r.timestamps.createdAt);
+    // A run of part of the rows ("Re-run failed rows", `--rows`) has a pass rate and a cost that
+    // are not the whole suite's: its point is named so in the legend ("· 1 of 3 rows").
+    const share = ended.map((r) => (isPartial(r) ? rowShare(r) : undefined));
+    const named = (n: number | null | undefined): string => {
+      const label = runLabel(n, startedAt);
+      const part = typeof n === 'number' ? share[n - 1] : undefined;
+      return part ? `${label} · ${part}` : label;
+    };
     const [min, max] = runRange(ended.length);
     const data: ChartProps['data'] = [
       ended.map((_, i) => i + 1),
@@ -53,14 +62,15 @@ export function TrendChart({ runs }: { runs: RunListItem[] }) {
       // With no run under the pointer (idx null) the legend shows the latest run's figures, not
       // a row of "—" placeholders.
       series: [
-        { label: 'Run', value: (_u, v, _s, idx) => (idx === null ? `${runLabel(ended.length, startedAt)} (latest)` : runLabel(v, startedAt)) },
+        { label: 'Run', value: (_u, v, _s, idx) => (idx === null ? `${named(ended.length)} (latest)` : named(v)) },
         { label: 'Pass rate', scale: 'pct', stroke: '#1a7f37', width: 2, points: { show: true, size: 6 }, value: (_u, v, s, idx) => rate(latest(data, s, idx, v)) },
         { label: 'Cost', scale: 'usd', stroke: '#9a6700', width: 2, dash: [6, 4], points: { show: true, size: 6 }, value: (_u, v, s, idx) => usd(latest(data, s, idx, v)) },
       ],
     };
     const last = ended[ended.length - 1];
     const lastRate = last && judgedPassRate(last.summary!);
-    const lastPassed = lastRate === undefined ? 'had no pass rate (no evaluator judged a cell)' : `passed ${pct(lastRate)}`;
+    const lastPart = last && isPartial(last) ? ` (a run of ${rowShare(last) ?? 'part of its rows'})` : '';
+    const lastPassed = lastRate === undefined ? 'had no pass rate (no evaluator judged a cell)' : `passed ${pct(lastRate)}${lastPart}`;
     const summary = last ? `${ended.length} finished runs, in the order they started; the latest, run ${ended.length}, ${lastPassed} at ${summaryUsd(last.summary)}` : 'no finished runs';
     return { data, options, summary };
   }, [runs]);
