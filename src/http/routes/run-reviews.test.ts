@@ -181,8 +181,9 @@ describe('reviews', () => {
     const rest = (await (await t.req('GET', `/api/experiments/runs/${id}/reviews?limit=1000&cursor=${big1.nextCursor}`)).json()) as { reviews: unknown[]; nextCursor: null };
     expect(rest).toMatchObject({ nextCursor: null });
     expect(rest.reviews).toHaveLength(101);
-    // A cursor no page gave, or a limit that is not a whole number: 400, naming the parameter.
-    for (const query of ['cursor=abc', `cursor=${Buffer.from('[1,"a"]').toString('base64url')}`, `cursor=${'x'.repeat(2_001)}`, 'limit=-1', 'limit=ten']) {
+    // A cursor no page gave, or a limit that is not a whole number of at least 1: 400, naming the
+    // parameter (limit=0 on a run with reviews was a 500: an empty page has no last key).
+    for (const query of ['cursor=abc', `cursor=${Buffer.from('[1,"a"]').toString('base64url')}`, `cursor=${'x'.repeat(2_001)}`, 'limit=-1', 'limit=ten', 'limit=0']) {
       const res = await t.req('GET', `/api/experiments/runs/${id}/reviews?${query}`);
       expect(res.status, query).toBe(400);
       const answer = (await res.json()) as { error: string; issues: { path: string[] }[] };

@@ -41,11 +41,18 @@ export function runReviewRoutes(routes: RouteTable, reviews: ReviewService): voi
         params: runIdParam,
         query: z.object({
           cursor: z.string().max(2000).optional().describe("A page's `nextCursor`; absent: the first page"),
-          limit: z.string().regex(/^\d+$/).transform(Number).optional().describe(`Default ${REVIEW_PAGE}, at most ${MAX_REVIEW_PAGE} reviews`),
+          // At least 1: a page of none cannot say where the next starts (limit=0 was a 500).
+          limit: z
+            .string()
+            .regex(/^\d+$/)
+            .transform(Number)
+            .refine((n) => n >= 1, 'must be at least 1')
+            .optional()
+            .describe(`Default ${REVIEW_PAGE}, at most ${MAX_REVIEW_PAGE} reviews`),
         }),
         responses: {
           200: { description: 'Reviews by row, target, repeat and evaluator', schema: reviewListSchema },
-          400: { description: 'validation_error: a cursor no page gave, or a limit that is not a whole number' },
+          400: { description: 'validation_error: a cursor no page gave, or a limit that is not a whole number of at least 1' },
           404: { description: 'run_not_found' },
         },
       },
