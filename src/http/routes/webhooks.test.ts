@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../../testing/fake-agent.js';
-import { startTestAssay, type TestAssay } from '../../testing/harness.js';
+import { listen, startTestAssay, type TestAssay } from '../../testing/harness.js';
 import { type Receiver, startReceiver } from '../../testing/receiver.js';
 import { agentExperiment, waitForRun } from '../../testing/runs.js';
 
@@ -61,6 +61,22 @@ describe('webhooks over HTTP', () => {
     const res = await t.req('GET', `/api/experiments/runs/${runId}/webhooks`, { key: other.key });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: 'run_not_found', runId });
+  });
+
+  it('keeps the one read of the secret for a GET: a HEAD is refused and spends nothing', async () => {
+    const fresh = await t.otherProject();
+    const server = await listen(t);
+    try {
+      // Over a real socket, as a link checker or a proxy's probe would send it.
+      const head = await fetch(`${server.url}/api/webhooks/secret`, { method: 'HEAD', headers: { 'x-auth-token': fresh.key } });
+      expect(head.status).toBe(405);
+      expect(head.headers.get('allow')).toBe('GET, POST');
+      const get = await fetch(`${server.url}/api/webhooks/secret`, { headers: { 'x-auth-token': fresh.key } });
+      expect(get.status).toBe(200);
+      expect(((await get.json()) as { secret: string }).secret).toMatch(/^whsec_/);
+    } finally {
+      await server.close();
+    }
   });
 
   it('delivers for a stopped run too, with its stop reason', async () => {
