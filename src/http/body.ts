@@ -46,12 +46,28 @@ function tooLarge(max: number): AssayError {
   return new AssayError('payload_too_large', `The request body is larger than the limit of ${max} bytes`, { meta: { limitBytes: max } });
 }
 
+/**
+ * A body sent with a Content-Encoding other than identity is refused (415): nothing decodes it.
+ * Read as it came, a gzip body failed as "not valid UTF-8", and a plain body labelled `br` was
+ * taken as if the header were absent.
+ */
+function refuseEncoded(c: Context): void {
+  const codings = (c.req.header('content-encoding') ?? '')
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+  if (codings.length === 0) return;
+  const named = codings.join(', ').slice(0, 60);
+  throw new AssayError('unsupported_media_type', `Content-Encoding ${JSON.stringify(named)} is not supported: send the request body uncompressed`);
+}
+
 /** The body as a stream of byte chunks, failing with 413 as soon as it passes the limit. */
 export async function* bodyBytes(c: Context, max: number): AsyncIterable<Uint8Array> {
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
   const body = c.req.raw.body;
   if (!body) return;
+  refuseEncoded(c);
   let total = 0;
   const reader = body.getReader();
   try {
