@@ -11,6 +11,7 @@ import { parseRetryAfter } from '../core/engine/retry-after.js';
 import { compileFilter, filterProblem } from './jsonpath-filter-parse.js';
 import { FilterRefused } from './jsonpath-filter-tokens.js';
 import { pathScripts, runFilter } from './jsonpath-filters.js';
+import { RENDER_LIMITS, TurnLimits } from './render-turn.js';
 
 /** Largest successful body we read (10 MiB); a larger answer is an error, not an output. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -99,18 +100,49 @@ const JSON_PATH = JSONPath({ autostart: false, wrap: false, eval: 'safe', path: 
  * length of the path it carries (results are copied up that path), plus filter evaluations.
  * Evaluation is synchronous and each `..` multiplies the work by the depth of the answer:
  * `$..*..*..*` on a 2 KB answer nested 400 deep would run for minutes and then exhaust the
- * heap. Past this bound (a few hundred milliseconds of work at most) the call fails instead.
+ * heap. Past this bound the call fails instead. The bound keeps the work (and the results
+ * built) finite; the time it allows is 0.3–1.1 s on a 2-core machine, so the evaluation also
+ * stops at JSONPATH_TIME_MS (below).
  */
 export const MAX_JSONPATH_WORK = 2_000_000;
 
+/**
+ * The main thread's own time one evaluation may take, as a template render's (render-turn.ts:
+ * time the thread waited for a CPU does not count, up to 2 s of wall time). Evaluation runs on
+ * the main thread; under the step bound alone `$.a[*][?(@ > 1 && @ < 5)]` on an answer of
+ * 190,000 one-item arrays held it 0.6 s and succeeded (security review of 2026-12-07).
+ */
+export const JSONPATH_TIME_MS = RENDER_LIMITS.timeMs;
+
+/**
+ * Units of work between two looks at the clock (well under a millisecond of evaluation). The
+ * clock starts at the first look: the paths of nearly every call end before it, and pay nothing.
+ */
+const CLOCK_EVERY = 4_096;
+
 /** Work done by the evaluation running now (evaluation is synchronous: one counter is enough). */
 let work = 0;
+/** The work at which the clock is looked at next. */
+let nextClock = CLOCK_EVERY;
+/** The running evaluation's time limit, made at its first look at the clock. */
+let clock: TurnLimits | undefined;
 
 class JsonPathTooCostly extends Error {}
+class JsonPathTooSlow extends Error {}
 
 function spend(units: number): void {
   work += units;
   if (work > MAX_JSONPATH_WORK) throw new JsonPathTooCostly();
+  if (work >= nextClock) {
+    nextClock = work + CLOCK_EVERY;
+    clock ??= new TurnLimits();
+    try {
+      // Throws once the thread's own time since the first look is past the limit.
+      clock.time.check(performance.now());
+    } catch {
+      throw new JsonPathTooSlow();
+    }
+  }
 }
 
 /** The answer being evaluated now, for `$` and `@root` in scripts (jsonpath-plus's own is unset). */
@@ -190,12 +222,15 @@ export function selectOutput(path: string, value: unknown, redactor: Redactor): 
   if (problem !== null) throw new CallError(`invalid outputPath ${path}: ${problem}`, { retryable: false });
   if (value === null || typeof value !== 'object') return undefined;
   work = 0;
+  nextClock = CLOCK_EVERY;
+  clock = undefined;
   root = value;
   try {
     return JSON_PATH.evaluate(path, value as object, undefined, undefined) as unknown;
   } catch (error) {
-    if (error instanceof JsonPathTooCostly) {
-      throw new CallError(`outputPath ${path} is too costly on this response (more than ${MAX_JSONPATH_WORK} steps): select less, with fewer "..", "*" or filters`, {
+    if (error instanceof JsonPathTooCostly || error instanceof JsonPathTooSlow) {
+      const limit = error instanceof JsonPathTooCostly ? `more than ${MAX_JSONPATH_WORK} steps` : `more than ${JSONPATH_TIME_MS} ms`;
+      throw new CallError(`outputPath ${path} is too costly on this response (${limit}): select less, with fewer "..", "*" or filters`, {
         retryable: false,
       });
     }
@@ -206,6 +241,7 @@ export function selectOutput(path: string, value: unknown, redactor: Redactor): 
     throw new CallError(`invalid outputPath ${path}: ${reason}`, { retryable: false });
   } finally {
     root = undefined;
+    clock = undefined;
   }
 }
 
