@@ -219,10 +219,25 @@ export type DatasetRef = z.infer<typeof datasetRefSchema>;
 export const webhookWhenSchema = z.enum(['started', 'completed', 'failed', 'stopped']);
 export type WebhookWhen = z.infer<typeof webhookWhenSchema>;
 
+/**
+ * A webhook's URL: http or https, without credentials. The URL is shown in full (the run's
+ * delivery log, the document, the server's log lines), and a delivery is authenticated by its
+ * signature (Assay-Signature), so a user:password in it would only be a secret in plain view.
+ */
+export const webhookUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .max(2000)
+  .refine((u) => {
+    // Refinements run even after the URL check failed; that failure is already reported.
+    if (!URL.canParse(u)) return true;
+    const url = new URL(u);
+    return url.username === '' && url.password === '';
+  }, 'must not contain credentials (user:password@): the URL is shown in full; check the Assay-Signature header of each delivery instead (docs/webhooks.md)');
+
 /** An experiment's webhook: POSTed (signed) on every run's `events`; default the three endings. */
 export const experimentWebhookSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000),
+    url: webhookUrlSchema,
     events: z.array(webhookWhenSchema).min(1).max(4).optional(),
   })
   .strict();

@@ -5,7 +5,7 @@ import type { EvaluationResult, Tokens } from './results.js';
 import type { RunSummary, StopReason } from './summary.js';
 
 export type { EvaluatorSummary, RunSummary, StopReason, TargetSummary } from './summary.js';
-import { rowsSchema, type Row } from './experiment.js';
+import { rowsSchema, type Row, webhookUrlSchema } from './experiment.js';
 
 const paramValue = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -86,7 +86,7 @@ export const runRequestSchema = z.strictObject({
   maxErrors: z.int().min(1).max(100_000_000).optional(),
   baselineRunId: z.string().max(200).optional(),
   /** Receives a signed POST when the run ends (docs/webhooks.md); http or https only. */
-  webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000).optional(),
+  webhookUrl: webhookUrlSchema.optional(),
   /** Labels kept with the run and returned wherever it is (poll, lists, results): small by design. */
   metadata: metadataSchema.optional(),
 });

@@ -400,6 +400,17 @@ describe('bad input', () => {
     const ftp = await t.req('POST', '/api/experiments/strict/run', { body: { webhookUrl: 'ftp://hooks.example/x' } });
     expect(ftp.status).toBe(400);
     expect(((await ftp.json()) as { message: string }).message).toBe('Invalid run request: webhookUrl: must be an http:// or https:// URL');
+    // Credentials in a webhook URL would be shown in full (the delivery log, the document): refused.
+    const withCredentials = await t.req('POST', '/api/experiments/strict/run', { body: { webhookUrl: 'https://u:p@hooks.example/x' } });
+    expect(withCredentials.status).toBe(400);
+    expect(((await withCredentials.json()) as { message: string }).message).toMatch(/^Invalid run request: webhookUrl: must not contain credentials \(user:password@\)/);
+    const savedWithCredentials = await t.req('PUT', '/api/experiments/strict', {
+      body: { ...(await (await t.req('GET', '/api/experiments/strict')).json() as { document: object }).document, webhooks: [{ url: 'https://ci:token@hooks.example/x' }] },
+    });
+    expect(savedWithCredentials.status).toBe(400);
+    const refusedSave = (await savedWithCredentials.json()) as { issues: { path: unknown[]; message: string }[] };
+    expect(refusedSave.issues.map((i) => i.path)).toEqual([['webhooks', 0, 'url']]);
+    expect(refusedSave.issues[0]!.message).toContain('must not contain credentials');
     const noData = await t.req('POST', '/api/experiments/strict/run', { body: { data: [] } });
     expect(noData.status).toBe(400);
     expect(((await noData.json()) as { message: string }).message).toBe("There are no rows to run: data is an empty list; send at least one row, or leave data out to run the experiment's dataset");
