@@ -5,20 +5,22 @@
 type Method = string;
 
 /**
- * The methods the routes answer at a path, HEAD with GET (Hono answers HEAD with the GET route).
+ * The methods the routes answer at a path, HEAD with GET (Hono answers HEAD with the GET route)
+ * unless the route refuses it.
  * A path several templates match (`/api/experiments/runs` and `/api/experiments/{slug}`) gets
  * them all: Hono dispatches a method to any template that matches it.
  */
-export function allowedMethods(routes: readonly { method: Method; path: string }[]): (path: string) => string[] {
-  let compiled: { method: string; pattern: RegExp }[] | undefined;
+export function allowedMethods(routes: readonly { method: Method; path: string; head?: false }[]): (path: string) => string[] {
+  let compiled: { method: string; pattern: RegExp; head: boolean }[] | undefined;
   return (path) => {
     // The table is complete once the app serves: compiled on the first miss.
-    compiled ??= routes.map((r) => ({ method: r.method.toUpperCase(), pattern: templatePattern(r.path) }));
+    compiled ??= routes.map((r) => ({ method: r.method.toUpperCase(), pattern: templatePattern(r.path), head: r.head !== false }));
     const methods = new Set<string>();
-    for (const { method, pattern } of compiled) {
+    for (const { method, pattern, head } of compiled) {
       if (!pattern.test(path)) continue;
       methods.add(method);
-      if (method === 'GET') methods.add('HEAD');
+      // A GET route refusing HEAD (RouteSpec.head: a secret shown once) does not offer it.
+      if (method === 'GET' && head) methods.add('HEAD');
     }
     return [...methods];
   };

@@ -1,6 +1,5 @@
 // The Hono application: middleware, the route table and the error handlers. Tested with
 // app.request() without opening a port (see *.test.ts beside the routes).
-import { allowedMethods } from './allowed-methods.js';
 import { type Context, Hono } from 'hono';
 import type { DatasetService } from '../app/datasets.js';
 import type { ExperimentService } from '../app/experiments.js';
@@ -95,7 +94,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     { maxBodyBytes: deps.maxBodyBytes, limits },
   );
 
-  const allowed = allowedMethods(routes.routes);
+  const allowed = routes.allowed;
   const noRoute = (c: Context) => {
     // An API key pasted into a path (`DELETE /api/admin/api-keys/sk-lw-…`) is not echoed back.
     const path = c.req.path.replace(/sk-lw-[^/]*/gi, 'sk-lw-…');

@@ -8,6 +8,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { parseOrThrow } from '../app/validation.js';
 import { AssayError, isAssayError } from '../core/errors.js';
+import { allowedMethods } from './allowed-methods.js';
 import { documentBody, jsonBody } from './body.js';
 import type { HttpEnv } from './context.js';
 import type { HttpLimits } from './limits.js';
@@ -81,6 +82,12 @@ export interface RouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObj
   limits?: RouteLimits;
   responses: Record<number, ResponseSpec>;
   deprecated?: boolean;
+  /**
+   * false for a GET with an effect (a secret shown once): Hono answers HEAD with the GET route,
+   * so a HEAD (a link checker, a probe) would spend the effect and show nothing. It is a 405
+   * instead, and HEAD is left out of the path's Allow.
+   */
+  head?: false;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
@@ -149,7 +156,9 @@ async function refuseBody(c: Context<HttpEnv>): Promise<undefined> {
 /** Collects routes for Hono and for the OpenAPI document. */
 export class RouteTable {
   readonly registry = new OpenAPIRegistry();
-  readonly routes: { method: Method; path: string }[] = [];
+  readonly routes: { method: Method; path: string; head?: false }[] = [];
+  /** The methods a path answers, for the Allow of a 405 (./allowed-methods.ts). */
+  readonly allowed = allowedMethods(this.routes);
 
   constructor(
     private readonly app: Hono<HttpEnv>,
@@ -168,9 +177,14 @@ export class RouteTable {
   ): void {
     this.document(spec);
     const honoPath = spec.path.replace(/\{([^}]+)\}/g, ':$1');
-    this.routes.push({ method: spec.method, path: spec.path });
+    this.routes.push(spec.head === false ? { method: spec.method, path: spec.path, head: false } : { method: spec.method, path: spec.path });
     const queryNames: QueryNames = { names: new Set(spec.query ? Object.keys(spec.query.shape) : []), prefixes: spec.queryPrefixes ?? [] };
     const run: MiddlewareHandler<HttpEnv> = async (c) => {
+      if (spec.head === false && c.req.method === 'HEAD') {
+        const allow = this.allowed(c.req.path).join(', ');
+        c.header('Allow', allow);
+        throw new AssayError('method_not_allowed', `HEAD is not allowed on ${spec.path}: it would spend what a GET shows once; it answers ${allow}`);
+      }
       const params = spec.params ? parseOrThrow(spec.params, c.req.param(), 'path parameters') : {};
       checkQueryNames(c.req.url, queryNames);
       const query = spec.query ? parseOrThrow(spec.query, c.req.query(), 'query parameters') : {};

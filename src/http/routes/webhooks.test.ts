@@ -71,6 +71,10 @@ describe('webhooks over HTTP', () => {
       const head = await fetch(`${server.url}/api/webhooks/secret`, { method: 'HEAD', headers: { 'x-auth-token': fresh.key } });
       expect(head.status).toBe(405);
       expect(head.headers.get('allow')).toBe('GET, POST');
+      // Another method's 405 does not offer HEAD either.
+      const patch = await fetch(`${server.url}/api/webhooks/secret`, { method: 'PATCH', headers: { 'x-auth-token': fresh.key } });
+      expect(patch.status).toBe(405);
+      expect(patch.headers.get('allow')).toBe('GET, POST');
       const get = await fetch(`${server.url}/api/webhooks/secret`, { headers: { 'x-auth-token': fresh.key } });
       expect(get.status).toBe(200);
       expect(((await get.json()) as { secret: string }).secret).toMatch(/^whsec_/);

@@ -1,7 +1,6 @@
 // Webhooks (docs/webhooks.md): the project's signing secret, a run's delivery log and a redelivery. The
 // deliveries themselves are sent by the app's dispatcher, not by a route.
 import { z } from 'zod';
-import { AssayError } from '../../core/errors.js';
 import type { WebhookService } from '../../app/webhooks/service.js';
 import { webhookDeliveryListSchema, webhookDeliverySchema, webhookSecretSchema } from '../../core/model/webhooks.js';
 import type { RouteTable } from '../route.js';
@@ -15,16 +14,11 @@ export function webhookRoutes(routes: RouteTable, webhooks: WebhookService): voi
       method: 'get', path: '/api/webhooks/secret', summary: "The project's webhook signing secret", tags: ['Webhooks'], auth: 'project',
       description: 'The HMAC-SHA256 key of the Assay-Signature header of every delivery of this project; made on first use and shown once: a second read answers 409 (rotate to get a new one).',
       responses: { 200: { description: 'The secret', schema: webhookSecretSchema }, 409: { description: 'conflict: already shown' } },
+      // A HEAD (a link checker, a probe) ran this GET, spent the one read and showed nothing, so
+      // the next GET was a 409: refused (405) instead.
+      head: false,
     },
-    async (c) => {
-      // Hono answers HEAD with this GET route: a HEAD (a link checker, a probe) spent the one read
-      // and showed nothing, so the next GET was a 409.
-      if (c.req.method === 'HEAD') {
-        c.header('Allow', 'GET, POST');
-        throw new AssayError('method_not_allowed', 'HEAD is not allowed on /api/webhooks/secret: the secret is shown once, to a GET (POST rotates it)');
-      }
-      return c.json(await webhooks.secret(c.get('project')));
-    },
+    async (c) => c.json(await webhooks.secret(c.get('project'))),
   );
 
   routes.add(
