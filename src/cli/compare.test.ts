@@ -36,6 +36,11 @@ describe('the regression gate', { timeout: 180_000 }, () => {
     expect(first.out).toContain('No previous finished run to compare with');
     expect(first.code).toBe(0);
     good = runIdOf(first.out);
+    // `assay compare` of that first run has nothing to compare with: it names the argument, not the API's ?baseline=.
+    const alone = await run(['compare', good]);
+    expect(alone.out).toContain(`to compare with; name the baseline: \`assay compare ${good} BASELINE_RUN_ID\``);
+    expect(alone.out).not.toContain('?baseline=');
+    expect(alone.code).toBe(2);
   });
 
   it('an unchanged candidate exits 0, writes the Markdown table and appends it to $GITHUB_STEP_SUMMARY', async () => {

@@ -112,7 +112,9 @@ export async function compareCommand(runId: string, baseline: string | undefined
     }
     return opts.failOnRegression && c.verdict === 'regressed' ? 1 : 0;
   } catch (error) {
-    throw asCliError(error);
+    const said = asCliError(error);
+    if (said instanceof CliError) said.message = said.message.replace('assay compare RUN_ID', `assay compare ${runId}`);
+    throw said;
   }
 }
 

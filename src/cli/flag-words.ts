@@ -15,6 +15,8 @@ const PHRASES: [RegExp, string][] = [
   [/There are no rows to run: data is an empty list; send at least one row, or leave data out to run the experiment's dataset/, "There are no rows to run: --data holds no row; give at least one, or leave --data out to run the experiment's dataset"],
   [/row_indices is empty: /, '--rows is empty: '],
   [/row_indices selects none of /, '--rows selects none of '],
+  // `assay compare RUN` of a first run (app/runs/compare.ts): the baseline is an argument here.
+  [/ to compare with; pass \?baseline=RUN_ID$/, ' to compare with; name the baseline: `assay compare RUN_ID BASELINE_RUN_ID`'],
 ];
 
 /** `message` with the API's field names said as the CLI's flags, where it is one of the known phrases. */
