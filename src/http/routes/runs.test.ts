@@ -429,6 +429,13 @@ describe('bad input', () => {
     expect((await t.req('GET', '/api/experiments/runs/run_missing')).status).toBe(404);
     expect(await (await t.req('GET', '/api/experiments/runs/run_missing')).json()).toMatchObject({ error: 'run_not_found' });
     expect((await t.req('GET', '/api/experiments/runs/run_missing/events', { headers: { 'last-event-id': 'abc' } })).status).toBe(404);
+    // A bad resume point is named as it was sent: the query parameter, or the header.
+    const badQuery = await t.req('GET', `/api/experiments/runs/${outOfRange}/events?lastEventId=99999999999999999999`);
+    expect(badQuery.status).toBe(400);
+    expect(((await badQuery.json()) as { message: string }).message).toBe('lastEventId must be a non-negative integer of at most 15 digits');
+    const badHeader = await t.req('GET', `/api/experiments/runs/${outOfRange}/events`, { headers: { 'last-event-id': 'abc' } });
+    expect(badHeader.status).toBe(400);
+    expect(((await badHeader.json()) as { message: string }).message).toBe('Last-Event-ID must be a non-negative integer of at most 15 digits');
   });
 
   it("hides another project's runs", async () => {

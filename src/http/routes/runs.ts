@@ -216,7 +216,9 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         await runs.cursor(c.get('project'), params.runId);
         const header = c.req.header('last-event-id');
         const raw = header ?? query.lastEventId ?? '0';
-        if (!/^\d{1,15}$/.test(raw.trim())) throw new ValidationError('Last-Event-ID must be a non-negative integer', [{ path: ['Last-Event-ID'], message: 'not an integer' }]);
+        // Named as it was sent: the header, or the query parameter when no header came.
+        const named = header === undefined ? 'lastEventId' : 'Last-Event-ID';
+        if (!/^\d{1,15}$/.test(raw.trim())) throw new ValidationError(`${named} must be a non-negative integer of at most 15 digits`, [{ path: [named], message: 'not an integer of at most 15 digits' }]);
         const keyId = c.get('apiKeyId');
         return sseResponse(c, await runs.stream(c.get('project'), params.runId, Number(raw.trim()), () => deps.keyActive(keyId)), releaseStream);
       },
