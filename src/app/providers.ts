@@ -14,7 +14,7 @@
 //   like an HTTP target's URL; one the operator chose does not.
 import { providerNotFound, SecretUnreadableError, ValidationError } from '../core/errors.js';
 import type { Project } from '../core/model/records.js';
-import type { Cipher, Clock, ModelPrices, ProviderSettings, SharedCredentials, Stores, StoredProvider } from '../core/ports.js';
+import { BUILT_IN_PROVIDERS, type Cipher, type Clock, type ModelPrices, type ProviderSettings, type SharedCredentials, type Stores, type StoredProvider } from '../core/ports.js';
 import { MAX_PROVIDER_HEADERS, MAX_PROVIDER_PRICES, PROVIDER_NAME_PATTERN, type ProviderInput, providerNameSchema, providerPutSchema } from './provider-schema.js';
 import { aad, isUnreadable, maskValue, UNREADABLE } from './secrets.js';
 import { parseOrThrow } from './validation.js';
@@ -65,6 +65,7 @@ export class ProviderService {
     const patch = parseOrThrow(providerPutSchema, input, 'provider settings');
     const stored = await this.stores.providers.get(project.id, name);
     this.refuseServerKeyElsewhere(name, stored, patch);
+    this.refuseNoEndpoint(name, stored, patch);
     let sealedHeaders: string | null | undefined;
     if (patch.headers === null) sealedHeaders = null;
     else if (patch.headers !== undefined) {
@@ -119,6 +120,23 @@ export class ProviderService {
       `provider "${name}" with a base URL of the project's own needs the project's own apiKey: ` +
       "the server's key is only ever sent to the server's base URL";
     throw new ValidationError(`Invalid provider settings: apiKey: ${message}`, [{ path: ['apiKey'], message }]);
+  }
+
+  /**
+   * A provider that is not built in is an OpenAI-compatible endpoint: settings for one with no
+   * base URL (the project's or the server's) were stored, and every call then failed with
+   * "unknown provider". Refused, unless the patch clears everything (a removal).
+   */
+  private refuseNoEndpoint(name: string, stored: StoredProvider | null, patch: ProviderInput): void {
+    if ((BUILT_IN_PROVIDERS as readonly string[]).includes(name) || this.environmentOf(name).baseUrl !== undefined) return;
+    const kept = (given: unknown, before: unknown): boolean => (given !== undefined ? given !== null : (before ?? null) !== null);
+    if (kept(patch.baseUrl, stored?.baseUrl)) return;
+    const anything = kept(patch.apiKey, stored?.sealedApiKey) || kept(patch.headers, stored?.sealedHeaders) || kept(patch.prices, stored?.prices);
+    if (!anything) return;
+    const message =
+      `required: "${name}" is not a built-in provider (${BUILT_IN_PROVIDERS.join(', ')}), so it is an OpenAI-compatible endpoint, ` +
+      'and no call can reach it without its base URL (e.g. "http://localhost:11434/v1")';
+    throw new ValidationError(`Invalid provider settings: baseUrl: ${message}`, [{ path: ['baseUrl'], message }]);
   }
 
   /** Providers the project configured or the environment provides, by name, values masked. */

@@ -152,6 +152,12 @@ export interface SecretStore {
   remove(projectId: string, name: string): Promise<boolean>;
 }
 
+/**
+ * The providers the model adapter knows by name. Any other name is an OpenAI-compatible endpoint
+ * a project registers, which cannot be called without a base URL.
+ */
+export const BUILT_IN_PROVIDERS = ['openai', 'anthropic', 'google', 'azure'] as const;
+
 /** Connection settings of a model provider, as a target uses them. */
 export interface ProviderSettings {
   apiKey?: string;

@@ -4,8 +4,9 @@
 // environment (OPENAI_API_KEY, ANTHROPIC_BASE_URL, …).
 import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
 import type { ProviderSettings } from '../core/model/adapters.js';
+import { BUILT_IN_PROVIDERS } from '../core/ports.js';
 
-export const BUILT_IN = ['openai', 'anthropic', 'google', 'azure'] as const;
+export const BUILT_IN = BUILT_IN_PROVIDERS;
 
 /** The environment variables each built-in provider reads, for messages that say what to set. */
 export const KEY_VARIABLE: Record<string, string> = {

@@ -174,6 +174,20 @@ describe('providers', () => {
     expect(list).toEqual(['anthropic:environment', 'ollama:project', 'openai:environment']);
   });
 
+  it('refuses settings no call could use: a provider that is not built in, without a base URL', async () => {
+    // Every call of `groq/…` failed with "unknown provider" while the key sat stored.
+    const keyOnly = await call('PUT', '/api/providers/groq', { body: { apiKey: API_KEY } });
+    expect(keyOnly.status).toBe(400);
+    expect(keyOnly.body.issues).toEqual([{ path: ['baseUrl'], message: expect.stringContaining('"groq" is not a built-in provider (openai, anthropic, google, azure)') }]);
+    expect((await call('GET', '/api/providers')).body.providers.map((p: { name: string }) => p.name)).not.toContain('groq');
+    // With its base URL it is stored; taking the base URL away while the key stays is refused, and changes nothing.
+    expect((await call('PUT', '/api/providers/groq', { body: { apiKey: API_KEY, baseUrl: 'https://api.groq.example/openai/v1' } })).status).toBe(200);
+    expect((await call('PUT', '/api/providers/groq', { body: { baseUrl: null } })).status).toBe(400);
+    expect((await call('GET', '/api/providers')).body.providers.find((p: { name: string }) => p.name === 'groq')).toMatchObject({ baseUrl: 'https://api.groq.example/openai/v1', apiKey: 'sk-…wxyz' });
+    // Clearing everything is a removal, not refused.
+    expect((await call('PUT', '/api/providers/groq', { body: { apiKey: null, baseUrl: null } })).status).toBe(200);
+  });
+
   it('bounds prices and headers after merging, not only per patch, and keeps what was stored', async () => {
     const prices = (from: number, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`model-${from + i}`, { input: 1, output: 2 }]));
     const headers = (from: number, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-h${from + i}`, 'v']));
@@ -264,7 +278,8 @@ describe('providers', () => {
   });
 
   it('shows stored fields that no longer decrypt as unreadable, and refuses to use them', async () => {
-    await call('PUT', '/api/providers/broken', { body: { apiKey: API_KEY, headers: { 'x-a': 'hdr-value-9c8b7a6d5e4f3a2b1c0d' } } });
+    // A provider that is not built in needs its base URL (an OpenAI-compatible endpoint).
+    await call('PUT', '/api/providers/broken', { body: { baseUrl: 'https://llm.example/v1', apiKey: API_KEY, headers: { 'x-a': 'hdr-value-9c8b7a6d5e4f3a2b1c0d' } } });
     const stored = (await t.assay.stores.providers.get(t.projectId, 'broken'))!;
     // Swap the two sealed values: each is then opened with the other's AAD.
     await t.assay.stores.providers.put(t.projectId, 'broken', { sealedApiKey: stored.sealedHeaders, sealedHeaders: stored.sealedApiKey, at: Date.now() });
@@ -277,6 +292,6 @@ describe('providers', () => {
     const fixed = await call('PUT', '/api/providers/broken', { body: { apiKey: API_KEY, headers: { 'x-b': 'b' } } });
     expect(fixed.body).toMatchObject({ apiKey: 'sk-…wxyz', headers: { 'x-b': '…' } });
     expect(fixed.body.unreadable).toBeUndefined();
-    expect(await t.assay.providers.resolve(t.projectId, 'broken')).toEqual({ apiKey: API_KEY, headers: { 'x-b': 'b' }, chosenBy: 'server', limitScope: t.projectId });
+    expect(await t.assay.providers.resolve(t.projectId, 'broken')).toEqual({ baseUrl: 'https://llm.example/v1', apiKey: API_KEY, headers: { 'x-b': 'b' }, chosenBy: 'project', limitScope: t.projectId });
   });
 });
