@@ -23,6 +23,20 @@ const boolFromEnv = z
 
 const urlFromEnv = z.string().trim().pipe(z.url({ protocol: /^https?$/ }));
 
+/**
+ * A provider's base URL. A `user:password@` in it is refused: calls never send it (the key goes in
+ * the provider's own header), and every project sees the server's base URL (GET /api/providers).
+ */
+const providerBaseUrlFromEnv = urlFromEnv.refine((u) => {
+  // Refinements run even after the URL check failed; that failure is already reported.
+  if (!URL.canParse(u)) return true;
+  const url = new URL(u);
+  return url.username === '' && url.password === '';
+}, "must not contain credentials (user:password@): they are never sent with a call (the provider's key is), and every project sees the server's base URL in GET /api/providers");
+
+/** A URL value with userinfo (`scheme://user:pass@`): never echoed in a configuration error. */
+const HAS_USERINFO = /^\s*[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
+
 const envSchema = z.object({
   PORT: intFromEnv(0, 65535).default(5560),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
@@ -100,9 +114,9 @@ const envSchema = z.object({
   OTEL_TRACES_EXPORTER: z.string().trim().optional(),
   // Model providers (SPEC §1). Project settings (PUT /api/providers/{name}) override these.
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
-  OPENAI_BASE_URL: urlFromEnv.optional(),
+  OPENAI_BASE_URL: providerBaseUrlFromEnv.optional(),
   ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
-  ANTHROPIC_BASE_URL: urlFromEnv.optional(),
+  ANTHROPIC_BASE_URL: providerBaseUrlFromEnv.optional(),
   GOOGLE_GENERATIVE_AI_API_KEY: z.string().trim().min(1).optional(),
   AZURE_API_KEY: z.string().trim().min(1).optional(),
   AZURE_RESOURCE_NAME: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'must be an Azure resource name (letters, digits, hyphens)').optional(),
@@ -209,7 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? '');
-        return SENSITIVE.test(name) ? `${name} (value hidden): ${i.message}` : `${name}=${JSON.stringify(raw[name] ?? '')}: ${i.message}`;
+        const hidden = SENSITIVE.test(name) || HAS_USERINFO.test(raw[name] ?? '');
+        return hidden ? `${name} (value hidden): ${i.message}` : `${name}=${JSON.stringify(raw[name] ?? '')}: ${i.message}`;
       }),
     );
   }

@@ -79,4 +79,20 @@ describe('environment providers', () => {
     expect(error.message).toContain('ASSAY_SECRET_KEY (value hidden): must be at least 32 characters');
     expect(error.message).toContain('OPENAI_BASE_URL="nope"');
   });
+
+  it("refuses credentials in a provider's base URL, without printing them", () => {
+    // Never sent with a call (the key goes in the provider's header), and every project's GET
+    // /api/providers shows the server's base URL: a gateway password there reached every project.
+    for (const [name, value] of [['OPENAI_BASE_URL', 'http://opuser:op-gateway-pass@127.0.0.1:8080/v1'], ['ANTHROPIC_BASE_URL', 'https://op-gateway-pass@gw.example/anthropic']]) {
+      let error: ConfigError | undefined;
+      try {
+        loadConfig({ [name]: value });
+      } catch (e) {
+        error = e as ConfigError;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error!.message).toContain(`${name} (value hidden): must not contain credentials (user:password@)`);
+      expect(error!.message).not.toContain('op-gateway-pass');
+    }
+  });
 });
