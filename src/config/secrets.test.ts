@@ -83,7 +83,7 @@ describe('environment providers', () => {
   it("refuses credentials in a provider's base URL, without printing them", () => {
     // Never sent with a call (the key goes in the provider's header), and every project's GET
     // /api/providers shows the server's base URL: a gateway password there reached every project.
-    for (const [name, value] of [['OPENAI_BASE_URL', 'http://opuser:op-gateway-pass@127.0.0.1:8080/v1'], ['ANTHROPIC_BASE_URL', 'https://op-gateway-pass@gw.example/anthropic']]) {
+    for (const [name, value] of [['OPENAI_BASE_URL', 'http://opuser:op-gateway-pass@127.0.0.1:8080/v1'], ['ANTHROPIC_BASE_URL', 'https://op-gateway-pass@gw.example/anthropic']] as const) {
       let error: ConfigError | undefined;
       try {
         loadConfig({ [name]: value });
