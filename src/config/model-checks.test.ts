@@ -29,6 +29,21 @@ describe('models named by a document', () => {
     }
   });
 
+  it('a model id that would steer a request path is refused; real ids with dots, colons and slashes are taken', async () => {
+    // Google's SDK puts the id in the path: `google/../files?` reached another path of its API with the server's key.
+    const judge = { id: 'j', type: 'llm_boolean', settings: { model: 'google/../../files#' } };
+    const steered = await save(doc('steered', [prompt('google/../files?')], [judge]));
+    expect(steered.status).toBe(400);
+    expect(steered.body.issues!.map((i) => i.path)).toEqual([['targets', 0, 'model'], ['evaluators', 0, 'settings', 'model']]);
+    expect(steered.body.issues![0]!.message).toBe('model id "../files?" may not contain ?, #, %, \\, whitespace or a "." or ".." path segment: some providers put it in the request\'s path');
+    for (const id of ['gemini 2.5', 'a%2F..', 'x\\y', 'models/./gemini']) {
+      expect((await save(doc('steered', [prompt(`google/${id}`)]))).status, id).toBe(400);
+    }
+    for (const [i, model] of ['openai/gpt-4.1-mini', 'openai/ft:gpt-4o-mini:org::abc', 'google/tunedModels/my-model', 'anthropic/claude-3@20240229'].entries()) {
+      expect((await save(doc(`real-${i}`, [prompt(model)]))).status, model).toBe(201);
+    }
+  });
+
   it('judge and embeddings models are checked too, inside evaluator sets as well', async () => {
     const judge = { id: 'j', type: 'llm_boolean', settings: { model: 'groq/llama-3.1-8b' } };
     const embeddings = { id: 's', type: 'semantic_similarity', inputs: { expected_output: 'row.a' }, settings: { embeddings_model: 'voyage/voyage-3' } };

@@ -7,7 +7,7 @@ import type { DocumentCheck } from '../app/experiments.js';
 import type { Issue } from '../core/errors.js';
 import type { ExperimentDocument } from '../core/model/experiment.js';
 import { EVALUATOR_SET_ID } from '../evaluators/evaluator-set.js';
-import { BUILT_IN, isKnownProvider, splitModel } from '../models/providers.js';
+import { BUILT_IN, isKnownProvider, modelIdProblem, splitModel } from '../models/providers.js';
 
 /** Evaluator settings that name a model (judges, embeddings); their defaults are built-in providers. */
 const MODEL_SETTINGS = ['model', 'embeddings_model'] as const;
@@ -52,7 +52,12 @@ export const modelProviderCheck =
     const known = new Map<string, boolean>();
     const issues: Issue[] = [];
     for (const { path, model } of modelPlaces(doc)) {
-      const { provider } = splitModel(model);
+      const { provider, modelId } = splitModel(model);
+      const unsafe = modelIdProblem(modelId);
+      if (unsafe) {
+        issues.push({ path, message: unsafe });
+        continue;
+      }
       let ok = known.get(provider);
       if (ok === undefined) known.set(provider, (ok = isKnownProvider(provider, { baseUrl: await baseUrlOf(project.id, provider) })));
       if (!ok) {

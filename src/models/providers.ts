@@ -4,6 +4,7 @@
 // environment (OPENAI_API_KEY, ANTHROPIC_BASE_URL, …).
 import type { EmbeddingModelV3, LanguageModelV3 } from '@ai-sdk/provider';
 import type { ProviderSettings } from '../core/model/adapters.js';
+import { CallError } from '../core/model/results.js';
 import { BUILT_IN_PROVIDERS } from '../core/ports.js';
 
 export const BUILT_IN = BUILT_IN_PROVIDERS;
@@ -27,6 +28,18 @@ export interface ResolvedModel {
 export function splitModel(model: string): { provider: string; modelId: string } {
   const slash = model.indexOf('/');
   return { provider: model.slice(0, slash).toLowerCase(), modelId: model.slice(slash + 1) };
+}
+
+/**
+ * Why a model id (the part after `provider/`) cannot be called, or null. Some SDKs put the id in
+ * the request's path (Google's: `…/models/{id}:generateContent`), so `google/../files?` reached
+ * another path of the provider's API with the server's key. Nothing a real model id holds is
+ * refused: dots inside a name (`gpt-4.1`), colons (`llama3.1:8b`), `@` and slashes stay.
+ */
+export function modelIdProblem(modelId: string): string | null {
+  if (!/[?#%\\\s]/.test(modelId) && !modelId.split('/').some((s) => s === '.' || s === '..')) return null;
+  const shown = modelId.length > 80 ? `${modelId.slice(0, 80)}…` : modelId;
+  return `model id ${JSON.stringify(shown)} may not contain ?, #, %, \\, whitespace or a "." or ".." path segment: some providers put it in the request's path`;
 }
 
 /** Anthropic's SDK wants the base URL with /v1; ANTHROPIC_BASE_URL is usually given without. */
@@ -72,6 +85,8 @@ export function missingSetting(provider: string, settings: ProviderSettings | nu
  * process environment themselves, which would hand the server's key to a URL it does not belong to.
  */
 export async function resolveModel(provider: string, modelId: string, s: ProviderSettings, fetch: typeof globalThis.fetch): Promise<ResolvedModel> {
+  const problem = modelIdProblem(modelId);
+  if (problem) throw new CallError(problem, { retryable: false });
   const common = { apiKey: s.apiKey ?? '', fetch, ...(s.headers ? { headers: s.headers } : {}) };
   switch (provider) {
     // Each provider's package loads on its first use (≈ 100 ms and 18 MB each at start-up otherwise).
