@@ -68,26 +68,39 @@ export function sizeOutput(output: unknown, maxDepth: number): number | null {
 
 /** About the length of `JSON.stringify(value)` (strings by their length, not their escapes). Iterative: depth is the caller's concern. */
 export function approxJsonBytes(value: unknown): number {
+  // Containers only go on the stack; values are sized where they are met (as in sizeOutput): a
+  // push and pop per number made a row of 480,000 numbers cost twice as long.
+  if (value === null || typeof value !== 'object') return scalarBytes(value);
   let n = 0;
-  const stack: unknown[] = [value];
+  const stack: object[] = [value];
   while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === 'string') n += v.length + 2;
-    else if (typeof v === 'number' || typeof v === 'boolean') n += 8;
-    else if (v === null) n += 4;
-    else if (Array.isArray(v)) {
-      n += 2 + v.length;
-      for (let i = 0; i < v.length; i++) stack.push(v[i]);
-    } else if (typeof v === 'object') {
+    const c = stack.pop()!;
+    if (Array.isArray(c)) {
+      n += 2 + c.length;
+      for (let i = 0; i < c.length; i++) {
+        const v: unknown = c[i];
+        if (v !== null && typeof v === 'object') stack.push(v);
+        else n += scalarBytes(v);
+      }
+    } else {
       n += 2;
-      const o = v as Record<string, unknown>;
+      const o = c as Record<string, unknown>;
       for (const k in o) {
         n += k.length + 4;
-        stack.push(o[k]);
+        const v = o[k];
+        if (v !== null && typeof v === 'object') stack.push(v);
+        else n += scalarBytes(v);
       }
     }
   }
   return n;
+}
+
+/** A string by its length and quotes, a number or boolean as 8, null (and what JSON leaves out) as 4. */
+function scalarBytes(v: unknown): number {
+  if (typeof v === 'string') return v.length + 2;
+  if (typeof v === 'number' || typeof v === 'boolean') return 8;
+  return 4;
 }
 
 /** The bytes a cell's commit writes, about. */
