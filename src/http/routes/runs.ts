@@ -120,7 +120,8 @@ export function runRoutes(routes: RouteTable, deps: RunRouteDeps): void {
         method: 'post', path: `${prefix}/{slug}/estimate`, summary: 'What a run would cost, without starting it', tags, auth: 'project', deprecated: legacy,
         description:
           'Takes the body of POST …/{slug}/run and checks it the same way (404, 400, 413), then answers with the cells the run would execute and its cost per target and per evaluator, '
-          + 'from what the newest finished runs of the experiment paid per call (at the current version when there are any). Nothing is started or stored.',
+          + 'from what the newest finished runs of the experiment paid per call (at the current version when there are any). Nothing is started or stored. '
+          + 'One body serves both calls: `webhookUrl`, `metadata` and `baselineRunId` are checked as a start checks them (a bad URL is a 400, an unknown baseline a 404) but change no figure of the estimate.',
         params: slugParam,
         body: { schema: runRequestSchema, required: false, read: 'lazy', validate: 'service' },
         responses: {
