@@ -36,7 +36,7 @@ describe('cluster configuration refusals', { timeout: 60_000 }, () => {
   });
 
   it('assay worker with SQLite (REDIS_URL set) names DATABASE_URL', async () => {
-    const out = await refused(['worker'], { REDIS_URL: REDIS, DATABASE_URL: 'sqlite://./x' });
+    const out = await refused(['worker'], { REDIS_URL: REDIS, DATABASE_URL: 'sqlite://' });
     expect(out).toMatch(/DATABASE_URL is not set/);
     expect(out).not.toMatch(/REDIS_URL is not set/);
   });

@@ -45,6 +45,9 @@ const envSchema = z.object({
     .string()
     .trim()
     .regex(/^(postgres(ql)?|sqlite):\/\//, 'must start with postgres:// (or sqlite:// for the embedded default)')
+    // `sqlite://<path>` was taken and its path unused (the database is ASSAY_DATA_DIR/assay.db):
+    // someone who named a file got another one, without a word.
+    .refine((u) => !u.startsWith('sqlite://') || u === 'sqlite://', 'sqlite:// takes no path: the embedded database is always ASSAY_DATA_DIR/assay.db, so set ASSAY_DATA_DIR to choose its folder (and leave DATABASE_URL unset, or exactly sqlite://)')
     .optional(),
   /** PostgreSQL schema for all tables (default: the connection's search_path). */
   ASSAY_DB_SCHEMA: z.string().trim().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').optional(),

@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from './env.js';
+import { ConfigError, loadConfig } from './env.js';
 import { DataDirNotWritable } from './secret-key.js';
 import { createPrivateFile, databaseFailure, makeDataDir } from './storage.js';
 
@@ -63,5 +63,22 @@ describe('DATABASE_URL in messages', () => {
     const statement = new Error('Migration 009-reviews failed: relation "runs" does not exist', { cause: Object.assign(new Error('relation "runs" does not exist'), { code: '42P01' }) });
     expect(databaseFailure(url, statement)).toBe(statement);
     expect(databaseFailure(undefined, wrapped)).toBe(wrapped);
+  });
+});
+
+describe('DATABASE_URL of SQLite', () => {
+  it('takes sqlite:// as the embedded default, and refuses a path it would not use', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite://' }).databaseUrl).toBeUndefined();
+    // The file named was never opened (the database is ASSAY_DATA_DIR/assay.db): refused, not ignored.
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'sqlite:///var/lib/assay/x.db' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'DATABASE_URL (value hidden): sqlite:// takes no path: the embedded database is always ASSAY_DATA_DIR/assay.db, so set ASSAY_DATA_DIR to choose its folder (and leave DATABASE_URL unset, or exactly sqlite://)',
+    ]);
   });
 });
