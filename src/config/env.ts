@@ -211,10 +211,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and validates the environment. Empty strings count as unset. */
 /** The variables the settings read (README's Configuration table lists them). */
 export const SETTING_NAMES: readonly string[] = Object.keys(envSchema.shape);
 
+/** Reads and validates the environment. Empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, string> = {};
   for (const key of Object.keys(envSchema.shape)) {

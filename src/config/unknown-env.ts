@@ -5,7 +5,7 @@
 import { distance } from 'fastest-levenshtein';
 import { SETTING_NAMES } from './env.js';
 
-/** Read by `assay run`, `push`, `compare` (src/cli/connection.ts), not by a server. */
+/** Read by every CLI command that talks to a server (src/cli/connection.ts), not by a server. */
 const CLIENT_VARIABLES = ['ASSAY_ENDPOINT', 'ASSAY_REQUEST_TIMEOUT'];
 /** Read outside the settings: fault injection in tests, the source build switch of bin/assay.js. */
 const OTHER_VARIABLES = ['ASSAY_FAILPOINTS', 'ASSAY_FROM_SOURCE'];

@@ -67,7 +67,8 @@ export function missingSetting(provider: string, settings: ProviderSettings | nu
       }
       return `no API key for provider "${provider}": set ${KEY_VARIABLE[provider]} on the server or ${own}`;
     }
-    if (provider === 'azure' && !settings.baseUrl && !process.env.AZURE_RESOURCE_NAME) {
+    // AZURE_RESOURCE_NAME reaches here as the server's base URL (config/env.ts), checked once at start.
+    if (provider === 'azure' && !settings.baseUrl) {
       return 'provider "azure" needs a base URL: set AZURE_RESOURCE_NAME or PUT /api/providers/azure {"baseUrl": …}';
     }
     return null;
@@ -117,7 +118,8 @@ export async function resolveModel(provider: string, modelId: string, s: Provide
     }
     case 'azure': {
       const { createAzure } = await import('@ai-sdk/azure');
-      const p = createAzure({ ...common, ...(s.baseUrl ? { baseURL: s.baseUrl } : { resourceName: process.env.AZURE_RESOURCE_NAME }) });
+      // missingSetting refused an azure call without a base URL (AZURE_RESOURCE_NAME becomes one).
+      const p = createAzure({ ...common, baseURL: s.baseUrl! });
       return { provider, modelId, language: () => p.chat(modelId), embedding: () => p.embedding(modelId) };
     }
     default: {
