@@ -12,7 +12,7 @@ import type { DatasetRecord } from '../core/model/records.js';
 import type { DatasetStore, NewDataset, PageRequest, Paged, RowBatches } from '../core/ports.js';
 import { copyStaged, discard, dropRows, newStaged, type Staged, stage, writeRows } from './dataset-rows.js';
 import type { Database, DatasetsTable } from './schema.js';
-import { isUniqueViolation, parseJson } from './sql-errors.js';
+import { isUniqueViolation, parseJson, parseRows } from './sql-errors.js';
 
 /** The marker of a create in progress: upload_id `new:<dataset id>`, seq -1 (staged rows count from 0). */
 const NEW_DATASET_PREFIX = 'new:';
@@ -216,7 +216,7 @@ export class SqlDatasetStore implements DatasetStore {
       .where('idx', '<', end)
       .orderBy('idx')
       .execute();
-    return rows.map((r) => parseJson<Row>(r.data));
+    return parseRows<Row>(rows);
   }
 
   async rowSizes(datasetId: string, version: number, from: number, to: number): Promise<number[]> {

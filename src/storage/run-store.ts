@@ -13,7 +13,7 @@ import { SqlRunLog } from './run-log.js';
 import { reopenRun } from './run-reopen.js';
 import type { Database } from './schema.js';
 import { toRun } from './run-rows.js';
-import { parseJson } from './sql-errors.js';
+import { parseRows } from './sql-errors.js';
 
 /** Runs a list page reads from the database at a time. */
 const LIST_CHUNK = 20;
@@ -222,7 +222,7 @@ export class SqlRunStore extends SqlRunLog implements RunStore {
       .where('idx', '<', to)
       .orderBy('idx')
       .execute();
-    return rows.map((r) => parseJson<Row>(r.data));
+    return parseRows<Row>(rows);
   }
 
   async inlineRowSizes(runId: string, from: number, to: number): Promise<number[]> {

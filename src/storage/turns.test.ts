@@ -57,6 +57,21 @@ describe('large writes on SQLite', () => {
     expect(await stores.runs.inlineRows('r1', 99_999, 100_000)).toEqual(all.slice(99_999));
   });
 
+  it("a run's page of rows (dataset or inline) is parsed a row at a time, the loop turning between them", async () => {
+    // A page is up to 4 MB: 4 rows of 480,000 numbers parsed in one go held the main thread
+    // 0.4 s (security review of 2026-12-07). With a budget of 0 each row after the first waits a turn.
+    setTurnBudget(0);
+    try {
+      let read: Row[] = [];
+      expect(await turnsDuring(async () => (read = await stores.datasets.rows('d1', 1, 0, 40)))).toBeGreaterThanOrEqual(39);
+      expect(read).toEqual(rows(40));
+      expect(await turnsDuring(async () => (read = await stores.runs.inlineRows('r1', 0, 40)))).toBeGreaterThanOrEqual(39);
+      expect(read).toEqual(rows(40));
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
+  });
+
   it("a page of runs whose specs hold 100,000 row indices each is parsed over several turns", async () => {
     const indices = Array.from({ length: 100_000 }, (_, i) => i);
     for (let i = 0; i < 50; i++) {
