@@ -44,12 +44,20 @@ export type RunLoopOutcome = ScheduleOutcome;
 export const ROW_PAGE = 500;
 
 /**
+ * Bytes a transaction holds past its first cell: 1 MiB, as an upload's INSERT. Serializing,
+ * inserting and committing a batch is one stretch of the main thread (better-sqlite3 is
+ * synchronous); at 4 MB, batches of 3 cells of 1 MB rows and outputs held it up to 0.2 s in the
+ * COMMIT alone (security review of 2026-12-07). Cells of a few kB still fill a batch of 500.
+ */
+export const COMMIT_BATCH_BYTES = 1024 * 1024;
+
+/**
  * Cells a transaction holds and cells waiting for one: by count, and for cells by bytes too
- * (core/json-size.ts): 4 MB a transaction past its first cell, as a page of reads (PAGE_BYTES), and
- * 16 MB waiting, so outputs of 10–32 MB are committed a few at a time.
+ * (core/json-size.ts): COMMIT_BATCH_BYTES a transaction past its first cell, and 16 MB waiting
+ * (4 pages of reads, PAGE_BYTES), so outputs of 10–32 MB are committed a few at a time.
  */
 export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = {
-  maxBatch: 500, maxDelayMs: 50, maxPending: 2000, maxBatchBytes: PAGE_BYTES, maxPendingBytes: 4 * PAGE_BYTES,
+  maxBatch: 500, maxDelayMs: 50, maxPending: 2000, maxBatchBytes: COMMIT_BATCH_BYTES, maxPendingBytes: 4 * PAGE_BYTES,
 };
 
 /** Turns an unexpected exception inside a cell into a failed cell, so the run goes on. */
