@@ -4,6 +4,8 @@ import type { EvaluatorContext } from '../../core/model/results.js';
 import { noModels } from '../../testing/no-models.js';
 import { CATALOGUE, findEvaluator } from '../catalogue.js';
 import { charsUpTo } from './guard.js';
+import { setTurnBudget, TURN_BUDGET_MS } from '../../core/turns.js';
+import { asStringInput, jsonOf, type MemoHolder } from '../../core/engine/evaluator-inputs.js';
 
 const sandbox = { compile: () => Promise.reject(new Error('no sandbox')) };
 const context: EvaluatorContext = { row: { question: 'q' }, target: { id: 't', durationMs: 5 }, signal: new AbortController().signal };
@@ -95,6 +97,49 @@ describe('guarded evaluators', () => {
     expect(offload.calls).toHaveLength(3);
     expect(offload.calls[1]!.inputs.output).toBe(offload.calls[0]!.inputs.output);
     expect(offload.calls[2]!.inputs.expected_output).toBe(offload.calls[0]!.inputs.output);
+  });
+
+  it("reuse the cell's JSON text of an input that its string inputs already serialised", async () => {
+    // valid_format and exact_match take the output as text (the cell's memo serialises it);
+    // json_compare sent the same 1 MB output serialised a second time (security review of 2026-12-07).
+    const offload = recordingOffload();
+    const compare = findEvaluator('json_compare')!;
+    const instance = compare.create(compare.settings.parse({ list_matching: 'unordered' }), { sandbox, models: noModels, offload });
+    let serialised = 0;
+    const output = { a: Array.from({ length: 5_000 }, (_, i) => i % 10), toJSON() { serialised++; return { a: this.a }; } };
+    const holder: MemoHolder = {};
+    const cell: EvaluatorContext = { ...context, jsonOf: (value) => jsonOf(value, holder) };
+    const asText = asStringInput(output, holder);
+    await instance.evaluate({ output, expected_output: JSON.parse(asText as string) as unknown }, cell);
+    expect(serialised).toBe(1);
+    expect(offload.calls[0]!.inputs.output).toBe(asText);
+  });
+
+  it('encode and post an offloaded evaluation on a turn of its own once the turn is spent', async () => {
+    // The cell's code result was decoded in the same turn: with 1 MB outputs the decode, the
+    // encoding and the post made one stretch (security review of 2026-12-07). A budget of 0: always spent.
+    const offload = recordingOffload();
+    const compare = findEvaluator('json_compare')!;
+    const instance = compare.create(compare.settings.parse({ list_matching: 'unordered' }), { sandbox, models: noModels, offload });
+    const output = Array.from({ length: 5_000 }, (_, i) => i % 10);
+    setTurnBudget(0);
+    try {
+      let turns = 0;
+      let counting = true;
+      const tick = (): void => {
+        turns++;
+        if (counting) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const posted = instance.evaluate({ output, expected_output: output }, context);
+      expect(offload.calls).toHaveLength(0);
+      await posted;
+      counting = false;
+      expect(turns).toBeGreaterThanOrEqual(1);
+      expect(offload.calls).toHaveLength(1);
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
   });
 
   it('let the event loop run between many inline evaluations started together', async () => {

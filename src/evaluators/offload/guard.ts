@@ -4,7 +4,8 @@
 // members of evaluator sets (created through the catalogue too) are all guarded the same way.
 // See docs/decisions.md, "Evaluators off the main thread".
 import type { EvaluatorDefinition } from '../../core/model/adapters.js';
-import type { EvaluatorInputs } from '../../core/model/results.js';
+import type { EvaluationResult, EvaluatorContext, EvaluatorInputs } from '../../core/model/results.js';
+import { yieldIfBusy } from '../../core/turns.js';
 import { encodeInputs } from './codec.js';
 import { inlineTurn } from './inline-slices.js';
 
@@ -101,12 +102,25 @@ export function guarded<S extends EvaluatorDefinition>(def: S): S {
       const cap = inlineChars?.(settings) ?? Number.POSITIVE_INFINITY;
       if (!offload || cap === Number.POSITIVE_INFINITY) return instance;
       let settingsKey: string | undefined;
+      /**
+       * Encodes and posts on a turn of its own when the current one is spent (core/turns.ts): the
+       * cell's code result was decoded and its string inputs serialised in this turn, and 1 MB
+       * outputs made that one stretch with the encoding and the post (security review of 2026-12-07).
+       */
+      const offloaded = async (inputs: EvaluatorInputs, context: EvaluatorContext): Promise<EvaluationResult> => {
+        await yieldIfBusy();
+        settingsKey ??= JSON.stringify(settings);
+        // The cell's memo first (context.jsonOf): its string inputs and code evaluators have
+        // often serialised the same output or column already, 15–30 ms for 1 MB of numbers.
+        const cellJson = context.jsonOf;
+        const json1 = cellJson ? (v: unknown): string => (v !== null && typeof v === 'object' ? cellJson.call(context, v) : jsonOf(v)) : jsonOf;
+        const { values, json } = encodeInputs(inputs, names, json1);
+        return offload.evaluate({ evaluatorId: def.id, settings, settingsKey, inputs: values, jsonInputs: json, target: context.target }, context.signal);
+      };
       return {
         evaluate(inputs, context) {
           if (withinCap(inputs, names, cap)) return inlineTurn(() => instance.evaluate(inputs, context), context.stop ?? context.signal);
-          settingsKey ??= JSON.stringify(settings);
-          const { values, json } = encodeInputs(inputs, names, jsonOf);
-          return offload.evaluate({ evaluatorId: def.id, settings, settingsKey, inputs: values, jsonInputs: json, target: context.target }, context.signal);
+          return offloaded(inputs, context);
         },
         ...(instance.dispose ? { dispose: () => instance.dispose!() } : {}),
       };
