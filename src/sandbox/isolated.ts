@@ -268,7 +268,9 @@ class IsolatedFunction implements SandboxFunction {
       // isolate is disposed and the next call starts a fresh one.
       timer = setTimeout(() => kill('timeout'), this.timeoutMs);
       const tagged = await live.runner.apply(undefined, [argsJson], { result: { promise: true }, timeout: this.timeoutMs });
-      return decode(tagged, this.memoryMb);
+      // The code has answered: its time limit no longer applies while the answer is decoded.
+      clearTimeout(timer);
+      return await decode(tagged, this.memoryMb);
     } catch (error) {
       if (error instanceof CallError) throw error;
       if (signal.aborted) throw abortReason(signal);

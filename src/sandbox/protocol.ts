@@ -3,6 +3,7 @@
 // errors the host makes of those answers and of isolated-vm's own failures.
 import { BODY_BOUNDS, jsonShapeProblem, MAX_ANSWER_STRINGS } from '../core/json-scan.js';
 import { CallError } from '../core/model/results.js';
+import { yieldIfBusy } from '../core/turns.js';
 
 /** Name given to user code in stack traces; only used to find line numbers. */
 export const FILENAME = 'assay-code.js';
@@ -98,8 +99,13 @@ export function timedOut(ms: number): CallError {
  */
 const RESULT_SHAPE = { maxDepth: 500, ...BODY_BOUNDS, maxStrings: MAX_ANSWER_STRINGS };
 
-/** Unpacks the runner's tagged answer: the result, or the CallError it stands for. */
-export function decode(tagged: unknown, memoryMb: number): unknown {
+/**
+ * Unpacks the runner's tagged answer: the result, or the CallError it stands for. The scan of a
+ * result and its build are a turn each when the turn is spent (core/turns.ts): for 1 MB of
+ * numbers each took 15–35 ms, and the cell's evaluators go on in the same turn (security review
+ * of 2026-12-07, runs over wide rows).
+ */
+export async function decode(tagged: unknown, memoryMb: number): Promise<unknown> {
   if (typeof tagged !== 'string' || tagged.length === 0) {
     throw new CallError('code sandbox returned an unexpected value', { retryable: false });
   }
@@ -108,6 +114,7 @@ export function decode(tagged: unknown, memoryMb: number): unknown {
     const text = tagged.slice(1);
     const shape = jsonShapeProblem(text, RESULT_SHAPE);
     if (shape !== null) throw new CallError(`code returned a value ${shape.startsWith('nested') ? '' : 'made of '}${shape}`, { retryable: false });
+    await yieldIfBusy();
     return JSON.parse(text) as unknown;
   }
   if (kind === '4') throw outOfMemory(memoryMb);
