@@ -55,9 +55,16 @@ function openStream(runId: string, key = t.key): { ended: Promise<{ at: number; 
 describe('event streams', () => {
   it('cost next to nothing on a run with the largest spec a request makes: 80 streams, /healthz answering at once', async () => {
     const runId = await startRun(t, 'long', { row_indices: Array.from({ length: 100_000 }, () => 0) });
+    // Every stream listens to the server's shutdown signal: the eleventh printed Node's
+    // "MaxListenersExceededWarning: possible memory leak" on the server's stderr.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
     const streams = Array.from({ length: 80 }, () => openStream(runId));
     // Let every stream attach and go through a few of its 1-second re-checks.
     await new Promise((r) => setTimeout(r, 1_500));
+    process.off('warning', onWarning);
+    expect(warnings).toEqual([]);
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
     let worstHealthz = 0;

@@ -1,5 +1,6 @@
 // Run use cases (SPEC §5): start a run of an experiment by slug, read it, list runs, read
 // results, abort and resume. Starting is O(1) in the dataset size: rows are counted, not read.
+import { setMaxListeners } from 'node:events';
 import { AssayError, experimentNotFound, NotFoundError, runNotFound } from '../../core/errors.js';
 import { planTotal } from '../../core/engine/plan.js';
 import type { CellRequest, DatasetEntry } from '../../core/model/run-api.js';
@@ -70,7 +71,13 @@ export class RunService {
     private readonly queue: WorkQueue,
     private readonly clock: Clock,
     private readonly options: RunServiceOptions,
-  ) {}
+  ) {
+    // Every open stream listens to `closing` (app/runs/events.ts), and a server has hundreds:
+    // Node's limit of 10 printed "MaxListenersExceededWarning: possible memory leak" on the
+    // eleventh. Each stream removes its listener when it ends.
+    setMaxListeners(0, this.closing.signal);
+  }
+
 
   /** Validates a run request body (already JSON-parsed; undefined = empty body). */
   parseRequest(body: unknown): RunRequest {
