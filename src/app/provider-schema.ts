@@ -2,6 +2,7 @@
 // the bounds that keep stored settings small and the requests built from them well formed
 // (providers.ts stores and resolves them).
 import { z } from 'zod';
+import { noUserinfo } from '../core/model/experiment.js';
 import { headerSafeValue } from './secrets.js';
 
 export const PROVIDER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -26,12 +27,7 @@ const headerNameSchema = z
 const baseUrlSchema = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
   .max(MAX_BASE_URL_LENGTH)
-  .refine((u) => {
-    // Zod runs refinements even after the URL check failed; that failure is already reported.
-    if (!URL.canParse(u)) return true;
-    const url = new URL(u);
-    return url.username === '' && url.password === '';
-  }, 'must not contain credentials (set apiKey or headers instead: the base URL is shown in full)')
+  .refine(noUserinfo, 'must not contain credentials (set apiKey or headers instead: the base URL is shown in full)')
   // The SDKs append paths (`/chat/completions`) to the base URL as text: after a `?` or `#` they
   // would land in the query or fragment, and the call would hit the base URL's exact path.
   .refine((u) => !u.includes('?') && !u.includes('#'), 'must not contain a query (?) or fragment (#): request paths are appended to it');

@@ -2,6 +2,7 @@
 // message naming the variable (exit code 2, see cli/main.ts).
 import path from 'node:path';
 import { z } from 'zod';
+import { noUserinfo } from '../core/model/experiment.js';
 import type { ProviderSettings } from '../core/ports.js';
 
 export const API_KEY_PATTERN = /^sk-lw-[A-Za-z0-9]{40}$/;
@@ -27,12 +28,7 @@ const urlFromEnv = z.string().trim().pipe(z.url({ protocol: /^https?$/ }));
  * A provider's base URL. A `user:password@` in it is refused: calls never send it (the key goes in
  * the provider's own header), and every project sees the server's base URL (GET /api/providers).
  */
-const providerBaseUrlFromEnv = urlFromEnv.refine((u) => {
-  // Refinements run even after the URL check failed; that failure is already reported.
-  if (!URL.canParse(u)) return true;
-  const url = new URL(u);
-  return url.username === '' && url.password === '';
-}, "must not contain credentials (user:password@): they are never sent with a call (the provider's key is), and every project sees the server's base URL in GET /api/providers");
+const providerBaseUrlFromEnv = urlFromEnv.refine(noUserinfo, "must not contain credentials (user:password@): they are never sent with a call (the provider's key is), and every project sees the server's base URL in GET /api/providers");
 
 /** A URL value with userinfo (`scheme://user:pass@`): never echoed in a configuration error. */
 const HAS_USERINFO = /^\s*[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;

@@ -220,6 +220,17 @@ export const webhookWhenSchema = z.enum(['started', 'completed', 'failed', 'stop
 export type WebhookWhen = z.infer<typeof webhookWhenSchema>;
 
 /**
+ * False for a URL with credentials (`user:password@`), refused wherever a URL is shown in full
+ * (webhooks, a provider's base URL, the server's base URLs). True for text that is no URL:
+ * zod runs refinements even after the URL check failed, and that failure is already reported.
+ */
+export function noUserinfo(u: string): boolean {
+  if (!URL.canParse(u)) return true;
+  const url = new URL(u);
+  return url.username === '' && url.password === '';
+}
+
+/**
  * A webhook's URL: http or https, without credentials. The URL is shown in full (the run's
  * delivery log, the document, the server's log lines), and a delivery is authenticated by its
  * signature (Assay-Signature), so a user:password in it would only be a secret in plain view.
@@ -227,12 +238,7 @@ export type WebhookWhen = z.infer<typeof webhookWhenSchema>;
 export const webhookUrlSchema = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
   .max(2000)
-  .refine((u) => {
-    // Refinements run even after the URL check failed; that failure is already reported.
-    if (!URL.canParse(u)) return true;
-    const url = new URL(u);
-    return url.username === '' && url.password === '';
-  }, 'must not contain credentials (user:password@): the URL is shown in full; check the Assay-Signature header of each delivery instead (docs/webhooks.md)');
+  .refine(noUserinfo, 'must not contain credentials (user:password@): the URL is shown in full; check the Assay-Signature header of each delivery instead (docs/webhooks.md)');
 
 /** An experiment's webhook: POSTed (signed) on every run's `events`; default the three endings. */
 export const experimentWebhookSchema = z
