@@ -6,8 +6,9 @@
 // would be stored as null).
 import sjson from 'secure-json-parse';
 import { AssayError, ValidationError } from '../core/errors.js';
-import { BODY_BOUNDS, jsonShape } from '../core/json-scan.js';
+import { BODY_BOUNDS, jsonShape, jsonShapeInTurns, type JsonShape } from '../core/json-scan.js';
 import { yieldIfBusy } from '../core/turns.js';
+import { parseInPieces, PIECE_CHARS } from './json-pieces.js';
 
 export const MAX_JSON_DEPTH = 64;
 
@@ -25,13 +26,23 @@ export function parseUntrustedJson(text: string, what = 'body', options: ParseOp
 }
 
 /**
- * parseUntrustedJson for a body: the scan and the parse, each up to ≈ 40 ms on 10 MB, in turns of
- * the event loop of their own (core/turns.ts).
+ * parseUntrustedJson for a body, in turns of the event loop (core/turns.ts): the scan in steps of
+ * a MB, and a text longer than a piece parsed in pieces (json-pieces.ts). Whole, the scan of
+ * 10 MB took 40–110 ms and JSON.parse of 10 MB of wide rows ≈ 300 ms.
  */
 export async function parseUntrustedJsonInTurns(text: string, what = 'body'): Promise<unknown> {
-  const hugeNumber = checkShape(text, what);
+  const hugeNumber = checkShapeOf(await jsonShapeInTurns(text, { maxDepth: MAX_JSON_DEPTH, ...BODY_BOUNDS }), what);
   await yieldIfBusy();
-  return parseShaped(text, what, hugeNumber, {});
+  // A large text in pieces with turns between them (json-pieces.ts): JSON.parse of 10 MB of wide
+  // rows holds the thread ≈ 300 ms.
+  if (text.length <= PIECE_CHARS) return parseShaped(text, what, hugeNumber, {});
+  let value: unknown;
+  try {
+    value = await parseInPieces(text, parseSecure, forbidPrototypeKey);
+  } catch (error) {
+    throw parseError(error, text, what);
+  }
+  return checkParsed(value, text, what, hugeNumber, {});
 }
 
 interface ParseOptions {
@@ -40,7 +51,10 @@ interface ParseOptions {
 
 /** Refuses text whose shape is past the bounds; says whether a number may be out of range. */
 function checkShape(text: string, what: string): boolean {
-  const { problem: shape, hugeNumber } = jsonShape(text, { maxDepth: MAX_JSON_DEPTH, ...BODY_BOUNDS });
+  return checkShapeOf(jsonShape(text, { maxDepth: MAX_JSON_DEPTH, ...BODY_BOUNDS }), what);
+}
+
+function checkShapeOf({ problem: shape, hugeNumber }: JsonShape, what: string): boolean {
   if (shape !== null) {
     const hint = shape.startsWith('more than') ? ' (upload large datasets as CSV or JSON Lines: they are streamed)' : '';
     throw new ValidationError(`The ${what} has ${shape.startsWith('nested') ? 'values ' : ''}${shape}${hint}`, [{ path: [], message: shape }]);
@@ -48,20 +62,42 @@ function checkShape(text: string, what: string): boolean {
   return hugeNumber;
 }
 
+/** JSON.parse refusing `__proto__` keys and `constructor.prototype` (secure-json-parse). */
+function parseSecure(text: string): unknown {
+  return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+}
+
+/** What secure-json-parse refuses, for a key and value that json-pieces.ts put together itself. */
+function forbidPrototypeKey(key: string, value: unknown): void {
+  const prototypeOf = key === 'constructor' && value !== null && typeof value === 'object' && Object.hasOwn(value, 'prototype');
+  if (key === '__proto__' || prototypeOf) throw new SyntaxError('Object contains forbidden prototype property');
+}
+
+/** A parse failure as the error the client sees. */
+function parseError(error: unknown, text: string, what: string): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof SyntaxError && /prototype/i.test(message)) {
+    return new ValidationError(`The ${what} contains a forbidden key (__proto__ or constructor.prototype)`, [
+      { path: [], message: 'forbidden key __proto__ or constructor.prototype' },
+    ]);
+  }
+  return new AssayError('invalid_json', `The ${what} is not valid JSON: ${message}${looksLikeYaml(text) ? YAML_HINT : ''}`, {
+    compatText: 'Invalid JSON body',
+  });
+}
+
 function parseShaped(text: string, what: string, hugeNumber: boolean, options: ParseOptions): unknown {
   let value: unknown;
   try {
-    value = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    value = parseSecure(text);
   } catch (error) {
-    if (error instanceof SyntaxError && /prototype/i.test(error.message)) {
-      throw new ValidationError(`The ${what} contains a forbidden key (__proto__ or constructor.prototype)`, [
-        { path: [], message: 'forbidden key __proto__ or constructor.prototype' },
-      ]);
-    }
-    throw new AssayError('invalid_json', `The ${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}${looksLikeYaml(text) ? YAML_HINT : ''}`, {
-      compatText: 'Invalid JSON body',
-    });
+    throw parseError(error, text, what);
   }
+  return checkParsed(value, text, what, hugeNumber, options);
+}
+
+/** The checks after parsing: well-formed strings, finite numbers. */
+function checkParsed(value: unknown, text: string, what: string, hugeNumber: boolean, options: ParseOptions): unknown {
   // No depth walk here: the scan above has bounded the nesting of exactly this text.
   if (SURROGATE_ESCAPE.test(text)) assertWellFormed(value, what);
   if (options.numbers !== 'caller-checks' && hugeNumber) {

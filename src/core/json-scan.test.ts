@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { jsonShape, jsonShapeProblem } from './json-scan.js';
+import { turnsDuring } from '../testing/turns.js';
+import { BODY_BOUNDS, jsonShape, jsonShapeInTurns, jsonShapeProblem } from './json-scan.js';
+import { setTurnBudget, TURN_BUDGET_MS } from './turns.js';
 
 const limits = { maxDepth: 4, maxContainers: 10 };
 
@@ -64,5 +66,45 @@ describe('jsonShape: strings that are values', () => {
     const rows = JSON.stringify(Array.from({ length: 10 }, (_, i) => ({ name: `a "${i}"`, n: i, tag: 'x' })), null, 2);
     expect(jsonShapeProblem(rows, { maxDepth: 10, maxContainers: 100, maxStrings: 20 })).toBeNull();
     expect(jsonShapeProblem(rows, { maxDepth: 10, maxContainers: 100, maxStrings: 19 })).toBe('more than 19 strings');
+  });
+});
+
+describe('jsonShapeInTurns', () => {
+  const limits = { maxDepth: 64, ...BODY_BOUNDS };
+  /** ≈ 3.4 MB: 1,500 rows of 12 distinct keys each, a number with a long exponent at the very end. */
+  const rows = (prefix: string, tail: string) =>
+    `{"rows":[${Array.from({ length: 1_500 }, (_, r) => `{${Array.from({ length: 12 }, (_, k) => `"${prefix}${r * 12 + k}":"${'x'.repeat(180)}"`).join(',')}}`).join(',')}],"tail":${tail}}`;
+
+  it('tells what jsonShape tells, across the steps it stops between', async () => {
+    for (const text of [rows('a', '1'), rows('b', '1e400'), rows('c', '[[1]]'), `[${'"\\",'.repeat(400_000)}1]`]) {
+      expect(await jsonShapeInTurns(text, limits)).toEqual(jsonShape(text, limits));
+      // A limit first passed in a later step.
+      const tight = { ...limits, maxDistinctKeys: 17_000 };
+      expect(await jsonShapeInTurns(text, tight)).toEqual(jsonShape(text, tight));
+    }
+    expect((await jsonShapeInTurns(rows('d', '1e400'), limits)).hugeNumber).toBe(true);
+    expect((await jsonShapeInTurns(rows('d', '1'), { ...limits, maxDistinctKeys: 17_000 })).problem).toBe('more than 17,000 distinct keys');
+  });
+
+  it('gives the event loop turns on a large text, and scans that overlap count their keys apart', async () => {
+    // 15,000 distinct keys each, every one written twice, a MB or more apart: a scan that lost
+    // its keys to another between its steps would count 30,000 and refuse the text.
+    const twice = (prefix: string) => {
+      const half = Array.from({ length: 1_250 }, (_, r) => `{${Array.from({ length: 12 }, (_, k) => `"${prefix}${r * 12 + k}":"${'x'.repeat(100)}"`).join(',')}}`).join(',');
+      return `[${half},${half}]`;
+    };
+    const a = twice('p');
+    const b = twice('q');
+    setTurnBudget(0);
+    try {
+      let shapes: unknown[] = [];
+      const turns = await turnsDuring(async () => {
+        shapes = await Promise.all([jsonShapeInTurns(a, limits), jsonShapeInTurns(b, limits), Promise.resolve(jsonShape(a, limits))]);
+      });
+      expect(shapes).toEqual([{ problem: null, hugeNumber: false }, { problem: null, hugeNumber: false }, { problem: null, hugeNumber: false }]);
+      expect(turns).toBeGreaterThanOrEqual(3);
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
   });
 });

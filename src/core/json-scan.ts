@@ -7,6 +7,7 @@
 // their depth, and stops at the first one too many: the deep body is refused in microseconds,
 // the wide one in tens of milliseconds, and what passes is bounded in what it can cost to parse
 // and then walk (validation, redaction, storing).
+import { yieldIfBusy } from './turns.js';
 
 export interface JsonShapeLimits {
   /** Deepest nesting of arrays and objects. */
@@ -88,90 +89,130 @@ const tooMany = (limit: number, what: string, hugeNumber: boolean): JsonShape =>
 
 /** One pass over the text: its shape's problem, and whether it may hold a number too large for a double. */
 export function jsonShape(text: string, limits: JsonShapeLimits): JsonShape {
-  let depth = 0;
-  let containers = 0;
-  let separators = 0;
-  const maxSeparators = limits.maxValues ?? Infinity;
-  let colons = 0;
-  const maxKeys = limits.maxKeys ?? Infinity;
-  const inStrings = limits.inStrings === true;
-  const maxDistinct = limits.maxDistinctKeys ?? Infinity;
-  const maxStrings = limits.maxStrings ?? Infinity;
-  let strings = 0;
-  /** A string just closed, and what follows tells whether it was a key (a colon) or a value. */
-  let pending = false;
-  const distinct = maxDistinct === Infinity ? null : new DistinctKeys();
-  /** Where the last string's characters start and end (the key, when a colon follows). */
-  let keyStart = 0;
-  let keyEnd = 0;
-  let digits = 0;
-  let hugeNumber = false;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (isDigit(c)) {
-      if (++digits >= 309) hugeNumber = true;
-      continue;
-    }
-    // An exponent follows a digit (`true` and `false` have their e after a letter).
-    if ((c === 0x65 || c === 0x45) && digits > 0) {
-      let j = i + 1;
-      if (text.charCodeAt(j) === 0x2b) j++;
-      let k = j;
-      while (k < n && isDigit(text.charCodeAt(k))) k++;
-      if (k - j >= 3) hugeNumber = true;
-    }
-    digits = 0;
-    if (c === 0x22 && inStrings) {
-      // Character by character to the closing quote, counting what JSON inside it would build.
-      keyStart = i + 1;
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-        else if (d === 0x5b || d === 0x7b) {
-          if (++containers > limits.maxContainers) return tooMany(limits.maxContainers, 'arrays and objects', hugeNumber);
-        } else if (d === 0x2c) {
-          if (++separators >= maxSeparators) return tooMany(maxSeparators, 'values', hugeNumber);
-        } else if (d === 0x3a && ++colons > maxKeys) return tooMany(maxKeys, 'keys', hugeNumber);
-      }
-      keyEnd = i;
-      pending = true;
-    } else if (c === 0x22) {
-      // To the closing quote: one not preceded by an odd run of backslashes.
-      keyStart = i + 1;
-      for (;;) {
-        const q = text.indexOf('"', i + 1);
-        if (q < 0) return { problem: null, hugeNumber };
-        let b = q - 1;
-        while (text.charCodeAt(b) === 0x5c) b--;
-        i = q;
-        if ((q - 1 - b) % 2 === 0) break;
-      }
-      keyEnd = i;
-      pending = true;
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > limits.maxDepth) return { problem: `nested more than ${limits.maxDepth} levels deep`, hugeNumber };
-      if (++containers > limits.maxContainers) return tooMany(limits.maxContainers, 'arrays and objects', hugeNumber);
-    } else if (c === 0x5d || c === 0x7d) {
-      depth--;
-      if (pending) {
-        pending = false;
-        if (++strings > maxStrings) return tooMany(maxStrings, 'strings', hugeNumber);
-      }
-    } else if (c === 0x2c) {
-      if (++separators >= maxSeparators) return tooMany(maxSeparators, 'values', hugeNumber);
-      if (pending) {
-        pending = false;
-        if (++strings > maxStrings) return tooMany(maxStrings, 'strings', hugeNumber);
-      }
-    } else if (c === 0x3a) {
-      pending = false;
-      if (++colons > maxKeys) return tooMany(maxKeys, 'keys', hugeNumber);
-      if (distinct && distinct.add(hashOf(text, keyStart, keyEnd)) && distinct.size > maxDistinct) return tooMany(maxDistinct, 'distinct keys', hugeNumber);
-    }
+  // Scanned to the end, the scan always has its answer.
+  return new ShapeScan(text, limits, DistinctKeys.shared()).run(text.length) as JsonShape;
+}
+
+/** Characters scanned between turns by jsonShapeInTurns (≈ 2–10 ms, cold to warm). */
+const CHARS_PER_STEP = 1 << 20;
+
+/**
+ * jsonShape for a large text, in steps with turns of the event loop between them: the scan of
+ * 10 MB held the main thread 40–110 ms at once (2026-12-07). It has its own table of distinct
+ * keys, since another scan may run in between.
+ */
+export async function jsonShapeInTurns(text: string, limits: JsonShapeLimits): Promise<JsonShape> {
+  const scan = new ShapeScan(text, limits, DistinctKeys.own());
+  for (let stop = CHARS_PER_STEP; ; stop += CHARS_PER_STEP) {
+    const shape = scan.run(stop);
+    if (shape) return shape;
+    await yieldIfBusy();
   }
-  return { problem: null, hugeNumber };
+}
+
+/**
+ * The scan's state, so that it can stop and go on (jsonShapeInTurns). `run` copies it into locals
+ * and back: the loop runs on locals at the speed of the single-pass function it replaced.
+ */
+class ShapeScan {
+  private i = 0;
+  private depth = 0;
+  private containers = 0;
+  private separators = 0;
+  private colons = 0;
+  private strings = 0;
+  /** A string just closed, and what follows tells whether it was a key (a colon) or a value. */
+  private pending = false;
+  /** Where the last string's characters start and end (the key, when a colon follows). */
+  private keyStart = 0;
+  private keyEnd = 0;
+  private digits = 0;
+  private hugeNumber = false;
+  private readonly distinct: DistinctKeys | null;
+
+  constructor(private readonly text: string, private readonly limits: JsonShapeLimits, keys: DistinctKeys) {
+    this.distinct = (limits.maxDistinctKeys ?? Infinity) === Infinity ? null : keys;
+  }
+
+  /** Scans up to character `until`: the shape when the text ends (or a limit is passed) before, else null. */
+  run(until: number): JsonShape | null {
+    const { text, limits, distinct } = this;
+    let { i, depth, containers, separators, colons, strings, pending, keyStart, keyEnd, digits, hugeNumber } = this;
+    const maxSeparators = limits.maxValues ?? Infinity;
+    const maxKeys = limits.maxKeys ?? Infinity;
+    const inStrings = limits.inStrings === true;
+    const maxDistinct = limits.maxDistinctKeys ?? Infinity;
+    const maxStrings = limits.maxStrings ?? Infinity;
+    const n = text.length;
+    const stop = Math.min(n, until);
+    for (; i < stop; i++) {
+      const c = text.charCodeAt(i);
+      if (isDigit(c)) {
+        if (++digits >= 309) hugeNumber = true;
+        continue;
+      }
+      // An exponent follows a digit (`true` and `false` have their e after a letter).
+      if ((c === 0x65 || c === 0x45) && digits > 0) {
+        let j = i + 1;
+        if (text.charCodeAt(j) === 0x2b) j++;
+        let k = j;
+        while (k < n && isDigit(text.charCodeAt(k))) k++;
+        if (k - j >= 3) hugeNumber = true;
+      }
+      digits = 0;
+      if (c === 0x22 && inStrings) {
+        // Character by character to the closing quote, counting what JSON inside it would build.
+        keyStart = i + 1;
+        for (i++; i < n; i++) {
+          const d = text.charCodeAt(i);
+          if (d === 0x5c) i++;
+          else if (d === 0x22) break;
+          else if (d === 0x5b || d === 0x7b) {
+            if (++containers > limits.maxContainers) return tooMany(limits.maxContainers, 'arrays and objects', hugeNumber);
+          } else if (d === 0x2c) {
+            if (++separators >= maxSeparators) return tooMany(maxSeparators, 'values', hugeNumber);
+          } else if (d === 0x3a && ++colons > maxKeys) return tooMany(maxKeys, 'keys', hugeNumber);
+        }
+        keyEnd = i;
+        pending = true;
+      } else if (c === 0x22) {
+        // To the closing quote: one not preceded by an odd run of backslashes.
+        keyStart = i + 1;
+        for (;;) {
+          const q = text.indexOf('"', i + 1);
+          if (q < 0) return { problem: null, hugeNumber };
+          let b = q - 1;
+          while (text.charCodeAt(b) === 0x5c) b--;
+          i = q;
+          if ((q - 1 - b) % 2 === 0) break;
+        }
+        keyEnd = i;
+        pending = true;
+      } else if (c === 0x5b || c === 0x7b) {
+        if (++depth > limits.maxDepth) return { problem: `nested more than ${limits.maxDepth} levels deep`, hugeNumber };
+        if (++containers > limits.maxContainers) return tooMany(limits.maxContainers, 'arrays and objects', hugeNumber);
+      } else if (c === 0x5d || c === 0x7d) {
+        depth--;
+        if (pending) {
+          pending = false;
+          if (++strings > maxStrings) return tooMany(maxStrings, 'strings', hugeNumber);
+        }
+      } else if (c === 0x2c) {
+        if (++separators >= maxSeparators) return tooMany(maxSeparators, 'values', hugeNumber);
+        if (pending) {
+          pending = false;
+          if (++strings > maxStrings) return tooMany(maxStrings, 'strings', hugeNumber);
+        }
+      } else if (c === 0x3a) {
+        pending = false;
+        if (++colons > maxKeys) return tooMany(maxKeys, 'keys', hugeNumber);
+        if (distinct && distinct.add(hashOf(text, keyStart, keyEnd)) && distinct.size > maxDistinct) return tooMany(maxDistinct, 'distinct keys', hugeNumber);
+      }
+    }
+    if (i >= n) return { problem: null, hugeNumber };
+    Object.assign(this, { i, depth, containers, separators, colons, strings, pending, keyStart, keyEnd, digits, hugeNumber });
+    return null;
+  }
 }
 
 /** FNV-1a over the UTF-16 code units of text[start, end). */
@@ -183,30 +224,39 @@ function hashOf(text: string, start: number, end: number): number {
 
 /**
  * A set of 32-bit key hashes that only counts (open addressing, grown at half full). One table
- * serves every scan, which runs to its end synchronously: a scan starts a new generation
+ * serves every scan that runs to its end synchronously: such a scan starts a new generation
  * instead of clearing it or allocating its own (4 KB a scan had doubled the cost of scanning a
- * chat completion, ≈ 1 → 3 µs).
+ * chat completion, ≈ 1 → 3 µs). A scan in turns has a table of its own (`own`).
  */
 class DistinctKeys {
   size = 0;
-  private static hashes = new Int32Array(256);
-  private static generations = new Uint32Array(256);
-  private static generation = 0;
-  private readonly gen: number;
+  private static table = { hashes: new Int32Array(256), generations: new Uint32Array(256), generation: 0 };
 
-  constructor() {
-    DistinctKeys.generation = (DistinctKeys.generation + 1) >>> 0;
-    if (DistinctKeys.generation === 0) {
+  private constructor(
+    private readonly table: { hashes: Int32Array; generations: Uint32Array; generation: number },
+    private readonly gen: number,
+  ) {}
+
+  /** A set in the shared table, for a scan that ends before anything else runs. */
+  static shared(): DistinctKeys {
+    const table = DistinctKeys.table;
+    table.generation = (table.generation + 1) >>> 0;
+    if (table.generation === 0) {
       // Wrapped after 4 billion scans: no slot may look current.
-      DistinctKeys.generations.fill(0);
-      DistinctKeys.generation = 1;
+      table.generations.fill(0);
+      table.generation = 1;
     }
-    this.gen = DistinctKeys.generation;
+    return new DistinctKeys(table, table.generation);
+  }
+
+  /** A set with a table of its own. */
+  static own(): DistinctKeys {
+    return new DistinctKeys({ hashes: new Int32Array(256), generations: new Uint32Array(256), generation: 1 }, 1);
   }
 
   /** Adds the hash; true when it was new. */
   add(hash: number): boolean {
-    const { hashes, generations } = DistinctKeys;
+    const { hashes, generations } = this.table;
     const mask = hashes.length - 1;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       if (generations[i] !== this.gen) {
@@ -221,7 +271,7 @@ class DistinctKeys {
 
   /** Doubles the table, keeping this scan's entries (the others are stale). */
   private grow(): void {
-    const { hashes, generations } = DistinctKeys;
+    const { hashes, generations } = this.table;
     const bigger = new Int32Array(hashes.length * 2);
     const biggerGens = new Uint32Array(hashes.length * 2);
     const mask = bigger.length - 1;
@@ -232,7 +282,7 @@ class DistinctKeys {
       biggerGens[i] = this.gen;
       bigger[i] = hashes[j]!;
     }
-    DistinctKeys.hashes = bigger;
-    DistinctKeys.generations = biggerGens;
+    this.table.hashes = bigger;
+    this.table.generations = biggerGens;
   }
 }
