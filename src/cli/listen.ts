@@ -5,7 +5,13 @@ import { serve } from '@hono/node-server';
 import { answerClientErrors } from '../http/client-errors.js';
 import { CliError } from './cli-error.js';
 
-type Fetch = (request: Request) => Response | Promise<Response>;
+/**
+ * An app's fetch. `env` is what @hono/node-server passes with each request, `{ incoming,
+ * outgoing }`: the app reads the client's address from it (the auth throttle) and writes event
+ * streams straight to the response (http/sse.ts). Dropped, every client was one address,
+ * `local`, and every stream took the slower web-stream path.
+ */
+type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 
 /** Listens on `port` (0: any free one) and answers Node's parser errors as JSON; resolves with the port bound. */
 export async function listen(fetch: Fetch, port: number, host: string): Promise<{ server: Server; port: number }> {
@@ -53,10 +59,10 @@ export async function listenEarly(port: number, host: string, variable: string):
   // Handled here, so a start-up that fails with no request waiting is no unhandled rejection.
   app.catch(() => {});
   // Swapped for the app itself once it is up, so no request after start-up awaits anything more.
-  let handle: Fetch = async (request) => (await app)(request);
+  let handle: Fetch = async (request, env) => (await app)(request, env);
   let bound: { server: Server; port: number };
   try {
-    bound = await listen((request) => handle(request), port, host);
+    bound = await listen((request, env) => handle(request, env), port, host);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new CliError(`port ${port} is already in use — set ${variable} to another port, or stop what listens on it`);

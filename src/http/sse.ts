@@ -5,7 +5,7 @@ import { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { StreamItem } from '../app/runs/events.js';
+import type { StreamItem, WriteFlow } from '../app/runs/events.js';
 import type { RunEvent } from '../core/events.js';
 import { nextTurn, turnBudget, turnElapsed } from '../core/turns.js';
 
@@ -54,17 +54,22 @@ export function* chunksOf(item: StreamItem): Generator<string> {
 
 /** Frames of `events`, framed as they are read, joined into chunks of at most WRITE_CHARS past their first. */
 function* grouped<E>(events: readonly E[], frame: (e: E) => string): Generator<string> {
-  if (events.length === 1) return yield frame(events[0]!);
+  for (const [chunk] of groupedThrough(events, frame)) yield chunk;
+}
+
+/** `grouped`, each chunk with the index of the last event in it. */
+function* groupedThrough<E>(events: readonly E[], frame: (e: E) => string): Generator<[string, number]> {
+  if (events.length === 1) return yield [frame(events[0]!), 0];
   let chunk = '';
-  for (const e of events) {
-    const f = frame(e);
+  for (let i = 0; i < events.length; i++) {
+    const f = frame(events[i]!);
     if (chunk.length > 0 && chunk.length + f.length > WRITE_CHARS) {
-      yield chunk;
+      yield [chunk, i - 1];
       chunk = '';
     }
     chunk += f;
   }
-  if (chunk.length > 0) yield chunk;
+  if (chunk.length > 0) yield [chunk, events.length - 1];
 }
 
 /**
@@ -102,7 +107,7 @@ const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-
  * `onClose` runs once, when the stream ends or the client goes away (whichever comes first):
  * the per-key stream count is released there (src/http/limits.ts).
  */
-export function sseResponse(c: Context, items: (signal: AbortSignal) => AsyncGenerator<StreamItem>, onClose: () => void = () => {}): Response {
+export function sseResponse(c: Context, items: (signal: AbortSignal, flow?: WriteFlow) => AsyncGenerator<StreamItem>, onClose: () => void = () => {}): Response {
   openStreams++;
   let open = true;
   const close = (): void => {
@@ -124,7 +129,7 @@ export function sseResponse(c: Context, items: (signal: AbortSignal) => AsyncGen
  * path below costs several promise hops and a TextEncoder pass per write, which with hundreds
  * of subscribers was a large part of the server's CPU (docs/benchmarks.md, "Load").
  */
-async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal) => AsyncGenerator<StreamItem>, onClose: () => void): Promise<void> {
+async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal, flow: WriteFlow) => AsyncGenerator<StreamItem>, onClose: () => void): Promise<void> {
   const controller = new AbortController();
   let closed = false;
   let wake: (() => void) | undefined;
@@ -135,14 +140,35 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal) => A
     wake?.();
     onClose();
   };
+  /** Settles when the socket takes more, or the client has gone. */
+  const drained = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const done = (): void => {
+        out.removeListener('drain', done);
+        wake = undefined;
+        resolve();
+      };
+      wake = done;
+      out.once('drain', done);
+    });
   out.once('close', finish);
+  const flow: WriteFlow = {};
+  const stream = items(controller.signal, flow);
   try {
     out.writeHead(200, SSE_HEADERS);
     out.flushHeaders();
     const mark = new Mark();
-    for await (const item of items(controller.signal)) {
-      if (mark.held(item)) continue;
-      const chunks = chunksOf(item);
+    for (;;) {
+      const next = await stream.next();
+      if (next.done || closed) break;
+      if (mark.held(next.value)) continue;
+      await writeItem(next.value);
+      if (closed) break;
+    }
+    // A full socket with part of a page of committed events unframed: the rest is left to the
+    // stream, which lets go of it and reads it again once the socket drains (WriteFlow).
+    async function writeItem(item: StreamItem): Promise<void> {
+      const chunks = item.kind === 'events' ? groupedThrough(item.events, frameOf) : chunksTagged(item);
       for (;;) {
         // Framing a megabyte output costs milliseconds (serializing it, then encoding it for the
         // socket): with the commit that stored it in the same turn, cells of 10 MB held the main
@@ -151,26 +177,32 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal) => A
         // small frames for each of hundreds of subscribers.
         if (turnElapsed() >= turnBudget()) await nextTurn();
         // Nothing more is framed for a client that has gone (a frame can be megabytes).
-        if (closed) break;
-        const next = chunks.next();
-        if (next.done) break;
-        if (!out.write(mark.withMark(next.value)) && !closed) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            out.once('drain', resolve);
-          });
-          out.removeListener('drain', wake!);
-          wake = undefined;
+        if (closed) return;
+        const chunk = chunks.next();
+        if (chunk.done) return;
+        const [text, through] = chunk.value;
+        if (out.write(mark.withMark(text)) || closed) continue;
+        if (item.kind === 'events') {
+          // Whether or not frames are left, the page is the stream's to let go while it waits.
+          flow.unsent = { after: item.events[through]!.seq, drained: drained() };
+          return;
         }
+        await drained();
       }
-      if (closed) break;
     }
   } catch {
     // A failed read ends the stream; the client reconnects with Last-Event-ID.
   } finally {
     finish();
     if (!out.writableEnded) out.end();
+    // The stream's own cleanup (it leaves the bus), as a for-await loop would have run it.
+    await stream.return(undefined).catch(() => {});
   }
+}
+
+/** The chunks of an item other than a page of committed events, as `groupedThrough` gives them. */
+function* chunksTagged(item: StreamItem): Generator<[string, number]> {
+  for (const chunk of chunksOf(item)) yield [chunk, -1];
 }
 
 /** Without a Node response (app.request() in tests, other runtimes): Hono's streamSSE. */

@@ -10,7 +10,7 @@ import { setTurnBudget, TURN_BUDGET_MS } from '../../core/turns.js';
 import { InProcessEventBus } from '../../queue/event-bus.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { MemoryRunStore } from '../../testing/memory-run-store.js';
-import { FLUSH_GAP_MS, type StreamItem, streamRunEvents } from './events.js';
+import { FLUSH_GAP_MS, type StreamItem, streamRunEvents, type WriteFlow } from './events.js';
 
 function fakeRuns(run: { status: RunRecord['status']; nextSeq: number }) {
   const reads = { runEvents: 0, cellsAfterSeq: 0, rowResultsAfterSeq: 0, cursor: 0 };
@@ -362,5 +362,53 @@ describe('streamRunEvents: shards publishing out of commit order', () => {
     controller.abort();
     await clock.advance(1_000);
     await consumer;
+  });
+});
+
+describe('streamRunEvents: a writer that could not write a whole page (WriteFlow)', () => {
+  it('reads on after the last event written, and still leaves out the twin of a live event it sent', async () => {
+    const clock = new FakeClock();
+    const bus = new InProcessEventBus();
+    const { stores } = fakeRuns({ status: 'running', nextSeq: 2 });
+    bus.publish('run_1', [{ type: 'execution_started', runId: 'run_1', total: 2, runUrl: 'u', seq: 1 } as RunEvent]);
+    const cell0 = { rowIndex: 0, targetId: 'a', repeat: 0 };
+    const cell1 = { rowIndex: 1, targetId: 'a', repeat: 0 };
+    const flow: WriteFlow = {};
+    const controller = new AbortController();
+    /** What a client received: a page cut by the writer counts up to its last written event. */
+    const received: number[] = [];
+    const live: unknown[] = [];
+    let cut = false;
+    const consumer = (async () => {
+      for await (const item of streamRunEvents({ stores, bus, clock }, 'run_1', 0, controller.signal, flow)) {
+        if (item.kind === 'live') live.push(...item.events);
+        if (item.kind !== 'events') continue;
+        let events = item.events;
+        if (!cut && events.some((e) => e.seq === 5)) {
+          // The socket filled after seq 3: the rest of the page is the stream's to read again.
+          cut = true;
+          events = events.filter((e) => e.seq <= 3);
+          flow.unsent = { after: 3, drained: Promise.resolve() };
+        }
+        received.push(...events.map((e) => e.seq));
+      }
+    })();
+    await settle();
+    bus.publishLive('run_1', { type: 'cell_started', ...cell0 });
+    await clock.advance(200);
+    bus.publish('run_1', [
+      { type: 'cell_started', ...cell1, seq: 2 },
+      { type: 'target_result', ...cell1, output: 'b', seq: 3 },
+      // The committed twin of the live start sent above, after the cut.
+      { type: 'cell_started', ...cell0, seq: 4 },
+      { type: 'target_result', ...cell0, output: 'a', seq: 5 },
+    ] as unknown as RunEvent[]);
+    await clock.advance(600);
+    controller.abort();
+    await clock.advance(1_000);
+    await consumer;
+    expect(cut).toBe(true);
+    expect(received).toEqual([1, 2, 3, 5]);
+    expect(live).toEqual([{ type: 'cell_started', ...cell0 }]);
   });
 });

@@ -6,6 +6,7 @@ import { cellEvents, rowEvent } from '../../core/engine/cell-events.js';
 import { isFinalEvent, type LiveEvent, liveKey, type RunEvent } from '../../core/events.js';
 import { TERMINAL } from '../../core/model/run.js';
 import type { Clock, EventBus, Stores } from '../../core/ports.js';
+import { PAGE_BYTES } from '../../core/model/paging.js';
 import { yieldIfBusy } from '../../core/turns.js';
 
 export const EVENT_PAGE = 500;
@@ -38,12 +39,13 @@ export async function readEventPage(
   afterSeq: number,
   limit = EVENT_PAGE,
   ringOnly = false,
+  maxBytes = PAGE_BYTES,
 ): Promise<{ events: RunEvent[]; stored: boolean }> {
   const recent = bus.recent(runId, afterSeq, limit);
   if (recent && (recent.length > 0 || ringOnly)) return { events: recent, stored: false };
   const [runEvents, cells, rows] = await Promise.all([
     stores.runs.runEvents(runId, afterSeq, limit),
-    stores.runs.cellsAfterSeq(runId, afterSeq, Math.ceil(limit / 3)),
+    stores.runs.cellsAfterSeq(runId, afterSeq, Math.ceil(limit / 3), maxBytes),
     stores.runs.rowResultsAfterSeq(runId, afterSeq, limit),
   ]);
   const merged = [...runEvents, ...rows.map(rowEvent)];
@@ -57,6 +59,26 @@ export async function readEventPage(
     expected++;
   }
   return { events: out, stored: true };
+}
+
+/**
+ * The stored outputs a stream's first page from storage may hold, and what it falls back to when
+ * the reader does not keep up. A page is held in memory until the socket has taken all of it,
+ * and a page of PAGE_BYTES of outputs is ≈ 11 MB parsed and framed: 40 readers that stopped
+ * reading a run of 100 KB outputs held 454 MB (measured 2026-12-07). The budget doubles after
+ * each page written without waiting, up to PAGE_BYTES, like TCP's slow start.
+ */
+export const SLOW_PAGE_BYTES = 256 * 1024;
+
+/**
+ * Told by the writer of a stream (http/sse.ts) when the socket was full with part of a page of
+ * committed events not yet framed: the seq of the last event it wrote, and a promise that settles
+ * once the socket takes more (or the client left). The stream then lets go of the page, waits,
+ * and reads on after that seq in a small page, so a reader that does not keep up holds one write
+ * of memory, not a page.
+ */
+export interface WriteFlow {
+  unsent?: { after: number; drained: Promise<void> };
 }
 
 /**
@@ -116,9 +138,11 @@ export interface StreamDeps {
  * stream leaves them out, so a live watcher sees each event once. A replay (no live events)
  * gets the committed ones.
  */
-export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<StreamItem> {
+export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq: number, signal: AbortSignal, flow: WriteFlow = {}): AsyncGenerator<StreamItem> {
   const { clock } = deps;
   let cursor = afterSeq;
+  /** The byte budget of the next page read from storage (SLOW_PAGE_BYTES). */
+  let pageBytes = SLOW_PAGE_BYTES;
   let wake: (() => void) | null = null;
   // Set by every notification, so one arriving while we read is never slept through.
   let pending = false;
@@ -187,16 +211,27 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
     for (const e of events) announced.add(liveKey(e));
     return events.length > 0 ? { kind: 'live', events } : null;
   };
+  /** The twins the last page left out, as [seq, key]: told again if that page is read again. */
+  let leftOut: [number, string][] = [];
   /** Committed events minus the twins of live events already sent; a twin still queued is cancelled. */
   const unannounced = (events: RunEvent[]): RunEvent[] => {
+    leftOut = [];
     if (announced.size === 0 && queued.size === 0) return events;
     return events.filter((e) => {
       if ((e.type !== 'cell_started' && e.type !== 'retrying') || e.seq < liveFloor) return true;
       const key = liveKey(e);
-      if (announced.delete(key)) return false;
+      if (announced.delete(key)) {
+        leftOut.push([e.seq, key]);
+        return false;
+      }
       queued.delete(key);
       return true;
     });
+  };
+  /** The page after `seq` is to be read again: its twins of announced live events are left out again. */
+  const reannounce = (seq: number): void => {
+    for (const [at, key] of leftOut) if (at > seq) announced.add(key);
+    leftOut = [];
   };
   let lastSent = clock.now();
   // When events were last written (pings aside): the first write is never held back.
@@ -213,6 +248,8 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   let recheck = true;
   // A backlog is read page after page without waiting.
   let morePages = true;
+  /** Set when the writer left part of a page unwritten (WriteFlow): waited for before reading on. */
+  let drained: Promise<void> | null = null;
 
   /**
    * Waits until there is something to write: committed events once FLUSH_GAP_MS passed since
@@ -244,6 +281,13 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   try {
     let run = first;
     while (!signal.aborted) {
+      if (drained) {
+        // Outside the block that read the page, so nothing here holds it while the socket drains.
+        const wait = drained;
+        drained = null;
+        await wait;
+        continue;
+      }
       if (closing?.aborted) {
         // A last page of what was committed before the shutdown (a reconnect replays the rest);
         // live events are left out, their committed twins come with the replay.
@@ -285,12 +329,27 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
         // A page read from storage can be megabytes of outputs to parse: not in a turn that
         // already ran its budget (a commit of such outputs, another stream's write).
         await yieldIfBusy();
-        const { events, stored } = await readEventPage(deps.stores, deps.bus, runId, run.total, cursor, EVENT_PAGE, !checkStorage);
+        const { events, stored } = await readEventPage(deps.stores, deps.bus, runId, run.total, cursor, EVENT_PAGE, !checkStorage, pageBytes);
+        if (stored) pageBytes = Math.min(PAGE_BYTES, pageBytes * 2);
         if (events.length > 0) {
           cursor = events[events.length - 1]!.seq;
           const shown = unannounced(events);
           if (shown.length > 0) yield { kind: 'events', events: shown };
           lastWrite = lastSent = clock.now();
+          const unsent = flow.unsent;
+          if (unsent) {
+            // Read again later, after what was written, in a small page. The page is emptied, not
+            // just dropped: a suspended generator's frame can keep what its registers last held.
+            flow.unsent = undefined;
+            events.length = 0;
+            shown.length = 0;
+            cursor = unsent.after;
+            reannounce(cursor);
+            pageBytes = SLOW_PAGE_BYTES;
+            drained = unsent.drained;
+            morePages = true;
+            continue;
+          }
           if (!isFinalEvent(events[events.length - 1]!)) {
             // A page from storage may stop short of EVENT_PAGE (its cells' byte budget): read
             // on until storage has nothing more or the ring takes over. (The run's nextSeq is

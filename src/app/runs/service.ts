@@ -12,7 +12,7 @@ import { type CellResult, type RowOrderKey, type RowResult, type RunRecord, type
 import type { Clock, EventBus, PageRequest, Paged, Stores, WorkQueue } from '../../core/ports.js';
 import { checkCellLimit } from './cell-limit.js';
 import { failpoint } from './failpoints.js';
-import { type StreamDeps, type StreamItem, streamRunEvents } from './events.js';
+import { type StreamDeps, type StreamItem, streamRunEvents, type WriteFlow } from './events.js';
 import { newId } from '../ids.js';
 import { NO_ROW_LIMITS, type RowLimits } from '../row-limits.js';
 import { arrayRows, checkRowArray } from '../row-sources.js';
@@ -163,13 +163,13 @@ export class RunService {
    * (404 otherwise), then read from the bus and storage (events.ts) until the run has ended, the
    * client leaves, or `keyActive` says the key that opened it was revoked.
    */
-  async stream(project: Project, runId: string, afterSeq: number, keyActive: () => Promise<boolean>): Promise<(signal: AbortSignal) => AsyncGenerator<StreamItem>> {
+  async stream(project: Project, runId: string, afterSeq: number, keyActive: () => Promise<boolean>): Promise<(signal: AbortSignal, flow?: WriteFlow) => AsyncGenerator<StreamItem>> {
     const run = await this.cursor(project, runId);
     const deps: StreamDeps = {
       stores: this.stores, bus: this.options.bus, clock: this.clock, keyActive, closing: this.closing.signal,
       ...(this.options.pingMs ? { pingMs: this.options.pingMs } : {}),
     };
-    return (signal) => streamRunEvents(deps, run.id, afterSeq, signal);
+    return (signal, flow) => streamRunEvents(deps, run.id, afterSeq, signal, flow);
   }
 
   /**
