@@ -274,3 +274,64 @@ describe('isolation walk over the OpenAPI document', () => {
     expect(theirs.name).toBe('B\'s experiment');
   });
 });
+
+describe('ids of A given in bodies and queries of B\'s own requests', () => {
+  /** B's own experiment and a completed run of it, so that only A's id decides each answer. */
+  const B_SLUG = 'iso-exp-of-b';
+  let bRunId = '';
+  beforeAll(async () => {
+    expect((await t.req('POST', '/api/experiments', { key: b.key, body: { ...experimentDoc('B\'s own'), slug: B_SLUG } })).status).toBe(201);
+    const started = await t.req('POST', `/api/experiments/${B_SLUG}/run`, { key: b.key, body: {} });
+    bRunId = ((await started.json()) as { runId: string }).runId;
+    for (let i = 0; i < 300; i++) {
+      const run = (await (await t.req('GET', `/api/experiments/runs/${bRunId}`, { key: b.key })).json()) as { status: string };
+      if (run.status !== 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
+  /** The answer to B, which must name nothing of A's beyond what B sent. */
+  async function asB(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const res = await t.req(method, path, { key: b.key, ...(body === undefined ? {} : { body }) });
+    const text = await res.text();
+    const sent = path + JSON.stringify(body ?? null);
+    for (const leak of fingerprints().filter((l) => !sent.includes(l))) expect(text, `${method} ${path}: contains ${leak}`).not.toContain(leak);
+    return { status: res.status, text };
+  }
+
+  it('answers "not found" for A\'s dataset, baseline run and saved-dataset reference', async () => {
+    const before = await snapshotA();
+    const cases: [string, string, unknown][] = [
+      ['POST', `/api/experiments/${B_SLUG}/run`, { dataset_id: A.datasetId }],
+      ['POST', `/api/experiments/${B_SLUG}/run`, { dataset_id: A.datasetSlug }],
+      ['POST', `/api/experiments/${B_SLUG}/run`, { baselineRunId: A.runId }],
+      ['POST', `/api/experiments/${B_SLUG}/estimate`, { dataset_id: A.datasetId }],
+      ['POST', '/api/experiments', { ...experimentDoc('B refers to A'), slug: 'iso-ref-a', dataset: { datasetId: A.datasetId } }],
+      ['POST', '/api/experiments', { ...experimentDoc('B refers to A'), slug: 'iso-ref-a', dataset: { datasetId: A.datasetSlug } }],
+      ['GET', `/api/experiments/runs/${bRunId}/compare?baseline=${A.runId}`, undefined],
+      ['GET', `/api/experiments/runs/${A.runId}/compare?baseline=${bRunId}`, undefined],
+    ];
+    for (const [method, path, body] of cases) {
+      const { status, text } = await asB(method, path, body);
+      const what = `${method} ${path} ${JSON.stringify(body ?? null).slice(0, 120)} → ${status} ${text.slice(0, 200)}`;
+      // Not found, as for an id that does not exist (400 where the document names a field).
+      expect([400, 404], what).toContain(status);
+      expect(text, what).toMatch(/not found|does not exist|no (dataset|run)/i);
+    }
+    // B's runs after all that: only the one it started itself.
+    const runs = (await (await t.req('GET', `/api/experiments/runs?experimentSlug=${B_SLUG}`, { key: b.key })).json()) as { runs: unknown[] };
+    expect(runs.runs).toHaveLength(1);
+    expect(await snapshotA()).toEqual(before);
+    // The same ids resolve for their owner: only the project decided the answers above. (A's
+    // dataset lacks the `expected` column the experiment reads, so a run of it is refused for that.)
+    const own = async (method: string, path: string, body?: unknown) => {
+      const res = await t.req(method, path, body === undefined ? {} : { body });
+      return `${res.status} ${await res.text()}`;
+    };
+    expect(await own('POST', `/api/experiments/${A.experimentSlug}/estimate`, { dataset_id: A.datasetId })).toMatch(/^400 .*expected/);
+    expect(await own('POST', `/api/experiments/${A.experimentSlug}/run`, { dataset_id: A.datasetSlug, baselineRunId: A.runId })).toMatch(/^400 .*expected/);
+    expect(await own('POST', `/api/experiments/${A.experimentSlug}/estimate`, { baselineRunId: A.runId })).toMatch(/^200 /);
+    expect(await own('POST', '/api/experiments', { ...experimentDoc('A refers to A'), slug: 'iso-ref-a', dataset: { datasetId: A.datasetId } })).toMatch(/^201 /);
+    expect(await own('GET', `/api/experiments/runs/${A.runId}/compare?baseline=${A.otherRunId}`)).toMatch(/^200 /);
+  });
+});
