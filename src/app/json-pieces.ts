@@ -17,7 +17,7 @@ import { yieldIfBusy } from '../core/turns.js';
 export const PIECE_CHARS = 256 * 1024;
 
 /** Why a text could not be read: JSON.parse's message, or the structure checked here. */
-export class PiecewiseJsonError extends SyntaxError {}
+class PiecewiseJsonError extends SyntaxError {}
 
 /** Parses one piece; the caller's parser adds its own checks (forbidden keys). */
 export type PieceParser = (text: string) => unknown;
@@ -55,9 +55,7 @@ function parsePiece(readers: Readers, piece: string, offset: number): unknown {
   } catch (error) {
     if (!(error instanceof SyntaxError) || error instanceof PiecewiseJsonError) throw error;
     // V8 says where in the piece; shifted to where in the body.
-    const message = error.message.replace(/at position (\d+)/, (_, at: string) => `at position ${Math.max(0, Number(at) + offset)}`);
-    const shifted = new SyntaxError(message);
-    throw shifted;
+    throw new SyntaxError(error.message.replace(/at position (\d+)/, (_, at: string) => `at position ${Math.max(0, Number(at) + offset)}`));
   }
 }
 
