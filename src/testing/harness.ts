@@ -78,13 +78,13 @@ export async function startTestAssay(overrides: Partial<Config> = {}, db?: DbOpt
 
 /** Serves a test Assay on a real loopback port (for clients that need a URL). */
 export async function listen(t: TestAssay): Promise<{ url: string; close(): Promise<void>; dropConnections(): void }> {
-  const { serve } = await import('@hono/node-server');
-  const server = await new Promise<import('node:http').Server>((resolve) => {
-    const s = serve({ fetch: t.assay.http.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as import('node:http').Server));
-  });
-  const address = server.address() as import('node:net').AddressInfo;
+  // The listener `assay serve` uses, so that what it hands the app (Node's request and response)
+  // is what the tests see: it once dropped them, and only the real server noticed.
+  const { listenEarly } = await import('../cli/listen.js');
+  const { server, port, ready } = await listenEarly(0, '127.0.0.1', 'PORT');
+  ready(t.assay.http.app.fetch);
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: `http://127.0.0.1:${port}`,
     /** Cuts every open connection (streams included) and keeps listening: a network drop. */
     dropConnections: () => server.closeAllConnections(),
     close: () =>
