@@ -33,6 +33,11 @@ describe('parseYamlBody refuses values JSON cannot hold', () => {
     ['a number past the double range', 'a: 1e400\n', 'Invalid YAML at line 1: 1e400 has no JSON form'],
     ['a set used as a key', '? !!set {a}\n: 1\n', 'Invalid YAML at line 1: !!set has no JSON form'],
     ['a merge tag as a value', 'a: !!merge <<\n', 'Invalid YAML at line 1: a merge key (<<) may only be a mapping key'],
+    ['a repeated key', 'a: 1\nb: 2\na: 3\n', 'Invalid YAML at line 3: Map keys must be unique'],
+    ['a repeated key in a flow mapping', 'x: {k: 1, k: 2}\n', 'Invalid YAML at line 1: Map keys must be unique'],
+    ['null and ~ as keys', 'null: 1\n~: 2\n', 'Invalid YAML at line 2: Map keys must be unique'],
+    // One JSON key: the second replaced the first without a word.
+    ['a number and a string that are one JSON key', 'x:\n  1: a\n  "1": b\n', 'Invalid YAML at line 3: Map keys must be unique'],
   ];
   for (const [name, text, message] of cases) {
     it(name, () => {
@@ -56,8 +61,15 @@ describe('parseYamlBody reads JSON-shaped YAML as before', () => {
     expect(parseYamlBody('a: !!str 1\nb: !!int "3"\nc: 2001-12-14\nd: !!map {x: 1}\ne: !!seq [1]\n', LIMIT)).toEqual({ a: '1', b: 3, c: '2001-12-14', d: { x: 1 }, e: [1] });
   });
 
-  it('merges YAML 1.1 merge keys', () => {
+  it('merges YAML 1.1 merge keys, which may repeat', () => {
     expect(parseYamlBody('%YAML 1.1\n---\nbase: &b {x: 1}\nrow:\n  <<: *b\n  z: 2\n', LIMIT)).toEqual({ base: { x: 1 }, row: { x: 1, z: 2 } });
+    expect(parseYamlBody('%YAML 1.1\n---\nb: &b {x: 1}\nc: &c {w: 2}\nrow:\n  <<: *b\n  <<: *c\n', LIMIT)).toEqual({ b: { x: 1 }, c: { w: 2 }, row: { x: 1, w: 2 } });
+  });
+
+  it('takes the same key in different mappings, and a mapping of 12,000 keys', () => {
+    expect(parseYamlBody('a: {k: 1}\nb: {k: 2}\n', LIMIT)).toEqual({ a: { k: 1 }, b: { k: 2 } });
+    const many = Array.from({ length: 12_000 }, (_, i) => `k${i}: ${i}`).join('\n');
+    expect(Object.keys(parseYamlBody(many, LIMIT) as object)).toHaveLength(12_000);
   });
 });
 
