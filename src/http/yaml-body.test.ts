@@ -3,15 +3,17 @@
 // 400 naming the tag (or value) and its line; JSON-shaped YAML reads as before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAssayError } from '../core/errors.js';
+import { setTurnBudget, TURN_BUDGET_MS } from '../core/turns.js';
+import { turnsDuring } from '../testing/turns.js';
 import { startTestAssay, type TestAssay } from '../testing/harness.js';
 import { parseYamlBody } from './yaml-body.js';
 
 const LIMIT = 1024 * 1024;
 
 /** The code and message parseYamlBody refuses `text` with. */
-function refusal(text: string): { code: string; message: string } {
+async function refusal(text: string): Promise<{ code: string; message: string }> {
   try {
-    parseYamlBody(text, LIMIT);
+    await parseYamlBody(text, LIMIT);
   } catch (error) {
     if (isAssayError(error)) return { code: error.code, message: error.message };
     throw error;
@@ -40,36 +42,54 @@ describe('parseYamlBody refuses values JSON cannot hold', () => {
     ['a number and a string that are one JSON key', 'x:\n  1: a\n  "1": b\n', 'Invalid YAML at line 3: Map keys must be unique'],
   ];
   for (const [name, text, message] of cases) {
-    it(name, () => {
-      const got = refusal(text);
+    it(name, async () => {
+      const got = await refusal(text);
       expect(got.code).toBe('invalid_yaml');
       expect(got.message.startsWith(message), got.message).toBe(true);
     });
   }
 
-  it('refuses a set behind an alias where the anchor stands', () => {
-    expect(refusal('a: &s !!set {x}\nb: *s\n').message).toContain('line 1: !!set');
+  it('refuses a set behind an alias where the anchor stands', async () => {
+    expect((await refusal('a: &s !!set {x}\nb: *s\n')).message).toContain('line 1: !!set');
   });
 });
 
 describe('parseYamlBody reads JSON-shaped YAML as before', () => {
-  it('keeps strings, numbers, booleans, nulls, lists and mappings', () => {
-    expect(parseYamlBody('a: 1\nb: -2.5e3\nc: true\nd: ~\ne: [x, "2001-12-14"]\nf: {g: h}\n', LIMIT)).toEqual({ a: 1, b: -2500, c: true, d: null, e: ['x', '2001-12-14'], f: { g: 'h' } });
+  it('keeps strings, numbers, booleans, nulls, lists and mappings', async () => {
+    expect(await parseYamlBody('a: 1\nb: -2.5e3\nc: true\nd: ~\ne: [x, "2001-12-14"]\nf: {g: h}\n', LIMIT)).toEqual({ a: 1, b: -2500, c: true, d: null, e: ['x', '2001-12-14'], f: { g: 'h' } });
   });
 
-  it('keeps explicit JSON tags and plain dates (strings in YAML 1.2)', () => {
-    expect(parseYamlBody('a: !!str 1\nb: !!int "3"\nc: 2001-12-14\nd: !!map {x: 1}\ne: !!seq [1]\n', LIMIT)).toEqual({ a: '1', b: 3, c: '2001-12-14', d: { x: 1 }, e: [1] });
+  it('keeps explicit JSON tags and plain dates (strings in YAML 1.2)', async () => {
+    expect(await parseYamlBody('a: !!str 1\nb: !!int "3"\nc: 2001-12-14\nd: !!map {x: 1}\ne: !!seq [1]\n', LIMIT)).toEqual({ a: '1', b: 3, c: '2001-12-14', d: { x: 1 }, e: [1] });
   });
 
-  it('merges YAML 1.1 merge keys, which may repeat', () => {
-    expect(parseYamlBody('%YAML 1.1\n---\nbase: &b {x: 1}\nrow:\n  <<: *b\n  z: 2\n', LIMIT)).toEqual({ base: { x: 1 }, row: { x: 1, z: 2 } });
-    expect(parseYamlBody('%YAML 1.1\n---\nb: &b {x: 1}\nc: &c {w: 2}\nrow:\n  <<: *b\n  <<: *c\n', LIMIT)).toEqual({ b: { x: 1 }, c: { w: 2 }, row: { x: 1, w: 2 } });
+  it('merges YAML 1.1 merge keys, which may repeat', async () => {
+    expect(await parseYamlBody('%YAML 1.1\n---\nbase: &b {x: 1}\nrow:\n  <<: *b\n  z: 2\n', LIMIT)).toEqual({ base: { x: 1 }, row: { x: 1, z: 2 } });
+    expect(await parseYamlBody('%YAML 1.1\n---\nb: &b {x: 1}\nc: &c {w: 2}\nrow:\n  <<: *b\n  <<: *c\n', LIMIT)).toEqual({ b: { x: 1 }, c: { w: 2 }, row: { x: 1, w: 2 } });
   });
 
-  it('takes the same key in different mappings, and a mapping of 12,000 keys', () => {
-    expect(parseYamlBody('a: {k: 1}\nb: {k: 2}\n', LIMIT)).toEqual({ a: { k: 1 }, b: { k: 2 } });
+  it('takes the same key in different mappings, and a mapping of 12,000 keys', async () => {
+    expect(await parseYamlBody('a: {k: 1}\nb: {k: 2}\n', LIMIT)).toEqual({ a: { k: 1 }, b: { k: 2 } });
     const many = Array.from({ length: 12_000 }, (_, i) => `k${i}: ${i}`).join('\n');
-    expect(Object.keys(parseYamlBody(many, LIMIT) as object)).toHaveLength(12_000);
+    expect(Object.keys((await parseYamlBody(many, LIMIT)) as object)).toHaveLength(12_000);
+  });
+});
+
+describe('parseYamlBody and the event loop', () => {
+  it('reads a long document over turns of the event loop (lexing and parsing ≈ 100 ms for 128 KB of keys)', async () => {
+    const many = Array.from({ length: 5_000 }, (_, i) => `k${i}: ${i}`).join('\n');
+    setTurnBudget(0);
+    try {
+      let keys = 0;
+      const turns = await turnsDuring(async () => {
+        keys = Object.keys((await parseYamlBody(many, LIMIT)) as object).length;
+      });
+      expect(keys).toBe(5_000);
+      // A turn every 1,024 lexemes (five a line here); before, none at all.
+      expect(turns).toBeGreaterThanOrEqual(10);
+    } finally {
+      setTurnBudget(TURN_BUDGET_MS);
+    }
   });
 });
 

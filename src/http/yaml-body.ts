@@ -3,7 +3,8 @@
 // document stands for, every alias counted in full, is computed from the parsed nodes before
 // any of it is built. Values JSON cannot hold (sets, timestamps, .inf …) are refused, naming
 // their line, rather than stored as something else. See docs/decisions.md ("Bodies").
-import { Composer, type Document, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, type Node, type Pair } from 'yaml';
+import { Composer, type CST, type Document, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, type Node, type Pair } from 'yaml';
+import { yieldIfBusy } from '../core/turns.js';
 import { AssayError, ValidationError } from '../core/errors.js';
 import { assertDepth, MAX_JSON_DEPTH, parseUntrustedJson } from '../app/json.js';
 
@@ -15,8 +16,8 @@ import { assertDepth, MAX_JSON_DEPTH, parseUntrustedJson } from '../app/json.js'
 const STACK_SLACK = 8;
 
 /** The JSON value of a YAML body, or an AssayError: 400 (invalid or too deep) or 413 (expands past `maxJsonBytes`). */
-export function parseYamlBody(text: string, maxJsonBytes: number): unknown {
-  const { doc, lines } = compose(text);
+export async function parseYamlBody(text: string, maxJsonBytes: number): Promise<unknown> {
+  const { doc, lines } = await compose(text);
   assertJsonTypes(doc, lines);
   const expanded = expandedJsonBytes(doc);
   if (expanded > maxJsonBytes) {
@@ -51,25 +52,28 @@ function bytesText(bytes: number): string {
  * per level: a 10 KB body of `[` overflowed the stack, and a second such body crashed the
  * process outright (V8 aborts when the overflow lands in its regexp compiler). The parser itself
  * keeps an explicit stack, so checking its height is cheap and happens before any recursion.
+ * The lexer and parser, two-thirds of the work (≈ 100 ms for 128 KB of keys), run in turns of
+ * the event loop (core/turns.ts); the composer then reads the tokens in one go.
  */
-function compose(text: string): { doc: Document.Parsed; lines: LineCounter } {
+async function compose(text: string): Promise<{ doc: Document.Parsed; lines: LineCounter }> {
   const lines = new LineCounter();
   const parser = new Parser(lines.addNewLine);
-  const tokens = function* () {
-    lines.addNewLine(0);
-    for (const lexeme of new Lexer().lex(text)) {
-      yield* parser.next(lexeme);
-      if (parser.stack.length > MAX_JSON_DEPTH + STACK_SLACK) {
-        throw new ValidationError(`The body is nested more than ${MAX_JSON_DEPTH} levels deep`, [{ path: [], message: `nested more than ${MAX_JSON_DEPTH} levels` }]);
-      }
+  const tokens: CST.Token[] = [];
+  lines.addNewLine(0);
+  let lexemes = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    if (parser.stack.length > MAX_JSON_DEPTH + STACK_SLACK) {
+      throw new ValidationError(`The body is nested more than ${MAX_JSON_DEPTH} levels deep`, [{ path: [], message: `nested more than ${MAX_JSON_DEPTH} levels` }]);
     }
-    yield* parser.end();
-  };
+    if ((++lexemes & 1023) === 0) await yieldIfBusy();
+  }
+  for (const token of parser.end()) tokens.push(token);
   const docs: Document.Parsed[] = [];
   try {
     // Keys are checked for uniqueness in assertJsonTypes: yaml's own check compares each key with
     // every earlier one, and a 128 KB mapping of 12,000 keys held the main thread 0.86 s.
-    for (const doc of new Composer({ uniqueKeys: false }).compose(tokens(), true, text.length)) {
+    for (const doc of new Composer({ uniqueKeys: false }).compose(tokens, true, text.length)) {
       docs.push(doc);
       if (docs.length > 1) throw invalid('the body holds more than one document', lines.linePos(doc.range[0]).line);
     }
