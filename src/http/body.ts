@@ -144,8 +144,9 @@ export async function jsonBody(c: Context, max: number, emptyValue?: unknown): P
 /**
  * Largest YAML body. The yaml library parses 500–650 ms per MB of realistic documents on the
  * server's main thread (measured; JSON.parse does a MB in a few ms), so a 10 MB YAML body would
- * hold every other request for seconds. 128 KiB is ≈ 80 ms at worst; experiment documents are
- * far smaller, and anything larger can be sent as JSON.
+ * take seconds of it. 128 KiB is ≈ 80 ms of realistic document and up to ≈ 200 ms of hostile
+ * keys, most of it lexed in turns (yaml-body.ts); experiment documents are far smaller, and
+ * anything larger can be sent as JSON.
  */
 export const MAX_YAML_BYTES = 128 * 1024;
 
