@@ -132,7 +132,7 @@ async function readDocument(file: string): Promise<{ slug: string; text: string;
 async function readYaml(file: string, text: string, limit: number): Promise<unknown> {
   const { parseYamlBody } = await import('../http/yaml-body.js');
   try {
-    return parseYamlBody(text, limit);
+    return await parseYamlBody(text, limit);
   } catch (error) {
     if (!isAssayError(error)) throw error;
     if (error.code === 'payload_too_large') {
