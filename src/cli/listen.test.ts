@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientAddress } from '../http/auth-throttle.js';
 import { closeServer, type EarlyListener, listenEarly } from './listen.js';
+import { connectionLimits } from '../config/connections.js';
 
 let early: EarlyListener | undefined;
 afterEach(async () => {
@@ -31,7 +32,7 @@ describe('listenEarly', () => {
   it("passes the app each request's socket and response, for requests before and after start-up", async () => {
     const app = new Hono();
     app.get('/who', (c) => c.json({ address: clientAddress(c), node: (c.env as { outgoing?: unknown } | undefined)?.outgoing instanceof ServerResponse }));
-    early = await listenEarly(0, '127.0.0.1', 'PORT');
+    early = await listenEarly(0, '127.0.0.1', 'PORT', connectionLimits(undefined, undefined));
     // One waits for start-up.
     const waiting = who(early.port, '127.0.0.2');
     early.ready(app.fetch);

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { noUserinfo } from '../core/model/experiment.js';
 import type { ProviderSettings } from '../core/ports.js';
+import type { ConnectionLimits } from '../http/connections.js';
+import { connectionLimits } from './connections.js';
 
 export const API_KEY_PATTERN = /^sk-lw-[A-Za-z0-9]{40}$/;
 
@@ -94,6 +96,10 @@ const envSchema = z.object({
       return names;
     })
     .default('all'),
+  /** Connections open at once per listener (default: config/connections.ts). */
+  ASSAY_MAX_CONNECTIONS: intFromEnv(1, 1_000_000).optional(),
+  /** Connections open at once from one client address; 0 = no cap. */
+  ASSAY_MAX_CONNECTIONS_PER_CLIENT: intFromEnv(0, 1_000_000).optional(),
   /** Failed authentications per client address per minute before 429 (project keys and the admin token). */
   ASSAY_AUTH_FAILURES_PER_MINUTE: intFromEnv(1, 1_000_000).default(100),
   /** `false` removes GET /metrics and stops collecting (docs/operations.md). */
@@ -183,6 +189,8 @@ export interface Config {
   sharedCredentialsProjects: 'all' | string[];
   /** Failed authentications per client address per minute before 429. */
   authFailuresPerMinute: number;
+  /** What a listener's clients may hold of it: connections in all and per address, header and body timeouts. */
+  connections: ConnectionLimits;
   /** GET /metrics: on unless ASSAY_METRICS=false; `token` = ASSAY_METRICS_TOKEN. */
   metrics: { enabled: boolean; token: string | undefined };
   /** Traces exported over OTLP when an endpoint is set; `content` = ASSAY_TRACE_CONTENT. */
@@ -263,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxMemoryMb: e.ASSAY_SANDBOX_MEMORY_MB,
     sharedCredentialsProjects: e.ASSAY_SHARED_CREDENTIALS_PROJECTS,
     authFailuresPerMinute: e.ASSAY_AUTH_FAILURES_PER_MINUTE,
+    connections: connectionLimits(e.ASSAY_MAX_CONNECTIONS, e.ASSAY_MAX_CONNECTIONS_PER_CLIENT),
     metrics: { enabled: e.ASSAY_METRICS, token: e.ASSAY_METRICS_TOKEN },
     tracing: {
       // OTEL_TRACES_EXPORTER=none is the SDK's own way to say "no traces".

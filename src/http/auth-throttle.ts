@@ -54,7 +54,14 @@ function tooMany(ms: number): AssayError {
  */
 export function clientAddress(c: Context): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  const address = incoming?.socket?.remoteAddress;
+  return addressKey(incoming?.socket?.remoteAddress);
+}
+
+/**
+ * A peer's address as limits count it (this throttle, and the connections per client of
+ * http/connections.ts): IPv4 as is (also when IPv4-mapped), IPv6 as its /64; none is `local`.
+ */
+export function addressKey(address: string | undefined): string {
   if (!address) return 'local';
   if (!address.includes(':')) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);

@@ -81,7 +81,8 @@ export async function listen(t: TestAssay): Promise<{ url: string; close(): Prom
   // The listener `assay serve` uses, so that what it hands the app (Node's request and response)
   // is what the tests see: it once dropped them, and only the real server noticed.
   const { listenEarly } = await import('../cli/listen.js');
-  const { server, port, ready } = await listenEarly(0, '127.0.0.1', 'PORT');
+  const { connectionLimits } = await import('../config/connections.js');
+  const { server, port, ready } = await listenEarly(0, '127.0.0.1', 'PORT', connectionLimits(undefined, undefined));
   ready(t.assay.http.app.fetch);
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,0 +1,168 @@
+// What one client can hold of a server's connections (docs/security.md, "Connections"). Node's
+// HTTP server accepts every connection it is offered, waits 60 s for a request's headers and
+// 300 s for its whole body: 20,000 connections that each sent half a header line took every
+// file descriptor of a server (no /healthz, no database file, no outbound call) for 80 s at a
+// time, and a 1 GiB upload over a link slower than 3.5 MB/s was cut at 300 s however steadily
+// it arrived. Here:
+//   - open connections are capped in all and per client address (IPv6 per /64); one over a
+//     cap is answered with a JSON error and closed;
+//   - a request's headers must arrive within `headersTimeoutMs`;
+//   - a body is cut when no byte of it has arrived for `bodyIdleMs` while the server waited
+//     for one, however long the whole upload takes.
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { addressKey } from './auth-throttle.js';
+
+export interface ConnectionLimits {
+  /** Connections open at once; the next one is answered 503 and closed. */
+  max: number;
+  /** Connections open at once from one client address; the next is answered 429. 0: no cap. */
+  perClient: number;
+  /** Time for a request's headers to arrive (408 after it). */
+  headersTimeoutMs: number;
+  /** Time a body may stay silent while the server waits for it (408 after it). */
+  bodyIdleMs: number;
+}
+
+/** Node's check of header deadlines runs every 30 s by default, so a 20 s timeout took up to 50. */
+export function serverOptions(limits: ConnectionLimits): ServerOptions {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    // Off: a body is bounded by its silence (bodyIdleMs), not by its length in time.
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
+}
+
+/**
+ * Connections refused at once, each held ≤ REFUSAL_LINGER_MS so its answer can be read; past
+ * this a flood's connections are closed unanswered, so refusing cannot itself exhaust sockets.
+ */
+const MAX_REFUSING = 256;
+const REFUSAL_LINGER_MS = 2_000;
+
+/** Caps `server`'s connections and watches its bodies; call once, before it accepts any. */
+export function guardConnections(server: Server, limits: ConnectionLimits): void {
+  capConnections(server, limits);
+  watchBodies(server, limits.bodyIdleMs);
+}
+
+function capConnections(server: Server, limits: ConnectionLimits): void {
+  // Node's own cap drops what passes even the refusals: nothing answers those.
+  server.maxConnections = limits.max + MAX_REFUSING;
+  // The HTTP server's own 'connection' listener runs only for the connections admitted here.
+  const accept = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  let open = 0;
+  let refusing = 0;
+  const perAddress = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = addressKey(socket.remoteAddress);
+    const mine = perAddress.get(address) ?? 0;
+    const refusal =
+      open >= limits.max
+        ? busy(503, 'Service Unavailable', 'server_busy', `The server holds its limit of ${limits.max} open connections (ASSAY_MAX_CONNECTIONS); retry shortly`)
+        : limits.perClient > 0 && mine >= limits.perClient
+          ? busy(429, 'Too Many Requests', 'rate_limited', `Too many open connections from this address: the limit is ${limits.perClient} (ASSAY_MAX_CONNECTIONS_PER_CLIENT); close one and retry`)
+          : undefined;
+    if (refusal !== undefined) {
+      if (refusing >= MAX_REFUSING) {
+        socket.destroy();
+        return;
+      }
+      refusing++;
+      socket.once('close', () => refusing--);
+      refuse(socket, refusal);
+      return;
+    }
+    open++;
+    perAddress.set(address, mine + 1);
+    socket.once('close', () => {
+      open--;
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
+    for (const listener of accept) listener.call(server, socket);
+  });
+}
+
+function busy(status: number, reason: string, error: string, message: string): string {
+  const body = JSON.stringify({ error, message });
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * Answers without reading the request. What the client sends is read and dropped: a socket
+ * closed with unread input sends a reset, which can discard the answer before the client reads it.
+ */
+function refuse(socket: Socket, answer: string): void {
+  socket.on('error', () => socket.destroy());
+  socket.resume();
+  socket.end(answer);
+  const linger = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
+}
+
+interface Receiving {
+  request: IncomingMessage;
+  response: ServerResponse;
+  bytesRead: number;
+  /** When the last byte arrived, or the server last held input back. */
+  since: number;
+}
+
+/**
+ * One timer checks every request whose body is still arriving: the socket's byte count tells
+ * whether anything came. Silence while the request holds unread input, or is paused, is the
+ * server's own (an app reading slowly, a store taking its time): it does not count.
+ */
+function watchBodies(server: Server, idleMs: number): void {
+  const receiving = new Set<Receiving>();
+  const tick = Math.max(20, Math.min(1_000, Math.floor(idleMs / 4)));
+  let timer: NodeJS.Timeout | undefined;
+  const check = () => {
+    const now = Date.now();
+    for (const r of receiving) {
+      const { request, response } = r;
+      const socket = request.socket;
+      if (request.complete || socket.destroyed) {
+        receiving.delete(r);
+        continue;
+      }
+      if (socket.bytesRead !== r.bytesRead || request.readableLength > 0 || request.isPaused()) {
+        r.bytesRead = socket.bytesRead;
+        r.since = now;
+        continue;
+      }
+      if (now - r.since < idleMs) continue;
+      receiving.delete(r);
+      cutBody(socket, response, idleMs);
+    }
+    if (receiving.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.complete) return;
+    receiving.add({ request, response, bytesRead: request.socket.bytesRead, since: Date.now() });
+    if (timer === undefined) {
+      timer = setInterval(check, tick);
+      timer.unref();
+    }
+  });
+  server.once('close', () => clearInterval(timer));
+}
+
+function cutBody(socket: Socket, response: ServerResponse, idleMs: number): void {
+  if (response.headersSent || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: 'request_timeout', message: `No byte of the request body arrived for ${idleMs / 1000} s` });
+  socket.end(`HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  // The app may still be reading; it gets an aborted body, and its answer goes nowhere.
+  setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+}
