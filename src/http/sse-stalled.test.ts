@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../core/events.js';
 import { listen, startTestAssay, type TestAssay } from '../testing/harness.js';
 import { parseSse, waitForRun } from '../testing/runs.js';
+import { stalledWrites } from './sse-stalls.js';
 
 let t: TestAssay;
 let server: Awaited<ReturnType<typeof listen>>;
@@ -30,8 +31,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Opens the run's stream on a raw socket with a small receive buffer, and stops reading after the first bytes. */
-function stalledStream(): { socket: net.Socket; resume(): Promise<string> } {
+/** Opens the run's stream on a raw socket, and stops reading after the first bytes. */
+function stalledStream(): { socket: net.Socket; resume(): Promise<string>; readToClose(): Promise<string> } {
   const port = Number(new URL(server.url).port);
   const socket = net.connect({ port, host: '127.0.0.1' });
   let text = '';
@@ -50,6 +51,14 @@ function stalledStream(): { socket: net.Socket; resume(): Promise<string> } {
         socket.on('error', reject);
         socket.resume();
       }),
+    /** Reads on until the connection ends, however it ends (a cut resets it). */
+    readToClose: () =>
+      new Promise<string>((resolve) => {
+        socket.on('data', () => socket.resume());
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(text));
+        socket.resume();
+      }),
   };
 }
 
@@ -61,7 +70,7 @@ function bodyOf(raw: string): string {
   for (;;) {
     const line = rest.indexOf('\r\n');
     const size = parseInt(rest.slice(0, line), 16);
-    if (!size) break;
+    if (!size || line < 0) break;
     out += rest.slice(line + 2, line + 2 + size);
     rest = rest.slice(line + 2 + size + 2);
   }
@@ -82,4 +91,32 @@ describe('a reader that stops reading', () => {
     expect(events.at(-1)?.type).toBe('done');
   }, 60_000);
 
+  it('is cut when stalled streams hold more than the budget, and loses nothing by reconnecting', async () => {
+    const limits = stalledWrites.limits;
+    // Two readers stalled on 400 KB frames hold ≈ 1.6 MB between them.
+    stalledWrites.limits = { budgetBytes: 1_000_000, graceMs: 200, maxStallMs: 60_000 };
+    try {
+      const cutsBefore = stalledWrites.cuts;
+      const readers = [stalledStream(), stalledStream()];
+      while (stalledWrites.cuts === cutsBefore) await new Promise((resolve) => setTimeout(resolve, 20));
+      const bodies = (await Promise.all(readers.map((r) => r.readToClose()))).map(bodyOf);
+      const ended = bodies.map((b) => b.includes('"type":"done"'));
+      // The longest-waiting one was cut; the other, then within the budget, was not.
+      expect(ended.sort()).toEqual([false, true]);
+      const cutBody = bodies.find((b) => !b.includes('"type":"done"'))!;
+      // A frame cut half-way is no event for a client: it keeps what ended with a blank line.
+      const before = parseSse(cutBody.slice(0, cutBody.lastIndexOf('\n\n') + 2));
+      expect(before.ids).toEqual(Array.from({ length: before.ids.length }, (_, i) => i + 1));
+      const lastId = before.ids.at(-1) ?? 0;
+      const again = await fetch(`${server.url}/api/experiments/runs/${runId}/events`, { headers: { 'X-Auth-Token': t.key, 'Last-Event-ID': String(lastId) } });
+      const after = parseSse(await again.text());
+      expect(after.ids[0]).toBe(lastId + 1);
+      const events = [...before.events, ...after.events];
+      const outputs = events.filter((e) => e.type === 'target_result').map((e) => (e as RunEvent & { output: string }).output);
+      expect(outputs.sort()).toEqual(Array.from({ length: ROWS }, (_, i) => `r${i}:${'v'.repeat(OUTPUT)}`).sort());
+      expect(events.at(-1)?.type).toBe('done');
+    } finally {
+      stalledWrites.limits = limits;
+    }
+  }, 60_000);
 });

@@ -8,6 +8,7 @@ import { streamSSE } from 'hono/streaming';
 import type { StreamItem, WriteFlow } from '../app/runs/events.js';
 import type { RunEvent } from '../core/events.js';
 import { nextTurn, turnBudget, turnElapsed } from '../core/turns.js';
+import { stalledWrites } from './sse-stalls.js';
 
 /**
  * Frames by event, while more than one stream is open: every subscriber of a run gets the same
@@ -30,6 +31,9 @@ function frameOf(e: RunEvent): string {
   }
   return frame;
 }
+
+/** Characters of one write of a frame larger than this (see writeText in pumpToNode). */
+const PIECE_CHARS = 256 * 1024;
 
 /** Characters of frames one write carries at most, past its first frame. */
 export const WRITE_CHARS = 256 * 1024;
@@ -140,12 +144,18 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal, flow
     wake?.();
     onClose();
   };
-  /** Settles when the socket takes more, or the client has gone. */
-  const drained = (): Promise<void> =>
+  /**
+   * Settles when the socket takes more, or the client has gone. Meanwhile the stream counts
+   * `held` bytes (a frame it is writing, besides the socket's queue) in the ledger of stalled
+   * streams, which may cut it (http/sse-stalls.ts).
+   */
+  const drained = (held = 0): Promise<void> =>
     new Promise<void>((resolve) => {
+      const release = stalledWrites.stall(held + out.writableLength, () => out.destroy());
       const done = (): void => {
         out.removeListener('drain', done);
         wake = undefined;
+        release();
         resolve();
       };
       wake = done;
@@ -165,6 +175,20 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal, flow
       await writeItem(next.value);
       if (closed) break;
     }
+    // A frame of megabytes is written a piece at a time, each once the socket has taken the one
+    // before: written at once, a stalled reader's socket queue held a copy of all of it besides
+    // the frame itself. False when the socket is full after the last piece.
+    async function writeText(text: string): Promise<boolean> {
+      if (text.length <= PIECE_CHARS) return out.write(text);
+      for (let at = 0; ; ) {
+        const end = at + PIECE_CHARS;
+        const more = out.write(text.slice(at, end));
+        if (end >= text.length || closed) return more;
+        at = end;
+        // What the stream holds while it waits: the frame, and the event it was framed from.
+        if (!more) await drained(2 * text.length);
+      }
+    }
     // A full socket with part of a page of committed events unframed: the rest is left to the
     // stream, which lets go of it and reads it again once the socket drains (WriteFlow).
     async function writeItem(item: StreamItem): Promise<void> {
@@ -181,7 +205,7 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal, flow
         const chunk = chunks.next();
         if (chunk.done) return;
         const [text, through] = chunk.value;
-        if (out.write(mark.withMark(text)) || closed) continue;
+        if ((await writeText(mark.withMark(text))) || closed) continue;
         if (item.kind === 'events') {
           // Whether or not frames are left, the page is the stream's to let go while it waits.
           flow.unsent = { after: item.events[through]!.seq, drained: drained() };

@@ -1,0 +1,85 @@
+// What readers that stop reading may hold, together (docs/security.md, "Readers that stop
+// reading"). A stream whose socket is full waits for it to drain, holding the frame it is
+// writing: with code targets' 10 MB outputs, 40 readers of one run that read its first bytes
+// and stopped held ≈ 18 MB each (+714 MB of RSS after a full collection), and one API key may
+// open 100 streams. Large frames are now written in pieces (http/sse.ts), so a stalled stream
+// holds its frame once, not twice; and this ledger bounds what all stalled streams hold:
+//   - past `budgetBytes` held in all, the streams that have waited longer than `graceMs` are
+//     cut, the longest-waiting first, until the rest fit;
+//   - a stream that has waited `maxStallMs` is cut whatever it holds.
+// A cut stream's client reconnects with Last-Event-ID and loses nothing (SPEC §6). A reader
+// that reads, however slowly, drains within the grace and is never cut for others' stalls.
+
+export interface StallLimits {
+  /** Bytes all stalled streams may hold before the longest-waiting are cut. */
+  budgetBytes: number;
+  /** A stream waiting for less than this is not cut for the budget (a fast reader of a large frame). */
+  graceMs: number;
+  /** A stream waiting this long is cut (nginx's `send_timeout` is 60 s too). */
+  maxStallMs: number;
+}
+
+export const STALL_LIMITS: StallLimits = { budgetBytes: 64 * 1024 * 1024, graceMs: 2_000, maxStallMs: 60_000 };
+
+interface Stall {
+  since: number;
+  bytes: number;
+  cut: () => void;
+}
+
+export class StalledWrites {
+  /** In the order the stalls began: the longest-waiting first. */
+  private readonly stalls = new Set<Stall>();
+  private heldBytes = 0;
+  /** Streams cut since the process started. */
+  cuts = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    public limits: StallLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A stream waits for its socket to drain, holding `bytes`; `cut` ends it. Returns the release. */
+  stall(bytes: number, cut: () => void): () => void {
+    const s: Stall = { since: this.now(), bytes, cut };
+    this.stalls.add(s);
+    this.heldBytes += bytes;
+    this.check();
+    if (this.timer === undefined && this.stalls.size > 0) {
+      this.timer = setInterval(() => this.check(), Math.min(500, this.limits.graceMs));
+      this.timer.unref();
+    }
+    return () => this.release(s);
+  }
+
+  /** Cuts the stalls past `maxStallMs`, then, while over budget, those past `graceMs`. */
+  check(): void {
+    const now = this.now();
+    for (const s of this.stalls) {
+      const waited = now - s.since;
+      if (waited < this.limits.graceMs) break;
+      if (waited < this.limits.maxStallMs && this.heldBytes <= this.limits.budgetBytes) continue;
+      this.release(s);
+      this.cuts++;
+      s.cut();
+    }
+  }
+
+  /** Bytes held by stalled streams now (for tests and metrics). */
+  get held(): number {
+    return this.heldBytes;
+  }
+
+  private release(s: Stall): void {
+    if (!this.stalls.delete(s)) return;
+    this.heldBytes -= s.bytes;
+    if (this.stalls.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+/** The process's ledger, shared by every stream it serves. */
+export const stalledWrites = new StalledWrites({ ...STALL_LIMITS });
