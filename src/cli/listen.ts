@@ -18,14 +18,14 @@ type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
  * Listens on `port` (0: any free one) within `limits` (http/connections.ts) and answers Node's
  * parser errors as JSON; resolves with the port bound.
  */
-export async function listen(fetch: Fetch, port: number, host: string, limits: ConnectionLimits): Promise<{ server: Server; port: number }> {
+export async function listen(fetch: Fetch, port: number, host: string, limits: ConnectionLimits, warn?: (line: string) => void): Promise<{ server: Server; port: number }> {
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch, port, hostname: host, serverOptions: serverOptions(limits) }, () => {
       (s as Server).off('error', reject);
       resolve(s as Server);
     }) as Server;
     // Before the first connection can arrive (listening is asynchronous).
-    guardConnections(s, limits);
+    guardConnections(s, limits, warn);
     s.once('error', reject);
   });
   answerClientErrors(server);
@@ -61,7 +61,7 @@ function hostError(host: string, variable: string, error: unknown): unknown {
  * printed a key or taken a run. Requests that arrive during start-up wait for it. `variable`
  * is the setting that chose the port.
  */
-export async function listenEarly(port: number, host: string, variable: string, limits: ConnectionLimits): Promise<EarlyListener> {
+export async function listenEarly(port: number, host: string, variable: string, limits: ConnectionLimits, warn?: (line: string) => void): Promise<EarlyListener> {
   let resolve!: (fetch: Fetch) => void;
   let reject!: (error: unknown) => void;
   const app = new Promise<Fetch>((res, rej) => ((resolve = res), (reject = rej)));
@@ -71,7 +71,7 @@ export async function listenEarly(port: number, host: string, variable: string, 
   let handle: Fetch = async (request, env) => (await app)(request, env);
   let bound: { server: Server; port: number };
   try {
-    bound = await listen((request, env) => handle(request, env), port, host, limits);
+    bound = await listen((request, env) => handle(request, env), port, host, limits, warn);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new CliError(`port ${port} is already in use — set ${variable} to another port, or stop what listens on it`);

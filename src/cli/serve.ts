@@ -71,7 +71,7 @@ export async function startServer(config: Config, out: (line: string) => void = 
   const logger = createLogger(config.logLevel);
   for (const line of unknownVariables(process.env)) logger.warn(line);
   // A port in use or a HOST that is not this machine's is a CliError naming the setting.
-  const { server, port, ready, abandon } = await listenEarly(config.port, config.host, 'PORT', config.connections);
+  const { server, port, ready, abandon } = await listenEarly(config.port, config.host, 'PORT', config.connections, (line) => logger.warn(line));
   let assay: Assay;
   try {
     assay = await composeAssay(config, { logger });

@@ -27,7 +27,7 @@ export async function startWorker(config: Config, out: (line: string) => void = 
   for (const line of unknownVariables(process.env)) logger.warn(line);
   // The probes' port first: a port in use (or a HOST that is not this machine's) stops the
   // worker before it takes a run nobody could watch it execute.
-  const probes = config.workerPort === undefined ? undefined : await listenEarly(config.workerPort, config.host, 'ASSAY_WORKER_PORT', config.connections);
+  const probes = config.workerPort === undefined ? undefined : await listenEarly(config.workerPort, config.host, 'ASSAY_WORKER_PORT', config.connections, (line) => logger.warn(line));
   let assay: Assay;
   try {
     assay = await composeAssay(config, { logger, command: 'worker' });

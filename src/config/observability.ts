@@ -8,7 +8,9 @@ import type { EvaluatorDefinition, TargetFactory } from '../core/model/adapters.
 import type { ModelCallObserver } from '../core/observe.js';
 import type { Logger } from '../core/ports.js';
 import { findEvaluator } from '../evaluators/catalogue.js';
+import { connectionCounts } from '../http/connections.js';
 import type { HttpMetrics } from '../http/observe.js';
+import { stalledWrites } from '../http/sse-stalls.js';
 import { tracedCatalogue, tracedTargets } from '../observability/instrument.js';
 import { AssayMetrics, type GaugeSources } from '../observability/metrics.js';
 import { createModelObserver, ModelLabels } from '../observability/model-observer.js';
@@ -79,6 +81,8 @@ export async function startObservability(config: Config, plan: ProcessPlan, logg
         activeRuns: live.activeRuns,
         queueDepth: live.queueDepth,
         openStreams: live.openStreams,
+        streamsCut: () => stalledWrites.cuts,
+        connections: () => connectionCounts,
         modelLimits: () => modelLimitSeries(live.modelLimiter, labels),
       }),
   };

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from '../cli/listen.js';
-import type { ConnectionLimits } from './connections.js';
+import { type ConnectionLimits, connectionCounts } from './connections.js';
 
 let server: Server | undefined;
 const sockets: net.Socket[] = [];
@@ -22,9 +22,11 @@ afterEach(async () => {
 
 const LONG = 60_000;
 let holding = 0;
+let warnings: string[] = [];
 
 async function serve(limits: Partial<ConnectionLimits>): Promise<number> {
   holding = 0;
+  warnings = [];
   const app = new Hono();
   app.get('/ok', (c) => c.json({ ok: true }));
   // A request that stays open until its body ends: it holds its connection.
@@ -39,7 +41,7 @@ async function serve(limits: Partial<ConnectionLimits>): Promise<number> {
     await sleep(1_500);
     return c.json({ length: (await c.req.text()).length });
   });
-  const bound = await listen(app.fetch, 0, '127.0.0.1', { max: 100, perClient: 0, headersTimeoutMs: LONG, bodyIdleMs: LONG, ...limits });
+  const bound = await listen(app.fetch, 0, '127.0.0.1', { max: 100, perClient: 0, headersTimeoutMs: LONG, bodyIdleMs: LONG, ...limits }, (line) => warnings.push(line));
   server = bound.server;
   return bound.port;
 }
@@ -74,6 +76,7 @@ function answer(text: string): { status: number; headers: string; body: unknown 
 describe('connection caps', () => {
   it('answers a connection over the per-address cap with 429, over the total cap with 503, and admits again once one closes', async () => {
     const port = await serve({ max: 5, perClient: 2 });
+    const counted = { ...connectionCounts };
     const a = [hold(port, '127.0.0.2'), hold(port, '127.0.0.2')];
     await until(() => holding === 2);
 
@@ -92,6 +95,10 @@ describe('connection caps', () => {
     expect(busy.status).toBe(503);
     expect(busy.headers.get('retry-after')).toBe('1');
     expect(await busy.json()).toEqual({ error: 'server_busy', message: expect.stringContaining('limit of 5 open connections') });
+    // The operator hears of it (a line a minute at most) and /metrics counts both.
+    expect(warnings).toEqual([expect.stringMatching(/^refused connections: 1 over ASSAY_MAX_CONNECTIONS_PER_CLIENT \(2 from one address; .*\); the latest from 127\.0\.0\.2$/)]);
+    expect(connectionCounts.refusedPerClient - counted.refusedPerClient).toBe(1);
+    expect(connectionCounts.refusedServerBusy - counted.refusedServerBusy).toBe(1);
 
     // The held requests were never disturbed: one finishes its body and is answered.
     a[0]!.socket.end('0123456789');

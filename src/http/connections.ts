@@ -41,13 +41,42 @@ export function serverOptions(limits: ConnectionLimits): ServerOptions {
 const MAX_REFUSING = 256;
 const REFUSAL_LINGER_MS = 2_000;
 
-/** Caps `server`'s connections and watches its bodies; call once, before it accepts any. */
-export function guardConnections(server: Server, limits: ConnectionLimits): void {
-  capConnections(server, limits);
+/** What the process's listeners admitted and refused (read by /metrics). */
+export const connectionCounts = { open: 0, refusedServerBusy: 0, refusedPerClient: 0, bodyTimeouts: 0 };
+
+/** Refusals are logged at most this often, with the count since the last line. */
+const REFUSAL_LOG_MS = 60_000;
+
+/**
+ * Caps `server`'s connections and watches its bodies; call once, before it accepts any.
+ * `warn` hears of refusals (at most a line a minute): behind a proxy that is not configured
+ * for, they are how an operator learns every client shares one address.
+ */
+export function guardConnections(server: Server, limits: ConnectionLimits, warn: (line: string) => void = () => {}): void {
+  capConnections(server, limits, refusalLog(limits, warn));
   watchBodies(server, limits.bodyIdleMs);
 }
 
-function capConnections(server: Server, limits: ConnectionLimits): void {
+function refusalLog(limits: ConnectionLimits, warn: (line: string) => void): (why: 'busy' | 'client', address: string) => void {
+  let lastLine = -Infinity;
+  let busy = 0;
+  let client = 0;
+  return (why, address) => {
+    if (why === 'busy') busy++;
+    else client++;
+    const now = Date.now();
+    if (now - lastLine < REFUSAL_LOG_MS) return;
+    const parts = [];
+    if (client > 0) parts.push(`${client} over ASSAY_MAX_CONNECTIONS_PER_CLIENT (${limits.perClient} from one address; behind a reverse proxy every client is the proxy: raise it, or 0 for no cap)`);
+    if (busy > 0) parts.push(`${busy} over ASSAY_MAX_CONNECTIONS (${limits.max})`);
+    warn(`refused connections${lastLine === -Infinity ? '' : ' in the last minute'}: ${parts.join('; ')}; the latest from ${address}`);
+    lastLine = now;
+    busy = 0;
+    client = 0;
+  };
+}
+
+function capConnections(server: Server, limits: ConnectionLimits, logRefusal: (why: 'busy' | 'client', address: string) => void): void {
   // Node's own cap drops what passes even the refusals: nothing answers those.
   server.maxConnections = limits.max + MAX_REFUSING;
   // The HTTP server's own 'connection' listener runs only for the connections admitted here.
@@ -66,6 +95,10 @@ function capConnections(server: Server, limits: ConnectionLimits): void {
           ? busy(429, 'Too Many Requests', 'rate_limited', `Too many open connections from this address: the limit is ${limits.perClient} (ASSAY_MAX_CONNECTIONS_PER_CLIENT); close one and retry`)
           : undefined;
     if (refusal !== undefined) {
+      const busy = open >= limits.max;
+      if (busy) connectionCounts.refusedServerBusy++;
+      else connectionCounts.refusedPerClient++;
+      logRefusal(busy ? 'busy' : 'client', address);
       if (refusing >= MAX_REFUSING) {
         socket.destroy();
         return;
@@ -76,9 +109,11 @@ function capConnections(server: Server, limits: ConnectionLimits): void {
       return;
     }
     open++;
+    connectionCounts.open++;
     perAddress.set(address, mine + 1);
     socket.once('close', () => {
       open--;
+      connectionCounts.open--;
       const left = (perAddress.get(address) ?? 1) - 1;
       if (left > 0) perAddress.set(address, left);
       else perAddress.delete(address);
@@ -138,6 +173,7 @@ function watchBodies(server: Server, idleMs: number): void {
       }
       if (now - r.since < idleMs) continue;
       receiving.delete(r);
+      connectionCounts.bodyTimeouts++;
       cutBody(socket, response, idleMs);
     }
     if (receiving.size === 0) {

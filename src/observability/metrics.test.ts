@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/env.js';
 import type { Logger } from '../core/ports.js';
+import { connectionCounts } from '../http/connections.js';
+import { stalledWrites } from '../http/sse-stalls.js';
 import { startFakeAgent, type FakeAgent } from '../testing/fake-agent.js';
 import { startFakeOpenAI } from '../testing/fake-openai.js';
 import { FakeHttpError, type FakeLlmProvider } from '../testing/fake-provider-core.js';
@@ -98,6 +100,22 @@ describe('GET /metrics after a run', () => {
     expect(m.types.get('assay_cell_duration_seconds')).toBe('histogram');
     expect(m.samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds')).toBe(true);
     expect(m.samples.some((s) => s.name === 'process_cpu_user_seconds_total')).toBe(true);
+  });
+
+  it("exposes what the process's listeners refused and its streams cut, as they stand", async () => {
+    // As a flood and stalled readers would leave them (src/http/connections.test.ts and
+    // sse-stalled.test.ts make them happen for real).
+    connectionCounts.refusedPerClient += 3;
+    connectionCounts.refusedServerBusy += 1;
+    stalledWrites.cuts += 2;
+    const m = parsePrometheusText(await scrape());
+    expect(m.sum('assay_connections_refused_total', { reason: 'per_client' })).toBeGreaterThanOrEqual(3);
+    expect(m.types.get('assay_connections_open')).toBe('gauge');
+    expect(m.types.get('assay_connections_refused_total')).toBe('counter');
+    expect(m.sum('assay_connections_refused_total', { reason: 'per_client' })).toBe(connectionCounts.refusedPerClient);
+    expect(m.sum('assay_connections_refused_total', { reason: 'server_busy' })).toBe(connectionCounts.refusedServerBusy);
+    expect(m.types.get('assay_request_body_timeouts_total')).toBe('counter');
+    expect(m.sum('assay_sse_streams_cut_total')).toBe(stalledWrites.cuts);
   });
 
   it('counts cells by outcome exactly as the run summary does', () => {

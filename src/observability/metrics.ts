@@ -29,6 +29,10 @@ export interface GaugeSources {
   /** Runs handed to this process's queue and not yet executing. */
   queueDepth(): number;
   openStreams(): number;
+  /** Event streams cut for holding a stalled socket (http/sse-stalls.ts). */
+  streamsCut(): number;
+  /** The process's HTTP connections (http/connections.ts). */
+  connections(): { open: number; refusedServerBusy: number; refusedPerClient: number; bodyTimeouts: number };
   /** Per provider/model and quota (the server's key, or the projects' own): the adaptive limit and the calls holding or waiting for a slot. */
   modelLimits(): { provider: string; model: string; quota: 'server' | 'project'; limit: number; inFlight: number; waiting: number }[];
 }
@@ -55,6 +59,24 @@ export class AssayMetrics {
     new Gauge({ name: 'assay_runs_active', help: 'Runs executing in this process', registers, collect() { this.set(sources.activeRuns()); } });
     new Gauge({ name: 'assay_queue_depth', help: 'Runs queued in this process and not yet executing', registers, collect() { this.set(sources.queueDepth()); } });
     new Gauge({ name: 'assay_sse_streams_open', help: 'Open Server-Sent Events streams', registers, collect() { this.set(sources.openStreams()); } });
+    // Counted by the process's listeners and streams; read as they stand at each scrape.
+    const counted = (value: () => number) =>
+      function (this: Counter) {
+        this.reset();
+        this.inc(value());
+      };
+    new Counter({ name: 'assay_sse_streams_cut_total', help: 'Event streams cut because their reader stopped reading while stalled streams held more than their budget, or for 60 s', registers, collect: counted(() => sources.streamsCut()) });
+    new Gauge({ name: 'assay_connections_open', help: 'HTTP connections open in this process (ASSAY_MAX_CONNECTIONS caps them)', registers, collect() { this.set(sources.connections().open); } });
+    new Counter({
+      name: 'assay_connections_refused_total', help: 'HTTP connections refused: reason=server_busy over ASSAY_MAX_CONNECTIONS, per_client over ASSAY_MAX_CONNECTIONS_PER_CLIENT', labelNames: ['reason'] as const, registers,
+      collect() {
+        const c = sources.connections();
+        this.reset();
+        this.inc({ reason: 'server_busy' }, c.refusedServerBusy);
+        this.inc({ reason: 'per_client' }, c.refusedPerClient);
+      },
+    });
+    new Counter({ name: 'assay_request_body_timeouts_total', help: 'Requests cut because nothing of their body arrived for 30 s', registers, collect: counted(() => sources.connections().bodyTimeouts) });
     const limits = sources.modelLimits;
     new Gauge({
       name: 'assay_model_concurrency_limit', help: 'Current adaptive concurrency limit per provider/model (halves on 429, grows back); quota=project sums the projects\' own keys', labelNames: ['provider', 'model', 'quota'] as const, registers,
