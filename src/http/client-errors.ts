@@ -19,8 +19,17 @@ function describe(code: string | undefined): { status: number; reason: string; e
 /** The raw response for a parser error, closing the connection (the stream's state is unknown). */
 export function clientErrorResponse(code: string | undefined): string {
   const { status, reason, error, message } = describe(code);
+  return rawJsonAnswer(status, reason, error, message);
+}
+
+/**
+ * A JSON error written straight to a socket, for answers given outside any route (parser
+ * errors, refused connections, cut bodies); it closes the connection. `headers` are extra
+ * header lines, each ending in CRLF.
+ */
+export function rawJsonAnswer(status: number, reason: string, error: string, message: string, headers = ''): string {
   const body = JSON.stringify({ error, message });
-  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`;
 }
 
 export function answerClientErrors(server: Server): void {

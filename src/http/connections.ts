@@ -12,6 +12,7 @@
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { addressKey } from './auth-throttle.js';
+import { rawJsonAnswer } from './client-errors.js';
 
 export interface ConnectionLimits {
   /** Connections open at once; the next one is answered 503 and closed. */
@@ -40,6 +41,8 @@ export function serverOptions(limits: ConnectionLimits): ServerOptions {
  */
 const MAX_REFUSING = 256;
 const REFUSAL_LINGER_MS = 2_000;
+/** A refused client may retry at once: connections come and go by the second. */
+const RETRY_AFTER = 'Retry-After: 1\r\n';
 
 /** What the process's listeners admitted and refused (read by /metrics). */
 export const connectionCounts = { open: 0, refusedServerBusy: 0, refusedPerClient: 0, bodyTimeouts: 0 };
@@ -88,14 +91,8 @@ function capConnections(server: Server, limits: ConnectionLimits, logRefusal: (w
   server.on('connection', (socket: Socket) => {
     const address = addressKey(socket.remoteAddress);
     const mine = perAddress.get(address) ?? 0;
-    const refusal =
-      open >= limits.max
-        ? busy(503, 'Service Unavailable', 'server_busy', `The server holds its limit of ${limits.max} open connections (ASSAY_MAX_CONNECTIONS); retry shortly`)
-        : limits.perClient > 0 && mine >= limits.perClient
-          ? busy(429, 'Too Many Requests', 'rate_limited', `Too many open connections from this address: the limit is ${limits.perClient} (ASSAY_MAX_CONNECTIONS_PER_CLIENT); close one and retry`)
-          : undefined;
-    if (refusal !== undefined) {
-      const busy = open >= limits.max;
+    const busy = open >= limits.max;
+    if (busy || (limits.perClient > 0 && mine >= limits.perClient)) {
       if (busy) connectionCounts.refusedServerBusy++;
       else connectionCounts.refusedPerClient++;
       logRefusal(busy ? 'busy' : 'client', address);
@@ -105,7 +102,12 @@ function capConnections(server: Server, limits: ConnectionLimits, logRefusal: (w
       }
       refusing++;
       socket.once('close', () => refusing--);
-      refuse(socket, refusal);
+      refuse(
+        socket,
+        busy
+          ? rawJsonAnswer(503, 'Service Unavailable', 'server_busy', `The server holds its limit of ${limits.max} open connections (ASSAY_MAX_CONNECTIONS); retry shortly`, RETRY_AFTER)
+          : rawJsonAnswer(429, 'Too Many Requests', 'rate_limited', `Too many open connections from this address: the limit is ${limits.perClient} (ASSAY_MAX_CONNECTIONS_PER_CLIENT); close one and retry`, RETRY_AFTER),
+      );
       return;
     }
     open++;
@@ -120,11 +122,6 @@ function capConnections(server: Server, limits: ConnectionLimits, logRefusal: (w
     });
     for (const listener of accept) listener.call(server, socket);
   });
-}
-
-function busy(status: number, reason: string, error: string, message: string): string {
-  const body = JSON.stringify({ error, message });
-  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /**
@@ -197,8 +194,7 @@ function cutBody(socket: Socket, response: ServerResponse, idleMs: number): void
     socket.destroy();
     return;
   }
-  const body = JSON.stringify({ error: 'request_timeout', message: `No byte of the request body arrived for ${idleMs / 1000} s` });
-  socket.end(`HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(rawJsonAnswer(408, 'Request Timeout', 'request_timeout', `No byte of the request body arrived for ${idleMs / 1000} s`));
   // The app may still be reading; it gets an aborted body, and its answer goes nowhere.
   setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
 }
