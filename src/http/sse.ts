@@ -32,7 +32,7 @@ function frameOf(e: RunEvent): string {
   return frame;
 }
 
-/** Characters of one write of a frame larger than this (see writeText in pumpToNode). */
+/** Characters of one write of a frame larger than this (see writePieces in pumpToNode). */
 const PIECE_CHARS = 256 * 1024;
 
 /** Characters of frames one write carries at most, past its first frame. */
@@ -177,9 +177,9 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal, flow
     }
     // A frame of megabytes is written a piece at a time, each once the socket has taken the one
     // before: written at once, a stalled reader's socket queue held a copy of all of it besides
-    // the frame itself. False when the socket is full after the last piece.
-    async function writeText(text: string): Promise<boolean> {
-      if (text.length <= PIECE_CHARS) return out.write(text);
+    // the frame itself. False when the socket is full after the last piece. Only for frames over
+    // PIECE_CHARS: the usual small write stays synchronous, with no promise per write.
+    async function writePieces(text: string): Promise<boolean> {
       for (let at = 0; ; ) {
         const end = at + PIECE_CHARS;
         const more = out.write(text.slice(at, end));
@@ -204,8 +204,9 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal, flow
         if (closed) return;
         const chunk = chunks.next();
         if (chunk.done) return;
-        const [text, through] = chunk.value;
-        if ((await writeText(mark.withMark(text))) || closed) continue;
+        const [framed, through] = chunk.value;
+        const text = mark.withMark(framed);
+        if ((text.length <= PIECE_CHARS ? out.write(text) : await writePieces(text)) || closed) continue;
         if (item.kind === 'events') {
           // Whether or not frames are left, the page is the stream's to let go while it waits.
           flow.unsent = { after: item.events[through]!.seq, drained: drained() };
