@@ -35,11 +35,21 @@ function render(n) {
     return { ok: false, error: String(error.message), wallMs: performance.now() - wall, cpuMs: cpu() - used };
   }
 }
-render(2000); // warm up
-const probe = render(2000);
-const n = Math.max(200, Math.min(200000, Math.round((2000 * 5) / Math.max(0.1, probe.cpuMs))));
+// Warm up until the optimising compiler is done with the loop: a probe taken too early measures
+// slow code, and the calibrated render then needs a fraction of a millisecond and is never held.
+const cost = (n) => {
+  const times = [];
+  for (let i = 0; i < 7; i++) times.push(render(n).cpuMs);
+  return times.sort((a, b) => a - b)[3];
+};
+for (let i = 0; i < 40; i++) render(2000);
+let n = 2000;
+for (let round = 0; round < 4; round++) {
+  const ms = Math.max(0.05, cost(n));
+  n = Math.max(200, Math.min(400000, Math.round((n * 5) / ms)));
+}
 os.setPriority(19); // this thread, the one that renders
-process.stdout.write(JSON.stringify({ calibrated: n }) + '\\n');
+process.stdout.write(JSON.stringify({ calibrated: n, cpuMs: cost(n) }) + '\\n');
 for await (const line of createInterface({ input: process.stdin })) {
   process.stdout.write(JSON.stringify(render(line === 'runaway' ? n * 200 : n)) + '\\n');
 }
@@ -78,12 +88,20 @@ describe('the template render limit on a loaded machine', () => {
     children.push(spinner);
     expect(await lines(spinner)()).toBe('spinning');
 
-    child.stdin!.write('render\n');
-    const held = JSON.parse(await next()) as { ok: boolean; error?: string; wallMs: number; cpuMs: number };
-    // The render was held up well past the 100 ms limit while it used less than half of it.
-    expect(held.wallMs, JSON.stringify(held)).toBeGreaterThan(150);
-    expect(held.cpuMs, JSON.stringify(held)).toBeLessThan(100);
-    expect(held, JSON.stringify(held)).toMatchObject({ ok: true });
+    // A woken thread may run a short slice before the spinner takes the CPU back, so a render can
+    // slip through unheld; it is asked again (up to five times) until one is held. Every render,
+    // held or not, must succeed.
+    const renders: { ok: boolean; error?: string; wallMs: number; cpuMs: number }[] = [];
+    while (renders.length < 5 && !renders.some((r) => r.wallMs > 150)) {
+      child.stdin!.write('render\n');
+      const render = JSON.parse(await next()) as { ok: boolean; error?: string; wallMs: number; cpuMs: number };
+      expect(render, JSON.stringify(render)).toMatchObject({ ok: true });
+      renders.push(render);
+    }
+    // One render was held up well past the 100 ms limit while it used less than half of it.
+    const held = renders.find((r) => r.wallMs > 150);
+    expect(held, JSON.stringify(renders)).toBeDefined();
+    expect(held!.cpuMs, JSON.stringify(held)).toBeLessThan(100);
 
     // Without the spinner, 200 times that template is a runaway: stopped at the limit.
     spinner.kill('SIGKILL');
