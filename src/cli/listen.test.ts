@@ -5,7 +5,7 @@
 import http, { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clientAddress } from '../http/auth-throttle.js';
+import { AuthThrottle } from '../http/auth-throttle.js';
 import { closeServer, type EarlyListener, listenEarly } from './listen.js';
 import { connectionLimits } from '../config/connections.js';
 
@@ -31,8 +31,8 @@ function who(port: number, localAddress: string): Promise<{ address: string; nod
 describe('listenEarly', () => {
   it("passes the app each request's socket and response, for requests before and after start-up", async () => {
     const app = new Hono();
-    app.get('/who', (c) => c.json({ address: clientAddress(c), node: (c.env as { outgoing?: unknown } | undefined)?.outgoing instanceof ServerResponse }));
-    early = await listenEarly(0, '127.0.0.1', 'PORT', connectionLimits(undefined, undefined));
+    app.get('/who', (c) => c.json({ address: new AuthThrottle(1).address(c), node: (c.env as { outgoing?: unknown } | undefined)?.outgoing instanceof ServerResponse }));
+    early = await listenEarly(0, '127.0.0.1', 'PORT', connectionLimits({}));
     // One waits for start-up.
     const waiting = who(early.port, '127.0.0.2');
     early.ready(app.fetch);

@@ -1,12 +1,23 @@
-// The connection limits of a listener (http/connections.ts) from ASSAY_MAX_CONNECTIONS and
-// ASSAY_MAX_CONNECTIONS_PER_CLIENT, with defaults that fit the process's open-file limit.
+// The connection limits of a listener (http/connections.ts) from ASSAY_MAX_CONNECTIONS,
+// ASSAY_MAX_CONNECTIONS_PER_CLIENT, ASSAY_TRUSTED_PROXIES and ASSAY_KEEP_ALIVE_TIMEOUT_MS, with
+// defaults that fit the process's open-file limit.
 import { readFileSync } from 'node:fs';
+import proxyAddr from 'proxy-addr';
 import type { ConnectionLimits } from '../http/connections.js';
 
 /** Past this many connections a server mostly holds idle sockets (≈ 6 KB each): a bound on memory too. */
 const DEFAULT_MAX = 4_096;
 const HEADERS_TIMEOUT_MS = 20_000;
 const BODY_IDLE_MS = 30_000;
+/** Node's own default: an idle keep-alive connection is closed after 5 s. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+export interface ConnectionSettings {
+  max?: number | undefined;
+  perClient?: number | undefined;
+  trustedProxies?: readonly string[] | undefined;
+  keepAliveTimeoutMs?: number | undefined;
+}
 
 /**
  * The soft limit on open files (`ulimit -n`), from Linux's /proc; undefined elsewhere. Every
@@ -26,7 +37,42 @@ export function openFileLimit(read: () => string = () => readFileSync('/proc/sel
  * other half is left to the database and outbound calls), and one client address may hold a
  * quarter of it.
  */
-export function connectionLimits(max: number | undefined, perClient: number | undefined, files = openFileLimit()): ConnectionLimits {
-  const cap = max ?? Math.max(16, Math.min(DEFAULT_MAX, Math.floor((files ?? Infinity) / 2)));
-  return { max: cap, perClient: perClient ?? Math.max(1, Math.floor(cap / 4)), headersTimeoutMs: HEADERS_TIMEOUT_MS, bodyIdleMs: BODY_IDLE_MS };
+export function connectionLimits(settings: ConnectionSettings, files = openFileLimit()): ConnectionLimits {
+  const cap = settings.max ?? Math.max(16, Math.min(DEFAULT_MAX, Math.floor((files ?? Infinity) / 2)));
+  return {
+    max: cap,
+    perClient: settings.perClient ?? Math.max(1, Math.floor(cap / 4)),
+    trustedProxies: settings.trustedProxies ?? [],
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    bodyIdleMs: BODY_IDLE_MS,
+    keepAliveTimeoutMs: settings.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
+  };
+}
+
+/**
+ * ASSAY_TRUSTED_PROXIES: comma-separated addresses, CIDR ranges (`10.0.0.0/8`, `fd00::/8`) and
+ * named ranges (`loopback`, `linklocal`, `uniquelocal`); `none` or empty for none. A range of
+ * every address (`/0`) is refused: trusting any peer lets any client choose its own address.
+ * Returns the entries, or the reason the value is refused.
+ */
+export function parseTrustedProxies(value: string): { proxies: string[] } | { error: string } {
+  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (entries.length === 1 && entries[0]!.toLowerCase() === 'none') return { proxies: [] };
+  if (entries.length > 256) return { error: `names ${entries.length} entries; at most 256` };
+  for (const entry of entries) {
+    let trust: (address: string, i: number) => boolean;
+    try {
+      trust = proxyAddr.compile(entry);
+    } catch {
+      // proxy-addr refuses a /0 itself; it is named for what it would mean.
+      if (!['*', 'all', 'true'].includes(entry.toLowerCase()) && !/\/(0+|0+\.0+\.0+\.0+|::)$/.test(entry)) {
+        return { error: `${JSON.stringify(entry.slice(0, 60))} is no IP address, CIDR range (10.0.0.0/8) or named range (loopback, linklocal, uniquelocal)` };
+      }
+      trust = () => true;
+    }
+    // Only a range of every address holds both ends of the address space.
+    const all = (trust('0.0.0.0', 0) && trust('255.255.255.255', 0)) || (trust('::', 0) && trust('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 0));
+    if (all) return { error: `${JSON.stringify(entry.slice(0, 60))} trusts every address, so any client could name its own address in X-Forwarded-For: name the proxies` };
+  }
+  return { proxies: entries };
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { noUserinfo } from '../core/model/experiment.js';
 import type { ProviderSettings } from '../core/ports.js';
 import type { ConnectionLimits } from '../http/connections.js';
-import { connectionLimits } from './connections.js';
+import { connectionLimits, parseTrustedProxies } from './connections.js';
 
 export const API_KEY_PATTERN = /^sk-lw-[A-Za-z0-9]{40}$/;
 
@@ -100,6 +100,18 @@ const envSchema = z.object({
   ASSAY_MAX_CONNECTIONS: intFromEnv(1, 1_000_000).optional(),
   /** Connections open at once from one client address; 0 = no cap. */
   ASSAY_MAX_CONNECTIONS_PER_CLIENT: intFromEnv(0, 1_000_000).optional(),
+  /** Reverse proxies whose X-Forwarded-For names the client (http/client-address.ts). */
+  ASSAY_TRUSTED_PROXIES: z
+    .string()
+    .transform((v, ctx) => {
+      const parsed = parseTrustedProxies(v);
+      if ('proxies' in parsed) return parsed.proxies;
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    })
+    .default([]),
+  /** How long an idle keep-alive connection stays open (Node's default, 5 s). */
+  ASSAY_KEEP_ALIVE_TIMEOUT_MS: intFromEnv(1_000, 600_000).optional(),
   /** Failed authentications per client address per minute before 429 (project keys and the admin token). */
   ASSAY_AUTH_FAILURES_PER_MINUTE: intFromEnv(1, 1_000_000).default(100),
   /** `false` removes GET /metrics and stops collecting (docs/operations.md). */
@@ -189,6 +201,8 @@ export interface Config {
   sharedCredentialsProjects: 'all' | string[];
   /** Failed authentications per client address per minute before 429. */
   authFailuresPerMinute: number;
+  /** ASSAY_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client (http/client-address.ts). */
+  trustedProxies: readonly string[];
   /** What a listener's clients may hold of it: connections in all and per address, header and body timeouts. */
   connections: ConnectionLimits;
   /** GET /metrics: on unless ASSAY_METRICS=false; `token` = ASSAY_METRICS_TOKEN. */
@@ -271,7 +285,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxMemoryMb: e.ASSAY_SANDBOX_MEMORY_MB,
     sharedCredentialsProjects: e.ASSAY_SHARED_CREDENTIALS_PROJECTS,
     authFailuresPerMinute: e.ASSAY_AUTH_FAILURES_PER_MINUTE,
-    connections: connectionLimits(e.ASSAY_MAX_CONNECTIONS, e.ASSAY_MAX_CONNECTIONS_PER_CLIENT),
+    trustedProxies: e.ASSAY_TRUSTED_PROXIES,
+    connections: connectionLimits({
+      max: e.ASSAY_MAX_CONNECTIONS,
+      perClient: e.ASSAY_MAX_CONNECTIONS_PER_CLIENT,
+      trustedProxies: e.ASSAY_TRUSTED_PROXIES,
+      keepAliveTimeoutMs: e.ASSAY_KEEP_ALIVE_TIMEOUT_MS,
+    }),
     metrics: { enabled: e.ASSAY_METRICS, token: e.ASSAY_METRICS_TOKEN },
     tracing: {
       // OTEL_TRACES_EXPORTER=none is the SDK's own way to say "no traces".

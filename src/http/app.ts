@@ -13,6 +13,7 @@ import { AssayError } from '../core/errors.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { adminAuth, projectAuth } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
+import { clientAddresses } from './client-address.js';
 import type { HttpEnv } from './context.js';
 import { errorResponse, makeErrorHandler } from './errors.js';
 import { createHttpLimits, type LimitSettings } from './limits.js';
@@ -86,7 +87,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   // First, so it times and counts every request, refused and failed ones included.
   if (deps.metrics) app.use('*', requestMetrics(deps.metrics));
   // One throttle for project keys and the admin token: a guesser cannot switch between them.
-  const throttle = new AuthThrottle(deps.limits.authFailuresPerMinute);
+  const throttle = new AuthThrottle(deps.limits.authFailuresPerMinute, clientAddresses(deps.limits.trustedProxies));
   const limits = createHttpLimits(deps.limits, deps.clock);
   const routes = new RouteTable(
     app,

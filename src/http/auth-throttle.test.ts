@@ -4,7 +4,7 @@
 import type { Context } from 'hono';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isAssayError } from '../core/errors.js';
-import { AuthThrottle, clientAddress } from './auth-throttle.js';
+import { AuthThrottle } from './auth-throttle.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
@@ -42,6 +42,7 @@ describe('AuthThrottle', () => {
   });
 
   it('counts an IPv6 /64 as one address and unmaps IPv4-mapped addresses', () => {
+    const clientAddress = (c: Context) => new AuthThrottle(1).address(c);
     const ctx = (remoteAddress: string) => ({ env: { incoming: { socket: { remoteAddress } } } }) as unknown as Context;
     expect(clientAddress(ctx('2001:db8:1:2:aaaa::1'))).toBe(clientAddress(ctx('2001:db8:1:2:bbbb::9')));
     expect(clientAddress(ctx('2001:db8:1:2:aaaa::1'))).not.toBe(clientAddress(ctx('2001:db8:1:3::1')));

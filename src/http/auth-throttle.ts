@@ -5,10 +5,11 @@
 // rate-limiter-flexible's (in memory, per server process, like the other per-key limits).
 // IPv6 clients are counted per /64, the block one host is usually given, so an attacker cannot
 // get a fresh allowance for every address it owns.
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AssayError } from '../core/errors.js';
-import { parseIPv6 } from '../net/network-guard.js';
+import { type ClientAddresses, clientAddresses } from './client-address.js';
 
 const FIRST_BLOCK_S = 60;
 const MAX_BLOCK_S = 3_600;
@@ -18,8 +19,20 @@ export class AuthThrottle {
   /** Blocks per address in the last day: the exponent of the next block's length. */
   private readonly strikes = new RateLimiterMemory({ points: 1_000_000, duration: 86_400 });
 
-  constructor(private readonly perMinute: number) {
+  constructor(
+    private readonly perMinute: number,
+    private readonly addresses: ClientAddresses = clientAddresses([]),
+  ) {
     this.failures = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  }
+
+  /**
+   * The request's client as the throttle counts it: the TCP peer, or behind a trusted proxy
+   * (ASSAY_TRUSTED_PROXIES) the address it forwarded (http/client-address.ts). Requests made
+   * without a socket (app.request() in tests) count as one address, `local`.
+   */
+  address(c: Context): string {
+    return this.addresses.of((c.env as { incoming?: IncomingMessage } | undefined)?.incoming);
   }
 
   /** Throws 429 while the address is blocked; call before checking credentials. */
@@ -45,27 +58,4 @@ export class AuthThrottle {
 function tooMany(ms: number): AssayError {
   const seconds = Math.max(1, Math.ceil(ms / 1000));
   return new AssayError('rate_limited', `Too many failed authentication attempts from this address; retry in ${seconds} s`, { meta: { retryAfterSeconds: seconds } });
-}
-
-/**
- * The client's address as the throttle counts it: the TCP peer (a proxy in front of Assay makes
- * every client share its address, see docs/security.md), IPv6 reduced to its /64.
- * Requests made without a socket (app.request() in tests) count as one address, `local`.
- */
-export function clientAddress(c: Context): string {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return addressKey(incoming?.socket?.remoteAddress);
-}
-
-/**
- * A peer's address as limits count it (this throttle, and the connections per client of
- * http/connections.ts): IPv4 as is (also when IPv4-mapped), IPv6 as its /64; none is `local`.
- */
-export function addressKey(address: string | undefined): string {
-  if (!address) return 'local';
-  if (!address.includes(':')) return address;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  const groups = parseIPv6(address);
-  return groups === null ? address : `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
 }

@@ -5,7 +5,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AssayError } from '../core/errors.js';
 import type { ProjectService } from '../app/projects.js';
-import { type AuthThrottle, clientAddress } from './auth-throttle.js';
+import type { AuthThrottle } from './auth-throttle.js';
 import type { HttpEnv } from './context.js';
 
 export const missingCredentials = (): AssayError =>
@@ -66,7 +66,7 @@ export function projectAuth(projects: ProjectService, throttle: AuthThrottle): M
   return async (c, next) => {
     const presented = presentedCredentials(c);
     if (!presented) throw missingCredentials();
-    const address = clientAddress(c);
+    const address = throttle.address(c);
     await throttle.assertAllowed(address);
     // Keys are short; anything long is not a key and is not worth hashing.
     if (presented.key.length > 200) return refused(throttle, address);
@@ -100,7 +100,7 @@ export function adminAuth(adminToken: string | undefined, throttle: AuthThrottle
     const match = /^bearer\s+(.+)$/i.exec(authorization);
     // The admin API's own words: a project key is not what it takes.
     if (!match) throw new AssayError('missing_credentials', 'Send the admin token (ASSAY_ADMIN_TOKEN) as Authorization: Bearer <token>', { compatText: 'Missing credentials' });
-    const address = clientAddress(c);
+    const address = throttle.address(c);
     await throttle.assertAllowed(address);
     if (!sameSecret(match[1]!.trim(), adminToken)) {
       await throttle.failed(address);
@@ -124,7 +124,7 @@ export function metricsAuth(token: string | undefined, throttle: AuthThrottle): 
     if (!match) {
       throw new AssayError('missing_credentials', 'Send the metrics token (ASSAY_METRICS_TOKEN) as Authorization: Bearer <token>', { compatText: 'Missing credentials' });
     }
-    const address = clientAddress(c);
+    const address = throttle.address(c);
     await throttle.assertAllowed(address);
     if (!sameSecret(match[1]!.trim(), token)) {
       await throttle.failed(address);

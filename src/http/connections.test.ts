@@ -41,7 +41,7 @@ async function serve(limits: Partial<ConnectionLimits>): Promise<number> {
     await sleep(1_500);
     return c.json({ length: (await c.req.text()).length });
   });
-  const bound = await listen(app.fetch, 0, '127.0.0.1', { max: 100, perClient: 0, headersTimeoutMs: LONG, bodyIdleMs: LONG, ...limits }, (line) => warnings.push(line));
+  const bound = await listen(app.fetch, 0, '127.0.0.1', { max: 100, perClient: 0, trustedProxies: [], headersTimeoutMs: LONG, bodyIdleMs: LONG, keepAliveTimeoutMs: 5_000, ...limits }, (line) => warnings.push(line));
   server = bound.server;
   return bound.port;
 }
@@ -113,7 +113,7 @@ describe('connection caps', () => {
   });
 
   it('counts an IPv6 client by its /64', async () => {
-    const { addressKey } = await import('./auth-throttle.js');
+    const { addressKey } = await import('./client-address.js');
     expect(addressKey('2001:db8:1:2:aaaa::1')).toBe(addressKey('2001:db8:1:2:bbbb::9'));
     expect(addressKey('2001:db8:1:3::1')).not.toBe(addressKey('2001:db8:1:2::1'));
     expect(addressKey('::ffff:10.0.0.1')).toBe('10.0.0.1');

@@ -11,7 +11,7 @@
 //     for one, however long the whole upload takes.
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { addressKey } from './auth-throttle.js';
+import { addressKey, clientAddresses } from './client-address.js';
 import { rawJsonAnswer } from './client-errors.js';
 
 export interface ConnectionLimits {
@@ -19,10 +19,21 @@ export interface ConnectionLimits {
   max: number;
   /** Connections open at once from one client address; the next is answered 429. 0: no cap. */
   perClient: number;
+  /**
+   * ASSAY_TRUSTED_PROXIES (http/client-address.ts): a connection from one of these is many
+   * clients', so it counts towards `max` only, never towards a per-address cap.
+   */
+  trustedProxies: readonly string[];
   /** Time for a request's headers to arrive (408 after it). */
   headersTimeoutMs: number;
   /** Time a body may stay silent while the server waits for it (408 after it). */
   bodyIdleMs: number;
+  /**
+   * How long an idle keep-alive connection stays open. A load balancer that reuses idle
+   * upstream connections for longer (AWS ALB: 60 s) sends requests on connections Node just
+   * closed, and its clients get 502s; set this above the balancer's idle timeout.
+   */
+  keepAliveTimeoutMs: number;
 }
 
 /** Node's check of header deadlines runs every 30 s by default, so a 20 s timeout took up to 50. */
@@ -56,6 +67,7 @@ const REFUSAL_LOG_MS = 60_000;
  * for, they are how an operator learns every client shares one address.
  */
 export function guardConnections(server: Server, limits: ConnectionLimits, warn: (line: string) => void = () => {}): void {
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   capConnections(server, limits, refusalLog(limits, warn));
   watchBodies(server, limits.bodyIdleMs);
 }
@@ -70,7 +82,7 @@ function refusalLog(limits: ConnectionLimits, warn: (line: string) => void): (wh
     const now = Date.now();
     if (now - lastLine < REFUSAL_LOG_MS) return;
     const parts = [];
-    if (client > 0) parts.push(`${client} over ASSAY_MAX_CONNECTIONS_PER_CLIENT (${limits.perClient} from one address; behind a reverse proxy every client is the proxy: raise it, or 0 for no cap)`);
+    if (client > 0) parts.push(`${client} over ASSAY_MAX_CONNECTIONS_PER_CLIENT (${limits.perClient} from one address; behind a reverse proxy every client is the proxy: name it in ASSAY_TRUSTED_PROXIES)`);
     if (busy > 0) parts.push(`${busy} over ASSAY_MAX_CONNECTIONS (${limits.max})`);
     warn(`refused connections${lastLine === -Infinity ? '' : ' in the last minute'}: ${parts.join('; ')}; the latest from ${address}`);
     lastLine = now;
@@ -88,11 +100,12 @@ function capConnections(server: Server, limits: ConnectionLimits, logRefusal: (w
   let open = 0;
   let refusing = 0;
   const perAddress = new Map<string, number>();
+  const proxies = clientAddresses(limits.trustedProxies);
   server.on('connection', (socket: Socket) => {
     const address = addressKey(socket.remoteAddress);
     const mine = perAddress.get(address) ?? 0;
     const busy = open >= limits.max;
-    if (busy || (limits.perClient > 0 && mine >= limits.perClient)) {
+    if (busy || (limits.perClient > 0 && mine >= limits.perClient && !proxies.trusted(socket.remoteAddress))) {
       if (busy) connectionCounts.refusedServerBusy++;
       else connectionCounts.refusedPerClient++;
       logRefusal(busy ? 'busy' : 'client', address);

@@ -141,6 +141,8 @@ export interface LimitSettings {
   runRateWindowMs: number;
   /** Failed authentications per client address per minute before 429 (read once, at start). */
   authFailuresPerMinute: number;
+  /** Proxies whose X-Forwarded-For names the client the throttle counts (read once, at start). */
+  trustedProxies: readonly string[];
 }
 
 export function createHttpLimits(settings: LimitSettings, clock: Clock): HttpLimits {

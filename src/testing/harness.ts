@@ -82,7 +82,7 @@ export async function listen(t: TestAssay): Promise<{ url: string; close(): Prom
   // is what the tests see: it once dropped them, and only the real server noticed.
   const { listenEarly } = await import('../cli/listen.js');
   const { connectionLimits } = await import('../config/connections.js');
-  const { server, port, ready } = await listenEarly(0, '127.0.0.1', 'PORT', connectionLimits(undefined, undefined));
+  const { server, port, ready } = await listenEarly(0, '127.0.0.1', 'PORT', connectionLimits({}));
   ready(t.assay.http.app.fetch);
   return {
     url: `http://127.0.0.1:${port}`,
