@@ -16,6 +16,8 @@
 //   BENCH_BIN=/other/checkout/bin/assay.js npm run bench …   runs that checkout's server instead (a side-by-side)
 //   npm run bench -- --only=pages    a results page, an export and an event replay of cells with 4 MB outputs, and a
 //                                 run over 1 MB dataset rows: the server's RSS rise while each runs (bench/pages.ts)
+//   npm run bench -- --only=stalled  readers of a run of 9 MB outputs that stop reading, once and reconnecting:
+//                                 the server's RSS rise (bench/stalled.ts)
 //   npm run bench -- --only=million  a 1,000,000-row streamed CSV upload and run (bench/million.ts; --quick: 100,000)
 //   npm run bench -- --only=million-cluster  the same on PostgreSQL + Redis with an api process and a worker
 import os from 'node:os';
@@ -26,7 +28,7 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const oneRun = args.has('--one-run');
-const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster', 'peers', 'memory', 'bodies', 'pages', 'million', 'million-cluster'];
+const SUITES = ['eff', 'prompt', 'cpu', 'big', 'evaluators', 'caps', 'templates', 'compare', 'load', 'cluster', 'peers', 'memory', 'bodies', 'pages', 'stalled', 'million', 'million-cluster'];
 if (only !== undefined && !SUITES.includes(only)) {
   console.error(`--only=${only}: unknown suite (one of ${SUITES.join(', ')})`);
   process.exit(2);
@@ -336,6 +338,7 @@ if (!only || only === 'bodies') {
   if (!(await largeReadsBench(quick, print))) process.exitCode = 1;
 }
 if (!only || only === 'pages') await (await import('./pages.js')).largeCellsBench(quick, print);
+if (!only || only === 'stalled') await (await import('./stalled.js')).stalledReadersBench(quick, print);
 // Several minutes each at full size, so only when asked for.
 if (only === 'million') await million('embedded');
 if (only === 'million-cluster') await million('cluster');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../core/events.js';
 import { listen, startTestAssay, type TestAssay } from '../testing/harness.js';
 import { parseSse, waitForRun } from '../testing/runs.js';
-import { stalledWrites } from './sse-stalls.js';
+import { type StallLimits, stalledWrites } from './sse-stalls.js';
 
 let t: TestAssay;
 let server: Awaited<ReturnType<typeof listen>>;
@@ -41,6 +41,8 @@ function stalledStream(): { socket: net.Socket; resume(): Promise<string>; readT
     text += chunk;
     socket.pause();
   });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.write(`GET /api/experiments/runs/${runId}/events HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${t.key}\r\nAccept: text/event-stream\r\n\r\n`);
   return {
     socket,
@@ -51,14 +53,12 @@ function stalledStream(): { socket: net.Socket; resume(): Promise<string>; readT
         socket.on('error', reject);
         socket.resume();
       }),
-    /** Reads on until the connection ends, however it ends (a cut resets it). */
-    readToClose: () =>
-      new Promise<string>((resolve) => {
-        socket.on('data', () => socket.resume());
-        socket.on('error', () => {});
-        socket.on('close', () => resolve(text));
-        socket.resume();
-      }),
+    /** Reads on until the connection ends, however it ends (a cut resets it; it may have closed already). */
+    readToClose: () => {
+      socket.on('data', () => socket.resume());
+      socket.resume();
+      return closed.then(() => text);
+    },
   };
 }
 
@@ -91,32 +91,48 @@ describe('a reader that stops reading', () => {
     expect(events.at(-1)?.type).toBe('done');
   }, 60_000);
 
-  it('is cut when stalled streams hold more than the budget, and loses nothing by reconnecting', async () => {
-    const limits = stalledWrites.limits;
-    // Two readers stalled on 400 KB frames hold ≈ 1.6 MB between them.
-    stalledWrites.limits = { budgetBytes: 1_000_000, graceMs: 200, maxStallMs: 60_000 };
+  /**
+   * Two readers stall on 400 KB frames (≈ 1.6 MB between them) under `limits`, and `cut` of them
+   * are cut; each cut one reconnects with Last-Event-ID and, with what it had, has every event
+   * once and in order.
+   */
+  async function stallTwo(limits: StallLimits, cut: 1 | 2): Promise<void> {
+    const saved = stalledWrites.limits;
+    stalledWrites.limits = limits;
     try {
       const cutsBefore = stalledWrites.cuts;
       const readers = [stalledStream(), stalledStream()];
-      while (stalledWrites.cuts === cutsBefore) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (stalledWrites.cuts < cutsBefore + cut) await new Promise((resolve) => setTimeout(resolve, 20));
       const bodies = (await Promise.all(readers.map((r) => r.readToClose()))).map(bodyOf);
-      const ended = bodies.map((b) => b.includes('"type":"done"'));
-      // The longest-waiting one was cut; the other, then within the budget, was not.
-      expect(ended.sort()).toEqual([false, true]);
-      const cutBody = bodies.find((b) => !b.includes('"type":"done"'))!;
-      // A frame cut half-way is no event for a client: it keeps what ended with a blank line.
-      const before = parseSse(cutBody.slice(0, cutBody.lastIndexOf('\n\n') + 2));
-      expect(before.ids).toEqual(Array.from({ length: before.ids.length }, (_, i) => i + 1));
-      const lastId = before.ids.at(-1) ?? 0;
-      const again = await fetch(`${server.url}/api/experiments/runs/${runId}/events`, { headers: { 'X-Auth-Token': t.key, 'Last-Event-ID': String(lastId) } });
-      const after = parseSse(await again.text());
-      expect(after.ids[0]).toBe(lastId + 1);
-      const events = [...before.events, ...after.events];
-      const outputs = events.filter((e) => e.type === 'target_result').map((e) => (e as RunEvent & { output: string }).output);
-      expect(outputs.sort()).toEqual(Array.from({ length: ROWS }, (_, i) => `r${i}:${'v'.repeat(OUTPUT)}`).sort());
-      expect(events.at(-1)?.type).toBe('done');
+      const cutBodies = bodies.filter((b) => !b.includes('"type":"done"'));
+      expect(cutBodies).toHaveLength(cut);
+      // The reconnection reads under the usual limits.
+      stalledWrites.limits = saved;
+      for (const cutBody of cutBodies) {
+        // A frame cut half-way is no event for a client: it keeps what ended with a blank line.
+        const before = parseSse(cutBody.slice(0, cutBody.lastIndexOf('\n\n') + 2));
+        expect(before.ids).toEqual(Array.from({ length: before.ids.length }, (_, i) => i + 1));
+        const lastId = before.ids.at(-1) ?? 0;
+        const again = await fetch(`${server.url}/api/experiments/runs/${runId}/events`, { headers: { 'X-Auth-Token': t.key, 'Last-Event-ID': String(lastId) } });
+        const after = parseSse(await again.text());
+        expect(after.ids[0]).toBe(lastId + 1);
+        const events = [...before.events, ...after.events];
+        const outputs = events.filter((e) => e.type === 'target_result').map((e) => (e as RunEvent & { output: string }).output);
+        expect(outputs.sort()).toEqual(Array.from({ length: ROWS }, (_, i) => `r${i}:${'v'.repeat(OUTPUT)}`).sort());
+        expect(events.at(-1)?.type).toBe('done');
+      }
     } finally {
-      stalledWrites.limits = limits;
+      stalledWrites.limits = saved;
     }
+  }
+
+  it('is cut when stalled streams hold more than the budget, and loses nothing by reconnecting', async () => {
+    // The longest-waiting one is cut; the other, then within the budget, is not.
+    await stallTwo({ budgetBytes: 1_000_000, graceMs: 200, maxStallMs: 60_000, ceilingBytes: 100_000_000 }, 1);
+  }, 60_000);
+
+  it('is cut within its grace when stalled streams hold more than the ceiling, and loses nothing by reconnecting', async () => {
+    // A grace longer than the test, and a ceiling any stall passes: only the ceiling can cut, at once.
+    await stallTwo({ budgetBytes: 100_000_000, graceMs: 120_000, maxStallMs: 240_000, ceilingBytes: 1 }, 2);
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import { StalledWrites } from './sse-stalls.js';
 
 function ledger() {
   let now = 0;
-  const writes = new StalledWrites({ budgetBytes: 100, graceMs: 2_000, maxStallMs: 60_000 }, () => now);
+  const writes = new StalledWrites({ budgetBytes: 100, graceMs: 2_000, maxStallMs: 60_000, ceilingBytes: 400 }, () => now);
   const cut: string[] = [];
   const stall = (name: string, bytes: number) => writes.stall(bytes, () => cut.push(name));
   return { writes, cut, stall, at: (ms: number) => ((now = ms), writes.check()) };
@@ -37,6 +37,28 @@ describe('the ledger of stalled streams', () => {
     expect(writes.held).toBe(90);
     at(10_000);
     expect(cut).toEqual(['a']);
+  });
+
+  it('over the ceiling, cuts the longest-waiting streams even within their grace', () => {
+    const { writes, cut, stall, at } = ledger();
+    stall('a', 150);
+    at(100);
+    stall('b', 150);
+    at(200);
+    stall('c', 90);
+    // 390 bytes held, within the ceiling and within the grace: nothing is cut.
+    expect(cut).toEqual([]);
+    at(300);
+    stall('d', 150);
+    // 540 held: 'a' goes at once, and the rest fit under the ceiling.
+    expect(cut).toEqual(['a']);
+    expect(writes.held).toBe(390);
+    // Under the ceiling, the budget waits for the grace again: each goes once it has waited 2 s.
+    at(2_100);
+    expect(cut).toEqual(['a', 'b']);
+    at(2_200);
+    expect(cut).toEqual(['a', 'b', 'c']);
+    expect(writes.held).toBe(150);
   });
 
   it('forgets a stream whose socket drained', () => {

@@ -6,7 +6,10 @@
 // holds its frame once, not twice; and this ledger bounds what all stalled streams hold:
 //   - past `budgetBytes` held in all, the streams that have waited longer than `graceMs` are
 //     cut, the longest-waiting first, until the rest fit;
-//   - a stream that has waited `maxStallMs` is cut whatever it holds.
+//   - a stream that has waited `maxStallMs` is cut whatever it holds;
+//   - past `ceilingBytes`, the longest-waiting are cut even within their grace: without it,
+//     40 readers that stopped held ≈ 620 MB for their first 2 s, and readers that reconnect as
+//     soon as they are cut spend their lives in that grace.
 // A cut stream's client reconnects with Last-Event-ID and loses nothing (SPEC §6). A reader
 // that reads, however slowly, drains within the grace and is never cut for others' stalls.
 
@@ -17,9 +20,15 @@ export interface StallLimits {
   graceMs: number;
   /** A stream waiting this long is cut (nginx's `send_timeout` is 60 s too). */
   maxStallMs: number;
+  /**
+   * Bytes all stalled streams may hold, grace or not: past it the longest-waiting are cut at
+   * once. A reader that reads is cut only when others hold this much; it reconnects and loses
+   * nothing.
+   */
+  ceilingBytes: number;
 }
 
-export const STALL_LIMITS: StallLimits = { budgetBytes: 64 * 1024 * 1024, graceMs: 2_000, maxStallMs: 60_000 };
+export const STALL_LIMITS: StallLimits = { budgetBytes: 64 * 1024 * 1024, graceMs: 2_000, maxStallMs: 60_000, ceilingBytes: 256 * 1024 * 1024 };
 
 interface Stall {
   since: number;
@@ -53,13 +62,20 @@ export class StalledWrites {
     return () => this.release(s);
   }
 
-  /** Cuts the stalls past `maxStallMs`, then, while over budget, those past `graceMs`. */
+  /**
+   * Cuts the stalls past `maxStallMs`; while over budget, those past `graceMs`; while over the
+   * ceiling, any; the longest-waiting first.
+   */
   check(): void {
     const now = this.now();
+    const { graceMs, maxStallMs, budgetBytes, ceilingBytes } = this.limits;
     for (const s of this.stalls) {
       const waited = now - s.since;
-      if (waited < this.limits.graceMs) break;
-      if (waited < this.limits.maxStallMs && this.heldBytes <= this.limits.budgetBytes) continue;
+      if (waited < maxStallMs && this.heldBytes <= ceilingBytes && (waited < graceMs || this.heldBytes <= budgetBytes)) {
+        // The rest waited less: none is past the grace either.
+        if (waited < graceMs) break;
+        continue;
+      }
       this.release(s);
       this.cuts++;
       s.cut();
