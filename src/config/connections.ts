@@ -10,7 +10,7 @@ const DEFAULT_MAX = 4_096;
 const HEADERS_TIMEOUT_MS = 20_000;
 const BODY_IDLE_MS = 30_000;
 /** Node's own default: an idle keep-alive connection is closed after 5 s. */
-export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface ConnectionSettings {
   max?: number | undefined;
@@ -60,19 +60,18 @@ export function parseTrustedProxies(value: string): { proxies: string[] } | { er
   if (entries.length === 1 && entries[0]!.toLowerCase() === 'none') return { proxies: [] };
   if (entries.length > 256) return { error: `names ${entries.length} entries; at most 256` };
   for (const entry of entries) {
+    const shown = JSON.stringify(entry.slice(0, 60));
+    const everyAddress = { error: `${shown} trusts every address, so any client could name its own address in X-Forwarded-For: name the proxies` };
     let trust: (address: string, i: number) => boolean;
     try {
       trust = proxyAddr.compile(entry);
     } catch {
       // proxy-addr refuses a /0 itself; it is named for what it would mean.
-      if (!['*', 'all', 'true'].includes(entry.toLowerCase()) && !/\/(0+|0+\.0+\.0+\.0+|::)$/.test(entry)) {
-        return { error: `${JSON.stringify(entry.slice(0, 60))} is no IP address, CIDR range (10.0.0.0/8) or named range (loopback, linklocal, uniquelocal)` };
-      }
-      trust = () => true;
+      if (['*', 'all', 'true'].includes(entry.toLowerCase()) || /\/(0+|0+\.0+\.0+\.0+|::)$/.test(entry)) return everyAddress;
+      return { error: `${shown} is no IP address, CIDR range (10.0.0.0/8) or named range (loopback, linklocal, uniquelocal)` };
     }
-    // Only a range of every address holds both ends of the address space.
-    const all = (trust('0.0.0.0', 0) && trust('255.255.255.255', 0)) || (trust('::', 0) && trust('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 0));
-    if (all) return { error: `${JSON.stringify(entry.slice(0, 60))} trusts every address, so any client could name its own address in X-Forwarded-For: name the proxies` };
+    // Only a range of every address holds both ends of the address space (`::ffff:0:0/96` is all of IPv4).
+    if ((trust('0.0.0.0', 0) && trust('255.255.255.255', 0)) || (trust('::', 0) && trust('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 0))) return everyAddress;
   }
   return { proxies: entries };
 }

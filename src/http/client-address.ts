@@ -19,9 +19,6 @@ export interface ClientAddresses {
   of(incoming: IncomingMessage | undefined): string;
 }
 
-/** Named ranges proxy-addr knows, besides addresses and CIDR ranges. */
-export const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'] as const;
-
 /**
  * The addresses of `trustedProxies` as one matcher. Throws a TypeError naming the first entry
  * that is no address, range or named range (the configuration refuses it at start-up).

@@ -7,11 +7,12 @@
 //   - past `budgetBytes` held in all, the streams that have waited longer than `graceMs` are
 //     cut, the longest-waiting first, until the rest fit;
 //   - a stream that has waited `maxStallMs` is cut whatever it holds;
-//   - past `ceilingBytes`, the longest-waiting are cut even within their grace: without it,
-//     40 readers that stopped held ≈ 620 MB for their first 2 s, and readers that reconnect as
-//     soon as they are cut spend their lives in that grace.
+//   - past `ceilingBytes`, the longest-waiting are cut even within their grace: readers that
+//     dropped their stream every 1.5 s and opened one that stalled were never past the grace,
+//     never cut, and took the server's RSS up by 1.7–2.0 GB (bench/stalled.ts).
 // A cut stream's client reconnects with Last-Event-ID and loses nothing (SPEC §6). A reader
-// that reads, however slowly, drains within the grace and is never cut for others' stalls.
+// that reads, however slowly, drains within the grace: it is cut for others' stalls only while
+// they hold more than the ceiling.
 
 export interface StallLimits {
   /** Bytes all stalled streams may hold before the longest-waiting are cut. */
