@@ -16,11 +16,11 @@ describe('connection limits', () => {
   });
 
   it('leaves half the open files to the database and outbound calls, and gives one address a quarter of the cap', () => {
-    expect(connectionLimits({}, 20_000)).toMatchObject({ max: 4_096, perClient: 1_024 });
-    expect(connectionLimits({}, 1_024)).toMatchObject({ max: 512, perClient: 128 });
-    expect(connectionLimits({}, undefined)).toMatchObject({ max: 4_096, perClient: 1_024 });
-    expect(connectionLimits({ max: 100 }, 20_000)).toMatchObject({ max: 100, perClient: 25 });
-    expect(connectionLimits({ max: 100, perClient: 0 }, 20_000)).toMatchObject({ max: 100, perClient: 0 });
+    expect(connectionLimits({}, () => 20_000)).toMatchObject({ max: 4_096, perClient: 1_024 });
+    expect(connectionLimits({}, () => 1_024)).toMatchObject({ max: 512, perClient: 128 });
+    expect(connectionLimits({}, () => undefined)).toMatchObject({ max: 4_096, perClient: 1_024 });
+    expect(connectionLimits({ max: 100 }, () => 20_000)).toMatchObject({ max: 100, perClient: 25 });
+    expect(connectionLimits({ max: 100, perClient: 0 }, () => 20_000)).toMatchObject({ max: 100, perClient: 0 });
   });
 
   it('takes the caps from the environment and refuses a value that is no count', () => {

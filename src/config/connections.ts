@@ -37,8 +37,8 @@ export function openFileLimit(read: () => string = () => readFileSync('/proc/sel
  * other half is left to the database and outbound calls), and one client address may hold a
  * quarter of it.
  */
-export function connectionLimits(settings: ConnectionSettings, files = openFileLimit()): ConnectionLimits {
-  const cap = settings.max ?? Math.max(16, Math.min(DEFAULT_MAX, Math.floor((files ?? Infinity) / 2)));
+export function connectionLimits(settings: ConnectionSettings, fileLimit: () => number | undefined = openFileLimit): ConnectionLimits {
+  const cap = settings.max ?? Math.max(16, Math.min(DEFAULT_MAX, Math.floor((fileLimit() ?? Infinity) / 2)));
   return {
     max: cap,
     perClient: settings.perClient ?? Math.max(1, Math.floor(cap / 4)),
