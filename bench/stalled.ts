@@ -9,6 +9,7 @@
 // BENCH_BIN=/other/checkout/bin/assay.js runs another build's server (a side-by-side).
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { rssMb } from './proc.js';
 import { api, KEY, startServer, waitDone } from './servers.js';
@@ -44,14 +45,12 @@ async function cuts(base: string): Promise<number> {
 /** RSS after a full collection in the server (SIGUSR2, bench/gc-on-signal.mjs). */
 async function collected(pid: number): Promise<number> {
   process.kill(pid, 'SIGUSR2');
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await sleep(1_000);
   return rssMb(pid);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** RSS samples every 5 ms while `work` runs: the rise over `before` at its peak, in the first `earlyMs`, and at the end. */
-async function sampled(pid: number, before: number, earlyMs: number, work: () => Promise<void>): Promise<{ early: number; peak: number; end: number }> {
+/** RSS samples every 5 ms while `work` runs: the rise over `before` at its peak, and in the first `earlyMs`. */
+async function sampled(pid: number, before: number, earlyMs: number, work: () => Promise<void>): Promise<{ early: number; peak: number }> {
   const start = performance.now();
   let early = 0;
   let peak = 0;
@@ -65,7 +64,7 @@ async function sampled(pid: number, before: number, earlyMs: number, work: () =>
   } finally {
     clearInterval(timer);
   }
-  return { early, peak, end: rssMb(pid) - before };
+  return { early, peak };
 }
 
 export async function stalledReadersBench(quick: boolean, print: (line: string) => void): Promise<void> {
