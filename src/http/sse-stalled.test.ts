@@ -92,9 +92,11 @@ describe('a reader that stops reading', () => {
   }, 60_000);
 
   /**
-   * Two readers stall on 400 KB frames (≈ 1.6 MB between them) under `limits`, and `cut` of them
-   * are cut; each cut one reconnects with Last-Event-ID and, with what it had, has every event
-   * once and in order.
+   * Two readers stall on 400 KB frames (≈ 1.6 MB between them) under `limits`, and at least
+   * `cut` of them are cut; each cut one reconnects with Last-Event-ID and, with what it had, has
+   * every event once and in order. (Whether the second fits the budget once the first is cut
+   * depends on where each stalled — mid-frame or between frames; sse-stalls.test.ts checks
+   * "until the rest fit" on a fake clock.)
    */
   async function stallTwo(limits: StallLimits, cut: 1 | 2): Promise<void> {
     const saved = stalledWrites.limits;
@@ -105,7 +107,7 @@ describe('a reader that stops reading', () => {
       while (stalledWrites.cuts < cutsBefore + cut) await new Promise((resolve) => setTimeout(resolve, 20));
       const bodies = (await Promise.all(readers.map((r) => r.readToClose()))).map(bodyOf);
       const cutBodies = bodies.filter((b) => !b.includes('"type":"done"'));
-      expect(cutBodies).toHaveLength(cut);
+      expect(cutBodies.length).toBeGreaterThanOrEqual(cut);
       // The reconnection reads under the usual limits.
       stalledWrites.limits = saved;
       for (const cutBody of cutBodies) {
@@ -127,7 +129,7 @@ describe('a reader that stops reading', () => {
   }
 
   it('is cut when stalled streams hold more than the budget, and loses nothing by reconnecting', async () => {
-    // The longest-waiting one is cut; the other, then within the budget, is not.
+    // The longest-waiting one is cut.
     await stallTwo({ budgetBytes: 1_000_000, graceMs: 200, maxStallMs: 60_000, ceilingBytes: 100_000_000 }, 1);
   }, 60_000);
 
