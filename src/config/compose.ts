@@ -168,6 +168,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     ping: () => stores.ping(),
     ...(redisBus ? { redisPing: () => redisBus.ping() } : {}),
     adminToken: config.adminToken,
+    accessLog: config.accessLog,
     maxBodyBytes: config.maxBodyBytes,
     maxUploadBytes: config.maxUploadBytes,
     rowLimits,

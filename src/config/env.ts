@@ -74,6 +74,8 @@ const envSchema = z.object({
   ASSAY_RUN_RATE_LIMIT: intFromEnv(0, 1_000_000).default(60),
   ASSAY_RUN_RATE_WINDOW_MS: intFromEnv(100, 86_400_000).default(60_000),
   ASSAY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** `true`: a log line (info) per request once answered, with its client address (http/access-log.ts). */
+  ASSAY_ACCESS_LOG: boolFromEnv.default(false),
   ASSAY_SHUTDOWN_TIMEOUT_MS: intFromEnv(0, 600_000).default(10_000),
   ASSAY_HTTP_TARGETS_ALLOW_PRIVATE: boolFromEnv.default(true),
   ASSAY_LIMIT_PER_KEY: intFromEnv(1, 100_000).default(1000),
@@ -189,6 +191,8 @@ export interface Config {
   /** The sliding window of `runRateLimit`, ms. */
   runRateWindowMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** ASSAY_ACCESS_LOG: a log line per request. */
+  accessLog: boolean;
   shutdownTimeoutMs: number;
   httpTargetsAllowPrivate: boolean;
   /** Concurrent calls per limit key (HTTP origin) across all runs. */
@@ -278,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runRateLimit: e.ASSAY_RUN_RATE_LIMIT,
     runRateWindowMs: e.ASSAY_RUN_RATE_WINDOW_MS,
     logLevel: e.ASSAY_LOG_LEVEL,
+    accessLog: e.ASSAY_ACCESS_LOG,
     shutdownTimeoutMs: e.ASSAY_SHUTDOWN_TIMEOUT_MS,
     httpTargetsAllowPrivate: e.ASSAY_HTTP_TARGETS_ALLOW_PRIVATE,
     limitPerKey: e.ASSAY_LIMIT_PER_KEY,

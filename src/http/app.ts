@@ -11,6 +11,7 @@ import type { WebhookService } from '../app/webhooks/service.js';
 import type { SecretService } from '../app/secrets.js';
 import { AssayError } from '../core/errors.js';
 import type { Clock, Logger } from '../core/ports.js';
+import { accessLog } from './access-log.js';
 import { adminAuth, projectAuth } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { clientAddresses } from './client-address.js';
@@ -53,6 +54,8 @@ export interface HttpDeps {
   /** Cluster mode: Redis must answer too for /readyz. */
   redisPing?: () => Promise<void>;
   logger: Logger;
+  /** ASSAY_ACCESS_LOG: a log line per request, with its client (http/access-log.ts). */
+  accessLog?: boolean;
   adminToken: string | undefined;
   maxBodyBytes: number;
   /** Streamed CSV / JSON Lines dataset uploads (ASSAY_MAX_UPLOAD_BYTES). */
@@ -86,8 +89,12 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const app = new Hono<HttpEnv>();
   // First, so it times and counts every request, refused and failed ones included.
   if (deps.metrics) app.use('*', requestMetrics(deps.metrics));
+  const addresses = clientAddresses(deps.limits.trustedProxies);
+  if (deps.accessLog) app.use('*', accessLog(deps.logger, addresses));
   // One throttle for project keys and the admin token: a guesser cannot switch between them.
-  const throttle = new AuthThrottle(deps.limits.authFailuresPerMinute, clientAddresses(deps.limits.trustedProxies));
+  const throttle = new AuthThrottle(deps.limits.authFailuresPerMinute, addresses, (address, seconds) =>
+    deps.logger.warn({ client: address, seconds }, `blocked authentication from ${address} for ${seconds} s: over ASSAY_AUTH_FAILURES_PER_MINUTE (${deps.limits.authFailuresPerMinute}) failed keys or admin tokens in a minute`),
+  );
   const limits = createHttpLimits(deps.limits, deps.clock);
   const routes = new RouteTable(
     app,
@@ -105,7 +112,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     c.header('Allow', allow.join(', '));
     return errorResponse(c, new AssayError('method_not_allowed', `${c.req.method} is not allowed on ${path}; it answers ${allow.join(', ')}`));
   };
-  app.onError(makeErrorHandler(deps.logger));
+  app.onError(makeErrorHandler(deps.logger, addresses));
   if (deps.surface === 'probes') {
     probeRoutes(routes, deps.ping, deps.version, deps.readyTimeoutMs ?? 2_000, deps.redisPing);
     if (deps.metrics) metricsRoute(app, deps.metrics, throttle);

@@ -22,6 +22,8 @@ export class AuthThrottle {
   constructor(
     private readonly perMinute: number,
     private readonly addresses: ClientAddresses = clientAddresses([]),
+    /** Hears of each block (the server logs it): the address as counted, and the block's length. */
+    private readonly onBlock: (address: string, seconds: number) => void = () => {},
   ) {
     this.failures = new RateLimiterMemory({ points: perMinute, duration: 60 });
   }
@@ -50,6 +52,7 @@ export class AuthThrottle {
       const strike = await this.strikes.penalty(address);
       const seconds = Math.min(MAX_BLOCK_S, FIRST_BLOCK_S * 2 ** Math.max(0, strike.consumedPoints - 1));
       await this.failures.block(address, seconds);
+      this.onBlock(address, seconds);
       throw tooMany(seconds * 1000);
     }
   }

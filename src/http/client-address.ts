@@ -17,6 +17,8 @@ export interface ClientAddresses {
   trusted(peer: string | undefined): boolean;
   /** The request's client as limits count it (IPv6 per /64; `local` without a socket). */
   of(incoming: IncomingMessage | undefined): string;
+  /** The request's client address in full (for logs); undefined without a socket. */
+  client(incoming: IncomingMessage | undefined): string | undefined;
 }
 
 /**
@@ -25,18 +27,21 @@ export interface ClientAddresses {
  */
 export function clientAddresses(trustedProxies: readonly string[]): ClientAddresses {
   if (trustedProxies.length === 0) {
-    return { trusted: () => false, of: (incoming) => addressKey(incoming?.socket?.remoteAddress) };
+    const peerOf = (incoming: IncomingMessage | undefined): string | undefined => incoming?.socket?.remoteAddress;
+    return { trusted: () => false, of: (incoming) => addressKey(peerOf(incoming)), client: peerOf };
   }
   const trust = proxyAddr.compile([...trustedProxies]);
+  const clientOf = (incoming: IncomingMessage | undefined): string | undefined => {
+    const peer = incoming?.socket?.remoteAddress;
+    if (peer === undefined) return undefined;
+    // A proxy that forwards what is no address (a header the client wrote, passed on) names no client.
+    const client = proxyAddr(incoming!, trust);
+    return isIP(client) === 0 ? peer : client;
+  };
   return {
     trusted: (peer) => peer !== undefined && trust(peer, 0),
-    of(incoming) {
-      const peer = incoming?.socket?.remoteAddress;
-      if (peer === undefined) return addressKey(undefined);
-      // A proxy that forwards what is no address (a header the client wrote, passed on) names no client.
-      const client = proxyAddr(incoming!, trust);
-      return addressKey(isIP(client) === 0 ? peer : client);
-    },
+    of: (incoming) => addressKey(clientOf(incoming)),
+    client: clientOf,
   };
 }
 

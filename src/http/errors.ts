@@ -5,7 +5,9 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { AssayError, isAssayError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
+import { loggedPath, requestOrigin } from './access-log.js';
 import { ClientGoneError } from './body.js';
+import { type ClientAddresses, clientAddresses } from './client-address.js';
 import { errorBody, STATUS_BY_CODE } from './error-status.js';
 
 export function errorResponse(c: Context, err: AssayError): Response {
@@ -19,14 +21,15 @@ export function errorResponse(c: Context, err: AssayError): Response {
 /** nginx's status for a request whose client closed the connection before the answer. */
 export const CLIENT_CLOSED_REQUEST = 499;
 
-export function makeErrorHandler(logger: Logger) {
+/** `addresses` names the client in the log lines (behind a trusted proxy, the one it forwarded). */
+export function makeErrorHandler(logger: Logger, addresses: ClientAddresses = clientAddresses([])) {
   return (err: Error, c: Context): Response => {
     if (isAssayError(err)) return errorResponse(c, err);
     if (err instanceof ClientGoneError) {
       // Nobody reads this answer; its status is for the request log and /metrics. 499 is nginx's
       // "client closed request": not a 5xx (the server did nothing wrong, so a flaky network
       // does not page anyone) and not a 4xx the client could have avoided by asking differently.
-      logger.info({ method: c.req.method, path: c.req.path }, 'client went away');
+      logger.info({ method: c.req.method, path: loggedPath(c.req.path), ...requestOrigin(c, addresses) }, 'client went away');
       return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     }
     if (err instanceof HTTPException) {
@@ -34,7 +37,7 @@ export function makeErrorHandler(logger: Logger) {
       const code = status === 413 ? 'payload_too_large' : status === 401 ? 'invalid_credentials' : status >= 500 ? 'internal_error' : 'validation_error';
       return errorResponse(c, new AssayError(code, err.message || 'Request refused'));
     }
-    logger.error({ err: { name: err?.name, message: err?.message, stack: err?.stack }, method: c.req.method, path: c.req.path }, 'unhandled error');
+    logger.error({ err: { name: err?.name, message: err?.message, stack: err?.stack }, method: c.req.method, path: loggedPath(c.req.path), ...requestOrigin(c, addresses) }, 'unhandled error');
     return c.json({ error: 'internal_error', message: 'An unexpected error occurred' }, 500);
   };
 }

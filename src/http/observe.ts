@@ -20,7 +20,7 @@ export interface HttpMetrics {
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** The template of the route that answered (`/api/experiments/:slug/run`), or `unmatched`. */
-function routeOf(c: Context): string {
+export function routeOf(c: Context): string {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     // Middleware registers as ALL; a handler has its method.
