@@ -49,4 +49,13 @@ describe('connection limits', () => {
     expect(loadConfig({ ASSAY_KEEP_ALIVE_TIMEOUT_MS: '65000' }).connections.keepAliveTimeoutMs).toBe(65_000);
     expect(() => loadConfig({ ASSAY_KEEP_ALIVE_TIMEOUT_MS: '10' })).toThrow(/ASSAY_KEEP_ALIVE_TIMEOUT_MS/);
   });
+
+  it('takes the request timeouts and the least body rate from the environment', () => {
+    expect(loadConfig({}).connections).toMatchObject({ headersTimeoutMs: 20_000, bodyIdleMs: 30_000, bodyMinBytesPerSecond: 500 });
+    const set = loadConfig({ ASSAY_HEADERS_TIMEOUT_MS: '5000', ASSAY_BODY_IDLE_TIMEOUT_MS: '120000', ASSAY_BODY_MIN_BYTES_PER_SECOND: '0' });
+    expect(set.connections).toMatchObject({ headersTimeoutMs: 5_000, bodyIdleMs: 120_000, bodyMinBytesPerSecond: 0 });
+    expect(() => loadConfig({ ASSAY_HEADERS_TIMEOUT_MS: '999' })).toThrow(/ASSAY_HEADERS_TIMEOUT_MS/);
+    expect(() => loadConfig({ ASSAY_BODY_IDLE_TIMEOUT_MS: '30s' })).toThrow(/ASSAY_BODY_IDLE_TIMEOUT_MS/);
+    expect(() => loadConfig({ ASSAY_BODY_MIN_BYTES_PER_SECOND: '-1' })).toThrow(/ASSAY_BODY_MIN_BYTES_PER_SECOND/);
+  });
 });

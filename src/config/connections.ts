@@ -1,6 +1,7 @@
 // The connection limits of a listener (http/connections.ts) from ASSAY_MAX_CONNECTIONS,
-// ASSAY_MAX_CONNECTIONS_PER_CLIENT, ASSAY_TRUSTED_PROXIES and ASSAY_KEEP_ALIVE_TIMEOUT_MS, with
-// defaults that fit the process's open-file limit.
+// ASSAY_MAX_CONNECTIONS_PER_CLIENT, ASSAY_TRUSTED_PROXIES, ASSAY_KEEP_ALIVE_TIMEOUT_MS and the
+// request timeouts (ASSAY_HEADERS_TIMEOUT_MS, ASSAY_BODY_IDLE_TIMEOUT_MS,
+// ASSAY_BODY_MIN_BYTES_PER_SECOND), with defaults that fit the process's open-file limit.
 import { readFileSync } from 'node:fs';
 import proxyAddr from 'proxy-addr';
 import type { ConnectionLimits } from '../http/connections.js';
@@ -9,6 +10,8 @@ import type { ConnectionLimits } from '../http/connections.js';
 const DEFAULT_MAX = 4_096;
 const HEADERS_TIMEOUT_MS = 20_000;
 const BODY_IDLE_MS = 30_000;
+/** Apache's mod_reqtimeout default (MinRate=500): far below any real link, far above a drip. */
+const BODY_MIN_BYTES_PER_SECOND = 500;
 /** Node's own default: an idle keep-alive connection is closed after 5 s. */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
@@ -17,6 +20,9 @@ export interface ConnectionSettings {
   perClient?: number | undefined;
   trustedProxies?: readonly string[] | undefined;
   keepAliveTimeoutMs?: number | undefined;
+  headersTimeoutMs?: number | undefined;
+  bodyIdleMs?: number | undefined;
+  bodyMinBytesPerSecond?: number | undefined;
 }
 
 /**
@@ -43,8 +49,9 @@ export function connectionLimits(settings: ConnectionSettings, fileLimit: () => 
     max: cap,
     perClient: settings.perClient ?? Math.max(1, Math.floor(cap / 4)),
     trustedProxies: settings.trustedProxies ?? [],
-    headersTimeoutMs: HEADERS_TIMEOUT_MS,
-    bodyIdleMs: BODY_IDLE_MS,
+    headersTimeoutMs: settings.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+    bodyIdleMs: settings.bodyIdleMs ?? BODY_IDLE_MS,
+    bodyMinBytesPerSecond: settings.bodyMinBytesPerSecond ?? BODY_MIN_BYTES_PER_SECOND,
     keepAliveTimeoutMs: settings.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
   };
 }

@@ -114,6 +114,12 @@ const envSchema = z.object({
     .default([]),
   /** How long an idle keep-alive connection stays open (Node's default, 5 s). */
   ASSAY_KEEP_ALIVE_TIMEOUT_MS: intFromEnv(1_000, 600_000).optional(),
+  /** Time for a request's headers to arrive (default 20 s; http/connections.ts). */
+  ASSAY_HEADERS_TIMEOUT_MS: intFromEnv(1_000, 600_000).optional(),
+  /** Time a request body may stay silent while the server waits for it (default 30 s). */
+  ASSAY_BODY_IDLE_TIMEOUT_MS: intFromEnv(1_000, 3_600_000).optional(),
+  /** Least average rate of a request body after its first ASSAY_BODY_IDLE_TIMEOUT_MS (default 500; 0 = none). */
+  ASSAY_BODY_MIN_BYTES_PER_SECOND: intFromEnv(0, 1_000_000_000).optional(),
   /** Failed authentications per client address per minute before 429 (project keys and the admin token). */
   ASSAY_AUTH_FAILURES_PER_MINUTE: intFromEnv(1, 1_000_000).default(100),
   /** `false` removes GET /metrics and stops collecting (docs/operations.md). */
@@ -296,6 +302,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perClient: e.ASSAY_MAX_CONNECTIONS_PER_CLIENT,
       trustedProxies: e.ASSAY_TRUSTED_PROXIES,
       keepAliveTimeoutMs: e.ASSAY_KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: e.ASSAY_HEADERS_TIMEOUT_MS,
+      bodyIdleMs: e.ASSAY_BODY_IDLE_TIMEOUT_MS,
+      bodyMinBytesPerSecond: e.ASSAY_BODY_MIN_BYTES_PER_SECOND,
     }),
     metrics: { enabled: e.ASSAY_METRICS, token: e.ASSAY_METRICS_TOKEN },
     tracing: {

@@ -41,7 +41,7 @@ async function serve(limits: Partial<ConnectionLimits>): Promise<number> {
     await sleep(1_500);
     return c.json({ length: (await c.req.text()).length });
   });
-  const bound = await listen(app.fetch, 0, '127.0.0.1', { max: 100, perClient: 0, trustedProxies: [], headersTimeoutMs: LONG, bodyIdleMs: LONG, keepAliveTimeoutMs: 5_000, ...limits }, (line) => warnings.push(line));
+  const bound = await listen(app.fetch, 0, '127.0.0.1', { max: 100, perClient: 0, trustedProxies: [], headersTimeoutMs: LONG, bodyIdleMs: LONG, bodyMinBytesPerSecond: 0, keepAliveTimeoutMs: 5_000, ...limits }, (line) => warnings.push(line));
   server = bound.server;
   return bound.port;
 }
@@ -144,8 +144,31 @@ describe('timeouts', () => {
     expect([whole.status, whole.body]).toEqual([200, { length: 400 }]);
   });
 
+  it('answers 408 to a body that drips slower than the least rate, and keeps one that keeps up', async () => {
+    // Allowed: 1 s, plus 10 ms for each byte received (100 bytes/s).
+    const port = await serve({ bodyIdleMs: 1_000, bodyMinBytesPerSecond: 100 });
+    const head = (length: number) => `POST /hold HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
+    // 5 bytes every 300 ms (≈ 17 bytes/s): never silent for the 1 s the idle check allows.
+    const drip = raw(port, '127.0.0.1', head(1_000));
+    // 50 bytes every 100 ms (500 bytes/s, five times the least rate), for 3 s.
+    const steady = raw(port, '127.0.0.1', head(1_500));
+    drip.socket.write('01234');
+    const dripper = setInterval(() => drip.socket.write('01234'), 300);
+    for (let i = 0; i < 30; i++) {
+      steady.socket.write('0123456789'.repeat(5));
+      await sleep(100);
+    }
+    const whole = answer(await steady.closed);
+    expect([whole.status, whole.body]).toEqual([200, { length: 1_500 }]);
+    const cut = answer(await drip.closed);
+    clearInterval(dripper);
+    expect(cut.status).toBe(408);
+    expect(cut.body).toEqual({ error: 'request_timeout', message: expect.stringMatching(/^The request body arrived slower than 100 bytes\/s \(ASSAY_BODY_MIN_BYTES_PER_SECOND\): \d+ bytes in \d+\.\d s$/) });
+  });
+
   it('does not count the time a body waits for the app to read it', async () => {
-    const port = await serve({ bodyIdleMs: 300 });
+    // With a least rate too: 1.5 s of waiting for the app would be far below it.
+    const port = await serve({ bodyIdleMs: 300, bodyMinBytesPerSecond: 1_000_000 });
     // 4 MB: more than the request and the sockets buffer, so the client is held back until the
     // app reads, 1.5 s later.
     const body = 'x'.repeat(4 * 1024 * 1024);

@@ -8,7 +8,11 @@
 //     cap is answered with a JSON error and closed;
 //   - a request's headers must arrive within `headersTimeoutMs`;
 //   - a body is cut when no byte of it has arrived for `bodyIdleMs` while the server waited
-//     for one, however long the whole upload takes.
+//     for one, however long the whole upload takes;
+//   - and when it arrives slower than `bodyMinBytesPerSecond` on average: a client that sent a
+//     byte every 29 s held its connection for ever. Apache's mod_reqtimeout rule (MinRate): the
+//     server waits `bodyIdleMs` plus a second for every `bodyMinBytesPerSecond` bytes received,
+//     counting only the time it was ready to read (not while the app held the body back).
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { addressKey, clientAddresses } from './client-address.js';
@@ -28,6 +32,11 @@ export interface ConnectionLimits {
   headersTimeoutMs: number;
   /** Time a body may stay silent while the server waits for it (408 after it). */
   bodyIdleMs: number;
+  /**
+   * Least average rate of a body, bytes per second of the time the server waited for it, after
+   * a first `bodyIdleMs` (408 below it). 0: no minimum.
+   */
+  bodyMinBytesPerSecond: number;
   /**
    * How long an idle keep-alive connection stays open. A load balancer that reuses idle
    * upstream connections for longer (AWS ALB: 60 s) sends requests on connections Node just
@@ -69,7 +78,7 @@ const REFUSAL_LOG_MS = 60_000;
 export function guardConnections(server: Server, limits: ConnectionLimits, warn: (line: string) => void = () => {}): void {
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   capConnections(server, limits, refusalLog(limits, warn));
-  watchBodies(server, limits.bodyIdleMs);
+  watchBodies(server, limits.bodyIdleMs, limits.bodyMinBytesPerSecond);
 }
 
 function refusalLog(limits: ConnectionLimits, warn: (line: string) => void): (why: 'busy' | 'client', address: string) => void {
@@ -156,35 +165,52 @@ interface Receiving {
   bytesRead: number;
   /** When the last byte arrived, or the server last held input back. */
   since: number;
+  /** The socket's byte count when the request began (its headers included). */
+  firstByte: number;
+  /** Time the server waited for the body, ready to read it (ms). */
+  waited: number;
+  /** When `waited` was last brought up to date. */
+  checked: number;
 }
 
 /**
  * One timer checks every request whose body is still arriving: the socket's byte count tells
  * whether anything came. Silence while the request holds unread input, or is paused, is the
- * server's own (an app reading slowly, a store taking its time): it does not count.
+ * server's own (an app reading slowly, a store taking its time): it does not count, towards the
+ * silence or towards the rate.
  */
-function watchBodies(server: Server, idleMs: number): void {
+function watchBodies(server: Server, idleMs: number, minBytesPerSecond: number): void {
   const receiving = new Set<Receiving>();
   const tick = Math.max(20, Math.min(1_000, Math.floor(idleMs / 4)));
   let timer: NodeJS.Timeout | undefined;
+  const cut = (r: Receiving, why: string): void => {
+    receiving.delete(r);
+    connectionCounts.bodyTimeouts++;
+    cutBody(r.request.socket, r.response, why);
+  };
   const check = () => {
     const now = Date.now();
     for (const r of receiving) {
-      const { request, response } = r;
+      const { request } = r;
       const socket = request.socket;
       if (request.complete || socket.destroyed) {
         receiving.delete(r);
         continue;
       }
-      if (socket.bytesRead !== r.bytesRead || request.readableLength > 0 || request.isPaused()) {
+      const heldBack = request.readableLength > 0 || request.isPaused();
+      if (!heldBack) r.waited += now - r.checked;
+      r.checked = now;
+      if (socket.bytesRead !== r.bytesRead || heldBack) {
         r.bytesRead = socket.bytesRead;
         r.since = now;
+      } else if (now - r.since >= idleMs) {
+        cut(r, `No byte of the request body arrived for ${idleMs / 1000} s`);
         continue;
       }
-      if (now - r.since < idleMs) continue;
-      receiving.delete(r);
-      connectionCounts.bodyTimeouts++;
-      cutBody(socket, response, idleMs);
+      const received = r.bytesRead - r.firstByte;
+      if (minBytesPerSecond > 0 && r.waited > idleMs + (received * 1000) / minBytesPerSecond) {
+        cut(r, `The request body arrived slower than ${minBytesPerSecond} bytes/s (ASSAY_BODY_MIN_BYTES_PER_SECOND): ${received} bytes in ${(r.waited / 1000).toFixed(1)} s`);
+      }
     }
     if (receiving.size === 0) {
       clearInterval(timer);
@@ -193,7 +219,9 @@ function watchBodies(server: Server, idleMs: number): void {
   };
   server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
     if (request.complete) return;
-    receiving.add({ request, response, bytesRead: request.socket.bytesRead, since: Date.now() });
+    const now = Date.now();
+    const bytesRead = request.socket.bytesRead;
+    receiving.add({ request, response, bytesRead, since: now, firstByte: bytesRead, waited: 0, checked: now });
     if (timer === undefined) {
       timer = setInterval(check, tick);
       timer.unref();
@@ -202,12 +230,12 @@ function watchBodies(server: Server, idleMs: number): void {
   server.once('close', () => clearInterval(timer));
 }
 
-function cutBody(socket: Socket, response: ServerResponse, idleMs: number): void {
+function cutBody(socket: Socket, response: ServerResponse, why: string): void {
   if (response.headersSent || !socket.writable) {
     socket.destroy();
     return;
   }
-  socket.end(rawJsonAnswer(408, 'Request Timeout', 'request_timeout', `No byte of the request body arrived for ${idleMs / 1000} s`));
+  socket.end(rawJsonAnswer(408, 'Request Timeout', 'request_timeout', why));
   // The app may still be reading; it gets an aborted body, and its answer goes nowhere.
   setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
 }

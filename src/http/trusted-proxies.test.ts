@@ -42,7 +42,7 @@ async function serveWho(trustedProxies: string[]): Promise<number> {
   const throttle = new AuthThrottle(1, clientAddresses(trustedProxies));
   const app = new Hono();
   app.get('/who', (c) => c.json({ address: throttle.address(c) }));
-  const limits: ConnectionLimits = { max: 100, perClient: 0, trustedProxies, headersTimeoutMs: 60_000, bodyIdleMs: 60_000, keepAliveTimeoutMs: 5_000 };
+  const limits: ConnectionLimits = { max: 100, perClient: 0, trustedProxies, headersTimeoutMs: 60_000, bodyIdleMs: 60_000, bodyMinBytesPerSecond: 0, keepAliveTimeoutMs: 5_000 };
   const { server, port } = await listenApp(app.fetch, 0, '127.0.0.1', limits);
   closers.push(() => closeServer(server));
   return port;
@@ -115,7 +115,7 @@ describe('connections from a trusted proxy', () => {
   async function serveHolding(trustedProxies: string[]): Promise<number> {
     const app = new Hono();
     app.get('/ok', (c) => c.json({ ok: true }));
-    const limits: ConnectionLimits = { max: 100, perClient: 2, trustedProxies, headersTimeoutMs: 60_000, bodyIdleMs: 60_000, keepAliveTimeoutMs: 5_000 };
+    const limits: ConnectionLimits = { max: 100, perClient: 2, trustedProxies, headersTimeoutMs: 60_000, bodyIdleMs: 60_000, bodyMinBytesPerSecond: 0, keepAliveTimeoutMs: 5_000 };
     const { server, port } = await listenApp(app.fetch, 0, '127.0.0.1', limits);
     closers.push(() => closeServer(server));
     return port;
@@ -146,7 +146,7 @@ describe('ASSAY_KEEP_ALIVE_TIMEOUT_MS', () => {
   async function serveOk(keepAliveTimeoutMs: number, headersTimeoutMs = 60_000): Promise<number> {
     const app = new Hono();
     app.get('/ok', (c) => c.json({ ok: true }));
-    const limits: ConnectionLimits = { max: 100, perClient: 0, trustedProxies: [], headersTimeoutMs, bodyIdleMs: 60_000, keepAliveTimeoutMs };
+    const limits: ConnectionLimits = { max: 100, perClient: 0, trustedProxies: [], headersTimeoutMs, bodyIdleMs: 60_000, bodyMinBytesPerSecond: 0, keepAliveTimeoutMs };
     const { server, port } = await listenApp(app.fetch, 0, '127.0.0.1', limits);
     closers.push(() => closeServer(server));
     return port;

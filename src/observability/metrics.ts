@@ -76,7 +76,7 @@ export class AssayMetrics {
         this.inc({ reason: 'per_client' }, c.refusedPerClient);
       },
     });
-    new Counter({ name: 'assay_request_body_timeouts_total', help: 'Requests cut because nothing of their body arrived for 30 s', registers, collect: counted(() => sources.connections().bodyTimeouts) });
+    new Counter({ name: 'assay_request_body_timeouts_total', help: 'Requests answered 408 because their body went silent for ASSAY_BODY_IDLE_TIMEOUT_MS or arrived slower than ASSAY_BODY_MIN_BYTES_PER_SECOND', registers, collect: counted(() => sources.connections().bodyTimeouts) });
     const limits = sources.modelLimits;
     new Gauge({
       name: 'assay_model_concurrency_limit', help: 'Current adaptive concurrency limit per provider/model (halves on 429, grows back); quota=project sums the projects\' own keys', labelNames: ['provider', 'model', 'quota'] as const, registers,
