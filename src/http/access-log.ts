@@ -4,27 +4,31 @@
 // A stream (SSE) is logged when it ends, so `ms` is how long it was open. Only what the server
 // already knows is written: the path without its query (a query may carry what a client meant
 // to keep), an API key pasted into a path cut to its prefix, and the project by id.
-import type { IncomingMessage } from 'node:http';
 import { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from '../core/ports.js';
-import type { ClientAddresses } from './client-address.js';
+import { type ClientAddresses, incomingOf } from './client-address.js';
 import type { HttpEnv } from './context.js';
 import { routeOf } from './observe.js';
 
 /** Characters of a path written at most: a path is the client's to choose. */
 const MAX_PATH_CHARS = 512;
 
-/** A path as it may be logged: an API key in it cut to its prefix, and at most MAX_PATH_CHARS. */
+/** A path with an API key pasted into it (`DELETE /api/admin/api-keys/sk-lw-…`) cut to the prefix. */
+export function withoutKeys(path: string): string {
+  return path.replace(/sk-lw-[^/]*/gi, 'sk-lw-…');
+}
+
+/** A path as it may be logged: without keys, and at most MAX_PATH_CHARS. */
 export function loggedPath(path: string): string {
-  const shown = path.replace(/sk-lw-[^/]*/gi, 'sk-lw-…');
+  const shown = withoutKeys(path);
   return shown.length > MAX_PATH_CHARS ? `${shown.slice(0, MAX_PATH_CHARS)}…` : shown;
 }
 
 /** Where a request came from, for a log line: the client, and the proxy it came through. */
 export function requestOrigin(c: Context, addresses: ClientAddresses): { client: string | undefined; peer: string | undefined } {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = incomingOf(c);
   const peer = incoming?.socket?.remoteAddress;
   const client = addresses.client(incoming);
   return { client, peer: client === peer ? undefined : peer };

@@ -11,7 +11,7 @@ import type { WebhookService } from '../app/webhooks/service.js';
 import type { SecretService } from '../app/secrets.js';
 import { AssayError } from '../core/errors.js';
 import type { Clock, Logger } from '../core/ports.js';
-import { accessLog } from './access-log.js';
+import { accessLog, withoutKeys } from './access-log.js';
 import { adminAuth, projectAuth } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { clientAddresses } from './client-address.js';
@@ -104,8 +104,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
 
   const allowed = routes.allowed;
   const noRoute = (c: Context) => {
-    // An API key pasted into a path (`DELETE /api/admin/api-keys/sk-lw-…`) is not echoed back.
-    const path = c.req.path.replace(/sk-lw-[^/]*/gi, 'sk-lw-…');
+    // An API key pasted into a path is not echoed back.
+    const path = withoutKeys(c.req.path);
     // Without ASSAY_ADMIN_TOKEN the admin API does not exist (admin_disabled): no Allow for it either.
     const allow = deps.adminToken === undefined && c.req.path.startsWith('/api/admin/') ? [] : allowed(c.req.path);
     if (allow.length === 0) return errorResponse(c, new AssayError('not_found', `No route for ${c.req.method} ${path}`));

@@ -5,11 +5,10 @@
 // rate-limiter-flexible's (in memory, per server process, like the other per-key limits).
 // IPv6 clients are counted per /64, the block one host is usually given, so an attacker cannot
 // get a fresh allowance for every address it owns.
-import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AssayError } from '../core/errors.js';
-import { type ClientAddresses, clientAddresses } from './client-address.js';
+import { type ClientAddresses, clientAddresses, incomingOf } from './client-address.js';
 
 const FIRST_BLOCK_S = 60;
 const MAX_BLOCK_S = 3_600;
@@ -34,7 +33,7 @@ export class AuthThrottle {
    * without a socket (app.request() in tests) count as one address, `local`.
    */
   address(c: Context): string {
-    return this.addresses.of((c.env as { incoming?: IncomingMessage } | undefined)?.incoming);
+    return this.addresses.of(incomingOf(c));
   }
 
   /** Throws 429 while the address is blocked; call before checking credentials. */
