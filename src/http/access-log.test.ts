@@ -4,10 +4,14 @@
 // the server's logger was handed.
 import http from 'node:http';
 import net from 'node:net';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../core/ports.js';
 import { listen, startTestAssay, type TestAssay } from '../testing/harness.js';
 import { startRun, waitForRun } from '../testing/runs.js';
+import { clientAddresses } from './client-address.js';
+import { makeErrorHandler } from './errors.js';
+import { requestIds } from './request-id.js';
 
 interface Line {
   level: string;
@@ -37,16 +41,23 @@ async function serve(accessLog: boolean, extra: Record<string, unknown> = {}): P
 }
 
 /** A GET from `from` on a connection of its own; resolves with the status once the body is read. */
-function get(port: number, path: string, from: string, headers: Record<string, string>): Promise<number> {
+async function get(port: number, path: string, from: string, headers: Record<string, string>): Promise<number> {
+  return (await answered(port, path, from, headers)).status;
+}
+
+function answered(port: number, path: string, from: string, headers: Record<string, string>): Promise<{ status: number; requestId: string | undefined }> {
   return new Promise((resolve, reject) => {
     http
       .get({ host: '127.0.0.1', port, path, localAddress: from, headers, agent: false }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        const id = res.headers['x-request-id'];
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, requestId: typeof id === 'string' ? id : undefined }));
       })
       .on('error', reject);
   });
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The access lines, once `count` of them are written (a line follows the answer's last byte). */
 async function requestLines(lines: Line[], count: number): Promise<Record<string, unknown>[]> {
@@ -88,6 +99,10 @@ describe('the access log', () => {
     expect(await get(port, events, '127.0.0.3', { 'x-auth-token': t.key })).toBe(200);
     const [whole] = await requestLines(lines, 1);
     expect(whole).toMatchObject({ route: '/api/experiments/runs/:runId/events', status: 200, client: '127.0.0.3', complete: true });
+    // A stream is written straight to Node's response, past Hono's headers; it carries its id too.
+    const streamed = await answered(port, events, '127.0.0.3', { 'x-auth-token': t.key, 'x-request-id': 'stream-1' });
+    expect(streamed.requestId).toBe('stream-1');
+    lines.length = 0;
     // A reader that goes away after its first bytes (16 MB of events unsent).
     const socket = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.4' });
     await new Promise<void>((resolve) => {
@@ -95,8 +110,24 @@ describe('the access log', () => {
       socket.write(`GET ${events} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${t.key}\r\n\r\n`);
     });
     socket.destroy();
-    const [, cut] = await requestLines(lines, 2);
+    const [cut] = await requestLines(lines, 1);
     expect(cut).toMatchObject({ route: '/api/experiments/runs/:runId/events', status: 200, client: '127.0.0.4', complete: false });
+  });
+
+  it('names each request by the X-Request-Id its answer carries: the one sent when usable, else a new one', async () => {
+    const { t, port, lines } = await serve(true);
+    const auth = { 'x-auth-token': t.key };
+    const fresh = await answered(port, '/api/experiments', '127.0.0.3', auth);
+    const kept = await answered(port, '/api/experiments', '127.0.0.3', { ...auth, 'x-request-id': 'f3a1c0de=edge-7' });
+    const refused = await answered(port, '/api/experiments', '127.0.0.3', { ...auth, 'x-request-id': 'no spaces; or "quotes"' });
+    const long = await answered(port, '/healthz', '127.0.0.3', { 'x-request-id': 'a'.repeat(129) });
+    expect(fresh.requestId).toMatch(UUID);
+    expect(kept.requestId).toBe('f3a1c0de=edge-7');
+    expect(refused.requestId).toMatch(UUID);
+    expect(long.requestId).toMatch(UUID);
+    expect(new Set([fresh.requestId, refused.requestId, long.requestId]).size).toBe(3);
+    const logged = (await requestLines(lines, 4)).map((l) => l.requestId);
+    expect(logged).toEqual([fresh.requestId, kept.requestId, refused.requestId, long.requestId]);
   });
 
   it('is off by default', async () => {
@@ -118,5 +149,24 @@ describe('the auth throttle', () => {
     expect(warned).toHaveLength(1);
     expect(warned[0]!.fields).toEqual({ client: '203.0.113.9', seconds: 60 });
     expect(warned[0]!.msg).toMatch(/^blocked authentication from 203\.0\.113\.9 for 60 s: over ASSAY_AUTH_FAILURES_PER_MINUTE \(1\)/);
+  });
+});
+
+describe('an unexpected error', () => {
+  it('answers 500 with the request id its log line has', async () => {
+    const lines: Line[] = [];
+    const app = new Hono();
+    app.use('*', requestIds());
+    app.get('/boom', () => {
+      throw new TypeError('cannot read properties of undefined');
+    });
+    app.onError(makeErrorHandler(capturingLogger(lines), clientAddresses([])));
+    const res = await app.request('/boom');
+    expect(res.status).toBe(500);
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(UUID);
+    expect(await res.json()).toEqual({ error: 'internal_error', message: `An unexpected error occurred (request ${id})`, requestId: id });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'error', msg: 'unhandled error', fields: { method: 'GET', path: '/boom', requestId: id, err: { name: 'TypeError' } } });
   });
 });

@@ -52,6 +52,7 @@ export function accessLog(logger: Logger, addresses: ClientAddresses): Middlewar
         client,
         peer,
         project: c.get('project')?.id,
+        requestId: c.get('requestId'),
         /** False when the connection closed before the whole answer was written (a client that went away). */
         complete: true,
       };

@@ -18,6 +18,7 @@ import { clientAddresses } from './client-address.js';
 import type { HttpEnv } from './context.js';
 import { errorResponse, makeErrorHandler } from './errors.js';
 import { createHttpLimits, type LimitSettings } from './limits.js';
+import { requestIds } from './request-id.js';
 import { RouteTable } from './route.js';
 import { adminRoutes } from './routes/admin.js';
 import { datasetRoutes } from './routes/datasets.js';
@@ -87,6 +88,8 @@ export interface HttpApp {
 
 export function createHttpApp(deps: HttpDeps): HttpApp {
   const app = new Hono<HttpEnv>();
+  // Every answer names its request (X-Request-Id), as the log lines about it do.
+  app.use('*', requestIds());
   // First, so it times and counts every request, refused and failed ones included.
   if (deps.metrics) app.use('*', requestMetrics(deps.metrics));
   const addresses = clientAddresses(deps.limits.trustedProxies);

@@ -84,7 +84,7 @@ describe('a client that closes its connection mid-upload', () => {
         const gone = lines.filter((l) => l.msg === 'client went away');
         expect(gone).toHaveLength(1);
         expect(gone[0]!.level).toBe('info');
-        expect(gone[0]!.obj).toEqual({ method: 'POST', path: '/api/datasets', client: '127.0.0.1' });
+        expect(gone[0]!.obj).toEqual({ method: 'POST', path: '/api/datasets', client: '127.0.0.1', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
 
         const list = (await (await t.req('GET', '/api/datasets')).json()) as { datasets: unknown[] };
         expect(list.datasets).toEqual([]);

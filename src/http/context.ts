@@ -9,5 +9,7 @@ export interface HttpEnv {
     apiKeyId: string;
     /** The key's display prefix ("sk-lw-AbCd…"): who wrote a review. */
     apiKeyName: string;
+    /** X-Request-Id: the client's (or its proxy's) when it sent a usable one, else a new UUID. */
+    requestId: string;
   };
 }

@@ -29,7 +29,7 @@ export function makeErrorHandler(logger: Logger, addresses: ClientAddresses = cl
       // Nobody reads this answer; its status is for the request log and /metrics. 499 is nginx's
       // "client closed request": not a 5xx (the server did nothing wrong, so a flaky network
       // does not page anyone) and not a 4xx the client could have avoided by asking differently.
-      logger.info({ method: c.req.method, path: loggedPath(c.req.path), ...requestOrigin(c, addresses) }, 'client went away');
+      logger.info({ method: c.req.method, path: loggedPath(c.req.path), ...requestOrigin(c, addresses), requestId: c.get('requestId') }, 'client went away');
       return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     }
     if (err instanceof HTTPException) {
@@ -37,7 +37,9 @@ export function makeErrorHandler(logger: Logger, addresses: ClientAddresses = cl
       const code = status === 413 ? 'payload_too_large' : status === 401 ? 'invalid_credentials' : status >= 500 ? 'internal_error' : 'validation_error';
       return errorResponse(c, new AssayError(code, err.message || 'Request refused'));
     }
-    logger.error({ err: { name: err?.name, message: err?.message, stack: err?.stack }, method: c.req.method, path: loggedPath(c.req.path), ...requestOrigin(c, addresses) }, 'unhandled error');
-    return c.json({ error: 'internal_error', message: 'An unexpected error occurred' }, 500);
+    const id: unknown = c.get('requestId');
+    logger.error({ err: { name: err?.name, message: err?.message, stack: err?.stack }, method: c.req.method, path: loggedPath(c.req.path), ...requestOrigin(c, addresses), requestId: id }, 'unhandled error');
+    // The id the server's log has this error under, for the user to quote.
+    return c.json(typeof id === 'string' ? { error: 'internal_error', message: `An unexpected error occurred (request ${id})`, requestId: id } : { error: 'internal_error', message: 'An unexpected error occurred' }, 500);
   };
 }

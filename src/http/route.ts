@@ -122,6 +122,7 @@ export const errorBodySchema = z
     error: z.string().describe('A stable code, or the LangWatch-compatible text for 401s and some 400s'),
     message: z.string().optional(),
     issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+    requestId: z.string().optional().describe("On a 500: the id the server's log has the error under (the answer's X-Request-Id)"),
   })
   .loose();
 
