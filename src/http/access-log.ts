@@ -4,12 +4,12 @@
 // A stream (SSE) is logged when it ends, so `ms` is how long it was open. Only what the server
 // already knows is written: the path without its query (a query may carry what a client meant
 // to keep), an API key pasted into a path cut to its prefix, and the project by id.
-import { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from '../core/ports.js';
-import { type ClientAddresses, incomingOf } from './client-address.js';
+import type { ClientAddresses } from './client-address.js';
 import type { HttpEnv } from './context.js';
+import { incomingOf, outgoingOf } from './node-env.js';
 import { routeOf } from './observe.js';
 
 /** Characters of a path written at most: a path is the client's to choose. */
@@ -56,13 +56,13 @@ export function accessLog(logger: Logger, addresses: ClientAddresses): Middlewar
         /** False when the connection closed before the whole answer was written (a client that went away). */
         complete: true,
       };
-      const outgoing: unknown = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+      const outgoing = outgoingOf(c);
       const write = (): void => {
         line.ms = Math.round((performance.now() - started) * 10) / 10;
         logger.info(line, 'request');
       };
       // The answer is written after the app returns (and a stream long after): logged once it is.
-      if (outgoing instanceof ServerResponse && !outgoing.writableFinished) {
+      if (outgoing && !outgoing.writableFinished) {
         outgoing.once('close', () => {
           line.complete = outgoing.writableFinished;
           write();

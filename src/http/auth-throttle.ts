@@ -8,7 +8,8 @@
 import type { Context } from 'hono';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AssayError } from '../core/errors.js';
-import { type ClientAddresses, clientAddresses, incomingOf } from './client-address.js';
+import { type ClientAddresses, clientAddresses } from './client-address.js';
+import { incomingOf } from './node-env.js';
 
 const FIRST_BLOCK_S = 60;
 const MAX_BLOCK_S = 3_600;

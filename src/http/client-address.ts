@@ -9,7 +9,6 @@
 // the header itself is never believed. Matching is proxy-addr's, the library Express uses.
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import type { Context } from 'hono';
 import proxyAddr from 'proxy-addr';
 import { parseIPv6 } from '../net/network-guard.js';
 
@@ -20,11 +19,6 @@ export interface ClientAddresses {
   of(incoming: IncomingMessage | undefined): string;
   /** The request's client address in full (for logs); undefined without a socket. */
   client(incoming: IncomingMessage | undefined): string | undefined;
-}
-
-/** Node's request behind @hono/node-server; undefined for app.request() (tests, no socket). */
-export function incomingOf(c: Context): IncomingMessage | undefined {
-  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 }
 
 /**

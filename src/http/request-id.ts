@@ -6,10 +6,9 @@
 // @hono/node-server off its fast path for plain answers, +0.1 ms of server CPU a request
 // (docs/benchmarks.md, "The access log's cost"). Here Node's own request and response are used.
 import { randomUUID } from 'node:crypto';
-import { ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
-import { incomingOf } from './client-address.js';
 import type { HttpEnv } from './context.js';
+import { incomingOf, outgoingOf } from './node-env.js';
 
 const USABLE = /^[\w=-]{1,128}$/;
 
@@ -19,9 +18,9 @@ export function requestIds(): MiddlewareHandler<HttpEnv> {
     const sent = incoming ? incoming.headers['x-request-id'] : c.req.header('x-request-id');
     const id = typeof sent === 'string' && USABLE.test(sent) ? sent : randomUUID();
     c.set('requestId', id);
-    const outgoing: unknown = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+    const outgoing = outgoingOf(c);
     // Node's response merges it into whatever the answer writes, streams included.
-    if (outgoing instanceof ServerResponse) outgoing.setHeader('X-Request-Id', id);
+    if (outgoing) outgoing.setHeader('X-Request-Id', id);
     else c.header('X-Request-Id', id);
     await next();
   };

@@ -1,13 +1,14 @@
 // Serialises a run's event stream as SSE (SPEC §6): `id: <seq>`, one-line JSON `data:`, a
 // blank line; `: ping` comments during silence. Writes wait for the socket to drain, so a slow
 // reader only slows its own stream (which reads from the ring or storage at its own pace).
-import { ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { StreamItem, WriteFlow } from '../app/runs/events.js';
 import type { RunEvent } from '../core/events.js';
 import { nextTurn, turnBudget, turnElapsed } from '../core/turns.js';
+import { outgoingOf } from './node-env.js';
 import { stalledWrites } from './sse-stalls.js';
 
 /**
@@ -120,8 +121,8 @@ export function sseResponse(c: Context, items: (signal: AbortSignal, flow?: Writ
     openStreams--;
     onClose();
   };
-  const outgoing: unknown = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
-  if (outgoing instanceof ServerResponse) {
+  const outgoing = outgoingOf(c);
+  if (outgoing) {
     void pumpToNode(outgoing, items, close);
     return RESPONSE_ALREADY_SENT;
   }
