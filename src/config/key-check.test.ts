@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { aad } from '../app/secrets.js';
-import type { Logger } from '../core/ports.js';
+import { capturingLogger } from '../testing/capture-logger.js';
 import { allDatabases } from '../testing/databases.js';
 import { AesGcmCipher, openStores, type SqlStores } from '../storage/index.js';
 import { SecretKeyMissingError, SecretKeyWrongError, settleSecretKey } from './key-check.js';
@@ -14,17 +14,6 @@ import { deriveSecretKey, SECRET_KEY_FILE } from './secret-key.js';
 
 const ENV_KEY = 'an-assay-secret-key-of-at-least-32-chars';
 const OTHER_ENV_KEY = 'another-secret-key-of-at-least-32-chars!';
-
-function recordingLogger(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  const logger = {
-    warnings,
-    debug: () => {}, info: () => {}, error: () => {},
-    warn: (a: unknown, b?: unknown) => void warnings.push(typeof a === 'string' ? a : String(b)),
-    child: () => logger,
-  };
-  return logger as unknown as Logger & { warnings: string[] };
-}
 
 describe.each(allDatabases())('the secret key against the database on $name', (database) => {
   let stores: SqlStores;
@@ -42,7 +31,7 @@ describe.each(allDatabases())('the secret key against the database on $name', (d
     stores = await openStores({ ...(await database.options()), dataDir });
     await stores.projects.create({ id: 'p1', slug: 'one', name: 'One', createdAt: 1 });
   });
-  const settle = (secretKey?: string, logger = recordingLogger()) => settleSecretKey({ secretKey, dataDir, sealed: stores.sealed, logger });
+  const settle = (secretKey?: string, logger = capturingLogger()) => settleSecretKey({ secretKey, dataDir, sealed: stores.sealed, logger });
   const keyFile = () => path.join(dataDir, SECRET_KEY_FILE);
 
   it('makes a key file when the database holds nothing sealed, and reads it after', async () => {
@@ -111,10 +100,10 @@ describe.each(allDatabases())('the secret key against the database on $name', (d
     await stores.secrets.put('p1', 'OLD', old.seal('o', aad.secret('p1', 'OLD')), 10);
     await stores.providers.put('p1', 'openai', { sealedHeaders: old.seal('{}', aad.headers('p1', 'openai')), at: 11 });
     await stores.secrets.put('p1', 'NEW', current.seal('n', aad.secret('p1', 'NEW')), 20);
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     expect(await settle(ENV_KEY, logger)).toMatchObject({ source: 'env' });
-    expect(logger.warnings).toHaveLength(1);
-    expect(logger.warnings[0]).toContain("ASSAY_SECRET_KEY does not open 2 of the 3 most recently stored sealed values (project p1: provider openai's headers, project p1: secret OLD)");
-    expect(logger.warnings[0]).toContain('assay secrets drop-unreadable --yes');
+    expect(logger.messages('warn')).toHaveLength(1);
+    expect(logger.messages('warn')[0]).toContain("ASSAY_SECRET_KEY does not open 2 of the 3 most recently stored sealed values (project p1: provider openai's headers, project p1: secret OLD)");
+    expect(logger.messages('warn')[0]).toContain('assay secrets drop-unreadable --yes');
   });
 });

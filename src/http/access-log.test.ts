@@ -6,26 +6,12 @@ import http from 'node:http';
 import net from 'node:net';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../core/ports.js';
+import { capturingLogger, type LogLine as Line } from '../testing/capture-logger.js';
 import { listen, startTestAssay, type TestAssay } from '../testing/harness.js';
 import { startRun, waitForRun } from '../testing/runs.js';
 import { clientAddresses } from './client-address.js';
 import { makeErrorHandler } from './errors.js';
 import { requestIds } from './request-id.js';
-
-interface Line {
-  level: string;
-  fields: Record<string, unknown>;
-  msg: string | undefined;
-}
-
-function capturingLogger(lines: Line[]): Logger {
-  const at = (level: string) => (obj: object | string, msg?: string) => {
-    lines.push(typeof obj === 'string' ? { level, fields: {}, msg: obj } : { level, fields: { ...obj }, msg });
-  };
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -62,7 +48,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The access lines, once `count` of them are written (a line follows the answer's last byte). */
 async function requestLines(lines: Line[], count: number): Promise<Record<string, unknown>[]> {
   for (let i = 0; i < 200 && lines.filter((l) => l.msg === 'request').length < count; i++) await new Promise((r) => setTimeout(r, 10));
-  return lines.filter((l) => l.msg === 'request').map((l) => l.fields);
+  return lines.filter((l) => l.msg === 'request').map((l) => l.obj);
 }
 
 describe('the access log', () => {
@@ -147,7 +133,7 @@ describe('the auth throttle', () => {
     expect(await get(port, '/api/experiments', '127.0.0.2', wrong)).toBe(429);
     const warned = lines.filter((l) => l.level === 'warn');
     expect(warned).toHaveLength(1);
-    expect(warned[0]!.fields).toEqual({ client: '203.0.113.9', seconds: 60 });
+    expect(warned[0]!.obj).toEqual({ client: '203.0.113.9', seconds: 60 });
     expect(warned[0]!.msg).toMatch(/^blocked authentication from 203\.0\.113\.9 for 60 s: over ASSAY_AUTH_FAILURES_PER_MINUTE \(1\)/);
   });
 });
@@ -167,6 +153,6 @@ describe('an unexpected error', () => {
     expect(id).toMatch(UUID);
     expect(await res.json()).toEqual({ error: 'internal_error', message: `An unexpected error occurred (request ${id})`, requestId: id });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 'error', msg: 'unhandled error', fields: { method: 'GET', path: '/boom', requestId: id, err: { name: 'TypeError' } } });
+    expect(lines[0]).toMatchObject({ level: 'error', msg: 'unhandled error', obj: { method: 'GET', path: '/boom', requestId: id, err: { name: 'TypeError' } } });
   });
 });

@@ -6,15 +6,12 @@
 // complete, so an abandoned CSV upload was stored as an empty dataset.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../core/ports.js';
+import { capturingLogger } from '../testing/capture-logger.js';
 import { listen, startTestAssay, type TestAssay } from '../testing/harness.js';
 import { parsePrometheusText } from '../testing/prom-text.js';
 
-const lines: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
-const capture = (level: string) => (obj: object | string, msg?: string) => {
-  lines.push({ level, obj: typeof obj === 'string' ? {} : (obj as Record<string, unknown>), msg: typeof obj === 'string' ? obj : msg });
-};
-const logger: Logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error'), child: () => logger };
+const logger = capturingLogger();
+const lines = logger.lines;
 
 let t: TestAssay;
 let server: Awaited<ReturnType<typeof listen>>;

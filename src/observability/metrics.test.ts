@@ -4,7 +4,7 @@
 // run id, a slug, a row value or a secret. Plus the token and the off switch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/env.js';
-import type { Logger } from '../core/ports.js';
+import { capturingLogger } from '../testing/capture-logger.js';
 import { connectionCounts } from '../http/connections.js';
 import { stalledWrites } from '../http/sse-stalls.js';
 import { startFakeAgent, type FakeAgent } from '../testing/fake-agent.js';
@@ -25,11 +25,8 @@ let t: TestAssay;
 let openai: FakeLlmProvider;
 let agent: FakeAgent;
 let throttled = 0;
-const lines: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
-const capture = (level: string) => (obj: object | string, msg?: string) => {
-  lines.push({ level, obj: typeof obj === 'string' ? {} : (obj as Record<string, unknown>), msg: typeof obj === 'string' ? obj : msg });
-};
-const logger: Logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error'), child: () => logger };
+const logger = capturingLogger();
+const lines = logger.lines;
 
 beforeAll(async () => {
   t = await startTestAssay({ envSecrets: { BOT_TOKEN: SECRET } }, undefined, { logger });

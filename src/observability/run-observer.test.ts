@@ -6,7 +6,7 @@
 //   not counted), finishing its share is an info line, and WARN is kept for interruptions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../core/model/run.js';
-import type { Logger } from '../core/ports.js';
+import { capturingLogger, type LogLine as Line } from '../testing/capture-logger.js';
 import { startFakeAgent, type FakeAgent } from '../testing/fake-agent.js';
 import { startTestAssay, type TestAssay } from '../testing/harness.js';
 import { parsePrometheusText } from '../testing/prom-text.js';
@@ -14,20 +14,6 @@ import { agentExperiment, startRun, waitForRun } from '../testing/runs.js';
 import { AssayMetrics } from './metrics.js';
 import { ModelLabels } from './model-observer.js';
 import { createRunObserver } from './run-observer.js';
-
-interface Line {
-  level: string;
-  obj: Record<string, unknown>;
-  msg: string | undefined;
-}
-
-function capturingLogger(lines: Line[]): Logger {
-  const capture = (level: string) => (obj: object | string, msg?: string) => {
-    lines.push({ level, obj: typeof obj === 'string' ? {} : (obj as Record<string, unknown>), msg: typeof obj === 'string' ? obj : msg });
-  };
-  const logger: Logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error'), child: () => logger };
-  return logger;
-}
 
 describe('a stopped run resumed through the API (embedded)', () => {
   const ROWS = 4;

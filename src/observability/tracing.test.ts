@@ -5,7 +5,7 @@
 // model calls, the agent receiving its call's traceparent, no content unless asked, and the
 // run's log lines carrying the trace id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../core/ports.js';
+import { capturingLogger } from '../testing/capture-logger.js';
 import { startFakeAgent, type FakeAgent } from '../testing/fake-agent.js';
 import { startFakeOpenAI } from '../testing/fake-openai.js';
 import type { FakeLlmProvider } from '../testing/fake-provider-core.js';
@@ -21,12 +21,8 @@ let receiver: OtlpReceiver;
 let openai: FakeLlmProvider;
 let agent: FakeAgent;
 let t: TestAssay;
-const lines: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
-
-function capture(level: string): (obj: object | string, msg?: string) => void {
-  return (obj, msg) => lines.push({ level, obj: typeof obj === 'string' ? {} : (obj as Record<string, unknown>), msg: typeof obj === 'string' ? obj : msg });
-}
-const logger: Logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error'), child: () => logger };
+const logger = capturingLogger();
+const lines = logger.lines;
 
 function experiment(slug: string) {
   return {

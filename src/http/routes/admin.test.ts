@@ -2,7 +2,7 @@
 // with its id, a project's keys are listed without their secrets, revoking takes the id and
 // refuses the key itself without ever quoting it (bodies or logs), and revoked keys stop working.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../../core/ports.js';
+import { capturingLogger } from '../../testing/capture-logger.js';
 import { allDatabases } from '../../testing/databases.js';
 import { ADMIN_TOKEN, startTestAssay, type TestAssay } from '../../testing/harness.js';
 
@@ -13,9 +13,7 @@ interface KeyList { apiKeys: ListedKey[]; pagination: { page: number; pageSize: 
 
 describe.each(allDatabases())('admin API keys on $name', (db) => {
   let t: TestAssay;
-  const logged: string[] = [];
-  const capture = (obj: object | string, msg?: string) => void logged.push(JSON.stringify(obj) + (msg ?? ''));
-  const logger: Logger = { debug: capture, info: capture, warn: capture, error: capture, child: () => logger };
+  const logger = capturingLogger();
   /** Every secret a test saw: none may appear in any answer body or log line. */
   const secrets = new Set<string>();
   const bodies: string[] = [];
@@ -234,7 +232,7 @@ describe.each(allDatabases())('admin API keys on $name', (db) => {
     expect(bodies.length).toBeGreaterThan(20);
     for (const secret of secrets) {
       for (const body of bodies) expect(body).not.toContain(secret);
-      for (const line of logged) expect(line).not.toContain(secret);
+      for (const line of logger.lines) expect(JSON.stringify(line)).not.toContain(secret);
     }
   });
 });
