@@ -10,6 +10,8 @@ export const MAX_PROVIDER_HEADERS = 50;
 /** Most models with prices of their own: per patch and, after merging, per provider. */
 export const MAX_PROVIDER_PRICES = 500;
 export const MAX_BASE_URL_LENGTH = 2048;
+/** The largest cap a project may set on a provider (the server's ASSAY_MODEL_CONCURRENCY bounds each model anyway). */
+export const MAX_PROVIDER_CONCURRENCY = 1000;
 
 export const providerNameSchema = z
   .string()
@@ -55,6 +57,16 @@ export const providerPutSchema = z.strictObject({
     .nullable()
     .optional()
     .describe('Per-model prices in USD per million tokens, over the built-in price table; merged per model (null removes one); null clears all'),
+  maxConcurrency: z
+    .int()
+    .min(1)
+    .max(MAX_PROVIDER_CONCURRENCY)
+    .nullable()
+    .optional()
+    .describe(
+      "The most calls of this project to the provider at once, over all its models, targets, judges and runs (a local model on one GPU: 1 or 2). " +
+        "Each model stays under the server's own limit too (ASSAY_MODEL_CONCURRENCY, lowered on 429s). Applies to runs started after it is set; null removes the cap",
+    ),
 });
 
 export type ProviderInput = z.output<typeof providerPutSchema>;

@@ -13,6 +13,7 @@
 // - A base URL a project chose goes through the network guard (ASSAY_HTTP_TARGETS_ALLOW_PRIVATE)
 //   like an HTTP target's URL; one the operator chose does not.
 import { providerNotFound, SecretUnreadableError, ValidationError } from '../core/errors.js';
+import { providerCapKey } from '../core/model/adapters.js';
 import type { Project } from '../core/model/records.js';
 import { BUILT_IN_PROVIDERS, type Cipher, type Clock, type ModelPrices, type ProviderSettings, type SharedCredentials, type Stores, type StoredProvider } from '../core/ports.js';
 import { MAX_PROVIDER_HEADERS, MAX_PROVIDER_PRICES, PROVIDER_NAME_PATTERN, type ProviderInput, providerNameSchema, providerPutSchema } from './provider-schema.js';
@@ -34,8 +35,18 @@ export interface ProviderView {
   updatedAt: number | null;
   /** Per-model price overrides, USD per million tokens. */
   prices: ModelPrices;
+  /** The project's cap on calls to this provider at once; null when it set none. */
+  maxConcurrency: number | null;
   /** Stored fields that no longer decrypt (the key changed): store them again. Absent when none. */
   unreadable?: ('apiKey' | 'headers')[];
+}
+
+/** What a run reads of a project's providers when it starts: whose quota each is on, and their caps. */
+export interface ProviderQuotas {
+  /** The providers whose calls count against the project's own quota (ownsQuota). */
+  own: ReadonlySet<string>;
+  /** Provider name → the key of the project's cap on it (providerCapKey). */
+  caps: ReadonlyMap<string, string>;
 }
 
 /**
@@ -102,6 +113,7 @@ export class ProviderService {
       ...(patch.apiKey !== undefined ? { sealedApiKey: patch.apiKey === null ? null : this.cipher.seal(patch.apiKey, aad.apiKey(project.id, name)) } : {}),
       ...(patch.baseUrl !== undefined ? { baseUrl: patch.baseUrl } : {}),
       ...(sealedHeaders !== undefined ? { sealedHeaders } : {}),
+      ...(patch.maxConcurrency !== undefined ? { maxConcurrency: patch.maxConcurrency } : {}),
     });
     return this.view(project.id, name, saved, await this.shared.allows(project.id));
   }
@@ -131,7 +143,8 @@ export class ProviderService {
     if ((BUILT_IN_PROVIDERS as readonly string[]).includes(name) || this.environmentOf(name).baseUrl !== undefined) return;
     const kept = (given: unknown, before: unknown): boolean => (given !== undefined ? given !== null : (before ?? null) !== null);
     if (kept(patch.baseUrl, stored?.baseUrl)) return;
-    const anything = kept(patch.apiKey, stored?.sealedApiKey) || kept(patch.headers, stored?.sealedHeaders) || kept(patch.prices, stored?.prices);
+    const anything =
+      kept(patch.apiKey, stored?.sealedApiKey) || kept(patch.headers, stored?.sealedHeaders) || kept(patch.prices, stored?.prices) || kept(patch.maxConcurrency, stored?.maxConcurrency);
     if (!anything) return;
     const message =
       `required: "${name}" is not a built-in provider (${BUILT_IN_PROVIDERS.join(', ')}), so it is an OpenAI-compatible endpoint, ` +
@@ -177,15 +190,20 @@ export class ProviderService {
     if (Object.keys(headers).length > 0) out.headers = headers;
     if (stored?.prices) out.prices = stored.prices;
     if (stored && ownsQuota(stored)) out.limitScope = projectId;
+    if (stored?.maxConcurrency != null) out.capKey = providerCapKey(projectId, name, stored.maxConcurrency);
     return out;
   }
 
   /**
-   * The providers whose calls count against the project's own quota (ownsQuota), read once when
-   * a run starts: its prompt targets take their model slots under these keys.
+   * Read once when a run starts: the providers whose calls count against the project's own quota
+   * (its prompt targets take their model slots under these keys) and the caps the project set.
    */
-  async ownQuotas(projectId: string): Promise<ReadonlySet<string>> {
-    return new Set((await this.stores.providers.list(projectId)).filter(ownsQuota).map((p) => p.name));
+  async quotas(projectId: string): Promise<ProviderQuotas> {
+    const stored = await this.stores.providers.list(projectId);
+    return {
+      own: new Set(stored.filter(ownsQuota).map((p) => p.name)),
+      caps: new Map(stored.filter((p) => p.maxConcurrency !== null).map((p) => [p.name, providerCapKey(projectId, p.name, p.maxConcurrency!)])),
+    };
   }
 
   /**
@@ -235,6 +253,7 @@ export class ProviderService {
       apiKeySource,
       headers: Object.fromEntries(headers),
       prices: stored?.prices ?? {},
+      maxConcurrency: stored?.maxConcurrency ?? null,
       updatedAt: stored?.updatedAt ?? null,
       ...(unreadable.length > 0 ? { unreadable } : {}),
     };

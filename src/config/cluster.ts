@@ -5,6 +5,7 @@
 // the Redis packages stay behind one `plan.mode === 'cluster'` door and are loaded through it.
 import type { Redis } from 'ioredis';
 import type { SharedLimits } from '../cluster/redis-limiters.js';
+import { capSlotsOf } from '../core/model/adapters.js';
 import type { Clock, EventBus, Logger, WorkQueue } from '../core/ports.js';
 import { InProcessEventBus } from '../queue/event-bus.js';
 import { InProcessQueue } from '../queue/in-process.js';
@@ -64,7 +65,7 @@ export async function openTransport(config: Config, plan: ProcessPlan, clock: Cl
     if (plan.executes) {
       const { SharedLimits } = await import('../cluster/redis-limiters.js');
       sharedLimits = await SharedLimits.connect({
-        redisUrl: plan.redisUrl, prefix, clock, logger, modelMax: () => config.modelConcurrency, perOrigin: () => config.limitPerKey,
+        redisUrl: plan.redisUrl, prefix, clock, logger, modelMax: () => config.modelConcurrency, perOrigin: (key) => capSlotsOf(key, config.limitPerKey),
       });
       const { RedisRunSlots } = await import('../queue/redis-run-slots.js');
       slotsRedis = RedisRunSlots.connection(plan.redisUrl, prefix);

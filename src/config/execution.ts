@@ -6,7 +6,7 @@ import type { ExecutorDeps } from '../app/runs/executor.js';
 import type { ProviderService } from '../app/providers.js';
 import { AdaptiveLimiter, type ModelLimiter } from '../core/engine/adaptive-limiter.js';
 import { KeyedLimiter, Semaphore, type SlotLimiter } from '../core/engine/limiter.js';
-import { type CachedAnswer, modelLimitKey, type TargetCache } from '../core/model/adapters.js';
+import { type CachedAnswer, capSlotsOf, modelLimitKey, type TargetCache } from '../core/model/adapters.js';
 import type { Clock, EventBus, Logger, ProviderSettings, Stores } from '../core/ports.js';
 import { createEvaluatorPool, type EvaluatorPool, type EvaluatorPoolOptions } from '../evaluators/offload/pool.js';
 import { createModelClient } from '../models/client.js';
@@ -61,7 +61,9 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
   // in embedded mode; for every executing process of a cluster, in Redis (docs/deployment.md,
   // "Shared limits").
   const modelLimiter: ModelLimiter = w.sharedLimits?.model ?? new AdaptiveLimiter({ max: () => config.modelConcurrency, clock });
-  const httpLimiter: SlotLimiter = w.sharedLimits?.perOrigin ?? new KeyedLimiter(() => config.limitPerKey);
+  // Fixed slots: HTTP origins (ASSAY_LIMIT_PER_KEY each) and projects' caps on providers (each
+  // key names its size: providerCapKey).
+  const httpLimiter: SlotLimiter = w.sharedLimits?.perOrigin ?? new KeyedLimiter((key) => capSlotsOf(key, config.limitPerKey));
   /**
    * Provider settings for one run's model client, read from storage at most once a second per
    * provider rather than on every call (a query per cell was ≈ 10% of a loaded server's CPU,
@@ -84,7 +86,7 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
   const modelObserver = observability.modelObserver;
   const modelsFor = (projectId: string) =>
     createModelClient({
-      settings: recentSettings(projectId), limiter: modelLimiter, party: projectId, clock, allowPrivateNetworks: config.httpTargetsAllowPrivate,
+      settings: recentSettings(projectId), limiter: modelLimiter, caps: httpLimiter, party: projectId, clock, allowPrivateNetworks: config.httpTargetsAllowPrivate,
       ...(modelObserver ? { observer: modelObserver } : {}),
     });
   const cacheFor = (projectId: string): TargetCache => ({
@@ -101,9 +103,10 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
     observer: observability.runObserver,
     evaluatorDeps: async (projectId) => ({ sandbox: sandbox.forOwner(projectId), models: modelsFor(projectId), offload: evaluatorPool }),
     targetDeps: async (projectId, { cache }) => {
-      const [resolved, own] = await Promise.all([secrets.secretsFor(projectId), providers.ownQuotas(projectId)]);
+      const [resolved, quotas] = await Promise.all([secrets.secretsFor(projectId), providers.quotas(projectId)]);
       return {
-        limitKeyOf: (model: string) => modelLimitKey(model, own.has(splitModel(model).provider) ? projectId : undefined),
+        limitKeyOf: (model: string) => modelLimitKey(model, quotas.own.has(splitModel(model).provider) ? projectId : undefined),
+        capKeyOf: (model: string) => quotas.caps.get(splitModel(model).provider),
         sandbox: sandbox.forOwner(projectId),
         secrets: resolved.values,
         secretOrigins: resolved.origins,
@@ -112,7 +115,8 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
         cache: cache ? cacheFor(projectId) : null,
       };
     },
-    // HTTP origins get fixed limits; provider/model keys share the adaptive limiter with judges.
+    // HTTP origins and provider caps get fixed limits; provider/model keys share the adaptive
+    // limiter with judges.
     // The party is the run's project (cell-runner.ts): projects take a shared key's slots in turns.
     limiter: {
       acquire: (key, signal, party) => (key.startsWith('model:') ? modelLimiter.acquire(key, signal, party) : httpLimiter.acquire(key, signal, party)),

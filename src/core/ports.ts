@@ -174,6 +174,8 @@ export interface ProviderSettings {
   serverKeyWithheld?: 'project_base_url' | 'not_shared';
   /** The project whose own key, base URL or headers these calls use: their limiter keys are its own (modelLimitKey). */
   limitScope?: string;
+  /** The project's cap on this provider (providerCapKey): judges' calls take its slot before the model's. */
+  capKey?: string;
 }
 
 /** A project's stored settings for one provider; secret-bearing fields are sealed. */
@@ -185,6 +187,8 @@ export interface StoredProvider {
   sealedHeaders: string | null;
   /** Per-model price overrides (not secret). */
   prices: ModelPrices | null;
+  /** The most calls of the project to this provider at once, over all its models and runs; null: no cap. */
+  maxConcurrency: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -195,6 +199,7 @@ export interface ProviderChange {
   baseUrl?: string | null;
   sealedHeaders?: string | null;
   prices?: ModelPrices | null;
+  maxConcurrency?: number | null;
   at: number;
 }
 

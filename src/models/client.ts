@@ -3,6 +3,7 @@
 // turns provider failures into CallErrors that say what to do (call-errors.ts).
 import { APICallError, type LanguageModelV3 } from '@ai-sdk/provider';
 import type { ModelLimiter } from '../core/engine/adaptive-limiter.js';
+import type { SlotLimiter } from '../core/engine/limiter.js';
 import { decideRetry, DEFAULT_RETRY } from '../core/engine/retry.js';
 import type { EmbeddingResult, ModelCall, ModelClient, ModelResult, ProviderSettings } from '../core/model/adapters.js';
 import { CallError } from '../core/model/results.js';
@@ -27,6 +28,8 @@ export interface ModelClientDeps {
   /** The project's settings for a provider (project over environment), or null. */
   settings(provider: string): Promise<ProviderSettings | null>;
   limiter: ModelLimiter;
+  /** Fixed slots of projects' caps on providers (ProviderSettings.capKey); the server's wiring always gives it. */
+  caps?: SlotLimiter;
   /** The project the calls are for: projects waiting on one limit take its slots in turns. */
   party?: string;
   clock: Clock;
@@ -91,6 +94,30 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     return { provider, modelId, settings: settings! };
   }
 
+  /**
+   * The slots a call the engine did not take them for holds: the project's cap on the provider
+   * (when it set one) before the model's slot, in the engine's order (core/engine/cell.ts), so no
+   * call holds a model's shared slot while its project's cap keeps it waiting. One release frees both.
+   */
+  function slotsFor(key: string, settings: ProviderSettings, signal: AbortSignal | undefined): Promise<() => void> {
+    if (settings.capKey === undefined || !deps.caps) return deps.limiter.acquire(key, signal, deps.party);
+    return withCap(deps.caps, settings.capKey, key, signal);
+  }
+
+  async function withCap(caps: SlotLimiter, capKey: string, key: string, signal: AbortSignal | undefined): Promise<() => void> {
+    const releaseCap = await caps.acquire(capKey, signal, deps.party);
+    try {
+      const release = await deps.limiter.acquire(key, signal, deps.party);
+      return () => {
+        release();
+        releaseCap();
+      };
+    } catch (error) {
+      releaseCap();
+      throw error;
+    }
+  }
+
   async function once(call: ModelCall, retry: boolean): Promise<ModelResult> {
     const { provider, modelId, settings } = await settingsOf(call.model);
     // Plain text to OpenAI-compatible endpoints takes the lean path: no AI SDK object is built.
@@ -121,7 +148,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     // set, or removed, mid-run) would be called under a key that is not theirs: 429s and slow
     // answers of the project's own endpoint would hold back every project on the server's quota.
     if (call.slotHeld && call.limitKey !== undefined && call.limitKey !== key) throw quotaChanged(provider);
-    const release = call.slotHeld ? () => {} : await deps.limiter.acquire(key, call.signal, deps.party);
+    const release = call.slotHeld ? () => {} : await slotsFor(key, settings, call.signal);
     const observed = deps.observer?.begin({ provider, model: modelId, operation: 'chat', retry, messages: call.messages }) ?? NOT_OBSERVED;
     try {
       const guarded = fetchFor(settings) === guardedFetch;
@@ -175,7 +202,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
     async embed(call): Promise<EmbeddingResult> {
       const { model, settings } = await resolve(call.model);
       const key = limitKey(call.model, settings.limitScope);
-      const release = await deps.limiter.acquire(key, call.signal, deps.party);
+      const release = await slotsFor(key, settings, call.signal);
       const observed = deps.observer?.begin({ provider: model.provider, model: model.modelId, operation: 'embeddings', retry: false }) ?? NOT_OBSERVED;
       try {
         const result = await ai!.embedMany({ model: model.embedding(), values: call.values, maxRetries: 0, abortSignal: call.signal });
@@ -203,7 +230,7 @@ export function createModelClient(deps: ModelClientDeps): ModelClient {
       const missing = missingSetting(provider, settings);
       if (missing) throw new CallError(missing, { retryable: false });
       const key = limitKey(call.model, settings!.limitScope);
-      const release = await deps.limiter.acquire(key, call.signal, deps.party);
+      const release = await slotsFor(key, settings!, call.signal);
       const observed = deps.observer?.begin({ provider, model: modelId, operation: 'moderation', retry: false }) ?? NOT_OBSERVED;
       try {
         const base = (settings!.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');

@@ -15,6 +15,7 @@ import * as m011 from './migrations/011-run-shards.js';
 import * as m012 from './migrations/012-experiment-definitions.js';
 import * as m013 from './migrations/013-review-stamp.js';
 import * as m014 from './migrations/014-running-time.js';
+import * as m015 from './migrations/015-provider-concurrency.js';
 
 /** Every migration by name, in order (exported for the tests of a migration's data changes). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '012-experiment-definitions': m012,
   '013-review-stamp': m013,
   '014-running-time': m014,
+  '015-provider-concurrency': m015,
 };
 
 export interface MigrationReport {

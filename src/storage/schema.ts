@@ -202,6 +202,8 @@ export interface ProviderSettingsTable {
   sealed_headers: string | null;
   /** JSON object model → {input, output, cachedInput?} USD per million tokens. */
   prices: string | null;
+  /** The project's cap on calls to this provider at once (migration 015); null: none. */
+  max_concurrency: number | null;
   created_at: number;
   updated_at: number;
 }

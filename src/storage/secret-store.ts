@@ -25,6 +25,8 @@ function toProvider(r: Selectable<ProviderSettingsTable>): StoredProvider {
     baseUrl: r.base_url,
     sealedHeaders: r.sealed_headers,
     prices: r.prices === null ? null : (JSON.parse(r.prices) as StoredProvider['prices']),
+    // PostgreSQL's integer comes back as a number too; Number() only guards a driver that widens it.
+    maxConcurrency: r.max_concurrency === null ? null : Number(r.max_concurrency),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -75,6 +77,7 @@ export class SqlProviderStore implements ProviderStore {
     if (change.baseUrl !== undefined) set.base_url = change.baseUrl;
     if (change.sealedHeaders !== undefined) set.sealed_headers = change.sealedHeaders;
     if (change.prices !== undefined) set.prices = change.prices === null ? null : JSON.stringify(change.prices);
+    if (change.maxConcurrency !== undefined) set.max_concurrency = change.maxConcurrency;
     const r = await this.db
       .insertInto('provider_settings')
       .values({
@@ -84,6 +87,7 @@ export class SqlProviderStore implements ProviderStore {
         base_url: change.baseUrl ?? null,
         sealed_headers: change.sealedHeaders ?? null,
         prices: change.prices ? JSON.stringify(change.prices) : null,
+        max_concurrency: change.maxConcurrency ?? null,
         created_at: change.at,
         updated_at: change.at,
       })

@@ -76,15 +76,22 @@ describe.each(allDatabases())('secret and provider stores on $name', (database) 
   it('changes provider fields one by one: absent keeps, null clears', async () => {
     const key = cipher.seal(PLAIN, 'p1/provider-api-key/openai');
     const created = await stores.providers.put('p1', 'openai', { sealedApiKey: key, at: 5 });
-    expect(created).toEqual({ name: 'openai', sealedApiKey: key, baseUrl: null, sealedHeaders: null, prices: null, createdAt: 5, updatedAt: 5 });
+    expect(created).toEqual({ name: 'openai', sealedApiKey: key, baseUrl: null, sealedHeaders: null, prices: null, maxConcurrency: null, createdAt: 5, updatedAt: 5 });
     const headers = cipher.seal('{"x-org":"o"}', 'p1/provider-headers/openai');
     const both = await stores.providers.put('p1', 'openai', { baseUrl: 'http://localhost:1/v1', sealedHeaders: headers, at: 6 });
-    expect(both).toEqual({ name: 'openai', sealedApiKey: key, baseUrl: 'http://localhost:1/v1', sealedHeaders: headers, prices: null, createdAt: 5, updatedAt: 6 });
+    expect(both).toEqual({ name: 'openai', sealedApiKey: key, baseUrl: 'http://localhost:1/v1', sealedHeaders: headers, prices: null, maxConcurrency: null, createdAt: 5, updatedAt: 6 });
     const cleared = await stores.providers.put('p1', 'openai', { sealedApiKey: null, at: 7 });
     expect(cleared).toMatchObject({ sealedApiKey: null, baseUrl: 'http://localhost:1/v1', sealedHeaders: headers, updatedAt: 7 });
     expect(await stores.providers.get('p1', 'openai')).toEqual(cleared);
     const touched = await stores.providers.put('p1', 'openai', { at: 8 });
     expect(touched).toMatchObject({ baseUrl: 'http://localhost:1/v1', updatedAt: 8 });
+    // The cap: set, kept by a change that leaves it out, cleared by null; stored as a number.
+    expect(await stores.providers.put('p1', 'openai', { maxConcurrency: 2, at: 8 })).toMatchObject({ maxConcurrency: 2, baseUrl: 'http://localhost:1/v1' });
+    expect(await stores.providers.put('p1', 'openai', { sealedApiKey: key, at: 8 })).toMatchObject({ maxConcurrency: 2, sealedApiKey: key });
+    expect((await stores.providers.get('p1', 'openai'))!.maxConcurrency).toBe(2);
+    expect(await stores.providers.put('p1', 'openai', { maxConcurrency: null, at: 8 })).toMatchObject({ maxConcurrency: null, sealedApiKey: key });
+    expect(await stores.providers.put('p1', 'local', { baseUrl: 'http://localhost:2/v1', maxConcurrency: 1000, at: 8 })).toMatchObject({ maxConcurrency: 1000 });
+    expect(await stores.providers.remove('p1', 'local')).toBe(true);
 
     await stores.providers.put('p1', 'anthropic', { baseUrl: 'https://a.example', at: 9 });
     await stores.providers.put('p2', 'ollama', { baseUrl: 'http://localhost:11434/v1', at: 9 });

@@ -35,9 +35,12 @@ export function promptMessages(spec: PromptTarget, variables: ReturnType<typeof 
 export function createPromptTarget(spec: PromptTarget, deps: TargetDeps): TargetAdapter {
   const variables = promptVariables(spec);
   const limitKey = deps.limitKeyOf ? deps.limitKeyOf(spec.model) : modelLimitKey(spec.model);
+  const capKey = deps.capKeyOf?.(spec.model);
   return {
-    // The engine takes the model's shared slot before starting the call's deadline.
+    // The engine takes the model's shared slot (after the provider's cap, if the project set
+    // one) before starting the call's deadline.
     limitKey,
+    ...(capKey !== undefined ? { capKey } : {}),
     async call(input): Promise<TargetOutput> {
       const messages = await promptMessages(spec, variables, input.row, input.parameters);
       const key = deps.cache ? callFingerprint(spec.model, messages, spec.params, spec.outputSchema) : null;

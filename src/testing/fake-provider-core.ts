@@ -123,6 +123,8 @@ export interface FakeLlmProvider {
   readonly inFlight: Map<string, number>;
   /** The most calls of each model in flight at once (clear it to measure a new period). */
   readonly peakInFlight: Map<string, number>;
+  /** The most calls of any models in flight at once, all together (set it to 0 to measure a new period). */
+  peakAllInFlight: number;
   /** The most recent requests, oldest first. */
   readonly requests: FakeLlmRequest[];
   setBehaviour(change: Partial<FakeProviderBehaviour>): void;
@@ -411,6 +413,8 @@ export async function startFakeProvider(spec: ProviderSpec, options: FakeProvide
   const arrivals = new Map<string, number[]>();
   const inFlight = new Map<string, number>();
   const peakInFlight = new Map<string, number>();
+  let allInFlight = 0;
+  let peakAllInFlight = 0;
   const requests: FakeLlmRequest[] = [];
   let calls = 0;
   let windowStart = Date.now();
@@ -526,7 +530,11 @@ export async function startFakeProvider(spec: ProviderSpec, options: FakeProvide
         const now = (inFlight.get(model) ?? 0) + 1;
         inFlight.set(model, now);
         peakInFlight.set(model, Math.max(peakInFlight.get(model) ?? 0, now));
-        res.once('close', () => inFlight.set(model, (inFlight.get(model) ?? 1) - 1));
+        peakAllInFlight = Math.max(peakAllInFlight, ++allInFlight);
+        res.once('close', () => {
+          inFlight.set(model, (inFlight.get(model) ?? 1) - 1);
+          allInFlight--;
+        });
       }
       if (keepRequests > 0) {
         requests.push(request);
@@ -559,6 +567,12 @@ export async function startFakeProvider(spec: ProviderSpec, options: FakeProvide
     arrivals,
     inFlight,
     peakInFlight,
+    get peakAllInFlight() {
+      return peakAllInFlight;
+    },
+    set peakAllInFlight(value: number) {
+      peakAllInFlight = value;
+    },
     requests,
     setBehaviour(change) {
       behaviour = { ...behaviour, ...change };

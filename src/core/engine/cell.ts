@@ -75,11 +75,15 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal.aborted) throw new CellAbandoned();
     let release: (() => void) | undefined;
+    let releaseCap: (() => void) | undefined;
     let deadline: Deadline | undefined;
     // Duration is the last attempt's call time: waits for a limiter slot and backoff sleeps
     // are not latency of the target.
     let started = ctx.clock.now();
     try {
+      // A provider's cap first, then the model's slot: a call never holds a model's shared slot
+      // while its own project's cap keeps it waiting.
+      if (target.adapter.capKey) releaseCap = await ctx.limiter.acquire(target.adapter.capKey, ctx.signal);
       if (target.adapter.limitKey) release = await ctx.limiter.acquire(target.adapter.limitKey, ctx.signal);
       // The deadline starts once we hold a slot, so queueing behind other runs never eats it.
       deadline = ctx.clock.deadline(ctx.timeoutMs, ctx.signal);
@@ -98,6 +102,8 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
       deadline?.clear();
       release?.();
       release = undefined;
+      releaseCap?.();
+      releaseCap = undefined;
       try {
         await ctx.clock.sleep(decision.delayMs, ctx.signal);
       } catch {
@@ -106,6 +112,7 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
     } finally {
       deadline?.clear();
       release?.();
+      releaseCap?.();
     }
   }
 }

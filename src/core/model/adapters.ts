@@ -45,6 +45,11 @@ export interface TargetDeps {
    * had when the run started); absent: the server's quota.
    */
   limitKeyOf?: (model: string) => string;
+  /**
+   * The key of the project's cap on a model's provider (providerCapKey), as it was when the run
+   * started; undefined when the provider has none.
+   */
+  capKeyOf?: (model: string) => string | undefined;
   /** The project's response cache when the run has `execution.cache: true`, else null. */
   cache: TargetCache | null;
   /** Trace context headers (W3C `traceparent`) for an outgoing HTTP target call; absent when tracing is off. */
@@ -162,6 +167,22 @@ export interface EvaluatorDefinition<S extends z.ZodType = z.ZodType> {
  */
 export const modelLimitKey = (model: string, scope?: string): string => (scope === undefined ? `model:${model}` : `model:@${scope}/${model}`);
 
+/**
+ * The key of a project's cap on one provider (`maxConcurrency` of PUT /api/providers/{name}):
+ * every call of the project to any model of the provider holds one of its `max` slots, taken
+ * before the model's own. The cap is part of the key, so a changed setting is a new key (the old
+ * one's calls drain under it) and any process, embedded or in a cluster, knows a key's size from
+ * the key alone (capSlotsOf).
+ */
+export const providerCapKey = (projectId: string, provider: string, max: number): string => `cap:${projectId}/${provider}/${max}`;
+
+/** The slots of a fixed-size key: a provider cap's own size, else `otherwise` (ASSAY_LIMIT_PER_KEY, for HTTP origins). */
+export function capSlotsOf(key: string, otherwise: number): number {
+  if (!key.startsWith('cap:')) return otherwise;
+  const max = Number(key.slice(key.lastIndexOf('/') + 1));
+  return Number.isSafeInteger(max) && max >= 1 ? max : otherwise;
+}
+
 /** One chat message of a model call. */
 export interface ModelMessage {
   role: 'system' | 'user' | 'assistant';
@@ -199,7 +220,8 @@ export interface ModelCall {
   retries?: number;
   /**
    * The caller already holds this model's slot (prompt targets: the engine takes it before the
-   * call's deadline starts, so waiting for a slot never eats the timeout).
+   * call's deadline starts, so waiting for a slot never eats the timeout), and its provider's
+   * cap slot when the project set one.
    */
   slotHeld?: boolean;
   /** With `slotHeld`: the key of the slot held (a call whose settings now count against another quota is refused). */

@@ -39,6 +39,11 @@ export interface TargetAdapter {
   call(input: TargetCall): Promise<TargetOutput>;
   /** Key of the shared limiter this target's calls go through (e.g. `http:https://host`). */
   readonly limitKey?: string;
+  /**
+   * Key of a fixed cap taken before `limitKey` (a project's `maxConcurrency` on a provider):
+   * always taken first, so no call holds a model's slot while it waits for a cap.
+   */
+  readonly capKey?: string;
   /** Releases resources (sandboxes, sockets) when the run ends. */
   dispose?(): void | Promise<void>;
 }

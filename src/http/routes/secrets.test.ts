@@ -138,8 +138,8 @@ describe('providers', () => {
   it('lists the environment\'s providers, masked', async () => {
     const { body } = await call('GET', '/api/providers');
     expect(body.providers).toEqual([
-      { name: 'anthropic', source: 'environment', baseUrl: null, apiKey: '…', apiKeySource: 'server', headers: {}, prices: {}, updatedAt: null },
-      { name: 'openai', source: 'environment', baseUrl: 'https://api.openai.example/v1', apiKey: 'sk-…beef', apiKeySource: 'server', headers: {}, prices: {}, updatedAt: null },
+      { name: 'anthropic', source: 'environment', baseUrl: null, apiKey: '…', apiKeySource: 'server', headers: {}, prices: {}, maxConcurrency: null, updatedAt: null },
+      { name: 'openai', source: 'environment', baseUrl: 'https://api.openai.example/v1', apiKey: 'sk-…beef', apiKeySource: 'server', headers: {}, prices: {}, maxConcurrency: null, updatedAt: null },
     ]);
   });
 
@@ -150,7 +150,7 @@ describe('providers', () => {
     expect(put.status).toBe(200);
     expect(put.body).toEqual({
       name: 'ollama', source: 'project', baseUrl: 'http://localhost:11434/v1', apiKey: 'sk-…wxyz', apiKeySource: 'project',
-      headers: { 'x-org': 'hdr…1c0d', 'x-short': '…' }, prices: {}, updatedAt: expect.any(Number),
+      headers: { 'x-org': 'hdr…1c0d', 'x-short': '…' }, prices: {}, maxConcurrency: null, updatedAt: expect.any(Number),
     });
     expect(await t.assay.providers.resolve(t.projectId, 'ollama')).toEqual({
       apiKey: API_KEY, baseUrl: 'http://localhost:11434/v1', headers: { 'x-org': 'hdr-value-9c8b7a6d5e4f3a2b1c0d', 'x-short': 's' }, chosenBy: 'project',
@@ -204,6 +204,39 @@ describe('providers', () => {
     expect(Object.keys(view.prices)).toHaveLength(300);
     expect(Object.keys(view.headers)).toHaveLength(30);
     expect((await call('PUT', '/api/providers/bounded', { body: { prices: { ...prices(300, 200), 'model-0': null } } })).status).toBe(200);
+  });
+
+  it('takes a cap on calls at once (maxConcurrency): shown, kept by other changes, cleared by null, refused out of range', async () => {
+    const set = await call('PUT', '/api/providers/gpu', { body: { baseUrl: 'http://localhost:11434/v1', maxConcurrency: 2 } });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ name: 'gpu', baseUrl: 'http://localhost:11434/v1', maxConcurrency: 2 });
+    // A cap of its own does not move the provider onto the project's quota, nor off it.
+    const resolved = await t.assay.providers.resolve(t.projectId, 'gpu');
+    expect(resolved.capKey).toBe(`cap:${t.projectId}/gpu/2`);
+    expect((await call('PUT', '/api/providers/gpu', { body: { headers: { 'x-a': 'b' } } })).body).toMatchObject({ maxConcurrency: 2 });
+    for (const [value, message] of [
+      [0, 'Too small'],
+      [1.5, 'expected int'],
+      [1001, 'Too big'],
+      ['2', 'expected number'],
+    ] as const) {
+      const refused = await call('PUT', '/api/providers/gpu', { body: { maxConcurrency: value } });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: 'validation_error', issues: [{ path: ['maxConcurrency'] }] });
+      expect(refused.body.issues[0].message).toContain(message);
+    }
+    expect((await call('GET', '/api/providers')).body.providers.find((p: { name: string }) => p.name === 'gpu')).toMatchObject({ maxConcurrency: 2 });
+    // The server's own provider may be capped for this project without a key of its own: its
+    // calls stay on the server's quota (no limitScope) and are capped besides.
+    expect((await call('PUT', '/api/providers/anthropic', { body: { maxConcurrency: 3 } })).body).toMatchObject({ source: 'project', apiKeySource: 'server', maxConcurrency: 3 });
+    expect(await t.assay.providers.resolve(t.projectId, 'anthropic')).toEqual({ apiKey: 'short-env', chosenBy: 'server', capKey: `cap:${t.projectId}/anthropic/3` });
+    expect((await call('PUT', '/api/providers/anthropic', { body: { maxConcurrency: null } })).body).toMatchObject({ maxConcurrency: null });
+    expect((await call('PUT', '/api/providers/gpu', { body: { maxConcurrency: null } })).body).toMatchObject({ maxConcurrency: null });
+    expect((await t.assay.providers.resolve(t.projectId, 'gpu')).capKey).toBeUndefined();
+    // A name that is not built in needs its base URL for a cap alone too.
+    const noEndpoint = await call('PUT', '/api/providers/nowhere', { body: { maxConcurrency: 2 } });
+    expect(noEndpoint.status).toBe(400);
+    expect(noEndpoint.body.issues).toEqual([{ path: ['baseUrl'], message: expect.stringContaining('is not a built-in provider') }]);
   });
 
   it("sends the server's key only to the server's base URL, and falls back when removed", async () => {

@@ -25,6 +25,7 @@ const providerViewSchema = z.object({
   headers: z.record(z.string(), z.string()).describe('Header name → masked value'),
   updatedAt: z.number().nullable(),
   prices: z.record(z.string(), z.object({ input: z.number(), output: z.number(), cachedInput: z.number().optional() })).describe('Per-model price overrides, USD per million tokens'),
+  maxConcurrency: z.number().int().nullable().describe("The project's cap on calls to this provider at once (all its models, targets, judges and runs); null: none"),
   unreadable: z.array(z.enum(['apiKey', 'headers'])).optional().describe('Stored fields that no longer decrypt (the encryption key changed); store them again'),
 });
 
