@@ -1,6 +1,7 @@
 // Serialises a run's event stream as SSE (SPEC §6): `id: <seq>`, one-line JSON `data:`, a
 // blank line; `: ping` comments during silence. Writes wait for the socket to drain, so a slow
 // reader only slows its own stream (which reads from the ring or storage at its own pace).
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
@@ -36,6 +37,42 @@ function frameOf(e: RunEvent): string {
 /** Characters of one write of a frame larger than this (see writePieces in pumpToNode). */
 const PIECE_CHARS = 256 * 1024;
 
+/**
+ * The output of a committed event when it is a string of more than PIECE_CHARS: such an event is
+ * framed a piece at a time as the socket takes them (framePieces), never whole.
+ */
+function bigOutputOf(e: RunEvent): string | undefined {
+  const output = (e as { output?: unknown }).output;
+  return typeof output === 'string' && output.length > PIECE_CHARS ? output : undefined;
+}
+
+/** Stands for the output in the frame around it: no event's own text can hold it (a random id). */
+const HOLE = JSON.stringify(`\u0000${randomUUID()}`);
+
+/**
+ * The frame of `e` (frameOf's text, to the character) in pieces of about PIECE_CHARS: the frame
+ * around the output, then the output serialised a slice at a time. A reader that stops reading
+ * then holds the event and one piece, not a frame of the output's size besides (40 readers of a
+ * run of 9 MB outputs held ≈ 900 MB at the peak; docs/benchmarks.md, "Readers that stop reading").
+ */
+export function* framePieces(e: RunEvent, output: string): Generator<string> {
+  // A lone spread, then the hole in the output's place (its key keeps its position).
+  const shell: Record<string, unknown> = { ...e };
+  shell.output = JSON.parse(HOLE) as string;
+  const text = JSON.stringify(shell);
+  const at = text.indexOf(HOLE);
+  yield `id: ${e.seq}\ndata: ${text.slice(0, at)}"`;
+  for (let from = 0; from < output.length; ) {
+    let to = Math.min(output.length, from + PIECE_CHARS);
+    // Never between the halves of a surrogate pair: each half alone is written as a \u escape.
+    const last = output.charCodeAt(to - 1);
+    if (to < output.length && last >= 0xd800 && last <= 0xdbff) to--;
+    yield JSON.stringify(output.slice(from, to)).slice(1, -1);
+    from = to;
+  }
+  yield `"${text.slice(at + HOLE.length)}\n\n`;
+}
+
 /** Characters of frames one write carries at most, past its first frame. */
 export const WRITE_CHARS = 256 * 1024;
 
@@ -60,6 +97,33 @@ export function* chunksOf(item: StreamItem): Generator<string> {
 /** Frames of `events`, framed as they are read, joined into chunks of at most WRITE_CHARS past their first. */
 function* grouped<E>(events: readonly E[], frame: (e: E) => string): Generator<string> {
   for (const [chunk] of groupedThrough(events, frame)) yield chunk;
+}
+
+/**
+ * The chunks of a page of committed events as the Node writer sends them: `grouped`'s, each with
+ * the index of its last event, except that an event with a big output (bigOutputOf) comes alone,
+ * with its output, for the writer to frame in pieces, unless its whole frame is kept already
+ * (another stream of the run framed it while it was small enough to share: see frameOf).
+ */
+function* nodeChunks(events: readonly RunEvent[]): Generator<[string, number, string | undefined]> {
+  let chunk = '';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const output = bigOutputOf(e);
+    if (output !== undefined && !frames.has(e)) {
+      if (chunk.length > 0) yield [chunk, i - 1, undefined];
+      chunk = '';
+      yield ['', i, output];
+      continue;
+    }
+    const f = frameOf(e);
+    if (chunk.length > 0 && chunk.length + f.length > WRITE_CHARS) {
+      yield [chunk, i - 1, undefined];
+      chunk = '';
+    }
+    chunk += f;
+  }
+  if (chunk.length > 0) yield [chunk, events.length - 1, undefined];
 }
 
 /** `grouped`, each chunk with the index of the last event in it. */
@@ -190,10 +254,24 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal, flow
         if (!more) await drained(2 * text.length);
       }
     }
+    // An event with a big output, framed a piece at a time as the socket takes them: while it
+    // waits, the stream holds the event (`held`) and the piece the socket queued. False when the
+    // socket is full after the last piece.
+    async function writeFramePieces(pieces: Generator<string>, held: number): Promise<boolean> {
+      let piece = pieces.next();
+      for (;;) {
+        const more = out.write(mark.withMark(piece.value as string));
+        piece = pieces.next();
+        if (piece.done || closed) return more;
+        if (!more) await drained(held);
+        if (closed) return false;
+        if (turnElapsed() >= turnBudget()) await nextTurn();
+      }
+    }
     // A full socket with part of a page of committed events unframed: the rest is left to the
     // stream, which lets go of it and reads it again once the socket drains (WriteFlow).
     async function writeItem(item: StreamItem): Promise<void> {
-      const chunks = item.kind === 'events' ? groupedThrough(item.events, frameOf) : chunksTagged(item);
+      const chunks = item.kind === 'events' ? nodeChunks(item.events) : chunksTagged(item);
       for (;;) {
         // Framing a megabyte output costs milliseconds (serializing it, then encoding it for the
         // socket): with the commit that stored it in the same turn, cells of 10 MB held the main
@@ -205,9 +283,14 @@ async function pumpToNode(out: ServerResponse, items: (signal: AbortSignal, flow
         if (closed) return;
         const chunk = chunks.next();
         if (chunk.done) return;
-        const [framed, through] = chunk.value;
-        const text = mark.withMark(framed);
-        if ((text.length <= PIECE_CHARS ? out.write(text) : await writePieces(text)) || closed) continue;
+        const [framed, through, output] = chunk.value;
+        let written: boolean;
+        if (output !== undefined) written = await writeFramePieces(framePieces((item as { events: RunEvent[] }).events[through]!, output), output.length);
+        else {
+          const text = mark.withMark(framed);
+          written = text.length <= PIECE_CHARS ? out.write(text) : await writePieces(text);
+        }
+        if (written || closed) continue;
         if (item.kind === 'events') {
           // Whether or not frames are left, the page is the stream's to let go while it waits.
           flow.unsent = { after: item.events[through]!.seq, drained: drained() };
