@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../core/events.js';
 import { listen, startTestAssay, type TestAssay } from '../testing/harness.js';
 import { parseSse, waitForRun } from '../testing/runs.js';
-import { chunksOf, WRITE_CHARS } from './sse.js';
+import { chunksOf, WRITE_CHARS } from './sse-frames.js';
 
 const progress = (seq: number, note = ''): RunEvent => ({ type: 'progress', seq, runId: `r${note}`, progress: seq, total: 10, timestamp: 1 }) as unknown as RunEvent;
 

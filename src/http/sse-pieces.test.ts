@@ -4,7 +4,7 @@
 // surrogate), and no piece may be much larger than a socket write.
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../core/events.js';
-import { framePieces } from './sse.js';
+import { framePieces } from './sse-frames.js';
 
 const PIECE = 256 * 1024;
 
