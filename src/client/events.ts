@@ -178,7 +178,7 @@ async function* connectionEvents(source: StreamSource, path: string, res: Respon
       if (typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string') queue.push(event as StreamEvent);
       else bad = notAssay(`something that is not an Assay event: ${JSON.stringify(e.data.slice(0, 80))}${e.data.length > 80 ? '…' : ''}`);
     },
-    // The server says why it ends a stream in a comment (src/http/sse.ts): `: closed: shutdown`.
+    // The server says why it ends a stream in a comment (src/http/sse-frames.ts): `: closed: shutdown`.
     // And where its replay ends, before any event (`: replay-to 41`); told at once, as no event of
     // this connection is waiting to be read yet.
     onComment: (comment) => {
