@@ -103,23 +103,36 @@ function* grouped<E>(events: readonly E[], frame: (e: E) => string): Generator<s
 }
 
 /**
- * The chunks of a page of committed events as the Node writer sends them: `grouped`'s, each with
- * the index of its last event, except that an event with a big output (bigOutputOf) comes alone,
- * with its output, for the writer to frame in pieces, unless its whole frame is kept already
- * (another stream of the run framed it while it was small enough to share: see frameOf).
+ * The chunks of a page of committed events as the Node writer sends them: `groupedThrough`'s,
+ * except that an event with a big output (bigOutputOf) comes alone, with its output, for the
+ * writer to frame in pieces (unless a whole frame of it is kept already: see frameOf).
  */
-export function* nodeChunks(events: readonly RunEvent[]): Generator<[string, number, string | undefined]> {
+export function nodeChunks(events: readonly RunEvent[]): Generator<[string, number, string | undefined]> {
+  return groupedThrough(events, frameOf, bigAndUnframed);
+}
+
+/** The output of an event to frame in pieces: big, and with no whole frame kept (a type check first: the usual event is small). */
+function bigAndUnframed(e: RunEvent): string | undefined {
+  const output = bigOutputOf(e);
+  return output !== undefined && !frames.has(e) ? output : undefined;
+}
+
+/**
+ * `grouped`, each chunk with the index of the last event in it. An event that `apart` gives an
+ * output for is not framed here: it comes alone as `['', index, output]`.
+ */
+function* groupedThrough<E>(events: readonly E[], frame: (e: E) => string, apart?: (e: E) => string | undefined): Generator<[string, number, string | undefined]> {
+  if (events.length === 1 && apart === undefined) return yield [frame(events[0]!), 0, undefined];
   let chunk = '';
   for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    const output = bigOutputOf(e);
-    if (output !== undefined && !frames.has(e)) {
+    const output = apart?.(events[i]!);
+    if (output !== undefined) {
       if (chunk.length > 0) yield [chunk, i - 1, undefined];
       chunk = '';
       yield ['', i, output];
       continue;
     }
-    const f = frameOf(e);
+    const f = frame(events[i]!);
     if (chunk.length > 0 && chunk.length + f.length > WRITE_CHARS) {
       yield [chunk, i - 1, undefined];
       chunk = '';
@@ -127,21 +140,6 @@ export function* nodeChunks(events: readonly RunEvent[]): Generator<[string, num
     chunk += f;
   }
   if (chunk.length > 0) yield [chunk, events.length - 1, undefined];
-}
-
-/** `grouped`, each chunk with the index of the last event in it. */
-function* groupedThrough<E>(events: readonly E[], frame: (e: E) => string): Generator<[string, number]> {
-  if (events.length === 1) return yield [frame(events[0]!), 0];
-  let chunk = '';
-  for (let i = 0; i < events.length; i++) {
-    const f = frame(events[i]!);
-    if (chunk.length > 0 && chunk.length + f.length > WRITE_CHARS) {
-      yield [chunk, i - 1];
-      chunk = '';
-    }
-    chunk += f;
-  }
-  if (chunk.length > 0) yield [chunk, events.length - 1];
 }
 
 /**
