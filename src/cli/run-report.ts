@@ -5,6 +5,7 @@ import {
   type AssayClient, ApiError, type Comparison, ConnectionLostError, NoAnswerError, NotAssayError, type RetryNotice, type RunStarted, type RunSummary, StreamLostError, UnreachableError,
 } from '../client/index.js';
 import { Backoffs, backoffText } from '../client/backoffs.js';
+import { SlotWaitsSeen, waitingText } from '../client/slot-waits.js';
 import { skippedAll } from '../core/model/summary-judged.js';
 import { CliError } from './cli-error.js';
 import { ensureFinished, fetchComparison, fetchRun, formatComparison, markdownReport, nothingMatched } from './compare.js';
@@ -141,10 +142,17 @@ export async function followAndReport(client: AssayClient, started: RunStarted, 
   }
 }
 
-/** The progress line's note about calls backing off ('' when none); a reason quotes a provider, so it is made terminal-safe. */
-function backoffNote(backoffs: Backoffs): string {
+/**
+ * The progress line's note about calls backing off and calls waiting for a slot ('' when
+ * none); a reason quotes a provider and a key's name is a project's, so both are made terminal-safe.
+ */
+function waitsNote(backoffs: Backoffs, slots: SlotWaitsSeen): string {
   const state = backoffs.current();
-  return state ? backoffText(state, terminalText(state.reason, 80)) : '';
+  const notes: string[] = [];
+  if (state) notes.push(backoffText(state, terminalText(state.reason, 80)));
+  const held = waitingText(slots.current(), (name) => terminalText(name, 60));
+  if (held) notes.push(held);
+  return notes.join('; ');
 }
 
 /** Shows the run's progress from its event stream until the run ends or `signal` stops the wait. */
@@ -152,8 +160,9 @@ async function followProgress(client: AssayClient, started: RunStarted, signal: 
   const view = progressView(started.total, out, output.write);
   const failing = new FailingCells();
   const backoffs = new Backoffs();
+  const slots = new SlotWaitsSeen();
   // The wait counts down between events too (a run held by a long Retry-After sends none).
-  const ticker = setInterval(() => output.closed || view.note(backoffNote(backoffs)), 1000);
+  const ticker = setInterval(() => output.closed || view.note(waitsNote(backoffs, slots)), 1000);
   ticker.unref();
   // One line when connections start failing (not at every attempt, nor when a healthy stream is cut and picked up at once).
   const onRetry = ({ error, attempt, serverClosed }: RetryNotice) => {
@@ -166,7 +175,8 @@ async function followProgress(client: AssayClient, started: RunStarted, signal: 
       failing.note(event);
       if (event.type === 'retrying') backoffs.retrying(event);
       if (event.type === 'target_result') backoffs.settled(event);
-      if ((event.type === 'retrying' || event.type === 'target_result') && !output.closed) view.note(backoffNote(backoffs));
+      if (event.type === 'waiting') slots.waiting(event);
+      if ((event.type === 'retrying' || event.type === 'target_result' || event.type === 'waiting') && !output.closed) view.note(waitsNote(backoffs, slots));
       if (event.type === 'progress' && !output.closed) view.update(event.completed, failing.size);
     }
   } finally {

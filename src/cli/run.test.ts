@@ -182,6 +182,27 @@ describe('assay run', { timeout: 120_000 }, () => {
     }
   });
 
+  it('says when calls wait for a slot, and on what, instead of standing still', async () => {
+    // One call at a time to an origin (ASSAY_LIMIT_PER_KEY=1) that answers in 2 s: the other rows' calls wait.
+    const agent = await startFakeAgent({ latencyMs: 2_000 });
+    const limited = await startCliServer(KEY, 'assay-run-waits-', undefined, { ASSAY_LIMIT_PER_KEY: '1' });
+    try {
+      const doc = {
+        slug: 'one-at-a-time', name: 'one-at-a-time', dataset: { rows: [{ q: 'a' }, { q: 'b' }, { q: 'c' }] },
+        targets: [{ id: 'agent', type: 'http', url: `${agent.url}/chat`, body: { message: '{{q}}' }, outputPath: '$.reply' }],
+        execution: { concurrency: 3 },
+      };
+      expect((await limited.post('/api/experiments', doc)).status).toBe(201);
+      const { code, out } = await limited.run(['run', 'one-at-a-time']);
+      expect(code).toBe(0);
+      expect(out).toMatch(new RegExp(`\\n {2}[12] calls? waiting for ${agent.url.replace(/[.]/g, '\\.')} \\(1 at once\\)\\n`));
+      expect(out).toContain('passed 3  failed 0');
+    } finally {
+      await limited.stop();
+      await agent.close();
+    }
+  });
+
   it('a report folder that does not exist is refused before the run starts', async () => {
     const res = await run(['run', 'cli', '--junit', path.join(dataDir, 'missing', 'report.xml')]);
     expect(res.code).toBe(2);

@@ -121,6 +121,8 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
     limiter: {
       acquire: (key, signal, party) => (key.startsWith('model:') ? modelLimiter.acquire(key, signal, party) : httpLimiter.acquire(key, signal, party)),
     },
+    // What a `waiting` event says of a key: a model's limit now and its pause, a fixed key's size.
+    slotLook: (key) => (key.startsWith('model:') ? modelLimiter.snapshot(key) : { limit: capSlotsOf(key, config.limitPerKey) }),
     random: Math.random,
     leaseMs: w.leaseMs,
     pollMs: 250,

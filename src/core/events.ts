@@ -10,6 +10,15 @@ const cellKey = {
   repeat: z.int(),
 };
 
+/** Calls of a run waiting on one limiter key (core/engine/slot-waits.ts). */
+export const slotWaitSchema = z.object({
+  kind: z.enum(['provider', 'model', 'origin']),
+  name: z.string(),
+  calls: z.int(),
+  limit: z.int().optional(),
+  pausedMs: z.number().optional(),
+});
+
 export const runEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('execution_started'), runId: z.string(), total: z.int(), runUrl: z.string() }),
   z.object({ type: z.literal('cell_started'), ...cellKey }),
@@ -27,6 +36,11 @@ export const runEventSchema = z.discriminatedUnion('type', [
     workerId: z.string().optional(),
   }),
   z.object({ type: z.literal('retrying'), ...cellKey, attempt: z.int(), delayMs: z.number(), reason: z.string() }),
+  /**
+   * Live only, never stored: the target calls of one executor (`source`: a process, or a
+   * cluster shard) waiting for a slot now; an empty `waits` says none wait any more. Assay's addition.
+   */
+  z.object({ type: z.literal('waiting'), source: z.string(), waits: z.array(slotWaitSchema) }),
   z.object({
     type: z.literal('evaluator_result'),
     ...cellKey,
@@ -51,9 +65,12 @@ export type RunEvent = RunEventBody & { seq: number };
 /**
  * Events sent the moment they happen, before any commit: a cell's call began, or a retry was
  * scheduled. They travel without a seq (SSE id) and are never stored as such: the committed
- * cell carries the same events with seqs, for replays. A live stream sends each once.
+ * cell carries the same events with seqs, for replays. A live stream sends each once. A
+ * `waiting` has no committed twin: each one replaces the one before from its source.
  */
-export type LiveEvent = Extract<RunEventBody, { type: 'cell_started' } | { type: 'retrying' }>;
+export type LiveEvent = Extract<RunEventBody, { type: 'cell_started' } | { type: 'retrying' } | { type: 'waiting' }>;
+/** A live event that has a committed twin (a cell's). */
+export type CellLiveEvent = Extract<LiveEvent, { type: 'cell_started' } | { type: 'retrying' }>;
 
 /** The key of a cell's `cell_started` (live or committed): one per row × target × repeat. */
 export function startedKey(c: { rowIndex: number; targetId: string; repeat: number }): string {
@@ -62,6 +79,7 @@ export function startedKey(c: { rowIndex: number; targetId: string; repeat: numb
 
 /** The key a live event and its committed twin share. */
 export function liveKey(e: LiveEvent): string {
+  if (e.type === 'waiting') return `w/${e.source}`;
   return e.type === 'cell_started' ? startedKey(e) : `r/${e.rowIndex}/${e.targetId}/${e.repeat}/${e.attempt}`;
 }
 

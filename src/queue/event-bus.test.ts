@@ -177,6 +177,26 @@ describe('cells in flight', () => {
     expect(bus.runningCells('r')).toEqual([started(1), started(2)]);
   });
 
+  it('a watcher who joins while calls wait for a slot hears each executor\'s last word, until it says none wait', () => {
+    const bus = new InProcessEventBus();
+    const waiting = (source: string, calls: number): LiveEvent => ({ type: 'waiting', source, waits: calls === 0 ? [] : [{ kind: 'provider', name: 'ollama', calls, limit: 2 }] });
+    bus.publishLive('r', started(0));
+    bus.publishLive('r', waiting('w1#0', 5));
+    bus.publishLive('r', waiting('w1#0', 3));
+    bus.publishLive('r', waiting('w2#1', 4));
+    // Another process's, relayed: its own process answers for it.
+    bus.publishLive('r', waiting('w3#2', 9), false);
+    const heard: LiveEvent[] = [];
+    bus.subscribe('r', () => {}, (e) => heard.push(e));
+    expect(heard).toEqual([started(0), waiting('w1#0', 3), waiting('w2#1', 4)]);
+    // Kept once no cell of the run is in flight here too.
+    bus.settle('r', [{ rowIndex: 0, targetId: 't', repeat: 0 }]);
+    expect(bus.runningCells('r')).toEqual([waiting('w1#0', 3), waiting('w2#1', 4)]);
+    bus.publishLive('r', waiting('w1#0', 0));
+    bus.publishLive('r', waiting('w2#1', 0));
+    expect(bus.runningCells('r')).toEqual([]);
+  });
+
   it('keeps at most RUNNING_CELLS cells a run and RUNNING_RUNS runs, the oldest going first', () => {
     const bus = new InProcessEventBus();
     for (let row = 0; row < 5_000; row++) bus.publishLive('r', started(row));

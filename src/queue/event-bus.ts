@@ -8,8 +8,9 @@
 // It also keeps the `cell_started` of the cells executing in this process, until they are
 // committed, so that a watcher who joins mid-run is told which cells are running (a live event
 // is otherwise heard only by who listened when it went out), and the last `retrying` of those
-// waiting to try again; also bounded (RUNNING_*).
-import { isFinalEvent, type LiveEvent, type RunEvent, startedKey } from '../core/events.js';
+// waiting to try again; also bounded (RUNNING_*). And each executor's last `waiting` (calls held
+// for a slot) of a run while some wait, so a watcher who joins during a long wait is told it.
+import { type CellLiveEvent, isFinalEvent, type LiveEvent, type RunEvent, startedKey } from '../core/events.js';
 import { eventBytes } from '../core/json-size.js';
 import type { EventBus } from '../core/ports.js';
 
@@ -49,6 +50,8 @@ export class InProcessEventBus implements EventBus {
    * is left of it.
    */
   private readonly waiting = new Map<string, Map<string, { event: Extract<LiveEvent, { type: 'retrying' }>; at: number }>>();
+  /** Per run, the last `waiting` of each of its executors here that says calls wait, by source. */
+  private readonly held = new Map<string, Map<string, Extract<LiveEvent, { type: 'waiting' }>>>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -158,12 +161,28 @@ export class InProcessEventBus implements EventBus {
   publishLive(runId: string, event: LiveEvent, own = true): void {
     if (own && event.type === 'cell_started') this.started(runId, event);
     else if (own && event.type === 'retrying') this.retrying(runId, event);
+    else if (own && event.type === 'waiting') this.slotWaits(runId, event);
     const ch = this.channels.get(runId);
     if (!ch || ch.live.size === 0) return;
     for (const listener of ch.live) listener(event);
   }
 
-  private started(runId: string, event: LiveEvent): void {
+  /** Kept while its executor's calls wait; its empty word forgets it. */
+  private slotWaits(runId: string, event: Extract<LiveEvent, { type: 'waiting' }>): void {
+    let sources = this.held.get(runId);
+    if (event.waits.length === 0) {
+      sources?.delete(event.source);
+      if (sources?.size === 0) this.held.delete(runId);
+      return;
+    }
+    if (!sources) {
+      if (this.held.size >= RUNNING_RUNS) this.held.delete(this.held.keys().next().value!);
+      this.held.set(runId, (sources = new Map()));
+    }
+    sources.set(event.source, event);
+  }
+
+  private started(runId: string, event: CellLiveEvent): void {
     let cells = this.running.get(runId);
     if (!cells) {
       if (this.running.size >= RUNNING_RUNS) this.forgetRunning(this.running.keys().next().value!);
@@ -204,13 +223,16 @@ export class InProcessEventBus implements EventBus {
   }
 
   /**
-   * The `cell_started` of the run's cells executing in this process, then the last `retrying`
-   * of those waiting to try again, its delay cut to what is left of it.
+   * The `cell_started` of the run's cells executing in this process, its executors' last
+   * `waiting` while calls wait for a slot, then the last `retrying` of the cells waiting to try
+   * again, its delay cut to what is left of it.
    */
   runningCells(runId: string): LiveEvent[] {
     const cells = this.running.get(runId);
-    if (!cells) return [];
+    const held = this.held.get(runId);
+    if (!cells) return held ? [...held.values()] : [];
     const out: LiveEvent[] = [...cells.values()];
+    if (held) out.push(...held.values());
     const now = this.now();
     for (const [key, { event, at }] of this.waiting.get(runId) ?? []) {
       const left = event.delayMs - (now - at);
@@ -259,6 +281,7 @@ export class InProcessEventBus implements EventBus {
     this.channels.clear();
     this.running.clear();
     this.waiting.clear();
+    this.held.clear();
     this.bytes = 0;
   }
 }

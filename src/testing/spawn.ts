@@ -70,9 +70,9 @@ export interface CliServer {
   stop(): Promise<void>;
 }
 
-export async function startCliServer(key: string, prefix: string, entry = BIN): Promise<CliServer> {
+export async function startCliServer(key: string, prefix: string, entry = BIN, env: Record<string, string> = {}): Promise<CliServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  const server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: key, ASSAY_LOG_LEVEL: 'warn' }, entry);
+  const server = spawnAssay(['serve'], { PORT: '0', ASSAY_DATA_DIR: dataDir, ASSAY_API_KEY: key, ASSAY_LOG_LEVEL: 'warn', ...env }, entry);
   const [, port] = await server.waitFor(/listening on http:\/\/localhost:(\d+)/);
   const base = `http://127.0.0.1:${port}`;
   return {

@@ -4,6 +4,7 @@
 // not carry, still reach the page while it watches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeAgent, refuseFirstCall, startFakeAgent } from '../../src/testing/fake-agent.js';
+import { startFakeOpenAI } from '../../src/testing/fake-openai.js';
 import { waitForRun } from '../../src/testing/runs.js';
 import { ms } from '../../web/src/lib/format.js';
 import { axeViolations, type Browser, cspViolations, guardedPage, launch, onServer, screenshot, type Server, signIn, startServer } from './browser.js';
@@ -343,6 +344,38 @@ describe('a run whose calls all fail', () => {
       await page.close();
     } finally {
       await refusing.close();
+    }
+  });
+});
+
+describe('calls waiting for a slot', () => {
+  it('says how many calls wait for the provider\'s cap while the run goes slowly, then says nothing', async () => {
+    // A local model one call at a time (maxConcurrency 1) answering in 1.5 s, and a run of 4 at once.
+    const key = 'sk-web-slot-waits-0000000000000000000';
+    const gpu = await startFakeOpenAI({ apiKey: key, latencyMs: 1_500 });
+    try {
+      expect((await server.t.req('PUT', '/api/providers/gpu', { body: { apiKey: key, baseUrl: gpu.baseURL, maxConcurrency: 1 } })).status).toBe(200);
+      const doc = {
+        slug: 'capped', name: 'Capped',
+        dataset: { rows: Array.from({ length: 4 }, (_, i) => ({ question: `question ${i}` })) },
+        targets: [{ id: 'local', name: 'Local model', type: 'prompt', model: 'gpu/small', messages: [{ role: 'user', content: '{{question}}' }] }],
+        execution: { concurrency: 4, maxRetries: 0 },
+      };
+      expect((await server.t.req('POST', '/api/experiments', { body: doc })).status).toBe(201);
+      const { page, problems } = await guardedPage(browser, server.url);
+      await page.goto(server.url + '/');
+      await signIn(page, server.t.key);
+      await page.waitForURL(/\/experiments$/);
+      await page.goto(onServer(server, await start('capped')));
+      const line = page.getByTestId('slot-waits');
+      await expect.poll(() => line.textContent(), { timeout: 10_000 }).toMatch(/^[123] calls? waiting for provider gpu's cap of 1$/);
+      await screenshot(page, 'run-page-waiting-for-slots');
+      await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 20_000 }).toBe('completed');
+      expect(await line.count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await gpu.close();
     }
   });
 });

@@ -6,6 +6,7 @@ import { CellAbandoned, executeCell, type CellContext } from '../../core/engine/
 import type { CellRef } from '../../core/engine/plan.js';
 import type { CallCounts } from '../../core/engine/run-ending.js';
 import type { SlotLimiter } from '../../core/engine/limiter.js';
+import { type SlotLook, SlotWaits, watchSlotWaits } from '../../core/engine/slot-waits.js';
 import type { EvaluatorDeps, TargetDeps, TargetFactory } from '../../core/model/adapters.js';
 import type { Clock } from '../../core/ports.js';
 import { DEFAULT_RETRY } from '../../core/engine/retry.js';
@@ -27,6 +28,8 @@ export interface CellDeps {
   targetDeps(projectId: string, options: { cache: boolean }): Promise<TargetDeps>;
   /** Limits per key (HTTP origin, provider/model) shared by every run of this process. */
   limiter: SlotLimiter;
+  /** A key's limit now and its pause, for the `waiting` events' words; absent: counts alone. */
+  slotLook?: SlotLook;
   random: () => number;
   /**
    * Slots every cell executing in this process takes, across all its runs
@@ -55,6 +58,8 @@ export interface CellRunnerOptions {
   spentBefore: number;
   /** Slots beyond this process's own, taken after them (a cluster run's shared concurrency). */
   runSlots?: SlotAcquire;
+  /** Who executes (the lease owner; a shard's adds its number): the `waiting` events' source. */
+  source: string;
 }
 
 async function take(acquire: SlotAcquire, signal: AbortSignal): Promise<() => void> {
@@ -71,10 +76,13 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
   const targets = prepareTargets(doc, spec, deps.createTarget, await deps.targetDeps(run.projectId, { cache: spec.cache }));
   const evaluators = await prepareEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId));
   const targetById = new Map(targets.map((t) => [t.id, t]));
+  // Target calls held for a slot are counted, and told once a second while that changes.
+  const waits = new SlotWaits();
+  const stopWatching = watchSlotWaits(waits, deps.clock, deps.slotLook, (now) => o.log.live({ type: 'waiting', source: o.source, waits: now }));
   const ctx: CellContext = {
     clock: deps.clock,
     // The run's project waits its turn with other projects for the slots they share (fair-queue.ts).
-    limiter: { acquire: (key, signal) => deps.limiter.acquire(key, signal, run.projectId) },
+    limiter: waits.counting({ acquire: (key, signal) => deps.limiter.acquire(key, signal, run.projectId) }),
     retry: { maxRetries: spec.maxRetries, ...DEFAULT_RETRY },
     timeoutMs: spec.timeoutMs,
     evaluatorTimeoutMs: spec.timeoutMs,
@@ -110,6 +118,9 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
     },
     spent: () => spent,
     finished,
-    dispose: () => disposeAll(targets, evaluators),
+    dispose: () => {
+      stopWatching();
+      return disposeAll(targets, evaluators);
+    },
   };
 }

@@ -2,7 +2,7 @@
 // storage is read on attach, on the periodic re-check and after the final event. Writes of a
 // live stream are spaced by FLUSH_GAP_MS, and nothing is lost or repeated either way.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../core/events.js';
+import type { LiveEvent, RunEvent } from '../../core/events.js';
 import type { RunRecord } from '../../core/model/run.js';
 import type { Stores } from '../../core/ports.js';
 import { systemClock } from '../../core/ports.js';
@@ -156,8 +156,35 @@ describe('streamRunEvents: a watcher who joins mid-run', () => {
     controller.abort();
     await clock.advance(1_000);
     await consumer;
-    const live = items.flatMap((i) => (i.kind === 'live' ? i.events.map((e) => e.rowIndex) : []));
+    const live = items.flatMap((i) => (i.kind === 'live' ? i.events.flatMap((e) => ('rowIndex' in e ? [e.rowIndex] : [])) : []));
     expect(live).toEqual([0, 1, 3]);
+  });
+});
+
+describe('streamRunEvents: calls waiting for a slot', () => {
+  it('sends each executor\'s latest word, every time it changes, the word that none wait included', async () => {
+    const waiting = (source: string, calls: number): LiveEvent => ({ type: 'waiting', source, waits: calls === 0 ? [] : [{ kind: 'provider', name: 'ollama', calls, limit: 2 }] });
+    const { clock, bus, controller, items, consumer } = await fakeClockStream();
+    // Told before the stream subscribed (it does after reading the run): it hears it as it joins.
+    bus.publishLive('run_1', waiting('a', 5));
+    await settle();
+    await clock.advance(200);
+    // Two words from one source before the stream writes again: the later one goes.
+    bus.publishLive('run_1', waiting('a', 4));
+    bus.publishLive('run_1', waiting('a', 3));
+    bus.publishLive('run_1', waiting('b', 1));
+    await clock.advance(200);
+    // The same word again (another watcher joined elsewhere) is sent again: it is no twin to leave out.
+    bus.publishLive('run_1', waiting('a', 3), false);
+    await clock.advance(200);
+    bus.publishLive('run_1', waiting('a', 0));
+    bus.publishLive('run_1', waiting('b', 0));
+    await clock.advance(200);
+    controller.abort();
+    await clock.advance(1_000);
+    await consumer;
+    const words = items.flatMap(({ item }) => (item.kind === 'live' ? item.events.flatMap((e) => (e.type === 'waiting' ? [`${e.source}:${e.waits[0]?.calls ?? 0}`] : [])) : []));
+    expect(words).toEqual(['a:5', 'a:3', 'b:1', 'a:3', 'a:0', 'b:0']);
   });
 });
 

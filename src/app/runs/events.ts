@@ -175,6 +175,16 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
       wake?.();
     },
     (event) => {
+      if (event.type === 'waiting') {
+        // No twin to leave out later: the word from its source replaces one still queued, so
+        // the queue holds one per source at most, past MAX_LIVE_QUEUE too (none wait any more
+        // must not be dropped: nothing else would say it).
+        const i = liveQueue.findIndex((e) => e.type === 'waiting' && e.source === event.source);
+        if (i >= 0) liveQueue[i] = event;
+        else liveQueue.push(event);
+        wake?.();
+        return;
+      }
       if (liveQueue.length >= MAX_LIVE_QUEUE) return;
       const key = liveKey(event);
       // Told again (another watcher joined, and the cells in flight were announced once more).
@@ -207,8 +217,8 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   const takeLive = (): StreamItem | null => {
     if (liveQueue.length === 0) return null;
     // Those whose committed twin already went out (it overtook them in the queue) are dropped.
-    const events = liveQueue.splice(0).filter((e) => queued.delete(liveKey(e)));
-    for (const e of events) announced.add(liveKey(e));
+    const events = liveQueue.splice(0).filter((e) => e.type === 'waiting' || queued.delete(liveKey(e)));
+    for (const e of events) if (e.type !== 'waiting') announced.add(liveKey(e));
     return events.length > 0 ? { kind: 'live', events } : null;
   };
   /** The twins the last page left out, as [seq, key]: told again if that page is read again. */

@@ -142,7 +142,7 @@ async function execute(
   }
 
   const doc = experiment.document;
-  const cells = await prepareCellRunner(deps, run, doc, { signal: controller.signal, log, watch, spentBefore: agg.spent });
+  const cells = await prepareCellRunner(deps, run, doc, { signal: controller.signal, log, watch, spentBefore: agg.spent, source: owner });
   const rowEvaluators = prepareRowEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId));
   const done = bitmap(total, await stores.runs.committedCells(run.id));
   let firstError: string | undefined;

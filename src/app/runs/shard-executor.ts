@@ -66,7 +66,7 @@ async function executeShard(
   watching.watch = watch;
   const done = new Set(await shards.committedIn(run.id, shard.fromCell, shard.toCell));
   const cells = await prepareCellRunner(deps, run, doc, {
-    signal, log, watch, spentBefore: 0,
+    signal, log, watch, spentBefore: 0, source: `${owner}#${shard.shard}`,
     ...(deps.runSlots ? { runSlots: deps.runSlots(run.id, spec.concurrency) } : {}),
   });
   const stopKeeping = keepLease({

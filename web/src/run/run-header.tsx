@@ -42,6 +42,7 @@ export function RunHeader({ store, project }: { store: RunStore; project: string
   const finishedAt = useRunState(store, (s) => s.finishedAt);
   const runError = useRunState(store, (s) => s.runError);
   const backoff = useRunState(store, (s) => s.backoff);
+  const slotWaits = useRunState(store, (s) => s.slotWaits);
   const summary = useRunState(store, (s) => s.summary);
   const request = useRunState(store, (s) => s.request);
   const metadata = useRunState(store, (s) => s.metadata);
@@ -98,6 +99,8 @@ export function RunHeader({ store, project }: { store: RunStore; project: string
       {/* A run held by 429s stands still: say it waits, as asked, rather than look hung. Not a live
           region: its countdown changes every second. */}
       {backoff && <p className="backoff muted" data-testid="backoff" dir="auto">{backoff}</p>}
+      {/* A run held by a provider's cap or a model's lowered limit moves slowly: say what holds it. */}
+      {slotWaits && <p className="backoff muted" data-testid="slot-waits" dir="auto">{slotWaits}</p>}
       {runError && <p className="error-text" role="alert">Run failed: {runError}</p>}
       {summary?.stopReason && <p className="muted" data-testid="stop-reason">Stopped: {STOPPED[summary.stopReason] ?? summary.stopReason}</p>}
       <dl className="figures">

@@ -50,6 +50,8 @@ export interface RunPageState {
   loadRetry?: { attempt: number; at: number };
   /** Calls waiting to be tried again, in words ("3 calls backing off (…), next try in 5 s"); absent when none. */
   backoff?: string;
+  /** Calls waiting for a slot, in words ("4 calls waiting for provider ollama's cap of 2"); absent when none. */
+  slotWaits?: string;
   /** The model version last rendered. */
   version: number;
   view: ViewOptions;

@@ -10,6 +10,7 @@ import type { ResultsPage, StreamEvent } from '../api-types.js';
 import { api, ApiError, describeError } from '../api.js';
 import { createStore, type Store, useStore } from '../lib/store.js';
 import { BackoffLine } from './backoff-line.js';
+import { WaitsLine } from './waits-line.js';
 import { CompareStore } from './compare-store.js';
 import { ReviewStore } from './review-store.js';
 import { ABORT_REQUESTED, afterAbort, RunActions } from './run-actions.js';
@@ -45,6 +46,11 @@ export class RunStore {
   private readonly backoffLine = new BackoffLine(
     () => this.state.get().backoff,
     (backoff) => this.patch({ backoff }),
+  );
+  /** The header's line about calls waiting for a slot (a provider's cap, a model's limit). */
+  private readonly waitsLine = new WaitsLine(
+    () => this.state.get().slotWaits,
+    (slotWaits) => this.patch({ slotWaits }),
   );
   private streaming = false;
   /** A load is in flight (start()): Retry while one is waits for it. */
@@ -192,6 +198,7 @@ export class RunStore {
     clearTimeout(this.renderTimer);
     this.rowInputs.dispose();
     this.backoffLine.dispose();
+    this.waitsLine.dispose();
   }
 
   /** Reads results pages from `offset` to the end and merges them. */
@@ -230,6 +237,7 @@ export class RunStore {
       this.streaming = false;
       // No stream, no news of the waits: say nothing rather than something stale.
       this.backoffLine.clear();
+      this.waitsLine.clear();
       if (!this.stop.signal.aborted) {
         this.patch({ live: false, lost: undefined });
         await this.settle();
@@ -266,6 +274,9 @@ export class RunStore {
         break;
       case 'target_result':
         this.backoffLine.settled(e);
+        break;
+      case 'waiting':
+        this.waitsLine.waiting(e);
         break;
       default:
         break;

@@ -1,0 +1,75 @@
+// A run held by its project's cap on a provider moved slowly with nothing saying why. Its event
+// stream now says how many calls wait for a slot, and on what, while they wait (`waiting`, live
+// only), and that none do once they are through. A real fake OpenAI server answering slowly,
+// the server over loopback, and the typed client reading the stream as `assay run` does.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AssayClient } from '../src/client/index.js';
+import type { StreamEvent } from '../src/client/events.js';
+import { startFakeOpenAI } from '../src/testing/fake-openai.js';
+import type { FakeLlmProvider } from '../src/testing/fake-provider-core.js';
+import { listen, startTestAssay, type TestAssay } from '../src/testing/harness.js';
+import { startRun } from '../src/testing/runs.js';
+
+const KEY = 'sk-slot-waits-000000000000000000000';
+/** Long enough that calls queued behind the cap are still waiting at the once-a-second look. */
+const LATENCY_MS = 1_200;
+
+let t: TestAssay;
+let gpu: FakeLlmProvider;
+let server: Awaited<ReturnType<typeof listen>>;
+
+beforeAll(async () => {
+  gpu = await startFakeOpenAI({ apiKey: KEY, latencyMs: LATENCY_MS });
+  t = await startTestAssay();
+  server = await listen(t);
+  expect((await t.req('PUT', '/api/providers/gpu', { body: { apiKey: KEY, baseUrl: gpu.baseURL } })).status).toBe(200);
+  const experiment = (slug: string) => ({
+    slug, name: slug,
+    dataset: { rows: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}` })) },
+    targets: [{ id: 'local', type: 'prompt', model: 'gpu/small', messages: [{ role: 'user', content: '{{question}}' }] }],
+    execution: { concurrency: 4, maxRetries: 0 },
+  });
+  for (const slug of ['capped', 'free']) expect((await t.req('POST', '/api/experiments', { body: experiment(slug) })).status).toBe(201);
+});
+afterAll(async () => {
+  await server?.close();
+  await t?.close();
+  await gpu?.close();
+});
+
+async function watch(slug: string): Promise<StreamEvent[]> {
+  const runId = await startRun(t, slug);
+  const client = new AssayClient({ endpoint: server.url, apiKey: t.key });
+  const events: StreamEvent[] = [];
+  for await (const e of client.events(runId, { signal: AbortSignal.timeout(30_000) })) events.push(e);
+  return events;
+}
+
+const words = (events: StreamEvent[]) => events.flatMap((e) => (e.type === 'waiting' ? [e] : []));
+
+describe('calls waiting for a slot', () => {
+  it('a run under its provider\'s cap says how many calls wait for it, then that none do', async () => {
+    expect((await t.req('PUT', '/api/providers/gpu', { body: { maxConcurrency: 1 } })).status).toBe(200);
+    const events = await watch('capped');
+    expect(events.at(-1)?.type).toBe('done');
+    const said = words(events);
+    // One call at a time: at the first look three of the four were waiting for the cap (two, on
+    // a machine so busy that the look came after the first call's answer).
+    expect(said[0]?.waits).toHaveLength(1);
+    expect(said[0]!.waits[0]).toMatchObject({ kind: 'provider', name: 'gpu', limit: 1 });
+    expect([2, 3]).toContain(said[0]!.waits[0]!.calls);
+    // Fewer as the calls go through, one source (this process), and none at the end.
+    const counts = said.map((w) => w.waits[0]?.calls ?? 0);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    expect(new Set(said.map((w) => w.source)).size).toBe(1);
+    expect(said.at(-1)?.waits).toEqual([]);
+    expect(events.filter((e) => e.type === 'target_result' && e.error === undefined)).toHaveLength(4);
+  });
+
+  it('a run its slots let through at once says nothing of waiting', async () => {
+    expect((await t.req('PUT', '/api/providers/gpu', { body: { maxConcurrency: null } })).status).toBe(200);
+    const events = await watch('free');
+    expect(events.at(-1)?.type).toBe('done');
+    expect(words(events)).toEqual([]);
+  });
+});
