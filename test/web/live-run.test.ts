@@ -369,6 +369,8 @@ describe('calls waiting for a slot', () => {
       await page.goto(onServer(server, await start('capped')));
       const line = page.getByTestId('slot-waits');
       await expect.poll(() => line.textContent(), { timeout: 10_000 }).toMatch(/^[123] calls? waiting for provider gpu's cap of 1$/);
+      // The grid shows running only the call the cap let through; the others have not started.
+      expect(await page.getByText('running…').count()).toBeLessThanOrEqual(1);
       await screenshot(page, 'run-page-waiting-for-slots');
       await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 20_000 }).toBe('completed');
       expect(await line.count()).toBe(0);

@@ -4,6 +4,7 @@ import { CallError, type EvaluationResult, type EvaluatorContext, type Evaluator
 import { applyControls, CellAbandoned, type CellContext, executeCell, type PreparedEvaluator, type PreparedTarget } from './cell.js';
 import { KeyedLimiter } from './limiter.js';
 import { cellAt } from './plan.js';
+import type { LiveEvent } from '../events.js';
 import { setTurnBudget, TURN_BUDGET_MS } from '../turns.js';
 import { turnsDuring } from '../../testing/turns.js';
 
@@ -372,6 +373,33 @@ describe('executeCell: shared limits and timeouts', () => {
     await clock.advance(600);
     const results = await Promise.all([first, second]);
     expect(results.map((r) => (r.ok ? r.output : r.error))).toEqual(['ok', 'ok']);
+  });
+});
+
+describe('executeCell: when a cell is told started', () => {
+  it('once its call holds its slot, not while it waits for one; and once, whatever its retries', async () => {
+    const live: LiveEvent[] = [];
+    const { clock, ctx } = setup({ limiter: new KeyedLimiter(() => 1), live: (e) => live.push(e) });
+    const started = () => live.filter((e) => e.type === 'cell_started').map((e) => ('rowIndex' in e ? e.rowIndex : -1));
+    // The first fails once after 200 ms (its retry waits for the slot again), then answers after 500 ms.
+    const flaky = target(async (attempt, call) => {
+      await clock.sleep(attempt === 1 ? 200 : 500, call.signal);
+      if (attempt === 1) throw new CallError('HTTP 503', { retryable: true });
+      return { output: 'ok' };
+    }, 'shared').prepared;
+    const slow = target(async (_, call) => {
+      await clock.sleep(500, call.signal);
+      return { output: 'ok' };
+    }, 'shared').prepared;
+    const first = executeCell(ref, ROW, flaky, [], ctx);
+    const second = executeCell({ ...ref, cell: 1, rowIndex: 8 }, ROW, slow, [], ctx);
+    await settle();
+    // Row 7 holds the one slot; row 8 waits for it.
+    expect(started()).toEqual([7]);
+    await clock.advance(3_000);
+    const results = await Promise.all([first, second]);
+    expect(results.map((r) => r.attempts)).toEqual([2, 1]);
+    expect(started()).toEqual([7, 8]);
   });
 });
 

@@ -72,6 +72,7 @@ function checkOutputDepth(output: unknown): void {
 }
 
 async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, retries: RetryNote[], cell: CellRef): Promise<Attempted> {
+  let told = false;
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal.aborted) throw new CellAbandoned();
     let release: (() => void) | undefined;
@@ -85,6 +86,12 @@ async function callTarget(target: PreparedTarget, row: Row, ctx: CellContext, re
       // while its own project's cap keeps it waiting.
       if (target.adapter.capKey) releaseCap = await ctx.limiter.acquire(target.adapter.capKey, ctx.signal);
       if (target.adapter.limitKey) release = await ctx.limiter.acquire(target.adapter.limitKey, ctx.signal);
+      // Started once its call can go: a cell held for a slot is counted by the run's `waiting`
+      // word, not shown running (docs/decisions.md, "Calls waiting for a slot are shown").
+      if (!told) {
+        told = true;
+        ctx.live?.({ type: 'cell_started', rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat });
+      }
       // The deadline starts once we hold a slot, so queueing behind other runs never eats it.
       deadline = ctx.clock.deadline(ctx.timeoutMs, ctx.signal);
       started = ctx.clock.now();
@@ -204,7 +211,6 @@ export async function executeCell(
   ctx: CellContext,
 ): Promise<CellDraft> {
   const retries: RetryNote[] = [];
-  ctx.live?.({ type: 'cell_started', rowIndex: cell.rowIndex, targetId: cell.targetId, repeat: cell.repeat });
   const attempted = await callTarget(target, row, ctx, retries, cell);
   // Written out field by field, not `{ ...base, ok, … }`: a literal that starts with a spread
   // and goes on is V8's slow path on Node 20, and every object it makes is promoted to the old
