@@ -8,6 +8,7 @@ import type { StreamEvent } from '../src/client/events.js';
 import { startFakeOpenAI } from '../src/testing/fake-openai.js';
 import type { FakeLlmProvider } from '../src/testing/fake-provider-core.js';
 import { listen, startTestAssay, type TestAssay } from '../src/testing/harness.js';
+import { parsePrometheusText } from '../src/testing/prom-text.js';
 import { startRun } from '../src/testing/runs.js';
 
 const KEY = 'sk-slot-waits-000000000000000000000';
@@ -37,12 +38,22 @@ afterAll(async () => {
   await gpu?.close();
 });
 
-async function watch(slug: string): Promise<StreamEvent[]> {
+async function watch(slug: string, during?: () => Promise<void>): Promise<StreamEvent[]> {
   const runId = await startRun(t, slug);
   const client = new AssayClient({ endpoint: server.url, apiKey: t.key });
   const events: StreamEvent[] = [];
-  for await (const e of client.events(runId, { signal: AbortSignal.timeout(30_000) })) events.push(e);
+  const reading = (async () => {
+    for await (const e of client.events(runId, { signal: AbortSignal.timeout(30_000) })) events.push(e);
+  })();
+  await Promise.all([reading, during?.()]);
   return events;
+}
+
+/** `assay_target_calls_waiting` by what holds the calls, as GET /metrics has it now. */
+async function waitingGauge(): Promise<Record<string, number>> {
+  const text = await (await t.req('GET', '/metrics', { key: null })).text();
+  const samples = parsePrometheusText(text).samples.filter((x) => x.name === 'assay_target_calls_waiting');
+  return Object.fromEntries(samples.map((x) => [x.labels.held_by!, x.value]));
 }
 
 const words = (events: StreamEvent[]) => events.flatMap((e) => (e.type === 'waiting' ? [e] : []));
@@ -50,8 +61,19 @@ const words = (events: StreamEvent[]) => events.flatMap((e) => (e.type === 'wait
 describe('calls waiting for a slot', () => {
   it('a run under its provider\'s cap says how many calls wait for it, then that none do', async () => {
     expect((await t.req('PUT', '/api/providers/gpu', { body: { maxConcurrency: 1 } })).status).toBe(200);
-    const events = await watch('capped');
+    // An operator's scrape while the run waits counts the calls held by the cap.
+    let scraped: Record<string, number> = {};
+    const events = await watch('capped', async () => {
+      for (let i = 0; i < 40 && !(scraped.provider! > 0); i++) {
+        scraped = await waitingGauge();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    });
     expect(events.at(-1)?.type).toBe('done');
+    expect(scraped).toMatchObject({ model: 0, origin: 0 });
+    expect(scraped.provider).toBeGreaterThanOrEqual(1);
+    expect(scraped.provider).toBeLessThanOrEqual(3);
+    expect(await waitingGauge()).toEqual({ provider: 0, model: 0, origin: 0 });
     const said = words(events);
     // One call at a time: at the first look three of the four were waiting for the cap (two, on
     // a machine so busy that the look came after the first call's answer).

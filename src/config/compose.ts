@@ -185,6 +185,7 @@ export async function composeAssay(config: Config, options: ComposeOptions = {})
     queueDepth: () => queue.pending,
     openStreams: () => http.openStreams(),
     modelLimiter: execution.modelLimiter,
+    slotWaits: execution.slotWaits,
   });
 
   const executes = plan.mode === 'embedded' || plan.executes;

@@ -6,6 +6,7 @@ import type { ExecutorDeps } from '../app/runs/executor.js';
 import type { ProviderService } from '../app/providers.js';
 import { AdaptiveLimiter, type ModelLimiter } from '../core/engine/adaptive-limiter.js';
 import { KeyedLimiter, Semaphore, type SlotLimiter } from '../core/engine/limiter.js';
+import { SlotWaitsRegistry } from '../core/engine/slot-waits.js';
 import { type CachedAnswer, capSlotsOf, modelLimitKey, type TargetCache } from '../core/model/adapters.js';
 import type { Clock, EventBus, Logger, ProviderSettings, Stores } from '../core/ports.js';
 import { createEvaluatorPool, type EvaluatorPool, type EvaluatorPoolOptions } from '../evaluators/offload/pool.js';
@@ -42,6 +43,8 @@ export interface ExecutionParts {
   deps: ExecutorDeps;
   /** Read by the limit gauges. */
   modelLimiter: ModelLimiter;
+  /** Read by the gauge of target calls waiting for a slot. */
+  slotWaits: SlotWaitsRegistry;
   /** Closed at shutdown. */
   evaluatorPool: EvaluatorPool;
   /** The process's one sandbox; saving an experiment compiles its code here too (document-checks.ts). */
@@ -96,6 +99,7 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
     },
     put: (key, answer) => stores.responses.put(projectId, key, JSON.stringify(answer), clock.now()),
   });
+  const slotWaits = new SlotWaitsRegistry();
   const deps: ExecutorDeps = {
     stores, bus: w.bus, clock, logger: w.logger,
     createTarget: observability.createTarget,
@@ -122,6 +126,7 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
       acquire: (key, signal, party) => (key.startsWith('model:') ? modelLimiter.acquire(key, signal, party) : httpLimiter.acquire(key, signal, party)),
     },
     // What a `waiting` event says of a key: a model's limit now and its pause, a fixed key's size.
+    slotWaits,
     slotLook: (key) => (key.startsWith('model:') ? modelLimiter.snapshot(key) : { limit: capSlotsOf(key, config.limitPerKey) }),
     random: Math.random,
     leaseMs: w.leaseMs,
@@ -129,5 +134,5 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
     onDeliveryQueued: w.onDeliveryQueued,
     ...(config.workerConcurrency !== undefined ? { cellSlots: new Semaphore(config.workerConcurrency) } : {}),
   };
-  return { deps, modelLimiter, evaluatorPool, sandbox };
+  return { deps, modelLimiter, slotWaits, evaluatorPool, sandbox };
 }

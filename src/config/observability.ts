@@ -4,6 +4,7 @@
 // rest of the wiring only receives what to plug in; with tracing off no adapter is wrapped.
 import type { ExecutionObserver } from '../app/runs/observation.js';
 import type { ModelLimiter } from '../core/engine/adaptive-limiter.js';
+import type { SlotWaitsRegistry } from '../core/engine/slot-waits.js';
 import type { EvaluatorDefinition, TargetFactory } from '../core/model/adapters.js';
 import type { ModelCallObserver } from '../core/observe.js';
 import type { Logger } from '../core/ports.js';
@@ -27,6 +28,7 @@ export interface LiveState {
   queueDepth(): number;
   openStreams(): number;
   modelLimiter: ModelLimiter;
+  slotWaits: SlotWaitsRegistry;
 }
 
 /** What the rest of the wiring plugs in: observers, wrapped factories and the HTTP hooks. */
@@ -84,6 +86,7 @@ export async function startObservability(config: Config, plan: ProcessPlan, logg
         streamsCut: () => stalledWrites.cuts,
         connections: () => connectionCounts,
         modelLimits: () => modelLimitSeries(live.modelLimiter, labels),
+        targetCallsWaiting: () => live.slotWaits.byKind(),
       }),
   };
 }

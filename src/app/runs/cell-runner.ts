@@ -6,7 +6,7 @@ import { CellAbandoned, executeCell, type CellContext } from '../../core/engine/
 import type { CellRef } from '../../core/engine/plan.js';
 import type { CallCounts } from '../../core/engine/run-ending.js';
 import type { SlotLimiter } from '../../core/engine/limiter.js';
-import { type SlotLook, SlotWaits, watchSlotWaits } from '../../core/engine/slot-waits.js';
+import { type SlotLook, SlotWaits, type SlotWaitsRegistry, watchSlotWaits } from '../../core/engine/slot-waits.js';
 import type { EvaluatorDeps, TargetDeps, TargetFactory } from '../../core/model/adapters.js';
 import type { Clock } from '../../core/ports.js';
 import { DEFAULT_RETRY } from '../../core/engine/retry.js';
@@ -30,6 +30,8 @@ export interface CellDeps {
   limiter: SlotLimiter;
   /** A key's limit now and its pause, for the `waiting` events' words; absent: counts alone. */
   slotLook?: SlotLook;
+  /** Where the process's metrics read every execution's waits. */
+  slotWaits?: SlotWaitsRegistry;
   random: () => number;
   /**
    * Slots every cell executing in this process takes, across all its runs
@@ -78,6 +80,7 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
   const targetById = new Map(targets.map((t) => [t.id, t]));
   // Target calls held for a slot are counted, and told once a second while that changes.
   const waits = new SlotWaits();
+  const unregister = deps.slotWaits?.add(waits);
   const stopWatching = watchSlotWaits(waits, deps.clock, deps.slotLook, (now) => o.log.live({ type: 'waiting', source: o.source, waits: now }));
   const ctx: CellContext = {
     clock: deps.clock,
@@ -120,6 +123,7 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
     finished,
     dispose: () => {
       stopWatching();
+      unregister?.();
       return disposeAll(targets, evaluators);
     },
   };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../testing/fake-clock.js';
 import { providerCapKey, modelLimitKey } from '../model/adapters.js';
 import { KeyedLimiter } from './limiter.js';
-import { type SlotWait, SlotWaits, slotOf, watchSlotWaits } from './slot-waits.js';
+import { type SlotWait, SlotWaits, SlotWaitsRegistry, slotOf, watchSlotWaits } from './slot-waits.js';
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -66,6 +66,27 @@ describe('SlotWaits', () => {
     // A pause over is not said.
     expect(waits.current(look, 13_000)[1]).toEqual({ kind: 'model', name: 'openai/gpt-4o', calls: 1, limit: 6 });
     for (const r of releases) r();
+  });
+});
+
+describe('SlotWaitsRegistry', () => {
+  it('adds up the waits of the executions it holds, by kind, and forgets one that ended', async () => {
+    const registry = new SlotWaitsRegistry();
+    const limiter = new KeyedLimiter(() => 1);
+    const a = new SlotWaits();
+    const b = new SlotWaits();
+    const endA = registry.add(a);
+    registry.add(b);
+    const cap = providerCapKey('proj_1', 'ollama', 1);
+    await a.counting(limiter).acquire(cap);
+    void a.counting(limiter).acquire(cap);
+    void b.counting(limiter).acquire(cap);
+    await b.counting(limiter).acquire('http:x');
+    void b.counting(limiter).acquire('http:x');
+    await flush();
+    expect(registry.byKind()).toEqual({ provider: 2, model: 0, origin: 1 });
+    endA();
+    expect(registry.byKind()).toEqual({ provider: 1, model: 0, origin: 1 });
   });
 });
 

@@ -66,6 +66,11 @@ export class SlotWaits {
     };
   }
 
+  /** Adds the calls waiting now to `into`, by kind. */
+  addByKind(into: Record<SlotKind, number>): void {
+    for (const [key, calls] of this.counts) into[slotOf(key).kind] += calls;
+  }
+
   /** The waits now, largest first; `look` adds each key's limit and pause. */
   current(look: SlotLook | undefined, now: number): SlotWait[] {
     const out: SlotWait[] = [];
@@ -78,6 +83,27 @@ export class SlotWaits {
       out.push(wait);
     }
     return out.sort((a, b) => b.calls - a.calls || a.name.localeCompare(b.name));
+  }
+}
+
+/**
+ * The waits of every execution in the process, for the `assay_target_calls_waiting` gauge: read
+ * at scrape time, so the hot path pays nothing for it.
+ */
+export class SlotWaitsRegistry {
+  private readonly executions = new Set<SlotWaits>();
+
+  /** An execution's waits, counted until the answer is called (its cells are done). */
+  add(waits: SlotWaits): () => void {
+    this.executions.add(waits);
+    return () => this.executions.delete(waits);
+  }
+
+  /** Calls waiting now in every execution, by what holds them. */
+  byKind(): Record<SlotKind, number> {
+    const out: Record<SlotKind, number> = { provider: 0, model: 0, origin: 0 };
+    for (const waits of this.executions) waits.addByKind(out);
+    return out;
   }
 }
 
