@@ -31,6 +31,15 @@ beforeAll(async () => {
     execution: { concurrency: 4, maxRetries: 0 },
   });
   for (const slug of ['capped', 'free']) expect((await t.req('POST', '/api/experiments', { body: experiment(slug) })).status).toBe(201);
+  // Code targets, judged by a model of the capped provider: the judges wait.
+  const judged = {
+    slug: 'judged', name: 'judged',
+    dataset: { rows: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}` })) },
+    targets: [{ id: 'echo', type: 'code', code: 'return row.question' }],
+    evaluators: [{ id: 'judge', type: 'langevals/llm_boolean', settings: { model: 'gpu/judge' } }],
+    execution: { concurrency: 4, maxRetries: 0 },
+  };
+  expect((await t.req('POST', '/api/experiments', { body: judged })).status).toBe(201);
 });
 afterAll(async () => {
   await server?.close();
@@ -49,10 +58,10 @@ async function watch(slug: string, during?: () => Promise<void>): Promise<Stream
   return events;
 }
 
-/** `assay_target_calls_waiting` by what holds the calls, as GET /metrics has it now. */
+/** `assay_run_calls_waiting` by what holds the calls, as GET /metrics has it now. */
 async function waitingGauge(): Promise<Record<string, number>> {
   const text = await (await t.req('GET', '/metrics', { key: null })).text();
-  const samples = parsePrometheusText(text).samples.filter((x) => x.name === 'assay_target_calls_waiting');
+  const samples = parsePrometheusText(text).samples.filter((x) => x.name === 'assay_run_calls_waiting');
   return Object.fromEntries(samples.map((x) => [x.labels.held_by!, x.value]));
 }
 
@@ -86,6 +95,18 @@ describe('calls waiting for a slot', () => {
     expect(new Set(said.map((w) => w.source)).size).toBe(1);
     expect(said.at(-1)?.waits).toEqual([]);
     expect(events.filter((e) => e.type === 'target_result' && e.error === undefined)).toHaveLength(4);
+  });
+
+  it('counts judges waiting for the cap too', async () => {
+    expect((await t.req('PUT', '/api/providers/gpu', { body: { maxConcurrency: 1 } })).status).toBe(200);
+    const events = await watch('judged');
+    expect(events.at(-1)?.type).toBe('done');
+    const said = words(events);
+    expect(said[0]?.waits).toHaveLength(1);
+    expect(said[0]!.waits[0]).toMatchObject({ kind: 'provider', name: 'gpu', limit: 1 });
+    expect([2, 3]).toContain(said[0]!.waits[0]!.calls);
+    expect(said.at(-1)?.waits).toEqual([]);
+    expect(events.filter((e) => e.type === 'evaluator_result' && e.result.status === 'processed')).toHaveLength(4);
   });
 
   it('a run its slots let through at once says nothing of waiting', async () => {

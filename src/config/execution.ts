@@ -6,7 +6,7 @@ import type { ExecutorDeps } from '../app/runs/executor.js';
 import type { ProviderService } from '../app/providers.js';
 import { AdaptiveLimiter, type ModelLimiter } from '../core/engine/adaptive-limiter.js';
 import { KeyedLimiter, Semaphore, type SlotLimiter } from '../core/engine/limiter.js';
-import { SlotWaitsRegistry } from '../core/engine/slot-waits.js';
+import { type SlotWaits, SlotWaitsRegistry } from '../core/engine/slot-waits.js';
 import { type CachedAnswer, capSlotsOf, modelLimitKey, type TargetCache } from '../core/model/adapters.js';
 import type { Clock, EventBus, Logger, ProviderSettings, Stores } from '../core/ports.js';
 import { createEvaluatorPool, type EvaluatorPool, type EvaluatorPoolOptions } from '../evaluators/offload/pool.js';
@@ -87,9 +87,13 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
     };
   };
   const modelObserver = observability.modelObserver;
-  const modelsFor = (projectId: string) =>
+  // `waits`: a run's count of calls held for a slot, which its judges' waits join.
+  const modelsFor = (projectId: string, waits?: SlotWaits) =>
     createModelClient({
-      settings: recentSettings(projectId), limiter: modelLimiter, caps: httpLimiter, party: projectId, clock, allowPrivateNetworks: config.httpTargetsAllowPrivate,
+      settings: recentSettings(projectId),
+      limiter: waits ? waits.countingModel(modelLimiter) : modelLimiter,
+      caps: waits ? waits.counting(httpLimiter) : httpLimiter,
+      party: projectId, clock, allowPrivateNetworks: config.httpTargetsAllowPrivate,
       ...(modelObserver ? { observer: modelObserver } : {}),
     });
   const cacheFor = (projectId: string): TargetCache => ({
@@ -105,7 +109,7 @@ export function composeExecution(w: ExecutionWiring): ExecutionParts {
     createTarget: observability.createTarget,
     catalogue: { find: observability.findEvaluator },
     observer: observability.runObserver,
-    evaluatorDeps: async (projectId) => ({ sandbox: sandbox.forOwner(projectId), models: modelsFor(projectId), offload: evaluatorPool }),
+    evaluatorDeps: async (projectId, waits) => ({ sandbox: sandbox.forOwner(projectId), models: modelsFor(projectId, waits), offload: evaluatorPool }),
     targetDeps: async (projectId, { cache }) => {
       const [resolved, quotas] = await Promise.all([secrets.secretsFor(projectId), providers.quotas(projectId)]);
       return {

@@ -86,7 +86,7 @@ export async function startObservability(config: Config, plan: ProcessPlan, logg
         streamsCut: () => stalledWrites.cuts,
         connections: () => connectionCounts,
         modelLimits: () => modelLimitSeries(live.modelLimiter, labels),
-        targetCallsWaiting: () => live.slotWaits.byKind(),
+        runCallsWaiting: () => live.slotWaits.byKind(),
       }),
   };
 }

@@ -37,7 +37,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('retrying'), ...cellKey, attempt: z.int(), delayMs: z.number(), reason: z.string() }),
   /**
-   * Live only, never stored: the target calls of one executor (`source`: a process, or a
+   * Live only, never stored: the calls (targets', judges') of one executor (`source`: a process, or a
    * cluster shard) waiting for a slot now; an empty `waits` says none wait any more. Assay's addition.
    */
   z.object({ type: z.literal('waiting'), source: z.string(), waits: z.array(slotWaitSchema) }),

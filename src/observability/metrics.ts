@@ -35,8 +35,8 @@ export interface GaugeSources {
   connections(): { open: number; refusedServerBusy: number; refusedPerClient: number; bodyTimeouts: number };
   /** Per provider/model and quota (the server's key, or the projects' own): the adaptive limit and the calls holding or waiting for a slot. */
   modelLimits(): { provider: string; model: string; quota: 'server' | 'project'; limit: number; inFlight: number; waiting: number }[];
-  /** Target calls of the executions here waiting for a slot, by what holds them (core/engine/slot-waits.ts). */
-  targetCallsWaiting(): Record<'provider' | 'model' | 'origin', number>;
+  /** Calls (targets' and judges') of the executions here waiting for a slot, by what holds them (core/engine/slot-waits.ts). */
+  runCallsWaiting(): Record<'provider' | 'model' | 'origin', number>;
 }
 
 export class AssayMetrics {
@@ -62,8 +62,8 @@ export class AssayMetrics {
     new Gauge({ name: 'assay_queue_depth', help: 'Runs queued in this process and not yet executing', registers, collect() { this.set(sources.queueDepth()); } });
     new Gauge({ name: 'assay_sse_streams_open', help: 'Open Server-Sent Events streams', registers, collect() { this.set(sources.openStreams()); } });
     new Gauge({
-      name: 'assay_target_calls_waiting', help: 'Target calls of the runs executing here waiting for a slot, by what holds them: a project\'s cap on a provider, a model\'s limit, an HTTP origin\'s', labelNames: ['held_by'] as const, registers,
-      collect() { for (const [heldBy, calls] of Object.entries(sources.targetCallsWaiting())) this.set({ held_by: heldBy }, calls); },
+      name: 'assay_run_calls_waiting', help: 'Calls of the runs executing here (targets\' and judges\') waiting for a slot, by what holds them: a project\'s cap on a provider, a model\'s limit, an HTTP origin\'s', labelNames: ['held_by'] as const, registers,
+      collect() { for (const [heldBy, calls] of Object.entries(sources.runCallsWaiting())) this.set({ held_by: heldBy }, calls); },
     });
     // Counted by the process's listeners and streams; read as they stand at each scrape.
     const counted = (value: () => number) =>

@@ -23,7 +23,7 @@ export interface CellDeps {
   createTarget: TargetFactory;
   catalogue: EvaluatorCatalogue;
   /** What evaluators of a project's run need (its model client, the sandbox). */
-  evaluatorDeps(projectId: string): Promise<EvaluatorDeps>;
+  evaluatorDeps(projectId: string, waits?: SlotWaits): Promise<EvaluatorDeps>;
   /** What targets of a project's run need; `cache` is the run's execution.cache. */
   targetDeps(projectId: string, options: { cache: boolean }): Promise<TargetDeps>;
   /** Limits per key (HTTP origin, provider/model) shared by every run of this process. */
@@ -76,10 +76,11 @@ async function take(acquire: SlotAcquire, signal: AbortSignal): Promise<() => vo
 export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: ExperimentDocument, o: CellRunnerOptions): Promise<CellRunner> {
   const spec = run.spec;
   const targets = prepareTargets(doc, spec, deps.createTarget, await deps.targetDeps(run.projectId, { cache: spec.cache }));
-  const evaluators = await prepareEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId));
-  const targetById = new Map(targets.map((t) => [t.id, t]));
-  // Target calls held for a slot are counted, and told once a second while that changes.
+  // Calls held for a slot are counted (targets' here, judges' in their model client), and told
+  // once a second while that changes.
   const waits = new SlotWaits();
+  const evaluators = await prepareEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId, waits));
+  const targetById = new Map(targets.map((t) => [t.id, t]));
   const unregister = deps.slotWaits?.add(waits);
   const stopWatching = watchSlotWaits(waits, deps.clock, deps.slotLook, (now) => o.log.live({ type: 'waiting', source: o.source, waits: now }));
   const ctx: CellContext = {

@@ -1,9 +1,10 @@
-// Target calls of one execution waiting for a slot: a project's cap on a provider, a model's
+// Model calls of one execution waiting for a slot (targets' and judges'): a project's cap on a provider, a model's
 // limit (lowered, or paused, after 429s) or an HTTP origin's. A run held there moved slowly and
 // said nothing of why — promptfoo #3883's "evals look hung". This counts the waits as they
 // start and end; `watchSlotWaits` tells the run's watchers what changed, at most once a second,
 // as a live `waiting` event (docs/decisions.md, "Calls waiting for a slot are shown").
 import { every, type Clock } from '../ports.js';
+import type { ModelLimiter } from './adaptive-limiter.js';
 import type { SlotLimiter } from './limiter.js';
 
 /** How often the waits are looked at; a wait shorter than this is seldom seen, which is the point. */
@@ -66,6 +67,19 @@ export class SlotWaits {
     };
   }
 
+  /** A model limiter (a judge's) with its acquires counted as `counting` does; the rest passed on. */
+  countingModel(limiter: ModelLimiter): ModelLimiter {
+    const counted = this.counting(limiter);
+    return {
+      acquire: counted.acquire,
+      succeeded: (key) => limiter.succeeded(key),
+      throttled: (key, pauseMs) => limiter.throttled(key, pauseMs),
+      exhausted: (key, pauseMs) => limiter.exhausted(key, pauseMs),
+      keyList: () => limiter.keyList(),
+      snapshot: (key) => limiter.snapshot(key),
+    };
+  }
+
   /** Adds the calls waiting now to `into`, by kind. */
   addByKind(into: Record<SlotKind, number>): void {
     for (const [key, calls] of this.counts) into[slotOf(key).kind] += calls;
@@ -87,7 +101,7 @@ export class SlotWaits {
 }
 
 /**
- * The waits of every execution in the process, for the `assay_target_calls_waiting` gauge: read
+ * The waits of every execution in the process, for the `assay_run_calls_waiting` gauge: read
  * at scrape time, so the hot path pays nothing for it.
  */
 export class SlotWaitsRegistry {
