@@ -371,6 +371,9 @@ describe('calls waiting for a slot', () => {
       await expect.poll(() => line.textContent(), { timeout: 10_000 }).toMatch(/^[123] calls? waiting for provider gpu's cap of 1$/);
       // The grid shows running only the call the cap let through; the others have not started.
       expect(await page.getByText('running…').count()).toBeLessThanOrEqual(1);
+      // The line came with the first look, a second into the run: the duration shown with it is
+      // of that moment, not of the page's last tick (it read "427 ms").
+      expect(await page.getByTestId('duration').textContent()).toMatch(/^\d+\.\d+ s/);
       await screenshot(page, 'run-page-waiting-for-slots');
       await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 20_000 }).toBe('completed');
       expect(await line.count()).toBe(0);

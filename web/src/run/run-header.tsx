@@ -16,19 +16,19 @@ const STOPPED: Record<string, string> = {
 
 /**
  * The moment the header's figures are as of: the finish once the run ended; while it is live,
- * now, ticking once a second; while the stream is lost, the last contact (`lostSince`): the page
- * cannot tell the run still goes.
+ * now, rendered again once a second; while the stream is lost, the last contact (`lostSince`):
+ * the page cannot tell the run still goes.
  */
 function useAsOf(finishedAt: number | undefined, running: boolean, lostSince: number | undefined): number {
-  const [now, setNow] = useState(() => Date.now());
+  const [, setTick] = useState(0);
   useEffect(() => {
     if (!running) return;
-    // From now on, not from the last tick: a resumed run would otherwise show a stale time for a second.
-    setNow(Date.now());
-    const t = setInterval(() => setNow(Date.now()), 1000);
+    const t = setInterval(() => setTick((n) => n + 1), 1000);
     return () => clearInterval(t);
   }, [running]);
-  return finishedAt ?? lostSince ?? now;
+  // Read at every render, not kept from the last tick: a render for other news (a line about
+  // calls waiting, a resume) showed the duration as it was up to a second before.
+  return finishedAt ?? lostSince ?? Date.now();
 }
 
 /** `project`: the project's slug, for links to its pages (the run's dataset). */
