@@ -4,7 +4,7 @@
 // reopening (with retryErrors: the history of re-run cells kept in the log, no gap, no reused
 // order), event reads from any point, and paging.
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { readEventPage } from '../app/runs/events.js';
+import { readEventPage } from '../app/runs/event-page.js';
 import { itemOutput } from '../core/compare/item-output.js';
 import type { RunEvent } from '../core/events.js';
 import type { RowResult, RunRecord, RunSummary, StoredEvaluation } from '../core/model/run.js';

@@ -120,6 +120,10 @@ describe('a live run', () => {
     expect(stoppedAt).toBeLessThan(8);
 
     await expect.poll(() => page.getByText('Stopped: by a user').count()).toBe(1);
+    // Beside the grid's count, the rows the stop left out (a row is listed once a cell of it started).
+    const listed = Number(/ of (\d+) rows$/.exec((await page.getByTestId('row-count').textContent())!)![1]);
+    if (listed < 8) expect(await page.getByTestId('rows-left').textContent()).toBe(`${8 - listed} ${8 - listed === 1 ? 'row' : 'rows'} not run`);
+    else expect(await page.getByTestId('rows-left').count()).toBe(0);
     const frozen = await page.getByTestId('duration').textContent();
     // A stopped run that never resumed ran all its duration: no running figure.
     expect(await page.getByTestId('running-time').count()).toBe(0);
@@ -155,6 +159,7 @@ describe('a live run', () => {
     await expect.poll(() => page.getByTestId('progress-text').textContent(), { timeout: 20_000 }).toBe('8 / 8');
     await expect.poll(() => page.locator('.run-status .pill').textContent()).toBe('completed');
     await expect.poll(() => page.getByTestId('row-count').textContent()).toBe('8 of 8 rows');
+    expect(await page.getByTestId('rows-left').count()).toBe(0);
     // The header says how long it ran, beside the duration since its start, as the server counted it.
     const runId = new URL(runUrl).searchParams.get('runId')!;
     const { summary } = (await (await server.t.req('GET', `/api/experiments/runs/${runId}`)).json()) as { summary: { duration: number; runningTime: number } };
@@ -371,12 +376,20 @@ describe('calls waiting for a slot', () => {
       await expect.poll(() => line.textContent(), { timeout: 10_000 }).toMatch(/^[123] calls? waiting for provider gpu's cap of 1$/);
       // The grid shows running only the call the cap let through; the others have not started.
       expect(await page.getByText('running…').count()).toBeLessThanOrEqual(1);
+      // The rows not started are counted beside the grid's: with the ones listed, the run's 4.
+      await expect.poll(async () => {
+        const [count, left] = await Promise.all([page.getByTestId('row-count').textContent(), page.getByTestId('rows-left').textContent()]);
+        const listed = Number(/ of (\d+) rows$/.exec(count!)![1]);
+        const notStarted = Number(/^(\d) rows? not started yet$/.exec(left!)?.[1]);
+        return listed + notStarted;
+      }).toBe(4);
       // The line came with the first look, a second into the run: the duration shown with it is
       // of that moment, not of the page's last tick (it read "427 ms").
       expect(await page.getByTestId('duration').textContent()).toMatch(/^\d+\.\d+ s/);
       await screenshot(page, 'run-page-waiting-for-slots');
       await expect.poll(() => page.locator('.run-status .pill').textContent(), { timeout: 20_000 }).toBe('completed');
       expect(await line.count()).toBe(0);
+      expect(await page.getByTestId('rows-left').count()).toBe(0);
       expect(problems).toEqual([]);
       await page.close();
     } finally {

@@ -2,14 +2,14 @@
 // from storage (run-level events plus the events derived from committed cells). A stream
 // keeps only a cursor per subscriber, never a queue of events, so a slow reader costs no
 // memory and never slows the run: it simply reads further behind.
-import { cellEvents, rowEvent } from '../../core/engine/cell-events.js';
-import { isFinalEvent, type LiveEvent, liveKey, type RunEvent } from '../../core/events.js';
+import { isFinalEvent, type LiveEvent, type RunEvent } from '../../core/events.js';
+import { PAGE_BYTES } from '../../core/model/paging.js';
 import { TERMINAL } from '../../core/model/run.js';
 import type { Clock, EventBus, Stores } from '../../core/ports.js';
-import { PAGE_BYTES } from '../../core/model/paging.js';
 import { yieldIfBusy } from '../../core/turns.js';
+import { EVENT_PAGE, readEventPage } from './event-page.js';
+import { LiveQueue } from './live-queue.js';
 
-export const EVENT_PAGE = 500;
 /** A comment line is sent after this much silence (SPEC §6). */
 export const PING_MS = 15_000;
 /** Storage is re-checked this often while waiting, for events committed by other processes. */
@@ -21,45 +21,6 @@ const RECHECK_MS = 1_000;
  * looks live.
  */
 export const FLUSH_GAP_MS = 250;
-
-/**
- * Events with seq > afterSeq, contiguous, at most `limit`, and whether they came from storage.
- * With `ringOnly`, a bus ring that covers `afterSeq` but holds nothing newer answers "nothing
- * yet" without reading storage: this process publishes every event it commits, so only events
- * committed by another process can be missing, and the periodic re-check (RECHECK_MS) reads
- * storage for those. A page read from storage may stop short of `limit` and still have more
- * behind it: its cells are read within a byte budget (RunStore.cellsAfterSeq), so 41 cells of
- * 100 KB make a page of 123 events.
- */
-export async function readEventPage(
-  stores: Pick<Stores, 'runs'>,
-  bus: EventBus,
-  runId: string,
-  total: number,
-  afterSeq: number,
-  limit = EVENT_PAGE,
-  ringOnly = false,
-  maxBytes = PAGE_BYTES,
-): Promise<{ events: RunEvent[]; stored: boolean }> {
-  const recent = bus.recent(runId, afterSeq, limit);
-  if (recent && (recent.length > 0 || ringOnly)) return { events: recent, stored: false };
-  const [runEvents, cells, rows] = await Promise.all([
-    stores.runs.runEvents(runId, afterSeq, limit),
-    stores.runs.cellsAfterSeq(runId, afterSeq, Math.ceil(limit / 3), maxBytes),
-    stores.runs.rowResultsAfterSeq(runId, afterSeq, limit),
-  ]);
-  const merged = [...runEvents, ...rows.map(rowEvent)];
-  for (const c of cells) for (const e of cellEvents(c, total)) if (e.seq > afterSeq) merged.push(e);
-  merged.sort((a, b) => a.seq - b.seq);
-  const out: RunEvent[] = [];
-  let expected = afterSeq + 1;
-  for (const e of merged) {
-    if (e.seq !== expected || out.length >= limit) break;
-    out.push(e);
-    expected++;
-  }
-  return { events: out, stored: true };
-}
 
 /**
  * The stored outputs a stream's first page from storage may hold, and what it falls back to when
@@ -86,12 +47,6 @@ export interface WriteFlow {
  * streams close within this (plus one re-check) rather than streaming for as long as the run.
  */
 export const KEY_CHECK_MS = 3_000;
-
-/**
- * Live events a stream holds for a reader that does not keep up; beyond, they are dropped and
- * the reader gets their committed twins instead (which is why a dropped one is not announced).
- */
-const MAX_LIVE_QUEUE = 1_000;
 
 /**
  * Live events are written at most this often (the first at once): a cell's `cell_started`
@@ -150,21 +105,15 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
   // gap, so a client waiting for the end (the CLI, an SDK, a CI job) learns it without delay.
   let ending = false;
   // Read before subscribing: every live event this stream hears is of a cell that had not been
-  // committed then (a cell leaves the bus's cells in flight before its commit), so its committed
-  // twin has a seq of at least this. Older committed events are never twins: a resumed run's
-  // first execution committed `cell_started`s under the same keys as the cells it runs again,
-  // and those, replayed, must not cancel the live start of a retried cell.
+  // committed then (a cell leaves the bus's cells in flight before its commit), so this is the
+  // floor of the live events' committed twins (LiveQueue).
   const first = await deps.stores.runs.cursor(runId);
   if (!first) return;
   const liveFloor = first.nextSeq;
   // Where the replay ends, told first: a client can then tell history from live events (the
   // CLI's progress line prints a resumed run's earlier executions as one count, not as live).
   yield { kind: 'replay', to: liveFloor - 1 };
-  const liveQueue: LiveEvent[] = [];
-  /** Keys of the live events waiting in the queue (a committed twin that overtakes one cancels it). */
-  const queued = new Set<string>();
-  /** Keys of live events sent, whose committed twins are to be left out. */
-  const announced = new Set<string>();
+  const live = new LiveQueue(liveFloor);
   const unsubscribe = deps.bus.subscribe(
     runId,
     (events) => {
@@ -175,23 +124,7 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
       wake?.();
     },
     (event) => {
-      if (event.type === 'waiting') {
-        // No twin to leave out later: the word from its source replaces one still queued, so
-        // the queue holds one per source at most, past MAX_LIVE_QUEUE too (none wait any more
-        // must not be dropped: nothing else would say it).
-        const i = liveQueue.findIndex((e) => e.type === 'waiting' && e.source === event.source);
-        if (i >= 0) liveQueue[i] = event;
-        else liveQueue.push(event);
-        wake?.();
-        return;
-      }
-      if (liveQueue.length >= MAX_LIVE_QUEUE) return;
-      const key = liveKey(event);
-      // Told again (another watcher joined, and the cells in flight were announced once more).
-      if (queued.has(key) || announced.has(key)) return;
-      liveQueue.push(event);
-      queued.add(key);
-      wake?.();
+      if (live.add(event)) wake?.();
     },
   );
   const onAbort = () => wake?.();
@@ -214,35 +147,6 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
         resolve(false);
       };
     });
-  const takeLive = (): StreamItem | null => {
-    if (liveQueue.length === 0) return null;
-    // Those whose committed twin already went out (it overtook them in the queue) are dropped.
-    const events = liveQueue.splice(0).filter((e) => e.type === 'waiting' || queued.delete(liveKey(e)));
-    for (const e of events) if (e.type !== 'waiting') announced.add(liveKey(e));
-    return events.length > 0 ? { kind: 'live', events } : null;
-  };
-  /** The twins the last page left out, as [seq, key]: told again if that page is read again. */
-  let leftOut: [number, string][] = [];
-  /** Committed events minus the twins of live events already sent; a twin still queued is cancelled. */
-  const unannounced = (events: RunEvent[]): RunEvent[] => {
-    leftOut = [];
-    if (announced.size === 0 && queued.size === 0) return events;
-    return events.filter((e) => {
-      if ((e.type !== 'cell_started' && e.type !== 'retrying') || e.seq < liveFloor) return true;
-      const key = liveKey(e);
-      if (announced.delete(key)) {
-        leftOut.push([e.seq, key]);
-        return false;
-      }
-      queued.delete(key);
-      return true;
-    });
-  };
-  /** The page after `seq` is to be read again: its twins of announced live events are left out again. */
-  const reannounce = (seq: number): void => {
-    for (const [at, key] of leftOut) if (at > seq) announced.add(key);
-    leftOut = [];
-  };
   let lastSent = clock.now();
   // When events were last written (pings aside): the first write is never held back.
   let lastWrite = -Infinity;
@@ -270,17 +174,17 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
    */
   /** When the next write falls due, from what is waiting (Infinity when nothing is). */
   const dueAt = (): number =>
-    Math.min(pending ? (ending ? 0 : lastWrite + FLUSH_GAP_MS) : Number.POSITIVE_INFINITY, liveQueue.length > 0 ? lastLiveWrite + LIVE_GAP_MS : Number.POSITIVE_INFINITY);
+    Math.min(pending ? (ending ? 0 : lastWrite + FLUSH_GAP_MS) : Number.POSITIVE_INFINITY, live.size > 0 ? lastLiveWrite + LIVE_GAP_MS : Number.POSITIVE_INFINITY);
   const waitForWork = async (): Promise<boolean> => {
     const recheckAt = clock.now() + Math.min(RECHECK_MS, pingMs);
     for (;;) {
       const now = clock.now();
       if (interrupted()) return false;
-      if ((pending && (ending || now - lastWrite >= FLUSH_GAP_MS)) || (liveQueue.length > 0 && now - lastLiveWrite >= LIVE_GAP_MS)) return false;
+      if ((pending && (ending || now - lastWrite >= FLUSH_GAP_MS)) || (live.size > 0 && now - lastLiveWrite >= LIVE_GAP_MS)) return false;
       if (now >= recheckAt) return true;
       let next = recheckAt;
       if (pending) next = Math.min(next, lastWrite + FLUSH_GAP_MS);
-      if (liveQueue.length > 0) next = Math.min(next, lastLiveWrite + LIVE_GAP_MS);
+      if (live.size > 0) next = Math.min(next, lastLiveWrite + LIVE_GAP_MS);
       // A notification ends the sleep early only when it makes something due before the sleep
       // would end anyway (or the client left): live events arrive once per cell, and waking,
       // re-arming a timer and sleeping again for each of them cost more than the batch they join.
@@ -302,7 +206,7 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
         // A last page of what was committed before the shutdown (a reconnect replays the rest);
         // live events are left out, their committed twins come with the replay.
         const { events } = await readEventPage(deps.stores, deps.bus, runId, run.total, cursor);
-        const shown = unannounced(events);
+        const shown = live.unannounced(events);
         if (shown.length > 0) yield { kind: 'events', events: shown };
         // The run ended in that page: the stream ends as it always does, after its final event.
         if (events.length > 0 && isFinalEvent(events[events.length - 1]!)) return;
@@ -322,12 +226,12 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
       // stream costs; live and committed events on clocks of their own made 13–14 writes a
       // second per stream where 10 carry the same events.
       const now = clock.now();
-      const liveDue = liveQueue.length > 0 && now - lastLiveWrite >= LIVE_GAP_MS;
+      const liveDue = live.size > 0 && now - lastLiveWrite >= LIVE_GAP_MS;
       const committedDue = pending && (ending || now - lastWrite >= FLUSH_GAP_MS);
-      if (liveDue || (committedDue && liveQueue.length > 0)) {
-        const live = takeLive();
-        if (live) {
-          yield live;
+      if (liveDue || (committedDue && live.size > 0)) {
+        const events = live.take();
+        if (events) {
+          yield { kind: 'live', events };
           lastLiveWrite = lastSent = clock.now();
         }
       }
@@ -343,7 +247,7 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
         if (stored) pageBytes = Math.min(PAGE_BYTES, pageBytes * 2);
         if (events.length > 0) {
           cursor = events[events.length - 1]!.seq;
-          const shown = unannounced(events);
+          const shown = live.unannounced(events);
           if (shown.length > 0) yield { kind: 'events', events: shown };
           lastWrite = lastSent = clock.now();
           const unsent = flow.unsent;
@@ -354,7 +258,7 @@ export async function* streamRunEvents(deps: StreamDeps, runId: string, afterSeq
             events.length = 0;
             shown.length = 0;
             cursor = unsent.after;
-            reannounce(cursor);
+            live.reannounce(cursor);
             pageBytes = SLOW_PAGE_BYTES;
             drained = unsent.drained;
             morePages = true;

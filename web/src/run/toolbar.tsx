@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { int } from '../lib/format.js';
 import { useCompare } from './compare-store.js';
 import { useGrid } from './run-derived.js';
+import { rowsLeftText } from './rows-left.js';
 import { type RunStore, useRunState } from './run-store.js';
 import type { SortKey } from './run-view.js';
 
@@ -16,6 +17,10 @@ export function Toolbar({ store }: { store: RunStore }) {
   const comparing = useCompare(store.compare, (s) => s.on);
   // Repeats can disagree only when there are several.
   const repeated = useRunState(store, (s) => (s.request?.repeats ?? 1) > 1);
+  const status = useRunState(store, (s) => s.status);
+  const total = useRunState(store, (s) => s.total);
+  const request = useRunState(store, (s) => s.request);
+  const rowsLeft = rowsLeftText({ status, total, request }, model.rows.size);
 
   // Typing filters after a pause, not on every key (a search walks every row).
   useEffect(() => {
@@ -100,8 +105,16 @@ export function Toolbar({ store }: { store: RunStore }) {
           ))}
         </fieldset>
       </details>
-      <span className="count" aria-live="polite" data-testid="row-count">
-        {int(grid.rows.length)} of {int(model.rows.size)} rows
+      <span className="count" aria-live="polite">
+        <span data-testid="row-count">
+          {int(grid.rows.length)} of {int(model.rows.size)} rows
+        </span>
+        {rowsLeft && (
+          <>
+            {' · '}
+            <span data-testid="rows-left">{rowsLeft}</span>
+          </>
+        )}
       </span>
       {grid.searchError && (
         <span id="search-error" className="error-text">
