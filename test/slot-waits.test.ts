@@ -40,6 +40,16 @@ beforeAll(async () => {
     execution: { concurrency: 4, maxRetries: 0 },
   };
   expect((await t.req('POST', '/api/experiments', { body: judged })).status).toBe(201);
+  // Two code targets compared row by row by a judge of the capped provider: the comparisons,
+  // which run once every cell is done, wait.
+  const compared = {
+    slug: 'compared', name: 'compared',
+    dataset: { rows: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}` })) },
+    targets: [{ id: 'a', type: 'code', code: 'return row.question' }, { id: 'b', type: 'code', code: 'return row.question + "!"' }],
+    evaluators: [{ id: 'pick', type: 'compare', targets: ['a', 'b'], settings: { model: 'gpu/judge', swap_and_reconcile: false } }],
+    execution: { concurrency: 4, maxRetries: 0 },
+  };
+  expect((await t.req('POST', '/api/experiments', { body: compared })).status).toBe(201);
 });
 afterAll(async () => {
   await server?.close();
@@ -107,6 +117,21 @@ describe('calls waiting for a slot', () => {
     expect([2, 3]).toContain(said[0]!.waits[0]!.calls);
     expect(said.at(-1)?.waits).toEqual([]);
     expect(events.filter((e) => e.type === 'evaluator_result' && e.result.status === 'processed')).toHaveLength(4);
+  });
+
+  it('counts comparisons waiting for the cap, once the cells are done', async () => {
+    expect((await t.req('PUT', '/api/providers/gpu', { body: { maxConcurrency: 1 } })).status).toBe(200);
+    const events = await watch('compared');
+    expect(events.at(-1)?.type).toBe('done');
+    const said = words(events);
+    expect(said[0]?.waits).toHaveLength(1);
+    expect(said[0]!.waits[0]).toMatchObject({ kind: 'provider', name: 'gpu', limit: 1 });
+    expect([2, 3]).toContain(said[0]!.waits[0]!.calls);
+    expect(said.at(-1)?.waits).toEqual([]);
+    // Told after the last cell: the code targets wait for nothing, the judge's comparisons do.
+    const lastCell = events.findLastIndex((e) => e.type === 'target_result');
+    expect(events.indexOf(said[0]!)).toBeGreaterThan(lastCell);
+    expect(events.filter((e) => e.type === 'evaluator_result' && e.evaluatorId === 'pick' && e.result.status === 'processed')).toHaveLength(4);
   });
 
   it('a run its slots let through at once says nothing of waiting', async () => {

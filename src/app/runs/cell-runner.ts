@@ -49,6 +49,11 @@ export interface CellRunner {
   spent(): number;
   /** This execution's target calls by outcome, counted as each finishes (the run's error limit). */
   readonly finished: CallCounts;
+  /**
+   * This execution's count of calls waiting for a slot, told once a second until `dispose`: the
+   * row phase's comparisons, which run after the cells, are counted in it too.
+   */
+  readonly waits: SlotWaits;
   dispose(): Promise<void>;
 }
 
@@ -122,6 +127,7 @@ export async function prepareCellRunner(deps: CellDeps, run: RunRecord, doc: Exp
     },
     spent: () => spent,
     finished,
+    waits,
     dispose: () => {
       stopWatching();
       unregister?.();

@@ -143,7 +143,8 @@ async function execute(
 
   const doc = experiment.document;
   const cells = await prepareCellRunner(deps, run, doc, { signal: controller.signal, log, watch, spentBefore: agg.spent, source: owner });
-  const rowEvaluators = prepareRowEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId));
+  // Comparisons' judges are counted with the cells' calls when they wait for a slot (`waiting`).
+  const rowEvaluators = prepareRowEvaluators(doc, spec, deps.catalogue, await deps.evaluatorDeps(run.projectId, cells.waits));
   const done = bitmap(total, await stores.runs.committedCells(run.id));
   let firstError: string | undefined;
   const failedBefore = agg.calls.failed;
