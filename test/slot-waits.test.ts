@@ -77,6 +77,21 @@ async function waitingGauge(): Promise<Record<string, number>> {
 
 const words = (events: StreamEvent[]) => events.flatMap((e) => (e.type === 'waiting' ? [e] : []));
 
+/**
+ * The run ended, and its words: first that 2–3 calls wait for gpu's cap of 1 (one call at a
+ * time: at the first look three of the four were waiting, or two on a machine so busy that the
+ * look came after the first call's answer), last that none do. Answers the words.
+ */
+function saidTheCapHeld(events: StreamEvent[]) {
+  expect(events.at(-1)?.type).toBe('done');
+  const said = words(events);
+  expect(said[0]?.waits).toHaveLength(1);
+  expect(said[0]!.waits[0]).toMatchObject({ kind: 'provider', name: 'gpu', limit: 1 });
+  expect([2, 3]).toContain(said[0]!.waits[0]!.calls);
+  expect(said.at(-1)?.waits).toEqual([]);
+  return said;
+}
+
 describe('calls waiting for a slot', () => {
   it('a run under its provider\'s cap says how many calls wait for it, then that none do', async () => {
     expect((await t.req('PUT', '/api/providers/gpu', { body: { maxConcurrency: 1 } })).status).toBe(200);
@@ -88,46 +103,29 @@ describe('calls waiting for a slot', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     });
-    expect(events.at(-1)?.type).toBe('done');
+    const said = saidTheCapHeld(events);
     expect(scraped).toMatchObject({ model: 0, origin: 0 });
     expect(scraped.provider).toBeGreaterThanOrEqual(1);
     expect(scraped.provider).toBeLessThanOrEqual(3);
     expect(await waitingGauge()).toEqual({ provider: 0, model: 0, origin: 0 });
-    const said = words(events);
-    // One call at a time: at the first look three of the four were waiting for the cap (two, on
-    // a machine so busy that the look came after the first call's answer).
-    expect(said[0]?.waits).toHaveLength(1);
-    expect(said[0]!.waits[0]).toMatchObject({ kind: 'provider', name: 'gpu', limit: 1 });
-    expect([2, 3]).toContain(said[0]!.waits[0]!.calls);
     // Fewer as the calls go through, one source (this process), and none at the end.
     const counts = said.map((w) => w.waits[0]?.calls ?? 0);
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
     expect(new Set(said.map((w) => w.source)).size).toBe(1);
-    expect(said.at(-1)?.waits).toEqual([]);
     expect(events.filter((e) => e.type === 'target_result' && e.error === undefined)).toHaveLength(4);
   });
 
   it('counts judges waiting for the cap too', async () => {
     expect((await t.req('PUT', '/api/providers/gpu', { body: { maxConcurrency: 1 } })).status).toBe(200);
     const events = await watch('judged');
-    expect(events.at(-1)?.type).toBe('done');
-    const said = words(events);
-    expect(said[0]?.waits).toHaveLength(1);
-    expect(said[0]!.waits[0]).toMatchObject({ kind: 'provider', name: 'gpu', limit: 1 });
-    expect([2, 3]).toContain(said[0]!.waits[0]!.calls);
-    expect(said.at(-1)?.waits).toEqual([]);
+    saidTheCapHeld(events);
     expect(events.filter((e) => e.type === 'evaluator_result' && e.result.status === 'processed')).toHaveLength(4);
   });
 
   it('counts comparisons waiting for the cap, once the cells are done', async () => {
     expect((await t.req('PUT', '/api/providers/gpu', { body: { maxConcurrency: 1 } })).status).toBe(200);
     const events = await watch('compared');
-    expect(events.at(-1)?.type).toBe('done');
-    const said = words(events);
-    expect(said[0]?.waits).toHaveLength(1);
-    expect(said[0]!.waits[0]).toMatchObject({ kind: 'provider', name: 'gpu', limit: 1 });
-    expect([2, 3]).toContain(said[0]!.waits[0]!.calls);
-    expect(said.at(-1)?.waits).toEqual([]);
+    const said = saidTheCapHeld(events);
     // Told after the last cell: the code targets wait for nothing, the judge's comparisons do.
     const lastCell = events.findLastIndex((e) => e.type === 'target_result');
     expect(events.indexOf(said[0]!)).toBeGreaterThan(lastCell);
