@@ -1,20 +1,11 @@
 // The header's line about calls waiting for a slot (the run's `waiting` events): a provider's
-// cap, a model's limit lowered or paused after 429s, an HTTP origin's. Its own timer counts a
-// pause down while one is told; its wording is src/client/slot-waits.ts's, shared with `assay run`.
+// cap, a model's limit lowered or paused after 429s, an HTTP origin's. It counts a pause down
+// while one is told; its wording is src/client/slot-waits.ts's, shared with `assay run`.
 import { SlotWaitsSeen, type WaitingWord, waitingText } from '../../../src/client/slot-waits.js';
+import { TickingLine } from './ticking-line.js';
 
-/** How often the line counts a pause down. */
-const WAITS_TICK_MS = 1000;
-
-export class WaitsLine {
+export class WaitsLine extends TickingLine {
   private readonly seen = new SlotWaitsSeen();
-  private timer: ReturnType<typeof setInterval> | undefined;
-
-  /** `shown`: the line the page shows now; `show`: replaces it (undefined: no line). */
-  constructor(
-    private readonly shown: () => string | undefined,
-    private readonly show: (text: string | undefined) => void,
-  ) {}
 
   /** An executor's word on its calls waiting now (none: an empty list). */
   waiting(word: WaitingWord): void {
@@ -28,19 +19,8 @@ export class WaitsLine {
     this.update();
   }
 
-  dispose(): void {
-    clearInterval(this.timer);
-  }
-
-  private update(): void {
+  protected words() {
     const waits = this.seen.current();
-    const text = waitingText(waits);
-    if (text !== this.shown()) this.show(text);
-    const paused = waits.some((w) => w.pausedMs !== undefined);
-    if (paused && !this.timer) this.timer = setInterval(() => this.update(), WAITS_TICK_MS);
-    if (!paused && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
+    return { text: waitingText(waits), ticking: waits.some((w) => w.pausedMs !== undefined) };
   }
 }
